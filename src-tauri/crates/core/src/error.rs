@@ -1,0 +1,352 @@
+//! One error enum per layer, each with a mapping to the protocol's [`ErrorInfo`]: a category,
+//! a sentence that tells the user what to do next, and whether trying again can help.
+
+use parley_protocol::{ErrorCode, ErrorInfo};
+use std::time::Duration;
+
+/// A failure of the local database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer Parley; it is left untouched.
+    #[error("the database at {path} was written by a newer version of Parley (schema {found}, this build knows {supported}); update Parley — the file was left untouched")]
+    TooNew {
+        /// Where the database is.
+        path: String,
+        /// Its schema version.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A filesystem operation around the database failed.
+    #[error("could not access {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Stored data could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database thread has stopped.
+    #[error("the database is closed")]
+    Closed,
+}
+
+/// What kind of provider failure this is; decides retries and the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderErrorKind {
+    /// 401/403: the key is missing, wrong or lacks permission.
+    Unauthorized,
+    /// 404 naming the model.
+    ModelNotFound,
+    /// 404 for the endpoint itself: usually a wrong base URL.
+    EndpointNotFound,
+    /// The conversation exceeds the model's context window.
+    ContextTooLong,
+    /// Any other 4xx the provider rejected.
+    BadRequest,
+    /// 429 that can be retried after a while.
+    RateLimited,
+    /// 429 (or 402) because the quota or credit is exhausted.
+    QuotaExceeded,
+    /// 503/529 or an `overloaded` error.
+    Overloaded,
+    /// Other 5xx.
+    Server,
+    /// The connection could not be made (DNS, refused, TLS, connect timeout).
+    Connect,
+    /// No stream event arrived within the idle timeout.
+    IdleTimeout,
+    /// The connection broke mid-stream, or the stream ended before the model finished.
+    StreamInterrupted,
+    /// The provider sent an error inside a successful (200) stream.
+    StreamError,
+    /// The provider sent something that is not the expected wire format.
+    Protocol,
+}
+
+/// A provider failure, classified.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.user_message())]
+pub struct ProviderError {
+    /// The category.
+    pub kind: ProviderErrorKind,
+    /// The HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// The provider's own message (keys redacted), when it sent one.
+    pub detail: Option<String>,
+    /// The provider's error code, when it sent one (`rate_limit_exceeded`, `400`, ...).
+    pub provider_code: Option<String>,
+    /// How long the provider asked us to wait.
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    /// An error of `kind` with the provider's message.
+    pub fn new(kind: ProviderErrorKind, detail: impl Into<String>) -> Self {
+        ProviderError {
+            kind,
+            status: None,
+            detail: Some(detail.into()),
+            provider_code: None,
+            retry_after: None,
+        }
+    }
+
+    /// True when Parley should retry automatically (only ever before the first streamed byte).
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ProviderErrorKind::RateLimited
+            | ProviderErrorKind::Overloaded
+            | ProviderErrorKind::Server => true,
+            ProviderErrorKind::Unauthorized
+            | ProviderErrorKind::ModelNotFound
+            | ProviderErrorKind::EndpointNotFound
+            | ProviderErrorKind::ContextTooLong
+            | ProviderErrorKind::BadRequest
+            | ProviderErrorKind::QuotaExceeded
+            | ProviderErrorKind::Connect
+            | ProviderErrorKind::IdleTimeout
+            | ProviderErrorKind::StreamInterrupted
+            | ProviderErrorKind::StreamError
+            | ProviderErrorKind::Protocol => false,
+        }
+    }
+
+    /// How long to wait before automatic retry `attempt` (1 = the first retry): the provider's
+    /// Retry-After when given (capped), else exponential backoff with jitter.
+    pub fn retry_delay(&self, attempt: u32, cap: Duration) -> Duration {
+        if let Some(after) = self.retry_after {
+            return after.min(cap);
+        }
+        let base_ms = 500u64.saturating_mul(1 << attempt.saturating_sub(1).min(6));
+        let jitter = fastrand::u64(0..=base_ms / 2);
+        Duration::from_millis(base_ms + jitter).min(cap)
+    }
+
+    fn code(&self) -> ErrorCode {
+        match self.kind {
+            ProviderErrorKind::Unauthorized => ErrorCode::Unauthorized,
+            ProviderErrorKind::ModelNotFound => ErrorCode::ModelNotFound,
+            ProviderErrorKind::EndpointNotFound => ErrorCode::NotFound,
+            ProviderErrorKind::ContextTooLong => ErrorCode::ContextTooLong,
+            ProviderErrorKind::BadRequest => ErrorCode::BadRequest,
+            ProviderErrorKind::RateLimited => ErrorCode::RateLimited,
+            ProviderErrorKind::QuotaExceeded => ErrorCode::QuotaExceeded,
+            ProviderErrorKind::Overloaded | ProviderErrorKind::Server => {
+                ErrorCode::ProviderUnavailable
+            }
+            ProviderErrorKind::Connect => ErrorCode::Network,
+            ProviderErrorKind::IdleTimeout => ErrorCode::Timeout,
+            ProviderErrorKind::StreamInterrupted | ProviderErrorKind::StreamError => {
+                ErrorCode::StreamInterrupted
+            }
+            ProviderErrorKind::Protocol => ErrorCode::Protocol,
+        }
+    }
+
+    /// True when the user pressing Retry may help.
+    pub fn user_can_retry(&self) -> bool {
+        match self.kind {
+            ProviderErrorKind::Unauthorized
+            | ProviderErrorKind::ModelNotFound
+            | ProviderErrorKind::EndpointNotFound
+            | ProviderErrorKind::ContextTooLong
+            | ProviderErrorKind::BadRequest
+            | ProviderErrorKind::QuotaExceeded
+            | ProviderErrorKind::Protocol => false,
+            ProviderErrorKind::RateLimited
+            | ProviderErrorKind::Overloaded
+            | ProviderErrorKind::Server
+            | ProviderErrorKind::Connect
+            | ProviderErrorKind::IdleTimeout
+            | ProviderErrorKind::StreamInterrupted
+            | ProviderErrorKind::StreamError => true,
+        }
+    }
+
+    /// A sentence for the user: what happened, the provider's words, and the next step.
+    pub fn user_message(&self) -> String {
+        let status = self
+            .status
+            .map(|s| format!(" (HTTP {s})"))
+            .unwrap_or_default();
+        let head = match self.kind {
+            ProviderErrorKind::Unauthorized => {
+                format!("The provider rejected the API key{status}. Check the key in the provider's settings.")
+            }
+            ProviderErrorKind::ModelNotFound => {
+                format!("The provider does not know this model{status}. Pick another model.")
+            }
+            ProviderErrorKind::EndpointNotFound => format!(
+                "The provider's address answered \"not found\"{status}. Check the base URL (OpenAI-compatible servers usually end in /v1)."
+            ),
+            ProviderErrorKind::ContextTooLong => format!(
+                "The conversation is too long for this model's context window{status}. Start a new chat or pick a model with a larger context."
+            ),
+            ProviderErrorKind::BadRequest => {
+                format!("The provider rejected the request{status}.")
+            }
+            ProviderErrorKind::RateLimited => match self.retry_after {
+                Some(d) => format!(
+                    "The provider is rate-limiting requests{status}; it asked to wait {:.1} s. Retry in a moment.",
+                    d.as_secs_f64()
+                ),
+                None => format!("The provider is rate-limiting requests{status}. Retry in a moment."),
+            },
+            ProviderErrorKind::QuotaExceeded => format!(
+                "The provider says the account's quota or credit is used up{status}. Check your plan and billing with the provider."
+            ),
+            ProviderErrorKind::Overloaded => {
+                format!("The provider is overloaded{status}. Retry in a moment.")
+            }
+            ProviderErrorKind::Server => {
+                format!("The provider had an internal error{status}. Retry in a moment.")
+            }
+            ProviderErrorKind::Connect => {
+                "Could not connect to the provider. Check that the server is running and the base URL is right, then retry.".to_owned()
+            }
+            ProviderErrorKind::IdleTimeout => {
+                "The provider stopped sending data, so Parley gave up waiting. Retry, or raise the idle timeout.".to_owned()
+            }
+            ProviderErrorKind::StreamInterrupted => {
+                "The connection to the provider broke before the answer was complete; the partial answer is kept. Retry to ask again.".to_owned()
+            }
+            ProviderErrorKind::StreamError => {
+                "The provider reported an error in the middle of the answer; the partial answer is kept. Retry to ask again.".to_owned()
+            }
+            ProviderErrorKind::Protocol => format!(
+                "The provider answered in a format Parley does not understand{status}. Check the base URL and the provider kind."
+            ),
+        };
+        match &self.detail {
+            Some(d) if !d.is_empty() => format!("{head} Provider said: {d}"),
+            _ => head,
+        }
+    }
+
+    /// The error as the UI and CLI show it.
+    pub fn to_info(&self) -> ErrorInfo {
+        ErrorInfo::new(self.code(), self.user_message(), self.user_can_retry())
+    }
+}
+
+/// Any failure of a core operation.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The request is invalid; nothing was changed.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The session already has a running turn.
+    #[error("This chat is still answering. Stop the current reply or wait for it to finish before sending another message.")]
+    Busy,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The OS keychain failed.
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    /// A provider failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// A broken invariant.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    /// The error as the UI and CLI show it.
+    pub fn to_info(&self) -> ErrorInfo {
+        match self {
+            CoreError::InvalidInput(m) => ErrorInfo::new(ErrorCode::InvalidInput, m.clone(), false),
+            CoreError::NotFound(m) => ErrorInfo::new(ErrorCode::NotFound, m.clone(), false),
+            CoreError::Busy => ErrorInfo::new(ErrorCode::Busy, self.to_string(), true),
+            CoreError::Store(e) => ErrorInfo::new(
+                ErrorCode::Storage,
+                format!("Parley could not use its database: {e}."),
+                false,
+            ),
+            CoreError::Secret(e) => ErrorInfo::new(ErrorCode::Keychain, e.to_string(), false),
+            CoreError::Provider(e) => e.to_info(),
+            CoreError::Internal(m) => ErrorInfo::new(
+                ErrorCode::Internal,
+                format!("Something went wrong inside Parley ({m}). Please report this."),
+                false,
+            ),
+        }
+    }
+}
+
+/// Removes anything that looks like an API key from provider text before it is shown or stored.
+pub fn redact(text: &str, key: Option<&str>) -> String {
+    let mut out = match key {
+        Some(k) if k.len() >= 4 => text.replace(k, "[redacted]"),
+        _ => text.to_owned(),
+    };
+    // Common key shapes, including partially masked echoes like "sk-abc1***xyz9".
+    let mut result = String::with_capacity(out.len());
+    for (i, word) in out.split(' ').enumerate() {
+        if i > 0 {
+            result.push(' ');
+        }
+        let trimmed = word.trim_matches(|c: char| matches!(c, '.' | ',' | '"' | '\'' | ':'));
+        let looks_like_key = (trimmed.starts_with("sk-") && trimmed.len() > 8)
+            || (trimmed.starts_with("AIza") && trimmed.len() > 20)
+            || (trimmed.starts_with("xai-") && trimmed.len() > 8)
+            || (trimmed.starts_with("gsk_") && trimmed.len() > 8);
+        if looks_like_key {
+            result.push_str(&word.replace(trimmed, "[redacted]"));
+        } else {
+            result.push_str(word);
+        }
+    }
+    out = result;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_keys_and_masked_echoes() {
+        let s = redact(
+            "Incorrect API key provided: sk-abc1***********xyz9. You can find your key",
+            None,
+        );
+        assert!(!s.contains("sk-abc1"), "{s}");
+        assert!(s.contains("[redacted]."), "{s}");
+        let s = redact("bad key hunter2hunter2 here", Some("hunter2hunter2"));
+        assert_eq!(s, "bad key [redacted] here");
+    }
+
+    #[test]
+    fn retry_delay_honours_retry_after_with_cap() {
+        let mut e = ProviderError::new(ProviderErrorKind::RateLimited, "x");
+        e.retry_after = Some(Duration::from_secs(600));
+        assert_eq!(
+            e.retry_delay(1, Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+        e.retry_after = None;
+        let d = e.retry_delay(2, Duration::from_secs(30));
+        assert!(d >= Duration::from_millis(1000) && d <= Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn classification_decides_retries() {
+        assert!(ProviderError::new(ProviderErrorKind::Overloaded, "").is_retryable());
+        assert!(!ProviderError::new(ProviderErrorKind::QuotaExceeded, "").is_retryable());
+        assert!(!ProviderError::new(ProviderErrorKind::Unauthorized, "").is_retryable());
+        let info = ProviderError::new(ProviderErrorKind::Unauthorized, "nope").to_info();
+        assert_eq!(info.code, ErrorCode::Unauthorized);
+        assert!(info.message.contains("API key"));
+    }
+}

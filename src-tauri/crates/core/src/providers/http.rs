@@ -1,0 +1,437 @@
+//! The HTTP half every provider shares: one `reqwest::Client`, retries before the first byte
+//! (429 honours Retry-After, capped; 5xx/overload back off with jitter), classification of
+//! HTTP errors into [`ProviderError`], and the SSE driver that enforces the idle timeout and
+//! ends promptly on cancellation.
+
+use super::sse::{SseEvent, SseParser};
+use super::{EventStream, HttpSettings, StreamEvent};
+use crate::error::{redact, ProviderError, ProviderErrorKind};
+use futures::StreamExt;
+use reqwest::header::HeaderMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Largest error body Parley reads.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Builds the HTTP client providers share. No system proxy, no cookies; redirects are capped and
+/// reqwest drops the Authorization header when a redirect leaves the original host.
+pub fn client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
+}
+
+/// A mapper from SSE events to normalised stream events.
+pub trait SseMapper: Send + 'static {
+    /// Maps one SSE event.
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+    /// Called when the body ends cleanly; emits `Finished` or an error for a cut-short stream.
+    fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+}
+
+/// Sends the request (retrying before the first byte) and streams its SSE body through `mapper`.
+pub fn drive_sse<M: SseMapper>(
+    build: Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
+    mut mapper: M,
+    settings: HttpSettings,
+    cancel: CancellationToken,
+    key: Option<String>,
+) -> EventStream {
+    let (tx, mut rx) = mpsc::channel::<Result<StreamEvent, ProviderError>>(256);
+    tokio::spawn(async move {
+        let response = match open(&*build, &settings, &cancel, &tx, key.as_deref()).await {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            None => return,
+        };
+        let mut body = response.bytes_stream();
+        let mut parser = SseParser::new();
+        let mut sse_events = Vec::new();
+        let mut out = Vec::new();
+        let mut deadline = Instant::now() + settings.idle_timeout;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return,
+                next = tokio::time::timeout_at(deadline, body.next()) => next,
+            };
+            let body_ended = matches!(next, Ok(None));
+            match next {
+                Err(_) => {
+                    let _ = tx
+                        .send(Err(ProviderError::new(
+                            ProviderErrorKind::IdleTimeout,
+                            format!(
+                                "no data for {} s",
+                                settings.idle_timeout.as_secs_f64().round()
+                            ),
+                        )))
+                        .await;
+                    return;
+                }
+                Ok(None) => mapper.on_end(&mut out),
+                Ok(Some(Err(e))) => {
+                    let _ = tx
+                        .send(Err(ProviderError::new(
+                            ProviderErrorKind::StreamInterrupted,
+                            error_chain(&e),
+                        )))
+                        .await;
+                    return;
+                }
+                Ok(Some(Ok(bytes))) => {
+                    parser.push(&bytes, &mut sse_events);
+                    if !sse_events.is_empty() {
+                        // Only real events reset the idle clock; keep-alive comments do not.
+                        deadline = Instant::now() + settings.idle_timeout;
+                    }
+                    for ev in sse_events.drain(..) {
+                        mapper.on_event(&ev, &mut out);
+                    }
+                }
+            }
+            for item in out.drain(..) {
+                let last = matches!(item, Err(_) | Ok(StreamEvent::Finished { .. }));
+                if tx.send(item).await.is_err() || last {
+                    return;
+                }
+            }
+            if body_ended {
+                return;
+            }
+        }
+    });
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+}
+
+/// Sends the request, retrying retryable failures before the first byte. `None` = cancelled.
+pub async fn open(
+    build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
+    settings: &HttpSettings,
+    cancel: &CancellationToken,
+    tx: &mpsc::Sender<Result<StreamEvent, ProviderError>>,
+    key: Option<&str>,
+) -> Option<Result<reqwest::Response, ProviderError>> {
+    let max = settings.max_attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let sent = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return None,
+            r = tokio::time::timeout(settings.response_timeout, build().send()) => r,
+        };
+        let error = match sent {
+            Err(_) => ProviderError::new(
+                ProviderErrorKind::Connect,
+                format!(
+                    "no response within {} s",
+                    settings.response_timeout.as_secs()
+                ),
+            ),
+            Ok(Err(e)) => ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)),
+            Ok(Ok(resp)) if resp.status().is_success() => match check_stream_content(resp, key).await
+            {
+                Ok(resp) => return Some(Ok(resp)),
+                Err(e) => e,
+            },
+            Ok(Ok(resp)) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = read_capped(resp).await;
+                classify_http(status, &headers, &body, key)
+            }
+        };
+        if !error.is_retryable() || attempt >= max {
+            return Some(Err(error));
+        }
+        let delay = error.retry_delay(attempt, settings.max_retry_delay);
+        attempt += 1;
+        tracing::info!(attempt, ?delay, "retrying provider request: {error}");
+        let _ = tx
+            .send(Ok(StreamEvent::Retrying {
+                attempt,
+                delay,
+                reason: error,
+            }))
+            .await;
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return None,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// A 200 that is not a stream (an HTML login page, a JSON error) is an error, not a reply.
+async fn check_stream_content(
+    resp: reqwest::Response,
+    key: Option<&str>,
+) -> Result<reqwest::Response, ProviderError> {
+    let ctype = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.contains("text/html") {
+        let mut e = ProviderError::new(
+            ProviderErrorKind::Protocol,
+            "the server sent a web page instead of a stream",
+        );
+        e.status = Some(resp.status().as_u16());
+        return Err(e);
+    }
+    if ctype.contains("application/json") {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = read_capped(resp).await;
+        let mut e = classify_http(status, &headers, &body, key);
+        if e.kind == ProviderErrorKind::Protocol || e.detail.is_none() {
+            e.kind = ProviderErrorKind::Protocol;
+            e.detail = Some("the server sent JSON instead of a stream".into());
+        } else {
+            e.kind = ProviderErrorKind::StreamError;
+        }
+        return Err(e);
+    }
+    Ok(resp)
+}
+
+async fn read_capped(resp: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            body.extend_from_slice(&chunk);
+            if body.len() >= MAX_ERROR_BODY {
+                body.truncate(MAX_ERROR_BODY);
+                break;
+            }
+        }
+    });
+    let _ = read.await;
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The provider's error fields, from any of the common JSON error shapes.
+#[derive(Debug, Default, PartialEq)]
+pub struct ErrorBody {
+    /// The human message.
+    pub message: Option<String>,
+    /// `code` (string or number, as text).
+    pub code: Option<String>,
+    /// `type` / `status`.
+    pub kind: Option<String>,
+}
+
+/// Reads `{"error": {...}}`, `{"error": "..."}`, `[{"error": ...}]` or `{"message": ...}`.
+pub fn parse_error_body(body: &str) -> ErrorBody {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return ErrorBody::default();
+    };
+    if let Some(first) = v.as_array().and_then(|a| a.first()).cloned() {
+        v = first;
+    }
+    let text = |v: Option<&serde_json::Value>| -> Option<String> {
+        match v? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let err = v.get("error").unwrap_or(&v);
+    if let Some(s) = err.as_str() {
+        return ErrorBody {
+            message: Some(s.to_owned()),
+            ..Default::default()
+        };
+    }
+    ErrorBody {
+        message: text(err.get("message")).or_else(|| text(err.get("detail"))),
+        code: text(err.get("code")),
+        kind: text(err.get("type")).or_else(|| text(err.get("status"))),
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_millis(ms as u64));
+        }
+    }
+    let v = get("retry-after")?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_millis((secs * 1000.0) as u64));
+        }
+        return None;
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Classifies a non-2xx response.
+pub fn classify_http(
+    status: u16,
+    headers: &HeaderMap,
+    body: &str,
+    key: Option<&str>,
+) -> ProviderError {
+    let parsed = parse_error_body(body);
+    let lower_msg = parsed.message.as_deref().unwrap_or("").to_ascii_lowercase();
+    let code = parsed.code.as_deref().unwrap_or("").to_ascii_lowercase();
+    let kind_field = parsed.kind.as_deref().unwrap_or("").to_ascii_lowercase();
+    let any = |needles: &[&str]| {
+        needles
+            .iter()
+            .any(|n| lower_msg.contains(n) || code.contains(n) || kind_field.contains(n))
+    };
+    let kind = match status {
+        401 | 403 => ProviderErrorKind::Unauthorized,
+        402 => ProviderErrorKind::QuotaExceeded,
+        404 if any(&["model"]) => ProviderErrorKind::ModelNotFound,
+        404 => ProviderErrorKind::EndpointNotFound,
+        408 => ProviderErrorKind::Server,
+        413 => ProviderErrorKind::ContextTooLong,
+        429 if any(&["insufficient_quota", "billing", "credit", "exceeded your current quota"]) => {
+            ProviderErrorKind::QuotaExceeded
+        }
+        429 => ProviderErrorKind::RateLimited,
+        400..=499
+            if any(&[
+                "context_length",
+                "context length",
+                "maximum context",
+                "context window",
+                "too many tokens",
+                "prompt is too long",
+                "exceeds the context",
+            ]) =>
+        {
+            ProviderErrorKind::ContextTooLong
+        }
+        400..=499 if any(&["model_not_found", "model not found", "does not exist"]) => {
+            ProviderErrorKind::ModelNotFound
+        }
+        400..=499 => ProviderErrorKind::BadRequest,
+        503 | 529 => ProviderErrorKind::Overloaded,
+        _ if any(&["overloaded"]) => ProviderErrorKind::Overloaded,
+        500..=599 => ProviderErrorKind::Server,
+        _ => ProviderErrorKind::Protocol,
+    };
+    let detail = match parsed.message {
+        Some(m) => Some(redact(&m, key)),
+        None if body.trim_start().starts_with('<') => Some("(the server sent an HTML error page)".to_owned()),
+        None if !body.trim().is_empty() => {
+            let snippet: String = body.trim().chars().take(300).collect();
+            Some(redact(&snippet, key))
+        }
+        None => None,
+    };
+    ProviderError {
+        kind,
+        status: Some(status),
+        detail,
+        provider_code: parsed.code,
+        retry_after: retry_after(headers),
+    }
+}
+
+/// A reqwest error with its causes ("error sending request: connection refused").
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn parses_common_error_shapes() {
+        let b = parse_error_body(r#"{"error":{"message":"m","type":"t","code":"c"}}"#);
+        assert_eq!(b.message.as_deref(), Some("m"));
+        assert_eq!(b.code.as_deref(), Some("c"));
+        let b = parse_error_body(r#"{"error":{"message":"m","code":429}}"#);
+        assert_eq!(b.code.as_deref(), Some("429"));
+        let b = parse_error_body(r#"{"error":"model 'x' not found"}"#);
+        assert_eq!(b.message.as_deref(), Some("model 'x' not found"));
+        let b = parse_error_body(r#"[{"error":{"code":429,"message":"q","status":"RESOURCE_EXHAUSTED"}}]"#);
+        assert_eq!(b.kind.as_deref(), Some("RESOURCE_EXHAUSTED"));
+        assert_eq!(parse_error_body("<html>"), ErrorBody::default());
+    }
+
+    #[test]
+    fn classifies_statuses() {
+        let h = HeaderMap::new();
+        let k = |s, b| classify_http(s, &h, b, None).kind;
+        assert_eq!(k(401, "{}"), ProviderErrorKind::Unauthorized);
+        assert_eq!(
+            k(404, r#"{"error":{"message":"The model `x` does not exist"}}"#),
+            ProviderErrorKind::ModelNotFound
+        );
+        assert_eq!(k(404, "Not Found"), ProviderErrorKind::EndpointNotFound);
+        assert_eq!(
+            k(400, r#"{"error":{"message":"This model's maximum context length is 8192 tokens"}}"#),
+            ProviderErrorKind::ContextTooLong
+        );
+        assert_eq!(
+            k(429, r#"{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}"#),
+            ProviderErrorKind::QuotaExceeded
+        );
+        assert_eq!(k(429, "{}"), ProviderErrorKind::RateLimited);
+        assert_eq!(k(529, "{}"), ProviderErrorKind::Overloaded);
+        assert_eq!(k(502, "<html>bad gateway</html>"), ProviderErrorKind::Server);
+        let e = classify_http(502, &h, "<html>bad gateway</html>", None);
+        assert_eq!(e.detail.as_deref(), Some("(the server sent an HTML error page)"));
+    }
+
+    #[test]
+    fn reads_retry_after_variants() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("174.5"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(174)));
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn never_echoes_the_key() {
+        let h = HeaderMap::new();
+        let e = classify_http(
+            401,
+            &h,
+            r#"{"error":{"message":"Incorrect API key provided: sk-live-1234567890abcdef."}}"#,
+            Some("sk-live-1234567890abcdef"),
+        );
+        assert!(!e.user_message().contains("1234567890"), "{}", e.user_message());
+    }
+}

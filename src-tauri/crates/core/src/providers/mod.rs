@@ -1,0 +1,134 @@
+//! Model providers. Each wire format has a pure event mapper (wire events in, [`StreamEvent`]s
+//! out, no I/O) and a thin HTTP client whose base URL and `reqwest::Client` are injected.
+//! [`http`] holds what all of them share: retries before the first byte, the idle timeout,
+//! cancellation and HTTP error classification.
+
+pub mod http;
+pub mod openai_chat;
+pub mod sse;
+
+use crate::error::ProviderError;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use parley_protocol::{Message, ModelInfo, StopReason, Usage};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What one request asks of a model.
+#[derive(Debug, Clone, Default)]
+pub struct ChatRequest {
+    /// The model id.
+    pub model: String,
+    /// The system prompt, if any.
+    pub system: Option<String>,
+    /// The conversation so far, oldest first (ends with the user's new message).
+    pub messages: Vec<Message>,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+    /// Output token cap.
+    pub max_output_tokens: Option<u32>,
+}
+
+/// A normalised stream event, the same for every wire format.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// The request failed before any output and will be tried again after `delay`.
+    Retrying {
+        /// Which try comes next (2 = first retry).
+        attempt: u32,
+        /// The wait before it.
+        delay: Duration,
+        /// Why.
+        reason: ProviderError,
+    },
+    /// Visible text.
+    TextDelta(String),
+    /// Reasoning text.
+    ReasoningDelta(String),
+    /// An opaque signature for the reasoning so far, to be replayed verbatim.
+    ReasoningSignature(String),
+    /// A tool call began.
+    ToolCallStarted {
+        /// The provider's index for the call within this response.
+        index: u32,
+        /// The provider's call id.
+        id: String,
+        /// The tool's name.
+        name: String,
+    },
+    /// More argument text for a tool call.
+    ToolCallArgsDelta {
+        /// The call's index.
+        index: u32,
+        /// The new argument text.
+        delta: String,
+    },
+    /// A tool call's arguments are complete (or the stream ended without completing them).
+    ToolCallFinished {
+        /// The call's index.
+        index: u32,
+        /// The provider's call id.
+        id: String,
+        /// The tool's name.
+        name: String,
+        /// The raw argument text as streamed.
+        arguments: String,
+        /// `Ok` with the parsed JSON object, or `Err` saying why the arguments are unusable
+        /// (truncated or not JSON). An `Err` call must never be executed.
+        parsed: Result<serde_json::Value, String>,
+    },
+    /// Token counts (the last one wins).
+    Usage {
+        /// Normalised counts.
+        usage: Usage,
+        /// The provider's raw usage object.
+        raw: serde_json::Value,
+    },
+    /// The model finished. Always the last event of a successful stream.
+    Finished {
+        /// The normalised reason.
+        stop_reason: StopReason,
+        /// The provider's raw value (`stop`, `end_turn`, ...), if it sent one.
+        raw_reason: Option<String>,
+    },
+}
+
+/// A stream of provider events; ends after `Finished` or the first `Err`.
+pub type EventStream = BoxStream<'static, Result<StreamEvent, ProviderError>>;
+
+/// A configured model provider.
+pub trait ModelProvider: Send + Sync {
+    /// Lists the models the provider offers.
+    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>>;
+
+    /// Starts a streamed request. Cancelling `cancel` ends the HTTP stream promptly; the stream
+    /// then simply ends.
+    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream;
+}
+
+/// Settings shared by every HTTP provider.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// How long to wait for a TCP/TLS connection.
+    pub connect_timeout: Duration,
+    /// How long to wait for the response headers.
+    pub response_timeout: Duration,
+    /// The longest gap between stream events (keep-alive comments do not count as events).
+    pub idle_timeout: Duration,
+    /// Total tries for a request that fails before its first byte (1 = no retry).
+    pub max_attempts: u32,
+    /// The longest wait between tries, whatever Retry-After says.
+    pub max_retry_delay: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(120),
+            max_attempts: 3,
+            max_retry_delay: Duration::from_secs(60),
+        }
+    }
+}

@@ -1,0 +1,604 @@
+//! OpenAI Chat Completions (`POST {base}/chat/completions`, SSE) — OpenAI itself and every
+//! compatible server (llama.cpp, LM Studio, vLLM, OpenRouter, DeepSeek, Groq, Mistral, ...).
+//!
+//! [`ChatMapper`] is pure: SSE `data` payloads in, [`StreamEvent`]s out. It accepts
+//! `reasoning_content` (DeepSeek) and `reasoning` (OpenRouter), usage on its own `choices: []`
+//! chunk or on the finish chunk, tool calls by `index` with arguments split anywhere, errors
+//! inside a 200 stream, and streams with or without the `[DONE]` sentinel.
+
+use super::http::{self, SseMapper};
+use super::sse::SseEvent;
+use super::{ChatRequest, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use crate::error::{redact, ProviderError, ProviderErrorKind};
+use futures::future::BoxFuture;
+use parley_protocol::{Message, ModelInfo, Part, Role, StopReason, Usage};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    reasoning: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallDelta {
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct PendingCall {
+    id: String,
+    name: String,
+    arguments: String,
+    announced: bool,
+}
+
+/// The pure Chat Completions event mapper.
+#[derive(Debug, Default)]
+pub struct ChatMapper {
+    calls: BTreeMap<u32, PendingCall>,
+    finish_reason: Option<String>,
+    done: bool,
+    finished_emitted: bool,
+    data_events: u64,
+}
+
+impl ChatMapper {
+    /// A fresh mapper for one response.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The raw finish reason seen so far.
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.finish_reason.as_deref()
+    }
+
+    /// True once `data: [DONE]` arrived.
+    pub fn saw_done(&self) -> bool {
+        self.done
+    }
+
+    /// How many `data` payloads were mapped.
+    pub fn data_events(&self) -> u64 {
+        self.data_events
+    }
+
+    /// Maps one SSE `data` payload.
+    pub fn on_data(&mut self, data: &str, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        if self.finished_emitted {
+            return;
+        }
+        self.data_events += 1;
+        let trimmed = data.trim();
+        if trimmed == "[DONE]" {
+            self.done = true;
+            self.finish(out);
+            return;
+        }
+        if trimmed.is_empty() {
+            return;
+        }
+        let chunk: Chunk = match serde_json::from_str(trimmed) {
+            Ok(c) => c,
+            Err(e) => {
+                let snippet: String = trimmed.chars().take(120).collect();
+                out.push(Err(ProviderError::new(
+                    ProviderErrorKind::Protocol,
+                    format!("unreadable stream chunk ({e}): {snippet}"),
+                )));
+                return;
+            }
+        };
+        for choice in chunk.choices {
+            if let Some(delta) = choice.delta {
+                let reasoning = delta.reasoning_content.or(delta.reasoning);
+                if let Some(r) = reasoning.filter(|r| !r.is_empty()) {
+                    out.push(Ok(StreamEvent::ReasoningDelta(r)));
+                }
+                if let Some(c) = delta.content.filter(|c| !c.is_empty()) {
+                    out.push(Ok(StreamEvent::TextDelta(c)));
+                }
+                for (pos, tc) in delta.tool_calls.into_iter().flatten().enumerate() {
+                    self.on_tool_delta(tc, pos as u32, out);
+                }
+            }
+            if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
+                self.flush_calls(out);
+                self.finish_reason = Some(reason);
+            }
+        }
+        if let Some(raw) = chunk.usage.filter(|u| u.is_object()) {
+            out.push(Ok(StreamEvent::Usage {
+                usage: usage_from(&raw),
+                raw,
+            }));
+        }
+        if let Some(err) = chunk.error.filter(|e| !e.is_null()) {
+            out.push(Err(stream_error(&err)));
+            self.finished_emitted = true;
+        }
+    }
+
+    fn on_tool_delta(
+        &mut self,
+        tc: ToolCallDelta,
+        position: u32,
+        out: &mut Vec<Result<StreamEvent, ProviderError>>,
+    ) {
+        let index = tc.index.unwrap_or(position);
+        let call = self.calls.entry(index).or_default();
+        if let Some(id) = tc.id.filter(|s| !s.is_empty()) {
+            call.id = id;
+        }
+        let (name, args) = match tc.function {
+            Some(f) => (f.name, f.arguments),
+            None => (None, None),
+        };
+        if let Some(name) = name.filter(|s| !s.is_empty()) {
+            call.name.push_str(&name);
+        }
+        if !call.announced && !call.name.is_empty() {
+            call.announced = true;
+            if call.id.is_empty() {
+                call.id = format!("call_{}", crate::new_id());
+            }
+            out.push(Ok(StreamEvent::ToolCallStarted {
+                index,
+                id: call.id.clone(),
+                name: call.name.clone(),
+            }));
+        }
+        if let Some(a) = args.filter(|a| !a.is_empty()) {
+            call.arguments.push_str(&a);
+            if call.announced {
+                out.push(Ok(StreamEvent::ToolCallArgsDelta { index, delta: a }));
+            }
+        }
+    }
+
+    fn flush_calls(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        for (index, call) in std::mem::take(&mut self.calls) {
+            let parsed = parse_arguments(&call.arguments);
+            let id = if call.id.is_empty() {
+                format!("call_{}", crate::new_id())
+            } else {
+                call.id
+            };
+            out.push(Ok(StreamEvent::ToolCallFinished {
+                index,
+                id,
+                name: call.name,
+                arguments: call.arguments,
+                parsed,
+            }));
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        if self.finished_emitted {
+            return;
+        }
+        self.flush_calls(out);
+        self.finished_emitted = true;
+        out.push(Ok(StreamEvent::Finished {
+            stop_reason: stop_reason(self.finish_reason.as_deref()),
+            raw_reason: self.finish_reason.clone(),
+        }));
+    }
+
+    /// The body ended. With `[DONE]` or a finish reason that is a complete answer; otherwise the
+    /// stream was cut short and any half-streamed tool call is reported as unusable.
+    pub fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        if self.finished_emitted {
+            return;
+        }
+        if self.finish_reason.is_some() {
+            self.finish(out);
+            return;
+        }
+        for (index, call) in std::mem::take(&mut self.calls) {
+            out.push(Ok(StreamEvent::ToolCallFinished {
+                index,
+                id: call.id,
+                name: call.name,
+                arguments: call.arguments,
+                parsed: Err("the stream ended before the arguments were complete".into()),
+            }));
+        }
+        self.finished_emitted = true;
+        out.push(Err(ProviderError::new(
+            ProviderErrorKind::StreamInterrupted,
+            "the stream ended before the model finished",
+        )));
+    }
+}
+
+impl SseMapper for ChatMapper {
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        match event.event.as_str() {
+            "error" => {
+                let v: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
+                let err = v.get("error").cloned().unwrap_or(v);
+                out.push(Err(stream_error(&err)));
+                self.finished_emitted = true;
+            }
+            _ => self.on_data(&event.data, out),
+        }
+    }
+
+    fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        ChatMapper::on_end(self, out)
+    }
+}
+
+/// Parses complete tool arguments; an empty string means "no arguments" (`{}`).
+pub fn parse_arguments(raw: &str) -> Result<Value, String> {
+    if raw.trim().is_empty() {
+        return Ok(json!({}));
+    }
+    match serde_json::from_str::<Value>(raw) {
+        Ok(v) if v.is_object() => Ok(v),
+        Ok(_) => Err("the arguments are not a JSON object".into()),
+        Err(e) if e.is_eof() => Err("the arguments were cut off before they were complete".into()),
+        Err(e) => Err(format!("the arguments are not valid JSON ({e})")),
+    }
+}
+
+fn stream_error(err: &Value) -> ProviderError {
+    let message = err
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| err.as_str().map(str::to_owned))
+        .unwrap_or_else(|| err.to_string());
+    let code = match err.get("code") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let mut e = ProviderError::new(ProviderErrorKind::StreamError, redact(&message, None));
+    e.provider_code = code;
+    e
+}
+
+/// Normalises a Chat Completions usage object.
+pub fn usage_from(raw: &Value) -> Usage {
+    let n = |v: Option<&Value>| v.and_then(Value::as_u64);
+    Usage {
+        input_tokens: n(raw.get("prompt_tokens")).unwrap_or(0),
+        output_tokens: n(raw.get("completion_tokens")).unwrap_or(0),
+        reasoning_tokens: n(raw
+            .get("completion_tokens_details")
+            .and_then(|d| d.get("reasoning_tokens"))),
+        cached_input_tokens: n(raw
+            .get("prompt_tokens_details")
+            .and_then(|d| d.get("cached_tokens"))),
+    }
+}
+
+/// Maps a raw finish reason.
+pub fn stop_reason(raw: Option<&str>) -> StopReason {
+    match raw {
+        Some("stop") | None => StopReason::EndTurn,
+        Some("length") => StopReason::MaxTokens,
+        Some("tool_calls") | Some("function_call") => StopReason::ToolUse,
+        Some("content_filter") => StopReason::ContentFilter,
+        Some(_) => StopReason::Other,
+    }
+}
+
+/// Builds the request body. Follows REQUESTS.md: assistant tool calls carry their raw argument
+/// string, each result follows as a `tool` message, and an assistant message with tool calls
+/// replays its `reasoning_content` (DeepSeek thinking mode requires it, even when empty).
+pub fn build_body(req: &ChatRequest) -> Value {
+    let mut messages = Vec::new();
+    if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &req.messages {
+        push_message(m, &mut messages);
+    }
+    let mut body = json!({
+        "model": req.model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+    });
+    if let Some(t) = req.temperature {
+        body["temperature"] = json!(t);
+    }
+    if let Some(m) = req.max_output_tokens {
+        body["max_tokens"] = json!(m);
+    }
+    body
+}
+
+fn push_message(m: &Message, out: &mut Vec<Value>) {
+    match m.role {
+        Role::System => out.push(json!({"role": "system", "content": m.text()})),
+        Role::User => out.push(json!({"role": "user", "content": m.text()})),
+        Role::Assistant => {
+            let mut text = String::new();
+            let mut reasoning = String::new();
+            let mut calls = Vec::new();
+            let mut results = Vec::new();
+            for p in &m.parts {
+                match p {
+                    Part::Text { text: t } => text.push_str(t),
+                    Part::Reasoning { text: r, .. } => reasoning.push_str(r),
+                    Part::ToolCall {
+                        call_id,
+                        name,
+                        arguments,
+                        ..
+                    } => calls.push(json!({
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments},
+                    })),
+                    Part::ToolResult {
+                        call_id, output, ..
+                    } => results.push(json!({"role": "tool", "tool_call_id": call_id, "content": output})),
+                    Part::Image { .. } | Part::File { .. } => {}
+                }
+            }
+            if text.is_empty() && calls.is_empty() {
+                return; // an empty (e.g. failed) answer says nothing to the model
+            }
+            let mut msg = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
+            if !calls.is_empty() {
+                msg["tool_calls"] = json!(calls);
+                msg["reasoning_content"] = json!(reasoning);
+            }
+            out.push(msg);
+            out.extend(results);
+        }
+    }
+}
+
+/// A Chat Completions provider.
+pub struct OpenAiChat {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: Option<String>,
+    settings: HttpSettings,
+}
+
+impl OpenAiChat {
+    /// A provider at `base_url` (e.g. `https://api.openai.com/v1`), with an optional key.
+    pub fn new(
+        client: reqwest::Client,
+        base_url: &str,
+        api_key: Option<String>,
+        settings: HttpSettings,
+    ) -> Self {
+        OpenAiChat {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            settings,
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let rb = self
+            .client
+            .request(method, format!("{}{}", self.base_url, path));
+        match &self.api_key {
+            Some(k) => rb.bearer_auth(k),
+            None => rb,
+        }
+    }
+}
+
+impl ModelProvider for OpenAiChat {
+    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        Box::pin(async move {
+            let resp = self
+                .request(reqwest::Method::GET, "/models")
+                .timeout(self.settings.response_timeout)
+                .send()
+                .await
+                .map_err(|e| {
+                    ProviderError::new(ProviderErrorKind::Connect, http::error_chain(&e))
+                })?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = resp.text().await.map_err(|e| {
+                ProviderError::new(ProviderErrorKind::StreamInterrupted, http::error_chain(&e))
+            })?;
+            if !(200..300).contains(&status) {
+                return Err(http::classify_http(
+                    status,
+                    &headers,
+                    &body,
+                    self.api_key.as_deref(),
+                ));
+            }
+            let v: Value = serde_json::from_str(&body).map_err(|_| {
+                ProviderError::new(
+                    ProviderErrorKind::Protocol,
+                    "the model list is not JSON; check the base URL",
+                )
+            })?;
+            let list = v
+                .get("data")
+                .or_else(|| v.get("models"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut models: Vec<ModelInfo> = list
+                .iter()
+                .filter_map(|m| {
+                    let id = m
+                        .get("id")
+                        .or_else(|| m.get("name"))
+                        .or_else(|| m.get("model"))
+                        .and_then(Value::as_str)?;
+                    Some(ModelInfo {
+                        id: id.to_owned(),
+                        owned_by: m.get("owned_by").and_then(Value::as_str).map(str::to_owned),
+                    })
+                })
+                .collect();
+            models.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(models)
+        })
+    }
+
+    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
+        let body = build_body(&request);
+        let client = self.client.clone();
+        let url = format!("{}/chat/completions", self.base_url);
+        let key = self.api_key.clone();
+        let key_for_build = key.clone();
+        let build = Box::new(move || {
+            let rb = client
+                .post(&url)
+                .header(reqwest::header::ACCEPT, "text/event-stream")
+                .json(&body);
+            match &key_for_build {
+                Some(k) => rb.bearer_auth(k),
+                None => rb,
+            }
+        });
+        http::drive_sse(build, ChatMapper::new(), self.settings.clone(), cancel, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(body: &str) -> Vec<Result<StreamEvent, ProviderError>> {
+        let mut p = super::super::sse::SseParser::new();
+        let mut evs = Vec::new();
+        p.push(body.as_bytes(), &mut evs);
+        let mut m = ChatMapper::new();
+        let mut out = Vec::new();
+        for e in &evs {
+            SseMapper::on_event(&mut m, e, &mut out);
+        }
+        SseMapper::on_end(&mut m, &mut out);
+        out
+    }
+
+    #[test]
+    fn text_then_done() {
+        let out = map("data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+        assert_eq!(out[0].as_ref().unwrap(), &StreamEvent::TextDelta("Hi".into()));
+        assert!(matches!(
+            out.last().unwrap(),
+            Ok(StreamEvent::Finished { stop_reason: StopReason::EndTurn, .. })
+        ));
+    }
+
+    #[test]
+    fn cut_short_stream_reports_truncated_tool_call() {
+        let out = map("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c1\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n");
+        let finished = out
+            .iter()
+            .find_map(|e| match e {
+                Ok(StreamEvent::ToolCallFinished { parsed, .. }) => Some(parsed.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(finished.is_err());
+        assert!(matches!(
+            out.last().unwrap(),
+            Err(e) if e.kind == ProviderErrorKind::StreamInterrupted
+        ));
+    }
+
+    #[test]
+    fn arguments_parse_rules() {
+        assert_eq!(parse_arguments("").unwrap(), json!({}));
+        assert!(parse_arguments("{\"a\":").unwrap_err().contains("cut off"));
+        assert!(parse_arguments("[1]").is_err());
+        assert!(parse_arguments("{nope}").unwrap_err().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn request_replays_tool_calls_with_reasoning() {
+        let m = Message {
+            id: "a".into(),
+            session_id: "s".into(),
+            parent_id: None,
+            role: Role::Assistant,
+            parts: vec![
+                Part::ToolCall {
+                    call_id: "call_1".into(),
+                    name: "f".into(),
+                    arguments: "{\"x\":1}".into(),
+                    status: parley_protocol::ToolCallStatus::Completed,
+                },
+                Part::ToolResult {
+                    call_id: "call_1".into(),
+                    output: "4".into(),
+                    is_error: false,
+                },
+            ],
+            turn_id: None,
+            provider: None,
+            model: None,
+            created_at: 0,
+        };
+        let body = build_body(&ChatRequest {
+            model: "m".into(),
+            system: Some("sys".into()),
+            messages: vec![m],
+            ..Default::default()
+        });
+        let msgs = body["messages"].as_array().unwrap();
+        assert_eq!(msgs[0], json!({"role": "system", "content": "sys"}));
+        assert_eq!(msgs[1]["content"], Value::Null);
+        assert_eq!(msgs[1]["reasoning_content"], json!(""));
+        assert_eq!(msgs[1]["tool_calls"][0]["function"]["arguments"], json!("{\"x\":1}"));
+        assert_eq!(
+            msgs[2],
+            json!({"role": "tool", "tool_call_id": "call_1", "content": "4"})
+        );
+        assert_eq!(body["stream_options"]["include_usage"], json!(true));
+    }
+}

@@ -1,0 +1,646 @@
+//! The session engine: at most one active turn per session, stop within a second, and the
+//! durable start (user message committed before the request goes out). [`Core`] is the API the
+//! desktop app and the CLI call.
+//!
+//! Crash recovery: every process holds an exclusive lock on `locks/<instance>.lock` and stamps
+//! its turns with that instance id. At start, running turns whose owner's lock can be taken
+//! belong to a dead process and become `Interrupted`, their partial output kept. A second live
+//! process (the app and the CLI at once) never interrupts the other's turns.
+
+mod turn;
+
+use crate::error::CoreError;
+use crate::providers::openai_chat::OpenAiChat;
+use crate::providers::{ChatRequest, HttpSettings, ModelProvider};
+use crate::secrets::{provider_account, Secret, SecretStore};
+use crate::store::{OpenReport, ProviderRow, Store};
+use crate::util::now_ms;
+use parley_protocol::{
+    Event, ModelInfo, ProviderInfo, ProviderKind, SendOptions, SessionHistory, SessionId,
+    SessionSummary, TurnId,
+};
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// The largest message Parley sends, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// How Parley opens its data.
+pub struct CoreOptions {
+    /// The data directory (database, locks).
+    pub data_dir: PathBuf,
+    /// Where API keys are kept.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Timeouts and retries for providers.
+    pub http: HttpSettings,
+}
+
+/// A provider to add.
+#[derive(Debug, Clone)]
+pub struct NewProvider {
+    /// Unique name.
+    pub name: String,
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL (http or https).
+    pub base_url: String,
+    /// The model used when none is picked.
+    pub default_model: Option<String>,
+    /// An API key to save in the keychain.
+    pub api_key: Option<Secret>,
+}
+
+/// A running turn: its id and its events.
+pub struct TurnHandle {
+    /// The session.
+    pub session_id: SessionId,
+    /// The turn.
+    pub turn_id: TurnId,
+    /// The turn's events, ending with `TurnCompleted`, `TurnStopped` or `TurnFailed`.
+    pub events: mpsc::UnboundedReceiver<Event>,
+}
+
+struct ActiveTurn {
+    turn_id: Option<TurnId>,
+    cancel: CancellationToken,
+    done: watch::Receiver<bool>,
+}
+
+struct Inner {
+    store: Store,
+    secrets: Arc<dyn SecretStore>,
+    http: HttpSettings,
+    client: reqwest::Client,
+    instance_id: String,
+    _instance_lock: File,
+    active: Mutex<HashMap<SessionId, ActiveTurn>>,
+    seqs: Mutex<HashMap<SessionId, Arc<AtomicU64>>>,
+    report: OpenReport,
+    interrupted_at_start: usize,
+}
+
+/// Parley's core. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these maps cannot leave them inconsistent (single inserts/removes).
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn locks_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("locks")
+}
+
+/// Tries to take a dead owner's lock. `true` = its process is gone.
+fn owner_is_dead(data_dir: &Path, owner: &str) -> bool {
+    if owner.is_empty() || owner.contains(['/', '\\', '.']) {
+        return true;
+    }
+    let path = locks_dir(data_dir).join(format!("{owner}.lock"));
+    let Ok(file) = File::options().read(true).write(true).open(&path) else {
+        return true;
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        CoreError::InvalidInput(format!(
+            "\"{raw}\" is not a valid URL ({e}). Use a full address such as http://127.0.0.1:8080/v1."
+        ))
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(CoreError::InvalidInput(format!(
+            "The base URL must start with http:// or https://, not {}://.",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(CoreError::InvalidInput(format!(
+            "The base URL \"{raw}\" has no host."
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(CoreError::InvalidInput(
+            "Do not put credentials in the base URL; save the API key instead (it goes to the keychain).".into(),
+        ));
+    }
+    Ok(url)
+}
+
+/// `host[:port]` — what a saved key is bound to.
+fn key_host(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
+    }
+}
+
+fn validate_name(name: &str) -> Result<String, CoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(CoreError::InvalidInput(
+            "A provider name must be 1 to 64 characters without control characters.".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl Core {
+    /// Opens the data directory: database (migrated), instance lock, crash recovery.
+    pub async fn open(options: CoreOptions) -> Result<Core, CoreError> {
+        let dir = &options.data_dir;
+        let io = |e: std::io::Error| {
+            CoreError::Store(crate::StoreError::Io {
+                path: dir.display().to_string(),
+                source: e,
+            })
+        };
+        std::fs::create_dir_all(locks_dir(dir)).map_err(io)?;
+        let instance_id = crate::new_id();
+        let lock_path = locks_dir(dir).join(format!("{instance_id}.lock"));
+        let lock_file = File::create(&lock_path).map_err(io)?;
+        lock_file
+            .try_lock()
+            .map_err(|e| CoreError::Internal(format!("cannot lock {}: {e}", lock_path.display())))?;
+        let (store, report) = Store::open(&dir.join("parley.db"))?;
+        let mut interrupted = 0;
+        for owner in store.active_turn_owners().await? {
+            if owner != instance_id && owner_is_dead(dir, &owner) {
+                interrupted += store.interrupt_turns_of(&owner).await?;
+            }
+        }
+        // Tidy lock files of processes that are gone.
+        if let Ok(entries) = std::fs::read_dir(locks_dir(dir)) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(owner) = name.strip_suffix(".lock") {
+                    if owner != instance_id {
+                        owner_is_dead(dir, owner);
+                    }
+                }
+            }
+        }
+        let client = crate::providers::http::client(&options.http)?;
+        Ok(Core {
+            inner: Arc::new(Inner {
+                store,
+                secrets: options.secrets,
+                http: options.http,
+                client,
+                instance_id,
+                _instance_lock: lock_file,
+                active: Mutex::new(HashMap::new()),
+                seqs: Mutex::new(HashMap::new()),
+                report,
+                interrupted_at_start: interrupted,
+            }),
+        })
+    }
+
+    /// What happened when the database was opened (e.g. an unreadable file moved aside).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.inner.report
+    }
+
+    /// How many turns of a previous run were marked interrupted at start.
+    pub fn interrupted_at_start(&self) -> usize {
+        self.inner.interrupted_at_start
+    }
+
+    /// The database (for tests and benchmarks).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    // ----- sessions -----
+
+    /// Creates an empty session. Without a title one is derived from the first message.
+    pub async fn create_session(&self, title: Option<String>) -> Result<SessionSummary, CoreError> {
+        let title = match title {
+            Some(t) => validate_title(&t)?,
+            None => String::new(),
+        };
+        Ok(self
+            .inner
+            .store
+            .create_session(SessionId(crate::new_id()), title)
+            .await?)
+    }
+
+    /// Sessions, most recent activity first.
+    pub async fn list_sessions(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>, CoreError> {
+        Ok(self
+            .inner
+            .store
+            .list_sessions(limit.clamp(1, 1000), offset)
+            .await?)
+    }
+
+    /// A session's messages and turns.
+    pub async fn history(&self, id: &SessionId) -> Result<SessionHistory, CoreError> {
+        self.inner
+            .store
+            .history(id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Renames a session.
+    pub async fn rename_session(&self, id: &SessionId, title: &str) -> Result<(), CoreError> {
+        let title = validate_title(title)?;
+        if self.inner.store.rename_session(id, title).await? {
+            Ok(())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    /// Deletes a session; a running turn in it is stopped (and finished) first.
+    pub async fn delete_session(&self, id: &SessionId) -> Result<(), CoreError> {
+        self.stop(id).await;
+        if self.inner.store.delete_session(id).await? {
+            lock(&self.inner.seqs).remove(id);
+            Ok(())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    // ----- providers -----
+
+    /// Adds a provider, saving its key (if any) in the keychain first.
+    pub async fn add_provider(&self, p: NewProvider) -> Result<ProviderInfo, CoreError> {
+        let name = validate_name(&p.name)?;
+        let url = validate_base_url(&p.base_url)?;
+        match p.kind {
+            ProviderKind::Openai | ProviderKind::OpenaiCompatible => {}
+            ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
+                return Err(CoreError::InvalidInput(format!(
+                    "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
+                    p.kind.as_str()
+                )))
+            }
+        }
+        if self.inner.store.get_provider(&name).await?.is_some() {
+            return Err(CoreError::InvalidInput(format!(
+                "A provider named \"{name}\" already exists. Pick another name or remove it first."
+            )));
+        }
+        let model = p
+            .default_model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        let mut key_host_value = None;
+        if let Some(key) = p.api_key.filter(|k| !k.expose().trim().is_empty()) {
+            let key = Secret::new(key.expose().trim());
+            self.with_secrets(move |s, account| s.set(&account, &key), &name)
+                .await?;
+            key_host_value = Some(key_host(&url));
+        }
+        let base_url = url.as_str().trim_end_matches('/').to_owned();
+        let row = ProviderRow {
+            name,
+            kind: p.kind,
+            base_url,
+            default_model: model,
+            key_host: key_host_value,
+            created_at: now_ms(),
+        };
+        self.inner.store.insert_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// All providers. The webview and CLI learn only whether a key exists.
+    pub async fn list_providers(&self) -> Result<Vec<ProviderInfo>, CoreError> {
+        Ok(self
+            .inner
+            .store
+            .list_providers()
+            .await?
+            .into_iter()
+            .map(provider_info)
+            .collect())
+    }
+
+    /// Removes a provider and its key.
+    pub async fn remove_provider(&self, name: &str) -> Result<(), CoreError> {
+        let row = self
+            .inner
+            .store
+            .get_provider(name)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("No provider named \"{name}\".")))?;
+        if row.key_host.is_some() {
+            self.with_secrets(|s, account| s.delete(&account), name)
+                .await?;
+        }
+        self.inner.store.delete_provider(name).await?;
+        Ok(())
+    }
+
+    /// The models a provider offers, fetched from it.
+    pub async fn list_models(&self, name: &str) -> Result<Vec<ModelInfo>, CoreError> {
+        let row = self.provider_row(name).await?;
+        let provider = self.build_provider(&row).await?;
+        Ok(provider.models().await?)
+    }
+
+    async fn provider_row(&self, name: &str) -> Result<ProviderRow, CoreError> {
+        self.inner.store.get_provider(name).await?.ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "No provider named \"{name}\". Add it first (parley providers add, or Settings)."
+            ))
+        })
+    }
+
+    async fn with_secrets<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore, String) -> Result<R, crate::secrets::SecretError>
+            + Send
+            + 'static,
+        provider: &str,
+    ) -> Result<R, CoreError> {
+        let secrets = self.inner.secrets.clone();
+        let account = provider_account(provider);
+        // Keychain calls block (D-Bus, Security framework): keep them off the async workers.
+        tokio::task::spawn_blocking(move || f(&*secrets, account))
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?
+            .map_err(CoreError::from)
+    }
+
+    async fn build_provider(&self, row: &ProviderRow) -> Result<Arc<dyn ModelProvider>, CoreError> {
+        let url = validate_base_url(&row.base_url)?;
+        let key = match &row.key_host {
+            None => None,
+            Some(bound) if *bound != key_host(&url) => {
+                return Err(CoreError::InvalidInput(format!(
+                    "The key for \"{}\" was saved for {bound}, but the provider now points at {}. Enter the key again for the new address.",
+                    row.name,
+                    key_host(&url)
+                )))
+            }
+            Some(_) => {
+                let secret = self
+                    .with_secrets(|s, account| s.get(&account), &row.name)
+                    .await?;
+                match secret {
+                    Some(s) => Some(s.expose().to_owned()),
+                    None => {
+                        return Err(CoreError::InvalidInput(format!(
+                            "The API key for \"{}\" is missing from the keychain. Enter it again in the provider's settings.",
+                            row.name
+                        )))
+                    }
+                }
+            }
+        };
+        match row.kind {
+            ProviderKind::Openai | ProviderKind::OpenaiCompatible => Ok(Arc::new(OpenAiChat::new(
+                self.inner.client.clone(),
+                &row.base_url,
+                key,
+                self.inner.http.clone(),
+            ))),
+            ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
+                Err(CoreError::InvalidInput(format!(
+                    "Parley does not speak the {} wire format yet.",
+                    row.kind.as_str()
+                )))
+            }
+        }
+    }
+
+    // ----- turns -----
+
+    /// Sends a user message and starts a turn. The message is committed before anything goes
+    /// to the provider; a second send while a turn runs is refused with [`CoreError::Busy`].
+    pub async fn send(
+        &self,
+        session_id: &SessionId,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        if text.trim().is_empty() {
+            return Err(CoreError::InvalidInput(
+                "The message is empty. Type something before sending.".into(),
+            ));
+        }
+        if text.len() > MAX_MESSAGE_BYTES {
+            return Err(CoreError::InvalidInput(format!(
+                "The message is {:.1} MB; Parley sends at most {} MB in one message. Split it into smaller parts.",
+                text.len() as f64 / (1024.0 * 1024.0),
+                MAX_MESSAGE_BYTES / (1024 * 1024)
+            )));
+        }
+        let session = self
+            .inner
+            .store
+            .get_session(session_id)
+            .await?
+            .ok_or_else(|| not_found(session_id))?;
+        let provider_name = match options.provider.clone().or(session.provider.clone()) {
+            Some(p) => p,
+            None => self
+                .inner
+                .store
+                .list_providers()
+                .await?
+                .into_iter()
+                .next()
+                .map(|p| p.name)
+                .ok_or_else(|| {
+                    CoreError::InvalidInput(
+                        "No provider is configured. Add one first (parley providers add, or Settings)."
+                            .into(),
+                    )
+                })?,
+        };
+        let row = self.provider_row(&provider_name).await?;
+        let same_provider = session.provider.as_deref() == Some(row.name.as_str());
+        let model = options
+            .model
+            .clone()
+            .or_else(|| session.model.clone().filter(|_| same_provider))
+            .or_else(|| row.default_model.clone())
+            .ok_or_else(|| {
+                CoreError::InvalidInput(format!(
+                    "Pick a model: provider \"{}\" has no default model.",
+                    row.name
+                ))
+            })?;
+
+        // Reserve the session's single turn slot before touching the database.
+        let cancel = CancellationToken::new();
+        let (done_tx, done_rx) = watch::channel(false);
+        {
+            let mut active = lock(&self.inner.active);
+            if active.contains_key(session_id) {
+                return Err(CoreError::Busy);
+            }
+            active.insert(
+                session_id.clone(),
+                ActiveTurn {
+                    turn_id: None,
+                    cancel: cancel.clone(),
+                    done: done_rx,
+                },
+            );
+        }
+        let begun = match self
+            .inner
+            .store
+            .begin_turn(
+                session_id,
+                text.to_owned(),
+                row.name.clone(),
+                model.clone(),
+                self.inner.instance_id.clone(),
+            )
+            .await
+        {
+            Ok(b) => b,
+            Err(e) => {
+                lock(&self.inner.active).remove(session_id);
+                return Err(e.into());
+            }
+        };
+        if let Some(a) = lock(&self.inner.active).get_mut(session_id) {
+            a.turn_id = Some(begun.turn_id.clone());
+        }
+
+        let (tx, rx) = mpsc::unbounded_channel();
+        let seq = lock(&self.inner.seqs)
+            .entry(session_id.clone())
+            .or_default()
+            .clone();
+        let emitter = turn::Emitter::new(session_id.clone(), seq, tx);
+        let turn_id = begun.turn_id.clone();
+        let core = self.clone();
+        let sid = session_id.clone();
+        tokio::spawn(async move {
+            let provider = core.build_provider(&row).await;
+            let history = match core.inner.store.history(&sid).await {
+                Ok(Some(h)) => Ok(h),
+                Ok(None) => Err(not_found(&sid)),
+                Err(e) => Err(CoreError::from(e)),
+            };
+            let request = history.map(|h| ChatRequest {
+                model: model.clone(),
+                system: options.system.clone(),
+                messages: h
+                    .messages
+                    .into_iter()
+                    .filter(|m| m.id != begun.assistant_message_id)
+                    .collect(),
+                temperature: None,
+                max_output_tokens: None,
+            });
+            turn::run(turn::TurnCtx {
+                store: core.inner.store.clone(),
+                emitter,
+                begun,
+                provider_name: row.name.clone(),
+                model,
+                provider,
+                request,
+                cancel,
+            })
+            .await;
+            lock(&core.inner.active).remove(&sid);
+            let _ = done_tx.send(true);
+        });
+        Ok(TurnHandle {
+            session_id: session_id.clone(),
+            turn_id,
+            events: rx,
+        })
+    }
+
+    /// Stops the session's running turn (keeping its partial output) and waits until it is
+    /// recorded. Returns whether a turn was running.
+    pub async fn stop(&self, session_id: &SessionId) -> bool {
+        let done = {
+            let active = lock(&self.inner.active);
+            match active.get(session_id) {
+                Some(a) => {
+                    a.cancel.cancel();
+                    Some(a.done.clone())
+                }
+                None => None,
+            }
+        };
+        match done {
+            Some(mut rx) => {
+                let _ = rx.wait_for(|d| *d).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The running turn of a session, if any.
+    pub fn active_turn(&self, session_id: &SessionId) -> Option<TurnId> {
+        lock(&self.inner.active)
+            .get(session_id)
+            .and_then(|a| a.turn_id.clone())
+    }
+
+    /// Waits until the session has no running turn.
+    pub async fn wait_idle(&self, session_id: &SessionId) {
+        let done = lock(&self.inner.active)
+            .get(session_id)
+            .map(|a| a.done.clone());
+        if let Some(mut rx) = done {
+            let _ = rx.wait_for(|d| *d).await;
+        }
+    }
+}
+
+fn validate_title(title: &str) -> Result<String, CoreError> {
+    let t = title.trim();
+    if t.is_empty() {
+        return Err(CoreError::InvalidInput("A chat title cannot be empty.".into()));
+    }
+    if t.chars().count() > 200 {
+        return Err(CoreError::InvalidInput(
+            "A chat title can be at most 200 characters.".into(),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+fn not_found(id: &SessionId) -> CoreError {
+    CoreError::NotFound(format!("No chat with id {id} exists."))
+}
+
+fn provider_info(row: ProviderRow) -> ProviderInfo {
+    ProviderInfo {
+        has_key: row.key_host.is_some(),
+        name: row.name,
+        kind: row.kind,
+        base_url: row.base_url,
+        default_model: row.default_model,
+    }
+}

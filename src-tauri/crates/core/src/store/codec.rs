@@ -1,0 +1,212 @@
+//! Row <-> type conversions. Parts are stored as (kind, body, meta JSON) so that the growing
+//! text of any part lives in `body` and can be appended to.
+
+use crate::error::StoreError;
+use crate::store::ProviderRow;
+use parley_protocol::{
+    Message, MessageId, Part, ProviderKind, Role, SessionId, SessionSummary, ToolCallStatus,
+    TurnId, TurnInfo, TurnStatus,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+struct ToolCallMeta {
+    call_id: String,
+    name: String,
+    status: ToolCallStatus,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ToolResultMeta {
+    call_id: String,
+    is_error: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileMeta {
+    name: String,
+    mime: String,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(corrupt)
+}
+
+pub(super) fn to_json_opt<T: Serialize>(v: &Option<T>) -> Result<Option<String>, StoreError> {
+    v.as_ref().map(json).transpose()
+}
+
+fn from_json_opt<T: DeserializeOwned>(v: Option<String>) -> Result<Option<T>, StoreError> {
+    v.map(|s| serde_json::from_str(&s).map_err(corrupt))
+        .transpose()
+}
+
+/// (kind, body, meta) for a part.
+pub(super) fn encode_part(
+    part: &Part,
+) -> Result<(&'static str, String, Option<String>), StoreError> {
+    Ok(match part {
+        Part::Text { text } => ("text", text.clone(), None),
+        Part::Reasoning { text, signature } => (
+            "reasoning",
+            text.clone(),
+            signature.as_ref().map(json).transpose()?,
+        ),
+        Part::ToolCall {
+            call_id,
+            name,
+            arguments,
+            status,
+        } => (
+            "tool_call",
+            arguments.clone(),
+            Some(json(&ToolCallMeta {
+                call_id: call_id.clone(),
+                name: name.clone(),
+                status: *status,
+            })?),
+        ),
+        Part::ToolResult {
+            call_id,
+            output,
+            is_error,
+        } => (
+            "tool_result",
+            output.clone(),
+            Some(json(&ToolResultMeta {
+                call_id: call_id.clone(),
+                is_error: *is_error,
+            })?),
+        ),
+        Part::Image { mime, data } => ("image", data.clone(), Some(json(mime)?)),
+        Part::File { name, mime, text } => (
+            "file",
+            text.clone(),
+            Some(json(&FileMeta {
+                name: name.clone(),
+                mime: mime.clone(),
+            })?),
+        ),
+    })
+}
+
+fn meta<T: DeserializeOwned>(kind: &str, meta: Option<&str>) -> Result<T, StoreError> {
+    let m = meta.ok_or_else(|| corrupt(format!("{kind} part without metadata")))?;
+    serde_json::from_str(m).map_err(corrupt)
+}
+
+pub(super) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<Part, StoreError> {
+    Ok(match kind {
+        "text" => Part::Text { text: body },
+        "reasoning" => Part::Reasoning {
+            text: body,
+            signature: m.map(serde_json::from_str).transpose().map_err(corrupt)?,
+        },
+        "tool_call" => {
+            let t: ToolCallMeta = meta(kind, m)?;
+            Part::ToolCall {
+                call_id: t.call_id,
+                name: t.name,
+                arguments: body,
+                status: t.status,
+            }
+        }
+        "tool_result" => {
+            let t: ToolResultMeta = meta(kind, m)?;
+            Part::ToolResult {
+                call_id: t.call_id,
+                output: body,
+                is_error: t.is_error,
+            }
+        }
+        "image" => Part::Image {
+            mime: meta(kind, m)?,
+            data: body,
+        },
+        "file" => {
+            let f: FileMeta = meta(kind, m)?;
+            Part::File {
+                name: f.name,
+                mime: f.mime,
+                text: body,
+            }
+        }
+        other => return Err(corrupt(format!("unknown part kind {other:?}"))),
+    })
+}
+
+pub(super) fn provider_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ProviderRow, StoreError>> {
+    let kind: String = r.get(1)?;
+    let row = ProviderRow {
+        name: r.get(0)?,
+        kind: ProviderKind::OpenaiCompatible,
+        base_url: r.get(2)?,
+        default_model: r.get(3)?,
+        key_host: r.get(4)?,
+        created_at: r.get(5)?,
+    };
+    Ok(match ProviderKind::parse(&kind) {
+        Some(k) => Ok(ProviderRow { kind: k, ..row }),
+        None => Err(corrupt(format!("unknown provider kind {kind:?}"))),
+    })
+}
+
+pub(super) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
+    Ok(SessionSummary {
+        id: SessionId(r.get(0)?),
+        title: r.get(1)?,
+        created_at: r.get(2)?,
+        updated_at: r.get(3)?,
+        message_count: r.get::<_, i64>(4)?.max(0) as u64,
+        provider: r.get(5)?,
+        model: r.get(6)?,
+    })
+}
+
+pub(super) fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Message, StoreError>> {
+    let role: String = r.get(3)?;
+    let Some(role) = Role::parse(&role) else {
+        return Ok(Err(corrupt(format!("unknown role {role:?}"))));
+    };
+    Ok(Ok(Message {
+        id: MessageId(r.get(0)?),
+        session_id: SessionId(r.get(1)?),
+        parent_id: r.get::<_, Option<String>>(2)?.map(MessageId),
+        role,
+        parts: Vec::new(),
+        turn_id: r.get::<_, Option<String>>(4)?.map(TurnId),
+        provider: r.get(5)?,
+        model: r.get(6)?,
+        created_at: r.get(7)?,
+    }))
+}
+
+pub(super) fn turn_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TurnInfo, StoreError>> {
+    let status: String = r.get(4)?;
+    let usage: Option<String> = r.get(9)?;
+    let stop: Option<String> = r.get(10)?;
+    let error: Option<String> = r.get(11)?;
+    let build = || -> Result<TurnInfo, StoreError> {
+        Ok(TurnInfo {
+            id: TurnId(r.get(0)?),
+            session_id: SessionId(r.get(1)?),
+            user_message_id: MessageId(r.get(2)?),
+            assistant_message_id: r.get::<_, Option<String>>(3)?.map(MessageId),
+            status: TurnStatus::parse(&status)
+                .ok_or_else(|| corrupt(format!("unknown turn status {status:?}")))?,
+            provider: r.get(5)?,
+            model: r.get(6)?,
+            started_at: r.get(7)?,
+            ended_at: r.get(8)?,
+            usage: from_json_opt(usage.clone())?,
+            stop_reason: from_json_opt(stop.clone())?,
+            error: from_json_opt(error.clone())?,
+        })
+    };
+    Ok(build())
+}

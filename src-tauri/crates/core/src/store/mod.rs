@@ -1,0 +1,749 @@
+//! SQLite storage. One writer thread owns the only writing connection (WAL mode), a second
+//! thread serves reads, so a long read never blocks the journal. Migrations run on
+//! `PRAGMA user_version`, each in one transaction. A database that cannot be read is moved
+//! aside (never overwritten); one written by a newer Parley is refused and left untouched.
+//!
+//! Every user-visible operation is one transaction. Streaming output is appended to one part
+//! row at a time ([`JournalOp::AppendText`]), so appending costs the same at any history size.
+
+mod codec;
+pub mod schema;
+
+use crate::error::StoreError;
+use crate::util::now_ms;
+use parley_protocol::{
+    ErrorInfo, Message, MessageId, Part, ProviderKind, Role, SessionHistory, SessionId,
+    SessionSummary, StopReason, TurnId, TurnInfo, TurnStatus, Usage,
+};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A thread that owns one connection and runs jobs on it in order.
+#[derive(Clone)]
+struct DbThread {
+    tx: std_mpsc::Sender<Job>,
+}
+
+impl DbThread {
+    fn spawn(mut conn: Connection, name: &str) -> Result<DbThread, StoreError> {
+        let (tx, rx) = std_mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| StoreError::Io {
+                path: name.to_owned(),
+                source: e,
+            })?;
+        Ok(DbThread { tx })
+    }
+
+    async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (otx, orx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Box::new(move |c| {
+                let _ = otx.send(f(c));
+            }))
+            .map_err(|_| StoreError::Closed)?;
+        orx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// What happened while opening the database.
+#[derive(Debug, Default, Clone)]
+pub struct OpenReport {
+    /// An unreadable database was moved here and a new one created.
+    pub moved_aside: Option<PathBuf>,
+    /// The schema version before migrations ran.
+    pub previous_version: i64,
+}
+
+/// A provider as stored (no key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRow {
+    /// Unique name.
+    pub name: String,
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL.
+    pub base_url: String,
+    /// Default model.
+    pub default_model: Option<String>,
+    /// The host a saved key is bound to; `None` when no key is saved.
+    pub key_host: Option<String>,
+    /// When it was added.
+    pub created_at: i64,
+}
+
+/// One change to a streaming assistant message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalOp {
+    /// A new part at `index`.
+    InsertPart {
+        /// The message.
+        message_id: MessageId,
+        /// Its position.
+        index: u32,
+        /// The part.
+        part: Part,
+    },
+    /// More text for the part's growing body (text, reasoning, tool arguments).
+    AppendText {
+        /// The message.
+        message_id: MessageId,
+        /// The part's position.
+        index: u32,
+        /// The text to append.
+        text: String,
+    },
+    /// The part's new full value (status changes and the like).
+    ReplacePart {
+        /// The message.
+        message_id: MessageId,
+        /// The part's position.
+        index: u32,
+        /// The part.
+        part: Part,
+    },
+}
+
+/// What [`Store::begin_turn`] committed.
+#[derive(Debug, Clone)]
+pub struct BegunTurn {
+    /// The stored user message.
+    pub user_message: Message,
+    /// The new turn.
+    pub turn_id: TurnId,
+    /// The empty assistant message the output goes into.
+    pub assistant_message_id: MessageId,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone)]
+pub struct TurnEnd {
+    /// Final status.
+    pub status: TurnStatus,
+    /// Token counts.
+    pub usage: Option<Usage>,
+    /// Normalised stop reason.
+    pub stop_reason: Option<StopReason>,
+    /// The provider's raw finish reason.
+    pub finish_reason_raw: Option<String>,
+    /// The error, for failed turns.
+    pub error: Option<ErrorInfo>,
+}
+
+/// The database.
+#[derive(Clone)]
+pub struct Store {
+    writer: DbThread,
+    reader: DbThread,
+    path: PathBuf,
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// True when SQLite says the file is not a usable database.
+fn is_unreadable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+            f.code,
+            rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+        ),
+        _ => false,
+    }
+}
+
+fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    // Check the version before anything writes: a newer database must stay byte-identical.
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let latest = schema::latest_version();
+    if version > latest {
+        return Err(StoreError::TooNew {
+            path: path.display().to_string(),
+            found: version,
+            supported: latest,
+        });
+    }
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!("SQLite refused WAL mode (got {mode})");
+    }
+    // FULL: a committed message survives power loss, not only an app crash.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    for (i, sql) in schema::MIGRATIONS.iter().enumerate() {
+        let target = i as i64 + 1;
+        if target <= version {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", target)?;
+        tx.commit()?;
+        tracing::info!("database migrated to schema {target}");
+    }
+    Ok((conn, version))
+}
+
+fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+    let stamp = now_ms();
+    let aside = PathBuf::from(format!("{}.unreadable-{stamp}", path.display()));
+    std::fs::rename(path, &aside).map_err(|e| io_err(path, e))?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        if side.exists() {
+            let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+            std::fs::rename(&side, &to).map_err(|e| io_err(&side, e))?;
+        }
+    }
+    Ok(aside)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<(Store, OpenReport), StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        }
+        let mut report = OpenReport::default();
+        let (conn, previous) = match open_and_migrate(path) {
+            Ok(ok) => ok,
+            Err(e) if is_unreadable(&e) => {
+                let aside = move_aside(path)?;
+                tracing::warn!(
+                    "the database could not be read ({e}); it was moved to {} and a new one created",
+                    aside.display()
+                );
+                report.moved_aside = Some(aside);
+                open_and_migrate(path)?
+            }
+            Err(e) => return Err(e),
+        };
+        report.previous_version = previous;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&reader)?;
+        Ok((
+            Store {
+                writer: DbThread::spawn(conn, "parley-db-writer")?,
+                reader: DbThread::spawn(reader, "parley-db-reader")?,
+                path: path.to_owned(),
+            },
+            report,
+        ))
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    // ----- providers -----
+
+    /// Adds a provider; fails if the name is taken.
+    pub async fn insert_provider(&self, row: ProviderRow) -> Result<(), StoreError> {
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO providers(name, kind, base_url, default_model, key_host, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        row.name,
+                        row.kind.as_str(),
+                        row.base_url,
+                        row.default_model,
+                        row.key_host,
+                        row.created_at
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Replaces a provider's settings.
+    pub async fn update_provider(&self, row: ProviderRow) -> Result<bool, StoreError> {
+        self.writer
+            .call(move |c| {
+                let n = c.execute(
+                    "UPDATE providers SET kind = ?2, base_url = ?3, default_model = ?4, key_host = ?5
+                     WHERE name = ?1",
+                    params![
+                        row.name,
+                        row.kind.as_str(),
+                        row.base_url,
+                        row.default_model,
+                        row.key_host
+                    ],
+                )?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    /// All providers, oldest first.
+    pub async fn list_providers(&self) -> Result<Vec<ProviderRow>, StoreError> {
+        self.reader
+            .call(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT name, kind, base_url, default_model, key_host, created_at
+                     FROM providers ORDER BY created_at, name",
+                )?;
+                let rows = stmt.query_map([], codec::provider_row)?;
+                let mut out = Vec::new();
+                for r in rows {
+                    out.push(r??);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// One provider by name.
+    pub async fn get_provider(&self, name: &str) -> Result<Option<ProviderRow>, StoreError> {
+        let name = name.to_owned();
+        self.reader
+            .call(move |c| {
+                let row = c
+                    .query_row(
+                        "SELECT name, kind, base_url, default_model, key_host, created_at
+                         FROM providers WHERE name = ?1",
+                        [name],
+                        codec::provider_row,
+                    )
+                    .optional()?;
+                row.transpose()
+            })
+            .await
+    }
+
+    /// Deletes a provider; returns whether it existed.
+    pub async fn delete_provider(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.writer
+            .call(move |c| Ok(c.execute("DELETE FROM providers WHERE name = ?1", [name])? > 0))
+            .await
+    }
+
+    // ----- sessions -----
+
+    /// Creates an empty session.
+    pub async fn create_session(
+        &self,
+        id: SessionId,
+        title: String,
+    ) -> Result<SessionSummary, StoreError> {
+        self.writer
+            .call(move |c| {
+                let now = now_ms();
+                c.execute(
+                    "INSERT INTO sessions(id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+                    params![id.0, title, now],
+                )?;
+                Ok(SessionSummary {
+                    id,
+                    title,
+                    created_at: now,
+                    updated_at: now,
+                    message_count: 0,
+                    provider: None,
+                    model: None,
+                })
+            })
+            .await
+    }
+
+    /// Sessions by most recent activity, `limit` from `offset`.
+    pub async fn list_sessions(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        self.reader
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT id, title, created_at, updated_at, message_count, provider, model
+                     FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+                )?;
+                let rows = stmt.query_map(params![limit, offset], codec::session_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// One session.
+    pub async fn get_session(&self, id: &SessionId) -> Result<Option<SessionSummary>, StoreError> {
+        let id = id.clone();
+        self.reader
+            .call(move |c| {
+                Ok(c.query_row(
+                    "SELECT id, title, created_at, updated_at, message_count, provider, model
+                     FROM sessions WHERE id = ?1",
+                    [id.0],
+                    codec::session_row,
+                )
+                .optional()?)
+            })
+            .await
+    }
+
+    /// Renames a session; returns whether it existed.
+    pub async fn rename_session(&self, id: &SessionId, title: String) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .call(move |c| {
+                Ok(c.execute(
+                    "UPDATE sessions SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id.0, title, now_ms()],
+                )? > 0)
+            })
+            .await
+    }
+
+    /// Deletes a session and everything in it, in one transaction.
+    pub async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                // Children before parents: the tree's foreign keys are checked per row.
+                tx.execute(
+                    "DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id = ?1)",
+                    [&id.0],
+                )?;
+                tx.execute("DELETE FROM turns WHERE session_id = ?1", [&id.0])?;
+                tx.execute(
+                    "UPDATE messages SET parent_id = NULL WHERE session_id = ?1",
+                    [&id.0],
+                )?;
+                tx.execute("DELETE FROM messages WHERE session_id = ?1", [&id.0])?;
+                let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [&id.0])?;
+                tx.commit()?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    // ----- turns and the journal -----
+
+    /// In one transaction: stores the user's message, a pending turn owned by `owner`, and the
+    /// empty assistant message; moves the session's head; sets a default title.
+    pub async fn begin_turn(
+        &self,
+        session_id: &SessionId,
+        text: String,
+        provider: String,
+        model: String,
+        owner: String,
+    ) -> Result<BegunTurn, StoreError> {
+        let session_id = session_id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let (head, title): (Option<String>, String) = tx.query_row(
+                    "SELECT head_message_id, title FROM sessions WHERE id = ?1",
+                    [&session_id.0],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                let now = now_ms();
+                let user_id = MessageId(crate::new_id());
+                let turn_id = TurnId(crate::new_id());
+                let assistant_id = MessageId(crate::new_id());
+                tx.execute(
+                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, created_at)
+                     VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
+                    params![user_id.0, session_id.0, head, turn_id.0, now],
+                )?;
+                tx.execute(
+                    "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
+                    params![user_id.0, text],
+                )?;
+                tx.execute(
+                    "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
+                    params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
+                )?;
+                tx.execute(
+                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+                     VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
+                    params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
+                )?;
+                let new_title = if title.trim().is_empty() {
+                    default_title(&text)
+                } else {
+                    title
+                };
+                tx.execute(
+                    "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + 2,
+                     provider = ?4, model = ?5, title = ?6 WHERE id = ?1",
+                    params![session_id.0, assistant_id.0, now, provider, model, new_title],
+                )?;
+                tx.commit()?;
+                Ok(BegunTurn {
+                    user_message: Message {
+                        id: user_id,
+                        session_id,
+                        parent_id: head.map(MessageId),
+                        role: Role::User,
+                        parts: vec![Part::Text { text }],
+                        turn_id: Some(turn_id.clone()),
+                        provider: None,
+                        model: None,
+                        created_at: now,
+                    },
+                    turn_id,
+                    assistant_message_id: assistant_id,
+                })
+            })
+            .await
+    }
+
+    /// Applies a batch of streamed changes in one transaction.
+    pub async fn journal(&self, ops: Vec<JournalOp>) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                apply_journal(&tx, &ops)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Marks a turn as streaming.
+    pub async fn set_turn_streaming(&self, turn_id: &TurnId) -> Result<(), StoreError> {
+        let id = turn_id.clone();
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "UPDATE turns SET status = 'streaming' WHERE id = ?1 AND status = 'pending'",
+                    [id.0],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Flushes the last journal ops and records how the turn ended, in one transaction.
+    pub async fn finish_turn(
+        &self,
+        turn_id: &TurnId,
+        ops: Vec<JournalOp>,
+        end: TurnEnd,
+    ) -> Result<(), StoreError> {
+        let id = turn_id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                apply_journal(&tx, &ops)?;
+                tx.execute(
+                    "UPDATE turns SET status = ?2, ended_at = ?3, usage = ?4, stop_reason = ?5,
+                     finish_reason_raw = ?6, error = ?7 WHERE id = ?1",
+                    params![
+                        id.0,
+                        end.status.as_str(),
+                        now_ms(),
+                        codec::to_json_opt(&end.usage)?,
+                        codec::to_json_opt(&end.stop_reason)?,
+                        end.finish_reason_raw,
+                        codec::to_json_opt(&end.error)?,
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE sessions SET updated_at = ?2 WHERE id = (SELECT session_id FROM turns WHERE id = ?1)",
+                    params![id.0, now_ms()],
+                )?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Owners of turns still marked pending or streaming.
+    pub async fn active_turn_owners(&self) -> Result<Vec<String>, StoreError> {
+        self.writer
+            .call(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT DISTINCT COALESCE(owner, '') FROM turns WHERE status IN ('pending', 'streaming')",
+                )?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// Marks the running turns of a dead owner as interrupted (their output is kept).
+    pub async fn interrupt_turns_of(&self, owner: &str) -> Result<usize, StoreError> {
+        let owner = owner.to_owned();
+        self.writer
+            .call(move |c| {
+                let info = ErrorInfo::new(
+                    parley_protocol::ErrorCode::StreamInterrupted,
+                    "Parley closed while this answer was being written; the partial answer is kept. Retry to ask again.",
+                    true,
+                );
+                let n = c.execute(
+                    "UPDATE turns SET status = 'interrupted', ended_at = ?2, error = ?3
+                     WHERE status IN ('pending', 'streaming') AND COALESCE(owner, '') = ?1",
+                    params![owner, now_ms(), serde_json::to_string(&info).map_err(|e| StoreError::Corrupt(e.to_string()))?],
+                )?;
+                Ok(n)
+            })
+            .await
+    }
+
+    /// The session with the messages of its current branch and their turns, oldest first.
+    pub async fn history(&self, id: &SessionId) -> Result<Option<SessionHistory>, StoreError> {
+        let id = id.clone();
+        self.reader.call(move |c| load_history(c, &id)).await
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its first line (`ok` when healthy).
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        self.reader
+            .call(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+            .await
+    }
+}
+
+/// A title from the first line of the first message, at most 60 characters.
+pub fn default_title(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("New chat");
+    let mut title: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        title.push('…');
+    }
+    title
+}
+
+fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), StoreError> {
+    for op in ops {
+        match op {
+            JournalOp::InsertPart {
+                message_id,
+                index,
+                part,
+            } => {
+                let (kind, body, meta) = codec::encode_part(part)?;
+                c.prepare_cached(
+                    "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![message_id.0, index, kind, body, meta])?;
+            }
+            JournalOp::AppendText {
+                message_id,
+                index,
+                text,
+            } => {
+                c.prepare_cached(
+                    "UPDATE parts SET body = body || ?3 WHERE message_id = ?1 AND idx = ?2",
+                )?
+                .execute(params![message_id.0, index, text])?;
+            }
+            JournalOp::ReplacePart {
+                message_id,
+                index,
+                part,
+            } => {
+                let (kind, body, meta) = codec::encode_part(part)?;
+                c.prepare_cached(
+                    "UPDATE parts SET kind = ?3, body = ?4, meta = ?5 WHERE message_id = ?1 AND idx = ?2",
+                )?
+                .execute(params![message_id.0, index, kind, body, meta])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn load_history(c: &Connection, id: &SessionId) -> Result<Option<SessionHistory>, StoreError> {
+    let Some(session) = c
+        .query_row(
+            "SELECT id, title, created_at, updated_at, message_count, provider, model
+             FROM sessions WHERE id = ?1",
+            [&id.0],
+            codec::session_row,
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    // Walk the current branch from the head back to the root.
+    let mut stmt = c.prepare_cached(
+        "WITH RECURSIVE chain(id, depth) AS (
+             SELECT head_message_id, 0 FROM sessions WHERE id = ?1 AND head_message_id IS NOT NULL
+             UNION ALL
+             SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
+             WHERE m.parent_id IS NOT NULL
+         )
+         SELECT m.id, m.session_id, m.parent_id, m.role, m.turn_id, m.provider, m.model, m.created_at
+         FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC",
+    )?;
+    let mut messages = stmt
+        .query_map([&id.0], codec::message_row)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut parts_stmt = c.prepare_cached(
+        "SELECT kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx",
+    )?;
+    for m in &mut messages {
+        let rows = parts_stmt.query_map([&m.id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (kind, body, meta) = row?;
+            m.parts.push(codec::decode_part(&kind, body, meta.as_deref())?);
+        }
+    }
+    let mut turn_stmt = c.prepare_cached(
+        "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
+                started_at, ended_at, usage, stop_reason, error
+         FROM turns WHERE session_id = ?1 ORDER BY started_at, id",
+    )?;
+    let turns = turn_stmt
+        .query_map([&id.0], codec::turn_row)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .collect::<Result<Vec<TurnInfo>, _>>()?;
+    Ok(Some(SessionHistory {
+        session,
+        messages,
+        turns,
+    }))
+}
+
+#[cfg(test)]
+mod tests;

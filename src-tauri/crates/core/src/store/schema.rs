@@ -1,0 +1,85 @@
+//! The schema, as an ordered list of migrations. Migration N sets `PRAGMA user_version = N`
+//! in the same transaction as its DDL, so a crash mid-migration leaves the previous version.
+
+/// Each entry upgrades the schema by one version; index 0 is version 1.
+pub const MIGRATIONS: &[&str] = &[
+    // v1: sessions, the message tree, typed parts, turns, providers, settings.
+    r#"
+    CREATE TABLE sessions (
+        id              TEXT PRIMARY KEY,
+        title           TEXT NOT NULL DEFAULT '',
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        head_message_id TEXT,
+        message_count   INTEGER NOT NULL DEFAULT 0,
+        provider        TEXT,
+        model           TEXT,
+        system_prompt   TEXT
+    );
+    CREATE INDEX sessions_by_activity ON sessions(updated_at DESC, id DESC);
+
+    -- A conversation is a tree: parent_id links each message to the one it follows.
+    CREATE TABLE messages (
+        id          TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        parent_id   TEXT REFERENCES messages(id) ON DELETE CASCADE,
+        role        TEXT NOT NULL,
+        turn_id     TEXT,
+        provider    TEXT,
+        model       TEXT,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX messages_by_session ON messages(session_id, created_at);
+    CREATE INDEX messages_by_parent ON messages(parent_id);
+
+    -- Parts in order. `body` holds the growing text (text, reasoning, tool arguments, tool
+    -- output) so streaming appends touch one small row; `meta` holds the other fields as JSON.
+    CREATE TABLE parts (
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        idx         INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        body        TEXT NOT NULL DEFAULT '',
+        meta        TEXT,
+        PRIMARY KEY (message_id, idx)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE turns (
+        id                   TEXT PRIMARY KEY,
+        session_id           TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        user_message_id      TEXT NOT NULL,
+        assistant_message_id TEXT,
+        status               TEXT NOT NULL,
+        owner                TEXT,
+        provider             TEXT,
+        model                TEXT,
+        started_at           INTEGER NOT NULL,
+        ended_at             INTEGER,
+        usage                TEXT,
+        stop_reason          TEXT,
+        finish_reason_raw    TEXT,
+        error                TEXT
+    );
+    CREATE INDEX turns_by_session ON turns(session_id, started_at);
+    CREATE INDEX turns_active ON turns(status) WHERE status IN ('pending', 'streaming');
+
+    -- Provider configuration. The API key is NOT here: only the host it was saved for.
+    CREATE TABLE providers (
+        name          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        base_url      TEXT NOT NULL,
+        default_model TEXT,
+        key_host      TEXT,
+        created_at    INTEGER NOT NULL
+    );
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}

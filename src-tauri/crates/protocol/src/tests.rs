@@ -1,0 +1,252 @@
+//! Serde round trips and the exact wire shape of the contract.
+
+use super::*;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: &T) {
+    let text = serde_json::to_string(value).unwrap();
+    let back: T = serde_json::from_str(&text).unwrap();
+    assert_eq!(&back, value, "round trip changed {text}");
+}
+
+fn sample_message() -> Message {
+    Message {
+        id: "m1".into(),
+        session_id: "s1".into(),
+        parent_id: None,
+        role: Role::Assistant,
+        parts: vec![
+            Part::Reasoning {
+                text: "think".into(),
+                signature: Some("sig==".into()),
+            },
+            Part::Text {
+                text: "héllo 👋 مرحبا \u{200b}".into(),
+            },
+            Part::ToolCall {
+                call_id: "c1".into(),
+                name: "read_file".into(),
+                arguments: "{\"path\":\"a\"}".into(),
+                status: ToolCallStatus::AwaitingApproval,
+            },
+            Part::ToolResult {
+                call_id: "c1".into(),
+                output: "x".into(),
+                is_error: false,
+            },
+            Part::Image {
+                mime: "image/png".into(),
+                data: "AAAA".into(),
+            },
+            Part::File {
+                name: "a.txt".into(),
+                mime: "text/plain".into(),
+                text: "a".into(),
+            },
+        ],
+        turn_id: Some("t1".into()),
+        provider: Some("local".into()),
+        model: Some("m".into()),
+        created_at: 1_700_000_000_000,
+    }
+}
+
+#[test]
+fn every_part_round_trips() {
+    for part in sample_message().parts {
+        round_trip(&part);
+    }
+    round_trip(&sample_message());
+}
+
+#[test]
+fn parts_are_tagged_snake_case() {
+    let v = serde_json::to_value(Part::ToolCall {
+        call_id: "c".into(),
+        name: "n".into(),
+        arguments: "{}".into(),
+        status: ToolCallStatus::PendingInput,
+    })
+    .unwrap();
+    assert_eq!(
+        v,
+        json!({"type": "tool_call", "call_id": "c", "name": "n", "arguments": "{}", "status": "pending_input"})
+    );
+    let v = serde_json::to_value(Part::Reasoning {
+        text: "r".into(),
+        signature: None,
+    })
+    .unwrap();
+    assert_eq!(v, json!({"type": "reasoning", "text": "r"}));
+}
+
+#[test]
+fn every_event_round_trips_with_seq() {
+    let err = ErrorInfo::new(ErrorCode::RateLimited, "Slow down.", true);
+    let msgs = vec![
+        EventMsg::TurnStarted {
+            turn_id: "t".into(),
+            user_message: sample_message(),
+            assistant_message_id: "m2".into(),
+            provider: "p".into(),
+            model: "m".into(),
+        },
+        EventMsg::ItemStarted {
+            message_id: "m2".into(),
+            index: 0,
+            part: Part::Text { text: String::new() },
+        },
+        EventMsg::TextDelta {
+            message_id: "m2".into(),
+            index: 0,
+            delta: "hi".into(),
+        },
+        EventMsg::ReasoningDelta {
+            message_id: "m2".into(),
+            index: 1,
+            delta: "hm".into(),
+        },
+        EventMsg::ItemUpdated {
+            message_id: "m2".into(),
+            index: 2,
+            part: Part::Text { text: "x".into() },
+        },
+        EventMsg::ItemCompleted {
+            message_id: "m2".into(),
+            index: 0,
+            part: Part::Text { text: "hi".into() },
+        },
+        EventMsg::ApprovalRequested {
+            call_id: "c".into(),
+            name: "run_shell".into(),
+            arguments: "{}".into(),
+        },
+        EventMsg::StreamRetry {
+            attempt: 2,
+            delay_ms: 500,
+            reason: err.clone(),
+        },
+        EventMsg::TurnCompleted {
+            turn_id: "t".into(),
+            usage: Some(Usage {
+                input_tokens: 1,
+                output_tokens: 2,
+                reasoning_tokens: Some(1),
+                cached_input_tokens: None,
+            }),
+            stop_reason: Some(StopReason::EndTurn),
+        },
+        EventMsg::TurnStopped { turn_id: "t".into() },
+        EventMsg::TurnFailed {
+            turn_id: "t".into(),
+            error: err,
+        },
+    ];
+    for (i, msg) in msgs.into_iter().enumerate() {
+        let ev = Event {
+            session_id: "s".into(),
+            seq: i as u64 + 1,
+            msg,
+        };
+        round_trip(&ev);
+    }
+}
+
+#[test]
+fn event_wire_shape() {
+    let ev = Event {
+        session_id: "s".into(),
+        seq: 7,
+        msg: EventMsg::TextDelta {
+            message_id: "m".into(),
+            index: 0,
+            delta: "d".into(),
+        },
+    };
+    assert_eq!(
+        serde_json::to_value(ev).unwrap(),
+        json!({"session_id": "s", "seq": 7, "msg": {"type": "text_delta", "message_id": "m", "index": 0, "delta": "d"}})
+    );
+}
+
+#[test]
+fn ops_round_trip() {
+    let ops = vec![
+        Op::CreateSession { title: None },
+        Op::SendMessage {
+            session_id: "s".into(),
+            text: "hi".into(),
+            options: SendOptions {
+                provider: Some("p".into()),
+                model: None,
+                system: Some("be brief".into()),
+            },
+        },
+        Op::StopTurn {
+            session_id: "s".into(),
+        },
+        Op::RenameSession {
+            session_id: "s".into(),
+            title: "t".into(),
+        },
+        Op::DeleteSession {
+            session_id: "s".into(),
+        },
+    ];
+    for op in &ops {
+        round_trip(op);
+    }
+    // Options may be omitted on the wire.
+    let op: Op =
+        serde_json::from_value(json!({"type": "send_message", "session_id": "s", "text": "x"}))
+            .unwrap();
+    assert_eq!(
+        op,
+        Op::SendMessage {
+            session_id: "s".into(),
+            text: "x".into(),
+            options: SendOptions::default()
+        }
+    );
+}
+
+#[test]
+fn statuses_and_kinds_parse_their_own_names() {
+    for s in [
+        TurnStatus::Pending,
+        TurnStatus::Streaming,
+        TurnStatus::Completed,
+        TurnStatus::Stopped,
+        TurnStatus::Failed,
+        TurnStatus::Interrupted,
+    ] {
+        assert_eq!(TurnStatus::parse(s.as_str()), Some(s));
+        assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
+    }
+    for k in [
+        ProviderKind::Openai,
+        ProviderKind::OpenaiCompatible,
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+        ProviderKind::Ollama,
+    ] {
+        assert_eq!(ProviderKind::parse(k.as_str()), Some(k));
+    }
+    for r in [Role::System, Role::User, Role::Assistant] {
+        assert_eq!(Role::parse(r.as_str()), Some(r));
+    }
+    assert!(ToolCallStatus::Denied.is_terminal());
+    assert!(!ToolCallStatus::Running.is_terminal());
+}
+
+#[test]
+fn error_info_round_trips_and_displays_its_sentence() {
+    let e = ErrorInfo::new(ErrorCode::Unauthorized, "The key was rejected.", false);
+    round_trip(&e);
+    assert_eq!(e.to_string(), "The key was rejected.");
+    assert_eq!(
+        serde_json::to_value(&e).unwrap(),
+        json!({"code": "unauthorized", "message": "The key was rejected.", "retryable": false})
+    );
+}

@@ -1,1 +1,6 @@
+//! Parley's integration suites, one test binary.
 
+mod cli;
+mod engine;
+mod keychain;
+mod openai_fixtures;

@@ -7,7 +7,7 @@ use super::sse::{SseEvent, SseParser};
 use super::{EventStream, HttpSettings, StreamEvent};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
 use futures::StreamExt;
-use reqwest::header::HeaderMap;
+pub use reqwest::header::HeaderMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;

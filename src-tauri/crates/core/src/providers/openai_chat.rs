@@ -99,26 +99,26 @@ impl ChatMapper {
         self.done
     }
 
-    /// How many `data` payloads were mapped.
+    /// How many JSON `data` payloads were mapped (`[DONE]` not counted).
     pub fn data_events(&self) -> u64 {
         self.data_events
     }
 
     /// Maps one SSE `data` payload.
     pub fn on_data(&mut self, data: &str, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
-        if self.finished_emitted {
-            return;
-        }
-        self.data_events += 1;
         let trimmed = data.trim();
         if trimmed == "[DONE]" {
             self.done = true;
             self.finish(out);
             return;
         }
+        if self.finished_emitted {
+            return;
+        }
         if trimmed.is_empty() {
             return;
         }
+        self.data_events += 1;
         let chunk: Chunk = match serde_json::from_str(trimmed) {
             Ok(c) => c,
             Err(e) => {

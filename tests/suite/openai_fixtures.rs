@@ -1,0 +1,274 @@
+//! The OpenAI Chat Completions mapper against recorded streams (../shared/fixtures, when present)
+//! and the repo's own fixtures, each checked against its .expect.json — whole, and under random
+//! re-chunking, including splits inside UTF-8 characters.
+
+use parley_core::providers::http::{classify_http, HeaderMap, SseMapper};
+use parley_core::providers::openai_chat::ChatMapper;
+use parley_core::providers::sse::SseParser;
+use parley_core::providers::StreamEvent;
+use parley_core::{ProviderError, ProviderErrorKind};
+use parley_tests::{own_fixtures, shared_fixtures};
+use proptest::prelude::*;
+use serde_json::Value;
+use std::path::PathBuf;
+
+type Item = Result<StreamEvent, ProviderError>;
+
+fn map_chunks(chunks: &[&[u8]]) -> (Vec<Item>, ChatMapper) {
+    let mut parser = SseParser::new();
+    let mut mapper = ChatMapper::new();
+    let mut sse = Vec::new();
+    let mut out = Vec::new();
+    for c in chunks {
+        parser.push(c, &mut sse);
+        for e in sse.drain(..) {
+            mapper.on_event(&e, &mut out);
+        }
+    }
+    mapper.on_end(&mut out);
+    (out, mapper)
+}
+
+/// What a stream amounts to, in the terms of .expect.json.
+#[derive(Debug, PartialEq)]
+struct Summary {
+    text: String,
+    reasoning: String,
+    tool_calls: Vec<(String, String, Value, String)>,
+    usage: Option<(u64, u64, u64, Value)>,
+    finish_reason: Option<String>,
+    error: Option<(Option<String>, String)>,
+}
+
+fn summarize(items: &[Item], mapper: &ChatMapper) -> Summary {
+    let mut s = Summary {
+        text: String::new(),
+        reasoning: String::new(),
+        tool_calls: Vec::new(),
+        usage: None,
+        finish_reason: mapper.finish_reason().map(str::to_owned),
+        error: None,
+    };
+    for item in items {
+        match item {
+            Ok(StreamEvent::TextDelta(t)) => s.text.push_str(t),
+            Ok(StreamEvent::ReasoningDelta(t)) => s.reasoning.push_str(t),
+            Ok(StreamEvent::ToolCallFinished {
+                id,
+                name,
+                arguments,
+                parsed,
+                ..
+            }) => s.tool_calls.push((
+                id.clone(),
+                name.clone(),
+                parsed.clone().unwrap_or(Value::Null),
+                arguments.clone(),
+            )),
+            Ok(StreamEvent::Usage { usage, raw }) => {
+                s.usage = Some((
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.reasoning_tokens.unwrap_or(0),
+                    raw.clone(),
+                ))
+            }
+            Ok(StreamEvent::Finished { raw_reason, .. }) => s.finish_reason = raw_reason.clone(),
+            Ok(_) => {}
+            Err(e) => s.error = Some((e.provider_code.clone(), e.detail.clone().unwrap_or_default())),
+        }
+    }
+    s
+}
+
+fn check_against_expect(name: &str, s: &Summary, items: &[Item], expect: &Value) {
+    assert_eq!(s.text, expect["text"].as_str().unwrap_or(""), "{name}: text");
+    assert_eq!(s.reasoning, expect["reasoning"].as_str().unwrap_or(""), "{name}: reasoning");
+    let calls = expect["tool_calls"].as_array().cloned().unwrap_or_default();
+    assert_eq!(s.tool_calls.len(), calls.len(), "{name}: tool call count");
+    for (got, want) in s.tool_calls.iter().zip(&calls) {
+        assert_eq!(got.0, want["id"].as_str().unwrap(), "{name}: call id");
+        assert_eq!(got.1, want["name"].as_str().unwrap(), "{name}: call name");
+        assert_eq!(got.2, want["arguments"], "{name}: parsed arguments");
+        if let Some(raw) = want["arguments_raw"].as_str() {
+            assert_eq!(got.3, raw, "{name}: raw arguments");
+        }
+    }
+    match (&s.usage, expect.get("usage").filter(|u| !u.is_null())) {
+        (None, None) => {}
+        (Some(got), Some(want)) => {
+            assert_eq!(got.0, want["input_tokens"].as_u64().unwrap(), "{name}: input tokens");
+            assert_eq!(got.1, want["output_tokens"].as_u64().unwrap(), "{name}: output tokens");
+            assert_eq!(got.2, want["reasoning_tokens"].as_u64().unwrap_or(0), "{name}: reasoning tokens");
+            if let Some(raw) = want.get("raw") {
+                assert_eq!(&got.3, raw, "{name}: raw usage");
+            }
+        }
+        (got, want) => panic!("{name}: usage {got:?} vs expected {want:?}"),
+    }
+    assert_eq!(
+        s.finish_reason.as_deref(),
+        expect["finish_reason"].as_str(),
+        "{name}: finish reason"
+    );
+    match expect.get("error").filter(|e| !e.is_null()) {
+        None => {
+            assert!(s.error.is_none(), "{name}: unexpected error {:?}", s.error);
+            assert!(
+                matches!(items.last(), Some(Ok(StreamEvent::Finished { .. }))),
+                "{name}: a clean stream ends with Finished"
+            );
+        }
+        Some(want) => {
+            let (code, message) = s.error.clone().unwrap_or_else(|| panic!("{name}: expected an error"));
+            assert_eq!(message, want["message"].as_str().unwrap(), "{name}: error message");
+            let want_code = match &want["code"] {
+                Value::String(c) => Some(c.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+            assert_eq!(code, want_code, "{name}: error code");
+            assert!(matches!(items.last(), Some(Err(_))), "{name}: the error ends the stream");
+        }
+    }
+    // Exactly one terminal item, and it is last.
+    let terminals = items
+        .iter()
+        .filter(|i| matches!(i, Err(_) | Ok(StreamEvent::Finished { .. })))
+        .count();
+    assert_eq!(terminals, 1, "{name}: one terminal event");
+}
+
+fn stream_fixtures() -> Vec<(String, Vec<u8>, Value)> {
+    let mut dirs: Vec<PathBuf> = vec![own_fixtures().join("openai-chat")];
+    match shared_fixtures() {
+        Some(shared) => dirs.push(shared.join("openai-chat")),
+        None => eprintln!("note: ../shared/fixtures is absent here; checking only the repo's own fixtures"),
+    }
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sse"))
+            .collect();
+        entries.sort();
+        for sse in entries {
+            let expect_path = sse.with_extension("expect.json");
+            let expect: Value = serde_json::from_slice(&std::fs::read(&expect_path).unwrap()).unwrap();
+            out.push((
+                sse.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&sse).unwrap(),
+                expect["expect"].clone(),
+            ));
+        }
+    }
+    assert!(out.len() >= 3, "fixtures were not found");
+    out
+}
+
+#[test]
+fn every_stream_maps_to_its_expectation() {
+    let fixtures = stream_fixtures();
+    for (name, bytes, expect) in &fixtures {
+        let (items, mapper) = map_chunks(&[bytes]);
+        let s = summarize(&items, &mapper);
+        check_against_expect(name, &s, &items, expect);
+        if let Some(n) = expect.get("data_events").and_then(Value::as_u64) {
+            assert_eq!(mapper.data_events(), n, "{name}: data events");
+        }
+        if expect.get("terminated_by_done_sentinel") == Some(&Value::Bool(true)) {
+            assert!(mapper.saw_done(), "{name}: [DONE] seen");
+        }
+    }
+    eprintln!("checked {} streams", fixtures.len());
+}
+
+#[test]
+fn http_error_bodies_are_classified() {
+    let Some(shared) = shared_fixtures() else {
+        eprintln!("note: ../shared/fixtures is absent; skipping the recorded HTTP error bodies");
+        return;
+    };
+    let dir = shared.join("openai-chat");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.ends_with(".expect.json") || name.ends_with(".request.json") {
+            continue;
+        }
+        let expect_file: Value = serde_json::from_slice(
+            &std::fs::read(dir.join(name.replace(".json", ".expect.json"))).unwrap(),
+        )
+        .unwrap();
+        let want = &expect_file["expect"]["error"];
+        let status = want["status"].as_u64().unwrap() as u16;
+        let body = std::fs::read_to_string(&p).unwrap();
+        let e = classify_http(status, &reqwest_headers(), &body, None);
+        assert_eq!(e.status, Some(status), "{name}");
+        assert_eq!(e.detail.as_deref(), want["message"].as_str(), "{name}: provider message kept");
+        if let Some(r) = want.get("retryable").and_then(Value::as_bool) {
+            assert_eq!(e.is_retryable(), r, "{name}: retryable");
+        }
+        let expected_kind = match status {
+            400 => ProviderErrorKind::BadRequest,
+            429 => ProviderErrorKind::RateLimited,
+            _ => unreachable!("{name}: unexpected status {status}"),
+        };
+        assert_eq!(e.kind, expected_kind, "{name}");
+        assert!(e.user_message().contains(want["message"].as_str().unwrap()));
+        seen += 1;
+    }
+    assert!(seen >= 4, "expected the recorded error bodies, saw {seen}");
+}
+
+fn reqwest_headers() -> HeaderMap {
+    HeaderMap::new()
+}
+
+/// Splits `bytes` at the given cut points (sorted, deduplicated, in range).
+fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut out = Vec::new();
+    let mut last = 0;
+    for p in points {
+        out.push(&bytes[last..p]);
+        last = p;
+    }
+    out.push(&bytes[last..]);
+    out
+}
+
+fn fixture_set() -> &'static Vec<(String, Vec<u8>, Value)> {
+    static SET: std::sync::OnceLock<Vec<(String, Vec<u8>, Value)>> = std::sync::OnceLock::new();
+    SET.get_or_init(stream_fixtures)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any chunking of the same bytes yields exactly the same events.
+    #[test]
+    fn any_chunking_yields_the_same_events(cuts in proptest::collection::vec(0usize..1_000_000, 0..40)) {
+        for (name, bytes, expect) in fixture_set() {
+            let (whole, _) = map_chunks(&[bytes]);
+            let pieces = split(bytes, &cuts);
+            let (chunked, mapper) = map_chunks(&pieces);
+            prop_assert_eq!(&chunked, &whole, "{} differs when cut at {:?}", name, cuts);
+            check_against_expect(name, &summarize(&chunked, &mapper), &chunked, expect);
+        }
+    }
+
+    /// Byte-at-a-time on the multi-byte fixture: every UTF-8 character is split somewhere.
+    #[test]
+    fn single_bytes_never_damage_utf8(_x in 0..1u8) {
+        let (_, bytes, _) = fixture_set().iter().find(|(n, _, _)| n.starts_with("crlf-multibyte")).unwrap();
+        let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+        let (whole, _) = map_chunks(&[bytes]);
+        let (chunked, _) = map_chunks(&singles);
+        prop_assert_eq!(chunked, whole);
+    }
+}

@@ -175,8 +175,11 @@ impl ChatMapper {
             Some(f) => (f.name, f.arguments),
             None => (None, None),
         };
+        // Some servers repeat the full name in every delta: the first one wins.
         if let Some(name) = name.filter(|s| !s.is_empty()) {
-            call.name.push_str(&name);
+            if call.name.is_empty() {
+                call.name = name;
+            }
         }
         if !call.announced && !call.name.is_empty() {
             call.announced = true;

@@ -442,7 +442,7 @@ pub(crate) async fn run(ctx: TurnCtx) {
         Outcome::Failed(e) => {
             draft.settle_calls(
                 ToolCallStatus::Failed,
-                "The turn failed before this call completed; it was not run.",
+                "The answer broke off before this call was complete (its arguments may be cut off), so it was not run.",
                 &em,
             );
             (TurnStatus::Failed, Some(e.clone()))

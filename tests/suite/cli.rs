@@ -1,1 +1,213 @@
+//! The `parley` binary as a user runs it: separate processes on one data dir, streaming to
+//! stdout, exit codes, and a SIGKILL in the middle of an answer.
 
+use parley_protocol::{Event, EventMsg, SessionHistory, SessionSummary, TurnStatus};
+use parley_tests::*;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn parley(dir: &Path) -> Command {
+    let mut c = Command::new(parley_bin());
+    c.arg("--data-dir").arg(dir).env_remove("PARLEY_DATA_DIR").kill_on_drop(true);
+    c
+}
+
+async fn run(dir: &Path, args: &[&str]) -> Run {
+    let out = parley(dir).args(args).stdin(Stdio::null()).output().await.unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn add_local(dir: &Path, server: &MockServer) {
+    let r = run(dir, &["providers", "add", "local", "--kind", "openai-compatible", "--base-url", &server.base_url(), "--model", "tiny"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn chat_id(stderr: &str) -> String {
+    let start = stderr.find("(chat ").expect("chat id printed") + 6;
+    stderr[start..].split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_streams_to_stdout_and_a_new_process_shows_it() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(text_answer(&["Hello", ", ", "world", "!"], 250)));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+
+    // Read stdout as it arrives: the first words must show before the process ends.
+    let started = Instant::now();
+    let mut child = parley(dir.path())
+        .args(["ask", "Say hello"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 5];
+    stdout.read_exact(&mut first).await.unwrap();
+    let first_at = started.elapsed();
+    assert_eq!(&first, b"Hello");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success());
+    assert!(first_at + Duration::from_millis(500) < started.elapsed(), "not streamed");
+    assert_eq!(format!("Hello{rest}"), "Hello, world!\n");
+    let id = chat_id(&String::from_utf8_lossy(&out.stderr));
+
+    let list = run(dir.path(), &["sessions", "list", "--json"]).await;
+    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].id.0, id);
+    assert_eq!(sessions[0].title, "Say hello");
+
+    let show = run(dir.path(), &["sessions", "show", &id]).await;
+    assert_eq!(show.code, 0);
+    assert!(show.stdout.contains("## user\nSay hello"), "{}", show.stdout);
+    assert!(show.stdout.contains("## assistant (tiny)\nHello, world!"), "{}", show.stdout);
+
+    // Continue the chat, rename, delete.
+    server.push(Reply::sse(text_answer(&["Again"], 0)));
+    let r = run(dir.path(), &["ask", "--session", &id, "once more"]).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Again\n"), "{}", r.stderr);
+    let r = run(dir.path(), &["sessions", "rename", &id, "Greetings"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let show = run(dir.path(), &["sessions", "show", &id, "--json"]).await;
+    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(h.session.title, "Greetings");
+    assert_eq!(h.messages.len(), 4);
+    let r = run(dir.path(), &["sessions", "delete", &id]).await;
+    assert_eq!(r.code, 0);
+    let r = run(dir.path(), &["sessions", "show", &id]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("No chat with id"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_json_prints_protocol_events_as_lines() {
+    let server = MockServer::start().await;
+    let mut steps = vec![ev_reasoning("hmm")];
+    steps.extend(text_answer(&["A", "B"], 0));
+    server.push(Reply::sse(steps));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+    let r = run(dir.path(), &["ask", "--json", "--system", "Be brief.", "q"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events: Vec<Event> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(matches!(events[0].msg, EventMsg::TurnStarted { .. }));
+    assert!(matches!(events.last().unwrap().msg, EventMsg::TurnCompleted { .. }));
+    assert!(events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert!(events.iter().any(|e| matches!(&e.msg, EventMsg::ReasoningDelta { delta, .. } if delta == "hmm")));
+    let body = server.received()[0].json();
+    assert_eq!(body["messages"][0], serde_json::json!({"role": "system", "content": "Be brief."}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_exit_non_zero_with_a_clear_message() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(401, r#"{"error":{"message":"Invalid API key","code":"invalid_api_key"}}"#));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+
+    let r = run(dir.path(), &["ask", "hi"]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("error: The provider rejected the API key (HTTP 401)"), "{}", r.stderr);
+    // The user's message is kept with the failed turn.
+    let list = run(dir.path(), &["sessions", "list", "--json"]).await;
+    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+    let show = run(dir.path(), &["sessions", "show", &sessions[0].id.0, "--json"]).await;
+    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(h.messages[0].text(), "hi");
+    assert_eq!(h.turns[0].status, TurnStatus::Failed);
+
+    let r = run(dir.path(), &["ask", "--session", "nope", "hi"]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("No chat with id nope"), "{}", r.stderr);
+    let r = run(dir.path(), &["ask", "   "]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("empty"), "{}", r.stderr);
+    let r = run(dir.path(), &["providers", "add", "x", "--kind", "openai", "--base-url", "ftp://example.com"]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("http:// or https://"), "{}", r.stderr);
+    let r = run(dir.path(), &["providers", "models", "missing"]).await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("No provider named"), "{}", r.stderr);
+    let r = run(dir.path(), &["sessions", "rename", "nope", "x"]).await;
+    assert_eq!(r.code, 1);
+    let r = run(dir.path(), &["providers", "list"]).await;
+    assert!(r.stdout.starts_with("local\topenai-compatible\t"), "{}", r.stdout);
+    assert!(r.stdout.contains("key=none"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_are_listed_from_the_provider() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(200, r#"{"object":"list","data":[{"id":"b-model","object":"model","owned_by":"me"},{"id":"a-model","object":"model"}]}"#));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+    let r = run(dir.path(), &["providers", "models", "local"]).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, "a-model\nb-model\n"), "{}", r.stderr);
+    assert_eq!(server.received()[0].path, "/v1/models");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(vec![ev_text("Partial "), ev_text("answer"), sleep_ms(60_000), ev_text("never")]));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+    let mut child = parley(dir.path())
+        .args(["ask", "Tell me everything"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait until the journal has the partial text on disk, then kill without warning.
+    let db = dir.path().join("parley.db");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "partial text never reached the database");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let Ok(c) = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { continue };
+        let body: Option<String> = c
+            .query_row("SELECT body FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.role = 'assistant'", [], |r| r.get(0))
+            .ok();
+        if body.as_deref() == Some("Partial answer") {
+            break;
+        }
+    }
+    child.start_kill().unwrap(); // SIGKILL on Unix
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+
+    let list = run(dir.path(), &["sessions", "list", "--json"]).await;
+    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+    let show = run(dir.path(), &["sessions", "show", &sessions[0].id.0, "--json"]).await;
+    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(h.messages[0].text(), "Tell me everything");
+    assert_eq!(h.messages[1].text(), "Partial answer");
+    assert_eq!(h.turns[0].status, TurnStatus::Interrupted);
+    assert!(h.turns[0].error.as_ref().unwrap().message.contains("partial answer is kept"));
+    let text = run(dir.path(), &["sessions", "show", &sessions[0].id.0]).await;
+    assert!(text.stdout.contains("[interrupted]"), "{}", text.stdout);
+
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+}

@@ -1,0 +1,14 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+// Tauri serves the built files from ui/dist; the dev server listens on loopback only.
+export default defineConfig(({ mode }) => ({
+  plugins: [svelte()],
+  clearScreen: false,
+  server: { host: "127.0.0.1", port: 5173, strictPort: true },
+  build: { target: "es2022", outDir: "dist", emptyOutDir: true, sourcemap: false },
+  // Component tests (Vitest runs in mode "test") mount with the browser build of Svelte.
+  resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
+  test: { environment: "jsdom", include: ["src/**/*.test.ts"] },
+}));

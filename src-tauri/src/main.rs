@@ -14,9 +14,25 @@ pub struct AppState {
     pub core: Core,
 }
 
+/// `--data-dir DIR` (or `--data-dir=DIR`), as the CLI accepts it.
+fn data_dir_arg() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--data-dir" {
+            return args.next().map(Into::into);
+        }
+        if let Some(v) = a.to_str().and_then(|s| s.strip_prefix("--data-dir=")) {
+            return Some(v.into());
+        }
+    }
+    None
+}
+
 fn main() {
-    let Some(data_dir) = parley_core::paths::data_dir(None) else {
-        eprintln!("Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again.");
+    let Some(data_dir) = parley_core::paths::data_dir(data_dir_arg()) else {
+        eprintln!(
+            "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."
+        );
         std::process::exit(1);
     };
     let runtime = match tokio::runtime::Runtime::new() {

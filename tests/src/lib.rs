@@ -2,6 +2,8 @@
 //! drip-feeds chunked bodies and injects faults (stalls, keep-alives, disconnects, error bodies),
 //! builders for OpenAI-compatible SSE streams, and helpers to find and run the built binaries.
 
+pub mod webdriver;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -213,7 +215,9 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             client_went_away: went_away.clone(),
         });
         if st.script.is_empty() {
-            st.fallback.clone().unwrap_or_else(|| Reply::json(500, "{\"error\":{\"message\":\"script exhausted\"}}"))
+            st.fallback.clone().unwrap_or_else(|| {
+                Reply::json(500, "{\"error\":{\"message\":\"script exhausted\"}}")
+            })
         } else {
             st.script.remove(0)
         }
@@ -301,12 +305,16 @@ pub fn sse_data(json: &serde_json::Value) -> Step {
 
 /// A text delta chunk.
 pub fn ev_text(text: &str) -> Step {
-    sse_data(&serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]}))
+    sse_data(
+        &serde_json::json!({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]}),
+    )
 }
 
 /// A reasoning delta chunk (`reasoning_content`).
 pub fn ev_reasoning(text: &str) -> Step {
-    sse_data(&serde_json::json!({"choices": [{"index": 0, "delta": {"reasoning_content": text}, "finish_reason": null}]}))
+    sse_data(
+        &serde_json::json!({"choices": [{"index": 0, "delta": {"reasoning_content": text}, "finish_reason": null}]}),
+    )
 }
 
 /// The finish chunk.
@@ -316,7 +324,9 @@ pub fn ev_finish(reason: &str) -> Step {
 
 /// The usage chunk (include_usage shape).
 pub fn ev_usage(prompt: u64, completion: u64) -> Step {
-    sse_data(&serde_json::json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}))
+    sse_data(
+        &serde_json::json!({"choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}),
+    )
 }
 
 /// `data: [DONE]`.

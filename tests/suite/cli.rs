@@ -17,12 +17,20 @@ struct Run {
 
 fn parley(dir: &Path) -> Command {
     let mut c = Command::new(parley_bin());
-    c.arg("--data-dir").arg(dir).env_remove("PARLEY_DATA_DIR").kill_on_drop(true);
+    c.arg("--data-dir")
+        .arg(dir)
+        .env_remove("PARLEY_DATA_DIR")
+        .kill_on_drop(true);
     c
 }
 
 async fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = parley(dir).args(args).stdin(Stdio::null()).output().await.unwrap();
+    let out = parley(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -31,7 +39,21 @@ async fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 async fn add_local(dir: &Path, server: &MockServer) {
-    let r = run(dir, &["providers", "add", "local", "--kind", "openai-compatible", "--base-url", &server.base_url(), "--model", "tiny"]).await;
+    let r = run(
+        dir,
+        &[
+            "providers",
+            "add",
+            "local",
+            "--kind",
+            "openai-compatible",
+            "--base-url",
+            &server.base_url(),
+            "--model",
+            "tiny",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -65,7 +87,10 @@ async fn ask_streams_to_stdout_and_a_new_process_shows_it() {
     stdout.read_to_string(&mut rest).await.unwrap();
     let out = child.wait_with_output().await.unwrap();
     assert!(out.status.success());
-    assert!(first_at + Duration::from_millis(500) < started.elapsed(), "not streamed");
+    assert!(
+        first_at + Duration::from_millis(500) < started.elapsed(),
+        "not streamed"
+    );
     assert_eq!(format!("Hello{rest}"), "Hello, world!\n");
     let id = chat_id(&String::from_utf8_lossy(&out.stderr));
 
@@ -77,8 +102,16 @@ async fn ask_streams_to_stdout_and_a_new_process_shows_it() {
 
     let show = run(dir.path(), &["sessions", "show", &id]).await;
     assert_eq!(show.code, 0);
-    assert!(show.stdout.contains("## user\nSay hello"), "{}", show.stdout);
-    assert!(show.stdout.contains("## assistant (tiny)\nHello, world!"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("## user\nSay hello"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("## assistant (tiny)\nHello, world!"),
+        "{}",
+        show.stdout
+    );
 
     // Continue the chat, rename, delete.
     server.push(Reply::sse(text_answer(&["Again"], 0)));
@@ -107,29 +140,53 @@ async fn ask_json_prints_protocol_events_as_lines() {
     add_local(dir.path(), &server).await;
     let r = run(dir.path(), &["ask", "--json", "--system", "Be brief.", "q"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let events: Vec<Event> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Event> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(matches!(events[0].msg, EventMsg::TurnStarted { .. }));
-    assert!(matches!(events.last().unwrap().msg, EventMsg::TurnCompleted { .. }));
+    assert!(matches!(
+        events.last().unwrap().msg,
+        EventMsg::TurnCompleted { .. }
+    ));
     assert!(events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
-    assert!(events.iter().any(|e| matches!(&e.msg, EventMsg::ReasoningDelta { delta, .. } if delta == "hmm")));
+    assert!(events
+        .iter()
+        .any(|e| matches!(&e.msg, EventMsg::ReasoningDelta { delta, .. } if delta == "hmm")));
     let body = server.received()[0].json();
-    assert_eq!(body["messages"][0], serde_json::json!({"role": "system", "content": "Be brief."}));
+    assert_eq!(
+        body["messages"][0],
+        serde_json::json!({"role": "system", "content": "Be brief."})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_exit_non_zero_with_a_clear_message() {
     let server = MockServer::start().await;
-    server.push(Reply::json(401, r#"{"error":{"message":"Invalid API key","code":"invalid_api_key"}}"#));
+    server.push(Reply::json(
+        401,
+        r#"{"error":{"message":"Invalid API key","code":"invalid_api_key"}}"#,
+    ));
     let dir = tempfile::tempdir().unwrap();
     add_local(dir.path(), &server).await;
 
     let r = run(dir.path(), &["ask", "hi"]).await;
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("error: The provider rejected the API key (HTTP 401)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: The provider rejected the API key (HTTP 401)"),
+        "{}",
+        r.stderr
+    );
     // The user's message is kept with the failed turn.
     let list = run(dir.path(), &["sessions", "list", "--json"]).await;
     let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
-    let show = run(dir.path(), &["sessions", "show", &sessions[0].id.0, "--json"]).await;
+    let show = run(
+        dir.path(),
+        &["sessions", "show", &sessions[0].id.0, "--json"],
+    )
+    .await;
     let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(h.messages[0].text(), "hi");
     assert_eq!(h.turns[0].status, TurnStatus::Failed);
@@ -140,7 +197,19 @@ async fn failures_exit_non_zero_with_a_clear_message() {
     let r = run(dir.path(), &["ask", "   "]).await;
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("empty"), "{}", r.stderr);
-    let r = run(dir.path(), &["providers", "add", "x", "--kind", "openai", "--base-url", "ftp://example.com"]).await;
+    let r = run(
+        dir.path(),
+        &[
+            "providers",
+            "add",
+            "x",
+            "--kind",
+            "openai",
+            "--base-url",
+            "ftp://example.com",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("http:// or https://"), "{}", r.stderr);
     let r = run(dir.path(), &["providers", "models", "missing"]).await;
@@ -149,7 +218,11 @@ async fn failures_exit_non_zero_with_a_clear_message() {
     let r = run(dir.path(), &["sessions", "rename", "nope", "x"]).await;
     assert_eq!(r.code, 1);
     let r = run(dir.path(), &["providers", "list"]).await;
-    assert!(r.stdout.starts_with("local\topenai-compatible\t"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("local\topenai-compatible\t"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("key=none"));
 }
 
@@ -160,14 +233,24 @@ async fn models_are_listed_from_the_provider() {
     let dir = tempfile::tempdir().unwrap();
     add_local(dir.path(), &server).await;
     let r = run(dir.path(), &["providers", "models", "local"]).await;
-    assert_eq!((r.code, r.stdout.as_str()), (0, "a-model\nb-model\n"), "{}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "a-model\nb-model\n"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(server.received()[0].path, "/v1/models");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
     let server = MockServer::start().await;
-    server.push(Reply::sse(vec![ev_text("Partial "), ev_text("answer"), sleep_ms(60_000), ev_text("never")]));
+    server.push(Reply::sse(vec![
+        ev_text("Partial "),
+        ev_text("answer"),
+        sleep_ms(60_000),
+        ev_text("never"),
+    ]));
     let dir = tempfile::tempdir().unwrap();
     add_local(dir.path(), &server).await;
     let mut child = parley(dir.path())
@@ -182,9 +265,16 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
     let db = dir.path().join("parley.db");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        assert!(Instant::now() < deadline, "partial text never reached the database");
+        assert!(
+            Instant::now() < deadline,
+            "partial text never reached the database"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let Ok(c) = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { continue };
+        let Ok(c) =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        else {
+            continue;
+        };
         let body: Option<String> = c
             .query_row("SELECT body FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.role = 'assistant'", [], |r| r.get(0))
             .ok();
@@ -198,16 +288,27 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
 
     let list = run(dir.path(), &["sessions", "list", "--json"]).await;
     let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
-    let show = run(dir.path(), &["sessions", "show", &sessions[0].id.0, "--json"]).await;
+    let show = run(
+        dir.path(),
+        &["sessions", "show", &sessions[0].id.0, "--json"],
+    )
+    .await;
     let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(h.messages[0].text(), "Tell me everything");
     assert_eq!(h.messages[1].text(), "Partial answer");
     assert_eq!(h.turns[0].status, TurnStatus::Interrupted);
-    assert!(h.turns[0].error.as_ref().unwrap().message.contains("partial answer is kept"));
+    assert!(h.turns[0]
+        .error
+        .as_ref()
+        .unwrap()
+        .message
+        .contains("partial answer is kept"));
     let text = run(dir.path(), &["sessions", "show", &sessions[0].id.0]).await;
     assert!(text.stdout.contains("[interrupted]"), "{}", text.stdout);
 
     let c = rusqlite::Connection::open(&db).unwrap();
-    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
 }

@@ -58,13 +58,17 @@ async fn run_turn(core: &Core, sid: &SessionId, text: &str) -> Vec<EventMsg> {
     collect(&mut h.events).await
 }
 
-async fn collect(rx: &mut tokio::sync::mpsc::UnboundedReceiver<parley_protocol::Event>) -> Vec<EventMsg> {
+async fn collect(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<parley_protocol::Event>,
+) -> Vec<EventMsg> {
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while let Ok(Some(ev)) = tokio::time::timeout_at(deadline.into(), rx.recv()).await {
         let end = matches!(
             ev.msg,
-            EventMsg::TurnCompleted { .. } | EventMsg::TurnStopped { .. } | EventMsg::TurnFailed { .. }
+            EventMsg::TurnCompleted { .. }
+                | EventMsg::TurnStopped { .. }
+                | EventMsg::TurnFailed { .. }
         );
         out.push(ev.msg);
         if end {
@@ -81,7 +85,10 @@ fn failed_code(events: &[EventMsg]) -> (ErrorCode, String) {
     }
 }
 
-async fn last_turn(core: &Core, sid: &SessionId) -> (TurnStatus, String, parley_protocol::TurnInfo) {
+async fn last_turn(
+    core: &Core,
+    sid: &SessionId,
+) -> (TurnStatus, String, parley_protocol::TurnInfo) {
     let h = core.history(sid).await.unwrap();
     let turn = h.turns.last().unwrap().clone();
     let answer = h.messages.last().unwrap().text();
@@ -95,7 +102,11 @@ async fn streams_progressively_and_journals_while_streaming() {
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
     let started = Instant::now();
-    let mut h = e.core.send(&s.id, "hi there", SendOptions::default()).await.unwrap();
+    let mut h = e
+        .core
+        .send(&s.id, "hi there", SendOptions::default())
+        .await
+        .unwrap();
     // The user's message is committed before the request goes out.
     let hist = e.core.history(&s.id).await.unwrap();
     assert_eq!(hist.messages[0].text(), "hi there");
@@ -106,7 +117,10 @@ async fn streams_progressively_and_journals_while_streaming() {
     let mut events = Vec::new();
     let mut seqs = Vec::new();
     loop {
-        let ev = tokio::time::timeout(Duration::from_secs(10), h.events.recv()).await.unwrap().unwrap();
+        let ev = tokio::time::timeout(Duration::from_secs(10), h.events.recv())
+            .await
+            .unwrap()
+            .unwrap();
         seqs.push(ev.seq);
         if matches!(ev.msg, EventMsg::TextDelta { .. }) && first_delta_at.is_none() {
             first_delta_at = Some(started.elapsed());
@@ -124,22 +138,33 @@ async fn streams_progressively_and_journals_while_streaming() {
         }
     }
     let total = started.elapsed();
-    assert!(seen_partial_in_db, "partial output was not journaled while streaming");
+    assert!(
+        seen_partial_in_db,
+        "partial output was not journaled while streaming"
+    );
     assert!(
         first_delta_at.unwrap() + Duration::from_millis(600) < total,
         "text did not arrive progressively: first at {first_delta_at:?}, end at {total:?}"
     );
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "seq not contiguous: {seqs:?}");
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "seq not contiguous: {seqs:?}"
+    );
     assert!(matches!(events[0], EventMsg::TurnStarted { .. }));
     match events.last().unwrap() {
-        EventMsg::TurnCompleted { usage, stop_reason, .. } => {
+        EventMsg::TurnCompleted {
+            usage, stop_reason, ..
+        } => {
             assert_eq!(usage.as_ref().unwrap().output_tokens, 4);
             assert_eq!(*stop_reason, Some(StopReason::EndTurn));
         }
         other => panic!("{other:?}"),
     }
     let (status, text, turn) = last_turn(&e.core, &s.id).await;
-    assert_eq!((status, text.as_str()), (TurnStatus::Completed, "Hello world"));
+    assert_eq!(
+        (status, text.as_str()),
+        (TurnStatus::Completed, "Hello world")
+    );
     assert_eq!(turn.usage.unwrap().input_tokens, 10);
     let req = &server.received()[0];
     assert_eq!(req.path, "/v1/chat/completions");
@@ -148,7 +173,10 @@ async fn streams_progressively_and_journals_while_streaming() {
     assert_eq!(body["stream"], true);
     assert_eq!(body["stream_options"]["include_usage"], true);
     assert_eq!(body["messages"][0]["content"], "hi there");
-    assert!(req.header("authorization").is_none(), "no key configured, none sent");
+    assert!(
+        req.header("authorization").is_none(),
+        "no key configured, none sent"
+    );
 
     // A follow-up turn carries the history.
     server.push(Reply::sse(text_answer(&["Again"], 0)));
@@ -157,7 +185,10 @@ async fn streams_progressively_and_journals_while_streaming() {
     let body = server.received()[1].json();
     let msgs = body["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 3);
-    assert_eq!(msgs[1], serde_json::json!({"role": "assistant", "content": "Hello world"}));
+    assert_eq!(
+        msgs[1],
+        serde_json::json!({"role": "assistant", "content": "Hello world"})
+    );
     assert_eq!(e.core.store().integrity_check().await.unwrap(), "ok");
 }
 
@@ -170,21 +201,43 @@ async fn reasoning_streams_into_its_own_part() {
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
-    assert!(ev.iter().any(|m| matches!(m, EventMsg::ReasoningDelta { delta, .. } if delta == "think.")));
+    assert!(ev
+        .iter()
+        .any(|m| matches!(m, EventMsg::ReasoningDelta { delta, .. } if delta == "think.")));
     let h = e.core.history(&s.id).await.unwrap();
     let parts = &h.messages[1].parts;
-    assert_eq!(parts[0], Part::Reasoning { text: "Let me think.".into(), signature: None });
-    assert_eq!(parts[1], Part::Text { text: "Answer.".into() });
+    assert_eq!(
+        parts[0],
+        Part::Reasoning {
+            text: "Let me think.".into(),
+            signature: None
+        }
+    );
+    assert_eq!(
+        parts[1],
+        Part::Text {
+            text: "Answer.".into()
+        }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
     let server = MockServer::start().await;
-    server.push(Reply::sse(vec![ev_text("Partial "), ev_text("text"), sleep_ms(20_000), ev_text("never")]));
+    server.push(Reply::sse(vec![
+        ev_text("Partial "),
+        ev_text("text"),
+        sleep_ms(20_000),
+        ev_text("never"),
+    ]));
     server.fallback(Reply::sse(text_answer(&["Fresh answer"], 0)));
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
-    let mut h = e.core.send(&s.id, "go", SendOptions::default()).await.unwrap();
+    let mut h = e
+        .core
+        .send(&s.id, "go", SendOptions::default())
+        .await
+        .unwrap();
     loop {
         let ev = h.events.recv().await.unwrap();
         if matches!(ev.msg, EventMsg::TextDelta { ref delta, .. } if delta == "text") {
@@ -198,7 +251,11 @@ async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
 
     let t = Instant::now();
     assert!(e.core.stop(&s.id).await);
-    assert!(t.elapsed() < Duration::from_secs(1), "stop took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "stop took {:?}",
+        t.elapsed()
+    );
     let rest = collect(&mut h.events).await;
     assert!(matches!(rest.last(), Some(EventMsg::TurnStopped { .. })));
     let (status, text, _) = last_turn(&e.core, &s.id).await;
@@ -209,7 +266,10 @@ async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
     while !gone.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(gone.load(std::sync::atomic::Ordering::SeqCst), "the HTTP stream was not closed within 1 s");
+    assert!(
+        gone.load(std::sync::atomic::Ordering::SeqCst),
+        "the HTTP stream was not closed within 1 s"
+    );
     let h = e.core.history(&s.id).await.unwrap();
     assert_eq!(h.messages.len(), 2, "the refused send stored nothing");
 
@@ -224,7 +284,10 @@ async fn idle_timeout_fires_even_with_keep_alive_comments() {
     let server = MockServer::start().await;
     server.push(Reply::sse(vec![
         ev_text("a"),
-        Step::KeepAlive { every: Duration::from_millis(100), total: Duration::from_secs(20) },
+        Step::KeepAlive {
+            every: Duration::from_millis(100),
+            total: Duration::from_secs(20),
+        },
     ]));
     let mut http = fast_http();
     http.idle_timeout = Duration::from_millis(700);
@@ -235,7 +298,11 @@ async fn idle_timeout_fires_even_with_keep_alive_comments() {
     let (code, message) = failed_code(&ev);
     assert_eq!(code, ErrorCode::Timeout);
     assert!(message.contains("stopped sending data"), "{message}");
-    assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
     let (status, text, _) = last_turn(&e.core, &s.id).await;
     assert_eq!((status, text.as_str()), (TurnStatus::Failed, "a"));
 }
@@ -243,7 +310,11 @@ async fn idle_timeout_fires_even_with_keep_alive_comments() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mid_stream_disconnect_keeps_partial_output_and_is_not_replayed() {
     let server = MockServer::start().await;
-    server.push(Reply::sse(vec![ev_text("abc"), sleep_ms(100), Step::Disconnect]));
+    server.push(Reply::sse(vec![
+        ev_text("abc"),
+        sleep_ms(100),
+        Step::Disconnect,
+    ]));
     server.fallback(Reply::sse(text_answer(&["replayed!"], 0)));
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
@@ -252,8 +323,16 @@ async fn mid_stream_disconnect_keeps_partial_output_and_is_not_replayed() {
     assert_eq!(code, ErrorCode::StreamInterrupted);
     let (status, text, turn) = last_turn(&e.core, &s.id).await;
     assert_eq!((status, text.as_str()), (TurnStatus::Failed, "abc"));
-    assert!(turn.error.unwrap().message.contains("partial answer is kept"));
-    assert_eq!(server.received().len(), 1, "a broken stream must not be retried");
+    assert!(turn
+        .error
+        .unwrap()
+        .message
+        .contains("partial answer is kept"));
+    assert_eq!(
+        server.received().len(),
+        1,
+        "a broken stream must not be retried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,7 +340,9 @@ async fn error_event_after_200_fails_with_the_providers_words() {
     let server = MockServer::start().await;
     server.push(Reply::sse(vec![
         ev_text("Half"),
-        sse_data(&serde_json::json!({"error": {"message": "Upstream provider overloaded", "code": 502}})),
+        sse_data(
+            &serde_json::json!({"error": {"message": "Upstream provider overloaded", "code": 502}}),
+        ),
         ev_done(),
     ]));
     let e = env(&server).await;
@@ -269,7 +350,10 @@ async fn error_event_after_200_fails_with_the_providers_words() {
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
     assert_eq!(code, ErrorCode::StreamInterrupted);
-    assert!(message.contains("Upstream provider overloaded"), "{message}");
+    assert!(
+        message.contains("Upstream provider overloaded"),
+        "{message}"
+    );
     assert_eq!(last_turn(&e.core, &s.id).await.1, "Half");
 }
 
@@ -289,10 +373,18 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
     assert_eq!(code, ErrorCode::Unauthorized);
     assert!(message.contains("rejected the API key"), "{message}");
-    assert!(!message.contains("abcdefghijklmnop"), "key echoed: {message}");
-    assert_eq!(server.received()[0].header("authorization"), Some(format!("Bearer {key}").as_str()));
+    assert!(
+        !message.contains("abcdefghijklmnop"),
+        "key echoed: {message}"
+    );
+    assert_eq!(
+        server.received()[0].header("authorization"),
+        Some(format!("Bearer {key}").as_str())
+    );
     let h = e.core.history(&s.id).await.unwrap();
-    assert!(!serde_json::to_string(&h).unwrap().contains("abcdefghijklmnop"));
+    assert!(!serde_json::to_string(&h)
+        .unwrap()
+        .contains("abcdefghijklmnop"));
 
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
     assert_eq!(code, ErrorCode::ModelNotFound, "{message}");
@@ -310,18 +402,34 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_honour_retry_after_and_5xx_back_off_bounded() {
     let server = MockServer::start().await;
-    server.push(Reply::json(429, r#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#).header("retry-after", "1"));
-    server.push(Reply::json(429, r#"{"error":{"message":"Rate limit reached"}}"#).header("retry-after-ms", "200"));
+    server.push(
+        Reply::json(
+            429,
+            r#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#,
+        )
+        .header("retry-after", "1"),
+    );
+    server.push(
+        Reply::json(429, r#"{"error":{"message":"Rate limit reached"}}"#)
+            .header("retry-after-ms", "200"),
+    );
     server.push(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
     let t = Instant::now();
     let ev = run_turn(&e.core, &s.id, "q").await;
-    assert!(matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{ev:?}"
+    );
     let retries: Vec<(u32, u64)> = ev
         .iter()
         .filter_map(|m| match m {
-            EventMsg::StreamRetry { attempt, delay_ms, reason } => {
+            EventMsg::StreamRetry {
+                attempt,
+                delay_ms,
+                reason,
+            } => {
                 assert_eq!(reason.code, ErrorCode::RateLimited);
                 Some((*attempt, *delay_ms))
             }
@@ -348,8 +456,10 @@ async fn rate_limits_honour_retry_after_and_5xx_back_off_bounded() {
 async fn html_page_with_200_and_unreachable_host_fail_clearly() {
     let server = MockServer::start().await;
     server.push(
-        Reply::sse(vec![Step::Bytes(b"<html><body>Please log in</body></html>".to_vec())])
-            .content_type("text/html; charset=utf-8"),
+        Reply::sse(vec![Step::Bytes(
+            b"<html><body>Please log in</body></html>".to_vec(),
+        )])
+        .content_type("text/html; charset=utf-8"),
     );
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
@@ -374,7 +484,14 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
     let t = Instant::now();
     let mut h = e
         .core
-        .send(&s.id, "anyone?", SendOptions { provider: Some("gone".into()), ..Default::default() })
+        .send(
+            &s.id,
+            "anyone?",
+            SendOptions {
+                provider: Some("gone".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let ev = collect(&mut h.events).await;
@@ -383,38 +500,62 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
     assert!(message.contains("Could not connect"), "{message}");
     assert!(t.elapsed() < Duration::from_secs(4));
     let hist = e.core.history(&s.id).await.unwrap();
-    assert!(hist.messages.iter().any(|m| m.text() == "anyone?"), "user message kept");
+    assert!(
+        hist.messages.iter().any(|m| m.text() == "anyone?"),
+        "user message kept"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_calls_are_parsed_and_never_executed_truncated_ones_say_why() {
     let server = MockServer::start().await;
     let call = |args: &str| {
-        sse_data(&serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "read_file", "arguments": args}}]}}]}))
+        sse_data(
+            &serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "read_file", "arguments": args}}]}}]}),
+        )
     };
-    server.push(Reply::sse(vec![call("{\"path\":"), call("\"a.txt\"}"), ev_finish("tool_calls"), ev_done()]));
+    server.push(Reply::sse(vec![
+        call("{\"path\":"),
+        call("\"a.txt\"}"),
+        ev_finish("tool_calls"),
+        ev_done(),
+    ]));
     server.push(Reply::sse(vec![call("{\"path\":\"a."), Step::Disconnect]));
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "read it").await;
     match ev.last() {
-        Some(EventMsg::TurnCompleted { stop_reason, .. }) => assert_eq!(*stop_reason, Some(StopReason::ToolUse)),
+        Some(EventMsg::TurnCompleted { stop_reason, .. }) => {
+            assert_eq!(*stop_reason, Some(StopReason::ToolUse))
+        }
         other => panic!("{other:?}"),
     }
     let h = e.core.history(&s.id).await.unwrap();
     let parts = &h.messages[1].parts;
     assert_eq!(
         parts[0],
-        Part::ToolCall { call_id: "call_1".into(), name: "read_file".into(), arguments: "{\"path\":\"a.txt\"}".into(), status: ToolCallStatus::Failed }
+        Part::ToolCall {
+            call_id: "call_1".into(),
+            name: "read_file".into(),
+            arguments: "{\"path\":\"a.txt\"}".into(),
+            status: ToolCallStatus::Failed
+        }
     );
-    assert!(matches!(&parts[1], Part::ToolResult { is_error: true, output, .. } if output.contains("not available")));
+    assert!(
+        matches!(&parts[1], Part::ToolResult { is_error: true, output, .. } if output.contains("not available"))
+    );
 
     let ev = run_turn(&e.core, &s.id, "again").await;
     failed_code(&ev);
     let h = e.core.history(&s.id).await.unwrap();
     let parts = &h.messages[3].parts;
-    assert!(matches!(&parts[0], Part::ToolCall { status: ToolCallStatus::Failed, arguments, .. } if arguments == "{\"path\":\"a."));
-    assert!(matches!(&parts[1], Part::ToolResult { is_error: true, output, .. } if output.contains("cut off") && output.contains("not run")), "{parts:?}");
+    assert!(
+        matches!(&parts[0], Part::ToolCall { status: ToolCallStatus::Failed, arguments, .. } if arguments == "{\"path\":\"a.")
+    );
+    assert!(
+        matches!(&parts[1], Part::ToolResult { is_error: true, output, .. } if output.contains("cut off") && output.contains("not run")),
+        "{parts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -425,20 +566,38 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let s = e.core.create_session(None).await.unwrap();
 
     for empty in ["", "   \n\t "] {
-        let err = e.core.send(&s.id, empty, SendOptions::default()).await.err().unwrap();
+        let err = e
+            .core
+            .send(&s.id, empty, SendOptions::default())
+            .await
+            .err()
+            .unwrap();
         assert_eq!(err.to_info().code, ErrorCode::InvalidInput);
         assert!(err.to_string().contains("empty"));
     }
-    assert!(e.core.history(&s.id).await.unwrap().messages.is_empty(), "nothing stored");
+    assert!(
+        e.core.history(&s.id).await.unwrap().messages.is_empty(),
+        "nothing stored"
+    );
 
     // 1 MB is stored and sent intact; 3 MB is refused with a size message.
     let big: String = "héllo wörld 👋 ".repeat(1024 * 1024 / 18);
     let ev = run_turn(&e.core, &s.id, &big).await;
     assert!(matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })));
-    assert_eq!(server.received()[0].json()["messages"][0]["content"].as_str().unwrap(), big);
+    assert_eq!(
+        server.received()[0].json()["messages"][0]["content"]
+            .as_str()
+            .unwrap(),
+        big
+    );
     assert_eq!(e.core.history(&s.id).await.unwrap().messages[0].text(), big);
     let huge = "x".repeat(3 * 1024 * 1024);
-    let err = e.core.send(&s.id, &huge, SendOptions::default()).await.err().unwrap();
+    let err = e
+        .core
+        .send(&s.id, &huge, SendOptions::default())
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("MB"), "{err}");
 
     // Emoji, RTL and zero-width characters round-trip unchanged.
@@ -447,7 +606,13 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let h = e.core.history(&s.id).await.unwrap();
     assert_eq!(h.messages[2].text(), tricky);
 
-    for url in ["ftp://example.com/v1", "not a url", "http://", "file:///etc/passwd", "http://user:pw@host/v1"] {
+    for url in [
+        "ftp://example.com/v1",
+        "not a url",
+        "http://",
+        "file:///etc/passwd",
+        "http://user:pw@host/v1",
+    ] {
         let err = e
             .core
             .add_provider(NewProvider {
@@ -476,9 +641,17 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     assert!(dup.err().unwrap().to_string().contains("already exists"));
 
     let unknown = SessionId("no-such-session".into());
-    let err = e.core.send(&unknown, "hi", SendOptions::default()).await.err().unwrap();
+    let err = e
+        .core
+        .send(&unknown, "hi", SendOptions::default())
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err.to_info().code, ErrorCode::NotFound);
-    assert_eq!(e.core.history(&unknown).await.err().unwrap().to_info().code, ErrorCode::NotFound);
+    assert_eq!(
+        e.core.history(&unknown).await.err().unwrap().to_info().code,
+        ErrorCode::NotFound
+    );
     assert!(e.core.rename_session(&s.id, "  ").await.is_err());
 }
 
@@ -506,9 +679,15 @@ async fn keychain_unavailable_fails_closed_and_keeps_nothing() {
         .unwrap();
     assert_eq!(err.to_info().code, ErrorCode::Keychain);
     assert!(err.to_string().contains("keychain"));
-    assert!(core.list_providers().await.unwrap().is_empty(), "no half-added provider");
+    assert!(
+        core.list_providers().await.unwrap().is_empty(),
+        "no half-added provider"
+    );
     let db = std::fs::read(dir.path().join("parley.db")).unwrap();
-    assert!(!db.windows(12).any(|w| w == b"secret-value"), "key reached the database");
+    assert!(
+        !db.windows(12).any(|w| w == b"secret-value"),
+        "key reached the database"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,13 +696,26 @@ async fn deleting_a_streaming_session_stops_it_first() {
     server.push(Reply::sse(vec![ev_text("streaming"), sleep_ms(20_000)]));
     let e = env(&server).await;
     let s = e.core.create_session(Some("doomed".into())).await.unwrap();
-    let mut h = e.core.send(&s.id, "go", SendOptions::default()).await.unwrap();
-    while !matches!(h.events.recv().await.unwrap().msg, EventMsg::TextDelta { .. }) {}
+    let mut h = e
+        .core
+        .send(&s.id, "go", SendOptions::default())
+        .await
+        .unwrap();
+    while !matches!(
+        h.events.recv().await.unwrap().msg,
+        EventMsg::TextDelta { .. }
+    ) {}
     let t = Instant::now();
     e.core.delete_session(&s.id).await.unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
-    assert!(matches!(collect(&mut h.events).await.last(), Some(EventMsg::TurnStopped { .. })));
-    assert_eq!(e.core.history(&s.id).await.err().unwrap().to_info().code, ErrorCode::NotFound);
+    assert!(matches!(
+        collect(&mut h.events).await.last(),
+        Some(EventMsg::TurnStopped { .. })
+    ));
+    assert_eq!(
+        e.core.history(&s.id).await.err().unwrap().to_info().code,
+        ErrorCode::NotFound
+    );
     assert!(e.core.active_turn(&s.id).is_none());
     assert_eq!(e.core.store().integrity_check().await.unwrap(), "ok");
 }
@@ -534,8 +726,15 @@ async fn a_second_live_process_never_interrupts_the_first() {
     server.push(Reply::sse(vec![ev_text("still going"), sleep_ms(20_000)]));
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
-    let mut h = e.core.send(&s.id, "go", SendOptions::default()).await.unwrap();
-    while !matches!(h.events.recv().await.unwrap().msg, EventMsg::TextDelta { .. }) {}
+    let mut h = e
+        .core
+        .send(&s.id, "go", SendOptions::default())
+        .await
+        .unwrap();
+    while !matches!(
+        h.events.recv().await.unwrap().msg,
+        EventMsg::TextDelta { .. }
+    ) {}
     // Another Core on the same data dir (the CLI next to the app) finds the turn's owner alive.
     let other = Core::open(CoreOptions {
         data_dir: e._dir.path().to_path_buf(),
@@ -551,4 +750,18 @@ async fn a_second_live_process_never_interrupts_the_first() {
     assert_eq!(last_turn(&other, &s.id).await.0, TurnStatus::Stopped);
     let sessions = other.list_sessions(10, 0).await.unwrap();
     assert_eq!(sessions[0].id, s.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_right_after_the_end_event_is_accepted() {
+    let server = MockServer::start().await;
+    server.fallback(Reply::sse(text_answer(&["ok"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    for i in 0..20 {
+        // `run_turn` returns the moment the terminal event arrives; the next send must not be Busy.
+        let ev = run_turn(&e.core, &s.id, &format!("message {i}")).await;
+        assert!(matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })), "turn {i}: {ev:?}");
+    }
+    assert_eq!(e.core.history(&s.id).await.unwrap().messages.len(), 40);
 }

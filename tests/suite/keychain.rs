@@ -14,22 +14,37 @@ const CHILD_EXPECT: &str = "PARLEY_KEYCHAIN_CHILD_EXPECT";
 /// Runs this test binary again, as a fresh process, to read the keychain.
 fn read_in_fresh_process(account: &str, expect: Option<&str>) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "suite::keychain::keychain_child_helper", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "suite::keychain::keychain_child_helper",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ACCOUNT, account)
         .env(CHILD_EXPECT, expect.unwrap_or("<none>"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "fresh process failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "fresh process failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("1 passed"), "child did not run: {stdout}");
-    assert!(stdout.contains("keychain child checked"), "child did not check: {stdout}");
+    assert!(
+        stdout.contains("keychain child checked"),
+        "child did not check: {stdout}"
+    );
 }
 
 /// The other half of `read_in_fresh_process`; does nothing unless started by it.
 #[test]
 #[ignore = "helper for the keychain tests"]
 fn keychain_child_helper() {
-    let Ok(account) = std::env::var(CHILD_ACCOUNT) else { return };
+    let Ok(account) = std::env::var(CHILD_ACCOUNT) else {
+        return;
+    };
     let expect = std::env::var(CHILD_EXPECT).unwrap();
     let got = KeyringStore.get(&account).unwrap();
     match expect.as_str() {
@@ -45,7 +60,10 @@ fn keychain_set_read_back_from_a_fresh_process_and_delete() {
     let account = format!("parley-test:{}", parley_core::new_id());
     let secret = format!("sk-real-keychain-{}", parley_core::new_id());
     KeyringStore.set(&account, &Secret::new(&secret)).unwrap();
-    assert_eq!(KeyringStore.get(&account).unwrap().unwrap().expose(), secret);
+    assert_eq!(
+        KeyringStore.get(&account).unwrap().unwrap().expose(),
+        secret
+    );
     read_in_fresh_process(&account, Some(&secret));
     KeyringStore.delete(&account).unwrap();
     assert!(KeyringStore.get(&account).unwrap().is_none());
@@ -67,20 +85,44 @@ async fn cli_key_stdin_goes_to_the_keychain_only() {
         c
     };
     let mut child = parley()
-        .args(["providers", "add", &name, "--kind", "openai-compatible", "--base-url", &server.base_url(), "--model", "m", "--key-stdin"])
+        .args([
+            "providers",
+            "add",
+            &name,
+            "--kind",
+            "openai-compatible",
+            "--base-url",
+            &server.base_url(),
+            "--model",
+            "m",
+            "--key-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{key}\n").as_bytes()).await.unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{key}\n").as_bytes())
+        .await
+        .unwrap();
     let out = child.wait_with_output().await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("key saved in the system keychain"), "{stderr}");
+    assert!(
+        stderr.contains("key saved in the system keychain"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(&key) && !String::from_utf8_lossy(&out.stdout).contains(&key));
 
-    let list = parley().args(["providers", "list", "--json"]).output().await.unwrap();
+    let list = parley()
+        .args(["providers", "list", "--json"])
+        .output()
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&list.stdout).into_owned();
     assert!(!text.contains(&key));
     let providers: Vec<ProviderInfo> = serde_json::from_str(&text).unwrap();
@@ -89,21 +131,46 @@ async fn cli_key_stdin_goes_to_the_keychain_only() {
         let p = entry.unwrap().path();
         if p.is_file() {
             let bytes = std::fs::read(&p).unwrap();
-            assert!(!bytes.windows(key.len()).any(|w| w == key.as_bytes()), "key found in {}", p.display());
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "key found in {}",
+                p.display()
+            );
         }
     }
-    assert_eq!(KeyringStore.get(&provider_account(&name)).unwrap().unwrap().expose(), key);
+    assert_eq!(
+        KeyringStore
+            .get(&provider_account(&name))
+            .unwrap()
+            .unwrap()
+            .expose(),
+        key
+    );
 
     // A fresh process reads the key from the keychain and sends it only as the bearer token.
     let out = parley().args(["ask", "hi"]).output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "authorized\n");
     let req = &server.received()[0];
-    assert_eq!(req.header("authorization"), Some(format!("Bearer {key}").as_str()));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {key}").as_str())
+    );
     assert!(!String::from_utf8_lossy(&req.body).contains(&key));
 
     // Removing the provider removes its key.
-    let out = parley().args(["providers", "remove", &name]).output().await.unwrap();
+    let out = parley()
+        .args(["providers", "remove", &name])
+        .output()
+        .await
+        .unwrap();
     assert!(out.status.success());
-    assert!(KeyringStore.get(&provider_account(&name)).unwrap().is_none());
+    assert!(KeyringStore
+        .get(&provider_account(&name))
+        .unwrap()
+        .is_none());
 }

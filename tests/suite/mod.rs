@@ -4,3 +4,4 @@ mod cli;
 mod engine;
 mod keychain;
 mod openai_fixtures;
+mod window;

@@ -75,15 +75,28 @@ fn summarize(items: &[Item], mapper: &ChatMapper) -> Summary {
             }
             Ok(StreamEvent::Finished { raw_reason, .. }) => s.finish_reason = raw_reason.clone(),
             Ok(_) => {}
-            Err(e) => s.error = Some((e.provider_code.clone(), e.detail.clone().unwrap_or_default())),
+            Err(e) => {
+                s.error = Some((
+                    e.provider_code.clone(),
+                    e.detail.clone().unwrap_or_default(),
+                ))
+            }
         }
     }
     s
 }
 
 fn check_against_expect(name: &str, s: &Summary, items: &[Item], expect: &Value) {
-    assert_eq!(s.text, expect["text"].as_str().unwrap_or(""), "{name}: text");
-    assert_eq!(s.reasoning, expect["reasoning"].as_str().unwrap_or(""), "{name}: reasoning");
+    assert_eq!(
+        s.text,
+        expect["text"].as_str().unwrap_or(""),
+        "{name}: text"
+    );
+    assert_eq!(
+        s.reasoning,
+        expect["reasoning"].as_str().unwrap_or(""),
+        "{name}: reasoning"
+    );
     let calls = expect["tool_calls"].as_array().cloned().unwrap_or_default();
     assert_eq!(s.tool_calls.len(), calls.len(), "{name}: tool call count");
     for (got, want) in s.tool_calls.iter().zip(&calls) {
@@ -97,9 +110,21 @@ fn check_against_expect(name: &str, s: &Summary, items: &[Item], expect: &Value)
     match (&s.usage, expect.get("usage").filter(|u| !u.is_null())) {
         (None, None) => {}
         (Some(got), Some(want)) => {
-            assert_eq!(got.0, want["input_tokens"].as_u64().unwrap(), "{name}: input tokens");
-            assert_eq!(got.1, want["output_tokens"].as_u64().unwrap(), "{name}: output tokens");
-            assert_eq!(got.2, want["reasoning_tokens"].as_u64().unwrap_or(0), "{name}: reasoning tokens");
+            assert_eq!(
+                got.0,
+                want["input_tokens"].as_u64().unwrap(),
+                "{name}: input tokens"
+            );
+            assert_eq!(
+                got.1,
+                want["output_tokens"].as_u64().unwrap(),
+                "{name}: output tokens"
+            );
+            assert_eq!(
+                got.2,
+                want["reasoning_tokens"].as_u64().unwrap_or(0),
+                "{name}: reasoning tokens"
+            );
             if let Some(raw) = want.get("raw") {
                 assert_eq!(&got.3, raw, "{name}: raw usage");
             }
@@ -120,15 +145,25 @@ fn check_against_expect(name: &str, s: &Summary, items: &[Item], expect: &Value)
             );
         }
         Some(want) => {
-            let (code, message) = s.error.clone().unwrap_or_else(|| panic!("{name}: expected an error"));
-            assert_eq!(message, want["message"].as_str().unwrap(), "{name}: error message");
+            let (code, message) = s
+                .error
+                .clone()
+                .unwrap_or_else(|| panic!("{name}: expected an error"));
+            assert_eq!(
+                message,
+                want["message"].as_str().unwrap(),
+                "{name}: error message"
+            );
             let want_code = match &want["code"] {
                 Value::String(c) => Some(c.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             };
             assert_eq!(code, want_code, "{name}: error code");
-            assert!(matches!(items.last(), Some(Err(_))), "{name}: the error ends the stream");
+            assert!(
+                matches!(items.last(), Some(Err(_))),
+                "{name}: the error ends the stream"
+            );
         }
     }
     // Exactly one terminal item, and it is last.
@@ -143,7 +178,9 @@ fn stream_fixtures() -> Vec<(String, Vec<u8>, Value)> {
     let mut dirs: Vec<PathBuf> = vec![own_fixtures().join("openai-chat")];
     match shared_fixtures() {
         Some(shared) => dirs.push(shared.join("openai-chat")),
-        None => eprintln!("note: ../shared/fixtures is absent here; checking only the repo's own fixtures"),
+        None => eprintln!(
+            "note: ../shared/fixtures is absent here; checking only the repo's own fixtures"
+        ),
     }
     let mut out = Vec::new();
     for dir in dirs {
@@ -155,7 +192,8 @@ fn stream_fixtures() -> Vec<(String, Vec<u8>, Value)> {
         entries.sort();
         for sse in entries {
             let expect_path = sse.with_extension("expect.json");
-            let expect: Value = serde_json::from_slice(&std::fs::read(&expect_path).unwrap()).unwrap();
+            let expect: Value =
+                serde_json::from_slice(&std::fs::read(&expect_path).unwrap()).unwrap();
             out.push((
                 sse.file_name().unwrap().to_string_lossy().into_owned(),
                 std::fs::read(&sse).unwrap(),
@@ -195,7 +233,10 @@ fn http_error_bodies_are_classified() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let p = entry.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.ends_with(".json") || name.ends_with(".expect.json") || name.ends_with(".request.json") {
+        if !name.ends_with(".json")
+            || name.ends_with(".expect.json")
+            || name.ends_with(".request.json")
+        {
             continue;
         }
         let expect_file: Value = serde_json::from_slice(
@@ -207,7 +248,11 @@ fn http_error_bodies_are_classified() {
         let body = std::fs::read_to_string(&p).unwrap();
         let e = classify_http(status, &reqwest_headers(), &body, None);
         assert_eq!(e.status, Some(status), "{name}");
-        assert_eq!(e.detail.as_deref(), want["message"].as_str(), "{name}: provider message kept");
+        assert_eq!(
+            e.detail.as_deref(),
+            want["message"].as_str(),
+            "{name}: provider message kept"
+        );
         if let Some(r) = want.get("retryable").and_then(Value::as_bool) {
             assert_eq!(e.is_retryable(), r, "{name}: retryable");
         }

@@ -1,1 +1,326 @@
-fn main() {}
+//! `cargo xtask bench`: Parley's benchmark. Prints a table; it is a measurement, not a test.
+//!
+//! 1. Stream pipeline throughput on the same bytes: SSE framing alone; SSE + the Chat
+//!    Completions mapper; and the whole core pipeline (loopback HTTP from a local server →
+//!    parse → events → journal in a real SQLite file), in tokens per second.
+//! 2. Journal append cost with 1k and with 100k messages already in the database.
+
+use parley_core::providers::http::SseMapper;
+use parley_core::providers::openai_chat::ChatMapper;
+use parley_core::providers::sse::SseParser;
+use parley_core::providers::HttpSettings;
+use parley_core::secrets::MemoryStore;
+use parley_core::store::{JournalOp, Store, TurnEnd};
+use parley_core::{Core, CoreOptions, NewProvider};
+use parley_protocol::{EventMsg, Part, ProviderKind, SendOptions, SessionId, TurnStatus};
+use parley_tests::{MockServer, Reply, Step};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TOKENS: usize = 200_000;
+
+/// A realistic Chat Completions stream: one token per chunk, with the id/model/fingerprint
+/// fields real servers send.
+fn stream_bytes(tokens: usize) -> Vec<u8> {
+    let words = [
+        "The",
+        " quick",
+        " brown",
+        " fox",
+        " jumps",
+        " over",
+        " the",
+        " lazy",
+        " dog",
+        ".",
+        " Ünïcödé",
+        " 👋",
+    ];
+    let mut out = Vec::with_capacity(tokens * 230);
+    for i in 0..tokens {
+        let w = words[i % words.len()];
+        let chunk = serde_json::json!({
+            "id": "chatcmpl-bench0000000000000000000",
+            "object": "chat.completion.chunk",
+            "created": 1_700_000_000u64,
+            "model": "bench-model",
+            "system_fingerprint": "fp_0000000000",
+            "choices": [{"index": 0, "delta": {"content": w}, "logprobs": null, "finish_reason": null}],
+            "usage": null
+        });
+        out.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+    }
+    out.extend_from_slice(
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    );
+    out.extend_from_slice(b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":200000}}\n\ndata: [DONE]\n\n");
+    out
+}
+
+fn best_of<F: FnMut() -> usize>(runs: usize, mut f: F) -> (Duration, usize) {
+    let mut best = Duration::MAX;
+    let mut n = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        n = f();
+        best = best.min(t.elapsed());
+    }
+    (best, n)
+}
+
+fn sse_only(bytes: &[u8]) -> usize {
+    let mut p = SseParser::new();
+    let mut evs = Vec::new();
+    let mut n = 0;
+    for chunk in bytes.chunks(16 * 1024) {
+        p.push(chunk, &mut evs);
+        n += evs.len();
+        evs.clear();
+    }
+    n
+}
+
+fn sse_and_mapper(bytes: &[u8]) -> usize {
+    let mut p = SseParser::new();
+    let mut m = ChatMapper::new();
+    let mut evs = Vec::new();
+    let mut out = Vec::new();
+    let mut tokens = 0;
+    for chunk in bytes.chunks(16 * 1024) {
+        p.push(chunk, &mut evs);
+        for e in evs.drain(..) {
+            m.on_event(&e, &mut out);
+        }
+        tokens += out
+            .drain(..)
+            .filter(|e| matches!(e, Ok(parley_core::providers::StreamEvent::TextDelta(_))))
+            .count();
+    }
+    tokens
+}
+
+async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
+    let server = MockServer::start().await;
+    let steps: Vec<Step> = bytes
+        .chunks(64 * 1024)
+        .map(|c| Step::Bytes(c.to_vec()))
+        .collect();
+    server.push(Reply::sse(steps));
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(CoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        secrets: Arc::new(MemoryStore::new()),
+        http: HttpSettings::default(),
+    })
+    .await
+    .unwrap();
+    core.add_provider(NewProvider {
+        name: "bench".into(),
+        kind: ProviderKind::OpenaiCompatible,
+        base_url: server.base_url(),
+        default_model: Some("bench-model".into()),
+        api_key: None,
+    })
+    .await
+    .unwrap();
+    let s = core.create_session(None).await.unwrap();
+    let t = Instant::now();
+    let mut h = core
+        .send(&s.id, "benchmark", SendOptions::default())
+        .await
+        .unwrap();
+    let mut tokens = 0;
+    while let Some(ev) = h.events.recv().await {
+        match ev.msg {
+            EventMsg::TextDelta { .. } => tokens += 1,
+            EventMsg::TurnCompleted { .. } => break,
+            EventMsg::TurnFailed { error, .. } => panic!("bench turn failed: {}", error.message),
+            _ => {}
+        }
+    }
+    let elapsed = t.elapsed();
+    let h = core.history(&s.id).await.unwrap();
+    assert_eq!(h.turns[0].status, TurnStatus::Completed);
+    let stored = h.messages[1].text();
+    (
+        elapsed,
+        tokens,
+        format!("{} KB journaled", stored.len() / 1024),
+    )
+}
+
+/// Fills a database with `n` messages (half user, half assistant) across 100 sessions.
+fn fill(path: &std::path::Path, n: usize) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
+    let sessions = 100;
+    for s in 0..sessions {
+        c.execute(
+            "INSERT INTO sessions(id, title, created_at, updated_at) VALUES (?1, 'bench', 0, 0)",
+            [format!("s{s}")],
+        )
+        .unwrap();
+    }
+    let mut prev: Vec<Option<String>> = vec![None; sessions];
+    let mut msg = c.prepare("INSERT INTO messages(id, session_id, parent_id, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)").unwrap();
+    let mut part = c
+        .prepare("INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)")
+        .unwrap();
+    for i in 0..n {
+        let s = i % sessions;
+        let id = format!("m{i:09}");
+        let role = if i % 2 == 0 { "user" } else { "assistant" };
+        msg.execute(rusqlite::params![
+            id,
+            format!("s{s}"),
+            prev[s],
+            role,
+            i as i64
+        ])
+        .unwrap();
+        part.execute(rusqlite::params![
+            id,
+            "Some earlier message text, about as long as a typical chat line."
+        ])
+        .unwrap();
+        prev[s] = Some(id);
+    }
+    drop((msg, part));
+    for (s, head) in prev.iter().enumerate() {
+        c.execute(
+            "UPDATE sessions SET head_message_id = ?2, message_count = ?3 WHERE id = ?1",
+            rusqlite::params![format!("s{s}"), head, (n / sessions) as i64],
+        )
+        .unwrap();
+    }
+    c.execute_batch("COMMIT;").unwrap();
+}
+
+/// Average cost of one journal batch append (one turn of 50 batches), in microseconds.
+async fn append_cost(existing: usize) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parley.db");
+    drop(Store::open(&path).unwrap());
+    fill(&path, existing);
+    let (store, _) = Store::open(&path).unwrap();
+    let sid = SessionId("s0".into());
+    let mut per_append = Vec::new();
+    let mut begin = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let b = store
+            .begin_turn(
+                &sid,
+                "question".into(),
+                "p".into(),
+                "m".into(),
+                "bench".into(),
+            )
+            .await
+            .unwrap();
+        begin.push(t.elapsed());
+        store
+            .journal(vec![JournalOp::InsertPart {
+                message_id: b.assistant_message_id.clone(),
+                index: 0,
+                part: Part::Text {
+                    text: String::new(),
+                },
+            }])
+            .await
+            .unwrap();
+        let t = Instant::now();
+        for _ in 0..50 {
+            store
+                .journal(vec![JournalOp::AppendText {
+                    message_id: b.assistant_message_id.clone(),
+                    index: 0,
+                    text: "a batch of streamed tokens ".repeat(4),
+                }])
+                .await
+                .unwrap();
+        }
+        per_append.push(t.elapsed() / 50);
+        store
+            .finish_turn(
+                &b.turn_id,
+                vec![],
+                TurnEnd {
+                    status: TurnStatus::Completed,
+                    usage: None,
+                    stop_reason: None,
+                    finish_reason_raw: None,
+                    error: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    per_append.sort();
+    begin.sort();
+    let median = |v: &Vec<Duration>| v[v.len() / 2].as_secs_f64() * 1e6;
+    (median(&per_append), median(&begin))
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let bytes = stream_bytes(TOKENS);
+    eprintln!(
+        "benchmarking on {} MB of stream ({} tokens)…",
+        bytes.len() / (1024 * 1024),
+        TOKENS
+    );
+    let (t_sse, events) = best_of(5, || sse_only(&bytes));
+    assert!(events >= TOKENS);
+    let (t_map, tokens) = best_of(5, || sse_and_mapper(&bytes));
+    assert_eq!(tokens, TOKENS);
+    let mut best_pipe = Duration::MAX;
+    let mut note = String::new();
+    for _ in 0..3 {
+        let (t, n, extra) = rt.block_on(pipeline(&bytes));
+        assert_eq!(n, TOKENS);
+        if t < best_pipe {
+            best_pipe = t;
+            note = extra;
+        }
+    }
+    let tps = |d: Duration| TOKENS as f64 / d.as_secs_f64();
+    println!();
+    println!("| measurement | time | tokens/s | note |");
+    println!("|---|---:|---:|---|");
+    println!(
+        "| SSE framing only | {:.1} ms | {:.0} | {} events |",
+        t_sse.as_secs_f64() * 1e3,
+        tps(t_sse),
+        events
+    );
+    println!("| SSE + Chat Completions mapper (the parser) | {:.1} ms | {:.0} | JSON decode of every chunk |", t_map.as_secs_f64() * 1e3, tps(t_map));
+    println!(
+        "| core pipeline: loopback HTTP → parse → events → journal | {:.1} ms | {:.0} | {note}; {:.2}× the parser, {:.2}× SSE framing |",
+        best_pipe.as_secs_f64() * 1e3,
+        tps(best_pipe),
+        best_pipe.as_secs_f64() / t_map.as_secs_f64(),
+        best_pipe.as_secs_f64() / t_sse.as_secs_f64()
+    );
+    let (a1k, b1k) = rt.block_on(append_cost(1_000));
+    let (a100k, b100k) = rt.block_on(append_cost(100_000));
+    println!();
+    println!("| journal | 1k messages | 100k messages | ratio |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| append one streamed batch (median) | {a1k:.0} µs | {a100k:.0} µs | {:.2}× |",
+        a100k / a1k
+    );
+    println!("| begin a turn: user message + turn + assistant message (median) | {b1k:.0} µs | {b100k:.0} µs | {:.2}× |", b100k / b1k);
+    println!();
+    println!(
+        "machine: {} cores; synchronous=FULL, WAL",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+}

@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "parley", version, about = "Chat with language models from the terminal, on Parley's local database")]
+#[command(
+    name = "parley",
+    version,
+    about = "Chat with language models from the terminal, on Parley's local database"
+)]
 struct Cli {
     /// Where Parley keeps its data (default: the platform's app-data folder).
     #[arg(long, global = true, env = "PARLEY_DATA_DIR", value_name = "DIR")]
@@ -209,7 +213,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let data_dir = parley_core::paths::data_dir(cli.data_dir).ok_or_else(|| {
-        invalid("Could not find a folder for Parley's data; pass --data-dir or set PARLEY_DATA_DIR.")
+        invalid(
+            "Could not find a folder for Parley's data; pass --data-dir or set PARLEY_DATA_DIR.",
+        )
     })?;
     let core = Core::open(CoreOptions {
         data_dir,
@@ -260,7 +266,9 @@ async fn providers(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
                     .map_err(|e| invalid(format!("could not read the key from stdin: {e}")))?;
                 let key = key.trim().to_owned();
                 if key.is_empty() {
-                    return Err(invalid("--key-stdin was given but standard input was empty."));
+                    return Err(invalid(
+                        "--key-stdin was given but standard input was empty.",
+                    ));
                 }
                 Some(Secret::new(key))
             } else {
@@ -280,7 +288,10 @@ async fn providers(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
             } else {
                 ""
             };
-            eprintln!("Added provider \"{}\" at {}{key_note}.", info.name, info.base_url);
+            eprintln!(
+                "Added provider \"{}\" at {}{key_note}.",
+                info.name, info.base_url
+            );
             Ok(())
         }
         ProvidersCmd::List { json } => {
@@ -453,7 +464,10 @@ async fn sessions(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
                 eprintln!("No chats yet. Start one: parley ask \"Hello\"");
             }
             for s in list {
-                out(&format!("{}\t{}\t{} messages\n", s.id, s.title, s.message_count))?;
+                out(&format!(
+                    "{}\t{}\t{} messages\n",
+                    s.id, s.title, s.message_count
+                ))?;
             }
             Ok(())
         }
@@ -509,11 +523,18 @@ fn render_history(h: &SessionHistory) -> String {
         for p in &m.parts {
             match p {
                 Part::Text { text } => s.push_str(text),
-                Part::Reasoning { text, .. } => s.push_str(&format!("> (reasoning) {}\n", text.replace('\n', "\n> "))),
-                Part::ToolCall { name, arguments, status, .. } => {
-                    s.push_str(&format!("[tool call {name} {arguments} — {status:?}]\n"))
+                Part::Reasoning { text, .. } => {
+                    s.push_str(&format!("> (reasoning) {}\n", text.replace('\n', "\n> ")))
                 }
-                Part::ToolResult { output, is_error, .. } => s.push_str(&format!(
+                Part::ToolCall {
+                    name,
+                    arguments,
+                    status,
+                    ..
+                } => s.push_str(&format!("[tool call {name} {arguments} — {status:?}]\n")),
+                Part::ToolResult {
+                    output, is_error, ..
+                } => s.push_str(&format!(
                     "[tool result{}: {output}]\n",
                     if *is_error { " (error)" } else { "" }
                 )),

@@ -95,7 +95,9 @@ fn every_event_round_trips_with_seq() {
         EventMsg::ItemStarted {
             message_id: "m2".into(),
             index: 0,
-            part: Part::Text { text: String::new() },
+            part: Part::Text {
+                text: String::new(),
+            },
         },
         EventMsg::TextDelta {
             message_id: "m2".into(),
@@ -137,7 +139,9 @@ fn every_event_round_trips_with_seq() {
             }),
             stop_reason: Some(StopReason::EndTurn),
         },
-        EventMsg::TurnStopped { turn_id: "t".into() },
+        EventMsg::TurnStopped {
+            turn_id: "t".into(),
+        },
         EventMsg::TurnFailed {
             turn_id: "t".into(),
             error: err,

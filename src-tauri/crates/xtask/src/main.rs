@@ -1,1 +1,191 @@
-fn main() {}
+//! `cargo xtask run|test|bench`: everything needed on a fresh machine, then the app, the tests
+//! or the benchmark.
+//!
+//! On Debian/Ubuntu missing system packages are installed with apt (as root, or with sudo when
+//! it needs no password); elsewhere the exact list to install is printed. Tools that are not
+//! part of the repo (tauri-driver) are installed once into a cache outside it
+//! (`$PARLEY_TOOLS_DIR`, default `~/.cache/parley-dev`) and reused.
+
+mod setup;
+
+use setup::{Level, Setup};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask <command>\n\n\
+         commands:\n  \
+           run     set up everything and launch Parley (debug build)\n  \
+           test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, window)\n  \
+           bench   build in release mode and print the benchmark table"
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&root),
+        Some("test") => test(&root),
+        Some("bench") => bench(&root, &args[1..]),
+        _ => return usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (two levels above this crate's manifest dir's parent).
+fn repo_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest)
+}
+
+/// Runs a command, echoing it; fails with its exit status.
+pub fn sh(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    eprintln!("\n$ {shown}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root);
+    c
+}
+
+fn run(root: &Path) -> Result<(), String> {
+    let setup = Setup::new(root, Level::Run)?;
+    setup.prepare()?;
+    sh(cargo(root).args(["build", "-p", "parley", "--bin", "parley-desktop"]))?;
+    let bin = root
+        .join("target/debug")
+        .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
+    let mut cmd = Command::new(&bin);
+    if let Some(display) = setup.headless_display()? {
+        eprintln!(
+            "\nNo display found: Parley runs on the virtual display {display}.\n\
+             Take a screenshot with: DISPLAY={display} import -window root parley.png"
+        );
+        cmd.env("DISPLAY", display);
+    }
+    eprintln!("\nStarting Parley (close the window to quit).");
+    sh(&mut cmd)
+}
+
+struct Step {
+    name: &'static str,
+    outcome: Result<(), String>,
+    seconds: f64,
+}
+
+fn test(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let setup = Setup::new(root, Level::Test)?;
+    setup.prepare()?;
+    let mut steps: Vec<Step> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result<(), String>| {
+        let t = Instant::now();
+        let outcome = f();
+        if let Err(e) = &outcome {
+            eprintln!("\nxtask: step `{name}` FAILED: {e}");
+        }
+        steps.push(Step {
+            name,
+            outcome,
+            seconds: t.elapsed().as_secs_f64(),
+        });
+    };
+
+    step("cargo fmt --check", &mut || {
+        sh(cargo(root).args(["fmt", "--all", "--", "--check"]))
+    });
+    step("cargo clippy -D warnings", &mut || {
+        sh(cargo(root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    step("build binaries", &mut || {
+        sh(cargo(root).args(["build", "-p", "parley", "-p", "parley-cli"]))
+    });
+    step("Rust tests", &mut || {
+        sh(cargo(root).args(["test", "--workspace"]))
+    });
+    step("UI unit tests", &mut || sh(setup.npm().args(["test"])));
+    step("UI type check", &mut || {
+        sh(setup.npm().args(["run", "check"]))
+    });
+    step("keychain (real Secret Service)", &mut || {
+        setup.with_keychain(cargo(root).args([
+            "test",
+            "-p",
+            "parley-tests",
+            "--test",
+            "all",
+            "keychain",
+            "--",
+            "--ignored",
+        ]))
+    });
+    step("real window (WebDriver)", &mut || setup.window_tests());
+
+    eprintln!("\n{:-<60}", "");
+    let mut failed = 0;
+    for s in &steps {
+        let mark = if s.outcome.is_ok() { "ok  " } else { "FAIL" };
+        if s.outcome.is_err() {
+            failed += 1;
+        }
+        eprintln!("{mark}  {:<40} {:>7.1} s", s.name, s.seconds);
+    }
+    eprintln!("{:-<60}", "");
+    eprintln!(
+        "xtask test: {} passed, {} failed ({:.0} s)",
+        steps.len() - failed,
+        failed,
+        started.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        return Err(format!("{failed} step(s) failed"));
+    }
+    Ok(())
+}
+
+fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
+    let setup = Setup::new(root, Level::Run)?;
+    setup.system_packages()?;
+    sh(cargo(root)
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "parley-tests",
+            "--bin",
+            "parley-bench",
+            "--",
+        ])
+        .args(extra))
+}

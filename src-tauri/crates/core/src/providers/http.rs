@@ -138,11 +138,12 @@ pub async fn open(
                 ),
             ),
             Ok(Err(e)) => ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)),
-            Ok(Ok(resp)) if resp.status().is_success() => match check_stream_content(resp, key).await
-            {
-                Ok(resp) => return Some(Ok(resp)),
-                Err(e) => e,
-            },
+            Ok(Ok(resp)) if resp.status().is_success() => {
+                match check_stream_content(resp, key).await {
+                    Ok(resp) => return Some(Ok(resp)),
+                    Err(e) => e,
+                }
+            }
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
@@ -306,7 +307,13 @@ pub fn classify_http(
         404 => ProviderErrorKind::EndpointNotFound,
         408 => ProviderErrorKind::Server,
         413 => ProviderErrorKind::ContextTooLong,
-        429 if any(&["insufficient_quota", "billing", "credit", "exceeded your current quota"]) => {
+        429 if any(&[
+            "insufficient_quota",
+            "billing",
+            "credit",
+            "exceeded your current quota",
+        ]) =>
+        {
             ProviderErrorKind::QuotaExceeded
         }
         429 => ProviderErrorKind::RateLimited,
@@ -334,7 +341,9 @@ pub fn classify_http(
     };
     let detail = match parsed.message {
         Some(m) => Some(redact(&m, key)),
-        None if body.trim_start().starts_with('<') => Some("(the server sent an HTML error page)".to_owned()),
+        None if body.trim_start().starts_with('<') => {
+            Some("(the server sent an HTML error page)".to_owned())
+        }
         None if !body.trim().is_empty() => {
             let snippet: String = body.trim().chars().take(300).collect();
             Some(redact(&snippet, key))
@@ -379,7 +388,9 @@ mod tests {
         assert_eq!(b.code.as_deref(), Some("429"));
         let b = parse_error_body(r#"{"error":"model 'x' not found"}"#);
         assert_eq!(b.message.as_deref(), Some("model 'x' not found"));
-        let b = parse_error_body(r#"[{"error":{"code":429,"message":"q","status":"RESOURCE_EXHAUSTED"}}]"#);
+        let b = parse_error_body(
+            r#"[{"error":{"code":429,"message":"q","status":"RESOURCE_EXHAUSTED"}}]"#,
+        );
         assert_eq!(b.kind.as_deref(), Some("RESOURCE_EXHAUSTED"));
         assert_eq!(parse_error_body("<html>"), ErrorBody::default());
     }
@@ -390,23 +401,38 @@ mod tests {
         let k = |s, b| classify_http(s, &h, b, None).kind;
         assert_eq!(k(401, "{}"), ProviderErrorKind::Unauthorized);
         assert_eq!(
-            k(404, r#"{"error":{"message":"The model `x` does not exist"}}"#),
+            k(
+                404,
+                r#"{"error":{"message":"The model `x` does not exist"}}"#
+            ),
             ProviderErrorKind::ModelNotFound
         );
         assert_eq!(k(404, "Not Found"), ProviderErrorKind::EndpointNotFound);
         assert_eq!(
-            k(400, r#"{"error":{"message":"This model's maximum context length is 8192 tokens"}}"#),
+            k(
+                400,
+                r#"{"error":{"message":"This model's maximum context length is 8192 tokens"}}"#
+            ),
             ProviderErrorKind::ContextTooLong
         );
         assert_eq!(
-            k(429, r#"{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}"#),
+            k(
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}"#
+            ),
             ProviderErrorKind::QuotaExceeded
         );
         assert_eq!(k(429, "{}"), ProviderErrorKind::RateLimited);
         assert_eq!(k(529, "{}"), ProviderErrorKind::Overloaded);
-        assert_eq!(k(502, "<html>bad gateway</html>"), ProviderErrorKind::Server);
+        assert_eq!(
+            k(502, "<html>bad gateway</html>"),
+            ProviderErrorKind::Server
+        );
         let e = classify_http(502, &h, "<html>bad gateway</html>", None);
-        assert_eq!(e.detail.as_deref(), Some("(the server sent an HTML error page)"));
+        assert_eq!(
+            e.detail.as_deref(),
+            Some("(the server sent an HTML error page)")
+        );
     }
 
     #[test]
@@ -417,7 +443,10 @@ mod tests {
         h.insert("retry-after-ms", HeaderValue::from_static("174.5"));
         assert_eq!(retry_after(&h), Some(Duration::from_millis(174)));
         let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert("retry-after", HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
@@ -432,6 +461,10 @@ mod tests {
             r#"{"error":{"message":"Incorrect API key provided: sk-live-1234567890abcdef."}}"#,
             Some("sk-live-1234567890abcdef"),
         );
-        assert!(!e.user_message().contains("1234567890"), "{}", e.user_message());
+        assert!(
+            !e.user_message().contains("1234567890"),
+            "{}",
+            e.user_message()
+        );
     }
 }

@@ -382,7 +382,8 @@ fn push_message(m: &Message, out: &mut Vec<Value>) {
                     })),
                     Part::ToolResult {
                         call_id, output, ..
-                    } => results.push(json!({"role": "tool", "tool_call_id": call_id, "content": output})),
+                    } => results
+                        .push(json!({"role": "tool", "tool_call_id": call_id, "content": output})),
                     Part::Image { .. } | Part::File { .. } => {}
                 }
             }
@@ -530,10 +531,16 @@ mod tests {
     #[test]
     fn text_then_done() {
         let out = map("data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
-        assert_eq!(out[0].as_ref().unwrap(), &StreamEvent::TextDelta("Hi".into()));
+        assert_eq!(
+            out[0].as_ref().unwrap(),
+            &StreamEvent::TextDelta("Hi".into())
+        );
         assert!(matches!(
             out.last().unwrap(),
-            Ok(StreamEvent::Finished { stop_reason: StopReason::EndTurn, .. })
+            Ok(StreamEvent::Finished {
+                stop_reason: StopReason::EndTurn,
+                ..
+            })
         ));
     }
 
@@ -559,7 +566,9 @@ mod tests {
         assert_eq!(parse_arguments("").unwrap(), json!({}));
         assert!(parse_arguments("{\"a\":").unwrap_err().contains("cut off"));
         assert!(parse_arguments("[1]").is_err());
-        assert!(parse_arguments("{nope}").unwrap_err().contains("not valid JSON"));
+        assert!(parse_arguments("{nope}")
+            .unwrap_err()
+            .contains("not valid JSON"));
     }
 
     #[test]
@@ -597,7 +606,10 @@ mod tests {
         assert_eq!(msgs[0], json!({"role": "system", "content": "sys"}));
         assert_eq!(msgs[1]["content"], Value::Null);
         assert_eq!(msgs[1]["reasoning_content"], json!(""));
-        assert_eq!(msgs[1]["tool_calls"][0]["function"]["arguments"], json!("{\"x\":1}"));
+        assert_eq!(
+            msgs[1]["tool_calls"][0]["function"]["arguments"],
+            json!("{\"x\":1}")
+        );
         assert_eq!(
             msgs[2],
             json!({"role": "tool", "tool_call_id": "call_1", "content": "4"})

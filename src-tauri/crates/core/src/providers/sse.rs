@@ -122,15 +122,11 @@ impl SseParser {
                 self.data.push_str(value);
                 self.has_data = true;
             }
-            "id" => {
-                if !value.contains('\0') {
-                    self.last_id = Some(value.to_owned());
-                }
+            "id" if !value.contains('\0') => {
+                self.last_id = Some(value.to_owned());
             }
-            "retry" => {
-                if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) {
-                    self.retry_ms = value.parse().ok();
-                }
+            "retry" if !value.is_empty() && value.bytes().all(|c| c.is_ascii_digit()) => {
+                self.retry_ms = value.parse().ok();
             }
             _ => {}
         }
@@ -197,9 +193,15 @@ mod tests {
 
     #[test]
     fn crlf_cr_and_split_crlf() {
-        assert_eq!(data(&parse_all(&[b"data: a\r\n\r\ndata: b\r\rdata: c\n\n"])), vec!["a", "b", "c"]);
+        assert_eq!(
+            data(&parse_all(&[b"data: a\r\n\r\ndata: b\r\rdata: c\n\n"])),
+            vec!["a", "b", "c"]
+        );
         // CR at the end of one chunk, LF at the start of the next: one line ending, not two.
-        assert_eq!(data(&parse_all(&[b"data: a\r", b"\ndata: b\r\n\r\n"])), vec!["a\nb"]);
+        assert_eq!(
+            data(&parse_all(&[b"data: a\r", b"\ndata: b\r\n\r\n"])),
+            vec!["a\nb"]
+        );
     }
 
     #[test]
@@ -213,7 +215,10 @@ mod tests {
 
     #[test]
     fn bom_is_dropped_even_when_split() {
-        assert_eq!(data(&parse_all(&[b"\xEF", b"\xBB\xBFdata: a\n\n"])), vec!["a"]);
+        assert_eq!(
+            data(&parse_all(&[b"\xEF", b"\xBB\xBFdata: a\n\n"])),
+            vec!["a"]
+        );
     }
 
     #[test]

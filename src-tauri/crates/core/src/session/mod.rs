@@ -176,9 +176,9 @@ impl Core {
         let instance_id = crate::new_id();
         let lock_path = locks_dir(dir).join(format!("{instance_id}.lock"));
         let lock_file = File::create(&lock_path).map_err(io)?;
-        lock_file
-            .try_lock()
-            .map_err(|e| CoreError::Internal(format!("cannot lock {}: {e}", lock_path.display())))?;
+        lock_file.try_lock().map_err(|e| {
+            CoreError::Internal(format!("cannot lock {}: {e}", lock_path.display()))
+        })?;
         let (store, report) = Store::open(&dir.join("parley.db"))?;
         let mut interrupted = 0;
         for owner in store.active_turn_owners().await? {
@@ -557,7 +557,7 @@ impl Core {
                 temperature: None,
                 max_output_tokens: None,
             });
-            turn::run(turn::TurnCtx {
+            let (emitter, last) = turn::run(turn::TurnCtx {
                 store: core.inner.store.clone(),
                 emitter,
                 begun,
@@ -570,6 +570,7 @@ impl Core {
             .await;
             lock(&core.inner.active).remove(&sid);
             let _ = done_tx.send(true);
+            emitter.emit(last);
         });
         Ok(TurnHandle {
             session_id: session_id.clone(),
@@ -621,7 +622,9 @@ impl Core {
 fn validate_title(title: &str) -> Result<String, CoreError> {
     let t = title.trim();
     if t.is_empty() {
-        return Err(CoreError::InvalidInput("A chat title cannot be empty.".into()));
+        return Err(CoreError::InvalidInput(
+            "A chat title cannot be empty.".into(),
+        ));
     }
     if t.chars().count() > 200 {
         return Err(CoreError::InvalidInput(

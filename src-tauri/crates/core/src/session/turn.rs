@@ -9,8 +9,8 @@ use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::{BegunTurn, JournalOp, Store, TurnEnd};
 use futures::StreamExt;
 use parley_protocol::{
-    ErrorCode, ErrorInfo, Event, EventMsg, MessageId, Part, SessionId, StopReason,
-    ToolCallStatus, TurnStatus, Usage,
+    ErrorCode, ErrorInfo, Event, EventMsg, MessageId, Part, SessionId, StopReason, ToolCallStatus,
+    TurnStatus, Usage,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,10 +35,14 @@ impl Emitter {
         seq: Arc<AtomicU64>,
         tx: mpsc::UnboundedSender<Event>,
     ) -> Self {
-        Emitter { session_id, seq, tx }
+        Emitter {
+            session_id,
+            seq,
+            tx,
+        }
     }
 
-    fn emit(&self, msg: EventMsg) {
+    pub(crate) fn emit(&self, msg: EventMsg) {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         // A subscriber that went away (a closed window) does not stop the turn.
         let _ = self.tx.send(Event {
@@ -250,7 +254,9 @@ enum Outcome {
     Failed(ErrorInfo),
 }
 
-pub(crate) async fn run(ctx: TurnCtx) {
+/// Runs the turn and returns its final event, which the caller emits once the session's turn
+/// slot is free again — so a client reacting to the end can send at once.
+pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
     let TurnCtx {
         store,
         emitter: em,
@@ -459,24 +465,25 @@ pub(crate) async fn run(ctx: TurnCtx) {
         .finish_turn(&begun.turn_id, std::mem::take(&mut draft.pending), end)
         .await;
     let turn_id = begun.turn_id;
-    match (stored, outcome) {
+    let last = match (stored, outcome) {
         (Err(e), _) => {
             tracing::error!("could not record the end of turn {turn_id}: {e}");
-            em.emit(EventMsg::TurnFailed {
+            EventMsg::TurnFailed {
                 turn_id,
                 error: ErrorInfo::new(
                     ErrorCode::Storage,
                     format!("Parley could not save the end of this answer: {e}."),
                     false,
                 ),
-            });
+            }
         }
-        (Ok(()), Outcome::Completed) => em.emit(EventMsg::TurnCompleted {
+        (Ok(()), Outcome::Completed) => EventMsg::TurnCompleted {
             turn_id,
             usage,
             stop_reason,
-        }),
-        (Ok(()), Outcome::Stopped) => em.emit(EventMsg::TurnStopped { turn_id }),
-        (Ok(()), Outcome::Failed(error)) => em.emit(EventMsg::TurnFailed { turn_id, error }),
-    }
+        },
+        (Ok(()), Outcome::Stopped) => EventMsg::TurnStopped { turn_id },
+        (Ok(()), Outcome::Failed(error)) => EventMsg::TurnFailed { turn_id, error },
+    };
+    (em, last)
 }

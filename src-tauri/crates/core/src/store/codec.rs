@@ -140,7 +140,9 @@ pub(super) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<P
     })
 }
 
-pub(super) fn provider_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ProviderRow, StoreError>> {
+pub(super) fn provider_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<ProviderRow, StoreError>> {
     let kind: String = r.get(1)?;
     let row = ProviderRow {
         name: r.get(0)?,

@@ -636,7 +636,11 @@ impl Store {
 
 /// A title from the first line of the first message, at most 60 characters.
 pub fn default_title(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("New chat");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("New chat");
     let mut title: String = line.chars().take(60).collect();
     if line.chars().count() > 60 {
         title.push('…');
@@ -712,9 +716,8 @@ fn load_history(c: &Connection, id: &SessionId) -> Result<Option<SessionHistory>
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let mut parts_stmt = c.prepare_cached(
-        "SELECT kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx",
-    )?;
+    let mut parts_stmt =
+        c.prepare_cached("SELECT kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx")?;
     for m in &mut messages {
         let rows = parts_stmt.query_map([&m.id.0], |r| {
             Ok((
@@ -725,7 +728,8 @@ fn load_history(c: &Connection, id: &SessionId) -> Result<Option<SessionHistory>
         })?;
         for row in rows {
             let (kind, body, meta) = row?;
-            m.parts.push(codec::decode_part(&kind, body, meta.as_deref())?);
+            m.parts
+                .push(codec::decode_part(&kind, body, meta.as_deref())?);
         }
     }
     let mut turn_stmt = c.prepare_cached(

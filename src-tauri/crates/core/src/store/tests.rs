@@ -32,9 +32,15 @@ fn newer_database_is_refused_and_left_untouched() {
     }
     let before = std::fs::read(&path).unwrap();
     let err = Store::open(&path).err().unwrap();
-    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::TooNew { found: 999, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("newer version of Parley"));
-    assert!(std::fs::read(&path).unwrap() == before, "the newer database was modified");
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the newer database was modified"
+    );
 }
 
 #[test]
@@ -45,7 +51,10 @@ fn unreadable_database_is_moved_aside_not_overwritten() {
     std::fs::write(&path, &garbage).unwrap();
     let (_s, report) = Store::open(&path).unwrap();
     let aside = report.moved_aside.expect("moved aside");
-    assert!(std::fs::read(&aside).unwrap() == garbage, "moved-aside file differs");
+    assert!(
+        std::fs::read(&aside).unwrap() == garbage,
+        "moved-aside file differs"
+    );
 }
 
 #[test]
@@ -58,7 +67,13 @@ fn turn_journal_and_history_round_trip() {
             .await
             .unwrap();
         let begun = store
-            .begin_turn(&s.id, "Hello there\nsecond line".into(), "p".into(), "m".into(), "me".into())
+            .begin_turn(
+                &s.id,
+                "Hello there\nsecond line".into(),
+                "p".into(),
+                "m".into(),
+                "me".into(),
+            )
             .await
             .unwrap();
         let mid = begun.assistant_message_id.clone();
@@ -150,7 +165,13 @@ fn interrupted_turns_keep_their_partial_text() {
             .await
             .unwrap();
         let b = store
-            .begin_turn(&s.id, "q".into(), "p".into(), "m".into(), "dead-owner".into())
+            .begin_turn(
+                &s.id,
+                "q".into(),
+                "p".into(),
+                "m".into(),
+                "dead-owner".into(),
+            )
             .await
             .unwrap();
         store
@@ -163,7 +184,10 @@ fn interrupted_turns_keep_their_partial_text() {
             }])
             .await
             .unwrap();
-        assert_eq!(store.active_turn_owners().await.unwrap(), vec!["dead-owner"]);
+        assert_eq!(
+            store.active_turn_owners().await.unwrap(),
+            vec!["dead-owner"]
+        );
         assert_eq!(store.interrupt_turns_of("dead-owner").await.unwrap(), 1);
         let h = store.history(&s.id).await.unwrap().unwrap();
         assert_eq!(h.turns[0].status, TurnStatus::Interrupted);

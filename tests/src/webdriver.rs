@@ -1,0 +1,168 @@
+//! A small W3C WebDriver client (enough for Parley's real-window tests) over reqwest, which
+//! keeps connections alive (RECIPES.md: clients that send `Connection: close` fail at random).
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A WebDriver session driving the Parley window.
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+    id: String,
+}
+
+/// A found element.
+pub struct Element(String);
+
+impl Session {
+    /// Waits for the driver at `url`, then starts `app` with `args`.
+    pub async fn start(url: &str, app: &Path, args: &[String]) -> Session {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{url}/status")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "WebDriver at {url} did not come up"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app, "args": args}
+        }}});
+        let v: Value = http
+            .post(format!("{url}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("new session json");
+        let id = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_owned();
+        Session {
+            http,
+            base: format!("{url}/session/{id}"),
+            id,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let v: Value = rb
+            .send()
+            .await
+            .expect("webdriver call")
+            .json()
+            .await
+            .expect("json");
+        v["value"].clone()
+    }
+
+    /// Finds elements by CSS selector.
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT_KEY].as_str())
+                    .map(|s| Element(s.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits up to 10 s for an element.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.find_all(css).await.into_iter().next() {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "no element matches {css}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// An element's visible text.
+    pub async fn text(&self, e: &Element) -> String {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{}/text", e.0),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Runs a script in the page and returns its value.
+    pub async fn script(&self, js: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
+    }
+
+    /// Saves a PNG screenshot of the window.
+    pub async fn screenshot(&self, path: &Path) {
+        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let b64 = v.as_str().expect("screenshot data");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("shots dir");
+        }
+        std::fs::write(path, decode_base64(b64)).expect("write screenshot");
+    }
+
+    /// Ends the session (closes the app).
+    pub async fn quit(self) {
+        let _ = self.http.delete(&self.base).send().await;
+        let _ = &self.id;
+    }
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        };
+        buf = (buf << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}

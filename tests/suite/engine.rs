@@ -761,7 +761,61 @@ async fn a_send_right_after_the_end_event_is_accepted() {
     for i in 0..20 {
         // `run_turn` returns the moment the terminal event arrives; the next send must not be Busy.
         let ev = run_turn(&e.core, &s.id, &format!("message {i}")).await;
-        assert!(matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })), "turn {i}: {ev:?}");
+        assert!(
+            matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+            "turn {i}: {ev:?}"
+        );
     }
     assert_eq!(e.core.history(&s.id).await.unwrap().messages.len(), 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
+    let server = MockServer::start().await;
+    server.fallback(Reply::sse(text_answer(&["ok"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    run_turn(&e.core, &s.id, "first").await;
+    e.core
+        .add_provider(NewProvider {
+            name: "second".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: server.base_url(),
+            default_model: Some("other-model".into()),
+            api_key: None,
+        })
+        .await
+        .unwrap();
+    e.core.remove_provider("local").await.unwrap();
+    let ev = run_turn(&e.core, &s.id, "after removal").await;
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{ev:?}"
+    );
+    let h = e.core.history(&s.id).await.unwrap();
+    assert_eq!(
+        h.messages.last().unwrap().provider.as_deref(),
+        Some("second")
+    );
+    assert_eq!(
+        h.messages.last().unwrap().model.as_deref(),
+        Some("other-model")
+    );
+
+    e.core.remove_provider("second").await.unwrap();
+    let err = e
+        .core
+        .send(&s.id, "nobody home", SendOptions::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("No provider is configured"),
+        "{err}"
+    );
+    assert_eq!(
+        e.core.history(&s.id).await.unwrap().messages.len(),
+        4,
+        "nothing stored"
+    );
 }

@@ -460,22 +460,23 @@ impl Core {
             .get_session(session_id)
             .await?
             .ok_or_else(|| not_found(session_id))?;
-        let provider_name = match options.provider.clone().or(session.provider.clone()) {
+        let provider_name = match options.provider.clone() {
             Some(p) => p,
-            None => self
-                .inner
-                .store
-                .list_providers()
-                .await?
-                .into_iter()
-                .next()
-                .map(|p| p.name)
-                .ok_or_else(|| {
-                    CoreError::InvalidInput(
-                        "No provider is configured. Add one first (parley providers add, or Settings)."
-                            .into(),
-                    )
-                })?,
+            None => {
+                // The chat's last provider if it still exists, else the first configured one.
+                let all = self.inner.store.list_providers().await?;
+                let last = session
+                    .provider
+                    .clone()
+                    .filter(|p| all.iter().any(|r| &r.name == p));
+                last.or_else(|| all.first().map(|p| p.name.clone()))
+                    .ok_or_else(|| {
+                        CoreError::InvalidInput(
+                            "No provider is configured. Add one first (parley providers add, or Settings)."
+                                .into(),
+                        )
+                    })?
+            }
         };
         let row = self.provider_row(&provider_name).await?;
         let same_provider = session.provider.as_deref() == Some(row.name.as_str());

@@ -57,6 +57,15 @@ async fn add_local(dir: &Path, server: &MockServer) {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
+/// The history of the only chat in `dir`, read by a fresh `parley` process.
+async fn only_chat(dir: &Path) -> SessionHistory {
+    let list = run(dir, &["sessions", "list", "--json"]).await;
+    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(sessions.len(), 1, "{}", list.stdout);
+    let show = run(dir, &["sessions", "show", &sessions[0].id.0, "--json"]).await;
+    serde_json::from_str(&show.stdout).unwrap()
+}
+
 fn chat_id(stderr: &str) -> String {
     let start = stderr.find("(chat ").expect("chat id printed") + 6;
     stderr[start..].split(';').next().unwrap().to_owned()
@@ -180,14 +189,7 @@ async fn failures_exit_non_zero_with_a_clear_message() {
         r.stderr
     );
     // The user's message is kept with the failed turn.
-    let list = run(dir.path(), &["sessions", "list", "--json"]).await;
-    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
-    let show = run(
-        dir.path(),
-        &["sessions", "show", &sessions[0].id.0, "--json"],
-    )
-    .await;
-    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    let h = only_chat(dir.path()).await;
     assert_eq!(h.messages[0].text(), "hi");
     assert_eq!(h.turns[0].status, TurnStatus::Failed);
 
@@ -286,14 +288,7 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
     let status = child.wait().await.unwrap();
     assert!(!status.success());
 
-    let list = run(dir.path(), &["sessions", "list", "--json"]).await;
-    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
-    let show = run(
-        dir.path(),
-        &["sessions", "show", &sessions[0].id.0, "--json"],
-    )
-    .await;
-    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    let h = only_chat(dir.path()).await;
     assert_eq!(h.messages[0].text(), "Tell me everything");
     assert_eq!(h.messages[1].text(), "Partial answer");
     assert_eq!(h.turns[0].status, TurnStatus::Interrupted);
@@ -303,7 +298,7 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
         .unwrap()
         .message
         .contains("partial answer is kept"));
-    let text = run(dir.path(), &["sessions", "show", &sessions[0].id.0]).await;
+    let text = run(dir.path(), &["sessions", "show", &h.session.id.0]).await;
     assert!(text.stdout.contains("[interrupted]"), "{}", text.stdout);
 
     let c = rusqlite::Connection::open(&db).unwrap();

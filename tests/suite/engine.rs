@@ -78,6 +78,16 @@ async fn collect(
     out
 }
 
+/// Starts a turn and returns once its first text delta arrived (the server then stalls).
+async fn start_and_wait_for_text(core: &Core, sid: &SessionId) -> parley_core::TurnHandle {
+    let mut h = core.send(sid, "go", SendOptions::default()).await.unwrap();
+    while !matches!(
+        h.events.recv().await.unwrap().msg,
+        EventMsg::TextDelta { .. }
+    ) {}
+    h
+}
+
 fn failed_code(events: &[EventMsg]) -> (ErrorCode, String) {
     match events.last() {
         Some(EventMsg::TurnFailed { error, .. }) => (error.code, error.message.clone()),
@@ -696,15 +706,7 @@ async fn deleting_a_streaming_session_stops_it_first() {
     server.push(Reply::sse(vec![ev_text("streaming"), sleep_ms(20_000)]));
     let e = env(&server).await;
     let s = e.core.create_session(Some("doomed".into())).await.unwrap();
-    let mut h = e
-        .core
-        .send(&s.id, "go", SendOptions::default())
-        .await
-        .unwrap();
-    while !matches!(
-        h.events.recv().await.unwrap().msg,
-        EventMsg::TextDelta { .. }
-    ) {}
+    let mut h = start_and_wait_for_text(&e.core, &s.id).await;
     let t = Instant::now();
     e.core.delete_session(&s.id).await.unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
@@ -726,15 +728,7 @@ async fn a_second_live_process_never_interrupts_the_first() {
     server.push(Reply::sse(vec![ev_text("still going"), sleep_ms(20_000)]));
     let e = env(&server).await;
     let s = e.core.create_session(None).await.unwrap();
-    let mut h = e
-        .core
-        .send(&s.id, "go", SendOptions::default())
-        .await
-        .unwrap();
-    while !matches!(
-        h.events.recv().await.unwrap().msg,
-        EventMsg::TextDelta { .. }
-    ) {}
+    let _turn = start_and_wait_for_text(&e.core, &s.id).await;
     // Another Core on the same data dir (the CLI next to the app) finds the turn's owner alive.
     let other = Core::open(CoreOptions {
         data_dir: e._dir.path().to_path_buf(),

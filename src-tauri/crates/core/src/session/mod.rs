@@ -174,11 +174,15 @@ impl Core {
         };
         std::fs::create_dir_all(locks_dir(dir)).map_err(io)?;
         let instance_id = crate::new_id();
+        // Lock under a temporary name, then rename: another process only ever sees a
+        // `<id>.lock` that is already locked, so it can never mistake us for a dead owner.
         let lock_path = locks_dir(dir).join(format!("{instance_id}.lock"));
-        let lock_file = File::create(&lock_path).map_err(io)?;
-        lock_file.try_lock().map_err(|e| {
-            CoreError::Internal(format!("cannot lock {}: {e}", lock_path.display()))
-        })?;
+        let pending = locks_dir(dir).join(format!("{instance_id}.pending"));
+        let lock_file = File::create(&pending).map_err(io)?;
+        lock_file
+            .try_lock()
+            .map_err(|e| CoreError::Internal(format!("cannot lock {}: {e}", pending.display())))?;
+        std::fs::rename(&pending, &lock_path).map_err(io)?;
         let (store, report) = Store::open(&dir.join("parley.db"))?;
         let mut interrupted = 0;
         for owner in store.active_turn_owners().await? {

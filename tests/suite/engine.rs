@@ -813,3 +813,222 @@ async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
         "nothing stored"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_answers_the_same_user_message_again_as_a_new_branch() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
+    server.push(Reply::sse(text_answer(&["Recovered"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    failed_code(&run_turn(&e.core, &s.id, "question").await);
+    let mut h = e.core.retry(&s.id, SendOptions::default()).await.unwrap();
+    let ev = collect(&mut h.events).await;
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{ev:?}"
+    );
+    let hist = e.core.history(&s.id).await.unwrap();
+    assert_eq!(hist.messages.len(), 2, "the user message is not repeated");
+    assert_eq!(hist.messages[0].text(), "question");
+    assert_eq!(hist.messages[1].text(), "Recovered");
+    assert_eq!(
+        hist.messages[1].parent_id.as_ref(),
+        Some(&hist.messages[0].id)
+    );
+    assert_eq!(
+        hist.turns.len(),
+        1,
+        "the failed answer is on the other branch"
+    );
+    // The retried request carried the same user message once.
+    let body = server.received()[1].json();
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(body["messages"][0]["content"], "question");
+    let empty = e.core.create_session(None).await.unwrap();
+    assert!(e
+        .core
+        .retry(&empty.id, SendOptions::default())
+        .await
+        .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pages_walk_back_from_the_newest() {
+    let server = MockServer::start().await;
+    server.fallback(Reply::sse(text_answer(&["a"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    for i in 0..5 {
+        run_turn(&e.core, &s.id, &format!("q{i}")).await;
+    }
+    let p1 = e.core.history_page(&s.id, None, 4).await.unwrap();
+    assert!(p1.has_more);
+    assert_eq!(
+        p1.messages.iter().map(|m| m.text()).collect::<Vec<_>>(),
+        ["q3", "a", "q4", "a"]
+    );
+    assert_eq!(p1.turns.len(), 2);
+    let p2 = e
+        .core
+        .history_page(&s.id, Some(p1.messages[0].id.clone()), 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        p2.messages.iter().map(|m| m.text()).collect::<Vec<_>>(),
+        ["q1", "a", "q2", "a"]
+    );
+    let p3 = e
+        .core
+        .history_page(&s.id, Some(p2.messages[0].id.clone()), 4)
+        .await
+        .unwrap();
+    assert!(!p3.has_more);
+    assert_eq!(p3.messages.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_subscriber_gets_the_running_turn_then_live_events() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(vec![
+        ev_text("one "),
+        ev_text("two "),
+        sleep_ms(400),
+        ev_text("three"),
+        ev_finish("stop"),
+        ev_done(),
+    ]));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    let _turn = start_and_wait_for_text(&e.core, &s.id).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A reloaded window subscribes mid-stream.
+    let mut late = e.core.subscribe_all();
+    let mut text = String::new();
+    let mut seqs = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), late.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        seqs.push(ev.seq);
+        match ev.msg {
+            EventMsg::TextDelta { delta, .. } => text.push_str(&delta),
+            EventMsg::TurnCompleted { .. } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(seqs[0], 1, "replay starts at TurnStarted");
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    assert_eq!(text, "one two three");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_edits_keys_and_connection_checks() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::new());
+    let core = Core::open(CoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        secrets: secrets.clone(),
+        http: fast_http(),
+    })
+    .await
+    .unwrap();
+    let info = core
+        .add_provider(NewProvider {
+            name: "p".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: server.base_url(),
+            default_model: Some("m".into()),
+            api_key: None,
+        })
+        .await
+        .unwrap();
+    assert!(!info.has_key);
+    let info = core
+        .set_provider_key("p", Secret::new("sk-first-key-000000"))
+        .await
+        .unwrap();
+    assert!(info.has_key);
+    use parley_core::secrets::SecretStore;
+    assert!(secrets.get("provider:p").unwrap().is_some());
+
+    // A connection check uses the saved key, and says plainly what is wrong.
+    server.push(Reply::json(200, r#"{"data":[{"id":"m"},{"id":"n"}]}"#));
+    server.push(Reply::json(
+        401,
+        r#"{"error":{"message":"Invalid API key"}}"#,
+    ));
+    let check = |key: Option<&str>| parley_core::ConnectionCheck {
+        kind: ProviderKind::OpenaiCompatible,
+        base_url: server.base_url(),
+        api_key: key.map(Secret::new),
+        saved_provider: Some("p".into()),
+    };
+    let ok = core.check_connection(check(None)).await.unwrap();
+    assert!(
+        ok.ok && ok.message == "Connected: 2 models available.",
+        "{ok:?}"
+    );
+    assert_eq!(
+        server.received()[0].header("authorization"),
+        Some("Bearer sk-first-key-000000")
+    );
+    let bad = core
+        .check_connection(check(Some("sk-typed-in-form-111")))
+        .await
+        .unwrap();
+    assert!(
+        !bad.ok && bad.message.contains("rejected the API key"),
+        "{bad:?}"
+    );
+    assert_eq!(
+        server.received()[1].header("authorization"),
+        Some("Bearer sk-typed-in-form-111")
+    );
+    assert_eq!(
+        secrets.get("provider:p").unwrap().unwrap().expose(),
+        "sk-first-key-000000",
+        "a typed key is not saved by a check"
+    );
+
+    // Same host: the key stays. Another host: the key is deleted and must be entered again.
+    let same = core
+        .update_provider(parley_core::ProviderUpdate {
+            name: "p".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: format!("{}/", server.base_url()),
+            default_model: Some("n".into()),
+        })
+        .await
+        .unwrap();
+    assert!(same.has_key);
+    assert_eq!(same.default_model.as_deref(), Some("n"));
+    let moved = core
+        .update_provider(parley_core::ProviderUpdate {
+            name: "p".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: "https://elsewhere.example/v1".into(),
+            default_model: None,
+        })
+        .await
+        .unwrap();
+    assert!(!moved.has_key);
+    assert!(secrets.get("provider:p").unwrap().is_none());
+    let cleared = core
+        .set_provider_key("p", Secret::new("sk-second-000000"))
+        .await
+        .unwrap();
+    assert!(cleared.has_key);
+    assert!(!core.clear_provider_key("p").await.unwrap().has_key);
+    assert!(core.set_provider_key("p", Secret::new("  ")).await.is_err());
+
+    // Settings: validated, and the saved idle timeout is what providers use.
+    let mut settings = core.settings().await.unwrap();
+    settings.idle_timeout_secs = 5;
+    assert!(core.save_settings(settings.clone()).await.is_err());
+    settings.idle_timeout_secs = 600;
+    core.save_settings(settings.clone()).await.unwrap();
+    assert_eq!(core.settings().await.unwrap(), settings);
+}

@@ -14,5 +14,5 @@ pub mod store;
 mod util;
 
 pub use error::{CoreError, ProviderError, ProviderErrorKind, StoreError};
-pub use session::{Core, CoreOptions, NewProvider, TurnHandle};
+pub use session::{ConnectionCheck, Core, CoreOptions, NewProvider, ProviderUpdate, TurnHandle};
 pub use util::{new_id, now_ms};

@@ -405,7 +405,7 @@ pub struct TurnInfo {
     pub error: Option<ErrorInfo>,
 }
 
-/// A session with its messages and turns, oldest first.
+/// A session with (a page of) its messages and their turns, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionHistory {
     /// The session.
@@ -414,6 +414,51 @@ pub struct SessionHistory {
     pub messages: Vec<Message>,
     /// The turns of those messages, oldest first.
     pub turns: Vec<TurnInfo>,
+    /// True when older messages exist before the first one returned.
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// How the window looks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Follow the system's light/dark setting.
+    #[default]
+    System,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// User settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Seconds without a stream event before an answer is given up (10 to 3600).
+    pub idle_timeout_secs: u32,
+    /// The window's theme.
+    pub theme: Theme,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            idle_timeout_secs: 120,
+            theme: Theme::System,
+        }
+    }
+}
+
+/// The result of a connection check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    /// True when the provider answered with its model list.
+    pub ok: bool,
+    /// A sentence for the user: what worked, or what is wrong and what to do.
+    pub message: String,
+    /// The models found (empty on failure).
+    pub models: Vec<ModelInfo>,
 }
 
 /// The wire format a provider speaks.

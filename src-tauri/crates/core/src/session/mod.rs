@@ -7,6 +7,7 @@
 //! belong to a dead process and become `Interrupted`, their partial output kept. A second live
 //! process (the app and the CLI at once) never interrupts the other's turns.
 
+mod hub;
 mod turn;
 
 use crate::error::CoreError;
@@ -16,13 +17,12 @@ use crate::secrets::{provider_account, Secret, SecretStore};
 use crate::store::{OpenReport, ProviderRow, Store};
 use crate::util::now_ms;
 use parley_protocol::{
-    Event, ModelInfo, ProviderInfo, ProviderKind, SendOptions, SessionHistory, SessionId,
-    SessionSummary, TurnId,
+    ConnectionReport, Event, ModelInfo, ProviderInfo, ProviderKind, Role, SendOptions,
+    SessionHistory, SessionId, SessionSummary, TurnId,
 };
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -55,6 +55,32 @@ pub struct NewProvider {
     pub api_key: Option<Secret>,
 }
 
+/// New settings for an existing provider.
+#[derive(Debug, Clone)]
+pub struct ProviderUpdate {
+    /// Which provider (its name does not change).
+    pub name: String,
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL.
+    pub base_url: String,
+    /// Default model.
+    pub default_model: Option<String>,
+}
+
+/// What to check with [`Core::check_connection`].
+#[derive(Debug, Clone)]
+pub struct ConnectionCheck {
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL.
+    pub base_url: String,
+    /// A key typed into the form, used for this check only.
+    pub api_key: Option<Secret>,
+    /// A saved provider whose key may be used (when none was typed).
+    pub saved_provider: Option<String>,
+}
+
 /// A running turn: its id and its events.
 pub struct TurnHandle {
     /// The session.
@@ -79,7 +105,7 @@ struct Inner {
     instance_id: String,
     _instance_lock: File,
     active: Mutex<HashMap<SessionId, ActiveTurn>>,
-    seqs: Mutex<HashMap<SessionId, Arc<AtomicU64>>>,
+    hub: Arc<hub::Hub>,
     report: OpenReport,
     interrupted_at_start: usize,
 }
@@ -152,6 +178,18 @@ fn key_host(url: &url::Url) -> String {
     }
 }
 
+fn check_kind(kind: ProviderKind) -> Result<(), CoreError> {
+    match kind {
+        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Ok(()),
+        ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
+            Err(CoreError::InvalidInput(format!(
+                "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
+                kind.as_str()
+            )))
+        }
+    }
+}
+
 fn validate_name(name: &str) -> Result<String, CoreError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
@@ -211,7 +249,7 @@ impl Core {
                 instance_id,
                 _instance_lock: lock_file,
                 active: Mutex::new(HashMap::new()),
-                seqs: Mutex::new(HashMap::new()),
+                hub: Arc::new(hub::Hub::default()),
                 report,
                 interrupted_at_start: interrupted,
             }),
@@ -284,11 +322,58 @@ impl Core {
     pub async fn delete_session(&self, id: &SessionId) -> Result<(), CoreError> {
         self.stop(id).await;
         if self.inner.store.delete_session(id).await? {
-            lock(&self.inner.seqs).remove(id);
+            self.inner.hub.forget(id);
             Ok(())
         } else {
             Err(not_found(id))
         }
+    }
+
+    /// Up to `limit` messages of a chat, ending just before `before` (or at the newest),
+    /// oldest first; `has_more` says whether older ones exist.
+    pub async fn history_page(
+        &self,
+        id: &SessionId,
+        before: Option<parley_protocol::MessageId>,
+        limit: u32,
+    ) -> Result<SessionHistory, CoreError> {
+        self.inner
+            .store
+            .history_page(id, before, limit.clamp(1, 1000))
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Every event of every chat from now on, starting with a replay of the turns that are
+    /// running (from their `TurnStarted`). A window subscribes first, then loads history.
+    pub fn subscribe_all(&self) -> mpsc::UnboundedReceiver<Event> {
+        self.inner.hub.subscribe(None)
+    }
+
+    /// The user's settings.
+    pub async fn settings(&self) -> Result<parley_protocol::Settings, CoreError> {
+        Ok(self
+            .inner
+            .store
+            .settings()
+            .await?
+            .unwrap_or_else(|| parley_protocol::Settings {
+                idle_timeout_secs: self.inner.http.idle_timeout.as_secs().clamp(10, 3600) as u32,
+                ..Default::default()
+            }))
+    }
+
+    /// Saves the user's settings.
+    pub async fn save_settings(
+        &self,
+        settings: parley_protocol::Settings,
+    ) -> Result<(), CoreError> {
+        if !(10..=3600).contains(&settings.idle_timeout_secs) {
+            return Err(CoreError::InvalidInput(
+                "The idle timeout must be between 10 and 3600 seconds.".into(),
+            ));
+        }
+        Ok(self.inner.store.save_settings(settings).await?)
     }
 
     // ----- providers -----
@@ -297,15 +382,7 @@ impl Core {
     pub async fn add_provider(&self, p: NewProvider) -> Result<ProviderInfo, CoreError> {
         let name = validate_name(&p.name)?;
         let url = validate_base_url(&p.base_url)?;
-        match p.kind {
-            ProviderKind::Openai | ProviderKind::OpenaiCompatible => {}
-            ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
-                return Err(CoreError::InvalidInput(format!(
-                    "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
-                    p.kind.as_str()
-                )))
-            }
-        }
+        check_kind(p.kind)?;
         if self.inner.store.get_provider(&name).await?.is_some() {
             return Err(CoreError::InvalidInput(format!(
                 "A provider named \"{name}\" already exists. Pick another name or remove it first."
@@ -361,6 +438,109 @@ impl Core {
         }
         self.inner.store.delete_provider(name).await?;
         Ok(())
+    }
+
+    /// Changes a provider's kind, base URL or default model. Moving it to another host deletes
+    /// its saved key: a key is only ever sent to the host it was saved for.
+    pub async fn update_provider(&self, p: ProviderUpdate) -> Result<ProviderInfo, CoreError> {
+        let mut row = self.provider_row(&p.name).await?;
+        let url = validate_base_url(&p.base_url)?;
+        check_kind(p.kind)?;
+        if let Some(bound) = &row.key_host {
+            if *bound != key_host(&url) {
+                self.with_secrets(|s, account| s.delete(&account), &row.name)
+                    .await?;
+                row.key_host = None;
+            }
+        }
+        row.kind = p.kind;
+        row.base_url = url.as_str().trim_end_matches('/').to_owned();
+        row.default_model = p
+            .default_model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        self.inner.store.update_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// Saves a provider's API key in the keychain, bound to the provider's current host.
+    pub async fn set_provider_key(
+        &self,
+        name: &str,
+        key: Secret,
+    ) -> Result<ProviderInfo, CoreError> {
+        let mut row = self.provider_row(name).await?;
+        let key = key.expose().trim().to_owned();
+        if key.is_empty() {
+            return Err(CoreError::InvalidInput("The API key is empty.".into()));
+        }
+        let url = validate_base_url(&row.base_url)?;
+        let secret = Secret::new(key);
+        self.with_secrets(move |s, account| s.set(&account, &secret), name)
+            .await?;
+        row.key_host = Some(key_host(&url));
+        self.inner.store.update_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// Deletes a provider's API key from the keychain.
+    pub async fn clear_provider_key(&self, name: &str) -> Result<ProviderInfo, CoreError> {
+        let mut row = self.provider_row(name).await?;
+        self.with_secrets(|s, account| s.delete(&account), name)
+            .await?;
+        row.key_host = None;
+        self.inner.store.update_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// Checks that a provider answers: lists its models and says plainly what is wrong if it
+    /// does not. Works on a saved provider or on a draft (the draft's key is used once and not
+    /// stored).
+    pub async fn check_connection(
+        &self,
+        check: ConnectionCheck,
+    ) -> Result<ConnectionReport, CoreError> {
+        let url = validate_base_url(&check.base_url)?;
+        check_kind(check.kind)?;
+        let key = match (check.api_key, &check.saved_provider) {
+            (Some(k), _) if !k.expose().trim().is_empty() => Some(k.expose().trim().to_owned()),
+            (_, Some(name)) => {
+                let row = self.provider_row(name).await?;
+                match &row.key_host {
+                    Some(bound) if *bound == key_host(&url) => self
+                        .with_secrets(|s, account| s.get(&account), name)
+                        .await?
+                        .map(|s| s.expose().to_owned()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let provider = OpenAiChat::new(
+            self.inner.client.clone(),
+            url.as_str().trim_end_matches('/'),
+            key,
+            self.inner.http.clone(),
+        );
+        Ok(match provider.models().await {
+            Ok(models) => ConnectionReport {
+                ok: true,
+                message: match models.len() {
+                    0 => {
+                        "Connected, but the provider lists no models. Type the model name yourself."
+                            .to_owned()
+                    }
+                    1 => "Connected: 1 model available.".to_owned(),
+                    n => format!("Connected: {n} models available."),
+                },
+                models,
+            },
+            Err(e) => ConnectionReport {
+                ok: false,
+                message: e.user_message(),
+                models: Vec::new(),
+            },
+        })
     }
 
     /// The models a provider offers, fetched from it.
@@ -420,12 +600,17 @@ impl Core {
                 }
             }
         };
+        let mut http = self.inner.http.clone();
+        // Saved settings win over the defaults the core was opened with.
+        if let Some(settings) = self.inner.store.settings().await? {
+            http.idle_timeout = std::time::Duration::from_secs(settings.idle_timeout_secs.into());
+        }
         match row.kind {
             ProviderKind::Openai | ProviderKind::OpenaiCompatible => Ok(Arc::new(OpenAiChat::new(
                 self.inner.client.clone(),
                 &row.base_url,
                 key,
-                self.inner.http.clone(),
+                http,
             ))),
             ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
                 Err(CoreError::InvalidInput(format!(
@@ -446,17 +631,45 @@ impl Core {
         text: &str,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
-        if text.trim().is_empty() {
-            return Err(CoreError::InvalidInput(
-                "The message is empty. Type something before sending.".into(),
-            ));
-        }
-        if text.len() > MAX_MESSAGE_BYTES {
-            return Err(CoreError::InvalidInput(format!(
-                "The message is {:.1} MB; Parley sends at most {} MB in one message. Split it into smaller parts.",
-                text.len() as f64 / (1024.0 * 1024.0),
-                MAX_MESSAGE_BYTES / (1024 * 1024)
-            )));
+        self.start_turn(session_id, Start::New(text), options).await
+    }
+
+    /// Answers the chat's last user message again (after a failure, a stop, an interruption,
+    /// or to regenerate). The new answer is a new branch; the user's message is not repeated.
+    pub async fn retry(
+        &self,
+        session_id: &SessionId,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        let page = self
+            .inner
+            .store
+            .history_page(session_id, None, 2)
+            .await?
+            .ok_or_else(|| not_found(session_id))?;
+        let user = match page.messages.as_slice() {
+            [.., user, answer] if answer.role == Role::Assistant && user.role == Role::User => {
+                user.id.clone()
+            }
+            [.., user] if user.role == Role::User => user.id.clone(),
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "There is no message to answer again in this chat.".into(),
+                ))
+            }
+        };
+        self.start_turn(session_id, Start::Retry(&user), options)
+            .await
+    }
+
+    async fn start_turn(
+        &self,
+        session_id: &SessionId,
+        start: Start<'_>,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        if let Start::New(text) = start {
+            validate_message(text)?;
         }
         let session = self
             .inner
@@ -513,18 +726,28 @@ impl Core {
                 },
             );
         }
-        let begun = match self
-            .inner
-            .store
-            .begin_turn(
-                session_id,
-                text.to_owned(),
-                row.name.clone(),
-                model.clone(),
-                self.inner.instance_id.clone(),
-            )
-            .await
-        {
+        let owner = self.inner.instance_id.clone();
+        let begun = match start {
+            Start::New(text) => {
+                self.inner
+                    .store
+                    .begin_turn(
+                        session_id,
+                        text.to_owned(),
+                        row.name.clone(),
+                        model.clone(),
+                        owner,
+                    )
+                    .await
+            }
+            Start::Retry(user) => {
+                self.inner
+                    .store
+                    .begin_retry(session_id, user, row.name.clone(), model.clone(), owner)
+                    .await
+            }
+        };
+        let begun = match begun {
             Ok(b) => b,
             Err(e) => {
                 lock(&self.inner.active).remove(session_id);
@@ -535,12 +758,9 @@ impl Core {
             a.turn_id = Some(begun.turn_id.clone());
         }
 
-        let (tx, rx) = mpsc::unbounded_channel();
-        let seq = lock(&self.inner.seqs)
-            .entry(session_id.clone())
-            .or_default()
-            .clone();
-        let emitter = turn::Emitter::new(session_id.clone(), seq, tx);
+        // Subscribe before the turn starts so the handle sees every event from TurnStarted on.
+        let rx = self.inner.hub.subscribe(Some(session_id.clone()));
+        let emitter = turn::Emitter::new(session_id.clone(), self.inner.hub.clone());
         let turn_id = begun.turn_id.clone();
         let core = self.clone();
         let sid = session_id.clone();
@@ -622,6 +842,31 @@ impl Core {
             let _ = rx.wait_for(|d| *d).await;
         }
     }
+}
+
+/// What a turn starts from.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// A new user message.
+    New(&'a str),
+    /// The existing user message, answered again.
+    Retry(&'a parley_protocol::MessageId),
+}
+
+fn validate_message(text: &str) -> Result<(), CoreError> {
+    if text.trim().is_empty() {
+        return Err(CoreError::InvalidInput(
+            "The message is empty. Type something before sending.".into(),
+        ));
+    }
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(CoreError::InvalidInput(format!(
+            "The message is {:.1} MB; Parley sends at most {} MB in one message. Split it into smaller parts.",
+            text.len() as f64 / (1024.0 * 1024.0),
+            MAX_MESSAGE_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(())
 }
 
 fn validate_title(title: &str) -> Result<String, CoreError> {

@@ -3,53 +3,37 @@
 //! turn (status, usage, error) is written in the same transaction as the last output, and only
 //! then announced, so a client that sees `TurnCompleted` can trust the database.
 
+use super::hub::Hub;
 use super::CoreError;
 use crate::error::ProviderErrorKind;
 use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::{BegunTurn, JournalOp, Store, TurnEnd};
 use futures::StreamExt;
 use parley_protocol::{
-    ErrorCode, ErrorInfo, Event, EventMsg, MessageId, Part, SessionId, StopReason, ToolCallStatus,
+    ErrorCode, ErrorInfo, EventMsg, MessageId, Part, SessionId, StopReason, ToolCallStatus,
     TurnStatus, Usage,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// The longest time streamed output stays only in memory.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
-/// Numbers events per session and sends them to the turn's subscriber.
+/// Sends a turn's events through the core's hub.
 pub(crate) struct Emitter {
     session_id: SessionId,
-    seq: Arc<AtomicU64>,
-    tx: mpsc::UnboundedSender<Event>,
+    hub: Arc<Hub>,
 }
 
 impl Emitter {
-    pub(crate) fn new(
-        session_id: SessionId,
-        seq: Arc<AtomicU64>,
-        tx: mpsc::UnboundedSender<Event>,
-    ) -> Self {
-        Emitter {
-            session_id,
-            seq,
-            tx,
-        }
+    pub(crate) fn new(session_id: SessionId, hub: Arc<Hub>) -> Self {
+        Emitter { session_id, hub }
     }
 
     pub(crate) fn emit(&self, msg: EventMsg) {
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
-        // A subscriber that went away (a closed window) does not stop the turn.
-        let _ = self.tx.send(Event {
-            session_id: self.session_id.clone(),
-            seq,
-            msg,
-        });
+        self.hub.emit(&self.session_id, msg);
     }
 }
 

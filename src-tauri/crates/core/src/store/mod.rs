@@ -620,10 +620,124 @@ impl Store {
             .await
     }
 
-    /// The session with the messages of its current branch and their turns, oldest first.
+    /// The session with all the messages of its current branch and their turns, oldest first.
     pub async fn history(&self, id: &SessionId) -> Result<Option<SessionHistory>, StoreError> {
+        self.history_page(id, None, u32::MAX).await
+    }
+
+    /// Up to `limit` messages of the current branch ending just before `before` (or at the
+    /// head), oldest first, with their turns; `has_more` says whether older ones exist.
+    pub async fn history_page(
+        &self,
+        id: &SessionId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Option<SessionHistory>, StoreError> {
         let id = id.clone();
-        self.reader.call(move |c| load_history(c, &id)).await
+        self.reader
+            .call(move |c| load_history(c, &id, before.as_ref(), limit))
+            .await
+    }
+
+    /// In one transaction: a new pending turn that answers the existing user message again,
+    /// as a new branch (the earlier answer stays in the tree), and the session's head moves to it.
+    pub async fn begin_retry(
+        &self,
+        session_id: &SessionId,
+        user_message_id: &MessageId,
+        provider: String,
+        model: String,
+        owner: String,
+    ) -> Result<BegunTurn, StoreError> {
+        let session_id = session_id.clone();
+        let user_id = user_message_id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let (parent, role, created_at): (Option<String>, String, i64) = tx.query_row(
+                    "SELECT parent_id, role, created_at FROM messages WHERE id = ?1 AND session_id = ?2",
+                    [&user_id.0, &session_id.0],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                if role != "user" {
+                    return Err(StoreError::Corrupt("only a user message can be answered again".into()));
+                }
+                let text: String = tx
+                    .query_row(
+                        "SELECT group_concat(body, '') FROM parts WHERE message_id = ?1 AND kind = 'text'",
+                        [&user_id.0],
+                        |r| r.get::<_, Option<String>>(0),
+                    )?
+                    .unwrap_or_default();
+                let now = now_ms();
+                let turn_id = TurnId(crate::new_id());
+                let assistant_id = MessageId(crate::new_id());
+                tx.execute(
+                    "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
+                    params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
+                )?;
+                tx.execute(
+                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+                     VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
+                    params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
+                )?;
+                tx.execute(
+                    "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + 1,
+                     provider = ?4, model = ?5 WHERE id = ?1",
+                    params![session_id.0, assistant_id.0, now, provider, model],
+                )?;
+                tx.commit()?;
+                Ok(BegunTurn {
+                    user_message: Message {
+                        id: user_id,
+                        session_id,
+                        parent_id: parent.map(MessageId),
+                        role: Role::User,
+                        parts: vec![Part::Text { text }],
+                        turn_id: Some(turn_id.clone()),
+                        provider: None,
+                        model: None,
+                        created_at,
+                    },
+                    turn_id,
+                    assistant_message_id: assistant_id,
+                })
+            })
+            .await
+    }
+
+    /// The stored settings, if the user ever saved any.
+    pub async fn settings(&self) -> Result<Option<parley_protocol::Settings>, StoreError> {
+        self.reader
+            .call(|c| {
+                let v: Option<String> = c
+                    .query_row("SELECT value FROM settings WHERE key = 'app'", [], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                Ok(v.and_then(|v| serde_json::from_str(&v).ok()))
+            })
+            .await
+    }
+
+    /// Saves the settings.
+    pub async fn save_settings(
+        &self,
+        settings: parley_protocol::Settings,
+    ) -> Result<(), StoreError> {
+        let value =
+            serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO settings(key, value) VALUES ('app', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [value],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// Runs `PRAGMA integrity_check` and returns its first line (`ok` when healthy).
@@ -688,7 +802,15 @@ fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn load_history(c: &Connection, id: &SessionId) -> Result<Option<SessionHistory>, StoreError> {
+/// The session and up to `limit` messages of its current branch ending just before `before`
+/// (or at the head), oldest first. Walks parent links from the end, so the cost is O(limit)
+/// whatever the length of the conversation.
+fn load_history(
+    c: &Connection,
+    id: &SessionId,
+    before: Option<&MessageId>,
+    limit: u32,
+) -> Result<Option<SessionHistory>, StoreError> {
     let Some(session) = c
         .query_row(
             "SELECT id, title, created_at, updated_at, message_count, provider, model
@@ -700,22 +822,44 @@ fn load_history(c: &Connection, id: &SessionId) -> Result<Option<SessionHistory>
     else {
         return Ok(None);
     };
-    // Walk the current branch from the head back to the root.
-    let mut stmt = c.prepare_cached(
-        "WITH RECURSIVE chain(id, depth) AS (
-             SELECT head_message_id, 0 FROM sessions WHERE id = ?1 AND head_message_id IS NOT NULL
-             UNION ALL
-             SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
-             WHERE m.parent_id IS NOT NULL
-         )
-         SELECT m.id, m.session_id, m.parent_id, m.role, m.turn_id, m.provider, m.model, m.created_at
-         FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC",
-    )?;
-    let mut messages = stmt
-        .query_map([&id.0], codec::message_row)?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+    let start: Option<String> = match before {
+        None => c.query_row(
+            "SELECT head_message_id FROM sessions WHERE id = ?1",
+            [&id.0],
+            |r| r.get(0),
+        )?,
+        Some(m) => c
+            .query_row(
+                "SELECT parent_id FROM messages WHERE id = ?1 AND session_id = ?2",
+                [&m.0, &id.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("no message {m} in this chat")))?,
+    };
+    let mut messages = Vec::new();
+    let mut has_more = false;
+    if let Some(start) = start {
+        let mut stmt = c.prepare_cached(
+            "WITH RECURSIVE chain(id, depth) AS (
+                 SELECT ?1, 0
+                 UNION ALL
+                 SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
+                 WHERE m.parent_id IS NOT NULL AND chain.depth < ?2
+             )
+             SELECT m.id, m.session_id, m.parent_id, m.role, m.turn_id, m.provider, m.model, m.created_at
+             FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC",
+        )?;
+        messages = stmt
+            .query_map(params![start, i64::from(limit)], codec::message_row)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        if messages.len() > limit as usize {
+            has_more = true;
+            messages.remove(0);
+        }
+    }
     let mut parts_stmt =
         c.prepare_cached("SELECT kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx")?;
     for m in &mut messages {
@@ -735,17 +879,26 @@ fn load_history(c: &Connection, id: &SessionId) -> Result<Option<SessionHistory>
     let mut turn_stmt = c.prepare_cached(
         "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
                 started_at, ended_at, usage, stop_reason, error
-         FROM turns WHERE session_id = ?1 ORDER BY started_at, id",
+         FROM turns WHERE id = ?1",
     )?;
-    let turns = turn_stmt
-        .query_map([&id.0], codec::turn_row)?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .collect::<Result<Vec<TurnInfo>, _>>()?;
+    let mut turns: Vec<TurnInfo> = Vec::new();
+    // Turns through their answers: after a retry the user message is shared by two turns, and
+    // only the one whose answer is on this branch belongs to the page.
+    for m in messages.iter().filter(|m| m.role == Role::Assistant) {
+        let Some(tid) = &m.turn_id else { continue };
+        if turns.iter().any(|t| &t.id == tid) {
+            continue;
+        }
+        if let Some(t) = turn_stmt.query_row([&tid.0], codec::turn_row).optional()? {
+            turns.push(t?);
+        }
+    }
+    turns.sort_by(|a, b| (a.started_at, &a.id.0).cmp(&(b.started_at, &b.id.0)));
     Ok(Some(SessionHistory {
         session,
         messages,
         turns,
+        has_more,
     }))
 }
 

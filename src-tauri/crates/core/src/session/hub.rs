@@ -1,0 +1,133 @@
+//! Where turn events go. Every event gets the next `seq` of its session and is delivered to
+//! every subscriber that wants it. The events of each running turn are also kept until the turn
+//! ends, so a subscriber that arrives late (a reloaded webview, a second window) first receives
+//! the running turn from its `TurnStarted` and then the live events, with nothing lost or
+//! doubled: replay and registration happen under the same lock as emission.
+
+use parley_protocol::{Event, EventMsg, SessionId};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+struct Subscriber {
+    session: Option<SessionId>,
+    tx: mpsc::UnboundedSender<Event>,
+}
+
+#[derive(Default)]
+struct State {
+    seqs: HashMap<SessionId, u64>,
+    running: HashMap<SessionId, Vec<Event>>,
+    subscribers: Vec<Subscriber>,
+}
+
+/// The event hub of one [`crate::Core`].
+#[derive(Default)]
+pub(crate) struct Hub {
+    state: Mutex<State>,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Numbers and delivers one event.
+    pub(crate) fn emit(&self, session_id: &SessionId, msg: EventMsg) {
+        let mut st = self.lock();
+        let seq = st.seqs.entry(session_id.clone()).or_insert(0);
+        *seq += 1;
+        let event = Event {
+            session_id: session_id.clone(),
+            seq: *seq,
+            msg,
+        };
+        let starts = matches!(event.msg, EventMsg::TurnStarted { .. });
+        let ends = matches!(
+            event.msg,
+            EventMsg::TurnCompleted { .. }
+                | EventMsg::TurnStopped { .. }
+                | EventMsg::TurnFailed { .. }
+        );
+        st.subscribers.retain(|s| {
+            if s.session.as_ref().is_some_and(|want| want != session_id) {
+                return !s.tx.is_closed();
+            }
+            s.tx.send(event.clone()).is_ok()
+        });
+        if ends {
+            st.running.remove(session_id);
+        } else {
+            let log = st.running.entry(session_id.clone()).or_default();
+            if starts {
+                log.clear();
+            }
+            log.push(event);
+        }
+    }
+
+    /// Events of `session` (or of every session), starting with the replay of running turns.
+    pub(crate) fn subscribe(&self, session: Option<SessionId>) -> mpsc::UnboundedReceiver<Event> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut st = self.lock();
+        let mut replay: Vec<&Event> = st
+            .running
+            .iter()
+            .filter(|(sid, _)| session.as_ref().is_none_or(|want| want == *sid))
+            .flat_map(|(_, log)| log.iter())
+            .collect();
+        replay.sort_by(|a, b| (&a.session_id, a.seq).cmp(&(&b.session_id, b.seq)));
+        for ev in replay {
+            let _ = tx.send(ev.clone());
+        }
+        st.subscribers.push(Subscriber { session, tx });
+        rx
+    }
+
+    /// Forgets a deleted session's numbering.
+    pub(crate) fn forget(&self, session_id: &SessionId) {
+        let mut st = self.lock();
+        st.seqs.remove(session_id);
+        st.running.remove(session_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parley_protocol::TurnId;
+
+    fn started() -> EventMsg {
+        EventMsg::TurnStopped {
+            turn_id: TurnId("x".into()),
+        }
+    }
+
+    #[test]
+    fn late_subscribers_get_the_running_turn_then_live_events() {
+        let hub = Hub::default();
+        let s = SessionId("s".into());
+        let delta = |d: &str| EventMsg::TextDelta {
+            message_id: "m".into(),
+            index: 0,
+            delta: d.into(),
+        };
+        hub.emit(&s, delta("a"));
+        hub.emit(&s, delta("b"));
+        let mut late = hub.subscribe(None);
+        hub.emit(&s, delta("c"));
+        let seqs: Vec<u64> = std::iter::from_fn(|| late.try_recv().ok())
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 3]);
+        // After the turn ends nothing is replayed.
+        hub.emit(&s, started());
+        let mut after = hub.subscribe(Some(s.clone()));
+        assert!(after.try_recv().is_err());
+        // A subscriber for another session sees nothing of this one.
+        let mut other = hub.subscribe(Some(SessionId("o".into())));
+        hub.emit(&s, delta("d"));
+        assert!(other.try_recv().is_err());
+        assert_eq!(after.try_recv().unwrap().seq, 5);
+    }
+}

@@ -1,6 +1,34 @@
+//! Tauri build script. Each app command gets its own permission (`allow-<command>`), so the
+//! capability file can grant exactly the commands the window uses and nothing else.
+
+const COMMANDS: &[&str] = &[
+    "list_sessions",
+    "create_session",
+    "rename_session",
+    "delete_session",
+    "get_history",
+    "send_message",
+    "retry_turn",
+    "stop_turn",
+    "attach_events",
+    "list_providers",
+    "add_provider",
+    "update_provider",
+    "remove_provider",
+    "set_provider_key",
+    "clear_provider_key",
+    "check_connection",
+    "list_models",
+    "get_settings",
+    "save_settings",
+    "open_link",
+];
+
 fn main() {
     tauri_build::try_build(
-        tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*"),
+        tauri_build::Attributes::new()
+            .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )
     .unwrap_or_else(|e| panic!("tauri build script failed: {e:#}"));
 }

@@ -1,18 +1,10 @@
-//! Parley desktop: a thin adapter over parley-core. It opens the core on the platform data
-//! folder, holds it in one `AppState`, and shows the web UI. Commands and streaming arrive with
-//! the desktop milestone; nothing here makes security or storage decisions of its own.
+//! Parley desktop entry point: find the data folder, open the core, start the window.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use parley_core::secrets::KeyringStore;
 use parley_core::{Core, CoreOptions};
 use std::sync::Arc;
-
-/// Everything the commands share.
-pub struct AppState {
-    /// The core (sessions, providers, turns).
-    pub core: Core,
-}
 
 /// `--data-dir DIR` (or `--data-dir=DIR`), as the CLI accepts it.
 fn data_dir_arg() -> Option<std::path::PathBuf> {
@@ -28,42 +20,42 @@ fn data_dir_arg() -> Option<std::path::PathBuf> {
     None
 }
 
+fn fail(message: String) -> ! {
+    eprintln!("{message}");
+    std::process::exit(1);
+}
+
 fn main() {
-    let Some(data_dir) = parley_core::paths::data_dir(data_dir_arg()) else {
-        eprintln!(
-            "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."
-        );
-        std::process::exit(1);
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("Parley could not start its runtime: {e}");
-            std::process::exit(1);
+    if std::env::args().nth(1).as_deref() == Some("--export-bindings") {
+        let Some(path) = std::env::args().nth(2) else {
+            fail("usage: parley-desktop --export-bindings FILE".into())
+        };
+        match parley::bindings_typescript().map(|ts| std::fs::write(&path, ts)) {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => fail(format!("could not write {path}: {e}")),
+            Err(e) => fail(format!("could not generate bindings: {e}")),
         }
+    }
+    let Some(data_dir) = parley_core::paths::data_dir(data_dir_arg()) else {
+        fail(
+            "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."
+                .into(),
+        )
     };
-    let core = runtime.block_on(Core::open(CoreOptions {
+    let core = tauri::async_runtime::block_on(Core::open(CoreOptions {
         data_dir: data_dir.clone(),
         secrets: Arc::new(KeyringStore),
         http: Default::default(),
     }));
     let core = match core {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!(
-                "Parley could not open its data in {}: {}",
-                data_dir.display(),
-                e.to_info().message
-            );
-            std::process::exit(1);
-        }
+        Err(e) => fail(format!(
+            "Parley could not open its data in {}: {}",
+            data_dir.display(),
+            e.to_info().message
+        )),
     };
-    let _guard = runtime.enter();
-    let result = tauri::Builder::default()
-        .manage(AppState { core })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("Parley's window failed: {e}");
-        std::process::exit(1);
+    if let Err(e) = parley::run(core) {
+        fail(format!("Parley's window failed: {e}"));
     }
 }

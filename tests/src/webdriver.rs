@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-/// A WebDriver session driving the Parley window.
+/// A WebDriver session driving the Parley window. Ended (the app closed) on `quit` or drop,
+/// so a failing test never leaves a session that blocks the next one.
 pub struct Session {
     http: reqwest::Client,
     base: String,
     id: String,
+    done: bool,
 }
 
 /// A found element.
@@ -55,6 +57,7 @@ impl Session {
             http,
             base: format!("{url}/session/{id}"),
             id,
+            done: false,
         }
     }
 
@@ -127,8 +130,91 @@ impl Session {
         .await
     }
 
+    /// Clicks an element.
+    pub async fn click(&self, e: &Element) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", e.0),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Types into an element (`\u{E007}` is Enter).
+    pub async fn type_text(&self, e: &Element, text: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", e.0),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    /// Clears an input.
+    pub async fn clear(&self, e: &Element) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", e.0),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// The `textContent` of every element matching `css`, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let js = format!(
+            "return [...document.querySelectorAll({})].map(e => e.textContent)",
+            serde_json::to_string(css).unwrap_or_default()
+        );
+        match self.script(&js).await {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Waits up to `secs` for the last element matching `css` to have text satisfying `ok`;
+    /// returns that text.
+    pub async fn wait_text(&self, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = String::new();
+        loop {
+            if let Some(t) = self.texts(css).await.pop() {
+                last = t.trim().to_owned();
+                if ok(&last) {
+                    return last;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}: text never matched; last was {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `css` matches exactly `n` elements.
+    pub async fn wait_count(&self, css: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let have = self.find_all(css).await.len();
+            if have == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}: expected {n} elements, have {have}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Saves a PNG screenshot of the window.
     pub async fn screenshot(&self, path: &Path) {
+        // Let the last DOM change reach the screen first.
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let b64 = v.as_str().expect("screenshot data");
         if let Some(dir) = path.parent() {
@@ -138,9 +224,35 @@ impl Session {
     }
 
     /// Ends the session (closes the app).
-    pub async fn quit(self) {
+    pub async fn quit(mut self) {
         let _ = self.http.delete(&self.base).send().await;
-        let _ = &self.id;
+        self.done = true;
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // Blocking, dependency-free DELETE: Drop cannot await.
+        let Some(rest) = self.base.strip_prefix("http://") else {
+            return;
+        };
+        let Some((host, _)) = rest.split_once('/') else {
+            return;
+        };
+        if let Ok(mut sock) = std::net::TcpStream::connect(host) {
+            use std::io::{Read, Write};
+            let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+            let req = format!(
+                "DELETE /session/{} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.id
+            );
+            let _ = sock.write_all(req.as_bytes());
+            let mut buf = Vec::new();
+            let _ = sock.read_to_end(&mut buf);
+        }
     }
 }
 

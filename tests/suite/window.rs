@@ -1,9 +1,13 @@
 //! The real window: the built desktop app under Xvfb, driven through tauri-driver and
-//! WebKitWebDriver. `cargo xtask test` starts both and sets the environment; in a plain
-//! `cargo test` these are `#[ignore]`d.
+//! WebKitWebDriver against a local scripted OpenAI-compatible server. `cargo xtask test` starts
+//! Xvfb and the driver and sets the environment; in a plain `cargo test` these are ignored.
+//! Every step saves a screenshot under target/e2e-shots/.
 
 use parley_tests::webdriver::Session;
-use std::path::PathBuf;
+use parley_tests::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 struct Env {
     driver: String,
@@ -23,33 +27,350 @@ fn env() -> Env {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
-async fn window_first_start_shows_the_empty_state() {
-    let e = env();
-    let data = tempfile::tempdir().unwrap();
-    let s = Session::start(
+async fn launch(e: &Env, data: &Path) -> Session {
+    Session::start(
         &e.driver,
         &e.app,
-        &["--data-dir".into(), data.path().display().to_string()],
+        &["--data-dir".into(), data.display().to_string()],
     )
-    .await;
-    let h1 = s.wait_for("h1").await;
-    assert_eq!(s.text(&h1).await, "Parley");
-    let hint = s.wait_for("[data-testid=cli-hint]").await;
-    assert!(s.text(&hint).await.contains("parley ask"));
-    assert_eq!(s.find_all("li").await.len(), 3);
-    // The strict CSP is in force: inline script is refused.
+    .await
+}
+
+async fn shot(s: &Session, e: &Env, name: &str) {
+    s.screenshot(&e.shots.join(format!("{name}.png"))).await;
+}
+
+/// Types a message into the composer and presses Enter.
+async fn send(s: &Session, text: &str) {
+    let input = s.wait_for("[data-testid=composer-input]").await;
+    s.type_text(&input, text).await;
+    s.type_text(&input, "\u{E007}").await;
+}
+
+fn models_reply() -> Reply {
+    Reply::json(
+        200,
+        r#"{"object":"list","data":[{"id":"test-model","object":"model"}]}"#,
+    )
+}
+
+/// Adds the provider through the CLI (same database), for scenarios that are not about settings.
+async fn add_provider_with_cli(data: &Path, server: &MockServer) {
+    let out = tokio::process::Command::new(parley_bin())
+        .args(["--data-dir"])
+        .arg(data)
+        .args([
+            "providers",
+            "add",
+            "local",
+            "--kind",
+            "openai-compatible",
+            "--base-url",
+            &server.base_url(),
+            "--model",
+            "test-model",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_first_run_stream_stop_rename_and_relaunch() {
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    server.push(models_reply());
+    let mut answer = vec![
+        ev_reasoning("Let me "),
+        sleep_ms(300),
+        ev_reasoning("think about it."),
+    ];
+    answer.extend(text_answer(&["Hello", " from", " Parley", "!"], 400));
+    server.push(Reply::sse(answer));
+
+    let s = launch(&e, data.path()).await;
+    let empty = s.wait_for("[data-testid=empty-state]").await;
+    assert!(s.text(&empty).await.contains("add a provider"));
+    shot(&s, &e, "01-first-start-empty-state").await;
+    // The strict CSP is in force: an injected inline script does not run.
     let blocked = s
         .script("const el = document.createElement('script'); el.textContent = 'window.__inline = 1'; document.body.appendChild(el); return window.__inline === undefined;")
         .await;
+    assert_eq!(blocked, json!(true), "inline script ran despite the CSP");
+
+    // Add a provider in settings, check the connection, save.
+    s.click(&s.wait_for("[data-testid=empty-add-provider]").await)
+        .await;
+    s.wait_for("[data-testid=provider-form]").await;
+    s.type_text(&s.wait_for("[data-testid=provider-name]").await, "local")
+        .await;
+    let url = s.wait_for("[data-testid=provider-base-url]").await;
+    s.clear(&url).await;
+    s.type_text(&url, &server.base_url()).await;
+    s.click(&s.wait_for("[data-testid=provider-test]").await)
+        .await;
+    s.wait_text("[data-testid=connection-result]", 10, |t| {
+        t.contains("Connected: 1 model available.")
+    })
+    .await;
+    let model = s.wait_for("[data-testid=provider-model]").await;
     assert_eq!(
-        blocked,
-        serde_json::Value::Bool(true),
-        "inline script ran despite the CSP"
+        s.script("return document.querySelector('[data-testid=provider-model]').value")
+            .await,
+        json!("test-model")
     );
-    s.screenshot(&e.shots.join("01-first-start.png")).await;
+    let _ = model;
+    shot(&s, &e, "02-settings-provider-added").await;
+    s.click(&s.wait_for("[data-testid=provider-save]").await)
+        .await;
+    s.wait_for("[data-testid=provider-item]").await;
+    s.click(&s.wait_for("[data-testid=settings-close]").await)
+        .await;
+
+    // A new chat; the answer streams in, reasoning first.
+    s.click(&s.wait_for("[data-testid=new-session]").await)
+        .await;
+    send(&s, "Say hello").await;
+    s.wait_text("[data-testid=message-user]", 5, |t| t == "Say hello")
+        .await;
+    s.wait_text("[data-testid=reasoning]", 10, |t| t.contains("Let me"))
+        .await;
+    let partial = s
+        .wait_text("[data-testid=assistant-text]", 10, |t| {
+            t.starts_with("Hello")
+        })
+        .await;
+    assert!(
+        !partial.contains("Parley!"),
+        "no intermediate state seen: {partial:?}"
+    );
+    shot(&s, &e, "03-streaming").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| {
+        t == "Hello from Parley!"
+    })
+    .await;
+    s.wait_text("[data-testid=usage]", 5, |t| {
+        t.contains("10 in · 4 out tokens")
+    })
+    .await;
+    // Reasoning ends collapsed but kept.
+    assert_eq!(
+        s.script("return document.querySelector('[data-testid=reasoning]').open")
+            .await,
+        json!(false)
+    );
+    s.wait_text("[data-testid=session-title]", 5, |t| t == "Say hello")
+        .await;
+    shot(&s, &e, "04-answer-complete").await;
+
+    // Stop mid-stream: the partial text stays, the status says stopped, sending again works.
+    server.push(Reply::sse(vec![
+        ev_text("Once upon a time"),
+        sleep_ms(30_000),
+        ev_text(" never"),
+    ]));
+    server.push(Reply::sse(text_answer(&["Fine."], 0)));
+    send(&s, "Tell me a long story").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| {
+        t == "Once upon a time"
+    })
+    .await;
+    s.click(&s.wait_for("[data-testid=stop-button]").await)
+        .await;
+    s.wait_text("[data-testid=turn-status]", 5, |t| t.contains("Stopped"))
+        .await;
+    assert_eq!(
+        s.wait_text("[data-testid=assistant-text]", 1, |_| true)
+            .await,
+        "Once upon a time"
+    );
+    shot(&s, &e, "05-stopped").await;
+    send(&s, "Short one, please").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t == "Fine.")
+        .await;
+
+    // Rename inline.
+    s.click(&s.wait_for("[data-testid=session-rename]").await)
+        .await;
+    // The input opens with the old title selected: typing replaces it, Enter saves.
+    let input = s.wait_for("[data-testid=session-rename-input]").await;
+    s.type_text(&input, "Story time\u{E007}").await;
+    s.wait_text("[data-testid=session-title]", 5, |t| t == "Story time")
+        .await;
     s.quit().await;
-    // The app opened its database in the data dir it was given.
-    assert!(data.path().join("parley.db").exists());
+
+    // Relaunch: the chat, its name and the stopped partial answer are all there.
+    let s = launch(&e, data.path()).await;
+    s.wait_text("[data-testid=session-title]", 10, |t| t == "Story time")
+        .await;
+    s.wait_count("[data-testid=message-user]", 3).await;
+    let texts = s
+        .script("return [...document.querySelectorAll('[data-testid=message-assistant]')].map(m => [m.dataset.status, m.querySelector('[data-testid=assistant-text]')?.textContent.trim()])")
+        .await;
+    assert_eq!(
+        texts,
+        json!([
+            ["completed", "Hello from Parley!"],
+            ["stopped", "Once upon a time"],
+            ["completed", "Fine."]
+        ])
+    );
+    shot(&s, &e, "06-after-relaunch").await;
+    s.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_errors_retry_hostile_markdown_and_bad_input() {
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    add_provider_with_cli(data.path(), &server).await;
+    let s = launch(&e, data.path()).await;
+    s.click(&s.wait_for("[data-testid=new-session]").await)
+        .await;
+
+    // A 401 with an error body: a clear banner; Retry after the server recovers succeeds.
+    server.push(Reply::json(
+        401,
+        r#"{"error":{"message":"Incorrect API key provided.","code":"invalid_api_key"}}"#,
+    ));
+    server.push(Reply::sse(text_answer(&["Recovered answer"], 0)));
+    send(&s, "Are you there?").await;
+    let banner = s
+        .wait_text("[data-testid=error-banner]", 10, |t| {
+            t.contains("rejected the API key")
+        })
+        .await;
+    assert!(banner.contains("Incorrect API key provided."), "{banner}");
+    shot(&s, &e, "07-error-banner").await;
+    s.click(&s.wait_for("[data-testid=retry-button]").await)
+        .await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| {
+        t == "Recovered answer"
+    })
+    .await;
+    s.wait_count("[data-testid=error-banner]", 0).await;
+    s.wait_count("[data-testid=message-user]", 1).await;
+    assert_eq!(
+        s.wait_text("[data-testid=message-user]", 1, |_| true).await,
+        "Are you there?"
+    );
+
+    // Hostile markdown renders inert.
+    let hostile = "Look: <img src=x onerror=\"window.__pwned=1\"> <script>window.__pwned=2</script>\n\n[click me](javascript:window.__pwned=3)\n\n<iframe src=\"https://example.com\"></iframe>\n\n![pixel](https://example.com/p.png)";
+    server.push(Reply::sse(text_answer(&[hostile], 0)));
+    send(&s, "Show me something").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t.contains("Look:"))
+        .await;
+    let check = s
+        .script("const m = [...document.querySelectorAll('[data-testid=message-assistant]')].pop(); return { bad: m.querySelectorAll('img, script, iframe').length, pwned: window.__pwned ?? null, hrefs: [...m.querySelectorAll('a')].map(a => a.getAttribute('href')) }")
+        .await;
+    assert_eq!(check["bad"], json!(0), "{check}");
+    assert_eq!(check["pwned"], Value::Null, "a script ran: {check}");
+    assert_eq!(
+        check["hrefs"],
+        json!([null, "https://example.com/p.png"]),
+        "{check}"
+    );
+    shot(&s, &e, "08-hostile-markdown-inert").await;
+
+    // A 200 KB paste is sent intact; emoji, RTL and zero-width characters round-trip.
+    let big: String = "lorem ipsum dolor sit amet ".repeat(200 * 1024 / 27);
+    server.push(Reply::sse(text_answer(&["Got it."], 0)));
+    let set = format!(
+        "const t = document.querySelector('[data-testid=composer-input]'); t.value = {}; t.dispatchEvent(new Event('input', {{bubbles: true}}));",
+        serde_json::to_string(&big).unwrap()
+    );
+    s.script(&set).await;
+    s.click(&s.wait_for("[data-testid=send-button]").await)
+        .await;
+    s.wait_text("[data-testid=assistant-text]", 15, |t| t == "Got it.")
+        .await;
+    let received = server.received();
+    let last = received.last().unwrap().json();
+    let sent = last["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .unwrap();
+    assert_eq!(sent["content"].as_str().unwrap(), big);
+
+    let tricky = "👩‍👩‍👧 مرحبا بالعالم \u{200b}\u{200d}x\u{202e}abc\u{202c} 🇺🇦";
+    server.push(Reply::sse(text_answer(&["ok"], 0)));
+    // Double-clicking Send stores exactly one message.
+    let set = format!(
+        "const t = document.querySelector('[data-testid=composer-input]'); t.value = {}; t.dispatchEvent(new Event('input', {{bubbles: true}})); return true;",
+        serde_json::to_string(tricky).unwrap()
+    );
+    s.script(&set).await;
+    s.script("const b = document.querySelector('[data-testid=send-button]'); b.click(); b.click(); return true;").await;
+    s.wait_count("[data-testid=message-user]", 4).await;
+    s.wait_text(
+        "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
+        10,
+        |t| t == "ok",
+    )
+    .await;
+    let users = s.script("return [...document.querySelectorAll('[data-testid=message-user]')].map(m => m.textContent)").await;
+    assert_eq!(users[3], json!(tricky));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.wait_count("[data-testid=message-user]", 4).await;
+    assert_eq!(
+        server.received().len(),
+        5,
+        "the double click sent one request"
+    );
+    let body = server.received().last().unwrap().json();
+    let sent = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .unwrap()
+        .clone();
+    assert_eq!(sent["content"], json!(tricky));
+    shot(&s, &e, "09-unicode-and-big-paste").await;
+
+    // Deleting the chat that is streaming stops the answer first, then deletes.
+    server.push(Reply::sse(vec![ev_text("streaming…"), sleep_ms(30_000)]));
+    send(&s, "one more").await;
+    s.wait_text(
+        "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
+        10,
+        |t| t == "streaming…",
+    )
+    .await;
+    s.click(
+        &s.wait_for("[data-testid=session-item] [data-testid=session-delete]")
+            .await,
+    )
+    .await;
+    s.click(&s.wait_for("[data-testid=session-delete-confirm]").await)
+        .await;
+    s.wait_count("[data-testid=session-item]", 0).await;
+    s.wait_for("[data-testid=empty-state]").await;
+    let gone = server.received().last().unwrap().client_went_away.clone();
+    for _ in 0..40 {
+        if gone.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        gone.load(std::sync::atomic::Ordering::SeqCst),
+        "the stream was not stopped"
+    );
+    shot(&s, &e, "10-deleted-while-streaming").await;
+    s.quit().await;
 }

@@ -14,6 +14,7 @@ pub type UnixMs = i64;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Instructions that frame the conversation.
@@ -47,6 +48,7 @@ impl Role {
 
 /// Where a tool call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ToolCallStatus {
     /// The model is still streaming the call's arguments.
@@ -83,6 +85,7 @@ impl ToolCallStatus {
 /// One typed piece of a message. The UI dispatches on the part type and the tool status,
 /// never on tool names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
     /// Visible text (markdown for assistant messages).
@@ -152,6 +155,7 @@ impl Part {
 
 /// The kind of a [`Part`], without its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum PartKind {
     /// [`Part::Text`].
@@ -170,6 +174,7 @@ pub enum PartKind {
 
 /// A message: one node of the conversation tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Message {
     /// The message's id.
     pub id: MessageId,
@@ -188,6 +193,7 @@ pub struct Message {
     /// The model that produced it (assistant messages).
     pub model: Option<String>,
     /// When it was created.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub created_at: UnixMs,
 }
 
@@ -206,6 +212,7 @@ impl Message {
 
 /// Where a turn is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum TurnStatus {
     /// The user's message is stored; the request has not been answered yet.
@@ -262,6 +269,7 @@ impl TurnStatus {
 
 /// Why the model stopped producing output, normalised across providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The model finished its answer.
@@ -280,21 +288,27 @@ pub enum StopReason {
 
 /// Token counts for a turn, normalised across providers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Usage {
     /// Tokens read by the model.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub input_tokens: u64,
     /// Tokens written by the model (including reasoning where the provider counts it there).
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub output_tokens: u64,
     /// Tokens spent on reasoning, when the provider reports them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub reasoning_tokens: Option<u64>,
     /// Input tokens served from the provider's cache, when reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub cached_input_tokens: Option<u64>,
 }
 
 /// A stable, machine-readable error category. The UI picks its next-step button from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request itself is wrong (empty message, bad URL, bad name); fix it and retry.
@@ -336,6 +350,7 @@ pub enum ErrorCode {
 /// An error as the user sees it: a category, a sentence with a next step, and whether
 /// retrying can help.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[error("{message}")]
 pub struct ErrorInfo {
     /// The category.
@@ -359,16 +374,20 @@ impl ErrorInfo {
 
 /// A session as listed in the sidebar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SessionSummary {
     /// The session's id.
     pub id: SessionId,
     /// Its title.
     pub title: String,
     /// When it was created.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub created_at: UnixMs,
     /// When it last changed (new message, rename).
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub updated_at: UnixMs,
     /// How many messages it holds.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub message_count: u64,
     /// The provider last used in it.
     pub provider: Option<String>,
@@ -378,6 +397,7 @@ pub struct SessionSummary {
 
 /// A turn: one user message and the assistant's answer to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TurnInfo {
     /// The turn's id.
     pub id: TurnId,
@@ -394,8 +414,10 @@ pub struct TurnInfo {
     /// The model asked.
     pub model: Option<String>,
     /// When it started.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub started_at: UnixMs,
     /// When it ended.
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub ended_at: Option<UnixMs>,
     /// Token counts, when the provider reported them.
     pub usage: Option<Usage>,
@@ -407,6 +429,7 @@ pub struct TurnInfo {
 
 /// A session with (a page of) its messages and their turns, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SessionHistory {
     /// The session.
     pub session: SessionSummary,
@@ -421,6 +444,7 @@ pub struct SessionHistory {
 
 /// How the window looks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     /// Follow the system's light/dark setting.
@@ -434,6 +458,7 @@ pub enum Theme {
 
 /// User settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Settings {
     /// Seconds without a stream event before an answer is given up (10 to 3600).
     pub idle_timeout_secs: u32,
@@ -452,6 +477,7 @@ impl Default for Settings {
 
 /// The result of a connection check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConnectionReport {
     /// True when the provider answered with its model list.
     pub ok: bool,
@@ -463,6 +489,7 @@ pub struct ConnectionReport {
 
 /// The wire format a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// OpenAI's own API (Chat Completions).
@@ -504,6 +531,7 @@ impl ProviderKind {
 
 /// A configured provider as the UI sees it. The key itself never appears here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderInfo {
     /// The user's name for it (unique).
     pub name: String,
@@ -519,6 +547,7 @@ pub struct ProviderInfo {
 
 /// A model a provider offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ModelInfo {
     /// The id to send in requests.
     pub id: String,
@@ -528,6 +557,7 @@ pub struct ModelInfo {
 
 /// Options for one send, overriding the session's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SendOptions {
     /// Which configured provider to ask.
     #[serde(default)]
@@ -540,8 +570,54 @@ pub struct SendOptions {
     pub system: Option<String>,
 }
 
+/// A provider to add, as the settings form sends it. The key is written to the OS keychain
+/// and never sent back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProviderDraft {
+    /// Unique name.
+    pub name: String,
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL.
+    pub base_url: String,
+    /// Default model.
+    pub default_model: Option<String>,
+    /// API key to save, if any.
+    pub api_key: Option<String>,
+}
+
+/// New settings for an existing provider (its name stays).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProviderEdit {
+    /// Which provider.
+    pub name: String,
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL; moving to another host deletes the saved key.
+    pub base_url: String,
+    /// Default model.
+    pub default_model: Option<String>,
+}
+
+/// What to check before (or after) saving a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ConnectionDraft {
+    /// Wire format.
+    pub kind: ProviderKind,
+    /// Base URL.
+    pub base_url: String,
+    /// A key typed into the form, used for this check only.
+    pub api_key: Option<String>,
+    /// A saved provider whose stored key may be used when none was typed.
+    pub saved_provider: Option<String>,
+}
+
 /// A request into the core.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Op {
     /// Create an empty session.
@@ -581,10 +657,12 @@ pub enum Op {
 /// One event of a session's stream. `seq` grows by one per event within a session, so a
 /// client that re-syncs from history can ignore events it has already applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     /// The session the event belongs to.
     pub session_id: SessionId,
     /// Position in the session's event stream.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub seq: u64,
     /// What happened.
     pub msg: EventMsg,
@@ -593,6 +671,7 @@ pub struct Event {
 /// What happened in a turn. Items are the parts of the assistant message, addressed by
 /// `message_id` and `index`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventMsg {
     /// A turn began: the user's message is stored and the request is going out.
@@ -667,6 +746,7 @@ pub enum EventMsg {
         /// Which try comes next (2 = first retry).
         attempt: u32,
         /// How long Parley waits before it.
+        #[cfg_attr(feature = "specta", specta(type = u32))]
         delay_ms: u64,
         /// Why.
         reason: ErrorInfo,

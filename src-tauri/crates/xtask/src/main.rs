@@ -19,7 +19,8 @@ fn usage() -> ExitCode {
          commands:\n  \
            run     set up everything and launch Parley (debug build)\n  \
            test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, window)\n  \
-           bench   build in release mode and print the benchmark table"
+           bench   build in release mode and print the benchmark table\n  \
+           bindings  regenerate ui/src/bindings.ts from the Rust commands"
     );
     ExitCode::from(2)
 }
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("run") => run(&root),
         Some("test") => test(&root),
         Some("bench") => bench(&root, &args[1..]),
+        Some("bindings") => bindings(&root),
         _ => return usage(),
     };
     match result {
@@ -188,4 +190,14 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
             "--",
         ])
         .args(extra))
+}
+
+fn bindings(root: &Path) -> Result<(), String> {
+    sh(cargo(root).args(["build", "-p", "parley", "--bin", "parley-desktop"]))?;
+    let bin = root
+        .join("target/debug")
+        .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
+    sh(Command::new(bin)
+        .arg("--export-bindings")
+        .arg(root.join("ui/src/bindings.ts")))
 }

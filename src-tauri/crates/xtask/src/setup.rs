@@ -27,6 +27,7 @@ const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "keyutils",
     "dbus-daemon",
+    "fonts-noto-color-emoji",
 ];
 
 /// The oldest Node.js major the UI toolchain (Vite 8) runs on.

@@ -1,0 +1,52 @@
+// The window's side of the contract: generated commands, unwrapped into values or thrown
+// ErrorInfo, and the event channel.
+import { Channel } from "@tauri-apps/api/core";
+import { commands } from "../bindings";
+import type { ErrorInfo, Event } from "./types";
+
+type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
+
+export class ApiError extends Error {
+  constructor(public info: ErrorInfo) {
+    super(info.message);
+  }
+}
+
+async function unwrap<T>(p: Promise<Result<T>>): Promise<T> {
+  const r = await p;
+  if (r.status === "error") throw new ApiError(r.error);
+  return r.data;
+}
+
+export const api = {
+  listSessions: (limit: number, offset: number) => unwrap(commands.listSessions(limit, offset)),
+  createSession: () => unwrap(commands.createSession()),
+  renameSession: (id: string, title: string) => unwrap(commands.renameSession(id, title)),
+  deleteSession: (id: string) => unwrap(commands.deleteSession(id)),
+  history: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
+  send: (id: string, text: string, provider: string | null, model: string | null) =>
+    unwrap(commands.sendMessage(id, text, { provider, model, system: null })),
+  retry: (id: string, provider: string | null, model: string | null) =>
+    unwrap(commands.retryTurn(id, { provider, model, system: null })),
+  stop: (id: string) => unwrap(commands.stopTurn(id)),
+  listProviders: () => unwrap(commands.listProviders()),
+  addProvider: (draft: Parameters<typeof commands.addProvider>[0]) => unwrap(commands.addProvider(draft)),
+  updateProvider: (edit: Parameters<typeof commands.updateProvider>[0]) => unwrap(commands.updateProvider(edit)),
+  removeProvider: (name: string) => unwrap(commands.removeProvider(name)),
+  setProviderKey: (name: string, key: string) => unwrap(commands.setProviderKey(name, key)),
+  clearProviderKey: (name: string) => unwrap(commands.clearProviderKey(name)),
+  checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
+  listModels: (name: string) => unwrap(commands.listModels(name)),
+  openLink: (url: string) => unwrap(commands.openLink(url)),
+  attach: (onEvent: (e: Event) => void) => {
+    const ch = new Channel<Event>();
+    ch.onmessage = onEvent;
+    return unwrap(commands.attachEvents(ch as never));
+  },
+};
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.info.message;
+  if (e && typeof e === "object" && "message" in e) return String((e as { message: unknown }).message);
+  return String(e);
+}

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { composerAction, sendable } from "./composer";
+
+describe("composer keys", () => {
+  it("Enter sends, Shift+Enter is a newline", () => {
+    expect(composerAction({ key: "Enter", shiftKey: false }, false)).toBe("send");
+    expect(composerAction({ key: "Enter", shiftKey: true }, false)).toBe("newline");
+  });
+  it("Enter does not send while an answer streams; Escape stops it", () => {
+    expect(composerAction({ key: "Enter", shiftKey: false }, true)).toBeNull();
+    expect(composerAction({ key: "Escape", shiftKey: false }, true)).toBe("stop");
+    expect(composerAction({ key: "Escape", shiftKey: false }, false)).toBeNull();
+  });
+  it("IME composition never sends", () => {
+    expect(composerAction({ key: "Enter", shiftKey: false, isComposing: true }, false)).toBeNull();
+  });
+  it("whitespace-only text is not sendable", () => {
+    expect(sendable("  \n\t")).toBe(false);
+    expect(sendable(" hi ")).toBe(true);
+  });
+});

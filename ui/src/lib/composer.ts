@@ -1,0 +1,22 @@
+// Composer keyboard rules: Enter sends, Shift+Enter is a newline, Escape stops a running turn.
+// IME composition (Enter to confirm a candidate) never sends.
+export type ComposerAction = "send" | "newline" | "stop" | null;
+
+export interface KeyLike {
+  key: string;
+  shiftKey: boolean;
+  isComposing?: boolean;
+}
+
+export function composerAction(e: KeyLike, streaming: boolean): ComposerAction {
+  if (e.isComposing) return null;
+  if (e.key === "Escape") return streaming ? "stop" : null;
+  if (e.key !== "Enter") return null;
+  if (e.shiftKey) return "newline";
+  return streaming ? null : "send";
+}
+
+/** What may be sent: anything but empty or whitespace-only text. */
+export function sendable(text: string): boolean {
+  return text.trim().length > 0;
+}

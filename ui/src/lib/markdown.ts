@@ -1,0 +1,92 @@
+// Markdown → safe HTML, the one path for streaming and for history. Model output is untrusted:
+// marked renders, remend closes half-written syntax while streaming, DOMPurify sanitizes with a
+// strict allow-list. No raw HTML survives, links keep only http(s)/mailto, and remote images are
+// never loaded: they become a link the user can choose to open.
+import { Marked, type Tokens } from "marked";
+import remend from "remend";
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import c from "highlight.js/lib/languages/c";
+import cpp from "highlight.js/lib/languages/cpp";
+import css from "highlight.js/lib/languages/css";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import markdownLang from "highlight.js/lib/languages/markdown";
+import python from "highlight.js/lib/languages/python";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+
+const languages = { bash, c, cpp, css, diff, go, java, javascript, json, markdown: markdownLang, python, rust, sql, typescript, xml, yaml };
+for (const [name, lang] of Object.entries(languages)) hljs.registerLanguage(name, lang);
+hljs.registerAliases(["sh", "shell", "zsh"], { languageName: "bash" });
+hljs.registerAliases(["js", "jsx"], { languageName: "javascript" });
+hljs.registerAliases(["ts", "tsx"], { languageName: "typescript" });
+hljs.registerAliases(["py"], { languageName: "python" });
+hljs.registerAliases(["rs"], { languageName: "rust" });
+hljs.registerAliases(["html", "svg"], { languageName: "xml" });
+hljs.registerAliases(["yml"], { languageName: "yaml" });
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    // Raw HTML from the model is shown as text, never interpreted.
+    html(token: Tokens.HTML | Tokens.Tag) {
+      return escapeHtml(token.raw);
+    },
+    code(token: Tokens.Code) {
+      const lang = (token.lang ?? "").trim().split(/\s+/)[0]!.toLowerCase();
+      const known = lang && hljs.getLanguage(lang);
+      const body = known ? hljs.highlight(token.text, { language: lang, ignoreIllegals: true }).value : escapeHtml(token.text);
+      const label = known ? escapeHtml(lang) : "text";
+      return `<div class="code-block"><div class="code-head"><span>${label}</span><button type="button" class="copy" data-copy>Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
+    },
+    image(token: Tokens.Image) {
+      // Never load a remote image without consent: show a link to it instead.
+      const alt = escapeHtml(token.text || "image");
+      return `<a href="${escapeHtml(token.href)}" class="image-link" title="Remote images are not loaded. Click to open it in your browser.">[image not loaded: ${alt}]</a>`;
+    },
+  },
+});
+
+const SAFE_URL = /^(?:https?:|mailto:)/i;
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    const href = node.getAttribute("href") ?? "";
+    if (!SAFE_URL.test(href)) {
+      node.removeAttribute("href");
+      node.setAttribute("title", "Link removed: only web and e-mail links can be opened.");
+    }
+    node.setAttribute("rel", "noopener noreferrer");
+  }
+});
+
+const PURIFY = {
+  ALLOWED_TAGS: [
+    "a", "b", "blockquote", "br", "button", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "input", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+  ],
+  ALLOWED_ATTR: ["href", "title", "class", "type", "checked", "disabled", "data-copy", "align"],
+  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+  ALLOW_DATA_ATTR: false,
+};
+
+/** Renders model markdown to sanitized HTML. `streaming` closes unfinished syntax first. */
+export function renderMarkdown(text: string, streaming = false): string {
+  const source = streaming ? remend(text) : text;
+  const html = marked.parse(source, { async: false }) as string;
+  return DOMPurify.sanitize(html, PURIFY) as string;
+}

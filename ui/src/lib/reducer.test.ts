@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { canRetry, emptyView, fromHistory, reduce, type SessionView } from "./reducer";
+import type { Event, EventMsg, Message, SessionHistory } from "./types";
+
+const S = "s1";
+let seq = 0;
+const ev = (msg: EventMsg, s = ++seq): Event => ({ session_id: S, seq: s, msg });
+const user = (id: string, text: string): Message => ({
+  id, session_id: S, parent_id: null, role: "user", parts: [{ type: "text", text }],
+  turn_id: "t1", provider: null, model: null, created_at: 1,
+});
+const started = (turn = "t1", u = user("u1", "hi"), a = "a1"): EventMsg => ({
+  type: "turn_started", turn_id: turn, user_message: u, assistant_message_id: a, provider: "local", model: "m",
+});
+
+function text(v: SessionView, id = "a1"): string {
+  const m = v.messages.find((m) => m.id === id)!;
+  return m.parts.map((p) => ("text" in p ? p.text : "")).join("|");
+}
+
+describe("reducer", () => {
+  it("builds a turn from its lifecycle events", () => {
+    seq = 0;
+    let v = emptyView(S);
+    v = reduce(v, ev(started()));
+    expect(v.activeTurnId).toBe("t1");
+    expect(v.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    v = reduce(v, ev({ type: "item_started", message_id: "a1", index: 0, part: { type: "reasoning", text: "" } }));
+    v = reduce(v, ev({ type: "reasoning_delta", message_id: "a1", index: 0, delta: "hm" }));
+    v = reduce(v, ev({ type: "item_completed", message_id: "a1", index: 0, part: { type: "reasoning", text: "hm" } }));
+    v = reduce(v, ev({ type: "item_started", message_id: "a1", index: 1, part: { type: "text", text: "" } }));
+    v = reduce(v, ev({ type: "text_delta", message_id: "a1", index: 1, delta: "Hel" }));
+    v = reduce(v, ev({ type: "text_delta", message_id: "a1", index: 1, delta: "lo" }));
+    expect(text(v)).toBe("hm|Hello");
+    v = reduce(v, ev({ type: "turn_completed", turn_id: "t1", usage: { input_tokens: 3, output_tokens: 2 }, stop_reason: "end_turn" }));
+    expect(v.activeTurnId).toBeNull();
+    expect(v.turns["t1"]!.status).toBe("completed");
+    expect(v.turns["t1"]!.usage?.output_tokens).toBe(2);
+  });
+
+  it("ignores events at or below the last seq and events of other sessions", () => {
+    let v = emptyView(S);
+    v = reduce(v, ev(started(), 1));
+    v = reduce(v, ev({ type: "item_started", message_id: "a1", index: 0, part: { type: "text", text: "" } }, 2));
+    v = reduce(v, ev({ type: "text_delta", message_id: "a1", index: 0, delta: "A" }, 3));
+    const same = reduce(v, ev({ type: "text_delta", message_id: "a1", index: 0, delta: "A" }, 3));
+    const older = reduce(same, ev({ type: "text_delta", message_id: "a1", index: 0, delta: "X" }, 2));
+    expect(text(older)).toBe("A");
+    const other = reduce(older, { session_id: "other", seq: 9, msg: { type: "text_delta", message_id: "a1", index: 0, delta: "Z" } });
+    expect(other).toBe(older);
+  });
+
+  it("re-syncs: a replay from TurnStarted rebuilds a partially loaded answer without doubling", () => {
+    const h: SessionHistory = {
+      session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m" },
+      messages: [user("u1", "hi"), { ...user("a1", "Hel"), role: "assistant", parts: [{ type: "text", text: "Hel" }] }],
+      turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null }],
+      has_more: false,
+    };
+    let v = fromHistory(h);
+    expect(v.activeTurnId).toBe("t1");
+    const replay = [
+      ev(started(), 1),
+      ev({ type: "item_started", message_id: "a1", index: 0, part: { type: "text", text: "" } }, 2),
+      ev({ type: "text_delta", message_id: "a1", index: 0, delta: "Hel" }, 3),
+      ev({ type: "text_delta", message_id: "a1", index: 0, delta: "lo" }, 4),
+    ];
+    for (const e of replay) v = reduce(v, e);
+    for (const e of replay) v = reduce(v, e); // delivered twice: ignored
+    expect(v.messages).toHaveLength(2);
+    expect(text(v)).toBe("Hello");
+  });
+
+  it("a retry replaces the failed answer and keeps the user message once", () => {
+    let v = emptyView(S);
+    v = reduce(v, ev(started("t1"), 1));
+    v = reduce(v, ev({ type: "turn_failed", turn_id: "t1", error: { code: "unauthorized", message: "Key rejected.", retryable: false } }, 2));
+    expect(canRetry(v)).toBe(true);
+    expect(v.turns["t1"]!.error?.message).toBe("Key rejected.");
+    v = reduce(v, ev(started("t2", user("u1", "hi"), "a2"), 3));
+    expect(v.messages.map((m) => m.id)).toEqual(["u1", "a2"]);
+    expect(canRetry(v)).toBe(false);
+  });
+
+  it("records retry countdowns and stops", () => {
+    let v = emptyView(S);
+    v = reduce(v, ev(started(), 1));
+    v = reduce(v, ev({ type: "stream_retry", attempt: 2, delay_ms: 1000, reason: { code: "rate_limited", message: "Slow down.", retryable: true } }, 2), 5000);
+    expect(v.turns["t1"]!.retry).toEqual({ attempt: 2, delayMs: 1000, reason: "Slow down.", until: 6000 });
+    v = reduce(v, ev({ type: "turn_stopped", turn_id: "t1" }, 3));
+    expect(v.turns["t1"]!.status).toBe("stopped");
+    expect(v.turns["t1"]!.retry).toBeNull();
+  });
+});

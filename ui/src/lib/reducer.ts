@@ -1,0 +1,155 @@
+// The pure event → view reducer. A SessionView is built from a history page and then kept
+// current by applying the session's events in `seq` order; events at or below `lastSeq` are
+// ignored, so replays after a reload are harmless.
+import type { ErrorInfo, Event, Message, Part, SessionHistory, TurnStatus, Usage } from "./types";
+
+export interface TurnView {
+  id: string;
+  status: TurnStatus;
+  provider: string | null;
+  model: string | null;
+  usage: Usage | null;
+  error: ErrorInfo | null;
+  retry: { attempt: number; delayMs: number; reason: string; until: number } | null;
+}
+
+export interface SessionView {
+  sessionId: string;
+  messages: Message[];
+  turns: Record<string, TurnView>;
+  activeTurnId: string | null;
+  lastSeq: number;
+  hasMore: boolean;
+}
+
+export function emptyView(sessionId: string): SessionView {
+  return { sessionId, messages: [], turns: {}, activeTurnId: null, lastSeq: 0, hasMore: false };
+}
+
+export function fromHistory(h: SessionHistory): SessionView {
+  const turns: Record<string, TurnView> = {};
+  let active: string | null = null;
+  for (const t of h.turns) {
+    turns[t.id] = {
+      id: t.id,
+      status: t.status,
+      provider: t.provider,
+      model: t.model,
+      usage: t.usage,
+      error: t.error,
+      retry: null,
+    };
+    if (t.status === "pending" || t.status === "streaming") active = t.id;
+  }
+  return {
+    sessionId: h.session.id,
+    messages: h.messages.map((m) => ({ ...m, parts: [...m.parts] })),
+    turns,
+    activeTurnId: active,
+    lastSeq: 0,
+    hasMore: h.has_more,
+  };
+}
+
+/** Prepends an older history page. */
+export function prependHistory(v: SessionView, h: SessionHistory): SessionView {
+  const known = new Set(v.messages.map((m) => m.id));
+  const older = h.messages.filter((m) => !known.has(m.id));
+  const turns = { ...v.turns };
+  for (const t of h.turns) {
+    turns[t.id] ??= { id: t.id, status: t.status, provider: t.provider, model: t.model, usage: t.usage, error: t.error, retry: null };
+  }
+  return { ...v, messages: [...older, ...v.messages], turns, hasMore: h.has_more };
+}
+
+function updateMessage(v: SessionView, id: string, f: (m: Message) => Message): SessionView {
+  const i = v.messages.findIndex((m) => m.id === id);
+  if (i < 0) return v;
+  const messages = v.messages.slice();
+  messages[i] = f(messages[i]!);
+  return { ...v, messages };
+}
+
+function setPart(m: Message, index: number, part: Part): Message {
+  const parts = m.parts.slice();
+  parts[index] = part;
+  return { ...m, parts };
+}
+
+function appendText(m: Message, index: number, delta: string): Message {
+  const p = m.parts[index];
+  if (!p || (p.type !== "text" && p.type !== "reasoning")) return m;
+  return setPart(m, index, { ...p, text: p.text + delta });
+}
+
+function endTurn(v: SessionView, turnId: string, patch: Partial<TurnView>): SessionView {
+  const t = v.turns[turnId];
+  const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null } } : v.turns;
+  return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId };
+}
+
+export function reduce(v: SessionView, ev: Event, now: number = Date.now()): SessionView {
+  if (ev.session_id !== v.sessionId || ev.seq <= v.lastSeq) return v;
+  v = { ...v, lastSeq: ev.seq };
+  const msg = ev.msg;
+  switch (msg.type) {
+    case "turn_started": {
+      const user = msg.user_message;
+      const at = v.messages.findIndex((m) => m.id === user.id);
+      // A retry answers an existing user message: the old answer was another branch.
+      const before = at >= 0 ? v.messages.slice(0, at + 1) : [...v.messages, { ...user, parts: [...user.parts] }];
+      const kept = before.filter((m) => m.id !== msg.assistant_message_id);
+      const assistant: Message = {
+        id: msg.assistant_message_id,
+        session_id: v.sessionId,
+        parent_id: user.id,
+        role: "assistant",
+        parts: [],
+        turn_id: msg.turn_id,
+        provider: msg.provider,
+        model: msg.model,
+        created_at: now,
+      };
+      const turns = {
+        ...v.turns,
+        [msg.turn_id]: { id: msg.turn_id, status: "streaming" as TurnStatus, provider: msg.provider, model: msg.model, usage: null, error: null, retry: null },
+      };
+      return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id };
+    }
+    case "item_started":
+    case "item_updated":
+    case "item_completed":
+      return updateMessage(v, msg.message_id, (m) => setPart(m, msg.index, msg.part));
+    case "text_delta":
+    case "reasoning_delta":
+      return updateMessage(v, msg.message_id, (m) => appendText(m, msg.index, msg.delta));
+    case "stream_retry": {
+      const id = v.activeTurnId;
+      const t = id ? v.turns[id] : undefined;
+      if (!id || !t) return v;
+      const retry = { attempt: msg.attempt, delayMs: msg.delay_ms, reason: msg.reason.message, until: now + msg.delay_ms };
+      return { ...v, turns: { ...v.turns, [id]: { ...t, retry } } };
+    }
+    case "approval_requested":
+      return v;
+    case "turn_completed":
+      return endTurn(v, msg.turn_id, { status: "completed", usage: msg.usage });
+    case "turn_stopped":
+      return endTurn(v, msg.turn_id, { status: "stopped" });
+    case "turn_failed":
+      return endTurn(v, msg.turn_id, { status: "failed", error: msg.error });
+  }
+}
+
+/** The turn an assistant message belongs to. */
+export function turnOf(v: SessionView, m: Message): TurnView | null {
+  return m.turn_id ? (v.turns[m.turn_id] ?? null) : null;
+}
+
+/** True when the session's last answer can be retried (it failed, stopped or was interrupted). */
+export function canRetry(v: SessionView): boolean {
+  const last = v.messages[v.messages.length - 1];
+  if (!last || v.activeTurnId) return false;
+  const t = turnOf(v, last);
+  return !!t && (t.status === "failed" || t.status === "stopped" || t.status === "interrupted");
+}

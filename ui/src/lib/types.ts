@@ -1,0 +1,20 @@
+// Friendly names for the generated contract types (ui/src/bindings.ts). Data that comes from
+// Rust has the `_Serialize` shape; arguments we send have the `_Deserialize` shape.
+import type * as B from "../bindings";
+
+export type Event = B.Event_Serialize;
+export type EventMsg = B.EventMsg_Serialize;
+export type Part = B.Part_Serialize;
+export type Message = B.Message_Serialize;
+export type TurnInfo = B.TurnInfo_Serialize;
+export type Usage = B.Usage_Serialize;
+export type SessionSummary = B.SessionSummary_Serialize;
+export type SessionHistory = B.SessionHistory_Serialize;
+export type ProviderInfo = B.ProviderInfo_Serialize;
+export type ConnectionReport = B.ConnectionReport_Serialize;
+export type ModelInfo = B.ModelInfo_Serialize;
+export type ErrorInfo = B.ErrorInfo;
+export type TurnStatus = B.TurnStatus;
+export type ProviderKind = B.ProviderKind;
+export type Settings = B.Settings;
+export type SendOptions = B.SendOptions_Deserialize;

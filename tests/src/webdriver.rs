@@ -211,6 +211,17 @@ impl Session {
         }
     }
 
+    /// Resizes the window.
+    pub async fn set_size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
     /// Saves a PNG screenshot of the window.
     pub async fn screenshot(&self, path: &Path) {
         // Let the last DOM change reach the screen first.

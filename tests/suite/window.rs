@@ -169,6 +169,14 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     s.wait_text("[data-testid=session-title]", 5, |t| t == "Say hello")
         .await;
     shot(&s, &e, "04-answer-complete").await;
+    // Readable small and large.
+    s.set_size(800, 600).await;
+    let fits = s.script("return document.documentElement.scrollWidth <= window.innerWidth && !!document.querySelector('[data-testid=composer-input]').getBoundingClientRect().height").await;
+    assert_eq!(fits, json!(true), "the layout overflows at 800x600");
+    shot(&s, &e, "04b-800x600").await;
+    s.set_size(1920, 1080).await;
+    shot(&s, &e, "04c-1920x1080").await;
+    s.set_size(1100, 720).await;
 
     // Stop mid-stream: the partial text stays, the status says stopped, sending again works.
     server.push(Reply::sse(vec![

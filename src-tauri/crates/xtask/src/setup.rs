@@ -357,7 +357,7 @@ fn start_xvfb() -> Result<(String, Guard), String> {
         .ok_or("no free X display number")?;
     let display = format!(":{n}");
     let child = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([&display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
     "open_link",
+    "app_ready",
 ];
 
 fn main() {

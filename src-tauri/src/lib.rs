@@ -301,6 +301,21 @@ async fn open_link(app: tauri::AppHandle, url: String) -> Res<()> {
         })
 }
 
+/// The UI calls this once the session list is first painted. Only the benchmark listens: with
+/// `PARLEY_READY_FILE` set, the moment is written there (unix ms).
+#[tauri::command]
+#[specta::specta]
+async fn app_ready() -> Res<()> {
+    if let Some(path) = std::env::var_os("PARLEY_READY_FILE") {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let _ = std::fs::write(path, now.to_string());
+    }
+    Ok(())
+}
+
 /// The commands and types the UI sees; `ui/src/bindings.ts` is generated from this.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
@@ -324,6 +339,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         get_settings,
         save_settings,
         open_link,
+        app_ready,
     ])
 }
 

@@ -21,6 +21,9 @@ pub enum Step {
     Stall,
     /// Close the connection abruptly (no terminating chunk).
     Disconnect,
+    /// A text delta whose content is `⟦unix ms⟧ `, stamped at the moment it is written (latency
+    /// benchmarks).
+    StampedText,
     /// Send an SSE comment every `every` for `total`, then continue.
     KeepAlive {
         /// Interval between comments.
@@ -251,6 +254,14 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                     went_away.store(true, std::sync::atomic::Ordering::SeqCst);
                     return Ok(());
                 }
+            }
+            Step::StampedText => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64() * 1000.0)
+                    .unwrap_or(0.0);
+                let chunk = serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("⟦{now:.3}⟧ ")}, "finish_reason": null}]});
+                mark_gone(write_chunk(&mut sock, format!("data: {chunk}\n\n").as_bytes()).await)?;
             }
             Step::Stall => {
                 wait_or_gone(&mut sock, Duration::from_secs(3600)).await;

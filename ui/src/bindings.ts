@@ -49,6 +49,11 @@ export const commands = {
 	saveSettings: (settings: Settings) => typedError<null, ErrorInfo>(__TAURI_INVOKE("save_settings", { settings })),
 	/**  Opens a link from a message in the system browser: http(s) and mailto only. */
 	openLink: (url: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("open_link", { url })),
+	/**
+	 *  The UI calls this once the session list is first painted. Only the benchmark listens: with
+	 *  `PARLEY_READY_FILE` set, the moment is written there (unix ms).
+	 */
+	appReady: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("app_ready")),
 };
 
 /* Types */

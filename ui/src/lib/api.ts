@@ -38,6 +38,7 @@ export const api = {
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string) => unwrap(commands.listModels(name)),
   openLink: (url: string) => unwrap(commands.openLink(url)),
+  appReady: () => unwrap(commands.appReady()),
   attach: (onEvent: (e: Event) => void) => {
     const ch = new Channel<Event>();
     ch.onmessage = onEvent;

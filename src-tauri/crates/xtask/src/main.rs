@@ -177,19 +177,35 @@ fn test(root: &Path) -> Result<(), String> {
 }
 
 fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
-    let setup = Setup::new(root, Level::Run)?;
-    setup.system_packages()?;
+    let setup = Setup::new(root, Level::Test)?;
+    setup.prepare()?;
+    // Core figures: stream pipeline and journal.
     sh(cargo(root)
-        .args([
-            "run",
-            "--release",
-            "-p",
-            "parley-tests",
-            "--bin",
-            "parley-bench",
-            "--",
-        ])
-        .args(extra))
+        .args(["run", "--release", "-p", "parley-tests", "--bin", "parley-bench", "--"])
+        .args(extra))?;
+    if !cfg!(target_os = "linux") {
+        eprintln!("The desktop figures are measured on Linux under Xvfb; skipped here.");
+        return Ok(());
+    }
+    // Desktop figures: the release app next to a bare Tauri window built the same way.
+    sh(cargo(root).args(["build", "--release", "-p", "parley", "--bin", "parley-desktop"]))?;
+    sh(cargo(root).args([
+        "build",
+        "--release",
+        "--manifest-path",
+        "tests/bench-bare/Cargo.toml",
+        "--target-dir",
+        "target",
+    ]))?;
+    let release = root.join("target/release");
+    setup.with_window_driver(|display, url| {
+        sh(Command::new(release.join("parley-bench"))
+            .arg("desktop")
+            .env("DISPLAY", display)
+            .env("PARLEY_WEBDRIVER_URL", url)
+            .env("PARLEY_DESKTOP_BIN", release.join("parley-desktop"))
+            .env("PARLEY_BARE_BIN", release.join("parley-bench-bare")))
+    })
 }
 
 fn bindings(root: &Path) -> Result<(), String> {

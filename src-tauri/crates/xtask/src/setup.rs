@@ -293,52 +293,44 @@ impl Setup {
         result
     }
 
-    /// The real-window suite: Xvfb + tauri-driver (which starts WebKitWebDriver) + the built app.
-    pub fn window_tests(&self) -> Result<(), String> {
-        if !cfg!(target_os = "linux") {
-            eprintln!(
-                "The real-window suite runs on Linux (WebKitWebDriver); skipped on this system."
-            );
-            return Ok(());
-        }
+    /// Runs `f(display, webdriver_url)` with a virtual display and tauri-driver (which starts
+    /// WebKitWebDriver) running; both are stopped afterwards.
+    pub fn with_window_driver(
+        &self,
+        f: impl FnOnce(&str, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
         let (display, _xvfb) = start_xvfb()?;
         let port = free_port()?;
         let driver = Command::new(self.tauri_driver_path())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &free_port()?.to_string(),
-            ])
+            .args(["--port", &port.to_string(), "--native-port", &free_port()?.to_string()])
             .env("DISPLAY", &display)
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("could not start tauri-driver: {e}"))?;
         let _driver = Guard(driver, "tauri-driver");
+        f(&display, &format!("http://127.0.0.1:{port}"))
+    }
+
+    /// The real-window suite against the debug build of the app.
+    pub fn window_tests(&self) -> Result<(), String> {
+        if !cfg!(target_os = "linux") {
+            eprintln!("The real-window suite runs on Linux (WebKitWebDriver); skipped on this system.");
+            return Ok(());
+        }
         let bin = self
             .root
             .join("target/debug")
             .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
         let shots = self.root.join("target/e2e-shots");
-        sh(
-            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        self.with_window_driver(|display, url| {
+            sh(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                 .current_dir(&self.root)
-                .args([
-                    "test",
-                    "-p",
-                    "parley-tests",
-                    "--test",
-                    "all",
-                    "window",
-                    "--",
-                    "--ignored",
-                    "--test-threads=1",
-                ])
-                .env("DISPLAY", &display)
-                .env("PARLEY_WEBDRIVER_URL", format!("http://127.0.0.1:{port}"))
-                .env("PARLEY_DESKTOP_BIN", bin)
-                .env("PARLEY_E2E_SHOTS", shots),
-        )
+                .args(["test", "-p", "parley-tests", "--test", "all", "window", "--", "--ignored", "--test-threads=1"])
+                .env("DISPLAY", display)
+                .env("PARLEY_WEBDRIVER_URL", url)
+                .env("PARLEY_DESKTOP_BIN", &bin)
+                .env("PARLEY_E2E_SHOTS", &shots))
+        })
     }
 }
 

@@ -400,6 +400,31 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                 ok
             })
             .build()?;
+            // Save size and position shortly after every change, not only at a clean exit:
+            // a crash or a forced quit keeps the last layout too.
+            let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let handle = app.handle().clone();
+            if let Some(window) = app.get_webview_window("main") {
+                window.on_window_event(move |event| {
+                    if matches!(
+                        event,
+                        tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+                    ) {
+                        let mine = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                        let generation = generation.clone();
+                        let handle = handle.clone();
+                        tauri::async_runtime::spawn(async move {
+                            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                            if generation.load(std::sync::atomic::Ordering::SeqCst) == mine {
+                                use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+                                if let Err(e) = handle.save_window_state(StateFlags::all()) {
+                                    tracing::warn!("could not save the window state: {e}");
+                                }
+                            }
+                        });
+                    }
+                });
+            }
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -222,6 +222,15 @@ impl Session {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
+    /// The window's size (width, height).
+    pub async fn window_size(&self) -> (u64, u64) {
+        let v = self.call(reqwest::Method::GET, "/window/rect", None).await;
+        (
+            v["width"].as_u64().unwrap_or(0),
+            v["height"].as_u64().unwrap_or(0),
+        )
+    }
+
     /// Saves a PNG screenshot of the window.
     pub async fn screenshot(&self, path: &Path) {
         // Let the last DOM change reach the screen first.

@@ -919,7 +919,8 @@ async fn a_late_subscriber_gets_the_running_turn_then_live_events() {
         }
     }
     assert_eq!(seqs[0], 1, "replay starts at TurnStarted");
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    // Replayed deltas of one item arrive merged, so seq may skip, but never goes back.
+    assert!(seqs.windows(2).all(|w| w[1] > w[0]), "{seqs:?}");
     assert_eq!(text, "one two three");
 }
 

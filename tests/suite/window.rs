@@ -176,7 +176,9 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     shot(&s, &e, "04b-800x600").await;
     s.set_size(1920, 1080).await;
     shot(&s, &e, "04c-1920x1080").await;
-    s.set_size(1100, 720).await;
+    // The size the user leaves the window at is remembered across restarts.
+    s.set_size(1000, 700).await;
+    tokio::time::sleep(Duration::from_millis(800)).await; // the app saves its layout after 400 ms
 
     // Stop mid-stream: the partial text stays, the status says stopped, sending again works.
     server.push(Reply::sse(vec![
@@ -218,6 +220,11 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     let s = launch(&e, data.path()).await;
     s.wait_text("[data-testid=session-title]", 10, |t| t == "Story time")
         .await;
+    assert_eq!(
+        s.window_size().await,
+        (1000, 700),
+        "window size not remembered"
+    );
     s.wait_count("[data-testid=message-user]", 3).await;
     let texts = s
         .script("return [...document.querySelectorAll('[data-testid=message-assistant]')].map(m => [m.dataset.status, m.querySelector('[data-testid=assistant-text]')?.textContent.trim()])")
@@ -231,6 +238,22 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
         ])
     );
     shot(&s, &e, "06-after-relaunch").await;
+
+    // Single instance: a second launch hands over to the running window and exits.
+    let second = tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio::process::Command::new(&e.app)
+            .arg("--data-dir")
+            .arg(data.path())
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await
+    .expect("a second launch kept running instead of handing over to the first window")
+    .unwrap();
+    assert!(second.success(), "{second:?}");
+    s.wait_text("[data-testid=session-title]", 5, |t| t == "Story time")
+        .await;
     s.quit().await;
 }
 
@@ -349,6 +372,29 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
         .clone();
     assert_eq!(sent["content"], json!(tricky));
     shot(&s, &e, "09-unicode-and-big-paste").await;
+
+    // Reloading the window mid-answer re-syncs: the answer completes once, nothing doubled.
+    let pieces = ["alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta"];
+    server.push(Reply::sse(text_answer(&pieces, 300)));
+    send(&s, "count in greek").await;
+    s.wait_text(
+        "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
+        10,
+        |t| t.starts_with("alpha beta"),
+    )
+    .await;
+    s.script("location.reload(); return true;").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.wait_text(
+        "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
+        10,
+        |t| t == "alpha beta gamma delta epsilon zeta",
+    )
+    .await;
+    s.wait_count("[data-testid=message-user]", 5).await;
+    // The turn's end reached the reloaded window too: no Stop button, Send is back.
+    s.wait_count("[data-testid=stop-button]", 0).await;
+    shot(&s, &e, "09b-after-reload").await;
 
     // Deleting the chat that is streaming stops the answer first, then deletes.
     server.push(Reply::sse(vec![ev_text("streaming…"), sleep_ms(30_000)]));

@@ -158,8 +158,10 @@ export type ErrorInfo = {
 };
 
 /**
- *  One event of a session's stream. `seq` grows by one per event within a session, so a
- *  client that re-syncs from history can ignore events it has already applied.
+ *  One event of a session's stream. `seq` grows with every event of a session, so a client
+ *  that re-syncs can ignore events it has already applied. Live events are numbered one by one;
+ *  a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
+ *  carrying the latest `seq`, so numbers may skip there.
  */
 export type Event = Event_Serialize | Event_Deserialize;
 
@@ -354,8 +356,10 @@ turn_id: TurnId;
 error: ErrorInfo };
 
 /**
- *  One event of a session's stream. `seq` grows by one per event within a session, so a
- *  client that re-syncs from history can ignore events it has already applied.
+ *  One event of a session's stream. `seq` grows with every event of a session, so a client
+ *  that re-syncs can ignore events it has already applied. Live events are numbered one by one;
+ *  a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
+ *  carrying the latest `seq`, so numbers may skip there.
  */
 export type Event_Deserialize = {
 	/**  The session the event belongs to. */
@@ -367,8 +371,10 @@ export type Event_Deserialize = {
 };
 
 /**
- *  One event of a session's stream. `seq` grows by one per event within a session, so a
- *  client that re-syncs from history can ignore events it has already applied.
+ *  One event of a session's stream. `seq` grows with every event of a session, so a client
+ *  that re-syncs can ignore events it has already applied. Live events are numbered one by one;
+ *  a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
+ *  carrying the latest `seq`, so numbers may skip there.
  */
 export type Event_Serialize = {
 	/**  The session the event belongs to. */

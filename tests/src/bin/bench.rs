@@ -346,11 +346,21 @@ mod desktop {
     fn pss_tree(root: u32) -> u64 {
         let mut parent = std::collections::HashMap::new();
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
             // The command name may contain spaces: fields after the last ')'.
-            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r.to_owned()) else { continue };
-            let ppid: u32 = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r.to_owned()) else {
+                continue;
+            };
+            let ppid: u32 = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
             parent.insert(pid, ppid);
         }
         let mut tree = vec![root];
@@ -362,7 +372,12 @@ mod desktop {
         }
         tree.iter()
             .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
-            .filter_map(|s| s.lines().find(|l| l.starts_with("Pss:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()))
+            .filter_map(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Pss:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
             .sum()
     }
 
@@ -380,17 +395,28 @@ mod desktop {
             .spawn()
             .unwrap();
         while !ready.exists() {
-            assert!(t0.elapsed() < Duration::from_secs(60), "{} never painted", bin.display());
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "{} never painted",
+                bin.display()
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         let paint = t0.elapsed();
         tokio::time::sleep(idle).await;
         let pss = pss_tree(child.id());
         let procs = {
-            let out = std::process::Command::new("pgrep").arg("-g").arg(child.id().to_string()).output().unwrap();
+            let out = std::process::Command::new("pgrep")
+                .arg("-g")
+                .arg(child.id().to_string())
+                .output()
+                .unwrap();
             String::from_utf8_lossy(&out.stdout).lines().count()
         };
-        let _ = std::process::Command::new("kill").arg("--").arg(format!("-{}", child.id())).status();
+        let _ = std::process::Command::new("kill")
+            .arg("--")
+            .arg(format!("-{}", child.id()))
+            .status();
         let _ = child.wait();
         (paint, pss, procs)
     }
@@ -408,16 +434,28 @@ mod desktop {
 
     async fn data_dir_with_sessions(server: Option<&MockServer>) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let core = Core::open(CoreOptions { data_dir: dir.path().to_path_buf(), secrets: Arc::new(MemoryStore::new()), http: HttpSettings::default() })
-            .await
-            .unwrap();
+        let core = Core::open(CoreOptions {
+            data_dir: dir.path().to_path_buf(),
+            secrets: Arc::new(MemoryStore::new()),
+            http: HttpSettings::default(),
+        })
+        .await
+        .unwrap();
         for i in 0..50 {
-            core.create_session(Some(format!("Benchmark chat {i}"))).await.unwrap();
-        }
-        if let Some(server) = server {
-            core.add_provider(NewProvider { name: "bench".into(), kind: ProviderKind::OpenaiCompatible, base_url: server.base_url(), default_model: Some("bench-model".into()), api_key: None })
+            core.create_session(Some(format!("Benchmark chat {i}")))
                 .await
                 .unwrap();
+        }
+        if let Some(server) = server {
+            core.add_provider(NewProvider {
+                name: "bench".into(),
+                kind: ProviderKind::OpenaiCompatible,
+                base_url: server.base_url(),
+                default_model: Some("bench-model".into()),
+                api_key: None,
+            })
+            .await
+            .unwrap();
         }
         dir
     }
@@ -433,10 +471,17 @@ mod desktop {
         steps.push(parley_tests::ev_done());
         server.push(Reply::sse(steps));
         let dir = data_dir_with_sessions(Some(&server)).await;
-        let s = Session::start(&var("PARLEY_WEBDRIVER_URL"), app, &["--data-dir".into(), dir.path().display().to_string()]).await;
-        s.click(&s.wait_for("[data-testid=new-session]").await).await;
+        let s = Session::start(
+            &var("PARLEY_WEBDRIVER_URL"),
+            app,
+            &["--data-dir".into(), dir.path().display().to_string()],
+        )
+        .await;
+        s.click(&s.wait_for("[data-testid=new-session]").await)
+            .await;
         s.wait_for("[data-testid=composer-input]").await;
-        s.script(r#"
+        s.script(
+            r#"
             window.__lat = []; const seen = new Set();
             new MutationObserver(() => {
               const t = performance.timeOrigin + performance.now();
@@ -448,15 +493,25 @@ mod desktop {
             }).observe(document.body, { subtree: true, childList: true, characterData: true });
             const t = document.querySelector('[data-testid=composer-input]');
             t.value = 'stream please'; t.dispatchEvent(new Event('input', { bubbles: true }));
-            return true;"#).await;
-        s.click(&s.wait_for("[data-testid=send-button]").await).await;
+            return true;"#,
+        )
+        .await;
+        s.click(&s.wait_for("[data-testid=send-button]").await)
+            .await;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let n = s.script("return window.__lat.length").await.as_u64().unwrap_or(0);
+            let n = s
+                .script("return window.__lat.length")
+                .await
+                .as_u64()
+                .unwrap_or(0);
             if n >= 200 {
                 break;
             }
-            assert!(Instant::now() < deadline, "only {n} of 200 deltas reached the DOM");
+            assert!(
+                Instant::now() < deadline,
+                "only {n} of 200 deltas reached the DOM"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let lat: Vec<f64> = serde_json::from_value(s.script("return window.__lat").await).unwrap();
@@ -468,7 +523,8 @@ mod desktop {
         let app = PathBuf::from(var("PARLEY_DESKTOP_BIN"));
         let bare = PathBuf::from(var("PARLEY_BARE_BIN"));
         let runs = 5;
-        let (mut app_paint, mut app_pss, mut bare_paint, mut bare_pss) = (vec![], vec![], vec![], vec![]);
+        let (mut app_paint, mut app_pss, mut bare_paint, mut bare_pss) =
+            (vec![], vec![], vec![], vec![]);
         let mut procs = (0, 0);
         for _ in 0..runs {
             let (p, m, n) = launch(&bare, &[], Duration::from_secs(5)).await;
@@ -476,7 +532,12 @@ mod desktop {
             bare_pss.push(m as f64 / 1024.0);
             procs.0 = n;
             let dir = data_dir_with_sessions(None).await;
-            let (p, m, n) = launch(&app, &["--data-dir".into(), dir.path().display().to_string()], Duration::from_secs(5)).await;
+            let (p, m, n) = launch(
+                &app,
+                &["--data-dir".into(), dir.path().display().to_string()],
+                Duration::from_secs(5),
+            )
+            .await;
             app_paint.push(p.as_secs_f64() * 1e3);
             app_pss.push(m as f64 / 1024.0);
             procs.1 = n;

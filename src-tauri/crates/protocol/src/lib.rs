@@ -654,8 +654,10 @@ pub enum Op {
     },
 }
 
-/// One event of a session's stream. `seq` grows by one per event within a session, so a
-/// client that re-syncs from history can ignore events it has already applied.
+/// One event of a session's stream. `seq` grows with every event of a session, so a client
+/// that re-syncs can ignore events it has already applied. Live events are numbered one by one;
+/// a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
+/// carrying the latest `seq`, so numbers may skip there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {

@@ -181,14 +181,29 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
     setup.prepare()?;
     // Core figures: stream pipeline and journal.
     sh(cargo(root)
-        .args(["run", "--release", "-p", "parley-tests", "--bin", "parley-bench", "--"])
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "parley-tests",
+            "--bin",
+            "parley-bench",
+            "--",
+        ])
         .args(extra))?;
     if !cfg!(target_os = "linux") {
         eprintln!("The desktop figures are measured on Linux under Xvfb; skipped here.");
         return Ok(());
     }
     // Desktop figures: the release app next to a bare Tauri window built the same way.
-    sh(cargo(root).args(["build", "--release", "-p", "parley", "--bin", "parley-desktop"]))?;
+    sh(cargo(root).args([
+        "build",
+        "--release",
+        "-p",
+        "parley",
+        "--bin",
+        "parley-desktop",
+    ]))?;
     sh(cargo(root).args([
         "build",
         "--release",

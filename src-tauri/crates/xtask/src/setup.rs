@@ -300,21 +300,35 @@ impl Setup {
         f: impl FnOnce(&str, &str) -> Result<(), String>,
     ) -> Result<(), String> {
         let (display, _xvfb) = start_xvfb()?;
+        // A private session bus, as a desktop session has: the app's single-instance guard
+        // uses it. The tests see the same bus through the inherited environment.
+        let (bus, _bus_guard) = start_session_bus()?;
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
         let port = free_port()?;
         let driver = Command::new(self.tauri_driver_path())
-            .args(["--port", &port.to_string(), "--native-port", &free_port()?.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &free_port()?.to_string(),
+            ])
             .env("DISPLAY", &display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("could not start tauri-driver: {e}"))?;
         let _driver = Guard(driver, "tauri-driver");
-        f(&display, &format!("http://127.0.0.1:{port}"))
+        let result = f(&display, &format!("http://127.0.0.1:{port}"));
+        std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
+        result
     }
 
     /// The real-window suite against the debug build of the app.
     pub fn window_tests(&self) -> Result<(), String> {
         if !cfg!(target_os = "linux") {
-            eprintln!("The real-window suite runs on Linux (WebKitWebDriver); skipped on this system.");
+            eprintln!(
+                "The real-window suite runs on Linux (WebKitWebDriver); skipped on this system."
+            );
             return Ok(());
         }
         let bin = self
@@ -323,15 +337,50 @@ impl Setup {
             .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
         let shots = self.root.join("target/e2e-shots");
         self.with_window_driver(|display, url| {
-            sh(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .current_dir(&self.root)
-                .args(["test", "-p", "parley-tests", "--test", "all", "window", "--", "--ignored", "--test-threads=1"])
-                .env("DISPLAY", display)
-                .env("PARLEY_WEBDRIVER_URL", url)
-                .env("PARLEY_DESKTOP_BIN", &bin)
-                .env("PARLEY_E2E_SHOTS", &shots))
+            sh(
+                Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                    .current_dir(&self.root)
+                    .args([
+                        "test",
+                        "-p",
+                        "parley-tests",
+                        "--test",
+                        "all",
+                        "window",
+                        "--",
+                        "--ignored",
+                        "--test-threads=1",
+                    ])
+                    .env("DISPLAY", display)
+                    .env("PARLEY_WEBDRIVER_URL", url)
+                    .env("PARLEY_DESKTOP_BIN", &bin)
+                    .env("PARLEY_E2E_SHOTS", &shots),
+            )
         })
     }
+}
+
+/// Starts a private D-Bus session daemon and returns its address.
+fn start_session_bus() -> Result<(String, Guard), String> {
+    use std::io::BufRead;
+    let mut child = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            format!("could not start dbus-daemon ({e}); install the dbus-daemon package")
+        })?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    let guard = Guard(child, "dbus-daemon");
+    let address = line.trim().to_owned();
+    if address.is_empty() {
+        return Err("dbus-daemon did not print its address".into());
+    }
+    Ok((address, guard))
 }
 
 fn free_port() -> Result<u16, String> {

@@ -35,11 +35,21 @@ impl Hub {
     /// Numbers and delivers one event.
     pub(crate) fn emit(&self, session_id: &SessionId, msg: EventMsg) {
         let mut st = self.lock();
-        let seq = st.seqs.entry(session_id.clone()).or_insert(0);
-        *seq += 1;
+        let st = &mut *st;
+        // Per-token hot path: no id clones once the session is known.
+        let seq = match st.seqs.get_mut(session_id) {
+            Some(seq) => {
+                *seq += 1;
+                *seq
+            }
+            None => {
+                st.seqs.insert(session_id.clone(), 1);
+                1
+            }
+        };
         let event = Event {
             session_id: session_id.clone(),
-            seq: *seq,
+            seq,
             msg,
         };
         let starts = matches!(event.msg, EventMsg::TurnStarted { .. });
@@ -49,21 +59,34 @@ impl Hub {
                 | EventMsg::TurnStopped { .. }
                 | EventMsg::TurnFailed { .. }
         );
-        st.subscribers.retain(|s| {
-            if s.session.as_ref().is_some_and(|want| want != session_id) {
-                return !s.tx.is_closed();
-            }
-            s.tx.send(event.clone()).is_ok()
-        });
         if ends {
             st.running.remove(session_id);
         } else {
-            let log = st.running.entry(session_id.clone()).or_default();
-            if starts {
-                log.clear();
+            if !st.running.contains_key(session_id) {
+                st.running.insert(session_id.clone(), Vec::new());
             }
-            log.push(event);
+            if let Some(log) = st.running.get_mut(session_id) {
+                if starts {
+                    log.clear();
+                }
+                // Consecutive deltas of one item merge into one logged event carrying the
+                // latest seq: a late subscriber rebuilds the same text, and the log stays as
+                // small as the number of items instead of growing per token.
+                if !merge_delta(log.last_mut(), &event) {
+                    log.push(event.clone());
+                }
+            }
         }
+        // Deliver, moving the event into the last interested subscriber instead of cloning.
+        st.subscribers.retain(|s| !s.tx.is_closed());
+        let wants = |s: &Subscriber| s.session.as_ref().is_none_or(|want| want == session_id);
+        let Some(last) = st.subscribers.iter().rposition(wants) else {
+            return;
+        };
+        for s in st.subscribers[..last].iter().filter(|s| wants(s)) {
+            let _ = s.tx.send(event.clone());
+        }
+        let _ = st.subscribers[last].tx.send(event);
     }
 
     /// Events of `session` (or of every session), starting with the replay of running turns.
@@ -92,6 +115,45 @@ impl Hub {
     }
 }
 
+/// Appends `next` to `last` when both are deltas of the same kind for the same item.
+fn merge_delta(last: Option<&mut Event>, next: &Event) -> bool {
+    let Some(last) = last else { return false };
+    let merged = match (&mut last.msg, &next.msg) {
+        (
+            EventMsg::TextDelta {
+                message_id: m1,
+                index: i1,
+                delta: d1,
+            },
+            EventMsg::TextDelta {
+                message_id: m2,
+                index: i2,
+                delta: d2,
+            },
+        )
+        | (
+            EventMsg::ReasoningDelta {
+                message_id: m1,
+                index: i1,
+                delta: d1,
+            },
+            EventMsg::ReasoningDelta {
+                message_id: m2,
+                index: i2,
+                delta: d2,
+            },
+        ) if m1 == m2 && i1 == i2 => {
+            d1.push_str(d2);
+            true
+        }
+        _ => false,
+    };
+    if merged {
+        last.seq = next.seq;
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,10 +178,14 @@ mod tests {
         hub.emit(&s, delta("b"));
         let mut late = hub.subscribe(None);
         hub.emit(&s, delta("c"));
-        let seqs: Vec<u64> = std::iter::from_fn(|| late.try_recv().ok())
-            .map(|e| e.seq)
+        // The two logged deltas arrive merged (carrying the later seq), then the live one.
+        let got: Vec<(u64, String)> = std::iter::from_fn(|| late.try_recv().ok())
+            .map(|e| match e.msg {
+                EventMsg::TextDelta { delta, .. } => (e.seq, delta),
+                other => panic!("{other:?}"),
+            })
             .collect();
-        assert_eq!(seqs, vec![1, 2, 3]);
+        assert_eq!(got, vec![(2, "ab".to_owned()), (3, "c".to_owned())]);
         // After the turn ends nothing is replayed.
         hub.emit(&s, started());
         let mut after = hub.subscribe(Some(s.clone()));

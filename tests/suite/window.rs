@@ -396,6 +396,29 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     s.wait_count("[data-testid=stop-button]", 0).await;
     shot(&s, &e, "09b-after-reload").await;
 
+    // A code answer, then the dark theme chosen in settings (saved, applied at once).
+    server.push(Reply::sse(text_answer(
+        &["Here:\n\n```rust\nfn main() {\n    println!(\"hi\");\n}\n```\n"],
+        0,
+    )));
+    send(&s, "show code").await;
+    s.wait_for("[data-testid=message-assistant]:last-child .code-block [data-copy]")
+        .await;
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.script("const t = document.querySelector('[data-testid=theme-select]'); t.value = 'dark'; t.dispatchEvent(new Event('change', { bubbles: true })); return true;").await;
+    s.click(&s.wait_for("[data-testid=general-save]").await)
+        .await;
+    s.wait_text("[data-testid=general-note]", 5, |t| t == "Saved.")
+        .await;
+    s.click(&s.wait_for("[data-testid=settings-close]").await)
+        .await;
+    let bg = s
+        .script("return getComputedStyle(document.documentElement).getPropertyValue('--bg').trim()")
+        .await;
+    assert_eq!(bg, json!("#1c1c1e"), "dark theme not applied");
+    shot(&s, &e, "09c-dark-theme-code").await;
+
     // Deleting the chat that is streaming stops the answer first, then deletes.
     server.push(Reply::sse(vec![ev_text("streaming…"), sleep_ms(30_000)]));
     send(&s, "one more").await;

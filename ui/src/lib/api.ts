@@ -2,7 +2,7 @@
 // ErrorInfo, and the event channel.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ErrorInfo, Event } from "./types";
+import type { ErrorInfo, Event, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -39,6 +39,8 @@ export const api = {
   listModels: (name: string) => unwrap(commands.listModels(name)),
   openLink: (url: string) => unwrap(commands.openLink(url)),
   appReady: () => unwrap(commands.appReady()),
+  getSettings: () => unwrap(commands.getSettings()),
+  saveSettings: (settings: Settings) => unwrap(commands.saveSettings(settings)),
   attach: (onEvent: (e: Event) => void) => {
     const ch = new Channel<Event>();
     ch.onmessage = onEvent;

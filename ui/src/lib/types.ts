@@ -18,3 +18,4 @@ export type TurnStatus = B.TurnStatus;
 export type ProviderKind = B.ProviderKind;
 export type Settings = B.Settings;
 export type SendOptions = B.SendOptions_Deserialize;
+export type Theme = B.Theme;

@@ -223,6 +223,60 @@ async fn read_capped(resp: reqwest::Response) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
+/// Sends a model-list request and reads `{"data": [...]}` / `{"models": [...]}` (ids from `id`,
+/// `name` or `model`), sorted by id. Errors are classified like any other request.
+pub async fn fetch_model_list(
+    rb: reqwest::RequestBuilder,
+    settings: &HttpSettings,
+    key: Option<&str>,
+) -> Result<Vec<parley_protocol::ModelInfo>, ProviderError> {
+    let resp = rb
+        .timeout(settings.response_timeout)
+        .send()
+        .await
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .text()
+        .await
+        .map_err(|e| ProviderError::new(ProviderErrorKind::StreamInterrupted, error_chain(&e)))?;
+    if !(200..300).contains(&status) {
+        return Err(classify_http(status, &headers, &body, key));
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
+        ProviderError::new(
+            ProviderErrorKind::Protocol,
+            "the model list is not JSON; check the base URL",
+        )
+    })?;
+    let list = v
+        .get("data")
+        .or_else(|| v.get("models"))
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut models: Vec<parley_protocol::ModelInfo> = list
+        .iter()
+        .filter_map(|m| {
+            let id = m
+                .get("id")
+                .or_else(|| m.get("name"))
+                .or_else(|| m.get("model"))
+                .and_then(serde_json::Value::as_str)?;
+            Some(parley_protocol::ModelInfo {
+                id: id.to_owned(),
+                owned_by: m
+                    .get("owned_by")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            })
+        })
+        .collect();
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(models)
+}
+
 /// The provider's error fields, from any of the common JSON error shapes.
 #[derive(Debug, Default, PartialEq)]
 pub struct ErrorBody {

@@ -3,6 +3,7 @@
 //! [`http`] holds what all of them share: retries before the first byte, the idle timeout,
 //! cancellation and HTTP error classification.
 
+pub mod anthropic;
 pub mod http;
 pub mod openai_chat;
 pub mod sse;
@@ -104,6 +105,26 @@ pub trait ModelProvider: Send + Sync {
     /// Starts a streamed request. Cancelling `cancel` ends the HTTP stream promptly; the stream
     /// then simply ends.
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream;
+}
+
+/// Builds the provider for a wire format. `None` for formats Parley does not speak yet.
+pub fn for_kind(
+    kind: parley_protocol::ProviderKind,
+    client: reqwest::Client,
+    base_url: &str,
+    api_key: Option<String>,
+    settings: HttpSettings,
+) -> Option<std::sync::Arc<dyn ModelProvider>> {
+    use parley_protocol::ProviderKind;
+    match kind {
+        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Some(std::sync::Arc::new(
+            openai_chat::OpenAiChat::new(client, base_url, api_key, settings),
+        )),
+        ProviderKind::Anthropic => Some(std::sync::Arc::new(anthropic::Anthropic::new(
+            client, base_url, api_key, settings,
+        ))),
+        ProviderKind::Gemini | ProviderKind::Ollama => None,
+    }
 }
 
 /// Settings shared by every HTTP provider.

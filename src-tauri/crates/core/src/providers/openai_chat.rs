@@ -439,55 +439,8 @@ impl OpenAiChat {
 impl ModelProvider for OpenAiChat {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         Box::pin(async move {
-            let resp = self
-                .request(reqwest::Method::GET, "/models")
-                .timeout(self.settings.response_timeout)
-                .send()
-                .await
-                .map_err(|e| {
-                    ProviderError::new(ProviderErrorKind::Connect, http::error_chain(&e))
-                })?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let body = resp.text().await.map_err(|e| {
-                ProviderError::new(ProviderErrorKind::StreamInterrupted, http::error_chain(&e))
-            })?;
-            if !(200..300).contains(&status) {
-                return Err(http::classify_http(
-                    status,
-                    &headers,
-                    &body,
-                    self.api_key.as_deref(),
-                ));
-            }
-            let v: Value = serde_json::from_str(&body).map_err(|_| {
-                ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    "the model list is not JSON; check the base URL",
-                )
-            })?;
-            let list = v
-                .get("data")
-                .or_else(|| v.get("models"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let mut models: Vec<ModelInfo> = list
-                .iter()
-                .filter_map(|m| {
-                    let id = m
-                        .get("id")
-                        .or_else(|| m.get("name"))
-                        .or_else(|| m.get("model"))
-                        .and_then(Value::as_str)?;
-                    Some(ModelInfo {
-                        id: id.to_owned(),
-                        owned_by: m.get("owned_by").and_then(Value::as_str).map(str::to_owned),
-                    })
-                })
-                .collect();
-            models.sort_by(|a, b| a.id.cmp(&b.id));
-            Ok(models)
+            let rb = self.request(reqwest::Method::GET, "/models");
+            http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
         })
     }
 

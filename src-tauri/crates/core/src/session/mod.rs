@@ -11,7 +11,6 @@ mod hub;
 mod turn;
 
 use crate::error::CoreError;
-use crate::providers::openai_chat::OpenAiChat;
 use crate::providers::{ChatRequest, HttpSettings, ModelProvider};
 use crate::secrets::{provider_account, Secret, SecretStore};
 use crate::store::{OpenReport, ProviderRow, Store};
@@ -180,13 +179,11 @@ fn key_host(url: &url::Url) -> String {
 
 fn check_kind(kind: ProviderKind) -> Result<(), CoreError> {
     match kind {
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Ok(()),
-        ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
-            Err(CoreError::InvalidInput(format!(
-                "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
-                kind.as_str()
-            )))
-        }
+        ProviderKind::Openai | ProviderKind::OpenaiCompatible | ProviderKind::Anthropic => Ok(()),
+        ProviderKind::Gemini | ProviderKind::Ollama => Err(CoreError::InvalidInput(format!(
+            "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
+            kind.as_str()
+        ))),
     }
 }
 
@@ -516,12 +513,16 @@ impl Core {
             }
             _ => None,
         };
-        let provider = OpenAiChat::new(
+        let provider = crate::providers::for_kind(
+            check.kind,
             self.inner.client.clone(),
             url.as_str().trim_end_matches('/'),
             key,
             self.inner.http.clone(),
-        );
+        )
+        .ok_or_else(|| {
+            CoreError::InvalidInput("Parley does not speak this wire format yet.".into())
+        })?;
         Ok(match provider.models().await {
             Ok(models) => ConnectionReport {
                 ok: true,
@@ -605,20 +606,19 @@ impl Core {
         if let Some(settings) = self.inner.store.settings().await? {
             http.idle_timeout = std::time::Duration::from_secs(settings.idle_timeout_secs.into());
         }
-        match row.kind {
-            ProviderKind::Openai | ProviderKind::OpenaiCompatible => Ok(Arc::new(OpenAiChat::new(
-                self.inner.client.clone(),
-                &row.base_url,
-                key,
-                http,
-            ))),
-            ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Ollama => {
-                Err(CoreError::InvalidInput(format!(
-                    "Parley does not speak the {} wire format yet.",
-                    row.kind.as_str()
-                )))
-            }
-        }
+        crate::providers::for_kind(
+            row.kind,
+            self.inner.client.clone(),
+            &row.base_url,
+            key,
+            http,
+        )
+        .ok_or_else(|| {
+            CoreError::InvalidInput(format!(
+                "Parley does not speak the {} wire format yet.",
+                row.kind.as_str()
+            ))
+        })
     }
 
     // ----- turns -----

@@ -330,7 +330,9 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                                 draft.replace(i, part, false, &em);
                             }
                         }
-                        false
+                        // A signature seals its reasoning block: the next reasoning is a new
+                        // block with its own signature (replayed separately).
+                        draft.close_open(&em)
                     }
                     StreamEvent::ToolCallStarted { index, id, name } => {
                         draft.close_open(&em);

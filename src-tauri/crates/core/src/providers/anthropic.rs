@@ -1,0 +1,436 @@
+//! Anthropic Messages (`POST {base}/messages`, SSE). [`AnthropicMapper`] is pure: named SSE
+//! events in, [`StreamEvent`]s out. It handles text, thinking with signatures (assembled from
+//! `signature_delta`, never the empty placeholder), redacted thinking, tool_use with
+//! `input_json_delta` (an empty first delta and the `input: {}` placeholder are ignored),
+//! cumulative usage, stop reasons, `ping`, and `event: error` in the middle of a stream.
+//!
+//! The request builder follows REQUESTS.md: an assistant turn is replayed with all its blocks in
+//! their original order (thinking with its signature first), tool_use `input` as the parsed
+//! object, and tool results as `tool_result` blocks at the start of the next user message.
+
+use super::http::{self, SseMapper};
+use super::openai_chat::parse_arguments;
+use super::sse::SseEvent;
+use super::{ChatRequest, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use crate::error::{ProviderError, ProviderErrorKind};
+use futures::future::BoxFuture;
+use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use tokio_util::sync::CancellationToken;
+
+/// The API version header Parley speaks.
+pub const API_VERSION: &str = "2023-06-01";
+/// Output cap sent when the user set none (the API requires one).
+pub const DEFAULT_MAX_TOKENS: u32 = 8192;
+/// How a redacted thinking block is kept in a reasoning part's signature (replayed as-is).
+pub const REDACTED_PREFIX: &str = "redacted_thinking:";
+
+#[derive(Debug)]
+enum Block {
+    Text,
+    Thinking {
+        signature: String,
+    },
+    Redacted,
+    ToolUse {
+        id: String,
+        name: String,
+        json: String,
+    },
+    Other,
+}
+
+/// The pure Anthropic event mapper.
+#[derive(Debug, Default)]
+pub struct AnthropicMapper {
+    blocks: HashMap<u64, Block>,
+    input_tokens: u64,
+    output_tokens: u64,
+    cached_input_tokens: Option<u64>,
+    stop_reason: Option<String>,
+    finished: bool,
+}
+
+impl AnthropicMapper {
+    /// A fresh mapper for one response.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The raw stop reason seen so far.
+    pub fn stop_reason(&self) -> Option<&str> {
+        self.stop_reason.as_deref()
+    }
+
+    fn usage_event(&self, raw: Value) -> StreamEvent {
+        StreamEvent::Usage {
+            usage: Usage {
+                input_tokens: self.input_tokens,
+                output_tokens: self.output_tokens,
+                reasoning_tokens: None,
+                cached_input_tokens: self.cached_input_tokens,
+            },
+            raw,
+        }
+    }
+
+    fn on_json(&mut self, v: &Value, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+        match v.get("type").and_then(Value::as_str).unwrap_or("") {
+            "message_start" => {
+                let usage = &v["message"]["usage"];
+                self.input_tokens = usage["input_tokens"].as_u64().unwrap_or(0);
+                self.output_tokens = usage["output_tokens"].as_u64().unwrap_or(0);
+                self.cached_input_tokens = usage["cache_read_input_tokens"].as_u64();
+            }
+            "content_block_start" => {
+                let block = &v["content_block"];
+                let b = match block["type"].as_str().unwrap_or("") {
+                    "text" => {
+                        if let Some(t) = block["text"].as_str().filter(|t| !t.is_empty()) {
+                            out.push(Ok(StreamEvent::TextDelta(t.to_owned())));
+                        }
+                        Block::Text
+                    }
+                    "thinking" => {
+                        if let Some(t) = block["thinking"].as_str().filter(|t| !t.is_empty()) {
+                            out.push(Ok(StreamEvent::ReasoningDelta(t.to_owned())));
+                        }
+                        Block::Thinking {
+                            signature: String::new(),
+                        }
+                    }
+                    "redacted_thinking" => {
+                        let data = block["data"].as_str().unwrap_or_default();
+                        out.push(Ok(StreamEvent::ReasoningDelta(String::new())));
+                        out.push(Ok(StreamEvent::ReasoningSignature(format!(
+                            "{REDACTED_PREFIX}{data}"
+                        ))));
+                        Block::Redacted
+                    }
+                    "tool_use" | "server_tool_use" => {
+                        let id = block["id"].as_str().unwrap_or_default().to_owned();
+                        let name = block["name"].as_str().unwrap_or_default().to_owned();
+                        out.push(Ok(StreamEvent::ToolCallStarted {
+                            index: index as u32,
+                            id: id.clone(),
+                            name: name.clone(),
+                        }));
+                        Block::ToolUse {
+                            id,
+                            name,
+                            json: String::new(),
+                        }
+                    }
+                    _ => Block::Other,
+                };
+                self.blocks.insert(index, b);
+            }
+            "content_block_delta" => {
+                let d = &v["delta"];
+                match (
+                    d["type"].as_str().unwrap_or(""),
+                    self.blocks.get_mut(&index),
+                ) {
+                    ("text_delta", _) => {
+                        if let Some(t) = d["text"].as_str().filter(|t| !t.is_empty()) {
+                            out.push(Ok(StreamEvent::TextDelta(t.to_owned())));
+                        }
+                    }
+                    ("thinking_delta", _) => {
+                        if let Some(t) = d["thinking"].as_str().filter(|t| !t.is_empty()) {
+                            out.push(Ok(StreamEvent::ReasoningDelta(t.to_owned())));
+                        }
+                    }
+                    ("signature_delta", Some(Block::Thinking { signature })) => {
+                        signature.push_str(d["signature"].as_str().unwrap_or_default());
+                    }
+                    ("input_json_delta", Some(Block::ToolUse { json, .. })) => {
+                        if let Some(p) = d["partial_json"].as_str().filter(|p| !p.is_empty()) {
+                            json.push_str(p);
+                            out.push(Ok(StreamEvent::ToolCallArgsDelta {
+                                index: index as u32,
+                                delta: p.to_owned(),
+                            }));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_stop" => match self.blocks.remove(&index) {
+                Some(Block::Thinking { signature }) if !signature.is_empty() => {
+                    out.push(Ok(StreamEvent::ReasoningSignature(signature)));
+                }
+                Some(Block::ToolUse { id, name, json }) => {
+                    out.push(Ok(StreamEvent::ToolCallFinished {
+                        index: index as u32,
+                        id,
+                        name,
+                        parsed: parse_arguments(&json),
+                        arguments: if json.is_empty() { "{}".into() } else { json },
+                    }));
+                }
+                Some(Block::Thinking { .. } | Block::Text | Block::Redacted | Block::Other)
+                | None => {}
+            },
+            "message_delta" => {
+                if let Some(r) = v["delta"]["stop_reason"].as_str() {
+                    self.stop_reason = Some(r.to_owned());
+                }
+                if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+                    if let Some(o) = u["output_tokens"].as_u64() {
+                        self.output_tokens = o; // cumulative: the last one wins
+                    }
+                    if let Some(i) = u["input_tokens"].as_u64() {
+                        self.input_tokens = i;
+                    }
+                    out.push(Ok(self.usage_event(u.clone())));
+                }
+            }
+            "message_stop" => {
+                self.finish(out);
+            }
+            "error" => {
+                out.push(Err(stream_error(&v["error"])));
+                self.finished = true;
+            }
+            _ => {} // ping and future event types
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        out.push(Ok(StreamEvent::Finished {
+            stop_reason: stop_reason(self.stop_reason.as_deref()),
+            raw_reason: self.stop_reason.clone(),
+        }));
+    }
+}
+
+impl SseMapper for AnthropicMapper {
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        if self.finished {
+            return;
+        }
+        match serde_json::from_str::<Value>(event.data.trim()) {
+            Ok(v) => self.on_json(&v, out),
+            Err(e) => {
+                let snippet: String = event.data.chars().take(120).collect();
+                out.push(Err(ProviderError::new(
+                    ProviderErrorKind::Protocol,
+                    format!("unreadable stream event ({e}): {snippet}"),
+                )));
+                self.finished = true;
+            }
+        }
+    }
+
+    fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        if self.finished {
+            return;
+        }
+        for (index, block) in std::mem::take(&mut self.blocks) {
+            if let Block::ToolUse { id, name, json } = block {
+                out.push(Ok(StreamEvent::ToolCallFinished {
+                    index: index as u32,
+                    id,
+                    name,
+                    arguments: json,
+                    parsed: Err("the stream ended before the arguments were complete".into()),
+                }));
+            }
+        }
+        self.finished = true;
+        out.push(Err(ProviderError::new(
+            ProviderErrorKind::StreamInterrupted,
+            "the stream ended before the model finished",
+        )));
+    }
+}
+
+fn stream_error(err: &Value) -> ProviderError {
+    let kind_name = err["type"].as_str().unwrap_or("");
+    let message = err["message"].as_str().unwrap_or(kind_name).to_owned();
+    let mut e = ProviderError::new(ProviderErrorKind::StreamError, message);
+    e.provider_code = Some(kind_name.to_owned()).filter(|k| !k.is_empty());
+    e
+}
+
+/// Maps a raw stop reason.
+pub fn stop_reason(raw: Option<&str>) -> StopReason {
+    match raw {
+        Some("end_turn") | None => StopReason::EndTurn,
+        Some("max_tokens") | Some("model_context_window_exceeded") => StopReason::MaxTokens,
+        Some("tool_use") => StopReason::ToolUse,
+        Some("stop_sequence") => StopReason::StopSequence,
+        Some("refusal") => StopReason::ContentFilter,
+        Some(_) => StopReason::Other,
+    }
+}
+
+/// The `messages` array for a conversation, per REQUESTS.md.
+pub fn build_messages(messages: &[parley_protocol::Message]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for m in messages {
+        match m.role {
+            Role::System => {}
+            Role::User => {
+                let text = json!({"type": "text", "text": m.text()});
+                // Tool results already opened this user message: the text follows them.
+                match out.last_mut() {
+                    Some(last) if last["role"] == "user" => {
+                        if let Some(blocks) = last["content"].as_array_mut() {
+                            blocks.push(text);
+                        }
+                    }
+                    _ => out.push(json!({"role": "user", "content": [text]})),
+                }
+            }
+            Role::Assistant => {
+                let mut blocks = Vec::new();
+                let mut results = Vec::new();
+                for p in &m.parts {
+                    match p {
+                        Part::Reasoning { text, signature } => match signature.as_deref() {
+                            Some(s) if s.starts_with(REDACTED_PREFIX) => blocks.push(json!({
+                                "type": "redacted_thinking",
+                                "data": &s[REDACTED_PREFIX.len()..],
+                            })),
+                            // Unsigned reasoning (from another provider) cannot be verified: dropped.
+                            Some(s) => blocks.push(
+                                json!({"type": "thinking", "thinking": text, "signature": s}),
+                            ),
+                            None => {}
+                        },
+                        Part::Text { text } if !text.is_empty() => {
+                            blocks.push(json!({"type": "text", "text": text}))
+                        }
+                        Part::ToolCall {
+                            call_id,
+                            name,
+                            arguments,
+                            ..
+                        } => blocks.push(json!({
+                            "type": "tool_use",
+                            "id": call_id,
+                            "name": name,
+                            "input": parse_arguments(arguments).unwrap_or_else(|_| json!({})),
+                        })),
+                        Part::ToolResult {
+                            call_id,
+                            output,
+                            is_error,
+                        } => results.push(json!({
+                            "type": "tool_result",
+                            "tool_use_id": call_id,
+                            "content": output,
+                            "is_error": is_error,
+                        })),
+                        Part::Text { .. } | Part::Image { .. } | Part::File { .. } => {}
+                    }
+                }
+                if blocks
+                    .iter()
+                    .all(|b| b["type"] != "text" && b["type"] != "tool_use")
+                {
+                    continue; // an answer with nothing to say (failed before output)
+                }
+                out.push(json!({"role": "assistant", "content": blocks}));
+                if !results.is_empty() {
+                    out.push(json!({"role": "user", "content": results}));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The request body.
+pub fn build_body(req: &ChatRequest) -> Value {
+    let mut body = json!({
+        "model": req.model,
+        "max_tokens": req.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        "messages": build_messages(&req.messages),
+        "stream": true,
+    });
+    if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        body["system"] = json!(system);
+    }
+    if let Some(t) = req.temperature {
+        body["temperature"] = json!(t);
+    }
+    body
+}
+
+/// An Anthropic Messages provider.
+pub struct Anthropic {
+    client: reqwest::Client,
+    base_url: String,
+    api_key: Option<String>,
+    settings: HttpSettings,
+}
+
+impl Anthropic {
+    /// A provider at `base_url` (e.g. `https://api.anthropic.com/v1`).
+    pub fn new(
+        client: reqwest::Client,
+        base_url: &str,
+        api_key: Option<String>,
+        settings: HttpSettings,
+    ) -> Self {
+        Anthropic {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            settings,
+        }
+    }
+}
+
+fn with_headers(rb: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::RequestBuilder {
+    let rb = rb.header("anthropic-version", API_VERSION);
+    match key {
+        Some(k) => rb.header("x-api-key", k),
+        None => rb,
+    }
+}
+
+impl ModelProvider for Anthropic {
+    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
+        Box::pin(async move {
+            let rb = with_headers(
+                self.client.get(format!("{}/models", self.base_url)),
+                self.api_key.as_deref(),
+            );
+            http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
+        })
+    }
+
+    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
+        let body = build_body(&request);
+        let client = self.client.clone();
+        let url = format!("{}/messages", self.base_url);
+        let key = self.api_key.clone();
+        let key_for_build = key.clone();
+        let build = Box::new(move || {
+            with_headers(
+                client
+                    .post(&url)
+                    .header(reqwest::header::ACCEPT, "text/event-stream")
+                    .json(&body),
+                key_for_build.as_deref(),
+            )
+        });
+        http::drive_sse(
+            build,
+            AnthropicMapper::new(),
+            self.settings.clone(),
+            cancel,
+            key,
+        )
+    }
+}

@@ -4,5 +4,6 @@ mod anthropic;
 mod cli;
 mod engine;
 mod keychain;
+mod ollama;
 mod openai_fixtures;
 mod window;

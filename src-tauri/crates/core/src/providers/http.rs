@@ -35,10 +35,115 @@ pub trait SseMapper: Send + 'static {
     fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
 }
 
+/// A mapper from newline-delimited JSON lines (Ollama) to normalised stream events.
+pub trait LineMapper: Send + 'static {
+    /// Maps one non-empty line.
+    fn on_line(&mut self, line: &str, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+    /// Called when the body ends cleanly.
+    fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+}
+
+/// Bytes in, events out: the framing (SSE or NDJSON) plus its mapper.
+trait Framed: Send + 'static {
+    /// Feeds bytes; returns true when at least one real event (not a keep-alive) was framed.
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool;
+    fn end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+}
+
+struct SseFramed<M> {
+    parser: SseParser,
+    events: Vec<SseEvent>,
+    mapper: M,
+}
+
+impl<M: SseMapper> Framed for SseFramed<M> {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
+        self.parser.push(bytes, &mut self.events);
+        let any = !self.events.is_empty();
+        for ev in self.events.drain(..) {
+            self.mapper.on_event(&ev, out);
+        }
+        any
+    }
+    fn end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        self.mapper.on_end(out)
+    }
+}
+
+struct LinesFramed<M> {
+    buf: Vec<u8>,
+    mapper: M,
+}
+
+impl<M: LineMapper> LinesFramed<M> {
+    fn line(&mut self, raw: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
+        let text = String::from_utf8_lossy(raw);
+        let line = text.trim();
+        if line.is_empty() {
+            return false;
+        }
+        self.mapper.on_line(line, out);
+        true
+    }
+}
+
+impl<M: LineMapper> Framed for LinesFramed<M> {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
+        self.buf.extend_from_slice(bytes);
+        let mut any = false;
+        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
+            let raw: Vec<u8> = self.buf.drain(..=pos).collect();
+            any |= self.line(&raw, out);
+        }
+        any
+    }
+    fn end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        // NDJSON may end without a final newline.
+        let rest = std::mem::take(&mut self.buf);
+        self.line(&rest, out);
+        self.mapper.on_end(out)
+    }
+}
+
 /// Sends the request (retrying before the first byte) and streams its SSE body through `mapper`.
 pub fn drive_sse<M: SseMapper>(
     build: Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
-    mut mapper: M,
+    mapper: M,
+    settings: HttpSettings,
+    cancel: CancellationToken,
+    key: Option<String>,
+) -> EventStream {
+    let framed = SseFramed {
+        parser: SseParser::new(),
+        events: Vec::new(),
+        mapper,
+    };
+    drive(build, framed, settings, cancel, key)
+}
+
+/// Sends the request (retrying before the first byte) and streams its NDJSON body through `mapper`.
+pub fn drive_lines<M: LineMapper>(
+    build: Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
+    mapper: M,
+    settings: HttpSettings,
+    cancel: CancellationToken,
+    key: Option<String>,
+) -> EventStream {
+    drive(
+        build,
+        LinesFramed {
+            buf: Vec::new(),
+            mapper,
+        },
+        settings,
+        cancel,
+        key,
+    )
+}
+
+fn drive<F: Framed>(
+    build: Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
+    mut framed: F,
     settings: HttpSettings,
     cancel: CancellationToken,
     key: Option<String>,
@@ -54,8 +159,6 @@ pub fn drive_sse<M: SseMapper>(
             None => return,
         };
         let mut body = response.bytes_stream();
-        let mut parser = SseParser::new();
-        let mut sse_events = Vec::new();
         let mut out = Vec::new();
         let mut deadline = Instant::now() + settings.idle_timeout;
         loop {
@@ -78,7 +181,7 @@ pub fn drive_sse<M: SseMapper>(
                         .await;
                     return;
                 }
-                Ok(None) => mapper.on_end(&mut out),
+                Ok(None) => framed.end(&mut out),
                 Ok(Some(Err(e))) => {
                     let _ = tx
                         .send(Err(ProviderError::new(
@@ -89,13 +192,9 @@ pub fn drive_sse<M: SseMapper>(
                     return;
                 }
                 Ok(Some(Ok(bytes))) => {
-                    parser.push(&bytes, &mut sse_events);
-                    if !sse_events.is_empty() {
+                    if framed.push(&bytes, &mut out) {
                         // Only real events reset the idle clock; keep-alive comments do not.
                         deadline = Instant::now() + settings.idle_timeout;
-                    }
-                    for ev in sse_events.drain(..) {
-                        mapper.on_event(&ev, &mut out);
                     }
                 }
             }

@@ -5,6 +5,7 @@
 
 pub mod anthropic;
 pub mod http;
+pub mod ollama;
 pub mod openai_chat;
 pub mod sse;
 
@@ -123,7 +124,10 @@ pub fn for_kind(
         ProviderKind::Anthropic => Some(std::sync::Arc::new(anthropic::Anthropic::new(
             client, base_url, api_key, settings,
         ))),
-        ProviderKind::Gemini | ProviderKind::Ollama => None,
+        ProviderKind::Ollama => Some(std::sync::Arc::new(ollama::Ollama::new(
+            client, base_url, api_key, settings,
+        ))),
+        ProviderKind::Gemini => None,
     }
 }
 

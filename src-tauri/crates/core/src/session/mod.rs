@@ -179,8 +179,11 @@ fn key_host(url: &url::Url) -> String {
 
 fn check_kind(kind: ProviderKind) -> Result<(), CoreError> {
     match kind {
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible | ProviderKind::Anthropic => Ok(()),
-        ProviderKind::Gemini | ProviderKind::Ollama => Err(CoreError::InvalidInput(format!(
+        ProviderKind::Openai
+        | ProviderKind::OpenaiCompatible
+        | ProviderKind::Anthropic
+        | ProviderKind::Ollama => Ok(()),
+        ProviderKind::Gemini => Err(CoreError::InvalidInput(format!(
             "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
             kind.as_str()
         ))),

@@ -1,0 +1,365 @@
+//! Ollama's native API: recorded NDJSON streams (../shared/fixtures, when present) and the repo's
+//! own, whole and re-chunked; the tool-loop request of REQUESTS.md; a turn through the engine.
+
+use parley_core::providers::http::LineMapper;
+use parley_core::providers::ollama::{build_messages, OllamaMapper, LOCAL_ID_PREFIX};
+use parley_core::providers::StreamEvent;
+use parley_core::secrets::MemoryStore;
+use parley_core::{Core, CoreOptions, NewProvider, ProviderError};
+use parley_protocol::{
+    EventMsg, Message, Part, ProviderKind, Role, SendOptions, StopReason, ToolCallStatus,
+};
+use parley_tests::*;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+type Item = Result<StreamEvent, ProviderError>;
+
+/// Frames bytes into lines the way the HTTP driver does, in any chunking.
+fn map(chunks: &[&[u8]]) -> Vec<Item> {
+    let mut mapper = OllamaMapper::new();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let mut feed = |raw: &[u8], out: &mut Vec<Item>| {
+        let text = String::from_utf8_lossy(raw);
+        let line = text.trim();
+        if !line.is_empty() {
+            mapper.on_line(line, out);
+        }
+    };
+    for c in chunks {
+        buf.extend_from_slice(c);
+        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+            let raw: Vec<u8> = buf.drain(..=pos).collect();
+            feed(&raw, &mut out);
+        }
+    }
+    let rest = std::mem::take(&mut buf);
+    feed(&rest, &mut out);
+    mapper.on_end(&mut out);
+    out
+}
+
+fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
+    static SET: std::sync::OnceLock<Vec<(String, Vec<u8>, Value)>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut dirs: Vec<PathBuf> = vec![own_fixtures().join("ollama")];
+        match shared_fixtures() {
+            Some(s) => dirs.push(s.join("ollama")),
+            None => eprintln!(
+                "note: ../shared/fixtures is absent; checking only the repo's own Ollama fixtures"
+            ),
+        }
+        let mut out = Vec::new();
+        for dir in dirs {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "ndjson"))
+                .collect();
+            files.sort();
+            for f in files {
+                let expect: Value = serde_json::from_slice(
+                    &std::fs::read(f.with_extension("expect.json")).unwrap(),
+                )
+                .unwrap();
+                out.push((
+                    f.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&f).unwrap(),
+                    expect["expect"].clone(),
+                ));
+            }
+        }
+        out
+    })
+}
+
+fn check(name: &str, items: &[Item], expect: &Value) {
+    let (mut text, mut reasoning, mut calls, mut usage, mut finish, mut error) =
+        (String::new(), String::new(), Vec::new(), None, None, None);
+    for i in items {
+        match i {
+            Ok(StreamEvent::TextDelta(t)) => text.push_str(t),
+            Ok(StreamEvent::ReasoningDelta(t)) => reasoning.push_str(t),
+            Ok(StreamEvent::ToolCallFinished {
+                id, name, parsed, ..
+            }) => calls.push((
+                id.clone(),
+                name.clone(),
+                parsed.clone().unwrap_or(Value::Null),
+            )),
+            Ok(StreamEvent::Usage { usage: u, .. }) => {
+                usage = Some((u.input_tokens, u.output_tokens))
+            }
+            Ok(StreamEvent::Finished { raw_reason, .. }) => finish = raw_reason.clone(),
+            Ok(_) => {}
+            Err(e) => error = e.detail.clone(),
+        }
+    }
+    assert_eq!(text, expect["text"].as_str().unwrap_or(""), "{name}: text");
+    assert_eq!(
+        reasoning,
+        expect["reasoning"].as_str().unwrap_or(""),
+        "{name}: reasoning"
+    );
+    let want = expect["tool_calls"].as_array().cloned().unwrap_or_default();
+    assert_eq!(calls.len(), want.len(), "{name}: calls");
+    for (got, w) in calls.iter().zip(&want) {
+        match w["id"].as_str() {
+            Some(id) => assert_eq!(got.0, id, "{name}: call id"),
+            None => assert!(
+                got.0.starts_with(LOCAL_ID_PREFIX),
+                "{name}: a made-up id is marked"
+            ),
+        }
+        assert_eq!(got.1, w["name"].as_str().unwrap(), "{name}");
+        assert_eq!(got.2, w["arguments"], "{name}: arguments");
+    }
+    match expect.get("error").filter(|e| !e.is_null()) {
+        None => {
+            assert!(error.is_none(), "{name}: {error:?}");
+            assert_eq!(
+                finish.as_deref(),
+                expect["finish_reason"].as_str(),
+                "{name}: done_reason"
+            );
+            let u = &expect["usage"];
+            assert_eq!(
+                usage,
+                Some((
+                    u["input_tokens"].as_u64().unwrap(),
+                    u["output_tokens"].as_u64().unwrap()
+                )),
+                "{name}: usage"
+            );
+        }
+        Some(w) => assert_eq!(error.as_deref(), w["message"].as_str(), "{name}: error"),
+    }
+}
+
+#[test]
+fn every_ollama_stream_maps_to_its_expectation() {
+    let set = fixtures();
+    assert!(!set.is_empty());
+    for (name, bytes, expect) in set {
+        let items = map(&[bytes]);
+        // Ids made up for id-less calls differ between runs; compare the rest.
+        check(name, &items, expect);
+    }
+}
+
+fn stable(items: Vec<Item>) -> Vec<String> {
+    // Made-up ids are random: replace them before comparing two runs.
+    items
+        .into_iter()
+        .map(|i| {
+            let s = format!("{i:?}");
+            match s.find(LOCAL_ID_PREFIX) {
+                Some(at) => format!(
+                    "{}<local id>{}",
+                    &s[..at],
+                    &s[at + LOCAL_ID_PREFIX.len() + 36..]
+                ),
+                None => s,
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn ollama_chunking_never_changes_the_events(cuts in proptest::collection::vec(0usize..1_000_000, 0..30)) {
+        for (name, bytes, expect) in fixtures() {
+            let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+            points.sort_unstable();
+            points.dedup();
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for p in points { pieces.push(&bytes[last..p]); last = p; }
+            pieces.push(&bytes[last..]);
+            let chunked = map(&pieces);
+            check(name, &chunked, expect);
+            prop_assert_eq!(stable(chunked), stable(map(&[bytes])), "{}", name);
+        }
+    }
+}
+
+fn msg(role: Role, parts: Vec<Part>) -> Message {
+    Message {
+        id: parley_core::new_id().into(),
+        session_id: "s".into(),
+        parent_id: None,
+        role,
+        parts,
+        turn_id: None,
+        provider: None,
+        model: None,
+        created_at: 0,
+    }
+}
+
+#[test]
+fn tool_loop_request_matches_requests_md() {
+    let got = build_messages(
+        None,
+        &[
+            msg(
+                Role::User,
+                vec![Part::Text {
+                    text: "what is the weather in Toronto?".into(),
+                }],
+            ),
+            msg(
+                Role::Assistant,
+                vec![
+                    Part::Reasoning {
+                        text: "need the tool".into(),
+                        signature: None,
+                    },
+                    Part::ToolCall {
+                        call_id: format!("{LOCAL_ID_PREFIX}x"),
+                        name: "get_weather".into(),
+                        arguments: "{\"city\":\"Toronto\"}".into(),
+                        status: ToolCallStatus::Completed,
+                    },
+                    Part::ToolResult {
+                        call_id: format!("{LOCAL_ID_PREFIX}x"),
+                        output: "11 degrees celsius".into(),
+                        is_error: false,
+                    },
+                    Part::ToolCall {
+                        call_id: "call_srv".into(),
+                        name: "get_time".into(),
+                        arguments: "{}".into(),
+                        status: ToolCallStatus::Completed,
+                    },
+                    Part::ToolResult {
+                        call_id: "call_srv".into(),
+                        output: "noon".into(),
+                        is_error: false,
+                    },
+                ],
+            ),
+        ],
+    );
+    assert_eq!(
+        Value::Array(got),
+        json!([
+            {"role": "user", "content": "what is the weather in Toronto?"},
+            {"role": "assistant", "content": "", "thinking": "need the tool", "tool_calls": [
+                {"function": {"name": "get_weather", "arguments": {"city": "Toronto"}}},
+                {"id": "call_srv", "function": {"name": "get_time", "arguments": {}}}
+            ]},
+            {"role": "tool", "tool_name": "get_weather", "content": "11 degrees celsius"},
+            {"role": "tool", "tool_name": "get_time", "content": "noon", "tool_call_id": "call_srv"}
+        ])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
+    let server = MockServer::start().await;
+    let base = server.base_url().trim_end_matches("/v1").to_owned();
+    server.push(Reply::json(
+        200,
+        r#"{"models":[{"name":"qwen3:latest","model":"qwen3:latest"},{"name":"llama3.2:latest"}]}"#,
+    ));
+    let body = std::fs::read(own_fixtures().join("ollama/thinking-tool-no-id.ndjson")).unwrap();
+    let mut steps = Vec::new();
+    for line in body.split_inclusive(|b| *b == b'\n') {
+        steps.push(Step::Bytes(line.to_vec()));
+        steps.push(sleep_ms(20));
+    }
+    server.push(Reply::sse(steps).content_type("application/x-ndjson"));
+    server.push(Reply::json(404, r#"{"error":"model 'nope' not found"}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(CoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        secrets: Arc::new(MemoryStore::new()),
+        http: Default::default(),
+    })
+    .await
+    .unwrap();
+    core.add_provider(NewProvider {
+        name: "ollama".into(),
+        kind: ProviderKind::Ollama,
+        base_url: base.clone(),
+        default_model: Some("qwen3".into()),
+        api_key: None,
+    })
+    .await
+    .unwrap();
+    let models = core.list_models("ollama").await.unwrap();
+    assert_eq!(
+        models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["llama3.2:latest", "qwen3:latest"]
+    );
+    assert_eq!(server.received()[0].path, "/api/tags");
+
+    let s = core.create_session(None).await.unwrap();
+    let mut h = core
+        .send(&s.id, "read ü.txt", SendOptions::default())
+        .await
+        .unwrap();
+    let stop = loop {
+        match h.events.recv().await.unwrap().msg {
+            EventMsg::TurnCompleted { stop_reason, .. } => break stop_reason,
+            EventMsg::TurnFailed { error, .. } => panic!("{}", error.message),
+            _ => {}
+        }
+    };
+    assert_eq!(
+        stop,
+        Some(StopReason::ToolUse),
+        "Ollama says stop even when it called a tool"
+    );
+    let req = &server.received()[1];
+    assert_eq!(req.path, "/api/chat");
+    assert_eq!(
+        req.json()["messages"][0],
+        json!({"role": "user", "content": "read ü.txt"})
+    );
+    let hist = core.history(&s.id).await.unwrap();
+    let parts = &hist.messages[1].parts;
+    assert_eq!(
+        parts[0],
+        Part::Reasoning {
+            text: "Hmm, a file 📄".into(),
+            signature: None
+        }
+    );
+    assert_eq!(
+        parts[1],
+        Part::Text {
+            text: "Reading it: ".into()
+        }
+    );
+    assert!(
+        matches!(&parts[2], Part::ToolCall { name, arguments, .. } if name == "read_file" && arguments == "{\"path\":\"ü.txt\"}")
+    );
+
+    // A missing model is said plainly.
+    let mut h = core
+        .send(
+            &s.id,
+            "again",
+            SendOptions {
+                model: Some("nope".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let message = loop {
+        if let EventMsg::TurnFailed { error, .. } = h.events.recv().await.unwrap().msg {
+            break error.message;
+        }
+    };
+    assert!(
+        message.contains("does not know this model") && message.contains("model 'nope' not found"),
+        "{message}"
+    );
+}

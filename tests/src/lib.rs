@@ -399,3 +399,55 @@ pub fn shared_fixtures() -> Option<PathBuf> {
 pub fn own_fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+
+/// The `*.EXT` fixtures of a provider (`tests/fixtures/KIND` and, when present,
+/// `../shared/fixtures/providers/KIND`), each with the `expect` object of its `.expect.json`.
+pub fn load_fixtures(kind: &str, ext: &str) -> Vec<(String, Vec<u8>, serde_json::Value)> {
+    let mut dirs = vec![own_fixtures().join(kind)];
+    match shared_fixtures() {
+        Some(shared) => dirs.push(shared.join(kind)),
+        None => eprintln!(
+            "note: ../shared/fixtures is absent here; checking only the repo's own {kind} fixtures"
+        ),
+    }
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("dir entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
+            .collect();
+        files.sort();
+        for f in files {
+            let expect: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(f.with_extension("expect.json")).expect("expect.json"),
+            )
+            .expect("expect.json is JSON");
+            out.push((
+                f.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(&f).expect("fixture"),
+                expect["expect"].clone(),
+            ));
+        }
+    }
+    assert!(!out.is_empty(), "no {kind} fixtures found");
+    out
+}
+
+/// Splits `bytes` at the given cut points (taken modulo the length, sorted, deduplicated).
+pub fn split_at_cuts<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut out = Vec::new();
+    let mut last = 0;
+    for p in points {
+        out.push(&bytes[last..p]);
+        last = p;
+    }
+    out.push(&bytes[last..]);
+    out
+}

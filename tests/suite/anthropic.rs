@@ -11,7 +11,6 @@ use parley_protocol::{EventMsg, Message, Part, ProviderKind, Role, SendOptions, 
 use parley_tests::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 type Item = Result<StreamEvent, ProviderError>;
@@ -33,27 +32,7 @@ fn map(chunks: &[&[u8]]) -> Vec<Item> {
 
 fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
     static SET: std::sync::OnceLock<Vec<(String, Vec<u8>, Value)>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let mut dirs: Vec<PathBuf> = vec![own_fixtures().join("anthropic")];
-        match shared_fixtures() {
-            Some(s) => dirs.push(s.join("anthropic")),
-            None => eprintln!("note: ../shared/fixtures is absent; checking only the repo's own Anthropic fixtures"),
-        }
-        let mut out = Vec::new();
-        for dir in dirs {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|x| x == "sse"))
-                .collect();
-            files.sort();
-            for f in files {
-                let expect: Value = serde_json::from_slice(&std::fs::read(f.with_extension("expect.json")).unwrap()).unwrap();
-                out.push((f.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&f).unwrap(), expect["expect"].clone()));
-            }
-        }
-        out
-    })
+    SET.get_or_init(|| load_fixtures("anthropic", "sse"))
 }
 
 fn check(name: &str, items: &[Item], expect: &Value) {
@@ -147,13 +126,7 @@ proptest! {
     #[test]
     fn anthropic_chunking_never_changes_the_events(cuts in proptest::collection::vec(0usize..1_000_000, 0..40)) {
         for (name, bytes, expect) in fixtures() {
-            let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-            points.sort_unstable();
-            points.dedup();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for p in points { pieces.push(&bytes[last..p]); last = p; }
-            pieces.push(&bytes[last..]);
+            let pieces = split_at_cuts(bytes, &cuts);
             let chunked = map(&pieces);
             prop_assert_eq!(&chunked, &map(&[bytes]), "{}", name);
             check(name, &chunked, expect);

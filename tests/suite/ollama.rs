@@ -12,7 +12,6 @@ use parley_protocol::{
 use parley_tests::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 type Item = Result<StreamEvent, ProviderError>;
@@ -44,36 +43,7 @@ fn map(chunks: &[&[u8]]) -> Vec<Item> {
 
 fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
     static SET: std::sync::OnceLock<Vec<(String, Vec<u8>, Value)>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| {
-        let mut dirs: Vec<PathBuf> = vec![own_fixtures().join("ollama")];
-        match shared_fixtures() {
-            Some(s) => dirs.push(s.join("ollama")),
-            None => eprintln!(
-                "note: ../shared/fixtures is absent; checking only the repo's own Ollama fixtures"
-            ),
-        }
-        let mut out = Vec::new();
-        for dir in dirs {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|x| x == "ndjson"))
-                .collect();
-            files.sort();
-            for f in files {
-                let expect: Value = serde_json::from_slice(
-                    &std::fs::read(f.with_extension("expect.json")).unwrap(),
-                )
-                .unwrap();
-                out.push((
-                    f.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(&f).unwrap(),
-                    expect["expect"].clone(),
-                ));
-            }
-        }
-        out
-    })
+    SET.get_or_init(|| load_fixtures("ollama", "ndjson"))
 }
 
 fn check(name: &str, items: &[Item], expect: &Value) {
@@ -173,13 +143,7 @@ proptest! {
     #[test]
     fn ollama_chunking_never_changes_the_events(cuts in proptest::collection::vec(0usize..1_000_000, 0..30)) {
         for (name, bytes, expect) in fixtures() {
-            let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-            points.sort_unstable();
-            points.dedup();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for p in points { pieces.push(&bytes[last..p]); last = p; }
-            pieces.push(&bytes[last..]);
+            let pieces = split_at_cuts(bytes, &cuts);
             let chunked = map(&pieces);
             check(name, &chunked, expect);
             prop_assert_eq!(stable(chunked), stable(map(&[bytes])), "{}", name);

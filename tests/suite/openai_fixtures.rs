@@ -7,10 +7,9 @@ use parley_core::providers::openai_chat::ChatMapper;
 use parley_core::providers::sse::SseParser;
 use parley_core::providers::StreamEvent;
 use parley_core::{ProviderError, ProviderErrorKind};
-use parley_tests::{own_fixtures, shared_fixtures};
+use parley_tests::{load_fixtures, shared_fixtures, split_at_cuts};
 use proptest::prelude::*;
 use serde_json::Value;
-use std::path::PathBuf;
 
 type Item = Result<StreamEvent, ProviderError>;
 
@@ -175,34 +174,7 @@ fn check_against_expect(name: &str, s: &Summary, items: &[Item], expect: &Value)
 }
 
 fn stream_fixtures() -> Vec<(String, Vec<u8>, Value)> {
-    let mut dirs: Vec<PathBuf> = vec![own_fixtures().join("openai-chat")];
-    match shared_fixtures() {
-        Some(shared) => dirs.push(shared.join("openai-chat")),
-        None => eprintln!(
-            "note: ../shared/fixtures is absent here; checking only the repo's own fixtures"
-        ),
-    }
-    let mut out = Vec::new();
-    for dir in dirs {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sse"))
-            .collect();
-        entries.sort();
-        for sse in entries {
-            let expect_path = sse.with_extension("expect.json");
-            let expect: Value =
-                serde_json::from_slice(&std::fs::read(&expect_path).unwrap()).unwrap();
-            out.push((
-                sse.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&sse).unwrap(),
-                expect["expect"].clone(),
-            ));
-        }
-    }
-    assert!(out.len() >= 3, "fixtures were not found");
-    out
+    load_fixtures("openai-chat", "sse")
 }
 
 #[test]
@@ -272,21 +244,6 @@ fn reqwest_headers() -> HeaderMap {
     HeaderMap::new()
 }
 
-/// Splits `bytes` at the given cut points (sorted, deduplicated, in range).
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    points.sort_unstable();
-    points.dedup();
-    let mut out = Vec::new();
-    let mut last = 0;
-    for p in points {
-        out.push(&bytes[last..p]);
-        last = p;
-    }
-    out.push(&bytes[last..]);
-    out
-}
-
 fn fixture_set() -> &'static Vec<(String, Vec<u8>, Value)> {
     static SET: std::sync::OnceLock<Vec<(String, Vec<u8>, Value)>> = std::sync::OnceLock::new();
     SET.get_or_init(stream_fixtures)
@@ -300,7 +257,7 @@ proptest! {
     fn any_chunking_yields_the_same_events(cuts in proptest::collection::vec(0usize..1_000_000, 0..40)) {
         for (name, bytes, expect) in fixture_set() {
             let (whole, _) = map_chunks(&[bytes]);
-            let pieces = split(bytes, &cuts);
+            let pieces = split_at_cuts(bytes, &cuts);
             let (chunked, mapper) = map_chunks(&pieces);
             prop_assert_eq!(&chunked, &whole, "{} differs when cut at {:?}", name, cuts);
             check_against_expect(name, &summarize(&chunked, &mapper), &chunked, expect);

@@ -11,7 +11,7 @@
 use super::http::{self, SseMapper};
 use super::openai_chat::parse_arguments;
 use super::sse::SseEvent;
-use super::{ChatRequest, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
 use crate::error::{ProviderError, ProviderErrorKind};
 use futures::future::BoxFuture;
 use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
@@ -368,10 +368,7 @@ pub fn build_body(req: &ChatRequest) -> Value {
 
 /// An Anthropic Messages provider.
 pub struct Anthropic {
-    client: reqwest::Client,
-    base_url: String,
-    api_key: Option<String>,
-    settings: HttpSettings,
+    ep: Endpoint,
 }
 
 impl Anthropic {
@@ -383,10 +380,7 @@ impl Anthropic {
         settings: HttpSettings,
     ) -> Self {
         Anthropic {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
-            settings,
+            ep: Endpoint::new(client, base_url, api_key, settings),
         }
     }
 }
@@ -403,18 +397,18 @@ impl ModelProvider for Anthropic {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         Box::pin(async move {
             let rb = with_headers(
-                self.client.get(format!("{}/models", self.base_url)),
-                self.api_key.as_deref(),
+                self.ep.client.get(format!("{}/models", self.ep.base_url)),
+                self.ep.api_key.as_deref(),
             );
-            http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
+            http::fetch_model_list(rb, &self.ep.settings, self.ep.api_key.as_deref()).await
         })
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
         let body = build_body(&request);
-        let client = self.client.clone();
-        let url = format!("{}/messages", self.base_url);
-        let key = self.api_key.clone();
+        let client = self.ep.client.clone();
+        let url = format!("{}/messages", self.ep.base_url);
+        let key = self.ep.api_key.clone();
         let key_for_build = key.clone();
         let build = Box::new(move || {
             with_headers(
@@ -428,7 +422,7 @@ impl ModelProvider for Anthropic {
         http::drive_sse(
             build,
             AnthropicMapper::new(),
-            self.settings.clone(),
+            self.ep.settings.clone(),
             cancel,
             key,
         )

@@ -108,6 +108,42 @@ pub trait ModelProvider: Send + Sync {
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream;
 }
 
+/// Where and how a provider is reached: the injected HTTP client, the base URL (no trailing
+/// slash), the key, and the timeouts.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The shared client.
+    pub client: reqwest::Client,
+    /// Base URL, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// The API key, if any.
+    pub api_key: Option<String>,
+    /// Timeouts and retries.
+    pub settings: HttpSettings,
+}
+
+impl Endpoint {
+    /// An endpoint at `base_url`.
+    pub fn new(
+        client: reqwest::Client,
+        base_url: &str,
+        api_key: Option<String>,
+        settings: HttpSettings,
+    ) -> Self {
+        Endpoint {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+            settings,
+        }
+    }
+
+    /// `{base_url}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+}
+
 /// Builds the provider for a wire format. `None` for formats Parley does not speak yet.
 pub fn for_kind(
     kind: parley_protocol::ProviderKind,

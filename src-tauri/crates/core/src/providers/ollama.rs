@@ -10,7 +10,7 @@
 
 use super::http::{self, LineMapper};
 use super::openai_chat::parse_arguments;
-use super::{ChatRequest, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
 use crate::error::{ProviderError, ProviderErrorKind};
 use futures::future::BoxFuture;
 use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
@@ -238,10 +238,7 @@ pub fn build_body(req: &ChatRequest) -> Value {
 
 /// An Ollama provider (base URL like `http://127.0.0.1:11434`).
 pub struct Ollama {
-    client: reqwest::Client,
-    base_url: String,
-    api_key: Option<String>,
-    settings: HttpSettings,
+    ep: Endpoint,
 }
 
 impl Ollama {
@@ -253,10 +250,7 @@ impl Ollama {
         settings: HttpSettings,
     ) -> Self {
         Ollama {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
-            settings,
+            ep: Endpoint::new(client, base_url, api_key, settings),
         }
     }
 }
@@ -264,19 +258,19 @@ impl Ollama {
 impl ModelProvider for Ollama {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         Box::pin(async move {
-            let mut rb = self.client.get(format!("{}/api/tags", self.base_url));
-            if let Some(k) = &self.api_key {
+            let mut rb = self.ep.client.get(format!("{}/api/tags", self.ep.base_url));
+            if let Some(k) = &self.ep.api_key {
                 rb = rb.bearer_auth(k);
             }
-            http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
+            http::fetch_model_list(rb, &self.ep.settings, self.ep.api_key.as_deref()).await
         })
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
         let body = build_body(&request);
-        let client = self.client.clone();
-        let url = format!("{}/api/chat", self.base_url);
-        let key = self.api_key.clone();
+        let client = self.ep.client.clone();
+        let url = format!("{}/api/chat", self.ep.base_url);
+        let key = self.ep.api_key.clone();
         let key_for_build = key.clone();
         let build = Box::new(move || {
             let rb = client.post(&url).json(&body);
@@ -288,7 +282,7 @@ impl ModelProvider for Ollama {
         http::drive_lines(
             build,
             OllamaMapper::new(),
-            self.settings.clone(),
+            self.ep.settings.clone(),
             cancel,
             key,
         )

@@ -8,7 +8,7 @@
 
 use super::http::{self, SseMapper};
 use super::sse::SseEvent;
-use super::{ChatRequest, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
 use futures::future::BoxFuture;
 use parley_protocol::{Message, ModelInfo, Part, Role, StopReason, Usage};
@@ -403,10 +403,7 @@ fn push_message(m: &Message, out: &mut Vec<Value>) {
 
 /// A Chat Completions provider.
 pub struct OpenAiChat {
-    client: reqwest::Client,
-    base_url: String,
-    api_key: Option<String>,
-    settings: HttpSettings,
+    ep: Endpoint,
 }
 
 impl OpenAiChat {
@@ -418,18 +415,13 @@ impl OpenAiChat {
         settings: HttpSettings,
     ) -> Self {
         OpenAiChat {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
-            settings,
+            ep: Endpoint::new(client, base_url, api_key, settings),
         }
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self
-            .client
-            .request(method, format!("{}{}", self.base_url, path));
-        match &self.api_key {
+        let rb = self.ep.client.request(method, self.ep.url(path));
+        match &self.ep.api_key {
             Some(k) => rb.bearer_auth(k),
             None => rb,
         }
@@ -440,15 +432,15 @@ impl ModelProvider for OpenAiChat {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
         Box::pin(async move {
             let rb = self.request(reqwest::Method::GET, "/models");
-            http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
+            http::fetch_model_list(rb, &self.ep.settings, self.ep.api_key.as_deref()).await
         })
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
         let body = build_body(&request);
-        let client = self.client.clone();
-        let url = format!("{}/chat/completions", self.base_url);
-        let key = self.api_key.clone();
+        let client = self.ep.client.clone();
+        let url = format!("{}/chat/completions", self.ep.base_url);
+        let key = self.ep.api_key.clone();
         let key_for_build = key.clone();
         let build = Box::new(move || {
             let rb = client
@@ -460,7 +452,13 @@ impl ModelProvider for OpenAiChat {
                 None => rb,
             }
         });
-        http::drive_sse(build, ChatMapper::new(), self.settings.clone(), cancel, key)
+        http::drive_sse(
+            build,
+            ChatMapper::new(),
+            self.ep.settings.clone(),
+            cancel,
+            key,
+        )
     }
 }
 

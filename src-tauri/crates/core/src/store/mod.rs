@@ -473,7 +473,6 @@ impl Store {
                 let now = now_ms();
                 let user_id = MessageId(crate::new_id());
                 let turn_id = TurnId(crate::new_id());
-                let assistant_id = MessageId(crate::new_id());
                 tx.execute(
                     "INSERT INTO messages(id, session_id, parent_id, role, turn_id, created_at)
                      VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
@@ -483,26 +482,23 @@ impl Store {
                     "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
                     params![user_id.0, text],
                 )?;
-                tx.execute(
-                    "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
-                    params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
+                let assistant_id = insert_turn_with_answer(
+                    &tx,
+                    &session_id,
+                    &user_id,
+                    &turn_id,
+                    &provider,
+                    &model,
+                    &owner,
+                    now,
+                    2,
                 )?;
-                tx.execute(
-                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
-                     VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
-                    params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
-                )?;
-                let new_title = if title.trim().is_empty() {
-                    default_title(&text)
-                } else {
-                    title
-                };
-                tx.execute(
-                    "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + 2,
-                     provider = ?4, model = ?5, title = ?6 WHERE id = ?1",
-                    params![session_id.0, assistant_id.0, now, provider, model, new_title],
-                )?;
+                if title.trim().is_empty() {
+                    tx.execute(
+                        "UPDATE sessions SET title = ?2 WHERE id = ?1",
+                        params![session_id.0, default_title(&text)],
+                    )?;
+                }
                 tx.commit()?;
                 Ok(BegunTurn {
                     user_message: Message {
@@ -671,21 +667,8 @@ impl Store {
                     .unwrap_or_default();
                 let now = now_ms();
                 let turn_id = TurnId(crate::new_id());
-                let assistant_id = MessageId(crate::new_id());
-                tx.execute(
-                    "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
-                    params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
-                )?;
-                tx.execute(
-                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
-                     VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
-                    params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
-                )?;
-                tx.execute(
-                    "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + 1,
-                     provider = ?4, model = ?5 WHERE id = ?1",
-                    params![session_id.0, assistant_id.0, now, provider, model],
+                let assistant_id = insert_turn_with_answer(
+                    &tx, &session_id, &user_id, &turn_id, &provider, &model, &owner, now, 1,
                 )?;
                 tx.commit()?;
                 Ok(BegunTurn {
@@ -760,6 +743,39 @@ pub fn default_title(text: &str) -> String {
         title.push('…');
     }
     title
+}
+
+/// Inserts a pending turn answering `user_id` and its (empty) assistant message, and moves the
+/// session's head to that answer. Shared by a new message and a retry.
+#[allow(clippy::too_many_arguments)]
+fn insert_turn_with_answer(
+    tx: &Connection,
+    session_id: &SessionId,
+    user_id: &MessageId,
+    turn_id: &TurnId,
+    provider: &str,
+    model: &str,
+    owner: &str,
+    now: i64,
+    added_messages: i64,
+) -> Result<MessageId, StoreError> {
+    let assistant_id = MessageId(crate::new_id());
+    tx.execute(
+        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
+        params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
+    )?;
+    tx.execute(
+        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+         VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
+        params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
+    )?;
+    tx.execute(
+        "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + ?4,
+         provider = ?5, model = ?6 WHERE id = ?1",
+        params![session_id.0, assistant_id.0, now, added_messages, provider, model],
+    )?;
+    Ok(assistant_id)
 }
 
 fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), StoreError> {

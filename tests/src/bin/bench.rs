@@ -99,6 +99,19 @@ fn sse_and_mapper(bytes: &[u8]) -> usize {
     tokens
 }
 
+/// The OpenAI-compatible provider both benchmarks stream from.
+async fn add_bench_provider(core: &Core, server: &MockServer) {
+    core.add_provider(NewProvider {
+        name: "bench".into(),
+        kind: ProviderKind::OpenaiCompatible,
+        base_url: server.base_url(),
+        default_model: Some("bench-model".into()),
+        api_key: None,
+    })
+    .await
+    .unwrap();
+}
+
 async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
     let server = MockServer::start().await;
     let steps: Vec<Step> = bytes
@@ -114,15 +127,7 @@ async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
     })
     .await
     .unwrap();
-    core.add_provider(NewProvider {
-        name: "bench".into(),
-        kind: ProviderKind::OpenaiCompatible,
-        base_url: server.base_url(),
-        default_model: Some("bench-model".into()),
-        api_key: None,
-    })
-    .await
-    .unwrap();
+    add_bench_provider(&core, &server).await;
     let s = core.create_session(None).await.unwrap();
     let t = Instant::now();
     let mut h = core
@@ -447,15 +452,7 @@ mod desktop {
                 .unwrap();
         }
         if let Some(server) = server {
-            core.add_provider(NewProvider {
-                name: "bench".into(),
-                kind: ProviderKind::OpenaiCompatible,
-                base_url: server.base_url(),
-                default_model: Some("bench-model".into()),
-                api_key: None,
-            })
-            .await
-            .unwrap();
+            add_bench_provider(&core, server).await;
         }
         dir
     }

@@ -11,7 +11,7 @@
 use super::http::{self, SseMapper};
 use super::openai_chat::parse_arguments;
 use super::sse::SseEvent;
-use super::{ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{Auth, ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
 use crate::error::{ProviderError, ProviderErrorKind};
 use futures::future::BoxFuture;
 use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
@@ -380,51 +380,28 @@ impl Anthropic {
         settings: HttpSettings,
     ) -> Self {
         Anthropic {
-            ep: Endpoint::new(client, base_url, api_key, settings),
+            ep: Endpoint::new(client, base_url, api_key, settings)
+                .with_auth(Auth::Header("x-api-key"))
+                .with_headers(&[("anthropic-version", API_VERSION)]),
         }
-    }
-}
-
-fn with_headers(rb: reqwest::RequestBuilder, key: Option<&str>) -> reqwest::RequestBuilder {
-    let rb = rb.header("anthropic-version", API_VERSION);
-    match key {
-        Some(k) => rb.header("x-api-key", k),
-        None => rb,
     }
 }
 
 impl ModelProvider for Anthropic {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let rb = with_headers(
-                self.ep.client.get(format!("{}/models", self.ep.base_url)),
-                self.ep.api_key.as_deref(),
-            );
-            http::fetch_model_list(rb, &self.ep.settings, self.ep.api_key.as_deref()).await
-        })
+        Box::pin(self.ep.models("/models"))
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let body = build_body(&request);
-        let client = self.ep.client.clone();
-        let url = format!("{}/messages", self.ep.base_url);
-        let key = self.ep.api_key.clone();
-        let key_for_build = key.clone();
-        let build = Box::new(move || {
-            with_headers(
-                client
-                    .post(&url)
-                    .header(reqwest::header::ACCEPT, "text/event-stream")
-                    .json(&body),
-                key_for_build.as_deref(),
-            )
-        });
+        let build = self
+            .ep
+            .post_json("/messages", build_body(&request), "text/event-stream");
         http::drive_sse(
             build,
             AnthropicMapper::new(),
             self.ep.settings.clone(),
             cancel,
-            key,
+            self.ep.api_key.clone(),
         )
     }
 }

@@ -108,8 +108,18 @@ pub trait ModelProvider: Send + Sync {
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream;
 }
 
+/// How a provider expects its API key.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth {
+    /// `Authorization: Bearer KEY` (OpenAI, compatible servers, Ollama behind a proxy).
+    Bearer,
+    /// The key in a named header (Anthropic's `x-api-key`).
+    Header(&'static str),
+}
+
 /// Where and how a provider is reached: the injected HTTP client, the base URL (no trailing
-/// slash), the key, and the timeouts.
+/// slash), the key and how it is sent, fixed headers, and the timeouts. Every request a
+/// provider makes is built here, so the key is attached in exactly one place.
 #[derive(Clone)]
 pub struct Endpoint {
     /// The shared client.
@@ -120,10 +130,12 @@ pub struct Endpoint {
     pub api_key: Option<String>,
     /// Timeouts and retries.
     pub settings: HttpSettings,
+    auth: Auth,
+    headers: &'static [(&'static str, &'static str)],
 }
 
 impl Endpoint {
-    /// An endpoint at `base_url`.
+    /// An endpoint at `base_url` that sends its key as a bearer token.
     pub fn new(
         client: reqwest::Client,
         base_url: &str,
@@ -135,12 +147,72 @@ impl Endpoint {
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key,
             settings,
+            auth: Auth::Bearer,
+            headers: &[],
         }
+    }
+
+    /// Sends the key this way instead.
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Adds these headers to every request.
+    pub fn with_headers(mut self, headers: &'static [(&'static str, &'static str)]) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// `{base_url}{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    fn finish(
+        rb: reqwest::RequestBuilder,
+        key: Option<&str>,
+        auth: Auth,
+        headers: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let mut rb = rb;
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
+        match (key, auth) {
+            (Some(k), Auth::Bearer) => rb.bearer_auth(k),
+            (Some(k), Auth::Header(name)) => rb.header(name, k),
+            (None, _) => rb,
+        }
+    }
+
+    /// The provider's model list at `path`.
+    pub async fn models(&self, path: &str) -> Result<Vec<ModelInfo>, ProviderError> {
+        let rb = Self::finish(
+            self.client.get(self.url(path)),
+            self.api_key.as_deref(),
+            self.auth,
+            self.headers,
+        );
+        http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
+    }
+
+    /// A request factory for a streamed POST of `body` to `path` (called again on each retry).
+    pub fn post_json(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        accept: &'static str,
+    ) -> Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync> {
+        let (client, url, key) = (self.client.clone(), self.url(path), self.api_key.clone());
+        let (auth, headers) = (self.auth, self.headers);
+        Box::new(move || {
+            let rb = client
+                .post(&url)
+                .header(reqwest::header::ACCEPT, accept)
+                .json(&body);
+            Self::finish(rb, key.as_deref(), auth, headers)
+        })
     }
 }
 

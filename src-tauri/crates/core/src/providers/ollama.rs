@@ -257,34 +257,19 @@ impl Ollama {
 
 impl ModelProvider for Ollama {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let mut rb = self.ep.client.get(format!("{}/api/tags", self.ep.base_url));
-            if let Some(k) = &self.ep.api_key {
-                rb = rb.bearer_auth(k);
-            }
-            http::fetch_model_list(rb, &self.ep.settings, self.ep.api_key.as_deref()).await
-        })
+        Box::pin(self.ep.models("/api/tags"))
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let body = build_body(&request);
-        let client = self.ep.client.clone();
-        let url = format!("{}/api/chat", self.ep.base_url);
-        let key = self.ep.api_key.clone();
-        let key_for_build = key.clone();
-        let build = Box::new(move || {
-            let rb = client.post(&url).json(&body);
-            match &key_for_build {
-                Some(k) => rb.bearer_auth(k),
-                None => rb,
-            }
-        });
+        let build = self
+            .ep
+            .post_json("/api/chat", build_body(&request), "application/x-ndjson");
         http::drive_lines(
             build,
             OllamaMapper::new(),
             self.ep.settings.clone(),
             cancel,
-            key,
+            self.ep.api_key.clone(),
         )
     }
 }

@@ -418,46 +418,25 @@ impl OpenAiChat {
             ep: Endpoint::new(client, base_url, api_key, settings),
         }
     }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self.ep.client.request(method, self.ep.url(path));
-        match &self.ep.api_key {
-            Some(k) => rb.bearer_auth(k),
-            None => rb,
-        }
-    }
 }
 
 impl ModelProvider for OpenAiChat {
     fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(async move {
-            let rb = self.request(reqwest::Method::GET, "/models");
-            http::fetch_model_list(rb, &self.ep.settings, self.ep.api_key.as_deref()).await
-        })
+        Box::pin(self.ep.models("/models"))
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let body = build_body(&request);
-        let client = self.ep.client.clone();
-        let url = format!("{}/chat/completions", self.ep.base_url);
-        let key = self.ep.api_key.clone();
-        let key_for_build = key.clone();
-        let build = Box::new(move || {
-            let rb = client
-                .post(&url)
-                .header(reqwest::header::ACCEPT, "text/event-stream")
-                .json(&body);
-            match &key_for_build {
-                Some(k) => rb.bearer_auth(k),
-                None => rb,
-            }
-        });
+        let build = self.ep.post_json(
+            "/chat/completions",
+            build_body(&request),
+            "text/event-stream",
+        );
         http::drive_sse(
             build,
             ChatMapper::new(),
             self.ep.settings.clone(),
             cancel,
-            key,
+            self.ep.api_key.clone(),
         )
     }
 }

@@ -500,21 +500,15 @@ impl Store {
                     )?;
                 }
                 tx.commit()?;
-                Ok(BegunTurn {
-                    user_message: Message {
-                        id: user_id,
-                        session_id,
-                        parent_id: head.map(MessageId),
-                        role: Role::User,
-                        parts: vec![Part::Text { text }],
-                        turn_id: Some(turn_id.clone()),
-                        provider: None,
-                        model: None,
-                        created_at: now,
-                    },
+                Ok(begun(
+                    session_id,
+                    user_id,
+                    head.map(MessageId),
+                    text,
+                    now,
                     turn_id,
-                    assistant_message_id: assistant_id,
-                })
+                    assistant_id,
+                ))
             })
             .await
     }
@@ -671,21 +665,15 @@ impl Store {
                     &tx, &session_id, &user_id, &turn_id, &provider, &model, &owner, now, 1,
                 )?;
                 tx.commit()?;
-                Ok(BegunTurn {
-                    user_message: Message {
-                        id: user_id,
-                        session_id,
-                        parent_id: parent.map(MessageId),
-                        role: Role::User,
-                        parts: vec![Part::Text { text }],
-                        turn_id: Some(turn_id.clone()),
-                        provider: None,
-                        model: None,
-                        created_at,
-                    },
+                Ok(begun(
+                    session_id,
+                    user_id,
+                    parent.map(MessageId),
+                    text,
+                    created_at,
                     turn_id,
-                    assistant_message_id: assistant_id,
-                })
+                    assistant_id,
+                ))
             })
             .await
     }
@@ -743,6 +731,33 @@ pub fn default_title(text: &str) -> String {
         title.push('…');
     }
     title
+}
+
+/// What a begun turn returns: the user message as stored, the turn, its empty answer.
+fn begun(
+    session_id: SessionId,
+    user_id: MessageId,
+    parent_id: Option<MessageId>,
+    text: String,
+    created_at: i64,
+    turn_id: TurnId,
+    assistant_message_id: MessageId,
+) -> BegunTurn {
+    BegunTurn {
+        user_message: Message {
+            id: user_id,
+            session_id,
+            parent_id,
+            role: Role::User,
+            parts: vec![Part::Text { text }],
+            turn_id: Some(turn_id.clone()),
+            provider: None,
+            model: None,
+            created_at,
+        },
+        turn_id,
+        assistant_message_id,
+    }
 }
 
 /// Inserts a pending turn answering `user_id` and its (empty) assistant message, and moves the

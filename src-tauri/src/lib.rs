@@ -6,9 +6,9 @@
 use parley_core::secrets::Secret;
 use parley_core::{ConnectionCheck, Core, CoreError, NewProvider, ProviderUpdate};
 use parley_protocol::{
-    ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo, Event, MessageId, ModelInfo,
-    ProviderDraft, ProviderEdit, ProviderInfo, SendOptions, SessionHistory, SessionId,
-    SessionSummary, Settings, TurnId,
+    ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo, Event, LocalServer, MessageId,
+    ModelList, ProviderDraft, ProviderEdit, ProviderInfo, ProviderPreset, SendOptions,
+    SessionHistory, SessionId, SessionParams, SessionSummary, Settings, TurnId,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -247,11 +247,41 @@ async fn check_connection(
         .map_err(err)
 }
 
-/// The models a provider offers.
+/// A provider's model list: cached, or fetched from the provider when `refresh` is set or
+/// nothing is cached yet.
 #[tauri::command]
 #[specta::specta]
-async fn list_models(state: State<'_, AppState>, name: String) -> Res<Vec<ModelInfo>> {
-    state.core.list_models(&name).await.map_err(err)
+async fn list_models(state: State<'_, AppState>, name: String, refresh: bool) -> Res<ModelList> {
+    state.core.model_list(&name, refresh).await.map_err(err)
+}
+
+/// Changes a chat's generation settings (system prompt, temperature, ...).
+#[tauri::command]
+#[specta::specta]
+async fn set_session_params(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    params: SessionParams,
+) -> Res<SessionSummary> {
+    state
+        .core
+        .set_session_params(&session_id, params)
+        .await
+        .map_err(err)
+}
+
+/// Ready-made provider configurations.
+#[tauri::command]
+#[specta::specta]
+async fn provider_presets(state: State<'_, AppState>) -> Res<Vec<ProviderPreset>> {
+    Ok(state.core.provider_presets())
+}
+
+/// Model servers running on this machine (loopback only).
+#[tauri::command]
+#[specta::specta]
+async fn discover_local(state: State<'_, AppState>) -> Res<Vec<LocalServer>> {
+    state.core.discover_local().await.map_err(err)
 }
 
 /// The user's settings.
@@ -336,6 +366,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         clear_provider_key,
         check_connection,
         list_models,
+        set_session_params,
+        provider_presets,
+        discover_local,
         get_settings,
         save_settings,
         open_link,

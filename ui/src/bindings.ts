@@ -41,8 +41,17 @@ export const commands = {
 	clearProviderKey: (name: string) => typedError<ProviderInfo_Serialize, ErrorInfo>(__TAURI_INVOKE("clear_provider_key", { name })),
 	/**  Checks that a provider (saved or still in the form) answers. */
 	checkConnection: (draft: ConnectionDraft_Deserialize) => typedError<ConnectionReport_Serialize, ErrorInfo>(__TAURI_INVOKE("check_connection", { draft })),
-	/**  The models a provider offers. */
-	listModels: (name: string) => typedError<ModelInfo_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_models", { name })),
+	/**
+	 *  A provider's model list: cached, or fetched from the provider when `refresh` is set or
+	 *  nothing is cached yet.
+	 */
+	listModels: (name: string, refresh: boolean) => typedError<ModelList_Serialize, ErrorInfo>(__TAURI_INVOKE("list_models", { name, refresh })),
+	/**  Changes a chat's generation settings (system prompt, temperature, ...). */
+	setSessionParams: (sessionId: SessionId, params: SessionParams_Deserialize) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("set_session_params", { sessionId, params })),
+	/**  Ready-made provider configurations. */
+	providerPresets: () => typedError<ProviderPreset_Serialize[], ErrorInfo>(__TAURI_INVOKE("provider_presets")),
+	/**  Model servers running on this machine (loopback only). */
+	discoverLocal: () => typedError<LocalServer_Serialize[], ErrorInfo>(__TAURI_INVOKE("discover_local")),
 	/**  The user's settings. */
 	getSettings: () => typedError<Settings, ErrorInfo>(__TAURI_INVOKE("get_settings")),
 	/**  Saves the user's settings. */
@@ -385,6 +394,41 @@ export type Event_Serialize = {
 	msg: EventMsg_Serialize,
 };
 
+/**  A model server found running on this machine (loopback only). */
+export type LocalServer = LocalServer_Serialize | LocalServer_Deserialize;
+
+/**  A model server found running on this machine (loopback only). */
+export type LocalServer_Deserialize = {
+	/**  Which preset it matches, e.g. `ollama`, `lmstudio`. */
+	preset: string,
+	/**  What the user sees. */
+	label: string,
+	/**  The wire format to talk to it. */
+	kind: ProviderKind,
+	/**  Its base URL (always `http://127.0.0.1:PORT...`). */
+	base_url: string,
+	/**  The models it serves. */
+	models: ModelInfo_Deserialize[],
+	/**  The configured provider already pointing at it, if any. */
+	configured_as?: string | null,
+};
+
+/**  A model server found running on this machine (loopback only). */
+export type LocalServer_Serialize = {
+	/**  Which preset it matches, e.g. `ollama`, `lmstudio`. */
+	preset: string,
+	/**  What the user sees. */
+	label: string,
+	/**  The wire format to talk to it. */
+	kind: ProviderKind,
+	/**  Its base URL (always `http://127.0.0.1:PORT...`). */
+	base_url: string,
+	/**  The models it serves. */
+	models: ModelInfo_Serialize[],
+	/**  The configured provider already pointing at it, if any. */
+	configured_as: string | null,
+};
+
 /**  A message: one node of the conversation tree. */
 export type Message = Message_Serialize | Message_Deserialize;
 
@@ -435,23 +479,83 @@ export type Message_Serialize = {
 	created_at: number,
 };
 
-/**  A model a provider offers. */
+/**
+ *  A model a provider offers, with the capabilities the provider reports (`None` = the
+ *  provider does not say).
+ */
 export type ModelInfo = ModelInfo_Serialize | ModelInfo_Deserialize;
 
-/**  A model a provider offers. */
+/**
+ *  A model a provider offers, with the capabilities the provider reports (`None` = the
+ *  provider does not say).
+ */
 export type ModelInfo_Deserialize = {
 	/**  The id to send in requests. */
 	id: string,
 	/**  Who owns it, when the provider says. */
 	owned_by?: string | null,
+	/**  A friendlier name, when the provider gives one. */
+	display_name?: string | null,
+	/**  Input context window in tokens. */
+	context_window?: number | null,
+	/**  Largest output in tokens. */
+	max_output_tokens?: number | null,
+	/**  Whether the model can call tools. */
+	tools?: boolean | null,
+	/**  Whether the model accepts images. */
+	vision?: boolean | null,
+	/**  Whether the model reasons (thinking / reasoning effort). */
+	reasoning?: boolean | null,
 };
 
-/**  A model a provider offers. */
+/**
+ *  A model a provider offers, with the capabilities the provider reports (`None` = the
+ *  provider does not say).
+ */
 export type ModelInfo_Serialize = {
 	/**  The id to send in requests. */
 	id: string,
 	/**  Who owns it, when the provider says. */
 	owned_by: string | null,
+	/**  A friendlier name, when the provider gives one. */
+	display_name: string | null,
+	/**  Input context window in tokens. */
+	context_window: number | null,
+	/**  Largest output in tokens. */
+	max_output_tokens: number | null,
+	/**  Whether the model can call tools. */
+	tools: boolean | null,
+	/**  Whether the model accepts images. */
+	vision: boolean | null,
+	/**  Whether the model reasons (thinking / reasoning effort). */
+	reasoning: boolean | null,
+};
+
+/**  A provider's model list as cached by Parley. */
+export type ModelList = ModelList_Serialize | ModelList_Deserialize;
+
+/**  A provider's model list as cached by Parley. */
+export type ModelList_Deserialize = {
+	/**  The provider. */
+	provider: string,
+	/**  Its models, sorted by id. */
+	models: ModelInfo_Deserialize[],
+	/**  When the list was fetched from the provider; `None` when it never was. */
+	fetched_at?: number | null,
+	/**  Why the last refresh failed, if it did (the cached list is still returned). */
+	error?: ErrorInfo | null,
+};
+
+/**  A provider's model list as cached by Parley. */
+export type ModelList_Serialize = {
+	/**  The provider. */
+	provider: string,
+	/**  Its models, sorted by id. */
+	models: ModelInfo_Serialize[],
+	/**  When the list was fetched from the provider; `None` when it never was. */
+	fetched_at: number | null,
+	/**  Why the last refresh failed, if it did (the cached list is still returned). */
+	error: ErrorInfo | null,
 };
 
 /**
@@ -660,12 +764,70 @@ export type ProviderKind =
 "openai" | 
 /**  Any server speaking OpenAI Chat Completions (llama.cpp, LM Studio, vLLM, OpenRouter, ...). */
 "openai_compatible" | 
+/**
+ *  The OpenAI Responses API (OpenAI itself, llama.cpp's `/v1/responses`): reasoning
+ *  summaries, encrypted reasoning replayed statelessly.
+ */
+"openai_responses" | 
 /**  Anthropic Messages. */
 "anthropic" | 
 /**  Google Gemini. */
 "gemini" | 
 /**  Ollama's native API. */
 "ollama";
+
+/**  A ready-made provider configuration: a base URL and sensible defaults. */
+export type ProviderPreset = ProviderPreset_Serialize | ProviderPreset_Deserialize;
+
+/**  A ready-made provider configuration: a base URL and sensible defaults. */
+export type ProviderPreset_Deserialize = {
+	/**  Stable id, e.g. `openrouter`. */
+	id: string,
+	/**  What the user sees, e.g. `OpenRouter`. */
+	label: string,
+	/**  The wire format. */
+	kind: ProviderKind,
+	/**  Base URL. */
+	base_url: string,
+	/**  A sensible default model (the user can pick another once the list is fetched). */
+	default_model?: string | null,
+	/**  True when the service needs an API key. */
+	needs_key: boolean,
+	/**  True for servers that run on this machine. */
+	local: boolean,
+};
+
+/**  A ready-made provider configuration: a base URL and sensible defaults. */
+export type ProviderPreset_Serialize = {
+	/**  Stable id, e.g. `openrouter`. */
+	id: string,
+	/**  What the user sees, e.g. `OpenRouter`. */
+	label: string,
+	/**  The wire format. */
+	kind: ProviderKind,
+	/**  Base URL. */
+	base_url: string,
+	/**  A sensible default model (the user can pick another once the list is fetched). */
+	default_model: string | null,
+	/**  True when the service needs an API key. */
+	needs_key: boolean,
+	/**  True for servers that run on this machine. */
+	local: boolean,
+};
+
+/**
+ *  How hard a reasoning model should think. Each provider maps it to its own knob
+ *  (`reasoning_effort`, Anthropic's thinking budget, Gemini's thinking budget, Ollama's `think`).
+ */
+export type ReasoningEffort = 
+/**  Ask the model not to reason (where the provider allows it). */
+"off" | 
+/**  Brief reasoning. */
+"low" | 
+/**  Moderate reasoning. */
+"medium" | 
+/**  Thorough reasoning. */
+"high";
 
 /**  Who wrote a message. */
 export type Role = 
@@ -729,6 +891,37 @@ export type SessionHistory_Serialize = {
 /**  Identifies a session (a conversation). */
 export type SessionId = string;
 
+/**  A session's generation settings. `None` everywhere means "the provider's default". */
+export type SessionParams = SessionParams_Serialize | SessionParams_Deserialize;
+
+/**  A session's generation settings. `None` everywhere means "the provider's default". */
+export type SessionParams_Deserialize = {
+	/**  The system prompt. */
+	system?: string | null,
+	/**  Sampling temperature (0 to 2). */
+	temperature?: number | null,
+	/**  Nucleus sampling (0 to 1). */
+	top_p?: number | null,
+	/**  Output token cap (1 to 1,000,000). */
+	max_output_tokens?: number | null,
+	/**  Reasoning effort / thinking budget, where the model supports it. */
+	reasoning?: ReasoningEffort | null,
+};
+
+/**  A session's generation settings. `None` everywhere means "the provider's default". */
+export type SessionParams_Serialize = {
+	/**  The system prompt. */
+	system: string | null,
+	/**  Sampling temperature (0 to 2). */
+	temperature: number | null,
+	/**  Nucleus sampling (0 to 1). */
+	top_p: number | null,
+	/**  Output token cap (1 to 1,000,000). */
+	max_output_tokens: number | null,
+	/**  Reasoning effort / thinking budget, where the model supports it. */
+	reasoning: ReasoningEffort | null,
+};
+
 /**  A session as listed in the sidebar. */
 export type SessionSummary = SessionSummary_Serialize | SessionSummary_Deserialize;
 
@@ -748,6 +941,8 @@ export type SessionSummary_Deserialize = {
 	provider?: string | null,
 	/**  The model last used in it. */
 	model?: string | null,
+	/**  Its generation settings (system prompt, temperature, ...). */
+	params?: SessionParams_Deserialize,
 };
 
 /**  A session as listed in the sidebar. */
@@ -766,6 +961,8 @@ export type SessionSummary_Serialize = {
 	provider: string | null,
 	/**  The model last used in it. */
 	model: string | null,
+	/**  Its generation settings (system prompt, temperature, ...). */
+	params: SessionParams_Serialize,
 };
 
 /**  User settings. */

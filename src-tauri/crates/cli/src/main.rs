@@ -42,6 +42,7 @@ enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 enum KindArg {
     Openai,
+    OpenaiResponses,
     OpenaiCompatible,
     Anthropic,
     Gemini,
@@ -52,6 +53,7 @@ impl From<KindArg> for ProviderKind {
     fn from(k: KindArg) -> Self {
         match k {
             KindArg::Openai => ProviderKind::Openai,
+            KindArg::OpenaiResponses => ProviderKind::OpenaiResponses,
             KindArg::OpenaiCompatible => ProviderKind::OpenaiCompatible,
             KindArg::Anthropic => ProviderKind::Anthropic,
             KindArg::Gemini => ProviderKind::Gemini,

@@ -67,6 +67,9 @@ pub enum ProviderErrorKind {
     StreamError,
     /// The provider sent something that is not the expected wire format.
     Protocol,
+    /// The server redirected to another host; Parley refused so the key stays where it was
+    /// saved for.
+    Redirected,
 }
 
 /// A provider failure, classified.
@@ -113,7 +116,8 @@ impl ProviderError {
             | ProviderErrorKind::IdleTimeout
             | ProviderErrorKind::StreamInterrupted
             | ProviderErrorKind::StreamError
-            | ProviderErrorKind::Protocol => false,
+            | ProviderErrorKind::Protocol
+            | ProviderErrorKind::Redirected => false,
         }
     }
 
@@ -145,7 +149,7 @@ impl ProviderError {
             ProviderErrorKind::StreamInterrupted | ProviderErrorKind::StreamError => {
                 ErrorCode::StreamInterrupted
             }
-            ProviderErrorKind::Protocol => ErrorCode::Protocol,
+            ProviderErrorKind::Protocol | ProviderErrorKind::Redirected => ErrorCode::Protocol,
         }
     }
 
@@ -158,7 +162,8 @@ impl ProviderError {
             | ProviderErrorKind::ContextTooLong
             | ProviderErrorKind::BadRequest
             | ProviderErrorKind::QuotaExceeded
-            | ProviderErrorKind::Protocol => false,
+            | ProviderErrorKind::Protocol
+            | ProviderErrorKind::Redirected => false,
             ProviderErrorKind::RateLimited
             | ProviderErrorKind::Overloaded
             | ProviderErrorKind::Server
@@ -222,6 +227,7 @@ impl ProviderError {
             ProviderErrorKind::Protocol => format!(
                 "The provider answered in a format Parley does not understand{status}. Check the base URL and the provider kind."
             ),
+            ProviderErrorKind::Redirected => "The provider's address redirected to another host, so Parley stopped: your API key is only sent to the host it was saved for. Check the base URL.".to_owned(),
         };
         match &self.detail {
             Some(d) if !d.is_empty() => format!("{head} Provider said: {d}"),

@@ -393,6 +393,9 @@ pub struct SessionSummary {
     pub provider: Option<String>,
     /// The model last used in it.
     pub model: Option<String>,
+    /// Its generation settings (system prompt, temperature, ...).
+    #[serde(default)]
+    pub params: SessionParams,
 }
 
 /// A turn: one user message and the assistant's answer to it.
@@ -496,6 +499,9 @@ pub enum ProviderKind {
     Openai,
     /// Any server speaking OpenAI Chat Completions (llama.cpp, LM Studio, vLLM, OpenRouter, ...).
     OpenaiCompatible,
+    /// The OpenAI Responses API (OpenAI itself, llama.cpp's `/v1/responses`): reasoning
+    /// summaries, encrypted reasoning replayed statelessly.
+    OpenaiResponses,
     /// Anthropic Messages.
     Anthropic,
     /// Google Gemini.
@@ -510,6 +516,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Openai => "openai",
             ProviderKind::OpenaiCompatible => "openai-compatible",
+            ProviderKind::OpenaiResponses => "openai-responses",
             ProviderKind::Anthropic => "anthropic",
             ProviderKind::Gemini => "gemini",
             ProviderKind::Ollama => "ollama",
@@ -521,12 +528,23 @@ impl ProviderKind {
         match s {
             "openai" => Some(ProviderKind::Openai),
             "openai-compatible" => Some(ProviderKind::OpenaiCompatible),
+            "openai-responses" => Some(ProviderKind::OpenaiResponses),
             "anthropic" => Some(ProviderKind::Anthropic),
             "gemini" => Some(ProviderKind::Gemini),
             "ollama" => Some(ProviderKind::Ollama),
             _ => None,
         }
     }
+
+    /// Every kind, in the order the settings form lists them.
+    pub const ALL: [ProviderKind; 6] = [
+        ProviderKind::Openai,
+        ProviderKind::OpenaiResponses,
+        ProviderKind::OpenaiCompatible,
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+        ProviderKind::Ollama,
+    ];
 }
 
 /// A configured provider as the UI sees it. The key itself never appears here.
@@ -545,14 +563,134 @@ pub struct ProviderInfo {
     pub has_key: bool,
 }
 
-/// A model a provider offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A model a provider offers, with the capabilities the provider reports (`None` = the
+/// provider does not say).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ModelInfo {
     /// The id to send in requests.
     pub id: String,
     /// Who owns it, when the provider says.
+    #[serde(default)]
     pub owned_by: Option<String>,
+    /// A friendlier name, when the provider gives one.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Input context window in tokens.
+    #[serde(default)]
+    pub context_window: Option<u32>,
+    /// Largest output in tokens.
+    #[serde(default)]
+    pub max_output_tokens: Option<u32>,
+    /// Whether the model can call tools.
+    #[serde(default)]
+    pub tools: Option<bool>,
+    /// Whether the model accepts images.
+    #[serde(default)]
+    pub vision: Option<bool>,
+    /// Whether the model reasons (thinking / reasoning effort).
+    #[serde(default)]
+    pub reasoning: Option<bool>,
+}
+
+impl ModelInfo {
+    /// A model known only by its id.
+    pub fn named(id: impl Into<String>) -> Self {
+        ModelInfo {
+            id: id.into(),
+            ..ModelInfo::default()
+        }
+    }
+}
+
+/// A provider's model list as cached by Parley.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ModelList {
+    /// The provider.
+    pub provider: String,
+    /// Its models, sorted by id.
+    pub models: Vec<ModelInfo>,
+    /// When the list was fetched from the provider; `None` when it never was.
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
+    pub fetched_at: Option<UnixMs>,
+    /// Why the last refresh failed, if it did (the cached list is still returned).
+    pub error: Option<ErrorInfo>,
+}
+
+/// How hard a reasoning model should think. Each provider maps it to its own knob
+/// (`reasoning_effort`, Anthropic's thinking budget, Gemini's thinking budget, Ollama's `think`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ReasoningEffort {
+    /// Ask the model not to reason (where the provider allows it).
+    Off,
+    /// Brief reasoning.
+    Low,
+    /// Moderate reasoning.
+    Medium,
+    /// Thorough reasoning.
+    High,
+}
+
+/// A session's generation settings. `None` everywhere means "the provider's default".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SessionParams {
+    /// The system prompt.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// Sampling temperature (0 to 2).
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling (0 to 1).
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    /// Output token cap (1 to 1,000,000).
+    #[serde(default)]
+    pub max_output_tokens: Option<u32>,
+    /// Reasoning effort / thinking budget, where the model supports it.
+    #[serde(default)]
+    pub reasoning: Option<ReasoningEffort>,
+}
+
+/// A ready-made provider configuration: a base URL and sensible defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProviderPreset {
+    /// Stable id, e.g. `openrouter`.
+    pub id: String,
+    /// What the user sees, e.g. `OpenRouter`.
+    pub label: String,
+    /// The wire format.
+    pub kind: ProviderKind,
+    /// Base URL.
+    pub base_url: String,
+    /// A sensible default model (the user can pick another once the list is fetched).
+    pub default_model: Option<String>,
+    /// True when the service needs an API key.
+    pub needs_key: bool,
+    /// True for servers that run on this machine.
+    pub local: bool,
+}
+
+/// A model server found running on this machine (loopback only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LocalServer {
+    /// Which preset it matches, e.g. `ollama`, `lmstudio`.
+    pub preset: String,
+    /// What the user sees.
+    pub label: String,
+    /// The wire format to talk to it.
+    pub kind: ProviderKind,
+    /// Its base URL (always `http://127.0.0.1:PORT...`).
+    pub base_url: String,
+    /// The models it serves.
+    pub models: Vec<ModelInfo>,
+    /// The configured provider already pointing at it, if any.
+    pub configured_as: Option<String>,
 }
 
 /// Options for one send, overriding the session's defaults.
@@ -651,6 +789,13 @@ pub enum Op {
     DeleteSession {
         /// The session.
         session_id: SessionId,
+    },
+    /// Change a session's generation settings (used from its next turn on).
+    SetSessionParams {
+        /// The session.
+        session_id: SessionId,
+        /// The new settings.
+        params: SessionParams,
     },
 }
 

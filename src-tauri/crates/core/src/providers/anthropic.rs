@@ -10,8 +10,11 @@
 
 use super::http::{self, SseMapper};
 use super::openai_chat::parse_arguments;
+use super::signature::{self, Signature};
 use super::sse::SseEvent;
-use super::{Auth, ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{
+    Auth, ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent, ToolChoice,
+};
 use crate::error::{ProviderError, ProviderErrorKind};
 use futures::future::BoxFuture;
 use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
@@ -23,8 +26,6 @@ use tokio_util::sync::CancellationToken;
 pub const API_VERSION: &str = "2023-06-01";
 /// Output cap sent when the user set none (the API requires one).
 pub const DEFAULT_MAX_TOKENS: u32 = 8192;
-/// How a redacted thinking block is kept in a reasoning part's signature (replayed as-is).
-pub const REDACTED_PREFIX: &str = "redacted_thinking:";
 
 #[derive(Debug)]
 enum Block {
@@ -103,10 +104,9 @@ impl AnthropicMapper {
                     }
                     "redacted_thinking" => {
                         let data = block["data"].as_str().unwrap_or_default();
-                        out.push(Ok(StreamEvent::ReasoningDelta(String::new())));
-                        out.push(Ok(StreamEvent::ReasoningSignature(format!(
-                            "{REDACTED_PREFIX}{data}"
-                        ))));
+                        out.push(Ok(StreamEvent::ReasoningSignature(
+                            signature::anthropic_redacted(data),
+                        )));
                         Block::Redacted
                     }
                     "tool_use" | "server_tool_use" => {
@@ -295,17 +295,19 @@ pub fn build_messages(messages: &[parley_protocol::Message]) -> Vec<Value> {
                 let mut results = Vec::new();
                 for p in &m.parts {
                     match p {
-                        Part::Reasoning { text, signature } => match signature.as_deref() {
-                            Some(s) if s.starts_with(REDACTED_PREFIX) => blocks.push(json!({
-                                "type": "redacted_thinking",
-                                "data": &s[REDACTED_PREFIX.len()..],
-                            })),
-                            // Unsigned reasoning (from another provider) cannot be verified: dropped.
-                            Some(s) => blocks.push(
-                                json!({"type": "thinking", "thinking": text, "signature": s}),
-                            ),
-                            None => {}
-                        },
+                        Part::Reasoning { text, signature } => {
+                            match signature.as_deref().map(signature::parse) {
+                                Some(Signature::AnthropicRedacted(d)) => {
+                                    blocks.push(json!({"type": "redacted_thinking", "data": d}))
+                                }
+                                Some(Signature::AnthropicThinking(s)) => blocks.push(
+                                    json!({"type": "thinking", "thinking": text, "signature": s}),
+                                ),
+                                // Unsigned reasoning, or another provider's, cannot be verified
+                                // here: dropped.
+                                _ => {}
+                            }
+                        }
                         Part::Text { text } if !text.is_empty() => {
                             blocks.push(json!({"type": "text", "text": text}))
                         }
@@ -351,17 +353,47 @@ pub fn build_messages(messages: &[parley_protocol::Message]) -> Vec<Value> {
 
 /// The request body.
 pub fn build_body(req: &ChatRequest) -> Value {
+    let mut max_tokens = req.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
     let mut body = json!({
         "model": req.model,
-        "max_tokens": req.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
         "messages": build_messages(&req.messages),
         "stream": true,
     });
     if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
         body["system"] = json!(system);
     }
-    if let Some(t) = req.temperature {
-        body["temperature"] = json!(t);
+    let thinking = req.reasoning.map(super::thinking_budget).filter(|b| *b > 0);
+    match thinking {
+        Some(budget) => {
+            // The budget must fit under max_tokens, and thinking allows no sampling changes.
+            max_tokens = max_tokens.max(budget + 4_096);
+            body["thinking"] = json!({"type": "enabled", "budget_tokens": budget});
+        }
+        None => {
+            if let Some(t) = req.temperature {
+                body["temperature"] = json!(t.min(1.0));
+            }
+            if let Some(p) = req.top_p {
+                body["top_p"] = json!(p);
+            }
+        }
+    }
+    body["max_tokens"] = json!(max_tokens);
+    if !req.stop.is_empty() {
+        body["stop_sequences"] = json!(req.stop);
+    }
+    if !req.tools.is_empty() {
+        let tools: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
+            .collect();
+        body["tools"] = json!(tools);
+        body["tool_choice"] = match req.tool_choice {
+            ToolChoice::Auto => json!({"type": "auto"}),
+            ToolChoice::Required => json!({"type": "any"}),
+            ToolChoice::None => json!({"type": "none"}),
+        };
     }
     body
 }

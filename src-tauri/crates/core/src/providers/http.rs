@@ -16,12 +16,32 @@ use tokio_util::sync::CancellationToken;
 /// Largest error body Parley reads.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// Builds the HTTP client providers share. No system proxy, no cookies; redirects are capped and
-/// reqwest drops the Authorization header when a redirect leaves the original host.
+/// What a refused cross-host redirect says (also how it is recognised).
+pub const REDIRECT_REFUSED: &str = "the server redirected to another host";
+
+/// Builds the HTTP client providers share. No cookies. Redirects are followed only within the
+/// same host and port (at most 5): keys travel in headers reqwest does not strip (`x-api-key`,
+/// `x-goog-api-key`), so a redirect elsewhere is refused outright and the key never leaves
+/// the host it was saved for.
 pub fn client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        let same_host = first.host_str() == attempt.url().host_str()
+            && first.port_or_known_default() == attempt.url().port_or_known_default();
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if same_host {
+            attempt.follow()
+        } else {
+            let to = attempt.url().host_str().unwrap_or("?").to_owned();
+            attempt.error(format!("{REDIRECT_REFUSED} ({to})"))
+        }
+    });
     reqwest::Client::builder()
         .connect_timeout(settings.connect_timeout)
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(policy)
         .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
@@ -236,7 +256,7 @@ pub async fn open(
                     settings.response_timeout.as_secs()
                 ),
             ),
-            Ok(Err(e)) => ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)),
+            Ok(Err(e)) => connect_error(&e),
             Ok(Ok(resp)) if resp.status().is_success() => {
                 match check_stream_content(resp, key).await {
                     Ok(resp) => return Some(Ok(resp)),
@@ -333,7 +353,7 @@ pub async fn fetch_model_list(
         .timeout(settings.response_timeout)
         .send()
         .await
-        .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))?;
+        .map_err(|e| connect_error(&e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp
@@ -349,31 +369,127 @@ pub async fn fetch_model_list(
             "the model list is not JSON; check the base URL",
         )
     })?;
+    Ok(parse_model_list(&v))
+}
+
+/// Reads a model list in any of the shapes providers use — OpenAI and compatibles
+/// (`data[].id`, OpenRouter's `context_length` / `supported_parameters` / `architecture`,
+/// vLLM's `max_model_len`, llama.cpp's `meta.n_ctx_train`, LM Studio's `max_context_length` /
+/// `type` / `capabilities`), Anthropic (`display_name`, `max_input_tokens`), Gemini
+/// (`models[].name` = `models/ID`, token limits, `supportedGenerationMethods`, `thinking`) and
+/// Ollama (`models[].name`) — sorted by id, without duplicates.
+pub fn parse_model_list(v: &serde_json::Value) -> Vec<parley_protocol::ModelInfo> {
+    use serde_json::Value;
     let list = v
         .get("data")
         .or_else(|| v.get("models"))
-        .and_then(serde_json::Value::as_array)
+        .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let num = |m: &Value, keys: &[&str]| -> Option<u32> {
+        keys.iter().find_map(|k| {
+            let mut cur = m;
+            for seg in k.split('.') {
+                cur = cur.get(seg)?;
+            }
+            cur.as_u64().map(|n| n.min(u32::MAX as u64) as u32)
+        })
+    };
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_ascii_lowercase))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let mut models: Vec<parley_protocol::ModelInfo> = list
         .iter()
         .filter_map(|m| {
-            let id = m
+            let raw_id = m
                 .get("id")
-                .or_else(|| m.get("name"))
                 .or_else(|| m.get("model"))
-                .and_then(serde_json::Value::as_str)?;
+                .or_else(|| m.get("name"))
+                .and_then(Value::as_str)?;
+            let methods = strings(m.get("supportedGenerationMethods"));
+            if !methods.is_empty() && !methods.iter().any(|x| x.contains("generatecontent")) {
+                return None; // a Gemini embedding model, say
+            }
+            let id = raw_id.strip_prefix("models/").unwrap_or(raw_id).to_owned();
+            let params = strings(m.get("supported_parameters"));
+            let caps = strings(m.get("capabilities"));
+            let inputs = strings(
+                m.get("architecture")
+                    .and_then(|a| a.get("input_modalities")),
+            );
+            let has =
+                |list: &[String], words: &[&str]| list.iter().any(|x| words.contains(&x.as_str()));
+            let tools = if !params.is_empty() {
+                Some(has(&params, &["tools"]))
+            } else if !caps.is_empty() {
+                Some(has(&caps, &["tools", "tool_use", "function_calling"]))
+            } else {
+                None
+            };
+            let vision = if !inputs.is_empty() {
+                Some(has(&inputs, &["image"]))
+            } else if m.get("type").and_then(Value::as_str) == Some("vlm") {
+                Some(true)
+            } else if !caps.is_empty() {
+                Some(has(&caps, &["vision"]))
+            } else {
+                None
+            };
+            let reasoning = m
+                .get("thinking")
+                .and_then(Value::as_bool)
+                .or_else(|| {
+                    (!params.is_empty()).then(|| has(&params, &["reasoning", "include_reasoning"]))
+                })
+                .or_else(|| (!caps.is_empty()).then(|| has(&caps, &["thinking", "reasoning"])));
+            let display_name = m
+                .get("display_name")
+                .or_else(|| m.get("displayName"))
+                .or_else(|| m.get("name").filter(|_| m.get("id").is_some()))
+                .and_then(Value::as_str)
+                .filter(|n| *n != id)
+                .map(str::to_owned);
             Some(parley_protocol::ModelInfo {
-                id: id.to_owned(),
-                owned_by: m
-                    .get("owned_by")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_owned),
+                owned_by: m.get("owned_by").and_then(Value::as_str).map(str::to_owned),
+                display_name,
+                context_window: num(
+                    m,
+                    &[
+                        "context_length",
+                        "context_window",
+                        "max_context_length",
+                        "max_model_len",
+                        "inputTokenLimit",
+                        "max_input_tokens",
+                        "meta.n_ctx_train",
+                        "top_provider.context_length",
+                    ],
+                ),
+                max_output_tokens: num(
+                    m,
+                    &[
+                        "outputTokenLimit",
+                        "max_output_tokens",
+                        "max_tokens",
+                        "top_provider.max_completion_tokens",
+                    ],
+                ),
+                tools,
+                vision,
+                reasoning,
+                id,
             })
         })
         .collect();
     models.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(models)
+    models.dedup_by(|a, b| a.id == b.id);
+    models
 }
 
 /// The provider's error fields, from any of the common JSON error shapes.
@@ -453,7 +569,11 @@ pub fn classify_http(
             .iter()
             .any(|n| lower_msg.contains(n) || code.contains(n) || kind_field.contains(n))
     };
+    // Google says exactly when to come back (`RetryInfo.retryDelay`); a per-minute quota that
+    // names a delay is a rate limit, not an exhausted account.
+    let google_delay = google_retry_delay(body);
     let kind = match status {
+        429 if google_delay.is_some() => ProviderErrorKind::RateLimited,
         401 | 403 => ProviderErrorKind::Unauthorized,
         402 => ProviderErrorKind::QuotaExceeded,
         404 if any(&["model"]) => ProviderErrorKind::ModelNotFound,
@@ -508,7 +628,31 @@ pub fn classify_http(
         status: Some(status),
         detail,
         provider_code: parsed.code,
-        retry_after: retry_after(headers),
+        retry_after: retry_after(headers).or(google_delay),
+    }
+}
+
+/// `error.details[].retryDelay` ("34.4s") of a Google API error body.
+fn google_retry_delay(body: &str) -> Option<Duration> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let details = v.get("error")?.get("details")?.as_array()?;
+    details.iter().find_map(|d| {
+        let secs: f64 = d
+            .get("retryDelay")?
+            .as_str()?
+            .strip_suffix('s')?
+            .parse()
+            .ok()?;
+        (secs.is_finite() && secs >= 0.0).then(|| Duration::from_millis((secs * 1000.0) as u64))
+    })
+}
+
+/// A failed send: a refused redirect, or no connection.
+fn connect_error(e: &reqwest::Error) -> ProviderError {
+    if e.is_redirect() {
+        ProviderError::new(ProviderErrorKind::Redirected, error_chain(e))
+    } else {
+        ProviderError::new(ProviderErrorKind::Connect, error_chain(e))
     }
 }
 

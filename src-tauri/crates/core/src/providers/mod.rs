@@ -4,15 +4,19 @@
 //! cancellation and HTTP error classification.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod http;
 pub mod ollama;
 pub mod openai_chat;
+pub mod openai_responses;
+pub mod presets;
+pub mod signature;
 pub mod sse;
 
 use crate::error::ProviderError;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use parley_protocol::{Message, ModelInfo, StopReason, Usage};
+use parley_protocol::{Message, ModelInfo, ReasoningEffort, StopReason, Usage};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -27,8 +31,61 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     /// Sampling temperature.
     pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f32>,
     /// Output token cap.
     pub max_output_tokens: Option<u32>,
+    /// Reasoning effort / thinking budget (`None` = the provider's default).
+    pub reasoning: Option<ReasoningEffort>,
+    /// Tools the model may call.
+    pub tools: Vec<ToolSpec>,
+    /// Whether the model must, may or must not call a tool.
+    pub tool_choice: ToolChoice,
+    /// Stop sequences.
+    pub stop: Vec<String>,
+}
+
+/// A tool offered to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    /// The name the model calls it by.
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// A JSON Schema object for its arguments.
+    pub parameters: serde_json::Value,
+}
+
+/// Whether the model must call a tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ToolChoice {
+    /// The model decides.
+    #[default]
+    Auto,
+    /// The model must call one of the tools.
+    Required,
+    /// The model must not call tools.
+    None,
+}
+
+/// The thinking budget in tokens a reasoning effort stands for (Anthropic, Gemini).
+pub fn thinking_budget(effort: ReasoningEffort) -> u32 {
+    match effort {
+        ReasoningEffort::Off => 0,
+        ReasoningEffort::Low => 2_048,
+        ReasoningEffort::Medium => 8_192,
+        ReasoningEffort::High => 24_576,
+    }
+}
+
+/// The `low|medium|high` word for OpenAI-style `reasoning_effort` (`None` for `Off`).
+pub fn effort_word(effort: ReasoningEffort) -> Option<&'static str> {
+    match effort {
+        ReasoningEffort::Off => None,
+        ReasoningEffort::Low => Some("low"),
+        ReasoningEffort::Medium => Some("medium"),
+        ReasoningEffort::High => Some("high"),
+    }
 }
 
 /// A normalised stream event, the same for every wire format.
@@ -47,7 +104,9 @@ pub enum StreamEvent {
     TextDelta(String),
     /// Reasoning text.
     ReasoningDelta(String),
-    /// An opaque signature for the reasoning so far, to be replayed verbatim.
+    /// An opaque signature (see [`signature`]) sealing the reasoning part being written, or —
+    /// when no reasoning is open — standing alone as an empty signed reasoning part. It is
+    /// replayed verbatim; Gemini's goes back on the part that follows it.
     ReasoningSignature(String),
     /// A tool call began.
     ToolCallStarted {
@@ -113,7 +172,7 @@ pub trait ModelProvider: Send + Sync {
 pub enum Auth {
     /// `Authorization: Bearer KEY` (OpenAI, compatible servers, Ollama behind a proxy).
     Bearer,
-    /// The key in a named header (Anthropic's `x-api-key`).
+    /// The key in a named header (Anthropic's `x-api-key`, Gemini's `x-goog-api-key`).
     Header(&'static str),
 }
 
@@ -216,26 +275,28 @@ impl Endpoint {
     }
 }
 
-/// Builds the provider for a wire format. `None` for formats Parley does not speak yet.
+/// Builds the provider for a wire format.
 pub fn for_kind(
     kind: parley_protocol::ProviderKind,
     client: reqwest::Client,
     base_url: &str,
     api_key: Option<String>,
     settings: HttpSettings,
-) -> Option<std::sync::Arc<dyn ModelProvider>> {
+) -> std::sync::Arc<dyn ModelProvider> {
     use parley_protocol::ProviderKind;
+    use std::sync::Arc;
     match kind {
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Some(std::sync::Arc::new(
+        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Arc::new(
             openai_chat::OpenAiChat::new(client, base_url, api_key, settings),
+        ),
+        ProviderKind::OpenaiResponses => Arc::new(openai_responses::OpenAiResponses::new(
+            client, base_url, api_key, settings,
         )),
-        ProviderKind::Anthropic => Some(std::sync::Arc::new(anthropic::Anthropic::new(
+        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(
             client, base_url, api_key, settings,
-        ))),
-        ProviderKind::Ollama => Some(std::sync::Arc::new(ollama::Ollama::new(
-            client, base_url, api_key, settings,
-        ))),
-        ProviderKind::Gemini => None,
+        )),
+        ProviderKind::Gemini => Arc::new(gemini::Gemini::new(client, base_url, api_key, settings)),
+        ProviderKind::Ollama => Arc::new(ollama::Ollama::new(client, base_url, api_key, settings)),
     }
 }
 

@@ -227,11 +227,23 @@ pub fn build_body(req: &ChatRequest) -> Value {
     if let Some(t) = req.temperature {
         options.insert("temperature".into(), json!(t));
     }
+    if let Some(p) = req.top_p {
+        options.insert("top_p".into(), json!(p));
+    }
     if let Some(n) = req.max_output_tokens {
         options.insert("num_predict".into(), json!(n));
     }
+    if !req.stop.is_empty() {
+        options.insert("stop".into(), json!(req.stop));
+    }
     if !options.is_empty() {
         body["options"] = Value::Object(options);
+    }
+    if let Some(effort) = req.reasoning {
+        body["think"] = json!(effort != parley_protocol::ReasoningEffort::Off);
+    }
+    if !req.tools.is_empty() && req.tool_choice != super::ToolChoice::None {
+        body["tools"] = super::openai_chat::tools_json(&req.tools);
     }
     body
 }

@@ -8,7 +8,9 @@
 
 use super::http::{self, SseMapper};
 use super::sse::SseEvent;
-use super::{ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{
+    ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent, ToolChoice,
+};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
 use futures::future::BoxFuture;
 use parley_protocol::{Message, ModelInfo, Part, Role, StopReason, Usage};
@@ -351,10 +353,41 @@ pub fn build_body(req: &ChatRequest) -> Value {
     if let Some(t) = req.temperature {
         body["temperature"] = json!(t);
     }
+    if let Some(p) = req.top_p {
+        body["top_p"] = json!(p);
+    }
     if let Some(m) = req.max_output_tokens {
         body["max_tokens"] = json!(m);
     }
+    if let Some(word) = req.reasoning.and_then(super::effort_word) {
+        body["reasoning_effort"] = json!(word);
+    }
+    if !req.stop.is_empty() {
+        body["stop"] = json!(req.stop);
+    }
+    if !req.tools.is_empty() {
+        body["tools"] = tools_json(&req.tools);
+        body["tool_choice"] = json!(match req.tool_choice {
+            ToolChoice::Auto => "auto",
+            ToolChoice::Required => "required",
+            ToolChoice::None => "none",
+        });
+    }
     body
+}
+
+/// Tools in the Chat Completions (and Ollama) shape.
+pub fn tools_json(tools: &[super::ToolSpec]) -> Value {
+    Value::Array(
+        tools
+            .iter()
+            .map(|t| {
+                json!({"type": "function", "function": {
+                    "name": t.name, "description": t.description, "parameters": t.parameters,
+                }})
+            })
+            .collect(),
+    )
 }
 
 fn push_message(m: &Message, out: &mut Vec<Value>) {

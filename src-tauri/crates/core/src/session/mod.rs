@@ -16,8 +16,9 @@ use crate::secrets::{provider_account, Secret, SecretStore};
 use crate::store::{OpenReport, ProviderRow, Store};
 use crate::util::now_ms;
 use parley_protocol::{
-    ConnectionReport, Event, ModelInfo, ProviderInfo, ProviderKind, Role, SendOptions,
-    SessionHistory, SessionId, SessionSummary, TurnId,
+    ConnectionReport, Event, LocalServer, ModelInfo, ModelList, ProviderInfo, ProviderKind,
+    ProviderPreset, Role, SendOptions, SessionHistory, SessionId, SessionParams, SessionSummary,
+    TurnId,
 };
 use std::collections::HashMap;
 use std::fs::File;
@@ -177,17 +178,47 @@ fn key_host(url: &url::Url) -> String {
     }
 }
 
-fn check_kind(kind: ProviderKind) -> Result<(), CoreError> {
-    match kind {
-        ProviderKind::Openai
-        | ProviderKind::OpenaiCompatible
-        | ProviderKind::Anthropic
-        | ProviderKind::Ollama => Ok(()),
-        ProviderKind::Gemini => Err(CoreError::InvalidInput(format!(
-            "Parley does not speak the {} wire format yet. Use an OpenAI-compatible endpoint for now.",
-            kind.as_str()
-        ))),
+/// The conversation as `provider` may see it: reasoning signatures are only valid for the
+/// provider that made them, so another provider's are dropped (the reasoning text stays).
+fn for_provider(
+    mut messages: Vec<parley_protocol::Message>,
+    provider: &str,
+) -> Vec<parley_protocol::Message> {
+    for m in &mut messages {
+        if m.role == Role::Assistant && m.provider.as_deref() != Some(provider) {
+            for p in &mut m.parts {
+                if let parley_protocol::Part::Reasoning { signature, .. } = p {
+                    *signature = None;
+                }
+            }
+        }
     }
+    messages
+}
+
+/// Checks a session's generation settings; an out-of-range value is refused with a sentence.
+fn validate_params(mut p: SessionParams) -> Result<SessionParams, CoreError> {
+    let bad = |what: &str| Err(CoreError::InvalidInput(what.to_owned()));
+    if let Some(t) = p.temperature {
+        if !(0.0..=2.0).contains(&t) {
+            return bad("Temperature must be between 0 and 2.");
+        }
+    }
+    if let Some(t) = p.top_p {
+        if !(t > 0.0 && t <= 1.0) {
+            return bad("Top-p must be greater than 0 and at most 1.");
+        }
+    }
+    if let Some(m) = p.max_output_tokens {
+        if !(1..=1_000_000).contains(&m) {
+            return bad("Max output tokens must be between 1 and 1,000,000.");
+        }
+    }
+    p.system = p.system.filter(|s| !s.trim().is_empty());
+    if p.system.as_ref().is_some_and(|s| s.len() > 200_000) {
+        return bad("The system prompt is too long (200,000 bytes at most).");
+    }
+    Ok(p)
 }
 
 fn validate_name(name: &str) -> Result<String, CoreError> {
@@ -382,7 +413,6 @@ impl Core {
     pub async fn add_provider(&self, p: NewProvider) -> Result<ProviderInfo, CoreError> {
         let name = validate_name(&p.name)?;
         let url = validate_base_url(&p.base_url)?;
-        check_kind(p.kind)?;
         if self.inner.store.get_provider(&name).await?.is_some() {
             return Err(CoreError::InvalidInput(format!(
                 "A provider named \"{name}\" already exists. Pick another name or remove it first."
@@ -445,7 +475,6 @@ impl Core {
     pub async fn update_provider(&self, p: ProviderUpdate) -> Result<ProviderInfo, CoreError> {
         let mut row = self.provider_row(&p.name).await?;
         let url = validate_base_url(&p.base_url)?;
-        check_kind(p.kind)?;
         if let Some(bound) = &row.key_host {
             if *bound != key_host(&url) {
                 self.with_secrets(|s, account| s.delete(&account), &row.name)
@@ -453,8 +482,13 @@ impl Core {
                 row.key_host = None;
             }
         }
+        let new_url = url.as_str().trim_end_matches('/').to_owned();
+        if new_url != row.base_url || p.kind != row.kind {
+            // Another server (or another API on it) has other models.
+            self.inner.store.clear_model_list(&row.name).await?;
+        }
         row.kind = p.kind;
-        row.base_url = url.as_str().trim_end_matches('/').to_owned();
+        row.base_url = new_url;
         row.default_model = p
             .default_model
             .map(|m| m.trim().to_owned())
@@ -501,7 +535,6 @@ impl Core {
         check: ConnectionCheck,
     ) -> Result<ConnectionReport, CoreError> {
         let url = validate_base_url(&check.base_url)?;
-        check_kind(check.kind)?;
         let key = match (check.api_key, &check.saved_provider) {
             (Some(k), _) if !k.expose().trim().is_empty() => Some(k.expose().trim().to_owned()),
             (_, Some(name)) => {
@@ -522,10 +555,7 @@ impl Core {
             url.as_str().trim_end_matches('/'),
             key,
             self.inner.http.clone(),
-        )
-        .ok_or_else(|| {
-            CoreError::InvalidInput("Parley does not speak this wire format yet.".into())
-        })?;
+        );
         Ok(match provider.models().await {
             Ok(models) => ConnectionReport {
                 ok: true,
@@ -547,11 +577,102 @@ impl Core {
         })
     }
 
-    /// The models a provider offers, fetched from it.
+    /// The models a provider offers, fetched from it (and cached).
     pub async fn list_models(&self, name: &str) -> Result<Vec<ModelInfo>, CoreError> {
         let row = self.provider_row(name).await?;
         let provider = self.build_provider(&row).await?;
-        Ok(provider.models().await?)
+        match provider.models().await {
+            Ok(models) => {
+                self.inner
+                    .store
+                    .put_model_list(name, Ok(models.clone()))
+                    .await?;
+                Ok(models)
+            }
+            Err(e) => {
+                self.inner
+                    .store
+                    .put_model_list(name, Err(e.to_info()))
+                    .await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// A provider's model list: the cached one, or — when `refresh` is set or nothing is
+    /// cached yet — fetched from the provider and cached. A failed refresh keeps the cached
+    /// models and reports why in `error`.
+    pub async fn model_list(&self, name: &str, refresh: bool) -> Result<ModelList, CoreError> {
+        let row = self.provider_row(name).await?;
+        if !refresh {
+            if let Some(cached) = self.inner.store.model_list(name).await? {
+                if cached.fetched_at.is_some() {
+                    return Ok(cached);
+                }
+            }
+        }
+        let fetched = match self.build_provider(&row).await {
+            Ok(provider) => provider.models().await.map_err(|e| e.to_info()),
+            Err(e) => Err(e.to_info()),
+        };
+        self.inner.store.put_model_list(name, fetched).await?;
+        Ok(self
+            .inner
+            .store
+            .model_list(name)
+            .await?
+            .unwrap_or(ModelList {
+                provider: name.to_owned(),
+                models: Vec::new(),
+                fetched_at: None,
+                error: None,
+            }))
+    }
+
+    /// Changes a session's generation settings (used from its next turn on).
+    pub async fn set_session_params(
+        &self,
+        id: &SessionId,
+        params: SessionParams,
+    ) -> Result<SessionSummary, CoreError> {
+        let params = validate_params(params)?;
+        if !self.inner.store.set_session_params(id, params).await? {
+            return Err(not_found(id));
+        }
+        self.inner
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Ready-made provider configurations (cloud services and local servers).
+    pub fn provider_presets(&self) -> Vec<ProviderPreset> {
+        crate::providers::presets::all()
+    }
+
+    /// Looks for model servers running on this machine — loopback only, the usual ports —
+    /// and says which of them are already configured.
+    pub async fn discover_local(&self) -> Result<Vec<LocalServer>, CoreError> {
+        self.discover_local_at(crate::providers::presets::LOCAL_PORTS)
+            .await
+    }
+
+    /// [`Core::discover_local`] on the given `(port, preset id)` pairs (tests use free ports).
+    pub async fn discover_local_at(
+        &self,
+        ports: &[(u16, &str)],
+    ) -> Result<Vec<LocalServer>, CoreError> {
+        let mut found = crate::providers::presets::probe_loopback(ports).await;
+        let providers = self.inner.store.list_providers().await?;
+        for server in &mut found {
+            let at = url::Url::parse(&server.base_url).ok().map(|u| key_host(&u));
+            server.configured_as = providers
+                .iter()
+                .find(|p| url::Url::parse(&p.base_url).ok().map(|u| key_host(&u)) == at)
+                .map(|p| p.name.clone());
+        }
+        Ok(found)
     }
 
     async fn provider_row(&self, name: &str) -> Result<ProviderRow, CoreError> {
@@ -609,19 +730,13 @@ impl Core {
         if let Some(settings) = self.inner.store.settings().await? {
             http.idle_timeout = std::time::Duration::from_secs(settings.idle_timeout_secs.into());
         }
-        crate::providers::for_kind(
+        Ok(crate::providers::for_kind(
             row.kind,
             self.inner.client.clone(),
             &row.base_url,
             key,
             http,
-        )
-        .ok_or_else(|| {
-            CoreError::InvalidInput(format!(
-                "Parley does not speak the {} wire format yet.",
-                row.kind.as_str()
-            ))
-        })
+        ))
     }
 
     // ----- turns -----
@@ -774,16 +889,22 @@ impl Core {
                 Ok(None) => Err(not_found(&sid)),
                 Err(e) => Err(CoreError::from(e)),
             };
+            let params = session.params.clone();
             let request = history.map(|h| ChatRequest {
                 model: model.clone(),
-                system: options.system.clone(),
-                messages: h
-                    .messages
-                    .into_iter()
-                    .filter(|m| m.id != begun.assistant_message_id)
-                    .collect(),
-                temperature: None,
-                max_output_tokens: None,
+                system: options.system.clone().or(params.system),
+                messages: for_provider(
+                    h.messages
+                        .into_iter()
+                        .filter(|m| m.id != begun.assistant_message_id)
+                        .collect(),
+                    &row.name,
+                ),
+                temperature: params.temperature,
+                top_p: params.top_p,
+                max_output_tokens: params.max_output_tokens,
+                reasoning: params.reasoning,
+                ..ChatRequest::default()
             });
             let (emitter, last) = turn::run(turn::TurnCtx {
                 store: core.inner.store.clone(),

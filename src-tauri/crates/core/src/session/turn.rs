@@ -317,22 +317,41 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                     StreamEvent::TextDelta(d) => draft.append(false, d, &em),
                     StreamEvent::ReasoningDelta(d) => draft.append(true, d, &em),
                     StreamEvent::ReasoningSignature(sig) => {
-                        let last = draft
-                            .parts
-                            .iter()
-                            .rposition(|p| matches!(p, Part::Reasoning { .. }));
-                        if let Some(i) = last {
-                            if let Part::Reasoning { text, .. } = draft.parts[i].clone() {
-                                let part = Part::Reasoning {
-                                    text,
-                                    signature: Some(sig),
-                                };
-                                draft.replace(i, part, false, &em);
+                        let open = draft
+                            .open
+                            .filter(|i| matches!(draft.parts[*i], Part::Reasoning { .. }));
+                        match open {
+                            Some(i) => {
+                                if let Part::Reasoning { text, .. } = draft.parts[i].clone() {
+                                    let part = Part::Reasoning {
+                                        text,
+                                        signature: Some(sig),
+                                    };
+                                    draft.replace(i, part, false, &em);
+                                }
+                                // A signature seals its reasoning block: the next reasoning is
+                                // a new block with its own signature (replayed separately).
+                                draft.close_open(&em)
+                            }
+                            None => {
+                                // Signed reasoning with no visible text (redacted thinking, an
+                                // encrypted reasoning item, a Gemini thought signature).
+                                draft.close_open(&em);
+                                let i = draft.push_part(
+                                    Part::Reasoning {
+                                        text: String::new(),
+                                        signature: Some(sig),
+                                    },
+                                    &em,
+                                );
+                                em.emit(EventMsg::ItemCompleted {
+                                    message_id: draft.message_id.clone(),
+                                    index: i as u32,
+                                    part: draft.parts[i].clone(),
+                                });
+                                true
                             }
                         }
-                        // A signature seals its reasoning block: the next reasoning is a new
-                        // block with its own signature (replayed separately).
-                        draft.close_open(&em)
                     }
                     StreamEvent::ToolCallStarted { index, id, name } => {
                         draft.close_open(&em);

@@ -167,6 +167,11 @@ pub(super) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSumm
         message_count: r.get::<_, i64>(4)?.max(0) as u64,
         provider: r.get(5)?,
         model: r.get(6)?,
+        // Settings that no longer parse fall back to the defaults rather than hide the chat.
+        params: r
+            .get::<_, Option<String>>(7)?
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default(),
     })
 }
 

@@ -373,6 +373,7 @@ impl Store {
                     message_count: 0,
                     provider: None,
                     model: None,
+                    params: Default::default(),
                 })
             })
             .await
@@ -387,7 +388,7 @@ impl Store {
         self.reader
             .call(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "SELECT id, title, created_at, updated_at, message_count, provider, model
+                    "SELECT id, title, created_at, updated_at, message_count, provider, model, params
                      FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
                 )?;
                 let rows = stmt.query_map(params![limit, offset], codec::session_row)?;
@@ -402,7 +403,7 @@ impl Store {
         self.reader
             .call(move |c| {
                 Ok(c.query_row(
-                    "SELECT id, title, created_at, updated_at, message_count, provider, model
+                    "SELECT id, title, created_at, updated_at, message_count, provider, model, params
                      FROM sessions WHERE id = ?1",
                     [id.0],
                     codec::session_row,
@@ -421,6 +422,102 @@ impl Store {
                     "UPDATE sessions SET title = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id.0, title, now_ms()],
                 )? > 0)
+            })
+            .await
+    }
+
+    /// Replaces a session's generation settings; returns whether the session exists.
+    pub async fn set_session_params(
+        &self,
+        id: &SessionId,
+        params: parley_protocol::SessionParams,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        let json =
+            serde_json::to_string(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.writer
+            .call(move |c| {
+                Ok(c.execute(
+                    "UPDATE sessions SET params = ?2 WHERE id = ?1",
+                    params![id.0, json],
+                )? > 0)
+            })
+            .await
+    }
+
+    /// A provider's cached model list (`None` when never fetched).
+    pub async fn model_list(
+        &self,
+        provider: &str,
+    ) -> Result<Option<parley_protocol::ModelList>, StoreError> {
+        let provider = provider.to_owned();
+        self.reader
+            .call(move |c| {
+                let row = c
+                    .query_row(
+                        "SELECT models, fetched_at, error FROM model_lists WHERE provider = ?1",
+                        [&provider],
+                        |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, Option<i64>>(1)?,
+                                r.get::<_, Option<String>>(2)?,
+                            ))
+                        },
+                    )
+                    .optional()?;
+                Ok(
+                    row.map(|(models, fetched_at, error)| parley_protocol::ModelList {
+                        provider,
+                        // A list that no longer parses is simply fetched again.
+                        models: serde_json::from_str(&models).unwrap_or_default(),
+                        fetched_at,
+                        error: error.and_then(|e| serde_json::from_str(&e).ok()),
+                    }),
+                )
+            })
+            .await
+    }
+
+    /// Forgets a provider's cached model list (its address changed).
+    pub async fn clear_model_list(&self, provider: &str) -> Result<(), StoreError> {
+        let provider = provider.to_owned();
+        self.writer
+            .call(move |c| {
+                c.execute("DELETE FROM model_lists WHERE provider = ?1", [provider])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Stores a freshly fetched model list, or (with `Err`) records why the refresh failed
+    /// while keeping the models cached before.
+    pub async fn put_model_list(
+        &self,
+        provider: &str,
+        fetched: Result<Vec<parley_protocol::ModelInfo>, parley_protocol::ErrorInfo>,
+    ) -> Result<(), StoreError> {
+        let provider = provider.to_owned();
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let (models, error) = match &fetched {
+            Ok(m) => (Some(serde_json::to_string(m).map_err(corrupt)?), None),
+            Err(e) => (None, Some(serde_json::to_string(e).map_err(corrupt)?)),
+        };
+        self.writer
+            .call(move |c| {
+                match models {
+                    Some(models) => c.execute(
+                        "INSERT INTO model_lists(provider, models, fetched_at, error) VALUES (?1, ?2, ?3, NULL)
+                         ON CONFLICT(provider) DO UPDATE SET models = ?2, fetched_at = ?3, error = NULL",
+                        params![provider, models, now_ms()],
+                    )?,
+                    None => c.execute(
+                        "INSERT INTO model_lists(provider, models, fetched_at, error) VALUES (?1, '[]', NULL, ?2)
+                         ON CONFLICT(provider) DO UPDATE SET error = ?2",
+                        params![provider, error],
+                    )?,
+                };
+                Ok(())
             })
             .await
     }
@@ -844,7 +941,7 @@ fn load_history(
 ) -> Result<Option<SessionHistory>, StoreError> {
     let Some(session) = c
         .query_row(
-            "SELECT id, title, created_at, updated_at, message_count, provider, model
+            "SELECT id, title, created_at, updated_at, message_count, provider, model, params
              FROM sessions WHERE id = ?1",
             [&id.0],
             codec::session_row,

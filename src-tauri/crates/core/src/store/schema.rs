@@ -77,6 +77,17 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // v2: per-session generation settings; each provider's model list, cached.
+    r#"
+    ALTER TABLE sessions ADD COLUMN params TEXT;
+
+    CREATE TABLE model_lists (
+        provider    TEXT PRIMARY KEY REFERENCES providers(name) ON DELETE CASCADE ON UPDATE CASCADE,
+        models      TEXT NOT NULL,
+        fetched_at  INTEGER,
+        error       TEXT
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

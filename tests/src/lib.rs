@@ -451,3 +451,61 @@ pub fn split_at_cuts<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     out.push(&bytes[last..]);
     out
 }
+
+/// What a provider stream said, gathered from its events (for comparison with `.expect.json`).
+#[derive(Debug, Default, PartialEq)]
+pub struct Gathered {
+    /// Visible text.
+    pub text: String,
+    /// Reasoning text.
+    pub reasoning: String,
+    /// Reasoning signatures, in order, as stored.
+    pub signatures: Vec<String>,
+    /// Finished tool calls: (id, name, raw arguments, parsed arguments or why not).
+    pub calls: Vec<(String, String, String, Result<serde_json::Value, String>)>,
+    /// The last usage: (input, output, reasoning).
+    pub usage: Option<(u64, u64, Option<u64>)>,
+    /// The raw finish reason, when the stream finished.
+    pub finish: Option<String>,
+    /// The error the stream ended with: (kind, provider code, provider message).
+    pub error: Option<(
+        parley_core::error::ProviderErrorKind,
+        Option<String>,
+        Option<String>,
+    )>,
+}
+
+/// Gathers a mapped event list.
+pub fn gather(
+    items: &[Result<parley_core::providers::StreamEvent, parley_core::ProviderError>],
+) -> Gathered {
+    use parley_core::providers::StreamEvent as E;
+    let mut g = Gathered::default();
+    for i in items {
+        match i {
+            Ok(E::TextDelta(t)) => g.text.push_str(t),
+            Ok(E::ReasoningDelta(t)) => g.reasoning.push_str(t),
+            Ok(E::ReasoningSignature(s)) => g.signatures.push(s.clone()),
+            Ok(E::ToolCallFinished {
+                id,
+                name,
+                arguments,
+                parsed,
+                ..
+            }) => g
+                .calls
+                .push((id.clone(), name.clone(), arguments.clone(), parsed.clone())),
+            Ok(E::Usage { usage, .. }) => {
+                g.usage = Some((
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.reasoning_tokens,
+                ))
+            }
+            Ok(E::Finished { raw_reason, .. }) => g.finish = raw_reason.clone(),
+            Ok(_) => {}
+            Err(e) => g.error = Some((e.kind, e.provider_code.clone(), e.detail.clone())),
+        }
+    }
+    g
+}

@@ -3,7 +3,9 @@
 mod anthropic;
 mod cli;
 mod engine;
+mod gemini;
 mod keychain;
 mod ollama;
 mod openai_fixtures;
+mod openai_responses;
 mod window;

@@ -195,49 +195,67 @@ fn every_stream_maps_to_its_expectation() {
 }
 
 #[test]
-fn http_error_bodies_are_classified() {
+fn http_error_bodies_of_every_provider_are_classified() {
     let Some(shared) = shared_fixtures() else {
         eprintln!("note: ../shared/fixtures is absent; skipping the recorded HTTP error bodies");
         return;
     };
-    let dir = shared.join("openai-chat");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.ends_with(".json")
-            || name.ends_with(".expect.json")
-            || name.ends_with(".request.json")
-        {
-            continue;
+    for provider in [
+        "openai-chat",
+        "openai-responses",
+        "anthropic",
+        "gemini",
+        "ollama",
+    ] {
+        let dir = shared.join(provider);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".json")
+                || name.ends_with(".expect.json")
+                || name.ends_with(".request.json")
+            {
+                continue;
+            }
+            let expect_file: Value = serde_json::from_slice(
+                &std::fs::read(dir.join(name.replace(".json", ".expect.json"))).unwrap(),
+            )
+            .unwrap();
+            let want = &expect_file["expect"]["error"];
+            let status = want["status"].as_u64().unwrap() as u16;
+            let body = std::fs::read_to_string(&p).unwrap();
+            let e = classify_http(status, &reqwest_headers(), &body, None);
+            assert_eq!(e.status, Some(status), "{name}");
+            assert_eq!(
+                e.detail.as_deref(),
+                want["message"].as_str(),
+                "{name}: provider message kept"
+            );
+            if let Some(r) = want.get("retryable").and_then(Value::as_bool) {
+                assert_eq!(e.is_retryable(), r, "{name}: retryable");
+            }
+            let expected_kind = match status {
+                400 => ProviderErrorKind::BadRequest,
+                404 => ProviderErrorKind::ModelNotFound,
+                429 => ProviderErrorKind::RateLimited,
+                _ => unreachable!("{name}: unexpected status {status}"),
+            };
+            assert_eq!(e.kind, expected_kind, "{name}");
+            if let Some(delay) = want["retry_delay"].as_str() {
+                // Google's RetryInfo says when to come back.
+                let secs: f64 = delay.trim_end_matches('s').parse().unwrap();
+                assert_eq!(
+                    e.retry_after,
+                    Some(std::time::Duration::from_millis((secs * 1000.0) as u64)),
+                    "{name}"
+                );
+            }
+            assert!(e.user_message().contains(want["message"].as_str().unwrap()));
+            seen += 1;
         }
-        let expect_file: Value = serde_json::from_slice(
-            &std::fs::read(dir.join(name.replace(".json", ".expect.json"))).unwrap(),
-        )
-        .unwrap();
-        let want = &expect_file["expect"]["error"];
-        let status = want["status"].as_u64().unwrap() as u16;
-        let body = std::fs::read_to_string(&p).unwrap();
-        let e = classify_http(status, &reqwest_headers(), &body, None);
-        assert_eq!(e.status, Some(status), "{name}");
-        assert_eq!(
-            e.detail.as_deref(),
-            want["message"].as_str(),
-            "{name}: provider message kept"
-        );
-        if let Some(r) = want.get("retryable").and_then(Value::as_bool) {
-            assert_eq!(e.is_retryable(), r, "{name}: retryable");
-        }
-        let expected_kind = match status {
-            400 => ProviderErrorKind::BadRequest,
-            429 => ProviderErrorKind::RateLimited,
-            _ => unreachable!("{name}: unexpected status {status}"),
-        };
-        assert_eq!(e.kind, expected_kind, "{name}");
-        assert!(e.user_message().contains(want["message"].as_str().unwrap()));
-        seen += 1;
     }
-    assert!(seen >= 4, "expected the recorded error bodies, saw {seen}");
+    assert!(seen >= 9, "expected the recorded error bodies, saw {seen}");
 }
 
 fn reqwest_headers() -> HeaderMap {

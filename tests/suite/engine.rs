@@ -1033,3 +1033,276 @@ async fn provider_edits_keys_and_connection_checks() {
     core.save_settings(settings.clone()).await.unwrap();
     assert_eq!(core.settings().await.unwrap(), settings);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_529_then_success_and_an_exhausted_quota_is_not_retried() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(
+        529,
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    ));
+    server.push(Reply::json(500, r#"{"error":{"message":"boom"}}"#));
+    server.push(Reply::sse(text_answer(&["fine"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    let ev = run_turn(&e.core, &s.id, "q").await;
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{ev:?}"
+    );
+    let delays: Vec<u64> = ev
+        .iter()
+        .filter_map(|m| match m {
+            EventMsg::StreamRetry {
+                delay_ms, reason, ..
+            } => {
+                assert_eq!(reason.code, ErrorCode::ProviderUnavailable);
+                Some(*delay_ms)
+            }
+            _ => None,
+        })
+        .collect();
+    // Exponential with jitter: 500..750 ms, then 1000..1500 ms.
+    assert_eq!(delays.len(), 2, "{delays:?}");
+    assert!((500..=750).contains(&delays[0]), "{delays:?}");
+    assert!((1000..=1500).contains(&delays[1]), "{delays:?}");
+    assert_eq!(last_turn(&e.core, &s.id).await.1, "fine");
+
+    // A used-up quota says so at once: retrying cannot help.
+    server.push(
+        Reply::json(
+            429,
+            r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+        )
+        .header("retry-after", "1"),
+    );
+    let t = Instant::now();
+    let ev = run_turn(&e.core, &s.id, "q2").await;
+    let (code, message) = failed_code(&ev);
+    assert_eq!(code, ErrorCode::QuotaExceeded);
+    assert!(message.contains("quota"), "{message}");
+    assert!(!ev.iter().any(|m| matches!(m, EventMsg::StreamRetry { .. })));
+    assert!(t.elapsed() < Duration::from_millis(900));
+    assert_eq!(server.received().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_can_cancel_the_wait_before_a_retry() {
+    let server = MockServer::start().await;
+    server
+        .push(Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("retry-after", "30"));
+    server.fallback(Reply::sse(text_answer(&["too late"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    let mut h = e
+        .core
+        .send(&s.id, "q", SendOptions::default())
+        .await
+        .unwrap();
+    loop {
+        if let EventMsg::StreamRetry { delay_ms, .. } = h.events.recv().await.unwrap().msg {
+            // Capped by max_retry_delay (5 s here), not the 30 s the server asked for.
+            assert_eq!(delay_ms, 5000);
+            break;
+        }
+    }
+    let t = Instant::now();
+    assert!(e.core.stop(&s.id).await);
+    assert!(t.elapsed() < Duration::from_secs(1));
+    let ev = collect(&mut h.events).await;
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnStopped { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(
+        server.received().len(),
+        1,
+        "no request after the cancelled wait"
+    );
+    let hist = e.core.history(&s.id).await.unwrap();
+    assert_eq!(hist.messages[0].text(), "q", "the question is kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_host_never_carries_the_key() {
+    let home = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::open(CoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        secrets: Arc::new(MemoryStore::new()),
+        http: fast_http(),
+    })
+    .await
+    .unwrap();
+    // Anthropic sends its key in x-api-key, a header HTTP clients do not strip on redirects.
+    core.add_provider(NewProvider {
+        name: "claude".into(),
+        kind: ProviderKind::Anthropic,
+        base_url: home.base_url(),
+        default_model: Some("m".into()),
+        api_key: Some(Secret::new("sk-ant-secret-0000000000")),
+    })
+    .await
+    .unwrap();
+    let other = elsewhere.base_url().replace("127.0.0.1", "localhost");
+    home.push(Reply::json(307, "").header("location", &format!("{other}/messages")));
+    elsewhere.fallback(Reply::json(500, "{}"));
+    let s = core.create_session(None).await.unwrap();
+    let ev = run_turn(&core, &s.id, "q").await;
+    let (code, message) = failed_code(&ev);
+    assert_eq!(code, ErrorCode::Protocol);
+    assert!(message.contains("redirected to another host"), "{message}");
+    assert!(!message.contains("sk-ant-secret"));
+    assert!(
+        elsewhere.received().is_empty(),
+        "the other host saw nothing"
+    );
+    assert_eq!(home.received().len(), 1, "not retried");
+
+    // A redirect within the same host and port is followed (with the key).
+    home.push(
+        Reply::json(308, "").header("location", &format!("{}/moved/messages", home.base_url())),
+    );
+    home.push(Reply::sse(vec![Step::Bytes(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"moved\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_vec())]));
+    let ev = run_turn(&core, &s.id, "again").await;
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{ev:?}"
+    );
+    let got = home.received();
+    assert_eq!(got[2].path, "/v1/moved/messages");
+    assert_eq!(got[2].header("x-api-key"), Some("sk-ant-secret-0000000000"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_lists_are_cached_with_capabilities_and_refreshed_on_demand() {
+    let server = MockServer::start().await;
+    // OpenRouter's shape: context length, supported parameters, input modalities.
+    server.push(Reply::json(200, r#"{"data":[
+        {"id":"b/vision","name":"B Vision","context_length":128000,"supported_parameters":["tools","reasoning"],"architecture":{"input_modalities":["text","image"]},"top_provider":{"max_completion_tokens":16000}},
+        {"id":"a/plain","context_length":8192,"supported_parameters":["temperature"],"architecture":{"input_modalities":["text"]}}
+    ]}"#));
+    let e = env(&server).await;
+    let list = e.core.model_list("local", false).await.unwrap();
+    assert!(list.error.is_none());
+    assert!(list.fetched_at.is_some());
+    let ids: Vec<_> = list.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["a/plain", "b/vision"]);
+    let b = &list.models[1];
+    assert_eq!(b.display_name.as_deref(), Some("B Vision"));
+    assert_eq!(b.context_window, Some(128000));
+    assert_eq!(b.max_output_tokens, Some(16000));
+    assert_eq!(
+        (b.tools, b.vision, b.reasoning),
+        (Some(true), Some(true), Some(true))
+    );
+    let a = &list.models[0];
+    assert_eq!(
+        (a.tools, a.vision, a.reasoning),
+        (Some(false), Some(false), Some(false))
+    );
+
+    // Cached: no second request.
+    let again = e.core.model_list("local", false).await.unwrap();
+    assert_eq!(again.models, list.models);
+    assert_eq!(server.received().len(), 1);
+
+    // A failed refresh keeps the cached list and says why.
+    server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
+    let failed = e.core.model_list("local", true).await.unwrap();
+    assert_eq!(failed.models, list.models);
+    let err = failed.error.unwrap();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert_eq!(server.received().len(), 2);
+
+    // Pointing the provider elsewhere forgets the old server's models.
+    e.core
+        .update_provider(parley_core::ProviderUpdate {
+            name: "local".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: server.base_url().replace("/v1", "/v2"),
+            default_model: Some("test-model".into()),
+        })
+        .await
+        .unwrap();
+    server.push(Reply::json(200, r#"{"data":[{"id":"c"}]}"#));
+    let moved = e.core.model_list("local", false).await.unwrap();
+    assert_eq!(moved.models.len(), 1);
+    assert_eq!(moved.models[0].id, "c");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_servers_are_found_on_loopback_only_and_matched_to_providers() {
+    let llama = MockServer::start().await;
+    let ollama = MockServer::start().await;
+    llama.fallback(Reply::json(
+        200,
+        r#"{"object":"list","data":[{"id":"smollm2","meta":{"n_ctx_train":8192}}]}"#,
+    ));
+    ollama.fallback(Reply::json(
+        200,
+        r#"{"models":[{"name":"qwen3:0.6b","model":"qwen3:0.6b"}]}"#,
+    ));
+    let port = |s: &MockServer| {
+        s.base_url()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches("/v1")
+            .parse::<u16>()
+            .unwrap()
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let e = env(&llama).await; // "local" already points at the llama server
+    let t = Instant::now();
+    let found = e
+        .core
+        .discover_local_at(&[
+            (port(&llama), "llamacpp"),
+            (port(&ollama), "ollama"),
+            (closed_port, "vllm"),
+        ])
+        .await
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert_eq!(found.len(), 2, "{found:?}");
+    let l = found.iter().find(|s| s.preset == "llamacpp").unwrap();
+    assert_eq!(l.base_url, format!("http://127.0.0.1:{}/v1", port(&llama)));
+    assert_eq!(l.models[0].id, "smollm2");
+    assert_eq!(l.models[0].context_window, Some(8192));
+    assert_eq!(l.configured_as.as_deref(), Some("local"));
+    let o = found.iter().find(|s| s.preset == "ollama").unwrap();
+    assert_eq!(o.kind, ProviderKind::Ollama);
+    assert_eq!(o.base_url, format!("http://127.0.0.1:{}", port(&ollama)));
+    assert_eq!(o.configured_as, None);
+    assert_eq!(ollama.received()[0].path, "/api/tags");
+    // Every address probed is loopback, by construction.
+    for s in &found {
+        assert!(s.base_url.starts_with("http://127.0.0.1:"));
+    }
+    let presets = e.core.provider_presets();
+    for id in [
+        "openai",
+        "anthropic",
+        "gemini",
+        "openrouter",
+        "groq",
+        "deepseek",
+        "mistral",
+        "xai",
+        "together",
+        "ollama",
+        "lmstudio",
+        "llamacpp",
+        "vllm",
+    ] {
+        assert!(presets.iter().any(|p| p.id == id), "{id}");
+    }
+    for (port, preset) in parley_core::providers::presets::LOCAL_PORTS {
+        let p = presets.iter().find(|p| p.id == *preset).unwrap();
+        assert!(p.local && p.base_url.starts_with(&format!("http://127.0.0.1:{port}")));
+    }
+}

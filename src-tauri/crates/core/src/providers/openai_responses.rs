@@ -37,6 +37,9 @@ pub struct ResponsesMapper {
     had_calls: bool,
     /// Output index and summary index of the last reasoning summary part seen.
     summary_at: Option<(u64, u64)>,
+    /// Item id -> output index, for servers (llama.cpp) whose events carry only `item_id`.
+    items: std::collections::HashMap<String, u64>,
+    next_index: u64,
     done: bool,
 }
 
@@ -64,7 +67,8 @@ impl ResponsesMapper {
                 return;
             }
         };
-        let index = v["output_index"].as_u64().unwrap_or(0);
+        let item_id = v["item_id"].as_str().or_else(|| v["item"]["id"].as_str());
+        let index = self.index_of(v["output_index"].as_u64(), item_id);
         match v["type"].as_str().unwrap_or_default() {
             "response.output_text.delta" | "response.refusal.delta" => {
                 if let Some(d) = v["delta"].as_str().filter(|d| !d.is_empty()) {
@@ -145,6 +149,29 @@ impl ResponsesMapper {
                 self.done = true;
             }
             _ => {}
+        }
+    }
+
+    /// The event's output index: `output_index` when sent, else the one given to its item.
+    fn index_of(&mut self, output_index: Option<u64>, item_id: Option<&str>) -> u64 {
+        if let Some(i) = output_index {
+            self.next_index = self.next_index.max(i + 1);
+            if let Some(id) = item_id {
+                self.items.insert(id.to_owned(), i);
+            }
+            return i;
+        }
+        match item_id {
+            Some(id) => {
+                if let Some(i) = self.items.get(id) {
+                    return *i;
+                }
+                let i = self.next_index;
+                self.next_index += 1;
+                self.items.insert(id.to_owned(), i);
+                i
+            }
+            None => self.next_index.saturating_sub(1),
         }
     }
 
@@ -280,8 +307,10 @@ pub fn build_input(messages: &[Message]) -> Vec<Value> {
     let mut out = Vec::new();
     for m in messages {
         match m.role {
-            Role::System => out.push(json!({"role": "system", "content": m.text()})),
-            Role::User => out.push(json!({"role": "user", "content": m.text()})),
+            Role::System => {
+                out.push(json!({"type": "message", "role": "system", "content": m.text()}))
+            }
+            Role::User => out.push(json!({"type": "message", "role": "user", "content": m.text()})),
             Role::Assistant => {
                 let mut items: Vec<Value> = Vec::new();
                 for p in &m.parts {
@@ -294,7 +323,7 @@ pub fn build_input(messages: &[Message]) -> Vec<Value> {
                             }
                         }
                         Part::Text { text } if !text.is_empty() => {
-                            items.push(json!({"role": "assistant", "content": text}))
+                            items.push(json!({"type": "message", "role": "assistant", "content": text}))
                         }
                         Part::ToolCall {
                             call_id,

@@ -8,4 +8,5 @@ mod keychain;
 mod ollama;
 mod openai_fixtures;
 mod openai_responses;
+mod peer;
 mod window;

@@ -355,11 +355,9 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            match i["type"].as_str().unwrap() {
-                "message" => format!("{}-message", i["role"].as_str().unwrap()),
-                t => t.to_owned(),
-            }
+        .map(|i| match i["type"].as_str().unwrap() {
+            "message" => format!("{}-message", i["role"].as_str().unwrap()),
+            t => t.to_owned(),
         })
         .collect();
     assert_eq!(

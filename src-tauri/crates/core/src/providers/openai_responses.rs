@@ -322,9 +322,8 @@ pub fn build_input(messages: &[Message]) -> Vec<Value> {
                                 items.push(item);
                             }
                         }
-                        Part::Text { text } if !text.is_empty() => {
-                            items.push(json!({"type": "message", "role": "assistant", "content": text}))
-                        }
+                        Part::Text { text } if !text.is_empty() => items
+                            .push(json!({"type": "message", "role": "assistant", "content": text})),
                         Part::ToolCall {
                             call_id,
                             name,

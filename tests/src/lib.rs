@@ -57,6 +57,17 @@ impl Reply {
         }
     }
 
+    /// No response at all: the connection closes right after the request (a server that
+    /// dropped a kept-alive connection, a proxy that gave up).
+    pub fn hang_up() -> Reply {
+        Reply {
+            status: 0,
+            headers: Vec::new(),
+            content_type: String::new(),
+            steps: Vec::new(),
+        }
+    }
+
     /// A JSON response with a status.
     pub fn json(status: u16, body: &str) -> Reply {
         Reply {
@@ -225,6 +236,10 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
             st.script.remove(0)
         }
     };
+    if reply.status == 0 {
+        let _ = sock.shutdown().await;
+        return Ok(());
+    }
     let mut head = format!(
         "HTTP/1.1 {} X\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n",
         reply.status, reply.content_type

@@ -1306,3 +1306,24 @@ async fn local_servers_are_found_on_loopback_only_and_matched_to_providers() {
         assert!(p.local && p.base_url.starts_with(&format!("http://127.0.0.1:{port}")));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_before_any_answer_is_sent_again() {
+    let server = MockServer::start().await;
+    server.push(Reply::hang_up());
+    server.push(Reply::sse(text_answer(&["second ", "time"], 0)));
+    let e = env(&server).await;
+    let s = e.core.create_session(None).await.unwrap();
+    let ev = run_turn(&e.core, &s.id, "q").await;
+    assert!(
+        matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{ev:?}"
+    );
+    let retry = ev.iter().find_map(|m| match m {
+        EventMsg::StreamRetry { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert_eq!(retry.unwrap().code, ErrorCode::Network);
+    assert_eq!(last_turn(&e.core, &s.id).await.1, "second time");
+    assert_eq!(server.received().len(), 2);
+}

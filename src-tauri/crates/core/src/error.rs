@@ -67,6 +67,9 @@ pub enum ProviderErrorKind {
     StreamError,
     /// The provider sent something that is not the expected wire format.
     Protocol,
+    /// An established connection closed before the provider answered (typically a pooled
+    /// keep-alive connection the server had just dropped); safe to send again.
+    ConnectionLost,
     /// The server redirected to another host; Parley refused so the key stays where it was
     /// saved for.
     Redirected,
@@ -105,7 +108,8 @@ impl ProviderError {
         match self.kind {
             ProviderErrorKind::RateLimited
             | ProviderErrorKind::Overloaded
-            | ProviderErrorKind::Server => true,
+            | ProviderErrorKind::Server
+            | ProviderErrorKind::ConnectionLost => true,
             ProviderErrorKind::Unauthorized
             | ProviderErrorKind::ModelNotFound
             | ProviderErrorKind::EndpointNotFound
@@ -144,7 +148,7 @@ impl ProviderError {
             ProviderErrorKind::Overloaded | ProviderErrorKind::Server => {
                 ErrorCode::ProviderUnavailable
             }
-            ProviderErrorKind::Connect => ErrorCode::Network,
+            ProviderErrorKind::Connect | ProviderErrorKind::ConnectionLost => ErrorCode::Network,
             ProviderErrorKind::IdleTimeout => ErrorCode::Timeout,
             ProviderErrorKind::StreamInterrupted | ProviderErrorKind::StreamError => {
                 ErrorCode::StreamInterrupted
@@ -168,6 +172,7 @@ impl ProviderError {
             | ProviderErrorKind::Overloaded
             | ProviderErrorKind::Server
             | ProviderErrorKind::Connect
+            | ProviderErrorKind::ConnectionLost
             | ProviderErrorKind::IdleTimeout
             | ProviderErrorKind::StreamInterrupted
             | ProviderErrorKind::StreamError => true,
@@ -214,6 +219,9 @@ impl ProviderError {
             }
             ProviderErrorKind::Connect => {
                 "Could not connect to the provider. Check that the server is running and the base URL is right, then retry.".to_owned()
+            }
+            ProviderErrorKind::ConnectionLost => {
+                "The connection to the provider closed before it answered. Retry in a moment.".to_owned()
             }
             ProviderErrorKind::IdleTimeout => {
                 "The provider stopped sending data, so Parley gave up waiting. Retry, or raise the idle timeout.".to_owned()

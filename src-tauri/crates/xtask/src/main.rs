@@ -18,7 +18,8 @@ fn usage() -> ExitCode {
         "usage: cargo xtask <command>\n\n\
          commands:\n  \
            run     set up everything and launch Parley (debug build)\n  \
-           test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, window)\n  \
+           test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, LLM peer, window)\n  \
+           peer    build/fetch llama-server + SmolLM2 (cached) and run only the real-peer suite\n  \
            bench   build in release mode and print the benchmark table\n  \
            bindings  regenerate ui/src/bindings.ts from the Rust commands"
     );
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("bindings") => bindings(&root),
+        Some("peer") => Setup::new(&root, Level::Test).and_then(|s| peer_tests(&root, &s)),
         _ => return usage(),
     };
     match result {
@@ -99,6 +101,26 @@ struct Step {
     seconds: f64,
 }
 
+/// The real-peer suite against llama-server + SmolLM2 (built/fetched once into the tool cache).
+fn peer_tests(root: &Path, setup: &Setup) -> Result<(), String> {
+    let peer = setup.llama_peer()?;
+    sh(cargo(root)
+        .args([
+            "test",
+            "-p",
+            "parley-tests",
+            "--test",
+            "all",
+            "peer",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("PARLEY_LLAMA_SERVER", &peer.server)
+        .env("PARLEY_LLAMA_MODEL", &peer.model)
+        .env("PARLEY_LLAMA_TEMPLATE", &peer.template))
+}
+
 fn test(root: &Path) -> Result<(), String> {
     let started = Instant::now();
     let setup = Setup::new(root, Level::Test)?;
@@ -151,6 +173,24 @@ fn test(root: &Path) -> Result<(), String> {
             "--",
             "--ignored",
         ]))
+    });
+    step("real LLM peer (llama-server)", &mut || {
+        let peer = setup.llama_peer()?;
+        sh(cargo(root)
+            .args([
+                "test",
+                "-p",
+                "parley-tests",
+                "--test",
+                "all",
+                "peer",
+                "--",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env("PARLEY_LLAMA_SERVER", &peer.server)
+            .env("PARLEY_LLAMA_MODEL", &peer.model)
+            .env("PARLEY_LLAMA_TEMPLATE", &peer.template))
     });
     step("real window (WebDriver)", &mut || setup.window_tests());
 

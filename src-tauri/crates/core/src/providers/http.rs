@@ -649,11 +649,16 @@ fn google_retry_delay(body: &str) -> Option<Duration> {
 
 /// A failed send: a refused redirect, or no connection.
 fn connect_error(e: &reqwest::Error) -> ProviderError {
-    if e.is_redirect() {
-        ProviderError::new(ProviderErrorKind::Redirected, error_chain(e))
+    let kind = if e.is_redirect() {
+        ProviderErrorKind::Redirected
+    } else if e.is_connect() || e.is_builder() || e.is_timeout() {
+        // No connection at all (refused, DNS, TLS): say so at once.
+        ProviderErrorKind::Connect
     } else {
-        ProviderError::new(ProviderErrorKind::Connect, error_chain(e))
-    }
+        // The request went out on an established connection that closed before any answer.
+        ProviderErrorKind::ConnectionLost
+    };
+    ProviderError::new(kind, error_chain(e))
 }
 
 /// A reqwest error with its causes ("error sending request: connection refused").

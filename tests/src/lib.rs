@@ -126,6 +126,8 @@ struct State {
     script: Vec<Reply>,
     fallback: Option<Reply>,
     received: Vec<Received>,
+    gets: Option<Reply>,
+    get_received: Vec<Received>,
 }
 
 /// A scripted HTTP server on 127.0.0.1. Replies are used in order; once the script is used up
@@ -164,6 +166,18 @@ impl MockServer {
     pub fn fallback(&self, reply: Reply) -> &Self {
         self.state.lock().unwrap().fallback = Some(reply);
         self
+    }
+
+    /// Answers every GET (model lists, which a window fetches whenever it likes) with `reply`,
+    /// outside the script; such requests are listed by [`MockServer::gets`], not `received`.
+    pub fn answer_gets(&self, reply: Reply) -> &Self {
+        self.state.lock().unwrap().gets = Some(reply);
+        self
+    }
+
+    /// The GET requests answered by [`MockServer::answer_gets`].
+    pub fn gets(&self) -> Vec<Received> {
+        self.state.lock().unwrap().get_received.clone()
     }
 
     /// `http://127.0.0.1:PORT/v1`.
@@ -221,18 +235,23 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
     let went_away = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reply = {
         let mut st = state.lock().unwrap();
-        st.received.push(Received {
+        let req = Received {
             method,
             path,
             headers,
             body,
             client_went_away: went_away.clone(),
-        });
-        if st.script.is_empty() {
+        };
+        if let (Some(reply), "GET") = (st.gets.clone(), req.method.as_str()) {
+            st.get_received.push(req);
+            reply
+        } else if st.script.is_empty() {
+            st.received.push(req);
             st.fallback.clone().unwrap_or_else(|| {
                 Reply::json(500, "{\"error\":{\"message\":\"script exhausted\"}}")
             })
         } else {
+            st.received.push(req);
             st.script.remove(0)
         }
     };

@@ -86,7 +86,7 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     let e = env();
     let data = tempfile::tempdir().unwrap();
     let server = MockServer::start().await;
-    server.push(models_reply());
+    server.answer_gets(models_reply());
     let mut answer = vec![
         ev_reasoning("Let me "),
         sleep_ms(300),
@@ -263,6 +263,7 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     let e = env();
     let data = tempfile::tempdir().unwrap();
     let server = MockServer::start().await;
+    server.answer_gets(models_reply());
     add_provider_with_cli(data.path(), &server).await;
     let s = launch(&e, data.path()).await;
     s.click(&s.wait_for("[data-testid=new-session]").await)
@@ -450,4 +451,199 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     );
     shot(&s, &e, "10-deleted-while-streaming").await;
     s.quit().await;
+}
+
+fn anthropic_answer(text: &str) -> Reply {
+    let ev = |name: &str, data: Value| {
+        Step::Bytes(format!("event: {name}\ndata: {data}\n\n").into_bytes())
+    };
+    Reply::sse(vec![
+        ev(
+            "message_start",
+            json!({"type": "message_start", "message": {"usage": {"input_tokens": 30, "output_tokens": 1}}}),
+        ),
+        ev(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        ev(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
+        ),
+        ev(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        ev(
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 5}}),
+        ),
+        ev("message_stop", json!({"type": "message_stop"})),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_two_providers_switch_model_mid_conversation() {
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let local = MockServer::start().await;
+    local.answer_gets(Reply::json(
+        200,
+        r#"{"object":"list","data":[{"id":"test-model","context_length":32768},{"id":"other-model"}]}"#,
+    ));
+    let claude = MockServer::start().await;
+    claude.answer_gets(Reply::json(
+        200,
+        r#"{"data":[{"id":"claude-test","display_name":"Claude Test","type":"model"}]}"#,
+    ));
+    add_provider_with_cli(data.path(), &local).await;
+    let out = tokio::process::Command::new(parley_bin())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "providers",
+            "add",
+            "claude",
+            "--kind",
+            "anthropic",
+            "--base-url",
+        ])
+        .arg(claude.base_url())
+        .args(["--model", "claude-test"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    local.push(Reply::sse(text_answer(&["Answer ", "from local."], 50)));
+    claude.push(anthropic_answer("Answer from Claude."));
+
+    let s = launch(&e, data.path()).await;
+    s.click(&s.wait_for("[data-testid=new-session]").await)
+        .await;
+
+    // Per-chat settings: a system prompt and a temperature, used with whichever model is picked.
+    s.click(&s.wait_for("[data-testid=chat-settings-button]").await)
+        .await;
+    s.wait_for("[data-testid=chat-settings]").await;
+    s.type_text(&s.wait_for("[data-testid=param-system]").await, "Be brief.")
+        .await;
+    s.type_text(&s.wait_for("[data-testid=param-temperature]").await, "0.3")
+        .await;
+    shot(&s, &e, "20-chat-settings").await;
+    s.click(&s.wait_for("[data-testid=param-save]").await).await;
+    s.wait_count("[data-testid=chat-settings]", 0).await;
+    s.wait_text("[data-testid=chat-settings-button]", 5, |t| {
+        t.contains("system prompt · temp 0.3")
+    })
+    .await;
+
+    // The picker lists both providers' fetched models.
+    let options = s
+        .script("return (async () => { for (let i = 0; i < 50; i++) { if (document.querySelectorAll('[data-testid=model-picker] option').length >= 3) break; await new Promise(r => setTimeout(r, 100)); } return [...document.querySelectorAll('[data-testid=model-picker] optgroup')].map(g => [g.label, [...g.querySelectorAll('option')].map(o => o.textContent.split(' · ')[0])]); })()")
+        .await;
+    assert_eq!(
+        options,
+        json!([
+            ["local", ["other-model", "test-model"]],
+            ["claude", ["claude-test"]]
+        ]),
+    );
+    send(&s, "First question").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| {
+        t == "Answer from local."
+    })
+    .await;
+
+    // Switch to the other provider mid-conversation.
+    s.script("const sel = document.querySelector('[data-testid=model-picker]'); sel.value = 'claude\\u0000claude-test'; sel.dispatchEvent(new Event('change')); return true;")
+        .await;
+    shot(&s, &e, "21-picker-switched").await;
+    send(&s, "Second question").await;
+    s.wait_count("[data-testid=message-assistant]", 2).await;
+    s.wait_text(
+        "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
+        10,
+        |t| t == "Answer from Claude.",
+    )
+    .await;
+    let metas = s
+        .script("return [...document.querySelectorAll('[data-testid=message-assistant] .meta')].map(m => m.textContent.trim())")
+        .await;
+    assert_eq!(metas, json!(["test-model · local", "claude-test · claude"]));
+    shot(&s, &e, "22-two-providers").await;
+
+    // What each provider was sent: the chat's settings, and for the second the whole
+    // conversation so far.
+    let first = local.received()[0].json();
+    assert_eq!(first["model"], "test-model");
+    assert_eq!(
+        first["messages"][0],
+        json!({"role": "system", "content": "Be brief."})
+    );
+    assert!((first["temperature"].as_f64().unwrap() - 0.3).abs() < 1e-6);
+    let second = claude.received()[0].json();
+    assert_eq!(second["model"], "claude-test");
+    assert_eq!(second["system"], "Be brief.");
+    let msgs = second["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3);
+    assert_eq!(msgs[1]["content"][0]["text"], "Answer from local.");
+
+    // Settings: the provider's model list with capabilities and search; local servers.
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.click(&s.wait_for("[data-provider=local] button").await)
+        .await;
+    s.wait_count("[data-testid=model-option]", 2).await;
+    let search = s.wait_for("[data-testid=model-search]").await;
+    s.type_text(&search, "other").await;
+    s.wait_count("[data-testid=model-option]", 1).await;
+    s.clear(&search).await;
+    s.type_text(&search, "test").await;
+    s.wait_text("[data-testid=model-option]", 5, |t| {
+        t.contains("33k context")
+    })
+    .await;
+    s.wait_for("[data-testid=local-servers]").await;
+    shot(&s, &e, "23-settings-model-list").await;
+    s.click(&s.wait_for("[data-testid=settings-close]").await)
+        .await;
+    s.quit().await;
+
+    // Both replies are stored with their provider and model.
+    let sessions = tokio::process::Command::new(parley_bin())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["sessions", "list", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let list: Value = serde_json::from_slice(&sessions.stdout).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let shown = tokio::process::Command::new(parley_bin())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["sessions", "show", &id, "--json"])
+        .output()
+        .await
+        .unwrap();
+    let hist: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let answers: Vec<Value> = hist["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .map(|m| json!([m["provider"], m["model"]]))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![
+            json!(["local", "test-model"]),
+            json!(["claude", "claude-test"])
+        ]
+    );
 }

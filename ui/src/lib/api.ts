@@ -2,7 +2,7 @@
 // ErrorInfo, and the event channel.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ErrorInfo, Event, Settings } from "./types";
+import type { ErrorInfo, Event, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -36,7 +36,10 @@ export const api = {
   setProviderKey: (name: string, key: string) => unwrap(commands.setProviderKey(name, key)),
   clearProviderKey: (name: string) => unwrap(commands.clearProviderKey(name)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
-  listModels: (name: string) => unwrap(commands.listModels(name)),
+  listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),
+  setSessionParams: (id: string, params: SessionParams) => unwrap(commands.setSessionParams(id, params)),
+  providerPresets: () => unwrap(commands.providerPresets()),
+  discoverLocal: () => unwrap(commands.discoverLocal()),
   openLink: (url: string) => unwrap(commands.openLink(url)),
   appReady: () => unwrap(commands.appReady()),
   getSettings: () => unwrap(commands.getSettings()),

@@ -560,7 +560,7 @@ async fn window_two_providers_switch_model_mid_conversation() {
     .await;
 
     // Switch to the other provider mid-conversation.
-    s.script("const sel = document.querySelector('[data-testid=model-picker]'); sel.value = 'claude\\u0000claude-test'; sel.dispatchEvent(new Event('change')); return true;")
+    s.script("const sel = document.querySelector('[data-testid=model-picker]'); sel.value = 'claude\\u0000claude-test'; sel.dispatchEvent(new Event('change', {bubbles: true})); return true;")
         .await;
     shot(&s, &e, "21-picker-switched").await;
     send(&s, "Second question").await;
@@ -592,6 +592,35 @@ async fn window_two_providers_switch_model_mid_conversation() {
     let msgs = second["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 3);
     assert_eq!(msgs[1]["content"][0]["text"], "Answer from local.");
+
+    // A rate limit: the countdown shows, and Cancel stops waiting (the question is kept).
+    local.push(
+        Reply::json(
+            429,
+            r#"{"error":{"message":"Rate limit reached, slow down."}}"#,
+        )
+        .header("retry-after", "20"),
+    );
+    s.script("const sel = document.querySelector('[data-testid=model-picker]'); sel.value = 'local\\u0000test-model'; sel.dispatchEvent(new Event('change', {bubbles: true})); return true;")
+        .await;
+    send(&s, "Third question").await;
+    s.wait_text("[data-testid=retry-countdown]", 10, |t| {
+        t.contains("rate-limiting")
+            && t.contains("Trying again in 2")
+            && t.contains("attempt 2 of 3")
+    })
+    .await;
+    shot(&s, &e, "22b-retry-countdown").await;
+    s.click(&s.wait_for("[data-testid=retry-cancel]").await)
+        .await;
+    s.wait_text("[data-testid=turn-status]", 5, |t| t.contains("Stopped"))
+        .await;
+    s.wait_count("[data-testid=message-user]", 3).await;
+    assert_eq!(
+        local.received().len(),
+        2,
+        "no request after the cancelled wait"
+    );
 
     // Settings: the provider's model list with capabilities and search; local servers.
     s.click(&s.wait_for("[data-testid=settings-button]").await)
@@ -643,7 +672,9 @@ async fn window_two_providers_switch_model_mid_conversation() {
         answers,
         vec![
             json!(["local", "test-model"]),
-            json!(["claude", "claude-test"])
+            json!(["claude", "claude-test"]),
+            // The stopped third answer (empty) still records who was asked.
+            json!(["local", "test-model"])
         ]
     );
 }

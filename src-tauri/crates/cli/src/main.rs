@@ -95,6 +95,12 @@ enum ProvidersCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Look for model servers running on this computer (127.0.0.1 only, the usual ports).
+    Discover {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a provider and its key.
     Remove {
         /// The provider's name.
@@ -323,6 +329,29 @@ async fn providers(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
             }
             for m in models {
                 out(&format!("{}\n", m.id))?;
+            }
+            Ok(())
+        }
+        ProvidersCmd::Discover { json } => {
+            let found = core.discover_local().await?;
+            if json {
+                return print_json(&found);
+            }
+            if found.is_empty() {
+                eprintln!("No model server is running on this computer (checked Ollama, LM Studio, llama.cpp, vLLM, Jan, KoboldCpp on 127.0.0.1).");
+            }
+            for s in found {
+                let kind = s.kind.as_str();
+                let added = s
+                    .configured_as
+                    .map(|n| format!(" (configured as \"{n}\")"))
+                    .unwrap_or_default();
+                out(&format!(
+                    "{}\t{}\t--kind {kind}\t{} models{added}\n",
+                    s.label,
+                    s.base_url,
+                    s.models.len()
+                ))?;
             }
             Ok(())
         }

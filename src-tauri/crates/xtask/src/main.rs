@@ -20,6 +20,7 @@ fn usage() -> ExitCode {
            run     set up everything and launch Parley (debug build)\n  \
            test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, LLM peer, window)\n  \
            peer    build/fetch llama-server + SmolLM2 (cached) and run only the real-peer suite\n  \
+           window [FILTER]  run only the real-window suite (or the scenarios matching FILTER)\n  \
            bench   build in release mode and print the benchmark table\n  \
            bindings  regenerate ui/src/bindings.ts from the Rust commands"
     );
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&root, &args[1..]),
         Some("bindings") => bindings(&root),
         Some("peer") => Setup::new(&root, Level::Test).and_then(|s| peer_tests(&root, &s)),
+        Some("window") => window(&root, args.get(1).map_or("window", String::as_str)),
         _ => return usage(),
     };
     match result {
@@ -99,6 +101,14 @@ struct Step {
     name: &'static str,
     outcome: Result<(), String>,
     seconds: f64,
+}
+
+/// Only the real-window suite (optionally one scenario: `cargo xtask window window_two`).
+fn window(root: &Path, filter: &str) -> Result<(), String> {
+    let setup = Setup::new(root, Level::Test)?;
+    setup.prepare()?;
+    sh(cargo(root).args(["build", "-p", "parley", "-p", "parley-cli"]))?;
+    setup.window_tests(filter)
 }
 
 /// The real-peer suite against llama-server + SmolLM2 (built/fetched once into the tool cache).
@@ -192,7 +202,9 @@ fn test(root: &Path) -> Result<(), String> {
             .env("PARLEY_LLAMA_MODEL", &peer.model)
             .env("PARLEY_LLAMA_TEMPLATE", &peer.template))
     });
-    step("real window (WebDriver)", &mut || setup.window_tests());
+    step("real window (WebDriver)", &mut || {
+        setup.window_tests("window")
+    });
 
     eprintln!("\n{:-<60}", "");
     let mut failed = 0;

@@ -488,7 +488,7 @@ impl Setup {
     }
 
     /// The real-window suite against the debug build of the app.
-    pub fn window_tests(&self) -> Result<(), String> {
+    pub fn window_tests(&self, filter: &str) -> Result<(), String> {
         if !cfg!(target_os = "linux") {
             eprintln!(
                 "The real-window suite runs on Linux (WebKitWebDriver); skipped on this system."
@@ -510,7 +510,7 @@ impl Setup {
                         "parley-tests",
                         "--test",
                         "all",
-                        "window",
+                        filter,
                         "--",
                         "--ignored",
                         "--test-threads=1",

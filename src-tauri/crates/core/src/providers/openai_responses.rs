@@ -182,22 +182,21 @@ impl ResponsesMapper {
         out: &mut Vec<Result<StreamEvent, ProviderError>>,
     ) {
         match item["type"].as_str() {
-            Some("reasoning") => {
-                // The completed item is the one to keep: `.added` may carry a partial blob.
+            // The completed item is the one to keep: `.added` may carry a partial blob.
+            Some("reasoning")
                 if item["encrypted_content"]
                     .as_str()
-                    .is_some_and(|e| !e.is_empty())
-                {
-                    let kept = json!({
-                        "type": "reasoning",
-                        "id": item["id"],
-                        "encrypted_content": item["encrypted_content"],
-                        "summary": item.get("summary").cloned().unwrap_or_else(|| json!([])),
-                    });
-                    out.push(Ok(StreamEvent::ReasoningSignature(
-                        signature::openai_reasoning(&kept),
-                    )));
-                }
+                    .is_some_and(|e| !e.is_empty()) =>
+            {
+                let kept = json!({
+                    "type": "reasoning",
+                    "id": item["id"],
+                    "encrypted_content": item["encrypted_content"],
+                    "summary": item.get("summary").cloned().unwrap_or_else(|| json!([])),
+                });
+                out.push(Ok(StreamEvent::ReasoningSignature(
+                    signature::openai_reasoning(&kept),
+                )));
             }
             Some("function_call") => {
                 let mut call = self.calls.remove(&index).unwrap_or_else(|| {

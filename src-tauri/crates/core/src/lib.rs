@@ -3,7 +3,8 @@
 //!
 //! Layout: [`store`] (SQLite, one writer thread), [`providers`] (wire formats, each a pure event
 //! mapper fed by a spec-correct SSE parser), [`session`] (one active turn per session and the
-//! journal that persists its output), [`secrets`] (the OS keychain), [`error`].
+//! journal that persists its output), [`secrets`] (the OS keychain), [`tools`] (the safety
+//! checks tools go through), [`error`].
 
 pub mod error;
 pub mod paths;
@@ -11,6 +12,7 @@ pub mod providers;
 pub mod secrets;
 pub mod session;
 pub mod store;
+pub mod tools;
 mod util;
 
 pub use error::{CoreError, ProviderError, ProviderErrorKind, StoreError};

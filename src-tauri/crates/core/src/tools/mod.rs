@@ -1,0 +1,81 @@
+//! Groundwork for the tools the agent may run (issue 5): the safety checks every tool goes
+//! through, each pure and table-tested — workspace containment ([`paths`]), shell command
+//! classification ([`shell`]), the addresses `fetch_url` may reach ([`net`]) and the
+//! environment a child process gets ([`scrubbed_env`]). No tool runs yet.
+
+pub mod net;
+pub mod paths;
+pub mod shell;
+
+/// Names of environment variables a tool's child process never inherits: anything that looks
+/// like a credential, and the variables provider SDKs read keys and endpoints from.
+pub fn is_secret_var(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    const WORDS: &[&str] = &[
+        "KEY",
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "CREDENTIAL",
+        "AUTH",
+        "COOKIE",
+        "SESSION",
+    ];
+    const PROVIDERS: &[&str] = &[
+        "OPENAI_",
+        "ANTHROPIC_",
+        "GEMINI_",
+        "GOOGLE_",
+        "OLLAMA_",
+        "OPENROUTER_",
+        "GROQ_",
+        "DEEPSEEK_",
+        "MISTRAL_",
+        "XAI_",
+        "TOGETHER_",
+        "AZURE_",
+        "AWS_",
+        "HF_",
+        "HUGGING",
+        "PARLEY_",
+    ];
+    WORDS.iter().any(|w| upper.contains(w)) || PROVIDERS.iter().any(|p| upper.starts_with(p))
+}
+
+/// The environment for a tool's child process: the parent's, minus [`is_secret_var`] names.
+pub fn scrubbed_env(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    vars.into_iter()
+        .filter(|(k, _)| !is_secret_var(k))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_and_provider_variables_are_scrubbed() {
+        let env = [
+            "PATH",
+            "HOME",
+            "LANG",
+            "TERM",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "ANTHROPIC_API_KEY",
+            "GITHUB_TOKEN",
+            "db_password",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+            "MY_SECRET",
+            "SSH_AUTH_SOCK",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "HF_HOME",
+            "PARLEY_DATA_DIR",
+        ]
+        .map(|k| (k.to_owned(), "v".to_owned()));
+        let kept: Vec<String> = scrubbed_env(env).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(kept, ["PATH", "HOME", "LANG", "TERM"]);
+    }
+}

@@ -466,6 +466,8 @@ mod desktop {
         }
         steps.push(parley_tests::ev_finish("stop"));
         steps.push(parley_tests::ev_done());
+        // The window fetches model lists when it likes: answer those outside the script.
+        server.answer_gets(Reply::json(200, r#"{"data":[{"id":"bench-model"}]}"#));
         server.push(Reply::sse(steps));
         let dir = data_dir_with_sessions(Some(&server)).await;
         let s = Session::start(

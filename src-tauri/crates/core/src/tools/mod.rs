@@ -1,11 +1,15 @@
 //! Groundwork for the tools the agent may run (issue 5): the safety checks every tool goes
 //! through, each pure and table-tested — workspace containment ([`paths`]), shell command
 //! classification ([`shell`]), the addresses `fetch_url` may reach ([`net`]) and the
-//! environment a child process gets ([`scrubbed_env`]). No tool runs yet.
+//! environment a child process gets ([`scrubbed_env`]) — and the typed tool trait with its
+//! registry ([`tool`]) plus the first read-only tools ([`files`]). They are not offered to
+//! models yet: the agent loop and approvals come with issue 5.
 
+pub mod files;
 pub mod net;
 pub mod paths;
 pub mod shell;
+pub mod tool;
 
 /// Names of environment variables a tool's child process never inherits: anything that looks
 /// like a credential, and the variables provider SDKs read keys and endpoints from.

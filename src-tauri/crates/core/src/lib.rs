@@ -6,6 +6,7 @@
 //! journal that persists its output), [`secrets`] (the OS keychain), [`tools`] (the safety
 //! checks tools go through), [`error`].
 
+pub mod approvals;
 pub mod error;
 pub mod paths;
 pub mod providers;

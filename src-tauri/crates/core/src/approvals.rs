@@ -1,0 +1,401 @@
+//! Approvals (groundwork for issue 5): the pending-decision gate and exact grants.
+//!
+//! - The gate holds one oneshot per call id, registered *before* the approval request is shown,
+//!   so an answer can never race ahead of its question or land on another call. A dropped
+//!   sender (stop, shutdown) means Abort; no answer within the timeout means Denied.
+//! - A grant is exact: a tool plus its canonical arguments. Nothing here ever matches a prefix.
+//!   Shell commands that are not simple (see [`crate::tools::shell`]) are never covered by a
+//!   grant, and writes to protected paths always ask.
+//! - Flags from the model or tool metadata can only raise the bar: [`needs_approval`] takes them
+//!   as "ask anyway" inputs, never as permissions.
+
+use crate::tools::tool::Risk;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+/// The user's answer to one approval request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Run this call.
+    AllowOnce,
+    /// Run it, and identical calls for the rest of the session.
+    AllowSession,
+    /// Run it, and identical calls from now on (persisted).
+    AllowAlways,
+    /// Do not run it; the note (if any) is passed to the model.
+    Deny {
+        /// The user's note for the model.
+        note: Option<String>,
+    },
+}
+
+/// How waiting for a decision ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The user decided.
+    Decided(Decision),
+    /// Nobody answered in time: treated as denied.
+    TimedOut,
+    /// The turn was stopped (or the gate dropped the request).
+    Aborted,
+}
+
+/// Why a decision could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no approval is pending for call {0}")]
+pub struct NotPending(pub String);
+
+/// Pending approvals, by call id.
+#[derive(Default)]
+pub struct Gate {
+    pending: Mutex<HashMap<String, oneshot::Sender<Decision>>>,
+}
+
+/// A registered request; wait on it after showing it to the user.
+pub struct Pending {
+    rx: oneshot::Receiver<Decision>,
+}
+
+impl Gate {
+    /// An empty gate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<Decision>>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers a call before its approval request goes out. Registering the same id again
+    /// aborts the earlier wait.
+    pub fn register(&self, call_id: &str) -> Pending {
+        let (tx, rx) = oneshot::channel();
+        self.lock().insert(call_id.to_owned(), tx);
+        Pending { rx }
+    }
+
+    /// Delivers the user's decision for exactly this call.
+    pub fn decide(&self, call_id: &str, decision: Decision) -> Result<(), NotPending> {
+        let tx = self
+            .lock()
+            .remove(call_id)
+            .ok_or_else(|| NotPending(call_id.to_owned()))?;
+        tx.send(decision)
+            .map_err(|_| NotPending(call_id.to_owned()))
+    }
+
+    /// Aborts every pending request (stop, shutdown).
+    pub fn abort_all(&self) {
+        self.lock().clear();
+    }
+
+    /// The call ids waiting for a decision.
+    pub fn pending_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.lock().keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Forgets a request whose wait ended without a decision (timeout, stop).
+    pub fn forget(&self, call_id: &str) {
+        self.lock().remove(call_id);
+    }
+}
+
+impl Pending {
+    /// Waits for the decision, the timeout, or the cancellation — whichever comes first.
+    pub async fn wait(self, timeout: Duration, cancel: &CancellationToken) -> Outcome {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Outcome::Aborted,
+            r = tokio::time::timeout(timeout, self.rx) => match r {
+                Ok(Ok(d)) => Outcome::Decided(d),
+                Ok(Err(_)) => Outcome::Aborted,
+                Err(_) => Outcome::TimedOut,
+            },
+        }
+    }
+}
+
+/// Arguments in a canonical form (object keys sorted at every level, no whitespace), so that
+/// `{"b":1,"a":2}` and `{ "a": 2, "b": 1 }` are the same call — and nothing else is.
+pub fn canonical_arguments(raw: &str) -> Option<String> {
+    fn sort(v: Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut out = serde_json::Map::new();
+                for (k, v) in entries {
+                    out.insert(k, sort(v));
+                }
+                Value::Object(out)
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(sort).collect()),
+            other => other,
+        }
+    }
+    let v: Value = serde_json::from_str(raw).ok()?;
+    let sorted = sort(v);
+    // Serialise keys in sorted order whatever map the build uses.
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String((*k).clone()).to_string());
+                    out.push(':');
+                    write(&m[*k], out);
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(x, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut s = String::new();
+    write(&sorted, &mut s);
+    Some(s)
+}
+
+/// Exact grants: a tool plus its canonical arguments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    exact: HashSet<(String, String)>,
+}
+
+impl Grants {
+    /// No grants.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Grants exactly this call (returns false when the arguments are not JSON).
+    pub fn grant(&mut self, tool: &str, arguments: &str) -> bool {
+        match canonical_arguments(arguments) {
+            Some(c) => {
+                self.exact.insert((tool.to_owned(), c));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether exactly this call was granted.
+    pub fn covers(&self, tool: &str, arguments: &str) -> bool {
+        canonical_arguments(arguments).is_some_and(|c| self.exact.contains(&(tool.to_owned(), c)))
+    }
+
+    /// Revokes a grant; returns whether it existed.
+    pub fn revoke(&mut self, tool: &str, arguments: &str) -> bool {
+        canonical_arguments(arguments).is_some_and(|c| self.exact.remove(&(tool.to_owned(), c)))
+    }
+}
+
+/// What is known about one call when deciding whether to ask.
+#[derive(Debug, Clone)]
+pub struct CallFacts<'a> {
+    /// The tool.
+    pub tool: &'a str,
+    /// The raw arguments.
+    pub arguments: &'a str,
+    /// The risk from the parsed arguments.
+    pub risk: Risk,
+    /// For shell tools: why the command always asks (not a simple command), if it does.
+    pub shell_always_asks: Option<&'static str>,
+    /// True when the call writes a protected path (`.git`, the app's own data).
+    pub protected_path: bool,
+    /// True when the model or the tool's metadata asked for confirmation.
+    pub flagged: bool,
+}
+
+/// `None` when the call may run without asking; else why the user must be asked.
+pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -> Option<String> {
+    if let Some(why) = call.shell_always_asks {
+        return Some(format!("This command always asks because {why}."));
+    }
+    if call.protected_path {
+        return Some("It writes to version-control internals or Parley's own data.".into());
+    }
+    if call.flagged {
+        return Some("The model or the tool asked for confirmation.".into());
+    }
+    if call.risk == Risk::ReadOnly {
+        return None;
+    }
+    if session.covers(call.tool, call.arguments) || always.covers(call.tool, call.arguments) {
+        return None;
+    }
+    Some(match call.risk {
+        Risk::ReadOnly => return None,
+        Risk::Mutating => "It changes files in the workspace.".into(),
+        Risk::Network => "It reaches the network.".into(),
+        Risk::Destructive => "It can delete or overwrite things, or run arbitrary commands.".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_decision_reaches_exactly_its_call() {
+        let gate = Gate::new();
+        let a = gate.register("a");
+        let b = gate.register("b");
+        assert_eq!(gate.pending_ids(), ["a", "b"]);
+        gate.decide(
+            "b",
+            Decision::Deny {
+                note: Some("no".into()),
+            },
+        )
+        .unwrap();
+        gate.decide("a", Decision::AllowOnce).unwrap();
+        let cancel = CancellationToken::new();
+        let t = Duration::from_secs(5);
+        assert_eq!(
+            a.wait(t, &cancel).await,
+            Outcome::Decided(Decision::AllowOnce)
+        );
+        assert_eq!(
+            b.wait(t, &cancel).await,
+            Outcome::Decided(Decision::Deny {
+                note: Some("no".into())
+            })
+        );
+        // A second answer, or one for an unknown call, is refused.
+        assert_eq!(
+            gate.decide("a", Decision::AllowOnce),
+            Err(NotPending("a".into()))
+        );
+        assert!(gate.decide("zzz", Decision::AllowOnce).is_err());
+    }
+
+    #[tokio::test]
+    async fn stop_aborts_and_silence_times_out_as_denied() {
+        let gate = Gate::new();
+        let cancel = CancellationToken::new();
+        let p = gate.register("a");
+        let stopper = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            stopper.cancel();
+        });
+        let t0 = std::time::Instant::now();
+        assert_eq!(
+            p.wait(Duration::from_secs(60), &cancel).await,
+            Outcome::Aborted
+        );
+        assert!(t0.elapsed() < Duration::from_secs(1));
+
+        let p = gate.register("b");
+        gate.abort_all();
+        assert_eq!(
+            p.wait(Duration::from_secs(60), &CancellationToken::new())
+                .await,
+            Outcome::Aborted,
+            "a dropped sender means abort"
+        );
+
+        let p = gate.register("c");
+        assert_eq!(
+            p.wait(Duration::from_millis(30), &CancellationToken::new())
+                .await,
+            Outcome::TimedOut
+        );
+        gate.forget("c");
+        assert!(gate.pending_ids().is_empty());
+    }
+
+    #[test]
+    fn grants_are_exact_calls_never_prefixes() {
+        let mut g = Grants::new();
+        assert!(g.grant("run_shell", r#"{"command":"cargo test","timeout":60}"#));
+        assert!(g.covers("run_shell", r#"{ "timeout": 60, "command": "cargo test" }"#));
+        assert!(!g.covers(
+            "run_shell",
+            r#"{"command":"cargo test --release","timeout":60}"#
+        ));
+        assert!(!g.covers("run_shell", r#"{"command":"cargo test"}"#));
+        assert!(!g.covers("run_shell", r#"{"command":"cargo test ","timeout":60}"#));
+        assert!(!g.covers("write_file", r#"{"command":"cargo test","timeout":60}"#));
+        assert!(!g.covers("run_shell", "not json"));
+        assert!(!g.grant("run_shell", "{truncated"));
+        assert!(g.revoke("run_shell", r#"{"timeout":60,"command":"cargo test"}"#));
+        assert!(!g.covers("run_shell", r#"{"command":"cargo test","timeout":60}"#));
+        assert_eq!(
+            canonical_arguments(r#"{"b":{"y":1,"x":[{"d":1,"c":2}]},"a":"é"}"#).unwrap(),
+            r#"{"a":"é","b":{"x":[{"c":2,"d":1}],"y":1}}"#
+        );
+    }
+
+    #[test]
+    fn only_read_only_or_exactly_granted_calls_skip_the_question() {
+        let mut session = Grants::new();
+        session.grant("write_file", r#"{"path":"a.txt","content":"x"}"#);
+        let always = Grants::new();
+        let facts = |tool, args, risk| CallFacts {
+            tool,
+            arguments: args,
+            risk,
+            shell_always_asks: None,
+            protected_path: false,
+            flagged: false,
+        };
+        let read = facts("read_file", r#"{"path":"a"}"#, Risk::ReadOnly);
+        assert_eq!(needs_approval(&read, &session, &always), None);
+        let granted = facts(
+            "write_file",
+            r#"{"content":"x","path":"a.txt"}"#,
+            Risk::Mutating,
+        );
+        assert_eq!(needs_approval(&granted, &session, &always), None);
+        let other = facts(
+            "write_file",
+            r#"{"path":"b.txt","content":"x"}"#,
+            Risk::Mutating,
+        );
+        assert!(needs_approval(&other, &session, &always).is_some());
+        // Raising flags always win over grants and over "read-only".
+        let mut flagged = read.clone();
+        flagged.flagged = true;
+        assert!(needs_approval(&flagged, &session, &always).is_some());
+        let mut protected = granted.clone();
+        protected.protected_path = true;
+        assert!(needs_approval(&protected, &session, &always).is_some());
+        let mut compound = facts(
+            "run_shell",
+            r#"{"command":"ls; rm -rf /"}"#,
+            Risk::Destructive,
+        );
+        session.grant("run_shell", r#"{"command":"ls; rm -rf /"}"#);
+        compound.shell_always_asks = crate::tools::shell::classify("ls; rm -rf /").always_ask;
+        assert!(
+            needs_approval(&compound, &session, &always)
+                .unwrap()
+                .contains("chains several commands"),
+            "a compound command is never covered, even by an exact grant"
+        );
+    }
+}

@@ -1,4 +1,5 @@
-//! Read-only file tools: `read_file` and `list_dir`, confined to the workspace.
+//! File tools confined to the workspace: `read_file` and `list_dir` (read-only), `write_file`
+//! and `edit_file` (mutating; atomic writes; edits replace exactly one unique match).
 
 use super::tool::{Risk, Tool, ToolContext, ToolError};
 use futures::future::BoxFuture;
@@ -165,6 +166,165 @@ impl Tool for ListDir {
     }
 }
 
+/// Arguments of `write_file`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteFileInput {
+    /// The file, relative to the workspace folder (created with its folders if missing).
+    pub path: String,
+    /// The complete new content.
+    pub content: String,
+}
+
+/// Creates or replaces a file in the workspace.
+pub struct WriteFile;
+
+impl Tool for WriteFile {
+    type Input = WriteFileInput;
+
+    fn name(&self) -> &'static str {
+        "write_file"
+    }
+
+    fn description(&self) -> &'static str {
+        "Create a file in the workspace folder, or replace its whole content."
+    }
+
+    fn risk(&self, _input: &WriteFileInput, _ctx: &ToolContext) -> Risk {
+        Risk::Mutating
+    }
+
+    fn run(
+        &self,
+        input: WriteFileInput,
+        ctx: ToolContext,
+    ) -> BoxFuture<'static, Result<String, ToolError>> {
+        Box::pin(async move {
+            let real = ctx
+                .workspace
+                .resolve(&input.path)
+                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
+            if real.is_dir() {
+                return Err(ToolError::RespondToModel(format!(
+                    "{} is a folder.",
+                    input.path
+                )));
+            }
+            if let Some(parent) = real.parent() {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+            }
+            let existed = real.exists();
+            write_atomically(&real, input.content.as_bytes())
+                .await
+                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+            Ok(format!(
+                "{} {} ({} bytes).",
+                if existed { "Replaced" } else { "Created" },
+                input.path,
+                input.content.len()
+            ))
+        })
+    }
+}
+
+/// Arguments of `edit_file`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditFileInput {
+    /// The file, relative to the workspace folder.
+    pub path: String,
+    /// The exact text to replace; it must occur exactly once.
+    pub old_text: String,
+    /// The replacement text.
+    pub new_text: String,
+}
+
+/// Replaces one exact, unique piece of text in a file.
+pub struct EditFile;
+
+/// Replaces the single occurrence of `old` in `text`, or says why it cannot.
+pub fn replace_unique(text: &str, old: &str, new: &str) -> Result<String, String> {
+    if old.is_empty() {
+        return Err("old_text is empty; give the exact text to replace.".into());
+    }
+    let mut hits = text.match_indices(old);
+    match (hits.next(), hits.next()) {
+        (None, _) => Err("old_text was not found in the file; read the file again and copy the text exactly (spaces and line breaks included).".into()),
+        (Some(_), Some(_)) => Err(format!(
+            "old_text occurs {} times; include more surrounding lines so it is unique.",
+            text.matches(old).count()
+        )),
+        (Some((at, _)), None) => {
+            let mut out = String::with_capacity(text.len() + new.len());
+            out.push_str(&text[..at]);
+            out.push_str(new);
+            out.push_str(&text[at + old.len()..]);
+            Ok(out)
+        }
+    }
+}
+
+impl Tool for EditFile {
+    type Input = EditFileInput;
+
+    fn name(&self) -> &'static str {
+        "edit_file"
+    }
+
+    fn description(&self) -> &'static str {
+        "Replace one exact piece of text in a workspace file. old_text must occur exactly once."
+    }
+
+    fn risk(&self, _input: &EditFileInput, _ctx: &ToolContext) -> Risk {
+        Risk::Mutating
+    }
+
+    fn run(
+        &self,
+        input: EditFileInput,
+        ctx: ToolContext,
+    ) -> BoxFuture<'static, Result<String, ToolError>> {
+        Box::pin(async move {
+            let real = ctx
+                .workspace
+                .resolve(&input.path)
+                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
+            let text = tokio::fs::read_to_string(&real)
+                .await
+                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+            let edited = replace_unique(&text, &input.old_text, &input.new_text)
+                .map_err(|why| ToolError::RespondToModel(format!("{}: {why}", input.path)))?;
+            write_atomically(&real, edited.as_bytes())
+                .await
+                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+            Ok(format!("Edited {}.", input.path))
+        })
+    }
+}
+
+/// Writes through a temporary file in the same folder and renames it into place, so a crash
+/// never leaves a half-written file.
+async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.parley-{}", crate::new_id()));
+    tokio::fs::write(&tmp, bytes).await?;
+    if let Ok(meta) = tokio::fs::metadata(path).await {
+        let _ = tokio::fs::set_permissions(&tmp, meta.permissions()).await;
+    }
+    match tokio::fs::rename(&tmp, path).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            Err(e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::paths::Workspace;
@@ -186,7 +346,7 @@ mod tests {
 
     fn registry() -> Registry {
         let mut r = Registry::new();
-        r.add(ReadFile).add(ListDir);
+        r.add(ReadFile).add(ListDir).add(WriteFile).add(EditFile);
         r
     }
 
@@ -258,6 +418,58 @@ mod tests {
             let e = r.prepare(name, args, &ctx).err().unwrap_or_default();
             assert!(e.contains(says), "{name} {args}: {e}");
         }
+    }
+
+    #[tokio::test]
+    async fn writes_and_exact_edits_stay_inside_and_say_what_is_wrong() {
+        let (dir, ctx) = ctx();
+        let r = registry();
+        let run = |name: &'static str, args: &'static str| {
+            let p = r.prepare(name, args, &ctx).unwrap();
+            assert_eq!(p.risk, Risk::Mutating);
+            p.run(ctx.clone())
+        };
+        assert_eq!(
+            run(
+                "write_file",
+                r#"{"path":"new/dir/f.txt","content":"a\nb\na\n"}"#
+            )
+            .await
+            .unwrap(),
+            "Created new/dir/f.txt (6 bytes)."
+        );
+        let e = run(
+            "edit_file",
+            r#"{"path":"new/dir/f.txt","old_text":"a","new_text":"x"}"#,
+        )
+        .await;
+        assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("occurs 2 times")));
+        let e = run(
+            "edit_file",
+            r#"{"path":"new/dir/f.txt","old_text":"zzz","new_text":"x"}"#,
+        )
+        .await;
+        assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("not found")));
+        run(
+            "edit_file",
+            r#"{"path":"new/dir/f.txt","old_text":"b\n","new_text":"B\n"}"#,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("new/dir/f.txt")).unwrap(),
+            "a\nB\na\n"
+        );
+        let e = run("write_file", r#"{"path":"../escape.txt","content":"x"}"#).await;
+        assert!(e.is_err());
+        assert!(!dir.path().parent().unwrap().join("escape.txt").exists());
+        let e = run("write_file", r#"{"path":"sub","content":"x"}"#).await;
+        assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("folder")));
+        // No temporary files are left behind.
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("new/dir"))
+            .unwrap()
+            .collect();
+        assert_eq!(left.len(), 1);
     }
 
     #[test]

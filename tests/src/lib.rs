@@ -543,3 +543,74 @@ pub fn gather(
     }
     g
 }
+
+/// Runs a provider's SSE mapper over a body delivered in `chunks`, then ends the stream.
+pub fn map_sse<M: parley_core::providers::http::SseMapper>(
+    mut mapper: M,
+    chunks: &[&[u8]],
+) -> Vec<Result<parley_core::providers::StreamEvent, parley_core::ProviderError>> {
+    let mut parser = parley_core::providers::sse::SseParser::new();
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    for c in chunks {
+        parser.push(c, &mut events);
+        for e in events.drain(..) {
+            mapper.on_event(&e, &mut out);
+        }
+    }
+    mapper.on_end(&mut out);
+    out
+}
+
+/// A stored-looking message for request-shape tests.
+pub fn message(
+    role: parley_protocol::Role,
+    parts: Vec<parley_protocol::Part>,
+    provider: Option<&str>,
+) -> parley_protocol::Message {
+    parley_protocol::Message {
+        id: parley_core::new_id().into(),
+        session_id: "s".into(),
+        parent_id: None,
+        role,
+        parts,
+        turn_id: None,
+        provider: provider.map(Into::into),
+        model: None,
+        created_at: 0,
+    }
+}
+
+/// A core on `dir` with an in-memory keychain.
+pub async fn open_core(
+    dir: &std::path::Path,
+    http: parley_core::providers::HttpSettings,
+) -> parley_core::Core {
+    parley_core::Core::open(parley_core::CoreOptions {
+        data_dir: dir.to_path_buf(),
+        secrets: Arc::new(parley_core::secrets::MemoryStore::new()),
+        http,
+    })
+    .await
+    .expect("core opens")
+}
+
+/// Adds a provider with a default model and, optionally, a key.
+pub async fn add_provider(
+    core: &parley_core::Core,
+    name: &str,
+    kind: parley_protocol::ProviderKind,
+    base_url: &str,
+    model: &str,
+    key: Option<&str>,
+) {
+    core.add_provider(parley_core::NewProvider {
+        name: name.into(),
+        kind,
+        base_url: base_url.into(),
+        default_model: Some(model.into()),
+        api_key: key.map(parley_core::secrets::Secret::new),
+    })
+    .await
+    .expect("provider added");
+}

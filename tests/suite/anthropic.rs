@@ -2,32 +2,17 @@
 //! whole and re-chunked; the replay request shape of REQUESTS.md; and a turn through the engine.
 
 use parley_core::providers::anthropic::{build_messages, AnthropicMapper};
-use parley_core::providers::http::SseMapper;
-use parley_core::providers::sse::SseParser;
 use parley_core::providers::StreamEvent;
-use parley_core::secrets::{MemoryStore, Secret};
-use parley_core::{Core, CoreOptions, NewProvider, ProviderError};
+use parley_core::ProviderError;
 use parley_protocol::{EventMsg, Message, Part, ProviderKind, Role, SendOptions, ToolCallStatus};
 use parley_tests::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 type Item = Result<StreamEvent, ProviderError>;
 
 fn map(chunks: &[&[u8]]) -> Vec<Item> {
-    let mut parser = SseParser::new();
-    let mut mapper = AnthropicMapper::new();
-    let mut sse = Vec::new();
-    let mut out = Vec::new();
-    for c in chunks {
-        parser.push(c, &mut sse);
-        for e in sse.drain(..) {
-            mapper.on_event(&e, &mut out);
-        }
-    }
-    mapper.on_end(&mut out);
-    out
+    map_sse(AnthropicMapper::new(), chunks)
 }
 
 fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
@@ -135,17 +120,7 @@ proptest! {
 }
 
 fn msg(role: Role, parts: Vec<Part>) -> Message {
-    Message {
-        id: parley_core::new_id().into(),
-        session_id: "s".into(),
-        parent_id: None,
-        role,
-        parts,
-        turn_id: None,
-        provider: None,
-        model: None,
-        created_at: 0,
-    }
+    message(role, parts, None)
 }
 
 #[test]
@@ -249,22 +224,16 @@ async fn an_anthropic_turn_streams_keeps_signed_thinking_blocks_and_sends_the_ke
         std::fs::read(own_fixtures().join("anthropic/thinking-blocks-and-tool.sse")).unwrap();
     server.push(Reply::sse(vec![Step::Bytes(body)]));
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(CoreOptions {
-        data_dir: dir.path().to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http: Default::default(),
-    })
-    .await
-    .unwrap();
-    core.add_provider(NewProvider {
-        name: "claude".into(),
-        kind: ProviderKind::Anthropic,
-        base_url: server.base_url(),
-        default_model: Some("claude-test".into()),
-        api_key: Some(Secret::new("sk-ant-test-key-0000000000")),
-    })
-    .await
-    .unwrap();
+    let core = open_core(dir.path(), Default::default()).await;
+    add_provider(
+        &core,
+        "claude",
+        ProviderKind::Anthropic,
+        &server.base_url(),
+        "claude-test",
+        Some("sk-ant-test-key-0000000000"),
+    )
+    .await;
     let s = core.create_session(None).await.unwrap();
     let mut h = core
         .send(

@@ -29,22 +29,16 @@ fn fast_http() -> HttpSettings {
 
 async fn env_with(server: &MockServer, http: HttpSettings, key: Option<&str>) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(CoreOptions {
-        data_dir: dir.path().to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http,
-    })
-    .await
-    .unwrap();
-    core.add_provider(NewProvider {
-        name: "local".into(),
-        kind: ProviderKind::OpenaiCompatible,
-        base_url: server.base_url(),
-        default_model: Some("test-model".into()),
-        api_key: key.map(Secret::new),
-    })
-    .await
-    .unwrap();
+    let core = open_core(dir.path(), http).await;
+    add_provider(
+        &core,
+        "local",
+        ProviderKind::OpenaiCompatible,
+        &server.base_url(),
+        "test-model",
+        key,
+    )
+    .await;
     Env { core, _dir: dir }
 }
 
@@ -1128,23 +1122,17 @@ async fn a_redirect_to_another_host_never_carries_the_key() {
     let home = MockServer::start().await;
     let elsewhere = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(CoreOptions {
-        data_dir: dir.path().to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http: fast_http(),
-    })
-    .await
-    .unwrap();
+    let core = open_core(dir.path(), fast_http()).await;
     // Anthropic sends its key in x-api-key, a header HTTP clients do not strip on redirects.
-    core.add_provider(NewProvider {
-        name: "claude".into(),
-        kind: ProviderKind::Anthropic,
-        base_url: home.base_url(),
-        default_model: Some("m".into()),
-        api_key: Some(Secret::new("sk-ant-secret-0000000000")),
-    })
-    .await
-    .unwrap();
+    add_provider(
+        &core,
+        "claude",
+        ProviderKind::Anthropic,
+        &home.base_url(),
+        "m",
+        Some("sk-ant-secret-0000000000"),
+    )
+    .await;
     let other = elsewhere.base_url().replace("127.0.0.1", "localhost");
     home.push(Reply::json(307, "").header("location", &format!("{other}/messages")));
     elsewhere.fallback(Reply::json(500, "{}"));

@@ -4,32 +4,18 @@
 //! another provider mid-conversation.
 
 use parley_core::providers::gemini::{build_contents, GeminiMapper};
-use parley_core::providers::http::SseMapper;
-use parley_core::providers::sse::SseParser;
 use parley_core::providers::StreamEvent;
-use parley_core::secrets::{MemoryStore, Secret};
-use parley_core::{Core, CoreOptions, NewProvider, ProviderError};
+use parley_core::secrets::Secret;
+use parley_core::{NewProvider, ProviderError};
 use parley_protocol::{EventMsg, Message, Part, ProviderKind, Role, SendOptions};
 use parley_tests::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 type Item = Result<StreamEvent, ProviderError>;
 
 fn map(chunks: &[&[u8]]) -> Vec<Item> {
-    let mut parser = SseParser::new();
-    let mut mapper = GeminiMapper::new();
-    let mut sse = Vec::new();
-    let mut out = Vec::new();
-    for c in chunks {
-        parser.push(c, &mut sse);
-        for e in sse.drain(..) {
-            mapper.on_event(&e, &mut out);
-        }
-    }
-    mapper.on_end(&mut out);
-    out
+    map_sse(GeminiMapper::new(), chunks)
 }
 
 fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
@@ -129,17 +115,7 @@ proptest! {
 }
 
 fn msg(role: Role, parts: Vec<Part>, provider: Option<&str>) -> Message {
-    Message {
-        id: parley_core::new_id().into(),
-        session_id: "s".into(),
-        parent_id: None,
-        role,
-        parts,
-        turn_id: None,
-        provider: provider.map(Into::into),
-        model: None,
-        created_at: 0,
-    }
+    message(role, parts, provider)
 }
 
 /// The stored parts of an answer, as the engine's draft would build them from `items`.
@@ -295,16 +271,6 @@ fn replay_puts_each_signature_on_its_part_and_drops_foreign_ones() {
     );
 }
 
-async fn core_with(dir: &std::path::Path) -> Core {
-    Core::open(CoreOptions {
-        data_dir: dir.to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http: Default::default(),
-    })
-    .await
-    .unwrap()
-}
-
 async fn finish(h: &mut parley_core::TurnHandle) -> EventMsg {
     loop {
         let ev = h.events.recv().await.unwrap();
@@ -325,7 +291,7 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
     let body = std::fs::read(own_fixtures().join("gemini/thoughts-parallel-calls.sse")).unwrap();
     gemini.push(Reply::sse(vec![Step::Bytes(body)]));
     let dir = tempfile::tempdir().unwrap();
-    let core = core_with(dir.path()).await;
+    let core = open_core(dir.path(), Default::default()).await;
     core.add_provider(NewProvider {
         name: "gem".into(),
         kind: ProviderKind::Gemini,

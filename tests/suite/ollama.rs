@@ -4,15 +4,13 @@
 use parley_core::providers::http::LineMapper;
 use parley_core::providers::ollama::{build_messages, OllamaMapper, LOCAL_ID_PREFIX};
 use parley_core::providers::StreamEvent;
-use parley_core::secrets::MemoryStore;
-use parley_core::{Core, CoreOptions, NewProvider, ProviderError};
+use parley_core::ProviderError;
 use parley_protocol::{
     EventMsg, Message, Part, ProviderKind, Role, SendOptions, StopReason, ToolCallStatus,
 };
 use parley_tests::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 type Item = Result<StreamEvent, ProviderError>;
 
@@ -152,17 +150,7 @@ proptest! {
 }
 
 fn msg(role: Role, parts: Vec<Part>) -> Message {
-    Message {
-        id: parley_core::new_id().into(),
-        session_id: "s".into(),
-        parent_id: None,
-        role,
-        parts,
-        turn_id: None,
-        provider: None,
-        model: None,
-        created_at: 0,
-    }
+    message(role, parts, None)
 }
 
 #[test]
@@ -240,22 +228,8 @@ async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
     server.push(Reply::sse(steps).content_type("application/x-ndjson"));
     server.push(Reply::json(404, r#"{"error":"model 'nope' not found"}"#));
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(CoreOptions {
-        data_dir: dir.path().to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http: Default::default(),
-    })
-    .await
-    .unwrap();
-    core.add_provider(NewProvider {
-        name: "ollama".into(),
-        kind: ProviderKind::Ollama,
-        base_url: base.clone(),
-        default_model: Some("qwen3".into()),
-        api_key: None,
-    })
-    .await
-    .unwrap();
+    let core = open_core(dir.path(), Default::default()).await;
+    add_provider(&core, "ollama", ProviderKind::Ollama, &base, "qwen3", None).await;
     let models = core.list_models("ollama").await.unwrap();
     assert_eq!(
         models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),

@@ -4,33 +4,18 @@
 //! through the engine.
 
 use parley_core::error::ProviderErrorKind;
-use parley_core::providers::http::SseMapper;
 use parley_core::providers::openai_responses::{build_input, ResponsesMapper};
-use parley_core::providers::sse::SseParser;
 use parley_core::providers::StreamEvent;
-use parley_core::secrets::{MemoryStore, Secret};
-use parley_core::{Core, CoreOptions, NewProvider, ProviderError};
+use parley_core::ProviderError;
 use parley_protocol::{EventMsg, Message, Part, ProviderKind, Role, SendOptions, ToolCallStatus};
 use parley_tests::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 type Item = Result<StreamEvent, ProviderError>;
 
 fn map(chunks: &[&[u8]]) -> Vec<Item> {
-    let mut parser = SseParser::new();
-    let mut mapper = ResponsesMapper::new();
-    let mut sse = Vec::new();
-    let mut out = Vec::new();
-    for c in chunks {
-        parser.push(c, &mut sse);
-        for e in sse.drain(..) {
-            mapper.on_event(&e, &mut out);
-        }
-    }
-    mapper.on_end(&mut out);
-    out
+    map_sse(ResponsesMapper::new(), chunks)
 }
 
 fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
@@ -162,17 +147,7 @@ proptest! {
 }
 
 fn msg(role: Role, parts: Vec<Part>) -> Message {
-    Message {
-        id: parley_core::new_id().into(),
-        session_id: "s".into(),
-        parent_id: None,
-        role,
-        parts,
-        turn_id: None,
-        provider: Some("p".into()),
-        model: None,
-        created_at: 0,
-    }
+    message(role, parts, Some("p"))
 }
 
 #[test]
@@ -270,22 +245,16 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
         std::fs::read(own_fixtures().join("openai-responses/summary-text-call.sse")).unwrap();
     server.push(Reply::sse(vec![Step::Bytes(body)]));
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::open(CoreOptions {
-        data_dir: dir.path().to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http: Default::default(),
-    })
-    .await
-    .unwrap();
-    core.add_provider(NewProvider {
-        name: "openai".into(),
-        kind: ProviderKind::OpenaiResponses,
-        base_url: server.base_url(),
-        default_model: Some("gpt-5-mini".into()),
-        api_key: Some(Secret::new("sk-test-responses-000000")),
-    })
-    .await
-    .unwrap();
+    let core = open_core(dir.path(), Default::default()).await;
+    add_provider(
+        &core,
+        "openai",
+        ProviderKind::OpenaiResponses,
+        &server.base_url(),
+        "gpt-5-mini",
+        Some("sk-test-responses-000000"),
+    )
+    .await;
     let s = core.create_session(None).await.unwrap();
     let mut h = core
         .send(

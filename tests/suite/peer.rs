@@ -12,16 +12,15 @@ use futures::StreamExt;
 use parley_core::providers::{
     for_kind, ChatRequest, HttpSettings, StreamEvent, ToolChoice, ToolSpec,
 };
-use parley_core::secrets::{MemoryStore, Secret};
-use parley_core::{Core, CoreOptions, NewProvider};
+use parley_core::Core;
 use parley_protocol::{
     ErrorCode, EventMsg, Message, Part, ProviderKind, Role, SendOptions, SessionParams,
     ToolCallStatus,
 };
+use parley_tests::{add_provider, message, open_core};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MODEL: &str = "smollm2-135m";
@@ -118,15 +117,8 @@ impl Drop for Peer {
 
 fn msg(role: Role, parts: Vec<Part>) -> Message {
     Message {
-        id: parley_core::new_id().into(),
-        session_id: "s".into(),
-        parent_id: None,
-        role,
-        parts,
-        turn_id: None,
-        provider: Some("peer".into()),
         model: Some(MODEL.into()),
-        created_at: 0,
+        ..message(role, parts, Some("peer"))
     }
 }
 
@@ -140,22 +132,8 @@ async fn core_with(
     url: &str,
     key: Option<&str>,
 ) -> Core {
-    let core = Core::open(CoreOptions {
-        data_dir: dir.to_path_buf(),
-        secrets: Arc::new(MemoryStore::new()),
-        http: HttpSettings::default(),
-    })
-    .await
-    .unwrap();
-    core.add_provider(NewProvider {
-        name: "peer".into(),
-        kind,
-        base_url: url.into(),
-        default_model: Some(MODEL.into()),
-        api_key: key.map(Secret::new),
-    })
-    .await
-    .unwrap();
+    let core = open_core(dir, HttpSettings::default()).await;
+    add_provider(&core, "peer", kind, url, MODEL, key).await;
     core
 }
 

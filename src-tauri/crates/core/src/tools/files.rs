@@ -11,6 +11,18 @@ pub const MAX_READ_BYTES: usize = 256 * 1024;
 /// The most entries a listing returns.
 pub const MAX_LIST_ENTRIES: usize = 1000;
 
+/// A path the model gave, inside the workspace — or an error result saying why not.
+fn resolve(ctx: &ToolContext, path: &str) -> Result<std::path::PathBuf, ToolError> {
+    ctx.workspace
+        .resolve(path)
+        .map_err(|e| ToolError::RespondToModel(e.to_string()))
+}
+
+/// A file system error as the model sees it: the path and what went wrong.
+fn io(path: &str, e: std::io::Error) -> ToolError {
+    ToolError::RespondToModel(format!("{path}: {e}"))
+}
+
 /// Arguments of `read_file`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -49,13 +61,10 @@ impl Tool for ReadFile {
         ctx: ToolContext,
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
-            let real = ctx
-                .workspace
-                .resolve(&input.path)
-                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
+            let real = resolve(&ctx, &input.path)?;
             let bytes = tokio::fs::read(&real)
                 .await
-                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+                .map_err(|e| io(&input.path, e))?;
             if bytes.iter().take(8192).any(|b| *b == 0) {
                 return Err(ToolError::RespondToModel(format!(
                     "{} is a binary file ({} bytes); it cannot be read as text.",
@@ -131,19 +140,12 @@ impl Tool for ListDir {
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
             let shown = input.path.unwrap_or_else(|| ".".into());
-            let real = ctx
-                .workspace
-                .resolve(&shown)
-                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
+            let real = resolve(&ctx, &shown)?;
             let mut dir = tokio::fs::read_dir(&real)
                 .await
-                .map_err(|e| ToolError::RespondToModel(format!("{shown}: {e}")))?;
+                .map_err(|e| io(&shown, e))?;
             let mut names = Vec::new();
-            while let Some(entry) = dir
-                .next_entry()
-                .await
-                .map_err(|e| ToolError::RespondToModel(format!("{shown}: {e}")))?
-            {
+            while let Some(entry) = dir.next_entry().await.map_err(|e| io(&shown, e))? {
                 let is_dir = entry.file_type().await.map(|t| t.is_dir()).unwrap_or(false);
                 let name = entry.file_name().to_string_lossy().into_owned();
                 names.push(if is_dir { format!("{name}/") } else { name });
@@ -200,10 +202,7 @@ impl Tool for WriteFile {
         ctx: ToolContext,
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
-            let real = ctx
-                .workspace
-                .resolve(&input.path)
-                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
+            let real = resolve(&ctx, &input.path)?;
             if real.is_dir() {
                 return Err(ToolError::RespondToModel(format!(
                     "{} is a folder.",
@@ -213,12 +212,12 @@ impl Tool for WriteFile {
             if let Some(parent) = real.parent() {
                 tokio::fs::create_dir_all(parent)
                     .await
-                    .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+                    .map_err(|e| io(&input.path, e))?;
             }
             let existed = real.exists();
             write_atomically(&real, input.content.as_bytes())
                 .await
-                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+                .map_err(|e| io(&input.path, e))?;
             Ok(format!(
                 "{} {} ({} bytes).",
                 if existed { "Replaced" } else { "Created" },
@@ -287,18 +286,15 @@ impl Tool for EditFile {
         ctx: ToolContext,
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
-            let real = ctx
-                .workspace
-                .resolve(&input.path)
-                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
+            let real = resolve(&ctx, &input.path)?;
             let text = tokio::fs::read_to_string(&real)
                 .await
-                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+                .map_err(|e| io(&input.path, e))?;
             let edited = replace_unique(&text, &input.old_text, &input.new_text)
                 .map_err(|why| ToolError::RespondToModel(format!("{}: {why}", input.path)))?;
             write_atomically(&real, edited.as_bytes())
                 .await
-                .map_err(|e| ToolError::RespondToModel(format!("{}: {e}", input.path)))?;
+                .map_err(|e| io(&input.path, e))?;
             Ok(format!("Edited {}.", input.path))
         })
     }

@@ -1,4 +1,4 @@
-//! Approvals (groundwork for issue 5): the pending-decision gate and exact grants.
+//! Approvals: the pending-decision gate and exact grants.
 //!
 //! - The gate holds one oneshot per call id, registered *before* the approval request is shown,
 //!   so an answer can never race ahead of its question or land on another call. A dropped
@@ -18,26 +18,13 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 /// The user's answer to one approval request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Run this call.
-    AllowOnce,
-    /// Run it, and identical calls for the rest of the session.
-    AllowSession,
-    /// Run it, and identical calls from now on (persisted).
-    AllowAlways,
-    /// Do not run it; the note (if any) is passed to the model.
-    Deny {
-        /// The user's note for the model.
-        note: Option<String>,
-    },
-}
+pub use parley_protocol::ApprovalDecision as Decision;
 
 /// How waiting for a decision ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Outcome<T = Decision> {
     /// The user decided.
-    Decided(Decision),
+    Decided(T),
     /// Nobody answered in time: treated as denied.
     TimedOut,
     /// The turn was stopped (or the gate dropped the request).
@@ -50,23 +37,30 @@ pub enum Outcome {
 pub struct NotPending(pub String);
 
 /// Pending approvals, by call id.
-#[derive(Default)]
-pub struct Gate {
-    pending: Mutex<HashMap<String, oneshot::Sender<Decision>>>,
+pub struct Gate<T = Decision> {
+    pending: Mutex<HashMap<String, oneshot::Sender<T>>>,
+}
+
+impl<T> Default for Gate<T> {
+    fn default() -> Self {
+        Gate {
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// A registered request; wait on it after showing it to the user.
-pub struct Pending {
-    rx: oneshot::Receiver<Decision>,
+pub struct Pending<T = Decision> {
+    rx: oneshot::Receiver<T>,
 }
 
-impl Gate {
+impl<T> Gate<T> {
     /// An empty gate.
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<Decision>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<T>>> {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -74,14 +68,14 @@ impl Gate {
 
     /// Registers a call before its approval request goes out. Registering the same id again
     /// aborts the earlier wait.
-    pub fn register(&self, call_id: &str) -> Pending {
+    pub fn register(&self, call_id: &str) -> Pending<T> {
         let (tx, rx) = oneshot::channel();
         self.lock().insert(call_id.to_owned(), tx);
         Pending { rx }
     }
 
     /// Delivers the user's decision for exactly this call.
-    pub fn decide(&self, call_id: &str, decision: Decision) -> Result<(), NotPending> {
+    pub fn decide(&self, call_id: &str, decision: T) -> Result<(), NotPending> {
         let tx = self
             .lock()
             .remove(call_id)
@@ -108,9 +102,9 @@ impl Gate {
     }
 }
 
-impl Pending {
+impl<T> Pending<T> {
     /// Waits for the decision, the timeout, or the cancellation — whichever comes first.
-    pub async fn wait(self, timeout: Duration, cancel: &CancellationToken) -> Outcome {
+    pub async fn wait(self, timeout: Duration, cancel: &CancellationToken) -> Outcome<T> {
         tokio::select! {
             biased;
             _ = cancel.cancelled() => Outcome::Aborted,
@@ -221,24 +215,25 @@ pub struct CallFacts<'a> {
     pub arguments: &'a str,
     /// The risk from the parsed arguments.
     pub risk: Risk,
-    /// For shell tools: why the command always asks (not a simple command), if it does.
-    pub shell_always_asks: Option<&'static str>,
-    /// True when the call writes a protected path (`.git`, the app's own data).
-    pub protected_path: bool,
-    /// True when the model or the tool's metadata asked for confirmation.
+    /// Why this call asks whatever was granted, if it does: a shell command that is not a
+    /// simple command, a write to a protected path (`.git`, the app's own data).
+    pub always_ask: Option<String>,
+    /// True when the model, the tool's metadata or the caller asked for confirmation.
     pub flagged: bool,
 }
 
 /// `None` when the call may run without asking; else why the user must be asked.
 pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -> Option<String> {
-    if let Some(why) = call.shell_always_asks {
-        return Some(format!("This command always asks because {why}."));
-    }
-    if call.protected_path {
-        return Some("It writes to version-control internals or Parley's own data.".into());
+    if let Some(why) = &call.always_ask {
+        return Some(why.clone());
     }
     if call.flagged {
-        return Some("The model or the tool asked for confirmation.".into());
+        return Some(match call.risk {
+            Risk::ReadOnly => {
+                "Read-only calls ask too here (nobody decided they may run unasked).".into()
+            }
+            _ => "Confirmation was asked for.".into(),
+        });
     }
     if call.risk == Risk::ReadOnly {
         return None;
@@ -254,13 +249,75 @@ pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -
     })
 }
 
+/// Everything approvals need across sessions: the gates for decisions and answers, the
+/// grants of each session, and the saved "always" grants (loaded from the database at start).
+#[derive(Default)]
+pub struct Approvals {
+    /// Pending approval requests, keyed by [`Approvals::key`].
+    pub gate: Gate<Decision>,
+    /// Pending `ask_user` questions, keyed the same way.
+    pub questions: Gate<Option<String>>,
+    session: Mutex<HashMap<String, Grants>>,
+    always: Mutex<Grants>,
+}
+
+fn guard<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Approvals {
+    /// With the saved grants.
+    pub fn new(always: Grants) -> Self {
+        Approvals {
+            always: Mutex::new(always),
+            ..Default::default()
+        }
+    }
+
+    /// The gate key of a call: call ids are only unique within a session.
+    pub fn key(session: &str, call_id: &str) -> String {
+        format!("{session}/{call_id}")
+    }
+
+    /// Whether `call` must ask, given the session's and the saved grants.
+    pub fn check(&self, session: &str, call: &CallFacts<'_>) -> Option<String> {
+        let s = guard(&self.session);
+        let empty = Grants::new();
+        let session_grants = s.get(session).unwrap_or(&empty);
+        needs_approval(call, session_grants, &guard(&self.always))
+    }
+
+    /// Grants identical calls for the rest of the session.
+    pub fn grant_session(&self, session: &str, tool: &str, arguments: &str) {
+        guard(&self.session)
+            .entry(session.to_owned())
+            .or_default()
+            .grant(tool, arguments);
+    }
+
+    /// Grants identical calls from now on (the caller saves it).
+    pub fn grant_always(&self, tool: &str, arguments: &str) {
+        guard(&self.always).grant(tool, arguments);
+    }
+
+    /// Takes back a saved grant.
+    pub fn revoke_always(&self, tool: &str, arguments: &str) {
+        guard(&self.always).revoke(tool, arguments);
+    }
+
+    /// Forgets a session's grants (the session was deleted).
+    pub fn forget_session(&self, session: &str) {
+        guard(&self.session).remove(session);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn a_decision_reaches_exactly_its_call() {
-        let gate = Gate::new();
+        let gate: Gate = Gate::new();
         let a = gate.register("a");
         let b = gate.register("b");
         assert_eq!(gate.pending_ids(), ["a", "b"]);
@@ -294,7 +351,7 @@ mod tests {
 
     #[tokio::test]
     async fn stop_aborts_and_silence_times_out_as_denied() {
-        let gate = Gate::new();
+        let gate: Gate = Gate::new();
         let cancel = CancellationToken::new();
         let p = gate.register("a");
         let stopper = cancel.clone();
@@ -359,8 +416,7 @@ mod tests {
             tool,
             arguments: args,
             risk,
-            shell_always_asks: None,
-            protected_path: false,
+            always_ask: None,
             flagged: false,
         };
         let read = facts("read_file", r#"{"path":"a"}"#, Risk::ReadOnly);
@@ -382,7 +438,7 @@ mod tests {
         flagged.flagged = true;
         assert!(needs_approval(&flagged, &session, &always).is_some());
         let mut protected = granted.clone();
-        protected.protected_path = true;
+        protected.always_ask = Some("It writes to version-control internals.".into());
         assert!(needs_approval(&protected, &session, &always).is_some());
         let mut compound = facts(
             "run_shell",
@@ -390,7 +446,9 @@ mod tests {
             Risk::Destructive,
         );
         session.grant("run_shell", r#"{"command":"ls; rm -rf /"}"#);
-        compound.shell_always_asks = crate::tools::shell::classify("ls; rm -rf /").always_ask;
+        compound.always_ask = crate::tools::shell::classify("ls; rm -rf /")
+            .always_ask
+            .map(|w| format!("This command always asks because {w}."));
         assert!(
             needs_approval(&compound, &session, &always)
                 .unwrap()

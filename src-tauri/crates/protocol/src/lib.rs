@@ -282,6 +282,8 @@ pub enum StopReason {
     ContentFilter,
     /// A stop sequence was hit.
     StopSequence,
+    /// Parley ended the turn after the most rounds of tool calls allowed in one turn.
+    ToolRoundLimit,
     /// The provider gave a reason Parley does not know (the raw value is kept with the turn).
     Other,
 }
@@ -467,6 +469,20 @@ pub struct Settings {
     pub idle_timeout_secs: u32,
     /// The window's theme.
     pub theme: Theme,
+    /// Seconds an approval request waits before it counts as denied (10 to 86,400).
+    #[serde(default = "default_approval_timeout")]
+    pub approval_timeout_secs: u32,
+    /// The most model responses with tool calls in one turn (1 to 200).
+    #[serde(default = "default_max_tool_rounds")]
+    pub max_tool_rounds: u32,
+}
+
+fn default_approval_timeout() -> u32 {
+    600
+}
+
+fn default_max_tool_rounds() -> u32 {
+    25
 }
 
 impl Default for Settings {
@@ -474,6 +490,8 @@ impl Default for Settings {
         Settings {
             idle_timeout_secs: 120,
             theme: Theme::System,
+            approval_timeout_secs: default_approval_timeout(),
+            max_tool_rounds: default_max_tool_rounds(),
         }
     }
 }
@@ -653,6 +671,99 @@ pub struct SessionParams {
     /// Reasoning effort / thinking budget, where the model supports it.
     #[serde(default)]
     pub reasoning: Option<ReasoningEffort>,
+    /// The folder the session's tools work in, chosen by the user in a native folder dialog
+    /// (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
+    /// sent with [`Op::SetSessionParams`] is ignored.
+    #[serde(default)]
+    pub workspace: Option<String>,
+    /// The built-in tools enabled in this session (`None`: all of them, once a workspace is
+    /// chosen).
+    #[serde(default)]
+    pub tools: Option<Vec<String>>,
+    /// The assistant this session was set up from, if any.
+    #[serde(default)]
+    pub assistant: Option<String>,
+}
+
+/// How much a tool call can change or reach. Ordered: a later variant is a higher bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ToolRisk {
+    /// Reads inside the workspace only.
+    ReadOnly,
+    /// Changes files inside the workspace.
+    Mutating,
+    /// Reaches the network.
+    Network,
+    /// Can delete or overwrite things, or run arbitrary commands.
+    Destructive,
+}
+
+/// The user's answer to an approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    /// Run this call, this once.
+    AllowOnce,
+    /// Run it, and the identical call (same tool, same arguments) for the rest of the session.
+    AllowSession,
+    /// Run it, and the identical call from now on (saved; listed and revocable in settings).
+    AllowAlways,
+    /// Do not run it. The note, if any, is passed to the model.
+    Deny {
+        /// The user's note for the model.
+        note: Option<String>,
+    },
+}
+
+/// A saved "always allow" grant: one tool with its exact arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Grant {
+    /// Its id (for revoking).
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub id: i64,
+    /// The tool.
+    pub tool: String,
+    /// The exact arguments, canonical JSON (keys sorted).
+    pub arguments: String,
+    /// When it was granted.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub created_at: UnixMs,
+}
+
+/// A built-in tool, as settings list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ToolInfo {
+    /// The name the model calls it by.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Its lowest risk (a given call may be riskier).
+    pub risk: ToolRisk,
+}
+
+/// A named preset for new chats: system prompt, default model, enabled tools, workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Assistant {
+    /// Stable id (empty when saving a new one).
+    pub id: String,
+    /// What the user sees.
+    pub name: String,
+    /// The system prompt.
+    pub system: Option<String>,
+    /// The provider of the default model.
+    pub provider: Option<String>,
+    /// The default model.
+    pub model: Option<String>,
+    /// Enabled built-in tools (empty: none).
+    pub tools: Vec<String>,
+    /// The workspace folder (chosen in a native folder dialog).
+    pub workspace: Option<String>,
 }
 
 /// A ready-made provider configuration: a base URL and sensible defaults.
@@ -706,6 +817,9 @@ pub struct SendOptions {
     /// A system prompt for this session.
     #[serde(default)]
     pub system: Option<String>,
+    /// Ask before read-only tool calls too (the CLI without a terminal to ask on).
+    #[serde(default)]
+    pub confirm_read_only: bool,
 }
 
 /// A provider to add, as the settings form sends it. The key is written to the OS keychain
@@ -797,6 +911,24 @@ pub enum Op {
         /// The new settings.
         params: SessionParams,
     },
+    /// Answer a pending approval request (the only thing a client can do about a tool call).
+    DecideApproval {
+        /// The session.
+        session_id: SessionId,
+        /// The call waiting for a decision.
+        call_id: String,
+        /// The decision.
+        decision: ApprovalDecision,
+    },
+    /// Answer a question the model asked with `ask_user`.
+    AnswerQuestion {
+        /// The session.
+        session_id: SessionId,
+        /// The `ask_user` call.
+        call_id: String,
+        /// The answer; `None` when the user declines to answer.
+        answer: Option<String>,
+    },
 }
 
 /// One event of a session's stream. `seq` grows with every event of a session, so a client
@@ -887,6 +1019,19 @@ pub enum EventMsg {
         name: String,
         /// The exact arguments that would run.
         arguments: String,
+        /// The risk of this exact call.
+        risk: ToolRisk,
+        /// Why it asks, in a sentence.
+        reason: String,
+        /// False when only "allow once" or "deny" may be chosen (commands that always ask).
+        can_grant: bool,
+    },
+    /// The model asks the user a question (`ask_user`); the answer becomes the call's result.
+    QuestionAsked {
+        /// The call.
+        call_id: String,
+        /// The question.
+        question: String,
     },
     /// The request failed before any output and will be tried again.
     StreamRetry {

@@ -326,3 +326,37 @@ impl Default for HttpSettings {
         }
     }
 }
+
+/// An answer with tool rounds is stored as one assistant message holding every round in order
+/// (text, calls, their results, more text…). Providers expect one assistant message per model
+/// response, each followed by the results of its calls; this splits a message after each run
+/// of tool results, so every wire format replays the rounds in the order they happened.
+pub fn split_rounds(messages: Vec<parley_protocol::Message>) -> Vec<parley_protocol::Message> {
+    use parley_protocol::{Part, Role};
+    let mut out = Vec::with_capacity(messages.len());
+    for m in messages {
+        if m.role != Role::Assistant
+            || !m.parts.iter().any(|p| matches!(p, Part::ToolResult { .. }))
+        {
+            out.push(m);
+            continue;
+        }
+        let mut round: Vec<Part> = Vec::new();
+        let mut after_result = false;
+        for p in &m.parts {
+            let is_result = matches!(p, Part::ToolResult { .. });
+            if after_result && !is_result {
+                out.push(parley_protocol::Message {
+                    parts: std::mem::take(&mut round),
+                    ..m.clone()
+                });
+            }
+            after_result = is_result;
+            round.push(p.clone());
+        }
+        if !round.is_empty() {
+            out.push(parley_protocol::Message { parts: round, ..m });
+        }
+    }
+    out
+}

@@ -108,6 +108,9 @@ struct Inner {
     hub: Arc<hub::Hub>,
     report: OpenReport,
     interrupted_at_start: usize,
+    approvals: Arc<crate::approvals::Approvals>,
+    /// Folders tools may never write without asking: Parley's data and configuration.
+    protected: Arc<Vec<PathBuf>>,
 }
 
 /// Parley's core. Cheap to clone.
@@ -271,6 +274,14 @@ impl Core {
             }
         }
         let client = crate::providers::http::client(&options.http)?;
+        let mut always = crate::approvals::Grants::new();
+        for g in store.list_grants().await? {
+            always.grant(&g.tool, &g.arguments);
+        }
+        let mut protected = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
+        if let (Some(config), Some(name)) = (dirs::config_dir(), dir.file_name()) {
+            protected.push(config.join(name));
+        }
         Ok(Core {
             inner: Arc::new(Inner {
                 store,
@@ -283,6 +294,8 @@ impl Core {
                 hub: Arc::new(hub::Hub::default()),
                 report,
                 interrupted_at_start: interrupted,
+                approvals: Arc::new(crate::approvals::Approvals::new(always)),
+                protected: Arc::new(protected),
             }),
         })
     }
@@ -354,6 +367,7 @@ impl Core {
         self.stop(id).await;
         if self.inner.store.delete_session(id).await? {
             self.inner.hub.forget(id);
+            self.inner.approvals.forget_session(&id.0);
             Ok(())
         } else {
             Err(not_found(id))
@@ -402,6 +416,16 @@ impl Core {
         if !(10..=3600).contains(&settings.idle_timeout_secs) {
             return Err(CoreError::InvalidInput(
                 "The idle timeout must be between 10 and 3600 seconds.".into(),
+            ));
+        }
+        if !(10..=86_400).contains(&settings.approval_timeout_secs) {
+            return Err(CoreError::InvalidInput(
+                "The approval timeout must be between 10 seconds and 24 hours.".into(),
+            ));
+        }
+        if !(1..=200).contains(&settings.max_tool_rounds) {
+            return Err(CoreError::InvalidInput(
+                "The tool-round limit must be between 1 and 200.".into(),
             ));
         }
         Ok(self.inner.store.save_settings(settings).await?)
@@ -635,7 +659,15 @@ impl Core {
         id: &SessionId,
         params: SessionParams,
     ) -> Result<SessionSummary, CoreError> {
-        let params = validate_params(params)?;
+        let mut params = validate_params(params)?;
+        // The workspace is a security boundary: only Parley sets it (set_workspace).
+        let current = self
+            .inner
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        params.workspace = current.params.workspace;
         if !self.inner.store.set_session_params(id, params).await? {
             return Err(not_found(id));
         }
@@ -737,6 +769,278 @@ impl Core {
             key,
             http,
         ))
+    }
+
+    // ----- tools and approvals -----
+
+    /// The tools a turn of a session with these settings may run: none without a workspace.
+    fn turn_tools(
+        &self,
+        params: &SessionParams,
+        settings: &parley_protocol::Settings,
+        confirm_read_only: bool,
+    ) -> Result<Option<turn::TurnTools>, CoreError> {
+        let Some(dir) = &params.workspace else {
+            return Ok(None);
+        };
+        let workspace = crate::tools::paths::Workspace::new(Path::new(dir)).map_err(|e| {
+            CoreError::InvalidInput(format!(
+                "The chat's workspace folder cannot be used ({e}). Choose another folder in the chat settings."
+            ))
+        })?;
+        let mut registry = crate::tools::builtins();
+        if let Some(enabled) = &params.tools {
+            registry.retain(enabled);
+        }
+        if registry.is_empty() {
+            return Ok(None);
+        }
+        let mut ctx = crate::tools::tool::ToolContext::new(workspace, CancellationToken::new());
+        ctx.protected = self.inner.protected.clone();
+        Ok(Some(turn::TurnTools {
+            registry,
+            ctx,
+            approvals: self.inner.approvals.clone(),
+            timeout: std::time::Duration::from_secs(u64::from(
+                settings.approval_timeout_secs.max(1),
+            )),
+            confirm_read_only,
+        }))
+    }
+
+    /// The built-in tools, for settings and assistants.
+    pub fn builtin_tools(&self) -> Vec<parley_protocol::ToolInfo> {
+        crate::tools::builtins().infos()
+    }
+
+    /// Answers a pending approval request. Only a call that is waiting can be answered; the
+    /// decision is applied in Rust (grants are recorded only for calls that allow them).
+    pub fn decide_approval(
+        &self,
+        session_id: &SessionId,
+        call_id: &str,
+        decision: parley_protocol::ApprovalDecision,
+    ) -> Result<(), CoreError> {
+        if let parley_protocol::ApprovalDecision::Deny { note: Some(n) } = &decision {
+            if n.len() > 10_000 {
+                return Err(CoreError::InvalidInput(
+                    "The note is too long (10,000 bytes at most).".into(),
+                ));
+            }
+        }
+        self.inner
+            .approvals
+            .gate
+            .decide(&crate::approvals::Approvals::key(&session_id.0, call_id), decision)
+            .map_err(|_| {
+                CoreError::NotFound(format!(
+                    "No approval is waiting for call {call_id} (it was answered, stopped or timed out)."
+                ))
+            })
+    }
+
+    /// Answers a question the model asked with `ask_user` (`None`: no answer).
+    pub fn answer_question(
+        &self,
+        session_id: &SessionId,
+        call_id: &str,
+        answer: Option<String>,
+    ) -> Result<(), CoreError> {
+        if answer.as_ref().is_some_and(|a| a.len() > MAX_MESSAGE_BYTES) {
+            return Err(CoreError::InvalidInput("The answer is too long.".into()));
+        }
+        self.inner
+            .approvals
+            .questions
+            .decide(&crate::approvals::Approvals::key(&session_id.0, call_id), answer)
+            .map_err(|_| {
+                CoreError::NotFound(format!(
+                    "No question is waiting for call {call_id} (it was answered, stopped or timed out)."
+                ))
+            })
+    }
+
+    /// Every saved "always allow" grant.
+    pub async fn list_grants(&self) -> Result<Vec<parley_protocol::Grant>, CoreError> {
+        Ok(self.inner.store.list_grants().await?)
+    }
+
+    /// Revokes a saved grant: the next identical call asks again.
+    pub async fn revoke_grant(&self, id: i64) -> Result<(), CoreError> {
+        match self.inner.store.delete_grant(id).await? {
+            Some(g) => {
+                self.inner.approvals.revoke_always(&g.tool, &g.arguments);
+                Ok(())
+            }
+            None => Err(CoreError::NotFound("That grant no longer exists.".into())),
+        }
+    }
+
+    /// Sets (or clears) a session's workspace folder. Callers pass a folder the user chose
+    /// (the desktop's native dialog, the CLI's `--workspace`); it must exist.
+    pub async fn set_workspace(
+        &self,
+        id: &SessionId,
+        dir: Option<&Path>,
+    ) -> Result<SessionSummary, CoreError> {
+        let workspace = match dir {
+            Some(d) => Some(
+                crate::tools::paths::Workspace::new(d)
+                    .map_err(|e| {
+                        CoreError::InvalidInput(format!(
+                            "That folder cannot be the workspace: {e}."
+                        ))
+                    })?
+                    .root()
+                    .display()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let mut session = self
+            .inner
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        session.params.workspace = workspace;
+        self.inner
+            .store
+            .set_session_params(id, session.params)
+            .await?;
+        self.inner
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Every assistant: the built-in default (no tools) first, then the user's, by name.
+    pub async fn list_assistants(&self) -> Result<Vec<parley_protocol::Assistant>, CoreError> {
+        let mut all = vec![default_assistant()];
+        all.extend(self.inner.store.list_assistants().await?);
+        Ok(all)
+    }
+
+    /// Saves an assistant (a new one when its id is empty) and returns it. The workspace is
+    /// kept as it was: only [`Core::set_assistant_workspace`] changes it.
+    pub async fn save_assistant(
+        &self,
+        mut a: parley_protocol::Assistant,
+    ) -> Result<parley_protocol::Assistant, CoreError> {
+        a.name = a.name.trim().to_owned();
+        if a.name.is_empty() || a.name.len() > 200 {
+            return Err(CoreError::InvalidInput(
+                "An assistant needs a name (up to 200 characters).".into(),
+            ));
+        }
+        if a.id == DEFAULT_ASSISTANT {
+            return Err(CoreError::InvalidInput(
+                "The default assistant cannot be changed; create a new one.".into(),
+            ));
+        }
+        let known = crate::tools::builtins().infos();
+        if let Some(bad) = a
+            .tools
+            .iter()
+            .find(|t| !known.iter().any(|k| &k.name == *t))
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "There is no tool named {bad:?}."
+            )));
+        }
+        a.system = a.system.filter(|s| !s.trim().is_empty());
+        let existing = self.inner.store.list_assistants().await?;
+        if a.id.is_empty() {
+            a.id = crate::new_id();
+            a.workspace = None;
+        } else {
+            a.workspace = existing
+                .iter()
+                .find(|e| e.id == a.id)
+                .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?
+                .workspace
+                .clone();
+        }
+        self.inner.store.put_assistant(a.clone()).await?;
+        Ok(a)
+    }
+
+    /// Sets (or clears) an assistant's workspace (a folder the user chose).
+    pub async fn set_assistant_workspace(
+        &self,
+        id: &str,
+        dir: Option<&Path>,
+    ) -> Result<parley_protocol::Assistant, CoreError> {
+        let mut a = self
+            .inner
+            .store
+            .list_assistants()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?;
+        a.workspace = match dir {
+            Some(d) => Some(
+                crate::tools::paths::Workspace::new(d)
+                    .map_err(|e| {
+                        CoreError::InvalidInput(format!(
+                            "That folder cannot be the workspace: {e}."
+                        ))
+                    })?
+                    .root()
+                    .display()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        self.inner.store.put_assistant(a.clone()).await?;
+        Ok(a)
+    }
+
+    /// Deletes an assistant (chats set up from it keep their settings).
+    pub async fn delete_assistant(&self, id: &str) -> Result<(), CoreError> {
+        if self.inner.store.delete_assistant(id).await? {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound(
+                "That assistant no longer exists.".into(),
+            ))
+        }
+    }
+
+    /// Sets a session up from an assistant: its system prompt, tools and workspace (the
+    /// default model is the caller's to pick, e.g. in the composer's model picker).
+    pub async fn apply_assistant(
+        &self,
+        session_id: &SessionId,
+        assistant_id: &str,
+    ) -> Result<SessionSummary, CoreError> {
+        let a = self
+            .list_assistants()
+            .await?
+            .into_iter()
+            .find(|a| a.id == assistant_id)
+            .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?;
+        let mut session = self
+            .inner
+            .store
+            .get_session(session_id)
+            .await?
+            .ok_or_else(|| not_found(session_id))?;
+        session.params.system = a.system.clone();
+        session.params.tools = Some(a.tools.clone());
+        session.params.workspace = a.workspace.clone();
+        session.params.assistant = Some(a.id.clone());
+        self.inner
+            .store
+            .set_session_params(session_id, session.params)
+            .await?;
+        self.inner
+            .store
+            .get_session(session_id)
+            .await?
+            .ok_or_else(|| not_found(session_id))
     }
 
     // ----- turns -----
@@ -890,6 +1194,19 @@ impl Core {
                 Err(e) => Err(CoreError::from(e)),
             };
             let params = session.params.clone();
+            let settings = core
+                .inner
+                .store
+                .settings()
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let tools = core.turn_tools(&params, &settings, options.confirm_read_only);
+            let (tools, history) = match tools {
+                Ok(t) => (t, history),
+                Err(e) => (None, Err(e)),
+            };
             let request = history.map(|h| ChatRequest {
                 model: model.clone(),
                 system: options.system.clone().or(params.system),
@@ -915,6 +1232,8 @@ impl Core {
                 provider,
                 request,
                 cancel,
+                tools,
+                max_rounds: settings.max_tool_rounds.max(1),
             })
             .await;
             lock(&core.inner.active).remove(&sid);
@@ -965,6 +1284,21 @@ impl Core {
         if let Some(mut rx) = done {
             let _ = rx.wait_for(|d| *d).await;
         }
+    }
+}
+
+/// The id of the built-in assistant.
+pub const DEFAULT_ASSISTANT: &str = "default";
+
+fn default_assistant() -> parley_protocol::Assistant {
+    parley_protocol::Assistant {
+        id: DEFAULT_ASSISTANT.into(),
+        name: "Default (no tools)".into(),
+        system: None,
+        provider: None,
+        model: None,
+        tools: Vec::new(),
+        workspace: None,
     }
 }
 

@@ -687,11 +687,112 @@ impl Store {
             .await
     }
 
-    /// Marks the running turns of a dead owner as interrupted (their output is kept).
+    /// Saves an "always allow" grant (idempotent) and returns it.
+    pub async fn add_grant(
+        &self,
+        tool: &str,
+        arguments: &str,
+    ) -> Result<parley_protocol::Grant, StoreError> {
+        let (tool, arguments) = (tool.to_owned(), arguments.to_owned());
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO grants(tool, arguments, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(tool, arguments) DO NOTHING",
+                    params![tool, arguments, now_ms()],
+                )?;
+                Ok(c.query_row(
+                    "SELECT id, tool, arguments, created_at FROM grants WHERE tool = ?1 AND arguments = ?2",
+                    params![tool, arguments],
+                    grant_row,
+                )?)
+            })
+            .await
+    }
+
+    /// Every saved grant, oldest first.
+    pub async fn list_grants(&self) -> Result<Vec<parley_protocol::Grant>, StoreError> {
+        self.reader
+            .call(|c| {
+                let mut stmt =
+                    c.prepare("SELECT id, tool, arguments, created_at FROM grants ORDER BY id")?;
+                let rows = stmt.query_map([], grant_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// Deletes a grant; returns it when it existed.
+    pub async fn delete_grant(
+        &self,
+        id: i64,
+    ) -> Result<Option<parley_protocol::Grant>, StoreError> {
+        self.writer
+            .call(move |c| {
+                let g = c
+                    .query_row(
+                        "SELECT id, tool, arguments, created_at FROM grants WHERE id = ?1",
+                        [id],
+                        grant_row,
+                    )
+                    .optional()?;
+                c.execute("DELETE FROM grants WHERE id = ?1", [id])?;
+                Ok(g)
+            })
+            .await
+    }
+
+    /// Every assistant, by name.
+    pub async fn list_assistants(&self) -> Result<Vec<parley_protocol::Assistant>, StoreError> {
+        self.reader
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT body FROM assistants")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                let mut out = Vec::new();
+                for body in rows {
+                    let a: parley_protocol::Assistant = serde_json::from_str(&body?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    out.push(a);
+                }
+                out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Inserts or replaces an assistant (by id).
+    pub async fn put_assistant(&self, a: parley_protocol::Assistant) -> Result<(), StoreError> {
+        let body = serde_json::to_string(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO assistants(id, body, created_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(id) DO UPDATE SET body = ?2",
+                    params![a.id, body, now_ms()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Deletes an assistant; returns whether it existed.
+    pub async fn delete_assistant(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.writer
+            .call(move |c| Ok(c.execute("DELETE FROM assistants WHERE id = ?1", [id])? > 0))
+            .await
+    }
+
+    /// Marks the running turns of a dead owner as interrupted (their output is kept). Tool
+    /// calls they left unfinished are ended as cancelled, each with a result saying so, so
+    /// every call has exactly one result and the conversation can be sent again.
     pub async fn interrupt_turns_of(&self, owner: &str) -> Result<usize, StoreError> {
         let owner = owner.to_owned();
         self.writer
             .call(move |c| {
+                let tx = c.transaction()?;
+                settle_interrupted_calls(&tx, &owner)?;
+                tx.commit()?;
                 let info = ErrorInfo::new(
                     parley_protocol::ErrorCode::StreamInterrupted,
                     "Parley closed while this answer was being written; the partial answer is kept. Retry to ask again.",
@@ -888,6 +989,93 @@ fn insert_turn_with_answer(
         params![session_id.0, assistant_id.0, now, added_messages, provider, model],
     )?;
     Ok(assistant_id)
+}
+
+fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<parley_protocol::Grant> {
+    Ok(parley_protocol::Grant {
+        id: r.get(0)?,
+        tool: r.get(1)?,
+        arguments: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+/// Ends the unfinished tool calls of `owner`'s running turns: status cancelled, plus a result
+/// for each call that has none.
+fn settle_interrupted_calls(c: &Connection, owner: &str) -> Result<(), StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT assistant_message_id FROM turns
+         WHERE status IN ('pending', 'streaming') AND COALESCE(owner, '') = ?1
+           AND assistant_message_id IS NOT NULL",
+    )?;
+    let messages = stmt
+        .query_map([owner], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in messages {
+        let mut parts = Vec::new();
+        let mut q = c.prepare(
+            "SELECT idx, kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx",
+        )?;
+        let rows = q.query_map([&m], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (idx, kind, body, meta) = row?;
+            parts.push((idx, codec::decode_part(&kind, body, meta.as_deref())?));
+        }
+        let answered: std::collections::HashSet<String> = parts
+            .iter()
+            .filter_map(|(_, p)| match p {
+                Part::ToolResult { call_id, .. } => Some(call_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut next = parts.last().map_or(0, |(i, _)| i + 1);
+        let mut ops = Vec::new();
+        let message_id = MessageId(m.clone());
+        for (idx, p) in &parts {
+            if let Part::ToolCall {
+                call_id,
+                name,
+                arguments,
+                status,
+            } = p
+            {
+                if status.is_terminal() {
+                    continue;
+                }
+                ops.push(JournalOp::ReplacePart {
+                    message_id: message_id.clone(),
+                    index: *idx,
+                    part: Part::ToolCall {
+                        call_id: call_id.clone(),
+                        name: name.clone(),
+                        arguments: arguments.clone(),
+                        status: parley_protocol::ToolCallStatus::Cancelled,
+                    },
+                });
+                if !answered.contains(call_id) {
+                    ops.push(JournalOp::InsertPart {
+                        message_id: message_id.clone(),
+                        index: next,
+                        part: Part::ToolResult {
+                            call_id: call_id.clone(),
+                            output: "Parley closed before this call finished; it may or may not have run. Check before relying on it.".into(),
+                            is_error: true,
+                        },
+                    });
+                    next += 1;
+                }
+            }
+        }
+        apply_journal(c, &ops)?;
+    }
+    Ok(())
 }
 
 fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), StoreError> {

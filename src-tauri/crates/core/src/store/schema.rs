@@ -88,6 +88,22 @@ pub const MIGRATIONS: &[&str] = &[
         error       TEXT
     );
     "#,
+    // v3: "always allow" grants (exact tool + canonical arguments); assistants.
+    r#"
+    CREATE TABLE grants (
+        id          INTEGER PRIMARY KEY,
+        tool        TEXT NOT NULL,
+        arguments   TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (tool, arguments)
+    );
+
+    CREATE TABLE assistants (
+        id          TEXT PRIMARY KEY,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -18,6 +18,14 @@ fn resolve(ctx: &ToolContext, path: &str) -> Result<std::path::PathBuf, ToolErro
         .map_err(|e| ToolError::RespondToModel(e.to_string()))
 }
 
+/// Why a write to `path` always asks: it lands in `.git` or in Parley's own data.
+pub(crate) fn protected_write(ctx: &ToolContext, path: &str) -> Option<String> {
+    let real = ctx.workspace.resolve(path).ok()?;
+    ctx.workspace
+        .is_protected(&real, &ctx.protected)
+        .then(|| format!("{path} is in version-control internals (.git) or Parley's own data, so writing it always asks."))
+}
+
 /// A file system error as the model sees it: the path and what went wrong.
 fn io(path: &str, e: std::io::Error) -> ToolError {
     ToolError::RespondToModel(format!("{path}: {e}"))
@@ -52,6 +60,10 @@ impl Tool for ReadFile {
     }
 
     fn risk(&self, _input: &ReadFileInput, _ctx: &ToolContext) -> Risk {
+        Risk::ReadOnly
+    }
+
+    fn base_risk(&self) -> Risk {
         Risk::ReadOnly
     }
 
@@ -133,6 +145,10 @@ impl Tool for ListDir {
         Risk::ReadOnly
     }
 
+    fn base_risk(&self) -> Risk {
+        Risk::ReadOnly
+    }
+
     fn run(
         &self,
         input: ListDirInput,
@@ -194,6 +210,10 @@ impl Tool for WriteFile {
 
     fn risk(&self, _input: &WriteFileInput, _ctx: &ToolContext) -> Risk {
         Risk::Mutating
+    }
+
+    fn always_ask(&self, input: &WriteFileInput, ctx: &ToolContext) -> Option<String> {
+        protected_write(ctx, &input.path)
     }
 
     fn run(
@@ -280,6 +300,10 @@ impl Tool for EditFile {
         Risk::Mutating
     }
 
+    fn always_ask(&self, input: &EditFileInput, ctx: &ToolContext) -> Option<String> {
+        protected_write(ctx, &input.path)
+    }
+
     fn run(
         &self,
         input: EditFileInput,
@@ -333,10 +357,7 @@ mod tests {
         let lines: String = (1..=5).map(|i| format!("line {i}\n")).collect();
         std::fs::write(dir.path().join("notes.txt"), lines).unwrap();
         std::fs::write(dir.path().join("blob.bin"), [0u8, 1, 2]).unwrap();
-        let ctx = ToolContext {
-            workspace: Workspace::new(dir.path()).unwrap(),
-            cancel: Default::default(),
-        };
+        let ctx = ToolContext::new(Workspace::new(dir.path()).unwrap(), Default::default());
         (dir, ctx)
     }
 

@@ -1,15 +1,34 @@
-//! Groundwork for the tools the agent may run (issue 5): the safety checks every tool goes
-//! through, each pure and table-tested — workspace containment ([`paths`]), shell command
-//! classification ([`shell`]), the addresses `fetch_url` may reach ([`net`]) and the
-//! environment a child process gets ([`scrubbed_env`]) — and the typed tool trait with its
-//! registry ([`tool`]) plus the first read-only tools ([`files`]). They are not offered to
-//! models yet: the agent loop and approvals come with issue 5.
+//! The tools the agent may run, and the safety checks every tool goes through, each pure and
+//! table-tested: workspace containment ([`paths`]), shell command classification ([`shell`]),
+//! the addresses `fetch_url` may reach ([`net`], [`fetch`]) and the environment a child
+//! process gets ([`scrubbed_env`]). [`tool`] has the typed tool trait and its registry;
+//! [`builtins`] lists what a session with a workspace is offered.
 
+pub mod ask;
+pub mod fetch;
 pub mod files;
 pub mod net;
 pub mod paths;
+pub mod run;
+pub mod runtime;
+pub mod search;
 pub mod shell;
 pub mod tool;
+
+/// Every built-in tool, by name.
+pub fn builtins() -> tool::Registry {
+    let mut r = tool::Registry::new();
+    r.add(files::ReadFile)
+        .add(files::ListDir)
+        .add(search::FindFiles)
+        .add(search::Grep)
+        .add(files::WriteFile)
+        .add(files::EditFile)
+        .add(run::RunShell)
+        .add(fetch::FetchUrl::new())
+        .add(ask::AskUser);
+    r
+}
 
 /// Names of environment variables a tool's child process never inherits: anything that looks
 /// like a credential, and the variables provider SDKs read keys and endpoints from.

@@ -12,17 +12,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// How much a call can change or reach. Ordered: a later variant is a higher bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Risk {
-    /// Reads inside the workspace only.
-    ReadOnly,
-    /// Changes files inside the workspace.
-    Mutating,
-    /// Reaches the network.
-    Network,
-    /// Deletes or overwrites broadly, or runs arbitrary commands.
-    Destructive,
+/// How much a call can change or reach (ordered: a later variant is a higher bar).
+pub use parley_protocol::ToolRisk as Risk;
+
+/// Asks the user a question on the model's behalf (`ask_user`).
+pub trait Asker: Send + Sync {
+    /// Shows `question` for call `call_id` and waits for the answer (`None`: no answer).
+    fn ask(&self, call_id: &str, question: &str) -> BoxFuture<'static, Option<String>>;
 }
 
 /// What a call runs with.
@@ -32,6 +28,25 @@ pub struct ToolContext {
     pub workspace: Workspace,
     /// Cancelled when the user stops the turn.
     pub cancel: CancellationToken,
+    /// The call being run (empty while preparing).
+    pub call_id: String,
+    /// Folders writes to which always ask: Parley's own data and configuration.
+    pub protected: Arc<Vec<std::path::PathBuf>>,
+    /// Who answers `ask_user` (none: the question cannot be asked).
+    pub asker: Option<Arc<dyn Asker>>,
+}
+
+impl ToolContext {
+    /// A context for `workspace` with nothing protected beyond `.git` and no one to ask.
+    pub fn new(workspace: Workspace, cancel: CancellationToken) -> Self {
+        ToolContext {
+            workspace,
+            cancel,
+            call_id: String::new(),
+            protected: Arc::new(Vec::new()),
+            asker: None,
+        }
+    }
 }
 
 /// Why a call produced no normal result.
@@ -53,8 +68,17 @@ pub trait Tool: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// What it does, for the model.
     fn description(&self) -> &'static str;
+    /// The lowest risk any call of this tool has (what settings show).
+    fn base_risk(&self) -> Risk {
+        Risk::Mutating
+    }
     /// The risk of this exact call. When in doubt: [`Risk::Mutating`].
     fn risk(&self, input: &Self::Input, ctx: &ToolContext) -> Risk;
+    /// Why this exact call must ask whatever was granted (a compound shell command, a write to
+    /// `.git`), if it must.
+    fn always_ask(&self, _input: &Self::Input, _ctx: &ToolContext) -> Option<String> {
+        None
+    }
     /// Runs the call.
     fn run(
         &self,
@@ -67,6 +91,8 @@ pub trait Tool: Send + Sync + 'static {
 pub struct Prepared {
     /// The risk of this exact call.
     pub risk: Risk,
+    /// Why it asks whatever was granted, if it does.
+    pub always_ask: Option<String>,
     run: Box<dyn FnOnce(ToolContext) -> BoxFuture<'static, Result<String, ToolError>> + Send>,
 }
 
@@ -83,6 +109,8 @@ pub trait AnyTool: Send + Sync {
     fn name(&self) -> &'static str;
     /// What the model is told about it.
     fn spec(&self) -> ToolSpec;
+    /// What settings show about it.
+    fn info(&self) -> parley_protocol::ToolInfo;
     /// Parses the raw arguments against the tool's input type. An `Err` is a sentence for the
     /// model: the call never runs.
     fn prepare(&self, arguments: &str, ctx: &ToolContext) -> Result<Prepared, String>;
@@ -113,6 +141,14 @@ impl<T: Tool> AnyTool for Erased<T> {
         }
     }
 
+    fn info(&self) -> parley_protocol::ToolInfo {
+        parley_protocol::ToolInfo {
+            name: self.0.name().into(),
+            description: self.0.description().into(),
+            risk: self.0.base_risk(),
+        }
+    }
+
     fn prepare(&self, arguments: &str, ctx: &ToolContext) -> Result<Prepared, String> {
         let raw = if arguments.trim().is_empty() {
             "{}"
@@ -122,9 +158,11 @@ impl<T: Tool> AnyTool for Erased<T> {
         let input: T::Input = serde_json::from_str(raw)
             .map_err(|e| format!("The arguments for {} are not valid: {e}.", self.0.name()))?;
         let risk = self.0.risk(&input, ctx);
+        let always_ask = self.0.always_ask(&input, ctx);
         let tool = self.0.clone();
         Ok(Prepared {
             risk,
+            always_ask,
             run: Box::new(move |ctx| tool.run(input, ctx)),
         })
     }
@@ -152,6 +190,22 @@ impl Registry {
     /// What the model is told, sorted by name.
     pub fn specs(&self) -> Vec<ToolSpec> {
         self.tools.values().map(|t| t.spec()).collect()
+    }
+
+    /// What settings show, sorted by name.
+    pub fn infos(&self) -> Vec<parley_protocol::ToolInfo> {
+        self.tools.values().map(|t| t.info()).collect()
+    }
+
+    /// Keeps only the tools named in `enabled`.
+    pub fn retain(&mut self, enabled: &[String]) {
+        self.tools
+            .retain(|name, _| enabled.iter().any(|e| e == name));
+    }
+
+    /// True when no tool is offered.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
     }
 
     /// Looks a call up and parses its arguments. An unknown tool or bad arguments give a

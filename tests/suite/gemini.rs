@@ -319,6 +319,7 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
             top_p: Some(0.9),
             max_output_tokens: Some(300),
             reasoning: Some(parley_protocol::ReasoningEffort::Low),
+            ..Default::default()
         },
     )
     .await

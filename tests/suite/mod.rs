@@ -1,5 +1,6 @@
 //! Parley's integration suites, one test binary.
 
+mod agent;
 mod anthropic;
 mod cli;
 mod engine;

@@ -5,8 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use parley_core::secrets::{KeyringStore, Secret};
 use parley_core::{Core, CoreError, CoreOptions, NewProvider};
 use parley_protocol::{
-    ErrorInfo, EventMsg, Part, ProviderKind, Role, SendOptions, SessionHistory, SessionId,
-    TurnStatus,
+    ApprovalDecision, ErrorInfo, EventMsg, Part, ProviderKind, Role, SendOptions, SessionHistory,
+    SessionId, ToolCallStatus, ToolRisk, TurnStatus,
 };
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -127,6 +127,23 @@ struct AskArgs {
     /// Print the protocol events as JSON lines instead of text.
     #[arg(long)]
     json: bool,
+    /// Let the model use the built-in tools in this folder (read, search, edit files, run
+    /// commands, fetch pages). Without it, no tools are offered.
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+    /// What runs without asking. On a terminal every other call is asked about; without one,
+    /// calls not covered here are denied.
+    #[arg(long, value_enum)]
+    approve: Option<Approve>,
+}
+
+/// What tool calls `parley ask` lets run without asking.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Approve {
+    /// Calls that only read inside the workspace.
+    ReadOnly,
+    /// Every call (the model may change files and run commands).
+    All,
 }
 
 #[derive(Subcommand)]
@@ -363,6 +380,84 @@ async fn providers(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
     }
 }
 
+/// A model-written value for the terminal: control and bidi characters made visible, long
+/// values cut.
+fn shown(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let visible = match c {
+            '\n' => "\\n".to_owned(),
+            '\t' => "\\t".to_owned(),
+            c if c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}') =>
+            {
+                format!("\\u{{{:04X}}}", c as u32)
+            }
+            c => c.to_string(),
+        };
+        out.push_str(&visible);
+    }
+    if out.chars().count() > 2000 {
+        out = out.chars().take(2000).collect::<String>() + "…";
+    }
+    out
+}
+
+fn status_word(s: ToolCallStatus) -> &'static str {
+    match s {
+        ToolCallStatus::Completed => "ran",
+        ToolCallStatus::Failed => "failed",
+        ToolCallStatus::Denied => "denied",
+        ToolCallStatus::Cancelled => "cancelled",
+        _ => "pending",
+    }
+}
+
+async fn read_line(prompt: &str) -> Option<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+    .filter(|l| !l.trim().is_empty())
+}
+
+async fn prompt_approval(
+    name: &str,
+    arguments: &str,
+    risk: ToolRisk,
+    reason: &str,
+    can_grant: bool,
+) -> ApprovalDecision {
+    eprintln!("\nThe model wants to run {name} ({risk:?}): {reason}");
+    eprintln!("  arguments: {}", shown(arguments));
+    let choices = if can_grant {
+        "[y] allow once  [s] allow for this chat  [a] always allow  [n] deny"
+    } else {
+        "[y] allow once  [n] deny"
+    };
+    loop {
+        let answer = read_line(&format!("{choices} > ")).await;
+        match answer.as_deref().map(str::trim) {
+            Some("y") | Some("Y") => return ApprovalDecision::AllowOnce,
+            Some("s") | Some("S") if can_grant => return ApprovalDecision::AllowSession,
+            Some("a") | Some("A") if can_grant => return ApprovalDecision::AllowAlways,
+            Some("n") | Some("N") | None => {
+                let note = read_line("A note for the model (optional): ").await;
+                return ApprovalDecision::Deny { note };
+            }
+            _ => eprintln!("Please type one of the letters shown."),
+        }
+    }
+}
+
 async fn ask(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let text = if args.text == "-" {
         let mut s = String::new();
@@ -388,6 +483,18 @@ async fn ask(core: &Core, args: AskArgs) -> Result<(), Failure> {
         }
         None => (core.create_session(None).await?.id, true),
     };
+    if let Some(dir) = &args.workspace {
+        if let Err(e) = core.set_workspace(&session_id, Some(dir)).await {
+            if created {
+                let _ = core.delete_session(&session_id).await;
+            }
+            return Err(e.into());
+        }
+    }
+    // On a terminal the user is asked; without one, nobody is, so read-only calls need
+    // `--approve read-only` (or `all`) too.
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let confirm_read_only = !interactive && args.approve.is_none();
     let handle = match core
         .send(
             &session_id,
@@ -396,6 +503,7 @@ async fn ask(core: &Core, args: AskArgs) -> Result<(), Failure> {
                 provider: args.provider,
                 model: args.model,
                 system: args.system,
+                confirm_read_only,
             },
         )
         .await
@@ -452,7 +560,64 @@ async fn ask(core: &Core, args: AskArgs) -> Result<(), Failure> {
                 reason.message,
                 *delay_ms as f64 / 1000.0
             ),
-            EventMsg::TurnCompleted { .. } => break,
+            EventMsg::ApprovalRequested {
+                call_id,
+                name,
+                arguments,
+                risk,
+                reason,
+                can_grant,
+            } => {
+                let decision = match (args.approve, interactive) {
+                    (Some(Approve::All), _) => {
+                        eprintln!("[approved by --approve all] {name} {}", shown(arguments));
+                        ApprovalDecision::AllowOnce
+                    }
+                    (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
+                    (_, false) => {
+                        eprintln!(
+                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve all to allow it.",
+                            shown(arguments)
+                        );
+                        ApprovalDecision::Deny {
+                            note: Some("Not approved: Parley runs non-interactively and this call was not allowed in advance.".into()),
+                        }
+                    }
+                };
+                if let Err(e) = core.decide_approval(&session_id, call_id, decision) {
+                    eprintln!("note: {}", e.to_info().message);
+                }
+            }
+            EventMsg::QuestionAsked { call_id, question } => {
+                let answer = if interactive {
+                    eprintln!("\nThe model asks: {}", shown(question));
+                    read_line("Your answer (empty to skip): ").await
+                } else {
+                    eprintln!("[not answered: no terminal] {}", shown(question));
+                    None
+                };
+                if let Err(e) = core.answer_question(&session_id, call_id, answer) {
+                    eprintln!("note: {}", e.to_info().message);
+                }
+            }
+            EventMsg::ItemCompleted {
+                part:
+                    Part::ToolCall {
+                        name,
+                        arguments,
+                        status,
+                        ..
+                    },
+                ..
+            } if !args.json => {
+                eprintln!("[{}] {name} {}", status_word(*status), shown(arguments));
+            }
+            EventMsg::TurnCompleted { stop_reason, .. } => {
+                if *stop_reason == Some(parley_protocol::StopReason::ToolRoundLimit) {
+                    eprintln!("\nnote: stopped after the most rounds of tool calls allowed in one turn. Ask again (e.g. \"continue\") to let it go on.");
+                }
+                break;
+            }
             EventMsg::TurnStopped { .. } => {
                 eprintln!("\n(stopped; the partial answer is saved)");
                 result = Err(Failure {

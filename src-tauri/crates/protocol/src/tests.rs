@@ -123,6 +123,13 @@ fn every_event_round_trips_with_seq() {
             call_id: "c".into(),
             name: "run_shell".into(),
             arguments: "{}".into(),
+            risk: ToolRisk::Destructive,
+            reason: "why".into(),
+            can_grant: true,
+        },
+        EventMsg::QuestionAsked {
+            call_id: "q".into(),
+            question: "which?".into(),
         },
         EventMsg::StreamRetry {
             attempt: 2,
@@ -185,7 +192,20 @@ fn ops_round_trip() {
                 provider: Some("p".into()),
                 model: None,
                 system: Some("be brief".into()),
+                confirm_read_only: false,
             },
+        },
+        Op::DecideApproval {
+            session_id: "s".into(),
+            call_id: "c".into(),
+            decision: ApprovalDecision::Deny {
+                note: Some("no".into()),
+            },
+        },
+        Op::AnswerQuestion {
+            session_id: "s".into(),
+            call_id: "q".into(),
+            answer: None,
         },
         Op::StopTurn {
             session_id: "s".into(),

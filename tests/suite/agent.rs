@@ -1,0 +1,1008 @@
+//! The agent loop against a scripted provider: approvals, grants, order, stop, caps and the
+//! calls that must never run.
+
+use parley_core::providers::HttpSettings;
+use parley_core::Core;
+use parley_protocol::{
+    ApprovalDecision, EventMsg, Part, ProviderKind, SendOptions, SessionId, StopReason,
+    ToolCallStatus,
+};
+use parley_tests::*;
+use std::time::{Duration, Instant};
+
+struct Env {
+    core: Core,
+    ws: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+}
+
+fn http() -> HttpSettings {
+    HttpSettings {
+        connect_timeout: Duration::from_secs(3),
+        response_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(10),
+        max_attempts: 1,
+        max_retry_delay: Duration::from_secs(1),
+    }
+}
+
+async fn env_kind(server: &MockServer, kind: ProviderKind) -> (Env, SessionId) {
+    let dir = tempfile::tempdir().unwrap();
+    let core = open_core(dir.path(), http()).await;
+    add_provider(&core, "p", kind, &server.base_url(), "m", Some("k")).await;
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("a.txt"), "alpha\n").unwrap();
+    let s = core.create_session(None).await.unwrap();
+    core.set_workspace(&s.id, Some(ws.path())).await.unwrap();
+    (
+        Env {
+            core,
+            ws,
+            _dir: dir,
+        },
+        s.id,
+    )
+}
+
+async fn env(server: &MockServer) -> (Env, SessionId) {
+    env_kind(server, ProviderKind::OpenaiCompatible).await
+}
+
+/// One OpenAI-compatible chunk carrying a whole tool call.
+fn call(index: u32, id: &str, name: &str, args: &str) -> Step {
+    sse_data(
+        &serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": args}}
+        ]}}]}),
+    )
+}
+
+/// A response made of these calls.
+fn calls(list: &[(&str, &str, &str)]) -> Reply {
+    let mut steps: Vec<Step> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, args))| call(i as u32, id, name, args))
+        .collect();
+    steps.push(ev_finish("tool_calls"));
+    steps.push(ev_done());
+    Reply::sse(steps)
+}
+
+fn answer(text: &str) -> Reply {
+    Reply::sse(text_answer(&[text], 0))
+}
+
+/// Receives events until `pred` matches one (returned) or the turn ends (panic).
+async fn wait_for(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<parley_protocol::Event>,
+    seen: &mut Vec<EventMsg>,
+    pred: impl Fn(&EventMsg) -> bool,
+) -> EventMsg {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ev = tokio::time::timeout_at(deadline.into(), rx.recv())
+            .await
+            .expect("event in time")
+            .expect("stream open")
+            .msg;
+        seen.push(ev.clone());
+        if pred(&ev) {
+            return ev;
+        }
+        assert!(
+            !matches!(
+                ev,
+                EventMsg::TurnCompleted { .. }
+                    | EventMsg::TurnFailed { .. }
+                    | EventMsg::TurnStopped { .. }
+            ),
+            "the turn ended first: {seen:#?}"
+        );
+    }
+}
+
+fn is_end(e: &EventMsg) -> bool {
+    matches!(
+        e,
+        EventMsg::TurnCompleted { .. } | EventMsg::TurnFailed { .. } | EventMsg::TurnStopped { .. }
+    )
+}
+
+fn approval_for(id: &'static str) -> impl Fn(&EventMsg) -> bool {
+    move |e| matches!(e, EventMsg::ApprovalRequested { call_id, .. } if call_id == id)
+}
+
+/// The calls and results of the session's last answer, in order.
+async fn last_parts(core: &Core, sid: &SessionId) -> Vec<Part> {
+    let h = core.history(sid).await.unwrap();
+    h.messages.last().unwrap().parts.clone()
+}
+
+fn status_of(parts: &[Part], id: &str) -> ToolCallStatus {
+    parts
+        .iter()
+        .find_map(|p| match p {
+            Part::ToolCall {
+                call_id, status, ..
+            } if call_id == id => Some(*status),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn result_of(parts: &[Part], id: &str) -> (String, bool) {
+    let found: Vec<(String, bool)> = parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::ToolResult {
+                call_id,
+                output,
+                is_error,
+            } if call_id == id => Some((output.clone(), *is_error)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "exactly one result for {id}: {parts:#?}");
+    found[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_once_runs_the_call_and_deny_tells_the_model_with_the_note() {
+    let server = MockServer::start().await;
+    server.push(calls(&[(
+        "c1",
+        "write_file",
+        r#"{"path":"b.txt","content":"hi"}"#,
+    )]));
+    server.push(answer("Wrote it."));
+    server.push(calls(&[(
+        "c2",
+        "write_file",
+        r#"{"path":"c.txt","content":"no"}"#,
+    )]));
+    server.push(answer("Understood."));
+    let (e, sid) = env(&server).await;
+
+    let mut h = e
+        .core
+        .send(&sid, "write b", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let req = wait_for(&mut h.events, &mut seen, approval_for("c1")).await;
+    let EventMsg::ApprovalRequested {
+        arguments,
+        risk,
+        can_grant,
+        reason,
+        ..
+    } = req
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        arguments, r#"{"path":"b.txt","content":"hi"}"#,
+        "the exact arguments are shown"
+    );
+    assert_eq!(risk, parley_protocol::ToolRisk::Mutating);
+    assert!(can_grant && reason.contains("changes files"), "{reason}");
+    assert!(
+        !e.ws.path().join("b.txt").exists(),
+        "nothing runs before the decision"
+    );
+    // A decision for another call id is refused and changes nothing.
+    assert!(e
+        .core
+        .decide_approval(&sid, "other", ApprovalDecision::AllowOnce)
+        .is_err());
+    e.core
+        .decide_approval(&sid, "c1", ApprovalDecision::AllowOnce)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(
+        matches!(seen.last(), Some(EventMsg::TurnCompleted { .. })),
+        "{seen:#?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(e.ws.path().join("b.txt")).unwrap(),
+        "hi"
+    );
+    let parts = last_parts(&e.core, &sid).await;
+    assert_eq!(status_of(&parts, "c1"), ToolCallStatus::Completed);
+    assert!(result_of(&parts, "c1").0.contains("Created b.txt"));
+    assert!(matches!(parts.last(), Some(Part::Text { text }) if text == "Wrote it."));
+    // The statuses went through the state machine in order.
+    let statuses: Vec<ToolCallStatus> = seen
+        .iter()
+        .filter_map(|e| match e {
+            EventMsg::ItemUpdated {
+                part: Part::ToolCall { status, .. },
+                ..
+            }
+            | EventMsg::ItemCompleted {
+                part: Part::ToolCall { status, .. },
+                ..
+            } => Some(*status),
+            _ => None,
+        })
+        .collect();
+    let mut dedup = statuses.clone();
+    dedup.dedup();
+    assert_eq!(
+        dedup,
+        [
+            ToolCallStatus::PendingInput,
+            ToolCallStatus::AwaitingApproval,
+            ToolCallStatus::Running,
+            ToolCallStatus::Completed
+        ]
+    );
+    // The model got the tools and, next, the call with its result.
+    let reqs = server.received();
+    let first = reqs[0].json();
+    let names: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    for t in [
+        "read_file",
+        "list_dir",
+        "find_files",
+        "grep",
+        "write_file",
+        "edit_file",
+        "run_shell",
+        "fetch_url",
+        "ask_user",
+    ] {
+        assert!(names.contains(&t), "{t} offered: {names:?}");
+    }
+    let second = reqs[1].json();
+    let msgs = second["messages"].as_array().unwrap();
+    assert_eq!(msgs[msgs.len() - 2]["tool_calls"][0]["id"], "c1");
+    assert_eq!(msgs[msgs.len() - 1]["role"], "tool");
+    assert!(msgs[msgs.len() - 1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Created b.txt"));
+
+    // Deny, with a note.
+    let mut h = e
+        .core
+        .send(&sid, "write c", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("c2")).await;
+    e.core
+        .decide_approval(
+            &sid,
+            "c2",
+            ApprovalDecision::Deny {
+                note: Some("not now, use b.txt".into()),
+            },
+        )
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(!e.ws.path().join("c.txt").exists());
+    let parts = last_parts(&e.core, &sid).await;
+    assert_eq!(status_of(&parts, "c2"), ToolCallStatus::Denied);
+    let (out, is_error) = result_of(&parts, "c2");
+    assert!(
+        is_error && out.contains("denied") && out.contains("not now, use b.txt"),
+        "{out}"
+    );
+    let fourth = server.received()[3].json();
+    let sent = fourth["messages"].to_string();
+    assert!(
+        sent.contains("not now, use b.txt"),
+        "the model is told: {sent}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persist_until_revoked() {
+    let server = MockServer::start().await;
+    let args = r#"{"path":"n.txt","content":"1"}"#;
+    server.push(calls(&[("c1", "write_file", args)]));
+    server.push(answer("ok"));
+    // Same call, keys in another order: covered.
+    server.push(calls(&[(
+        "c2",
+        "write_file",
+        r#"{"content":"1","path":"n.txt"}"#,
+    )]));
+    server.push(answer("ok"));
+    // Another argument: asks again.
+    server.push(calls(&[(
+        "c3",
+        "write_file",
+        r#"{"path":"n.txt","content":"2"}"#,
+    )]));
+    server.push(answer("ok"));
+    let (e, sid) = env(&server).await;
+
+    let mut h = e
+        .core
+        .send(&sid, "1", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("c1")).await;
+    e.core
+        .decide_approval(&sid, "c1", ApprovalDecision::AllowSession)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+
+    let mut h = e
+        .core
+        .send(&sid, "2", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, EventMsg::ApprovalRequested { .. })),
+        "granted: no question"
+    );
+    assert_eq!(
+        status_of(&last_parts(&e.core, &sid).await, "c2"),
+        ToolCallStatus::Completed
+    );
+
+    let mut h = e
+        .core
+        .send(&sid, "3", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("c3")).await;
+    e.core
+        .decide_approval(&sid, "c3", ApprovalDecision::AllowAlways)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let grants = e.core.list_grants().await.unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].tool, "write_file");
+    assert_eq!(grants[0].arguments, r#"{"content":"2","path":"n.txt"}"#);
+
+    // A new chat: the session grant is gone, the saved one holds.
+    let other = e.core.create_session(None).await.unwrap().id;
+    e.core
+        .set_workspace(&other, Some(e.ws.path()))
+        .await
+        .unwrap();
+    server.push(calls(&[
+        ("d1", "write_file", r#"{"path":"n.txt","content":"2"}"#),
+        ("d2", "write_file", args),
+    ]));
+    server.push(answer("ok"));
+    let mut h = e
+        .core
+        .send(&other, "4", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("d2")).await;
+    assert!(!seen
+        .iter()
+        .any(|e| matches!(e, EventMsg::ApprovalRequested { call_id, .. } if call_id == "d1")));
+    e.core
+        .decide_approval(&other, "d2", ApprovalDecision::Deny { note: None })
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+
+    // Revoked: asks again.
+    e.core.revoke_grant(grants[0].id).await.unwrap();
+    assert!(e.core.list_grants().await.unwrap().is_empty());
+    server.push(calls(&[(
+        "e1",
+        "write_file",
+        r#"{"path":"n.txt","content":"2"}"#,
+    )]));
+    server.push(answer("ok"));
+    let mut h = e
+        .core
+        .send(&other, "5", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("e1")).await;
+    e.core.stop(&other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compound_commands_and_git_writes_ask_even_when_granted() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    std::fs::create_dir(e.ws.path().join(".git")).unwrap();
+    let cmd = r#"{"command":"echo hi > out.txt"}"#;
+    server.push(calls(&[
+        ("c1", "run_shell", cmd),
+        (
+            "c2",
+            "write_file",
+            r#"{"path":".git/config","content":"x"}"#,
+        ),
+    ]));
+    server.push(answer("ok"));
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let EventMsg::ApprovalRequested {
+        can_grant, reason, ..
+    } = wait_for(&mut h.events, &mut seen, approval_for("c1")).await
+    else {
+        unreachable!()
+    };
+    assert!(!can_grant && reason.contains("redirect"), "{reason}");
+    // Asking for a grant anyway records none.
+    e.core
+        .decide_approval(&sid, "c1", ApprovalDecision::AllowAlways)
+        .unwrap();
+    let EventMsg::ApprovalRequested {
+        can_grant, reason, ..
+    } = wait_for(&mut h.events, &mut seen, approval_for("c2")).await
+    else {
+        unreachable!()
+    };
+    assert!(!can_grant && reason.contains(".git"), "{reason}");
+    e.core
+        .decide_approval(&sid, "c2", ApprovalDecision::Deny { note: None })
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(e.core.list_grants().await.unwrap().is_empty());
+    assert_eq!(
+        std::fs::read_to_string(e.ws.path().join("out.txt")).unwrap(),
+        "hi\n",
+        "byte-identical command ran"
+    );
+
+    server.push(calls(&[("c3", "run_shell", cmd)]));
+    server.push(answer("ok"));
+    let mut h = e
+        .core
+        .send(&sid, "again", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("c3")).await;
+    e.core.stop(&sid).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_run_unasked_and_mutating_calls_run_in_call_order_whatever_the_approval_order() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[
+        (
+            "w1",
+            "run_shell",
+            r#"{"command":"sleep 0.3","timeout_secs":5}"#,
+        ),
+        ("r1", "read_file", r#"{"path":"a.txt"}"#),
+        (
+            "w2",
+            "write_file",
+            r#"{"path":"a.txt","content":"second\n"}"#,
+        ),
+        ("r2", "read_file", r#"{"path":"a.txt"}"#),
+    ]));
+    server.push(answer("done"));
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("w1")).await;
+    wait_for(&mut h.events, &mut seen, approval_for("w2")).await;
+    // Approve the later call first: it still waits for the earlier one.
+    e.core
+        .decide_approval(&sid, "w2", ApprovalDecision::AllowOnce)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        std::fs::read_to_string(e.ws.path().join("a.txt")).unwrap(),
+        "alpha\n",
+        "w2 waits for w1"
+    );
+    e.core
+        .decide_approval(&sid, "w1", ApprovalDecision::AllowOnce)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let parts = last_parts(&e.core, &sid).await;
+    // r1 (after w1, before w2) read the old text; r2 (after w2) the new one.
+    assert!(result_of(&parts, "r1").0.contains("alpha"));
+    assert!(result_of(&parts, "r2").0.contains("second"));
+    // Results follow the calls, in call order.
+    let order: Vec<String> = parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::ToolResult { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, ["w1", "r1", "w2", "r2"]);
+    let running: Vec<&str> = seen
+        .iter()
+        .filter_map(|e| match e {
+            EventMsg::ItemUpdated {
+                part:
+                    Part::ToolCall {
+                        call_id,
+                        status: ToolCallStatus::Running,
+                        ..
+                    },
+                ..
+            } => Some(call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        running,
+        ["w1", "r1", "w2", "r2"],
+        "each started in call order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_can_be_answered_and_run_while_the_next_call_still_streams() {
+    let server = MockServer::start().await;
+    let block = |i: u32, id: &str, name: &str, json: &str| {
+        let start = serde_json::json!({"type":"content_block_start","index":i,"content_block":{"type":"tool_use","id":id,"name":name,"input":{}}});
+        let delta = serde_json::json!({"type":"content_block_delta","index":i,"delta":{"type":"input_json_delta","partial_json":json}});
+        let stop = serde_json::json!({"type":"content_block_stop","index":i});
+        Step::Bytes(format!("event: content_block_start\ndata: {start}\n\nevent: content_block_delta\ndata: {delta}\n\nevent: content_block_stop\ndata: {stop}\n\n").into_bytes())
+    };
+    let head = Step::Bytes(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n".to_vec());
+    let tail = Step::Bytes(b"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":9}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_vec());
+    server.push(Reply::sse(vec![
+        head,
+        block(0, "t1", "write_file", r#"{"path":"x.txt","content":"x"}"#),
+        sleep_ms(1500),
+        block(1, "t2", "read_file", r#"{"path":"x.txt"}"#),
+        tail,
+    ]));
+    server.push(Reply::sse(vec![Step::Bytes(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"done\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_vec())]));
+    let (e, sid) = env_kind(&server, ProviderKind::Anthropic).await;
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("t1")).await;
+    e.core
+        .decide_approval(&sid, "t1", ApprovalDecision::AllowOnce)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, |e| matches!(e, EventMsg::ItemUpdated { part: Part::ToolCall { call_id, status: ToolCallStatus::Running, .. }, .. } if call_id == "t1")).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e, EventMsg::ItemStarted { part: Part::ToolCall { call_id, .. }, .. } if call_id == "t2")),
+        "t1 runs while the model has not yet sent t2"
+    );
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let parts = last_parts(&e.core, &sid).await;
+    assert_eq!(status_of(&parts, "t1"), ToolCallStatus::Completed);
+    assert!(
+        result_of(&parts, "t2").0.contains("x"),
+        "the read after the write sees it"
+    );
+    // Anthropic replay: tool_use blocks, then the results in one user turn, in call order.
+    let second = server.received()[1].json();
+    let msgs = second["messages"].as_array().unwrap();
+    let results = &msgs[msgs.len() - 1]["content"];
+    assert_eq!(results[0]["tool_use_id"], "t1");
+    assert_eq!(results[1]["tool_use_id"], "t2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_during_an_approval_cancels_it_and_every_call_gets_a_result() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[
+        ("s1", "write_file", r#"{"path":"q.txt","content":"q"}"#),
+        ("s2", "read_file", r#"{"path":"a.txt"}"#),
+    ]));
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("s1")).await;
+    let t0 = Instant::now();
+    assert!(e.core.stop(&sid).await);
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(matches!(seen.last(), Some(EventMsg::TurnStopped { .. })));
+    let parts = last_parts(&e.core, &sid).await;
+    assert_eq!(status_of(&parts, "s1"), ToolCallStatus::Cancelled);
+    assert_eq!(result_of(&parts, "s1").0, "Cancelled by user.");
+    result_of(&parts, "s2");
+    assert!(
+        e.core
+            .decide_approval(&sid, "s1", ApprovalDecision::AllowOnce)
+            .is_err(),
+        "nothing pending any more"
+    );
+    assert!(!e.ws.path().join("q.txt").exists());
+    assert_eq!(server.received().len(), 1, "no request after stop");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_while_a_command_runs_kills_its_whole_process_group_within_a_second() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[(
+        "k1",
+        "run_shell",
+        r#"{"command":"sleep 60 & echo $! > child.pid; echo started; wait"}"#,
+    )]));
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("k1")).await;
+    e.core
+        .decide_approval(&sid, "k1", ApprovalDecision::AllowOnce)
+        .unwrap();
+    let pid_file = e.ws.path().join("child.pid");
+    let t = Instant::now();
+    while !pid_file.exists()
+        || std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .is_empty()
+    {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let t0 = Instant::now();
+    assert!(e.core.stop(&sid).await);
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "stopped in {:?}",
+        t0.elapsed()
+    );
+    assert!(
+        parley_core::tools::run::gone(pid, Duration::from_millis(500)).await,
+        "the background child is gone too"
+    );
+    let parts = last_parts(&e.core, &sid).await;
+    assert_eq!(status_of(&parts, "k1"), ToolCallStatus::Cancelled);
+    assert_eq!(result_of(&parts, "k1").0, "Cancelled by user.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_round_cap_ends_the_turn_with_a_clear_reason() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    let mut settings = e.core.settings().await.unwrap();
+    settings.max_tool_rounds = 2;
+    e.core.save_settings(settings).await.unwrap();
+    server.push(calls(&[("a", "read_file", r#"{"path":"a.txt"}"#)]));
+    server.push(calls(&[("b", "list_dir", "{}")]));
+    server.push(answer("never asked"));
+    let mut h = e
+        .core
+        .send(&sid, "loop", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let end = wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(
+        matches!(
+            end,
+            EventMsg::TurnCompleted {
+                stop_reason: Some(StopReason::ToolRoundLimit),
+                ..
+            }
+        ),
+        "{end:?}"
+    );
+    assert_eq!(server.received().len(), 2);
+    let parts = last_parts(&e.core, &sid).await;
+    result_of(&parts, "a");
+    assert!(result_of(&parts, "b").0.contains("a.txt"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_tools_bad_arguments_and_paths_outside_become_error_results_the_model_sees() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[
+        ("u1", "delete_everything", "{}"),
+        ("u2", "read_file", r#"{"file":"a.txt"}"#),
+        ("u3", "read_file", r#"{"path":"../../etc/passwd"}"#),
+        (
+            "u4",
+            "write_file",
+            r#"{"path":"/tmp/evil.txt","content":"x"}"#,
+        ),
+    ]));
+    server.push(answer("sorry"));
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    // u4 is a write: it asks; allowing it still cannot escape the workspace.
+    wait_for(&mut h.events, &mut seen, approval_for("u4")).await;
+    e.core
+        .decide_approval(&sid, "u4", ApprovalDecision::AllowOnce)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert!(!seen
+        .iter()
+        .any(|e| matches!(e, EventMsg::ApprovalRequested { call_id, .. } if call_id != "u4")));
+    let parts = last_parts(&e.core, &sid).await;
+    assert!(result_of(&parts, "u1")
+        .0
+        .contains("There is no tool named \"delete_everything\""));
+    assert!(result_of(&parts, "u2").0.contains("not valid"));
+    assert!(result_of(&parts, "u3").0.contains("outside the workspace"));
+    assert!(result_of(&parts, "u4").0.contains("outside the workspace"));
+    assert!(!std::path::Path::new("/tmp/evil.txt").exists());
+    for id in ["u1", "u2", "u3", "u4"] {
+        assert_eq!(status_of(&parts, id), ToolCallStatus::Failed);
+    }
+    let sent = server.received()[1].json()["messages"].to_string();
+    assert!(
+        sent.contains("There is no tool named"),
+        "the model sees why"
+    );
+
+    // Arguments cut off by the output limit: a clear failure, nothing runs.
+    server.push(Reply::sse(vec![
+        call(0, "t1", "write_file", r#"{"path":"cut.txt","content":"abc"#),
+        ev_finish("length"),
+        ev_done(),
+    ]));
+    let mut h = e
+        .core
+        .send(&sid, "long", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let end = wait_for(&mut h.events, &mut seen, is_end).await;
+    let EventMsg::TurnFailed { error, .. } = end else {
+        panic!("{end:?}")
+    };
+    assert!(
+        error.message.contains("ran out of output tokens"),
+        "{}",
+        error.message
+    );
+    assert!(!e.ws.path().join("cut.txt").exists());
+    assert_eq!(
+        status_of(&last_parts(&e.core, &sid).await, "t1"),
+        ToolCallStatus::Failed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offered() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[(
+        "q1",
+        "ask_user",
+        r#"{"question":"Which file?"}"#,
+    )]));
+    server.push(answer("thanks"));
+    let mut h = e
+        .core
+        .send(&sid, "go", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let q = wait_for(&mut h.events, &mut seen, |e| {
+        matches!(e, EventMsg::QuestionAsked { .. })
+    })
+    .await;
+    assert!(
+        matches!(q, EventMsg::QuestionAsked { call_id, question } if call_id == "q1" && question == "Which file?")
+    );
+    e.core
+        .answer_question(&sid, "q1", Some("a.txt please".into()))
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert_eq!(
+        result_of(&last_parts(&e.core, &sid).await, "q1"),
+        ("a.txt please".into(), false)
+    );
+
+    // No workspace: no tools in the request.
+    let other = e.core.create_session(None).await.unwrap().id;
+    server.push(answer("plain"));
+    let mut h = e
+        .core
+        .send(&other, "hi", SendOptions::default())
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let last = server.received().last().unwrap().json();
+    assert!(last.get("tools").is_none(), "{last}");
+    // The webview cannot set a workspace through the chat settings.
+    let mut params = e.core.history(&other).await.unwrap().session.params;
+    params.workspace = Some("/".into());
+    let s = e.core.set_session_params(&other, params).await.unwrap();
+    assert_eq!(s.params.workspace, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_read_only_calls_ask_too_when_the_caller_says_so() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[("r", "read_file", r#"{"path":"a.txt"}"#)]));
+    server.push(answer("ok"));
+    let opts = SendOptions {
+        confirm_read_only: true,
+        ..Default::default()
+    };
+    let mut h = e.core.send(&sid, "go", opts).await.unwrap();
+    let mut seen = Vec::new();
+    wait_for(&mut h.events, &mut seen, approval_for("r")).await;
+    e.core
+        .decide_approval(&sid, "r", ApprovalDecision::Deny { note: None })
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    assert_eq!(
+        status_of(&last_parts(&e.core, &sid).await, "r"),
+        ToolCallStatus::Denied
+    );
+}
+
+// ----- fetch_url against addresses you control -----
+
+struct FakeDns(Vec<(&'static str, std::net::IpAddr)>);
+
+impl parley_core::tools::fetch::Resolve for FakeDns {
+    fn lookup(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> futures::future::BoxFuture<'static, std::io::Result<Vec<std::net::SocketAddr>>> {
+        let found: Vec<std::net::SocketAddr> = self
+            .0
+            .iter()
+            .filter(|(h, _)| *h == host)
+            .map(|(_, ip)| std::net::SocketAddr::new(*ip, port))
+            .collect();
+        Box::pin(async move { Ok(found) })
+    }
+}
+
+/// Public addresses only — plus 127.0.0.1, where this test's server listens.
+fn test_policy(ip: std::net::IpAddr) -> Option<&'static str> {
+    if ip == std::net::IpAddr::from([127, 0, 0, 1]) {
+        None
+    } else {
+        parley_core::tools::net::forbidden(ip)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_url_checks_every_resolved_address_and_every_redirect_hop() {
+    use parley_core::tools::fetch::{checked_target, FetchUrl, FetchUrlInput};
+    use parley_core::tools::tool::Tool;
+    let dns = FakeDns(vec![
+        ("public.test", "93.184.216.34".parse().unwrap()),
+        ("loop.test", "127.0.0.1".parse().unwrap()),
+        ("private.test", "10.1.2.3".parse().unwrap()),
+        ("meta.test", "169.254.169.254".parse().unwrap()),
+        ("cgnat.test", "100.64.1.1".parse().unwrap()),
+        ("mapped.test", "::ffff:127.0.0.1".parse().unwrap()),
+        ("v6local.test", "fd00::1".parse().unwrap()),
+        ("mixed.test", "93.184.216.34".parse().unwrap()),
+        ("mixed.test", "192.168.1.1".parse().unwrap()),
+        ("server.test", "127.0.0.1".parse().unwrap()),
+        ("evil.test", "127.0.0.2".parse().unwrap()),
+    ]);
+    let forbidden = parley_core::tools::net::forbidden;
+    let dns = &dns;
+    let check = |u: &str| {
+        let url = url::Url::parse(u).unwrap();
+        async move { checked_target(&url, dns, forbidden).await }
+    };
+    assert!(check("https://public.test/x").await.is_ok());
+    for bad in [
+        "http://loop.test/",
+        "http://private.test/",
+        "http://meta.test/latest/meta-data",
+        "http://cgnat.test/",
+        "http://mapped.test/",
+        "http://v6local.test/",
+        "http://mixed.test/",
+        "http://127.0.0.1:8080/",
+        "http://[::1]/",
+        "http://[::ffff:10.0.0.1]/",
+        "http://169.254.169.254/",
+        "file:///etc/passwd",
+        "ftp://public.test/",
+    ] {
+        let err = check(bad).await.unwrap_err().to_string();
+        assert!(
+            err.contains("refused") || err.contains("Only http"),
+            "{bad}: {err}"
+        );
+    }
+
+    // A redirect to a host resolving to a private address is refused at that hop.
+    let server = MockServer::start().await;
+    server.fallback(Reply::json(302, "").header(
+        "location",
+        &format!("http://evil.test:{}/next", server.port()),
+    ));
+    server.answer_gets(Reply::json(302, "").header(
+        "location",
+        &format!("http://evil.test:{}/next", server.port()),
+    ));
+    let dns = std::sync::Arc::new(FakeDns(vec![
+        ("server.test", "127.0.0.1".parse().unwrap()),
+        ("evil.test", "127.0.0.2".parse().unwrap()),
+    ]));
+    let tool = FetchUrl::with(dns.clone(), test_policy);
+    let ws = tempfile::tempdir().unwrap();
+    let ctx = parley_core::tools::tool::ToolContext::new(
+        parley_core::tools::paths::Workspace::new(ws.path()).unwrap(),
+        Default::default(),
+    );
+    let err = tool
+        .run(
+            FetchUrlInput {
+                url: format!("http://server.test:{}/start", server.port()),
+            },
+            ctx.clone(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("evil.test is refused") && err.contains("127.0.0.2"),
+        "{err}"
+    );
+    assert_eq!(server.gets().len(), 1, "only the first hop was fetched");
+
+    // A page is returned as readable text.
+    let page = MockServer::start().await;
+    page.answer_gets(
+        Reply::json(
+            200,
+            "<html><body><h1>Title</h1><script>x()</script><p>Body &amp; more</p></body></html>",
+        )
+        .content_type("text/html; charset=utf-8"),
+    );
+    let out = tool
+        .run(
+            FetchUrlInput {
+                url: format!("http://server.test:{}/", page.port()),
+            },
+            ctx,
+        )
+        .await
+        .unwrap();
+    assert!(
+        out.contains("Title\n\nBody & more") && !out.contains("x()"),
+        "{out}"
+    );
+}

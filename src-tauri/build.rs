@@ -26,6 +26,18 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "open_link",
     "app_ready",
+    "decide_approval",
+    "answer_question",
+    "list_grants",
+    "revoke_grant",
+    "list_tools",
+    "list_assistants",
+    "save_assistant",
+    "delete_assistant",
+    "apply_assistant",
+    "choose_workspace",
+    "clear_workspace",
+    "choose_assistant_workspace",
 ];
 
 fn main() {

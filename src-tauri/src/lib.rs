@@ -6,9 +6,10 @@
 use parley_core::secrets::Secret;
 use parley_core::{ConnectionCheck, Core, CoreError, NewProvider, ProviderUpdate};
 use parley_protocol::{
-    ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo, Event, LocalServer, MessageId,
-    ModelList, ProviderDraft, ProviderEdit, ProviderInfo, ProviderPreset, SendOptions,
-    SessionHistory, SessionId, SessionParams, SessionSummary, Settings, TurnId,
+    ApprovalDecision, Assistant, ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo, Event,
+    Grant, LocalServer, MessageId, ModelList, ProviderDraft, ProviderEdit, ProviderInfo,
+    ProviderPreset, SendOptions, SessionHistory, SessionId, SessionParams, SessionSummary,
+    Settings, ToolInfo, TurnId,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -270,6 +271,168 @@ async fn set_session_params(
         .map_err(err)
 }
 
+/// Answers a pending approval request. The webview can only answer a call that is waiting;
+/// what a decision allows is decided in Rust.
+#[tauri::command]
+#[specta::specta]
+async fn decide_approval(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    call_id: String,
+    decision: ApprovalDecision,
+) -> Res<()> {
+    state
+        .core
+        .decide_approval(&session_id, &call_id, decision)
+        .map_err(err)
+}
+
+/// Answers a question the model asked (`None`: skip it).
+#[tauri::command]
+#[specta::specta]
+async fn answer_question(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    call_id: String,
+    answer: Option<String>,
+) -> Res<()> {
+    state
+        .core
+        .answer_question(&session_id, &call_id, answer)
+        .map_err(err)
+}
+
+/// Every saved "always allow" grant.
+#[tauri::command]
+#[specta::specta]
+async fn list_grants(state: State<'_, AppState>) -> Res<Vec<Grant>> {
+    state.core.list_grants().await.map_err(err)
+}
+
+/// Revokes a saved grant.
+#[tauri::command]
+#[specta::specta]
+async fn revoke_grant(state: State<'_, AppState>, id: u32) -> Res<()> {
+    state.core.revoke_grant(i64::from(id)).await.map_err(err)
+}
+
+/// The built-in tools.
+#[tauri::command]
+#[specta::specta]
+async fn list_tools(state: State<'_, AppState>) -> Res<Vec<ToolInfo>> {
+    Ok(state.core.builtin_tools())
+}
+
+/// Every assistant (the default first).
+#[tauri::command]
+#[specta::specta]
+async fn list_assistants(state: State<'_, AppState>) -> Res<Vec<Assistant>> {
+    state.core.list_assistants().await.map_err(err)
+}
+
+/// Saves an assistant (its workspace is only changed by `choose_assistant_workspace`).
+#[tauri::command]
+#[specta::specta]
+async fn save_assistant(state: State<'_, AppState>, assistant: Assistant) -> Res<Assistant> {
+    state.core.save_assistant(assistant).await.map_err(err)
+}
+
+/// Deletes an assistant.
+#[tauri::command]
+#[specta::specta]
+async fn delete_assistant(state: State<'_, AppState>, id: String) -> Res<()> {
+    state.core.delete_assistant(&id).await.map_err(err)
+}
+
+/// Sets a chat up from an assistant (system prompt, tools, workspace).
+#[tauri::command]
+#[specta::specta]
+async fn apply_assistant(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    assistant_id: String,
+) -> Res<SessionSummary> {
+    state
+        .core
+        .apply_assistant(&session_id, &assistant_id)
+        .await
+        .map_err(err)
+}
+
+/// Shows the native folder dialog. The webview never names a path: the workspace is a
+/// security boundary, so only a folder the user picked here can become one. E2E tests set
+/// `PARLEY_E2E_PICK_FOLDER` (read from the app's own environment) instead of clicking a
+/// native dialog WebDriver cannot reach.
+async fn pick_folder(app: &tauri::AppHandle, title: &str) -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("PARLEY_E2E_PICK_FOLDER") {
+        return Some(p.into());
+    }
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title(title)
+        .pick_folder(move |picked| {
+            let _ = tx.send(picked);
+        });
+    rx.await.ok().flatten().and_then(|p| p.into_path().ok())
+}
+
+/// Lets the user choose the chat's workspace folder in a native dialog. `None`: cancelled.
+#[tauri::command]
+#[specta::specta]
+async fn choose_workspace(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    session_id: SessionId,
+) -> Res<Option<SessionSummary>> {
+    match pick_folder(&app, "Choose the folder this chat's tools may work in").await {
+        None => Ok(None),
+        Some(dir) => state
+            .core
+            .set_workspace(&session_id, Some(&dir))
+            .await
+            .map(Some)
+            .map_err(err),
+    }
+}
+
+/// Removes the chat's workspace (no tools from then on).
+#[tauri::command]
+#[specta::specta]
+async fn clear_workspace(state: State<'_, AppState>, session_id: SessionId) -> Res<SessionSummary> {
+    state
+        .core
+        .set_workspace(&session_id, None)
+        .await
+        .map_err(err)
+}
+
+/// Lets the user choose an assistant's workspace folder in a native dialog, or clears it.
+#[tauri::command]
+#[specta::specta]
+async fn choose_assistant_workspace(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    assistant_id: String,
+    clear: bool,
+) -> Res<Option<Assistant>> {
+    let dir = if clear {
+        None
+    } else {
+        match pick_folder(&app, "Choose the folder this assistant's tools may work in").await {
+            None => return Ok(None),
+            Some(d) => Some(d),
+        }
+    };
+    state
+        .core
+        .set_assistant_workspace(&assistant_id, dir.as_deref())
+        .await
+        .map(Some)
+        .map_err(err)
+}
+
 /// Ready-made provider configurations.
 #[tauri::command]
 #[specta::specta]
@@ -373,6 +536,18 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         save_settings,
         open_link,
         app_ready,
+        decide_approval,
+        answer_question,
+        list_grants,
+        revoke_grant,
+        list_tools,
+        list_assistants,
+        save_assistant,
+        delete_assistant,
+        apply_assistant,
+        choose_workspace,
+        clear_workspace,
+        choose_assistant_workspace,
     ])
 }
 
@@ -414,6 +589,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(core))
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {

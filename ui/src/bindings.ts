@@ -53,9 +53,9 @@ export const commands = {
 	/**  Model servers running on this machine (loopback only). */
 	discoverLocal: () => typedError<LocalServer_Serialize[], ErrorInfo>(__TAURI_INVOKE("discover_local")),
 	/**  The user's settings. */
-	getSettings: () => typedError<Settings, ErrorInfo>(__TAURI_INVOKE("get_settings")),
+	getSettings: () => typedError<Settings_Serialize, ErrorInfo>(__TAURI_INVOKE("get_settings")),
 	/**  Saves the user's settings. */
-	saveSettings: (settings: Settings) => typedError<null, ErrorInfo>(__TAURI_INVOKE("save_settings", { settings })),
+	saveSettings: (settings: Settings_Deserialize) => typedError<null, ErrorInfo>(__TAURI_INVOKE("save_settings", { settings })),
 	/**  Opens a link from a message in the system browser: http(s) and mailto only. */
 	openLink: (url: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("open_link", { url })),
 	/**
@@ -63,9 +63,104 @@ export const commands = {
 	 *  `PARLEY_READY_FILE` set, the moment is written there (unix ms).
 	 */
 	appReady: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("app_ready")),
+	/**
+	 *  Answers a pending approval request. The webview can only answer a call that is waiting;
+	 *  what a decision allows is decided in Rust.
+	 */
+	decideApproval: (sessionId: SessionId, callId: string, decision: ApprovalDecision_Deserialize) => typedError<null, ErrorInfo>(__TAURI_INVOKE("decide_approval", { sessionId, callId, decision })),
+	/**  Answers a question the model asked (`None`: skip it). */
+	answerQuestion: (sessionId: SessionId, callId: string, answer: string | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("answer_question", { sessionId, callId, answer })),
+	/**  Every saved "always allow" grant. */
+	listGrants: () => typedError<Grant[], ErrorInfo>(__TAURI_INVOKE("list_grants")),
+	/**  Revokes a saved grant. */
+	revokeGrant: (id: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("revoke_grant", { id })),
+	/**  The built-in tools. */
+	listTools: () => typedError<ToolInfo[], ErrorInfo>(__TAURI_INVOKE("list_tools")),
+	/**  Every assistant (the default first). */
+	listAssistants: () => typedError<Assistant_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_assistants")),
+	/**  Saves an assistant (its workspace is only changed by `choose_assistant_workspace`). */
+	saveAssistant: (assistant: Assistant_Deserialize) => typedError<Assistant_Serialize, ErrorInfo>(__TAURI_INVOKE("save_assistant", { assistant })),
+	/**  Deletes an assistant. */
+	deleteAssistant: (id: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_assistant", { id })),
+	/**  Sets a chat up from an assistant (system prompt, tools, workspace). */
+	applyAssistant: (sessionId: SessionId, assistantId: string) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("apply_assistant", { sessionId, assistantId })),
+	/**  Lets the user choose the chat's workspace folder in a native dialog. `None`: cancelled. */
+	chooseWorkspace: (sessionId: SessionId) => typedError<SessionSummary_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_workspace", { sessionId })),
+	/**  Removes the chat's workspace (no tools from then on). */
+	clearWorkspace: (sessionId: SessionId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("clear_workspace", { sessionId })),
+	/**  Lets the user choose an assistant's workspace folder in a native dialog, or clears it. */
+	chooseAssistantWorkspace: (assistantId: string, clear: boolean) => typedError<Assistant_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_assistant_workspace", { assistantId, clear })),
 };
 
 /* Types */
+/**  The user's answer to an approval request. */
+export type ApprovalDecision = ApprovalDecision_Serialize | ApprovalDecision_Deserialize;
+
+/**  The user's answer to an approval request. */
+export type ApprovalDecision_Deserialize = 
+/**  Run this call, this once. */
+{ type: "allow_once" } | 
+/**  Run it, and the identical call (same tool, same arguments) for the rest of the session. */
+{ type: "allow_session" } | 
+/**  Run it, and the identical call from now on (saved; listed and revocable in settings). */
+{ type: "allow_always" } | 
+/**  Do not run it. The note, if any, is passed to the model. */
+{ type: "deny"; 
+/**  The user's note for the model. */
+note?: string | null };
+
+/**  The user's answer to an approval request. */
+export type ApprovalDecision_Serialize = 
+/**  Run this call, this once. */
+{ type: "allow_once" } | 
+/**  Run it, and the identical call (same tool, same arguments) for the rest of the session. */
+{ type: "allow_session" } | 
+/**  Run it, and the identical call from now on (saved; listed and revocable in settings). */
+{ type: "allow_always" } | 
+/**  Do not run it. The note, if any, is passed to the model. */
+{ type: "deny"; 
+/**  The user's note for the model. */
+note: string | null };
+
+/**  A named preset for new chats: system prompt, default model, enabled tools, workspace. */
+export type Assistant = Assistant_Serialize | Assistant_Deserialize;
+
+/**  A named preset for new chats: system prompt, default model, enabled tools, workspace. */
+export type Assistant_Deserialize = {
+	/**  Stable id (empty when saving a new one). */
+	id: string,
+	/**  What the user sees. */
+	name: string,
+	/**  The system prompt. */
+	system?: string | null,
+	/**  The provider of the default model. */
+	provider?: string | null,
+	/**  The default model. */
+	model?: string | null,
+	/**  Enabled built-in tools (empty: none). */
+	tools: string[],
+	/**  The workspace folder (chosen in a native folder dialog). */
+	workspace?: string | null,
+};
+
+/**  A named preset for new chats: system prompt, default model, enabled tools, workspace. */
+export type Assistant_Serialize = {
+	/**  Stable id (empty when saving a new one). */
+	id: string,
+	/**  What the user sees. */
+	name: string,
+	/**  The system prompt. */
+	system: string | null,
+	/**  The provider of the default model. */
+	provider: string | null,
+	/**  The default model. */
+	model: string | null,
+	/**  Enabled built-in tools (empty: none). */
+	tools: string[],
+	/**  The workspace folder (chosen in a native folder dialog). */
+	workspace: string | null,
+};
+
 /**  What to check before (or after) saving a provider. */
 export type ConnectionDraft = ConnectionDraft_Serialize | ConnectionDraft_Deserialize;
 
@@ -244,7 +339,19 @@ call_id: string;
 /**  The tool. */
 name: string; 
 /**  The exact arguments that would run. */
-arguments: string } | 
+arguments: string; 
+/**  The risk of this exact call. */
+risk: ToolRisk; 
+/**  Why it asks, in a sentence. */
+reason: string; 
+/**  False when only "allow once" or "deny" may be chosen (commands that always ask). */
+can_grant: boolean } | 
+/**  The model asks the user a question (`ask_user`); the answer becomes the call's result. */
+{ type: "question_asked"; 
+/**  The call. */
+call_id: string; 
+/**  The question. */
+question: string } | 
 /**  The request failed before any output and will be tried again. */
 { type: "stream_retry"; 
 /**  Which try comes next (2 = first retry). */
@@ -336,7 +443,19 @@ call_id: string;
 /**  The tool. */
 name: string; 
 /**  The exact arguments that would run. */
-arguments: string } | 
+arguments: string; 
+/**  The risk of this exact call. */
+risk: ToolRisk; 
+/**  Why it asks, in a sentence. */
+reason: string; 
+/**  False when only "allow once" or "deny" may be chosen (commands that always ask). */
+can_grant: boolean } | 
+/**  The model asks the user a question (`ask_user`); the answer becomes the call's result. */
+{ type: "question_asked"; 
+/**  The call. */
+call_id: string; 
+/**  The question. */
+question: string } | 
 /**  The request failed before any output and will be tried again. */
 { type: "stream_retry"; 
 /**  Which try comes next (2 = first retry). */
@@ -392,6 +511,18 @@ export type Event_Serialize = {
 	seq: number,
 	/**  What happened. */
 	msg: EventMsg_Serialize,
+};
+
+/**  A saved "always allow" grant: one tool with its exact arguments. */
+export type Grant = {
+	/**  Its id (for revoking). */
+	id: number,
+	/**  The tool. */
+	tool: string,
+	/**  The exact arguments, canonical JSON (keys sorted). */
+	arguments: string,
+	/**  When it was granted. */
+	created_at: number,
 };
 
 /**  A model server found running on this machine (loopback only). */
@@ -849,6 +980,8 @@ export type SendOptions_Deserialize = {
 	model?: string | null,
 	/**  A system prompt for this session. */
 	system?: string | null,
+	/**  Ask before read-only tool calls too (the CLI without a terminal to ask on). */
+	confirm_read_only?: boolean,
 };
 
 /**  Options for one send, overriding the session's defaults. */
@@ -859,6 +992,8 @@ export type SendOptions_Serialize = {
 	model: string | null,
 	/**  A system prompt for this session. */
 	system: string | null,
+	/**  Ask before read-only tool calls too (the CLI without a terminal to ask on). */
+	confirm_read_only: boolean,
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */
@@ -906,6 +1041,19 @@ export type SessionParams_Deserialize = {
 	max_output_tokens?: number | null,
 	/**  Reasoning effort / thinking budget, where the model supports it. */
 	reasoning?: ReasoningEffort | null,
+	/**
+	 *  The folder the session's tools work in, chosen by the user in a native folder dialog
+	 *  (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
+	 *  sent with [`Op::SetSessionParams`] is ignored.
+	 */
+	workspace?: string | null,
+	/**
+	 *  The built-in tools enabled in this session (`None`: all of them, once a workspace is
+	 *  chosen).
+	 */
+	tools?: string[] | null,
+	/**  The assistant this session was set up from, if any. */
+	assistant?: string | null,
 };
 
 /**  A session's generation settings. `None` everywhere means "the provider's default". */
@@ -920,6 +1068,19 @@ export type SessionParams_Serialize = {
 	max_output_tokens: number | null,
 	/**  Reasoning effort / thinking budget, where the model supports it. */
 	reasoning: ReasoningEffort | null,
+	/**
+	 *  The folder the session's tools work in, chosen by the user in a native folder dialog
+	 *  (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
+	 *  sent with [`Op::SetSessionParams`] is ignored.
+	 */
+	workspace: string | null,
+	/**
+	 *  The built-in tools enabled in this session (`None`: all of them, once a workspace is
+	 *  chosen).
+	 */
+	tools: string[] | null,
+	/**  The assistant this session was set up from, if any. */
+	assistant: string | null,
 };
 
 /**  A session as listed in the sidebar. */
@@ -966,11 +1127,30 @@ export type SessionSummary_Serialize = {
 };
 
 /**  User settings. */
-export type Settings = {
+export type Settings = Settings_Serialize | Settings_Deserialize;
+
+/**  User settings. */
+export type Settings_Deserialize = {
 	/**  Seconds without a stream event before an answer is given up (10 to 3600). */
 	idle_timeout_secs: number,
 	/**  The window's theme. */
 	theme: Theme,
+	/**  Seconds an approval request waits before it counts as denied (10 to 86,400). */
+	approval_timeout_secs?: number,
+	/**  The most model responses with tool calls in one turn (1 to 200). */
+	max_tool_rounds?: number,
+};
+
+/**  User settings. */
+export type Settings_Serialize = {
+	/**  Seconds without a stream event before an answer is given up (10 to 3600). */
+	idle_timeout_secs: number,
+	/**  The window's theme. */
+	theme: Theme,
+	/**  Seconds an approval request waits before it counts as denied (10 to 86,400). */
+	approval_timeout_secs: number,
+	/**  The most model responses with tool calls in one turn (1 to 200). */
+	max_tool_rounds: number,
 };
 
 /**  Why the model stopped producing output, normalised across providers. */
@@ -985,6 +1165,8 @@ export type StopReason =
 "content_filter" | 
 /**  A stop sequence was hit. */
 "stop_sequence" | 
+/**  Parley ended the turn after the most rounds of tool calls allowed in one turn. */
+"tool_round_limit" | 
 /**  The provider gave a reason Parley does not know (the raw value is kept with the turn). */
 "other";
 
@@ -1013,6 +1195,27 @@ export type ToolCallStatus =
 "denied" | 
 /**  The turn was stopped before the call finished. */
 "cancelled";
+
+/**  A built-in tool, as settings list it. */
+export type ToolInfo = {
+	/**  The name the model calls it by. */
+	name: string,
+	/**  What it does. */
+	description: string,
+	/**  Its lowest risk (a given call may be riskier). */
+	risk: ToolRisk,
+};
+
+/**  How much a tool call can change or reach. Ordered: a later variant is a higher bar. */
+export type ToolRisk = 
+/**  Reads inside the workspace only. */
+"read_only" | 
+/**  Changes files inside the workspace. */
+"mutating" | 
+/**  Reaches the network. */
+"network" | 
+/**  Can delete or overwrite things, or run arbitrary commands. */
+"destructive";
 
 /**  Identifies a turn (one request to a model and its answer). */
 export type TurnId = string;

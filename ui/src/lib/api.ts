@@ -2,7 +2,7 @@
 // ErrorInfo, and the event channel.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ErrorInfo, Event, SessionParams, Settings } from "./types";
+import type { ApprovalDecision, Assistant, ErrorInfo, Event, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -25,9 +25,9 @@ export const api = {
   deleteSession: (id: string) => unwrap(commands.deleteSession(id)),
   history: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
   send: (id: string, text: string, provider: string | null, model: string | null) =>
-    unwrap(commands.sendMessage(id, text, { provider, model, system: null })),
+    unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false })),
   retry: (id: string, provider: string | null, model: string | null) =>
-    unwrap(commands.retryTurn(id, { provider, model, system: null })),
+    unwrap(commands.retryTurn(id, { provider, model, system: null, confirm_read_only: false })),
   stop: (id: string) => unwrap(commands.stopTurn(id)),
   listProviders: () => unwrap(commands.listProviders()),
   addProvider: (draft: Parameters<typeof commands.addProvider>[0]) => unwrap(commands.addProvider(draft)),
@@ -44,6 +44,20 @@ export const api = {
   appReady: () => unwrap(commands.appReady()),
   getSettings: () => unwrap(commands.getSettings()),
   saveSettings: (settings: Settings) => unwrap(commands.saveSettings(settings)),
+  decideApproval: (id: string, callId: string, decision: ApprovalDecision) =>
+    unwrap(commands.decideApproval(id, callId, decision)),
+  answerQuestion: (id: string, callId: string, answer: string | null) =>
+    unwrap(commands.answerQuestion(id, callId, answer)),
+  listGrants: () => unwrap(commands.listGrants()),
+  revokeGrant: (id: number) => unwrap(commands.revokeGrant(id)),
+  listTools: () => unwrap(commands.listTools()),
+  listAssistants: () => unwrap(commands.listAssistants()),
+  saveAssistant: (a: Assistant) => unwrap(commands.saveAssistant(a)),
+  deleteAssistant: (id: string) => unwrap(commands.deleteAssistant(id)),
+  applyAssistant: (sessionId: string, assistantId: string) => unwrap(commands.applyAssistant(sessionId, assistantId)),
+  chooseWorkspace: (sessionId: string) => unwrap(commands.chooseWorkspace(sessionId)),
+  clearWorkspace: (sessionId: string) => unwrap(commands.clearWorkspace(sessionId)),
+  chooseAssistantWorkspace: (id: string, clear: boolean) => unwrap(commands.chooseAssistantWorkspace(id, clear)),
   attach: (onEvent: (e: Event) => void) => {
     const ch = new Channel<Event>();
     ch.onmessage = onEvent;

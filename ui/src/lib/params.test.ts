@@ -5,11 +5,11 @@ const base = { system: "", temperature: "", topP: "", maxTokens: "", reasoning: 
 
 describe("chat settings form", () => {
   it("empty fields mean provider defaults", () => {
-    expect(paramsFromForm(base)).toEqual({ system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null });
+    expect(paramsFromForm(base)).toEqual({ system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null });
   });
   it("parses numbers (a decimal comma too) and keeps the prompt as typed", () => {
     expect(paramsFromForm({ ...base, system: " Be brief. ", temperature: "0,7", topP: "0.9", maxTokens: "256", reasoning: "high" })).toEqual({
-      system: " Be brief. ", temperature: 0.7, top_p: 0.9, max_output_tokens: 256, reasoning: "high",
+      system: " Be brief. ", temperature: 0.7, top_p: 0.9, max_output_tokens: 256, reasoning: "high", workspace: null, tools: null, assistant: null,
     });
   });
   it("refuses out-of-range values with a sentence", () => {
@@ -19,7 +19,7 @@ describe("chat settings form", () => {
     expect(paramsFromForm({ ...base, maxTokens: "1.5" })).toMatch(/whole number/);
   });
   it("summarises what differs from the defaults", () => {
-    expect(paramsSummary({ system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null })).toBe("Chat settings");
-    expect(paramsSummary({ system: "x", temperature: 0, top_p: null, max_output_tokens: 64, reasoning: "low" })).toBe("system prompt · temp 0 · max 64 · reasoning low");
+    expect(paramsSummary({ system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null })).toBe("Chat settings");
+    expect(paramsSummary({ system: "x", temperature: 0, top_p: null, max_output_tokens: 64, reasoning: "low", workspace: null, tools: null, assistant: null })).toBe("system prompt · temp 0 · max 64 · reasoning low");
   });
 });

@@ -10,7 +10,7 @@ export type ParamsForm = {
 };
 
 /** The parsed settings, or a sentence saying which field is wrong. */
-export function paramsFromForm(f: ParamsForm): SessionParams | string {
+export function paramsFromForm(f: ParamsForm, base?: SessionParams): SessionParams | string {
   const num = (s: string) => (s.trim() === "" ? null : Number(s.trim().replace(",", ".")));
   const temperature = num(f.temperature);
   if (temperature !== null && !(temperature >= 0 && temperature <= 2)) return "Temperature must be a number from 0 to 2.";
@@ -19,6 +19,9 @@ export function paramsFromForm(f: ParamsForm): SessionParams | string {
   const max = num(f.maxTokens);
   if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1_000_000)) return "Max output tokens must be a whole number from 1 to 1,000,000.";
   return {
+    workspace: base?.workspace ?? null,
+    tools: base?.tools ?? null,
+    assistant: base?.assistant ?? null,
     system: f.system.trim() ? f.system : null,
     temperature,
     top_p,

@@ -52,7 +52,7 @@ describe("reducer", () => {
 
   it("re-syncs: a replay from TurnStarted rebuilds a partially loaded answer without doubling", () => {
     const h: SessionHistory = {
-      session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m", params: { system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null } },
+      session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m", params: { system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null } },
       messages: [user("u1", "hi"), { ...user("a1", "Hel"), role: "assistant", parts: [{ type: "text", text: "Hel" }] }],
       turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null }],
       has_more: false,
@@ -90,5 +90,29 @@ describe("reducer", () => {
     v = reduce(v, ev({ type: "turn_stopped", turn_id: "t1" }, 3));
     expect(v.turns["t1"]!.status).toBe("stopped");
     expect(v.turns["t1"]!.retry).toBeNull();
+  });
+});
+
+describe("tool calls", () => {
+  it("tracks approvals, questions and timings by call status", async () => {
+    const { reduce, emptyView } = await import("./reducer");
+    let v = emptyView("s");
+    let seq = 0;
+    const ev = (msg: unknown) => ({ session_id: "s", seq: ++seq, msg }) as never;
+    const call = (status: string) => ({ type: "tool_call", call_id: "c1", name: "run_shell", arguments: '{"command":"ls"}', status });
+    v = reduce(v, ev({ type: "turn_started", turn_id: "t", user_message: { id: "u", session_id: "s", parent_id: null, role: "user", parts: [], turn_id: "t", provider: null, model: null, created_at: 0 }, assistant_message_id: "a", provider: "p", model: "m" }), 0);
+    v = reduce(v, ev({ type: "item_started", message_id: "a", index: 0, part: call("pending_input") }), 1);
+    v = reduce(v, ev({ type: "item_updated", message_id: "a", index: 0, part: call("awaiting_approval") }), 2);
+    v = reduce(v, ev({ type: "approval_requested", call_id: "c1", name: "run_shell", arguments: '{"command":"ls"}', risk: "mutating", reason: "why", can_grant: true }), 3);
+    expect(v.approvals.c1?.canGrant).toBe(true);
+    v = reduce(v, ev({ type: "item_updated", message_id: "a", index: 0, part: call("running") }), 100);
+    expect(v.approvals.c1).toBeUndefined();
+    v = reduce(v, ev({ type: "question_asked", call_id: "c1", question: "which?" }), 110);
+    expect(v.questions.c1).toBe("which?");
+    v = reduce(v, ev({ type: "item_completed", message_id: "a", index: 0, part: call("completed") }), 350);
+    expect(v.questions.c1).toBeUndefined();
+    expect(v.toolTimes.c1).toEqual({ start: 100, end: 350 });
+    v = reduce(v, ev({ type: "turn_completed", turn_id: "t", usage: null, stop_reason: "tool_round_limit" }), 400);
+    expect(v.turns.t?.stopReason).toBe("tool_round_limit");
   });
 });

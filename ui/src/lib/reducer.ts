@@ -1,7 +1,7 @@
 // The pure event → view reducer. A SessionView is built from a history page and then kept
 // current by applying the session's events in `seq` order; events at or below `lastSeq` are
 // ignored, so replays after a reload are harmless.
-import type { ErrorInfo, Event, Message, Part, SessionHistory, TurnStatus, Usage } from "./types";
+import type { ErrorInfo, Event, Message, Part, SessionHistory, StopReason, ToolRisk, TurnStatus, Usage } from "./types";
 
 export interface TurnView {
   id: string;
@@ -11,6 +11,17 @@ export interface TurnView {
   usage: Usage | null;
   error: ErrorInfo | null;
   retry: { attempt: number; delayMs: number; reason: string; until: number } | null;
+  stopReason?: StopReason | null;
+}
+
+/** A tool call waiting for the user's decision (decided in Rust; the window only answers). */
+export interface PendingApproval {
+  callId: string;
+  name: string;
+  arguments: string;
+  risk: ToolRisk;
+  reason: string;
+  canGrant: boolean;
 }
 
 export interface SessionView {
@@ -20,10 +31,16 @@ export interface SessionView {
   activeTurnId: string | null;
   lastSeq: number;
   hasMore: boolean;
+  /** Approval requests still waiting, by call id. */
+  approvals: Record<string, PendingApproval>;
+  /** Questions (`ask_user`) still waiting, by call id. */
+  questions: Record<string, string>;
+  /** When each call started and ended running (this window's clock). */
+  toolTimes: Record<string, { start: number; end?: number }>;
 }
 
 export function emptyView(sessionId: string): SessionView {
-  return { sessionId, messages: [], turns: {}, activeTurnId: null, lastSeq: 0, hasMore: false };
+  return { sessionId, messages: [], turns: {}, activeTurnId: null, lastSeq: 0, hasMore: false, approvals: {}, questions: {}, toolTimes: {} };
 }
 
 export function fromHistory(h: SessionHistory): SessionView {
@@ -38,6 +55,7 @@ export function fromHistory(h: SessionHistory): SessionView {
       usage: t.usage,
       error: t.error,
       retry: null,
+      stopReason: t.stop_reason,
     };
     if (t.status === "pending" || t.status === "streaming") active = t.id;
   }
@@ -48,6 +66,9 @@ export function fromHistory(h: SessionHistory): SessionView {
     activeTurnId: active,
     lastSeq: 0,
     hasMore: h.has_more,
+    approvals: {},
+    questions: {},
+    toolTimes: {},
   };
 }
 
@@ -85,7 +106,27 @@ function appendText(m: Message, index: number, delta: string): Message {
 function endTurn(v: SessionView, turnId: string, patch: Partial<TurnView>): SessionView {
   const t = v.turns[turnId];
   const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null } } : v.turns;
-  return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId };
+  return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {} };
+}
+
+/** Keeps the pending approvals, questions and timings in step with a tool call's status. */
+function trackCall(v: SessionView, part: Part, now: number): SessionView {
+  if (part.type !== "tool_call") return v;
+  const id = part.call_id;
+  let { approvals, questions, toolTimes } = v;
+  if (part.status !== "awaiting_approval" && approvals[id]) {
+    approvals = { ...approvals };
+    delete approvals[id];
+  }
+  if (part.status !== "running" && questions[id]) {
+    questions = { ...questions };
+    delete questions[id];
+  }
+  const t = toolTimes[id];
+  if (part.status === "running" && !t) toolTimes = { ...toolTimes, [id]: { start: now } };
+  const terminal = part.status === "completed" || part.status === "failed" || part.status === "denied" || part.status === "cancelled";
+  if (terminal && t && t.end === undefined) toolTimes = { ...toolTimes, [id]: { ...t, end: now } };
+  return approvals === v.approvals && questions === v.questions && toolTimes === v.toolTimes ? v : { ...v, approvals, questions, toolTimes };
 }
 
 export function reduce(v: SessionView, ev: Event, now: number = Date.now()): SessionView {
@@ -119,7 +160,7 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
     case "item_started":
     case "item_updated":
     case "item_completed":
-      return updateMessage(v, msg.message_id, (m) => setPart(m, msg.index, msg.part));
+      return trackCall(updateMessage(v, msg.message_id, (m) => setPart(m, msg.index, msg.part)), msg.part, now);
     case "text_delta":
     case "reasoning_delta":
       return updateMessage(v, msg.message_id, (m) => appendText(m, msg.index, msg.delta));
@@ -131,9 +172,17 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
       return { ...v, turns: { ...v.turns, [id]: { ...t, retry } } };
     }
     case "approval_requested":
-      return v;
+      return {
+        ...v,
+        approvals: {
+          ...v.approvals,
+          [msg.call_id]: { callId: msg.call_id, name: msg.name, arguments: msg.arguments, risk: msg.risk, reason: msg.reason, canGrant: msg.can_grant },
+        },
+      };
+    case "question_asked":
+      return { ...v, questions: { ...v.questions, [msg.call_id]: msg.question } };
     case "turn_completed":
-      return endTurn(v, msg.turn_id, { status: "completed", usage: msg.usage });
+      return endTurn(v, msg.turn_id, { status: "completed", usage: msg.usage, stopReason: msg.stop_reason });
     case "turn_stopped":
       return endTurn(v, msg.turn_id, { status: "stopped" });
     case "turn_failed":

@@ -6,14 +6,15 @@ use parley_core::secrets::KeyringStore;
 use parley_core::{Core, CoreOptions};
 use std::sync::Arc;
 
-/// `--data-dir DIR` (or `--data-dir=DIR`), as the CLI accepts it.
-fn data_dir_arg() -> Option<std::path::PathBuf> {
+/// `--NAME VALUE` (or `--NAME=VALUE`).
+fn flag_arg(name: &str) -> Option<std::path::PathBuf> {
     let mut args = std::env::args_os().skip(1);
+    let eq = format!("{name}=");
     while let Some(a) = args.next() {
-        if a == "--data-dir" {
+        if a == name {
             return args.next().map(Into::into);
         }
-        if let Some(v) = a.to_str().and_then(|s| s.strip_prefix("--data-dir=")) {
+        if let Some(v) = a.to_str().and_then(|s| s.strip_prefix(eq.as_str())) {
             return Some(v.into());
         }
     }
@@ -36,7 +37,12 @@ fn main() {
             Err(e) => fail(format!("could not generate bindings: {e}")),
         }
     }
-    let Some(data_dir) = parley_core::paths::data_dir(data_dir_arg()) else {
+    // For E2E tests only: the folder the native folder dialog "returns" (WebDriver cannot
+    // reach a native dialog). Set by whoever starts the app, never by the webview.
+    if let Some(dir) = flag_arg("--e2e-pick-folder") {
+        std::env::set_var("PARLEY_E2E_PICK_FOLDER", dir);
+    }
+    let Some(data_dir) = parley_core::paths::data_dir(flag_arg("--data-dir")) else {
         fail(
             "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."
                 .into(),

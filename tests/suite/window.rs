@@ -678,3 +678,194 @@ async fn window_two_providers_switch_model_mid_conversation() {
         ]
     );
 }
+
+/// One OpenAI-compatible response with one tool call.
+fn tool_call_reply(id: &str, name: &str, args: &str) -> Reply {
+    Reply::sse(vec![
+        sse_data(&json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": args}}
+        ]}}]})),
+        ev_finish("tool_calls"),
+        ev_done(),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let ws_real = ws.path().canonicalize().unwrap();
+    let server = MockServer::start().await;
+    server.answer_gets(models_reply());
+    add_provider_with_cli(data.path(), &server).await;
+    server.push(tool_call_reply(
+        "c1",
+        "write_file",
+        r#"{"path":"hello.txt","content":"hi\n"}"#,
+    ));
+    server.push(Reply::sse(text_answer(&["Wrote hello.txt."], 0)));
+
+    let s = Session::start(
+        &e.driver,
+        &e.app,
+        &[
+            "--data-dir".into(),
+            data.path().display().to_string(),
+            "--e2e-pick-folder".into(),
+            ws.path().display().to_string(),
+        ],
+    )
+    .await;
+    s.click(&s.wait_for("[data-testid=new-session]").await)
+        .await;
+    s.wait_text("[data-testid=workspace-status]", 10, |t| {
+        t.contains("tools are off")
+    })
+    .await;
+    s.click(&s.wait_for("[data-testid=workspace-choose]").await)
+        .await;
+    let root = ws_real.display().to_string();
+    s.wait_text("[data-testid=workspace-status]", 10, |t| t.contains(&root))
+        .await;
+
+    // 1. The call waits for approval; nothing has run; allow once → result card → answer.
+    send(&s, "Create hello.txt").await;
+    s.wait_for("[data-testid=approval-allow-once]").await;
+    let args = s
+        .wait_text("[data-testid=approval-arguments]", 5, |t| {
+            t.contains("hello.txt")
+        })
+        .await;
+    assert!(args.contains("hi"), "{args}");
+    assert!(
+        !ws.path().join("hello.txt").exists(),
+        "nothing runs before the user decides"
+    );
+    shot(&s, &e, "30-approval").await;
+    s.click(&s.wait_for("[data-testid=approval-allow-once]").await)
+        .await;
+    s.wait_count("[data-testid=tool-card][data-status=completed]", 1)
+        .await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| {
+        t == "Wrote hello.txt."
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("hello.txt")).unwrap(),
+        "hi\n"
+    );
+    shot(&s, &e, "31-allowed").await;
+
+    // 2. Deny with a note: the model is told and answers.
+    server.push(tool_call_reply(
+        "c2",
+        "write_file",
+        r#"{"path":"bad.txt","content":"x"}"#,
+    ));
+    server.push(Reply::sse(text_answer(&["OK, I will not."], 0)));
+    send(&s, "Create bad.txt").await;
+    s.wait_for("[data-testid=approval-deny]").await;
+    s.type_text(
+        &s.wait_for("[data-testid=approval-note]").await,
+        "not that file",
+    )
+    .await;
+    s.click(&s.wait_for("[data-testid=approval-deny]").await)
+        .await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| {
+        t == "OK, I will not."
+    })
+    .await;
+    s.wait_count("[data-testid=tool-card][data-status=denied]", 1)
+        .await;
+    assert!(!ws.path().join("bad.txt").exists());
+    let told = server.received().last().unwrap().json()["messages"].to_string();
+    assert!(told.contains("not that file"), "{told}");
+    shot(&s, &e, "32-denied").await;
+
+    // 3. Allow for this chat: the identical call runs without asking; another argument asks.
+    let same = r#"{"path":"s.txt","content":"1"}"#;
+    server.push(tool_call_reply("c3", "write_file", same));
+    server.push(Reply::sse(text_answer(&["one"], 0)));
+    send(&s, "s one").await;
+    s.click(&s.wait_for("[data-testid=approval-allow-session]").await)
+        .await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t == "one")
+        .await;
+    server.push(tool_call_reply("c4", "write_file", same));
+    server.push(Reply::sse(text_answer(&["two"], 0)));
+    send(&s, "s two").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t == "two")
+        .await;
+    s.wait_count("[data-testid=approval-dialog]", 0).await;
+    server.push(tool_call_reply(
+        "c5",
+        "write_file",
+        r#"{"path":"s.txt","content":"2"}"#,
+    ));
+    server.push(Reply::sse(text_answer(&["three"], 0)));
+    send(&s, "s three").await;
+    s.wait_for("[data-testid=approval-dialog]").await;
+    shot(&s, &e, "33-asks-again").await;
+    // The keyboard works: Y allows once (the dialog's first button has the focus).
+    s.type_text(&s.wait_for("[data-testid=approval-allow-once]").await, "y").await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t == "three")
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("s.txt")).unwrap(),
+        "2"
+    );
+
+    // 4. Stop while a command runs: the card ends cancelled and the command's processes die.
+    server.push(tool_call_reply(
+        "c6",
+        "run_shell",
+        r#"{"command":"sleep 60 & echo $! > child.pid; echo started; wait"}"#,
+    ));
+    send(&s, "run it").await;
+    s.wait_for("[data-testid=approval-allow-once]").await;
+    assert_eq!(
+        s.find_all("[data-testid=approval-allow-session]")
+            .await
+            .len(),
+        0,
+        "a compound command cannot be granted"
+    );
+    s.click(&s.wait_for("[data-testid=approval-allow-once]").await)
+        .await;
+    s.wait_count("[data-testid=tool-card][data-status=running]", 1)
+        .await;
+    let pid_file = ws.path().join("child.pid");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&pid_file).is_ok_and(|p| !p.trim().is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    shot(&s, &e, "34-running").await;
+    let t0 = std::time::Instant::now();
+    s.click(&s.wait_for("[data-testid=stop-button]").await)
+        .await;
+    s.wait_count("[data-testid=tool-card][data-status=cancelled]", 1)
+        .await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert!(
+        parley_core::tools::run::gone(pid, Duration::from_secs(1)).await,
+        "the command's child is gone"
+    );
+    shot(&s, &e, "35-stopped").await;
+
+    // Settings list nothing saved (only session grants were made) and show the tools.
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.wait_for("[data-testid=grants-empty]").await;
+    shot(&s, &e, "36-settings-agent").await;
+    s.quit().await;
+}

@@ -18,7 +18,6 @@ use parley_protocol::{
     ToolCallStatus,
 };
 use parley_tests::{add_provider, message, open_core};
-use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -184,9 +183,17 @@ async fn reply_with_usage(kind: ProviderKind, peer: &Peer) {
     assert!(models.iter().any(|m| m.id == MODEL), "{kind:?}: {models:?}");
 }
 
-/// A tool call parsed from the real server, its result sent back in the provider's shape, and
-/// the model's answer to it.
+/// A tool call parsed from the real server, run by Parley's real `read_file` tool in a real
+/// workspace, its result sent back in the provider's shape, and the model's answer to it.
 async fn tool_loop(kind: ProviderKind, peer: &Peer) {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("notes.txt"), "The meeting is at 10.\n").unwrap();
+    let mut registry = parley_core::tools::builtins();
+    registry.retain(&["read_file".to_owned()]);
+    let ctx = parley_core::tools::tool::ToolContext::new(
+        parley_core::tools::paths::Workspace::new(ws.path()).unwrap(),
+        Default::default(),
+    );
     let client = parley_core::providers::http::client(&HttpSettings::default()).unwrap();
     let provider = for_kind(
         kind,
@@ -195,12 +202,8 @@ async fn tool_loop(kind: ProviderKind, peer: &Peer) {
         None,
         HttpSettings::default(),
     );
-    let tools = vec![ToolSpec {
-        name: "get_weather".into(),
-        description: "Current weather for a city".into(),
-        parameters: json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
-    }];
-    let question = text(Role::User, "What is the weather in Paris? Use the tool.");
+    let tools: Vec<ToolSpec> = registry.specs();
+    let question = text(Role::User, "Read the file notes.txt with read_file.");
     // The 135M model will not choose a tool by itself: prefill the call's opening tag.
     let first = ChatRequest {
         model: MODEL.into(),
@@ -224,8 +227,8 @@ async fn tool_loop(kind: ProviderKind, peer: &Peer) {
                 ..
             } if call.is_none() => {
                 let args = parsed.unwrap_or_else(|e| panic!("{kind:?}: {e}: {arguments}"));
-                assert_eq!(name, "get_weather");
-                assert!(args["city"].as_str().is_some(), "{kind:?}: {args}");
+                assert_eq!(name, "read_file");
+                assert!(args["path"].as_str().is_some(), "{kind:?}: {args}");
                 assert!(!id.is_empty());
                 call = Some((id, name, arguments));
             }
@@ -234,6 +237,18 @@ async fn tool_loop(kind: ProviderKind, peer: &Peer) {
         }
     }
     let (call_id, name, arguments) = call.unwrap_or_else(|| panic!("{kind:?}: no tool call"));
+    // The call runs through the same typed tool the agent loop uses: its schema is the one the
+    // model was offered, so the arguments parse; the result (text or an error the model can
+    // recover from) is what goes back.
+    let prepared = registry
+        .prepare(&name, &arguments, &ctx)
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}: {arguments}"));
+    assert_eq!(prepared.risk, parley_protocol::ToolRisk::ReadOnly);
+    let (output, is_error) = match prepared.run(ctx.clone()).await {
+        Ok(out) => (out, false),
+        Err(e) => (e.to_string(), true),
+    };
+    assert!(!output.is_empty(), "{kind:?}");
     let answered = msg(
         Role::Assistant,
         vec![
@@ -245,8 +260,8 @@ async fn tool_loop(kind: ProviderKind, peer: &Peer) {
             },
             Part::ToolResult {
                 call_id,
-                output: "18 °C and sunny".into(),
-                is_error: false,
+                output,
+                is_error,
             },
         ],
     );

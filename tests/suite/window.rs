@@ -810,7 +810,8 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     s.wait_for("[data-testid=approval-dialog]").await;
     shot(&s, &e, "33-asks-again").await;
     // The keyboard works: Y allows once (the dialog's first button has the focus).
-    s.type_text(&s.wait_for("[data-testid=approval-allow-once]").await, "y").await;
+    s.type_text(&s.wait_for("[data-testid=approval-allow-once]").await, "y")
+        .await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "three")
         .await;
     assert_eq!(

@@ -344,7 +344,7 @@ impl CallEnd {
 /// What a call task tells the turn loop while it works.
 enum Update {
     Status(usize, ToolCallStatus),
-    Emit(EventMsg),
+    Emit(Box<EventMsg>),
 }
 
 /// A call of the current response.
@@ -408,14 +408,14 @@ async fn process_call(job: CallJob) -> CallEnd {
         let pending = approvals.gate.register(&key);
         let can_grant = prepared.always_ask.is_none();
         let _ = updates.send(Update::Status(index, ToolCallStatus::AwaitingApproval));
-        let _ = updates.send(Update::Emit(EventMsg::ApprovalRequested {
+        let _ = updates.send(Update::Emit(Box::new(EventMsg::ApprovalRequested {
             call_id: call_id.clone(),
             name: name.clone(),
             arguments: arguments.clone(),
             risk: prepared.risk,
             reason,
             can_grant,
-        }));
+        })));
         let waited = pending.wait(timeout, &cancel).await;
         approvals.gate.forget(&key);
         match waited {
@@ -579,7 +579,7 @@ impl Loop {
                 self.flush().await
             }
             Update::Emit(msg) => {
-                self.em.emit(msg);
+                self.em.emit(*msg);
                 Ok(())
             }
         }

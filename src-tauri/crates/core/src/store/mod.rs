@@ -754,7 +754,7 @@ impl Store {
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     out.push(a);
                 }
-                out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+                out.sort_by_key(|a| a.name.to_lowercase());
                 Ok(out)
             })
             .await

@@ -256,6 +256,30 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
     Ok(text)
 }
 
+/// True once process `pid` no longer runs (gone, or a zombie waiting to be reaped), waiting up
+/// to `within`. For tests of the kill-the-group promise.
+#[cfg(unix)]
+pub async fn gone(pid: i32, within: Duration) -> bool {
+    let t0 = std::time::Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+        let dead = match stat {
+            Err(_) => nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err(),
+            Ok(s) => s
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        };
+        if dead {
+            return true;
+        }
+        if t0.elapsed() > within {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,29 +354,5 @@ mod tests {
             .parse()
             .unwrap();
         assert!(crate::tools::run::gone(pid, Duration::from_secs(2)).await);
-    }
-}
-
-/// True once process `pid` no longer runs (gone, or a zombie waiting to be reaped), waiting up
-/// to `within`. For tests of the kill-the-group promise.
-#[cfg(unix)]
-pub async fn gone(pid: i32, within: Duration) -> bool {
-    let t0 = std::time::Instant::now();
-    loop {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
-        let dead = match stat {
-            Err(_) => nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err(),
-            Ok(s) => s
-                .rsplit(')')
-                .next()
-                .is_some_and(|rest| rest.trim_start().starts_with('Z')),
-        };
-        if dead {
-            return true;
-        }
-        if t0.elapsed() > within {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

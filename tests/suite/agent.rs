@@ -73,6 +73,18 @@ fn answer(text: &str) -> Reply {
     Reply::sse(text_answer(&[text], 0))
 }
 
+/// Sends a message; returns the turn and an empty log of the events seen so far.
+async fn start(
+    core: &Core,
+    sid: &SessionId,
+    text: &str,
+) -> (parley_core::TurnHandle, Vec<EventMsg>) {
+    (
+        core.send(sid, text, SendOptions::default()).await.unwrap(),
+        Vec::new(),
+    )
+}
+
 /// Receives events until `pred` matches one (returned) or the turn ends (panic).
 async fn wait_for(
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<parley_protocol::Event>,
@@ -164,12 +176,7 @@ async fn allow_once_runs_the_call_and_deny_tells_the_model_with_the_note() {
     server.push(answer("Understood."));
     let (e, sid) = env(&server).await;
 
-    let mut h = e
-        .core
-        .send(&sid, "write b", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "write b").await;
     let req = wait_for(&mut h.events, &mut seen, approval_for("c1")).await;
     let EventMsg::ApprovalRequested {
         arguments,
@@ -270,12 +277,7 @@ async fn allow_once_runs_the_call_and_deny_tells_the_model_with_the_note() {
         .contains("Created b.txt"));
 
     // Deny, with a note.
-    let mut h = e
-        .core
-        .send(&sid, "write c", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "write c").await;
     wait_for(&mut h.events, &mut seen, approval_for("c2")).await;
     e.core
         .decide_approval(
@@ -325,24 +327,14 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
     server.push(answer("ok"));
     let (e, sid) = env(&server).await;
 
-    let mut h = e
-        .core
-        .send(&sid, "1", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "1").await;
     wait_for(&mut h.events, &mut seen, approval_for("c1")).await;
     e.core
         .decide_approval(&sid, "c1", ApprovalDecision::AllowSession)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
 
-    let mut h = e
-        .core
-        .send(&sid, "2", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "2").await;
     wait_for(&mut h.events, &mut seen, is_end).await;
     assert!(
         !seen
@@ -355,12 +347,7 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
         ToolCallStatus::Completed
     );
 
-    let mut h = e
-        .core
-        .send(&sid, "3", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "3").await;
     wait_for(&mut h.events, &mut seen, approval_for("c3")).await;
     e.core
         .decide_approval(&sid, "c3", ApprovalDecision::AllowAlways)
@@ -382,12 +369,7 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
         ("d2", "write_file", args),
     ]));
     server.push(answer("ok"));
-    let mut h = e
-        .core
-        .send(&other, "4", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &other, "4").await;
     wait_for(&mut h.events, &mut seen, approval_for("d2")).await;
     assert!(!seen
         .iter()
@@ -406,12 +388,7 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
         r#"{"path":"n.txt","content":"2"}"#,
     )]));
     server.push(answer("ok"));
-    let mut h = e
-        .core
-        .send(&other, "5", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &other, "5").await;
     wait_for(&mut h.events, &mut seen, approval_for("e1")).await;
     e.core.stop(&other).await;
 }
@@ -431,12 +408,7 @@ async fn compound_commands_and_git_writes_ask_even_when_granted() {
         ),
     ]));
     server.push(answer("ok"));
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     let EventMsg::ApprovalRequested {
         can_grant, reason, ..
     } = wait_for(&mut h.events, &mut seen, approval_for("c1")).await
@@ -468,12 +440,7 @@ async fn compound_commands_and_git_writes_ask_even_when_granted() {
 
     server.push(calls(&[("c3", "run_shell", cmd)]));
     server.push(answer("ok"));
-    let mut h = e
-        .core
-        .send(&sid, "again", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "again").await;
     wait_for(&mut h.events, &mut seen, approval_for("c3")).await;
     e.core.stop(&sid).await;
 }
@@ -497,12 +464,7 @@ async fn reads_run_unasked_and_mutating_calls_run_in_call_order_whatever_the_app
         ("r2", "read_file", r#"{"path":"a.txt"}"#),
     ]));
     server.push(answer("done"));
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("w1")).await;
     wait_for(&mut h.events, &mut seen, approval_for("w2")).await;
     // Approve the later call first: it still waits for the earlier one.
@@ -574,12 +536,7 @@ async fn an_approval_can_be_answered_and_run_while_the_next_call_still_streams()
     ]));
     server.push(Reply::sse(vec![Step::Bytes(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"done\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_vec())]));
     let (e, sid) = env_kind(&server, ProviderKind::Anthropic).await;
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("t1")).await;
     e.core
         .decide_approval(&sid, "t1", ApprovalDecision::AllowOnce)
@@ -612,12 +569,7 @@ async fn stop_during_an_approval_cancels_it_and_every_call_gets_a_result() {
         ("s1", "write_file", r#"{"path":"q.txt","content":"q"}"#),
         ("s2", "read_file", r#"{"path":"a.txt"}"#),
     ]));
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("s1")).await;
     let t0 = Instant::now();
     assert!(e.core.stop(&sid).await);
@@ -648,12 +600,7 @@ async fn stop_while_a_command_runs_kills_its_whole_process_group_within_a_second
         "run_shell",
         r#"{"command":"sleep 60 & echo $! > child.pid; echo started; wait"}"#,
     )]));
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("k1")).await;
     e.core
         .decide_approval(&sid, "k1", ApprovalDecision::AllowOnce)
@@ -700,12 +647,7 @@ async fn the_round_cap_ends_the_turn_with_a_clear_reason() {
     server.push(calls(&[("a", "read_file", r#"{"path":"a.txt"}"#)]));
     server.push(calls(&[("b", "list_dir", "{}")]));
     server.push(answer("never asked"));
-    let mut h = e
-        .core
-        .send(&sid, "loop", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "loop").await;
     let end = wait_for(&mut h.events, &mut seen, is_end).await;
     assert!(
         matches!(
@@ -738,12 +680,7 @@ async fn unknown_tools_bad_arguments_and_paths_outside_become_error_results_the_
         ),
     ]));
     server.push(answer("sorry"));
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     // u4 is a write: it asks; allowing it still cannot escape the workspace.
     wait_for(&mut h.events, &mut seen, approval_for("u4")).await;
     e.core
@@ -776,12 +713,7 @@ async fn unknown_tools_bad_arguments_and_paths_outside_become_error_results_the_
         ev_finish("length"),
         ev_done(),
     ]));
-    let mut h = e
-        .core
-        .send(&sid, "long", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "long").await;
     let end = wait_for(&mut h.events, &mut seen, is_end).await;
     let EventMsg::TurnFailed { error, .. } = end else {
         panic!("{end:?}")
@@ -808,12 +740,7 @@ async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offe
         r#"{"question":"Which file?"}"#,
     )]));
     server.push(answer("thanks"));
-    let mut h = e
-        .core
-        .send(&sid, "go", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     let q = wait_for(&mut h.events, &mut seen, |e| {
         matches!(e, EventMsg::QuestionAsked { .. })
     })
@@ -833,12 +760,7 @@ async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offe
     // No workspace: no tools in the request.
     let other = e.core.create_session(None).await.unwrap().id;
     server.push(answer("plain"));
-    let mut h = e
-        .core
-        .send(&other, "hi", SendOptions::default())
-        .await
-        .unwrap();
-    let mut seen = Vec::new();
+    let (mut h, mut seen) = start(&e.core, &other, "hi").await;
     wait_for(&mut h.events, &mut seen, is_end).await;
     let last = server.received().last().unwrap().json();
     assert!(last.get("tools").is_none(), "{last}");

@@ -661,21 +661,40 @@ impl Core {
     ) -> Result<SessionSummary, CoreError> {
         let mut params = validate_params(params)?;
         // The workspace is a security boundary: only Parley sets it (set_workspace).
-        let current = self
-            .inner
-            .store
-            .get_session(id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        params.workspace = current.params.workspace;
-        if !self.inner.store.set_session_params(id, params).await? {
-            return Err(not_found(id));
-        }
+        params.workspace = self.session(id).await?.params.workspace;
+        self.store_params(id, params).await
+    }
+
+    /// A session's summary, or "not found".
+    async fn session(&self, id: &SessionId) -> Result<SessionSummary, CoreError> {
         self.inner
             .store
             .get_session(id)
             .await?
             .ok_or_else(|| not_found(id))
+    }
+
+    /// Stores a session's settings and returns the updated summary.
+    async fn store_params(
+        &self,
+        id: &SessionId,
+        params: SessionParams,
+    ) -> Result<SessionSummary, CoreError> {
+        if !self.inner.store.set_session_params(id, params).await? {
+            return Err(not_found(id));
+        }
+        self.session(id).await
+    }
+
+    /// A saved assistant (not the built-in default), or "not found".
+    async fn stored_assistant(&self, id: &str) -> Result<parley_protocol::Assistant, CoreError> {
+        self.inner
+            .store
+            .list_assistants()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))
     }
 
     /// Ready-made provider configurations (cloud services and local servers).
@@ -883,36 +902,10 @@ impl Core {
         id: &SessionId,
         dir: Option<&Path>,
     ) -> Result<SessionSummary, CoreError> {
-        let workspace = match dir {
-            Some(d) => Some(
-                crate::tools::paths::Workspace::new(d)
-                    .map_err(|e| {
-                        CoreError::InvalidInput(format!(
-                            "That folder cannot be the workspace: {e}."
-                        ))
-                    })?
-                    .root()
-                    .display()
-                    .to_string(),
-            ),
-            None => None,
-        };
-        let mut session = self
-            .inner
-            .store
-            .get_session(id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        session.params.workspace = workspace;
-        self.inner
-            .store
-            .set_session_params(id, session.params)
-            .await?;
-        self.inner
-            .store
-            .get_session(id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        let workspace = workspace_root(dir)?;
+        let mut params = self.session(id).await?.params;
+        params.workspace = workspace;
+        self.store_params(id, params).await
     }
 
     /// Every assistant: the built-in default (no tools) first, then the user's, by name.
@@ -950,17 +943,11 @@ impl Core {
             )));
         }
         a.system = a.system.filter(|s| !s.trim().is_empty());
-        let existing = self.inner.store.list_assistants().await?;
         if a.id.is_empty() {
             a.id = crate::new_id();
             a.workspace = None;
         } else {
-            a.workspace = existing
-                .iter()
-                .find(|e| e.id == a.id)
-                .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?
-                .workspace
-                .clone();
+            a.workspace = self.stored_assistant(&a.id).await?.workspace;
         }
         self.inner.store.put_assistant(a.clone()).await?;
         Ok(a)
@@ -972,28 +959,8 @@ impl Core {
         id: &str,
         dir: Option<&Path>,
     ) -> Result<parley_protocol::Assistant, CoreError> {
-        let mut a = self
-            .inner
-            .store
-            .list_assistants()
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?;
-        a.workspace = match dir {
-            Some(d) => Some(
-                crate::tools::paths::Workspace::new(d)
-                    .map_err(|e| {
-                        CoreError::InvalidInput(format!(
-                            "That folder cannot be the workspace: {e}."
-                        ))
-                    })?
-                    .root()
-                    .display()
-                    .to_string(),
-            ),
-            None => None,
-        };
+        let mut a = self.stored_assistant(id).await?;
+        a.workspace = workspace_root(dir)?;
         self.inner.store.put_assistant(a.clone()).await?;
         Ok(a)
     }
@@ -1022,25 +989,12 @@ impl Core {
             .into_iter()
             .find(|a| a.id == assistant_id)
             .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?;
-        let mut session = self
-            .inner
-            .store
-            .get_session(session_id)
-            .await?
-            .ok_or_else(|| not_found(session_id))?;
-        session.params.system = a.system.clone();
-        session.params.tools = Some(a.tools.clone());
-        session.params.workspace = a.workspace.clone();
-        session.params.assistant = Some(a.id.clone());
-        self.inner
-            .store
-            .set_session_params(session_id, session.params)
-            .await?;
-        self.inner
-            .store
-            .get_session(session_id)
-            .await?
-            .ok_or_else(|| not_found(session_id))
+        let mut params = self.session(session_id).await?.params;
+        params.system = a.system;
+        params.tools = Some(a.tools);
+        params.workspace = a.workspace;
+        params.assistant = Some(a.id);
+        self.store_params(session_id, params).await
     }
 
     // ----- turns -----
@@ -1285,6 +1239,18 @@ impl Core {
             let _ = rx.wait_for(|d| *d).await;
         }
     }
+}
+
+/// The canonical path of a folder the user chose as a workspace (it must exist).
+fn workspace_root(dir: Option<&Path>) -> Result<Option<String>, CoreError> {
+    dir.map(|d| {
+        crate::tools::paths::Workspace::new(d)
+            .map(|w| w.root().display().to_string())
+            .map_err(|e| {
+                CoreError::InvalidInput(format!("That folder cannot be the workspace: {e}."))
+            })
+    })
+    .transpose()
 }
 
 /// The id of the built-in assistant.

@@ -76,12 +76,6 @@ pub(crate) struct TurnTools {
     pub confirm_read_only: bool,
 }
 
-impl TurnTools {
-    fn offered(&self) -> Vec<crate::providers::ToolSpec> {
-        self.registry.specs()
-    }
-}
-
 /// The assistant message being written, and the journal ops not yet stored.
 struct Draft {
     message_id: MessageId,
@@ -933,7 +927,11 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
         (Ok(provider), Ok(template)) => {
             let history = template.messages.clone();
-            let offered = lp.tools.as_ref().map(|t| t.offered()).unwrap_or_default();
+            let offered = lp
+                .tools
+                .as_ref()
+                .map(|t| t.registry.specs())
+                .unwrap_or_default();
             let mut streaming = false;
             let mut round = 0u32;
             loop {
@@ -957,13 +955,11 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                     .await;
                 lp.draft.close_open(&em);
                 let had_calls = !lp.dispatched.is_empty();
-                let why_cancelled = match &response {
-                    Outcome::Completed if !cancel.is_cancelled() => "Cancelled by user.",
-                    Outcome::Completed | Outcome::Stopped => "Cancelled by user.",
-                    Outcome::Failed(_) => {
-                        lp.calls_cancel.cancel();
-                        "Not run: the answer failed before the call could run."
-                    }
+                let why_cancelled = if matches!(response, Outcome::Failed(_)) {
+                    lp.calls_cancel.cancel();
+                    "Not run: the answer failed before the call could run."
+                } else {
+                    "Cancelled by user."
                 };
                 let settled = lp.settle_dispatched(why_cancelled).await;
                 let fatal = match settled {

@@ -59,9 +59,17 @@ async fn add_local(dir: &Path, server: &MockServer) {
 
 /// The history of the only chat in `dir`, read by a fresh `parley` process.
 async fn only_chat(dir: &Path) -> SessionHistory {
+    newest_chat(dir, Some(1)).await
+}
+
+/// The newest chat in `dir` (checking how many there are, when asked), read by a fresh
+/// `parley` process.
+async fn newest_chat(dir: &Path, expect: Option<usize>) -> SessionHistory {
     let list = run(dir, &["sessions", "list", "--json"]).await;
     let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
-    assert_eq!(sessions.len(), 1, "{}", list.stdout);
+    if let Some(n) = expect {
+        assert_eq!(sessions.len(), n, "{}", list.stdout);
+    }
     let show = run(dir, &["sessions", "show", &sessions[0].id.0, "--json"]).await;
     serde_json::from_str(&show.stdout).unwrap()
 }
@@ -306,4 +314,107 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+}
+
+/// One OpenAI-compatible response with these tool calls.
+fn tool_calls(list: &[(&str, &str, &str)]) -> Reply {
+    let mut steps: Vec<Step> = list
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, args))| {
+            sse_data(&serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": args}}
+            ]}}]}))
+        })
+        .collect();
+    steps.push(ev_finish("tool_calls"));
+    steps.push(ev_done());
+    Reply::sse(steps)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_without_a_terminal_runs_only_what_approve_allows() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("a.txt"), "alpha\n").unwrap();
+    let wsp = ws.path().display().to_string();
+    add_local(dir.path(), &server).await;
+    let round = || {
+        server.push(tool_calls(&[
+            ("r", "read_file", r#"{"path":"a.txt"}"#),
+            ("w", "write_file", r#"{"path":"b.txt","content":"b"}"#),
+        ]));
+        server.push(Reply::sse(text_answer(&["done"], 0)));
+    };
+    let results = |dir: &Path| {
+        let dir = dir.to_path_buf();
+        async move {
+            let h = newest_chat(&dir, None).await;
+            h.messages
+                .last()
+                .unwrap()
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    parley_protocol::Part::ToolCall {
+                        call_id, status, ..
+                    } => Some((call_id.clone(), *status)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    use parley_protocol::ToolCallStatus::{Completed, Denied};
+
+    // No flag, no terminal: nothing runs, not even a read.
+    round();
+    let r = run(dir.path(), &["ask", "--workspace", &wsp, "go"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("[denied] read_file") && r.stderr.contains("--approve all"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        results(dir.path()).await,
+        [("r".into(), Denied), ("w".into(), Denied)]
+    );
+    assert!(!ws.path().join("b.txt").exists());
+
+    // --approve read-only: the read runs, the write is denied.
+    round();
+    let r = run(
+        dir.path(),
+        &["ask", "--workspace", &wsp, "--approve", "read-only", "go"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        results(dir.path()).await,
+        [("r".into(), Completed), ("w".into(), Denied)]
+    );
+    assert!(!ws.path().join("b.txt").exists());
+
+    // --approve all: both run.
+    round();
+    let r = run(
+        dir.path(),
+        &["ask", "--workspace", &wsp, "--approve", "all", "go"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        results(dir.path()).await,
+        [("r".into(), Completed), ("w".into(), Completed)]
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("b.txt")).unwrap(),
+        "b"
+    );
+
+    // A folder that does not exist is refused before anything is sent.
+    let r = run(dir.path(), &["ask", "--workspace", "/no/such/folder", "go"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("cannot be the workspace"), "{}", r.stderr);
 }

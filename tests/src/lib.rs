@@ -604,13 +604,14 @@ pub async fn add_provider(
     model: &str,
     key: Option<&str>,
 ) {
-    core.add_provider(parley_core::NewProvider {
-        name: name.into(),
-        kind,
-        base_url: base_url.into(),
-        default_model: Some(model.into()),
-        api_key: key.map(parley_core::secrets::Secret::new),
-    })
-    .await
-    .expect("provider added");
+    core.providers()
+        .add_provider(parley_protocol::ProviderDraft {
+            name: name.into(),
+            kind,
+            base_url: base_url.into(),
+            default_model: Some(model.into()),
+            api_key: key.map(str::to_owned),
+        })
+        .await
+        .expect("provider added");
 }

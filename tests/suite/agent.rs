@@ -32,8 +32,11 @@ async fn env_kind(server: &MockServer, kind: ProviderKind) -> (Env, SessionId) {
     add_provider(&core, "p", kind, &server.base_url(), "m", Some("k")).await;
     let ws = tempfile::tempdir().unwrap();
     std::fs::write(ws.path().join("a.txt"), "alpha\n").unwrap();
-    let s = core.create_session(None).await.unwrap();
-    core.set_workspace(&s.id, Some(ws.path())).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
+    core.chats()
+        .set_workspace(&s.id, Some(ws.path()))
+        .await
+        .unwrap();
     (
         Env {
             core,
@@ -80,7 +83,10 @@ async fn start(
     text: &str,
 ) -> (parley_core::TurnHandle, Vec<EventMsg>) {
     (
-        core.send(sid, text, SendOptions::default()).await.unwrap(),
+        core.chats()
+            .send_message(sid, text, SendOptions::default())
+            .await
+            .unwrap(),
         Vec::new(),
     )
 }
@@ -102,23 +108,12 @@ async fn wait_for(
         if pred(&ev) {
             return ev;
         }
-        assert!(
-            !matches!(
-                ev,
-                EventMsg::TurnCompleted { .. }
-                    | EventMsg::TurnFailed { .. }
-                    | EventMsg::TurnStopped { .. }
-            ),
-            "the turn ended first: {seen:#?}"
-        );
+        assert!(!ev.is_turn_end(), "the turn ended first: {seen:#?}");
     }
 }
 
 fn is_end(e: &EventMsg) -> bool {
-    matches!(
-        e,
-        EventMsg::TurnCompleted { .. } | EventMsg::TurnFailed { .. } | EventMsg::TurnStopped { .. }
-    )
+    e.is_turn_end()
 }
 
 fn approval_for(id: &'static str) -> impl Fn(&EventMsg) -> bool {
@@ -127,7 +122,7 @@ fn approval_for(id: &'static str) -> impl Fn(&EventMsg) -> bool {
 
 /// The calls and results of the session's last answer, in order.
 async fn last_parts(core: &Core, sid: &SessionId) -> Vec<Part> {
-    let h = core.history(sid).await.unwrap();
+    let h = core.history().full_history(sid).await.unwrap();
     h.messages.last().unwrap().parts.clone()
 }
 
@@ -201,9 +196,11 @@ async fn allow_once_runs_the_call_and_deny_tells_the_model_with_the_note() {
     // A decision for another call id is refused and changes nothing.
     assert!(e
         .core
+        .approvals()
         .decide_approval(&sid, "other", ApprovalDecision::AllowOnce)
         .is_err());
     e.core
+        .approvals()
         .decide_approval(&sid, "c1", ApprovalDecision::AllowOnce)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
@@ -280,6 +277,7 @@ async fn allow_once_runs_the_call_and_deny_tells_the_model_with_the_note() {
     let (mut h, mut seen) = start(&e.core, &sid, "write c").await;
     wait_for(&mut h.events, &mut seen, approval_for("c2")).await;
     e.core
+        .approvals()
         .decide_approval(
             &sid,
             "c2",
@@ -330,6 +328,7 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
     let (mut h, mut seen) = start(&e.core, &sid, "1").await;
     wait_for(&mut h.events, &mut seen, approval_for("c1")).await;
     e.core
+        .approvals()
         .decide_approval(&sid, "c1", ApprovalDecision::AllowSession)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
@@ -350,17 +349,19 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
     let (mut h, mut seen) = start(&e.core, &sid, "3").await;
     wait_for(&mut h.events, &mut seen, approval_for("c3")).await;
     e.core
+        .approvals()
         .decide_approval(&sid, "c3", ApprovalDecision::AllowAlways)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
-    let grants = e.core.list_grants().await.unwrap();
+    let grants = e.core.approvals().list_grants().await.unwrap();
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].tool, "write_file");
     assert_eq!(grants[0].arguments, r#"{"content":"2","path":"n.txt"}"#);
 
     // A new chat: the session grant is gone, the saved one holds.
-    let other = e.core.create_session(None).await.unwrap().id;
+    let other = e.core.chats().create_session(None).await.unwrap().id;
     e.core
+        .chats()
         .set_workspace(&other, Some(e.ws.path()))
         .await
         .unwrap();
@@ -375,13 +376,14 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
         .iter()
         .any(|e| matches!(e, EventMsg::ApprovalRequested { call_id, .. } if call_id == "d1")));
     e.core
+        .approvals()
         .decide_approval(&other, "d2", ApprovalDecision::Deny { note: None })
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
 
     // Revoked: asks again.
-    e.core.revoke_grant(grants[0].id).await.unwrap();
-    assert!(e.core.list_grants().await.unwrap().is_empty());
+    e.core.approvals().revoke_grant(grants[0].id).await.unwrap();
+    assert!(e.core.approvals().list_grants().await.unwrap().is_empty());
     server.push(calls(&[(
         "e1",
         "write_file",
@@ -390,7 +392,7 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
     server.push(answer("ok"));
     let (mut h, mut seen) = start(&e.core, &other, "5").await;
     wait_for(&mut h.events, &mut seen, approval_for("e1")).await;
-    e.core.stop(&other).await;
+    e.core.chats().stop_turn(&other).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -418,6 +420,7 @@ async fn compound_commands_and_git_writes_ask_even_when_granted() {
     assert!(!can_grant && reason.contains("redirect"), "{reason}");
     // Asking for a grant anyway records none.
     e.core
+        .approvals()
         .decide_approval(&sid, "c1", ApprovalDecision::AllowAlways)
         .unwrap();
     let EventMsg::ApprovalRequested {
@@ -428,10 +431,11 @@ async fn compound_commands_and_git_writes_ask_even_when_granted() {
     };
     assert!(!can_grant && reason.contains(".git"), "{reason}");
     e.core
+        .approvals()
         .decide_approval(&sid, "c2", ApprovalDecision::Deny { note: None })
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
-    assert!(e.core.list_grants().await.unwrap().is_empty());
+    assert!(e.core.approvals().list_grants().await.unwrap().is_empty());
     assert_eq!(
         std::fs::read_to_string(e.ws.path().join("out.txt")).unwrap(),
         "hi\n",
@@ -442,7 +446,7 @@ async fn compound_commands_and_git_writes_ask_even_when_granted() {
     server.push(answer("ok"));
     let (mut h, mut seen) = start(&e.core, &sid, "again").await;
     wait_for(&mut h.events, &mut seen, approval_for("c3")).await;
-    e.core.stop(&sid).await;
+    e.core.chats().stop_turn(&sid).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -469,6 +473,7 @@ async fn reads_run_unasked_and_mutating_calls_run_in_call_order_whatever_the_app
     wait_for(&mut h.events, &mut seen, approval_for("w2")).await;
     // Approve the later call first: it still waits for the earlier one.
     e.core
+        .approvals()
         .decide_approval(&sid, "w2", ApprovalDecision::AllowOnce)
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -478,6 +483,7 @@ async fn reads_run_unasked_and_mutating_calls_run_in_call_order_whatever_the_app
         "w2 waits for w1"
     );
     e.core
+        .approvals()
         .decide_approval(&sid, "w1", ApprovalDecision::AllowOnce)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
@@ -539,6 +545,7 @@ async fn an_approval_can_be_answered_and_run_while_the_next_call_still_streams()
     let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("t1")).await;
     e.core
+        .approvals()
         .decide_approval(&sid, "t1", ApprovalDecision::AllowOnce)
         .unwrap();
     wait_for(&mut h.events, &mut seen, |e| matches!(e, EventMsg::ItemUpdated { part: Part::ToolCall { call_id, status: ToolCallStatus::Running, .. }, .. } if call_id == "t1")).await;
@@ -572,7 +579,7 @@ async fn stop_during_an_approval_cancels_it_and_every_call_gets_a_result() {
     let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("s1")).await;
     let t0 = Instant::now();
-    assert!(e.core.stop(&sid).await);
+    assert!(e.core.chats().stop_turn(&sid).await);
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
     wait_for(&mut h.events, &mut seen, is_end).await;
     assert!(matches!(seen.last(), Some(EventMsg::TurnStopped { .. })));
@@ -582,6 +589,7 @@ async fn stop_during_an_approval_cancels_it_and_every_call_gets_a_result() {
     result_of(&parts, "s2");
     assert!(
         e.core
+            .approvals()
             .decide_approval(&sid, "s1", ApprovalDecision::AllowOnce)
             .is_err(),
         "nothing pending any more"
@@ -603,6 +611,7 @@ async fn stop_while_a_command_runs_kills_its_whole_process_group_within_a_second
     let (mut h, mut seen) = start(&e.core, &sid, "go").await;
     wait_for(&mut h.events, &mut seen, approval_for("k1")).await;
     e.core
+        .approvals()
         .decide_approval(&sid, "k1", ApprovalDecision::AllowOnce)
         .unwrap();
     let pid_file = e.ws.path().join("child.pid");
@@ -622,7 +631,7 @@ async fn stop_while_a_command_runs_kills_its_whole_process_group_within_a_second
         .parse()
         .unwrap();
     let t0 = Instant::now();
-    assert!(e.core.stop(&sid).await);
+    assert!(e.core.chats().stop_turn(&sid).await);
     assert!(
         t0.elapsed() < Duration::from_secs(1),
         "stopped in {:?}",
@@ -641,9 +650,9 @@ async fn stop_while_a_command_runs_kills_its_whole_process_group_within_a_second
 async fn the_round_cap_ends_the_turn_with_a_clear_reason() {
     let server = MockServer::start().await;
     let (e, sid) = env(&server).await;
-    let mut settings = e.core.settings().await.unwrap();
+    let mut settings = e.core.settings().get_settings().await.unwrap();
     settings.max_tool_rounds = 2;
-    e.core.save_settings(settings).await.unwrap();
+    e.core.settings().save_settings(settings).await.unwrap();
     server.push(calls(&[("a", "read_file", r#"{"path":"a.txt"}"#)]));
     server.push(calls(&[("b", "list_dir", "{}")]));
     server.push(answer("never asked"));
@@ -684,6 +693,7 @@ async fn unknown_tools_bad_arguments_and_paths_outside_become_error_results_the_
     // u4 is a write: it asks; allowing it still cannot escape the workspace.
     wait_for(&mut h.events, &mut seen, approval_for("u4")).await;
     e.core
+        .approvals()
         .decide_approval(&sid, "u4", ApprovalDecision::AllowOnce)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
@@ -749,6 +759,7 @@ async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offe
         matches!(q, EventMsg::QuestionAsked { call_id, question } if call_id == "q1" && question == "Which file?")
     );
     e.core
+        .approvals()
         .answer_question(&sid, "q1", Some("a.txt please".into()))
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
@@ -758,16 +769,28 @@ async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offe
     );
 
     // No workspace: no tools in the request.
-    let other = e.core.create_session(None).await.unwrap().id;
+    let other = e.core.chats().create_session(None).await.unwrap().id;
     server.push(answer("plain"));
     let (mut h, mut seen) = start(&e.core, &other, "hi").await;
     wait_for(&mut h.events, &mut seen, is_end).await;
     let last = server.received().last().unwrap().json();
     assert!(last.get("tools").is_none(), "{last}");
     // The webview cannot set a workspace through the chat settings.
-    let mut params = e.core.history(&other).await.unwrap().session.params;
+    let mut params = e
+        .core
+        .history()
+        .full_history(&other)
+        .await
+        .unwrap()
+        .session
+        .params;
     params.workspace = Some("/".into());
-    let s = e.core.set_session_params(&other, params).await.unwrap();
+    let s = e
+        .core
+        .chats()
+        .set_session_params(&other, params)
+        .await
+        .unwrap();
     assert_eq!(s.params.workspace, None);
 }
 
@@ -781,10 +804,11 @@ async fn without_a_terminal_read_only_calls_ask_too_when_the_caller_says_so() {
         confirm_read_only: true,
         ..Default::default()
     };
-    let mut h = e.core.send(&sid, "go", opts).await.unwrap();
+    let mut h = e.core.chats().send_message(&sid, "go", opts).await.unwrap();
     let mut seen = Vec::new();
     wait_for(&mut h.events, &mut seen, approval_for("r")).await;
     e.core
+        .approvals()
         .decide_approval(&sid, "r", ApprovalDecision::Deny { note: None })
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;

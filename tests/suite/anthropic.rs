@@ -234,9 +234,10 @@ async fn an_anthropic_turn_streams_keeps_signed_thinking_blocks_and_sends_the_ke
         Some("sk-ant-test-key-0000000000"),
     )
     .await;
-    let s = core.create_session(None).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
     let mut h = core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "read ü.txt",
             SendOptions {
@@ -269,7 +270,7 @@ async fn an_anthropic_turn_streams_keeps_signed_thinking_blocks_and_sends_the_ke
     assert_eq!(body["system"], "Be brief.");
     assert_eq!(body["stream"], true);
     assert!(body["max_tokens"].as_u64().unwrap() > 0);
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     let parts = &hist.messages[1].parts;
     assert_eq!(
         parts[0],
@@ -297,7 +298,8 @@ async fn an_anthropic_turn_streams_keeps_signed_thinking_blocks_and_sends_the_ke
     // The next request replays both signed thinking blocks first, in order.
     server.push(Reply::sse(vec![Step::Bytes(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"done\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_vec())]));
     let mut h = core
-        .send(&s.id, "thanks", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "thanks", SendOptions::default())
         .await
         .unwrap();
     while !matches!(

@@ -3,7 +3,8 @@
 
 use parley_core::providers::HttpSettings;
 use parley_core::secrets::{MemoryStore, Secret};
-use parley_core::{Core, CoreError, CoreOptions, NewProvider};
+use parley_core::{Core, CoreError, CoreOptions};
+use parley_protocol::ProviderDraft;
 use parley_protocol::{
     ErrorCode, EventMsg, Part, ProviderKind, SendOptions, SessionId, StopReason, ToolCallStatus,
     TurnStatus,
@@ -48,7 +49,11 @@ async fn env(server: &MockServer) -> Env {
 
 /// Sends and collects every event until the turn ends.
 async fn run_turn(core: &Core, sid: &SessionId, text: &str) -> Vec<EventMsg> {
-    let mut h = core.send(sid, text, SendOptions::default()).await.unwrap();
+    let mut h = core
+        .chats()
+        .send_message(sid, text, SendOptions::default())
+        .await
+        .unwrap();
     collect(&mut h.events).await
 }
 
@@ -58,12 +63,7 @@ async fn collect(
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while let Ok(Some(ev)) = tokio::time::timeout_at(deadline.into(), rx.recv()).await {
-        let end = matches!(
-            ev.msg,
-            EventMsg::TurnCompleted { .. }
-                | EventMsg::TurnStopped { .. }
-                | EventMsg::TurnFailed { .. }
-        );
+        let end = ev.msg.is_turn_end();
         out.push(ev.msg);
         if end {
             break;
@@ -74,7 +74,11 @@ async fn collect(
 
 /// Starts a turn and returns once its first text delta arrived (the server then stalls).
 async fn start_and_wait_for_text(core: &Core, sid: &SessionId) -> parley_core::TurnHandle {
-    let mut h = core.send(sid, "go", SendOptions::default()).await.unwrap();
+    let mut h = core
+        .chats()
+        .send_message(sid, "go", SendOptions::default())
+        .await
+        .unwrap();
     while !matches!(
         h.events.recv().await.unwrap().msg,
         EventMsg::TextDelta { .. }
@@ -93,7 +97,7 @@ async fn last_turn(
     core: &Core,
     sid: &SessionId,
 ) -> (TurnStatus, String, parley_protocol::TurnInfo) {
-    let h = core.history(sid).await.unwrap();
+    let h = core.history().full_history(sid).await.unwrap();
     let turn = h.turns.last().unwrap().clone();
     let answer = h.messages.last().unwrap().text();
     (turn.status, answer, turn)
@@ -104,15 +108,16 @@ async fn streams_progressively_and_journals_while_streaming() {
     let server = MockServer::start().await;
     server.push(Reply::sse(text_answer(&["Hel", "lo ", "wor", "ld"], 300)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let started = Instant::now();
     let mut h = e
         .core
-        .send(&s.id, "hi there", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "hi there", SendOptions::default())
         .await
         .unwrap();
     // The user's message is committed before the request goes out.
-    let hist = e.core.history(&s.id).await.unwrap();
+    let hist = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(hist.messages[0].text(), "hi there");
     assert_eq!(hist.session.title, "hi there");
 
@@ -203,12 +208,12 @@ async fn reasoning_streams_into_its_own_part() {
     steps.extend(text_answer(&["Answer."], 0));
     server.push(Reply::sse(steps));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(ev
         .iter()
         .any(|m| matches!(m, EventMsg::ReasoningDelta { delta, .. } if delta == "think.")));
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     let parts = &h.messages[1].parts;
     assert_eq!(
         parts[0],
@@ -236,10 +241,11 @@ async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
     ]));
     server.fallback(Reply::sse(text_answer(&["Fresh answer"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let mut h = e
         .core
-        .send(&s.id, "go", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "go", SendOptions::default())
         .await
         .unwrap();
     loop {
@@ -249,12 +255,16 @@ async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
         }
     }
     // A second send while this one streams is refused, and nothing is stored for it.
-    let busy = e.core.send(&s.id, "second", SendOptions::default()).await;
+    let busy = e
+        .core
+        .chats()
+        .send_message(&s.id, "second", SendOptions::default())
+        .await;
     assert!(matches!(busy, Err(CoreError::Busy)), "{:?}", busy.err());
     assert_eq!(busy.err().unwrap().to_info().code, ErrorCode::Busy);
 
     let t = Instant::now();
-    assert!(e.core.stop(&s.id).await);
+    assert!(e.core.chats().stop_turn(&s.id).await);
     assert!(
         t.elapsed() < Duration::from_secs(1),
         "stop took {:?}",
@@ -274,7 +284,7 @@ async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
         gone.load(std::sync::atomic::Ordering::SeqCst),
         "the HTTP stream was not closed within 1 s"
     );
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(h.messages.len(), 2, "the refused send stored nothing");
 
     // Sending again works.
@@ -296,7 +306,7 @@ async fn idle_timeout_fires_even_with_keep_alive_comments() {
     let mut http = fast_http();
     http.idle_timeout = Duration::from_millis(700);
     let e = env_with(&server, http, None).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let t = Instant::now();
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
@@ -321,7 +331,7 @@ async fn mid_stream_disconnect_keeps_partial_output_and_is_not_replayed() {
     ]));
     server.fallback(Reply::sse(text_answer(&["replayed!"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, _) = failed_code(&ev);
     assert_eq!(code, ErrorCode::StreamInterrupted);
@@ -350,7 +360,7 @@ async fn error_event_after_200_fails_with_the_providers_words() {
         ev_done(),
     ]));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
     assert_eq!(code, ErrorCode::StreamInterrupted);
@@ -372,7 +382,7 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
     server.push(Reply::json(400, r#"{"error":{"message":"This model's maximum context length is 4096 tokens.","code":"context_length_exceeded"}}"#));
     server.push(Reply::json(429, r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","code":"insufficient_quota"}}"#));
     let e = env_with(&server, fast_http(), Some(key)).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
 
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
     assert_eq!(code, ErrorCode::Unauthorized);
@@ -385,7 +395,7 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
         server.received()[0].header("authorization"),
         Some(format!("Bearer {key}").as_str())
     );
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     assert!(!serde_json::to_string(&h)
         .unwrap()
         .contains("abcdefghijklmnop"));
@@ -398,7 +408,7 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
     assert_eq!(code, ErrorCode::QuotaExceeded, "{message}");
     assert_eq!(server.received().len(), 4, "4xx errors are not retried");
     // Every user message is kept.
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(h.messages.iter().filter(|m| m.text() == "q").count(), 4);
     assert!(h.turns.iter().all(|t| t.status == TurnStatus::Failed));
 }
@@ -419,7 +429,7 @@ async fn rate_limits_honour_retry_after_and_5xx_back_off_bounded() {
     );
     server.push(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let t = Instant::now();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(
@@ -466,7 +476,7 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
         .content_type("text/html; charset=utf-8"),
     );
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
     assert_eq!(code, ErrorCode::Protocol);
     assert!(message.contains("web page"), "{message}");
@@ -476,7 +486,8 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     e.core
-        .add_provider(NewProvider {
+        .providers()
+        .add_provider(ProviderDraft {
             name: "gone".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: format!("http://127.0.0.1:{port}/v1"),
@@ -488,7 +499,8 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
     let t = Instant::now();
     let mut h = e
         .core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "anyone?",
             SendOptions {
@@ -503,7 +515,7 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
     assert_eq!(code, ErrorCode::Network);
     assert!(message.contains("Could not connect"), "{message}");
     assert!(t.elapsed() < Duration::from_secs(4));
-    let hist = e.core.history(&s.id).await.unwrap();
+    let hist = e.core.history().full_history(&s.id).await.unwrap();
     assert!(
         hist.messages.iter().any(|m| m.text() == "anyone?"),
         "user message kept"
@@ -526,7 +538,7 @@ async fn tool_calls_are_parsed_and_never_executed_truncated_ones_say_why() {
     ]));
     server.push(Reply::sse(vec![call("{\"path\":\"a."), Step::Disconnect]));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "read it").await;
     match ev.last() {
         Some(EventMsg::TurnCompleted { stop_reason, .. }) => {
@@ -534,7 +546,7 @@ async fn tool_calls_are_parsed_and_never_executed_truncated_ones_say_why() {
         }
         other => panic!("{other:?}"),
     }
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     let parts = &h.messages[1].parts;
     assert_eq!(
         parts[0],
@@ -551,7 +563,7 @@ async fn tool_calls_are_parsed_and_never_executed_truncated_ones_say_why() {
 
     let ev = run_turn(&e.core, &s.id, "again").await;
     failed_code(&ev);
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     let parts = &h.messages[3].parts;
     assert!(
         matches!(&parts[0], Part::ToolCall { status: ToolCallStatus::Failed, arguments, .. } if arguments == "{\"path\":\"a.")
@@ -567,12 +579,13 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
 
     for empty in ["", "   \n\t "] {
         let err = e
             .core
-            .send(&s.id, empty, SendOptions::default())
+            .chats()
+            .send_message(&s.id, empty, SendOptions::default())
             .await
             .err()
             .unwrap();
@@ -580,7 +593,13 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
         assert!(err.to_string().contains("empty"));
     }
     assert!(
-        e.core.history(&s.id).await.unwrap().messages.is_empty(),
+        e.core
+            .history()
+            .full_history(&s.id)
+            .await
+            .unwrap()
+            .messages
+            .is_empty(),
         "nothing stored"
     );
 
@@ -594,11 +613,15 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
             .unwrap(),
         big
     );
-    assert_eq!(e.core.history(&s.id).await.unwrap().messages[0].text(), big);
+    assert_eq!(
+        e.core.history().full_history(&s.id).await.unwrap().messages[0].text(),
+        big
+    );
     let huge = "x".repeat(3 * 1024 * 1024);
     let err = e
         .core
-        .send(&s.id, &huge, SendOptions::default())
+        .chats()
+        .send_message(&s.id, &huge, SendOptions::default())
         .await
         .err()
         .unwrap();
@@ -607,7 +630,7 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     // Emoji, RTL and zero-width characters round-trip unchanged.
     let tricky = "👩‍👩‍👧 مرحبا بالعالم \u{200b}\u{200d}\u{202e}abc\u{202c} 🇺🇦";
     run_turn(&e.core, &s.id, tricky).await;
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(h.messages[2].text(), tricky);
 
     for url in [
@@ -619,7 +642,8 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     ] {
         let err = e
             .core
-            .add_provider(NewProvider {
+            .providers()
+            .add_provider(ProviderDraft {
                 name: "bad".into(),
                 kind: ProviderKind::OpenaiCompatible,
                 base_url: url.into(),
@@ -631,10 +655,11 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
             .unwrap_or_else(|| panic!("{url} accepted"));
         assert_eq!(err.to_info().code, ErrorCode::InvalidInput, "{url}");
     }
-    assert_eq!(e.core.list_providers().await.unwrap().len(), 1);
+    assert_eq!(e.core.providers().list_providers().await.unwrap().len(), 1);
     let dup = e
         .core
-        .add_provider(NewProvider {
+        .providers()
+        .add_provider(ProviderDraft {
             name: "local".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: server.base_url(),
@@ -647,16 +672,24 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let unknown = SessionId("no-such-session".into());
     let err = e
         .core
-        .send(&unknown, "hi", SendOptions::default())
+        .chats()
+        .send_message(&unknown, "hi", SendOptions::default())
         .await
         .err()
         .unwrap();
     assert_eq!(err.to_info().code, ErrorCode::NotFound);
     assert_eq!(
-        e.core.history(&unknown).await.err().unwrap().to_info().code,
+        e.core
+            .history()
+            .full_history(&unknown)
+            .await
+            .err()
+            .unwrap()
+            .to_info()
+            .code,
         ErrorCode::NotFound
     );
-    assert!(e.core.rename_session(&s.id, "  ").await.is_err());
+    assert!(e.core.chats().rename_session(&s.id, "  ").await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -671,12 +704,13 @@ async fn keychain_unavailable_fails_closed_and_keeps_nothing() {
     .await
     .unwrap();
     let err = core
-        .add_provider(NewProvider {
+        .providers()
+        .add_provider(ProviderDraft {
             name: "p".into(),
             kind: ProviderKind::Openai,
             base_url: server.base_url(),
             default_model: Some("m".into()),
-            api_key: Some(Secret::new("sk-secret-value-123456")),
+            api_key: Some("sk-secret-value-123456".into()),
         })
         .await
         .err()
@@ -684,7 +718,7 @@ async fn keychain_unavailable_fails_closed_and_keeps_nothing() {
     assert_eq!(err.to_info().code, ErrorCode::Keychain);
     assert!(err.to_string().contains("keychain"));
     assert!(
-        core.list_providers().await.unwrap().is_empty(),
+        core.providers().list_providers().await.unwrap().is_empty(),
         "no half-added provider"
     );
     let db = std::fs::read(dir.path().join("parley.db")).unwrap();
@@ -699,20 +733,32 @@ async fn deleting_a_streaming_session_stops_it_first() {
     let server = MockServer::start().await;
     server.push(Reply::sse(vec![ev_text("streaming"), sleep_ms(20_000)]));
     let e = env(&server).await;
-    let s = e.core.create_session(Some("doomed".into())).await.unwrap();
+    let s = e
+        .core
+        .chats()
+        .create_session(Some("doomed".into()))
+        .await
+        .unwrap();
     let mut h = start_and_wait_for_text(&e.core, &s.id).await;
     let t = Instant::now();
-    e.core.delete_session(&s.id).await.unwrap();
+    e.core.chats().delete_session(&s.id).await.unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
     assert!(matches!(
         collect(&mut h.events).await.last(),
         Some(EventMsg::TurnStopped { .. })
     ));
     assert_eq!(
-        e.core.history(&s.id).await.err().unwrap().to_info().code,
+        e.core
+            .history()
+            .full_history(&s.id)
+            .await
+            .err()
+            .unwrap()
+            .to_info()
+            .code,
         ErrorCode::NotFound
     );
-    assert!(e.core.active_turn(&s.id).is_none());
+    assert!(e.core.chats().active_turn(&s.id).is_none());
     assert_eq!(e.core.store().integrity_check().await.unwrap(), "ok");
 }
 
@@ -721,7 +767,7 @@ async fn a_second_live_process_never_interrupts_the_first() {
     let server = MockServer::start().await;
     server.push(Reply::sse(vec![ev_text("still going"), sleep_ms(20_000)]));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let _turn = start_and_wait_for_text(&e.core, &s.id).await;
     // Another Core on the same data dir (the CLI next to the app) finds the turn's owner alive.
     let other = Core::open(CoreOptions {
@@ -734,9 +780,9 @@ async fn a_second_live_process_never_interrupts_the_first() {
     assert_eq!(other.interrupted_at_start(), 0);
     let (status, _, _) = last_turn(&other, &s.id).await;
     assert!(status.is_active(), "{status:?}");
-    e.core.stop(&s.id).await;
+    e.core.chats().stop_turn(&s.id).await;
     assert_eq!(last_turn(&other, &s.id).await.0, TurnStatus::Stopped);
-    let sessions = other.list_sessions(10, 0).await.unwrap();
+    let sessions = other.chats().list_sessions(10, 0).await.unwrap();
     assert_eq!(sessions[0].id, s.id);
 }
 
@@ -745,7 +791,7 @@ async fn a_send_right_after_the_end_event_is_accepted() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     for i in 0..20 {
         // `run_turn` returns the moment the terminal event arrives; the next send must not be Busy.
         let ev = run_turn(&e.core, &s.id, &format!("message {i}")).await;
@@ -754,7 +800,16 @@ async fn a_send_right_after_the_end_event_is_accepted() {
             "turn {i}: {ev:?}"
         );
     }
-    assert_eq!(e.core.history(&s.id).await.unwrap().messages.len(), 40);
+    assert_eq!(
+        e.core
+            .history()
+            .full_history(&s.id)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        40
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -762,10 +817,11 @@ async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     run_turn(&e.core, &s.id, "first").await;
     e.core
-        .add_provider(NewProvider {
+        .providers()
+        .add_provider(ProviderDraft {
             name: "second".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: server.base_url(),
@@ -774,13 +830,13 @@ async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
         })
         .await
         .unwrap();
-    e.core.remove_provider("local").await.unwrap();
+    e.core.providers().remove_provider("local").await.unwrap();
     let ev = run_turn(&e.core, &s.id, "after removal").await;
     assert!(
         matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
         "{ev:?}"
     );
-    let h = e.core.history(&s.id).await.unwrap();
+    let h = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(
         h.messages.last().unwrap().provider.as_deref(),
         Some("second")
@@ -790,10 +846,11 @@ async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
         Some("other-model")
     );
 
-    e.core.remove_provider("second").await.unwrap();
+    e.core.providers().remove_provider("second").await.unwrap();
     let err = e
         .core
-        .send(&s.id, "nobody home", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "nobody home", SendOptions::default())
         .await
         .err()
         .unwrap();
@@ -802,7 +859,13 @@ async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
         "{err}"
     );
     assert_eq!(
-        e.core.history(&s.id).await.unwrap().messages.len(),
+        e.core
+            .history()
+            .full_history(&s.id)
+            .await
+            .unwrap()
+            .messages
+            .len(),
         4,
         "nothing stored"
     );
@@ -814,15 +877,20 @@ async fn retry_answers_the_same_user_message_again_as_a_new_branch() {
     server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
     server.push(Reply::sse(text_answer(&["Recovered"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     failed_code(&run_turn(&e.core, &s.id, "question").await);
-    let mut h = e.core.retry(&s.id, SendOptions::default()).await.unwrap();
+    let mut h = e
+        .core
+        .chats()
+        .retry_turn(&s.id, SendOptions::default())
+        .await
+        .unwrap();
     let ev = collect(&mut h.events).await;
     assert!(
         matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
         "{ev:?}"
     );
-    let hist = e.core.history(&s.id).await.unwrap();
+    let hist = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(hist.messages.len(), 2, "the user message is not repeated");
     assert_eq!(hist.messages[0].text(), "question");
     assert_eq!(hist.messages[1].text(), "Recovered");
@@ -839,10 +907,11 @@ async fn retry_answers_the_same_user_message_again_as_a_new_branch() {
     let body = server.received()[1].json();
     assert_eq!(body["messages"].as_array().unwrap().len(), 1);
     assert_eq!(body["messages"][0]["content"], "question");
-    let empty = e.core.create_session(None).await.unwrap();
+    let empty = e.core.chats().create_session(None).await.unwrap();
     assert!(e
         .core
-        .retry(&empty.id, SendOptions::default())
+        .chats()
+        .retry_turn(&empty.id, SendOptions::default())
         .await
         .is_err());
 }
@@ -852,11 +921,11 @@ async fn history_pages_walk_back_from_the_newest() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["a"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     for i in 0..5 {
         run_turn(&e.core, &s.id, &format!("q{i}")).await;
     }
-    let p1 = e.core.history_page(&s.id, None, 4).await.unwrap();
+    let p1 = e.core.history().get_history(&s.id, None, 4).await.unwrap();
     assert!(p1.has_more);
     assert_eq!(
         p1.messages.iter().map(|m| m.text()).collect::<Vec<_>>(),
@@ -865,7 +934,8 @@ async fn history_pages_walk_back_from_the_newest() {
     assert_eq!(p1.turns.len(), 2);
     let p2 = e
         .core
-        .history_page(&s.id, Some(p1.messages[0].id.clone()), 4)
+        .history()
+        .get_history(&s.id, Some(p1.messages[0].id.clone()), 4)
         .await
         .unwrap();
     assert_eq!(
@@ -874,7 +944,8 @@ async fn history_pages_walk_back_from_the_newest() {
     );
     let p3 = e
         .core
-        .history_page(&s.id, Some(p2.messages[0].id.clone()), 4)
+        .history()
+        .get_history(&s.id, Some(p2.messages[0].id.clone()), 4)
         .await
         .unwrap();
     assert!(!p3.has_more);
@@ -893,11 +964,11 @@ async fn a_late_subscriber_gets_the_running_turn_then_live_events() {
         ev_done(),
     ]));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let _turn = start_and_wait_for_text(&e.core, &s.id).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     // A reloaded window subscribes mid-stream.
-    let mut late = e.core.subscribe_all();
+    let mut late = e.core.chats().attach_events();
     let mut text = String::new();
     let mut seqs = Vec::new();
     loop {
@@ -931,7 +1002,8 @@ async fn provider_edits_keys_and_connection_checks() {
     .await
     .unwrap();
     let info = core
-        .add_provider(NewProvider {
+        .providers()
+        .add_provider(ProviderDraft {
             name: "p".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: server.base_url(),
@@ -942,6 +1014,7 @@ async fn provider_edits_keys_and_connection_checks() {
         .unwrap();
     assert!(!info.has_key);
     let info = core
+        .providers()
         .set_provider_key("p", Secret::new("sk-first-key-000000"))
         .await
         .unwrap();
@@ -955,13 +1028,17 @@ async fn provider_edits_keys_and_connection_checks() {
         401,
         r#"{"error":{"message":"Invalid API key"}}"#,
     ));
-    let check = |key: Option<&str>| parley_core::ConnectionCheck {
+    let check = |key: Option<&str>| parley_protocol::ConnectionDraft {
         kind: ProviderKind::OpenaiCompatible,
         base_url: server.base_url(),
-        api_key: key.map(Secret::new),
+        api_key: key.map(str::to_owned),
         saved_provider: Some("p".into()),
     };
-    let ok = core.check_connection(check(None)).await.unwrap();
+    let ok = core
+        .providers()
+        .check_connection(check(None))
+        .await
+        .unwrap();
     assert!(
         ok.ok && ok.message == "Connected: 2 models available.",
         "{ok:?}"
@@ -971,6 +1048,7 @@ async fn provider_edits_keys_and_connection_checks() {
         Some("Bearer sk-first-key-000000")
     );
     let bad = core
+        .providers()
         .check_connection(check(Some("sk-typed-in-form-111")))
         .await
         .unwrap();
@@ -990,7 +1068,8 @@ async fn provider_edits_keys_and_connection_checks() {
 
     // Same host: the key stays. Another host: the key is deleted and must be entered again.
     let same = core
-        .update_provider(parley_core::ProviderUpdate {
+        .providers()
+        .update_provider(parley_protocol::ProviderEdit {
             name: "p".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: format!("{}/", server.base_url()),
@@ -1001,7 +1080,8 @@ async fn provider_edits_keys_and_connection_checks() {
     assert!(same.has_key);
     assert_eq!(same.default_model.as_deref(), Some("n"));
     let moved = core
-        .update_provider(parley_core::ProviderUpdate {
+        .providers()
+        .update_provider(parley_protocol::ProviderEdit {
             name: "p".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: "https://elsewhere.example/v1".into(),
@@ -1012,20 +1092,39 @@ async fn provider_edits_keys_and_connection_checks() {
     assert!(!moved.has_key);
     assert!(secrets.get("provider:p").unwrap().is_none());
     let cleared = core
+        .providers()
         .set_provider_key("p", Secret::new("sk-second-000000"))
         .await
         .unwrap();
     assert!(cleared.has_key);
-    assert!(!core.clear_provider_key("p").await.unwrap().has_key);
-    assert!(core.set_provider_key("p", Secret::new("  ")).await.is_err());
+    assert!(
+        !core
+            .providers()
+            .clear_provider_key("p")
+            .await
+            .unwrap()
+            .has_key
+    );
+    assert!(core
+        .providers()
+        .set_provider_key("p", Secret::new("  "))
+        .await
+        .is_err());
 
     // Settings: validated, and the saved idle timeout is what providers use.
-    let mut settings = core.settings().await.unwrap();
+    let mut settings = core.settings().get_settings().await.unwrap();
     settings.idle_timeout_secs = 5;
-    assert!(core.save_settings(settings.clone()).await.is_err());
+    assert!(core
+        .settings()
+        .save_settings(settings.clone())
+        .await
+        .is_err());
     settings.idle_timeout_secs = 600;
-    core.save_settings(settings.clone()).await.unwrap();
-    assert_eq!(core.settings().await.unwrap(), settings);
+    core.settings()
+        .save_settings(settings.clone())
+        .await
+        .unwrap();
+    assert_eq!(core.settings().get_settings().await.unwrap(), settings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1038,7 +1137,7 @@ async fn overload_529_then_success_and_an_exhausted_quota_is_not_retried() {
     server.push(Reply::json(500, r#"{"error":{"message":"boom"}}"#));
     server.push(Reply::sse(text_answer(&["fine"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(
         matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
@@ -1087,10 +1186,11 @@ async fn the_user_can_cancel_the_wait_before_a_retry() {
         .push(Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("retry-after", "30"));
     server.fallback(Reply::sse(text_answer(&["too late"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let mut h = e
         .core
-        .send(&s.id, "q", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "q", SendOptions::default())
         .await
         .unwrap();
     loop {
@@ -1101,7 +1201,7 @@ async fn the_user_can_cancel_the_wait_before_a_retry() {
         }
     }
     let t = Instant::now();
-    assert!(e.core.stop(&s.id).await);
+    assert!(e.core.chats().stop_turn(&s.id).await);
     assert!(t.elapsed() < Duration::from_secs(1));
     let ev = collect(&mut h.events).await;
     assert!(
@@ -1113,7 +1213,7 @@ async fn the_user_can_cancel_the_wait_before_a_retry() {
         1,
         "no request after the cancelled wait"
     );
-    let hist = e.core.history(&s.id).await.unwrap();
+    let hist = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(hist.messages[0].text(), "q", "the question is kept");
 }
 
@@ -1136,7 +1236,7 @@ async fn a_redirect_to_another_host_never_carries_the_key() {
     let other = elsewhere.base_url().replace("127.0.0.1", "localhost");
     home.push(Reply::json(307, "").header("location", &format!("{other}/messages")));
     elsewhere.fallback(Reply::json(500, "{}"));
-    let s = core.create_session(None).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
     assert_eq!(code, ErrorCode::Protocol);
@@ -1172,7 +1272,12 @@ async fn model_lists_are_cached_with_capabilities_and_refreshed_on_demand() {
         {"id":"a/plain","context_length":8192,"supported_parameters":["temperature"],"architecture":{"input_modalities":["text"]}}
     ]}"#));
     let e = env(&server).await;
-    let list = e.core.model_list("local", false).await.unwrap();
+    let list = e
+        .core
+        .providers()
+        .list_models("local", false)
+        .await
+        .unwrap();
     assert!(list.error.is_none());
     assert!(list.fetched_at.is_some());
     let ids: Vec<_> = list.models.iter().map(|m| m.id.as_str()).collect();
@@ -1192,13 +1297,18 @@ async fn model_lists_are_cached_with_capabilities_and_refreshed_on_demand() {
     );
 
     // Cached: no second request.
-    let again = e.core.model_list("local", false).await.unwrap();
+    let again = e
+        .core
+        .providers()
+        .list_models("local", false)
+        .await
+        .unwrap();
     assert_eq!(again.models, list.models);
     assert_eq!(server.received().len(), 1);
 
     // A failed refresh keeps the cached list and says why.
     server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
-    let failed = e.core.model_list("local", true).await.unwrap();
+    let failed = e.core.providers().list_models("local", true).await.unwrap();
     assert_eq!(failed.models, list.models);
     let err = failed.error.unwrap();
     assert_eq!(err.code, ErrorCode::Unauthorized);
@@ -1206,7 +1316,8 @@ async fn model_lists_are_cached_with_capabilities_and_refreshed_on_demand() {
 
     // Pointing the provider elsewhere forgets the old server's models.
     e.core
-        .update_provider(parley_core::ProviderUpdate {
+        .providers()
+        .update_provider(parley_protocol::ProviderEdit {
             name: "local".into(),
             kind: ProviderKind::OpenaiCompatible,
             base_url: server.base_url().replace("/v1", "/v2"),
@@ -1215,7 +1326,12 @@ async fn model_lists_are_cached_with_capabilities_and_refreshed_on_demand() {
         .await
         .unwrap();
     server.push(Reply::json(200, r#"{"data":[{"id":"c"}]}"#));
-    let moved = e.core.model_list("local", false).await.unwrap();
+    let moved = e
+        .core
+        .providers()
+        .list_models("local", false)
+        .await
+        .unwrap();
     assert_eq!(moved.models.len(), 1);
     assert_eq!(moved.models[0].id, "c");
 }
@@ -1248,6 +1364,7 @@ async fn local_servers_are_found_on_loopback_only_and_matched_to_providers() {
     let t = Instant::now();
     let found = e
         .core
+        .providers()
         .discover_local_at(&[
             (port(&llama), "llamacpp"),
             (port(&ollama), "ollama"),
@@ -1271,7 +1388,7 @@ async fn local_servers_are_found_on_loopback_only_and_matched_to_providers() {
     for s in &found {
         assert!(s.base_url.starts_with("http://127.0.0.1:"));
     }
-    let presets = e.core.provider_presets();
+    let presets = e.core.providers().provider_presets();
     for id in [
         "openai",
         "anthropic",
@@ -1301,7 +1418,7 @@ async fn a_connection_dropped_before_any_answer_is_sent_again() {
     server.push(Reply::hang_up());
     server.push(Reply::sse(text_answer(&["second ", "time"], 0)));
     let e = env(&server).await;
-    let s = e.core.create_session(None).await.unwrap();
+    let s = e.core.chats().create_session(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(
         matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),

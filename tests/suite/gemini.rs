@@ -5,8 +5,8 @@
 
 use parley_core::providers::gemini::{build_contents, GeminiMapper};
 use parley_core::providers::StreamEvent;
-use parley_core::secrets::Secret;
-use parley_core::{NewProvider, ProviderError};
+use parley_core::ProviderError;
+use parley_protocol::ProviderDraft;
 use parley_protocol::{EventMsg, Message, Part, ProviderKind, Role, SendOptions};
 use parley_tests::*;
 use proptest::prelude::*;
@@ -292,40 +292,44 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
     gemini.push(Reply::sse(vec![Step::Bytes(body)]));
     let dir = tempfile::tempdir().unwrap();
     let core = open_core(dir.path(), Default::default()).await;
-    core.add_provider(NewProvider {
-        name: "gem".into(),
-        kind: ProviderKind::Gemini,
-        base_url: gemini.base_url(),
-        default_model: Some("gemini-test".into()),
-        api_key: Some(Secret::new("AIza-test-key-000000000000")),
-    })
-    .await
-    .unwrap();
-    core.add_provider(NewProvider {
-        name: "oai".into(),
-        kind: ProviderKind::OpenaiCompatible,
-        base_url: openai.base_url(),
-        default_model: Some("gpt-test".into()),
-        api_key: None,
-    })
-    .await
-    .unwrap();
-    let s = core.create_session(None).await.unwrap();
-    core.set_session_params(
-        &s.id,
-        parley_protocol::SessionParams {
-            system: Some("Be brief.".into()),
-            temperature: Some(0.2),
-            top_p: Some(0.9),
-            max_output_tokens: Some(300),
-            reasoning: Some(parley_protocol::ReasoningEffort::Low),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    core.providers()
+        .add_provider(ProviderDraft {
+            name: "gem".into(),
+            kind: ProviderKind::Gemini,
+            base_url: gemini.base_url(),
+            default_model: Some("gemini-test".into()),
+            api_key: Some("AIza-test-key-000000000000".into()),
+        })
+        .await
+        .unwrap();
+    core.providers()
+        .add_provider(ProviderDraft {
+            name: "oai".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: openai.base_url(),
+            default_model: Some("gpt-test".into()),
+            api_key: None,
+        })
+        .await
+        .unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
+    core.chats()
+        .set_session_params(
+            &s.id,
+            parley_protocol::SessionParams {
+                system: Some("Be brief.".into()),
+                temperature: Some(0.2),
+                top_p: Some(0.9),
+                max_output_tokens: Some(300),
+                reasoning: Some(parley_protocol::ReasoningEffort::Low),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let mut h = core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "weather?",
             SendOptions {
@@ -360,7 +364,7 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
     assert!(gen["thinkingConfig"]["thinkingBudget"].as_u64().unwrap() > 0);
 
     // Stored: the thoughts as a reasoning part sealed by the signature, then the two calls.
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     let answer = &hist.messages[1];
     assert_eq!(answer.model.as_deref(), Some("gemini-test"));
     assert_eq!(
@@ -377,7 +381,8 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
         b"data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"Sunny.\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":2}}\r\n\r\n".to_vec(),
     )]));
     let mut h = core
-        .send(&s.id, "and?", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "and?", SendOptions::default())
         .await
         .unwrap();
     assert!(matches!(
@@ -401,7 +406,8 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
     // Switch to another provider mid-conversation: it sees the text, never Gemini's signatures.
     openai.push(Reply::sse(text_answer(&["From ", "OpenAI."], 0)));
     let mut h = core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "now you",
             SendOptions {
@@ -420,7 +426,7 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
     let sent = String::from_utf8(sent).unwrap();
     assert!(!sent.contains("c2lnMQ"), "no foreign signature: {sent}");
     assert!(sent.contains("Sunny."));
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     let models: Vec<_> = hist
         .messages
         .iter()

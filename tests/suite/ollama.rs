@@ -230,16 +230,19 @@ async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
     let dir = tempfile::tempdir().unwrap();
     let core = open_core(dir.path(), Default::default()).await;
     add_provider(&core, "ollama", ProviderKind::Ollama, &base, "qwen3", None).await;
-    let models = core.list_models("ollama").await.unwrap();
+    let list = core.providers().list_models("ollama", true).await.unwrap();
+    assert!(list.error.is_none(), "{list:?}");
+    let models = list.models;
     assert_eq!(
         models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
         ["llama3.2:latest", "qwen3:latest"]
     );
     assert_eq!(server.received()[0].path, "/api/tags");
 
-    let s = core.create_session(None).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
     let mut h = core
-        .send(&s.id, "read ü.txt", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "read ü.txt", SendOptions::default())
         .await
         .unwrap();
     let stop = loop {
@@ -260,7 +263,7 @@ async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
         req.json()["messages"][0],
         json!({"role": "user", "content": "read ü.txt"})
     );
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     let parts = &hist.messages[1].parts;
     assert_eq!(
         parts[0],
@@ -281,7 +284,8 @@ async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
 
     // A missing model is said plainly.
     let mut h = core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "again",
             SendOptions {

@@ -255,9 +255,10 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
         Some("sk-test-responses-000000"),
     )
     .await;
-    let s = core.create_session(None).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
     let mut h = core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "weather in Oslo?",
             SendOptions {
@@ -296,7 +297,7 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
         json!([{"type": "message", "role": "user", "content": "weather in Oslo?"}])
     );
 
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     let parts = &hist.messages[1].parts;
     assert!(
         matches!(&parts[0], Part::Reasoning { text, signature: Some(sig) } if text == "**Weather** first\n\nthen ünïcode 🌧" && sig.contains("gAAAA-COMPLETE==") && !sig.contains("PARTIAL"))
@@ -312,7 +313,8 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
         b"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"delta\":\"ok\"}\n\nevent: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n".to_vec(),
     )]));
     let mut h = core
-        .send(&s.id, "thanks", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "thanks", SendOptions::default())
         .await
         .unwrap();
     while !matches!(

@@ -39,10 +39,24 @@ fn required(var: &str) -> PathBuf {
     p
 }
 
-/// A running llama-server, killed on drop.
+/// A running llama-server, killed on drop. Its output goes to a log file that is shown
+/// whenever the server fails to come up.
 struct Peer {
     child: Child,
     port: u16,
+    log: tempfile::NamedTempFile,
+}
+
+/// The last `n` lines of the server's log, for a failure message.
+fn tail(log: &std::path::Path, n: usize) -> String {
+    let text = std::fs::read(log).map(|b| String::from_utf8_lossy(&b).into_owned());
+    match text {
+        Ok(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(e) => format!("(could not read {}: {e})", log.display()),
+    }
 }
 
 impl Peer {
@@ -70,14 +84,16 @@ impl Peer {
             ])
             .args(["--jinja", "--chat-template-file"])
             .arg(template)
-            .args(["-c", "4096", "-t", "2", "-np", "1", "--no-webui"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .args(["-c", "4096", "-t", "2", "-np", "1", "--no-webui"]);
+        let log = tempfile::NamedTempFile::new().expect("a log file for llama-server");
+        let out = log.reopen().expect("log file");
+        let err = log.reopen().expect("log file");
+        cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
         if let Some(k) = api_key {
             cmd.args(["--api-key", k]);
         }
         let child = cmd.spawn().expect("llama-server starts");
-        let peer = Peer { child, port };
+        let mut peer = Peer { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let ok = std::net::TcpStream::connect(("127.0.0.1", port))
@@ -94,10 +110,20 @@ impl Peer {
             if ok {
                 return peer;
             }
-            assert!(
-                Instant::now() < deadline,
-                "llama-server did not become healthy in 60 s"
-            );
+            if let Ok(Some(status)) = peer.child.try_wait() {
+                panic!(
+                    "llama-server exited before it became healthy ({status}); the last lines it printed:\n{}",
+                    tail(peer.log.path(), 40)
+                );
+            }
+            if Instant::now() >= deadline {
+                let _ = peer.child.kill();
+                let status = peer.child.wait().map(|s| s.to_string());
+                panic!(
+                    "llama-server did not become healthy in 60 s (killed: {status:?}); the last lines it printed:\n{}",
+                    tail(peer.log.path(), 40)
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -140,20 +166,22 @@ async fn core_with(
 async fn reply_with_usage(kind: ProviderKind, peer: &Peer) {
     let dir = tempfile::tempdir().unwrap();
     let core = core_with(dir.path(), kind, &peer.base_url(), None).await;
-    let s = core.create_session(None).await.unwrap();
-    core.set_session_params(
-        &s.id,
-        SessionParams {
-            temperature: Some(0.0),
-            max_output_tokens: Some(48),
-            system: Some("You are a friendly assistant.".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
+    core.chats()
+        .set_session_params(
+            &s.id,
+            SessionParams {
+                temperature: Some(0.0),
+                max_output_tokens: Some(48),
+                system: Some("You are a friendly assistant.".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let mut h = core
-        .send(
+        .chats()
+        .send_message(
             &s.id,
             "Say hello in one short sentence.",
             SendOptions::default(),
@@ -175,11 +203,13 @@ async fn reply_with_usage(kind: ProviderKind, peer: &Peer) {
     );
     let u = usage.unwrap_or_else(|| panic!("{kind:?}: usage reported"));
     assert!(u.input_tokens > 0 && u.output_tokens > 0, "{kind:?}: {u:?}");
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     let answer = &hist.messages[1];
     assert!(!answer.text().trim().is_empty(), "{kind:?}: stored answer");
     assert_eq!(answer.model.as_deref(), Some(MODEL));
-    let models = core.list_models("peer").await.unwrap();
+    let list = core.providers().list_models("peer", true).await.unwrap();
+    assert!(list.error.is_none(), "{kind:?}: {list:?}");
+    let models = list.models;
     assert!(models.iter().any(|m| m.id == MODEL), "{kind:?}: {models:?}");
 }
 
@@ -299,9 +329,10 @@ async fn wrong_key_is_401(kind: ProviderKind, peer: &Peer) {
         Some("wrong-key-0123456789"),
     )
     .await;
-    let s = core.create_session(None).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
     let mut h = core
-        .send(&s.id, "hello", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "hello", SendOptions::default())
         .await
         .unwrap();
     loop {
@@ -316,7 +347,7 @@ async fn wrong_key_is_401(kind: ProviderKind, peer: &Peer) {
             _ => {}
         }
     }
-    let hist = core.history(&s.id).await.unwrap();
+    let hist = core.history().full_history(&s.id).await.unwrap();
     assert_eq!(hist.messages[0].text(), "hello", "the message is kept");
 }
 
@@ -364,5 +395,6 @@ async fn peer_rejects_a_wrong_key_with_401_on_every_endpoint() {
         Some("right-key-9876543210"),
     )
     .await;
-    assert!(core.list_models("peer").await.is_ok());
+    let list = core.providers().list_models("peer", true).await.unwrap();
+    assert!(list.error.is_none(), "{list:?}");
 }

@@ -92,6 +92,15 @@ export const commands = {
 	chooseAssistantWorkspace: (assistantId: string, clear: boolean) => typedError<Assistant_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_assistant_workspace", { assistantId, clear })),
 };
 
+/* Constants */
+export const DEFAULT_BASE_URLS = {"anthropic":"https://api.anthropic.com/v1","gemini":"https://generativelanguage.googleapis.com/v1beta","ollama":"http://127.0.0.1:11434","openai":"https://api.openai.com/v1","openai_compatible":"http://127.0.0.1:8080/v1","openai_responses":"https://api.openai.com/v1"} as const;
+
+export const HIDDEN_RANGES = [[0,8],[11,31],[127,159],[173,173],[847,847],[1564,1564],[4447,4448],[6068,6069],[6155,6159],[8203,8207],[8232,8238],[8288,8303],[12644,12644],[65024,65039],[65279,65279],[65440,65440],[65520,65531],[113824,113827],[119155,119162],[917504,917631],[917760,917999]] as const;
+
+export const PARAM_LIMITS = {"max_output_tokens":{"integer":true,"max":1000000.0,"message":"Max output tokens must be a whole number from 1 to 1,000,000.","min":1.0,"min_exclusive":false},"system_prompt_bytes":200000,"system_prompt_message":"The system prompt is too long (200,000 bytes at most).","temperature":{"integer":false,"max":2.0,"message":"Temperature must be a number from 0 to 2.","min":0.0,"min_exclusive":false},"top_p":{"integer":false,"max":1.0,"message":"Top-p must be a number greater than 0 and at most 1.","min":0.0,"min_exclusive":true}} as const;
+
+export const TURN_END_EVENTS = ["turn_completed","turn_stopped","turn_failed"] as const;
+
 /* Types */
 /**  The user's answer to an approval request. */
 export type ApprovalDecision = ApprovalDecision_Serialize | ApprovalDecision_Deserialize;
@@ -1009,6 +1018,11 @@ export type SessionHistory_Deserialize = {
 	turns: TurnInfo_Deserialize[],
 	/**  True when older messages exist before the first one returned. */
 	has_more?: boolean,
+	/**
+	 *  On the newest page: the events of the chat's running turn so far, from its
+	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
+	 */
+	running?: Event_Deserialize[],
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */
@@ -1021,6 +1035,11 @@ export type SessionHistory_Serialize = {
 	turns: TurnInfo_Serialize[],
 	/**  True when older messages exist before the first one returned. */
 	has_more: boolean,
+	/**
+	 *  On the newest page: the events of the chat's running turn so far, from its
+	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
+	 */
+	running: Event_Serialize[],
 };
 
 /**  Identifies a session (a conversation). */

@@ -11,7 +11,8 @@ use parley_core::providers::sse::SseParser;
 use parley_core::providers::HttpSettings;
 use parley_core::secrets::MemoryStore;
 use parley_core::store::{JournalOp, Store, TurnEnd};
-use parley_core::{Core, CoreOptions, NewProvider};
+use parley_core::{Core, CoreOptions};
+use parley_protocol::ProviderDraft;
 use parley_protocol::{EventMsg, Part, ProviderKind, SendOptions, SessionId, TurnStatus};
 use parley_tests::{MockServer, Reply, Step};
 use std::sync::Arc;
@@ -101,15 +102,16 @@ fn sse_and_mapper(bytes: &[u8]) -> usize {
 
 /// The OpenAI-compatible provider both benchmarks stream from.
 async fn add_bench_provider(core: &Core, server: &MockServer) {
-    core.add_provider(NewProvider {
-        name: "bench".into(),
-        kind: ProviderKind::OpenaiCompatible,
-        base_url: server.base_url(),
-        default_model: Some("bench-model".into()),
-        api_key: None,
-    })
-    .await
-    .unwrap();
+    core.providers()
+        .add_provider(ProviderDraft {
+            name: "bench".into(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: server.base_url(),
+            default_model: Some("bench-model".into()),
+            api_key: None,
+        })
+        .await
+        .unwrap();
 }
 
 async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
@@ -128,10 +130,11 @@ async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
     .await
     .unwrap();
     add_bench_provider(&core, &server).await;
-    let s = core.create_session(None).await.unwrap();
+    let s = core.chats().create_session(None).await.unwrap();
     let t = Instant::now();
     let mut h = core
-        .send(&s.id, "benchmark", SendOptions::default())
+        .chats()
+        .send_message(&s.id, "benchmark", SendOptions::default())
         .await
         .unwrap();
     let mut tokens = 0;
@@ -144,7 +147,7 @@ async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
         }
     }
     let elapsed = t.elapsed();
-    let h = core.history(&s.id).await.unwrap();
+    let h = core.history().full_history(&s.id).await.unwrap();
     assert_eq!(h.turns[0].status, TurnStatus::Completed);
     let stored = h.messages[1].text();
     (
@@ -447,7 +450,8 @@ mod desktop {
         .await
         .unwrap();
         for i in 0..50 {
-            core.create_session(Some(format!("Benchmark chat {i}")))
+            core.chats()
+                .create_session(Some(format!("Benchmark chat {i}")))
                 .await
                 .unwrap();
         }

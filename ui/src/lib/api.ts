@@ -1,5 +1,6 @@
 // The window's side of the contract: generated commands, unwrapped into values or thrown
-// ErrorInfo, and the event channel.
+// ErrorInfo, and the event channel. Each function has its command's name (camelCase), which is
+// also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { ApprovalDecision, Assistant, ErrorInfo, Event, SessionParams, Settings } from "./types";
@@ -23,12 +24,12 @@ export const api = {
   createSession: () => unwrap(commands.createSession()),
   renameSession: (id: string, title: string) => unwrap(commands.renameSession(id, title)),
   deleteSession: (id: string) => unwrap(commands.deleteSession(id)),
-  history: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
-  send: (id: string, text: string, provider: string | null, model: string | null) =>
+  getHistory: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
+  sendMessage: (id: string, text: string, provider: string | null, model: string | null) =>
     unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false })),
-  retry: (id: string, provider: string | null, model: string | null) =>
+  retryTurn: (id: string, provider: string | null, model: string | null) =>
     unwrap(commands.retryTurn(id, { provider, model, system: null, confirm_read_only: false })),
-  stop: (id: string) => unwrap(commands.stopTurn(id)),
+  stopTurn: (id: string) => unwrap(commands.stopTurn(id)),
   listProviders: () => unwrap(commands.listProviders()),
   addProvider: (draft: Parameters<typeof commands.addProvider>[0]) => unwrap(commands.addProvider(draft)),
   updateProvider: (edit: Parameters<typeof commands.updateProvider>[0]) => unwrap(commands.updateProvider(edit)),
@@ -58,7 +59,7 @@ export const api = {
   chooseWorkspace: (sessionId: string) => unwrap(commands.chooseWorkspace(sessionId)),
   clearWorkspace: (sessionId: string) => unwrap(commands.clearWorkspace(sessionId)),
   chooseAssistantWorkspace: (id: string, clear: boolean) => unwrap(commands.chooseAssistantWorkspace(id, clear)),
-  attach: (onEvent: (e: Event) => void) => {
+  attachEvents: (onEvent: (e: Event) => void) => {
     const ch = new Channel<Event>();
     ch.onmessage = onEvent;
     return unwrap(commands.attachEvents(ch as never));

@@ -1,5 +1,16 @@
-// The chat-settings form <-> SessionParams, with the same limits the core enforces.
+// The chat-settings form <-> SessionParams, checked against PARAM_LIMITS: the core's own
+// table, generated into the bindings, so the form and the core cannot disagree.
+import { PARAM_LIMITS } from "../bindings";
 import type { ReasoningEffort, SessionParams } from "./types";
+
+type Limit = { readonly min: number; readonly min_exclusive: boolean; readonly max: number; readonly integer: boolean; readonly message: string };
+
+/** The limit's sentence when `v` is outside it (or not a number), else null. */
+function refuses(l: Limit, v: number): string | null {
+  const low = l.min_exclusive ? v > l.min : v >= l.min;
+  const ok = Number.isFinite(v) && low && v <= l.max && (!l.integer || Number.isInteger(v));
+  return ok ? null : l.message;
+}
 
 export type ParamsForm = {
   system: string;
@@ -13,11 +24,13 @@ export type ParamsForm = {
 export function paramsFromForm(f: ParamsForm, base?: SessionParams): SessionParams | string {
   const num = (s: string) => (s.trim() === "" ? null : Number(s.trim().replace(",", ".")));
   const temperature = num(f.temperature);
-  if (temperature !== null && !(temperature >= 0 && temperature <= 2)) return "Temperature must be a number from 0 to 2.";
   const top_p = num(f.topP);
-  if (top_p !== null && !(top_p > 0 && top_p <= 1)) return "Top-p must be a number greater than 0 and at most 1.";
   const max = num(f.maxTokens);
-  if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1_000_000)) return "Max output tokens must be a whole number from 1 to 1,000,000.";
+  for (const [v, l] of [[temperature, PARAM_LIMITS.temperature], [top_p, PARAM_LIMITS.top_p], [max, PARAM_LIMITS.max_output_tokens]] as const) {
+    const why = v === null ? null : refuses(l, v);
+    if (why) return why;
+  }
+  if (new TextEncoder().encode(f.system).length > PARAM_LIMITS.system_prompt_bytes) return PARAM_LIMITS.system_prompt_message;
   return {
     workspace: base?.workspace ?? null,
     tools: base?.tools ?? null,

@@ -56,6 +56,7 @@ describe("reducer", () => {
       messages: [user("u1", "hi"), { ...user("a1", "Hel"), role: "assistant", parts: [{ type: "text", text: "Hel" }] }],
       turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null }],
       has_more: false,
+      running: [],
     };
     let v = fromHistory(h);
     expect(v.activeTurnId).toBe("t1");

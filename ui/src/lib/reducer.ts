@@ -1,7 +1,8 @@
 // The pure event → view reducer. A SessionView is built from a history page and then kept
 // current by applying the session's events in `seq` order; events at or below `lastSeq` are
 // ignored, so replays after a reload are harmless.
-import type { ErrorInfo, Event, Message, Part, SessionHistory, StopReason, ToolRisk, TurnStatus, Usage } from "./types";
+import { TURN_END_EVENTS } from "../bindings";
+import type { ErrorInfo, Event, EventMsg, Message, Part, SessionHistory, StopReason, ToolRisk, TurnStatus, Usage } from "./types";
 
 export interface TurnView {
   id: string;
@@ -188,6 +189,11 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
     case "turn_failed":
       return endTurn(v, msg.turn_id, { status: "failed", error: msg.error });
   }
+}
+
+/** True for the event that ends a turn: the core's list (TURN_END_EVENTS in the bindings). */
+export function isTurnEnd(msg: EventMsg): boolean {
+  return (TURN_END_EVENTS as readonly string[]).includes(msg.type);
 }
 
 /** The turn an assistant message belongs to. */

@@ -1,16 +1,34 @@
 // Model-written values made safe to read in an approval dialog: control characters, bidi
-// overrides and invisible characters are shown as visible markers instead of acting on the
-// text around them. Svelte escapes the result; this only makes the invisible visible.
-const INVISIBLE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]/g;
+// overrides, invisible characters, variation selectors and tag characters are shown as visible
+// markers instead of acting on the text around them. Which characters: HIDDEN_RANGES, generated
+// from the one Rust table (parley_protocol::visible) that the CLI uses too. Svelte escapes the
+// result; this only makes the invisible visible.
+import { HIDDEN_RANGES } from "../bindings";
+
+/** Whether the code point is in the shared table. */
+export function isHidden(cp: number): boolean {
+  for (const [lo, hi] of HIDDEN_RANGES) {
+    if (cp < lo) return false;
+    if (cp <= hi) return true;
+  }
+  return false;
+}
+
+const marker = (cp: number) => `⟦U+${cp.toString(16).toUpperCase().padStart(4, "0")}⟧`;
 
 export function visible(s: string): string {
-  return s.replace(INVISIBLE, (c) => `⟦U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟧`).replace(/\t/g, "⇥\t");
+  let out = "";
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    out += isHidden(cp) ? marker(cp) : ch === "\t" ? "⇥\t" : ch;
+  }
+  return out;
 }
 
 /** True when the text has characters `visible` marks. */
 export function hasHidden(s: string): boolean {
-  INVISIBLE.lastIndex = 0;
-  return INVISIBLE.test(s);
+  for (const ch of s) if (isHidden(ch.codePointAt(0)!)) return true;
+  return false;
 }
 
 /** The arguments as fields (key → text) when they are a JSON object, else null. */

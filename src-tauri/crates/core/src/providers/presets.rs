@@ -154,6 +154,25 @@ const PRESETS: &[P] = &[
 ];
 
 /// Every preset, cloud services first.
+/// The address the settings form fills in for each wire format (by its wire name): the
+/// preset that speaks it (OpenAI's for both OpenAI APIs; the llama.cpp server for any other
+/// OpenAI-compatible server). Generated into the UI bindings as `DEFAULT_BASE_URLS`, so the
+/// form never carries its own copy of these addresses.
+pub fn default_base_urls() -> std::collections::BTreeMap<&'static str, &'static str> {
+    let by_id = |id: &str| PRESETS.iter().find(|p| p.id == id).map(|p| p.base_url);
+    ProviderKind::ALL
+        .iter()
+        .filter_map(|&kind| {
+            let url = match kind {
+                ProviderKind::Openai => by_id("openai"),
+                ProviderKind::OpenaiCompatible => by_id("llamacpp"),
+                _ => PRESETS.iter().find(|p| p.kind == kind).map(|p| p.base_url),
+            }?;
+            Some((kind.wire_name(), url))
+        })
+        .collect()
+}
+
 pub fn all() -> Vec<ProviderPreset> {
     PRESETS
         .iter()

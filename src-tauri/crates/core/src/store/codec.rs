@@ -37,7 +37,7 @@ fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(corrupt)
 }
 
-pub(super) fn to_json_opt<T: Serialize>(v: &Option<T>) -> Result<Option<String>, StoreError> {
+pub(crate) fn to_json_opt<T: Serialize>(v: &Option<T>) -> Result<Option<String>, StoreError> {
     v.as_ref().map(json).transpose()
 }
 
@@ -47,7 +47,7 @@ fn from_json_opt<T: DeserializeOwned>(v: Option<String>) -> Result<Option<T>, St
 }
 
 /// (kind, body, meta) for a part.
-pub(super) fn encode_part(
+pub(crate) fn encode_part(
     part: &Part,
 ) -> Result<(&'static str, String, Option<String>), StoreError> {
     Ok(match part {
@@ -100,7 +100,7 @@ fn meta<T: DeserializeOwned>(kind: &str, meta: Option<&str>) -> Result<T, StoreE
     serde_json::from_str(m).map_err(corrupt)
 }
 
-pub(super) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<Part, StoreError> {
+pub(crate) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<Part, StoreError> {
     Ok(match kind {
         "text" => Part::Text { text: body },
         "reasoning" => Part::Reasoning {
@@ -140,7 +140,7 @@ pub(super) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<P
     })
 }
 
-pub(super) fn provider_row(
+pub(crate) fn provider_row(
     r: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<Result<ProviderRow, StoreError>> {
     let kind: String = r.get(1)?;
@@ -158,7 +158,7 @@ pub(super) fn provider_row(
     })
 }
 
-pub(super) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
+pub(crate) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
     Ok(SessionSummary {
         id: SessionId(r.get(0)?),
         title: r.get(1)?,
@@ -175,7 +175,7 @@ pub(super) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSumm
     })
 }
 
-pub(super) fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Message, StoreError>> {
+pub(crate) fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Message, StoreError>> {
     let role: String = r.get(3)?;
     let Some(role) = Role::parse(&role) else {
         return Ok(Err(corrupt(format!("unknown role {role:?}"))));
@@ -193,7 +193,7 @@ pub(super) fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Mess
     }))
 }
 
-pub(super) fn turn_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TurnInfo, StoreError>> {
+pub(crate) fn turn_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TurnInfo, StoreError>> {
     let status: String = r.get(4)?;
     let usage: Option<String> = r.get(9)?;
     let stop: Option<String> = r.get(10)?;

@@ -15,6 +15,31 @@ pub mod search;
 pub mod shell;
 pub mod tool;
 
+/// The tools as settings and assistants list them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ToolService;
+
+impl ToolService {
+    /// The built-in tools.
+    pub fn list_tools(&self) -> Vec<parley_protocol::ToolInfo> {
+        builtins().infos()
+    }
+}
+
+/// The canonical path of a folder the user chose as a workspace (it must exist).
+pub(crate) fn workspace_root(
+    dir: Option<&std::path::Path>,
+) -> Result<Option<String>, crate::CoreError> {
+    dir.map(|d| {
+        paths::Workspace::new(d)
+            .map(|w| w.root().display().to_string())
+            .map_err(|e| {
+                crate::CoreError::InvalidInput(format!("That folder cannot be the workspace: {e}."))
+            })
+    })
+    .transpose()
+}
+
 /// Every built-in tool, by name.
 pub fn builtins() -> tool::Registry {
     let mut r = tool::Registry::new();

@@ -53,12 +53,7 @@ impl Hub {
             msg,
         };
         let starts = matches!(event.msg, EventMsg::TurnStarted { .. });
-        let ends = matches!(
-            event.msg,
-            EventMsg::TurnCompleted { .. }
-                | EventMsg::TurnStopped { .. }
-                | EventMsg::TurnFailed { .. }
-        );
+        let ends = event.msg.is_turn_end();
         if ends {
             st.running.remove(session_id);
         } else {
@@ -107,6 +102,17 @@ impl Hub {
         rx
     }
 
+    /// The events of the session's running turn so far, from its `TurnStarted` (consecutive
+    /// deltas merged); empty when no turn runs. This log is the one replay buffer: a window
+    /// that opens a chat applies it on top of the stored history.
+    pub(crate) fn running_events(&self, session_id: &SessionId) -> Vec<Event> {
+        self.lock()
+            .running
+            .get(session_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Forgets a deleted session's numbering.
     pub(crate) fn forget(&self, session_id: &SessionId) {
         let mut st = self.lock();
@@ -152,6 +158,28 @@ fn merge_delta(last: Option<&mut Event>, next: &Event) -> bool {
         last.seq = next.seq;
     }
     merged
+}
+
+/// Sends a turn's events through the core's hub.
+#[derive(Clone)]
+pub(crate) struct Emitter {
+    session_id: SessionId,
+    hub: std::sync::Arc<Hub>,
+}
+
+impl Emitter {
+    pub(crate) fn new(session_id: SessionId, hub: std::sync::Arc<Hub>) -> Self {
+        Emitter { session_id, hub }
+    }
+
+    /// The session this emitter speaks for.
+    pub(crate) fn session_id(&self) -> &SessionId {
+        &self.session_id
+    }
+
+    pub(crate) fn emit(&self, msg: EventMsg) {
+        self.hub.emit(&self.session_id, msg);
+    }
 }
 
 #[cfg(test)]

@@ -179,6 +179,15 @@ pub struct Grants {
 }
 
 impl Grants {
+    /// The saved grants, as loaded at start.
+    pub fn from_saved(saved: impl IntoIterator<Item = parley_protocol::Grant>) -> Self {
+        let mut g = Grants::new();
+        for s in saved {
+            g.grant(&s.tool, &s.arguments);
+        }
+        g
+    }
+
     /// No grants.
     pub fn new() -> Self {
         Self::default()

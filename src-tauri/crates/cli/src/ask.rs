@@ -1,0 +1,318 @@
+//! `parley ask`: one message, its answer streamed; tools asked about on a terminal and
+//! decided in advance without one.
+
+use crate::{invalid, out, Failure};
+use clap::{Args, ValueEnum};
+use parley_core::Core;
+use parley_core::CoreError;
+use parley_protocol::{
+    visible, ApprovalDecision, ErrorInfo, EventMsg, Part, SendOptions, SessionId, ToolCallStatus,
+    ToolRisk,
+};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct AskArgs {
+    /// The message ("-" reads it from standard input).
+    text: String,
+    /// Which provider to ask (default: the chat's last one, else the first configured).
+    #[arg(long)]
+    provider: Option<String>,
+    /// Which model to ask (default: the chat's last one, else the provider's default).
+    #[arg(long)]
+    model: Option<String>,
+    /// Continue this chat instead of starting a new one.
+    #[arg(long)]
+    session: Option<String>,
+    /// A system prompt.
+    #[arg(long)]
+    system: Option<String>,
+    /// Print the protocol events as JSON lines instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Let the model use the built-in tools in this folder (read, search, edit files, run
+    /// commands, fetch pages). Without it, no tools are offered.
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+    /// What runs without asking. On a terminal every other call is asked about; without one,
+    /// calls not covered here are denied.
+    #[arg(long, value_enum)]
+    approve: Option<Approve>,
+}
+
+/// What tool calls `parley ask` lets run without asking.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Approve {
+    /// Calls that only read inside the workspace.
+    ReadOnly,
+    /// Every call (the model may change files and run commands).
+    All,
+}
+
+/// A model-written value for the terminal: control and bidi characters made visible, long
+/// values cut.
+fn shown(s: &str) -> String {
+    // Hidden characters are marked by the one shared table (the window uses the same);
+    // line breaks and tabs are escaped so a value stays on its line.
+    let mut out = visible::mark_hidden(s)
+        .replace('\n', "\\n")
+        .replace('\t', "\\t");
+    if out.chars().count() > 2000 {
+        out = out.chars().take(2000).collect::<String>() + "…";
+    }
+    out
+}
+
+fn status_word(s: ToolCallStatus) -> &'static str {
+    match s {
+        ToolCallStatus::Completed => "ran",
+        ToolCallStatus::Failed => "failed",
+        ToolCallStatus::Denied => "denied",
+        ToolCallStatus::Cancelled => "cancelled",
+        _ => "pending",
+    }
+}
+
+async fn read_line(prompt: &str) -> Option<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+    .filter(|l| !l.trim().is_empty())
+}
+
+async fn prompt_approval(
+    name: &str,
+    arguments: &str,
+    risk: ToolRisk,
+    reason: &str,
+    can_grant: bool,
+) -> ApprovalDecision {
+    eprintln!("\nThe model wants to run {name} ({risk:?}): {reason}");
+    eprintln!("  arguments: {}", shown(arguments));
+    let choices = if can_grant {
+        "[y] allow once  [s] allow for this chat  [a] always allow  [n] deny"
+    } else {
+        "[y] allow once  [n] deny"
+    };
+    loop {
+        let answer = read_line(&format!("{choices} > ")).await;
+        match answer.as_deref().map(str::trim) {
+            Some("y") | Some("Y") => return ApprovalDecision::AllowOnce,
+            Some("s") | Some("S") if can_grant => return ApprovalDecision::AllowSession,
+            Some("a") | Some("A") if can_grant => return ApprovalDecision::AllowAlways,
+            Some("n") | Some("N") | None => {
+                let note = read_line("A note for the model (optional): ").await;
+                return ApprovalDecision::Deny { note };
+            }
+            _ => eprintln!("Please type one of the letters shown."),
+        }
+    }
+}
+
+pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
+    let text = if args.text == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| invalid(format!("could not read the message from stdin: {e}")))?;
+        s
+    } else {
+        args.text
+    };
+    if text.trim().is_empty() {
+        return Err(CoreError::InvalidInput(
+            "The message is empty. Type something before sending.".into(),
+        )
+        .into());
+    }
+    let (session_id, created) = match args.session {
+        Some(id) => {
+            let id = SessionId(id);
+            // Fails with a clear message for an unknown id.
+            core.history().full_history(&id).await?;
+            (id, false)
+        }
+        None => (core.chats().create_session(None).await?.id, true),
+    };
+    if let Some(dir) = &args.workspace {
+        if let Err(e) = core.chats().set_workspace(&session_id, Some(dir)).await {
+            if created {
+                let _ = core.chats().delete_session(&session_id).await;
+            }
+            return Err(e.into());
+        }
+    }
+    // On a terminal the user is asked; without one, nobody is, so read-only calls need
+    // `--approve read-only` (or `all`) too.
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let confirm_read_only = !interactive && args.approve.is_none();
+    let handle = match core
+        .chats()
+        .send_message(
+            &session_id,
+            &text,
+            SendOptions {
+                provider: args.provider,
+                model: args.model,
+                system: args.system,
+                confirm_read_only,
+            },
+        )
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            if created {
+                // Nothing was sent: do not leave an empty chat behind.
+                let _ = core.chats().delete_session(&session_id).await;
+            }
+            return Err(e.into());
+        }
+    };
+    let mut events = handle.events;
+    let color = std::io::stderr().is_terminal();
+    let mut ended_with_newline = true;
+    let mut result: Result<(), Failure> = Ok(());
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut interrupted = false;
+    loop {
+        let event = tokio::select! {
+            ev = events.recv() => ev,
+            _ = &mut ctrl_c, if !interrupted => {
+                interrupted = true;
+                core.chats().stop_turn(&session_id).await;
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
+        if args.json {
+            let line = serde_json::to_string(&event)
+                .map_err(|e| invalid(format!("could not encode event: {e}")))?;
+            out(&format!("{line}\n"))?;
+        }
+        match &event.msg {
+            EventMsg::TextDelta { delta, .. } if !args.json => {
+                out(delta)?;
+                ended_with_newline = delta.ends_with('\n');
+            }
+            EventMsg::ReasoningDelta { delta, .. } if !args.json => {
+                if color {
+                    eprint!("\x1b[2m{delta}\x1b[0m");
+                } else {
+                    eprint!("{delta}");
+                }
+            }
+            EventMsg::StreamRetry {
+                attempt,
+                delay_ms,
+                reason,
+            } => eprintln!(
+                "note: {} Trying again in {:.1} s (try {attempt}).",
+                reason.message,
+                *delay_ms as f64 / 1000.0
+            ),
+            EventMsg::ApprovalRequested {
+                call_id,
+                name,
+                arguments,
+                risk,
+                reason,
+                can_grant,
+            } => {
+                let decision = match (args.approve, interactive) {
+                    (Some(Approve::All), _) => {
+                        eprintln!("[approved by --approve all] {name} {}", shown(arguments));
+                        ApprovalDecision::AllowOnce
+                    }
+                    (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
+                    (_, false) => {
+                        eprintln!(
+                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve all to allow it.",
+                            shown(arguments)
+                        );
+                        ApprovalDecision::Deny {
+                            note: Some("Not approved: Parley runs non-interactively and this call was not allowed in advance.".into()),
+                        }
+                    }
+                };
+                if let Err(e) = core
+                    .approvals()
+                    .decide_approval(&session_id, call_id, decision)
+                {
+                    eprintln!("note: {}", e.to_info().message);
+                }
+            }
+            EventMsg::QuestionAsked { call_id, question } => {
+                let answer = if interactive {
+                    eprintln!("\nThe model asks: {}", shown(question));
+                    read_line("Your answer (empty to skip): ").await
+                } else {
+                    eprintln!("[not answered: no terminal] {}", shown(question));
+                    None
+                };
+                if let Err(e) = core
+                    .approvals()
+                    .answer_question(&session_id, call_id, answer)
+                {
+                    eprintln!("note: {}", e.to_info().message);
+                }
+            }
+            EventMsg::ItemCompleted {
+                part:
+                    Part::ToolCall {
+                        name,
+                        arguments,
+                        status,
+                        ..
+                    },
+                ..
+            } if !args.json => {
+                eprintln!("[{}] {name} {}", status_word(*status), shown(arguments));
+            }
+            EventMsg::TurnCompleted { stop_reason, .. } => {
+                if *stop_reason == Some(parley_protocol::StopReason::ToolRoundLimit) {
+                    eprintln!("\nnote: stopped after the most rounds of tool calls allowed in one turn. Ask again (e.g. \"continue\") to let it go on.");
+                }
+                break;
+            }
+            EventMsg::TurnStopped { .. } => {
+                eprintln!("\n(stopped; the partial answer is saved)");
+                result = Err(Failure {
+                    info: ErrorInfo::new(
+                        parley_protocol::ErrorCode::InvalidInput,
+                        "interrupted",
+                        true,
+                    ),
+                    code: 130,
+                });
+                break;
+            }
+            EventMsg::TurnFailed { error, .. } => {
+                result = Err(Failure {
+                    info: error.clone(),
+                    code: 1,
+                });
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !args.json && !ended_with_newline {
+        out("\n")?;
+    }
+    if created && !args.json {
+        eprintln!("(chat {session_id}; continue it with --session {session_id})");
+    }
+    result
+}

@@ -1,0 +1,194 @@
+//! `parley providers add|list|models|discover|remove`.
+
+use crate::{invalid, out, print_json, Failure};
+use clap::{Subcommand, ValueEnum};
+use parley_core::Core;
+use parley_protocol::{ProviderDraft, ProviderKind};
+use std::io::Read;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Openai,
+    OpenaiResponses,
+    OpenaiCompatible,
+    Anthropic,
+    Gemini,
+    Ollama,
+}
+
+impl From<KindArg> for ProviderKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Openai => ProviderKind::Openai,
+            KindArg::OpenaiResponses => ProviderKind::OpenaiResponses,
+            KindArg::OpenaiCompatible => ProviderKind::OpenaiCompatible,
+            KindArg::Anthropic => ProviderKind::Anthropic,
+            KindArg::Gemini => ProviderKind::Gemini,
+            KindArg::Ollama => ProviderKind::Ollama,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ProvidersCmd {
+    /// Add a provider. The key (from stdin) goes to the OS keychain, nowhere else.
+    Add {
+        /// A name for it, e.g. "local" or "openai".
+        name: String,
+        /// The wire format it speaks.
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Its base URL, e.g. http://127.0.0.1:8080/v1.
+        #[arg(long)]
+        base_url: String,
+        /// The model to use when none is given.
+        #[arg(long)]
+        model: Option<String>,
+        /// Read the API key from standard input.
+        #[arg(long)]
+        key_stdin: bool,
+    },
+    /// List providers (keys are never shown, only whether one is saved).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the models a provider offers.
+    Models {
+        /// The provider's name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Look for model servers running on this computer (127.0.0.1 only, the usual ports).
+    Discover {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a provider and its key.
+    Remove {
+        /// The provider's name.
+        name: String,
+    },
+}
+
+pub async fn run(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
+    match cmd {
+        ProvidersCmd::Add {
+            name,
+            kind,
+            base_url,
+            model,
+            key_stdin,
+        } => {
+            let api_key = if key_stdin {
+                let mut key = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut key)
+                    .map_err(|e| invalid(format!("could not read the key from stdin: {e}")))?;
+                let key = key.trim().to_owned();
+                if key.is_empty() {
+                    return Err(invalid(
+                        "--key-stdin was given but standard input was empty.",
+                    ));
+                }
+                Some(key)
+            } else {
+                None
+            };
+            let info = core
+                .providers()
+                .add_provider(ProviderDraft {
+                    name,
+                    kind: kind.into(),
+                    base_url,
+                    default_model: model,
+                    api_key,
+                })
+                .await?;
+            let key_note = if info.has_key {
+                " (key saved in the system keychain)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "Added provider \"{}\" at {}{key_note}.",
+                info.name, info.base_url
+            );
+            Ok(())
+        }
+        ProvidersCmd::List { json } => {
+            let list = core.providers().list_providers().await?;
+            if json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                eprintln!("No providers yet. Add one: parley providers add NAME --kind openai-compatible --base-url URL --model MODEL");
+            }
+            for p in list {
+                out(&format!(
+                    "{}\t{}\t{}\tmodel={}\tkey={}\n",
+                    p.name,
+                    p.kind.as_str(),
+                    p.base_url,
+                    p.default_model.as_deref().unwrap_or("-"),
+                    if p.has_key { "saved" } else { "none" }
+                ))?;
+            }
+            Ok(())
+        }
+        ProvidersCmd::Models { name, json } => {
+            // Always fetched fresh; when that fails, the models cached before (if any) are
+            // shown with a warning, else the reason is the error.
+            let list = core.providers().list_models(&name, true).await?;
+            if let Some(e) = list.error {
+                if list.models.is_empty() {
+                    return Err(Failure { info: e, code: 1 });
+                }
+                eprintln!(
+                    "warning: could not refresh the model list ({}); these are the models cached before.",
+                    e.message
+                );
+            }
+            let models = list.models;
+            if json {
+                return print_json(&models);
+            }
+            for m in models {
+                out(&format!("{}\n", m.id))?;
+            }
+            Ok(())
+        }
+        ProvidersCmd::Discover { json } => {
+            let found = core.providers().discover_local().await?;
+            if json {
+                return print_json(&found);
+            }
+            if found.is_empty() {
+                eprintln!("No model server is running on this computer (checked Ollama, LM Studio, llama.cpp, vLLM, Jan, KoboldCpp on 127.0.0.1).");
+            }
+            for s in found {
+                let kind = s.kind.as_str();
+                let added = s
+                    .configured_as
+                    .map(|n| format!(" (configured as \"{n}\")"))
+                    .unwrap_or_default();
+                out(&format!(
+                    "{}\t{}\t--kind {kind}\t{} models{added}\n",
+                    s.label,
+                    s.base_url,
+                    s.models.len()
+                ))?;
+            }
+            Ok(())
+        }
+        ProvidersCmd::Remove { name } => {
+            core.providers().remove_provider(&name).await?;
+            eprintln!("Removed provider \"{name}\" and its key.");
+            Ok(())
+        }
+    }
+}

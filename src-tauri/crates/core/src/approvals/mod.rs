@@ -1,0 +1,88 @@
+//! Approvals and grants. The policy and the pending-decision gates are in `policy.rs` (pure,
+//! table-tested); [`ApprovalService`] is what the window and the CLI call: answer a pending
+//! approval or question, list and revoke saved grants. Grant queries are in `store.rs`.
+
+mod policy;
+mod store;
+
+pub use policy::*;
+
+use crate::core::Shared;
+use crate::error::CoreError;
+use parley_protocol::{ApprovalDecision, Grant, SessionId, MAX_MESSAGE_BYTES};
+use std::sync::Arc;
+
+/// Decisions, answers and grants.
+#[derive(Clone)]
+pub struct ApprovalService {
+    shared: Arc<Shared>,
+}
+
+impl ApprovalService {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        ApprovalService { shared }
+    }
+
+    /// Answers a pending approval request. Only a call that is waiting can be answered; the
+    /// decision is applied in Rust (grants are recorded only for calls that allow them).
+    pub fn decide_approval(
+        &self,
+        session_id: &SessionId,
+        call_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<(), CoreError> {
+        if let ApprovalDecision::Deny { note: Some(n) } = &decision {
+            if n.len() > 10_000 {
+                return Err(CoreError::InvalidInput(
+                    "The note is too long (10,000 bytes at most).".into(),
+                ));
+            }
+        }
+        self.shared
+            .approvals
+            .gate
+            .decide(&Approvals::key(&session_id.0, call_id), decision)
+            .map_err(|_| {
+                CoreError::NotFound(format!(
+                    "No approval is waiting for call {call_id} (it was answered, stopped or timed out)."
+                ))
+            })
+    }
+
+    /// Answers a question the model asked with `ask_user` (`None`: no answer).
+    pub fn answer_question(
+        &self,
+        session_id: &SessionId,
+        call_id: &str,
+        answer: Option<String>,
+    ) -> Result<(), CoreError> {
+        if answer.as_ref().is_some_and(|a| a.len() > MAX_MESSAGE_BYTES) {
+            return Err(CoreError::InvalidInput("The answer is too long.".into()));
+        }
+        self.shared
+            .approvals
+            .questions
+            .decide(&Approvals::key(&session_id.0, call_id), answer)
+            .map_err(|_| {
+                CoreError::NotFound(format!(
+                    "No question is waiting for call {call_id} (it was answered, stopped or timed out)."
+                ))
+            })
+    }
+
+    /// Every saved "always allow" grant.
+    pub async fn list_grants(&self) -> Result<Vec<Grant>, CoreError> {
+        Ok(self.shared.store.list_grants().await?)
+    }
+
+    /// Revokes a saved grant: the next identical call asks again.
+    pub async fn revoke_grant(&self, id: i64) -> Result<(), CoreError> {
+        match self.shared.store.delete_grant(id).await? {
+            Some(g) => {
+                self.shared.approvals.revoke_always(&g.tool, &g.arguments);
+                Ok(())
+            }
+            None => Err(CoreError::NotFound("That grant no longer exists.".into())),
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! One tool call's life: approval (asked by the loop, in call order), its place in the
+//! schedule ([`crate::tools::runtime`]), the run — each step racing the stop button — and
+//! exactly one end ([`CallEnd`]) whatever happens.
+
+use super::hub::Emitter;
+use crate::approvals::{Approvals, CallFacts, Decision, Outcome as Waited, Pending};
+use crate::store::Store;
+use crate::tools::runtime::Ticket;
+use crate::tools::tool::{Prepared, Registry, Risk, ToolContext, ToolError};
+use parley_protocol::{EventMsg, ToolCallStatus};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What a turn needs to run tools.
+pub(crate) struct TurnTools {
+    pub registry: Registry,
+    /// The workspace and the protected folders (cancel and call id are set per call).
+    pub ctx: ToolContext,
+    pub approvals: Arc<Approvals>,
+    /// How long an approval request or a question waits.
+    pub timeout: Duration,
+    /// Ask before read-only calls too.
+    pub confirm_read_only: bool,
+}
+
+/// How one call ended.
+pub(super) struct CallEnd {
+    pub(super) status: ToolCallStatus,
+    pub(super) output: String,
+    pub(super) is_error: bool,
+    /// A broken invariant: the turn fails after every call has its result.
+    pub(super) fatal: Option<String>,
+}
+
+impl CallEnd {
+    pub(super) fn failed(output: String) -> Self {
+        CallEnd {
+            status: ToolCallStatus::Failed,
+            output,
+            is_error: true,
+            fatal: None,
+        }
+    }
+
+    pub(super) fn cancelled() -> Self {
+        CallEnd {
+            status: ToolCallStatus::Cancelled,
+            output: "Cancelled by user.".into(),
+            is_error: true,
+            fatal: None,
+        }
+    }
+}
+
+/// What a call task tells the turn loop while it works.
+pub(super) enum Update {
+    Status(usize, ToolCallStatus),
+}
+
+/// A call of the current response.
+pub(super) struct Dispatched {
+    pub(super) index: usize,
+    pub(super) call_id: String,
+    pub(super) end: CallTask,
+}
+
+pub(super) enum CallTask {
+    Done(CallEnd),
+    Task(tokio::task::JoinHandle<CallEnd>),
+}
+
+/// Everything a call task needs.
+pub(super) struct CallJob {
+    pub(super) index: usize,
+    pub(super) session: String,
+    pub(super) call_id: String,
+    pub(super) name: String,
+    pub(super) arguments: String,
+    pub(super) prepared: Prepared,
+    pub(super) ctx: ToolContext,
+    /// The approval this call waits for, when the policy asked for one.
+    pub(super) asked: Option<Asked>,
+    pub(super) ticket: Ticket,
+    pub(super) updates: tokio::sync::mpsc::UnboundedSender<Update>,
+}
+
+/// An approval request that went out for a call.
+pub(super) struct Asked {
+    pending: Pending,
+    key: String,
+    can_grant: bool,
+    approvals: Arc<Approvals>,
+    /// Where an "always allow" grant is saved.
+    store: Store,
+    /// How long the request waits for an answer.
+    timeout: Duration,
+}
+
+/// Decides whether a call needs the user's approval and, if so, registers its gate and returns
+/// the request to emit. The loop calls this synchronously as each call's arguments complete,
+/// so requests go out in call order, and the gate exists before the request does (no answer
+/// can arrive unheard).
+pub(super) fn ask(
+    tools: &TurnTools,
+    store: &Store,
+    session: &str,
+    call_id: &str,
+    name: &str,
+    arguments: &str,
+    prepared: &Prepared,
+) -> Option<(Asked, EventMsg)> {
+    let facts = CallFacts {
+        tool: name,
+        arguments,
+        risk: prepared.risk,
+        always_ask: prepared.always_ask.clone(),
+        flagged: tools.confirm_read_only && prepared.risk == Risk::ReadOnly,
+    };
+    let reason = tools.approvals.check(session, &facts)?;
+    let key = Approvals::key(session, call_id);
+    let pending = tools.approvals.gate.register(&key);
+    let can_grant = prepared.always_ask.is_none();
+    let request = EventMsg::ApprovalRequested {
+        call_id: call_id.to_owned(),
+        name: name.to_owned(),
+        arguments: arguments.to_owned(),
+        risk: prepared.risk,
+        reason,
+        can_grant,
+    };
+    Some((
+        Asked {
+            pending,
+            key,
+            can_grant,
+            approvals: tools.approvals.clone(),
+            store: store.clone(),
+            timeout: tools.timeout,
+        },
+        request,
+    ))
+}
+
+/// Waits for the user's answer to an approval request and applies it. `None`: the call may run.
+async fn await_approval(
+    asked: Asked,
+    session: &str,
+    name: &str,
+    arguments: &str,
+    cancel: &CancellationToken,
+) -> Option<CallEnd> {
+    let Asked {
+        pending,
+        key,
+        can_grant,
+        approvals,
+        store,
+        timeout,
+    } = asked;
+    let waited = pending.wait(timeout, cancel).await;
+    approvals.gate.forget(&key);
+    match waited {
+        Waited::Decided(Decision::AllowOnce) => None,
+        Waited::Decided(Decision::AllowSession) => {
+            if can_grant {
+                approvals.grant_session(session, name, arguments);
+            }
+            None
+        }
+        Waited::Decided(Decision::AllowAlways) => {
+            if can_grant {
+                if let Some(canonical) = crate::approvals::canonical_arguments(arguments) {
+                    match store.add_grant(name, &canonical).await {
+                        Ok(_) => approvals.grant_always(name, &canonical),
+                        Err(e) => tracing::warn!("could not save the grant: {e}"),
+                    }
+                }
+            }
+            None
+        }
+        Waited::Decided(Decision::Deny { note }) => {
+            let mut output = "The user denied this call; it was not run.".to_owned();
+            if let Some(n) = note.filter(|n| !n.trim().is_empty()) {
+                output.push_str(&format!(" The user's note: {}", n.trim()));
+            }
+            Some(CallEnd {
+                status: ToolCallStatus::Denied,
+                output,
+                is_error: true,
+                fatal: None,
+            })
+        }
+        Waited::TimedOut => Some(CallEnd {
+            status: ToolCallStatus::Denied,
+            output: format!(
+                "Nobody answered the approval request within {} s, so the call was not run (treated as denied).",
+                timeout.as_secs()
+            ),
+            is_error: true,
+            fatal: None,
+        }),
+        Waited::Aborted => Some(CallEnd::cancelled()),
+    }
+}
+
+/// Approval (when asked), then the call's turn in the schedule, then the run — each step
+/// racing the stop button.
+pub(super) async fn process_call(job: CallJob) -> CallEnd {
+    let CallJob {
+        index,
+        session,
+        call_id,
+        name,
+        arguments,
+        prepared,
+        mut ctx,
+        asked,
+        mut ticket,
+        updates,
+    } = job;
+    let cancel = ctx.cancel.clone();
+    if let Some(asked) = asked {
+        let denied = await_approval(asked, &session, &name, &arguments, &cancel).await;
+        if let Some(end) = denied {
+            return end;
+        }
+    }
+    // Wait for the calls before this one that it must not overlap.
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => return CallEnd::cancelled(),
+        _ = ticket.ready() => {}
+    }
+    let _ = updates.send(Update::Status(index, ToolCallStatus::Running));
+    ctx.call_id = call_id;
+    let result = tokio::select! {
+        biased;
+        // Dropping the run future kills what it started (a shell's whole process group).
+        _ = cancel.cancelled() => return CallEnd::cancelled(),
+        r = prepared.run(ctx) => r,
+    };
+    drop(ticket);
+    match result {
+        Ok(output) => CallEnd {
+            status: ToolCallStatus::Completed,
+            output,
+            is_error: false,
+            fatal: None,
+        },
+        Err(ToolError::RespondToModel(why)) => CallEnd::failed(why),
+        Err(ToolError::Fatal(why)) => CallEnd {
+            fatal: Some(why.clone()),
+            ..CallEnd::failed(format!("The tool failed: {why}"))
+        },
+    }
+}
+
+/// Asks `ask_user` questions through the turn's events and the questions gate.
+pub(super) struct TurnAsker {
+    pub(super) session: String,
+    pub(super) approvals: Arc<Approvals>,
+    pub(super) emitter: Emitter,
+    pub(super) timeout: Duration,
+    pub(super) cancel: CancellationToken,
+}
+
+impl crate::tools::tool::Asker for TurnAsker {
+    fn ask(
+        &self,
+        call_id: &str,
+        question: &str,
+    ) -> futures::future::BoxFuture<'static, Option<String>> {
+        let key = Approvals::key(&self.session, call_id);
+        let pending = self.approvals.questions.register(&key);
+        self.emitter.emit(EventMsg::QuestionAsked {
+            call_id: call_id.to_owned(),
+            question: question.to_owned(),
+        });
+        let (approvals, timeout, cancel) =
+            (self.approvals.clone(), self.timeout, self.cancel.clone());
+        Box::pin(async move {
+            let r = pending.wait(timeout, &cancel).await;
+            approvals.questions.forget(&key);
+            match r {
+                Waited::Decided(a) => a,
+                Waited::TimedOut | Waited::Aborted => None,
+            }
+        })
+    }
+}

@@ -1,0 +1,354 @@
+//! The answer being written: the assistant message kept in memory, and the journal ops that
+//! store it. Every change goes through a method here, which updates the message, queues the
+//! op and emits the event — so what the window sees, what the database holds and what the next
+//! request replays cannot drift apart. Text and reasoning deltas extend the open part and are
+//! coalesced into one op per part between flushes; everything else is an item boundary.
+
+use super::hub::Emitter;
+use crate::store::{BegunTurn, JournalOp};
+use parley_protocol::{EventMsg, Message, MessageId, Part, Role, SessionId, ToolCallStatus};
+use std::collections::HashMap;
+
+/// The assistant message being written, and the journal ops not yet stored.
+pub(super) struct Draft {
+    message_id: MessageId,
+    parts: Vec<Part>,
+    pending: Vec<JournalOp>,
+    /// The part that text/reasoning deltas currently extend.
+    open: Option<usize>,
+    /// Provider tool-call index -> part index, for calls still streaming.
+    calls: HashMap<u32, usize>,
+}
+
+impl Draft {
+    pub(super) fn new(message_id: MessageId) -> Self {
+        Draft {
+            message_id,
+            parts: Vec::new(),
+            pending: Vec::new(),
+            open: None,
+            calls: HashMap::new(),
+        }
+    }
+
+    fn push_part(&mut self, part: Part, em: &Emitter) -> usize {
+        let index = self.parts.len();
+        self.pending.push(JournalOp::InsertPart {
+            message_id: self.message_id.clone(),
+            index: index as u32,
+            part: part.clone(),
+        });
+        em.emit(EventMsg::ItemStarted {
+            message_id: self.message_id.clone(),
+            index: index as u32,
+            part: part.clone(),
+        });
+        self.parts.push(part);
+        index
+    }
+
+    /// Closes the open text/reasoning part. Returns true when an item boundary was crossed.
+    pub(super) fn close_open(&mut self, em: &Emitter) -> bool {
+        match self.open.take() {
+            Some(i) => {
+                self.complete(i, em);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn append(&mut self, reasoning: bool, delta: String, em: &Emitter) -> bool {
+        let same_kind = self.open.is_some_and(|i| {
+            matches!(
+                (&self.parts[i], reasoning),
+                (Part::Reasoning { .. }, true) | (Part::Text { .. }, false)
+            )
+        });
+        let mut boundary = false;
+        let index = match self.open {
+            Some(i) if same_kind => i,
+            _ => {
+                boundary = self.close_open(em);
+                let part = if reasoning {
+                    Part::Reasoning {
+                        text: String::new(),
+                        signature: None,
+                    }
+                } else {
+                    Part::Text {
+                        text: String::new(),
+                    }
+                };
+                let i = self.push_part(part, em);
+                self.open = Some(i);
+                i
+            }
+        };
+        if let Part::Text { text } | Part::Reasoning { text, .. } = &mut self.parts[index] {
+            text.push_str(&delta);
+        }
+        // Coalesce consecutive appends to the same part into one op.
+        match self.pending.last_mut() {
+            Some(JournalOp::AppendText {
+                index: last, text, ..
+            }) if *last as usize == index => text.push_str(&delta),
+            Some(JournalOp::InsertPart {
+                index: last,
+                part: Part::Text { text } | Part::Reasoning { text, .. },
+                ..
+            }) if *last as usize == index => text.push_str(&delta),
+            _ => self.pending.push(JournalOp::AppendText {
+                message_id: self.message_id.clone(),
+                index: index as u32,
+                text: delta.clone(),
+            }),
+        }
+        let message_id = self.message_id.clone();
+        em.emit(if reasoning {
+            EventMsg::ReasoningDelta {
+                message_id,
+                index: index as u32,
+                delta,
+            }
+        } else {
+            EventMsg::TextDelta {
+                message_id,
+                index: index as u32,
+                delta,
+            }
+        });
+        boundary
+    }
+
+    /// Sets a tool call's status (an item boundary: journaled at once by the caller).
+    pub(super) fn set_status(&mut self, index: usize, status: ToolCallStatus, em: &Emitter) {
+        if let Part::ToolCall {
+            call_id,
+            name,
+            arguments,
+            ..
+        } = self.parts[index].clone()
+        {
+            let part = Part::ToolCall {
+                call_id,
+                name,
+                arguments,
+                status,
+            };
+            self.replace(index, part, status.is_terminal(), em);
+        }
+    }
+
+    /// The message as written so far, for the next request of the loop.
+    pub(super) fn as_message(
+        &self,
+        begun: &BegunTurn,
+        session_id: &SessionId,
+        provider: &str,
+        model: &str,
+    ) -> Message {
+        Message {
+            id: self.message_id.clone(),
+            session_id: session_id.clone(),
+            parent_id: Some(begun.user_message.id.clone()),
+            role: Role::Assistant,
+            parts: self.parts.clone(),
+            turn_id: Some(begun.turn_id.clone()),
+            provider: Some(provider.to_owned()),
+            model: Some(model.to_owned()),
+            created_at: 0,
+        }
+    }
+
+    fn replace(&mut self, index: usize, part: Part, completed: bool, em: &Emitter) {
+        self.parts[index] = part.clone();
+        self.pending.push(JournalOp::ReplacePart {
+            message_id: self.message_id.clone(),
+            index: index as u32,
+            part: part.clone(),
+        });
+        let message_id = self.message_id.clone();
+        let index = index as u32;
+        em.emit(if completed {
+            EventMsg::ItemCompleted {
+                message_id,
+                index,
+                part,
+            }
+        } else {
+            EventMsg::ItemUpdated {
+                message_id,
+                index,
+                part,
+            }
+        });
+    }
+
+    pub(super) fn add_result(
+        &mut self,
+        call_id: String,
+        output: String,
+        is_error: bool,
+        em: &Emitter,
+    ) {
+        let i = self.push_part(
+            Part::ToolResult {
+                call_id,
+                output,
+                is_error,
+            },
+            em,
+        );
+        self.complete(i, em);
+    }
+
+    /// Ends every tool call still in flight with `status`, each with exactly one result.
+    pub(super) fn settle_calls(&mut self, status: ToolCallStatus, why: &str, em: &Emitter) {
+        let mut open: Vec<usize> = self.calls.drain().map(|(_, i)| i).collect();
+        open.sort_unstable();
+        for i in open {
+            if let Part::ToolCall {
+                call_id,
+                name,
+                arguments,
+                status: s,
+            } = self.parts[i].clone()
+            {
+                if s.is_terminal() {
+                    continue;
+                }
+                let part = Part::ToolCall {
+                    call_id: call_id.clone(),
+                    name,
+                    arguments,
+                    status,
+                };
+                self.replace(i, part, true, em);
+                self.add_result(call_id, why.to_owned(), true, em);
+            }
+        }
+    }
+
+    /// Whether anything was written yet.
+    pub(super) fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The ops not yet stored (the caller stores them).
+    pub(super) fn take_pending(&mut self) -> Vec<JournalOp> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// A reasoning signature: seals the open reasoning block, or — signed reasoning with no
+    /// visible text (redacted thinking, an encrypted reasoning item, a Gemini thought
+    /// signature) — becomes a block of its own. Returns true when an item boundary was crossed.
+    pub(super) fn sign_reasoning(&mut self, sig: String, em: &Emitter) -> bool {
+        let open = self
+            .open
+            .filter(|i| matches!(self.parts[*i], Part::Reasoning { .. }));
+        match open {
+            Some(i) => {
+                if let Part::Reasoning { text, .. } = self.parts[i].clone() {
+                    let part = Part::Reasoning {
+                        text,
+                        signature: Some(sig),
+                    };
+                    self.replace(i, part, false, em);
+                }
+                // A signature seals its reasoning block: the next reasoning is a new block
+                // with its own signature (replayed separately).
+                self.close_open(em)
+            }
+            None => {
+                self.close_open(em);
+                let i = self.push_part(
+                    Part::Reasoning {
+                        text: String::new(),
+                        signature: Some(sig),
+                    },
+                    em,
+                );
+                self.complete(i, em);
+                true
+            }
+        }
+    }
+
+    /// A tool call begins streaming (provider index `index`).
+    pub(super) fn start_call(&mut self, index: u32, call_id: String, name: String, em: &Emitter) {
+        self.close_open(em);
+        let i = self.push_part(
+            Part::ToolCall {
+                call_id,
+                name,
+                arguments: String::new(),
+                status: ToolCallStatus::PendingInput,
+            },
+            em,
+        );
+        self.calls.insert(index, i);
+    }
+
+    /// More argument text for a streaming call.
+    pub(super) fn append_arguments(&mut self, index: u32, delta: String, em: &Emitter) {
+        let Some(&i) = self.calls.get(&index) else {
+            return;
+        };
+        if let Part::ToolCall { arguments, .. } = &mut self.parts[i] {
+            arguments.push_str(&delta);
+        }
+        self.pending.push(JournalOp::AppendText {
+            message_id: self.message_id.clone(),
+            index: i as u32,
+            text: delta,
+        });
+        em.emit(EventMsg::ItemUpdated {
+            message_id: self.message_id.clone(),
+            index: i as u32,
+            part: self.parts[i].clone(),
+        });
+    }
+
+    /// A call's arguments are complete: the call as finally parsed is what is shown, approved
+    /// and run. Returns the call's part index.
+    pub(super) fn finish_call(
+        &mut self,
+        index: u32,
+        call_id: String,
+        name: String,
+        arguments: String,
+        em: &Emitter,
+    ) -> usize {
+        self.close_open(em);
+        let i = match self.calls.remove(&index) {
+            Some(i) => i,
+            None => self.push_part(
+                Part::ToolCall {
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                    arguments: String::new(),
+                    status: ToolCallStatus::PendingInput,
+                },
+                em,
+            ),
+        };
+        let part = Part::ToolCall {
+            call_id,
+            name,
+            arguments,
+            status: ToolCallStatus::PendingInput,
+        };
+        self.replace(i, part, false, em);
+        i
+    }
+
+    /// Emits the part's final value.
+    fn complete(&self, i: usize, em: &Emitter) {
+        em.emit(EventMsg::ItemCompleted {
+            message_id: self.message_id.clone(),
+            index: i as u32,
+            part: self.parts[i].clone(),
+        });
+    }
+}

@@ -1,0 +1,462 @@
+//! Turn queries: begin a turn (the user's message committed first), the journal of the answer
+//! being written, the end of a turn, a retry as a new branch, and crash recovery.
+
+use crate::error::StoreError;
+use crate::store::{codec, Store};
+use crate::util::now_ms;
+use parley_protocol::{
+    ErrorInfo, Message, MessageId, Part, Role, SessionId, StopReason, TurnId, TurnStatus, Usage,
+};
+use rusqlite::params;
+use rusqlite::Connection;
+
+/// One change to a streaming assistant message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalOp {
+    /// A new part at `index`.
+    InsertPart {
+        /// The message.
+        message_id: MessageId,
+        /// Its position.
+        index: u32,
+        /// The part.
+        part: Part,
+    },
+    /// More text for the part's growing body (text, reasoning, tool arguments).
+    AppendText {
+        /// The message.
+        message_id: MessageId,
+        /// The part's position.
+        index: u32,
+        /// The text to append.
+        text: String,
+    },
+    /// The part's new full value (status changes and the like).
+    ReplacePart {
+        /// The message.
+        message_id: MessageId,
+        /// The part's position.
+        index: u32,
+        /// The part.
+        part: Part,
+    },
+}
+
+/// What [`Store::begin_turn`] committed.
+#[derive(Debug, Clone)]
+pub struct BegunTurn {
+    /// The stored user message.
+    pub user_message: Message,
+    /// The new turn.
+    pub turn_id: TurnId,
+    /// The empty assistant message the output goes into.
+    pub assistant_message_id: MessageId,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone)]
+pub struct TurnEnd {
+    /// Final status.
+    pub status: TurnStatus,
+    /// Token counts.
+    pub usage: Option<Usage>,
+    /// Normalised stop reason.
+    pub stop_reason: Option<StopReason>,
+    /// The provider's raw finish reason.
+    pub finish_reason_raw: Option<String>,
+    /// The error, for failed turns.
+    pub error: Option<ErrorInfo>,
+}
+
+impl Store {
+    /// In one transaction: stores the user's message, a pending turn owned by `owner`, and the
+    /// empty assistant message; moves the session's head; sets a default title.
+    pub async fn begin_turn(
+        &self,
+        session_id: &SessionId,
+        text: String,
+        provider: String,
+        model: String,
+        owner: String,
+    ) -> Result<BegunTurn, StoreError> {
+        let session_id = session_id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let (head, title): (Option<String>, String) = tx.query_row(
+                    "SELECT head_message_id, title FROM sessions WHERE id = ?1",
+                    [&session_id.0],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                let now = now_ms();
+                let user_id = MessageId(crate::new_id());
+                let turn_id = TurnId(crate::new_id());
+                tx.execute(
+                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, created_at)
+                     VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
+                    params![user_id.0, session_id.0, head, turn_id.0, now],
+                )?;
+                tx.execute(
+                    "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
+                    params![user_id.0, text],
+                )?;
+                let assistant_id = insert_turn_with_answer(
+                    &tx,
+                    &session_id,
+                    &user_id,
+                    &turn_id,
+                    &provider,
+                    &model,
+                    &owner,
+                    now,
+                    2,
+                )?;
+                if title.trim().is_empty() {
+                    tx.execute(
+                        "UPDATE sessions SET title = ?2 WHERE id = ?1",
+                        params![session_id.0, super::default_title(&text)],
+                    )?;
+                }
+                tx.commit()?;
+                Ok(begun(
+                    session_id,
+                    user_id,
+                    head.map(MessageId),
+                    text,
+                    now,
+                    turn_id,
+                    assistant_id,
+                ))
+            })
+            .await
+    }
+
+    /// Applies a batch of streamed changes in one transaction.
+    pub async fn journal(&self, ops: Vec<JournalOp>) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                apply_journal(&tx, &ops)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Marks a turn as streaming.
+    pub async fn set_turn_streaming(&self, turn_id: &TurnId) -> Result<(), StoreError> {
+        let id = turn_id.clone();
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "UPDATE turns SET status = 'streaming' WHERE id = ?1 AND status = 'pending'",
+                    [id.0],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Flushes the last journal ops and records how the turn ended, in one transaction.
+    pub async fn finish_turn(
+        &self,
+        turn_id: &TurnId,
+        ops: Vec<JournalOp>,
+        end: TurnEnd,
+    ) -> Result<(), StoreError> {
+        let id = turn_id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                apply_journal(&tx, &ops)?;
+                tx.execute(
+                    "UPDATE turns SET status = ?2, ended_at = ?3, usage = ?4, stop_reason = ?5,
+                     finish_reason_raw = ?6, error = ?7 WHERE id = ?1",
+                    params![
+                        id.0,
+                        end.status.as_str(),
+                        now_ms(),
+                        codec::to_json_opt(&end.usage)?,
+                        codec::to_json_opt(&end.stop_reason)?,
+                        end.finish_reason_raw,
+                        codec::to_json_opt(&end.error)?,
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE sessions SET updated_at = ?2 WHERE id = (SELECT session_id FROM turns WHERE id = ?1)",
+                    params![id.0, now_ms()],
+                )?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Owners of turns still marked pending or streaming.
+    pub async fn active_turn_owners(&self) -> Result<Vec<String>, StoreError> {
+        self.writer
+            .call(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT DISTINCT COALESCE(owner, '') FROM turns WHERE status IN ('pending', 'streaming')",
+                )?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// In one transaction: a new pending turn that answers the existing user message again,
+    /// as a new branch (the earlier answer stays in the tree), and the session's head moves to it.
+    pub async fn begin_retry(
+        &self,
+        session_id: &SessionId,
+        user_message_id: &MessageId,
+        provider: String,
+        model: String,
+        owner: String,
+    ) -> Result<BegunTurn, StoreError> {
+        let session_id = session_id.clone();
+        let user_id = user_message_id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let (parent, role, created_at): (Option<String>, String, i64) = tx.query_row(
+                    "SELECT parent_id, role, created_at FROM messages WHERE id = ?1 AND session_id = ?2",
+                    [&user_id.0, &session_id.0],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                if role != "user" {
+                    return Err(StoreError::Corrupt("only a user message can be answered again".into()));
+                }
+                let text: String = tx
+                    .query_row(
+                        "SELECT group_concat(body, '') FROM parts WHERE message_id = ?1 AND kind = 'text'",
+                        [&user_id.0],
+                        |r| r.get::<_, Option<String>>(0),
+                    )?
+                    .unwrap_or_default();
+                let now = now_ms();
+                let turn_id = TurnId(crate::new_id());
+                let assistant_id = insert_turn_with_answer(
+                    &tx, &session_id, &user_id, &turn_id, &provider, &model, &owner, now, 1,
+                )?;
+                tx.commit()?;
+                Ok(begun(
+                    session_id,
+                    user_id,
+                    parent.map(MessageId),
+                    text,
+                    created_at,
+                    turn_id,
+                    assistant_id,
+                ))
+            })
+            .await
+    }
+
+    /// Marks the running turns of a dead owner as interrupted (their output is kept). Tool
+    /// calls they left unfinished are ended as cancelled, each with a result saying so, so
+    /// every call has exactly one result and the conversation can be sent again.
+    pub async fn interrupt_turns_of(&self, owner: &str) -> Result<usize, StoreError> {
+        let owner = owner.to_owned();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                settle_interrupted_calls(&tx, &owner)?;
+                tx.commit()?;
+                let info = ErrorInfo::new(
+                    parley_protocol::ErrorCode::StreamInterrupted,
+                    "Parley closed while this answer was being written; the partial answer is kept. Retry to ask again.",
+                    true,
+                );
+                let n = c.execute(
+                    "UPDATE turns SET status = 'interrupted', ended_at = ?2, error = ?3
+                     WHERE status IN ('pending', 'streaming') AND COALESCE(owner, '') = ?1",
+                    params![owner, now_ms(), serde_json::to_string(&info).map_err(|e| StoreError::Corrupt(e.to_string()))?],
+                )?;
+                Ok(n)
+            })
+            .await
+    }
+}
+
+/// What a begun turn returns: the user message as stored, the turn, its empty answer.
+fn begun(
+    session_id: SessionId,
+    user_id: MessageId,
+    parent_id: Option<MessageId>,
+    text: String,
+    created_at: i64,
+    turn_id: TurnId,
+    assistant_message_id: MessageId,
+) -> BegunTurn {
+    BegunTurn {
+        user_message: Message {
+            id: user_id,
+            session_id,
+            parent_id,
+            role: Role::User,
+            parts: vec![Part::Text { text }],
+            turn_id: Some(turn_id.clone()),
+            provider: None,
+            model: None,
+            created_at,
+        },
+        turn_id,
+        assistant_message_id,
+    }
+}
+
+/// Inserts a pending turn answering `user_id` and its (empty) assistant message, and moves the
+/// session's head to that answer. Shared by a new message and a retry.
+#[allow(clippy::too_many_arguments)]
+fn insert_turn_with_answer(
+    tx: &Connection,
+    session_id: &SessionId,
+    user_id: &MessageId,
+    turn_id: &TurnId,
+    provider: &str,
+    model: &str,
+    owner: &str,
+    now: i64,
+    added_messages: i64,
+) -> Result<MessageId, StoreError> {
+    let assistant_id = MessageId(crate::new_id());
+    tx.execute(
+        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
+        params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
+    )?;
+    tx.execute(
+        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+         VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
+        params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
+    )?;
+    tx.execute(
+        "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + ?4,
+         provider = ?5, model = ?6 WHERE id = ?1",
+        params![session_id.0, assistant_id.0, now, added_messages, provider, model],
+    )?;
+    Ok(assistant_id)
+}
+
+/// Ends the unfinished tool calls of `owner`'s running turns: status cancelled, plus a result
+/// for each call that has none.
+fn settle_interrupted_calls(c: &Connection, owner: &str) -> Result<(), StoreError> {
+    let mut stmt = c.prepare(
+        "SELECT assistant_message_id FROM turns
+         WHERE status IN ('pending', 'streaming') AND COALESCE(owner, '') = ?1
+           AND assistant_message_id IS NOT NULL",
+    )?;
+    let messages = stmt
+        .query_map([owner], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in messages {
+        let mut parts = Vec::new();
+        let mut q = c.prepare(
+            "SELECT idx, kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx",
+        )?;
+        let rows = q.query_map([&m], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (idx, kind, body, meta) = row?;
+            parts.push((idx, codec::decode_part(&kind, body, meta.as_deref())?));
+        }
+        let answered: std::collections::HashSet<String> = parts
+            .iter()
+            .filter_map(|(_, p)| match p {
+                Part::ToolResult { call_id, .. } => Some(call_id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut next = parts.last().map_or(0, |(i, _)| i + 1);
+        let mut ops = Vec::new();
+        let message_id = MessageId(m.clone());
+        for (idx, p) in &parts {
+            if let Part::ToolCall {
+                call_id,
+                name,
+                arguments,
+                status,
+            } = p
+            {
+                if status.is_terminal() {
+                    continue;
+                }
+                ops.push(JournalOp::ReplacePart {
+                    message_id: message_id.clone(),
+                    index: *idx,
+                    part: Part::ToolCall {
+                        call_id: call_id.clone(),
+                        name: name.clone(),
+                        arguments: arguments.clone(),
+                        status: parley_protocol::ToolCallStatus::Cancelled,
+                    },
+                });
+                if !answered.contains(call_id) {
+                    ops.push(JournalOp::InsertPart {
+                        message_id: message_id.clone(),
+                        index: next,
+                        part: Part::ToolResult {
+                            call_id: call_id.clone(),
+                            output: "Parley closed before this call finished; it may or may not have run. Check before relying on it.".into(),
+                            is_error: true,
+                        },
+                    });
+                    next += 1;
+                }
+            }
+        }
+        apply_journal(c, &ops)?;
+    }
+    Ok(())
+}
+
+fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), StoreError> {
+    for op in ops {
+        match op {
+            JournalOp::InsertPart {
+                message_id,
+                index,
+                part,
+            } => {
+                let (kind, body, meta) = codec::encode_part(part)?;
+                c.prepare_cached(
+                    "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![message_id.0, index, kind, body, meta])?;
+            }
+            JournalOp::AppendText {
+                message_id,
+                index,
+                text,
+            } => {
+                c.prepare_cached(
+                    "UPDATE parts SET body = body || ?3 WHERE message_id = ?1 AND idx = ?2",
+                )?
+                .execute(params![message_id.0, index, text])?;
+            }
+            JournalOp::ReplacePart {
+                message_id,
+                index,
+                part,
+            } => {
+                let (kind, body, meta) = codec::encode_part(part)?;
+                c.prepare_cached(
+                    "UPDATE parts SET kind = ?3, body = ?4, meta = ?5 WHERE message_id = ?1 AND idx = ?2",
+                )?
+                .execute(params![message_id.0, index, kind, body, meta])?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Chats and turns — the engine. [`ChatService`] creates, lists, renames and deletes chats,
+//! holds each chat's settings and workspace, and runs turns: at most one per chat, stoppable
+//! within a second, with the user's message committed before the request goes out
+//! (`turns.rs`). A turn is the agent loop (`turn.rs`) over the answer's journal (`draft.rs`)
+//! and each tool call's lifecycle (`call.rs`); its events go out through the hub (`hub.rs`).
+//! The chat and turn queries are in `store.rs` and `journal.rs`.
+
+mod call;
+mod draft;
+pub(crate) mod hub;
+mod journal;
+mod store;
+mod turn;
+mod turns;
+
+pub use journal::{BegunTurn, JournalOp, TurnEnd};
+pub use store::default_title;
+pub use turns::TurnHandle;
+
+use crate::core::Shared;
+use crate::error::CoreError;
+use crate::providers::ProviderService;
+use parley_protocol::{SessionId, SessionParams, SessionSummary, PARAM_LIMITS};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Chats and their turns.
+#[derive(Clone)]
+pub struct ChatService {
+    shared: Arc<Shared>,
+    providers: ProviderService,
+    active: Arc<Mutex<HashMap<SessionId, turns::ActiveTurn>>>,
+}
+
+impl ChatService {
+    pub(crate) fn new(shared: Arc<Shared>, providers: ProviderService) -> Self {
+        ChatService {
+            shared,
+            providers,
+            active: Arc::default(),
+        }
+    }
+
+    /// Creates an empty chat. Without a title one is derived from the first message.
+    pub async fn create_session(&self, title: Option<String>) -> Result<SessionSummary, CoreError> {
+        let title = match title {
+            Some(t) => validate_title(&t)?,
+            None => String::new(),
+        };
+        Ok(self
+            .shared
+            .store
+            .create_session(SessionId(crate::new_id()), title)
+            .await?)
+    }
+
+    /// Chats, most recent activity first.
+    pub async fn list_sessions(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>, CoreError> {
+        Ok(self
+            .shared
+            .store
+            .list_sessions(limit.clamp(1, 1000), offset)
+            .await?)
+    }
+
+    /// Renames a chat.
+    pub async fn rename_session(&self, id: &SessionId, title: &str) -> Result<(), CoreError> {
+        let title = validate_title(title)?;
+        if self.shared.store.rename_session(id, title).await? {
+            Ok(())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    /// Deletes a chat; a running turn in it is stopped (and finished) first.
+    pub async fn delete_session(&self, id: &SessionId) -> Result<(), CoreError> {
+        self.stop_turn(id).await;
+        if self.shared.store.delete_session(id).await? {
+            self.shared.hub.forget(id);
+            self.shared.approvals.forget_session(&id.0);
+            Ok(())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    /// Changes a chat's generation settings (used from its next turn on).
+    pub async fn set_session_params(
+        &self,
+        id: &SessionId,
+        params: SessionParams,
+    ) -> Result<SessionSummary, CoreError> {
+        let mut params = validate_params(params)?;
+        // The workspace is a security boundary: only Parley sets it (set_workspace).
+        params.workspace = self.session(id).await?.params.workspace;
+        self.store_params(id, params).await
+    }
+
+    /// Sets (or clears) a chat's workspace folder. Callers pass a folder the user chose
+    /// (the desktop's native dialog, the CLI's `--workspace`); it must exist.
+    pub async fn set_workspace(
+        &self,
+        id: &SessionId,
+        dir: Option<&Path>,
+    ) -> Result<SessionSummary, CoreError> {
+        let workspace = crate::tools::workspace_root(dir)?;
+        let mut params = self.session(id).await?.params;
+        params.workspace = workspace;
+        self.store_params(id, params).await
+    }
+
+    /// A chat's summary, or "not found".
+    pub(crate) async fn session(&self, id: &SessionId) -> Result<SessionSummary, CoreError> {
+        self.shared
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Stores a chat's settings and returns the updated summary.
+    pub(crate) async fn store_params(
+        &self,
+        id: &SessionId,
+        params: SessionParams,
+    ) -> Result<SessionSummary, CoreError> {
+        if !self.shared.store.set_session_params(id, params).await? {
+            return Err(not_found(id));
+        }
+        self.session(id).await
+    }
+}
+
+/// "No chat with this id".
+pub(crate) fn not_found(id: &SessionId) -> CoreError {
+    CoreError::NotFound(format!("No chat with id {id} exists."))
+}
+
+/// Checks a chat's generation settings against [`PARAM_LIMITS`] (the same table the window's
+/// form uses); an out-of-range value is refused with a sentence.
+fn validate_params(mut p: SessionParams) -> Result<SessionParams, CoreError> {
+    let l = &PARAM_LIMITS;
+    let bad = |what: String| Err(CoreError::InvalidInput(what));
+    if let Some(t) = p.temperature {
+        if let Some(why) = l.temperature.refuses(f64::from(t)) {
+            return bad(why);
+        }
+    }
+    if let Some(t) = p.top_p {
+        if let Some(why) = l.top_p.refuses(f64::from(t)) {
+            return bad(why);
+        }
+    }
+    if let Some(m) = p.max_output_tokens {
+        if let Some(why) = l.max_output_tokens.refuses(f64::from(m)) {
+            return bad(why);
+        }
+    }
+    p.system = p.system.filter(|s| !s.trim().is_empty());
+    if p.system
+        .as_ref()
+        .is_some_and(|s| s.len() > l.system_prompt_bytes as usize)
+    {
+        return bad(l.system_prompt_message.to_owned());
+    }
+    Ok(p)
+}
+
+fn validate_title(title: &str) -> Result<String, CoreError> {
+    let t = title.trim();
+    if t.is_empty() {
+        return Err(CoreError::InvalidInput(
+            "A chat title cannot be empty.".into(),
+        ));
+    }
+    if t.chars().count() > 200 {
+        return Err(CoreError::InvalidInput(
+            "A chat title can be at most 200 characters.".into(),
+        ));
+    }
+    Ok(t.to_owned())
+}

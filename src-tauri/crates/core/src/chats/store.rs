@@ -1,0 +1,140 @@
+//! Chat queries: create, list, rename, settings, delete.
+
+use crate::error::StoreError;
+use crate::store::{codec, Store};
+use crate::util::now_ms;
+use parley_protocol::{SessionId, SessionSummary};
+use rusqlite::{params, OptionalExtension};
+
+impl Store {
+    /// Creates an empty session.
+    pub async fn create_session(
+        &self,
+        id: SessionId,
+        title: String,
+    ) -> Result<SessionSummary, StoreError> {
+        self.writer
+            .call(move |c| {
+                let now = now_ms();
+                c.execute(
+                    "INSERT INTO sessions(id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+                    params![id.0, title, now],
+                )?;
+                Ok(SessionSummary {
+                    id,
+                    title,
+                    created_at: now,
+                    updated_at: now,
+                    message_count: 0,
+                    provider: None,
+                    model: None,
+                    params: Default::default(),
+                })
+            })
+            .await
+    }
+
+    /// Sessions by most recent activity, `limit` from `offset`.
+    pub async fn list_sessions(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        self.reader
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT id, title, created_at, updated_at, message_count, provider, model, params
+                     FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+                )?;
+                let rows = stmt.query_map(params![limit, offset], codec::session_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// One session.
+    pub async fn get_session(&self, id: &SessionId) -> Result<Option<SessionSummary>, StoreError> {
+        let id = id.clone();
+        self.reader
+            .call(move |c| {
+                Ok(c.query_row(
+                    "SELECT id, title, created_at, updated_at, message_count, provider, model, params
+                     FROM sessions WHERE id = ?1",
+                    [id.0],
+                    codec::session_row,
+                )
+                .optional()?)
+            })
+            .await
+    }
+
+    /// Renames a session; returns whether it existed.
+    pub async fn rename_session(&self, id: &SessionId, title: String) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .call(move |c| {
+                Ok(c.execute(
+                    "UPDATE sessions SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id.0, title, now_ms()],
+                )? > 0)
+            })
+            .await
+    }
+
+    /// Replaces a session's generation settings; returns whether the session exists.
+    pub async fn set_session_params(
+        &self,
+        id: &SessionId,
+        params: parley_protocol::SessionParams,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        let json =
+            serde_json::to_string(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.writer
+            .call(move |c| {
+                Ok(c.execute(
+                    "UPDATE sessions SET params = ?2 WHERE id = ?1",
+                    params![id.0, json],
+                )? > 0)
+            })
+            .await
+    }
+
+    /// Deletes a session and everything in it, in one transaction.
+    pub async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                // Children before parents: the tree's foreign keys are checked per row.
+                tx.execute(
+                    "DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id = ?1)",
+                    [&id.0],
+                )?;
+                tx.execute("DELETE FROM turns WHERE session_id = ?1", [&id.0])?;
+                tx.execute(
+                    "UPDATE messages SET parent_id = NULL WHERE session_id = ?1",
+                    [&id.0],
+                )?;
+                tx.execute("DELETE FROM messages WHERE session_id = ?1", [&id.0])?;
+                let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [&id.0])?;
+                tx.commit()?;
+                Ok(n > 0)
+            })
+            .await
+    }
+}
+
+/// A title from the first line of the first message, at most 60 characters.
+pub fn default_title(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("New chat");
+    let mut title: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        title.push('…');
+    }
+    title
+}

@@ -1,0 +1,522 @@
+//! One turn — the agent loop: stream a response from the provider; as each tool call's
+//! arguments complete, prepare it (unknown tool or bad arguments: an error result, never an
+//! execution), ask for approval when the policy says so, and run it — read-only calls side by
+//! side, the others one at a time in call order ([`crate::tools::runtime`]); then send the
+//! results back, in call order, and repeat until the model answers without calls or the round
+//! cap is reached. Every call ends with exactly one result, whatever happens (stop, failure).
+//!
+//! The loop talks to the answer being written only through [`Draft`]'s methods (the journal,
+//! `draft.rs`) and runs each call through [`call`]'s lifecycle (`call.rs`). The answer is
+//! journaled — batched at least every 250 ms and at every item boundary (each tool status
+//! change is one), never per token. The end of the turn is written in the same transaction as
+//! the last output, and only then announced, so a client that sees `TurnCompleted` can trust
+//! the database.
+
+use super::call::{self, CallEnd, CallJob, CallTask, Dispatched, TurnAsker, TurnTools, Update};
+use super::draft::Draft;
+use super::hub::Emitter;
+use crate::error::{CoreError, ProviderErrorKind};
+use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
+use crate::store::{BegunTurn, Store, TurnEnd};
+use crate::tools::runtime::Scheduler;
+use crate::tools::tool::Risk;
+use futures::StreamExt;
+use parley_protocol::{
+    ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnStatus, Usage,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The longest time streamed output stays only in memory.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
+
+pub(crate) struct TurnCtx {
+    pub store: Store,
+    pub emitter: Emitter,
+    pub begun: BegunTurn,
+    pub provider_name: String,
+    pub model: String,
+    pub provider: Result<Arc<dyn ModelProvider>, CoreError>,
+    /// The request, with the history before this turn's answer as its messages.
+    pub request: Result<ChatRequest, CoreError>,
+    pub cancel: CancellationToken,
+    /// The tools this turn may run; `None` when the session has none (no workspace).
+    pub tools: Option<TurnTools>,
+    /// The most model responses with tool calls in this turn.
+    pub max_rounds: u32,
+}
+
+enum Outcome {
+    Completed,
+    Stopped,
+    Failed(ErrorInfo),
+}
+
+fn add_usage(total: &mut Option<Usage>, u: Usage) {
+    match total {
+        None => *total = Some(u),
+        Some(t) => {
+            t.input_tokens += u.input_tokens;
+            t.output_tokens += u.output_tokens;
+            t.reasoning_tokens = match (t.reasoning_tokens, u.reasoning_tokens) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            };
+            t.cached_input_tokens = match (t.cached_input_tokens, u.cached_input_tokens) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            };
+        }
+    }
+}
+
+/// The loop's state for one turn.
+struct Loop {
+    store: Store,
+    em: Emitter,
+    draft: Draft,
+    usage: Option<Usage>,
+    stop_reason: Option<StopReason>,
+    raw_reason: Option<String>,
+    session: String,
+    tools: Option<TurnTools>,
+    scheduler: Scheduler,
+    /// Calls of the current response, in call order.
+    dispatched: Vec<Dispatched>,
+    updates_tx: tokio::sync::mpsc::UnboundedSender<Update>,
+    updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
+    /// Cancels this response's calls (the stop button, or the response failing).
+    calls_cancel: CancellationToken,
+    /// A call's arguments were unusable in this response.
+    bad_arguments: bool,
+}
+
+impl Loop {
+    async fn flush(&mut self) -> Result<(), ErrorInfo> {
+        self.store
+            .journal(self.draft.take_pending())
+            .await
+            .map_err(|e| CoreError::from(e).to_info())
+    }
+
+    async fn apply(&mut self, u: Update) -> Result<(), ErrorInfo> {
+        let Update::Status(i, status) = u;
+        self.draft.set_status(i, status, &self.em);
+        self.flush().await
+    }
+
+    /// A call's arguments are complete: decide what happens to it. Approval requests are
+    /// made here, synchronously and so in call order. Returns true when one was made (an item
+    /// boundary the caller stores at once).
+    fn dispatch(
+        &mut self,
+        i: usize,
+        call_id: String,
+        name: String,
+        arguments: String,
+        parsed: Result<serde_json::Value, String>,
+    ) -> bool {
+        let done = |end| Dispatched {
+            index: i,
+            call_id: call_id.clone(),
+            end: CallTask::Done(end),
+        };
+        if let Err(why) = parsed {
+            self.bad_arguments = true;
+            let d = done(CallEnd::failed(format!(
+                "The call to \"{name}\" was not run: {why}."
+            )));
+            self.dispatched.push(d);
+            return false;
+        }
+        let Some(tools) = &self.tools else {
+            let d = done(CallEnd::failed(format!(
+                "The tool \"{name}\" is not available in this chat, so it was not run."
+            )));
+            self.dispatched.push(d);
+            return false;
+        };
+        let mut ctx = tools.ctx.clone();
+        ctx.cancel = self.calls_cancel.clone();
+        let prepared = match tools.registry.prepare(&name, &arguments, &ctx) {
+            Ok(p) => p,
+            Err(why) => {
+                let d = done(CallEnd::failed(why));
+                self.dispatched.push(d);
+                return false;
+            }
+        };
+        let asked = call::ask(
+            tools,
+            &self.store,
+            &self.session,
+            &call_id,
+            &name,
+            &arguments,
+            &prepared,
+        );
+        let asked = asked.map(|(asked, request)| {
+            self.draft
+                .set_status(i, ToolCallStatus::AwaitingApproval, &self.em);
+            self.em.emit(request);
+            asked
+        });
+        let was_asked = asked.is_some();
+        let ticket = self.scheduler.ticket(prepared.risk != Risk::ReadOnly);
+        let job = CallJob {
+            index: i,
+            session: self.session.clone(),
+            call_id: call_id.clone(),
+            name,
+            arguments,
+            prepared,
+            ctx,
+            asked,
+            ticket,
+            updates: self.updates_tx.clone(),
+        };
+        self.dispatched.push(Dispatched {
+            index: i,
+            call_id,
+            end: CallTask::Task(tokio::spawn(call::process_call(job))),
+        });
+        was_asked
+    }
+
+    /// Streams one response. Calls are dispatched as their arguments complete.
+    async fn stream_response(
+        &mut self,
+        provider: &Arc<dyn ModelProvider>,
+        request: ChatRequest,
+        cancel: &CancellationToken,
+        turn_id: &parley_protocol::TurnId,
+        streaming: &mut bool,
+    ) -> Outcome {
+        let mut stream = provider.stream(request, cancel.clone());
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Outcome::Stopped,
+                Some(u) = self.updates.recv() => {
+                    if let Err(e) = self.apply(u).await {
+                        return Outcome::Failed(e);
+                    }
+                    continue;
+                }
+                _ = tick.tick() => {
+                    if let Err(e) = self.flush().await {
+                        return Outcome::Failed(e);
+                    }
+                    continue;
+                }
+                ev = stream.next() => ev,
+            };
+            let event = match event {
+                None => {
+                    return Outcome::Failed(
+                        crate::ProviderError::new(
+                            ProviderErrorKind::StreamInterrupted,
+                            "the stream ended before the model finished",
+                        )
+                        .to_info(),
+                    )
+                }
+                Some(Err(e)) => return Outcome::Failed(e.to_info()),
+                Some(Ok(ev)) => ev,
+            };
+            if !*streaming && !matches!(event, StreamEvent::Retrying { .. }) {
+                *streaming = true;
+                if let Err(e) = self.store.set_turn_streaming(turn_id).await {
+                    return Outcome::Failed(CoreError::from(e).to_info());
+                }
+            }
+            let em = &self.em;
+            let draft = &mut self.draft;
+            let boundary = match event {
+                StreamEvent::Retrying {
+                    attempt,
+                    delay,
+                    reason,
+                } => {
+                    em.emit(EventMsg::StreamRetry {
+                        attempt,
+                        delay_ms: delay.as_millis() as u64,
+                        reason: reason.to_info(),
+                    });
+                    false
+                }
+                StreamEvent::TextDelta(d) => draft.append(false, d, em),
+                StreamEvent::ReasoningDelta(d) => draft.append(true, d, em),
+                StreamEvent::ReasoningSignature(sig) => draft.sign_reasoning(sig, em),
+                StreamEvent::ToolCallStarted { index, id, name } => {
+                    draft.start_call(index, id, name, em);
+                    true
+                }
+                StreamEvent::ToolCallArgsDelta { index, delta } => {
+                    draft.append_arguments(index, delta, em);
+                    false
+                }
+                StreamEvent::ToolCallFinished {
+                    index,
+                    id,
+                    name,
+                    arguments,
+                    parsed,
+                } => {
+                    let i =
+                        draft.finish_call(index, id.clone(), name.clone(), arguments.clone(), em);
+                    // The call as it will run is stored before it can run.
+                    if let Err(e) = self.flush().await {
+                        return Outcome::Failed(e);
+                    }
+                    // Asking for approval is an item boundary: stored at once, below.
+                    self.dispatch(i, id, name, arguments, parsed)
+                }
+                StreamEvent::Usage { usage: u, .. } => {
+                    add_usage(&mut self.usage, u);
+                    false
+                }
+                StreamEvent::Finished {
+                    stop_reason: s,
+                    raw_reason: r,
+                } => {
+                    self.stop_reason = Some(s);
+                    self.raw_reason = r;
+                    return Outcome::Completed;
+                }
+            };
+            if boundary {
+                if let Err(e) = self.flush().await {
+                    return Outcome::Failed(e);
+                }
+            }
+        }
+    }
+
+    /// Waits for every call of the response (applying their updates as they come), then adds
+    /// their results in call order. Returns a fatal tool error, if one happened.
+    async fn settle_dispatched(
+        &mut self,
+        why_cancelled: &str,
+    ) -> Result<Option<String>, ErrorInfo> {
+        let calls = std::mem::take(&mut self.dispatched);
+        let mut ends = Vec::with_capacity(calls.len());
+        for c in calls {
+            let end = match c.end {
+                CallTask::Done(end) => end,
+                CallTask::Task(mut handle) => loop {
+                    tokio::select! {
+                        biased;
+                        Some(u) = self.updates.recv() => self.apply(u).await?,
+                        r = &mut handle => break r.unwrap_or_else(|e| CallEnd::failed(format!("The tool stopped unexpectedly: {e}"))),
+                    }
+                },
+            };
+            ends.push((c.index, c.call_id, end));
+        }
+        while let Ok(u) = self.updates.try_recv() {
+            self.apply(u).await?;
+        }
+        let mut fatal = None;
+        for (index, call_id, mut end) in ends {
+            if end.status == ToolCallStatus::Cancelled {
+                end.output = why_cancelled.to_owned();
+            }
+            self.draft.set_status(index, end.status, &self.em);
+            self.draft
+                .add_result(call_id, end.output, end.is_error, &self.em);
+            if fatal.is_none() {
+                fatal = end.fatal;
+            }
+        }
+        self.flush().await?;
+        Ok(fatal)
+    }
+}
+
+/// Runs the turn and returns its final event, which the caller emits once the session's turn
+/// slot is free again — so a client reacting to the end can send at once.
+pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
+    let TurnCtx {
+        store,
+        emitter: em,
+        begun,
+        provider_name,
+        model,
+        provider,
+        request,
+        cancel,
+        tools,
+        max_rounds,
+    } = ctx;
+    em.emit(EventMsg::TurnStarted {
+        turn_id: begun.turn_id.clone(),
+        user_message: begun.user_message.clone(),
+        assistant_message_id: begun.assistant_message_id.clone(),
+        provider: provider_name.clone(),
+        model: model.clone(),
+    });
+    let session_id = em.session_id().clone();
+    let tools = tools.map(|mut t| {
+        t.ctx.asker = Some(Arc::new(TurnAsker {
+            session: session_id.0.clone(),
+            approvals: t.approvals.clone(),
+            emitter: em.clone(),
+            timeout: t.timeout,
+            cancel: cancel.clone(),
+        }));
+        t
+    });
+    let (updates_tx, updates) = tokio::sync::mpsc::unbounded_channel();
+    let mut lp = Loop {
+        store: store.clone(),
+        em: em.clone(),
+        draft: Draft::new(begun.assistant_message_id.clone()),
+        usage: None,
+        stop_reason: None,
+        raw_reason: None,
+        session: session_id.0.clone(),
+        tools,
+        scheduler: Scheduler::new(),
+        dispatched: Vec::new(),
+        updates_tx,
+        updates,
+        calls_cancel: cancel.child_token(),
+        bad_arguments: false,
+    };
+
+    let outcome = match (provider, request) {
+        (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
+        (Ok(provider), Ok(template)) => {
+            let history = template.messages.clone();
+            let offered = lp
+                .tools
+                .as_ref()
+                .map(|t| t.registry.specs())
+                .unwrap_or_default();
+            let mut streaming = false;
+            let mut round = 0u32;
+            loop {
+                round += 1;
+                let mut request = template.clone();
+                let mut messages = history.clone();
+                if !lp.draft.is_empty() {
+                    messages.push(
+                        lp.draft
+                            .as_message(&begun, &session_id, &provider_name, &model),
+                    );
+                }
+                request.messages = crate::providers::split_rounds(messages);
+                if !offered.is_empty() {
+                    request.tools = offered.clone();
+                }
+                lp.calls_cancel = cancel.child_token();
+                lp.bad_arguments = false;
+                let response = lp
+                    .stream_response(&provider, request, &cancel, &begun.turn_id, &mut streaming)
+                    .await;
+                lp.draft.close_open(&em);
+                let had_calls = !lp.dispatched.is_empty();
+                let why_cancelled = if matches!(response, Outcome::Failed(_)) {
+                    lp.calls_cancel.cancel();
+                    "Not run: the answer failed before the call could run."
+                } else {
+                    "Cancelled by user."
+                };
+                let settled = lp.settle_dispatched(why_cancelled).await;
+                let fatal = match settled {
+                    Ok(f) => f,
+                    Err(e) => break Outcome::Failed(e),
+                };
+                match response {
+                    Outcome::Completed => {}
+                    other => break other,
+                }
+                if cancel.is_cancelled() {
+                    break Outcome::Stopped;
+                }
+                if let Some(why) = fatal {
+                    break Outcome::Failed(ErrorInfo::new(
+                        ErrorCode::Internal,
+                        format!("A tool failed in a way Parley cannot recover from: {why}. The turn was ended; the results so far are kept."),
+                        false,
+                    ));
+                }
+                if lp.bad_arguments && lp.stop_reason == Some(StopReason::MaxTokens) {
+                    break Outcome::Failed(ErrorInfo::new(
+                        ErrorCode::StreamInterrupted,
+                        "The model ran out of output tokens in the middle of a tool call, so the call was not run. Raise \"max output tokens\" in the chat settings, then retry.",
+                        true,
+                    ));
+                }
+                // Without tools there is nothing to send back: the error results end the turn.
+                if !had_calls || lp.tools.is_none() {
+                    break Outcome::Completed;
+                }
+                if round >= max_rounds {
+                    lp.stop_reason = Some(StopReason::ToolRoundLimit);
+                    break Outcome::Completed;
+                }
+            }
+        }
+    };
+
+    let Loop {
+        mut draft,
+        usage,
+        stop_reason,
+        raw_reason,
+        ..
+    } = lp;
+    draft.close_open(&em);
+    let (status, error) = match &outcome {
+        Outcome::Completed => (TurnStatus::Completed, None),
+        Outcome::Stopped => {
+            draft.settle_calls(ToolCallStatus::Cancelled, "Cancelled by user.", &em);
+            (TurnStatus::Stopped, None)
+        }
+        Outcome::Failed(e) => {
+            draft.settle_calls(
+                ToolCallStatus::Failed,
+                "The answer broke off before this call was complete (its arguments may be cut off), so it was not run.",
+                &em,
+            );
+            (TurnStatus::Failed, Some(e.clone()))
+        }
+    };
+    let end = TurnEnd {
+        status,
+        usage: usage.clone(),
+        stop_reason,
+        finish_reason_raw: raw_reason,
+        error: error.clone(),
+    };
+    let stored = store
+        .finish_turn(&begun.turn_id, draft.take_pending(), end)
+        .await;
+    let turn_id = begun.turn_id;
+    let last = match (stored, outcome) {
+        (Err(e), _) => {
+            tracing::error!("could not record the end of turn {turn_id}: {e}");
+            EventMsg::TurnFailed {
+                turn_id,
+                error: ErrorInfo::new(
+                    ErrorCode::Storage,
+                    format!("Parley could not save the end of this answer: {e}."),
+                    false,
+                ),
+            }
+        }
+        (Ok(()), Outcome::Completed) => EventMsg::TurnCompleted {
+            turn_id,
+            usage,
+            stop_reason,
+        },
+        (Ok(()), Outcome::Stopped) => EventMsg::TurnStopped { turn_id },
+        (Ok(()), Outcome::Failed(error)) => EventMsg::TurnFailed { turn_id, error },
+    };
+    (em, last)
+}

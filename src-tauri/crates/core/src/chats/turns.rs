@@ -1,0 +1,358 @@
+//! Running turns: send, retry, stop. A chat has at most one active turn; its slot is
+//! reserved before the database is touched, and the user's message is committed before the
+//! request goes out.
+
+use super::hub::Emitter;
+use super::{not_found, turn, ChatService};
+use crate::error::CoreError;
+use crate::providers::ChatRequest;
+use crate::util::lock;
+use parley_protocol::{
+    Event, MessageId, Role, SendOptions, SessionId, SessionParams, Settings, TurnId,
+    MAX_MESSAGE_BYTES,
+};
+use std::path::Path;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// A running turn: its id and its events.
+pub struct TurnHandle {
+    /// The chat.
+    pub session_id: SessionId,
+    /// The turn.
+    pub turn_id: TurnId,
+    /// The turn's events, ending with `TurnCompleted`, `TurnStopped` or `TurnFailed`.
+    pub events: mpsc::UnboundedReceiver<Event>,
+}
+
+/// A chat's turn slot.
+pub(super) struct ActiveTurn {
+    turn_id: Option<TurnId>,
+    cancel: CancellationToken,
+    done: watch::Receiver<bool>,
+}
+
+/// What a turn starts from.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// A new user message.
+    New(&'a str),
+    /// The existing user message, answered again.
+    Retry(&'a MessageId),
+}
+
+impl ChatService {
+    /// Every event of every chat from now on, starting with a replay of the turns that are
+    /// running (from their `TurnStarted`). A window attaches first, then loads history.
+    pub fn attach_events(&self) -> mpsc::UnboundedReceiver<Event> {
+        self.shared.hub.subscribe(None)
+    }
+
+    /// Sends a user message and starts a turn. The message is committed before anything goes
+    /// to the provider; a second send while a turn runs is refused with [`CoreError::Busy`].
+    pub async fn send_message(
+        &self,
+        session_id: &SessionId,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        self.start_turn(session_id, Start::New(text), options).await
+    }
+
+    /// Answers the chat's last user message again (after a failure, a stop, an interruption,
+    /// or to regenerate). The new answer is a new branch; the user's message is not repeated.
+    pub async fn retry_turn(
+        &self,
+        session_id: &SessionId,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        let page = self
+            .shared
+            .store
+            .history_page(session_id, None, 2)
+            .await?
+            .ok_or_else(|| not_found(session_id))?;
+        let user = match page.messages.as_slice() {
+            [.., user, answer] if answer.role == Role::Assistant && user.role == Role::User => {
+                user.id.clone()
+            }
+            [.., user] if user.role == Role::User => user.id.clone(),
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "There is no message to answer again in this chat.".into(),
+                ))
+            }
+        };
+        self.start_turn(session_id, Start::Retry(&user), options)
+            .await
+    }
+
+    async fn start_turn(
+        &self,
+        session_id: &SessionId,
+        start: Start<'_>,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        if let Start::New(text) = start {
+            validate_message(text)?;
+        }
+        let session = self
+            .shared
+            .store
+            .get_session(session_id)
+            .await?
+            .ok_or_else(|| not_found(session_id))?;
+        let provider_name = match options.provider.clone() {
+            Some(p) => p,
+            None => {
+                // The chat's last provider if it still exists, else the first configured one.
+                let all = self.shared.store.list_providers().await?;
+                let last = session
+                    .provider
+                    .clone()
+                    .filter(|p| all.iter().any(|r| &r.name == p));
+                last.or_else(|| all.first().map(|p| p.name.clone()))
+                    .ok_or_else(|| {
+                        CoreError::InvalidInput(
+                            "No provider is configured. Add one first (parley providers add, or Settings)."
+                                .into(),
+                        )
+                    })?
+            }
+        };
+        let row = self.providers.provider_row(&provider_name).await?;
+        let same_provider = session.provider.as_deref() == Some(row.name.as_str());
+        let model = options
+            .model
+            .clone()
+            .or_else(|| session.model.clone().filter(|_| same_provider))
+            .or_else(|| row.default_model.clone())
+            .ok_or_else(|| {
+                CoreError::InvalidInput(format!(
+                    "Pick a model: provider \"{}\" has no default model.",
+                    row.name
+                ))
+            })?;
+
+        // Reserve the session's single turn slot before touching the database.
+        let cancel = CancellationToken::new();
+        let (done_tx, done_rx) = watch::channel(false);
+        {
+            let mut active = lock(&self.active);
+            if active.contains_key(session_id) {
+                return Err(CoreError::Busy);
+            }
+            active.insert(
+                session_id.clone(),
+                ActiveTurn {
+                    turn_id: None,
+                    cancel: cancel.clone(),
+                    done: done_rx,
+                },
+            );
+        }
+        let owner = self.shared.instance_id.clone();
+        let begun = match start {
+            Start::New(text) => {
+                self.shared
+                    .store
+                    .begin_turn(
+                        session_id,
+                        text.to_owned(),
+                        row.name.clone(),
+                        model.clone(),
+                        owner,
+                    )
+                    .await
+            }
+            Start::Retry(user) => {
+                self.shared
+                    .store
+                    .begin_retry(session_id, user, row.name.clone(), model.clone(), owner)
+                    .await
+            }
+        };
+        let begun = match begun {
+            Ok(b) => b,
+            Err(e) => {
+                lock(&self.active).remove(session_id);
+                return Err(e.into());
+            }
+        };
+        if let Some(a) = lock(&self.active).get_mut(session_id) {
+            a.turn_id = Some(begun.turn_id.clone());
+        }
+
+        // Subscribe before the turn starts so the handle sees every event from TurnStarted on.
+        let rx = self.shared.hub.subscribe(Some(session_id.clone()));
+        let emitter = Emitter::new(session_id.clone(), self.shared.hub.clone());
+        let turn_id = begun.turn_id.clone();
+        let core = self.clone();
+        let sid = session_id.clone();
+        tokio::spawn(async move {
+            let provider = core.providers.build_provider(&row).await;
+            let history = match core.shared.store.history(&sid).await {
+                Ok(Some(h)) => Ok(h),
+                Ok(None) => Err(not_found(&sid)),
+                Err(e) => Err(CoreError::from(e)),
+            };
+            let params = session.params.clone();
+            let settings = core
+                .shared
+                .store
+                .settings()
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let tools = core.turn_tools(&params, &settings, options.confirm_read_only);
+            let (tools, history) = match tools {
+                Ok(t) => (t, history),
+                Err(e) => (None, Err(e)),
+            };
+            let request = history.map(|h| ChatRequest {
+                model: model.clone(),
+                system: options.system.clone().or(params.system),
+                messages: for_provider(
+                    h.messages
+                        .into_iter()
+                        .filter(|m| m.id != begun.assistant_message_id)
+                        .collect(),
+                    &row.name,
+                ),
+                temperature: params.temperature,
+                top_p: params.top_p,
+                max_output_tokens: params.max_output_tokens,
+                reasoning: params.reasoning,
+                ..ChatRequest::default()
+            });
+            let (emitter, last) = turn::run(turn::TurnCtx {
+                store: core.shared.store.clone(),
+                emitter,
+                begun,
+                provider_name: row.name.clone(),
+                model,
+                provider,
+                request,
+                cancel,
+                tools,
+                max_rounds: settings.max_tool_rounds.max(1),
+            })
+            .await;
+            lock(&core.active).remove(&sid);
+            let _ = done_tx.send(true);
+            emitter.emit(last);
+        });
+        Ok(TurnHandle {
+            session_id: session_id.clone(),
+            turn_id,
+            events: rx,
+        })
+    }
+
+    /// Stops the session's running turn (keeping its partial output) and waits until it is
+    /// recorded. Returns whether a turn was running.
+    pub async fn stop_turn(&self, session_id: &SessionId) -> bool {
+        let done = {
+            let active = lock(&self.active);
+            match active.get(session_id) {
+                Some(a) => {
+                    a.cancel.cancel();
+                    Some(a.done.clone())
+                }
+                None => None,
+            }
+        };
+        match done {
+            Some(mut rx) => {
+                let _ = rx.wait_for(|d| *d).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The running turn of a session, if any.
+    pub fn active_turn(&self, session_id: &SessionId) -> Option<TurnId> {
+        lock(&self.active)
+            .get(session_id)
+            .and_then(|a| a.turn_id.clone())
+    }
+
+    /// Waits until the session has no running turn.
+    pub async fn wait_idle(&self, session_id: &SessionId) {
+        let done = lock(&self.active).get(session_id).map(|a| a.done.clone());
+        if let Some(mut rx) = done {
+            let _ = rx.wait_for(|d| *d).await;
+        }
+    }
+
+    /// The tools a turn of a session with these settings may run: none without a workspace.
+    fn turn_tools(
+        &self,
+        params: &SessionParams,
+        settings: &Settings,
+        confirm_read_only: bool,
+    ) -> Result<Option<super::call::TurnTools>, CoreError> {
+        let Some(dir) = &params.workspace else {
+            return Ok(None);
+        };
+        let workspace = crate::tools::paths::Workspace::new(Path::new(dir)).map_err(|e| {
+            CoreError::InvalidInput(format!(
+                "The chat's workspace folder cannot be used ({e}). Choose another folder in the chat settings."
+            ))
+        })?;
+        let mut registry = crate::tools::builtins();
+        if let Some(enabled) = &params.tools {
+            registry.retain(enabled);
+        }
+        if registry.is_empty() {
+            return Ok(None);
+        }
+        let mut ctx = crate::tools::tool::ToolContext::new(workspace, CancellationToken::new());
+        ctx.protected = self.shared.protected.clone();
+        Ok(Some(super::call::TurnTools {
+            registry,
+            ctx,
+            approvals: self.shared.approvals.clone(),
+            timeout: std::time::Duration::from_secs(u64::from(
+                settings.approval_timeout_secs.max(1),
+            )),
+            confirm_read_only,
+        }))
+    }
+}
+
+fn validate_message(text: &str) -> Result<(), CoreError> {
+    if text.trim().is_empty() {
+        return Err(CoreError::InvalidInput(
+            "The message is empty. Type something before sending.".into(),
+        ));
+    }
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(CoreError::InvalidInput(format!(
+            "The message is {:.1} MB; Parley sends at most {} MB in one message. Split it into smaller parts.",
+            text.len() as f64 / (1024.0 * 1024.0),
+            MAX_MESSAGE_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
+/// The conversation as `provider` may see it: reasoning signatures are only valid for the
+/// provider that made them, so another provider's are dropped (the reasoning text stays).
+fn for_provider(
+    mut messages: Vec<parley_protocol::Message>,
+    provider: &str,
+) -> Vec<parley_protocol::Message> {
+    for m in &mut messages {
+        if m.role == Role::Assistant && m.provider.as_deref() != Some(provider) {
+            for p in &mut m.parts {
+                if let parley_protocol::Part::Reasoning { signature, .. } = p {
+                    *signature = None;
+                }
+            }
+        }
+    }
+    messages
+}

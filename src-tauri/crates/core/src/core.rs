@@ -1,0 +1,159 @@
+//! [`Core`]: opens the data directory and owns the topic services. It holds no logic of its
+//! own beyond wiring: each topic's API lives in its service —
+//! [`Core::chats`] (sessions and the turn engine), [`Core::history`] (messages and their tree),
+//! [`Core::providers`] (configuration, keys, model lists, discovery), [`Core::assistants`],
+//! [`Core::approvals`] (decisions, questions, grants), [`Core::settings`] and [`Core::tools`].
+//! The desktop commands, the CLI and the tests all go through these services.
+
+use crate::approvals::ApprovalService;
+use crate::assistants::AssistantService;
+use crate::chats::{hub::Hub, ChatService};
+use crate::error::CoreError;
+use crate::history::HistoryService;
+use crate::instance::Instance;
+use crate::providers::{HttpSettings, ProviderService};
+use crate::secrets::SecretStore;
+use crate::settings::SettingsService;
+use crate::store::{OpenReport, Store};
+use crate::tools::ToolService;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How Parley opens its data.
+pub struct CoreOptions {
+    /// The data directory (database, locks).
+    pub data_dir: PathBuf,
+    /// Where API keys are kept.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Timeouts and retries for providers.
+    pub http: HttpSettings,
+}
+
+/// What every service shares: the database, the keychain, the HTTP client, the event hub and
+/// the approval state.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub secrets: Arc<dyn SecretStore>,
+    pub http: HttpSettings,
+    pub client: reqwest::Client,
+    pub hub: Arc<Hub>,
+    pub approvals: Arc<crate::approvals::Approvals>,
+    /// Folders tools may never write without asking: Parley's data and configuration.
+    pub protected: Arc<Vec<PathBuf>>,
+    /// This process's id; it stamps the turns it runs (crash recovery).
+    pub instance_id: String,
+}
+
+struct Inner {
+    chats: ChatService,
+    history: HistoryService,
+    providers: ProviderService,
+    assistants: AssistantService,
+    approvals: ApprovalService,
+    settings: SettingsService,
+    tools: ToolService,
+    store: Store,
+    report: OpenReport,
+    interrupted_at_start: usize,
+    _instance: Instance,
+}
+
+/// Parley's core. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<Inner>,
+}
+
+impl Core {
+    /// Opens the data directory: instance lock, database (migrated), crash recovery, saved
+    /// grants.
+    pub async fn open(options: CoreOptions) -> Result<Core, CoreError> {
+        let dir = &options.data_dir;
+        let instance = Instance::acquire(dir)?;
+        let (store, report) = Store::open(&dir.join("parley.db"))?;
+        let interrupted = instance.recover(&store).await?;
+        let client = crate::providers::http::client(&options.http)?;
+        let always = crate::approvals::Grants::from_saved(store.list_grants().await?);
+        let mut protected = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
+        if let (Some(config), Some(name)) = (dirs::config_dir(), dir.file_name()) {
+            protected.push(config.join(name));
+        }
+        let shared = Arc::new(Shared {
+            store: store.clone(),
+            secrets: options.secrets,
+            http: options.http,
+            client,
+            hub: Arc::new(Hub::default()),
+            approvals: Arc::new(crate::approvals::Approvals::new(always)),
+            protected: Arc::new(protected),
+            instance_id: instance.id().to_owned(),
+        });
+        let providers = ProviderService::new(shared.clone());
+        let chats = ChatService::new(shared.clone(), providers.clone());
+        Ok(Core {
+            inner: Arc::new(Inner {
+                history: HistoryService::new(shared.clone()),
+                assistants: AssistantService::new(shared.clone(), chats.clone()),
+                approvals: ApprovalService::new(shared.clone()),
+                settings: SettingsService::new(shared.clone()),
+                tools: ToolService,
+                chats,
+                providers,
+                store,
+                report,
+                interrupted_at_start: interrupted,
+                _instance: instance,
+            }),
+        })
+    }
+
+    /// Sessions and the turn engine: send, retry, stop, events.
+    pub fn chats(&self) -> &ChatService {
+        &self.inner.chats
+    }
+
+    /// A chat's messages, page by page.
+    pub fn history(&self) -> &HistoryService {
+        &self.inner.history
+    }
+
+    /// Providers: configuration, keys, connection checks, model lists, discovery.
+    pub fn providers(&self) -> &ProviderService {
+        &self.inner.providers
+    }
+
+    /// Assistants: presets of system prompt, tools and workspace.
+    pub fn assistants(&self) -> &AssistantService {
+        &self.inner.assistants
+    }
+
+    /// Approval decisions, answers to questions, saved grants.
+    pub fn approvals(&self) -> &ApprovalService {
+        &self.inner.approvals
+    }
+
+    /// The user's settings.
+    pub fn settings(&self) -> &SettingsService {
+        &self.inner.settings
+    }
+
+    /// The built-in tools.
+    pub fn tools(&self) -> &ToolService {
+        &self.inner.tools
+    }
+
+    /// What happened when the database was opened (e.g. an unreadable file moved aside).
+    pub fn open_report(&self) -> &OpenReport {
+        &self.inner.report
+    }
+
+    /// How many turns of a previous run were marked interrupted at start.
+    pub fn interrupted_at_start(&self) -> usize {
+        self.inner.interrupted_at_start
+    }
+
+    /// The database (for tests and benchmarks).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+}

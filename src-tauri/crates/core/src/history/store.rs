@@ -1,0 +1,129 @@
+//! History queries: a chat's current branch, a page at a time, walking parent links.
+
+use crate::error::StoreError;
+use crate::store::{codec, Store};
+use parley_protocol::{MessageId, Role, SessionHistory, SessionId, TurnInfo};
+use rusqlite::Connection;
+use rusqlite::{params, OptionalExtension};
+
+impl Store {
+    /// The session with all the messages of its current branch and their turns, oldest first.
+    pub async fn history(&self, id: &SessionId) -> Result<Option<SessionHistory>, StoreError> {
+        self.history_page(id, None, u32::MAX).await
+    }
+
+    /// Up to `limit` messages of the current branch ending just before `before` (or at the
+    /// head), oldest first, with their turns; `has_more` says whether older ones exist.
+    pub async fn history_page(
+        &self,
+        id: &SessionId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Option<SessionHistory>, StoreError> {
+        let id = id.clone();
+        self.reader
+            .call(move |c| load_history(c, &id, before.as_ref(), limit))
+            .await
+    }
+}
+
+/// The session and up to `limit` messages of its current branch ending just before `before`
+/// (or at the head), oldest first. Walks parent links from the end, so the cost is O(limit)
+/// whatever the length of the conversation.
+fn load_history(
+    c: &Connection,
+    id: &SessionId,
+    before: Option<&MessageId>,
+    limit: u32,
+) -> Result<Option<SessionHistory>, StoreError> {
+    let Some(session) = c
+        .query_row(
+            "SELECT id, title, created_at, updated_at, message_count, provider, model, params
+             FROM sessions WHERE id = ?1",
+            [&id.0],
+            codec::session_row,
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let start: Option<String> = match before {
+        None => c.query_row(
+            "SELECT head_message_id FROM sessions WHERE id = ?1",
+            [&id.0],
+            |r| r.get(0),
+        )?,
+        Some(m) => c
+            .query_row(
+                "SELECT parent_id FROM messages WHERE id = ?1 AND session_id = ?2",
+                [&m.0, &id.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("no message {m} in this chat")))?,
+    };
+    let mut messages = Vec::new();
+    let mut has_more = false;
+    if let Some(start) = start {
+        let mut stmt = c.prepare_cached(
+            "WITH RECURSIVE chain(id, depth) AS (
+                 SELECT ?1, 0
+                 UNION ALL
+                 SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
+                 WHERE m.parent_id IS NOT NULL AND chain.depth < ?2
+             )
+             SELECT m.id, m.session_id, m.parent_id, m.role, m.turn_id, m.provider, m.model, m.created_at
+             FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC",
+        )?;
+        messages = stmt
+            .query_map(params![start, i64::from(limit)], codec::message_row)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        if messages.len() > limit as usize {
+            has_more = true;
+            messages.remove(0);
+        }
+    }
+    let mut parts_stmt =
+        c.prepare_cached("SELECT kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx")?;
+    for m in &mut messages {
+        let rows = parts_stmt.query_map([&m.id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (kind, body, meta) = row?;
+            m.parts
+                .push(codec::decode_part(&kind, body, meta.as_deref())?);
+        }
+    }
+    let mut turn_stmt = c.prepare_cached(
+        "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
+                started_at, ended_at, usage, stop_reason, error
+         FROM turns WHERE id = ?1",
+    )?;
+    let mut turns: Vec<TurnInfo> = Vec::new();
+    // Turns through their answers: after a retry the user message is shared by two turns, and
+    // only the one whose answer is on this branch belongs to the page.
+    for m in messages.iter().filter(|m| m.role == Role::Assistant) {
+        let Some(tid) = &m.turn_id else { continue };
+        if turns.iter().any(|t| &t.id == tid) {
+            continue;
+        }
+        if let Some(t) = turn_stmt.query_row([&tid.0], codec::turn_row).optional()? {
+            turns.push(t?);
+        }
+    }
+    turns.sort_by(|a, b| (a.started_at, &a.id.0).cmp(&(b.started_at, &b.id.0)));
+    Ok(Some(SessionHistory {
+        session,
+        messages,
+        turns,
+        has_more,
+        running: Vec::new(),
+    }))
+}

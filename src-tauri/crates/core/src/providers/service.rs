@@ -1,0 +1,375 @@
+//! Providers as the user configures them: add, edit, remove, keys (only in the keychain, bound
+//! to the host they were saved for), connection checks, model lists (fetched and cached),
+//! presets and local-server discovery. Wire formats are the sibling modules; queries are in
+//! `store.rs`.
+
+use super::{ModelProvider, ProviderRow};
+use crate::core::Shared;
+use crate::error::CoreError;
+use crate::secrets::{provider_account, Secret, SecretStore};
+use crate::util::now_ms;
+use parley_protocol::{
+    ConnectionDraft, ConnectionReport, LocalServer, ModelList, ProviderDraft, ProviderEdit,
+    ProviderInfo, ProviderPreset,
+};
+use std::sync::Arc;
+
+/// Configured providers.
+#[derive(Clone)]
+pub struct ProviderService {
+    shared: Arc<Shared>,
+}
+
+impl ProviderService {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        ProviderService { shared }
+    }
+
+    /// Adds a provider, saving its key (if any) in the keychain first.
+    pub async fn add_provider(&self, p: ProviderDraft) -> Result<ProviderInfo, CoreError> {
+        let name = validate_name(&p.name)?;
+        let url = validate_base_url(&p.base_url)?;
+        if self.shared.store.get_provider(&name).await?.is_some() {
+            return Err(CoreError::InvalidInput(format!(
+                "A provider named \"{name}\" already exists. Pick another name or remove it first."
+            )));
+        }
+        let model = p
+            .default_model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        let mut key_host_value = None;
+        if let Some(key) = p.api_key.filter(|k| !k.trim().is_empty()) {
+            let key = Secret::new(key.trim());
+            self.with_secrets(move |s, account| s.set(&account, &key), &name)
+                .await?;
+            key_host_value = Some(key_host(&url));
+        }
+        let base_url = url.as_str().trim_end_matches('/').to_owned();
+        let row = ProviderRow {
+            name,
+            kind: p.kind,
+            base_url,
+            default_model: model,
+            key_host: key_host_value,
+            created_at: now_ms(),
+        };
+        self.shared.store.insert_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// All providers. The webview and CLI learn only whether a key exists.
+    pub async fn list_providers(&self) -> Result<Vec<ProviderInfo>, CoreError> {
+        Ok(self
+            .shared
+            .store
+            .list_providers()
+            .await?
+            .into_iter()
+            .map(provider_info)
+            .collect())
+    }
+
+    /// Removes a provider and its key.
+    pub async fn remove_provider(&self, name: &str) -> Result<(), CoreError> {
+        let row = self
+            .shared
+            .store
+            .get_provider(name)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("No provider named \"{name}\".")))?;
+        if row.key_host.is_some() {
+            self.with_secrets(|s, account| s.delete(&account), name)
+                .await?;
+        }
+        self.shared.store.delete_provider(name).await?;
+        Ok(())
+    }
+
+    /// Changes a provider's kind, base URL or default model. Moving it to another host deletes
+    /// its saved key: a key is only ever sent to the host it was saved for.
+    pub async fn update_provider(&self, p: ProviderEdit) -> Result<ProviderInfo, CoreError> {
+        let mut row = self.provider_row(&p.name).await?;
+        let url = validate_base_url(&p.base_url)?;
+        if let Some(bound) = &row.key_host {
+            if *bound != key_host(&url) {
+                self.with_secrets(|s, account| s.delete(&account), &row.name)
+                    .await?;
+                row.key_host = None;
+            }
+        }
+        let new_url = url.as_str().trim_end_matches('/').to_owned();
+        if new_url != row.base_url || p.kind != row.kind {
+            // Another server (or another API on it) has other models.
+            self.shared.store.clear_model_list(&row.name).await?;
+        }
+        row.kind = p.kind;
+        row.base_url = new_url;
+        row.default_model = p
+            .default_model
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty());
+        self.shared.store.update_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// Saves a provider's API key in the keychain, bound to the provider's current host.
+    pub async fn set_provider_key(
+        &self,
+        name: &str,
+        key: Secret,
+    ) -> Result<ProviderInfo, CoreError> {
+        let mut row = self.provider_row(name).await?;
+        let key = key.expose().trim().to_owned();
+        if key.is_empty() {
+            return Err(CoreError::InvalidInput("The API key is empty.".into()));
+        }
+        let url = validate_base_url(&row.base_url)?;
+        let secret = Secret::new(key);
+        self.with_secrets(move |s, account| s.set(&account, &secret), name)
+            .await?;
+        row.key_host = Some(key_host(&url));
+        self.shared.store.update_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// Deletes a provider's API key from the keychain.
+    pub async fn clear_provider_key(&self, name: &str) -> Result<ProviderInfo, CoreError> {
+        let mut row = self.provider_row(name).await?;
+        self.with_secrets(|s, account| s.delete(&account), name)
+            .await?;
+        row.key_host = None;
+        self.shared.store.update_provider(row.clone()).await?;
+        Ok(provider_info(row))
+    }
+
+    /// Checks that a provider answers: lists its models and says plainly what is wrong if it
+    /// does not. Works on a saved provider or on a draft (the draft's key is used once and not
+    /// stored).
+    pub async fn check_connection(
+        &self,
+        check: ConnectionDraft,
+    ) -> Result<ConnectionReport, CoreError> {
+        let url = validate_base_url(&check.base_url)?;
+        let key = match (check.api_key, &check.saved_provider) {
+            (Some(k), _) if !k.trim().is_empty() => Some(k.trim().to_owned()),
+            (_, Some(name)) => {
+                let row = self.provider_row(name).await?;
+                match &row.key_host {
+                    Some(bound) if *bound == key_host(&url) => self
+                        .with_secrets(|s, account| s.get(&account), name)
+                        .await?
+                        .map(|s| s.expose().to_owned()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let provider = crate::providers::for_kind(
+            check.kind,
+            self.shared.client.clone(),
+            url.as_str().trim_end_matches('/'),
+            key,
+            self.shared.http.clone(),
+        );
+        Ok(match provider.models().await {
+            Ok(models) => ConnectionReport {
+                ok: true,
+                message: match models.len() {
+                    0 => {
+                        "Connected, but the provider lists no models. Type the model name yourself."
+                            .to_owned()
+                    }
+                    1 => "Connected: 1 model available.".to_owned(),
+                    n => format!("Connected: {n} models available."),
+                },
+                models,
+            },
+            Err(e) => ConnectionReport {
+                ok: false,
+                message: e.user_message(),
+                models: Vec::new(),
+            },
+        })
+    }
+
+    /// A provider's model list: the cached one, or — when `refresh` is set or nothing is
+    /// cached yet — fetched from the provider and cached. A failed refresh keeps the cached
+    /// models and reports why in `error`.
+    pub async fn list_models(&self, name: &str, refresh: bool) -> Result<ModelList, CoreError> {
+        let row = self.provider_row(name).await?;
+        if !refresh {
+            if let Some(cached) = self.shared.store.model_list(name).await? {
+                if cached.fetched_at.is_some() {
+                    return Ok(cached);
+                }
+            }
+        }
+        let fetched = match self.build_provider(&row).await {
+            Ok(provider) => provider.models().await.map_err(|e| e.to_info()),
+            Err(e) => Err(e.to_info()),
+        };
+        self.shared.store.put_model_list(name, fetched).await?;
+        Ok(self
+            .shared
+            .store
+            .model_list(name)
+            .await?
+            .unwrap_or(ModelList {
+                provider: name.to_owned(),
+                models: Vec::new(),
+                fetched_at: None,
+                error: None,
+            }))
+    }
+
+    /// Ready-made provider configurations (cloud services and local servers).
+    pub fn provider_presets(&self) -> Vec<ProviderPreset> {
+        crate::providers::presets::all()
+    }
+
+    /// Looks for model servers running on this machine — loopback only, the usual ports —
+    /// and says which of them are already configured.
+    pub async fn discover_local(&self) -> Result<Vec<LocalServer>, CoreError> {
+        self.discover_local_at(crate::providers::presets::LOCAL_PORTS)
+            .await
+    }
+
+    /// [`ProviderService::discover_local`] on the given `(port, preset id)` pairs (tests use free ports).
+    pub async fn discover_local_at(
+        &self,
+        ports: &[(u16, &str)],
+    ) -> Result<Vec<LocalServer>, CoreError> {
+        let mut found = crate::providers::presets::probe_loopback(ports).await;
+        let providers = self.shared.store.list_providers().await?;
+        for server in &mut found {
+            let at = url::Url::parse(&server.base_url).ok().map(|u| key_host(&u));
+            server.configured_as = providers
+                .iter()
+                .find(|p| url::Url::parse(&p.base_url).ok().map(|u| key_host(&u)) == at)
+                .map(|p| p.name.clone());
+        }
+        Ok(found)
+    }
+
+    pub(crate) async fn provider_row(&self, name: &str) -> Result<ProviderRow, CoreError> {
+        self.shared.store.get_provider(name).await?.ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "No provider named \"{name}\". Add it first (parley providers add, or Settings)."
+            ))
+        })
+    }
+
+    async fn with_secrets<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SecretStore, String) -> Result<R, crate::secrets::SecretError>
+            + Send
+            + 'static,
+        provider: &str,
+    ) -> Result<R, CoreError> {
+        let secrets = self.shared.secrets.clone();
+        let account = provider_account(provider);
+        // Keychain calls block (D-Bus, Security framework): keep them off the async workers.
+        tokio::task::spawn_blocking(move || f(&*secrets, account))
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?
+            .map_err(CoreError::from)
+    }
+
+    pub(crate) async fn build_provider(
+        &self,
+        row: &ProviderRow,
+    ) -> Result<Arc<dyn ModelProvider>, CoreError> {
+        let url = validate_base_url(&row.base_url)?;
+        let key = match &row.key_host {
+            None => None,
+            Some(bound) if *bound != key_host(&url) => {
+                return Err(CoreError::InvalidInput(format!(
+                    "The key for \"{}\" was saved for {bound}, but the provider now points at {}. Enter the key again for the new address.",
+                    row.name,
+                    key_host(&url)
+                )))
+            }
+            Some(_) => {
+                let secret = self
+                    .with_secrets(|s, account| s.get(&account), &row.name)
+                    .await?;
+                match secret {
+                    Some(s) => Some(s.expose().to_owned()),
+                    None => {
+                        return Err(CoreError::InvalidInput(format!(
+                            "The API key for \"{}\" is missing from the keychain. Enter it again in the provider's settings.",
+                            row.name
+                        )))
+                    }
+                }
+            }
+        };
+        let mut http = self.shared.http.clone();
+        // Saved settings win over the defaults the core was opened with.
+        if let Some(settings) = self.shared.store.settings().await? {
+            http.idle_timeout = std::time::Duration::from_secs(settings.idle_timeout_secs.into());
+        }
+        Ok(crate::providers::for_kind(
+            row.kind,
+            self.shared.client.clone(),
+            &row.base_url,
+            key,
+            http,
+        ))
+    }
+}
+
+fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        CoreError::InvalidInput(format!(
+            "\"{raw}\" is not a valid URL ({e}). Use a full address such as http://127.0.0.1:8080/v1."
+        ))
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(CoreError::InvalidInput(format!(
+            "The base URL must start with http:// or https://, not {}://.",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(CoreError::InvalidInput(format!(
+            "The base URL \"{raw}\" has no host."
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(CoreError::InvalidInput(
+            "Do not put credentials in the base URL; save the API key instead (it goes to the keychain).".into(),
+        ));
+    }
+    Ok(url)
+}
+
+/// `host[:port]` — what a saved key is bound to.
+fn key_host(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
+    }
+}
+
+fn validate_name(name: &str) -> Result<String, CoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(CoreError::InvalidInput(
+            "A provider name must be 1 to 64 characters without control characters.".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn provider_info(row: ProviderRow) -> ProviderInfo {
+    ProviderInfo {
+        has_key: row.key_host.is_some(),
+        name: row.name,
+        kind: row.kind,
+        base_url: row.base_url,
+        default_model: row.default_model,
+    }
+}

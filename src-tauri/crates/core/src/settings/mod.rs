@@ -1,0 +1,54 @@
+//! The user's settings: theme, idle timeout, approval timeout, tool-round limit. The query is
+//! in `store.rs`.
+
+mod store;
+
+use crate::core::Shared;
+use crate::error::CoreError;
+use parley_protocol::Settings;
+use std::sync::Arc;
+
+/// Reads and saves the settings.
+#[derive(Clone)]
+pub struct SettingsService {
+    shared: Arc<Shared>,
+}
+
+impl SettingsService {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        SettingsService { shared }
+    }
+
+    /// The user's settings (defaults until saved once).
+    pub async fn get_settings(&self) -> Result<Settings, CoreError> {
+        Ok(self
+            .shared
+            .store
+            .settings()
+            .await?
+            .unwrap_or_else(|| Settings {
+                idle_timeout_secs: self.shared.http.idle_timeout.as_secs().clamp(10, 3600) as u32,
+                ..Default::default()
+            }))
+    }
+
+    /// Saves the user's settings.
+    pub async fn save_settings(&self, settings: Settings) -> Result<(), CoreError> {
+        if !(10..=3600).contains(&settings.idle_timeout_secs) {
+            return Err(CoreError::InvalidInput(
+                "The idle timeout must be between 10 and 3600 seconds.".into(),
+            ));
+        }
+        if !(10..=86_400).contains(&settings.approval_timeout_secs) {
+            return Err(CoreError::InvalidInput(
+                "The approval timeout must be between 10 seconds and 24 hours.".into(),
+            ));
+        }
+        if !(1..=200).contains(&settings.max_tool_rounds) {
+            return Err(CoreError::InvalidInput(
+                "The tool-round limit must be between 1 and 200.".into(),
+            ));
+        }
+        Ok(self.shared.store.save_settings(settings).await?)
+    }
+}

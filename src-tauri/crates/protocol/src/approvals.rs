@@ -1,0 +1,53 @@
+//! Approvals and grants: how risky a call is, the user's decision, a saved grant.
+
+use crate::*;
+use serde::{Deserialize, Serialize};
+
+/// How much a tool call can change or reach. Ordered: a later variant is a higher bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ToolRisk {
+    /// Reads inside the workspace only.
+    ReadOnly,
+    /// Changes files inside the workspace.
+    Mutating,
+    /// Reaches the network.
+    Network,
+    /// Can delete or overwrite things, or run arbitrary commands.
+    Destructive,
+}
+
+/// The user's answer to an approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    /// Run this call, this once.
+    AllowOnce,
+    /// Run it, and the identical call (same tool, same arguments) for the rest of the session.
+    AllowSession,
+    /// Run it, and the identical call from now on (saved; listed and revocable in settings).
+    AllowAlways,
+    /// Do not run it. The note, if any, is passed to the model.
+    Deny {
+        /// The user's note for the model.
+        note: Option<String>,
+    },
+}
+
+/// A saved "always allow" grant: one tool with its exact arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Grant {
+    /// Its id (for revoking).
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub id: i64,
+    /// The tool.
+    pub tool: String,
+    /// The exact arguments, canonical JSON (keys sorted).
+    pub arguments: String,
+    /// When it was granted.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub created_at: UnixMs,
+}

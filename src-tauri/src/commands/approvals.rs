@@ -1,0 +1,55 @@
+//! Approvals: answering a pending approval or question, saved grants.
+
+use super::prelude::*;
+
+/// Answers a pending approval request. The webview can only answer a call that is waiting;
+/// what a decision allows is decided in Rust.
+#[tauri::command]
+#[specta::specta]
+pub async fn decide_approval(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    call_id: String,
+    decision: ApprovalDecision,
+) -> Res<()> {
+    state
+        .core
+        .approvals()
+        .decide_approval(&session_id, &call_id, decision)
+        .map_err(err)
+}
+
+/// Answers a question the model asked (`None`: skip it).
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_question(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    call_id: String,
+    answer: Option<String>,
+) -> Res<()> {
+    state
+        .core
+        .approvals()
+        .answer_question(&session_id, &call_id, answer)
+        .map_err(err)
+}
+
+/// Every saved "always allow" grant.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_grants(state: State<'_, AppState>) -> Res<Vec<Grant>> {
+    state.core.approvals().list_grants().await.map_err(err)
+}
+
+/// Revokes a saved grant.
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_grant(state: State<'_, AppState>, id: u32) -> Res<()> {
+    state
+        .core
+        .approvals()
+        .revoke_grant(i64::from(id))
+        .await
+        .map_err(err)
+}

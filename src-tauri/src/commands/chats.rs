@@ -1,0 +1,175 @@
+//! Chats and turns: list, create, rename, delete, settings, workspace; send, retry, stop; the event channel.
+
+use super::prelude::*;
+
+/// Lists chats, most recent activity first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sessions(
+    state: State<'_, AppState>,
+    limit: u32,
+    offset: u32,
+) -> Res<Vec<SessionSummary>> {
+    state
+        .core
+        .chats()
+        .list_sessions(limit, offset)
+        .await
+        .map_err(err)
+}
+
+/// Creates an empty chat.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_session(state: State<'_, AppState>) -> Res<SessionSummary> {
+    state.core.chats().create_session(None).await.map_err(err)
+}
+
+/// Renames a chat.
+#[tauri::command]
+#[specta::specta]
+pub async fn rename_session(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    title: String,
+) -> Res<()> {
+    state
+        .core
+        .chats()
+        .rename_session(&session_id, &title)
+        .await
+        .map_err(err)
+}
+
+/// Deletes a chat; a running answer in it is stopped first.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_session(state: State<'_, AppState>, session_id: SessionId) -> Res<()> {
+    state
+        .core
+        .chats()
+        .delete_session(&session_id)
+        .await
+        .map_err(err)
+}
+
+/// Sends a message; the answer streams through the window's event channel.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    text: String,
+    options: SendOptions,
+) -> Res<TurnId> {
+    let handle = state
+        .core
+        .chats()
+        .send_message(&session_id, &text, options)
+        .await
+        .map_err(err)?;
+    Ok(handle.turn_id)
+}
+
+/// Answers the chat's last message again (after a failure, a stop, or to regenerate).
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_turn(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    options: SendOptions,
+) -> Res<TurnId> {
+    let handle = state
+        .core
+        .chats()
+        .retry_turn(&session_id, options)
+        .await
+        .map_err(err)?;
+    Ok(handle.turn_id)
+}
+
+/// Stops the chat's running answer, keeping what arrived.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_turn(state: State<'_, AppState>, session_id: SessionId) -> Res<bool> {
+    Ok(state.core.chats().stop_turn(&session_id).await)
+}
+
+/// Connects the window to the event stream: first the running turns from their start, then
+/// live events. Calling it again (after a reload) replaces the window's previous channel.
+#[tauri::command]
+#[specta::specta]
+pub async fn attach_events(
+    window: tauri::WebviewWindow,
+    state: State<'_, AppState>,
+    channel: Channel<Event>,
+) -> Res<()> {
+    let mut rx = state.core.chats().attach_events();
+    let task = tauri::async_runtime::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if channel.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    let previous = state
+        .forwarders
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(window.label().to_owned(), task);
+    if let Some(old) = previous {
+        old.abort();
+    }
+    Ok(())
+}
+
+/// Changes a chat's generation settings (system prompt, temperature, ...).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_session_params(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    params: SessionParams,
+) -> Res<SessionSummary> {
+    state
+        .core
+        .chats()
+        .set_session_params(&session_id, params)
+        .await
+        .map_err(err)
+}
+
+/// Lets the user choose the chat's workspace folder in a native dialog. `None`: cancelled.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_workspace(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    session_id: SessionId,
+) -> Res<Option<SessionSummary>> {
+    match super::app::pick_folder(&app, "Choose the folder this chat's tools may work in").await {
+        None => Ok(None),
+        Some(dir) => state
+            .core
+            .chats()
+            .set_workspace(&session_id, Some(&dir))
+            .await
+            .map(Some)
+            .map_err(err),
+    }
+}
+
+/// Removes the chat's workspace (no tools from then on).
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_workspace(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+) -> Res<SessionSummary> {
+    state
+        .core
+        .chats()
+        .set_workspace(&session_id, None)
+        .await
+        .map_err(err)
+}

@@ -6,6 +6,7 @@
 //! part of the repo (tauri-driver) are installed once into a cache outside it
 //! (`$PARLEY_TOOLS_DIR`, default `~/.cache/parley-dev`) and reused.
 
+mod peer;
 mod setup;
 
 use setup::{Level, Setup};
@@ -21,6 +22,7 @@ fn usage() -> ExitCode {
            test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, LLM peer, window)\n  \
            peer    build/fetch llama-server + SmolLM2 (cached) and run only the real-peer suite\n  \
            window [FILTER]  run only the real-window suite (or the scenarios matching FILTER)\n  \
+           soak [N]  build, then run the whole Rust suite N times in a row (default 10); stops at the first failure\n  \
            bench   build in release mode and print the benchmark table\n  \
            bindings  regenerate ui/src/bindings.ts from the Rust commands"
     );
@@ -35,6 +37,11 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("bindings") => bindings(&root),
+        Some("soak") => match args.get(1).map(|n| n.parse::<u32>()) {
+            None => soak(&root, 10),
+            Some(Ok(n)) if n > 0 => soak(&root, n),
+            Some(_) => return usage(),
+        },
         Some("peer") => Setup::new(&root, Level::Test).and_then(|s| peer_tests(&root, &s)),
         Some("window") => window(&root, args.get(1).map_or("window", String::as_str)),
         _ => return usage(),
@@ -185,22 +192,7 @@ fn test(root: &Path) -> Result<(), String> {
         ]))
     });
     step("real LLM peer (llama-server)", &mut || {
-        let peer = setup.llama_peer()?;
-        sh(cargo(root)
-            .args([
-                "test",
-                "-p",
-                "parley-tests",
-                "--test",
-                "all",
-                "peer",
-                "--",
-                "--ignored",
-                "--test-threads=1",
-            ])
-            .env("PARLEY_LLAMA_SERVER", &peer.server)
-            .env("PARLEY_LLAMA_MODEL", &peer.model)
-            .env("PARLEY_LLAMA_TEMPLATE", &peer.template))
+        peer_tests(root, &setup)
     });
     step("real window (WebDriver)", &mut || {
         setup.window_tests("window")
@@ -225,6 +217,34 @@ fn test(root: &Path) -> Result<(), String> {
     if failed > 0 {
         return Err(format!("{failed} step(s) failed"));
     }
+    Ok(())
+}
+
+/// The whole Rust suite (`cargo test --workspace`, with the binaries the CLI tests run) `runs`
+/// times in a row: a flaky test shows up here. Stops at the first failing run.
+fn soak(root: &Path, runs: u32) -> Result<(), String> {
+    let setup = Setup::new(root, Level::Test)?;
+    setup.prepare()?;
+    sh(cargo(root).args(["build", "-p", "parley", "-p", "parley-cli"]))?;
+    // Compile once, outside the timed runs.
+    sh(cargo(root).args(["test", "--workspace", "--no-run"]))?;
+    let started = Instant::now();
+    for run in 1..=runs {
+        let t = Instant::now();
+        eprintln!("\nxtask soak: run {run} of {runs}");
+        if let Err(e) = sh(cargo(root).args(["test", "--workspace"])) {
+            eprintln!("xtask soak: {} passed, 1 failed", run - 1);
+            return Err(format!("run {run} of {runs} failed: {e}"));
+        }
+        eprintln!(
+            "xtask soak: run {run} passed in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!(
+        "\nxtask soak: {runs} passed, 0 failed ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

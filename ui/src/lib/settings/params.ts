@@ -1,7 +1,7 @@
 // The chat-settings form <-> SessionParams, checked against PARAM_LIMITS: the core's own
 // table, generated into the bindings, so the form and the core cannot disagree.
-import { PARAM_LIMITS } from "../bindings";
-import type { ReasoningEffort, SessionParams } from "./types";
+import { PARAM_LIMITS } from "../../bindings";
+import type { ReasoningEffort, SessionParams } from "../types";
 
 type Limit = { readonly min: number; readonly min_exclusive: boolean; readonly max: number; readonly integer: boolean; readonly message: string };
 

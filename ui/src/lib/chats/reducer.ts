@@ -1,8 +1,8 @@
 // The pure event → view reducer. A SessionView is built from a history page and then kept
 // current by applying the session's events in `seq` order; events at or below `lastSeq` are
 // ignored, so replays after a reload are harmless.
-import { TURN_END_EVENTS } from "../bindings";
-import type { ErrorInfo, Event, EventMsg, Message, Part, SessionHistory, StopReason, ToolRisk, TurnStatus, Usage } from "./types";
+import { TURN_END_EVENTS } from "../../bindings";
+import type { ErrorInfo, Event, EventMsg, Message, Part, SessionHistory, StopReason, ToolRisk, TurnStatus, Usage } from "../types";
 
 export interface TurnView {
   id: string;

@@ -3,7 +3,7 @@
 // markers instead of acting on the text around them. Which characters: HIDDEN_RANGES, generated
 // from the one Rust table (parley_protocol::visible) that the CLI uses too. Svelte escapes the
 // result; this only makes the invisible visible.
-import { HIDDEN_RANGES } from "../bindings";
+import { HIDDEN_RANGES } from "../../bindings";
 
 /** Whether the code point is in the shared table. */
 export function isHidden(cp: number): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canRetry, emptyView, fromHistory, reduce, type SessionView } from "./reducer";
-import type { Event, EventMsg, Message, SessionHistory } from "./types";
+import type { Event, EventMsg, Message, SessionHistory } from "../types";
 
 const S = "s1";
 let seq = 0;

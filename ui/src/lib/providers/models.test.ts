@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { capabilityText, decodeChoice, encodeChoice, filterModels, formatTokens, pickerGroups } from "./models";
-import type { ModelInfo, ProviderInfo } from "./types";
+import type { ModelInfo, ProviderInfo } from "../types";
 
 const m = (id: string, extra: Partial<ModelInfo> = {}): ModelInfo => ({
   id, owned_by: null, display_name: null, context_window: null, max_output_tokens: null, tools: null, vision: null, reasoning: null, ...extra,

@@ -1,5 +1,5 @@
 // Model lists as the picker and the settings show them. Pure functions, unit-tested.
-import type { ModelInfo, ProviderInfo } from "./types";
+import type { ModelInfo, ProviderInfo } from "../types";
 
 /** "128k context · tools · vision · reasoning" — only what the provider said. */
 export function capabilityText(m: ModelInfo): string {

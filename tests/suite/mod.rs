@@ -1,13 +1,17 @@
 //! Parley's integration suites, one test binary.
 
 mod agent;
+mod agent_limits;
 mod anthropic;
 mod cli;
 mod engine;
+mod engine_faults;
 mod gemini;
 mod keychain;
 mod ollama;
 mod openai_fixtures;
 mod openai_responses;
 mod peer;
+mod providers_config;
 mod window;
+mod window_agent;

@@ -323,3 +323,41 @@ async fn an_anthropic_turn_streams_keeps_signed_thinking_blocks_and_sends_the_ke
     assert_eq!(next_user[0]["tool_use_id"], "toolu_1");
     assert_eq!(next_user[1], json!({"type": "text", "text": "thanks"}));
 }
+
+/// Events are decoded into typed wire events: unknown event, block and delta types, and known
+/// types with fields of an unknown shape, are ignored; only a payload that is not JSON at all
+/// ends the stream with a protocol error.
+#[test]
+fn unknown_event_shapes_are_ignored_and_garbage_is_a_protocol_error() {
+    let start =
+        "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n";
+    let end = "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}\n\ndata: {\"type\":\"message_stop\"}\n\n";
+    for (middle, want_text, want_error) in [
+        ("data: {\"type\":\"ping\"}\n\n", "", false),
+        ("data: {\"type\":\"future_event\",\"x\":[1,2]}\n\n", "", false),
+        ("data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"image_gen\"}}\n\n", "", false),
+        ("data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"citations_delta\"}}\n\n", "", false),
+        ("data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":7}}\n\n", "", false),
+        ("data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n", "hi", false),
+        ("data: {not json\n\n", "", true),
+    ] {
+        let body = format!("{start}{middle}{end}");
+        let items = map(&[body.as_bytes()]);
+        let text: String = items
+            .iter()
+            .filter_map(|i| match i {
+                Ok(StreamEvent::TextDelta(t)) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, want_text, "{middle}");
+        let protocol_error = items.iter().any(|i| {
+            matches!(i, Err(e) if e.kind == parley_core::ProviderErrorKind::Protocol)
+        });
+        assert_eq!(protocol_error, want_error, "{middle}: {items:?}");
+        let finished = items
+            .iter()
+            .any(|i| matches!(i, Ok(StreamEvent::Finished { .. })));
+        assert_eq!(finished, !want_error, "{middle}: {items:?}");
+    }
+}

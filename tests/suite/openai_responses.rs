@@ -347,3 +347,44 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
     assert_eq!(input[3]["call_id"], "call_A");
     assert_eq!(input[4]["call_id"], "call_A");
 }
+
+/// Events are decoded into typed wire events: unknown types and unknown shapes are ignored,
+/// `response.refusal.delta` is text, a top-level `error` event keeps its code, and a payload
+/// that is not JSON ends the stream with a protocol error.
+#[test]
+fn typed_events_ignore_unknown_shapes_and_keep_error_codes() {
+    let done =
+        "data: {\"type\":\"response.completed\",\"response\":{\"status\":\"completed\"}}\n\n";
+    for (middle, want_text, want_error) in [
+        ("data: {\"type\":\"response.created\",\"response\":{}}\n\n", "", None),
+        ("data: {\"type\":\"response.future.thing\",\"output_index\":0}\n\n", "", None),
+        ("data: {\"no_type\":true}\n\n", "", None),
+        ("data: {\"type\":\"response.output_text.delta\",\"delta\":5}\n\n", "", None),
+        ("data: {\"type\":\"response.output_text.delta\",\"output_index\":0,\"delta\":\"hi\"}\n\n", "hi", None),
+        ("data: {\"type\":\"response.refusal.delta\",\"output_index\":0,\"delta\":\"no\"}\n\n", "no", None),
+        (
+            "data: {\"type\":\"error\",\"code\":\"rate_limit_exceeded\",\"message\":\"slow down\"}\n\n",
+            "",
+            Some(ProviderErrorKind::RateLimited),
+        ),
+        (
+            "data: {\"type\":\"error\",\"error\":{\"code\":\"insufficient_quota\",\"message\":\"pay\"}}\n\n",
+            "",
+            Some(ProviderErrorKind::QuotaExceeded),
+        ),
+        ("data: {broken\n\n", "", Some(ProviderErrorKind::Protocol)),
+    ] {
+        let body = format!("{middle}{done}");
+        let items = map(&[body.as_bytes()]);
+        let text: String = items
+            .iter()
+            .filter_map(|i| match i {
+                Ok(StreamEvent::TextDelta(t)) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, want_text, "{middle}");
+        let error = items.iter().find_map(|i| i.as_ref().err().map(|e| e.kind));
+        assert_eq!(error, want_error, "{middle}: {items:?}");
+    }
+}

@@ -8,24 +8,137 @@
 //! their original order (thinking with its signature first), tool_use `input` as the parsed
 //! object, and tool results as `tool_result` blocks at the start of the next user message.
 
-use super::http::{self, SseMapper};
+use super::http::{SseFramed, SseMapper};
 use super::openai_chat::parse_arguments;
 use super::signature::{self, Signature};
 use super::sse::SseEvent;
-use super::{
-    Auth, ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent, ToolChoice,
-};
+use super::{Auth, Provider, WireFormat};
+use super::{ChatRequest, Endpoint, StreamEvent, ToolChoice};
 use crate::error::{ProviderError, ProviderErrorKind};
-use futures::future::BoxFuture;
-use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
+use parley_protocol::{Part, Role, StopReason, Usage};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use tokio_util::sync::CancellationToken;
 
 /// The API version header Parley speaks.
 pub const API_VERSION: &str = "2023-06-01";
 /// Output cap sent when the user set none (the API requires one).
 pub const DEFAULT_MAX_TOKENS: u32 = 8192;
+
+/// One Messages stream event, as Anthropic sends it (`{"type": "...", ...}`). Unknown event,
+/// block and delta types (`ping`, later additions) decode to `Other` and are ignored; missing
+/// fields take their defaults, as the API documents them optional.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireEvent {
+    MessageStart {
+        #[serde(default)]
+        message: MessageStartBody,
+    },
+    ContentBlockStart {
+        #[serde(default)]
+        index: u64,
+        content_block: ContentBlock,
+    },
+    ContentBlockDelta {
+        #[serde(default)]
+        index: u64,
+        delta: Delta,
+    },
+    ContentBlockStop {
+        #[serde(default)]
+        index: u64,
+    },
+    MessageDelta {
+        #[serde(default)]
+        delta: MessageDeltaBody,
+        #[serde(default)]
+        usage: Option<Value>,
+    },
+    MessageStop,
+    Error {
+        #[serde(default)]
+        error: Value,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MessageStartBody {
+    #[serde(default)]
+    usage: StartUsage,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StartUsage {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MessageDeltaBody {
+    stop_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ContentBlock {
+    Text {
+        #[serde(default)]
+        text: String,
+    },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
+    RedactedThinking {
+        #[serde(default)]
+        data: String,
+    },
+    ToolUse {
+        #[serde(default)]
+        id: String,
+        #[serde(default)]
+        name: String,
+    },
+    ServerToolUse {
+        #[serde(default)]
+        id: String,
+        #[serde(default)]
+        name: String,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Delta {
+    #[serde(rename = "text_delta")]
+    Text {
+        #[serde(default)]
+        text: String,
+    },
+    #[serde(rename = "thinking_delta")]
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
+    #[serde(rename = "signature_delta")]
+    Signature {
+        #[serde(default)]
+        signature: String,
+    },
+    #[serde(rename = "input_json_delta")]
+    InputJson {
+        #[serde(default)]
+        partial_json: String,
+    },
+    #[serde(other)]
+    Other,
+}
 
 #[derive(Debug)]
 enum Block {
@@ -76,42 +189,41 @@ impl AnthropicMapper {
         }
     }
 
-    fn on_json(&mut self, v: &Value, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
-        let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-        match v.get("type").and_then(Value::as_str).unwrap_or("") {
-            "message_start" => {
-                let usage = &v["message"]["usage"];
-                self.input_tokens = usage["input_tokens"].as_u64().unwrap_or(0);
-                self.output_tokens = usage["output_tokens"].as_u64().unwrap_or(0);
-                self.cached_input_tokens = usage["cache_read_input_tokens"].as_u64();
+    fn on_wire(&mut self, ev: WireEvent, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        match ev {
+            WireEvent::MessageStart { message } => {
+                let usage = &message.usage;
+                self.input_tokens = usage.input_tokens.unwrap_or(0);
+                self.output_tokens = usage.output_tokens.unwrap_or(0);
+                self.cached_input_tokens = usage.cache_read_input_tokens;
             }
-            "content_block_start" => {
-                let block = &v["content_block"];
-                let b = match block["type"].as_str().unwrap_or("") {
-                    "text" => {
-                        if let Some(t) = block["text"].as_str().filter(|t| !t.is_empty()) {
-                            out.push(Ok(StreamEvent::TextDelta(t.to_owned())));
+            WireEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => {
+                let b = match content_block {
+                    ContentBlock::Text { text } => {
+                        if !text.is_empty() {
+                            out.push(Ok(StreamEvent::TextDelta(text)));
                         }
                         Block::Text
                     }
-                    "thinking" => {
-                        if let Some(t) = block["thinking"].as_str().filter(|t| !t.is_empty()) {
-                            out.push(Ok(StreamEvent::ReasoningDelta(t.to_owned())));
+                    ContentBlock::Thinking { thinking } => {
+                        if !thinking.is_empty() {
+                            out.push(Ok(StreamEvent::ReasoningDelta(thinking)));
                         }
                         Block::Thinking {
                             signature: String::new(),
                         }
                     }
-                    "redacted_thinking" => {
-                        let data = block["data"].as_str().unwrap_or_default();
+                    ContentBlock::RedactedThinking { data } => {
                         out.push(Ok(StreamEvent::ReasoningSignature(
-                            signature::anthropic_redacted(data),
+                            signature::anthropic_redacted(&data),
                         )));
                         Block::Redacted
                     }
-                    "tool_use" | "server_tool_use" => {
-                        let id = block["id"].as_str().unwrap_or_default().to_owned();
-                        let name = block["name"].as_str().unwrap_or_default().to_owned();
+                    ContentBlock::ToolUse { id, name }
+                    | ContentBlock::ServerToolUse { id, name } => {
                         out.push(Ok(StreamEvent::ToolCallStarted {
                             index: index as u32,
                             id: id.clone(),
@@ -123,42 +235,34 @@ impl AnthropicMapper {
                             json: String::new(),
                         }
                     }
-                    _ => Block::Other,
+                    ContentBlock::Other => Block::Other,
                 };
                 self.blocks.insert(index, b);
             }
-            "content_block_delta" => {
-                let d = &v["delta"];
-                match (
-                    d["type"].as_str().unwrap_or(""),
-                    self.blocks.get_mut(&index),
-                ) {
-                    ("text_delta", _) => {
-                        if let Some(t) = d["text"].as_str().filter(|t| !t.is_empty()) {
-                            out.push(Ok(StreamEvent::TextDelta(t.to_owned())));
-                        }
+            WireEvent::ContentBlockDelta { index, delta } => {
+                match (delta, self.blocks.get_mut(&index)) {
+                    (Delta::Text { text }, _) if !text.is_empty() => {
+                        out.push(Ok(StreamEvent::TextDelta(text)));
                     }
-                    ("thinking_delta", _) => {
-                        if let Some(t) = d["thinking"].as_str().filter(|t| !t.is_empty()) {
-                            out.push(Ok(StreamEvent::ReasoningDelta(t.to_owned())));
-                        }
+                    (Delta::Thinking { thinking }, _) if !thinking.is_empty() => {
+                        out.push(Ok(StreamEvent::ReasoningDelta(thinking)));
                     }
-                    ("signature_delta", Some(Block::Thinking { signature })) => {
-                        signature.push_str(d["signature"].as_str().unwrap_or_default());
+                    (Delta::Signature { signature: s }, Some(Block::Thinking { signature })) => {
+                        signature.push_str(&s);
                     }
-                    ("input_json_delta", Some(Block::ToolUse { json, .. })) => {
-                        if let Some(p) = d["partial_json"].as_str().filter(|p| !p.is_empty()) {
-                            json.push_str(p);
-                            out.push(Ok(StreamEvent::ToolCallArgsDelta {
-                                index: index as u32,
-                                delta: p.to_owned(),
-                            }));
-                        }
+                    (Delta::InputJson { partial_json }, Some(Block::ToolUse { json, .. }))
+                        if !partial_json.is_empty() =>
+                    {
+                        json.push_str(&partial_json);
+                        out.push(Ok(StreamEvent::ToolCallArgsDelta {
+                            index: index as u32,
+                            delta: partial_json,
+                        }));
                     }
                     _ => {}
                 }
             }
-            "content_block_stop" => match self.blocks.remove(&index) {
+            WireEvent::ContentBlockStop { index } => match self.blocks.remove(&index) {
                 Some(Block::Thinking { signature }) if !signature.is_empty() => {
                     out.push(Ok(StreamEvent::ReasoningSignature(signature)));
                 }
@@ -174,28 +278,26 @@ impl AnthropicMapper {
                 Some(Block::Thinking { .. } | Block::Text | Block::Redacted | Block::Other)
                 | None => {}
             },
-            "message_delta" => {
-                if let Some(r) = v["delta"]["stop_reason"].as_str() {
-                    self.stop_reason = Some(r.to_owned());
+            WireEvent::MessageDelta { delta, usage } => {
+                if let Some(r) = delta.stop_reason {
+                    self.stop_reason = Some(r);
                 }
-                if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+                if let Some(u) = usage.filter(Value::is_object) {
                     if let Some(o) = u["output_tokens"].as_u64() {
                         self.output_tokens = o; // cumulative: the last one wins
                     }
                     if let Some(i) = u["input_tokens"].as_u64() {
                         self.input_tokens = i;
                     }
-                    out.push(Ok(self.usage_event(u.clone())));
+                    out.push(Ok(self.usage_event(u)));
                 }
             }
-            "message_stop" => {
-                self.finish(out);
-            }
-            "error" => {
-                out.push(Err(stream_error(&v["error"])));
+            WireEvent::MessageStop => self.finish(out),
+            WireEvent::Error { error } => {
+                out.push(Err(stream_error(&error)));
                 self.finished = true;
             }
-            _ => {} // ping and future event types
+            WireEvent::Other => {} // ping and future event types
         }
     }
 
@@ -216,8 +318,10 @@ impl SseMapper for AnthropicMapper {
         if self.finished {
             return;
         }
-        match serde_json::from_str::<Value>(event.data.trim()) {
-            Ok(v) => self.on_json(&v, out),
+        match serde_json::from_str::<WireEvent>(event.data.trim()) {
+            Ok(ev) => self.on_wire(ev, out),
+            // Valid JSON of a shape Parley does not know (a later addition): ignored.
+            Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(event.data.trim()).is_ok() => {}
             Err(e) => {
                 let snippet: String = event.data.chars().take(120).collect();
                 out.push(Err(ProviderError::new(
@@ -398,42 +502,22 @@ pub fn build_body(req: &ChatRequest) -> Value {
     body
 }
 
+/// The Anthropic Messages wire format: the key in `x-api-key`, the API version on every request.
+pub struct AnthropicWire;
+
+impl WireFormat for AnthropicWire {
+    type Framed = SseFramed<AnthropicMapper>;
+    fn endpoint(ep: Endpoint) -> Endpoint {
+        ep.with_auth(Auth::Header("x-api-key"))
+            .with_headers(&[("anthropic-version", API_VERSION)])
+    }
+    fn stream_path(_: &ChatRequest) -> String {
+        "/messages".into()
+    }
+    fn body(request: &ChatRequest) -> Value {
+        build_body(request)
+    }
+}
+
 /// An Anthropic Messages provider.
-pub struct Anthropic {
-    ep: Endpoint,
-}
-
-impl Anthropic {
-    /// A provider at `base_url` (e.g. `https://api.anthropic.com/v1`).
-    pub fn new(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<String>,
-        settings: HttpSettings,
-    ) -> Self {
-        Anthropic {
-            ep: Endpoint::new(client, base_url, api_key, settings)
-                .with_auth(Auth::Header("x-api-key"))
-                .with_headers(&[("anthropic-version", API_VERSION)]),
-        }
-    }
-}
-
-impl ModelProvider for Anthropic {
-    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(self.ep.models("/models"))
-    }
-
-    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let build = self
-            .ep
-            .post_json("/messages", build_body(&request), "text/event-stream");
-        http::drive_sse(
-            build,
-            AnthropicMapper::new(),
-            self.ep.settings.clone(),
-            cancel,
-            self.ep.api_key.clone(),
-        )
-    }
-}
+pub type Anthropic = Provider<AnthropicWire>;

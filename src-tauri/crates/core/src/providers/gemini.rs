@@ -10,17 +10,14 @@
 //! came with ([`super::signature::gemini`]); the request builder puts it back on the part that
 //! follows.
 
-use super::http::{self, SseMapper};
+use super::http::{SseFramed, SseMapper};
 use super::signature::{self, Signature};
 use super::sse::SseEvent;
-use super::{
-    Auth, ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent, ToolChoice,
-};
+use super::{Auth, Provider, WireFormat};
+use super::{ChatRequest, Endpoint, StreamEvent, ToolChoice};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
-use futures::future::BoxFuture;
-use parley_protocol::{Message, ModelInfo, Part, ReasoningEffort, Role, StopReason, Usage};
+use parley_protocol::{Message, Part, ReasoningEffort, Role, StopReason, Usage};
 use serde_json::{json, Map, Value};
-use tokio_util::sync::CancellationToken;
 
 /// Prefix of the ids Parley makes up for calls the API sent without one. Such ids are never
 /// sent back to Gemini as `id`.
@@ -356,56 +353,29 @@ pub fn build_body(req: &ChatRequest) -> Value {
     body
 }
 
-/// A Gemini provider (base URL like `https://generativelanguage.googleapis.com/v1beta`).
-pub struct Gemini {
-    ep: Endpoint,
-}
+/// The Gemini wire format: the key in `x-goog-api-key` (never in the URL), the model in the path.
+pub struct GeminiWire;
 
-impl Gemini {
-    /// A provider at `base_url`.
-    pub fn new(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<String>,
-        settings: HttpSettings,
-    ) -> Self {
-        Gemini {
-            ep: Endpoint::new(client, base_url, api_key, settings)
-                .with_auth(Auth::Header("x-goog-api-key")),
-        }
+impl WireFormat for GeminiWire {
+    type Framed = SseFramed<GeminiMapper>;
+    const MODELS_PATH: &'static str = "/models?pageSize=1000";
+    fn endpoint(ep: Endpoint) -> Endpoint {
+        ep.with_auth(Auth::Header("x-goog-api-key"))
     }
-}
-
-impl ModelProvider for Gemini {
-    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(self.ep.models("/models?pageSize=1000"))
-    }
-
-    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
+    fn stream_path(request: &ChatRequest) -> String {
         // The model id goes in the path: keep it to one path segment.
         let model: String = request
             .model
             .trim_start_matches("models/")
             .chars()
-            .map(|c| {
-                if c == '/' || c == '?' || c == '#' {
-                    '_'
-                } else {
-                    c
-                }
-            })
+            .map(|c| if matches!(c, '/' | '?' | '#') { '_' } else { c })
             .collect();
-        let build = self.ep.post_json(
-            &format!("/models/{model}:streamGenerateContent?alt=sse"),
-            build_body(&request),
-            "text/event-stream",
-        );
-        http::drive_sse(
-            build,
-            GeminiMapper::new(),
-            self.ep.settings.clone(),
-            cancel,
-            self.ep.api_key.clone(),
-        )
+        format!("/models/{model}:streamGenerateContent?alt=sse")
+    }
+    fn body(request: &ChatRequest) -> Value {
+        build_body(request)
     }
 }
+
+/// A Gemini provider (base URL like `https://generativelanguage.googleapis.com/v1beta`).
+pub type Gemini = Provider<GeminiWire>;

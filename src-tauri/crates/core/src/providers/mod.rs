@@ -1,7 +1,9 @@
 //! Model providers. Each wire format has a pure event mapper (wire events in, [`StreamEvent`]s
-//! out, no I/O) and a thin HTTP client whose base URL and `reqwest::Client` are injected.
-//! [`http`] holds what all of them share: retries before the first byte, the idle timeout,
-//! cancellation and HTTP error classification.
+//! out, no I/O), a request builder, and a [`WireFormat`] saying what differs (paths, auth,
+//! framing); [`Provider`] (`wire.rs`) is the one glue that makes any wire format a
+//! [`ModelProvider`], with the HTTP client and base URL injected. [`http`] holds what all of
+//! them share: retries before the first byte, the idle timeout, cancellation and HTTP error
+//! classification.
 //!
 //! [`ProviderService`] (`service.rs`) is the topic's API: configured providers, keys, model
 //! lists, presets and discovery; its queries are in `store.rs`.
@@ -17,9 +19,11 @@ mod service;
 pub mod signature;
 pub mod sse;
 mod store;
+mod wire;
 
 pub use service::ProviderService;
 pub use store::ProviderRow;
+pub use wire::{for_kind, Auth, Endpoint, Provider, WireFormat};
 
 use crate::error::ProviderError;
 use futures::future::BoxFuture;
@@ -173,139 +177,6 @@ pub trait ModelProvider: Send + Sync {
     /// Starts a streamed request. Cancelling `cancel` ends the HTTP stream promptly; the stream
     /// then simply ends.
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream;
-}
-
-/// How a provider expects its API key.
-#[derive(Debug, Clone, Copy)]
-pub enum Auth {
-    /// `Authorization: Bearer KEY` (OpenAI, compatible servers, Ollama behind a proxy).
-    Bearer,
-    /// The key in a named header (Anthropic's `x-api-key`, Gemini's `x-goog-api-key`).
-    Header(&'static str),
-}
-
-/// Where and how a provider is reached: the injected HTTP client, the base URL (no trailing
-/// slash), the key and how it is sent, fixed headers, and the timeouts. Every request a
-/// provider makes is built here, so the key is attached in exactly one place.
-#[derive(Clone)]
-pub struct Endpoint {
-    /// The shared client.
-    pub client: reqwest::Client,
-    /// Base URL, e.g. `https://api.openai.com/v1`.
-    pub base_url: String,
-    /// The API key, if any.
-    pub api_key: Option<String>,
-    /// Timeouts and retries.
-    pub settings: HttpSettings,
-    auth: Auth,
-    headers: &'static [(&'static str, &'static str)],
-}
-
-impl Endpoint {
-    /// An endpoint at `base_url` that sends its key as a bearer token.
-    pub fn new(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<String>,
-        settings: HttpSettings,
-    ) -> Self {
-        Endpoint {
-            client,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
-            settings,
-            auth: Auth::Bearer,
-            headers: &[],
-        }
-    }
-
-    /// Sends the key this way instead.
-    pub fn with_auth(mut self, auth: Auth) -> Self {
-        self.auth = auth;
-        self
-    }
-
-    /// Adds these headers to every request.
-    pub fn with_headers(mut self, headers: &'static [(&'static str, &'static str)]) -> Self {
-        self.headers = headers;
-        self
-    }
-
-    /// `{base_url}{path}`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url, path)
-    }
-
-    fn finish(
-        rb: reqwest::RequestBuilder,
-        key: Option<&str>,
-        auth: Auth,
-        headers: &[(&str, &str)],
-    ) -> reqwest::RequestBuilder {
-        let mut rb = rb;
-        for (name, value) in headers {
-            rb = rb.header(*name, *value);
-        }
-        match (key, auth) {
-            (Some(k), Auth::Bearer) => rb.bearer_auth(k),
-            (Some(k), Auth::Header(name)) => rb.header(name, k),
-            (None, _) => rb,
-        }
-    }
-
-    /// The provider's model list at `path`.
-    pub async fn models(&self, path: &str) -> Result<Vec<ModelInfo>, ProviderError> {
-        let rb = Self::finish(
-            self.client.get(self.url(path)),
-            self.api_key.as_deref(),
-            self.auth,
-            self.headers,
-        );
-        http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
-    }
-
-    /// A request factory for a streamed POST of `body` to `path` (called again on each retry).
-    pub fn post_json(
-        &self,
-        path: &str,
-        body: serde_json::Value,
-        accept: &'static str,
-    ) -> Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync> {
-        let (client, url, key) = (self.client.clone(), self.url(path), self.api_key.clone());
-        let (auth, headers) = (self.auth, self.headers);
-        Box::new(move || {
-            let rb = client
-                .post(&url)
-                .header(reqwest::header::ACCEPT, accept)
-                .json(&body);
-            Self::finish(rb, key.as_deref(), auth, headers)
-        })
-    }
-}
-
-/// Builds the provider for a wire format.
-pub fn for_kind(
-    kind: parley_protocol::ProviderKind,
-    client: reqwest::Client,
-    base_url: &str,
-    api_key: Option<String>,
-    settings: HttpSettings,
-) -> std::sync::Arc<dyn ModelProvider> {
-    use parley_protocol::ProviderKind;
-    use std::sync::Arc;
-    match kind {
-        ProviderKind::Openai | ProviderKind::OpenaiCompatible => Arc::new(
-            openai_chat::OpenAiChat::new(client, base_url, api_key, settings),
-        ),
-        ProviderKind::OpenaiResponses => Arc::new(openai_responses::OpenAiResponses::new(
-            client, base_url, api_key, settings,
-        )),
-        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(
-            client, base_url, api_key, settings,
-        )),
-        ProviderKind::Gemini => Arc::new(gemini::Gemini::new(client, base_url, api_key, settings)),
-        ProviderKind::Ollama => Arc::new(ollama::Ollama::new(client, base_url, api_key, settings)),
-    }
 }
 
 /// Settings shared by every HTTP provider.

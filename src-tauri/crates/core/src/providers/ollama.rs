@@ -8,14 +8,13 @@
 //! message with `tool_name` (and `tool_call_id` only when the server gave the call an id), and
 //! the assistant's `thinking` is sent back with its tool calls.
 
-use super::http::{self, LineMapper};
+use super::http::{LineMapper, LinesFramed};
 use super::openai_chat::parse_arguments;
-use super::{ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent};
+use super::{ChatRequest, StreamEvent};
+use super::{Provider, WireFormat};
 use crate::error::{ProviderError, ProviderErrorKind};
-use futures::future::BoxFuture;
-use parley_protocol::{ModelInfo, Part, Role, StopReason, Usage};
+use parley_protocol::{Part, Role, StopReason, Usage};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
 /// Prefix of call ids Parley made up because the server sent none (never sent back).
 pub const LOCAL_ID_PREFIX: &str = "parley_call_";
@@ -248,40 +247,20 @@ pub fn build_body(req: &ChatRequest) -> Value {
     body
 }
 
+/// Ollama's native wire format: newline-delimited JSON.
+pub struct OllamaWire;
+
+impl WireFormat for OllamaWire {
+    type Framed = LinesFramed<OllamaMapper>;
+    const MODELS_PATH: &'static str = "/api/tags";
+    const ACCEPT: &'static str = "application/x-ndjson";
+    fn stream_path(_: &ChatRequest) -> String {
+        "/api/chat".into()
+    }
+    fn body(request: &ChatRequest) -> Value {
+        build_body(request)
+    }
+}
+
 /// An Ollama provider (base URL like `http://127.0.0.1:11434`).
-pub struct Ollama {
-    ep: Endpoint,
-}
-
-impl Ollama {
-    /// A provider at `base_url`.
-    pub fn new(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<String>,
-        settings: HttpSettings,
-    ) -> Self {
-        Ollama {
-            ep: Endpoint::new(client, base_url, api_key, settings),
-        }
-    }
-}
-
-impl ModelProvider for Ollama {
-    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(self.ep.models("/api/tags"))
-    }
-
-    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let build = self
-            .ep
-            .post_json("/api/chat", build_body(&request), "application/x-ndjson");
-        http::drive_lines(
-            build,
-            OllamaMapper::new(),
-            self.ep.settings.clone(),
-            cancel,
-            self.ep.api_key.clone(),
-        )
-    }
-}
+pub type Ollama = Provider<OllamaWire>;

@@ -6,18 +6,15 @@
 //! chunk or on the finish chunk, tool calls by `index` with arguments split anywhere, errors
 //! inside a 200 stream, and streams with or without the `[DONE]` sentinel.
 
-use super::http::{self, SseMapper};
+use super::http::{SseFramed, SseMapper};
 use super::sse::SseEvent;
-use super::{
-    ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent, ToolChoice,
-};
+use super::{ChatRequest, StreamEvent, ToolChoice};
+use super::{Provider, WireFormat};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
-use futures::future::BoxFuture;
-use parley_protocol::{Message, ModelInfo, Part, Role, StopReason, Usage};
+use parley_protocol::{Message, Part, Role, StopReason, Usage};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Deserialize)]
 struct Chunk {
@@ -434,45 +431,21 @@ fn push_message(m: &Message, out: &mut Vec<Value>) {
     }
 }
 
+/// The Chat Completions wire format (OpenAI and every compatible server).
+pub struct ChatWire;
+
+impl WireFormat for ChatWire {
+    type Framed = SseFramed<ChatMapper>;
+    fn stream_path(_: &ChatRequest) -> String {
+        "/chat/completions".into()
+    }
+    fn body(request: &ChatRequest) -> Value {
+        build_body(request)
+    }
+}
+
 /// A Chat Completions provider.
-pub struct OpenAiChat {
-    ep: Endpoint,
-}
-
-impl OpenAiChat {
-    /// A provider at `base_url` (e.g. `https://api.openai.com/v1`), with an optional key.
-    pub fn new(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<String>,
-        settings: HttpSettings,
-    ) -> Self {
-        OpenAiChat {
-            ep: Endpoint::new(client, base_url, api_key, settings),
-        }
-    }
-}
-
-impl ModelProvider for OpenAiChat {
-    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(self.ep.models("/models"))
-    }
-
-    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let build = self.ep.post_json(
-            "/chat/completions",
-            build_body(&request),
-            "text/event-stream",
-        );
-        http::drive_sse(
-            build,
-            ChatMapper::new(),
-            self.ep.settings.clone(),
-            cancel,
-            self.ep.api_key.clone(),
-        )
-    }
-}
+pub type OpenAiChat = Provider<ChatWire>;
 
 #[cfg(test)]
 mod tests {

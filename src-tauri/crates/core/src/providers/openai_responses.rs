@@ -8,19 +8,159 @@
 //! in `input` — the reasoning item (id, encrypted content, summary) and the function call it led
 //! to, then the `function_call_output` keyed by `call_id` (REQUESTS.md §2).
 
-use super::http::{self, SseMapper};
+use super::http::{SseFramed, SseMapper};
 use super::openai_chat::parse_arguments;
 use super::signature::{self, Signature};
 use super::sse::SseEvent;
-use super::{
-    ChatRequest, Endpoint, EventStream, HttpSettings, ModelProvider, StreamEvent, ToolChoice,
-};
+use super::{ChatRequest, StreamEvent, ToolChoice};
+use super::{Provider, WireFormat};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
-use futures::future::BoxFuture;
-use parley_protocol::{Message, ModelInfo, Part, ReasoningEffort, Role, StopReason, Usage};
+use parley_protocol::{Message, Part, ReasoningEffort, Role, StopReason, Usage};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use tokio_util::sync::CancellationToken;
+
+/// Where an event belongs: its output index, or (llama.cpp) only its item's id.
+#[derive(Debug, Default, Deserialize)]
+struct At {
+    output_index: Option<u64>,
+    item_id: Option<String>,
+}
+
+/// One Responses stream event, by its `type`. Every variant keeps where it belongs ([`At`]);
+/// unknown types decode to `Other` and are ignored.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+enum WireEvent {
+    #[serde(
+        rename = "response.output_text.delta",
+        alias = "response.refusal.delta"
+    )]
+    TextDelta {
+        #[serde(flatten)]
+        at: At,
+        #[serde(default)]
+        delta: String,
+    },
+    #[serde(rename = "response.reasoning_summary_part.added")]
+    SummaryPartAdded {
+        #[serde(flatten)]
+        at: At,
+        #[serde(default)]
+        summary_index: u64,
+    },
+    #[serde(
+        rename = "response.reasoning_summary_text.delta",
+        alias = "response.reasoning_text.delta"
+    )]
+    ReasoningDelta {
+        #[serde(flatten)]
+        at: At,
+        #[serde(default)]
+        delta: String,
+    },
+    #[serde(rename = "response.output_item.added")]
+    ItemAdded {
+        #[serde(flatten)]
+        at: At,
+        item: Item,
+    },
+    #[serde(rename = "response.function_call_arguments.delta")]
+    ArgsDelta {
+        #[serde(flatten)]
+        at: At,
+        #[serde(default)]
+        delta: String,
+    },
+    #[serde(rename = "response.output_item.done")]
+    ItemDone {
+        #[serde(flatten)]
+        at: At,
+        item: Item,
+    },
+    #[serde(rename = "response.completed", alias = "response.incomplete")]
+    Completed {
+        #[serde(flatten)]
+        at: At,
+        #[serde(default)]
+        response: ResponseBody,
+    },
+    #[serde(rename = "error")]
+    Error {
+        #[serde(flatten)]
+        at: At,
+        error: Option<Value>,
+        code: Option<Value>,
+        message: Option<Value>,
+    },
+    #[serde(rename = "response.failed")]
+    Failed {
+        #[serde(flatten)]
+        at: At,
+        #[serde(default)]
+        response: Value,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// What [`WireEvent::at`] returns: the event's place, and its item when it carries one.
+struct Place<'a> {
+    output_index: Option<u64>,
+    item_id: Option<String>,
+    item: Option<&'a Item>,
+}
+
+impl WireEvent {
+    fn at(&self) -> Place<'_> {
+        let (at, item) = match self {
+            WireEvent::TextDelta { at, .. }
+            | WireEvent::SummaryPartAdded { at, .. }
+            | WireEvent::ReasoningDelta { at, .. }
+            | WireEvent::ArgsDelta { at, .. }
+            | WireEvent::Completed { at, .. }
+            | WireEvent::Error { at, .. }
+            | WireEvent::Failed { at, .. } => (Some(at), None),
+            WireEvent::ItemAdded { at, item } | WireEvent::ItemDone { at, item } => {
+                (Some(at), Some(item))
+            }
+            WireEvent::Other => (None, None),
+        };
+        Place {
+            output_index: at.and_then(|a| a.output_index),
+            item_id: at.and_then(|a| a.item_id.clone()),
+            item,
+        }
+    }
+}
+
+/// An output item (a message, a reasoning item, a function call).
+#[derive(Debug, Default, Deserialize)]
+struct Item {
+    #[serde(rename = "type", default)]
+    kind: String,
+    /// Kept as sent (echoed back with the reasoning item).
+    #[serde(default)]
+    id: Option<Value>,
+    call_id: Option<String>,
+    name: Option<String>,
+    arguments: Option<String>,
+    encrypted_content: Option<String>,
+    summary: Option<Value>,
+}
+
+/// `response` of `response.completed` / `response.incomplete`.
+#[derive(Debug, Default, Deserialize)]
+struct ResponseBody {
+    status: Option<String>,
+    usage: Option<Value>,
+    incomplete_details: Option<IncompleteDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct IncompleteDetails {
+    reason: Option<String>,
+}
 
 #[derive(Debug, Default)]
 struct Call {
@@ -55,8 +195,10 @@ impl ResponsesMapper {
         if self.done || data.is_empty() || data == "[DONE]" {
             return;
         }
-        let v: Value = match serde_json::from_str(data) {
-            Ok(v) => v,
+        let ev: WireEvent = match serde_json::from_str(data) {
+            Ok(ev) => ev,
+            // Valid JSON of a shape Parley does not know (a later addition): ignored.
+            Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(data).is_ok() => return,
             Err(e) => {
                 let snippet: String = data.chars().take(120).collect();
                 out.push(Err(ProviderError::new(
@@ -67,33 +209,32 @@ impl ResponsesMapper {
                 return;
             }
         };
-        let item_id = v["item_id"].as_str().or_else(|| v["item"]["id"].as_str());
-        let index = self.index_of(v["output_index"].as_u64(), item_id);
-        match v["type"].as_str().unwrap_or_default() {
-            "response.output_text.delta" | "response.refusal.delta" => {
-                if let Some(d) = v["delta"].as_str().filter(|d| !d.is_empty()) {
-                    out.push(Ok(StreamEvent::TextDelta(d.to_owned())));
-                }
-            }
-            "response.reasoning_summary_part.added" => {
-                let at = (index, v["summary_index"].as_u64().unwrap_or(0));
+        let at = ev.at();
+        let item_id = at
+            .item_id
+            .as_deref()
+            .or(at.item.and_then(|i| i.id.as_ref()?.as_str()));
+        let index = self.index_of(at.output_index, item_id);
+        match ev {
+            WireEvent::TextDelta { delta, .. } | WireEvent::ReasoningDelta { delta, .. }
+                if delta.is_empty() => {}
+            WireEvent::TextDelta { delta, .. } => out.push(Ok(StreamEvent::TextDelta(delta))),
+            WireEvent::SummaryPartAdded { summary_index, .. } => {
+                let at = (index, summary_index);
                 // Parts of one summary are separated by a blank line.
                 if matches!(self.summary_at, Some((i, s)) if i == at.0 && s != at.1) {
                     out.push(Ok(StreamEvent::ReasoningDelta("\n\n".into())));
                 }
                 self.summary_at = Some(at);
             }
-            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                if let Some(d) = v["delta"].as_str().filter(|d| !d.is_empty()) {
-                    out.push(Ok(StreamEvent::ReasoningDelta(d.to_owned())));
-                }
+            WireEvent::ReasoningDelta { delta, .. } => {
+                out.push(Ok(StreamEvent::ReasoningDelta(delta)))
             }
-            "response.output_item.added" => {
-                let item = &v["item"];
-                if item["type"] == "function_call" {
+            WireEvent::ItemAdded { item, .. } => {
+                if item.kind == "function_call" {
                     let call = Call {
-                        id: item["call_id"].as_str().unwrap_or_default().to_owned(),
-                        name: item["name"].as_str().unwrap_or_default().to_owned(),
+                        id: item.call_id.unwrap_or_default(),
+                        name: item.name.unwrap_or_default(),
                         arguments: String::new(),
                     };
                     self.had_calls = true;
@@ -105,28 +246,27 @@ impl ResponsesMapper {
                     self.calls.insert(index, call);
                 }
             }
-            "response.function_call_arguments.delta" => {
-                if let (Some(call), Some(d)) = (self.calls.get_mut(&index), v["delta"].as_str()) {
-                    call.arguments.push_str(d);
+            WireEvent::ArgsDelta { delta, .. } => {
+                if let Some(call) = self.calls.get_mut(&index) {
+                    call.arguments.push_str(&delta);
                     out.push(Ok(StreamEvent::ToolCallArgsDelta {
                         index: index as u32,
-                        delta: d.to_owned(),
+                        delta,
                     }));
                 }
             }
-            "response.output_item.done" => self.on_item_done(index, &v["item"], out),
-            "response.completed" | "response.incomplete" => {
+            WireEvent::ItemDone { item, .. } => self.on_item_done(index, item, out),
+            WireEvent::Completed { response, .. } => {
                 self.flush_calls(out);
-                let resp = &v["response"];
-                if let Some(raw) = resp.get("usage").filter(|u| u.is_object()) {
+                if let Some(raw) = response.usage.filter(Value::is_object) {
                     out.push(Ok(StreamEvent::Usage {
-                        usage: usage_from(raw),
-                        raw: raw.clone(),
+                        usage: usage_from(&raw),
+                        raw,
                     }));
                 }
-                let status = resp["status"].as_str().unwrap_or("completed").to_owned();
-                let incomplete = resp["incomplete_details"]["reason"].as_str();
-                let stop_reason = match (status.as_str(), incomplete) {
+                let status = response.status.unwrap_or_else(|| "completed".into());
+                let incomplete = response.incomplete_details.and_then(|d| d.reason);
+                let stop_reason = match (status.as_str(), incomplete.as_deref()) {
                     (_, Some("max_output_tokens")) => StopReason::MaxTokens,
                     (_, Some("content_filter")) => StopReason::ContentFilter,
                     ("completed", _) if self.had_calls => StopReason::ToolUse,
@@ -139,16 +279,24 @@ impl ResponsesMapper {
                 }));
                 self.done = true;
             }
-            "error" => {
-                let err = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
-                out.push(Err(stream_error(err)));
+            WireEvent::Error {
+                error,
+                code,
+                message,
+                ..
+            } => {
+                // `{"type":"error","error":{...}}`, or the fields at the top level.
+                let err = error
+                    .filter(Value::is_object)
+                    .unwrap_or_else(|| json!({"type": "error", "code": code, "message": message}));
+                out.push(Err(stream_error(&err)));
                 self.done = true;
             }
-            "response.failed" => {
-                out.push(Err(stream_error(&v["response"]["error"])));
+            WireEvent::Failed { response, .. } => {
+                out.push(Err(stream_error(&response["error"])));
                 self.done = true;
             }
-            _ => {}
+            WireEvent::Other => {}
         }
     }
 
@@ -178,38 +326,39 @@ impl ResponsesMapper {
     fn on_item_done(
         &mut self,
         index: u64,
-        item: &Value,
+        item: Item,
         out: &mut Vec<Result<StreamEvent, ProviderError>>,
     ) {
-        match item["type"].as_str() {
+        match item.kind.as_str() {
             // The completed item is the one to keep: `.added` may carry a partial blob.
-            Some("reasoning")
-                if item["encrypted_content"]
-                    .as_str()
+            "reasoning"
+                if item
+                    .encrypted_content
+                    .as_deref()
                     .is_some_and(|e| !e.is_empty()) =>
             {
                 let kept = json!({
                     "type": "reasoning",
-                    "id": item["id"],
-                    "encrypted_content": item["encrypted_content"],
-                    "summary": item.get("summary").cloned().unwrap_or_else(|| json!([])),
+                    "id": item.id,
+                    "encrypted_content": item.encrypted_content,
+                    "summary": item.summary.unwrap_or_else(|| json!([])),
                 });
                 out.push(Ok(StreamEvent::ReasoningSignature(
                     signature::openai_reasoning(&kept),
                 )));
             }
-            Some("function_call") => {
+            "function_call" => {
                 let mut call = self.calls.remove(&index).unwrap_or_else(|| {
                     self.had_calls = true;
                     Call {
-                        id: item["call_id"].as_str().unwrap_or_default().to_owned(),
-                        name: item["name"].as_str().unwrap_or_default().to_owned(),
+                        id: item.call_id.clone().unwrap_or_default(),
+                        name: item.name.clone().unwrap_or_default(),
                         arguments: String::new(),
                     }
                 });
                 // The completed item's arguments are authoritative.
-                if let Some(a) = item["arguments"].as_str() {
-                    call.arguments = a.to_owned();
+                if let Some(a) = item.arguments {
+                    call.arguments = a;
                 }
                 let parsed = parse_arguments(&call.arguments);
                 out.push(Ok(StreamEvent::ToolCallFinished {
@@ -415,40 +564,18 @@ pub fn build_body(req: &ChatRequest) -> Value {
     body
 }
 
+/// The OpenAI Responses wire format.
+pub struct ResponsesWire;
+
+impl WireFormat for ResponsesWire {
+    type Framed = SseFramed<ResponsesMapper>;
+    fn stream_path(_: &ChatRequest) -> String {
+        "/responses".into()
+    }
+    fn body(request: &ChatRequest) -> Value {
+        build_body(request)
+    }
+}
+
 /// An OpenAI Responses provider (base URL like `https://api.openai.com/v1`).
-pub struct OpenAiResponses {
-    ep: Endpoint,
-}
-
-impl OpenAiResponses {
-    /// A provider at `base_url`.
-    pub fn new(
-        client: reqwest::Client,
-        base_url: &str,
-        api_key: Option<String>,
-        settings: HttpSettings,
-    ) -> Self {
-        OpenAiResponses {
-            ep: Endpoint::new(client, base_url, api_key, settings),
-        }
-    }
-}
-
-impl ModelProvider for OpenAiResponses {
-    fn models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>> {
-        Box::pin(self.ep.models("/models"))
-    }
-
-    fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let build = self
-            .ep
-            .post_json("/responses", build_body(&request), "text/event-stream");
-        http::drive_sse(
-            build,
-            ResponsesMapper::new(),
-            self.ep.settings.clone(),
-            cancel,
-            self.ep.api_key.clone(),
-        )
-    }
-}
+pub type OpenAiResponses = Provider<ResponsesWire>;

@@ -1,0 +1,366 @@
+//! The HTTP half every provider shares: one `reqwest::Client`, retries before the first byte
+//! (429 honours Retry-After, capped; 5xx/overload back off with jitter), classification of
+//! HTTP errors into [`ProviderError`], and the SSE driver that enforces the idle timeout and
+//! ends promptly on cancellation.
+
+use super::sse::{SseEvent, SseParser};
+use super::{EventStream, HttpSettings, StreamEvent};
+use crate::error::{ProviderError, ProviderErrorKind};
+use futures::StreamExt;
+pub use reqwest::header::HeaderMap;
+
+mod errors;
+mod models;
+
+pub use errors::{classify_http, parse_error_body, ErrorBody};
+pub use models::{fetch_model_list, parse_model_list};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Largest error body Parley reads.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// What a refused cross-host redirect says (also how it is recognised).
+pub const REDIRECT_REFUSED: &str = "the server redirected to another host";
+
+/// Builds the HTTP client providers share. No cookies. Redirects are followed only within the
+/// same host and port (at most 5): keys travel in headers reqwest does not strip (`x-api-key`,
+/// `x-goog-api-key`), so a redirect elsewhere is refused outright and the key never leaves
+/// the host it was saved for.
+pub fn client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        let same_host = first.host_str() == attempt.url().host_str()
+            && first.port_or_known_default() == attempt.url().port_or_known_default();
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if same_host {
+            attempt.follow()
+        } else {
+            let to = attempt.url().host_str().unwrap_or("?").to_owned();
+            attempt.error(format!("{REDIRECT_REFUSED} ({to})"))
+        }
+    });
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .redirect(policy)
+        .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
+}
+
+/// A mapper from SSE events to normalised stream events.
+pub trait SseMapper: Send + 'static {
+    /// Maps one SSE event.
+    fn on_event(&mut self, event: &SseEvent, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+    /// Called when the body ends cleanly; emits `Finished` or an error for a cut-short stream.
+    fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+}
+
+/// A mapper from newline-delimited JSON lines (Ollama) to normalised stream events.
+pub trait LineMapper: Send + 'static {
+    /// Maps one non-empty line.
+    fn on_line(&mut self, line: &str, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+    /// Called when the body ends cleanly.
+    fn on_end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+}
+
+/// Bytes in, events out: the framing (SSE or NDJSON) plus its mapper. A wire format names
+/// its own ([`SseFramed`] or [`LinesFramed`] around its mapper) and [`drive`] runs it.
+pub trait Framed: Send + 'static {
+    /// Feeds bytes; returns true when at least one real event (not a keep-alive) was framed.
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool;
+    fn end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>);
+}
+
+/// Server-sent events through an [`SseMapper`].
+pub struct SseFramed<M> {
+    parser: SseParser,
+    events: Vec<SseEvent>,
+    mapper: M,
+}
+
+impl<M: Default> Default for SseFramed<M> {
+    fn default() -> Self {
+        SseFramed {
+            parser: SseParser::new(),
+            events: Vec::new(),
+            mapper: M::default(),
+        }
+    }
+}
+
+impl<M: SseMapper> Framed for SseFramed<M> {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
+        self.parser.push(bytes, &mut self.events);
+        let any = !self.events.is_empty();
+        for ev in self.events.drain(..) {
+            self.mapper.on_event(&ev, out);
+        }
+        any
+    }
+    fn end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        self.mapper.on_end(out)
+    }
+}
+
+/// Newline-delimited JSON through a [`LineMapper`].
+pub struct LinesFramed<M> {
+    buf: Vec<u8>,
+    mapper: M,
+}
+
+impl<M: Default> Default for LinesFramed<M> {
+    fn default() -> Self {
+        LinesFramed {
+            buf: Vec::new(),
+            mapper: M::default(),
+        }
+    }
+}
+
+impl<M: LineMapper> LinesFramed<M> {
+    fn line(&mut self, raw: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
+        let text = String::from_utf8_lossy(raw);
+        let line = text.trim();
+        if line.is_empty() {
+            return false;
+        }
+        self.mapper.on_line(line, out);
+        true
+    }
+}
+
+impl<M: LineMapper> Framed for LinesFramed<M> {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
+        self.buf.extend_from_slice(bytes);
+        let mut any = false;
+        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
+            let raw: Vec<u8> = self.buf.drain(..=pos).collect();
+            any |= self.line(&raw, out);
+        }
+        any
+    }
+    fn end(&mut self, out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+        // NDJSON may end without a final newline.
+        let rest = std::mem::take(&mut self.buf);
+        self.line(&rest, out);
+        self.mapper.on_end(out)
+    }
+}
+
+/// Sends the request (retrying before the first byte) and streams its body through `framed`,
+/// enforcing the idle timeout and ending promptly on cancellation.
+pub fn drive<F: Framed>(
+    build: Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
+    mut framed: F,
+    settings: HttpSettings,
+    cancel: CancellationToken,
+    key: Option<String>,
+) -> EventStream {
+    let (tx, mut rx) = mpsc::channel::<Result<StreamEvent, ProviderError>>(256);
+    tokio::spawn(async move {
+        let response = match open(&*build, &settings, &cancel, &tx, key.as_deref()).await {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            None => return,
+        };
+        let mut body = response.bytes_stream();
+        let mut out = Vec::new();
+        let mut deadline = Instant::now() + settings.idle_timeout;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return,
+                next = tokio::time::timeout_at(deadline, body.next()) => next,
+            };
+            let body_ended = matches!(next, Ok(None));
+            match next {
+                Err(_) => {
+                    let _ = tx
+                        .send(Err(ProviderError::new(
+                            ProviderErrorKind::IdleTimeout,
+                            format!(
+                                "no data for {} s",
+                                settings.idle_timeout.as_secs_f64().round()
+                            ),
+                        )))
+                        .await;
+                    return;
+                }
+                Ok(None) => framed.end(&mut out),
+                Ok(Some(Err(e))) => {
+                    let _ = tx
+                        .send(Err(ProviderError::new(
+                            ProviderErrorKind::StreamInterrupted,
+                            error_chain(&e),
+                        )))
+                        .await;
+                    return;
+                }
+                Ok(Some(Ok(bytes))) => {
+                    if framed.push(&bytes, &mut out) {
+                        // Only real events reset the idle clock; keep-alive comments do not.
+                        deadline = Instant::now() + settings.idle_timeout;
+                    }
+                }
+            }
+            for item in out.drain(..) {
+                let last = matches!(item, Err(_) | Ok(StreamEvent::Finished { .. }));
+                if tx.send(item).await.is_err() || last {
+                    return;
+                }
+            }
+            if body_ended {
+                return;
+            }
+        }
+    });
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+}
+
+/// Sends the request, retrying retryable failures before the first byte. `None` = cancelled.
+pub async fn open(
+    build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
+    settings: &HttpSettings,
+    cancel: &CancellationToken,
+    tx: &mpsc::Sender<Result<StreamEvent, ProviderError>>,
+    key: Option<&str>,
+) -> Option<Result<reqwest::Response, ProviderError>> {
+    let max = settings.max_attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let sent = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return None,
+            r = tokio::time::timeout(settings.response_timeout, build().send()) => r,
+        };
+        let error = match sent {
+            Err(_) => ProviderError::new(
+                ProviderErrorKind::Connect,
+                format!(
+                    "no response within {} s",
+                    settings.response_timeout.as_secs()
+                ),
+            ),
+            Ok(Err(e)) => connect_error(&e),
+            Ok(Ok(resp)) if resp.status().is_success() => {
+                match check_stream_content(resp, key).await {
+                    Ok(resp) => return Some(Ok(resp)),
+                    Err(e) => e,
+                }
+            }
+            Ok(Ok(resp)) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = read_capped(resp).await;
+                classify_http(status, &headers, &body, key)
+            }
+        };
+        if !error.is_retryable() || attempt >= max {
+            return Some(Err(error));
+        }
+        let delay = error.retry_delay(attempt, settings.max_retry_delay);
+        attempt += 1;
+        tracing::info!(attempt, ?delay, "retrying provider request: {error}");
+        let _ = tx
+            .send(Ok(StreamEvent::Retrying {
+                attempt,
+                delay,
+                reason: error,
+            }))
+            .await;
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return None,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// A 200 that is not a stream (an HTML login page, a JSON error) is an error, not a reply.
+async fn check_stream_content(
+    resp: reqwest::Response,
+    key: Option<&str>,
+) -> Result<reqwest::Response, ProviderError> {
+    let ctype = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.contains("text/html") {
+        let mut e = ProviderError::new(
+            ProviderErrorKind::Protocol,
+            "the server sent a web page instead of a stream",
+        );
+        e.status = Some(resp.status().as_u16());
+        return Err(e);
+    }
+    if ctype.contains("application/json") {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = read_capped(resp).await;
+        let mut e = classify_http(status, &headers, &body, key);
+        if e.kind == ProviderErrorKind::Protocol || e.detail.is_none() {
+            e.kind = ProviderErrorKind::Protocol;
+            e.detail = Some("the server sent JSON instead of a stream".into());
+        } else {
+            e.kind = ProviderErrorKind::StreamError;
+        }
+        return Err(e);
+    }
+    Ok(resp)
+}
+
+async fn read_capped(resp: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            body.extend_from_slice(&chunk);
+            if body.len() >= MAX_ERROR_BODY {
+                body.truncate(MAX_ERROR_BODY);
+                break;
+            }
+        }
+    });
+    let _ = read.await;
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// A failed send: a refused redirect, or no connection.
+fn connect_error(e: &reqwest::Error) -> ProviderError {
+    let kind = if e.is_redirect() {
+        ProviderErrorKind::Redirected
+    } else if e.is_connect() || e.is_builder() || e.is_timeout() {
+        // No connection at all (refused, DNS, TLS): say so at once.
+        ProviderErrorKind::Connect
+    } else {
+        // The request went out on an established connection that closed before any answer.
+        ProviderErrorKind::ConnectionLost
+    };
+    ProviderError::new(kind, error_chain(e))
+}
+
+/// A reqwest error with its causes ("error sending request: connection refused").
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -342,22 +342,13 @@ fn unknown_event_shapes_are_ignored_and_garbage_is_a_protocol_error() {
         ("data: {not json\n\n", "", true),
     ] {
         let body = format!("{start}{middle}{end}");
-        let items = map(&[body.as_bytes()]);
-        let text: String = items
-            .iter()
-            .filter_map(|i| match i {
-                Ok(StreamEvent::TextDelta(t)) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(text, want_text, "{middle}");
-        let protocol_error = items.iter().any(|i| {
-            matches!(i, Err(e) if e.kind == parley_core::ProviderErrorKind::Protocol)
-        });
-        assert_eq!(protocol_error, want_error, "{middle}: {items:?}");
-        let finished = items
-            .iter()
-            .any(|i| matches!(i, Ok(StreamEvent::Finished { .. })));
-        assert_eq!(finished, !want_error, "{middle}: {items:?}");
+        let g = gather(&map(&[body.as_bytes()]));
+        assert_eq!(g.text, want_text, "{middle}");
+        let protocol_error = g
+            .error
+            .as_ref()
+            .is_some_and(|(kind, ..)| *kind == parley_core::ProviderErrorKind::Protocol);
+        assert_eq!(protocol_error, want_error, "{middle}: {:?}", g.error);
+        assert_eq!(g.finish.is_some(), !want_error, "{middle}");
     }
 }

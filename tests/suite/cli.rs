@@ -250,6 +250,31 @@ async fn models_are_listed_from_the_provider() {
         r.stderr
     );
     assert_eq!(server.received()[0].path, "/v1/models");
+
+    // A failed refresh lists the models cached before and says why on stderr.
+    server.push(Reply::json(
+        401,
+        r#"{"error":{"message":"Invalid API key","code":"invalid_api_key"}}"#,
+    ));
+    let r = run(dir.path(), &["providers", "models", "local"]).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, "a-model\nb-model\n"));
+    assert!(
+        r.stderr.contains("could not refresh the model list"),
+        "{}",
+        r.stderr
+    );
+
+    // With nothing cached, the failure is the answer: non-zero, with the reason.
+    let other = tempfile::tempdir().unwrap();
+    add_local(other.path(), &server).await;
+    server.push(Reply::json(
+        401,
+        r#"{"error":{"message":"Invalid API key","code":"invalid_api_key"}}"#,
+    ));
+    let r = run(other.path(), &["providers", "models", "local"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("error:"), "{}", r.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

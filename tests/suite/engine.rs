@@ -522,3 +522,52 @@ async fn a_late_subscriber_gets_the_running_turn_then_live_events() {
     assert!(seqs.windows(2).all(|w| w[1] > w[0]), "{seqs:?}");
     assert_eq!(text, "one two three");
 }
+
+/// The newest history page of a chat with a running turn carries that turn's events so far
+/// (the hub's one replay buffer): from `TurnStarted`, the text streamed until then. Older
+/// pages and finished chats carry none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_newest_history_page_carries_the_running_turn() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(vec![
+        ev_text("one "),
+        ev_text("two "),
+        sleep_ms(400),
+        ev_text("three"),
+        ev_finish("stop"),
+        ev_done(),
+    ]));
+    let e = env(&server).await;
+    let s = e.core.chats().create_session(None).await.unwrap();
+    let mut h = start_and_wait_for_text(&e.core, &s.id).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let page = e.core.history().get_history(&s.id, None, 60).await.unwrap();
+    assert!(
+        matches!(
+            page.running.first().map(|ev| &ev.msg),
+            Some(EventMsg::TurnStarted { .. })
+        ),
+        "{:?}",
+        page.running
+    );
+    let text: String = page
+        .running
+        .iter()
+        .filter_map(|ev| match &ev.msg {
+            EventMsg::TextDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(text, "one two ");
+    let first = page.messages[0].id.clone();
+    let older = e
+        .core
+        .history()
+        .get_history(&s.id, Some(first), 60)
+        .await
+        .unwrap();
+    assert!(older.running.is_empty(), "only the newest page replays");
+    collect(&mut h.events).await;
+    let after = e.core.history().get_history(&s.id, None, 60).await.unwrap();
+    assert!(after.running.is_empty(), "{:?}", after.running);
+}

@@ -375,16 +375,8 @@ fn typed_events_ignore_unknown_shapes_and_keep_error_codes() {
         ("data: {broken\n\n", "", Some(ProviderErrorKind::Protocol)),
     ] {
         let body = format!("{middle}{done}");
-        let items = map(&[body.as_bytes()]);
-        let text: String = items
-            .iter()
-            .filter_map(|i| match i {
-                Ok(StreamEvent::TextDelta(t)) => Some(t.as_str()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(text, want_text, "{middle}");
-        let error = items.iter().find_map(|i| i.as_ref().err().map(|e| e.kind));
-        assert_eq!(error, want_error, "{middle}: {items:?}");
+        let g = gather(&map(&[body.as_bytes()]));
+        assert_eq!(g.text, want_text, "{middle}");
+        assert_eq!(g.error.map(|(kind, ..)| kind), want_error, "{middle}");
     }
 }

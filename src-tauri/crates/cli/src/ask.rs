@@ -316,3 +316,25 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    /// The terminal shows hidden characters with the shared table's markers (the same the
+    /// window shows) and keeps each value on its line.
+    #[test]
+    fn values_are_shown_with_hidden_characters_marked_on_one_line() {
+        for (input, want) in [
+            ("ls -la", "ls -la"),
+            ("a\nb\tc", "a\\nb\\tc"),
+            ("rm -rf \u{202E}/ fdp", "rm -rf ⟦U+202E⟧/ fdp"),
+            ("\u{1b}[2J\r", "⟦U+001B⟧[2J⟦U+000D⟧"),
+            ("\u{E0041}smuggled", "⟦U+E0041⟧smuggled"),
+            ("x\u{FE0F}\u{2066}", "x⟦U+FE0F⟧⟦U+2066⟧"),
+        ] {
+            assert_eq!(shown(input), want, "{input:?}");
+        }
+        assert_eq!(shown(&"a".repeat(3000)).chars().count(), 2001);
+    }
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PARAM_LIMITS } from "../../bindings";
 import { paramsFromForm, paramsSummary } from "./params";
 
 const base = { system: "", temperature: "", topP: "", maxTokens: "", reasoning: "" as const };
@@ -17,6 +18,10 @@ describe("chat settings form", () => {
     expect(paramsFromForm({ ...base, temperature: "warm" })).toMatch(/Temperature/);
     expect(paramsFromForm({ ...base, topP: "0" })).toMatch(/Top-p/);
     expect(paramsFromForm({ ...base, maxTokens: "1.5" })).toMatch(/whole number/);
+    // The sentences and the system-prompt limit are the core's (PARAM_LIMITS in the bindings).
+    expect(paramsFromForm({ ...base, topP: "1.5" })).toBe(PARAM_LIMITS.top_p.message);
+    expect(paramsFromForm({ ...base, system: "x".repeat(PARAM_LIMITS.system_prompt_bytes) })).not.toBeTypeOf("string");
+    expect(paramsFromForm({ ...base, system: "é".repeat(PARAM_LIMITS.system_prompt_bytes / 2 + 1) })).toBe(PARAM_LIMITS.system_prompt_message);
   });
   it("summarises what differs from the defaults", () => {
     expect(paramsSummary({ system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null })).toBe("Chat settings");

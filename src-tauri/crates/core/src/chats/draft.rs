@@ -5,7 +5,7 @@
 //! coalesced into one op per part between flushes; everything else is an item boundary.
 
 use super::hub::Emitter;
-use crate::store::{BegunTurn, JournalOp};
+use super::{BegunTurn, JournalOp};
 use parley_protocol::{EventMsg, Message, MessageId, Part, Role, SessionId, ToolCallStatus};
 use std::collections::HashMap;
 

@@ -15,9 +15,10 @@
 use super::call::{self, CallEnd, CallJob, CallTask, Dispatched, TurnAsker, TurnTools, Update};
 use super::draft::Draft;
 use super::hub::Emitter;
+use super::{BegunTurn, TurnEnd};
 use crate::error::{CoreError, ProviderErrorKind};
 use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
-use crate::store::{BegunTurn, Store, TurnEnd};
+use crate::store::Store;
 use crate::tools::runtime::Scheduler;
 use crate::tools::tool::Risk;
 use futures::StreamExt;

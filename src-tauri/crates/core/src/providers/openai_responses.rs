@@ -104,11 +104,11 @@ enum WireEvent {
     Other,
 }
 
-/// What [`WireEvent::at`] returns: the event's place, and its item when it carries one.
+/// What [`WireEvent::at`] returns: the event's output index and item id (borrowed: no copy per
+/// delta).
 struct Place<'a> {
     output_index: Option<u64>,
-    item_id: Option<String>,
-    item: Option<&'a Item>,
+    item_id: Option<&'a str>,
 }
 
 impl WireEvent {
@@ -126,10 +126,13 @@ impl WireEvent {
             }
             WireEvent::Other => (None, None),
         };
+        // The event's own item id, else (on item events) the item's.
+        let item_id = at
+            .and_then(|a| a.item_id.as_deref())
+            .or_else(|| item.and_then(|i| i.id.as_ref()).and_then(Value::as_str));
         Place {
             output_index: at.and_then(|a| a.output_index),
-            item_id: at.and_then(|a| a.item_id.clone()),
-            item,
+            item_id,
         }
     }
 }
@@ -210,11 +213,7 @@ impl ResponsesMapper {
             }
         };
         let at = ev.at();
-        let item_id = at
-            .item_id
-            .as_deref()
-            .or(at.item.and_then(|i| i.id.as_ref()?.as_str()));
-        let index = self.index_of(at.output_index, item_id);
+        let index = self.index_of(at.output_index, at.item_id);
         match ev {
             WireEvent::TextDelta { delta, .. } | WireEvent::ReasoningDelta { delta, .. }
                 if delta.is_empty() => {}
@@ -304,7 +303,8 @@ impl ResponsesMapper {
     fn index_of(&mut self, output_index: Option<u64>, item_id: Option<&str>) -> u64 {
         if let Some(i) = output_index {
             self.next_index = self.next_index.max(i + 1);
-            if let Some(id) = item_id {
+            // (Stored once per item, not copied again for every delta.)
+            if let Some(id) = item_id.filter(|id| self.items.get(*id) != Some(&i)) {
                 self.items.insert(id.to_owned(), i);
             }
             return i;

@@ -248,3 +248,22 @@ pub async fn probe_loopback(ports: &[(u16, &str)]) -> Vec<LocalServer> {
         .flatten()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wire_format_has_a_default_address_from_the_presets() {
+        let urls = default_base_urls();
+        for kind in ProviderKind::ALL {
+            let url = urls.get(kind.wire_name()).copied();
+            assert!(
+                url.is_some_and(|u| PRESETS.iter().any(|p| p.base_url == u)),
+                "{kind:?}: {url:?}"
+            );
+        }
+        assert_eq!(urls["anthropic"], "https://api.anthropic.com/v1");
+        assert_eq!(urls["openai"], urls["openai_responses"]);
+    }
+}

@@ -2,7 +2,7 @@
 //! text of any part lives in `body` and can be appended to.
 
 use crate::error::StoreError;
-use crate::store::ProviderRow;
+use crate::providers::ProviderRow;
 use parley_protocol::{
     Message, MessageId, Part, ProviderKind, Role, SessionId, SessionSummary, ToolCallStatus,
     TurnId, TurnInfo, TurnStatus,

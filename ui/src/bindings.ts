@@ -24,9 +24,9 @@ export const commands = {
 	stopTurn: (sessionId: SessionId) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("stop_turn", { sessionId })),
 	/**
 	 *  Connects the window to the event stream: first the running turns from their start, then
-	 *  live events. Calling it again (after a reload) replaces the window's previous channel.
+	 *  live events, in batches of at most one per frame. Calling it again (after a reload) replaces the window's previous channel.
 	 */
-	attachEvents: (channel: Channel<Event_Deserialize>) => typedError<null, ErrorInfo>(__TAURI_INVOKE("attach_events", { channel })),
+	attachEvents: (channel: Channel<Event_Deserialize[]>) => typedError<null, ErrorInfo>(__TAURI_INVOKE("attach_events", { channel })),
 	/**  Configured providers; only whether a key exists, never the key. */
 	listProviders: () => typedError<ProviderInfo_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_providers")),
 	/**  Adds a provider; its key goes to the OS keychain. */
@@ -361,6 +361,18 @@ can_grant: boolean } |
 call_id: string; 
 /**  The question. */
 question: string } | 
+/**
+ *  The chat is longer than the model's context window: the request starts at
+ *  `first_message_id` (the older messages stay in the chat, unsent). Sent before the
+ *  request, and again when a "context too long" refusal makes Parley retry with less.
+ */
+{ type: "context_trimmed"; 
+/**  The turn. */
+turn_id: TurnId; 
+/**  The first message the model sees. */
+first_message_id: MessageId; 
+/**  How many earlier messages were left out. */
+left_out: number } | 
 /**  The request failed before any output and will be tried again. */
 { type: "stream_retry"; 
 /**  Which try comes next (2 = first retry). */
@@ -465,6 +477,18 @@ can_grant: boolean } |
 call_id: string; 
 /**  The question. */
 question: string } | 
+/**
+ *  The chat is longer than the model's context window: the request starts at
+ *  `first_message_id` (the older messages stay in the chat, unsent). Sent before the
+ *  request, and again when a "context too long" refusal makes Parley retry with less.
+ */
+{ type: "context_trimmed"; 
+/**  The turn. */
+turn_id: TurnId; 
+/**  The first message the model sees. */
+first_message_id: MessageId; 
+/**  How many earlier messages were left out. */
+left_out: number } | 
 /**  The request failed before any output and will be tried again. */
 { type: "stream_retry"; 
 /**  Which try comes next (2 = first retry). */
@@ -1268,6 +1292,11 @@ export type TurnInfo_Deserialize = {
 	stop_reason?: StopReason | null,
 	/**  What went wrong, for failed turns. */
 	error?: ErrorInfo | null,
+	/**
+	 *  When the chat was longer than the model's context window: the first message the model
+	 *  was sent (older ones were left out of the request, never deleted).
+	 */
+	context_from?: MessageId | null,
 };
 
 /**  A turn: one user message and the assistant's answer to it. */
@@ -1296,6 +1325,11 @@ export type TurnInfo_Serialize = {
 	stop_reason: StopReason | null,
 	/**  What went wrong, for failed turns. */
 	error: ErrorInfo | null,
+	/**
+	 *  When the chat was longer than the model's context window: the first message the model
+	 *  was sent (older ones were left out of the request, never deleted).
+	 */
+	context_from: MessageId | null,
 };
 
 /**  Where a turn is in its life. */

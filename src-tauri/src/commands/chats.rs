@@ -1,6 +1,7 @@
 //! Chats and turns: list, create, rename, delete, settings, workspace; send, retry, stop; the event channel.
 
 use super::prelude::*;
+use parley_core::chats::{EventBatches, FRAME};
 
 /// Lists chats, most recent activity first.
 #[tauri::command]
@@ -96,18 +97,20 @@ pub async fn stop_turn(state: State<'_, AppState>, session_id: SessionId) -> Res
 }
 
 /// Connects the window to the event stream: first the running turns from their start, then
-/// live events. Calling it again (after a reload) replaces the window's previous channel.
+/// live events, in batches of at most one per frame. Calling it again (after a reload) replaces the window's previous channel.
 #[tauri::command]
 #[specta::specta]
 pub async fn attach_events(
     window: tauri::WebviewWindow,
     state: State<'_, AppState>,
-    channel: Channel<Event>,
+    channel: Channel<Vec<Event>>,
 ) -> Res<()> {
-    let mut rx = state.core.chats().attach_events();
+    // At most one delivery per frame, consecutive deltas merged: the window's work per frame
+    // stays the same however fast the model writes.
+    let mut batches = EventBatches::new(state.core.chats().attach_events(), FRAME);
     let task = tauri::async_runtime::spawn(async move {
-        while let Some(ev) = rx.recv().await {
-            if channel.send(ev).is_err() {
+        while let Some(batch) = batches.next().await {
+            if channel.send(batch).is_err() {
                 break;
             }
         }

@@ -59,9 +59,10 @@ export const api = {
   chooseWorkspace: (sessionId: string) => unwrap(commands.chooseWorkspace(sessionId)),
   clearWorkspace: (sessionId: string) => unwrap(commands.clearWorkspace(sessionId)),
   chooseAssistantWorkspace: (id: string, clear: boolean) => unwrap(commands.chooseAssistantWorkspace(id, clear)),
-  attachEvents: (onEvent: (e: Event) => void) => {
-    const ch = new Channel<Event>();
-    ch.onmessage = onEvent;
+  /** Events arrive in batches, at most one per frame (the core merges consecutive deltas). */
+  attachEvents: (onEvents: (batch: Event[]) => void) => {
+    const ch = new Channel<Event[]>();
+    ch.onmessage = onEvents;
     return unwrap(commands.attachEvents(ch as never));
   },
 };

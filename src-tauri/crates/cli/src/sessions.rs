@@ -12,9 +12,12 @@ pub enum SessionsCmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// How many to list.
+        /// How many to list (no upper cap).
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// How many of the most recent to skip (for paging).
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
     },
     /// Show a chat's messages.
     Show {
@@ -46,19 +49,35 @@ pub enum SessionsCmd {
 
 pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
     match cmd {
-        SessionsCmd::List { json, limit } => {
-            let list = core.chats().list_sessions(limit, 0).await?;
+        SessionsCmd::List {
+            json,
+            limit,
+            offset,
+        } => {
+            // One more than asked says whether another page exists.
+            let mut list = core
+                .chats()
+                .list_sessions(limit.saturating_add(1), offset)
+                .await?;
+            let more = list.len() > limit as usize;
+            list.truncate(limit as usize);
             if json {
                 return print_json(&list);
             }
-            if list.is_empty() {
+            if list.is_empty() && offset == 0 {
                 eprintln!("No chats yet. Start one: parley ask \"Hello\"");
+            } else if list.is_empty() {
+                eprintln!("No chats after the first {offset}.");
             }
-            for s in list {
+            for s in &list {
                 out(&format!(
                     "{}\t{}\t{} messages\n",
                     s.id, s.title, s.message_count
                 ))?;
+            }
+            if more {
+                let next = u64::from(offset) + list.len() as u64;
+                eprintln!("More chats follow: parley sessions list --offset {next}");
             }
             Ok(())
         }

@@ -158,6 +158,10 @@ pub struct TurnInfo {
     pub stop_reason: Option<StopReason>,
     /// What went wrong, for failed turns.
     pub error: Option<ErrorInfo>,
+    /// When the chat was longer than the model's context window: the first message the model
+    /// was sent (older ones were left out of the request, never deleted).
+    #[serde(default)]
+    pub context_from: Option<MessageId>,
 }
 
 /// A session with (a page of) its messages and their turns, oldest first.
@@ -347,6 +351,17 @@ pub enum EventMsg {
         call_id: String,
         /// The question.
         question: String,
+    },
+    /// The chat is longer than the model's context window: the request starts at
+    /// `first_message_id` (the older messages stay in the chat, unsent). Sent before the
+    /// request, and again when a "context too long" refusal makes Parley retry with less.
+    ContextTrimmed {
+        /// The turn.
+        turn_id: TurnId,
+        /// The first message the model sees.
+        first_message_id: MessageId,
+        /// How many earlier messages were left out.
+        left_out: u32,
     },
     /// The request failed before any output and will be tried again.
     StreamRetry {

@@ -37,6 +37,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 }
 
+let highlight = true;
+
 const marked = new Marked({
   gfm: true,
   breaks: false,
@@ -48,7 +50,8 @@ const marked = new Marked({
     code(token: Tokens.Code) {
       const lang = (token.lang ?? "").trim().split(/\s+/)[0]!.toLowerCase();
       const known = lang && hljs.getLanguage(lang);
-      const body = known ? hljs.highlight(token.text, { language: lang, ignoreIllegals: true }).value : escapeHtml(token.text);
+      // A block still being written is shown plain; it is highlighted once, when it closes.
+      const body = known && highlight ? hljs.highlight(token.text, { language: lang, ignoreIllegals: true }).value : escapeHtml(token.text);
       const label = known ? escapeHtml(lang) : "text";
       return `<div class="code-block"><div class="code-head"><span>${label}</span><button type="button" class="copy" data-copy>Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
     },
@@ -87,6 +90,7 @@ const PURIFY = {
 /** Renders model markdown to sanitized HTML. `streaming` closes unfinished syntax first. */
 export function renderMarkdown(text: string, streaming = false): string {
   const source = streaming ? remend(text) : text;
+  highlight = !streaming;
   const html = marked.parse(source, { async: false }) as string;
   return DOMPurify.sanitize(html, PURIFY) as string;
 }

@@ -54,7 +54,7 @@ describe("reducer", () => {
     const h: SessionHistory = {
       session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m", params: { system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null } },
       messages: [user("u1", "hi"), { ...user("a1", "Hel"), role: "assistant", parts: [{ type: "text", text: "Hel" }] }],
-      turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null }],
+      turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null, context_from: null }],
       has_more: false,
       running: [],
     };
@@ -115,5 +115,52 @@ describe("tool calls", () => {
     expect(v.toolTimes.c1).toEqual({ start: 100, end: 350 });
     v = reduce(v, ev({ type: "turn_completed", turn_id: "t", usage: null, stop_reason: "tool_round_limit" }), 400);
     expect(v.turns.t?.stopReason).toBe("tool_round_limit");
+  });
+});
+
+describe("context trimming", () => {
+  it("marks where the model's view of the chat starts, from history and from the event", async () => {
+    const { contextStart, fromHistory, reduce } = await import("./reducer");
+    const S = "s1";
+    const msg = (id: string, role: "user" | "assistant", turn: string | null) => ({
+      id,
+      session_id: S,
+      parent_id: null,
+      role,
+      parts: [{ type: "text" as const, text: id }],
+      turn_id: turn,
+      provider: null,
+      model: null,
+      created_at: 0,
+    });
+    const turn = (id: string, user: string, answer: string, from: string | null) => ({
+      id,
+      session_id: S,
+      user_message_id: user,
+      assistant_message_id: answer,
+      status: "completed" as const,
+      provider: "p",
+      model: "m",
+      started_at: 0,
+      ended_at: 0,
+      usage: null,
+      stop_reason: null,
+      error: null,
+      context_from: from,
+    });
+    const h = {
+      session: { id: S, title: "", created_at: 0, updated_at: 0, message_count: 4, provider: null, model: null, params: null } as never,
+      messages: [msg("u1", "user", null), msg("a1", "assistant", "t1"), msg("u2", "user", null), msg("a2", "assistant", "t2")],
+      turns: [turn("t1", "u1", "a1", null), turn("t2", "u2", "a2", "u2")],
+      has_more: false,
+      running: [],
+    };
+    let v = fromHistory(h as never);
+    expect(contextStart(v)).toEqual({ messageId: "u2", leftOut: null });
+    // The newest answer decides: an answer sent whole has no marker.
+    v = fromHistory({ ...h, turns: [turn("t1", "u1", "a1", "u1"), turn("t2", "u2", "a2", null)] } as never);
+    expect(contextStart(v)).toBeNull();
+    v = reduce(v, { session_id: S, seq: 1, msg: { type: "context_trimmed", turn_id: "t2", first_message_id: "a1", left_out: 1 } });
+    expect(contextStart(v)).toEqual({ messageId: "a1", leftOut: 1 });
   });
 });

@@ -13,6 +13,10 @@ export interface TurnView {
   error: ErrorInfo | null;
   retry: { attempt: number; delayMs: number; reason: string; until: number } | null;
   stopReason?: StopReason | null;
+  /** The first message the model was sent, when older ones were left out to fit its window. */
+  contextFrom?: string | null;
+  /** How many messages were left out (known when this window saw the trim happen). */
+  leftOut?: number;
 }
 
 /** A tool call waiting for the user's decision (decided in Rust; the window only answers). */
@@ -57,6 +61,7 @@ export function fromHistory(h: SessionHistory): SessionView {
       error: t.error,
       retry: null,
       stopReason: t.stop_reason,
+      contextFrom: t.context_from,
     };
     if (t.status === "pending" || t.status === "streaming") active = t.id;
   }
@@ -79,7 +84,17 @@ export function prependHistory(v: SessionView, h: SessionHistory): SessionView {
   const older = h.messages.filter((m) => !known.has(m.id));
   const turns = { ...v.turns };
   for (const t of h.turns) {
-    turns[t.id] ??= { id: t.id, status: t.status, provider: t.provider, model: t.model, usage: t.usage, error: t.error, retry: null };
+    turns[t.id] ??= {
+      id: t.id,
+      status: t.status,
+      provider: t.provider,
+      model: t.model,
+      usage: t.usage,
+      error: t.error,
+      retry: null,
+      stopReason: t.stop_reason,
+      contextFrom: t.context_from,
+    };
   }
   return { ...v, messages: [...older, ...v.messages], turns, hasMore: h.has_more };
 }
@@ -165,6 +180,11 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
     case "text_delta":
     case "reasoning_delta":
       return updateMessage(v, msg.message_id, (m) => appendText(m, msg.index, msg.delta));
+    case "context_trimmed": {
+      const t = v.turns[msg.turn_id];
+      if (!t) return v;
+      return { ...v, turns: { ...v.turns, [msg.turn_id]: { ...t, contextFrom: msg.first_message_id, leftOut: msg.left_out } } };
+    }
     case "stream_retry": {
       const id = v.activeTurnId;
       const t = id ? v.turns[id] : undefined;
@@ -194,6 +214,24 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
 /** True for the event that ends a turn: the core's list (TURN_END_EVENTS in the bindings). */
 export function isTurnEnd(msg: EventMsg): boolean {
   return (TURN_END_EVENTS as readonly string[]).includes(msg.type);
+}
+
+/** Applies a batch of events in order (one view replacement per batch). */
+export function reduceAll(v: SessionView, events: Event[], now: number = Date.now()): SessionView {
+  for (const ev of events) v = reduce(v, ev, now);
+  return v;
+}
+
+/**
+ * Where the model's view of the chat begins, when its last answer was sent without the oldest
+ * messages (they did not fit its context window): the message to mark, or null.
+ */
+export function contextStart(v: SessionView): { messageId: string; leftOut: number | null } | null {
+  for (let i = v.messages.length - 1; i >= 0; i--) {
+    const t = turnOf(v, v.messages[i]!);
+    if (t) return t.contextFrom ? { messageId: t.contextFrom, leftOut: t.leftOut ?? null } : null;
+  }
+  return null;
 }
 
 /** The turn an assistant message belongs to. */

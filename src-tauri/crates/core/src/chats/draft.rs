@@ -3,11 +3,32 @@
 //! op and emits the event — so what the window sees, what the database holds and what the next
 //! request replays cannot drift apart. Text and reasoning deltas extend the open part and are
 //! coalesced into one op per part between flushes; everything else is an item boundary.
+//!
+//! Events are coalesced too: deltas (and tool-call argument updates) wait in `unsent` until the
+//! loop finds the provider stream idle or a frame ([`FRAME`]) has passed, so a fast stream
+//! costs one event per frame instead of one per token. Any other event sends what waits first,
+//! so the order the window sees never changes.
 
 use super::hub::Emitter;
 use super::{BegunTurn, JournalOp};
 use parley_protocol::{EventMsg, Message, MessageId, Part, Role, SessionId, ToolCallStatus};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The longest a streamed delta waits before it is sent to subscribers.
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Output shown to no one yet.
+enum Unsent {
+    /// Text or reasoning appended to part `index`.
+    Delta {
+        reasoning: bool,
+        index: usize,
+        text: String,
+    },
+    /// Argument text appended to the tool call in part `index`.
+    Arguments { index: usize },
+}
 
 /// The assistant message being written, and the journal ops not yet stored.
 pub(super) struct Draft {
@@ -18,6 +39,8 @@ pub(super) struct Draft {
     open: Option<usize>,
     /// Provider tool-call index -> part index, for calls still streaming.
     calls: HashMap<u32, usize>,
+    /// Streamed output not yet emitted, and since when it waits.
+    unsent: Option<(Unsent, Instant)>,
 }
 
 impl Draft {
@@ -28,10 +51,53 @@ impl Draft {
             pending: Vec::new(),
             open: None,
             calls: HashMap::new(),
+            unsent: None,
         }
     }
 
+    /// Whether streamed output waits to be emitted.
+    pub(super) fn has_unsent(&self) -> bool {
+        self.unsent.is_some()
+    }
+
+    /// Whether the waiting output has waited a frame already.
+    pub(super) fn unsent_due(&self) -> bool {
+        self.unsent
+            .as_ref()
+            .is_some_and(|(_, t)| t.elapsed() >= FRAME)
+    }
+
+    /// Emits the waiting output as one event.
+    pub(super) fn send_unsent(&mut self, em: &Emitter) {
+        let Some((unsent, _)) = self.unsent.take() else {
+            return;
+        };
+        let message_id = self.message_id.clone();
+        em.emit(match unsent {
+            Unsent::Delta {
+                reasoning: true,
+                index,
+                text,
+            } => EventMsg::ReasoningDelta {
+                message_id,
+                index: index as u32,
+                delta: text,
+            },
+            Unsent::Delta { index, text, .. } => EventMsg::TextDelta {
+                message_id,
+                index: index as u32,
+                delta: text,
+            },
+            Unsent::Arguments { index } => EventMsg::ItemUpdated {
+                message_id,
+                index: index as u32,
+                part: self.parts[index].clone(),
+            },
+        });
+    }
+
     fn push_part(&mut self, part: Part, em: &Emitter) -> usize {
+        self.send_unsent(em);
         let index = self.parts.len();
         self.pending.push(JournalOp::InsertPart {
             message_id: self.message_id.clone(),
@@ -104,20 +170,20 @@ impl Draft {
                 text: delta.clone(),
             }),
         }
-        let message_id = self.message_id.clone();
-        em.emit(if reasoning {
-            EventMsg::ReasoningDelta {
-                message_id,
-                index: index as u32,
-                delta,
+        match &mut self.unsent {
+            Some((Unsent::Delta { index: i, text, .. }, _)) if *i == index => text.push_str(&delta),
+            _ => {
+                self.send_unsent(em);
+                self.unsent = Some((
+                    Unsent::Delta {
+                        reasoning,
+                        index,
+                        text: delta,
+                    },
+                    Instant::now(),
+                ));
             }
-        } else {
-            EventMsg::TextDelta {
-                message_id,
-                index: index as u32,
-                delta,
-            }
-        });
+        }
         boundary
     }
 
@@ -162,6 +228,7 @@ impl Draft {
     }
 
     fn replace(&mut self, index: usize, part: Part, completed: bool, em: &Emitter) {
+        self.send_unsent(em);
         self.parts[index] = part.clone();
         self.pending.push(JournalOp::ReplacePart {
             message_id: self.message_id.clone(),
@@ -303,11 +370,10 @@ impl Draft {
             index: i as u32,
             text: delta,
         });
-        em.emit(EventMsg::ItemUpdated {
-            message_id: self.message_id.clone(),
-            index: i as u32,
-            part: self.parts[i].clone(),
-        });
+        if !matches!(&self.unsent, Some((Unsent::Arguments { index }, _)) if *index == i) {
+            self.send_unsent(em);
+            self.unsent = Some((Unsent::Arguments { index: i }, Instant::now()));
+        }
     }
 
     /// A call's arguments are complete: the call as finally parsed is what is shown, approved
@@ -344,7 +410,8 @@ impl Draft {
     }
 
     /// Emits the part's final value.
-    fn complete(&self, i: usize, em: &Emitter) {
+    fn complete(&mut self, i: usize, em: &Emitter) {
+        self.send_unsent(em);
         em.emit(EventMsg::ItemCompleted {
             message_id: self.message_id.clone(),
             index: i as u32,

@@ -122,7 +122,7 @@ impl Hub {
 }
 
 /// Appends `next` to `last` when both are deltas of the same kind for the same item.
-fn merge_delta(last: Option<&mut Event>, next: &Event) -> bool {
+pub(super) fn merge_delta(last: Option<&mut Event>, next: &Event) -> bool {
     let Some(last) = last else { return false };
     let merged = match (&mut last.msg, &next.msg) {
         (

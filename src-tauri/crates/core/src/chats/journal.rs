@@ -160,6 +160,24 @@ impl Store {
             .await
     }
 
+    /// Records the first message a turn's request carried (older ones were left out).
+    pub async fn set_turn_context(
+        &self,
+        turn_id: &TurnId,
+        first: &MessageId,
+    ) -> Result<(), StoreError> {
+        let (id, first) = (turn_id.clone(), first.clone());
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "UPDATE turns SET context_from = ?2 WHERE id = ?1",
+                    [id.0, first.0],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
     /// Flushes the last journal ops and records how the turn ended, in one transaction.
     pub async fn finish_turn(
         &self,

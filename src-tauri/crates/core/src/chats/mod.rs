@@ -5,7 +5,9 @@
 //! and each tool call's lifecycle (`call.rs`); its events go out through the hub (`hub.rs`).
 //! The chat and turn queries are in `store.rs` and `journal.rs`.
 
+mod batches;
 mod call;
+mod context;
 mod draft;
 pub(crate) mod hub;
 mod journal;
@@ -13,6 +15,8 @@ mod store;
 mod turn;
 mod turns;
 
+pub use batches::EventBatches;
+pub use draft::FRAME;
 pub use journal::{BegunTurn, JournalOp, TurnEnd};
 pub use store::default_title;
 pub use turns::TurnHandle;
@@ -55,17 +59,14 @@ impl ChatService {
             .await?)
     }
 
-    /// Chats, most recent activity first.
+    /// Chats, most recent activity first: `limit` of them from `offset` (no cap; page with
+    /// `offset` for long lists).
     pub async fn list_sessions(
         &self,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<SessionSummary>, CoreError> {
-        Ok(self
-            .shared
-            .store
-            .list_sessions(limit.clamp(1, 1000), offset)
-            .await?)
+        Ok(self.shared.store.list_sessions(limit, offset).await?)
     }
 
     /// Renames a chat.

@@ -13,6 +13,7 @@
 //! the database.
 
 use super::call::{self, CallEnd, CallJob, CallTask, Dispatched, TurnAsker, TurnTools, Update};
+use super::context;
 use super::draft::Draft;
 use super::hub::Emitter;
 use super::{BegunTurn, TurnEnd};
@@ -21,9 +22,9 @@ use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::Store;
 use crate::tools::runtime::Scheduler;
 use crate::tools::tool::Risk;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use parley_protocol::{
-    ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnStatus, Usage,
+    ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnId, TurnStatus, Usage,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,8 @@ pub(crate) struct TurnCtx {
     pub tools: Option<TurnTools>,
     /// The most model responses with tool calls in this turn.
     pub max_rounds: u32,
+    /// The model's context window in tokens, when its provider's model list says.
+    pub context_window: Option<u32>,
 }
 
 enum Outcome {
@@ -198,7 +201,21 @@ impl Loop {
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let event = tokio::select! {
+            // While the provider has more ready and the waiting output is younger than a
+            // frame, take the next event without emitting; otherwise emit, then wait.
+            let ready = if self.draft.has_unsent() && !self.draft.unsent_due() {
+                if cancel.is_cancelled() {
+                    return Outcome::Stopped;
+                }
+                stream.next().now_or_never()
+            } else {
+                None
+            };
+            let event = if let Some(ev) = ready {
+                ev
+            } else {
+                self.draft.send_unsent(&self.em);
+                tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Outcome::Stopped,
                 Some(u) = self.updates.recv() => {
@@ -214,6 +231,7 @@ impl Loop {
                     continue;
                 }
                 ev = stream.next() => ev,
+                }
             };
             let event = match event {
                 None => {
@@ -338,6 +356,18 @@ impl Loop {
     }
 }
 
+/// Records and announces where the request now starts.
+async fn announce_trim(store: &Store, em: &Emitter, turn_id: &TurnId, t: context::Trimmed) {
+    if let Err(e) = store.set_turn_context(turn_id, &t.first).await {
+        tracing::warn!("could not record where turn {turn_id}'s request starts: {e}");
+    }
+    em.emit(EventMsg::ContextTrimmed {
+        turn_id: turn_id.clone(),
+        first_message_id: t.first,
+        left_out: t.left_out,
+    });
+}
+
 /// Runs the turn and returns its final event, which the caller emits once the session's turn
 /// slot is free again — so a client reacting to the end can send at once.
 pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
@@ -352,6 +382,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         cancel,
         tools,
         max_rounds,
+        context_window,
     } = ctx;
     em.emit(EventMsg::TurnStarted {
         turn_id: begun.turn_id.clone(),
@@ -391,8 +422,20 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
 
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
-        (Ok(provider), Ok(template)) => {
-            let history = template.messages.clone();
+        (Ok(provider), Ok(mut template)) => {
+            // A chat longer than the model's window: leave the oldest turns out of the request.
+            if let Some(window) = context_window {
+                let budget = context::budget(
+                    window,
+                    template.max_output_tokens,
+                    template.system.as_deref(),
+                );
+                if let Some(t) = context::fit(&mut template.messages, budget) {
+                    announce_trim(&store, &em, &begun.turn_id, t).await;
+                }
+            }
+            let mut history = template.messages.clone();
+            let mut trimmed_after_refusal = false;
             let offered = lp
                 .tools
                 .as_ref()
@@ -434,6 +477,24 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                 };
                 match response {
                     Outcome::Completed => {}
+                    // Refused as too long before anything was written: once, send half.
+                    Outcome::Failed(e)
+                        if e.code == ErrorCode::ContextTooLong
+                            && lp.draft.is_empty()
+                            && !trimmed_after_refusal
+                            && !cancel.is_cancelled() =>
+                    {
+                        trimmed_after_refusal = true;
+                        let half = context::estimate_all(&history) / 2;
+                        match context::fit(&mut history, half) {
+                            Some(t) => {
+                                announce_trim(&store, &em, &begun.turn_id, t).await;
+                                round -= 1;
+                                continue;
+                            }
+                            None => break Outcome::Failed(e),
+                        }
+                    }
                     other => break other,
                 }
                 if cancel.is_cancelled() {
@@ -473,6 +534,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         ..
     } = lp;
     draft.close_open(&em);
+    draft.send_unsent(&em);
     let (status, error) = match &outcome {
         Outcome::Completed => (TurnStatus::Completed, None),
         Outcome::Stopped => {

@@ -226,6 +226,15 @@ impl ChatService {
                 reasoning: params.reasoning,
                 ..ChatRequest::default()
             });
+            // The window from the cached model list (no request at send time).
+            let context_window = match core.shared.store.model_list(&row.name).await {
+                Ok(Some(list)) => list
+                    .models
+                    .iter()
+                    .find(|m| m.id == model)
+                    .and_then(|m| m.context_window),
+                _ => None,
+            };
             let (emitter, last) = turn::run(turn::TurnCtx {
                 store: core.shared.store.clone(),
                 emitter,
@@ -237,6 +246,7 @@ impl ChatService {
                 cancel,
                 tools,
                 max_rounds: settings.max_tool_rounds.max(1),
+                context_window,
             })
             .await;
             lock(&core.active).remove(&sid);

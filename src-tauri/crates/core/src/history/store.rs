@@ -103,7 +103,7 @@ fn load_history(
     }
     let mut turn_stmt = c.prepare_cached(
         "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
-                started_at, ended_at, usage, stop_reason, error
+                started_at, ended_at, usage, stop_reason, error, context_from
          FROM turns WHERE id = ?1",
     )?;
     let mut turns: Vec<TurnInfo> = Vec::new();

@@ -213,6 +213,7 @@ pub(crate) fn turn_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TurnInf
             usage: from_json_opt(usage.clone())?,
             stop_reason: from_json_opt(stop.clone())?,
             error: from_json_opt(error.clone())?,
+            context_from: r.get::<_, Option<String>>(12)?.map(MessageId),
         })
     };
     Ok(build())

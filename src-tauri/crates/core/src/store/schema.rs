@@ -104,6 +104,10 @@ pub const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL
     );
     "#,
+    // v4: where the model's view of a long chat began (older messages left out of a request).
+    r#"
+    ALTER TABLE turns ADD COLUMN context_from TEXT;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { BlockRenderer, headOf } from "./blocks";
+import { renderMarkdown } from "./markdown";
+
+/** A renderer that records what it was asked to render. */
+function recording() {
+  const calls: Array<{ source: string; streaming: boolean }> = [];
+  const r = new BlockRenderer((source, streaming) => {
+    calls.push({ source, streaming });
+    return `[${streaming ? "~" : ""}${source}]`;
+  });
+  return { r, calls };
+}
+
+const DOC = [
+  "# Title\n\n",
+  "First paragraph with *emphasis*\nand a second line.\n\n",
+  "```rust\nfn main() {\n\n    println!(\"hi\");\n}\n```\n",
+  "- one\n- two\n\n- three (loose)\n\n",
+  "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+  "> quoted\n\n",
+  "Last words.",
+].join("");
+
+describe("block rendering", () => {
+  it("cuts at blank lines, keeps fences, loose lists and tables whole", () => {
+    const { r } = recording();
+    const { blocks, done } = r.update(DOC, true);
+    expect(done).toBe(true);
+    const sources = blocks.map((b) => b.html.slice(1, -1));
+    expect(sources).toEqual([
+      "# Title\n\n",
+      "First paragraph with *emphasis*\nand a second line.\n\n",
+      "```rust\nfn main() {\n\n    println!(\"hi\");\n}\n```\n",
+      "- one\n- two\n\n- three (loose)\n\n",
+      "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+      "> quoted\n\n",
+      "Last words.",
+    ]);
+  });
+
+  it("a delta never re-renders finished blocks: each is rendered once, only the tail again", () => {
+    const { r, calls } = recording();
+    // Stream the document a few characters at a time.
+    for (let i = 1; i <= DOC.length; i += 3) r.update(DOC.slice(0, i), false);
+    r.update(DOC, false);
+    const { blocks } = r.update(DOC, true);
+    const finals = calls.filter((c) => !c.streaming).map((c) => c.source);
+    // Every finished block was rendered exactly once, in final (highlighted) form.
+    expect(finals).toEqual(blocks.map((b) => b.html.slice(1, -1)));
+    // Streaming renders only ever saw the tail: never a finished block's text before it.
+    for (const c of calls.filter((c) => c.streaming)) {
+      expect(c.source.length).toBeLessThan(60);
+    }
+  });
+
+  it("the work per update is the tail, not the whole answer", () => {
+    const { r, calls } = recording();
+    let text = "";
+    for (let i = 0; i < 2000; i++) {
+      text += `Paragraph ${i} with some words in it.\n\n`;
+      r.update(text, false);
+    }
+    const rendered = calls.reduce((n, c) => n + c.source.length, 0);
+    // Quadratic would be ~2000 × 80 KB; block rendering is a few times the text.
+    expect(rendered).toBeLessThan(text.length * 3);
+  });
+
+  it("a code block is highlighted when its fence closes, not while it streams", () => {
+    const { r, calls } = recording();
+    const code = "```python\nprint(1)\n";
+    r.update(code, false);
+    expect(calls.at(-1)).toEqual({ source: code, streaming: true });
+    r.update(code + "```\nAfter", false);
+    expect(calls.some((c) => c.source === code + "```\n" && !c.streaming)).toBe(true);
+  });
+
+  it("renders the same HTML as the whole document for block-separated markdown", () => {
+    const doc = "# H\n\nSome **bold** text.\n\n```js\nlet a = 1;\n```\n\n1. x\n2. y\n\nEnd.\n";
+    const r = new BlockRenderer(renderMarkdown);
+    const html = r.update(doc, true).blocks.map((b) => b.html).join("");
+    const strip = (s: string) => s.replace(/\s+/g, "");
+    expect(strip(html)).toBe(strip(renderMarkdown(doc)));
+  });
+
+  it("long text is rendered in slices when a deadline is given", () => {
+    const big = Array.from({ length: 5000 }, (_, i) => `Line ${i} of a very long answer.\n\n`).join("");
+    const { r } = recording();
+    let rounds = 0;
+    let out;
+    do {
+      out = r.update(big, true, performance.now() - 1); // already past: one step per call
+      rounds++;
+    } while (!out.done && rounds < 100_000);
+    expect(rounds).toBeGreaterThan(1);
+    expect(out.blocks).toHaveLength(5000);
+  });
+
+  it("starts over when the text is not an extension of the last one", () => {
+    const { r } = recording();
+    r.update("Alpha\n\nBeta\n\nGamma", true);
+    const { blocks } = r.update("Other\n\nText", true);
+    expect(blocks.map((b) => b.html)).toEqual(["[Other\n\n]", "[Text]"]);
+  });
+
+  it("headOf cuts long text at a paragraph boundary", () => {
+    const text = "a".repeat(600) + "\n\n" + "b".repeat(600);
+    expect(headOf(text, 1000)).toBe("a".repeat(600));
+    expect(headOf("short", 1000)).toBe("short");
+    expect(headOf("x".repeat(3000), 1000)).toHaveLength(1000);
+  });
+});

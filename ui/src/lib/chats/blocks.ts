@@ -1,0 +1,154 @@
+// Markdown in blocks, so the cost of showing a message does not grow with its length.
+//
+// A message is cut into top-level blocks (paragraphs, headings, fenced code, lists, tables) by
+// a line scanner that never looks back: a block that is followed by another one is finished
+// and is rendered once — with code highlighting, since its fence has closed — and then kept.
+// While an answer streams only the last block (the tail) is rendered again on each update.
+// Very long text is handled in slices: `update` takes a deadline, does what fits before it and
+// says whether it is done, so the caller can continue on the next frame and the window keeps
+// answering input.
+
+export interface RenderedBlock {
+  /** Stable across updates while the block's content is final. */
+  key: string;
+  html: string;
+}
+
+export type Render = (source: string, streaming: boolean) => string;
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:\s|$)/;
+
+interface ScanState {
+  /** Where the block being scanned starts. */
+  start: number;
+  /** Where the next line starts. */
+  pos: number;
+  fence: { char: string; len: number } | null;
+  /** A blank line was seen since the last content line. */
+  blank: boolean;
+  /** The block being scanned starts with a list item. */
+  list: boolean;
+  /** The block being scanned has content. */
+  content: boolean;
+}
+
+function freshScan(at: number): ScanState {
+  return { start: at, pos: at, fence: null, blank: false, list: false, content: false };
+}
+
+/**
+ * Scans lines from `s.pos`, pushing [start, end) of each block that is finished, until the
+ * text ends or `deadline` passes. Only complete lines (ending in "\n") are scanned while the
+ * text may still grow, so a half-written line never decides a boundary.
+ */
+function scan(text: string, s: ScanState, out: Array<[number, number]>, final: boolean, deadline: number): boolean {
+  let lines = 0;
+  while (s.pos < text.length) {
+    if ((++lines & 1023) === 0 && performance.now() > deadline) return false;
+    const nl = text.indexOf("\n", s.pos);
+    if (nl < 0 && !final) return true;
+    const end = nl < 0 ? text.length : nl + 1;
+    const line = text.slice(s.pos, nl < 0 ? text.length : nl);
+    const lineStart = s.pos;
+    s.pos = end;
+    if (s.fence) {
+      const close = FENCE.exec(line);
+      if (close && close[1]![0] === s.fence.char && close[1]!.length >= s.fence.len && line.slice(close[0].length).trim() === "") {
+        // The fence closed: the code block is finished.
+        s.fence = null;
+        out.push([s.start, end]);
+        Object.assign(s, freshScan(end));
+      }
+      continue;
+    }
+    if (line.trim() === "") {
+      if (s.content) s.blank = true;
+      else s.start = end; // leading blank lines belong to no block
+      continue;
+    }
+    const open = FENCE.exec(line);
+    const item = LIST_ITEM.test(line);
+    // A new block starts after a blank line, unless the line continues the block (indented)
+    // or extends a list; an opening fence always starts one.
+    const cut = s.content && (open || (s.blank && !/^\s/.test(line) && !(item && s.list)));
+    if (cut) {
+      out.push([s.start, lineStart]);
+      Object.assign(s, freshScan(lineStart));
+    }
+    if (!s.content) s.list = item;
+    s.content = true;
+    s.blank = false;
+    if (open) s.fence = { char: open[1]![0]!, len: open[1]!.length };
+  }
+  return true;
+}
+
+/** The text cut at a block boundary no later than `limit` (for showing a long text's start). */
+export function headOf(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const cut = text.lastIndexOf("\n\n", limit);
+  return text.slice(0, cut > limit / 2 ? cut : limit);
+}
+
+/** The blocks of one growing text, rendered incrementally. */
+export class BlockRenderer {
+  private text = "";
+  private scanState = freshScan(0);
+  private found: Array<[number, number]> = [];
+  private rendered: RenderedBlock[] = [];
+  private tail: RenderedBlock | null = null;
+  private tailSource: string | null = null;
+  private finalTail = false;
+  /** How many times `render` ran (for tests and the bench). */
+  renders = 0;
+
+  constructor(private readonly render: Render) {}
+
+  /**
+   * Brings the blocks up to `text`. `final` when the text will not grow any more. Returns the
+   * blocks and whether all of `text` is rendered (false when `deadline` cut the work short:
+   * call again with the same text to continue).
+   */
+  update(text: string, final: boolean, deadline = Infinity): { blocks: RenderedBlock[]; done: boolean } {
+    if (!this.extends(text)) this.reset();
+    this.text = text;
+    const scanned = scan(text, this.scanState, this.found, final, deadline);
+    // At least one block per call, so a deadline already past still makes progress.
+    for (let n = 0; this.rendered.length < this.found.length; n++) {
+      if (n > 0 && performance.now() > deadline) return { blocks: this.rendered, done: false };
+      const [start, end] = this.found[this.rendered.length]!;
+      this.renders++;
+      this.rendered.push({ key: `b${start}`, html: this.render(text.slice(start, end), false) });
+    }
+    if (!scanned) return { blocks: this.rendered, done: false };
+    const tailStart = this.scanState.start;
+    const source = text.slice(tailStart);
+    if (source.trim() === "") {
+      this.tail = null;
+    } else if (source !== this.tailSource || final !== this.finalTail) {
+      this.renders++;
+      this.tail = { key: `${final ? "b" : "t"}${tailStart}`, html: this.render(source, !final) };
+    }
+    this.tailSource = source;
+    this.finalTail = final;
+    return { blocks: this.tail ? [...this.rendered, this.tail] : this.rendered, done: true };
+  }
+
+  private extends(text: string): boolean {
+    // Streaming only ever appends; anything else (an edit, another message) starts over. The
+    // check looks at the scanned region's end instead of comparing the whole text.
+    const at = this.scanState.pos;
+    if (text.length < at) return false;
+    const from = Math.max(0, at - 64);
+    return text.slice(from, at) === this.text.slice(from, at);
+  }
+
+  private reset() {
+    this.scanState = freshScan(0);
+    this.found = [];
+    this.rendered = [];
+    this.tail = null;
+    this.tailSource = null;
+  }
+}

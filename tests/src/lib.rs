@@ -2,6 +2,7 @@
 //! drip-feeds chunked bodies and injects faults (stalls, keep-alives, disconnects, error bodies),
 //! builders for OpenAI-compatible SSE streams, and helpers to find and run the built binaries.
 
+pub mod data;
 mod mock;
 pub mod webdriver;
 

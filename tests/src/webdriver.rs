@@ -175,6 +175,37 @@ impl Session {
         }
     }
 
+    /// Waits up to `secs` for attribute `name` of the first element matching `css` to satisfy
+    /// `ok`; returns its value.
+    pub async fn wait_attr(
+        &self,
+        css: &str,
+        name: &str,
+        secs: u64,
+        ok: impl Fn(&str) -> bool,
+    ) -> String {
+        let js = format!(
+            "return document.querySelector({})?.getAttribute({}) ?? null",
+            serde_json::to_string(css).unwrap_or_default(),
+            serde_json::to_string(name).unwrap_or_default()
+        );
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = None;
+        loop {
+            if let Value::String(v) = self.script(&js).await {
+                if ok(&v) {
+                    return v;
+                }
+                last = Some(v);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} [{name}]: never matched; last was {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits up to `secs` for the last element matching `css` to have text satisfying `ok`;
     /// returns that text.
     pub async fn wait_text(&self, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {

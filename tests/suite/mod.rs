@@ -15,3 +15,4 @@ mod peer;
 mod providers_config;
 mod window;
 mod window_agent;
+mod window_scale;

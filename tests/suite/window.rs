@@ -36,6 +36,16 @@ pub(super) async fn launch(e: &Env, data: &Path) -> Session {
     .await
 }
 
+/// Waits until the open chat holds `n` user messages. Counted from the transcript's own total:
+/// the transcript is virtualized, so rows far off screen are not in the DOM.
+pub(super) async fn wait_users(s: &Session, n: usize) {
+    let want = n.to_string();
+    s.wait_attr("[data-testid=transcript]", "data-user-messages", 10, |v| {
+        v == want
+    })
+    .await;
+}
+
 pub(super) async fn shot(s: &Session, e: &Env, name: &str) {
     s.screenshot(&e.shots.join(format!("{name}.png"))).await;
 }
@@ -225,7 +235,7 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
         (1000, 700),
         "window size not remembered"
     );
-    s.wait_count("[data-testid=message-user]", 3).await;
+    wait_users(&s, 3).await;
     let texts = s
         .script("return [...document.querySelectorAll('[data-testid=message-assistant]')].map(m => [m.dataset.status, m.querySelector('[data-testid=assistant-text]')?.textContent.trim()])")
         .await;
@@ -290,7 +300,7 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     })
     .await;
     s.wait_count("[data-testid=error-banner]", 0).await;
-    s.wait_count("[data-testid=message-user]", 1).await;
+    wait_users(&s, 1).await;
     assert_eq!(
         s.wait_text("[data-testid=message-user]", 1, |_| true).await,
         "Are you there?"
@@ -346,7 +356,7 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     );
     s.script(&set).await;
     s.script("const b = document.querySelector('[data-testid=send-button]'); b.click(); b.click(); return true;").await;
-    s.wait_count("[data-testid=message-user]", 4).await;
+    wait_users(&s, 4).await;
     s.wait_text(
         "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
         10,
@@ -354,9 +364,9 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     )
     .await;
     let users = s.script("return [...document.querySelectorAll('[data-testid=message-user]')].map(m => m.textContent)").await;
-    assert_eq!(users[3], json!(tricky));
+    assert_eq!(users.as_array().unwrap().last().unwrap(), &json!(tricky));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    s.wait_count("[data-testid=message-user]", 4).await;
+    wait_users(&s, 4).await;
     assert_eq!(
         server.received().len(),
         5,
@@ -392,7 +402,7 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
         |t| t == "alpha beta gamma delta epsilon zeta",
     )
     .await;
-    s.wait_count("[data-testid=message-user]", 5).await;
+    wait_users(&s, 5).await;
     // The turn's end reached the reloaded window too: no Stop button, Send is back.
     s.wait_count("[data-testid=stop-button]", 0).await;
     shot(&s, &e, "09b-after-reload").await;

@@ -140,7 +140,7 @@ async fn window_two_providers_switch_model_mid_conversation() {
         .await;
     s.wait_text("[data-testid=turn-status]", 5, |t| t.contains("Stopped"))
         .await;
-    s.wait_count("[data-testid=message-user]", 3).await;
+    wait_users(&s, 3).await;
     assert_eq!(
         local.received().len(),
         2,

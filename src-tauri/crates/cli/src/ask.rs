@@ -138,8 +138,8 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let (session_id, created) = match args.session {
         Some(id) => {
             let id = SessionId(id);
-            // Fails with a clear message for an unknown id.
-            core.history().full_history(&id).await?;
+            // Fails with a clear message for an unknown id (without loading the chat).
+            core.chats().get_session(&id).await?;
             (id, false)
         }
         None => (core.chats().create_session(None).await?.id, true),

@@ -69,6 +69,15 @@ impl ChatService {
         Ok(self.shared.store.list_sessions(limit, offset).await?)
     }
 
+    /// One chat's summary (an unknown id is [`CoreError::NotFound`]).
+    pub async fn get_session(&self, id: &SessionId) -> Result<SessionSummary, CoreError> {
+        self.shared
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
     /// Renames a chat.
     pub async fn rename_session(&self, id: &SessionId, title: &str) -> Result<(), CoreError> {
         let title = validate_title(title)?;

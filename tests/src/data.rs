@@ -1,0 +1,132 @@
+//! Data sets at real sizes, written straight into a Parley database (schema from the store
+//! itself): thousands of chats, chats of thousands of messages, answers of megabytes. Shared by
+//! the real-window tests and `cargo xtask bench`.
+
+use parley_core::store::Store;
+use rusqlite::params;
+use std::path::Path;
+
+/// The database file of a data folder, created with the current schema.
+pub fn database(data_dir: &Path) -> std::path::PathBuf {
+    let path = data_dir.join("parley.db");
+    drop(Store::open(&path).expect("create the database"));
+    path
+}
+
+/// Adds `n` chats titled `Chat 0000` … (the highest number the most recent), each with one
+/// question and one answer. Returns their ids, oldest first.
+pub fn chats(data_dir: &Path, n: usize) -> Vec<String> {
+    let c = rusqlite::Connection::open(database(data_dir)).unwrap();
+    c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let sid = format!("chat-{i:06}");
+        let t = 1_700_000_000_000i64 + i as i64 * 60_000;
+        c.execute(
+            "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count)
+             VALUES (?1, ?2, ?3, ?3, ?4, 2)",
+            params![sid, format!("Chat {i:04}"), t, format!("{sid}-a")],
+        )
+        .unwrap();
+        message(&c, &sid, &format!("{sid}-q"), None, "user", t, "A question");
+        message(
+            &c,
+            &sid,
+            &format!("{sid}-a"),
+            Some(&format!("{sid}-q")),
+            "assistant",
+            t + 1,
+            "An answer",
+        );
+        ids.push(sid);
+    }
+    c.execute_batch("COMMIT;").unwrap();
+    ids
+}
+
+/// Adds one chat of `n` messages (user and assistant in turn), the text of message `i`
+/// (0-based) given by `text`. Returns the message ids, oldest first.
+pub fn long_chat(
+    data_dir: &Path,
+    sid: &str,
+    title: &str,
+    n: usize,
+    text: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let c = rusqlite::Connection::open(database(data_dir)).unwrap();
+    c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
+    let t0 = 1_800_000_000_000i64;
+    c.execute(
+        "INSERT INTO sessions(id, title, created_at, updated_at, message_count) VALUES (?1, ?2, ?3, ?3, ?4)",
+        params![sid, title, t0, n as i64],
+    )
+    .unwrap();
+    let mut ids = Vec::with_capacity(n);
+    let mut parent: Option<String> = None;
+    for i in 0..n {
+        let id = format!("{sid}-m{i:06}");
+        let role = if i % 2 == 0 { "user" } else { "assistant" };
+        message(
+            &c,
+            sid,
+            &id,
+            parent.as_deref(),
+            role,
+            t0 + i as i64,
+            &text(i),
+        );
+        parent = Some(id.clone());
+        ids.push(id);
+    }
+    c.execute(
+        "UPDATE sessions SET head_message_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![sid, parent, t0 + n as i64],
+    )
+    .unwrap();
+    c.execute_batch("COMMIT;").unwrap();
+    ids
+}
+
+fn message(
+    c: &rusqlite::Connection,
+    sid: &str,
+    id: &str,
+    parent: Option<&str>,
+    role: &str,
+    at: i64,
+    text: &str,
+) {
+    let (provider, model) = if role == "assistant" {
+        (Some("local"), Some("smol"))
+    } else {
+        (None, None)
+    };
+    c.prepare_cached(
+        "INSERT INTO messages(id, session_id, parent_id, role, provider, model, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .unwrap()
+    .execute(params![id, sid, parent, role, provider, model, at])
+    .unwrap();
+    c.prepare_cached("INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)")
+        .unwrap()
+        .execute(params![id, text])
+        .unwrap();
+}
+
+/// Markdown of about `bytes` bytes: paragraphs, lists and code, like a long technical answer.
+pub fn long_markdown(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes + 512);
+    let mut i = 0;
+    while out.len() < bytes {
+        match i % 5 {
+            0 => out.push_str(&format!("## Section {i}\n\n")),
+            1 => out.push_str("This paragraph explains the step in some detail, with **bold** words, `inline code` and a [link](https://example.com/docs) to read further.\n\n"),
+            2 => out.push_str("- first point of the list\n- second point, a little longer\n- third\n\n"),
+            3 => out.push_str(&format!("```rust\nfn step_{i}(x: u32) -> u32 {{\n    x * 2 + {i}\n}}\n```\n\n")),
+            _ => out.push_str("Another paragraph of plain prose that carries the explanation forward and ends here.\n\n"),
+        }
+        i += 1;
+    }
+    out
+}

@@ -55,6 +55,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             chats::rename_session,
             chats::delete_session,
             history::get_history,
+            history::get_part,
             chats::send_message,
             chats::retry_turn,
             chats::stop_turn,

@@ -114,6 +114,18 @@ fn message(
         .unwrap();
 }
 
+/// Message `i` of a long technical chat: short questions; answers mostly short with a list,
+/// every tenth one ~3 KB of markdown with code.
+pub fn chat_line(i: usize) -> String {
+    if i.is_multiple_of(2) {
+        format!("Question {i}: how does step {i} work?")
+    } else if i % 20 == 1 {
+        format!("Answer {i}.\n\n{}", long_markdown(3000))
+    } else {
+        format!("Answer {i}: it doubles the value and adds **{i}**.\n\n- one\n- two\n")
+    }
+}
+
 /// Markdown of about `bytes` bytes: paragraphs, lists and code, like a long technical answer.
 pub fn long_markdown(bytes: usize) -> String {
     let mut out = String::with_capacity(bytes + 512);

@@ -120,12 +120,17 @@ impl Session {
         .to_owned()
     }
 
-    /// Runs a script in the page and returns its value.
+    /// Runs a script in the page and returns its value (a promise is awaited).
     pub async fn script(&self, js: &str) -> Value {
+        self.script_args(js, &[]).await
+    }
+
+    /// Runs a script with `arguments` and returns its value (a promise is awaited).
+    pub async fn script_args(&self, js: &str, args: &[Value]) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
-            Some(json!({"script": js, "args": []})),
+            Some(json!({"script": js, "args": args})),
         )
         .await
     }

@@ -443,3 +443,50 @@ async fn ask_without_a_terminal_runs_only_what_approve_allows() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("cannot be the workspace"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_list_pages_with_limit_and_offset_and_no_silent_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = data::chats(dir.path(), 1205);
+    // More than the old cap of 1,000, in one call.
+    let all = run(
+        dir.path(),
+        &["sessions", "list", "--limit", "1500", "--json"],
+    )
+    .await;
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let all: Vec<SessionSummary> = serde_json::from_str(&all.stdout).unwrap();
+    assert_eq!(all.len(), 1205);
+    assert_eq!(all[0].id.0, ids[1204], "most recent first");
+    // A page in the middle, and the word that more follow.
+    let page = run(
+        dir.path(),
+        &["sessions", "list", "--limit", "100", "--offset", "1000"],
+    )
+    .await;
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    let lines: Vec<&str> = page.stdout.lines().collect();
+    assert_eq!(lines.len(), 100);
+    assert!(lines[0].starts_with(&ids[204]), "{}", lines[0]);
+    assert!(
+        page.stderr
+            .contains("More chats follow: parley sessions list --offset 1100"),
+        "{}",
+        page.stderr
+    );
+    // The last page: what is left, and nothing said about more.
+    let last = run(
+        dir.path(),
+        &["sessions", "list", "--limit", "100", "--offset", "1200"],
+    )
+    .await;
+    assert_eq!(last.stdout.lines().count(), 5);
+    assert!(!last.stderr.contains("More chats"), "{}", last.stderr);
+    let past = run(dir.path(), &["sessions", "list", "--offset", "5000"]).await;
+    assert_eq!(past.code, 0);
+    assert!(
+        past.stderr.contains("No chats after the first 5000."),
+        "{}",
+        past.stderr
+    );
+}

@@ -8,6 +8,7 @@ mod engine;
 mod engine_faults;
 mod gemini;
 mod keychain;
+mod long;
 mod ollama;
 mod openai_fixtures;
 mod openai_responses;

@@ -29,15 +29,7 @@ fn loaded(v: &Value) -> u64 {
 async fn window_long_chat_scrolls_to_the_first_message_and_keeps_its_place() {
     let e = env();
     let data = tempfile::tempdir().unwrap();
-    let ids = data::long_chat(data.path(), "long", "A long chat", 4000, |i| {
-        if i % 2 == 0 {
-            format!("Question {i}: how does step {i} work?")
-        } else if i % 20 == 1 {
-            format!("Answer {i}.\n\n{}", data::long_markdown(3000))
-        } else {
-            format!("Answer {i}: it doubles the value and adds **{i}**.\n\n- one\n- two\n")
-        }
-    });
+    let ids = data::long_chat(data.path(), "long", "A long chat", 4000, data::chat_line);
     let first = &ids[0];
     let last = &ids[ids.len() - 1];
     let server = MockServer::start().await;
@@ -205,7 +197,11 @@ async fn window_typing_while_a_long_answer_streams_loses_nothing_and_esc_stops()
     let e = env();
     let data = tempfile::tempdir().unwrap();
     let server = MockServer::start().await;
-    server.answer_gets(models_reply());
+    // A model with a 4,096-token window (from its model list).
+    server.answer_gets(Reply::json(
+        200,
+        r#"{"object":"list","data":[{"id":"test-model","object":"model","context_length":4096}]}"#,
+    ));
     // ~5,000 tokens of markdown at ~500 tokens/s, ending in a marker.
     let answer = data::long_markdown(25_000);
     let mut pieces: Vec<String> = answer.split_inclusive(' ').map(str::to_owned).collect();
@@ -230,6 +226,20 @@ async fn window_typing_while_a_long_answer_streams_loses_nothing_and_esc_stops()
         .script("return document.querySelector('[data-testid=composer-input]').value")
         .await;
     assert_eq!(value, json!(typed));
+    // Scrolling up while it streams stays where the reader put it.
+    let v = s
+        .script("const t = document.querySelector('[data-testid=transcript]'); t.scrollTop = Math.max(0, t.scrollTop - 900); return new Promise(r => setTimeout(() => r(t.scrollTop), 50))")
+        .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let later = s
+        .script("return document.querySelector('[data-testid=transcript]').scrollTop")
+        .await;
+    assert!(
+        (v.as_f64().unwrap() - later.as_f64().unwrap()).abs() <= 2.0,
+        "the view moved from {v} to {later} while the reader was scrolled up"
+    );
+    s.click(&s.wait_for("[data-testid=jump-latest]").await)
+        .await;
     // The whole answer arrives, once.
     let text = s
         .wait_text(
@@ -259,6 +269,17 @@ async fn window_typing_while_a_long_answer_streams_loses_nothing_and_esc_stops()
         |t| t.contains("word500"),
     )
     .await;
+    // The answer before does not fit the model's 4,096 tokens: the request started at this
+    // question, and the transcript says so.
+    let marker = s
+        .wait_text("[data-testid=context-marker]", 5, |t| {
+            t.contains("left out")
+        })
+        .await;
+    assert!(
+        marker.contains("2 earlier messages were left out"),
+        "{marker}"
+    );
     let t = Instant::now();
     s.type_text(&input, "\u{E00C}").await;
     s.wait_text("[data-testid=turn-status]", 5, |t| t.contains("Stopped"))

@@ -16,6 +16,8 @@ export const commands = {
 	deleteSession: (sessionId: SessionId) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_session", { sessionId })),
 	/**  A page of a chat's messages, newest last, ending before `before` (or at the newest). */
 	getHistory: (sessionId: SessionId, before: MessageId | null, limit: number) => typedError<SessionHistory_Serialize, ErrorInfo>(__TAURI_INVOKE("get_history", { sessionId, before, limit })),
+	/**  One part of a message, whole (a page sends long texts clipped; see `SessionHistory.clipped`). */
+	getPart: (sessionId: SessionId, messageId: MessageId, index: number) => typedError<Part_Serialize, ErrorInfo>(__TAURI_INVOKE("get_part", { sessionId, messageId, index })),
 	/**  Sends a message; the answer streams through the window's event channel. */
 	sendMessage: (sessionId: SessionId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_message", { sessionId, text, options })),
 	/**  Answers the chat's last message again (after a failure, a stop, or to regenerate). */
@@ -168,6 +170,16 @@ export type Assistant_Serialize = {
 	tools: string[],
 	/**  The workspace folder (chosen in a native folder dialog). */
 	workspace: string | null,
+};
+
+/**  A part sent with only the start of its text. */
+export type ClippedPart = {
+	/**  The message. */
+	message_id: MessageId,
+	/**  The part's position in it. */
+	index: number,
+	/**  The whole text's length in characters. */
+	chars: number,
 };
 
 /**  What to check before (or after) saving a provider. */
@@ -1047,6 +1059,11 @@ export type SessionHistory_Deserialize = {
 	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
 	 */
 	running?: Event_Deserialize[],
+	/**
+	 *  Parts whose text was cut to its start for this page (a window shows long texts
+	 *  collapsed; it fetches the whole part when the reader asks for it).
+	 */
+	clipped?: ClippedPart[],
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */
@@ -1064,6 +1081,11 @@ export type SessionHistory_Serialize = {
 	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
 	 */
 	running: Event_Serialize[],
+	/**
+	 *  Parts whose text was cut to its start for this page (a window shows long texts
+	 *  collapsed; it fetches the whole part when the reader asks for it).
+	 */
+	clipped: ClippedPart[],
 };
 
 /**  Identifies a session (a conversation). */

@@ -18,3 +18,20 @@ pub async fn get_history(
         .await
         .map_err(err)
 }
+
+/// One part of a message, whole (a page sends long texts clipped; see `SessionHistory.clipped`).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_part(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    message_id: MessageId,
+    index: u32,
+) -> Res<parley_protocol::Part> {
+    state
+        .core
+        .history()
+        .get_part(&session_id, &message_id, index)
+        .await
+        .map_err(err)
+}

@@ -25,6 +25,7 @@ export const api = {
   renameSession: (id: string, title: string) => unwrap(commands.renameSession(id, title)),
   deleteSession: (id: string) => unwrap(commands.deleteSession(id)),
   getHistory: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
+  getPart: (id: string, messageId: string, index: number) => unwrap(commands.getPart(id, messageId, index)),
   sendMessage: (id: string, text: string, provider: string | null, model: string | null) =>
     unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false })),
   retryTurn: (id: string, provider: string | null, model: string | null) =>

@@ -181,6 +181,23 @@ pub struct SessionHistory {
     /// `TurnStarted` (empty when none runs). A client applies them on top of the messages.
     #[serde(default)]
     pub running: Vec<Event>,
+    /// Parts whose text was cut to its start for this page (a window shows long texts
+    /// collapsed; it fetches the whole part when the reader asks for it).
+    #[serde(default)]
+    pub clipped: Vec<ClippedPart>,
+}
+
+/// A part sent with only the start of its text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ClippedPart {
+    /// The message.
+    pub message_id: MessageId,
+    /// The part's position in it.
+    pub index: u32,
+    /// The whole text's length in characters.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub chars: u64,
 }
 
 /// How hard a reasoning model should think. Each provider maps it to its own knob

@@ -251,18 +251,37 @@ fn soak(root: &Path, runs: u32) -> Result<(), String> {
 fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
     let setup = Setup::new(root, Level::Test)?;
     setup.prepare()?;
-    // Core figures: stream pipeline and journal.
-    sh(cargo(root)
-        .args([
-            "run",
+    // `cargo xtask bench scale [SECTION…]`: only the scale figures (ask, long, streams, huge,
+    // chats), for working on one of them.
+    let scale_only = extra.first().map(String::as_str) == Some("scale");
+    let (extra, sections) = if scale_only {
+        (&[][..], &extra[1..])
+    } else {
+        (extra, &[][..])
+    };
+    if scale_only {
+        sh(cargo(root).args([
+            "build",
             "--release",
             "-p",
             "parley-tests",
             "--bin",
             "parley-bench",
-            "--",
-        ])
-        .args(extra))?;
+        ]))?;
+    } else {
+        // Core figures: stream pipeline and journal.
+        sh(cargo(root)
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "parley-tests",
+                "--bin",
+                "parley-bench",
+                "--",
+            ])
+            .args(extra))?;
+    }
     if !cfg!(target_os = "linux") {
         eprintln!("The desktop figures are measured on Linux under Xvfb; skipped here.");
         return Ok(());
@@ -275,6 +294,10 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
         "parley",
         "--bin",
         "parley-desktop",
+        "-p",
+        "parley-cli",
+        "--bin",
+        "parley",
     ]))?;
     sh(cargo(root).args([
         "build",
@@ -286,12 +309,22 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
     ]))?;
     let release = root.join("target/release");
     setup.with_window_driver(|display, url| {
+        if !scale_only {
+            sh(Command::new(release.join("parley-bench"))
+                .arg("desktop")
+                .env("DISPLAY", display)
+                .env("PARLEY_WEBDRIVER_URL", url)
+                .env("PARLEY_DESKTOP_BIN", release.join("parley-desktop"))
+                .env("PARLEY_BARE_BIN", release.join("parley-bench-bare")))?;
+        }
+        // Scale figures: long chats, huge answers, many chats, `parley ask` against curl.
         sh(Command::new(release.join("parley-bench"))
-            .arg("desktop")
+            .arg("scale")
+            .args(sections)
             .env("DISPLAY", display)
             .env("PARLEY_WEBDRIVER_URL", url)
             .env("PARLEY_DESKTOP_BIN", release.join("parley-desktop"))
-            .env("PARLEY_BARE_BIN", release.join("parley-bench-bare")))
+            .env("PARLEY_CLI_BIN", release.join("parley")))
     })
 }
 

@@ -23,8 +23,17 @@ const DOC = [
 ].join("");
 
 describe("block rendering", () => {
+  it("a short finished text is rendered in one piece", () => {
+    const { r, calls } = recording();
+    const { blocks } = r.update(DOC, true);
+    expect(blocks).toEqual([{ key: "w", html: `[${DOC}]` }]);
+    r.update(DOC, true);
+    expect(calls).toHaveLength(1);
+  });
+
   it("cuts at blank lines, keeps fences, loose lists and tables whole", () => {
     const { r } = recording();
+    r.update(DOC.slice(0, 10), false);
     const { blocks, done } = r.update(DOC, true);
     expect(done).toBe(true);
     const sources = blocks.map((b) => b.html.slice(1, -1));
@@ -78,6 +87,7 @@ describe("block rendering", () => {
   it("renders the same HTML as the whole document for block-separated markdown", () => {
     const doc = "# H\n\nSome **bold** text.\n\n```js\nlet a = 1;\n```\n\n1. x\n2. y\n\nEnd.\n";
     const r = new BlockRenderer(renderMarkdown);
+    r.update("", false);
     const html = r.update(doc, true).blocks.map((b) => b.html).join("");
     const strip = (s: string) => s.replace(/\s+/g, "");
     expect(strip(html)).toBe(strip(renderMarkdown(doc)));
@@ -98,9 +108,9 @@ describe("block rendering", () => {
 
   it("starts over when the text is not an extension of the last one", () => {
     const { r } = recording();
-    r.update("Alpha\n\nBeta\n\nGamma", true);
-    const { blocks } = r.update("Other\n\nText", true);
-    expect(blocks.map((b) => b.html)).toEqual(["[Other\n\n]", "[Text]"]);
+    r.update("Alpha\n\nBeta\n\nGam", false);
+    const { blocks } = r.update("Other\n\nText\n", false);
+    expect(blocks.map((b) => b.html)).toEqual(["[Other\n\n]", "[~Text\n]"]);
   });
 
   it("headOf cuts long text at a paragraph boundary", () => {

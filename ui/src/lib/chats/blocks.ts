@@ -84,6 +84,9 @@ function scan(text: string, s: ScanState, out: Array<[number, number]>, final: b
   return true;
 }
 
+/** Finished texts up to this long are rendered in one piece. */
+const WHOLE = 16_000;
+
 /** The text cut at a block boundary no later than `limit` (for showing a long text's start). */
 export function headOf(text: string, limit: number): string {
   if (text.length <= limit) return text;
@@ -100,6 +103,8 @@ export class BlockRenderer {
   private tail: RenderedBlock | null = null;
   private tailSource: string | null = null;
   private finalTail = false;
+  private whole: { source: string; block: RenderedBlock } | null = null;
+  private doneFinal = false;
   /** How many times `render` ran (for tests and the bench). */
   renders = 0;
 
@@ -112,6 +117,17 @@ export class BlockRenderer {
    */
   update(text: string, final: boolean, deadline = Infinity): { blocks: RenderedBlock[]; done: boolean } {
     if (!this.extends(text)) this.reset();
+    // A finished text seen for the first time (history) and not long: one render for all of
+    // it is cheaper than one per block (each render has a fixed cost, the sanitizer's most).
+    if (final && this.scanState.pos === 0 && text.length <= WHOLE) {
+      if (this.whole?.source !== text) {
+        this.renders++;
+        this.whole = { source: text, block: { key: "w", html: this.render(text, false) } };
+      }
+      return { blocks: [this.whole.block], done: true };
+    }
+    this.whole = null;
+    this.doneFinal = false;
     this.text = text;
     const scanned = scan(text, this.scanState, this.found, final, deadline);
     // At least one block per call, so a deadline already past still makes progress.
@@ -132,7 +148,13 @@ export class BlockRenderer {
     }
     this.tailSource = source;
     this.finalTail = final;
+    this.doneFinal = final;
     return { blocks: this.tail ? [...this.rendered, this.tail] : this.rendered, done: true };
+  }
+
+  /** Whether `update(text, true)` has nothing left to do (already rendered, final). */
+  ready(text: string): boolean {
+    return this.whole?.source === text || (this.doneFinal && this.text === text);
   }
 
   private extends(text: string): boolean {

@@ -57,6 +57,7 @@ describe("reducer", () => {
       turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null, context_from: null }],
       has_more: false,
       running: [],
+      clipped: [],
     };
     let v = fromHistory(h);
     expect(v.activeTurnId).toBe("t1");
@@ -154,6 +155,7 @@ describe("context trimming", () => {
       turns: [turn("t1", "u1", "a1", null), turn("t2", "u2", "a2", "u2")],
       has_more: false,
       running: [],
+      clipped: [],
     };
     let v = fromHistory(h as never);
     expect(contextStart(v)).toEqual({ messageId: "u2", leftOut: null });
@@ -162,5 +164,39 @@ describe("context trimming", () => {
     expect(contextStart(v)).toBeNull();
     v = reduce(v, { session_id: S, seq: 1, msg: { type: "context_trimmed", turn_id: "t2", first_message_id: "a1", left_out: 1 } });
     expect(contextStart(v)).toEqual({ messageId: "a1", leftOut: 1 });
+  });
+});
+
+describe("clipped parts", () => {
+  it("a page's clipped parts are listed, replaced whole on request, and merged from older pages", async () => {
+    const { fromHistory, prependHistory, unclip } = await import("./reducer");
+    const S = "s1";
+    const msg = (id: string, text: string) => ({
+      id,
+      session_id: S,
+      parent_id: null,
+      role: "assistant" as const,
+      parts: [{ type: "text" as const, text }],
+      turn_id: null,
+      provider: null,
+      model: null,
+      created_at: 0,
+    });
+    const page = (messages: ReturnType<typeof msg>[], clipped: { message_id: string; index: number; chars: number }[]) =>
+      ({
+        session: { id: S, title: "", created_at: 0, updated_at: 0, message_count: 2, provider: null, model: null, params: null },
+        messages,
+        turns: [],
+        has_more: false,
+        running: [],
+        clipped,
+      }) as never;
+    let v = fromHistory(page([msg("b", "start of b")], [{ message_id: "b", index: 0, chars: 500_000 }]));
+    expect(v.clipped).toEqual({ "b:0": 500_000 });
+    v = prependHistory(v, page([msg("a", "start of a")], [{ message_id: "a", index: 0, chars: 300_000 }]));
+    expect(v.clipped).toEqual({ "a:0": 300_000, "b:0": 500_000 });
+    v = unclip(v, "b", 0, { type: "text", text: "the whole of b" });
+    expect(v.clipped).toEqual({ "a:0": 300_000 });
+    expect(v.messages[1]!.parts[0]).toEqual({ type: "text", text: "the whole of b" });
   });
 });

@@ -2,7 +2,7 @@
 // current by applying the session's events in `seq` order; events at or below `lastSeq` are
 // ignored, so replays after a reload are harmless.
 import { TURN_END_EVENTS } from "../../bindings";
-import type { ErrorInfo, Event, EventMsg, Message, Part, SessionHistory, StopReason, ToolRisk, TurnStatus, Usage } from "../types";
+import type { ErrorInfo, Event, EventMsg, Message, Part, SessionHistory, StopReason, ToolRisk, TurnInfo, TurnStatus, Usage } from "../types";
 
 export interface TurnView {
   id: string;
@@ -42,27 +42,44 @@ export interface SessionView {
   questions: Record<string, string>;
   /** When each call started and ended running (this window's clock). */
   toolTimes: Record<string, { start: number; end?: number }>;
+  /** Parts sent with only the start of their text: "messageId:index" → whole length. */
+  clipped: Record<string, number>;
 }
 
 export function emptyView(sessionId: string): SessionView {
-  return { sessionId, messages: [], turns: {}, activeTurnId: null, lastSeq: 0, hasMore: false, approvals: {}, questions: {}, toolTimes: {} };
+  return {
+    sessionId,
+    messages: [],
+    turns: {},
+    activeTurnId: null,
+    lastSeq: 0,
+    hasMore: false,
+    approvals: {},
+    questions: {},
+    toolTimes: {},
+    clipped: {},
+  };
+}
+
+function turnView(t: TurnInfo): TurnView {
+  return {
+    id: t.id,
+    status: t.status,
+    provider: t.provider,
+    model: t.model,
+    usage: t.usage,
+    error: t.error,
+    retry: null,
+    stopReason: t.stop_reason,
+    contextFrom: t.context_from,
+  };
 }
 
 export function fromHistory(h: SessionHistory): SessionView {
   const turns: Record<string, TurnView> = {};
   let active: string | null = null;
   for (const t of h.turns) {
-    turns[t.id] = {
-      id: t.id,
-      status: t.status,
-      provider: t.provider,
-      model: t.model,
-      usage: t.usage,
-      error: t.error,
-      retry: null,
-      stopReason: t.stop_reason,
-      contextFrom: t.context_from,
-    };
+    turns[t.id] = turnView(t);
     if (t.status === "pending" || t.status === "streaming") active = t.id;
   }
   return {
@@ -75,7 +92,20 @@ export function fromHistory(h: SessionHistory): SessionView {
     approvals: {},
     questions: {},
     toolTimes: {},
+    clipped: clippedOf(h),
   };
+}
+
+function clippedOf(h: SessionHistory): Record<string, number> {
+  return Object.fromEntries((h.clipped ?? []).map((c) => [`${c.message_id}:${c.index}`, c.chars]));
+}
+
+/** Puts a whole part (fetched after a page sent it clipped) in place of its clipped start. */
+export function unclip(v: SessionView, messageId: string, index: number, part: Part): SessionView {
+  const key = `${messageId}:${index}`;
+  const clipped = { ...v.clipped };
+  delete clipped[key];
+  return { ...updateMessage(v, messageId, (m) => setPart(m, index, part)), clipped };
 }
 
 /** Prepends an older history page. */
@@ -84,19 +114,9 @@ export function prependHistory(v: SessionView, h: SessionHistory): SessionView {
   const older = h.messages.filter((m) => !known.has(m.id));
   const turns = { ...v.turns };
   for (const t of h.turns) {
-    turns[t.id] ??= {
-      id: t.id,
-      status: t.status,
-      provider: t.provider,
-      model: t.model,
-      usage: t.usage,
-      error: t.error,
-      retry: null,
-      stopReason: t.stop_reason,
-      contextFrom: t.context_from,
-    };
+    turns[t.id] ??= turnView(t);
   }
-  return { ...v, messages: [...older, ...v.messages], turns, hasMore: h.has_more };
+  return { ...v, messages: [...older, ...v.messages], turns, hasMore: h.has_more, clipped: { ...v.clipped, ...clippedOf(h) } };
 }
 
 function updateMessage(v: SessionView, id: string, f: (m: Message) => Message): SessionView {
@@ -171,7 +191,9 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
         ...v.turns,
         [msg.turn_id]: { id: msg.turn_id, status: "streaming" as TurnStatus, provider: msg.provider, model: msg.model, usage: null, error: null, retry: null },
       };
-      return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id };
+      // The answer is rebuilt from its events: nothing of it stays clipped.
+      const clipped = Object.fromEntries(Object.entries(v.clipped).filter(([k]) => !k.startsWith(`${msg.assistant_message_id}:`)));
+      return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped };
     }
     case "item_started":
     case "item_updated":

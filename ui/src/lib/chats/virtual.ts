@@ -5,15 +5,11 @@
 
 export class Heights {
   private known = new Map<string, number>();
-  private sum = 0;
 
   /** Records a measured height; returns the change from what was assumed before. */
-  set(id: string, px: number): number {
-    const before = this.get(id);
-    const old = this.known.get(id);
-    if (old !== undefined) this.sum -= old;
+  set(id: string, px: number, guess: number): number {
+    const before = this.known.get(id) ?? guess;
     this.known.set(id, px);
-    this.sum += px;
     return px - before;
   }
 
@@ -21,22 +17,27 @@ export class Heights {
     return this.known.has(id);
   }
 
-  /** The measured height, or the average of those measured so far. */
-  get(id: string): number {
-    return this.known.get(id) ?? this.estimate();
+  /** The measured height, or `guess`. */
+  get(id: string, guess: number): number {
+    return this.known.get(id) ?? guess;
   }
 
-  estimate(): number {
-    return this.known.size ? this.sum / this.known.size : 120;
-  }
-
-  /** offsets[i] is the top of item i; offsets[n] the total height. */
-  offsets(ids: readonly string[]): Float64Array {
+  /**
+   * offsets[i] is the top of item i; offsets[n] the total height. Unmeasured items count as
+   * `guess(i)`, which must not change for an item until it is measured: an estimate that moved
+   * with every measurement (an average, say) would shift everything below it at once.
+   */
+  offsets(ids: readonly string[], guess: (i: number) => number): Float64Array {
     const out = new Float64Array(ids.length + 1);
-    const guess = this.estimate();
-    for (let i = 0; i < ids.length; i++) out[i + 1] = out[i]! + (this.known.get(ids[i]!) ?? guess);
+    for (let i = 0; i < ids.length; i++) out[i + 1] = out[i]! + (this.known.get(ids[i]!) ?? guess(i));
     return out;
   }
+}
+
+/** A stable first guess at a message's height from its text: lines of about 90 characters. */
+export function guessHeight(chars: number, role: "user" | "assistant" | string): number {
+  const lines = Math.max(1, Math.ceil(chars / 90));
+  return (role === "user" ? 64 : 76) + Math.min(lines, 4000) * 24;
 }
 
 /** The index of the item at `y` (the last whose top is at or above it). */

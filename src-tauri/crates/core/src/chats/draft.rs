@@ -4,10 +4,11 @@
 //! request replays cannot drift apart. Text and reasoning deltas extend the open part and are
 //! coalesced into one op per part between flushes; everything else is an item boundary.
 //!
-//! Events are coalesced too: deltas (and tool-call argument updates) wait in `unsent` until the
-//! loop finds the provider stream idle or a frame ([`FRAME`]) has passed, so a fast stream
-//! costs one event per frame instead of one per token. Any other event sends what waits first,
-//! so the order the window sees never changes.
+//! Events are coalesced too: at most one delta event (or tool-call argument update) per frame
+//! ([`FRAME`]). The first output after a quiet frame goes out at once; what follows within the
+//! frame waits in `unsent` and goes out together when the frame is over (the loop keeps a timer
+//! for it), so a slow stream has no added latency and a fast one costs one event per frame
+//! instead of one per token. Any other event sends what waits first, so the order never changes.
 
 use super::hub::Emitter;
 use super::{BegunTurn, JournalOp};
@@ -39,8 +40,10 @@ pub(super) struct Draft {
     open: Option<usize>,
     /// Provider tool-call index -> part index, for calls still streaming.
     calls: HashMap<u32, usize>,
-    /// Streamed output not yet emitted, and since when it waits.
-    unsent: Option<(Unsent, Instant)>,
+    /// Streamed output not yet emitted.
+    unsent: Option<Unsent>,
+    /// When streamed output was last emitted.
+    last_sent: Option<Instant>,
 }
 
 impl Draft {
@@ -52,26 +55,29 @@ impl Draft {
             open: None,
             calls: HashMap::new(),
             unsent: None,
+            last_sent: None,
         }
     }
 
-    /// Whether streamed output waits to be emitted.
-    pub(super) fn has_unsent(&self) -> bool {
-        self.unsent.is_some()
+
+    /// When the waiting output must go out (a frame after the last emission); `None` when
+    /// nothing waits.
+    pub(super) fn unsent_due_at(&self) -> Option<Instant> {
+        self.unsent.as_ref()?;
+        Some(self.last_sent.map_or_else(Instant::now, |t| t + FRAME))
     }
 
-    /// Whether the waiting output has waited a frame already.
+    /// Whether the waiting output may go out now.
     pub(super) fn unsent_due(&self) -> bool {
-        self.unsent
-            .as_ref()
-            .is_some_and(|(_, t)| t.elapsed() >= FRAME)
+        self.unsent.is_some() && self.last_sent.is_none_or(|t| t.elapsed() >= FRAME)
     }
 
     /// Emits the waiting output as one event.
     pub(super) fn send_unsent(&mut self, em: &Emitter) {
-        let Some((unsent, _)) = self.unsent.take() else {
+        let Some(unsent) = self.unsent.take() else {
             return;
         };
+        self.last_sent = Some(Instant::now());
         let message_id = self.message_id.clone();
         em.emit(match unsent {
             Unsent::Delta {
@@ -171,17 +177,14 @@ impl Draft {
             }),
         }
         match &mut self.unsent {
-            Some((Unsent::Delta { index: i, text, .. }, _)) if *i == index => text.push_str(&delta),
+            Some(Unsent::Delta { index: i, text, .. }) if *i == index => text.push_str(&delta),
             _ => {
                 self.send_unsent(em);
-                self.unsent = Some((
-                    Unsent::Delta {
-                        reasoning,
-                        index,
-                        text: delta,
-                    },
-                    Instant::now(),
-                ));
+                self.unsent = Some(Unsent::Delta {
+                    reasoning,
+                    index,
+                    text: delta,
+                });
             }
         }
         boundary
@@ -370,9 +373,9 @@ impl Draft {
             index: i as u32,
             text: delta,
         });
-        if !matches!(&self.unsent, Some((Unsent::Arguments { index }, _)) if *index == i) {
+        if !matches!(&self.unsent, Some(Unsent::Arguments { index }) if *index == i) {
             self.send_unsent(em);
-            self.unsent = Some((Unsent::Arguments { index: i }, Instant::now()));
+            self.unsent = Some(Unsent::Arguments { index: i });
         }
     }
 

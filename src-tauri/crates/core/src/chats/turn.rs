@@ -22,7 +22,7 @@ use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::Store;
 use crate::tools::runtime::Scheduler;
 use crate::tools::tool::Risk;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use parley_protocol::{
     ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnId, TurnStatus, Usage,
 };
@@ -200,22 +200,19 @@ impl Loop {
         let mut stream = provider.stream(request, cancel.clone());
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Fires when output held back within a frame must go out (re-armed after each send).
+        let flush_frame = tokio::time::sleep(Duration::from_secs(3600));
+        tokio::pin!(flush_frame);
+        let mut armed: Option<std::time::Instant> = None;
         loop {
-            // While the provider has more ready and the waiting output is younger than a
-            // frame, take the next event without emitting; otherwise emit, then wait.
-            let ready = if self.draft.has_unsent() && !self.draft.unsent_due() {
-                if cancel.is_cancelled() {
-                    return Outcome::Stopped;
-                }
-                stream.next().now_or_never()
-            } else {
-                None
-            };
-            let event = if let Some(ev) = ready {
-                ev
-            } else {
-                self.draft.send_unsent(&self.em);
-                tokio::select! {
+            let due = self.draft.unsent_due_at();
+            if let Some(at) = due.filter(|at| armed != Some(*at)) {
+                flush_frame
+                    .as_mut()
+                    .reset(tokio::time::Instant::from_std(at));
+                armed = Some(at);
+            }
+            let event = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Outcome::Stopped,
                 Some(u) = self.updates.recv() => {
@@ -230,8 +227,11 @@ impl Loop {
                     }
                     continue;
                 }
-                ev = stream.next() => ev,
+                _ = &mut flush_frame, if due.is_some() => {
+                    self.draft.send_unsent(&self.em);
+                    continue;
                 }
+                ev = stream.next() => ev,
             };
             let event = match event {
                 None => {
@@ -311,6 +311,11 @@ impl Loop {
                 if let Err(e) = self.flush().await {
                     return Outcome::Failed(e);
                 }
+            }
+            // The first output after a quiet frame goes out at once; the rest waits for the
+            // frame to end (the timer above).
+            if self.draft.unsent_due() {
+                self.draft.send_unsent(&self.em);
             }
         }
     }

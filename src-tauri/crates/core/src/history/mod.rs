@@ -6,7 +6,7 @@ mod store;
 use crate::chats::not_found;
 use crate::core::Shared;
 use crate::error::CoreError;
-use parley_protocol::{MessageId, SessionHistory, SessionId};
+use parley_protocol::{ClippedPart, MessageId, Part, SessionHistory, SessionId};
 use std::sync::Arc;
 
 /// Reads chats' messages.
@@ -40,7 +40,26 @@ impl HistoryService {
         if newest {
             page.running = self.shared.hub.running_events(id);
         }
+        clip(&mut page);
         Ok(page)
+    }
+
+    /// One part of a message, whole (a clipped part, when the reader asks for all of it).
+    pub async fn get_part(
+        &self,
+        id: &SessionId,
+        message: &MessageId,
+        index: u32,
+    ) -> Result<Part, CoreError> {
+        self.shared
+            .store
+            .part(id, message, index)
+            .await?
+            .ok_or_else(|| {
+                CoreError::NotFound(format!(
+                    "No part {index} of message {message} in chat {id}."
+                ))
+            })
     }
 
     /// A chat's whole current branch and its turns (the CLI's `sessions show`, tests).
@@ -50,5 +69,36 @@ impl HistoryService {
             .history(id)
             .await?
             .ok_or_else(|| not_found(id))
+    }
+}
+
+/// Texts longer than this are sent with their start only (a window shows long texts collapsed
+/// and fetches the rest with [`HistoryService::get_part`]).
+pub const CLIP_BYTES: usize = 160 * 1024;
+
+/// Cuts each long text of a page to its start and lists what was cut.
+fn clip(page: &mut SessionHistory) {
+    for m in &mut page.messages {
+        for (index, part) in m.parts.iter_mut().enumerate() {
+            let text = match part {
+                Part::Text { text } | Part::Reasoning { text, .. } => text,
+                Part::ToolResult { output, .. } => output,
+                _ => continue,
+            };
+            if text.len() <= CLIP_BYTES {
+                continue;
+            }
+            let chars = text.chars().count() as u64;
+            let mut cut = CLIP_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            page.clipped.push(ClippedPart {
+                message_id: m.id.clone(),
+                index: index as u32,
+                chars,
+            });
+        }
     }
 }

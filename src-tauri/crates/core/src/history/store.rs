@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::store::{codec, Store};
-use parley_protocol::{MessageId, Role, SessionHistory, SessionId, TurnInfo};
+use parley_protocol::{MessageId, Part, Role, SessionHistory, SessionId, TurnInfo};
 use rusqlite::Connection;
 use rusqlite::{params, OptionalExtension};
 
@@ -125,5 +125,38 @@ fn load_history(
         turns,
         has_more,
         running: Vec::new(),
+        clipped: Vec::new(),
     }))
+}
+
+impl Store {
+    /// One part of a message of a chat, whole.
+    pub async fn part(
+        &self,
+        session: &SessionId,
+        message: &MessageId,
+        index: u32,
+    ) -> Result<Option<Part>, StoreError> {
+        let (session, message) = (session.clone(), message.clone());
+        self.reader
+            .call(move |c| {
+                let row = c
+                    .query_row(
+                        "SELECT p.kind, p.body, p.meta FROM parts p JOIN messages m ON m.id = p.message_id
+                         WHERE p.message_id = ?1 AND p.idx = ?2 AND m.session_id = ?3",
+                        params![message.0, index, session.0],
+                        |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, Option<String>>(2)?,
+                            ))
+                        },
+                    )
+                    .optional()?;
+                row.map(|(kind, body, meta)| codec::decode_part(&kind, body, meta.as_deref()))
+                    .transpose()
+            })
+            .await
+    }
 }

@@ -153,8 +153,12 @@ impl<M: LineMapper> Framed for LinesFramed<M> {
     }
 }
 
+/// What the driver hands the stream at once: the events framed from one read of the body.
+pub type Batch = Vec<Result<StreamEvent, ProviderError>>;
+
 /// Sends the request (retrying before the first byte) and streams its body through `framed`,
-/// enforcing the idle timeout and ending promptly on cancellation.
+/// enforcing the idle timeout and ending promptly on cancellation. Events cross to the reader
+/// a read at a time (one channel message per chunk of the body, not per token).
 pub fn drive<F: Framed>(
     build: Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
     mut framed: F,
@@ -162,12 +166,12 @@ pub fn drive<F: Framed>(
     cancel: CancellationToken,
     key: Option<String>,
 ) -> EventStream {
-    let (tx, mut rx) = mpsc::channel::<Result<StreamEvent, ProviderError>>(256);
+    let (tx, mut rx) = mpsc::channel::<Batch>(16);
     tokio::spawn(async move {
         let response = match open(&*build, &settings, &cancel, &tx, key.as_deref()).await {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
-                let _ = tx.send(Err(e)).await;
+                let _ = tx.send(vec![Err(e)]).await;
                 return;
             }
             None => return,
@@ -185,23 +189,23 @@ pub fn drive<F: Framed>(
             match next {
                 Err(_) => {
                     let _ = tx
-                        .send(Err(ProviderError::new(
+                        .send(vec![Err(ProviderError::new(
                             ProviderErrorKind::IdleTimeout,
                             format!(
                                 "no data for {} s",
                                 settings.idle_timeout.as_secs_f64().round()
                             ),
-                        )))
+                        ))])
                         .await;
                     return;
                 }
                 Ok(None) => framed.end(&mut out),
                 Ok(Some(Err(e))) => {
                     let _ = tx
-                        .send(Err(ProviderError::new(
+                        .send(vec![Err(ProviderError::new(
                             ProviderErrorKind::StreamInterrupted,
                             error_chain(&e),
-                        )))
+                        ))])
                         .await;
                     return;
                 }
@@ -212,9 +216,15 @@ pub fn drive<F: Framed>(
                     }
                 }
             }
-            for item in out.drain(..) {
-                let last = matches!(item, Err(_) | Ok(StreamEvent::Finished { .. }));
-                if tx.send(item).await.is_err() || last {
+            if !out.is_empty() {
+                // Nothing after an error or the end is passed on.
+                let last = out
+                    .iter()
+                    .position(|item| matches!(item, Err(_) | Ok(StreamEvent::Finished { .. })));
+                if let Some(p) = last {
+                    out.truncate(p + 1);
+                }
+                if tx.send(std::mem::take(&mut out)).await.is_err() || last.is_some() {
                     return;
                 }
             }
@@ -223,7 +233,9 @@ pub fn drive<F: Framed>(
             }
         }
     });
-    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+        .flat_map(futures::stream::iter)
+        .boxed()
 }
 
 /// Sends the request, retrying retryable failures before the first byte. `None` = cancelled.
@@ -231,7 +243,7 @@ pub async fn open(
     build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
     settings: &HttpSettings,
     cancel: &CancellationToken,
-    tx: &mpsc::Sender<Result<StreamEvent, ProviderError>>,
+    tx: &mpsc::Sender<Batch>,
     key: Option<&str>,
 ) -> Option<Result<reqwest::Response, ProviderError>> {
     let max = settings.max_attempts.max(1);
@@ -271,11 +283,11 @@ pub async fn open(
         attempt += 1;
         tracing::info!(attempt, ?delay, "retrying provider request: {error}");
         let _ = tx
-            .send(Ok(StreamEvent::Retrying {
+            .send(vec![Ok(StreamEvent::Retrying {
                 attempt,
                 delay,
                 reason: error,
-            }))
+            })])
             .await;
         tokio::select! {
             biased;

@@ -59,7 +59,6 @@ impl Draft {
         }
     }
 
-
     /// When the waiting output must go out (a frame after the last emission); `None` when
     /// nothing waits.
     pub(super) fn unsent_due_at(&self) -> Option<Instant> {

@@ -336,6 +336,8 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
         .await;
     s.wait_text("[data-testid=assistant-text]", 15, |t| t == "Got it.")
         .await;
+    // The turn has ended (Send is enabled again) before the next message.
+    s.wait_count("[data-testid=stop-button]", 0).await;
     let received = server.received();
     let last = received.last().unwrap().json();
     let sent = last["messages"]

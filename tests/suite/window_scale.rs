@@ -310,3 +310,72 @@ async fn window_typing_while_a_long_answer_streams_loses_nothing_and_esc_stops()
     shot(&s, &e, "scale-06-context-marker").await;
     s.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_huge_answer_opens_collapsed_and_shows_all_on_request() {
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let mut big = data::long_markdown(600_000);
+    big.push_str("\n\nThe very last paragraph.\n");
+    let ids = data::long_chat(data.path(), "huge", "Huge answer", 2, |i| {
+        if i == 0 {
+            "Everything, please.".to_owned()
+        } else {
+            big.clone()
+        }
+    });
+    let server = MockServer::start().await;
+    server.answer_gets(models_reply());
+    add_provider_with_cli(data.path(), &server).await;
+    let s = launch(&e, data.path()).await;
+    s.set_size(1100, 760).await;
+    // Opens with the start shown and the length said; the end is not in the page.
+    let answer = format!("[data-message-id='{}']", ids[1]);
+    let label = s
+        .wait_text(&format!("{answer} [data-testid=show-all]"), 10, |t| {
+            t.contains("Show all")
+        })
+        .await;
+    assert!(
+        label.contains(
+            &big.chars()
+                .count()
+                .to_string()
+                .chars()
+                .take(3)
+                .collect::<String>()
+        ),
+        "{label}"
+    );
+    let shown = s
+        .wait_text(&format!("{answer} [data-testid=assistant-text]"), 5, |t| {
+            t.contains("Section 0")
+        })
+        .await;
+    assert!(
+        shown.len() < 60_000,
+        "{} characters shown collapsed",
+        shown.len()
+    );
+    assert!(!shown.contains("The very last paragraph."));
+    shot(&s, &e, "scale-07-huge-answer-collapsed").await;
+    // Show all: the whole text arrives (it was sent clipped) and is rendered, end included.
+    s.click(
+        &s.wait_for(&format!("{answer} [data-testid=show-all]"))
+            .await,
+    )
+    .await;
+    s.wait_text(&format!("{answer} [data-testid=assistant-text]"), 30, |t| {
+        t.contains("The very last paragraph.")
+    })
+    .await;
+    s.wait_count("[data-testid=rendering]", 0).await;
+    s.wait_count("[data-testid=show-all]", 0).await;
+    // The window still answers at once.
+    let t = std::time::Instant::now();
+    s.script("return 1").await;
+    assert!(t.elapsed() < Duration::from_secs(1));
+    shot(&s, &e, "scale-08-huge-answer-all").await;
+    s.quit().await;
+}

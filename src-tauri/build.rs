@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "rename_session",
     "delete_session",
     "get_history",
+    "get_part",
     "send_message",
     "retry_turn",
     "stop_turn",

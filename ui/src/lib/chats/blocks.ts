@@ -86,6 +86,8 @@ function scan(text: string, s: ScanState, out: Array<[number, number]>, final: b
 
 /** Finished texts up to this long are rendered in one piece. */
 const WHOLE = 16_000;
+/** Finished blocks waiting together are rendered in groups of up to this many characters. */
+const GROUP = 8_000;
 
 /** The text cut at a block boundary no later than `limit` (for showing a long text's start). */
 export function headOf(text: string, limit: number): string {
@@ -100,6 +102,8 @@ export class BlockRenderer {
   private scanState = freshScan(0);
   private found: Array<[number, number]> = [];
   private rendered: RenderedBlock[] = [];
+  /** The first found block not rendered yet. */
+  private next = 0;
   private tail: RenderedBlock | null = null;
   private tailSource: string | null = null;
   private finalTail = false;
@@ -130,10 +134,15 @@ export class BlockRenderer {
     this.doneFinal = false;
     this.text = text;
     const scanned = scan(text, this.scanState, this.found, final, deadline);
-    // At least one block per call, so a deadline already past still makes progress.
-    for (let n = 0; this.rendered.length < this.found.length; n++) {
+    // At least one group per call, so a deadline already past still makes progress. Finished
+    // blocks waiting together are rendered together, up to GROUP characters a call (each call
+    // has a fixed cost, the sanitizer's most); while streaming that is usually one block.
+    for (let n = 0; this.next < this.found.length; n++) {
       if (n > 0 && performance.now() > deadline) return { blocks: this.rendered, done: false };
-      const [start, end] = this.found[this.rendered.length]!;
+      const start = this.found[this.next]![0];
+      let end = this.found[this.next]![1];
+      this.next++;
+      while (this.next < this.found.length && this.found[this.next]![1] - start <= GROUP) end = this.found[this.next++]![1];
       this.renders++;
       this.rendered.push({ key: `b${start}`, html: this.render(text.slice(start, end), false) });
     }
@@ -170,6 +179,7 @@ export class BlockRenderer {
     this.scanState = freshScan(0);
     this.found = [];
     this.rendered = [];
+    this.next = 0;
     this.tail = null;
     this.tailSource = null;
   }

@@ -238,12 +238,6 @@ export function isTurnEnd(msg: EventMsg): boolean {
   return (TURN_END_EVENTS as readonly string[]).includes(msg.type);
 }
 
-/** Applies a batch of events in order (one view replacement per batch). */
-export function reduceAll(v: SessionView, events: Event[], now: number = Date.now()): SessionView {
-  for (const ev of events) v = reduce(v, ev, now);
-  return v;
-}
-
 /**
  * Where the model's view of the chat begins, when its last answer was sent without the oldest
  * messages (they did not fit its context window): the message to mark, or null.

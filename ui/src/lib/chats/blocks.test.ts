@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { BlockRenderer, headOf } from "./blocks";
+import { describe, expect, it, vi } from "vitest";
+import { BlockRenderer, cost, headOf } from "./blocks";
 import { renderMarkdown } from "./markdown";
 
 /** A renderer that records what it was asked to render. */
@@ -103,10 +103,61 @@ describe("block rendering", () => {
       out = r.update(big, true, performance.now() - 1); // already past: one step per call
       rounds++;
     } while (!out.done && rounds < 100_000);
-    expect(rounds).toBeGreaterThan(1);
-    // Finished blocks waiting together are rendered in groups (fewer calls), text complete.
-    expect(out.blocks.length).toBeLessThan(500);
+    // A deadline already past still makes progress: one block per call.
+    expect(rounds).toBeGreaterThan(4000);
     expect(out.blocks.map((b) => b.html.slice(1, -1)).join("")).toBe(big);
+  });
+
+  it("sizes each slice to what fits before the deadline, at the rate it has learned", () => {
+    const big = Array.from({ length: 5000 }, (_, i) => `Line ${i} of a very long answer.\n\n`).join("");
+    const saved = cost.msPerChar;
+    try {
+      // Rendering here "costs" 1 ms per 100 characters: a 10 ms slice holds ~1,000.
+      let clock = 0;
+      const spy = vi.spyOn(performance, "now").mockImplementation(() => clock);
+      const r = new BlockRenderer((src) => {
+        clock += src.length / 100;
+        return `[${src}]`;
+      });
+      cost.msPerChar = 0.01;
+      const slices: number[] = [];
+      let out;
+      let prev: unknown[] = [];
+      do {
+        const before = clock;
+        out = r.update(big, true, clock + 10);
+        slices.push(clock - before);
+        // Each slice hands out a new, longer list (callers see a change by identity).
+        expect(out.blocks).not.toBe(prev);
+        expect(out.blocks.length).toBeGreaterThan(prev.length);
+        prev = out.blocks;
+        if (!out.done) expect(big.slice(0, out.upTo)).toBe(out.blocks.map((b) => b.html.slice(1, -1)).join(""));
+      } while (!out.done);
+      spy.mockRestore();
+      expect(slices.length).toBeGreaterThan(50);
+      // No slice overruns its frame by more than one block (~35 characters, 0.35 ms).
+      expect(Math.max(...slices)).toBeLessThan(10.5);
+      expect(out.blocks.map((b) => b.html.slice(1, -1)).join("")).toBe(big);
+    } finally {
+      cost.msPerChar = saved;
+    }
+  });
+
+  it("a short finished text is rendered whole only when it fits the deadline", () => {
+    const saved = cost.msPerChar;
+    try {
+      cost.msPerChar = 1; // very slow: 1 ms per character
+      const { r } = recording();
+      const text = "One.\n\nTwo.\n\nThree.\n";
+      const first = r.update(text, true, performance.now() + 5);
+      expect(first.done).toBe(false);
+      expect(first.upTo).toBeGreaterThan(0);
+      cost.msPerChar = 0.000001;
+      const { r: fast } = recording();
+      expect(fast.update(text, true, performance.now() + 5).blocks).toHaveLength(1);
+    } finally {
+      cost.msPerChar = saved;
+    }
   });
 
   it("starts over when the text is not an extension of the last one", () => {

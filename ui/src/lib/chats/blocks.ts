@@ -14,6 +14,14 @@ export interface RenderedBlock {
   html: string;
 }
 
+export interface Rendered {
+  blocks: RenderedBlock[];
+  /** All of the text is rendered (false when a deadline cut the work short). */
+  done: boolean;
+  /** Where the text not rendered yet starts (its length when done). */
+  upTo: number;
+}
+
 export type Render = (source: string, streaming: boolean) => string;
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -39,13 +47,13 @@ function freshScan(at: number): ScanState {
 
 /**
  * Scans lines from `s.pos`, pushing [start, end) of each block that is finished, until the
- * text ends or `deadline` passes. Only complete lines (ending in "\n") are scanned while the
+ * text ends (true), or `deadline` passes or the scan reaches `until` (false). Only complete lines (ending in "\n") are scanned while the
  * text may still grow, so a half-written line never decides a boundary.
  */
-function scan(text: string, s: ScanState, out: Array<[number, number]>, final: boolean, deadline: number): boolean {
+function scan(text: string, s: ScanState, out: Array<[number, number]>, final: boolean, deadline: number, until = Infinity): boolean {
   let lines = 0;
   while (s.pos < text.length) {
-    if ((++lines & 1023) === 0 && performance.now() > deadline) return false;
+    if (s.pos >= until || ((++lines & 1023) === 0 && performance.now() > deadline)) return false;
     const nl = text.indexOf("\n", s.pos);
     if (nl < 0 && !final) return true;
     const end = nl < 0 ? text.length : nl + 1;
@@ -84,10 +92,31 @@ function scan(text: string, s: ScanState, out: Array<[number, number]>, final: b
   return true;
 }
 
+/** Lines are scanned for block boundaries at least this far ahead at a time. */
+const SCAN_AHEAD = 2048;
 /** Finished texts up to this long are rendered in one piece. */
 const WHOLE = 16_000;
 /** Finished blocks waiting together are rendered in groups of up to this many characters. */
 const GROUP = 8_000;
+
+/**
+ * What rendering costs on this machine, in ms per character, learned from the renders done so
+ * far (engines differ tenfold: the same 8 KB takes 4 ms in one and 40 ms in another). Work
+ * with a deadline is sized by it, so a slice fits its frame wherever the app runs.
+ */
+export const cost = {
+  msPerChar: 0.005,
+  learn(chars: number, ms: number) {
+    // Short renders are mostly fixed cost; they say little about the rate.
+    if (chars < 500) return;
+    this.msPerChar = 0.7 * this.msPerChar + 0.3 * (ms / chars);
+  },
+  /** How many characters fit before `deadline`. */
+  room(deadline: number): number {
+    if (deadline === Infinity) return Infinity;
+    return Math.max(0, (deadline - performance.now()) / this.msPerChar);
+  },
+};
 
 /** The text cut at a block boundary no later than `limit` (for showing a long text's start). */
 export function headOf(text: string, limit: number): string {
@@ -119,46 +148,68 @@ export class BlockRenderer {
    * blocks and whether all of `text` is rendered (false when `deadline` cut the work short:
    * call again with the same text to continue).
    */
-  update(text: string, final: boolean, deadline = Infinity): { blocks: RenderedBlock[]; done: boolean } {
+  update(text: string, final: boolean, deadline = Infinity): Rendered {
     if (!this.extends(text)) this.reset();
     // A finished text seen for the first time (history) and not long: one render for all of
     // it is cheaper than one per block (each render has a fixed cost, the sanitizer's most).
-    if (final && this.scanState.pos === 0 && text.length <= WHOLE) {
-      if (this.whole?.source !== text) {
-        this.renders++;
-        this.whole = { source: text, block: { key: "w", html: this.render(text, false) } };
-      }
-      return { blocks: [this.whole.block], done: true };
+    // Only when it fits the deadline; otherwise it goes block by block like a long text.
+    if (final && this.scanState.pos === 0 && text.length <= WHOLE && (this.whole?.source === text || text.length <= cost.room(deadline))) {
+      if (this.whole?.source !== text) this.whole = { source: text, block: { key: "w", html: this.timed(text, false) } };
+      return { blocks: [this.whole.block], done: true, upTo: text.length };
     }
     this.whole = null;
     this.doneFinal = false;
     this.text = text;
-    const scanned = scan(text, this.scanState, this.found, final, deadline);
-    // At least one group per call, so a deadline already past still makes progress. Finished
-    // blocks waiting together are rendered together, up to GROUP characters a call (each call
-    // has a fixed cost, the sanitizer's most); while streaming that is usually one block.
-    for (let n = 0; this.next < this.found.length; n++) {
-      if (n > 0 && performance.now() > deadline) return { blocks: this.rendered, done: false };
+    // Lines are scanned only as far as the next group needs, so a slice of a long text costs
+    // the same at its start as at its end. Finished blocks waiting together are rendered
+    // together (each render has a fixed cost, the sanitizer's most), each group sized to what
+    // fits before the deadline; at least one block per call, so a deadline already past still
+    // makes progress. While streaming a group is usually one block.
+    let n = 0;
+    for (let scanned = false; ; ) {
+      const room = Math.min(GROUP, cost.room(deadline));
+      if (this.next >= this.found.length) {
+        if (scanned) break;
+        if (n > 0 && room <= 0) return this.partial();
+        scanned = scan(text, this.scanState, this.found, final, deadline, this.scanState.pos + Math.max(SCAN_AHEAD, room));
+        if (!scanned && this.next >= this.found.length && performance.now() > deadline) return this.partial();
+        continue;
+      }
       const start = this.found[this.next]![0];
+      if (n > 0 && this.found[this.next]![1] - start > room) return this.partial();
       let end = this.found[this.next]![1];
       this.next++;
-      while (this.next < this.found.length && this.found[this.next]![1] - start <= GROUP) end = this.found[this.next++]![1];
-      this.renders++;
-      this.rendered.push({ key: `b${start}`, html: this.render(text.slice(start, end), false) });
+      while (this.next < this.found.length && this.found[this.next]![1] - start <= room) end = this.found[this.next++]![1];
+      this.rendered.push({ key: `b${start}`, html: this.timed(text.slice(start, end), false) });
+      n++;
     }
-    if (!scanned) return { blocks: this.rendered, done: false };
     const tailStart = this.scanState.start;
     const source = text.slice(tailStart);
     if (source.trim() === "") {
       this.tail = null;
     } else if (source !== this.tailSource || final !== this.finalTail) {
-      this.renders++;
-      this.tail = { key: `${final ? "b" : "t"}${tailStart}`, html: this.render(source, !final) };
+      if (n > 0 && source.length > cost.room(deadline)) return this.partial();
+      this.tail = { key: `${final ? "b" : "t"}${tailStart}`, html: this.timed(source, !final) };
     }
     this.tailSource = source;
     this.finalTail = final;
     this.doneFinal = final;
-    return { blocks: this.tail ? [...this.rendered, this.tail] : this.rendered, done: true };
+    return { blocks: this.tail ? [...this.rendered, this.tail] : this.rendered.slice(), done: true, upTo: text.length };
+  }
+
+  /** The blocks rendered so far, and where the text not rendered yet starts. */
+  private partial(): Rendered {
+    const upTo = this.next > 0 ? this.found[this.next - 1]![1] : 0;
+    // A new array: the caller tells changes by identity.
+    return { blocks: this.rendered.slice(), done: false, upTo };
+  }
+
+  private timed(source: string, streaming: boolean): string {
+    this.renders++;
+    const t0 = performance.now();
+    const html = this.render(source, streaming);
+    cost.learn(source.length, performance.now() - t0);
+    return html;
   }
 
   /** Whether `update(text, true)` has nothing left to do (already rendered, final). */

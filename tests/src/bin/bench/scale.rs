@@ -82,7 +82,7 @@ const [first] = arguments;
 const t = document.querySelector('[data-testid=transcript]');
 const t0 = performance.now(); let prev = null; let gap = 0;
 return new Promise(r => { const f = (now) => {
-  if (prev !== null) gap = Math.max(gap, now - prev); prev = now;
+  if (prev !== null) { gap = Math.max(gap, now - prev); if (now - prev > 50) (window.__gaps ??= []).push([Math.round(prev), Math.round(now - prev)]); } prev = now;
   if (document.querySelector(`[data-row='${first}']`) && t.scrollTop === 0) return r([performance.now() - t0, gap]);
   if (performance.now() - t0 > 20000) return r([-1, gap, t.dataset.messages, t.scrollTop, document.querySelectorAll('[data-row]').length]);
   t.scrollTop = Math.max(0, t.scrollTop - 10 * t.clientHeight); requestAnimationFrame(f); };
@@ -162,6 +162,10 @@ async fn long_chat(out: &mut Vec<Row>) {
         .await;
     let v = s.script_args(SCROLL_UP_JS, &[first.clone().into()]).await;
     let (total, gap) = (f(&v[0]), f(&v[1]));
+    if std::env::var_os("PARLEY_BENCH_PROBE").is_some() {
+        eprintln!("gaps: {}", s.script("return window.__gaps").await);
+        eprintln!("older: {}", s.script("return performance.getEntriesByName('parley:older').map(e => Math.round(e.startTime))").await);
+    }
     if total < 0.0 {
         eprintln!("scrolling to the first message gave up: {v}");
     }
@@ -259,13 +263,18 @@ async fn streams(out: &mut Vec<Row>) {
         .script(r#"const c = document.querySelector('[data-testid=composer-input]'); c.focus();
             const t0 = performance.now(); c.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
             return new Promise(r => { const f = () => { const st = [...document.querySelectorAll('[data-testid=turn-status]')].at(-1);
-              if (st && st.textContent.includes('Stopped')) return r(performance.now() - t0); requestAnimationFrame(f); }; f(); });"#)
+              if (st && st.textContent.includes('Stopped')) {
+                const done = performance.getEntriesByName('parley:stopped').at(-1);
+                return r([done ? done.startTime - t0 : -1, performance.now() - t0]); }
+              requestAnimationFrame(f); }; f(); });"#)
         .await;
+    // `stop_turn` answers once the core has stopped the turn and recorded it.
+    let (core, shown) = (f(&stop[0]), f(&stop[1]));
     out.push(row(
-        "Esc during the 300k-token stream → the stopped answer shown",
-        format!("{:.0} ms", f(&stop)),
+        "Esc during the 300k-token stream → the core has stopped and recorded the turn (→ shown in the window)",
+        format!("{core:.0} ms (shown after {shown:.0} ms)"),
         "≤ 100 ms to the core",
-        f(&stop) <= 100.0,
+        (0.0..=100.0).contains(&core),
     ));
     s.quit().await;
 }

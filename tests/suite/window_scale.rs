@@ -54,7 +54,8 @@ async fn window_long_chat_scrolls_to_the_first_message_and_keeps_its_place() {
     let was_first = &ids[ids.len() - 60];
     let y0 = s
         .script(&format!(
-            "const t = document.querySelector('[data-testid=transcript]'); t.scrollTop = 0; return new Promise(r => requestAnimationFrame(() => r(document.querySelector(\"[data-row='{was_first}']\").getBoundingClientRect().top - t.getBoundingClientRect().top)))"
+            // A jump of many screens shows placeholders until the view rests: wait for the row.
+            "const t = document.querySelector('[data-testid=transcript]'); t.scrollTop = 0; return new Promise(r => {{ const f = () => {{ const el = document.querySelector(\"[data-row='{was_first}']\"); if (el) r(el.getBoundingClientRect().top - t.getBoundingClientRect().top); else requestAnimationFrame(f); }}; requestAnimationFrame(f); }})"
         ))
         .await
         .as_f64()

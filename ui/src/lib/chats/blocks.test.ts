@@ -143,6 +143,47 @@ describe("block rendering", () => {
     }
   });
 
+  it("a long streaming tail is formatted at a pace it can afford; new words show at once", () => {
+    let clock = 0;
+    const spy = vi.spyOn(performance, "now").mockImplementation(() => clock);
+    const esc = (t: string) => t.replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+    try {
+      let formats = 0;
+      // Formatting costs 10 ms; a word arrives every 5 ms.
+      const r = new BlockRenderer((src, streaming) => {
+        formats++;
+        clock += 10;
+        return `<p>${streaming ? "~" : ""}${esc(src)}</p>\n`;
+      });
+      let text = "Intro.\n\n";
+      let out = r.update(text, false);
+      const stale: number[] = [];
+      for (let i = 0; i < 60; i++) {
+        clock += 5;
+        text += `w${i} <x> `;
+        out = r.update(text, false);
+        const tail = out.blocks.at(-1)!.html;
+        // Every word is on screen after each update, escaped, inside the paragraph.
+        expect(tail).toContain(`w${i} &lt;x&gt; </p>`);
+        if (!out.done) stale.push(i);
+      }
+      // 60 words in 300 ms plus formatting: at most one formatting per 30 ms of the stream.
+      expect(formats).toBeLessThan(25);
+      expect(stale.length).toBeGreaterThan(20);
+      // When the stream pauses, the caller's next frames format what is waiting.
+      for (let k = 0; k < 10 && !out.done; k++) {
+        clock += 16;
+        out = r.update(text, false);
+      }
+      expect(out.done).toBe(true);
+      expect(out.blocks.at(-1)!.html).toBe(`<p>~${esc(text)}</p>\n`);
+      // The end renders it as finished.
+      expect(r.update(text, true).blocks.at(-1)!.html.startsWith("<p>w0")).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("a short finished text is rendered whole only when it fits the deadline", () => {
     const saved = cost.msPerChar;
     try {

@@ -92,6 +92,18 @@ function scan(text: string, s: ScanState, out: Array<[number, number]>, final: b
   return true;
 }
 
+/** A streaming tail is formatted again at most every this many times its formatting cost. */
+const TAIL_PACE = 3;
+
+/** `text` escaped and put at the end of `html`'s last element (inside its closing tags). */
+function appendText(html: string, text: string): string {
+  const end = html.slice(-256);
+  const close = /(?:<\/[a-z][a-z0-9]*>\s*)+$/i.exec(end);
+  const at = html.length - end.length + (close ? close.index : end.length);
+  const escaped = text.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
+  return html.slice(0, at) + escaped + html.slice(at);
+}
+
 /** Lines are scanned for block boundaries at least this far ahead at a time. */
 const SCAN_AHEAD = 2048;
 /** Finished texts up to this long are rendered in one piece. */
@@ -135,6 +147,8 @@ export class BlockRenderer {
   private next = 0;
   private tail: RenderedBlock | null = null;
   private tailSource: string | null = null;
+  /** The streaming tail as last formatted: its source, HTML, when and at what cost (ms). */
+  private formatted: { key: string; source: string; html: string; at: number; ms: number } | null = null;
   private finalTail = false;
   private whole: { source: string; block: RenderedBlock } | null = null;
   private doneFinal = false;
@@ -185,16 +199,31 @@ export class BlockRenderer {
     }
     const tailStart = this.scanState.start;
     const source = text.slice(tailStart);
+    let pending = false;
     if (source.trim() === "") {
       this.tail = null;
-    } else if (source !== this.tailSource || final !== this.finalTail) {
+    } else if (source !== this.tailSource || final !== this.finalTail || (this.formatted && this.formatted.source !== source)) {
       if (n > 0 && source.length > cost.room(deadline)) return this.partial();
-      this.tail = { key: `${final ? "b" : "t"}${tailStart}`, html: this.timed(source, !final) };
+      const key = `${final ? "b" : "t"}${tailStart}`;
+      const f = this.formatted;
+      const now = performance.now();
+      if (!final && f && f.key === key && now - f.at < TAIL_PACE * f.ms && source.startsWith(f.source)) {
+        // A long tail (a paragraph of thousands of characters) is formatted again at most
+        // every TAIL_PACE times what formatting it costs; meanwhile the words that arrived
+        // since are shown as written, at the end of the last formatting.
+        this.tail = { key, html: appendText(f.html, source.slice(f.source.length)) };
+        pending = true;
+      } else {
+        const html = this.timed(source, !final);
+        this.tail = { key, html };
+        this.formatted = final ? null : { key, source, html, at: now, ms: performance.now() - now };
+      }
     }
     this.tailSource = source;
     this.finalTail = final;
     this.doneFinal = final;
-    return { blocks: this.tail ? [...this.rendered, this.tail] : this.rendered.slice(), done: true, upTo: text.length };
+    // Not done while the tail waits to be formatted again: the caller comes back next frame.
+    return { blocks: this.tail ? [...this.rendered, this.tail] : this.rendered.slice(), done: !pending, upTo: text.length };
   }
 
   /** The blocks rendered so far, and where the text not rendered yet starts. */
@@ -233,5 +262,6 @@ export class BlockRenderer {
     this.next = 0;
     this.tail = null;
     this.tailSource = null;
+    this.formatted = null;
   }
 }

@@ -16,7 +16,24 @@ export function loadMarkdown(): Promise<Render> {
   loading ??= import("./markdown").then((m) => {
     engine = m.renderMarkdown;
     m.warmUp();
+    warmFonts();
     return engine;
   });
   return loading;
+}
+
+/**
+ * Lays out, off screen and once, text in the faces answers use (bold, italic, headings, code):
+ * finding and loading a face the first time costs tens of ms, which would otherwise land in
+ * the frame that first shows such an answer.
+ */
+function warmFonts() {
+  const el = document.createElement("div");
+  el.setAttribute("aria-hidden", "true");
+  el.style.cssText = "position:fixed;left:-10000px;top:0;width:400px;pointer-events:none";
+  const mono = 'font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 0.86em';
+  el.innerHTML = `<h2>Heading</h2><p><strong>bold</strong> <em>italic</em> <code style='${mono}'>code</code></p><pre style='${mono}'><strong>fn</strong> <em>x</em>() {}</pre>`;
+  document.body.appendChild(el);
+  void el.offsetHeight;
+  requestAnimationFrame(() => requestAnimationFrame(() => el.remove()));
 }

@@ -16,18 +16,22 @@ export function loadMarkdown(): Promise<Render> {
   loading ??= import("./markdown").then((m) => {
     engine = m.renderMarkdown;
     m.warmUp();
-    warmFonts();
     return engine;
   });
   return loading;
 }
 
+let fontsWarm = false;
+
 /**
  * Lays out, off screen and once, text in the faces answers use (bold, italic, headings, code):
  * finding and loading a face the first time costs tens of ms, which would otherwise land in
- * the frame that first shows such an answer.
+ * the frame that first shows such an answer. Called when a chat opens (while its history is
+ * fetched), not at start: a window that shows no answer does not hold the faces in memory.
  */
-function warmFonts() {
+export function warmFonts() {
+  if (fontsWarm) return;
+  fontsWarm = true;
   const el = document.createElement("div");
   el.setAttribute("aria-hidden", "true");
   el.style.cssText = "position:fixed;left:-10000px;top:0;width:400px;pointer-events:none";

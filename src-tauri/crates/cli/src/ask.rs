@@ -1,7 +1,7 @@
 //! `parley ask`: one message, its answer streamed; tools asked about on a terminal and
 //! decided in advance without one.
 
-use crate::{invalid, out, Failure};
+use crate::{invalid, out, review, Failure};
 use clap::{Args, ValueEnum};
 use parley_core::Core;
 use parley_core::CoreError;
@@ -50,19 +50,24 @@ pub enum Approve {
     All,
 }
 
-/// A model-written value for the terminal: control and bidi characters made visible, long
-/// values cut.
+/// A model-written value for a log line (not for a decision: see `review`): control and bidi
+/// characters made visible, long values cut with the length that is not shown.
 fn shown(s: &str) -> String {
     // Hidden characters are marked by the one shared table (the window uses the same);
     // line breaks and tabs are escaped so a value stays on its line.
-    let mut out = visible::mark_hidden(s)
+    let out = visible::mark_hidden(s)
         .replace('\n', "\\n")
         .replace('\t', "\\t");
-    if out.chars().count() > 2000 {
-        out = out.chars().take(2000).collect::<String>() + "…";
+    let chars = out.chars().count();
+    if chars > LOG_CHARS {
+        let cut: String = out.chars().take(LOG_CHARS).collect();
+        return format!("{cut}… ({} more characters)", chars - LOG_CHARS);
     }
     out
 }
+
+/// How much of a value a log line shows.
+const LOG_CHARS: usize = 2000;
 
 fn status_word(s: ToolCallStatus) -> &'static str {
     match s {
@@ -72,6 +77,22 @@ fn status_word(s: ToolCallStatus) -> &'static str {
         ToolCallStatus::Cancelled => "cancelled",
         _ => "pending",
     }
+}
+
+/// A line from standard input, or None at its end (an empty line is `Some("")`).
+async fn read_raw_line(prompt: &str) -> Option<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+        }
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 async fn read_line(prompt: &str) -> Option<String> {
@@ -98,7 +119,31 @@ async fn prompt_approval(
     can_grant: bool,
 ) -> ApprovalDecision {
     eprintln!("\nThe model wants to run {name} ({risk:?}): {reason}");
-    eprintln!("  arguments: {}", shown(arguments));
+    // The whole value, paged: the choices to allow come after its last line.
+    let lines = review::decision_lines(arguments);
+    let pages: Vec<&[String]> = lines.chunks(review::PAGE_LINES).collect();
+    let mut seen = 0;
+    for (i, page) in pages.iter().enumerate() {
+        for line in *page {
+            eprintln!("{line}");
+        }
+        seen += page.len();
+        if i + 1 < pages.len() {
+            let more = read_raw_line(&format!(
+                "-- {seen} of {} lines shown. Enter: the next page  n: deny --",
+                lines.len()
+            ))
+            .await;
+            match more.as_deref().map(str::trim) {
+                None => return ApprovalDecision::Deny { note: None },
+                Some("n") | Some("N") => {
+                    let note = read_line("A note for the model (optional): ").await;
+                    return ApprovalDecision::Deny { note };
+                }
+                _ => {}
+            }
+        }
+    }
     let choices = if can_grant {
         "[y] allow once  [s] allow for this chat  [a] always allow  [n] deny"
     } else {
@@ -335,6 +380,8 @@ mod tests {
         ] {
             assert_eq!(shown(input), want, "{input:?}");
         }
-        assert_eq!(shown(&"a".repeat(3000)).chars().count(), 2001);
+        let long = shown(&"a".repeat(3000));
+        assert!(long.starts_with(&"a".repeat(2000)));
+        assert!(long.ends_with("… (1000 more characters)"), "{long}");
     }
 }

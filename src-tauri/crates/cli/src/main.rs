@@ -4,6 +4,7 @@
 
 mod ask;
 mod providers;
+mod review;
 mod sessions;
 
 use clap::{Parser, Subcommand};

@@ -601,3 +601,89 @@ async fn ask_on_a_terminal_shows_the_whole_arguments_before_asking() {
         assert!(denied, "the call was not denied");
     }
 }
+
+/// A saved "always allow" was given for a person watching, not for every script: without a
+/// terminal and without `--approve`, `parley ask` runs nothing, granted calls included;
+/// `--approve granted` lets exactly the granted calls run (and nothing else).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_grants_apply_only_with_approve_granted() {
+    use super::agent::{approval_for, is_end, start, wait_for};
+    use parley_protocol::ToolCallStatus::{Completed, Denied};
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let wsp = ws.path().display().to_string();
+    add_local(dir.path(), &server).await;
+    let granted = r#"{"path":"granted.txt","content":"g"}"#;
+    let other = r#"{"path":"other.txt","content":"o"}"#;
+
+    // A person allows the write "always", in the app (the core on the same data).
+    {
+        let core = open_core(dir.path(), Default::default()).await;
+        let s = core.chats().create_session(None).await.unwrap();
+        core.chats()
+            .set_workspace(&s.id, Some(ws.path()))
+            .await
+            .unwrap();
+        server.push(tool_calls(&[("g0", "write_file", granted)]));
+        server.push(Reply::sse(text_answer(&["ok"], 0)));
+        let (mut h, mut seen) = start(&core, &s.id, "write it").await;
+        wait_for(&mut h.events, &mut seen, approval_for("g0")).await;
+        core.approvals()
+            .decide_approval(&s.id, "g0", parley_protocol::ApprovalDecision::AllowAlways)
+            .unwrap();
+        wait_for(&mut h.events, &mut seen, is_end).await;
+        assert_eq!(core.approvals().list_grants().await.unwrap().len(), 1);
+    }
+    std::fs::remove_file(ws.path().join("granted.txt")).unwrap();
+
+    let statuses = |dir: std::path::PathBuf| async move {
+        let h = newest_chat(&dir, None).await;
+        h.messages
+            .iter()
+            .flat_map(|m| m.parts.clone())
+            .filter_map(|p| match p {
+                parley_protocol::Part::ToolCall {
+                    call_id, status, ..
+                } => Some((call_id, status)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // Variants of the unasked run: no flag; the read-only flag (a write is not read-only).
+    for (flags, want) in [
+        (&[][..], [Denied, Denied]),
+        (&["--approve", "read-only"][..], [Denied, Denied]),
+        (&["--approve", "granted"][..], [Completed, Denied]),
+        (&["--approve", "all"][..], [Completed, Completed]),
+    ] {
+        server.push(tool_calls(&[
+            ("c1", "write_file", granted),
+            ("c2", "write_file", other),
+        ]));
+        server.push(Reply::sse(text_answer(&["done"], 0)));
+        let mut args = vec!["ask", "--workspace", &wsp];
+        args.extend_from_slice(flags);
+        args.push("go");
+        let r = run(dir.path(), &args).await;
+        assert_eq!(r.code, 0, "{flags:?}: {}", r.stderr);
+        assert_eq!(
+            statuses(dir.path().to_path_buf()).await,
+            [("c1".to_string(), want[0]), ("c2".to_string(), want[1])],
+            "{flags:?}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            ws.path().join("granted.txt").exists(),
+            want[0] == Completed,
+            "{flags:?}"
+        );
+        assert_eq!(ws.path().join("other.txt").exists(), want[1] == Completed);
+        if want[0] == Denied {
+            assert!(r.stderr.contains("--approve granted"), "{}", r.stderr);
+        }
+        for f in ["granted.txt", "other.txt"] {
+            let _ = std::fs::remove_file(ws.path().join(f));
+        }
+    }
+}

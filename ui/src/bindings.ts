@@ -1027,6 +1027,11 @@ export type SendOptions_Deserialize = {
 	system?: string | null,
 	/**  Ask before read-only tool calls too (the CLI without a terminal to ask on). */
 	confirm_read_only?: boolean,
+	/**
+	 *  Apply no grants: a call a grant would let run unasked is asked about instead (the CLI
+	 *  without a terminal and without `--approve granted`, where asking means denying).
+	 */
+	ignore_grants?: boolean,
 };
 
 /**  Options for one send, overriding the session's defaults. */
@@ -1039,6 +1044,11 @@ export type SendOptions_Serialize = {
 	system: string | null,
 	/**  Ask before read-only tool calls too (the CLI without a terminal to ask on). */
 	confirm_read_only: boolean,
+	/**
+	 *  Apply no grants: a call a grant would let run unasked is asked about instead (the CLI
+	 *  without a terminal and without `--approve granted`, where asking means denying).
+	 */
+	ignore_grants: boolean,
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */

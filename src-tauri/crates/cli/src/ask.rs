@@ -46,6 +46,9 @@ pub struct AskArgs {
 pub enum Approve {
     /// Calls that only read inside the workspace.
     ReadOnly,
+    /// Calls a grant covers ("always allow" saved earlier, or given in this chat); without a
+    /// terminal every other call is denied, on one it is asked about.
+    Granted,
     /// Every call (the model may change files and run commands).
     All,
 }
@@ -200,7 +203,10 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     // On a terminal the user is asked; without one, nobody is, so read-only calls need
     // `--approve read-only` (or `all`) too.
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let confirm_read_only = !interactive && args.approve.is_none();
+    let confirm_read_only = !interactive && matches!(args.approve, None | Some(Approve::Granted));
+    // Without a terminal and without --approve nothing runs unasked, grants included: a grant
+    // was given for a person watching, not for every script that starts `parley`.
+    let ignore_grants = !interactive && args.approve != Some(Approve::Granted);
     let handle = match core
         .chats()
         .send_message(
@@ -211,6 +217,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                 model: args.model,
                 system: args.system,
                 confirm_read_only,
+                ignore_grants,
             },
         )
         .await
@@ -283,7 +290,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                     (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
                     (_, false) => {
                         eprintln!(
-                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve all to allow it.",
+                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve granted to let saved grants apply, or --approve all to allow it.",
                             shown(arguments)
                         );
                         ApprovalDecision::Deny {

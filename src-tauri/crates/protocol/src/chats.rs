@@ -265,6 +265,10 @@ pub struct SendOptions {
     /// Ask before read-only tool calls too (the CLI without a terminal to ask on).
     #[serde(default)]
     pub confirm_read_only: bool,
+    /// Apply no grants: a call a grant would let run unasked is asked about instead (the CLI
+    /// without a terminal and without `--approve granted`, where asking means denying).
+    #[serde(default)]
+    pub ignore_grants: bool,
 }
 
 /// One event of a session's stream. `seq` grows with every event of a session, so a client

@@ -229,6 +229,8 @@ pub struct CallFacts<'a> {
     pub always_ask: Option<String>,
     /// True when the model, the tool's metadata or the caller asked for confirmation.
     pub flagged: bool,
+    /// The caller applies no grants (nobody decided in advance that granted calls may run).
+    pub ignore_grants: bool,
 }
 
 /// `None` when the call may run without asking; else why the user must be asked.
@@ -247,7 +249,9 @@ pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -
     if call.risk == Risk::ReadOnly {
         return None;
     }
-    if session.covers(call.tool, call.arguments) || always.covers(call.tool, call.arguments) {
+    if !call.ignore_grants
+        && (session.covers(call.tool, call.arguments) || always.covers(call.tool, call.arguments))
+    {
         return None;
     }
     Some(match call.risk {
@@ -427,6 +431,7 @@ mod tests {
             risk,
             always_ask: None,
             flagged: false,
+            ignore_grants: false,
         };
         let read = facts("read_file", r#"{"path":"a"}"#, Risk::ReadOnly);
         assert_eq!(needs_approval(&read, &session, &always), None);
@@ -436,6 +441,28 @@ mod tests {
             Risk::Mutating,
         );
         assert_eq!(needs_approval(&granted, &session, &always), None);
+        // A caller that applies no grants is asked about the granted call too, whichever
+        // grant would cover it (this session's or a saved one).
+        let mut saved = Grants::new();
+        saved.grant("write_file", r#"{"path":"a.txt","content":"x"}"#);
+        for (s, a) in [(&session, &always), (&always, &saved)] {
+            assert_eq!(needs_approval(&granted, s, a), None);
+            let ignoring = CallFacts {
+                ignore_grants: true,
+                ..facts(
+                    "write_file",
+                    r#"{"content":"x","path":"a.txt"}"#,
+                    Risk::Mutating,
+                )
+            };
+            assert!(needs_approval(&ignoring, s, a).is_some());
+            // Read-only calls are not a matter of grants.
+            let read = CallFacts {
+                ignore_grants: true,
+                ..facts("read_file", r#"{"path":"a"}"#, Risk::ReadOnly)
+            };
+            assert_eq!(needs_approval(&read, s, a), None);
+        }
         let other = facts(
             "write_file",
             r#"{"path":"b.txt","content":"x"}"#,

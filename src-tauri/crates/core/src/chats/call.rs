@@ -22,6 +22,8 @@ pub(crate) struct TurnTools {
     pub timeout: Duration,
     /// Ask before read-only calls too.
     pub confirm_read_only: bool,
+    /// Apply no grants (see `SendOptions::ignore_grants`).
+    pub ignore_grants: bool,
 }
 
 /// How one call ended.
@@ -116,6 +118,7 @@ pub(super) fn ask(
         risk: prepared.risk,
         always_ask: prepared.always_ask.clone(),
         flagged: tools.confirm_read_only && prepared.risk == Risk::ReadOnly,
+        ignore_grants: tools.ignore_grants,
     };
     let reason = tools.approvals.check(session, &facts)?;
     let key = Approvals::key(session, call_id);

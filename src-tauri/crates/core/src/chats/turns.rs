@@ -205,7 +205,7 @@ impl ChatService {
                 .ok()
                 .flatten()
                 .unwrap_or_default();
-            let tools = core.turn_tools(&params, &settings, options.confirm_read_only);
+            let tools = core.turn_tools(&params, &settings, &options);
             let (tools, history) = match tools {
                 Ok(t) => (t, history),
                 Err(e) => (None, Err(e)),
@@ -302,7 +302,7 @@ impl ChatService {
         &self,
         params: &SessionParams,
         settings: &Settings,
-        confirm_read_only: bool,
+        options: &SendOptions,
     ) -> Result<Option<super::call::TurnTools>, CoreError> {
         let Some(dir) = &params.workspace else {
             return Ok(None);
@@ -328,7 +328,8 @@ impl ChatService {
             timeout: std::time::Duration::from_secs(u64::from(
                 settings.approval_timeout_secs.max(1),
             )),
-            confirm_read_only,
+            confirm_read_only: options.confirm_read_only,
+            ignore_grants: options.ignore_grants,
         }))
     }
 }

@@ -4,6 +4,7 @@ mod agent;
 mod agent_limits;
 mod anthropic;
 mod cli;
+mod cli_approvals;
 mod engine;
 mod engine_faults;
 mod gemini;

@@ -98,20 +98,9 @@ async fn read_raw_line(prompt: &str) -> Option<String> {
     .flatten()
 }
 
+/// A line from standard input; None at its end or when it is empty.
 async fn read_line(prompt: &str) -> Option<String> {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
-    tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        match std::io::stdin().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
-        }
-    })
-    .await
-    .ok()
-    .flatten()
-    .filter(|l| !l.trim().is_empty())
+    read_raw_line(prompt).await.filter(|l| !l.trim().is_empty())
 }
 
 async fn prompt_approval(

@@ -24,16 +24,11 @@ async fn unknown_tools_bad_arguments_and_paths_outside_become_error_results_the_
     ]));
     server.push(answer("sorry"));
     let (mut h, mut seen) = start(&e.core, &sid, "go").await;
-    // u4 is a write: it asks; allowing it still cannot escape the workspace.
-    wait_for(&mut h.events, &mut seen, approval_for("u4")).await;
-    e.core
-        .approvals()
-        .decide_approval(&sid, "u4", ApprovalDecision::AllowOnce)
-        .unwrap();
+    // u4 is a write outside: refused when prepared, so nobody is asked about it.
     wait_for(&mut h.events, &mut seen, is_end).await;
     assert!(!seen
         .iter()
-        .any(|e| matches!(e, EventMsg::ApprovalRequested { call_id, .. } if call_id != "u4")));
+        .any(|e| matches!(e, EventMsg::ApprovalRequested { .. })));
     let parts = last_parts(&e.core, &sid).await;
     assert!(result_of(&parts, "u1")
         .0

@@ -103,6 +103,52 @@ async fn ask_without_a_terminal_runs_only_what_approve_allows() {
         "b"
     );
 
+    // --approve all never covers a write to a protected path, however it is reached.
+    std::fs::create_dir_all(ws.path().join(".git/hooks")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(".git/hooks", ws.path().join("scripts")).unwrap();
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(ws.path().join("scripts")).unwrap();
+    let protected = [
+        ("p1", r#"{"path":".git/hooks/pre-commit","content":"x"}"#),
+        ("p2", r#"{"path":".env","content":"K=1"}"#),
+        ("p3", r#"{"path":".github/workflows/x.yml","content":"x"}"#),
+        ("p4", r#"{"path":"scripts/pre-push","content":"x"}"#),
+        ("p5", r#"{"path":"plain.txt","content":"x"}"#),
+    ];
+    server.push(tool_calls(
+        &protected
+            .iter()
+            .map(|(id, a)| (*id, "write_file", *a))
+            .collect::<Vec<_>>(),
+    ));
+    server.push(Reply::sse(text_answer(&["done"], 0)));
+    let r = run(
+        dir.path(),
+        &["ask", "--workspace", &wsp, "--approve", "all", "go"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--approve all never covers it"),
+        "{}",
+        r.stderr
+    );
+    let statuses = call_statuses(dir.path()).await;
+    let want_p4 = if cfg!(unix) { Denied } else { Completed };
+    assert_eq!(
+        statuses,
+        [
+            ("p1".into(), Denied),
+            ("p2".into(), Denied),
+            ("p3".into(), Denied),
+            ("p4".into(), want_p4),
+            ("p5".into(), Completed),
+        ]
+    );
+    assert!(!ws.path().join(".env").exists());
+    assert!(!ws.path().join(".git/hooks/pre-push").exists());
+
     // A folder that does not exist is refused before anything is sent.
     let r = run(dir.path(), &["ask", "--workspace", "/no/such/folder", "go"]).await;
     assert_ne!(r.code, 0);

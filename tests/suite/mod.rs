@@ -2,6 +2,7 @@
 
 mod agent;
 mod agent_limits;
+mod agent_paths;
 mod anthropic;
 mod cli;
 mod cli_approvals;

@@ -366,7 +366,12 @@ risk: ToolRisk;
 /**  Why it asks, in a sentence. */
 reason: string; 
 /**  False when only "allow once" or "deny" may be chosen (commands that always ask). */
-can_grant: boolean } | 
+can_grant: boolean; 
+/**
+ *  True when only a person may allow it, at this prompt: a write to a protected path
+ *  (`.git`, `.env*`, CI workflows, Parley's data…). `--approve all` never covers it.
+ */
+in_person?: boolean } | 
 /**  The model asks the user a question (`ask_user`); the answer becomes the call's result. */
 { type: "question_asked"; 
 /**  The call. */
@@ -482,7 +487,12 @@ risk: ToolRisk;
 /**  Why it asks, in a sentence. */
 reason: string; 
 /**  False when only "allow once" or "deny" may be chosen (commands that always ask). */
-can_grant: boolean } | 
+can_grant: boolean; 
+/**
+ *  True when only a person may allow it, at this prompt: a write to a protected path
+ *  (`.git`, `.env*`, CI workflows, Parley's data…). `--approve all` never covers it.
+ */
+in_person: boolean } | 
 /**  The model asks the user a question (`ask_user`); the answer becomes the call's result. */
 { type: "question_asked"; 
 /**  The call. */
@@ -558,10 +568,15 @@ export type Event_Serialize = {
 	msg: EventMsg_Serialize,
 };
 
-/**  A saved "always allow" grant: one tool with its exact arguments. */
+/**  A saved "always allow" grant: one tool with its exact arguments, in one workspace. */
 export type Grant = {
 	/**  Its id (for revoking). */
 	id: number,
+	/**
+	 *  The canonical root of the workspace it was given in: it applies there only. Empty for
+	 *  grants saved before grants named their workspace (they apply nowhere).
+	 */
+	workspace: string,
 	/**  The tool. */
 	tool: string,
 	/**  The exact arguments, canonical JSON (keys sorted). */

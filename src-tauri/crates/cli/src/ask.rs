@@ -270,9 +270,19 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                 risk,
                 reason,
                 can_grant,
+                in_person,
             } => {
                 let decision = match (args.approve, interactive) {
-                    (Some(Approve::All), _) => {
+                    (Some(Approve::All), false) if *in_person => {
+                        eprintln!(
+                            "[denied] {name} {} — {reason} --approve all never covers it; run parley ask in a terminal to decide it yourself.",
+                            shown(arguments)
+                        );
+                        ApprovalDecision::Deny {
+                            note: Some("Not approved: this write needs a person at the prompt, and nobody was asked.".into()),
+                        }
+                    }
+                    (Some(Approve::All), _) if !*in_person => {
                         eprintln!("[approved by --approve all] {name} {}", shown(arguments));
                         ApprovalDecision::AllowOnce
                     }

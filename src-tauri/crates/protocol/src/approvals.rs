@@ -36,13 +36,16 @@ pub enum ApprovalDecision {
     },
 }
 
-/// A saved "always allow" grant: one tool with its exact arguments.
+/// A saved "always allow" grant: one tool with its exact arguments, in one workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Grant {
     /// Its id (for revoking).
     #[cfg_attr(feature = "specta", specta(type = u32))]
     pub id: i64,
+    /// The canonical root of the workspace it was given in: it applies there only. Empty for
+    /// grants saved before grants named their workspace (they apply nowhere).
+    pub workspace: String,
     /// The tool.
     pub tool: String,
     /// The exact arguments, canonical JSON (keys sorted).

@@ -365,6 +365,10 @@ pub enum EventMsg {
         reason: String,
         /// False when only "allow once" or "deny" may be chosen (commands that always ask).
         can_grant: bool,
+        /// True when only a person may allow it, at this prompt: a write to a protected path
+        /// (`.git`, `.env*`, CI workflows, Parley's data…). `--approve all` never covers it.
+        #[serde(default)]
+        in_person: bool,
     },
     /// The model asks the user a question (`ask_user`); the answer becomes the call's result.
     QuestionAsked {

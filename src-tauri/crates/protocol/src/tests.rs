@@ -127,6 +127,7 @@ fn every_event_round_trips_with_seq() {
             risk: ToolRisk::Destructive,
             reason: "why".into(),
             can_grant: true,
+            in_person: false,
         },
         EventMsg::QuestionAsked {
             call_id: "q".into(),

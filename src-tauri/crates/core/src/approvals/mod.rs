@@ -70,7 +70,7 @@ impl ApprovalService {
             })
     }
 
-    /// Every saved "always allow" grant.
+    /// Every saved "always allow" grant, by workspace.
     pub async fn list_grants(&self) -> Result<Vec<Grant>, CoreError> {
         Ok(self.shared.store.list_grants().await?)
     }
@@ -79,7 +79,9 @@ impl ApprovalService {
     pub async fn revoke_grant(&self, id: i64) -> Result<(), CoreError> {
         match self.shared.store.delete_grant(id).await? {
             Some(g) => {
-                self.shared.approvals.revoke_always(&g.tool, &g.arguments);
+                self.shared
+                    .approvals
+                    .revoke_always(&g.workspace, &g.tool, &g.arguments);
                 Ok(())
             }
             None => Err(CoreError::NotFound("That grant no longer exists.".into())),

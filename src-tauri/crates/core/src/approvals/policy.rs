@@ -172,10 +172,11 @@ pub fn canonical_arguments(raw: &str) -> Option<String> {
     Some(s)
 }
 
-/// Exact grants: a tool plus its canonical arguments.
+/// Exact grants: a workspace (its canonical root), a tool and the tool's canonical arguments.
+/// A grant given in one workspace never covers the same call in another.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
-    exact: HashSet<(String, String)>,
+    exact: HashSet<(String, String, String)>,
 }
 
 impl Grants {
@@ -183,7 +184,7 @@ impl Grants {
     pub fn from_saved(saved: impl IntoIterator<Item = parley_protocol::Grant>) -> Self {
         let mut g = Grants::new();
         for s in saved {
-            g.grant(&s.tool, &s.arguments);
+            g.grant(&s.workspace, &s.tool, &s.arguments);
         }
         g
     }
@@ -193,31 +194,42 @@ impl Grants {
         Self::default()
     }
 
-    /// Grants exactly this call (returns false when the arguments are not JSON).
-    pub fn grant(&mut self, tool: &str, arguments: &str) -> bool {
+    /// Grants exactly this call in this workspace (returns false when the arguments are not
+    /// JSON or no workspace is named).
+    pub fn grant(&mut self, workspace: &str, tool: &str, arguments: &str) -> bool {
         match canonical_arguments(arguments) {
-            Some(c) => {
-                self.exact.insert((tool.to_owned(), c));
+            Some(c) if !workspace.is_empty() => {
+                self.exact
+                    .insert((workspace.to_owned(), tool.to_owned(), c));
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
-    /// Whether exactly this call was granted.
-    pub fn covers(&self, tool: &str, arguments: &str) -> bool {
-        canonical_arguments(arguments).is_some_and(|c| self.exact.contains(&(tool.to_owned(), c)))
+    /// Whether exactly this call was granted in this workspace.
+    pub fn covers(&self, workspace: &str, tool: &str, arguments: &str) -> bool {
+        !workspace.is_empty()
+            && canonical_arguments(arguments).is_some_and(|c| {
+                self.exact
+                    .contains(&(workspace.to_owned(), tool.to_owned(), c))
+            })
     }
 
     /// Revokes a grant; returns whether it existed.
-    pub fn revoke(&mut self, tool: &str, arguments: &str) -> bool {
-        canonical_arguments(arguments).is_some_and(|c| self.exact.remove(&(tool.to_owned(), c)))
+    pub fn revoke(&mut self, workspace: &str, tool: &str, arguments: &str) -> bool {
+        canonical_arguments(arguments).is_some_and(|c| {
+            self.exact
+                .remove(&(workspace.to_owned(), tool.to_owned(), c))
+        })
     }
 }
 
 /// What is known about one call when deciding whether to ask.
 #[derive(Debug, Clone)]
 pub struct CallFacts<'a> {
+    /// The canonical root of the workspace the call runs in: grants apply only there.
+    pub workspace: &'a str,
     /// The tool.
     pub tool: &'a str,
     /// The raw arguments.
@@ -250,7 +262,8 @@ pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -
         return None;
     }
     if !call.ignore_grants
-        && (session.covers(call.tool, call.arguments) || always.covers(call.tool, call.arguments))
+        && (session.covers(call.workspace, call.tool, call.arguments)
+            || always.covers(call.workspace, call.tool, call.arguments))
     {
         return None;
     }
@@ -300,25 +313,25 @@ impl Approvals {
         needs_approval(call, session_grants, &guard(&self.always))
     }
 
-    /// Grants identical calls for the rest of the session.
-    pub fn grant_session(&self, session: &str, tool: &str, arguments: &str) {
+    /// Grants identical calls in this workspace for the rest of the session.
+    pub fn grant_session(&self, session: &str, workspace: &str, tool: &str, arguments: &str) {
         guard(&self.session)
             .entry(session.to_owned())
             .or_default()
-            .grant(tool, arguments);
+            .grant(workspace, tool, arguments);
     }
 
-    /// Grants identical calls from now on (the caller saves it).
-    pub fn grant_always(&self, tool: &str, arguments: &str) {
-        guard(&self.always).grant(tool, arguments);
+    /// Grants identical calls in this workspace from now on (the caller saves it).
+    pub fn grant_always(&self, workspace: &str, tool: &str, arguments: &str) {
+        guard(&self.always).grant(workspace, tool, arguments);
     }
 
     /// Takes back a saved grant.
-    pub fn revoke_always(&self, tool: &str, arguments: &str) {
-        guard(&self.always).revoke(tool, arguments);
+    pub fn revoke_always(&self, workspace: &str, tool: &str, arguments: &str) {
+        guard(&self.always).revoke(workspace, tool, arguments);
     }
 
-    /// Forgets a session's grants (the session was deleted).
+    /// Forgets a session's grants (the session was deleted, or its workspace changed).
     pub fn forget_session(&self, session: &str) {
         guard(&self.session).remove(session);
     }
@@ -327,6 +340,8 @@ impl Approvals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const W: &str = "/home/u/work-a";
 
     #[tokio::test]
     async fn a_decision_reaches_exactly_its_call() {
@@ -401,19 +416,24 @@ mod tests {
     #[test]
     fn grants_are_exact_calls_never_prefixes() {
         let mut g = Grants::new();
-        assert!(g.grant("run_shell", r#"{"command":"cargo test","timeout":60}"#));
-        assert!(g.covers("run_shell", r#"{ "timeout": 60, "command": "cargo test" }"#));
+        assert!(g.grant(W, "run_shell", r#"{"command":"cargo test","timeout":60}"#));
+        assert!(g.covers(
+            W,
+            "run_shell",
+            r#"{ "timeout": 60, "command": "cargo test" }"#
+        ));
         assert!(!g.covers(
+            W,
             "run_shell",
             r#"{"command":"cargo test --release","timeout":60}"#
         ));
-        assert!(!g.covers("run_shell", r#"{"command":"cargo test"}"#));
-        assert!(!g.covers("run_shell", r#"{"command":"cargo test ","timeout":60}"#));
-        assert!(!g.covers("write_file", r#"{"command":"cargo test","timeout":60}"#));
-        assert!(!g.covers("run_shell", "not json"));
-        assert!(!g.grant("run_shell", "{truncated"));
-        assert!(g.revoke("run_shell", r#"{"timeout":60,"command":"cargo test"}"#));
-        assert!(!g.covers("run_shell", r#"{"command":"cargo test","timeout":60}"#));
+        assert!(!g.covers(W, "run_shell", r#"{"command":"cargo test"}"#));
+        assert!(!g.covers(W, "run_shell", r#"{"command":"cargo test ","timeout":60}"#));
+        assert!(!g.covers(W, "write_file", r#"{"command":"cargo test","timeout":60}"#));
+        assert!(!g.covers(W, "run_shell", "not json"));
+        assert!(!g.grant(W, "run_shell", "{truncated"));
+        assert!(g.revoke(W, "run_shell", r#"{"timeout":60,"command":"cargo test"}"#));
+        assert!(!g.covers(W, "run_shell", r#"{"command":"cargo test","timeout":60}"#));
         assert_eq!(
             canonical_arguments(r#"{"b":{"y":1,"x":[{"d":1,"c":2}]},"a":"é"}"#).unwrap(),
             r#"{"a":"é","b":{"x":[{"c":2,"d":1}],"y":1}}"#
@@ -423,9 +443,10 @@ mod tests {
     #[test]
     fn only_read_only_or_exactly_granted_calls_skip_the_question() {
         let mut session = Grants::new();
-        session.grant("write_file", r#"{"path":"a.txt","content":"x"}"#);
+        session.grant(W, "write_file", r#"{"path":"a.txt","content":"x"}"#);
         let always = Grants::new();
         let facts = |tool, args, risk| CallFacts {
+            workspace: W,
             tool,
             arguments: args,
             risk,
@@ -444,7 +465,7 @@ mod tests {
         // A caller that applies no grants is asked about the granted call too, whichever
         // grant would cover it (this session's or a saved one).
         let mut saved = Grants::new();
-        saved.grant("write_file", r#"{"path":"a.txt","content":"x"}"#);
+        saved.grant(W, "write_file", r#"{"path":"a.txt","content":"x"}"#);
         for (s, a) in [(&session, &always), (&always, &saved)] {
             assert_eq!(needs_approval(&granted, s, a), None);
             let ignoring = CallFacts {
@@ -481,7 +502,7 @@ mod tests {
             r#"{"command":"ls; rm -rf /"}"#,
             Risk::Destructive,
         );
-        session.grant("run_shell", r#"{"command":"ls; rm -rf /"}"#);
+        session.grant(W, "run_shell", r#"{"command":"ls; rm -rf /"}"#);
         compound.always_ask = crate::tools::shell::classify("ls; rm -rf /")
             .always_ask
             .map(|w| format!("This command always asks because {w}."));
@@ -491,5 +512,63 @@ mod tests {
                 .contains("chains several commands"),
             "a compound command is never covered, even by an exact grant"
         );
+    }
+
+    #[test]
+    fn grants_apply_only_in_the_workspace_they_were_given_in() {
+        let args = r#"{"command":"./run.sh"}"#;
+        let shell = |workspace| CallFacts {
+            workspace,
+            tool: "run_shell",
+            arguments: args,
+            risk: Risk::Destructive,
+            always_ask: None,
+            flagged: false,
+            ignore_grants: false,
+        };
+        let mut g = Grants::new();
+        assert!(g.grant(W, "run_shell", args));
+        assert!(
+            !g.grant("", "run_shell", args),
+            "a grant names its workspace"
+        );
+        let elsewhere = [
+            "/home/u/work-b",
+            "/home/u/work-a/sub",
+            "/home/u/work-a/",
+            "/home/u/work",
+            "/home/u",
+            "/",
+            "",
+            "/HOME/U/WORK-A",
+            "/home/u/work-a/..",
+        ];
+        for w in elsewhere {
+            assert!(
+                !g.covers(w, "run_shell", args),
+                "{w:?} is another workspace"
+            );
+            let facts = shell(w);
+            let empty = Grants::new();
+            assert!(
+                needs_approval(&facts, &g, &empty).is_some(),
+                "session {w:?}"
+            );
+            assert!(needs_approval(&facts, &empty, &g).is_some(), "saved {w:?}");
+        }
+        assert!(g.covers(W, "run_shell", args));
+        // Revoking names the workspace too.
+        assert!(!g.revoke("/home/u/work-b", "run_shell", args));
+        assert!(g.revoke(W, "run_shell", args));
+        assert!(!g.covers(W, "run_shell", args));
+
+        // Changing a chat's workspace forgets what was granted for the chat.
+        let a = Approvals::new(Grants::new());
+        a.grant_session("s1", W, "run_shell", args);
+        let facts = shell(W);
+        assert_eq!(a.check("s1", &facts), None);
+        assert!(a.check("s2", &facts).is_some(), "another chat");
+        a.forget_session("s1");
+        assert!(a.check("s1", &facts).is_some());
     }
 }

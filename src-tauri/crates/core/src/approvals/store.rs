@@ -6,23 +6,25 @@ use crate::util::now_ms;
 use rusqlite::{params, OptionalExtension};
 
 impl Store {
-    /// Saves an "always allow" grant (idempotent) and returns it.
+    /// Saves an "always allow" grant for a workspace (idempotent) and returns it.
     pub async fn add_grant(
         &self,
+        workspace: &str,
         tool: &str,
         arguments: &str,
     ) -> Result<parley_protocol::Grant, StoreError> {
-        let (tool, arguments) = (tool.to_owned(), arguments.to_owned());
+        let (workspace, tool, arguments) =
+            (workspace.to_owned(), tool.to_owned(), arguments.to_owned());
         self.writer
             .call(move |c| {
                 c.execute(
-                    "INSERT INTO grants(tool, arguments, created_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(tool, arguments) DO NOTHING",
-                    params![tool, arguments, now_ms()],
+                    "INSERT INTO grants(workspace, tool, arguments, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(workspace, tool, arguments) DO NOTHING",
+                    params![workspace, tool, arguments, now_ms()],
                 )?;
                 Ok(c.query_row(
-                    "SELECT id, tool, arguments, created_at FROM grants WHERE tool = ?1 AND arguments = ?2",
-                    params![tool, arguments],
+                    &format!("SELECT {COLUMNS} FROM grants WHERE workspace = ?1 AND tool = ?2 AND arguments = ?3"),
+                    params![workspace, tool, arguments],
                     grant_row,
                 )?)
             })
@@ -33,8 +35,9 @@ impl Store {
     pub async fn list_grants(&self) -> Result<Vec<parley_protocol::Grant>, StoreError> {
         self.reader
             .call(|c| {
-                let mut stmt =
-                    c.prepare("SELECT id, tool, arguments, created_at FROM grants ORDER BY id")?;
+                let mut stmt = c.prepare(&format!(
+                    "SELECT {COLUMNS} FROM grants ORDER BY workspace, id"
+                ))?;
                 let rows = stmt.query_map([], grant_row)?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
@@ -50,7 +53,7 @@ impl Store {
             .call(move |c| {
                 let g = c
                     .query_row(
-                        "SELECT id, tool, arguments, created_at FROM grants WHERE id = ?1",
+                        &format!("SELECT {COLUMNS} FROM grants WHERE id = ?1"),
                         [id],
                         grant_row,
                     )
@@ -62,11 +65,14 @@ impl Store {
     }
 }
 
+const COLUMNS: &str = "id, workspace, tool, arguments, created_at";
+
 fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<parley_protocol::Grant> {
     Ok(parley_protocol::Grant {
         id: r.get(0)?,
-        tool: r.get(1)?,
-        arguments: r.get(2)?,
-        created_at: r.get(3)?,
+        workspace: r.get(1)?,
+        tool: r.get(2)?,
+        arguments: r.get(3)?,
+        created_at: r.get(4)?,
     })
 }

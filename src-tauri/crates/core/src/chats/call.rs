@@ -92,6 +92,8 @@ pub(super) struct Asked {
     pending: Pending,
     key: String,
     can_grant: bool,
+    /// The canonical root of the call's workspace: what a grant is bound to.
+    workspace: String,
     approvals: Arc<Approvals>,
     /// Where an "always allow" grant is saved.
     store: Store,
@@ -112,7 +114,9 @@ pub(super) fn ask(
     arguments: &str,
     prepared: &Prepared,
 ) -> Option<(Asked, EventMsg)> {
+    let workspace = tools.ctx.workspace.root().display().to_string();
     let facts = CallFacts {
+        workspace: &workspace,
         tool: name,
         arguments,
         risk: prepared.risk,
@@ -124,6 +128,7 @@ pub(super) fn ask(
     let key = Approvals::key(session, call_id);
     let pending = tools.approvals.gate.register(&key);
     let can_grant = prepared.always_ask.is_none();
+    let workspace = workspace.clone();
     let request = EventMsg::ApprovalRequested {
         call_id: call_id.to_owned(),
         name: name.to_owned(),
@@ -131,12 +136,14 @@ pub(super) fn ask(
         risk: prepared.risk,
         reason,
         can_grant,
+        in_person: prepared.in_person,
     };
     Some((
         Asked {
             pending,
             key,
             can_grant,
+            workspace,
             approvals: tools.approvals.clone(),
             store: store.clone(),
             timeout: tools.timeout,
@@ -157,6 +164,7 @@ async fn await_approval(
         pending,
         key,
         can_grant,
+        workspace,
         approvals,
         store,
         timeout,
@@ -167,15 +175,15 @@ async fn await_approval(
         Waited::Decided(Decision::AllowOnce) => None,
         Waited::Decided(Decision::AllowSession) => {
             if can_grant {
-                approvals.grant_session(session, name, arguments);
+                approvals.grant_session(session, &workspace, name, arguments);
             }
             None
         }
         Waited::Decided(Decision::AllowAlways) => {
             if can_grant {
                 if let Some(canonical) = crate::approvals::canonical_arguments(arguments) {
-                    match store.add_grant(name, &canonical).await {
-                        Ok(_) => approvals.grant_always(name, &canonical),
+                    match store.add_grant(&workspace, name, &canonical).await {
+                        Ok(_) => approvals.grant_always(&workspace, name, &canonical),
                         Err(e) => tracing::warn!("could not save the grant: {e}"),
                     }
                 }

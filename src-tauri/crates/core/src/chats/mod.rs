@@ -134,12 +134,16 @@ impl ChatService {
             .ok_or_else(|| not_found(id))
     }
 
-    /// Stores a chat's settings and returns the updated summary.
+    /// Stores a chat's settings and returns the updated summary. A new workspace drops what
+    /// was allowed "for this session": that was allowed in the old folder.
     pub(crate) async fn store_params(
         &self,
         id: &SessionId,
         params: SessionParams,
     ) -> Result<SessionSummary, CoreError> {
+        if self.session(id).await?.params.workspace != params.workspace {
+            self.shared.approvals.forget_session(&id.0);
+        }
         if !self.shared.store.set_session_params(id, params).await? {
             return Err(not_found(id));
         }

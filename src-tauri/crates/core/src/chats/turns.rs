@@ -11,7 +11,6 @@ use parley_protocol::{
     Event, MessageId, Role, SendOptions, SessionId, SessionParams, Settings, TurnId,
     MAX_MESSAGE_BYTES,
 };
-use std::path::Path;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -307,7 +306,7 @@ impl ChatService {
         let Some(dir) = &params.workspace else {
             return Ok(None);
         };
-        let workspace = crate::tools::paths::Workspace::new(Path::new(dir)).map_err(|e| {
+        let workspace = crate::tools::paths::Workspace::stored(dir).map_err(|e| {
             CoreError::InvalidInput(format!(
                 "The chat's workspace folder cannot be used ({e}). Choose another folder in the chat settings."
             ))

@@ -108,6 +108,22 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE turns ADD COLUMN context_from TEXT;
     "#,
+    // v5: a grant belongs to the workspace it was given in (its canonical root). Grants saved
+    // before keep an empty workspace: listed, revocable, and applied nowhere.
+    r#"
+    CREATE TABLE grants_v5 (
+        id          INTEGER PRIMARY KEY,
+        workspace   TEXT NOT NULL,
+        tool        TEXT NOT NULL,
+        arguments   TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (workspace, tool, arguments)
+    );
+    INSERT INTO grants_v5(id, workspace, tool, arguments, created_at)
+        SELECT id, '', tool, arguments, created_at FROM grants;
+    DROP TABLE grants;
+    ALTER TABLE grants_v5 RENAME TO grants;
+    "#,
 ];
 
 /// The newest schema version this build knows.

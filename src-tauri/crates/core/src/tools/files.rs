@@ -6,24 +6,56 @@ use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// The most text a read returns; longer files are cut with a notice saying how to read on.
-pub const MAX_READ_BYTES: usize = 256 * 1024;
+pub use super::read::MAX_READ_BYTES;
 /// The most entries a listing returns.
 pub const MAX_LIST_ENTRIES: usize = 1000;
 
-/// A path the model gave, inside the workspace — or an error result saying why not.
-fn resolve(ctx: &ToolContext, path: &str) -> Result<std::path::PathBuf, ToolError> {
-    ctx.workspace
-        .resolve(path)
-        .map_err(|e| ToolError::RespondToModel(e.to_string()))
+/// A refused path as the model sees it.
+fn refused(e: super::paths::PathError) -> ToolError {
+    ToolError::RespondToModel(format!("{e}."))
 }
 
-/// Why a write to `path` always asks: it lands in `.git` or in Parley's own data.
+/// Why a write to `path` always asks: where it really lands (links followed) is protected.
 pub(crate) fn protected_write(ctx: &ToolContext, path: &str) -> Option<String> {
-    let real = ctx.workspace.resolve(path).ok()?;
+    let real = ctx.workspace.real_relative(path).ok()?;
+    protected_sentence(ctx, path, &real)
+}
+
+fn protected_sentence(ctx: &ToolContext, path: &str, real: &std::path::Path) -> Option<String> {
+    let why = ctx.workspace.protected_reason(real, &ctx.protected)?;
+    let lands = if real == std::path::Path::new(path) {
+        String::new()
+    } else {
+        format!(" (it lands in {})", real.display())
+    };
+    Some(format!(
+        "{path}{lands} is {why}, so writing it always asks a person and is never allowed in advance."
+    ))
+}
+
+/// Refuses a write outside the workspace before anyone is asked.
+fn check_write(ctx: &ToolContext, path: &str) -> Result<(), String> {
     ctx.workspace
-        .is_protected(&real, &ctx.protected)
-        .then(|| format!("{path} is in version-control internals (.git) or Parley's own data, so writing it always asks."))
+        .real_relative(path)
+        .map(|_| ())
+        .map_err(|e| format!("The write was refused and nothing was written: {e}."))
+}
+
+/// Opens where a write lands and refuses it when it turned protected after the person was
+/// asked (a link swapped in between).
+fn write_target(ctx: &ToolContext, path: &str) -> Result<super::paths::WriteTarget, ToolError> {
+    let target = ctx.workspace.write_target(path).map_err(refused)?;
+    if !ctx.asked_in_person {
+        if let Some(why) = protected_sentence(ctx, path, &target.real) {
+            return Err(ToolError::RespondToModel(format!(
+                "Nothing was written: {why} It was not asked about as such; call again to ask."
+            )));
+        }
+    }
+    if target.dir.is_dir(&target.name) {
+        return Err(ToolError::RespondToModel(format!("{path} is a folder.")));
+    }
+    Ok(target)
 }
 
 /// A file system error as the model sees it: the path and what went wrong.
@@ -73,46 +105,45 @@ impl Tool for ReadFile {
         ctx: ToolContext,
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
-            let real = resolve(&ctx, &input.path)?;
-            let bytes = tokio::fs::read(&real)
+            let rel = ctx.workspace.relative_path(&input.path).map_err(refused)?;
+            let root = ctx.workspace.dir().map_err(refused)?;
+            let path = input.path.clone();
+            let cancel = ctx.cancel.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let file = super::read::open_regular(&root, &rel).map_err(|e| io(&path, e))?;
+                let size = file.metadata().map_err(|e| io(&path, e))?.len();
+                let first = input.offset.unwrap_or(1);
+                let limit = input.limit.unwrap_or(super::read::DEFAULT_LINES);
+                let r = super::read::read_lines(file.into_std(), size, first, limit, &cancel);
+                Ok::<_, ToolError>((r, size))
+            });
+            let (read, size) = read
                 .await
-                .map_err(|e| io(&input.path, e))?;
-            if bytes.iter().take(8192).any(|b| *b == 0) {
-                return Err(ToolError::RespondToModel(format!(
-                    "{} is a binary file ({} bytes); it cannot be read as text.",
-                    input.path,
-                    bytes.len()
-                )));
-            }
-            let text = String::from_utf8_lossy(&bytes);
-            let first = input.offset.unwrap_or(1).max(1);
-            let limit = input.limit.unwrap_or(2000).max(1);
-            let total = text.lines().count();
-            let mut out = String::new();
-            let mut last = first.saturating_sub(1);
-            for (i, line) in text.lines().enumerate().skip(first - 1).take(limit) {
-                let numbered = format!("{:>6}\t{line}\n", i + 1);
-                if out.len() + numbered.len() > MAX_READ_BYTES {
-                    break;
+                .map_err(|e| ToolError::Fatal(format!("the read failed: {e}")))??;
+            use super::read::ReadError;
+            let p = &input.path;
+            let out = match read {
+                Ok(out) if out.is_empty() => format!("{p} is empty."),
+                Ok(out) => out,
+                Err(ReadError::Binary(n)) => {
+                    return Err(ToolError::RespondToModel(format!(
+                        "{p} is a binary file ({n} bytes); it cannot be read as text."
+                    )))
                 }
-                out.push_str(&numbered);
-                last = i + 1;
-            }
-            if total == 0 {
-                return Ok(format!("{} is empty.", input.path));
-            }
-            if first > total {
-                return Err(ToolError::RespondToModel(format!(
-                    "{} has {total} lines; offset {first} is past the end.",
-                    input.path
-                )));
-            }
-            if last < total {
-                out.push_str(&format!(
-                    "[lines {first}–{last} of {total}; read on with offset {}]\n",
-                    last + 1
-                ));
-            }
+                Err(ReadError::PastEnd { lines, offset }) => {
+                    return Err(ToolError::RespondToModel(format!(
+                        "{p} has {lines} lines; offset {offset} is past the end."
+                    )))
+                }
+                Err(ReadError::Stopped) => {
+                    return Err(ToolError::RespondToModel(format!(
+                        "Reading {p} ({size} bytes) was stopped."
+                    )))
+                }
+                Err(ReadError::Io(e)) => {
+                    return Err(ToolError::RespondToModel(format!("{p}: {e}")))
+                }
+            };
             Ok(out)
         })
     }
@@ -156,16 +187,22 @@ impl Tool for ListDir {
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
             let shown = input.path.unwrap_or_else(|| ".".into());
-            let real = resolve(&ctx, &shown)?;
-            let mut dir = tokio::fs::read_dir(&real)
-                .await
-                .map_err(|e| io(&shown, e))?;
-            let mut names = Vec::new();
-            while let Some(entry) = dir.next_entry().await.map_err(|e| io(&shown, e))? {
-                let is_dir = entry.file_type().await.map(|t| t.is_dir()).unwrap_or(false);
-                let name = entry.file_name().to_string_lossy().into_owned();
-                names.push(if is_dir { format!("{name}/") } else { name });
-            }
+            let rel = ctx.workspace.relative_path(&shown).map_err(refused)?;
+            let root = ctx.workspace.dir().map_err(refused)?;
+            let listed = shown.clone();
+            let mut names = tokio::task::spawn_blocking(move || {
+                let dir = root.open_dir(&rel).map_err(|e| io(&listed, e))?;
+                let mut names = Vec::new();
+                for entry in dir.entries().map_err(|e| io(&listed, e))? {
+                    let entry = entry.map_err(|e| io(&listed, e))?;
+                    let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    names.push(if is_dir { format!("{name}/") } else { name });
+                }
+                Ok::<_, ToolError>(names)
+            })
+            .await
+            .map_err(|e| ToolError::Fatal(format!("listing failed: {e}")))??;
             names.sort();
             let total = names.len();
             if total == 0 {
@@ -212,6 +249,14 @@ impl Tool for WriteFile {
         Risk::Mutating
     }
 
+    fn check(&self, input: &WriteFileInput, ctx: &ToolContext) -> Result<(), String> {
+        check_write(ctx, &input.path)
+    }
+
+    fn in_person(&self) -> bool {
+        true
+    }
+
     fn always_ask(&self, input: &WriteFileInput, ctx: &ToolContext) -> Option<String> {
         protected_write(ctx, &input.path)
     }
@@ -222,22 +267,14 @@ impl Tool for WriteFile {
         ctx: ToolContext,
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
-            let real = resolve(&ctx, &input.path)?;
-            if real.is_dir() {
-                return Err(ToolError::RespondToModel(format!(
-                    "{} is a folder.",
-                    input.path
-                )));
-            }
-            if let Some(parent) = real.parent() {
-                tokio::fs::create_dir_all(parent)
-                    .await
-                    .map_err(|e| io(&input.path, e))?;
-            }
-            let existed = real.exists();
-            write_atomically(&real, input.content.as_bytes())
+            let target = write_target(&ctx, &input.path)?;
+            let existed = target.dir.exists(&target.name);
+            let path = input.path.clone();
+            let bytes = input.content.clone().into_bytes();
+            tokio::task::spawn_blocking(move || write_atomically(&target, &bytes))
                 .await
-                .map_err(|e| io(&input.path, e))?;
+                .map_err(|e| ToolError::Fatal(format!("the write failed: {e}")))?
+                .map_err(|e| io(&path, e))?;
             Ok(format!(
                 "{} {} ({} bytes).",
                 if existed { "Replaced" } else { "Created" },
@@ -300,6 +337,14 @@ impl Tool for EditFile {
         Risk::Mutating
     }
 
+    fn check(&self, input: &EditFileInput, ctx: &ToolContext) -> Result<(), String> {
+        check_write(ctx, &input.path)
+    }
+
+    fn in_person(&self) -> bool {
+        true
+    }
+
     fn always_ask(&self, input: &EditFileInput, ctx: &ToolContext) -> Option<String> {
         protected_write(ctx, &input.path)
     }
@@ -310,36 +355,61 @@ impl Tool for EditFile {
         ctx: ToolContext,
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(async move {
-            let real = resolve(&ctx, &input.path)?;
-            let text = tokio::fs::read_to_string(&real)
-                .await
-                .map_err(|e| io(&input.path, e))?;
-            let edited = replace_unique(&text, &input.old_text, &input.new_text)
-                .map_err(|why| ToolError::RespondToModel(format!("{}: {why}", input.path)))?;
-            write_atomically(&real, edited.as_bytes())
-                .await
-                .map_err(|e| io(&input.path, e))?;
+            let target = write_target(&ctx, &input.path)?;
+            let path = input.path.clone();
+            tokio::task::spawn_blocking(move || {
+                let text = read_regular(&target.dir, &target.name, MAX_EDIT_BYTES)
+                    .map_err(|e| io(&path, e))?;
+                let edited = replace_unique(&text, &input.old_text, &input.new_text)
+                    .map_err(|why| ToolError::RespondToModel(format!("{path}: {why}")))?;
+                write_atomically(&target, edited.as_bytes()).map_err(|e| io(&path, e))
+            })
+            .await
+            .map_err(|e| ToolError::Fatal(format!("the edit failed: {e}")))??;
             Ok(format!("Edited {}.", input.path))
         })
     }
 }
 
-/// Writes through a temporary file in the same folder and renames it into place, so a crash
-/// never leaves a half-written file.
-async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.parley-{}", crate::new_id()));
-    tokio::fs::write(&tmp, bytes).await?;
-    if let Ok(meta) = tokio::fs::metadata(path).await {
-        let _ = tokio::fs::set_permissions(&tmp, meta.permissions()).await;
+/// The largest file `edit_file` edits.
+pub const MAX_EDIT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a regular file (never a FIFO or device: opened without blocking, checked after
+/// opening) of at most `cap` bytes as text.
+fn read_regular(
+    dir: &cap_std::fs::Dir,
+    name: &std::ffi::OsStr,
+    cap: u64,
+) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = super::read::open_regular(dir, std::path::Path::new(name))?;
+    let len = file.metadata()?.len();
+    if len > cap {
+        return Err(std::io::Error::other(format!(
+            "the file has {len} bytes; files over {cap} bytes are not edited here"
+        )));
     }
-    match tokio::fs::rename(&tmp, path).await {
+    let mut text = String::new();
+    file.into_std().take(cap).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Writes through a temporary file in the same (open) folder and renames it into place, so a
+/// crash never leaves a half-written file and the write lands in the folder that was checked.
+fn write_atomically(target: &super::paths::WriteTarget, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = format!(
+        ".{}.parley-{}",
+        target.name.to_string_lossy(),
+        crate::new_id()
+    );
+    target.dir.write(&tmp, bytes)?;
+    if let Ok(meta) = target.dir.metadata(&target.name) {
+        let _ = target.dir.set_permissions(&tmp, meta.permissions());
+    }
+    match target.dir.rename(&tmp, &target.dir, &target.name) {
         Ok(()) => Ok(()),
         Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
+            let _ = target.dir.remove_file(&tmp);
             Err(e)
         }
     }
@@ -477,8 +547,28 @@ mod tests {
             std::fs::read_to_string(dir.path().join("new/dir/f.txt")).unwrap(),
             "a\nB\na\n"
         );
-        let e = run("write_file", r#"{"path":"../escape.txt","content":"x"}"#).await;
-        assert!(e.is_err());
+        // Writes outside are refused when prepared: nobody is asked, nothing runs.
+        for (name, args) in [
+            ("write_file", r#"{"path":"../escape.txt","content":"x"}"#),
+            ("write_file", r#"{"path":"/tmp/escape.txt","content":"x"}"#),
+            (
+                "write_file",
+                r#"{"path":"\\\\host\\share\\x","content":"x"}"#,
+            ),
+            ("write_file", r#"{"path":"C:\\x","content":"x"}"#),
+            ("write_file", r#"{"path":"a.txt:stream","content":"x"}"#),
+            (
+                "edit_file",
+                r#"{"path":"../x","old_text":"a","new_text":"b"}"#,
+            ),
+            (
+                "edit_file",
+                r#"{"path":"sub/../../x","old_text":"a","new_text":"b"}"#,
+            ),
+        ] {
+            let e = r.prepare(name, args, &ctx).err().unwrap_or_default();
+            assert!(e.contains("refused and nothing was written"), "{args}: {e}");
+        }
         assert!(!dir.path().parent().unwrap().join("escape.txt").exists());
         let e = run("write_file", r#"{"path":"sub","content":"x"}"#).await;
         assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("folder")));

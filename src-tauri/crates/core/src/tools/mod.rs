@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod files;
 pub mod net;
 pub mod paths;
+pub mod read;
 pub mod run;
 pub mod runtime;
 pub mod search;

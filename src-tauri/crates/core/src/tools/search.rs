@@ -15,8 +15,8 @@ pub const MAX_MATCHES: usize = 200;
 /// Files larger than this are not searched by `grep`.
 pub const MAX_GREP_FILE_BYTES: u64 = 2 * 1024 * 1024;
 
-/// Every file under `start` that a search may look at, as (real path, path relative to the
-/// workspace root with `/` separators). Stops early when `cancel` fires.
+/// Every file (or link) under `start` that a search may look at, as (path relative to the
+/// root, the same with `/` separators). Stops early when `cancel` fires.
 fn walk(ctx: &ToolContext, start: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let walker = ignore::WalkBuilder::new(start)
@@ -34,22 +34,18 @@ fn walk(ctx: &ToolContext, start: &Path) -> Vec<(PathBuf, String)> {
             continue;
         };
         let path = entry.path();
-        let real = if ft.is_symlink() {
-            match ctx.workspace.resolve(&path.to_string_lossy()) {
-                Ok(r) if r.is_file() => r,
-                _ => continue,
-            }
-        } else if ft.is_file() {
-            path.to_path_buf()
-        } else {
+        if !(ft.is_symlink() || ft.is_file()) {
+            continue;
+        }
+        let Ok(inside) = path.strip_prefix(ctx.workspace.root()) else {
             continue;
         };
-        let rel = ctx
-            .workspace
-            .relative(path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        out.push((real, rel));
+        // Read beneath the root by this relative path: a link that leads out fails to open.
+        let rel = inside.to_string_lossy().replace('\\', "/");
+        if ft.is_symlink() && !ctx.workspace.resolve(&rel).is_ok_and(|r| r.is_file()) {
+            continue;
+        }
+        out.push((inside.to_path_buf(), rel));
     }
     out
 }
@@ -213,6 +209,10 @@ impl Tool for Grep {
                 None => None,
             };
             let start = start_dir(&ctx, &input.path)?;
+            let root = ctx
+                .workspace
+                .dir()
+                .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
             let (lines, more) = tokio::task::spawn_blocking(move || {
                 let mut lines = Vec::new();
                 let mut more = 0usize;
@@ -225,15 +225,24 @@ impl Tool for Grep {
                             continue;
                         }
                     }
-                    let Ok(meta) = std::fs::metadata(&real) else {
+                    let Ok(file) = super::read::open_regular(&root, &real) else {
                         continue;
                     };
-                    if meta.len() > MAX_GREP_FILE_BYTES {
+                    if file
+                        .metadata()
+                        .map_or(true, |m| m.len() > MAX_GREP_FILE_BYTES)
+                    {
                         continue;
                     }
-                    let Ok(bytes) = std::fs::read(&real) else {
+                    let mut bytes = Vec::new();
+                    if std::io::Read::read_to_end(
+                        &mut std::io::Read::take(file.into_std(), MAX_GREP_FILE_BYTES),
+                        &mut bytes,
+                    )
+                    .is_err()
+                    {
                         continue;
-                    };
+                    }
                     if bytes.iter().take(8192).any(|b| *b == 0) {
                         continue; // binary
                     }

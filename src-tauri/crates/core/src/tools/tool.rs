@@ -34,6 +34,10 @@ pub struct ToolContext {
     pub protected: Arc<Vec<std::path::PathBuf>>,
     /// Who answers `ask_user` (none: the question cannot be asked).
     pub asker: Option<Arc<dyn Asker>>,
+    /// True when this call was prepared with an "always asks" reason (a protected write), so a
+    /// person was asked about exactly that. A write that turns out protected at write time
+    /// without this is refused.
+    pub asked_in_person: bool,
 }
 
 impl ToolContext {
@@ -45,6 +49,7 @@ impl ToolContext {
             call_id: String::new(),
             protected: Arc::new(Vec::new()),
             asker: None,
+            asked_in_person: false,
         }
     }
 }
@@ -74,6 +79,16 @@ pub trait Tool: Send + Sync + 'static {
     }
     /// The risk of this exact call. When in doubt: [`Risk::Mutating`].
     fn risk(&self, input: &Self::Input, ctx: &ToolContext) -> Risk;
+    /// True when this tool's "always asks" reasons need a person at the prompt (protected
+    /// writes): no `--approve all` may answer them.
+    fn in_person(&self) -> bool {
+        false
+    }
+    /// Refuses a call before anyone is asked (a write outside the workspace): the sentence is
+    /// the model's result and nothing runs.
+    fn check(&self, _input: &Self::Input, _ctx: &ToolContext) -> Result<(), String> {
+        Ok(())
+    }
     /// Why this exact call must ask whatever was granted (a compound shell command, a write to
     /// `.git`), if it must.
     fn always_ask(&self, _input: &Self::Input, _ctx: &ToolContext) -> Option<String> {
@@ -93,6 +108,8 @@ pub struct Prepared {
     pub risk: Risk,
     /// Why it asks whatever was granted, if it does.
     pub always_ask: Option<String>,
+    /// Only a person at the prompt may allow it (see [`Tool::in_person`]).
+    pub in_person: bool,
     run: Box<dyn FnOnce(ToolContext) -> BoxFuture<'static, Result<String, ToolError>> + Send>,
 }
 
@@ -157,13 +174,19 @@ impl<T: Tool> AnyTool for Erased<T> {
         };
         let input: T::Input = serde_json::from_str(raw)
             .map_err(|e| format!("The arguments for {} are not valid: {e}.", self.0.name()))?;
+        self.0.check(&input, ctx)?;
         let risk = self.0.risk(&input, ctx);
         let always_ask = self.0.always_ask(&input, ctx);
         let tool = self.0.clone();
+        let asked_in_person = always_ask.is_some();
         Ok(Prepared {
             risk,
+            in_person: asked_in_person && self.0.in_person(),
             always_ask,
-            run: Box::new(move |ctx| tool.run(input, ctx)),
+            run: Box::new(move |mut ctx| {
+                ctx.asked_in_person = asked_in_person;
+                tool.run(input, ctx)
+            }),
         })
     }
 }

@@ -1,0 +1,281 @@
+//! How `read_file` reads: only regular files (a FIFO or device is refused without blocking on
+//! it), in one pass of fixed-size chunks, keeping only the lines asked for — memory stays small
+//! whatever the file's size — and stopping when the turn is stopped.
+
+use std::io::Read;
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+/// The most text one read returns; the notice says how to read on.
+pub const MAX_READ_BYTES: usize = 256 * 1024;
+/// The most of one line that is shown; the rest is counted.
+pub const MAX_LINE_BYTES: usize = 4000;
+/// Files up to this size are counted to the end (the notice gives the total of lines).
+pub const COUNT_LINES_UP_TO: u64 = 64 * 1024 * 1024;
+/// Lines returned when no limit is given.
+pub const DEFAULT_LINES: usize = 2000;
+
+const CHUNK: usize = 64 * 1024;
+
+/// Opens `rel` beneath `dir` for reading, refusing anything but a regular file. On Unix the
+/// open never blocks (a FIFO with no writer would) and cannot take a controlling terminal.
+pub fn open_regular(dir: &cap_std::fs::Dir, rel: &Path) -> std::io::Result<cap_std::fs::File> {
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use cap_std::fs::OpenOptionsExt;
+        options.custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY);
+    }
+    #[cfg(not(unix))]
+    {
+        let meta = dir.metadata(rel)?;
+        if !meta.is_file() {
+            return Err(not_regular(&meta.file_type()));
+        }
+    }
+    let file = dir.open_with(rel, &options)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta.file_type()));
+    }
+    Ok(file)
+}
+
+fn not_regular(t: &cap_std::fs::FileType) -> std::io::Error {
+    let what = if t.is_dir() {
+        "a folder (use list_dir)"
+    } else {
+        "not a regular file (a pipe, socket or device); only files are read"
+    };
+    std::io::Error::other(format!("it is {what}"))
+}
+
+/// Why a read ended without lines.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// The first bytes hold NUL: not text.
+    Binary(u64),
+    /// The offset is past the last line.
+    PastEnd { lines: u64, offset: usize },
+    /// The turn was stopped.
+    Stopped,
+    /// Reading failed.
+    Io(String),
+}
+
+/// Lines `first..first+limit` (1-based) of `input`, numbered, within [`MAX_READ_BYTES`], with a
+/// notice when more follow. `size` is the file's size (for the notice).
+pub fn read_lines(
+    mut input: impl Read,
+    size: u64,
+    first: usize,
+    limit: usize,
+    cancel: &CancellationToken,
+) -> Result<String, ReadError> {
+    let first = first.max(1);
+    let limit = limit.max(1);
+    let mut buf = vec![0u8; CHUNK];
+    let mut out = String::new();
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = 0u64; // bytes of the current line not kept
+    let mut number = 0usize; // lines completed
+    let mut last_shown = 0usize;
+    let mut full = false; // the output is complete (limit or size reached)
+    let mut seen_any = false;
+    let mut checked_binary = false;
+    let mut more_after = false;
+    let emit = |number: usize, line: &[u8], cut: u64, out: &mut String| -> bool {
+        let text = String::from_utf8_lossy(line);
+        let mut numbered = format!("{number:>6}\t{text}");
+        if cut > 0 {
+            numbered.push_str(&format!(" … [line cut: {cut} more bytes]"));
+        }
+        numbered.push('\n');
+        if out.len() + numbered.len() > MAX_READ_BYTES {
+            return false;
+        }
+        out.push_str(&numbered);
+        true
+    };
+    loop {
+        if cancel.is_cancelled() {
+            return Err(ReadError::Stopped);
+        }
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e.to_string())),
+        };
+        let chunk = &buf[..n];
+        if !checked_binary {
+            checked_binary = true;
+            if chunk.iter().take(8192).any(|b| *b == 0) {
+                return Err(ReadError::Binary(size));
+            }
+        }
+        seen_any = true;
+        if full && size > COUNT_LINES_UP_TO {
+            more_after = true;
+            break;
+        }
+        for part in chunk.split_inclusive(|b| *b == b'\n') {
+            let ends = part.last() == Some(&b'\n');
+            let body = if ends { &part[..part.len() - 1] } else { part };
+            let wanted = !full && number + 1 >= first;
+            if wanted {
+                let room = MAX_LINE_BYTES.saturating_sub(line.len());
+                let keep = body.len().min(room);
+                line.extend_from_slice(&body[..keep]);
+                cut += (body.len() - keep) as u64;
+            }
+            if ends {
+                number += 1;
+                if wanted {
+                    let body = line.strip_suffix(b"\r").unwrap_or(&line);
+                    if emit(number, body, cut, &mut out) {
+                        last_shown = number;
+                        if number + 1 >= first + limit {
+                            full = true;
+                        }
+                    } else {
+                        full = true;
+                    }
+                }
+                line.clear();
+                cut = 0;
+            }
+        }
+    }
+    // A last line without a line break.
+    let trailing = !line.is_empty() || cut > 0;
+    if trailing {
+        number += 1;
+        if !full && number >= first && emit(number, &line, cut, &mut out) {
+            last_shown = number;
+        }
+    }
+    if !seen_any {
+        return Ok(String::new());
+    }
+    if last_shown == 0 {
+        if more_after {
+            return Err(ReadError::Io("no line fits in one read".into()));
+        }
+        return Err(ReadError::PastEnd {
+            lines: number as u64,
+            offset: first,
+        });
+    }
+    if more_after {
+        out.push_str(&format!(
+            "[lines {first}–{last_shown}; the file has {size} bytes and more lines follow; read on with offset {}]\n",
+            last_shown + 1
+        ));
+    } else if last_shown < number {
+        out.push_str(&format!(
+            "[lines {first}–{last_shown} of {number}; read on with offset {}]\n",
+            last_shown + 1
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &[u8], first: usize, limit: usize) -> Result<String, ReadError> {
+        read_lines(
+            text,
+            text.len() as u64,
+            first,
+            limit,
+            &CancellationToken::new(),
+        )
+    }
+
+    #[test]
+    fn lines_offsets_limits_and_notices() {
+        let text = (1..=10).map(|i| format!("l{i}\n")).collect::<String>();
+        let cases: &[(usize, usize, &[&str], Option<&str>)] = &[
+            (1, 100, &["1\tl1", "10\tl10"], None),
+            (
+                1,
+                3,
+                &["1\tl1", "3\tl3"],
+                Some("[lines 1–3 of 10; read on with offset 4]"),
+            ),
+            (9, 5, &["9\tl9", "10\tl10"], None),
+            (10, 1, &["10\tl10"], None),
+            (0, 1, &["1\tl1"], Some("offset 2")),
+        ];
+        for (first, limit, has, notice) in cases {
+            let out = read(text.as_bytes(), *first, *limit).unwrap();
+            for h in *has {
+                assert!(out.contains(h), "{first}/{limit}: {out}");
+            }
+            match notice {
+                Some(n) => assert!(out.contains(n), "{first}/{limit}: {out}"),
+                None => assert!(!out.contains("read on"), "{first}/{limit}: {out}"),
+            }
+        }
+        assert_eq!(
+            read(text.as_bytes(), 11, 5),
+            Err(ReadError::PastEnd {
+                lines: 10,
+                offset: 11
+            })
+        );
+        // No final line break, CRLF, empty file.
+        assert!(read(b"a\r\nb", 1, 10).unwrap().contains("     2\tb\n"));
+        assert!(!read(b"a\r\nb", 1, 10).unwrap().contains('\r'));
+        assert_eq!(read(b"", 1, 10).unwrap(), "");
+        assert_eq!(read(b"ab\0cd", 1, 10), Err(ReadError::Binary(5)));
+    }
+
+    #[test]
+    fn huge_lines_and_files_stay_small() {
+        // One 3 MB line: shown cut, with the count of what was left out.
+        let long = vec![b'x'; 3_000_000];
+        let out = read(&long, 1, 10).unwrap();
+        assert!(out.len() < MAX_LINE_BYTES + 200, "{}", out.len());
+        assert!(out.contains("line cut: 2996000 more bytes"), "{out}");
+        // Many lines: the output stops at the byte cap and says how to go on.
+        let many = "y".repeat(100) + "\n";
+        let many = many.repeat(20_000);
+        let out = read(many.as_bytes(), 1, 1_000_000).unwrap();
+        assert!(out.len() <= MAX_READ_BYTES + 200);
+        assert!(
+            out.contains("of 20000; read on with offset"),
+            "{}",
+            &out[out.len() - 100..]
+        );
+    }
+
+    #[test]
+    fn a_huge_file_is_read_without_holding_it_and_stopping_works() {
+        // An endless reader stands for a huge file: reading the first lines returns at once.
+        struct Endless;
+        impl Read for Endless {
+            fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+                for (i, x) in b.iter_mut().enumerate() {
+                    *x = if i % 50 == 49 { b'\n' } else { b'z' };
+                }
+                Ok(b.len())
+            }
+        }
+        let out = read_lines(Endless, 1 << 40, 1, 5, &CancellationToken::new()).unwrap();
+        assert!(
+            out.contains("more lines follow; read on with offset 6"),
+            "{out}"
+        );
+        let stopped = CancellationToken::new();
+        stopped.cancel();
+        assert_eq!(
+            read_lines(Endless, 1 << 40, 1_000_000_000, 5, &stopped),
+            Err(ReadError::Stopped)
+        );
+    }
+}

@@ -6,6 +6,7 @@ mod agent_paths;
 mod anthropic;
 mod cli;
 mod cli_approvals;
+mod cli_output;
 mod engine;
 mod engine_faults;
 mod gemini;

@@ -39,6 +39,10 @@ pub struct AskArgs {
     /// calls not covered here are denied.
     #[arg(long, value_enum)]
     approve: Option<Approve>,
+    /// Print the model's text and reasoning exactly as received, terminal escape sequences
+    /// included. Without it, escapes (clipboard writes, titles, erasing) are shown, not obeyed.
+    #[arg(long)]
+    raw: bool,
 }
 
 /// What tool calls `parley ask` lets run without asking.
@@ -242,12 +246,20 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                 .map_err(|e| invalid(format!("could not encode event: {e}")))?;
             out(&format!("{line}\n"))?;
         }
+        let safe = |s: &'_ str| -> String {
+            if args.raw {
+                s.to_owned()
+            } else {
+                visible::terminal_safe(s).into_owned()
+            }
+        };
         match &event.msg {
             EventMsg::TextDelta { delta, .. } if !args.json => {
-                out(delta)?;
+                out(&safe(delta))?;
                 ended_with_newline = delta.ends_with('\n');
             }
             EventMsg::ReasoningDelta { delta, .. } if !args.json => {
+                let delta = safe(delta);
                 if color {
                     eprint!("\x1b[2m{delta}\x1b[0m");
                 } else {

@@ -87,7 +87,10 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.info.message);
+            eprintln!(
+                "error: {}",
+                parley_protocol::visible::terminal_safe(&f.info.message)
+            );
             ExitCode::from(f.code)
         }
     }

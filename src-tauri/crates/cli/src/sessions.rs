@@ -26,6 +26,10 @@ pub enum SessionsCmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Print text exactly as stored, terminal escape sequences included (by default they
+        /// are shown, not obeyed).
+        #[arg(long)]
+        raw: bool,
     },
     /// Rename a chat.
     Rename {
@@ -81,12 +85,17 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             }
             Ok(())
         }
-        SessionsCmd::Show { id, json } => {
+        SessionsCmd::Show { id, json, raw } => {
             let h = core.history().full_history(&SessionId(id)).await?;
             if json {
                 return print_json(&h);
             }
-            out(&render_history(&h))
+            let text = render_history(&h);
+            if raw {
+                out(&text)
+            } else {
+                out(&parley_protocol::visible::terminal_safe(&text))
+            }
         }
         SessionsCmd::Rename { id, title, json } => {
             let id = SessionId(id);

@@ -49,6 +49,7 @@ impl Instance {
                 source: e,
             })
         };
+        crate::util::private_dir(data_dir).map_err(io)?;
         std::fs::create_dir_all(locks_dir(data_dir)).map_err(io)?;
         let id = crate::new_id();
         // Lock under a temporary name, then rename: another process only ever sees a

@@ -19,3 +19,56 @@ pub fn new_id() -> String {
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Creates Parley's data folder readable by the user only (0700 on Unix). A folder from an
+/// earlier version (one holding `parley.db`, or named for Parley) is tightened to 0700 too;
+/// any other existing folder (a shared one passed as `--data-dir`) is left as it is.
+pub(crate) fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if dir.is_dir() {
+            let ours = dir.join("parley.db").exists()
+                || dir
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().to_lowercase().starts_with("parley"));
+            let mode = std::fs::metadata(dir)?.permissions().mode();
+            if ours && mode & 0o077 != 0 {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+            }
+            return Ok(());
+        }
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            r => r,
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// Makes a data file readable by the user only (0600 on Unix), creating it empty when missing
+/// so it is never readable by others, not even for a moment.
+pub(crate) fn private_file(path: &std::path::Path, create: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if create && !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)?;
+        }
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, create);
+    Ok(())
+}

@@ -155,8 +155,18 @@ impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<(Store, OpenReport), StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+            crate::util::private_dir(dir).map_err(|e| io_err(dir, e))?;
         }
+        // The database and its -wal and -shm files (SQLite gives those the database's mode).
+        let private = || -> Result<(), StoreError> {
+            for suffix in ["", "-wal", "-shm"] {
+                let file = PathBuf::from(format!("{}{suffix}", path.display()));
+                crate::util::private_file(&file, suffix.is_empty())
+                    .map_err(|e| io_err(&file, e))?;
+            }
+            Ok(())
+        };
+        private()?;
         let mut report = OpenReport::default();
         let (conn, previous) = match open_and_migrate(path) {
             Ok(ok) => ok,
@@ -167,6 +177,7 @@ impl Store {
                     aside.display()
                 );
                 report.moved_aside = Some(aside);
+                private()?;
                 open_and_migrate(path)?
             }
             Err(e) => return Err(e),

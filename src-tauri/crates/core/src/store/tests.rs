@@ -204,3 +204,68 @@ fn default_titles() {
     let long = "x".repeat(100);
     assert_eq!(default_title(&long).chars().count(), 61);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_database_files_are_the_users_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let base = tempfile::tempdir().unwrap();
+    // New: created 0700, files 0600 (the -wal and -shm files too, once written).
+    let data = base.path().join("parley-new");
+    let path = data.join("parley.db");
+    let (s, _) = Store::open(&path).unwrap();
+    rt().block_on(s.add_grant("/w", "run_shell", "{}")).unwrap();
+    assert_eq!(mode(&data), 0o700);
+    for suffix in ["", "-wal", "-shm"] {
+        let f = PathBuf::from(format!("{}{suffix}", path.display()));
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    drop(s);
+    // From an earlier version, world-readable: tightened.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (_s, _) = Store::open(&path).unwrap();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    // A shared folder that is not Parley's keeps its mode.
+    let shared = base.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::util::private_dir(&shared).unwrap();
+    assert_eq!(mode(&shared), 0o755);
+}
+
+#[test]
+fn grants_saved_before_v5_apply_nowhere_but_stay_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parley.db");
+    {
+        let mut c = Connection::open(&path).unwrap();
+        for (i, sql) in schema::MIGRATIONS.iter().take(4).enumerate() {
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        c.execute(
+            "INSERT INTO grants(tool, arguments, created_at) VALUES ('run_shell', '{\"command\":\"./run.sh\"}', 1)",
+            [],
+        )
+        .unwrap();
+    }
+    let (s, report) = Store::open(&path).unwrap();
+    assert_eq!(report.previous_version, 4);
+    let grants = rt().block_on(s.list_grants()).unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].workspace, "");
+    let g = crate::approvals::Grants::from_saved(grants);
+    assert!(!g.covers("", "run_shell", r#"{"command":"./run.sh"}"#));
+    assert!(!g.covers("/any", "run_shell", r#"{"command":"./run.sh"}"#));
+    // The same call granted in two folders is two grants.
+    rt().block_on(s.add_grant("/a", "run_shell", "{}")).unwrap();
+    rt().block_on(s.add_grant("/b", "run_shell", "{}")).unwrap();
+    rt().block_on(s.add_grant("/a", "run_shell", "{}")).unwrap();
+    assert_eq!(rt().block_on(s.list_grants()).unwrap().len(), 3);
+}

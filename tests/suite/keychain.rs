@@ -174,3 +174,98 @@ async fn cli_key_stdin_goes_to_the_keychain_only() {
         .unwrap()
         .is_none());
 }
+
+/// Editing a provider from `https://` to `http://` (same host and port) drops its key from the
+/// real keychain: "Test connection" and the next request go out without it. A key over plain
+/// http to another machine is flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real keychain: run by `cargo xtask test`"]
+async fn a_scheme_change_drops_the_key() {
+    use parley_protocol::{ConnectionDraft, ProviderEdit, ProviderKind};
+    let server = MockServer::start().await;
+    server.push(Reply::json(200, r#"{"data":[{"id":"m"}]}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let core = parley_core::Core::open(parley_core::CoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        secrets: std::sync::Arc::new(KeyringStore),
+        http: super::agent::http(),
+    })
+    .await
+    .unwrap();
+    let name = format!("scheme-{}", &parley_core::new_id()[..8]);
+    let key = format!("sk-scheme-{}", parley_core::new_id());
+    let plain = server.base_url(); // http://127.0.0.1:PORT/...
+    let tls = plain.replacen("http://", "https://", 1);
+    add_provider(
+        &core,
+        &name,
+        ProviderKind::OpenaiCompatible,
+        &tls,
+        "m",
+        Some(&key),
+    )
+    .await;
+    let account = provider_account(&name);
+    assert_eq!(KeyringStore.get(&account).unwrap().unwrap().expose(), key);
+
+    let edited = core
+        .providers()
+        .update_provider(ProviderEdit {
+            name: name.clone(),
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: plain.clone(),
+            default_model: Some("m".into()),
+        })
+        .await
+        .unwrap();
+    assert!(!edited.has_key, "the key stays with https");
+    assert!(
+        KeyringStore.get(&account).unwrap().is_none(),
+        "deleted from the keychain"
+    );
+    read_in_fresh_process(&account, None);
+    core.providers()
+        .check_connection(ConnectionDraft {
+            kind: ProviderKind::OpenaiCompatible,
+            base_url: plain.clone(),
+            api_key: None,
+            saved_provider: Some(name.clone()),
+        })
+        .await
+        .unwrap();
+    let sent = server.received();
+    assert!(!sent.is_empty());
+    for r in &sent {
+        assert_eq!(r.header("authorization"), None, "no key over http");
+        assert!(!String::from_utf8_lossy(&r.body).contains(&key));
+    }
+
+    // A key over plain http to another machine is flagged where providers are listed.
+    let far = format!("far-{}", &parley_core::new_id()[..8]);
+    add_provider(
+        &core,
+        &far,
+        ProviderKind::OpenaiCompatible,
+        "http://192.0.2.7:8080/v1",
+        "m",
+        Some("k"),
+    )
+    .await;
+    let list = core.providers().list_providers().await.unwrap();
+    let p = list.iter().find(|p| p.name == far).unwrap();
+    assert!(
+        p.key_warning
+            .as_deref()
+            .unwrap_or_default()
+            .contains("unencrypted"),
+        "{p:?}"
+    );
+    assert!(list
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap()
+        .key_warning
+        .is_none());
+    core.providers().remove_provider(&far).await.unwrap();
+    core.providers().remove_provider(&name).await.unwrap();
+}

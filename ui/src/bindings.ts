@@ -97,7 +97,7 @@ export const commands = {
 /* Constants */
 export const DEFAULT_BASE_URLS = {"anthropic":"https://api.anthropic.com/v1","gemini":"https://generativelanguage.googleapis.com/v1beta","ollama":"http://127.0.0.1:11434","openai":"https://api.openai.com/v1","openai_compatible":"http://127.0.0.1:8080/v1","openai_responses":"https://api.openai.com/v1"} as const;
 
-export const HIDDEN_RANGES = [[0,8],[11,31],[127,159],[173,173],[847,847],[1564,1564],[4447,4448],[6068,6069],[6155,6159],[8203,8207],[8232,8238],[8288,8303],[12644,12644],[65024,65039],[65279,65279],[65440,65440],[65520,65531],[113824,113827],[119155,119162],[917504,917631],[917760,917999]] as const;
+export const HIDDEN_RANGES = [[0,8],[11,31],[127,160],[173,173],[847,847],[1536,1541],[1564,1564],[1757,1757],[1807,1807],[2192,2193],[2274,2274],[4447,4448],[5760,5760],[6068,6069],[6155,6159],[8192,8207],[8232,8239],[8287,8303],[10240,10240],[12288,12288],[12644,12644],[65024,65039],[65279,65279],[65440,65440],[65520,65531],[69821,69821],[69837,69837],[78896,78911],[113824,113827],[119155,119162],[917504,917631],[917760,917999],[983040,1114111]] as const;
 
 export const PARAM_LIMITS = {"max_output_tokens":{"integer":true,"max":1000000.0,"message":"Max output tokens must be a whole number from 1 to 1,000,000.","min":1.0,"min_exclusive":false},"system_prompt_bytes":200000,"system_prompt_message":"The system prompt is too long (200,000 bytes at most).","temperature":{"integer":false,"max":2.0,"message":"Temperature must be a number from 0 to 2.","min":0.0,"min_exclusive":false},"top_p":{"integer":false,"max":1.0,"message":"Top-p must be a number greater than 0 and at most 1.","min":0.0,"min_exclusive":true}} as const;
 
@@ -933,6 +933,8 @@ export type ProviderInfo_Deserialize = {
 	default_model?: string | null,
 	/**  True when a key for this provider is saved in the OS keychain. */
 	has_key: boolean,
+	/**  Why its key is at risk, when it is (a key sent over plain http to another machine). */
+	key_warning?: string | null,
 };
 
 /**  A configured provider as the UI sees it. The key itself never appears here. */
@@ -947,6 +949,8 @@ export type ProviderInfo_Serialize = {
 	default_model: string | null,
 	/**  True when a key for this provider is saved in the OS keychain. */
 	has_key: boolean,
+	/**  Why its key is at risk, when it is (a key sent over plain http to another machine). */
+	key_warning: string | null,
 };
 
 /**  The wire format a provider speaks. */

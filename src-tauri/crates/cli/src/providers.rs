@@ -118,6 +118,9 @@ pub async fn run(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
                 "Added provider \"{}\" at {}{key_note}.",
                 info.name, info.base_url
             );
+            if let Some(w) = &info.key_warning {
+                eprintln!("warning: {w}");
+            }
             Ok(())
         }
         ProvidersCmd::List { json } => {
@@ -137,6 +140,9 @@ pub async fn run(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
                     p.default_model.as_deref().unwrap_or("-"),
                     if p.has_key { "saved" } else { "none" }
                 ))?;
+                if let Some(w) = &p.key_warning {
+                    eprintln!("warning ({}): {w}", p.name);
+                }
             }
             Ok(())
         }

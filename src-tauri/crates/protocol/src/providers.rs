@@ -99,6 +99,9 @@ pub struct ProviderInfo {
     pub default_model: Option<String>,
     /// True when a key for this provider is saved in the OS keychain.
     pub has_key: bool,
+    /// Why its key is at risk, when it is (a key sent over plain http to another machine).
+    #[serde(default)]
+    pub key_warning: Option<String>,
 }
 
 /// A model a provider offers, with the capabilities the provider reports (`None` = the

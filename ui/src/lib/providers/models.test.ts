@@ -5,7 +5,7 @@ import type { ModelInfo, ProviderInfo } from "../types";
 const m = (id: string, extra: Partial<ModelInfo> = {}): ModelInfo => ({
   id, owned_by: null, display_name: null, context_window: null, max_output_tokens: null, tools: null, vision: null, reasoning: null, ...extra,
 });
-const p = (name: string, default_model: string | null): ProviderInfo => ({ name, kind: "openai_compatible", base_url: "http://x", default_model, has_key: false });
+const p = (name: string, default_model: string | null): ProviderInfo => ({ name, kind: "openai_compatible", base_url: "http://x", default_model, has_key: false, key_warning: null });
 
 describe("models", () => {
   it("says only the capabilities the provider reported", () => {

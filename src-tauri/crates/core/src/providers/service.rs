@@ -86,13 +86,16 @@ impl ProviderService {
         Ok(())
     }
 
-    /// Changes a provider's kind, base URL or default model. Moving it to another host deletes
-    /// its saved key: a key is only ever sent to the host it was saved for.
+    /// Changes a provider's kind, base URL or default model. Moving it to another scheme, host
+    /// or port deletes its saved key: a key is only ever sent where it was saved for (an
+    /// `https` key never goes out over `http`).
     pub async fn update_provider(&self, p: ProviderEdit) -> Result<ProviderInfo, CoreError> {
         let mut row = self.provider_row(&p.name).await?;
         let url = validate_base_url(&p.base_url)?;
         if let Some(bound) = &row.key_host {
-            if *bound != key_host(&url) {
+            if key_matches(bound, &row.base_url, &url) {
+                row.key_host = Some(key_host(&url));
+            } else {
                 self.with_secrets(|s, account| s.delete(&account), &row.name)
                     .await?;
                 row.key_host = None;
@@ -156,7 +159,7 @@ impl ProviderService {
             (_, Some(name)) => {
                 let row = self.provider_row(name).await?;
                 match &row.key_host {
-                    Some(bound) if *bound == key_host(&url) => self
+                    Some(bound) if key_matches(bound, &row.base_url, &url) => self
                         .with_secrets(|s, account| s.get(&account), name)
                         .await?
                         .map(|s| s.expose().to_owned()),
@@ -243,10 +246,11 @@ impl ProviderService {
         let mut found = crate::providers::presets::probe_loopback(ports).await;
         let providers = self.shared.store.list_providers().await?;
         for server in &mut found {
-            let at = url::Url::parse(&server.base_url).ok().map(|u| key_host(&u));
+            // Same server: same host and port, whatever the scheme (no key is involved here).
+            let at = server_of(&server.base_url);
             server.configured_as = providers
                 .iter()
-                .find(|p| url::Url::parse(&p.base_url).ok().map(|u| key_host(&u)) == at)
+                .find(|p| server_of(&p.base_url) == at)
                 .map(|p| p.name.clone());
         }
         Ok(found)
@@ -283,7 +287,7 @@ impl ProviderService {
         let url = validate_base_url(&row.base_url)?;
         let key = match &row.key_host {
             None => None,
-            Some(bound) if *bound != key_host(&url) => {
+            Some(bound) if !key_matches(bound, &row.base_url, &url) => {
                 return Err(CoreError::InvalidInput(format!(
                     "The key for \"{}\" was saved for {bound}, but the provider now points at {}. Enter the key again for the new address.",
                     row.name,
@@ -345,13 +349,58 @@ fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
     Ok(url)
 }
 
-/// `host[:port]` — what a saved key is bound to.
+/// `scheme://host:port` (the port written out, default or not) — what a saved key is bound
+/// to. Editing any of the three moves the provider away from its key.
 fn key_host(url: &url::Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        (None, _) => String::new(),
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// A URL's host and port (the default port written out).
+fn server_of(url: &str) -> Option<(String, u16)> {
+    let u = url::Url::parse(url).ok()?;
+    Some((u.host_str()?.to_owned(), u.port_or_known_default()?))
+}
+
+/// Whether a key saved with binding `bound` (for a provider whose URL was `saved_url`) may be
+/// sent to `url`. Bindings saved before keys named their scheme (`host[:port]`) count as the
+/// scheme and port of the URL they were saved with.
+fn key_matches(bound: &str, saved_url: &str, url: &url::Url) -> bool {
+    if bound.contains("://") {
+        return bound == key_host(url);
     }
+    url::Url::parse(saved_url).is_ok_and(|old| {
+        let legacy = match (old.host_str(), old.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            (None, _) => String::new(),
+        };
+        legacy == bound && key_host(&old) == key_host(url)
+    })
+}
+
+/// Why sending a key to `url` is unsafe, if it is: plain http to a host that is not this
+/// machine (anyone on the way reads the key).
+pub fn plain_http_warning(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    if u.scheme() != "http" {
+        return None;
+    }
+    let loopback = match u.host()? {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+    };
+    (!loopback).then(|| {
+        format!(
+            "The API key is sent unencrypted: {} is plain http to another machine. Use https if the server offers it.",
+            u.host_str().unwrap_or_default()
+        )
+    })
 }
 
 fn validate_name(name: &str) -> Result<String, CoreError> {
@@ -366,10 +415,120 @@ fn validate_name(name: &str) -> Result<String, CoreError> {
 
 fn provider_info(row: ProviderRow) -> ProviderInfo {
     ProviderInfo {
+        key_warning: row
+            .key_host
+            .is_some()
+            .then(|| plain_http_warning(&row.base_url))
+            .flatten(),
         has_key: row.key_host.is_some(),
         name: row.name,
         kind: row.kind,
         base_url: row.base_url,
         default_model: row.default_model,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> url::Url {
+        url::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_key_goes_only_to_the_scheme_host_and_port_it_was_saved_for() {
+        let saved = "https://api.example.com/v1";
+        let bound = key_host(&u(saved));
+        assert_eq!(bound, "https://api.example.com:443");
+        let same = [
+            "https://api.example.com/v1",
+            "https://api.example.com:443/v2",
+            "https://API.example.com/v1",
+        ];
+        for to in same {
+            assert!(key_matches(&bound, saved, &u(to)), "{to}");
+        }
+        let other = [
+            "http://api.example.com/v1",
+            "http://api.example.com:443/v1",
+            "https://api.example.com:8443/v1",
+            "https://api.example.com.evil.net/v1",
+            "https://evil.net/api.example.com",
+            "https://example.com/v1",
+            "ws://api.example.com/v1",
+        ];
+        for to in other {
+            assert!(!key_matches(&bound, saved, &u(to)), "{to}");
+        }
+        // A binding from before keys named their scheme counts with the saved URL's scheme.
+        for (legacy, saved, to, ok) in [
+            (
+                "api.example.com",
+                "https://api.example.com/v1",
+                "https://api.example.com/x",
+                true,
+            ),
+            (
+                "api.example.com",
+                "https://api.example.com/v1",
+                "http://api.example.com/v1",
+                false,
+            ),
+            (
+                "127.0.0.1:8080",
+                "http://127.0.0.1:8080/v1",
+                "http://127.0.0.1:8080/v1",
+                true,
+            ),
+            (
+                "127.0.0.1:8080",
+                "http://127.0.0.1:8080/v1",
+                "https://127.0.0.1:8080/v1",
+                false,
+            ),
+            (
+                "127.0.0.1:8080",
+                "http://127.0.0.1:8080/v1",
+                "http://127.0.0.1:8081/v1",
+                false,
+            ),
+            (
+                "other.com",
+                "https://api.example.com/v1",
+                "https://api.example.com/v1",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                key_matches(legacy, saved, &u(to)),
+                ok,
+                "{legacy} {saved} → {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_warns() {
+        for url in [
+            "http://api.example.com/v1",
+            "http://192.168.1.20:11434",
+            "http://10.0.0.1/v1",
+            "http://[2001:db8::1]:8080",
+            "http://localhost.evil.com/v1",
+        ] {
+            assert!(plain_http_warning(url).is_some(), "{url}");
+        }
+        for url in [
+            "https://api.example.com/v1",
+            "http://127.0.0.1:8080/v1",
+            "http://127.9.9.9/v1",
+            "http://localhost:11434",
+            "http://LOCALHOST:1234",
+            "http://[::1]:8080",
+            "http://my.localhost/v1",
+        ] {
+            assert!(plain_http_warning(url).is_none(), "{url}");
+        }
     }
 }

@@ -17,6 +17,7 @@ mod openai_fixtures;
 mod openai_responses;
 mod peer;
 mod providers_config;
+mod redaction;
 mod window;
 mod window_agent;
 mod window_scale;

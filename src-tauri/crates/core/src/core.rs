@@ -89,6 +89,7 @@ impl Core {
             instance_id: instance.id().to_owned(),
         });
         let providers = ProviderService::new(shared.clone());
+        providers.remember_saved_keys();
         let chats = ChatService::new(shared.clone(), providers.clone());
         Ok(Core {
             inner: Arc::new(Inner {

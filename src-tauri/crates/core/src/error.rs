@@ -97,7 +97,7 @@ impl ProviderError {
         ProviderError {
             kind,
             status: None,
-            detail: Some(detail.into()),
+            detail: Some(redact(&detail.into(), None)),
             provider_code: None,
             retry_after: None,
         }
@@ -245,7 +245,11 @@ impl ProviderError {
 
     /// The error as the UI and CLI show it.
     pub fn to_info(&self) -> ErrorInfo {
-        ErrorInfo::new(self.code(), self.user_message(), self.user_can_retry())
+        ErrorInfo::new(
+            self.code(),
+            redact(&self.user_message(), None),
+            self.user_can_retry(),
+        )
     }
 }
 
@@ -298,11 +302,13 @@ impl CoreError {
     }
 }
 
-/// Removes anything that looks like an API key from provider text before it is shown or stored.
+/// Removes every saved key (exactly, see [`crate::secrets::redact_known`]) and anything that
+/// looks like an API key from text before it is shown, stored, sent or logged.
 pub fn redact(text: &str, key: Option<&str>) -> String {
+    let text = crate::secrets::redact_known(text);
     let mut out = match key {
         Some(k) if k.len() >= 4 => text.replace(k, "[redacted]"),
-        _ => text.to_owned(),
+        _ => text.into_owned(),
     };
     // Common key shapes, including partially masked echoes like "sk-abc1***xyz9".
     let mut result = String::with_capacity(out.len());

@@ -25,9 +25,12 @@ pub enum SecretError {
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a value.
+    /// Wraps a value. Every secret Parley holds is remembered for [`redact_known`]: from then on
+    /// it is cut out of tool results, provider errors and logs.
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        let s = value.into();
+        remember(&s);
+        Secret(s)
     }
     /// The value, for the one place that sends it.
     pub fn expose(&self) -> &str {
@@ -39,6 +42,48 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
     }
+}
+
+/// The secrets this process has seen (the saved keys, loaded or typed), longest first.
+static KNOWN: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Shorter values are not redacted as text (they would cut ordinary words).
+pub const MIN_REDACTED_LEN: usize = 8;
+
+/// Remembers a secret (and its percent-encoded form, as it appears in a URL) for
+/// [`redact_known`].
+pub fn remember(secret: &str) {
+    let secret = secret.trim();
+    if secret.len() < MIN_REDACTED_LEN {
+        return;
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let mut known = KNOWN
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for form in [secret.to_owned(), encoded] {
+        if !known.contains(&form) {
+            known.push(form);
+        }
+    }
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// `text` with every remembered secret replaced by `[redacted]`.
+pub fn redact_known(text: &str) -> std::borrow::Cow<'_, str> {
+    let known = KNOWN
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !known.iter().any(|k| text.contains(k.as_str())) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_owned();
+    for k in known.iter() {
+        if out.contains(k.as_str()) {
+            out = out.replace(k.as_str(), "[redacted]");
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Where secrets are kept.
@@ -77,7 +122,7 @@ fn map_keyring(e: keyring::Error) -> SecretError {
 impl SecretStore for KeyringStore {
     fn get(&self, account: &str) -> Result<Option<Secret>, SecretError> {
         match Self::entry(account)?.get_password() {
-            Ok(p) => Ok(Some(Secret(p))),
+            Ok(p) => Ok(Some(Secret::new(p))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_keyring(e)),
         }
@@ -137,7 +182,7 @@ impl MemoryStore {
 
 impl SecretStore for MemoryStore {
     fn get(&self, account: &str) -> Result<Option<Secret>, SecretError> {
-        Ok(self.check()?.get(account).cloned().map(Secret))
+        Ok(self.check()?.get(account).cloned().map(Secret::new))
     }
     fn set(&self, account: &str, secret: &Secret) -> Result<(), SecretError> {
         self.check()?.insert(account.to_owned(), secret.0.clone());

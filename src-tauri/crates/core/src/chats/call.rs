@@ -252,6 +252,14 @@ pub(super) async fn process_call(job: CallJob) -> CallEnd {
         r = prepared.run(ctx) => r,
     };
     drop(ticket);
+    // No saved key leaves through a tool: what a command printed or a file held is cut
+    // before it is stored, shown or sent to the model (exact keys only: shapes would change
+    // file contents the model then edits).
+    let cut = |s: String| crate::secrets::redact_known(&s).into_owned();
+    let result = result.map(cut).map_err(|e| match e {
+        ToolError::RespondToModel(w) => ToolError::RespondToModel(cut(w)),
+        ToolError::Fatal(w) => ToolError::Fatal(cut(w)),
+    });
     match result {
         Ok(output) => CallEnd {
             status: ToolCallStatus::Completed,

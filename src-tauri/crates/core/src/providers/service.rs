@@ -58,6 +58,27 @@ impl ProviderService {
         Ok(provider_info(row))
     }
 
+    /// Reads every saved key once, in the background, so that redaction knows them before any
+    /// is used (a tool could print one first). Failures are only logged: nothing depends on it.
+    pub(crate) fn remember_saved_keys(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let Ok(rows) = this.shared.store.list_providers().await else {
+                return;
+            };
+            for row in rows.into_iter().filter(|r| r.key_host.is_some()) {
+                // Reading wraps the key in a `Secret`, which remembers it.
+                if let Err(e) = this.with_secrets(|s, a| s.get(&a), &row.name).await {
+                    tracing::warn!(
+                        "could not read the key of {}: {}",
+                        row.name,
+                        e.to_info().message
+                    );
+                }
+            }
+        });
+    }
+
     /// All providers. The webview and CLI learn only whether a key exists.
     pub async fn list_providers(&self) -> Result<Vec<ProviderInfo>, CoreError> {
         Ok(self
@@ -155,7 +176,10 @@ impl ProviderService {
     ) -> Result<ConnectionReport, CoreError> {
         let url = validate_base_url(&check.base_url)?;
         let key = match (check.api_key, &check.saved_provider) {
-            (Some(k), _) if !k.trim().is_empty() => Some(k.trim().to_owned()),
+            (Some(k), _) if !k.trim().is_empty() => {
+                crate::secrets::remember(&k);
+                Some(k.trim().to_owned())
+            }
             (_, Some(name)) => {
                 let row = self.provider_row(name).await?;
                 match &row.key_host {

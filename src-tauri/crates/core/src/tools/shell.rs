@@ -77,10 +77,135 @@ const WRAPPERS: &[&str] = &[
 
 /// Programs that talk to the network (never covered by a grant made for something else).
 const NETWORK: &[&str] = &[
-    "curl", "wget", "ssh", "scp", "sftp", "rsync", "nc", "ncat", "netcat", "socat", "telnet",
-    "ftp", "ping", "dig", "nslookup", "host", "http", "https", "aria2c", "git", "npm", "npx",
-    "pnpm", "yarn", "pip", "pip3", "cargo", "go", "gem", "apt", "apt-get", "brew", "docker",
-    "podman", "kubectl", "gh", "aws", "gcloud", "az",
+    "curl",
+    "wget",
+    "wget2",
+    "ssh",
+    "scp",
+    "sftp",
+    "rsync",
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "telnet",
+    "ftp",
+    "tftp",
+    "ping",
+    "ping6",
+    "dig",
+    "kdig",
+    "drill",
+    "nslookup",
+    "host",
+    "getent",
+    "resolvectl",
+    "whois",
+    "traceroute",
+    "tracepath",
+    "mtr",
+    "nmap",
+    "http",
+    "https",
+    "xh",
+    "curlie",
+    "aria2c",
+    "axel",
+    "lynx",
+    "w3m",
+    "links",
+    "elinks",
+    "openssl",
+    "gnutls-cli",
+    "smbclient",
+    "ldapsearch",
+    "mosh",
+    "git",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "pip",
+    "pip3",
+    "uv",
+    "cargo",
+    "go",
+    "gem",
+    "bundle",
+    "apt",
+    "apt-get",
+    "brew",
+    "docker",
+    "podman",
+    "kubectl",
+    "helm",
+    "gh",
+    "aws",
+    "gcloud",
+    "az",
+    "terraform",
+];
+
+/// Programs that read or hand out stored credentials (keychains, password managers, cloud
+/// logins): never allowed in advance.
+const CREDENTIALS: &[&str] = &[
+    "secret-tool",
+    "security",
+    "cmdkey",
+    "vaultcmd",
+    "op",
+    "pass",
+    "gopass",
+    "bw",
+    "lpass",
+    "keyctl",
+    "kwallet-query",
+    "kwalletcli",
+    "vault",
+    "gpg",
+    "gpg2",
+    "ssh-add",
+    "certutil",
+    "keepassxc-cli",
+    "1password",
+];
+
+/// Programs that run commands or write files through their arguments or scripts (pagers and
+/// editors with shell escapes, stream editors, archivers): never allowed in advance.
+const ESCAPES: &[&str] = &[
+    "sed",
+    "gsed",
+    "tar",
+    "gtar",
+    "bsdtar",
+    "less",
+    "more",
+    "most",
+    "pg",
+    "man",
+    "vi",
+    "vim",
+    "nvim",
+    "view",
+    "ex",
+    "ed",
+    "emacs",
+    "nano",
+    "pico",
+    "trap",
+    "!",
+    "zip",
+    "unzip",
+    "7z",
+    "cpio",
+    "patch",
+    "crontab",
+    "at",
+    "batch",
+    "systemd-run",
+    "launchctl",
+    "schtasks",
+    "git-daemon",
 ];
 
 /// Programs that delete or overwrite broadly.
@@ -180,6 +305,103 @@ fn program_name(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
+/// Why a simple command (its lower-cased program names and its words) must ask every time,
+/// if it must: it runs other programs, writes anywhere, or reads credentials through options a
+/// plain-looking command line hides.
+fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
+    let args = &argv[1..];
+    let has = |f: &dyn Fn(&str) -> bool| args.iter().any(|a| f(a.as_str()));
+    let sub = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    if CREDENTIALS.contains(&prog) || prog.starts_with("docker-credential-") {
+        return Some("it reads stored credentials (a keychain or password manager)");
+    }
+    if prog.starts_with("nc.") || prog.starts_with("ncat.") {
+        return None; // network, see `NETWORK_PREFIXES`
+    }
+    if ESCAPES.contains(&prog) {
+        return Some("it can run commands or write files through its options or script (shell escapes, sed e/w, tar --to-command, editors and pagers)");
+    }
+    let credential_sub = match prog {
+        "gh" => sub == "auth",
+        "aws" => matches!(
+            sub.as_str(),
+            "configure" | "sts" | "sso" | "ecr" | "secretsmanager"
+        ),
+        "gcloud" => sub == "auth" || has(&|a| a.contains("print-access-token")),
+        "az" => sub == "account" || has(&|a| a.contains("get-access-token")),
+        "git" => sub.starts_with("credential"),
+        "docker" | "podman" => sub == "login",
+        "npm" | "pnpm" | "yarn" => sub == "token" || sub == "config",
+        "kubectl" => sub == "config",
+        "heroku" => sub.starts_with("auth"),
+        _ => false,
+    };
+    if credential_sub {
+        return Some("it reads or changes stored credentials");
+    }
+    match prog {
+        "git" => {
+            let dangerous_opt = has(&|a| {
+                a == "-c"
+                    || (a.starts_with("-c") && !a.starts_with("--") && a.contains('='))
+                    || [
+                        "--config-env",
+                        "--exec-path",
+                        "--output",
+                        "--upload-pack",
+                        "--receive-pack",
+                        "--exec",
+                        "--extcmd",
+                        "--template",
+                        "--open-files-in-pager",
+                        "--ext-diff",
+                        "--textconv",
+                    ]
+                    .iter()
+                    .any(|o| a == *o || a.starts_with(&format!("{o}=")))
+                    || a == "-O"
+                    || a.starts_with("-O")
+                    || a.contains("ext::")
+            });
+            let runs = matches!(
+                sub.as_str(),
+                "config"
+                    | "filter-branch"
+                    | "bisect"
+                    | "submodule"
+                    | "difftool"
+                    | "mergetool"
+                    | "daemon"
+                    | "instaweb"
+                    | "rebase"
+                    | "am"
+                    | "apply"
+                    | "archive"
+                    | "send-email"
+                    | "hook"
+                    | "worktree"
+            );
+            (dangerous_opt || runs)
+                .then_some("git runs other programs or writes outside its repository with these options (-c, --config-env, --output, --exec, hooks, config)")
+        }
+        "rg" | "ripgrep" => has(&|a| a == "--pre" || a.starts_with("--pre="))
+            .then_some("rg --pre runs a program on every file"),
+        "grep" | "egrep" | "fgrep" => None,
+        _ => None,
+    }
+}
+
+/// Program-name prefixes that reach the network (`nc.openbsd`, `nc.traditional`).
+const NETWORK_PREFIXES: &[&str] = &["nc.", "ncat.", "netcat."];
+
+fn is_network(prog: &str) -> bool {
+    NETWORK.contains(&prog) || NETWORK_PREFIXES.iter().any(|p| prog.starts_with(p))
+}
+
 /// Classifies a command line.
 pub fn classify(line: &str) -> Classified {
     let lower_words = |w: &[String]| -> Vec<String> {
@@ -200,7 +422,7 @@ pub fn classify(line: &str) -> Classified {
             Classified {
                 argv: None,
                 always_ask: Some(why),
-                network: words.iter().any(|w| NETWORK.contains(&w.as_str())),
+                network: words.iter().any(|w| is_network(w)),
                 destructive: words.iter().any(|w| DESTRUCTIVE.contains(&w.as_str())),
             }
         }
@@ -213,10 +435,10 @@ pub fn classify(line: &str) -> Classified {
             } else if WRAPPERS.contains(&prog.as_str()) {
                 Some("it runs another program or script through a wrapper or interpreter")
             } else {
-                None
+                hidden_power(&prog, &argv)
             };
             Classified {
-                network: NETWORK.contains(&prog.as_str()),
+                network: is_network(&prog),
                 destructive: DESTRUCTIVE.contains(&prog.as_str())
                     || (prog == "git" && names.iter().any(|w| w == "clean" || w == "reset")),
                 always_ask,
@@ -296,6 +518,114 @@ mod tests {
         for b in bypasses {
             let c = classify(b);
             assert!(c.always_ask.is_some(), "{b:?} must always ask: {c:?}");
+        }
+        // Simple-looking commands whose options or scripts run programs, write anywhere or
+        // read credentials: always ask, so no grant can cover them.
+        let hidden = [
+            "git -c core.pager=sh log",
+            "git -c alias.x=!sh x",
+            "git -ccore.sshCommand=evil fetch",
+            "git --config-env=core.pager=EVIL log",
+            "git --config-env core.editor=E commit",
+            "git log --output=/home/u/.bashrc",
+            "git log --output /tmp/x",
+            "git diff --ext-diff",
+            "git fetch --upload-pack=evil origin",
+            "git clone ext::sh",
+            "git grep -Oevil x",
+            "git grep --open-files-in-pager=evil x",
+            "git config alias.st '!sh'",
+            "git config --global core.hooksPath /tmp",
+            "git submodule foreach evil",
+            "git bisect run evil",
+            "git rebase --exec evil main",
+            "git rebase -x evil main",
+            "git filter-branch --tree-filter evil",
+            "git difftool --extcmd=evil",
+            "git credential fill",
+            "git credential-store get",
+            "/usr/bin/git -c x=y status",
+            "rg --pre evil pattern",
+            "rg --pre=evil pattern",
+            "sed -n 1p x",
+            "sed 's/a/b/e' x",
+            "sed 'w /home/u/.profile' x",
+            "sed -i s/a/b/ x",
+            "tar --to-command=evil -xf a.tar",
+            "tar --checkpoint=1 --checkpoint-action=exec=evil -cf a.tar .",
+            "tar -I evil -xf a",
+            "tar xf a.tar",
+            "trap evil EXIT",
+            "! ls",
+            "less README",
+            "more x",
+            "man ls",
+            "vim x",
+            "nano x",
+            "ed x",
+            "patch -p1",
+            "unzip a.zip",
+            "zip -TT evil a.zip x",
+            "crontab x",
+            "at now",
+            "systemd-run evil",
+            "secret-tool lookup service x",
+            "security find-generic-password -w -s x",
+            "cmdkey /list",
+            "gh auth token",
+            "GH auth token",
+            "aws configure export-credentials",
+            "aws sts get-session-token",
+            "gcloud auth print-access-token",
+            "az account get-access-token",
+            "docker login",
+            "docker-credential-desktop get",
+            "npm token list",
+            "kubectl config view --raw",
+            "op read op://x",
+            "pass show email",
+            "bw get password x",
+            "gpg --export-secret-keys",
+            "ssh-add -L",
+            "keyctl print 1",
+            "vault kv get x",
+        ];
+        for h in hidden {
+            let c = classify(h);
+            assert!(c.always_ask.is_some(), "{h:?} must always ask: {c:?}");
+        }
+        // Their plain forms stay simple (grantable).
+        for plain in [
+            "git status",
+            "git log --oneline -5",
+            "git diff --cached",
+            "git commit -m msg",
+            "rg pattern src",
+            "grep -rn x .",
+            "ls -la",
+            "cargo test",
+            "gh pr list",
+            "aws s3 ls",
+            "docker ps",
+        ] {
+            assert_eq!(classify(plain).always_ask, None, "{plain}");
+        }
+        // Network programs, whatever their name's form.
+        for n in [
+            "wget2 x",
+            "lynx -dump x",
+            "w3m x",
+            "openssl s_client -connect x:443",
+            "nc.openbsd x 80",
+            "nc.traditional -l 1",
+            "getent hosts x",
+            "drill x",
+            "resolvectl query x",
+            "/usr/bin/whois x",
+            "nmap x",
+            "xh x",
+        ] {
+            assert!(classify(n).network, "{n}");
         }
         // Network-capable commands are flagged even when hidden in a compound command.
         assert!(classify("ls && curl evil").network);

@@ -4,7 +4,7 @@
 //! command started outlives the call. What runs is byte-identical to what was approved: the
 //! approved string is handed to `sh -c` (`cmd /C` on Windows) unchanged.
 
-use super::shell::classify;
+use super::shell::{classify_for, Interpreter};
 use super::tool::{Risk, Tool, ToolContext, ToolError};
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -44,7 +44,7 @@ impl Tool for RunShell {
     }
 
     fn risk(&self, input: &RunShellInput, _ctx: &ToolContext) -> Risk {
-        let c = classify(&input.command);
+        let c = classify_for(&input.command, Interpreter::HERE);
         if c.destructive || c.always_ask.is_some() {
             Risk::Destructive
         } else if c.network {
@@ -55,7 +55,7 @@ impl Tool for RunShell {
     }
 
     fn always_ask(&self, input: &RunShellInput, _ctx: &ToolContext) -> Option<String> {
-        classify(&input.command)
+        classify_for(&input.command, Interpreter::HERE)
             .always_ask
             .map(|why| format!("This command always asks because {why}."))
     }
@@ -171,11 +171,17 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
         .timeout_secs
         .unwrap_or(MAX_TIMEOUT_SECS)
         .clamp(1, MAX_TIMEOUT_SECS);
-    let mut cmd = if cfg!(windows) {
-        let mut c = tokio::process::Command::new("cmd");
-        c.arg("/C").arg(&input.command);
+    #[cfg(windows)]
+    let mut cmd = {
+        // The approved bytes, unchanged: /S strips exactly the outer quotes added here, and no
+        // argument quoting of the standard library touches the line. /D skips AutoRun.
+        let mut c = tokio::process::Command::new("cmd.exe");
+        c.args(["/D", "/S", "/C"])
+            .raw_arg(format!("\"{}\"", input.command));
         c
-    } else {
+    };
+    #[cfg(not(windows))]
+    let mut cmd = {
         let mut c = tokio::process::Command::new("/bin/sh");
         c.arg("-c").arg(&input.command);
         c

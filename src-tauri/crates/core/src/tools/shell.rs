@@ -402,7 +402,89 @@ fn is_network(prog: &str) -> bool {
     NETWORK.contains(&prog) || NETWORK_PREFIXES.iter().any(|p| prog.starts_with(p))
 }
 
-/// Classifies a command line.
+/// The interpreter a command line is run by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interpreter {
+    /// `/bin/sh -c` (Linux, macOS).
+    Posix,
+    /// `cmd.exe /D /S /C` (Windows).
+    Cmd,
+}
+
+impl Interpreter {
+    /// The one this build runs commands with.
+    pub const HERE: Interpreter = if cfg!(windows) {
+        Interpreter::Cmd
+    } else {
+        Interpreter::Posix
+    };
+}
+
+/// Why `cmd.exe` would do more with `line` than run one program, if it would: its own
+/// metacharacters (`& | < > ^ %`, delayed `!`, parentheses, line breaks) act even inside what a
+/// POSIX shell would read as single quotes; PowerShell and script hosts run anything.
+fn cmd_reason(line: &str) -> Option<&'static str> {
+    if line
+        .chars()
+        .any(|c| matches!(c, '&' | '|' | '<' | '>' | '\n' | '\r'))
+    {
+        return Some("cmd.exe chains, pipes or redirects with & | < > (quotes do not stop it)");
+    }
+    if line.chars().any(|c| matches!(c, '^' | '%' | '!')) {
+        return Some("cmd.exe expands variables or escapes with % ! ^");
+    }
+    if line.chars().any(|c| matches!(c, '(' | ')' | '@')) {
+        return Some("cmd.exe treats ( ) and @ specially");
+    }
+    let first = line
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .find(|w| !w.is_empty())
+        .unwrap_or_default()
+        .rsplit(['\\', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let first = first.strip_suffix(".exe").unwrap_or(&first).to_owned();
+    let runs = [
+        "powershell",
+        "pwsh",
+        "cmd",
+        "wscript",
+        "cscript",
+        "mshta",
+        "rundll32",
+        "regsvr32",
+        "start",
+        "call",
+        "schtasks",
+        "reg",
+        "wmic",
+        "msiexec",
+        "bitsadmin",
+        "certutil",
+        "forfiles",
+        "runas",
+        "sc",
+    ];
+    runs.contains(&first.as_str())
+        .then_some("it runs another program or script host (PowerShell, cmd, start, wscript…)")
+}
+
+/// Classifies a command line for the interpreter that will run it: for `cmd.exe`, its own
+/// rules are applied on top of the POSIX ones (whatever either finds, it asks).
+pub fn classify_for(line: &str, interpreter: Interpreter) -> Classified {
+    let mut c = classify(line);
+    if interpreter == Interpreter::Cmd {
+        if let Some(why) = cmd_reason(line) {
+            c.always_ask = Some(why);
+            c.argv = None;
+        }
+    }
+    c
+}
+
+/// Classifies a command line as `/bin/sh` reads it.
 pub fn classify(line: &str) -> Classified {
     let lower_words = |w: &[String]| -> Vec<String> {
         w.iter()
@@ -626,6 +708,42 @@ mod tests {
             "xh x",
         ] {
             assert!(classify(n).network, "{n}");
+        }
+        // cmd.exe: what POSIX calls simple is not, for cmd (quotes do not protect & | ^ %).
+        for w in [
+            "echo 'x & calc'",
+            "echo 'a | b'",
+            "type x > y",
+            "echo %PATH%",
+            "echo !x!",
+            "echo a^&b",
+            "(dir)",
+            "@echo off",
+            "powershell -enc AAAA",
+            "PowerShell.exe Get-Item x",
+            "C:\\Windows\\System32\\cmd.exe /c dir",
+            "pwsh -c x",
+            "start calc",
+            "wscript x.vbs",
+            "mshta http://x",
+            "rundll32 x,y",
+            "certutil -urlcache -f http://x y",
+            "reg add HKCU\\x",
+            "\"powershell\" x",
+        ] {
+            let posix = classify(w);
+            let cmd = classify_for(w, Interpreter::Cmd);
+            assert!(cmd.always_ask.is_some(), "{w:?} under cmd: {cmd:?}");
+            if w == "echo 'x & calc'" {
+                assert!(posix.always_ask.is_none(), "POSIX reads it as one echo");
+            }
+        }
+        for plain in ["dir", "cargo test", "git status", "echo hello"] {
+            assert_eq!(
+                classify_for(plain, Interpreter::Cmd).always_ask,
+                None,
+                "{plain}"
+            );
         }
         // Network-capable commands are flagged even when hidden in a compound command.
         assert!(classify("ls && curl evil").network);

@@ -15,6 +15,7 @@ mod long;
 mod ollama;
 mod openai_fixtures;
 mod openai_responses;
+mod orphans;
 mod peer;
 mod providers_config;
 mod redaction;

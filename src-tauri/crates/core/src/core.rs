@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     pub protected: Arc<Vec<PathBuf>>,
     /// This process's id; it stamps the turns it runs (crash recovery).
     pub instance_id: String,
+    /// Where running commands' process groups are recorded (see `tools::orphans`).
+    pub process_log: PathBuf,
 }
 
 struct Inner {
@@ -87,6 +89,7 @@ impl Core {
             approvals: Arc::new(crate::approvals::Approvals::new(always)),
             protected: Arc::new(protected),
             instance_id: instance.id().to_owned(),
+            process_log: instance.groups_path(),
         });
         let providers = ProviderService::new(shared.clone());
         providers.remember_saved_keys();

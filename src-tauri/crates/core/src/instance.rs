@@ -72,6 +72,11 @@ impl Instance {
         &self.id
     }
 
+    /// Where this instance records the process groups of running commands.
+    pub(crate) fn groups_path(&self) -> PathBuf {
+        locks_dir(&self.dir).join(format!("{}.groups", self.id))
+    }
+
     /// Marks the running turns of dead processes interrupted (returns how many) and tidies
     /// their lock files.
     pub(crate) async fn recover(&self, store: &Store) -> Result<usize, CoreError> {
@@ -87,6 +92,17 @@ impl Instance {
                 if let Some(owner) = name.strip_suffix(".lock") {
                     if owner != self.id {
                         owner_is_dead(&self.dir, owner);
+                    }
+                }
+                // Commands a dead owner left running (its watchdog gone too) are ended.
+                if let Some(owner) = name.strip_suffix(".groups") {
+                    if owner != self.id && owner_is_dead(&self.dir, owner) {
+                        let n = crate::tools::orphans::reap(&entry.path());
+                        if n > 0 {
+                            tracing::warn!(
+                                "ended {n} command(s) left running by a Parley that is gone"
+                            );
+                        }
                     }
                 }
             }

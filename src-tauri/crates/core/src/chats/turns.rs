@@ -320,6 +320,7 @@ impl ChatService {
         }
         let mut ctx = crate::tools::tool::ToolContext::new(workspace, CancellationToken::new());
         ctx.protected = self.shared.protected.clone();
+        ctx.process_log = Some(self.shared.process_log.clone());
         Ok(Some(super::call::TurnTools {
             registry,
             ctx,

@@ -8,6 +8,7 @@ pub mod ask;
 pub mod fetch;
 pub mod files;
 pub mod net;
+pub mod orphans;
 pub mod paths;
 pub mod read;
 pub mod run;

@@ -107,13 +107,16 @@ impl Capped {
     }
 }
 
-/// Kills the command's whole process group when dropped.
-struct GroupGuard(Option<u32>);
+/// Kills the command's whole process group when dropped (and forgets its record).
+struct GroupGuard(Option<u32>, Option<std::path::PathBuf>);
 
 impl GroupGuard {
     fn kill(&mut self) {
         if let Some(pid) = self.0.take() {
             kill_group(pid);
+            if let Some(log) = &self.1 {
+                super::orphans::forget(log, pid);
+            }
         }
     }
 }
@@ -198,7 +201,14 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
     let mut child = cmd
         .spawn()
         .map_err(|e| ToolError::RespondToModel(format!("The command could not start: {e}.")))?;
-    let mut guard = GroupGuard(child.id());
+    if let Some(pid) = child.id() {
+        // Should Parley die while it runs, the group is ended anyway.
+        super::orphans::watch(pid);
+        if let Some(log) = &ctx.process_log {
+            super::orphans::record(log, pid);
+        }
+    }
+    let mut guard = GroupGuard(child.id(), ctx.process_log.clone());
     let out = Arc::new(Mutex::new(Capped::default()));
     let err = Arc::new(Mutex::new(Capped::default()));
     let readers = [

@@ -38,6 +38,9 @@ pub struct ToolContext {
     /// person was asked about exactly that. A write that turns out protected at write time
     /// without this is refused.
     pub asked_in_person: bool,
+    /// Where this process records the process groups of running commands (see
+    /// [`super::orphans`]); `None`: not recorded.
+    pub process_log: Option<std::path::PathBuf>,
 }
 
 impl ToolContext {
@@ -50,6 +53,7 @@ impl ToolContext {
             protected: Arc::new(Vec::new()),
             asker: None,
             asked_in_person: false,
+            process_log: None,
         }
     }
 }

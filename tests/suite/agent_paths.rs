@@ -294,3 +294,62 @@ async fn reading_a_fifo_or_a_huge_file_neither_hangs_nor_swells() {
     let (out, err) = result_of(&parts, "r3");
     assert!(err && out.contains("folder"), "{out}");
 }
+
+/// A response that repeats a call id (or gives none): each call gets its own id, is asked about
+/// and answered on its own, and the ids sent back to the model pair each result with its call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_call_ids_are_answered_one_by_one() {
+    use parley_protocol::Part;
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    server.push(calls(&[
+        ("dup", "write_file", r#"{"path":"a.txt","content":"A"}"#),
+        ("dup", "write_file", r#"{"path":"b.txt","content":"B"}"#),
+        ("dup", "read_file", r#"{"path":"a.txt"}"#),
+        ("", "read_file", r#"{"path":"a.txt"}"#),
+        ("dup-2", "read_file", r#"{"path":"a.txt"}"#),
+    ]));
+    server.push(answer("ok"));
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
+    wait_for(&mut h.events, &mut seen, approval_for("dup")).await;
+    decide(&e, &sid, "dup", ApprovalDecision::AllowOnce);
+    wait_for(&mut h.events, &mut seen, approval_for("dup-2")).await;
+    decide(&e, &sid, "dup-2", ApprovalDecision::Deny { note: None });
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let parts = last_parts(&e.core, &sid).await;
+    let ids: Vec<String> = parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::ToolCall { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        })
+        .collect();
+    // A call without an id gets one (the parser's own or `call-N`).
+    let blank = ids[3].clone();
+    assert!(!blank.is_empty() && !blank.starts_with("dup"), "{ids:?}");
+    assert_eq!(ids, ["dup", "dup-2", "dup-3", blank.as_str(), "dup-2-2"]);
+    assert_eq!(status_of(&parts, "dup"), ToolCallStatus::Completed);
+    assert_eq!(status_of(&parts, "dup-2"), ToolCallStatus::Denied);
+    for id in ["dup-3", blank.as_str(), "dup-2-2"] {
+        assert_eq!(status_of(&parts, id), ToolCallStatus::Completed, "{id}");
+    }
+    assert!(e.ws.path().join("a.txt").exists() && !e.ws.path().join("b.txt").exists());
+    // The replay pairs each result with its call, by the same ids.
+    let sent = server.received()[1].json();
+    let msgs = sent["messages"].as_array().unwrap();
+    let call_ids: Vec<&str> = msgs
+        .iter()
+        .flat_map(|m| m["tool_calls"].as_array().into_iter().flatten())
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    let result_ids: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["tool_call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        call_ids,
+        ["dup", "dup-2", "dup-3", blank.as_str(), "dup-2-2"]
+    );
+    assert_eq!(result_ids, call_ids);
+}

@@ -26,6 +26,39 @@ pub(crate) struct TurnTools {
     pub ignore_grants: bool,
 }
 
+/// Gives each call of one response an id no other call of it has. Models (and servers) can
+/// repeat an id, or send none; approvals, results and the replay to the provider are all keyed
+/// by this id, so a repeated one gets a suffix (`call_1`, `call_1-2`) and keeps it everywhere —
+/// the stored call, its approval, its result and what is sent back to the model.
+#[derive(Default)]
+pub(super) struct CallIds {
+    by_index: std::collections::HashMap<u32, String>,
+    used: std::collections::HashSet<String>,
+}
+
+impl CallIds {
+    /// The id of the call at the provider's `index` (`given` is the provider's id for it).
+    pub(super) fn assign(&mut self, index: u32, given: &str) -> String {
+        if let Some(id) = self.by_index.get(&index) {
+            return id.clone();
+        }
+        let base = if given.trim().is_empty() {
+            format!("call-{index}")
+        } else {
+            given.to_owned()
+        };
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.used.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.used.insert(id.clone());
+        self.by_index.insert(index, id.clone());
+        id
+    }
+}
+
 /// How one call ended.
 pub(super) struct CallEnd {
     pub(super) status: ToolCallStatus,
@@ -306,5 +339,33 @@ impl crate::tools::tool::Asker for TurnAsker {
                 Waited::TimedOut | Waited::Aborted => None,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallIds;
+
+    #[test]
+    fn every_call_of_a_response_gets_its_own_id() {
+        let mut ids = CallIds::default();
+        let given = [
+            (0, "a"),
+            (1, "a"),
+            (2, "a"),
+            (3, ""),
+            (4, "a-2"),
+            (5, "call-3"),
+            (6, " "),
+        ];
+        let got: Vec<String> = given.iter().map(|(i, id)| ids.assign(*i, id)).collect();
+        assert_eq!(
+            got,
+            ["a", "a-2", "a-3", "call-3", "a-2-2", "call-3-2", "call-6"]
+        );
+        // The same provider index keeps its id (start, then finish with another id).
+        assert_eq!(ids.assign(1, "zzz"), "a-2");
+        let unique: std::collections::HashSet<&String> = got.iter().collect();
+        assert_eq!(unique.len(), got.len());
     }
 }

@@ -198,6 +198,7 @@ impl Loop {
         streaming: &mut bool,
     ) -> Outcome {
         let mut stream = provider.stream(request, cancel.clone());
+        let mut ids = call::CallIds::default();
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Fires when output held back within a frame must go out (re-armed after each send).
@@ -271,6 +272,7 @@ impl Loop {
                 StreamEvent::ReasoningDelta(d) => draft.append(true, d, em),
                 StreamEvent::ReasoningSignature(sig) => draft.sign_reasoning(sig, em),
                 StreamEvent::ToolCallStarted { index, id, name } => {
+                    let id = ids.assign(index, &id);
                     draft.start_call(index, id, name, em);
                     true
                 }
@@ -285,6 +287,7 @@ impl Loop {
                     arguments,
                     parsed,
                 } => {
+                    let id = ids.assign(index, &id);
                     let i =
                         draft.finish_call(index, id.clone(), name.clone(), arguments.clone(), em);
                     // The call as it will run is stored before it can run.

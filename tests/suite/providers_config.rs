@@ -391,3 +391,50 @@ async fn local_servers_are_found_on_loopback_only_and_matched_to_providers() {
         assert!(p.local && p.base_url.starts_with(&format!("http://127.0.0.1:{port}")));
     }
 }
+
+/// A model list or a discovery answer of gigabytes is refused once it passes its cap, whether
+/// the server announces its size or streams without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_model_lists_and_discovery_answers_are_refused() {
+    let big = format!(
+        r#"{{"data":[{}{{"id":"last"}}]}}"#,
+        r#"{"id":"m"},"#.repeat(17 * 1024 * 1024 / 11)
+    );
+    let streamed = || {
+        let chunk = r#"{"id":"m"},"#.repeat(100_000).into_bytes();
+        let mut steps = vec![Step::Bytes(br#"{"data":["#.to_vec())];
+        steps.extend((0..20).map(|_| Step::Bytes(chunk.clone())));
+        steps.push(Step::Bytes(br#"{"id":"last"}]}"#.to_vec()));
+        Reply::sse(steps).content_type("application/json")
+    };
+    for reply in [Reply::json(200, &big), streamed()] {
+        let server = MockServer::start().await;
+        server.push(reply);
+        let e = env(&server).await;
+        let list = e.core.providers().list_models("local", true).await.unwrap();
+        let err = list.error.expect("refused");
+        assert!(
+            err.message.contains("larger than 16 MiB"),
+            "{}",
+            err.message
+        );
+        assert!(list.models.is_empty());
+    }
+    // Discovery reads at most 1 MiB from whatever listens on a known port.
+    let server = MockServer::start().await;
+    server.answer_gets(Reply::json(
+        200,
+        &format!(
+            r#"{{"data":[{}{{"id":"x"}}]}}"#,
+            r#"{"id":"m"},"#.repeat(200_000)
+        ),
+    ));
+    let e = env(&server).await;
+    let found = e
+        .core
+        .providers()
+        .discover_local_at(&[(server.port(), "llamacpp")])
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -228,7 +228,12 @@ pub async fn probe_loopback(ports: &[(u16, &str)]) -> Vec<LocalServer> {
             if !resp.status().is_success() {
                 return None;
             }
-            let v: serde_json::Value = resp.json().await.ok()?;
+            // Whatever listens on a known port could send gigabytes: read 1 MiB at most.
+            let body =
+                super::http::read_limited(resp, super::http::MAX_DISCOVERY_BYTES, "the answer")
+                    .await
+                    .ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
             if v.get("data").is_none() && v.get("models").is_none() {
                 return None; // something else lives on this port
             }

@@ -16,10 +16,19 @@ pub struct SseEvent {
     pub id: Option<String>,
 }
 
-/// The incremental parser.
+/// The longest line (and the largest event) a stream may send: 32 MiB. Beyond it the stream is
+/// refused with an error instead of growing without end.
+pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// The incremental parser. Each byte is looked at once: a line in progress is not searched
+/// again when more of it arrives.
 #[derive(Debug, Default)]
 pub struct SseParser {
     buf: Vec<u8>,
+    /// How much of `buf` is known to hold no line break.
+    scanned: usize,
+    /// A line or an event went over [`MAX_LINE_BYTES`].
+    too_long: bool,
     /// The previous chunk ended with CR, so a leading LF in the next one belongs to it.
     after_cr: bool,
     started: bool,
@@ -68,7 +77,7 @@ impl SseParser {
             self.started = true;
         }
         let mut start = 0;
-        let mut i = 0;
+        let mut i = self.scanned;
         let len = self.buf.len();
         while i < len {
             let b = self.buf[i];
@@ -92,9 +101,24 @@ impl SseParser {
         if start > 0 {
             self.buf.drain(..start);
         }
+        self.scanned = self.buf.len();
+        if self.buf.len() > MAX_LINE_BYTES || self.data.len() > MAX_LINE_BYTES {
+            self.too_long = true;
+            self.buf = Vec::new();
+            self.data = String::new();
+            self.scanned = 0;
+        }
+    }
+
+    /// True once a line or an event went over [`MAX_LINE_BYTES`]; the stream must stop.
+    pub fn too_long(&self) -> bool {
+        self.too_long
     }
 
     fn process_line(&mut self, line: &str, out: &mut Vec<SseEvent>) {
+        if self.too_long {
+            return;
+        }
         if line.is_empty() {
             self.dispatch(out);
             return;
@@ -237,5 +261,59 @@ mod tests {
         p.push(b"data: a\n", &mut out);
         assert!(out.is_empty());
         assert!(p.has_partial());
+    }
+
+    /// Feeds `total` bytes of one line in `chunk`-byte pieces; returns the time taken.
+    fn feed_line(total: usize, chunk: usize) -> std::time::Duration {
+        let piece = vec![b'x'; chunk];
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        let t = std::time::Instant::now();
+        p.push(b"data: ", &mut out);
+        for _ in 0..total / chunk {
+            p.push(&piece, &mut out);
+        }
+        p.push(b"\n\n", &mut out);
+        assert_eq!(out.len(), 1);
+        t.elapsed()
+    }
+
+    #[test]
+    fn a_long_line_in_small_pieces_is_read_in_linear_time() {
+        // Each byte is looked at once: four times the line, about four times the time (a
+        // rescan on every piece would be sixteen).
+        let a = feed_line(256 * 1024, 16);
+        let b = feed_line(1024 * 1024, 16);
+        assert!(
+            b < a * 10 + std::time::Duration::from_millis(60),
+            "256 KiB took {a:?}, 1 MiB took {b:?}"
+        );
+    }
+
+    #[test]
+    fn a_line_or_event_over_the_cap_stops_the_stream() {
+        let mib = vec![b'y'; 1024 * 1024];
+        // One endless line.
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        p.push(b"data: ", &mut out);
+        for _ in 0..=MAX_LINE_BYTES / mib.len() {
+            p.push(&mib, &mut out);
+        }
+        assert!(p.too_long() && out.is_empty());
+        // Many data lines adding up to one endless event.
+        let mut p = SseParser::new();
+        let mut line = b"data: ".to_vec();
+        line.extend_from_slice(&mib);
+        line.push(b'\n');
+        for _ in 0..=MAX_LINE_BYTES / mib.len() {
+            p.push(&line, &mut out);
+        }
+        assert!(p.too_long() && out.is_empty());
+        // Under the cap: fine.
+        let mut p = SseParser::new();
+        p.push(&line, &mut out);
+        p.push(b"\n", &mut out);
+        assert!(!p.too_long() && out.len() == 1);
     }
 }

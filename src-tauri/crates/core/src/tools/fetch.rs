@@ -235,7 +235,14 @@ async fn fetch(
         let mut text = if content_type.contains("html")
             || (content_type.is_empty() && raw_text.trim_start().starts_with('<'))
         {
-            html_to_text(&raw_text)
+            // Linear, but off the async workers and raced with the stop button.
+            let html = raw_text.into_owned();
+            tokio::select! {
+                _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),
+                t = tokio::task::spawn_blocking(move || html_to_text(&html)) => {
+                    t.map_err(|e| ToolError::Fatal(format!("the page could not be read: {e}")))?
+                }
+            }
         } else {
             raw_text.into_owned()
         };
@@ -339,7 +346,11 @@ fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let semi = rest.find(';').filter(|n| *n <= 10);
+        // Only a short entity counts: look for its `;` in the next few bytes, never further
+        // (searching the whole rest for each `&` made a page of `&` quadratic).
+        let semi = rest.as_bytes()[..rest.len().min(11)]
+            .iter()
+            .position(|b| *b == b';');
         let decoded = semi.and_then(|n| {
             let ent = &rest[1..n];
             let c = match ent {
@@ -377,6 +388,41 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_pages_convert_in_linear_time() {
+        // Four times the page must take about four times as long (quadratic work: sixteen).
+        // A 2 MB page of `&` took ~80 s of CPU before.
+        let units: [&str; 12] = [
+            "&",
+            "&#",
+            "&amp",
+            "&#x1F600",
+            "<",
+            "<a ",
+            "<a>",
+            "<!--",
+            "<script>",
+            "<li>&nbsp;",
+            "x ",
+            "\n",
+        ];
+        let time = |page: &str| {
+            let t = std::time::Instant::now();
+            let text = html_to_text(page);
+            assert!(text.len() <= page.len() * 2 + 1);
+            t.elapsed()
+        };
+        for unit in units {
+            let small = unit.repeat(128 * 1024 / unit.len());
+            let large = unit.repeat(512 * 1024 / unit.len());
+            let (a, b) = (time(&small), time(&large));
+            assert!(
+                b < a * 10 + std::time::Duration::from_millis(60),
+                "{unit:?}: 128 KiB took {a:?}, 512 KiB took {b:?}"
+            );
+        }
+    }
 
     #[test]
     fn html_becomes_readable_text() {

@@ -97,6 +97,10 @@ impl<M: Default> Default for SseFramed<M> {
 impl<M: SseMapper> Framed for SseFramed<M> {
     fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
         self.parser.push(bytes, &mut self.events);
+        if self.parser.too_long() {
+            out.push(Err(line_too_long()));
+            return true;
+        }
         let any = !self.events.is_empty();
         for ev in self.events.drain(..) {
             self.mapper.on_event(&ev, out);
@@ -108,9 +112,22 @@ impl<M: SseMapper> Framed for SseFramed<M> {
     }
 }
 
-/// Newline-delimited JSON through a [`LineMapper`].
+fn line_too_long() -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::StreamError,
+        format!(
+            "the server sent a line longer than {} MiB; the stream was stopped",
+            super::sse::MAX_LINE_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+/// Newline-delimited JSON through a [`LineMapper`]. Each byte is looked at once; a line over
+/// [`super::sse::MAX_LINE_BYTES`] stops the stream with an error.
 pub struct LinesFramed<M> {
     buf: Vec<u8>,
+    /// How much of `buf` is known to hold no line break.
+    scanned: usize,
     mapper: M,
 }
 
@@ -118,6 +135,7 @@ impl<M: Default> Default for LinesFramed<M> {
     fn default() -> Self {
         LinesFramed {
             buf: Vec::new(),
+            scanned: 0,
             mapper: M::default(),
         }
     }
@@ -139,9 +157,22 @@ impl<M: LineMapper> Framed for LinesFramed<M> {
     fn push(&mut self, bytes: &[u8], out: &mut Vec<Result<StreamEvent, ProviderError>>) -> bool {
         self.buf.extend_from_slice(bytes);
         let mut any = false;
-        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
-            let raw: Vec<u8> = self.buf.drain(..=pos).collect();
-            any |= self.line(&raw, out);
+        let mut start = 0;
+        let buf = std::mem::take(&mut self.buf);
+        for (i, b) in buf.iter().enumerate().skip(self.scanned) {
+            if *b == b'\n' {
+                any |= self.line(&buf[start..i], out);
+                start = i + 1;
+            }
+        }
+        self.buf = buf;
+        self.buf.drain(..start);
+        self.scanned = self.buf.len();
+        if self.buf.len() > super::sse::MAX_LINE_BYTES {
+            self.buf = Vec::new();
+            self.scanned = 0;
+            out.push(Err(line_too_long()));
+            return true;
         }
         any
     }
@@ -332,6 +363,46 @@ async fn check_stream_content(
     Ok(resp)
 }
 
+/// The largest model list Parley reads (OpenRouter's, the largest known, is about 1 MiB).
+pub const MAX_MODEL_LIST_BYTES: usize = 16 * 1024 * 1024;
+
+/// The largest answer a local server found at start may give (discovery reads only this).
+pub const MAX_DISCOVERY_BYTES: usize = 1024 * 1024;
+
+/// Reads a whole body of at most `cap` bytes; a larger one is refused (what was read is
+/// dropped), never held.
+pub async fn read_limited(
+    resp: reqwest::Response,
+    cap: usize,
+    what: &str,
+) -> Result<Vec<u8>, ProviderError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large(what, cap));
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ProviderError::new(ProviderErrorKind::StreamInterrupted, error_chain(&e))
+        })?;
+        if body.len() + chunk.len() > cap {
+            return Err(too_large(what, cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(what: &str, cap: usize) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::Protocol,
+        format!(
+            "{what} is larger than {} MiB, so it was not read; check the base URL",
+            cap / (1024 * 1024)
+        ),
+    )
+}
+
 async fn read_capped(resp: reqwest::Response) -> String {
     let mut body = Vec::new();
     let mut stream = resp.bytes_stream();
@@ -375,4 +446,56 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(usize);
+
+    impl LineMapper for Count {
+        fn on_line(&mut self, _line: &str, _out: &mut Vec<Result<StreamEvent, ProviderError>>) {
+            self.0 += 1;
+        }
+        fn on_end(&mut self, _out: &mut Vec<Result<StreamEvent, ProviderError>>) {}
+    }
+
+    fn feed(total: usize, chunk: usize) -> std::time::Duration {
+        let mut f = LinesFramed::<Count>::default();
+        let mut out = Vec::new();
+        let piece = vec![b'z'; chunk];
+        let t = std::time::Instant::now();
+        for _ in 0..total / chunk {
+            f.push(&piece, &mut out);
+        }
+        f.push(b"\n{}\n{}\n", &mut out);
+        assert_eq!(f.mapper.0, 3);
+        t.elapsed()
+    }
+
+    #[test]
+    fn ndjson_lines_are_framed_in_linear_time_and_capped() {
+        let (a, b) = (feed(256 * 1024, 16), feed(1024 * 1024, 16));
+        assert!(
+            b < a * 10 + std::time::Duration::from_millis(60),
+            "256 KiB took {a:?}, 1 MiB took {b:?}"
+        );
+        // Many lines in one chunk are all framed.
+        let mut f = LinesFramed::<Count>::default();
+        let mut out = Vec::new();
+        f.push("{}\n".repeat(100_000).as_bytes(), &mut out);
+        assert_eq!(f.mapper.0, 100_000);
+        // An endless line stops the stream with a sentence.
+        let mib = vec![b'q'; 1024 * 1024];
+        let mut f = LinesFramed::<Count>::default();
+        for _ in 0..=super::super::sse::MAX_LINE_BYTES / mib.len() {
+            f.push(&mib, &mut out);
+        }
+        let Some(Err(e)) = out.last() else {
+            panic!("no error")
+        };
+        assert!(e.to_info().message.contains("longer than 32 MiB"), "{e}");
+    }
 }

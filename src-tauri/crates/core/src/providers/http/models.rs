@@ -1,6 +1,6 @@
 //! Model lists: fetched like any other request and read from every shape providers use.
 
-use super::{classify_http, connect_error, error_chain};
+use super::{classify_http, connect_error, read_limited, MAX_MODEL_LIST_BYTES};
 use crate::error::{ProviderError, ProviderErrorKind};
 use crate::providers::HttpSettings;
 
@@ -18,10 +18,8 @@ pub async fn fetch_model_list(
         .map_err(|e| connect_error(&e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| ProviderError::new(ProviderErrorKind::StreamInterrupted, error_chain(&e)))?;
+    let body = read_limited(resp, MAX_MODEL_LIST_BYTES, "the model list").await?;
+    let body = String::from_utf8_lossy(&body);
     if !(200..300).contains(&status) {
         return Err(classify_http(status, &headers, &body, key));
     }

@@ -353,3 +353,56 @@ async fn repeated_call_ids_are_answered_one_by_one() {
     );
     assert_eq!(result_ids, call_ids);
 }
+
+/// A long argument streamed in small pieces travels as deltas: the pieces add up to the
+/// argument once, and no event re-sends the argument so far.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_arguments_travel_as_deltas() {
+    let server = MockServer::start().await;
+    let (e, sid) = env(&server).await;
+    let args = serde_json::json!({"path": "big.txt", "content": "y".repeat(200_000)}).to_string();
+    let mut steps = vec![sse_data(
+        &serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "id": "big", "type": "function", "function": {"name": "write_file", "arguments": ""}}
+        ]}}]}),
+    )];
+    for (i, piece) in args.as_bytes().chunks(64).enumerate() {
+        steps.push(sse_data(
+            &serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": String::from_utf8_lossy(piece)}}
+            ]}}]}),
+        ));
+        if i % 200 == 0 {
+            steps.push(sleep_ms(20)); // several frames while it grows
+        }
+    }
+    steps.push(ev_finish("tool_calls"));
+    steps.push(ev_done());
+    server.push(Reply::sse(steps));
+    server.push(answer("ok"));
+    let (mut h, mut seen) = start(&e.core, &sid, "go").await;
+    wait_for(&mut h.events, &mut seen, approval_for("big")).await;
+    decide(&e, &sid, "big", ApprovalDecision::Deny { note: None });
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let mut streamed = String::new();
+    let mut deltas = 0;
+    for ev in &seen {
+        match ev {
+            EventMsg::ArgumentsDelta { delta, .. } => {
+                streamed.push_str(delta);
+                deltas += 1;
+            }
+            EventMsg::ItemUpdated {
+                part: parley_protocol::Part::ToolCall { arguments, .. },
+                ..
+            } => assert!(
+                arguments.is_empty() || *arguments == args,
+                "an update re-sent a partial argument ({} bytes)",
+                arguments.len()
+            ),
+            _ => {}
+        }
+    }
+    assert_eq!(streamed, args, "the deltas add up to the argument, once");
+    assert!(deltas > 1, "it streamed in several frames");
+}

@@ -337,7 +337,18 @@ message_id: MessageId;
 index: number; 
 /**  The new text. */
 delta: string } | 
-/**  A part changed in a way deltas do not express (tool arguments, status). */
+/**
+ *  More argument text for a tool call still streaming (appended to its `arguments`; only
+ *  the new text travels, so a long argument costs its length once, not once per piece).
+ */
+{ type: "arguments_delta"; 
+/**  The assistant message. */
+message_id: MessageId; 
+/**  The call's part position. */
+index: number; 
+/**  The new text. */
+delta: string } | 
+/**  A part changed in a way deltas do not express (a call's final arguments, status). */
 { type: "item_updated"; 
 /**  The assistant message. */
 message_id: MessageId; 
@@ -458,7 +469,18 @@ message_id: MessageId;
 index: number; 
 /**  The new text. */
 delta: string } | 
-/**  A part changed in a way deltas do not express (tool arguments, status). */
+/**
+ *  More argument text for a tool call still streaming (appended to its `arguments`; only
+ *  the new text travels, so a long argument costs its length once, not once per piece).
+ */
+{ type: "arguments_delta"; 
+/**  The assistant message. */
+message_id: MessageId; 
+/**  The call's part position. */
+index: number; 
+/**  The new text. */
+delta: string } | 
+/**  A part changed in a way deltas do not express (a call's final arguments, status). */
 { type: "item_updated"; 
 /**  The assistant message. */
 message_id: MessageId; 

@@ -333,7 +333,17 @@ pub enum EventMsg {
         /// The new text.
         delta: String,
     },
-    /// A part changed in a way deltas do not express (tool arguments, status).
+    /// More argument text for a tool call still streaming (appended to its `arguments`; only
+    /// the new text travels, so a long argument costs its length once, not once per piece).
+    ArgumentsDelta {
+        /// The assistant message.
+        message_id: MessageId,
+        /// The call's part position.
+        index: u32,
+        /// The new text.
+        delta: String,
+    },
+    /// A part changed in a way deltas do not express (a call's final arguments, status).
     ItemUpdated {
         /// The assistant message.
         message_id: MessageId,

@@ -105,6 +105,11 @@ fn every_event_round_trips_with_seq() {
             index: 0,
             delta: "hi".into(),
         },
+        EventMsg::ArgumentsDelta {
+            message_id: MessageId("m".into()),
+            index: 1,
+            delta: "{\"pa".into(),
+        },
         EventMsg::ReasoningDelta {
             message_id: "m2".into(),
             index: 1,

@@ -4,6 +4,7 @@
 //!    Completions mapper; and the whole core pipeline (loopback HTTP from a local server →
 //!    parse → events → journal in a real SQLite file), in tokens per second.
 //! 2. Journal append cost with 1k and with 100k messages already in the database.
+//! 3. A 1 MB tool argument streamed in 16-byte pieces: bytes the events carry, memory gained.
 
 use parley_core::providers::http::SseMapper;
 use parley_core::providers::openai_chat::ChatMapper;
@@ -288,6 +289,25 @@ async fn append_cost(existing: usize) -> (f64, f64) {
     (median(&per_append), median(&begin))
 }
 
+/// The tool-argument table (`parley-bench args` prints only it).
+fn print_args(rt: &tokio::runtime::Runtime) {
+    let (carried, gained, size) = rt.block_on(args::run());
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    println!();
+    println!(
+        "| tool argument of {:.1} MB in 16-byte pieces | events carried | peak memory gained |",
+        mb(size as u64)
+    );
+    println!("|---|---:|---:|");
+    println!(
+        "| one write_file call (denied) | {:.1} MB ({:.1}× the argument) | {:.1} MB ({:.1}× the argument) |",
+        mb(carried),
+        carried as f64 / size as f64,
+        mb(gained),
+        gained as f64 / size as f64
+    );
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -296,6 +316,8 @@ fn main() {
         .unwrap();
     match std::env::args().nth(1).as_deref() {
         Some("desktop") => return rt.block_on(desktop::run()),
+        Some("args") => return print_args(&rt),
+        Some("serve-args") => return rt.block_on(args::serve()),
         Some("scale") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
             return rt.block_on(scale::run(&only));
@@ -350,6 +372,7 @@ fn main() {
         a100k / a1k
     );
     println!("| begin a turn: user message + turn + assistant message (median) | {b1k:.0} µs | {b100k:.0} µs | {:.2}× |", b100k / b1k);
+    print_args(&rt);
     println!();
     println!(
         "machine: {} cores; synchronous=FULL, WAL",
@@ -359,5 +382,6 @@ fn main() {
     );
 }
 
+mod args;
 mod desktop;
 mod scale;

@@ -119,6 +119,26 @@ describe("tool calls", () => {
   });
 });
 
+describe("streaming tool arguments", () => {
+  it("appends argument deltas to the call, and the final part replaces them", async () => {
+    const { reduce, emptyView } = await import("./reducer");
+    let v = emptyView("s");
+    let seq = 0;
+    const ev = (msg: unknown) => ({ session_id: "s", seq: ++seq, msg }) as never;
+    v = reduce(v, ev({ type: "turn_started", turn_id: "t", user_message: { id: "u", session_id: "s", parent_id: null, role: "user", parts: [], turn_id: "t", provider: null, model: null, created_at: 0 }, assistant_message_id: "a", provider: "p", model: "m" }), 0);
+    v = reduce(v, ev({ type: "item_started", message_id: "a", index: 0, part: { type: "tool_call", call_id: "c", name: "write_file", arguments: "", status: "pending_input" } }), 1);
+    for (const d of ['{"path":', '"a.txt",', '"content":"', "x".repeat(1000), '"}']) {
+      v = reduce(v, ev({ type: "arguments_delta", message_id: "a", index: 0, delta: d }), 2);
+    }
+    const p = v.messages[1]!.parts[0]!;
+    expect(p.type === "tool_call" && p.arguments).toBe(`{"path":"a.txt","content":"${"x".repeat(1000)}"}`);
+    // A delta for a part that is not a call changes nothing.
+    const before = v;
+    v = reduce(v, ev({ type: "arguments_delta", message_id: "a", index: 5, delta: "zz" }), 3);
+    expect(v.messages).toEqual(before.messages);
+  });
+});
+
 describe("context trimming", () => {
   it("marks where the model's view of the chat starts, from history and from the event", async () => {
     const { contextStart, fromHistory, reduce } = await import("./reducer");

@@ -139,6 +139,12 @@ function appendText(m: Message, index: number, delta: string): Message {
   return setPart(m, index, { ...p, text: p.text + delta });
 }
 
+function appendArguments(m: Message, index: number, delta: string): Message {
+  const p = m.parts[index];
+  if (!p || p.type !== "tool_call") return m;
+  return setPart(m, index, { ...p, arguments: p.arguments + delta });
+}
+
 function endTurn(v: SessionView, turnId: string, patch: Partial<TurnView>): SessionView {
   const t = v.turns[turnId];
   const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null } } : v.turns;
@@ -202,6 +208,8 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
     case "text_delta":
     case "reasoning_delta":
       return updateMessage(v, msg.message_id, (m) => appendText(m, msg.index, msg.delta));
+    case "arguments_delta":
+      return updateMessage(v, msg.message_id, (m) => appendArguments(m, msg.index, msg.delta));
     case "context_trimmed": {
       const t = v.turns[msg.turn_id];
       if (!t) return v;

@@ -207,9 +207,14 @@ impl Grants {
         }
     }
 
-    /// Whether exactly this call was granted in this workspace.
+    /// Whether exactly this call was granted in this workspace. The arguments are only put in
+    /// canonical form (a copy of them) when some grant names this tool in this workspace.
     pub fn covers(&self, workspace: &str, tool: &str, arguments: &str) -> bool {
         !workspace.is_empty()
+            && self
+                .exact
+                .iter()
+                .any(|(w, t, _)| w == workspace && t == tool)
             && canonical_arguments(arguments).is_some_and(|c| {
                 self.exact
                     .contains(&(workspace.to_owned(), tool.to_owned(), c))

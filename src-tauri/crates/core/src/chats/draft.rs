@@ -28,7 +28,7 @@ enum Unsent {
         text: String,
     },
     /// Argument text appended to the tool call in part `index`.
-    Arguments { index: usize },
+    Arguments { index: usize, text: String },
 }
 
 /// The assistant message being written, and the journal ops not yet stored.
@@ -93,10 +93,10 @@ impl Draft {
                 index: index as u32,
                 delta: text,
             },
-            Unsent::Arguments { index } => EventMsg::ItemUpdated {
+            Unsent::Arguments { index, text } => EventMsg::ArgumentsDelta {
                 message_id,
                 index: index as u32,
-                part: self.parts[index].clone(),
+                delta: text,
             },
         });
     }
@@ -367,14 +367,26 @@ impl Draft {
         if let Part::ToolCall { arguments, .. } = &mut self.parts[i] {
             arguments.push_str(&delta);
         }
-        self.pending.push(JournalOp::AppendText {
-            message_id: self.message_id.clone(),
-            index: i as u32,
-            text: delta,
-        });
-        if !matches!(&self.unsent, Some(Unsent::Arguments { index }) if *index == i) {
-            self.send_unsent(em);
-            self.unsent = Some(Unsent::Arguments { index: i });
+        // Coalesced, like text: one op and one event per stretch of pieces.
+        match self.pending.last_mut() {
+            Some(JournalOp::AppendText {
+                index: last, text, ..
+            }) if *last as usize == i => text.push_str(&delta),
+            _ => self.pending.push(JournalOp::AppendText {
+                message_id: self.message_id.clone(),
+                index: i as u32,
+                text: delta.clone(),
+            }),
+        }
+        match &mut self.unsent {
+            Some(Unsent::Arguments { index, text }) if *index == i => text.push_str(&delta),
+            _ => {
+                self.send_unsent(em);
+                self.unsent = Some(Unsent::Arguments {
+                    index: i,
+                    text: delta,
+                });
+            }
         }
     }
 

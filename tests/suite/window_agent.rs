@@ -269,8 +269,11 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         "nothing runs before the user decides"
     );
     shot(&s, &e, "30-approval").await;
-    s.click(&s.wait_for("[data-testid=approval-allow-once]").await)
-        .await;
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
+            .await,
+    )
+    .await;
     s.wait_count("[data-testid=tool-card][data-status=completed]", 1)
         .await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| {
@@ -297,8 +300,11 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         "not that file",
     )
     .await;
-    s.click(&s.wait_for("[data-testid=approval-deny]").await)
-        .await;
+    s.click(
+        &s.wait_for("[data-testid=approval-deny]:not([disabled])")
+            .await,
+    )
+    .await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| {
         t == "OK, I will not."
     })
@@ -315,8 +321,11 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     server.push(tool_call_reply("c3", "write_file", same));
     server.push(Reply::sse(text_answer(&["one"], 0)));
     send(&s, "s one").await;
-    s.click(&s.wait_for("[data-testid=approval-allow-session]").await)
-        .await;
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-session]:not([disabled])")
+            .await,
+    )
+    .await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "one")
         .await;
     server.push(tool_call_reply("c4", "write_file", same));
@@ -334,10 +343,54 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     send(&s, "s three").await;
     s.wait_for("[data-testid=approval-dialog]").await;
     shot(&s, &e, "33-asks-again").await;
-    // The keyboard works: Y allows once (the dialog's first button has the focus).
-    s.type_text(&s.wait_for("[data-testid=approval-allow-once]").await, "y")
+    // Keyjacking: the dialog appeared while the user was typing — the composer keeps the focus
+    // and the text, and the keys typed (y, a, s) decide nothing.
+    let composer = s.wait_for("[data-testid=composer-input]").await;
+    s.click(&composer).await;
+    s.type_text(&composer, "yas draft").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    s.type_text(&composer, " y").await;
+    let focus = s
+        .script("return document.activeElement && document.activeElement.dataset.testid")
         .await;
+    assert_eq!(focus, "composer-input", "the dialog took the focus");
+    let kept = s
+        .script("return document.querySelector('[data-testid=composer-input]').value")
+        .await;
+    assert_eq!(kept, "yas draft y");
+    assert_eq!(
+        s.find_all("[data-testid=approval-dialog]").await.len(),
+        1,
+        "nothing was decided"
+    );
+    // "Always allow" is two steps: the first only asks to confirm.
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-always]:not([disabled])")
+            .await,
+    )
+    .await;
+    s.wait_for("[data-testid=approval-always-confirm]").await;
+    shot(&s, &e, "33b-always-confirm").await;
+    assert_eq!(s.find_all("[data-testid=approval-dialog]").await.len(), 1);
+    s.click(&s.wait_for("[data-testid=approval-always-back]").await)
+        .await;
+    // Keys act once the user entered the dialog: a press inside it, then Y allows once.
+    let dialog = s.wait_for("[data-testid=approval-dialog]").await;
+    s.click(&s.wait_for("[data-testid=approval-dialog] .why").await)
+        .await;
+    s.wait_attr("[data-testid=approval-dialog]", "data-entered", 5, |v| {
+        v == "true"
+    })
+    .await;
+    s.type_text(&dialog, "y").await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "three")
+        .await;
+    // The draft is still in the composer.
+    let kept = s
+        .script("return document.querySelector('[data-testid=composer-input]').value")
+        .await;
+    assert_eq!(kept, "yas draft y");
+    s.clear(&s.wait_for("[data-testid=composer-input]").await)
         .await;
     assert_eq!(
         std::fs::read_to_string(ws.path().join("s.txt")).unwrap(),
@@ -359,8 +412,11 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         0,
         "a compound command cannot be granted"
     );
-    s.click(&s.wait_for("[data-testid=approval-allow-once]").await)
-        .await;
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
+            .await,
+    )
+    .await;
     s.wait_count("[data-testid=tool-card][data-status=running]", 1)
         .await;
     let pid_file = ws.path().join("child.pid");

@@ -432,6 +432,37 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     assert_eq!(bg, json!("#1c1c1e"), "dark theme not applied");
     shot(&s, &e, "09c-dark-theme-code").await;
 
+    // A link shows its whole destination before it opens, with a warning when its text names
+    // another address; Cancel opens nothing.
+    server.push(Reply::sse(text_answer(
+        &["Log in at [https://bank.com/login](https://evil.example/steal?u=1) now."],
+        0,
+    )));
+    send(&s, "Where do I log in?").await;
+    let link = s
+        .wait_for("[data-testid=message-assistant]:last-child [data-testid=assistant-text] a")
+        .await;
+    s.click(&link).await;
+    let url = s
+        .wait_text("[data-testid=link-url]", 5, |t| !t.is_empty())
+        .await;
+    assert_eq!(url, "https://evil.example/steal?u=1");
+    assert_eq!(
+        s.wait_text("[data-testid=link-host]", 5, |_| true).await,
+        "evil.example"
+    );
+    let warn = s
+        .wait_text("[data-testid=link-mismatch]", 5, |_| true)
+        .await;
+    assert!(
+        warn.contains("bank.com") && warn.contains("evil.example"),
+        "{warn}"
+    );
+    shot(&s, &e, "08b-link-confirm").await;
+    s.click(&s.wait_for("[data-testid=link-cancel]").await)
+        .await;
+    s.wait_count("[data-testid=link-confirm]", 0).await;
+
     // Deleting the chat that is streaming stops the answer first, then deletes.
     server.push(Reply::sse(vec![ev_text("streaming…"), sleep_ms(30_000)]));
     send(&s, "one more").await;

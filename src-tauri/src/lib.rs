@@ -4,6 +4,7 @@
 //! `tauri::ipc::Channel<Event>` per window. Security decisions (which links open, where the
 //! webview may navigate, where keys go) are made here in Rust, never in the webview.
 
+mod card;
 mod commands;
 
 use commands::{app, approvals, assistants, chats, history, providers, settings, tools};
@@ -105,11 +106,14 @@ pub fn bindings_typescript() -> Result<String, String> {
     Ok(text)
 }
 
-/// Where the webview may navigate: only the app itself (and Vite's dev server in dev builds).
+/// Where the webview may navigate: only the app itself, the approval card's frame (its own
+/// scheme, served by Rust) and Vite's dev server in dev builds.
 fn navigation_allowed(url: &url::Url) -> bool {
     match (url.scheme(), url.host_str()) {
         ("tauri", Some("localhost")) => true,
         ("http" | "https", Some("tauri.localhost")) => true,
+        (card::SCHEME, Some("localhost")) => true,
+        ("http" | "https", Some(h)) if h == format!("{}.localhost", card::SCHEME) => true,
         ("http", Some("127.0.0.1")) if cfg!(dev) => url.port() == Some(5173),
         _ => false,
     }
@@ -130,6 +134,11 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(core))
+        .manage(card::Nonces::default())
+        // Approval decisions are made only in the card, on its own origin (card/mod.rs).
+        .register_uri_scheme_protocol(card::SCHEME, |ctx, request| {
+            card::serve(ctx.app_handle(), &request)
+        })
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
             tauri::WebviewWindowBuilder::new(
@@ -199,6 +208,9 @@ mod tests {
         let ok = |u: &str| navigation_allowed(&url::Url::parse(u).unwrap());
         assert!(ok("tauri://localhost/index.html"));
         assert!(ok("http://tauri.localhost/"));
+        assert!(ok("parley-approve://localhost/card?session=s&call=c"));
+        assert!(ok("http://parley-approve.localhost/card"));
+        assert!(!ok("parley-approve://evil.com/card"));
         assert!(!ok("https://example.com/"));
         assert!(!ok("javascript:alert(1)"));
         assert!(!ok("file:///etc/passwd"));

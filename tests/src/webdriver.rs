@@ -76,6 +76,25 @@ impl Session {
         v["value"].clone()
     }
 
+    /// Makes the frame `e` the context of later calls.
+    pub async fn enter_frame(&self, e: &Element) {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/frame",
+                Some(json!({"id": {ELEMENT_KEY: e.0}})),
+            )
+            .await;
+        assert!(v.is_null(), "switch to frame: {v}");
+    }
+
+    /// Back to the top-level page (also when the frame was removed meanwhile).
+    pub async fn leave_frames(&self) {
+        let _ = self
+            .call(reqwest::Method::POST, "/frame", Some(json!({"id": null})))
+            .await;
+    }
+
     /// Finds elements by CSS selector.
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
         let v = self
@@ -131,6 +150,16 @@ impl Session {
             reqwest::Method::POST,
             "/execute/sync",
             Some(json!({"script": js, "args": args})),
+        )
+        .await
+    }
+
+    /// Runs asynchronous script: it ends by calling `arguments[0]` with its result.
+    pub async fn script_async(&self, js: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": js, "args": []})),
         )
         .await
     }

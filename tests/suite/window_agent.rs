@@ -255,9 +255,10 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     s.wait_text("[data-testid=workspace-status]", 10, |t| t.contains(&root))
         .await;
 
-    // 1. The call waits for approval; nothing has run; allow once → result card → answer.
+    // 1. The call waits for approval in the card (its own origin, in a frame); nothing has run;
+    //    allow once → result card → answer.
     send(&s, "Create hello.txt").await;
-    s.wait_for("[data-testid=approval-allow-once]").await;
+    enter_card(&s).await;
     let args = s
         .wait_text("[data-testid=approval-arguments]", 5, |t| {
             t.contains("hello.txt")
@@ -268,12 +269,9 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         !ws.path().join("hello.txt").exists(),
         "nothing runs before the user decides"
     );
+    s.leave_frames().await;
     shot(&s, &e, "30-approval").await;
-    s.click(
-        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
-            .await,
-    )
-    .await;
+    card_click(&s, "approval-allow-once").await;
     s.wait_count("[data-testid=tool-card][data-status=completed]", 1)
         .await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| {
@@ -294,17 +292,21 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     ));
     server.push(Reply::sse(text_answer(&["OK, I will not."], 0)));
     send(&s, "Create bad.txt").await;
-    s.wait_for("[data-testid=approval-deny]").await;
-    s.type_text(
-        &s.wait_for("[data-testid=approval-note]").await,
-        "not that file",
-    )
-    .await;
+    enter_card(&s).await;
+    // Keys go to the card once the user is in it: click, then type.
+    let note = s.wait_for("[data-testid=approval-note]").await;
+    s.click(&note).await;
+    s.type_text(&note, "not that file").await;
+    let typed = s
+        .script("return document.querySelector('[data-testid=approval-note]').value")
+        .await;
+    assert_eq!(typed, "not that file");
     s.click(
         &s.wait_for("[data-testid=approval-deny]:not([disabled])")
             .await,
     )
     .await;
+    s.leave_frames().await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| {
         t == "OK, I will not."
     })
@@ -321,11 +323,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     server.push(tool_call_reply("c3", "write_file", same));
     server.push(Reply::sse(text_answer(&["one"], 0)));
     send(&s, "s one").await;
-    s.click(
-        &s.wait_for("[data-testid=approval-allow-session]:not([disabled])")
-            .await,
-    )
-    .await;
+    card_click(&s, "approval-allow-session").await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "one")
         .await;
     server.push(tool_call_reply("c4", "write_file", same));
@@ -333,7 +331,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     send(&s, "s two").await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "two")
         .await;
-    s.wait_count("[data-testid=approval-dialog]", 0).await;
+    s.wait_count("[data-testid=approval-frame]", 0).await;
     server.push(tool_call_reply(
         "c5",
         "write_file",
@@ -341,9 +339,52 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     ));
     server.push(Reply::sse(text_answer(&["three"], 0)));
     send(&s, "s three").await;
-    s.wait_for("[data-testid=approval-dialog]").await;
+    s.wait_for("[data-testid=approval-frame]").await;
     shot(&s, &e, "33-asks-again").await;
-    // Keyjacking: the dialog appeared while the user was typing — the composer keeps the focus
+
+    // A webview compromise cannot approve: script in the main page has no command to decide
+    // with, cannot fetch the card's origin (CSP) and cannot read the card (another origin).
+    // The call stays pending.
+    let attack = s
+        .script_async(
+            "const done = arguments[0]; \
+             const f = document.querySelector('[data-testid=approval-frame]'); \
+             const u = new URL(f.src); const sid = u.searchParams.get('session'); const cid = u.searchParams.get('call'); \
+             const out = { read: (() => { try { return f.contentDocument === null ? 'null' : 'readable'; } catch (e) { return 'blocked'; } })() }; \
+             const invoke = window.__TAURI_INTERNALS__.invoke; \
+             invoke('decide_approval', { sessionId: sid, callId: cid, decision: { type: 'allow_always' } }) \
+               .then(() => 'accepted', (e) => 'refused: ' + JSON.stringify(e)) \
+               .then((r) => { out.invoke = r; \
+                 return fetch(u.origin + '/decide?session=' + sid + '&call=' + cid + '&decision=allow_once&nonce=x') \
+                   .then((r) => 'fetched ' + r.status, (e) => 'blocked: ' + e); }) \
+               .then((r) => { out.fetch = r; done(out); });",
+        )
+        .await;
+    assert_ne!(attack["read"], "readable", "{attack}");
+    assert!(
+        attack["invoke"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("refused"),
+        "{attack}"
+    );
+    assert!(
+        attack["fetch"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("blocked"),
+        "{attack}"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    s.wait_count("[data-testid=tool-card][data-status=awaiting_approval]", 1)
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("s.txt")).unwrap(),
+        "1",
+        "nothing ran"
+    );
+
+    // Keyjacking: the card appeared while the user was typing — the composer keeps the focus
     // and the text, and the keys typed (y, a, s) decide nothing.
     let composer = s.wait_for("[data-testid=composer-input]").await;
     s.click(&composer).await;
@@ -353,36 +394,40 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     let focus = s
         .script("return document.activeElement && document.activeElement.dataset.testid")
         .await;
-    assert_eq!(focus, "composer-input", "the dialog took the focus");
+    assert_eq!(focus, "composer-input", "the card took the focus");
     let kept = s
         .script("return document.querySelector('[data-testid=composer-input]').value")
         .await;
     assert_eq!(kept, "yas draft y");
     assert_eq!(
-        s.find_all("[data-testid=approval-dialog]").await.len(),
+        s.find_all("[data-testid=approval-frame]").await.len(),
         1,
         "nothing was decided"
     );
     // "Always allow" is two steps: the first only asks to confirm.
+    enter_card(&s).await;
     s.click(
         &s.wait_for("[data-testid=approval-allow-always]:not([disabled])")
             .await,
     )
     .await;
-    s.wait_for("[data-testid=approval-always-confirm]").await;
+    s.wait_for("[data-testid=approval-always-confirm]:not([hidden])")
+        .await;
+    s.leave_frames().await;
     shot(&s, &e, "33b-always-confirm").await;
-    assert_eq!(s.find_all("[data-testid=approval-dialog]").await.len(), 1);
+    enter_card(&s).await;
     s.click(&s.wait_for("[data-testid=approval-always-back]").await)
         .await;
-    // Keys act once the user entered the dialog: a press inside it, then Y allows once.
-    let dialog = s.wait_for("[data-testid=approval-dialog]").await;
+    // Keys act once the user entered the card: a press inside it, then Y allows once.
     s.click(&s.wait_for("[data-testid=approval-dialog] .why").await)
         .await;
     s.wait_attr("[data-testid=approval-dialog]", "data-entered", 5, |v| {
         v == "true"
     })
     .await;
+    let dialog = s.wait_for("[data-testid=approval-dialog]").await;
     s.type_text(&dialog, "y").await;
+    s.leave_frames().await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "three")
         .await;
     // The draft is still in the composer.
@@ -404,6 +449,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         r#"{"command":"sleep 60 & echo $! > child.pid; echo started; wait"}"#,
     ));
     send(&s, "run it").await;
+    enter_card(&s).await;
     s.wait_for("[data-testid=approval-allow-once]").await;
     assert_eq!(
         s.find_all("[data-testid=approval-allow-session]")
@@ -417,6 +463,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
             .await,
     )
     .await;
+    s.leave_frames().await;
     s.wait_count("[data-testid=tool-card][data-status=running]", 1)
         .await;
     let pid_file = ws.path().join("child.pid");
@@ -450,6 +497,37 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     s.wait_for("[data-testid=grants-empty]").await;
     shot(&s, &e, "36-settings-agent").await;
     s.quit().await;
+}
+
+/// Makes the approval card (the frame of the pending call) the context of later calls.
+async fn enter_card(s: &Session) {
+    let frame = s.wait_for("[data-testid=approval-frame]").await;
+    s.enter_frame(&frame).await;
+    for _ in 0..100 {
+        if !s.find_all("[data-testid=approval-dialog]").await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let inside = s
+        .script("return location.href + ' :: ' + document.documentElement.outerHTML.slice(0, 600)")
+        .await;
+    s.leave_frames().await;
+    let src = s
+        .script("return document.querySelector('[data-testid=approval-frame]').outerHTML")
+        .await;
+    panic!("the approval card did not load: {inside} / {src}");
+}
+
+/// Clicks a button of the approval card once it is armed, then returns to the page.
+async fn card_click(s: &Session, testid: &str) {
+    enter_card(s).await;
+    s.click(
+        &s.wait_for(&format!("[data-testid={testid}]:not([disabled])"))
+            .await,
+    )
+    .await;
+    s.leave_frames().await;
 }
 
 fn anthropic_answer(text: &str) -> Reply {

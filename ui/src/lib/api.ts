@@ -46,8 +46,6 @@ export const api = {
   appReady: () => unwrap(commands.appReady()),
   getSettings: () => unwrap(commands.getSettings()),
   saveSettings: (settings: Settings) => unwrap(commands.saveSettings(settings)),
-  decideApproval: (id: string, callId: string, decision: ApprovalDecision) =>
-    unwrap(commands.decideApproval(id, callId, decision)),
   answerQuestion: (id: string, callId: string, answer: string | null) =>
     unwrap(commands.answerQuestion(id, callId, answer)),
   listGrants: () => unwrap(commands.listGrants()),

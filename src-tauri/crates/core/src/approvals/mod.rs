@@ -49,6 +49,14 @@ impl ApprovalService {
             })
     }
 
+    /// What the approval request of `call_id` asks about, while it waits (`None` once it was
+    /// answered, stopped or timed out).
+    pub fn pending_request(&self, session_id: &SessionId, call_id: &str) -> Option<RequestInfo> {
+        self.shared
+            .approvals
+            .request(&Approvals::key(&session_id.0, call_id))
+    }
+
     /// Answers a question the model asked with `ask_user` (`None`: no answer).
     pub fn answer_question(
         &self,

@@ -280,12 +280,32 @@ pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -
     })
 }
 
+/// What a pending approval request asks about, as it was shown (for a surface that renders it
+/// on its own, such as the desktop's approval card).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// The tool.
+    pub name: String,
+    /// The exact arguments that would run.
+    pub arguments: String,
+    /// The risk of this exact call.
+    pub risk: Risk,
+    /// Why it asks.
+    pub reason: String,
+    /// Whether "this chat" / "always" may be chosen.
+    pub can_grant: bool,
+    /// Only a person may allow it (a protected write).
+    pub in_person: bool,
+}
+
 /// Everything approvals need across sessions: the gates for decisions and answers, the
 /// grants of each session, and the saved "always" grants (loaded from the database at start).
 #[derive(Default)]
 pub struct Approvals {
     /// Pending approval requests, keyed by [`Approvals::key`].
     pub gate: Gate<Decision>,
+    /// What each pending request asks about, by the same key.
+    requests: Mutex<HashMap<String, RequestInfo>>,
     /// Pending `ask_user` questions, keyed the same way.
     pub questions: Gate<Option<String>>,
     session: Mutex<HashMap<String, Grants>>,
@@ -308,6 +328,24 @@ impl Approvals {
     /// The gate key of a call: call ids are only unique within a session.
     pub fn key(session: &str, call_id: &str) -> String {
         format!("{session}/{call_id}")
+    }
+
+    /// Records what a pending request asks about (until [`Approvals::forget_request`]).
+    pub fn record_request(&self, key: &str, info: RequestInfo) {
+        guard(&self.requests).insert(key.to_owned(), info);
+    }
+
+    /// What the pending request `key` asks about, while it waits.
+    pub fn request(&self, key: &str) -> Option<RequestInfo> {
+        if !self.gate.pending_ids().iter().any(|k| k == key) {
+            return None;
+        }
+        guard(&self.requests).get(key).cloned()
+    }
+
+    /// Forgets a request that was answered, stopped or timed out.
+    pub fn forget_request(&self, key: &str) {
+        guard(&self.requests).remove(key);
     }
 
     /// Whether `call` must ask, given the session's and the saved grants.

@@ -162,6 +162,17 @@ pub(super) fn ask(
     let pending = tools.approvals.gate.register(&key);
     let can_grant = prepared.always_ask.is_none();
     let workspace = workspace.clone();
+    tools.approvals.record_request(
+        &key,
+        crate::approvals::RequestInfo {
+            name: name.to_owned(),
+            arguments: arguments.to_owned(),
+            risk: prepared.risk,
+            reason: reason.clone(),
+            can_grant,
+            in_person: prepared.in_person,
+        },
+    );
     let request = EventMsg::ApprovalRequested {
         call_id: call_id.to_owned(),
         name: name.to_owned(),
@@ -204,6 +215,7 @@ async fn await_approval(
     } = asked;
     let waited = pending.wait(timeout, cancel).await;
     approvals.gate.forget(&key);
+    approvals.forget_request(&key);
     match waited {
         Waited::Decided(Decision::AllowOnce) => None,
         Waited::Decided(Decision::AllowSession) => {

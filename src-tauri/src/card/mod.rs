@@ -124,8 +124,14 @@ pub fn card_html(
     session: &str,
     call: &str,
     nonce: &str,
+    theme: &str,
     info: &parley_core::approvals::RequestInfo,
 ) -> String {
+    // Only the window's own theme names pass; anything else means "the system's".
+    let theme = match theme {
+        "light" | "dark" => theme,
+        _ => "system",
+    };
     let rows = match fields(&info.arguments) {
         Some(f) => f
             .iter()
@@ -158,7 +164,7 @@ pub fn card_html(
         ""
     };
     format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/card.css\">\
+        "<!doctype html><html data-theme=\"{theme}\"><head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/card.css\">\
 <title>Approve {name}?</title></head><body>\
 <div class=\"approval risk-{risk_class}\" role=\"dialog\" aria-label=\"Approve {name}?\" tabindex=\"-1\" data-testid=\"approval-dialog\" data-armed=\"false\" data-entered=\"false\" \
 data-session=\"{session}\" data-call=\"{call}\" data-nonce=\"{nonce}\" data-can-grant=\"{can_grant}\">\
@@ -236,7 +242,7 @@ pub fn serve<R: tauri::Runtime>(
                 (Some(info), Some(nonce)) => respond(
                     200,
                     "text/html; charset=utf-8",
-                    card_html(&session, &call, &nonce, &info).into_bytes(),
+                    card_html(&session, &call, &nonce, &arg("theme"), &info).into_bytes(),
                 ),
                 (None, _) => respond(200, "text/html; charset=utf-8", GONE.as_bytes().to_vec()),
                 (_, None) => respond(500, "text/plain", b"no randomness".to_vec()),
@@ -293,7 +299,11 @@ mod tests {
             can_grant: false,
             in_person: false,
         };
-        let html = card_html("s\"><script>", "c'1", "n", &info);
+        let html = card_html("s\"><script>", "c'1", "n", "\"><script>", &info);
+        assert!(
+            html.contains("data-theme=\"system\""),
+            "an unknown theme is not echoed"
+        );
         for bad in ["<script>", "<img", "<b>", "c'1"] {
             let body = &html[html.find("<body>").unwrap()..html.rfind("<script src").unwrap()];
             assert!(!body.contains(bad), "{bad} leaked: {body}");

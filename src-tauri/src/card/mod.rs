@@ -42,6 +42,14 @@ impl Nonces {
         Some(n)
     }
 
+    /// Drops the nonces of requests that no longer wait (answered elsewhere, stopped, timed out).
+    fn retain(&self, waiting: impl Fn(&(String, String)) -> bool) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|k, _| waiting(k));
+    }
+
     fn take_if(&self, key: &(String, String), nonce: &str) -> bool {
         let mut map = self
             .0
@@ -234,6 +242,12 @@ pub fn serve<R: tauri::Runtime>(
         "/card.css" => respond(200, "text/css", STYLE.as_bytes().to_vec()),
         "/card" => {
             let (session, call) = (arg("session"), arg("call"));
+            let approvals = state.core.approvals();
+            nonces.retain(|(s, c)| {
+                approvals
+                    .pending_request(&SessionId(s.clone()), c)
+                    .is_some()
+            });
             let info = state
                 .core
                 .approvals()
@@ -329,5 +343,11 @@ mod tests {
         assert!(!n.take_if(&("s".into(), "other".into()), &nonce));
         assert!(n.take_if(&key, &nonce));
         assert!(!n.take_if(&key, &nonce), "used once");
+        // Requests that stopped waiting lose their nonce.
+        let a = n.get_or_make(("s".into(), "a".into())).unwrap();
+        n.get_or_make(("s".into(), "b".into())).unwrap();
+        n.retain(|(_, c)| c == "a");
+        assert!(n.take_if(&("s".into(), "a".into()), &a));
+        assert_eq!(n.0.lock().unwrap().len(), 0);
     }
 }

@@ -25,7 +25,7 @@ async fn call_statuses(dir: &Path) -> Vec<(String, ToolCallStatus)> {
 }
 
 /// One OpenAI-compatible response with these tool calls.
-fn tool_calls(list: &[(&str, &str, &str)]) -> Reply {
+pub(super) fn tool_calls(list: &[(&str, &str, &str)]) -> Reply {
     let mut steps: Vec<Step> = list
         .iter()
         .enumerate()

@@ -3,6 +3,7 @@
 //! in `sessions show`; `--raw` prints them as received.
 
 use super::cli::{add_local, newest_chat, run};
+use super::cli_approvals::tool_calls;
 use parley_tests::*;
 
 /// Sequences a terminal would act on, as a model could send them.
@@ -31,13 +32,7 @@ async fn escapes_from_the_model_are_shown_not_obeyed() {
     add_local(dir.path(), &server).await;
     let text = ATTACKS.join(" | ");
     let round = || {
-        server.push(Reply::sse(vec![
-            sse_data(&serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [
-                {"index": 0, "id": "r", "type": "function", "function": {"name": "read_file", "arguments": r#"{"path":"evil.txt"}"#}}
-            ]}}]})),
-            ev_finish("tool_calls"),
-            ev_done(),
-        ]));
+        server.push(tool_calls(&[("r", "read_file", r#"{"path":"evil.txt"}"#)]));
         let mut steps = vec![ev_reasoning(&format!("thinking {}", ATTACKS[1]))];
         steps.extend(text_answer(&[&text], 0));
         server.push(Reply::sse(steps));

@@ -4,6 +4,9 @@
 // confirmation whose button wakes up 0.5 s later.
 (() => {
   "use strict";
+  const root = document.documentElement;
+  if (root.dataset.theme === "system")
+    root.dataset.theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
   const d = document.querySelector("[data-testid=approval-dialog]");
   const post = () =>
     parent.postMessage({ parleyCardHeight: document.documentElement.scrollHeight }, "*");

@@ -159,22 +159,7 @@ impl Draft {
         if let Part::Text { text } | Part::Reasoning { text, .. } = &mut self.parts[index] {
             text.push_str(&delta);
         }
-        // Coalesce consecutive appends to the same part into one op.
-        match self.pending.last_mut() {
-            Some(JournalOp::AppendText {
-                index: last, text, ..
-            }) if *last as usize == index => text.push_str(&delta),
-            Some(JournalOp::InsertPart {
-                index: last,
-                part: Part::Text { text } | Part::Reasoning { text, .. },
-                ..
-            }) if *last as usize == index => text.push_str(&delta),
-            _ => self.pending.push(JournalOp::AppendText {
-                message_id: self.message_id.clone(),
-                index: index as u32,
-                text: delta.clone(),
-            }),
-        }
+        self.journal_append(index, &delta);
         match &mut self.unsent {
             Some(Unsent::Delta { index: i, text, .. }) if *i == index => text.push_str(&delta),
             _ => {
@@ -359,6 +344,31 @@ impl Draft {
         self.calls.insert(index, i);
     }
 
+    /// Journals text appended to part `index` (text, reasoning or a call's arguments),
+    /// coalescing consecutive appends to the same part into one op.
+    fn journal_append(&mut self, index: usize, delta: &str) {
+        match self.pending.last_mut() {
+            Some(JournalOp::AppendText {
+                index: last, text, ..
+            }) if *last as usize == index => text.push_str(delta),
+            Some(JournalOp::InsertPart {
+                index: last,
+                part:
+                    Part::Text { text }
+                    | Part::Reasoning { text, .. }
+                    | Part::ToolCall {
+                        arguments: text, ..
+                    },
+                ..
+            }) if *last as usize == index => text.push_str(delta),
+            _ => self.pending.push(JournalOp::AppendText {
+                message_id: self.message_id.clone(),
+                index: index as u32,
+                text: delta.to_owned(),
+            }),
+        }
+    }
+
     /// More argument text for a streaming call.
     pub(super) fn append_arguments(&mut self, index: u32, delta: String, em: &Emitter) {
         let Some(&i) = self.calls.get(&index) else {
@@ -368,16 +378,7 @@ impl Draft {
             arguments.push_str(&delta);
         }
         // Coalesced, like text: one op and one event per stretch of pieces.
-        match self.pending.last_mut() {
-            Some(JournalOp::AppendText {
-                index: last, text, ..
-            }) if *last as usize == i => text.push_str(&delta),
-            _ => self.pending.push(JournalOp::AppendText {
-                message_id: self.message_id.clone(),
-                index: i as u32,
-                text: delta.clone(),
-            }),
-        }
+        self.journal_append(i, &delta);
         match &mut self.unsent {
             Some(Unsent::Arguments { index, text }) if *index == i => text.push_str(&delta),
             _ => {

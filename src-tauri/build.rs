@@ -16,7 +16,6 @@ const COMMANDS: &[&str] = &[
     "add_provider",
     "update_provider",
     "remove_provider",
-    "set_provider_key",
     "clear_provider_key",
     "check_connection",
     "list_models",

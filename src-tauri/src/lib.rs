@@ -65,7 +65,6 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             providers::add_provider,
             providers::update_provider,
             providers::remove_provider,
-            providers::set_provider_key,
             providers::clear_provider_key,
             providers::check_connection,
             providers::list_models,
@@ -135,9 +134,14 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(core))
         .manage(card::Nonces::default())
-        // Approval decisions are made only in the card, on its own origin (card/mod.rs).
-        .register_uri_scheme_protocol(card::SCHEME, |ctx, request| {
-            card::serve(ctx.app_handle(), &request)
+        .manage(card::Changes::default())
+        // Approval decisions and provider changes are made only in the cards, on their own
+        // origin (card/mod.rs, card/change.rs).
+        .register_asynchronous_uri_scheme_protocol(card::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            tauri::async_runtime::spawn(async move {
+                responder.respond(card::serve(&app, &request).await);
+            });
         })
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {

@@ -57,11 +57,64 @@ pub(super) async fn send(s: &Session, text: &str) {
     s.type_text(&input, "\u{E007}").await;
 }
 
+/// Switches into the card frame `frame` (Rust serves it on its own origin) once `inner` has
+/// loaded in it.
+pub(super) async fn enter_card_frame(s: &Session, frame: &str, inner: &str) {
+    let el = s.wait_for(frame).await;
+    s.enter_frame(&el).await;
+    for _ in 0..100 {
+        if !s.find_all(inner).await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let inside = s
+        .script("return location.href + ' :: ' + document.documentElement.outerHTML.slice(0, 600)")
+        .await;
+    s.leave_frames().await;
+    let src = s
+        .script(&format!(
+            "return document.querySelector({}).outerHTML",
+            json!(frame)
+        ))
+        .await;
+    panic!("the card {frame} did not load: {inside} / {src}");
+}
+
+/// Presses `change-confirm` or `change-cancel` in the change card of a provider change once it
+/// is armed; back in the page, waits until the card is gone.
+pub(super) async fn answer_change(s: &Session, testid: &str) {
+    enter_card_frame(
+        s,
+        "[data-testid=change-frame]",
+        "[data-testid=change-dialog]",
+    )
+    .await;
+    s.click(
+        &s.wait_for(&format!("[data-testid={testid}]:not([disabled])"))
+            .await,
+    )
+    .await;
+    s.leave_frames().await;
+    s.wait_count("[data-testid=change-frame]", 0).await;
+}
+
 pub(super) fn models_reply() -> Reply {
     Reply::json(
         200,
         r#"{"object":"list","data":[{"id":"test-model","object":"model"}]}"#,
     )
+}
+
+/// A scripted server answering model lists, the provider "local" pointing at it (added through
+/// the CLI), and the app started on that data folder.
+pub(super) async fn launch_with_local(e: &Env) -> (tempfile::TempDir, MockServer, Session) {
+    let data = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    server.answer_gets(models_reply());
+    add_provider_with_cli(data.path(), &server).await;
+    let s = launch(e, data.path()).await;
+    (data, server, s)
 }
 
 /// Adds the provider through the CLI (same database), for scenarios that are not about settings.
@@ -140,6 +193,11 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     shot(&s, &e, "02-settings-provider-added").await;
     s.click(&s.wait_for("[data-testid=provider-save]").await)
         .await;
+    // Saving only proposes the change: it is made once confirmed in the change card.
+    s.wait_for("[data-testid=change-frame]").await;
+    shot(&s, &e, "02b-settings-confirm-card").await;
+    assert!(s.find_all("[data-testid=provider-item]").await.is_empty());
+    answer_change(&s, "change-confirm").await;
     s.wait_for("[data-testid=provider-item]").await;
     s.click(&s.wait_for("[data-testid=settings-close]").await)
         .await;
@@ -271,11 +329,7 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
 async fn window_errors_retry_hostile_markdown_and_bad_input() {
     let e = env();
-    let data = tempfile::tempdir().unwrap();
-    let server = MockServer::start().await;
-    server.answer_gets(models_reply());
-    add_provider_with_cli(data.path(), &server).await;
-    let s = launch(&e, data.path()).await;
+    let (_data, server, s) = launch_with_local(&e).await;
     s.click(&s.wait_for("[data-testid=new-session]").await)
         .await;
 

@@ -501,22 +501,12 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
 
 /// Makes the approval card (the frame of the pending call) the context of later calls.
 async fn enter_card(s: &Session) {
-    let frame = s.wait_for("[data-testid=approval-frame]").await;
-    s.enter_frame(&frame).await;
-    for _ in 0..100 {
-        if !s.find_all("[data-testid=approval-dialog]").await.is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let inside = s
-        .script("return location.href + ' :: ' + document.documentElement.outerHTML.slice(0, 600)")
-        .await;
-    s.leave_frames().await;
-    let src = s
-        .script("return document.querySelector('[data-testid=approval-frame]').outerHTML")
-        .await;
-    panic!("the approval card did not load: {inside} / {src}");
+    enter_card_frame(
+        s,
+        "[data-testid=approval-frame]",
+        "[data-testid=approval-dialog]",
+    )
+    .await;
 }
 
 /// Clicks a button of the approval card once it is armed, then returns to the page.

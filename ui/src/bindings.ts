@@ -31,16 +31,17 @@ export const commands = {
 	attachEvents: (channel: Channel<Event_Deserialize[]>) => typedError<null, ErrorInfo>(__TAURI_INVOKE("attach_events", { channel })),
 	/**  Configured providers; only whether a key exists, never the key. */
 	listProviders: () => typedError<ProviderInfo_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_providers")),
-	/**  Adds a provider; its key goes to the OS keychain. */
-	addProvider: (draft: ProviderDraft_Deserialize) => typedError<ProviderInfo_Serialize, ErrorInfo>(__TAURI_INVOKE("add_provider", { draft })),
-	/**  Changes a provider; a new host drops its key. */
-	updateProvider: (edit: ProviderEdit_Deserialize) => typedError<ProviderInfo_Serialize, ErrorInfo>(__TAURI_INVOKE("update_provider", { edit })),
-	/**  Removes a provider and its key. */
-	removeProvider: (name: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("remove_provider", { name })),
-	/**  Saves a provider's key in the keychain. */
-	setProviderKey: (name: string, key: string) => typedError<ProviderInfo_Serialize, ErrorInfo>(__TAURI_INVOKE("set_provider_key", { name, key })),
-	/**  Deletes a provider's key from the keychain. */
-	clearProviderKey: (name: string) => typedError<ProviderInfo_Serialize, ErrorInfo>(__TAURI_INVOKE("clear_provider_key", { name })),
+	/**  Proposes adding a provider (its key goes to the OS keychain once confirmed in the card). */
+	addProvider: (draft: ProviderDraft_Deserialize) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("add_provider", { draft })),
+	/**
+	 *  Proposes changing a provider and, with `key`, saving a new key (a new host drops the old
+	 *  key); confirmed in the card.
+	 */
+	updateProvider: (edit: ProviderEdit_Deserialize, key: string | null) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("update_provider", { edit, key })),
+	/**  Proposes removing a provider and its key; confirmed in the card. */
+	removeProvider: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("remove_provider", { name })),
+	/**  Proposes deleting a provider's key from the keychain; confirmed in the card. */
+	clearProviderKey: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("clear_provider_key", { name })),
 	/**  Checks that a provider (saved or still in the form) answers. */
 	checkConnection: (draft: ConnectionDraft_Deserialize) => typedError<ConnectionReport_Serialize, ErrorInfo>(__TAURI_INVOKE("check_connection", { draft })),
 	/**
@@ -170,6 +171,15 @@ export type Assistant_Serialize = {
 	tools: string[],
 	/**  The workspace folder (chosen in a native folder dialog). */
 	workspace: string | null,
+};
+
+/**
+ *  A proposed change to the providers, waiting for the person to confirm it in its card (the
+ *  page learns only the id it shows the card with).
+ */
+export type ChangeTicket = {
+	/**  The card's address is `/change?id=…` on the card's origin. */
+	id: string,
 };
 
 /**  A part sent with only the start of its text. */

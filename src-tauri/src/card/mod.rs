@@ -12,6 +12,10 @@
 //! the keyjacking rules: it never takes the focus, ignores clicks and keys for 0.5 s, takes keys
 //! only after the user entered it, and "always" needs a confirmation.
 
+mod change;
+
+pub use change::Changes;
+
 use crate::AppState;
 use parley_protocol::{visible, ApprovalDecision, SessionId};
 use std::collections::HashMap;
@@ -35,9 +39,7 @@ impl Nonces {
         if let Some(n) = map.get(&key) {
             return Some(n.clone());
         }
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).ok()?;
-        let n: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let n = random_hex(16)?;
         map.insert(key, n.clone());
         Some(n)
     }
@@ -65,7 +67,24 @@ impl Nonces {
     }
 }
 
+/// `bytes` random bytes as hex; `None` when the OS has no randomness to give.
+fn random_hex(bytes: usize) -> Option<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).ok()?;
+    Some(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Only the window's own theme names pass; anything else means "the system's".
+fn theme_name(theme: &str) -> &'static str {
+    match theme {
+        "light" => "light",
+        "dark" => "dark",
+        _ => "system",
+    }
+}
+
 const SCRIPT: &str = include_str!("card.js");
+const CHANGE_SCRIPT: &str = include_str!("change.js");
 const GONE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/card.css\"></head><body><div class=\"status\" data-testid=\"approval-gone\">This request was already answered, stopped or timed out.</div><script src=\"/card.js\"></script></body></html>";
 const STYLE: &str = include_str!("card.css");
 
@@ -98,6 +117,19 @@ fn esc(s: &str) -> String {
         }
     }
     out
+}
+
+/// Label and value pairs as the cards' rows, escaped.
+fn field_rows(rows: &[(String, String)]) -> String {
+    rows.iter()
+        .map(|(k, v)| {
+            format!(
+                "<div class=\"field\"><span class=\"key\">{}</span><pre>{}</pre></div>",
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect()
 }
 
 /// The arguments as key/value rows when they are a flat JSON object, else `None`.
@@ -135,22 +167,9 @@ pub fn card_html(
     theme: &str,
     info: &parley_core::approvals::RequestInfo,
 ) -> String {
-    // Only the window's own theme names pass; anything else means "the system's".
-    let theme = match theme {
-        "light" | "dark" => theme,
-        _ => "system",
-    };
+    let theme = theme_name(theme);
     let rows = match fields(&info.arguments) {
-        Some(f) => f
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "<div class=\"field\"><span class=\"key\">{}</span><pre>{}</pre></div>",
-                    esc(k),
-                    esc(v)
-                )
-            })
-            .collect::<String>(),
+        Some(f) => field_rows(&f),
         None => format!("<pre>{}</pre>", esc(&info.arguments)),
     };
     let hidden = if visible::has_hidden(&info.arguments) {
@@ -222,8 +241,9 @@ fn decision(kind: &str, note: Option<String>) -> Option<ApprovalDecision> {
     })
 }
 
-/// Serves the card's scheme.
-pub fn serve<R: tauri::Runtime>(
+/// Serves the card's scheme: the approval card (`/card`, `/decide`) and the change card
+/// (`/change`, `/apply`, in `change.rs`).
+pub async fn serve<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
     request: &Request<Vec<u8>>,
 ) -> Response<Vec<u8>> {
@@ -240,6 +260,11 @@ pub fn serve<R: tauri::Runtime>(
     match path.as_str() {
         "/card.js" => respond(200, "text/javascript", SCRIPT.as_bytes().to_vec()),
         "/card.css" => respond(200, "text/css", STYLE.as_bytes().to_vec()),
+        "/change.js" => respond(200, "text/javascript", CHANGE_SCRIPT.as_bytes().to_vec()),
+        "/change" | "/apply" => match change::serve(app, &path, arg).await {
+            Some((status, kind, body)) => respond(status, kind, body),
+            None => respond(503, "text/plain", b"starting".to_vec()),
+        },
         "/card" => {
             let (session, call) = (arg("session"), arg("call"));
             let approvals = state.core.approvals();

@@ -1,6 +1,9 @@
 //! Providers: configuration, keys (into the keychain, never back out), connection checks, model lists, presets, local servers.
 
 use super::prelude::*;
+use crate::card::Changes;
+use parley_core::providers::ProviderChange;
+use parley_protocol::ChangeTicket;
 
 /// Configured providers; only whether a key exists, never the key.
 #[tauri::command]
@@ -9,68 +12,65 @@ pub async fn list_providers(state: State<'_, AppState>) -> Res<Vec<ProviderInfo>
     state.core.providers().list_providers().await.map_err(err)
 }
 
-/// Adds a provider; its key goes to the OS keychain.
-#[tauri::command]
-#[specta::specta]
-pub async fn add_provider(state: State<'_, AppState>, draft: ProviderDraft) -> Res<ProviderInfo> {
-    state
-        .core
-        .providers()
-        .add_provider(draft)
-        .await
-        .map_err(err)
+/// Proposes a change to the providers: checks it and keeps it for its card. The page only gets
+/// the card's id; the change is made when the person confirms it in the card (card/change.rs),
+/// which script in the page cannot reach.
+async fn propose(state: &AppState, changes: &Changes, change: ProviderChange) -> Res<ChangeTicket> {
+    let preview = state.core.providers().preview(&change).await.map_err(err)?;
+    changes.propose(change, preview).ok_or_else(|| {
+        ErrorInfo::new(
+            ErrorCode::Internal,
+            "The system gave no randomness for the confirmation card.",
+            true,
+        )
+    })
 }
 
-/// Changes a provider; a new host drops its key.
+/// Proposes adding a provider (its key goes to the OS keychain once confirmed in the card).
 #[tauri::command]
 #[specta::specta]
-pub async fn update_provider(state: State<'_, AppState>, edit: ProviderEdit) -> Res<ProviderInfo> {
-    state
-        .core
-        .providers()
-        .update_provider(edit)
-        .await
-        .map_err(err)
-}
-
-/// Removes a provider and its key.
-#[tauri::command]
-#[specta::specta]
-pub async fn remove_provider(state: State<'_, AppState>, name: String) -> Res<()> {
-    state
-        .core
-        .providers()
-        .remove_provider(&name)
-        .await
-        .map_err(err)
-}
-
-/// Saves a provider's key in the keychain.
-#[tauri::command]
-#[specta::specta]
-pub async fn set_provider_key(
+pub async fn add_provider(
     state: State<'_, AppState>,
-    name: String,
-    key: String,
-) -> Res<ProviderInfo> {
-    state
-        .core
-        .providers()
-        .set_provider_key(&name, Secret::new(key))
-        .await
-        .map_err(err)
+    changes: State<'_, Changes>,
+    draft: ProviderDraft,
+) -> Res<ChangeTicket> {
+    propose(&state, &changes, ProviderChange::Add(draft)).await
 }
 
-/// Deletes a provider's key from the keychain.
+/// Proposes changing a provider and, with `key`, saving a new key (a new host drops the old
+/// key); confirmed in the card.
 #[tauri::command]
 #[specta::specta]
-pub async fn clear_provider_key(state: State<'_, AppState>, name: String) -> Res<ProviderInfo> {
-    state
-        .core
-        .providers()
-        .clear_provider_key(&name)
-        .await
-        .map_err(err)
+pub async fn update_provider(
+    state: State<'_, AppState>,
+    changes: State<'_, Changes>,
+    edit: ProviderEdit,
+    key: Option<String>,
+) -> Res<ChangeTicket> {
+    let key = key.filter(|k| !k.trim().is_empty()).map(Secret::new);
+    propose(&state, &changes, ProviderChange::Update { edit, key }).await
+}
+
+/// Proposes removing a provider and its key; confirmed in the card.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_provider(
+    state: State<'_, AppState>,
+    changes: State<'_, Changes>,
+    name: String,
+) -> Res<ChangeTicket> {
+    propose(&state, &changes, ProviderChange::Remove(name)).await
+}
+
+/// Proposes deleting a provider's key from the keychain; confirmed in the card.
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_provider_key(
+    state: State<'_, AppState>,
+    changes: State<'_, Changes>,
+    name: String,
+) -> Res<ChangeTicket> {
+    propose(&state, &changes, ProviderChange::ClearKey(name)).await
 }
 
 /// Checks that a provider (saved or still in the form) answers.

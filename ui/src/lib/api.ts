@@ -33,9 +33,11 @@ export const api = {
   stopTurn: (id: string) => unwrap(commands.stopTurn(id)),
   listProviders: () => unwrap(commands.listProviders()),
   addProvider: (draft: Parameters<typeof commands.addProvider>[0]) => unwrap(commands.addProvider(draft)),
-  updateProvider: (edit: Parameters<typeof commands.updateProvider>[0]) => unwrap(commands.updateProvider(edit)),
+  // Provider changes are only proposed here: each returns the id of its change card, where the
+  // person confirms it (components/settings/ChangeCard.svelte).
+  updateProvider: (edit: Parameters<typeof commands.updateProvider>[0], key: string | null) =>
+    unwrap(commands.updateProvider(edit, key)),
   removeProvider: (name: string) => unwrap(commands.removeProvider(name)),
-  setProviderKey: (name: string, key: string) => unwrap(commands.setProviderKey(name, key)),
   clearProviderKey: (name: string) => unwrap(commands.clearProviderKey(name)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),

@@ -228,6 +228,15 @@ pub struct ProviderEdit {
     pub default_model: Option<String>,
 }
 
+/// A proposed change to the providers, waiting for the person to confirm it in its card (the
+/// page learns only the id it shows the card with).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChangeTicket {
+    /// The card's address is `/change?id=…` on the card's origin.
+    pub id: String,
+}
+
 /// What to check before (or after) saving a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

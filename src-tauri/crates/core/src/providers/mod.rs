@@ -9,6 +9,7 @@
 //! lists, presets and discovery; its queries are in `store.rs`.
 
 pub mod anthropic;
+mod change;
 pub mod gemini;
 pub mod http;
 pub mod ollama;
@@ -21,6 +22,7 @@ pub mod sse;
 mod store;
 mod wire;
 
+pub use change::{key_hint, ChangePreview, ProviderChange};
 pub use service::ProviderService;
 pub use store::ProviderRow;
 pub use wire::{for_kind, Auth, Endpoint, Provider, WireFormat};

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Configured providers.
 #[derive(Clone)]
 pub struct ProviderService {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl ProviderService {
@@ -348,7 +348,7 @@ impl ProviderService {
     }
 }
 
-fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
+pub(super) fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
     let url = url::Url::parse(raw.trim()).map_err(|e| {
         CoreError::InvalidInput(format!(
             "\"{raw}\" is not a valid URL ({e}). Use a full address such as http://127.0.0.1:8080/v1."
@@ -375,7 +375,7 @@ fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
 
 /// `scheme://host:port` (the port written out, default or not) — what a saved key is bound
 /// to. Editing any of the three moves the provider away from its key.
-fn key_host(url: &url::Url) -> String {
+pub(super) fn key_host(url: &url::Url) -> String {
     format!(
         "{}://{}:{}",
         url.scheme(),
@@ -393,7 +393,7 @@ fn server_of(url: &str) -> Option<(String, u16)> {
 /// Whether a key saved with binding `bound` (for a provider whose URL was `saved_url`) may be
 /// sent to `url`. Bindings saved before keys named their scheme (`host[:port]`) count as the
 /// scheme and port of the URL they were saved with.
-fn key_matches(bound: &str, saved_url: &str, url: &url::Url) -> bool {
+pub(super) fn key_matches(bound: &str, saved_url: &str, url: &url::Url) -> bool {
     if bound.contains("://") {
         return bound == key_host(url);
     }
@@ -427,7 +427,7 @@ pub fn plain_http_warning(url: &str) -> Option<String> {
     })
 }
 
-fn validate_name(name: &str) -> Result<String, CoreError> {
+pub(super) fn validate_name(name: &str) -> Result<String, CoreError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(CoreError::InvalidInput(

@@ -1,0 +1,109 @@
+//! Real window: providers change only when the person confirms the change in the change card
+//! (served by Rust on its own origin). Script injected into the page can propose changes but
+//! cannot make one: it cannot fetch the card's origin, read the card or press its buttons, and
+//! the command that saved keys directly is gone.
+
+use super::window::*;
+use parley_tests::webdriver::Session;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_provider_changes_only_through_the_change_card() {
+    let e = env();
+    let (_data, server, s) = launch_with_local(&e).await;
+    s.wait_for("[data-testid=new-session]").await;
+
+    // The attack: script in the page proposes every kind of provider change and tries to make
+    // them without the person.
+    let attack = s
+        .script_async(
+            "const done = arguments[0]; const inv = window.__TAURI_INTERNALS__.invoke; const out = {}; \
+             const key = 'sk-attacker-000000000000000000'; \
+             const tries = [ \
+               ['add_provider', { draft: { name: 'evil', kind: 'openai_compatible', base_url: 'https://evil.example/v1', default_model: null, api_key: key } }], \
+               ['update_provider', { edit: { name: 'local', kind: 'openai_compatible', base_url: 'https://evil.example/v1', default_model: 'x' }, key }], \
+               ['remove_provider', { name: 'local' }], \
+               ['set_provider_key', { name: 'local', key }], \
+               ['decide_approval', { sessionId: 'x', callId: 'y', decision: { type: 'allow_once' } }], \
+             ]; \
+             (async () => { \
+               for (const [cmd, args] of tries) { \
+                 try { out[cmd] = { ticket: await inv(cmd, args) }; } catch (err) { out[cmd] = { refused: JSON.stringify(err) }; } \
+               } \
+               const id = out.remove_provider.ticket ? out.remove_provider.ticket.id : ''; \
+               const origin = navigator.userAgent.includes('Windows') ? 'http://parley-approve.localhost' : 'parley-approve://localhost'; \
+               try { const r = await fetch(origin + '/apply?id=' + id + '&nonce=x&answer=confirm'); out.fetch = 'fetched ' + r.status; } catch (err) { out.fetch = 'blocked'; } \
+               const f = document.createElement('iframe'); f.src = origin + '/change?id=' + id; document.body.appendChild(f); \
+               await new Promise((r) => { f.onload = r; setTimeout(r, 3000); }); \
+               try { out.read = f.contentDocument === null ? 'null' : 'readable'; } catch (err) { out.read = 'blocked'; } \
+               try { f.contentWindow.document.querySelector('[data-testid=change-confirm]').click(); out.click = 'clicked'; } catch (err) { out.click = 'blocked'; } \
+               await new Promise((r) => setTimeout(r, 1500)); \
+               f.remove(); \
+               out.providers = await inv('list_providers'); \
+               done(out); \
+             })();",
+        )
+        .await;
+    for cmd in ["add_provider", "update_provider", "remove_provider"] {
+        assert!(
+            attack[cmd]["ticket"]["id"].is_string(),
+            "{cmd} only proposes: {attack}"
+        );
+    }
+    for cmd in ["set_provider_key", "decide_approval"] {
+        assert!(attack[cmd]["refused"].is_string(), "{cmd}: {attack}");
+    }
+    assert_eq!(attack["fetch"], "blocked", "{attack}");
+    assert_ne!(attack["read"], "readable", "{attack}");
+    assert_eq!(attack["click"], "blocked", "{attack}");
+    let providers = attack["providers"].as_array().unwrap();
+    assert_eq!(providers.len(), 1, "nothing was added or removed: {attack}");
+    assert_eq!(providers[0]["name"], "local");
+    assert_eq!(providers[0]["base_url"], json!(server.base_url()));
+    assert_eq!(providers[0]["default_model"], "test-model");
+
+    // The person: Remove shows the card; Cancel keeps the provider.
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.click(&s.wait_for("[data-testid=provider-remove]").await)
+        .await;
+    let title = card_text(&s, "change-title").await;
+    assert_eq!(title, "Remove the provider “local”");
+    shot(&s, &e, "40-settings-remove-card").await;
+    answer_change(&s, "change-cancel").await;
+    assert_eq!(s.find_all("[data-testid=provider-item]").await.len(), 1);
+
+    // Editing shows exactly what changes; Confirm makes it.
+    s.click(&s.wait_for("[data-testid=provider-edit]").await)
+        .await;
+    let model = s.wait_for("[data-testid=provider-model]").await;
+    s.clear(&model).await;
+    s.type_text(&model, "other-model").await;
+    s.click(&s.wait_for("[data-testid=provider-save]").await)
+        .await;
+    let rows = card_text(&s, "change-rows").await;
+    assert!(rows.contains("test-model → other-model"), "{rows}");
+    shot(&s, &e, "41-settings-edit-card").await;
+    answer_change(&s, "change-confirm").await;
+    s.wait_text("[data-testid=provider-item]", 10, |t| {
+        t.contains("model: other-model")
+    })
+    .await;
+    assert_eq!(s.find_all("[data-testid=provider-form]").await.len(), 0);
+}
+
+/// The text of `testid` in the change card, read from inside its frame.
+async fn card_text(s: &Session, testid: &str) -> String {
+    enter_card_frame(
+        s,
+        "[data-testid=change-frame]",
+        "[data-testid=change-dialog]",
+    )
+    .await;
+    let t = s
+        .text(&s.wait_for(&format!("[data-testid={testid}]")).await)
+        .await;
+    s.leave_frames().await;
+    t
+}

@@ -145,14 +145,11 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         })
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
-            let boot = commands::app::boot_script(&app.state::<AppState>().core);
             tauri::WebviewWindowBuilder::new(
                 app,
                 "main",
                 tauri::WebviewUrl::App("index.html".into()),
             )
-            // The main frame only: the cards (other frames, another origin) never see it.
-            .initialization_script(boot)
             .title("Parley")
             .inner_size(1100.0, 720.0)
             .min_inner_size(640.0, 480.0)

@@ -68,25 +68,3 @@ pub async fn app_ready() -> Res<()> {
     }
     Ok(())
 }
-
-/// The size of the first page of the chat list (the UI's `SESSION_PAGE`).
-const FIRST_PAGE: u32 = 200;
-
-/// What the window shows first — the first page of chats, the providers, settings and
-/// assistants — as a script the main frame runs before the page's own (`window.__PARLEY_BOOT__`),
-/// so the first paint needs no round trip. The page refreshes all of it right after painting
-/// (the script is re-run with the same data on a reload). Empty when anything fails: the page
-/// then asks as usual.
-pub(crate) fn boot_script(core: &parley_core::Core) -> String {
-    let data = tauri::async_runtime::block_on(async {
-        Some(serde_json::json!({
-            "sessions": core.chats().list_sessions(FIRST_PAGE, 0).await.ok()?,
-            "providers": core.providers().list_providers().await.ok()?,
-            "settings": core.settings().get_settings().await.ok()?,
-            "assistants": core.assistants().list_assistants().await.ok()?,
-        }))
-    });
-    // JSON is a JavaScript expression (U+2028/2029 included, since ES2019).
-    data.map(|d| format!("window.__PARLEY_BOOT__ = {d};"))
-        .unwrap_or_default()
-}

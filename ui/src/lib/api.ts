@@ -3,7 +3,7 @@
 // also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ApprovalDecision, Assistant, ErrorInfo, Event, ProviderInfo, SessionParams, SessionSummary, Settings } from "./types";
+import type { ApprovalDecision, Assistant, ErrorInfo, Event, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -17,17 +17,6 @@ async function unwrap<T>(p: Promise<Result<T>>): Promise<T> {
   const r = await p;
   if (r.status === "error") throw new ApiError(r.error);
   return r.data;
-}
-
-/** What the first paint shows, put in the page by Rust before its scripts run. */
-export type Boot = { sessions: SessionSummary[]; providers: ProviderInfo[]; settings: Settings; assistants: Assistant[] };
-
-/** The boot data, once (a reload gets it again from Rust, and reads everything after). */
-export function takeBoot(): Boot | null {
-  const w = window as unknown as { __PARLEY_BOOT__?: Boot };
-  const boot = w.__PARLEY_BOOT__ ?? null;
-  delete w.__PARLEY_BOOT__;
-  return boot && Array.isArray(boot.sessions) && Array.isArray(boot.providers) && Array.isArray(boot.assistants) ? boot : null;
 }
 
 export const api = {

@@ -359,7 +359,10 @@ impl Setup {
             .join("target/debug")
             .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
         let shots = self.root.join("target/e2e-shots");
-        self.with_window_driver(|display, url| {
+        // The app inherits it through tauri-driver and WebKitWebDriver: see `choose_rendering`
+        // in src-tauri/src/main.rs. (The bench measures the app as users get it.)
+        std::env::set_var("PARLEY_E2E_KEEP_COMPOSITING", "1");
+        let result = self.with_window_driver(|display, url| {
             sh(
                 Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                     .current_dir(&self.root)
@@ -379,7 +382,9 @@ impl Setup {
                     .env("PARLEY_DESKTOP_BIN", &bin)
                     .env("PARLEY_E2E_SHOTS", &shots),
             )
-        })
+        });
+        std::env::remove_var("PARLEY_E2E_KEEP_COMPOSITING");
+        result
     }
 }
 
@@ -411,14 +416,31 @@ fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// Whether X display `n` can be used: no lock, or the lock of a server that is gone (a killed
+/// Xvfb leaves its lock and socket behind; they are removed here, so that waiting for the new
+/// server's socket does not find the old one).
+fn display_free(n: u32) -> bool {
+    let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+    match std::fs::read_to_string(&lock) {
+        Err(_) => !socket.exists() || std::fs::remove_file(&socket).is_ok(),
+        Ok(pid) => {
+            let alive = pid
+                .trim()
+                .parse::<u32>()
+                .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            !alive
+                && std::fs::remove_file(&lock).is_ok()
+                && (!socket.exists() || std::fs::remove_file(&socket).is_ok())
+        }
+    }
+}
+
 /// Starts Xvfb on the first free display from :90 and waits for its socket.
 fn start_xvfb() -> Result<(String, Guard), String> {
     let n = (90..200)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        })
-        .ok_or("no free X display number")?;
+        .find(|&n| display_free(n))
+        .ok_or("no free X display number (:90 to :199 are all in use)")?;
     let display = format!(":{n}");
     // Its output goes to a log that is shown if it does not come up.
     let log = std::env::temp_dir().join(format!("parley-xvfb-{}.log", std::process::id()));

@@ -235,12 +235,15 @@ async fn streams(out: &mut Vec<Row>) {
         end <= 250.0,
     ));
 
-    // 300,000 tokens (~2.3 MB), as fast as a local server sends them.
+    // 300,000 tokens (~2.3 MB) at ~20k tokens/s, a fast local server: long enough (~15 s) that
+    // it is still streaming after the 100 keys are typed and Esc is pressed, however fast the
+    // window takes them (with 5 ms pauses it once ended before Esc, and the Esc row had no
+    // figure).
     let mut steps = Vec::with_capacity(303_000);
     for i in 0..300_000 {
         steps.push(parley_tests::ev_text(&format!("word{} ", i % 1000)));
         if i % 200 == 199 {
-            steps.push(Step::Sleep(Duration::from_millis(5)));
+            steps.push(Step::Sleep(Duration::from_millis(10)));
         }
     }
     steps.push(parley_tests::ev_finish("stop"));

@@ -104,6 +104,14 @@ export function warmUp(): void {
   const samples = [
     "# Title\n\nSome **bold**, *emphasis*, `code` and a [link](https://example.com).\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
     "```text\nplain\n```\n",
+    // The grammars answers use most: compiling one costs several ms the first time it is used,
+    // which would land in the frame that first shows such a code block. One per task.
+    "```python\ndef f(x):\n    return x * 2  # c\n```\n",
+    "```javascript\nconst f = (x) => x * 2; // c\n```\n",
+    "```typescript\nconst f = (x: number): number => x * 2;\n```\n",
+    "```bash\nls -la | grep x && echo \"$HOME\"\n```\n",
+    "```rust\nfn f(x: u32) -> u32 {\n    x * 2\n}\n```\n",
+    "```json\n{\"a\": [1, true, null]}\n```\n",
   ];
   const next = () => {
     const sample = samples.shift();

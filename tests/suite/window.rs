@@ -493,6 +493,11 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
         0,
     )));
     send(&s, "Where do I log in?").await;
+    // Once the answer is final: its last formatting replaces the streamed one (and its link),
+    // and a click on the link being replaced opened nothing.
+    s.wait_count("[data-testid=stop-button]", 0).await;
+    s.wait_for("[data-testid=message-assistant]:last-child [data-testid=usage]")
+        .await;
     let link = s
         .wait_for("[data-testid=message-assistant]:last-child [data-testid=assistant-text] a")
         .await;

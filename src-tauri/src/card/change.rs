@@ -91,18 +91,14 @@ pub fn change_html(id: &str, nonce: &str, theme: &str, p: &ChangePreview) -> Str
         .iter()
         .map(|w| format!("<div class=\"warn\">{}</div>", esc(w)))
         .collect();
-    let (class, label) = if p.destructive {
-        ("danger", "Confirm")
-    } else {
-        ("primary", "Confirm")
-    };
+    let class = if p.destructive { "danger" } else { "primary" };
     format!(
         "<!doctype html><html data-theme=\"{theme}\"><head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/card.css\">\
 <title>{title}</title></head><body>\
 <div class=\"approval change\" role=\"dialog\" aria-label=\"{title}\" data-testid=\"change-dialog\" data-armed=\"false\" data-id=\"{id}\" data-nonce=\"{nonce}\">\
 <div class=\"why\"><strong data-testid=\"change-title\">{title}</strong></div>\
 <div class=\"args\" data-testid=\"change-rows\">{rows}</div>{warnings}\
-<div class=\"choices\"><button type=\"button\" class=\"{class}\" data-answer=\"confirm\" data-testid=\"change-confirm\" disabled>{label}</button>\
+<div class=\"choices\"><button type=\"button\" class=\"{class}\" data-answer=\"confirm\" data-testid=\"change-confirm\" disabled>Confirm</button>\
 <button type=\"button\" data-answer=\"cancel\" data-testid=\"change-cancel\" disabled>Cancel</button></div>\
 <div class=\"status\" role=\"status\" data-testid=\"change-status\"></div></div>\
 <script src=\"/change.js\"></script></body></html>",

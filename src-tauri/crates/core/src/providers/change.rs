@@ -3,7 +3,7 @@
 //! model output), so the card shows exactly what [`ProviderService::preview`] says here, and
 //! only [`ProviderService::apply`] makes the change.
 
-use super::service::{key_host, key_matches, plain_http_warning, validate_base_url, validate_name};
+use super::service::{key_host, key_matches, plain_http_warning, validate_base_url};
 use super::ProviderService;
 use crate::error::CoreError;
 use crate::secrets::Secret;
@@ -75,13 +75,7 @@ impl ProviderService {
         let mut warnings = Vec::new();
         match change {
             ProviderChange::Add(d) => {
-                let name = validate_name(&d.name)?;
-                let url = validate_base_url(&d.base_url)?;
-                if self.shared.store.get_provider(&name).await?.is_some() {
-                    return Err(CoreError::InvalidInput(format!(
-                        "A provider named \"{name}\" already exists. Pick another name or remove it first."
-                    )));
-                }
+                let (name, url) = self.checked_new(d).await?;
                 let mut rows = vec![
                     ("Wire format".to_owned(), kind_label(d.kind).to_owned()),
                     (

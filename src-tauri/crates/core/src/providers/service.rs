@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Configured providers.
 #[derive(Clone)]
 pub struct ProviderService {
-    pub(super) shared: Arc<Shared>,
+    shared: Arc<Shared>,
 }
 
 impl ProviderService {
@@ -25,8 +25,11 @@ impl ProviderService {
         ProviderService { shared }
     }
 
-    /// Adds a provider, saving its key (if any) in the keychain first.
-    pub async fn add_provider(&self, p: ProviderDraft) -> Result<ProviderInfo, CoreError> {
+    /// A new provider's name and address, checked: a valid name not taken yet, a valid URL.
+    pub(super) async fn checked_new(
+        &self,
+        p: &ProviderDraft,
+    ) -> Result<(String, url::Url), CoreError> {
         let name = validate_name(&p.name)?;
         let url = validate_base_url(&p.base_url)?;
         if self.shared.store.get_provider(&name).await?.is_some() {
@@ -34,6 +37,12 @@ impl ProviderService {
                 "A provider named \"{name}\" already exists. Pick another name or remove it first."
             )));
         }
+        Ok((name, url))
+    }
+
+    /// Adds a provider, saving its key (if any) in the keychain first.
+    pub async fn add_provider(&self, p: ProviderDraft) -> Result<ProviderInfo, CoreError> {
+        let (name, url) = self.checked_new(&p).await?;
         let model = p
             .default_model
             .map(|m| m.trim().to_owned())
@@ -427,7 +436,7 @@ pub fn plain_http_warning(url: &str) -> Option<String> {
     })
 }
 
-pub(super) fn validate_name(name: &str) -> Result<String, CoreError> {
+fn validate_name(name: &str) -> Result<String, CoreError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(CoreError::InvalidInput(

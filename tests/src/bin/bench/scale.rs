@@ -76,14 +76,17 @@ return new Promise(r => { const f = () => {
   requestAnimationFrame(f); }; f(); });"#;
 
 /// Scrolls the transcript up ten screenfuls per frame (a fling, or dragging the scrollbar)
-/// until `first` is at the top; [ms, worst gap between frames]. Gives up after 20 s (ms = -1).
+/// until `first` is at the top; [ms, worst gap between frames]. The frames go on being
+/// watched for 1 s after that, while the rows at the top mount and render. Gives up after
+/// 20 s (ms = -1).
 const SCROLL_UP_JS: &str = r#"
 const [first] = arguments;
 const t = document.querySelector('[data-testid=transcript]');
-const t0 = performance.now(); let prev = null; let gap = 0;
+const t0 = performance.now(); let prev = null; let gap = 0; let reached = null;
 return new Promise(r => { const f = (now) => {
-  if (prev !== null) { gap = Math.max(gap, now - prev); if (now - prev > 50) (window.__gaps ??= []).push([Math.round(prev), Math.round(now - prev)]); } prev = now;
-  if (document.querySelector(`[data-row='${first}']`) && t.scrollTop === 0) return r([performance.now() - t0, gap]);
+  if (prev !== null) { gap = Math.max(gap, now - prev); if (now - prev > 50) (window.__gaps ??= []).push([Math.round(prev - t0), Math.round(now - prev), reached && Math.round(reached)]); } prev = now;
+  if (reached !== null) return now - t0 - reached > 1000 ? r([reached, gap]) : requestAnimationFrame(f);
+  if (document.querySelector(`[data-row='${first}']`) && t.scrollTop === 0) { reached = performance.now() - t0; return requestAnimationFrame(f); }
   if (performance.now() - t0 > 20000) return r([-1, gap, t.dataset.messages, t.scrollTop, document.querySelectorAll('[data-row]').length]);
   t.scrollTop = Math.max(0, t.scrollTop - 10 * t.clientHeight); requestAnimationFrame(f); };
   requestAnimationFrame(f); });"#;

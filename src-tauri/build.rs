@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "open_link",
     "app_ready",
+    "data_status",
     "decide_approval",
     "answer_question",
     "list_grants",

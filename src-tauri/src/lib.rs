@@ -75,6 +75,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::save_settings,
             app::open_link,
             app::app_ready,
+            app::data_status,
             approvals::decide_approval,
             approvals::answer_question,
             approvals::list_grants,

@@ -7,6 +7,7 @@ mod anthropic;
 mod cli;
 mod cli_approvals;
 mod cli_output;
+mod durability;
 mod engine;
 mod engine_faults;
 mod gemini;

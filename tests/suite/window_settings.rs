@@ -1,7 +1,8 @@
 //! Real window: providers change only when the person confirms the change in the change card
 //! (served by Rust on its own origin). Script injected into the page can propose changes but
 //! cannot make one: it cannot fetch the card's origin, read the card or press its buttons, and
-//! the command that saved keys directly is gone.
+//! the command that saved keys directly is gone. And a database that cannot be read at start
+//! is reported in a banner that names where it was moved.
 
 use super::window::*;
 use parley_tests::webdriver::Session;
@@ -106,4 +107,38 @@ async fn card_text(s: &Session, testid: &str) -> String {
         .await;
     s.leave_frames().await;
     t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_an_unreadable_database_is_moved_aside_and_the_window_says_where() {
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let garbage = b"years of chats, but not a database SQLite can read ".repeat(200);
+    std::fs::write(data.path().join("parley.db"), &garbage).unwrap();
+    let s = launch(&e, data.path()).await;
+    let banner = s.wait_for("[data-testid=data-moved]").await;
+    let shown = s
+        .text(&s.wait_for("[data-testid=data-moved-path]").await)
+        .await;
+    shot(&s, &e, "data-moved-aside").await;
+    let text = s.text(&banner).await;
+    assert!(text.contains("was not deleted"), "{text}");
+    assert!(text.contains("backups"), "{text}");
+    // The banner names the file, which holds exactly what was there.
+    assert!(
+        shown.starts_with(
+            &data
+                .path()
+                .join("parley.db.unreadable-")
+                .display()
+                .to_string()
+        ),
+        "{shown}"
+    );
+    assert!(
+        std::fs::read(&shown).unwrap() == garbage,
+        "the moved file changed"
+    );
+    s.quit().await;
 }

@@ -67,6 +67,11 @@ export const commands = {
 	 */
 	appReady: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("app_ready")),
 	/**
+	 *  The state of Parley's data at this start: a database moved aside because it could not be
+	 *  read (the window shows a banner with its location), where backups go, interrupted answers.
+	 */
+	dataStatus: () => typedError<DataStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("data_status")),
+	/**
 	 *  Answers a pending approval request. The webview can only answer a call that is waiting;
 	 *  what a decision allows is decided in Rust.
 	 */
@@ -240,6 +245,43 @@ export type ConnectionReport_Serialize = {
 	message: string,
 	/**  The models found (empty on failure). */
 	models: ModelInfo_Serialize[],
+};
+
+/**  The state of Parley's data, shown at start when something needs the person's attention. */
+export type DataStatus = DataStatus_Serialize | DataStatus_Deserialize;
+
+/**  The state of Parley's data, shown at start when something needs the person's attention. */
+export type DataStatus_Deserialize = {
+	/**
+	 *  The database file could not be read (or failed its check) and was moved here — never
+	 *  deleted, never overwritten; Parley started with a new, empty database.
+	 */
+	moved_aside?: string | null,
+	/**  Why it was moved aside, as SQLite put it. */
+	reason?: string | null,
+	/**  Where the database is. */
+	database: string,
+	/**  The folder backups are written to (snapshots before each migration). */
+	backups: string,
+	/**  Answers a previous run left unfinished, marked interrupted at this start. */
+	interrupted_at_start: number,
+};
+
+/**  The state of Parley's data, shown at start when something needs the person's attention. */
+export type DataStatus_Serialize = {
+	/**
+	 *  The database file could not be read (or failed its check) and was moved here — never
+	 *  deleted, never overwritten; Parley started with a new, empty database.
+	 */
+	moved_aside: string | null,
+	/**  Why it was moved aside, as SQLite put it. */
+	reason: string | null,
+	/**  Where the database is. */
+	database: string,
+	/**  The folder backups are written to (snapshots before each migration). */
+	backups: string,
+	/**  Answers a previous run left unfinished, marked interrupted at this start. */
+	interrupted_at_start: number,
 };
 
 /**  A stable, machine-readable error category. The UI picks its next-step button from it. */

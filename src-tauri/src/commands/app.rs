@@ -68,3 +68,11 @@ pub async fn app_ready() -> Res<()> {
     }
     Ok(())
 }
+
+/// The state of Parley's data at this start: a database moved aside because it could not be
+/// read (the window shows a banner with its location), where backups go, interrupted answers.
+#[tauri::command]
+#[specta::specta]
+pub async fn data_status(state: State<'_, AppState>) -> Res<parley_protocol::DataStatus> {
+    Ok(state.core.data_status())
+}

@@ -46,6 +46,7 @@ export const api = {
   discoverLocal: () => unwrap(commands.discoverLocal()),
   openLink: (url: string) => unwrap(commands.openLink(url)),
   appReady: () => unwrap(commands.appReady()),
+  dataStatus: () => unwrap(commands.dataStatus()),
   getSettings: () => unwrap(commands.getSettings()),
   saveSettings: (settings: Settings) => unwrap(commands.saveSettings(settings)),
   answerQuestion: (id: string, callId: string, answer: string | null) =>

@@ -110,8 +110,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     .await?;
     if let Some(aside) = &core.open_report().moved_aside {
         eprintln!(
-            "warning: the database could not be read and was moved to {}; a new one was created.",
-            aside.display()
+            "warning: the database could not be read ({}) and was moved to {} — it was not deleted; a new, empty one was created. Earlier backups are in {}.",
+            core.open_report().reason.as_deref().unwrap_or("unknown reason"),
+            aside.display(),
+            core.data_status().backups
         );
     }
     match cli.command {

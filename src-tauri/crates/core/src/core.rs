@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub instance_id: String,
     /// Where running commands' process groups are recorded (see `tools::orphans`).
     pub process_log: PathBuf,
+    /// The data folder (instance locks: is another turn's owner still running?).
+    pub data_dir: PathBuf,
 }
 
 struct Inner {
@@ -90,6 +92,7 @@ impl Core {
             protected: Arc::new(protected),
             instance_id: instance.id().to_owned(),
             process_log: instance.groups_path(),
+            data_dir: dir.clone(),
         });
         let providers = ProviderService::new(shared.clone());
         providers.remember_saved_keys();
@@ -149,6 +152,25 @@ impl Core {
     /// What happened when the database was opened (e.g. an unreadable file moved aside).
     pub fn open_report(&self) -> &OpenReport {
         &self.inner.report
+    }
+
+    /// The state of the data at this start, for the window's banner.
+    pub fn data_status(&self) -> parley_protocol::DataStatus {
+        let path = self.inner.store.path();
+        parley_protocol::DataStatus {
+            moved_aside: self
+                .inner
+                .report
+                .moved_aside
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            reason: self.inner.report.reason.clone(),
+            database: path.display().to_string(),
+            backups: crate::store::backup::backups_dir(path)
+                .display()
+                .to_string(),
+            interrupted_at_start: self.inner.interrupted_at_start as u32,
+        }
     }
 
     /// How many turns of a previous run were marked interrupted at start.

@@ -34,6 +34,68 @@ pub enum StoreError {
     /// The database thread has stopped.
     #[error("the database is closed")]
     Closed,
+    /// A write failed because the disk (or quota) is full.
+    #[error("the disk holding {path} is full")]
+    DiskFull {
+        /// The data folder.
+        path: String,
+    },
+    /// A write failed because the data folder cannot be written.
+    #[error("{path} is read-only")]
+    ReadOnly {
+        /// The data folder.
+        path: String,
+    },
+    /// The chat already has a running turn, perhaps in another Parley process (the app and
+    /// the CLI share the database); decided inside the write transaction that would begin one.
+    #[error("the chat already has a running turn")]
+    TurnRunning {
+        /// The instances that own the running turns.
+        owners: Vec<String>,
+    },
+}
+
+impl StoreError {
+    /// The disk (or the user's quota) has no room for the write.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::DiskFull { .. } => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::DiskFull
+            }
+            StoreError::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        }
+    }
+
+    /// The data folder or the database file cannot be written.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            StoreError::ReadOnly { .. } => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::ReadOnly
+            }
+            StoreError::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+            ),
+            _ => false,
+        }
+    }
+
+    /// What the user is told: a sentence that says what happened and what to do.
+    pub fn user_message(&self) -> String {
+        if self.is_disk_full() {
+            return "The disk is full: Parley could not save to its database. Nothing saved earlier is lost; free some space and try again.".into();
+        }
+        if self.is_read_only() {
+            return "Parley's data folder is read-only: it could not save to its database. Nothing saved earlier is lost; make the folder writable and try again.".into();
+        }
+        format!("Parley could not use its database: {self}.")
+    }
 }
 
 /// What kind of provider failure this is; decides retries and the message.
@@ -286,11 +348,8 @@ impl CoreError {
             CoreError::InvalidInput(m) => ErrorInfo::new(ErrorCode::InvalidInput, m.clone(), false),
             CoreError::NotFound(m) => ErrorInfo::new(ErrorCode::NotFound, m.clone(), false),
             CoreError::Busy => ErrorInfo::new(ErrorCode::Busy, self.to_string(), true),
-            CoreError::Store(e) => ErrorInfo::new(
-                ErrorCode::Storage,
-                format!("Parley could not use its database: {e}."),
-                false,
-            ),
+            CoreError::Store(StoreError::TurnRunning { .. }) => CoreError::Busy.to_info(),
+            CoreError::Store(e) => ErrorInfo::new(ErrorCode::Storage, e.user_message(), false),
             CoreError::Secret(e) => ErrorInfo::new(ErrorCode::Keychain, e.to_string(), false),
             CoreError::Provider(e) => e.to_info(),
             CoreError::Internal(m) => ErrorInfo::new(

@@ -22,7 +22,7 @@ fn locks_dir(data_dir: &Path) -> PathBuf {
 }
 
 /// Tries to take a dead owner's lock. `true` = its process is gone.
-fn owner_is_dead(data_dir: &Path, owner: &str) -> bool {
+pub(crate) fn owner_is_dead(data_dir: &Path, owner: &str) -> bool {
     if owner.is_empty() || owner.contains(['/', '\\', '.']) {
         return true;
     }

@@ -15,6 +15,18 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Makes a folder's entries durable (a rename or a new file in it survives power loss). A
+/// no-op where folders cannot be synced (Windows: NTFS journals its metadata).
+pub(crate) fn sync_dir(dir: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return dir.sync_all();
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 /// Locks a mutex whose data a panic cannot leave inconsistent (single inserts and removes).
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

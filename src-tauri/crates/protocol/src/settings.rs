@@ -50,3 +50,20 @@ impl Default for Settings {
         }
     }
 }
+
+/// The state of Parley's data, shown at start when something needs the person's attention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DataStatus {
+    /// The database file could not be read (or failed its check) and was moved here — never
+    /// deleted, never overwritten; Parley started with a new, empty database.
+    pub moved_aside: Option<String>,
+    /// Why it was moved aside, as SQLite put it.
+    pub reason: Option<String>,
+    /// Where the database is.
+    pub database: String,
+    /// The folder backups are written to (snapshots before each migration).
+    pub backups: String,
+    /// Answers a previous run left unfinished, marked interrupted at this start.
+    pub interrupted_at_start: u32,
+}

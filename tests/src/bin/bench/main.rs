@@ -269,17 +269,7 @@ async fn append_cost(existing: usize) -> (f64, f64) {
         }
         per_append.push(t.elapsed() / 50);
         store
-            .finish_turn(
-                &b.turn_id,
-                vec![],
-                TurnEnd {
-                    status: TurnStatus::Completed,
-                    usage: None,
-                    stop_reason: None,
-                    finish_reason_raw: None,
-                    error: None,
-                },
-            )
+            .finish_turn(&b.turn_id, vec![], TurnEnd::completed())
             .await
             .unwrap();
     }

@@ -68,6 +68,19 @@ pub struct TurnEnd {
     pub error: Option<ErrorInfo>,
 }
 
+impl TurnEnd {
+    /// A turn that ended normally, with nothing more to record.
+    pub fn completed() -> TurnEnd {
+        TurnEnd {
+            status: TurnStatus::Completed,
+            usage: None,
+            stop_reason: None,
+            finish_reason_raw: None,
+            error: None,
+        }
+    }
+}
+
 impl Store {
     /// In one transaction: stores the user's message, a pending turn owned by `owner`, and the
     /// empty assistant message; moves the session's head; sets a default title.
@@ -82,7 +95,7 @@ impl Store {
         let session_id = session_id.clone();
         self.writer
             .call(move |c| {
-                let tx = c.transaction()?;
+                let tx = begin_exclusive_turn(c, &session_id)?;
                 let (head, title): (Option<String>, String) = tx.query_row(
                     "SELECT head_message_id, title FROM sessions WHERE id = ?1",
                     [&session_id.0],
@@ -240,7 +253,7 @@ impl Store {
         let user_id = user_message_id.clone();
         self.writer
             .call(move |c| {
-                let tx = c.transaction()?;
+                let tx = begin_exclusive_turn(c, &session_id)?;
                 let (parent, role, created_at): (Option<String>, String, i64) = tx.query_row(
                     "SELECT parent_id, role, created_at FROM messages WHERE id = ?1 AND session_id = ?2",
                     [&user_id.0, &session_id.0],
@@ -299,6 +312,29 @@ impl Store {
             })
             .await
     }
+}
+
+/// Opens the write transaction that begins a turn in `session_id`, refusing when the chat
+/// already has a running one — in this process or another (the app and `parley ask` share the
+/// database). The transaction takes SQLite's write lock at once (IMMEDIATE), so two processes
+/// cannot both see "no running turn" and both begin one.
+fn begin_exclusive_turn<'c>(
+    c: &'c mut Connection,
+    session_id: &SessionId,
+) -> Result<rusqlite::Transaction<'c>, StoreError> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let owners = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT DISTINCT COALESCE(owner, '') FROM turns
+             WHERE session_id = ?1 AND status IN ('pending', 'streaming')",
+        )?;
+        let rows = stmt.query_map([&session_id.0], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    if !owners.is_empty() {
+        return Err(StoreError::TurnRunning { owners });
+    }
+    Ok(tx)
 }
 
 /// What a begun turn returns: the user message as stored, the turn, its empty answer.

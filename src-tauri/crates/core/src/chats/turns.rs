@@ -86,6 +86,52 @@ impl ChatService {
             .await
     }
 
+    /// Stores the user's message (or the retry) and a pending turn. When the chat has a running
+    /// turn of another process (the app and `parley ask` share the database) the send is
+    /// refused with `Busy` — unless that process is gone: its turn is marked interrupted
+    /// (its output kept) and the send goes ahead.
+    async fn begin(
+        &self,
+        session_id: &SessionId,
+        start: &Start<'_>,
+        provider: &str,
+        model: &str,
+    ) -> Result<crate::store::BegunTurn, CoreError> {
+        let store = &self.shared.store;
+        for attempt in 0..2 {
+            let owner = self.shared.instance_id.clone();
+            let (provider, model) = (provider.to_owned(), model.to_owned());
+            let begun = match start {
+                Start::New(text) => {
+                    store
+                        .begin_turn(session_id, (*text).to_owned(), provider, model, owner)
+                        .await
+                }
+                Start::Retry(user) => {
+                    store
+                        .begin_retry(session_id, user, provider, model, owner)
+                        .await
+                }
+            };
+            match begun {
+                Err(crate::StoreError::TurnRunning { owners }) => {
+                    let me = &self.shared.instance_id;
+                    let gone = owners.iter().all(|o| {
+                        o != me && crate::instance::owner_is_dead(&self.shared.data_dir, o)
+                    });
+                    if !gone || attempt > 0 {
+                        return Err(CoreError::Busy);
+                    }
+                    for o in &owners {
+                        store.interrupt_turns_of(o).await?;
+                    }
+                }
+                other => return Ok(other?),
+            }
+        }
+        Err(CoreError::Busy)
+    }
+
     async fn start_turn(
         &self,
         session_id: &SessionId,
@@ -150,32 +196,11 @@ impl ChatService {
                 },
             );
         }
-        let owner = self.shared.instance_id.clone();
-        let begun = match start {
-            Start::New(text) => {
-                self.shared
-                    .store
-                    .begin_turn(
-                        session_id,
-                        text.to_owned(),
-                        row.name.clone(),
-                        model.clone(),
-                        owner,
-                    )
-                    .await
-            }
-            Start::Retry(user) => {
-                self.shared
-                    .store
-                    .begin_retry(session_id, user, row.name.clone(), model.clone(), owner)
-                    .await
-            }
-        };
-        let begun = match begun {
+        let begun = match self.begin(session_id, &start, &row.name, &model).await {
             Ok(b) => b,
             Err(e) => {
                 lock(&self.active).remove(session_id);
-                return Err(e.into());
+                return Err(e);
             }
         };
         if let Some(a) = lock(&self.active).get_mut(session_id) {

@@ -14,6 +14,7 @@
 pub use crate::chats::{default_title, BegunTurn, JournalOp, TurnEnd};
 pub use crate::providers::ProviderRow;
 
+pub mod backup;
 pub(crate) mod codec;
 pub mod schema;
 
@@ -29,6 +30,51 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 #[derive(Clone)]
 pub(crate) struct DbThread {
     tx: std_mpsc::Sender<Job>,
+    /// The data folder, for the writer: a failed write is explained by probing it.
+    dir: Option<std::sync::Arc<PathBuf>>,
+}
+
+/// SQLite reports a full disk as SQLITE_FULL only sometimes (a short write); a write refused
+/// outright (ENOSPC, EDQUOT, EROFS) is a generic I/O error. Either way, writing a page's
+/// worth to the folder and syncing it tells which it is.
+fn explain_write_failure(dir: &Path, e: StoreError) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    let code = match &e {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => f.code,
+        _ => return e,
+    };
+    if !matches!(
+        code,
+        C::DiskFull | C::SystemIoFailure | C::ReadOnly | C::CannotOpen
+    ) {
+        return e;
+    }
+    let probe = dir.join(format!(".parley-write-probe-{}", std::process::id()));
+    let result = std::fs::File::create(&probe).and_then(|mut f| {
+        use std::io::Write;
+        f.write_all(&[0u8; 8192])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    let path = dir.display().to_string();
+    match result {
+        Err(io)
+            if matches!(io.raw_os_error(), Some(28) | Some(122))
+                || io.kind() == std::io::ErrorKind::StorageFull
+                || io.kind() == std::io::ErrorKind::QuotaExceeded =>
+        {
+            StoreError::DiskFull { path }
+        }
+        Err(io)
+            if io.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+                || io.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            StoreError::ReadOnly { path }
+        }
+        _ if code == C::DiskFull => StoreError::DiskFull { path },
+        _ if code == C::ReadOnly => StoreError::ReadOnly { path },
+        _ => e,
+    }
 }
 
 impl DbThread {
@@ -45,7 +91,7 @@ impl DbThread {
                 path: name.to_owned(),
                 source: e,
             })?;
-        Ok(DbThread { tx })
+        Ok(DbThread { tx, dir: None })
     }
 
     pub(crate) async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
@@ -54,9 +100,14 @@ impl DbThread {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (otx, orx) = tokio::sync::oneshot::channel();
+        let dir = self.dir.clone();
         self.tx
             .send(Box::new(move |c| {
-                let _ = otx.send(f(c));
+                let result = f(c);
+                let _ = otx.send(match (result, dir) {
+                    (Err(e), Some(dir)) => Err(explain_write_failure(&dir, e)),
+                    (r, _) => r,
+                });
             }))
             .map_err(|_| StoreError::Closed)?;
         orx.await.map_err(|_| StoreError::Closed)?
@@ -68,6 +119,8 @@ impl DbThread {
 pub struct OpenReport {
     /// An unreadable database was moved here and a new one created.
     pub moved_aside: Option<PathBuf>,
+    /// Why it was moved aside.
+    pub reason: Option<String>,
     /// The schema version before migrations ran.
     pub previous_version: i64,
 }
@@ -80,7 +133,7 @@ pub struct Store {
     path: PathBuf,
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> StoreError {
+pub(crate) fn io_err(path: &Path, source: std::io::Error) -> StoreError {
     StoreError::Io {
         path: path.display().to_string(),
         source,
@@ -90,6 +143,9 @@ fn io_err(path: &Path, source: std::io::Error) -> StoreError {
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // macOS's fsync does not reach the platter; F_FULLFSYNC does.
+    #[cfg(target_os = "macos")]
+    conn.pragma_update(None, "fullfsync", true)?;
     Ok(())
 }
 
@@ -105,11 +161,21 @@ fn is_unreadable(e: &StoreError) -> bool {
 }
 
 fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
+    open_and_migrate_with(path, schema::MIGRATIONS)
+}
+
+/// Opens the database and brings it to the schema of `migrations` (the real list, or a test's).
+/// Before an existing database is migrated a snapshot of it is written to `backups/`; all the
+/// pending migrations then run in one transaction, so a failure leaves the file as it was.
+fn open_and_migrate_with(
+    path: &Path,
+    migrations: &[&str],
+) -> Result<(Connection, i64), StoreError> {
     let mut conn = Connection::open(path)?;
     configure(&conn)?;
     // Check the version before anything writes: a newer database must stay byte-identical.
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let latest = schema::latest_version();
+    let latest = migrations.len() as i64;
     if version > latest {
         return Err(StoreError::TooNew {
             path: path.display().to_string(),
@@ -117,22 +183,34 @@ fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
             supported: latest,
         });
     }
+    // A database that holds anything is checked before anything writes to it: a corrupt page found now
+    // moves the file aside (see `Store::open`) instead of failing queries later.
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(format!("quick_check: {check}")),
+        )));
+    }
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!("SQLite refused WAL mode (got {mode})");
     }
     // FULL: a committed message survives power loss, not only an app crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
-    for (i, sql) in schema::MIGRATIONS.iter().enumerate() {
-        let target = i as i64 + 1;
-        if target <= version {
-            continue;
+    if version < latest {
+        if version > 0 {
+            let snapshot =
+                backup::snapshot(&conn, path, &format!("before-schema-{}", version + 1))?;
+            tracing::info!("database snapshot before migrating: {}", snapshot.display());
         }
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", target)?;
+        for (i, sql) in migrations.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        }
         tx.commit()?;
-        tracing::info!("database migrated to schema {target}");
+        tracing::info!("database migrated from schema {version} to {latest}");
     }
     Ok((conn, version))
 }
@@ -147,6 +225,9 @@ fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
             let to = PathBuf::from(format!("{}{suffix}", aside.display()));
             std::fs::rename(&side, &to).map_err(|e| io_err(&side, e))?;
         }
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::File::open(dir).and_then(|d| crate::util::sync_dir(&d));
     }
     Ok(aside)
 }
@@ -177,6 +258,7 @@ impl Store {
                     aside.display()
                 );
                 report.moved_aside = Some(aside);
+                report.reason = Some(e.to_string());
                 private()?;
                 open_and_migrate(path)?
             }
@@ -190,7 +272,12 @@ impl Store {
         configure(&reader)?;
         Ok((
             Store {
-                writer: DbThread::spawn(conn, "parley-db-writer")?,
+                writer: DbThread {
+                    dir: Some(std::sync::Arc::new(
+                        path.parent().unwrap_or_else(|| Path::new(".")).to_owned(),
+                    )),
+                    ..DbThread::spawn(conn, "parley-db-writer")?
+                },
                 reader: DbThread::spawn(reader, "parley-db-reader")?,
                 path: path.to_owned(),
             },
@@ -213,3 +300,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod durability_tests;

@@ -10,6 +10,17 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Brings `c` to schema `version` the way that version did: its migrations one by one.
+pub(super) fn migrate_to(c: &mut Connection, version: usize) {
+    for (i, sql) in schema::MIGRATIONS.iter().take(version).enumerate() {
+        let tx = c.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+}
+
 #[test]
 fn migrations_set_user_version_and_reopen_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -242,13 +253,7 @@ fn grants_saved_before_v5_apply_nowhere_but_stay_listed() {
     let path = dir.path().join("parley.db");
     {
         let mut c = Connection::open(&path).unwrap();
-        for (i, sql) in schema::MIGRATIONS.iter().take(4).enumerate() {
-            let tx = c.transaction().unwrap();
-            tx.execute_batch(sql).unwrap();
-            tx.pragma_update(None, "user_version", i as i64 + 1)
-                .unwrap();
-            tx.commit().unwrap();
-        }
+        migrate_to(&mut c, 4);
         c.execute(
             "INSERT INTO grants(tool, arguments, created_at) VALUES ('run_shell', '{\"command\":\"./run.sh\"}', 1)",
             [],

@@ -396,23 +396,30 @@ fn read_regular(
 
 /// Writes through a temporary file in the same (open) folder and renames it into place, so a
 /// crash never leaves a half-written file and the write lands in the folder that was checked.
+/// The file's bytes are synced before the rename and the folder after it, so after a power
+/// loss the name holds either the old content or the new, never an empty or partial file.
 fn write_atomically(target: &super::paths::WriteTarget, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     let tmp = format!(
         ".{}.parley-{}",
         target.name.to_string_lossy(),
         crate::new_id()
     );
-    target.dir.write(&tmp, bytes)?;
-    if let Ok(meta) = target.dir.metadata(&target.name) {
-        let _ = target.dir.set_permissions(&tmp, meta.permissions());
-    }
-    match target.dir.rename(&tmp, &target.dir, &target.name) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = target.dir.remove_file(&tmp);
-            Err(e)
+    let written = (|| {
+        let mut file = target.dir.create(&tmp)?;
+        file.write_all(bytes)?;
+        if let Ok(meta) = target.dir.metadata(&target.name) {
+            let _ = file.set_permissions(meta.permissions());
         }
+        file.sync_all()
+    })();
+    let renamed = written.and_then(|()| target.dir.rename(&tmp, &target.dir, &target.name));
+    if let Err(e) = renamed {
+        let _ = target.dir.remove_file(&tmp);
+        return Err(e);
     }
+    // The folder as a readable file: the `Dir` handle may be an O_PATH one (cannot sync).
+    crate::util::sync_dir(&target.dir.open(".")?.into_std())
 }
 
 #[cfg(test)]

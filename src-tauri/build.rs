@@ -27,6 +27,8 @@ const COMMANDS: &[&str] = &[
     "open_link",
     "app_ready",
     "data_status",
+    "back_up_now",
+    "restore_backup",
     "decide_approval",
     "answer_question",
     "list_grants",

@@ -7,7 +7,7 @@
 mod card;
 mod commands;
 
-use commands::{app, approvals, assistants, chats, history, providers, settings, tools};
+use commands::{app, approvals, assistants, chats, data, history, providers, settings, tools};
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
 use std::collections::HashMap;
@@ -76,6 +76,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             app::open_link,
             app::app_ready,
             app::data_status,
+            data::back_up_now,
+            data::restore_backup,
             approvals::decide_approval,
             approvals::answer_question,
             approvals::list_grants,

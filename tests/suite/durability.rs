@@ -273,3 +273,65 @@ async fn a_full_or_read_only_disk_fails_the_send_with_a_clear_sentence_and_loses
     );
     assert_eq!(texts(&history(&core).await).len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_from_the_command_line_bring_back_a_deleted_chat() {
+    let server = MockServer::start().await;
+    server.fallback(Reply::sse(text_answer(&["Worth ", "keeping"], 0)));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+    let asked = run(dir.path(), &["ask", "remember this"]).await;
+    assert_eq!(asked.code, 0, "{}", asked.stderr);
+    let id = newest_chat(dir.path(), Some(1)).await.session.id.0;
+
+    let file = dir.path().join("my-backup.db");
+    let file_arg = file.display().to_string();
+    let backed = run(dir.path(), &["backup", &file_arg]).await;
+    assert_eq!(backed.code, 0, "{}", backed.stderr);
+    assert!(backed.stdout.contains(&file_arg), "{}", backed.stdout);
+    // Never over an existing file.
+    let again = run(dir.path(), &["backup", &file_arg]).await;
+    assert_ne!(again.code, 0);
+    assert!(
+        again.stderr.contains("never overwrites"),
+        "{}",
+        again.stderr
+    );
+    // Without a file: into the backups folder.
+    let auto = run(dir.path(), &["backup"]).await;
+    assert_eq!(auto.code, 0, "{}", auto.stderr);
+    assert!(
+        auto.stdout
+            .contains(&dir.path().join("backups").display().to_string()),
+        "{}",
+        auto.stdout
+    );
+
+    let deleted = run(dir.path(), &["sessions", "delete", &id]).await;
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    let restored = run(dir.path(), &["restore", &file_arg]).await;
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    assert!(
+        restored.stdout.contains("added 1 chat and 2 messages"),
+        "{}",
+        restored.stdout
+    );
+    let h = newest_chat(dir.path(), Some(1)).await;
+    assert_eq!(h.session.id.0, id);
+    let texts: Vec<String> = h.messages.iter().map(|m| m.text()).collect();
+    assert_eq!(texts, ["remember this", "Worth keeping"]);
+    // Restoring twice adds nothing; a file that is not there is a clear error.
+    let twice = run(dir.path(), &["restore", &file_arg]).await;
+    assert!(
+        twice.stdout.contains("added 0 chats and 0 messages"),
+        "{}",
+        twice.stdout
+    );
+    let missing = run(dir.path(), &["restore", "/nonexistent/backup.db"]).await;
+    assert_ne!(missing.code, 0);
+    assert!(
+        missing.stderr.contains("is not a file"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -135,7 +135,7 @@ async fn streams_progressively_and_journals_while_streaming() {
             first_delta_at = Some(started.elapsed());
         }
         if matches!(ev.msg, EventMsg::TextDelta { ref delta, .. } if delta == "wor") {
-            // Earlier deltas must already be in the database (flushed at least every 250 ms).
+            // Earlier deltas must already be in the database (flushed at least every 200 ms).
             let (status, text, _) = last_turn(&e.core, &s.id).await;
             assert_eq!(status, TurnStatus::Streaming);
             seen_partial_in_db = text.starts_with("Hel");

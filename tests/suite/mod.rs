@@ -12,6 +12,7 @@ mod engine;
 mod engine_faults;
 mod gemini;
 mod keychain;
+mod kill;
 mod long;
 mod ollama;
 mod openai_fixtures;

@@ -71,6 +71,14 @@ export const commands = {
 	 *  read (the window shows a banner with its location), where backups go, interrupted answers.
 	 */
 	dataStatus: () => typedError<DataStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("data_status")),
+	/**  Writes a copy of the database into the backups folder; returns where. */
+	backUpNow: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("back_up_now")),
+	/**
+	 *  Asks for a backup file (the native dialog opens in the backups folder) and adds its chats
+	 *  and messages that are missing here. `None` when the person cancelled. E2E tests set
+	 *  `PARLEY_E2E_PICK_FILE` instead of clicking a dialog WebDriver cannot reach.
+	 */
+	restoreBackup: () => typedError<RestoreReport | null, ErrorInfo>(__TAURI_INVOKE("restore_backup")),
 	/**
 	 *  Answers a pending approval request. The webview can only answer a call that is waiting;
 	 *  what a decision allows is decided in Rust.
@@ -1098,6 +1106,16 @@ export type ReasoningEffort =
 /**  Thorough reasoning. */
 "high";
 
+/**  What restoring from a backup added (nothing present is changed or removed). */
+export type RestoreReport = {
+	/**  The backup file the person picked. */
+	file: string,
+	/**  Chats that were only in the backup. */
+	chats: number,
+	/**  Messages that were only in the backup. */
+	messages: number,
+};
+
 /**  Who wrote a message. */
 export type Role = 
 /**  Instructions that frame the conversation. */
@@ -1307,6 +1325,8 @@ export type Settings_Deserialize = {
 	approval_timeout_secs?: number,
 	/**  The most model responses with tool calls in one turn (1 to 200). */
 	max_tool_rounds?: number,
+	/**  How many daily backups of the database to keep (0 to 365; 0 turns them off). */
+	daily_backups?: number,
 };
 
 /**  User settings. */
@@ -1319,6 +1339,8 @@ export type Settings_Serialize = {
 	approval_timeout_secs: number,
 	/**  The most model responses with tool calls in one turn (1 to 200). */
 	max_tool_rounds: number,
+	/**  How many daily backups of the database to keep (0 to 365; 0 turns them off). */
+	daily_backups: number,
 };
 
 /**  Why the model stopped producing output, normalised across providers. */

@@ -6,6 +6,7 @@ pub mod app;
 pub mod approvals;
 pub mod assistants;
 pub mod chats;
+pub mod data;
 pub mod history;
 pub mod providers;
 pub mod settings;

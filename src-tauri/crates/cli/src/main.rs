@@ -40,6 +40,17 @@ enum Command {
     /// List, show, rename and delete chats.
     #[command(subcommand)]
     Sessions(sessions::SessionsCmd),
+    /// Write a consistent copy of the database (default: into the data folder's backups/).
+    Backup {
+        /// Where to write the copy; it must not exist yet.
+        file: Option<PathBuf>,
+    },
+    /// Add the chats and messages of a backup that are missing here. Nothing present is
+    /// changed or removed.
+    Restore {
+        /// The backup (a Parley database file).
+        file: PathBuf,
+    },
 }
 
 /// A failure to report: the error and the exit code.
@@ -120,6 +131,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Providers(cmd) => providers::run(&core, cmd).await,
         Command::Ask(args) => ask::run(&core, args).await,
         Command::Sessions(cmd) => sessions::run(&core, cmd).await,
+        Command::Backup { file } => {
+            let at = core.backup(file).await?;
+            out(&format!("Backed up to {}\n", at.display()))
+        }
+        Command::Restore { file } => {
+            let added = core.restore(&file).await?;
+            out(&format!(
+                "Restored from {}: added {} chat{} and {} message{}; nothing was removed.\n",
+                file.display(),
+                added.chats,
+                if added.chats == 1 { "" } else { "s" },
+                added.messages,
+                if added.messages == 1 { "" } else { "s" }
+            ))
+        }
     }
 }
 

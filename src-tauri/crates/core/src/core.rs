@@ -62,6 +62,9 @@ struct Inner {
     _instance: Instance,
 }
 
+/// How long after start the daily backup is taken.
+const DAILY_BACKUP_DELAY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Parley's core. Cheap to clone.
 #[derive(Clone)]
 pub struct Core {
@@ -97,7 +100,7 @@ impl Core {
         let providers = ProviderService::new(shared.clone());
         providers.remember_saved_keys();
         let chats = ChatService::new(shared.clone(), providers.clone());
-        Ok(Core {
+        let core = Core {
             inner: Arc::new(Inner {
                 history: HistoryService::new(shared.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
@@ -111,7 +114,32 @@ impl Core {
                 interrupted_at_start: interrupted,
                 _instance: instance,
             }),
-        })
+        };
+        core.schedule_daily_backup();
+        Ok(core)
+    }
+
+    /// The rolling daily backup, DAILY_BACKUP_DELAY after start (not in the way of the first
+    /// paint; a short CLI command is over before it, the app takes it).
+    fn schedule_daily_backup(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(DAILY_BACKUP_DELAY).await;
+            let Some(inner) = weak.upgrade() else { return };
+            let core = Core { inner };
+            let keep = match core.settings().get_settings().await {
+                Ok(s) => s.daily_backups,
+                Err(e) => {
+                    tracing::warn!("daily backup skipped: {e}");
+                    return;
+                }
+            };
+            match core.store().daily_backup(keep, crate::util::now_ms()).await {
+                Ok(Some(file)) => tracing::info!("daily backup: {}", file.display()),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("daily backup failed: {e}"),
+            }
+        });
     }
 
     /// Sessions and the turn engine: send, retry, stop, events.
@@ -171,6 +199,27 @@ impl Core {
                 .to_string(),
             interrupted_at_start: self.inner.interrupted_at_start as u32,
         }
+    }
+
+    /// Writes a consistent copy of the database to `file` (which must not exist), or into the
+    /// backups folder; returns where.
+    pub async fn backup(&self, file: Option<PathBuf>) -> Result<PathBuf, CoreError> {
+        Ok(self.inner.store.backup(file).await?)
+    }
+
+    /// Adds the chats and messages of the backup `file` that are missing here; nothing present
+    /// is changed or removed. Says what it added.
+    pub async fn restore(
+        &self,
+        file: &std::path::Path,
+    ) -> Result<crate::store::backup::Restored, CoreError> {
+        if !file.is_file() {
+            return Err(CoreError::InvalidInput(format!(
+                "{} is not a file Parley can restore from.",
+                file.display()
+            )));
+        }
+        Ok(self.inner.store.restore(file).await?)
     }
 
     /// How many turns of a previous run were marked interrupted at start.

@@ -30,6 +30,13 @@ pub struct Settings {
     /// The most model responses with tool calls in one turn (1 to 200).
     #[serde(default = "default_max_tool_rounds")]
     pub max_tool_rounds: u32,
+    /// How many daily backups of the database to keep (0 to 365; 0 turns them off).
+    #[serde(default = "default_daily_backups")]
+    pub daily_backups: u32,
+}
+
+fn default_daily_backups() -> u32 {
+    7
 }
 
 fn default_approval_timeout() -> u32 {
@@ -47,6 +54,7 @@ impl Default for Settings {
             theme: Theme::System,
             approval_timeout_secs: default_approval_timeout(),
             max_tool_rounds: default_max_tool_rounds(),
+            daily_backups: default_daily_backups(),
         }
     }
 }
@@ -66,4 +74,16 @@ pub struct DataStatus {
     pub backups: String,
     /// Answers a previous run left unfinished, marked interrupted at this start.
     pub interrupted_at_start: u32,
+}
+
+/// What restoring from a backup added (nothing present is changed or removed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RestoreReport {
+    /// The backup file the person picked.
+    pub file: String,
+    /// Chats that were only in the backup.
+    pub chats: u32,
+    /// Messages that were only in the backup.
+    pub messages: u32,
 }

@@ -22,7 +22,7 @@ fn usage() -> ExitCode {
            test    set up everything and run every suite (fmt, clippy, Rust, UI, keychain, LLM peer, window)\n  \
            peer    build/fetch llama-server + SmolLM2 (cached) and run only the real-peer suite\n  \
            window [FILTER]  run only the real-window suite (or the scenarios matching FILTER)\n  \
-           soak [N]  build, then run the whole Rust suite N times in a row (default 10); stops at the first failure\n  \
+           soak [N]  build, then run the whole Rust suite N times in a row (default 10; the first with 200 random kills); stops at the first failure\n  \
            bench   build in release mode and print the benchmark table\n  \
            bindings  regenerate ui/src/bindings.ts from the Rust commands"
     );
@@ -232,7 +232,14 @@ fn soak(root: &Path, runs: u32) -> Result<(), String> {
     for run in 1..=runs {
         let t = Instant::now();
         eprintln!("\nxtask soak: run {run} of {runs}");
-        if let Err(e) = sh(cargo(root).args(["test", "--workspace"])) {
+        let mut test = cargo(root);
+        test.args(["test", "--workspace"]);
+        // The kill test in full (tests/suite/kill.rs) once per soak; the other runs use its
+        // default count.
+        if run == 1 {
+            test.env("PARLEY_KILLS", "200");
+        }
+        if let Err(e) = sh(&mut test) {
             eprintln!("xtask soak: {} passed, 1 failed", run - 1);
             return Err(format!("run {run} of {runs} failed: {e}"));
         }

@@ -108,31 +108,6 @@ describe("block rendering", () => {
     expect(out.blocks.map((b) => b.html.slice(1, -1)).join("")).toBe(big);
   });
 
-  it("leaves room in each slice for laying out what it renders", () => {
-    const saved = { ...cost };
-    const spy = vi.spyOn(performance, "now").mockImplementation(() => 0);
-    try {
-      cost.msPerChar = 0.01;
-      cost.layoutPerChar = 0.01;
-      // 10 ms: 500 characters rendered (5 ms) and laid out (5 ms), not 1,000.
-      expect(cost.room(10)).toBeCloseTo(500);
-      // Layout measured at 0.03 ms per character: the room shrinks towards a quarter.
-      for (let i = 0; i < 30; i++) cost.learnLayout(1000, 30);
-      expect(cost.room(10)).toBeLessThan(260);
-      expect(cost.room(10)).toBeGreaterThan(240);
-      // Small renders say nothing about the rate.
-      cost.learnLayout(100, 100);
-      expect(cost.room(10)).toBeGreaterThan(240);
-      // Every render counts towards the next layout measurement.
-      cost.unlaid = 0;
-      new BlockRenderer((src) => src).update("Some text.\n\nMore.\n", true);
-      expect(cost.unlaid).toBe("Some text.\n\nMore.\n".length);
-    } finally {
-      spy.mockRestore();
-      Object.assign(cost, saved);
-    }
-  });
-
   it("sizes each slice to what fits before the deadline, at the rate it has learned", () => {
     const big = Array.from({ length: 5000 }, (_, i) => `Line ${i} of a very long answer.\n\n`).join("");
     const saved = cost.msPerChar;

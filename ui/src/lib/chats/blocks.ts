@@ -121,27 +121,15 @@ export const cost = {
   // and the first slice of a long message once cost 30 ms with 0.005 — and learns down within
   // a few renders where the engine is faster.
   msPerChar: 0.015,
-  /**
-   * What laying out the rendered HTML costs the same frame, per character of source: in
-   * WebKitGTK a 3 KB answer with code blocks rendered in 9 ms and then took 22 ms of layout,
-   * so a slice sized by the render alone made a 40 ms frame. Pessimistic too until learned.
-   */
-  layoutPerChar: 0.01,
-  /** Characters rendered since layout was last measured (see `learnLayout`). */
-  unlaid: 0,
   learn(chars: number, ms: number) {
     // Short renders are mostly fixed cost; they say little about the rate.
     if (chars < 500) return;
     this.msPerChar = 0.7 * this.msPerChar + 0.3 * (ms / chars);
   },
-  learnLayout(chars: number, ms: number) {
-    if (chars < 500) return;
-    this.layoutPerChar = 0.7 * this.layoutPerChar + 0.3 * (ms / chars);
-  },
-  /** How many characters fit before `deadline`, rendered and laid out. */
+  /** How many characters fit before `deadline`. */
   room(deadline: number): number {
     if (deadline === Infinity) return Infinity;
-    return Math.max(0, (deadline - performance.now()) / (this.msPerChar + this.layoutPerChar));
+    return Math.max(0, (deadline - performance.now()) / this.msPerChar);
   },
 };
 
@@ -253,7 +241,6 @@ export class BlockRenderer {
     const t0 = performance.now();
     const html = this.render(source, streaming);
     cost.learn(source.length, performance.now() - t0);
-    cost.unlaid += source.length;
     return html;
   }
 

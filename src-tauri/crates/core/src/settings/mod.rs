@@ -1,4 +1,4 @@
-//! The user's settings: theme, idle timeout, approval timeout, tool-round limit. The query is
+//! The user's settings: theme, idle timeout, approval timeout, tool-round limit, daily backups. The query is
 //! in `store.rs`.
 
 mod store;
@@ -47,6 +47,11 @@ impl SettingsService {
         if !(1..=200).contains(&settings.max_tool_rounds) {
             return Err(CoreError::InvalidInput(
                 "The tool-round limit must be between 1 and 200.".into(),
+            ));
+        }
+        if settings.daily_backups > 365 {
+            return Err(CoreError::InvalidInput(
+                "Keep at most 365 daily backups (0 turns them off).".into(),
             ));
         }
         Ok(self.shared.store.save_settings(settings).await?)

@@ -30,7 +30,9 @@ pub(crate) fn snapshot(
     Ok(file)
 }
 
-/// Writes a consistent copy of the database to `file`, which must not exist yet.
+/// Writes a consistent copy of the database to `file`, which must not exist yet. The copy is
+/// written under a temporary name and renamed once complete and synced, so a process killed
+/// meanwhile never leaves a partial file that looks like a backup.
 pub(crate) fn copy_to(conn: &Connection, file: &Path) -> Result<(), StoreError> {
     if file.exists() {
         return Err(io_err(
@@ -41,22 +43,201 @@ pub(crate) fn copy_to(conn: &Connection, file: &Path) -> Result<(), StoreError> 
             ),
         ));
     }
-    crate::util::private_file(file, true).map_err(|e| io_err(file, e))?;
+    let partial = PathBuf::from(format!("{}.partial", file.display()));
+    let _ = std::fs::remove_file(&partial);
+    crate::util::private_file(&partial, true).map_err(|e| io_err(&partial, e))?;
     let written = conn
-        .execute("VACUUM INTO ?1", [file.to_string_lossy()])
+        .execute("VACUUM INTO ?1", [partial.to_string_lossy()])
         .map_err(StoreError::from)
         .and_then(|_| {
-            std::fs::File::open(file)
+            std::fs::File::open(&partial)
                 .and_then(|f| f.sync_all())
+                .and_then(|()| std::fs::rename(&partial, file))
                 .map_err(|e| io_err(file, e))
         });
     if let Err(e) = written {
-        // A partial copy is not a backup.
-        let _ = std::fs::remove_file(file);
+        let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
     if let Some(dir) = file.parent() {
         let _ = std::fs::File::open(dir).and_then(|d| crate::util::sync_dir(&d));
     }
     Ok(())
+}
+
+/// The daily backups in `dir`, oldest first, with when each was taken (unix ms).
+fn dailies(dir: &Path) -> Vec<(i64, PathBuf)> {
+    let mut found: Vec<(i64, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ms = name.strip_prefix("parley-daily-")?.strip_suffix(".db")?;
+            Some((ms.parse().ok()?, e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A day, in ms: a daily backup is taken when the newest is older than this (a little less
+/// than 24 h, so one taken at 9:00 yesterday does not wait until 9:05 today).
+const DAY_MS: i64 = 20 * 3600 * 1000;
+
+/// What a restore added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Chats that were only in the backup.
+    pub chats: u64,
+    /// Messages that were only in the backup (in new chats and in chats present in both).
+    pub messages: u64,
+}
+
+impl super::Store {
+    /// Writes a consistent copy of the database to `file`, or to
+    /// `backups/parley-manual-<time>.db` when none is given; returns where. Never overwrites.
+    pub async fn backup(&self, file: Option<PathBuf>) -> Result<PathBuf, StoreError> {
+        let db = self.path().to_owned();
+        self.reader
+            .call(move |c| match file {
+                Some(f) => copy_to(c, &f).map(|()| f),
+                None => snapshot(c, &db, "manual"),
+            })
+            .await
+    }
+
+    /// The rolling daily backup: when the newest is older than a day (or there is none), a new
+    /// one is written to `backups/parley-daily-<time>.db`; then only the newest `keep` are kept
+    /// (0 = none taken, and the old ones are left alone). Returns the new backup, if one was
+    /// taken. Other backups (before a migration, asked for) are never removed.
+    pub async fn daily_backup(
+        &self,
+        keep: u32,
+        now_ms: i64,
+    ) -> Result<Option<PathBuf>, StoreError> {
+        if keep == 0 {
+            return Ok(None);
+        }
+        let db = self.path().to_owned();
+        let dir = backups_dir(&db);
+        let newest = dailies(&dir).last().map(|(ms, _)| *ms);
+        let taken = if newest.is_some_and(|ms| now_ms - ms < DAY_MS && ms <= now_ms) {
+            None
+        } else {
+            let file = dir.join(format!("parley-daily-{now_ms}.db"));
+            crate::util::private_dir(&dir).map_err(|e| io_err(&dir, e))?;
+            let f = file.clone();
+            self.reader.call(move |c| copy_to(c, &f)).await?;
+            Some(file)
+        };
+        // What a process killed while writing one left behind (an hour old: not being written).
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let stale = e.file_name().to_string_lossy().ends_with(".db.partial")
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 3600);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let all = dailies(&dir);
+        for (_, old) in all.iter().take(all.len().saturating_sub(keep as usize)) {
+            let _ = std::fs::remove_file(old);
+        }
+        Ok(taken)
+    }
+
+    /// Merges a backup into the database: chats and messages (with their parts and turns)
+    /// that are in `file` and missing here are added; nothing present is changed or removed.
+    /// The backup itself is never written to: a private copy of it is brought to the current
+    /// schema (a backup from a newer Parley is refused) and checked first.
+    pub async fn restore(&self, file: &Path) -> Result<Restored, StoreError> {
+        let db = self.path().to_owned();
+        let dir = backups_dir(&db);
+        crate::util::private_dir(&dir).map_err(|e| io_err(&dir, e))?;
+        let copy = dir.join(format!(".restoring-{}.db", crate::new_id()));
+        let result = async {
+            std::fs::copy(file, &copy).map_err(|e| io_err(file, e))?;
+            crate::util::private_file(&copy, false).map_err(|e| io_err(&copy, e))?;
+            // Its own -wal, if the backup had one beside it, holds committed data too.
+            let wal = PathBuf::from(format!("{}-wal", file.display()));
+            if wal.exists() {
+                let to = PathBuf::from(format!("{}-wal", copy.display()));
+                std::fs::copy(&wal, &to).map_err(|e| io_err(&wal, e))?;
+            }
+            drop(super::open_and_migrate_with(
+                &copy,
+                super::schema::MIGRATIONS,
+                false,
+            )?);
+            let attach = copy.clone();
+            self.writer
+                .call(move |c| {
+                    c.execute("ATTACH DATABASE ?1 AS bk", [attach.to_string_lossy()])?;
+                    let merged = merge(c);
+                    let detached = c.execute_batch("DETACH DATABASE bk");
+                    let merged = merged?;
+                    detached?;
+                    Ok(merged)
+                })
+                .await
+        }
+        .await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+        }
+        result
+    }
+}
+
+/// The merge itself, in one transaction, on a connection with the backup attached as `bk`.
+fn merge(c: &mut Connection) -> Result<Restored, StoreError> {
+    let tx = c.transaction()?;
+    // Messages point at their parents; they are added in any order and checked at commit.
+    tx.pragma_update(None, "defer_foreign_keys", true)?;
+    let chats = tx.execute(
+        "INSERT INTO main.sessions SELECT * FROM bk.sessions
+         WHERE id NOT IN (SELECT id FROM main.sessions)",
+        [],
+    )? as u64;
+    tx.execute_batch(
+        "CREATE TEMP TABLE restored_messages AS
+             SELECT id FROM bk.messages
+             WHERE id NOT IN (SELECT id FROM main.messages)
+               AND session_id IN (SELECT id FROM main.sessions);
+         INSERT INTO main.messages SELECT * FROM bk.messages
+             WHERE id IN (SELECT id FROM temp.restored_messages);
+         INSERT OR IGNORE INTO main.parts SELECT * FROM bk.parts
+             WHERE message_id IN (SELECT id FROM temp.restored_messages);
+         CREATE TEMP TABLE restored_turns AS
+             SELECT id FROM bk.turns
+             WHERE id NOT IN (SELECT id FROM main.turns)
+               AND session_id IN (SELECT id FROM main.sessions)
+               AND user_message_id IN (SELECT id FROM main.messages);
+         INSERT INTO main.turns SELECT * FROM bk.turns
+             WHERE id IN (SELECT id FROM temp.restored_turns);
+         -- A turn that was running when the backup was taken is not running now.
+         UPDATE main.turns SET status = 'interrupted'
+             WHERE id IN (SELECT id FROM temp.restored_turns)
+               AND status IN ('pending', 'streaming');
+         DROP TABLE temp.restored_turns;",
+    )?;
+    let messages: i64 = tx.query_row("SELECT count(*) FROM temp.restored_messages", [], |r| {
+        r.get(0)
+    })?;
+    tx.execute_batch(
+        "UPDATE main.sessions SET message_count =
+             (SELECT count(*) FROM main.messages m WHERE m.session_id = sessions.id)
+         WHERE id IN (SELECT DISTINCT session_id FROM bk.messages
+                      WHERE id IN (SELECT id FROM temp.restored_messages));
+         DROP TABLE temp.restored_messages;",
+    )?;
+    tx.commit()?;
+    Ok(Restored {
+        chats,
+        messages: messages as u64,
+    })
 }

@@ -51,7 +51,7 @@ fn a_failing_migration_leaves_the_database_exactly_as_it_was() {
     // Migration 5 is the real one; a sixth fails halfway through its statements.
     let mut broken: Vec<&str> = schema::MIGRATIONS.to_vec();
     broken.push("CREATE TABLE half_done(x); INSERT INTO half_done VALUES (1); THIS IS NOT SQL;");
-    let err = open_and_migrate_with(&path, &broken).expect_err("the migration fails");
+    let err = open_and_migrate_with(&path, &broken, true).expect_err("the migration fails");
     assert!(err.to_string().contains("syntax error"), "{err}");
     assert!(
         std::fs::read(&path).unwrap() == before,
@@ -249,4 +249,171 @@ fn two_processes_sending_at_once_begin_exactly_one_turn() {
             .unwrap();
         assert_eq!(turns, 1, "round {round}");
     }
+}
+
+/// A chat with one finished exchange: the question and its answer.
+async fn exchange(s: &Store, sid: &str, question: &str, answer: &str) {
+    let sid = SessionId(sid.into());
+    if s.get_session(&sid).await.unwrap().is_none() {
+        s.create_session(sid.clone(), String::new()).await.unwrap();
+    }
+    let b = s
+        .begin_turn(&sid, question.into(), "p".into(), "m".into(), "me".into())
+        .await
+        .unwrap();
+    let ops = vec![JournalOp::InsertPart {
+        message_id: b.assistant_message_id.clone(),
+        index: 0,
+        part: parley_protocol::Part::Text {
+            text: answer.into(),
+        },
+    }];
+    s.finish_turn(&b.turn_id, ops, TurnEnd::completed())
+        .await
+        .unwrap();
+}
+
+async fn texts(s: &Store, sid: &str) -> Vec<String> {
+    s.history(&SessionId(sid.into()))
+        .await
+        .unwrap()
+        .map(|h| h.messages.iter().map(|m| m.text()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn restore_adds_what_is_missing_and_removes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    rt().block_on(async {
+        exchange(&s, "kept", "q1", "a1").await;
+        exchange(&s, "lost", "q2", "a2").await;
+        exchange(&s, "lost", "q3", "a3").await;
+        let file = s.backup(None).await.unwrap();
+        assert!(file.starts_with(dir.path().join("backups")), "{file:?}");
+        let bytes = std::fs::read(&file).unwrap();
+        // After the backup: a chat deleted, another one written on.
+        assert!(s.delete_session(&SessionId("lost".into())).await.unwrap());
+        exchange(&s, "kept", "q4", "a4").await;
+        let restored = s.restore(&file).await.unwrap();
+        assert_eq!(
+            restored,
+            backup::Restored {
+                chats: 1,
+                messages: 4
+            }
+        );
+        assert_eq!(texts(&s, "lost").await, ["q2", "a2", "q3", "a3"]);
+        assert_eq!(texts(&s, "kept").await, ["q1", "a1", "q4", "a4"]);
+        let lost = s
+            .get_session(&SessionId("lost".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(lost.message_count, 4);
+        // Again: nothing is missing any more. The backup file was never written to.
+        assert_eq!(s.restore(&file).await.unwrap(), backup::Restored::default());
+        assert!(std::fs::read(&file).unwrap() == bytes, "the backup changed");
+        assert_eq!(s.integrity_check().await.unwrap(), "ok");
+    });
+}
+
+#[test]
+fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    rt().block_on(async {
+        exchange(&s, "here", "q", "a").await;
+        // A backup made at schema 3, with a chat this database does not have.
+        let old = dir.path().join("old.db");
+        database_at(&old, 3, 5);
+        let before = std::fs::read(&old).unwrap();
+        assert_eq!(
+            s.restore(&old).await.unwrap(),
+            backup::Restored {
+                chats: 1,
+                messages: 5
+            }
+        );
+        // (That fixture's messages are not a thread, so count them rather than walk them.)
+        let restored = s.get_session(&SessionId("s".into())).await.unwrap().unwrap();
+        assert_eq!(restored.message_count, 5);
+        assert!(
+            std::fs::read(&old).unwrap() == before,
+            "the old backup changed"
+        );
+        // A file from a newer Parley, and one that is not a database: refused, nothing added.
+        let newer = dir.path().join("newer.db");
+        Connection::open(&newer)
+            .unwrap()
+            .execute_batch("CREATE TABLE future(x); PRAGMA user_version = 999;")
+            .unwrap();
+        let garbage = dir.path().join("garbage.db");
+        std::fs::write(&garbage, b"not a database at all, just text".repeat(200)).unwrap();
+        for bad in [&newer, &garbage] {
+            let err = s.restore(bad).await.expect_err("refused");
+            assert!(
+                matches!(err, StoreError::TooNew { .. } | StoreError::Sqlite(_)),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(texts(&s, "here").await, ["q", "a"]);
+        let kept = s.get_session(&SessionId("s".into())).await.unwrap().unwrap();
+        assert_eq!(kept.message_count, 5);
+        // No private copies are left behind.
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().starts_with(".restoring"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    });
+}
+
+#[test]
+fn daily_backups_roll_and_keep_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let day = 24 * 3600 * 1000;
+    let t0 = 1_800_000_000_000_i64;
+    rt().block_on(async {
+        exchange(&s, "c", "q", "a").await;
+        // Off: nothing taken.
+        assert_eq!(s.daily_backup(0, t0).await.unwrap(), None);
+        let first = s.daily_backup(3, t0).await.unwrap().expect("the first one");
+        // Within the day: not again.
+        assert_eq!(s.daily_backup(3, t0 + day / 2).await.unwrap(), None);
+        let mut taken = vec![first];
+        for d in 1..=4 {
+            taken.push(
+                s.daily_backup(3, t0 + d * day)
+                    .await
+                    .unwrap()
+                    .expect("a new day"),
+            );
+        }
+        let names = |dir: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let left = names(&dir.path().join("backups"));
+        let want: Vec<String> = taken[2..]
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, want, "only the newest 3 are kept");
+        assert_eq!(count(&taken[4], "SELECT count(*) FROM messages"), 2);
+        // Other backups are never pruned.
+        let manual = s.backup(None).await.unwrap();
+        s.daily_backup(1, t0 + 9 * day)
+            .await
+            .unwrap()
+            .expect("a new day");
+        assert!(manual.exists());
+        assert_eq!(names(&dir.path().join("backups")).len(), 2);
+    });
 }

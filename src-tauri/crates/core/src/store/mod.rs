@@ -161,7 +161,7 @@ fn is_unreadable(e: &StoreError) -> bool {
 }
 
 fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
-    open_and_migrate_with(path, schema::MIGRATIONS)
+    open_and_migrate_with(path, schema::MIGRATIONS, true)
 }
 
 /// Opens the database and brings it to the schema of `migrations` (the real list, or a test's).
@@ -170,6 +170,7 @@ fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
 fn open_and_migrate_with(
     path: &Path,
     migrations: &[&str],
+    snapshot_first: bool,
 ) -> Result<(Connection, i64), StoreError> {
     let mut conn = Connection::open(path)?;
     configure(&conn)?;
@@ -199,7 +200,7 @@ fn open_and_migrate_with(
     // FULL: a committed message survives power loss, not only an app crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
     if version < latest {
-        if version > 0 {
+        if version > 0 && snapshot_first {
             let snapshot =
                 backup::snapshot(&conn, path, &format!("before-schema-{}", version + 1))?;
             tracing::info!("database snapshot before migrating: {}", snapshot.display());

@@ -336,7 +336,11 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
             }
         );
         // (That fixture's messages are not a thread, so count them rather than walk them.)
-        let restored = s.get_session(&SessionId("s".into())).await.unwrap().unwrap();
+        let restored = s
+            .get_session(&SessionId("s".into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(restored.message_count, 5);
         assert!(
             std::fs::read(&old).unwrap() == before,
@@ -358,7 +362,11 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
             );
         }
         assert_eq!(texts(&s, "here").await, ["q", "a"]);
-        let kept = s.get_session(&SessionId("s".into())).await.unwrap().unwrap();
+        let kept = s
+            .get_session(&SessionId("s".into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(kept.message_count, 5);
         // No private copies are left behind.
         let left: Vec<_> = std::fs::read_dir(dir.path().join("backups"))

@@ -97,6 +97,39 @@ pub fn shared_fixtures() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// A pseudo-terminal: the controlling side (read what a child writes to its terminal, write
+/// its keystrokes) and the terminal side to give the child as stdin and stderr.
+#[cfg(unix)]
+pub fn open_pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the given ints; the null pointers ask
+    // for no name, default terminal settings and default window size.
+    #[allow(unsafe_code)]
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned by nothing else.
+    #[allow(unsafe_code)]
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+/// SQL for a stored part's whole text (`p` is its `parts` row): the folded body plus the chunks
+/// of a turn still streaming (schema v6), for tests that read the database directly.
+pub const PART_TEXT_SQL: &str = "p.body || coalesce((SELECT group_concat(c.body, '' ORDER BY c.id) FROM part_chunks c WHERE c.message_id = p.message_id AND c.idx = p.idx), '')";
+
 /// The repo's own fixtures folder (tests/fixtures).
 pub fn own_fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")

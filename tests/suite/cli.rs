@@ -39,12 +39,17 @@ pub(super) async fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 pub(super) async fn add_local(dir: &Path, server: &MockServer) {
+    add_named(dir, "local", server).await;
+}
+
+/// Adds an OpenAI-compatible provider `name` (model "tiny") for `server`, through the CLI.
+pub(super) async fn add_named(dir: &Path, name: &str, server: &MockServer) {
     let r = run(
         dir,
         &[
             "providers",
             "add",
-            "local",
+            name,
             "--kind",
             "openai-compatible",
             "--base-url",
@@ -311,7 +316,7 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
             continue;
         };
         let body: Option<String> = c
-            .query_row("SELECT body FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.role = 'assistant'", [], |r| r.get(0))
+            .query_row(&format!("SELECT {PART_TEXT_SQL} FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.role = 'assistant'"), [], |r| r.get(0))
             .ok();
         if body.as_deref() == Some("Partial answer") {
             break;

@@ -162,7 +162,6 @@ async fn ask_without_a_terminal_runs_only_what_approve_allows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_on_a_terminal_shows_the_whole_arguments_before_asking() {
     use std::io::{Read, Write};
-    use std::os::fd::{FromRawFd, OwnedFd};
     use std::sync::{Arc, Mutex};
 
     let server = MockServer::start().await;
@@ -179,18 +178,7 @@ async fn ask_on_a_terminal_shows_the_whole_arguments_before_asking() {
         server.push(tool_calls(&[("c1", "run_shell", &args)]));
         server.push(Reply::sse(text_answer(&["done"], 0)));
 
-        let (mut master, mut slave) = (0, 0);
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+        let (master, slave) = open_pty();
         let mut child = parley(dir.path())
             .args(["ask", "--workspace", &wsp, "go"])
             .stdin(Stdio::from(slave.try_clone().unwrap()))
@@ -198,7 +186,6 @@ async fn ask_on_a_terminal_shows_the_whole_arguments_before_asking() {
             .stderr(Stdio::from(slave))
             .spawn()
             .unwrap();
-        let master = unsafe { std::fs::File::from_raw_fd(master) };
         let mut writer = master.try_clone().unwrap();
         let seen = Arc::new(Mutex::new(String::new()));
         let reader = {

@@ -26,8 +26,10 @@ async fn running_turn(dir: &Path) -> String {
         // Running, with its first words journaled.
         let found: Option<String> = c
             .query_row(
-                "SELECT t.session_id FROM turns t JOIN parts p ON p.message_id = t.assistant_message_id
-                 WHERE t.status = 'streaming' AND p.body = 'Partial'",
+                &format!(
+                    "SELECT t.session_id FROM turns t JOIN parts p ON p.message_id = t.assistant_message_id
+                     WHERE t.status = 'streaming' AND {PART_TEXT_SQL} = 'Partial'"
+                ),
                 [],
                 |r| r.get(0),
             )

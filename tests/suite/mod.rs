@@ -7,13 +7,18 @@ mod anthropic;
 mod cli;
 mod cli_approvals;
 mod cli_output;
+mod cli_tree;
 mod durability;
 mod engine;
 mod engine_faults;
 mod gemini;
 mod keychain;
+#[cfg(unix)]
 mod kill;
+#[cfg(unix)]
+mod kill_ops;
 mod long;
+mod migrations;
 mod ollama;
 mod openai_fixtures;
 mod openai_responses;

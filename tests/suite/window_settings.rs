@@ -1,11 +1,13 @@
 //! Real window: providers change only when the person confirms the change in the change card
 //! (served by Rust on its own origin). Script injected into the page can propose changes but
 //! cannot make one: it cannot fetch the card's origin, read the card or press its buttons, and
-//! the command that saved keys directly is gone. And a database that cannot be read at start
-//! is reported in a banner that names where it was moved.
+//! the command that saved keys directly is gone. A database that cannot be read at start is
+//! reported in a banner that names where it was moved, and Settings → Data → Restore… brings
+//! back a deleted chat from a backup.
 
 use super::window::*;
 use parley_tests::webdriver::Session;
+use parley_tests::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,5 +142,77 @@ async fn window_an_unreadable_database_is_moved_aside_and_the_window_says_where(
         std::fs::read(&shown).unwrap() == garbage,
         "the moved file changed"
     );
+    s.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_restore_from_settings_brings_back_a_deleted_chat() {
+    let e = env();
+    // The file the native dialog would return (the app reads the same variable).
+    let pick = std::path::PathBuf::from(
+        std::env::var("PARLEY_E2E_PICK_FILE")
+            .expect("PARLEY_E2E_PICK_FILE is not set: run this through `cargo xtask test`"),
+    );
+    let _ = std::fs::remove_file(&pick);
+    std::fs::create_dir_all(pick.parent().unwrap()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    server.answer_gets(models_reply());
+    server.push(Reply::sse(text_answer(&["Kept ", "in the backup"], 0)));
+    add_provider_with_cli(data.path(), &server).await;
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(parley_bin())
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "parley {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["ask", "A chat worth keeping"]);
+    cli(&["backup", &pick.display().to_string()]);
+    let list: serde_json::Value =
+        serde_json::from_str(&cli(&["sessions", "list", "--json"])).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    cli(&["sessions", "delete", &id]);
+
+    let s = launch(&e, data.path()).await;
+    assert_eq!(s.find_all("[data-testid=session-item]").await.len(), 0);
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.click(&s.wait_for("[data-testid=data-restore]").await)
+        .await;
+    let note = s
+        .wait_text("[data-testid=data-note]", 20, |t| t.starts_with("Added"))
+        .await;
+    assert!(
+        note.contains("Added 1 chat and 2 messages") && note.contains("Nothing was removed"),
+        "{note}"
+    );
+    s.script("document.querySelector('[data-testid=data-note]').scrollIntoView({block: 'end'})")
+        .await;
+    shot(&s, &e, "data-restored").await;
+    s.click(&s.wait_for("[data-testid=settings-close]").await)
+        .await;
+    let title = s
+        .wait_text("[data-testid=session-title]", 10, |t| {
+            t.contains("A chat worth keeping")
+        })
+        .await;
+    assert!(title.contains("A chat worth keeping"), "{title}");
+    // The backup itself is never written to.
+    let c =
+        rusqlite::Connection::open_with_flags(&pick, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
     s.quit().await;
 }

@@ -300,6 +300,11 @@ export type ErrorCode =
 "not_found" | 
 /**  The session already has a turn running. */
 "busy" | 
+/**
+ *  The chat changed since the client last saw it (another window, or `parley`); nothing
+ *  was changed. The client reloads the chat and the user tries again.
+ */
+"conflict" | 
 /**  The provider rejected the API key (401/403). */
 "unauthorized" | 
 /**  The provider does not know the model. */
@@ -648,6 +653,14 @@ export type Event_Serialize = {
 	seq: number,
 	/**  What happened. */
 	msg: EventMsg_Serialize,
+};
+
+/**  Where a chat was branched from. */
+export type ForkOrigin = {
+	/**  The chat it was copied from (it may have been deleted since). */
+	session_id: SessionId,
+	/**  The last message copied. */
+	message_id: MessageId,
 };
 
 /**  A saved "always allow" grant: one tool with its exact arguments, in one workspace. */
@@ -1143,6 +1156,11 @@ export type SendOptions_Deserialize = {
 	 *  without a terminal and without `--approve granted`, where asking means denying).
 	 */
 	ignore_grants?: boolean,
+	/**
+	 *  The chat's revision the client saw; a send, edit or regenerate on an older one is
+	 *  refused with a conflict (`None`: not checked).
+	 */
+	revision?: number | null,
 };
 
 /**  Options for one send, overriding the session's defaults. */
@@ -1160,6 +1178,11 @@ export type SendOptions_Serialize = {
 	 *  without a terminal and without `--approve granted`, where asking means denying).
 	 */
 	ignore_grants: boolean,
+	/**
+	 *  The chat's revision the client saw; a send, edit or regenerate on an older one is
+	 *  refused with a conflict (`None`: not checked).
+	 */
+	revision: number | null,
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */
@@ -1185,6 +1208,8 @@ export type SessionHistory_Deserialize = {
 	 *  collapsed; it fetches the whole part when the reader asks for it).
 	 */
 	clipped?: ClippedPart[],
+	/**  For each message of the page that has other versions (siblings), all of them. */
+	versions?: Versions[],
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */
@@ -1207,6 +1232,8 @@ export type SessionHistory_Serialize = {
 	 *  collapsed; it fetches the whole part when the reader asks for it).
 	 */
 	clipped: ClippedPart[],
+	/**  For each message of the page that has other versions (siblings), all of them. */
+	versions: Versions[],
 };
 
 /**  Identifies a session (a conversation). */
@@ -1290,6 +1317,17 @@ export type SessionSummary_Deserialize = {
 	model?: string | null,
 	/**  Its generation settings (system prompt, temperature, ...). */
 	params?: SessionParams_Deserialize,
+	/**
+	 *  Counts every change to the chat (a message sent, edited, regenerated, a branch
+	 *  switched, a rewind, a rename). A change made on an older revision is refused.
+	 */
+	revision?: number,
+	/**  Listed first. */
+	pinned?: boolean,
+	/**  Left out of the list unless archived chats are asked for. */
+	archived?: boolean,
+	/**  The chat and message it was branched from ("Branch into a new chat"). */
+	forked_from?: ForkOrigin | null,
 };
 
 /**  A session as listed in the sidebar. */
@@ -1310,6 +1348,17 @@ export type SessionSummary_Serialize = {
 	model: string | null,
 	/**  Its generation settings (system prompt, temperature, ...). */
 	params: SessionParams_Serialize,
+	/**
+	 *  Counts every change to the chat (a message sent, edited, regenerated, a branch
+	 *  switched, a rewind, a rename). A change made on an older revision is refused.
+	 */
+	revision: number,
+	/**  Listed first. */
+	pinned: boolean,
+	/**  Left out of the list unless archived chats are asked for. */
+	archived: boolean,
+	/**  The chat and message it was branched from ("Branch into a new chat"). */
+	forked_from?: ForkOrigin,
 };
 
 /**  User settings. */
@@ -1519,6 +1568,17 @@ export type Usage_Serialize = {
 	reasoning_tokens?: number,
 	/**  Input tokens served from the provider's cache, when reported. */
 	cached_input_tokens?: number,
+};
+
+/**
+ *  The versions at one point of a conversation: the messages that share a parent (edits of a
+ *  question, regenerated answers), oldest first, and which of them is on the selected path.
+ */
+export type Versions = {
+	/**  The message on the selected path. */
+	selected: MessageId,
+	/**  All of them, oldest first (the switcher's `‹ 2/3 ›` is the position of `selected`). */
+	ids: MessageId[],
 };
 
 /* Tauri Specta runtime */

@@ -6,16 +6,30 @@ use clap::{Args, ValueEnum};
 use parley_core::Core;
 use parley_core::CoreError;
 use parley_protocol::{
-    visible, ApprovalDecision, ErrorInfo, EventMsg, Part, SendOptions, SessionId, ToolCallStatus,
-    ToolRisk,
+    visible, ApprovalDecision, ErrorInfo, EventMsg, MessageId, Part, SendOptions, SessionId,
+    ToolCallStatus, ToolRisk,
 };
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct AskArgs {
-    /// The message ("-" reads it from standard input).
-    text: String,
+    /// The message ("-" reads it from standard input); not with --regenerate.
+    #[arg(required_unless_present = "regenerate")]
+    text: Option<String>,
+    /// Edit this earlier message of yours (with --session): the text becomes a new version of
+    /// it, answered anew; the old version and what followed it stay in the chat's tree.
+    #[arg(
+        long,
+        value_name = "MSG",
+        requires = "session",
+        conflicts_with = "regenerate"
+    )]
+    edit: Option<String>,
+    /// Answer again (with --session): the last answer, or answer MSG; a new version of it, the
+    /// earlier one kept. --model/--provider pick another model.
+    #[arg(long, value_name = "MSG", num_args = 0..=1, default_missing_value = "", requires = "session")]
+    regenerate: Option<String>,
     /// Which provider to ask (default: the chat's last one, else the first configured).
     #[arg(long)]
     provider: Option<String>,
@@ -161,16 +175,23 @@ async fn prompt_approval(
 }
 
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
-    let text = if args.text == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| invalid(format!("could not read the message from stdin: {e}")))?;
-        s
-    } else {
-        args.text
+    let text = match args.text.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| invalid(format!("could not read the message from stdin: {e}")))?;
+            s
+        }
+        Some(t) => t.to_owned(),
+        None => String::new(),
     };
-    if text.trim().is_empty() {
+    if args.text.is_some() && args.regenerate.is_some() {
+        return Err(invalid(
+            "--regenerate answers an existing message again: give no text with it",
+        ));
+    }
+    if args.regenerate.is_none() && text.trim().is_empty() {
         return Err(CoreError::InvalidInput(
             "The message is empty. Type something before sending.".into(),
         )
@@ -200,21 +221,30 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     // Without a terminal and without --approve nothing runs unasked, grants included: a grant
     // was given for a person watching, not for every script that starts `parley`.
     let ignore_grants = !interactive && args.approve != Some(Approve::Granted);
-    let handle = match core
-        .chats()
-        .send_message(
-            &session_id,
-            &text,
-            SendOptions {
-                provider: args.provider,
-                model: args.model,
-                system: args.system,
-                confirm_read_only,
-                ignore_grants,
-            },
-        )
-        .await
-    {
+    let options = SendOptions {
+        provider: args.provider,
+        model: args.model,
+        system: args.system,
+        confirm_read_only,
+        ignore_grants,
+        revision: None,
+    };
+    let chats = core.chats();
+    let started = match (&args.edit, &args.regenerate) {
+        (Some(m), _) => {
+            chats
+                .edit_message(&session_id, &MessageId(m.clone()), &text, options)
+                .await
+        }
+        (None, Some(m)) => {
+            let answer = (!m.is_empty()).then(|| MessageId(m.clone()));
+            chats
+                .regenerate(&session_id, answer.as_ref(), options)
+                .await
+        }
+        (None, None) => chats.send_message(&session_id, &text, options).await,
+    };
+    let handle = match started {
         Ok(h) => h,
         Err(e) => {
             if created {

@@ -6,6 +6,7 @@ mod ask;
 mod providers;
 mod review;
 mod sessions;
+mod tree;
 
 use clap::{Parser, Subcommand};
 use parley_core::secrets::KeyringStore;

@@ -1,9 +1,10 @@
-//! `parley sessions list|show|rename|delete`.
+//! `parley sessions list|show|rename|delete`, and steering a chat's tree
+//! (`tree|fork|rewind|switch|pin|archive`, in `tree.rs`).
 
 use crate::{out, print_json, Failure};
 use clap::Subcommand;
 use parley_core::Core;
-use parley_protocol::{Part, Role, SessionHistory, SessionId, TurnStatus};
+use parley_protocol::{MessageId, Part, Role, SessionHistory, SessionId, TurnStatus};
 
 #[derive(Subcommand)]
 pub enum SessionsCmd {
@@ -45,6 +46,66 @@ pub enum SessionsCmd {
     Delete {
         /// The chat's id.
         id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a chat's whole tree: every version of every message, the selected path marked.
+    Tree {
+        /// The chat's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a chat up to a message into a new chat (it links back to this one).
+    Fork {
+        /// The chat's id.
+        id: String,
+        /// The last message to copy.
+        message: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewind a chat to a message; what came after stays in its tree as a branch.
+    Rewind {
+        /// The chat's id.
+        id: String,
+        /// The message that becomes the last one shown.
+        message: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show another version of a message (one of its siblings in the tree).
+    Switch {
+        /// The chat's id.
+        id: String,
+        /// The version to show.
+        message: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin a chat to the top of the list (--off unpins).
+    Pin {
+        /// The chat's id.
+        id: String,
+        /// Unpin.
+        #[arg(long)]
+        off: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Archive a chat (--off brings it back).
+    Archive {
+        /// The chat's id.
+        id: String,
+        /// Unarchive.
+        #[arg(long)]
+        off: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -105,6 +166,40 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             }
             eprintln!("Renamed.");
             Ok(())
+        }
+        SessionsCmd::Tree { id, json } => crate::tree::show(core, SessionId(id), json).await,
+        SessionsCmd::Fork { id, message, json } => {
+            crate::tree::fork(core, SessionId(id), MessageId(message), json).await
+        }
+        SessionsCmd::Rewind { id, message, json } => {
+            let id = SessionId(id);
+            core.chats().rewind(&id, &MessageId(message), None).await?;
+            crate::tree::done(
+                core,
+                id,
+                json,
+                "Rewound; what came after is kept as a branch (parley sessions tree).",
+            )
+            .await
+        }
+        SessionsCmd::Switch { id, message, json } => {
+            let id = SessionId(id);
+            core.chats()
+                .switch_branch(&id, &MessageId(message), None)
+                .await?;
+            crate::tree::done(core, id, json, "Switched.").await
+        }
+        SessionsCmd::Pin { id, off, json } => {
+            let id = SessionId(id);
+            core.chats().set_pinned(&id, !off, None).await?;
+            let said = if off { "Unpinned." } else { "Pinned." };
+            crate::tree::done(core, id, json, said).await
+        }
+        SessionsCmd::Archive { id, off, json } => {
+            let id = SessionId(id);
+            core.chats().set_archived(&id, !off, None).await?;
+            let said = if off { "Unarchived." } else { "Archived." };
+            crate::tree::done(core, id, json, said).await
         }
         SessionsCmd::Delete { id, json } => {
             core.chats().delete_session(&SessionId(id.clone())).await?;

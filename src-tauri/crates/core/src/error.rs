@@ -53,6 +53,43 @@ pub enum StoreError {
         /// The instances that own the running turns.
         owners: Vec<String>,
     },
+    /// Only a user message can be edited or answered again.
+    #[error("only a message you wrote can be edited or answered again")]
+    NotAUserMessage,
+    /// No chat has this id.
+    #[error("no chat {0}")]
+    NoSuchChat(String),
+    /// The message is not in this chat (or does not exist).
+    #[error("message {message} is not in this chat")]
+    NoSuchMessage {
+        /// The id given.
+        message: String,
+    },
+    /// The client's revision of the chat is behind: it changed meanwhile (another window, or
+    /// `parley`). Nothing was changed.
+    #[error("{}", conflict_message(changes))]
+    Conflict {
+        /// What changed since the client's revision, oldest first (as far as remembered).
+        changes: Vec<String>,
+    },
+}
+
+/// The conflict sentence: what changed, and what to do.
+fn conflict_message(changes: &[String]) -> String {
+    let what = match changes {
+        [] => "it was changed elsewhere".to_owned(),
+        [one] => one.clone(),
+        many => {
+            let mut seen: Vec<&str> = Vec::new();
+            for c in many {
+                if !seen.contains(&c.as_str()) {
+                    seen.push(c);
+                }
+            }
+            seen.join("; ")
+        }
+    };
+    format!("This chat changed since you last saw it ({what}), in another window or in `parley`. Nothing was changed; look at the chat as it is now and try again.")
 }
 
 impl StoreError {
@@ -86,6 +123,15 @@ impl StoreError {
         }
     }
 
+    /// SQLite found a damaged page while reading or writing (after the start's check passed).
+    pub fn is_damaged(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        )
+    }
+
     /// What the user is told: a sentence that says what happened and what to do.
     pub fn user_message(&self) -> String {
         if self.is_disk_full() {
@@ -93,6 +139,9 @@ impl StoreError {
         }
         if self.is_read_only() {
             return "Parley's data folder is read-only: it could not save to its database. Nothing saved earlier is lost; make the folder writable and try again.".into();
+        }
+        if self.is_damaged() {
+            return format!("Part of Parley's database is damaged ({self}). Nothing was changed or deleted. Restart Parley: it keeps the damaged file aside and offers to restore your chats from a backup.");
         }
         format!("Parley could not use its database: {self}.")
     }
@@ -349,6 +398,26 @@ impl CoreError {
             CoreError::NotFound(m) => ErrorInfo::new(ErrorCode::NotFound, m.clone(), false),
             CoreError::Busy => ErrorInfo::new(ErrorCode::Busy, self.to_string(), true),
             CoreError::Store(StoreError::TurnRunning { .. }) => CoreError::Busy.to_info(),
+            CoreError::Store(e @ StoreError::Conflict { .. }) => {
+                ErrorInfo::new(ErrorCode::Conflict, e.to_string(), false)
+            }
+            CoreError::Store(e @ StoreError::NotAUserMessage) => ErrorInfo::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{}{}.",
+                    e.to_string()[..1].to_uppercase(),
+                    &e.to_string()[1..]
+                ),
+                false,
+            ),
+            CoreError::Store(StoreError::NoSuchChat(_)) => ErrorInfo::new(
+                ErrorCode::NotFound,
+                "This chat does not exist (any more).",
+                false,
+            ),
+            CoreError::Store(e @ StoreError::NoSuchMessage { .. }) => {
+                ErrorInfo::new(ErrorCode::NotFound, format!("The {e}."), false)
+            }
             CoreError::Store(e) => ErrorInfo::new(ErrorCode::Storage, e.user_message(), false),
             CoreError::Secret(e) => ErrorInfo::new(ErrorCode::Keychain, e.to_string(), false),
             CoreError::Provider(e) => e.to_info(),

@@ -8,6 +8,23 @@
 //! one writer thread), [`secrets`] (the OS keychain), [`error`]. [`Core`] opens the data folder
 //! and owns the services.
 
+/// SQL for a part's whole text, where `p` is its `parts` row: the folded body plus the chunks
+/// streamed into it that are not folded yet (schema v6; see `chats::journal`).
+macro_rules! part_body_sql {
+    () => {
+        "p.body || coalesce((SELECT group_concat(c.body, '' ORDER BY c.id) FROM part_chunks c
+          WHERE c.message_id = p.message_id AND c.idx = p.idx), '')"
+    };
+}
+
+/// The `sessions` columns `store::codec::session_row` reads, in its order.
+macro_rules! session_columns {
+    () => {
+        "id, title, created_at, updated_at, message_count, provider, model, params, revision,
+         pinned, archived, forked_from_session, forked_from_message"
+    };
+}
+
 pub mod approvals;
 pub mod assistants;
 pub mod chats;

@@ -126,6 +126,74 @@ pub struct SessionSummary {
     /// Its generation settings (system prompt, temperature, ...).
     #[serde(default)]
     pub params: SessionParams,
+    /// Counts every change to the chat (a message sent, edited, regenerated, a branch
+    /// switched, a rewind, a rename). A change made on an older revision is refused.
+    #[serde(default)]
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub revision: u64,
+    /// Listed first.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Left out of the list unless archived chats are asked for.
+    #[serde(default)]
+    pub archived: bool,
+    /// The chat and message it was branched from ("Branch into a new chat").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkOrigin>,
+}
+
+/// Where a chat was branched from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ForkOrigin {
+    /// The chat it was copied from (it may have been deleted since).
+    pub session_id: SessionId,
+    /// The last message copied.
+    pub message_id: MessageId,
+}
+
+/// The versions at one point of a conversation: the messages that share a parent (edits of a
+/// question, regenerated answers), oldest first, and which of them is on the selected path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Versions {
+    /// The message on the selected path.
+    pub selected: MessageId,
+    /// All of them, oldest first (the switcher's `‹ 2/3 ›` is the position of `selected`).
+    pub ids: Vec<MessageId>,
+}
+
+/// One message in a chat's whole tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TreeNode {
+    /// The message.
+    pub id: MessageId,
+    /// The message it follows (none for the first).
+    pub parent_id: Option<MessageId>,
+    /// Who wrote it.
+    pub role: Role,
+    /// The start of its text (one line).
+    pub preview: String,
+    /// When it was written.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub created_at: UnixMs,
+    /// The model that wrote it (answers).
+    pub model: Option<String>,
+    /// On the selected path.
+    pub selected: bool,
+}
+
+/// A chat's whole tree: every message of every branch, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChatTree {
+    /// The chat.
+    pub session: SessionSummary,
+    /// The end of the selected path.
+    pub head: Option<MessageId>,
+    /// Every message.
+    pub nodes: Vec<TreeNode>,
 }
 
 /// A turn: one user message and the assistant's answer to it.
@@ -185,6 +253,9 @@ pub struct SessionHistory {
     /// collapsed; it fetches the whole part when the reader asks for it).
     #[serde(default)]
     pub clipped: Vec<ClippedPart>,
+    /// For each message of the page that has other versions (siblings), all of them.
+    #[serde(default)]
+    pub versions: Vec<Versions>,
 }
 
 /// A part sent with only the start of its text.
@@ -269,6 +340,11 @@ pub struct SendOptions {
     /// without a terminal and without `--approve granted`, where asking means denying).
     #[serde(default)]
     pub ignore_grants: bool,
+    /// The chat's revision the client saw; a send, edit or regenerate on an older one is
+    /// refused with a conflict (`None`: not checked).
+    #[serde(default)]
+    #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
+    pub revision: Option<u64>,
 }
 
 /// One event of a session's stream. `seq` grows with every event of a session, so a client

@@ -14,6 +14,9 @@ pub enum ErrorCode {
     NotFound,
     /// The session already has a turn running.
     Busy,
+    /// The chat changed since the client last saw it (another window, or `parley`); nothing
+    /// was changed. The client reloads the chat and the user tries again.
+    Conflict,
     /// The provider rejected the API key (401/403).
     Unauthorized,
     /// The provider does not know the model.

@@ -362,6 +362,12 @@ impl Setup {
         // The app inherits it through tauri-driver and WebKitWebDriver: see `choose_rendering`
         // in src-tauri/src/main.rs. (The bench measures the app as users get it.)
         std::env::set_var("PARLEY_E2E_KEEP_COMPOSITING", "1");
+        // What Restore…'s native dialog returns under test (WebDriver cannot click it): the
+        // test writes a backup there first. The app reads it through the same inheritance.
+        std::env::set_var(
+            "PARLEY_E2E_PICK_FILE",
+            self.root.join("target/e2e-pick/backup.db"),
+        );
         let result = self.with_window_driver(|display, url| {
             sh(
                 Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))

@@ -3,7 +3,8 @@
 //! 1. Stream pipeline throughput on the same bytes: SSE framing alone; SSE + the Chat
 //!    Completions mapper; and the whole core pipeline (loopback HTTP from a local server →
 //!    parse → events → journal in a real SQLite file), in tokens per second.
-//! 2. Journal append cost with 1k and with 100k messages already in the database.
+//! 2. Journal append cost with 1k, 100k and 1M messages already in the database; the WAL bytes
+//!    a 10 MB answer writes; the WAL's size over a 100k-message session (`journal.rs`).
 //! 3. A 1 MB tool argument streamed in 16-byte pieces: bytes the events carry, memory gained.
 
 use parley_core::providers::http::SseMapper;
@@ -14,7 +15,7 @@ use parley_core::secrets::MemoryStore;
 use parley_core::store::{JournalOp, Store, TurnEnd};
 use parley_core::{Core, CoreOptions};
 use parley_protocol::ProviderDraft;
-use parley_protocol::{EventMsg, Part, ProviderKind, SendOptions, SessionId, TurnStatus};
+use parley_protocol::{EventMsg, ProviderKind, SendOptions, SessionId, TurnStatus};
 use parley_tests::{MockServer, Reply, Step};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -246,16 +247,7 @@ async fn append_cost(existing: usize) -> (f64, f64) {
             .await
             .unwrap();
         begin.push(t.elapsed());
-        store
-            .journal(vec![JournalOp::InsertPart {
-                message_id: b.assistant_message_id.clone(),
-                index: 0,
-                part: Part::Text {
-                    text: String::new(),
-                },
-            }])
-            .await
-            .unwrap();
+        journal::empty_text(&store, &b).await;
         let t = Instant::now();
         for _ in 0..50 {
             store
@@ -277,6 +269,23 @@ async fn append_cost(existing: usize) -> (f64, f64) {
     begin.sort();
     let median = |v: &Vec<Duration>| v[v.len() / 2].as_secs_f64() * 1e6;
     (median(&per_append), median(&begin))
+}
+
+/// The journal tables (`parley-bench journal` prints only them): append cost as the database
+/// grows to 1M messages, WAL bytes for a 10 MB answer, the WAL over a 100k-message session.
+fn print_journal(rt: &tokio::runtime::Runtime) {
+    let (a1k, b1k) = rt.block_on(append_cost(1_000));
+    let (a100k, b100k) = rt.block_on(append_cost(100_000));
+    let (a1m, b1m) = rt.block_on(append_cost(1_000_000));
+    println!();
+    println!("| journal | 1k messages | 100k messages | 1M messages | 1M vs 1k |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| append one streamed batch (median) | {a1k:.0} µs | {a100k:.0} µs | {a1m:.0} µs | {:.2}× |",
+        a1m / a1k
+    );
+    println!("| begin a turn: user message + turn + assistant message (median) | {b1k:.0} µs | {b100k:.0} µs | {b1m:.0} µs | {:.2}× |", b1m / b1k);
+    journal::print(rt);
 }
 
 /// The tool-argument table (`parley-bench args` prints only it).
@@ -307,6 +316,7 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("desktop") => return rt.block_on(desktop::run()),
         Some("args") => return print_args(&rt),
+        Some("journal") => return print_journal(&rt),
         Some("serve-args") => return rt.block_on(args::serve()),
         Some("scale") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
@@ -352,16 +362,7 @@ fn main() {
         best_pipe.as_secs_f64() / t_map.as_secs_f64(),
         best_pipe.as_secs_f64() / t_sse.as_secs_f64()
     );
-    let (a1k, b1k) = rt.block_on(append_cost(1_000));
-    let (a100k, b100k) = rt.block_on(append_cost(100_000));
-    println!();
-    println!("| journal | 1k messages | 100k messages | ratio |");
-    println!("|---|---:|---:|---:|");
-    println!(
-        "| append one streamed batch (median) | {a1k:.0} µs | {a100k:.0} µs | {:.2}× |",
-        a100k / a1k
-    );
-    println!("| begin a turn: user message + turn + assistant message (median) | {b1k:.0} µs | {b100k:.0} µs | {:.2}× |", b100k / b1k);
+    print_journal(&rt);
     print_args(&rt);
     println!();
     println!(
@@ -374,4 +375,5 @@ fn main() {
 
 mod args;
 mod desktop;
+mod journal;
 mod scale;

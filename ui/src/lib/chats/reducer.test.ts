@@ -52,12 +52,13 @@ describe("reducer", () => {
 
   it("re-syncs: a replay from TurnStarted rebuilds a partially loaded answer without doubling", () => {
     const h: SessionHistory = {
-      session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m", params: { system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null } },
+      session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m", params: { system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null }, revision: 1, pinned: false, archived: false },
       messages: [user("u1", "hi"), { ...user("a1", "Hel"), role: "assistant", parts: [{ type: "text", text: "Hel" }] }],
       turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null, context_from: null }],
       has_more: false,
       running: [],
       clipped: [],
+      versions: [],
     };
     let v = fromHistory(h);
     expect(v.activeTurnId).toBe("t1");

@@ -1,14 +1,15 @@
 //! Turn queries: begin a turn (the user's message committed first), the journal of the answer
 //! being written, the end of a turn, a retry as a new branch, and crash recovery.
 
+use super::append::{apply_journal, fold_chunks};
 use crate::error::StoreError;
 use crate::store::{codec, Store};
 use crate::util::now_ms;
 use parley_protocol::{
     ErrorInfo, Message, MessageId, Part, Role, SessionId, StopReason, TurnId, TurnStatus, Usage,
 };
-use rusqlite::params;
 use rusqlite::Connection;
+use rusqlite::{params, OptionalExtension};
 
 /// One change to a streaming assistant message.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +82,16 @@ impl TurnEnd {
     }
 }
 
+/// Where a new user message goes, and the chat's revision the client saw.
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    /// A new version of this (user) message: the new message becomes its sibling. `None`:
+    /// after the selected path.
+    pub edit: Option<MessageId>,
+    /// The revision the client saw; a change on an older one is refused (`None`: unchecked).
+    pub seen: Option<u64>,
+}
+
 impl Store {
     /// In one transaction: stores the user's message, a pending turn owned by `owner`, and the
     /// empty assistant message; moves the session's head; sets a default title.
@@ -92,6 +103,29 @@ impl Store {
         model: String,
         owner: String,
     ) -> Result<BegunTurn, StoreError> {
+        self.begin_turn_at(
+            session_id,
+            text,
+            provider,
+            model,
+            owner,
+            Placement::default(),
+        )
+        .await
+    }
+
+    /// [`Store::begin_turn`] placed as `at` says: after the selected path, or as a new version
+    /// of an earlier user message (an edit: a sibling with the new text), and checked against
+    /// the revision the client saw.
+    pub async fn begin_turn_at(
+        &self,
+        session_id: &SessionId,
+        text: String,
+        provider: String,
+        model: String,
+        owner: String,
+        at: Placement,
+    ) -> Result<BegunTurn, StoreError> {
         let session_id = session_id.clone();
         self.writer
             .call(move |c| {
@@ -101,6 +135,29 @@ impl Store {
                     [&session_id.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
+                let head = match &at.edit {
+                    None => {
+                        super::tree::next_revision(&tx, &session_id, at.seen, "a message was sent")?;
+                        head
+                    }
+                    Some(edited) => {
+                        let (parent, role): (Option<String>, String) = tx
+                            .query_row(
+                                "SELECT parent_id, role FROM messages WHERE id = ?1 AND session_id = ?2",
+                                [&edited.0, &session_id.0],
+                                |r| Ok((r.get(0)?, r.get(1)?)),
+                            )
+                            .optional()?
+                            .ok_or_else(|| StoreError::NoSuchMessage {
+                                message: edited.0.clone(),
+                            })?;
+                        if role != "user" {
+                            return Err(StoreError::NotAUserMessage);
+                        }
+                        super::tree::next_revision(&tx, &session_id, at.seen, "a message was edited")?;
+                        parent
+                    }
+                };
                 let now = now_ms();
                 let user_id = MessageId(crate::new_id());
                 let turn_id = TurnId(crate::new_id());
@@ -220,6 +277,11 @@ impl Store {
                     "UPDATE sessions SET updated_at = ?2 WHERE id = (SELECT session_id FROM turns WHERE id = ?1)",
                     params![id.0, now_ms()],
                 )?;
+                fold_chunks(
+                    &tx,
+                    "SELECT assistant_message_id FROM turns WHERE id = ?1",
+                    [&id.0],
+                )?;
                 tx.commit()?;
                 Ok(())
             })
@@ -249,19 +311,39 @@ impl Store {
         model: String,
         owner: String,
     ) -> Result<BegunTurn, StoreError> {
+        self.begin_retry_seen(session_id, user_message_id, provider, model, owner, None)
+            .await
+    }
+
+    /// [`Store::begin_retry`], checked against the revision of the chat the client saw.
+    pub async fn begin_retry_seen(
+        &self,
+        session_id: &SessionId,
+        user_message_id: &MessageId,
+        provider: String,
+        model: String,
+        owner: String,
+        seen: Option<u64>,
+    ) -> Result<BegunTurn, StoreError> {
         let session_id = session_id.clone();
         let user_id = user_message_id.clone();
         self.writer
             .call(move |c| {
                 let tx = begin_exclusive_turn(c, &session_id)?;
-                let (parent, role, created_at): (Option<String>, String, i64) = tx.query_row(
-                    "SELECT parent_id, role, created_at FROM messages WHERE id = ?1 AND session_id = ?2",
-                    [&user_id.0, &session_id.0],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
+                let (parent, role, created_at): (Option<String>, String, i64) = tx
+                    .query_row(
+                        "SELECT parent_id, role, created_at FROM messages WHERE id = ?1 AND session_id = ?2",
+                        [&user_id.0, &session_id.0],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?
+                    .ok_or_else(|| StoreError::NoSuchMessage {
+                        message: user_id.0.clone(),
+                    })?;
                 if role != "user" {
-                    return Err(StoreError::Corrupt("only a user message can be answered again".into()));
+                    return Err(StoreError::NotAUserMessage);
                 }
+                super::tree::next_revision(&tx, &session_id, seen, "an answer was regenerated")?;
                 let text: String = tx
                     .query_row(
                         "SELECT group_concat(body, '') FROM parts WHERE message_id = ?1 AND kind = 'text'",
@@ -297,17 +379,28 @@ impl Store {
             .call(move |c| {
                 let tx = c.transaction()?;
                 settle_interrupted_calls(&tx, &owner)?;
-                tx.commit()?;
                 let info = ErrorInfo::new(
                     parley_protocol::ErrorCode::StreamInterrupted,
                     "Parley closed while this answer was being written; the partial answer is kept. Retry to ask again.",
                     true,
                 );
-                let n = c.execute(
+                let answers: Vec<String> = tx
+                    .prepare(
+                        "SELECT assistant_message_id FROM turns
+                         WHERE status IN ('pending', 'streaming') AND COALESCE(owner, '') = ?1
+                           AND assistant_message_id IS NOT NULL",
+                    )?
+                    .query_map([&owner], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                let n = tx.execute(
                     "UPDATE turns SET status = 'interrupted', ended_at = ?2, error = ?3
                      WHERE status IN ('pending', 'streaming') AND COALESCE(owner, '') = ?1",
                     params![owner, now_ms(), serde_json::to_string(&info).map_err(|e| StoreError::Corrupt(e.to_string()))?],
                 )?;
+                for answer in answers {
+                    fold_chunks(&tx, "?1", [answer])?;
+                }
+                tx.commit()?;
                 Ok(n)
             })
             .await
@@ -318,7 +411,7 @@ impl Store {
 /// already has a running one — in this process or another (the app and `parley ask` share the
 /// database). The transaction takes SQLite's write lock at once (IMMEDIATE), so two processes
 /// cannot both see "no running turn" and both begin one.
-fn begin_exclusive_turn<'c>(
+pub(super) fn begin_exclusive_turn<'c>(
     c: &'c mut Connection,
     session_id: &SessionId,
 ) -> Result<rusqlite::Transaction<'c>, StoreError> {
@@ -410,9 +503,11 @@ fn settle_interrupted_calls(c: &Connection, owner: &str) -> Result<(), StoreErro
         .collect::<Result<Vec<_>, _>>()?;
     for m in messages {
         let mut parts = Vec::new();
-        let mut q = c.prepare(
-            "SELECT idx, kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx",
-        )?;
+        let mut q = c.prepare(concat!(
+            "SELECT p.idx, p.kind, ",
+            part_body_sql!(),
+            ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
+        ))?;
         let rows = q.query_map([&m], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
@@ -471,46 +566,6 @@ fn settle_interrupted_calls(c: &Connection, owner: &str) -> Result<(), StoreErro
             }
         }
         apply_journal(c, &ops)?;
-    }
-    Ok(())
-}
-
-fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), StoreError> {
-    for op in ops {
-        match op {
-            JournalOp::InsertPart {
-                message_id,
-                index,
-                part,
-            } => {
-                let (kind, body, meta) = codec::encode_part(part)?;
-                c.prepare_cached(
-                    "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![message_id.0, index, kind, body, meta])?;
-            }
-            JournalOp::AppendText {
-                message_id,
-                index,
-                text,
-            } => {
-                c.prepare_cached(
-                    "UPDATE parts SET body = body || ?3 WHERE message_id = ?1 AND idx = ?2",
-                )?
-                .execute(params![message_id.0, index, text])?;
-            }
-            JournalOp::ReplacePart {
-                message_id,
-                index,
-                part,
-            } => {
-                let (kind, body, meta) = codec::encode_part(part)?;
-                c.prepare_cached(
-                    "UPDATE parts SET kind = ?3, body = ?4, meta = ?5 WHERE message_id = ?1 AND idx = ?2",
-                )?
-                .execute(params![message_id.0, index, kind, body, meta])?;
-            }
-        }
     }
     Ok(())
 }

@@ -5,20 +5,26 @@
 //! and each tool call's lifecycle (`call.rs`); its events go out through the hub (`hub.rs`).
 //! The chat and turn queries are in `store.rs` and `journal.rs`.
 
+mod append;
 mod batches;
 mod call;
 mod context;
 mod draft;
 pub(crate) mod hub;
 mod journal;
+mod steer;
 mod store;
+mod tree;
 mod turn;
 mod turns;
 
+pub(crate) use append::fold_chunks;
+pub use append::FOLD_AT_MOST;
 pub use batches::EventBatches;
 pub use draft::FRAME;
-pub use journal::{BegunTurn, JournalOp, TurnEnd};
+pub use journal::{BegunTurn, JournalOp, Placement, TurnEnd};
 pub use store::default_title;
+pub(crate) use tree::versions_of;
 pub use turns::TurnHandle;
 
 use crate::core::Shared;
@@ -80,8 +86,18 @@ impl ChatService {
 
     /// Renames a chat.
     pub async fn rename_session(&self, id: &SessionId, title: &str) -> Result<(), CoreError> {
+        self.rename_session_seen(id, title, None).await
+    }
+
+    /// Renames a chat if it is still at revision `seen` (when given).
+    pub async fn rename_session_seen(
+        &self,
+        id: &SessionId,
+        title: &str,
+        seen: Option<u64>,
+    ) -> Result<(), CoreError> {
         let title = validate_title(title)?;
-        if self.shared.store.rename_session(id, title).await? {
+        if self.shared.store.rename_session(id, title, seen).await? {
             Ok(())
         } else {
             Err(not_found(id))
@@ -200,3 +216,6 @@ fn validate_title(title: &str) -> Result<String, CoreError> {
     }
     Ok(t.to_owned())
 }
+
+#[cfg(test)]
+mod tree_tests;

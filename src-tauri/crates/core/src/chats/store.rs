@@ -29,6 +29,10 @@ impl Store {
                     provider: None,
                     model: None,
                     params: Default::default(),
+                    revision: 0,
+                    pinned: false,
+                    archived: false,
+                    forked_from: None,
                 })
             })
             .await
@@ -42,10 +46,11 @@ impl Store {
     ) -> Result<Vec<SessionSummary>, StoreError> {
         self.reader
             .call(move |c| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT id, title, created_at, updated_at, message_count, provider, model, params
-                     FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-                )?;
+                let mut stmt = c.prepare_cached(concat!(
+                    "SELECT ",
+                    session_columns!(),
+                    " FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2"
+                ))?;
                 let rows = stmt.query_map(params![limit, offset], codec::session_row)?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
@@ -58,8 +63,11 @@ impl Store {
         self.reader
             .call(move |c| {
                 Ok(c.query_row(
-                    "SELECT id, title, created_at, updated_at, message_count, provider, model, params
-                     FROM sessions WHERE id = ?1",
+                    concat!(
+                        "SELECT ",
+                        session_columns!(),
+                        " FROM sessions WHERE id = ?1"
+                    ),
                     [id.0],
                     codec::session_row,
                 )
@@ -68,15 +76,29 @@ impl Store {
             .await
     }
 
-    /// Renames a session; returns whether it existed.
-    pub async fn rename_session(&self, id: &SessionId, title: String) -> Result<bool, StoreError> {
+    /// Renames a session (the user's title: a generated one never replaces it), checked
+    /// against the revision the client saw; returns whether it existed.
+    pub async fn rename_session(
+        &self,
+        id: &SessionId,
+        title: String,
+        seen: Option<u64>,
+    ) -> Result<bool, StoreError> {
         let id = id.clone();
         self.writer
             .call(move |c| {
-                Ok(c.execute(
-                    "UPDATE sessions SET title = ?2, updated_at = ?3 WHERE id = ?1",
+                let tx = c.transaction()?;
+                let what = format!("it was renamed to “{title}”");
+                match super::tree::next_revision(&tx, &id, seen, &what) {
+                    Err(StoreError::NoSuchChat(_)) => return Ok(false),
+                    other => other?,
+                };
+                tx.execute(
+                    "UPDATE sessions SET title = ?2, title_source = 'user', updated_at = ?3 WHERE id = ?1",
                     params![id.0, title, now_ms()],
-                )? > 0)
+                )?;
+                tx.commit()?;
+                Ok(true)
             })
             .await
     }
@@ -111,6 +133,10 @@ impl Store {
                     "DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id = ?1)",
                     [&id.0],
                 )?;
+                tx.execute(
+                    "DELETE FROM part_chunks WHERE message_id IN (SELECT id FROM messages WHERE session_id = ?1)",
+                    [&id.0],
+                )?;
                 tx.execute("DELETE FROM turns WHERE session_id = ?1", [&id.0])?;
                 tx.execute(
                     "UPDATE messages SET parent_id = NULL WHERE session_id = ?1",
@@ -119,6 +145,7 @@ impl Store {
                 tx.execute("DELETE FROM messages WHERE session_id = ?1", [&id.0])?;
                 let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [&id.0])?;
                 tx.commit()?;
+                crate::store::reclaim_free_pages(c)?;
                 Ok(n > 0)
             })
             .await

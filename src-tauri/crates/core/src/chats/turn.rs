@@ -7,7 +7,7 @@
 //!
 //! The loop talks to the answer being written only through [`Draft`]'s methods (the journal,
 //! `draft.rs`) and runs each call through [`call`]'s lifecycle (`call.rs`). The answer is
-//! journaled — batched at least every 200 ms and at every item boundary (each tool status
+//! journaled — batched at least every 150 ms and at every item boundary (each tool status
 //! change is one), never per token. The end of the turn is written in the same transaction as
 //! the last output, and only then announced, so a client that sees `TurnCompleted` can trust
 //! the database.
@@ -30,9 +30,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// The longest time streamed output stays only in memory: 200 ms, so that with the commit
-/// itself what a crash can lose stays within 250 ms (tests/suite/kill.rs).
-pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// The longest time streamed output stays only in memory: 150 ms, so that with the commit
+/// itself (an fsync, which a busy disk can hold up for tens of milliseconds) what a crash can
+/// lose stays within 250 ms (tests/suite/kill.rs).
+pub const FLUSH_EVERY: Duration = Duration::from_millis(150);
 
 pub(crate) struct TurnCtx {
     pub store: Store,

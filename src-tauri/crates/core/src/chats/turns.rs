@@ -38,6 +38,8 @@ enum Start<'a> {
     New(&'a str),
     /// The existing user message, answered again.
     Retry(&'a MessageId),
+    /// A new version of an earlier user message (`.0`) with this text (`.1`).
+    Edit(&'a MessageId, &'a str),
 }
 
 impl ChatService {
@@ -86,6 +88,55 @@ impl ChatService {
             .await
     }
 
+    /// Edits an earlier message of the user: the new text becomes a new version of it (a
+    /// sibling; the old one and everything after it stay in the tree) and is answered. The
+    /// chat's selected path follows the new version.
+    pub async fn edit_message(
+        &self,
+        session_id: &SessionId,
+        message: &MessageId,
+        text: &str,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        self.start_turn(session_id, Start::Edit(message, text), options)
+            .await
+    }
+
+    /// Answers again the question of `answer` (an answer of this chat; `None`: the last one
+    /// on the selected path), with the model of `options` or the chat's: a new version of the
+    /// answer, the earlier one kept.
+    pub async fn regenerate(
+        &self,
+        session_id: &SessionId,
+        answer: Option<&MessageId>,
+        options: SendOptions,
+    ) -> Result<TurnHandle, CoreError> {
+        let Some(answer) = answer else {
+            return self.retry_turn(session_id, options).await;
+        };
+        let tree = self
+            .shared
+            .store
+            .tree(session_id)
+            .await?
+            .ok_or_else(|| not_found(session_id))?;
+        let node = tree.nodes.iter().find(|n| &n.id == answer).ok_or_else(|| {
+            crate::StoreError::NoSuchMessage {
+                message: answer.0.clone(),
+            }
+        })?;
+        let question = match (&node.role, &node.parent_id) {
+            (Role::Assistant, Some(q)) => q.clone(),
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "Only an answer can be regenerated; to change a question, edit it.".into(),
+                ))
+            }
+        };
+        self.start_turn(session_id, Start::Retry(&question), options)
+            .await
+    }
+
     /// Stores the user's message (or the retry) and a pending turn. When the chat has a running
     /// turn of another process (the app and `parley ask` share the database) the send is
     /// refused with `Busy` — unless that process is gone: its turn is marked interrupted
@@ -96,6 +147,7 @@ impl ChatService {
         start: &Start<'_>,
         provider: &str,
         model: &str,
+        seen: Option<u64>,
     ) -> Result<crate::store::BegunTurn, CoreError> {
         let store = &self.shared.store;
         for attempt in 0..2 {
@@ -103,13 +155,23 @@ impl ChatService {
             let (provider, model) = (provider.to_owned(), model.to_owned());
             let begun = match start {
                 Start::New(text) => {
+                    let at = crate::store::Placement { edit: None, seen };
                     store
-                        .begin_turn(session_id, (*text).to_owned(), provider, model, owner)
+                        .begin_turn_at(session_id, (*text).to_owned(), provider, model, owner, at)
+                        .await
+                }
+                Start::Edit(edited, text) => {
+                    let at = crate::store::Placement {
+                        edit: Some((*edited).clone()),
+                        seen,
+                    };
+                    store
+                        .begin_turn_at(session_id, (*text).to_owned(), provider, model, owner, at)
                         .await
                 }
                 Start::Retry(user) => {
                     store
-                        .begin_retry(session_id, user, provider, model, owner)
+                        .begin_retry_seen(session_id, user, provider, model, owner, seen)
                         .await
                 }
             };
@@ -138,7 +200,7 @@ impl ChatService {
         start: Start<'_>,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
-        if let Start::New(text) = start {
+        if let Start::New(text) | Start::Edit(_, text) = start {
             validate_message(text)?;
         }
         let session = self
@@ -196,7 +258,10 @@ impl ChatService {
                 },
             );
         }
-        let begun = match self.begin(session_id, &start, &row.name, &model).await {
+        let begun = match self
+            .begin(session_id, &start, &row.name, &model, options.revision)
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
                 lock(&self.active).remove(session_id);

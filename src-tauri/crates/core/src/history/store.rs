@@ -38,8 +38,11 @@ fn load_history(
 ) -> Result<Option<SessionHistory>, StoreError> {
     let Some(session) = c
         .query_row(
-            "SELECT id, title, created_at, updated_at, message_count, provider, model, params
-             FROM sessions WHERE id = ?1",
+            concat!(
+                "SELECT ",
+                session_columns!(),
+                " FROM sessions WHERE id = ?1"
+            ),
             [&id.0],
             codec::session_row,
         )
@@ -85,8 +88,11 @@ fn load_history(
             messages.remove(0);
         }
     }
-    let mut parts_stmt =
-        c.prepare_cached("SELECT kind, body, meta FROM parts WHERE message_id = ?1 ORDER BY idx")?;
+    let mut parts_stmt = c.prepare_cached(concat!(
+        "SELECT p.kind, ",
+        part_body_sql!(),
+        ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
+    ))?;
     for m in &mut messages {
         let rows = parts_stmt.query_map([&m.id.0], |r| {
             Ok((
@@ -119,6 +125,11 @@ fn load_history(
         }
     }
     turns.sort_by(|a, b| (a.started_at, &a.id.0).cmp(&(b.started_at, &b.id.0)));
+    let path: Vec<(MessageId, Option<MessageId>)> = messages
+        .iter()
+        .map(|m| (m.id.clone(), m.parent_id.clone()))
+        .collect();
+    let versions = crate::chats::versions_of(c, id, &path)?;
     Ok(Some(SessionHistory {
         session,
         messages,
@@ -126,6 +137,7 @@ fn load_history(
         has_more,
         running: Vec::new(),
         clipped: Vec::new(),
+        versions,
     }))
 }
 
@@ -142,8 +154,12 @@ impl Store {
             .call(move |c| {
                 let row = c
                     .query_row(
-                        "SELECT p.kind, p.body, p.meta FROM parts p JOIN messages m ON m.id = p.message_id
-                         WHERE p.message_id = ?1 AND p.idx = ?2 AND m.session_id = ?3",
+                        concat!(
+                            "SELECT p.kind, ",
+                            part_body_sql!(),
+                            ", p.meta FROM parts p JOIN messages m ON m.id = p.message_id
+                             WHERE p.message_id = ?1 AND p.idx = ?2 AND m.session_id = ?3"
+                        ),
                         params![message.0, index, session.0],
                         |r| {
                             Ok((

@@ -133,7 +133,11 @@ impl super::Store {
         };
         // What a process killed while writing one left behind (an hour old: not being written).
         for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let stale = e.file_name().to_string_lossy().ends_with(".db.partial")
+            let name = e.file_name().to_string_lossy().into_owned();
+            // A half-written backup, or the private copy a killed restore was merging from
+            // (with its -wal and -shm).
+            let leftover = name.ends_with(".db.partial") || name.starts_with(".restoring-");
+            let stale = leftover
                 && e.metadata()
                     .and_then(|m| m.modified())
                     .ok()
@@ -212,6 +216,10 @@ fn merge(c: &mut Connection) -> Result<Restored, StoreError> {
              WHERE id IN (SELECT id FROM temp.restored_messages);
          INSERT OR IGNORE INTO main.parts SELECT * FROM bk.parts
              WHERE message_id IN (SELECT id FROM temp.restored_messages);
+         -- New ids, taken in the backup's order: a part's chunks keep their order.
+         INSERT INTO main.part_chunks(message_id, idx, body)
+             SELECT message_id, idx, body FROM bk.part_chunks
+             WHERE message_id IN (SELECT id FROM temp.restored_messages) ORDER BY id;
          CREATE TEMP TABLE restored_turns AS
              SELECT id FROM bk.turns
              WHERE id NOT IN (SELECT id FROM main.turns)
@@ -225,6 +233,7 @@ fn merge(c: &mut Connection) -> Result<Restored, StoreError> {
                AND status IN ('pending', 'streaming');
          DROP TABLE temp.restored_turns;",
     )?;
+    crate::chats::fold_chunks(&tx, "SELECT id FROM temp.restored_messages", [])?;
     let messages: i64 = tx.query_row("SELECT count(*) FROM temp.restored_messages", [], |r| {
         r.get(0)
     })?;

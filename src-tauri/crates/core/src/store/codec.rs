@@ -172,6 +172,19 @@ pub(crate) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSumm
             .get::<_, Option<String>>(7)?
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default(),
+        revision: r.get::<_, i64>(8)?.max(0) as u64,
+        pinned: r.get(9)?,
+        archived: r.get(10)?,
+        forked_from: match (
+            r.get::<_, Option<String>>(11)?,
+            r.get::<_, Option<String>>(12)?,
+        ) {
+            (Some(s), Some(m)) => Some(parley_protocol::ForkOrigin {
+                session_id: SessionId(s),
+                message_id: MessageId(m),
+            }),
+            _ => None,
+        },
     })
 }
 

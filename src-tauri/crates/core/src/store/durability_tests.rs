@@ -423,5 +423,31 @@ fn daily_backups_roll_and_keep_the_newest() {
             .expect("a new day");
         assert!(manual.exists());
         assert_eq!(names(&dir.path().join("backups")).len(), 2);
+
+        // What killed processes left: a half-written backup and a restore's private copy. An
+        // hour old, they are removed; a fresh one may still be in use and stays.
+        let backups = dir.path().join("backups");
+        let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        for name in [
+            "parley-daily-1.db.partial",
+            ".restoring-old.db",
+            ".restoring-old.db-wal",
+        ] {
+            let f = std::fs::File::create(backups.join(name)).unwrap();
+            f.set_modified(hours_ago).unwrap();
+        }
+        std::fs::write(backups.join(".restoring-now.db"), b"in use").unwrap();
+        s.daily_backup(1, t0 + 10 * day)
+            .await
+            .unwrap()
+            .expect("a new day");
+        let left = names(&backups);
+        assert!(left.contains(&".restoring-now.db".to_string()), "{left:?}");
+        assert!(
+            !left
+                .iter()
+                .any(|n| n.ends_with(".partial") || n.contains("restoring-old")),
+            "{left:?}"
+        );
     });
 }

@@ -3,15 +3,18 @@
 //! `PRAGMA user_version`, each in one transaction. A database that cannot be read is moved
 //! aside (never overwritten); one written by a newer Parley is refused and left untouched.
 //!
-//! Every user-visible operation is one transaction. Streaming output is appended to one part
-//! row at a time (`JournalOp::AppendText`), so appending costs the same at any history size.
+//! Every user-visible operation is one transaction. Streaming output is appended as chunk rows
+//! (`JournalOp::AppendText` writes only the new bytes; a short part is folded into one row when
+//! its turn ends), so appending costs the same at any history size and any answer length. The WAL is cut
+//! back to `WAL_SIZE_LIMIT` after checkpoints; deleted chats' pages go back to the file system
+//! (incremental vacuum).
 //!
 //! This module is the database itself: opening, migrating, the two connection threads and the
 //! row codec. Each topic's queries live with the topic, as `impl Store` blocks: chats
 //! (`chats/store.rs`, `chats/journal.rs`), history (`history/store.rs`), providers
 //! (`providers/store.rs`), assistants, approvals (grants) and settings (`*/store.rs`).
 
-pub use crate::chats::{default_title, BegunTurn, JournalOp, TurnEnd};
+pub use crate::chats::{default_title, BegunTurn, JournalOp, Placement, TurnEnd, FOLD_AT_MOST};
 pub use crate::providers::ProviderRow;
 
 pub mod backup;
@@ -140,9 +143,32 @@ pub(crate) fn io_err(path: &Path, source: std::io::Error) -> StoreError {
     }
 }
 
+/// The size the WAL file is cut back to after a checkpoint. SQLite checkpoints every 1000
+/// pages (4 MB) written; without a limit the file keeps the size of the largest transaction
+/// it ever held (a 10 MB answer folded at its end).
+pub const WAL_SIZE_LIMIT: i64 = 8 * 1024 * 1024;
+
+/// Free pages beyond which deleting frees space back to the file system (1 MB of 4 KB pages).
+const RECLAIM_ABOVE_PAGES: i64 = 256;
+
+/// Returns the database's free pages to the file system once there are more than a few
+/// (deleted chats; streamed chunks folded at a turn's end free pages too, reused by the next
+/// turn). Needs `auto_vacuum = INCREMENTAL`; a no-op without it.
+pub(crate) fn reclaim_free_pages(conn: &Connection) -> Result<(), StoreError> {
+    let free: i64 = conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+    if free > RECLAIM_ABOVE_PAGES {
+        // Each step frees one page: it runs to its end only when stepped to the end.
+        let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
+    }
+    Ok(())
+}
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     // macOS's fsync does not reach the platter; F_FULLFSYNC does.
     #[cfg(target_os = "macos")]
     conn.pragma_update(None, "fullfsync", true)?;
@@ -193,6 +219,11 @@ fn open_and_migrate_with(
             Some(format!("quick_check: {check}")),
         )));
     }
+    // A new database frees the pages of deleted chats back to the file system (see
+    // `reclaim_free_pages`); this has to be chosen before the first table exists.
+    if version == 0 {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    }
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!("SQLite refused WAL mode (got {mode})");
@@ -213,6 +244,14 @@ fn open_and_migrate_with(
         tx.commit()?;
         tracing::info!("database migrated from schema {version} to {latest}");
     }
+    // A database made before incremental vacuum is rebuilt with it once, after the snapshot.
+    let auto_vacuum: i64 = conn.pragma_query_value(None, "auto_vacuum", |r| r.get(0))?;
+    if auto_vacuum != 2 && snapshot_first {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        conn.execute_batch("VACUUM")?;
+        tracing::info!("database rebuilt with incremental vacuum");
+    }
+
     Ok((conn, version))
 }
 
@@ -266,6 +305,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         report.previous_version = previous;
+        reclaim_free_pages(&conn)?;
         let reader = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -291,6 +331,19 @@ impl Store {
         &self.path
     }
 
+    /// For the benchmark: checkpoints the WAL to empty, then sets how many pages the writer
+    /// lets it grow before checkpointing (0: never), so the WAL's size is the bytes written.
+    #[doc(hidden)]
+    pub async fn bench_measure_wal(&self, autocheckpoint_pages: i64) -> Result<(), StoreError> {
+        self.writer
+            .call(move |c| {
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+                c.pragma_update(None, "wal_autocheckpoint", autocheckpoint_pages)?;
+                Ok(())
+            })
+            .await
+    }
+
     /// Runs `PRAGMA integrity_check` and returns its first line (`ok` when healthy).
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
         self.reader
@@ -304,3 +357,6 @@ mod tests;
 
 #[cfg(test)]
 mod durability_tests;
+
+#[cfg(test)]
+mod health_tests;

@@ -124,6 +124,39 @@ pub const MIGRATIONS: &[&str] = &[
     DROP TABLE grants;
     ALTER TABLE grants_v5 RENAME TO grants;
     "#,
+    // v6: streamed output is appended as chunk rows (each flush writes only its new bytes), so a
+    // long answer is not rewritten on every flush. A part's text is its body followed by its
+    // chunks in `id` order (a new row's id is above every existing one); short parts are folded
+    // into the body when their turn ends. A rowid table keeps a flush of up to ~4 KB in its
+    // leaf page (an index-organized one spills anything over ~1 KB to an overflow page).
+    r#"
+    CREATE TABLE part_chunks (
+        id          INTEGER PRIMARY KEY,
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        idx         INTEGER NOT NULL,
+        body        TEXT NOT NULL
+    );
+    CREATE INDEX part_chunks_by_part ON part_chunks(message_id, idx, id);
+    "#,
+    // v7: the conversation is a tree the user steers. `revision` counts every change to a chat
+    // (a change made on an older one is refused); pinned and archived chats; where a chat was
+    // branched from; whether its title was written by the user (a generated one never
+    // replaces it).
+    r#"
+    ALTER TABLE sessions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN forked_from_session TEXT;
+    ALTER TABLE sessions ADD COLUMN forked_from_message TEXT;
+    ALTER TABLE sessions ADD COLUMN title_source TEXT NOT NULL DEFAULT 'first-words';
+    CREATE TABLE session_changes (
+        session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        revision    INTEGER NOT NULL,
+        what        TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        PRIMARY KEY (session_id, revision)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The newest schema version this build knows.

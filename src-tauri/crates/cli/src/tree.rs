@@ -1,0 +1,91 @@
+//! `parley sessions tree|fork|rewind|switch|pin|archive`: a chat's tree, printed and steered.
+
+use crate::{out, print_json, Failure};
+use parley_core::Core;
+use parley_protocol::{ChatTree, MessageId, Role, SessionId};
+
+/// After a change: the chat's summary as JSON, or a sentence on stderr.
+pub async fn done(core: &Core, id: SessionId, json: bool, said: &str) -> Result<(), Failure> {
+    if json {
+        return print_json(&core.chats().get_session(&id).await?);
+    }
+    eprintln!("{said}");
+    Ok(())
+}
+
+pub async fn show(core: &Core, id: SessionId, json: bool) -> Result<(), Failure> {
+    let tree = core.chats().tree(&id).await?;
+    if json {
+        return print_json(&tree);
+    }
+    out(&parley_protocol::visible::terminal_safe(&render(&tree)))
+}
+
+pub async fn fork(
+    core: &Core,
+    id: SessionId,
+    message: MessageId,
+    json: bool,
+) -> Result<(), Failure> {
+    let new = core.chats().fork(&id, &message).await?;
+    if json {
+        return print_json(&new);
+    }
+    out(&format!("{}\n", new.id))?;
+    eprintln!(
+        "Branched into a new chat: {} ({} messages).",
+        new.id, new.message_count
+    );
+    Ok(())
+}
+
+/// The tree as lines, oldest version first; a branch point indents its versions, `*` marks
+/// the selected path and `[2/3]` a message's place among its versions.
+fn render(tree: &ChatTree) -> String {
+    use parley_protocol::TreeNode;
+    use std::collections::HashMap;
+    let mut s = format!(
+        "# {} (revision {})\n",
+        tree.session.title, tree.session.revision
+    );
+    let mut children: HashMap<Option<&MessageId>, Vec<&TreeNode>> = HashMap::new();
+    for n in &tree.nodes {
+        children.entry(n.parent_id.as_ref()).or_default().push(n);
+    }
+    // Depth-first with an explicit stack (a chat can be thousands of messages deep); a linear
+    // stretch stays at its depth, only a point with versions indents.
+    let mut stack: Vec<(&TreeNode, usize, usize, usize)> = Vec::new();
+    fn push<'a>(
+        stack: &mut Vec<(&'a TreeNode, usize, usize, usize)>,
+        kids: Option<&Vec<&'a TreeNode>>,
+        depth: usize,
+    ) {
+        let kids = kids.map(Vec::as_slice).unwrap_or_default();
+        let depth = depth + usize::from(kids.len() > 1);
+        for (i, k) in kids.iter().enumerate().rev() {
+            stack.push((*k, depth, i + 1, kids.len()));
+        }
+    }
+    push(&mut stack, children.get(&None), 0);
+    while let Some((n, depth, pos, of)) = stack.pop() {
+        let mark = if n.selected { "*" } else { " " };
+        let who = match n.role {
+            Role::User => "user".to_owned(),
+            Role::System => "system".to_owned(),
+            Role::Assistant => format!("assistant ({})", n.model.as_deref().unwrap_or("?")),
+        };
+        let versions = if of > 1 {
+            format!(" [{pos}/{of}]")
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "{mark} {}{} {who}{versions}: {}\n",
+            "  ".repeat(depth),
+            n.id,
+            n.preview
+        ));
+        push(&mut stack, children.get(&Some(&n.id)), depth);
+    }
+    s
+}

@@ -41,6 +41,19 @@ const COMMANDS: &[&str] = &[
     "choose_workspace",
     "clear_workspace",
     "choose_assistant_workspace",
+    "list_chats",
+    "chat_counts",
+    "get_session",
+    "edit_message",
+    "regenerate",
+    "switch_branch",
+    "rewind",
+    "fork",
+    "delete_branch",
+    "set_pinned",
+    "set_archived",
+    "chat_tree",
+    "retitle",
 ];
 
 fn main() {

@@ -7,7 +7,9 @@
 mod card;
 mod commands;
 
-use commands::{app, approvals, assistants, chats, data, history, providers, settings, tools};
+use commands::{
+    app, approvals, assistants, chats, data, history, providers, settings, tools, tree,
+};
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
 use std::collections::HashMap;
@@ -90,6 +92,19 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             chats::choose_workspace,
             chats::clear_workspace,
             assistants::choose_assistant_workspace,
+            tree::list_chats,
+            tree::chat_counts,
+            tree::get_session,
+            tree::edit_message,
+            tree::regenerate,
+            tree::switch_branch,
+            tree::rewind,
+            tree::fork,
+            tree::delete_branch,
+            tree::set_pinned,
+            tree::set_archived,
+            tree::chat_tree,
+            tree::retitle,
         ])
 }
 

@@ -92,6 +92,10 @@ fn main() {
             e.to_info().message
         )),
     };
+    // For E2E tests only: scripted model servers answer requests in order, and a background
+    // title request would take a reply meant for a turn. Set by whoever starts the app.
+    let no_titles = std::env::args().any(|a| a == "--e2e-no-titles");
+    core.chats().set_background_titles(!no_titles);
     if let Err(e) = parley::run(core) {
         fail(format!("Parley's window failed: {e}"));
     }

@@ -210,3 +210,36 @@ async fn bad_steering_is_refused_with_a_clear_error_and_stores_nothing() {
         "nothing else reached the provider"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retitle_names_a_chat_with_the_model_and_failures_keep_the_title() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(text_answer(&["Paris is the capital."], 0)));
+    // The CLI never titles in the background: the next reply is the one asked for.
+    server.push(Reply::sse(text_answer(&["\"Capital of France\""], 0)));
+    server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    ok(d, &["ask", "What is the capital of France?"]).await;
+    let list: Vec<SessionSummary> =
+        serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
+    let id = list[0].id.0.clone();
+    assert_eq!(list[0].title, "What is the capital of France?");
+    assert_eq!(
+        ok(d, &["sessions", "retitle", &id]).await.trim(),
+        "Capital of France"
+    );
+    let r = run(d, &["sessions", "retitle", &id, "--json"]).await;
+    assert_ne!(r.code, 0);
+    assert!(!r.stderr.trim().is_empty());
+    let s: SessionSummary =
+        serde_json::from_str(&ok(d, &["sessions", "tree", &id, "--json"]).await)
+            .map(|t: ChatTree| t.session)
+            .unwrap();
+    assert_eq!(s.title, "Capital of France");
+    // An unknown chat: a clear error.
+    let r = run(d, &["sessions", "retitle", "nope"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("nope"), "{}", r.stderr);
+}

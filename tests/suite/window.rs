@@ -27,7 +27,23 @@ pub(super) fn env() -> Env {
     }
 }
 
+/// Starts the app on `data`. Background titles are off: a scripted server answers requests in
+/// order, and a title request would take a reply meant for a turn (see `launch_titled`).
 pub(super) async fn launch(e: &Env, data: &Path) -> Session {
+    Session::start(
+        &e.driver,
+        &e.app,
+        &[
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--e2e-no-titles".into(),
+        ],
+    )
+    .await
+}
+
+/// Starts the app on `data` with chats titled after their first answer, as users have it.
+pub(super) async fn launch_titled(e: &Env, data: &Path) -> Session {
     Session::start(
         &e.driver,
         &e.app,
@@ -115,6 +131,22 @@ pub(super) async fn launch_with_local(e: &Env) -> (tempfile::TempDir, MockServer
     add_provider_with_cli(data.path(), &server).await;
     let s = launch(e, data.path()).await;
     (data, server, s)
+}
+
+/// Runs `parley` on the app's data folder (a second process on the same database); its stdout.
+pub(super) fn cli(data: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(parley_bin())
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "parley {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Adds the provider through the CLI (same database), for scenarios that are not about settings.
@@ -206,7 +238,7 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     s.click(&s.wait_for("[data-testid=new-session]").await)
         .await;
     send(&s, "Say hello").await;
-    s.wait_text("[data-testid=message-user]", 5, |t| t == "Say hello")
+    s.wait_text("[data-testid=user-text]", 5, |t| t == "Say hello")
         .await;
     s.wait_text("[data-testid=reasoning]", 10, |t| t.contains("Let me"))
         .await;
@@ -356,7 +388,7 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     s.wait_count("[data-testid=error-banner]", 0).await;
     wait_users(&s, 1).await;
     assert_eq!(
-        s.wait_text("[data-testid=message-user]", 1, |_| true).await,
+        s.wait_text("[data-testid=user-text]", 1, |_| true).await,
         "Are you there?"
     );
 
@@ -419,7 +451,7 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
         |t| t == "ok",
     )
     .await;
-    let users = s.script("return [...document.querySelectorAll('[data-testid=message-user]')].map(m => m.textContent)").await;
+    let users = s.script("return [...document.querySelectorAll('[data-testid=user-text]')].map(m => m.textContent)").await;
     assert_eq!(users.as_array().unwrap().last().unwrap(), &json!(tricky));
     tokio::time::sleep(Duration::from_millis(300)).await;
     wait_users(&s, 4).await;

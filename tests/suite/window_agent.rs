@@ -240,6 +240,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
             data.path().display().to_string(),
             "--e2e-pick-folder".into(),
             ws.path().display().to_string(),
+            "--e2e-no-titles".into(),
         ],
     )
     .await;

@@ -182,7 +182,7 @@ async fn window_three_thousand_chats_the_oldest_is_reachable_at_any_size() {
             .await,
     )
     .await;
-    s.wait_text("[data-testid=message-user]", 10, |t| t == "A question")
+    s.wait_text("[data-testid=user-text]", 10, |t| t == "A question")
         .await;
     let title = s
         .script(&format!("return document.querySelector(\"[data-session-id='{oldest}'] [data-testid=session-title]\").textContent"))

@@ -161,20 +161,7 @@ async fn window_restore_from_settings_brings_back_a_deleted_chat() {
     server.answer_gets(models_reply());
     server.push(Reply::sse(text_answer(&["Kept ", "in the backup"], 0)));
     add_provider_with_cli(data.path(), &server).await;
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(parley_bin())
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "parley {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let cli = |args: &[&str]| cli(data.path(), args);
     cli(&["ask", "A chat worth keeping"]);
     cli(&["backup", &pick.display().to_string()]);
     let list: serde_json::Value =

@@ -10,10 +10,10 @@ export const commands = {
 	listSessions: (limit: number, offset: number) => typedError<SessionSummary_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_sessions", { limit, offset })),
 	/**  Creates an empty chat. */
 	createSession: () => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("create_session")),
-	/**  Renames a chat. */
-	renameSession: (sessionId: SessionId, title: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rename_session", { sessionId, title })),
+	/**  Renames a chat (checked against the revision the window saw, when given). */
+	renameSession: (sessionId: SessionId, title: string, revision: number | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rename_session", { sessionId, title, revision })),
 	/**  Deletes a chat; a running answer in it is stopped first. */
-	deleteSession: (sessionId: SessionId) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_session", { sessionId })),
+	deleteSession: (sessionId: SessionId, revision: number | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_session", { sessionId, revision })),
 	/**  A page of a chat's messages, newest last, ending before `before` (or at the newest). */
 	getHistory: (sessionId: SessionId, before: MessageId | null, limit: number) => typedError<SessionHistory_Serialize, ErrorInfo>(__TAURI_INVOKE("get_history", { sessionId, before, limit })),
 	/**  One part of a message, whole (a page sends long texts clipped; see `SessionHistory.clipped`). */
@@ -106,6 +106,38 @@ export const commands = {
 	clearWorkspace: (sessionId: SessionId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("clear_workspace", { sessionId })),
 	/**  Lets the user choose an assistant's workspace folder in a native dialog, or clears it. */
 	chooseAssistantWorkspace: (assistantId: string, clear: boolean) => typedError<Assistant_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_assistant_workspace", { assistantId, clear })),
+	/**
+	 *  Chats as the sidebar shows them: the archive or the chats in use, all or one assistant's,
+	 *  pinned first, then by activity; chats without messages left out.
+	 */
+	listChats: (filter: ChatFilter_Deserialize, limit: number, offset: number) => typedError<SessionSummary_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_chats", { filter, limit, offset })),
+	/**  How many chats are in use, archived, and per assistant. */
+	chatCounts: () => typedError<ChatCounts, ErrorInfo>(__TAURI_INVOKE("chat_counts")),
+	/**  One chat's summary (its current revision, title, flags). */
+	getSession: (sessionId: SessionId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("get_session", { sessionId })),
+	/**  Edits a message of the user: a new version of it, answered at once. */
+	editMessage: (sessionId: SessionId, messageId: MessageId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("edit_message", { sessionId, messageId, text, options })),
+	/**
+	 *  Answers again the question of `message_id` (an answer), with the model of `options`: a new
+	 *  version of the answer.
+	 */
+	regenerate: (sessionId: SessionId, messageId: MessageId, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("regenerate", { sessionId, messageId, options })),
+	/**  Shows another version: the path continues through `message_id` to its newest leaf. */
+	switchBranch: (sessionId: SessionId, messageId: MessageId, revision: number) => typedError<MessageId, ErrorInfo>(__TAURI_INVOKE("switch_branch", { sessionId, messageId, revision })),
+	/**  Rewinds the chat to `message_id`; the later turns stay as a branch. */
+	rewind: (sessionId: SessionId, messageId: MessageId, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rewind", { sessionId, messageId, revision })),
+	/**  Copies the path up to `message_id` into a new chat that links back to this one. */
+	fork: (sessionId: SessionId, messageId: MessageId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("fork", { sessionId, messageId })),
+	/**  Deletes `message_id` and everything after it on every branch; returns how many messages. */
+	deleteBranch: (sessionId: SessionId, messageId: MessageId, revision: number) => typedError<number, ErrorInfo>(__TAURI_INVOKE("delete_branch", { sessionId, messageId, revision })),
+	/**  Pins or unpins a chat. */
+	setPinned: (sessionId: SessionId, pinned: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_pinned", { sessionId, pinned, revision })),
+	/**  Archives or unarchives a chat. */
+	setArchived: (sessionId: SessionId, archived: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_archived", { sessionId, archived, revision })),
+	/**  The chat's whole tree, every branch, with the selected path marked. */
+	chatTree: (sessionId: SessionId) => typedError<ChatTree_Serialize, ErrorInfo>(__TAURI_INVOKE("chat_tree", { sessionId })),
+	/**  Asks a model for a new title now ("Regenerate title"); it replaces any title. */
+	retitle: (sessionId: SessionId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { sessionId })),
 };
 
 /* Constants */
@@ -193,6 +225,67 @@ export type Assistant_Serialize = {
 export type ChangeTicket = {
 	/**  The card's address is `/change?id=…` on the card's origin. */
 	id: string,
+};
+
+/**  How many chats of the list are in each group it can be filtered by. */
+export type ChatCounts = {
+	/**  Chats in use (not archived, with messages). */
+	active: number,
+	/**  Archived chats with messages. */
+	archived: number,
+	/**  Chats in use per assistant id, most chats first. */
+	per_assistant: ([string, number])[],
+};
+
+/**
+ *  Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
+ *  without messages are left out; pinned chats come first, then the most recently active.
+ */
+export type ChatFilter = ChatFilter_Serialize | ChatFilter_Deserialize;
+
+/**
+ *  Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
+ *  without messages are left out; pinned chats come first, then the most recently active.
+ */
+export type ChatFilter_Deserialize = {
+	/**  The archive instead of the chats in use. */
+	archived?: boolean,
+	/**  Only chats set up from this assistant (its id). */
+	assistant?: string | null,
+};
+
+/**
+ *  Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
+ *  without messages are left out; pinned chats come first, then the most recently active.
+ */
+export type ChatFilter_Serialize = {
+	/**  The archive instead of the chats in use. */
+	archived: boolean,
+	/**  Only chats set up from this assistant (its id). */
+	assistant: string | null,
+};
+
+/**  A chat's whole tree: every message of every branch, oldest first. */
+export type ChatTree = ChatTree_Serialize | ChatTree_Deserialize;
+
+/**  A chat's whole tree: every message of every branch, oldest first. */
+export type ChatTree_Deserialize = {
+	/**  The chat. */
+	session: SessionSummary_Deserialize,
+	/**  The end of the selected path. */
+	head?: MessageId | null,
+	/**  Every message. */
+	nodes: TreeNode_Deserialize[],
+};
+
+/**  A chat's whole tree: every message of every branch, oldest first. */
+export type ChatTree_Serialize = {
+	/**  The chat. */
+	session: SessionSummary_Serialize,
+	/**  The end of the selected path. */
+	head: MessageId | null,
+	/**  Every message. */
+	nodes: TreeNode_Serialize[],
 };
 
 /**  A part sent with only the start of its text. */
@@ -491,7 +584,16 @@ turn_id: TurnId } |
 /**  The turn. */
 turn_id: TurnId; 
 /**  What went wrong, with the next step. */
-error: ErrorInfo };
+error: ErrorInfo } | 
+/**
+ *  The chat was given a generated title (after its first answer, or on request). Not part
+ *  of a turn: it may come after the turn's end.
+ */
+{ type: "title_changed"; 
+/**  The new title. */
+title: string; 
+/**  The chat's revision after the change. */
+revision: number };
 
 /**
  *  What happened in a turn. Items are the parts of the assistant message, addressed by
@@ -623,7 +725,16 @@ turn_id: TurnId } |
 /**  The turn. */
 turn_id: TurnId; 
 /**  What went wrong, with the next step. */
-error: ErrorInfo };
+error: ErrorInfo } | 
+/**
+ *  The chat was given a generated title (after its first answer, or on request). Not part
+ *  of a turn: it may come after the turn's end.
+ */
+{ type: "title_changed"; 
+/**  The new title. */
+title: string; 
+/**  The chat's revision after the change. */
+revision: number };
 
 /**
  *  One event of a session's stream. `seq` grows with every event of a session, so a client
@@ -1210,6 +1321,11 @@ export type SessionHistory_Deserialize = {
 	clipped?: ClippedPart[],
 	/**  For each message of the page that has other versions (siblings), all of them. */
 	versions?: Versions[],
+	/**
+	 *  Messages that follow the end of the selected path: the chat was rewound and these
+	 *  begin the later turns it kept (newest first; only on the newest page).
+	 */
+	later?: MessageId[],
 };
 
 /**  A session with (a page of) its messages and their turns, oldest first. */
@@ -1234,6 +1350,11 @@ export type SessionHistory_Serialize = {
 	clipped: ClippedPart[],
 	/**  For each message of the page that has other versions (siblings), all of them. */
 	versions: Versions[],
+	/**
+	 *  Messages that follow the end of the selected path: the chat was rewound and these
+	 *  begin the later turns it kept (newest first; only on the newest page).
+	 */
+	later: MessageId[],
 };
 
 /**  Identifies a session (a conversation). */
@@ -1376,6 +1497,12 @@ export type Settings_Deserialize = {
 	max_tool_rounds?: number,
 	/**  How many daily backups of the database to keep (0 to 365; 0 turns them off). */
 	daily_backups?: number,
+	/**  Name chats with a short generated title after their first answer. */
+	auto_titles?: boolean,
+	/**  The provider whose model writes titles (`None`: the chat's own model). */
+	title_provider?: string | null,
+	/**  The model that writes titles (with `title_provider`). */
+	title_model?: string | null,
 };
 
 /**  User settings. */
@@ -1390,6 +1517,12 @@ export type Settings_Serialize = {
 	max_tool_rounds: number,
 	/**  How many daily backups of the database to keep (0 to 365; 0 turns them off). */
 	daily_backups: number,
+	/**  Name chats with a short generated title after their first answer. */
+	auto_titles: boolean,
+	/**  The provider whose model writes titles (`None`: the chat's own model). */
+	title_provider: string | null,
+	/**  The model that writes titles (with `title_provider`). */
+	title_model: string | null,
 };
 
 /**  Why the model stopped producing output, normalised across providers. */
@@ -1455,6 +1588,45 @@ export type ToolRisk =
 "network" | 
 /**  Can delete or overwrite things, or run arbitrary commands. */
 "destructive";
+
+/**  One message in a chat's whole tree. */
+export type TreeNode = TreeNode_Serialize | TreeNode_Deserialize;
+
+/**  One message in a chat's whole tree. */
+export type TreeNode_Deserialize = {
+	/**  The message. */
+	id: MessageId,
+	/**  The message it follows (none for the first). */
+	parent_id?: MessageId | null,
+	/**  Who wrote it. */
+	role: Role,
+	/**  The start of its text (one line). */
+	preview: string,
+	/**  When it was written. */
+	created_at: number,
+	/**  The model that wrote it (answers). */
+	model?: string | null,
+	/**  On the selected path. */
+	selected: boolean,
+};
+
+/**  One message in a chat's whole tree. */
+export type TreeNode_Serialize = {
+	/**  The message. */
+	id: MessageId,
+	/**  The message it follows (none for the first). */
+	parent_id: MessageId | null,
+	/**  Who wrote it. */
+	role: Role,
+	/**  The start of its text (one line). */
+	preview: string,
+	/**  When it was written. */
+	created_at: number,
+	/**  The model that wrote it (answers). */
+	model: string | null,
+	/**  On the selected path. */
+	selected: boolean,
+};
 
 /**  Identifies a turn (one request to a model and its answer). */
 export type TurnId = string;

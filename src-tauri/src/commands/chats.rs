@@ -26,18 +26,19 @@ pub async fn create_session(state: State<'_, AppState>) -> Res<SessionSummary> {
     state.core.chats().create_session(None).await.map_err(err)
 }
 
-/// Renames a chat.
+/// Renames a chat (checked against the revision the window saw, when given).
 #[tauri::command]
 #[specta::specta]
 pub async fn rename_session(
     state: State<'_, AppState>,
     session_id: SessionId,
     title: String,
+    revision: Option<u32>,
 ) -> Res<()> {
     state
         .core
         .chats()
-        .rename_session(&session_id, &title)
+        .rename_session_seen(&session_id, &title, revision.map(u64::from))
         .await
         .map_err(err)
 }
@@ -45,11 +46,15 @@ pub async fn rename_session(
 /// Deletes a chat; a running answer in it is stopped first.
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_session(state: State<'_, AppState>, session_id: SessionId) -> Res<()> {
+pub async fn delete_session(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    revision: Option<u32>,
+) -> Res<()> {
     state
         .core
         .chats()
-        .delete_session(&session_id)
+        .delete_session_seen(&session_id, revision.map(u64::from))
         .await
         .map_err(err)
 }

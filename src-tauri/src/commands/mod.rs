@@ -11,6 +11,7 @@ pub mod history;
 pub mod providers;
 pub mod settings;
 pub mod tools;
+pub mod tree;
 
 /// What every command file uses.
 mod prelude {

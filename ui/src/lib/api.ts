@@ -3,7 +3,7 @@
 // also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ApprovalDecision, Assistant, ErrorInfo, Event, SessionParams, Settings } from "./types";
+import type { ApprovalDecision, Assistant, ChatFilter, ErrorInfo, Event, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -22,12 +22,27 @@ async function unwrap<T>(p: Promise<Result<T>>): Promise<T> {
 export const api = {
   listSessions: (limit: number, offset: number) => unwrap(commands.listSessions(limit, offset)),
   createSession: () => unwrap(commands.createSession()),
-  renameSession: (id: string, title: string) => unwrap(commands.renameSession(id, title)),
-  deleteSession: (id: string) => unwrap(commands.deleteSession(id)),
+  renameSession: (id: string, title: string, revision: number | null) => unwrap(commands.renameSession(id, title, revision)),
+  deleteSession: (id: string, revision: number | null) => unwrap(commands.deleteSession(id, revision)),
+  listChats: (filter: ChatFilter, limit: number, offset: number) => unwrap(commands.listChats(filter, limit, offset)),
+  chatCounts: () => unwrap(commands.chatCounts()),
+  getSession: (id: string) => unwrap(commands.getSession(id)),
+  editMessage: (id: string, messageId: string, text: string, provider: string | null, model: string | null, revision: number) =>
+    unwrap(commands.editMessage(id, messageId, text, { provider, model, system: null, confirm_read_only: false, revision })),
+  regenerate: (id: string, messageId: string, provider: string | null, model: string | null, revision: number) =>
+    unwrap(commands.regenerate(id, messageId, { provider, model, system: null, confirm_read_only: false, revision })),
+  switchBranch: (id: string, messageId: string, revision: number) => unwrap(commands.switchBranch(id, messageId, revision)),
+  rewind: (id: string, messageId: string, revision: number) => unwrap(commands.rewind(id, messageId, revision)),
+  fork: (id: string, messageId: string) => unwrap(commands.fork(id, messageId)),
+  deleteBranch: (id: string, messageId: string, revision: number) => unwrap(commands.deleteBranch(id, messageId, revision)),
+  setPinned: (id: string, pinned: boolean, revision: number) => unwrap(commands.setPinned(id, pinned, revision)),
+  setArchived: (id: string, archived: boolean, revision: number) => unwrap(commands.setArchived(id, archived, revision)),
+  chatTree: (id: string) => unwrap(commands.chatTree(id)),
+  retitle: (id: string) => unwrap(commands.retitle(id)),
   getHistory: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
   getPart: (id: string, messageId: string, index: number) => unwrap(commands.getPart(id, messageId, index)),
-  sendMessage: (id: string, text: string, provider: string | null, model: string | null) =>
-    unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false })),
+  sendMessage: (id: string, text: string, provider: string | null, model: string | null, revision: number | null) =>
+    unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false, revision })),
   retryTurn: (id: string, provider: string | null, model: string | null) =>
     unwrap(commands.retryTurn(id, { provider, model, system: null, confirm_read_only: false })),
   stopTurn: (id: string) => unwrap(commands.stopTurn(id)),
@@ -70,6 +85,11 @@ export const api = {
     return unwrap(commands.attachEvents(ch as never));
   },
 };
+
+/** True for the error that says the chat changed since this window looked (a stale revision). */
+export function isConflict(e: unknown): boolean {
+  return e instanceof ApiError && e.info.code === "conflict";
+}
 
 export function errorText(e: unknown): string {
   if (e instanceof ApiError) return e.info.message;

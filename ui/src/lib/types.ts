@@ -30,3 +30,6 @@ export type ApprovalDecision = B.ApprovalDecision_Deserialize;
 export type Assistant = B.Assistant_Serialize;
 export type Grant = B.Grant;
 export type ToolInfo = B.ToolInfo;
+export type ChatFilter = B.ChatFilter;
+export type ChatCounts = B.ChatCounts;
+export type ChatTree = B.ChatTree_Serialize;

@@ -99,6 +99,15 @@ pub enum SessionsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Give a chat a new title written by a model (the title model of Settings, else the
+    /// chat's own); it replaces any title, yours included.
+    Retitle {
+        /// The chat's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Archive a chat (--off brings it back).
     Archive {
         /// The chat's id.
@@ -194,6 +203,17 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             core.chats().set_pinned(&id, !off, None).await?;
             let said = if off { "Unpinned." } else { "Pinned." };
             crate::tree::done(core, id, json, said).await
+        }
+        SessionsCmd::Retitle { id, json } => {
+            let id = SessionId(id);
+            let title = core.chats().retitle(&id).await?;
+            if json {
+                return print_json(&core.chats().get_session(&id).await?);
+            }
+            out(&format!(
+                "{}\n",
+                parley_protocol::visible::terminal_safe(&title)
+            ))
         }
         SessionsCmd::Archive { id, off, json } => {
             let id = SessionId(id);

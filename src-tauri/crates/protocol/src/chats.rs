@@ -142,6 +142,31 @@ pub struct SessionSummary {
     pub forked_from: Option<ForkOrigin>,
 }
 
+/// Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
+/// without messages are left out; pinned chats come first, then the most recently active.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChatFilter {
+    /// The archive instead of the chats in use.
+    #[serde(default)]
+    pub archived: bool,
+    /// Only chats set up from this assistant (its id).
+    #[serde(default)]
+    pub assistant: Option<String>,
+}
+
+/// How many chats of the list are in each group it can be filtered by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChatCounts {
+    /// Chats in use (not archived, with messages).
+    pub active: u32,
+    /// Archived chats with messages.
+    pub archived: u32,
+    /// Chats in use per assistant id, most chats first.
+    pub per_assistant: Vec<(String, u32)>,
+}
+
 /// Where a chat was branched from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -256,6 +281,10 @@ pub struct SessionHistory {
     /// For each message of the page that has other versions (siblings), all of them.
     #[serde(default)]
     pub versions: Vec<Versions>,
+    /// Messages that follow the end of the selected path: the chat was rewound and these
+    /// begin the later turns it kept (newest first; only on the newest page).
+    #[serde(default)]
+    pub later: Vec<MessageId>,
 }
 
 /// A part sent with only the start of its text.
@@ -504,6 +533,15 @@ pub enum EventMsg {
         turn_id: TurnId,
         /// What went wrong, with the next step.
         error: ErrorInfo,
+    },
+    /// The chat was given a generated title (after its first answer, or on request). Not part
+    /// of a turn: it may come after the turn's end.
+    TitleChanged {
+        /// The new title.
+        title: String,
+        /// The chat's revision after the change.
+        #[cfg_attr(feature = "specta", specta(type = u32))]
+        revision: u64,
     },
 }
 

@@ -33,6 +33,19 @@ pub struct Settings {
     /// How many daily backups of the database to keep (0 to 365; 0 turns them off).
     #[serde(default = "default_daily_backups")]
     pub daily_backups: u32,
+    /// Name chats with a short generated title after their first answer.
+    #[serde(default = "default_true")]
+    pub auto_titles: bool,
+    /// The provider whose model writes titles (`None`: the chat's own model).
+    #[serde(default)]
+    pub title_provider: Option<String>,
+    /// The model that writes titles (with `title_provider`).
+    #[serde(default)]
+    pub title_model: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_daily_backups() -> u32 {
@@ -55,6 +68,9 @@ impl Default for Settings {
             approval_timeout_secs: default_approval_timeout(),
             max_tool_rounds: default_max_tool_rounds(),
             daily_backups: default_daily_backups(),
+            auto_titles: true,
+            title_provider: None,
+            title_model: None,
         }
     }
 }

@@ -59,6 +59,7 @@ describe("reducer", () => {
       running: [],
       clipped: [],
       versions: [],
+      later: [],
     };
     let v = fromHistory(h);
     expect(v.activeTurnId).toBe("t1");

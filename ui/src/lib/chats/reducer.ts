@@ -17,6 +17,9 @@ export interface TurnView {
   contextFrom?: string | null;
   /** How many messages were left out (known when this window saw the trim happen). */
   leftOut?: number;
+  /** When it started and ended (ms), for the answer's details. */
+  startedAt?: number;
+  endedAt?: number | null;
 }
 
 /** A tool call waiting for the user's decision (decided in Rust; the window only answers). */
@@ -44,6 +47,10 @@ export interface SessionView {
   toolTimes: Record<string, { start: number; end?: number }>;
   /** Parts sent with only the start of their text: "messageId:index" → whole length. */
   clipped: Record<string, number>;
+  /** For a message with other versions (siblings): all of them, oldest first. */
+  versions: Record<string, string[]>;
+  /** Messages after the end of the shown path (the chat was rewound): the later turns kept. */
+  later: string[];
 }
 
 export function emptyView(sessionId: string): SessionView {
@@ -58,6 +65,8 @@ export function emptyView(sessionId: string): SessionView {
     questions: {},
     toolTimes: {},
     clipped: {},
+    versions: {},
+    later: [],
   };
 }
 
@@ -72,6 +81,8 @@ function turnView(t: TurnInfo): TurnView {
     retry: null,
     stopReason: t.stop_reason,
     contextFrom: t.context_from,
+    startedAt: t.started_at,
+    endedAt: t.ended_at,
   };
 }
 
@@ -93,7 +104,13 @@ export function fromHistory(h: SessionHistory): SessionView {
     questions: {},
     toolTimes: {},
     clipped: clippedOf(h),
+    versions: versionsOf(h),
+    later: h.later ?? [],
   };
+}
+
+function versionsOf(h: SessionHistory): Record<string, string[]> {
+  return Object.fromEntries((h.versions ?? []).map((v) => [v.selected, v.ids]));
 }
 
 function clippedOf(h: SessionHistory): Record<string, number> {
@@ -116,7 +133,14 @@ export function prependHistory(v: SessionView, h: SessionHistory): SessionView {
   for (const t of h.turns) {
     turns[t.id] ??= turnView(t);
   }
-  return { ...v, messages: [...older, ...v.messages], turns, hasMore: h.has_more, clipped: { ...v.clipped, ...clippedOf(h) } };
+  return {
+    ...v,
+    messages: [...older, ...v.messages],
+    turns,
+    hasMore: h.has_more,
+    clipped: { ...v.clipped, ...clippedOf(h) },
+    versions: { ...versionsOf(h), ...v.versions },
+  };
 }
 
 function updateMessage(v: SessionView, id: string, f: (m: Message) => Message): SessionView {
@@ -145,9 +169,9 @@ function appendArguments(m: Message, index: number, delta: string): Message {
   return setPart(m, index, { ...p, arguments: p.arguments + delta });
 }
 
-function endTurn(v: SessionView, turnId: string, patch: Partial<TurnView>): SessionView {
+function endTurn(v: SessionView, turnId: string, patch: Partial<TurnView>, now: number): SessionView {
   const t = v.turns[turnId];
-  const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null } } : v.turns;
+  const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null, endedAt: t.endedAt ?? now } } : v.turns;
   return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {} };
 }
 
@@ -179,8 +203,30 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
     case "turn_started": {
       const user = msg.user_message;
       const at = v.messages.findIndex((m) => m.id === user.id);
-      // A retry answers an existing user message: the old answer was another branch.
-      const before = at >= 0 ? v.messages.slice(0, at + 1) : [...v.messages, { ...user, parts: [...user.parts] }];
+      let before: Message[];
+      let versions = v.versions;
+      if (at >= 0) {
+        // A retry or regenerate answers an existing user message: the old answer (the
+        // message after it) becomes another version of the new one.
+        before = v.messages.slice(0, at + 1);
+        const old = v.messages[at + 1];
+        if (old && old.id !== msg.assistant_message_id) {
+          versions = { ...versions, [msg.assistant_message_id]: [...(versions[old.id] ?? [old.id]), msg.assistant_message_id] };
+        }
+      } else {
+        // A new message, or an edit: it follows its parent, and what came after the parent
+        // is another branch. An edit is a new version of the message it replaces.
+        const p = user.parent_id ? v.messages.findIndex((m) => m.id === user.parent_id) : -1;
+        const cut = user.parent_id ? (p >= 0 ? p + 1 : v.messages.length) : 0;
+        const replaced = v.messages[cut];
+        if (replaced && cut < v.messages.length) {
+          versions = { ...versions, [user.id]: [...(versions[replaced.id] ?? [replaced.id]), user.id] };
+        } else if (cut === v.messages.length && v.later.length > 0) {
+          // After a rewind: the kept later turns begin with this message's older siblings.
+          versions = { ...versions, [user.id]: [...[...v.later].reverse(), user.id] };
+        }
+        before = [...v.messages.slice(0, cut), { ...user, parts: [...user.parts] }];
+      }
       const kept = before.filter((m) => m.id !== msg.assistant_message_id);
       const assistant: Message = {
         id: msg.assistant_message_id,
@@ -195,11 +241,21 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
       };
       const turns = {
         ...v.turns,
-        [msg.turn_id]: { id: msg.turn_id, status: "streaming" as TurnStatus, provider: msg.provider, model: msg.model, usage: null, error: null, retry: null },
+        [msg.turn_id]: {
+          id: msg.turn_id,
+          status: "streaming" as TurnStatus,
+          provider: msg.provider,
+          model: msg.model,
+          usage: null,
+          error: null,
+          retry: null,
+          startedAt: now,
+          endedAt: null,
+        },
       };
       // The answer is rebuilt from its events: nothing of it stays clipped.
       const clipped = Object.fromEntries(Object.entries(v.clipped).filter(([k]) => !k.startsWith(`${msg.assistant_message_id}:`)));
-      return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped };
+      return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped, versions, later: [] };
     }
     case "item_started":
     case "item_updated":
@@ -233,11 +289,14 @@ export function reduce(v: SessionView, ev: Event, now: number = Date.now()): Ses
     case "question_asked":
       return { ...v, questions: { ...v.questions, [msg.call_id]: msg.question } };
     case "turn_completed":
-      return endTurn(v, msg.turn_id, { status: "completed", usage: msg.usage, stopReason: msg.stop_reason });
+      return endTurn(v, msg.turn_id, { status: "completed", usage: msg.usage, stopReason: msg.stop_reason }, now);
     case "turn_stopped":
-      return endTurn(v, msg.turn_id, { status: "stopped" });
+      return endTurn(v, msg.turn_id, { status: "stopped" }, now);
     case "turn_failed":
-      return endTurn(v, msg.turn_id, { status: "failed", error: msg.error });
+      return endTurn(v, msg.turn_id, { status: "failed", error: msg.error }, now);
+    case "title_changed":
+      // About the chat, not the transcript: the chat list takes it (App).
+      return v;
   }
 }
 

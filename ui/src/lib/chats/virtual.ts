@@ -37,7 +37,8 @@ export class Heights {
 /** A stable first guess at a message's height from its text: lines of about 90 characters. */
 export function guessHeight(chars: number, role: "user" | "assistant" | string): number {
   const lines = Math.max(1, Math.ceil(chars / 90));
-  return (role === "user" ? 64 : 76) + Math.min(lines, 4000) * 24;
+  // The base is the bubble's or header's padding plus the message toolbar (about 26 px).
+  return (role === "user" ? 90 : 102) + Math.min(lines, 4000) * 24;
 }
 
 /** The index of the item at `y` (the last whose top is at or above it). */

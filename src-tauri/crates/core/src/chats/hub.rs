@@ -54,7 +54,11 @@ impl Hub {
         };
         let starts = matches!(event.msg, EventMsg::TurnStarted { .. });
         let ends = event.msg.is_turn_end();
-        if ends {
+        // Events about the chat rather than a turn are not part of a running turn's replay.
+        let of_chat = matches!(event.msg, EventMsg::TitleChanged { .. });
+        if of_chat {
+            // Delivered below, never logged.
+        } else if ends {
             st.running.remove(session_id);
         } else {
             if !st.running.contains_key(session_id) {

@@ -14,6 +14,7 @@ pub(crate) mod hub;
 mod journal;
 mod steer;
 mod store;
+mod titles;
 mod tree;
 mod turn;
 mod turns;
@@ -41,6 +42,8 @@ pub struct ChatService {
     shared: Arc<Shared>,
     providers: ProviderService,
     active: Arc<Mutex<HashMap<SessionId, turns::ActiveTurn>>>,
+    /// Title chats after their first answer (see `titles.rs`).
+    titles: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ChatService {
@@ -49,6 +52,7 @@ impl ChatService {
             shared,
             providers,
             active: Arc::default(),
+            titles: Arc::default(),
         }
     }
 
@@ -73,6 +77,22 @@ impl ChatService {
         offset: u32,
     ) -> Result<Vec<SessionSummary>, CoreError> {
         Ok(self.shared.store.list_sessions(limit, offset).await?)
+    }
+
+    /// The chats `filter` selects, pinned first, then by activity (chats without messages
+    /// left out): `limit` of them from `offset`.
+    pub async fn list_chats(
+        &self,
+        filter: parley_protocol::ChatFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>, CoreError> {
+        Ok(self.shared.store.list_chats(filter, limit, offset).await?)
+    }
+
+    /// How many chats are in use, archived, and per assistant.
+    pub async fn chat_counts(&self) -> Result<parley_protocol::ChatCounts, CoreError> {
+        Ok(self.shared.store.chat_counts().await?)
     }
 
     /// One chat's summary (an unknown id is [`CoreError::NotFound`]).
@@ -106,8 +126,28 @@ impl ChatService {
 
     /// Deletes a chat; a running turn in it is stopped (and finished) first.
     pub async fn delete_session(&self, id: &SessionId) -> Result<(), CoreError> {
+        self.delete_session_seen(id, None).await
+    }
+
+    /// Deletes a chat if it is still at revision `seen` (when given): a chat that changed
+    /// since the client looked is refused with a conflict, before its running turn is stopped.
+    pub async fn delete_session_seen(
+        &self,
+        id: &SessionId,
+        seen: Option<u64>,
+    ) -> Result<(), CoreError> {
+        if let Some(seen) = seen {
+            let s = self.session(id).await?;
+            if s.revision != seen {
+                // The store says what changed.
+                self.shared
+                    .store
+                    .delete_session_seen(id, Some(seen))
+                    .await?;
+            }
+        }
         self.stop_turn(id).await;
-        if self.shared.store.delete_session(id).await? {
+        if self.shared.store.delete_session_seen(id, None).await? {
             self.shared.hub.forget(id);
             self.shared.approvals.forget_session(&id.0);
             Ok(())

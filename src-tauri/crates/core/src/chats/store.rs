@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use crate::store::{codec, Store};
 use crate::util::now_ms;
-use parley_protocol::{SessionId, SessionSummary};
+use parley_protocol::{ChatCounts, ChatFilter, SessionId, SessionSummary};
 use rusqlite::{params, OptionalExtension};
 
 impl Store {
@@ -53,6 +53,59 @@ impl Store {
                 ))?;
                 let rows = stmt.query_map(params![limit, offset], codec::session_row)?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// A page of the chats `filter` selects: pinned first, then by activity; chats without
+    /// messages are left out.
+    pub async fn list_chats(
+        &self,
+        filter: ChatFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        self.reader
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(concat!(
+                    "SELECT ",
+                    session_columns!(),
+                    " FROM sessions WHERE archived = ?1 AND message_count > 0
+                      AND (?2 IS NULL OR json_extract(params, '$.assistant') = ?2)
+                      ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+                ))?;
+                let rows = stmt.query_map(
+                    params![filter.archived, filter.assistant, limit, offset],
+                    codec::session_row,
+                )?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// How many chats are in use, archived, and set up from each assistant.
+    pub async fn chat_counts(&self) -> Result<ChatCounts, StoreError> {
+        self.reader
+            .call(move |c| {
+                let (active, archived) = c.query_row(
+                    "SELECT coalesce(sum(archived = 0), 0), coalesce(sum(archived != 0), 0)
+                     FROM sessions WHERE message_count > 0",
+                    [],
+                    |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?)),
+                )?;
+                let mut stmt = c.prepare_cached(
+                    "SELECT json_extract(params, '$.assistant') AS a, count(*) FROM sessions
+                     WHERE archived = 0 AND message_count > 0 AND a IS NOT NULL
+                     GROUP BY a ORDER BY count(*) DESC, a",
+                )?;
+                let per_assistant = stmt
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(ChatCounts {
+                    active,
+                    archived,
+                    per_assistant,
+                })
             })
             .await
     }
@@ -124,10 +177,26 @@ impl Store {
 
     /// Deletes a session and everything in it, in one transaction.
     pub async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
+        self.delete_session_seen(id, None).await
+    }
+
+    /// Deletes a session if it is still at revision `seen` (when given); returns whether it
+    /// existed. Its freed pages are given back to the file system after the commit.
+    pub async fn delete_session_seen(
+        &self,
+        id: &SessionId,
+        seen: Option<u64>,
+    ) -> Result<bool, StoreError> {
         let id = id.clone();
         self.writer
             .call(move |c| {
                 let tx = c.transaction()?;
+                if let Some(seen) = seen {
+                    match super::tree::next_revision(&tx, &id, Some(seen), "") {
+                        Err(StoreError::NoSuchChat(_)) => return Ok(false),
+                        other => other?,
+                    };
+                }
                 // Children before parents: the tree's foreign keys are checked per row.
                 tx.execute(
                     "DELETE FROM parts WHERE message_id IN (SELECT id FROM messages WHERE session_id = ?1)",
@@ -143,9 +212,13 @@ impl Store {
                     [&id.0],
                 )?;
                 tx.execute("DELETE FROM messages WHERE session_id = ?1", [&id.0])?;
+                tx.execute("DELETE FROM session_changes WHERE session_id = ?1", [&id.0])?;
                 let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [&id.0])?;
                 tx.commit()?;
-                crate::store::reclaim_free_pages(c)?;
+                // The chat is gone either way: failing to shrink the file is not a failed delete.
+                if let Err(e) = crate::store::reclaim_free_pages(c) {
+                    tracing::warn!("could not give freed pages back after a delete: {e}");
+                }
                 Ok(n > 0)
             })
             .await

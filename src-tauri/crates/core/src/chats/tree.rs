@@ -269,7 +269,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO sessions(id, title, created_at, updated_at, provider, model, params,
                                           forked_from_session, forked_from_message, title_source)
-                     SELECT ?2, title, ?3, ?3, provider, model, params, id, ?4, title_source
+                     SELECT ?2, title || ' (branch)', ?3, ?3, provider, model, params, id, ?4, title_source
                      FROM sessions WHERE id = ?1",
                     params![session.0, new_id.0, now, message.0],
                 )?;

@@ -8,7 +8,7 @@ use crate::error::CoreError;
 use crate::providers::ChatRequest;
 use crate::util::lock;
 use parley_protocol::{
-    Event, MessageId, Role, SendOptions, SessionId, SessionParams, Settings, TurnId,
+    Event, EventMsg, MessageId, Role, SendOptions, SessionId, SessionParams, Settings, TurnId,
     MAX_MESSAGE_BYTES,
 };
 use tokio::sync::{mpsc, watch};
@@ -340,7 +340,11 @@ impl ChatService {
             .await;
             lock(&core.active).remove(&sid);
             let _ = done_tx.send(true);
+            let completed = matches!(last, EventMsg::TurnCompleted { .. });
             emitter.emit(last);
+            if completed {
+                core.title_after_turn(&sid);
+            }
         });
         Ok(TurnHandle {
             session_id: session_id.clone(),

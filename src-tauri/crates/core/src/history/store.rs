@@ -130,6 +130,16 @@ fn load_history(
         .map(|m| (m.id.clone(), m.parent_id.clone()))
         .collect();
     let versions = crate::chats::versions_of(c, id, &path)?;
+    let later = match (before, messages.last()) {
+        (None, Some(head)) => c
+            .prepare_cached(
+                "SELECT id FROM messages WHERE parent_id = ?1 ORDER BY created_at DESC, id DESC",
+            )?
+            .query_map([&head.id.0], |r| r.get::<_, String>(0))?
+            .map(|r| r.map(MessageId))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
     Ok(Some(SessionHistory {
         session,
         messages,
@@ -138,6 +148,7 @@ fn load_history(
         running: Vec::new(),
         clipped: Vec::new(),
         versions,
+        later,
     }))
 }
 

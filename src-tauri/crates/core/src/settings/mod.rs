@@ -54,6 +54,11 @@ impl SettingsService {
                 "Keep at most 365 daily backups (0 turns them off).".into(),
             ));
         }
+        if settings.title_provider.is_some() != settings.title_model.is_some() {
+            return Err(CoreError::InvalidInput(
+                "Choose both the provider and the model that write titles, or neither (the chat's own model).".into(),
+            ));
+        }
         Ok(self.shared.store.save_settings(settings).await?)
     }
 }

@@ -1,0 +1,58 @@
+// The chat list's rows: pinned chats first, then the others grouped by when they were last
+// active (Today, Yesterday, Previous 7 days, Previous 30 days, then by month), each group under
+// a header row. The list arrives sorted (pinned first, then newest first), so this is one pass.
+import type { SessionSummary } from "../types";
+
+export type Row = { kind: "header"; label: string; key: string } | { kind: "chat"; s: SessionSummary; index: number };
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function startOfDay(t: number): number {
+  const d = new Date(t);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+/** The group a chat last active at `t` falls in, seen at `now` (local time). */
+export function groupOf(t: number, now: number): string {
+  return grouper(now)(t);
+}
+
+/**
+ * A function from a time to its group, for one `now`: the day boundaries are computed once and
+ * each month's name once (naming a date is the slow part: 10,000 chats would take ~0.5 s).
+ */
+function grouper(now: number): (t: number) => string {
+  const today = startOfDay(now);
+  const year = new Date(now).getFullYear();
+  const months = new Map<number, string>();
+  return (t) => {
+    if (t >= today) return "Today";
+    if (t >= today - DAY) return "Yesterday";
+    if (t >= today - 7 * DAY) return "Previous 7 days";
+    if (t >= today - 30 * DAY) return "Previous 30 days";
+    const d = new Date(t);
+    const key = d.getFullYear() * 12 + d.getMonth();
+    let name = months.get(key);
+    if (name === undefined) {
+      name = d.toLocaleDateString(undefined, d.getFullYear() === year ? { month: "long" } : { month: "long", year: "numeric" });
+      months.set(key, name);
+    }
+    return name;
+  };
+}
+
+export function chatRows(sessions: SessionSummary[], now: number): Row[] {
+  const group = grouper(now);
+  const rows: Row[] = [];
+  let last: string | null = null;
+  sessions.forEach((s, index) => {
+    const label = s.pinned ? "Pinned" : group(s.updated_at);
+    if (label !== last) {
+      rows.push({ kind: "header", label, key: `h:${label}:${index}` });
+      last = label;
+    }
+    rows.push({ kind: "chat", s, index });
+  });
+  return rows;
+}

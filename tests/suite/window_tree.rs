@@ -301,6 +301,28 @@ async fn window_a_conversation_is_steered_as_a_tree() {
     );
     s.type_text(&edit, "\u{E00C}").await;
     s.wait_count("[data-testid=edit-input]", 0).await;
+
+    // Delete the last answer (it asks first): the question stays, unanswered, and can be
+    // answered again.
+    wait_shown(&s, &["q1", "First answer", "q2", "Second answer"]).await;
+    let a = message_id(&s, "assistant", 1).await;
+    click(
+        &s,
+        &format!("[data-message-id='{a}'] [data-testid=delete-branch]"),
+    )
+    .await;
+    click(&s, "[data-testid=delete-branch-cancel]").await;
+    wait_shown(&s, &["q1", "First answer", "q2", "Second answer"]).await;
+    click(
+        &s,
+        &format!("[data-message-id='{a}'] [data-testid=delete-branch]"),
+    )
+    .await;
+    click(&s, "[data-testid=delete-branch-confirm]").await;
+    wait_shown(&s, &["q1", "First answer", "q2"]).await;
+    server.push(Reply::sse(text_answer(&["Answered again"], 0)));
+    click(&s, "[data-testid=answer-now]").await;
+    wait_shown(&s, &["q1", "First answer", "q2", "Answered again"]).await;
     s.quit().await;
 }
 

@@ -210,6 +210,27 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
         paged.extend(titles(chats.list_chats(all.clone(), 1, off).await.unwrap()));
     }
     assert_eq!(paged, ["one", "three"]);
+    // Pages of every size put together give the whole list, pinned chats first.
+    server.push(Reply::sse(text_answer(&["ok"], 0)));
+    let four = chats.create_session(None).await.unwrap();
+    run_turn(&e.core, &four.id, "four").await;
+    let r = chats.get_session(&ids[2]).await.unwrap().revision;
+    chats.set_pinned(&ids[2], true, Some(r)).await.unwrap();
+    let whole = titles(chats.list_chats(all.clone(), 100, 0).await.unwrap());
+    assert_eq!(whole, ["three", "one", "four"]);
+    for size in 1..=4u32 {
+        let mut got = Vec::new();
+        let mut off = 0;
+        loop {
+            let page = titles(chats.list_chats(all.clone(), size, off).await.unwrap());
+            if page.is_empty() {
+                break;
+            }
+            off += page.len() as u32;
+            got.extend(page);
+        }
+        assert_eq!(got, whole, "pages of {size}");
+    }
     // The empty chat is still there, just not listed.
     assert!(chats.get_session(&empty.id).await.is_ok());
 }

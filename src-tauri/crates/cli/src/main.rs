@@ -6,6 +6,7 @@ mod ask;
 mod providers;
 mod review;
 mod sessions;
+mod transfer;
 mod tree;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,10 @@ enum Command {
         /// The backup (a Parley database file).
         file: PathBuf,
     },
+    /// Write chats out: in Parley's format (every branch, losslessly) or as Markdown.
+    Export(transfer::ExportArgs),
+    /// Add the chats and messages of a Parley export that are missing here.
+    Import(transfer::ImportArgs),
 }
 
 /// A failure to report: the error and the exit code.
@@ -136,6 +141,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let at = core.backup(file).await?;
             out(&format!("Backed up to {}\n", at.display()))
         }
+        Command::Export(args) => transfer::export(&core, args).await,
+        Command::Import(args) => transfer::import(&core, args).await,
         Command::Restore { file } => {
             let added = core.restore(&file).await?;
             out(&format!(

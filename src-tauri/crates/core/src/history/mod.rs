@@ -1,7 +1,10 @@
 //! History: a chat's messages, read a page at a time along its current branch. The queries
 //! are in `store.rs`.
 
+mod export;
 mod store;
+
+pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
 
 use crate::chats::not_found;
 use crate::core::Shared;
@@ -102,3 +105,6 @@ fn clip(page: &mut SessionHistory) {
         }
     }
 }
+
+#[cfg(test)]
+mod export_tests;

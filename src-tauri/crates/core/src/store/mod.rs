@@ -193,7 +193,7 @@ fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
 /// Opens the database and brings it to the schema of `migrations` (the real list, or a test's).
 /// Before an existing database is migrated a snapshot of it is written to `backups/`; all the
 /// pending migrations then run in one transaction, so a failure leaves the file as it was.
-fn open_and_migrate_with(
+pub(crate) fn open_and_migrate_with(
     path: &Path,
     migrations: &[&str],
     snapshot_first: bool,

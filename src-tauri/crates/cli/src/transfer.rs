@@ -1,0 +1,133 @@
+//! `parley export` and `parley import`: chats out in Parley's format (lossless, every branch)
+//! or as Markdown (for reading), and Parley exports back in (what is missing is added).
+
+use crate::{invalid, out, print_json, Failure};
+use clap::{Args, ValueEnum};
+use parley_core::Core;
+use parley_protocol::SessionId;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Parley's format (docs/FORMAT.md): every branch, every part, losslessly.
+    Json,
+    /// For reading: each chat's selected versions, reasoning and tool steps folded.
+    Md,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The chats to export (repeat it); every chat when none is given.
+    #[arg(long = "chat")]
+    chats: Vec<String>,
+    /// What to write.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+    /// Where to write it (it must not exist yet); standard output when not given.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// A Parley export (`parley export`).
+    file: PathBuf,
+    /// Only say what would be added.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn export(core: &Core, args: ExportArgs) -> Result<(), Failure> {
+    let ids = (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect());
+    let text = match args.format {
+        Format::Json => {
+            let file = core.history().export(ids).await?;
+            serde_json::to_string_pretty(&file)
+                .map_err(|e| invalid(format!("could not encode the export: {e}")))?
+        }
+        Format::Md => {
+            let ids: Vec<SessionId> = match ids {
+                Some(ids) => ids,
+                None => core
+                    .history()
+                    .export(None)
+                    .await?
+                    .chats
+                    .into_iter()
+                    .map(|c| c.session.id)
+                    .collect(),
+            };
+            let mut all = Vec::new();
+            for id in &ids {
+                all.push(core.history().export_markdown(id).await?);
+            }
+            all.join("\n---\n\n")
+        }
+    };
+    match args.output {
+        None => out(&text),
+        Some(path) => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| invalid(format!("could not create {}: {e}", path.display())))?;
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| invalid(format!("could not write {}: {e}", path.display())))?;
+            eprintln!("Exported to {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
+    let r = core.history().import(&args.file, args.dry_run).await?;
+    if args.json {
+        return print_json(&r);
+    }
+    let plural = |n: u32, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let span = r
+        .span
+        .map(|(a, b)| format!(", from {} to {}", day(a), day(b)))
+        .unwrap_or_default();
+    out(&format!(
+        "{}: {} and {}{span}.\n{} {} and {}; nothing present was changed.\n",
+        args.file.display(),
+        plural(r.chats_in_file, "chat"),
+        plural(r.messages_in_file, "message"),
+        if r.dry_run { "Would add" } else { "Added" },
+        plural(r.chats_added, "chat"),
+        plural(r.messages_added, "message"),
+    ))
+}
+
+/// A day as YYYY-MM-DD (UTC).
+fn day(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn days_are_civil_dates() {
+        assert_eq!(super::day(0), "1970-01-01");
+        assert_eq!(super::day(1_700_000_000_000), "2023-11-14");
+        assert_eq!(super::day(951_782_400_000), "2000-02-29");
+    }
+}

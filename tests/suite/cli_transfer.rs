@@ -1,0 +1,101 @@
+//! `parley export` and `parley import` between two data folders: the chats arrive the same
+//! (every version), a second import adds nothing, a dry run writes nothing, Markdown reads
+//! well, and a bad file is refused with a sentence and a non-zero exit.
+
+use super::cli::{add_local, run};
+use parley_protocol::{ExportFile, ImportReport, SessionHistory, SessionSummary};
+use parley_tests::*;
+use std::path::Path;
+
+async fn ok(dir: &Path, args: &[&str]) -> String {
+    let r = run(dir, args).await;
+    assert_eq!(r.code, 0, "parley {args:?}: {}", r.stderr);
+    r.stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_move_between_data_folders_whole_and_once() {
+    let server = MockServer::start().await;
+    for a in ["Blue, mostly.", "Red, at sunset.", "Orange, really."] {
+        server.push(Reply::sse(text_answer(&[a], 0)));
+    }
+    let from = tempfile::tempdir().unwrap();
+    let to = tempfile::tempdir().unwrap();
+    let f = from.path();
+    add_local(f, &server).await;
+    ok(f, &["ask", "Why is the sky blue?"]).await;
+    let list: Vec<SessionSummary> =
+        serde_json::from_str(&ok(f, &["sessions", "list", "--json"]).await).unwrap();
+    let id = list[0].id.0.clone();
+    ok(f, &["ask", "--session", &id, "And at sunset?"]).await;
+    ok(f, &["ask", "--session", &id, "--regenerate"]).await;
+
+    let file = f.join("chats.json");
+    ok(f, &["export", "--output", file.to_str().unwrap()]).await;
+    let export: ExportFile =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        export.chats[0].messages.len(),
+        5,
+        "every version is exported"
+    );
+    // Exporting over an existing file is refused.
+    let r = run(f, &["export", "--output", file.to_str().unwrap()]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("could not create"), "{}", r.stderr);
+
+    // A dry run says what would come and writes nothing.
+    let t = to.path();
+    let dry: ImportReport = serde_json::from_str(
+        &ok(
+            t,
+            &["import", file.to_str().unwrap(), "--dry-run", "--json"],
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        (dry.chats_added, dry.messages_added, dry.dry_run),
+        (1, 5, true)
+    );
+    assert_eq!(ok(t, &["sessions", "list", "--json"]).await.trim(), "[]");
+
+    let said = ok(t, &["import", file.to_str().unwrap()]).await;
+    assert!(said.contains("Added 1 chat and 5 messages"), "{said}");
+    let show = |d: &Path| {
+        let id = id.clone();
+        let d = d.to_owned();
+        async move {
+            let h: SessionHistory =
+                serde_json::from_str(&ok(&d, &["sessions", "show", &id, "--json"]).await).unwrap();
+            h.messages.iter().map(|m| m.text()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(show(t).await, show(f).await);
+    assert_eq!(show(t).await[3], "Orange, really.");
+    let again = ok(t, &["import", file.to_str().unwrap()]).await;
+    assert!(again.contains("Added 0 chats and 0 messages"), "{again}");
+
+    // Markdown: headings per message, the model named, nothing of the other version.
+    let md = ok(f, &["export", "--chat", &id, "--format", "md"]).await;
+    assert!(md.starts_with("# Why is the sky blue?"), "{md}");
+    assert!(md.contains("## You\n\nAnd at sunset?"), "{md}");
+    assert!(md.contains("## Assistant (tiny · local)"), "{md}");
+    assert!(
+        md.contains("Orange, really.") && !md.contains("Red, at sunset."),
+        "{md}"
+    );
+
+    // Bad files: a sentence, a non-zero exit, nothing added.
+    let bad = t.join("bad.json");
+    std::fs::write(&bad, r#"{"format":"parley-chats","version":7,"chats":[]}"#).unwrap();
+    let r = run(t, &["import", bad.to_str().unwrap()]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("newer Parley"), "{}", r.stderr);
+    let r = run(t, &["import", "/no/such/file.json"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("/no/such/file.json"), "{}", r.stderr);
+    let r = run(f, &["export", "--chat", "nope"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("nope"), "{}", r.stderr);
+}

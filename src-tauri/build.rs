@@ -54,6 +54,9 @@ const COMMANDS: &[&str] = &[
     "set_archived",
     "chat_tree",
     "retitle",
+    "export_chats",
+    "preview_import",
+    "confirm_import",
 ];
 
 fn main() {

@@ -22,6 +22,9 @@ pub struct AppState {
     pub core: Core,
     /// The event forwarder of each window, replaced when the window reloads.
     pub(crate) forwarders: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
+    /// The file picked for an import, between its preview and the person's confirmation (the
+    /// webview never names a path).
+    pub(crate) pending_import: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
         AppState {
             core,
             forwarders: Mutex::new(HashMap::new()),
+            pending_import: Mutex::new(None),
         }
     }
 }
@@ -105,6 +109,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             tree::set_archived,
             tree::chat_tree,
             tree::retitle,
+            data::export_chats,
+            data::preview_import,
+            data::confirm_import,
         ])
 }
 

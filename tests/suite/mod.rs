@@ -33,4 +33,5 @@ mod window;
 mod window_agent;
 mod window_scale;
 mod window_settings;
+mod window_transfer;
 mod window_tree;

@@ -138,6 +138,20 @@ export const commands = {
 	chatTree: (sessionId: SessionId) => typedError<ChatTree_Serialize, ErrorInfo>(__TAURI_INVOKE("chat_tree", { sessionId })),
 	/**  Asks a model for a new title now ("Regenerate title"); it replaces any title. */
 	retitle: (sessionId: SessionId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { sessionId })),
+	/**
+	 *  Asks where to save (native dialog) and writes chats there: one chat (`session_id`) or every
+	 *  chat, in Parley's format or as Markdown. `None` when the person cancelled. E2E tests set
+	 *  `PARLEY_E2E_SAVE_FILE` instead of the dialog.
+	 */
+	exportChats: (sessionId: SessionId | null, markdown: boolean) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown })),
+	/**
+	 *  Asks for a Parley export (native dialog) and says what importing it would add, without
+	 *  writing anything; `confirm_import` then imports that file. `None` when cancelled. E2E tests
+	 *  set `PARLEY_E2E_PICK_IMPORT`.
+	 */
+	previewImport: () => typedError<ImportReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("preview_import")),
+	/**  Imports the file of the last preview: what is missing is added, in one transaction. */
+	confirmImport: () => typedError<ImportReport_Serialize, ErrorInfo>(__TAURI_INVOKE("confirm_import")),
 };
 
 /* Constants */
@@ -789,6 +803,41 @@ export type Grant = {
 	arguments: string,
 	/**  When it was granted. */
 	created_at: number,
+};
+
+/**  What an import added (or, in a dry run, would add). */
+export type ImportReport = ImportReport_Serialize | ImportReport_Deserialize;
+
+/**  What an import added (or, in a dry run, would add). */
+export type ImportReport_Deserialize = {
+	/**  Chats in the file. */
+	chats_in_file: number,
+	/**  Messages in the file. */
+	messages_in_file: number,
+	/**  The oldest and newest message in the file (ms), when it has any. */
+	span?: [number, number] | null,
+	/**  Chats that were (or would be) added. */
+	chats_added: number,
+	/**  Messages that were (or would be) added, in new or existing chats. */
+	messages_added: number,
+	/**  Nothing was written (`--dry-run`). */
+	dry_run: boolean,
+};
+
+/**  What an import added (or, in a dry run, would add). */
+export type ImportReport_Serialize = {
+	/**  Chats in the file. */
+	chats_in_file: number,
+	/**  Messages in the file. */
+	messages_in_file: number,
+	/**  The oldest and newest message in the file (ms), when it has any. */
+	span: [number, number] | null,
+	/**  Chats that were (or would be) added. */
+	chats_added: number,
+	/**  Messages that were (or would be) added, in new or existing chats. */
+	messages_added: number,
+	/**  Nothing was written (`--dry-run`). */
+	dry_run: boolean,
 };
 
 /**  A model server found running on this machine (loopback only). */

@@ -2,7 +2,7 @@
 //! native dialog. The webview never names a path.
 
 use super::prelude::*;
-use parley_protocol::RestoreReport;
+use parley_protocol::{ImportReport, RestoreReport};
 
 /// Writes a copy of the database into the backups folder; returns where.
 #[tauri::command]
@@ -46,4 +46,164 @@ pub async fn restore_backup(
         chats: added.chats as u32,
         messages: added.messages as u32,
     }))
+}
+
+/// Asks where to save (native dialog) and writes chats there: one chat (`session_id`) or every
+/// chat, in Parley's format or as Markdown. `None` when the person cancelled. E2E tests set
+/// `PARLEY_E2E_SAVE_FILE` instead of the dialog.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_chats(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    session_id: Option<SessionId>,
+    markdown: bool,
+) -> Res<Option<String>> {
+    let history = state.core.history();
+    let (text, name) = match (&session_id, markdown) {
+        (Some(id), true) => {
+            let md = history.export_markdown(id).await.map_err(err)?;
+            (md, "chat.md".to_owned())
+        }
+        (ids, _) => {
+            let file = history
+                .export(ids.clone().map(|i| vec![i]))
+                .await
+                .map_err(err)?;
+            let text = serde_json::to_string_pretty(&file).map_err(|e| {
+                ErrorInfo::new(
+                    ErrorCode::Internal,
+                    format!("could not encode the export: {e}"),
+                    false,
+                )
+            })?;
+            let name = if ids.is_some() {
+                "chat.json"
+            } else {
+                "parley-chats.json"
+            };
+            (text, name.to_owned())
+        }
+    };
+    let path = match std::env::var_os("PARLEY_E2E_SAVE_FILE") {
+        Some(p) => Some(std::path::PathBuf::from(p)),
+        None => {
+            use tauri_plugin_dialog::DialogExt;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let ext = if markdown { "md" } else { "json" };
+            app.dialog()
+                .file()
+                .set_title("Export chats")
+                .set_file_name(&name)
+                .add_filter(
+                    if markdown {
+                        "Markdown"
+                    } else {
+                        "Parley export"
+                    },
+                    &[ext],
+                )
+                .save_file(move |picked| {
+                    let _ = tx.send(picked);
+                });
+            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
+        }
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    write_whole(&path, text.as_bytes()).map_err(|e| {
+        ErrorInfo::new(
+            ErrorCode::Internal,
+            format!("Could not write {}: {e}", path.display()),
+            false,
+        )
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Asks for a Parley export (native dialog) and says what importing it would add, without
+/// writing anything; `confirm_import` then imports that file. `None` when cancelled. E2E tests
+/// set `PARLEY_E2E_PICK_IMPORT`.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_import(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> Res<Option<ImportReport>> {
+    let file = match std::env::var_os("PARLEY_E2E_PICK_IMPORT") {
+        Some(p) => Some(std::path::PathBuf::from(p)),
+        None => {
+            use tauri_plugin_dialog::DialogExt;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title("Import chats from a Parley export")
+                .add_filter("Parley export", &["json"])
+                .pick_file(move |picked| {
+                    let _ = tx.send(picked);
+                });
+            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
+        }
+    };
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let report = state
+        .core
+        .history()
+        .import(&file, true)
+        .await
+        .map_err(err)?;
+    *state
+        .pending_import
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(file);
+    Ok(Some(report))
+}
+
+/// Imports the file of the last preview: what is missing is added, in one transaction.
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_import(state: State<'_, AppState>) -> Res<ImportReport> {
+    let file = state
+        .pending_import
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .ok_or_else(|| {
+            ErrorInfo::new(
+                ErrorCode::InvalidInput,
+                "Pick the file to import first.",
+                false,
+            )
+        })?;
+    state.core.history().import(&file, false).await.map_err(err)
+}
+
+/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed
+/// over it, and the folder synced.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.part",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("export"),
+        parley_core::new_id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -368,6 +368,11 @@ impl Setup {
             "PARLEY_E2E_PICK_FILE",
             self.root.join("target/e2e-pick/backup.db"),
         );
+        // Where Export's save dialog "saves" and Import's dialog "picks": one file, so a test
+        // exports from one data folder and imports into another.
+        let export = self.root.join("target/e2e-pick/export.json");
+        std::env::set_var("PARLEY_E2E_SAVE_FILE", &export);
+        std::env::set_var("PARLEY_E2E_PICK_IMPORT", &export);
         let result = self.with_window_driver(|display, url| {
             sh(
                 Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { restoredText } from "./data";
+import { importText, restoredText } from "./data";
 
 describe("restore report", () => {
   it("says what was added, in words", () => {
@@ -9,5 +9,16 @@ describe("restore report", () => {
   });
   it("says when there was nothing to add", () => {
     expect(restoredText({ file: "f", chats: 0, messages: 0 })).toBe("Nothing to add from f: every chat and message in it is already here.");
+  });
+});
+
+describe("import report", () => {
+  const r = { chats_in_file: 2, messages_in_file: 5, span: [Date.UTC(2025, 0, 2), Date.UTC(2026, 10, 30)] as [number, number], chats_added: 1, messages_added: 3, dry_run: true };
+  it("previews what the file holds and what it adds", () => {
+    expect(importText(r)).toBe("The file holds 2 chats and 5 messages, 2025-01-02 to 2026-11-30. Importing adds 1 chat and 3 messages; nothing here changes.");
+    expect(importText({ ...r, chats_added: 0, messages_added: 0 })).toContain("all of it is already here");
+  });
+  it("says what was added", () => {
+    expect(importText({ ...r, dry_run: false, span: null })).toBe("Added 1 chat and 3 messages (the file holds 2 chats and 5 messages). Nothing was changed or removed.");
   });
 });

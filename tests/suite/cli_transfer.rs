@@ -99,3 +99,69 @@ async fn chats_move_between_data_folders_whole_and_once() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("nope"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chatgpt_and_claude_exports_come_in_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let gpt = serde_json::json!([{
+        "title": "Trip plan", "create_time": 1700000000.0, "update_time": 1700000100.0,
+        "conversation_id": "g1", "current_node": "a",
+        "mapping": {
+            "r": {"id": "r", "parent": null, "children": ["q"], "message": null},
+            "q": {"id": "q", "parent": "r", "children": ["a"], "message": {
+                "author": {"role": "user"}, "create_time": 1700000001.0,
+                "content": {"content_type": "text", "parts": ["Plan a trip to Lisbon"]}}},
+            "a": {"id": "a", "parent": "q", "children": [], "message": {
+                "author": {"role": "assistant"}, "create_time": 1700000002.0, "recipient": "all",
+                "content": {"content_type": "text", "parts": ["Day 1: Alfama."]}}}
+        }
+    }]);
+    let claude = serde_json::json!([{
+        "uuid": "k1", "name": "Poem", "created_at": "2024-01-01T10:00:00Z",
+        "chat_messages": [
+            {"uuid": "k1a", "sender": "human", "text": "A haiku, please", "created_at": "2024-01-01T10:00:01Z"},
+            {"uuid": "k1b", "sender": "assistant", "text": "Old pond, frog jumps in", "created_at": "2024-01-01T10:00:02Z"}
+        ]
+    }]);
+    let gpt_file = d.join("conversations.json");
+    std::fs::write(&gpt_file, gpt.to_string()).unwrap();
+    let claude_file = d.join("claude.json");
+    std::fs::write(&claude_file, claude.to_string()).unwrap();
+
+    let dry: ImportReport = serde_json::from_str(
+        &ok(
+            d,
+            &["import", gpt_file.to_str().unwrap(), "--dry-run", "--json"],
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        (dry.chats_in_file, dry.messages_in_file, dry.chats_added),
+        (1, 2, 1)
+    );
+    let said = ok(d, &["import", gpt_file.to_str().unwrap()]).await;
+    assert!(said.contains("Added 1 chat and 2 messages"), "{said}");
+    assert!(said.contains("2023-11-14"), "{said}");
+    ok(d, &["import", claude_file.to_str().unwrap()]).await;
+    let again = ok(d, &["import", gpt_file.to_str().unwrap()]).await;
+    assert!(again.contains("Added 0 chats and 0 messages"), "{again}");
+    let list: Vec<SessionSummary> =
+        serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
+    let mut titles: Vec<&str> = list.iter().map(|s| s.title.as_str()).collect();
+    titles.sort();
+    assert_eq!(titles, ["Poem", "Trip plan"]);
+    let h: SessionHistory =
+        serde_json::from_str(&ok(d, &["sessions", "show", "chatgpt-g1", "--json"]).await).unwrap();
+    assert_eq!(
+        h.messages.iter().map(|m| m.text()).collect::<Vec<_>>(),
+        ["Plan a trip to Lisbon", "Day 1: Alfama."]
+    );
+    // Not an export at all.
+    let junk = d.join("junk.json");
+    std::fs::write(&junk, "{\"hello\": 1}").unwrap();
+    let r = run(d, &["import", junk.to_str().unwrap()]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("not a Parley export"), "{}", r.stderr);
+}

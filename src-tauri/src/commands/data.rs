@@ -138,8 +138,8 @@ pub async fn preview_import(
             let (tx, rx) = tokio::sync::oneshot::channel();
             app.dialog()
                 .file()
-                .set_title("Import chats from a Parley export")
-                .add_filter("Parley export", &["json"])
+                .set_title("Import chats (Parley, ChatGPT or Claude export)")
+                .add_filter("Chat export", &["json"])
                 .pick_file(move |picked| {
                     let _ = tx.send(picked);
                 });

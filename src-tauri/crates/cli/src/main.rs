@@ -55,7 +55,8 @@ enum Command {
     },
     /// Write chats out: in Parley's format (every branch, losslessly) or as Markdown.
     Export(transfer::ExportArgs),
-    /// Add the chats and messages of a Parley export that are missing here.
+    /// Add the chats and messages of an export (Parley's, ChatGPT's or Claude's) that are
+    /// missing here.
     Import(transfer::ImportArgs),
 }
 

@@ -1,5 +1,6 @@
 //! `parley export` and `parley import`: chats out in Parley's format (lossless, every branch)
-//! or as Markdown (for reading), and Parley exports back in (what is missing is added).
+//! or as Markdown (for reading), and exports back in — Parley's, ChatGPT's, Claude's (what is
+//! missing is added).
 
 use crate::{invalid, out, print_json, Failure};
 use clap::{Args, ValueEnum};
@@ -31,7 +32,7 @@ pub struct ExportArgs {
 
 #[derive(Args)]
 pub struct ImportArgs {
-    /// A Parley export (`parley export`).
+    /// A Parley export (`parley export`), or ChatGPT's or Claude's `conversations.json`.
     file: PathBuf,
     /// Only say what would be added.
     #[arg(long)]

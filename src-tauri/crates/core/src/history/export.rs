@@ -1,4 +1,5 @@
-//! Export and import in Parley's own format (docs/FORMAT.md): whole chats, every branch,
+//! Export and import in Parley's own format (docs/FORMAT.md; ChatGPT's and Claude's exports
+//! are converted to it first: `foreign.rs`): whole chats, every branch,
 //! losslessly. An import is written into a private database of the current schema first and
 //! then merged like a restore (`Store::restore`): one transaction, missing chats and messages
 //! added, nothing present changed, so importing a file twice adds nothing the second time.
@@ -72,25 +73,7 @@ fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreError> {
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .collect::<Result<_, _>>()?;
-    let mut parts = c.prepare_cached(concat!(
-        "SELECT p.kind, ",
-        part_body_sql!(),
-        ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
-    ))?;
-    for m in &mut messages {
-        let rows = parts.query_map([&m.id.0], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (kind, body, meta) = row?;
-            m.parts
-                .push(codec::decode_part(&kind, body, meta.as_deref())?);
-        }
-    }
+    super::store::load_parts(c, &mut messages)?;
     let turns = c
         .prepare(
             "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
@@ -156,7 +139,7 @@ pub fn read_export(file: &Path) -> Result<ExportFile, CoreError> {
     Ok(export)
 }
 
-fn check_export(export: &ExportFile) -> Result<(), String> {
+pub(crate) fn check_export(export: &ExportFile) -> Result<(), String> {
     let mut chat_ids = HashSet::new();
     let mut all_messages = HashSet::new();
     for chat in &export.chats {
@@ -318,7 +301,20 @@ impl HistoryService {
     /// Imports a Parley export: what is missing is added (one transaction), nothing present
     /// is changed. `dry_run`: only says what would be added.
     pub async fn import(&self, file: &Path, dry_run: bool) -> Result<ImportReport, CoreError> {
-        let export = read_export(file)?;
+        use super::foreign::{detect, read_chatgpt, read_claude, Source};
+        let export = match detect(file)? {
+            Source::Parley => read_export(file)?,
+            foreign => {
+                let export = if foreign == Source::ChatGpt {
+                    read_chatgpt(file)?
+                } else {
+                    read_claude(file)?
+                };
+                check_export(&export)
+                    .map_err(|why| CoreError::InvalidInput(format!("{}: {why}", file.display())))?;
+                export
+            }
+        };
         let mut report = ImportReport {
             chats_in_file: export.chats.len() as u32,
             messages_in_file: export.chats.iter().map(|c| c.messages.len() as u32).sum(),

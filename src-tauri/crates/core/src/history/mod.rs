@@ -1,10 +1,13 @@
 //! History: a chat's messages, read a page at a time along its current branch. The queries
 //! are in `store.rs`.
 
+mod claude;
 mod export;
+mod foreign;
 mod store;
 
 pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
+pub use foreign::{detect, rfc3339_ms, Source};
 
 use crate::chats::not_found;
 use crate::core::Shared;
@@ -108,3 +111,6 @@ fn clip(page: &mut SessionHistory) {
 
 #[cfg(test)]
 mod export_tests;
+
+#[cfg(test)]
+mod foreign_tests;

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::store::{codec, Store};
-use parley_protocol::{MessageId, Part, Role, SessionHistory, SessionId, TurnInfo};
+use parley_protocol::{Message, MessageId, Part, Role, SessionHistory, SessionId, TurnInfo};
 use rusqlite::Connection;
 use rusqlite::{params, OptionalExtension};
 
@@ -25,6 +25,30 @@ impl Store {
             .call(move |c| load_history(c, &id, before.as_ref(), limit))
             .await
     }
+}
+
+/// Fills each message's parts, in order, whole (chunks joined).
+pub(super) fn load_parts(c: &Connection, messages: &mut [Message]) -> Result<(), StoreError> {
+    let mut stmt = c.prepare_cached(concat!(
+        "SELECT p.kind, ",
+        part_body_sql!(),
+        ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
+    ))?;
+    for m in messages {
+        let rows = stmt.query_map([&m.id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (kind, body, meta) = row?;
+            m.parts
+                .push(codec::decode_part(&kind, body, meta.as_deref())?);
+        }
+    }
+    Ok(())
 }
 
 /// The session and up to `limit` messages of its current branch ending just before `before`
@@ -88,25 +112,7 @@ fn load_history(
             messages.remove(0);
         }
     }
-    let mut parts_stmt = c.prepare_cached(concat!(
-        "SELECT p.kind, ",
-        part_body_sql!(),
-        ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
-    ))?;
-    for m in &mut messages {
-        let rows = parts_stmt.query_map([&m.id.0], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (kind, body, meta) = row?;
-            m.parts
-                .push(codec::decode_part(&kind, body, meta.as_deref())?);
-        }
-    }
+    load_parts(c, &mut messages)?;
     let mut turn_stmt = c.prepare_cached(
         "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
                 started_at, ended_at, usage, stop_reason, error, context_from

@@ -228,6 +228,9 @@ async fn window_a_conversation_is_steered_as_a_tree() {
     click(&s, &format!("[data-message-id='{a1}'] [data-testid=fork]")).await;
     s.wait_count("[data-testid=session-item]", 2).await;
     wait_shown(&s, &["q1", "First answer"]).await;
+    // It links back to where it came from.
+    click(&s, "[data-testid=forked-open]").await;
+    wait_shown(&s, &["q1", "First answer", "q2", "Second answer"]).await;
 
     // Pin the original (first in the list, under "Pinned"), archive the branch.
     click(&s, &format!("[data-session-id='{id}'] .open")).await;

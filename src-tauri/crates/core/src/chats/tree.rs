@@ -156,7 +156,11 @@ impl Store {
                      )
                      SELECT m.id, m.parent_id, m.role, m.created_at, m.model,
                             m.id IN (SELECT id FROM path),
-                            (SELECT substr(p.body, 1, 200) FROM parts p
+                            (SELECT coalesce(nullif(substr(p.body, 1, 200), ''),
+                                    (SELECT substr(k.body, 1, 200) FROM part_chunks k
+                                     WHERE k.message_id = p.message_id AND k.idx = p.idx
+                                     ORDER BY k.id LIMIT 1))
+                             FROM parts p
                              WHERE p.message_id = m.id AND p.kind = 'text' ORDER BY p.idx LIMIT 1)
                      FROM messages m WHERE m.session_id = ?1 ORDER BY m.created_at, m.id",
                 )?;

@@ -108,6 +108,13 @@ fn a_flush_writes_a_chunk_and_the_turns_end_folds_them_into_the_part() {
             .await
             .unwrap();
         assert_eq!(one, Some(text(&piece.repeat(5))));
+        // The tree's one-line preview reads the first chunk (the part's row holds none).
+        let tree = s.tree(&SessionId("long".into())).await.unwrap().unwrap();
+        let previews: Vec<&str> = tree.nodes.iter().map(|n| n.preview.as_str()).collect();
+        assert!(
+            previews.iter().any(|p| p.starts_with("0123456789abcdef")),
+            "{previews:?}"
+        );
         assert!(s.delete_session(&SessionId("long".into())).await.unwrap());
         assert_eq!(count(&s, "SELECT count(*) FROM part_chunks").await, 0);
     });

@@ -36,6 +36,18 @@ pub async fn empty_text(store: &Store, b: &parley_core::store::BegunTurn) {
         .unwrap();
 }
 
+/// One flush of streamed text into the answer's first part.
+pub async fn append(store: &Store, b: &parley_core::store::BegunTurn, text: String) {
+    store
+        .journal(vec![JournalOp::AppendText {
+            message_id: b.assistant_message_id.clone(),
+            index: 0,
+            text,
+        }])
+        .await
+        .unwrap();
+}
+
 /// Streams a 10 MB answer in flushes of `flush` bytes (what 150 ms of the stream carries) and
 /// returns the WAL bytes written, from the first flush to the turn's end, and the time taken.
 pub async fn wal_bytes(flush: usize) -> (u64, Duration) {
@@ -55,14 +67,7 @@ pub async fn wal_bytes(flush: usize) -> (u64, Duration) {
     let t = Instant::now();
     let mut sent = 0;
     while sent < ANSWER {
-        store
-            .journal(vec![JournalOp::AppendText {
-                message_id: b.assistant_message_id.clone(),
-                index: 0,
-                text: piece.clone(),
-            }])
-            .await
-            .unwrap();
+        append(&store, &b, piece.clone()).await;
         sent += piece.len();
     }
     store
@@ -98,14 +103,7 @@ pub async fn long_session(messages: usize) -> (u64, u64, u64, Duration) {
     for _ in 0..messages / 2 {
         let b = begin(&store, &sid).await;
         for _ in 0..3 {
-            store
-                .journal(vec![JournalOp::AppendText {
-                    message_id: b.assistant_message_id.clone(),
-                    index: 0,
-                    text: "a typical answer's next few tokens, ".repeat(4),
-                }])
-                .await
-                .unwrap();
+            append(&store, &b, "a typical answer's next few tokens, ".repeat(4)).await;
         }
         store
             .finish_turn(&b.turn_id, vec![], TurnEnd::completed())

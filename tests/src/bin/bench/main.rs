@@ -12,7 +12,7 @@ use parley_core::providers::openai_chat::ChatMapper;
 use parley_core::providers::sse::SseParser;
 use parley_core::providers::HttpSettings;
 use parley_core::secrets::MemoryStore;
-use parley_core::store::{JournalOp, Store, TurnEnd};
+use parley_core::store::{Store, TurnEnd};
 use parley_core::{Core, CoreOptions};
 use parley_protocol::ProviderDraft;
 use parley_protocol::{EventMsg, ProviderKind, SendOptions, SessionId, TurnStatus};
@@ -250,14 +250,7 @@ async fn append_cost(existing: usize) -> (f64, f64) {
         journal::empty_text(&store, &b).await;
         let t = Instant::now();
         for _ in 0..50 {
-            store
-                .journal(vec![JournalOp::AppendText {
-                    message_id: b.assistant_message_id.clone(),
-                    index: 0,
-                    text: "a batch of streamed tokens ".repeat(4),
-                }])
-                .await
-                .unwrap();
+            journal::append(&store, &b, "a batch of streamed tokens ".repeat(4)).await;
         }
         per_append.push(t.elapsed() / 50);
         store

@@ -242,16 +242,7 @@ fn first_text(messages: &[Message], role: Role) -> String {
     messages
         .iter()
         .find(|m| m.role == role)
-        .map(|m| {
-            m.parts
-                .iter()
-                .filter_map(|p| match p {
-                    Part::Text { text } => Some(text.as_str()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(Message::text)
         .unwrap_or_default()
 }
 

@@ -154,17 +154,12 @@ impl ChatService {
             let owner = self.shared.instance_id.clone();
             let (provider, model) = (provider.to_owned(), model.to_owned());
             let begun = match start {
-                Start::New(text) => {
-                    let at = crate::store::Placement { edit: None, seen };
-                    store
-                        .begin_turn_at(session_id, (*text).to_owned(), provider, model, owner, at)
-                        .await
-                }
-                Start::Edit(edited, text) => {
-                    let at = crate::store::Placement {
-                        edit: Some((*edited).clone()),
-                        seen,
+                Start::New(text) | Start::Edit(_, text) => {
+                    let edit = match start {
+                        Start::Edit(edited, _) => Some((*edited).clone()),
+                        _ => None,
                     };
+                    let at = crate::store::Placement { edit, seen };
                     store
                         .begin_turn_at(session_id, (*text).to_owned(), provider, model, owner, at)
                         .await

@@ -17,6 +17,7 @@ pub fn database(data_dir: &Path) -> std::path::PathBuf {
 /// question and one answer. Returns their ids, oldest first.
 pub fn chats(data_dir: &Path, n: usize) -> Vec<String> {
     let c = rusqlite::Connection::open(database(data_dir)).unwrap();
+    parley_core::search::register(&c).unwrap();
     c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -54,6 +55,7 @@ pub fn long_chat(
     text: impl Fn(usize) -> String,
 ) -> Vec<String> {
     let c = rusqlite::Connection::open(database(data_dir)).unwrap();
+    parley_core::search::register(&c).unwrap();
     c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
     let t0 = 1_800_000_000_000i64;
     c.execute(

@@ -12,6 +12,7 @@ use crate::error::CoreError;
 use crate::history::HistoryService;
 use crate::instance::Instance;
 use crate::providers::{HttpSettings, ProviderService};
+use crate::search::SearchService;
 use crate::secrets::SecretStore;
 use crate::settings::SettingsService;
 use crate::store::{OpenReport, Store};
@@ -51,6 +52,7 @@ pub(crate) struct Shared {
 struct Inner {
     chats: ChatService,
     history: HistoryService,
+    search: SearchService,
     providers: ProviderService,
     assistants: AssistantService,
     approvals: ApprovalService,
@@ -103,6 +105,7 @@ impl Core {
         let core = Core {
             inner: Arc::new(Inner {
                 history: HistoryService::new(shared.clone()),
+                search: SearchService::new(shared.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
                 approvals: ApprovalService::new(shared.clone()),
                 settings: SettingsService::new(shared.clone()),
@@ -150,6 +153,11 @@ impl Core {
     /// A chat's messages, page by page.
     pub fn history(&self) -> &HistoryService {
         &self.inner.history
+    }
+
+    /// Full-text search over every chat.
+    pub fn search(&self) -> &SearchService {
+        &self.inner.search
     }
 
     /// Providers: configuration, keys, connection checks, model lists, discovery.

@@ -34,6 +34,7 @@ pub mod history;
 mod instance;
 pub mod paths;
 pub mod providers;
+pub mod search;
 pub mod secrets;
 pub mod settings;
 pub mod store;

@@ -18,8 +18,10 @@ mod history;
 mod ids;
 pub mod limits;
 mod providers;
+mod search;
 mod settings;
 mod tools;
+mod usage;
 pub mod visible;
 
 pub use approvals::*;
@@ -31,8 +33,10 @@ pub use history::*;
 pub use ids::{MessageId, SessionId, TurnId};
 pub use limits::{NumberLimit, ParamLimits, MAX_MESSAGE_BYTES, PARAM_LIMITS};
 pub use providers::*;
+pub use search::*;
 pub use settings::*;
 pub use tools::*;
+pub use usage::*;
 
 /// Milliseconds since the unix epoch.
 pub type UnixMs = i64;

@@ -180,6 +180,7 @@ async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
 /// Fills a database with `n` messages (half user, half assistant) across 100 sessions.
 fn fill(path: &std::path::Path, n: usize) {
     let c = rusqlite::Connection::open(path).unwrap();
+    parley_core::search::register(&c).unwrap();
     c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
     let sessions = 100;
     for s in 0..sessions {

@@ -247,7 +247,10 @@ impl Store {
                 let n = tx.execute("DELETE FROM sessions WHERE id = ?1", [&id.0])?;
                 tx.commit()?;
                 // The chat is gone either way: failing to shrink the file is not a failed delete.
-                if let Err(e) = crate::store::reclaim_free_pages(c) {
+                // Its words leave the index's pages first (a delete only marks them).
+                if let Err(e) = crate::search::purge_deleted(c)
+                    .and_then(|()| crate::store::reclaim_free_pages(c))
+                {
                     tracing::warn!("could not give freed pages back after a delete: {e}");
                 }
                 Ok(n > 0)

@@ -172,6 +172,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     // macOS's fsync does not reach the platter; F_FULLFSYNC does.
     #[cfg(target_os = "macos")]
     conn.pragma_update(None, "fullfsync", true)?;
+    crate::search::register(conn)?;
     Ok(())
 }
 
@@ -345,9 +346,17 @@ impl Store {
     }
 
     /// Runs `PRAGMA integrity_check` and returns its first line (`ok` when healthy).
+    ///
+    /// It runs on a connection of its own: FTS5's check reads the index's structure as the
+    /// connection last cached it, which is stale on a reader that has not searched since
+    /// another connection merged the index (a search refreshes it; the check does not).
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        let path = self.path().to_owned();
         self.reader
-            .call(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+            .call(move |_| {
+                let c = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+            })
             .await
     }
 }

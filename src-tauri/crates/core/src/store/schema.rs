@@ -157,6 +157,114 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (session_id, revision)
     ) WITHOUT ROWID;
     "#,
+    // v8: full-text search. Every text a chat holds — titles, message text, reasoning, tool
+    // calls (name and arguments), tool results, attached files' text — is in `search_fts`,
+    // kept current by triggers in the same transaction as the write: a streamed chunk is
+    // searchable once journaled, an edit replaces its entry, a deleted chat leaves nothing.
+    // The index keeps no copy of the text (`content=''`): `search_docs` says where each entry
+    // came from (a part's own row, one of its streamed chunks, or the chat's title) and
+    // snippets are cut from the stored text. `parley_search_text` (registered on every
+    // connection Parley opens) puts a space between CJK characters, which are written
+    // without spaces, and prefixes a tool call's name.
+    r#"
+    CREATE TABLE search_docs (
+        id          INTEGER PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        message_id  TEXT,
+        idx         INTEGER,
+        chunk       INTEGER
+    );
+    CREATE INDEX search_docs_by_part ON search_docs(message_id, idx) WHERE message_id IS NOT NULL;
+    CREATE INDEX search_docs_by_chunk ON search_docs(chunk) WHERE chunk IS NOT NULL;
+    CREATE INDEX search_docs_by_session ON search_docs(session_id, message_id);
+    CREATE VIRTUAL TABLE search_fts USING fts5(
+        text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER search_docs_gone AFTER DELETE ON search_docs BEGIN
+        DELETE FROM search_fts WHERE rowid = old.id;
+    END;
+
+    CREATE TRIGGER search_part_added AFTER INSERT ON parts
+    WHEN new.kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file') BEGIN
+        INSERT INTO search_docs(session_id, message_id, idx)
+            SELECT session_id, new.message_id, new.idx FROM messages WHERE id = new.message_id;
+        INSERT INTO search_fts(rowid, text)
+            VALUES (last_insert_rowid(), parley_search_text(new.kind, new.body, new.meta, NULL));
+    END;
+    CREATE TRIGGER search_part_changing BEFORE UPDATE OF kind, body, meta ON parts BEGIN
+        DELETE FROM search_docs
+            WHERE message_id = old.message_id AND idx = old.idx AND chunk IS NULL;
+    END;
+    CREATE TRIGGER search_part_changed AFTER UPDATE OF kind, body, meta ON parts
+    WHEN new.kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file') BEGIN
+        INSERT INTO search_docs(session_id, message_id, idx)
+            SELECT session_id, new.message_id, new.idx FROM messages WHERE id = new.message_id;
+        INSERT INTO search_fts(rowid, text)
+            VALUES (last_insert_rowid(), parley_search_text(new.kind, new.body, new.meta, NULL));
+    END;
+    CREATE TRIGGER search_part_gone AFTER DELETE ON parts BEGIN
+        DELETE FROM search_docs
+            WHERE message_id = old.message_id AND idx = old.idx AND chunk IS NULL;
+    END;
+
+    CREATE TRIGGER search_chunk_added AFTER INSERT ON part_chunks BEGIN
+        INSERT INTO search_docs(session_id, message_id, idx, chunk)
+            SELECT session_id, new.message_id, new.idx, new.id FROM messages WHERE id = new.message_id;
+        INSERT INTO search_fts(rowid, text) VALUES (last_insert_rowid(), parley_search_text(
+            NULL, new.body, NULL,
+            coalesce(
+                (SELECT body FROM part_chunks WHERE message_id = new.message_id AND idx = new.idx
+                     AND id < new.id ORDER BY id DESC LIMIT 1),
+                (SELECT body FROM parts WHERE message_id = new.message_id AND idx = new.idx))));
+    END;
+    CREATE TRIGGER search_chunk_gone AFTER DELETE ON part_chunks BEGIN
+        DELETE FROM search_docs WHERE chunk = old.id;
+    END;
+
+    CREATE TRIGGER search_message_gone AFTER DELETE ON messages BEGIN
+        DELETE FROM search_docs WHERE message_id = old.id;
+    END;
+
+    CREATE TRIGGER search_title_added AFTER INSERT ON sessions WHEN new.title <> '' BEGIN
+        INSERT INTO search_docs(session_id) VALUES (new.id);
+        INSERT INTO search_fts(rowid, text)
+            VALUES (last_insert_rowid(), parley_search_text(NULL, new.title, NULL, NULL));
+    END;
+    CREATE TRIGGER search_title_changing BEFORE UPDATE OF title ON sessions BEGIN
+        DELETE FROM search_docs WHERE session_id = old.id AND message_id IS NULL;
+    END;
+    CREATE TRIGGER search_title_changed AFTER UPDATE OF title ON sessions
+    WHEN new.title <> '' BEGIN
+        INSERT INTO search_docs(session_id) VALUES (new.id);
+        INSERT INTO search_fts(rowid, text)
+            VALUES (last_insert_rowid(), parley_search_text(NULL, new.title, NULL, NULL));
+    END;
+    CREATE TRIGGER search_chat_gone AFTER DELETE ON sessions BEGIN
+        DELETE FROM search_docs WHERE session_id = old.id;
+    END;
+
+    -- What is already there.
+    INSERT INTO search_docs(session_id) SELECT id FROM sessions WHERE title <> '';
+    INSERT INTO search_fts(rowid, text)
+        SELECT d.id, parley_search_text(NULL, s.title, NULL, NULL)
+        FROM search_docs d JOIN sessions s ON s.id = d.session_id;
+    INSERT INTO search_docs(session_id, message_id, idx)
+        SELECT m.session_id, p.message_id, p.idx FROM parts p JOIN messages m ON m.id = p.message_id
+        WHERE p.kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file');
+    INSERT INTO search_fts(rowid, text)
+        SELECT d.id, parley_search_text(p.kind, p.body, p.meta, NULL)
+        FROM search_docs d JOIN parts p ON p.message_id = d.message_id AND p.idx = d.idx
+        WHERE d.chunk IS NULL;
+    INSERT INTO search_docs(session_id, message_id, idx, chunk)
+        SELECT m.session_id, c.message_id, c.idx, c.id FROM part_chunks c
+        JOIN messages m ON m.id = c.message_id ORDER BY c.id;
+    INSERT INTO search_fts(rowid, text)
+        SELECT d.id, parley_search_text(NULL, c.body, NULL, coalesce(
+            (SELECT b.body FROM part_chunks b WHERE b.message_id = c.message_id AND b.idx = c.idx
+                 AND b.id < c.id ORDER BY b.id DESC LIMIT 1),
+            (SELECT p.body FROM parts p WHERE p.message_id = c.message_id AND p.idx = c.idx)))
+        FROM search_docs d JOIN part_chunks c ON c.id = d.chunk;
+    "#,
 ];
 
 /// The newest schema version this build knows.

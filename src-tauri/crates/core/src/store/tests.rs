@@ -12,6 +12,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// Brings `c` to schema `version` the way that version did: its migrations one by one.
 pub(super) fn migrate_to(c: &mut Connection, version: usize) {
+    crate::search::register(c).unwrap();
     for (i, sql) in schema::MIGRATIONS.iter().take(version).enumerate() {
         let tx = c.transaction().unwrap();
         tx.execute_batch(sql).unwrap();

@@ -1,0 +1,84 @@
+//! Full-text search over every chat (SQLite FTS5). The index is kept by triggers (schema v8,
+//! `store/schema.rs`) in the same transaction as every write, so there is nothing to keep in
+//! step here: this module registers the function those triggers call, turns what the user
+//! typed into a safe FTS5 expression (`text.rs`), runs the ranked query with its filters and
+//! cuts a snippet for each result.
+
+mod store;
+pub mod text;
+
+use crate::core::Shared;
+use crate::error::{CoreError, StoreError};
+use parley_protocol::{SearchQuery, SearchResults};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+use std::sync::Arc;
+
+/// Registers `parley_search_text(kind, body, meta, before)`, which the index's triggers call.
+/// Every connection that writes chats needs it: Parley's own do (see `store::configure`); a
+/// tool writing to the database has to register it too (tests use this).
+pub fn register(conn: &Connection) -> Result<(), StoreError> {
+    conn.create_scalar_function(
+        "parley_search_text",
+        4,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let kind = ctx.get::<Option<String>>(0)?;
+            let body = ctx.get::<Option<String>>(1)?.unwrap_or_default();
+            let meta = ctx.get::<Option<String>>(2)?;
+            let before = ctx.get::<Option<String>>(3)?;
+            Ok(text::index_text(
+                kind.as_deref(),
+                &body,
+                meta.as_deref(),
+                before.as_deref(),
+            ))
+        },
+    )?;
+    Ok(())
+}
+
+/// Rewrites the parts of the index that hold deleted entries, so a deleted chat's words leave
+/// the file (a delete only marks them). Bounded: FTS5 merges the segments with deleted rows
+/// (`deletemerge`) a few hundred pages at a time until nothing is left to merge.
+pub(crate) fn purge_deleted(conn: &Connection) -> Result<(), StoreError> {
+    for _ in 0..1000 {
+        let before = conn.total_changes();
+        conn.execute(
+            "INSERT INTO search_fts(search_fts, rank) VALUES ('merge', 500)",
+            [],
+        )?;
+        if conn.total_changes() - before < 2 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Searches the chats.
+#[derive(Clone)]
+pub struct SearchService {
+    shared: Arc<Shared>,
+}
+
+impl SearchService {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        SearchService { shared }
+    }
+
+    /// The messages and titles that hold `query.text`, best first, with the filters applied.
+    /// A query with nothing to look for finds nothing (no error: the palette asks as you type).
+    pub async fn search(&self, query: SearchQuery) -> Result<SearchResults, CoreError> {
+        if query.text.len() > 4096 {
+            return Err(CoreError::InvalidInput(
+                "A search can be at most 4096 characters long.".into(),
+            ));
+        }
+        Ok(self.shared.store.search(query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

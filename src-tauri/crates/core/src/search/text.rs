@@ -1,0 +1,350 @@
+//! The text the index sees, the query it is asked, and the snippet shown for a match.
+//!
+//! The index's tokenizer (`unicode61`, diacritics removed) splits words at spaces and
+//! punctuation. Chinese and Japanese are not written with spaces, so each of their characters
+//! (and each Hangul syllable) is made a word of its own before indexing: a search for "東京"
+//! is then the phrase "東 京", found wherever the two stand together.
+
+use parley_protocol::SnippetPiece;
+use std::borrow::Cow;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+
+/// Characters indexed one by one: CJK ideographs, kana, Hangul, bopomofo.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF | 0x2E80..=0x2FDF | 0x3040..=0x30FF | 0x3100..=0x312F | 0x3130..=0x318F
+        | 0x31A0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA960..=0xA97F
+        | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F | 0x20000..=0x3134F)
+}
+
+/// `text` with a space between a CJK character and the word character next to it.
+pub fn spaced(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() || !text.chars().any(is_cjk) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        if let Some(p) = prev {
+            if (is_cjk(c) && p.is_alphanumeric()) || (is_cjk(p) && c.is_alphanumeric()) {
+                out.push(' ');
+            }
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    Cow::Owned(out)
+}
+
+/// How many bytes of the previous chunk a streamed chunk is indexed with: a word (or a short
+/// phrase) cut by a flush is found whole in the next chunk's entry.
+const CARRY_BYTES: usize = 160;
+
+/// The words the index keeps for a part (or a chunk of one): a tool call's name before its
+/// arguments; a chunk after the end of the text before it.
+pub fn index_text(kind: Option<&str>, body: &str, meta: Option<&str>, before: Option<&str>) -> String {
+    let mut text = String::new();
+    if kind == Some("tool_call") {
+        if let Some(name) = meta
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+            .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        {
+            text.push_str(&name);
+            text.push(' ');
+        }
+    }
+    if let Some(before) = before {
+        text.push_str(carry(before));
+    }
+    text.push_str(body);
+    spaced(&text).into_owned()
+}
+
+/// The end of `before` worth repeating: its last `CARRY_BYTES`, from a word's start.
+pub fn carry(before: &str) -> &str {
+    if before.len() <= CARRY_BYTES {
+        return before;
+    }
+    let mut start = before.len() - CARRY_BYTES;
+    while !before.is_char_boundary(start) {
+        start += 1;
+    }
+    let tail = &before[start..];
+    match tail.find(char::is_whitespace) {
+        Some(i) => &tail[i..],
+        None => tail,
+    }
+}
+
+/// A search's words: what the index is asked, and what a snippet highlights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// The FTS5 expression. Every word is quoted, so nothing the user types is syntax.
+    pub expression: String,
+    /// The words to highlight (folded), and whether each is a prefix.
+    pub terms: Vec<(Vec<char>, bool)>,
+}
+
+/// Reads what the user typed: words, `"phrases"`, `prefix*` and `-excluded` words. `None`
+/// when it holds nothing to look for (no letter or digit outside excluded words).
+pub fn parse_query(input: &str) -> Option<Query> {
+    let mut wanted = Vec::new();
+    let mut unwanted = Vec::new();
+    let mut terms = Vec::new();
+    let mut rest = input.trim();
+    while !rest.is_empty() {
+        let (negative, body) = match rest.strip_prefix('-') {
+            Some(b) if !b.starts_with(char::is_whitespace) && !b.is_empty() => (true, b),
+            _ => (false, rest),
+        };
+        let (word, after) = if let Some(inner) = body.strip_prefix('"') {
+            match inner.find('"') {
+                Some(end) => (&inner[..end], &inner[end + 1..]),
+                None => (inner, ""),
+            }
+        } else {
+            let end = body.find(char::is_whitespace).unwrap_or(body.len());
+            (&body[..end], &body[end..])
+        };
+        // A `*` right after the word (or the phrase) asks for a prefix.
+        let (word, prefix, after) = match after.strip_prefix('*') {
+            Some(a) => (word, true, a),
+            None => match word.strip_suffix('*') {
+                Some(w) => (w.trim_end_matches('*'), true, after),
+                None => (word, false, after),
+            },
+        };
+        rest = after.trim_start();
+        if !word.chars().any(char::is_alphanumeric) {
+            continue;
+        }
+        let quoted = format!(
+            "\"{}\"{}",
+            spaced(word).replace('"', "\"\""),
+            if prefix { "*" } else { "" }
+        );
+        if negative {
+            unwanted.push(quoted);
+        } else {
+            wanted.push(quoted);
+            terms.extend(words(word).into_iter().map(|w| (w, false)));
+            if prefix {
+                if let Some(last) = terms.last_mut() {
+                    last.1 = true;
+                }
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut expression = format!("({})", wanted.join(" "));
+    for u in unwanted {
+        expression.push_str(" NOT ");
+        expression.push_str(&u);
+    }
+    Some(Query { expression, terms })
+}
+
+/// A word's folded characters: lower case, accents taken off ("É" -> "e").
+pub fn fold(c: char) -> char {
+    let mut base = None;
+    decompose_canonical(c, |d| {
+        if base.is_none() && !is_combining_mark(d) {
+            base = Some(d);
+        }
+    });
+    base.unwrap_or(c).to_lowercase().next().unwrap_or(c)
+}
+
+/// The folded words of `text`: runs of letters and digits; a CJK run is one word, matched
+/// anywhere.
+fn words(text: &str) -> Vec<Vec<char>> {
+    let mut out: Vec<Vec<char>> = Vec::new();
+    let mut current: Vec<char> = Vec::new();
+    let mut cjk = false;
+    for c in text.chars() {
+        let word_char = c.is_alphanumeric();
+        if !word_char || is_cjk(c) != cjk {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+        }
+        if word_char {
+            cjk = is_cjk(c);
+            current.push(fold(c));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Characters shown before the first match.
+const LEAD: usize = 60;
+/// Characters in a snippet.
+const WIDTH: usize = 220;
+
+/// The part of `text` around its first match of `terms`, with every match in it marked. Line
+/// breaks and runs of spaces become one space. Without a match, the start of the text.
+pub fn snippet(text: &str, terms: &[(Vec<char>, bool)]) -> Vec<SnippetPiece> {
+    let chars: Vec<char> = text.chars().collect();
+    let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
+    let matches = |i: usize| -> Option<usize> {
+        terms.iter().find_map(|(t, prefix)| {
+            let n = t.len();
+            if n == 0 || i + n > folded.len() || folded[i..i + n] != t[..] {
+                return None;
+            }
+            if t.iter().any(|&c| is_cjk(c)) {
+                return Some(n);
+            }
+            let starts = i == 0 || !folded[i - 1].is_alphanumeric() || is_cjk(folded[i - 1]);
+            let ends = *prefix
+                || i + n == folded.len()
+                || !folded[i + n].is_alphanumeric()
+                || is_cjk(folded[i + n]);
+            (starts && ends).then_some(n)
+        })
+    };
+    let first = (0..folded.len()).find(|&i| matches(i).is_some());
+    let mut start = first.map_or(0, |f| f.saturating_sub(LEAD));
+    if let Some(f) = first {
+        // Begin at a word when one starts shortly after the cut.
+        if start > 0 {
+            if let Some(space) = (start..f.min(start + 20)).find(|&i| chars[i].is_whitespace()) {
+                start = space + 1;
+            }
+        }
+    }
+    let end = (start + WIDTH).min(chars.len());
+    let mut pieces: Vec<SnippetPiece> = Vec::new();
+    let mut push = |s: &str, hit: bool| match pieces.last_mut() {
+        Some(last) if last.hit == hit => last.text.push_str(s),
+        _ => pieces.push(SnippetPiece {
+            text: s.to_owned(),
+            hit,
+        }),
+    };
+    if start > 0 {
+        push("…", false);
+    }
+    let mut i = start;
+    let mut last_space = false;
+    while i < end {
+        if let Some(n) = matches(i) {
+            let n = n.min(end - i);
+            push(&chars[i..i + n].iter().collect::<String>(), true);
+            last_space = false;
+            i += n;
+            continue;
+        }
+        let c = chars[i];
+        if c.is_whitespace() || c.is_control() {
+            if !last_space {
+                push(" ", false);
+            }
+            last_space = true;
+        } else {
+            let mut buf = [0u8; 4];
+            push(c.encode_utf8(&mut buf), false);
+            last_space = false;
+        }
+        i += 1;
+    }
+    if end < chars.len() {
+        push("…", false);
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(q: &str) -> Option<String> {
+        parse_query(q).map(|q| q.expression)
+    }
+
+    #[test]
+    fn what_the_user_types_is_never_syntax_by_accident() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("hello", Some(r#"("hello")"#)),
+            ("hello world", Some(r#"("hello" "world")"#)),
+            ("a OR b", Some(r#"("a" "OR" "b")"#)),
+            ("NEAR(a b)", Some(r#"("NEAR(a" "b)")"#)),
+            ("title:x", Some(r#"("title:x")"#)),
+            ("^start", Some(r#"("^start")"#)),
+            ("say \"hi\" now", Some(r#"("say" "hi" "now")"#)),
+            ("it\"s", Some(r#"("it""s")"#)),
+            ("\"unclosed phrase", Some(r#"("unclosed phrase")"#)),
+            ("conf*", Some(r#"("conf"*)"#)),
+            ("\"big da\"*", Some(r#"("big da"*)"#)),
+            ("cats -dogs", Some(r#"("cats") NOT "dogs""#)),
+            ("-dogs", None),
+            ("- dogs", Some(r#"("dogs")"#)),
+            ("***", None),
+            ("(((", None),
+            ("", None),
+            ("   ", None),
+            ("NOT", Some(r#"("NOT")"#)),
+            ("a AND NOT b", Some(r#"("a" "AND" "NOT" "b")"#)),
+            ("東京", Some(r#"("東 京")"#)),
+            ("東京タワー", Some(r#"("東 京 タ ワ ー")"#)),
+            ("x*y", Some(r#"("x*y")"#)),
+            ("'; DROP TABLE parts; --", Some(r#"("DROP" "TABLE" "parts;")"#)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(expr(input).as_deref(), *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn cjk_characters_become_words() {
+        assert_eq!(spaced("東京に行く"), "東 京 に 行 く");
+        assert_eq!(spaced("iPhone的电池"), "iPhone 的 电 池");
+        assert_eq!(spaced("plain text"), "plain text");
+        assert_eq!(spaced("한국어 문장"), "한 국 어 문 장");
+    }
+
+    #[test]
+    fn a_chunk_carries_the_words_before_it() {
+        let before = format!("{} ending hel", "x".repeat(400));
+        let t = index_text(None, "lo world", None, Some(&before));
+        assert!(t.ends_with(" ending hello world"), "{t}");
+        assert!(!t.contains(&"x".repeat(200)));
+        assert_eq!(
+            index_text(Some("tool_call"), "{\"path\":\"a\"}", Some("{\"name\":\"read_file\"}"), None),
+            "read_file {\"path\":\"a\"}"
+        );
+    }
+
+    #[test]
+    fn folding_takes_accents_off() {
+        let f: String = "Crème Brûlée ÅNGSTRÖM".chars().map(fold).collect();
+        assert_eq!(f, "creme brulee angstrom");
+    }
+
+    fn render(p: &[SnippetPiece]) -> String {
+        p.iter()
+            .map(|p| if p.hit { format!("[{}]", p.text) } else { p.text.clone() })
+            .collect()
+    }
+
+    #[test]
+    fn snippets_mark_the_words_that_matched() {
+        let terms = parse_query("cafe").unwrap().terms;
+        assert_eq!(render(&snippet("Le Café\nest ouvert", &terms)), "Le [Café] est ouvert");
+        let terms = parse_query("conf*").unwrap().terms;
+        assert_eq!(render(&snippet("my config, reconfig", &terms)), "my [conf]ig, reconfig");
+        let terms = parse_query("東京").unwrap().terms;
+        assert_eq!(render(&snippet("私は東京に", &terms)), "私は[東京]に");
+        let long = format!("{} needle {}", "word ".repeat(100), "tail ".repeat(100));
+        let s = render(&snippet(&long, &parse_query("needle").unwrap().terms));
+        assert!(s.starts_with('…') && s.ends_with('…') && s.contains("[needle]"), "{s}");
+        assert!(s.chars().count() < 240);
+        let s = render(&snippet("<script>alert(1)</script>", &parse_query("alert").unwrap().terms));
+        assert_eq!(s, "<script>[alert](1)</script>");
+    }
+}

@@ -6,6 +6,7 @@ mod agent_paths;
 mod anthropic;
 mod cli;
 mod cli_approvals;
+mod cli_find;
 mod cli_output;
 mod cli_transfer;
 mod cli_tree;

@@ -1,8 +1,9 @@
 //! `parley`: Parley's command line. The same core and the same database as the desktop app,
 //! for headless chat, scripting and tests (DESIGN.md §6). One module per subcommand group:
-//! `providers`, `ask`, `sessions`.
+//! `providers`, `ask`, `sessions`, `tree`, `transfer`, `find`.
 
 mod ask;
+mod find;
 mod providers;
 mod review;
 mod sessions;
@@ -58,6 +59,10 @@ enum Command {
     /// Add the chats and messages of an export (Parley's, ChatGPT's or Claude's) that are
     /// missing here.
     Import(transfer::ImportArgs),
+    /// Search every chat: message text, reasoning, tool calls and results, titles.
+    Search(find::SearchArgs),
+    /// Tokens used and what they cost, per day, model, provider and chat.
+    Usage(find::UsageArgs),
 }
 
 /// A failure to report: the error and the exit code.
@@ -144,6 +149,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Export(args) => transfer::export(&core, args).await,
         Command::Import(args) => transfer::import(&core, args).await,
+        Command::Search(args) => find::search(&core, args).await,
+        Command::Usage(args) => find::usage(&core, args).await,
         Command::Restore { file } => {
             let added = core.restore(&file).await?;
             out(&format!(

@@ -4,6 +4,7 @@
 
 use crate::{invalid, out, print_json, Failure};
 use clap::{Args, ValueEnum};
+use parley_core::usage::prices::day_of;
 use parley_core::Core;
 use parley_protocol::SessionId;
 use std::io::Write;
@@ -22,6 +23,10 @@ pub struct ExportArgs {
     /// The chats to export (repeat it); every chat when none is given.
     #[arg(long = "chat")]
     chats: Vec<String>,
+    /// Only each chat's selected branch (its other versions are left out). Markdown always
+    /// shows the selected branch.
+    #[arg(long)]
+    branch: bool,
     /// What to write.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
@@ -46,7 +51,11 @@ pub async fn export(core: &Core, args: ExportArgs) -> Result<(), Failure> {
     let ids = (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect());
     let text = match args.format {
         Format::Json => {
-            let file = core.history().export(ids).await?;
+            let file = if args.branch {
+                core.history().export_branches(ids).await?
+            } else {
+                core.history().export(ids).await?
+            };
             serde_json::to_string_pretty(&file)
                 .map_err(|e| invalid(format!("could not encode the export: {e}")))?
         }
@@ -94,7 +103,7 @@ pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
     let plural = |n: u32, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     let span = r
         .span
-        .map(|(a, b)| format!(", from {} to {}", day(a), day(b)))
+        .map(|(a, b)| format!(", from {} to {}", day_of(a), day_of(b)))
         .unwrap_or_default();
     out(&format!(
         "{}: {} and {}{span}.\n{} {} and {}; nothing present was changed.\n",
@@ -105,30 +114,4 @@ pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
         plural(r.chats_added, "chat"),
         plural(r.messages_added, "message"),
     ))
-}
-
-/// A day as YYYY-MM-DD (UTC).
-fn day(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn days_are_civil_dates() {
-        assert_eq!(super::day(0), "1970-01-01");
-        assert_eq!(super::day(1_700_000_000_000), "2023-11-14");
-        assert_eq!(super::day(951_782_400_000), "2000-02-29");
-    }
 }

@@ -17,6 +17,7 @@ use crate::secrets::SecretStore;
 use crate::settings::SettingsService;
 use crate::store::{OpenReport, Store};
 use crate::tools::ToolService;
+use crate::usage::UsageService;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ struct Inner {
     chats: ChatService,
     history: HistoryService,
     search: SearchService,
+    usage: UsageService,
     providers: ProviderService,
     assistants: AssistantService,
     approvals: ApprovalService,
@@ -106,6 +108,7 @@ impl Core {
             inner: Arc::new(Inner {
                 history: HistoryService::new(shared.clone()),
                 search: SearchService::new(shared.clone()),
+                usage: UsageService::new(shared.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
                 approvals: ApprovalService::new(shared.clone()),
                 settings: SettingsService::new(shared.clone()),
@@ -158,6 +161,11 @@ impl Core {
     /// Full-text search over every chat.
     pub fn search(&self) -> &SearchService {
         &self.inner.search
+    }
+
+    /// The usage ledger and the price table.
+    pub fn usage(&self) -> &UsageService {
+        &self.inner.usage
     }
 
     /// Providers: configuration, keys, connection checks, model lists, discovery.

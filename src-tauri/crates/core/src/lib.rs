@@ -39,6 +39,7 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod tools;
+pub mod usage;
 mod util;
 
 pub use crate::core::{Core, CoreOptions};

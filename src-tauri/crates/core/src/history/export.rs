@@ -283,6 +283,18 @@ impl HistoryService {
         })
     }
 
+    /// Chats' selected branches in Parley's format: the messages of each one's selected path
+    /// and their turns, nothing of their other versions. Imported, each is a chat of that one
+    /// branch.
+    pub async fn export_branches(
+        &self,
+        ids: Option<Vec<SessionId>>,
+    ) -> Result<ExportFile, CoreError> {
+        let mut file = self.export(ids).await?;
+        file.chats.iter_mut().for_each(keep_selected_path);
+        Ok(file)
+    }
+
     /// A chat's selected path as Markdown, for reading.
     pub async fn export_markdown(&self, id: &SessionId) -> Result<String, CoreError> {
         let h = self
@@ -507,4 +519,21 @@ pub fn markdown(title: &str, messages: &[Message], has_versions: bool) -> String
         }
     }
     out
+}
+
+/// Leaves in a chat only the messages of its selected path (root to head) and their turns.
+pub(crate) fn keep_selected_path(chat: &mut ChatExport) {
+    let by_id: std::collections::HashMap<&MessageId, &Message> =
+        chat.messages.iter().map(|m| (&m.id, m)).collect();
+    let mut path = HashSet::new();
+    let mut at = chat.head.as_ref();
+    while let Some(m) = at.and_then(|id| by_id.get(id)) {
+        if !path.insert(m.id.clone()) {
+            break;
+        }
+        at = m.parent_id.as_ref();
+    }
+    chat.messages.retain(|m| path.contains(&m.id));
+    chat.turns.retain(|t| path.contains(&t.user_message_id));
+    chat.session.message_count = chat.messages.len() as u64;
 }

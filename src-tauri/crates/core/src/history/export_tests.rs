@@ -125,6 +125,38 @@ fn a_tree_with_every_part_goes_out_and_comes_back_equal_once() {
 }
 
 #[test]
+fn one_branch_goes_out_alone_and_comes_back_as_that_branch() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, _) = Store::open(&dir.path().join("a.db")).unwrap();
+        let sid = tree(&a).await;
+        let mut chats = a.export_chats(Some(vec![sid.clone()])).await.unwrap();
+        super::export::keep_selected_path(&mut chats[0]);
+        let chat = &chats[0];
+        assert_eq!(
+            chat.messages.len(),
+            2,
+            "the selected question and its answer"
+        );
+        assert_eq!(chat.messages[0].text(), "q1, edited");
+        assert_eq!(chat.turns.len(), 1);
+        assert_eq!(chat.turns[0].model.as_deref(), Some("m2"));
+        let (b, _) = Store::open(&dir.path().join("b.db")).unwrap();
+        let file = ExportFile {
+            format: EXPORT_FORMAT.into(),
+            version: 1,
+            exported_at: 1,
+            chats: chats.clone(),
+        };
+        let added = b.import_export(&file).await.unwrap();
+        assert_eq!((added.chats, added.messages), (1, 2));
+        let h = b.history(&sid).await.unwrap().unwrap();
+        assert_eq!(h.messages.len(), 2);
+        assert!(h.versions.is_empty(), "the other version stayed behind");
+    });
+}
+
+#[test]
 fn bad_files_are_refused_with_a_sentence_and_add_nothing() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();

@@ -76,6 +76,11 @@ impl SearchService {
                 "A search can be at most 4096 characters long.".into(),
             ));
         }
+        if let Some(chat) = &query.chat {
+            if self.shared.store.get_session(chat).await?.is_none() {
+                return Err(crate::chats::not_found(chat));
+            }
+        }
         Ok(self.shared.store.search(query).await?)
     }
 }

@@ -59,16 +59,28 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
     };
     if let Some(chat) = &q.chat {
-        filter(" AND d.session_id = ?", Value::Text(chat.0.clone()), &mut args);
+        filter(
+            " AND d.session_id = ?",
+            Value::Text(chat.0.clone()),
+            &mut args,
+        );
     }
     if let Some(role) = q.role {
-        filter(" AND m.role = ?", Value::Text(role.as_str().into()), &mut args);
+        filter(
+            " AND m.role = ?",
+            Value::Text(role.as_str().into()),
+            &mut args,
+        );
     }
     if let Some(model) = &q.model {
         filter(" AND m.model = ?", Value::Text(model.clone()), &mut args);
     }
     if let Some(provider) = &q.provider {
-        filter(" AND m.provider = ?", Value::Text(provider.clone()), &mut args);
+        filter(
+            " AND m.provider = ?",
+            Value::Text(provider.clone()),
+            &mut args,
+        );
     }
     if let Some(assistant) = &q.assistant {
         filter(
@@ -148,7 +160,9 @@ fn hit(
         (None, _, _) => (SearchField::Title, f.title.clone()),
         (Some(m), Some(idx), chunk) => {
             let (kind, body, meta): (String, String, Option<String>) = c
-                .prepare_cached("SELECT kind, body, meta FROM parts WHERE message_id = ?1 AND idx = ?2")?
+                .prepare_cached(
+                    "SELECT kind, body, meta FROM parts WHERE message_id = ?1 AND idx = ?2",
+                )?
                 .query_row(params![m, idx], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?
                 .unwrap_or_default();

@@ -27,7 +27,11 @@ async fn find(s: &Store, query: SearchQuery) -> SearchResults {
 fn messages(r: &SearchResults) -> Vec<String> {
     r.hits
         .iter()
-        .map(|h| h.message_id.as_ref().map_or("title".into(), |m| m.0.clone()))
+        .map(|h| {
+            h.message_id
+                .as_ref()
+                .map_or("title".into(), |m| m.0.clone())
+        })
         .collect()
 }
 
@@ -124,7 +128,11 @@ fn every_kind_of_text_is_found_with_its_field() {
             let r = find(&s, q(word)).await;
             assert_eq!(messages(&r), vec![id.0.clone()], "{word}");
             assert_eq!(r.hits[0].field, field, "{word}");
-            assert!(r.hits[0].snippet.iter().any(|p| p.hit), "{word}: {:?}", r.hits[0].snippet);
+            assert!(
+                r.hits[0].snippet.iter().any(|p| p.hit),
+                "{word}: {:?}",
+                r.hits[0].snippet
+            );
             assert!(r.hits[0].on_selected_path);
         }
         let r = find(&s, q("nocturnal")).await;
@@ -158,7 +166,12 @@ fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
         .await
         .unwrap();
         // A word cut by a flush: "hippopotamus" arrives as "hippo" + "potamus".
-        for piece in ["potamus swims", " in the river; ", "wildebe", "est crossing"] {
+        for piece in [
+            "potamus swims",
+            " in the river; ",
+            "wildebe",
+            "est crossing",
+        ] {
             s.journal(vec![JournalOp::AppendText {
                 message_id: m.clone(),
                 index: 0,
@@ -179,15 +192,28 @@ fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
             .await
             .unwrap();
         for word in ["hippopotamus", "wildebeest", "crossing"] {
-            assert_eq!(messages(&find(&s, q(word)).await), vec![m.0.clone()], "{word}");
+            assert_eq!(
+                messages(&find(&s, q(word)).await),
+                vec![m.0.clone()],
+                "{word}"
+            );
         }
         assert!(find(&s, q("potamus")).await.hits.is_empty());
         let entries: i64 = s
             .reader
-            .call(|c| Ok(c.query_row("SELECT count(*) FROM search_docs WHERE message_id IS NOT NULL", [], |r| r.get(0))?))
+            .call(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM search_docs WHERE message_id IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
             .await
             .unwrap();
-        assert_eq!(entries, 2, "one entry for the question, one for the folded answer");
+        assert_eq!(
+            entries, 2,
+            "one entry for the question, one for the folded answer"
+        );
     });
 }
 
@@ -262,7 +288,11 @@ fn cjk_and_accents_are_found() {
         ] {
             let r = find(&s, q(query)).await;
             assert_eq!(messages(&r), vec![id.0.clone()], "{query}");
-            assert!(r.hits[0].snippet.iter().any(|p| p.hit), "{query}: {:?}", r.hits[0].snippet);
+            assert!(
+                r.hits[0].snippet.iter().any(|p| p.hit),
+                "{query}: {:?}",
+                r.hits[0].snippet
+            );
         }
         // Characters apart are not a phrase.
         assert!(find(&s, q("東北")).await.hits.is_empty());
@@ -274,23 +304,57 @@ fn operators_and_markup_in_a_query_are_plain_words() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
-        let (_, a) = chat(&s, "c", "q", vec![text("cats OR dogs NEAR the <b>barn</b> AND \"quoted\"")]).await;
+        let (_, a) = chat(
+            &s,
+            "c",
+            "q",
+            vec![text("cats OR dogs NEAR the <b>barn</b> AND \"quoted\"")],
+        )
+        .await;
         chat(&s, "d", "q", vec![text("cats only")]).await;
         for query in [
-            "OR", "NEAR", "AND", "cats OR", "NOT", "\"", "(", ")", "*", "^cats", "text:cats",
-            "cats)", "\"dogs", "dogs\"\"", "{barn}", "<b>", "barn*", "-cats", "cats -only", "''",
-            "\\", "%", "_", "NEAR(cats dogs, 1)", "cats AND NOT dogs",
+            "OR",
+            "NEAR",
+            "AND",
+            "cats OR",
+            "NOT",
+            "\"",
+            "(",
+            ")",
+            "*",
+            "^cats",
+            "text:cats",
+            "cats)",
+            "\"dogs",
+            "dogs\"\"",
+            "{barn}",
+            "<b>",
+            "barn*",
+            "-cats",
+            "cats -only",
+            "''",
+            "\\",
+            "%",
+            "_",
+            "NEAR(cats dogs, 1)",
+            "cats AND NOT dogs",
         ] {
             let r = s.search(q(query)).await;
             assert!(r.is_ok(), "{query}: {:?}", r.err());
         }
         assert_eq!(messages(&find(&s, q("OR")).await), vec![a.0.clone()]);
-        assert_eq!(messages(&find(&s, q("cats -only")).await), vec![a.0.clone()]);
+        assert_eq!(
+            messages(&find(&s, q("cats -only")).await),
+            vec![a.0.clone()]
+        );
         assert_eq!(messages(&find(&s, q("barn*")).await), vec![a.0.clone()]);
         assert_eq!(find(&s, q("cats")).await.hits.len(), 2);
         let snippet = &find(&s, q("barn")).await.hits[0].snippet;
         let shown: String = snippet.iter().map(|p| p.text.as_str()).collect();
-        assert!(shown.contains("<b>barn</b>"), "markup is shown as text: {shown}");
+        assert!(
+            shown.contains("<b>barn</b>"),
+            "markup is shown as text: {shown}"
+        );
     });
 }
 
@@ -299,14 +363,40 @@ fn ranking_and_filters() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
-        let (_, weak) = chat(&s, "a", "q", vec![text(&format!("lemur {}", "filler ".repeat(200)))]).await;
-        let (_, strong) = chat(&s, "b", "q", vec![text("lemur lemur lemur, all about the lemur")]).await;
+        let (_, weak) = chat(
+            &s,
+            "a",
+            "q",
+            vec![text(&format!("lemur {}", "filler ".repeat(200)))],
+        )
+        .await;
+        let (_, strong) = chat(
+            &s,
+            "b",
+            "q",
+            vec![text("lemur lemur lemur, all about the lemur")],
+        )
+        .await;
         let r = find(&s, q("lemur")).await;
-        assert_eq!(messages(&r), vec![strong.0.clone(), weak.0.clone()], "denser first");
+        assert_eq!(
+            messages(&r),
+            vec![strong.0.clone(), weak.0.clone()],
+            "denser first"
+        );
 
         let sid = SessionId("f".into());
-        s.create_session(sid.clone(), "Filters".into()).await.unwrap();
-        let (fu, fa) = answer(&s, &sid, "ocelot question", "gpt-x", vec![text("ocelot answer")], None).await;
+        s.create_session(sid.clone(), "Filters".into())
+            .await
+            .unwrap();
+        let (fu, fa) = answer(
+            &s,
+            &sid,
+            "ocelot question",
+            "gpt-x",
+            vec![text("ocelot answer")],
+            None,
+        )
+        .await;
         let (_, tools) = answer(
             &s,
             &sid,

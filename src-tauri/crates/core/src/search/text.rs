@@ -42,7 +42,12 @@ const CARRY_BYTES: usize = 160;
 
 /// The words the index keeps for a part (or a chunk of one): a tool call's name before its
 /// arguments; a chunk after the end of the text before it.
-pub fn index_text(kind: Option<&str>, body: &str, meta: Option<&str>, before: Option<&str>) -> String {
+pub fn index_text(
+    kind: Option<&str>,
+    body: &str,
+    meta: Option<&str>,
+    before: Option<&str>,
+) -> String {
     let mut text = String::new();
     if kind == Some("tool_call") {
         if let Some(name) = meta
@@ -293,7 +298,10 @@ mod tests {
             ("東京", Some(r#"("東 京")"#)),
             ("東京タワー", Some(r#"("東 京 タ ワ ー")"#)),
             ("x*y", Some(r#"("x*y")"#)),
-            ("'; DROP TABLE parts; --", Some(r#"("DROP" "TABLE" "parts;")"#)),
+            (
+                "'; DROP TABLE parts; --",
+                Some(r#"("DROP" "TABLE" "parts;")"#),
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(expr(input).as_deref(), *want, "{input:?}");
@@ -315,7 +323,12 @@ mod tests {
         assert!(t.ends_with(" ending hello world"), "{t}");
         assert!(!t.contains(&"x".repeat(200)));
         assert_eq!(
-            index_text(Some("tool_call"), "{\"path\":\"a\"}", Some("{\"name\":\"read_file\"}"), None),
+            index_text(
+                Some("tool_call"),
+                "{\"path\":\"a\"}",
+                Some("{\"name\":\"read_file\"}"),
+                None
+            ),
             "read_file {\"path\":\"a\"}"
         );
     }
@@ -328,23 +341,41 @@ mod tests {
 
     fn render(p: &[SnippetPiece]) -> String {
         p.iter()
-            .map(|p| if p.hit { format!("[{}]", p.text) } else { p.text.clone() })
+            .map(|p| {
+                if p.hit {
+                    format!("[{}]", p.text)
+                } else {
+                    p.text.clone()
+                }
+            })
             .collect()
     }
 
     #[test]
     fn snippets_mark_the_words_that_matched() {
         let terms = parse_query("cafe").unwrap().terms;
-        assert_eq!(render(&snippet("Le Café\nest ouvert", &terms)), "Le [Café] est ouvert");
+        assert_eq!(
+            render(&snippet("Le Café\nest ouvert", &terms)),
+            "Le [Café] est ouvert"
+        );
         let terms = parse_query("conf*").unwrap().terms;
-        assert_eq!(render(&snippet("my config, reconfig", &terms)), "my [conf]ig, reconfig");
+        assert_eq!(
+            render(&snippet("my config, reconfig", &terms)),
+            "my [conf]ig, reconfig"
+        );
         let terms = parse_query("東京").unwrap().terms;
         assert_eq!(render(&snippet("私は東京に", &terms)), "私は[東京]に");
         let long = format!("{} needle {}", "word ".repeat(100), "tail ".repeat(100));
         let s = render(&snippet(&long, &parse_query("needle").unwrap().terms));
-        assert!(s.starts_with('…') && s.ends_with('…') && s.contains("[needle]"), "{s}");
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains("[needle]"),
+            "{s}"
+        );
         assert!(s.chars().count() < 240);
-        let s = render(&snippet("<script>alert(1)</script>", &parse_query("alert").unwrap().terms));
+        let s = render(&snippet(
+            "<script>alert(1)</script>",
+            &parse_query("alert").unwrap().terms,
+        ));
         assert_eq!(s, "<script>[alert](1)</script>");
     }
 }

@@ -1,0 +1,68 @@
+//! The usage ledger: the tokens each answer's provider reported (kept with its turn), added
+//! up per chat, branch, model, provider and day, and priced by a local table (`prices.rs`).
+//! Nothing is guessed: an answer without reported usage is counted as "not reported".
+
+pub mod prices;
+mod store;
+
+use crate::core::Shared;
+use crate::error::CoreError;
+use parley_protocol::{ChatUsage, Price, SessionId, UnixMs, UsageReport};
+use std::sync::Arc;
+
+/// Reads the ledger and the price table.
+#[derive(Clone)]
+pub struct UsageService {
+    shared: Arc<Shared>,
+}
+
+impl UsageService {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        UsageService { shared }
+    }
+
+    /// Totals since `since` (ms; everything when absent) per day, model, provider and chat.
+    pub async fn report(&self, since: Option<UnixMs>) -> Result<UsageReport, CoreError> {
+        let table = self.prices().await?;
+        Ok(self.shared.store.usage_report(since, table).await?)
+    }
+
+    /// One chat's totals: every answer, and those on its selected branch.
+    pub async fn chat_usage(&self, id: &SessionId) -> Result<ChatUsage, CoreError> {
+        let table = self.prices().await?;
+        self.shared
+            .store
+            .chat_usage(id, table)
+            .await?
+            .ok_or_else(|| crate::chats::not_found(id))
+    }
+
+    /// The price table in use: the user's figures and the shipped estimates for other models.
+    pub async fn prices(&self) -> Result<Vec<Price>, CoreError> {
+        Ok(prices::merged(self.shared.store.user_prices().await?))
+    }
+
+    /// Saves the user's figures (entries marked `"default"` that are unchanged are the shipped
+    /// ones and are not saved). Returns the table in use.
+    pub async fn save_prices(&self, table: Vec<Price>) -> Result<Vec<Price>, CoreError> {
+        prices::validate(&table).map_err(CoreError::InvalidInput)?;
+        let shipped = prices::defaults();
+        let today = prices::day_of(crate::now_ms());
+        let user: Vec<Price> = table
+            .into_iter()
+            .filter(|p| !shipped.contains(p))
+            .map(|mut p| {
+                if p.source != "user" {
+                    p.source = "user".into();
+                    p.as_of = today.clone();
+                }
+                p
+            })
+            .collect();
+        self.shared.store.save_user_prices(user).await?;
+        self.prices().await
+    }
+}
+
+#[cfg(test)]
+mod tests;

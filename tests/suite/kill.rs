@@ -167,6 +167,68 @@ pub(super) async fn healthy(dir: &Path, what: &str) {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok", "{what}");
+    search_index_exact(&c, what);
+}
+
+/// The search index matches the chats exactly: one entry per title, per text-bearing part and
+/// per streamed chunk, none for anything deleted; and words of every stored message find it.
+fn search_index_exact(c: &rusqlite::Connection, what: &str) {
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM search_docs d WHERE
+               (d.message_id IS NULL AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = d.session_id AND s.title <> ''))
+            OR (d.chunk IS NOT NULL AND NOT EXISTS (SELECT 1 FROM part_chunks k WHERE k.id = d.chunk))
+            OR (d.message_id IS NOT NULL AND d.chunk IS NULL AND NOT EXISTS
+                 (SELECT 1 FROM parts p WHERE p.message_id = d.message_id AND p.idx = d.idx))"
+        ),
+        0,
+        "{what}: the index has entries for things that are gone"
+    );
+    assert_eq!(
+        count(
+            "SELECT (SELECT count(*) FROM sessions WHERE title <> '')
+                  + (SELECT count(*) FROM parts WHERE kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file'))
+                  + (SELECT count(*) FROM part_chunks)
+                  - (SELECT count(*) FROM search_docs)"
+        ),
+        0,
+        "{what}: the index misses an entry (or has one twice)"
+    );
+    let texts: Vec<(String, String)> = c
+        .prepare(
+            "SELECT p.message_id, p.body || coalesce((SELECT group_concat(k.body, '' ORDER BY k.id)
+                 FROM part_chunks k WHERE k.message_id = p.message_id AND k.idx = p.idx), '')
+             FROM parts p WHERE p.kind IN ('text', 'reasoning', 'tool_result')",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut find = c
+        .prepare(
+            "SELECT count(*) FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
+             WHERE search_fts MATCH ?1 AND d.message_id = ?2",
+        )
+        .unwrap();
+    for (message, text) in texts {
+        for word in text
+            .split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| w.len() >= 3 && w.is_ascii())
+            .take(50)
+        {
+            let n: i64 = find
+                .query_row(rusqlite::params![format!("\"{word}\""), message], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert!(
+                n > 0,
+                "{what}: {word:?} of message {message} is not found by search"
+            );
+        }
+    }
 }
 
 /// The acknowledged message of a killed turn is stored with its text, and its answer keeps what

@@ -123,6 +123,14 @@ async fn every_earlier_schema_is_upgraded_with_its_data() {
         if version >= 3 {
             assert!(all.contains("hello from the fixture"), "v{version}");
         }
+        // What was there before search existed is searchable: titles, text, CJK.
+        for query in ["\"Renamed chat\"", "漢字"] {
+            let found = run(dir.path(), &["search", query, "--json"]).await;
+            assert_eq!(found.code, 0, "v{version}: {}", found.stderr);
+            let found: parley_protocol::SearchResults =
+                serde_json::from_str(&found.stdout).unwrap();
+            assert!(!found.hits.is_empty(), "v{version}: {query} not found");
+        }
 
         // The upgraded file: the current schema, healthy, with a snapshot of the old one.
         assert_eq!(pragma(&db, "PRAGMA user_version"), latest);

@@ -168,19 +168,15 @@ fn hit(
                 .unwrap_or_default();
             let text = match chunk {
                 Some(chunk) => {
-                    let before: Option<String> = c
+                    let (before, this): (String, String) = c
                         .prepare_cached(
-                            "SELECT body FROM part_chunks WHERE message_id = ?1 AND idx = ?2
-                             AND id < ?3 ORDER BY id DESC LIMIT 1",
+                            "SELECT ?4 || coalesce((SELECT group_concat(body, '' ORDER BY id) FROM (
+                                 SELECT id, body FROM part_chunks WHERE message_id = ?1
+                                     AND idx = ?2 AND id < ?3 ORDER BY id DESC LIMIT 8)), ''),
+                                 coalesce((SELECT body FROM part_chunks WHERE id = ?3), '')",
                         )?
-                        .query_row(params![m, idx, chunk], |r| r.get(0))
-                        .optional()?;
-                    let this: String = c
-                        .prepare_cached("SELECT body FROM part_chunks WHERE id = ?1")?
-                        .query_row([chunk], |r| r.get(0))
-                        .optional()?
-                        .unwrap_or_default();
-                    format!("{}{this}", carry(before.as_deref().unwrap_or(&body)))
+                        .query_row(params![m, idx, chunk, body], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    format!("{}{this}", carry(&before))
                 }
                 None if kind == "tool_call" => {
                     let name = meta

@@ -170,10 +170,8 @@ fn words(text: &str) -> Vec<Vec<char>> {
     let mut cjk = false;
     for c in text.chars() {
         let word_char = c.is_alphanumeric();
-        if !word_char || is_cjk(c) != cjk {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
+        if (!word_char || is_cjk(c) != cjk) && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
         }
         if word_char {
             cjk = is_cjk(c);

@@ -163,7 +163,9 @@ pub const MIGRATIONS: &[&str] = &[
     // searchable once journaled, an edit replaces its entry, a deleted chat leaves nothing.
     // The index keeps no copy of the text (`content=''`): `search_docs` says where each entry
     // came from (a part's own row, one of its streamed chunks, or the chat's title) and
-    // snippets are cut from the stored text. `parley_search_text` (registered on every
+    // snippets are cut from the stored text. A streamed chunk's entry begins with the end of
+    // the text before it (its part's row and up to 8 chunks before), so a word a flush cut in
+    // two is found whole. `parley_search_text` (registered on every
     // connection Parley opens) puts a space between CJK characters, which are written
     // without spaces, and prefixes a tool call's name.
     r#"
@@ -212,10 +214,10 @@ pub const MIGRATIONS: &[&str] = &[
             SELECT session_id, new.message_id, new.idx, new.id FROM messages WHERE id = new.message_id;
         INSERT INTO search_fts(rowid, text) VALUES (last_insert_rowid(), parley_search_text(
             NULL, new.body, NULL,
-            coalesce(
-                (SELECT body FROM part_chunks WHERE message_id = new.message_id AND idx = new.idx
-                     AND id < new.id ORDER BY id DESC LIMIT 1),
-                (SELECT body FROM parts WHERE message_id = new.message_id AND idx = new.idx))));
+            coalesce((SELECT body FROM parts WHERE message_id = new.message_id AND idx = new.idx), '')
+            || coalesce((SELECT group_concat(body, '' ORDER BY id) FROM (
+                   SELECT id, body FROM part_chunks WHERE message_id = new.message_id
+                       AND idx = new.idx AND id < new.id ORDER BY id DESC LIMIT 8)), '')));
     END;
     CREATE TRIGGER search_chunk_gone AFTER DELETE ON part_chunks BEGIN
         DELETE FROM search_docs WHERE chunk = old.id;
@@ -259,10 +261,11 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT m.session_id, c.message_id, c.idx, c.id FROM part_chunks c
         JOIN messages m ON m.id = c.message_id ORDER BY c.id;
     INSERT INTO search_fts(rowid, text)
-        SELECT d.id, parley_search_text(NULL, c.body, NULL, coalesce(
-            (SELECT b.body FROM part_chunks b WHERE b.message_id = c.message_id AND b.idx = c.idx
-                 AND b.id < c.id ORDER BY b.id DESC LIMIT 1),
-            (SELECT p.body FROM parts p WHERE p.message_id = c.message_id AND p.idx = c.idx)))
+        SELECT d.id, parley_search_text(NULL, c.body, NULL,
+            coalesce((SELECT p.body FROM parts p WHERE p.message_id = c.message_id AND p.idx = c.idx), '')
+            || coalesce((SELECT group_concat(body, '' ORDER BY id) FROM (
+                   SELECT b.id, b.body FROM part_chunks b WHERE b.message_id = c.message_id
+                       AND b.idx = c.idx AND b.id < c.id ORDER BY b.id DESC LIMIT 8)), ''))
         FROM search_docs d JOIN part_chunks c ON c.id = d.chunk;
     "#,
 ];

@@ -57,6 +57,11 @@ const COMMANDS: &[&str] = &[
     "export_chats",
     "preview_import",
     "confirm_import",
+    "search",
+    "usage_report",
+    "chat_usage",
+    "get_prices",
+    "save_prices",
 ];
 
 fn main() {

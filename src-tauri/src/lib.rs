@@ -8,7 +8,7 @@ mod card;
 mod commands;
 
 use commands::{
-    app, approvals, assistants, chats, data, history, providers, settings, tools, tree,
+    app, approvals, assistants, chats, data, find, history, providers, settings, tools, tree,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -112,6 +112,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             data::export_chats,
             data::preview_import,
             data::confirm_import,
+            find::search,
+            find::usage_report,
+            find::chat_usage,
+            find::get_prices,
+            find::save_prices,
         ])
 }
 

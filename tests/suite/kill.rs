@@ -189,11 +189,20 @@ fn search_index_exact(c: &rusqlite::Connection, what: &str) {
         count(
             "SELECT (SELECT count(*) FROM sessions WHERE title <> '')
                   + (SELECT count(*) FROM parts WHERE kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file'))
-                  + (SELECT count(*) FROM part_chunks)
-                  - (SELECT count(*) FROM search_docs)"
+                  - (SELECT count(*) FROM search_docs WHERE chunk IS NULL)"
         ),
         0,
-        "{what}: the index misses an entry (or has one twice)"
+        "{what}: the index misses a title or a part (or has one twice)"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM (SELECT k.message_id, k.idx, max(k.id) AS last FROM part_chunks k
+                 GROUP BY k.message_id, k.idx) p
+             WHERE p.last IS NOT (SELECT max(d.chunk) FROM search_docs d
+                 WHERE d.message_id = p.message_id AND d.idx = p.idx)"
+        ),
+        0,
+        "{what}: streamed text of an ended turn is not all in the index"
     );
     let texts: Vec<(String, String)> = c
         .prepare(

@@ -49,7 +49,7 @@ pub async fn restore_backup(
 }
 
 /// Asks where to save (native dialog) and writes chats there: one chat (`session_id`) or every
-/// chat, in Parley's format or as Markdown. `None` when the person cancelled. E2E tests set
+/// chat, in Parley's format (`branch`: only the selected branch) or as Markdown. `None` when the person cancelled. E2E tests set
 /// `PARLEY_E2E_SAVE_FILE` instead of the dialog.
 #[tauri::command]
 #[specta::specta]
@@ -58,6 +58,7 @@ pub async fn export_chats(
     state: State<'_, AppState>,
     session_id: Option<SessionId>,
     markdown: bool,
+    branch: bool,
 ) -> Res<Option<String>> {
     let history = state.core.history();
     let (text, name) = match (&session_id, markdown) {
@@ -66,10 +67,13 @@ pub async fn export_chats(
             (md, "chat.md".to_owned())
         }
         (ids, _) => {
-            let file = history
-                .export(ids.clone().map(|i| vec![i]))
-                .await
-                .map_err(err)?;
+            let ids_list = ids.clone().map(|i| vec![i]);
+            let file = if branch {
+                history.export_branches(ids_list).await
+            } else {
+                history.export(ids_list).await
+            }
+            .map_err(err)?;
             let text = serde_json::to_string_pretty(&file).map_err(|e| {
                 ErrorInfo::new(
                     ErrorCode::Internal,
@@ -77,7 +81,9 @@ pub async fn export_chats(
                     false,
                 )
             })?;
-            let name = if ids.is_some() {
+            let name = if ids.is_some() && branch {
+                "chat-branch.json"
+            } else if ids.is_some() {
                 "chat.json"
             } else {
                 "parley-chats.json"

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod assistants;
 pub mod chats;
 pub mod data;
+pub mod find;
 pub mod history;
 pub mod providers;
 pub mod settings;

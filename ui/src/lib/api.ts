@@ -3,7 +3,7 @@
 // also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ApprovalDecision, Assistant, ChatFilter, ErrorInfo, Event, SessionParams, Settings } from "./types";
+import type { ApprovalDecision, Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -64,7 +64,12 @@ export const api = {
   dataStatus: () => unwrap(commands.dataStatus()),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
-  exportChats: (id: string | null, markdown: boolean) => unwrap(commands.exportChats(id, markdown)),
+  exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),
+  search: (query: SearchQuery) => unwrap(commands.search(query)),
+  usageReport: (since: number | null) => unwrap(commands.usageReport(since)),
+  chatUsage: (id: string) => unwrap(commands.chatUsage(id)),
+  getPrices: () => unwrap(commands.getPrices()),
+  savePrices: (prices: Price[]) => unwrap(commands.savePrices(prices)),
   previewImport: () => unwrap(commands.previewImport()),
   confirmImport: () => unwrap(commands.confirmImport()),
   getSettings: () => unwrap(commands.getSettings()),

@@ -118,7 +118,10 @@ pub async fn search(core: &Core, args: SearchArgs) -> Result<(), Failure> {
         ));
     }
     if r.capped {
-        text.push_str("(Many matches: the best of the 5,000 most recent are shown.)\n");
+        text.push_str(&format!(
+            "(More than {} matches: the newest are shown first.)\n",
+            r.ranked_at_most
+        ));
     }
     out(&text)
 }

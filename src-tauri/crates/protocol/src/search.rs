@@ -107,12 +107,17 @@ pub struct SearchHit {
 pub struct SearchResults {
     /// The results, best first.
     pub hits: Vec<SearchHit>,
-    /// True when more places matched than were ranked: the best of the most recent
-    /// [`SEARCH_RANKED_AT_MOST`] are shown.
+    /// True when more places matched than are ranked by relevance: the most recent
+    /// `ranked_at_most` matches are shown, newest first.
     pub capped: bool,
+    /// Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
+    /// phrase, whose matches cost more to find).
+    pub ranked_at_most: u32,
     /// How long the search took (ms).
     pub took_ms: u32,
 }
 
-/// How many of the most recent matches a search ranks.
-pub const SEARCH_RANKED_AT_MOST: u32 = 5000;
+/// Up to how many matches a search ranks by relevance; beyond, the newest come first.
+pub const SEARCH_RANKED_AT_MOST: u32 = 2000;
+/// The same for a search with a phrase.
+pub const SEARCH_PHRASE_RANKED_AT_MOST: u32 = 500;

@@ -118,6 +118,12 @@ pub async fn long_session(messages: usize) -> (u64, u64, u64, Duration) {
 }
 
 pub fn print(rt: &tokio::runtime::Runtime) {
+    print_wal(rt);
+    print_long_session(rt);
+}
+
+/// The 10 MB answer's WAL table (`parley-bench wal` prints only it).
+pub fn print_wal(rt: &tokio::runtime::Runtime) {
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!();
     println!("| 10 MB answer, a flush every 150 ms | WAL bytes written | × the answer | time |");
@@ -125,6 +131,7 @@ pub fn print(rt: &tokio::runtime::Runtime) {
     for (flush, label) in [
         (1024, "1 KB per flush (7 KB/s, about 1,700 tokens/s)"),
         (4 * 1024, "4 KB per flush (27 KB/s)"),
+        (16 * 1024, "16 KB per flush (107 KB/s)"),
         (64 * 1024, "64 KB per flush (430 KB/s)"),
         (1024 * 1024, "1 MB per flush (a local server at full speed)"),
     ] {
@@ -136,6 +143,10 @@ pub fn print(rt: &tokio::runtime::Runtime) {
             took.as_secs_f64()
         );
     }
+}
+
+fn print_long_session(rt: &tokio::runtime::Runtime) {
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     let messages = 100_000;
     let (largest, end, db, took) = rt.block_on(long_session(messages));
     println!();

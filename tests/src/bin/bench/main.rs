@@ -282,6 +282,16 @@ fn print_journal(rt: &tokio::runtime::Runtime) {
     journal::print(rt);
 }
 
+/// The search table (`parley-bench search` prints only it).
+fn print_search(rt: &tokio::runtime::Runtime) {
+    let root = std::env::var_os("PARLEY_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    for line in rt.block_on(search::run(&root)) {
+        println!("{line}");
+    }
+}
+
 /// The tool-argument table (`parley-bench args` prints only it).
 fn print_args(rt: &tokio::runtime::Runtime) {
     let (carried, gained, size) = rt.block_on(args::run());
@@ -311,6 +321,8 @@ fn main() {
         Some("desktop") => return rt.block_on(desktop::run()),
         Some("args") => return print_args(&rt),
         Some("journal") => return print_journal(&rt),
+        Some("search") => return print_search(&rt),
+        Some("wal") => return journal::print_wal(&rt),
         Some("serve-args") => return rt.block_on(args::serve()),
         Some("scale") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
@@ -358,6 +370,7 @@ fn main() {
     );
     print_journal(&rt);
     print_args(&rt);
+    print_search(&rt);
     println!();
     println!(
         "machine: {} cores; synchronous=FULL, WAL",
@@ -371,3 +384,4 @@ mod args;
 mod desktop;
 mod journal;
 mod scale;
+mod search;

@@ -24,19 +24,23 @@ pub(crate) fn fold_chunks(
 ) -> Result<usize, StoreError> {
     c.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS folding(message_id TEXT, idx INTEGER);
-         DELETE FROM temp.folding;",
+         DELETE FROM temp.folding;
+         CREATE TEMP TABLE IF NOT EXISTS fold_messages(id TEXT);
+         DELETE FROM temp.fold_messages;",
     )?;
     c.execute(
-        &format!(
-            "INSERT INTO temp.folding
+        &format!("INSERT INTO temp.fold_messages SELECT id FROM messages WHERE id IN ({messages})"),
+        params,
+    )?;
+    c.execute(
+        "INSERT INTO temp.folding
              SELECT c.message_id, c.idx FROM part_chunks c
              JOIN messages m ON m.id = c.message_id LEFT JOIN turns t ON t.id = m.turn_id
-             WHERE c.message_id IN ({messages})
+             WHERE c.message_id IN (SELECT id FROM temp.fold_messages)
                AND (t.status IS NULL OR t.status NOT IN ('pending', 'streaming'))
              GROUP BY c.message_id, c.idx
-             HAVING sum(length(CAST(c.body AS BLOB))) <= {FOLD_AT_MOST}"
-        ),
-        params,
+             HAVING sum(length(CAST(c.body AS BLOB))) <= ?1",
+        [FOLD_AT_MOST],
     )?;
     let folded = c.execute(
         "UPDATE parts SET body = body || (SELECT group_concat(c.body, '' ORDER BY c.id)
@@ -48,6 +52,8 @@ pub(crate) fn fold_chunks(
         "DELETE FROM part_chunks WHERE (message_id, idx) IN (SELECT message_id, idx FROM temp.folding)",
         [],
     )?;
+    // The parts kept as chunks: what is still waiting to be indexed goes in now.
+    crate::search::index_pending_of(c, "SELECT id FROM temp.fold_messages", [])?;
     Ok(folded)
 }
 
@@ -77,6 +83,7 @@ pub(super) fn apply_journal(c: &Connection, ops: &[JournalOp]) -> Result<(), Sto
                     "INSERT INTO part_chunks(message_id, idx, body) VALUES (?1, ?2, ?3)",
                 )?
                 .execute(params![message_id.0, index, text])?;
+                crate::search::index_streamed(c, &message_id.0, i64::from(*index), false)?;
             }
             JournalOp::ReplacePart {
                 message_id,

@@ -1,11 +1,14 @@
-//! Full-text search over every chat (SQLite FTS5). The index is kept by triggers (schema v8,
-//! `store/schema.rs`) in the same transaction as every write, so there is nothing to keep in
-//! step here: this module registers the function those triggers call, turns what the user
-//! typed into a safe FTS5 expression (`text.rs`), runs the ranked query with its filters and
-//! cuts a snippet for each result.
+//! Full-text search over every chat (SQLite FTS5). The index is kept in the same transaction
+//! as every write: by triggers for titles and parts (schema v8, `store/schema.rs`; this module
+//! registers the function they call), and for streamed text by the journal, in pieces
+//! (`index.rs`). Here too: what the user typed turned into a safe FTS5 expression
+//! (`text.rs`), and the ranked query with its filters and snippets (`store.rs`).
 
+mod index;
 mod store;
 pub mod text;
+
+pub(crate) use index::{index_pending_of, index_streamed};
 
 use crate::core::Shared;
 use crate::error::{CoreError, StoreError};

@@ -1,10 +1,12 @@
 //! The search query: FTS5 match, filters, ranking among the most recent matches, snippets.
 
+use super::index::{chunks_after, text_before};
 use super::text::{carry, parse_query, snippet, Query};
 use crate::error::StoreError;
 use crate::store::Store;
 use parley_protocol::{
-    Role, SearchField, SearchHit, SearchQuery, SearchResults, SessionId, SEARCH_RANKED_AT_MOST,
+    Role, SearchField, SearchHit, SearchQuery, SearchResults, SessionId,
+    SEARCH_PHRASE_RANKED_AT_MOST, SEARCH_RANKED_AT_MOST,
 };
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -27,9 +29,7 @@ struct Found {
     role: Option<String>,
     model: Option<String>,
     provider: Option<String>,
-    at: i64,
-    title: String,
-    archived: bool,
+    at: Option<i64>,
 }
 
 fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> {
@@ -45,12 +45,10 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         || q.since.is_some()
         || q.until.is_some()
         || q.has_tool_calls;
+    // Each match is one index entry and its `search_docs` row (which carries what the filters
+    // read); the chat's title and flags are read for the results shown only.
     let mut sql = String::from(
-        "SELECT d.session_id, d.message_id, d.idx, d.chunk, m.role, m.model, m.provider,
-                coalesce(m.created_at, s.updated_at), s.title, s.archived, bm25(search_fts)
-         FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
-         JOIN sessions s ON s.id = d.session_id
-         LEFT JOIN messages m ON m.id = d.message_id
+        " FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
          WHERE search_fts MATCH ?1",
     );
     let mut args: Vec<Value> = vec![Value::Text(parsed.expression.clone())];
@@ -59,6 +57,24 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
     };
     if let Some(chat) = &q.chat {
+        // The index is asked for the span of entries the chat wrote (it seeks to it), so a
+        // word common everywhere costs what the chat's span costs, not the whole history.
+        let span: (Option<i64>, Option<i64>) = c
+            .prepare_cached("SELECT min(id), max(id) FROM search_docs WHERE session_id = ?1")?
+            .query_row([&chat.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (Some(first), Some(last)) = span else {
+            return Ok(SearchResults::default());
+        };
+        filter(
+            " AND search_fts.rowid >= ?",
+            Value::Integer(first),
+            &mut args,
+        );
+        filter(
+            " AND search_fts.rowid <= ?",
+            Value::Integer(last),
+            &mut args,
+        );
         filter(
             " AND d.session_id = ?",
             Value::Text(chat.0.clone()),
@@ -67,84 +83,107 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
     }
     if let Some(role) = q.role {
         filter(
-            " AND m.role = ?",
+            " AND d.role = ?",
             Value::Text(role.as_str().into()),
             &mut args,
         );
     }
     if let Some(model) = &q.model {
-        filter(" AND m.model = ?", Value::Text(model.clone()), &mut args);
+        filter(" AND d.model = ?", Value::Text(model.clone()), &mut args);
     }
     if let Some(provider) = &q.provider {
         filter(
-            " AND m.provider = ?",
+            " AND d.provider = ?",
             Value::Text(provider.clone()),
             &mut args,
         );
     }
     if let Some(assistant) = &q.assistant {
         filter(
-            " AND json_extract(s.params, '$.assistant') = ?",
+            " AND d.session_id IN (SELECT id FROM sessions WHERE json_extract(params, '$.assistant') = ?)",
             Value::Text(assistant.clone()),
             &mut args,
         );
     }
     if let Some(since) = q.since {
-        filter(" AND m.created_at >= ?", Value::Integer(since), &mut args);
+        filter(" AND d.at >= ?", Value::Integer(since), &mut args);
     }
     if let Some(until) = q.until {
-        filter(" AND m.created_at < ?", Value::Integer(until), &mut args);
+        filter(" AND d.at < ?", Value::Integer(until), &mut args);
     }
     if message_filters {
         sql.push_str(" AND d.message_id IS NOT NULL");
     }
     if q.has_tool_calls {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM parts t WHERE t.message_id = m.id AND t.kind = 'tool_call')",
+            " AND EXISTS (SELECT 1 FROM parts t WHERE t.message_id = d.message_id AND t.kind = 'tool_call')",
         );
     }
-    // The most recent matches (entries are numbered as they are written), ranked by bm25:
-    // a word found in most of a large history costs no more than a rare one.
-    let sql = format!(
-        "SELECT * FROM ({sql} ORDER BY search_fts.rowid DESC LIMIT {})
-         ORDER BY 11, 8 DESC",
-        SEARCH_RANKED_AT_MOST + 1
+    let ranked_at_most = if parsed.phrase {
+        SEARCH_PHRASE_RANKED_AT_MOST
+    } else {
+        SEARCH_RANKED_AT_MOST
+    };
+    // The most recent matches first (entries are numbered as they are written): cheap
+    // whatever the word, the index reads its newest entries and stops.
+    let newest = format!(
+        "SELECT d.id, d.session_id, d.message_id, d.idx, d.chunk, d.role, d.model, d.provider, d.at
+         {sql} ORDER BY search_fts.rowid DESC LIMIT {}",
+        ranked_at_most + 1
     );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
-        Ok(Found {
-            session: r.get(0)?,
-            message: r.get(1)?,
-            idx: r.get(2)?,
-            chunk: r.get(3)?,
-            role: r.get(4)?,
-            model: r.get(5)?,
-            provider: r.get(6)?,
-            at: r.get(7)?,
-            title: r.get(8)?,
-            archived: r.get(9)?,
-        })
-    })?;
-    let mut matched = 0usize;
+    let mut found: Vec<(i64, Found)> = c
+        .prepare_cached(&newest)?
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((
+                r.get(0)?,
+                Found {
+                    session: r.get(1)?,
+                    message: r.get(2)?,
+                    idx: r.get(3)?,
+                    chunk: r.get(4)?,
+                    role: r.get(5)?,
+                    model: r.get(6)?,
+                    provider: r.get(7)?,
+                    at: r.get(8)?,
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let capped = found.len() > ranked_at_most as usize;
+    if capped {
+        // More matches than are ranked: bm25 would first count every document holding each
+        // word (all of the history for a common one), so the newest come first instead.
+        found.truncate(ranked_at_most as usize);
+    } else {
+        // Few enough to rank by relevance (bm25), the newest first among equals.
+        let rank: HashMap<i64, f64> = c
+            .prepare_cached(&format!("SELECT d.id, bm25(search_fts) {sql}"))?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let of = |id: &i64| rank.get(id).copied().unwrap_or(0.0);
+        found.sort_by(|(a, fa), (b, fb)| of(a).total_cmp(&of(b)).then(fb.at.cmp(&fa.at)));
+    }
     let mut seen = HashSet::new();
     let mut best = Vec::new();
-    for row in rows {
-        let f = row?;
-        matched += 1;
+    for (_, f) in found {
         // One result per message (its best entry), one per title.
-        let key = (f.session.clone(), f.message.clone());
-        if best.len() < limit && seen.insert(key) {
+        if best.len() < limit && seen.insert((f.session.clone(), f.message.clone())) {
             best.push(f);
         }
     }
     let mut paths: HashMap<String, HashSet<String>> = HashMap::new();
     let mut hits = Vec::with_capacity(best.len());
     for f in best {
-        hits.push(hit(c, &parsed, f, &mut paths)?);
+        if let Some(hit) = hit(c, &parsed, f, &mut paths)? {
+            hits.push(hit);
+        }
     }
     Ok(SearchResults {
         hits,
-        capped: matched > SEARCH_RANKED_AT_MOST as usize,
+        capped,
+        ranked_at_most,
         took_ms: started.elapsed().as_millis().min(u32::MAX as u128) as u32,
     })
 }
@@ -155,9 +194,22 @@ fn hit(
     q: &Query,
     f: Found,
     paths: &mut HashMap<String, HashSet<String>>,
-) -> Result<SearchHit, StoreError> {
+) -> Result<Option<SearchHit>, StoreError> {
+    let Some((title, archived, updated_at)) = c
+        .prepare_cached("SELECT title, archived, updated_at FROM sessions WHERE id = ?1")?
+        .query_row([&f.session], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
     let (field, text) = match (&f.message, f.idx, f.chunk) {
-        (None, _, _) => (SearchField::Title, f.title.clone()),
+        (None, _, _) => (SearchField::Title, title.clone()),
         (Some(m), Some(idx), chunk) => {
             let (kind, body, meta): (String, String, Option<String>) = c
                 .prepare_cached(
@@ -168,15 +220,20 @@ fn hit(
                 .unwrap_or_default();
             let text = match chunk {
                 Some(chunk) => {
-                    let (before, this): (String, String) = c
+                    // The piece: the chunks after the part's previous piece, up to `chunk`,
+                    // after the end of the text before them (as it was indexed).
+                    let done: i64 = c
                         .prepare_cached(
-                            "SELECT ?4 || coalesce((SELECT group_concat(body, '' ORDER BY id) FROM (
-                                 SELECT id, body FROM part_chunks WHERE message_id = ?1
-                                     AND idx = ?2 AND id < ?3 ORDER BY id DESC LIMIT 8)), ''),
-                                 coalesce((SELECT body FROM part_chunks WHERE id = ?3), '')",
+                            "SELECT coalesce(max(chunk), 0) FROM search_docs
+                             WHERE message_id = ?1 AND idx = ?2 AND chunk < ?3",
                         )?
-                        .query_row(params![m, idx, chunk, body], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    format!("{}{this}", carry(&before))
+                        .query_row(params![m, idx, chunk], |r| r.get(0))?;
+                    let before = text_before(c, m, idx, done)?;
+                    let piece: String = chunks_after(c, m, idx, done, chunk)?
+                        .into_iter()
+                        .map(|(_, b)| b)
+                        .collect();
+                    format!("{}{piece}", carry(&before))
                 }
                 None if kind == "tool_call" => {
                     let name = meta
@@ -200,19 +257,19 @@ fn hit(
             paths.get(&f.session).is_some_and(|p| p.contains(m))
         }
     };
-    Ok(SearchHit {
+    Ok(Some(SearchHit {
         session_id: SessionId(f.session),
-        title: f.title,
+        title,
         message_id: f.message.map(parley_protocol::MessageId),
         role: f.role.as_deref().and_then(Role::parse),
         model: f.model,
         provider: f.provider,
-        at: f.at,
+        at: f.at.unwrap_or(updated_at),
         field,
         snippet: snippet(&text, &q.terms),
         on_selected_path,
-        archived: f.archived,
-    })
+        archived,
+    }))
 }
 
 fn field_of(kind: &str) -> SearchField {

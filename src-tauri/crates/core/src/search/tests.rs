@@ -165,28 +165,45 @@ fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
         }])
         .await
         .unwrap();
-        // A word cut by a flush: "hippopotamus" arrives as "hippo" + "potamus".
-        for piece in [
-            "potamus swims",
-            " in the river; ",
-            "wildebe",
-            "est crossing",
-        ] {
-            s.journal(vec![JournalOp::AppendText {
+        // A word cut by a flush: "hippopotamus" arrives as "hippo" + "potamus". The first
+        // flush is indexed at once; later ones when 64 KB are waiting or a second has passed.
+        let flush = |text: &str| {
+            let op = JournalOp::AppendText {
                 message_id: m.clone(),
                 index: 0,
-                text: piece.into(),
-            }])
-            .await
-            .unwrap();
+                text: text.into(),
+            };
+            s.journal(vec![op])
+        };
+        flush("potamus swims").await.unwrap();
+        assert_eq!(
+            messages(&find(&s, q("hippopotamus")).await),
+            vec![m.0.clone()]
+        );
+        for piece in [" in the river; ", "wil", "d", "e", "be", "est crossing"] {
+            flush(piece).await.unwrap();
         }
-        for word in ["hippopotamus", "swims", "wildebeest", "\"the river\""] {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        flush(" slowly").await.unwrap();
+        for word in [
+            "hippopotamus",
+            "swims",
+            "wildebeest",
+            "\"the river\"",
+            "slowly",
+        ] {
             let r = find(&s, q(word)).await;
             assert_eq!(messages(&r), vec![m.0.clone()], "{word} while streaming");
         }
         let r = find(&s, q("wildebeest")).await;
         let shown: String = r.hits[0].snippet.iter().map(|p| p.text.as_str()).collect();
         assert!(shown.contains("wildebeest crossing"), "{shown}");
+        // 64 KB waiting are indexed without waiting for the second.
+        flush(&format!(" {} zebra", "grass ".repeat(11_000)))
+            .await
+            .unwrap();
+        assert_eq!(messages(&find(&s, q("zebra")).await), vec![m.0.clone()]);
+        flush(" giraffe").await.unwrap();
         // The turn ends: the chunks are folded into the part; each word is found once.
         s.finish_turn(&b.turn_id, vec![], TurnEnd::completed())
             .await
@@ -199,21 +216,76 @@ fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
             );
         }
         assert!(find(&s, q("potamus")).await.hits.is_empty());
-        let entries: i64 = s
+        let entries: (i64, bool) = s
             .reader
             .call(|c| {
                 Ok(c.query_row(
-                    "SELECT count(*) FROM search_docs WHERE message_id IS NOT NULL",
+                    "SELECT (SELECT count(*) FROM search_docs WHERE message_id IS NOT NULL AND chunk IS NULL),
+                            (SELECT max(chunk) FROM search_docs) IS (SELECT max(id) FROM part_chunks)",
                     [],
-                    |r| r.get(0),
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)),
                 )?)
             })
             .await
             .unwrap();
         assert_eq!(
-            entries, 2,
-            "one entry for the question, one for the folded answer"
+            entries,
+            (2, true),
+            "the question's and the answer's rows, and the answer's streamed text (over 64 KB, \
+             kept as chunks) all indexed"
         );
+    });
+}
+
+#[test]
+fn a_long_answers_last_words_are_indexed_when_its_turn_ends() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let sid = SessionId("c".into());
+        s.create_session(sid.clone(), String::new()).await.unwrap();
+        let b = s
+            .begin_turn(&sid, "go".into(), "p".into(), "m".into(), "me".into())
+            .await
+            .unwrap();
+        let m = b.assistant_message_id.clone();
+        let mut ops = vec![JournalOp::InsertPart {
+            message_id: m.clone(),
+            index: 0,
+            part: text(""),
+        }];
+        // 70 KB (kept as chunks, not folded), then a last flush of a few words.
+        for i in 0..70 {
+            ops.push(JournalOp::AppendText {
+                message_id: m.clone(),
+                index: 0,
+                text: format!("{} ", format!("word{i} ").repeat(120)),
+            });
+        }
+        s.journal(ops).await.unwrap();
+        s.journal(vec![JournalOp::AppendText {
+            message_id: m.clone(),
+            index: 0,
+            text: "the final okapi".into(),
+        }])
+        .await
+        .unwrap();
+        s.finish_turn(&b.turn_id, vec![], TurnEnd::completed())
+            .await
+            .unwrap();
+        for word in ["word0", "word69", "okapi"] {
+            assert_eq!(
+                messages(&find(&s, q(word)).await),
+                vec![m.0.clone()],
+                "{word}"
+            );
+        }
+        let shown: String = find(&s, q("okapi")).await.hits[0]
+            .snippet
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect();
+        assert!(shown.ends_with("the final okapi"), "{shown}");
     });
 }
 
@@ -437,5 +509,45 @@ fn ranking_and_filters() {
         assert_eq!(r.hits.len(), 3);
         let r = find(&s, with(&|x| x.limit = Some(1))).await;
         assert_eq!(r.hits.len(), 1);
+    });
+}
+
+#[test]
+fn a_word_found_everywhere_shows_the_newest_first_and_says_so() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let n = parley_protocol::SEARCH_RANKED_AT_MOST as i64 + 10;
+        s.writer
+            .call(move |c| {
+                let tx = c.transaction()?;
+                tx.execute(
+                    "INSERT INTO sessions(id, title, created_at, updated_at) VALUES ('c', 'Many', 0, 0)",
+                    [],
+                )?;
+                for i in 0..n {
+                    tx.execute(
+                        "INSERT INTO messages(id, session_id, role, created_at) VALUES (?1, 'c', 'user', ?2)",
+                        rusqlite::params![format!("m{i:05}"), i],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', 'common word here')",
+                        [format!("m{i:05}")],
+                    )?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let r = find(&s, q("common")).await;
+        assert!(r.capped);
+        assert_eq!(r.hits.len(), 50);
+        let newest: Vec<String> = (0..50).map(|i| format!("m{:05}", n - 1 - i)).collect();
+        assert_eq!(messages(&r), newest);
+        let r = find(&s, SearchQuery { limit: Some(5), ..q("\"common word\"") }).await;
+        assert!(r.capped);
+        assert_eq!(r.ranked_at_most, parley_protocol::SEARCH_PHRASE_RANKED_AT_MOST);
+        assert_eq!(messages(&r)[0], format!("m{:05}", n - 1));
     });
 }

@@ -88,6 +88,8 @@ pub struct Query {
     pub expression: String,
     /// The words to highlight (folded), and whether each is a prefix.
     pub terms: Vec<(Vec<char>, bool)>,
+    /// Whether a wanted element is a phrase of several words (CJK characters are words).
+    pub phrase: bool,
 }
 
 /// Reads what the user typed: words, `"phrases"`, `prefix*` and `-excluded` words. `None`
@@ -96,6 +98,7 @@ pub fn parse_query(input: &str) -> Option<Query> {
     let mut wanted = Vec::new();
     let mut unwanted = Vec::new();
     let mut terms = Vec::new();
+    let mut phrase = false;
     let mut rest = input.trim();
     while !rest.is_empty() {
         let (negative, body) = match rest.strip_prefix('-') {
@@ -131,6 +134,11 @@ pub fn parse_query(input: &str) -> Option<Query> {
         if negative {
             unwanted.push(quoted);
         } else {
+            phrase |= spaced(word)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .count()
+                > 1;
             wanted.push(quoted);
             terms.extend(words(word).into_iter().map(|w| (w, false)));
             if prefix {
@@ -148,7 +156,11 @@ pub fn parse_query(input: &str) -> Option<Query> {
         expression.push_str(" NOT ");
         expression.push_str(&u);
     }
-    Some(Query { expression, terms })
+    Some(Query {
+        expression,
+        terms,
+        phrase,
+    })
 }
 
 /// A word's folded characters: lower case, accents taken off ("É" -> "e").
@@ -304,6 +316,16 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(expr(input).as_deref(), *want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn phrases_are_told_apart() {
+        let phrase = |q: &str| parse_query(q).unwrap().phrase;
+        assert!(!phrase("one two"));
+        assert!(phrase("\"one two\""));
+        assert!(phrase("foo-bar"));
+        assert!(phrase("東京"));
+        assert!(!phrase("x -\"not this\""));
     }
 
     #[test]

@@ -159,37 +159,51 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // v8: full-text search. Every text a chat holds — titles, message text, reasoning, tool
     // calls (name and arguments), tool results, attached files' text — is in `search_fts`,
-    // kept current by triggers in the same transaction as the write: a streamed chunk is
-    // searchable once journaled, an edit replaces its entry, a deleted chat leaves nothing.
+    // kept current in the same transaction as the write: by triggers for titles and parts
+    // (an edit replaces its entry, a deleted chat leaves nothing), and for streamed chunks by
+    // the journal (`search::index_streamed`): a part's streamed text is indexed in pieces — at
+    // once for its first flush, then when 64 KB are waiting or a second has passed, and the
+    // rest when the turn ends — since an index entry per flush would write ~40 KB of pages
+    // per flush. A piece begins with the end of the text before it, so a word a flush cut in
+    // two is found whole.
     // The index keeps no copy of the text (`content=''`): `search_docs` says where each entry
-    // came from (a part's own row, one of its streamed chunks, or the chat's title) and
-    // snippets are cut from the stored text. A streamed chunk's entry begins with the end of
-    // the text before it (its part's row and up to 8 chunks before), so a word a flush cut in
-    // two is found whole. `parley_search_text` (registered on every
-    // connection Parley opens) puts a space between CJK characters, which are written
-    // without spaces, and prefixes a tool call's name.
+    // came from (a part's own row, the streamed chunks up to `chunk` after the previous
+    // entry's, or the chat's title), with its message's role, model, provider and time
+    // (filters read one row per match), and snippets are cut from the stored text.
+    // `parley_search_text` (registered on every connection Parley opens) puts a space between
+    // CJK characters, which are written without spaces, and prefixes a tool call's name. The
+    // schema's SQL stays readable by older SQLite tools (no `group_concat(... ORDER BY ...)`):
+    // an older `sqlite3` that cannot parse a trigger cannot open the file at all.
     r#"
     CREATE TABLE search_docs (
         id          INTEGER PRIMARY KEY,
         session_id  TEXT NOT NULL,
         message_id  TEXT,
         idx         INTEGER,
-        chunk       INTEGER
+        chunk       INTEGER,
+        role        TEXT,
+        model       TEXT,
+        provider    TEXT,
+        at          INTEGER,
+        written     INTEGER
     );
-    CREATE INDEX search_docs_by_part ON search_docs(message_id, idx) WHERE message_id IS NOT NULL;
-    CREATE INDEX search_docs_by_chunk ON search_docs(chunk) WHERE chunk IS NOT NULL;
+    -- Two indexes, as every streamed flush writes a leaf page of each: a part's entries (its
+    -- own row's, then its chunks'), and a chat's.
+    CREATE INDEX search_docs_by_part ON search_docs(message_id, idx, chunk) WHERE message_id IS NOT NULL;
     CREATE INDEX search_docs_by_session ON search_docs(session_id, message_id);
     CREATE VIRTUAL TABLE search_fts USING fts5(
         text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
     );
+    INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 16);
     CREATE TRIGGER search_docs_gone AFTER DELETE ON search_docs BEGIN
         DELETE FROM search_fts WHERE rowid = old.id;
     END;
 
     CREATE TRIGGER search_part_added AFTER INSERT ON parts
     WHEN new.kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file') BEGIN
-        INSERT INTO search_docs(session_id, message_id, idx)
-            SELECT session_id, new.message_id, new.idx FROM messages WHERE id = new.message_id;
+        INSERT INTO search_docs(session_id, message_id, idx, role, model, provider, at)
+            SELECT session_id, new.message_id, new.idx, role, model, provider, created_at
+            FROM messages WHERE id = new.message_id;
         INSERT INTO search_fts(rowid, text)
             VALUES (last_insert_rowid(), parley_search_text(new.kind, new.body, new.meta, NULL));
     END;
@@ -199,8 +213,9 @@ pub const MIGRATIONS: &[&str] = &[
     END;
     CREATE TRIGGER search_part_changed AFTER UPDATE OF kind, body, meta ON parts
     WHEN new.kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file') BEGIN
-        INSERT INTO search_docs(session_id, message_id, idx)
-            SELECT session_id, new.message_id, new.idx FROM messages WHERE id = new.message_id;
+        INSERT INTO search_docs(session_id, message_id, idx, role, model, provider, at)
+            SELECT session_id, new.message_id, new.idx, role, model, provider, created_at
+            FROM messages WHERE id = new.message_id;
         INSERT INTO search_fts(rowid, text)
             VALUES (last_insert_rowid(), parley_search_text(new.kind, new.body, new.meta, NULL));
     END;
@@ -209,18 +224,9 @@ pub const MIGRATIONS: &[&str] = &[
             WHERE message_id = old.message_id AND idx = old.idx AND chunk IS NULL;
     END;
 
-    CREATE TRIGGER search_chunk_added AFTER INSERT ON part_chunks BEGIN
-        INSERT INTO search_docs(session_id, message_id, idx, chunk)
-            SELECT session_id, new.message_id, new.idx, new.id FROM messages WHERE id = new.message_id;
-        INSERT INTO search_fts(rowid, text) VALUES (last_insert_rowid(), parley_search_text(
-            NULL, new.body, NULL,
-            coalesce((SELECT body FROM parts WHERE message_id = new.message_id AND idx = new.idx), '')
-            || coalesce((SELECT group_concat(body, '' ORDER BY id) FROM (
-                   SELECT id, body FROM part_chunks WHERE message_id = new.message_id
-                       AND idx = new.idx AND id < new.id ORDER BY id DESC LIMIT 8)), '')));
-    END;
     CREATE TRIGGER search_chunk_gone AFTER DELETE ON part_chunks BEGIN
-        DELETE FROM search_docs WHERE chunk = old.id;
+        DELETE FROM search_docs
+            WHERE message_id = old.message_id AND idx = old.idx AND chunk = old.id;
     END;
 
     CREATE TRIGGER search_message_gone AFTER DELETE ON messages BEGIN
@@ -250,22 +256,24 @@ pub const MIGRATIONS: &[&str] = &[
     INSERT INTO search_fts(rowid, text)
         SELECT d.id, parley_search_text(NULL, s.title, NULL, NULL)
         FROM search_docs d JOIN sessions s ON s.id = d.session_id;
-    INSERT INTO search_docs(session_id, message_id, idx)
-        SELECT m.session_id, p.message_id, p.idx FROM parts p JOIN messages m ON m.id = p.message_id
+    INSERT INTO search_docs(session_id, message_id, idx, role, model, provider, at)
+        SELECT m.session_id, p.message_id, p.idx, m.role, m.model, m.provider, m.created_at
+        FROM parts p JOIN messages m ON m.id = p.message_id
         WHERE p.kind IN ('text', 'reasoning', 'tool_call', 'tool_result', 'file');
     INSERT INTO search_fts(rowid, text)
         SELECT d.id, parley_search_text(p.kind, p.body, p.meta, NULL)
         FROM search_docs d JOIN parts p ON p.message_id = d.message_id AND p.idx = d.idx
         WHERE d.chunk IS NULL;
-    INSERT INTO search_docs(session_id, message_id, idx, chunk)
-        SELECT m.session_id, c.message_id, c.idx, c.id FROM part_chunks c
+    INSERT INTO search_docs(session_id, message_id, idx, chunk, role, model, provider, at)
+        SELECT m.session_id, c.message_id, c.idx, c.id, m.role, m.model, m.provider, m.created_at
+        FROM part_chunks c
         JOIN messages m ON m.id = c.message_id ORDER BY c.id;
     INSERT INTO search_fts(rowid, text)
         SELECT d.id, parley_search_text(NULL, c.body, NULL,
             coalesce((SELECT p.body FROM parts p WHERE p.message_id = c.message_id AND p.idx = c.idx), '')
-            || coalesce((SELECT group_concat(body, '' ORDER BY id) FROM (
+            || coalesce((SELECT group_concat(body, '') FROM (SELECT body FROM (
                    SELECT b.id, b.body FROM part_chunks b WHERE b.message_id = c.message_id
-                       AND b.idx = c.idx AND b.id < c.id ORDER BY b.id DESC LIMIT 8)), ''))
+                       AND b.idx = c.idx AND b.id < c.id ORDER BY b.id DESC LIMIT 8) ORDER BY id)), ''))
         FROM search_docs d JOIN part_chunks c ON c.id = d.chunk;
     "#,
 ];

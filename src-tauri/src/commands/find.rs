@@ -1,0 +1,49 @@
+//! Search (the palette) and the usage ledger (Settings → Usage, a chat's cost).
+
+use super::prelude::*;
+use parley_protocol::{ChatUsage, Price, SearchQuery, SearchResults, UsageReport};
+
+/// Searches every chat (or one): ranked results with snippets.
+#[tauri::command]
+#[specta::specta]
+pub async fn search(state: State<'_, AppState>, query: SearchQuery) -> Res<SearchResults> {
+    state.core.search().search(query).await.map_err(err)
+}
+
+/// Usage totals since `since` (ms), per day, model, provider and chat.
+#[tauri::command]
+#[specta::specta]
+pub async fn usage_report(state: State<'_, AppState>, since: Option<f64>) -> Res<UsageReport> {
+    state
+        .core
+        .usage()
+        .report(since.map(|s| s as i64))
+        .await
+        .map_err(err)
+}
+
+/// One chat's usage: all its answers and those on its selected branch.
+#[tauri::command]
+#[specta::specta]
+pub async fn chat_usage(state: State<'_, AppState>, session_id: SessionId) -> Res<ChatUsage> {
+    state
+        .core
+        .usage()
+        .chat_usage(&session_id)
+        .await
+        .map_err(err)
+}
+
+/// The price table in use.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_prices(state: State<'_, AppState>) -> Res<Vec<Price>> {
+    state.core.usage().prices().await.map_err(err)
+}
+
+/// Saves the price table; returns it as now in use.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_prices(state: State<'_, AppState>, prices: Vec<Price>) -> Res<Vec<Price>> {
+    state.core.usage().save_prices(prices).await.map_err(err)
+}

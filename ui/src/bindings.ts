@@ -140,10 +140,10 @@ export const commands = {
 	retitle: (sessionId: SessionId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { sessionId })),
 	/**
 	 *  Asks where to save (native dialog) and writes chats there: one chat (`session_id`) or every
-	 *  chat, in Parley's format or as Markdown. `None` when the person cancelled. E2E tests set
+	 *  chat, in Parley's format (`branch`: only the selected branch) or as Markdown. `None` when the person cancelled. E2E tests set
 	 *  `PARLEY_E2E_SAVE_FILE` instead of the dialog.
 	 */
-	exportChats: (sessionId: SessionId | null, markdown: boolean) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown })),
+	exportChats: (sessionId: SessionId | null, markdown: boolean, branch: boolean) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown, branch })),
 	/**
 	 *  Asks for a Parley export (native dialog) and says what importing it would add, without
 	 *  writing anything; `confirm_import` then imports that file. `None` when cancelled. E2E tests
@@ -152,6 +152,16 @@ export const commands = {
 	previewImport: () => typedError<ImportReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("preview_import")),
 	/**  Imports the file of the last preview: what is missing is added, in one transaction. */
 	confirmImport: () => typedError<ImportReport_Serialize, ErrorInfo>(__TAURI_INVOKE("confirm_import")),
+	/**  Searches every chat (or one): ranked results with snippets. */
+	search: (query: SearchQuery_Deserialize) => typedError<SearchResults_Serialize, ErrorInfo>(__TAURI_INVOKE("search", { query })),
+	/**  Usage totals since `since` (ms), per day, model, provider and chat. */
+	usageReport: (since: number | null) => typedError<UsageReport_Serialize, ErrorInfo>(__TAURI_INVOKE("usage_report", { since })),
+	/**  One chat's usage: all its answers and those on its selected branch. */
+	chatUsage: (sessionId: SessionId) => typedError<ChatUsage, ErrorInfo>(__TAURI_INVOKE("chat_usage", { sessionId })),
+	/**  The price table in use. */
+	getPrices: () => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("get_prices")),
+	/**  Saves the price table; returns it as now in use. */
+	savePrices: (prices: Price_Deserialize[]) => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("save_prices", { prices })),
 };
 
 /* Constants */
@@ -300,6 +310,14 @@ export type ChatTree_Serialize = {
 	head: MessageId | null,
 	/**  Every message. */
 	nodes: TreeNode_Serialize[],
+};
+
+/**  One chat's usage: all its answers, and those on its selected branch. */
+export type ChatUsage = {
+	/**  Every answer in the chat, every branch. */
+	chat: UsageTotals,
+	/**  The answers on the selected path. */
+	branch: UsageTotals,
 };
 
 /**  A part sent with only the start of its text. */
@@ -1106,6 +1124,45 @@ mime: string;
 /**  The file's text content (binary files are not inlined). */
 text: string };
 
+/**  What a model costs, in US dollars per million tokens. */
+export type Price = Price_Serialize | Price_Deserialize;
+
+/**  What a model costs, in US dollars per million tokens. */
+export type Price_Deserialize = {
+	/**  The model (as the provider names it). Matches models of that name from any provider. */
+	model: string,
+	/**  Per 1M input tokens. */
+	input: number | null,
+	/**  Per 1M output tokens. */
+	output: number | null,
+	/**  Per 1M input tokens read from the provider's cache (the input price when absent). */
+	cached_input?: number | null,
+	/**  Per 1M reasoning tokens (the output price when absent). */
+	reasoning?: number | null,
+	/**  Where the figure came from: `"default"` (shipped, an estimate) or `"user"`. */
+	source: string,
+	/**  The day the figure was true (YYYY-MM-DD). */
+	as_of: string,
+};
+
+/**  What a model costs, in US dollars per million tokens. */
+export type Price_Serialize = {
+	/**  The model (as the provider names it). Matches models of that name from any provider. */
+	model: string,
+	/**  Per 1M input tokens. */
+	input: number | null,
+	/**  Per 1M output tokens. */
+	output: number | null,
+	/**  Per 1M input tokens read from the provider's cache (the input price when absent). */
+	cached_input: number | null,
+	/**  Per 1M reasoning tokens (the output price when absent). */
+	reasoning: number | null,
+	/**  Where the figure came from: `"default"` (shipped, an estimate) or `"user"`. */
+	source: string,
+	/**  The day the figure was true (YYYY-MM-DD). */
+	as_of: string,
+};
+
 /**
  *  A provider to add, as the settings form sends it. The key is written to the OS keychain
  *  and never sent back.
@@ -1297,6 +1354,184 @@ export type Role =
 "user" | 
 /**  The model. */
 "assistant";
+
+/**  Where in a message the words were found. */
+export type SearchField = 
+/**  The chat's title. */
+"title" | 
+/**  The text of a message. */
+"text" | 
+/**  The model's reasoning. */
+"reasoning" | 
+/**  A tool call's name or arguments. */
+"tool_call" | 
+/**  What a tool returned. */
+"tool_result" | 
+/**  An attached file's text. */
+"file";
+
+/**  One message (or title) that matched, best first. */
+export type SearchHit = SearchHit_Serialize | SearchHit_Deserialize;
+
+/**  One message (or title) that matched, best first. */
+export type SearchHit_Deserialize = {
+	/**  The chat. */
+	session_id: SessionId,
+	/**  Its title. */
+	title: string,
+	/**  The message (none when the title matched). */
+	message_id?: MessageId | null,
+	/**  Who wrote it. */
+	role?: Role | null,
+	/**  The model that wrote it, for an answer. */
+	model?: string | null,
+	/**  The provider that answered. */
+	provider?: string | null,
+	/**  When it was written (the chat's last activity for a title). */
+	at: number,
+	/**  Where the words were found. */
+	field: SearchField,
+	/**  The words around the match. */
+	snippet: SnippetPiece[],
+	/**
+	 *  Whether the message is on the chat's selected path (opening it otherwise selects its
+	 *  branch).
+	 */
+	on_selected_path: boolean,
+	/**  The chat is archived. */
+	archived: boolean,
+};
+
+/**  One message (or title) that matched, best first. */
+export type SearchHit_Serialize = {
+	/**  The chat. */
+	session_id: SessionId,
+	/**  Its title. */
+	title: string,
+	/**  The message (none when the title matched). */
+	message_id: MessageId | null,
+	/**  Who wrote it. */
+	role: Role | null,
+	/**  The model that wrote it, for an answer. */
+	model: string | null,
+	/**  The provider that answered. */
+	provider: string | null,
+	/**  When it was written (the chat's last activity for a title). */
+	at: number,
+	/**  Where the words were found. */
+	field: SearchField,
+	/**  The words around the match. */
+	snippet: SnippetPiece[],
+	/**
+	 *  Whether the message is on the chat's selected path (opening it otherwise selects its
+	 *  branch).
+	 */
+	on_selected_path: boolean,
+	/**  The chat is archived. */
+	archived: boolean,
+};
+
+/**
+ *  A search. `text` is taken literally word by word (operators such as `OR` or `NEAR` are
+ *  words like any other); on purpose, `"two words"` looks for a phrase, a trailing `*` for a
+ *  prefix (`conf*`) and a leading `-` leaves out messages with a word (`-draft`).
+ */
+export type SearchQuery = SearchQuery_Serialize | SearchQuery_Deserialize;
+
+/**
+ *  A search. `text` is taken literally word by word (operators such as `OR` or `NEAR` are
+ *  words like any other); on purpose, `"two words"` looks for a phrase, a trailing `*` for a
+ *  prefix (`conf*`) and a leading `-` leaves out messages with a word (`-draft`).
+ */
+export type SearchQuery_Deserialize = {
+	/**  What to look for. */
+	text: string,
+	/**  Only this chat. */
+	chat?: SessionId | null,
+	/**  Only messages of this role. */
+	role?: Role | null,
+	/**  Only answers of this model. */
+	model?: string | null,
+	/**  Only answers of this provider (its name). */
+	provider?: string | null,
+	/**  Only chats set up from this assistant (its id). */
+	assistant?: string | null,
+	/**  Only messages written at or after this time (ms). */
+	since?: number | null,
+	/**  Only messages written before this time (ms). */
+	until?: number | null,
+	/**  Only messages that called a tool. */
+	has_tool_calls?: boolean,
+	/**  At most this many results (default 50, at most 500). */
+	limit?: number | null,
+};
+
+/**
+ *  A search. `text` is taken literally word by word (operators such as `OR` or `NEAR` are
+ *  words like any other); on purpose, `"two words"` looks for a phrase, a trailing `*` for a
+ *  prefix (`conf*`) and a leading `-` leaves out messages with a word (`-draft`).
+ */
+export type SearchQuery_Serialize = {
+	/**  What to look for. */
+	text: string,
+	/**  Only this chat. */
+	chat: SessionId | null,
+	/**  Only messages of this role. */
+	role: Role | null,
+	/**  Only answers of this model. */
+	model: string | null,
+	/**  Only answers of this provider (its name). */
+	provider: string | null,
+	/**  Only chats set up from this assistant (its id). */
+	assistant: string | null,
+	/**  Only messages written at or after this time (ms). */
+	since: number | null,
+	/**  Only messages written before this time (ms). */
+	until: number | null,
+	/**  Only messages that called a tool. */
+	has_tool_calls: boolean,
+	/**  At most this many results (default 50, at most 500). */
+	limit: number | null,
+};
+
+/**  What a search found. */
+export type SearchResults = SearchResults_Serialize | SearchResults_Deserialize;
+
+/**  What a search found. */
+export type SearchResults_Deserialize = {
+	/**  The results, best first. */
+	hits: SearchHit_Deserialize[],
+	/**
+	 *  True when more places matched than are ranked by relevance: the most recent
+	 *  `ranked_at_most` matches are shown, newest first.
+	 */
+	capped: boolean,
+	/**
+	 *  Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
+	 *  phrase, whose matches cost more to find).
+	 */
+	ranked_at_most: number,
+	/**  How long the search took (ms). */
+	took_ms: number,
+};
+
+/**  What a search found. */
+export type SearchResults_Serialize = {
+	/**  The results, best first. */
+	hits: SearchHit_Serialize[],
+	/**
+	 *  True when more places matched than are ranked by relevance: the most recent
+	 *  `ranked_at_most` matches are shown, newest first.
+	 */
+	capped: boolean,
+	/**
+	 *  Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
+	 *  phrase, whose matches cost more to find).
+	 */
+	ranked_at_most: number,
+	/**  How long the search took (ms). */
+	took_ms: number,
+};
 
 /**  Options for one send, overriding the session's defaults. */
 export type SendOptions = SendOptions_Serialize | SendOptions_Deserialize;
@@ -1574,6 +1809,14 @@ export type Settings_Serialize = {
 	title_model: string | null,
 };
 
+/**  A piece of a snippet: the words that matched are `hit`. */
+export type SnippetPiece = {
+	/**  Plain text (never markup). */
+	text: string,
+	/**  True for a matching word. */
+	hit: boolean,
+};
+
 /**  Why the model stopped producing output, normalised across providers. */
 export type StopReason = 
 /**  The model finished its answer. */
@@ -1766,6 +2009,71 @@ export type TurnStatus =
 
 /**  Token counts for a turn, normalised across providers. */
 export type Usage = Usage_Serialize | Usage_Deserialize;
+
+/**  The usage report. */
+export type UsageReport = UsageReport_Serialize | UsageReport_Deserialize;
+
+/**  The usage report. */
+export type UsageReport_Deserialize = {
+	/**  From this time (ms), when asked. */
+	since?: number | null,
+	/**  Everything. */
+	total: UsageTotals,
+	/**  Per day (UTC), oldest first. */
+	by_day: UsageRow[],
+	/**  Per model, most costly (then most tokens) first. */
+	by_model: UsageRow[],
+	/**  Per provider. */
+	by_provider: UsageRow[],
+	/**  Per chat, most costly first (at most 100). */
+	by_chat: UsageRow[],
+};
+
+/**  The usage report. */
+export type UsageReport_Serialize = {
+	/**  From this time (ms), when asked. */
+	since: number | null,
+	/**  Everything. */
+	total: UsageTotals,
+	/**  Per day (UTC), oldest first. */
+	by_day: UsageRow[],
+	/**  Per model, most costly (then most tokens) first. */
+	by_model: UsageRow[],
+	/**  Per provider. */
+	by_provider: UsageRow[],
+	/**  Per chat, most costly first (at most 100). */
+	by_chat: UsageRow[],
+};
+
+/**  A labelled row of totals. */
+export type UsageRow = {
+	/**  The day (YYYY-MM-DD, UTC), the model, the provider, or the chat's id. */
+	key: string,
+	/**  What to show: the chat's title for a chat, else `key`. */
+	label: string,
+	/**  The totals. */
+	totals: UsageTotals,
+};
+
+/**  Tokens and cost added up over some answers. */
+export type UsageTotals = {
+	/**  Answers counted. */
+	answers: number,
+	/**  Answers whose provider reported no usage (their tokens are unknown, not zero). */
+	not_reported: number,
+	/**  Input tokens. */
+	input_tokens: number,
+	/**  Output tokens. */
+	output_tokens: number,
+	/**  Input tokens read from the cache (as reported). */
+	cached_input_tokens: number,
+	/**  Reasoning tokens (as reported). */
+	reasoning_tokens: number,
+	/**  Estimated cost in US dollars of the answers whose model has a price. */
+	cost: number | null,
+	/**  Answers with reported usage but no price for their model (not in `cost`). */
+	unpriced: number,
+};
 
 /**  Token counts for a turn, normalised across providers. */
 export type Usage_Deserialize = {

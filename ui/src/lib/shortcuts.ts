@@ -1,7 +1,7 @@
 // Keyboard shortcuts: one table for the handler and the sheet (Ctrl/⌘+/), following each OS's
 // conventions: ⌘ on macOS where Windows and Linux use Ctrl.
 
-export type ShortcutId = "new-chat" | "edit-last" | "regenerate" | "copy-last" | "next-chat" | "previous-chat" | "stop" | "shortcuts";
+export type ShortcutId = "search" | "new-chat" | "edit-last" | "regenerate" | "copy-last" | "next-chat" | "previous-chat" | "stop" | "shortcuts";
 
 export interface Shortcut {
   id: ShortcutId;
@@ -16,6 +16,7 @@ const mod = (mac: boolean) => (mac ? "⌘" : "Ctrl+");
 const shift = (mac: boolean) => (mac ? "⇧" : "Shift+");
 
 export const SHORTCUTS: Shortcut[] = [
+  { id: "search", what: "Search chats and messages, run a command", keys: (m) => `${mod(m)}K` },
   { id: "new-chat", what: "New chat", keys: (m) => `${mod(m)}N` },
   { id: "edit-last", what: "Edit your last message", keys: () => "↑ in an empty message box" },
   { id: "regenerate", what: "Regenerate the last answer", keys: (m) => `${mod(m)}${shift(m)}R` },
@@ -42,6 +43,7 @@ export function shortcutOf(e: KeyEventLike, mac: boolean): ShortcutId | null {
   if (e.ctrlKey && !e.metaKey && !e.altKey && key === "Tab") return e.shiftKey ? "previous-chat" : "next-chat";
   if (!primary || e.altKey) return null;
   if (!e.shiftKey && key === "n") return "new-chat";
+  if (!e.shiftKey && key === "k") return "search";
   if (key === "/" || e.code === "Slash") return "shortcuts";
   if (e.shiftKey && key === "r") return "regenerate";
   if (e.shiftKey && key === "c") return "copy-last";

@@ -101,7 +101,13 @@ fn message_text(i: usize, rng: &mut Rng, zipf: &Zipf) -> String {
 
 /// Builds (or reuses) the database; returns its path and the build time when built now.
 fn database(root: &Path) -> (PathBuf, Option<Duration>) {
-    let dir = root.join(format!("target/bench-data/search-v{DATA_VERSION}"));
+    // Named by the data's version and the schema's text: a database made by another schema is
+    // never reused.
+    let schema = parley_core::store::schema::MIGRATIONS
+        .iter()
+        .flat_map(|m| m.bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let dir = root.join(format!("target/bench-data/search-v{DATA_VERSION}-{schema:016x}"));
     let path = dir.join("parley.db");
     if dir.join("complete").exists() {
         return (path, None);

@@ -131,5 +131,8 @@ describe("shortcuts", () => {
     expect(shortcutOf(key("Tab", { ctrlKey: true, shiftKey: true }), false)).toBe("previous-chat");
     expect(shortcutOf(key("c", { ctrlKey: true }), false)).toBeNull();
     expect(shortcutOf(key("n"), false)).toBeNull();
+    expect(shortcutOf(key("k", { ctrlKey: true }), false)).toBe("search");
+    expect(shortcutOf(key("k", { metaKey: true }), true)).toBe("search");
+    expect(shortcutOf(key("K", { ctrlKey: true, shiftKey: true }), false)).toBeNull();
   });
 });

@@ -33,6 +33,7 @@ mod titles;
 mod window;
 mod window_agent;
 mod window_scale;
+mod window_search;
 mod window_settings;
 mod window_transfer;
 mod window_tree;

@@ -106,8 +106,12 @@ fn database(root: &Path) -> (PathBuf, Option<Duration>) {
     let schema = parley_core::store::schema::MIGRATIONS
         .iter()
         .flat_map(|m| m.bytes())
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    let dir = root.join(format!("target/bench-data/search-v{DATA_VERSION}-{schema:016x}"));
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let dir = root.join(format!(
+        "target/bench-data/search-v{DATA_VERSION}-{schema:016x}"
+    ));
     let path = dir.join("parley.db");
     if dir.join("complete").exists() {
         return (path, None);

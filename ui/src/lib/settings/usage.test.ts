@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { measure, money, notes, sinceFor, tokens } from "./usage";
+import { everyDay, measure, money, notes, sinceFor, tokens } from "./usage";
 import type { UsageRow, UsageTotals } from "../types";
 
 const totals = (t: Partial<UsageTotals>): UsageTotals => ({
@@ -28,5 +28,22 @@ describe("usage figures", () => {
     expect(free.max).toBe(15);
     expect(free.label(totals({ input_tokens: 10, output_tokens: 5 }))).toBe("15 tokens");
     expect(notes(totals({ not_reported: 2, unpriced: 1 }))).toEqual(["2 answers without reported usage", "1 answer of a model without a price"]);
+  });
+});
+
+describe("the chart's days", () => {
+  it("lists every day of the period, quiet ones empty", () => {
+    const row = (key: string): UsageRow => ({ key, label: key, totals: totals({ cost: 1 }) });
+    const now = Date.parse("2026-12-01T12:00:00Z");
+    const days = everyDay([row("2026-11-29"), row("2026-12-01")], Date.parse("2026-11-28T00:00:00Z"), now);
+    expect(days.map((d) => [d.key, d.row !== null])).toEqual([
+      ["2026-11-28", false],
+      ["2026-11-29", true],
+      ["2026-11-30", false],
+      ["2026-12-01", true],
+    ]);
+    expect(everyDay([row("2026-11-30")], null, now).map((d) => d.key)).toEqual(["2026-11-30", "2026-12-01"]);
+    expect(everyDay([], null, now, 5).length).toBe(1);
+    expect(everyDay([row("2000-01-01")], null, now, 10).length).toBe(10);
   });
 });

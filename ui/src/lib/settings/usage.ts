@@ -45,3 +45,22 @@ export function notes(t: UsageTotals): string[] {
   if (t.unpriced) out.push(`${t.unpriced} answer${t.unpriced === 1 ? "" : "s"} of a model without a price`);
   return out;
 }
+
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Every UTC day from `since` (or the first day with usage) to `now`, each with its row if it
+ * had usage: a chart with a time axis, where quiet days are gaps. At most `most` days (the
+ * latest).
+ */
+export function everyDay(rows: UsageRow[], since: number | null, now: number, most = 366): { key: string; row: UsageRow | null }[] {
+  const by = new Map(rows.map((r) => [r.key, r]));
+  const first = since !== null ? utcDay(since) : (rows[0]?.key ?? utcDay(now));
+  const out: { key: string; row: UsageRow | null }[] = [];
+  for (let t = Date.parse(`${utcDay(now)}T00:00:00Z`); out.length < most; t -= 86_400_000) {
+    const key = utcDay(t);
+    if (key < first) break;
+    out.push({ key, row: by.get(key) ?? null });
+  }
+  return out.reverse();
+}

@@ -229,10 +229,17 @@ pub async fn run(root: &Path) -> Vec<String> {
             },
         ),
         (
-            "one chat".into(),
+            "one chat, the most common word".into(),
             SearchQuery {
                 chat: Some(SessionId("s04321".into())),
                 ..q(&common)
+            },
+        ),
+        (
+            "one chat, a phrase of the two most common words".into(),
+            SearchQuery {
+                chat: Some(SessionId("s04321".into())),
+                ..q(&format!("\"{} {}\"", word(0), word(1)))
             },
         ),
     ];

@@ -76,6 +76,15 @@ async fn answer(
     (b.user_message.id.clone(), b.assistant_message_id.clone())
 }
 
+/// A chat "c" whose answer is streaming.
+async fn streaming(s: &Store) -> crate::store::BegunTurn {
+    let sid = SessionId("c".into());
+    s.create_session(sid.clone(), String::new()).await.unwrap();
+    s.begin_turn(&sid, "go".into(), "p".into(), "m".into(), "me".into())
+        .await
+        .unwrap()
+}
+
 fn text(t: &str) -> Part {
     Part::Text { text: t.into() }
 }
@@ -151,12 +160,7 @@ fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
-        let sid = SessionId("c".into());
-        s.create_session(sid.clone(), String::new()).await.unwrap();
-        let b = s
-            .begin_turn(&sid, "go".into(), "p".into(), "m".into(), "me".into())
-            .await
-            .unwrap();
+        let b = streaming(&s).await;
         let m = b.assistant_message_id.clone();
         s.journal(vec![JournalOp::InsertPart {
             message_id: m.clone(),
@@ -242,12 +246,7 @@ fn a_long_answers_last_words_are_indexed_when_its_turn_ends() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
-        let sid = SessionId("c".into());
-        s.create_session(sid.clone(), String::new()).await.unwrap();
-        let b = s
-            .begin_turn(&sid, "go".into(), "p".into(), "m".into(), "me".into())
-            .await
-            .unwrap();
+        let b = streaming(&s).await;
         let m = b.assistant_message_id.clone();
         let mut ops = vec![JournalOp::InsertPart {
             message_id: m.clone(),

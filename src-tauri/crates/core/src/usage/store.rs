@@ -209,32 +209,11 @@ impl Store {
 
     /// The user's own prices.
     pub async fn user_prices(&self) -> Result<Vec<Price>, StoreError> {
-        self.reader
-            .call(|c| {
-                let v: Option<String> = c
-                    .query_row("SELECT value FROM settings WHERE key = 'prices'", [], |r| {
-                        r.get(0)
-                    })
-                    .optional()?;
-                Ok(v.and_then(|v| serde_json::from_str(&v).ok())
-                    .unwrap_or_default())
-            })
-            .await
+        Ok(self.setting("prices").await?.unwrap_or_default())
     }
 
     /// Saves the user's own prices.
     pub async fn save_user_prices(&self, prices: Vec<Price>) -> Result<(), StoreError> {
-        let value =
-            serde_json::to_string(&prices).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.writer
-            .call(move |c| {
-                c.execute(
-                    "INSERT INTO settings(key, value) VALUES ('prices', ?1)
-                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    [value],
-                )?;
-                Ok(())
-            })
-            .await
+        self.save_setting("prices", &prices).await
     }
 }

@@ -170,6 +170,22 @@ async fn window_search_opens_a_result_in_its_branch_and_usage_shows_the_cost() {
         assert!(!status.to_lowercase().contains("error"), "{odd}: {status}");
     }
 
+    // A small window: the palette still fits, its filters wrap.
+    let (w, h) = s.window_size().await;
+    s.set_size(640, 480).await;
+    search(&s, "live").await;
+    results(&s).await;
+    shot(&s, &e, "search-04-small-window").await;
+    let fits = s
+        .script("const r = document.querySelector('[data-testid=palette]').getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight")
+        .await;
+    assert_eq!(
+        fits,
+        serde_json::json!(true),
+        "the palette overflows a small window"
+    );
+    s.set_size(w as u32, h as u32).await;
+
     // Usage, from the palette's command.
     search(&s, "usage").await;
     s.wait_attr("[data-testid=palette-item]", "data-command", 10, |v| {

@@ -1507,6 +1507,11 @@ export type SearchResults_Deserialize = {
 	 */
 	capped: boolean,
 	/**
+	 *  Whether the results are ordered by relevance (bm25); else newest first (when capped,
+	 *  and for a phrase within one chat, whose ranking would weigh it against every chat).
+	 */
+	by_relevance: boolean,
+	/**
 	 *  Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
 	 *  phrase, whose matches cost more to find).
 	 */
@@ -1524,6 +1529,11 @@ export type SearchResults_Serialize = {
 	 *  `ranked_at_most` matches are shown, newest first.
 	 */
 	capped: boolean,
+	/**
+	 *  Whether the results are ordered by relevance (bm25); else newest first (when capped,
+	 *  and for a phrase within one chat, whose ranking would weigh it against every chat).
+	 */
+	by_relevance: boolean,
 	/**
 	 *  Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
 	 *  phrase, whose matches cost more to find).

@@ -122,6 +122,8 @@ pub async fn search(core: &Core, args: SearchArgs) -> Result<(), Failure> {
             "(More than {} matches: the newest are shown first.)\n",
             r.ranked_at_most
         ));
+    } else if !r.by_relevance {
+        text.push_str("(A phrase within one chat: the newest are shown first.)\n");
     }
     out(&text)
 }

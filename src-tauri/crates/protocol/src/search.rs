@@ -110,6 +110,9 @@ pub struct SearchResults {
     /// True when more places matched than are ranked by relevance: the most recent
     /// `ranked_at_most` matches are shown, newest first.
     pub capped: bool,
+    /// Whether the results are ordered by relevance (bm25); else newest first (when capped,
+    /// and for a phrase within one chat, whose ranking would weigh it against every chat).
+    pub by_relevance: bool,
     /// Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
     /// phrase, whose matches cost more to find).
     pub ranked_at_most: u32,

@@ -267,7 +267,7 @@ pub async fn run(root: &Path) -> Vec<String> {
             "| {what} | {}{} | {:.1} ms | {:.1} ms | {:.1} ms |",
             first.hits.len(),
             if first.capped {
-                format!(" (over {}: newest first)", first.ranked_at_most)
+                format!(" (newest first: over {})", first.ranked_at_most)
             } else {
                 String::new()
             },

@@ -150,11 +150,14 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         })?
         .collect::<Result<_, _>>()?;
     let capped = found.len() > ranked_at_most as usize;
+    // bm25 first counts every document holding each phrase, in the whole history: a word
+    // found everywhere, or a phrase of common words, costs that count whatever the scope. So
+    // relevance orders only few matches, and not a phrase within one chat.
+    let by_relevance = !capped && !(parsed.phrase && q.chat.is_some());
     if capped {
-        // More matches than are ranked: bm25 would first count every document holding each
-        // word (all of the history for a common one), so the newest come first instead.
         found.truncate(ranked_at_most as usize);
-    } else {
+    }
+    if by_relevance {
         // Few enough to rank by relevance (bm25), the newest first among equals.
         let rank: HashMap<i64, f64> = c
             .prepare_cached(&format!("SELECT d.id, bm25(search_fts) {sql}"))?
@@ -183,6 +186,7 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
     Ok(SearchResults {
         hits,
         capped,
+        by_relevance,
         ranked_at_most,
         took_ms: started.elapsed().as_millis().min(u32::MAX as u128) as u32,
     })

@@ -454,6 +454,18 @@ fn ranking_and_filters() {
             vec![strong.0.clone(), weak.0.clone()],
             "denser first"
         );
+        assert!(r.by_relevance && !r.capped);
+        // A phrase within one chat: newest first (bm25 would count it in every chat).
+        let r = find(
+            &s,
+            SearchQuery {
+                chat: Some(SessionId("b".into())),
+                ..q("\"all about\"")
+            },
+        )
+        .await;
+        assert_eq!(messages(&r), vec![strong.0.clone()]);
+        assert!(!r.by_relevance);
 
         let sid = SessionId("f".into());
         s.create_session(sid.clone(), "Filters".into())
@@ -540,7 +552,7 @@ fn a_word_found_everywhere_shows_the_newest_first_and_says_so() {
             .await
             .unwrap();
         let r = find(&s, q("common")).await;
-        assert!(r.capped);
+        assert!(r.capped && !r.by_relevance);
         assert_eq!(r.hits.len(), 50);
         let newest: Vec<String> = (0..50).map(|i| format!("m{:05}", n - 1 - i)).collect();
         assert_eq!(messages(&r), newest);

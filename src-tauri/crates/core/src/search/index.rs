@@ -58,26 +58,51 @@ pub(super) fn chunks_after(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Indexes the part's streamed text not yet in the index, when it is due (or `now_due`).
+/// Indexes the part's streamed text not yet in the index: in pieces of about `PIECE_BYTES`,
+/// and what is left over when it is due — a part's first text, a second after its last piece,
+/// or `force` (its turn ended). A piece is never much over `PIECE_BYTES` plus one flush, so a
+/// snippet is cut from a bounded text even for an answer restored or imported whole.
 pub(crate) fn index_streamed(
     c: &Connection,
     message: &str,
     idx: i64,
     force: bool,
 ) -> Result<(), StoreError> {
-    let (done, written) = last_piece(c, message, idx)?;
+    let (mut done, written) = last_piece(c, message, idx)?;
     let pending = chunks_after(c, message, idx, done, i64::MAX)?;
-    let Some(&(last, _)) = pending.last() else {
-        return Ok(());
-    };
-    let now = crate::now_ms();
-    let bytes: usize = pending.iter().map(|(_, b)| b.len()).sum();
-    let due = force || done == 0 || bytes >= PIECE_BYTES || now - written >= PIECE_EVERY_MS;
-    if !due {
+    if pending.is_empty() {
         return Ok(());
     }
+    let now = crate::now_ms();
+    let rest_due = force || done == 0 || now - written >= PIECE_EVERY_MS;
+    let mut piece = String::new();
+    let mut last = done;
+    for (id, body) in pending {
+        piece.push_str(&body);
+        last = id;
+        if piece.len() >= PIECE_BYTES {
+            write_piece(c, message, idx, done, last, &piece, now)?;
+            done = last;
+            piece.clear();
+        }
+    }
+    if !piece.is_empty() && rest_due {
+        write_piece(c, message, idx, done, last, &piece, now)?;
+    }
+    Ok(())
+}
+
+/// One index entry for the chunks after `done` up to `last`, whose text is `piece`.
+fn write_piece(
+    c: &Connection,
+    message: &str,
+    idx: i64,
+    done: i64,
+    last: i64,
+    piece: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     let before = text_before(c, message, idx, done)?;
-    let body: String = pending.into_iter().map(|(_, b)| b).collect();
     let inserted = c
         .prepare_cached(
             "INSERT INTO search_docs(session_id, message_id, idx, chunk, role, model, provider, at, written)
@@ -89,7 +114,7 @@ pub(crate) fn index_streamed(
         c.prepare_cached("INSERT INTO search_fts(rowid, text) VALUES (?1, ?2)")?
             .execute(params![
                 c.last_insert_rowid(),
-                index_text(None, &body, None, Some(carry(&before)))
+                index_text(None, piece, None, Some(carry(&before)))
             ])?;
     }
     Ok(())

@@ -153,7 +153,7 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
     // bm25 first counts every document holding each phrase, in the whole history: a word
     // found everywhere, or a phrase of common words, costs that count whatever the scope. So
     // relevance orders only few matches, and not a phrase within one chat.
-    let by_relevance = !capped && !(parsed.phrase && q.chat.is_some());
+    let by_relevance = !(capped || (parsed.phrase && q.chat.is_some()));
     if capped {
         found.truncate(ranked_at_most as usize);
     }

@@ -204,6 +204,54 @@ const WIDTH: usize = 220;
 /// The part of `text` around its first match of `terms`, with every match in it marked. Line
 /// breaks and runs of spaces become one space. Without a match, the start of the text.
 pub fn snippet(text: &str, terms: &[(Vec<char>, bool)]) -> Vec<SnippetPiece> {
+    // A long text (a whole tool output, a document) is not folded whole: its first match is
+    // looked for as plain lower-case ASCII, and the snippet is cut from around it.
+    if text.len() > LONG_TEXT {
+        if let Some(at) = ascii_find(text, terms) {
+            let mut start = at.saturating_sub(2 * WIDTH);
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (at + 4 * WIDTH).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let mut pieces = snippet_of(&text[start..end], terms);
+            if start > 0 && pieces.first().is_some_and(|p| !p.text.starts_with('…')) {
+                pieces.insert(
+                    0,
+                    SnippetPiece {
+                        text: "…".into(),
+                        hit: false,
+                    },
+                );
+            }
+            if end < text.len() && pieces.last().is_some_and(|p| !p.text.ends_with('…')) {
+                pieces.push(SnippetPiece {
+                    text: "…".into(),
+                    hit: false,
+                });
+            }
+            return pieces;
+        }
+    }
+    snippet_of(text, terms)
+}
+
+/// Texts longer than this are searched for a snippet without folding them whole.
+const LONG_TEXT: usize = 64 * 1024;
+
+/// The byte offset of the first ASCII term found in `text`, ignoring ASCII case.
+fn ascii_find(text: &str, terms: &[(Vec<char>, bool)]) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    terms
+        .iter()
+        .filter(|(t, _)| t.iter().all(char::is_ascii))
+        .filter_map(|(t, _)| lower.find(&t.iter().collect::<String>()))
+        .min()
+}
+
+fn snippet_of(text: &str, terms: &[(Vec<char>, bool)]) -> Vec<SnippetPiece> {
     let chars: Vec<char> = text.chars().collect();
     let folded: Vec<char> = chars.iter().map(|&c| fold(c)).collect();
     let matches = |i: usize| -> Option<usize> {

@@ -530,8 +530,12 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     s.wait_count("[data-testid=stop-button]", 0).await;
     s.wait_for("[data-testid=message-assistant]:last-child [data-testid=usage]")
         .await;
+    // The final rendering replaces the streamed one's blocks (a finished text may first show
+    // plain while it waits for its frame): the link is clicked once that has happened.
     let link = s
-        .wait_for("[data-testid=message-assistant]:last-child [data-testid=assistant-text] a")
+        .wait_for(
+            "[data-testid=message-assistant]:last-child [data-testid=assistant-text][data-rendered=final] a",
+        )
         .await;
     s.click(&link).await;
     let url = s

@@ -21,22 +21,14 @@ pub async fn restore_backup(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> Res<Option<RestoreReport>> {
-    let file = match std::env::var_os("PARLEY_E2E_PICK_FILE") {
-        Some(p) => Some(std::path::PathBuf::from(p)),
-        None => {
-            use tauri_plugin_dialog::DialogExt;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Restore chats from a Parley backup")
-                .set_directory(state.core.data_status().backups)
-                .add_filter("Parley database", &["db"])
-                .pick_file(move |picked| {
-                    let _ = tx.send(picked);
-                });
-            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
-        }
-    };
+    let file = pick_file(
+        &app,
+        "PARLEY_E2E_PICK_FILE",
+        "Restore chats from a Parley backup",
+        Some(state.core.data_status().backups.into()),
+        ("Parley database", "db"),
+    )
+    .await;
     let Some(file) = file else {
         return Ok(None);
     };
@@ -137,21 +129,14 @@ pub async fn preview_import(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> Res<Option<ImportReport>> {
-    let file = match std::env::var_os("PARLEY_E2E_PICK_IMPORT") {
-        Some(p) => Some(std::path::PathBuf::from(p)),
-        None => {
-            use tauri_plugin_dialog::DialogExt;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Import chats (Parley, ChatGPT or Claude export)")
-                .add_filter("Chat export", &["json"])
-                .pick_file(move |picked| {
-                    let _ = tx.send(picked);
-                });
-            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
-        }
-    };
+    let file = pick_file(
+        &app,
+        "PARLEY_E2E_PICK_IMPORT",
+        "Import chats (Parley, ChatGPT or Claude export)",
+        None,
+        ("Chat export", "json"),
+    )
+    .await;
     let Some(file) = file else {
         return Ok(None);
     };
@@ -212,4 +197,32 @@ fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// A file the person picks in the native open dialog (`None` when cancelled), or the path in
+/// the environment variable `e2e` (end-to-end tests: WebDriver cannot reach native dialogs).
+async fn pick_file(
+    app: &tauri::AppHandle,
+    e2e: &str,
+    title: &str,
+    directory: Option<std::path::PathBuf>,
+    (filter, ext): (&str, &str),
+) -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os(e2e) {
+        return Some(p.into());
+    }
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter(filter, &[ext]);
+    if let Some(dir) = directory {
+        dialog = dialog.set_directory(dir);
+    }
+    dialog.pick_file(move |picked| {
+        let _ = tx.send(picked);
+    });
+    rx.await.ok().flatten().and_then(|p| p.into_path().ok())
 }

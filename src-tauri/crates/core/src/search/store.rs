@@ -1,7 +1,7 @@
 //! The search query: FTS5 match, filters, ranking among the most recent matches, snippets.
 
 use super::index::{chunks_after, text_before};
-use super::text::{carry, parse_query, snippet, Query};
+use super::text::{parse_query, searchable, snippet, Query};
 use crate::error::StoreError;
 use crate::store::Store;
 use parley_protocol::{
@@ -237,16 +237,9 @@ fn hit(
                         .into_iter()
                         .map(|(_, b)| b)
                         .collect();
-                    format!("{}{piece}", carry(&before))
+                    searchable(None, &piece, None, Some(&before))
                 }
-                None if kind == "tool_call" => {
-                    let name = meta
-                        .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
-                        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_owned))
-                        .unwrap_or_default();
-                    format!("{name} {body}")
-                }
-                None => body,
+                None => searchable(Some(&kind), &body, meta.as_deref(), None),
             };
             (field_of(&kind), text)
         }

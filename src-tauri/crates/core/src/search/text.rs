@@ -40,9 +40,20 @@ pub fn spaced(text: &str) -> Cow<'_, str> {
 /// phrase) cut by a flush is found whole in the next chunk's entry.
 const CARRY_BYTES: usize = 160;
 
-/// The words the index keeps for a part (or a chunk of one): a tool call's name before its
-/// arguments; a chunk after the end of the text before it.
+/// The words the index keeps for a part (or a piece of its streamed text), as indexed: the
+/// text of [`searchable`] with CJK characters spaced.
 pub fn index_text(
+    kind: Option<&str>,
+    body: &str,
+    meta: Option<&str>,
+    before: Option<&str>,
+) -> String {
+    spaced(&searchable(kind, body, meta, before)).into_owned()
+}
+
+/// The text an index entry stands for (snippets are cut from it): a tool call's name before
+/// its arguments; a piece of streamed text after the end of the text before it.
+pub fn searchable(
     kind: Option<&str>,
     body: &str,
     meta: Option<&str>,
@@ -62,7 +73,7 @@ pub fn index_text(
         text.push_str(carry(before));
     }
     text.push_str(body);
-    spaced(&text).into_owned()
+    text
 }
 
 /// The end of `before` worth repeating: its last `CARRY_BYTES`, from a word's start.

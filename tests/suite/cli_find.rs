@@ -67,6 +67,10 @@ async fn search_and_usage_from_the_command_line() {
     }
     let text = ok(d, &["search", "river"]).await;
     assert!(text.contains("[river]"), "{text}");
+    let long = "word ".repeat(1000);
+    let r = run(d, &["search", &long]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("at most 4096"), "{}", r.stderr);
     let r = run(d, &["search", "x", "--chat", "no-such-chat"]).await;
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("No chat"), "{}", r.stderr);

@@ -86,6 +86,23 @@ async fn chats_move_between_data_folders_whole_and_once() {
         "{md}"
     );
 
+    // One branch: the selected versions only, and their turns.
+    let branch: ExportFile =
+        serde_json::from_str(&ok(f, &["export", "--chat", &id, "--branch"]).await).unwrap();
+    let texts: Vec<String> = branch.chats[0].messages.iter().map(|m| m.text()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Why is the sky blue?",
+            "Blue, mostly.",
+            "And at sunset?",
+            "Orange, really."
+        ],
+        "the shown branch, in order"
+    );
+    assert_eq!(branch.chats[0].turns.len(), 2);
+    assert_eq!(branch.chats[0].session.message_count, 4);
+
     // Bad files: a sentence, a non-zero exit, nothing added.
     let bad = t.join("bad.json");
     std::fs::write(&bad, r#"{"format":"parley-chats","version":7,"chats":[]}"#).unwrap();

@@ -534,6 +534,11 @@ pub(crate) fn keep_selected_path(chat: &mut ChatExport) {
         at = m.parent_id.as_ref();
     }
     chat.messages.retain(|m| path.contains(&m.id));
-    chat.turns.retain(|t| path.contains(&t.user_message_id));
+    // A turn belongs to the branch when its answer is on it (a regenerated answer's earlier
+    // turns share its question but not its answer).
+    chat.turns.retain(|t| match &t.assistant_message_id {
+        Some(answer) => path.contains(answer),
+        None => path.contains(&t.user_message_id),
+    });
     chat.session.message_count = chat.messages.len() as u64;
 }

@@ -1,6 +1,8 @@
 //! Parley's integration suites, one test binary.
 
 mod agent;
+#[cfg(unix)]
+mod agent_holes;
 mod agent_limits;
 mod agent_paths;
 mod anthropic;

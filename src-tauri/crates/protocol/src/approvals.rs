@@ -14,8 +14,14 @@ pub enum ToolRisk {
     Mutating,
     /// Reaches the network.
     Network,
-    /// Can delete or overwrite things, or run arbitrary commands.
+    /// Can delete or overwrite things broadly (a compound command, `rm`, a wrapper that hides
+    /// what it runs).
     Destructive,
+    /// Runs code the arguments carry or name (an interpreter with inline code or a script,
+    /// `sqlite3`, `gdb -ex`, `ssh -o ProxyCommand`, `git` aliases and hooks, `make`, a
+    /// scheduler wrapper…): it can do anything the user can. Always asks and can be allowed
+    /// once only — never for the session, never always.
+    RunsCode,
 }
 
 /// The user's answer to an approval request.

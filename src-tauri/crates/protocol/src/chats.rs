@@ -478,10 +478,12 @@ pub enum EventMsg {
         risk: ToolRisk,
         /// Why it asks, in a sentence.
         reason: String,
-        /// False when only "allow once" or "deny" may be chosen (commands that always ask).
+        /// False when only "allow once" or "deny" may be chosen (commands that always ask,
+        /// every [`ToolRisk::RunsCode`] call).
         can_grant: bool,
         /// True when only a person may allow it, at this prompt: a write to a protected path
-        /// (`.git`, `.env*`, CI workflows, Parley's data…). `--approve all` never covers it.
+        /// (`.git`, `.env*`, CI workflows, Parley's data…), or a file with more than one name
+        /// (a hard link) read or written. `--approve all` never covers it.
         #[serde(default)]
         in_person: bool,
     },

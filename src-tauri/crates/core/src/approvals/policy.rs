@@ -5,7 +5,8 @@
 //!   sender (stop, shutdown) means Abort; no answer within the timeout means Denied.
 //! - A grant is exact: a tool plus its canonical arguments. Nothing here ever matches a prefix.
 //!   Shell commands that are not simple (see [`crate::tools::shell`]) are never covered by a
-//!   grant, and writes to protected paths always ask.
+//!   grant, calls that run code ([`Risk::RunsCode`]) never are, and writes to protected paths
+//!   and reads or writes of hard links always ask.
 //! - Flags from the model or tool metadata can only raise the bar: [`needs_approval`] takes them
 //!   as "ask anyway" inputs, never as permissions.
 
@@ -266,6 +267,10 @@ pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -
     if call.risk == Risk::ReadOnly {
         return None;
     }
+    if call.risk == Risk::RunsCode {
+        // Never covered by a grant, whatever was saved before this call was known to run code.
+        return Some(RUNS_CODE.into());
+    }
     if !call.ignore_grants
         && (session.covers(call.workspace, call.tool, call.arguments)
             || always.covers(call.workspace, call.tool, call.arguments))
@@ -277,7 +282,17 @@ pub fn needs_approval(call: &CallFacts<'_>, session: &Grants, always: &Grants) -
         Risk::Mutating => "It changes files in the workspace.".into(),
         Risk::Network => "It reaches the network.".into(),
         Risk::Destructive => "It can delete or overwrite things, or run arbitrary commands.".into(),
+        Risk::RunsCode => RUNS_CODE.into(),
     })
+}
+
+/// Why a call that runs code asks (when no more precise reason was given).
+const RUNS_CODE: &str = "It runs code, which can do anything you can; it can be allowed once only.";
+
+/// Whether "this chat" and "always" may be offered for a call: never for a call that always
+/// asks (a compound command, a protected path, a hard link) nor for one that runs code.
+pub fn can_grant(risk: Risk, always_ask: Option<&str>) -> bool {
+    always_ask.is_none() && risk != Risk::RunsCode
 }
 
 /// What a pending approval request asks about, as it was shown (for a surface that renders it
@@ -294,7 +309,7 @@ pub struct RequestInfo {
     pub reason: String,
     /// Whether "this chat" / "always" may be chosen.
     pub can_grant: bool,
-    /// Only a person may allow it (a protected write).
+    /// Only a person may allow it (a protected write, a hard link).
     pub in_person: bool,
 }
 

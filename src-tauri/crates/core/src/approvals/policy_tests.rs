@@ -231,3 +231,42 @@ fn grants_apply_only_in_the_workspace_they_were_given_in() {
     a.forget_session("s1");
     assert!(a.check("s1", &facts).is_some());
 }
+
+#[test]
+fn a_call_that_runs_code_is_never_covered_and_never_granted() {
+    // Saved before the command was known to run code: exact grants of every kind.
+    let mut session = Grants::new();
+    let mut saved = Grants::new();
+    let commands = [
+        "python3.12 -c 'import os'",
+        "mawk 'BEGIN{system(\"id\")}'",
+        "sqlite3 x.db '.shell id'",
+        "gdb -ex '!id'",
+        "chrt 1 id",
+        "java -jar x.jar",
+        "ssh -o ProxyCommand=id host",
+    ];
+    for cmd in commands {
+        let args = serde_json::json!({ "command": cmd }).to_string();
+        session.grant(W, "run_shell", &args);
+        saved.grant(W, "run_shell", &args);
+        // Even with no "always asks" reason given, the risk alone keeps it asking.
+        for always_ask in [None, Some("This command runs code.".to_owned())] {
+            let facts = CallFacts {
+                workspace: W,
+                tool: "run_shell",
+                arguments: &args,
+                risk: Risk::RunsCode,
+                always_ask: always_ask.clone(),
+                flagged: false,
+                ignore_grants: false,
+            };
+            assert!(needs_approval(&facts, &session, &saved).is_some(), "{cmd}");
+            assert!(!can_grant(Risk::RunsCode, always_ask.as_deref()), "{cmd}");
+        }
+    }
+    assert!(can_grant(Risk::Destructive, None) && can_grant(Risk::Network, None));
+    assert!(!can_grant(Risk::Mutating, Some("a hard link")));
+    // It is the highest bar.
+    assert!(Risk::RunsCode > Risk::Destructive && Risk::Destructive > Risk::Network);
+}

@@ -160,7 +160,7 @@ pub(super) fn ask(
     let reason = tools.approvals.check(session, &facts)?;
     let key = Approvals::key(session, call_id);
     let pending = tools.approvals.gate.register(&key);
-    let can_grant = prepared.always_ask.is_none();
+    let can_grant = crate::approvals::can_grant(prepared.risk, prepared.always_ask.as_deref());
     let workspace = workspace.clone();
     tools.approvals.record_request(
         &key,

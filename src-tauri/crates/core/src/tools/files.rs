@@ -55,6 +55,10 @@ fn write_target(ctx: &ToolContext, path: &str) -> Result<super::paths::WriteTarg
     if target.dir.is_dir(&target.name) {
         return Err(ToolError::RespondToModel(format!("{path} is a folder.")));
     }
+    if let Ok(file) = super::read::open_regular(&target.dir, std::path::Path::new(&target.name)) {
+        super::read::refuse_unasked_link(&file, path, "writing", ctx.asked_in_person)
+            .map_err(ToolError::RespondToModel)?;
+    }
     Ok(target)
 }
 
@@ -99,6 +103,14 @@ impl Tool for ReadFile {
         Risk::ReadOnly
     }
 
+    fn in_person(&self) -> bool {
+        true
+    }
+
+    fn always_ask(&self, input: &ReadFileInput, ctx: &ToolContext) -> Option<String> {
+        super::read::hard_link_reason(&ctx.workspace, &input.path, "reading")
+    }
+
     fn run(
         &self,
         input: ReadFileInput,
@@ -109,8 +121,11 @@ impl Tool for ReadFile {
             let root = ctx.workspace.dir().map_err(refused)?;
             let path = input.path.clone();
             let cancel = ctx.cancel.clone();
+            let asked = ctx.asked_in_person;
             let read = tokio::task::spawn_blocking(move || {
                 let file = super::read::open_regular(&root, &rel).map_err(|e| io(&path, e))?;
+                super::read::refuse_unasked_link(&file, &path, "reading", asked)
+                    .map_err(ToolError::RespondToModel)?;
                 let size = file.metadata().map_err(|e| io(&path, e))?.len();
                 let first = input.offset.unwrap_or(1);
                 let limit = input.limit.unwrap_or(super::read::DEFAULT_LINES);
@@ -259,6 +274,7 @@ impl Tool for WriteFile {
 
     fn always_ask(&self, input: &WriteFileInput, ctx: &ToolContext) -> Option<String> {
         protected_write(ctx, &input.path)
+            .or_else(|| super::read::hard_link_reason(&ctx.workspace, &input.path, "writing"))
     }
 
     fn run(
@@ -347,6 +363,7 @@ impl Tool for EditFile {
 
     fn always_ask(&self, input: &EditFileInput, ctx: &ToolContext) -> Option<String> {
         protected_write(ctx, &input.path)
+            .or_else(|| super::read::hard_link_reason(&ctx.workspace, &input.path, "editing"))
     }
 
     fn run(
@@ -423,178 +440,5 @@ fn write_atomically(target: &super::paths::WriteTarget, bytes: &[u8]) -> std::io
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::paths::Workspace;
-    use super::super::tool::{Registry, Risk, ToolContext, ToolError};
-    use super::*;
-
-    fn ctx() -> (tempfile::TempDir, ToolContext) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        let lines: String = (1..=5).map(|i| format!("line {i}\n")).collect();
-        std::fs::write(dir.path().join("notes.txt"), lines).unwrap();
-        std::fs::write(dir.path().join("blob.bin"), [0u8, 1, 2]).unwrap();
-        let ctx = ToolContext::new(Workspace::new(dir.path()).unwrap(), Default::default());
-        (dir, ctx)
-    }
-
-    fn registry() -> Registry {
-        let mut r = Registry::new();
-        r.add(ReadFile).add(ListDir).add(WriteFile).add(EditFile);
-        r
-    }
-
-    async fn call(
-        r: &Registry,
-        ctx: &ToolContext,
-        name: &str,
-        args: &str,
-    ) -> Result<String, String> {
-        let p = r.prepare(name, args, ctx)?;
-        assert_eq!(p.risk, Risk::ReadOnly);
-        p.run(ctx.clone()).await.map_err(|e| match e {
-            ToolError::RespondToModel(m) | ToolError::Fatal(m) => m,
-        })
-    }
-
-    #[tokio::test]
-    async fn reads_lines_with_offsets_and_says_how_to_go_on() {
-        let (_d, ctx) = ctx();
-        let r = registry();
-        let all = call(&r, &ctx, "read_file", r#"{"path":"notes.txt"}"#)
-            .await
-            .unwrap();
-        assert!(all.starts_with("     1\tline 1\n") && all.contains("     5\tline 5\n"));
-        let part = call(
-            &r,
-            &ctx,
-            "read_file",
-            r#"{"path":"notes.txt","offset":2,"limit":2}"#,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            part,
-            "     2\tline 2\n     3\tline 3\n[lines 2–3 of 5; read on with offset 4]\n"
-        );
-        let past = call(&r, &ctx, "read_file", r#"{"path":"notes.txt","offset":9}"#).await;
-        assert!(past.unwrap_err().contains("past the end"));
-        let bin = call(&r, &ctx, "read_file", r#"{"path":"blob.bin"}"#).await;
-        assert!(bin.unwrap_err().contains("binary"));
-        let outside = call(&r, &ctx, "read_file", r#"{"path":"../etc/passwd"}"#).await;
-        assert!(outside.unwrap_err().contains("outside the workspace"));
-        let missing = call(&r, &ctx, "read_file", r#"{"path":"nope.txt"}"#).await;
-        assert!(missing.unwrap_err().contains("nope.txt"));
-    }
-
-    #[tokio::test]
-    async fn lists_folders_and_refuses_bad_calls_before_running() {
-        let (_d, ctx) = ctx();
-        let r = registry();
-        assert_eq!(
-            call(&r, &ctx, "list_dir", "").await.unwrap(),
-            "blob.bin\nnotes.txt\nsub/"
-        );
-        assert_eq!(
-            call(&r, &ctx, "list_dir", r#"{"path":"sub"}"#)
-                .await
-                .unwrap(),
-            "sub is empty."
-        );
-        // Unknown tool, unknown field, wrong type, truncated JSON: sentences, never a run.
-        for (name, args, says) in [
-            ("delete_everything", "{}", "no tool named"),
-            ("read_file", r#"{"path":"a","mode":"w"}"#, "unknown field"),
-            ("read_file", r#"{"path":7}"#, "invalid type"),
-            ("read_file", r#"{"path":"a"#, "EOF"),
-            ("read_file", "{}", "missing field `path`"),
-        ] {
-            let e = r.prepare(name, args, &ctx).err().unwrap_or_default();
-            assert!(e.contains(says), "{name} {args}: {e}");
-        }
-    }
-
-    #[tokio::test]
-    async fn writes_and_exact_edits_stay_inside_and_say_what_is_wrong() {
-        let (dir, ctx) = ctx();
-        let r = registry();
-        let run = |name: &'static str, args: &'static str| {
-            let p = r.prepare(name, args, &ctx).unwrap();
-            assert_eq!(p.risk, Risk::Mutating);
-            p.run(ctx.clone())
-        };
-        assert_eq!(
-            run(
-                "write_file",
-                r#"{"path":"new/dir/f.txt","content":"a\nb\na\n"}"#
-            )
-            .await
-            .unwrap(),
-            "Created new/dir/f.txt (6 bytes)."
-        );
-        let e = run(
-            "edit_file",
-            r#"{"path":"new/dir/f.txt","old_text":"a","new_text":"x"}"#,
-        )
-        .await;
-        assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("occurs 2 times")));
-        let e = run(
-            "edit_file",
-            r#"{"path":"new/dir/f.txt","old_text":"zzz","new_text":"x"}"#,
-        )
-        .await;
-        assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("not found")));
-        run(
-            "edit_file",
-            r#"{"path":"new/dir/f.txt","old_text":"b\n","new_text":"B\n"}"#,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("new/dir/f.txt")).unwrap(),
-            "a\nB\na\n"
-        );
-        // Writes outside are refused when prepared: nobody is asked, nothing runs.
-        for (name, args) in [
-            ("write_file", r#"{"path":"../escape.txt","content":"x"}"#),
-            ("write_file", r#"{"path":"/tmp/escape.txt","content":"x"}"#),
-            (
-                "write_file",
-                r#"{"path":"\\\\host\\share\\x","content":"x"}"#,
-            ),
-            ("write_file", r#"{"path":"C:\\x","content":"x"}"#),
-            ("write_file", r#"{"path":"a.txt:stream","content":"x"}"#),
-            (
-                "edit_file",
-                r#"{"path":"../x","old_text":"a","new_text":"b"}"#,
-            ),
-            (
-                "edit_file",
-                r#"{"path":"sub/../../x","old_text":"a","new_text":"b"}"#,
-            ),
-        ] {
-            let e = r.prepare(name, args, &ctx).err().unwrap_or_default();
-            assert!(e.contains("refused and nothing was written"), "{args}: {e}");
-        }
-        assert!(!dir.path().parent().unwrap().join("escape.txt").exists());
-        let e = run("write_file", r#"{"path":"sub","content":"x"}"#).await;
-        assert!(matches!(e, Err(ToolError::RespondToModel(m)) if m.contains("folder")));
-        // No temporary files are left behind.
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("new/dir"))
-            .unwrap()
-            .collect();
-        assert_eq!(left.len(), 1);
-    }
-
-    #[test]
-    fn the_schema_the_model_sees_comes_from_the_input_type() {
-        let specs = registry().specs();
-        let read = specs.iter().find(|s| s.name == "read_file").unwrap();
-        let p = &read.parameters;
-        assert_eq!(p["type"], "object");
-        assert_eq!(p["required"], serde_json::json!(["path"]));
-        assert!(p["properties"]["offset"].is_object());
-        assert_eq!(p["additionalProperties"], false);
-        assert!(p.get("$schema").is_none());
-    }
-}
+#[path = "files_tests.rs"]
+mod tests;

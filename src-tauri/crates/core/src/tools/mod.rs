@@ -5,6 +5,8 @@
 //! [`builtins`] lists what a session with a workspace is offered.
 
 pub mod ask;
+pub mod code;
+mod code_parse;
 pub mod fetch;
 pub mod files;
 pub mod net;

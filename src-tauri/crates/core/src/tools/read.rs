@@ -42,6 +42,61 @@ pub fn open_regular(dir: &cap_std::fs::Dir, rel: &Path) -> std::io::Result<cap_s
     Ok(file)
 }
 
+/// How many names (hard links) a file has. Where the platform does not say (Windows, for
+/// now), 1.
+pub fn link_count(meta: &cap_std::fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        use cap_std::fs::MetadataExt;
+        meta.nlink()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        1
+    }
+}
+
+/// The sentence a call that touches a file with `links` names asks with (`doing`: "reading",
+/// "writing", "editing").
+pub fn hard_link_sentence(path: &str, links: u64, doing: &str) -> String {
+    format!(
+        "{path} is a hard link: this file has {links} names, and it may be a file outside the workspace, so {doing} it always asks a person and is never allowed in advance."
+    )
+}
+
+/// Why touching `given` always asks a person, if it does: it is a regular file with more than
+/// one name, so the workspace's name for it may be a door to a file elsewhere (`~/.ssh/id_rsa`
+/// linked in). Links beneath the root are followed; nothing outside is looked up.
+pub fn hard_link_reason(
+    workspace: &super::paths::Workspace,
+    given: &str,
+    doing: &str,
+) -> Option<String> {
+    let rel = workspace.relative_path(given).ok()?;
+    let meta = workspace.dir().ok()?.metadata(&rel).ok()?;
+    let links = link_count(&meta);
+    (meta.is_file() && links > 1).then(|| hard_link_sentence(given, links, doing))
+}
+
+/// Refuses an open file with more than one name when no person was asked about this call as
+/// such (it became a hard link after the call was prepared).
+pub fn refuse_unasked_link(
+    file: &cap_std::fs::File,
+    path: &str,
+    doing: &str,
+    asked_in_person: bool,
+) -> Result<(), String> {
+    let links = file.metadata().map(|m| link_count(&m)).unwrap_or(1);
+    if links > 1 && !asked_in_person {
+        return Err(format!(
+            "Nothing was done: {} It was not asked about as such; call again to ask.",
+            hard_link_sentence(path, links, doing)
+        ));
+    }
+    Ok(())
+}
+
 fn not_regular(t: &cap_std::fs::FileType) -> std::io::Error {
     let what = if t.is_dir() {
         "a folder (use list_dir)"

@@ -45,7 +45,9 @@ impl Tool for RunShell {
 
     fn risk(&self, input: &RunShellInput, _ctx: &ToolContext) -> Risk {
         let c = classify_for(&input.command, Interpreter::HERE);
-        if c.destructive || c.always_ask.is_some() {
+        if c.runs_code.is_some() {
+            Risk::RunsCode
+        } else if c.destructive || c.always_ask.is_some() {
             Risk::Destructive
         } else if c.network {
             Risk::Network
@@ -55,9 +57,15 @@ impl Tool for RunShell {
     }
 
     fn always_ask(&self, input: &RunShellInput, _ctx: &ToolContext) -> Option<String> {
-        classify_for(&input.command, Interpreter::HERE)
-            .always_ask
-            .map(|why| format!("This command always asks because {why}."))
+        let c = classify_for(&input.command, Interpreter::HERE);
+        match c.runs_code {
+            Some(why) => Some(format!(
+                "This command runs code, so it always asks and can be allowed once only: {why}."
+            )),
+            None => c
+                .always_ask
+                .map(|why| format!("This command always asks because {why}.")),
+        }
     }
 
     fn run(

@@ -1,6 +1,7 @@
 //! `find_files` (glob) and `grep` (regex): read-only searches of the workspace. `.gitignore`
 //! is honoured and `.git` skipped; symlinks are not followed, and a file reached through a
-//! symlink is only read when it resolves inside the workspace.
+//! symlink is only read when it resolves inside the workspace. `grep` never reads a file with
+//! more than one name (a hard link may be a file from outside): it names them instead.
 
 use super::tool::{Risk, Tool, ToolContext, ToolError};
 use futures::future::BoxFuture;
@@ -213,9 +214,10 @@ impl Tool for Grep {
                 .workspace
                 .dir()
                 .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
-            let (lines, more) = tokio::task::spawn_blocking(move || {
+            let (lines, more, linked) = tokio::task::spawn_blocking(move || {
                 let mut lines = Vec::new();
                 let mut more = 0usize;
+                let mut linked = Vec::new();
                 for (real, rel) in walk(&ctx, &start) {
                     if ctx.cancel.is_cancelled() {
                         break;
@@ -228,10 +230,15 @@ impl Tool for Grep {
                     let Ok(file) = super::read::open_regular(&root, &real) else {
                         continue;
                     };
-                    if file
-                        .metadata()
-                        .map_or(true, |m| m.len() > MAX_GREP_FILE_BYTES)
-                    {
+                    let Ok(meta) = file.metadata() else {
+                        continue;
+                    };
+                    if super::read::link_count(&meta) > 1 {
+                        // A second name may be a file from elsewhere: never read unasked.
+                        linked.push(rel);
+                        continue;
+                    }
+                    if meta.len() > MAX_GREP_FILE_BYTES {
                         continue;
                     }
                     let mut bytes = Vec::new();
@@ -258,23 +265,43 @@ impl Tool for Grep {
                         }
                     }
                 }
-                (lines, more)
+                (lines, more, linked)
             })
             .await
             .map_err(|e| ToolError::Fatal(format!("the search failed: {e}")))?;
-            if lines.is_empty() {
-                return Ok("No matches.".into());
-            }
-            let mut out = lines.join("\n");
-            out.push('\n');
+            let mut out = if lines.is_empty() {
+                "No matches.".to_owned()
+            } else {
+                let mut out = lines.join("\n");
+                out.push('\n');
+                out
+            };
             if more > 0 {
                 out.push_str(&format!(
                     "[{more} more matches not shown; narrow the pattern, folder or glob]\n"
                 ));
             }
+            if !linked.is_empty() {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(&linked_notice(&linked));
+            }
             Ok(out)
         })
     }
+}
+
+/// What `grep` says about the hard links it did not read.
+fn linked_notice(linked: &[String]) -> String {
+    let shown: Vec<&str> = linked.iter().take(20).map(String::as_str).collect();
+    let more = linked.len().saturating_sub(shown.len());
+    format!(
+        "[not searched: {} hard-linked file(s) — a file with more than one name may be a file outside the workspace; read_file asks the user before reading one: {}{}]\n",
+        linked.len(),
+        shown.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    )
 }
 
 #[cfg(test)]
@@ -378,5 +405,42 @@ mod tests {
             run("nothing-like-this", None, false).await.unwrap(),
             "No matches."
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn grep_never_reads_a_hard_link_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("id_rsa"), "KEY line\n").unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/a.txt"), "line a\n").unwrap();
+        std::fs::hard_link(outside.path().join("id_rsa"), dir.path().join("notes.txt")).unwrap();
+        std::fs::hard_link(outside.path().join("id_rsa"), dir.path().join("src/b.txt")).unwrap();
+        std::os::unix::fs::symlink("notes.txt", dir.path().join("via-symlink.txt")).unwrap();
+        let ctx = ToolContext::new(Workspace::new(dir.path()).unwrap(), Default::default());
+        for (pattern, glob, first) in [
+            ("line", None, "src/a.txt:1: line a\n"),
+            ("KEY", None, "No matches.\n"),
+            (".", Some("*.txt"), "src/a.txt:1: line a\n"),
+            ("KEY", Some("notes.txt"), "No matches.\n"),
+        ] {
+            let out = Grep
+                .run(
+                    GrepInput {
+                        pattern: pattern.into(),
+                        path: None,
+                        glob: glob.map(Into::into),
+                        case_insensitive: None,
+                    },
+                    ctx.clone(),
+                )
+                .await
+                .unwrap();
+            assert!(!out.contains("KEY line"), "{pattern}: {out}");
+            assert!(out.starts_with(first), "{pattern}: {out}");
+            assert!(out.contains("[not searched:") && out.contains("hard-linked"), "{out}");
+            assert!(out.contains("notes.txt"), "{out}");
+        }
     }
 }

@@ -14,6 +14,9 @@ pub struct Classified {
     pub network: bool,
     /// True when it can delete or overwrite things broadly.
     pub destructive: bool,
+    /// Why it runs code (see [`super::code`]), when one of its commands does: it is labelled
+    /// "runs code", always asks and can be allowed once only.
+    pub runs_code: Option<&'static str>,
 }
 
 /// Programs that run another command given as arguments: granting them would grant anything.
@@ -484,8 +487,30 @@ pub fn classify_for(line: &str, interpreter: Interpreter) -> Classified {
     c
 }
 
-/// Classifies a command line as `/bin/sh` reads it.
+/// Classifies a command line as `/bin/sh` reads it. A command that runs code always asks,
+/// and is looked at whole for the network and destructive flags (what a wrapper or an
+/// interpreter runs is among its words).
 pub fn classify(line: &str) -> Classified {
+    let mut c = classify_structure(line);
+    c.runs_code = super::code::runs_code(line);
+    if let Some(why) = c.runs_code {
+        let words = loose_words(line);
+        c.always_ask = c.always_ask.or(Some(why));
+        c.network |= words.iter().any(|w| is_network(w));
+        c.destructive |= words.iter().any(|w| DESTRUCTIVE.contains(&w.as_str()));
+    }
+    c
+}
+
+/// Every word-like piece of `line`, as a lower-case program name.
+fn loose_words(line: &str) -> Vec<String> {
+    line.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '/'))
+        .filter(|w| !w.is_empty())
+        .map(|w| program_name(w).to_ascii_lowercase())
+        .collect()
+}
+
+fn classify_structure(line: &str) -> Classified {
     let lower_words = |w: &[String]| -> Vec<String> {
         w.iter()
             .map(|s| program_name(s).to_ascii_lowercase())
@@ -494,14 +519,9 @@ pub fn classify(line: &str) -> Classified {
     match split_simple(line) {
         Err(why) => {
             // Not simple: look at every word for the network/destructive flags anyway.
-            let words: Vec<String> = line
-                .split(|c: char| {
-                    !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.' || c == '/')
-                })
-                .filter(|w| !w.is_empty())
-                .map(|w| program_name(w).to_ascii_lowercase())
-                .collect();
+            let words = loose_words(line);
             Classified {
+                runs_code: None,
                 argv: None,
                 always_ask: Some(why),
                 network: words.iter().any(|w| is_network(w)),
@@ -520,6 +540,7 @@ pub fn classify(line: &str) -> Classified {
                 hidden_power(&prog, &argv)
             };
             Classified {
+                runs_code: None,
                 network: is_network(&prog),
                 destructive: DESTRUCTIVE.contains(&prog.as_str())
                     || (prog == "git" && names.iter().any(|w| w == "clean" || w == "reset")),

@@ -50,7 +50,11 @@ async fn a_hard_link_to_a_file_outside_asks_a_person_every_time() {
                 "edit_file",
                 r#"{"path":"notes.txt","old_text":"PRIVATE","new_text":"public"}"#,
             ),
-            (id("w", n), "write_file", r#"{"path":"notes.txt","content":"x"}"#),
+            (
+                id("w", n),
+                "write_file",
+                r#"{"path":"notes.txt","content":"x"}"#,
+            ),
             (id("g", n), "grep", r#"{"pattern":"KEY"}"#),
         ]
     };
@@ -89,7 +93,10 @@ async fn a_hard_link_to_a_file_outside_asks_a_person_every_time() {
         assert_eq!(out.contains("PRIVATE KEY"), n < 2, "round {n}: {out}");
         // grep is read-only and never asks: it names the link and never reads it.
         let (out, is_error) = result_of(&parts, list[3].0);
-        assert!(!is_error && !out.contains("PRIVATE") && out.contains("notes.txt"), "{out}");
+        assert!(
+            !is_error && !out.contains("PRIVATE") && out.contains("notes.txt"),
+            "{out}"
+        );
         assert!(!seen.iter().any(|ev| matches!(ev,
             EventMsg::ApprovalRequested { call_id, .. } if call_id == list[3].0)));
     }
@@ -130,7 +137,10 @@ async fn a_command_that_runs_code_can_be_allowed_once_only() {
             let (risk, reason, can_grant, in_person) = request(&seen, call);
             assert_eq!(risk, ToolRisk::RunsCode, "{args}");
             assert!(!can_grant && !in_person, "{args}");
-            assert!(reason.contains("runs code") && reason.contains("once only"), "{reason}");
+            assert!(
+                reason.contains("runs code") && reason.contains("once only"),
+                "{reason}"
+            );
             // Only the harmless ones run; the others are denied.
             let d = if args.contains("touch ran-") {
                 answer.clone()

@@ -323,3 +323,78 @@ async fn without_a_terminal_grants_apply_only_with_approve_granted() {
         }
     }
 }
+
+/// No `--approve` covers reading, editing or writing a file with more than one name (a hard
+/// link to a file outside the workspace): only a person may allow it. A command that runs
+/// code is allowed by `--approve all` (once, as every call it allows) and by nothing else.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_never_covers_a_hard_link_and_grants_never_cover_running_code() {
+    use parley_protocol::ToolCallStatus::{Completed, Denied};
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("id_rsa"), "PRIVATE KEY\n").unwrap();
+    std::fs::hard_link(outside.path().join("id_rsa"), ws.path().join("notes.txt")).unwrap();
+    let wsp = ws.path().display().to_string();
+    add_local(dir.path(), &server).await;
+    for approve in ["read-only", "granted", "all"] {
+        server.push(tool_calls(&[
+            ("r", "read_file", r#"{"path":"notes.txt"}"#),
+            (
+                "e",
+                "edit_file",
+                r#"{"path":"notes.txt","old_text":"PRIVATE","new_text":"x"}"#,
+            ),
+            ("w", "write_file", r#"{"path":"notes.txt","content":"x"}"#),
+            ("g", "grep", r#"{"pattern":"KEY"}"#),
+            ("x", "run_shell", r#"{"command":"env X=1 touch ran.txt"}"#),
+        ]));
+        server.push(Reply::sse(text_answer(&["done"], 0)));
+        let r = run(
+            dir.path(),
+            &["ask", "--workspace", &wsp, "--approve", approve, "go"],
+        )
+        .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let ran = if approve == "all" { Completed } else { Denied };
+        // --approve granted asks about read-only calls too (nobody allowed them in advance).
+        let searched = if approve == "granted" {
+            Denied
+        } else {
+            Completed
+        };
+        assert_eq!(
+            call_statuses(dir.path()).await,
+            [
+                ("r".into(), Denied),
+                ("e".into(), Denied),
+                ("w".into(), Denied),
+                ("g".into(), searched),
+                ("x".into(), ran),
+            ],
+            "--approve {approve}: {}",
+            r.stderr
+        );
+        let person = if approve == "all" {
+            "--approve all never covers it"
+        } else {
+            "only a person at a terminal can allow it"
+        };
+        assert!(r.stderr.contains(person), "{}", r.stderr);
+        assert!(!r.stdout.contains("PRIVATE") && !r.stderr.contains("PRIVATE KEY"));
+        let chat = newest_chat(dir.path(), None).await;
+        let text = serde_json::to_string(&chat.messages).unwrap();
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "the key never reached the chat"
+        );
+        assert_eq!(ws.path().join("ran.txt").exists(), approve == "all");
+        let _ = std::fs::remove_file(ws.path().join("ran.txt"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("id_rsa")).unwrap(),
+        "PRIVATE KEY\n"
+    );
+}

@@ -566,11 +566,15 @@ arguments: string;
 risk: ToolRisk; 
 /**  Why it asks, in a sentence. */
 reason: string; 
-/**  False when only "allow once" or "deny" may be chosen (commands that always ask). */
+/**
+ *  False when only "allow once" or "deny" may be chosen (commands that always ask,
+ *  every [`ToolRisk::RunsCode`] call).
+ */
 can_grant: boolean; 
 /**
  *  True when only a person may allow it, at this prompt: a write to a protected path
- *  (`.git`, `.env*`, CI workflows, Parley's data…). `--approve all` never covers it.
+ *  (`.git`, `.env*`, CI workflows, Parley's data…), or a file with more than one name
+ *  (a hard link) read or written. `--approve all` never covers it.
  */
 in_person?: boolean } | 
 /**  The model asks the user a question (`ask_user`); the answer becomes the call's result. */
@@ -707,11 +711,15 @@ arguments: string;
 risk: ToolRisk; 
 /**  Why it asks, in a sentence. */
 reason: string; 
-/**  False when only "allow once" or "deny" may be chosen (commands that always ask). */
+/**
+ *  False when only "allow once" or "deny" may be chosen (commands that always ask,
+ *  every [`ToolRisk::RunsCode`] call).
+ */
 can_grant: boolean; 
 /**
  *  True when only a person may allow it, at this prompt: a write to a protected path
- *  (`.git`, `.env*`, CI workflows, Parley's data…). `--approve all` never covers it.
+ *  (`.git`, `.env*`, CI workflows, Parley's data…), or a file with more than one name
+ *  (a hard link) read or written. `--approve all` never covers it.
  */
 in_person: boolean } | 
 /**  The model asks the user a question (`ask_user`); the answer becomes the call's result. */
@@ -1888,8 +1896,18 @@ export type ToolRisk =
 "mutating" | 
 /**  Reaches the network. */
 "network" | 
-/**  Can delete or overwrite things, or run arbitrary commands. */
-"destructive";
+/**
+ *  Can delete or overwrite things broadly (a compound command, `rm`, a wrapper that hides
+ *  what it runs).
+ */
+"destructive" | 
+/**
+ *  Runs code the arguments carry or name (an interpreter with inline code or a script,
+ *  `sqlite3`, `gdb -ex`, `ssh -o ProxyCommand`, `git` aliases and hooks, `make`, a
+ *  scheduler wrapper…): it can do anything the user can. Always asks and can be allowed
+ *  once only — never for the session, never always.
+ */
+"runs_code";
 
 /**  One message in a chat's whole tree. */
 export type TreeNode = TreeNode_Serialize | TreeNode_Deserialize;

@@ -156,6 +156,7 @@ fn risk_label(risk: parley_protocol::ToolRisk) -> &'static str {
         Mutating => "Changes files",
         Network => "Uses the network",
         Destructive => "Can delete or run anything",
+        RunsCode => "Runs code",
     }
 }
 
@@ -177,14 +178,17 @@ pub fn card_html(
     } else {
         ""
     };
-    let grant = if info.can_grant {
+    // What the core would never grant is never offered (it would only run once anyway).
+    let grant = if info.can_grant && info.risk != parley_protocol::ToolRisk::RunsCode {
         "<button type=\"button\" data-decision=\"allow_session\" data-testid=\"approval-allow-session\" disabled>Allow for this chat <kbd>S</kbd></button>\
          <button type=\"button\" data-confirm-always data-testid=\"approval-allow-always\" disabled>Always allow… <kbd>A</kbd></button>"
     } else {
         ""
     };
     let once_only = if info.in_person {
-        "<div class=\"hint\">Only you can allow this, here and now: it writes protected files. It is never allowed in advance.</div>"
+        "<div class=\"hint\">Only you can allow this, here and now: it writes protected files or touches a file with more than one name (a hard link). It is never allowed in advance.</div>"
+    } else if info.risk == parley_protocol::ToolRisk::RunsCode {
+        "<div class=\"hint\">This call runs code, which can do anything you can: it can only be allowed once, never for this chat or always.</div>"
     } else if !info.can_grant {
         "<div class=\"hint\">This call can only be allowed once: it is a compound command, uses a wrapper, or runs other programs.</div>"
     } else {
@@ -349,6 +353,27 @@ mod tests {
         }
         assert!(html.contains("⟦U+202E⟧"));
         assert!(!html.contains("approval-allow-always"), "cannot be granted");
+    }
+
+    #[test]
+    fn a_call_that_runs_code_offers_allow_once_and_deny_only() {
+        for can_grant in [false, true] {
+            let info = parley_core::approvals::RequestInfo {
+                name: "run_shell".into(),
+                arguments: r#"{"command":"python3.12 -c 'import os'"}"#.into(),
+                risk: parley_protocol::ToolRisk::RunsCode,
+                reason: "It runs code.".into(),
+                can_grant,
+                in_person: false,
+            };
+            let html = card_html("s", "c", "n", "dark", &info);
+            assert!(html.contains("approval-allow-once") && html.contains("approval-deny"));
+            assert!(
+                !html.contains("approval-allow-session") && !html.contains("approval-allow-always")
+            );
+            assert!(html.contains(">Runs code<") && html.contains("risk-runscode"));
+            assert!(html.contains("can only be allowed once"));
+        }
     }
 
     #[test]

@@ -121,6 +121,17 @@ async fn read_line(prompt: &str) -> Option<String> {
     read_raw_line(prompt).await.filter(|l| !l.trim().is_empty())
 }
 
+/// What a risk is called at the prompt.
+fn risk_label(risk: ToolRisk) -> &'static str {
+    match risk {
+        ToolRisk::ReadOnly => "reads files",
+        ToolRisk::Mutating => "changes files",
+        ToolRisk::Network => "uses the network",
+        ToolRisk::Destructive => "can delete or run anything",
+        ToolRisk::RunsCode => "runs code: allow once or deny",
+    }
+}
+
 async fn prompt_approval(
     name: &str,
     arguments: &str,
@@ -128,7 +139,11 @@ async fn prompt_approval(
     reason: &str,
     can_grant: bool,
 ) -> ApprovalDecision {
-    eprintln!("\nThe model wants to run {name} ({risk:?}): {reason}");
+    let can_grant = can_grant && risk != ToolRisk::RunsCode;
+    eprintln!(
+        "\nThe model wants to run {name} ({}): {reason}",
+        risk_label(risk)
+    );
     // The whole value, paged: the choices to allow come after its last line.
     let lines = review::decision_lines(arguments);
     let pages: Vec<&[String]> = lines.chunks(review::PAGE_LINES).collect();
@@ -321,7 +336,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                             shown(arguments)
                         );
                         ApprovalDecision::Deny {
-                            note: Some("Not approved: this write needs a person at the prompt, and nobody was asked.".into()),
+                            note: Some("Not approved: this call needs a person at the prompt, and nobody was asked.".into()),
                         }
                     }
                     (Some(Approve::All), _) if !*in_person => {
@@ -329,6 +344,15 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                         ApprovalDecision::AllowOnce
                     }
                     (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
+                    (_, false) if *in_person => {
+                        eprintln!(
+                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal, and only a person at a terminal can allow it.",
+                            shown(arguments)
+                        );
+                        ApprovalDecision::Deny {
+                            note: Some("Not approved: this call needs a person at the prompt, and nobody was asked.".into()),
+                        }
+                    }
                     (_, false) => {
                         eprintln!(
                             "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve granted to let saved grants apply, or --approve all to allow it.",

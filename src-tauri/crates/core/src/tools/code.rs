@@ -5,142 +5,24 @@
 //! labelled "runs code", always asks and can be allowed once only.
 //!
 //! A command line is cut into the simple commands the shell would run ([`super::code_parse`]):
-//! every one of them — after `;`, `&&`, `|`, inside `$(…)`, backticks, subshells, and inside
-//! the `-c` string of a nested shell — is looked up in the tables below. Programs are matched
-//! by their base name ([`base_name`]): any path, `.exe`, letter case and version suffix
-//! (`python3.12`, `perl5.36`, `node18`, `lua5.4`) removed.
+//! every one of them — after `;`, `&&`, `|`, inside `$(…)`, backticks and subshells — is looked
+//! up in the tables of [`super::code_tables`] (a nested `sh -c '…'` is a shell: it runs code
+//! whatever its string says). Programs are matched by their base name ([`base_name`]): any
+//! path, `.exe`, letter case and version suffix (`python3.12`, `perl5.36`, `node18`, `lua5.4`)
+//! removed. A program named by a path outside the system folders (`./x`, `bin/x`) or by an
+//! expansion (`$PY`) runs code too: it may be anything, or a script written in the workspace.
 
 use super::code_parse::{segments, Word};
-
-/// Shells and interpreters: any use runs code (a `-c`/`-e` string, a script, standard input).
-const INTERPRETERS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "fish", "ksh", "mksh", "pdksh", "csh", "tcsh", "ash", "yash",
-    "rc", "es", "elvish", "nu", "xonsh", "powershell", "pwsh", "cmd", "python", "pypy", "ipython",
-    "perl", "ruby", "irb", "jruby", "node", "nodejs", "deno", "bun", "ts-node", "tsx", "php",
-    "lua", "luajit", "rscript", "r", "julia", "tclsh", "wish", "expect", "guile", "racket",
-    "sbcl", "clisp", "ecl", "ocaml", "ghci", "runghc", "runhaskell", "elixir", "iex", "erl",
-    "escript", "swift", "kotlin", "kotlinc", "scala", "groovy", "jshell", "jrunscript", "jjs",
-    "java", "javaw", "mono", "osascript", "wscript", "cscript", "mshta", "awk", "gawk", "mawk",
-    "nawk", "sqlite", "sqlite3", "duckdb", "psql", "mysql", "mariadb", "mongosh", "mongo", "gdb",
-    "gdb-multiarch", "lldb", "make", "gmake", "bmake", "nmake", "ninja", "cmake", "meson", "scons",
-    "just", "task", "rake", "mvn", "mvnw", "gradle", "gradlew", "ant", "sbt", "lein", "mix",
-    "rebar3", "cabal", "stack", "bazel", "bazelisk", "buck", "pants", "pytest", "py.test", "tox",
-    "nox", "jest", "vitest", "mocha", "phpunit", "rspec", "npx", "pnpx", "bunx", "poetry", "pdm",
-    "hatch", "pipenv", "pipx", "conda", "mamba", "py", "bundle", "bundler", "jupyter", "source", ".",
-    "eval", "exec", "command", "builtin", "trap", "vi", "vim", "nvim", "view", "ex", "ed", "emacs",
-    "nano", "pico", "less", "more", "most", "pg", "man", "crontab", "at", "batch", "systemd-run",
-    "launchctl", "schtasks", "patch",
-];
-
-/// Wrappers and schedulers: they run the command they are given (classified too).
-const WRAPPERS: &[&str] = &[
-    "env", "xargs", "timeout", "gtimeout", "nohup", "nice", "ionice", "chrt", "taskset", "setsid",
-    "stdbuf", "unshare", "nsenter", "flock", "time", "watch", "sudo", "doas", "su", "runuser",
-    "pkexec", "strace", "ltrace", "chroot", "script", "parallel", "firejail", "bwrap", "valgrind",
-    "faketime", "fakeroot", "proxychains", "proxychains4", "torsocks", "catchsegv", "entr",
-    "caffeinate", "numactl", "cgexec", "prlimit", "setpriv", "setarch", "linux32", "linux64",
-    "unbuffer", "rlwrap", "nocache", "ssh-agent", "dbus-run-session", "xvfb-run", "busybox",
-    "chpst", "sg", "newgrp", "daemonize", "start-stop-daemon", "perf",
-];
-
-/// Programs whose subcommands run the project's code (build scripts, package scripts, tests,
-/// containers), with the subcommands that do not. A subcommand not listed runs code (an alias,
-/// a plugin, a package script).
-const QUIET_SUBCOMMANDS: &[(&str, &[&str])] = &[
-    (
-        "cargo",
-        &[
-            "metadata", "tree", "search", "fmt", "clean", "new", "init", "add", "remove", "update",
-            "fetch", "vendor", "locate-project", "pkgid", "version", "help", "owner", "yank",
-            "generate-lockfile", "read-manifest", "report", "info", "login", "logout",
-        ],
-    ),
-    (
-        "npm",
-        &[
-            "view", "v", "info", "show", "ls", "list", "ll", "la", "outdated", "search", "s",
-            "find", "help", "config", "whoami", "ping", "docs", "home", "bugs", "repo", "root",
-            "prefix", "bin", "fund", "doctor", "explain", "why", "query", "token", "login",
-            "logout", "uninstall", "remove", "rm", "un", "cache",
-        ],
-    ),
-    (
-        "pnpm",
-        &[
-            "view", "info", "ls", "list", "ll", "outdated", "search", "help", "config", "why",
-            "root", "bin", "store", "audit", "licenses", "remove", "rm", "uninstall", "un",
-        ],
-    ),
-    (
-        "yarn",
-        &[
-            "info", "list", "why", "outdated", "help", "config", "licenses", "owner", "cache",
-            "remove", "npm",
-        ],
-    ),
-    (
-        "go",
-        &[
-            "build", "install", "mod", "get", "list", "doc", "fmt", "version", "env", "help",
-            "clean", "work", "telemetry",
-        ],
-    ),
-    (
-        "pip",
-        &[
-            "list", "show", "freeze", "check", "search", "config", "cache", "index", "inspect",
-            "uninstall", "help", "hash", "debug", "completion",
-        ],
-    ),
-    ("uv", &["version", "self", "cache", "help", "venv", "python"]),
-    ("gem", &["list", "search", "info", "help", "env", "which", "uninstall", "contents", "query", "specification"]),
-    ("dotnet", &["--info", "--list-sdks", "--list-runtimes", "help", "list", "nuget", "sln"]),
-    (
-        "docker",
-        &[
-            "ps", "images", "image", "inspect", "logs", "pull", "push", "tag", "login", "logout",
-            "version", "info", "stop", "kill", "rm", "rmi", "network", "volume", "system", "search",
-            "history", "stats", "top", "port", "diff", "events", "context",
-        ],
-    ),
-    ("kubectl", &["get", "describe", "logs", "version", "config", "explain", "api-resources", "top", "delete", "apply", "diff", "rollout", "scale", "label", "annotate", "cluster-info", "auth", "create", "edit", "patch"]),
-];
-
-/// Git subcommands that run no hooks, aliases or external programs of their own.
-const GIT_QUIET: &[&str] = &[
-    "add", "annotate", "apply", "archive", "blame", "branch", "bundle", "cat-file", "check-attr",
-    "check-ignore", "check-mailmap", "check-ref-format", "cherry", "clean", "count-objects",
-    "describe", "diff", "diff-files", "diff-index", "diff-tree", "fetch", "for-each-ref",
-    "format-patch", "fsck", "grep", "hash-object", "help", "init", "log", "ls-files", "ls-remote",
-    "ls-tree", "merge-base", "mktree", "mv", "name-rev", "notes", "prune", "range-diff",
-    "read-tree", "reflog", "remote", "repack", "replace", "reset", "restore", "rev-list",
-    "rev-parse", "rm", "shortlog", "show", "show-branch", "show-ref", "sparse-checkout", "stash",
-    "status", "symbolic-ref", "tag", "update-index", "update-ref", "var", "verify-commit",
-    "verify-pack", "verify-tag", "version", "whatchanged", "write-tree", "credential",
-    "credential-store", "credential-cache", "pack-refs", "commit-graph", "multi-pack-index",
-    "--version", "--help",
-];
-
-/// Git options that make any subcommand run a program (config values are programs: pagers,
-/// editors, hooks paths, aliases, ssh commands, fsmonitors).
-const GIT_CODE_OPTIONS: &[&str] = &[
-    "--config-env",
-    "--exec-path",
-    "--upload-pack",
-    "--receive-pack",
-    "--exec",
-    "--extcmd",
-    "--ext-diff",
-    "--textconv",
-    "--template",
-    "--open-files-in-pager",
-    "--tool",
-];
+use super::code_tables::*;
 
 /// The name a program is matched by: no folder, no `.exe`, lower case, and no version suffix
 /// (`python3.12` → `python`, `lua5.4` → `lua`, `node18` → `node`, `pypy3` → `pypy`).
 pub fn base_name(word: &str) -> String {
-    let name = word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase();
+    let name = word
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(word)
+        .to_ascii_lowercase();
     let name = name.strip_suffix(".exe").map(str::to_owned).unwrap_or(name);
     let bare = name.trim_end_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
     let suffix = &name[bare.len()..];
@@ -153,16 +35,14 @@ pub fn base_name(word: &str) -> String {
     }
 }
 
-/// Interpreters also matched by the start of their name (`python3.12-dbg`, `pythonw`,
-/// `perl-5.36`, `nodemon`, `rubyw`, `php-cgi`, `luajit2`).
-const INTERPRETER_PREFIXES: &[&str] = &[
-    "python", "pypy", "jython", "ipython", "perl", "ruby", "php", "lua", "node", "gawk", "sqlite",
-];
-
 /// True when `word` names a program of `table`: as given, without its version, or (for
 /// `prefixes`) by the start of its name.
 fn listed(table: &[&str], prefixes: &[&str], word: &str) -> bool {
-    let lower = word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase();
+    let lower = word
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(word)
+        .to_ascii_lowercase();
     let lower = lower.strip_suffix(".exe").unwrap_or(&lower);
     table.contains(&lower)
         || table.contains(&base_name(word).as_str())
@@ -175,12 +55,6 @@ pub fn runs_code(line: &str) -> Option<&'static str> {
         .iter()
         .find_map(|words| command_runs_code(program(words)))
 }
-
-/// Shell keywords that may start a simple command before its program.
-const KEYWORDS: &[&str] = &[
-    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "case", "esac",
-    "in", "!", "{", "}", "function", "select", "coproc", "[[", "]]",
-];
 
 /// The simple command from its program word on: after keywords and `NAME=value` assignments.
 fn program(words: &[Word]) -> &[Word] {
@@ -201,27 +75,12 @@ fn is_assignment(w: &str) -> bool {
     })
 }
 
-/// Tools whose `--version` already loads the project's code (plugins, build files, scripts).
-const NO_VERSION_EXEMPTION: &[&str] = &[
-    "pytest", "py.test", "tox", "nox", "jest", "vitest", "mocha", "phpunit", "rspec", "make",
-    "gmake", "bmake", "nmake", "rake", "just", "task", "mvn", "mvnw", "gradle", "gradlew", "ant",
-    "sbt", "lein", "mix", "bundle", "bundler", "poetry", "pdm", "hatch", "pipenv", "npx", "pnpx",
-    "bunx", "cmake", "meson", "scons", "bazel", "bazelisk",
-];
-
 /// Only asks an interpreter for its version.
 fn version_only(name: &str, args: &[Word]) -> bool {
     args.len() == 1
         && matches!(args[0].text.as_str(), "--version" | "-version" | "-V")
         && !NO_VERSION_EXEMPTION.contains(&name)
 }
-
-/// Folders whose programs are judged by their name; a program named by any other path (`./x`,
-/// `bin/x`, `/home/u/ws/x`) may have been written in the workspace, so running it runs code.
-const SYSTEM_FOLDERS: &[&str] = &[
-    "/bin/", "/sbin/", "/usr/", "/opt/", "/nix/", "/run/current-system/", "/snap/",
-    "/System/", "/Library/", "/Applications/",
-];
 
 fn command_runs_code(argv: &[Word]) -> Option<&'static str> {
     let (prog, args) = argv.split_first()?;
@@ -276,14 +135,21 @@ fn options_run_code(name: &str, args: &[Word]) -> Option<&'static str> {
             "-I",
             "-F",
         ]) || has(&|a| a.starts_with("-I") && a.len() > 2))
-        .then_some("tar runs the program its options name (--to-command, -I, --checkpoint-action…)"),
+        .then_some(
+            "tar runs the program its options name (--to-command, -I, --checkpoint-action…)",
+        ),
         "zip" => with(&["-TT", "--unzip-command"]).then_some("zip -TT runs the given command"),
         "cpio" => with(&["--rsh-command"]).then_some("cpio --rsh-command runs the given command"),
         "go" => (with(&["-exec", "-toolexec", "-vettool"])
-            || has(&|a| ["-exec=", "-toolexec=", "-vettool="].iter().any(|o| a.starts_with(o))))
+            || has(&|a| {
+                ["-exec=", "-toolexec=", "-vettool="]
+                    .iter()
+                    .any(|o| a.starts_with(o))
+            }))
         .then_some("go runs the program its -exec/-toolexec/-vettool option names")
         .or_else(|| subcommand_runs_code(name, &texts)),
-        "sed" | "gsed" => sed_runs_code(&texts).then_some("its sed script runs commands (the e command or flag, or a script file)"),
+        "sed" | "gsed" => sed_runs_code(&texts)
+            .then_some("its sed script runs commands (the e command or flag, or a script file)"),
         _ => subcommand_runs_code(name, &texts),
     }
 }
@@ -317,7 +183,10 @@ fn subcommand_runs_code(name: &str, args: &[&str]) -> Option<&'static str> {
         return subcommand_runs_code("pip", &rest);
     }
     if sub.is_empty() {
-        sub = args.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
+        sub = args
+            .first()
+            .map(|a| a.to_ascii_lowercase())
+            .unwrap_or_default();
     }
     if sub.is_empty() || version_only_str(args) || quiet.contains(&sub.as_str()) {
         return None;
@@ -350,7 +219,10 @@ fn git_runs_code(args: &[&str]) -> Option<&'static str> {
     let mut i = 0;
     while i < args.len() {
         let a = args[i];
-        if matches!(a, "-C" | "--git-dir" | "--work-tree" | "--namespace" | "--super-prefix") {
+        if matches!(
+            a,
+            "-C" | "--git-dir" | "--work-tree" | "--namespace" | "--super-prefix"
+        ) {
             i += 2;
         } else if a.starts_with('-') {
             i += 1;
@@ -358,7 +230,10 @@ fn git_runs_code(args: &[&str]) -> Option<&'static str> {
             break;
         }
     }
-    let sub = args.get(i).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+    let sub = args
+        .get(i)
+        .map(|s| s.to_ascii_lowercase())
+        .unwrap_or_default();
     if sub.is_empty() || GIT_QUIET.contains(&sub.as_str()) {
         return None;
     }
@@ -433,23 +308,25 @@ fn sed_runs_code(args: &[&str]) -> bool {
     {
         return true;
     }
-    args.iter().filter(|a| !a.starts_with('-') || a.len() > 2).any(|script| {
-        let chars: Vec<char> = script.chars().collect();
-        chars.iter().enumerate().any(|(i, c)| {
-            if *c != 'e' {
-                return false;
-            }
-            let before = chars[..i]
-                .iter()
-                .rev()
-                .find(|c| !c.is_whitespace() && !matches!(c, 'g' | 'p' | 'i' | 'I' | 'm' | 'M' | '0'..='9'));
-            let after = chars.get(i + 1);
-            let ends = after.is_none_or(|c| c.is_whitespace() || matches!(c, ';' | '}'));
-            let command_start = before.is_none_or(|c| matches!(c, ';' | '{' | '}' | '\n'));
-            let flag = before.is_some_and(|c| "/|#:,@!_%+".contains(*c));
-            ends && (command_start || flag) || (command_start && after == Some(&' '))
+    args.iter()
+        .filter(|a| !a.starts_with('-') || a.len() > 2)
+        .any(|script| {
+            let chars: Vec<char> = script.chars().collect();
+            chars.iter().enumerate().any(|(i, c)| {
+                if *c != 'e' {
+                    return false;
+                }
+                let before = chars[..i].iter().rev().find(|c| {
+                    !c.is_whitespace()
+                        && !matches!(c, 'g' | 'p' | 'i' | 'I' | 'm' | 'M' | '0'..='9')
+                });
+                let after = chars.get(i + 1);
+                let ends = after.is_none_or(|c| c.is_whitespace() || matches!(c, ';' | '}'));
+                let command_start = before.is_none_or(|c| matches!(c, ';' | '{' | '}' | '\n'));
+                let flag = before.is_some_and(|c| "/|#:,@!_%+".contains(*c));
+                ends && (command_start || flag) || (command_start && after == Some(&' '))
+            })
         })
-    })
 }
 
 #[cfg(test)]

@@ -170,7 +170,10 @@ fn dollar(s: &mut State<'_>, chars: &[char], i: &mut usize) {
             let inner = until_close_brace(chars, i);
             s.expansion(&inner);
         }
-        Some(c) if c.is_alphanumeric() || matches!(c, '_' | '@' | '*' | '#' | '?' | '-' | '$' | '!') => {
+        Some(c)
+            if c.is_alphanumeric()
+                || matches!(c, '_' | '@' | '*' | '#' | '?' | '-' | '$' | '!') =>
+        {
             s.in_word = true;
             s.cur.dynamic = true;
             s.cur.text.push('$');
@@ -281,7 +284,10 @@ fn parse(line: &str, depth: usize, out: &mut Vec<Vec<Word>>) {
                     s.in_word = false;
                 }
                 s.end_word();
-                while chars.get(i).is_some_and(|c| matches!(c, '<' | '>' | '&' | '|' | '-')) {
+                while chars
+                    .get(i)
+                    .is_some_and(|c| matches!(c, '<' | '>' | '&' | '|' | '-'))
+                {
                     i += 1;
                 }
                 s.redirect = true;

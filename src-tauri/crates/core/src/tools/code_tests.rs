@@ -289,7 +289,10 @@ fn every_spelling_of_a_command_that_runs_code_is_found() {
                 let line = shape.replace("{}", &spelled);
                 assert!(runs_code(&line).is_some(), "{line:?} runs code");
                 let c = classify(&line);
-                assert!(c.runs_code.is_some() && c.always_ask.is_some(), "{line:?}: {c:?}");
+                assert!(
+                    c.runs_code.is_some() && c.always_ask.is_some(),
+                    "{line:?}: {c:?}"
+                );
                 checked += 1;
             }
         }
@@ -307,7 +310,10 @@ fn every_spelling_of_a_command_that_runs_code_is_found() {
         };
         assert_eq!(RunShell.risk(&input, &ctx), Risk::RunsCode, "{cmd}");
         let why = RunShell.always_ask(&input, &ctx).unwrap_or_default();
-        assert!(why.contains("runs code") && why.contains("once only"), "{cmd}: {why}");
+        assert!(
+            why.contains("runs code") && why.contains("once only"),
+            "{cmd}: {why}"
+        );
     }
 }
 
@@ -399,15 +405,23 @@ fn a_line_is_cut_into_the_commands_the_shell_runs() {
     assert_eq!(words("a b 'c d' \"e f\""), [["a", "b", "c d", "e f"]]);
     assert_eq!(words("a | b && c; d"), [["a"], ["b"], ["c"], ["d"]]);
     assert_eq!(words("a 2>&1 > out < in b"), [["a", "b"]]);
-    assert_eq!(words("echo \"x $(b c) y\""), vec![vec!["b", "c"], vec!["echo", "x $ y"]]);
+    assert_eq!(
+        words("echo \"x $(b c) y\""),
+        vec![vec!["b", "c"], vec!["echo", "x $ y"]]
+    );
     assert_eq!(words("echo `b`"), vec![vec!["b"], vec!["echo", "$"]]);
     assert_eq!(words("(a) {b;}"), vec![vec!["a"], vec!["{b"], vec!["}"]]);
     assert_eq!(words("a # b; c"), [["a"]]);
     let dynamic = segments("$X -c y");
     assert!(dynamic[0][0].dynamic && !dynamic[0][1].dynamic);
     // Unterminated quotes and substitutions never panic; what comes before them is seen.
-    for broken in ["'a", "\"a", "$(a", "`a", "${a", "a \\", "$((", "<(", "\"$(", "$'"] {
-        assert!(runs_code(&format!("python3 -c x; {broken}")).is_some(), "{broken}");
+    for broken in [
+        "'a", "\"a", "$(a", "`a", "${a", "a \\", "$((", "<(", "\"$(", "$'",
+    ] {
+        assert!(
+            runs_code(&format!("python3 -c x; {broken}")).is_some(),
+            "{broken}"
+        );
         let _ = segments(&format!("{broken} python3 -c x"));
     }
 }

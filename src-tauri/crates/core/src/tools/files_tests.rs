@@ -19,12 +19,7 @@ fn registry() -> Registry {
     r
 }
 
-async fn call(
-    r: &Registry,
-    ctx: &ToolContext,
-    name: &str,
-    args: &str,
-) -> Result<String, String> {
+async fn call(r: &Registry, ctx: &ToolContext, name: &str, args: &str) -> Result<String, String> {
     let p = r.prepare(name, args, ctx)?;
     assert_eq!(p.risk, Risk::ReadOnly);
     p.run(ctx.clone()).await.map_err(|e| match e {
@@ -196,9 +191,21 @@ async fn a_file_with_more_than_one_name_asks_a_person_for_every_tool() {
         ("read_file", r#"{"path":"link.txt"}"#, "reading"),
         ("read_file", r#"{"path":"./deep/k"}"#, "reading"),
         ("read_file", r#"{"path":"sym"}"#, "reading"),
-        ("read_file", r#"{"path":"sub/../link.txt","offset":2}"#, "reading"),
-        ("edit_file", r#"{"path":"link.txt","old_text":"SECRET","new_text":"x"}"#, "editing"),
-        ("write_file", r#"{"path":"deep/k","content":"x"}"#, "writing"),
+        (
+            "read_file",
+            r#"{"path":"sub/../link.txt","offset":2}"#,
+            "reading",
+        ),
+        (
+            "edit_file",
+            r#"{"path":"link.txt","old_text":"SECRET","new_text":"x"}"#,
+            "editing",
+        ),
+        (
+            "write_file",
+            r#"{"path":"deep/k","content":"x"}"#,
+            "writing",
+        ),
     ] {
         let p = r.prepare(name, args, &ctx).unwrap();
         let why = p.always_ask.clone().unwrap_or_default();
@@ -220,7 +227,9 @@ async fn a_file_with_more_than_one_name_asks_a_person_for_every_tool() {
         assert_eq!(p.always_ask, None, "{name} {args}");
     }
     // A person allowed it: the read runs.
-    let p = r.prepare("read_file", r#"{"path":"link.txt"}"#, &ctx).unwrap();
+    let p = r
+        .prepare("read_file", r#"{"path":"link.txt"}"#, &ctx)
+        .unwrap();
     assert!(p.run(ctx.clone()).await.unwrap().contains("SECRET KEY"));
     drop((dir, outside));
 }
@@ -236,7 +245,10 @@ async fn a_hard_link_swapped_in_after_the_question_is_refused() {
     };
     for (name, args) in [
         ("read_file", r#"{"path":"plain.txt"}"#),
-        ("edit_file", r#"{"path":"plain.txt","old_text":"SECRET","new_text":"x"}"#),
+        (
+            "edit_file",
+            r#"{"path":"plain.txt","old_text":"SECRET","new_text":"x"}"#,
+        ),
         ("write_file", r#"{"path":"plain.txt","content":"x"}"#),
     ] {
         std::fs::remove_file(dir.path().join("plain.txt")).unwrap();
@@ -248,7 +260,10 @@ async fn a_hard_link_swapped_in_after_the_question_is_refused() {
         let Err(ToolError::RespondToModel(why)) = out else {
             panic!("{name}: {out:?}")
         };
-        assert!(why.contains("Nothing was done") && why.contains("hard link"), "{why}");
+        assert!(
+            why.contains("Nothing was done") && why.contains("hard link"),
+            "{why}"
+        );
         assert!(!why.contains("SECRET"));
         assert_eq!(
             std::fs::read_to_string(outside.path().join("id_rsa")).unwrap(),

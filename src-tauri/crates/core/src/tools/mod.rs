@@ -7,6 +7,7 @@
 pub mod ask;
 pub mod code;
 mod code_parse;
+mod code_tables;
 pub mod fetch;
 pub mod files;
 pub mod net;

@@ -439,7 +439,10 @@ mod tests {
                 .unwrap();
             assert!(!out.contains("KEY line"), "{pattern}: {out}");
             assert!(out.starts_with(first), "{pattern}: {out}");
-            assert!(out.contains("[not searched:") && out.contains("hard-linked"), "{out}");
+            assert!(
+                out.contains("[not searched:") && out.contains("hard-linked"),
+                "{out}"
+            );
             assert!(out.contains("notes.txt"), "{out}");
         }
     }

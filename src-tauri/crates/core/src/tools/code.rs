@@ -53,7 +53,23 @@ fn listed(table: &[&str], prefixes: &[&str], word: &str) -> bool {
 pub fn runs_code(line: &str) -> Option<&'static str> {
     segments(line)
         .iter()
-        .find_map(|words| command_runs_code(program(words)))
+        .find_map(|words| assignments_run_code(words).or_else(|| command_runs_code(program(words))))
+}
+
+/// Why the assignments before a command make it run code, if they do (`LD_PRELOAD=…`,
+/// `GIT_SSH_COMMAND=…`, `PAGER=…`).
+fn assignments_run_code(words: &[Word]) -> Option<&'static str> {
+    words
+        .iter()
+        .take_while(|w| w.dynamic || KEYWORDS.contains(&w.text.as_str()) || is_assignment(&w.text))
+        .filter_map(|w| w.text.split_once('=').map(|(name, _)| name.to_ascii_uppercase()))
+        .any(|name| {
+            CODE_VARIABLES.contains(&name.as_str())
+                || ["LD_", "DYLD_", "GIT_", "BASH_FUNC_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+        })
+        .then_some("it sets a variable that makes the program run other code (LD_PRELOAD, GIT_SSH_COMMAND, PAGER, NODE_OPTIONS…)")
 }
 
 /// The simple command from its program word on: after keywords and `NAME=value` assignments.
@@ -139,6 +155,24 @@ fn options_run_code(name: &str, args: &[Word]) -> Option<&'static str> {
             "tar runs the program its options name (--to-command, -I, --checkpoint-action…)",
         ),
         "zip" => with(&["-TT", "--unzip-command"]).then_some("zip -TT runs the given command"),
+        "fd" | "fdfind" => with(&["-x", "-X", "--exec", "--exec-batch"])
+            .then_some("fd -x runs a command on every file"),
+        "socat" => has(&|a| {
+            let u = a.to_ascii_uppercase();
+            u.contains("EXEC:") || u.contains("SYSTEM:")
+        })
+        .then_some("socat EXEC:/SYSTEM: runs a command"),
+        "nc" | "ncat" | "netcat" => with(&["-e", "-c", "--exec", "--sh-exec", "--lua-exec"])
+            .then_some("nc -e/-c runs a command for the connection"),
+        "aria2c" => has(&|a| a.starts_with("--on-"))
+            .then_some("aria2c --on-… runs a command when a download event happens"),
+        "bat" | "batcat" => has(&|a| a.starts_with("--pager"))
+            .then_some("bat --pager runs the given program"),
+        "gcc" | "g++" | "cc" | "c++" | "clang" | "clang++" => has(&|a| {
+            a == "-wrapper" || a.starts_with("-fplugin") || a.starts_with("-B") || a.starts_with("-specs")
+        })
+        .then_some("the compiler runs or loads the program its options name (-wrapper, -fplugin, -B, -specs)"),
+        "ssh-keygen" => with(&["-D", "-w"]).then_some("ssh-keygen loads the library its options name"),
         "cpio" => with(&["--rsh-command"]).then_some("cpio --rsh-command runs the given command"),
         "go" => (with(&["-exec", "-toolexec", "-vettool"])
             || has(&|a| {
@@ -251,7 +285,7 @@ fn ssh_runs_code(name: &str, args: &[&str]) -> Option<&'static str> {
     let runs_letters: &str = match name {
         "scp" => "FS",
         "sftp" => "FSbDs",
-        _ => "F",
+        _ => "FI",
     };
     let mut i = 0;
     while i < args.len() {
@@ -296,7 +330,13 @@ fn ssh_option_runs(value: &str) -> bool {
         .to_ascii_lowercase();
     matches!(
         key.as_str(),
-        "proxycommand" | "localcommand" | "permitlocalcommand" | "knownhostscommand" | "include"
+        "proxycommand"
+            | "localcommand"
+            | "permitlocalcommand"
+            | "knownhostscommand"
+            | "include"
+            | "pkcs11provider"
+            | "securitykeyprovider"
     )
 }
 

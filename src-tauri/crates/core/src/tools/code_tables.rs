@@ -20,6 +20,13 @@ pub(super) const INTERPRETERS: &[&str] = &[
     ".", "eval", "exec", "command", "builtin", "trap", "vi", "vim", "nvim", "view", "ex", "ed",
     "emacs", "nano", "pico", "less", "more", "most", "pg", "man", "crontab", "at", "batch",
     "systemd-run", "launchctl", "schtasks", "patch",
+    "micropython", "graalpy", "nim", "crystal", "dart", "zig", "clojure", "clj", "bb", "janet",
+    "fennel", "hy", "raku", "rakudo", "perl6", "qjs", "jsc", "d8", "rhino", "tcc", "octave",
+    "matlab", "sage", "gnuplot", "mlr", "dc", "open", "xdg-open", "gio", "vimdiff", "gvim",
+    "emacsclient", "kak", "hx", "micro", "ctest", "xcodebuild", "msbuild", "dune", "opam", "nix",
+    "nix-shell", "nix-build", "nix-env", "direnv", "pre-commit", "lefthook", "husky", "ansible",
+    "ansible-playbook", "vagrant", "packer", "composer", "tofu", "terragrunt", "esno",
+    "vite-node", "npm-run-all", "nodemon"
 ];
 
 /// Wrappers and schedulers: they run the command they are given (classified too).
@@ -32,6 +39,8 @@ pub(super) const WRAPPERS: &[&str] = &[
     "caffeinate", "numactl", "cgexec", "prlimit", "setpriv", "setarch", "linux32", "linux64",
     "unbuffer", "rlwrap", "nocache", "ssh-agent", "dbus-run-session", "xvfb-run", "busybox",
     "chpst", "sg", "newgrp", "daemonize", "start-stop-daemon", "perf",
+    "toybox", "tmux", "screen", "byobu", "zellij", "xterm", "gnome-terminal", "konsole", "kitty",
+    "alacritty", "wezterm", "terminator", "x-terminal-emulator", "urxvt", "nix-run"
 ];
 
 /// Programs whose subcommands run the project's code (build scripts, package scripts, tests,
@@ -81,6 +90,7 @@ pub(super) const QUIET_SUBCOMMANDS: &[(&str, &[&str])] = &[
         "version", "info", "stop", "kill", "rm", "rmi", "network", "volume", "system", "search",
         "history", "stats", "top", "port", "diff", "events", "context",
     ]),
+    ("terraform", &["version", "fmt", "validate", "help", "output", "show"]),
     ("kubectl", &[
         "get", "describe", "logs", "version", "config", "explain", "api-resources", "top",
         "delete", "apply", "diff", "rollout", "scale", "label", "annotate", "cluster-info", "auth",
@@ -117,6 +127,20 @@ pub(super) const GIT_CODE_OPTIONS: &[&str] = &[
 #[rustfmt::skip]
 pub(super) const INTERPRETER_PREFIXES: &[&str] = &[
     "python", "pypy", "jython", "ipython", "perl", "ruby", "php", "lua", "node", "gawk", "sqlite",
+    "vim",
+];
+
+/// Environment variables that make the program they are set for run other code (preloaded
+/// libraries, startup scripts, pagers and editors, git's programs).
+#[rustfmt::skip]
+pub(super) const CODE_VARIABLES: &[&str] = &[
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "DYLD_LIBRARY_PATH",
+    "BASH_ENV", "ENV", "PROMPT_COMMAND", "PS4", "SHELLOPTS", "PYTHONSTARTUP", "PYTHONPATH",
+    "PYTHONHOME", "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS",
+    "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "PAGER", "MANPAGER",
+    "EDITOR", "VISUAL", "LESSOPEN", "LESSCLOSE", "BROWSER", "SSH_ASKPASS", "SUDO_ASKPASS",
+    "PATH", "IFS", "LUA_INIT", "PHPRC", "R_PROFILE", "R_PROFILE_USER", "GDBINIT", "MAKEFLAGS",
+    "CARGO_BUILD_RUSTC_WRAPPER", "RUSTC_WRAPPER", "RUSTC", "CC", "CXX",
 ];
 
 /// Shell keywords that may start a simple command before its program.

@@ -208,6 +208,41 @@ const RUNS_CODE: &[&str] = &[
     "valgrind ./a.out",
     "perf record id",
     "busybox sh -c id",
+    // More programs whose options or scripts run commands, and variables that make any
+    // program run other code.
+    "fd -x id",
+    "fd --exec-batch id",
+    "socat - EXEC:id",
+    "socat - system:id",
+    "nc -e /bin/sh h 1",
+    "ncat --sh-exec id h 1",
+    "aria2c --on-download-complete=id x",
+    "bat --pager=id f",
+    "gcc -wrapper id x.c",
+    "clang -fplugin=x.so x.c",
+    "ssh -I lib.so host",
+    "ssh -o PKCS11Provider=x.so host",
+    "ssh-keygen -D lib.so",
+    "gnuplot -e x",
+    "dc -e '!id'",
+    "mlr -n put 'end{system(\"id\")}'",
+    "tmux new id",
+    "screen id",
+    "xterm -e id",
+    "open -a Calculator",
+    "xdg-open x.desktop",
+    "terraform apply",
+    "pre-commit run",
+    "direnv allow",
+    "composer install",
+    "ctest",
+    "dune build",
+    "LD_PRELOAD=./x.so ls",
+    "GIT_SSH_COMMAND=id git fetch",
+    "PAGER=id man ls",
+    "NODE_OPTIONS=--require=./x.js npm ls",
+    "PATH=. ls",
+    "BASH_ENV=x.sh cat f",
     // A program named by a path that is not a system folder, or by an expansion.
     "./build.sh",
     "./python3 -c x",
@@ -265,7 +300,7 @@ const SHAPES: &[&str] = &[
 fn program_spellings(cmd: &str) -> Vec<String> {
     let (prog, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
     let mut out = vec![cmd.to_owned()];
-    if prog.contains('/') || prog.contains('$') || prog.contains('`') || prog.contains('"') {
+    if prog.contains(['/', '$', '`', '"', '=']) {
         return out;
     }
     let sep = if rest.is_empty() { "" } else { " " };
@@ -367,6 +402,13 @@ fn plain_commands_do_not_run_code() {
         "/usr/bin/ls",
         "/bin/cat f",
         "ls # python -c x",
+        "TERM=dumb ls",
+        "LANG=C sort f",
+        "terraform fmt",
+        "fd -e rs x",
+        "nc -z host 80",
+        "gcc -O2 -c x.c",
+        "socat - TCP:host:80",
     ] {
         assert_eq!(runs_code(plain), None, "{plain}");
     }

@@ -114,7 +114,7 @@ fn command_runs_code(argv: &[Word]) -> Option<&'static str> {
         if version_only(&name, args) {
             return None;
         }
-        return Some("it runs code: an interpreter, shell, build tool, database shell, debugger, editor or scheduler that runs what its arguments or scripts say");
+        return Some("it is an interpreter, shell, build tool, database shell, debugger, editor or scheduler, which runs what its arguments, scripts or project files say");
     }
     if listed(WRAPPERS, &[], path) && !args.is_empty() {
         return Some("it runs another command through a wrapper or scheduler (env, nice, chrt, timeout, sudo, xargs…)");

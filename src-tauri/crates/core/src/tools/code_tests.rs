@@ -467,3 +467,21 @@ fn a_line_is_cut_into_the_commands_the_shell_runs() {
         let _ = segments(&format!("{broken} python3 -c x"));
     }
 }
+
+#[test]
+fn hostile_lines_never_panic_and_a_command_after_them_is_seen() {
+    const PIECES: &[&str] = &[
+        "'", "\"", "`", "$", "$(", "${", "$((", ")", "(", "{", "}", "\\", ";", "&", "|", "<", ">",
+        "<(", "#", " ", "\n", "=", "a", "x=1", "python3", "-c", "é", "\u{202e}", "2>&1", "$'",
+    ];
+    let mut rng = fastrand::Rng::with_seed(25);
+    for _ in 0..20_000 {
+        let n = rng.usize(1..12);
+        let line: String = (0..n).map(|_| PIECES[rng.usize(..PIECES.len())]).collect();
+        let _ = segments(&line);
+        let _ = classify(&line);
+        // Whatever came before, a command on a line of its own after a closed line is seen.
+        let closed = format!("python3 -c x\n{line}");
+        assert!(runs_code(&closed).is_some(), "{closed:?}");
+    }
+}

@@ -398,3 +398,96 @@ async fn approve_never_covers_a_hard_link_and_grants_never_cover_running_code() 
         "PRIVATE KEY\n"
     );
 }
+
+/// On a terminal, a command that runs code is labelled so and offers only "allow once" and
+/// "deny": `s` and `a` are not choices, and the next identical call asks again. A hard link is
+/// asked about at the terminal, where a person may allow it once.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_running_code_and_hard_links_are_allowed_once_only() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("id_rsa"), "PRIVATE KEY\n").unwrap();
+    std::fs::hard_link(outside.path().join("id_rsa"), ws.path().join("notes.txt")).unwrap();
+    let wsp = ws.path().display().to_string();
+    add_local(dir.path(), &server).await;
+    for round in 0..2 {
+        server.push(tool_calls(&[
+            ("x", "run_shell", r#"{"command":"nice -n 1 touch ran.txt"}"#),
+            ("r", "read_file", r#"{"path":"notes.txt"}"#),
+        ]));
+        server.push(Reply::sse(text_answer(&["done"], 0)));
+        let (master, slave) = open_pty();
+        let mut child = parley(dir.path())
+            .args(["ask", "--workspace", &wsp, "go"])
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .spawn()
+            .unwrap();
+        let mut writer = master.try_clone().unwrap();
+        let seen = Arc::new(Mutex::new(String::new()));
+        let reader = {
+            let seen = seen.clone();
+            let mut master = master;
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = master.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            })
+        };
+        let wait_for = |what: &str, count: usize| {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let text = seen.lock().unwrap().clone();
+                if text.matches(what).count() >= count {
+                    return text;
+                }
+                assert!(Instant::now() < deadline, "never saw {what:?}:\n{text}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        let text = wait_for("[y] allow once  [n] deny >", 1);
+        assert!(
+            text.contains("run_shell (runs code: allow once or deny)"),
+            "{text}"
+        );
+        assert!(!text.contains("[s] allow for this chat"), "{text}");
+        // "always" is not a choice here.
+        writer.write_all(b"a\n").unwrap();
+        wait_for("Please type one of the letters shown.", 1);
+        writer.write_all(b"y\n").unwrap();
+        let text = wait_for("[y] allow once  [n] deny >", 3);
+        assert!(
+            text.contains("notes.txt is a hard link: this file has 2 names"),
+            "{text}"
+        );
+        writer.write_all(b"y\n").unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .expect("parley ask did not end")
+            .unwrap();
+        reader.join().unwrap();
+        assert!(status.success(), "round {round}: {}", seen.lock().unwrap());
+        assert_eq!(
+            call_statuses(dir.path()).await,
+            [
+                ("x".to_string(), ToolCallStatus::Completed),
+                ("r".to_string(), ToolCallStatus::Completed)
+            ]
+        );
+        assert!(ws.path().join("ran.txt").exists());
+        std::fs::remove_file(ws.path().join("ran.txt")).unwrap();
+    }
+}

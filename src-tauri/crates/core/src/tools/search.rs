@@ -215,57 +215,7 @@ impl Tool for Grep {
                 .dir()
                 .map_err(|e| ToolError::RespondToModel(e.to_string()))?;
             let (lines, more, linked) = tokio::task::spawn_blocking(move || {
-                let mut lines = Vec::new();
-                let mut more = 0usize;
-                let mut linked = Vec::new();
-                for (real, rel) in walk(&ctx, &start) {
-                    if ctx.cancel.is_cancelled() {
-                        break;
-                    }
-                    if let Some((m, g)) = &filter {
-                        if !matches(m, g, &rel) {
-                            continue;
-                        }
-                    }
-                    let Ok(file) = super::read::open_regular(&root, &real) else {
-                        continue;
-                    };
-                    let Ok(meta) = file.metadata() else {
-                        continue;
-                    };
-                    if super::read::link_count(&meta) > 1 {
-                        // A second name may be a file from elsewhere: never read unasked.
-                        linked.push(rel);
-                        continue;
-                    }
-                    if meta.len() > MAX_GREP_FILE_BYTES {
-                        continue;
-                    }
-                    let mut bytes = Vec::new();
-                    if std::io::Read::read_to_end(
-                        &mut std::io::Read::take(file.into_std(), MAX_GREP_FILE_BYTES),
-                        &mut bytes,
-                    )
-                    .is_err()
-                    {
-                        continue;
-                    }
-                    if bytes.iter().take(8192).any(|b| *b == 0) {
-                        continue; // binary
-                    }
-                    let text = String::from_utf8_lossy(&bytes);
-                    for (i, line) in text.lines().enumerate() {
-                        if re.is_match(line) {
-                            if lines.len() < MAX_MATCHES {
-                                let shown: String = line.chars().take(300).collect();
-                                lines.push(format!("{rel}:{}: {shown}", i + 1));
-                            } else {
-                                more += 1;
-                            }
-                        }
-                    }
-                }
-                (lines, more, linked)
+                search_files(&ctx, &start, &root, &re, &filter)
             })
             .await
             .map_err(|e| ToolError::Fatal(format!("the search failed: {e}")))?;
@@ -290,6 +240,68 @@ impl Tool for Grep {
             Ok(out)
         })
     }
+}
+
+/// What `grep` found: the matching lines (at most [`MAX_MATCHES`]), how many more matched, and
+/// the files it did not read because they have more than one name.
+fn search_files(
+    ctx: &ToolContext,
+    start: &Path,
+    root: &cap_std::fs::Dir,
+    re: &regex::Regex,
+    filter: &Option<(globset::GlobMatcher, String)>,
+) -> (Vec<String>, usize, Vec<String>) {
+    let mut lines = Vec::new();
+    let mut more = 0usize;
+    let mut linked = Vec::new();
+    for (real, rel) in walk(ctx, start) {
+        if ctx.cancel.is_cancelled() {
+            break;
+        }
+        if let Some((m, g)) = filter {
+            if !matches(m, g, &rel) {
+                continue;
+            }
+        }
+        let Ok(file) = super::read::open_regular(root, &real) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        if super::read::link_count(&meta) > 1 {
+            // A second name may be a file from elsewhere: never read unasked.
+            linked.push(rel);
+            continue;
+        }
+        if meta.len() > MAX_GREP_FILE_BYTES {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        if std::io::Read::read_to_end(
+            &mut std::io::Read::take(file.into_std(), MAX_GREP_FILE_BYTES),
+            &mut bytes,
+        )
+        .is_err()
+        {
+            continue;
+        }
+        if bytes.iter().take(8192).any(|b| *b == 0) {
+            continue; // binary
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        for (i, line) in text.lines().enumerate() {
+            if re.is_match(line) {
+                if lines.len() < MAX_MATCHES {
+                    let shown: String = line.chars().take(300).collect();
+                    lines.push(format!("{rel}:{}: {shown}", i + 1));
+                } else {
+                    more += 1;
+                }
+            }
+        }
+    }
+    (lines, more, linked)
 }
 
 /// What `grep` says about the hard links it did not read.

@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "check_connection",
     "list_models",
     "set_session_params",
+    "use_imported_system",
     "provider_presets",
     "discover_local",
     "get_settings",

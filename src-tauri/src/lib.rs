@@ -75,6 +75,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             providers::check_connection,
             providers::list_models,
             chats::set_session_params,
+            chats::use_imported_system,
             providers::provider_presets,
             providers::discover_local,
             settings::get_settings,

@@ -314,7 +314,7 @@ async fn backup_and_restore_from_the_command_line_bring_back_a_deleted_chat() {
     let restored = run(dir.path(), &["restore", &file_arg]).await;
     assert_eq!(restored.code, 0, "{}", restored.stderr);
     assert!(
-        restored.stdout.contains("added 1 chat and 2 messages"),
+        restored.stdout.contains("Added 1 chat and 2 messages"),
         "{}",
         restored.stdout
     );
@@ -325,7 +325,7 @@ async fn backup_and_restore_from_the_command_line_bring_back_a_deleted_chat() {
     // Restoring twice adds nothing; a file that is not there is a clear error.
     let twice = run(dir.path(), &["restore", &file_arg]).await;
     assert!(
-        twice.stdout.contains("added 0 chats and 0 messages"),
+        twice.stdout.contains("Added 0 chats and 0 messages"),
         "{}",
         twice.stdout
     );

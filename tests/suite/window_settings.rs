@@ -179,7 +179,8 @@ async fn window_restore_from_settings_brings_back_a_deleted_chat() {
         .wait_text("[data-testid=data-note]", 20, |t| t.starts_with("Added"))
         .await;
     assert!(
-        note.contains("Added 1 chat and 2 messages") && note.contains("Nothing was removed"),
+        note.contains("Added 1 chat and 2 messages")
+            && note.contains("Nothing here was changed or removed"),
         "{note}"
     );
     s.script("document.querySelector('[data-testid=data-note]').scrollIntoView({block: 'end'})")

@@ -51,6 +51,8 @@ export const commands = {
 	listModels: (name: string, refresh: boolean) => typedError<ModelList_Serialize, ErrorInfo>(__TAURI_INVOKE("list_models", { name, refresh })),
 	/**  Changes a chat's generation settings (system prompt, temperature, ...). */
 	setSessionParams: (sessionId: SessionId, params: SessionParams_Deserialize) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("set_session_params", { sessionId, params })),
+	/**  Turns on (`use_it`) or discards the system prompt an imported chat came with. */
+	useImportedSystem: (sessionId: SessionId, useIt: boolean) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("use_imported_system", { sessionId, useIt })),
 	/**  Ready-made provider configurations. */
 	providerPresets: () => typedError<ProviderPreset_Serialize[], ErrorInfo>(__TAURI_INVOKE("provider_presets")),
 	/**  Model servers running on this machine (loopback only). */
@@ -78,7 +80,7 @@ export const commands = {
 	 *  and messages that are missing here. `None` when the person cancelled. E2E tests set
 	 *  `PARLEY_E2E_PICK_FILE` instead of clicking a dialog WebDriver cannot reach.
 	 */
-	restoreBackup: () => typedError<RestoreReport | null, ErrorInfo>(__TAURI_INVOKE("restore_backup")),
+	restoreBackup: () => typedError<RestoreReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("restore_backup")),
 	/**
 	 *  Answers a pending approval request. The webview can only answer a call that is waiting;
 	 *  what a decision allows is decided in Rust.
@@ -154,8 +156,11 @@ export const commands = {
 	confirmImport: () => typedError<ImportReport_Serialize, ErrorInfo>(__TAURI_INVOKE("confirm_import")),
 	/**  Searches every chat (or one): ranked results with snippets. */
 	search: (query: SearchQuery_Deserialize) => typedError<SearchResults_Serialize, ErrorInfo>(__TAURI_INVOKE("search", { query })),
-	/**  Usage totals since `since` (ms), per day, model, provider and chat. */
-	usageReport: (since: number | null) => typedError<UsageReport_Serialize, ErrorInfo>(__TAURI_INVOKE("usage_report", { since })),
+	/**
+	 *  Usage totals since `since` (ms), per day, model, provider and chat; imported answers
+	 *  apart unless `include_imported`.
+	 */
+	usageReport: (since: number | null, includeImported: boolean) => typedError<UsageReport_Serialize, ErrorInfo>(__TAURI_INVOKE("usage_report", { since, includeImported })),
 	/**  One chat's usage: all its answers and those on its selected branch. */
 	chatUsage: (sessionId: SessionId) => typedError<ChatUsage, ErrorInfo>(__TAURI_INVOKE("chat_usage", { sessionId })),
 	/**  The price table in use. */
@@ -318,6 +323,11 @@ export type ChatUsage = {
 	chat: UsageTotals,
 	/**  The answers on the selected path. */
 	branch: UsageTotals,
+	/**
+	 *  Answers that came with the chat from a file (import or restore): their reported usage,
+	 *  not counted above.
+	 */
+	imported: UsageTotals,
 };
 
 /**  A part sent with only the start of its text. */
@@ -831,10 +841,30 @@ export type Grant = {
 	created_at: number,
 };
 
-/**  What an import added (or, in a dry run, would add). */
+/**  What an import does with one chat of the file. */
+export type ImportAction = 
+/**  Added as it is in the file (with its ids). */
+"added" | 
+/**
+ *  Added as a new chat with fresh ids: its ids are taken here by other content, point
+ *  outside the chat, or are not in Parley's form.
+ */
+"added_as_copy" | 
+/**  Already here, identical: nothing to add. */
+"already_here";
+
+/**
+ *  What an import or a restore added (or, in a dry run, would add). A file from elsewhere is
+ *  untrusted: what it brings is added as inert chats (no workspace, no tools, no assistant, its
+ *  system prompt kept but inactive), never merged into a chat that is already here.
+ */
 export type ImportReport = ImportReport_Serialize | ImportReport_Deserialize;
 
-/**  What an import added (or, in a dry run, would add). */
+/**
+ *  What an import or a restore added (or, in a dry run, would add). A file from elsewhere is
+ *  untrusted: what it brings is added as inert chats (no workspace, no tools, no assistant, its
+ *  system prompt kept but inactive), never merged into a chat that is already here.
+ */
 export type ImportReport_Deserialize = {
 	/**  Chats in the file. */
 	chats_in_file: number,
@@ -844,13 +874,42 @@ export type ImportReport_Deserialize = {
 	span?: [number, number] | null,
 	/**  Chats that were (or would be) added. */
 	chats_added: number,
-	/**  Messages that were (or would be) added, in new or existing chats. */
+	/**  Messages that were (or would be) added. */
 	messages_added: number,
-	/**  Nothing was written (`--dry-run`). */
+	/**  Nothing was written (`--dry-run`, the window's preview). */
 	dry_run: boolean,
+	/**
+	 *  Chats already here that the import changes: always 0 (it only adds new chats); said so
+	 *  that the preview can state it.
+	 */
+	existing_changed: number,
+	/**
+	 *  What happens to each chat of the file, in the file's order (at most
+	 *  [`IMPORT_LIST_MAX`]; `chats_listed_more` counts the rest).
+	 */
+	chats: ImportedChat[],
+	/**  Chats of the file left out of `chats` because the list is long. */
+	chats_listed_more: number,
+	/**  What was set aside, each with its reason. */
+	set_aside: SetAside[],
+	/**  Chats whose system prompt is kept inactive until turned on for that chat. */
+	system_prompts_inactive: number,
+	/**  Chats whose workspace, tools or assistant from the file were left out. */
+	settings_removed: number,
+	/**
+	 *  Answers whose reported usage is kept as "imported" (apart from your own, and out of
+	 *  costs unless included).
+	 */
+	usage_imported: number,
+	/**  Answers whose usage was implausible and left out. */
+	usage_dropped: number,
 };
 
-/**  What an import added (or, in a dry run, would add). */
+/**
+ *  What an import or a restore added (or, in a dry run, would add). A file from elsewhere is
+ *  untrusted: what it brings is added as inert chats (no workspace, no tools, no assistant, its
+ *  system prompt kept but inactive), never merged into a chat that is already here.
+ */
 export type ImportReport_Serialize = {
 	/**  Chats in the file. */
 	chats_in_file: number,
@@ -860,10 +919,47 @@ export type ImportReport_Serialize = {
 	span: [number, number] | null,
 	/**  Chats that were (or would be) added. */
 	chats_added: number,
-	/**  Messages that were (or would be) added, in new or existing chats. */
+	/**  Messages that were (or would be) added. */
 	messages_added: number,
-	/**  Nothing was written (`--dry-run`). */
+	/**  Nothing was written (`--dry-run`, the window's preview). */
 	dry_run: boolean,
+	/**
+	 *  Chats already here that the import changes: always 0 (it only adds new chats); said so
+	 *  that the preview can state it.
+	 */
+	existing_changed: number,
+	/**
+	 *  What happens to each chat of the file, in the file's order (at most
+	 *  [`IMPORT_LIST_MAX`]; `chats_listed_more` counts the rest).
+	 */
+	chats: ImportedChat[],
+	/**  Chats of the file left out of `chats` because the list is long. */
+	chats_listed_more: number,
+	/**  What was set aside, each with its reason. */
+	set_aside: SetAside[],
+	/**  Chats whose system prompt is kept inactive until turned on for that chat. */
+	system_prompts_inactive: number,
+	/**  Chats whose workspace, tools or assistant from the file were left out. */
+	settings_removed: number,
+	/**
+	 *  Answers whose reported usage is kept as "imported" (apart from your own, and out of
+	 *  costs unless included).
+	 */
+	usage_imported: number,
+	/**  Answers whose usage was implausible and left out. */
+	usage_dropped: number,
+};
+
+/**  One chat of an imported file, and what the import does with it. */
+export type ImportedChat = {
+	/**  Its id here (a fresh one when the file's could not be kept). */
+	id: SessionId,
+	/**  Its title, cleaned. */
+	title: string,
+	/**  Its messages. */
+	messages: number,
+	/**  What the import does with it. */
+	action: ImportAction,
 };
 
 /**  A model server found running on this machine (loopback only). */
@@ -1344,14 +1440,32 @@ export type ReasoningEffort =
 /**  Thorough reasoning. */
 "high";
 
-/**  What restoring from a backup added (nothing present is changed or removed). */
-export type RestoreReport = {
+/**
+ *  What restoring from a backup added (nothing present is changed or removed; a backup is a
+ *  file like any other: its chats come in inert, as an import's do).
+ */
+export type RestoreReport = RestoreReport_Serialize | RestoreReport_Deserialize;
+
+/**
+ *  What restoring from a backup added (nothing present is changed or removed; a backup is a
+ *  file like any other: its chats come in inert, as an import's do).
+ */
+export type RestoreReport_Deserialize = {
 	/**  The backup file the person picked. */
 	file: string,
-	/**  Chats that were only in the backup. */
-	chats: number,
-	/**  Messages that were only in the backup. */
-	messages: number,
+	/**  What was added and what was set aside. */
+	report: ImportReport_Deserialize,
+};
+
+/**
+ *  What restoring from a backup added (nothing present is changed or removed; a backup is a
+ *  file like any other: its chats come in inert, as an import's do).
+ */
+export type RestoreReport_Serialize = {
+	/**  The backup file the person picked. */
+	file: string,
+	/**  What was added and what was set aside. */
+	report: ImportReport_Serialize,
 };
 
 /**  Who wrote a message. */
@@ -1690,6 +1804,12 @@ export type SessionParams_Deserialize = {
 	tools?: string[] | null,
 	/**  The assistant this session was set up from, if any. */
 	assistant?: string | null,
+	/**
+	 *  A system prompt that came with an imported chat: shown, but not sent until the user
+	 *  turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
+	 *  with `set_session_params` is ignored.
+	 */
+	imported_system?: string | null,
 };
 
 /**  A session's generation settings. `None` everywhere means "the provider's default". */
@@ -1717,6 +1837,12 @@ export type SessionParams_Serialize = {
 	tools: string[] | null,
 	/**  The assistant this session was set up from, if any. */
 	assistant: string | null,
+	/**
+	 *  A system prompt that came with an imported chat: shown, but not sent until the user
+	 *  turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
+	 *  with `set_session_params` is ignored.
+	 */
+	imported_system?: string,
 };
 
 /**  A session as listed in the sidebar. */
@@ -1782,6 +1908,14 @@ export type SessionSummary_Serialize = {
 	archived: boolean,
 	/**  The chat and message it was branched from ("Branch into a new chat"). */
 	forked_from?: ForkOrigin,
+};
+
+/**  Something of a file that an import or restore did not add. */
+export type SetAside = {
+	/**  The chat it belongs to (its id in the file, cleaned). */
+	chat: string,
+	/**  Why, as a sentence. */
+	reason: string,
 };
 
 /**  User settings. */
@@ -2055,6 +2189,13 @@ export type UsageReport_Deserialize = {
 	by_provider: UsageRow[],
 	/**  Per chat, most costly first (at most 100). */
 	by_chat: UsageRow[],
+	/**
+	 *  Answers that came with imported or restored chats (the usage their file reported).
+	 *  Kept apart: counted in the totals above only when `includes_imported`.
+	 */
+	imported: UsageTotals,
+	/**  Whether imported answers are counted in the totals and rows above. */
+	includes_imported: boolean,
 };
 
 /**  The usage report. */
@@ -2071,6 +2212,13 @@ export type UsageReport_Serialize = {
 	by_provider: UsageRow[],
 	/**  Per chat, most costly first (at most 100). */
 	by_chat: UsageRow[],
+	/**
+	 *  Answers that came with imported or restored chats (the usage their file reported).
+	 *  Kept apart: counted in the totals above only when `includes_imported`.
+	 */
+	imported: UsageTotals,
+	/**  Whether imported answers are counted in the totals and rows above. */
+	includes_imported: boolean,
 };
 
 /**  A labelled row of totals. */

@@ -147,6 +147,22 @@ pub async fn set_session_params(
         .map_err(err)
 }
 
+/// Turns on (`use_it`) or discards the system prompt an imported chat came with.
+#[tauri::command]
+#[specta::specta]
+pub async fn use_imported_system(
+    state: State<'_, AppState>,
+    session_id: SessionId,
+    use_it: bool,
+) -> Res<SessionSummary> {
+    state
+        .core
+        .chats()
+        .use_imported_system(&session_id, use_it)
+        .await
+        .map_err(err)
+}
+
 /// Lets the user choose the chat's workspace folder in a native dialog. `None`: cancelled.
 #[tauri::command]
 #[specta::specta]

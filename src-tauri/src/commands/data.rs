@@ -32,11 +32,10 @@ pub async fn restore_backup(
     let Some(file) = file else {
         return Ok(None);
     };
-    let added = state.core.restore(&file).await.map_err(err)?;
+    let report = state.core.restore(&file, false).await.map_err(err)?;
     Ok(Some(RestoreReport {
         file: file.display().to_string(),
-        chats: added.chats as u32,
-        messages: added.messages as u32,
+        report,
     }))
 }
 

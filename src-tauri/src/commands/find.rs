@@ -10,14 +10,19 @@ pub async fn search(state: State<'_, AppState>, query: SearchQuery) -> Res<Searc
     state.core.search().search(query).await.map_err(err)
 }
 
-/// Usage totals since `since` (ms), per day, model, provider and chat.
+/// Usage totals since `since` (ms), per day, model, provider and chat; imported answers
+/// apart unless `include_imported`.
 #[tauri::command]
 #[specta::specta]
-pub async fn usage_report(state: State<'_, AppState>, since: Option<f64>) -> Res<UsageReport> {
+pub async fn usage_report(
+    state: State<'_, AppState>,
+    since: Option<f64>,
+    include_imported: bool,
+) -> Res<UsageReport> {
     state
         .core
         .usage()
-        .report(since.map(|s| s as i64))
+        .report(since.map(|s| s as i64), include_imported)
         .await
         .map_err(err)
 }

@@ -46,6 +46,10 @@ pub struct UsageArgs {
     /// Only answers from this day on (YYYY-MM-DD, UTC).
     #[arg(long)]
     since: Option<String>,
+    /// Count the usage that imported or restored chats came with in the totals and costs
+    /// (by default it is shown apart).
+    #[arg(long)]
+    include_imported: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -165,7 +169,7 @@ fn line(label: &str, t: &UsageTotals) -> String {
 
 pub async fn usage(core: &Core, args: UsageArgs) -> Result<(), Failure> {
     let since = args.since.as_deref().map(parse_day).transpose()?;
-    let r = core.usage().report(since).await?;
+    let r = core.usage().report(since, args.include_imported).await?;
     if args.json {
         return print_json(&r);
     }
@@ -179,6 +183,17 @@ pub async fn usage(core: &Core, args: UsageArgs) -> Result<(), Failure> {
     );
     text.push_str(&head);
     text.push_str(&line("Total", &r.total));
+    if r.imported.answers > 0 {
+        let how = if r.includes_imported {
+            "included above"
+        } else {
+            "not included above; --include-imported counts it"
+        };
+        text.push_str(&line("Imported", &r.imported));
+        text.push_str(&format!(
+            "  (what imported or restored chats reported: {how})\n"
+        ));
+    }
     for (title, rows) in [
         ("By day (UTC)", &r.by_day),
         ("By model", &r.by_model),

@@ -48,11 +48,17 @@ enum Command {
         /// Where to write the copy; it must not exist yet.
         file: Option<PathBuf>,
     },
-    /// Add the chats and messages of a backup that are missing here. Nothing present is
-    /// changed or removed.
+    /// Add the chats of a backup that are not here, inert (no workspace, tools or assistant;
+    /// a system prompt kept inactive). Nothing present is changed or removed.
     Restore {
         /// The backup (a Parley database file).
         file: PathBuf,
+        /// Only say what would be added.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Write chats out: in Parley's format (every branch, losslessly) or as Markdown.
     Export(transfer::ExportArgs),
@@ -151,16 +157,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => transfer::import(&core, args).await,
         Command::Search(args) => find::search(&core, args).await,
         Command::Usage(args) => find::usage(&core, args).await,
-        Command::Restore { file } => {
-            let added = core.restore(&file).await?;
-            out(&format!(
-                "Restored from {}: added {} chat{} and {} message{}; nothing was removed.\n",
-                file.display(),
-                added.chats,
-                if added.chats == 1 { "" } else { "s" },
-                added.messages,
-                if added.messages == 1 { "" } else { "s" }
-            ))
+        Command::Restore {
+            file,
+            dry_run,
+            json,
+        } => {
+            let r = core.restore(&file, dry_run).await?;
+            if json {
+                return print_json(&r);
+            }
+            out(&transfer::describe_import(&file, &r))
         }
     }
 }

@@ -108,6 +108,18 @@ pub enum SessionsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Turn on the system prompt an imported chat came with (it is kept inactive until you
+    /// do), or discard it.
+    System {
+        /// The chat's id.
+        id: String,
+        /// Discard it instead.
+        #[arg(long)]
+        discard: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Archive a chat (--off brings it back).
     Archive {
         /// The chat's id.
@@ -215,6 +227,16 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
                 parley_protocol::visible::terminal_safe(&title)
             ))
         }
+        SessionsCmd::System { id, discard, json } => {
+            let id = SessionId(id);
+            core.chats().use_imported_system(&id, !discard).await?;
+            let said = if discard {
+                "The imported system prompt was discarded."
+            } else {
+                "The imported system prompt is now this chat's system prompt."
+            };
+            crate::tree::done(core, id, json, said).await
+        }
         SessionsCmd::Archive { id, off, json } => {
             let id = SessionId(id);
             core.chats().set_archived(&id, !off, None).await?;
@@ -234,6 +256,14 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
 
 fn render_history(h: &SessionHistory) -> String {
     let mut s = format!("# {}\n", h.session.title);
+    if let Some(system) = &h.session.params.imported_system {
+        s.push_str(&format!(
+            "\n(This chat came from a file with a system prompt. It is not in use; \
+             `parley sessions system {}` turns it on, `--discard` drops it.)\n> {}\n",
+            h.session.id,
+            system.replace('\n', "\n> ")
+        ));
+    }
     for m in &h.messages {
         let turn = m
             .turn_id

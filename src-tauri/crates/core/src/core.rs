@@ -223,19 +223,21 @@ impl Core {
         Ok(self.inner.store.backup(file).await?)
     }
 
-    /// Adds the chats and messages of the backup `file` that are missing here; nothing present
-    /// is changed or removed. Says what it added.
+    /// Adds the chats of the backup `file` that are not here, inert (see
+    /// `history::merge`); nothing present is changed or removed. Says what it added (`dry_run`:
+    /// what it would add, writing nothing).
     pub async fn restore(
         &self,
         file: &std::path::Path,
-    ) -> Result<crate::store::backup::Restored, CoreError> {
+        dry_run: bool,
+    ) -> Result<parley_protocol::ImportReport, CoreError> {
         if !file.is_file() {
             return Err(CoreError::InvalidInput(format!(
                 "{} is not a file Parley can restore from.",
                 file.display()
             )));
         }
-        Ok(self.inner.store.restore(file).await?)
+        Ok(self.inner.store.restore(file, dry_run).await?)
     }
 
     /// How many turns of a previous run were marked interrupted at start.

@@ -347,6 +347,11 @@ pub struct SessionParams {
     /// The assistant this session was set up from, if any.
     #[serde(default)]
     pub assistant: Option<String>,
+    /// A system prompt that came with an imported chat: shown, but not sent until the user
+    /// turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
+    /// with `set_session_params` is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_system: Option<String>,
 }
 
 /// Options for one send, overriding the session's defaults.

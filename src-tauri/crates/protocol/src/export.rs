@@ -39,7 +39,9 @@ pub struct ChatExport {
     pub turns: Vec<TurnInfo>,
 }
 
-/// What an import added (or, in a dry run, would add).
+/// What an import or a restore added (or, in a dry run, would add). A file from elsewhere is
+/// untrusted: what it brings is added as inert chats (no workspace, no tools, no assistant, its
+/// system prompt kept but inactive), never merged into a chat that is already here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportReport {
@@ -52,8 +54,68 @@ pub struct ImportReport {
     pub span: Option<(UnixMs, UnixMs)>,
     /// Chats that were (or would be) added.
     pub chats_added: u32,
-    /// Messages that were (or would be) added, in new or existing chats.
+    /// Messages that were (or would be) added.
     pub messages_added: u32,
-    /// Nothing was written (`--dry-run`).
+    /// Nothing was written (`--dry-run`, the window's preview).
     pub dry_run: bool,
+    /// Chats already here that the import changes: always 0 (it only adds new chats); said so
+    /// that the preview can state it.
+    pub existing_changed: u32,
+    /// What happens to each chat of the file, in the file's order (at most
+    /// [`IMPORT_LIST_MAX`]; `chats_listed_more` counts the rest).
+    pub chats: Vec<ImportedChat>,
+    /// Chats of the file left out of `chats` because the list is long.
+    pub chats_listed_more: u32,
+    /// What was set aside, each with its reason.
+    pub set_aside: Vec<SetAside>,
+    /// Chats whose system prompt is kept inactive until turned on for that chat.
+    pub system_prompts_inactive: u32,
+    /// Chats whose workspace, tools or assistant from the file were left out.
+    pub settings_removed: u32,
+    /// Answers whose reported usage is kept as "imported" (apart from your own, and out of
+    /// costs unless included).
+    pub usage_imported: u32,
+    /// Answers whose usage was implausible and left out.
+    pub usage_dropped: u32,
+}
+
+/// The longest list of chats an import report carries.
+pub const IMPORT_LIST_MAX: usize = 1000;
+
+/// One chat of an imported file, and what the import does with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ImportedChat {
+    /// Its id here (a fresh one when the file's could not be kept).
+    pub id: SessionId,
+    /// Its title, cleaned.
+    pub title: String,
+    /// Its messages.
+    pub messages: u32,
+    /// What the import does with it.
+    pub action: ImportAction,
+}
+
+/// What an import does with one chat of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportAction {
+    /// Added as it is in the file (with its ids).
+    Added,
+    /// Added as a new chat with fresh ids: its ids are taken here by other content, point
+    /// outside the chat, or are not in Parley's form.
+    AddedAsCopy,
+    /// Already here, identical: nothing to add.
+    AlreadyHere,
+}
+
+/// Something of a file that an import or restore did not add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SetAside {
+    /// The chat it belongs to (its id in the file, cleaned).
+    pub chat: String,
+    /// Why, as a sentence.
+    pub reason: String,
 }

@@ -1,5 +1,6 @@
 //! The user's settings.
 
+use crate::ImportReport;
 use serde::{Deserialize, Serialize};
 
 /// How the window looks.
@@ -92,14 +93,13 @@ pub struct DataStatus {
     pub interrupted_at_start: u32,
 }
 
-/// What restoring from a backup added (nothing present is changed or removed).
+/// What restoring from a backup added (nothing present is changed or removed; a backup is a
+/// file like any other: its chats come in inert, as an import's do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RestoreReport {
     /// The backup file the person picked.
     pub file: String,
-    /// Chats that were only in the backup.
-    pub chats: u32,
-    /// Messages that were only in the backup.
-    pub messages: u32,
+    /// What was added and what was set aside.
+    pub report: ImportReport,
 }

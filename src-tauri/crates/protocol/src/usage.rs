@@ -81,6 +81,11 @@ pub struct UsageReport {
     pub by_provider: Vec<UsageRow>,
     /// Per chat, most costly first (at most 100).
     pub by_chat: Vec<UsageRow>,
+    /// Answers that came with imported or restored chats (the usage their file reported).
+    /// Kept apart: counted in the totals above only when `includes_imported`.
+    pub imported: UsageTotals,
+    /// Whether imported answers are counted in the totals and rows above.
+    pub includes_imported: bool,
 }
 
 /// One chat's usage: all its answers, and those on its selected branch.
@@ -91,4 +96,7 @@ pub struct ChatUsage {
     pub chat: UsageTotals,
     /// The answers on the selected path.
     pub branch: UsageTotals,
+    /// Answers that came with the chat from a file (import or restore): their reported usage,
+    /// not counted above.
+    pub imported: UsageTotals,
 }

@@ -1,24 +1,59 @@
 import { describe, expect, it } from "vitest";
-import { importText, restoredText } from "./data";
+import type { ImportAction, ImportReport } from "../../bindings";
+import { IMPORT_ACTIONS, importNotes, importText, restoredText } from "./data";
+
+const report = (over: Partial<ImportReport> = {}): ImportReport => ({
+  chats_in_file: 2,
+  messages_in_file: 5,
+  span: [Date.UTC(2025, 0, 2), Date.UTC(2026, 10, 30)],
+  chats_added: 1,
+  messages_added: 3,
+  dry_run: true,
+  existing_changed: 0,
+  chats: [],
+  chats_listed_more: 0,
+  set_aside: [],
+  system_prompts_inactive: 0,
+  settings_removed: 0,
+  usage_imported: 0,
+  usage_dropped: 0,
+  ...over,
+});
 
 describe("restore report", () => {
-  it("says what was added, in words", () => {
-    expect(restoredText({ file: "/b/x.db", chats: 1, messages: 2 })).toBe("Added 1 chat and 2 messages from /b/x.db. Nothing was removed.");
-    expect(restoredText({ file: "f", chats: 3, messages: 1 })).toBe("Added 3 chats and 1 message from f. Nothing was removed.");
-    expect(restoredText({ file: "f", chats: 0, messages: 12000 })).toContain("0 chats and 12,000 messages");
+  const restored = (chats: number, messages: number, over: Partial<ImportReport> = {}) => ({
+    file: "/b/x.db",
+    report: report({ dry_run: false, chats_added: chats, messages_added: messages, ...over }),
   });
-  it("says when there was nothing to add", () => {
-    expect(restoredText({ file: "f", chats: 0, messages: 0 })).toBe("Nothing to add from f: every chat and message in it is already here.");
+  it("says what was added, in words", () => {
+    expect(restoredText(restored(1, 2))).toBe("Added 1 chat and 2 messages from /b/x.db. Nothing here was changed or removed.");
+    expect(restoredText(restored(0, 12000))).toContain("0 chats and 12,000 messages");
+  });
+  it("says when there was nothing to add, and what was set aside", () => {
+    expect(restoredText(restored(0, 0))).toBe("Nothing to add from /b/x.db: every chat in it is already here.");
+    expect(restoredText(restored(1, 2, { set_aside: [{ chat: "c", reason: "r" }] }))).toContain("1 chat could not be taken");
   });
 });
 
 describe("import report", () => {
-  const r = { chats_in_file: 2, messages_in_file: 5, span: [Date.UTC(2025, 0, 2), Date.UTC(2026, 10, 30)] as [number, number], chats_added: 1, messages_added: 3, dry_run: true };
   it("previews what the file holds and what it adds", () => {
-    expect(importText(r)).toBe("The file holds 2 chats and 5 messages, 2025-01-02 to 2026-11-30. Importing adds 1 chat and 3 messages; nothing here changes.");
-    expect(importText({ ...r, chats_added: 0, messages_added: 0 })).toContain("all of it is already here");
+    expect(importText(report())).toBe("The file holds 2 chats and 5 messages, 2025-01-02 to 2026-11-30. Importing adds 1 chat and 3 messages; no chat here changes.");
+    expect(importText(report({ chats_added: 0, messages_added: 0 }))).toContain("nothing of it is new here");
   });
   it("says what was added", () => {
-    expect(importText({ ...r, dry_run: false, span: null })).toBe("Added 1 chat and 3 messages (the file holds 2 chats and 5 messages). Nothing was changed or removed.");
+    expect(importText(report({ dry_run: false, span: null }))).toBe("Added 1 chat and 3 messages (the file holds 2 chats and 5 messages). No chat here was changed.");
+  });
+  it("says what came in inactive or apart", () => {
+    expect(importNotes(report())).toEqual([]);
+    const notes = importNotes(report({ system_prompts_inactive: 2, settings_removed: 1, usage_imported: 3, usage_dropped: 1 }));
+    expect(notes).toHaveLength(4);
+    expect(notes[0]).toContain("2 system prompts from the file are kept inactive");
+    expect(notes[1]).toContain("imported chats run no tools");
+    expect(notes[2]).toContain("3 answers is kept as imported");
+    expect(notes[3]).toContain("left out for 1 answer");
+  });
+  it("has words for every action", () => {
+    const actions: ImportAction[] = ["added", "added_as_copy", "already_here"];
+    for (const a of actions) expect(IMPORT_ACTIONS[a].length).toBeGreaterThan(0);
   });
 });

@@ -1,11 +1,13 @@
-import type { ImportReport, RestoreReport } from "../../bindings";
+import type { ImportAction, ImportReport, RestoreReport } from "../../bindings";
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
 /** What a restore added, as the person reads it. */
 export function restoredText(r: RestoreReport): string {
-  if (r.chats === 0 && r.messages === 0) return `Nothing to add from ${r.file}: every chat and message in it is already here.`;
-  return `Added ${plural(r.chats, "chat")} and ${plural(r.messages, "message")} from ${r.file}. Nothing was removed.`;
+  const { chats_added: chats, messages_added: messages } = r.report;
+  const aside = r.report.set_aside.length ? ` ${plural(r.report.set_aside.length, "chat")} could not be taken (see Settings → Data).` : "";
+  if (chats === 0 && messages === 0) return `Nothing to add from ${r.file}: every chat in it is already here.${aside}`;
+  return `Added ${plural(chats, "chat")} and ${plural(messages, "message")} from ${r.file}. Nothing here was changed or removed.${aside}`;
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -14,8 +16,28 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export function importText(r: ImportReport): string {
   const file = `${plural(r.chats_in_file, "chat")} and ${plural(r.messages_in_file, "message")}${r.span ? `, ${day(r.span[0])} to ${day(r.span[1])}` : ""}`;
   if (r.dry_run) {
-    if (r.chats_added === 0 && r.messages_added === 0) return `The file holds ${file}; all of it is already here.`;
-    return `The file holds ${file}. Importing adds ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")}; nothing here changes.`;
+    if (r.chats_added === 0 && r.messages_added === 0) return `The file holds ${file}; nothing of it is new here.`;
+    return `The file holds ${file}. Importing adds ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")}; no chat here changes.`;
   }
-  return `Added ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")} (the file holds ${file}). Nothing was changed or removed.`;
+  return `Added ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")} (the file holds ${file}). No chat here was changed.`;
+}
+
+/** Each action's words, for every action the core can report. */
+export const IMPORT_ACTIONS: Record<ImportAction, string> = {
+  added: "new",
+  added_as_copy: "new copy — its ids are taken here by other content or not Parley's",
+  already_here: "already here",
+};
+
+/** What comes in inactive or is kept apart, as sentences (empty when nothing does). */
+export function importNotes(r: ImportReport): string[] {
+  const out: string[] = [];
+  if (r.system_prompts_inactive > 0)
+    out.push(`${plural(r.system_prompts_inactive, "system prompt")} from the file ${r.system_prompts_inactive === 1 ? "is" : "are"} kept inactive: the chat shows it, and it is used only once you turn it on there.`);
+  if (r.settings_removed > 0)
+    out.push(`The workspace, tools or assistant named for ${plural(r.settings_removed, "chat")} ${r.settings_removed === 1 ? "is" : "are"} left out: imported chats run no tools until you choose a workspace.`);
+  if (r.usage_imported > 0)
+    out.push(`Usage reported for ${plural(r.usage_imported, "answer")} is kept as imported, apart from your own and out of costs (Settings → Usage can include it).`);
+  if (r.usage_dropped > 0) out.push(`Implausible usage figures are left out for ${plural(r.usage_dropped, "answer")}.`);
+  return out;
 }

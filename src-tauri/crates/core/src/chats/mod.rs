@@ -19,12 +19,12 @@ mod tree;
 mod turn;
 mod turns;
 
-pub(crate) use append::fold_chunks;
 pub use append::FOLD_AT_MOST;
 pub use batches::EventBatches;
 pub use draft::FRAME;
 pub use journal::{BegunTurn, JournalOp, Placement, TurnEnd};
 pub use store::default_title;
+pub(crate) use titles::clean_title;
 pub(crate) use tree::versions_of;
 pub use turns::TurnHandle;
 
@@ -163,9 +163,31 @@ impl ChatService {
         params: SessionParams,
     ) -> Result<SessionSummary, CoreError> {
         let mut params = validate_params(params)?;
-        // The workspace is a security boundary: only Parley sets it (set_workspace).
-        params.workspace = self.session(id).await?.params.workspace;
+        let stored = self.session(id).await?.params;
+        // The workspace is a security boundary: only Parley sets it (set_workspace). An
+        // imported system prompt is turned on only by `use_imported_system`.
+        params.workspace = stored.workspace;
+        params.imported_system = stored.imported_system;
         self.store_params(id, params).await
+    }
+
+    /// Turns on (`use_it`) the system prompt an imported chat came with — it becomes the chat's
+    /// system prompt — or discards it. Either way it is no longer waiting.
+    pub async fn use_imported_system(
+        &self,
+        id: &SessionId,
+        use_it: bool,
+    ) -> Result<SessionSummary, CoreError> {
+        let mut params = self.session(id).await?.params;
+        let Some(imported) = params.imported_system.take() else {
+            return Err(CoreError::InvalidInput(format!(
+                "Chat {id} has no imported system prompt waiting to be turned on."
+            )));
+        };
+        if use_it {
+            params.system = Some(imported);
+        }
+        self.store_params(id, validate_params(params)?).await
     }
 
     /// Sets (or clears) a chat's workspace folder. Callers pass a folder the user chose

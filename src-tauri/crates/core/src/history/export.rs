@@ -327,34 +327,19 @@ impl HistoryService {
                 export
             }
         };
-        let mut report = ImportReport {
-            chats_in_file: export.chats.len() as u32,
-            messages_in_file: export.chats.iter().map(|c| c.messages.len() as u32).sum(),
-            span: span(&export),
-            dry_run,
-            ..ImportReport::default()
-        };
-        if dry_run {
-            let (chats, messages) = self.shared.store.count_missing(&export).await?;
-            report.chats_added = chats;
-            report.messages_added = messages;
-            return Ok(report);
-        }
-        let merged = self.shared.store.import_export(&export).await?;
-        report.chats_added = merged.chats as u32;
-        report.messages_added = merged.messages as u32;
-        Ok(report)
+        Ok(self.shared.store.import_export(&export, dry_run).await?)
     }
 }
 
 impl Store {
-    /// Adds what `export` holds and the database does not, in one transaction: the export is
-    /// written into a private database of the current schema, which is then merged like a
-    /// backup (`restore`).
+    /// Adds what `export` holds, inert, in one transaction (`dry_run`: says what it would
+    /// add): the export is written into a private database of the current schema, which is
+    /// then merged like a backup (`history::merge`).
     pub async fn import_export(
         &self,
         export: &ExportFile,
-    ) -> Result<crate::store::backup::Restored, StoreError> {
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
         let dir = crate::store::backup::backups_dir(self.path());
         crate::util::private_dir(&dir).map_err(|e| crate::store::io_err(&dir, e))?;
         let staging: PathBuf = dir.join(format!(".importing-{}.db", crate::new_id()));
@@ -367,7 +352,7 @@ impl Store {
             write_export(&mut c, export)
         })();
         let merged = match staged {
-            Ok(()) => self.restore(&staging).await,
+            Ok(()) => self.merge_from(&staging, dry_run).await,
             Err(e) => Err(e),
         };
         for suffix in ["", "-wal", "-shm"] {
@@ -375,47 +360,6 @@ impl Store {
         }
         merged
     }
-
-    /// How many of `export`'s chats and messages are not in the database.
-    async fn count_missing(&self, export: &ExportFile) -> Result<(u32, u32), StoreError> {
-        let chats: Vec<String> = export
-            .chats
-            .iter()
-            .map(|c| c.session.id.0.clone())
-            .collect();
-        let messages: Vec<String> = export
-            .chats
-            .iter()
-            .flat_map(|c| c.messages.iter().map(|m| m.id.0.clone()))
-            .collect();
-        self.reader
-            .call(move |c| {
-                let mut has_chat = c.prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?;
-                let mut has_msg = c.prepare_cached("SELECT 1 FROM messages WHERE id = ?1")?;
-                let mut n = (0, 0);
-                for id in &chats {
-                    if !has_chat.exists([id])? {
-                        n.0 += 1;
-                    }
-                }
-                for id in &messages {
-                    if !has_msg.exists([id])? {
-                        n.1 += 1;
-                    }
-                }
-                Ok(n)
-            })
-            .await
-    }
-}
-
-fn span(export: &ExportFile) -> Option<(i64, i64)> {
-    let times = export
-        .chats
-        .iter()
-        .flat_map(|c| c.messages.iter().map(|m| m.created_at));
-    let min = times.clone().min()?;
-    Some((min, times.max().unwrap_or(min)))
 }
 
 /// A fence longer than any run of backticks in `text`.

@@ -109,8 +109,8 @@ fn a_tree_with_every_part_goes_out_and_comes_back_equal_once() {
         assert_eq!(back, out);
 
         let (b, _) = Store::open(&dir.path().join("b.db")).unwrap();
-        let added = b.import_export(&back).await.unwrap();
-        assert_eq!((added.chats, added.messages), (1, 4));
+        let added = b.import_export(&back, false).await.unwrap();
+        assert_eq!((added.chats_added, added.messages_added), (1, 4));
         let again = b.export_chats(None).await.unwrap();
         assert_eq!(again, out.chats, "the round trip changed the chat");
         // The selected path and the versions came along.
@@ -118,8 +118,8 @@ fn a_tree_with_every_part_goes_out_and_comes_back_equal_once() {
         assert_eq!(h.messages[0].text(), "q1, edited");
         assert_eq!(h.versions.len(), 1);
         // A second import adds nothing and changes nothing.
-        let twice = b.import_export(&back).await.unwrap();
-        assert_eq!((twice.chats, twice.messages), (0, 0));
+        let twice = b.import_export(&back, false).await.unwrap();
+        assert_eq!((twice.chats_added, twice.messages_added), (0, 0));
         assert_eq!(b.export_chats(None).await.unwrap(), out.chats);
     });
 }
@@ -148,8 +148,8 @@ fn one_branch_goes_out_alone_and_comes_back_as_that_branch() {
             exported_at: 1,
             chats: chats.clone(),
         };
-        let added = b.import_export(&file).await.unwrap();
-        assert_eq!((added.chats, added.messages), (1, 2));
+        let added = b.import_export(&file, false).await.unwrap();
+        assert_eq!((added.chats_added, added.messages_added), (1, 2));
         let h = b.history(&sid).await.unwrap().unwrap();
         assert_eq!(h.messages.len(), 2);
         assert!(h.versions.is_empty(), "the other version stayed behind");

@@ -84,8 +84,8 @@ fn chatgpt_branches_tools_and_unknown_content_come_in() {
         assert_eq!(chat.messages.len(), 7);
         assert!(chat.messages.iter().all(|m| m.role != Role::System));
         let (s, _) = Store::open(&dir.path().join("p.db")).unwrap();
-        let added = s.import_export(&export).await.unwrap();
-        assert_eq!((added.chats, added.messages), (1, 7));
+        let added = s.import_export(&export, false).await.unwrap();
+        assert_eq!((added.chats_added, added.messages_added), (1, 7));
         let h = s.history(&SessionId("chatgpt-conv-1".into())).await.unwrap().unwrap();
         // The selected path is current_node's: the second version of the question.
         let texts: Vec<String> = h.messages.iter().map(|m| m.text()).collect();
@@ -100,8 +100,8 @@ fn chatgpt_branches_tools_and_unknown_content_come_in() {
         let tree = s.tree(&SessionId("chatgpt-conv-1".into())).await.unwrap().unwrap();
         assert!(tree.nodes.iter().any(|n| n.preview.contains("<script>")));
         // The same file again adds nothing.
-        let again = s.import_export(&read_chatgpt(&file).unwrap()).await.unwrap();
-        assert_eq!((again.chats, again.messages), (0, 0));
+        let again = s.import_export(&read_chatgpt(&file).unwrap(), false).await.unwrap();
+        assert_eq!((again.chats_added, again.messages_added), (0, 0));
     });
 }
 
@@ -137,8 +137,8 @@ fn claude_messages_attachments_and_times_come_in() {
         assert!(m2.text().starts_with("Looks good.") && m2.text().contains("tool_use"));
         assert_eq!(m2.created_at - m1.created_at, 8_500);
         let (s, _) = Store::open(&dir.path().join("p.db")).unwrap();
-        assert_eq!(s.import_export(&export).await.unwrap().messages, 2);
-        assert_eq!(s.import_export(&read_claude(&file).unwrap()).await.unwrap().messages, 0);
+        assert_eq!(s.import_export(&export, false).await.unwrap().messages_added, 2);
+        assert_eq!(s.import_export(&read_claude(&file).unwrap(), false).await.unwrap().messages_added, 0);
     });
 }
 

@@ -2,8 +2,11 @@
 //! are in `store.rs`.
 
 mod claude;
+mod clean;
 mod export;
 mod foreign;
+pub(crate) mod merge;
+mod merge_load;
 mod store;
 
 pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
@@ -114,3 +117,5 @@ mod export_tests;
 
 #[cfg(test)]
 mod foreign_tests;
+#[cfg(test)]
+mod merge_tests;

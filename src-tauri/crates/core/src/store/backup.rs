@@ -85,15 +85,6 @@ fn dailies(dir: &Path) -> Vec<(i64, PathBuf)> {
 /// than 24 h, so one taken at 9:00 yesterday does not wait until 9:05 today).
 const DAY_MS: i64 = 20 * 3600 * 1000;
 
-/// What a restore added.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Restored {
-    /// Chats that were only in the backup.
-    pub chats: u64,
-    /// Messages that were only in the backup (in new chats and in chats present in both).
-    pub messages: u64,
-}
-
 impl super::Store {
     /// Writes a consistent copy of the database to `file`, or to
     /// `backups/parley-manual-<time>.db` when none is given; returns where. Never overwrites.
@@ -154,11 +145,17 @@ impl super::Store {
         Ok(taken)
     }
 
-    /// Merges a backup into the database: chats and messages (with their parts and turns)
-    /// that are in `file` and missing here are added; nothing present is changed or removed.
-    /// The backup itself is never written to: a private copy of it is brought to the current
-    /// schema (a backup from a newer Parley is refused) and checked first.
-    pub async fn restore(&self, file: &Path) -> Result<Restored, StoreError> {
+    /// Merges a backup into the database: its chats that are not here are added, inert
+    /// (`history::merge`: no workspace, tools or assistant, the system prompt inactive, never
+    /// grafted into a chat that is here); nothing present is changed or removed. The backup
+    /// itself is never written to: a private copy of it is brought to the current schema (a
+    /// backup from a newer Parley is refused) and read from. `dry_run`: only says what it would
+    /// add.
+    pub async fn restore(
+        &self,
+        file: &Path,
+        dry_run: bool,
+    ) -> Result<parley_protocol::ImportReport, StoreError> {
         let db = self.path().to_owned();
         let dir = backups_dir(&db);
         crate::util::private_dir(&dir).map_err(|e| io_err(&dir, e))?;
@@ -177,17 +174,7 @@ impl super::Store {
                 super::schema::MIGRATIONS,
                 false,
             )?);
-            let attach = copy.clone();
-            self.writer
-                .call(move |c| {
-                    c.execute("ATTACH DATABASE ?1 AS bk", [attach.to_string_lossy()])?;
-                    let merged = merge(c);
-                    let detached = c.execute_batch("DETACH DATABASE bk");
-                    let merged = merged?;
-                    detached?;
-                    Ok(merged)
-                })
-                .await
+            self.merge_from(&copy, dry_run).await
         }
         .await;
         for suffix in ["", "-wal", "-shm"] {
@@ -195,58 +182,17 @@ impl super::Store {
         }
         result
     }
-}
 
-/// The merge itself, in one transaction, on a connection with the backup attached as `bk`.
-fn merge(c: &mut Connection) -> Result<Restored, StoreError> {
-    let tx = c.transaction()?;
-    // Messages point at their parents; they are added in any order and checked at commit.
-    tx.pragma_update(None, "defer_foreign_keys", true)?;
-    let chats = tx.execute(
-        "INSERT INTO main.sessions SELECT * FROM bk.sessions
-         WHERE id NOT IN (SELECT id FROM main.sessions)",
-        [],
-    )? as u64;
-    tx.execute_batch(
-        "CREATE TEMP TABLE restored_messages AS
-             SELECT id FROM bk.messages
-             WHERE id NOT IN (SELECT id FROM main.messages)
-               AND session_id IN (SELECT id FROM main.sessions);
-         INSERT INTO main.messages SELECT * FROM bk.messages
-             WHERE id IN (SELECT id FROM temp.restored_messages);
-         INSERT OR IGNORE INTO main.parts SELECT * FROM bk.parts
-             WHERE message_id IN (SELECT id FROM temp.restored_messages);
-         -- New ids, taken in the backup's order: a part's chunks keep their order.
-         INSERT INTO main.part_chunks(message_id, idx, body)
-             SELECT message_id, idx, body FROM bk.part_chunks
-             WHERE message_id IN (SELECT id FROM temp.restored_messages) ORDER BY id;
-         CREATE TEMP TABLE restored_turns AS
-             SELECT id FROM bk.turns
-             WHERE id NOT IN (SELECT id FROM main.turns)
-               AND session_id IN (SELECT id FROM main.sessions)
-               AND user_message_id IN (SELECT id FROM main.messages);
-         INSERT INTO main.turns SELECT * FROM bk.turns
-             WHERE id IN (SELECT id FROM temp.restored_turns);
-         -- A turn that was running when the backup was taken is not running now.
-         UPDATE main.turns SET status = 'interrupted'
-             WHERE id IN (SELECT id FROM temp.restored_turns)
-               AND status IN ('pending', 'streaming');
-         DROP TABLE temp.restored_turns;",
-    )?;
-    crate::chats::fold_chunks(&tx, "SELECT id FROM temp.restored_messages", [])?;
-    let messages: i64 = tx.query_row("SELECT count(*) FROM temp.restored_messages", [], |r| {
-        r.get(0)
-    })?;
-    tx.execute_batch(
-        "UPDATE main.sessions SET message_count =
-             (SELECT count(*) FROM main.messages m WHERE m.session_id = sessions.id)
-         WHERE id IN (SELECT DISTINCT session_id FROM bk.messages
-                      WHERE id IN (SELECT id FROM temp.restored_messages));
-         DROP TABLE temp.restored_messages;",
-    )?;
-    tx.commit()?;
-    Ok(Restored {
-        chats,
-        messages: messages as u64,
-    })
+    /// Merges the Parley database `file` (of the current schema, private to this process)
+    /// into this one; see [`Self::restore`].
+    pub(crate) async fn merge_from(
+        &self,
+        file: &Path,
+        dry_run: bool,
+    ) -> Result<parley_protocol::ImportReport, StoreError> {
+        let file = file.to_owned();
+        self.writer
+            .call(move |c| crate::history::merge::merge(c, &file, dry_run))
+            .await
+    }
 }

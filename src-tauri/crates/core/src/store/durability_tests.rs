@@ -295,14 +295,8 @@ fn restore_adds_what_is_missing_and_removes_nothing() {
         // After the backup: a chat deleted, another one written on.
         assert!(s.delete_session(&SessionId("lost".into())).await.unwrap());
         exchange(&s, "kept", "q4", "a4").await;
-        let restored = s.restore(&file).await.unwrap();
-        assert_eq!(
-            restored,
-            backup::Restored {
-                chats: 1,
-                messages: 4
-            }
-        );
+        let restored = s.restore(&file, false).await.unwrap();
+        assert_eq!((restored.chats_added, restored.messages_added), (1, 4));
         assert_eq!(texts(&s, "lost").await, ["q2", "a2", "q3", "a3"]);
         assert_eq!(texts(&s, "kept").await, ["q1", "a1", "q4", "a4"]);
         let lost = s
@@ -312,7 +306,8 @@ fn restore_adds_what_is_missing_and_removes_nothing() {
             .unwrap();
         assert_eq!(lost.message_count, 4);
         // Again: nothing is missing any more. The backup file was never written to.
-        assert_eq!(s.restore(&file).await.unwrap(), backup::Restored::default());
+        let again = s.restore(&file, false).await.unwrap();
+        assert_eq!((again.chats_added, again.messages_added), (0, 0));
         assert!(std::fs::read(&file).unwrap() == bytes, "the backup changed");
         assert_eq!(s.integrity_check().await.unwrap(), "ok");
     });
@@ -329,11 +324,11 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
         database_at(&old, 3, 5);
         let before = std::fs::read(&old).unwrap();
         assert_eq!(
-            s.restore(&old).await.unwrap(),
-            backup::Restored {
-                chats: 1,
-                messages: 5
-            }
+            s.restore(&old, false)
+                .await
+                .map(|r| (r.chats_added, r.messages_added))
+                .unwrap(),
+            (1, 5)
         );
         // (That fixture's messages are not a thread, so count them rather than walk them.)
         let restored = s
@@ -355,7 +350,7 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
         let garbage = dir.path().join("garbage.db");
         std::fs::write(&garbage, b"not a database at all, just text".repeat(200)).unwrap();
         for bad in [&newer, &garbage] {
-            let err = s.restore(bad).await.expect_err("refused");
+            let err = s.restore(bad, false).await.expect_err("refused");
             assert!(
                 matches!(err, StoreError::TooNew { .. } | StoreError::Sqlite(_)),
                 "{bad:?}: {err}"

@@ -384,8 +384,8 @@ fn a_backup_taken_mid_stream_restores_the_answer_in_order() {
         s.journal(append(&b, 0, "5")).await.unwrap();
         let file = s.backup(None).await.unwrap();
         assert!(s.delete_session(&SessionId("c".into())).await.unwrap());
-        let restored = s.restore(&file).await.unwrap();
-        assert_eq!(restored.chats, 1);
+        let restored = s.restore(&file, false).await.unwrap();
+        assert_eq!(restored.chats_added, 1);
         let h = s.history(&SessionId("c".into())).await.unwrap().unwrap();
         assert_eq!(h.messages[1].text(), "012345");
         assert_eq!(h.turns[0].status, parley_protocol::TurnStatus::Interrupted);

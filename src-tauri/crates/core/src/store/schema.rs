@@ -276,6 +276,12 @@ pub const MIGRATIONS: &[&str] = &[
                        AND b.idx = c.idx AND b.id < c.id ORDER BY b.id DESC LIMIT 8) ORDER BY id)), ''))
         FROM search_docs d JOIN part_chunks c ON c.id = d.chunk;
     "#,
+    // v9: answers that came with a chat from a file (an import or a restore) are marked: their
+    // usage is what the file said, kept apart from the user's own and out of costs unless
+    // included.
+    r#"
+    ALTER TABLE turns ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -22,9 +22,19 @@ impl UsageService {
     }
 
     /// Totals since `since` (ms; everything when absent) per day, model, provider and chat.
-    pub async fn report(&self, since: Option<UnixMs>) -> Result<UsageReport, CoreError> {
+    /// Answers that came with imported or restored chats are totalled apart (`imported`) and
+    /// counted in the rest only when `include_imported`.
+    pub async fn report(
+        &self,
+        since: Option<UnixMs>,
+        include_imported: bool,
+    ) -> Result<UsageReport, CoreError> {
         let table = self.prices().await?;
-        Ok(self.shared.store.usage_report(since, table).await?)
+        Ok(self
+            .shared
+            .store
+            .usage_report(since, include_imported, table)
+            .await?)
     }
 
     /// One chat's totals: every answer, and those on its selected branch.

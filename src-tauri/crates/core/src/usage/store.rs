@@ -18,6 +18,8 @@ struct Group {
     provider: String,
     model: String,
     input_includes_cached: bool,
+    /// The answers came with a chat from a file (import or restore).
+    imported: bool,
     answers: u32,
     not_reported: u32,
     usage: Usage,
@@ -35,14 +37,15 @@ const GROUPS_SQL: &str = "
            coalesce(sum(json_extract(t.usage, '$.input_tokens')), 0),
            coalesce(sum(json_extract(t.usage, '$.output_tokens')), 0),
            coalesce(sum(json_extract(t.usage, '$.cached_input_tokens')), 0),
-           coalesce(sum(json_extract(t.usage, '$.reasoning_tokens')), 0)
+           coalesce(sum(json_extract(t.usage, '$.reasoning_tokens')), 0),
+           t.imported
     FROM turns t JOIN sessions s ON s.id = t.session_id
     LEFT JOIN providers p ON p.name = t.provider
     WHERE t.assistant_message_id IS NOT NULL
       AND (t.usage IS NOT NULL OR t.status IN ('completed', 'interrupted'))
       AND t.started_at >= ?1 AND (?2 IS NULL OR t.session_id = ?2)
       AND (?3 IS NULL OR t.assistant_message_id IN (SELECT id FROM path))
-    GROUP BY 1, 3, 4, 5";
+    GROUP BY 1, 3, 4, 5, t.imported";
 
 fn groups(
     c: &Connection,
@@ -69,6 +72,7 @@ fn groups(
                 cached_input_tokens: Some(n(10)?),
                 reasoning_tokens: Some(n(11)?),
             },
+            imported: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -130,7 +134,7 @@ fn rows(
     out
 }
 
-fn sum(groups: &[Group], table: &[Price]) -> UsageTotals {
+fn sum<'a>(groups: impl IntoIterator<Item = &'a Group>, table: &[Price]) -> UsageTotals {
     let mut t = UsageTotals::default();
     for g in groups {
         add(&mut t, &totals(g, table));
@@ -143,11 +147,21 @@ impl Store {
     pub async fn usage_report(
         &self,
         since: Option<UnixMs>,
+        include_imported: bool,
         table: Vec<Price>,
     ) -> Result<UsageReport, StoreError> {
         self.reader
             .call(move |c| {
-                let all = groups(c, since.unwrap_or(i64::MIN), None, None)?;
+                let (imported, own): (Vec<Group>, Vec<Group>) =
+                    groups(c, since.unwrap_or(i64::MIN), None, None)?
+                        .into_iter()
+                        .partition(|g| g.imported);
+                let imported_total = sum(&imported, &table);
+                let all: Vec<Group> = if include_imported {
+                    own.into_iter().chain(imported).collect()
+                } else {
+                    own
+                };
                 let priced: Vec<(&Group, UsageTotals)> =
                     all.iter().map(|g| (g, totals(g, &table))).collect();
                 let mut by_day = rows(&priced, |g| (g.day.clone(), g.day.clone()));
@@ -175,6 +189,8 @@ impl Store {
                     by_model: rows(&priced, |g| (g.model.clone(), label(&g.model))),
                     by_provider: rows(&priced, |g| (g.provider.clone(), label(&g.provider))),
                     by_chat,
+                    imported: imported_total,
+                    includes_imported: include_imported,
                 })
             })
             .await
@@ -197,12 +213,23 @@ impl Store {
                     )
                     .optional()?;
                 let Some(head) = head else { return Ok(None) };
-                let chat = sum(&groups(c, i64::MIN, Some(&id), None)?, &table);
+                let all = groups(c, i64::MIN, Some(&id), None)?;
+                let chat = sum(all.iter().filter(|g| !g.imported), &table);
+                let imported = sum(all.iter().filter(|g| g.imported), &table);
                 let branch = match &head {
-                    Some(h) => sum(&groups(c, i64::MIN, Some(&id), Some(h))?, &table),
+                    Some(h) => sum(
+                        groups(c, i64::MIN, Some(&id), Some(h))?
+                            .iter()
+                            .filter(|g| !g.imported),
+                        &table,
+                    ),
                     None => UsageTotals::default(),
                 };
-                Ok(Some(ChatUsage { chat, branch }))
+                Ok(Some(ChatUsage {
+                    chat,
+                    branch,
+                    imported,
+                }))
             })
             .await
     }

@@ -104,7 +104,7 @@ fn totals_per_chat_branch_model_provider_and_day() {
         turn(&s, &a, "local", "llama3.2:1b", usage(500, 50, None), None).await;
 
         let table = prices::merged(vec![]);
-        let r = s.usage_report(None, table.clone()).await.unwrap();
+        let r = s.usage_report(None, false, table.clone()).await.unwrap();
         let gpt = 0.8 * 2.5 + 0.2 * 1.25 + 0.1 * 10.0;
         // Anthropic counts cache reads beside the input: 100k fresh, 1M cached at $0.30.
         let claude = 0.1 * 3.0 + 1.0 * 0.30 + 0.01 * 15.0;
@@ -150,10 +150,10 @@ fn totals_per_chat_branch_model_provider_and_day() {
             source: "user".into(),
             as_of: "2026-12-01".into(),
         }]);
-        let r = s.usage_report(None, mine).await.unwrap();
+        let r = s.usage_report(None, false, mine).await.unwrap();
         assert!(close(r.total.cost, claude));
         let r = s
-            .usage_report(Some(crate::now_ms() + 60_000), table)
+            .usage_report(Some(crate::now_ms() + 60_000), false, table)
             .await
             .unwrap();
         assert_eq!(r.total.answers, 0);

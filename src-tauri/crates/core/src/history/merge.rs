@@ -1,0 +1,381 @@
+//! The merge every import and every restore ends in. A file from elsewhere is untrusted, so
+//! what it brings comes in inert, whatever the file says:
+//! - each chat is read back through the same codec as Parley's own reads (a row Parley would
+//!   not write — an unknown role, part kind or turn status, a part over the size cap — sets
+//!   that chat aside, named, and the rest goes on);
+//! - a chat never arms anything: no workspace, no tools, no assistant; its system prompt is
+//!   kept but inactive until the user turns it on; its answers' usage is marked imported;
+//! - a chat is never grafted into one that is here: a chat whose ids are taken here by other
+//!   content, point outside it, or are not in Parley's form is added whole as a new chat with
+//!   fresh ids; one that is here already, identical, adds nothing.
+//!
+//! A dry run makes the same decisions and writes nothing.
+
+use super::clean::is_clean_id;
+use super::merge_load::{load_chat, Loaded};
+use crate::error::StoreError;
+use crate::store::codec;
+use parley_protocol::{
+    ChatExport, ImportAction, ImportReport, ImportedChat, Message, SessionId, SetAside,
+    IMPORT_LIST_MAX,
+};
+use rusqlite::{params, Connection, OpenFlags, Transaction};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// What the merge decided for one chat.
+enum Plan {
+    /// Add it with its own ids.
+    Keep,
+    /// Add it as a new chat with fresh ids.
+    Fresh,
+    /// It is here already, identical.
+    Skip,
+}
+
+/// Merges the chats of the Parley database `source` (a backup, or an import's staging copy,
+/// at the current schema) into `main`, in one transaction. Nothing of `main` is changed but
+/// for the chats added; `dry_run` writes nothing.
+pub(crate) fn merge(
+    main: &mut Connection,
+    source: &Path,
+    dry_run: bool,
+) -> Result<ImportReport, StoreError> {
+    let src = Connection::open_with_flags(
+        source,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let mut report = ImportReport {
+        dry_run,
+        ..ImportReport::default()
+    };
+    file_counts(&src, &mut report)?;
+    let ids: Vec<String> = src
+        .prepare("SELECT id FROM sessions ORDER BY created_at, id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let tx = main.transaction()?;
+    // Messages point at their parents; they are checked at commit.
+    tx.pragma_update(None, "defer_foreign_keys", true)?;
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    let mut added: Vec<String> = Vec::new();
+    for id in &ids {
+        let loaded = match load_chat(&src, id)? {
+            Ok(l) => l,
+            Err(reason) => {
+                report.set_aside.push(SetAside {
+                    chat: shown_id(id),
+                    reason,
+                });
+                continue;
+            }
+        };
+        merge_chat(&tx, loaded, dry_run, &mut renamed, &mut added, &mut report)?;
+    }
+    if dry_run {
+        return Ok(report);
+    }
+    relink_forks(&tx, &added, &renamed)?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Chats, messages and the time span the file holds.
+fn file_counts(src: &Connection, report: &mut ImportReport) -> Result<(), StoreError> {
+    let (chats, messages, min, max): (i64, i64, Option<i64>, Option<i64>) = src.query_row(
+        "SELECT (SELECT count(*) FROM sessions), count(*), min(created_at), max(created_at)
+         FROM messages",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    report.chats_in_file = chats as u32;
+    report.messages_in_file = messages as u32;
+    report.span = min.zip(max);
+    Ok(())
+}
+
+/// A file's chat id as the report may show it.
+fn shown_id(id: &str) -> String {
+    if is_clean_id(id) {
+        id.to_owned()
+    } else {
+        "(an id that is not in Parley's form)".to_owned()
+    }
+}
+
+/// Decides and (unless a dry run) adds one chat; counts it in the report.
+fn merge_chat(
+    tx: &Transaction<'_>,
+    loaded: Loaded,
+    dry_run: bool,
+    renamed: &mut HashMap<String, String>,
+    added: &mut Vec<String>,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
+    let Loaded {
+        mut chat,
+        title_source,
+        repaired,
+        notes,
+    } = loaded;
+    let action = match plan(tx, &chat, repaired)? {
+        Plan::Skip => ImportAction::AlreadyHere,
+        Plan::Keep => ImportAction::Added,
+        Plan::Fresh => {
+            let old = chat.session.id.0.clone();
+            renumber(&mut chat, renamed);
+            renamed.insert(old, chat.session.id.0.clone());
+            ImportAction::AddedAsCopy
+        }
+    };
+    if !matches!(action, ImportAction::AlreadyHere) {
+        report.chats_added += 1;
+        report.messages_added += chat.messages.len() as u32;
+        report.system_prompts_inactive += u32::from(notes.system_inactive);
+        report.settings_removed += u32::from(notes.settings_removed);
+        report.usage_imported += notes.usage_imported;
+        report.usage_dropped += notes.usage_dropped;
+        if !dry_run {
+            insert_chat(tx, &chat, &title_source)?;
+            added.push(chat.session.id.0.clone());
+        }
+    }
+    if report.chats.len() < IMPORT_LIST_MAX {
+        report.chats.push(ImportedChat {
+            id: chat.session.id.clone(),
+            title: chat.session.title.clone(),
+            messages: chat.messages.len() as u32,
+            action,
+        });
+    } else {
+        report.chats_listed_more += 1;
+    }
+    Ok(())
+}
+
+/// Whether the chat can keep its ids, must get fresh ones, or is here already.
+fn plan(tx: &Transaction<'_>, chat: &ChatExport, repaired: bool) -> Result<Plan, StoreError> {
+    let mut has_chat = tx.prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?;
+    if has_chat.exists([&chat.session.id.0])? {
+        return Ok(if identical_here(tx, chat)? {
+            Plan::Skip
+        } else {
+            Plan::Fresh
+        });
+    }
+    let clean = is_clean_id(&chat.session.id.0)
+        && chat.messages.iter().all(|m| is_clean_id(&m.id.0))
+        && chat.turns.iter().all(|t| is_clean_id(&t.id.0));
+    if repaired || !clean || ids_taken(tx, chat)? {
+        return Ok(Plan::Fresh);
+    }
+    Ok(Plan::Keep)
+}
+
+/// Whether any of the chat's message or turn ids is taken here.
+fn ids_taken(tx: &Transaction<'_>, chat: &ChatExport) -> Result<bool, StoreError> {
+    let mut has_message = tx.prepare_cached("SELECT 1 FROM messages WHERE id = ?1")?;
+    for m in &chat.messages {
+        if has_message.exists([&m.id.0])? {
+            return Ok(true);
+        }
+    }
+    let mut has_turn = tx.prepare_cached("SELECT 1 FROM turns WHERE id = ?1")?;
+    for t in &chat.turns {
+        if has_turn.exists([&t.id.0])? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether every message of the file's chat is here, in the chat of the same id, with the same
+/// parent, author and parts (the file holds nothing this chat does not).
+fn identical_here(tx: &Transaction<'_>, chat: &ChatExport) -> Result<bool, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, session_id, parent_id, role, turn_id, provider, model, created_at
+         FROM messages WHERE id = ?1",
+    )?;
+    for m in &chat.messages {
+        let here: Option<Result<Message, StoreError>> = stmt
+            .query_map([&m.id.0], codec::message_row)?
+            .next()
+            .transpose()?;
+        let Some(Ok(mut here)) = here else {
+            return Ok(false);
+        };
+        if here.session_id != chat.session.id
+            || here.parent_id != m.parent_id
+            || here.role != m.role
+        {
+            return Ok(false);
+        }
+        super::store::load_parts(tx, std::slice::from_mut(&mut here))?;
+        if here.parts != m.parts {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Gives the chat, its messages and its turns fresh ids, keeping every link inside it.
+fn renumber(chat: &mut ChatExport, renamed: &mut HashMap<String, String>) {
+    let sid = SessionId(crate::new_id());
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for m in &chat.messages {
+        let new = crate::new_id();
+        // Forks elsewhere in the file that start from this chat follow it.
+        renamed.insert(m.id.0.clone(), new.clone());
+        ids.insert(m.id.0.clone(), new);
+    }
+    for t in &chat.turns {
+        ids.insert(t.id.0.clone(), crate::new_id());
+    }
+    let map = |s: &mut String| {
+        if let Some(n) = ids.get(s.as_str()) {
+            *s = n.clone();
+        }
+    };
+    for m in &mut chat.messages {
+        map(&mut m.id.0);
+        m.session_id = sid.clone();
+        m.parent_id.iter_mut().for_each(|p| map(&mut p.0));
+        m.turn_id.iter_mut().for_each(|t| map(&mut t.0));
+    }
+    for t in &mut chat.turns {
+        map(&mut t.id.0);
+        t.session_id = sid.clone();
+        map(&mut t.user_message_id.0);
+        t.assistant_message_id
+            .iter_mut()
+            .for_each(|a| map(&mut a.0));
+        t.context_from.iter_mut().for_each(|c| map(&mut c.0));
+    }
+    chat.head.iter_mut().for_each(|h| map(&mut h.0));
+    chat.session.id = sid;
+}
+
+/// Adds one checked chat: its row, its messages (parents first) with their parts, its turns
+/// (marked imported).
+fn insert_chat(
+    tx: &Transaction<'_>,
+    chat: &ChatExport,
+    title_source: &str,
+) -> Result<(), StoreError> {
+    let s = &chat.session;
+    let params_json =
+        serde_json::to_string(&s.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let (fs, fm) = match &s.forked_from {
+        Some(f) => (Some(f.session_id.0.clone()), Some(f.message_id.0.clone())),
+        None => (None, None),
+    };
+    tx.prepare_cached(
+        "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count,
+                              provider, model, params, revision, pinned, archived,
+                              forked_from_session, forked_from_message, title_source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        s.id.0,
+        s.title,
+        s.created_at,
+        s.updated_at,
+        chat.head.as_ref().map(|h| h.0.clone()),
+        chat.messages.len() as i64,
+        s.provider,
+        s.model,
+        params_json,
+        s.revision as i64,
+        s.pinned,
+        s.archived,
+        fs,
+        fm,
+        title_source
+    ])?;
+    for m in &chat.messages {
+        insert_message(tx, m)?;
+    }
+    let mut turn = tx.prepare_cached(
+        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status,
+                           provider, model, started_at, ended_at, usage, stop_reason, error,
+                           context_from, imported)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+    )?;
+    for t in &chat.turns {
+        turn.execute(params![
+            t.id.0,
+            t.session_id.0,
+            t.user_message_id.0,
+            t.assistant_message_id.as_ref().map(|a| a.0.clone()),
+            t.status.as_str(),
+            t.provider,
+            t.model,
+            t.started_at,
+            t.ended_at,
+            codec::to_json_opt(&t.usage)?,
+            codec::to_json_opt(&t.stop_reason)?,
+            codec::to_json_opt(&t.error)?,
+            t.context_from.as_ref().map(|m| m.0.clone())
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_message(tx: &Transaction<'_>, m: &Message) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        m.id.0,
+        m.session_id.0,
+        m.parent_id.as_ref().map(|p| p.0.clone()),
+        m.role.as_str(),
+        m.turn_id.as_ref().map(|t| t.0.clone()),
+        m.provider,
+        m.model,
+        m.created_at
+    ])?;
+    let mut part = tx.prepare_cached(
+        "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (i, p) in m.parts.iter().enumerate() {
+        let (kind, body, meta) = codec::encode_part(p)?;
+        part.execute(params![m.id.0, i as i64, kind, body, meta])?;
+    }
+    Ok(())
+}
+
+/// "Branched from": a chat added here keeps its link only to a message that is here, in the
+/// chat the link names (followed to its fresh ids when that chat was renumbered).
+fn relink_forks(
+    tx: &Transaction<'_>,
+    added: &[String],
+    renamed: &HashMap<String, String>,
+) -> Result<(), StoreError> {
+    let mut read = tx.prepare_cached(
+        "SELECT forked_from_session, forked_from_message FROM sessions
+         WHERE id = ?1 AND forked_from_message IS NOT NULL",
+    )?;
+    let mut write = tx.prepare_cached(
+        "UPDATE sessions SET forked_from_session = ?2, forked_from_message = ?3 WHERE id = ?1",
+    )?;
+    let mut here = tx.prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2")?;
+    for id in added {
+        let link: Option<(String, String)> = read
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .next()
+            .transpose()?;
+        let Some((chat, message)) = link else {
+            continue;
+        };
+        let chat = renamed.get(&chat).cloned().unwrap_or(chat);
+        let message = renamed.get(&message).cloned().unwrap_or(message);
+        if here.exists(params![message, chat])? {
+            write.execute(params![id, chat, message])?;
+        } else {
+            write.execute(params![id, None::<String>, None::<String>])?;
+        }
+    }
+    Ok(())
+}

@@ -254,7 +254,7 @@ async fn window_card_cannot_be_hidden_moved_or_covered_from_the_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
-async fn window_card_in_a_small_window_and_denied_with_a_note() {
+async fn window_card_in_a_small_window_denied_with_a_note_and_gone_on_stop() {
     let e = env();
     let data = tempfile::tempdir().unwrap();
     let ws = tempfile::tempdir().unwrap();
@@ -296,5 +296,20 @@ async fn window_card_in_a_small_window_and_denied_with_a_note() {
     let told = server.received().last().unwrap().json()["messages"].to_string();
     assert!(told.contains("not now"), "{told}");
     assert!(!ws.path().join("b.txt").exists());
+
+    // A request that ends without the card (the person stops the turn) takes its card along.
+    server.push(tool_call_reply(
+        "c2",
+        "write_file",
+        r#"{"path":"c.txt","content":"c"}"#,
+    ));
+    send(&s, "Write c.txt").await;
+    enter_card_window(&s, "[data-testid=approval-dialog]").await;
+    s.to_main().await;
+    s.click(&s.wait_for("[data-testid=stop-button]").await)
+        .await;
+    wait_no_card_window(&s).await;
+    s.wait_count("[data-testid=approval-waiting]", 0).await;
+    assert!(!ws.path().join("c.txt").exists());
     s.quit().await;
 }

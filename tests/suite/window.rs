@@ -90,7 +90,11 @@ pub(super) async fn enter_card_window(s: &Session, inner: &str) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let handles = s.window_handles().await;
-    panic!("no card window shows {inner}; windows: {handles:?}");
+    s.screenshot(&env().shots.join("no-card-window.png")).await;
+    let waiting = s
+        .texts("[data-testid=approval-waiting], [data-testid=change-waiting], [role=alert]")
+        .await;
+    panic!("no card window shows {inner}; windows: {handles:?}; the page says {waiting:?}");
 }
 
 /// Waits until no card window is open any more (only the main window is left).

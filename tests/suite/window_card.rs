@@ -136,6 +136,13 @@ fn screen_shot(e: &Env, name: &str) {
     }
 }
 
+/// The window's size is saved across launches: back to the size the other tests start from.
+async fn leave_at_the_usual_size(s: &Session) {
+    s.set_size(1100, 760).await;
+    // The size is saved 0.4 s after the last change (src-tauri/src/lib.rs).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+}
+
 /// Starts the app with a chat whose tools work in `ws`.
 async fn launch_with_workspace(e: &Env, data: &Path, ws: &Path) -> Session {
     let s = Session::start(
@@ -249,6 +256,7 @@ async fn window_card_cannot_be_hidden_moved_or_covered_from_the_page() {
         std::fs::read_to_string(ws.path().join("a.txt")).unwrap(),
         "allowed\n"
     );
+    leave_at_the_usual_size(&s).await;
     s.quit().await;
 }
 
@@ -311,5 +319,6 @@ async fn window_card_in_a_small_window_denied_with_a_note_and_gone_on_stop() {
     wait_no_card_window(&s).await;
     s.wait_count("[data-testid=approval-waiting]", 0).await;
     assert!(!ws.path().join("c.txt").exists());
+    leave_at_the_usual_size(&s).await;
     s.quit().await;
 }

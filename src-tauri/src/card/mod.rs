@@ -304,46 +304,57 @@ pub async fn serve<R: tauri::Runtime>(
                 (_, None) => respond(500, "text/plain", b"no randomness".to_vec()),
             }
         }
-        "/decide" => {
-            let key = (arg("session"), arg("call"));
-            let card = window::Card::Approval {
-                session: key.0.clone(),
-                call: key.1.clone(),
-            };
-            if !windows.is_window_of(label, &card) || !nonces.take_if(&key, &arg("nonce")) {
-                return respond(
-                    403,
-                    "application/json",
-                    br#"{"error":"This decision did not come from the approval card."}"#.to_vec(),
-                );
-            }
-            let note = q.get("note").filter(|n| !n.trim().is_empty()).cloned();
-            let Some(d) = decision(&arg("decision"), note) else {
-                return respond(
-                    400,
-                    "application/json",
-                    br#"{"error":"Unknown decision."}"#.to_vec(),
-                );
-            };
-            match state
-                .core
-                .approvals()
-                .decide_approval(&SessionId(key.0.clone()), &key.1, d)
-            {
-                Ok(()) => {
-                    window::close(app, &card);
-                    respond(200, "application/json", br#"{"ok":true}"#.to_vec())
-                }
-                Err(e) => respond(
-                    409,
-                    "application/json",
-                    serde_json::json!({"error": e.to_info().message})
-                        .to_string()
-                        .into_bytes(),
-                ),
-            }
-        }
+        "/decide" => decide(app, &state, &nonces, &windows, label, &q),
         _ => respond(404, "text/plain", b"not found".to_vec()),
+    }
+}
+
+/// `/decide`: the decision of the approval card in the window `label`, with its nonce, once.
+fn decide<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    state: &AppState,
+    nonces: &Nonces,
+    windows: &Windows,
+    label: &str,
+    q: &HashMap<String, String>,
+) -> Response<Vec<u8>> {
+    let arg = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let key = (arg("session"), arg("call"));
+    let card = window::Card::Approval {
+        session: key.0.clone(),
+        call: key.1.clone(),
+    };
+    if !windows.is_window_of(label, &card) || !nonces.take_if(&key, &arg("nonce")) {
+        return respond(
+            403,
+            "application/json",
+            br#"{"error":"This decision did not come from the approval card."}"#.to_vec(),
+        );
+    }
+    let note = q.get("note").filter(|n| !n.trim().is_empty()).cloned();
+    let Some(d) = decision(&arg("decision"), note) else {
+        return respond(
+            400,
+            "application/json",
+            br#"{"error":"Unknown decision."}"#.to_vec(),
+        );
+    };
+    match state
+        .core
+        .approvals()
+        .decide_approval(&SessionId(key.0.clone()), &key.1, d)
+    {
+        Ok(()) => {
+            window::close(app, &card);
+            respond(200, "application/json", br#"{"ok":true}"#.to_vec())
+        }
+        Err(e) => respond(
+            409,
+            "application/json",
+            serde_json::json!({"error": e.to_info().message})
+                .to_string()
+                .into_bytes(),
+        ),
     }
 }
 

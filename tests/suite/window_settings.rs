@@ -100,6 +100,8 @@ async fn window_provider_changes_only_through_the_change_card() {
 /// The text of `testid` in the change card, read from inside its window.
 async fn card_text(s: &Session, testid: &str) -> String {
     enter_card_window(s, "[data-testid=change-dialog]").await;
+    s.screenshot(&env().shots.join(format!("42-change-card-{testid}.png")))
+        .await;
     let t = s
         .text(&s.wait_for(&format!("[data-testid={testid}]")).await)
         .await;

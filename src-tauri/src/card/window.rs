@@ -17,7 +17,7 @@ pub const PREFIX: &str = "card-";
 const WIDTH: f64 = 560.0;
 /// The card's height before it reports its own, and the bounds of what it may ask for.
 const FIRST_HEIGHT: f64 = 300.0;
-const MIN_HEIGHT: f64 = 160.0;
+const MIN_HEIGHT: f64 = 100.0;
 const MAX_HEIGHT: f64 = 640.0;
 
 /// What a card window shows.

@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "update_provider",
     "remove_provider",
     "clear_provider_key",
+    "wait_change",
     "check_connection",
     "list_models",
     "set_session_params",

@@ -72,6 +72,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             providers::update_provider,
             providers::remove_provider,
             providers::clear_provider_key,
+            providers::wait_change,
             providers::check_connection,
             providers::list_models,
             chats::set_session_params,
@@ -136,14 +137,12 @@ pub fn bindings_typescript() -> Result<String, String> {
     Ok(text)
 }
 
-/// Where the webview may navigate: only the app itself, the approval card's frame (its own
-/// scheme, served by Rust) and Vite's dev server in dev builds.
+/// Where the main webview may navigate: only the app itself and Vite's dev server in dev
+/// builds. Never the cards' scheme: the cards live in windows of their own (card/window.rs).
 fn navigation_allowed(url: &url::Url) -> bool {
     match (url.scheme(), url.host_str()) {
         ("tauri", Some("localhost")) => true,
         ("http" | "https", Some("tauri.localhost")) => true,
-        (card::SCHEME, Some("localhost")) => true,
-        ("http" | "https", Some(h)) if h == format!("{}.localhost", card::SCHEME) => true,
         ("http", Some("127.0.0.1")) if cfg!(dev) => url.port() == Some(5173),
         _ => false,
     }
@@ -160,18 +159,25 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                 let _ = w.set_focus();
             }
         }))
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Only the main window's layout is kept: Rust places every card window itself.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_filter(|label| label == "main")
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(core))
         .manage(card::Nonces::default())
         .manage(card::Changes::default())
+        .manage(card::Windows::default())
         // Approval decisions and provider changes are made only in the cards, on their own
-        // origin (card/mod.rs, card/change.rs).
+        // origin and in windows of their own (card/mod.rs, card/change.rs, card/window.rs).
         .register_asynchronous_uri_scheme_protocol(card::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
+            let label = ctx.webview_label().to_owned();
             tauri::async_runtime::spawn(async move {
-                responder.respond(card::serve(&app, &request).await);
+                responder.respond(card::serve(&app, &label, &request).await);
             });
         })
         .invoke_handler(builder.invoke_handler())
@@ -196,8 +202,13 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
             // a crash or a forced quit keeps the last layout too.
             let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
             let handle = app.handle().clone();
+            card::window::watch_requests(app.handle());
             if let Some(window) = app.get_webview_window("main") {
                 window.on_window_event(move |event| {
+                    if matches!(event, tauri::WindowEvent::Destroyed) {
+                        // The cards belong to the main window: they go with it.
+                        card::window::close_all(&handle);
+                    }
                     if matches!(
                         event,
                         tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
@@ -243,8 +254,8 @@ mod tests {
         let ok = |u: &str| navigation_allowed(&url::Url::parse(u).unwrap());
         assert!(ok("tauri://localhost/index.html"));
         assert!(ok("http://tauri.localhost/"));
-        assert!(ok("parley-approve://localhost/card?session=s&call=c"));
-        assert!(ok("http://parley-approve.localhost/card"));
+        assert!(!ok("parley-approve://localhost/card?session=s&call=c"));
+        assert!(!ok("http://parley-approve.localhost/card"));
         assert!(!ok("parley-approve://evil.com/card"));
         assert!(!ok("https://example.com/"));
         assert!(!ok("javascript:alert(1)"));

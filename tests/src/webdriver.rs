@@ -14,6 +14,8 @@ pub struct Session {
     base: String,
     id: String,
     done: bool,
+    /// The handle of the main window (the first one).
+    main: String,
 }
 
 /// A found element.
@@ -53,12 +55,15 @@ impl Session {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {v}"))
             .to_owned();
-        Session {
+        let mut s = Session {
             http,
             base: format!("{url}/session/{id}"),
             id,
             done: false,
-        }
+            main: String::new(),
+        };
+        s.main = s.current_window().await;
+        s
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -86,6 +91,56 @@ impl Session {
             )
             .await;
         assert!(v.is_null(), "switch to frame: {v}");
+    }
+
+    /// The handle of the window that is the context of later calls.
+    pub async fn current_window(&self) -> String {
+        let v = self.call(reqwest::Method::GET, "/window", None).await;
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The handles of every window the driver sees (the main window and, say, a card window).
+    pub async fn window_handles(&self) -> Vec<String> {
+        let v = self
+            .call(reqwest::Method::GET, "/window/handles", None)
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Makes the window `handle` the context of later calls; false when it is gone.
+    pub async fn switch_window(&self, handle: &str) -> bool {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/window",
+                Some(json!({ "handle": handle })),
+            )
+            .await;
+        v.is_null()
+    }
+
+    /// Back to the main window (also when the window that was the context closed meanwhile).
+    pub async fn to_main(&self) {
+        let main = self.main.clone();
+        assert!(self.switch_window(&main).await, "the main window is gone");
+    }
+
+    /// The handle of the main window.
+    pub fn main_window(&self) -> &str {
+        &self.main
+    }
+
+    /// The current window's place and size (x, y, width, height).
+    pub async fn window_rect(&self) -> (i64, i64, i64, i64) {
+        let v = self.call(reqwest::Method::GET, "/window/rect", None).await;
+        let n = |k: &str| v[k].as_f64().unwrap_or(-1.0).round() as i64;
+        (n("x"), n("y"), n("width"), n("height"))
     }
 
     /// Back to the top-level page (also when the frame was removed meanwhile).

@@ -34,6 +34,7 @@ mod redaction;
 mod titles;
 mod window;
 mod window_agent;
+mod window_card;
 mod window_scale;
 mod window_search;
 mod window_settings;

@@ -73,46 +73,53 @@ pub(super) async fn send(s: &Session, text: &str) {
     s.type_text(&input, "\u{E007}").await;
 }
 
-/// Switches into the card frame `frame` (Rust serves it on its own origin) once `inner` has
-/// loaded in it.
-pub(super) async fn enter_card_frame(s: &Session, frame: &str, inner: &str) {
-    let el = s.wait_for(frame).await;
-    s.enter_frame(&el).await;
+/// Makes the card window whose page shows `inner` the context of later calls. Rust opens each
+/// approval and change card in a native window of its own (src-tauri/src/card/window.rs); the
+/// driver sees it as another window. Returns its handle.
+pub(super) async fn enter_card_window(s: &Session, inner: &str) -> String {
     for _ in 0..100 {
-        if !s.find_all(inner).await.is_empty() {
+        for h in s.window_handles().await {
+            if h == s.main_window() || !s.switch_window(&h).await {
+                continue;
+            }
+            if !s.find_all(inner).await.is_empty() {
+                return h;
+            }
+        }
+        s.to_main().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let handles = s.window_handles().await;
+    s.screenshot(&env().shots.join("no-card-window.png")).await;
+    let waiting = s
+        .texts("[data-testid=approval-waiting], [data-testid=change-waiting], [role=alert]")
+        .await;
+    panic!("no card window shows {inner}; windows: {handles:?}; the page says {waiting:?}");
+}
+
+/// Waits until no card window is open any more (only the main window is left).
+pub(super) async fn wait_no_card_window(s: &Session) {
+    for _ in 0..100 {
+        if s.window_handles().await.len() == 1 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let inside = s
-        .script("return location.href + ' :: ' + document.documentElement.outerHTML.slice(0, 600)")
-        .await;
-    s.leave_frames().await;
-    let src = s
-        .script(&format!(
-            "return document.querySelector({}).outerHTML",
-            json!(frame)
-        ))
-        .await;
-    panic!("the card {frame} did not load: {inside} / {src}");
+    panic!("a card window stayed open: {:?}", s.window_handles().await);
 }
 
 /// Presses `change-confirm` or `change-cancel` in the change card of a provider change once it
-/// is armed; back in the page, waits until the card is gone.
+/// is armed; back in the main window, waits until the card and its placeholder are gone.
 pub(super) async fn answer_change(s: &Session, testid: &str) {
-    enter_card_frame(
-        s,
-        "[data-testid=change-frame]",
-        "[data-testid=change-dialog]",
-    )
-    .await;
+    enter_card_window(s, "[data-testid=change-dialog]").await;
     s.click(
         &s.wait_for(&format!("[data-testid={testid}]:not([disabled])"))
             .await,
     )
     .await;
-    s.leave_frames().await;
-    s.wait_count("[data-testid=change-frame]", 0).await;
+    s.to_main().await;
+    wait_no_card_window(s).await;
+    s.wait_count("[data-testid=change-waiting]", 0).await;
 }
 
 pub(super) fn models_reply() -> Reply {
@@ -226,7 +233,7 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     s.click(&s.wait_for("[data-testid=provider-save]").await)
         .await;
     // Saving only proposes the change: it is made once confirmed in the change card.
-    s.wait_for("[data-testid=change-frame]").await;
+    s.wait_for("[data-testid=change-waiting]").await;
     shot(&s, &e, "02b-settings-confirm-card").await;
     assert!(s.find_all("[data-testid=provider-item]").await.is_empty());
     answer_change(&s, "change-confirm").await;

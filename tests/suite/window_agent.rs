@@ -205,7 +205,7 @@ async fn window_two_providers_switch_model_mid_conversation() {
 }
 
 /// One OpenAI-compatible response with one tool call.
-fn tool_call_reply(id: &str, name: &str, args: &str) -> Reply {
+pub(super) fn tool_call_reply(id: &str, name: &str, args: &str) -> Reply {
     Reply::sse(vec![
         sse_data(&json!({"choices": [{"index": 0, "delta": {"tool_calls": [
             {"index": 0, "id": id, "type": "function", "function": {"name": name, "arguments": args}}
@@ -256,7 +256,8 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     s.wait_text("[data-testid=workspace-status]", 10, |t| t.contains(&root))
         .await;
 
-    // 1. The call waits for approval in the card (its own origin, in a frame); nothing has run;
+    // 1. The call waits for approval in the card (its own origin, in a window of its own); the
+    //    transcript says where to decide; nothing has run;
     //    allow once → result card → answer.
     send(&s, "Create hello.txt").await;
     enter_card(&s).await;
@@ -270,7 +271,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         !ws.path().join("hello.txt").exists(),
         "nothing runs before the user decides"
     );
-    s.leave_frames().await;
+    s.to_main().await;
     shot(&s, &e, "30-approval").await;
     card_click(&s, "approval-allow-once").await;
     s.wait_count("[data-testid=tool-card][data-status=completed]", 1)
@@ -307,7 +308,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
             .await,
     )
     .await;
-    s.leave_frames().await;
+    s.to_main().await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| {
         t == "OK, I will not."
     })
@@ -332,7 +333,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     send(&s, "s two").await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "two")
         .await;
-    s.wait_count("[data-testid=approval-frame]", 0).await;
+    s.wait_count("[data-testid=approval-waiting]", 0).await;
     server.push(tool_call_reply(
         "c5",
         "write_file",
@@ -340,18 +341,18 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     ));
     server.push(Reply::sse(text_answer(&["three"], 0)));
     send(&s, "s three").await;
-    s.wait_for("[data-testid=approval-frame]").await;
+    s.wait_for("[data-testid=approval-waiting]").await;
     shot(&s, &e, "33-asks-again").await;
 
     // A webview compromise cannot approve: script in the main page has no command to decide
-    // with, cannot fetch the card's origin (CSP) and cannot read the card (another origin).
+    // with, cannot fetch the card's origin (CSP) and has no card to read (it is another window).
     // The call stays pending.
     let attack = s
         .script_async(
             "const done = arguments[0]; \
-             const f = document.querySelector('[data-testid=approval-frame]'); \
-             const u = new URL(f.src); const sid = u.searchParams.get('session'); const cid = u.searchParams.get('call'); \
-             const out = { read: (() => { try { return f.contentDocument === null ? 'null' : 'readable'; } catch (e) { return 'blocked'; } })() }; \
+             const sid = 'x'; const cid = document.querySelector('[data-testid=tool-card][data-status=awaiting_approval]').dataset.callId; \
+             const u = new URL((navigator.userAgent.includes('Windows') ? 'http://parley-approve.localhost' : 'parley-approve://localhost') + '/card'); \
+             const out = { read: document.querySelector('iframe') === null ? 'no frame' : 'readable' }; \
              const invoke = window.__TAURI_INTERNALS__.invoke; \
              invoke('decide_approval', { sessionId: sid, callId: cid, decision: { type: 'allow_always' } }) \
                .then(() => 'accepted', (e) => 'refused: ' + JSON.stringify(e)) \
@@ -401,7 +402,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
         .await;
     assert_eq!(kept, "yas draft y");
     assert_eq!(
-        s.find_all("[data-testid=approval-frame]").await.len(),
+        s.find_all("[data-testid=approval-waiting]").await.len(),
         1,
         "nothing was decided"
     );
@@ -414,7 +415,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     .await;
     s.wait_for("[data-testid=approval-always-confirm]:not([hidden])")
         .await;
-    s.leave_frames().await;
+    s.to_main().await;
     shot(&s, &e, "33b-always-confirm").await;
     enter_card(&s).await;
     s.click(&s.wait_for("[data-testid=approval-always-back]").await)
@@ -428,7 +429,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     .await;
     let dialog = s.wait_for("[data-testid=approval-dialog]").await;
     s.type_text(&dialog, "y").await;
-    s.leave_frames().await;
+    s.to_main().await;
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "three")
         .await;
     // The draft is still in the composer.
@@ -464,7 +465,7 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
             .await,
     )
     .await;
-    s.leave_frames().await;
+    s.to_main().await;
     s.wait_count("[data-testid=tool-card][data-status=running]", 1)
         .await;
     let pid_file = ws.path().join("child.pid");
@@ -500,14 +501,9 @@ async fn window_agent_asks_first_allow_deny_session_grant_and_stop_a_command() {
     s.quit().await;
 }
 
-/// Makes the approval card (the frame of the pending call) the context of later calls.
+/// Makes the approval card (the window of the pending call) the context of later calls.
 async fn enter_card(s: &Session) {
-    enter_card_frame(
-        s,
-        "[data-testid=approval-frame]",
-        "[data-testid=approval-dialog]",
-    )
-    .await;
+    enter_card_window(s, "[data-testid=approval-dialog]").await;
 }
 
 /// Clicks a button of the approval card once it is armed, then returns to the page.
@@ -518,7 +514,7 @@ async fn card_click(s: &Session, testid: &str) {
             .await,
     )
     .await;
-    s.leave_frames().await;
+    s.to_main().await;
 }
 
 fn anthropic_answer(text: &str) -> Reply {

@@ -1,6 +1,7 @@
 //! Real window: providers change only when the person confirms the change in the change card
-//! (served by Rust on its own origin). Script injected into the page can propose changes but
-//! cannot make one: it cannot fetch the card's origin, read the card or press its buttons, and
+//! (served by Rust on its own origin, in a window of its own). Script injected into the page can
+//! propose changes but cannot make one: it cannot fetch or frame the card's origin, read the card
+//! or press its buttons, and
 //! the command that saved keys directly is gone. A database that cannot be read at start is
 //! reported in a banner that names where it was moved, and Settings → Data → Restore… brings
 //! back a deleted chat from a backup.
@@ -39,7 +40,7 @@ async fn window_provider_changes_only_through_the_change_card() {
                try { const r = await fetch(origin + '/apply?id=' + id + '&nonce=x&answer=confirm'); out.fetch = 'fetched ' + r.status; } catch (err) { out.fetch = 'blocked'; } \
                const f = document.createElement('iframe'); f.src = origin + '/change?id=' + id; document.body.appendChild(f); \
                await new Promise((r) => { f.onload = r; setTimeout(r, 3000); }); \
-               try { out.read = f.contentDocument === null ? 'null' : 'readable'; } catch (err) { out.read = 'blocked'; } \
+               try { out.read = f.contentDocument && f.contentDocument.querySelector('[data-testid=change-dialog]') ? 'readable' : 'absent'; } catch (err) { out.read = 'blocked'; } \
                try { f.contentWindow.document.querySelector('[data-testid=change-confirm]').click(); out.click = 'clicked'; } catch (err) { out.click = 'blocked'; } \
                await new Promise((r) => setTimeout(r, 1500)); \
                f.remove(); \
@@ -96,18 +97,15 @@ async fn window_provider_changes_only_through_the_change_card() {
     assert_eq!(s.find_all("[data-testid=provider-form]").await.len(), 0);
 }
 
-/// The text of `testid` in the change card, read from inside its frame.
+/// The text of `testid` in the change card, read from inside its window.
 async fn card_text(s: &Session, testid: &str) -> String {
-    enter_card_frame(
-        s,
-        "[data-testid=change-frame]",
-        "[data-testid=change-dialog]",
-    )
-    .await;
+    enter_card_window(s, "[data-testid=change-dialog]").await;
+    s.screenshot(&env().shots.join(format!("42-change-card-{testid}.png")))
+        .await;
     let t = s
         .text(&s.wait_for(&format!("[data-testid={testid}]")).await)
         .await;
-    s.leave_frames().await;
+    s.to_main().await;
     t
 }
 

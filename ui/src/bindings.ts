@@ -42,6 +42,8 @@ export const commands = {
 	removeProvider: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("remove_provider", { name })),
 	/**  Proposes deleting a provider's key from the keychain; confirmed in the card. */
 	clearProviderKey: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("clear_provider_key", { name })),
+	/**  Waits until the person answered the card of the change `id` and says how it ended. */
+	waitChange: (id: string) => typedError<ChangeOutcome, ErrorInfo>(__TAURI_INVOKE("wait_change", { id })),
 	/**  Checks that a provider (saved or still in the form) answers. */
 	checkConnection: (draft: ConnectionDraft_Deserialize) => typedError<ConnectionReport_Serialize, ErrorInfo>(__TAURI_INVOKE("check_connection", { draft })),
 	/**
@@ -247,12 +249,23 @@ export type Assistant_Serialize = {
 	workspace: string | null,
 };
 
+/**  How a proposed provider change ended, once the person answered its card. */
+export type ChangeOutcome = 
+/**  Confirmed and made. */
+{ outcome: "done" } | 
+/**  Cancelled in the card, its window closed, replaced by another change, or expired. */
+{ outcome: "cancelled" } | 
+/**  Confirmed, but making it failed. */
+{ outcome: "failed"; 
+/**  Why, in a sentence. */
+error: string };
+
 /**
  *  A proposed change to the providers, waiting for the person to confirm it in its card (the
  *  page learns only the id it shows the card with).
  */
 export type ChangeTicket = {
-	/**  The card's address is `/change?id=…` on the card's origin. */
+	/**  The id of the change; Parley shows its card in a window of its own. */
 	id: string,
 };
 

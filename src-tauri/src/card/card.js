@@ -1,4 +1,5 @@
-// The approval card's behaviour (served by Rust on its own origin; see card/mod.rs). Keyjacking
+// The approval card's behaviour (served by Rust on its own origin, shown in a window of its own;
+// see card/mod.rs and card/window.rs). Keyjacking
 // rules: never take the focus; nothing acts for 0.5 s after the card appears; single keys act
 // only once the user entered the card (a press inside it, or Tab); "always" needs a
 // confirmation whose button wakes up 0.5 s later.
@@ -8,10 +9,16 @@
   if (root.dataset.theme === "system")
     root.dataset.theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
   const d = document.querySelector("[data-testid=approval-dialog]");
-  const post = () =>
-    parent.postMessage({ parleyCardHeight: document.documentElement.scrollHeight }, "*");
-  new ResizeObserver(post).observe(document.body);
-  post();
+  // The card lives in a window of its own (card/window.rs); it asks Rust for its height.
+  let asked = 0;
+  const fit = () => {
+    const h = Math.ceil(document.body.getBoundingClientRect().height);
+    if (h === asked) return;
+    asked = h;
+    fetch("/fit?h=" + h).catch(() => {});
+  };
+  new ResizeObserver(fit).observe(document.body);
+  fit();
   if (!d) return;
   const ARM = 500;
   const shown = performance.now();

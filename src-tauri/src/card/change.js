@@ -1,15 +1,21 @@
 // The change card's behaviour (served by Rust on its own origin; see card/change.rs). Like the
-// approval card it never takes the focus and ignores presses for 0.5 s after it appears. It
-// tells the Settings panel how it ended (only the id and the outcome: nothing secret).
+// approval card it never takes the focus and ignores presses for 0.5 s after it appears. Rust
+// tells the Settings panel how it ended (`wait_change`) and closes the card's window.
 (() => {
   "use strict";
   const root = document.documentElement;
   if (root.dataset.theme === "system")
     root.dataset.theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
-  const post = (m) => parent.postMessage(m, "*");
-  const height = () => post({ parleyCardHeight: root.scrollHeight });
-  new ResizeObserver(height).observe(document.body);
-  height();
+  // The card lives in a window of its own (card/window.rs); it asks Rust for its height.
+  let asked = 0;
+  const fit = () => {
+    const h = Math.ceil(document.body.getBoundingClientRect().height);
+    if (h === asked) return;
+    asked = h;
+    fetch("/fit?h=" + h).catch(() => {});
+  };
+  new ResizeObserver(fit).observe(document.body);
+  fit();
   const d = document.querySelector("[data-testid=change-dialog]");
   if (!d) return;
   const ARM = 500;
@@ -32,11 +38,9 @@
       const ok = r.ok && j.ok === true;
       status.textContent = ok ? "Done." : j.cancelled ? "Cancelled." : j.error || "Not accepted.";
       d.dataset.outcome = ok ? "done" : j.cancelled ? "cancelled" : "failed";
-      post({ parleyChange: d.dataset.id, outcome: d.dataset.outcome, error: ok ? null : j.error || null });
     } catch (e) {
       status.textContent = "Could not reach Parley: " + e;
       d.dataset.outcome = "failed";
-      post({ parleyChange: d.dataset.id, outcome: "failed", error: String(e) });
     }
   }
   d.addEventListener("click", (e) => {

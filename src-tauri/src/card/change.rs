@@ -3,13 +3,16 @@
 //!
 //! The main page's provider commands only *propose* a change: Rust checks it, describes it
 //! ([`ProviderService::preview`](parley_core::providers::ProviderService::preview)) and keeps it
-//! under a random id. The Settings panel then shows `/change?id=…` — a page served on the card's
-//! own origin — and only that page's Confirm (with its random nonce, once) makes the change.
-//! Script in the main page can propose, but it cannot read or press the card, so nothing about
-//! the providers changes unless the person confirms exactly what the card says.
+//! under a random id, and opens `/change?id=…` — a page served on the card's own origin — in a
+//! card window of its own (`window.rs`; one change card at a time). Only that page's Confirm
+//! (with its random nonce, once, from that window) makes the change; the Settings panel only
+//! waits for how it ended (`wait_change`). Script in the main page can propose, but it cannot
+//! read, press, hide or cover the card, so nothing about the providers changes unless the
+//! person confirms exactly what the card says.
 
+use super::window::Card;
 use parley_core::providers::{ChangePreview, ProviderChange};
-use parley_protocol::ChangeTicket;
+use parley_protocol::{ChangeOutcome, ChangeTicket};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,15 +29,58 @@ struct Waiting {
     at: Instant,
 }
 
-/// Proposed provider changes, waiting for a confirmation in their card.
+/// Proposed provider changes, waiting for a confirmation in their card, and how the last ones
+/// ended (until the Settings panel learns it).
 #[derive(Default)]
-pub struct Changes(Mutex<HashMap<String, Waiting>>);
+pub struct Changes {
+    waiting: Mutex<HashMap<String, Waiting>>,
+    ended: Mutex<HashMap<String, ChangeOutcome>>,
+    news: tokio::sync::Notify,
+}
 
 impl Changes {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiting>> {
-        self.0
+        self.waiting
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn ended(&self) -> std::sync::MutexGuard<'_, HashMap<String, ChangeOutcome>> {
+        self.ended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records how the change `id` ended and wakes whoever waits for it.
+    fn end(&self, id: &str, outcome: ChangeOutcome) {
+        self.map().remove(id);
+        let mut ended = self.ended();
+        while ended.len() >= MAX_WAITING {
+            let Some(k) = ended.keys().next().cloned() else {
+                break;
+            };
+            ended.remove(&k);
+        }
+        ended.insert(id.to_owned(), outcome);
+        drop(ended);
+        self.news.notify_waiters();
+    }
+
+    /// How the change `id` ended, once it has (an unknown or expired id ends cancelled).
+    pub async fn wait(&self, id: &str) -> ChangeOutcome {
+        loop {
+            let news = self.news.notified();
+            tokio::pin!(news);
+            news.as_mut().enable();
+            if let Some(o) = self.ended().remove(id) {
+                return o;
+            }
+            if self.shown(id).is_none() {
+                return ChangeOutcome::Cancelled;
+            }
+            // Also wake up now and then: a change that expires sends no news.
+            let _ = tokio::time::timeout(Duration::from_secs(5), news).await;
+        }
     }
 
     /// Keeps a checked change until it is confirmed, cancelled or expires; `None` without
@@ -107,41 +153,110 @@ pub fn change_html(id: &str, nonce: &str, theme: &str, p: &ChangePreview) -> Str
     )
 }
 
-/// `/change` and `/apply` of the card's scheme.
+/// Keeps a checked change and opens its card in a window of its own (closing the card of any
+/// earlier change, which ends cancelled); `None` without randomness.
+pub async fn propose<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    change: ProviderChange,
+    preview: ChangePreview,
+) -> Option<ChangeTicket> {
+    use tauri::Manager;
+    let changes = app.try_state::<Changes>()?;
+    let ticket = changes.propose(change, preview)?;
+    let earlier = |c: &Card| matches!(c, Card::Change { id } if *id != ticket.id);
+    if let Some(windows) = app.try_state::<super::Windows>() {
+        for card in windows.cards_where(earlier) {
+            if let Card::Change { id } = card {
+                changes.end(&id, ChangeOutcome::Cancelled);
+            }
+        }
+    }
+    super::window::close_where(app, earlier);
+    super::window::open(
+        app,
+        Card::Change {
+            id: ticket.id.clone(),
+        },
+    )
+    .await;
+    Some(ticket)
+}
+
+/// The person closed the change's window without answering: it ends cancelled.
+pub fn cancel<R: tauri::Runtime>(app: &tauri::AppHandle<R>, id: &str) {
+    use tauri::Manager;
+    if let Some(changes) = app.try_state::<Changes>() {
+        changes.end(id, ChangeOutcome::Cancelled);
+    }
+}
+
+/// `/change` and `/apply` of the card's scheme, for the webview `label`.
 pub async fn serve<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
+    label: &str,
     path: &str,
     arg: impl Fn(&str) -> String,
 ) -> Option<(u16, &'static str, Vec<u8>)> {
     use tauri::Manager;
     let changes = app.try_state::<Changes>()?;
     let state = app.try_state::<crate::AppState>()?;
+    let windows = app.try_state::<super::Windows>()?;
     let json = |status: u16, v: serde_json::Value| {
         Some((status, "application/json", v.to_string().into_bytes()))
     };
     match path {
-        "/change" => Some(match changes.shown(&arg("id")) {
-            Some((preview, nonce)) => (
-                200,
-                "text/html; charset=utf-8",
-                change_html(&arg("id"), &nonce, &arg("theme"), &preview).into_bytes(),
-            ),
-            None => (200, "text/html; charset=utf-8", GONE.as_bytes().to_vec()),
-        }),
+        // Only the window opened for this change gets its card (and so its nonce).
+        "/change" => Some(
+            match changes
+                .shown(&arg("id"))
+                .filter(|_| windows.is_window_of(label, &Card::Change { id: arg("id") }))
+            {
+                Some((preview, nonce)) => (
+                    200,
+                    "text/html; charset=utf-8",
+                    change_html(&arg("id"), &nonce, &arg("theme"), &preview).into_bytes(),
+                ),
+                None => (200, "text/html; charset=utf-8", GONE.as_bytes().to_vec()),
+            },
+        ),
         "/apply" => {
-            let Some(change) = changes.take(&arg("id"), &arg("nonce")) else {
+            let id = arg("id");
+            let card = Card::Change { id: id.clone() };
+            let from_its_window = windows.is_window_of(label, &card);
+            let taken = if from_its_window {
+                changes.take(&id, &arg("nonce"))
+            } else {
+                None
+            };
+            let Some(change) = taken else {
                 return json(
                     403,
                     serde_json::json!({"error": "This change was not confirmed in its card, or it expired. Make it again."}),
                 );
             };
             if arg("answer") != "confirm" {
+                changes.end(&id, ChangeOutcome::Cancelled);
+                super::window::close(app, &card);
                 return json(200, serde_json::json!({"ok": false, "cancelled": true}));
             }
-            match state.core.providers().apply(change).await {
-                Ok(_) => json(200, serde_json::json!({"ok": true})),
-                Err(e) => json(409, serde_json::json!({"error": e.to_info().message})),
-            }
+            let reply = match state.core.providers().apply(change).await {
+                Ok(_) => {
+                    changes.end(&id, ChangeOutcome::Done);
+                    json(200, serde_json::json!({"ok": true}))
+                }
+                Err(e) => {
+                    let error = e.to_info().message;
+                    changes.end(
+                        &id,
+                        ChangeOutcome::Failed {
+                            error: error.clone(),
+                        },
+                    );
+                    json(409, serde_json::json!({"error": error}))
+                }
+            };
+            super::window::close(app, &card);
+            reply
         }
         _ => None,
     }

@@ -70,3 +70,54 @@ fn waiting_changes_are_bounded_oldest_first() {
     }
     assert!(c.shown(&ids[MAX_WAITING + 2]).is_some());
 }
+
+#[tokio::test]
+async fn the_settings_panel_learns_how_a_change_ended() {
+    let c = std::sync::Arc::new(Changes::default());
+    assert_eq!(c.wait("never-proposed").await, ChangeOutcome::Cancelled);
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            c.propose(
+                ProviderChange::Remove(format!("p{i}")),
+                preview("Remove", "x"),
+            )
+            .unwrap()
+            .id
+        })
+        .collect();
+    // A waiter started before the answer wakes up with it.
+    let waiter = {
+        let (c, id) = (c.clone(), ids[0].clone());
+        tokio::spawn(async move { c.wait(&id).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiter.is_finished(), "nothing was answered yet");
+    c.end(&ids[0], ChangeOutcome::Done);
+    let got = tokio::time::timeout(Duration::from_secs(2), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, ChangeOutcome::Done);
+    assert!(c.shown(&ids[0]).is_none(), "an ended change has no card");
+    // An answer given before anyone waits is kept for the waiter, once.
+    let failed = ChangeOutcome::Failed {
+        error: "no keychain".into(),
+    };
+    c.end(&ids[1], failed.clone());
+    assert_eq!(c.wait(&ids[1]).await, failed);
+    assert_eq!(c.wait(&ids[1]).await, ChangeOutcome::Cancelled);
+    // The window sees exactly this shape.
+    assert_eq!(
+        serde_json::to_value(&failed).unwrap(),
+        serde_json::json!({"outcome": "failed", "error": "no keychain"})
+    );
+    assert_eq!(
+        serde_json::to_value(ChangeOutcome::Done).unwrap(),
+        serde_json::json!({"outcome": "done"})
+    );
+    // Ended outcomes nobody asks for are bounded.
+    for i in 0..MAX_WAITING * 2 {
+        c.end(&format!("gone{i}"), ChangeOutcome::Cancelled);
+    }
+    assert!(c.ended().len() <= MAX_WAITING);
+}

@@ -1,20 +1,24 @@
 //! The approval card: where a person decides a tool call, out of reach of the main page.
 //!
 //! The card is served by Rust on its own scheme (`parley-approve://localhost`, on Windows
-//! `http://parley-approve.localhost`) and shown in an iframe of the transcript. That origin is not
-//! the main page's, so script in the main page (say, injected through model output) cannot read
-//! the card, cannot script its buttons, and cannot fetch the scheme at all (the main page's CSP
-//! allows only IPC for `connect-src`). The card carries a random nonce for its request, and
-//! `/decide` accepts a decision only with that nonce. The main window's capability does not
-//! include `decide_approval`: the card is the only way a decision is made in the desktop app.
+//! `http://parley-approve.localhost`) and shown in a small native window of its own, owned by the
+//! main window (`window.rs`): Rust opens it when the core asks for a decision and closes it when
+//! the request ends. Script in the main page (say, injected through model output) has no handle
+//! on that window — it cannot restyle, move, cover or make it transparent — cannot load or fetch
+//! the scheme (the main page's CSP) and has no command to decide with (the main window's
+//! capability does not include `decide_approval`). The card carries a random nonce for its
+//! request, and `/decide` accepts a decision only with that nonce and only from the window
+//! opened for that request.
 //!
 //! The card renders only escaped text (hidden characters marked by the shared table) and keeps
 //! the keyjacking rules: it never takes the focus, ignores clicks and keys for 0.5 s, takes keys
 //! only after the user entered it, and "always" needs a confirmation.
 
 mod change;
+pub mod window;
 
-pub use change::Changes;
+pub use change::{propose as propose_change, Changes};
+pub use window::Windows;
 
 use crate::AppState;
 use parley_protocol::{visible, ApprovalDecision, SessionId};
@@ -245,10 +249,12 @@ fn decision(kind: &str, note: Option<String>) -> Option<ApprovalDecision> {
     })
 }
 
-/// Serves the card's scheme: the approval card (`/card`, `/decide`) and the change card
-/// (`/change`, `/apply`, in `change.rs`).
+/// Serves the card's scheme to the webview `label`: the approval card (`/card`, `/decide`), the
+/// change card (`/change`, `/apply`, in `change.rs`) and `/fit` (a card window takes its
+/// content's height).
 pub async fn serve<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
+    label: &str,
     request: &Request<Vec<u8>>,
 ) -> Response<Vec<u8>> {
     let uri = request.uri().to_string();
@@ -257,7 +263,8 @@ pub async fn serve<R: tauri::Runtime>(
     let Some(state) = app.try_state::<AppState>() else {
         return respond(503, "text/plain", b"starting".to_vec());
     };
-    let Some(nonces) = app.try_state::<Nonces>() else {
+    let (Some(nonces), Some(windows)) = (app.try_state::<Nonces>(), app.try_state::<Windows>())
+    else {
         return respond(503, "text/plain", b"starting".to_vec());
     };
     let arg = |k: &str| q.get(k).cloned().unwrap_or_default();
@@ -265,7 +272,11 @@ pub async fn serve<R: tauri::Runtime>(
         "/card.js" => respond(200, "text/javascript", SCRIPT.as_bytes().to_vec()),
         "/card.css" => respond(200, "text/css", STYLE.as_bytes().to_vec()),
         "/change.js" => respond(200, "text/javascript", CHANGE_SCRIPT.as_bytes().to_vec()),
-        "/change" | "/apply" => match change::serve(app, &path, arg).await {
+        "/fit" => {
+            window::fit(app, label, &arg("h"));
+            respond(200, "application/json", br#"{"ok":true}"#.to_vec())
+        }
+        "/change" | "/apply" => match change::serve(app, label, &path, arg).await {
             Some((status, kind, body)) => respond(status, kind, body),
             None => respond(503, "text/plain", b"starting".to_vec()),
         },
@@ -277,10 +288,16 @@ pub async fn serve<R: tauri::Runtime>(
                     .pending_request(&SessionId(s.clone()), c)
                     .is_some()
             });
+            // Only the window opened for this request gets its card (and so its nonce).
+            let card = window::Card::Approval {
+                session: session.clone(),
+                call: call.clone(),
+            };
             let info = state
                 .core
                 .approvals()
-                .pending_request(&SessionId(session.clone()), &call);
+                .pending_request(&SessionId(session.clone()), &call)
+                .filter(|_| windows.is_window_of(label, &card));
             match (info, nonces.get_or_make((session.clone(), call.clone()))) {
                 (Some(info), Some(nonce)) => respond(
                     200,
@@ -291,39 +308,79 @@ pub async fn serve<R: tauri::Runtime>(
                 (_, None) => respond(500, "text/plain", b"no randomness".to_vec()),
             }
         }
-        "/decide" => {
-            let key = (arg("session"), arg("call"));
-            if !nonces.take_if(&key, &arg("nonce")) {
-                return respond(
-                    403,
-                    "application/json",
-                    br#"{"error":"This decision did not come from the approval card."}"#.to_vec(),
-                );
+        "/decide" => decide(app, &state, &nonces, &windows, label, &q),
+        _ => respond(404, "text/plain", b"not found".to_vec()),
+    }
+}
+
+/// `/decide`: the decision of the approval card in the window `label`, with its nonce, once.
+fn decide<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    state: &AppState,
+    nonces: &Nonces,
+    windows: &Windows,
+    label: &str,
+    q: &HashMap<String, String>,
+) -> Response<Vec<u8>> {
+    let arg = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let key = (arg("session"), arg("call"));
+    let card = window::Card::Approval {
+        session: key.0.clone(),
+        call: key.1.clone(),
+    };
+    if !windows.is_window_of(label, &card) || !nonces.take_if(&key, &arg("nonce")) {
+        return respond(
+            403,
+            "application/json",
+            br#"{"error":"This decision did not come from the approval card."}"#.to_vec(),
+        );
+    }
+    let note = q.get("note").filter(|n| !n.trim().is_empty()).cloned();
+    let Some(d) = decision(&arg("decision"), note) else {
+        return respond(
+            400,
+            "application/json",
+            br#"{"error":"Unknown decision."}"#.to_vec(),
+        );
+    };
+    match state
+        .core
+        .approvals()
+        .decide_approval(&SessionId(key.0.clone()), &key.1, d)
+    {
+        Ok(()) => {
+            window::close(app, &card);
+            respond(200, "application/json", br#"{"ok":true}"#.to_vec())
+        }
+        Err(e) => respond(
+            409,
+            "application/json",
+            serde_json::json!({"error": e.to_info().message})
+                .to_string()
+                .into_bytes(),
+        ),
+    }
+}
+
+/// The person closed a card's window without answering: the call is denied, the change
+/// cancelled.
+fn closed_unanswered<R: tauri::Runtime>(app: &tauri::AppHandle<R>, card: &window::Card) {
+    match card {
+        window::Card::Approval { session, call } => {
+            let key = (session.clone(), call.clone());
+            if let Some(nonces) = app.try_state::<Nonces>() {
+                nonces.retain(|k| *k != key);
             }
-            let note = q.get("note").filter(|n| !n.trim().is_empty()).cloned();
-            let Some(d) = decision(&arg("decision"), note) else {
-                return respond(
-                    400,
-                    "application/json",
-                    br#"{"error":"Unknown decision."}"#.to_vec(),
-                );
-            };
-            match state
-                .core
-                .approvals()
-                .decide_approval(&SessionId(key.0.clone()), &key.1, d)
-            {
-                Ok(()) => respond(200, "application/json", br#"{"ok":true}"#.to_vec()),
-                Err(e) => respond(
-                    409,
-                    "application/json",
-                    serde_json::json!({"error": e.to_info().message})
-                        .to_string()
-                        .into_bytes(),
-                ),
+            if let Some(state) = app.try_state::<AppState>() {
+                let deny = ApprovalDecision::Deny { note: None };
+                // Already answered, stopped or timed out: nothing waits any more.
+                let _ = state
+                    .core
+                    .approvals()
+                    .decide_approval(&SessionId(key.0), &key.1, deny);
             }
         }
-        _ => respond(404, "text/plain", b"not found".to_vec()),
+        window::Card::Change { id } => change::cancel(app, id),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::prelude::*;
 use crate::card::Changes;
 use parley_core::providers::ProviderChange;
-use parley_protocol::ChangeTicket;
+use parley_protocol::{ChangeOutcome, ChangeTicket};
 
 /// Configured providers; only whether a key exists, never the key.
 #[tauri::command]
@@ -12,18 +12,31 @@ pub async fn list_providers(state: State<'_, AppState>) -> Res<Vec<ProviderInfo>
     state.core.providers().list_providers().await.map_err(err)
 }
 
-/// Proposes a change to the providers: checks it and keeps it for its card. The page only gets
-/// the card's id; the change is made when the person confirms it in the card (card/change.rs),
-/// which script in the page cannot reach.
-async fn propose(state: &AppState, changes: &Changes, change: ProviderChange) -> Res<ChangeTicket> {
+/// Proposes a change to the providers: checks it, keeps it and opens its card in a window of
+/// its own. The page only gets the change's id; the change is made when the person confirms it
+/// in the card (card/change.rs), which script in the page cannot reach.
+async fn propose(
+    app: &tauri::AppHandle,
+    state: &AppState,
+    change: ProviderChange,
+) -> Res<ChangeTicket> {
     let preview = state.core.providers().preview(&change).await.map_err(err)?;
-    changes.propose(change, preview).ok_or_else(|| {
-        ErrorInfo::new(
-            ErrorCode::Internal,
-            "The system gave no randomness for the confirmation card.",
-            true,
-        )
-    })
+    crate::card::propose_change(app, change, preview)
+        .await
+        .ok_or_else(|| {
+            ErrorInfo::new(
+                ErrorCode::Internal,
+                "The system gave no randomness for the confirmation card.",
+                true,
+            )
+        })
+}
+
+/// Waits until the person answered the card of the change `id` and says how it ended.
+#[tauri::command]
+#[specta::specta]
+pub async fn wait_change(changes: State<'_, Changes>, id: String) -> Res<ChangeOutcome> {
+    Ok(changes.wait(&id).await)
 }
 
 /// Proposes adding a provider (its key goes to the OS keychain once confirmed in the card).
@@ -31,10 +44,10 @@ async fn propose(state: &AppState, changes: &Changes, change: ProviderChange) ->
 #[specta::specta]
 pub async fn add_provider(
     state: State<'_, AppState>,
-    changes: State<'_, Changes>,
+    app: tauri::AppHandle,
     draft: ProviderDraft,
 ) -> Res<ChangeTicket> {
-    propose(&state, &changes, ProviderChange::Add(draft)).await
+    propose(&app, &state, ProviderChange::Add(draft)).await
 }
 
 /// Proposes changing a provider and, with `key`, saving a new key (a new host drops the old
@@ -43,12 +56,12 @@ pub async fn add_provider(
 #[specta::specta]
 pub async fn update_provider(
     state: State<'_, AppState>,
-    changes: State<'_, Changes>,
+    app: tauri::AppHandle,
     edit: ProviderEdit,
     key: Option<String>,
 ) -> Res<ChangeTicket> {
     let key = key.filter(|k| !k.trim().is_empty()).map(Secret::new);
-    propose(&state, &changes, ProviderChange::Update { edit, key }).await
+    propose(&app, &state, ProviderChange::Update { edit, key }).await
 }
 
 /// Proposes removing a provider and its key; confirmed in the card.
@@ -56,10 +69,10 @@ pub async fn update_provider(
 #[specta::specta]
 pub async fn remove_provider(
     state: State<'_, AppState>,
-    changes: State<'_, Changes>,
+    app: tauri::AppHandle,
     name: String,
 ) -> Res<ChangeTicket> {
-    propose(&state, &changes, ProviderChange::Remove(name)).await
+    propose(&app, &state, ProviderChange::Remove(name)).await
 }
 
 /// Proposes deleting a provider's key from the keychain; confirmed in the card.
@@ -67,10 +80,10 @@ pub async fn remove_provider(
 #[specta::specta]
 pub async fn clear_provider_key(
     state: State<'_, AppState>,
-    changes: State<'_, Changes>,
+    app: tauri::AppHandle,
     name: String,
 ) -> Res<ChangeTicket> {
-    propose(&state, &changes, ProviderChange::ClearKey(name)).await
+    propose(&app, &state, ProviderChange::ClearKey(name)).await
 }
 
 /// Checks that a provider (saved or still in the form) answers.

@@ -48,12 +48,14 @@ export const api = {
   stopTurn: (id: string) => unwrap(commands.stopTurn(id)),
   listProviders: () => unwrap(commands.listProviders()),
   addProvider: (draft: Parameters<typeof commands.addProvider>[0]) => unwrap(commands.addProvider(draft)),
-  // Provider changes are only proposed here: each returns the id of its change card, where the
-  // person confirms it (components/settings/ChangeCard.svelte).
+  // Provider changes are only proposed here: each returns the id of its change card, which Rust
+  // opens in a window of its own, where the person confirms it; `waitChange` says how it ended
+  // (components/settings/ChangeCard.svelte).
   updateProvider: (edit: Parameters<typeof commands.updateProvider>[0], key: string | null) =>
     unwrap(commands.updateProvider(edit, key)),
   removeProvider: (name: string) => unwrap(commands.removeProvider(name)),
   clearProviderKey: (name: string) => unwrap(commands.clearProviderKey(name)),
+  waitChange: (id: string) => unwrap(commands.waitChange(id)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),
   setSessionParams: (id: string, params: SessionParams) => unwrap(commands.setSessionParams(id, params)),

@@ -233,8 +233,24 @@ pub struct ProviderEdit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChangeTicket {
-    /// The card's address is `/change?id=…` on the card's origin.
+    /// The id of the change; Parley shows its card in a window of its own.
     pub id: String,
+}
+
+/// How a proposed provider change ended, once the person answered its card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ChangeOutcome {
+    /// Confirmed and made.
+    Done,
+    /// Cancelled in the card, its window closed, replaced by another change, or expired.
+    Cancelled,
+    /// Confirmed, but making it failed.
+    Failed {
+        /// Why, in a sentence.
+        error: String,
+    },
 }
 
 /// What to check before (or after) saving a provider.

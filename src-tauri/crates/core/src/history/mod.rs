@@ -2,11 +2,17 @@
 //! are in `store.rs`.
 
 mod claude;
+// The import merge calls `clean_title` and `clean_id` (issue 25, deliverable 2); until it
+// does, only titles use this module.
+#[allow(dead_code)]
+pub(crate) mod clean;
 mod export;
+mod export_every;
 mod foreign;
 mod store;
 
 pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
+pub use export_every::{EveryChat, Unreadable};
 pub use foreign::{detect, rfc3339_ms, Source};
 
 use crate::chats::not_found;

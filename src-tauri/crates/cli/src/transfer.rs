@@ -5,10 +5,9 @@
 use crate::term::{self, field, out};
 use crate::{invalid, Failure};
 use clap::{Args, ValueEnum};
-use parley_core::history::Unreadable;
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
-use parley_protocol::{ErrorCode, ErrorInfo, SessionId};
+use parley_protocol::{ErrorCode, ErrorInfo, LeftOutChat, SessionId};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -109,7 +108,7 @@ fn encode(file: &parley_protocol::ExportFile) -> Result<String, Failure> {
 
 /// Names each chat an export of every chat left out; exits with [`EXIT_SOME_LEFT_OUT`] when
 /// there was one.
-fn left_out(unreadable: &[Unreadable]) -> Result<(), Failure> {
+fn left_out(unreadable: &[LeftOutChat]) -> Result<(), Failure> {
     for u in unreadable {
         errln!(
             "warning: left out chat {} “{}”: it could not be read ({}).",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { importText, restoredText } from "./data";
+import { exportedText, importText, restoredText } from "./data";
 
 describe("restore report", () => {
   it("says what was added, in words", () => {
@@ -20,5 +20,17 @@ describe("import report", () => {
   });
   it("says what was added", () => {
     expect(importText({ ...r, dry_run: false, span: null })).toBe("Added 1 chat and 3 messages (the file holds 2 chats and 5 messages). Nothing was changed or removed.");
+  });
+});
+
+describe("export report", () => {
+  it("says where every chat went", () => {
+    expect(exportedText({ file: "/x/all.json", left_out: [] })).toBe("Exported every chat to /x/all.json.");
+    expect(exportedText({ file: "f", left_out: [] }, "“Trip”")).toBe("Exported “Trip” to f.");
+  });
+  it("names each chat it left out", () => {
+    const bad = (id: string, title: string) => ({ id, title, why: "unknown turn status" });
+    expect(exportedText({ file: "f", left_out: [bad("c1", "Notes")] })).toBe("Exported the chats that could be read to f. Left out 1 chat that could not be read: “Notes”.");
+    expect(exportedText({ file: "f", left_out: [bad("c1", "A"), bad("c2", "")] })).toContain("Left out 2 chats that could not be read: “A”, “c2”.");
   });
 });

@@ -1,4 +1,4 @@
-import type { ImportReport, RestoreReport } from "../../bindings";
+import type { ExportReport, ImportReport, RestoreReport } from "../../bindings";
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
@@ -18,4 +18,13 @@ export function importText(r: ImportReport): string {
     return `The file holds ${file}. Importing adds ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")}; nothing here changes.`;
   }
   return `Added ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")} (the file holds ${file}). Nothing was changed or removed.`;
+}
+
+/** Where chats were exported (`what`: "every chat", or a chat's title), and the chats an
+ *  export of every chat left out because they could not be read, each named. */
+export function exportedText(r: ExportReport, what = "every chat"): string {
+  if (r.left_out.length === 0) return `Exported ${what} to ${r.file}.`;
+  const n = r.left_out.length;
+  const names = r.left_out.map((c) => `“${c.title || c.id}”`).join(", ");
+  return `Exported the chats that could be read to ${r.file}. Left out ${plural(n, "chat")} that could not be read: ${names}.`;
 }

@@ -7,23 +7,16 @@ use super::export::{export_chat, keep_selected_path, markdown};
 use super::HistoryService;
 use crate::error::{CoreError, StoreError};
 use crate::store::Store;
-use parley_protocol::{ChatExport, ExportFile, SessionId, EXPORT_FORMAT, EXPORT_VERSION};
-
-/// A chat an export of every chat left out because it could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
-    /// Its id.
-    pub id: SessionId,
-    /// Its title as stored (shown through the terminal-safe writer or escaped).
-    pub title: String,
-    /// Why it could not be read.
-    pub why: String,
-}
+use parley_protocol::{
+    ChatExport, ExportFile, LeftOutChat as Unreadable, SessionId, EXPORT_FORMAT, EXPORT_VERSION,
+};
 
 /// Every chat that could be read, in Parley's format, and the chats left out.
 #[derive(Debug, Clone)]
 pub struct EveryChat {
+    /// The chats that could be read.
     pub file: ExportFile,
+    /// The chats left out, each named with why.
     pub unreadable: Vec<Unreadable>,
 }
 

@@ -12,7 +12,7 @@ mod foreign;
 mod store;
 
 pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
-pub use export_every::{EveryChat, Unreadable};
+pub use export_every::EveryChat;
 pub use foreign::{detect, rfc3339_ms, Source};
 
 use crate::chats::not_found;

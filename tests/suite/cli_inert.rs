@@ -219,6 +219,29 @@ async fn hostile_values_are_inert_in_every_command() {
     let r = run(d, &["sessions", "show", &ids[1], "--raw"]).await;
     assert!(r.stdout.contains(HOSTILE[1]), "--raw is exact");
 
+    // Log lines go through the same writer (PARLEY_LOG asks for every level).
+    for args in [
+        vec!["sessions", "show", ids[0].as_str()],
+        vec!["search", "needle"],
+        vec!["sessions", "show", "nope\u{1b}]52;c;eA==\u{7}"],
+    ] {
+        let out = parley(d)
+            .env("PARLEY_LOG", "trace")
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        inert(
+            &format!("PARLEY_LOG=trace {args:?}"),
+            &Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+        );
+    }
+
     // Errors that echo what was typed.
     for h in HOSTILE.iter().copied().filter(|h| !h.contains('\u{0}')) {
         let nope = format!("nope{h}");

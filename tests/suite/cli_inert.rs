@@ -56,104 +56,113 @@ fn inert(what: &str, r: &Run) {
 fn plant(dir: &Path) -> Vec<String> {
     let c = rusqlite::Connection::open(data::database(dir)).unwrap();
     parley_core::search::register(&c).unwrap();
+    HOSTILE
+        .iter()
+        .enumerate()
+        .map(|(i, h)| plant_chat(&c, i, h))
+        .collect()
+}
+
+/// Chat `i`, with hostile string `h` in every value; returns its id.
+fn plant_chat(c: &rusqlite::Connection, i: usize, h: &str) -> String {
+    let sid = format!("chat{i}{h}");
+    let (q, a) = (format!("q{i}{h}"), format!("a{i}{h}"));
+    let t = 1_700_000_000_000i64 + i as i64 * 60_000;
+    c.execute(
+        "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count, provider, model)
+         VALUES (?1, ?2, ?3, ?3, ?4, 2, ?5, ?6)",
+        params![sid, format!("needle title {h}"), t, a, format!("prov{h}"), format!("model{h}")],
+    )
+    .unwrap();
+    let msg = "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    c.execute(
+        msg,
+        params![
+            q,
+            sid,
+            None::<String>,
+            "user",
+            None::<String>,
+            None::<String>,
+            None::<String>,
+            t
+        ],
+    )
+    .unwrap();
+    let turn = format!("turn{i}{h}");
+    c.execute(
+        msg,
+        params![
+            a,
+            sid,
+            q,
+            "assistant",
+            turn,
+            format!("prov{h}"),
+            format!("model{h}"),
+            t + 1
+        ],
+    )
+    .unwrap();
+    plant_parts(c, &q, &a, h);
+    c.execute(
+        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, provider, model, started_at, ended_at, usage)
+         VALUES (?1, ?2, ?3, ?4, 'completed', ?5, ?6, ?7, ?7, ?8)",
+        params![turn, sid, q, a, format!("prov{h}"), format!("model{h}"), t, r#"{"input_tokens":10,"output_tokens":5}"#],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO providers(name, kind, base_url, default_model, created_at) VALUES (?1, 'openai-compatible', ?2, ?3, ?4)",
+        params![format!("prov{i}{h}"), format!("http://127.0.0.1:9/{h}"), format!("model{h}"), t],
+    )
+    .unwrap();
+    sid
+}
+
+/// The question's text, and the answer's reasoning, tool call, tool result and text.
+fn plant_parts(c: &rusqlite::Connection, q: &str, a: &str, h: &str) {
     let status = serde_json::to_value(ToolCallStatus::Completed).unwrap();
-    let mut ids = Vec::new();
-    for (i, h) in HOSTILE.iter().enumerate() {
-        let sid = format!("chat{i}{h}");
-        let (q, a) = (format!("q{i}{h}"), format!("a{i}{h}"));
-        let t = 1_700_000_000_000i64 + i as i64 * 60_000;
-        c.execute(
-            "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count, provider, model)
-             VALUES (?1, ?2, ?3, ?3, ?4, 2, ?5, ?6)",
-            params![sid, format!("needle title {h}"), t, a, format!("prov{h}"), format!("model{h}")],
-        )
-        .unwrap();
-        let msg = "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-        c.execute(
-            msg,
-            params![
-                q,
-                sid,
-                None::<String>,
-                "user",
-                None::<String>,
-                None::<String>,
-                None::<String>,
-                t
-            ],
-        )
-        .unwrap();
-        let turn = format!("turn{i}{h}");
-        c.execute(
-            msg,
-            params![
-                a,
-                sid,
-                q,
-                "assistant",
-                turn,
-                format!("prov{h}"),
-                format!("model{h}"),
-                t + 1
-            ],
-        )
-        .unwrap();
-        let part =
-            "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)";
-        c.execute(
-            part,
-            params![q, 0, "text", format!("needle question {h}"), None::<String>],
-        )
-        .unwrap();
-        c.execute(
-            part,
-            params![a, 0, "reasoning", format!("thinking {h}"), None::<String>],
-        )
-        .unwrap();
-        let call = serde_json::json!({"call_id": format!("c{h}"), "name": format!("tool{h}"), "status": status});
-        c.execute(
-            part,
-            params![
-                a,
-                1,
-                "tool_call",
-                format!("{{\"path\":\"{}\"}}", h.escape_default()),
-                call.to_string()
-            ],
-        )
-        .unwrap();
-        let result = serde_json::json!({"call_id": format!("c{h}"), "is_error": false});
-        c.execute(
-            part,
-            params![
-                a,
-                2,
-                "tool_result",
-                format!("output {h}"),
-                result.to_string()
-            ],
-        )
-        .unwrap();
-        c.execute(
-            part,
-            params![a, 3, "text", format!("needle answer {h}"), None::<String>],
-        )
-        .unwrap();
-        c.execute(
-            "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, provider, model, started_at, ended_at, usage)
-             VALUES (?1, ?2, ?3, ?4, 'completed', ?5, ?6, ?7, ?7, ?8)",
-            params![turn, sid, q, a, format!("prov{h}"), format!("model{h}"), t, r#"{"input_tokens":10,"output_tokens":5}"#],
-        )
-        .unwrap();
-        c.execute(
-            "INSERT INTO providers(name, kind, base_url, default_model, created_at) VALUES (?1, 'openai-compatible', ?2, ?3, ?4)",
-            params![format!("prov{i}{h}"), format!("http://127.0.0.1:9/{h}"), format!("model{h}"), t],
-        )
-        .unwrap();
-        ids.push(sid);
-    }
-    ids
+    let part = "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)";
+    c.execute(
+        part,
+        params![q, 0, "text", format!("needle question {h}"), None::<String>],
+    )
+    .unwrap();
+    c.execute(
+        part,
+        params![a, 0, "reasoning", format!("thinking {h}"), None::<String>],
+    )
+    .unwrap();
+    let call = serde_json::json!({"call_id": format!("c{h}"), "name": format!("tool{h}"), "status": status});
+    c.execute(
+        part,
+        params![
+            a,
+            1,
+            "tool_call",
+            format!("{{\"path\":\"{}\"}}", h.escape_default()),
+            call.to_string()
+        ],
+    )
+    .unwrap();
+    let result = serde_json::json!({"call_id": format!("c{h}"), "is_error": false});
+    c.execute(
+        part,
+        params![
+            a,
+            2,
+            "tool_result",
+            format!("output {h}"),
+            result.to_string()
+        ],
+    )
+    .unwrap();
+    c.execute(
+        part,
+        params![a, 3, "text", format!("needle answer {h}"), None::<String>],
+    )
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,7 +227,13 @@ async fn hostile_values_are_inert_in_every_command() {
     assert_eq!(got, want, "JSON keeps every id exact");
     let r = run(d, &["sessions", "show", &ids[1], "--raw"]).await;
     assert!(r.stdout.contains(HOSTILE[1]), "--raw is exact");
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_and_logs_that_echo_values_are_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ids = plant(d);
     // Log lines go through the same writer (PARLEY_LOG asks for every level).
     for args in [
         vec!["sessions", "show", ids[0].as_str()],

@@ -20,6 +20,10 @@ mod sessions;
 mod transfer;
 mod tree;
 
+// Where the commands found their writer before `term`: the same terminal-safe functions.
+#[allow(unused_imports)]
+pub(crate) use term::{json as print_json, out};
+
 use clap::{Parser, Subcommand};
 use parley_core::secrets::KeyringStore;
 use parley_core::{Core, CoreError, CoreOptions};

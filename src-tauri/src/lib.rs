@@ -6,6 +6,7 @@
 
 mod card;
 mod commands;
+pub mod e2e;
 
 use commands::{
     app, approvals, assistants, chats, data, find, history, providers, settings, tools, tree,

@@ -40,9 +40,7 @@ fn choose_rendering() {
     ];
     // The real-window suite keeps WebKit's default: WebKitWebDriver's clicks hung there without
     // compositing while a CSS animation ran (the "Writing…" dot of a streaming answer).
-    if CHOSEN.iter().any(|m| std::env::var_os(m).is_some())
-        || std::env::var_os("PARLEY_E2E_KEEP_COMPOSITING").is_some()
-    {
+    if CHOSEN.iter().any(|m| std::env::var_os(m).is_some()) || parley::e2e::keep_compositing() {
         return;
     }
     let gpu = std::fs::read_dir("/dev/dri").is_ok_and(|d| {
@@ -68,11 +66,10 @@ fn main() {
             Err(e) => fail(format!("could not generate bindings: {e}")),
         }
     }
-    // For E2E tests only: the folder the native folder dialog "returns" (WebDriver cannot
-    // reach a native dialog). Set by whoever starts the app, never by the webview.
-    if let Some(dir) = flag_arg("--e2e-pick-folder") {
-        std::env::set_var("PARLEY_E2E_PICK_FOLDER", dir);
-    }
+    // For E2E tests only (builds with the `e2e` feature): the folder the native folder dialog
+    // "returns" (WebDriver cannot reach a native dialog). Set by whoever starts the app, never
+    // by the webview.
+    parley::e2e::take_pick_folder_arg(flag_arg("--e2e-pick-folder"));
     let Some(data_dir) = parley_core::paths::data_dir(flag_arg("--data-dir")) else {
         fail(
             "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."

@@ -143,11 +143,13 @@ export const commands = {
 	/**  Asks a model for a new title now ("Regenerate title"); it replaces any title. */
 	retitle: (sessionId: SessionId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { sessionId })),
 	/**
-	 *  Asks where to save (native dialog) and writes chats there: one chat (`session_id`) or every
-	 *  chat, in Parley's format (`branch`: only the selected branch) or as Markdown. `None` when the person cancelled. E2E tests set
+	 *  Asks where to save (native dialog) and writes chats there, readable by the user only: one
+	 *  chat (`session_id`) or every chat, in Parley's format (`branch`: only the selected branch)
+	 *  or as Markdown. Every chat: a chat that cannot be read is left out and named in the report
+	 *  (`left_out`), the others are written. `None` when the person cancelled. E2E tests set
 	 *  `PARLEY_E2E_SAVE_FILE` instead of the dialog.
 	 */
-	exportChats: (sessionId: SessionId | null, markdown: boolean, branch: boolean) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown, branch })),
+	exportChats: (sessionId: SessionId | null, markdown: boolean, branch: boolean) => typedError<ExportReport | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown, branch })),
 	/**
 	 *  Asks for a Parley export (native dialog) and says what importing it would add, without
 	 *  writing anything; `confirm_import` then imports that file. `None` when cancelled. E2E tests
@@ -829,6 +831,17 @@ export type Event_Serialize = {
 	msg: EventMsg_Serialize,
 };
 
+/**  Where chats were exported, and what an export of every chat left out. */
+export type ExportReport = {
+	/**  The file written. */
+	file: string,
+	/**
+	 *  Chats that could not be read (rows Parley never writes, from a crafted restore or
+	 *  import), each named: every other chat was exported.
+	 */
+	left_out: LeftOutChat[],
+};
+
 /**  Where a chat was branched from. */
 export type ForkOrigin = {
 	/**  The chat it was copied from (it may have been deleted since). */
@@ -973,6 +986,16 @@ export type ImportedChat = {
 	messages: number,
 	/**  What the import does with it. */
 	action: ImportAction,
+};
+
+/**  A chat an export left out because it could not be read. */
+export type LeftOutChat = {
+	/**  Its id. */
+	id: SessionId,
+	/**  Its title as stored. */
+	title: string,
+	/**  Why it could not be read. */
+	why: string,
 };
 
 /**  A model server found running on this machine (loopback only). */

@@ -4,11 +4,11 @@ use super::prelude::*;
 
 /// Shows the native folder dialog. The webview never names a path: the workspace is a
 /// security boundary, so only a folder the user picked here can become one. E2E tests set
-/// `PARLEY_E2E_PICK_FOLDER` (read from the app's own environment) instead of clicking a
-/// native dialog WebDriver cannot reach.
+/// `PARLEY_E2E_PICK_FOLDER` (read from the app's own environment, in builds with the `e2e`
+/// feature only: `crate::e2e`) instead of clicking a native dialog WebDriver cannot reach.
 pub(crate) async fn pick_folder(app: &tauri::AppHandle, title: &str) -> Option<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("PARLEY_E2E_PICK_FOLDER") {
-        return Some(p.into());
+    if let Some(p) = crate::e2e::chosen_path("PARLEY_E2E_PICK_FOLDER") {
+        return Some(p);
     }
     use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();

@@ -2,7 +2,7 @@
 //! native dialog. The webview never names a path.
 
 use super::prelude::*;
-use parley_protocol::{ImportReport, RestoreReport};
+use parley_protocol::{ExportReport, ImportReport, RestoreReport};
 
 /// Writes a copy of the database into the backups folder; returns where.
 #[tauri::command]
@@ -39,8 +39,10 @@ pub async fn restore_backup(
     }))
 }
 
-/// Asks where to save (native dialog) and writes chats there: one chat (`session_id`) or every
-/// chat, in Parley's format (`branch`: only the selected branch) or as Markdown. `None` when the person cancelled. E2E tests set
+/// Asks where to save (native dialog) and writes chats there, readable by the user only: one
+/// chat (`session_id`) or every chat, in Parley's format (`branch`: only the selected branch)
+/// or as Markdown. Every chat: a chat that cannot be read is left out and named in the report
+/// (`left_out`), the others are written. `None` when the person cancelled. E2E tests set
 /// `PARLEY_E2E_SAVE_FILE` instead of the dialog.
 #[tauri::command]
 #[specta::specta]
@@ -50,19 +52,22 @@ pub async fn export_chats(
     session_id: Option<SessionId>,
     markdown: bool,
     branch: bool,
-) -> Res<Option<String>> {
+) -> Res<Option<ExportReport>> {
     let history = state.core.history();
+    let mut left_out = Vec::new();
     let (text, name) = match (&session_id, markdown) {
         (Some(id), true) => {
             let md = history.export_markdown(id).await.map_err(err)?;
             (md, "chat.md".to_owned())
         }
         (ids, _) => {
-            let ids_list = ids.clone().map(|i| vec![i]);
-            let file = if branch {
-                history.export_branches(ids_list).await
-            } else {
-                history.export(ids_list).await
+            let file = match ids {
+                Some(id) if branch => history.export_branches(Some(vec![id.clone()])).await,
+                Some(id) => history.export(Some(vec![id.clone()])).await,
+                None => history.export_every(branch).await.map(|every| {
+                    left_out = every.unreadable;
+                    every.file
+                }),
             }
             .map_err(err)?;
             let text = serde_json::to_string_pretty(&file).map_err(|e| {
@@ -82,8 +87,8 @@ pub async fn export_chats(
             (text, name.to_owned())
         }
     };
-    let path = match std::env::var_os("PARLEY_E2E_SAVE_FILE") {
-        Some(p) => Some(std::path::PathBuf::from(p)),
+    let path = match crate::e2e::chosen_path("PARLEY_E2E_SAVE_FILE") {
+        Some(p) => Some(p),
         None => {
             use tauri_plugin_dialog::DialogExt;
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -116,7 +121,10 @@ pub async fn export_chats(
             false,
         )
     })?;
-    Ok(Some(path.display().to_string()))
+    Ok(Some(ExportReport {
+        file: path.display().to_string(),
+        left_out,
+    }))
 }
 
 /// Asks for a Parley export (native dialog) and says what importing it would add, without
@@ -171,8 +179,9 @@ pub async fn confirm_import(state: State<'_, AppState>) -> Res<ImportReport> {
     state.core.history().import(&file, false).await.map_err(err)
 }
 
-/// Writes `bytes` to `path` whole or not at all: a temporary file beside it, synced, renamed
-/// over it, and the folder synced.
+/// Writes `bytes` to `path` whole or not at all, readable by the user only (0600 on Unix: an
+/// export holds whole conversations): a temporary file beside it, synced, renamed over it, and
+/// the folder synced.
 fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
@@ -184,7 +193,7 @@ fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         parley_core::new_id()
     ));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = parley_core::create_private(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -199,7 +208,8 @@ fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A file the person picks in the native open dialog (`None` when cancelled), or the path in
-/// the environment variable `e2e` (end-to-end tests: WebDriver cannot reach native dialogs).
+/// the environment variable `e2e` (end-to-end tests, in builds with the `e2e` feature only:
+/// WebDriver cannot reach native dialogs).
 async fn pick_file(
     app: &tauri::AppHandle,
     e2e: &str,
@@ -207,8 +217,8 @@ async fn pick_file(
     directory: Option<std::path::PathBuf>,
     (filter, ext): (&str, &str),
 ) -> Option<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os(e2e) {
-        return Some(p.into());
+    if let Some(p) = crate::e2e::chosen_path(e2e) {
+        return Some(p);
     }
     use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -224,4 +234,30 @@ async fn pick_file(
         let _ = tx.send(picked);
     });
     rx.await.ok().flatten().and_then(|p| p.into_path().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    /// An export replaces the file whole and is the user's only, whatever was there before.
+    #[test]
+    fn an_export_is_written_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chats.json");
+        std::fs::write(&path, b"an older, longer file that was world-readable").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        super::write_whole(&path, b"{}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{mode:o}");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left");
+    }
 }

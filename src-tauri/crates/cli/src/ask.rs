@@ -1,7 +1,8 @@
 //! `parley ask`: one message, its answer streamed; tools asked about on a terminal and
 //! decided in advance without one.
 
-use crate::{invalid, out, review, Failure};
+use crate::term::{self, out};
+use crate::{invalid, review, Failure};
 use clap::{Args, ValueEnum};
 use parley_core::Core;
 use parley_core::CoreError;
@@ -9,7 +10,7 @@ use parley_protocol::{
     visible, ApprovalDecision, ErrorInfo, EventMsg, MessageId, Part, SendOptions, SessionId,
     ToolCallStatus, ToolRisk,
 };
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -102,8 +103,7 @@ fn status_word(s: ToolCallStatus) -> &'static str {
 
 /// A line from standard input, or None at its end (an empty line is `Some("")`).
 async fn read_raw_line(prompt: &str) -> Option<String> {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    term::err(prompt);
     tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         match std::io::stdin().read_line(&mut line) {
@@ -140,7 +140,7 @@ async fn prompt_approval(
     can_grant: bool,
 ) -> ApprovalDecision {
     let can_grant = can_grant && risk != ToolRisk::RunsCode;
-    eprintln!(
+    errln!(
         "\nThe model wants to run {name} ({}): {reason}",
         risk_label(risk)
     );
@@ -150,7 +150,7 @@ async fn prompt_approval(
     let mut seen = 0;
     for (i, page) in pages.iter().enumerate() {
         for line in *page {
-            eprintln!("{line}");
+            errln!("{line}");
         }
         seen += page.len();
         if i + 1 < pages.len() {
@@ -184,7 +184,7 @@ async fn prompt_approval(
                 let note = read_line("A note for the model (optional): ").await;
                 return ApprovalDecision::Deny { note };
             }
-            _ => eprintln!("Please type one of the letters shown."),
+            _ => errln!("Please type one of the letters shown."),
         }
     }
 }
@@ -231,7 +231,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     }
     // On a terminal the user is asked; without one, nobody is, so read-only calls need
     // `--approve read-only` (or `all`) too.
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
     let confirm_read_only = !interactive && matches!(args.approve, None | Some(Approve::Granted));
     // Without a terminal and without --approve nothing runs unasked, grants included: a grant
     // was given for a person watching, not for every script that starts `parley`.
@@ -270,7 +270,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         }
     };
     let mut events = handle.events;
-    let color = std::io::stderr().is_terminal();
+    let color = term::stderr_is_terminal();
     let mut ended_with_newline = true;
     let mut result: Result<(), Failure> = Ok(());
     let ctrl_c = tokio::signal::ctrl_c();
@@ -287,35 +287,32 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         };
         let Some(event) = event else { break };
         if args.json {
-            let line = serde_json::to_string(&event)
-                .map_err(|e| invalid(format!("could not encode event: {e}")))?;
-            out(&format!("{line}\n"))?;
+            term::json_line(&event)?;
         }
-        let safe = |s: &'_ str| -> String {
-            if args.raw {
-                s.to_owned()
-            } else {
-                visible::terminal_safe(s).into_owned()
-            }
-        };
         match &event.msg {
             EventMsg::TextDelta { delta, .. } if !args.json => {
-                out(&safe(delta))?;
+                // --raw: exactly as received, escapes included (the user asked for it).
+                if args.raw {
+                    term::out_exact(delta)?;
+                } else {
+                    out(delta)?;
+                }
                 ended_with_newline = delta.ends_with('\n');
             }
             EventMsg::ReasoningDelta { delta, .. } if !args.json => {
-                let delta = safe(delta);
-                if color {
-                    eprint!("\x1b[2m{delta}\x1b[0m");
+                if args.raw {
+                    term::err_exact(delta);
+                } else if color {
+                    term::err_dim(delta);
                 } else {
-                    eprint!("{delta}");
+                    term::err(delta);
                 }
             }
             EventMsg::StreamRetry {
                 attempt,
                 delay_ms,
                 reason,
-            } => eprintln!(
+            } => errln!(
                 "note: {} Trying again in {:.1} s (try {attempt}).",
                 reason.message,
                 *delay_ms as f64 / 1000.0
@@ -331,7 +328,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
             } => {
                 let decision = match (args.approve, interactive) {
                     (Some(Approve::All), false) if *in_person => {
-                        eprintln!(
+                        errln!(
                             "[denied] {name} {} — {reason} --approve all never covers it; run parley ask in a terminal to decide it yourself.",
                             shown(arguments)
                         );
@@ -340,12 +337,12 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                         }
                     }
                     (Some(Approve::All), _) if !*in_person => {
-                        eprintln!("[approved by --approve all] {name} {}", shown(arguments));
+                        errln!("[approved by --approve all] {name} {}", shown(arguments));
                         ApprovalDecision::AllowOnce
                     }
                     (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
                     (_, false) if *in_person => {
-                        eprintln!(
+                        errln!(
                             "[denied] {name} {} — {reason} Nobody can be asked without a terminal, and only a person at a terminal can allow it.",
                             shown(arguments)
                         );
@@ -354,7 +351,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                         }
                     }
                     (_, false) => {
-                        eprintln!(
+                        errln!(
                             "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve granted to let saved grants apply, or --approve all to allow it.",
                             shown(arguments)
                         );
@@ -367,22 +364,22 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                     .approvals()
                     .decide_approval(&session_id, call_id, decision)
                 {
-                    eprintln!("note: {}", e.to_info().message);
+                    errln!("note: {}", e.to_info().message);
                 }
             }
             EventMsg::QuestionAsked { call_id, question } => {
                 let answer = if interactive {
-                    eprintln!("\nThe model asks: {}", shown(question));
+                    errln!("\nThe model asks: {}", shown(question));
                     read_line("Your answer (empty to skip): ").await
                 } else {
-                    eprintln!("[not answered: no terminal] {}", shown(question));
+                    errln!("[not answered: no terminal] {}", shown(question));
                     None
                 };
                 if let Err(e) = core
                     .approvals()
                     .answer_question(&session_id, call_id, answer)
                 {
-                    eprintln!("note: {}", e.to_info().message);
+                    errln!("note: {}", e.to_info().message);
                 }
             }
             EventMsg::ItemCompleted {
@@ -395,16 +392,16 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
                     },
                 ..
             } if !args.json => {
-                eprintln!("[{}] {name} {}", status_word(*status), shown(arguments));
+                errln!("[{}] {name} {}", status_word(*status), shown(arguments));
             }
             EventMsg::TurnCompleted { stop_reason, .. } => {
                 if *stop_reason == Some(parley_protocol::StopReason::ToolRoundLimit) {
-                    eprintln!("\nnote: stopped after the most rounds of tool calls allowed in one turn. Ask again (e.g. \"continue\") to let it go on.");
+                    errln!("\nnote: stopped after the most rounds of tool calls allowed in one turn. Ask again (e.g. \"continue\") to let it go on.");
                 }
                 break;
             }
             EventMsg::TurnStopped { .. } => {
-                eprintln!("\n(stopped; the partial answer is saved)");
+                errln!("\n(stopped; the partial answer is saved)");
                 result = Err(Failure {
                     info: ErrorInfo::new(
                         parley_protocol::ErrorCode::InvalidInput,
@@ -429,7 +426,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         out("\n")?;
     }
     if created && !args.json {
-        eprintln!("(chat {session_id}; continue it with --session {session_id})");
+        errln!("(chat {session_id}; continue it with --session {session_id})");
     }
     result
 }

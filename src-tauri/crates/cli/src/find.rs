@@ -1,11 +1,12 @@
 //! `parley search` and `parley usage`: find any word ever said or run, and what the answers
 //! cost.
 
-use crate::{invalid, out, print_json, Failure};
+use crate::term::{self, field, out};
+use crate::{invalid, Failure};
 use clap::Args;
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
-use parley_protocol::{visible::terminal_safe, Role, SearchQuery, SessionId, UsageTotals};
+use parley_protocol::{Role, SearchQuery, SessionId, UsageTotals};
 
 #[derive(Args)]
 pub struct SearchArgs {
@@ -85,7 +86,7 @@ pub async fn search(core: &Core, args: SearchArgs) -> Result<(), Failure> {
     };
     let r = core.search().search(query).await?;
     if args.json {
-        return print_json(&r);
+        return term::json(&r);
     }
     if r.hits.is_empty() {
         return out("No matches.\n");
@@ -104,21 +105,21 @@ pub async fn search(core: &Core, args: SearchArgs) -> Result<(), Failure> {
             })
             .collect();
         let who = match (h.role, &h.model) {
-            (Some(Role::Assistant), Some(m)) => format!("assistant ({m})"),
+            (Some(Role::Assistant), Some(m)) => format!("assistant ({})", field(m)),
             (Some(r), _) => r.as_str().to_owned(),
             (None, _) => "title".to_owned(),
         };
         text.push_str(&format!(
             "{}  {}  {}  {}{}\n    {}\n",
             day_of(h.at),
-            terminal_safe(&h.title),
+            field(&h.title),
             who,
-            h.session_id,
+            field(&h.session_id.0),
             h.message_id
                 .as_ref()
-                .map(|m| format!(" {m}"))
+                .map(|m| format!(" {}", field(&m.0)))
                 .unwrap_or_default(),
-            terminal_safe(&snippet)
+            field(&snippet)
         ));
     }
     if r.capped {
@@ -152,7 +153,7 @@ fn line(label: &str, t: &UsageTotals) -> String {
     }
     format!(
         "{:<32} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10}{}\n",
-        terminal_safe(label).chars().take(32).collect::<String>(),
+        field(label).chars().take(32).collect::<String>(),
         t.answers,
         tokens(t.input_tokens),
         tokens(t.cached_input_tokens),
@@ -171,7 +172,7 @@ pub async fn usage(core: &Core, args: UsageArgs) -> Result<(), Failure> {
     let since = args.since.as_deref().map(parse_day).transpose()?;
     let r = core.usage().report(since, args.include_imported).await?;
     if args.json {
-        return print_json(&r);
+        return term::json(&r);
     }
     let head = format!(
         "{:<32} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10}\n",

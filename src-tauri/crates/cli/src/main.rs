@@ -2,6 +2,16 @@
 //! for headless chat, scripting and tests (DESIGN.md §6). One module per subcommand group:
 //! `providers`, `ask`, `sessions`, `tree`, `transfer`, `find`.
 
+// The one terminal-safe writer: nothing else may print (see `term`).
+#![deny(
+    clippy::disallowed_macros,
+    clippy::disallowed_methods,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+#[macro_use]
+mod term;
 mod ask;
 mod find;
 mod providers;
@@ -10,11 +20,14 @@ mod sessions;
 mod transfer;
 mod tree;
 
+// Where the commands found their writer before `term`: the same terminal-safe functions.
+#[allow(unused_imports)]
+pub(crate) use term::{json as print_json, out};
+
 use clap::{Parser, Subcommand};
 use parley_core::secrets::KeyringStore;
 use parley_core::{Core, CoreError, CoreOptions};
 use parley_protocol::ErrorInfo;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -94,13 +107,17 @@ pub(crate) fn invalid(message: impl Into<String>) -> Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PARLEY_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_writer(term::log_line)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -109,20 +126,36 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: could not start: {e}");
+            errln!("error: could not start: {e}");
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!(
-                "error: {}",
-                parley_protocol::visible::terminal_safe(&f.info.message)
-            );
+            errln!("error: {}", f.info.message);
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Help, the version, or a usage error (which may echo what was typed) from clap, through the
+/// terminal-safe writer: help in clap's colours on a terminal (it is Parley's own text), an
+/// error as plain text.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let code = u8::try_from(e.exit_code()).unwrap_or(2);
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let text = if term::stdout_is_terminal() {
+            e.render().ansi().to_string()
+        } else {
+            e.render().to_string()
+        };
+        let _ = term::out_exact(&text);
+    } else {
+        term::err(&e.render().to_string());
+    }
+    ExitCode::from(code)
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -138,7 +171,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     })
     .await?;
     if let Some(aside) = &core.open_report().moved_aside {
-        eprintln!(
+        errln!(
             "warning: the database could not be read ({}) and was moved to {} — it was not deleted; a new, empty one was created. Earlier backups are in {}.",
             core.open_report().reason.as_deref().unwrap_or("unknown reason"),
             aside.display(),
@@ -151,7 +184,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sessions(cmd) => sessions::run(&core, cmd).await,
         Command::Backup { file } => {
             let at = core.backup(file).await?;
-            out(&format!("Backed up to {}\n", at.display()))
+            outln!("Backed up to {}", at.display())
         }
         Command::Export(args) => transfer::export(&core, args).await,
         Command::Import(args) => transfer::import(&core, args).await,
@@ -169,18 +202,4 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             out(&transfer::describe_import(&file, &r))
         }
     }
-}
-
-pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| invalid(format!("could not encode output: {e}")))?;
-    out(&format!("{text}\n"))
-}
-
-pub(crate) fn out(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`parley ... | head`) is not an error worth a message.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-    Ok(())
 }

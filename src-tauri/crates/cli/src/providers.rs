@@ -1,6 +1,7 @@
 //! `parley providers add|list|models|discover|remove`.
 
-use crate::{invalid, out, print_json, Failure};
+use crate::term::{self, field};
+use crate::{invalid, Failure};
 use clap::{Subcommand, ValueEnum};
 use parley_core::Core;
 use parley_protocol::{ProviderDraft, ProviderKind};
@@ -114,34 +115,35 @@ pub async fn run(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
             } else {
                 ""
             };
-            eprintln!(
+            errln!(
                 "Added provider \"{}\" at {}{key_note}.",
-                info.name, info.base_url
+                info.name,
+                info.base_url
             );
             if let Some(w) = &info.key_warning {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
             Ok(())
         }
         ProvidersCmd::List { json } => {
             let list = core.providers().list_providers().await?;
             if json {
-                return print_json(&list);
+                return term::json(&list);
             }
             if list.is_empty() {
-                eprintln!("No providers yet. Add one: parley providers add NAME --kind openai-compatible --base-url URL --model MODEL");
+                errln!("No providers yet. Add one: parley providers add NAME --kind openai-compatible --base-url URL --model MODEL");
             }
             for p in list {
-                out(&format!(
-                    "{}\t{}\t{}\tmodel={}\tkey={}\n",
-                    p.name,
+                outln!(
+                    "{}\t{}\t{}\tmodel={}\tkey={}",
+                    field(&p.name),
                     p.kind.as_str(),
-                    p.base_url,
-                    p.default_model.as_deref().unwrap_or("-"),
+                    field(&p.base_url),
+                    field(p.default_model.as_deref().unwrap_or("-")),
                     if p.has_key { "saved" } else { "none" }
-                ))?;
+                )?;
                 if let Some(w) = &p.key_warning {
-                    eprintln!("warning ({}): {w}", p.name);
+                    errln!("warning ({}): {w}", field(&p.name));
                 }
             }
             Ok(())
@@ -154,46 +156,46 @@ pub async fn run(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
                 if list.models.is_empty() {
                     return Err(Failure { info: e, code: 1 });
                 }
-                eprintln!(
+                errln!(
                     "warning: could not refresh the model list ({}); these are the models cached before.",
                     e.message
                 );
             }
             let models = list.models;
             if json {
-                return print_json(&models);
+                return term::json(&models);
             }
             for m in models {
-                out(&format!("{}\n", m.id))?;
+                outln!("{}", field(&m.id))?;
             }
             Ok(())
         }
         ProvidersCmd::Discover { json } => {
             let found = core.providers().discover_local().await?;
             if json {
-                return print_json(&found);
+                return term::json(&found);
             }
             if found.is_empty() {
-                eprintln!("No model server is running on this computer (checked Ollama, LM Studio, llama.cpp, vLLM, Jan, KoboldCpp on 127.0.0.1).");
+                errln!("No model server is running on this computer (checked Ollama, LM Studio, llama.cpp, vLLM, Jan, KoboldCpp on 127.0.0.1).");
             }
             for s in found {
                 let kind = s.kind.as_str();
                 let added = s
                     .configured_as
-                    .map(|n| format!(" (configured as \"{n}\")"))
+                    .map(|n| format!(" (configured as \"{}\")", field(&n)))
                     .unwrap_or_default();
-                out(&format!(
-                    "{}\t{}\t--kind {kind}\t{} models{added}\n",
-                    s.label,
-                    s.base_url,
+                outln!(
+                    "{}\t{}\t--kind {kind}\t{} models{added}",
+                    field(&s.label),
+                    field(&s.base_url),
                     s.models.len()
-                ))?;
+                )?;
             }
             Ok(())
         }
         ProvidersCmd::Remove { name } => {
             core.providers().remove_provider(&name).await?;
-            eprintln!("Removed provider \"{name}\" and its key.");
+            errln!("Removed provider \"{}\" and its key.", field(&name));
             Ok(())
         }
     }

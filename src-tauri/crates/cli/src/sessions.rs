@@ -1,7 +1,8 @@
 //! `parley sessions list|show|rename|delete`, and steering a chat's tree
 //! (`tree|fork|rewind|switch|pin|archive`, in `tree.rs`).
 
-use crate::{out, print_json, Failure};
+use crate::term::{self, field, out};
+use crate::Failure;
 use clap::Subcommand;
 use parley_core::Core;
 use parley_protocol::{MessageId, Part, Role, SessionHistory, SessionId, TurnStatus};
@@ -148,44 +149,46 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             let more = list.len() > limit as usize;
             list.truncate(limit as usize);
             if json {
-                return print_json(&list);
+                return term::json(&list);
             }
             if list.is_empty() && offset == 0 {
-                eprintln!("No chats yet. Start one: parley ask \"Hello\"");
+                errln!("No chats yet. Start one: parley ask \"Hello\"");
             } else if list.is_empty() {
-                eprintln!("No chats after the first {offset}.");
+                errln!("No chats after the first {offset}.");
             }
             for s in &list {
-                out(&format!(
-                    "{}\t{}\t{} messages\n",
-                    s.id, s.title, s.message_count
-                ))?;
+                outln!(
+                    "{}\t{}\t{} messages",
+                    field(&s.id.0),
+                    field(&s.title),
+                    s.message_count
+                )?;
             }
             if more {
                 let next = u64::from(offset) + list.len() as u64;
-                eprintln!("More chats follow: parley sessions list --offset {next}");
+                errln!("More chats follow: parley sessions list --offset {next}");
             }
             Ok(())
         }
         SessionsCmd::Show { id, json, raw } => {
             let h = core.history().full_history(&SessionId(id)).await?;
             if json {
-                return print_json(&h);
+                return term::json(&h);
             }
             let text = render_history(&h);
             if raw {
-                out(&text)
+                term::out_exact(&text)
             } else {
-                out(&parley_protocol::visible::terminal_safe(&text))
+                out(&text)
             }
         }
         SessionsCmd::Rename { id, title, json } => {
             let id = SessionId(id);
             core.chats().rename_session(&id, &title).await?;
             if json {
-                return print_json(&core.history().full_history(&id).await?.session);
+                return term::json(&core.history().full_history(&id).await?.session);
             }
-            eprintln!("Renamed.");
+            errln!("Renamed.");
             Ok(())
         }
         SessionsCmd::Tree { id, json } => crate::tree::show(core, SessionId(id), json).await,
@@ -220,12 +223,9 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             let id = SessionId(id);
             let title = core.chats().retitle(&id).await?;
             if json {
-                return print_json(&core.chats().get_session(&id).await?);
+                return term::json(&core.chats().get_session(&id).await?);
             }
-            out(&format!(
-                "{}\n",
-                parley_protocol::visible::terminal_safe(&title)
-            ))
+            outln!("{}", field(&title))
         }
         SessionsCmd::System { id, discard, json } => {
             let id = SessionId(id);
@@ -246,21 +246,21 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
         SessionsCmd::Delete { id, json } => {
             core.chats().delete_session(&SessionId(id.clone())).await?;
             if json {
-                return print_json(&serde_json::json!({"deleted": id}));
+                return term::json(&serde_json::json!({"deleted": id}));
             }
-            eprintln!("Deleted.");
+            errln!("Deleted.");
             Ok(())
         }
     }
 }
 
 fn render_history(h: &SessionHistory) -> String {
-    let mut s = format!("# {}\n", h.session.title);
+    let mut s = format!("# {}\n", field(&h.session.title));
     if let Some(system) = &h.session.params.imported_system {
         s.push_str(&format!(
             "\n(This chat came from a file with a system prompt. It is not in use; \
              `parley sessions system {}` turns it on, `--discard` drops it.)\n> {}\n",
-            h.session.id,
+            field(&h.session.id.0),
             system.replace('\n', "\n> ")
         ));
     }
@@ -280,7 +280,7 @@ fn render_history(h: &SessionHistory) -> String {
                 };
                 s.push_str(&format!(
                     "\n## assistant ({}){label}\n",
-                    m.model.as_deref().unwrap_or("?")
+                    field(m.model.as_deref().unwrap_or("?"))
                 ));
             }
         }
@@ -295,15 +295,18 @@ fn render_history(h: &SessionHistory) -> String {
                     arguments,
                     status,
                     ..
-                } => s.push_str(&format!("[tool call {name} {arguments} — {status:?}]\n")),
+                } => s.push_str(&format!(
+                    "[tool call {} {arguments} — {status:?}]\n",
+                    field(name)
+                )),
                 Part::ToolResult {
                     output, is_error, ..
                 } => s.push_str(&format!(
                     "[tool result{}: {output}]\n",
                     if *is_error { " (error)" } else { "" }
                 )),
-                Part::Image { mime, .. } => s.push_str(&format!("[image {mime}]\n")),
-                Part::File { name, .. } => s.push_str(&format!("[file {name}]\n")),
+                Part::Image { mime, .. } => s.push_str(&format!("[image {}]\n", field(mime))),
+                Part::File { name, .. } => s.push_str(&format!("[file {}]\n", field(name))),
             }
         }
         if !s.ends_with('\n') {

@@ -2,11 +2,12 @@
 //! or as Markdown (for reading), and exports back in — Parley's, ChatGPT's, Claude's (what is
 //! missing is added).
 
-use crate::{invalid, out, print_json, Failure};
+use crate::term::{self, field, out};
+use crate::{invalid, Failure};
 use clap::{Args, ValueEnum};
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
-use parley_protocol::{ImportAction, ImportReport, SessionId};
+use parley_protocol::{ErrorCode, ErrorInfo, ImportAction, ImportReport, LeftOutChat, SessionId};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -47,58 +48,97 @@ pub struct ImportArgs {
     json: bool,
 }
 
+/// The exit code of an export of every chat that left out chats it could not read (the rest
+/// is written; each one left out is named on standard error).
+pub const EXIT_SOME_LEFT_OUT: u8 = 3;
+
 pub async fn export(core: &Core, args: ExportArgs) -> Result<(), Failure> {
-    let ids = (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect());
-    let text = match args.format {
-        Format::Json => {
+    let ids: Option<Vec<SessionId>> =
+        (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect());
+    let history = core.history();
+    let (text, unreadable) = match (args.format, ids) {
+        (Format::Json, Some(ids)) => {
             let file = if args.branch {
-                core.history().export_branches(ids).await?
+                history.export_branches(Some(ids)).await?
             } else {
-                core.history().export(ids).await?
+                history.export(Some(ids)).await?
             };
-            serde_json::to_string_pretty(&file)
-                .map_err(|e| invalid(format!("could not encode the export: {e}")))?
+            (encode(&file)?, Vec::new())
         }
-        Format::Md => {
-            let ids: Vec<SessionId> = match ids {
-                Some(ids) => ids,
-                None => core
-                    .history()
-                    .export(None)
-                    .await?
-                    .chats
-                    .into_iter()
-                    .map(|c| c.session.id)
-                    .collect(),
-            };
+        (Format::Json, None) => {
+            let every = history.export_every(args.branch).await?;
+            (encode(&every.file)?, every.unreadable)
+        }
+        (Format::Md, Some(ids)) => {
             let mut all = Vec::new();
             for id in &ids {
-                all.push(core.history().export_markdown(id).await?);
+                all.push(history.export_markdown(id).await?);
             }
-            all.join("\n---\n\n")
+            (all.join("\n---\n\n"), Vec::new())
+        }
+        (Format::Md, None) => {
+            let (all, unreadable) = history.markdown_every().await?;
+            (all.join("\n---\n\n"), unreadable)
         }
     };
     match args.output {
-        None => out(&text),
+        // On a terminal, what the chats hold is shown, not obeyed; into a pipe or a file
+        // (`parley export --format md > chats.md`) the bytes are exact.
+        None if term::stdout_is_terminal() => match args.format {
+            Format::Json => out(&term::json_inert(&text))?,
+            Format::Md => out(&text)?,
+        },
+        None => term::out_exact(&text)?,
         Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
+            let mut f = parley_core::create_private(&path)
                 .map_err(|e| invalid(format!("could not create {}: {e}", path.display())))?;
             f.write_all(text.as_bytes())
                 .and_then(|()| f.sync_all())
                 .map_err(|e| invalid(format!("could not write {}: {e}", path.display())))?;
-            eprintln!("Exported to {}", path.display());
-            Ok(())
+            errln!("Exported to {}", path.display());
         }
     }
+    left_out(&unreadable)
+}
+
+fn encode(file: &parley_protocol::ExportFile) -> Result<String, Failure> {
+    serde_json::to_string_pretty(file)
+        .map_err(|e| invalid(format!("could not encode the export: {e}")))
+}
+
+/// Names each chat an export of every chat left out; exits with [`EXIT_SOME_LEFT_OUT`] when
+/// there was one.
+fn left_out(unreadable: &[LeftOutChat]) -> Result<(), Failure> {
+    for u in unreadable {
+        errln!(
+            "warning: left out chat {} “{}”: it could not be read ({}).",
+            field(&u.id.0),
+            field(&u.title),
+            u.why
+        );
+    }
+    if unreadable.is_empty() {
+        return Ok(());
+    }
+    let n = unreadable.len();
+    Err(Failure {
+        info: ErrorInfo::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "{n} chat{} could not be read and {} left out; every other chat was exported.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "was" } else { "were" }
+            ),
+            false,
+        ),
+        code: EXIT_SOME_LEFT_OUT,
+    })
 }
 
 pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
     let r = core.history().import(&args.file, args.dry_run).await?;
     if args.json {
-        return print_json(&r);
+        return term::json(&r);
     }
     out(&describe_import(&args.file, &r))
 }
@@ -139,7 +179,7 @@ pub(crate) fn describe_import(file: &std::path::Path, r: &ImportReport) -> Strin
         };
         s.push_str(&format!(
             "  {mark} {} ({}){what}\n",
-            c.title,
+            field(&c.title),
             plural(c.messages, "message")
         ));
     }
@@ -148,7 +188,7 @@ pub(crate) fn describe_import(file: &std::path::Path, r: &ImportReport) -> Strin
         s.push_str(&format!("  … and {more} more (--json lists them)\n"));
     }
     for a in &r.set_aside {
-        s.push_str(&format!("Set aside: chat {}: {}\n", a.chat, a.reason));
+        s.push_str(&format!("Set aside: chat {}: {}\n", field(&a.chat), a.reason));
     }
     s.push_str(&inert_notes(r));
     s

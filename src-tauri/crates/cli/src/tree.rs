@@ -1,24 +1,25 @@
 //! `parley sessions tree|fork|rewind|switch|pin|archive`: a chat's tree, printed and steered.
 
-use crate::{out, print_json, Failure};
+use crate::term::{self, field, out};
+use crate::Failure;
 use parley_core::Core;
 use parley_protocol::{ChatTree, MessageId, Role, SessionId};
 
 /// After a change: the chat's summary as JSON, or a sentence on stderr.
 pub async fn done(core: &Core, id: SessionId, json: bool, said: &str) -> Result<(), Failure> {
     if json {
-        return print_json(&core.chats().get_session(&id).await?);
+        return term::json(&core.chats().get_session(&id).await?);
     }
-    eprintln!("{said}");
+    errln!("{said}");
     Ok(())
 }
 
 pub async fn show(core: &Core, id: SessionId, json: bool) -> Result<(), Failure> {
     let tree = core.chats().tree(&id).await?;
     if json {
-        return print_json(&tree);
+        return term::json(&tree);
     }
-    out(&parley_protocol::visible::terminal_safe(&render(&tree)))
+    out(&render(&tree))
 }
 
 pub async fn fork(
@@ -29,12 +30,13 @@ pub async fn fork(
 ) -> Result<(), Failure> {
     let new = core.chats().fork(&id, &message).await?;
     if json {
-        return print_json(&new);
+        return term::json(&new);
     }
-    out(&format!("{}\n", new.id))?;
-    eprintln!(
+    outln!("{}", field(&new.id.0))?;
+    errln!(
         "Branched into a new chat: {} ({} messages).",
-        new.id, new.message_count
+        field(&new.id.0),
+        new.message_count
     );
     Ok(())
 }
@@ -46,7 +48,8 @@ fn render(tree: &ChatTree) -> String {
     use std::collections::HashMap;
     let mut s = format!(
         "# {} (revision {})\n",
-        tree.session.title, tree.session.revision
+        field(&tree.session.title),
+        tree.session.revision
     );
     let mut children: HashMap<Option<&MessageId>, Vec<&TreeNode>> = HashMap::new();
     for n in &tree.nodes {
@@ -72,7 +75,7 @@ fn render(tree: &ChatTree) -> String {
         let who = match n.role {
             Role::User => "user".to_owned(),
             Role::System => "system".to_owned(),
-            Role::Assistant => format!("assistant ({})", n.model.as_deref().unwrap_or("?")),
+            Role::Assistant => format!("assistant ({})", field(n.model.as_deref().unwrap_or("?"))),
         };
         let versions = if of > 1 {
             format!(" [{pos}/{of}]")
@@ -82,8 +85,8 @@ fn render(tree: &ChatTree) -> String {
         s.push_str(&format!(
             "{mark} {}{} {who}{versions}: {}\n",
             "  ".repeat(depth),
-            n.id,
-            n.preview
+            field(&n.id.0),
+            field(&n.preview)
         ));
         push(&mut stack, children.get(&Some(&n.id)), depth);
     }

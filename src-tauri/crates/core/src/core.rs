@@ -83,6 +83,7 @@ impl Core {
         let instance = Instance::acquire(dir)?;
         let (store, report) = Store::open(&dir.join("parley.db"))?;
         let interrupted = instance.recover(&store).await?;
+        instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
         let client = crate::providers::http::client(&options.http)?;
         let always = crate::approvals::Grants::from_saved(store.list_grants().await?);
         let mut protected = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];

@@ -4,6 +4,11 @@
 //! that instance id. At start, running turns whose owner's lock can be taken belong to a dead
 //! process and become `Interrupted`, their partial output kept. A second live process (the app
 //! and the CLI at once) never interrupts the other's turns.
+//!
+//! At start the files an interrupted import, restore or backup left in `backups/` (a killed
+//! import's `.importing-*.db` can be as large as the file imported) are removed: all of them
+//! when no other Parley process is running on this data folder, else those over an hour old
+//! (the other one may be writing the newer ones).
 
 use crate::error::CoreError;
 use crate::store::Store;
@@ -38,6 +43,18 @@ pub(crate) fn owner_is_dead(data_dir: &Path, owner: &str) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// How old a leftover must be to be removed while another Parley process runs.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Whether `name` is a file an interrupted import, restore or backup leaves in `backups/`.
+fn is_leftover(name: &str) -> bool {
+    let staging = name.starts_with(".importing-") || name.starts_with(".restoring-");
+    let db = [".db", ".db-wal", ".db-shm", ".db-journal"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    (staging && db) || name.ends_with(".db.partial")
 }
 
 impl Instance {
@@ -75,6 +92,57 @@ impl Instance {
     /// Where this instance records the process groups of running commands.
     pub(crate) fn groups_path(&self) -> PathBuf {
         locks_dir(&self.dir).join(format!("{}.groups", self.id))
+    }
+
+    /// Removes what interrupted imports, restores and backups left in `backups`: staging
+    /// databases (`.importing-*.db`, `.restoring-*.db`, with their `-wal`/`-shm`) and half-written
+    /// backups (`*.db.partial`). Returns how many files were removed.
+    pub(crate) fn sweep_staging(&self, backups: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(backups) else {
+            return 0;
+        };
+        // Listed before looking for other processes: a file listed now belongs to a process
+        // that held its lock before it wrote the file, so it is seen below if still alive.
+        let leftovers: Vec<_> = entries
+            .flatten()
+            .filter(|e| is_leftover(&e.file_name().to_string_lossy()))
+            .collect();
+        if leftovers.is_empty() {
+            return 0;
+        }
+        let alone = self.alone();
+        let mut removed = 0;
+        for entry in leftovers {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > LEFTOVER_AGE);
+            if (alone || old) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(
+                "removed {removed} file(s) left by an interrupted import, restore or backup"
+            );
+        }
+        removed
+    }
+
+    /// Whether no other Parley process holds a lock on this data folder.
+    fn alone(&self) -> bool {
+        let Ok(entries) = std::fs::read_dir(locks_dir(&self.dir)) else {
+            return true;
+        };
+        entries.flatten().all(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            match name.strip_suffix(".lock") {
+                Some(owner) if owner != self.id => owner_is_dead(&self.dir, owner),
+                _ => true,
+            }
+        })
     }
 
     /// Marks the running turns of dead processes interrupted (returns how many) and tidies

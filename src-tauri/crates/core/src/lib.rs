@@ -45,4 +45,4 @@ mod util;
 pub use crate::core::{Core, CoreOptions};
 pub use chats::TurnHandle;
 pub use error::{CoreError, ProviderError, ProviderErrorKind, StoreError};
-pub use util::{new_id, now_ms};
+pub use util::{create_private, new_id, now_ms};

@@ -15,6 +15,16 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Creates a new file (it must not exist yet) readable and writable by the user only (0600
+/// on Unix, like the database and its backups): exports hold whole conversations.
+pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Makes a folder's entries durable (a rename or a new file in it survives power loss). A
 /// no-op where folders cannot be synced (Windows: NTFS journals its metadata).
 pub(crate) fn sync_dir(dir: &std::fs::File) -> std::io::Result<()> {

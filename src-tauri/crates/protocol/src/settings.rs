@@ -103,3 +103,26 @@ pub struct RestoreReport {
     /// What was added and what was set aside.
     pub report: ImportReport,
 }
+
+/// Where chats were exported, and what an export of every chat left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ExportReport {
+    /// The file written.
+    pub file: String,
+    /// Chats that could not be read (rows Parley never writes, from a crafted restore or
+    /// import), each named: every other chat was exported.
+    pub left_out: Vec<LeftOutChat>,
+}
+
+/// A chat an export left out because it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LeftOutChat {
+    /// Its id.
+    pub id: crate::SessionId,
+    /// Its title as stored.
+    pub title: String,
+    /// Why it could not be read.
+    pub why: String,
+}

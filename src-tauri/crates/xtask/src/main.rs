@@ -104,6 +104,19 @@ fn run(root: &Path) -> Result<(), String> {
     sh(&mut cmd)
 }
 
+/// The binaries the tests run: the CLI, and the app with the real-window tests' hooks
+/// (`e2e` feature: dialogs answered from PARLEY_E2E_* variables; never in `run`, `bindings`
+/// or the bench, which build the app as users get it).
+pub(crate) const WINDOW_BUILD: &[&str] = &[
+    "build",
+    "-p",
+    "parley",
+    "--features",
+    "parley/e2e",
+    "-p",
+    "parley-cli",
+];
+
 struct Step {
     name: &'static str,
     outcome: Result<(), String>,
@@ -114,7 +127,7 @@ struct Step {
 fn window(root: &Path, filter: &str) -> Result<(), String> {
     let setup = Setup::new(root, Level::Test)?;
     setup.prepare()?;
-    sh(cargo(root).args(["build", "-p", "parley", "-p", "parley-cli"]))?;
+    sh(cargo(root).args(WINDOW_BUILD))?;
     setup.window_tests(filter)
 }
 
@@ -169,9 +182,7 @@ fn test(root: &Path) -> Result<(), String> {
             "warnings",
         ]))
     });
-    step("build binaries", &mut || {
-        sh(cargo(root).args(["build", "-p", "parley", "-p", "parley-cli"]))
-    });
+    step("build binaries", &mut || sh(cargo(root).args(WINDOW_BUILD)));
     step("Rust tests", &mut || {
         sh(cargo(root).args(["test", "--workspace"]))
     });

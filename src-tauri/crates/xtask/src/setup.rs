@@ -354,6 +354,13 @@ impl Setup {
             );
             return Ok(());
         }
+        // The app with the tests' hooks (a no-op when the step before built it so; it is
+        // rebuilt when `run` or `bindings` built it without them meanwhile).
+        sh(
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .current_dir(&self.root)
+                .args(crate::WINDOW_BUILD),
+        )?;
         let bin = self
             .root
             .join("target/debug")

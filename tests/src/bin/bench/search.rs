@@ -3,6 +3,7 @@
 //! triggers, then queried through `Store::search` (match, filters, ranking, snippets).
 //! The database is kept in `target/bench-data/` and reused by later runs.
 
+use parley_core::search::text::{MAX_PREFIXES, MAX_WORDS};
 use parley_core::store::Store;
 use parley_protocol::{Role, SearchQuery, SessionId};
 use std::path::{Path, PathBuf};
@@ -192,6 +193,16 @@ fn database(root: &Path) -> (PathBuf, Option<Duration>) {
     (path, Some(started.elapsed()))
 }
 
+/// `n` of the vocabulary's first syllables as prefixes: each matches a twentieth of the words.
+fn short_prefixes(n: usize) -> Vec<String> {
+    ["ka", "lo", "ri", "tan", "mes", "po", "ul", "vey"]
+        .iter()
+        .cycle()
+        .take(n)
+        .map(|p| format!("{p}*"))
+        .collect()
+}
+
 fn pct(mut v: Vec<f64>, p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() as f64 - 1.0) * p).round() as usize]
@@ -206,7 +217,7 @@ pub async fn run(root: &Path) -> Vec<String> {
     };
     let common = word(0);
     let medium = word(200);
-    let cases: Vec<(String, SearchQuery)> = vec![
+    let mut cases: Vec<(String, SearchQuery)> = vec![
         ("rare word (10 messages)".into(), q("zyzzyva")),
         ("uncommon word (1 in 1,000)".into(), q("quartzite")),
         ("frequent word (1 in 20)".into(), q("marigold")),
@@ -220,6 +231,46 @@ pub async fn run(root: &Path) -> Vec<String> {
         ("prefix".into(), q("quartz*")),
         ("CJK, two characters".into(), q("東京")),
         ("no match".into(), q("nonexistentword")),
+        // The largest searches allowed (search::text::MAX_WORDS, MAX_PREFIXES) and the sizes
+        // below them: the most common words (each matches most messages, so the index reads
+        // nearly all of each one's entries), and prefixes of two or three letters that each
+        // stand for about 2,500 of the vocabulary's words.
+    ];
+    for n in [4, 8, 16, MAX_WORDS] {
+        let most = if n == MAX_WORDS {
+            " (the most allowed)"
+        } else {
+            ""
+        };
+        cases.push((
+            format!("{n} words, the most common{most}"),
+            q(&(0..n).map(word).collect::<Vec<_>>().join(" ")),
+        ));
+    }
+    for n in 1..=MAX_PREFIXES {
+        let list = short_prefixes(n).join(" ");
+        let most = if n == MAX_PREFIXES {
+            ", the most allowed"
+        } else {
+            ""
+        };
+        cases.push((
+            format!(
+                "{n} short prefix{} ({list}{most})",
+                if n == 1 { "" } else { "es" }
+            ),
+            q(&list),
+        ));
+    }
+    let most: Vec<String> = short_prefixes(MAX_PREFIXES)
+        .into_iter()
+        .chain((0..MAX_WORDS - MAX_PREFIXES).map(word))
+        .collect();
+    cases.push((
+        format!("the most allowed: {MAX_PREFIXES} short prefixes, {MAX_WORDS} words in all"),
+        q(&most.join(" ")),
+    ));
+    cases.extend(vec![
         (
             "filtered: assistant, gpt-4o".into(),
             SearchQuery {
@@ -242,7 +293,7 @@ pub async fn run(root: &Path) -> Vec<String> {
                 ..q(&format!("\"{} {}\"", word(0), word(1)))
             },
         ),
-    ];
+    ]);
     let mut lines = vec![
         String::new(),
         format!(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImportAction, ImportReport } from "../../bindings";
-import { IMPORT_ACTIONS, importNotes, importText, restoredText } from "./data";
+import { IMPORT_ACTIONS, exportedText, importNotes, importText, restoredText } from "./data";
 
 const report = (over: Partial<ImportReport> = {}): ImportReport => ({
   chats_in_file: 2,
@@ -55,5 +55,17 @@ describe("import report", () => {
   it("has words for every action", () => {
     const actions: ImportAction[] = ["added", "added_as_copy", "already_here"];
     for (const a of actions) expect(IMPORT_ACTIONS[a].length).toBeGreaterThan(0);
+  });
+});
+
+describe("export report", () => {
+  it("says where every chat went", () => {
+    expect(exportedText({ file: "/x/all.json", left_out: [] })).toBe("Exported every chat to /x/all.json.");
+    expect(exportedText({ file: "f", left_out: [] }, "“Trip”")).toBe("Exported “Trip” to f.");
+  });
+  it("names each chat it left out", () => {
+    const bad = (id: string, title: string) => ({ id, title, why: "unknown turn status" });
+    expect(exportedText({ file: "f", left_out: [bad("c1", "Notes")] })).toBe("Exported the chats that could be read to f. Left out 1 chat that could not be read: “Notes”.");
+    expect(exportedText({ file: "f", left_out: [bad("c1", "A"), bad("c2", "")] })).toContain("Left out 2 chats that could not be read: “A”, “c2”.");
   });
 });

@@ -1,4 +1,4 @@
-import type { ImportAction, ImportReport, RestoreReport } from "../../bindings";
+import type { ExportReport, ImportAction, ImportReport, RestoreReport } from "../../bindings";
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
@@ -40,4 +40,13 @@ export function importNotes(r: ImportReport): string[] {
     out.push(`Usage reported for ${plural(r.usage_imported, "answer")} is kept as imported, apart from your own and out of costs (Settings → Usage can include it).`);
   if (r.usage_dropped > 0) out.push(`Implausible usage figures are left out for ${plural(r.usage_dropped, "answer")}.`);
   return out;
+}
+
+/** Where chats were exported (`what`: "every chat", or a chat's title), and the chats an
+ *  export of every chat left out because they could not be read, each named. */
+export function exportedText(r: ExportReport, what = "every chat"): string {
+  if (r.left_out.length === 0) return `Exported ${what} to ${r.file}.`;
+  const n = r.left_out.length;
+  const names = r.left_out.map((c) => `“${c.title || c.id}”`).join(", ");
+  return `Exported the chats that could be read to ${r.file}. Left out ${plural(n, "chat")} that could not be read: ${names}.`;
 }

@@ -24,7 +24,6 @@ pub use batches::EventBatches;
 pub use draft::FRAME;
 pub use journal::{BegunTurn, JournalOp, Placement, TurnEnd};
 pub use store::default_title;
-pub(crate) use titles::clean_title;
 pub(crate) use tree::versions_of;
 pub use turns::TurnHandle;
 

@@ -259,16 +259,14 @@ impl Store {
     }
 }
 
-/// A title from the first line of the first message, at most 60 characters.
+/// A title from the first line of the first message, at most 60 characters, with control and
+/// invisible characters removed (the rules every title follows: `history::clean`).
 pub fn default_title(text: &str) -> String {
+    use crate::history::clean::{cap, visible_line, UNTITLED};
     let line = text
         .lines()
-        .map(str::trim)
+        .map(visible_line)
         .find(|l| !l.is_empty())
-        .unwrap_or("New chat");
-    let mut title: String = line.chars().take(60).collect();
-    if line.chars().count() > 60 {
-        title.push('…');
-    }
-    title
+        .unwrap_or_else(|| UNTITLED.to_owned());
+    cap(&line, 60)
 }

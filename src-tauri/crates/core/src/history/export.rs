@@ -40,7 +40,7 @@ impl Store {
     }
 }
 
-fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreError> {
+pub(super) fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreError> {
     let session = c
         .query_row(
             concat!(

@@ -11,7 +11,7 @@
 //!
 //! A dry run makes the same decisions and writes nothing.
 
-use super::clean::is_clean_id;
+use super::clean::{clean_id, is_clean_id};
 use super::merge_load::{load_chat, Loaded};
 use crate::error::StoreError;
 use crate::store::codec;
@@ -96,11 +96,7 @@ fn file_counts(src: &Connection, report: &mut ImportReport) -> Result<(), StoreE
 
 /// A file's chat id as the report may show it.
 fn shown_id(id: &str) -> String {
-    if is_clean_id(id) {
-        id.to_owned()
-    } else {
-        "(an id that is not in Parley's form)".to_owned()
-    }
+    clean_id(id).unwrap_or_else(|| "(an id that is not in Parley's form)".to_owned())
 }
 
 /// Decides and (unless a dry run) adds one chat; counts it in the report.

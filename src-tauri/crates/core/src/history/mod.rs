@@ -2,14 +2,16 @@
 //! are in `store.rs`.
 
 mod claude;
-mod clean;
+pub(crate) mod clean;
 mod export;
+mod export_every;
 mod foreign;
 pub(crate) mod merge;
 mod merge_load;
 mod store;
 
 pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
+pub use export_every::EveryChat;
 pub use foreign::{detect, rfc3339_ms, Source};
 
 use crate::chats::not_found;

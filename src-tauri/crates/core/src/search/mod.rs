@@ -72,12 +72,19 @@ impl SearchService {
     }
 
     /// The messages and titles that hold `query.text`, best first, with the filters applied.
-    /// A query with nothing to look for finds nothing (no error: the palette asks as you type).
+    /// A query with nothing to look for finds nothing (no error: the palette asks as you type);
+    /// one of more than [`text::MAX_WORDS`] words or [`text::MAX_PREFIXES`] prefixes is refused
+    /// with a sentence.
     pub async fn search(&self, query: SearchQuery) -> Result<SearchResults, CoreError> {
         if query.text.len() > 4096 {
             return Err(CoreError::InvalidInput(
                 "A search can be at most 4096 characters long.".into(),
             ));
+        }
+        // Counted before the index is asked: a query of hundreds of words or prefixes would
+        // hold the reader for seconds.
+        if let Some(why) = text::parse_query(&query.text).and_then(|q| q.too_big()) {
+            return Err(CoreError::InvalidInput(why));
         }
         if let Some(chat) = &query.chat {
             if self.shared.store.get_session(chat).await?.is_none() {

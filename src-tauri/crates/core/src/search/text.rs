@@ -101,6 +101,40 @@ pub struct Query {
     pub terms: Vec<(Vec<char>, bool)>,
     /// Whether a wanted element is a phrase of several words (CJK characters are words).
     pub phrase: bool,
+    /// How many words the index is asked for, wanted and excluded (each CJK character is a
+    /// word): see [`MAX_WORDS`].
+    pub words: usize,
+    /// How many of the elements are prefixes (`conf*`): see [`MAX_PREFIXES`].
+    pub prefixes: usize,
+}
+
+/// The most words one search may ask the index for. Each is a lookup in the index: on the
+/// 1M-message bench database, 32 of the most common words take 177 ms (p95), 1,300 words or
+/// prefixes took seconds before this cap (docs/PERFORMANCE.md).
+pub const MAX_WORDS: usize = 32;
+/// The most prefixes (`conf*`) one search may hold: each is expanded to every indexed word
+/// that starts with it, the costliest lookup there is (a short prefix standing for 2,500 words
+/// takes 115 ms on the bench database, two 300 ms).
+pub const MAX_PREFIXES: usize = 2;
+
+impl Query {
+    /// Why the index is not asked this query (too many words or prefixes), as a sentence;
+    /// `None` when it may be.
+    pub fn too_big(&self) -> Option<String> {
+        if self.prefixes > MAX_PREFIXES {
+            return Some(format!(
+                "A search can hold at most {MAX_PREFIXES} prefixes (words ending in *); this one has {}. Leave some out.",
+                self.prefixes
+            ));
+        }
+        if self.words > MAX_WORDS {
+            return Some(format!(
+                "A search can hold at most {MAX_WORDS} words; this one has {}. Leave some out.",
+                self.words
+            ));
+        }
+        None
+    }
 }
 
 /// Reads what the user typed: words, `"phrases"`, `prefix*` and `-excluded` words. `None`
@@ -110,6 +144,7 @@ pub fn parse_query(input: &str) -> Option<Query> {
     let mut unwanted = Vec::new();
     let mut terms = Vec::new();
     let mut phrase = false;
+    let (mut count, mut prefixes) = (0, 0);
     let mut rest = input.trim();
     while !rest.is_empty() {
         let (negative, body) = match rest.strip_prefix('-') {
@@ -142,14 +177,16 @@ pub fn parse_query(input: &str) -> Option<Query> {
             spaced(word).replace('"', "\"\""),
             if prefix { "*" } else { "" }
         );
+        let in_index = spaced(word)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .count();
+        count += in_index;
+        prefixes += usize::from(prefix);
         if negative {
             unwanted.push(quoted);
         } else {
-            phrase |= spaced(word)
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .count()
-                > 1;
+            phrase |= in_index > 1;
             wanted.push(quoted);
             terms.extend(words(word).into_iter().map(|w| (w, false)));
             if prefix {
@@ -171,6 +208,8 @@ pub fn parse_query(input: &str) -> Option<Query> {
         expression,
         terms,
         phrase,
+        words: count,
+        prefixes,
     })
 }
 
@@ -374,6 +413,46 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(expr(input).as_deref(), *want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn words_and_prefixes_are_counted_and_capped() {
+        let size = |q: &str| {
+            let p = parse_query(q).unwrap();
+            (p.words, p.prefixes, p.too_big().is_some())
+        };
+        for (q, want) in [
+            ("one", (1, 0, false)),
+            ("one two -three", (3, 0, false)),
+            ("conf* \"a phrase\"*", (3, 2, false)),
+            ("東京タワー", (5, 0, false)),
+            ("-- ** \"\" lone", (1, 0, false)),
+        ] {
+            assert_eq!(size(q), want, "{q}");
+        }
+        let words = |n: usize, each: &str| {
+            (0..n)
+                .map(|i| each.replace('N', &i.to_string()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for (q, refused) in [
+            (words(MAX_WORDS, "wN"), false),
+            (words(MAX_WORDS + 1, "wN"), true),
+            (format!("keep {}", words(MAX_WORDS, "-wN")), true),
+            ("東".repeat(MAX_WORDS + 1), true),
+            (format!("\"{}\"", words(MAX_WORDS + 1, "wN")), true),
+            (words(MAX_PREFIXES, "pN*"), false),
+            (words(MAX_PREFIXES + 1, "pN*"), true),
+            (words(1300, "aN*"), true),
+            (format!("keep {}", words(MAX_PREFIXES + 1, "-pN*")), true),
+        ] {
+            let p = parse_query(&q).unwrap();
+            assert_eq!(p.too_big().is_some(), refused, "{q}");
+            if let Some(why) = p.too_big() {
+                assert!(why.starts_with("A search can hold at most"), "{why}");
+            }
         }
     }
 

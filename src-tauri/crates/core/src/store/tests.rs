@@ -215,6 +215,15 @@ fn default_titles() {
     assert_eq!(default_title("   "), "New chat");
     let long = "x".repeat(100);
     assert_eq!(default_title(&long).chars().count(), 61);
+    // First words follow the rules every title follows: one visible line.
+    for (text, want) in [
+        ("\u{1b}]52;c;eA==\u{7}hi\u{1b}[2J", "]52;c;eA==hi[2J"),
+        ("\u{1b}\u{7}\nsecond line", "second line"),
+        ("rtl\u{202e}txt\u{2066} tab\there", "rtltxt tab here"),
+        ("zero\u{200b}width\u{9b}", "zerowidth"),
+    ] {
+        assert_eq!(default_title(text), want, "{text:?}");
+    }
 }
 
 #[cfg(unix)]

@@ -57,3 +57,18 @@ pub struct ImportReport {
     /// Nothing was written (`--dry-run`).
     pub dry_run: bool,
 }
+
+/// How far an import (or its preview) has got; sent to the window at most about ten times a
+/// second while the file is read, and once more when the merge starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ImportProgress {
+    /// Bytes of the file read so far.
+    pub bytes_read: u64,
+    /// The file's size in bytes.
+    pub bytes_total: u64,
+    /// Chats read and checked so far.
+    pub chats: u32,
+    /// Every chat is read; the merge (or, in a preview, the count of what it would add) runs.
+    pub merging: bool,
+}

@@ -2,9 +2,10 @@
 //! (following `parent_message_uuid` when it names an earlier message), its title and times,
 //! thinking as reasoning, attachments' extracted text as file parts.
 
-use super::foreign::{export_of, message, stream_array, summary, title_of};
+use super::foreign::{message, summary, title_of};
+use super::import::{stream_array, Meter};
 use crate::error::CoreError;
-use parley_protocol::{ChatExport, ExportFile, Message, Part, Role};
+use parley_protocol::{ChatExport, Message, Part, Role};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -92,7 +93,7 @@ pub fn rfc3339_ms(s: &str) -> Option<i64> {
     Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + ms)
 }
 
-fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String> {
+fn convert_claude(i: usize, c: ClaudeConversation, meter: &Meter) -> Result<ChatExport, String> {
     let source_id = c.uuid.unwrap_or_else(|| format!("{i}"));
     let sid = format!("claude-{source_id}");
     let created = c.created_at.as_deref().and_then(rfc3339_ms).unwrap_or(0);
@@ -104,6 +105,9 @@ fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String>
     let mut messages: Vec<Message> = Vec::new();
     let mut ids = HashSet::new();
     for (k, m) in c.chat_messages.into_iter().enumerate() {
+        if k % 4096 == 0 {
+            meter.check()?;
+        }
         let id = format!(
             "claude-{}",
             m.uuid.clone().unwrap_or_else(|| format!("{source_id}-{k}"))
@@ -197,16 +201,16 @@ fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String>
     })
 }
 
-/// Claude's `conversations.json`, as Parley chats.
-pub fn read_claude(file: &Path) -> Result<ExportFile, CoreError> {
-    let mut chats = Vec::new();
-    stream_array::<ClaudeConversation>(file, |i, c| {
+/// The chats of Claude's `conversations.json`, one conversation at a time.
+pub(super) fn each_claude(
+    file: &Path,
+    meter: &Meter,
+    each: &mut dyn FnMut(ChatExport) -> Result<(), String>,
+) -> Result<(), CoreError> {
+    stream_array::<ClaudeConversation>(file, meter, |i, c| {
         let title = c.name.clone().unwrap_or_default();
-        chats.push(
-            convert_claude(i, c)
-                .map_err(|e| format!("conversation {} (\"{title}\"): {e}", i + 1))?,
-        );
-        Ok(())
-    })?;
-    Ok(export_of(chats))
+        let chat = convert_claude(i, c, meter)
+            .map_err(|e| format!("conversation {} (\"{title}\"): {e}", i + 1))?;
+        each(chat)
+    })
 }

@@ -4,10 +4,15 @@
 mod claude;
 mod export;
 mod foreign;
+mod import;
+mod parley_format;
+mod staging;
 mod store;
 
-pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
+pub use export::markdown;
 pub use foreign::{detect, rfc3339_ms, Source};
+pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
+pub use parley_format::read_export;
 
 use crate::chats::not_found;
 use crate::core::Shared;
@@ -114,3 +119,6 @@ mod export_tests;
 
 #[cfg(test)]
 mod foreign_tests;
+
+#[cfg(test)]
+mod import_tests;

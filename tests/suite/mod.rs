@@ -7,6 +7,7 @@ mod anthropic;
 mod cli;
 mod cli_approvals;
 mod cli_find;
+mod cli_import;
 mod cli_output;
 mod cli_transfer;
 mod cli_tree;

@@ -4,8 +4,10 @@
 
 use crate::{invalid, out, print_json, Failure};
 use clap::{Args, ValueEnum};
+use parley_core::history::ImportControl;
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
+use parley_protocol::ImportProgress;
 use parley_protocol::SessionId;
 use std::io::Write;
 use std::path::PathBuf;
@@ -96,7 +98,29 @@ pub async fn export(core: &Core, args: ExportArgs) -> Result<(), Failure> {
 }
 
 pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
-    let r = core.history().import(&args.file, args.dry_run).await?;
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let mut control = ImportControl::new();
+    if terminal {
+        control = control.on_progress(|p| progress_line(&p));
+    }
+    let run = core
+        .history()
+        .import_with(&args.file, args.dry_run, &control);
+    tokio::pin!(run);
+    // Ctrl-C stops the reading (its staging file is removed, nothing is merged); once the
+    // merge has begun it finishes, whole, in its one transaction.
+    let r = tokio::select! {
+        r = &mut run => r,
+        _ = tokio::signal::ctrl_c() => {
+            control.cancel();
+            run.await
+        }
+    };
+    if terminal {
+        eprint!("\r\x1b[2K");
+    }
+    let r = r?;
     if args.json {
         return print_json(&r);
     }
@@ -114,4 +138,17 @@ pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
         plural(r.chats_added, "chat"),
         plural(r.messages_added, "message"),
     ))
+}
+
+/// The import's progress on one line of the terminal, rewritten in place (stderr is one).
+fn progress_line(p: &ImportProgress) {
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let what = if p.merging { "Merging" } else { "Reading" };
+    eprint!(
+        "\r\x1b[2K{what}: {:.1} of {:.1} MB, {} chat{}…",
+        mb(p.bytes_read),
+        mb(p.bytes_total),
+        p.chats,
+        if p.chats == 1 { "" } else { "s" }
+    );
 }

@@ -64,8 +64,10 @@ pub struct ImportReport {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportProgress {
     /// Bytes of the file read so far.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub bytes_read: u64,
     /// The file's size in bytes.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub bytes_total: u64,
     /// Chats read and checked so far.
     pub chats: u32,

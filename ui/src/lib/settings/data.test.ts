@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { importText, restoredText } from "./data";
+import { importText, progressText, restoredText } from "./data";
 
 describe("restore report", () => {
   it("says what was added, in words", () => {
@@ -20,5 +20,21 @@ describe("import report", () => {
   });
   it("says what was added", () => {
     expect(importText({ ...r, dry_run: false, span: null })).toBe("Added 1 chat and 3 messages (the file holds 2 chats and 5 messages). Nothing was changed or removed.");
+  });
+});
+
+describe("import progress", () => {
+  const p = { bytes_read: 3 * 1024 * 1024, bytes_total: 12 * 1024 * 1024, chats: 1200, merging: false };
+  it("says how much of the file is read and how many chats", () => {
+    expect(progressText(p, true)).toBe("Reading the file: 3.0 of 12.0 MB (25%), 1,200 chats so far…");
+    expect(progressText({ ...p, chats: 1 }, false)).toContain("1 chat so far");
+  });
+  it("never says more than all of it, nor divides by an empty file", () => {
+    expect(progressText({ ...p, bytes_read: p.bytes_total * 2 }, true)).toContain("(100%)");
+    expect(progressText({ ...p, bytes_read: 0, bytes_total: 0 }, true)).toContain("(0%)");
+  });
+  it("says what the merge does: counting for a preview, adding for an import", () => {
+    expect(progressText({ ...p, merging: true }, true)).toBe("Read 1,200 chats; counting what is new…");
+    expect(progressText({ ...p, merging: true }, false)).toBe("Read 1,200 chats; adding what is new…");
   });
 });

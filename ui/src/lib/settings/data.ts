@@ -1,4 +1,4 @@
-import type { ImportReport, RestoreReport } from "../../bindings";
+import type { ImportProgress, ImportReport, RestoreReport } from "../../bindings";
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
@@ -18,4 +18,13 @@ export function importText(r: ImportReport): string {
     return `The file holds ${file}. Importing adds ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")}; nothing here changes.`;
   }
   return `Added ${plural(r.chats_added, "chat")} and ${plural(r.messages_added, "message")} (the file holds ${file}). Nothing was changed or removed.`;
+}
+
+const mb = (b: number) => (b / (1024 * 1024)).toFixed(1);
+
+/** How far an import (`preview`: its preview) has got, as the person reads it. */
+export function progressText(p: ImportProgress, preview: boolean): string {
+  if (p.merging) return `Read ${plural(p.chats, "chat")}; ${preview ? "counting what is new" : "adding what is new"}…`;
+  const pct = p.bytes_total > 0 ? Math.min(100, Math.floor((p.bytes_read / p.bytes_total) * 100)) : 0;
+  return `Reading the file: ${mb(p.bytes_read)} of ${mb(p.bytes_total)} MB (${pct}%), ${plural(p.chats, "chat")} so far…`;
 }

@@ -93,6 +93,63 @@ pub fn rfc3339_ms(s: &str) -> Option<i64> {
     Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + ms)
 }
 
+/// Fills `msg` with the parts of Claude's message `m`: thinking as reasoning, attachments'
+/// text as files, then the text (blocks Parley does not know kept as text with a note).
+fn claude_parts(m: &ClaudeMessage, msg: &mut Message) {
+    let mut text = String::new();
+    for block in &m.content {
+        match block.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                if let Some(t) = block.get("text").and_then(Value::as_str) {
+                    if !text.is_empty() {
+                        text.push_str("\n\n");
+                    }
+                    text.push_str(t);
+                }
+            }
+            Some("thinking") => {
+                if let Some(t) = block.get("thinking").and_then(Value::as_str) {
+                    msg.parts.push(Part::Reasoning {
+                        text: t.to_owned(),
+                        signature: None,
+                    });
+                }
+            }
+            Some(other) => {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str(&format!(
+                    "[Parley does not know Claude content of type \"{other}\"; kept as it was]\n{}",
+                    serde_json::to_string(block).unwrap_or_default()
+                ));
+            }
+            None => {}
+        }
+    }
+    if text.is_empty() {
+        text = m.text.clone().unwrap_or_default();
+    }
+    for a in &m.attachments {
+        msg.parts.push(Part::File {
+            name: a.file_name.clone().unwrap_or_else(|| "attachment".into()),
+            mime: a
+                .file_type
+                .clone()
+                .map(|t| {
+                    if t.contains('/') {
+                        t
+                    } else {
+                        format!("text/{t}")
+                    }
+                })
+                .unwrap_or_else(|| "text/plain".into()),
+            text: a.extracted_content.clone().unwrap_or_default(),
+        });
+    }
+    msg.parts.push(Part::Text { text });
+}
+
 fn convert_claude(i: usize, c: ClaudeConversation, meter: &Meter) -> Result<ChatExport, String> {
     let source_id = c.uuid.unwrap_or_else(|| format!("{i}"));
     let sid = format!("claude-{source_id}");
@@ -105,7 +162,7 @@ fn convert_claude(i: usize, c: ClaudeConversation, meter: &Meter) -> Result<Chat
     let mut messages: Vec<Message> = Vec::new();
     let mut ids = HashSet::new();
     for (k, m) in c.chat_messages.into_iter().enumerate() {
-        if k % 4096 == 0 {
+        if k.is_multiple_of(4096) {
             meter.check()?;
         }
         let id = format!(
@@ -132,58 +189,7 @@ fn convert_claude(i: usize, c: ClaudeConversation, meter: &Meter) -> Result<Chat
             .and_then(rfc3339_ms)
             .unwrap_or(created);
         let mut msg = message(&sid, id, parent, role, at);
-        let mut text = String::new();
-        for block in &m.content {
-            match block.get("type").and_then(Value::as_str) {
-                Some("text") => {
-                    if let Some(t) = block.get("text").and_then(Value::as_str) {
-                        if !text.is_empty() {
-                            text.push_str("\n\n");
-                        }
-                        text.push_str(t);
-                    }
-                }
-                Some("thinking") => {
-                    if let Some(t) = block.get("thinking").and_then(Value::as_str) {
-                        msg.parts.push(Part::Reasoning {
-                            text: t.to_owned(),
-                            signature: None,
-                        });
-                    }
-                }
-                Some(other) => {
-                    if !text.is_empty() {
-                        text.push_str("\n\n");
-                    }
-                    text.push_str(&format!(
-                        "[Parley does not know Claude content of type \"{other}\"; kept as it was]\n{}",
-                        serde_json::to_string(block).unwrap_or_default()
-                    ));
-                }
-                None => {}
-            }
-        }
-        if text.is_empty() {
-            text = m.text.clone().unwrap_or_default();
-        }
-        for a in &m.attachments {
-            msg.parts.push(Part::File {
-                name: a.file_name.clone().unwrap_or_else(|| "attachment".into()),
-                mime: a
-                    .file_type
-                    .clone()
-                    .map(|t| {
-                        if t.contains('/') {
-                            t
-                        } else {
-                            format!("text/{t}")
-                        }
-                    })
-                    .unwrap_or_else(|| "text/plain".into()),
-                text: a.extracted_content.clone().unwrap_or_default(),
-            });
-        }
-        msg.parts.push(Part::Text { text });
+        claude_parts(&m, &mut msg);
         messages.push(msg);
     }
     let head = messages.last().map(|m| m.id.clone());

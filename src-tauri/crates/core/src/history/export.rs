@@ -11,7 +11,7 @@ use crate::store::{codec, Store};
 use parley_protocol::{
     ChatExport, ExportFile, Message, MessageId, Part, SessionId, EXPORT_FORMAT, EXPORT_VERSION,
 };
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -225,23 +225,29 @@ impl Store {
 }
 
 /// The ids of the staging database's next chats after `after` (in id order) and of their
-/// messages, as an export of chats without content (what `count_missing` reads).
+/// messages, as an export of chats without content (what `count_missing` reads): chats until
+/// about [`COUNT_BATCH`] messages, so that a preview holds few ids at a time.
 fn staged_ids(staging: &Path, after: &str) -> Result<ExportFile, StoreError> {
-    const BATCH: i64 = 500;
     let c = Connection::open_with_flags(staging, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let ids: Vec<String> = c
-        .prepare("SELECT id FROM sessions WHERE id > ?1 ORDER BY id LIMIT ?2")?
-        .query_map(params![after, BATCH], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let mut next = c.prepare("SELECT id FROM sessions WHERE id > ?1 ORDER BY id LIMIT 1")?;
     let mut of_chat = c.prepare("SELECT id FROM messages WHERE session_id = ?1")?;
-    let mut chats = Vec::with_capacity(ids.len());
-    for id in ids {
-        let messages = of_chat
+    let (mut chats, mut messages_in_batch) = (Vec::new(), 0);
+    let mut after = after.to_owned();
+    while messages_in_batch < COUNT_BATCH {
+        let Some(id) = next
+            .query_row([&after], |r| r.get::<_, String>(0))
+            .optional()?
+        else {
+            break;
+        };
+        let messages: Vec<Message> = of_chat
             .query_map([&id], |r| r.get::<_, String>(0))?
             .map(|m| {
                 m.map(|m| super::foreign::message(&id, m, None, parley_protocol::Role::User, 0))
             })
             .collect::<Result<_, _>>()?;
+        messages_in_batch += messages.len().max(1);
+        after.clone_from(&id);
         chats.push(ChatExport {
             session: super::foreign::summary(id, String::new(), 0, 0, 0),
             head: None,
@@ -251,6 +257,9 @@ fn staged_ids(staging: &Path, after: &str) -> Result<ExportFile, StoreError> {
     }
     Ok(super::foreign::export_of(chats))
 }
+
+/// About how many message ids a preview counts at a time.
+const COUNT_BATCH: usize = 2_000;
 
 /// A fence longer than any run of backticks in `text`.
 fn fence(text: &str) -> String {

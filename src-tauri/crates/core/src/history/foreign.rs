@@ -255,6 +255,64 @@ fn gpt_hidden(m: &GptMessage) -> bool {
     flag("is_visually_hidden_from_conversation") || kind == Some("user_editable_context")
 }
 
+/// The role and part of a ChatGPT message of node `id`, by its author's role (`role_name`).
+fn gpt_part(id: &str, m: &GptMessage, role_name: &str) -> (Role, Part) {
+    let (text, _) = m.content.as_ref().map(gpt_text).unwrap_or_default();
+    let recipient = m.recipient.as_deref().unwrap_or("all");
+    match role_name {
+        "user" => (Role::User, Part::Text { text }),
+        "system" => (Role::System, Part::Text { text }),
+        "tool" => (
+            Role::Assistant,
+            Part::ToolResult {
+                call_id: id.to_owned(),
+                output: format!(
+                    "[{}]\n{text}",
+                    m.author
+                        .as_ref()
+                        .and_then(|a| a.name.clone())
+                        .unwrap_or_else(|| "tool".into())
+                ),
+                is_error: false,
+            },
+        ),
+        "assistant" if recipient != "all" => (
+            Role::Assistant,
+            Part::ToolCall {
+                call_id: id.to_owned(),
+                name: recipient.to_owned(),
+                arguments: text,
+                status: ToolCallStatus::Completed,
+            },
+        ),
+        "assistant" => {
+            let thinking = m
+                .content
+                .as_ref()
+                .and_then(|c| c.get("content_type"))
+                .and_then(Value::as_str)
+                .is_some_and(|k| k == "thoughts" || k == "reasoning_recap");
+            if thinking {
+                (
+                    Role::Assistant,
+                    Part::Reasoning {
+                        text,
+                        signature: None,
+                    },
+                )
+            } else {
+                (Role::Assistant, Part::Text { text })
+            }
+        }
+        other => (
+            Role::Assistant,
+            Part::Text {
+                text: format!("[A ChatGPT message from \"{other}\"]\n{text}"),
+            },
+        ),
+    }
+}
+
 /// Whether ChatGPT showed the node's message (hidden ones — system prompts, custom
 /// instructions — and empty system messages are left out).
 fn gpt_kept(n: &GptNode) -> bool {
@@ -283,7 +341,7 @@ fn kept_ancestors<'c>(
     let mut path: Vec<&str> = Vec::new();
     let mut on_path: HashSet<&str> = HashSet::new();
     for (n, start) in mapping.keys().enumerate() {
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             meter.check()?;
         }
         let mut at = Some(start.as_str());
@@ -313,7 +371,7 @@ fn kept_ancestors<'c>(
 }
 
 /// The mapping's node ids, parents before children: breadth first from the roots.
-fn gpt_order<'c>(mapping: &'c HashMap<String, GptNode>) -> Vec<&'c str> {
+fn gpt_order(mapping: &HashMap<String, GptNode>) -> Vec<&str> {
     let mut order = Vec::with_capacity(mapping.len());
     let mut queue: VecDeque<&str> = mapping
         .iter()
@@ -357,7 +415,7 @@ fn convert_gpt(i: usize, c: GptConversation, meter: &Meter) -> Result<ChatExport
     let mut messages = Vec::new();
     let mut model = None;
     for (n, &id) in order.iter().enumerate() {
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             meter.check()?;
         }
         if !kept.contains(id) {
@@ -376,60 +434,7 @@ fn convert_gpt(i: usize, c: GptConversation, meter: &Meter) -> Result<ChatExport
             .unwrap_or_default();
         let at = secs_to_ms(m.create_time).unwrap_or(created);
         let parent = kept_parent(node.parent.as_deref()).map(|p| format!("chatgpt-{p}"));
-        let (text, _) = m.content.as_ref().map(gpt_text).unwrap_or_default();
-        let recipient = m.recipient.as_deref().unwrap_or("all");
-        let (role, part) = match role_name.as_str() {
-            "user" => (Role::User, Part::Text { text }),
-            "system" => (Role::System, Part::Text { text }),
-            "tool" => (
-                Role::Assistant,
-                Part::ToolResult {
-                    call_id: id.to_owned(),
-                    output: format!(
-                        "[{}]\n{text}",
-                        m.author
-                            .as_ref()
-                            .and_then(|a| a.name.clone())
-                            .unwrap_or_else(|| "tool".into())
-                    ),
-                    is_error: false,
-                },
-            ),
-            "assistant" if recipient != "all" => (
-                Role::Assistant,
-                Part::ToolCall {
-                    call_id: id.to_owned(),
-                    name: recipient.to_owned(),
-                    arguments: text,
-                    status: ToolCallStatus::Completed,
-                },
-            ),
-            "assistant" => {
-                let thinking = m
-                    .content
-                    .as_ref()
-                    .and_then(|c| c.get("content_type"))
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| k == "thoughts" || k == "reasoning_recap");
-                if thinking {
-                    (
-                        Role::Assistant,
-                        Part::Reasoning {
-                            text,
-                            signature: None,
-                        },
-                    )
-                } else {
-                    (Role::Assistant, Part::Text { text })
-                }
-            }
-            other => (
-                Role::Assistant,
-                Part::Text {
-                    text: format!("[A ChatGPT message from \"{other}\"]\n{text}"),
-                },
-            ),
-        };
+        let (role, part) = gpt_part(id, m, &role_name);
         let mut msg = message(&sid, format!("chatgpt-{id}"), parent, role, at);
         if role == Role::Assistant {
             msg.model = m
@@ -478,16 +483,14 @@ pub(super) fn each_chatgpt(
     })
 }
 
+/// A reader of a file's chats, one at a time (`each_chatgpt`, `each_claude`).
+#[cfg(test)]
+type EachChat =
+    fn(&Path, &Meter, &mut dyn FnMut(ChatExport) -> Result<(), String>) -> Result<(), CoreError>;
+
 /// Reads a whole foreign file into memory (tests; an import streams it).
 #[cfg(test)]
-pub(super) fn read_all(
-    file: &Path,
-    each_of: fn(
-        &Path,
-        &Meter,
-        &mut dyn FnMut(ChatExport) -> Result<(), String>,
-    ) -> Result<(), CoreError>,
-) -> Result<ExportFile, CoreError> {
+pub(super) fn read_all(file: &Path, each_of: EachChat) -> Result<ExportFile, CoreError> {
     let control = super::ImportControl::new();
     let meter = Meter::new(&control, 0);
     let mut chats = Vec::new();

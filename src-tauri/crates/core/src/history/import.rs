@@ -41,6 +41,8 @@ pub(super) const CANCELLED: &str = "The import was cancelled; nothing was added.
 /// Cancels an import and hears its progress. Clones share the same import.
 #[derive(Clone, Default)]
 pub struct ImportControl {
+    /// Tells one import's controls from another's.
+    identity: Arc<()>,
     cancel: CancellationToken,
     progress: Option<Arc<dyn Fn(ImportProgress) + Send + Sync>>,
 }
@@ -66,6 +68,11 @@ impl ImportControl {
     /// True once [`ImportControl::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// True when `other` controls the same import (a clone of this control).
+    pub fn same_as(&self, other: &ImportControl) -> bool {
+        Arc::ptr_eq(&self.identity, &other.identity)
     }
 
     fn send(&self, p: ImportProgress) {
@@ -365,7 +372,18 @@ impl HistoryService {
         dry_run: bool,
         control: &ImportControl,
     ) -> Result<ImportReport, CoreError> {
-        let _cancel_if_dropped = control.cancel.clone().drop_guard();
+        let cancel_if_dropped = control.cancel.clone().drop_guard();
+        let report = self.stage_and_merge(file, dry_run, control).await;
+        cancel_if_dropped.disarm();
+        report
+    }
+
+    async fn stage_and_merge(
+        &self,
+        file: &Path,
+        dry_run: bool,
+        control: &ImportControl,
+    ) -> Result<ImportReport, CoreError> {
         let store = &self.shared.store;
         let dir = crate::store::backup::backups_dir(store.path());
         crate::util::private_dir(&dir).map_err(|e| crate::store::io_err(&dir, e))?;

@@ -89,7 +89,11 @@ fn gpt_deep(n: usize) -> String {
         } else {
             vec![]
         };
-        let role = if i % 2 == 0 { "user" } else { "assistant" };
+        let role = if i.is_multiple_of(2) {
+            "user"
+        } else {
+            "assistant"
+        };
         mapping.insert(format!("m{i}"), gpt_node(parent, children, role, i, false));
     }
     gpt_file(mapping, &format!("m{}", n - 1))
@@ -114,7 +118,7 @@ fn gpt_wide(n: usize) -> String {
 
 fn parley_message(chat: &str, i: usize, parent: Option<String>) -> Value {
     json!({"id": format!("{chat}-m{i}"), "session_id": chat, "parent_id": parent,
-           "role": if i % 2 == 0 { "user" } else { "assistant" }, "created_at": i,
+           "role": if i.is_multiple_of(2) { "user" } else { "assistant" }, "created_at": i,
            "parts": [{"type": "text", "text": words(i)}]})
 }
 
@@ -162,7 +166,7 @@ fn parley_many(n: usize) -> String {
 
 fn claude_conversation(id: &str, n: usize) -> Value {
     let messages: Vec<Value> = (0..n)
-        .map(|i| json!({"uuid": format!("{id}-{i}"), "sender": if i % 2 == 0 { "human" } else { "assistant" },
+        .map(|i| json!({"uuid": format!("{id}-{i}"), "sender": if i.is_multiple_of(2) { "human" } else { "assistant" },
                         "text": words(i), "created_at": "2024-05-01T12:00:00Z",
                         "parent_message_uuid": if i > 0 { Value::from(format!("{id}-{}", i - 1)) } else { Value::Null }}))
         .collect();

@@ -23,6 +23,7 @@ impl Staging {
             crate::store::open_and_migrate_with(path, crate::store::schema::MIGRATIONS, false)?;
         conn.execute_batch(
             "PRAGMA synchronous = OFF;
+             PRAGMA cache_size = -1024;
              DROP TRIGGER IF EXISTS search_part_added;
              DROP TRIGGER IF EXISTS search_title_added;
              BEGIN;",

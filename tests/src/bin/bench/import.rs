@@ -160,12 +160,13 @@ fn generate(format: &str, file: &Path, target: u64, first: usize) -> u64 {
 /// (bytes). It is started by a small process of its own (`parley-bench import-child`): Linux
 /// counts the memory of the process that started a program in that program's `ru_maxrss`, and
 /// this one holds the generated files' last chats.
-fn import(file: &Path) -> (Duration, u64) {
+fn import(file: &Path, dry_run: bool) -> (Duration, u64) {
     let data = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .arg("import-child")
         .arg(file)
         .arg(data.path())
+        .args(dry_run.then_some("--dry-run"))
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -181,10 +182,11 @@ fn import(file: &Path) -> (Duration, u64) {
     (Duration::from_micros(micros), kb * 1024)
 }
 
-/// `parley-bench import-child FILE DATA`: runs `parley --data-dir DATA import FILE` and prints
-/// its wall time (µs) and peak resident memory (KB, `ru_maxrss`).
+/// `parley-bench import-child FILE DATA [--dry-run]`: runs `parley --data-dir DATA import FILE`
+/// and prints its wall time (µs) and peak resident memory (KB, `ru_maxrss`).
 pub fn child(args: &[String]) {
     let (file, data) = (&args[0], &args[1]);
+    let dry_run = args.get(2).map(String::as_str) == Some("--dry-run");
     let t = Instant::now();
     // Waited for by `wait4` below, which also reads its resource usage.
     #[allow(clippy::zombie_processes)]
@@ -192,6 +194,7 @@ pub fn child(args: &[String]) {
         .arg("--data-dir")
         .arg(data)
         .args(["import", "--json"])
+        .args(dry_run.then_some("--dry-run"))
         .arg(file)
         .env_remove("PARLEY_DATA_DIR")
         .stdin(std::process::Stdio::null())
@@ -229,8 +232,8 @@ pub fn run() {
     let dir = tempfile::tempdir().unwrap();
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!();
-    println!("| import (release `parley import`, fresh data folder) | file | largest chat | time | MB/s | peak RSS | baseline RSS | (peak − baseline) / largest chat |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| import (release `parley import`, fresh data folder) | file | largest chat | time | MB/s | peak RSS | baseline RSS | (peak − baseline) / largest chat | preview (read + stage, no merge): time, peak RSS, (peak − baseline) / largest chat |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for format in ["parley", "chatgpt", "claude"] {
         let small: PathBuf = dir.path().join(format!("{format}-small.json"));
         generate(format, &small, 1, 1);
@@ -238,17 +241,21 @@ pub fn run() {
         eprintln!("generating a 100 MB {format} export…");
         let largest = generate(format, &big, TARGET_BYTES, 0);
         let size = std::fs::metadata(&big).unwrap().len();
-        let (_, base) = import(&small);
-        let (took, peak) = import(&big);
+        let (_, base) = import(&small, false);
+        let (took, peak) = import(&big, false);
+        let (dry_took, dry_peak) = import(&big, true);
         println!(
-            "| {format} | {:.1} MB | {:.1} MB | {:.2} s | {:.1} | {:.1} MB | {:.1} MB | {:.2}× |",
+            "| {format} | {:.1} MB | {:.1} MB | {:.2} s | {:.1} | {:.1} MB | {:.1} MB | {:.2}× | {:.2} s, {:.1} MB, {:.2}× |",
             mb(size),
             mb(largest),
             took.as_secs_f64(),
             mb(size) / took.as_secs_f64(),
             mb(peak),
             mb(base),
-            peak.saturating_sub(base) as f64 / largest as f64
+            peak.saturating_sub(base) as f64 / largest as f64,
+            dry_took.as_secs_f64(),
+            mb(dry_peak),
+            dry_peak.saturating_sub(base) as f64 / largest as f64
         );
         let _ = std::fs::remove_file(&big);
     }

@@ -158,12 +158,52 @@ struct GptMessage {
     author: Option<GptAuthor>,
     #[serde(default)]
     create_time: Option<f64>,
-    #[serde(default)]
-    content: Option<Value>,
-    #[serde(default)]
-    metadata: Option<Value>,
+    #[serde(default, deserialize_with = "gpt_content")]
+    content: Option<GptContent>,
+    #[serde(default, deserialize_with = "gpt_meta")]
+    metadata: GptMeta,
     #[serde(default)]
     recipient: Option<String>,
+}
+
+/// A message's content as read: its type and its text, rendered as it is read so that the
+/// conversation is held as text, not as parsed JSON (one message's JSON at a time).
+struct GptContent {
+    kind: Option<String>,
+    text: String,
+}
+
+fn gpt_content<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<GptContent>, D::Error> {
+    let v: Option<Value> = Option::deserialize(d)?;
+    Ok(v.map(|v| GptContent {
+        kind: v
+            .get("content_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        text: gpt_text(&v).0,
+    }))
+}
+
+/// What Parley reads of a message's metadata.
+#[derive(Default)]
+struct GptMeta {
+    hidden: bool,
+    model_slug: Option<String>,
+}
+
+fn gpt_meta<'de, D: serde::Deserializer<'de>>(d: D) -> Result<GptMeta, D::Error> {
+    let v: Option<Value> = Option::deserialize(d)?;
+    let v = v.as_ref();
+    Ok(GptMeta {
+        hidden: v
+            .and_then(|v| v.get("is_visually_hidden_from_conversation"))
+            .and_then(Value::as_bool)
+            == Some(true),
+        model_slug: v
+            .and_then(|v| v.get("model_slug"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
 }
 
 #[derive(Deserialize)]
@@ -245,19 +285,17 @@ fn gpt_text(content: &Value) -> (String, bool) {
 
 /// Whether ChatGPT hid the message from its own view (system prompts, custom instructions).
 fn gpt_hidden(m: &GptMessage) -> bool {
-    let meta = m.metadata.as_ref();
-    let flag = |k: &str| meta.and_then(|v| v.get(k)).and_then(Value::as_bool) == Some(true);
-    let kind = m
-        .content
-        .as_ref()
-        .and_then(|c| c.get("content_type"))
-        .and_then(Value::as_str);
-    flag("is_visually_hidden_from_conversation") || kind == Some("user_editable_context")
+    let kind = m.content.as_ref().and_then(|c| c.kind.as_deref());
+    m.metadata.hidden || kind == Some("user_editable_context")
 }
 
 /// The role and part of a ChatGPT message of node `id`, by its author's role (`role_name`).
-fn gpt_part(id: &str, m: &GptMessage, role_name: &str) -> (Role, Part) {
-    let (text, _) = m.content.as_ref().map(gpt_text).unwrap_or_default();
+fn gpt_part(id: &str, m: &mut GptMessage, role_name: &str) -> (Role, Part) {
+    let text = m
+        .content
+        .as_mut()
+        .map(|c| std::mem::take(&mut c.text))
+        .unwrap_or_default();
     let recipient = m.recipient.as_deref().unwrap_or("all");
     match role_name {
         "user" => (Role::User, Part::Text { text }),
@@ -289,8 +327,7 @@ fn gpt_part(id: &str, m: &GptMessage, role_name: &str) -> (Role, Part) {
             let thinking = m
                 .content
                 .as_ref()
-                .and_then(|c| c.get("content_type"))
-                .and_then(Value::as_str)
+                .and_then(|c| c.kind.as_deref())
                 .is_some_and(|k| k == "thoughts" || k == "reasoning_recap");
             if thinking {
                 (
@@ -318,13 +355,8 @@ fn gpt_part(id: &str, m: &GptMessage, role_name: &str) -> (Role, Part) {
 fn gpt_kept(n: &GptNode) -> bool {
     n.message.as_ref().is_some_and(|m| {
         let system = m.author.as_ref().and_then(|a| a.role.as_deref()) == Some("system");
-        // Rendered only for system messages: the text of the others is rendered once, below.
-        let empty = || {
-            m.content
-                .as_ref()
-                .is_none_or(|c| gpt_text(c).0.trim().is_empty())
-        };
-        !(gpt_hidden(m) || (system && empty()))
+        let empty = m.content.as_ref().is_none_or(|c| c.text.trim().is_empty());
+        !(gpt_hidden(m) || (system && empty))
     })
 }
 
@@ -411,20 +443,26 @@ fn convert_gpt(i: usize, c: GptConversation, meter: &Meter) -> Result<ChatExport
         .collect();
     let up = kept_ancestors(&c.mapping, &kept, meter)?;
     let kept_parent = |at: Option<&str>| at.and_then(|id| up.get(id).copied().flatten());
-    let order = gpt_order(&c.mapping);
-    let mut messages = Vec::new();
+    // The kept nodes, parents first, each with the kept node it hangs from; then the nodes
+    // are taken out of the mapping one by one, their text moved, never copied.
+    let plan: Vec<(String, Option<String>)> = gpt_order(&c.mapping)
+        .into_iter()
+        .filter(|id| kept.contains(id))
+        .map(|id| {
+            let parent = c.mapping.get(id).and_then(|n| n.parent.as_deref());
+            (id.to_owned(), kept_parent(parent).map(str::to_owned))
+        })
+        .collect();
+    let head = kept_parent(c.current_node.as_deref()).map(|h| MessageId(format!("chatgpt-{h}")));
+    drop((up, kept));
+    let mut mapping = c.mapping;
+    let mut messages = Vec::with_capacity(plan.len());
     let mut model = None;
-    for (n, &id) in order.iter().enumerate() {
+    for (n, (id, parent)) in plan.into_iter().enumerate() {
         if n.is_multiple_of(4096) {
             meter.check()?;
         }
-        if !kept.contains(id) {
-            continue;
-        }
-        let Some(node) = c.mapping.get(id) else {
-            continue;
-        };
-        let Some(m) = node.message.as_ref() else {
+        let Some(mut m) = mapping.remove(&id).and_then(|node| node.message) else {
             continue;
         };
         let role_name = m
@@ -433,16 +471,11 @@ fn convert_gpt(i: usize, c: GptConversation, meter: &Meter) -> Result<ChatExport
             .and_then(|a| a.role.clone())
             .unwrap_or_default();
         let at = secs_to_ms(m.create_time).unwrap_or(created);
-        let parent = kept_parent(node.parent.as_deref()).map(|p| format!("chatgpt-{p}"));
-        let (role, part) = gpt_part(id, m, &role_name);
+        let parent = parent.map(|p| format!("chatgpt-{p}"));
+        let (role, part) = gpt_part(&id, &mut m, &role_name);
         let mut msg = message(&sid, format!("chatgpt-{id}"), parent, role, at);
         if role == Role::Assistant {
-            msg.model = m
-                .metadata
-                .as_ref()
-                .and_then(|v| v.get("model_slug"))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            msg.model = m.metadata.model_slug.take();
             if msg.model.is_some() {
                 model.clone_from(&msg.model);
             }
@@ -450,9 +483,7 @@ fn convert_gpt(i: usize, c: GptConversation, meter: &Meter) -> Result<ChatExport
         msg.parts.push(part);
         messages.push(msg);
     }
-    let head = kept_parent(c.current_node.as_deref())
-        .map(|h| MessageId(format!("chatgpt-{h}")))
-        .or_else(|| messages.last().map(|m| m.id.clone()));
+    let head = head.or_else(|| messages.last().map(|m| m.id.clone()));
     let mut session = summary(
         sid,
         title_of(c.title.as_deref(), "ChatGPT conversation"),

@@ -134,6 +134,8 @@ async fn window_import_shows_its_progress_and_cancels_leaving_nothing() {
         progress.contains("chats so far") || progress.contains("chat so far"),
         "{progress}"
     );
+    s.script("document.querySelector('[data-testid=data-import-progress]').scrollIntoView({block: 'end'})")
+        .await;
     shot(&s, &e, "transfer-03-import-progress").await;
     s.click(&s.wait_for("[data-testid=data-import-stop]").await)
         .await;

@@ -59,6 +59,7 @@ const COMMANDS: &[&str] = &[
     "export_chats",
     "preview_import",
     "confirm_import",
+    "cancel_import",
     "search",
     "usage_report",
     "chat_usage",

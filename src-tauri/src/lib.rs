@@ -26,6 +26,8 @@ pub struct AppState {
     /// The file picked for an import, between its preview and the person's confirmation (the
     /// webview never names a path).
     pub(crate) pending_import: Mutex<Option<std::path::PathBuf>>,
+    /// The running import or preview, for its Cancel button.
+    pub(crate) importing: Mutex<Option<parley_core::history::ImportControl>>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             core,
             forwarders: Mutex::new(HashMap::new()),
             pending_import: Mutex::new(None),
+            importing: Mutex::new(None),
         }
     }
 }
@@ -115,6 +118,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             data::export_chats,
             data::preview_import,
             data::confirm_import,
+            data::cancel_import,
             find::search,
             find::usage_report,
             find::chat_usage,

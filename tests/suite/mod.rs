@@ -9,6 +9,7 @@ mod anthropic;
 mod cli;
 mod cli_approvals;
 mod cli_find;
+mod cli_import;
 mod cli_inert;
 mod cli_output;
 mod cli_transfer;

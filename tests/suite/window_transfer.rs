@@ -187,3 +187,86 @@ async fn window_import_of_a_crafted_file_arms_nothing_and_says_so() {
     assert_eq!(chat[0]["params"]["workspace"], serde_json::Value::Null);
     s.quit().await;
 }
+
+/// A Parley export of `chats` chats of 40 messages of about a kilobyte, written to `file`.
+fn large_export(file: &std::path::Path, chats: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
+    out.write_all(br#"{"format":"parley-chats","version":1,"exported_at":0,"chats":["#)
+        .unwrap();
+    let text = "a message of about a kilobyte, imported in the window ".repeat(20);
+    for c in 0..chats {
+        let sid = format!("big-{c}");
+        let messages: Vec<serde_json::Value> = (0..40u32)
+            .map(|i| {
+                serde_json::json!({"id": format!("{sid}-{i}"), "session_id": sid,
+                    "parent_id": if i > 0 { serde_json::Value::from(format!("{sid}-{}", i - 1)) } else { serde_json::Value::Null },
+                    "role": if i.is_multiple_of(2) { "user" } else { "assistant" }, "created_at": i,
+                    "parts": [{"type": "text", "text": format!("{c}.{i} {text}")}]})
+            })
+            .collect();
+        let chat = serde_json::json!({"session": {"id": sid, "title": format!("Big {c}"),
+            "created_at": 0, "updated_at": 0, "message_count": 40, "params": {}},
+            "head": format!("{sid}-39"), "messages": messages, "turns": []});
+        if c > 0 {
+            out.write_all(b",").unwrap();
+        }
+        serde_json::to_writer(&mut out, &chat).unwrap();
+    }
+    out.write_all(b"]}").unwrap();
+    out.flush().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_import_shows_its_progress_and_cancels_leaving_nothing() {
+    let e = env();
+    let file = std::path::PathBuf::from(
+        std::env::var("PARLEY_E2E_PICK_IMPORT")
+            .expect("PARLEY_E2E_PICK_IMPORT is not set: run this through `cargo xtask test`"),
+    );
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    // About 100 MB: long enough to read that the progress shows and Cancel is in time.
+    large_export(&file, 2_000);
+    let data = tempfile::tempdir().unwrap();
+    let s = launch(&e, data.path()).await;
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.click(&s.wait_for("[data-testid=data-import]").await)
+        .await;
+    let progress = s
+        .wait_text("[data-testid=data-import-progress]", 30, |t| {
+            t.starts_with("Reading the file: ") && t.contains(" MB (")
+        })
+        .await;
+    assert!(
+        progress.contains("chats so far") || progress.contains("chat so far"),
+        "{progress}"
+    );
+    s.script("document.querySelector('[data-testid=data-import-progress]').scrollIntoView({block: 'end'})")
+        .await;
+    shot(&s, &e, "transfer-03-import-progress").await;
+    s.click(&s.wait_for("[data-testid=data-import-stop]").await)
+        .await;
+    let note = s
+        .wait_text("[data-testid=data-note]", 30, |t| t.contains("cancelled"))
+        .await;
+    assert!(note.contains("nothing was added"), "{note}");
+    assert!(s
+        .find_all("[data-testid=data-import-confirm]")
+        .await
+        .is_empty());
+    s.quit().await;
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(
+        cli(data.path(), &["sessions", "list", "--json"]).trim(),
+        "[]"
+    );
+    let left: Vec<_> = std::fs::read_dir(data.path().join("backups"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".importing-"))
+        .collect();
+    assert!(left.is_empty(), "staging left: {left:?}");
+}

@@ -152,12 +152,18 @@ export const commands = {
 	exportChats: (sessionId: SessionId | null, markdown: boolean, branch: boolean) => typedError<ExportReport | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown, branch })),
 	/**
 	 *  Asks for a Parley export (native dialog) and says what importing it would add, without
-	 *  writing anything; `confirm_import` then imports that file. `None` when cancelled. E2E tests
-	 *  set `PARLEY_E2E_PICK_IMPORT`.
+	 *  merging anything; `confirm_import` then imports that file. The file's reading is reported on
+	 *  `progress` (at most about ten times a second) and stops at `cancel_import`. `None` when
+	 *  cancelled in the dialog. E2E tests set `PARLEY_E2E_PICK_IMPORT`.
 	 */
-	previewImport: () => typedError<ImportReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("preview_import")),
-	/**  Imports the file of the last preview: what is missing is added, in one transaction. */
-	confirmImport: () => typedError<ImportReport_Serialize, ErrorInfo>(__TAURI_INVOKE("confirm_import")),
+	previewImport: (progress: Channel<ImportProgress>) => typedError<ImportReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("preview_import", { progress })),
+	/**
+	 *  Imports the file of the last preview: what is missing is added, in one transaction. Its
+	 *  progress goes to `progress`; `cancel_import` stops it before the merge.
+	 */
+	confirmImport: (progress: Channel<ImportProgress>) => typedError<ImportReport_Serialize, ErrorInfo>(__TAURI_INVOKE("confirm_import", { progress })),
+	/**  Stops the running import or preview (the window's Cancel button): nothing is merged. */
+	cancelImport: () => __TAURI_INVOKE<void>("cancel_import"),
 	/**  Searches every chat (or one): ranked results with snippets. */
 	search: (query: SearchQuery_Deserialize) => typedError<SearchResults_Serialize, ErrorInfo>(__TAURI_INVOKE("search", { query })),
 	/**
@@ -878,6 +884,21 @@ export type ImportAction =
 "added_as_copy" | 
 /**  Already here, identical: nothing to add. */
 "already_here";
+
+/**
+ *  How far an import (or its preview) has got; sent to the window at most about ten times a
+ *  second while the file is read, and once more when the merge starts.
+ */
+export type ImportProgress = {
+	/**  Bytes of the file read so far. */
+	bytes_read: number,
+	/**  The file's size in bytes. */
+	bytes_total: number,
+	/**  Chats read and checked so far. */
+	chats: number,
+	/**  Every chat is read; the merge (or, in a preview, the count of what it would add) runs. */
+	merging: boolean,
+};
 
 /**
  *  What an import or a restore added (or, in a dry run, would add). A file from elsewhere is

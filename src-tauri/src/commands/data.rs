@@ -2,7 +2,8 @@
 //! native dialog. The webview never names a path.
 
 use super::prelude::*;
-use parley_protocol::{ExportReport, ImportReport, RestoreReport};
+use parley_core::history::ImportControl;
+use parley_protocol::{ExportReport, ImportProgress, ImportReport, RestoreReport};
 
 /// Writes a copy of the database into the backups folder; returns where.
 #[tauri::command]
@@ -128,13 +129,15 @@ pub async fn export_chats(
 }
 
 /// Asks for a Parley export (native dialog) and says what importing it would add, without
-/// writing anything; `confirm_import` then imports that file. `None` when cancelled. E2E tests
-/// set `PARLEY_E2E_PICK_IMPORT`.
+/// merging anything; `confirm_import` then imports that file. The file's reading is reported on
+/// `progress` (at most about ten times a second) and stops at `cancel_import`. `None` when
+/// cancelled in the dialog. E2E tests set `PARLEY_E2E_PICK_IMPORT`.
 #[tauri::command]
 #[specta::specta]
 pub async fn preview_import(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
+    progress: Channel<ImportProgress>,
 ) -> Res<Option<ImportReport>> {
     let file = pick_file(
         &app,
@@ -147,12 +150,7 @@ pub async fn preview_import(
     let Some(file) = file else {
         return Ok(None);
     };
-    let report = state
-        .core
-        .history()
-        .import(&file, true)
-        .await
-        .map_err(err)?;
+    let report = run_import(&state, &file, true, progress).await?;
     *state
         .pending_import
         .lock()
@@ -160,10 +158,14 @@ pub async fn preview_import(
     Ok(Some(report))
 }
 
-/// Imports the file of the last preview: what is missing is added, in one transaction.
+/// Imports the file of the last preview: what is missing is added, in one transaction. Its
+/// progress goes to `progress`; `cancel_import` stops it before the merge.
 #[tauri::command]
 #[specta::specta]
-pub async fn confirm_import(state: State<'_, AppState>) -> Res<ImportReport> {
+pub async fn confirm_import(
+    state: State<'_, AppState>,
+    progress: Channel<ImportProgress>,
+) -> Res<ImportReport> {
     let file = state
         .pending_import
         .lock()
@@ -176,7 +178,52 @@ pub async fn confirm_import(state: State<'_, AppState>) -> Res<ImportReport> {
                 false,
             )
         })?;
-    state.core.history().import(&file, false).await.map_err(err)
+    run_import(&state, &file, false, progress).await
+}
+
+/// Stops the running import or preview (the window's Cancel button): nothing is merged.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_import(state: State<'_, AppState>) {
+    if let Some(control) = state
+        .importing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+    {
+        control.cancel();
+    }
+}
+
+/// Imports (or previews) `file`, registered as the running import so that it can be cancelled.
+async fn run_import(
+    state: &AppState,
+    file: &std::path::Path,
+    dry_run: bool,
+    progress: Channel<ImportProgress>,
+) -> Res<ImportReport> {
+    let control = ImportControl::new().on_progress(move |p| {
+        let _ = progress.send(p);
+    });
+    let previous = state
+        .importing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace(control.clone());
+    if let Some(previous) = previous {
+        previous.cancel();
+    }
+    let report = state
+        .core
+        .history()
+        .import_with(file, dry_run, &control)
+        .await;
+    state
+        .importing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take_if(|c| c.same_as(&control));
+    report.map_err(err)
 }
 
 /// Writes `bytes` to `path` whole or not at all, readable by the user only (0600 on Unix: an

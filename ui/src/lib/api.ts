@@ -3,6 +3,7 @@
 // also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
+import type { ImportProgress } from "../bindings";
 import type { ApprovalDecision, Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
@@ -73,8 +74,11 @@ export const api = {
   chatUsage: (id: string) => unwrap(commands.chatUsage(id)),
   getPrices: () => unwrap(commands.getPrices()),
   savePrices: (prices: Price[]) => unwrap(commands.savePrices(prices)),
-  previewImport: () => unwrap(commands.previewImport()),
-  confirmImport: () => unwrap(commands.confirmImport()),
+  /** The file's reading is reported to `onProgress` (at most about ten times a second). */
+  previewImport: (onProgress: (p: ImportProgress) => void) => unwrap(commands.previewImport(progressChannel(onProgress) as never)),
+  confirmImport: (onProgress: (p: ImportProgress) => void) => unwrap(commands.confirmImport(progressChannel(onProgress) as never)),
+  /** Stops the running import or preview; nothing is merged. */
+  cancelImport: () => commands.cancelImport(),
   getSettings: () => unwrap(commands.getSettings()),
   saveSettings: (settings: Settings) => unwrap(commands.saveSettings(settings)),
   answerQuestion: (id: string, callId: string, answer: string | null) =>
@@ -96,6 +100,12 @@ export const api = {
     return unwrap(commands.attachEvents(ch as never));
   },
 };
+
+function progressChannel(onProgress: (p: ImportProgress) => void): Channel<ImportProgress> {
+  const ch = new Channel<ImportProgress>();
+  ch.onmessage = onProgress;
+  return ch;
+}
 
 /** True for the error that says the chat changed since this window looked (a stale revision). */
 export function isConflict(e: unknown): boolean {

@@ -5,9 +5,12 @@
 use crate::term::{self, field, out};
 use crate::{invalid, Failure};
 use clap::{Args, ValueEnum};
+use parley_core::history::ImportControl;
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
-use parley_protocol::{ErrorCode, ErrorInfo, ImportAction, ImportReport, LeftOutChat, SessionId};
+use parley_protocol::{
+    ErrorCode, ErrorInfo, ImportAction, ImportProgress, ImportReport, LeftOutChat, SessionId,
+};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -136,7 +139,29 @@ fn left_out(unreadable: &[LeftOutChat]) -> Result<(), Failure> {
 }
 
 pub async fn import(core: &Core, args: ImportArgs) -> Result<(), Failure> {
-    let r = core.history().import(&args.file, args.dry_run).await?;
+    let terminal = term::stderr_is_terminal();
+    let mut control = ImportControl::new();
+    if terminal {
+        control = control.on_progress(|p| progress_line(&p));
+    }
+    let run = core
+        .history()
+        .import_with(&args.file, args.dry_run, &control);
+    tokio::pin!(run);
+    // Ctrl-C stops the reading (its staging file is removed, nothing is merged); once the
+    // merge has begun it finishes, whole, in its one transaction.
+    let r = tokio::select! {
+        r = &mut run => r,
+        _ = tokio::signal::ctrl_c() => {
+            control.cancel();
+            run.await
+        }
+    };
+    if terminal {
+        // Parley's own control sequence: clears the progress line.
+        term::err_exact("\r\x1b[2K");
+    }
+    let r = r?;
     if args.json {
         return term::json(&r);
     }
@@ -248,4 +273,18 @@ fn inert_notes(r: &ImportReport) -> String {
         ));
     }
     s
+}
+
+/// The import's progress on one line of the terminal, rewritten in place (stderr is one).
+fn progress_line(p: &ImportProgress) {
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let what = if p.merging { "Merging" } else { "Reading" };
+    // Parley's own control sequence (back to the line's start, clear it); the rest is numbers.
+    term::err_exact(&format!(
+        "\r\x1b[2K{what}: {:.1} of {:.1} MB, {} chat{}…",
+        mb(p.bytes_read),
+        mb(p.bytes_total),
+        p.chats,
+        if p.chats == 1 { "" } else { "s" }
+    ));
 }

@@ -119,3 +119,20 @@ pub struct SetAside {
     /// Why, as a sentence.
     pub reason: String,
 }
+
+/// How far an import (or its preview) has got; sent to the window at most about ten times a
+/// second while the file is read, and once more when the merge starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ImportProgress {
+    /// Bytes of the file read so far.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub bytes_read: u64,
+    /// The file's size in bytes.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub bytes_total: u64,
+    /// Chats read and checked so far.
+    pub chats: u32,
+    /// Every chat is read; the merge (or, in a preview, the count of what it would add) runs.
+    pub merging: bool,
+}

@@ -317,6 +317,10 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
         "--bin",
         "parley",
     ]))?;
+    // Imports: a 100 MB export of each format through the release CLI.
+    if !scale_only {
+        sh(Command::new(root.join("target/release/parley-bench")).arg("import"))?;
+    }
     sh(cargo(root).args([
         "build",
         "--release",

@@ -6,6 +6,8 @@
 //! 2. Journal append cost with 1k, 100k and 1M messages already in the database; the WAL bytes
 //!    a 10 MB answer writes; the WAL's size over a 100k-message session (`journal.rs`).
 //! 3. A 1 MB tool argument streamed in 16-byte pieces: bytes the events carry, memory gained.
+//! 4. `parley-bench import` (run by `cargo xtask bench` once the CLI is built): a 100 MB export
+//!    of each format through `parley import`, its time and peak memory (`import.rs`).
 
 use parley_core::providers::http::SseMapper;
 use parley_core::providers::openai_chat::ChatMapper;
@@ -322,6 +324,10 @@ fn main() {
         Some("args") => return print_args(&rt),
         Some("journal") => return print_journal(&rt),
         Some("search") => return print_search(&rt),
+        Some("import") => return import::run(),
+        Some("import-child") => {
+            return import::child(&std::env::args().skip(2).collect::<Vec<_>>())
+        }
         Some("wal") => return journal::print_wal(&rt),
         Some("serve-args") => return rt.block_on(args::serve()),
         Some("scale") => {
@@ -382,6 +388,7 @@ fn main() {
 
 mod args;
 mod desktop;
+mod import;
 mod journal;
 mod scale;
 mod search;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImportAction, ImportReport } from "../../bindings";
-import { IMPORT_ACTIONS, exportedText, importNotes, importText, restoredText } from "./data";
+import { IMPORT_ACTIONS, exportedText, importNotes, importText, progressText, restoredText } from "./data";
 
 const report = (over: Partial<ImportReport> = {}): ImportReport => ({
   chats_in_file: 2,
@@ -67,5 +67,21 @@ describe("export report", () => {
     const bad = (id: string, title: string) => ({ id, title, why: "unknown turn status" });
     expect(exportedText({ file: "f", left_out: [bad("c1", "Notes")] })).toBe("Exported the chats that could be read to f. Left out 1 chat that could not be read: “Notes”.");
     expect(exportedText({ file: "f", left_out: [bad("c1", "A"), bad("c2", "")] })).toContain("Left out 2 chats that could not be read: “A”, “c2”.");
+  });
+});
+
+describe("import progress", () => {
+  const p = { bytes_read: 3 * 1024 * 1024, bytes_total: 12 * 1024 * 1024, chats: 1200, merging: false };
+  it("says how much of the file is read and how many chats", () => {
+    expect(progressText(p, true)).toBe("Reading the file: 3.0 of 12.0 MB (25%), 1,200 chats so far…");
+    expect(progressText({ ...p, chats: 1 }, false)).toContain("1 chat so far");
+  });
+  it("never says more than all of it, nor divides by an empty file", () => {
+    expect(progressText({ ...p, bytes_read: p.bytes_total * 2 }, true)).toContain("(100%)");
+    expect(progressText({ ...p, bytes_read: 0, bytes_total: 0 }, true)).toContain("(0%)");
+  });
+  it("says what the merge does: counting for a preview, adding for an import", () => {
+    expect(progressText({ ...p, merging: true }, true)).toBe("Read 1,200 chats; counting what is new…");
+    expect(progressText({ ...p, merging: true }, false)).toBe("Read 1,200 chats; adding what is new…");
   });
 });

@@ -1,4 +1,4 @@
-import type { ExportReport, ImportAction, ImportReport, RestoreReport } from "../../bindings";
+import type { ExportReport, ImportAction, ImportProgress, ImportReport, RestoreReport } from "../../bindings";
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
@@ -49,4 +49,13 @@ export function exportedText(r: ExportReport, what = "every chat"): string {
   const n = r.left_out.length;
   const names = r.left_out.map((c) => `“${c.title || c.id}”`).join(", ");
   return `Exported the chats that could be read to ${r.file}. Left out ${plural(n, "chat")} that could not be read: ${names}.`;
+}
+
+const mb = (b: number) => (b / (1024 * 1024)).toFixed(1);
+
+/** How far an import (`preview`: its preview) has got, as the person reads it. */
+export function progressText(p: ImportProgress, preview: boolean): string {
+  if (p.merging) return `Read ${plural(p.chats, "chat")}; ${preview ? "counting what is new" : "adding what is new"}…`;
+  const pct = p.bytes_total > 0 ? Math.min(100, Math.floor((p.bytes_read / p.bytes_total) * 100)) : 0;
+  return `Reading the file: ${mb(p.bytes_read)} of ${mb(p.bytes_total)} MB (${pct}%), ${plural(p.chats, "chat")} so far…`;
 }

@@ -2,9 +2,10 @@
 //! (following `parent_message_uuid` when it names an earlier message), its title and times,
 //! thinking as reasoning, attachments' extracted text as file parts.
 
-use super::foreign::{export_of, message, stream_array, summary, title_of};
+use super::foreign::{message, summary, title_of};
+use super::import::{stream_array, Meter};
 use crate::error::CoreError;
-use parley_protocol::{ChatExport, ExportFile, Message, Part, Role};
+use parley_protocol::{ChatExport, Message, Part, Role};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -92,7 +93,64 @@ pub fn rfc3339_ms(s: &str) -> Option<i64> {
     Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + ms)
 }
 
-fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String> {
+/// Fills `msg` with the parts of Claude's message `m`: thinking as reasoning, attachments'
+/// text as files, then the text (blocks Parley does not know kept as text with a note).
+fn claude_parts(m: &ClaudeMessage, msg: &mut Message) {
+    let mut text = String::new();
+    for block in &m.content {
+        match block.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                if let Some(t) = block.get("text").and_then(Value::as_str) {
+                    if !text.is_empty() {
+                        text.push_str("\n\n");
+                    }
+                    text.push_str(t);
+                }
+            }
+            Some("thinking") => {
+                if let Some(t) = block.get("thinking").and_then(Value::as_str) {
+                    msg.parts.push(Part::Reasoning {
+                        text: t.to_owned(),
+                        signature: None,
+                    });
+                }
+            }
+            Some(other) => {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str(&format!(
+                    "[Parley does not know Claude content of type \"{other}\"; kept as it was]\n{}",
+                    serde_json::to_string(block).unwrap_or_default()
+                ));
+            }
+            None => {}
+        }
+    }
+    if text.is_empty() {
+        text = m.text.clone().unwrap_or_default();
+    }
+    for a in &m.attachments {
+        msg.parts.push(Part::File {
+            name: a.file_name.clone().unwrap_or_else(|| "attachment".into()),
+            mime: a
+                .file_type
+                .clone()
+                .map(|t| {
+                    if t.contains('/') {
+                        t
+                    } else {
+                        format!("text/{t}")
+                    }
+                })
+                .unwrap_or_else(|| "text/plain".into()),
+            text: a.extracted_content.clone().unwrap_or_default(),
+        });
+    }
+    msg.parts.push(Part::Text { text });
+}
+
+fn convert_claude(i: usize, c: ClaudeConversation, meter: &Meter) -> Result<ChatExport, String> {
     let source_id = c.uuid.unwrap_or_else(|| format!("{i}"));
     let sid = format!("claude-{source_id}");
     let created = c.created_at.as_deref().and_then(rfc3339_ms).unwrap_or(0);
@@ -104,6 +162,9 @@ fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String>
     let mut messages: Vec<Message> = Vec::new();
     let mut ids = HashSet::new();
     for (k, m) in c.chat_messages.into_iter().enumerate() {
+        if k.is_multiple_of(4096) {
+            meter.check()?;
+        }
         let id = format!(
             "claude-{}",
             m.uuid.clone().unwrap_or_else(|| format!("{source_id}-{k}"))
@@ -128,58 +189,7 @@ fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String>
             .and_then(rfc3339_ms)
             .unwrap_or(created);
         let mut msg = message(&sid, id, parent, role, at);
-        let mut text = String::new();
-        for block in &m.content {
-            match block.get("type").and_then(Value::as_str) {
-                Some("text") => {
-                    if let Some(t) = block.get("text").and_then(Value::as_str) {
-                        if !text.is_empty() {
-                            text.push_str("\n\n");
-                        }
-                        text.push_str(t);
-                    }
-                }
-                Some("thinking") => {
-                    if let Some(t) = block.get("thinking").and_then(Value::as_str) {
-                        msg.parts.push(Part::Reasoning {
-                            text: t.to_owned(),
-                            signature: None,
-                        });
-                    }
-                }
-                Some(other) => {
-                    if !text.is_empty() {
-                        text.push_str("\n\n");
-                    }
-                    text.push_str(&format!(
-                        "[Parley does not know Claude content of type \"{other}\"; kept as it was]\n{}",
-                        serde_json::to_string(block).unwrap_or_default()
-                    ));
-                }
-                None => {}
-            }
-        }
-        if text.is_empty() {
-            text = m.text.clone().unwrap_or_default();
-        }
-        for a in &m.attachments {
-            msg.parts.push(Part::File {
-                name: a.file_name.clone().unwrap_or_else(|| "attachment".into()),
-                mime: a
-                    .file_type
-                    .clone()
-                    .map(|t| {
-                        if t.contains('/') {
-                            t
-                        } else {
-                            format!("text/{t}")
-                        }
-                    })
-                    .unwrap_or_else(|| "text/plain".into()),
-                text: a.extracted_content.clone().unwrap_or_default(),
-            });
-        }
-        msg.parts.push(Part::Text { text });
+        claude_parts(&m, &mut msg);
         messages.push(msg);
     }
     let head = messages.last().map(|m| m.id.clone());
@@ -197,16 +207,16 @@ fn convert_claude(i: usize, c: ClaudeConversation) -> Result<ChatExport, String>
     })
 }
 
-/// Claude's `conversations.json`, as Parley chats.
-pub fn read_claude(file: &Path) -> Result<ExportFile, CoreError> {
-    let mut chats = Vec::new();
-    stream_array::<ClaudeConversation>(file, |i, c| {
+/// The chats of Claude's `conversations.json`, one conversation at a time.
+pub(super) fn each_claude(
+    file: &Path,
+    meter: &Meter,
+    each: &mut dyn FnMut(ChatExport) -> Result<(), String>,
+) -> Result<(), CoreError> {
+    stream_array::<ClaudeConversation>(file, meter, |i, c| {
         let title = c.name.clone().unwrap_or_default();
-        chats.push(
-            convert_claude(i, c)
-                .map_err(|e| format!("conversation {} (\"{title}\"): {e}", i + 1))?,
-        );
-        Ok(())
-    })?;
-    Ok(export_of(chats))
+        let chat = convert_claude(i, c, meter)
+            .map_err(|e| format!("conversation {} (\"{title}\"): {e}", i + 1))?;
+        each(chat)
+    })
 }

@@ -2,7 +2,7 @@
 //! back equal, a second import adds nothing, and broken, foreign, newer and inconsistent files
 //! are refused with a sentence and add nothing.
 
-use super::export::read_export;
+use super::parley_format::read_export;
 use crate::store::{JournalOp, Placement, Store, TurnEnd};
 use parley_protocol::{ExportFile, Part, SessionId, ToolCallStatus, Usage, EXPORT_FORMAT};
 

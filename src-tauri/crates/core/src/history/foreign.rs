@@ -5,19 +5,19 @@
 //! source's, so importing the same export twice adds nothing. What Parley has no place for is
 //! kept as text with a note, never dropped silently.
 
+use super::import::{stream_array, Meter};
 use crate::error::CoreError;
 use parley_protocol::{
     ChatExport, ExportFile, Message, MessageId, Part, Role, SessionId, SessionParams,
     SessionSummary, ToolCallStatus, EXPORT_FORMAT, EXPORT_VERSION,
 };
-use serde::de::{DeserializeOwned, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Read;
 use std::path::Path;
 
-pub use super::claude::{read_claude, rfc3339_ms};
+pub use super::claude::rfc3339_ms;
 
 /// Whose export a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,44 +54,6 @@ pub fn detect(file: &Path) -> Result<Source, CoreError> {
 
 pub(super) fn invalid(file: &Path, why: String) -> CoreError {
     CoreError::InvalidInput(format!("{}: {why}", file.display()))
-}
-
-/// Reads a JSON array one element at a time, converting each; the first failure stops it.
-pub(super) fn stream_array<T: DeserializeOwned>(
-    file: &Path,
-    mut each: impl FnMut(usize, T) -> Result<(), String>,
-) -> Result<(), CoreError> {
-    struct Each<'a, T, F: FnMut(usize, T) -> Result<(), String>> {
-        each: &'a mut F,
-        _t: std::marker::PhantomData<T>,
-    }
-    impl<'de, T: DeserializeOwned, F: FnMut(usize, T) -> Result<(), String>> Visitor<'de>
-        for Each<'_, T, F>
-    {
-        type Value = ();
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("an array of conversations")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let mut i = 0;
-            while let Some(item) = seq.next_element::<T>()? {
-                (self.each)(i, item).map_err(serde::de::Error::custom)?;
-                i += 1;
-            }
-            Ok(())
-        }
-    }
-    let f = std::fs::File::open(file).map_err(|e| invalid(file, e.to_string()))?;
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(f));
-    serde::Deserializer::deserialize_seq(
-        &mut de,
-        Each {
-            each: &mut each,
-            _t: std::marker::PhantomData,
-        },
-    )
-    .and_then(|()| de.end())
-    .map_err(|e| invalid(file, format!("it could not be imported: {e}.")))
 }
 
 pub(super) fn export_of(chats: Vec<ChatExport>) -> ExportFile {
@@ -196,12 +158,52 @@ struct GptMessage {
     author: Option<GptAuthor>,
     #[serde(default)]
     create_time: Option<f64>,
-    #[serde(default)]
-    content: Option<Value>,
-    #[serde(default)]
-    metadata: Option<Value>,
+    #[serde(default, deserialize_with = "gpt_content")]
+    content: Option<GptContent>,
+    #[serde(default, deserialize_with = "gpt_meta")]
+    metadata: GptMeta,
     #[serde(default)]
     recipient: Option<String>,
+}
+
+/// A message's content as read: its type and its text, rendered as it is read so that the
+/// conversation is held as text, not as parsed JSON (one message's JSON at a time).
+struct GptContent {
+    kind: Option<String>,
+    text: String,
+}
+
+fn gpt_content<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<GptContent>, D::Error> {
+    let v: Option<Value> = Option::deserialize(d)?;
+    Ok(v.map(|v| GptContent {
+        kind: v
+            .get("content_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        text: gpt_text(&v).0,
+    }))
+}
+
+/// What Parley reads of a message's metadata.
+#[derive(Default)]
+struct GptMeta {
+    hidden: bool,
+    model_slug: Option<String>,
+}
+
+fn gpt_meta<'de, D: serde::Deserializer<'de>>(d: D) -> Result<GptMeta, D::Error> {
+    let v: Option<Value> = Option::deserialize(d)?;
+    let v = v.as_ref();
+    Ok(GptMeta {
+        hidden: v
+            .and_then(|v| v.get("is_visually_hidden_from_conversation"))
+            .and_then(Value::as_bool)
+            == Some(true),
+        model_slug: v
+            .and_then(|v| v.get("model_slug"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
 }
 
 #[derive(Deserialize)]
@@ -283,78 +285,184 @@ fn gpt_text(content: &Value) -> (String, bool) {
 
 /// Whether ChatGPT hid the message from its own view (system prompts, custom instructions).
 fn gpt_hidden(m: &GptMessage) -> bool {
-    let meta = m.metadata.as_ref();
-    let flag = |k: &str| meta.and_then(|v| v.get(k)).and_then(Value::as_bool) == Some(true);
-    let kind = m
-        .content
-        .as_ref()
-        .and_then(|c| c.get("content_type"))
-        .and_then(Value::as_str);
-    flag("is_visually_hidden_from_conversation") || kind == Some("user_editable_context")
+    let kind = m.content.as_ref().and_then(|c| c.kind.as_deref());
+    m.metadata.hidden || kind == Some("user_editable_context")
 }
 
-fn convert_gpt(i: usize, c: GptConversation) -> Result<ChatExport, String> {
+/// The role and part of a ChatGPT message of node `id`, by its author's role (`role_name`).
+fn gpt_part(id: &str, m: &mut GptMessage, role_name: &str) -> (Role, Part) {
+    let text = m
+        .content
+        .as_mut()
+        .map(|c| std::mem::take(&mut c.text))
+        .unwrap_or_default();
+    let recipient = m.recipient.as_deref().unwrap_or("all");
+    match role_name {
+        "user" => (Role::User, Part::Text { text }),
+        "system" => (Role::System, Part::Text { text }),
+        "tool" => (
+            Role::Assistant,
+            Part::ToolResult {
+                call_id: id.to_owned(),
+                output: format!(
+                    "[{}]\n{text}",
+                    m.author
+                        .as_ref()
+                        .and_then(|a| a.name.clone())
+                        .unwrap_or_else(|| "tool".into())
+                ),
+                is_error: false,
+            },
+        ),
+        "assistant" if recipient != "all" => (
+            Role::Assistant,
+            Part::ToolCall {
+                call_id: id.to_owned(),
+                name: recipient.to_owned(),
+                arguments: text,
+                status: ToolCallStatus::Completed,
+            },
+        ),
+        "assistant" => {
+            let thinking = m
+                .content
+                .as_ref()
+                .and_then(|c| c.kind.as_deref())
+                .is_some_and(|k| k == "thoughts" || k == "reasoning_recap");
+            if thinking {
+                (
+                    Role::Assistant,
+                    Part::Reasoning {
+                        text,
+                        signature: None,
+                    },
+                )
+            } else {
+                (Role::Assistant, Part::Text { text })
+            }
+        }
+        other => (
+            Role::Assistant,
+            Part::Text {
+                text: format!("[A ChatGPT message from \"{other}\"]\n{text}"),
+            },
+        ),
+    }
+}
+
+/// Whether ChatGPT showed the node's message (hidden ones — system prompts, custom
+/// instructions — and empty system messages are left out).
+fn gpt_kept(n: &GptNode) -> bool {
+    n.message.as_ref().is_some_and(|m| {
+        let system = m.author.as_ref().and_then(|a| a.role.as_deref()) == Some("system");
+        let empty = m.content.as_ref().is_none_or(|c| c.text.trim().is_empty());
+        !(gpt_hidden(m) || (system && empty))
+    })
+}
+
+/// Every node's nearest kept node, itself included, following `parent` links: each node is
+/// resolved once (a walk up stops at the first node already resolved), so the whole mapping
+/// takes time linear in its size however long its chains of hidden nodes. A cycle of a
+/// hostile file resolves to no node.
+fn kept_ancestors<'c>(
+    mapping: &'c HashMap<String, GptNode>,
+    kept: &HashSet<&'c str>,
+    meter: &Meter,
+) -> Result<HashMap<&'c str, Option<&'c str>>, String> {
+    let mut up: HashMap<&str, Option<&str>> = HashMap::with_capacity(mapping.len());
+    let mut path: Vec<&str> = Vec::new();
+    let mut on_path: HashSet<&str> = HashSet::new();
+    for (n, start) in mapping.keys().enumerate() {
+        if n.is_multiple_of(4096) {
+            meter.check()?;
+        }
+        let mut at = Some(start.as_str());
+        let found = loop {
+            let Some(id) = at else { break None };
+            if let Some(done) = up.get(id) {
+                break *done;
+            }
+            if kept.contains(id) {
+                break Some(id);
+            }
+            if !on_path.insert(id) {
+                break None;
+            }
+            path.push(id);
+            at = mapping.get(id).and_then(|n| n.parent.as_deref());
+        };
+        for id in path.drain(..) {
+            up.insert(id, found);
+        }
+        on_path.clear();
+        if let Some(k) = found.filter(|k| kept.contains(k)) {
+            up.insert(k, Some(k));
+        }
+    }
+    Ok(up)
+}
+
+/// The mapping's node ids, parents before children: breadth first from the roots.
+fn gpt_order(mapping: &HashMap<String, GptNode>) -> Vec<&str> {
+    let mut order = Vec::with_capacity(mapping.len());
+    let mut queue: VecDeque<&str> = mapping
+        .iter()
+        .filter(|(_, n)| n.parent.as_ref().is_none_or(|p| !mapping.contains_key(p)))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(mapping.len());
+    while let Some(id) = queue.pop_front() {
+        if !seen.insert(id) {
+            continue;
+        }
+        order.push(id);
+        if let Some(n) = mapping.get(id) {
+            queue.extend(
+                n.children
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|ch| mapping.contains_key(*ch) && !seen.contains(ch)),
+            );
+        }
+    }
+    order
+}
+
+fn convert_gpt(i: usize, c: GptConversation, meter: &Meter) -> Result<ChatExport, String> {
     let source_id = c.conversation_id.or(c.id).unwrap_or_else(|| format!("{i}"));
     let sid = format!("chatgpt-{source_id}");
     let created = secs_to_ms(c.create_time).unwrap_or(0);
     let updated = secs_to_ms(c.update_time).unwrap_or(created);
-    // Messages shown in ChatGPT are kept; hidden ones (system prompts, custom instructions)
-    // and empty system messages are left out, their children hung from what is kept above.
-    let kept = |id: &str| -> bool {
-        c.mapping
-            .get(id)
-            .and_then(|n| n.message.as_ref())
-            .is_some_and(|m| {
-                let system = m.author.as_ref().and_then(|a| a.role.as_deref()) == Some("system");
-                let empty = m
-                    .content
-                    .as_ref()
-                    .is_none_or(|c| gpt_text(c).0.trim().is_empty());
-                !(gpt_hidden(m) || (system && empty))
-            })
-    };
-    // The nearest kept ancestor of a node (a skipped node's children hang from it), guarding
-    // against cycles in a hostile file.
-    let kept_parent = |mut at: Option<String>| -> Option<String> {
-        let mut steps = 0;
-        while let Some(id) = at {
-            if kept(&id) {
-                return Some(id);
-            }
-            steps += 1;
-            if steps > c.mapping.len() {
-                return None;
-            }
-            at = c.mapping.get(&id).and_then(|n| n.parent.clone());
-        }
-        None
-    };
-    // Parents before children: breadth first from the roots.
-    let mut order = Vec::new();
-    let mut queue: VecDeque<&String> = c
+    // Messages shown in ChatGPT are kept; the others are left out, their children hung from
+    // the nearest kept node above (computed once for every node).
+    let kept: HashSet<&str> = c
         .mapping
         .iter()
-        .filter(|(_, n)| n.parent.as_ref().is_none_or(|p| !c.mapping.contains_key(p)))
-        .map(|(id, _)| id)
+        .filter(|(_, n)| gpt_kept(n))
+        .map(|(id, _)| id.as_str())
         .collect();
-    let mut seen = HashSet::new();
-    while let Some(id) = queue.pop_front() {
-        if !seen.insert(id.clone()) {
-            continue;
-        }
-        order.push(id.clone());
-        if let Some(n) = c.mapping.get(id) {
-            queue.extend(n.children.iter().filter(|ch| c.mapping.contains_key(*ch)));
-        }
-    }
-    let mut messages = Vec::new();
+    let up = kept_ancestors(&c.mapping, &kept, meter)?;
+    let kept_parent = |at: Option<&str>| at.and_then(|id| up.get(id).copied().flatten());
+    // The kept nodes, parents first, each with the kept node it hangs from; then the nodes
+    // are taken out of the mapping one by one, their text moved, never copied.
+    let plan: Vec<(String, Option<String>)> = gpt_order(&c.mapping)
+        .into_iter()
+        .filter(|id| kept.contains(id))
+        .map(|id| {
+            let parent = c.mapping.get(id).and_then(|n| n.parent.as_deref());
+            (id.to_owned(), kept_parent(parent).map(str::to_owned))
+        })
+        .collect();
+    let head = kept_parent(c.current_node.as_deref()).map(|h| MessageId(format!("chatgpt-{h}")));
+    drop((up, kept));
+    let mut mapping = c.mapping;
+    let mut messages = Vec::with_capacity(plan.len());
     let mut model = None;
-    for id in &order {
-        if !kept(id) {
-            continue;
+    for (n, (id, parent)) in plan.into_iter().enumerate() {
+        if n.is_multiple_of(4096) {
+            meter.check()?;
         }
-        let node = &c.mapping[id];
-        let Some(m) = node.message.as_ref() else {
+        let Some(mut m) = mapping.remove(&id).and_then(|node| node.message) else {
             continue;
         };
         let role_name = m
@@ -363,69 +471,11 @@ fn convert_gpt(i: usize, c: GptConversation) -> Result<ChatExport, String> {
             .and_then(|a| a.role.clone())
             .unwrap_or_default();
         let at = secs_to_ms(m.create_time).unwrap_or(created);
-        let parent = kept_parent(node.parent.clone()).map(|p| format!("chatgpt-{p}"));
-        let (text, _) = m.content.as_ref().map(gpt_text).unwrap_or_default();
-        let recipient = m.recipient.as_deref().unwrap_or("all");
-        let (role, part) = match role_name.as_str() {
-            "user" => (Role::User, Part::Text { text }),
-            "system" => (Role::System, Part::Text { text }),
-            "tool" => (
-                Role::Assistant,
-                Part::ToolResult {
-                    call_id: id.clone(),
-                    output: format!(
-                        "[{}]\n{text}",
-                        m.author
-                            .as_ref()
-                            .and_then(|a| a.name.clone())
-                            .unwrap_or_else(|| "tool".into())
-                    ),
-                    is_error: false,
-                },
-            ),
-            "assistant" if recipient != "all" => (
-                Role::Assistant,
-                Part::ToolCall {
-                    call_id: id.clone(),
-                    name: recipient.to_owned(),
-                    arguments: text,
-                    status: ToolCallStatus::Completed,
-                },
-            ),
-            "assistant" => {
-                let thinking = m
-                    .content
-                    .as_ref()
-                    .and_then(|c| c.get("content_type"))
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| k == "thoughts" || k == "reasoning_recap");
-                if thinking {
-                    (
-                        Role::Assistant,
-                        Part::Reasoning {
-                            text,
-                            signature: None,
-                        },
-                    )
-                } else {
-                    (Role::Assistant, Part::Text { text })
-                }
-            }
-            other => (
-                Role::Assistant,
-                Part::Text {
-                    text: format!("[A ChatGPT message from \"{other}\"]\n{text}"),
-                },
-            ),
-        };
+        let parent = parent.map(|p| format!("chatgpt-{p}"));
+        let (role, part) = gpt_part(&id, &mut m, &role_name);
         let mut msg = message(&sid, format!("chatgpt-{id}"), parent, role, at);
         if role == Role::Assistant {
-            msg.model = m
-                .metadata
-                .as_ref()
-                .and_then(|v| v.get("model_slug"))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
+            msg.model = m.metadata.model_slug.take();
             if msg.model.is_some() {
                 model.clone_from(&msg.model);
             }
@@ -433,9 +483,7 @@ fn convert_gpt(i: usize, c: GptConversation) -> Result<ChatExport, String> {
         msg.parts.push(part);
         messages.push(msg);
     }
-    let head = kept_parent(c.current_node.clone())
-        .map(|h| MessageId(format!("chatgpt-{h}")))
-        .or_else(|| messages.last().map(|m| m.id.clone()));
+    let head = head.or_else(|| messages.last().map(|m| m.id.clone()));
     let mut session = summary(
         sid,
         title_of(c.title.as_deref(), "ChatGPT conversation"),
@@ -452,15 +500,46 @@ fn convert_gpt(i: usize, c: GptConversation) -> Result<ChatExport, String> {
     })
 }
 
-/// ChatGPT's `conversations.json`, as Parley chats.
-pub fn read_chatgpt(file: &Path) -> Result<ExportFile, CoreError> {
-    let mut chats = Vec::new();
-    stream_array::<GptConversation>(file, |i, c| {
+/// The chats of ChatGPT's `conversations.json`, one conversation at a time.
+pub(super) fn each_chatgpt(
+    file: &Path,
+    meter: &Meter,
+    each: &mut dyn FnMut(ChatExport) -> Result<(), String>,
+) -> Result<(), CoreError> {
+    stream_array::<GptConversation>(file, meter, |i, c| {
         let title = c.title.clone().unwrap_or_default();
-        chats.push(
-            convert_gpt(i, c).map_err(|e| format!("conversation {} (\"{title}\"): {e}", i + 1))?,
-        );
+        let chat = convert_gpt(i, c, meter)
+            .map_err(|e| format!("conversation {} (\"{title}\"): {e}", i + 1))?;
+        each(chat)
+    })
+}
+
+/// A reader of a file's chats, one at a time (`each_chatgpt`, `each_claude`).
+#[cfg(test)]
+type EachChat =
+    fn(&Path, &Meter, &mut dyn FnMut(ChatExport) -> Result<(), String>) -> Result<(), CoreError>;
+
+/// Reads a whole foreign file into memory (tests; an import streams it).
+#[cfg(test)]
+pub(super) fn read_all(file: &Path, each_of: EachChat) -> Result<ExportFile, CoreError> {
+    let control = super::ImportControl::new();
+    let meter = Meter::new(&control, 0);
+    let mut chats = Vec::new();
+    each_of(file, &meter, &mut |chat| {
+        chats.push(chat);
         Ok(())
     })?;
     Ok(export_of(chats))
+}
+
+/// ChatGPT's `conversations.json`, as Parley chats, whole (tests).
+#[cfg(test)]
+pub(super) fn read_chatgpt(file: &Path) -> Result<ExportFile, CoreError> {
+    read_all(file, each_chatgpt)
+}
+
+/// Claude's `conversations.json`, as Parley chats, whole (tests).
+#[cfg(test)]
+pub(super) fn read_claude(file: &Path) -> Result<ExportFile, CoreError> {
+    read_all(file, super::claude::each_claude)
 }

@@ -76,7 +76,7 @@ fn chatgpt_branches_tools_and_unknown_content_come_in() {
         let file = write(dir.path(), "conversations.json", &chatgpt_file().to_string());
         assert_eq!(detect(&file).unwrap(), Source::ChatGpt);
         let export = read_chatgpt(&file).unwrap();
-        super::export::check_export(&export).unwrap();
+        super::import::check_export(&export).unwrap();
         let chat = &export.chats[0];
         assert_eq!(chat.session.title, "Arithmetic");
         assert_eq!(chat.session.created_at, 1500);
@@ -123,7 +123,7 @@ fn claude_messages_attachments_and_times_come_in() {
         let file = write(dir.path(), "claude.json", &v.to_string());
         assert_eq!(detect(&file).unwrap(), Source::Claude);
         let export = read_claude(&file).unwrap();
-        super::export::check_export(&export).unwrap();
+        super::import::check_export(&export).unwrap();
         let chat = &export.chats[0];
         assert_eq!(chat.session.title, "Résumé help");
         assert_eq!(chat.session.created_at, rfc3339_ms("2024-05-01T12:00:00Z").unwrap());
@@ -180,7 +180,7 @@ fn hostile_exports_are_refused_whole() {
     }, "conversation_id": "cyc"}]);
     let file = write(dir.path(), "cyc.json", &cyc.to_string());
     let export = read_chatgpt(&file).unwrap();
-    super::export::check_export(&export).unwrap();
+    super::import::check_export(&export).unwrap();
 }
 
 #[test]

@@ -11,10 +11,11 @@ use parley_protocol::{
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
-/// The most text one message part of a file may hold; a chat with a larger one is set aside.
-pub const MAX_PART_BYTES: i64 = 64 << 20;
+/// The most text one message part of a file may hold (an import's cap, for backups too); a
+/// chat with a larger one is set aside.
+const MAX_PART_BYTES: i64 = super::import::MAX_PART_BYTES as i64;
 /// The most text one chat of a file may hold (all its parts).
-pub const MAX_CHAT_BYTES: i64 = 256 << 20;
+const MAX_CHAT_BYTES: i64 = super::import::MAX_CHAT_BYTES as i64;
 /// The most tokens one answer can plausibly report; a larger figure is left out.
 const MAX_TURN_TOKENS: u64 = 10_000_000;
 /// The longest provider or model name kept from a file.

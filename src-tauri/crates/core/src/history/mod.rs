@@ -6,13 +6,18 @@ pub(crate) mod clean;
 mod export;
 mod export_every;
 mod foreign;
+mod import;
 pub(crate) mod merge;
 mod merge_load;
+mod parley_format;
+mod staging;
 mod store;
 
-pub use export::{markdown, read_export, MAX_IMPORT_BYTES};
+pub use export::markdown;
 pub use export_every::EveryChat;
 pub use foreign::{detect, rfc3339_ms, Source};
+pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
+pub use parley_format::read_export;
 
 use crate::chats::not_found;
 use crate::core::Shared;
@@ -119,5 +124,7 @@ mod export_tests;
 
 #[cfg(test)]
 mod foreign_tests;
+#[cfg(test)]
+mod import_tests;
 #[cfg(test)]
 mod merge_tests;

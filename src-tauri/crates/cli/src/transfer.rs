@@ -213,7 +213,11 @@ pub(crate) fn describe_import(file: &std::path::Path, r: &ImportReport) -> Strin
         s.push_str(&format!("  … and {more} more (--json lists them)\n"));
     }
     for a in &r.set_aside {
-        s.push_str(&format!("Set aside: chat {}: {}\n", field(&a.chat), a.reason));
+        s.push_str(&format!(
+            "Set aside: chat {}: {}\n",
+            field(&a.chat),
+            a.reason
+        ));
     }
     s.push_str(&inert_notes(r));
     s

@@ -59,6 +59,10 @@ pub enum StoreError {
     /// No chat has this id.
     #[error("no chat {0}")]
     NoSuchChat(String),
+    /// A file given to a restore or an import is not a Parley database of a shape this Parley
+    /// reads; nothing of it was added.
+    #[error("{0}")]
+    BadFile(String),
     /// The message is not in this chat (or does not exist).
     #[error("message {message} is not in this chat")]
     NoSuchMessage {
@@ -410,6 +414,9 @@ impl CoreError {
                 ),
                 false,
             ),
+            CoreError::Store(StoreError::BadFile(m)) => {
+                ErrorInfo::new(ErrorCode::InvalidInput, m.clone(), false)
+            }
             CoreError::Store(StoreError::NoSuchChat(_)) => ErrorInfo::new(
                 ErrorCode::NotFound,
                 "This chat does not exist (any more).",

@@ -49,29 +49,12 @@ pub(crate) fn merge(
         dry_run,
         ..ImportReport::default()
     };
+    super::merge_shape::check_shape(&src)?;
     file_counts(&src, &mut report)?;
-    let ids: Vec<String> = src
-        .prepare("SELECT id FROM sessions ORDER BY created_at, id")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
     let tx = main.transaction()?;
     // Messages point at their parents; they are checked at commit.
     tx.pragma_update(None, "defer_foreign_keys", true)?;
-    let mut renamed: HashMap<String, String> = HashMap::new();
-    let mut added: Vec<String> = Vec::new();
-    for id in &ids {
-        let loaded = match load_chat(&src, id)? {
-            Ok(l) => l,
-            Err(reason) => {
-                report.set_aside.push(SetAside {
-                    chat: shown_id(id),
-                    reason,
-                });
-                continue;
-            }
-        };
-        merge_chat(&tx, loaded, dry_run, &mut renamed, &mut added, &mut report)?;
-    }
+    let (renamed, added) = merge_chats(&src, &tx, dry_run, &mut report)?;
     if dry_run {
         return Ok(report);
     }
@@ -80,17 +63,64 @@ pub(crate) fn merge(
     Ok(report)
 }
 
-/// Chats, messages and the time span the file holds.
-fn file_counts(src: &Connection, report: &mut ImportReport) -> Result<(), StoreError> {
-    let (chats, messages, min, max): (i64, i64, Option<i64>, Option<i64>) = src.query_row(
-        "SELECT (SELECT count(*) FROM sessions), count(*), min(created_at), max(created_at)
-         FROM messages",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+/// Every chat of the file, a page of ids at a time in id order (never every id at once): set
+/// aside or merged. Returns the ids given fresh ones (old → new) and the chats added.
+fn merge_chats(
+    src: &Connection,
+    tx: &Transaction<'_>,
+    dry_run: bool,
+    report: &mut ImportReport,
+) -> Result<(HashMap<String, String>, Vec<String>), StoreError> {
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    let mut added: Vec<String> = Vec::new();
+    let mut page = src.prepare(
+        "SELECT id FROM sessions WHERE typeof(id) = 'text' AND id > ?1 ORDER BY id LIMIT 500",
     )?;
+    let mut after = String::new();
+    loop {
+        let ids: Vec<String> = page
+            .query_map([&after], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let Some(last) = ids.last() else {
+            return Ok((renamed, added));
+        };
+        after.clone_from(last);
+        for id in &ids {
+            match load_chat(src, id)? {
+                Ok(loaded) => merge_chat(tx, loaded, dry_run, &mut renamed, &mut added, report)?,
+                Err(reason) => report.set_aside.push(SetAside {
+                    chat: shown_id(id),
+                    reason,
+                }),
+            }
+        }
+    }
+}
+
+/// Chats, messages and the time span the file holds. Only well-typed values count: a crafted
+/// cell must not fail the whole file here.
+fn file_counts(src: &Connection, report: &mut ImportReport) -> Result<(), StoreError> {
+    let (chats, odd, messages, min, max): (i64, i64, i64, Option<i64>, Option<i64>) = src
+        .query_row(
+            "SELECT (SELECT count(*) FROM sessions),
+                    (SELECT count(*) FROM sessions WHERE typeof(id) <> 'text'),
+                    count(*),
+                    min(CASE WHEN typeof(created_at) = 'integer' THEN created_at END),
+                    max(CASE WHEN typeof(created_at) = 'integer' THEN created_at END)
+             FROM messages",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
     report.chats_in_file = chats as u32;
     report.messages_in_file = messages as u32;
     report.span = min.zip(max);
+    if odd > 0 {
+        report.set_aside.push(SetAside {
+            chat: format!("{odd} chat{}", if odd == 1 { "" } else { "s" }),
+            reason: "their ids are not text, so they cannot be read; nothing of them was added."
+                .into(),
+        });
+    }
     Ok(())
 }
 

@@ -16,6 +16,9 @@ use std::collections::{HashMap, HashSet};
 const MAX_PART_BYTES: i64 = super::import::MAX_PART_BYTES as i64;
 /// The most text one chat of a file may hold (all its parts).
 const MAX_CHAT_BYTES: i64 = super::import::MAX_CHAT_BYTES as i64;
+/// The most messages (or turns) one chat of a file may have: each is held in memory while its
+/// chat is merged.
+const MAX_CHAT_ROWS: i64 = 250_000;
 /// The most tokens one answer can plausibly report; a larger figure is left out.
 const MAX_TURN_TOKENS: u64 = 10_000_000;
 /// The longest provider or model name kept from a file.
@@ -44,8 +47,11 @@ pub(super) struct Notes {
 /// Reads chat `id` of the file: `Ok(Err(reason))` when it cannot be taken (a row Parley would
 /// not write, a part or chat over the caps).
 pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, String>, StoreError> {
-    if let Some(why) = too_large(src, id)? {
-        return Ok(Err(why));
+    // Whatever goes wrong reading the file is the file's: that chat is set aside, named.
+    match too_large(src, id) {
+        Ok(Some(why)) => return Ok(Err(why)),
+        Ok(None) => {}
+        Err(e) => return Ok(Err(unreadable(&e))),
     }
     let read = || -> Result<(ChatExport, String), StoreError> {
         let (session, head, title_source) = src.query_row(
@@ -93,12 +99,7 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
     };
     let (mut chat, title_source) = match read() {
         Ok(v) => v,
-        Err(StoreError::Corrupt(why)) => {
-            return Ok(Err(format!(
-                "it holds a row Parley does not write ({why}); nothing of it was added."
-            )))
-        }
-        Err(e) => return Err(e),
+        Err(e) => return Ok(Err(unreadable(&e))),
     };
     let notes = make_inert(&mut chat);
     let repaired = repair_tree(&mut chat);
@@ -115,8 +116,28 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
     }))
 }
 
+/// Why a chat the file holds could not be read, as the report says it.
+fn unreadable(e: &StoreError) -> String {
+    let why = match e {
+        StoreError::Corrupt(why) => why.clone(),
+        other => other.to_string(),
+    };
+    format!("it holds a row Parley does not write ({why}); nothing of it was added.")
+}
+
 /// Why the chat is too large to take, if it is (measured before any of it is read).
 fn too_large(src: &Connection, id: &str) -> Result<Option<String>, StoreError> {
+    let rows: i64 = src.query_row(
+        "SELECT max((SELECT count(*) FROM messages WHERE session_id = ?1),
+                    (SELECT count(*) FROM turns WHERE session_id = ?1))",
+        [id],
+        |r| r.get(0),
+    )?;
+    if rows > MAX_CHAT_ROWS {
+        return Ok(Some(format!(
+            "it has {rows} messages or turns; Parley takes chats of up to {MAX_CHAT_ROWS} from a file."
+        )));
+    }
     let sizes: Option<(i64, i64)> = src
         .query_row(
             "WITH sizes AS (

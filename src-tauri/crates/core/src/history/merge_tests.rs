@@ -69,8 +69,18 @@ async fn exchange(s: &Store, sid: &str, q: &str) {
 fn open_file(file: &Path) -> Connection {
     let c = Connection::open(file).unwrap();
     crate::search::register(&c).unwrap();
-    // A crafted file owes nothing to Parley's constraints.
+    // A crafted file owes nothing to Parley's constraints, nor keeps its search triggers.
     c.pragma_update(None, "foreign_keys", false).unwrap();
+    let triggers: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for t in triggers {
+        c.execute_batch(&format!("DROP TRIGGER \"{t}\"")).unwrap();
+    }
     c
 }
 
@@ -132,8 +142,13 @@ fn cases() -> Vec<Case> {
         c("tool meta not JSON", concat!("UPDATE parts SET meta = '{' WHERE ", their_parts!("tool_call")), None),
         c("tool status unknown", concat!("UPDATE parts SET meta = json_set(meta, '$.status', 'granted') WHERE ", their_parts!("tool_call")), None),
         c("usage not JSON", "UPDATE turns SET usage = '[' WHERE session_id = 'theirs'", None),
-        c("a part over the cap", "UPDATE parts SET body = replace(zeroblob(67108865), X'00', 'x') WHERE kind = 'text' AND message_id IN (SELECT id FROM messages WHERE session_id = 'theirs')", None),
-        c("streamed chunks over the cap", "INSERT INTO part_chunks(message_id, idx, body) SELECT message_id, idx, replace(zeroblob(40000000), X'00', 'y') FROM parts WHERE kind = 'text' AND message_id IN (SELECT id FROM messages WHERE session_id = 'theirs'); INSERT INTO part_chunks(message_id, idx, body) SELECT message_id, idx, replace(zeroblob(40000000), X'00', 'z') FROM parts WHERE kind = 'text' AND message_id IN (SELECT id FROM messages WHERE session_id = 'theirs')", None),
+        c("a time that is not a number", "UPDATE messages SET created_at = 'abc' WHERE session_id = 'theirs'", None),
+        c("a flag that is not a number", "UPDATE sessions SET pinned = 'yes' WHERE id = 'theirs'", None),
+        c("a revision out of range", "UPDATE sessions SET revision = 1.5e300 WHERE id = 'theirs'", None),
+        c("a title that is bytes", "UPDATE sessions SET title = X'00FF' WHERE id = 'theirs'", None),
+        c("text that is not UTF-8", concat!("UPDATE parts SET body = CAST(X'C328FF' AS TEXT) WHERE ", their_parts!("text")), None),
+        c("a part over the cap", "UPDATE parts SET body = replace(zeroblob(16777217), X'00', 'x') WHERE kind = 'text' AND message_id IN (SELECT id FROM messages WHERE session_id = 'theirs')", None),
+        c("streamed chunks over the cap", "INSERT INTO part_chunks(message_id, idx, body) SELECT message_id, idx, replace(zeroblob(9000000), X'00', 'y') FROM parts WHERE kind = 'text' AND message_id IN (SELECT id FROM messages WHERE session_id = 'theirs'); INSERT INTO part_chunks(message_id, idx, body) SELECT message_id, idx, replace(zeroblob(9000000), X'00', 'z') FROM parts WHERE kind = 'text' AND message_id IN (SELECT id FROM messages WHERE session_id = 'theirs')", None),
     ]
 }
 
@@ -311,5 +326,38 @@ fn imported_answers_are_counted_apart_from_your_own() {
         let id = theirs(&report).unwrap().id.clone();
         let chat = here.chat_usage(&id, table).await.unwrap().unwrap();
         assert_eq!((chat.chat.answers, chat.imported.answers), (0, 2));
+    });
+}
+
+/// Files whose tables are not the tables Parley writes are refused whole, at once: a view
+/// where a table belongs (endless, or millions of made-up rows), a missing or partial index
+/// (every read a full scan), a changed column.
+#[test]
+fn files_of_another_shape_are_refused_whole_and_quickly() {
+    let shapes = [
+        ("an endless view for messages", "ALTER TABLE messages RENAME TO m2; CREATE VIEW messages AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT CAST(x AS TEXT) AS id, 'theirs' AS session_id, NULL AS parent_id, 'user' AS role, NULL AS turn_id, NULL AS provider, NULL AS model, x AS created_at FROM r"),
+        ("a view of many chats", "ALTER TABLE sessions RENAME TO s2; CREATE VIEW sessions AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r LIMIT 3000000) SELECT printf('%0100d', x) AS id, '' AS title, 0 AS created_at, 0 AS updated_at, NULL AS head_message_id, 0 AS message_count, NULL AS provider, NULL AS model, NULL AS system_prompt, NULL AS params, 0 AS revision, 0 AS pinned, 0 AS archived, NULL AS forked_from_session, NULL AS forked_from_message, 'first-words' AS title_source FROM r"),
+        ("a dropped index", "DROP INDEX messages_by_session"),
+        ("a partial index", "DROP INDEX messages_by_session; CREATE INDEX messages_by_session ON messages(session_id, created_at) WHERE role = 'none'"),
+        ("an index on other columns", "DROP INDEX part_chunks_by_part; CREATE INDEX part_chunks_by_part ON part_chunks(body)"),
+        ("a column fewer", "ALTER TABLE turns DROP COLUMN context_from"),
+    ];
+    rt().block_on(async {
+        for (name, sql) in shapes {
+            let dir = tempfile::tempdir().unwrap();
+            let (here, file) = setup(dir.path(), &cases()[0]).await;
+            open_file(&file).execute_batch(sql).expect(name);
+            let before = here.export_chats(None).await.unwrap();
+            let started = std::time::Instant::now();
+            for dry_run in [true, false] {
+                let err = here.restore(&file, dry_run).await.expect_err(name);
+                assert!(
+                    matches!(&err, crate::error::StoreError::BadFile(m) if m.contains("not a Parley database")),
+                    "{name}: {err:?}"
+                );
+            }
+            assert!(started.elapsed().as_secs() < 10, "{name}: {:?}", started.elapsed());
+            assert_eq!(here.export_chats(None).await.unwrap(), before, "{name}");
+        }
     });
 }

@@ -9,6 +9,7 @@ mod foreign;
 mod import;
 pub(crate) mod merge;
 mod merge_load;
+mod merge_shape;
 mod parley_format;
 mod staging;
 mod store;

@@ -169,8 +169,15 @@ async fn chatgpt_and_claude_exports_come_in_once() {
     let mut titles: Vec<&str> = list.iter().map(|s| s.title.as_str()).collect();
     titles.sort();
     assert_eq!(titles, ["Poem", "Trip plan"]);
+    // The export's ids are namespaced for this data folder: `chatgpt-<uuid>`, not its own.
+    let trip = list.iter().find(|s| s.title == "Trip plan").unwrap();
+    assert!(
+        trip.id.0.starts_with("chatgpt-") && trip.id.0 != "chatgpt-g1",
+        "{}",
+        trip.id
+    );
     let h: SessionHistory =
-        serde_json::from_str(&ok(d, &["sessions", "show", "chatgpt-g1", "--json"]).await).unwrap();
+        serde_json::from_str(&ok(d, &["sessions", "show", &trip.id.0, "--json"]).await).unwrap();
     assert_eq!(
         h.messages.iter().map(|m| m.text()).collect::<Vec<_>>(),
         ["Plan a trip to Lisbon", "Day 1: Alfama."]

@@ -319,14 +319,17 @@ pub(super) fn stage(
     file: &Path,
     staging: &Path,
     control: &ImportControl,
+    ns: &uuid::Uuid,
 ) -> Result<Staged, CoreError> {
+    let source = detect(file)?;
     let total = size_of(file)?;
     let meter = Meter::new(control, total);
     let mut db = super::staging::Staging::create(staging)?;
     let mut found = Staged::default();
     let mut committed_at = 0;
-    each_chat(file, &meter, &mut |chat| {
+    each_chat(file, &meter, &mut |mut chat| {
         meter.check()?;
+        super::foreign_ids::namespace_chat(&mut chat, source, ns);
         check_chat(&chat)?;
         db.write(&chat)?;
         found.add(&chat);
@@ -388,8 +391,9 @@ impl HistoryService {
         let dir = crate::store::backup::backups_dir(store.path());
         crate::util::private_dir(&dir).map_err(|e| crate::store::io_err(&dir, e))?;
         let staging = StagingFile(dir.join(format!(".importing-{}.db", crate::new_id())));
+        let ns = super::foreign_ids::namespace(store).await?;
         let (from, to, ctl) = (file.to_owned(), staging.0.clone(), control.clone());
-        let found = tokio::task::spawn_blocking(move || stage(&from, &to, &ctl))
+        let found = tokio::task::spawn_blocking(move || stage(&from, &to, &ctl, &ns))
             .await
             .map_err(|e| CoreError::Internal(format!("the import stopped: {e}")))??;
         if control.is_cancelled() {

@@ -505,3 +505,63 @@ fn a_version_after_the_chats_is_still_checked() {
         }
     });
 }
+
+/// Another app's ids are namespaced per data folder: the same export adds nothing the second
+/// time here, gets other ids in another data folder, and a Parley file that names the ids the
+/// app's own would make (`chatgpt-<id>`) cannot reach the chat imported from it.
+#[test]
+fn other_apps_ids_are_namespaced_per_data_folder() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let mut mapping = serde_json::Map::new();
+        mapping.insert(
+            "n1".into(),
+            gpt_node(None, vec!["n2".into()], "user", 1, false),
+        );
+        mapping.insert(
+            "n2".into(),
+            gpt_node(Some("n1".into()), vec![], "assistant", 2, false),
+        );
+        let gpt = dir.path().join("conversations.json");
+        std::fs::write(&gpt, gpt_file(mapping, "n2")).unwrap();
+        let (a, b) = (
+            core(&dir.path().join("a")).await,
+            core(&dir.path().join("b")).await,
+        );
+        let first = a.history().import(&gpt, false).await.unwrap();
+        let id = first.chats[0].id.0.clone();
+        assert!(id.starts_with("chatgpt-") && id != "chatgpt-c", "{id}");
+        let again = a.history().import(&gpt, false).await.unwrap();
+        assert_eq!(
+            (again.chats_added, again.chats[0].id.0.as_str()),
+            (0, id.as_str())
+        );
+        let elsewhere = b.history().import(&gpt, false).await.unwrap();
+        assert_ne!(
+            elsewhere.chats[0].id.0, id,
+            "another data folder, other ids"
+        );
+        // A Parley file aimed at the ids the export's own would be: a chat of its own.
+        let aimed = dir.path().join("aimed.json");
+        let chat = parley_chat(
+            "chatgpt-c",
+            vec![
+                parley_message("chatgpt-c", 0, None),
+                parley_message("chatgpt-c", 1, Some("chatgpt-c-m0".into())),
+            ],
+        );
+        std::fs::write(&aimed, parley_file(vec![chat])).unwrap();
+        let r = a.history().import(&aimed, false).await.unwrap();
+        assert_eq!(
+            r.chats[0].action,
+            parley_protocol::ImportAction::Added,
+            "{r:?}"
+        );
+        let h = a
+            .history()
+            .full_history(&parley_protocol::SessionId(id))
+            .await
+            .unwrap();
+        assert_eq!(h.messages.len(), 2, "the imported chat is untouched");
+    });
+}

@@ -6,6 +6,7 @@ pub(crate) mod clean;
 mod export;
 mod export_every;
 mod foreign;
+mod foreign_ids;
 mod import;
 pub(crate) mod merge;
 mod merge_load;

@@ -1,9 +1,11 @@
 //! Ids of chats from another app's export, namespaced per data folder. ChatGPT's and Claude's
 //! conversation and message ids are known to whoever has the conversation (a shared link, an
 //! export passed around), so ids built from them alone would let a crafted file name a chat
-//! imported earlier. Each id becomes `<app>-<uuid v5 of the app's id>` in a namespace that is a
-//! random value kept in this data folder's settings: stable here (importing the same export
-//! again adds nothing), unknown to anyone else.
+//! imported earlier. A chat's id becomes `<app>-<uuid v5 of the app's id>` in a namespace that
+//! is a random value kept in this data folder's settings: stable here (importing the same
+//! export again adds nothing), unknown to anyone else. Its messages' and turns' ids are the
+//! chat's followed by the app's own (an id too long or not in Parley's form then gives the
+//! whole chat fresh ids in the merge).
 
 use super::foreign::Source;
 use crate::error::StoreError;
@@ -40,22 +42,30 @@ pub(super) fn namespace_chat(chat: &mut ChatExport, source: Source, ns: &Uuid) {
         Source::ChatGpt => "chatgpt",
         Source::Claude => "claude",
     };
-    let map = |s: &mut String| *s = format!("{prefix}-{}", Uuid::new_v5(ns, s.as_bytes()));
-    map(&mut chat.session.id.0);
-    if let Some(f) = &mut chat.session.forked_from {
-        map(&mut f.session_id.0);
-        map(&mut f.message_id.0);
-    }
+    // The chat's own id, and each of its messages' and turns' under it: a chat's rows stay
+    // together in the database's indexes (random ids would scatter every insert).
+    let sid = format!(
+        "{prefix}-{}",
+        Uuid::new_v5(ns, chat.session.id.0.as_bytes())
+    );
+    // The app's own id after the chat's: unguessable as a whole (the chat's part is), and in
+    // the app's order, so a chat's rows are written in key order.
+    let map = |s: &mut String| {
+        let own = s.strip_prefix(prefix).and_then(|t| t.strip_prefix('-'));
+        *s = format!("{sid}-{}", own.unwrap_or(s.as_str()));
+    };
+    chat.session.id.0.clone_from(&sid);
+    chat.session.forked_from = None;
     chat.head.iter_mut().for_each(|h| map(&mut h.0));
     for m in &mut chat.messages {
         map(&mut m.id.0);
-        map(&mut m.session_id.0);
+        m.session_id.0.clone_from(&sid);
         m.parent_id.iter_mut().for_each(|p| map(&mut p.0));
         m.turn_id.iter_mut().for_each(|t| map(&mut t.0));
     }
     for t in &mut chat.turns {
         map(&mut t.id.0);
-        map(&mut t.session_id.0);
+        t.session_id.0.clone_from(&sid);
         map(&mut t.user_message_id.0);
         t.assistant_message_id
             .iter_mut()

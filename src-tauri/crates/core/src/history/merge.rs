@@ -51,6 +51,9 @@ pub(crate) fn merge(
     };
     super::merge_shape::check_shape(&src)?;
     file_counts(&src, &mut report)?;
+    // Each insert fires the search triggers, so SQLite keeps a statement journal per insert:
+    // in memory (a few pages), not a temporary file per row.
+    main.pragma_update(None, "temp_store", "MEMORY")?;
     let tx = main.transaction()?;
     // Messages point at their parents; they are checked at commit.
     tx.pragma_update(None, "defer_foreign_keys", true)?;
@@ -198,21 +201,19 @@ fn plan(tx: &Transaction<'_>, chat: &ChatExport, repaired: bool) -> Result<Plan,
     Ok(Plan::Keep)
 }
 
-/// Whether any of the chat's message or turn ids is taken here.
+/// Whether any of the chat's message or turn ids is taken here (one query each, the ids
+/// passed as a JSON array).
 fn ids_taken(tx: &Transaction<'_>, chat: &ChatExport) -> Result<bool, StoreError> {
-    let mut has_message = tx.prepare_cached("SELECT 1 FROM messages WHERE id = ?1")?;
-    for m in &chat.messages {
-        if has_message.exists([&m.id.0])? {
-            return Ok(true);
-        }
-    }
-    let mut has_turn = tx.prepare_cached("SELECT 1 FROM turns WHERE id = ?1")?;
-    for t in &chat.turns {
-        if has_turn.exists([&t.id.0])? {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let json = |ids: Vec<&str>| serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+    let messages = json(chat.messages.iter().map(|m| m.id.0.as_str()).collect());
+    let turns = json(chat.turns.iter().map(|t| t.id.0.as_str()).collect());
+    let taken = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE id IN (SELECT value FROM json_each(?1)))
+                 OR EXISTS (SELECT 1 FROM turns WHERE id IN (SELECT value FROM json_each(?2)))",
+        )?
+        .query_row([messages, turns], |r| r.get(0))?;
+    Ok(taken)
 }
 
 /// Whether every message of the file's chat is here, in the chat of the same id, with the same
@@ -318,8 +319,15 @@ fn insert_chat(
         fm,
         title_source
     ])?;
-    for m in &chat.messages {
+    // In key order, all messages first, then their parts: each insert lands next to the last
+    // one in the indexes (the tree order would scatter them across a large chat's pages).
+    let mut in_order: Vec<&Message> = chat.messages.iter().collect();
+    in_order.sort_unstable_by(|a, b| a.id.0.cmp(&b.id.0));
+    for m in &in_order {
         insert_message(tx, m)?;
+    }
+    for m in &in_order {
+        insert_parts(tx, m)?;
     }
     let mut turn = tx.prepare_cached(
         "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status,
@@ -362,6 +370,11 @@ fn insert_message(tx: &Transaction<'_>, m: &Message) -> Result<(), StoreError> {
         m.model,
         m.created_at
     ])?;
+    Ok(())
+}
+
+/// A message's parts, in order (indexed for search by the parts' triggers).
+fn insert_parts(tx: &Transaction<'_>, m: &Message) -> Result<(), StoreError> {
     let mut part = tx.prepare_cached(
         "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;

@@ -78,7 +78,7 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .collect::<Result<_, _>>()?;
-        super::store::load_parts(src, &mut messages)?;
+        load_chat_parts(src, id, &mut messages)?;
         let turns: Vec<TurnInfo> = src
             .prepare(
                 "SELECT id, session_id, user_message_id, assistant_message_id, status, provider,
@@ -114,6 +114,36 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
         repaired,
         notes,
     }))
+}
+
+/// Every part of chat `id`'s messages, in one read (not one per message), decoded by the codec
+/// into its message.
+fn load_chat_parts(src: &Connection, id: &str, messages: &mut [Message]) -> Result<(), StoreError> {
+    let at: HashMap<String, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.0.clone(), i))
+        .collect();
+    let mut stmt = src.prepare(concat!(
+        "SELECT p.message_id, p.kind, ",
+        part_body_sql!(),
+        ", p.meta FROM parts p
+         WHERE p.message_id IN (SELECT id FROM messages WHERE session_id = ?1)
+         ORDER BY p.message_id, p.idx"
+    ))?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let message: String = r.get(0)?;
+        let part = codec::decode_part(
+            &r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get::<_, Option<String>>(3)?.as_deref(),
+        )?;
+        if let Some(&i) = at.get(&message) {
+            messages[i].parts.push(part);
+        }
+    }
+    Ok(())
 }
 
 /// Why a chat the file holds could not be read, as the report says it.

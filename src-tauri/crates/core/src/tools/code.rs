@@ -74,6 +74,19 @@ fn project_program(words: &[Word]) -> Option<&'static str> {
     .then_some("it runs a program that reads its project's configuration (git, npm, go, docker…) after changing folder, and that folder's configuration may name programs")
 }
 
+/// Why `git` on `line` runs code in the workspace `root`: with no `.git` there, a `HEAD` at
+/// its root makes git take the workspace itself for a bare repository, whose `config` (and
+/// hooks, attributes) the model may have written.
+pub fn bare_workspace_git(line: &str, root: &std::path::Path) -> Option<&'static str> {
+    let git = segments(line).iter().any(|words| {
+        program(words)
+            .first()
+            .is_some_and(|p| base_name(&p.text) == "git")
+    });
+    let bare = root.join("HEAD").exists() && std::fs::symlink_metadata(root.join(".git")).is_err();
+    (git && bare).then_some("git would take the workspace itself for a repository (it has a HEAD and no .git), and its config may name programs")
+}
+
 /// Why a program named by an absolute path inside the workspace `root` runs code (a script
 /// the model may have written), beyond [`runs_code`]: for a workspace under a system folder.
 pub fn workspace_program(line: &str, root: &std::path::Path) -> Option<&'static str> {

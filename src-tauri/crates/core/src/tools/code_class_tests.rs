@@ -405,3 +405,51 @@ fn a_program_inside_the_workspace_runs_code_even_under_a_system_folder() {
     assert!(workspace_program("/usr/bin/ls", std::path::Path::new("/home/u/ws")).is_none());
     assert!(workspace_program("ls", root).is_none());
 }
+
+#[test]
+fn git_in_a_workspace_that_looks_like_a_bare_repository_runs_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let lines = [
+        "git status",
+        "git log",
+        "ls && git diff",
+        "/usr/bin/git show",
+    ];
+    for line in lines {
+        assert!(bare_workspace_git(line, root).is_none(), "{line}");
+    }
+    std::fs::write(root.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    for line in lines {
+        assert!(bare_workspace_git(line, root).is_some(), "{line}");
+    }
+    assert!(bare_workspace_git("ls", root).is_none());
+    std::fs::create_dir(root.join(".git")).unwrap();
+    for line in lines {
+        assert!(
+            bare_workspace_git(line, root).is_none(),
+            "{line}: .git is found first"
+        );
+    }
+}
+
+#[test]
+fn the_shell_tool_labels_git_in_a_bare_looking_workspace_runs_code() {
+    use super::super::run::{RunShell, RunShellInput};
+    use super::super::tool::{Risk, Tool, ToolContext};
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::new(
+        super::super::paths::Workspace::new(dir.path()).unwrap(),
+        Default::default(),
+    );
+    let input = |c: &str| RunShellInput {
+        command: c.to_owned(),
+        timeout_secs: None,
+    };
+    assert_eq!(RunShell.risk(&input("git status"), &ctx), Risk::Network);
+    std::fs::write(dir.path().join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    assert_eq!(RunShell.risk(&input("git status"), &ctx), Risk::RunsCode);
+    let why = RunShell.always_ask(&input("git status"), &ctx).unwrap();
+    assert!(why.contains("once only") && why.contains("HEAD"), "{why}");
+    assert_eq!(RunShell.risk(&input("ls"), &ctx), Risk::Mutating);
+}

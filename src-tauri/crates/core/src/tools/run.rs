@@ -79,11 +79,14 @@ impl Tool for RunShell {
 
 /// The classification of `command` for this system's shell, with a program named by its path
 /// inside the workspace counted as running code (a workspace under `/usr/bin` does not make
-/// its scripts system programs).
+/// its scripts system programs), and so `git` in a workspace git would take for a bare
+/// repository.
 fn classify_in(command: &str, ctx: &ToolContext) -> Classified {
     let mut c = classify_for(command, Interpreter::HERE);
     if c.runs_code.is_none() {
-        c.runs_code = super::code::workspace_program(command, ctx.workspace.root());
+        let root = ctx.workspace.root();
+        c.runs_code = super::code::workspace_program(command, root)
+            .or_else(|| super::code::bare_workspace_git(command, root));
         c.always_ask = c.always_ask.or(c.runs_code);
     }
     c

@@ -113,9 +113,22 @@ pub fn runs_code(line: &str) -> Option<&'static str> {
 /// Why the assignments before a command make it run code, if they do (`LD_PRELOAD=…`,
 /// `GIT_SSH_COMMAND=…`, `PAGER=…`).
 fn assignments_run_code(words: &[Word]) -> Option<&'static str> {
-    words
+    // `export`/`declare`/`readonly`/`local`/`typeset` set them for the commands after.
+    let exported = program(words).first().is_some_and(|p| {
+        matches!(
+            p.text.as_str(),
+            "export" | "declare" | "typeset" | "readonly" | "local"
+        )
+    });
+    let leading = words
         .iter()
-        .take_while(|w| w.dynamic || KEYWORDS.contains(&w.text.as_str()) || is_assignment(&w.text))
+        .take_while(|w| w.dynamic || KEYWORDS.contains(&w.text.as_str()) || is_assignment(&w.text));
+    let set: Vec<&Word> = if exported {
+        words.iter().filter(|w| is_assignment(&w.text)).collect()
+    } else {
+        leading.collect()
+    };
+    set.into_iter()
         .filter_map(|w| w.text.split_once('=').map(|(name, _)| name.to_ascii_uppercase()))
         .any(|name| {
             CODE_VARIABLES.contains(&name.as_str())
@@ -159,8 +172,13 @@ fn command_runs_code(argv: &[Word]) -> Option<&'static str> {
     if (path.contains('/') || path.contains('\\')) && !system_program(path) {
         return Some("it runs a program by its path outside the system folders, or through `..` (a script or binary that may have been written in the workspace)");
     }
-    if path.contains('{') && path.contains('}') {
-        return Some("its program is named by a brace expansion, so it can be anything");
+    if path.contains('{') && path.contains('}')
+        || path.contains(['*', '?'])
+        || (path.contains('[') && path != "[")
+    {
+        return Some(
+            "its program is named by a brace expansion or a pattern, so it can be anything",
+        );
     }
     let name = base_name(path);
     let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();

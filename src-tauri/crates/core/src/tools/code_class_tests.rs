@@ -29,6 +29,23 @@ const PATHS: &[&str] = &[
     "/opt/homebrew/Cellar/x/evil",
 ];
 
+/// Variables that point programs at configuration the model may have written, and programs
+/// named by a pattern.
+const VARIABLES: &[&str] = &[
+    "HOME=. git status",
+    "XDG_CONFIG_HOME=. git status",
+    "GIT_CONFIG_GLOBAL=x git status",
+    "PIP_CONFIG_FILE=x pip list",
+    "NPM_CONFIG_USERCONFIG=x npm ls",
+    "CARGO_HOME=. ls",
+    "KUBECONFIG=k kubectl get pods",
+    "TAR_OPTIONS=-Ish tar -tf x",
+    "GOFLAGS=-toolexec=./x go list",
+    "/usr/bin/pyth?n3 -c x",
+    "/usr/*/python3 -c x",
+    "/usr/bin/[p]ython3 -c x",
+];
+
 /// Options that make a quiet program run one, in several spellings each.
 const OPTIONS: &[&str] = &[
     "sort --compress-program=sh x",
@@ -314,6 +331,9 @@ const PLAIN: &[&str] = &[
     "git diff -C -M",
     "ls -la",
     "echo {a,b}",
+    "[ -f x ]",
+    "test -f x && ls",
+    "[[ -f x ]] && ls",
 ];
 
 fn assert_runs_code_in_every_shape(table: &[&str]) -> usize {
@@ -342,6 +362,23 @@ fn program_paths_are_normalised_and_must_be_in_a_system_folder() {
     assert_eq!(normalised("bin/ls"), None);
     assert!(system_program("/usr/bin/ls") && system_program("/bin/cat"));
     assert!(!system_program("/usr/bin/../../tmp/x") && !system_program("/usr/lib/x"));
+}
+
+#[test]
+fn variables_and_patterns_run_code() {
+    assert!(assert_runs_code_in_every_shape(VARIABLES) > 200);
+    for line in [
+        "export HOME=.; git status",
+        "export GIT_DIR=evil && git log",
+        "HOME=.; git status",
+        "declare -x XDG_CONFIG_HOME=.; git status",
+        "readonly GIT_DIR=x; git log",
+    ] {
+        assert!(runs_code(line).is_some(), "{line}");
+    }
+    for plain in ["export LANG=C", "TERM=dumb ls", "LC_ALL=C sort f"] {
+        assert_eq!(runs_code(plain), None, "{plain}");
+    }
 }
 
 #[test]

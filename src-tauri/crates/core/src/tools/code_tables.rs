@@ -197,19 +197,16 @@ pub(super) const CODE_VARIABLES: &[&str] = &[
     "KUBECONFIG", "OPENSSL_CONF", "OPENSSL_ENGINES", "OPENSSL_MODULES", "GOFLAGS", "GOENV",
     "RUSTUP_TOOLCHAIN", "RUSTDOC", "RUSTFLAGS", "RUSTDOCFLAGS", "DOCKER_CONFIG", "DOCKER_HOST",
     "GH_CONFIG_DIR", "HELM_PLUGINS", "M4PATH", "TEXINPUTS", "GCONV_PATH", "HOSTALIASES",
+    // Where programs find their configuration (`HOME=. git status` reads `./.gitconfig`).
+    "HOME", "ZDOTDIR", "INPUTRC", "GNUPGHOME", "SHELL", "TMUX_TMPDIR", "TERMINFO",
 ];
 
 /// Variable prefixes with the same power (`CARGO_TARGET_<triple>_RUNNER`, `npm_config_…`).
+#[rustfmt::skip]
 pub(super) const CODE_VARIABLE_PREFIXES: &[&str] = &[
-    "LD_",
-    "DYLD_",
-    "GIT_",
-    "BASH_FUNC_",
-    "CARGO_",
-    "NPM_CONFIG_",
-    "YARN_",
-    "PNPM_",
-    "RUSTUP_",
+    "LD_", "DYLD_", "GIT_", "BASH_FUNC_", "CARGO_", "NPM_CONFIG_", "YARN_", "PNPM_", "RUSTUP_",
+    "XDG_", "PIP_", "PYTHON", "PERL", "RUBY", "NODE_", "GEM_", "BUNDLE_", "DOCKER_", "KUBE",
+    "HELM_", "GH_", "OPENSSL_", "GO", "JAVA", "MAVEN_", "GRADLE_", "CONDA", "MAMBA", "UV_",
 ];
 
 /// Shell keywords that may start a simple command before its program.

@@ -74,7 +74,7 @@ fn project_program(words: &[Word]) -> Option<&'static str> {
     .then_some("it runs a program that reads its project's configuration (git, npm, go, docker…) after changing folder, and that folder's configuration may name programs")
 }
 
-/// Why `git` on `line` runs code in the workspace `root`: with no `.git` there, a `HEAD` at
+/// Why `git` on `line` runs code in the workspace `root`: with no repository in `.git`, a `HEAD` at
 /// its root makes git take the workspace itself for a bare repository, whose `config` (and
 /// hooks, attributes) the model may have written.
 pub fn bare_workspace_git(line: &str, root: &std::path::Path) -> Option<&'static str> {
@@ -83,7 +83,11 @@ pub fn bare_workspace_git(line: &str, root: &std::path::Path) -> Option<&'static
             .first()
             .is_some_and(|p| base_name(&p.text) == "git")
     });
-    let bare = root.join("HEAD").exists() && std::fs::symlink_metadata(root.join(".git")).is_err();
+    // Git takes the root for a bare repository when `.git` there is neither a repository nor
+    // a `gitdir:` file.
+    let dot_git = root.join(".git");
+    let found_first = dot_git.join("HEAD").exists() || dot_git.is_file();
+    let bare = root.join("HEAD").exists() && !found_first;
     (git && bare).then_some("git would take the workspace itself for a repository (it has a HEAD and no .git), and its config may name programs")
 }
 

@@ -461,7 +461,10 @@ fn git_in_a_workspace_that_looks_like_a_bare_repository_runs_code() {
         assert!(bare_workspace_git(line, root).is_some(), "{line}");
     }
     assert!(bare_workspace_git("ls", root).is_none());
+    // An empty `.git` is no repository: git goes on to take the root for one.
     std::fs::create_dir(root.join(".git")).unwrap();
+    assert!(bare_workspace_git("git status", root).is_some());
+    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
     for line in lines {
         assert!(
             bare_workspace_git(line, root).is_none(),

@@ -9,9 +9,14 @@
 //! up in the tables of [`super::code_tables`] (a nested `sh -c '…'` is a shell: it runs code
 //! whatever its string says). Programs are matched by their base name ([`base_name`]): any
 //! path, `.exe`, letter case and version suffix (`python3.12`, `perl5.36`, `node18`, `lua5.4`)
-//! removed. A program named by a path outside the system folders (`./x`, `bin/x`) or by an
-//! expansion (`$PY`) runs code too: it may be anything, or a script written in the workspace.
+//! removed. A program named by a path outside the system folders (`./x`, `bin/x`,
+//! `/usr/../tmp/x`: the path is normalised lexically and any `..` runs code), by an expansion
+//! (`$PY`) or a brace expansion runs code too: it may be anything, or a script written in the
+//! workspace. After `cd`/`pushd` on the line, a program that reads its project's files (`git`,
+//! `npm`, `go`, `docker`…) runs code whatever its subcommand: the folder may be one the model
+//! wrote, whose configuration names programs.
 
+use super::code_opts::{is_loader, normalised, system_program};
 use super::code_parse::{segments, Word};
 use super::code_tables::*;
 
@@ -49,27 +54,91 @@ fn listed(table: &[&str], prefixes: &[&str], word: &str) -> bool {
         || prefixes.iter().any(|p| lower.starts_with(p))
 }
 
+/// Programs that read their project's files for programs to run, whatever their subcommand,
+/// once the line has changed folder.
+const PROJECT_PROGRAMS: &[&str] = &["git", "pip", "pip3", "podman", "nerdctl", "gh", "helm"];
+
+fn changes_folder(words: &[Word]) -> bool {
+    program(words).first().is_some_and(|p| {
+        matches!(
+            base_name(&p.text).as_str(),
+            "cd" | "pushd" | "popd" | "chdir"
+        )
+    })
+}
+
+fn project_program(words: &[Word]) -> Option<&'static str> {
+    let name = base_name(&program(words).first()?.text);
+    (PROJECT_PROGRAMS.contains(&name.as_str())
+        || QUIET_SUBCOMMANDS.iter().any(|(p, _)| *p == name))
+    .then_some("it runs a program that reads its project's configuration (git, npm, go, docker…) after changing folder, and that folder's configuration may name programs")
+}
+
+/// Why `git` on `line` runs code in the workspace `root`: with no repository in `.git`, a `HEAD` at
+/// its root makes git take the workspace itself for a bare repository, whose `config` (and
+/// hooks, attributes) the model may have written.
+pub fn bare_workspace_git(line: &str, root: &std::path::Path) -> Option<&'static str> {
+    let git = segments(line).iter().any(|words| {
+        program(words)
+            .first()
+            .is_some_and(|p| base_name(&p.text) == "git")
+    });
+    // Git takes the root for a bare repository when `.git` there is neither a repository nor
+    // a `gitdir:` file.
+    let dot_git = root.join(".git");
+    let found_first = dot_git.join("HEAD").exists() || dot_git.is_file();
+    let bare = root.join("HEAD").exists() && !found_first;
+    (git && bare).then_some("git would take the workspace itself for a repository (it has a HEAD and no .git), and its config may name programs")
+}
+
+/// Why a program named by an absolute path inside the workspace `root` runs code (a script
+/// the model may have written), beyond [`runs_code`]: for a workspace under a system folder.
+pub fn workspace_program(line: &str, root: &std::path::Path) -> Option<&'static str> {
+    segments(line).iter().find_map(|words| {
+        let prog = program(words).first()?;
+        let path = normalised(&prog.text)?;
+        std::path::Path::new(&path)
+            .starts_with(root)
+            .then_some("it runs a program by its path inside the workspace (a script or binary that may have been written there)")
+    })
+}
+
 /// Why the command line runs code, if any of its simple commands does.
 pub fn runs_code(line: &str) -> Option<&'static str> {
-    segments(line)
-        .iter()
-        .find_map(|words| assignments_run_code(words).or_else(|| command_runs_code(program(words))))
+    let segs = segments(line);
+    let moved = segs.iter().any(|w| changes_folder(w));
+    segs.iter().find_map(|words| {
+        assignments_run_code(words)
+            .or_else(|| command_runs_code(program(words)))
+            .or_else(|| if moved { project_program(words) } else { None })
+    })
 }
 
 /// Why the assignments before a command make it run code, if they do (`LD_PRELOAD=…`,
 /// `GIT_SSH_COMMAND=…`, `PAGER=…`).
 fn assignments_run_code(words: &[Word]) -> Option<&'static str> {
-    words
+    // `export`/`declare`/`readonly`/`local`/`typeset` set them for the commands after.
+    let exported = program(words).first().is_some_and(|p| {
+        matches!(
+            p.text.as_str(),
+            "export" | "declare" | "typeset" | "readonly" | "local"
+        )
+    });
+    let leading = words
         .iter()
-        .take_while(|w| w.dynamic || KEYWORDS.contains(&w.text.as_str()) || is_assignment(&w.text))
+        .take_while(|w| w.dynamic || KEYWORDS.contains(&w.text.as_str()) || is_assignment(&w.text));
+    let set: Vec<&Word> = if exported {
+        words.iter().filter(|w| is_assignment(&w.text)).collect()
+    } else {
+        leading.collect()
+    };
+    set.into_iter()
         .filter_map(|w| w.text.split_once('=').map(|(name, _)| name.to_ascii_uppercase()))
         .any(|name| {
             CODE_VARIABLES.contains(&name.as_str())
-                || ["LD_", "DYLD_", "GIT_", "BASH_FUNC_"]
-                    .iter()
-                    .any(|p| name.starts_with(p))
+                || CODE_VARIABLE_PREFIXES.iter().any(|p| name.starts_with(p))
         })
-        .then_some("it sets a variable that makes the program run other code (LD_PRELOAD, GIT_SSH_COMMAND, PAGER, NODE_OPTIONS…)")
+        .then_some("it sets a variable that makes the program run other code (LD_PRELOAD, GIT_DIR, GIT_SSH_COMMAND, PAGER, NODE_OPTIONS, CARGO_…)")
 }
 
 /// The simple command from its program word on: after keywords and `NAME=value` assignments.
@@ -104,13 +173,25 @@ fn command_runs_code(argv: &[Word]) -> Option<&'static str> {
         return Some("its program is named by an expansion ($VAR, $(…)), so it can be anything");
     }
     let path = &prog.text;
-    if (path.contains('/') || path.contains('\\'))
-        && !SYSTEM_FOLDERS.iter().any(|f| path.starts_with(f))
+    if (path.contains('/') || path.contains('\\')) && !system_program(path) {
+        return Some("it runs a program by its path outside the system folders, or through `..` (a script or binary that may have been written in the workspace)");
+    }
+    if path.contains('{') && path.contains('}')
+        || path.contains(['*', '?'])
+        || (path.contains('[') && path != "[")
     {
-        return Some("it runs a program by its path (a script or binary that may have been written in the workspace)");
+        return Some(
+            "its program is named by a brace expansion or a pattern, so it can be anything",
+        );
     }
     let name = base_name(path);
-    if listed(INTERPRETERS, INTERPRETER_PREFIXES, path) {
+    let lower = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    if is_loader(&lower) {
+        return Some("it is the dynamic loader (ld.so, ldd), which runs the binary it is given");
+    }
+    if listed(INTERPRETERS, INTERPRETER_PREFIXES, path)
+        || INTERPRETER_SUFFIXES.iter().any(|s| name.ends_with(s))
+    {
         if version_only(&name, args) {
             return None;
         }
@@ -125,6 +206,9 @@ fn command_runs_code(argv: &[Word]) -> Option<&'static str> {
 /// Programs that run code only through particular options or subcommands.
 fn options_run_code(name: &str, args: &[Word]) -> Option<&'static str> {
     let texts: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
+    if let Some(why) = super::code_opts::options_run_code(name, &texts) {
+        return Some(why);
+    }
     let has = |f: &dyn Fn(&str) -> bool| texts.iter().any(|a| f(a));
     let with = |opts: &[&str]| {
         has(&|a| {
@@ -249,6 +333,13 @@ fn git_runs_code(args: &[&str]) -> Option<&'static str> {
     if option {
         return Some("git runs the programs its options or config name (-c, --config-env, --exec, --upload-pack, ext::…)");
     }
+    let global = args
+        .iter()
+        .take_while(|a| a.starts_with('-'))
+        .any(|a| !GIT_SAFE_GLOBALS.contains(a));
+    if global {
+        return Some("git is pointed at another repository or program folder (-C, --git-dir, --work-tree, --bare, --exec-path), whose config may name programs (core.fsmonitor, diff.external, hooks)");
+    }
     // The subcommand: after the global options (some take a value).
     let mut i = 0;
     while i < args.len() {
@@ -372,3 +463,7 @@ fn sed_runs_code(args: &[&str]) -> bool {
 #[cfg(test)]
 #[path = "code_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "code_class_tests.rs"]
+mod class_tests;

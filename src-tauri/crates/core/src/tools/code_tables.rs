@@ -26,7 +26,29 @@ pub(super) const INTERPRETERS: &[&str] = &[
     "emacsclient", "kak", "hx", "micro", "ctest", "xcodebuild", "msbuild", "dune", "opam", "nix",
     "nix-shell", "nix-build", "nix-env", "direnv", "pre-commit", "lefthook", "husky", "ansible",
     "ansible-playbook", "vagrant", "packer", "composer", "tofu", "terragrunt", "esno",
-    "vite-node", "npm-run-all", "nodemon"
+    "vite-node", "npm-run-all", "nodemon",
+    // Macro processors and typesetters that run commands (m4 `syscmd`, TeX `\write18`).
+    "m4", "gm4", "tex", "etex", "pdftex", "xetex", "luatex", "lualatex", "latex", "pdflatex",
+    "xelatex", "context", "latexmk", "tectonic", "lilypond", "arara",
+    // Package runners and version managers that run a tool or a project's pinned program.
+    "uvx", "micromamba", "corepack", "mise", "asdf", "rtx", "yarn", "yarnpkg", "pnpm", "rustup",
+    // Rust toolchain proxies: a `rust-toolchain.toml` (`path = …`) or `.cargo/config.toml` in
+    // the workspace chooses the program they run (`rustc-wrapper`, a linker, a toolchain).
+    "cargo", "rustc", "rustdoc", "rustfmt", "clippy-driver", "rust-analyzer", "rust-gdb",
+    "rust-lldb", "miri", "maturin", "wasm-pack", "trunk", "cross",
+    // Programs that run the command or binary they are given.
+    "hyperfine", "watchexec", "wine", "wine64", "wineconsole", "sshpass", "dbus-launch",
+    "envdir", "envuidgid", "setuidgid", "softlimit", "setlock", "pgrphack", "fghack", "runsv",
+    "runsvdir", "trickle", "pee", "ifne", "mpirun", "mpiexec", "orterun", "srun", "salloc",
+    "sbatch", "schroot", "fakechroot", "fakeroot", "run0", "cpulimit", "rr", "alias",
+    // Linters, test runners, doc and bundle tools whose config or plugins are code.
+    "sphinx-build", "sphinx-autobuild", "mkdocs", "eslint", "prettier", "pylint", "mypy", "dmypy",
+    "stubtest", "flake8", "coverage", "pydoc", "pdoc", "webpack", "webpack-cli", "vite", "rollup",
+    "esbuild", "parcel", "turbo", "nx", "lerna", "babel", "stylelint", "postcss", "tailwindcss",
+    "jsdoc", "typedoc", "karma", "cypress", "playwright", "ava", "nyc", "c8", "rubocop", "rails",
+    "rackup", "foreman", "honcho", "invoke", "inv", "fab", "doit", "snakemake", "alembic",
+    "django-admin", "uvicorn", "gunicorn", "flask", "celery", "golangci-lint", "goreleaser",
+    "mage", "air", "phpstan", "psalm", "ld.so"
 ];
 
 /// Wrappers and schedulers: they run the command they are given (classified too).
@@ -48,28 +70,15 @@ pub(super) const WRAPPERS: &[&str] = &[
 /// a plugin, a package script).
 #[rustfmt::skip]
 pub(super) const QUIET_SUBCOMMANDS: &[(&str, &[&str])] = &[
-    ("cargo", &[
-        "metadata", "tree", "search", "fmt", "clean", "new", "init", "add", "remove", "update",
-        "fetch", "vendor", "locate-project", "pkgid", "version", "help", "owner", "yank",
-        "generate-lockfile", "read-manifest", "report", "info", "login", "logout",
-    ]),
+    // Not `docs`, `help`, `config`, `fund`, `doctor`, `login`: they open a browser, an editor
+    // or run the `git` a project's `.npmrc` names; not `rm`/`ci`/`install`: scripts run.
     ("npm", &[
         "view", "v", "info", "show", "ls", "list", "ll", "la", "outdated", "search", "s", "find",
-        "help", "config", "whoami", "ping", "docs", "home", "bugs", "repo", "root", "prefix",
-        "bin", "fund", "doctor", "explain", "why", "query", "token", "login", "logout",
-        "uninstall", "remove", "rm", "un", "cache",
+        "whoami", "ping", "root", "prefix", "bin", "explain", "why", "query", "cache",
     ]),
-    ("pnpm", &[
-        "view", "info", "ls", "list", "ll", "outdated", "search", "help", "config", "why", "root",
-        "bin", "store", "audit", "licenses", "remove", "rm", "uninstall", "un",
-    ]),
-    ("yarn", &[
-        "info", "list", "why", "outdated", "help", "config", "licenses", "owner", "cache",
-        "remove", "npm",
-    ]),
+    // `env -w`/`-u` are looked at apart ([`super::code_opts`]).
     ("go", &[
-        "build", "install", "mod", "get", "list", "doc", "fmt", "version", "env", "help", "clean",
-        "work", "telemetry",
+        "mod", "get", "list", "doc", "fmt", "version", "env", "help", "clean", "work", "telemetry",
     ]),
     ("pip", &[
         "list", "show", "freeze", "check", "search", "config", "cache", "index", "inspect",
@@ -85,17 +94,57 @@ pub(super) const QUIET_SUBCOMMANDS: &[(&str, &[&str])] = &[
     ("dotnet", &[
         "--info", "--list-sdks", "--list-runtimes", "help", "list", "nuget", "sln",
     ]),
+    // Management commands (`image`, `container`…) are judged by their second word too:
+    // [`DOCKER_QUIET_NESTED`].
     ("docker", &[
-        "ps", "images", "image", "inspect", "logs", "pull", "push", "tag", "login", "logout",
+        "ps", "images", "image", "container", "inspect", "logs", "pull", "push", "tag", "logout",
         "version", "info", "stop", "kill", "rm", "rmi", "network", "volume", "system", "search",
-        "history", "stats", "top", "port", "diff", "events", "context",
+        "history", "stats", "top", "port", "diff", "events",
     ]),
     ("terraform", &["version", "fmt", "validate", "help", "output", "show"]),
     ("kubectl", &[
-        "get", "describe", "logs", "version", "config", "explain", "api-resources", "top",
-        "delete", "apply", "diff", "rollout", "scale", "label", "annotate", "cluster-info", "auth",
-        "create", "edit", "patch",
+        "get", "describe", "logs", "version", "explain", "api-resources", "top", "delete",
+        "apply", "diff", "rollout", "scale", "label", "annotate", "cluster-info", "auth",
+        "create", "patch",
     ]),
+    // Not `plugin` nor an unknown word (a plugin); `--post-renderer` is looked at apart.
+    ("helm", &[
+        "list", "ls", "status", "history", "get", "show", "inspect", "search", "repo", "version",
+        "env", "help", "template", "lint", "install", "upgrade", "uninstall", "rollback",
+        "dependency", "dep", "pull", "push", "package", "verify", "create", "registry", "test",
+    ]),
+    // Not `alias`, `extension`/`ext`, `config`, `browse`, `codespace` nor an unknown word (an
+    // alias or an extension); `pr checkout`/`repo clone` run git hooks (looked at apart).
+    ("gh", &[
+        "api", "issue", "pr", "repo", "release", "run", "workflow", "search", "status", "label",
+        "gist", "cache", "ruleset", "variable", "secret", "org", "project", "version", "help",
+        "auth", "completion", "attestation",
+    ]),
+];
+
+/// Docker management commands and their quiet second words; any other (`image build`,
+/// `container run`, `buildx`, `compose`, `builder`) builds or runs a container.
+#[rustfmt::skip]
+pub(super) const DOCKER_QUIET_NESTED: &[(&str, &[&str])] = &[
+    ("image", &["ls", "list", "inspect", "history", "pull", "push", "rm", "remove", "tag", "prune"]),
+    ("container", &[
+        "ls", "list", "ps", "inspect", "logs", "stop", "kill", "rm", "remove", "port", "top",
+        "stats", "diff", "prune",
+    ]),
+    ("network", &["ls", "list", "inspect", "rm", "remove", "prune"]),
+    ("volume", &["ls", "list", "inspect", "rm", "remove", "prune"]),
+    ("system", &["df", "info", "events", "prune"]),
+];
+
+/// Git global options that run nothing and point git nowhere else; any other before the
+/// subcommand (`-C`, `--git-dir`, `--work-tree`, `--bare`, `--exec-path`, `-c`) runs code: a
+/// folder the model wrote becomes a repository whose config runs programs (`core.fsmonitor`,
+/// `diff.external`, textconv, hooks, `core.sshCommand`).
+#[rustfmt::skip]
+pub(super) const GIT_SAFE_GLOBALS: &[&str] = &[
+    "--no-pager", "-P", "-p", "--paginate", "--no-replace-objects", "--literal-pathspecs",
+    "--glob-pathspecs", "--noglob-pathspecs", "--icase-pathspecs", "--no-optional-locks",
+    "--no-advice", "--version", "--help", "-v", "-h",
 ];
 
 /// Git subcommands that run no hooks, aliases or external programs of their own.
@@ -127,8 +176,12 @@ pub(super) const GIT_CODE_OPTIONS: &[&str] = &[
 #[rustfmt::skip]
 pub(super) const INTERPRETER_PREFIXES: &[&str] = &[
     "python", "pypy", "jython", "ipython", "perl", "ruby", "php", "lua", "node", "gawk", "sqlite",
-    "vim",
+    "vim", "qemu-", "cargo-", "ld-linux", "ld.so", "wine", "mpiexec", "mpirun", "dbus-",
 ];
+
+/// Interpreters also matched by the end of their name: the whole awk family (`original-awk`,
+/// `goawk`, `bioawk`, `busybox-awk`).
+pub(super) const INTERPRETER_SUFFIXES: &[&str] = &["awk"];
 
 /// Environment variables that make the program they are set for run other code (preloaded
 /// libraries, startup scripts, pagers and editors, git's programs).
@@ -140,7 +193,20 @@ pub(super) const CODE_VARIABLES: &[&str] = &[
     "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "PAGER", "MANPAGER",
     "EDITOR", "VISUAL", "LESSOPEN", "LESSCLOSE", "BROWSER", "SSH_ASKPASS", "SUDO_ASKPASS",
     "PATH", "IFS", "LUA_INIT", "PHPRC", "R_PROFILE", "R_PROFILE_USER", "GDBINIT", "MAKEFLAGS",
-    "CARGO_BUILD_RUSTC_WRAPPER", "RUSTC_WRAPPER", "RUSTC", "CC", "CXX",
+    "CARGO_BUILD_RUSTC_WRAPPER", "RUSTC_WRAPPER", "RUSTC", "CC", "CXX", "TAR_OPTIONS",
+    "KUBECONFIG", "OPENSSL_CONF", "OPENSSL_ENGINES", "OPENSSL_MODULES", "GOFLAGS", "GOENV",
+    "RUSTUP_TOOLCHAIN", "RUSTDOC", "RUSTFLAGS", "RUSTDOCFLAGS", "DOCKER_CONFIG", "DOCKER_HOST",
+    "GH_CONFIG_DIR", "HELM_PLUGINS", "M4PATH", "TEXINPUTS", "GCONV_PATH", "HOSTALIASES",
+    // Where programs find their configuration (`HOME=. git status` reads `./.gitconfig`).
+    "HOME", "ZDOTDIR", "INPUTRC", "GNUPGHOME", "SHELL", "TMUX_TMPDIR", "TERMINFO",
+];
+
+/// Variable prefixes with the same power (`CARGO_TARGET_<triple>_RUNNER`, `npm_config_…`).
+#[rustfmt::skip]
+pub(super) const CODE_VARIABLE_PREFIXES: &[&str] = &[
+    "LD_", "DYLD_", "GIT_", "BASH_FUNC_", "CARGO_", "NPM_CONFIG_", "YARN_", "PNPM_", "RUSTUP_",
+    "XDG_", "PIP_", "PYTHON", "PERL", "RUBY", "NODE_", "GEM_", "BUNDLE_", "DOCKER_", "KUBE",
+    "HELM_", "GH_", "OPENSSL_", "GO", "JAVA", "MAVEN_", "GRADLE_", "CONDA", "MAMBA", "UV_",
 ];
 
 /// Shell keywords that may start a simple command before its program.
@@ -156,10 +222,18 @@ pub(super) const NO_VERSION_EXEMPTION: &[&str] = &[
     "pytest", "py.test", "tox", "nox", "jest", "vitest", "mocha", "phpunit", "rspec", "make",
     "gmake", "bmake", "nmake", "rake", "just", "task", "mvn", "mvnw", "gradle", "gradlew", "ant",
     "sbt", "lein", "mix", "bundle", "bundler", "poetry", "pdm", "hatch", "pipenv", "npx", "pnpx",
-    "bunx", "cmake", "meson", "scons", "bazel", "bazelisk",
+    "bunx", "cmake", "meson", "scons", "bazel", "bazelisk", "cargo", "rustc", "rustdoc",
+    "rustfmt", "clippy-driver", "rust-analyzer", "miri", "yarn", "yarnpkg", "pnpm", "corepack",
+    "mise", "asdf", "rtx", "uvx", "eslint", "prettier", "pylint", "mypy", "flake8", "webpack",
+    "vite", "rollup", "mkdocs", "sphinx-build",
 ];
 
-/// Folders whose programs are judged by their name; a program named by any other path (`./x`,
-/// `bin/x`, `/home/u/ws/x`) may have been written in the workspace, so running it runs code.
+/// Folders whose programs are judged by their name: a program named by a path is one of them
+/// only when its lexically normalised folder is exactly one of these (no `..` anywhere). Any
+/// other path (`./x`, `bin/x`, `/home/u/ws/x`, `/usr/lib/…/ld-linux.so.2`, `/usr/../tmp/x`)
+/// may have been written in the workspace, so running it runs code.
 #[rustfmt::skip]
-pub(super) const SYSTEM_FOLDERS: &[&str] = &["/bin/", "/sbin/", "/usr/", "/System/"];
+pub(super) const SYSTEM_FOLDERS: &[&str] = &[
+    "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
+    "/opt/homebrew/bin",
+];

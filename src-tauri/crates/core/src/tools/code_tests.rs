@@ -258,7 +258,7 @@ const RUNS_CODE: &[&str] = &[
 ];
 
 /// Ways to spell the same command: wrapped, nested, chained, redirected.
-const SHAPES: &[&str] = &[
+pub(super) const SHAPES: &[&str] = &[
     "{}",
     "FOO=1 {}",
     "A=1 B=2 {}",
@@ -297,7 +297,7 @@ const SHAPES: &[&str] = &[
 ];
 
 /// The program word spelled other ways: absolute paths, other case.
-fn program_spellings(cmd: &str) -> Vec<String> {
+pub(super) fn program_spellings(cmd: &str) -> Vec<String> {
     let (prog, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
     let mut out = vec![cmd.to_owned()];
     if prog.contains(['/', '$', '`', '"', '=']) {
@@ -360,7 +360,8 @@ fn plain_commands_do_not_run_code() {
         "git log --oneline -5",
         "git diff --cached",
         "git show HEAD",
-        "git -C sub status",
+        "git log -C --stat",
+        "git --no-pager log",
         "git branch -a",
         "cat README.md",
         "grep -rn x .",
@@ -376,15 +377,16 @@ fn plain_commands_do_not_run_code() {
         "node --version",
         "java -version",
         "sqlite3 --version",
-        "cargo tree",
-        "cargo metadata",
         "npm ls",
         "npm view x",
-        "go build ./...",
+        "go list ./...",
         "go mod tidy",
+        "go env GOPATH",
         "pip list",
         "uv pip list",
         "docker ps",
+        "docker image ls",
+        "docker container inspect x",
         "ls | head",
         "ls -la > out.txt 2>&1",
         "wc -l f",

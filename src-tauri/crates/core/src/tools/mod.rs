@@ -6,6 +6,7 @@
 
 pub mod ask;
 pub mod code;
+mod code_opts;
 mod code_parse;
 mod code_tables;
 pub mod fetch;

@@ -4,7 +4,7 @@
 //! command started outlives the call. What runs is byte-identical to what was approved: the
 //! approved string is handed to `sh -c` (`cmd /C` on Windows) unchanged.
 
-use super::shell::{classify_for, Interpreter};
+use super::shell::{classify_for, Classified, Interpreter};
 use super::tool::{Risk, Tool, ToolContext, ToolError};
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
@@ -43,8 +43,8 @@ impl Tool for RunShell {
         "Run a shell command in the workspace folder (stdin closed, 120 s at most, output capped). Prefer one simple command per call."
     }
 
-    fn risk(&self, input: &RunShellInput, _ctx: &ToolContext) -> Risk {
-        let c = classify_for(&input.command, Interpreter::HERE);
+    fn risk(&self, input: &RunShellInput, ctx: &ToolContext) -> Risk {
+        let c = classify_in(&input.command, ctx);
         if c.runs_code.is_some() {
             Risk::RunsCode
         } else if c.destructive || c.always_ask.is_some() {
@@ -56,8 +56,8 @@ impl Tool for RunShell {
         }
     }
 
-    fn always_ask(&self, input: &RunShellInput, _ctx: &ToolContext) -> Option<String> {
-        let c = classify_for(&input.command, Interpreter::HERE);
+    fn always_ask(&self, input: &RunShellInput, ctx: &ToolContext) -> Option<String> {
+        let c = classify_in(&input.command, ctx);
         match c.runs_code {
             Some(why) => Some(format!(
                 "This command runs code, so it always asks and can be allowed once only: {why}."
@@ -75,6 +75,21 @@ impl Tool for RunShell {
     ) -> BoxFuture<'static, Result<String, ToolError>> {
         Box::pin(run_command(input, ctx))
     }
+}
+
+/// The classification of `command` for this system's shell, with a program named by its path
+/// inside the workspace counted as running code (a workspace under `/usr/bin` does not make
+/// its scripts system programs), and so `git` in a workspace git would take for a bare
+/// repository.
+fn classify_in(command: &str, ctx: &ToolContext) -> Classified {
+    let mut c = classify_for(command, Interpreter::HERE);
+    if c.runs_code.is_none() {
+        let root = ctx.workspace.root();
+        c.runs_code = super::code::workspace_program(command, root)
+            .or_else(|| super::code::bare_workspace_git(command, root));
+        c.always_ask = c.always_ask.or(c.runs_code);
+    }
+    c
 }
 
 /// Output kept from one stream: the head, and a rolling tail once the head is full.

@@ -314,11 +314,7 @@ fn program_name(word: &str) -> &str {
 fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
     let args = &argv[1..];
     let has = |f: &dyn Fn(&str) -> bool| args.iter().any(|a| f(a.as_str()));
-    let sub = args
-        .iter()
-        .find(|a| !a.starts_with('-'))
-        .map(|a| a.to_ascii_lowercase())
-        .unwrap_or_default();
+    let sub = subcommand(prog, args);
     if CREDENTIALS.contains(&prog) || prog.starts_with("docker-credential-") {
         return Some("it reads stored credentials (a keychain or password manager)");
     }
@@ -366,7 +362,6 @@ fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
                     ]
                     .iter()
                     .any(|o| a == *o || a.starts_with(&format!("{o}=")))
-                    || a == "-O"
                     || a.starts_with("-O")
                     || a.contains("ext::")
             });
@@ -388,7 +383,15 @@ fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
                     | "hook"
                     | "worktree"
             );
-            (dangerous_opt || runs)
+            // Global options that point git at another repository (before the subcommand;
+            // `git log -C` finds copies).
+            let elsewhere = args.iter().take_while(|a| a.starts_with('-')).any(|a| {
+                a.starts_with("-C")
+                    || ["--git-dir", "--work-tree", "--bare", "--exec-path"]
+                        .iter()
+                        .any(|o| a.starts_with(o))
+            });
+            (dangerous_opt || runs || elsewhere)
                 .then_some("git runs other programs or writes outside its repository with these options (-c, --config-env, --output, --exec, hooks, config)")
         }
         "rg" | "ripgrep" => has(&|a| a == "--pre" || a.starts_with("--pre="))
@@ -396,6 +399,26 @@ fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
         "grep" | "egrep" | "fgrep" => None,
         _ => None,
     }
+}
+
+/// The subcommand: the first word that is not an option, lower case; for `git`, after its
+/// global options and their values (`git -C DIR status` → `status`, not `DIR`).
+fn subcommand(prog: &str, args: &[String]) -> String {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if !a.starts_with('-') {
+            break;
+        }
+        let valued = prog == "git"
+            && matches!(
+                a.as_str(),
+                "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
+            );
+        i += if valued { 2 } else { 1 };
+    }
+    args.get(i)
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// Program-name prefixes that reach the network (`nc.openbsd`, `nc.traditional`).

@@ -94,6 +94,13 @@ fn every_bypass_form_always_asks() {
         "git credential fill",
         "git credential-store get",
         "/usr/bin/git -c x=y status",
+        "git -C evil status",
+        "git -Cevil status",
+        "git --git-dir=evil log",
+        "git --git-dir evil log",
+        "git --work-tree=. diff",
+        "git --bare log",
+        "git --no-pager -C evil diff",
         "rg --pre evil pattern",
         "rg --pre=evil pattern",
         "sed -n 1p x",
@@ -152,7 +159,7 @@ fn every_bypass_form_always_asks() {
         "rg pattern src",
         "grep -rn x .",
         "ls -la",
-        "cargo tree",
+        "git log -C",
         "gh pr list",
         "aws s3 ls",
         "docker ps",
@@ -205,7 +212,7 @@ fn every_bypass_form_always_asks() {
             assert!(posix.always_ask.is_none(), "POSIX reads it as one echo");
         }
     }
-    for plain in ["dir", "cargo tree", "git status", "echo hello"] {
+    for plain in ["dir", "rg x src", "git status", "echo hello"] {
         assert_eq!(
             classify_for(plain, Interpreter::Cmd).always_ask,
             None,

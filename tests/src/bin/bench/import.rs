@@ -232,7 +232,7 @@ pub fn run() {
     let dir = tempfile::tempdir().unwrap();
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!();
-    println!("| import (release `parley import`, fresh data folder) | file | largest chat | time | MB/s | peak RSS | baseline RSS | (peak − baseline) / largest chat | preview (read + stage, no merge): time, peak RSS, (peak − baseline) / largest chat |");
+    println!("| import (release `parley import`, fresh data folder) | file | largest chat | time | MB/s | peak RSS | baseline RSS | (peak − baseline) / largest chat | preview (read, stage, the merge's decisions; nothing written): time, peak RSS, (peak − baseline) / largest chat |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for format in ["parley", "chatgpt", "claude"] {
         let small: PathBuf = dir.path().join(format!("{format}-small.json"));

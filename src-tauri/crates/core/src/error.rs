@@ -59,6 +59,9 @@ pub enum StoreError {
     /// No chat has this id.
     #[error("no chat {0}")]
     NoSuchChat(String),
+    /// A search that would hold the reader too long: stopped, and why, as a sentence.
+    #[error("{0}")]
+    SearchTooCostly(String),
     /// The message is not in this chat (or does not exist).
     #[error("message {message} is not in this chat")]
     NoSuchMessage {

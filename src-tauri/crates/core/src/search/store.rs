@@ -272,7 +272,8 @@ fn interrupted(e: &rusqlite::Error) -> bool {
 /// every path out of the statement: a later one is never interrupted).
 pub(super) struct Alarm {
     done: std::sync::Arc<std::sync::Mutex<bool>>,
-    thread: std::thread::Thread,
+    /// `None` when no thread could be started (the search then runs unbounded).
+    thread: Option<std::thread::Thread>,
 }
 
 impl Alarm {
@@ -281,24 +282,25 @@ impl Alarm {
         let done = std::sync::Arc::new(std::sync::Mutex::new(false));
         let flag = done.clone();
         let at = Instant::now() + after;
-        let thread = std::thread::spawn(move || loop {
-            let now = Instant::now();
-            if *flag.lock().unwrap_or_else(|e| e.into_inner()) {
-                return;
-            }
-            if now >= at {
-                // Under the lock: once dropped, no statement is interrupted (and SQLite
-                // clears a flag set while none runs when the next one begins).
+        let thread = std::thread::Builder::new()
+            .name("parley-search-alarm".into())
+            .spawn(move || loop {
+                let now = Instant::now();
+                // Under the lock: once dropped, no statement is interrupted (and SQLite clears
+                // a flag set while none runs when the next one begins).
                 let done = flag.lock().unwrap_or_else(|e| e.into_inner());
-                if !*done {
-                    handle.interrupt();
+                if *done {
+                    return;
                 }
-                return;
-            }
-            std::thread::park_timeout(at - now);
-        })
-        .thread()
-        .clone();
+                if now >= at {
+                    handle.interrupt();
+                    return;
+                }
+                drop(done);
+                std::thread::park_timeout(at - now);
+            })
+            .ok()
+            .map(|t| t.thread().clone());
         Alarm { done, thread }
     }
 }
@@ -306,7 +308,9 @@ impl Alarm {
 impl Drop for Alarm {
     fn drop(&mut self) {
         *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.thread.unpark();
+        if let Some(t) = &self.thread {
+            t.unpark();
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tidy (issue 25): what interrupted imports and restores leave is swept at start; exports are
-//! the user's only; a search of hundreds of words or prefixes is refused at once with a
-//! sentence; an export of every chat goes on past a chat it cannot read and names it.
+//! the user's only; a search of hundreds of words or prefixes, or of a one-letter prefix, is
+//! refused at once with a sentence; an export of every chat goes on past a chat it cannot read
+//! and names it.
 
 use super::cli::run;
 use parley_tests::*;
@@ -119,6 +120,11 @@ async fn a_search_of_too_many_words_or_prefixes_is_refused_at_once() {
         (&many(33, "wN"), "at most 32 words"),
         (&many(2000, "N"), "at most 32 words"),
         (&"東".repeat(33), "at most 32 words"),
+        ("k*", "at least 2 letters or digits before the *"),
+        (
+            "chat \"big d\"*",
+            "at least 2 letters or digits before the *",
+        ),
     ] {
         let started = Instant::now();
         let r = run(dir.path(), &["search", query]).await;
@@ -130,7 +136,12 @@ async fn a_search_of_too_many_words_or_prefixes_is_refused_at_once() {
             started.elapsed()
         );
     }
-    for fine in [many(2, "N*").as_str(), &many(32, "chat"), "Chat 0001"] {
+    for fine in [
+        many(2, "cN*").as_str(),
+        &many(32, "chat"),
+        "Chat 0001",
+        "東*",
+    ] {
         let r = run(dir.path(), &["search", fine]).await;
         assert_eq!(r.code, 0, "{fine}: {}", r.stderr);
     }

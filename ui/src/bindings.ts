@@ -1687,7 +1687,8 @@ export type SearchResults_Deserialize = {
 	capped: boolean,
 	/**
 	 *  Whether the results are ordered by relevance (bm25); else newest first (when capped,
-	 *  and for a phrase within one chat, whose ranking would weigh it against every chat).
+	 *  for a phrase within one chat, whose ranking would weigh it against every chat, when
+	 *  the words are too common to rank quickly, and when the search stopped at its time).
 	 */
 	by_relevance: boolean,
 	/**
@@ -1710,7 +1711,8 @@ export type SearchResults_Serialize = {
 	capped: boolean,
 	/**
 	 *  Whether the results are ordered by relevance (bm25); else newest first (when capped,
-	 *  and for a phrase within one chat, whose ranking would weigh it against every chat).
+	 *  for a phrase within one chat, whose ranking would weigh it against every chat, when
+	 *  the words are too common to rank quickly, and when the search stopped at its time).
 	 */
 	by_relevance: boolean,
 	/**

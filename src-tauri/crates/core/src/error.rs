@@ -63,6 +63,9 @@ pub enum StoreError {
     /// reads; nothing of it was added.
     #[error("{0}")]
     BadFile(String),
+    /// A search that would hold the reader too long: stopped, and why, as a sentence.
+    #[error("{0}")]
+    SearchTooCostly(String),
     /// The message is not in this chat (or does not exist).
     #[error("message {message} is not in this chat")]
     NoSuchMessage {

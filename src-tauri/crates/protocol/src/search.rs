@@ -111,7 +111,8 @@ pub struct SearchResults {
     /// `ranked_at_most` matches are shown, newest first.
     pub capped: bool,
     /// Whether the results are ordered by relevance (bm25); else newest first (when capped,
-    /// and for a phrase within one chat, whose ranking would weigh it against every chat).
+    /// for a phrase within one chat, whose ranking would weigh it against every chat, when
+    /// the words are too common to rank quickly, and when the search stopped at its time).
     pub by_relevance: bool,
     /// Up to how many matches are ranked by relevance ([`SEARCH_RANKED_AT_MOST`], fewer for a
     /// phrase, whose matches cost more to find).

@@ -284,12 +284,13 @@ fn print_journal(rt: &tokio::runtime::Runtime) {
     journal::print(rt);
 }
 
-/// The search table (`parley-bench search` prints only it).
-fn print_search(rt: &tokio::runtime::Runtime) {
+/// The search table (`parley-bench search` prints only it; `parley-bench search WORDS…` only
+/// the rows whose label holds one of the words).
+fn print_search(rt: &tokio::runtime::Runtime, only: &[String]) {
     let root = std::env::var_os("PARLEY_ROOT")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    for line in rt.block_on(search::run(&root)) {
+    for line in rt.block_on(search::run(&root, only)) {
         println!("{line}");
     }
 }
@@ -323,12 +324,26 @@ fn main() {
         Some("desktop") => return rt.block_on(desktop::run()),
         Some("args") => return print_args(&rt),
         Some("journal") => return print_journal(&rt),
-        Some("search") => return print_search(&rt),
+        Some("search") => {
+            let only: Vec<String> = std::env::args().skip(2).collect();
+            return print_search(&rt, &only);
+        }
         Some("import") => return import::run(),
         Some("import-child") => {
             return import::child(&std::env::args().skip(2).collect::<Vec<_>>())
         }
         Some("wal") => return journal::print_wal(&rt),
+        Some("migrate") => {
+            // `parley-bench migrate DB`: the time Parley takes to open (and so upgrade) DB.
+            let Some(db) = std::env::args().nth(2) else {
+                eprintln!("usage: parley-bench migrate DATABASE");
+                std::process::exit(2);
+            };
+            let started = Instant::now();
+            drop(Store::open(std::path::Path::new(&db)).unwrap());
+            println!("opened {db} in {:.1} s", started.elapsed().as_secs_f64());
+            return;
+        }
         Some("serve-args") => return rt.block_on(args::serve()),
         Some("scale") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
@@ -376,7 +391,7 @@ fn main() {
     );
     print_journal(&rt);
     print_args(&rt);
-    print_search(&rt);
+    print_search(&rt, &[]);
     println!();
     println!(
         "machine: {} cores; synchronous=FULL, WAL",

@@ -73,8 +73,9 @@ impl SearchService {
 
     /// The messages and titles that hold `query.text`, best first, with the filters applied.
     /// A query with nothing to look for finds nothing (no error: the palette asks as you type);
-    /// one of more than [`text::MAX_WORDS`] words or [`text::MAX_PREFIXES`] prefixes is refused
-    /// with a sentence.
+    /// one of more than [`text::MAX_WORDS`] words or [`text::MAX_PREFIXES`] prefixes, or with a
+    /// prefix shorter than [`text::MIN_PREFIX_CHARS`], is refused with a sentence, and so is one
+    /// whose words are too common to find within the time a search may take (`store.rs`).
     pub async fn search(&self, query: SearchQuery) -> Result<SearchResults, CoreError> {
         if query.text.len() > 4096 {
             return Err(CoreError::InvalidInput(
@@ -91,9 +92,14 @@ impl SearchService {
                 return Err(crate::chats::not_found(chat));
             }
         }
-        Ok(self.shared.store.search(query).await?)
+        match self.shared.store.search(query).await {
+            Err(StoreError::SearchTooCostly(why)) => Err(CoreError::InvalidInput(why)),
+            r => Ok(r?),
+        }
     }
 }
 
+#[cfg(test)]
+mod cost_tests;
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use parley_protocol::{
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 impl Store {
     /// Runs a search (see [`super::SearchService::search`]).
@@ -126,38 +126,27 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
     };
     // The most recent matches first (entries are numbered as they are written): cheap
     // whatever the word, the index reads its newest entries and stops.
-    let newest = format!(
-        "SELECT d.id, d.session_id, d.message_id, d.idx, d.chunk, d.role, d.model, d.provider, d.at
-         {sql} ORDER BY search_fts.rowid DESC LIMIT {}",
-        ranked_at_most + 1
-    );
-    let mut found: Vec<(i64, Found)> = c
-        .prepare_cached(&newest)?
-        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-            Ok((
-                r.get(0)?,
-                Found {
-                    session: r.get(1)?,
-                    message: r.get(2)?,
-                    idx: r.get(3)?,
-                    chunk: r.get(4)?,
-                    role: r.get(5)?,
-                    model: r.get(6)?,
-                    provider: r.get(7)?,
-                    at: r.get(8)?,
-                },
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
+    let want = ranked_at_most as usize + 1;
+    let (mut found, stopped) = newest_first(c, &sql, &args, want)?;
+    if stopped && found.len() < limit {
+        // Stopped at the time a search may take with less than a page: the words are common
+        // and seldom together, and what was found would look like all there is.
+        return Err(StoreError::SearchTooCostly(TOO_COSTLY.into()));
+    }
     let capped = found.len() > ranked_at_most as usize;
     // bm25 first counts every document holding each phrase, in the whole history: a word
     // found everywhere, or a phrase of common words, costs that count whatever the scope. So
     // relevance orders only few matches, and not a phrase within one chat.
-    let by_relevance = !(capped || (parsed.phrase && q.chat.is_some()));
+    // And bm25 runs the query a second time: only when the words are rare enough that
+    // counting them all is cheap (a few common words seldom together have few matches, but
+    // counting them read every entry of each: 115 ms for six such words).
+    // Nothing found is nothing to rank (and not a second pass over the index).
+    let by_relevance = !(capped || stopped || (parsed.phrase && q.chat.is_some()))
+        && (found.is_empty() || cheap_to_rank(c, &parsed, RANK_COUNTS_AT_MOST)?);
     if capped {
         found.truncate(ranked_at_most as usize);
     }
-    if by_relevance {
+    if by_relevance && !found.is_empty() {
         // Few enough to rank by relevance (bm25), the newest first among equals.
         let rank: HashMap<i64, f64> = c
             .prepare_cached(&format!("SELECT d.id, bm25(search_fts) {sql}"))?
@@ -190,6 +179,139 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         ranked_at_most,
         took_ms: started.elapsed().as_millis().min(u32::MAX as u128) as u32,
     })
+}
+
+/// How many index entries bm25 may count, all the query's elements together. Counting them
+/// here reads at most as many (a few ms at most).
+const RANK_COUNTS_AT_MOST: i64 = 60_000;
+
+/// Whether every element of the query together is in at most `at_most` index entries (each is
+/// counted up to what is left).
+pub(super) fn cheap_to_rank(c: &Connection, q: &Query, at_most: i64) -> Result<bool, StoreError> {
+    let mut left = at_most;
+    for element in &q.elements {
+        let n: i64 = c
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ?1 LIMIT ?2)",
+            )?
+            .query_row(params![element, left + 1], |r| r.get(0))?;
+        if n > left {
+            return Ok(false);
+        }
+        left -= n;
+    }
+    Ok(true)
+}
+
+/// How long the newest-first pass may read the index (on the bench database's worst searches
+/// allowed, the whole search then takes at most ~45 ms: docs/PERFORMANCE.md).
+const FIRST_PASS_AT_MOST: Duration = Duration::from_millis(30);
+
+/// Why a search stopped.
+const TOO_COSTLY: &str = "This search takes too long: its words are in most messages but seldom \
+     together. Add a rarer word, or leave some of them out.";
+
+/// The newest `want` matches of the query (`sql` from `FROM`, with `args`), newest first, and
+/// whether it was stopped before them: the query is interrupted once [`FIRST_PASS_AT_MOST`]
+/// has passed (FTS5 reads on until it finds a match, however far back that is), and the
+/// newest matches found so far are all there is then.
+fn newest_first(
+    c: &Connection,
+    sql: &str,
+    args: &[Value],
+    want: usize,
+) -> Result<(Vec<(i64, Found)>, bool), StoreError> {
+    let newest = format!(
+        "SELECT d.id, d.session_id, d.message_id, d.idx, d.chunk, d.role, d.model, d.provider, d.at
+         {sql} ORDER BY search_fts.rowid DESC LIMIT {want}"
+    );
+    let mut stmt = c.prepare_cached(&newest)?;
+    let alarm = Alarm::set(c, FIRST_PASS_AT_MOST);
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+        Ok((
+            r.get(0)?,
+            Found {
+                session: r.get(1)?,
+                message: r.get(2)?,
+                idx: r.get(3)?,
+                chunk: r.get(4)?,
+                role: r.get(5)?,
+                model: r.get(6)?,
+                provider: r.get(7)?,
+                at: r.get(8)?,
+            },
+        ))
+    });
+    let mut found = Vec::new();
+    let mut stopped = false;
+    match rows {
+        Ok(rows) => {
+            for r in rows {
+                match r {
+                    Ok(f) => found.push(f),
+                    Err(e) if interrupted(&e) => {
+                        stopped = true;
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Err(e) if interrupted(&e) => stopped = true,
+        Err(e) => return Err(e.into()),
+    }
+    drop(alarm);
+    Ok((found, stopped))
+}
+
+fn interrupted(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted)
+}
+
+/// Interrupts the connection's statement when `after` has passed, unless dropped first (on
+/// every path out of the statement: a later one is never interrupted).
+pub(super) struct Alarm {
+    done: std::sync::Arc<std::sync::Mutex<bool>>,
+    /// `None` when no thread could be started (the search then runs unbounded).
+    thread: Option<std::thread::Thread>,
+}
+
+impl Alarm {
+    pub(super) fn set(c: &Connection, after: Duration) -> Alarm {
+        let handle = c.get_interrupt_handle();
+        let done = std::sync::Arc::new(std::sync::Mutex::new(false));
+        let flag = done.clone();
+        let at = Instant::now() + after;
+        let thread = std::thread::Builder::new()
+            .name("parley-search-alarm".into())
+            .spawn(move || loop {
+                let now = Instant::now();
+                // Under the lock: once dropped, no statement is interrupted (and SQLite clears
+                // a flag set while none runs when the next one begins).
+                let done = flag.lock().unwrap_or_else(|e| e.into_inner());
+                if *done {
+                    return;
+                }
+                if now >= at {
+                    handle.interrupt();
+                    return;
+                }
+                drop(done);
+                std::thread::park_timeout(at - now);
+            })
+            .ok()
+            .map(|t| t.thread().clone());
+        Alarm { done, thread }
+    }
+}
+
+impl Drop for Alarm {
+    fn drop(&mut self) {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        if let Some(t) = &self.thread {
+            t.unpark();
+        }
+    }
 }
 
 /// A result with its snippet, cut from the stored text of the entry that matched.

@@ -101,30 +101,45 @@ pub struct Query {
     pub terms: Vec<(Vec<char>, bool)>,
     /// Whether a wanted element is a phrase of several words (CJK characters are words).
     pub phrase: bool,
+    /// Every word the index is asked for, wanted and excluded, each alone as an FTS5 string
+    /// (the last word of a prefix with its `*`): counted before matches are ranked (`store.rs`).
+    pub elements: Vec<String>,
     /// How many words the index is asked for, wanted and excluded (each CJK character is a
     /// word): see [`MAX_WORDS`].
     pub words: usize,
     /// How many of the elements are prefixes (`conf*`): see [`MAX_PREFIXES`].
     pub prefixes: usize,
+    /// The first prefix shorter than [`MIN_PREFIX_CHARS`], as typed.
+    pub short_prefix: Option<String>,
 }
 
-/// The most words one search may ask the index for. Each is a lookup in the index: on the
-/// 1M-message bench database, 32 of the most common words take 177 ms (p95), 1,300 words or
-/// prefixes took seconds before this cap (docs/PERFORMANCE.md).
+/// The most words one search may ask the index for (wanted and excluded; each CJK character is
+/// a word). Each is a lookup in the index: 1,300 words or prefixes took seconds before this
+/// cap. The costliest searches within it, of common words seldom found together, are stopped
+/// at the time a search may take (`store.rs`; docs/PERFORMANCE.md).
 pub const MAX_WORDS: usize = 32;
-/// The most prefixes (`conf*`) one search may hold: each is expanded to every indexed word
-/// that starts with it, the costliest lookup there is (a short prefix standing for 2,500 words
-/// takes 115 ms on the bench database, two 300 ms).
+/// The most prefixes (`conf*`) one search may hold. A prefix of two or three characters is
+/// looked up in the index's own lists of them (schema v9); a longer one is expanded to every
+/// indexed word that starts with it, which only a long prefix keeps cheap.
 pub const MAX_PREFIXES: usize = 2;
+/// The fewest characters a prefix may have (a CJK character, a word of its own, may stand
+/// alone): a one-letter prefix stands for a twentieth of all words, which the index merges
+/// (`l*`: 210 ms on the bench database).
+pub const MIN_PREFIX_CHARS: usize = 2;
 
 impl Query {
-    /// Why the index is not asked this query (too many words or prefixes), as a sentence;
-    /// `None` when it may be.
+    /// Why the index is not asked this query (too many words or prefixes, a prefix too short),
+    /// as a sentence; `None` when it may be.
     pub fn too_big(&self) -> Option<String> {
         if self.prefixes > MAX_PREFIXES {
             return Some(format!(
                 "A search can hold at most {MAX_PREFIXES} prefixes (words ending in *); this one has {}. Leave some out.",
                 self.prefixes
+            ));
+        }
+        if let Some(short) = &self.short_prefix {
+            return Some(format!(
+                "A prefix needs at least {MIN_PREFIX_CHARS} letters or digits before the *; \"{short}*\" has fewer. Type more of the word."
             ));
         }
         if self.words > MAX_WORDS {
@@ -137,6 +152,17 @@ impl Query {
     }
 }
 
+/// Whether a prefix (as typed, without its `*`) is too short: its last word, as the index
+/// splits it, has fewer than [`MIN_PREFIX_CHARS`] characters and is not a CJK character.
+fn too_short(word: &str) -> bool {
+    let spaced = spaced(word);
+    let last = spaced
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| !w.is_empty())
+        .unwrap_or("");
+    last.chars().count() < MIN_PREFIX_CHARS && !last.chars().any(is_cjk)
+}
+
 /// Reads what the user typed: words, `"phrases"`, `prefix*` and `-excluded` words. `None`
 /// when it holds nothing to look for (no letter or digit outside excluded words).
 pub fn parse_query(input: &str) -> Option<Query> {
@@ -145,6 +171,8 @@ pub fn parse_query(input: &str) -> Option<Query> {
     let mut terms = Vec::new();
     let mut phrase = false;
     let (mut count, mut prefixes) = (0, 0);
+    let mut short_prefix = None;
+    let mut elements = Vec::new();
     let mut rest = input.trim();
     while !rest.is_empty() {
         let (negative, body) = match rest.strip_prefix('-') {
@@ -177,12 +205,21 @@ pub fn parse_query(input: &str) -> Option<Query> {
             spaced(word).replace('"', "\"\""),
             if prefix { "*" } else { "" }
         );
-        let in_index = spaced(word)
+        let spaced_word = spaced(word);
+        let tokens: Vec<&str> = spaced_word
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
-            .count();
+            .collect();
+        let in_index = tokens.len();
+        for (i, token) in tokens.iter().enumerate() {
+            let star = if prefix && i + 1 == in_index { "*" } else { "" };
+            elements.push(format!("\"{token}\"{star}"));
+        }
         count += in_index;
         prefixes += usize::from(prefix);
+        if prefix && short_prefix.is_none() && too_short(word) {
+            short_prefix = Some(word.to_owned());
+        }
         if negative {
             unwanted.push(quoted);
         } else {
@@ -208,8 +245,10 @@ pub fn parse_query(input: &str) -> Option<Query> {
         expression,
         terms,
         phrase,
+        elements,
         words: count,
         prefixes,
+        short_prefix,
     })
 }
 

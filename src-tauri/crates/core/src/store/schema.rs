@@ -279,8 +279,44 @@ pub const MIGRATIONS: &[&str] = &[
     // v9: answers that came with a chat from a file (an import or a restore) are marked: their
     // usage is what the file said, kept apart from the user's own and out of costs unless
     // included.
+    // And the index keeps every word's first two and first three characters too (`prefix`),
+    // so a prefix search (`ka*`) reads one list instead of merging the lists of the thousands
+    // of words it stands for (docs/PERFORMANCE.md, search caps). FTS5 cannot add them to an
+    // index that exists, and a contentless one cannot rebuild itself: the index is made anew
+    // and every entry of `search_docs` (ids kept) indexed again from the stored text, as v8
+    // and `search::index_streamed` indexed it — a title; a part; a streamed piece, the chunks
+    // after the part's previous piece up to its own, after the end of the text before them.
     r#"
     ALTER TABLE turns ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+
+    DROP TABLE search_fts;
+    CREATE VIRTUAL TABLE search_fts USING fts5(
+        text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2',
+        prefix = '2 3'
+    );
+    INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 16);
+    INSERT INTO search_fts(rowid, text)
+        SELECT d.id, parley_search_text(NULL, s.title, NULL, NULL)
+        FROM search_docs d JOIN sessions s ON s.id = d.session_id
+        WHERE d.message_id IS NULL;
+    INSERT INTO search_fts(rowid, text)
+        SELECT d.id, parley_search_text(p.kind, p.body, p.meta, NULL)
+        FROM search_docs d JOIN parts p ON p.message_id = d.message_id AND p.idx = d.idx
+        WHERE d.chunk IS NULL;
+    INSERT INTO search_fts(rowid, text)
+        SELECT id, parley_search_text(NULL,
+            coalesce((SELECT group_concat(body, '') FROM (SELECT body FROM part_chunks b
+                WHERE b.message_id = e.message_id AND b.idx = e.idx
+                    AND b.id > e.done AND b.id <= e.chunk ORDER BY b.id)), ''),
+            NULL,
+            coalesce((SELECT p.body FROM parts p WHERE p.message_id = e.message_id AND p.idx = e.idx), '')
+            || coalesce((SELECT group_concat(body, '') FROM (SELECT body FROM (
+                   SELECT b.id, b.body FROM part_chunks b WHERE b.message_id = e.message_id
+                       AND b.idx = e.idx AND b.id <= e.done ORDER BY b.id DESC LIMIT 8) ORDER BY id)), ''))
+        FROM (SELECT d.id, d.message_id, d.idx, d.chunk,
+                  coalesce((SELECT max(x.chunk) FROM search_docs x WHERE x.message_id = d.message_id
+                      AND x.idx = d.idx AND x.chunk < d.chunk), 0) AS done
+              FROM search_docs d WHERE d.chunk IS NOT NULL) e;
     "#,
 ];
 

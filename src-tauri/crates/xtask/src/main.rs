@@ -277,29 +277,7 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
     } else {
         (extra, &[][..])
     };
-    if scale_only {
-        sh(cargo(root).args([
-            "build",
-            "--release",
-            "-p",
-            "parley-tests",
-            "--bin",
-            "parley-bench",
-        ]))?;
-    } else {
-        // Core figures: stream pipeline and journal.
-        sh(cargo(root)
-            .args([
-                "run",
-                "--release",
-                "-p",
-                "parley-tests",
-                "--bin",
-                "parley-bench",
-                "--",
-            ])
-            .args(extra))?;
-    }
+    bench_core(root, extra, scale_only)?;
     if !cfg!(target_os = "linux") {
         eprintln!("The desktop figures are measured on Linux under Xvfb; skipped here.");
         return Ok(());
@@ -348,6 +326,32 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
             .env("PARLEY_DESKTOP_BIN", release.join("parley-desktop"))
             .env("PARLEY_CLI_BIN", release.join("parley")))
     })
+}
+
+/// Builds the bench; unless only the scale figures are asked for, prints the core figures
+/// (stream pipeline and journal) too.
+fn bench_core(root: &Path, extra: &[String], scale_only: bool) -> Result<(), String> {
+    if scale_only {
+        return sh(cargo(root).args([
+            "build",
+            "--release",
+            "-p",
+            "parley-tests",
+            "--bin",
+            "parley-bench",
+        ]));
+    }
+    sh(cargo(root)
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "parley-tests",
+            "--bin",
+            "parley-bench",
+            "--",
+        ])
+        .args(extra))
 }
 
 fn bindings(root: &Path) -> Result<(), String> {

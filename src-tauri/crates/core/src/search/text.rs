@@ -163,6 +163,32 @@ fn too_short(word: &str) -> bool {
     last.chars().count() < MIN_PREFIX_CHARS && !last.chars().any(is_cjk)
 }
 
+/// The query's next item: whether it is excluded (`-word`), the word or quoted phrase, whether
+/// a `*` after it asks for a prefix, and what follows it.
+fn next_item(rest: &str) -> (bool, &str, bool, &str) {
+    let (negative, body) = match rest.strip_prefix('-') {
+        Some(b) if !b.starts_with(char::is_whitespace) && !b.is_empty() => (true, b),
+        _ => (false, rest),
+    };
+    let (word, after) = if let Some(inner) = body.strip_prefix('"') {
+        match inner.find('"') {
+            Some(end) => (&inner[..end], &inner[end + 1..]),
+            None => (inner, ""),
+        }
+    } else {
+        let end = body.find(char::is_whitespace).unwrap_or(body.len());
+        (&body[..end], &body[end..])
+    };
+    // A `*` right after the word (or the phrase) asks for a prefix.
+    match after.strip_prefix('*') {
+        Some(a) => (negative, word, true, a),
+        None => match word.strip_suffix('*') {
+            Some(w) => (negative, w.trim_end_matches('*'), true, after),
+            None => (negative, word, false, after),
+        },
+    }
+}
+
 /// Reads what the user typed: words, `"phrases"`, `prefix*` and `-excluded` words. `None`
 /// when it holds nothing to look for (no letter or digit outside excluded words).
 pub fn parse_query(input: &str) -> Option<Query> {
@@ -175,27 +201,7 @@ pub fn parse_query(input: &str) -> Option<Query> {
     let mut elements = Vec::new();
     let mut rest = input.trim();
     while !rest.is_empty() {
-        let (negative, body) = match rest.strip_prefix('-') {
-            Some(b) if !b.starts_with(char::is_whitespace) && !b.is_empty() => (true, b),
-            _ => (false, rest),
-        };
-        let (word, after) = if let Some(inner) = body.strip_prefix('"') {
-            match inner.find('"') {
-                Some(end) => (&inner[..end], &inner[end + 1..]),
-                None => (inner, ""),
-            }
-        } else {
-            let end = body.find(char::is_whitespace).unwrap_or(body.len());
-            (&body[..end], &body[end..])
-        };
-        // A `*` right after the word (or the phrase) asks for a prefix.
-        let (word, prefix, after) = match after.strip_prefix('*') {
-            Some(a) => (word, true, a),
-            None => match word.strip_suffix('*') {
-                Some(w) => (w.trim_end_matches('*'), true, after),
-                None => (word, false, after),
-            },
-        };
+        let (negative, word, prefix, after) = next_item(rest);
         rest = after.trim_start();
         if !word.chars().any(char::is_alphanumeric) {
             continue;

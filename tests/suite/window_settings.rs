@@ -169,8 +169,7 @@ async fn window_restore_from_settings_brings_back_a_deleted_chat() {
 
     let s = launch(&e, data.path()).await;
     assert_eq!(s.find_all("[data-testid=session-item]").await.len(), 0);
-    s.click(&s.wait_for("[data-testid=settings-button]").await)
-        .await;
+    super::window_transfer::open_settings(&s).await;
     s.click(&s.wait_for("[data-testid=data-restore]").await)
         .await;
     let note = s

@@ -24,8 +24,7 @@ async fn window_export_then_import_into_a_fresh_data_folder() {
     cli(from.path(), &["ask", "A chat to take along"]);
 
     let s = launch(&e, from.path()).await;
-    s.click(&s.wait_for("[data-testid=settings-button]").await)
-        .await;
+    open_settings(&s).await;
     s.click(&s.wait_for("[data-testid=data-export]").await)
         .await;
     s.wait_text("[data-testid=data-note]", 20, |t| {
@@ -41,8 +40,7 @@ async fn window_export_then_import_into_a_fresh_data_folder() {
     let to = tempfile::tempdir().unwrap();
     let s = launch(&e, to.path()).await;
     assert_eq!(s.find_all("[data-testid=session-item]").await.len(), 0);
-    s.click(&s.wait_for("[data-testid=settings-button]").await)
-        .await;
+    open_settings(&s).await;
     s.click(&s.wait_for("[data-testid=data-import]").await)
         .await;
     let preview = s
@@ -123,8 +121,7 @@ async fn window_import_of_a_crafted_file_arms_nothing_and_says_so() {
     std::fs::write(&file, crafted_export().to_string()).unwrap();
     let to = tempfile::tempdir().unwrap();
     let s = launch(&e, to.path()).await;
-    s.click(&s.wait_for("[data-testid=settings-button]").await)
-        .await;
+    open_settings(&s).await;
     s.click(&s.wait_for("[data-testid=data-import]").await)
         .await;
     s.wait_text("[data-testid=data-note]", 20, |t| {
@@ -230,8 +227,7 @@ async fn window_import_shows_its_progress_and_cancels_leaving_nothing() {
     large_export(&file, 2_000);
     let data = tempfile::tempdir().unwrap();
     let s = launch(&e, data.path()).await;
-    s.click(&s.wait_for("[data-testid=settings-button]").await)
-        .await;
+    open_settings(&s).await;
     s.click(&s.wait_for("[data-testid=data-import]").await)
         .await;
     let progress = s
@@ -269,4 +265,14 @@ async fn window_import_shows_its_progress_and_cancels_leaving_nothing() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".importing-"))
         .collect();
     assert!(left.is_empty(), "staging left: {left:?}");
+}
+
+/// Opens Settings and waits until what loads above Data's buttons has come in: the usage
+/// report and the data folder's paths arrive after the panel is shown and push the buttons
+/// down, so a click aimed at a button before then can land where it no longer is.
+pub(super) async fn open_settings(s: &parley_tests::webdriver::Session) {
+    s.click(&s.wait_for("[data-testid=settings-button]").await)
+        .await;
+    s.wait_for("[data-testid=usage-total]").await;
+    s.wait_for("[data-testid=data-database]").await;
 }

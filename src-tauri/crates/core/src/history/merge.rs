@@ -16,7 +16,7 @@ use super::merge_load::{load_chat, Loaded};
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{
-    ChatExport, ImportAction, ImportReport, ImportedChat, Message, SessionId, SetAside,
+    ChatExport, ImportAction, ImportReport, ImportedChat, Message, SessionId, SetAside, TurnInfo,
     IMPORT_LIST_MAX,
 };
 use rusqlite::{params, Connection, OpenFlags, Transaction};
@@ -329,34 +329,43 @@ fn insert_chat(
     for m in &in_order {
         insert_parts(tx, m)?;
     }
-    let mut turn = tx.prepare_cached(
-        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status,
-                           provider, model, started_at, ended_at, usage, stop_reason, error,
-                           context_from, imported)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
-    )?;
     for t in &chat.turns {
-        turn.execute(params![
-            t.id.0,
-            t.session_id.0,
-            t.user_message_id.0,
-            t.assistant_message_id.as_ref().map(|a| a.0.clone()),
-            t.status.as_str(),
-            t.provider,
-            t.model,
-            t.started_at,
-            t.ended_at,
-            codec::to_json_opt(&t.usage)?,
-            codec::to_json_opt(&t.stop_reason)?,
-            codec::to_json_opt(&t.error)?,
-            t.context_from.as_ref().map(|m| m.0.clone())
-        ])?;
+        insert_turn(tx, t, true)?;
     }
     Ok(())
 }
 
-fn insert_message(tx: &Transaction<'_>, m: &Message) -> Result<(), StoreError> {
-    tx.prepare_cached(
+/// One turn's row (`imported`: it came with a chat from a file). Also writes an import's
+/// staging database.
+pub(super) fn insert_turn(c: &Connection, t: &TurnInfo, imported: bool) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status,
+                           provider, model, started_at, ended_at, usage, stop_reason, error,
+                           context_from, imported)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        t.id.0,
+        t.session_id.0,
+        t.user_message_id.0,
+        t.assistant_message_id.as_ref().map(|a| &a.0),
+        t.status.as_str(),
+        t.provider,
+        t.model,
+        t.started_at,
+        t.ended_at,
+        codec::to_json_opt(&t.usage)?,
+        codec::to_json_opt(&t.stop_reason)?,
+        codec::to_json_opt(&t.error)?,
+        t.context_from.as_ref().map(|m| &m.0),
+        imported
+    ])?;
+    Ok(())
+}
+
+/// One message's row (its parts: [`insert_parts`]). Also writes an import's staging database.
+pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreError> {
+    c.prepare_cached(
         "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
@@ -374,8 +383,8 @@ fn insert_message(tx: &Transaction<'_>, m: &Message) -> Result<(), StoreError> {
 }
 
 /// A message's parts, in order (indexed for search by the parts' triggers).
-fn insert_parts(tx: &Transaction<'_>, m: &Message) -> Result<(), StoreError> {
-    let mut part = tx.prepare_cached(
+pub(super) fn insert_parts(c: &Connection, m: &Message) -> Result<(), StoreError> {
+    let mut part = c.prepare_cached(
         "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (i, p) in m.parts.iter().enumerate() {

@@ -6,7 +6,6 @@
 
 use super::import::repeated;
 use crate::error::StoreError;
-use crate::store::codec;
 use parley_protocol::ChatExport;
 use rusqlite::{params, Connection};
 use std::path::Path;
@@ -49,38 +48,13 @@ impl Staging {
         let s = &chat.session;
         write_session(&self.conn, chat).map_err(|e| repeated(e, "a chat", &s.id.0))?;
         for m in &chat.messages {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        m.id.0,
-                        m.session_id.0,
-                        m.parent_id.as_ref().map(|p| &p.0),
-                        m.role.as_str(),
-                        m.turn_id.as_ref().map(|t| &t.0),
-                        m.provider,
-                        m.model,
-                        m.created_at
-                    ])
-                })
-                .map_err(|e| repeated(e.into(), "a message", &m.id.0))?;
-            let mut part = self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(|e| e.to_string())?;
-            for (i, p) in m.parts.iter().enumerate() {
-                let (kind, body, meta) = codec::encode_part(p).map_err(|e| e.to_string())?;
-                part.execute(params![m.id.0, i as i64, kind, body, meta])
-                    .map_err(|e| e.to_string())?;
-            }
+            super::merge::insert_message(&self.conn, m)
+                .map_err(|e| repeated(e, "a message", &m.id.0))?;
+            super::merge::insert_parts(&self.conn, m).map_err(|e| e.to_string())?;
         }
         for t in &chat.turns {
-            write_turn(&self.conn, t).map_err(|e| repeated(e, "a turn", &t.id.0))?;
+            super::merge::insert_turn(&self.conn, t, false)
+                .map_err(|e| repeated(e, "a turn", &t.id.0))?;
         }
         Ok(())
     }
@@ -115,31 +89,6 @@ fn write_session(c: &Connection, chat: &ChatExport) -> Result<(), StoreError> {
         s.archived,
         fs,
         fm
-    ])?;
-    Ok(())
-}
-
-fn write_turn(c: &Connection, t: &parley_protocol::TurnInfo) -> Result<(), StoreError> {
-    c.prepare_cached(
-        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status,
-                           provider, model, started_at, ended_at, usage, stop_reason, error,
-                           context_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        t.id.0,
-        t.session_id.0,
-        t.user_message_id.0,
-        t.assistant_message_id.as_ref().map(|a| &a.0),
-        t.status.as_str(),
-        t.provider,
-        t.model,
-        t.started_at,
-        t.ended_at,
-        codec::to_json_opt(&t.usage)?,
-        codec::to_json_opt(&t.stop_reason)?,
-        codec::to_json_opt(&t.error)?,
-        t.context_from.as_ref().map(|m| &m.0)
     ])?;
     Ok(())
 }

@@ -57,10 +57,14 @@ pub(crate) fn merge(
     let tx = main.transaction()?;
     // Messages point at their parents; they are checked at commit.
     tx.pragma_update(None, "defer_foreign_keys", true)?;
-    let (renamed, added) = merge_chats(&src, &tx, dry_run, &mut report)?;
     if dry_run {
+        merge_chats(&src, &tx, true, &mut report)?;
         return Ok(report);
     }
+    // Indexed for search at the end, all at once (`search::Paused`).
+    let paused = crate::search::pause_indexing(&tx)?;
+    let (renamed, added) = merge_chats(&src, &tx, false, &mut report)?;
+    paused.index_and_resume(&tx, &added)?;
     relink_forks(&tx, &added, &renamed)?;
     tx.commit()?;
     Ok(report)
@@ -326,9 +330,11 @@ fn insert_chat(
     for m in &in_order {
         insert_message(tx, m)?;
     }
+    let mut parts = super::part_rows::PartRows::new(tx);
     for m in &in_order {
-        insert_parts(tx, m)?;
+        parts.add(m)?;
     }
+    parts.finish()?;
     for t in &chat.turns {
         insert_turn(tx, t, true)?;
     }
@@ -363,7 +369,7 @@ pub(super) fn insert_turn(c: &Connection, t: &TurnInfo, imported: bool) -> Resul
     Ok(())
 }
 
-/// One message's row (its parts: [`insert_parts`]). Also writes an import's staging database.
+/// One message's row (its parts: `PartRows`). Also writes an import's staging database.
 pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
@@ -379,18 +385,6 @@ pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreErr
         m.model,
         m.created_at
     ])?;
-    Ok(())
-}
-
-/// A message's parts, in order (indexed for search by the parts' triggers).
-pub(super) fn insert_parts(c: &Connection, m: &Message) -> Result<(), StoreError> {
-    let mut part = c.prepare_cached(
-        "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (i, p) in m.parts.iter().enumerate() {
-        let (kind, body, meta) = codec::encode_part(p)?;
-        part.execute(params![m.id.0, i as i64, kind, body, meta])?;
-    }
     Ok(())
 }
 

@@ -361,3 +361,79 @@ fn files_of_another_shape_are_refused_whole_and_quickly() {
         }
     });
 }
+
+/// The merge indexes what it adds all at once, with the index's triggers set aside
+/// (`search::bulk`): what it adds is found as if written one by one, every entry is there, and
+/// the triggers are back as they were, so what is written afterwards is found too.
+#[test]
+fn merged_chats_are_indexed_and_the_triggers_are_back() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (here, file) = setup(dir.path(), &cases()[0]).await;
+        let db = dir.path().join("here.db");
+        let triggers = |c: &Connection| -> Vec<(String, String)> {
+            c.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let plain = |db: &Path| {
+            let c = Connection::open(db).unwrap();
+            crate::search::register(&c).unwrap();
+            c
+        };
+        let before = triggers(&plain(&db));
+        let report = here.restore(&file, false).await.unwrap();
+        let id = theirs(&report).unwrap().id.0.clone();
+        let c = plain(&db);
+        assert_eq!(triggers(&c), before);
+        let found = |words: &str| -> Vec<(String, Option<String>)> {
+            c.prepare(
+                "SELECT d.session_id, d.message_id FROM search_fts f JOIN search_docs d
+                 ON d.id = f.rowid WHERE search_fts MATCH ?1 ORDER BY d.id",
+            )
+            .unwrap()
+            .query_map([words], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        // The title, the questions and the answers (their text and their tool's output).
+        assert_eq!(found("theirs"), vec![(id.clone(), None)]);
+        assert_eq!(
+            found("\"follow up\"").len(),
+            2,
+            "the question and its answer"
+        );
+        assert!(found("data").iter().any(|(s, _)| s == &id));
+        let (docs, expected): (i64, i64) = c
+            .query_row(
+                "SELECT (SELECT count(*) FROM search_docs WHERE session_id = ?1),
+                        1 + (SELECT count(*) FROM parts p JOIN messages m ON m.id = p.message_id
+                             WHERE m.session_id = ?1 AND p.kind IN
+                                 ('text', 'reasoning', 'tool_call', 'tool_result', 'file'))",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(docs, expected);
+        c.execute(
+            "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 0)",
+            [],
+        )
+        .unwrap();
+        drop(c);
+        exchange(&here, &id, "a brand new zanzibar").await;
+        let c = plain(&db);
+        let n: i64 = c
+            .query_row(
+                "SELECT count(*) FROM search_fts WHERE search_fts MATCH 'zanzibar'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2, "the new question and its answer");
+    });
+}

@@ -47,11 +47,13 @@ impl Staging {
     pub(super) fn write(&mut self, chat: &ChatExport) -> Result<(), String> {
         let s = &chat.session;
         write_session(&self.conn, chat).map_err(|e| repeated(e, "a chat", &s.id.0))?;
+        let mut parts = super::part_rows::PartRows::new(&self.conn);
         for m in &chat.messages {
             super::merge::insert_message(&self.conn, m)
                 .map_err(|e| repeated(e, "a message", &m.id.0))?;
-            super::merge::insert_parts(&self.conn, m).map_err(|e| e.to_string())?;
+            parts.add(m).map_err(|e| e.to_string())?;
         }
+        parts.finish().map_err(|e| e.to_string())?;
         for t in &chat.turns {
             super::merge::insert_turn(&self.conn, t, false)
                 .map_err(|e| repeated(e, "a turn", &t.id.0))?;

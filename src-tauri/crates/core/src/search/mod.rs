@@ -4,10 +4,12 @@
 //! (`index.rs`). Here too: what the user typed turned into a safe FTS5 expression
 //! (`text.rs`), and the ranked query with its filters and snippets (`store.rs`).
 
+mod bulk;
 mod index;
 mod store;
 pub mod text;
 
+pub(crate) use bulk::pause as pause_indexing;
 pub(crate) use index::{index_pending_of, index_streamed};
 
 use crate::core::Shared;

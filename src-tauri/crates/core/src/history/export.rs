@@ -155,7 +155,10 @@ impl Store {
             db.finish()
         })();
         let merged = match staged {
-            Ok(()) => self.merge_staged(&staging, dry_run).await,
+            Ok(()) => {
+                self.merge_staged(&staging, dry_run, super::merge::Follow::whole())
+                    .await
+            }
             Err(e) => Err(e),
         };
         for suffix in ["", "-wal", "-shm"] {
@@ -164,16 +167,17 @@ impl Store {
         merged
     }
 
-    /// Staging is done: merges the staging database `staging` (every chat of the file, written
-    /// and checked; private to this process, at the current schema) into this one, or, for a
-    /// dry run, decides the same without writing (`history::merge`). The one place an import
-    /// goes from reading to merging.
+    /// Merges the staging database `staging` (the chats of the file, written and checked;
+    /// private to this process, at the current schema) into this one as it is written
+    /// (`follow`), or, for a dry run, decides the same without writing (`history::merge`).
+    /// The one place an import goes from reading to merging.
     pub(super) async fn merge_staged(
         &self,
         staging: &Path,
         dry_run: bool,
+        follow: super::merge::Follow,
     ) -> Result<ImportReport, StoreError> {
-        self.merge_from(staging, dry_run).await
+        self.merge_from(staging, dry_run, follow).await
     }
 }
 

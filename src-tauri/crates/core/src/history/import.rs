@@ -1,11 +1,13 @@
 //! Imports, the reading half: a file of any format Parley reads (its own export, ChatGPT's or
 //! Claude's `conversations.json`) is read as a stream of chats, one at a time — each checked,
 //! written into a private staging database and dropped — so memory follows the largest chat,
-//! never the file. The staging database is then handed to the merge (`Store::merge_staged`).
+//! never the file. The merge (`Store::merge_staged`) follows the staging database as it is
+//! written, on a thread of its own.
 //! Reading runs on a blocking thread, off the async executor; it stops between reads and
 //! between chats when cancelled, and reports its progress at most ten times a second.
 
 use super::foreign::{detect, invalid, Source};
+use super::merge::{Follow, Written};
 use super::HistoryService;
 use crate::error::{CoreError, StoreError};
 use parley_protocol::{ChatExport, ImportProgress, ImportReport, Part};
@@ -13,6 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -29,11 +32,16 @@ pub const MAX_CHAT_BYTES: u64 = 64 << 20;
 /// The longest text of one part (a row of the database) an import accepts.
 pub const MAX_PART_BYTES: usize = 16 << 20;
 
-/// The staging database commits after about this many bytes of the file.
-const COMMIT_BYTES: u64 = 16 << 20;
+/// The staging database commits after about this many bytes of the file; the merge, which
+/// follows it, reads what is committed.
+pub(super) const COMMIT_BYTES: u64 = 4 << 20;
 
 /// How often progress is reported, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// What the reading says when the merge it feeds has stopped (the merge's error is the
+/// import's).
+const MERGE_STOPPED: &str = "the merge stopped.";
 
 /// What a cancelled import says.
 pub(super) const CANCELLED: &str = "The import was cancelled; nothing was added.";
@@ -314,12 +322,14 @@ impl Staged {
     }
 }
 
-/// Reads `file` into the new staging database `staging`, chat by chat (a blocking call).
+/// Reads `file` into the new staging database `staging`, chat by chat (a blocking call),
+/// telling the merge (`written`) how far it is after each commit.
 pub(super) fn stage(
     file: &Path,
     staging: &Path,
     control: &ImportControl,
     ns: &uuid::Uuid,
+    written: &Sender<Written>,
 ) -> Result<Staged, CoreError> {
     let source = detect(file)?;
     let total = size_of(file)?;
@@ -327,6 +337,8 @@ pub(super) fn stage(
     let mut db = super::staging::Staging::create(staging)?;
     let mut found = Staged::default();
     let mut committed_at = 0;
+    // The merge has stopped (it failed): so does the reading.
+    let tell = |w: Written| written.send(w).map_err(|_| MERGE_STOPPED.to_owned());
     each_chat(file, &meter, &mut |mut chat| {
         meter.check()?;
         super::foreign_ids::namespace_chat(&mut chat, source, ns);
@@ -336,6 +348,7 @@ pub(super) fn stage(
         drop(chat);
         if meter.read.get() - committed_at > COMMIT_BYTES {
             db.commit().map_err(|e| e.to_string())?;
+            tell(Written::Upto(db.last_chat().map_err(|e| e.to_string())?))?;
             committed_at = meter.read.get();
         }
         meter.chat_done();
@@ -343,6 +356,7 @@ pub(super) fn stage(
     })?;
     meter.check().map_err(|why| invalid(file, why))?;
     db.finish()?;
+    tell(Written::All).map_err(|why| invalid(file, why))?;
     meter.tick(true);
     found.bytes = total;
     Ok(found)
@@ -393,19 +407,34 @@ impl HistoryService {
         let staging = StagingFile(dir.join(format!(".importing-{}.db", crate::new_id())));
         let ns = super::foreign_ids::namespace(store).await?;
         let (from, to, ctl) = (file.to_owned(), staging.0.clone(), control.clone());
-        let found = tokio::task::spawn_blocking(move || stage(&from, &to, &ctl, &ns))
-            .await
-            .map_err(|e| CoreError::Internal(format!("the import stopped: {e}")))??;
+        // Read and merged at once, each on a thread of its own: the merge follows the staging
+        // database as it is written.
+        let (written, follow) = Follow::written();
+        let reading = tokio::task::spawn_blocking(move || {
+            let found = stage(&from, &to, &ctl, &ns, &written)?;
+            ctl.send(ImportProgress {
+                bytes_read: found.bytes,
+                bytes_total: found.bytes,
+                chats: found.chats,
+                merging: true,
+            });
+            Ok::<_, CoreError>(found)
+        });
+        let (found, merged) =
+            tokio::join!(reading, store.merge_staged(&staging.0, dry_run, follow));
+        let found = found.map_err(|e| CoreError::Internal(format!("the import stopped: {e}")))?;
         if control.is_cancelled() {
             return Err(invalid(file, CANCELLED.into()));
         }
-        control.send(ImportProgress {
-            bytes_read: found.bytes,
-            bytes_total: found.bytes,
-            chats: found.chats,
-            merging: true,
-        });
-        let mut report = store.merge_staged(&staging.0, dry_run).await?;
+        let (found, mut report) = match (found, merged) {
+            (Ok(found), Ok(report)) => (found, report),
+            // Whichever failed first is the import's failure: the other stopped for want of it.
+            (Err(_), Err(merge)) if !super::merge::stopped_reading(&merge) => {
+                return Err(merge.into())
+            }
+            (Err(reading), _) => return Err(reading),
+            (Ok(_), Err(merge)) => return Err(merge.into()),
+        };
         drop(staging);
         // What the file held, as read (the merge counts what reached the staging database).
         report.chats_in_file = found.chats;

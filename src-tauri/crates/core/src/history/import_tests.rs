@@ -413,6 +413,57 @@ fn a_cancelled_import_adds_nothing_and_leaves_no_staging_file() {
     });
 }
 
+/// The merge follows the reading (`merge::Follow`): a file refused or an import cancelled
+/// late, after many chats were merged, still adds nothing and leaves no staging file.
+#[test]
+fn a_file_refused_or_an_import_cancelled_late_adds_nothing() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let core = core(&data).await;
+        let many = parley_many(20_000);
+        assert!(
+            many.len() > 2 * super::import::COMMIT_BYTES as usize,
+            "{}",
+            many.len()
+        );
+        let nothing_added = || async {
+            let chats = core.chats().list_sessions(100_000, 0).await.unwrap();
+            assert!(chats.is_empty(), "{} chats were added", chats.len());
+            assert!(staging_left(&data).is_empty(), "{:?}", staging_left(&data));
+        };
+        let late = write(
+            dir.path(),
+            "late.json",
+            &many.replace("\"c19990-m0\"", "\"c5-m0\""),
+        );
+        for dry_run in [true, false] {
+            let err = core.history().import(&late, dry_run).await.unwrap_err();
+            let err = err.to_info().message;
+            assert!(err.contains("repeated id (c5-m0)"), "{err}");
+            nothing_added().await;
+        }
+        let file = write(dir.path(), "many.json", &many);
+        let control = ImportControl::new();
+        let c = control.clone();
+        let control = control.on_progress(move |p| {
+            if p.bytes_read > p.bytes_total * 3 / 4 {
+                c.cancel();
+            }
+        });
+        let err = core.history().import_with(&file, false, &control).await;
+        let err = err.unwrap_err().to_info().message;
+        assert!(err.contains(CANCELLED), "{err}");
+        nothing_added().await;
+        // And the same file, not cancelled, comes in whole.
+        let report = core.history().import(&file, false).await.unwrap();
+        assert_eq!(
+            (report.chats_added, report.messages_added),
+            (20_000, 40_000)
+        );
+    });
+}
+
 #[test]
 fn progress_comes_at_most_ten_times_a_second_and_ends_with_the_merge() {
     rt().block_on(async {

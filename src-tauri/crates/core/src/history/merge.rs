@@ -22,6 +22,7 @@ use parley_protocol::{
 use rusqlite::{params, Connection, OpenFlags, Transaction};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender};
 
 /// What the merge decided for one chat.
 enum Plan {
@@ -33,14 +34,71 @@ enum Plan {
     Skip,
 }
 
-/// Merges the chats of the Parley database `source` (a backup, or an import's staging copy,
-/// at the current schema) into `main`, in one transaction. Nothing of `main` is changed but
-/// for the chats added; `dry_run` writes nothing.
+/// How much of the source the merge may read. An import's staging database is merged while
+/// it is written, a few megabytes of chats at a time (reading the file and merging it each
+/// take a core); a backup is whole from the start.
+pub(crate) enum Written {
+    /// Chats up to this row id are written (committed).
+    Upto(i64),
+    /// All of it is written.
+    All,
+}
+
+/// What the merge follows: the writer of the source, or nothing (a whole file).
+pub(crate) struct Follow(Option<Receiver<Written>>);
+
+impl Follow {
+    /// A source that is whole (a backup).
+    pub(crate) fn whole() -> Follow {
+        Follow(None)
+    }
+
+    /// A source being written: its writer tells how far it is.
+    pub(crate) fn written() -> (Sender<Written>, Follow) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        (tx, Follow(Some(rx)))
+    }
+
+    /// Waits until more is written: the last chat (row id) that may be read, and whether that
+    /// is all. A writer gone without saying so stopped (its error is the import's).
+    fn next(&mut self) -> Result<(i64, bool), StoreError> {
+        match &self.0 {
+            None => Ok((i64::MAX, true)),
+            Some(rx) => match rx.recv() {
+                Ok(Written::Upto(rowid)) => Ok((rowid, false)),
+                Ok(Written::All) => Ok((i64::MAX, true)),
+                Err(_) => Err(StoreError::BadFile(READING_STOPPED.into())),
+            },
+        }
+    }
+}
+
+/// Why the merge stops when the import's reading stopped (the reading says why).
+const READING_STOPPED: &str = "reading the file stopped before its end; nothing of it was added.";
+
+/// Whether the merge stopped because the reading it followed did.
+pub(crate) fn stopped_reading(e: &StoreError) -> bool {
+    matches!(e, StoreError::BadFile(why) if why == READING_STOPPED)
+}
+
+/// What the merge added so far: the chats, and the ids given fresh ones (old → new).
+#[derive(Default)]
+struct Added {
+    chats: Vec<String>,
+    renamed: HashMap<String, String>,
+}
+
+/// Merges the chats of the Parley database `source` (a backup, or an import's staging
+/// database as it is written, at the current schema) into `main`, in one transaction. Nothing
+/// of `main` is changed but for the chats added; `dry_run` writes nothing.
 pub(crate) fn merge(
     main: &mut Connection,
     source: &Path,
     dry_run: bool,
+    mut follow: Follow,
 ) -> Result<ImportReport, StoreError> {
+    // The source exists once its first chats are written.
+    let (mut upto, mut whole) = follow.next()?;
     let src = Connection::open_with_flags(
         source,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -50,51 +108,67 @@ pub(crate) fn merge(
         ..ImportReport::default()
     };
     super::merge_shape::check_shape(&src)?;
-    file_counts(&src, &mut report)?;
-    // Each insert fires the search triggers, so SQLite keeps a statement journal per insert:
-    // in memory (a few pages), not a temporary file per row.
+    // Each insert of a message checks its keys, so SQLite keeps a statement journal per
+    // insert: in memory (a few pages), not a temporary file per row.
     main.pragma_update(None, "temp_store", "MEMORY")?;
     let tx = main.transaction()?;
     // Messages point at their parents; they are checked at commit.
     tx.pragma_update(None, "defer_foreign_keys", true)?;
-    if dry_run {
-        merge_chats(&src, &tx, true, &mut report)?;
-        return Ok(report);
+    // Indexed for search at the end, all at once (`search::bulk`).
+    let paused = (!dry_run)
+        .then(|| crate::search::pause_indexing(&tx))
+        .transpose()?;
+    let mut added = Added::default();
+    let mut after = 0;
+    loop {
+        after = merge_chats(
+            &src,
+            &tx,
+            (after, upto),
+            paused.is_none(),
+            &mut added,
+            &mut report,
+        )?;
+        if whole {
+            break;
+        }
+        (upto, whole) = follow.next()?;
     }
-    // Indexed for search at the end, all at once (`search::Paused`).
-    let paused = crate::search::pause_indexing(&tx)?;
-    let (renamed, added) = merge_chats(&src, &tx, false, &mut report)?;
-    paused.index_and_resume(&tx, &added)?;
-    relink_forks(&tx, &added, &renamed)?;
+    file_counts(&src, &mut report)?;
+    let Some(paused) = paused else {
+        return Ok(report);
+    };
+    paused.index_and_resume(&tx, &added.chats)?;
+    relink_forks(&tx, &added.chats, &added.renamed)?;
     tx.commit()?;
     Ok(report)
 }
 
-/// Every chat of the file, a page of ids at a time in id order (never every id at once): set
-/// aside or merged. Returns the ids given fresh ones (old → new) and the chats added.
+/// The chats of the file in `rows` (after, up to: row ids), a page at a time in the order they
+/// were written (never every id at once): set aside or merged. Returns the last row id read.
 fn merge_chats(
     src: &Connection,
     tx: &Transaction<'_>,
+    (mut after, upto): (i64, i64),
     dry_run: bool,
+    added: &mut Added,
     report: &mut ImportReport,
-) -> Result<(HashMap<String, String>, Vec<String>), StoreError> {
-    let mut renamed: HashMap<String, String> = HashMap::new();
-    let mut added: Vec<String> = Vec::new();
-    let mut page = src.prepare(
-        "SELECT id FROM sessions WHERE typeof(id) = 'text' AND id > ?1 ORDER BY id LIMIT 500",
+) -> Result<i64, StoreError> {
+    let mut page = src.prepare_cached(
+        "SELECT rowid, id FROM sessions WHERE rowid > ?1 AND rowid <= ?2
+             AND typeof(id) = 'text' ORDER BY rowid LIMIT 500",
     )?;
-    let mut after = String::new();
     loop {
-        let ids: Vec<String> = page
-            .query_map([&after], |r| r.get(0))?
+        let ids: Vec<(i64, String)> = page
+            .query_map([after, upto], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        let Some(last) = ids.last() else {
-            return Ok((renamed, added));
+        let Some((last, _)) = ids.last() else {
+            return Ok(after);
         };
-        after.clone_from(last);
-        for id in &ids {
+        after = *last;
+        for (_, id) in &ids {
             match load_chat(src, id)? {
-                Ok(loaded) => merge_chat(tx, loaded, dry_run, &mut renamed, &mut added, report)?,
+                Ok(loaded) => merge_chat(tx, loaded, dry_run, added, report)?,
                 Err(reason) => report.set_aside.push(SetAside {
                     chat: shown_id(id),
                     reason,
@@ -141,8 +215,7 @@ fn merge_chat(
     tx: &Transaction<'_>,
     loaded: Loaded,
     dry_run: bool,
-    renamed: &mut HashMap<String, String>,
-    added: &mut Vec<String>,
+    added: &mut Added,
     report: &mut ImportReport,
 ) -> Result<(), StoreError> {
     let Loaded {
@@ -156,8 +229,8 @@ fn merge_chat(
         Plan::Keep => ImportAction::Added,
         Plan::Fresh => {
             let old = chat.session.id.0.clone();
-            renumber(&mut chat, renamed);
-            renamed.insert(old, chat.session.id.0.clone());
+            renumber(&mut chat, &mut added.renamed);
+            added.renamed.insert(old, chat.session.id.0.clone());
             ImportAction::AddedAsCopy
         }
     };
@@ -170,7 +243,7 @@ fn merge_chat(
         report.usage_dropped += notes.usage_dropped;
         if !dry_run {
             insert_chat(tx, &chat, &title_source)?;
-            added.push(chat.session.id.0.clone());
+            added.chats.push(chat.session.id.0.clone());
         }
     }
     if report.chats.len() < IMPORT_LIST_MAX {

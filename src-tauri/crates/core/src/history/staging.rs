@@ -36,6 +36,15 @@ impl Staging {
         Ok(())
     }
 
+    /// The row id of the last chat written (what the merge may read once committed).
+    pub(super) fn last_chat(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(rowid), 0) FROM sessions", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// Commits and closes the database.
     pub(super) fn finish(self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT;")?;

@@ -174,7 +174,8 @@ impl super::Store {
                 super::schema::MIGRATIONS,
                 false,
             )?);
-            self.merge_from(&copy, dry_run).await
+            self.merge_from(&copy, dry_run, crate::history::merge::Follow::whole())
+                .await
         }
         .await;
         for suffix in ["", "-wal", "-shm"] {
@@ -189,10 +190,11 @@ impl super::Store {
         &self,
         file: &Path,
         dry_run: bool,
+        follow: crate::history::merge::Follow,
     ) -> Result<parley_protocol::ImportReport, StoreError> {
         let file = file.to_owned();
         self.writer
-            .call(move |c| crate::history::merge::merge(c, &file, dry_run))
+            .call(move |c| crate::history::merge::merge(c, &file, dry_run, follow))
             .await
     }
 }

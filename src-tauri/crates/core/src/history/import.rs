@@ -149,6 +149,11 @@ impl<'a> Meter<'a> {
         self.stop.borrow().clone()
     }
 
+    /// The bytes of the file the current chat took so far.
+    fn chat_bytes(&self) -> u64 {
+        self.read.get() - self.mark.get()
+    }
+
     fn chat_done(&self) {
         self.chats.set(self.chats.get() + 1);
         self.tick(false);
@@ -346,6 +351,9 @@ pub(super) fn stage(
         db.write(&chat)?;
         found.add(&chat);
         drop(chat);
+        if meter.chat_bytes() > super::merge::RELEASE_AFTER as u64 {
+            crate::util::release_freed_memory();
+        }
         if meter.read.get() - committed_at > COMMIT_BYTES {
             db.commit().map_err(|e| e.to_string())?;
             tell(Written::Upto(db.last_chat().map_err(|e| e.to_string())?))?;

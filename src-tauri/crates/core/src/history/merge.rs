@@ -12,12 +12,12 @@
 //! A dry run makes the same decisions and writes nothing.
 
 use super::clean::{clean_id, is_clean_id};
-use super::merge_load::{load_chat, Loaded};
+use super::merge_load::{each_part, load_chat, message_parts, Loaded};
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{
-    ChatExport, ImportAction, ImportReport, ImportedChat, Message, SessionId, SetAside, TurnInfo,
-    IMPORT_LIST_MAX,
+    ChatExport, ImportAction, ImportReport, ImportedChat, Message, Part, SessionId, SetAside,
+    TurnInfo, IMPORT_LIST_MAX,
 };
 use rusqlite::{params, Connection, OpenFlags, Transaction};
 use std::collections::HashMap;
@@ -81,6 +81,15 @@ pub(crate) fn stopped_reading(e: &StoreError) -> bool {
     matches!(e, StoreError::BadFile(why) if why == READING_STOPPED)
 }
 
+/// The page cache of the file read (`cache_size`, negative: KiB).
+const SOURCE_CACHE_KB: i64 = -256;
+/// The page cache of the database merged into, while it is.
+const MERGE_CACHE_KB: i64 = -1024;
+
+/// After a chat of more text than this is merged, the memory it took is given back at once
+/// (`util::release_freed_memory`).
+pub(super) const RELEASE_AFTER: i64 = 1 << 20;
+
 /// What the merge added so far: the chats, and the ids given fresh ones (old → new).
 #[derive(Default)]
 struct Added {
@@ -92,6 +101,21 @@ struct Added {
 /// database as it is written, at the current schema) into `main`, in one transaction. Nothing
 /// of `main` is changed but for the chats added; `dry_run` writes nothing.
 pub(crate) fn merge(
+    main: &mut Connection,
+    source: &Path,
+    dry_run: bool,
+    follow: Follow,
+) -> Result<ImportReport, StoreError> {
+    // A file streams through: the database's own cache is kept small meanwhile (memory,
+    // docs/PERFORMANCE.md; no slower), and put back after.
+    let cache: i64 = main.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    main.pragma_update(None, "cache_size", MERGE_CACHE_KB)?;
+    let merged = merge_all(main, source, dry_run, follow);
+    main.pragma_update(None, "cache_size", cache)?;
+    merged
+}
+
+fn merge_all(
     main: &mut Connection,
     source: &Path,
     dry_run: bool,
@@ -108,37 +132,36 @@ pub(crate) fn merge(
         ..ImportReport::default()
     };
     super::merge_shape::check_shape(&src)?;
-    // Each insert of a message checks its keys, so SQLite keeps a statement journal per
-    // insert: in memory (a few pages), not a temporary file per row.
+    // Each chat is read once, in order: a small cache will do (memory, docs/PERFORMANCE.md).
+    src.pragma_update(None, "cache_size", SOURCE_CACHE_KB)?;
+    // The statement journals SQLite keeps (an insert that checks keys) and the list of the
+    // chats to index (`search::bulk`) stay in memory: a few pages, not a file each.
     main.pragma_update(None, "temp_store", "MEMORY")?;
     let tx = main.transaction()?;
     // Messages point at their parents; they are checked at commit.
     tx.pragma_update(None, "defer_foreign_keys", true)?;
-    // Indexed for search at the end, all at once (`search::bulk`).
+    // Indexed for search at the end, not row by row (`search::bulk`).
     let paused = (!dry_run)
         .then(|| crate::search::pause_indexing(&tx))
         .transpose()?;
     let mut added = Added::default();
     let mut after = 0;
     loop {
-        after = merge_chats(
-            &src,
-            &tx,
-            (after, upto),
-            paused.is_none(),
-            &mut added,
-            &mut report,
-        )?;
+        let rows = (after, upto);
+        after = merge_chats(&src, &tx, rows, paused.is_none(), &mut added, &mut report)?;
         if whole {
             break;
         }
         (upto, whole) = follow.next()?;
     }
     file_counts(&src, &mut report)?;
-    let Some(paused) = paused else {
+    let Some(mut paused) = paused else {
         return Ok(report);
     };
-    paused.index_and_resume(&tx, &added.chats)?;
+    // In one statement at the end: indexed a batch at a time as the file came, each batch
+    // ended with a merge of the index's segments, and the import took a quarter longer.
+    paused.index(&tx, &added.chats)?;
+    paused.resume(&tx)?;
     relink_forks(&tx, &added.chats, &added.renamed)?;
     tx.commit()?;
     Ok(report)
@@ -168,7 +191,13 @@ fn merge_chats(
         after = *last;
         for (_, id) in &ids {
             match load_chat(src, id)? {
-                Ok(loaded) => merge_chat(tx, loaded, dry_run, added, report)?,
+                Ok(loaded) => {
+                    let large = loaded.bytes > RELEASE_AFTER;
+                    merge_chat(tx, (src, id), loaded, dry_run, added, report)?;
+                    if large {
+                        crate::util::release_freed_memory();
+                    }
+                }
                 Err(reason) => report.set_aside.push(SetAside {
                     chat: shown_id(id),
                     reason,
@@ -213,6 +242,7 @@ fn shown_id(id: &str) -> String {
 /// Decides and (unless a dry run) adds one chat; counts it in the report.
 fn merge_chat(
     tx: &Transaction<'_>,
+    file: (&Connection, &str),
     loaded: Loaded,
     dry_run: bool,
     added: &mut Added,
@@ -223,8 +253,10 @@ fn merge_chat(
         title_source,
         repaired,
         notes,
+        ..
     } = loaded;
-    let action = match plan(tx, &chat, repaired)? {
+    let plan = plan(tx, file.0, &chat, repaired)?;
+    let action = match plan {
         Plan::Skip => ImportAction::AlreadyHere,
         Plan::Keep => ImportAction::Added,
         Plan::Fresh => {
@@ -242,7 +274,9 @@ fn merge_chat(
         report.usage_imported += notes.usage_imported;
         report.usage_dropped += notes.usage_dropped;
         if !dry_run {
+            let renamed = matches!(plan, Plan::Fresh).then_some(&added.renamed);
             insert_chat(tx, &chat, &title_source)?;
+            insert_parts(tx, file, renamed)?;
             added.chats.push(chat.session.id.0.clone());
         }
     }
@@ -260,10 +294,15 @@ fn merge_chat(
 }
 
 /// Whether the chat can keep its ids, must get fresh ones, or is here already.
-fn plan(tx: &Transaction<'_>, chat: &ChatExport, repaired: bool) -> Result<Plan, StoreError> {
+fn plan(
+    tx: &Transaction<'_>,
+    src: &Connection,
+    chat: &ChatExport,
+    repaired: bool,
+) -> Result<Plan, StoreError> {
     let mut has_chat = tx.prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?;
     if has_chat.exists([&chat.session.id.0])? {
-        return Ok(if identical_here(tx, chat)? {
+        return Ok(if identical_here(tx, src, chat)? {
             Plan::Skip
         } else {
             Plan::Fresh
@@ -295,7 +334,11 @@ fn ids_taken(tx: &Transaction<'_>, chat: &ChatExport) -> Result<bool, StoreError
 
 /// Whether every message of the file's chat is here, in the chat of the same id, with the same
 /// parent, author and parts (the file holds nothing this chat does not).
-fn identical_here(tx: &Transaction<'_>, chat: &ChatExport) -> Result<bool, StoreError> {
+fn identical_here(
+    tx: &Transaction<'_>,
+    src: &Connection,
+    chat: &ChatExport,
+) -> Result<bool, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, session_id, parent_id, role, turn_id, provider, model, created_at
          FROM messages WHERE id = ?1",
@@ -315,7 +358,7 @@ fn identical_here(tx: &Transaction<'_>, chat: &ChatExport) -> Result<bool, Store
             return Ok(false);
         }
         super::store::load_parts(tx, std::slice::from_mut(&mut here))?;
-        if here.parts != m.parts {
+        if here.parts != message_parts(src, &m.id.0)? {
             return Ok(false);
         }
     }
@@ -359,8 +402,8 @@ fn renumber(chat: &mut ChatExport, renamed: &mut HashMap<String, String>) {
     chat.session.id = sid;
 }
 
-/// Adds one checked chat: its row, its messages (parents first) with their parts, its turns
-/// (marked imported).
+/// Adds one checked chat: its row, its messages and its turns (marked imported); its parts
+/// follow (`insert_parts`).
 fn insert_chat(
     tx: &Transaction<'_>,
     chat: &ChatExport,
@@ -403,14 +446,71 @@ fn insert_chat(
     for m in &in_order {
         insert_message(tx, m)?;
     }
-    let mut parts = super::part_rows::PartRows::new(tx);
-    for m in &in_order {
-        parts.add(m)?;
-    }
-    parts.finish()?;
     for t in &chat.turns {
         insert_turn(tx, t, true)?;
     }
+    Ok(())
+}
+
+/// The parts of chat `file.1` of the file `file.0`, read and written one at a time, under the
+/// fresh ids of its messages when it was `renamed`. Each is numbered from 0 within its
+/// message, as the chat is read. (One row per statement: with the search triggers set aside,
+/// a statement of many rows is slower, for the statement journal it needs.)
+fn insert_parts(
+    tx: &Transaction<'_>,
+    (src, id): (&Connection, &str),
+    renamed: Option<&HashMap<String, String>>,
+) -> Result<(), StoreError> {
+    let mut at: Option<(String, i64)> = None;
+    each_part(src, id, |message, part| {
+        let idx = match &mut at {
+            Some((m, i)) if m == message => {
+                *i += 1;
+                *i
+            }
+            _ => {
+                at = Some((message.to_owned(), 0));
+                0
+            }
+        };
+        let message = renamed
+            .and_then(|r| r.get(message))
+            .map_or(message, String::as_str);
+        insert_part(tx, message, idx, &part)
+    })
+}
+
+/// One message's row (its parts: [`insert_part`]). Also writes an import's staging database.
+pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        m.id.0,
+        m.session_id.0,
+        m.parent_id.as_ref().map(|p| p.0.clone()),
+        m.role.as_str(),
+        m.turn_id.as_ref().map(|t| t.0.clone()),
+        m.provider,
+        m.model,
+        m.created_at
+    ])?;
+    Ok(())
+}
+
+/// One part's row. Also writes an import's staging database.
+pub(super) fn insert_part(
+    c: &Connection,
+    message_id: &str,
+    idx: i64,
+    part: &Part,
+) -> Result<(), StoreError> {
+    let (kind, body, meta) = codec::encode_part(part)?;
+    c.prepare_cached(
+        "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![message_id, idx, kind, body, meta])?;
     Ok(())
 }
 
@@ -438,25 +538,6 @@ pub(super) fn insert_turn(c: &Connection, t: &TurnInfo, imported: bool) -> Resul
         codec::to_json_opt(&t.error)?,
         t.context_from.as_ref().map(|m| &m.0),
         imported
-    ])?;
-    Ok(())
-}
-
-/// One message's row (its parts: `PartRows`). Also writes an import's staging database.
-pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreError> {
-    c.prepare_cached(
-        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        m.id.0,
-        m.session_id.0,
-        m.parent_id.as_ref().map(|p| p.0.clone()),
-        m.role.as_str(),
-        m.turn_id.as_ref().map(|t| t.0.clone()),
-        m.provider,
-        m.model,
-        m.created_at
     ])?;
     Ok(())
 }

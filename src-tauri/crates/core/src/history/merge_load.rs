@@ -5,8 +5,8 @@ use super::clean::clean_title;
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{
-    ChatExport, Message, MessageId, SessionParams, ToolCallStatus, TurnInfo, TurnStatus, Usage,
-    PARAM_LIMITS,
+    ChatExport, Message, MessageId, Part, SessionParams, ToolCallStatus, TurnInfo, TurnStatus,
+    Usage, PARAM_LIMITS,
 };
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
@@ -24,7 +24,8 @@ const MAX_TURN_TOKENS: u64 = 10_000_000;
 /// The longest provider or model name kept from a file.
 const MAX_LABEL_CHARS: usize = 200;
 
-/// A chat read from a file, made inert.
+/// A chat read from a file, made inert: its messages without their parts, which are read one
+/// at a time as they are written (`each_part`).
 pub(super) struct Loaded {
     pub chat: ChatExport,
     /// `sessions.title_source`: whether the user wrote the title.
@@ -33,6 +34,8 @@ pub(super) struct Loaded {
     /// elsewhere): it gets fresh ids.
     pub repaired: bool,
     pub notes: Notes,
+    /// The text it holds (all its parts), in bytes.
+    pub bytes: i64,
 }
 
 /// What making a chat inert changed.
@@ -48,29 +51,27 @@ pub(super) struct Notes {
 /// not write, a part or chat over the caps).
 pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, String>, StoreError> {
     // Whatever goes wrong reading the file is the file's: that chat is set aside, named.
-    match too_large(src, id) {
-        Ok(Some(why)) => return Ok(Err(why)),
-        Ok(None) => {}
+    let bytes = match too_large(src, id) {
+        Ok(Err(why)) => return Ok(Err(why)),
+        Ok(Ok(bytes)) => bytes,
         Err(e) => return Ok(Err(unreadable(&e))),
-    }
+    };
     let read = || -> Result<(ChatExport, String), StoreError> {
-        let (session, head, title_source) = src.query_row(
-            concat!(
+        let (session, head, title_source) = src
+            .prepare_cached(concat!(
                 "SELECT ",
                 session_columns!(),
                 ", head_message_id, title_source FROM sessions WHERE id = ?1"
-            ),
-            [id],
-            |r| {
+            ))?
+            .query_row([id], |r| {
                 Ok((
                     codec::session_row(r)?,
                     r.get::<_, Option<String>>(13)?,
                     r.get::<_, String>(14)?,
                 ))
-            },
-        )?;
-        let mut messages: Vec<Message> = src
-            .prepare(
+            })?;
+        let messages: Vec<Message> = src
+            .prepare_cached(
                 "SELECT id, session_id, parent_id, role, turn_id, provider, model, created_at
                  FROM messages WHERE session_id = ?1 ORDER BY created_at, id",
             )?
@@ -78,9 +79,11 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .collect::<Result<_, _>>()?;
-        load_chat_parts(src, id, &mut messages)?;
+        // Every part is read through the codec here, and again as it is written: the chat's
+        // text is never held whole.
+        each_part(src, id, |_, _| Ok(()))?;
         let turns: Vec<TurnInfo> = src
-            .prepare(
+            .prepare_cached(
                 "SELECT id, session_id, user_message_id, assistant_message_id, status, provider,
                         model, started_at, ended_at, usage, stop_reason, error, context_from
                  FROM turns WHERE session_id = ?1 ORDER BY started_at, id",
@@ -113,18 +116,19 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
         title_source: title_source.to_owned(),
         repaired,
         notes,
+        bytes,
     }))
 }
 
-/// Every part of chat `id`'s messages, in one read (not one per message), decoded by the codec
-/// into its message.
-fn load_chat_parts(src: &Connection, id: &str, messages: &mut [Message]) -> Result<(), StoreError> {
-    let at: HashMap<String, usize> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.id.0.clone(), i))
-        .collect();
-    let mut stmt = src.prepare(concat!(
+/// The parts of the messages of chat `id`, one at a time (never all at once: a chat's text
+/// is not held), ordered by message and position, each decoded by the codec and made inert:
+/// `each(message id, part)`. The first failure stops it.
+pub(super) fn each_part(
+    src: &Connection,
+    id: &str,
+    mut each: impl FnMut(&str, Part) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = src.prepare_cached(concat!(
         "SELECT p.message_id, p.kind, ",
         part_body_sql!(),
         ", p.meta FROM parts p
@@ -134,16 +138,45 @@ fn load_chat_parts(src: &Connection, id: &str, messages: &mut [Message]) -> Resu
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
         let message: String = r.get(0)?;
-        let part = codec::decode_part(
+        let mut part = codec::decode_part(
             &r.get::<_, String>(1)?,
             r.get(2)?,
             r.get::<_, Option<String>>(3)?.as_deref(),
         )?;
-        if let Some(&i) = at.get(&message) {
-            messages[i].parts.push(part);
-        }
+        inert_part(&mut part);
+        each(&message, part)?;
     }
     Ok(())
+}
+
+/// The parts of one message of the file, in order, decoded and made inert.
+pub(super) fn message_parts(src: &Connection, message: &str) -> Result<Vec<Part>, StoreError> {
+    let mut stmt = src.prepare_cached(concat!(
+        "SELECT p.kind, ",
+        part_body_sql!(),
+        ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
+    ))?;
+    let mut rows = stmt.query([message])?;
+    let mut parts = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut part = codec::decode_part(
+            &r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get::<_, Option<String>>(2)?.as_deref(),
+        )?;
+        inert_part(&mut part);
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+/// A part from a file: a tool call still running there is cancelled here.
+fn inert_part(part: &mut Part) {
+    if let Part::ToolCall { status, .. } = part {
+        if !status.is_terminal() {
+            *status = ToolCallStatus::Cancelled;
+        }
+    }
 }
 
 /// Why a chat the file holds could not be read, as the report says it.
@@ -155,50 +188,52 @@ fn unreadable(e: &StoreError) -> String {
     format!("it holds a row Parley does not write ({why}); nothing of it was added.")
 }
 
-/// Why the chat is too large to take, if it is (measured before any of it is read).
-fn too_large(src: &Connection, id: &str) -> Result<Option<String>, StoreError> {
-    let rows: i64 = src.query_row(
-        "SELECT max((SELECT count(*) FROM messages WHERE session_id = ?1),
-                    (SELECT count(*) FROM turns WHERE session_id = ?1))",
-        [id],
-        |r| r.get(0),
-    )?;
+/// The text the chat holds, or why it is too large to take (measured before any of it is
+/// read).
+fn too_large(src: &Connection, id: &str) -> Result<Result<i64, String>, StoreError> {
+    let rows: i64 = src
+        .prepare_cached(
+            "SELECT max((SELECT count(*) FROM messages WHERE session_id = ?1),
+                        (SELECT count(*) FROM turns WHERE session_id = ?1))",
+        )?
+        .query_row([id], |r| r.get(0))?;
     if rows > MAX_CHAT_ROWS {
-        return Ok(Some(format!(
+        return Ok(Err(format!(
             "it has {rows} messages or turns; Parley takes chats of up to {MAX_CHAT_ROWS} from a file."
         )));
     }
     let sizes: Option<(i64, i64)> = src
-        .query_row(
+        .prepare_cached(
             "WITH sizes AS (
                  SELECT octet_length(p.body) + coalesce(octet_length(p.meta), 0)
                         + coalesce((SELECT sum(octet_length(c.body)) FROM part_chunks c
                                     WHERE c.message_id = p.message_id AND c.idx = p.idx), 0) AS n
                  FROM parts p JOIN messages m ON m.id = p.message_id WHERE m.session_id = ?1)
              SELECT max(n), sum(n) FROM sizes WHERE n IS NOT NULL",
-            [id],
-            |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
-        )
+        )?
+        .query_row([id], |r| {
+            Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
+        })
         .optional()?
         .flatten();
     let Some((largest, total)) = sizes else {
-        return Ok(None);
+        return Ok(Ok(0));
     };
     let mb = |n: i64| n >> 20;
     Ok(if largest > MAX_PART_BYTES {
-        Some(format!(
+        Err(format!(
             "one of its messages holds {} MB; Parley takes parts of up to {} MB from a file.",
             mb(largest),
             mb(MAX_PART_BYTES)
         ))
     } else if total > MAX_CHAT_BYTES {
-        Some(format!(
+        Err(format!(
             "it holds {} MB of text; Parley takes chats of up to {} MB from a file.",
             mb(total),
             mb(MAX_CHAT_BYTES)
         ))
     } else {
-        None
+        Ok(total)
     })
 }
 
@@ -218,13 +253,6 @@ fn make_inert(chat: &mut ChatExport) -> Notes {
     for m in &mut chat.messages {
         m.provider = m.provider.as_deref().map(label);
         m.model = m.model.as_deref().map(label);
-        for p in &mut m.parts {
-            if let parley_protocol::Part::ToolCall { status, .. } = p {
-                if !status.is_terminal() {
-                    *status = ToolCallStatus::Cancelled;
-                }
-            }
-        }
     }
     for t in &mut chat.turns {
         t.provider = t.provider.as_deref().map(label);

@@ -304,6 +304,23 @@ async fn check_inert(s: &Store, id: &SessionId, name: &str) {
         }
     }
     assert_eq!(chat.session.forked_from, None, "{name}");
+    // Every part came along, under its message's id here, numbered from 0 (two questions of
+    // one part, two answers of three; where the case renamed a message in the file, its part
+    // stayed with the old id, which no message has).
+    let parts: Vec<usize> = chat.messages.iter().map(|m| m.parts.len()).collect();
+    let expected = if name == "message id taken here" {
+        7
+    } else {
+        8
+    };
+    assert_eq!(parts.iter().sum::<usize>(), expected, "{name}: {parts:?}");
+    assert!(
+        chat.messages.iter().any(|m| m
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Text { text } if text == "answer to their follow-up"))),
+        "{name}"
+    );
     // The tree is whole: the history reads and its head is one of its messages.
     let h = s.history(id).await.unwrap().unwrap();
     assert!(!h.messages.is_empty(), "{name}");

@@ -12,7 +12,6 @@ pub(crate) mod merge;
 mod merge_load;
 mod merge_shape;
 mod parley_format;
-mod part_rows;
 mod staging;
 mod store;
 

@@ -1,8 +1,8 @@
 //! The private staging database of an import: a fresh database of the current schema that the
-//! file's chats are written into one at a time, in transactions of a few megabytes, before the
-//! whole of it is merged. It is disposable (removed after the merge, swept at start when a
-//! killed import left it), so it is written without syncing and without the search index,
-//! which the merge builds in the real database.
+//! file's chats are written into one at a time, in transactions of a few megabytes, that the
+//! merge follows. It is disposable (removed after the merge, swept at start when a killed
+//! import left it), so it is written without syncing, with a small cache, and without the
+//! search index, which the merge builds in the real database.
 
 use super::import::repeated;
 use crate::error::StoreError;
@@ -22,7 +22,7 @@ impl Staging {
             crate::store::open_and_migrate_with(path, crate::store::schema::MIGRATIONS, false)?;
         conn.execute_batch(
             "PRAGMA synchronous = OFF;
-             PRAGMA cache_size = -1024;
+             PRAGMA cache_size = -256;
              DROP TRIGGER IF EXISTS search_part_added;
              DROP TRIGGER IF EXISTS search_title_added;
              BEGIN;",
@@ -56,13 +56,14 @@ impl Staging {
     pub(super) fn write(&mut self, chat: &ChatExport) -> Result<(), String> {
         let s = &chat.session;
         write_session(&self.conn, chat).map_err(|e| repeated(e, "a chat", &s.id.0))?;
-        let mut parts = super::part_rows::PartRows::new(&self.conn);
         for m in &chat.messages {
             super::merge::insert_message(&self.conn, m)
                 .map_err(|e| repeated(e, "a message", &m.id.0))?;
-            parts.add(m).map_err(|e| e.to_string())?;
+            for (i, p) in m.parts.iter().enumerate() {
+                super::merge::insert_part(&self.conn, &m.id.0, i as i64, p)
+                    .map_err(|e| e.to_string())?;
+            }
         }
-        parts.finish().map_err(|e| e.to_string())?;
         for t in &chat.turns {
             super::merge::insert_turn(&self.conn, t, false)
                 .map_err(|e| repeated(e, "a turn", &t.id.0))?;

@@ -5,10 +5,11 @@
 //! transaction commits (a failure rolls all of it back, triggers included).
 //!
 //! Why: a statement that fires those triggers opens a savepoint on the index, and FTS5 writes
-//! out what it holds at every savepoint. Row by row, each title and each batch of parts became
-//! a tiny segment of its own, and merging them took a third of an import
-//! (docs/PERFORMANCE.md, imports). One statement lets the index gather its usual megabyte per
-//! segment.
+//! out what it holds at every savepoint. Row by row, each title and each part became a tiny
+//! segment of its own, and merging them took a third of an import (docs/PERFORMANCE.md,
+//! imports). One statement lets the index gather its usual megabyte per segment. (Indexing
+//! each few megabytes as they came was slower still: every statement ends with a merge of
+//! the index's segments.)
 
 use crate::error::StoreError;
 use rusqlite::{params, Connection};
@@ -16,7 +17,7 @@ use rusqlite::{params, Connection};
 /// The triggers that index titles and parts as they are written (schema v8).
 const TRIGGERS: [&str; 2] = ["search_part_added", "search_title_added"];
 
-/// The index's insert triggers, set aside until [`Paused::index_and_resume`].
+/// The index's insert triggers, set aside until [`Paused::resume`].
 #[must_use = "the triggers must be put back before the transaction commits"]
 pub(crate) struct Paused {
     /// Each trigger's SQL as the database holds it, to create it again unchanged.
@@ -44,13 +45,12 @@ pub(crate) fn pause(tx: &Connection) -> Result<Paused, StoreError> {
 }
 
 impl Paused {
-    /// Indexes the titles and parts of `chats` (written while paused), as the triggers would
-    /// have, and puts the triggers back.
-    pub(crate) fn index_and_resume(
-        self,
-        tx: &Connection,
-        chats: &[String],
-    ) -> Result<(), StoreError> {
+    /// Indexes the titles and parts of `chats` (written while paused, not indexed yet), as
+    /// the triggers would have.
+    pub(crate) fn index(&mut self, tx: &Connection, chats: &[String]) -> Result<(), StoreError> {
+        if chats.is_empty() {
+            return Ok(());
+        }
         tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS bulk_chats(id TEXT PRIMARY KEY) WITHOUT ROWID;
              DELETE FROM temp.bulk_chats;",
@@ -85,6 +85,14 @@ impl Paused {
             params![self.last_doc],
         )?;
         tx.execute_batch("DELETE FROM temp.bulk_chats;")?;
+        self.last_doc = tx.query_row("SELECT coalesce(max(id), 0) FROM search_docs", [], |r| {
+            r.get(0)
+        })?;
+        Ok(())
+    }
+
+    /// Puts the triggers back.
+    pub(crate) fn resume(self, tx: &Connection) -> Result<(), StoreError> {
         for sql in &self.sql {
             tx.execute_batch(sql)?;
         }

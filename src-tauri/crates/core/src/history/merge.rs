@@ -47,6 +47,16 @@ pub(crate) enum Written {
 /// What the merge follows: the writer of the source, or nothing (a whole file).
 pub(crate) struct Follow(Option<Receiver<Written>>);
 
+/// The file merged. `ours`: an import's staging database, written by this process from chats
+/// it parsed into Parley's types and checked, so its parts are read once, as they are written
+/// (any other file's are read through the codec first, and a chat with a row Parley does not
+/// write is set aside whole).
+#[derive(Clone, Copy)]
+struct Source<'c> {
+    conn: &'c Connection,
+    ours: bool,
+}
+
 impl Follow {
     /// A source that is whole (a backup).
     pub(crate) fn whole() -> Follow {
@@ -57,6 +67,11 @@ impl Follow {
     pub(crate) fn written() -> (Sender<Written>, Follow) {
         let (tx, rx) = std::sync::mpsc::channel();
         (tx, Follow(Some(rx)))
+    }
+
+    /// Whether the source is an import's staging database, written by this process.
+    fn ours(&self) -> bool {
+        self.0.is_some()
     }
 
     /// Waits until more is written: the last chat (row id) that may be read, and whether that
@@ -148,7 +163,11 @@ fn merge_all(
     let mut after = 0;
     loop {
         let rows = (after, upto);
-        after = merge_chats(&src, &tx, rows, paused.is_none(), &mut added, &mut report)?;
+        let source = Source {
+            conn: &src,
+            ours: follow.ours(),
+        };
+        after = merge_chats(source, &tx, rows, paused.is_none(), &mut added, &mut report)?;
         if whole {
             break;
         }
@@ -170,14 +189,14 @@ fn merge_all(
 /// The chats of the file in `rows` (after, up to: row ids), a page at a time in the order they
 /// were written (never every id at once): set aside or merged. Returns the last row id read.
 fn merge_chats(
-    src: &Connection,
+    src: Source<'_>,
     tx: &Transaction<'_>,
     (mut after, upto): (i64, i64),
     dry_run: bool,
     added: &mut Added,
     report: &mut ImportReport,
 ) -> Result<i64, StoreError> {
-    let mut page = src.prepare_cached(
+    let mut page = src.conn.prepare_cached(
         "SELECT rowid, id FROM sessions WHERE rowid > ?1 AND rowid <= ?2
              AND typeof(id) = 'text' ORDER BY rowid LIMIT 500",
     )?;
@@ -190,10 +209,10 @@ fn merge_chats(
         };
         after = *last;
         for (_, id) in &ids {
-            match load_chat(src, id)? {
+            match load_chat(src.conn, id, !src.ours)? {
                 Ok(loaded) => {
                     let large = loaded.bytes > RELEASE_AFTER;
-                    merge_chat(tx, (src, id), loaded, dry_run, added, report)?;
+                    merge_chat(tx, (src.conn, id), loaded, dry_run, added, report)?;
                     if large {
                         crate::util::release_freed_memory();
                     }

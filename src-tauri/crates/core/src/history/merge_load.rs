@@ -48,8 +48,13 @@ pub(super) struct Notes {
 }
 
 /// Reads chat `id` of the file: `Ok(Err(reason))` when it cannot be taken (a row Parley would
-/// not write, a part or chat over the caps).
-pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, String>, StoreError> {
+/// not write, a part or chat over the caps). `check_parts`: read every part through the codec
+/// first (a file from elsewhere).
+pub(super) fn load_chat(
+    src: &Connection,
+    id: &str,
+    check_parts: bool,
+) -> Result<Result<Loaded, String>, StoreError> {
     // Whatever goes wrong reading the file is the file's: that chat is set aside, named.
     let bytes = match too_large(src, id) {
         Ok(Err(why)) => return Ok(Err(why)),
@@ -79,9 +84,11 @@ pub(super) fn load_chat(src: &Connection, id: &str) -> Result<Result<Loaded, Str
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .collect::<Result<_, _>>()?;
-        // Every part is read through the codec here, and again as it is written: the chat's
-        // text is never held whole.
-        each_part(src, id, |_, _| Ok(()))?;
+        // Every part of a file from elsewhere is read through the codec here, and again as it
+        // is written: the chat's text is never held whole.
+        if check_parts {
+            each_part(src, id, |_, _| Ok(()))?;
+        }
         let turns: Vec<TurnInfo> = src
             .prepare_cached(
                 "SELECT id, session_id, user_message_id, assistant_message_id, status, provider,

@@ -30,15 +30,13 @@ pub fn register(conn: &Connection) -> Result<(), StoreError> {
             | FunctionFlags::SQLITE_DETERMINISTIC
             | FunctionFlags::SQLITE_INNOCUOUS,
         |ctx| {
-            let kind = ctx.get::<Option<String>>(0)?;
-            let body = ctx.get::<Option<String>>(1)?.unwrap_or_default();
-            let meta = ctx.get::<Option<String>>(2)?;
-            let before = ctx.get::<Option<String>>(3)?;
+            // Read in place, not copied: every indexed text passes through here.
+            let arg = |i: usize| ctx.get_raw(i).as_str_or_null();
             Ok(text::index_text(
-                kind.as_deref(),
-                &body,
-                meta.as_deref(),
-                before.as_deref(),
+                arg(0)?,
+                arg(1)?.unwrap_or_default(),
+                arg(2)?,
+                arg(3)?,
             ))
         },
     )?;

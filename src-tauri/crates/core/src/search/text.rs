@@ -48,6 +48,9 @@ pub fn index_text(
     meta: Option<&str>,
     before: Option<&str>,
 ) -> String {
+    if kind != Some("tool_call") && before.is_none() {
+        return spaced(body).into_owned();
+    }
     spaced(&searchable(kind, body, meta, before)).into_owned()
 }
 

@@ -147,7 +147,7 @@ pub(super) async fn healthy(dir: &Path, what: &str) {
         count(&format!(
             "SELECT count(*) FROM (SELECT 1 FROM part_chunks GROUP BY message_id, idx
              HAVING sum(length(CAST(body AS BLOB))) <= {})",
-            parley_core::store::FOLD_AT_MOST
+            parley_core::chats::FOLD_AT_MOST
         )),
         0,
         "{what}: a short answer's streamed output was not folded when its turn ended"

@@ -397,6 +397,11 @@ pub enum CoreError {
     Internal(String),
 }
 
+/// The error for a chat id that names no chat.
+pub(crate) fn no_chat(id: &parley_protocol::SessionId) -> CoreError {
+    CoreError::NotFound(format!("No chat with id {id} exists."))
+}
+
 impl CoreError {
     /// The error as the UI and CLI show it.
     pub fn to_info(&self) -> ErrorInfo {

@@ -28,6 +28,7 @@ macro_rules! session_columns {
 pub mod approvals;
 pub mod assistants;
 pub mod chats;
+mod clean;
 mod core;
 pub mod error;
 pub mod history;

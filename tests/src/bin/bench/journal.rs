@@ -1,13 +1,14 @@
 //! The journal's write cost, through the real store (a real SQLite file, WAL, synchronous=FULL):
 //! the bytes a 10 MB answer writes to the WAL, and the WAL's size over a 100k-message session.
 
-use parley_core::store::{JournalOp, Store, TurnEnd, WAL_SIZE_LIMIT};
+use parley_core::chats::{JournalOp, TurnEnd};
+use parley_core::store::{Store, WAL_SIZE_LIMIT};
 use parley_protocol::{Part, SessionId};
 use std::time::{Duration, Instant};
 
 const ANSWER: usize = 10 * 1024 * 1024;
 
-async fn begin(store: &Store, sid: &SessionId) -> parley_core::store::BegunTurn {
+async fn begin(store: &Store, sid: &SessionId) -> parley_core::chats::BegunTurn {
     let b = store
         .begin_turn(
             sid,
@@ -23,7 +24,7 @@ async fn begin(store: &Store, sid: &SessionId) -> parley_core::store::BegunTurn 
 }
 
 /// The answer's first part, empty, as a turn's first delta inserts it.
-pub async fn empty_text(store: &Store, b: &parley_core::store::BegunTurn) {
+pub async fn empty_text(store: &Store, b: &parley_core::chats::BegunTurn) {
     store
         .journal(vec![JournalOp::InsertPart {
             message_id: b.assistant_message_id.clone(),
@@ -37,7 +38,7 @@ pub async fn empty_text(store: &Store, b: &parley_core::store::BegunTurn) {
 }
 
 /// One flush of streamed text into the answer's first part.
-pub async fn append(store: &Store, b: &parley_core::store::BegunTurn, text: String) {
+pub async fn append(store: &Store, b: &parley_core::chats::BegunTurn, text: String) {
     store
         .journal(vec![JournalOp::AppendText {
             message_id: b.assistant_message_id.clone(),

@@ -9,12 +9,13 @@
 //! 4. `parley-bench import` (run by `cargo xtask bench` once the CLI is built): a 100 MB export
 //!    of each format through `parley import`, its time and peak memory (`import.rs`).
 
+use parley_core::chats::TurnEnd;
 use parley_core::providers::http::SseMapper;
 use parley_core::providers::openai_chat::ChatMapper;
 use parley_core::providers::sse::SseParser;
 use parley_core::providers::HttpSettings;
 use parley_core::secrets::MemoryStore;
-use parley_core::store::{Store, TurnEnd};
+use parley_core::store::Store;
 use parley_core::{Core, CoreOptions};
 use parley_protocol::ProviderDraft;
 use parley_protocol::{EventMsg, ProviderKind, SendOptions, SessionId, TurnStatus};

@@ -229,9 +229,7 @@ impl ChatService {
 }
 
 /// "No chat with this id".
-pub(crate) fn not_found(id: &SessionId) -> CoreError {
-    CoreError::NotFound(format!("No chat with id {id} exists."))
-}
+pub(crate) use crate::error::no_chat as not_found;
 
 /// Checks a chat's generation settings against [`PARAM_LIMITS`] (the same table the window's
 /// form uses); an out-of-range value is refused with a sentence.

@@ -260,9 +260,9 @@ impl Store {
 }
 
 /// A title from the first line of the first message, at most 60 characters, with control and
-/// invisible characters removed (the rules every title follows: `history::clean`).
+/// invisible characters removed (the rules every title follows: `crate::clean`).
 pub fn default_title(text: &str) -> String {
-    use crate::history::clean::{cap, visible_line, UNTITLED};
+    use crate::clean::{cap, visible_line, UNTITLED};
     let line = text
         .lines()
         .map(visible_line)

@@ -19,8 +19,8 @@ use std::time::Duration;
 const TITLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most characters of the question and of the answer the title model reads.
 const EXCERPT: usize = 1500;
-// The longest title kept (the same for every title: `history::clean`).
-use crate::history::clean::MAX_TITLE;
+// The longest title kept (the same for every title: `crate::clean`).
+use crate::clean::MAX_TITLE;
 
 const INSTRUCTIONS: &str = "You name conversations. Reply with a short title (at most six words) \
 for the conversation below, written in the language the user wrote in. Reply with the title \
@@ -256,11 +256,11 @@ fn excerpt(text: &str) -> String {
 
 /// The title in a model's answer: its first non-empty line without quotes, a "Title:" label,
 /// markdown emphasis or a trailing period; on one line with control and invisible characters
-/// removed, at most 80 characters (the rules every title follows: `history::clean`). `None`
+/// removed, at most 80 characters (the rules every title follows: `crate::clean`). `None`
 /// when nothing is left.
 pub(crate) fn clean_title(raw: &str) -> Option<String> {
     let line = raw.lines().map(str::trim).find(|l| !l.is_empty())?;
-    let mut t = crate::history::clean::visible_line(line);
+    let mut t = crate::clean::visible_line(line);
     for label in [
         "Title:", "title:", "TITLE:", "Titre :", "Titre:", "Título:", "Titel:",
     ] {
@@ -287,7 +287,7 @@ pub(crate) fn clean_title(raw: &str) -> Option<String> {
     if t.is_empty() {
         return None;
     }
-    Some(crate::history::clean::cap(t, MAX_TITLE))
+    Some(crate::clean::cap(t, MAX_TITLE))
 }
 
 #[cfg(test)]

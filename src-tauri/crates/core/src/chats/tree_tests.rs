@@ -3,8 +3,9 @@
 //! a branch keeps its siblings, and revisions refuse changes made on a stale view — across
 //! two connections to one file, as the app and `parley` are.
 
+use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::error::StoreError;
-use crate::store::{JournalOp, Placement, Store, TurnEnd};
+use crate::store::Store;
 use parley_protocol::{MessageId, Part, SessionId};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -19,7 +20,7 @@ fn sid() -> SessionId {
 }
 
 /// Finishes a begun turn with `answer` as its text.
-async fn answer(s: &Store, b: &crate::store::BegunTurn, answer: &str) {
+async fn answer(s: &Store, b: &crate::chats::BegunTurn, answer: &str) {
     let ops = vec![JournalOp::InsertPart {
         message_id: b.assistant_message_id.clone(),
         index: 0,

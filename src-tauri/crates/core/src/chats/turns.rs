@@ -148,7 +148,7 @@ impl ChatService {
         provider: &str,
         model: &str,
         seen: Option<u64>,
-    ) -> Result<crate::store::BegunTurn, CoreError> {
+    ) -> Result<crate::chats::BegunTurn, CoreError> {
         let store = &self.shared.store;
         for attempt in 0..2 {
             let owner = self.shared.instance_id.clone();
@@ -159,7 +159,7 @@ impl ChatService {
                         Start::Edit(edited, _) => Some((*edited).clone()),
                         _ => None,
                     };
-                    let at = crate::store::Placement { edit, seen };
+                    let at = crate::chats::Placement { edit, seen };
                     store
                         .begin_turn_at(session_id, (*text).to_owned(), provider, model, owner, at)
                         .await

@@ -3,7 +3,8 @@
 //! are refused with a sentence and add nothing.
 
 use super::parley_format::read_export;
-use crate::store::{JournalOp, Placement, Store, TurnEnd};
+use crate::chats::{JournalOp, Placement, TurnEnd};
+use crate::store::Store;
 use parley_protocol::{ExportFile, Part, SessionId, ToolCallStatus, Usage, EXPORT_FORMAT};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -44,7 +45,7 @@ async fn tree(s: &Store) -> SessionId {
         .begin_turn(&sid, "q1".into(), "p".into(), "m".into(), "me".into())
         .await
         .unwrap();
-    let ops = |b: &crate::store::BegunTurn| -> Vec<JournalOp> {
+    let ops = |b: &crate::chats::BegunTurn| -> Vec<JournalOp> {
         every_part()
             .into_iter()
             .enumerate()

@@ -11,8 +11,8 @@
 //!
 //! A dry run makes the same decisions and writes nothing.
 
-use super::clean::{clean_id, is_clean_id};
 use super::merge_load::{each_part, load_chat, message_parts, Loaded};
+use crate::clean::{clean_id, is_clean_id};
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{

@@ -1,7 +1,7 @@
 //! Reading one chat of a file for the merge (`merge.rs`): through the same codec as every
 //! read of Parley's own, within size caps, then made inert and its tree repaired.
 
-use super::clean::clean_title;
+use crate::clean::clean_title;
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{

@@ -3,7 +3,8 @@
 //! attacker would, restores it (and first dry-runs it) into a database that has a chat of its
 //! own, and checks what came in, what was set aside, and that the chat here is untouched.
 
-use crate::store::{JournalOp, Store, TurnEnd};
+use crate::chats::{JournalOp, TurnEnd};
+use crate::store::Store;
 use parley_protocol::{
     ChatExport, ImportAction, ImportReport, Part, SessionId, SessionParams, ToolCallStatus,
     TurnStatus, Usage,
@@ -277,17 +278,14 @@ async fn check_inert(s: &Store, id: &SessionId, name: &str) {
         "{name}: {:?}",
         chat.session.title
     );
-    assert!(
-        crate::history::clean::is_clean_id(&chat.session.id.0),
-        "{name}"
-    );
+    assert!(crate::clean::is_clean_id(&chat.session.id.0), "{name}");
     for m in &chat.messages {
         assert!(
             m.model.as_deref().is_none_or(visible),
             "{name}: {:?}",
             m.model
         );
-        assert!(crate::history::clean::is_clean_id(&m.id.0), "{name}");
+        assert!(crate::clean::is_clean_id(&m.id.0), "{name}");
         for part in &m.parts {
             if let Part::ToolCall { status, .. } = part {
                 assert!(status.is_terminal(), "{name}: {status:?}");

@@ -2,7 +2,6 @@
 //! are in `store.rs`.
 
 mod claude;
-pub(crate) mod clean;
 mod export;
 mod export_every;
 mod foreign;
@@ -21,8 +20,8 @@ pub use foreign::{detect, rfc3339_ms, Source};
 pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
 pub use parley_format::read_export;
 
-use crate::chats::not_found;
 use crate::core::Shared;
+use crate::error::no_chat as not_found;
 use crate::error::CoreError;
 use parley_protocol::{ClippedPart, MessageId, Part, SessionHistory, SessionId};
 use std::sync::Arc;

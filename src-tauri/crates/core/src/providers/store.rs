@@ -1,7 +1,7 @@
 //! Provider queries: configured providers (never their keys) and cached model lists.
 
 use crate::error::StoreError;
-use crate::store::{codec, Store};
+use crate::store::Store;
 use crate::util::now_ms;
 use parley_protocol::ProviderKind;
 use rusqlite::{params, OptionalExtension};
@@ -73,7 +73,7 @@ impl Store {
                     "SELECT name, kind, base_url, default_model, key_host, created_at
                      FROM providers ORDER BY created_at, name",
                 )?;
-                let rows = stmt.query_map([], codec::provider_row)?;
+                let rows = stmt.query_map([], provider_row)?;
                 let mut out = Vec::new();
                 for r in rows {
                     out.push(r??);
@@ -93,7 +93,7 @@ impl Store {
                         "SELECT name, kind, base_url, default_model, key_host, created_at
                          FROM providers WHERE name = ?1",
                         [name],
-                        codec::provider_row,
+                        provider_row,
                     )
                     .optional()?;
                 row.transpose()
@@ -185,4 +185,22 @@ impl Store {
             })
             .await
     }
+}
+
+fn provider_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ProviderRow, StoreError>> {
+    let kind: String = r.get(1)?;
+    let row = ProviderRow {
+        name: r.get(0)?,
+        kind: ProviderKind::OpenaiCompatible,
+        base_url: r.get(2)?,
+        default_model: r.get(3)?,
+        key_host: r.get(4)?,
+        created_at: r.get(5)?,
+    };
+    Ok(match ProviderKind::parse(&kind) {
+        Some(k) => Ok(ProviderRow { kind: k, ..row }),
+        None => Err(StoreError::Corrupt(format!(
+            "unknown provider kind {kind:?}"
+        ))),
+    })
 }

@@ -4,7 +4,8 @@
 
 use super::store::{cheap_to_rank, Alarm};
 use super::text::parse_query;
-use crate::store::{JournalOp, Store, TurnEnd};
+use crate::chats::{JournalOp, TurnEnd};
+use crate::store::Store;
 use parley_protocol::{Part, SessionId};
 use std::time::Duration;
 

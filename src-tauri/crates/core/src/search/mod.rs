@@ -89,7 +89,7 @@ impl SearchService {
         }
         if let Some(chat) = &query.chat {
             if self.shared.store.get_session(chat).await?.is_none() {
-                return Err(crate::chats::not_found(chat));
+                return Err(crate::error::no_chat(chat));
             }
         }
         match self.shared.store.search(query).await {

@@ -1,7 +1,8 @@
 //! Search on real SQLite files: the index follows every write (streamed chunks, folds,
 //! edits, renames, forks, deletes), ranks, filters, and reads CJK and accents.
 
-use crate::store::{JournalOp, Placement, Store, TurnEnd};
+use crate::chats::{JournalOp, Placement, TurnEnd};
+use crate::store::Store;
 use parley_protocol::{
     MessageId, Part, Role, SearchField, SearchQuery, SearchResults, SessionId, ToolCallStatus,
 };
@@ -77,7 +78,7 @@ async fn answer(
 }
 
 /// A chat "c" whose answer is streaming.
-async fn streaming(s: &Store) -> crate::store::BegunTurn {
+async fn streaming(s: &Store) -> crate::chats::BegunTurn {
     let sid = SessionId("c".into());
     s.create_session(sid.clone(), String::new()).await.unwrap();
     s.begin_turn(&sid, "go".into(), "p".into(), "m".into(), "me".into())

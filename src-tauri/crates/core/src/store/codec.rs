@@ -2,10 +2,9 @@
 //! text of any part lives in `body` and can be appended to.
 
 use crate::error::StoreError;
-use crate::providers::ProviderRow;
 use parley_protocol::{
-    Message, MessageId, Part, ProviderKind, Role, SessionId, SessionSummary, ToolCallStatus,
-    TurnId, TurnInfo, TurnStatus,
+    Message, MessageId, Part, Role, SessionId, SessionSummary, ToolCallStatus, TurnId, TurnInfo,
+    TurnStatus,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -137,24 +136,6 @@ pub(crate) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<P
             }
         }
         other => return Err(corrupt(format!("unknown part kind {other:?}"))),
-    })
-}
-
-pub(crate) fn provider_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<Result<ProviderRow, StoreError>> {
-    let kind: String = r.get(1)?;
-    let row = ProviderRow {
-        name: r.get(0)?,
-        kind: ProviderKind::OpenaiCompatible,
-        base_url: r.get(2)?,
-        default_model: r.get(3)?,
-        key_host: r.get(4)?,
-        created_at: r.get(5)?,
-    };
-    Ok(match ProviderKind::parse(&kind) {
-        Some(k) => Ok(ProviderRow { kind: k, ..row }),
-        None => Err(corrupt(format!("unknown provider kind {kind:?}"))),
     })
 }
 

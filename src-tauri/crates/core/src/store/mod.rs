@@ -14,9 +14,6 @@
 //! (`chats/store.rs`, `chats/journal.rs`), history (`history/store.rs`), providers
 //! (`providers/store.rs`), assistants, approvals (grants) and settings (`*/store.rs`).
 
-pub use crate::chats::{default_title, BegunTurn, JournalOp, Placement, TurnEnd, FOLD_AT_MOST};
-pub use crate::providers::ProviderRow;
-
 pub mod backup;
 pub(crate) mod codec;
 pub mod schema;

@@ -1,6 +1,7 @@
 //! Store tests on a real SQLite file in a temp dir.
 
 use super::*;
+use crate::chats::{default_title, JournalOp, TurnEnd};
 use parley_protocol::{Part, SessionId, StopReason, TurnStatus, Usage};
 
 fn rt() -> tokio::runtime::Runtime {

@@ -44,7 +44,7 @@ impl UsageService {
             .store
             .chat_usage(id, table)
             .await?
-            .ok_or_else(|| crate::chats::not_found(id))
+            .ok_or_else(|| crate::error::no_chat(id))
     }
 
     /// The price table in use: the user's figures and the shipped estimates for other models.

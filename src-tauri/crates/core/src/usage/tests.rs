@@ -2,8 +2,9 @@
 //! provider and day, priced; answers without usage counted as not reported, never as zero.
 
 use super::prices;
+use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::providers::ProviderRow;
-use crate::store::{JournalOp, Placement, Store, TurnEnd};
+use crate::store::Store;
 use parley_protocol::{MessageId, Part, Price, ProviderKind, SessionId, Usage};
 
 fn rt() -> tokio::runtime::Runtime {

@@ -2,14 +2,13 @@
 //! itself): thousands of chats, chats of thousands of messages, answers of megabytes. Shared by
 //! the real-window tests and `cargo xtask bench`.
 
-use parley_core::store::Store;
 use rusqlite::params;
 use std::path::Path;
 
 /// The database file of a data folder, created with the current schema.
 pub fn database(data_dir: &Path) -> std::path::PathBuf {
     let path = data_dir.join("parley.db");
-    drop(Store::open(&path).expect("create the database"));
+    drop(parley_core::open_store(&path).expect("create the database"));
     path
 }
 

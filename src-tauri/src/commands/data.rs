@@ -9,7 +9,7 @@ use parley_protocol::{ExportReport, ImportProgress, ImportReport, RestoreReport}
 #[tauri::command]
 #[specta::specta]
 pub async fn back_up_now(state: State<'_, AppState>) -> Res<String> {
-    let at = state.core.backup(None).await.map_err(err)?;
+    let at = state.core.backups().backup(None).await.map_err(err)?;
     Ok(at.display().to_string())
 }
 
@@ -33,7 +33,12 @@ pub async fn restore_backup(
     let Some(file) = file else {
         return Ok(None);
     };
-    let report = state.core.restore(&file, false).await.map_err(err)?;
+    let report = state
+        .core
+        .backups()
+        .restore(&file, false)
+        .await
+        .map_err(err)?;
     Ok(Some(RestoreReport {
         file: file.display().to_string(),
         report,

@@ -183,7 +183,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ask(args) => ask::run(&core, args).await,
         Command::Sessions(cmd) => sessions::run(&core, cmd).await,
         Command::Backup { file } => {
-            let at = core.backup(file).await?;
+            let at = core.backups().backup(file).await?;
             outln!("Backed up to {}", at.display())
         }
         Command::Export(args) => transfer::export(&core, args).await,
@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             dry_run,
             json,
         } => {
-            let r = core.restore(&file, dry_run).await?;
+            let r = core.backups().restore(&file, dry_run).await?;
             if json {
                 return print_json(&r);
             }

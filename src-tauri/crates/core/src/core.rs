@@ -7,6 +7,7 @@
 
 use crate::approvals::ApprovalService;
 use crate::assistants::AssistantService;
+use crate::backups::BackupService;
 use crate::chats::{hub::Hub, ChatService};
 use crate::error::CoreError;
 use crate::history::HistoryService;
@@ -20,6 +21,13 @@ use crate::tools::ToolService;
 use crate::usage::UsageService;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Opens (creating if needed) Parley's database at `path`, with the SQL functions its triggers
+/// call (search's). Everything that opens the database goes through here or through
+/// [`Core::open`].
+pub fn open_store(path: &std::path::Path) -> Result<(Store, OpenReport), crate::StoreError> {
+    Store::open(path, crate::search::register)
+}
 
 /// How Parley opens its data.
 pub struct CoreOptions {
@@ -60,6 +68,7 @@ struct Inner {
     approvals: ApprovalService,
     settings: SettingsService,
     tools: ToolService,
+    backups: BackupService,
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
@@ -81,8 +90,12 @@ impl Core {
     pub async fn open(options: CoreOptions) -> Result<Core, CoreError> {
         let dir = &options.data_dir;
         let instance = Instance::acquire(dir)?;
-        let (store, report) = Store::open(&dir.join("parley.db"))?;
-        let interrupted = instance.recover(&store).await?;
+        let (store, report) = open_store(&dir.join("parley.db"))?;
+        let interrupted = crate::chats::interrupt_dead_owners(&store, &instance).await?;
+        // Commands a dead owner left running (its watchdog gone too) are ended.
+        for groups in instance.tidy_dead_owners() {
+            crate::tools::orphans::reap_and_report(&groups);
+        }
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
         let client = crate::providers::http::client(&options.http)?;
         let always = crate::approvals::Grants::from_saved(store.list_grants().await?);
@@ -114,6 +127,7 @@ impl Core {
                 approvals: ApprovalService::new(shared.clone()),
                 settings: SettingsService::new(shared.clone()),
                 tools: ToolService,
+                backups: BackupService::new(store.clone()),
                 chats,
                 providers,
                 store,
@@ -141,7 +155,7 @@ impl Core {
                     return;
                 }
             };
-            match core.store().daily_backup(keep, crate::util::now_ms()).await {
+            match core.backups().daily(keep, crate::util::now_ms()).await {
                 Ok(Some(file)) => tracing::info!("daily backup: {}", file.display()),
                 Ok(None) => {}
                 Err(e) => tracing::warn!("daily backup failed: {e}"),
@@ -189,6 +203,11 @@ impl Core {
         &self.inner.settings
     }
 
+    /// Backups: on demand, daily, restore.
+    pub fn backups(&self) -> &BackupService {
+        &self.inner.backups
+    }
+
     /// The built-in tools.
     pub fn tools(&self) -> &ToolService {
         &self.inner.tools
@@ -216,29 +235,6 @@ impl Core {
                 .to_string(),
             interrupted_at_start: self.inner.interrupted_at_start as u32,
         }
-    }
-
-    /// Writes a consistent copy of the database to `file` (which must not exist), or into the
-    /// backups folder; returns where.
-    pub async fn backup(&self, file: Option<PathBuf>) -> Result<PathBuf, CoreError> {
-        Ok(self.inner.store.backup(file).await?)
-    }
-
-    /// Adds the chats of the backup `file` that are not here, inert (see
-    /// `history::merge`); nothing present is changed or removed. Says what it added (`dry_run`:
-    /// what it would add, writing nothing).
-    pub async fn restore(
-        &self,
-        file: &std::path::Path,
-        dry_run: bool,
-    ) -> Result<parley_protocol::ImportReport, CoreError> {
-        if !file.is_file() {
-            return Err(CoreError::InvalidInput(format!(
-                "{} is not a file Parley can restore from.",
-                file.display()
-            )));
-        }
-        Ok(self.inner.store.restore(file, dry_run).await?)
     }
 
     /// How many turns of a previous run were marked interrupted at start.

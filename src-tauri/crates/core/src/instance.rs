@@ -11,7 +11,6 @@
 //! (the other one may be writing the newer ones).
 
 use crate::error::CoreError;
-use crate::store::Store;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -145,15 +144,10 @@ impl Instance {
         })
     }
 
-    /// Marks the running turns of dead processes interrupted (returns how many) and tidies
-    /// their lock files.
-    pub(crate) async fn recover(&self, store: &Store) -> Result<usize, CoreError> {
-        let mut interrupted = 0;
-        for owner in store.active_turn_owners().await? {
-            if owner != self.id && owner_is_dead(&self.dir, &owner) {
-                interrupted += store.interrupt_turns_of(&owner).await?;
-            }
-        }
+    /// Tidies the lock files of owners that are gone and returns the logs of the command
+    /// groups they left (ended by `tools::orphans::reap`).
+    pub(crate) fn tidy_dead_owners(&self) -> Vec<PathBuf> {
+        let mut groups = Vec::new();
         if let Ok(entries) = std::fs::read_dir(locks_dir(&self.dir)) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -162,19 +156,18 @@ impl Instance {
                         owner_is_dead(&self.dir, owner);
                     }
                 }
-                // Commands a dead owner left running (its watchdog gone too) are ended.
                 if let Some(owner) = name.strip_suffix(".groups") {
                     if owner != self.id && owner_is_dead(&self.dir, owner) {
-                        let n = crate::tools::orphans::reap(&entry.path());
-                        if n > 0 {
-                            tracing::warn!(
-                                "ended {n} command(s) left running by a Parley that is gone"
-                            );
-                        }
+                        groups.push(entry.path());
                     }
                 }
             }
         }
-        Ok(interrupted)
+        groups
+    }
+
+    /// Whether `owner` (an instance id that stamped turns) is another process, gone.
+    pub(crate) fn is_dead_other(&self, owner: &str) -> bool {
+        owner != self.id && owner_is_dead(&self.dir, owner)
     }
 }

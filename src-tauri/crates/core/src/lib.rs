@@ -27,6 +27,7 @@ macro_rules! session_columns {
 
 pub mod approvals;
 pub mod assistants;
+pub mod backups;
 pub mod chats;
 mod clean;
 mod core;
@@ -43,7 +44,7 @@ pub mod tools;
 pub mod usage;
 mod util;
 
-pub use crate::core::{Core, CoreOptions};
+pub use crate::core::{open_store, Core, CoreOptions};
 pub use chats::TurnHandle;
 pub use error::{CoreError, ProviderError, ProviderErrorKind, StoreError};
 pub use util::{create_private, new_id, now_ms};

@@ -54,7 +54,7 @@ pub async fn append(store: &Store, b: &parley_core::chats::BegunTurn, text: Stri
 pub async fn wal_bytes(flush: usize) -> (u64, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    let (store, _) = Store::open(&path).unwrap();
+    let (store, _) = parley_core::open_store(&path).unwrap();
     let sid = SessionId("s".into());
     store
         .create_session(sid.clone(), String::new())
@@ -93,7 +93,7 @@ pub async fn long_session(messages: usize) -> (u64, u64, u64, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
     let wal = dir.path().join("parley.db-wal");
-    let (store, _) = Store::open(&path).unwrap();
+    let (store, _) = parley_core::open_store(&path).unwrap();
     let sid = SessionId("long".into());
     store
         .create_session(sid.clone(), String::new())

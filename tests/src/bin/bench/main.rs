@@ -15,7 +15,6 @@ use parley_core::providers::openai_chat::ChatMapper;
 use parley_core::providers::sse::SseParser;
 use parley_core::providers::HttpSettings;
 use parley_core::secrets::MemoryStore;
-use parley_core::store::Store;
 use parley_core::{Core, CoreOptions};
 use parley_protocol::ProviderDraft;
 use parley_protocol::{EventMsg, ProviderKind, SendOptions, SessionId, TurnStatus};
@@ -232,9 +231,9 @@ fn fill(path: &std::path::Path, n: usize) {
 async fn append_cost(existing: usize) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    drop(Store::open(&path).unwrap());
+    drop(parley_core::open_store(&path).unwrap());
     fill(&path, existing);
-    let (store, _) = Store::open(&path).unwrap();
+    let (store, _) = parley_core::open_store(&path).unwrap();
     let sid = SessionId("s0".into());
     let mut per_append = Vec::new();
     let mut begin = Vec::new();
@@ -341,7 +340,7 @@ fn main() {
                 std::process::exit(2);
             };
             let started = Instant::now();
-            drop(Store::open(std::path::Path::new(&db)).unwrap());
+            drop(parley_core::open_store(std::path::Path::new(&db)).unwrap());
             println!("opened {db} in {:.1} s", started.elapsed().as_secs_f64());
             return;
         }

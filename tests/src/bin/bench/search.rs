@@ -4,7 +4,6 @@
 //! The database is kept in `target/bench-data/` and reused by later runs.
 
 use parley_core::search::text::{parse_query, MAX_WORDS};
-use parley_core::store::Store;
 use parley_protocol::{Role, SearchQuery, SessionId};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -119,7 +118,7 @@ fn database(root: &Path) -> (PathBuf, Option<Duration>) {
     }
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    drop(Store::open(&path).unwrap());
+    drop(parley_core::open_store(&path).unwrap());
     let started = Instant::now();
     let mut c = rusqlite::Connection::open(&path).unwrap();
     parley_core::search::register(&c).unwrap();
@@ -257,7 +256,7 @@ fn pct(mut v: Vec<f64>, p: f64) -> f64 {
 /// Times every row, or only the rows whose label holds one of `only`.
 pub async fn run(root: &Path, only: &[String]) -> Vec<String> {
     let (path, built) = database(root);
-    let (store, _) = Store::open(&path).unwrap();
+    let (store, _) = parley_core::open_store(&path).unwrap();
     let q = |text: &str| SearchQuery {
         text: text.into(),
         ..Default::default()

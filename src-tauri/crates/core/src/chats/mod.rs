@@ -228,6 +228,20 @@ impl ChatService {
     }
 }
 
+/// Marks the running turns of processes that are gone interrupted (at start); how many.
+pub(crate) async fn interrupt_dead_owners(
+    store: &crate::store::Store,
+    instance: &crate::instance::Instance,
+) -> Result<usize, CoreError> {
+    let mut interrupted = 0;
+    for owner in store.active_turn_owners().await? {
+        if instance.is_dead_other(&owner) {
+            interrupted += store.interrupt_turns_of(&owner).await?;
+        }
+    }
+    Ok(interrupted)
+}
+
 /// "No chat with this id".
 pub(crate) use crate::error::no_chat as not_found;
 

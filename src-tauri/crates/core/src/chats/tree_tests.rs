@@ -106,7 +106,7 @@ async fn check_tree(s: &Store) {
 #[test]
 fn edits_and_regenerations_are_versions_the_switcher_moves_between() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let (q1, _) = exchange(&s, "q1", "a1").await;
         let (q2, a2) = exchange(&s, "q2", "a2").await;
@@ -159,7 +159,7 @@ fn edits_and_regenerations_are_versions_the_switcher_moves_between() {
 #[test]
 fn rewind_keeps_the_future_and_the_next_message_becomes_its_sibling() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let (_, a1) = exchange(&s, "q1", "a1").await;
         let (q2, _) = exchange(&s, "q2", "a2").await;
@@ -182,7 +182,7 @@ fn rewind_keeps_the_future_and_the_next_message_becomes_its_sibling() {
 #[test]
 fn a_fork_copies_the_path_and_links_back() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         exchange(&s, "q1", "a1").await;
         let (q2, a2) = exchange(&s, "q2", "a2").await;
@@ -217,7 +217,7 @@ fn a_fork_copies_the_path_and_links_back() {
 #[test]
 fn deleting_a_branch_keeps_its_siblings_and_never_orphans() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         exchange(&s, "q1", "a1").await;
         let (q2, _) = exchange(&s, "q2", "a2").await;
@@ -257,9 +257,9 @@ fn deleting_a_branch_keeps_its_siblings_and_never_orphans() {
 fn a_stale_revision_is_refused_with_what_changed_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path_db = dir.path().join("parley.db");
-    let (app, _) = Store::open(&path_db).unwrap();
+    let (app, _) = crate::open_store(&path_db).unwrap();
     // A second connection to the same file: `parley` beside the app.
-    let (cli, _) = Store::open(&path_db).unwrap();
+    let (cli, _) = crate::open_store(&path_db).unwrap();
     rt().block_on(async {
         let (_, a1) = exchange(&app, "q1", "a1").await;
         let seen = app.get_session(&sid()).await.unwrap().unwrap().revision;
@@ -320,7 +320,7 @@ fn a_stale_revision_is_refused_with_what_changed_and_changes_nothing() {
 #[test]
 fn the_tree_cannot_change_under_a_running_turn() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let (q1, a1) = exchange(&s, "q1", "a1").await;
         let _running = s

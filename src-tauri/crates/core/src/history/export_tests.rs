@@ -95,7 +95,7 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
 fn a_tree_with_every_part_goes_out_and_comes_back_equal_once() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (a, _) = Store::open(&dir.path().join("a.db")).unwrap();
+        let (a, _) = crate::open_store(&dir.path().join("a.db")).unwrap();
         let sid = tree(&a).await;
         let out = ExportFile {
             format: EXPORT_FORMAT.into(),
@@ -109,7 +109,7 @@ fn a_tree_with_every_part_goes_out_and_comes_back_equal_once() {
         let back = read_export(&file).unwrap();
         assert_eq!(back, out);
 
-        let (b, _) = Store::open(&dir.path().join("b.db")).unwrap();
+        let (b, _) = crate::open_store(&dir.path().join("b.db")).unwrap();
         let added = b.import_export(&back, false).await.unwrap();
         assert_eq!((added.chats_added, added.messages_added), (1, 4));
         let again = b.export_chats(None).await.unwrap();
@@ -129,7 +129,7 @@ fn a_tree_with_every_part_goes_out_and_comes_back_equal_once() {
 fn one_branch_goes_out_alone_and_comes_back_as_that_branch() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (a, _) = Store::open(&dir.path().join("a.db")).unwrap();
+        let (a, _) = crate::open_store(&dir.path().join("a.db")).unwrap();
         let sid = tree(&a).await;
         let mut chats = a.export_chats(Some(vec![sid.clone()])).await.unwrap();
         super::export::keep_selected_path(&mut chats[0]);
@@ -142,7 +142,7 @@ fn one_branch_goes_out_alone_and_comes_back_as_that_branch() {
         assert_eq!(chat.messages[0].text(), "q1, edited");
         assert_eq!(chat.turns.len(), 1);
         assert_eq!(chat.turns[0].model.as_deref(), Some("m2"));
-        let (b, _) = Store::open(&dir.path().join("b.db")).unwrap();
+        let (b, _) = crate::open_store(&dir.path().join("b.db")).unwrap();
         let file = ExportFile {
             format: EXPORT_FORMAT.into(),
             version: 1,
@@ -161,7 +161,7 @@ fn one_branch_goes_out_alone_and_comes_back_as_that_branch() {
 fn bad_files_are_refused_with_a_sentence_and_add_nothing() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (a, _) = Store::open(&dir.path().join("a.db")).unwrap();
+        let (a, _) = crate::open_store(&dir.path().join("a.db")).unwrap();
         let sid = tree(&a).await;
         let good = ExportFile {
             format: EXPORT_FORMAT.into(),
@@ -234,7 +234,7 @@ fn bad_files_are_refused_with_a_sentence_and_add_nothing() {
                 "not one of its messages",
             ),
         ];
-        let (b, _) = Store::open(&dir.path().join("b.db")).unwrap();
+        let (b, _) = crate::open_store(&dir.path().join("b.db")).unwrap();
         for (name, text, says) in cases {
             let file = write(dir.path(), &format!("{name}.json"), &text);
             let err = read_export(&file).unwrap_err().to_info().message;

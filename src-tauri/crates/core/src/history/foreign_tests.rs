@@ -3,7 +3,6 @@
 //! a second import adds nothing; hostile files are refused whole with a sentence.
 
 use super::foreign::{detect, read_chatgpt, read_claude, rfc3339_ms, Source};
-use crate::store::Store;
 use parley_protocol::{Part, Role, SessionId};
 use serde_json::json;
 
@@ -83,7 +82,7 @@ fn chatgpt_branches_tools_and_unknown_content_come_in() {
         // The hidden system prompt and the empty root are left out.
         assert_eq!(chat.messages.len(), 7);
         assert!(chat.messages.iter().all(|m| m.role != Role::System));
-        let (s, _) = Store::open(&dir.path().join("p.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
         let added = s.import_export(&export, false).await.unwrap();
         assert_eq!((added.chats_added, added.messages_added), (1, 7));
         let h = s.history(&SessionId("chatgpt-conv-1".into())).await.unwrap().unwrap();
@@ -136,7 +135,7 @@ fn claude_messages_attachments_and_times_come_in() {
         assert!(matches!(&m2.parts[0], Part::Reasoning { text, .. } if text == "Look at it"));
         assert!(m2.text().starts_with("Looks good.") && m2.text().contains("tool_use"));
         assert_eq!(m2.created_at - m1.created_at, 8_500);
-        let (s, _) = Store::open(&dir.path().join("p.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
         assert_eq!(s.import_export(&export, false).await.unwrap().messages_added, 2);
         assert_eq!(s.import_export(&read_claude(&file).unwrap(), false).await.unwrap().messages_added, 0);
     });

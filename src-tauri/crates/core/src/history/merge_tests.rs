@@ -156,12 +156,15 @@ fn cases() -> Vec<Case> {
 /// The database here: chat "mine". The file: chat "theirs", plus a copy of "mine" as it is
 /// (which must change nothing), bent by the case.
 async fn setup(dir: &Path, case: &Case) -> (Store, PathBuf) {
-    let (here, _) = Store::open(&dir.join("here.db")).unwrap();
+    let (here, _) = crate::open_store(&dir.join("here.db")).unwrap();
     exchange(&here, "mine", "my question").await;
     let file = dir.join("file.db");
-    here.backup(Some(file.clone())).await.unwrap();
+    crate::backups::BackupService::new(here.clone())
+        .backup(Some(file.clone()))
+        .await
+        .unwrap();
     {
-        let (other, _) = Store::open(&file).unwrap();
+        let (other, _) = crate::open_store(&file).unwrap();
         exchange(&other, "theirs", "their question").await;
         exchange(&other, "theirs", "their follow-up").await;
     }
@@ -200,14 +203,20 @@ fn crafted_files_add_inert_chats_and_nothing_else() {
             let dir = tempfile::tempdir().unwrap();
             let (here, file) = setup(dir.path(), &case).await;
             let before = mine(&here).await;
-            let preview = here.restore(&file, true).await.unwrap();
+            let preview = crate::backups::BackupService::new(here.clone())
+                .restore(&file, true)
+                .await
+                .unwrap();
             assert_eq!(
                 here.export_chats(None).await.unwrap(),
                 before,
                 "{}: the dry run wrote",
                 case.name
             );
-            let report = here.restore(&file, false).await.unwrap();
+            let report = crate::backups::BackupService::new(here.clone())
+                .restore(&file, false)
+                .await
+                .unwrap();
             let name = case.name;
             assert_eq!(report.existing_changed, 0, "{name}");
             assert_eq!(mine(&here).await, before, "{name}: the chat here changed");
@@ -236,7 +245,10 @@ fn crafted_files_add_inert_chats_and_nothing_else() {
             }
             assert_eq!(here.integrity_check().await.unwrap(), "ok", "{name}");
             // Again: nothing more is added.
-            let again = here.restore(&file, false).await.unwrap();
+            let again = crate::backups::BackupService::new(here.clone())
+                .restore(&file, false)
+                .await
+                .unwrap();
             if case.expect == Some(ImportAction::Added) {
                 assert_eq!(
                     again.chats_added, 0,
@@ -330,7 +342,10 @@ fn imported_answers_are_counted_apart_from_your_own() {
         let dir = tempfile::tempdir().unwrap();
         let case = &cases()[0];
         let (here, file) = setup(dir.path(), case).await;
-        let report = here.restore(&file, false).await.unwrap();
+        let report = crate::backups::BackupService::new(here.clone())
+            .restore(&file, false)
+            .await
+            .unwrap();
         assert_eq!(report.usage_imported, 2);
         let table = crate::usage::prices::merged(Vec::new());
         let own = here.usage_report(None, false, table.clone()).await.unwrap();
@@ -365,9 +380,9 @@ fn files_of_another_shape_are_refused_whole_and_quickly() {
             let before = here.export_chats(None).await.unwrap();
             let started = std::time::Instant::now();
             for dry_run in [true, false] {
-                let err = here.restore(&file, dry_run).await.expect_err(name);
+                let err = crate::backups::BackupService::new(here.clone()).restore(&file, dry_run).await.expect_err(name);
                 assert!(
-                    matches!(&err, crate::error::StoreError::BadFile(m) if m.contains("not a Parley database")),
+                    matches!(&err, crate::error::CoreError::Store(crate::error::StoreError::BadFile(m)) if m.contains("not a Parley database")),
                     "{name}: {err:?}"
                 );
             }
@@ -400,7 +415,10 @@ fn merged_chats_are_indexed_and_the_triggers_are_back() {
             c
         };
         let before = triggers(&plain(&db));
-        let report = here.restore(&file, false).await.unwrap();
+        let report = crate::backups::BackupService::new(here.clone())
+            .restore(&file, false)
+            .await
+            .unwrap();
         let id = theirs(&report).unwrap().id.0.clone();
         let c = plain(&db);
         assert_eq!(triggers(&c), before);

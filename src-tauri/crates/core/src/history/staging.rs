@@ -18,8 +18,12 @@ impl Staging {
     /// Creates the database at `path` (which must not exist) and opens its first transaction.
     pub(super) fn create(path: &Path) -> Result<Staging, StoreError> {
         crate::util::private_file(path, true).map_err(|e| crate::store::io_err(path, e))?;
-        let (conn, _) =
-            crate::store::open_and_migrate_with(path, crate::store::schema::MIGRATIONS, false)?;
+        let (conn, _) = crate::store::open_and_migrate_with(
+            path,
+            crate::store::schema::MIGRATIONS,
+            false,
+            crate::search::register,
+        )?;
         conn.execute_batch(
             "PRAGMA synchronous = OFF;
              PRAGMA cache_size = -256;

@@ -193,3 +193,19 @@ impl Store {
             .await
     }
 }
+
+impl Store {
+    /// Merges the Parley database `file` (of the current schema, private to this process)
+    /// into this one, as it is written (`follow`); see `history::merge`.
+    pub(crate) async fn merge_from(
+        &self,
+        file: &std::path::Path,
+        dry_run: bool,
+        follow: super::merge::Follow,
+    ) -> Result<parley_protocol::ImportReport, crate::error::StoreError> {
+        let file = file.to_owned();
+        self.writer
+            .call(move |c| super::merge::merge(c, &file, dry_run, follow))
+            .await
+    }
+}

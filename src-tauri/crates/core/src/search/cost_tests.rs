@@ -5,7 +5,6 @@
 use super::store::{cheap_to_rank, Alarm};
 use super::text::parse_query;
 use crate::chats::{JournalOp, TurnEnd};
-use crate::store::Store;
 use parley_protocol::{Part, SessionId};
 use std::time::Duration;
 
@@ -40,7 +39,7 @@ fn the_upgrade_indexes_every_entry_again_as_it_was_written() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parley.db");
-        let (s, _) = Store::open(&path).unwrap();
+        let (s, _) = crate::open_store(&path).unwrap();
         // A title, a finished answer of every kind, and an answer still streaming, in pieces:
         // its first flush, 64 KB waiting, and a flush a second later (a word cut by a flush).
         let sid = SessionId("c".into());

@@ -94,7 +94,7 @@ fn text(t: &str) -> Part {
 fn every_kind_of_text_is_found_with_its_field() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let (u, a) = chat(
             &s,
             "c1",
@@ -160,7 +160,7 @@ fn every_kind_of_text_is_found_with_its_field() {
 fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let b = streaming(&s).await;
         let m = b.assistant_message_id.clone();
         s.journal(vec![JournalOp::InsertPart {
@@ -246,7 +246,7 @@ fn a_streamed_answer_is_searchable_once_journaled_even_across_flushes() {
 fn a_long_answers_last_words_are_indexed_when_its_turn_ends() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let b = streaming(&s).await;
         let m = b.assistant_message_id.clone();
         let mut ops = vec![JournalOp::InsertPart {
@@ -293,7 +293,7 @@ fn a_long_answers_last_words_are_indexed_when_its_turn_ends() {
 fn edits_forks_and_deletes_keep_the_index_exact() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let sid = SessionId("c".into());
         s.create_session(sid.clone(), "Zoo".into()).await.unwrap();
         let (u1, a1) = answer(&s, &sid, "first kangaroo", "m", vec![text("one")], None).await;
@@ -339,7 +339,7 @@ fn edits_forks_and_deletes_keep_the_index_exact() {
 fn cjk_and_accents_are_found() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let (_, ja) = chat(&s, "ja", "q", vec![text("私は東京タワーに行きました")]).await;
         let (_, zh) = chat(&s, "zh", "q", vec![text("我们明天去北京大学看看")]).await;
         let (_, ko) = chat(&s, "ko", "q", vec![text("서울에서 만나요")]).await;
@@ -375,7 +375,7 @@ fn cjk_and_accents_are_found() {
 fn operators_and_markup_in_a_query_are_plain_words() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let (_, a) = chat(
             &s,
             "c",
@@ -434,7 +434,7 @@ fn operators_and_markup_in_a_query_are_plain_words() {
 fn ranking_and_filters() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let (_, weak) = chat(
             &s,
             "a",
@@ -528,7 +528,7 @@ fn ranking_and_filters() {
 fn a_word_found_everywhere_shows_the_newest_first_and_says_so() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         let n = parley_protocol::SEARCH_RANKED_AT_MOST as i64 + 10;
         s.writer
             .call(move |c| {

@@ -52,7 +52,8 @@ fn a_failing_migration_leaves_the_database_exactly_as_it_was() {
     // Migration 5 is the real one; a sixth fails halfway through its statements.
     let mut broken: Vec<&str> = schema::MIGRATIONS.to_vec();
     broken.push("CREATE TABLE half_done(x); INSERT INTO half_done VALUES (1); THIS IS NOT SQL;");
-    let err = open_and_migrate_with(&path, &broken, true).expect_err("the migration fails");
+    let err = open_and_migrate_with(&path, &broken, true, crate::search::register)
+        .expect_err("the migration fails");
     assert!(err.to_string().contains("syntax error"), "{err}");
     assert!(
         std::fs::read(&path).unwrap() == before,
@@ -85,7 +86,7 @@ fn a_failing_migration_leaves_the_database_exactly_as_it_was() {
         .unwrap();
     assert_eq!(check, "ok");
     // The real migrations then take it to the current schema with every message.
-    let (store, report) = Store::open(&path).unwrap();
+    let (store, report) = crate::open_store(&path).unwrap();
     assert_eq!(report.previous_version, 4);
     drop(store);
     assert_eq!(
@@ -102,7 +103,7 @@ fn snapshots_are_the_users_only_and_never_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
     database_at(&path, 3, 3);
-    let (store, _) = Store::open(&path).unwrap();
+    let (store, _) = crate::open_store(&path).unwrap();
     drop(store);
     let backups = dir.path().join("backups");
     assert_eq!(
@@ -125,7 +126,7 @@ fn snapshots_are_the_users_only_and_never_overwrite() {
     assert_eq!(count(&snapshot, "SELECT count(*) FROM messages"), 3);
     // An up-to-date database is not copied again at every start.
     drop(c);
-    let (store, _) = Store::open(&path).unwrap();
+    let (store, _) = crate::open_store(&path).unwrap();
     drop(store);
     assert_eq!(std::fs::read_dir(&backups).unwrap().count(), 1);
 }
@@ -148,7 +149,7 @@ fn corruption_found_at_start_moves_the_file_aside_untouched() {
         *b = 0xA5;
     }
     std::fs::write(&path, &bytes).unwrap();
-    let (store, report) = Store::open(&path).unwrap();
+    let (store, report) = crate::open_store(&path).unwrap();
     let aside = report.moved_aside.expect("moved aside");
     assert!(
         std::fs::read(&aside).unwrap() == bytes,
@@ -168,8 +169,8 @@ fn corruption_found_at_start_moves_the_file_aside_untouched() {
 fn one_running_turn_per_chat_across_processes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    let (app, _) = Store::open(&path).unwrap();
-    let (cli, _) = Store::open(&path).unwrap();
+    let (app, _) = crate::open_store(&path).unwrap();
+    let (cli, _) = crate::open_store(&path).unwrap();
     rt().block_on(async {
         let sid = SessionId("s".into());
         app.create_session(sid.clone(), String::new())
@@ -212,8 +213,8 @@ fn one_running_turn_per_chat_across_processes() {
 fn two_processes_sending_at_once_begin_exactly_one_turn() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    let (a, _) = Store::open(&path).unwrap();
-    let (b, _) = Store::open(&path).unwrap();
+    let (a, _) = crate::open_store(&path).unwrap();
+    let (b, _) = crate::open_store(&path).unwrap();
     for round in 0..25 {
         let sid = SessionId(format!("s{round}"));
         rt().block_on(a.create_session(sid.clone(), String::new()))
@@ -285,18 +286,24 @@ async fn texts(s: &Store, sid: &str) -> Vec<String> {
 #[test]
 fn restore_adds_what_is_missing_and_removes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         exchange(&s, "kept", "q1", "a1").await;
         exchange(&s, "lost", "q2", "a2").await;
         exchange(&s, "lost", "q3", "a3").await;
-        let file = s.backup(None).await.unwrap();
+        let file = crate::backups::BackupService::new(s.clone())
+            .backup(None)
+            .await
+            .unwrap();
         assert!(file.starts_with(dir.path().join("backups")), "{file:?}");
         let bytes = std::fs::read(&file).unwrap();
         // After the backup: a chat deleted, another one written on.
         assert!(s.delete_session(&SessionId("lost".into())).await.unwrap());
         exchange(&s, "kept", "q4", "a4").await;
-        let restored = s.restore(&file, false).await.unwrap();
+        let restored = crate::backups::BackupService::new(s.clone())
+            .restore(&file, false)
+            .await
+            .unwrap();
         assert_eq!((restored.chats_added, restored.messages_added), (1, 4));
         assert_eq!(texts(&s, "lost").await, ["q2", "a2", "q3", "a3"]);
         assert_eq!(texts(&s, "kept").await, ["q1", "a1", "q4", "a4"]);
@@ -307,7 +314,10 @@ fn restore_adds_what_is_missing_and_removes_nothing() {
             .unwrap();
         assert_eq!(lost.message_count, 4);
         // Again: nothing is missing any more. The backup file was never written to.
-        let again = s.restore(&file, false).await.unwrap();
+        let again = crate::backups::BackupService::new(s.clone())
+            .restore(&file, false)
+            .await
+            .unwrap();
         assert_eq!((again.chats_added, again.messages_added), (0, 0));
         assert!(std::fs::read(&file).unwrap() == bytes, "the backup changed");
         assert_eq!(s.integrity_check().await.unwrap(), "ok");
@@ -317,7 +327,7 @@ fn restore_adds_what_is_missing_and_removes_nothing() {
 #[test]
 fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         exchange(&s, "here", "q", "a").await;
         // A backup made at schema 3, with a chat this database does not have.
@@ -325,7 +335,8 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
         database_at(&old, 3, 5);
         let before = std::fs::read(&old).unwrap();
         assert_eq!(
-            s.restore(&old, false)
+            crate::backups::BackupService::new(s.clone())
+                .restore(&old, false)
                 .await
                 .map(|r| (r.chats_added, r.messages_added))
                 .unwrap(),
@@ -351,9 +362,17 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
         let garbage = dir.path().join("garbage.db");
         std::fs::write(&garbage, b"not a database at all, just text".repeat(200)).unwrap();
         for bad in [&newer, &garbage] {
-            let err = s.restore(bad, false).await.expect_err("refused");
+            let err = crate::backups::BackupService::new(s.clone())
+                .restore(bad, false)
+                .await
+                .expect_err("refused");
             assert!(
-                matches!(err, StoreError::TooNew { .. } | StoreError::Sqlite(_)),
+                matches!(
+                    err,
+                    crate::error::CoreError::Store(
+                        StoreError::TooNew { .. } | StoreError::Sqlite(_)
+                    )
+                ),
                 "{bad:?}: {err}"
             );
         }
@@ -377,20 +396,37 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
 #[test]
 fn daily_backups_roll_and_keep_the_newest() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     let day = 24 * 3600 * 1000;
     let t0 = 1_800_000_000_000_i64;
     rt().block_on(async {
         exchange(&s, "c", "q", "a").await;
         // Off: nothing taken.
-        assert_eq!(s.daily_backup(0, t0).await.unwrap(), None);
-        let first = s.daily_backup(3, t0).await.unwrap().expect("the first one");
+        assert_eq!(
+            crate::backups::BackupService::new(s.clone())
+                .daily(0, t0)
+                .await
+                .unwrap(),
+            None
+        );
+        let first = crate::backups::BackupService::new(s.clone())
+            .daily(3, t0)
+            .await
+            .unwrap()
+            .expect("the first one");
         // Within the day: not again.
-        assert_eq!(s.daily_backup(3, t0 + day / 2).await.unwrap(), None);
+        assert_eq!(
+            crate::backups::BackupService::new(s.clone())
+                .daily(3, t0 + day / 2)
+                .await
+                .unwrap(),
+            None
+        );
         let mut taken = vec![first];
         for d in 1..=4 {
             taken.push(
-                s.daily_backup(3, t0 + d * day)
+                crate::backups::BackupService::new(s.clone())
+                    .daily(3, t0 + d * day)
                     .await
                     .unwrap()
                     .expect("a new day"),
@@ -412,8 +448,12 @@ fn daily_backups_roll_and_keep_the_newest() {
         assert_eq!(left, want, "only the newest 3 are kept");
         assert_eq!(count(&taken[4], "SELECT count(*) FROM messages"), 2);
         // Other backups are never pruned.
-        let manual = s.backup(None).await.unwrap();
-        s.daily_backup(1, t0 + 9 * day)
+        let manual = crate::backups::BackupService::new(s.clone())
+            .backup(None)
+            .await
+            .unwrap();
+        crate::backups::BackupService::new(s.clone())
+            .daily(1, t0 + 9 * day)
             .await
             .unwrap()
             .expect("a new day");
@@ -433,7 +473,8 @@ fn daily_backups_roll_and_keep_the_newest() {
             f.set_modified(hours_ago).unwrap();
         }
         std::fs::write(backups.join(".restoring-now.db"), b"in use").unwrap();
-        s.daily_backup(1, t0 + 10 * day)
+        crate::backups::BackupService::new(s.clone())
+            .daily(1, t0 + 10 * day)
             .await
             .unwrap()
             .expect("a new day");

@@ -60,7 +60,7 @@ async fn answer(s: &Store, sid: &str) -> Vec<Part> {
 #[test]
 fn a_flush_writes_a_chunk_and_the_turns_end_folds_them_into_the_part() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let b = start(&s, "c", "me").await;
         let text = |t: &str| Part::Text { text: t.into() };
@@ -124,7 +124,7 @@ fn a_flush_writes_a_chunk_and_the_turns_end_folds_them_into_the_part() {
 #[test]
 fn an_interrupted_turn_keeps_its_chunks_and_a_replaced_part_drops_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let b = start(&s, "c", "dead-owner").await;
         s.journal(insert(&b, 0, Part::Text { text: "a".into() }))
@@ -174,7 +174,7 @@ fn an_interrupted_turn_keeps_its_chunks_and_a_replaced_part_drops_them() {
 #[test]
 fn chunks_of_another_running_turn_are_left_alone_and_deleting_its_chat_removes_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let running = start(&s, "a", "me").await;
         s.journal(insert(
@@ -210,7 +210,7 @@ fn the_wal_stays_bounded_over_a_long_session() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
     let wal = dir.path().join("parley.db-wal");
-    let (s, _) = Store::open(&path).unwrap();
+    let (s, _) = crate::open_store(&path).unwrap();
     let answer = "a streamed answer of some length. ".repeat(600); // 20 KB
     let mut largest = 0u64;
     rt().block_on(async {
@@ -254,7 +254,7 @@ fn the_wal_stays_bounded_over_a_long_session() {
 fn deleted_chats_give_their_space_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    let (s, _) = Store::open(&path).unwrap();
+    let (s, _) = crate::open_store(&path).unwrap();
     let size = |s: &Store| {
         let s = s.clone();
         rt().block_on(async move {
@@ -315,7 +315,7 @@ fn deleted_chats_give_their_space_back() {
             0
         );
     }
-    let (s, report) = Store::open(&old).unwrap();
+    let (s, report) = crate::open_store(&old).unwrap();
     assert_eq!(report.previous_version, 5);
     assert_eq!(rt().block_on(count(&s, "PRAGMA auto_vacuum")), 2);
 }
@@ -326,7 +326,7 @@ fn deleted_chats_give_their_space_back() {
 fn damage_found_while_running_is_reported_as_damage() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    let (s, _) = Store::open(&path).unwrap();
+    let (s, _) = crate::open_store(&path).unwrap();
     rt().block_on(async {
         let b = start(&s, "c", "me").await;
         let text = "an answer long enough to need its own pages. ".repeat(4000);
@@ -367,7 +367,7 @@ fn damage_found_while_running_is_reported_as_damage() {
 #[test]
 fn a_backup_taken_mid_stream_restores_the_answer_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+    let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
     rt().block_on(async {
         let b = start(&s, "c", "me").await;
         s.journal(insert(&b, 0, Part::Text { text: "0".into() }))
@@ -383,9 +383,9 @@ fn a_backup_taken_mid_stream_restores_the_answer_in_order() {
             .unwrap();
         s.journal(append(&other, 0, "x")).await.unwrap();
         s.journal(append(&b, 0, "5")).await.unwrap();
-        let file = s.backup(None).await.unwrap();
+        let file = crate::backups::BackupService::new(s.clone()).backup(None).await.unwrap();
         assert!(s.delete_session(&SessionId("c".into())).await.unwrap());
-        let restored = s.restore(&file, false).await.unwrap();
+        let restored = crate::backups::BackupService::new(s.clone()).restore(&file, false).await.unwrap();
         assert_eq!(restored.chats_added, 1);
         let h = s.history(&SessionId("c".into())).await.unwrap().unwrap();
         assert_eq!(h.messages[1].text(), "012345");

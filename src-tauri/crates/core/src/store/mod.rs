@@ -162,14 +162,18 @@ pub(crate) fn reclaim_free_pages(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn configure(conn: &Connection) -> Result<(), StoreError> {
+/// The SQL functions every connection to the database gets (its triggers call them). The
+/// floor names no topic: the wiring says which (`crate::open_store`, search's).
+pub type SqlFunctions = fn(&Connection) -> Result<(), StoreError>;
+
+fn configure(conn: &Connection, functions: SqlFunctions) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
     // macOS's fsync does not reach the platter; F_FULLFSYNC does.
     #[cfg(target_os = "macos")]
     conn.pragma_update(None, "fullfsync", true)?;
-    crate::search::register(conn)?;
+    functions(conn)?;
     Ok(())
 }
 
@@ -184,8 +188,8 @@ fn is_unreadable(e: &StoreError) -> bool {
     }
 }
 
-fn open_and_migrate(path: &Path) -> Result<(Connection, i64), StoreError> {
-    open_and_migrate_with(path, schema::MIGRATIONS, true)
+fn open_and_migrate(path: &Path, functions: SqlFunctions) -> Result<(Connection, i64), StoreError> {
+    open_and_migrate_with(path, schema::MIGRATIONS, true, functions)
 }
 
 /// Opens the database and brings it to the schema of `migrations` (the real list, or a test's).
@@ -195,9 +199,10 @@ pub(crate) fn open_and_migrate_with(
     path: &Path,
     migrations: &[&str],
     snapshot_first: bool,
+    functions: SqlFunctions,
 ) -> Result<(Connection, i64), StoreError> {
     let mut conn = Connection::open(path)?;
-    configure(&conn)?;
+    configure(&conn, functions)?;
     // Check the version before anything writes: a newer database must stay byte-identical.
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let latest = migrations.len() as i64;
@@ -271,8 +276,8 @@ fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
-    pub fn open(path: &Path) -> Result<(Store, OpenReport), StoreError> {
+    /// Opens (creating if needed) the database at `path`, each connection with `functions`.
+    pub fn open(path: &Path, functions: SqlFunctions) -> Result<(Store, OpenReport), StoreError> {
         if let Some(dir) = path.parent() {
             crate::util::private_dir(dir).map_err(|e| io_err(dir, e))?;
         }
@@ -287,7 +292,7 @@ impl Store {
         };
         private()?;
         let mut report = OpenReport::default();
-        let (conn, previous) = match open_and_migrate(path) {
+        let (conn, previous) = match open_and_migrate(path, functions) {
             Ok(ok) => ok,
             Err(e) if is_unreadable(&e) => {
                 let aside = move_aside(path)?;
@@ -298,7 +303,7 @@ impl Store {
                 report.moved_aside = Some(aside);
                 report.reason = Some(e.to_string());
                 private()?;
-                open_and_migrate(path)?
+                open_and_migrate(path, functions)?
             }
             Err(e) => return Err(e),
         };
@@ -308,7 +313,7 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        configure(&reader)?;
+        configure(&reader, functions)?;
         Ok((
             Store {
                 writer: DbThread {

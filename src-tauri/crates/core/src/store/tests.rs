@@ -27,10 +27,10 @@ pub(super) fn migrate_to(c: &mut Connection, version: usize) {
 fn migrations_set_user_version_and_reopen_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
-    let (_s, report) = Store::open(&path).unwrap();
+    let (_s, report) = crate::open_store(&path).unwrap();
     assert_eq!(report.previous_version, 0);
     drop(_s);
-    let (_s, report) = Store::open(&path).unwrap();
+    let (_s, report) = crate::open_store(&path).unwrap();
     assert_eq!(report.previous_version, schema::latest_version());
     assert!(report.moved_aside.is_none());
 }
@@ -45,7 +45,7 @@ fn newer_database_is_refused_and_left_untouched() {
             .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
-    let err = Store::open(&path).err().unwrap();
+    let err = crate::open_store(&path).err().unwrap();
     assert!(
         matches!(err, StoreError::TooNew { found: 999, .. }),
         "{err}"
@@ -63,7 +63,7 @@ fn unreadable_database_is_moved_aside_not_overwritten() {
     let path = dir.path().join("parley.db");
     let garbage = b"this is not a sqlite database, but it is the user's file".repeat(100);
     std::fs::write(&path, &garbage).unwrap();
-    let (_s, report) = Store::open(&path).unwrap();
+    let (_s, report) = crate::open_store(&path).unwrap();
     let aside = report.moved_aside.expect("moved aside");
     assert!(
         std::fs::read(&aside).unwrap() == garbage,
@@ -74,7 +74,7 @@ fn unreadable_database_is_moved_aside_not_overwritten() {
 #[test]
 fn turn_journal_and_history_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(&dir.path().join("p.db")).unwrap();
+    let (store, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
     rt().block_on(async {
         let s = store
             .create_session(SessionId("s1".into()), String::new())
@@ -172,7 +172,7 @@ fn turn_journal_and_history_round_trip() {
 #[test]
 fn interrupted_turns_keep_their_partial_text() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _) = Store::open(&dir.path().join("p.db")).unwrap();
+    let (store, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
     rt().block_on(async {
         let s = store
             .create_session(SessionId("s".into()), "t".into())
@@ -236,7 +236,7 @@ fn the_data_folder_and_database_files_are_the_users_only() {
     // New: created 0700, files 0600 (the -wal and -shm files too, once written).
     let data = base.path().join("parley-new");
     let path = data.join("parley.db");
-    let (s, _) = Store::open(&path).unwrap();
+    let (s, _) = crate::open_store(&path).unwrap();
     rt().block_on(s.add_grant("/w", "run_shell", "{}")).unwrap();
     assert_eq!(mode(&data), 0o700);
     for suffix in ["", "-wal", "-shm"] {
@@ -247,7 +247,7 @@ fn the_data_folder_and_database_files_are_the_users_only() {
     // From an earlier version, world-readable: tightened.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let (_s, _) = Store::open(&path).unwrap();
+    let (_s, _) = crate::open_store(&path).unwrap();
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&path), 0o600);
     // A shared folder that is not Parley's keeps its mode.
@@ -271,7 +271,7 @@ fn grants_saved_before_v5_apply_nowhere_but_stay_listed() {
         )
         .unwrap();
     }
-    let (s, report) = Store::open(&path).unwrap();
+    let (s, report) = crate::open_store(&path).unwrap();
     assert_eq!(report.previous_version, 4);
     let grants = rt().block_on(s.list_grants()).unwrap();
     assert_eq!(grants.len(), 1);

@@ -192,3 +192,11 @@ mod tests {
         assert!(!file.exists(), "the record is removed");
     }
 }
+
+/// [`reap`], and a warning when it ended anything.
+pub(crate) fn reap_and_report(file: &Path) {
+    let n = reap(file);
+    if n > 0 {
+        tracing::warn!("ended {n} command(s) left running by a Parley that is gone");
+    }
+}

@@ -63,7 +63,7 @@ fn close(a: f64, b: f64) -> bool {
 fn totals_per_chat_branch_model_provider_and_day() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let (s, _) = Store::open(&dir.path().join("parley.db")).unwrap();
+        let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
         for (name, kind) in [
             ("oa", ProviderKind::Openai),
             ("an", ProviderKind::Anthropic),

@@ -8,14 +8,16 @@
 use crate::approvals::ApprovalService;
 use crate::assistants::AssistantService;
 use crate::backups::BackupService;
-use crate::chats::{hub::Hub, ChatService};
+use crate::chats::ChatService;
 use crate::error::CoreError;
 use crate::history::HistoryService;
+use crate::hub::Hub;
 use crate::instance::Instance;
 use crate::providers::{HttpSettings, ProviderService};
 use crate::search::SearchService;
 use crate::secrets::SecretStore;
 use crate::settings::SettingsService;
+use crate::shared::Shared;
 use crate::store::{OpenReport, Store};
 use crate::tools::ToolService;
 use crate::usage::UsageService;
@@ -37,25 +39,6 @@ pub struct CoreOptions {
     pub secrets: Arc<dyn SecretStore>,
     /// Timeouts and retries for providers.
     pub http: HttpSettings,
-}
-
-/// What every service shares: the database, the keychain, the HTTP client, the event hub and
-/// the approval state.
-pub(crate) struct Shared {
-    pub store: Store,
-    pub secrets: Arc<dyn SecretStore>,
-    pub http: HttpSettings,
-    pub client: reqwest::Client,
-    pub hub: Arc<Hub>,
-    pub approvals: Arc<crate::approvals::Approvals>,
-    /// Folders tools may never write without asking: Parley's data and configuration.
-    pub protected: Arc<Vec<PathBuf>>,
-    /// This process's id; it stamps the turns it runs (crash recovery).
-    pub instance_id: String,
-    /// Where running commands' process groups are recorded (see `tools::orphans`).
-    pub process_log: PathBuf,
-    /// The data folder (instance locks: is another turn's owner still running?).
-    pub data_dir: PathBuf,
 }
 
 struct Inner {
@@ -103,13 +86,13 @@ impl Core {
         if let (Some(config), Some(name)) = (dirs::config_dir(), dir.file_name()) {
             protected.push(config.join(name));
         }
+        let approvals = Arc::new(crate::approvals::Approvals::new(always));
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
             http: options.http,
             client,
             hub: Arc::new(Hub::default()),
-            approvals: Arc::new(crate::approvals::Approvals::new(always)),
             protected: Arc::new(protected),
             instance_id: instance.id().to_owned(),
             process_log: instance.groups_path(),
@@ -117,14 +100,14 @@ impl Core {
         });
         let providers = ProviderService::new(shared.clone());
         providers.remember_saved_keys();
-        let chats = ChatService::new(shared.clone(), providers.clone());
+        let chats = ChatService::new(shared.clone(), providers.clone(), approvals.clone());
         let core = Core {
             inner: Arc::new(Inner {
                 history: HistoryService::new(shared.clone()),
                 search: SearchService::new(shared.clone()),
                 usage: UsageService::new(shared.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
-                approvals: ApprovalService::new(shared.clone()),
+                approvals: ApprovalService::new(shared.clone(), approvals),
                 settings: SettingsService::new(shared.clone()),
                 tools: ToolService,
                 backups: BackupService::new(store.clone()),

@@ -7,8 +7,8 @@ mod store;
 
 pub use policy::*;
 
-use crate::core::Shared;
 use crate::error::CoreError;
+use crate::shared::Shared;
 use parley_protocol::{ApprovalDecision, Grant, SessionId, MAX_MESSAGE_BYTES};
 use std::sync::Arc;
 
@@ -16,11 +16,12 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ApprovalService {
     shared: Arc<Shared>,
+    approvals: Arc<Approvals>,
 }
 
 impl ApprovalService {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        ApprovalService { shared }
+    pub(crate) fn new(shared: Arc<Shared>, approvals: Arc<Approvals>) -> Self {
+        ApprovalService { shared, approvals }
     }
 
     /// Answers a pending approval request. Only a call that is waiting can be answered; the
@@ -38,8 +39,7 @@ impl ApprovalService {
                 ));
             }
         }
-        self.shared
-            .approvals
+        self.approvals
             .gate
             .decide(&Approvals::key(&session_id.0, call_id), decision)
             .map_err(|_| {
@@ -52,8 +52,7 @@ impl ApprovalService {
     /// What the approval request of `call_id` asks about, while it waits (`None` once it was
     /// answered, stopped or timed out).
     pub fn pending_request(&self, session_id: &SessionId, call_id: &str) -> Option<RequestInfo> {
-        self.shared
-            .approvals
+        self.approvals
             .request(&Approvals::key(&session_id.0, call_id))
     }
 
@@ -67,8 +66,7 @@ impl ApprovalService {
         if answer.as_ref().is_some_and(|a| a.len() > MAX_MESSAGE_BYTES) {
             return Err(CoreError::InvalidInput("The answer is too long.".into()));
         }
-        self.shared
-            .approvals
+        self.approvals
             .questions
             .decide(&Approvals::key(&session_id.0, call_id), answer)
             .map_err(|_| {
@@ -87,8 +85,7 @@ impl ApprovalService {
     pub async fn revoke_grant(&self, id: i64) -> Result<(), CoreError> {
         match self.shared.store.delete_grant(id).await? {
             Some(g) => {
-                self.shared
-                    .approvals
+                self.approvals
                     .revoke_always(&g.workspace, &g.tool, &g.arguments);
                 Ok(())
             }

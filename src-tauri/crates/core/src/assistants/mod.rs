@@ -4,8 +4,8 @@
 mod store;
 
 use crate::chats::ChatService;
-use crate::core::Shared;
 use crate::error::CoreError;
+use crate::shared::Shared;
 use parley_protocol::{Assistant, SessionId, SessionSummary};
 use std::path::Path;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! spell goes out at once, and what arrives within the next frame goes out together, with
 //! consecutive deltas of one item merged into one (the merged event carries the later `seq`).
 
-use super::hub::merge_delta;
+use crate::hub::merge_delta;
 use parley_protocol::Event;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -2,8 +2,8 @@
 //! schedule ([`crate::tools::runtime`]), the run — each step racing the stop button — and
 //! exactly one end ([`CallEnd`]) whatever happens.
 
-use super::hub::Emitter;
 use crate::approvals::{Approvals, CallFacts, Decision, Outcome as Waited, Pending};
+use crate::hub::Emitter;
 use crate::store::Store;
 use crate::tools::runtime::Ticket;
 use crate::tools::tool::{Prepared, Registry, Risk, ToolContext, ToolError};

@@ -10,8 +10,8 @@
 //! for it), so a slow stream has no added latency and a fast one costs one event per frame
 //! instead of one per token. Any other event sends what waits first, so the order never changes.
 
-use super::hub::Emitter;
 use super::{BegunTurn, JournalOp};
+use crate::hub::Emitter;
 use parley_protocol::{EventMsg, Message, MessageId, Part, Role, SessionId, ToolCallStatus};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -10,7 +10,6 @@ mod batches;
 mod call;
 mod context;
 mod draft;
-pub(crate) mod hub;
 mod journal;
 mod steer;
 mod store;
@@ -27,9 +26,9 @@ pub use store::default_title;
 pub(crate) use tree::versions_of;
 pub use turns::TurnHandle;
 
-use crate::core::Shared;
 use crate::error::CoreError;
 use crate::providers::ProviderService;
+use crate::shared::Shared;
 use parley_protocol::{SessionId, SessionParams, SessionSummary, PARAM_LIMITS};
 use std::collections::HashMap;
 use std::path::Path;
@@ -40,16 +39,23 @@ use std::sync::{Arc, Mutex};
 pub struct ChatService {
     shared: Arc<Shared>,
     providers: ProviderService,
+    /// Pending approvals and questions, and the grants (the approvals topic's state).
+    approvals: Arc<crate::approvals::Approvals>,
     active: Arc<Mutex<HashMap<SessionId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ChatService {
-    pub(crate) fn new(shared: Arc<Shared>, providers: ProviderService) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        providers: ProviderService,
+        approvals: Arc<crate::approvals::Approvals>,
+    ) -> Self {
         ChatService {
             shared,
             providers,
+            approvals,
             active: Arc::default(),
             titles: Arc::default(),
         }
@@ -148,7 +154,7 @@ impl ChatService {
         self.stop_turn(id).await;
         if self.shared.store.delete_session_seen(id, None).await? {
             self.shared.hub.forget(id);
-            self.shared.approvals.forget_session(&id.0);
+            self.approvals.forget_session(&id.0);
             Ok(())
         } else {
             Err(not_found(id))
@@ -219,7 +225,7 @@ impl ChatService {
         params: SessionParams,
     ) -> Result<SessionSummary, CoreError> {
         if self.session(id).await?.params.workspace != params.workspace {
-            self.shared.approvals.forget_session(&id.0);
+            self.approvals.forget_session(&id.0);
         }
         if !self.shared.store.set_session_params(id, params).await? {
             return Err(not_found(id));

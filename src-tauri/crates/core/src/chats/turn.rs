@@ -15,9 +15,9 @@
 use super::call::{self, CallEnd, CallJob, CallTask, Dispatched, TurnAsker, TurnTools, Update};
 use super::context;
 use super::draft::Draft;
-use super::hub::Emitter;
 use super::{BegunTurn, TurnEnd};
 use crate::error::{CoreError, ProviderErrorKind};
+use crate::hub::Emitter;
 use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::Store;
 use crate::tools::runtime::Scheduler;

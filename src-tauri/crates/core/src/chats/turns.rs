@@ -2,9 +2,9 @@
 //! reserved before the database is touched, and the user's message is committed before the
 //! request goes out.
 
-use super::hub::Emitter;
 use super::{not_found, turn, ChatService};
 use crate::error::CoreError;
+use crate::hub::Emitter;
 use crate::providers::ChatRequest;
 use crate::util::lock;
 use parley_protocol::{
@@ -413,7 +413,7 @@ impl ChatService {
         Ok(Some(super::call::TurnTools {
             registry,
             ctx,
-            approvals: self.shared.approvals.clone(),
+            approvals: self.approvals.clone(),
             timeout: std::time::Duration::from_secs(u64::from(
                 settings.approval_timeout_secs.max(1),
             )),

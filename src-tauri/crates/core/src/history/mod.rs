@@ -20,9 +20,9 @@ pub use foreign::{detect, rfc3339_ms, Source};
 pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
 pub use parley_format::read_export;
 
-use crate::core::Shared;
 use crate::error::no_chat as not_found;
 use crate::error::CoreError;
+use crate::shared::Shared;
 use parley_protocol::{ClippedPart, MessageId, Part, SessionHistory, SessionId};
 use std::sync::Arc;
 

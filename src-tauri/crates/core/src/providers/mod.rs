@@ -22,6 +22,7 @@ pub mod sse;
 mod store;
 mod wire;
 
+pub use crate::net::HttpSettings;
 pub use change::{key_hint, ChangePreview, ProviderChange};
 pub use service::ProviderService;
 pub use store::ProviderRow;
@@ -179,33 +180,6 @@ pub trait ModelProvider: Send + Sync {
     /// Starts a streamed request. Cancelling `cancel` ends the HTTP stream promptly; the stream
     /// then simply ends.
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream;
-}
-
-/// Settings shared by every HTTP provider.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// How long to wait for a TCP/TLS connection.
-    pub connect_timeout: Duration,
-    /// How long to wait for the response headers.
-    pub response_timeout: Duration,
-    /// The longest gap between stream events (keep-alive comments do not count as events).
-    pub idle_timeout: Duration,
-    /// Total tries for a request that fails before its first byte (1 = no retry).
-    pub max_attempts: u32,
-    /// The longest wait between tries, whatever Retry-After says.
-    pub max_retry_delay: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            connect_timeout: Duration::from_secs(10),
-            response_timeout: Duration::from_secs(120),
-            idle_timeout: Duration::from_secs(120),
-            max_attempts: 3,
-            max_retry_delay: Duration::from_secs(60),
-        }
-    }
 }
 
 /// An answer with tool rounds is stored as one assistant message holding every round in order

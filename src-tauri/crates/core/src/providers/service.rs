@@ -4,9 +4,9 @@
 //! `store.rs`.
 
 use super::{ModelProvider, ProviderRow};
-use crate::core::Shared;
 use crate::error::CoreError;
 use crate::secrets::{provider_account, Secret, SecretStore};
+use crate::shared::Shared;
 use crate::util::now_ms;
 use parley_protocol::{
     ConnectionDraft, ConnectionReport, LocalServer, ModelList, ProviderDraft, ProviderEdit,

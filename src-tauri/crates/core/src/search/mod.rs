@@ -12,8 +12,8 @@ pub mod text;
 pub(crate) use bulk::pause as pause_indexing;
 pub(crate) use index::{index_pending_of, index_streamed};
 
-use crate::core::Shared;
 use crate::error::{CoreError, StoreError};
+use crate::shared::Shared;
 use parley_protocol::{SearchQuery, SearchResults};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;

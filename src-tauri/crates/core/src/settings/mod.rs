@@ -3,8 +3,8 @@
 
 mod store;
 
-use crate::core::Shared;
 use crate::error::CoreError;
+use crate::shared::Shared;
 use parley_protocol::Settings;
 use std::sync::Arc;
 

@@ -5,8 +5,8 @@
 pub mod prices;
 mod store;
 
-use crate::core::Shared;
 use crate::error::CoreError;
+use crate::shared::Shared;
 use parley_protocol::{ChatUsage, Price, SessionId, UnixMs, UsageReport};
 use std::sync::Arc;
 

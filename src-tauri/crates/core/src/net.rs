@@ -1,0 +1,31 @@
+//! What every outbound request shares: the timeouts and retries of HTTP (the one client is
+//! built from them by `providers::http::client`, the one place requests leave from).
+
+use std::time::Duration;
+
+/// Settings shared by every HTTP provider.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// How long to wait for a TCP/TLS connection.
+    pub connect_timeout: Duration,
+    /// How long to wait for the response headers.
+    pub response_timeout: Duration,
+    /// The longest gap between stream events (keep-alive comments do not count as events).
+    pub idle_timeout: Duration,
+    /// Total tries for a request that fails before its first byte (1 = no retry).
+    pub max_attempts: u32,
+    /// The longest wait between tries, whatever Retry-After says.
+    pub max_retry_delay: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(120),
+            max_attempts: 3,
+            max_retry_delay: Duration::from_secs(60),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The state every topic's service shares, built by the wiring (`Core::open`): on the floor, so
+//! that no topic imports the wiring.
+
+use crate::hub::Hub;
+use crate::net::HttpSettings;
+use crate::secrets::SecretStore;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What every service shares: the database, the keychain, the HTTP client and the event hub.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub secrets: Arc<dyn SecretStore>,
+    pub http: HttpSettings,
+    pub client: reqwest::Client,
+    pub hub: Arc<Hub>,
+    /// Folders tools may never write without asking: Parley's data and configuration.
+    pub protected: Arc<Vec<PathBuf>>,
+    /// This process's id; it stamps the turns it runs (crash recovery).
+    pub instance_id: String,
+    /// Where running commands' process groups are recorded (see `tools::orphans`).
+    pub process_log: PathBuf,
+    /// The data folder (instance locks: is another turn's owner still running?).
+    pub data_dir: PathBuf,
+}

@@ -417,7 +417,7 @@ impl HistoryService {
         let (from, to, ctl) = (file.to_owned(), staging.0.clone(), control.clone());
         // Read and merged at once, each on a thread of its own: the merge follows the staging
         // database as it is written.
-        let (written, follow) = Follow::written();
+        let (written, follow) = Follow::written(control.cancel.clone());
         let reading = tokio::task::spawn_blocking(move || {
             let found = stage(&from, &to, &ctl, &ns, &written)?;
             ctl.send(ImportProgress {
@@ -431,11 +431,10 @@ impl HistoryService {
         let (found, merged) =
             tokio::join!(reading, store.merge_staged(&staging.0, dry_run, follow));
         let found = found.map_err(|e| CoreError::Internal(format!("the import stopped: {e}")))?;
-        if control.is_cancelled() {
-            return Err(invalid(file, CANCELLED.into()));
-        }
         let (found, mut report) = match (found, merged) {
+            // Committed: added, even if Cancel came after the commit.
             (Ok(found), Ok(report)) => (found, report),
+            _ if control.is_cancelled() => return Err(invalid(file, CANCELLED.into())),
             // Whichever failed first is the import's failure: the other stopped for want of it.
             (Err(_), Err(merge)) if !super::merge::stopped_reading(&merge) => {
                 return Err(merge.into())

@@ -23,6 +23,7 @@ use rusqlite::{params, Connection, OpenFlags, Transaction};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
+use tokio_util::sync::CancellationToken;
 
 /// What the merge decided for one chat.
 enum Plan {
@@ -45,7 +46,11 @@ pub(crate) enum Written {
 }
 
 /// What the merge follows: the writer of the source, or nothing (a whole file).
-pub(crate) struct Follow(Option<Receiver<Written>>);
+pub(crate) struct Follow {
+    writer: Option<Receiver<Written>>,
+    /// The import's Cancel: heard until the merge commits, not only while the file is read.
+    cancel: Option<CancellationToken>,
+}
 
 /// The file merged. `ours`: an import's staging database, written by this process from chats
 /// it parsed into Parley's types and checked, so its parts are read once, as they are written
@@ -60,24 +65,39 @@ struct Source<'c> {
 impl Follow {
     /// A source that is whole (a backup).
     pub(crate) fn whole() -> Follow {
-        Follow(None)
+        Follow {
+            writer: None,
+            cancel: None,
+        }
     }
 
     /// A source being written: its writer tells how far it is.
-    pub(crate) fn written() -> (Sender<Written>, Follow) {
+    pub(crate) fn written(cancel: CancellationToken) -> (Sender<Written>, Follow) {
         let (tx, rx) = std::sync::mpsc::channel();
-        (tx, Follow(Some(rx)))
+        let follow = Follow {
+            writer: Some(rx),
+            cancel: Some(cancel),
+        };
+        (tx, follow)
+    }
+
+    /// `Err` once the import is cancelled: the merge then rolls back whatever it did.
+    fn check(&self) -> Result<(), StoreError> {
+        match &self.cancel {
+            Some(c) if c.is_cancelled() => Err(StoreError::BadFile(READING_STOPPED.into())),
+            _ => Ok(()),
+        }
     }
 
     /// Whether the source is an import's staging database, written by this process.
     fn ours(&self) -> bool {
-        self.0.is_some()
+        self.writer.is_some()
     }
 
     /// Waits until more is written: the last chat (row id) that may be read, and whether that
     /// is all. A writer gone without saying so stopped (its error is the import's).
     fn next(&mut self) -> Result<(i64, bool), StoreError> {
-        match &self.0 {
+        match &self.writer {
             None => Ok((i64::MAX, true)),
             Some(rx) => match rx.recv() {
                 Ok(Written::Upto(rowid)) => Ok((rowid, false)),
@@ -105,11 +125,13 @@ const MERGE_CACHE_KB: i64 = -1024;
 /// (`util::release_freed_memory`).
 pub(super) const RELEASE_AFTER: i64 = 1 << 20;
 
-/// What the merge added so far: the chats, and the ids given fresh ones (old → new).
+/// What the merge added so far: the chats, and the chat and message ids given fresh ones
+/// (old → new; apart, as a file may use one id for a chat and a message).
 #[derive(Default)]
 struct Added {
     chats: Vec<String>,
-    renamed: HashMap<String, String>,
+    renamed_chats: HashMap<String, String>,
+    renamed_messages: HashMap<String, String>,
 }
 
 /// Merges the chats of the Parley database `source` (a backup, or an import's staging
@@ -162,6 +184,7 @@ fn merge_all(
     let mut added = Added::default();
     let mut after = 0;
     loop {
+        follow.check()?;
         let rows = (after, upto);
         let source = Source {
             conn: &src,
@@ -179,9 +202,12 @@ fn merge_all(
     };
     // In one statement at the end: indexed a batch at a time as the file came, each batch
     // ended with a merge of the index's segments, and the import took a quarter longer.
+    follow.check()?;
     paused.index(&tx, &added.chats)?;
     paused.resume(&tx)?;
-    relink_forks(&tx, &added.chats, &added.renamed)?;
+    relink_forks(&tx, &added)?;
+    // The last moment a Cancel undoes the import; after the commit it is done.
+    follow.check()?;
     tx.commit()?;
     Ok(report)
 }
@@ -275,13 +301,19 @@ fn merge_chat(
         ..
     } = loaded;
     let plan = plan(tx, file.0, &chat, repaired)?;
+    let mut renamed: Option<HashMap<String, String>> = None;
     let action = match plan {
         Plan::Skip => ImportAction::AlreadyHere,
         Plan::Keep => ImportAction::Added,
         Plan::Fresh => {
             let old = chat.session.id.0.clone();
-            renumber(&mut chat, &mut added.renamed);
-            added.renamed.insert(old, chat.session.id.0.clone());
+            let messages = renumber(&mut chat);
+            added.renamed_chats.insert(old, chat.session.id.0.clone());
+            // Forks elsewhere in the file that start from this chat follow it.
+            added
+                .renamed_messages
+                .extend(messages.iter().map(|(o, n)| (o.clone(), n.clone())));
+            renamed = Some(messages);
             ImportAction::AddedAsCopy
         }
     };
@@ -293,9 +325,8 @@ fn merge_chat(
         report.usage_imported += notes.usage_imported;
         report.usage_dropped += notes.usage_dropped;
         if !dry_run {
-            let renamed = matches!(plan, Plan::Fresh).then_some(&added.renamed);
             insert_chat(tx, &chat, &title_source)?;
-            insert_parts(tx, file, renamed)?;
+            insert_parts(tx, file, renamed.as_ref())?;
             added.chats.push(chat.session.id.0.clone());
         }
     }
@@ -384,41 +415,43 @@ fn identical_here(
     Ok(true)
 }
 
-/// Gives the chat, its messages and its turns fresh ids, keeping every link inside it.
-fn renumber(chat: &mut ChatExport, renamed: &mut HashMap<String, String>) {
+/// Gives the chat, its messages and its turns fresh ids, keeping every link inside it;
+/// returns its messages' (old → new). Message and turn ids are mapped apart: a file may use
+/// one id for both.
+fn renumber(chat: &mut ChatExport) -> HashMap<String, String> {
     let sid = SessionId(crate::new_id());
-    let mut ids: HashMap<String, String> = HashMap::new();
-    for m in &chat.messages {
-        let new = crate::new_id();
-        // Forks elsewhere in the file that start from this chat follow it.
-        renamed.insert(m.id.0.clone(), new.clone());
-        ids.insert(m.id.0.clone(), new);
-    }
-    for t in &chat.turns {
-        ids.insert(t.id.0.clone(), crate::new_id());
-    }
-    let map = |s: &mut String| {
+    let fresh = |ids: Vec<&String>| -> HashMap<String, String> {
+        ids.into_iter()
+            .map(|id| (id.clone(), crate::new_id()))
+            .collect()
+    };
+    let messages = fresh(chat.messages.iter().map(|m| &m.id.0).collect());
+    let turns = fresh(chat.turns.iter().map(|t| &t.id.0).collect());
+    let map = |ids: &HashMap<String, String>, s: &mut String| {
         if let Some(n) = ids.get(s.as_str()) {
             *s = n.clone();
         }
     };
+    let message = |s: &mut String| map(&messages, s);
+    let turn = |s: &mut String| map(&turns, s);
     for m in &mut chat.messages {
-        map(&mut m.id.0);
+        message(&mut m.id.0);
         m.session_id = sid.clone();
-        m.parent_id.iter_mut().for_each(|p| map(&mut p.0));
-        m.turn_id.iter_mut().for_each(|t| map(&mut t.0));
+        m.parent_id.iter_mut().for_each(|p| message(&mut p.0));
+        m.turn_id.iter_mut().for_each(|t| turn(&mut t.0));
     }
     for t in &mut chat.turns {
-        map(&mut t.id.0);
+        turn(&mut t.id.0);
         t.session_id = sid.clone();
-        map(&mut t.user_message_id.0);
+        message(&mut t.user_message_id.0);
         t.assistant_message_id
             .iter_mut()
-            .for_each(|a| map(&mut a.0));
-        t.context_from.iter_mut().for_each(|c| map(&mut c.0));
+            .for_each(|a| message(&mut a.0));
+        t.context_from.iter_mut().for_each(|c| message(&mut c.0));
     }
-    chat.head.iter_mut().for_each(|h| map(&mut h.0));
+    chat.head.iter_mut().for_each(|h| message(&mut h.0));
     chat.session.id = sid;
+    messages
 }
 
 /// Adds one checked chat: its row, its messages and its turns (marked imported); its parts
@@ -563,11 +596,7 @@ pub(super) fn insert_turn(c: &Connection, t: &TurnInfo, imported: bool) -> Resul
 
 /// "Branched from": a chat added here keeps its link only to a message that is here, in the
 /// chat the link names (followed to its fresh ids when that chat was renumbered).
-fn relink_forks(
-    tx: &Transaction<'_>,
-    added: &[String],
-    renamed: &HashMap<String, String>,
-) -> Result<(), StoreError> {
+fn relink_forks(tx: &Transaction<'_>, added: &Added) -> Result<(), StoreError> {
     let mut read = tx.prepare_cached(
         "SELECT forked_from_session, forked_from_message FROM sessions
          WHERE id = ?1 AND forked_from_message IS NOT NULL",
@@ -576,7 +605,7 @@ fn relink_forks(
         "UPDATE sessions SET forked_from_session = ?2, forked_from_message = ?3 WHERE id = ?1",
     )?;
     let mut here = tx.prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND session_id = ?2")?;
-    for id in added {
+    for id in &added.chats {
         let link: Option<(String, String)> = read
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .next()
@@ -584,8 +613,8 @@ fn relink_forks(
         let Some((chat, message)) = link else {
             continue;
         };
-        let chat = renamed.get(&chat).cloned().unwrap_or(chat);
-        let message = renamed.get(&message).cloned().unwrap_or(message);
+        let chat = added.renamed_chats.get(&chat).cloned().unwrap_or(chat);
+        let message = (added.renamed_messages.get(&message).cloned()).unwrap_or(message);
         if here.exists(params![message, chat])? {
             write.execute(params![id, chat, message])?;
         } else {

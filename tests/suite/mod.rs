@@ -6,6 +6,7 @@ mod agent_holes;
 mod agent_limits;
 mod agent_paths;
 mod anthropic;
+mod architecture;
 mod cli;
 mod cli_approvals;
 mod cli_find;

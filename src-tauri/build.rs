@@ -2,7 +2,6 @@
 //! capability file can grant exactly the commands the window uses and nothing else.
 
 const COMMANDS: &[&str] = &[
-    "list_sessions",
     "create_session",
     "rename_session",
     "delete_session",
@@ -31,7 +30,6 @@ const COMMANDS: &[&str] = &[
     "data_status",
     "back_up_now",
     "restore_backup",
-    "decide_approval",
     "answer_question",
     "list_grants",
     "revoke_grant",
@@ -54,7 +52,6 @@ const COMMANDS: &[&str] = &[
     "delete_branch",
     "set_pinned",
     "set_archived",
-    "chat_tree",
     "retitle",
     "export_chats",
     "preview_import",

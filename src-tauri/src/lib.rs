@@ -61,7 +61,6 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             parley_core::providers::presets::default_base_urls(),
         )
         .commands(tauri_specta::collect_commands![
-            chats::list_sessions,
             chats::create_session,
             chats::rename_session,
             chats::delete_session,
@@ -90,7 +89,6 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             app::data_status,
             data::back_up_now,
             data::restore_backup,
-            approvals::decide_approval,
             approvals::answer_question,
             approvals::list_grants,
             approvals::revoke_grant,
@@ -113,7 +111,6 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             tree::delete_branch,
             tree::set_pinned,
             tree::set_archived,
-            tree::chat_tree,
             tree::retitle,
             data::export_chats,
             data::preview_import,

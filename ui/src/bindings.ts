@@ -6,8 +6,6 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
-	/**  Lists chats, most recent activity first. */
-	listSessions: (limit: number, offset: number) => typedError<SessionSummary_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_sessions", { limit, offset })),
 	/**  Creates an empty chat. */
 	createSession: () => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("create_session")),
 	/**  Renames a chat (checked against the revision the window saw, when given). */
@@ -83,11 +81,6 @@ export const commands = {
 	 *  `PARLEY_E2E_PICK_FILE` instead of clicking a dialog WebDriver cannot reach.
 	 */
 	restoreBackup: () => typedError<RestoreReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("restore_backup")),
-	/**
-	 *  Answers a pending approval request. The webview can only answer a call that is waiting;
-	 *  what a decision allows is decided in Rust.
-	 */
-	decideApproval: (sessionId: SessionId, callId: string, decision: ApprovalDecision_Deserialize) => typedError<null, ErrorInfo>(__TAURI_INVOKE("decide_approval", { sessionId, callId, decision })),
 	/**  Answers a question the model asked (`None`: skip it). */
 	answerQuestion: (sessionId: SessionId, callId: string, answer: string | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("answer_question", { sessionId, callId, answer })),
 	/**  Every saved "always allow" grant. */
@@ -138,8 +131,6 @@ export const commands = {
 	setPinned: (sessionId: SessionId, pinned: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_pinned", { sessionId, pinned, revision })),
 	/**  Archives or unarchives a chat. */
 	setArchived: (sessionId: SessionId, archived: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_archived", { sessionId, archived, revision })),
-	/**  The chat's whole tree, every branch, with the selected path marked. */
-	chatTree: (sessionId: SessionId) => typedError<ChatTree_Serialize, ErrorInfo>(__TAURI_INVOKE("chat_tree", { sessionId })),
 	/**  Asks a model for a new title now ("Regenerate title"); it replaces any title. */
 	retitle: (sessionId: SessionId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { sessionId })),
 	/**
@@ -189,35 +180,6 @@ export const PARAM_LIMITS = {"max_output_tokens":{"integer":true,"max":1000000.0
 export const TURN_END_EVENTS = ["turn_completed","turn_stopped","turn_failed"] as const;
 
 /* Types */
-/**  The user's answer to an approval request. */
-export type ApprovalDecision = ApprovalDecision_Serialize | ApprovalDecision_Deserialize;
-
-/**  The user's answer to an approval request. */
-export type ApprovalDecision_Deserialize = 
-/**  Run this call, this once. */
-{ type: "allow_once" } | 
-/**  Run it, and the identical call (same tool, same arguments) for the rest of the session. */
-{ type: "allow_session" } | 
-/**  Run it, and the identical call from now on (saved; listed and revocable in settings). */
-{ type: "allow_always" } | 
-/**  Do not run it. The note, if any, is passed to the model. */
-{ type: "deny"; 
-/**  The user's note for the model. */
-note?: string | null };
-
-/**  The user's answer to an approval request. */
-export type ApprovalDecision_Serialize = 
-/**  Run this call, this once. */
-{ type: "allow_once" } | 
-/**  Run it, and the identical call (same tool, same arguments) for the rest of the session. */
-{ type: "allow_session" } | 
-/**  Run it, and the identical call from now on (saved; listed and revocable in settings). */
-{ type: "allow_always" } | 
-/**  Do not run it. The note, if any, is passed to the model. */
-{ type: "deny"; 
-/**  The user's note for the model. */
-note: string | null };
-
 /**  A named preset for new chats: system prompt, default model, enabled tools, workspace. */
 export type Assistant = Assistant_Serialize | Assistant_Deserialize;
 
@@ -313,29 +275,6 @@ export type ChatFilter_Serialize = {
 	archived: boolean,
 	/**  Only chats set up from this assistant (its id). */
 	assistant: string | null,
-};
-
-/**  A chat's whole tree: every message of every branch, oldest first. */
-export type ChatTree = ChatTree_Serialize | ChatTree_Deserialize;
-
-/**  A chat's whole tree: every message of every branch, oldest first. */
-export type ChatTree_Deserialize = {
-	/**  The chat. */
-	session: SessionSummary_Deserialize,
-	/**  The end of the selected path. */
-	head?: MessageId | null,
-	/**  Every message. */
-	nodes: TreeNode_Deserialize[],
-};
-
-/**  A chat's whole tree: every message of every branch, oldest first. */
-export type ChatTree_Serialize = {
-	/**  The chat. */
-	session: SessionSummary_Serialize,
-	/**  The end of the selected path. */
-	head: MessageId | null,
-	/**  Every message. */
-	nodes: TreeNode_Serialize[],
 };
 
 /**  One chat's usage: all its answers, and those on its selected branch. */
@@ -2101,45 +2040,6 @@ export type ToolRisk =
  *  once only — never for the session, never always.
  */
 "runs_code";
-
-/**  One message in a chat's whole tree. */
-export type TreeNode = TreeNode_Serialize | TreeNode_Deserialize;
-
-/**  One message in a chat's whole tree. */
-export type TreeNode_Deserialize = {
-	/**  The message. */
-	id: MessageId,
-	/**  The message it follows (none for the first). */
-	parent_id?: MessageId | null,
-	/**  Who wrote it. */
-	role: Role,
-	/**  The start of its text (one line). */
-	preview: string,
-	/**  When it was written. */
-	created_at: number,
-	/**  The model that wrote it (answers). */
-	model?: string | null,
-	/**  On the selected path. */
-	selected: boolean,
-};
-
-/**  One message in a chat's whole tree. */
-export type TreeNode_Serialize = {
-	/**  The message. */
-	id: MessageId,
-	/**  The message it follows (none for the first). */
-	parent_id: MessageId | null,
-	/**  Who wrote it. */
-	role: Role,
-	/**  The start of its text (one line). */
-	preview: string,
-	/**  When it was written. */
-	created_at: number,
-	/**  The model that wrote it (answers). */
-	model: string | null,
-	/**  On the selected path. */
-	selected: boolean,
-};
 
 /**  Identifies a turn (one request to a model and its answer). */
 export type TurnId = string;

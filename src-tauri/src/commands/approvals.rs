@@ -1,23 +1,7 @@
-//! Approvals: answering a pending approval or question, saved grants.
+//! Approvals: answering a question, saved grants. (A pending approval is decided in its card,
+//! `src-tauri/src/card`, which script in the main window cannot reach.)
 
 use super::prelude::*;
-
-/// Answers a pending approval request. The webview can only answer a call that is waiting;
-/// what a decision allows is decided in Rust.
-#[tauri::command]
-#[specta::specta]
-pub async fn decide_approval(
-    state: State<'_, AppState>,
-    session_id: SessionId,
-    call_id: String,
-    decision: ApprovalDecision,
-) -> Res<()> {
-    state
-        .core
-        .approvals()
-        .decide_approval(&session_id, &call_id, decision)
-        .map_err(err)
-}
 
 /// Answers a question the model asked (`None`: skip it).
 #[tauri::command]

@@ -3,22 +3,6 @@
 use super::prelude::*;
 use parley_core::chats::{EventBatches, FRAME};
 
-/// Lists chats, most recent activity first.
-#[tauri::command]
-#[specta::specta]
-pub async fn list_sessions(
-    state: State<'_, AppState>,
-    limit: u32,
-    offset: u32,
-) -> Res<Vec<SessionSummary>> {
-    state
-        .core
-        .chats()
-        .list_sessions(limit, offset)
-        .await
-        .map_err(err)
-}
-
 /// Creates an empty chat.
 #[tauri::command]
 #[specta::specta]

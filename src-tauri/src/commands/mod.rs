@@ -19,8 +19,8 @@ mod prelude {
     pub(crate) use crate::{err, AppState, Res};
     pub(crate) use parley_core::secrets::Secret;
     pub(crate) use parley_protocol::{
-        ApprovalDecision, Assistant, ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo,
-        Event, Grant, LocalServer, MessageId, ModelList, ProviderDraft, ProviderEdit, ProviderInfo,
+        Assistant, ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo, Event, Grant,
+        LocalServer, MessageId, ModelList, ProviderDraft, ProviderEdit, ProviderInfo,
         ProviderPreset, SendOptions, SessionHistory, SessionId, SessionParams, SessionSummary,
         Settings, ToolInfo, TurnId,
     };

@@ -4,7 +4,7 @@
 //! overwriting what another window or `parley` did.
 
 use super::prelude::*;
-use parley_protocol::{ChatCounts, ChatFilter, ChatTree};
+use parley_protocol::{ChatCounts, ChatFilter};
 
 /// Chats as the sidebar shows them: the archive or the chats in use, all or one assistant's,
 /// pinned first, then by activity; chats without messages left out.
@@ -181,13 +181,6 @@ pub async fn set_archived(
         .set_archived(&session_id, archived, Some(u64::from(revision)))
         .await
         .map_err(err)
-}
-
-/// The chat's whole tree, every branch, with the selected path marked.
-#[tauri::command]
-#[specta::specta]
-pub async fn chat_tree(state: State<'_, AppState>, session_id: SessionId) -> Res<ChatTree> {
-    state.core.chats().tree(&session_id).await.map_err(err)
 }
 
 /// Asks a model for a new title now ("Regenerate title"); it replaces any title.

@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { ImportProgress } from "../bindings";
-import type { ApprovalDecision, Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, SessionParams, Settings } from "./types";
+import type { Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, SessionParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -21,7 +21,6 @@ async function unwrap<T>(p: Promise<Result<T>>): Promise<T> {
 }
 
 export const api = {
-  listSessions: (limit: number, offset: number) => unwrap(commands.listSessions(limit, offset)),
   createSession: () => unwrap(commands.createSession()),
   renameSession: (id: string, title: string, revision: number | null) => unwrap(commands.renameSession(id, title, revision)),
   deleteSession: (id: string, revision: number | null) => unwrap(commands.deleteSession(id, revision)),
@@ -38,7 +37,6 @@ export const api = {
   deleteBranch: (id: string, messageId: string, revision: number) => unwrap(commands.deleteBranch(id, messageId, revision)),
   setPinned: (id: string, pinned: boolean, revision: number) => unwrap(commands.setPinned(id, pinned, revision)),
   setArchived: (id: string, archived: boolean, revision: number) => unwrap(commands.setArchived(id, archived, revision)),
-  chatTree: (id: string) => unwrap(commands.chatTree(id)),
   retitle: (id: string) => unwrap(commands.retitle(id)),
   getHistory: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
   getPart: (id: string, messageId: string, index: number) => unwrap(commands.getPart(id, messageId, index)),

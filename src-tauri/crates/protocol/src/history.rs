@@ -131,39 +131,6 @@ pub enum Part {
     },
 }
 
-impl Part {
-    /// The stored kind name of this part.
-    pub fn kind(&self) -> PartKind {
-        match self {
-            Part::Text { .. } => PartKind::Text,
-            Part::Reasoning { .. } => PartKind::Reasoning,
-            Part::ToolCall { .. } => PartKind::ToolCall,
-            Part::ToolResult { .. } => PartKind::ToolResult,
-            Part::Image { .. } => PartKind::Image,
-            Part::File { .. } => PartKind::File,
-        }
-    }
-}
-
-/// The kind of a [`Part`], without its data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum PartKind {
-    /// [`Part::Text`].
-    Text,
-    /// [`Part::Reasoning`].
-    Reasoning,
-    /// [`Part::ToolCall`].
-    ToolCall,
-    /// [`Part::ToolResult`].
-    ToolResult,
-    /// [`Part::Image`].
-    Image,
-    /// [`Part::File`].
-    File,
-}
-
 /// A message: one node of the conversation tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

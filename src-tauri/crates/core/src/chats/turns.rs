@@ -377,14 +377,6 @@ impl ChatService {
             .and_then(|a| a.turn_id.clone())
     }
 
-    /// Waits until the session has no running turn.
-    pub async fn wait_idle(&self, session_id: &SessionId) {
-        let done = lock(&self.active).get(session_id).map(|a| a.done.clone());
-        if let Some(mut rx) = done {
-            let _ = rx.wait_for(|d| *d).await;
-        }
-    }
-
     /// The tools a turn of a session with these settings may run: none without a workspace.
     fn turn_tools(
         &self,

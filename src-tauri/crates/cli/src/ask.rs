@@ -190,6 +190,36 @@ async fn prompt_approval(
 }
 
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
+    let text = message_text(&args)?;
+    let (session_id, created) = open_chat(core, &args).await?;
+    // On a terminal the user is asked; without one, nobody is.
+    let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
+    let handle = match start(core, &args, &session_id, &text, interactive).await {
+        Ok(h) => h,
+        Err(e) => {
+            if created {
+                // Nothing was sent: do not leave an empty chat behind.
+                let _ = core.chats().delete_session(&session_id).await;
+            }
+            return Err(e.into());
+        }
+    };
+    let asked = Asked {
+        core,
+        args: &args,
+        session_id: &session_id,
+        interactive,
+        color: term::stderr_is_terminal(),
+    };
+    let result = follow(&asked, handle.events).await;
+    if created && !args.json {
+        errln!("(chat {session_id}; continue it with --session {session_id})");
+    }
+    result
+}
+
+/// The message: the argument, or standard input for "-"; checked against --regenerate.
+fn message_text(args: &AskArgs) -> Result<String, Failure> {
     let text = match args.text.as_deref() {
         Some("-") => {
             let mut s = String::new();
@@ -212,9 +242,14 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         )
         .into());
     }
-    let (session_id, created) = match args.session {
+    Ok(text)
+}
+
+/// The chat asked in (`--session`, or a new one) with its workspace set; whether it is new.
+async fn open_chat(core: &Core, args: &AskArgs) -> Result<(SessionId, bool), Failure> {
+    let (session_id, created) = match &args.session {
         Some(id) => {
-            let id = SessionId(id);
+            let id = SessionId(id.clone());
             // Fails with a clear message for an unknown id (without loading the chat).
             core.chats().get_session(&id).await?;
             (id, false)
@@ -229,48 +264,67 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
             return Err(e.into());
         }
     }
-    // On a terminal the user is asked; without one, nobody is, so read-only calls need
-    // `--approve read-only` (or `all`) too.
-    let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
+    Ok((session_id, created))
+}
+
+/// Sends the message (or the edit, or asks again) and returns the running turn.
+async fn start(
+    core: &Core,
+    args: &AskArgs,
+    session_id: &SessionId,
+    text: &str,
+    interactive: bool,
+) -> Result<parley_core::TurnHandle, CoreError> {
+    // Without a terminal read-only calls need `--approve read-only` (or `all`) too, and
+    // nothing runs unasked, grants included: a grant was given for a person watching, not
+    // for every script that starts `parley`.
     let confirm_read_only = !interactive && matches!(args.approve, None | Some(Approve::Granted));
-    // Without a terminal and without --approve nothing runs unasked, grants included: a grant
-    // was given for a person watching, not for every script that starts `parley`.
     let ignore_grants = !interactive && args.approve != Some(Approve::Granted);
     let options = SendOptions {
-        provider: args.provider,
-        model: args.model,
-        system: args.system,
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        system: args.system.clone(),
         confirm_read_only,
         ignore_grants,
         revision: None,
     };
     let chats = core.chats();
-    let started = match (&args.edit, &args.regenerate) {
+    match (&args.edit, &args.regenerate) {
         (Some(m), _) => {
             chats
-                .edit_message(&session_id, &MessageId(m.clone()), &text, options)
+                .edit_message(session_id, &MessageId(m.clone()), text, options)
                 .await
         }
         (None, Some(m)) => {
             let answer = (!m.is_empty()).then(|| MessageId(m.clone()));
-            chats
-                .regenerate(&session_id, answer.as_ref(), options)
-                .await
+            chats.regenerate(session_id, answer.as_ref(), options).await
         }
-        (None, None) => chats.send_message(&session_id, &text, options).await,
-    };
-    let handle = match started {
-        Ok(h) => h,
-        Err(e) => {
-            if created {
-                // Nothing was sent: do not leave an empty chat behind.
-                let _ = core.chats().delete_session(&session_id).await;
-            }
-            return Err(e.into());
-        }
-    };
-    let mut events = handle.events;
-    let color = term::stderr_is_terminal();
+        (None, None) => chats.send_message(session_id, text, options).await,
+    }
+}
+
+/// One `parley ask`: where it asks and how.
+struct Asked<'a> {
+    core: &'a Core,
+    args: &'a AskArgs,
+    session_id: &'a SessionId,
+    interactive: bool,
+    /// Reasoning is shown dim on a terminal.
+    color: bool,
+}
+
+/// What to do after an event.
+enum Next {
+    Go,
+    Done(Result<(), Failure>),
+}
+
+/// Shows the turn's events as they come until it ends; Ctrl-C stops the turn (its partial
+/// answer is saved).
+async fn follow(
+    asked: &Asked<'_>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<parley_protocol::Event>,
+) -> Result<(), Failure> {
     let mut ended_with_newline = true;
     let mut result: Result<(), Failure> = Ok(());
     let ctrl_c = tokio::signal::ctrl_c();
@@ -281,154 +335,178 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
             ev = events.recv() => ev,
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
-                core.chats().stop_turn(&session_id).await;
+                asked.core.chats().stop_turn(asked.session_id).await;
                 continue;
             }
         };
         let Some(event) = event else { break };
-        if args.json {
+        if asked.args.json {
             term::json_line(&event)?;
         }
-        match &event.msg {
-            EventMsg::TextDelta { delta, .. } if !args.json => {
-                // --raw: exactly as received, escapes included (the user asked for it).
-                if args.raw {
-                    term::out_exact(delta)?;
-                } else {
-                    out(delta)?;
-                }
-                ended_with_newline = delta.ends_with('\n');
-            }
-            EventMsg::ReasoningDelta { delta, .. } if !args.json => {
-                if args.raw {
-                    term::err_exact(delta);
-                } else if color {
-                    term::err_dim(delta);
-                } else {
-                    term::err(delta);
-                }
-            }
-            EventMsg::StreamRetry {
-                attempt,
-                delay_ms,
-                reason,
-            } => errln!(
-                "note: {} Trying again in {:.1} s (try {attempt}).",
-                reason.message,
-                *delay_ms as f64 / 1000.0
-            ),
-            EventMsg::ApprovalRequested {
-                call_id,
-                name,
-                arguments,
-                risk,
-                reason,
-                can_grant,
-                in_person,
-            } => {
-                let decision = match (args.approve, interactive) {
-                    (Some(Approve::All), false) if *in_person => {
-                        errln!(
-                            "[denied] {name} {} — {reason} --approve all never covers it; run parley ask in a terminal to decide it yourself.",
-                            shown(arguments)
-                        );
-                        ApprovalDecision::Deny {
-                            note: Some("Not approved: this call needs a person at the prompt, and nobody was asked.".into()),
-                        }
-                    }
-                    (Some(Approve::All), _) if !*in_person => {
-                        errln!("[approved by --approve all] {name} {}", shown(arguments));
-                        ApprovalDecision::AllowOnce
-                    }
-                    (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
-                    (_, false) if *in_person => {
-                        errln!(
-                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal, and only a person at a terminal can allow it.",
-                            shown(arguments)
-                        );
-                        ApprovalDecision::Deny {
-                            note: Some("Not approved: this call needs a person at the prompt, and nobody was asked.".into()),
-                        }
-                    }
-                    (_, false) => {
-                        errln!(
-                            "[denied] {name} {} — {reason} Nobody can be asked without a terminal; rerun with --approve granted to let saved grants apply, or --approve all to allow it.",
-                            shown(arguments)
-                        );
-                        ApprovalDecision::Deny {
-                            note: Some("Not approved: Parley runs non-interactively and this call was not allowed in advance.".into()),
-                        }
-                    }
-                };
-                if let Err(e) = core
-                    .approvals()
-                    .decide_approval(&session_id, call_id, decision)
-                {
-                    errln!("note: {}", e.to_info().message);
-                }
-            }
-            EventMsg::QuestionAsked { call_id, question } => {
-                let answer = if interactive {
-                    errln!("\nThe model asks: {}", shown(question));
-                    read_line("Your answer (empty to skip): ").await
-                } else {
-                    errln!("[not answered: no terminal] {}", shown(question));
-                    None
-                };
-                if let Err(e) = core
-                    .approvals()
-                    .answer_question(&session_id, call_id, answer)
-                {
-                    errln!("note: {}", e.to_info().message);
-                }
-            }
-            EventMsg::ItemCompleted {
-                part:
-                    Part::ToolCall {
-                        name,
-                        arguments,
-                        status,
-                        ..
-                    },
-                ..
-            } if !args.json => {
-                errln!("[{}] {name} {}", status_word(*status), shown(arguments));
-            }
-            EventMsg::TurnCompleted { stop_reason, .. } => {
-                if *stop_reason == Some(parley_protocol::StopReason::ToolRoundLimit) {
-                    errln!("\nnote: stopped after the most rounds of tool calls allowed in one turn. Ask again (e.g. \"continue\") to let it go on.");
-                }
+        match on_event(asked, &event.msg, &mut ended_with_newline).await? {
+            Next::Go => {}
+            Next::Done(r) => {
+                result = r;
                 break;
             }
-            EventMsg::TurnStopped { .. } => {
-                errln!("\n(stopped; the partial answer is saved)");
-                result = Err(Failure {
-                    info: ErrorInfo::new(
-                        parley_protocol::ErrorCode::InvalidInput,
-                        "interrupted",
-                        true,
-                    ),
-                    code: 130,
-                });
-                break;
-            }
-            EventMsg::TurnFailed { error, .. } => {
-                result = Err(Failure {
-                    info: error.clone(),
-                    code: 1,
-                });
-                break;
-            }
-            _ => {}
         }
     }
-    if !args.json && !ended_with_newline {
+    if !asked.args.json && !ended_with_newline {
         out("\n")?;
     }
-    if created && !args.json {
-        errln!("(chat {session_id}; continue it with --session {session_id})");
-    }
     result
+}
+
+/// Shows one event (or answers it: an approval, a question); says whether the turn ended.
+async fn on_event(
+    asked: &Asked<'_>,
+    msg: &EventMsg,
+    ended_with_newline: &mut bool,
+) -> Result<Next, Failure> {
+    let args = asked.args;
+    match msg {
+        EventMsg::TextDelta { delta, .. } if !args.json => {
+            // --raw: exactly as received, escapes included (the user asked for it).
+            if args.raw {
+                term::out_exact(delta)?;
+            } else {
+                out(delta)?;
+            }
+            *ended_with_newline = delta.ends_with('\n');
+        }
+        EventMsg::ReasoningDelta { delta, .. } if !args.json => {
+            if args.raw {
+                term::err_exact(delta);
+            } else if asked.color {
+                term::err_dim(delta);
+            } else {
+                term::err(delta);
+            }
+        }
+        EventMsg::StreamRetry {
+            attempt,
+            delay_ms,
+            reason,
+        } => errln!(
+            "note: {} Trying again in {:.1} s (try {attempt}).",
+            reason.message,
+            *delay_ms as f64 / 1000.0
+        ),
+        EventMsg::ApprovalRequested { call_id, .. } => {
+            let decision = approval(asked, msg).await;
+            if let Err(e) =
+                asked
+                    .core
+                    .approvals()
+                    .decide_approval(asked.session_id, call_id, decision)
+            {
+                errln!("note: {}", e.to_info().message);
+            }
+        }
+        EventMsg::QuestionAsked { call_id, question } => {
+            let answer = if asked.interactive {
+                errln!("\nThe model asks: {}", shown(question));
+                read_line("Your answer (empty to skip): ").await
+            } else {
+                errln!("[not answered: no terminal] {}", shown(question));
+                None
+            };
+            if let Err(e) =
+                asked
+                    .core
+                    .approvals()
+                    .answer_question(asked.session_id, call_id, answer)
+            {
+                errln!("note: {}", e.to_info().message);
+            }
+        }
+        EventMsg::ItemCompleted {
+            part:
+                Part::ToolCall {
+                    name,
+                    arguments,
+                    status,
+                    ..
+                },
+            ..
+        } if !args.json => {
+            errln!("[{}] {name} {}", status_word(*status), shown(arguments));
+        }
+        _ => return Ok(turn_end(msg)),
+    }
+    Ok(Next::Go)
+}
+
+/// Whether the turn ended, and how.
+fn turn_end(msg: &EventMsg) -> Next {
+    match msg {
+        EventMsg::TurnCompleted { stop_reason, .. } => {
+            if *stop_reason == Some(parley_protocol::StopReason::ToolRoundLimit) {
+                errln!("\nnote: stopped after the most rounds of tool calls allowed in one turn. Ask again (e.g. \"continue\") to let it go on.");
+            }
+            Next::Done(Ok(()))
+        }
+        EventMsg::TurnStopped { .. } => {
+            errln!("\n(stopped; the partial answer is saved)");
+            Next::Done(Err(Failure {
+                info: ErrorInfo::new(
+                    parley_protocol::ErrorCode::InvalidInput,
+                    "interrupted",
+                    true,
+                ),
+                code: 130,
+            }))
+        }
+        EventMsg::TurnFailed { error, .. } => Next::Done(Err(Failure {
+            info: error.clone(),
+            code: 1,
+        })),
+        _ => Next::Go,
+    }
+}
+
+/// The decision on an approval request: asked on a terminal; without one, decided by
+/// `--approve` (a call that needs a person is never allowed unasked).
+async fn approval(asked: &Asked<'_>, msg: &EventMsg) -> ApprovalDecision {
+    let EventMsg::ApprovalRequested {
+        name,
+        arguments,
+        risk,
+        reason,
+        can_grant,
+        in_person,
+        ..
+    } = msg
+    else {
+        return ApprovalDecision::Deny { note: None };
+    };
+    let nobody = |why: &str, note: &str| {
+        errln!("[denied] {name} {} — {reason} {why}", shown(arguments));
+        ApprovalDecision::Deny {
+            note: Some(note.into()),
+        }
+    };
+    const IN_PERSON: &str =
+        "Not approved: this call needs a person at the prompt, and nobody was asked.";
+    match (asked.args.approve, asked.interactive) {
+        (Some(Approve::All), false) if *in_person => nobody(
+            "--approve all never covers it; run parley ask in a terminal to decide it yourself.",
+            IN_PERSON,
+        ),
+        (Some(Approve::All), _) if !*in_person => {
+            errln!("[approved by --approve all] {name} {}", shown(arguments));
+            ApprovalDecision::AllowOnce
+        }
+        (_, true) => prompt_approval(name, arguments, *risk, reason, *can_grant).await,
+        (_, false) if *in_person => nobody(
+            "Nobody can be asked without a terminal, and only a person at a terminal can allow it.",
+            IN_PERSON,
+        ),
+        (_, false) => nobody(
+            "Nobody can be asked without a terminal; rerun with --approve granted to let saved grants apply, or --approve all to allow it.",
+            "Not approved: Parley runs non-interactively and this call was not allowed in advance.",
+        ),
+    }
 }
 
 #[cfg(test)]

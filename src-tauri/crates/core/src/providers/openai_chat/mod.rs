@@ -395,6 +395,26 @@ mod tests {
         ));
     }
 
+    /// A chunk that is not JSON, or not a chunk, ends the stream with a protocol error and
+    /// nothing is mapped after it (the driver stops at the first error anyway).
+    #[test]
+    fn an_unreadable_chunk_is_a_protocol_error_and_the_end() {
+        let text = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        let rest = "data: {\"choices\":[{\"delta\":{\"content\":\"more\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+        for bad in ["{broken", "{\"choices\":\"x\"}", "[1]"] {
+            let out = map(&format!("{text}data: {bad}\n\n{rest}"));
+            assert_eq!(out.len(), 2, "{bad}: {out:?}");
+            assert_eq!(
+                out[0].as_ref().unwrap(),
+                &StreamEvent::TextDelta("Hi".into())
+            );
+            assert!(
+                matches!(&out[1], Err(e) if e.kind == ProviderErrorKind::Protocol),
+                "{bad}: {out:?}"
+            );
+        }
+    }
+
     #[test]
     fn arguments_parse_rules() {
         assert_eq!(parse_arguments("").unwrap(), json!({}));

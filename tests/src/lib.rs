@@ -3,9 +3,11 @@
 //! builders for OpenAI-compatible SSE streams, and helpers to find and run the built binaries.
 
 pub mod data;
+mod expect;
 mod mock;
 pub mod webdriver;
 
+pub use expect::{check_stream, ExpectShape};
 pub use mock::*;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -261,6 +263,15 @@ pub fn map_sse<M: parley_core::providers::http::SseMapper>(
     }
     mapper.on_end(&mut out);
     out
+}
+
+/// The items of a serialized request list (`serde_json::to_value(build_messages(..))`), as
+/// JSON, for request-shape tests.
+pub fn json_items(list: serde_json::Result<serde_json::Value>) -> Vec<serde_json::Value> {
+    match list.expect("a request list serializes") {
+        serde_json::Value::Array(items) => items,
+        other => panic!("not a list: {other}"),
+    }
 }
 
 /// A stored-looking message for request-shape tests.

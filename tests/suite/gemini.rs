@@ -23,18 +23,15 @@ fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
     SET.get_or_init(|| load_fixtures("gemini", "sse"))
 }
 
+const SHAPE: ExpectShape = ExpectShape {
+    reasoning: "reasoning",
+    reasoning_tokens: Some("thoughts_tokens"),
+    error_code: Some("code"),
+    local_ids: Some("parley_call_"),
+};
+
 fn check(name: &str, items: &[Item], expect: &Value) {
-    let g = gather(items);
-    assert_eq!(
-        g.text,
-        expect["text"].as_str().unwrap_or(""),
-        "{name}: text"
-    );
-    assert_eq!(
-        g.reasoning,
-        expect["reasoning"].as_str().unwrap_or(""),
-        "{name}: reasoning"
-    );
+    let g = check_stream(name, items, expect, SHAPE);
     let want_sigs: Vec<String> = expect["thought_signatures"]
         .as_array()
         .map(|s| {
@@ -47,48 +44,6 @@ fn check(name: &str, items: &[Item], expect: &Value) {
         g.signatures, want_sigs,
         "{name}: thought signatures, verbatim"
     );
-    let want_calls = expect["tool_calls"].as_array().cloned().unwrap_or_default();
-    assert_eq!(g.calls.len(), want_calls.len(), "{name}: tool calls");
-    for ((id, name_, _raw, parsed), want) in g.calls.iter().zip(&want_calls) {
-        assert_eq!(name_, want["name"].as_str().unwrap(), "{name}");
-        assert_eq!(parsed.as_ref().unwrap(), &want["arguments"], "{name}");
-        match want["id"].as_str() {
-            Some(wid) => assert_eq!(id, wid, "{name}: call id"),
-            // No id on the wire: Parley makes a local one that it never sends back as an id.
-            None => assert!(id.starts_with("parley_call_"), "{name}: {id}"),
-        }
-    }
-    match expect.get("error").filter(|e| !e.is_null()) {
-        None => {
-            assert!(g.error.is_none(), "{name}: {:?}", g.error);
-            assert_eq!(
-                g.finish.as_deref(),
-                expect["finish_reason"].as_str(),
-                "{name}"
-            );
-            let u = &expect["usage"];
-            assert_eq!(
-                g.usage,
-                Some((
-                    u["input_tokens"].as_u64().unwrap(),
-                    u["output_tokens"].as_u64().unwrap(),
-                    u["thoughts_tokens"].as_u64()
-                )),
-                "{name}: usage (the last chunk's)"
-            );
-        }
-        Some(want) => {
-            let (_, code, message) = g
-                .error
-                .unwrap_or_else(|| panic!("{name}: expected an error"));
-            assert_eq!(code.as_deref(), want["code"].as_str(), "{name}: error code");
-            assert_eq!(message.as_deref(), want["message"].as_str(), "{name}");
-            assert!(
-                g.finish.is_none(),
-                "{name}: an error stream does not finish"
-            );
-        }
-    }
 }
 
 #[test]
@@ -168,7 +123,7 @@ fn replay_matches_the_recorded_function_response_request() {
         output: "Mexico".into(),
         is_error: false,
     });
-    let got = build_contents(&[
+    let got = json_items(serde_json::to_value(build_contents(&[
         msg(
             Role::User,
             vec![Part::Text {
@@ -177,7 +132,7 @@ fn replay_matches_the_recorded_function_response_request() {
             None,
         ),
         msg(Role::Assistant, parts, Some("g")),
-    ]);
+    ])));
     assert_eq!(got.len(), 3, "{got:#?}");
     assert_eq!(got[0], want[0], "the user turn");
     // The model turn: the functionCall with its signature on the same part.
@@ -211,7 +166,7 @@ fn replay_matches_the_recorded_function_response_request() {
 #[test]
 fn replay_puts_each_signature_on_its_part_and_drops_foreign_ones() {
     let sig = |s: &str| Some(parley_core::providers::signature::gemini(s));
-    let contents = build_contents(&[
+    let contents = json_items(serde_json::to_value(build_contents(&[
         msg(Role::User, vec![Part::Text { text: "q".into() }], None),
         msg(
             Role::Assistant,
@@ -252,7 +207,7 @@ fn replay_puts_each_signature_on_its_part_and_drops_foreign_ones() {
             }],
             None,
         ),
-    ]);
+    ])));
     assert_eq!(
         Value::Array(contents),
         json!([
@@ -450,4 +405,72 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
     );
     assert_eq!(body["max_tokens"], 300);
     assert_eq!(body["reasoning_effort"], "low");
+}
+
+/// Chunks are decoded into typed wire structures: a chunk of an unknown shape (a later
+/// addition, or a field of another type) is ignored whole; only a payload that is not JSON at
+/// all ends the stream with a protocol error. Blocked prompts and `error` chunks end it too.
+#[test]
+fn typed_chunks_ignore_unknown_shapes_and_garbage_is_a_protocol_error() {
+    use parley_core::ProviderErrorKind as K;
+    let part =
+        |p: &str| format!("data: {{\"candidates\":[{{\"content\":{{\"parts\":[{p}]}}}}]}}\n\n");
+    let end = "data: {\"candidates\":[{\"content\":{\"parts\":[]},\"finishReason\":\"STOP\"}]}\n\n";
+    let cases: Vec<(String, &str, Option<K>)> = vec![
+        (part("{\"text\":\"hi\"}"), "hi", None),
+        (part("{\"thought\":true,\"text\":\"think\"},{\"text\":\"hi\"}"), "hi", None),
+        (part("{\"text\":7}"), "", None),
+        (part("{\"thought\":\"yes\",\"text\":\"hi\"}"), "", None),
+        ("data: {\"future\":{\"x\":1}}\n\n".into(), "", None),
+        ("data: [1,2]\n\n".into(), "", None),
+        ("data: \"text\"\n\n".into(), "", None),
+        ("data: {\"candidates\":null}\n\n".into(), "", None),
+        ("data: {\"candidates\":[]}\n\n".into(), "", None),
+        ("data: {\"error\":null,\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"ok\"}]}}]}\n\n".into(), "ok", None),
+        ("data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}\n\n".into(), "", Some(K::BadRequest)),
+        ("data: {\"error\":{\"code\":429,\"message\":\"slow\",\"status\":\"RESOURCE_EXHAUSTED\"}}\n\n".into(), "", Some(K::StreamError)),
+        ("data: {broken\n\n".into(), "", Some(K::Protocol)),
+    ];
+    for (middle, want_text, want_error) in cases {
+        let body = format!("{middle}{end}");
+        let g = gather(&map(&[body.as_bytes()]));
+        assert_eq!(g.text, want_text, "{middle}");
+        assert_eq!(g.error.as_ref().map(|(k, ..)| *k), want_error, "{middle}");
+        assert_eq!(g.finish.is_some(), want_error.is_none(), "{middle}");
+    }
+}
+
+/// A whole `functionCall`: its id when the wire has one, else a made-up one; arguments that
+/// are not an object are unusable, missing ones are `{}`.
+#[test]
+fn function_calls_of_every_shape() {
+    let body = |call: &str| {
+        format!("data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"functionCall\":{call}}}]}},\"finishReason\":\"STOP\"}}]}}\n\n")
+    };
+    for (call, want_id, want_args) in [
+        (
+            "{\"name\":\"f\",\"id\":\"c1\",\"args\":{\"a\":1}}",
+            Some("c1"),
+            Ok(json!({"a": 1})),
+        ),
+        (
+            "{\"name\":\"f\",\"id\":\"\",\"args\":{}}",
+            None,
+            Ok(json!({})),
+        ),
+        ("{\"name\":\"f\"}", None, Ok(json!({}))),
+        ("{\"name\":\"f\",\"args\":[1]}", None, Err(())),
+        ("{\"name\":\"f\",\"args\":\"{}\"}", None, Err(())),
+    ] {
+        let g = gather(&map(&[body(call).as_bytes()]));
+        assert_eq!(g.calls.len(), 1, "{call}");
+        let (id, name, _, parsed) = &g.calls[0];
+        assert_eq!(name, "f", "{call}");
+        match want_id {
+            Some(w) => assert_eq!(id, w, "{call}"),
+            None => assert!(id.starts_with("parley_call_"), "{call}: {id}"),
+        }
+        assert_eq!(parsed.clone().map_err(|_| ()), want_args, "{call}");
+        assert_eq!(g.finish.as_deref(), Some("STOP"), "{call}");
+    }
 }

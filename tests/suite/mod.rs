@@ -15,6 +15,7 @@ mod cli_inert;
 mod cli_output;
 mod cli_transfer;
 mod cli_tree;
+mod commands;
 mod durability;
 mod engine;
 mod engine_faults;

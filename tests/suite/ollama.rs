@@ -44,67 +44,15 @@ fn fixtures() -> &'static Vec<(String, Vec<u8>, Value)> {
     SET.get_or_init(|| load_fixtures("ollama", "ndjson"))
 }
 
+const SHAPE: ExpectShape = ExpectShape {
+    reasoning: "reasoning",
+    reasoning_tokens: None,
+    error_code: None,
+    local_ids: Some(LOCAL_ID_PREFIX),
+};
+
 fn check(name: &str, items: &[Item], expect: &Value) {
-    let (mut text, mut reasoning, mut calls, mut usage, mut finish, mut error) =
-        (String::new(), String::new(), Vec::new(), None, None, None);
-    for i in items {
-        match i {
-            Ok(StreamEvent::TextDelta(t)) => text.push_str(t),
-            Ok(StreamEvent::ReasoningDelta(t)) => reasoning.push_str(t),
-            Ok(StreamEvent::ToolCallFinished {
-                id, name, parsed, ..
-            }) => calls.push((
-                id.clone(),
-                name.clone(),
-                parsed.clone().unwrap_or(Value::Null),
-            )),
-            Ok(StreamEvent::Usage { usage: u, .. }) => {
-                usage = Some((u.input_tokens, u.output_tokens))
-            }
-            Ok(StreamEvent::Finished { raw_reason, .. }) => finish = raw_reason.clone(),
-            Ok(_) => {}
-            Err(e) => error = e.detail.clone(),
-        }
-    }
-    assert_eq!(text, expect["text"].as_str().unwrap_or(""), "{name}: text");
-    assert_eq!(
-        reasoning,
-        expect["reasoning"].as_str().unwrap_or(""),
-        "{name}: reasoning"
-    );
-    let want = expect["tool_calls"].as_array().cloned().unwrap_or_default();
-    assert_eq!(calls.len(), want.len(), "{name}: calls");
-    for (got, w) in calls.iter().zip(&want) {
-        match w["id"].as_str() {
-            Some(id) => assert_eq!(got.0, id, "{name}: call id"),
-            None => assert!(
-                got.0.starts_with(LOCAL_ID_PREFIX),
-                "{name}: a made-up id is marked"
-            ),
-        }
-        assert_eq!(got.1, w["name"].as_str().unwrap(), "{name}");
-        assert_eq!(got.2, w["arguments"], "{name}: arguments");
-    }
-    match expect.get("error").filter(|e| !e.is_null()) {
-        None => {
-            assert!(error.is_none(), "{name}: {error:?}");
-            assert_eq!(
-                finish.as_deref(),
-                expect["finish_reason"].as_str(),
-                "{name}: done_reason"
-            );
-            let u = &expect["usage"];
-            assert_eq!(
-                usage,
-                Some((
-                    u["input_tokens"].as_u64().unwrap(),
-                    u["output_tokens"].as_u64().unwrap()
-                )),
-                "{name}: usage"
-            );
-        }
-        Some(w) => assert_eq!(error.as_deref(), w["message"].as_str(), "{name}: error"),
-    }
+    check_stream(name, items, expect, SHAPE);
 }
 
 #[test]
@@ -155,7 +103,7 @@ fn msg(role: Role, parts: Vec<Part>) -> Message {
 
 #[test]
 fn tool_loop_request_matches_requests_md() {
-    let got = build_messages(
+    let got = json_items(serde_json::to_value(build_messages(
         None,
         &[
             msg(
@@ -196,7 +144,7 @@ fn tool_loop_request_matches_requests_md() {
                 ],
             ),
         ],
-    );
+    )));
     assert_eq!(
         Value::Array(got),
         json!([
@@ -304,4 +252,99 @@ async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
         message.contains("does not know this model") && message.contains("model 'nope' not found"),
         "{message}"
     );
+}
+
+/// Lines are decoded into typed wire structures: a line of an unknown shape (a later addition,
+/// or a field of another type) is ignored whole; a line that is not JSON ends the stream with a
+/// protocol error, an `error` line with the server's message.
+#[test]
+fn typed_lines_ignore_unknown_shapes_and_garbage_is_a_protocol_error() {
+    use parley_core::ProviderErrorKind as K;
+    let done =
+        "{\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":1,\"eval_count\":2}\n";
+    for (middle, want_text, want_error) in [
+        ("{\"message\":{\"content\":\"hi\"}}\n", "hi", None),
+        ("{\"response\":\"generated\"}\n", "generated", None),
+        (
+            "{\"message\":{\"content\":\"\"},\"response\":\"x\"}\n",
+            "",
+            None,
+        ),
+        (
+            "{\"message\":{\"thinking\":\"hm\",\"content\":\"a\"}}\n",
+            "a",
+            None,
+        ),
+        ("{\"message\":{\"content\":7}}\n", "", None),
+        (
+            "{\"done\":\"yes\",\"message\":{\"content\":\"b\"}}\n",
+            "",
+            None,
+        ),
+        ("{\"future\":[1]}\n", "", None),
+        ("[1,2]\n", "", None),
+        (
+            "{\"error\":\"model crashed\"}\n",
+            "",
+            Some((K::StreamError, "model crashed")),
+        ),
+        (
+            "{\"error\":{\"code\":1}}\n",
+            "",
+            Some((K::StreamError, "{\"code\":1}")),
+        ),
+        ("{not json\n", "", Some((K::Protocol, ""))),
+    ] {
+        let body = format!("{middle}{done}");
+        let g = gather(&map(&[body.as_bytes()]));
+        assert_eq!(g.text, want_text, "{middle}");
+        let got = g
+            .error
+            .as_ref()
+            .map(|(k, _, d)| (*k, d.clone().unwrap_or_default()));
+        match (got, want_error) {
+            (None, None) => assert_eq!(g.finish.as_deref(), Some("stop"), "{middle}"),
+            (Some((k, d)), Some((wk, wd))) => {
+                assert_eq!(k, wk, "{middle}");
+                assert!(d.starts_with(wd), "{middle}: {d}");
+                assert!(g.finish.is_none(), "{middle}");
+            }
+            (got, want) => panic!("{middle}: {got:?} vs {want:?}"),
+        }
+    }
+}
+
+/// Whole tool calls: arguments as an object, as a string, missing, or of another kind.
+#[test]
+fn tool_calls_of_every_shape() {
+    for (call, want_id, want_args) in [
+        (
+            "{\"id\":\"c1\",\"function\":{\"name\":\"f\",\"arguments\":{\"a\":1}}}",
+            Some("c1"),
+            Ok(json!({"a": 1})),
+        ),
+        (
+            "{\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":2}\"}}",
+            None,
+            Ok(json!({"a": 2})),
+        ),
+        ("{\"function\":{\"name\":\"f\"}}", None, Ok(json!({}))),
+        (
+            "{\"function\":{\"name\":\"f\",\"arguments\":[1]}}",
+            None,
+            Err(()),
+        ),
+    ] {
+        let body = format!("{{\"message\":{{\"tool_calls\":[{call}]}}}}\n{{\"done\":true}}\n");
+        let g = gather(&map(&[body.as_bytes()]));
+        assert_eq!(g.calls.len(), 1, "{call}");
+        let (id, name, _, parsed) = &g.calls[0];
+        assert_eq!(name, "f", "{call}");
+        match want_id {
+            Some(w) => assert_eq!(id, w, "{call}"),
+            None => assert!(id.starts_with(LOCAL_ID_PREFIX), "{call}: {id}"),
+        }
+        assert_eq!(parsed.clone().map_err(|_| ()), want_args, "{call}");
+        assert_eq!(g.error, None, "{call}");
+    }
 }

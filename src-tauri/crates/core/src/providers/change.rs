@@ -72,144 +72,160 @@ fn model_text(m: Option<&str>) -> String {
 impl ProviderService {
     /// Checks a change and says what it will do. Nothing is changed.
     pub async fn preview(&self, change: &ProviderChange) -> Result<ChangePreview, CoreError> {
-        let mut warnings = Vec::new();
         match change {
-            ProviderChange::Add(d) => {
-                let (name, url) = self.checked_new(d).await?;
-                let mut rows = vec![
-                    ("Wire format".to_owned(), kind_label(d.kind).to_owned()),
-                    (
-                        "Address".to_owned(),
-                        url.as_str().trim_end_matches('/').to_owned(),
+            ProviderChange::Add(d) => self.preview_add(d).await,
+            ProviderChange::Update { edit, key } => self.preview_update(edit, key.as_ref()).await,
+            ProviderChange::Remove(name) => self.preview_remove(name).await,
+            ProviderChange::ClearKey(name) => self.preview_clear_key(name).await,
+        }
+    }
+
+    async fn preview_add(&self, d: &ProviderDraft) -> Result<ChangePreview, CoreError> {
+        let mut warnings = Vec::new();
+        let (name, url) = self.checked_new(d).await?;
+        let mut rows = vec![
+            ("Wire format".to_owned(), kind_label(d.kind).to_owned()),
+            (
+                "Address".to_owned(),
+                url.as_str().trim_end_matches('/').to_owned(),
+            ),
+            (
+                "Default model".to_owned(),
+                model_text(d.default_model.as_deref()),
+            ),
+        ];
+        match d
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            Some(k) => {
+                rows.push((
+                    "Key".to_owned(),
+                    format!(
+                        "{}, saved in the keychain and sent only to {}",
+                        key_hint(k),
+                        key_host(&url)
                     ),
-                    (
-                        "Default model".to_owned(),
-                        model_text(d.default_model.as_deref()),
-                    ),
-                ];
-                match d
-                    .api_key
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|k| !k.is_empty())
-                {
-                    Some(k) => {
-                        rows.push((
-                            "Key".to_owned(),
-                            format!(
-                                "{}, saved in the keychain and sent only to {}",
-                                key_hint(k),
-                                key_host(&url)
-                            ),
-                        ));
-                        warnings.extend(plain_http_warning(url.as_str()));
-                    }
-                    None => rows.push(("Key".to_owned(), "none".to_owned())),
-                }
-                Ok(ChangePreview {
-                    title: format!("Add the provider “{name}”"),
-                    rows,
-                    warnings,
-                    destructive: false,
-                })
+                ));
+                warnings.extend(plain_http_warning(url.as_str()));
             }
-            ProviderChange::Update { edit, key } => {
-                let row = self.provider_row(&edit.name).await?;
-                let url = validate_base_url(&edit.base_url)?;
-                let new_url = url.as_str().trim_end_matches('/').to_owned();
-                let mut rows = Vec::new();
-                let mut changed = |label: &str, old: String, new: String| {
-                    if old != new {
-                        rows.push((label.to_owned(), format!("{old} → {new}")));
-                    }
-                };
-                changed(
-                    "Wire format",
-                    kind_label(row.kind).into(),
-                    kind_label(edit.kind).into(),
-                );
-                changed("Address", row.base_url.clone(), new_url);
-                changed(
-                    "Default model",
-                    model_text(row.default_model.as_deref()),
-                    model_text(edit.default_model.as_deref()),
-                );
-                let key = key
-                    .as_ref()
-                    .map(|k| k.expose().trim())
-                    .filter(|k| !k.is_empty());
-                if let Some(k) = key {
-                    rows.push((
-                        "Key".to_owned(),
-                        format!(
-                            "{} {}, sent only to {}",
-                            if row.key_host.is_some() {
-                                "Replace the saved key with"
-                            } else {
-                                "Save"
-                            },
-                            key_hint(k),
-                            key_host(&url)
-                        ),
+            None => rows.push(("Key".to_owned(), "none".to_owned())),
+        }
+        Ok(ChangePreview {
+            title: format!("Add the provider “{name}”"),
+            rows,
+            warnings,
+            destructive: false,
+        })
+    }
+
+    async fn preview_update(
+        &self,
+        edit: &ProviderEdit,
+        key: Option<&Secret>,
+    ) -> Result<ChangePreview, CoreError> {
+        let mut warnings = Vec::new();
+        let row = self.provider_row(&edit.name).await?;
+        let url = validate_base_url(&edit.base_url)?;
+        let new_url = url.as_str().trim_end_matches('/').to_owned();
+        let mut rows = Vec::new();
+        let mut changed = |label: &str, old: String, new: String| {
+            if old != new {
+                rows.push((label.to_owned(), format!("{old} → {new}")));
+            }
+        };
+        changed(
+            "Wire format",
+            kind_label(row.kind).into(),
+            kind_label(edit.kind).into(),
+        );
+        changed("Address", row.base_url.clone(), new_url);
+        changed(
+            "Default model",
+            model_text(row.default_model.as_deref()),
+            model_text(edit.default_model.as_deref()),
+        );
+        let key = key.map(|k| k.expose().trim()).filter(|k| !k.is_empty());
+        if let Some(k) = key {
+            rows.push((
+                "Key".to_owned(),
+                format!(
+                    "{} {}, sent only to {}",
+                    if row.key_host.is_some() {
+                        "Replace the saved key with"
+                    } else {
+                        "Save"
+                    },
+                    key_hint(k),
+                    key_host(&url)
+                ),
+            ));
+        }
+        if key.is_none() {
+            if let Some(bound) = &row.key_host {
+                if !key_matches(bound, &row.base_url, &url) {
+                    warnings.push(format!(
+                        "The saved key will be deleted: it was saved for {bound}, and a key only goes where it was saved for."
                     ));
                 }
-                if key.is_none() {
-                    if let Some(bound) = &row.key_host {
-                        if !key_matches(bound, &row.base_url, &url) {
-                            warnings.push(format!(
-                                "The saved key will be deleted: it was saved for {bound}, and a key only goes where it was saved for."
-                            ));
-                        }
-                    }
-                }
-                if row.key_host.is_some() || key.is_some() {
-                    warnings.extend(plain_http_warning(url.as_str()));
-                }
-                if rows.is_empty() {
-                    rows.push(("Nothing".to_owned(), "no setting changes".to_owned()));
-                }
-                Ok(ChangePreview {
-                    title: format!("Change the provider “{}”", row.name),
-                    destructive: warnings.iter().any(|w| w.contains("deleted")),
-                    rows,
-                    warnings,
-                })
-            }
-            ProviderChange::Remove(name) => {
-                let row = self.provider_row(name).await?;
-                Ok(ChangePreview {
-                    title: format!("Remove the provider “{}”", row.name),
-                    rows: vec![
-                        ("Address".to_owned(), row.base_url.clone()),
-                        (
-                            "Key".to_owned(),
-                            if row.key_host.is_some() {
-                                "deleted from the keychain".to_owned()
-                            } else {
-                                "none saved".to_owned()
-                            },
-                        ),
-                    ],
-                    warnings: vec!["Chats that use it keep their messages; they need another provider to continue.".to_owned()],
-                    destructive: true,
-                })
-            }
-            ProviderChange::ClearKey(name) => {
-                let row = self.provider_row(name).await?;
-                if row.key_host.is_none() {
-                    return Err(CoreError::InvalidInput(format!(
-                        "\"{}\" has no saved key.",
-                        row.name
-                    )));
-                }
-                Ok(ChangePreview {
-                    title: format!("Delete the key of “{}”", row.name),
-                    rows: vec![("Address".to_owned(), row.base_url.clone())],
-                    warnings: vec!["The key is deleted from the keychain; enter it again to use this provider.".to_owned()],
-                    destructive: true,
-                })
             }
         }
+        if row.key_host.is_some() || key.is_some() {
+            warnings.extend(plain_http_warning(url.as_str()));
+        }
+        if rows.is_empty() {
+            rows.push(("Nothing".to_owned(), "no setting changes".to_owned()));
+        }
+        Ok(ChangePreview {
+            title: format!("Change the provider “{}”", row.name),
+            destructive: warnings.iter().any(|w| w.contains("deleted")),
+            rows,
+            warnings,
+        })
+    }
+
+    async fn preview_remove(&self, name: &str) -> Result<ChangePreview, CoreError> {
+        let row = self.provider_row(name).await?;
+        Ok(ChangePreview {
+            title: format!("Remove the provider “{}”", row.name),
+            rows: vec![
+                ("Address".to_owned(), row.base_url.clone()),
+                (
+                    "Key".to_owned(),
+                    if row.key_host.is_some() {
+                        "deleted from the keychain".to_owned()
+                    } else {
+                        "none saved".to_owned()
+                    },
+                ),
+            ],
+            warnings: vec![
+                "Chats that use it keep their messages; they need another provider to continue."
+                    .to_owned(),
+            ],
+            destructive: true,
+        })
+    }
+
+    async fn preview_clear_key(&self, name: &str) -> Result<ChangePreview, CoreError> {
+        let row = self.provider_row(name).await?;
+        if row.key_host.is_none() {
+            return Err(CoreError::InvalidInput(format!(
+                "\"{}\" has no saved key.",
+                row.name
+            )));
+        }
+        Ok(ChangePreview {
+            title: format!("Delete the key of “{}”", row.name),
+            rows: vec![("Address".to_owned(), row.base_url.clone())],
+            warnings: vec![
+                "The key is deleted from the keychain; enter it again to use this provider."
+                    .to_owned(),
+            ],
+            destructive: true,
+        })
     }
 
     /// Makes a change (checked again: the providers may have changed since the preview).

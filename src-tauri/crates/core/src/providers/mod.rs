@@ -10,12 +10,15 @@
 
 pub mod anthropic;
 mod change;
+mod decode;
 pub mod gemini;
 pub mod http;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod presets;
+#[cfg(test)]
+mod request_table;
 mod service;
 pub mod signature;
 pub mod sse;

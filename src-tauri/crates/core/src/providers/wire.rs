@@ -99,22 +99,14 @@ impl Endpoint {
         http::fetch_model_list(rb, &self.settings, self.api_key.as_deref()).await
     }
 
-    /// A request factory for a streamed POST of `body` to `path` (called again on each retry).
-    pub fn post_json(
-        &self,
-        path: &str,
-        body: serde_json::Value,
-        accept: &'static str,
-    ) -> Box<dyn Fn() -> reqwest::RequestBuilder + Send + Sync> {
-        let (client, url, key) = (self.client.clone(), self.url(path), self.api_key.clone());
-        let (auth, headers) = (self.auth, self.headers);
-        Box::new(move || {
-            let rb = client
-                .post(&url)
-                .header(reqwest::header::ACCEPT, accept)
-                .json(&body);
-            Self::finish(rb, key.as_deref(), auth, headers)
-        })
+    /// A POST to `url` (already joined to the base URL) asking for `accept`, key and headers
+    /// attached.
+    fn post(&self, url: &str, accept: &str) -> reqwest::RequestBuilder {
+        let rb = self
+            .client
+            .post(url)
+            .header(reqwest::header::ACCEPT, accept);
+        Self::finish(rb, self.api_key.as_deref(), self.auth, self.headers)
     }
 }
 
@@ -133,8 +125,9 @@ pub trait WireFormat: Send + Sync + 'static {
     }
     /// Where a streamed answer is asked for (a path under the base URL).
     fn stream_path(request: &ChatRequest) -> String;
-    /// The request body.
-    fn body(request: &ChatRequest) -> serde_json::Value;
+    /// The request body: a typed structure borrowing from the request, written straight into
+    /// the HTTP request (each try writes it again).
+    fn body(request: &ChatRequest) -> impl serde::Serialize + '_;
 }
 
 /// A provider speaking wire format `W`.
@@ -164,9 +157,9 @@ impl<W: WireFormat> ModelProvider for Provider<W> {
     }
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
-        let build = self
-            .ep
-            .post_json(&W::stream_path(&request), W::body(&request), W::ACCEPT);
+        let ep = self.ep.clone();
+        let url = ep.url(&W::stream_path(&request));
+        let build = Box::new(move || ep.post(&url, W::ACCEPT).json(&W::body(&request)));
         http::drive(
             build,
             W::Framed::default(),

@@ -3,6 +3,8 @@
 use super::{classify_http, connect_error, read_limited, MAX_MODEL_LIST_BYTES};
 use crate::error::{ProviderError, ProviderErrorKind};
 use crate::providers::HttpSettings;
+use parley_protocol::ModelInfo;
+use serde_json::Value;
 
 /// Sends a model-list request and reads `{"data": [...]}` / `{"models": [...]}` (ids from `id`,
 /// `name` or `model`), sorted by id. Errors are classified like any other request.
@@ -10,7 +12,7 @@ pub async fn fetch_model_list(
     rb: reqwest::RequestBuilder,
     settings: &HttpSettings,
     key: Option<&str>,
-) -> Result<Vec<parley_protocol::ModelInfo>, ProviderError> {
+) -> Result<Vec<ModelInfo>, ProviderError> {
     let resp = rb
         .timeout(settings.response_timeout)
         .send()
@@ -23,7 +25,7 @@ pub async fn fetch_model_list(
     if !(200..300).contains(&status) {
         return Err(classify_http(status, &headers, &body, key));
     }
-    let v: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
+    let v: Value = serde_json::from_str(&body).map_err(|_| {
         ProviderError::new(
             ProviderErrorKind::Protocol,
             "the model list is not JSON; check the base URL",
@@ -38,118 +40,129 @@ pub async fn fetch_model_list(
 /// `type` / `capabilities`), Anthropic (`display_name`, `max_input_tokens`), Gemini
 /// (`models[].name` = `models/ID`, token limits, `supportedGenerationMethods`, `thinking`) and
 /// Ollama (`models[].name`) — sorted by id, without duplicates.
-pub fn parse_model_list(v: &serde_json::Value) -> Vec<parley_protocol::ModelInfo> {
-    use serde_json::Value;
+pub fn parse_model_list(v: &Value) -> Vec<ModelInfo> {
     let list = v
         .get("data")
         .or_else(|| v.get("models"))
         .and_then(Value::as_array)
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    let num = |m: &Value, keys: &[&str]| -> Option<u32> {
-        keys.iter().find_map(|k| {
-            let mut cur = m;
-            for seg in k.split('.') {
-                cur = cur.get(seg)?;
-            }
-            cur.as_u64().map(|n| n.min(u32::MAX as u64) as u32)
-        })
-    };
-    let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_ascii_lowercase))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut models: Vec<parley_protocol::ModelInfo> = list
-        .iter()
-        .filter_map(|m| {
-            let raw_id = m
-                .get("id")
-                .or_else(|| m.get("model"))
-                .or_else(|| m.get("name"))
-                .and_then(Value::as_str)?;
-            let methods = strings(m.get("supportedGenerationMethods"));
-            if !methods.is_empty() && !methods.iter().any(|x| x.contains("generatecontent")) {
-                return None; // a Gemini embedding model, say
-            }
-            let id = raw_id.strip_prefix("models/").unwrap_or(raw_id).to_owned();
-            let params = strings(m.get("supported_parameters"));
-            let caps = strings(m.get("capabilities"));
-            let inputs = strings(
-                m.get("architecture")
-                    .and_then(|a| a.get("input_modalities")),
-            );
-            let has =
-                |list: &[String], words: &[&str]| list.iter().any(|x| words.contains(&x.as_str()));
-            let tools = if !params.is_empty() {
-                Some(has(&params, &["tools"]))
-            } else if !caps.is_empty() {
-                Some(has(&caps, &["tools", "tool_use", "function_calling"]))
-            } else {
-                None
-            };
-            let vision = if !inputs.is_empty() {
-                Some(has(&inputs, &["image"]))
-            } else if m.get("type").and_then(Value::as_str) == Some("vlm") {
-                Some(true)
-            } else if !caps.is_empty() {
-                Some(has(&caps, &["vision"]))
-            } else {
-                None
-            };
-            let reasoning = m
-                .get("thinking")
-                .and_then(Value::as_bool)
-                .or_else(|| {
-                    (!params.is_empty()).then(|| has(&params, &["reasoning", "include_reasoning"]))
-                })
-                .or_else(|| (!caps.is_empty()).then(|| has(&caps, &["thinking", "reasoning"])));
-            let display_name = m
-                .get("display_name")
-                .or_else(|| m.get("displayName"))
-                .or_else(|| m.get("name").filter(|_| m.get("id").is_some()))
-                .and_then(Value::as_str)
-                .filter(|n| *n != id)
-                .map(str::to_owned);
-            Some(parley_protocol::ModelInfo {
-                owned_by: m.get("owned_by").and_then(Value::as_str).map(str::to_owned),
-                display_name,
-                context_window: num(
-                    m,
-                    &[
-                        "context_length",
-                        "context_window",
-                        "max_context_length",
-                        "max_model_len",
-                        "inputTokenLimit",
-                        "max_input_tokens",
-                        "meta.n_ctx_train",
-                        "top_provider.context_length",
-                    ],
-                ),
-                max_output_tokens: num(
-                    m,
-                    &[
-                        "outputTokenLimit",
-                        "max_output_tokens",
-                        "max_tokens",
-                        "top_provider.max_completion_tokens",
-                    ],
-                ),
-                tools,
-                vision,
-                reasoning,
-                id,
-            })
-        })
-        .collect();
+    let mut models: Vec<ModelInfo> = list.iter().filter_map(model_info).collect();
     models.sort_by(|a, b| a.id.cmp(&b.id));
     models.dedup_by(|a, b| a.id == b.id);
     models
+}
+
+/// The first of `keys` (dotted paths) that holds a count, capped to `u32`.
+fn num(m: &Value, keys: &[&str]) -> Option<u32> {
+    keys.iter().find_map(|k| {
+        let mut cur = m;
+        for seg in k.split('.') {
+            cur = cur.get(seg)?;
+        }
+        cur.as_u64().map(|n| n.min(u32::MAX as u64) as u32)
+    })
+}
+
+/// A list of words, lowercased (strings only).
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_ascii_lowercase))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn has(list: &[String], words: &[&str]) -> bool {
+    list.iter().any(|x| words.contains(&x.as_str()))
+}
+
+/// One model of a list, or `None` for an entry without an id or a model that cannot chat.
+fn model_info(m: &Value) -> Option<ModelInfo> {
+    let raw_id = m
+        .get("id")
+        .or_else(|| m.get("model"))
+        .or_else(|| m.get("name"))
+        .and_then(Value::as_str)?;
+    let methods = strings(m.get("supportedGenerationMethods"));
+    if !methods.is_empty() && !methods.iter().any(|x| x.contains("generatecontent")) {
+        return None; // a Gemini embedding model, say
+    }
+    let id = raw_id.strip_prefix("models/").unwrap_or(raw_id).to_owned();
+    let (tools, vision, reasoning) = abilities(m);
+    let display_name = m
+        .get("display_name")
+        .or_else(|| m.get("displayName"))
+        .or_else(|| m.get("name").filter(|_| m.get("id").is_some()))
+        .and_then(Value::as_str)
+        .filter(|n| *n != id)
+        .map(str::to_owned);
+    Some(ModelInfo {
+        owned_by: m.get("owned_by").and_then(Value::as_str).map(str::to_owned),
+        display_name,
+        context_window: num(
+            m,
+            &[
+                "context_length",
+                "context_window",
+                "max_context_length",
+                "max_model_len",
+                "inputTokenLimit",
+                "max_input_tokens",
+                "meta.n_ctx_train",
+                "top_provider.context_length",
+            ],
+        ),
+        max_output_tokens: num(
+            m,
+            &[
+                "outputTokenLimit",
+                "max_output_tokens",
+                "max_tokens",
+                "top_provider.max_completion_tokens",
+            ],
+        ),
+        tools,
+        vision,
+        reasoning,
+        id,
+    })
+}
+
+/// Whether a model calls tools, sees images and reasons, where its entry says: OpenRouter's
+/// `supported_parameters` and `architecture`, LM Studio's `capabilities` and `type`, Gemini's
+/// `thinking`.
+fn abilities(m: &Value) -> (Option<bool>, Option<bool>, Option<bool>) {
+    let params = strings(m.get("supported_parameters"));
+    let caps = strings(m.get("capabilities"));
+    let inputs = strings(
+        m.get("architecture")
+            .and_then(|a| a.get("input_modalities")),
+    );
+    let tools = if !params.is_empty() {
+        Some(has(&params, &["tools"]))
+    } else if !caps.is_empty() {
+        Some(has(&caps, &["tools", "tool_use", "function_calling"]))
+    } else {
+        None
+    };
+    let vision = if !inputs.is_empty() {
+        Some(has(&inputs, &["image"]))
+    } else if m.get("type").and_then(Value::as_str) == Some("vlm") {
+        Some(true)
+    } else if !caps.is_empty() {
+        Some(has(&caps, &["vision"]))
+    } else {
+        None
+    };
+    let reasoning = m
+        .get("thinking")
+        .and_then(Value::as_bool)
+        .or_else(|| (!params.is_empty()).then(|| has(&params, &["reasoning", "include_reasoning"])))
+        .or_else(|| (!caps.is_empty()).then(|| has(&caps, &["thinking", "reasoning"])));
+    (tools, vision, reasoning)
 }
 
 #[cfg(test)]

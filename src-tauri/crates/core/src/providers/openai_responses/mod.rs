@@ -8,14 +8,19 @@
 //! in `input` — the reasoning item (id, encrypted content, summary) and the function call it led
 //! to, then the `function_call_output` keyed by `call_id` (REQUESTS.md §2).
 
+pub mod request;
+
+pub use request::{build_body, build_input, is_reasoning_model};
+
+use super::decode::{decode, Unknown};
 use super::http::{SseFramed, SseMapper};
 use super::openai_chat::parse_arguments;
-use super::signature::{self, Signature};
+use super::signature;
 use super::sse::SseEvent;
-use super::{ChatRequest, StreamEvent, ToolChoice};
+use super::{ChatRequest, StreamEvent};
 use super::{Provider, WireFormat};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
-use parley_protocol::{Message, Part, ReasoningEffort, Role, StopReason, Usage};
+use parley_protocol::{StopReason, Usage};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -198,19 +203,10 @@ impl ResponsesMapper {
         if self.done || data.is_empty() || data == "[DONE]" {
             return;
         }
-        let ev: WireEvent = match serde_json::from_str(data) {
-            Ok(ev) => ev,
-            // Valid JSON of a shape Parley does not know (a later addition): ignored.
-            Err(_) if serde_json::from_str::<serde::de::IgnoredAny>(data).is_ok() => return,
-            Err(e) => {
-                let snippet: String = data.chars().take(120).collect();
-                out.push(Err(ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("unreadable stream event ({e}): {snippet}"),
-                )));
-                self.done = true;
-                return;
-            }
+        // Valid JSON of a shape Parley does not know (a later addition) is ignored.
+        let Some(ev) = decode::<WireEvent>(data, "event", Unknown::Ignore, &mut self.done, out)
+        else {
+            return;
         };
         let at = ev.at();
         let index = self.index_of(at.output_index, at.item_id);
@@ -229,22 +225,7 @@ impl ResponsesMapper {
             WireEvent::ReasoningDelta { delta, .. } => {
                 out.push(Ok(StreamEvent::ReasoningDelta(delta)))
             }
-            WireEvent::ItemAdded { item, .. } => {
-                if item.kind == "function_call" {
-                    let call = Call {
-                        id: item.call_id.unwrap_or_default(),
-                        name: item.name.unwrap_or_default(),
-                        arguments: String::new(),
-                    };
-                    self.had_calls = true;
-                    out.push(Ok(StreamEvent::ToolCallStarted {
-                        index: index as u32,
-                        id: call.id.clone(),
-                        name: call.name.clone(),
-                    }));
-                    self.calls.insert(index, call);
-                }
-            }
+            WireEvent::ItemAdded { item, .. } => self.on_item_added(index, item, out),
             WireEvent::ArgsDelta { delta, .. } => {
                 if let Some(call) = self.calls.get_mut(&index) {
                     call.arguments.push_str(&delta);
@@ -255,29 +236,7 @@ impl ResponsesMapper {
                 }
             }
             WireEvent::ItemDone { item, .. } => self.on_item_done(index, item, out),
-            WireEvent::Completed { response, .. } => {
-                self.flush_calls(out);
-                if let Some(raw) = response.usage.filter(Value::is_object) {
-                    out.push(Ok(StreamEvent::Usage {
-                        usage: usage_from(&raw),
-                        raw,
-                    }));
-                }
-                let status = response.status.unwrap_or_else(|| "completed".into());
-                let incomplete = response.incomplete_details.and_then(|d| d.reason);
-                let stop_reason = match (status.as_str(), incomplete.as_deref()) {
-                    (_, Some("max_output_tokens")) => StopReason::MaxTokens,
-                    (_, Some("content_filter")) => StopReason::ContentFilter,
-                    ("completed", _) if self.had_calls => StopReason::ToolUse,
-                    ("completed", _) => StopReason::EndTurn,
-                    _ => StopReason::Other,
-                };
-                out.push(Ok(StreamEvent::Finished {
-                    stop_reason,
-                    raw_reason: Some(status),
-                }));
-                self.done = true;
-            }
+            WireEvent::Completed { response, .. } => self.on_completed(response, out),
             WireEvent::Error {
                 error,
                 code,
@@ -297,6 +256,59 @@ impl ResponsesMapper {
             }
             WireEvent::Other => {}
         }
+    }
+
+    /// A function call begins (other items begin silently).
+    fn on_item_added(
+        &mut self,
+        index: u64,
+        item: Item,
+        out: &mut Vec<Result<StreamEvent, ProviderError>>,
+    ) {
+        if item.kind != "function_call" {
+            return;
+        }
+        let call = Call {
+            id: item.call_id.unwrap_or_default(),
+            name: item.name.unwrap_or_default(),
+            arguments: String::new(),
+        };
+        self.had_calls = true;
+        out.push(Ok(StreamEvent::ToolCallStarted {
+            index: index as u32,
+            id: call.id.clone(),
+            name: call.name.clone(),
+        }));
+        self.calls.insert(index, call);
+    }
+
+    /// `response.completed` / `response.incomplete`: the calls still open, the usage, the end.
+    fn on_completed(
+        &mut self,
+        response: ResponseBody,
+        out: &mut Vec<Result<StreamEvent, ProviderError>>,
+    ) {
+        self.flush_calls(out);
+        if let Some(raw) = response.usage.filter(Value::is_object) {
+            out.push(Ok(StreamEvent::Usage {
+                usage: usage_from(&raw),
+                raw,
+            }));
+        }
+        let status = response.status.unwrap_or_else(|| "completed".into());
+        let incomplete = response.incomplete_details.and_then(|d| d.reason);
+        let stop_reason = match (status.as_str(), incomplete.as_deref()) {
+            (_, Some("max_output_tokens")) => StopReason::MaxTokens,
+            (_, Some("content_filter")) => StopReason::ContentFilter,
+            ("completed", _) if self.had_calls => StopReason::ToolUse,
+            ("completed", _) => StopReason::EndTurn,
+            _ => StopReason::Other,
+        };
+        out.push(Ok(StreamEvent::Finished {
+            stop_reason,
+            raw_reason: Some(status),
+        }));
+        self.done = true;
     }
 
     /// The event's output index: `output_index` when sent, else the one given to its item.
@@ -450,120 +462,6 @@ pub fn usage_from(raw: &Value) -> Usage {
     }
 }
 
-/// The `input` items for a conversation, per REQUESTS.md §2.
-pub fn build_input(messages: &[Message]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for m in messages {
-        match m.role {
-            Role::System => {
-                out.push(json!({"type": "message", "role": "system", "content": m.text()}))
-            }
-            Role::User => out.push(json!({"type": "message", "role": "user", "content": m.text()})),
-            Role::Assistant => {
-                let mut items: Vec<Value> = Vec::new();
-                for p in &m.parts {
-                    match p {
-                        Part::Reasoning {
-                            signature: Some(s), ..
-                        } => {
-                            if let Signature::OpenAiReasoning(item) = signature::parse(s) {
-                                items.push(item);
-                            }
-                        }
-                        Part::Text { text } if !text.is_empty() => items
-                            .push(json!({"type": "message", "role": "assistant", "content": text})),
-                        Part::ToolCall {
-                            call_id,
-                            name,
-                            arguments,
-                            ..
-                        } => items.push(json!({
-                            "type": "function_call",
-                            "call_id": call_id,
-                            "name": name,
-                            "arguments": arguments,
-                        })),
-                        Part::ToolResult {
-                            call_id, output, ..
-                        } => items.push(json!({
-                            "type": "function_call_output",
-                            "call_id": call_id,
-                            "output": output,
-                        })),
-                        _ => {}
-                    }
-                }
-                // A reasoning item must travel with the item that followed it.
-                while items.last().is_some_and(|i| i["type"] == "reasoning") {
-                    items.pop();
-                }
-                out.extend(items);
-            }
-        }
-    }
-    out
-}
-
-/// Whether a model id names an OpenAI reasoning model (they accept `reasoning` and return
-/// encrypted reasoning; other models refuse those fields).
-pub fn is_reasoning_model(model: &str) -> bool {
-    let m = model.rsplit('/').next().unwrap_or(model);
-    ["o1", "o3", "o4", "gpt-5", "codex"]
-        .iter()
-        .any(|p| m.starts_with(p))
-}
-
-/// The request body (stateless: `store: false`).
-pub fn build_body(req: &ChatRequest) -> Value {
-    let mut body = json!({
-        "model": req.model,
-        "input": build_input(&req.messages),
-        "stream": true,
-        "store": false,
-    });
-    if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        body["instructions"] = json!(system);
-    }
-    if let Some(t) = req.temperature {
-        body["temperature"] = json!(t);
-    }
-    if let Some(p) = req.top_p {
-        body["top_p"] = json!(p);
-    }
-    if let Some(m) = req.max_output_tokens {
-        body["max_output_tokens"] = json!(m);
-    }
-    let reasoning_model = is_reasoning_model(&req.model);
-    match req.reasoning {
-        Some(ReasoningEffort::Off) if reasoning_model => {
-            body["reasoning"] = json!({"effort": "minimal"});
-        }
-        Some(effort) => {
-            if let Some(word) = super::effort_word(effort) {
-                body["reasoning"] = json!({"effort": word, "summary": "auto"});
-            }
-        }
-        None => {}
-    }
-    if reasoning_model || req.reasoning.is_some_and(|e| e != ReasoningEffort::Off) {
-        body["include"] = json!(["reasoning.encrypted_content"]);
-    }
-    if !req.tools.is_empty() {
-        let tools: Vec<Value> = req
-            .tools
-            .iter()
-            .map(|t| json!({"type": "function", "name": t.name, "description": t.description, "parameters": t.parameters}))
-            .collect();
-        body["tools"] = json!(tools);
-        body["tool_choice"] = json!(match req.tool_choice {
-            ToolChoice::Auto => "auto",
-            ToolChoice::Required => "required",
-            ToolChoice::None => "none",
-        });
-    }
-    body
-}
-
 /// The OpenAI Responses wire format.
 pub struct ResponsesWire;
 
@@ -572,7 +470,7 @@ impl WireFormat for ResponsesWire {
     fn stream_path(_: &ChatRequest) -> String {
         "/responses".into()
     }
-    fn body(request: &ChatRequest) -> Value {
+    fn body(request: &ChatRequest) -> impl serde::Serialize + '_ {
         build_body(request)
     }
 }

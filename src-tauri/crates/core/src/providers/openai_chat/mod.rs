@@ -6,12 +6,17 @@
 //! chunk or on the finish chunk, tool calls by `index` with arguments split anywhere, errors
 //! inside a 200 stream, and streams with or without the `[DONE]` sentinel.
 
+pub mod request;
+
+pub use request::{build_body, tools};
+
+use super::decode::{decode, Unknown};
 use super::http::{SseFramed, SseMapper};
 use super::sse::SseEvent;
-use super::{ChatRequest, StreamEvent, ToolChoice};
+use super::{ChatRequest, StreamEvent};
 use super::{Provider, WireFormat};
 use crate::error::{redact, ProviderError, ProviderErrorKind};
-use parley_protocol::{Message, Part, Role, StopReason, Usage};
+use parley_protocol::{StopReason, Usage};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -118,16 +123,9 @@ impl ChatMapper {
             return;
         }
         self.data_events += 1;
-        let chunk: Chunk = match serde_json::from_str(trimmed) {
-            Ok(c) => c,
-            Err(e) => {
-                let snippet: String = trimmed.chars().take(120).collect();
-                out.push(Err(ProviderError::new(
-                    ProviderErrorKind::Protocol,
-                    format!("unreadable stream chunk ({e}): {snippet}"),
-                )));
-                return;
-            }
+        let stopped = &mut self.finished_emitted;
+        let Some(chunk) = decode::<Chunk>(trimmed, "chunk", Unknown::Refuse, stopped, out) else {
+            return;
         };
         for choice in chunk.choices {
             if let Some(delta) = choice.delta {
@@ -330,107 +328,6 @@ pub fn stop_reason(raw: Option<&str>) -> StopReason {
     }
 }
 
-/// Builds the request body. Follows REQUESTS.md: assistant tool calls carry their raw argument
-/// string, each result follows as a `tool` message, and an assistant message with tool calls
-/// replays its `reasoning_content` (DeepSeek thinking mode requires it, even when empty).
-pub fn build_body(req: &ChatRequest) -> Value {
-    let mut messages = Vec::new();
-    if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    for m in &req.messages {
-        push_message(m, &mut messages);
-    }
-    let mut body = json!({
-        "model": req.model,
-        "messages": messages,
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
-    if let Some(t) = req.temperature {
-        body["temperature"] = json!(t);
-    }
-    if let Some(p) = req.top_p {
-        body["top_p"] = json!(p);
-    }
-    if let Some(m) = req.max_output_tokens {
-        body["max_tokens"] = json!(m);
-    }
-    if let Some(word) = req.reasoning.and_then(super::effort_word) {
-        body["reasoning_effort"] = json!(word);
-    }
-    if !req.stop.is_empty() {
-        body["stop"] = json!(req.stop);
-    }
-    if !req.tools.is_empty() {
-        body["tools"] = tools_json(&req.tools);
-        body["tool_choice"] = json!(match req.tool_choice {
-            ToolChoice::Auto => "auto",
-            ToolChoice::Required => "required",
-            ToolChoice::None => "none",
-        });
-    }
-    body
-}
-
-/// Tools in the Chat Completions (and Ollama) shape.
-pub fn tools_json(tools: &[super::ToolSpec]) -> Value {
-    Value::Array(
-        tools
-            .iter()
-            .map(|t| {
-                json!({"type": "function", "function": {
-                    "name": t.name, "description": t.description, "parameters": t.parameters,
-                }})
-            })
-            .collect(),
-    )
-}
-
-fn push_message(m: &Message, out: &mut Vec<Value>) {
-    match m.role {
-        Role::System => out.push(json!({"role": "system", "content": m.text()})),
-        Role::User => out.push(json!({"role": "user", "content": m.text()})),
-        Role::Assistant => {
-            let mut text = String::new();
-            let mut reasoning = String::new();
-            let mut calls = Vec::new();
-            let mut results = Vec::new();
-            for p in &m.parts {
-                match p {
-                    Part::Text { text: t } => text.push_str(t),
-                    Part::Reasoning { text: r, .. } => reasoning.push_str(r),
-                    Part::ToolCall {
-                        call_id,
-                        name,
-                        arguments,
-                        ..
-                    } => calls.push(json!({
-                        "id": call_id,
-                        "type": "function",
-                        "function": {"name": name, "arguments": arguments},
-                    })),
-                    Part::ToolResult {
-                        call_id, output, ..
-                    } => results
-                        .push(json!({"role": "tool", "tool_call_id": call_id, "content": output})),
-                    Part::Image { .. } | Part::File { .. } => {}
-                }
-            }
-            if text.is_empty() && calls.is_empty() {
-                return; // an empty (e.g. failed) answer says nothing to the model
-            }
-            let mut msg = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
-            if !calls.is_empty() {
-                msg["tool_calls"] = json!(calls);
-                msg["reasoning_content"] = json!(reasoning);
-            }
-            out.push(msg);
-            out.extend(results);
-        }
-    }
-}
-
 /// The Chat Completions wire format (OpenAI and every compatible server).
 pub struct ChatWire;
 
@@ -439,7 +336,7 @@ impl WireFormat for ChatWire {
     fn stream_path(_: &ChatRequest) -> String {
         "/chat/completions".into()
     }
-    fn body(request: &ChatRequest) -> Value {
+    fn body(request: &ChatRequest) -> impl serde::Serialize + '_ {
         build_body(request)
     }
 }
@@ -450,6 +347,7 @@ pub type OpenAiChat = Provider<ChatWire>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parley_protocol::{Message, Part, Role};
 
     fn map(body: &str) -> Vec<Result<StreamEvent, ProviderError>> {
         let mut p = super::super::sse::SseParser::new();
@@ -497,6 +395,26 @@ mod tests {
         ));
     }
 
+    /// A chunk that is not JSON, or not a chunk, ends the stream with a protocol error and
+    /// nothing is mapped after it (the driver stops at the first error anyway).
+    #[test]
+    fn an_unreadable_chunk_is_a_protocol_error_and_the_end() {
+        let text = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+        let rest = "data: {\"choices\":[{\"delta\":{\"content\":\"more\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+        for bad in ["{broken", "{\"choices\":\"x\"}", "[1]"] {
+            let out = map(&format!("{text}data: {bad}\n\n{rest}"));
+            assert_eq!(out.len(), 2, "{bad}: {out:?}");
+            assert_eq!(
+                out[0].as_ref().unwrap(),
+                &StreamEvent::TextDelta("Hi".into())
+            );
+            assert!(
+                matches!(&out[1], Err(e) if e.kind == ProviderErrorKind::Protocol),
+                "{bad}: {out:?}"
+            );
+        }
+    }
+
     #[test]
     fn arguments_parse_rules() {
         assert_eq!(parse_arguments("").unwrap(), json!({}));
@@ -532,12 +450,13 @@ mod tests {
             model: None,
             created_at: 0,
         };
-        let body = build_body(&ChatRequest {
+        let body = serde_json::to_value(build_body(&ChatRequest {
             model: "m".into(),
             system: Some("sys".into()),
             messages: vec![m],
             ..Default::default()
-        });
+        }))
+        .unwrap();
         let msgs = body["messages"].as_array().unwrap();
         assert_eq!(msgs[0], json!({"role": "system", "content": "sys"}));
         assert_eq!(msgs[1]["content"], Value::Null);

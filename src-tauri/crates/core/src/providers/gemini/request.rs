@@ -1,0 +1,316 @@
+//! The `streamGenerateContent` request body, typed. Per REQUESTS.md §5: model turns with their
+//! parts in order and each thought signature on the part it came with; tool results as
+//! `functionResponse` parts (object responses) in the next user turn.
+
+use super::super::openai_chat::parse_arguments;
+use super::super::signature::{self, Signature};
+use super::super::{thinking_budget, ChatRequest, ToolChoice};
+use super::LOCAL_ID_PREFIX;
+use parley_protocol::{Message, Part, ReasoningEffort, Role};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The body of `POST /models/{model}:streamGenerateContent`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Body<'a> {
+    contents: Vec<Content<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<SystemInstruction<'a>>,
+    #[serde(skip_serializing_if = "GenerationConfig::is_empty")]
+    generation_config: GenerationConfig<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Tools<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<ToolConfig>,
+}
+
+#[derive(Debug, Serialize)]
+struct SystemInstruction<'a> {
+    parts: [TextOnly<'a>; 1],
+}
+
+#[derive(Debug, Serialize)]
+struct TextOnly<'a> {
+    text: &'a str,
+}
+
+/// Sampling and thinking (only the ones set are sent; none at all, no `generationConfig`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerationConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_config: Option<ThinkingConfig>,
+}
+
+impl GenerationConfig<'_> {
+    fn is_empty(&self) -> bool {
+        self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.max_output_tokens.is_none()
+            && self.stop_sequences.is_empty()
+            && self.thinking_config.is_none()
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ThinkingConfig {
+    thinking_budget: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include_thoughts: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tools<'a> {
+    function_declarations: Vec<FunctionDeclaration<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionDeclaration<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters_json_schema: &'a Value,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolConfig {
+    function_calling_config: FunctionCallingConfig,
+}
+
+#[derive(Debug, Serialize)]
+struct FunctionCallingConfig {
+    mode: &'static str,
+}
+
+/// One turn: `user` or `model`, and its parts.
+#[derive(Debug, Serialize)]
+pub struct Content<'a> {
+    role: &'static str,
+    parts: Vec<ContentPart<'a>>,
+}
+
+/// A part, with the thought signature that came on it (if any).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContentPart<'a> {
+    #[serde(flatten)]
+    data: PartData<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thought_signature: Option<&'a str>,
+}
+
+/// What a part holds: `{"text": ...}`, `{"functionCall": ...}` or `{"functionResponse": ...}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+enum PartData<'a> {
+    Text(Cow<'a, str>),
+    FunctionCall(FunctionCall<'a>),
+    FunctionResponse(FunctionResponse<'a>),
+}
+
+#[derive(Debug, Serialize)]
+struct FunctionCall<'a> {
+    name: &'a str,
+    /// The parsed arguments (`{}` when they were unusable).
+    args: Value,
+    /// The server's id; one Parley made up is never sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct FunctionResponse<'a> {
+    name: &'a str,
+    response: Outcome<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+}
+
+/// `{"output": ...}` or, for a failed call, `{"error": ...}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Outcome<'a> {
+    Output(&'a str),
+    Error(&'a str),
+}
+
+impl<'a> ContentPart<'a> {
+    fn new(data: PartData<'a>) -> Self {
+        ContentPart {
+            data,
+            thought_signature: None,
+        }
+    }
+}
+
+/// A call id the server gave (not one Parley made up).
+fn server_id(id: &str) -> Option<&str> {
+    (!id.starts_with(LOCAL_ID_PREFIX)).then_some(id)
+}
+
+/// Appends a turn; Gemini wants alternating turns, so parts of the same role as the previous
+/// turn join it.
+fn push<'a>(role: &'static str, parts: Vec<ContentPart<'a>>, out: &mut Vec<Content<'a>>) {
+    if parts.is_empty() {
+        return;
+    }
+    match out.last_mut() {
+        Some(last) if last.role == role => last.parts.extend(parts),
+        _ => out.push(Content { role, parts }),
+    }
+}
+
+/// The `contents` array, per REQUESTS.md §5.
+pub fn build_contents(messages: &[Message]) -> Vec<Content<'_>> {
+    let mut out = Vec::new();
+    for m in messages {
+        match m.role {
+            Role::System => {}
+            Role::User => {
+                let text = PartData::Text(Cow::Owned(m.text()));
+                push("user", vec![ContentPart::new(text)], &mut out);
+            }
+            Role::Assistant => {
+                let (parts, results) = answer_parts(m);
+                if parts.is_empty() {
+                    continue; // an answer with nothing to say (failed before output)
+                }
+                push("model", parts, &mut out);
+                push("user", results, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// An answer's model parts (each signature on the part after it) and its tool results.
+fn answer_parts(m: &Message) -> (Vec<ContentPart<'_>>, Vec<ContentPart<'_>>) {
+    let (mut parts, mut results) = (Vec::new(), Vec::new());
+    let mut pending_sig: Option<&str> = None;
+    let mut names = HashMap::new();
+    for p in &m.parts {
+        let data = match p {
+            Part::Reasoning { signature: s, .. } => {
+                if let Some(Signature::Gemini(sig)) = s.as_deref().map(signature::parse) {
+                    pending_sig = Some(sig);
+                }
+                continue;
+            }
+            Part::Text { text } if !text.is_empty() => PartData::Text(Cow::Borrowed(text)),
+            Part::ToolCall {
+                call_id,
+                name,
+                arguments,
+                ..
+            } => {
+                names.insert(call_id.as_str(), name.as_str());
+                PartData::FunctionCall(FunctionCall {
+                    name,
+                    args: parse_arguments(arguments).unwrap_or_else(|_| Value::Object(Map::new())),
+                    id: server_id(call_id),
+                })
+            }
+            Part::ToolResult {
+                call_id,
+                output,
+                is_error,
+            } => {
+                let response = match is_error {
+                    true => Outcome::Error(output),
+                    false => Outcome::Output(output),
+                };
+                let name = names.get(call_id.as_str()).copied().unwrap_or_default();
+                results.push(ContentPart::new(PartData::FunctionResponse(
+                    FunctionResponse {
+                        name,
+                        response,
+                        id: server_id(call_id),
+                    },
+                )));
+                continue;
+            }
+            Part::Text { .. } | Part::Image { .. } | Part::File { .. } => continue,
+        };
+        parts.push(ContentPart {
+            data,
+            thought_signature: pending_sig.take(),
+        });
+    }
+    if let (Some(sig), false) = (pending_sig, parts.is_empty()) {
+        // A signature that came on a final empty part goes back on an empty part.
+        parts.push(ContentPart {
+            data: PartData::Text(Cow::Borrowed("")),
+            thought_signature: Some(sig),
+        });
+    }
+    (parts, results)
+}
+
+/// The request body.
+pub fn build_body(req: &ChatRequest) -> Body<'_> {
+    let thinking_config = req.reasoning.map(|effort| match effort {
+        ReasoningEffort::Off => ThinkingConfig {
+            thinking_budget: 0,
+            include_thoughts: None,
+        },
+        effort => ThinkingConfig {
+            thinking_budget: thinking_budget(effort),
+            include_thoughts: Some(true),
+        },
+    });
+    let has_tools = !req.tools.is_empty();
+    Body {
+        contents: build_contents(&req.messages),
+        system_instruction: req
+            .system
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|text| SystemInstruction {
+                parts: [TextOnly { text }],
+            }),
+        generation_config: GenerationConfig {
+            temperature: req.temperature.map(f64::from),
+            top_p: req.top_p.map(f64::from),
+            max_output_tokens: req.max_output_tokens,
+            stop_sequences: &req.stop,
+            thinking_config,
+        },
+        tools: match has_tools {
+            true => vec![Tools {
+                function_declarations: req
+                    .tools
+                    .iter()
+                    .map(|t| FunctionDeclaration {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters_json_schema: &t.parameters,
+                    })
+                    .collect(),
+            }],
+            false => Vec::new(),
+        },
+        tool_config: has_tools.then_some(ToolConfig {
+            function_calling_config: FunctionCallingConfig {
+                mode: match req.tool_choice {
+                    ToolChoice::Auto => "AUTO",
+                    ToolChoice::Required => "ANY",
+                    ToolChoice::None => "NONE",
+                },
+            },
+        }),
+    }
+}

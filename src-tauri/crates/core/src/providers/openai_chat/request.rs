@@ -1,0 +1,193 @@
+//! The Chat Completions request body, typed. Follows REQUESTS.md: assistant tool calls carry
+//! their raw argument string, each result follows as a `tool` message, and an assistant message
+//! with tool calls replays its `reasoning_content` (DeepSeek thinking mode requires it, even
+//! when empty).
+
+use super::super::{effort_word, ChatRequest, ToolChoice, ToolSpec};
+use parley_protocol::{Message, Part, Role};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The body of `POST /chat/completions`.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    messages: Vec<ChatMessage<'a>>,
+    stream: bool,
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stop: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Tool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// One message of the conversation, by its `role`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+enum ChatMessage<'a> {
+    System {
+        content: String,
+    },
+    User {
+        content: String,
+    },
+    Assistant {
+        /// `null` when the answer was only tool calls.
+        content: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCall<'a>>,
+        /// Sent with tool calls only (then always, even empty).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reasoning_content: Option<String>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: &'a str,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct ToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionCall<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct FunctionCall<'a> {
+    name: &'a str,
+    /// The raw argument text, as the model streamed it.
+    arguments: &'a str,
+}
+
+/// A tool in the Chat Completions shape (Ollama's too).
+#[derive(Debug, Serialize)]
+pub struct Tool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionSpec<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct FunctionSpec<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+/// Tools in the Chat Completions (and Ollama) shape.
+pub fn tools(tools: &[ToolSpec]) -> Vec<Tool<'_>> {
+    tools
+        .iter()
+        .map(|t| Tool {
+            kind: "function",
+            function: FunctionSpec {
+                name: &t.name,
+                description: &t.description,
+                parameters: &t.parameters,
+            },
+        })
+        .collect()
+}
+
+/// The `tool_choice` word.
+fn choice_word(choice: ToolChoice) -> &'static str {
+    match choice {
+        ToolChoice::Auto => "auto",
+        ToolChoice::Required => "required",
+        ToolChoice::None => "none",
+    }
+}
+
+/// Builds the request body.
+pub fn build_body(req: &ChatRequest) -> Body<'_> {
+    let mut messages = Vec::new();
+    if let Some(system) = req.system.as_deref().filter(|s| !s.trim().is_empty()) {
+        messages.push(ChatMessage::System {
+            content: system.to_owned(),
+        });
+    }
+    for m in &req.messages {
+        push_message(m, &mut messages);
+    }
+    Body {
+        model: &req.model,
+        messages,
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        temperature: req.temperature.map(f64::from),
+        top_p: req.top_p.map(f64::from),
+        max_tokens: req.max_output_tokens,
+        reasoning_effort: req.reasoning.and_then(effort_word),
+        stop: &req.stop,
+        tools: tools(&req.tools),
+        tool_choice: (!req.tools.is_empty()).then(|| choice_word(req.tool_choice)),
+    }
+}
+
+fn push_message<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
+    match m.role {
+        Role::System => out.push(ChatMessage::System { content: m.text() }),
+        Role::User => out.push(ChatMessage::User { content: m.text() }),
+        Role::Assistant => push_answer(m, out),
+    }
+}
+
+/// An answer: one assistant message (text, calls, the reasoning that led to them), then one
+/// `tool` message per result.
+fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut calls = Vec::new();
+    let mut results = Vec::new();
+    for p in &m.parts {
+        match p {
+            Part::Text { text: t } => text.push_str(t),
+            Part::Reasoning { text: r, .. } => reasoning.push_str(r),
+            Part::ToolCall {
+                call_id,
+                name,
+                arguments,
+                ..
+            } => calls.push(ToolCall {
+                id: call_id,
+                kind: "function",
+                function: FunctionCall { name, arguments },
+            }),
+            Part::ToolResult {
+                call_id, output, ..
+            } => results.push(ChatMessage::Tool {
+                tool_call_id: call_id,
+                content: output,
+            }),
+            Part::Image { .. } | Part::File { .. } => {}
+        }
+    }
+    if text.is_empty() && calls.is_empty() {
+        return; // an empty (e.g. failed) answer says nothing to the model
+    }
+    out.push(ChatMessage::Assistant {
+        content: (!text.is_empty()).then_some(text),
+        reasoning_content: (!calls.is_empty()).then_some(reasoning),
+        tool_calls: calls,
+    });
+    out.extend(results);
+}

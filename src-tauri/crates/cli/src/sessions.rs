@@ -140,48 +140,8 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             json,
             limit,
             offset,
-        } => {
-            // One more than asked says whether another page exists.
-            let mut list = core
-                .chats()
-                .list_sessions(limit.saturating_add(1), offset)
-                .await?;
-            let more = list.len() > limit as usize;
-            list.truncate(limit as usize);
-            if json {
-                return term::json(&list);
-            }
-            if list.is_empty() && offset == 0 {
-                errln!("No chats yet. Start one: parley ask \"Hello\"");
-            } else if list.is_empty() {
-                errln!("No chats after the first {offset}.");
-            }
-            for s in &list {
-                outln!(
-                    "{}\t{}\t{} messages",
-                    field(&s.id.0),
-                    field(&s.title),
-                    s.message_count
-                )?;
-            }
-            if more {
-                let next = u64::from(offset) + list.len() as u64;
-                errln!("More chats follow: parley sessions list --offset {next}");
-            }
-            Ok(())
-        }
-        SessionsCmd::Show { id, json, raw } => {
-            let h = core.history().full_history(&SessionId(id)).await?;
-            if json {
-                return term::json(&h);
-            }
-            let text = render_history(&h);
-            if raw {
-                term::out_exact(&text)
-            } else {
-                out(&text)
-            }
-        }
+        } => list(core, json, limit, offset).await,
+        SessionsCmd::Show { id, json, raw } => show(core, SessionId(id), json, raw).await,
         SessionsCmd::Rename { id, title, json } => {
             let id = SessionId(id);
             core.chats().rename_session(&id, &title).await?;
@@ -228,14 +188,7 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             outln!("{}", field(&title))
         }
         SessionsCmd::System { id, discard, json } => {
-            let id = SessionId(id);
-            core.chats().use_imported_system(&id, !discard).await?;
-            let said = if discard {
-                "The imported system prompt was discarded."
-            } else {
-                "The imported system prompt is now this chat's system prompt."
-            };
-            crate::tree::done(core, id, json, said).await
+            imported_system(core, SessionId(id), discard, json).await
         }
         SessionsCmd::Archive { id, off, json } => {
             let id = SessionId(id);
@@ -243,15 +196,80 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             let said = if off { "Unarchived." } else { "Archived." };
             crate::tree::done(core, id, json, said).await
         }
-        SessionsCmd::Delete { id, json } => {
-            core.chats().delete_session(&SessionId(id.clone())).await?;
-            if json {
-                return term::json(&serde_json::json!({"deleted": id}));
-            }
-            errln!("Deleted.");
-            Ok(())
-        }
+        SessionsCmd::Delete { id, json } => delete(core, id, json).await,
     }
+}
+
+/// `sessions list`: a page of chats, newest first; says when another page follows.
+async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Failure> {
+    // One more than asked says whether another page exists.
+    let mut list = core
+        .chats()
+        .list_sessions(limit.saturating_add(1), offset)
+        .await?;
+    let more = list.len() > limit as usize;
+    list.truncate(limit as usize);
+    if json {
+        return term::json(&list);
+    }
+    if list.is_empty() && offset == 0 {
+        errln!("No chats yet. Start one: parley ask \"Hello\"");
+    } else if list.is_empty() {
+        errln!("No chats after the first {offset}.");
+    }
+    for s in &list {
+        outln!(
+            "{}\t{}\t{} messages",
+            field(&s.id.0),
+            field(&s.title),
+            s.message_count
+        )?;
+    }
+    if more {
+        let next = u64::from(offset) + list.len() as u64;
+        errln!("More chats follow: parley sessions list --offset {next}");
+    }
+    Ok(())
+}
+
+/// `sessions show`: the chat's current path.
+async fn show(core: &Core, id: SessionId, json: bool, raw: bool) -> Result<(), Failure> {
+    let h = core.history().full_history(&id).await?;
+    if json {
+        return term::json(&h);
+    }
+    let text = render_history(&h);
+    if raw {
+        term::out_exact(&text)
+    } else {
+        out(&text)
+    }
+}
+
+/// `sessions system`: turn the imported system prompt on, or discard it.
+async fn imported_system(
+    core: &Core,
+    id: SessionId,
+    discard: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    core.chats().use_imported_system(&id, !discard).await?;
+    let said = if discard {
+        "The imported system prompt was discarded."
+    } else {
+        "The imported system prompt is now this chat's system prompt."
+    };
+    crate::tree::done(core, id, json, said).await
+}
+
+/// `sessions delete`.
+async fn delete(core: &Core, id: String, json: bool) -> Result<(), Failure> {
+    core.chats().delete_session(&SessionId(id.clone())).await?;
+    if json {
+        return term::json(&serde_json::json!({"deleted": id}));
+    }
+    errln!("Deleted.");
+    Ok(())
 }
 
 fn render_history(h: &SessionHistory) -> String {

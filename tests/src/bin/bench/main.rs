@@ -270,6 +270,13 @@ async fn append_cost(existing: usize) -> (f64, f64) {
 /// The journal tables (`parley-bench journal` prints only them): append cost as the database
 /// grows to 1M messages, WAL bytes for a 10 MB answer, the WAL over a 100k-message session.
 fn print_journal(rt: &tokio::runtime::Runtime) {
+    print_append(rt);
+    journal::print(rt);
+}
+
+/// The append table (`parley-bench append` prints only it): what one streamed batch costs,
+/// the search index written with it, as history grows to 1M messages.
+fn print_append(rt: &tokio::runtime::Runtime) {
     let (a1k, b1k) = rt.block_on(append_cost(1_000));
     let (a100k, b100k) = rt.block_on(append_cost(100_000));
     let (a1m, b1m) = rt.block_on(append_cost(1_000_000));
@@ -281,18 +288,21 @@ fn print_journal(rt: &tokio::runtime::Runtime) {
         a1m / a1k
     );
     println!("| begin a turn: user message + turn + assistant message (median) | {b1k:.0} µs | {b100k:.0} µs | {b1m:.0} µs | {:.2}× |", b1m / b1k);
-    journal::print(rt);
 }
 
 /// The search table (`parley-bench search` prints only it; `parley-bench search WORDS…` only
 /// the rows whose label holds one of the words).
 fn print_search(rt: &tokio::runtime::Runtime, only: &[String]) {
-    let root = std::env::var_os("PARLEY_ROOT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    for line in rt.block_on(search::run(&root, only)) {
+    for line in rt.block_on(search::run(&root(), only)) {
         println!("{line}");
     }
+}
+
+/// The repository (its `target/bench-data/` keeps the search database between runs).
+fn root() -> std::path::PathBuf {
+    std::env::var_os("PARLEY_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// The tool-argument table (`parley-bench args` prints only it).
@@ -324,6 +334,7 @@ fn main() {
         Some("desktop") => return rt.block_on(desktop::run()),
         Some("args") => return print_args(&rt),
         Some("journal") => return print_journal(&rt),
+        Some("append") => return print_append(&rt),
         Some("search") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
             return print_search(&rt, &only);

@@ -203,36 +203,8 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                 ok
             })
             .build()?;
-            // Save size and position shortly after every change, not only at a clean exit:
-            // a crash or a forced quit keeps the last layout too.
-            let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let handle = app.handle().clone();
             card::window::watch_requests(app.handle());
-            if let Some(window) = app.get_webview_window("main") {
-                window.on_window_event(move |event| {
-                    if matches!(event, tauri::WindowEvent::Destroyed) {
-                        // The cards belong to the main window: they go with it.
-                        card::window::close_all(&handle);
-                    }
-                    if matches!(
-                        event,
-                        tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
-                    ) {
-                        let mine = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                        let generation = generation.clone();
-                        let handle = handle.clone();
-                        tauri::async_runtime::spawn(async move {
-                            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-                            if generation.load(std::sync::atomic::Ordering::SeqCst) == mine {
-                                use tauri_plugin_window_state::{AppHandleExt, StateFlags};
-                                if let Err(e) = handle.save_window_state(StateFlags::all()) {
-                                    tracing::warn!("could not save the window state: {e}");
-                                }
-                            }
-                        });
-                    }
-                });
-            }
+            watch_main_window(app.handle());
             end_on_signals(app.handle());
             Ok(())
         })
@@ -243,6 +215,39 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
             }
         });
     Ok(())
+}
+
+/// The main window's events: the cards go with it; its size and position are saved shortly
+/// after every change, not only at a clean exit (a crash or a forced quit keeps the last
+/// layout too).
+fn watch_main_window(app: &tauri::AppHandle) {
+    let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let handle = app.clone();
+    if let Some(window) = app.get_webview_window("main") {
+        window.on_window_event(move |event| {
+            if matches!(event, tauri::WindowEvent::Destroyed) {
+                // The cards belong to the main window: they go with it.
+                card::window::close_all(&handle);
+            }
+            if matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                let mine = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let generation = generation.clone();
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                    if generation.load(std::sync::atomic::Ordering::SeqCst) == mine {
+                        use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+                        if let Err(e) = handle.save_window_state(StateFlags::all()) {
+                            tracing::warn!("could not save the window state: {e}");
+                        }
+                    }
+                });
+            }
+        });
+    }
 }
 
 /// A window closed by the system (logout, shutdown, `kill`) ends as cleanly as one the person

@@ -3,7 +3,8 @@
 //! 1. Stream pipeline throughput on the same bytes: SSE framing alone; SSE + the Chat
 //!    Completions mapper; and the whole core pipeline (loopback HTTP from a local server →
 //!    parse → events → journal in a real SQLite file), in tokens per second.
-//! 2. Journal append cost with 1k, 100k and 1M messages already in the database; the WAL bytes
+//! 2. Journal costs (append, begin, finish) with 1k, 100k and 1M messages already in the
+//!    database and in the search bench's database (`parley-bench append`); the WAL bytes
 //!    a 10 MB answer writes; the WAL's size over a 100k-message session (`journal.rs`).
 //! 3. A 1 MB tool argument streamed in 16-byte pieces: bytes the events carry, memory gained.
 //! 4. `parley-bench import` (run by `cargo xtask bench` once the CLI is built): a 100 MB export

@@ -1,6 +1,8 @@
 //! The scale figures: the release app in the real window with data sets a heavy user has — a
 //! chat of 4,000 messages, answers of 5,000 and 300,000 tokens, 10,000 chats — and `parley ask`
-//! next to `curl -N` on the same stream. The data sets are generated here (tests/src/data.rs);
+//! next to `curl -N` on the same stream, with a new data folder and with the search bench's
+//! database (10,000 chats, 1M messages), whose first paint is timed too. The data sets are
+//! generated here (tests/src/data.rs, search.rs);
 //! times are taken inside the page (`performance.now()`, animation frames) so WebDriver's own
 //! round trips do not count, except where the round trip is the measurement.
 

@@ -184,60 +184,99 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         })
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
-            open_main_window(app)?;
+            tauri::WebviewWindowBuilder::new(
+                app,
+                "main",
+                tauri::WebviewUrl::App("index.html".into()),
+            )
+            .title("Parley")
+            .inner_size(1100.0, 720.0)
+            .min_inner_size(640.0, 480.0)
+            .on_navigation(|url| {
+                let ok = navigation_allowed(url);
+                if !ok {
+                    tracing::warn!("blocked navigation to {url}");
+                }
+                ok
+            })
+            .build()?;
             card::window::watch_requests(app.handle());
-            if let Some(window) = app.get_webview_window("main") {
-                keep_layout(&window, app.handle().clone());
-            }
+            watch_main_window(app.handle());
+            end_on_signals(app.handle());
             Ok(())
         })
-        .run(tauri::generate_context!())
-}
-
-/// The main window, which may navigate only within the app.
-fn open_main_window(app: &tauri::App) -> Result<(), tauri::Error> {
-    tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App("index.html".into()))
-        .title("Parley")
-        .inner_size(1100.0, 720.0)
-        .min_inner_size(640.0, 480.0)
-        .on_navigation(|url| {
-            let ok = navigation_allowed(url);
-            if !ok {
-                tracing::warn!("blocked navigation to {url}");
+        .build(tauri::generate_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                app.state::<AppState>().core.end();
             }
-            ok
-        })
-        .build()?;
+        });
     Ok(())
 }
 
-/// Saves the main window's size and position shortly after every change, not only at a clean
-/// exit (a crash or a forced quit keeps the last layout too); closes the cards with it.
-fn keep_layout(window: &tauri::WebviewWindow, handle: tauri::AppHandle) {
+/// The main window's events: the cards go with it; its size and position are saved shortly
+/// after every change, not only at a clean exit (a crash or a forced quit keeps the last
+/// layout too).
+fn watch_main_window(app: &tauri::AppHandle) {
     let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    window.on_window_event(move |event| {
-        if matches!(event, tauri::WindowEvent::Destroyed) {
-            // The cards belong to the main window: they go with it.
-            card::window::close_all(&handle);
-        }
-        if matches!(
-            event,
-            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
-        ) {
-            let mine = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let generation = generation.clone();
-            let handle = handle.clone();
-            tauri::async_runtime::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-                if generation.load(std::sync::atomic::Ordering::SeqCst) == mine {
-                    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
-                    if let Err(e) = handle.save_window_state(StateFlags::all()) {
-                        tracing::warn!("could not save the window state: {e}");
+    let handle = app.clone();
+    if let Some(window) = app.get_webview_window("main") {
+        window.on_window_event(move |event| {
+            if matches!(event, tauri::WindowEvent::Destroyed) {
+                // The cards belong to the main window: they go with it.
+                card::window::close_all(&handle);
+            }
+            if matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                let mine = generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let generation = generation.clone();
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                    if generation.load(std::sync::atomic::Ordering::SeqCst) == mine {
+                        use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+                        if let Err(e) = handle.save_window_state(StateFlags::all()) {
+                            tracing::warn!("could not save the window state: {e}");
+                        }
                     }
-                }
-            });
-        }
-    });
+                });
+            }
+        });
+    }
+}
+
+/// A window closed by the system (logout, shutdown, `kill`) ends as cleanly as one the person
+/// closes: the core is ended (so the next start knows the run ended well and does not check
+/// every page of the database), then the app exits.
+fn end_on_signals(app: &tauri::AppHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return tracing::warn!("cannot watch for signals: the window ends as a crash");
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+                _ = int.recv() => {}
+            }
+            app.state::<AppState>().core.end();
+            app.exit(0);
+            // Should the event loop not wind down, the process still ends.
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            std::process::exit(0);
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 #[cfg(test)]

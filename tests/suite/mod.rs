@@ -35,6 +35,7 @@ mod peer;
 mod provider_changes;
 mod providers_config;
 mod redaction;
+mod start_check;
 mod tidy;
 mod titles;
 mod window;

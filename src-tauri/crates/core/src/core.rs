@@ -18,7 +18,7 @@ use crate::search::SearchService;
 use crate::secrets::SecretStore;
 use crate::settings::SettingsService;
 use crate::shared::Shared;
-use crate::store::{OpenReport, Store};
+use crate::store::{OpenReport, StartCheck, Store};
 use crate::tools::ToolService;
 use crate::usage::UsageService;
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ struct Inner {
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
-    _instance: Instance,
+    instance: Instance,
 }
 
 /// How long after start the daily backup is taken.
@@ -73,7 +73,15 @@ impl Core {
     pub async fn open(options: CoreOptions) -> Result<Core, CoreError> {
         let dir = &options.data_dir;
         let instance = Instance::acquire(dir)?;
-        let (store, report) = open_store(&dir.join("parley.db"))?;
+        // Every page is checked only when a run before did not end cleanly (or saw damage):
+        // after clean runs the start reads the same few pages at any size.
+        let check = if instance.others_ended_cleanly() {
+            StartCheck::Cheap
+        } else {
+            StartCheck::Full
+        };
+        let (store, report) =
+            Store::open_with(&dir.join("parley.db"), crate::search::register, check)?;
         let interrupted = crate::chats::interrupt_dead_owners(&store, &instance).await?;
         // Commands a dead owner left running (its watchdog gone too) are ended.
         for groups in instance.tidy_dead_owners() {
@@ -116,7 +124,7 @@ impl Core {
                 store,
                 report,
                 interrupted_at_start: interrupted,
-                _instance: instance,
+                instance,
             }),
         };
         core.schedule_daily_backup();
@@ -228,5 +236,30 @@ impl Core {
     /// The database (for tests and benchmarks).
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Ends this run now, for a front end whose process exits without dropping the core (the
+    /// window's exit): its instance lock is let go, and unless a damaged page was seen the
+    /// next start knows this run ended cleanly. Dropping the last `Core` does the same.
+    pub fn end(&self) {
+        self.inner.end();
+    }
+}
+
+impl Inner {
+    fn end(&self) {
+        if self.instance.ended() {
+            return;
+        }
+        // The next start then finds the whole database in its file (a few ms: the WAL holds
+        // at most a checkpoint's worth).
+        self.store.checkpoint_now(std::time::Duration::from_secs(2));
+        self.instance.end(!self.store.damage_seen());
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.end();
     }
 }

@@ -5,6 +5,11 @@
 //! process and become `Interrupted`, their partial output kept. A second live process (the app
 //! and the CLI at once) never interrupts the other's turns.
 //!
+//! A process that ends cleanly removes its lock file ([`Instance::end`]); one that crashed, was
+//! killed or saw a damaged page leaves it. So a lock file whose owner is gone says the last run
+//! did not end cleanly, and the start checks every page of the database then (see
+//! `store::StartCheck`); after clean runs it reads only the few pages it needs.
+//!
 //! At start the files an interrupted import, restore or backup left in `backups/` (a killed
 //! import's `.importing-*.db` can be as large as the file imported) are removed: all of them
 //! when no other Parley process is running on this data folder, else those over an hour old
@@ -18,7 +23,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Instance {
     id: String,
     dir: PathBuf,
-    _lock: File,
+    /// Held until [`Instance::end`] (or the process's end).
+    lock: std::sync::Mutex<Option<File>>,
 }
 
 fn locks_dir(data_dir: &Path) -> PathBuf {
@@ -79,8 +85,53 @@ impl Instance {
         Ok(Instance {
             id,
             dir: data_dir.to_owned(),
-            _lock: lock,
+            lock: std::sync::Mutex::new(Some(lock)),
         })
+    }
+
+    /// Whether every Parley that ran on this folder before ended cleanly: no lock file is left
+    /// whose owner is gone. Looks without taking anything over (`recover` tidies them).
+    pub(crate) fn others_ended_cleanly(&self) -> bool {
+        let Ok(entries) = std::fs::read_dir(locks_dir(&self.dir)) else {
+            return true;
+        };
+        entries.flatten().all(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            match name.strip_suffix(".lock") {
+                // Gone meanwhile: that one ended cleanly.
+                Some(owner) if owner != self.id => File::options()
+                    .read(true)
+                    .write(true)
+                    .open(e.path())
+                    .map_or(true, |f| f.try_lock().is_err()),
+                _ => true,
+            }
+        })
+    }
+
+    /// Whether [`Instance::end`] was called.
+    pub(crate) fn ended(&self) -> bool {
+        match self.lock.lock() {
+            Ok(l) => l.is_none(),
+            Err(poisoned) => poisoned.into_inner().is_none(),
+        }
+    }
+
+    /// Ends this instance: its lock is let go, and when `cleanly` its lock file is removed so
+    /// the next start knows this run ended well. Once only; later calls do nothing.
+    pub(crate) fn end(&self, cleanly: bool) {
+        let mut lock = match self.lock.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let Some(file) = lock.take() else { return };
+        let path = locks_dir(&self.dir).join(format!("{}.lock", self.id));
+        // Removed while still locked where the system allows it, so no other process ever
+        // sees it unlocked and takes this run for a crashed one.
+        if cleanly && std::fs::remove_file(&path).is_err() {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+        }
     }
 
     /// This instance's id.
@@ -171,3 +222,7 @@ impl Instance {
         owner != self.id && owner_is_dead(&self.dir, owner)
     }
 }
+
+#[cfg(test)]
+#[path = "instance_tests.rs"]
+mod tests;

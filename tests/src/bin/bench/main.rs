@@ -3,7 +3,8 @@
 //! 1. Stream pipeline throughput on the same bytes: SSE framing alone; SSE + the Chat
 //!    Completions mapper; and the whole core pipeline (loopback HTTP from a local server →
 //!    parse → events → journal in a real SQLite file), in tokens per second.
-//! 2. Journal append cost with 1k, 100k and 1M messages already in the database; the WAL bytes
+//! 2. Journal costs (append, begin, finish) with 1k, 100k and 1M messages already in the
+//!    database and in the search bench's database (`parley-bench append`); the WAL bytes
 //!    a 10 MB answer writes; the WAL's size over a 100k-message session (`journal.rs`).
 //! 3. A 1 MB tool argument streamed in 16-byte pieces: bytes the events carry, memory gained.
 //! 4. `parley-bench import` (run by `cargo xtask bench` once the CLI is built): a 100 MB export
@@ -227,16 +228,43 @@ fn fill(path: &std::path::Path, n: usize) {
     c.execute_batch("COMMIT;").unwrap();
 }
 
-/// Average cost of one journal batch append (one turn of 50 batches), in microseconds.
-async fn append_cost(existing: usize) -> (f64, f64) {
+/// Median costs of a turn's journal writes, in microseconds.
+struct TurnCost {
+    /// One streamed batch appended (the search index takes a piece now and then).
+    append: f64,
+    /// Begin: user message + turn + assistant message.
+    begin: f64,
+    /// Finish: what is left indexed for search, short parts folded, the turn ended.
+    finish: f64,
+}
+
+/// The journal's costs with `existing` messages (`fill`) in the database.
+async fn append_cost(existing: usize) -> TurnCost {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
     drop(parley_core::open_store(&path).unwrap());
     fill(&path, existing);
-    let (store, _) = parley_core::open_store(&path).unwrap();
-    let sid = SessionId("s0".into());
-    let mut per_append = Vec::new();
-    let mut begin = Vec::new();
+    append_cost_in(&path, "s0").await
+}
+
+/// The journal's costs in a copy of the search bench's database (10,000 chats of 100
+/// messages of a 50,000-word vocabulary: an index the size of a heavy user's).
+async fn append_cost_bench_database() -> TurnCost {
+    let (db, _) = search::database(&root());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parley.db");
+    std::fs::copy(db, &path).unwrap();
+    append_cost_in(&path, "s00000").await
+}
+
+/// Ten turns of 50 streamed batches each in the chat `sid` of the database at `path`.
+async fn append_cost_in(path: &std::path::Path, sid: &str) -> TurnCost {
+    // The file just written is on disk before the clock starts: its write-back would
+    // otherwise land in the turns' fsyncs.
+    std::fs::File::open(path).unwrap().sync_all().unwrap();
+    let (store, _) = parley_core::open_store(path).unwrap();
+    let sid = SessionId(sid.into());
+    let (mut per_append, mut begin, mut finish) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..10 {
         let t = Instant::now();
         let b = store
@@ -256,43 +284,75 @@ async fn append_cost(existing: usize) -> (f64, f64) {
             journal::append(&store, &b, "a batch of streamed tokens ".repeat(4)).await;
         }
         per_append.push(t.elapsed() / 50);
+        let t = Instant::now();
         store
             .finish_turn(&b.turn_id, vec![], TurnEnd::completed())
             .await
             .unwrap();
+        finish.push(t.elapsed());
     }
-    per_append.sort();
-    begin.sort();
-    let median = |v: &Vec<Duration>| v[v.len() / 2].as_secs_f64() * 1e6;
-    (median(&per_append), median(&begin))
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    TurnCost {
+        append: median(per_append),
+        begin: median(begin),
+        finish: median(finish),
+    }
 }
 
 /// The journal tables (`parley-bench journal` prints only them): append cost as the database
 /// grows to 1M messages, WAL bytes for a 10 MB answer, the WAL over a 100k-message session.
 fn print_journal(rt: &tokio::runtime::Runtime) {
-    let (a1k, b1k) = rt.block_on(append_cost(1_000));
-    let (a100k, b100k) = rt.block_on(append_cost(100_000));
-    let (a1m, b1m) = rt.block_on(append_cost(1_000_000));
-    println!();
-    println!("| journal | 1k messages | 100k messages | 1M messages | 1M vs 1k |");
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| append one streamed batch (median) | {a1k:.0} µs | {a100k:.0} µs | {a1m:.0} µs | {:.2}× |",
-        a1m / a1k
-    );
-    println!("| begin a turn: user message + turn + assistant message (median) | {b1k:.0} µs | {b100k:.0} µs | {b1m:.0} µs | {:.2}× |", b1m / b1k);
+    print_append(rt);
     journal::print(rt);
+}
+
+/// The append table (`parley-bench append` prints only it): what a turn's journal writes
+/// cost, the search index written with them, as history grows to 1M messages.
+fn print_append(rt: &tokio::runtime::Runtime) {
+    let k1 = rt.block_on(append_cost(1_000));
+    let k100 = rt.block_on(append_cost(100_000));
+    let m1 = rt.block_on(append_cost(1_000_000));
+    let bench = rt.block_on(append_cost_bench_database());
+    println!();
+    println!("| journal (medians of 10 turns) | 1k messages | 100k messages | 1M messages | bench database (1M, 50,000 words) | 1M vs 1k | bench vs 1k |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let line = |what: &str, f: fn(&TurnCost) -> f64| {
+        println!(
+            "| {what} | {:.0} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:.2}× | {:.2}× |",
+            f(&k1),
+            f(&k100),
+            f(&m1),
+            f(&bench),
+            f(&m1) / f(&k1),
+            f(&bench) / f(&k1)
+        );
+    };
+    line("append one streamed batch", |c| c.append);
+    line(
+        "begin a turn: user message + turn + assistant message",
+        |c| c.begin,
+    );
+    line("finish a turn: the rest indexed, folded, ended", |c| {
+        c.finish
+    });
 }
 
 /// The search table (`parley-bench search` prints only it; `parley-bench search WORDS…` only
 /// the rows whose label holds one of the words).
 fn print_search(rt: &tokio::runtime::Runtime, only: &[String]) {
-    let root = std::env::var_os("PARLEY_ROOT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
-    for line in rt.block_on(search::run(&root, only)) {
+    for line in rt.block_on(search::run(&root(), only)) {
         println!("{line}");
     }
+}
+
+/// The repository (its `target/bench-data/` keeps the search database between runs).
+fn root() -> std::path::PathBuf {
+    std::env::var_os("PARLEY_ROOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// The tool-argument table (`parley-bench args` prints only it).
@@ -324,6 +384,7 @@ fn main() {
         Some("desktop") => return rt.block_on(desktop::run()),
         Some("args") => return print_args(&rt),
         Some("journal") => return print_journal(&rt),
+        Some("append") => return print_append(&rt),
         Some("search") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
             return print_search(&rt, &only);

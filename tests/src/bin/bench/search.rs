@@ -100,7 +100,7 @@ fn message_text(i: usize, rng: &mut Rng, zipf: &Zipf) -> String {
 }
 
 /// Builds (or reuses) the database; returns its path and the build time when built now.
-fn database(root: &Path) -> (PathBuf, Option<Duration>) {
+pub(crate) fn database(root: &Path) -> (PathBuf, Option<Duration>) {
     // Named by the data's version and the schema's text: a database made by another schema is
     // never reused.
     let schema = parley_core::store::schema::MIGRATIONS

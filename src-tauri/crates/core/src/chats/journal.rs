@@ -135,41 +135,11 @@ impl Store {
                     [&session_id.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
-                let head = match &at.edit {
-                    None => {
-                        super::tree::next_revision(&tx, &session_id, at.seen, "a message was sent")?;
-                        head
-                    }
-                    Some(edited) => {
-                        let (parent, role): (Option<String>, String) = tx
-                            .query_row(
-                                "SELECT parent_id, role FROM messages WHERE id = ?1 AND session_id = ?2",
-                                [&edited.0, &session_id.0],
-                                |r| Ok((r.get(0)?, r.get(1)?)),
-                            )
-                            .optional()?
-                            .ok_or_else(|| StoreError::NoSuchMessage {
-                                message: edited.0.clone(),
-                            })?;
-                        if role != "user" {
-                            return Err(StoreError::NotAUserMessage);
-                        }
-                        super::tree::next_revision(&tx, &session_id, at.seen, "a message was edited")?;
-                        parent
-                    }
-                };
+                let head = parent_of_new_message(&tx, &session_id, head, &at)?;
                 let now = now_ms();
                 let user_id = MessageId(crate::new_id());
                 let turn_id = TurnId(crate::new_id());
-                tx.execute(
-                    "INSERT INTO messages(id, session_id, parent_id, role, turn_id, created_at)
-                     VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
-                    params![user_id.0, session_id.0, head, turn_id.0, now],
-                )?;
-                tx.execute(
-                    "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
-                    params![user_id.0, text],
-                )?;
+                insert_user_message(&tx, &session_id, &user_id, &head, &turn_id, &text, now)?;
                 let assistant_id = insert_turn_with_answer(
                     &tx,
                     &session_id,
@@ -405,6 +375,62 @@ impl Store {
             })
             .await
     }
+}
+
+/// The parent of a new user message: the selected path's end when sending, the edited
+/// message's parent when editing (it must be a user message of this chat); the chat's
+/// revision is checked and counted either way.
+fn parent_of_new_message(
+    tx: &Connection,
+    session_id: &SessionId,
+    head: Option<String>,
+    at: &Placement,
+) -> Result<Option<String>, StoreError> {
+    Ok(match &at.edit {
+        None => {
+            super::tree::next_revision(tx, session_id, at.seen, "a message was sent")?;
+            head
+        }
+        Some(edited) => {
+            let (parent, role): (Option<String>, String) = tx
+                .query_row(
+                    "SELECT parent_id, role FROM messages WHERE id = ?1 AND session_id = ?2",
+                    [&edited.0, &session_id.0],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::NoSuchMessage {
+                    message: edited.0.clone(),
+                })?;
+            if role != "user" {
+                return Err(StoreError::NotAUserMessage);
+            }
+            super::tree::next_revision(tx, session_id, at.seen, "a message was edited")?;
+            parent
+        }
+    })
+}
+
+/// Inserts the user's message `user_id` (one text part) under `parent`, in turn `turn_id`.
+fn insert_user_message(
+    tx: &Connection,
+    session_id: &SessionId,
+    user_id: &MessageId,
+    parent: &Option<String>,
+    turn_id: &TurnId,
+    text: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, created_at)
+         VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
+        params![user_id.0, session_id.0, parent, turn_id.0, now],
+    )?;
+    tx.execute(
+        "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
+        params![user_id.0, text],
+    )?;
+    Ok(())
 }
 
 /// Opens the write transaction that begins a turn in `session_id`, refusing when the chat

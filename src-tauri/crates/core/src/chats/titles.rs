@@ -6,7 +6,7 @@
 
 use super::{not_found, ChatService};
 use crate::error::CoreError;
-use crate::providers::{ChatRequest, StreamEvent};
+use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::Store;
 use crate::StoreError;
 use futures::StreamExt;
@@ -155,67 +155,11 @@ impl ChatService {
             ));
         }
         let settings = self.shared.store.settings().await?.unwrap_or_default();
-        let (provider_name, model) = match (settings.title_provider, settings.title_model) {
-            (Some(p), Some(m)) => (p, m),
-            _ => {
-                let s = &history.session;
-                match (s.provider.clone(), s.model.clone()) {
-                    (Some(p), Some(m)) => (p, m),
-                    _ => {
-                        return Err(CoreError::InvalidInput(
-                            "This chat has no model yet to write its title.".into(),
-                        ))
-                    }
-                }
-            }
-        };
+        let (provider_name, model) = title_model(settings, &history.session)?;
         let row = self.providers.provider_row(&provider_name).await?;
         let provider = self.providers.build_provider(&row).await?;
-        let prompt = format!(
-            "The user wrote:\n{}\n\nThe assistant answered:\n{}",
-            excerpt(&question),
-            excerpt(&answer)
-        );
-        let request = ChatRequest {
-            model,
-            system: Some(INSTRUCTIONS.into()),
-            messages: vec![Message {
-                id: MessageId("title".into()),
-                session_id: id.clone(),
-                parent_id: None,
-                role: Role::User,
-                parts: vec![Part::Text { text: prompt }],
-                turn_id: None,
-                provider: None,
-                model: None,
-                created_at: crate::now_ms(),
-            }],
-            max_output_tokens: Some(400),
-            ..ChatRequest::default()
-        };
-        let cancel = tokio_util::sync::CancellationToken::new();
-        let mut stream = provider.stream(request, cancel.clone());
-        let mut text = String::new();
-        let collect = async {
-            while let Some(ev) = stream.next().await {
-                match ev {
-                    Ok(StreamEvent::TextDelta(d)) => text.push_str(&d),
-                    Ok(_) => {}
-                    Err(e) => return Err(CoreError::Provider(e)),
-                }
-            }
-            Ok(())
-        };
-        let outcome = tokio::time::timeout(TITLE_TIMEOUT, collect).await;
-        cancel.cancel();
-        match outcome {
-            Err(_) => {
-                return Err(CoreError::InvalidInput(
-                    "The title model did not answer within a minute.".into(),
-                ))
-            }
-            Ok(r) => r?,
-        }
+        let request = title_request(id, model, &question, &answer);
+        let text = answer_text(provider.as_ref(), request).await?;
         let title = clean_title(&text).ok_or_else(|| {
             CoreError::InvalidInput("The title model's answer held no usable title.".into())
         })?;
@@ -235,6 +179,84 @@ impl ChatService {
         }
         Ok(title)
     }
+}
+
+/// The provider and model that write a chat's title: the title model chosen in Settings, or
+/// else the chat's own.
+fn title_model(
+    settings: parley_protocol::Settings,
+    session: &parley_protocol::SessionSummary,
+) -> Result<(String, String), CoreError> {
+    Ok(match (settings.title_provider, settings.title_model) {
+        (Some(p), Some(m)) => (p, m),
+        _ => match (session.provider.clone(), session.model.clone()) {
+            (Some(p), Some(m)) => (p, m),
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "This chat has no model yet to write its title.".into(),
+                ))
+            }
+        },
+    })
+}
+
+/// The request asking `model` for a title: the instructions, and excerpts of the chat's first
+/// question and answer as one user message.
+fn title_request(id: &SessionId, model: String, question: &str, answer: &str) -> ChatRequest {
+    let prompt = format!(
+        "The user wrote:\n{}\n\nThe assistant answered:\n{}",
+        excerpt(question),
+        excerpt(answer)
+    );
+    ChatRequest {
+        model,
+        system: Some(INSTRUCTIONS.into()),
+        messages: vec![Message {
+            id: MessageId("title".into()),
+            session_id: id.clone(),
+            parent_id: None,
+            role: Role::User,
+            parts: vec![Part::Text { text: prompt }],
+            turn_id: None,
+            provider: None,
+            model: None,
+            created_at: crate::now_ms(),
+        }],
+        max_output_tokens: Some(400),
+        ..ChatRequest::default()
+    }
+}
+
+/// The text of the title model's answer, given up after [`TITLE_TIMEOUT`] (the stream is
+/// cancelled either way).
+async fn answer_text(
+    provider: &dyn ModelProvider,
+    request: ChatRequest,
+) -> Result<String, CoreError> {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let mut stream = provider.stream(request, cancel.clone());
+    let mut text = String::new();
+    let collect = async {
+        while let Some(ev) = stream.next().await {
+            match ev {
+                Ok(StreamEvent::TextDelta(d)) => text.push_str(&d),
+                Ok(_) => {}
+                Err(e) => return Err(CoreError::Provider(e)),
+            }
+        }
+        Ok(())
+    };
+    let outcome = tokio::time::timeout(TITLE_TIMEOUT, collect).await;
+    cancel.cancel();
+    match outcome {
+        Err(_) => {
+            return Err(CoreError::InvalidInput(
+                "The title model did not answer within a minute.".into(),
+            ))
+        }
+        Ok(r) => r?,
+    }
+    Ok(text)
 }
 
 /// The text of the first message of `role`.

@@ -57,6 +57,93 @@ pub(crate) fn next_revision(
     Ok(next as u64)
 }
 
+/// Lists `message` and every message after it on every branch in `temp.doomed`.
+fn mark_subtree(tx: &Connection, message: &MessageId) -> Result<(), StoreError> {
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS doomed(id TEXT PRIMARY KEY);
+         DELETE FROM temp.doomed;",
+    )?;
+    tx.execute(
+        "INSERT INTO temp.doomed
+         WITH RECURSIVE sub(id) AS (
+             SELECT ?1 UNION ALL
+             SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id
+         ) SELECT id FROM sub",
+        [&message.0],
+    )?;
+    Ok(())
+}
+
+/// Whether the chat's selected path ends in a message listed in `temp.doomed`.
+fn head_is_marked(tx: &Connection, session: &SessionId) -> Result<bool, StoreError> {
+    let head: Option<String> = tx.query_row(
+        "SELECT head_message_id FROM sessions WHERE id = ?1",
+        [&session.0],
+        |r| r.get(0),
+    )?;
+    Ok(match &head {
+        Some(h) => {
+            tx.query_row("SELECT count(*) FROM temp.doomed WHERE id = ?1", [h], |r| {
+                r.get::<_, i64>(0)
+            })? > 0
+        }
+        None => false,
+    })
+}
+
+/// Deletes the messages listed in `temp.doomed`, with their parts and the turns that began or
+/// answered in them; how many messages.
+fn delete_marked(tx: &Connection, session: &SessionId) -> Result<u64, StoreError> {
+    // Turns that began or answered in the subtree go with it.
+    tx.execute(
+        "DELETE FROM turns WHERE session_id = ?1 AND (user_message_id IN (SELECT id FROM temp.doomed)
+           OR assistant_message_id IN (SELECT id FROM temp.doomed))",
+        [&session.0],
+    )?;
+    tx.execute(
+        "DELETE FROM part_chunks WHERE message_id IN (SELECT id FROM temp.doomed)",
+        [],
+    )?;
+    tx.execute(
+        "DELETE FROM parts WHERE message_id IN (SELECT id FROM temp.doomed)",
+        [],
+    )?;
+    tx.execute(
+        "UPDATE messages SET parent_id = NULL WHERE id IN (SELECT id FROM temp.doomed)",
+        [],
+    )?;
+    Ok(tx.execute(
+        "DELETE FROM messages WHERE id IN (SELECT id FROM temp.doomed)",
+        [],
+    )? as u64)
+}
+
+/// Selects, after the selected path's end was deleted below `parent`, the newest remaining
+/// version at that point (its newest leaf), else `parent` itself.
+fn move_head_after_delete(
+    tx: &Connection,
+    session: &SessionId,
+    parent: Option<String>,
+) -> Result<(), StoreError> {
+    let sibling: Option<String> = tx
+        .query_row(
+            "SELECT id FROM messages WHERE session_id = ?1 AND parent_id IS ?2
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+            params![session.0, parent],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let new_head = match sibling {
+        Some(s) => Some(newest_leaf(tx, &s)?),
+        None => parent,
+    };
+    tx.execute(
+        "UPDATE sessions SET head_message_id = ?2 WHERE id = ?1",
+        params![session.0, new_head],
+    )?;
+    Ok(())
+}
+
 /// A message of `session`, or the error that says it is not one.
 fn message_in(
     c: &Connection,
@@ -325,71 +412,11 @@ impl Store {
                 let tx = super::journal::begin_exclusive_turn(c, &session)?;
                 let (parent, _) = message_in(&tx, &session, &message)?;
                 next_revision(&tx, &session, seen, "messages were deleted")?;
-                tx.execute_batch(
-                    "CREATE TEMP TABLE IF NOT EXISTS doomed(id TEXT PRIMARY KEY);
-                     DELETE FROM temp.doomed;",
-                )?;
-                tx.execute(
-                    "INSERT INTO temp.doomed
-                     WITH RECURSIVE sub(id) AS (
-                         SELECT ?1 UNION ALL
-                         SELECT m.id FROM messages m JOIN sub ON m.parent_id = sub.id
-                     ) SELECT id FROM sub",
-                    [&message.0],
-                )?;
-                let head: Option<String> = tx.query_row(
-                    "SELECT head_message_id FROM sessions WHERE id = ?1",
-                    [&session.0],
-                    |r| r.get(0),
-                )?;
-                let head_doomed = match &head {
-                    Some(h) => tx.query_row(
-                        "SELECT count(*) FROM temp.doomed WHERE id = ?1",
-                        [h],
-                        |r| r.get::<_, i64>(0),
-                    )? > 0,
-                    None => false,
-                };
-                // Turns that began or answered in the subtree go with it.
-                tx.execute(
-                    "DELETE FROM turns WHERE session_id = ?1 AND (user_message_id IN (SELECT id FROM temp.doomed)
-                       OR assistant_message_id IN (SELECT id FROM temp.doomed))",
-                    [&session.0],
-                )?;
-                tx.execute(
-                    "DELETE FROM part_chunks WHERE message_id IN (SELECT id FROM temp.doomed)",
-                    [],
-                )?;
-                tx.execute(
-                    "DELETE FROM parts WHERE message_id IN (SELECT id FROM temp.doomed)",
-                    [],
-                )?;
-                tx.execute(
-                    "UPDATE messages SET parent_id = NULL WHERE id IN (SELECT id FROM temp.doomed)",
-                    [],
-                )?;
-                let n = tx.execute(
-                    "DELETE FROM messages WHERE id IN (SELECT id FROM temp.doomed)",
-                    [],
-                )? as u64;
+                mark_subtree(&tx, &message)?;
+                let head_doomed = head_is_marked(&tx, &session)?;
+                let n = delete_marked(&tx, &session)?;
                 if head_doomed {
-                    // The newest remaining version at that point, else the message before it.
-                    let sibling: Option<String> = tx
-                        .query_row(
-                            "SELECT id FROM messages WHERE session_id = ?1 AND parent_id IS ?2
-                             ORDER BY created_at DESC, id DESC LIMIT 1",
-                            params![session.0, parent],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    let new_head = match sibling {
-                        Some(s) => Some(newest_leaf(&tx, &s)?),
-                        None => parent,
-                    };
-                    tx.execute(
-                        "UPDATE sessions SET head_message_id = ?2 WHERE id = ?1",
-                        params![session.0, new_head],
-                    )?;
+                    move_head_after_delete(&tx, &session, parent)?;
                 }
                 tx.execute(
                     "UPDATE sessions SET message_count = (SELECT count(*) FROM messages WHERE session_id = ?1),

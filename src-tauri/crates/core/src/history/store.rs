@@ -74,7 +74,39 @@ fn load_history(
     else {
         return Ok(None);
     };
-    let start: Option<String> = match before {
+    let start = page_end(c, id, before)?;
+    let (mut messages, has_more) = match start {
+        Some(start) => walk_back(c, &start, limit)?,
+        None => (Vec::new(), false),
+    };
+    load_parts(c, &mut messages)?;
+    let turns = turns_of(c, &messages)?;
+    let path: Vec<(MessageId, Option<MessageId>)> = messages
+        .iter()
+        .map(|m| (m.id.clone(), m.parent_id.clone()))
+        .collect();
+    let versions = crate::chats::versions_of(c, id, &path)?;
+    let later = later_turns(c, before, &messages)?;
+    Ok(Some(SessionHistory {
+        session,
+        messages,
+        turns,
+        has_more,
+        running: Vec::new(),
+        clipped: Vec::new(),
+        versions,
+        later,
+    }))
+}
+
+/// The last message of the page: the chat's head, or the parent of `before` (an error when
+/// `before` is not in this chat); `None` when there is none.
+fn page_end(
+    c: &Connection,
+    id: &SessionId,
+    before: Option<&MessageId>,
+) -> Result<Option<String>, StoreError> {
+    Ok(match before {
         None => c.query_row(
             "SELECT head_message_id FROM sessions WHERE id = ?1",
             [&id.0],
@@ -88,31 +120,37 @@ fn load_history(
             )
             .optional()?
             .ok_or_else(|| StoreError::Corrupt(format!("no message {m} in this chat")))?,
-    };
-    let mut messages = Vec::new();
+    })
+}
+
+/// Up to `limit` messages from `start` back along parent links, oldest first (without their
+/// parts), and whether older ones exist.
+fn walk_back(c: &Connection, start: &str, limit: u32) -> Result<(Vec<Message>, bool), StoreError> {
+    let mut stmt = c.prepare_cached(
+        "WITH RECURSIVE chain(id, depth) AS (
+             SELECT ?1, 0
+             UNION ALL
+             SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
+             WHERE m.parent_id IS NOT NULL AND chain.depth < ?2
+         )
+         SELECT m.id, m.session_id, m.parent_id, m.role, m.turn_id, m.provider, m.model, m.created_at
+         FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC",
+    )?;
+    let mut messages = stmt
+        .query_map(params![start, i64::from(limit)], codec::message_row)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     let mut has_more = false;
-    if let Some(start) = start {
-        let mut stmt = c.prepare_cached(
-            "WITH RECURSIVE chain(id, depth) AS (
-                 SELECT ?1, 0
-                 UNION ALL
-                 SELECT m.parent_id, chain.depth + 1 FROM messages m JOIN chain ON m.id = chain.id
-                 WHERE m.parent_id IS NOT NULL AND chain.depth < ?2
-             )
-             SELECT m.id, m.session_id, m.parent_id, m.role, m.turn_id, m.provider, m.model, m.created_at
-             FROM chain JOIN messages m ON m.id = chain.id ORDER BY chain.depth DESC",
-        )?;
-        messages = stmt
-            .query_map(params![start, i64::from(limit)], codec::message_row)?
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        if messages.len() > limit as usize {
-            has_more = true;
-            messages.remove(0);
-        }
+    if messages.len() > limit as usize {
+        has_more = true;
+        messages.remove(0);
     }
-    load_parts(c, &mut messages)?;
+    Ok((messages, has_more))
+}
+
+/// The turns of the page's answers, in the order they started.
+fn turns_of(c: &Connection, messages: &[Message]) -> Result<Vec<TurnInfo>, StoreError> {
     let mut turn_stmt = c.prepare_cached(
         "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
                 started_at, ended_at, usage, stop_reason, error, context_from
@@ -131,12 +169,17 @@ fn load_history(
         }
     }
     turns.sort_by(|a, b| (a.started_at, &a.id.0).cmp(&(b.started_at, &b.id.0)));
-    let path: Vec<(MessageId, Option<MessageId>)> = messages
-        .iter()
-        .map(|m| (m.id.clone(), m.parent_id.clone()))
-        .collect();
-    let versions = crate::chats::versions_of(c, id, &path)?;
-    let later = match (before, messages.last()) {
+    Ok(turns)
+}
+
+/// The messages that follow the head of a rewound chat (they begin the later turns it kept),
+/// newest first; on the newest page only.
+fn later_turns(
+    c: &Connection,
+    before: Option<&MessageId>,
+    messages: &[Message],
+) -> Result<Vec<MessageId>, StoreError> {
+    Ok(match (before, messages.last()) {
         (None, Some(head)) => c
             .prepare_cached(
                 "SELECT id FROM messages WHERE parent_id = ?1 ORDER BY created_at DESC, id DESC",
@@ -145,17 +188,7 @@ fn load_history(
             .map(|r| r.map(MessageId))
             .collect::<Result<Vec<_>, _>>()?,
         _ => Vec::new(),
-    };
-    Ok(Some(SessionHistory {
-        session,
-        messages,
-        turns,
-        has_more,
-        running: Vec::new(),
-        clipped: Vec::new(),
-        versions,
-        later,
-    }))
+    })
 }
 
 impl Store {

@@ -38,87 +38,9 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         return Ok(SearchResults::default());
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500) as usize;
-    // Filters on messages leave titles out: a title has no role, model or time of its own.
-    let message_filters = q.role.is_some()
-        || q.model.is_some()
-        || q.provider.is_some()
-        || q.since.is_some()
-        || q.until.is_some()
-        || q.has_tool_calls;
-    // Each match is one index entry and its `search_docs` row (which carries what the filters
-    // read); the chat's title and flags are read for the results shown only.
-    let mut sql = String::from(
-        " FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
-         WHERE search_fts MATCH ?1",
-    );
-    let mut args: Vec<Value> = vec![Value::Text(parsed.expression.clone())];
-    let mut filter = |clause: &str, v: Value, args: &mut Vec<Value>| {
-        args.push(v);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    let Some((sql, args)) = matching(c, q, &parsed)? else {
+        return Ok(SearchResults::default());
     };
-    if let Some(chat) = &q.chat {
-        // The index is asked for the span of entries the chat wrote (it seeks to it), so a
-        // word common everywhere costs what the chat's span costs, not the whole history.
-        let span: (Option<i64>, Option<i64>) = c
-            .prepare_cached("SELECT min(id), max(id) FROM search_docs WHERE session_id = ?1")?
-            .query_row([&chat.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let (Some(first), Some(last)) = span else {
-            return Ok(SearchResults::default());
-        };
-        filter(
-            " AND search_fts.rowid >= ?",
-            Value::Integer(first),
-            &mut args,
-        );
-        filter(
-            " AND search_fts.rowid <= ?",
-            Value::Integer(last),
-            &mut args,
-        );
-        filter(
-            " AND d.session_id = ?",
-            Value::Text(chat.0.clone()),
-            &mut args,
-        );
-    }
-    if let Some(role) = q.role {
-        filter(
-            " AND d.role = ?",
-            Value::Text(role.as_str().into()),
-            &mut args,
-        );
-    }
-    if let Some(model) = &q.model {
-        filter(" AND d.model = ?", Value::Text(model.clone()), &mut args);
-    }
-    if let Some(provider) = &q.provider {
-        filter(
-            " AND d.provider = ?",
-            Value::Text(provider.clone()),
-            &mut args,
-        );
-    }
-    if let Some(assistant) = &q.assistant {
-        filter(
-            " AND d.session_id IN (SELECT id FROM sessions WHERE json_extract(params, '$.assistant') = ?)",
-            Value::Text(assistant.clone()),
-            &mut args,
-        );
-    }
-    if let Some(since) = q.since {
-        filter(" AND d.at >= ?", Value::Integer(since), &mut args);
-    }
-    if let Some(until) = q.until {
-        filter(" AND d.at < ?", Value::Integer(until), &mut args);
-    }
-    if message_filters {
-        sql.push_str(" AND d.message_id IS NOT NULL");
-    }
-    if q.has_tool_calls {
-        sql.push_str(
-            " AND EXISTS (SELECT 1 FROM parts t WHERE t.message_id = d.message_id AND t.kind = 'tool_call')",
-        );
-    }
     let ranked_at_most = if parsed.phrase {
         SEARCH_PHRASE_RANKED_AT_MOST
     } else {
@@ -147,24 +69,9 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         found.truncate(ranked_at_most as usize);
     }
     if by_relevance && !found.is_empty() {
-        // Few enough to rank by relevance (bm25), the newest first among equals.
-        let rank: HashMap<i64, f64> = c
-            .prepare_cached(&format!("SELECT d.id, bm25(search_fts) {sql}"))?
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let of = |id: &i64| rank.get(id).copied().unwrap_or(0.0);
-        found.sort_by(|(a, fa), (b, fb)| of(a).total_cmp(&of(b)).then(fb.at.cmp(&fa.at)));
+        rank_by_relevance(c, &sql, &args, &mut found)?;
     }
-    let mut seen = HashSet::new();
-    let mut best = Vec::new();
-    for (_, f) in found {
-        // One result per message (its best entry), one per title.
-        if best.len() < limit && seen.insert((f.session.clone(), f.message.clone())) {
-            best.push(f);
-        }
-    }
+    let best = one_per_message(found, limit);
     let mut paths: HashMap<String, HashSet<String>> = HashMap::new();
     let mut hits = Vec::with_capacity(best.len());
     for f in best {
@@ -179,6 +86,141 @@ fn search(c: &Connection, q: &SearchQuery) -> Result<SearchResults, StoreError> 
         ranked_at_most,
         took_ms: started.elapsed().as_millis().min(u32::MAX as u128) as u32,
     })
+}
+
+/// The query's matches as SQL from `FROM` on, with its arguments (the match, then each filter
+/// the query sets), or `None` when the chat it is limited to has written no index entry.
+fn matching(
+    c: &Connection,
+    q: &SearchQuery,
+    parsed: &Query,
+) -> Result<Option<(String, Vec<Value>)>, StoreError> {
+    // Filters on messages leave titles out: a title has no role, model or time of its own.
+    let message_filters = q.role.is_some()
+        || q.model.is_some()
+        || q.provider.is_some()
+        || q.since.is_some()
+        || q.until.is_some()
+        || q.has_tool_calls;
+    // Each match is one index entry and its `search_docs` row (which carries what the filters
+    // read); the chat's title and flags are read for the results shown only.
+    let mut sql = String::from(
+        " FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
+         WHERE search_fts MATCH ?1",
+    );
+    let mut args: Vec<Value> = vec![Value::Text(parsed.expression.clone())];
+    if let Some(chat) = &q.chat {
+        // The index is asked for the span of entries the chat wrote (it seeks to it), so a
+        // word common everywhere costs what the chat's span costs, not the whole history.
+        let span: (Option<i64>, Option<i64>) = c
+            .prepare_cached("SELECT min(id), max(id) FROM search_docs WHERE session_id = ?1")?
+            .query_row([&chat.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (Some(first), Some(last)) = span else {
+            return Ok(None);
+        };
+        let (sql, args) = (&mut sql, &mut args);
+        filter(
+            sql,
+            args,
+            " AND search_fts.rowid >= ?",
+            Value::Integer(first),
+        );
+        filter(
+            sql,
+            args,
+            " AND search_fts.rowid <= ?",
+            Value::Integer(last),
+        );
+        filter(
+            sql,
+            args,
+            " AND d.session_id = ?",
+            Value::Text(chat.0.clone()),
+        );
+    }
+    message_filter_clauses(q, &mut sql, &mut args);
+    if message_filters {
+        sql.push_str(" AND d.message_id IS NOT NULL");
+    }
+    if q.has_tool_calls {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM parts t WHERE t.message_id = d.message_id AND t.kind = 'tool_call')",
+        );
+    }
+    Ok(Some((sql, args)))
+}
+
+/// Adds one filter to the query: `clause`'s `?` becomes the number of `v` among the arguments.
+fn filter(sql: &mut String, args: &mut Vec<Value>, clause: &str, v: Value) {
+    args.push(v);
+    sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+}
+
+/// Adds the filters on role, model, provider, assistant and time that the query sets.
+fn message_filter_clauses(q: &SearchQuery, sql: &mut String, args: &mut Vec<Value>) {
+    if let Some(role) = q.role {
+        filter(
+            sql,
+            args,
+            " AND d.role = ?",
+            Value::Text(role.as_str().into()),
+        );
+    }
+    if let Some(model) = &q.model {
+        filter(sql, args, " AND d.model = ?", Value::Text(model.clone()));
+    }
+    if let Some(provider) = &q.provider {
+        filter(
+            sql,
+            args,
+            " AND d.provider = ?",
+            Value::Text(provider.clone()),
+        );
+    }
+    if let Some(assistant) = &q.assistant {
+        filter(
+            sql,
+            args,
+            " AND d.session_id IN (SELECT id FROM sessions WHERE json_extract(params, '$.assistant') = ?)",
+            Value::Text(assistant.clone()),
+        );
+    }
+    if let Some(since) = q.since {
+        filter(sql, args, " AND d.at >= ?", Value::Integer(since));
+    }
+    if let Some(until) = q.until {
+        filter(sql, args, " AND d.at < ?", Value::Integer(until));
+    }
+}
+
+/// Orders the matches by relevance (bm25), the newest first among equals.
+fn rank_by_relevance(
+    c: &Connection,
+    sql: &str,
+    args: &[Value],
+    found: &mut [(i64, Found)],
+) -> Result<(), StoreError> {
+    let rank: HashMap<i64, f64> = c
+        .prepare_cached(&format!("SELECT d.id, bm25(search_fts) {sql}"))?
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let of = |id: &i64| rank.get(id).copied().unwrap_or(0.0);
+    found.sort_by(|(a, fa), (b, fb)| of(a).total_cmp(&of(b)).then(fb.at.cmp(&fa.at)));
+    Ok(())
+}
+
+/// The first `limit` matches in order, one per message (its best entry) and one per title.
+fn one_per_message(found: Vec<(i64, Found)>, limit: usize) -> Vec<Found> {
+    let mut seen = HashSet::new();
+    let mut best = Vec::new();
+    for (_, f) in found {
+        if best.len() < limit && seen.insert((f.session.clone(), f.message.clone())) {
+            best.push(f);
+        }
+    }
+    best
 }
 
 /// How many index entries bm25 may count, all the query's elements together. Counting them

@@ -155,6 +155,7 @@ pub async fn checked_target(
     Ok(addrs[0])
 }
 
+/// `raw`'s page as text, following redirects by hand, each hop checked before it is connected to.
 async fn fetch(
     raw: &str,
     resolver: &dyn Resolve,
@@ -165,32 +166,14 @@ async fn fetch(
         .map_err(|e| refuse(format!("{raw:?} is not a valid address: {e}.")))?;
     for _hop in 0..=MAX_REDIRECTS {
         let addr = checked_target(&url, resolver, policy).await?;
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .user_agent("Parley (fetch_url)");
-        if let Some(url::Host::Domain(d)) = url.host() {
-            builder = builder.resolve(d, addr);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| ToolError::Fatal(format!("the HTTP client could not start: {e}")))?;
+        let client = pinned_client(&url, addr)?;
         let resp = tokio::select! {
             _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),
             r = client.get(url.clone()).send() => r.map_err(|e| refuse(format!("{url} could not be fetched: {e}.")))?,
         };
         let status = resp.status();
         if status.is_redirection() {
-            let location = resp
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| refuse(format!("{url} redirects without saying where.")))?;
-            url = url
-                .join(location)
-                .map_err(|e| refuse(format!("{url} redirects to a bad address: {e}.")))?;
+            url = redirected(&url, &resp)?;
             continue;
         }
         let content_type = resp
@@ -199,53 +182,8 @@ async fn fetch(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let mut body = Vec::new();
-        let mut cut = false;
-        let mut stream = resp.bytes_stream();
-        loop {
-            let chunk = tokio::select! {
-                _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),
-                c = stream.next() => c,
-            };
-            match chunk {
-                None => break,
-                Some(Err(e)) => return Err(refuse(format!("{url}: the page broke off: {e}."))),
-                Some(Ok(b)) => {
-                    let room = MAX_BODY_BYTES - body.len();
-                    body.extend_from_slice(&b[..b.len().min(room)]);
-                    if b.len() > room {
-                        cut = true;
-                        break;
-                    }
-                }
-            }
-        }
-        let textual = content_type.is_empty()
-            || content_type.starts_with("text/")
-            || content_type.contains("json")
-            || content_type.contains("xml")
-            || content_type.contains("javascript");
-        if !textual || body.iter().take(8192).any(|b| *b == 0) {
-            return Err(refuse(format!(
-                "{url} is not text ({content_type}, {} bytes); only text and HTML pages are returned.",
-                body.len()
-            )));
-        }
-        let raw_text = String::from_utf8_lossy(&body);
-        let mut text = if content_type.contains("html")
-            || (content_type.is_empty() && raw_text.trim_start().starts_with('<'))
-        {
-            // Linear, but off the async workers and raced with the stop button.
-            let html = raw_text.into_owned();
-            tokio::select! {
-                _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),
-                t = tokio::task::spawn_blocking(move || html_to_text(&html)) => {
-                    t.map_err(|e| ToolError::Fatal(format!("the page could not be read: {e}")))?
-                }
-            }
-        } else {
-            raw_text.into_owned()
-        };
+        let (body, mut cut) = capped_body(&url, resp, ctx).await?;
+        let mut text = page_text(&url, &content_type, &body, ctx).await?;
         if text.chars().count() > MAX_TEXT_CHARS {
             text = text.chars().take(MAX_TEXT_CHARS).collect();
             cut = true;
@@ -262,6 +200,100 @@ async fn fetch(
     Err(refuse(format!(
         "{raw} redirects more than {MAX_REDIRECTS} times; not followed further."
     )))
+}
+
+/// An HTTP client for one hop that follows no redirect, uses no proxy and connects `url`'s
+/// host to `addr`, the address that was checked (no second lookup).
+fn pinned_client(url: &url::Url, addr: SocketAddr) -> Result<reqwest::Client, ToolError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .user_agent("Parley (fetch_url)");
+    if let Some(url::Host::Domain(d)) = url.host() {
+        builder = builder.resolve(d, addr);
+    }
+    builder
+        .build()
+        .map_err(|e| ToolError::Fatal(format!("the HTTP client could not start: {e}")))
+}
+
+/// Where a redirect from `url` leads (its `Location`, relative to `url`).
+fn redirected(url: &url::Url, resp: &reqwest::Response) -> Result<url::Url, ToolError> {
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| refuse(format!("{url} redirects without saying where.")))?;
+    url.join(location)
+        .map_err(|e| refuse(format!("{url} redirects to a bad address: {e}.")))
+}
+
+/// The response's body, at most [`MAX_BODY_BYTES`] of it, and whether it was cut; raced with
+/// the stop button.
+async fn capped_body(
+    url: &url::Url,
+    resp: reqwest::Response,
+    ctx: &ToolContext,
+) -> Result<(Vec<u8>, bool), ToolError> {
+    let mut body = Vec::new();
+    let mut cut = false;
+    let mut stream = resp.bytes_stream();
+    loop {
+        let chunk = tokio::select! {
+            _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),
+            c = stream.next() => c,
+        };
+        match chunk {
+            None => break,
+            Some(Err(e)) => return Err(refuse(format!("{url}: the page broke off: {e}."))),
+            Some(Ok(b)) => {
+                let room = MAX_BODY_BYTES - body.len();
+                body.extend_from_slice(&b[..b.len().min(room)]);
+                if b.len() > room {
+                    cut = true;
+                    break;
+                }
+            }
+        }
+    }
+    Ok((body, cut))
+}
+
+/// The body as text (HTML made readable), or a refusal when it is not text.
+async fn page_text(
+    url: &url::Url,
+    content_type: &str,
+    body: &[u8],
+    ctx: &ToolContext,
+) -> Result<String, ToolError> {
+    let textual = content_type.is_empty()
+        || content_type.starts_with("text/")
+        || content_type.contains("json")
+        || content_type.contains("xml")
+        || content_type.contains("javascript");
+    if !textual || body.iter().take(8192).any(|b| *b == 0) {
+        return Err(refuse(format!(
+            "{url} is not text ({content_type}, {} bytes); only text and HTML pages are returned.",
+            body.len()
+        )));
+    }
+    let raw_text = String::from_utf8_lossy(body);
+    if content_type.contains("html")
+        || (content_type.is_empty() && raw_text.trim_start().starts_with('<'))
+    {
+        // Linear, but off the async workers and raced with the stop button.
+        let html = raw_text.into_owned();
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => Err(refuse("Cancelled by user.".into())),
+            t = tokio::task::spawn_blocking(move || html_to_text(&html)) => {
+                t.map_err(|e| ToolError::Fatal(format!("the page could not be read: {e}")))
+            }
+        }
+    } else {
+        Ok(raw_text.into_owned())
+    }
 }
 
 /// HTML as readable text: scripts, styles and comments dropped, block elements on their own

@@ -128,31 +128,11 @@ pub fn read_lines(
     limit: usize,
     cancel: &CancellationToken,
 ) -> Result<String, ReadError> {
-    let first = first.max(1);
-    let limit = limit.max(1);
+    let mut window = Window::new(first.max(1), limit.max(1));
     let mut buf = vec![0u8; CHUNK];
-    let mut out = String::new();
-    let mut line: Vec<u8> = Vec::new();
-    let mut cut = 0u64; // bytes of the current line not kept
-    let mut number = 0usize; // lines completed
-    let mut last_shown = 0usize;
-    let mut full = false; // the output is complete (limit or size reached)
     let mut seen_any = false;
     let mut checked_binary = false;
     let mut more_after = false;
-    let emit = |number: usize, line: &[u8], cut: u64, out: &mut String| -> bool {
-        let text = String::from_utf8_lossy(line);
-        let mut numbered = format!("{number:>6}\t{text}");
-        if cut > 0 {
-            numbered.push_str(&format!(" … [line cut: {cut} more bytes]"));
-        }
-        numbered.push('\n');
-        if out.len() + numbered.len() > MAX_READ_BYTES {
-            return false;
-        }
-        out.push_str(&numbered);
-        true
-    };
     loop {
         if cancel.is_cancelled() {
             return Err(ReadError::Stopped);
@@ -171,70 +151,141 @@ pub fn read_lines(
             }
         }
         seen_any = true;
-        if full && size > COUNT_LINES_UP_TO {
+        if window.full && size > COUNT_LINES_UP_TO {
             more_after = true;
             break;
         }
         for part in chunk.split_inclusive(|b| *b == b'\n') {
-            let ends = part.last() == Some(&b'\n');
-            let body = if ends { &part[..part.len() - 1] } else { part };
-            let wanted = !full && number + 1 >= first;
-            if wanted {
-                let room = MAX_LINE_BYTES.saturating_sub(line.len());
-                let keep = body.len().min(room);
-                line.extend_from_slice(&body[..keep]);
-                cut += (body.len() - keep) as u64;
-            }
-            if ends {
-                number += 1;
-                if wanted {
-                    let body = line.strip_suffix(b"\r").unwrap_or(&line);
-                    if emit(number, body, cut, &mut out) {
-                        last_shown = number;
-                        if number + 1 >= first + limit {
-                            full = true;
-                        }
-                    } else {
-                        full = true;
-                    }
-                }
-                line.clear();
-                cut = 0;
-            }
+            window.take(part);
         }
     }
-    // A last line without a line break.
-    let trailing = !line.is_empty() || cut > 0;
-    if trailing {
-        number += 1;
-        if !full && number >= first && emit(number, &line, cut, &mut out) {
-            last_shown = number;
-        }
-    }
+    window.end_without_break();
     if !seen_any {
         return Ok(String::new());
     }
-    if last_shown == 0 {
-        if more_after {
-            return Err(ReadError::Io("no line fits in one read".into()));
+    window.finish(size, more_after)
+}
+
+/// The lines [`read_lines`] shows, and where it stands in the file.
+struct Window {
+    /// The first line wanted (1-based).
+    first: usize,
+    /// How many lines are wanted.
+    limit: usize,
+    /// The numbered lines shown so far.
+    out: String,
+    /// The current line's kept bytes.
+    line: Vec<u8>,
+    /// Bytes of the current line not kept.
+    cut: u64,
+    /// Lines completed.
+    number: usize,
+    /// The number of the last line shown (0: none yet).
+    last_shown: usize,
+    /// The output is complete (limit or size reached).
+    full: bool,
+}
+
+impl Window {
+    /// Nothing read yet, lines `first..first+limit` wanted.
+    fn new(first: usize, limit: usize) -> Self {
+        Self {
+            first,
+            limit,
+            out: String::new(),
+            line: Vec::new(),
+            cut: 0,
+            number: 0,
+            last_shown: 0,
+            full: false,
         }
-        return Err(ReadError::PastEnd {
-            lines: number as u64,
-            offset: first,
-        });
     }
-    if more_after {
-        out.push_str(&format!(
-            "[lines {first}–{last_shown}; the file has {size} bytes and more lines follow; read on with offset {}]\n",
-            last_shown + 1
-        ));
-    } else if last_shown < number {
-        out.push_str(&format!(
-            "[lines {first}–{last_shown} of {number}; read on with offset {}]\n",
-            last_shown + 1
-        ));
+
+    /// Takes one piece of a chunk (up to and with its line break, if it has one): keeps what
+    /// fits of a wanted line, and shows the line when it ends.
+    fn take(&mut self, part: &[u8]) {
+        let ends = part.last() == Some(&b'\n');
+        let body = if ends { &part[..part.len() - 1] } else { part };
+        let wanted = !self.full && self.number + 1 >= self.first;
+        if wanted {
+            let room = MAX_LINE_BYTES.saturating_sub(self.line.len());
+            let keep = body.len().min(room);
+            self.line.extend_from_slice(&body[..keep]);
+            self.cut += (body.len() - keep) as u64;
+        }
+        if ends {
+            self.number += 1;
+            if wanted {
+                let body = self.line.strip_suffix(b"\r").unwrap_or(&self.line);
+                if emit(self.number, body, self.cut, &mut self.out) {
+                    self.last_shown = self.number;
+                    if self.number + 1 >= self.first + self.limit {
+                        self.full = true;
+                    }
+                } else {
+                    self.full = true;
+                }
+            }
+            self.line.clear();
+            self.cut = 0;
+        }
     }
-    Ok(out)
+
+    /// Counts (and shows, if wanted and it fits) a last line without a line break.
+    fn end_without_break(&mut self) {
+        let trailing = !self.line.is_empty() || self.cut > 0;
+        if trailing {
+            self.number += 1;
+            if !self.full
+                && self.number >= self.first
+                && emit(self.number, &self.line, self.cut, &mut self.out)
+            {
+                self.last_shown = self.number;
+            }
+        }
+    }
+
+    /// The lines shown, with a notice when more follow, or why none could be shown.
+    fn finish(mut self, size: u64, more_after: bool) -> Result<String, ReadError> {
+        let (first, last_shown, number) = (self.first, self.last_shown, self.number);
+        if last_shown == 0 {
+            if more_after {
+                return Err(ReadError::Io("no line fits in one read".into()));
+            }
+            return Err(ReadError::PastEnd {
+                lines: number as u64,
+                offset: first,
+            });
+        }
+        if more_after {
+            self.out.push_str(&format!(
+                "[lines {first}–{last_shown}; the file has {size} bytes and more lines follow; read on with offset {}]\n",
+                last_shown + 1
+            ));
+        } else if last_shown < number {
+            self.out.push_str(&format!(
+                "[lines {first}–{last_shown} of {number}; read on with offset {}]\n",
+                last_shown + 1
+            ));
+        }
+        Ok(self.out)
+    }
+}
+
+/// Appends line `number` to `out`, numbered and with a note of the bytes `cut`, unless `out`
+/// would then pass [`MAX_READ_BYTES`]; whether it did.
+fn emit(number: usize, line: &[u8], cut: u64, out: &mut String) -> bool {
+    let text = String::from_utf8_lossy(line);
+    let mut numbered = format!("{number:>6}\t{text}");
+    if cut > 0 {
+        numbered.push_str(&format!(" … [line cut: {cut} more bytes]"));
+    }
+    numbered.push('\n');
+    if out.len() + numbered.len() > MAX_READ_BYTES {
+        return false;
+    }
+    out.push_str(&numbered);
+    true
 }
 
 #[cfg(test)]

@@ -189,6 +189,8 @@ fn spawn_reader(
     })
 }
 
+/// Runs the approved command line, killing its whole group when it ends, times out or is
+/// stopped; its status and output as the tool's result.
 async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, ToolError> {
     if input.command.trim().is_empty() {
         return Err(ToolError::RespondToModel("The command is empty.".into()));
@@ -197,41 +199,8 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
         .timeout_secs
         .unwrap_or(MAX_TIMEOUT_SECS)
         .clamp(1, MAX_TIMEOUT_SECS);
-    #[cfg(windows)]
-    let mut cmd = {
-        // The approved bytes, unchanged: /S strips exactly the outer quotes added here, and no
-        // argument quoting of the standard library touches the line. /D skips AutoRun.
-        let mut c = tokio::process::Command::new("cmd.exe");
-        c.args(["/D", "/S", "/C"])
-            .raw_arg(format!("\"{}\"", input.command));
-        c
-    };
-    #[cfg(not(windows))]
-    let mut cmd = {
-        let mut c = tokio::process::Command::new("/bin/sh");
-        c.arg("-c").arg(&input.command);
-        c
-    };
-    cmd.current_dir(ctx.workspace.root())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .env_clear()
-        .envs(super::scrubbed_env(std::env::vars()))
-        .kill_on_drop(true);
-    #[cfg(unix)]
-    cmd.process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| ToolError::RespondToModel(format!("The command could not start: {e}.")))?;
-    if let Some(pid) = child.id() {
-        // Should Parley die while it runs, the group is ended anyway.
-        super::orphans::watch(pid);
-        if let Some(log) = &ctx.process_log {
-            super::orphans::record(log, pid);
-        }
-    }
-    let mut guard = GroupGuard(child.id(), ctx.process_log.clone());
+    let mut cmd = shell_command(&input.command, &ctx);
+    let (mut child, mut guard) = spawn_watched(&mut cmd, &ctx)?;
     let out = Arc::new(Mutex::new(Capped::default()));
     let err = Arc::new(Mutex::new(Capped::default()));
     let readers = [
@@ -256,7 +225,6 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
             .render()
     };
     let (stdout, stderr) = (render(&out), render(&err));
-    let mut text = String::new();
     let timed_out = matches!(ended, Some(Err(_)));
     let status = match ended {
         None => return Err(ToolError::RespondToModel("Cancelled by user.".into())),
@@ -267,21 +235,86 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
             None => "killed by a signal".into(),
         },
     };
+    let text = report(&input.command, &status, started, &stdout, &stderr);
+    if timed_out {
+        return Err(ToolError::RespondToModel(text));
+    }
+    Ok(text)
+}
+
+/// The system shell set to run `line` unchanged in the workspace: stdin closed, output piped,
+/// the environment scrubbed, in a process group of its own (Unix).
+fn shell_command(line: &str, ctx: &ToolContext) -> tokio::process::Command {
+    #[cfg(windows)]
+    let mut cmd = {
+        // The approved bytes, unchanged: /S strips exactly the outer quotes added here, and no
+        // argument quoting of the standard library touches the line. /D skips AutoRun.
+        let mut c = tokio::process::Command::new("cmd.exe");
+        c.args(["/D", "/S", "/C"]).raw_arg(format!("\"{}\"", line));
+        c
+    };
+    #[cfg(not(windows))]
+    let mut cmd = {
+        let mut c = tokio::process::Command::new("/bin/sh");
+        c.arg("-c").arg(line);
+        c
+    };
+    cmd.current_dir(ctx.workspace.root())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env_clear()
+        .envs(super::scrubbed_env(std::env::vars()))
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    cmd
+}
+
+/// Starts `cmd`, its group watched (and recorded in the process log) so it is ended should
+/// Parley die, and a guard that kills the group when dropped.
+fn spawn_watched(
+    cmd: &mut tokio::process::Command,
+    ctx: &ToolContext,
+) -> Result<(tokio::process::Child, GroupGuard), ToolError> {
+    let child = cmd
+        .spawn()
+        .map_err(|e| ToolError::RespondToModel(format!("The command could not start: {e}.")))?;
+    if let Some(pid) = child.id() {
+        // Should Parley die while it runs, the group is ended anyway.
+        super::orphans::watch(pid);
+        if let Some(log) = &ctx.process_log {
+            super::orphans::record(log, pid);
+        }
+    }
+    let guard = GroupGuard(child.id(), ctx.process_log.clone());
+    Ok((child, guard))
+}
+
+/// The result's text: the command, its status and time, then each stream's output.
+fn report(
+    command: &str,
+    status: &str,
+    started: std::time::Instant,
+    stdout: &str,
+    stderr: &str,
+) -> String {
+    let mut text = String::new();
     text.push_str(&format!(
         "$ {}\n[{status}, {:.1} s]\n",
-        input.command,
+        command,
         started.elapsed().as_secs_f64()
     ));
     if !stdout.is_empty() {
         text.push_str("--- stdout ---\n");
-        text.push_str(&stdout);
+        text.push_str(stdout);
         if !stdout.ends_with('\n') {
             text.push('\n');
         }
     }
     if !stderr.is_empty() {
         text.push_str("--- stderr ---\n");
-        text.push_str(&stderr);
+        text.push_str(stderr);
         if !stderr.ends_with('\n') {
             text.push('\n');
         }
@@ -289,10 +322,7 @@ async fn run_command(input: RunShellInput, ctx: ToolContext) -> Result<String, T
     if stdout.is_empty() && stderr.is_empty() {
         text.push_str("(no output)\n");
     }
-    if timed_out {
-        return Err(ToolError::RespondToModel(text));
-    }
-    Ok(text)
+    text
 }
 
 /// True once process `pid` no longer runs (gone, or a zombie waiting to be reaped), waiting up

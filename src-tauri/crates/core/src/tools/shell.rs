@@ -324,12 +324,25 @@ fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
     if ESCAPES.contains(&prog) {
         return Some("it can run commands or write files through its options or script (shell escapes, sed e/w, tar --to-command, editors and pagers)");
     }
-    let credential_sub = match prog {
+    if credential_subcommand(prog, &sub, args) {
+        return Some("it reads or changes stored credentials");
+    }
+    match prog {
+        "git" => git_hidden_power(&sub, args),
+        "rg" | "ripgrep" => has(&|a| a == "--pre" || a.starts_with("--pre="))
+            .then_some("rg --pre runs a program on every file"),
+        "grep" | "egrep" | "fgrep" => None,
+        _ => None,
+    }
+}
+
+/// Whether `prog`'s subcommand `sub` (or an option among `args`) reads or changes the
+/// credentials that program keeps.
+fn credential_subcommand(prog: &str, sub: &str, args: &[String]) -> bool {
+    let has = |f: &dyn Fn(&str) -> bool| args.iter().any(|a| f(a.as_str()));
+    match prog {
         "gh" => sub == "auth",
-        "aws" => matches!(
-            sub.as_str(),
-            "configure" | "sts" | "sso" | "ecr" | "secretsmanager"
-        ),
+        "aws" => matches!(sub, "configure" | "sts" | "sso" | "ecr" | "secretsmanager"),
         "gcloud" => sub == "auth" || has(&|a| a.contains("print-access-token")),
         "az" => sub == "account" || has(&|a| a.contains("get-access-token")),
         "git" => sub.starts_with("credential"),
@@ -338,67 +351,62 @@ fn hidden_power(prog: &str, argv: &[String]) -> Option<&'static str> {
         "kubectl" => sub == "config",
         "heroku" => sub.starts_with("auth"),
         _ => false,
-    };
-    if credential_sub {
-        return Some("it reads or changes stored credentials");
     }
-    match prog {
-        "git" => {
-            let dangerous_opt = has(&|a| {
-                a == "-c"
-                    || (a.starts_with("-c") && !a.starts_with("--") && a.contains('='))
-                    || [
-                        "--config-env",
-                        "--exec-path",
-                        "--output",
-                        "--upload-pack",
-                        "--receive-pack",
-                        "--exec",
-                        "--extcmd",
-                        "--template",
-                        "--open-files-in-pager",
-                        "--ext-diff",
-                        "--textconv",
-                    ]
-                    .iter()
-                    .any(|o| a == *o || a.starts_with(&format!("{o}=")))
-                    || a.starts_with("-O")
-                    || a.contains("ext::")
-            });
-            let runs = matches!(
-                sub.as_str(),
-                "config"
-                    | "filter-branch"
-                    | "bisect"
-                    | "submodule"
-                    | "difftool"
-                    | "mergetool"
-                    | "daemon"
-                    | "instaweb"
-                    | "rebase"
-                    | "am"
-                    | "apply"
-                    | "archive"
-                    | "send-email"
-                    | "hook"
-                    | "worktree"
-            );
-            // Global options that point git at another repository (before the subcommand;
-            // `git log -C` finds copies).
-            let elsewhere = args.iter().take_while(|a| a.starts_with('-')).any(|a| {
-                a.starts_with("-C")
-                    || ["--git-dir", "--work-tree", "--bare", "--exec-path"]
-                        .iter()
-                        .any(|o| a.starts_with(o))
-            });
-            (dangerous_opt || runs || elsewhere)
-                .then_some("git runs other programs or writes outside its repository with these options (-c, --config-env, --output, --exec, hooks, config)")
-        }
-        "rg" | "ripgrep" => has(&|a| a == "--pre" || a.starts_with("--pre="))
-            .then_some("rg --pre runs a program on every file"),
-        "grep" | "egrep" | "fgrep" => None,
-        _ => None,
-    }
+}
+
+/// Why `git` with subcommand `sub` and `args` must ask: options that run programs or write
+/// elsewhere, subcommands that run hooks or programs, or another repository.
+fn git_hidden_power(sub: &str, args: &[String]) -> Option<&'static str> {
+    let has = |f: &dyn Fn(&str) -> bool| args.iter().any(|a| f(a.as_str()));
+    let dangerous_opt = has(&|a| {
+        a == "-c"
+            || (a.starts_with("-c") && !a.starts_with("--") && a.contains('='))
+            || [
+                "--config-env",
+                "--exec-path",
+                "--output",
+                "--upload-pack",
+                "--receive-pack",
+                "--exec",
+                "--extcmd",
+                "--template",
+                "--open-files-in-pager",
+                "--ext-diff",
+                "--textconv",
+            ]
+            .iter()
+            .any(|o| a == *o || a.starts_with(&format!("{o}=")))
+            || a.starts_with("-O")
+            || a.contains("ext::")
+    });
+    let runs = matches!(
+        sub,
+        "config"
+            | "filter-branch"
+            | "bisect"
+            | "submodule"
+            | "difftool"
+            | "mergetool"
+            | "daemon"
+            | "instaweb"
+            | "rebase"
+            | "am"
+            | "apply"
+            | "archive"
+            | "send-email"
+            | "hook"
+            | "worktree"
+    );
+    // Global options that point git at another repository (before the subcommand;
+    // `git log -C` finds copies).
+    let elsewhere = args.iter().take_while(|a| a.starts_with('-')).any(|a| {
+        a.starts_with("-C")
+            || ["--git-dir", "--work-tree", "--bare", "--exec-path"]
+                .iter()
+                .any(|o| a.starts_with(o))
+    });
+    (dangerous_opt || runs || elsewhere)
+        .then_some("git runs other programs or writes outside its repository with these options (-c, --config-env, --output, --exec, hooks, config)")
 }
 
 /// The subcommand: the first word that is not an option, lower case; for `git`, after its

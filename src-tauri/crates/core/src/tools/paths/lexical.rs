@@ -147,11 +147,7 @@ pub fn to_path(parts: &[String]) -> PathBuf {
 /// Why a folder cannot be a workspace: the top of a file system, the home folder itself or a
 /// folder above it, system folders. `home` is the user's home folder, when known.
 pub fn refused_root(root: &Path, home: Option<&Path>, windows: bool) -> Option<String> {
-    let parts = root_parts(root);
-    let lower: Vec<String> = parts
-        .iter()
-        .map(|p| if windows { p.to_lowercase() } else { p.clone() })
-        .collect();
+    let lower = folded(&root_parts(root), windows);
     let is_top = if windows {
         lower.len() <= 1
     } else {
@@ -161,11 +157,7 @@ pub fn refused_root(root: &Path, home: Option<&Path>, windows: bool) -> Option<S
         return Some("it is the top of a drive or file system".into());
     }
     if let Some(home) = home {
-        let home = root_parts(home);
-        let home: Vec<String> = home
-            .iter()
-            .map(|p| if windows { p.to_lowercase() } else { p.clone() })
-            .collect();
+        let home = folded(&root_parts(home), windows);
         if lower == home {
             return Some("it is your whole home folder; choose a project folder in it".into());
         }
@@ -173,77 +165,89 @@ pub fn refused_root(root: &Path, home: Option<&Path>, windows: bool) -> Option<S
             return Some("it contains your home folder".into());
         }
     }
-    let joined = format!("/{}", lower.join("/"));
-    // Folders refused themselves (a project may live below them) and folders refused with
-    // everything in them.
-    const EXACT: &[&str] = &[
-        "/tmp",
-        "/var",
-        "/var/tmp",
-        "/opt",
-        "/srv",
-        "/mnt",
-        "/media",
-        "/home",
-        "/users",
-        "/Users",
-        "/Volumes",
-        "/private",
-        "/private/tmp",
-        "/private/var",
-        "/snap",
-        "/root",
-        "/nix",
-    ];
-    const WHOLE: &[&str] = &[
-        "/bin",
-        "/boot",
-        "/dev",
-        "/etc",
-        "/lib",
-        "/lib32",
-        "/lib64",
-        "/libx32",
-        "/proc",
-        "/run",
-        "/sbin",
-        "/sys",
-        "/usr",
-        "/System",
-        "/Library",
-        "/Applications",
-        "/private/etc",
-        "/cores",
-        "/nix/store",
-    ];
-    const WIN_EXACT: &[&str] = &["users", "users/public"];
-    const WIN_WHOLE: &[&str] = &[
-        "windows",
-        "program files",
-        "program files (x86)",
-        "programdata",
-        "$recycle.bin",
-        "system volume information",
-    ];
-    if windows {
-        let below_drive = lower[1..].join("/");
-        if WIN_EXACT.contains(&below_drive.as_str())
-            || WIN_WHOLE
-                .iter()
-                .any(|w| below_drive == *w || below_drive.starts_with(&format!("{w}/")))
-        {
-            return Some("it is a system folder".into());
-        }
-        return None;
-    }
-    if EXACT.contains(&joined.as_str())
-        || WHOLE
-            .iter()
-            .any(|w| joined == *w || joined.starts_with(&format!("{w}/")))
-    {
+    if is_system_folder(&lower, windows) {
         return Some("it is a system folder".into());
     }
     None
+}
+
+/// A path's parts as compared: without case on Windows, as they are elsewhere.
+fn folded(parts: &[String], windows: bool) -> Vec<String> {
+    parts
+        .iter()
+        .map(|p| if windows { p.to_lowercase() } else { p.clone() })
+        .collect()
+}
+
+/// Unix and macOS folders refused themselves (a project may live below them).
+const EXACT: &[&str] = &[
+    "/tmp",
+    "/var",
+    "/var/tmp",
+    "/opt",
+    "/srv",
+    "/mnt",
+    "/media",
+    "/home",
+    "/users",
+    "/Users",
+    "/Volumes",
+    "/private",
+    "/private/tmp",
+    "/private/var",
+    "/snap",
+    "/root",
+    "/nix",
+];
+/// Unix and macOS folders refused with everything in them.
+const WHOLE: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/System",
+    "/Library",
+    "/Applications",
+    "/private/etc",
+    "/cores",
+    "/nix/store",
+];
+/// Windows folders (below the drive, lower case) refused themselves.
+const WIN_EXACT: &[&str] = &["users", "users/public"];
+/// Windows folders (below the drive, lower case) refused with everything in them.
+const WIN_WHOLE: &[&str] = &[
+    "windows",
+    "program files",
+    "program files (x86)",
+    "programdata",
+    "$recycle.bin",
+    "system volume information",
+];
+
+/// Whether the folder of `lower` (its [`folded`] parts, below the top) is a system folder or
+/// inside one.
+fn is_system_folder(lower: &[String], windows: bool) -> bool {
+    let joined = format!("/{}", lower.join("/"));
+    if windows {
+        let below_drive = lower[1..].join("/");
+        return WIN_EXACT.contains(&below_drive.as_str())
+            || WIN_WHOLE
+                .iter()
+                .any(|w| below_drive == *w || below_drive.starts_with(&format!("{w}/")));
+    }
+    EXACT.contains(&joined.as_str())
+        || WHOLE
+            .iter()
+            .any(|w| joined == *w || joined.starts_with(&format!("{w}/")))
 }
 
 /// Why writing to `rel` (the real path, relative to the root) always asks a person: it

@@ -11,19 +11,19 @@
 //!
 //! A dry run makes the same decisions and writes nothing.
 
-use super::merge_load::{each_part, load_chat, message_parts, Loaded};
+pub(crate) use super::merge_follow::{stopped_reading, Follow, Written};
+use super::merge_load::{load_chat, message_parts, Loaded};
+use super::merge_rows::{insert_chat, insert_parts};
 use crate::clean::{clean_id, is_clean_id};
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{
-    ChatExport, ImportAction, ImportReport, ImportedChat, Message, Part, SessionId, SetAside,
-    TurnInfo, IMPORT_LIST_MAX,
+    ChatExport, ImportAction, ImportReport, ImportedChat, Message, SessionId, SetAside,
+    IMPORT_LIST_MAX,
 };
 use rusqlite::{params, Connection, OpenFlags, Transaction};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender};
-use tokio_util::sync::CancellationToken;
 
 /// What the merge decided for one chat.
 enum Plan {
@@ -35,23 +35,6 @@ enum Plan {
     Skip,
 }
 
-/// How much of the source the merge may read. An import's staging database is merged while
-/// it is written, a few megabytes of chats at a time (reading the file and merging it each
-/// take a core); a backup is whole from the start.
-pub(crate) enum Written {
-    /// Chats up to this row id are written (committed).
-    Upto(i64),
-    /// All of it is written.
-    All,
-}
-
-/// What the merge follows: the writer of the source, or nothing (a whole file).
-pub(crate) struct Follow {
-    writer: Option<Receiver<Written>>,
-    /// The import's Cancel: heard until the merge commits, not only while the file is read.
-    cancel: Option<CancellationToken>,
-}
-
 /// The file merged. `ours`: an import's staging database, written by this process from chats
 /// it parsed into Parley's types and checked, so its parts are read once, as they are written
 /// (any other file's are read through the codec first, and a chat with a row Parley does not
@@ -60,60 +43,6 @@ pub(crate) struct Follow {
 struct Source<'c> {
     conn: &'c Connection,
     ours: bool,
-}
-
-impl Follow {
-    /// A source that is whole (a backup).
-    pub(crate) fn whole() -> Follow {
-        Follow {
-            writer: None,
-            cancel: None,
-        }
-    }
-
-    /// A source being written: its writer tells how far it is.
-    pub(crate) fn written(cancel: CancellationToken) -> (Sender<Written>, Follow) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let follow = Follow {
-            writer: Some(rx),
-            cancel: Some(cancel),
-        };
-        (tx, follow)
-    }
-
-    /// `Err` once the import is cancelled: the merge then rolls back whatever it did.
-    fn check(&self) -> Result<(), StoreError> {
-        match &self.cancel {
-            Some(c) if c.is_cancelled() => Err(StoreError::BadFile(READING_STOPPED.into())),
-            _ => Ok(()),
-        }
-    }
-
-    /// Whether the source is an import's staging database, written by this process.
-    fn ours(&self) -> bool {
-        self.writer.is_some()
-    }
-
-    /// Waits until more is written: the last chat (row id) that may be read, and whether that
-    /// is all. A writer gone without saying so stopped (its error is the import's).
-    fn next(&mut self) -> Result<(i64, bool), StoreError> {
-        match &self.writer {
-            None => Ok((i64::MAX, true)),
-            Some(rx) => match rx.recv() {
-                Ok(Written::Upto(rowid)) => Ok((rowid, false)),
-                Ok(Written::All) => Ok((i64::MAX, true)),
-                Err(_) => Err(StoreError::BadFile(READING_STOPPED.into())),
-            },
-        }
-    }
-}
-
-/// Why the merge stops when the import's reading stopped (the reading says why).
-const READING_STOPPED: &str = "reading the file stopped before its end; nothing of it was added.";
-
-/// Whether the merge stopped because the reading it followed did.
-pub(crate) fn stopped_reading(e: &StoreError) -> bool {
-    matches!(e, StoreError::BadFile(why) if why == READING_STOPPED)
 }
 
 /// The page cache of the file read (`cache_size`, negative: KiB).
@@ -452,146 +381,6 @@ fn renumber(chat: &mut ChatExport) -> HashMap<String, String> {
     chat.head.iter_mut().for_each(|h| message(&mut h.0));
     chat.session.id = sid;
     messages
-}
-
-/// Adds one checked chat: its row, its messages and its turns (marked imported); its parts
-/// follow (`insert_parts`).
-fn insert_chat(
-    tx: &Transaction<'_>,
-    chat: &ChatExport,
-    title_source: &str,
-) -> Result<(), StoreError> {
-    let s = &chat.session;
-    let params_json =
-        serde_json::to_string(&s.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let (fs, fm) = match &s.forked_from {
-        Some(f) => (Some(f.session_id.0.clone()), Some(f.message_id.0.clone())),
-        None => (None, None),
-    };
-    tx.prepare_cached(
-        "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count,
-                              provider, model, params, revision, pinned, archived,
-                              forked_from_session, forked_from_message, title_source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        s.id.0,
-        s.title,
-        s.created_at,
-        s.updated_at,
-        chat.head.as_ref().map(|h| h.0.clone()),
-        chat.messages.len() as i64,
-        s.provider,
-        s.model,
-        params_json,
-        s.revision as i64,
-        s.pinned,
-        s.archived,
-        fs,
-        fm,
-        title_source
-    ])?;
-    // In key order, all messages first, then their parts: each insert lands next to the last
-    // one in the indexes (the tree order would scatter them across a large chat's pages).
-    let mut in_order: Vec<&Message> = chat.messages.iter().collect();
-    in_order.sort_unstable_by(|a, b| a.id.0.cmp(&b.id.0));
-    for m in &in_order {
-        insert_message(tx, m)?;
-    }
-    for t in &chat.turns {
-        insert_turn(tx, t, true)?;
-    }
-    Ok(())
-}
-
-/// The parts of chat `file.1` of the file `file.0`, read and written one at a time, under the
-/// fresh ids of its messages when it was `renamed`. Each is numbered from 0 within its
-/// message, as the chat is read. (One row per statement: with the search triggers set aside,
-/// a statement of many rows is slower, for the statement journal it needs.)
-fn insert_parts(
-    tx: &Transaction<'_>,
-    (src, id): (&Connection, &str),
-    renamed: Option<&HashMap<String, String>>,
-) -> Result<(), StoreError> {
-    let mut at: Option<(String, i64)> = None;
-    each_part(src, id, |message, part| {
-        let idx = match &mut at {
-            Some((m, i)) if m == message => {
-                *i += 1;
-                *i
-            }
-            _ => {
-                at = Some((message.to_owned(), 0));
-                0
-            }
-        };
-        let message = renamed
-            .and_then(|r| r.get(message))
-            .map_or(message, String::as_str);
-        insert_part(tx, message, idx, &part)
-    })
-}
-
-/// One message's row (its parts: [`insert_part`]). Also writes an import's staging database.
-pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreError> {
-    c.prepare_cached(
-        "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        m.id.0,
-        m.session_id.0,
-        m.parent_id.as_ref().map(|p| p.0.clone()),
-        m.role.as_str(),
-        m.turn_id.as_ref().map(|t| t.0.clone()),
-        m.provider,
-        m.model,
-        m.created_at
-    ])?;
-    Ok(())
-}
-
-/// One part's row. Also writes an import's staging database.
-pub(super) fn insert_part(
-    c: &Connection,
-    message_id: &str,
-    idx: i64,
-    part: &Part,
-) -> Result<(), StoreError> {
-    let (kind, body, meta) = codec::encode_part(part)?;
-    c.prepare_cached(
-        "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![message_id, idx, kind, body, meta])?;
-    Ok(())
-}
-
-/// One turn's row (`imported`: it came with a chat from a file). Also writes an import's
-/// staging database.
-pub(super) fn insert_turn(c: &Connection, t: &TurnInfo, imported: bool) -> Result<(), StoreError> {
-    c.prepare_cached(
-        "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status,
-                           provider, model, started_at, ended_at, usage, stop_reason, error,
-                           context_from, imported)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        t.id.0,
-        t.session_id.0,
-        t.user_message_id.0,
-        t.assistant_message_id.as_ref().map(|a| &a.0),
-        t.status.as_str(),
-        t.provider,
-        t.model,
-        t.started_at,
-        t.ended_at,
-        codec::to_json_opt(&t.usage)?,
-        codec::to_json_opt(&t.stop_reason)?,
-        codec::to_json_opt(&t.error)?,
-        t.context_from.as_ref().map(|m| &m.0),
-        imported
-    ])?;
-    Ok(())
 }
 
 /// "Branched from": a chat added here keeps its link only to a message that is here, in the

@@ -8,7 +8,9 @@ mod foreign;
 mod foreign_ids;
 mod import;
 pub(crate) mod merge;
+mod merge_follow;
 mod merge_load;
+mod merge_rows;
 mod merge_shape;
 mod parley_format;
 mod staging;
@@ -127,5 +129,7 @@ mod export_tests;
 mod foreign_tests;
 #[cfg(test)]
 mod import_tests;
+#[cfg(test)]
+mod merge_follow_tests;
 #[cfg(test)]
 mod merge_tests;

@@ -61,15 +61,15 @@ impl Staging {
         let s = &chat.session;
         write_session(&self.conn, chat).map_err(|e| repeated(e, "a chat", &s.id.0))?;
         for m in &chat.messages {
-            super::merge::insert_message(&self.conn, m)
+            super::merge_rows::insert_message(&self.conn, m)
                 .map_err(|e| repeated(e, "a message", &m.id.0))?;
             for (i, p) in m.parts.iter().enumerate() {
-                super::merge::insert_part(&self.conn, &m.id.0, i as i64, p)
+                super::merge_rows::insert_part(&self.conn, &m.id.0, i as i64, p)
                     .map_err(|e| e.to_string())?;
             }
         }
         for t in &chat.turns {
-            super::merge::insert_turn(&self.conn, t, false)
+            super::merge_rows::insert_turn(&self.conn, t, false)
                 .map_err(|e| repeated(e, "a turn", &t.id.0))?;
         }
         Ok(())

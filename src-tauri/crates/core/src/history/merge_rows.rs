@@ -8,10 +8,10 @@ use parley_protocol::{ChatExport, Message, Part, TurnInfo};
 use rusqlite::{params, Connection, Transaction};
 use std::collections::HashMap;
 
-/// Adds one checked chat: its row, its messages and its turns (marked imported); its parts
-/// follow (`insert_parts`).
-pub(super) fn insert_chat(
-    tx: &Transaction<'_>,
+/// A chat's row (`title_source`: whether the user wrote the title). Also writes an import's
+/// staging database.
+pub(super) fn insert_session(
+    c: &Connection,
     chat: &ChatExport,
     title_source: &str,
 ) -> Result<(), StoreError> {
@@ -22,7 +22,7 @@ pub(super) fn insert_chat(
         Some(f) => (Some(f.session_id.0.clone()), Some(f.message_id.0.clone())),
         None => (None, None),
     };
-    tx.prepare_cached(
+    c.prepare_cached(
         "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count,
                               provider, model, params, revision, pinned, archived,
                               forked_from_session, forked_from_message, title_source)
@@ -45,6 +45,17 @@ pub(super) fn insert_chat(
         fm,
         title_source
     ])?;
+    Ok(())
+}
+
+/// Adds one checked chat: its row, its messages and its turns (marked imported); its parts
+/// follow (`insert_parts`).
+pub(super) fn insert_chat(
+    tx: &Transaction<'_>,
+    chat: &ChatExport,
+    title_source: &str,
+) -> Result<(), StoreError> {
+    insert_session(tx, chat, title_source)?;
     // In key order, all messages first, then their parts: each insert lands next to the last
     // one in the indexes (the tree order would scatter them across a large chat's pages).
     let mut in_order: Vec<&Message> = chat.messages.iter().collect();

@@ -7,7 +7,7 @@
 use super::import::repeated;
 use crate::error::StoreError;
 use parley_protocol::ChatExport;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use std::path::Path;
 
 pub(super) struct Staging {
@@ -59,7 +59,8 @@ impl Staging {
     /// the file) is refused with a sentence.
     pub(super) fn write(&mut self, chat: &ChatExport) -> Result<(), String> {
         let s = &chat.session;
-        write_session(&self.conn, chat).map_err(|e| repeated(e, "a chat", &s.id.0))?;
+        super::merge_rows::insert_session(&self.conn, chat, "first-words")
+            .map_err(|e| repeated(e, "a chat", &s.id.0))?;
         for m in &chat.messages {
             super::merge_rows::insert_message(&self.conn, m)
                 .map_err(|e| repeated(e, "a message", &m.id.0))?;
@@ -74,37 +75,4 @@ impl Staging {
         }
         Ok(())
     }
-}
-
-fn write_session(c: &Connection, chat: &ChatExport) -> Result<(), StoreError> {
-    let s = &chat.session;
-    let params_json =
-        serde_json::to_string(&s.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let (fs, fm) = match &s.forked_from {
-        Some(f) => (Some(&f.session_id.0), Some(&f.message_id.0)),
-        None => (None, None),
-    };
-    c.prepare_cached(
-        "INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count,
-                              provider, model, params, revision, pinned, archived,
-                              forked_from_session, forked_from_message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        s.id.0,
-        s.title,
-        s.created_at,
-        s.updated_at,
-        chat.head.as_ref().map(|h| &h.0),
-        chat.messages.len() as i64,
-        s.provider,
-        s.model,
-        params_json,
-        s.revision as i64,
-        s.pinned,
-        s.archived,
-        fs,
-        fm
-    ])?;
-    Ok(())
 }

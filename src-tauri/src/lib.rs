@@ -236,14 +236,28 @@ fn watch_main_window(app: &tauri::AppHandle) {
                 tauri::async_runtime::spawn(async move {
                     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
                     if generation.load(std::sync::atomic::Ordering::SeqCst) == mine {
-                        use tauri_plugin_window_state::{AppHandleExt, StateFlags};
-                        if let Err(e) = handle.save_window_state(StateFlags::all()) {
-                            tracing::warn!("could not save the window state: {e}");
-                        }
+                        save_window_state_on_main_thread(&handle);
                     }
                 });
             }
         });
+    }
+}
+
+/// Saves the windows' size and position, on the main thread. The plugin holds its lock while
+/// it asks the window for its state, and a window's getters wait for the main thread: from any
+/// other thread, a window event arriving meanwhile (the main thread then waits for the same
+/// lock) froze the window for good, mid-start.
+fn save_window_state_on_main_thread(app: &tauri::AppHandle) {
+    let handle = app.clone();
+    let queued = app.run_on_main_thread(move || {
+        use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+        if let Err(e) = handle.save_window_state(StateFlags::all()) {
+            tracing::warn!("could not save the window state: {e}");
+        }
+    });
+    if let Err(e) = queued {
+        tracing::warn!("could not save the window state: {e}");
     }
 }
 

@@ -219,14 +219,46 @@ impl Session {
         .await
     }
 
-    /// Clicks an element.
+    /// Clicks an element; a click WebDriver refuses (stale, hidden, covered) fails the test
+    /// with WebDriver's reason instead of passing silently.
     pub async fn click(&self, e: &Element) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{}/click", e.0),
-            Some(json!({})),
-        )
-        .await;
+        if let Err(err) = self.try_click(e).await {
+            panic!("click refused: {err}");
+        }
+    }
+
+    /// Clicks an element; WebDriver's error (`error: message`) when it refuses.
+    pub async fn try_click(&self, e: &Element) -> Result<(), String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/element/{}/click", e.0),
+                Some(json!({})),
+            )
+            .await;
+        match v.get("error").and_then(Value::as_str) {
+            // A click that closes its own window (a card's button) is answered after the
+            // window is gone: it was delivered.
+            None | Some("no such window") => Ok(()),
+            Some(kind) => Err(format!("{kind}: {}", v["message"].as_str().unwrap_or(""))),
+        }
+    }
+
+    /// Waits for the first element matching `css` and clicks it. The window re-renders as
+    /// events arrive, so an element found a moment ago can be replaced before the click lands:
+    /// a stale element is found again (within 10 s), any other refusal fails the test.
+    pub async fn click_css(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let e = self.wait_for(css).await;
+            match self.try_click(&e).await {
+                Ok(()) => return,
+                Err(err) if err.starts_with("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(err) => panic!("click on {css} refused: {err}"),
+            }
+        }
     }
 
     /// Types into an element (`\u{E007}` is Enter).

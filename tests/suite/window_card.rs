@@ -215,7 +215,12 @@ async fn window_card_cannot_be_hidden_moved_or_covered_from_the_page() {
     );
     // The click where the person would click: on the overlay, and on the fake card under it.
     s.click(&s.wait_for("[data-testid=overlay]").await).await;
-    s.click(&s.wait_for("[data-testid=fake-allow]").await).await;
+    // The fake card is under the page's overlay: the click lands on the overlay (WebDriver
+    // says so) or on the fake card; neither is the card.
+    let fake = s.wait_for("[data-testid=fake-allow]").await;
+    if let Err(err) = s.try_click(&fake).await {
+        assert!(err.starts_with("element click intercepted"), "{err}");
+    }
     screen_shot(&e, "62-after-the-attack");
     tokio::time::sleep(Duration::from_millis(800)).await;
     s.wait_count("[data-testid=tool-card][data-status=awaiting_approval]", 1)

@@ -9,7 +9,7 @@ use parley_tests::webdriver::Session;
 use parley_tests::*;
 
 async fn click(s: &Session, css: &str) {
-    s.click(&s.wait_for(css).await).await;
+    s.click_css(css).await;
 }
 
 /// Opens the palette with Ctrl+K from the message box and types `query`.

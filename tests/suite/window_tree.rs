@@ -16,7 +16,7 @@ fn two_models() -> Reply {
 }
 
 async fn click(s: &Session, css: &str) {
-    s.click(&s.wait_for(css).await).await;
+    s.click_css(css).await;
 }
 
 /// The `n`th (0-based) message of `role` on screen: its id.

@@ -18,13 +18,14 @@ use super::draft::Draft;
 use super::{BegunTurn, TurnEnd};
 use crate::error::CoreError;
 use crate::hub::Emitter;
-use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
+use crate::providers::{ChatRequest, ModelProvider, StreamEvent, ToolSpec};
 use crate::store::Store;
 use crate::tools::runtime::Scheduler;
 use crate::tools::tool::Risk;
 use futures::StreamExt;
 use parley_protocol::{
-    ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnId, TurnStatus, Usage,
+    ErrorCode, ErrorInfo, EventMsg, SessionId, StopReason, ToolCallStatus, TurnId, TurnStatus,
+    Usage,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -344,34 +345,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         model: model.clone(),
     });
     let session_id = em.session_id().clone();
-    let tools = tools.map(|mut t| {
-        t.ctx.asker = Some(Arc::new(TurnAsker {
-            session: session_id.0.clone(),
-            approvals: t.approvals.clone(),
-            emitter: em.clone(),
-            timeout: t.timeout,
-            cancel: cancel.clone(),
-        }));
-        t
-    });
-    let (updates_tx, updates) = tokio::sync::mpsc::unbounded_channel();
-    let mut lp = Loop {
-        store: store.clone(),
-        em: em.clone(),
-        draft: Draft::new(begun.assistant_message_id.clone()),
-        usage: None,
-        stop_reason: None,
-        raw_reason: None,
-        session: session_id.0.clone(),
-        tools,
-        scheduler: Scheduler::new(),
-        dispatched: Vec::new(),
-        updates_tx,
-        updates,
-        calls_cancel: cancel.child_token(),
-        bad_arguments: false,
-    };
-
+    let mut lp = Loop::new(&store, &em, &begun, tools, &cancel);
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
         (Ok(provider), Ok(mut template)) => {
@@ -386,134 +360,266 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                     announce_trim(&store, &em, &begun.turn_id, t).await;
                 }
             }
-            let mut history = template.messages.clone();
-            let mut trimmed_after_refusal = false;
-            let offered = lp
-                .tools
-                .as_ref()
-                .map(|t| t.registry.specs())
-                .unwrap_or_default();
-            let mut streaming = false;
-            let mut round = 0u32;
-            loop {
-                round += 1;
-                let mut request = template.clone();
-                let mut messages = history.clone();
-                if !lp.draft.is_empty() {
-                    messages.push(
-                        lp.draft
-                            .as_message(&begun, &session_id, &provider_name, &model),
-                    );
-                }
-                request.messages = crate::providers::split_rounds(messages);
-                if !offered.is_empty() {
-                    request.tools = offered.clone();
-                }
-                lp.calls_cancel = cancel.child_token();
-                lp.bad_arguments = false;
-                let response = lp
-                    .stream_response(&provider, request, &cancel, &begun.turn_id, &mut streaming)
-                    .await;
-                lp.draft.close_open(&em);
-                let had_calls = !lp.dispatched.is_empty();
-                let why_cancelled = if matches!(response, Outcome::Failed(_)) {
-                    lp.calls_cancel.cancel();
-                    "Not run: the answer failed before the call could run."
-                } else {
-                    "Cancelled by user."
-                };
-                let settled = lp.settle_dispatched(why_cancelled).await;
-                let fatal = match settled {
-                    Ok(f) => f,
-                    Err(e) => break Outcome::Failed(e),
-                };
-                match response {
-                    Outcome::Completed => {}
-                    // Refused as too long before anything was written: once, send half.
-                    Outcome::Failed(e)
-                        if e.code == ErrorCode::ContextTooLong
-                            && lp.draft.is_empty()
-                            && !trimmed_after_refusal
-                            && !cancel.is_cancelled() =>
-                    {
-                        trimmed_after_refusal = true;
-                        let half = context::estimate_all(&history) / 2;
-                        match context::fit(&mut history, half) {
-                            Some(t) => {
-                                announce_trim(&store, &em, &begun.turn_id, t).await;
-                                round -= 1;
-                                continue;
-                            }
-                            None => break Outcome::Failed(e),
+            let turn = Rounds {
+                provider: &provider,
+                begun: &begun,
+                session_id: &session_id,
+                provider_name: &provider_name,
+                model: &model,
+                cancel: &cancel,
+                max_rounds,
+            };
+            lp.rounds(&turn, template).await
+        }
+    };
+    let last = lp.finish(&begun.turn_id, outcome).await;
+    (em, last)
+}
+
+/// What stays the same over the rounds of one turn.
+struct Rounds<'a> {
+    provider: &'a Arc<dyn ModelProvider>,
+    begun: &'a BegunTurn,
+    session_id: &'a SessionId,
+    provider_name: &'a str,
+    model: &'a str,
+    cancel: &'a CancellationToken,
+    max_rounds: u32,
+}
+
+/// What the end of a round decides.
+enum Next {
+    /// The calls' results go back to the model: another round.
+    Another,
+    /// The request was refused as too long and was trimmed: the same round again.
+    Again,
+    /// The turn ends so.
+    End(Outcome),
+}
+
+impl Loop {
+    /// The loop's state at the start of a turn; the turn's tools ask for approval through it.
+    fn new(
+        store: &Store,
+        em: &Emitter,
+        begun: &BegunTurn,
+        tools: Option<TurnTools>,
+        cancel: &CancellationToken,
+    ) -> Loop {
+        let session = em.session_id().0.clone();
+        let tools = tools.map(|mut t| {
+            t.ctx.asker = Some(Arc::new(TurnAsker {
+                session: session.clone(),
+                approvals: t.approvals.clone(),
+                emitter: em.clone(),
+                timeout: t.timeout,
+                cancel: cancel.clone(),
+            }));
+            t
+        });
+        let (updates_tx, updates) = tokio::sync::mpsc::unbounded_channel();
+        Loop {
+            store: store.clone(),
+            em: em.clone(),
+            draft: Draft::new(begun.assistant_message_id.clone()),
+            usage: None,
+            stop_reason: None,
+            raw_reason: None,
+            session,
+            tools,
+            scheduler: Scheduler::new(),
+            dispatched: Vec::new(),
+            updates_tx,
+            updates,
+            calls_cancel: cancel.child_token(),
+            bad_arguments: false,
+        }
+    }
+
+    /// The rounds of the turn: a response, its calls run, their results sent back, until the
+    /// model answers without calls, something ends the turn, or the round cap is reached.
+    async fn rounds(&mut self, turn: &Rounds<'_>, template: ChatRequest) -> Outcome {
+        let mut history = template.messages.clone();
+        let mut trimmed_after_refusal = false;
+        let offered = self
+            .tools
+            .as_ref()
+            .map(|t| t.registry.specs())
+            .unwrap_or_default();
+        let mut streaming = false;
+        let mut round = 0u32;
+        loop {
+            round += 1;
+            let request = self.round_request(turn, &template, &history, &offered);
+            let response = self
+                .stream_response(
+                    turn.provider,
+                    request,
+                    turn.cancel,
+                    &turn.begun.turn_id,
+                    &mut streaming,
+                )
+                .await;
+            let next = match self.end_round(turn, response, round).await {
+                // Refused as too long before anything was written: once, send half.
+                Err(e) if !trimmed_after_refusal && self.may_trim(turn, &e) => {
+                    trimmed_after_refusal = true;
+                    let half = context::estimate_all(&history) / 2;
+                    match context::fit(&mut history, half) {
+                        Some(t) => {
+                            announce_trim(&self.store, &self.em, &turn.begun.turn_id, t).await;
+                            Next::Again
                         }
+                        None => Next::End(Outcome::Failed(e)),
                     }
-                    other => break other,
                 }
-                if cancel.is_cancelled() {
-                    break Outcome::Stopped;
-                }
-                if let Some(why) = fatal {
-                    break Outcome::Failed(ErrorInfo::new(
-                        ErrorCode::Internal,
-                        format!("A tool failed in a way Parley cannot recover from: {why}. The turn was ended; the results so far are kept."),
-                        false,
-                    ));
-                }
-                if lp.bad_arguments && lp.stop_reason == Some(StopReason::MaxTokens) {
-                    break Outcome::Failed(ErrorInfo::new(
-                        ErrorCode::StreamInterrupted,
-                        "The model ran out of output tokens in the middle of a tool call, so the call was not run. Raise \"max output tokens\" in the chat settings, then retry.",
-                        true,
-                    ));
-                }
-                // Without tools there is nothing to send back: the error results end the turn.
-                if !had_calls || lp.tools.is_none() {
-                    break Outcome::Completed;
-                }
-                if round >= max_rounds {
-                    lp.stop_reason = Some(StopReason::ToolRoundLimit);
-                    break Outcome::Completed;
-                }
+                Err(e) => Next::End(Outcome::Failed(e)),
+                Ok(next) => next,
+            };
+            match next {
+                Next::Another => {}
+                Next::Again => round -= 1,
+                Next::End(outcome) => return outcome,
             }
         }
-    };
+    }
 
-    let Loop {
-        mut draft,
-        usage,
-        stop_reason,
-        raw_reason,
-        ..
-    } = lp;
-    draft.close_open(&em);
-    draft.send_unsent(&em);
-    let (status, error) = match &outcome {
-        Outcome::Completed => (TurnStatus::Completed, None),
-        Outcome::Stopped => {
-            draft.settle_calls(ToolCallStatus::Cancelled, "Cancelled by user.", &em);
-            (TurnStatus::Stopped, None)
+    /// The request of the next round: the history, the answer so far, the tools offered.
+    fn round_request(
+        &mut self,
+        turn: &Rounds<'_>,
+        template: &ChatRequest,
+        history: &[parley_protocol::Message],
+        offered: &[ToolSpec],
+    ) -> ChatRequest {
+        let mut request = template.clone();
+        let mut messages = history.to_vec();
+        if !self.draft.is_empty() {
+            messages.push(self.draft.as_message(
+                turn.begun,
+                turn.session_id,
+                turn.provider_name,
+                turn.model,
+            ));
         }
-        Outcome::Failed(e) => {
-            draft.settle_calls(
-                ToolCallStatus::Failed,
-                "The answer broke off before this call was complete (its arguments may be cut off), so it was not run.",
-                &em,
-            );
-            (TurnStatus::Failed, Some(e.clone()))
+        request.messages = crate::providers::split_rounds(messages);
+        if !offered.is_empty() {
+            request.tools = offered.to_vec();
         }
-    };
-    let end = TurnEnd {
-        status,
-        usage: usage.clone(),
-        stop_reason,
-        finish_reason_raw: raw_reason,
-        error: error.clone(),
-    };
-    let stored = store
-        .finish_turn(&begun.turn_id, draft.take_pending(), end)
-        .await;
-    let turn_id = begun.turn_id;
-    let last = match (stored, outcome) {
+        self.calls_cancel = turn.cancel.child_token();
+        self.bad_arguments = false;
+        request
+    }
+
+    /// Whether a failed response may be sent again with half the history: refused as too long
+    /// before anything of the answer was written, and not stopped.
+    fn may_trim(&self, turn: &Rounds<'_>, e: &ErrorInfo) -> bool {
+        e.code == ErrorCode::ContextTooLong && self.draft.is_empty() && !turn.cancel.is_cancelled()
+    }
+
+    /// After a response: settles its calls, then decides whether another round follows. A
+    /// response's own failure comes back as the error (the caller may trim and retry).
+    async fn end_round(
+        &mut self,
+        turn: &Rounds<'_>,
+        response: Outcome,
+        round: u32,
+    ) -> Result<Next, ErrorInfo> {
+        self.draft.close_open(&self.em);
+        let had_calls = !self.dispatched.is_empty();
+        let why_cancelled = if matches!(response, Outcome::Failed(_)) {
+            self.calls_cancel.cancel();
+            "Not run: the answer failed before the call could run."
+        } else {
+            "Cancelled by user."
+        };
+        let fatal = match self.settle_dispatched(why_cancelled).await {
+            Ok(f) => f,
+            Err(e) => return Ok(Next::End(Outcome::Failed(e))),
+        };
+        match response {
+            Outcome::Completed => {}
+            Outcome::Failed(e) => return Err(e),
+            Outcome::Stopped => return Ok(Next::End(Outcome::Stopped)),
+        }
+        if turn.cancel.is_cancelled() {
+            return Ok(Next::End(Outcome::Stopped));
+        }
+        if let Some(why) = fatal {
+            return Ok(Next::End(Outcome::Failed(ErrorInfo::new(
+                ErrorCode::Internal,
+                format!("A tool failed in a way Parley cannot recover from: {why}. The turn was ended; the results so far are kept."),
+                false,
+            ))));
+        }
+        if self.bad_arguments && self.stop_reason == Some(StopReason::MaxTokens) {
+            return Ok(Next::End(Outcome::Failed(ErrorInfo::new(
+                ErrorCode::StreamInterrupted,
+                "The model ran out of output tokens in the middle of a tool call, so the call was not run. Raise \"max output tokens\" in the chat settings, then retry.",
+                true,
+            ))));
+        }
+        // Without tools there is nothing to send back: the error results end the turn.
+        if !had_calls || self.tools.is_none() {
+            return Ok(Next::End(Outcome::Completed));
+        }
+        if round >= turn.max_rounds {
+            self.stop_reason = Some(StopReason::ToolRoundLimit);
+            return Ok(Next::End(Outcome::Completed));
+        }
+        Ok(Next::Another)
+    }
+
+    /// Ends the turn: the calls still open settled, the rest of the answer and the turn's end
+    /// stored in one transaction; returns the final event.
+    async fn finish(self, turn_id: &TurnId, outcome: Outcome) -> EventMsg {
+        let Loop {
+            store,
+            em,
+            mut draft,
+            usage,
+            stop_reason,
+            raw_reason,
+            ..
+        } = self;
+        draft.close_open(&em);
+        draft.send_unsent(&em);
+        let (status, error) = match &outcome {
+            Outcome::Completed => (TurnStatus::Completed, None),
+            Outcome::Stopped => {
+                draft.settle_calls(ToolCallStatus::Cancelled, "Cancelled by user.", &em);
+                (TurnStatus::Stopped, None)
+            }
+            Outcome::Failed(e) => {
+                draft.settle_calls(
+                    ToolCallStatus::Failed,
+                    "The answer broke off before this call was complete (its arguments may be cut off), so it was not run.",
+                    &em,
+                );
+                (TurnStatus::Failed, Some(e.clone()))
+            }
+        };
+        let end = TurnEnd {
+            status,
+            usage: usage.clone(),
+            stop_reason,
+            finish_reason_raw: raw_reason,
+            error,
+        };
+        let stored = store.finish_turn(turn_id, draft.take_pending(), end).await;
+        final_event(turn_id.clone(), stored, outcome, usage, stop_reason)
+    }
+}
+
+/// The turn's last event: how it ended, or that its end could not be stored.
+fn final_event(
+    turn_id: TurnId,
+    stored: Result<(), crate::error::StoreError>,
+    outcome: Outcome,
+    usage: Option<Usage>,
+    stop_reason: Option<StopReason>,
+) -> EventMsg {
+    match (stored, outcome) {
         (Err(e), _) => {
             tracing::error!("could not record the end of turn {turn_id}: {e}");
             EventMsg::TurnFailed {
@@ -532,6 +638,5 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         },
         (Ok(()), Outcome::Stopped) => EventMsg::TurnStopped { turn_id },
         (Ok(()), Outcome::Failed(error)) => EventMsg::TurnFailed { turn_id, error },
-    };
-    (em, last)
+    }
 }

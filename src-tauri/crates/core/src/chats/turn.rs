@@ -6,7 +6,8 @@
 //! cap is reached. Every call ends with exactly one result, whatever happens (stop, failure).
 //!
 //! The loop talks to the answer being written only through [`Draft`]'s methods (the journal,
-//! `draft.rs`) and runs each call through [`call`]'s lifecycle (`call.rs`). The answer is
+//! `draft.rs`) and runs each call through [`call`]'s lifecycle (`call.rs`); its rounds are in
+//! `turn_rounds.rs`, a response's stream events in `turn_stream.rs`. The answer is
 //! journaled — batched at least every 150 ms and at every item boundary (each tool status
 //! change is one), never per token. The end of the turn is written in the same transaction as
 //! the last output, and only then announced, so a client that sees `TurnCompleted` can trust
@@ -18,20 +19,22 @@ use super::draft::Draft;
 use super::{BegunTurn, TurnEnd};
 use crate::error::CoreError;
 use crate::hub::Emitter;
-use crate::providers::{ChatRequest, ModelProvider, StreamEvent, ToolSpec};
+use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::Store;
 use crate::tools::runtime::Scheduler;
 use crate::tools::tool::Risk;
 use futures::StreamExt;
 use parley_protocol::{
-    ErrorCode, ErrorInfo, EventMsg, SessionId, StopReason, ToolCallStatus, TurnId, TurnStatus,
-    Usage,
+    ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnId, TurnStatus, Usage,
 };
+use rounds::Rounds;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::{received, Step};
 use tokio_util::sync::CancellationToken;
 
+#[path = "turn_rounds.rs"]
+mod rounds;
 #[path = "turn_stream.rs"]
 mod stream;
 
@@ -376,27 +379,6 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
     (em, last)
 }
 
-/// What stays the same over the rounds of one turn.
-struct Rounds<'a> {
-    provider: &'a Arc<dyn ModelProvider>,
-    begun: &'a BegunTurn,
-    session_id: &'a SessionId,
-    provider_name: &'a str,
-    model: &'a str,
-    cancel: &'a CancellationToken,
-    max_rounds: u32,
-}
-
-/// What the end of a round decides.
-enum Next {
-    /// The calls' results go back to the model: another round.
-    Another,
-    /// The request was refused as too long and was trimmed: the same round again.
-    Again,
-    /// The turn ends so.
-    End(Outcome),
-}
-
 impl Loop {
     /// The loop's state at the start of a turn; the turn's tools ask for approval through it.
     fn new(
@@ -434,140 +416,6 @@ impl Loop {
             calls_cancel: cancel.child_token(),
             bad_arguments: false,
         }
-    }
-
-    /// The rounds of the turn: a response, its calls run, their results sent back, until the
-    /// model answers without calls, something ends the turn, or the round cap is reached.
-    async fn rounds(&mut self, turn: &Rounds<'_>, template: ChatRequest) -> Outcome {
-        let mut history = template.messages.clone();
-        let mut trimmed_after_refusal = false;
-        let offered = self
-            .tools
-            .as_ref()
-            .map(|t| t.registry.specs())
-            .unwrap_or_default();
-        let mut streaming = false;
-        let mut round = 0u32;
-        loop {
-            round += 1;
-            let request = self.round_request(turn, &template, &history, &offered);
-            let response = self
-                .stream_response(
-                    turn.provider,
-                    request,
-                    turn.cancel,
-                    &turn.begun.turn_id,
-                    &mut streaming,
-                )
-                .await;
-            let next = match self.end_round(turn, response, round).await {
-                // Refused as too long before anything was written: once, send half.
-                Err(e) if !trimmed_after_refusal && self.may_trim(turn, &e) => {
-                    trimmed_after_refusal = true;
-                    let half = context::estimate_all(&history) / 2;
-                    match context::fit(&mut history, half) {
-                        Some(t) => {
-                            announce_trim(&self.store, &self.em, &turn.begun.turn_id, t).await;
-                            Next::Again
-                        }
-                        None => Next::End(Outcome::Failed(e)),
-                    }
-                }
-                Err(e) => Next::End(Outcome::Failed(e)),
-                Ok(next) => next,
-            };
-            match next {
-                Next::Another => {}
-                Next::Again => round -= 1,
-                Next::End(outcome) => return outcome,
-            }
-        }
-    }
-
-    /// The request of the next round: the history, the answer so far, the tools offered.
-    fn round_request(
-        &mut self,
-        turn: &Rounds<'_>,
-        template: &ChatRequest,
-        history: &[parley_protocol::Message],
-        offered: &[ToolSpec],
-    ) -> ChatRequest {
-        let mut request = template.clone();
-        let mut messages = history.to_vec();
-        if !self.draft.is_empty() {
-            messages.push(self.draft.as_message(
-                turn.begun,
-                turn.session_id,
-                turn.provider_name,
-                turn.model,
-            ));
-        }
-        request.messages = crate::providers::split_rounds(messages);
-        if !offered.is_empty() {
-            request.tools = offered.to_vec();
-        }
-        self.calls_cancel = turn.cancel.child_token();
-        self.bad_arguments = false;
-        request
-    }
-
-    /// Whether a failed response may be sent again with half the history: refused as too long
-    /// before anything of the answer was written, and not stopped.
-    fn may_trim(&self, turn: &Rounds<'_>, e: &ErrorInfo) -> bool {
-        e.code == ErrorCode::ContextTooLong && self.draft.is_empty() && !turn.cancel.is_cancelled()
-    }
-
-    /// After a response: settles its calls, then decides whether another round follows. A
-    /// response's own failure comes back as the error (the caller may trim and retry).
-    async fn end_round(
-        &mut self,
-        turn: &Rounds<'_>,
-        response: Outcome,
-        round: u32,
-    ) -> Result<Next, ErrorInfo> {
-        self.draft.close_open(&self.em);
-        let had_calls = !self.dispatched.is_empty();
-        let why_cancelled = if matches!(response, Outcome::Failed(_)) {
-            self.calls_cancel.cancel();
-            "Not run: the answer failed before the call could run."
-        } else {
-            "Cancelled by user."
-        };
-        let fatal = match self.settle_dispatched(why_cancelled).await {
-            Ok(f) => f,
-            Err(e) => return Ok(Next::End(Outcome::Failed(e))),
-        };
-        match response {
-            Outcome::Completed => {}
-            Outcome::Failed(e) => return Err(e),
-            Outcome::Stopped => return Ok(Next::End(Outcome::Stopped)),
-        }
-        if turn.cancel.is_cancelled() {
-            return Ok(Next::End(Outcome::Stopped));
-        }
-        if let Some(why) = fatal {
-            return Ok(Next::End(Outcome::Failed(ErrorInfo::new(
-                ErrorCode::Internal,
-                format!("A tool failed in a way Parley cannot recover from: {why}. The turn was ended; the results so far are kept."),
-                false,
-            ))));
-        }
-        if self.bad_arguments && self.stop_reason == Some(StopReason::MaxTokens) {
-            return Ok(Next::End(Outcome::Failed(ErrorInfo::new(
-                ErrorCode::StreamInterrupted,
-                "The model ran out of output tokens in the middle of a tool call, so the call was not run. Raise \"max output tokens\" in the chat settings, then retry.",
-                true,
-            ))));
-        }
-        // Without tools there is nothing to send back: the error results end the turn.
-        if !had_calls || self.tools.is_none() {
-            return Ok(Next::End(Outcome::Completed));
-        }
-        if round >= turn.max_rounds {
-            self.stop_reason = Some(StopReason::ToolRoundLimit);
-            return Ok(Next::End(Outcome::Completed));
-        }
-        Ok(Next::Another)
     }
 
     /// Ends the turn: the calls still open settled, the rest of the answer and the turn's end

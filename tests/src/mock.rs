@@ -193,12 +193,36 @@ impl MockServer {
 }
 
 async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let went_away = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let Some(req) = read_request(&mut sock, &went_away).await? else {
+        return Ok(());
+    };
+    let reply = next_reply(&state, req);
+    if reply.status == 0 {
+        let _ = sock.shutdown().await;
+        return Ok(());
+    }
+    write_head(&mut sock, &reply).await?;
+    if play(&mut sock, reply.steps, &went_away).await? {
+        return Ok(());
+    }
+    mark_gone(&went_away, sock.write_all(b"0\r\n\r\n").await)?;
+    let _ = sock.shutdown().await;
+    Ok(())
+}
+
+/// One request off the socket (its head, then a body of its content-length); `None` when the
+/// client closed before a whole head arrived.
+async fn read_request(
+    sock: &mut TcpStream,
+    went_away: &Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<Option<Received>> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 8192];
     let header_end = loop {
         let n = sock.read(&mut tmp).await?;
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
         buf.extend_from_slice(&tmp[..n]);
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -228,33 +252,35 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         }
         body.extend_from_slice(&tmp[..n]);
     }
-    let went_away = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reply = {
-        let mut st = state.lock().unwrap();
-        let req = Received {
-            method,
-            path,
-            headers,
-            body,
-            client_went_away: went_away.clone(),
-        };
-        if let (Some(reply), "GET") = (st.gets.clone(), req.method.as_str()) {
-            st.get_received.push(req);
-            reply
-        } else if st.script.is_empty() {
-            st.received.push(req);
-            st.fallback.clone().unwrap_or_else(|| {
-                Reply::json(500, "{\"error\":{\"message\":\"script exhausted\"}}")
-            })
-        } else {
-            st.received.push(req);
-            st.script.remove(0)
-        }
-    };
-    if reply.status == 0 {
-        let _ = sock.shutdown().await;
-        return Ok(());
+    Ok(Some(Received {
+        method,
+        path,
+        headers,
+        body,
+        client_went_away: went_away.clone(),
+    }))
+}
+
+/// The reply to a request, by the script: the GET reply for GETs when one is set, else the
+/// next scripted reply, else the fallback. The request is recorded.
+fn next_reply(state: &Mutex<State>, req: Received) -> Reply {
+    let mut st = state.lock().unwrap();
+    if let (Some(reply), "GET") = (st.gets.clone(), req.method.as_str()) {
+        st.get_received.push(req);
+        reply
+    } else if st.script.is_empty() {
+        st.received.push(req);
+        st.fallback
+            .clone()
+            .unwrap_or_else(|| Reply::json(500, "{\"error\":{\"message\":\"script exhausted\"}}"))
+    } else {
+        st.received.push(req);
+        st.script.remove(0)
     }
+}
+
+/// The status line and headers of a chunked reply.
+async fn write_head(sock: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
     let mut head = format!(
         "HTTP/1.1 {} X\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n",
         reply.status, reply.content_type
@@ -263,26 +289,40 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         head.push_str(&format!("{n}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    sock.write_all(head.as_bytes()).await?;
-    let mark_gone = |r: std::io::Result<()>| {
-        if r.is_err() {
-            went_away.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-        r
-    };
-    for step in reply.steps {
+    sock.write_all(head.as_bytes()).await
+}
+
+/// Notes that the client went away when a write failed.
+fn mark_gone(
+    went_away: &std::sync::atomic::AtomicBool,
+    r: std::io::Result<()>,
+) -> std::io::Result<()> {
+    if r.is_err() {
+        went_away.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    r
+}
+
+/// Plays a reply's steps; true when the reply ended early (a stall, a disconnect, the client
+/// gone), with nothing more to write.
+async fn play(
+    sock: &mut TcpStream,
+    steps: Vec<Step>,
+    went_away: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<bool> {
+    for step in steps {
         match step {
             Step::Bytes(b) => {
                 if b.is_empty() {
                     continue;
                 }
-                mark_gone(write_chunk(&mut sock, &b).await)?;
+                mark_gone(went_away, write_chunk(sock, &b).await)?;
             }
             Step::Sleep(d) => {
                 // Notice a client that hangs up while we wait.
-                if wait_or_gone(&mut sock, d).await {
+                if wait_or_gone(sock, d).await {
                     went_away.store(true, std::sync::atomic::Ordering::SeqCst);
-                    return Ok(());
+                    return Ok(true);
                 }
             }
             Step::StampedText => {
@@ -291,32 +331,33 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                     .map(|d| d.as_secs_f64() * 1000.0)
                     .unwrap_or(0.0);
                 let chunk = serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("⟦{now:.3}⟧ ")}, "finish_reason": null}]});
-                mark_gone(write_chunk(&mut sock, format!("data: {chunk}\n\n").as_bytes()).await)?;
+                mark_gone(
+                    went_away,
+                    write_chunk(sock, format!("data: {chunk}\n\n").as_bytes()).await,
+                )?;
             }
             Step::Stall => {
-                wait_or_gone(&mut sock, Duration::from_secs(3600)).await;
+                wait_or_gone(sock, Duration::from_secs(3600)).await;
                 went_away.store(true, std::sync::atomic::Ordering::SeqCst);
-                return Ok(());
+                return Ok(true);
             }
             Step::Disconnect => {
                 let _ = sock.shutdown().await;
-                return Ok(());
+                return Ok(true);
             }
             Step::KeepAlive { every, total } => {
                 let end = tokio::time::Instant::now() + total;
                 while tokio::time::Instant::now() < end {
-                    mark_gone(write_chunk(&mut sock, b": keep-alive\n\n").await)?;
-                    if wait_or_gone(&mut sock, every).await {
+                    mark_gone(went_away, write_chunk(sock, b": keep-alive\n\n").await)?;
+                    if wait_or_gone(sock, every).await {
                         went_away.store(true, std::sync::atomic::Ordering::SeqCst);
-                        return Ok(());
+                        return Ok(true);
                     }
                 }
             }
         }
     }
-    mark_gone(sock.write_all(b"0\r\n\r\n").await)?;
-    let _ = sock.shutdown().await;
-    Ok(())
+    Ok(false)
 }
 
 async fn write_chunk(sock: &mut TcpStream, b: &[u8]) -> std::io::Result<()> {

@@ -19,6 +19,7 @@ mod commands;
 mod durability;
 mod engine;
 mod engine_faults;
+mod engine_history;
 mod gemini;
 mod keychain;
 #[cfg(unix)]
@@ -41,6 +42,7 @@ mod titles;
 mod window;
 mod window_agent;
 mod window_card;
+mod window_errors;
 mod window_scale;
 mod window_search;
 mod window_settings;

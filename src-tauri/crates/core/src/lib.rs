@@ -8,6 +8,11 @@
 //! one writer thread), [`secrets`] (the OS keychain), [`error`]. [`Core`] opens the data folder
 //! and owns the services.
 
+// Test code may run long (a scenario reads top to bottom). Everything else keeps to 80 lines
+// (clippy.toml): the build without cfg(test), which `clippy --all-targets` checks too, has
+// no such allowance.
+#![cfg_attr(test, allow(clippy::too_many_lines))]
+
 /// SQL for a part's whole text, where `p` is its `parts` row: the folded body plus the chunks
 /// streamed into it that are not folded yet (schema v6; see `chats::journal`).
 macro_rules! part_body_sql {

@@ -394,17 +394,7 @@ fn main() {
             return import::child(&std::env::args().skip(2).collect::<Vec<_>>())
         }
         Some("wal") => return journal::print_wal(&rt),
-        Some("migrate") => {
-            // `parley-bench migrate DB`: the time Parley takes to open (and so upgrade) DB.
-            let Some(db) = std::env::args().nth(2) else {
-                eprintln!("usage: parley-bench migrate DATABASE");
-                std::process::exit(2);
-            };
-            let started = Instant::now();
-            drop(parley_core::open_store(std::path::Path::new(&db)).unwrap());
-            println!("opened {db} in {:.1} s", started.elapsed().as_secs_f64());
-            return;
-        }
+        Some("migrate") => return print_migrate(),
         Some("serve-args") => return rt.block_on(args::serve()),
         Some("scale") => {
             let only: Vec<String> = std::env::args().skip(2).collect();
@@ -412,6 +402,33 @@ fn main() {
         }
         _ => {}
     }
+    print_stream(&rt);
+    print_journal(&rt);
+    print_args(&rt);
+    print_search(&rt, &[]);
+    println!();
+    println!(
+        "machine: {} cores; synchronous=FULL, WAL",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+}
+
+/// `parley-bench migrate DB`: the time Parley takes to open (and so upgrade) DB.
+fn print_migrate() {
+    let Some(db) = std::env::args().nth(2) else {
+        eprintln!("usage: parley-bench migrate DATABASE");
+        std::process::exit(2);
+    };
+    let started = Instant::now();
+    drop(parley_core::open_store(std::path::Path::new(&db)).unwrap());
+    println!("opened {db} in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The stream pipeline's throughput on the same bytes: SSE framing alone, with the Chat
+/// Completions mapper, and the whole core pipeline.
+fn print_stream(rt: &tokio::runtime::Runtime) {
     let bytes = stream_bytes(TOKENS);
     eprintln!(
         "benchmarking on {} MB of stream ({} tokens)…",
@@ -449,16 +466,6 @@ fn main() {
         tps(best_pipe),
         best_pipe.as_secs_f64() / t_map.as_secs_f64(),
         best_pipe.as_secs_f64() / t_sse.as_secs_f64()
-    );
-    print_journal(&rt);
-    print_args(&rt);
-    print_search(&rt, &[]);
-    println!();
-    println!(
-        "machine: {} cores; synchronous=FULL, WAL",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
     );
 }
 

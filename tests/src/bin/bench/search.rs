@@ -123,62 +123,19 @@ pub(crate) fn database(root: &Path) -> (PathBuf, Option<Duration>) {
     let mut c = rusqlite::Connection::open(&path).unwrap();
     parley_core::search::register(&c).unwrap();
     c.execute_batch("PRAGMA synchronous = OFF;").unwrap();
+    write_chats(&mut c);
+    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    std::fs::write(dir.join("complete"), "").unwrap();
+    (path, Some(started.elapsed()))
+}
+
+/// The chats, a hundred per transaction, with progress on stderr.
+fn write_chats(c: &mut rusqlite::Connection) {
     let mut rng = Rng(0x05EE_D0F5_EAC4);
     let zipf = Zipf::new(VOCABULARY);
-    let t0 = 1_700_000_000_000i64;
     for chunk in 0..(CHATS / 100) {
         let tx = c.transaction().unwrap();
-        {
-            let mut session = tx
-                .prepare("INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count) VALUES (?1, ?2, ?3, ?3, ?4, ?5)")
-                .unwrap();
-            let mut message = tx
-                .prepare("INSERT INTO messages(id, session_id, parent_id, role, model, provider, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .unwrap();
-            let mut part = tx
-                .prepare(
-                    "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
-                )
-                .unwrap();
-            for s in chunk * 100..(chunk + 1) * 100 {
-                let sid = format!("s{s:05}");
-                let at = t0 + (s * PER_CHAT) as i64 * 60_000;
-                let title = format!(
-                    "{} {}",
-                    word(zipf.sample(&mut rng)),
-                    word(zipf.sample(&mut rng))
-                );
-                let head = format!("{sid}-m{:03}", PER_CHAT - 1);
-                session
-                    .execute(rusqlite::params![sid, title, at, head, PER_CHAT as i64])
-                    .unwrap();
-                for m in 0..PER_CHAT {
-                    let i = s * PER_CHAT + m;
-                    let id = format!("{sid}-m{m:03}");
-                    let parent = (m > 0).then(|| format!("{sid}-m{:03}", m - 1));
-                    let (role, model, provider) = if m % 2 == 0 {
-                        ("user", None, None)
-                    } else if s % 3 == 0 {
-                        ("assistant", Some("gpt-4o"), Some("openai"))
-                    } else {
-                        ("assistant", Some("llama3"), Some("local"))
-                    };
-                    message
-                        .execute(rusqlite::params![
-                            id,
-                            sid,
-                            parent,
-                            role,
-                            model,
-                            provider,
-                            at + m as i64 * 60_000
-                        ])
-                        .unwrap();
-                    part.execute(rusqlite::params![id, message_text(i, &mut rng, &zipf)])
-                        .unwrap();
-                }
-            }
-        }
+        write_hundred(&tx, chunk, &mut rng, &zipf);
         tx.commit().unwrap();
         if chunk % 10 == 9 {
             eprintln!(
@@ -187,9 +144,54 @@ pub(crate) fn database(root: &Path) -> (PathBuf, Option<Duration>) {
             );
         }
     }
-    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
-    std::fs::write(dir.join("complete"), "").unwrap();
-    (path, Some(started.elapsed()))
+}
+
+/// A hundred chats (the `chunk`th hundred), each with its messages, each message one text part.
+fn write_hundred(tx: &rusqlite::Transaction, chunk: usize, rng: &mut Rng, zipf: &Zipf) {
+    let t0 = 1_700_000_000_000i64;
+    let mut session = tx
+        .prepare("INSERT INTO sessions(id, title, created_at, updated_at, head_message_id, message_count) VALUES (?1, ?2, ?3, ?3, ?4, ?5)")
+        .unwrap();
+    let mut message = tx
+        .prepare("INSERT INTO messages(id, session_id, parent_id, role, model, provider, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .unwrap();
+    let mut part = tx
+        .prepare("INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)")
+        .unwrap();
+    for s in chunk * 100..(chunk + 1) * 100 {
+        let sid = format!("s{s:05}");
+        let at = t0 + (s * PER_CHAT) as i64 * 60_000;
+        let title = format!("{} {}", word(zipf.sample(rng)), word(zipf.sample(rng)));
+        let head = format!("{sid}-m{:03}", PER_CHAT - 1);
+        session
+            .execute(rusqlite::params![sid, title, at, head, PER_CHAT as i64])
+            .unwrap();
+        for m in 0..PER_CHAT {
+            let i = s * PER_CHAT + m;
+            let id = format!("{sid}-m{m:03}");
+            let parent = (m > 0).then(|| format!("{sid}-m{:03}", m - 1));
+            let (role, model, provider) = if m % 2 == 0 {
+                ("user", None, None)
+            } else if s % 3 == 0 {
+                ("assistant", Some("gpt-4o"), Some("openai"))
+            } else {
+                ("assistant", Some("llama3"), Some("local"))
+            };
+            message
+                .execute(rusqlite::params![
+                    id,
+                    sid,
+                    parent,
+                    role,
+                    model,
+                    provider,
+                    at + m as i64 * 60_000
+                ])
+                .unwrap();
+            part.execute(rusqlite::params![id, message_text(i, rng, zipf)])
+                .unwrap();
+        }
+    }
 }
 
 /// The costliest searches of each shape, by size: the most common words (`n` of them, alone
@@ -257,6 +259,42 @@ fn pct(mut v: Vec<f64>, p: f64) -> f64 {
 pub async fn run(root: &Path, only: &[String]) -> Vec<String> {
     let (path, built) = database(root);
     let (store, _) = parley_core::open_store(&path).unwrap();
+    let mut lines = vec![
+        String::new(),
+        format!(
+            "| search, {CHATS} chats / {} messages | hits | p50 | p95 | max |",
+            CHATS * PER_CHAT
+        ),
+        "|---|---:|---:|---:|---:|".into(),
+    ];
+    let mut worst_p95 = 0.0f64;
+    for (what, query) in cases() {
+        if !only.is_empty() && !only.iter().any(|o| what.contains(o.as_str())) {
+            continue;
+        }
+        let (line, p95) = time_search(&store, &what, query).await;
+        if !what.ends_with("refused") {
+            worst_p95 = worst_p95.max(p95);
+        }
+        lines.push(line);
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    lines.push(format!(
+        "\nworst p95 of the searches allowed {worst_p95:.1} ms (budget: ≤ 50 ms, DESIGN.md §7); database {:.0} MB{}",
+        size as f64 / 1e6,
+        built
+            .map(|d| format!(
+                "; built through the index triggers in {:.0} s",
+                d.as_secs_f64()
+            ))
+            .unwrap_or_else(|| "; reused from an earlier run".into())
+    ));
+    lines
+}
+
+/// The searches timed: single words from rare to the most common, two words, a phrase, a
+/// prefix, CJK, no match, the costliest searches there are, and filtered ones.
+fn cases() -> Vec<(String, SearchQuery)> {
     let q = |text: &str| SearchQuery {
         text: text.into(),
         ..Default::default()
@@ -315,65 +353,46 @@ pub async fn run(root: &Path, only: &[String]) -> Vec<String> {
             },
         ),
     ]);
-    let mut lines = vec![
-        String::new(),
-        format!(
-            "| search, {CHATS} chats / {} messages | hits | p50 | p95 | max |",
-            CHATS * PER_CHAT
-        ),
-        "|---|---:|---:|---:|---:|".into(),
-    ];
-    let mut worst_p95 = 0.0f64;
-    for (what, query) in cases {
-        if !only.is_empty() && !only.iter().any(|o| what.contains(o.as_str())) {
-            continue;
-        }
-        // Warm once (the page cache, as on a machine that has opened its chats before).
-        let first = store.search(query.clone()).await;
-        let mut times = Vec::new();
-        let mut stopped = 0;
-        for _ in 0..20 {
-            let t = Instant::now();
-            // A search stopped at its time (StoreError::SearchTooCostly) is timed too.
-            stopped += usize::from(store.search(query.clone()).await.is_err());
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        let p95 = pct(times.clone(), 0.95);
-        if !what.ends_with("refused") {
-            worst_p95 = worst_p95.max(p95);
-        }
-        let hits = match &first {
-            Ok(r) if r.capped => {
-                format!("{} (newest first: over {})", r.hits.len(), r.ranked_at_most)
-            }
-            Ok(r) if !r.by_relevance && !r.hits.is_empty() => {
-                format!("{} (newest first)", r.hits.len())
-            }
-            Ok(r) => r.hits.len().to_string(),
-            Err(_) => "stopped at 30 ms, refused".into(),
-        };
-        let hits = if stopped > 0 && first.is_ok() {
-            format!("{hits}; stopped in {stopped} of 20 runs")
-        } else {
-            hits
-        };
-        lines.push(format!(
-            "| {what} | {hits} | {:.1} ms | {:.1} ms | {:.1} ms |",
-            pct(times.clone(), 0.5),
-            p95,
-            pct(times, 1.0)
-        ));
+    cases
+}
+
+/// One search timed over 20 runs after a warm-up: its row of the table, and its p95 in ms.
+async fn time_search(
+    store: &parley_core::store::Store,
+    what: &str,
+    query: SearchQuery,
+) -> (String, f64) {
+    // Warm once (the page cache, as on a machine that has opened its chats before).
+    let first = store.search(query.clone()).await;
+    let mut times = Vec::new();
+    let mut stopped = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        // A search stopped at its time (StoreError::SearchTooCostly) is timed too.
+        stopped += usize::from(store.search(query.clone()).await.is_err());
+        times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    lines.push(format!(
-        "\nworst p95 of the searches allowed {worst_p95:.1} ms (budget: ≤ 50 ms, DESIGN.md §7); database {:.0} MB{}",
-        size as f64 / 1e6,
-        built
-            .map(|d| format!(
-                "; built through the index triggers in {:.0} s",
-                d.as_secs_f64()
-            ))
-            .unwrap_or_else(|| "; reused from an earlier run".into())
-    ));
-    lines
+    let p95 = pct(times.clone(), 0.95);
+    let hits = match &first {
+        Ok(r) if r.capped => {
+            format!("{} (newest first: over {})", r.hits.len(), r.ranked_at_most)
+        }
+        Ok(r) if !r.by_relevance && !r.hits.is_empty() => {
+            format!("{} (newest first)", r.hits.len())
+        }
+        Ok(r) => r.hits.len().to_string(),
+        Err(_) => "stopped at 30 ms, refused".into(),
+    };
+    let hits = if stopped > 0 && first.is_ok() {
+        format!("{hits}; stopped in {stopped} of 20 runs")
+    } else {
+        hits
+    };
+    let line = format!(
+        "| {what} | {hits} | {:.1} ms | {:.1} ms | {:.1} ms |",
+        pct(times.clone(), 0.5),
+        p95,
+        pct(times, 1.0)
+    );
+    (line, p95)
 }

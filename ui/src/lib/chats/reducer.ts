@@ -195,68 +195,81 @@ function trackCall(v: SessionView, part: Part, now: number): SessionView {
   return approvals === v.approvals && questions === v.questions && toolTimes === v.toolTimes ? v : { ...v, approvals, questions, toolTimes };
 }
 
+type TurnStartedMsg = Extract<EventMsg, { type: "turn_started" }>;
+
+/** Where a turn's user message goes: after the messages it follows, with the versions it makes. */
+function placeUser(v: SessionView, msg: TurnStartedMsg): { before: Message[]; versions: SessionView["versions"] } {
+  const user = msg.user_message;
+  const at = v.messages.findIndex((m) => m.id === user.id);
+  let before: Message[];
+  let versions = v.versions;
+  if (at >= 0) {
+    // A retry or regenerate answers an existing user message: the old answer (the
+    // message after it) becomes another version of the new one.
+    before = v.messages.slice(0, at + 1);
+    const old = v.messages[at + 1];
+    if (old && old.id !== msg.assistant_message_id) {
+      versions = { ...versions, [msg.assistant_message_id]: [...(versions[old.id] ?? [old.id]), msg.assistant_message_id] };
+    }
+  } else {
+    // A new message, or an edit: it follows its parent, and what came after the parent
+    // is another branch. An edit is a new version of the message it replaces.
+    const p = user.parent_id ? v.messages.findIndex((m) => m.id === user.parent_id) : -1;
+    const cut = user.parent_id ? (p >= 0 ? p + 1 : v.messages.length) : 0;
+    const replaced = v.messages[cut];
+    if (replaced && cut < v.messages.length) {
+      versions = { ...versions, [user.id]: [...(versions[replaced.id] ?? [replaced.id]), user.id] };
+    } else if (cut === v.messages.length && v.later.length > 0) {
+      // After a rewind: the kept later turns begin with this message's older siblings.
+      versions = { ...versions, [user.id]: [...[...v.later].reverse(), user.id] };
+    }
+    before = [...v.messages.slice(0, cut), { ...user, parts: [...user.parts] }];
+  }
+  return { before, versions };
+}
+
+/** A turn starts: its user message in place, an empty answer after it, the turn streaming. */
+function turnStarted(v: SessionView, msg: TurnStartedMsg, now: number): SessionView {
+  const user = msg.user_message;
+  const { before, versions } = placeUser(v, msg);
+  const kept = before.filter((m) => m.id !== msg.assistant_message_id);
+  const assistant: Message = {
+    id: msg.assistant_message_id,
+    session_id: v.sessionId,
+    parent_id: user.id,
+    role: "assistant",
+    parts: [],
+    turn_id: msg.turn_id,
+    provider: msg.provider,
+    model: msg.model,
+    created_at: now,
+  };
+  const turns = {
+    ...v.turns,
+    [msg.turn_id]: {
+      id: msg.turn_id,
+      status: "streaming" as TurnStatus,
+      provider: msg.provider,
+      model: msg.model,
+      usage: null,
+      error: null,
+      retry: null,
+      startedAt: now,
+      endedAt: null,
+    },
+  };
+  // The answer is rebuilt from its events: nothing of it stays clipped.
+  const clipped = Object.fromEntries(Object.entries(v.clipped).filter(([k]) => !k.startsWith(`${msg.assistant_message_id}:`)));
+  return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped, versions, later: [] };
+}
+
 export function reduce(v: SessionView, ev: Event, now: number = Date.now()): SessionView {
   if (ev.session_id !== v.sessionId || ev.seq <= v.lastSeq) return v;
   v = { ...v, lastSeq: ev.seq };
   const msg = ev.msg;
   switch (msg.type) {
-    case "turn_started": {
-      const user = msg.user_message;
-      const at = v.messages.findIndex((m) => m.id === user.id);
-      let before: Message[];
-      let versions = v.versions;
-      if (at >= 0) {
-        // A retry or regenerate answers an existing user message: the old answer (the
-        // message after it) becomes another version of the new one.
-        before = v.messages.slice(0, at + 1);
-        const old = v.messages[at + 1];
-        if (old && old.id !== msg.assistant_message_id) {
-          versions = { ...versions, [msg.assistant_message_id]: [...(versions[old.id] ?? [old.id]), msg.assistant_message_id] };
-        }
-      } else {
-        // A new message, or an edit: it follows its parent, and what came after the parent
-        // is another branch. An edit is a new version of the message it replaces.
-        const p = user.parent_id ? v.messages.findIndex((m) => m.id === user.parent_id) : -1;
-        const cut = user.parent_id ? (p >= 0 ? p + 1 : v.messages.length) : 0;
-        const replaced = v.messages[cut];
-        if (replaced && cut < v.messages.length) {
-          versions = { ...versions, [user.id]: [...(versions[replaced.id] ?? [replaced.id]), user.id] };
-        } else if (cut === v.messages.length && v.later.length > 0) {
-          // After a rewind: the kept later turns begin with this message's older siblings.
-          versions = { ...versions, [user.id]: [...[...v.later].reverse(), user.id] };
-        }
-        before = [...v.messages.slice(0, cut), { ...user, parts: [...user.parts] }];
-      }
-      const kept = before.filter((m) => m.id !== msg.assistant_message_id);
-      const assistant: Message = {
-        id: msg.assistant_message_id,
-        session_id: v.sessionId,
-        parent_id: user.id,
-        role: "assistant",
-        parts: [],
-        turn_id: msg.turn_id,
-        provider: msg.provider,
-        model: msg.model,
-        created_at: now,
-      };
-      const turns = {
-        ...v.turns,
-        [msg.turn_id]: {
-          id: msg.turn_id,
-          status: "streaming" as TurnStatus,
-          provider: msg.provider,
-          model: msg.model,
-          usage: null,
-          error: null,
-          retry: null,
-          startedAt: now,
-          endedAt: null,
-        },
-      };
-      // The answer is rebuilt from its events: nothing of it stays clipped.
-      const clipped = Object.fromEntries(Object.entries(v.clipped).filter(([k]) => !k.startsWith(`${msg.assistant_message_id}:`)));
-      return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped, versions, later: [] };
-    }
+    case "turn_started":
+      return turnStarted(v, msg, now);
     case "item_started":
     case "item_updated":
     case "item_completed":

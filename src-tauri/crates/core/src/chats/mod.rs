@@ -3,7 +3,7 @@
 //! within a second, with the user's message committed before the request goes out
 //! (`turns.rs`). A turn is the agent loop (`turn.rs`) over the answer's journal (`draft.rs`)
 //! and each tool call's lifecycle (`call.rs`); its events go out through the hub (`hub.rs`).
-//! The chat and turn queries are in `store.rs` and `journal.rs`.
+//! The chat and turn queries are in `store.rs`, `journal.rs` and `recovery.rs`.
 
 mod append;
 mod batches;
@@ -11,6 +11,7 @@ mod call;
 mod context;
 mod draft;
 mod journal;
+mod recovery;
 mod steer;
 mod store;
 mod titles;

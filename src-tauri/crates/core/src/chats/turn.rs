@@ -6,7 +6,8 @@
 //! cap is reached. Every call ends with exactly one result, whatever happens (stop, failure).
 //!
 //! The loop talks to the answer being written only through [`Draft`]'s methods (the journal,
-//! `draft.rs`) and runs each call through [`call`]'s lifecycle (`call.rs`). The answer is
+//! `draft.rs`) and runs each call through [`call`]'s lifecycle (`call.rs`); its rounds are in
+//! `turn_rounds.rs`, a response's stream events in `turn_stream.rs`. The answer is
 //! journaled — batched at least every 150 ms and at every item boundary (each tool status
 //! change is one), never per token. The end of the turn is written in the same transaction as
 //! the last output, and only then announced, so a client that sees `TurnCompleted` can trust
@@ -26,11 +27,14 @@ use futures::StreamExt;
 use parley_protocol::{
     ErrorCode, ErrorInfo, EventMsg, StopReason, ToolCallStatus, TurnId, TurnStatus, Usage,
 };
+use rounds::Rounds;
 use std::sync::Arc;
 use std::time::Duration;
 use stream::{received, Step};
 use tokio_util::sync::CancellationToken;
 
+#[path = "turn_rounds.rs"]
+mod rounds;
 #[path = "turn_stream.rs"]
 mod stream;
 
@@ -344,34 +348,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         model: model.clone(),
     });
     let session_id = em.session_id().clone();
-    let tools = tools.map(|mut t| {
-        t.ctx.asker = Some(Arc::new(TurnAsker {
-            session: session_id.0.clone(),
-            approvals: t.approvals.clone(),
-            emitter: em.clone(),
-            timeout: t.timeout,
-            cancel: cancel.clone(),
-        }));
-        t
-    });
-    let (updates_tx, updates) = tokio::sync::mpsc::unbounded_channel();
-    let mut lp = Loop {
-        store: store.clone(),
-        em: em.clone(),
-        draft: Draft::new(begun.assistant_message_id.clone()),
-        usage: None,
-        stop_reason: None,
-        raw_reason: None,
-        session: session_id.0.clone(),
-        tools,
-        scheduler: Scheduler::new(),
-        dispatched: Vec::new(),
-        updates_tx,
-        updates,
-        calls_cancel: cancel.child_token(),
-        bad_arguments: false,
-    };
-
+    let mut lp = Loop::new(&store, &em, &begun, tools, &cancel);
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
         (Ok(provider), Ok(mut template)) => {
@@ -386,134 +363,111 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                     announce_trim(&store, &em, &begun.turn_id, t).await;
                 }
             }
-            let mut history = template.messages.clone();
-            let mut trimmed_after_refusal = false;
-            let offered = lp
-                .tools
-                .as_ref()
-                .map(|t| t.registry.specs())
-                .unwrap_or_default();
-            let mut streaming = false;
-            let mut round = 0u32;
-            loop {
-                round += 1;
-                let mut request = template.clone();
-                let mut messages = history.clone();
-                if !lp.draft.is_empty() {
-                    messages.push(
-                        lp.draft
-                            .as_message(&begun, &session_id, &provider_name, &model),
-                    );
-                }
-                request.messages = crate::providers::split_rounds(messages);
-                if !offered.is_empty() {
-                    request.tools = offered.clone();
-                }
-                lp.calls_cancel = cancel.child_token();
-                lp.bad_arguments = false;
-                let response = lp
-                    .stream_response(&provider, request, &cancel, &begun.turn_id, &mut streaming)
-                    .await;
-                lp.draft.close_open(&em);
-                let had_calls = !lp.dispatched.is_empty();
-                let why_cancelled = if matches!(response, Outcome::Failed(_)) {
-                    lp.calls_cancel.cancel();
-                    "Not run: the answer failed before the call could run."
-                } else {
-                    "Cancelled by user."
-                };
-                let settled = lp.settle_dispatched(why_cancelled).await;
-                let fatal = match settled {
-                    Ok(f) => f,
-                    Err(e) => break Outcome::Failed(e),
-                };
-                match response {
-                    Outcome::Completed => {}
-                    // Refused as too long before anything was written: once, send half.
-                    Outcome::Failed(e)
-                        if e.code == ErrorCode::ContextTooLong
-                            && lp.draft.is_empty()
-                            && !trimmed_after_refusal
-                            && !cancel.is_cancelled() =>
-                    {
-                        trimmed_after_refusal = true;
-                        let half = context::estimate_all(&history) / 2;
-                        match context::fit(&mut history, half) {
-                            Some(t) => {
-                                announce_trim(&store, &em, &begun.turn_id, t).await;
-                                round -= 1;
-                                continue;
-                            }
-                            None => break Outcome::Failed(e),
-                        }
-                    }
-                    other => break other,
-                }
-                if cancel.is_cancelled() {
-                    break Outcome::Stopped;
-                }
-                if let Some(why) = fatal {
-                    break Outcome::Failed(ErrorInfo::new(
-                        ErrorCode::Internal,
-                        format!("A tool failed in a way Parley cannot recover from: {why}. The turn was ended; the results so far are kept."),
-                        false,
-                    ));
-                }
-                if lp.bad_arguments && lp.stop_reason == Some(StopReason::MaxTokens) {
-                    break Outcome::Failed(ErrorInfo::new(
-                        ErrorCode::StreamInterrupted,
-                        "The model ran out of output tokens in the middle of a tool call, so the call was not run. Raise \"max output tokens\" in the chat settings, then retry.",
-                        true,
-                    ));
-                }
-                // Without tools there is nothing to send back: the error results end the turn.
-                if !had_calls || lp.tools.is_none() {
-                    break Outcome::Completed;
-                }
-                if round >= max_rounds {
-                    lp.stop_reason = Some(StopReason::ToolRoundLimit);
-                    break Outcome::Completed;
-                }
-            }
+            let turn = Rounds {
+                provider: &provider,
+                begun: &begun,
+                session_id: &session_id,
+                provider_name: &provider_name,
+                model: &model,
+                cancel: &cancel,
+                max_rounds,
+            };
+            lp.rounds(&turn, template).await
         }
     };
+    let last = lp.finish(&begun.turn_id, outcome).await;
+    (em, last)
+}
 
-    let Loop {
-        mut draft,
-        usage,
-        stop_reason,
-        raw_reason,
-        ..
-    } = lp;
-    draft.close_open(&em);
-    draft.send_unsent(&em);
-    let (status, error) = match &outcome {
-        Outcome::Completed => (TurnStatus::Completed, None),
-        Outcome::Stopped => {
-            draft.settle_calls(ToolCallStatus::Cancelled, "Cancelled by user.", &em);
-            (TurnStatus::Stopped, None)
+impl Loop {
+    /// The loop's state at the start of a turn; the turn's tools ask for approval through it.
+    fn new(
+        store: &Store,
+        em: &Emitter,
+        begun: &BegunTurn,
+        tools: Option<TurnTools>,
+        cancel: &CancellationToken,
+    ) -> Loop {
+        let session = em.session_id().0.clone();
+        let tools = tools.map(|mut t| {
+            t.ctx.asker = Some(Arc::new(TurnAsker {
+                session: session.clone(),
+                approvals: t.approvals.clone(),
+                emitter: em.clone(),
+                timeout: t.timeout,
+                cancel: cancel.clone(),
+            }));
+            t
+        });
+        let (updates_tx, updates) = tokio::sync::mpsc::unbounded_channel();
+        Loop {
+            store: store.clone(),
+            em: em.clone(),
+            draft: Draft::new(begun.assistant_message_id.clone()),
+            usage: None,
+            stop_reason: None,
+            raw_reason: None,
+            session,
+            tools,
+            scheduler: Scheduler::new(),
+            dispatched: Vec::new(),
+            updates_tx,
+            updates,
+            calls_cancel: cancel.child_token(),
+            bad_arguments: false,
         }
-        Outcome::Failed(e) => {
-            draft.settle_calls(
-                ToolCallStatus::Failed,
-                "The answer broke off before this call was complete (its arguments may be cut off), so it was not run.",
-                &em,
-            );
-            (TurnStatus::Failed, Some(e.clone()))
-        }
-    };
-    let end = TurnEnd {
-        status,
-        usage: usage.clone(),
-        stop_reason,
-        finish_reason_raw: raw_reason,
-        error: error.clone(),
-    };
-    let stored = store
-        .finish_turn(&begun.turn_id, draft.take_pending(), end)
-        .await;
-    let turn_id = begun.turn_id;
-    let last = match (stored, outcome) {
+    }
+
+    /// Ends the turn: the calls still open settled, the rest of the answer and the turn's end
+    /// stored in one transaction; returns the final event.
+    async fn finish(self, turn_id: &TurnId, outcome: Outcome) -> EventMsg {
+        let Loop {
+            store,
+            em,
+            mut draft,
+            usage,
+            stop_reason,
+            raw_reason,
+            ..
+        } = self;
+        draft.close_open(&em);
+        draft.send_unsent(&em);
+        let (status, error) = match &outcome {
+            Outcome::Completed => (TurnStatus::Completed, None),
+            Outcome::Stopped => {
+                draft.settle_calls(ToolCallStatus::Cancelled, "Cancelled by user.", &em);
+                (TurnStatus::Stopped, None)
+            }
+            Outcome::Failed(e) => {
+                draft.settle_calls(
+                    ToolCallStatus::Failed,
+                    "The answer broke off before this call was complete (its arguments may be cut off), so it was not run.",
+                    &em,
+                );
+                (TurnStatus::Failed, Some(e.clone()))
+            }
+        };
+        let end = TurnEnd {
+            status,
+            usage: usage.clone(),
+            stop_reason,
+            finish_reason_raw: raw_reason,
+            error,
+        };
+        let stored = store.finish_turn(turn_id, draft.take_pending(), end).await;
+        final_event(turn_id.clone(), stored, outcome, usage, stop_reason)
+    }
+}
+
+/// The turn's last event: how it ended, or that its end could not be stored.
+fn final_event(
+    turn_id: TurnId,
+    stored: Result<(), crate::error::StoreError>,
+    outcome: Outcome,
+    usage: Option<Usage>,
+    stop_reason: Option<StopReason>,
+) -> EventMsg {
+    match (stored, outcome) {
         (Err(e), _) => {
             tracing::error!("could not record the end of turn {turn_id}: {e}");
             EventMsg::TurnFailed {
@@ -532,6 +486,5 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         },
         (Ok(()), Outcome::Stopped) => EventMsg::TurnStopped { turn_id },
         (Ok(()), Outcome::Failed(error)) => EventMsg::TurnFailed { turn_id, error },
-    };
-    (em, last)
+    }
 }

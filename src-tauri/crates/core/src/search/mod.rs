@@ -2,10 +2,12 @@
 //! as every write: by triggers for titles and parts (schema v8, `store/schema.rs`; this module
 //! registers the function they call), and for streamed text by the journal, in pieces
 //! (`index.rs`). Here too: what the user typed turned into a safe FTS5 expression
-//! (`text.rs`), and the ranked query with its filters and snippets (`store.rs`).
+//! (`text.rs`), the ranked query with its filters (`store.rs`) and the snippet shown for each
+//! match (`snippet.rs`).
 
 mod bulk;
 mod index;
+mod snippet;
 mod store;
 pub mod text;
 

@@ -1,7 +1,8 @@
 //! The search query: FTS5 match, filters, ranking among the most recent matches, snippets.
 
 use super::index::{chunks_after, text_before};
-use super::text::{parse_query, searchable, snippet, Query};
+use super::snippet::snippet;
+use super::text::{parse_query, searchable, Query};
 use crate::error::StoreError;
 use crate::store::Store;
 use parley_protocol::{

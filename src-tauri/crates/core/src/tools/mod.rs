@@ -19,6 +19,7 @@ pub mod run;
 pub mod runtime;
 pub mod search;
 pub mod shell;
+mod shell_tables;
 pub mod tool;
 
 /// The tools as settings and assistants list them.

@@ -259,4 +259,48 @@ pub fn run() {
         );
         let _ = std::fs::remove_file(&big);
     }
+    let small: PathBuf = dir.path().join("parley-small.json");
+    let (_, base) = import(&small, false);
+    for (parts, each) in [(1, 15usize << 20), (4, 10 << 20)] {
+        let file = dir.path().join("huge.json");
+        let chat = huge_part_chat(parts, each);
+        std::fs::write(&file, parley_file(&chat)).unwrap();
+        let (took, peak) = import(&file, false);
+        println!(
+            "| parley, one chat of {parts} part(s) of {} MB | {:.1} MB | {:.1} MB | {:.2} s | {:.1} | {:.1} MB | {:.1} MB | {:.2}× | |",
+            each >> 20,
+            mb(chat.len() as u64),
+            mb(chat.len() as u64),
+            took.as_secs_f64(),
+            mb(chat.len() as u64) / took.as_secs_f64(),
+            mb(peak),
+            mb(base),
+            peak.saturating_sub(base) as f64 / chat.len() as f64
+        );
+    }
+}
+
+/// A Parley file of the one chat `chat` (its JSON).
+fn parley_file(chat: &[u8]) -> Vec<u8> {
+    let mut f =
+        b"{\"format\":\"parley-chats\",\"version\":1,\"exported_at\":0,\"chats\":[".to_vec();
+    f.extend_from_slice(chat);
+    f.extend_from_slice(b"]}");
+    f
+}
+
+/// One chat whose answer is `parts` parts of about `each` bytes of text (its JSON).
+fn huge_part_chat(parts: usize, each: usize) -> Vec<u8> {
+    let parts: Vec<Value> = (0..parts)
+        .map(|k| json!({"type": "text", "text": prose(k * 1_000_003, each)}))
+        .collect();
+    let chat = json!({"session": {"id": "huge", "title": "Huge", "created_at": 0, "updated_at": 0,
+                                  "message_count": 2, "params": {}},
+                      "head": "huge-1", "turns": [],
+                      "messages": [
+                          {"id": "huge-0", "session_id": "huge", "parent_id": null, "role": "user",
+                           "created_at": 0, "parts": [{"type": "text", "text": "hi"}]},
+                          {"id": "huge-1", "session_id": "huge", "parent_id": "huge-0",
+                           "role": "assistant", "created_at": 1, "parts": parts}]});
+    serde_json::to_vec(&chat).unwrap()
 }

@@ -87,7 +87,10 @@ pub(super) fn load_chat(
         // Every part of a file from elsewhere is read through the codec here, and again as it
         // is written: the chat's text is never held whole.
         if check_parts {
-            each_part(src, id, |_, _| Ok(()))?;
+            each_part(src, id, |message, p| match p.chunks {
+                Some(idx) => each_chunk(src, message, idx, |_| Ok(())),
+                None => Ok(()),
+            })?;
         }
         let turns: Vec<TurnInfo> = src
             .prepare_cached(
@@ -127,31 +130,68 @@ pub(super) fn load_chat(
     }))
 }
 
+/// One part of a file as it is stored: decoded and made inert, its text the row's own. A
+/// part over 64 KB keeps the rest of its text in chunk rows (as a streamed answer does, and
+/// as [`super::merge_rows::insert_part`] writes a long part): `chunks` is its index among
+/// its message's rows, to copy them one at a time, never the whole text at once.
+pub(super) struct StoredPart {
+    pub part: Part,
+    pub chunks: Option<i64>,
+}
+
 /// The parts of the messages of chat `id`, one at a time (never all at once: a chat's text
 /// is not held), ordered by message and position, each decoded by the codec and made inert:
 /// `each(message id, part)`. The first failure stops it.
 pub(super) fn each_part(
     src: &Connection,
     id: &str,
-    mut each: impl FnMut(&str, Part) -> Result<(), StoreError>,
+    mut each: impl FnMut(&str, StoredPart) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut stmt = src.prepare_cached(concat!(
-        "SELECT p.message_id, p.kind, ",
-        part_body_sql!(),
-        ", p.meta FROM parts p
+    let mut stmt = src.prepare_cached(
+        "SELECT p.message_id, p.kind, p.body, p.meta, p.idx,
+                EXISTS (SELECT 1 FROM part_chunks c WHERE c.message_id = p.message_id AND c.idx = p.idx)
+         FROM parts p
          WHERE p.message_id IN (SELECT id FROM messages WHERE session_id = ?1)
-         ORDER BY p.message_id, p.idx"
-    ))?;
+         ORDER BY p.message_id, p.idx",
+    )?;
     let mut rows = stmt.query([id])?;
     while let Some(r) = rows.next()? {
         let message: String = r.get(0)?;
-        let mut part = codec::decode_part(
-            &r.get::<_, String>(1)?,
-            r.get(2)?,
-            r.get::<_, Option<String>>(3)?.as_deref(),
-        )?;
+        let kind: String = r.get(1)?;
+        let mut part =
+            codec::decode_part(&kind, r.get(2)?, r.get::<_, Option<String>>(3)?.as_deref())?;
         inert_part(&mut part);
-        each(&message, part)?;
+        let chunks = r.get::<_, bool>(5)?.then_some(r.get(4)?);
+        if chunks.is_some() && !CHUNKED_KINDS.contains(&kind.as_str()) {
+            return Err(StoreError::Corrupt(format!(
+                "a {kind} part in pieces; only text is stored so"
+            )));
+        }
+        each(&message, StoredPart { part, chunks })?;
+    }
+    Ok(())
+}
+
+/// The kinds of part whose text may be kept in chunk rows.
+pub(super) const CHUNKED_KINDS: [&str; 4] = ["text", "reasoning", "tool_result", "file"];
+
+/// The chunk rows of part `idx` of `message`, in order, one at a time: `each(text)`.
+pub(super) fn each_chunk(
+    src: &Connection,
+    message: &str,
+    idx: i64,
+    mut each: impl FnMut(&str) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = src.prepare_cached(
+        "SELECT body FROM part_chunks WHERE message_id = ?1 AND idx = ?2 ORDER BY id",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![message, idx])?;
+    while let Some(r) = rows.next()? {
+        let text = r
+            .get_ref(0)?
+            .as_str()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        each(text)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The merge's row writers: a chat's row, its messages and turns, and its parts read from the
 //! file one at a time (an import's staging database writes with them too).
 
-use super::merge_load::each_part;
+use super::merge_load::{each_chunk, each_part, CHUNKED_KINDS};
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{ChatExport, Message, Part, TurnInfo};
@@ -79,7 +79,7 @@ pub(super) fn insert_parts(
     renamed: Option<&HashMap<String, String>>,
 ) -> Result<(), StoreError> {
     let mut at: Option<(String, i64)> = None;
-    each_part(src, id, |message, part| {
+    each_part(src, id, |message, stored| {
         let idx = match &mut at {
             Some((m, i)) if m == message => {
                 *i += 1;
@@ -90,10 +90,20 @@ pub(super) fn insert_parts(
                 0
             }
         };
-        let message = renamed
+        let to = renamed
             .and_then(|r| r.get(message))
             .map_or(message, String::as_str);
-        insert_part(tx, message, idx, &part)
+        let mut chunked = insert_part(tx, to, idx, &stored.part)?;
+        if let Some(from) = stored.chunks {
+            each_chunk(src, message, from, |text| insert_chunk(tx, to, idx, text))?;
+            chunked = true;
+        }
+        if chunked {
+            // Indexed in pieces, as a streamed answer is: one row of megabytes would make the
+            // index hold all its words at once.
+            crate::search::index_streamed(tx, to, idx, true)?;
+        }
+        Ok(())
     })
 }
 
@@ -116,19 +126,62 @@ pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreErr
     Ok(())
 }
 
-/// One part's row. Also writes an import's staging database.
+/// A part of more text than this is written as a streamed answer is kept: an empty row and
+/// its text in chunk rows (`chats::append::FOLD_AT_MOST`; readers join them), so that neither
+/// SQLite nor the search index ever holds it as one value.
+const CHUNKED_OVER: usize = 64 * 1024;
+/// The size of each chunk row of a long part.
+const CHUNK_BYTES: usize = 16 * 1024;
+
+/// One part's row, and its text in chunk rows when it is long (then `true`: the caller
+/// indexes it, `search::index_streamed`). Also writes an import's staging database.
 pub(super) fn insert_part(
     c: &Connection,
     message_id: &str,
     idx: i64,
     part: &Part,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let (kind, body, meta) = codec::encode_part(part)?;
+    let chunked = body.len() > CHUNKED_OVER && CHUNKED_KINDS.contains(&kind);
     c.prepare_cached(
         "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![message_id, idx, kind, body, meta])?;
+    .execute(params![
+        message_id,
+        idx,
+        kind,
+        if chunked { "" } else { body },
+        meta
+    ])?;
+    if chunked {
+        for piece in pieces(body, CHUNK_BYTES) {
+            insert_chunk(c, message_id, idx, piece)?;
+        }
+    }
+    Ok(chunked)
+}
+
+fn insert_chunk(c: &Connection, message_id: &str, idx: i64, text: &str) -> Result<(), StoreError> {
+    c.prepare_cached("INSERT INTO part_chunks(message_id, idx, body) VALUES (?1, ?2, ?3)")?
+        .execute(params![message_id, idx, text])?;
     Ok(())
+}
+
+/// `text` cut into pieces of about `size` bytes, each ending on a character's boundary.
+pub(super) fn pieces(text: &str, size: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = size.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        let (piece, after) = rest.split_at(end);
+        rest = after;
+        Some(piece)
+    })
 }
 
 /// One turn's row (`imported`: it came with a chat from a file). Also writes an import's

@@ -130,6 +130,8 @@ mod foreign_tests;
 #[cfg(test)]
 mod import_tests;
 #[cfg(test)]
+mod long_part_tests;
+#[cfg(test)]
 mod merge_follow_tests;
 #[cfg(test)]
 mod merge_tests;

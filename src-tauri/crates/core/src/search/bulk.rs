@@ -81,7 +81,7 @@ impl Paused {
             "INSERT INTO search_fts(rowid, text)
                  SELECT d.id, parley_search_text(p.kind, p.body, p.meta, NULL)
                  FROM search_docs d JOIN parts p ON p.message_id = d.message_id AND p.idx = d.idx
-                 WHERE d.id > ?1 AND d.message_id IS NOT NULL ORDER BY d.id",
+                 WHERE d.id > ?1 AND d.message_id IS NOT NULL AND d.chunk IS NULL ORDER BY d.id",
             params![self.last_doc],
         )?;
         tx.execute_batch("DELETE FROM temp.bulk_chats;")?;

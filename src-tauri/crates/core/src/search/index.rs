@@ -69,17 +69,22 @@ pub(crate) fn index_streamed(
     force: bool,
 ) -> Result<(), StoreError> {
     let (mut done, written) = last_piece(c, message, idx)?;
-    let pending = chunks_after(c, message, idx, done, i64::MAX)?;
-    if pending.is_empty() {
-        return Ok(());
-    }
     let now = crate::now_ms();
     let rest_due = force || done == 0 || now - written >= PIECE_EVERY_MS;
+    // Read a chunk at a time: a part imported whole can be megabytes of chunks.
+    let mut pending = c.prepare_cached(
+        "SELECT id, body FROM part_chunks WHERE message_id = ?1 AND idx = ?2 AND id > ?3 ORDER BY id",
+    )?;
+    let mut rows = pending.query(params![message, idx, done])?;
     let mut piece = String::new();
     let mut last = done;
-    for (id, body) in pending {
-        piece.push_str(&body);
-        last = id;
+    while let Some(r) = rows.next()? {
+        piece.push_str(
+            r.get_ref(1)?
+                .as_str()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        );
+        last = r.get(0)?;
         if piece.len() >= PIECE_BYTES {
             write_piece(c, message, idx, done, last, &piece, now)?;
             done = last;

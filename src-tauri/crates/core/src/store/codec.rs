@@ -45,17 +45,13 @@ fn from_json_opt<T: DeserializeOwned>(v: Option<String>) -> Result<Option<T>, St
         .transpose()
 }
 
-/// (kind, body, meta) for a part.
-pub(crate) fn encode_part(
-    part: &Part,
-) -> Result<(&'static str, String, Option<String>), StoreError> {
+/// (kind, body, meta) for a part; the body is the part's own text, not a copy of it.
+pub(crate) fn encode_part(part: &Part) -> Result<(&'static str, &str, Option<String>), StoreError> {
     Ok(match part {
-        Part::Text { text } => ("text", text.clone(), None),
-        Part::Reasoning { text, signature } => (
-            "reasoning",
-            text.clone(),
-            signature.as_ref().map(json).transpose()?,
-        ),
+        Part::Text { text } => ("text", text, None),
+        Part::Reasoning { text, signature } => {
+            ("reasoning", text, signature.as_ref().map(json).transpose()?)
+        }
         Part::ToolCall {
             call_id,
             name,
@@ -63,7 +59,7 @@ pub(crate) fn encode_part(
             status,
         } => (
             "tool_call",
-            arguments.clone(),
+            arguments,
             Some(json(&ToolCallMeta {
                 call_id: call_id.clone(),
                 name: name.clone(),
@@ -76,16 +72,16 @@ pub(crate) fn encode_part(
             is_error,
         } => (
             "tool_result",
-            output.clone(),
+            output,
             Some(json(&ToolResultMeta {
                 call_id: call_id.clone(),
                 is_error: *is_error,
             })?),
         ),
-        Part::Image { mime, data } => ("image", data.clone(), Some(json(mime)?)),
+        Part::Image { mime, data } => ("image", data, Some(json(mime)?)),
         Part::File { name, mime, text } => (
             "file",
-            text.clone(),
+            text,
             Some(json(&FileMeta {
                 name: name.clone(),
                 mime: mime.clone(),

@@ -4,6 +4,7 @@
 mod claude;
 mod export;
 mod export_every;
+mod export_file;
 mod foreign;
 mod foreign_ids;
 mod import;
@@ -18,6 +19,7 @@ mod store;
 
 pub use export::markdown;
 pub use export_every::EveryChat;
+pub use export_file::{Existing, ExportChoice, ExportFormat, ExportText};
 pub use foreign::{detect, rfc3339_ms, Source};
 pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
 pub use parley_format::read_export;
@@ -122,6 +124,8 @@ fn clip(page: &mut SessionHistory) {
     }
 }
 
+#[cfg(test)]
+mod export_file_tests;
 #[cfg(test)]
 mod export_tests;
 

@@ -95,7 +95,7 @@ pub struct Placement {
 impl Store {
     /// In one transaction: stores the user's message, a pending turn owned by `owner`, and the
     /// empty assistant message; moves the session's head; sets a default title.
-    pub async fn begin_turn(
+    pub(in crate::chats) async fn begin_turn(
         &self,
         session_id: &SessionId,
         text: String,
@@ -117,7 +117,7 @@ impl Store {
     /// [`Store::begin_turn`] placed as `at` says: after the selected path, or as a new version
     /// of an earlier user message (an edit: a sibling with the new text), and checked against
     /// the revision the client saw.
-    pub async fn begin_turn_at(
+    pub(in crate::chats) async fn begin_turn_at(
         &self,
         session_id: &SessionId,
         text: String,
@@ -172,7 +172,7 @@ impl Store {
     }
 
     /// Applies a batch of streamed changes in one transaction.
-    pub async fn journal(&self, ops: Vec<JournalOp>) -> Result<(), StoreError> {
+    pub(in crate::chats) async fn journal(&self, ops: Vec<JournalOp>) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
         }
@@ -187,7 +187,10 @@ impl Store {
     }
 
     /// Marks a turn as streaming.
-    pub async fn set_turn_streaming(&self, turn_id: &TurnId) -> Result<(), StoreError> {
+    pub(in crate::chats) async fn set_turn_streaming(
+        &self,
+        turn_id: &TurnId,
+    ) -> Result<(), StoreError> {
         let id = turn_id.clone();
         self.writer
             .call(move |c| {
@@ -201,7 +204,7 @@ impl Store {
     }
 
     /// Records the first message a turn's request carried (older ones were left out).
-    pub async fn set_turn_context(
+    pub(in crate::chats) async fn set_turn_context(
         &self,
         turn_id: &TurnId,
         first: &MessageId,
@@ -219,7 +222,7 @@ impl Store {
     }
 
     /// Flushes the last journal ops and records how the turn ended, in one transaction.
-    pub async fn finish_turn(
+    pub(in crate::chats) async fn finish_turn(
         &self,
         turn_id: &TurnId,
         ops: Vec<JournalOp>,
@@ -259,7 +262,7 @@ impl Store {
     }
 
     /// Owners of turns still marked pending or streaming.
-    pub async fn active_turn_owners(&self) -> Result<Vec<String>, StoreError> {
+    pub(in crate::chats) async fn active_turn_owners(&self) -> Result<Vec<String>, StoreError> {
         self.writer
             .call(|c| {
                 let mut stmt = c.prepare(
@@ -273,7 +276,7 @@ impl Store {
 
     /// In one transaction: a new pending turn that answers the existing user message again,
     /// as a new branch (the earlier answer stays in the tree), and the session's head moves to it.
-    pub async fn begin_retry(
+    pub(in crate::chats) async fn begin_retry(
         &self,
         session_id: &SessionId,
         user_message_id: &MessageId,
@@ -286,7 +289,7 @@ impl Store {
     }
 
     /// [`Store::begin_retry`], checked against the revision of the chat the client saw.
-    pub async fn begin_retry_seen(
+    pub(in crate::chats) async fn begin_retry_seen(
         &self,
         session_id: &SessionId,
         user_message_id: &MessageId,
@@ -343,7 +346,10 @@ impl Store {
     /// Marks the running turns of a dead owner as interrupted (their output is kept). Tool
     /// calls they left unfinished are ended as cancelled, each with a result saying so, so
     /// every call has exactly one result and the conversation can be sent again.
-    pub async fn interrupt_turns_of(&self, owner: &str) -> Result<usize, StoreError> {
+    pub(in crate::chats) async fn interrupt_turns_of(
+        &self,
+        owner: &str,
+    ) -> Result<usize, StoreError> {
         let owner = owner.to_owned();
         self.writer
             .call(move |c| {

@@ -7,12 +7,14 @@
 
 mod append;
 mod batches;
+mod branch;
 mod call;
 mod context;
 mod draft;
 mod journal;
 mod steer;
 mod store;
+mod tables;
 mod titles;
 mod tree;
 mod turn;
@@ -23,13 +25,17 @@ pub use batches::EventBatches;
 pub use draft::FRAME;
 pub use journal::{BegunTurn, JournalOp, Placement, TurnEnd};
 pub use store::default_title;
-pub(crate) use tree::versions_of;
+pub use tables::ChatTables;
 pub use turns::TurnHandle;
 
-use crate::error::CoreError;
+use crate::approvals::ApprovalService;
+use crate::error::{CoreError, StoreError};
 use crate::providers::ProviderService;
+use crate::settings::SettingsService;
 use crate::shared::Shared;
-use parley_protocol::{SessionId, SessionParams, SessionSummary, PARAM_LIMITS};
+use parley_protocol::{
+    MessageId, Part, SessionHistory, SessionId, SessionParams, SessionSummary, PARAM_LIMITS,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -41,6 +47,10 @@ pub struct ChatService {
     providers: ProviderService,
     /// Pending approvals and questions, and the grants (the approvals topic's state).
     approvals: Arc<crate::approvals::Approvals>,
+    /// Saves an "always allow" grant.
+    grants: ApprovalService,
+    /// The user's settings, as saved.
+    settings: SettingsService,
     active: Arc<Mutex<HashMap<SessionId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
@@ -50,15 +60,47 @@ impl ChatService {
     pub(crate) fn new(
         shared: Arc<Shared>,
         providers: ProviderService,
-        approvals: Arc<crate::approvals::Approvals>,
+        grants: ApprovalService,
+        settings: SettingsService,
     ) -> Self {
         ChatService {
             shared,
             providers,
-            approvals,
+            approvals: grants.state().clone(),
+            grants,
+            settings,
             active: Arc::default(),
             titles: Arc::default(),
         }
+    }
+
+    /// Up to `limit` messages of a chat's current branch ending just before `before` (or at
+    /// its head), oldest first, with their turns (the history topic's pages).
+    pub(crate) async fn branch_page(
+        &self,
+        id: &SessionId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Option<SessionHistory>, StoreError> {
+        self.shared.store.history_page(id, before, limit).await
+    }
+
+    /// A chat with every message of its current branch (exports, the CLI's `show`).
+    pub(crate) async fn branch(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<SessionHistory>, StoreError> {
+        self.shared.store.history(id).await
+    }
+
+    /// One part of a message of a chat, whole.
+    pub(crate) async fn part(
+        &self,
+        id: &SessionId,
+        message: &MessageId,
+        index: u32,
+    ) -> Result<Option<Part>, StoreError> {
+        self.shared.store.part(id, message, index).await
     }
 
     /// Creates an empty chat. Without a title one is derived from the first message.

@@ -23,9 +23,12 @@ pub use export_file::{Existing, ExportChoice, ExportFormat, ExportText};
 pub use foreign::{detect, rfc3339_ms, Source};
 pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
 pub use parley_format::read_export;
+pub(crate) use store::merge_database;
 
+use crate::chats::ChatService;
 use crate::error::no_chat as not_found;
 use crate::error::CoreError;
+use crate::settings::SettingsService;
 use crate::shared::Shared;
 use parley_protocol::{ClippedPart, MessageId, Part, SessionHistory, SessionId};
 use std::sync::Arc;
@@ -34,11 +37,19 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct HistoryService {
     shared: Arc<Shared>,
+    /// Reads a chat's current branch (the chats' messages).
+    chats: ChatService,
+    /// Keeps this data folder's namespace for other apps' ids (`foreign_ids.rs`).
+    settings: SettingsService,
 }
 
 impl HistoryService {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        HistoryService { shared }
+    pub(crate) fn new(shared: Arc<Shared>, chats: ChatService, settings: SettingsService) -> Self {
+        HistoryService {
+            shared,
+            chats,
+            settings,
+        }
     }
 
     /// Up to `limit` messages of a chat, ending just before `before` (or at the newest),
@@ -53,9 +64,8 @@ impl HistoryService {
     ) -> Result<SessionHistory, CoreError> {
         let newest = before.is_none();
         let mut page = self
-            .shared
-            .store
-            .history_page(id, before, limit.clamp(1, 1000))
+            .chats
+            .branch_page(id, before, limit.clamp(1, 1000))
             .await?
             .ok_or_else(|| not_found(id))?;
         if newest {
@@ -72,24 +82,16 @@ impl HistoryService {
         message: &MessageId,
         index: u32,
     ) -> Result<Part, CoreError> {
-        self.shared
-            .store
-            .part(id, message, index)
-            .await?
-            .ok_or_else(|| {
-                CoreError::NotFound(format!(
-                    "No part {index} of message {message} in chat {id}."
-                ))
-            })
+        self.chats.part(id, message, index).await?.ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "No part {index} of message {message} in chat {id}."
+            ))
+        })
     }
 
     /// A chat's whole current branch and its turns (the CLI's `sessions show`, tests).
     pub async fn full_history(&self, id: &SessionId) -> Result<SessionHistory, CoreError> {
-        self.shared
-            .store
-            .history(id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        self.chats.branch(id).await?.ok_or_else(|| not_found(id))
     }
 }
 

@@ -3,7 +3,9 @@
 //! within a second, with the user's message committed before the request goes out
 //! (`turns.rs`). A turn is the agent loop (`turn.rs`) over the answer's journal (`draft.rs`)
 //! and each tool call's lifecycle (`call.rs`); its events go out through the hub (`hub.rs`).
-//! The chat and turn queries are in `store.rs` and `journal.rs`.
+//! The chat and turn queries are in `store.rs`, `journal.rs`, `tree.rs` and `branch.rs` (a
+//! chat's current branch, which the history topic asks for); other topics' tests and the bench
+//! reach them through [`ChatTables`].
 
 mod append;
 mod batches;

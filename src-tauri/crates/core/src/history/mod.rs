@@ -1,5 +1,6 @@
-//! History: a chat's messages, read a page at a time along its current branch. The queries
-//! are in `store.rs`.
+//! History: a chat's messages, read a page at a time along its current branch (the chats
+//! topic reads them: [`ChatService`]), exports (`export*.rs`) and imports (`import.rs`, the
+//! merge in `merge*.rs`; its entry on the database's thread is `store.rs`).
 
 mod claude;
 mod export;

@@ -16,6 +16,7 @@ mod cli_output;
 mod cli_transfer;
 mod cli_tree;
 mod commands;
+mod doors;
 mod durability;
 mod engine;
 mod engine_faults;

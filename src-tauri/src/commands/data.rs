@@ -2,7 +2,7 @@
 //! native dialog. The webview never names a path.
 
 use super::prelude::*;
-use parley_core::history::ImportControl;
+use parley_core::history::{Existing, ExportChoice, ExportFormat, ImportControl};
 use parley_protocol::{ExportReport, ImportProgress, ImportReport, RestoreReport};
 
 /// Writes a copy of the database into the backups folder; returns where.
@@ -59,50 +59,26 @@ pub async fn export_chats(
     markdown: bool,
     branch: bool,
 ) -> Res<Option<ExportReport>> {
-    let history = state.core.history();
-    let mut left_out = Vec::new();
-    let (text, name) = match (&session_id, markdown) {
-        (Some(id), true) => {
-            let md = history.export_markdown(id).await.map_err(err)?;
-            (md, "chat.md".to_owned())
-        }
-        (ids, _) => {
-            let file = match ids {
-                Some(id) if branch => history.export_branches(Some(vec![id.clone()])).await,
-                Some(id) => history.export(Some(vec![id.clone()])).await,
-                None => history.export_every(branch).await.map(|every| {
-                    left_out = every.unreadable;
-                    every.file
-                }),
-            }
-            .map_err(err)?;
-            let text = serde_json::to_string_pretty(&file).map_err(|e| {
-                ErrorInfo::new(
-                    ErrorCode::Internal,
-                    format!("could not encode the export: {e}"),
-                    false,
-                )
-            })?;
-            let name = if ids.is_some() && branch {
-                "chat-branch.json"
-            } else if ids.is_some() {
-                "chat.json"
-            } else {
-                "parley-chats.json"
-            };
-            (text, name.to_owned())
-        }
+    let choice = ExportChoice {
+        chats: session_id.map(|id| vec![id]),
+        branch,
+        format: if markdown {
+            ExportFormat::Markdown
+        } else {
+            ExportFormat::Json
+        },
     };
+    let name = choice.file_name();
     let path = match crate::e2e::chosen_path("PARLEY_E2E_SAVE_FILE") {
         Some(p) => Some(p),
         None => {
             use tauri_plugin_dialog::DialogExt;
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let ext = if markdown { "md" } else { "json" };
+            let ext = choice.format.extension();
             app.dialog()
                 .file()
                 .set_title("Export chats")
-                .set_file_name(&name)
+                .set_file_name(name)
                 .add_filter(
                     if markdown {
                         "Markdown"
@@ -120,13 +96,12 @@ pub async fn export_chats(
     let Some(path) = path else {
         return Ok(None);
     };
-    write_whole(&path, text.as_bytes()).map_err(|e| {
-        ErrorInfo::new(
-            ErrorCode::Internal,
-            format!("Could not write {}: {e}", path.display()),
-            false,
-        )
-    })?;
+    let left_out = state
+        .core
+        .history()
+        .export_to_file(&choice, &path, Existing::Replace)
+        .await
+        .map_err(err)?;
     Ok(Some(ExportReport {
         file: path.display().to_string(),
         left_out,
@@ -231,34 +206,6 @@ async fn run_import(
     report.map_err(err)
 }
 
-/// Writes `bytes` to `path` whole or not at all, readable by the user only (0600 on Unix: an
-/// export holds whole conversations): a temporary file beside it, synced, renamed over it, and
-/// the folder synced.
-fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.part",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("export"),
-        parley_core::new_id()
-    ));
-    let result = (|| {
-        let mut f = parley_core::create_private(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// A file the person picks in the native open dialog (`None` when cancelled), or the path in
 /// the environment variable `e2e` (end-to-end tests, in builds with the `e2e` feature only:
 /// WebDriver cannot reach native dialogs).
@@ -286,30 +233,4 @@ async fn pick_file(
         let _ = tx.send(picked);
     });
     rx.await.ok().flatten().and_then(|p| p.into_path().ok())
-}
-
-#[cfg(test)]
-mod tests {
-    /// An export replaces the file whole and is the user's only, whatever was there before.
-    #[test]
-    fn an_export_is_written_whole_and_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("chats.json");
-        std::fs::write(&path, b"an older, longer file that was world-readable").unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        }
-        super::write_whole(&path, b"{}").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600, "{mode:o}");
-        }
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(left.len(), 1, "no temporary file is left");
-    }
 }

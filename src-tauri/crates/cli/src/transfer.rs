@@ -3,15 +3,14 @@
 //! missing is added).
 
 use crate::term::{self, field, out};
-use crate::{invalid, Failure};
+use crate::Failure;
 use clap::{Args, ValueEnum};
-use parley_core::history::ImportControl;
+use parley_core::history::{Existing, ExportChoice, ExportFormat, ImportControl};
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
 use parley_protocol::{
     ErrorCode, ErrorInfo, ImportAction, ImportProgress, ImportReport, LeftOutChat, SessionId,
 };
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -56,57 +55,36 @@ pub struct ImportArgs {
 pub const EXIT_SOME_LEFT_OUT: u8 = 3;
 
 pub async fn export(core: &Core, args: ExportArgs) -> Result<(), Failure> {
-    let ids: Option<Vec<SessionId>> =
-        (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect());
+    let choice = ExportChoice {
+        chats: (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect()),
+        branch: args.branch,
+        format: match args.format {
+            Format::Json => ExportFormat::Json,
+            Format::Md => ExportFormat::Markdown,
+        },
+    };
     let history = core.history();
-    let (text, unreadable) = match (args.format, ids) {
-        (Format::Json, Some(ids)) => {
-            let file = if args.branch {
-                history.export_branches(Some(ids)).await?
-            } else {
-                history.export(Some(ids)).await?
-            };
-            (encode(&file)?, Vec::new())
+    let unreadable = match args.output {
+        Some(path) => {
+            let left_out = history
+                .export_to_file(&choice, &path, Existing::Keep)
+                .await?;
+            errln!("Exported to {}", path.display());
+            left_out
         }
-        (Format::Json, None) => {
-            let every = history.export_every(args.branch).await?;
-            (encode(&every.file)?, every.unreadable)
-        }
-        (Format::Md, Some(ids)) => {
-            let mut all = Vec::new();
-            for id in &ids {
-                all.push(history.export_markdown(id).await?);
+        None => {
+            let export = history.export_text(&choice).await?;
+            // On a terminal, what the chats hold is shown, not obeyed; into a pipe
+            // (`parley export --format md > chats.md`) the bytes are exact.
+            match choice.format {
+                _ if !term::stdout_is_terminal() => term::out_exact(&export.text)?,
+                ExportFormat::Json => out(&term::json_inert(&export.text))?,
+                ExportFormat::Markdown => out(&export.text)?,
             }
-            (all.join("\n---\n\n"), Vec::new())
-        }
-        (Format::Md, None) => {
-            let (all, unreadable) = history.markdown_every().await?;
-            (all.join("\n---\n\n"), unreadable)
+            export.left_out
         }
     };
-    match args.output {
-        // On a terminal, what the chats hold is shown, not obeyed; into a pipe or a file
-        // (`parley export --format md > chats.md`) the bytes are exact.
-        None if term::stdout_is_terminal() => match args.format {
-            Format::Json => out(&term::json_inert(&text))?,
-            Format::Md => out(&text)?,
-        },
-        None => term::out_exact(&text)?,
-        Some(path) => {
-            let mut f = parley_core::create_private(&path)
-                .map_err(|e| invalid(format!("could not create {}: {e}", path.display())))?;
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(|e| invalid(format!("could not write {}: {e}", path.display())))?;
-            errln!("Exported to {}", path.display());
-        }
-    }
     left_out(&unreadable)
-}
-
-fn encode(file: &parley_protocol::ExportFile) -> Result<String, Failure> {
-    serde_json::to_string_pretty(file)
-        .map_err(|e| invalid(format!("could not encode the export: {e}")))
 }
 
 /// Names each chat an export of every chat left out; exits with [`EXIT_SOME_LEFT_OUT`] when

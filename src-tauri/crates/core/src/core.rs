@@ -89,12 +89,10 @@ impl Core {
         }
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
         let client = crate::providers::http::client(&options.http)?;
-        let always = crate::approvals::Grants::from_saved(store.list_grants().await?);
         let mut protected = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
         if let (Some(config), Some(name)) = (dirs::config_dir(), dir.file_name()) {
             protected.push(config.join(name));
         }
-        let approvals = Arc::new(crate::approvals::Approvals::new(always));
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
@@ -106,17 +104,25 @@ impl Core {
             process_log: instance.groups_path(),
             data_dir: dir.clone(),
         });
-        let providers = ProviderService::new(shared.clone());
+        // Each topic that needs another's data holds that topic's service.
+        let settings = SettingsService::new(shared.clone());
+        let approvals = ApprovalService::load(shared.clone()).await?;
+        let providers = ProviderService::new(shared.clone(), settings.clone());
         providers.remember_saved_keys();
-        let chats = ChatService::new(shared.clone(), providers.clone(), approvals.clone());
+        let chats = ChatService::new(
+            shared.clone(),
+            providers.clone(),
+            approvals.clone(),
+            settings.clone(),
+        );
         let core = Core {
             inner: Arc::new(Inner {
-                history: HistoryService::new(shared.clone()),
+                history: HistoryService::new(shared.clone(), chats.clone(), settings.clone()),
                 search: SearchService::new(shared.clone()),
-                usage: UsageService::new(shared.clone()),
+                usage: UsageService::new(shared.clone(), settings.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
-                approvals: ApprovalService::new(shared.clone(), approvals),
-                settings: SettingsService::new(shared.clone()),
+                approvals,
+                settings,
                 tools: ToolService,
                 backups: BackupService::new(store.clone()),
                 chats,

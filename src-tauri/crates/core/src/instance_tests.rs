@@ -4,6 +4,7 @@
 //! and a damaged file is moved aside, untouched, with the report the window's banner shows.
 
 use super::*;
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
 use crate::store::StartCheck;
 use crate::{Core, CoreOptions};

@@ -30,6 +30,27 @@ macro_rules! session_columns {
     };
 }
 
+/// A topic's tables opened to tests (and the bench) outside the topic, and to nothing else: a
+/// trait on `Store` whose methods are the named `Store` methods of the topic (same names and
+/// signatures; each topic's own are `pub(in crate::topic)`). A topic's code asks the other
+/// topic's service; `tests/suite/doors.rs` fails when code outside the topic names the
+/// trait.
+macro_rules! tables_door {
+    ($(#[$meta:meta])* $vis:vis trait $door:ident {
+        $(fn $f:ident(&self $(, $a:ident: $t:ty)* $(,)?) -> $r:ty;)*
+    }) => {
+        $(#[$meta])*
+        $vis trait $door {
+            $(fn $f(&self $(, $a: $t)*) -> impl std::future::Future<Output = $r> + Send;)*
+        }
+        impl $door for crate::store::Store {
+            $(fn $f(&self $(, $a: $t)*) -> impl std::future::Future<Output = $r> + Send {
+                crate::store::Store::$f(self $(, $a)*)
+            })*
+        }
+    };
+}
+
 pub mod approvals;
 pub mod assistants;
 pub mod backups;

@@ -1,6 +1,7 @@
 //! The journal's write cost, through the real store (a real SQLite file, WAL, synchronous=FULL):
 //! the bytes a 10 MB answer writes to the WAL, and the WAL's size over a 100k-message session.
 
+use parley_core::chats::ChatTables as _;
 use parley_core::chats::{JournalOp, TurnEnd};
 use parley_core::store::{Store, WAL_SIZE_LIMIT};
 use parley_protocol::{Part, SessionId};

@@ -10,6 +10,7 @@
 //! 4. `parley-bench import` (run by `cargo xtask bench` once the CLI is built): a 100 MB export
 //!    of each format through `parley import`, its time and peak memory (`import.rs`).
 
+use parley_core::chats::ChatTables as _;
 use parley_core::chats::TurnEnd;
 use parley_core::providers::http::SseMapper;
 use parley_core::providers::openai_chat::ChatMapper;

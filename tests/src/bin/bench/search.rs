@@ -4,6 +4,7 @@
 //! The database is kept in `target/bench-data/` and reused by later runs.
 
 use parley_core::search::text::{parse_query, MAX_WORDS};
+use parley_core::search::SearchTables as _;
 use parley_protocol::{Role, SearchQuery, SessionId};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -6,6 +6,8 @@ mod policy;
 mod store;
 
 pub use policy::*;
+#[cfg(test)]
+pub(crate) use store::GrantTables;
 
 use crate::error::CoreError;
 use crate::shared::Shared;
@@ -20,8 +22,13 @@ pub struct ApprovalService {
 }
 
 impl ApprovalService {
-    pub(crate) fn new(shared: Arc<Shared>, approvals: Arc<Approvals>) -> Self {
-        ApprovalService { shared, approvals }
+    /// The service with the grants saved in earlier runs in force.
+    pub(crate) async fn load(shared: Arc<Shared>) -> Result<Self, CoreError> {
+        let always = Grants::from_saved(shared.store.list_grants().await?);
+        Ok(ApprovalService {
+            shared,
+            approvals: Arc::new(Approvals::new(always)),
+        })
     }
 
     /// Answers a pending approval request. Only a call that is waiting can be answered; the
@@ -74,6 +81,27 @@ impl ApprovalService {
                     "No question is waiting for call {call_id} (it was answered, stopped or timed out)."
                 ))
             })
+    }
+
+    /// The pending approvals and questions and the grants in force (the turn engine's view).
+    pub(crate) fn state(&self) -> &Arc<Approvals> {
+        &self.approvals
+    }
+
+    /// Saves an "always allow" grant of `tool` with these (canonical) arguments in
+    /// `workspace`, then applies it to this run; nothing is applied when it cannot be saved.
+    pub(crate) async fn grant_always(
+        &self,
+        workspace: &str,
+        tool: &str,
+        canonical: &str,
+    ) -> Result<(), CoreError> {
+        self.shared
+            .store
+            .add_grant(workspace, tool, canonical)
+            .await?;
+        self.approvals.grant_always(workspace, tool, canonical);
+        Ok(())
     }
 
     /// Every saved "always allow" grant, by workspace.

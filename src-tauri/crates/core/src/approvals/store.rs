@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 
 impl Store {
     /// Saves an "always allow" grant for a workspace (idempotent) and returns it.
-    pub async fn add_grant(
+    pub(in crate::approvals) async fn add_grant(
         &self,
         workspace: &str,
         tool: &str,
@@ -32,7 +32,9 @@ impl Store {
     }
 
     /// Every saved grant, oldest first.
-    pub async fn list_grants(&self) -> Result<Vec<parley_protocol::Grant>, StoreError> {
+    pub(in crate::approvals) async fn list_grants(
+        &self,
+    ) -> Result<Vec<parley_protocol::Grant>, StoreError> {
         self.reader
             .call(|c| {
                 let mut stmt = c.prepare(&format!(
@@ -45,7 +47,7 @@ impl Store {
     }
 
     /// Deletes a grant; returns it when it existed.
-    pub async fn delete_grant(
+    pub(in crate::approvals) async fn delete_grant(
         &self,
         id: i64,
     ) -> Result<Option<parley_protocol::Grant>, StoreError> {
@@ -75,4 +77,18 @@ fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<parley_protocol::Grant> 
         arguments: r.get(3)?,
         created_at: r.get(4)?,
     })
+}
+
+#[cfg(test)]
+tables_door! {
+    /// The grants table for the tests of other topics (the floor's store tests).
+    pub(crate) trait GrantTables {
+        fn add_grant(
+            &self,
+            workspace: &str,
+            tool: &str,
+            arguments: &str,
+        ) -> Result<parley_protocol::Grant, StoreError>;
+        fn list_grants(&self) -> Result<Vec<parley_protocol::Grant>, StoreError>;
+    }
 }

@@ -7,7 +7,9 @@ use rusqlite::params;
 
 impl Store {
     /// Every assistant, by name.
-    pub async fn list_assistants(&self) -> Result<Vec<parley_protocol::Assistant>, StoreError> {
+    pub(in crate::assistants) async fn list_assistants(
+        &self,
+    ) -> Result<Vec<parley_protocol::Assistant>, StoreError> {
         self.reader
             .call(|c| {
                 let mut stmt = c.prepare("SELECT body FROM assistants")?;
@@ -25,7 +27,10 @@ impl Store {
     }
 
     /// Inserts or replaces an assistant (by id).
-    pub async fn put_assistant(&self, a: parley_protocol::Assistant) -> Result<(), StoreError> {
+    pub(in crate::assistants) async fn put_assistant(
+        &self,
+        a: parley_protocol::Assistant,
+    ) -> Result<(), StoreError> {
         let body = serde_json::to_string(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.writer
             .call(move |c| {
@@ -40,7 +45,10 @@ impl Store {
     }
 
     /// Deletes an assistant; returns whether it existed.
-    pub async fn delete_assistant(&self, id: &str) -> Result<bool, StoreError> {
+    pub(in crate::assistants) async fn delete_assistant(
+        &self,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.writer
             .call(move |c| Ok(c.execute("DELETE FROM assistants WHERE id = ?1", [id])? > 0))

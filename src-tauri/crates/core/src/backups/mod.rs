@@ -124,9 +124,8 @@ impl BackupService {
                 false,
                 crate::search::register,
             )?);
-            self.store
-                .merge_from(&copy, dry_run, crate::history::merge::Follow::whole())
-                .await
+            let whole = crate::history::merge::Follow::whole();
+            crate::history::merge_database(&self.store, &copy, dry_run, whole).await
         }
         .await;
         for suffix in ["", "-wal", "-shm"] {

@@ -2,9 +2,10 @@
 //! schedule ([`crate::tools::runtime`]), the run — each step racing the stop button — and
 //! exactly one end ([`CallEnd`]) whatever happens.
 
-use crate::approvals::{Approvals, CallFacts, Decision, Outcome as Waited, Pending};
+use crate::approvals::{
+    ApprovalService, Approvals, CallFacts, Decision, Outcome as Waited, Pending,
+};
 use crate::hub::Emitter;
-use crate::store::Store;
 use crate::tools::runtime::Ticket;
 use crate::tools::tool::{Prepared, Registry, Risk, ToolContext, ToolError};
 use parley_protocol::{EventMsg, ToolCallStatus};
@@ -18,6 +19,8 @@ pub(crate) struct TurnTools {
     /// The workspace and the protected folders (cancel and call id are set per call).
     pub ctx: ToolContext,
     pub approvals: Arc<Approvals>,
+    /// Saves "always allow" grants.
+    pub grants: ApprovalService,
     /// How long an approval request or a question waits.
     pub timeout: Duration,
     /// Ask before read-only calls too.
@@ -129,7 +132,7 @@ pub(super) struct Asked {
     workspace: String,
     approvals: Arc<Approvals>,
     /// Where an "always allow" grant is saved.
-    store: Store,
+    grants: ApprovalService,
     /// How long the request waits for an answer.
     timeout: Duration,
 }
@@ -140,7 +143,6 @@ pub(super) struct Asked {
 /// can arrive unheard).
 pub(super) fn ask(
     tools: &TurnTools,
-    store: &Store,
     session: &str,
     call_id: &str,
     name: &str,
@@ -189,7 +191,7 @@ pub(super) fn ask(
             can_grant,
             workspace,
             approvals: tools.approvals.clone(),
-            store: store.clone(),
+            grants: tools.grants.clone(),
             timeout: tools.timeout,
         },
         request,
@@ -210,7 +212,7 @@ async fn await_approval(
         can_grant,
         workspace,
         approvals,
-        store,
+        grants,
         timeout,
     } = asked;
     let waited = pending.wait(timeout, cancel).await;
@@ -227,9 +229,8 @@ async fn await_approval(
         Waited::Decided(Decision::AllowAlways) => {
             if can_grant {
                 if let Some(canonical) = crate::approvals::canonical_arguments(arguments) {
-                    match store.add_grant(&workspace, name, &canonical).await {
-                        Ok(_) => approvals.grant_always(&workspace, name, &canonical),
-                        Err(e) => tracing::warn!("could not save the grant: {e}"),
+                    if let Err(e) = grants.grant_always(&workspace, name, &canonical).await {
+                        tracing::warn!("could not save the grant: {e}");
                     }
                 }
             }

@@ -96,7 +96,7 @@ pub struct Placement {
 impl Store {
     /// In one transaction: stores the user's message, a pending turn owned by `owner`, and the
     /// empty assistant message; moves the session's head; sets a default title.
-    pub async fn begin_turn(
+    pub(in crate::chats) async fn begin_turn(
         &self,
         session_id: &SessionId,
         text: String,
@@ -118,7 +118,7 @@ impl Store {
     /// [`Store::begin_turn`] placed as `at` says: after the selected path, or as a new version
     /// of an earlier user message (an edit: a sibling with the new text), and checked against
     /// the revision the client saw.
-    pub async fn begin_turn_at(
+    pub(in crate::chats) async fn begin_turn_at(
         &self,
         session_id: &SessionId,
         text: String,
@@ -173,7 +173,7 @@ impl Store {
     }
 
     /// Applies a batch of streamed changes in one transaction.
-    pub async fn journal(&self, ops: Vec<JournalOp>) -> Result<(), StoreError> {
+    pub(in crate::chats) async fn journal(&self, ops: Vec<JournalOp>) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
         }
@@ -188,7 +188,10 @@ impl Store {
     }
 
     /// Marks a turn as streaming.
-    pub async fn set_turn_streaming(&self, turn_id: &TurnId) -> Result<(), StoreError> {
+    pub(in crate::chats) async fn set_turn_streaming(
+        &self,
+        turn_id: &TurnId,
+    ) -> Result<(), StoreError> {
         let id = turn_id.clone();
         self.writer
             .call(move |c| {
@@ -202,7 +205,7 @@ impl Store {
     }
 
     /// Records the first message a turn's request carried (older ones were left out).
-    pub async fn set_turn_context(
+    pub(in crate::chats) async fn set_turn_context(
         &self,
         turn_id: &TurnId,
         first: &MessageId,
@@ -220,7 +223,7 @@ impl Store {
     }
 
     /// Flushes the last journal ops and records how the turn ended, in one transaction.
-    pub async fn finish_turn(
+    pub(in crate::chats) async fn finish_turn(
         &self,
         turn_id: &TurnId,
         ops: Vec<JournalOp>,
@@ -261,7 +264,7 @@ impl Store {
 
     /// In one transaction: a new pending turn that answers the existing user message again,
     /// as a new branch (the earlier answer stays in the tree), and the session's head moves to it.
-    pub async fn begin_retry(
+    pub(in crate::chats) async fn begin_retry(
         &self,
         session_id: &SessionId,
         user_message_id: &MessageId,
@@ -274,7 +277,7 @@ impl Store {
     }
 
     /// [`Store::begin_retry`], checked against the revision of the chat the client saw.
-    pub async fn begin_retry_seen(
+    pub(in crate::chats) async fn begin_retry_seen(
         &self,
         session_id: &SessionId,
         user_message_id: &MessageId,

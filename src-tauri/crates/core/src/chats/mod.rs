@@ -3,10 +3,13 @@
 //! within a second, with the user's message committed before the request goes out
 //! (`turns.rs`). A turn is the agent loop (`turn.rs`) over the answer's journal (`draft.rs`)
 //! and each tool call's lifecycle (`call.rs`); its events go out through the hub (`hub.rs`).
-//! The chat and turn queries are in `store.rs`, `journal.rs` and `recovery.rs`.
+//! The chat and turn queries are in `store.rs`, `journal.rs`, `recovery.rs`, `tree.rs` and
+//! `branch.rs` (a chat's current branch, which the history topic asks for); other topics' tests
+//! and the bench reach them through [`ChatTables`].
 
 mod append;
 mod batches;
+mod branch;
 mod call;
 mod context;
 mod draft;
@@ -14,6 +17,7 @@ mod journal;
 mod recovery;
 mod steer;
 mod store;
+mod tables;
 mod titles;
 mod tree;
 mod turn;
@@ -24,13 +28,17 @@ pub use batches::EventBatches;
 pub use draft::FRAME;
 pub use journal::{BegunTurn, JournalOp, Placement, TurnEnd};
 pub use store::default_title;
-pub(crate) use tree::versions_of;
+pub use tables::ChatTables;
 pub use turns::TurnHandle;
 
-use crate::error::CoreError;
+use crate::approvals::ApprovalService;
+use crate::error::{CoreError, StoreError};
 use crate::providers::ProviderService;
+use crate::settings::SettingsService;
 use crate::shared::Shared;
-use parley_protocol::{SessionId, SessionParams, SessionSummary, PARAM_LIMITS};
+use parley_protocol::{
+    MessageId, Part, SessionHistory, SessionId, SessionParams, SessionSummary, PARAM_LIMITS,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -42,6 +50,10 @@ pub struct ChatService {
     providers: ProviderService,
     /// Pending approvals and questions, and the grants (the approvals topic's state).
     approvals: Arc<crate::approvals::Approvals>,
+    /// Saves an "always allow" grant.
+    grants: ApprovalService,
+    /// The user's settings, as saved.
+    settings: SettingsService,
     active: Arc<Mutex<HashMap<SessionId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
@@ -51,15 +63,47 @@ impl ChatService {
     pub(crate) fn new(
         shared: Arc<Shared>,
         providers: ProviderService,
-        approvals: Arc<crate::approvals::Approvals>,
+        grants: ApprovalService,
+        settings: SettingsService,
     ) -> Self {
         ChatService {
             shared,
             providers,
-            approvals,
+            approvals: grants.state().clone(),
+            grants,
+            settings,
             active: Arc::default(),
             titles: Arc::default(),
         }
+    }
+
+    /// Up to `limit` messages of a chat's current branch ending just before `before` (or at
+    /// its head), oldest first, with their turns (the history topic's pages).
+    pub(crate) async fn branch_page(
+        &self,
+        id: &SessionId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Option<SessionHistory>, StoreError> {
+        self.shared.store.history_page(id, before, limit).await
+    }
+
+    /// A chat with every message of its current branch (exports, the CLI's `show`).
+    pub(crate) async fn branch(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<SessionHistory>, StoreError> {
+        self.shared.store.history(id).await
+    }
+
+    /// One part of a message of a chat, whole.
+    pub(crate) async fn part(
+        &self,
+        id: &SessionId,
+        message: &MessageId,
+        index: u32,
+    ) -> Result<Option<Part>, StoreError> {
+        self.shared.store.part(id, message, index).await
     }
 
     /// Creates an empty chat. Without a title one is derived from the first message.

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection};
 
 impl Store {
     /// Owners of turns still marked pending or streaming.
-    pub async fn active_turn_owners(&self) -> Result<Vec<String>, StoreError> {
+    pub(in crate::chats) async fn active_turn_owners(&self) -> Result<Vec<String>, StoreError> {
         self.writer
             .call(|c| {
                 let mut stmt = c.prepare(
@@ -27,7 +27,10 @@ impl Store {
     /// Marks the running turns of a dead owner as interrupted (their output is kept). Tool
     /// calls they left unfinished are ended as cancelled, each with a result saying so, so
     /// every call has exactly one result and the conversation can be sent again.
-    pub async fn interrupt_turns_of(&self, owner: &str) -> Result<usize, StoreError> {
+    pub(in crate::chats) async fn interrupt_turns_of(
+        &self,
+        owner: &str,
+    ) -> Result<usize, StoreError> {
         let owner = owner.to_owned();
         self.writer
             .call(move |c| {

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 
 impl Store {
     /// Creates an empty session.
-    pub async fn create_session(
+    pub(in crate::chats) async fn create_session(
         &self,
         id: SessionId,
         title: String,
@@ -39,7 +39,7 @@ impl Store {
     }
 
     /// Sessions by most recent activity, `limit` from `offset`.
-    pub async fn list_sessions(
+    pub(in crate::chats) async fn list_sessions(
         &self,
         limit: u32,
         offset: u32,
@@ -59,7 +59,7 @@ impl Store {
 
     /// A page of the chats `filter` selects: pinned first, then by activity; chats without
     /// messages are left out.
-    pub async fn list_chats(
+    pub(in crate::chats) async fn list_chats(
         &self,
         filter: ChatFilter,
         limit: u32,
@@ -115,7 +115,7 @@ impl Store {
     }
 
     /// How many chats are in use, archived, and set up from each assistant.
-    pub async fn chat_counts(&self) -> Result<ChatCounts, StoreError> {
+    pub(in crate::chats) async fn chat_counts(&self) -> Result<ChatCounts, StoreError> {
         self.reader
             .call(move |c| {
                 let (active, archived) = c.query_row(
@@ -142,7 +142,10 @@ impl Store {
     }
 
     /// One session.
-    pub async fn get_session(&self, id: &SessionId) -> Result<Option<SessionSummary>, StoreError> {
+    pub(in crate::chats) async fn get_session(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<SessionSummary>, StoreError> {
         let id = id.clone();
         self.reader
             .call(move |c| {
@@ -162,7 +165,7 @@ impl Store {
 
     /// Renames a session (the user's title: a generated one never replaces it), checked
     /// against the revision the client saw; returns whether it existed.
-    pub async fn rename_session(
+    pub(in crate::chats) async fn rename_session(
         &self,
         id: &SessionId,
         title: String,
@@ -188,7 +191,7 @@ impl Store {
     }
 
     /// Replaces a session's generation settings; returns whether the session exists.
-    pub async fn set_session_params(
+    pub(in crate::chats) async fn set_session_params(
         &self,
         id: &SessionId,
         params: parley_protocol::SessionParams,
@@ -207,13 +210,16 @@ impl Store {
     }
 
     /// Deletes a session and everything in it, in one transaction.
-    pub async fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError> {
+    pub(in crate::chats) async fn delete_session(
+        &self,
+        id: &SessionId,
+    ) -> Result<bool, StoreError> {
         self.delete_session_seen(id, None).await
     }
 
     /// Deletes a session if it is still at revision `seen` (when given); returns whether it
     /// existed. Its freed pages are given back to the file system after the commit.
-    pub async fn delete_session_seen(
+    pub(in crate::chats) async fn delete_session_seen(
         &self,
         id: &SessionId,
         seen: Option<u64>,

@@ -39,7 +39,7 @@ pub(crate) enum TitleSource {
 
 impl Store {
     /// Where the chat's title came from (`None`: no such chat).
-    pub(crate) async fn title_source(
+    pub(in crate::chats) async fn title_source(
         &self,
         id: &SessionId,
     ) -> Result<Option<TitleSource>, StoreError> {
@@ -65,7 +65,7 @@ impl Store {
     /// Sets a generated title unless the user has named the chat meanwhile (`force`: on the
     /// user's own request, which wins over an earlier rename). Returns the new revision, or
     /// `None` when the title was left alone.
-    pub(crate) async fn set_generated_title(
+    pub(in crate::chats) async fn set_generated_title(
         &self,
         id: &SessionId,
         title: String,
@@ -130,7 +130,7 @@ impl ChatService {
                     false
                 }
             };
-            let settings = this.shared.store.settings().await.ok().flatten();
+            let settings = this.settings.saved().await.ok().flatten();
             if !wanted || !settings.unwrap_or_default().auto_titles {
                 return;
             }
@@ -154,7 +154,7 @@ impl ChatService {
                 "This chat has no message to name it after yet.".into(),
             ));
         }
-        let settings = self.shared.store.settings().await?.unwrap_or_default();
+        let settings = self.settings.saved().await?.unwrap_or_default();
         let (provider_name, model) = title_model(settings, &history.session)?;
         let row = self.providers.provider_row(&provider_name).await?;
         let provider = self.providers.build_provider(&row).await?;

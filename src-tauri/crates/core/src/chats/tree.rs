@@ -178,7 +178,7 @@ fn newest_leaf(c: &Connection, message: &str) -> Result<String, StoreError> {
 }
 
 /// The versions of each message in `path` that has siblings, oldest first.
-pub(crate) fn versions_of(
+pub(super) fn versions_of(
     c: &Connection,
     session: &SessionId,
     path: &[(MessageId, Option<MessageId>)],
@@ -212,7 +212,10 @@ pub(crate) fn versions_of(
 
 impl Store {
     /// The whole tree of a chat, oldest first, with the selected path marked.
-    pub async fn tree(&self, session: &SessionId) -> Result<Option<ChatTree>, StoreError> {
+    pub(in crate::chats) async fn tree(
+        &self,
+        session: &SessionId,
+    ) -> Result<Option<ChatTree>, StoreError> {
         let session = session.clone();
         self.reader
             .call(move |c| {
@@ -285,7 +288,7 @@ impl Store {
 
     /// Selects `message`'s version: the head moves to the newest leaf below it, so what is
     /// shown (and sent to the model) follows that branch. Returns the new head.
-    pub async fn switch_branch(
+    pub(in crate::chats) async fn switch_branch(
         &self,
         session: &SessionId,
         message: &MessageId,
@@ -311,7 +314,7 @@ impl Store {
     /// Rewinds the chat to `message`: it becomes the end of the selected path. The messages
     /// after it stay in the tree as a branch (the next message sent becomes their sibling,
     /// and the switcher reaches them); nothing is deleted.
-    pub async fn rewind(
+    pub(in crate::chats) async fn rewind(
         &self,
         session: &SessionId,
         message: &MessageId,
@@ -335,7 +338,7 @@ impl Store {
 
     /// Copies the path from the first message to `message` into a new chat `new_id` (new
     /// message ids, same texts, parts and turns' models), linked back to where it came from.
-    pub async fn fork(
+    pub(in crate::chats) async fn fork(
         &self,
         session: &SessionId,
         message: &MessageId,
@@ -400,7 +403,7 @@ impl Store {
     /// Deletes `message` and every message after it on every branch (its subtree). When the
     /// selected path ran through it, the selection moves to the newest remaining version at
     /// that point, or to the message before it. Returns how many messages were deleted.
-    pub async fn delete_branch(
+    pub(in crate::chats) async fn delete_branch(
         &self,
         session: &SessionId,
         message: &MessageId,
@@ -430,7 +433,7 @@ impl Store {
     }
 
     /// Pins or unpins, archives or unarchives a chat.
-    pub async fn set_chat_flags(
+    pub(in crate::chats) async fn set_chat_flags(
         &self,
         session: &SessionId,
         pinned: Option<bool>,

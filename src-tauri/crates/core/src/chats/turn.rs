@@ -161,15 +161,7 @@ impl Loop {
                 return false;
             }
         };
-        let asked = call::ask(
-            tools,
-            &self.store,
-            &self.session,
-            &call_id,
-            &name,
-            &arguments,
-            &prepared,
-        );
+        let asked = call::ask(tools, &self.session, &call_id, &name, &arguments, &prepared);
         let asked = asked.map(|(asked, request)| {
             self.draft
                 .set_status(i, ToolCallStatus::AwaitingApproval, &self.em);

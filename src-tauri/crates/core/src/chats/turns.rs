@@ -264,12 +264,9 @@ impl ChatService {
         let provider_name = match options.provider.clone() {
             Some(p) => p,
             None => {
-                let all = self.shared.store.list_providers().await?;
-                let last = session
-                    .provider
-                    .clone()
-                    .filter(|p| all.iter().any(|r| &r.name == p));
-                last.or_else(|| all.first().map(|p| p.name.clone()))
+                let all = self.providers.names().await?;
+                let last = session.provider.clone().filter(|p| all.contains(p));
+                last.or_else(|| all.first().cloned())
                     .ok_or_else(|| {
                         CoreError::InvalidInput(
                             "No provider is configured. Add one first (parley providers add, or Settings)."
@@ -331,7 +328,7 @@ impl ChatService {
         } = run;
         let sid = session.id.clone();
         let provider = self.providers.build_provider(&row).await;
-        let settings = (self.shared.store.settings().await)
+        let settings = (self.settings.saved().await)
             .ok()
             .flatten()
             .unwrap_or_default();
@@ -344,7 +341,7 @@ impl ChatService {
             Err(e) => (None, Err(e)),
         };
         // The window from the cached model list (no request at send time).
-        let context_window = match self.shared.store.model_list(&row.name).await {
+        let context_window = match self.providers.cached_models(&row.name).await {
             Ok(Some(list)) => list
                 .models
                 .iter()
@@ -465,6 +462,7 @@ impl ChatService {
             registry,
             ctx,
             approvals: self.approvals.clone(),
+            grants: self.grants.clone(),
             timeout: std::time::Duration::from_secs(u64::from(
                 settings.approval_timeout_secs.max(1),
             )),

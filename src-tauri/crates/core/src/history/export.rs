@@ -14,11 +14,11 @@ use parley_protocol::{
 };
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 impl Store {
     /// Whole chats (every branch, parts and turns): `ids`, or every chat when `None`.
-    pub async fn export_chats(
+    pub(in crate::history) async fn export_chats(
         &self,
         ids: Option<Vec<SessionId>>,
     ) -> Result<Vec<ChatExport>, StoreError> {
@@ -70,7 +70,7 @@ pub(super) fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreE
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .collect::<Result<_, _>>()?;
-    super::store::load_parts(c, &mut messages)?;
+    crate::store::codec::load_parts(c, &mut messages)?;
     let turns = c
         .prepare(
             "SELECT id, session_id, user_message_id, assistant_message_id, status, provider, model,
@@ -118,12 +118,7 @@ impl HistoryService {
 
     /// A chat's selected path as Markdown, for reading.
     pub async fn export_markdown(&self, id: &SessionId) -> Result<String, CoreError> {
-        let h = self
-            .shared
-            .store
-            .history(id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
+        let h = self.chats.branch(id).await?.ok_or_else(|| not_found(id))?;
         Ok(markdown(
             &h.session.title,
             &h.messages,
@@ -136,15 +131,16 @@ impl Store {
     /// Adds what `export` holds, inert, in one transaction (`dry_run`: says what it would add):
     /// the export is written into a private staging database of the current schema, which is
     /// then merged like a backup (`merge_staged`). An import of a file streams it instead
-    /// (`HistoryService::import`).
-    pub async fn import_export(
+    /// (`HistoryService::import`). Tests only: what they import is made in memory.
+    #[cfg(test)]
+    pub(in crate::history) async fn import_export(
         &self,
         export: &ExportFile,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
         let dir = crate::store::backup::backups_dir(self.path());
         crate::util::private_dir(&dir).map_err(|e| crate::store::io_err(&dir, e))?;
-        let staging: PathBuf = dir.join(format!(".importing-{}.db", crate::new_id()));
+        let staging: std::path::PathBuf = dir.join(format!(".importing-{}.db", crate::new_id()));
         let staged = (|| -> Result<(), StoreError> {
             let mut db = super::staging::Staging::create(&staging)?;
             for chat in &export.chats {
@@ -177,7 +173,7 @@ impl Store {
         dry_run: bool,
         follow: super::merge::Follow,
     ) -> Result<ImportReport, StoreError> {
-        self.merge_from(staging, dry_run, follow).await
+        super::store::merge_database(self, staging, dry_run, follow).await
     }
 }
 

@@ -43,7 +43,9 @@ impl Store {
     }
 
     /// Every chat that can be read, whole, and those that cannot (named, with why).
-    pub async fn export_readable(&self) -> Result<(Vec<ChatExport>, Vec<Unreadable>), StoreError> {
+    pub(in crate::history) async fn export_readable(
+        &self,
+    ) -> Result<(Vec<ChatExport>, Vec<Unreadable>), StoreError> {
         let ids = self.chat_ids().await?;
         self.reader
             .call(move |c| {
@@ -91,7 +93,7 @@ impl HistoryService {
         let mut unreadable = Vec::new();
         for (id, title) in self.shared.store.chat_ids().await? {
             let id = SessionId(id);
-            match self.shared.store.history(&id).await {
+            match self.chats.branch(&id).await {
                 Ok(Some(h)) => texts.push(markdown(
                     &h.session.title,
                     &h.messages,

@@ -3,6 +3,7 @@
 //! are refused with a sentence and add nothing.
 
 use super::parley_format::read_export;
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::store::Store;
 use parley_protocol::{ExportFile, Part, SessionId, ToolCallStatus, Usage, EXPORT_FORMAT};

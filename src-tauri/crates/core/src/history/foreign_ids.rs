@@ -9,7 +9,7 @@
 
 use super::foreign::Source;
 use crate::error::StoreError;
-use crate::store::Store;
+use crate::settings::SettingsService;
 use parley_protocol::ChatExport;
 use uuid::Uuid;
 
@@ -17,9 +17,9 @@ use uuid::Uuid;
 const NAMESPACE_SETTING: &str = "import_namespace";
 
 /// This data folder's namespace for other apps' ids, made (random) and saved on first use.
-pub(super) async fn namespace(store: &Store) -> Result<Uuid, StoreError> {
-    if let Some(ns) = store
-        .setting::<String>(NAMESPACE_SETTING)
+pub(super) async fn namespace(settings: &SettingsService) -> Result<Uuid, StoreError> {
+    if let Some(ns) = settings
+        .value::<String>(NAMESPACE_SETTING)
         .await?
         .and_then(|s| Uuid::parse_str(&s).ok())
     {
@@ -28,8 +28,8 @@ pub(super) async fn namespace(store: &Store) -> Result<Uuid, StoreError> {
     // Two v7 uuids carry 148 random bits; folded into one, 122 of them remain.
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let ns = Uuid::new_v5(&a, b.as_bytes());
-    store
-        .save_setting(NAMESPACE_SETTING, &ns.to_string())
+    settings
+        .save_value(NAMESPACE_SETTING, &ns.to_string())
         .await?;
     Ok(ns)
 }

@@ -3,6 +3,7 @@
 //! a second import adds nothing; hostile files are refused whole with a sentence.
 
 use super::foreign::{detect, read_chatgpt, read_claude, rfc3339_ms, Source};
+use crate::chats::ChatTables as _;
 use parley_protocol::{Part, Role, SessionId};
 use serde_json::json;
 

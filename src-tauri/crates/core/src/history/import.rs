@@ -413,7 +413,7 @@ impl HistoryService {
         let dir = crate::store::backup::backups_dir(store.path());
         crate::util::private_dir(&dir).map_err(|e| crate::store::io_err(&dir, e))?;
         let staging = StagingFile(dir.join(format!(".importing-{}.db", crate::new_id())));
-        let ns = super::foreign_ids::namespace(store).await?;
+        let ns = super::foreign_ids::namespace(&self.settings).await?;
         let (from, to, ctl) = (file.to_owned(), staging.0.clone(), control.clone());
         // Read and merged at once, each on a thread of its own: the merge follows the staging
         // database as it is written.

@@ -336,7 +336,7 @@ fn identical_here(
         {
             return Ok(false);
         }
-        super::store::load_parts(tx, std::slice::from_mut(&mut here))?;
+        crate::store::codec::load_parts(tx, std::slice::from_mut(&mut here))?;
         if here.parts != message_parts(src, &m.id.0)? {
             return Ok(false);
         }

@@ -3,8 +3,10 @@
 //! attacker would, restores it (and first dry-runs it) into a database that has a chat of its
 //! own, and checks what came in, what was set aside, and that the chat here is untouched.
 
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
 use crate::store::Store;
+use crate::usage::UsageTables as _;
 use parley_protocol::{
     ChatExport, ImportAction, ImportReport, Part, SessionId, SessionParams, ToolCallStatus,
     TurnStatus, Usage,

@@ -1,9 +1,11 @@
-//! History: a chat's messages, read a page at a time along its current branch. The queries
-//! are in `store.rs`.
+//! History: a chat's messages, read a page at a time along its current branch (the chats
+//! topic reads them: [`ChatService`]), exports (`export*.rs`) and imports (`import.rs`, the
+//! merge in `merge*.rs`; its entry on the database's thread is `store.rs`).
 
 mod claude;
 mod export;
 mod export_every;
+mod export_file;
 mod foreign;
 mod foreign_ids;
 mod import;
@@ -18,12 +20,16 @@ mod store;
 
 pub use export::markdown;
 pub use export_every::EveryChat;
+pub use export_file::{Existing, ExportChoice, ExportFormat, ExportText};
 pub use foreign::{detect, rfc3339_ms, Source};
 pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES};
 pub use parley_format::read_export;
+pub(crate) use store::merge_database;
 
+use crate::chats::ChatService;
 use crate::error::no_chat as not_found;
 use crate::error::CoreError;
+use crate::settings::SettingsService;
 use crate::shared::Shared;
 use parley_protocol::{ClippedPart, MessageId, Part, SessionHistory, SessionId};
 use std::sync::Arc;
@@ -32,11 +38,19 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct HistoryService {
     shared: Arc<Shared>,
+    /// Reads a chat's current branch (the chats' messages).
+    chats: ChatService,
+    /// Keeps this data folder's namespace for other apps' ids (`foreign_ids.rs`).
+    settings: SettingsService,
 }
 
 impl HistoryService {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        HistoryService { shared }
+    pub(crate) fn new(shared: Arc<Shared>, chats: ChatService, settings: SettingsService) -> Self {
+        HistoryService {
+            shared,
+            chats,
+            settings,
+        }
     }
 
     /// Up to `limit` messages of a chat, ending just before `before` (or at the newest),
@@ -51,9 +65,8 @@ impl HistoryService {
     ) -> Result<SessionHistory, CoreError> {
         let newest = before.is_none();
         let mut page = self
-            .shared
-            .store
-            .history_page(id, before, limit.clamp(1, 1000))
+            .chats
+            .branch_page(id, before, limit.clamp(1, 1000))
             .await?
             .ok_or_else(|| not_found(id))?;
         if newest {
@@ -70,24 +83,16 @@ impl HistoryService {
         message: &MessageId,
         index: u32,
     ) -> Result<Part, CoreError> {
-        self.shared
-            .store
-            .part(id, message, index)
-            .await?
-            .ok_or_else(|| {
-                CoreError::NotFound(format!(
-                    "No part {index} of message {message} in chat {id}."
-                ))
-            })
+        self.chats.part(id, message, index).await?.ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "No part {index} of message {message} in chat {id}."
+            ))
+        })
     }
 
     /// A chat's whole current branch and its turns (the CLI's `sessions show`, tests).
     pub async fn full_history(&self, id: &SessionId) -> Result<SessionHistory, CoreError> {
-        self.shared
-            .store
-            .history(id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        self.chats.branch(id).await?.ok_or_else(|| not_found(id))
     }
 }
 
@@ -122,6 +127,8 @@ fn clip(page: &mut SessionHistory) {
     }
 }
 
+#[cfg(test)]
+mod export_file_tests;
 #[cfg(test)]
 mod export_tests;
 

@@ -29,6 +29,8 @@ pub use crate::net::HttpSettings;
 pub use change::{key_hint, ChangePreview, ProviderChange};
 pub use service::ProviderService;
 pub use store::ProviderRow;
+#[cfg(test)]
+pub(crate) use store::ProviderTables;
 pub use wire::{for_kind, Auth, Endpoint, Provider, WireFormat};
 
 use crate::error::ProviderError;

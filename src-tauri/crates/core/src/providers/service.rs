@@ -4,8 +4,9 @@
 //! `store.rs`.
 
 use super::{ModelProvider, ProviderRow};
-use crate::error::CoreError;
+use crate::error::{CoreError, StoreError};
 use crate::secrets::{provider_account, Secret, SecretStore};
+use crate::settings::SettingsService;
 use crate::shared::Shared;
 use crate::util::now_ms;
 use parley_protocol::{
@@ -18,11 +19,24 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ProviderService {
     shared: Arc<Shared>,
+    /// The saved idle timeout wins over the core's default.
+    settings: SettingsService,
 }
 
 impl ProviderService {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        ProviderService { shared }
+    pub(crate) fn new(shared: Arc<Shared>, settings: SettingsService) -> Self {
+        ProviderService { shared, settings }
+    }
+
+    /// Every provider's name, oldest first (which provider answers: `chats`).
+    pub(crate) async fn names(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self.shared.store.list_providers().await?;
+        Ok(rows.into_iter().map(|r| r.name).collect())
+    }
+
+    /// A provider's cached model list, `None` when never fetched (no request is made).
+    pub(crate) async fn cached_models(&self, name: &str) -> Result<Option<ModelList>, StoreError> {
+        self.shared.store.model_list(name).await
     }
 
     /// A new provider's name and address, checked: a valid name not taken yet, a valid URL.
@@ -344,7 +358,7 @@ impl ProviderService {
         };
         let mut http = self.shared.http.clone();
         // Saved settings win over the defaults the core was opened with.
-        if let Some(settings) = self.shared.store.settings().await? {
+        if let Some(settings) = self.settings.saved().await? {
             http.idle_timeout = std::time::Duration::from_secs(settings.idle_timeout_secs.into());
         }
         Ok(crate::providers::for_kind(

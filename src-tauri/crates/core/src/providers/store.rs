@@ -25,7 +25,10 @@ pub struct ProviderRow {
 
 impl Store {
     /// Adds a provider; fails if the name is taken.
-    pub async fn insert_provider(&self, row: ProviderRow) -> Result<(), StoreError> {
+    pub(in crate::providers) async fn insert_provider(
+        &self,
+        row: ProviderRow,
+    ) -> Result<(), StoreError> {
         self.writer
             .call(move |c| {
                 c.execute(
@@ -46,7 +49,10 @@ impl Store {
     }
 
     /// Replaces a provider's settings.
-    pub async fn update_provider(&self, row: ProviderRow) -> Result<bool, StoreError> {
+    pub(in crate::providers) async fn update_provider(
+        &self,
+        row: ProviderRow,
+    ) -> Result<bool, StoreError> {
         self.writer
             .call(move |c| {
                 let n = c.execute(
@@ -66,7 +72,9 @@ impl Store {
     }
 
     /// All providers, oldest first.
-    pub async fn list_providers(&self) -> Result<Vec<ProviderRow>, StoreError> {
+    pub(in crate::providers) async fn list_providers(
+        &self,
+    ) -> Result<Vec<ProviderRow>, StoreError> {
         self.reader
             .call(|c| {
                 let mut stmt = c.prepare_cached(
@@ -84,7 +92,10 @@ impl Store {
     }
 
     /// One provider by name.
-    pub async fn get_provider(&self, name: &str) -> Result<Option<ProviderRow>, StoreError> {
+    pub(in crate::providers) async fn get_provider(
+        &self,
+        name: &str,
+    ) -> Result<Option<ProviderRow>, StoreError> {
         let name = name.to_owned();
         self.reader
             .call(move |c| {
@@ -102,7 +113,10 @@ impl Store {
     }
 
     /// Deletes a provider; returns whether it existed.
-    pub async fn delete_provider(&self, name: &str) -> Result<bool, StoreError> {
+    pub(in crate::providers) async fn delete_provider(
+        &self,
+        name: &str,
+    ) -> Result<bool, StoreError> {
         let name = name.to_owned();
         self.writer
             .call(move |c| Ok(c.execute("DELETE FROM providers WHERE name = ?1", [name])? > 0))
@@ -110,7 +124,7 @@ impl Store {
     }
 
     /// A provider's cached model list (`None` when never fetched).
-    pub async fn model_list(
+    pub(in crate::providers) async fn model_list(
         &self,
         provider: &str,
     ) -> Result<Option<parley_protocol::ModelList>, StoreError> {
@@ -144,7 +158,10 @@ impl Store {
     }
 
     /// Forgets a provider's cached model list (its address changed).
-    pub async fn clear_model_list(&self, provider: &str) -> Result<(), StoreError> {
+    pub(in crate::providers) async fn clear_model_list(
+        &self,
+        provider: &str,
+    ) -> Result<(), StoreError> {
         let provider = provider.to_owned();
         self.writer
             .call(move |c| {
@@ -156,7 +173,7 @@ impl Store {
 
     /// Stores a freshly fetched model list, or (with `Err`) records why the refresh failed
     /// while keeping the models cached before.
-    pub async fn put_model_list(
+    pub(in crate::providers) async fn put_model_list(
         &self,
         provider: &str,
         fetched: Result<Vec<parley_protocol::ModelInfo>, parley_protocol::ErrorInfo>,
@@ -203,4 +220,12 @@ fn provider_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ProviderRow, S
             "unknown provider kind {kind:?}"
         ))),
     })
+}
+
+#[cfg(test)]
+tables_door! {
+    /// The providers table for the tests of other topics (usage per provider).
+    pub(crate) trait ProviderTables {
+        fn insert_provider(&self, row: ProviderRow) -> Result<(), StoreError>;
+    }
 }

@@ -4,6 +4,7 @@
 
 use super::store::{cheap_to_rank, Alarm};
 use super::text::parse_query;
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
 use parley_protocol::{Part, SessionId};
 use std::time::Duration;

@@ -13,6 +13,7 @@ pub mod text;
 
 pub(crate) use bulk::pause as pause_indexing;
 pub(crate) use index::{index_pending_of, index_streamed};
+pub use store::SearchTables;
 
 use crate::error::{CoreError, StoreError};
 use crate::shared::Shared;
@@ -90,7 +91,7 @@ impl SearchService {
             return Err(CoreError::InvalidInput(why));
         }
         if let Some(chat) = &query.chat {
-            if self.shared.store.get_session(chat).await?.is_none() {
+            if !self.shared.store.chat_exists(chat).await? {
                 return Err(crate::error::no_chat(chat));
             }
         }

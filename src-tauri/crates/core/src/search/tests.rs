@@ -1,6 +1,7 @@
 //! Search on real SQLite files: the index follows every write (streamed chunks, folds,
 //! edits, renames, forks, deletes), ranks, filters, and reads CJK and accents.
 
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::store::Store;
 use parley_protocol::{

@@ -3,9 +3,11 @@
 
 mod store;
 
-use crate::error::CoreError;
+use crate::error::{CoreError, StoreError};
 use crate::shared::Shared;
 use parley_protocol::Settings;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::sync::Arc;
 
 /// Reads and saves the settings.
@@ -60,5 +62,30 @@ impl SettingsService {
             ));
         }
         Ok(self.shared.store.save_settings(settings).await?)
+    }
+
+    /// The settings as the user saved them, `None` until saved once (the chats' turns and
+    /// titles, the providers' idle timeout: unsaved, the core's own defaults hold).
+    pub(crate) async fn saved(&self) -> Result<Option<Settings>, StoreError> {
+        self.shared.store.settings().await
+    }
+
+    /// A value another topic keeps in the settings table under its own `key` (JSON; `None`
+    /// when none was saved or it no longer reads): the usage topic's prices, the history
+    /// topic's import namespace.
+    pub(crate) async fn value<T: DeserializeOwned + Send + 'static>(
+        &self,
+        key: &'static str,
+    ) -> Result<Option<T>, StoreError> {
+        self.shared.store.setting(key).await
+    }
+
+    /// Saves `value` (as JSON) under `key` (see [`SettingsService::value`]).
+    pub(crate) async fn save_value<T: Serialize>(
+        &self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.shared.store.save_setting(key, value).await
     }
 }

@@ -8,12 +8,14 @@ use serde::Serialize;
 
 impl Store {
     /// The stored settings, if the user ever saved any.
-    pub async fn settings(&self) -> Result<Option<parley_protocol::Settings>, StoreError> {
+    pub(in crate::settings) async fn settings(
+        &self,
+    ) -> Result<Option<parley_protocol::Settings>, StoreError> {
         self.setting("app").await
     }
 
     /// Saves the settings.
-    pub async fn save_settings(
+    pub(in crate::settings) async fn save_settings(
         &self,
         settings: parley_protocol::Settings,
     ) -> Result<(), StoreError> {
@@ -21,7 +23,7 @@ impl Store {
     }
 
     /// The value saved under `key` (JSON); `None` when none was saved or it no longer reads.
-    pub(crate) async fn setting<T: DeserializeOwned + Send + 'static>(
+    pub(in crate::settings) async fn setting<T: DeserializeOwned + Send + 'static>(
         &self,
         key: &'static str,
     ) -> Result<Option<T>, StoreError> {
@@ -38,7 +40,7 @@ impl Store {
     }
 
     /// Saves `value` (as JSON) under `key`.
-    pub(crate) async fn save_setting<T: Serialize>(
+    pub(in crate::settings) async fn save_setting<T: Serialize>(
         &self,
         key: &'static str,
         value: &T,

@@ -208,3 +208,29 @@ pub(crate) fn turn_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TurnInf
     };
     Ok(build())
 }
+
+/// Fills each message's parts, in order, whole (chunks joined).
+pub(crate) fn load_parts(
+    c: &rusqlite::Connection,
+    messages: &mut [Message],
+) -> Result<(), StoreError> {
+    let mut stmt = c.prepare_cached(concat!(
+        "SELECT p.kind, ",
+        part_body_sql!(),
+        ", p.meta FROM parts p WHERE p.message_id = ?1 ORDER BY p.idx"
+    ))?;
+    for m in messages {
+        let rows = stmt.query_map([&m.id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (kind, body, meta) = row?;
+            m.parts.push(decode_part(&kind, body, meta.as_deref())?);
+        }
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 //! across processes (two stores on one file are two processes' connections).
 
 use super::*;
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
 use parley_protocol::SessionId;
 

@@ -3,6 +3,7 @@
 //! deleted chats give their space back; damage found while running is reported as damage.
 
 use super::*;
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
 use parley_protocol::{Part, SessionId, ToolCallStatus};
 

@@ -1,6 +1,8 @@
 //! Store tests on a real SQLite file in a temp dir.
 
 use super::*;
+use crate::approvals::GrantTables as _;
+use crate::chats::ChatTables as _;
 use crate::chats::{default_title, JournalOp, TurnEnd};
 use parley_protocol::{Part, SessionId, StopReason, TurnStatus, Usage};
 

@@ -5,7 +5,11 @@
 pub mod prices;
 mod store;
 
+#[cfg(test)]
+pub(crate) use store::UsageTables;
+
 use crate::error::CoreError;
+use crate::settings::SettingsService;
 use crate::shared::Shared;
 use parley_protocol::{ChatUsage, Price, SessionId, UnixMs, UsageReport};
 use std::sync::Arc;
@@ -14,11 +18,16 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct UsageService {
     shared: Arc<Shared>,
+    /// Where the user's own prices are kept.
+    settings: SettingsService,
 }
 
+/// The settings key of the user's own prices.
+const PRICES: &str = "prices";
+
 impl UsageService {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        UsageService { shared }
+    pub(crate) fn new(shared: Arc<Shared>, settings: SettingsService) -> Self {
+        UsageService { shared, settings }
     }
 
     /// Totals since `since` (ms; everything when absent) per day, model, provider and chat.
@@ -49,7 +58,8 @@ impl UsageService {
 
     /// The price table in use: the user's figures and the shipped estimates for other models.
     pub async fn prices(&self) -> Result<Vec<Price>, CoreError> {
-        Ok(prices::merged(self.shared.store.user_prices().await?))
+        let user = self.settings.value::<Vec<Price>>(PRICES).await?;
+        Ok(prices::merged(user.unwrap_or_default()))
     }
 
     /// Saves the user's figures (entries marked `"default"` that are unchanged are the shipped
@@ -69,7 +79,7 @@ impl UsageService {
                 p
             })
             .collect();
-        self.shared.store.save_user_prices(user).await?;
+        self.settings.save_value(PRICES, &user).await?;
         self.prices().await
     }
 }

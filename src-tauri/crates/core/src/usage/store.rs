@@ -144,7 +144,7 @@ fn sum<'a>(groups: impl IntoIterator<Item = &'a Group>, table: &[Price]) -> Usag
 
 impl Store {
     /// The usage report (see [`super::UsageService::report`]).
-    pub async fn usage_report(
+    pub(in crate::usage) async fn usage_report(
         &self,
         since: Option<UnixMs>,
         include_imported: bool,
@@ -197,7 +197,7 @@ impl Store {
     }
 
     /// One chat's usage, `None` when there is no such chat.
-    pub async fn chat_usage(
+    pub(in crate::usage) async fn chat_usage(
         &self,
         id: &SessionId,
         table: Vec<Price>,
@@ -233,14 +233,22 @@ impl Store {
             })
             .await
     }
+}
 
-    /// The user's own prices.
-    pub async fn user_prices(&self) -> Result<Vec<Price>, StoreError> {
-        Ok(self.setting("prices").await?.unwrap_or_default())
-    }
-
-    /// Saves the user's own prices.
-    pub async fn save_user_prices(&self, prices: Vec<Price>) -> Result<(), StoreError> {
-        self.save_setting("prices", &prices).await
+#[cfg(test)]
+tables_door! {
+    /// The ledger's queries for the tests of other topics (a merge's usage).
+    pub(crate) trait UsageTables {
+        fn usage_report(
+            &self,
+            since: Option<UnixMs>,
+            include_imported: bool,
+            table: Vec<Price>,
+        ) -> Result<UsageReport, StoreError>;
+        fn chat_usage(
+            &self,
+            id: &SessionId,
+            table: Vec<Price>,
+        ) -> Result<Option<ChatUsage>, StoreError>;
     }
 }

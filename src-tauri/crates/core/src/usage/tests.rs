@@ -2,8 +2,10 @@
 //! provider and day, priced; answers without usage counted as not reported, never as zero.
 
 use super::prices;
+use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::providers::ProviderRow;
+use crate::providers::ProviderTables as _;
 use crate::store::Store;
 use parley_protocol::{MessageId, Part, Price, ProviderKind, SessionId, Usage};
 

@@ -149,7 +149,8 @@ pub(super) fn each_part(
 ) -> Result<(), StoreError> {
     let mut stmt = src.prepare_cached(
         "SELECT p.message_id, p.kind, p.body, p.meta, p.idx,
-                EXISTS (SELECT 1 FROM part_chunks c WHERE c.message_id = p.message_id AND c.idx = p.idx)
+                (SELECT sum(octet_length(c.body)) FROM part_chunks c
+                 WHERE c.message_id = p.message_id AND c.idx = p.idx)
          FROM parts p
          WHERE p.message_id IN (SELECT id FROM messages WHERE session_id = ?1)
          ORDER BY p.message_id, p.idx",
@@ -158,15 +159,30 @@ pub(super) fn each_part(
     while let Some(r) = rows.next()? {
         let message: String = r.get(0)?;
         let kind: String = r.get(1)?;
-        let mut part =
-            codec::decode_part(&kind, r.get(2)?, r.get::<_, Option<String>>(3)?.as_deref())?;
-        inert_part(&mut part);
-        let chunks = r.get::<_, bool>(5)?.then_some(r.get(4)?);
-        if chunks.is_some() && !CHUNKED_KINDS.contains(&kind.as_str()) {
+        let idx: i64 = r.get(4)?;
+        let mut body: String = r.get(2)?;
+        let in_pieces: Option<i64> = r.get(5)?;
+        if in_pieces.is_some() && !CHUNKED_KINDS.contains(&kind.as_str()) {
             return Err(StoreError::Corrupt(format!(
                 "a {kind} part in pieces; only text is stored so"
             )));
         }
+        // A short part in pieces (an answer that was streaming) is read whole and written as
+        // one row, as the journal folds it when its turn ends; a long one is copied piece by
+        // piece.
+        let chunks = match in_pieces {
+            Some(n) if body.len() as i64 + n <= super::merge_rows::CHUNKED_OVER as i64 => {
+                each_chunk(src, &message, idx, |text| {
+                    body.push_str(text);
+                    Ok(())
+                })?;
+                None
+            }
+            Some(_) => Some(idx),
+            None => None,
+        };
+        let mut part = codec::decode_part(&kind, body, r.get::<_, Option<String>>(3)?.as_deref())?;
+        inert_part(&mut part);
         each(&message, StoredPart { part, chunks })?;
     }
     Ok(())

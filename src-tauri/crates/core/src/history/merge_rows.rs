@@ -129,7 +129,7 @@ pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreErr
 /// A part of more text than this is written as a streamed answer is kept: an empty row and
 /// its text in chunk rows (`chats::append::FOLD_AT_MOST`; readers join them), so that neither
 /// SQLite nor the search index ever holds it as one value.
-const CHUNKED_OVER: usize = 64 * 1024;
+pub(super) const CHUNKED_OVER: usize = 64 * 1024;
 /// The size of each chunk row of a long part.
 const CHUNK_BYTES: usize = 16 * 1024;
 

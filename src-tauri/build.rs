@@ -2,9 +2,9 @@
 //! capability file can grant exactly the commands the window uses and nothing else.
 
 const COMMANDS: &[&str] = &[
-    "create_session",
-    "rename_session",
-    "delete_session",
+    "create_chat",
+    "rename_chat",
+    "delete_chat",
     "get_history",
     "get_part",
     "send_message",
@@ -19,7 +19,7 @@ const COMMANDS: &[&str] = &[
     "wait_change",
     "check_connection",
     "list_models",
-    "set_session_params",
+    "set_chat_params",
     "use_imported_system",
     "provider_presets",
     "discover_local",
@@ -43,7 +43,7 @@ const COMMANDS: &[&str] = &[
     "choose_assistant_workspace",
     "list_chats",
     "chat_counts",
-    "get_session",
+    "get_chat",
     "edit_message",
     "regenerate",
     "switch_branch",

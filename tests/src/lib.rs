@@ -282,7 +282,7 @@ pub fn message(
 ) -> parley_protocol::Message {
     parley_protocol::Message {
         id: parley_core::new_id().into(),
-        session_id: "s".into(),
+        chat_id: "s".into(),
         parent_id: None,
         role,
         parts,

@@ -4,7 +4,7 @@
 use parley_core::providers::HttpSettings;
 use parley_core::Core;
 use parley_protocol::{
-    ApprovalDecision, EventMsg, Part, ProviderKind, SendOptions, SessionId, ToolCallStatus,
+    ApprovalDecision, ChatId, EventMsg, Part, ProviderKind, SendOptions, ToolCallStatus,
 };
 use parley_tests::*;
 use std::time::{Duration, Instant};
@@ -25,13 +25,13 @@ pub(super) fn http() -> HttpSettings {
     }
 }
 
-pub(super) async fn env_kind(server: &MockServer, kind: ProviderKind) -> (Env, SessionId) {
+pub(super) async fn env_kind(server: &MockServer, kind: ProviderKind) -> (Env, ChatId) {
     let dir = tempfile::tempdir().unwrap();
     let core = open_core(dir.path(), http()).await;
     add_provider(&core, "p", kind, &server.base_url(), "m", Some("k")).await;
     let ws = tempfile::tempdir().unwrap();
     std::fs::write(ws.path().join("a.txt"), "alpha\n").unwrap();
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     core.chats()
         .set_workspace(&s.id, Some(ws.path()))
         .await
@@ -46,7 +46,7 @@ pub(super) async fn env_kind(server: &MockServer, kind: ProviderKind) -> (Env, S
     )
 }
 
-pub(super) async fn env(server: &MockServer) -> (Env, SessionId) {
+pub(super) async fn env(server: &MockServer) -> (Env, ChatId) {
     env_kind(server, ProviderKind::OpenaiCompatible).await
 }
 
@@ -78,7 +78,7 @@ pub(super) fn answer(text: &str) -> Reply {
 /// Sends a message; returns the turn and an empty log of the events seen so far.
 pub(super) async fn start(
     core: &Core,
-    sid: &SessionId,
+    sid: &ChatId,
     text: &str,
 ) -> (parley_core::TurnHandle, Vec<EventMsg>) {
     (
@@ -120,7 +120,7 @@ pub(super) fn approval_for(id: &'static str) -> impl Fn(&EventMsg) -> bool {
 }
 
 /// The calls and results of the session's last answer, in order.
-pub(super) async fn last_parts(core: &Core, sid: &SessionId) -> Vec<Part> {
+pub(super) async fn last_parts(core: &Core, sid: &ChatId) -> Vec<Part> {
     let h = core.history().full_history(sid).await.unwrap();
     h.messages.last().unwrap().parts.clone()
 }
@@ -358,7 +358,7 @@ async fn a_session_grant_covers_only_the_identical_call_and_always_grants_persis
     assert_eq!(grants[0].arguments, r#"{"content":"2","path":"n.txt"}"#);
 
     // A new chat: the session grant is gone, the saved one holds.
-    let other = e.core.chats().create_session(None).await.unwrap().id;
+    let other = e.core.chats().create_chat(None).await.unwrap().id;
     e.core
         .chats()
         .set_workspace(&other, Some(e.ws.path()))

@@ -8,7 +8,7 @@ use super::agent::*;
 use parley_protocol::{ApprovalDecision, EventMsg, ToolRisk};
 use parley_tests::*;
 
-fn decide(e: &Env, sid: &parley_protocol::SessionId, id: &str, d: ApprovalDecision) {
+fn decide(e: &Env, sid: &parley_protocol::ChatId, id: &str, d: ApprovalDecision) {
     e.core.approvals().decide_approval(sid, id, d).unwrap();
 }
 

@@ -98,7 +98,7 @@ async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offe
     );
 
     // No workspace: no tools in the request.
-    let other = e.core.chats().create_session(None).await.unwrap().id;
+    let other = e.core.chats().create_chat(None).await.unwrap().id;
     server.push(answer("plain"));
     let (mut h, mut seen) = start(&e.core, &other, "hi").await;
     wait_for(&mut h.events, &mut seen, is_end).await;
@@ -117,7 +117,7 @@ async fn ask_user_waits_for_the_answer_and_without_a_workspace_no_tools_are_offe
     let s = e
         .core
         .chats()
-        .set_session_params(&other, params)
+        .set_chat_params(&other, params)
         .await
         .unwrap();
     assert_eq!(s.params.workspace, None);

@@ -8,7 +8,7 @@ use parley_protocol::{ApprovalDecision, EventMsg, ToolCallStatus};
 use parley_tests::*;
 use std::time::{Duration, Instant};
 
-fn decide(e: &Env, sid: &parley_protocol::SessionId, id: &str, d: ApprovalDecision) {
+fn decide(e: &Env, sid: &parley_protocol::ChatId, id: &str, d: ApprovalDecision) {
     e.core.approvals().decide_approval(sid, id, d).unwrap();
 }
 
@@ -93,7 +93,7 @@ async fn a_grant_given_in_one_workspace_never_runs_a_call_in_another() {
     wait_for(&mut h.events, &mut seen, approval_for("x1")).await;
     decide(&e, &sid, "x1", ApprovalDecision::AllowAlways);
     wait_for(&mut h.events, &mut seen, is_end).await;
-    let other = e.core.chats().create_session(None).await.unwrap().id;
+    let other = e.core.chats().create_chat(None).await.unwrap().id;
     e.core
         .chats()
         .set_workspace(&other, Some(b.path()))

@@ -180,7 +180,7 @@ async fn an_anthropic_turn_streams_keeps_signed_thinking_blocks_and_sends_the_ke
         Some("sk-ant-test-key-0000000000"),
     )
     .await;
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     let mut h = core
         .chats()
         .send_message(

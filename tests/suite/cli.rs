@@ -1,7 +1,7 @@
 //! The `parley` binary as a user runs it: separate processes on one data dir, streaming to
 //! stdout, exit codes, and a SIGKILL in the middle of an answer.
 
-use parley_protocol::{Event, EventMsg, SessionHistory, SessionSummary, TurnStatus};
+use parley_protocol::{ChatHistory, ChatSummary, Event, EventMsg, TurnStatus};
 use parley_tests::*;
 use std::path::Path;
 use std::process::Stdio;
@@ -63,15 +63,15 @@ pub(super) async fn add_named(dir: &Path, name: &str, server: &MockServer) {
 }
 
 /// The history of the only chat in `dir`, read by a fresh `parley` process.
-async fn only_chat(dir: &Path) -> SessionHistory {
+async fn only_chat(dir: &Path) -> ChatHistory {
     newest_chat(dir, Some(1)).await
 }
 
 /// The newest chat in `dir` (checking how many there are, when asked), read by a fresh
 /// `parley` process.
-pub(super) async fn newest_chat(dir: &Path, expect: Option<usize>) -> SessionHistory {
+pub(super) async fn newest_chat(dir: &Path, expect: Option<usize>) -> ChatHistory {
     let list = run(dir, &["sessions", "list", "--json"]).await;
-    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+    let sessions: Vec<ChatSummary> = serde_json::from_str(&list.stdout).unwrap();
     if let Some(n) = expect {
         assert_eq!(sessions.len(), n, "{}", list.stdout);
     }
@@ -117,7 +117,7 @@ async fn ask_streams_to_stdout_and_a_new_process_shows_it() {
     let id = chat_id(&String::from_utf8_lossy(&out.stderr));
 
     let list = run(dir.path(), &["sessions", "list", "--json"]).await;
-    let sessions: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+    let sessions: Vec<ChatSummary> = serde_json::from_str(&list.stdout).unwrap();
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].id.0, id);
     assert_eq!(sessions[0].title, "Say hello");
@@ -142,7 +142,7 @@ async fn ask_streams_to_stdout_and_a_new_process_shows_it() {
     let r = run(dir.path(), &["sessions", "rename", &id, "Greetings"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let show = run(dir.path(), &["sessions", "show", &id, "--json"]).await;
-    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    let h: ChatHistory = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(h.session.title, "Greetings");
     assert_eq!(h.messages.len(), 4);
     let r = run(dir.path(), &["sessions", "delete", &id]).await;
@@ -347,7 +347,7 @@ async fn sigkill_mid_stream_leaves_an_interrupted_turn_with_its_partial_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sessions_list_pages_with_limit_and_offset_and_no_silent_cap() {
+async fn chats_list_pages_with_limit_and_offset_and_no_silent_cap() {
     let dir = tempfile::tempdir().unwrap();
     let ids = data::chats(dir.path(), 1205);
     // More than the old cap of 1,000, in one call.
@@ -357,7 +357,7 @@ async fn sessions_list_pages_with_limit_and_offset_and_no_silent_cap() {
     )
     .await;
     assert_eq!(all.code, 0, "{}", all.stderr);
-    let all: Vec<SessionSummary> = serde_json::from_str(&all.stdout).unwrap();
+    let all: Vec<ChatSummary> = serde_json::from_str(&all.stdout).unwrap();
     assert_eq!(all.len(), 1205);
     assert_eq!(all[0].id.0, ids[1204], "most recent first");
     // A page in the middle, and the word that more follow.

@@ -269,7 +269,7 @@ async fn without_a_terminal_grants_apply_only_with_approve_granted() {
     // A person allows the write "always", in the app (the core on the same data).
     {
         let core = open_core(dir.path(), Default::default()).await;
-        let s = core.chats().create_session(None).await.unwrap();
+        let s = core.chats().create_chat(None).await.unwrap();
         core.chats()
             .set_workspace(&s.id, Some(ws.path()))
             .await

@@ -3,7 +3,7 @@
 //! the ledger sums what the provider reported and prices it.
 
 use super::cli::{add_local, run};
-use parley_protocol::{Role, SearchResults, SessionSummary, UsageReport};
+use parley_protocol::{ChatSummary, Role, SearchResults, UsageReport};
 use parley_tests::*;
 use std::path::Path;
 
@@ -34,7 +34,7 @@ async fn search_and_usage_from_the_command_line() {
     add_local(d, &server).await;
     ok(d, &["ask", "Where does the hippopotamus sleep?"]).await;
     ok(d, &["ask", "--model", "gpt-4o-mini", "東京タワーは何色？"]).await;
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
     let hippo = list.iter().find(|s| s.title.contains("hippo")).unwrap();
 
@@ -44,7 +44,7 @@ async fn search_and_usage_from_the_command_line() {
     assert!(r.hits.iter().any(|h| h.message_id.is_none()));
     let r = search(d, &["river", "--role", "assistant"]).await;
     assert_eq!(r.hits.len(), 1);
-    assert_eq!(r.hits[0].session_id, hippo.id);
+    assert_eq!(r.hits[0].chat_id, hippo.id);
     assert_eq!(search(d, &["東京"]).await.hits.len(), 2);
     assert_eq!(
         search(d, &["white", "--model", "gpt-4o-mini"])

@@ -3,7 +3,7 @@
 //! database; a SIGKILL at any moment leaves the chats all there or none of them.
 
 use super::cli::{parley, run};
-use parley_protocol::SessionSummary;
+use parley_protocol::ChatSummary;
 use parley_tests::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -55,7 +55,7 @@ fn staging_left(data: &Path) -> Vec<String> {
 async fn chats_in(data: &Path) -> usize {
     let r = run(data, &["sessions", "list", "--json", "--limit", "100000"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    serde_json::from_str::<Vec<SessionSummary>>(&r.stdout)
+    serde_json::from_str::<Vec<ChatSummary>>(&r.stdout)
         .unwrap()
         .len()
 }

@@ -219,7 +219,7 @@ async fn hostile_values_are_inert_in_every_command() {
     }
     assert_eq!(r.stdout.lines().count(), HOSTILE.len(), "one line per chat");
     let r = run(d, &["sessions", "list", "--json"]).await;
-    let list: Vec<parley_protocol::SessionSummary> = serde_json::from_str(&r.stdout).unwrap();
+    let list: Vec<parley_protocol::ChatSummary> = serde_json::from_str(&r.stdout).unwrap();
     let mut got: Vec<String> = list.into_iter().map(|s| s.id.0).collect();
     got.sort();
     let mut want = ids.clone();

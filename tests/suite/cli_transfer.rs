@@ -3,7 +3,7 @@
 //! well, and a bad file is refused with a sentence and a non-zero exit.
 
 use super::cli::{add_local, run};
-use parley_protocol::{ExportFile, ImportReport, SessionHistory, SessionSummary};
+use parley_protocol::{ChatHistory, ChatSummary, ExportFile, ImportReport};
 use parley_tests::*;
 use std::path::Path;
 
@@ -24,7 +24,7 @@ async fn chats_move_between_data_folders_whole_and_once() {
     let f = from.path();
     add_local(f, &server).await;
     ok(f, &["ask", "Why is the sky blue?"]).await;
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&ok(f, &["sessions", "list", "--json"]).await).unwrap();
     let id = list[0].id.0.clone();
     ok(f, &["ask", "--session", &id, "And at sunset?"]).await;
@@ -66,7 +66,7 @@ async fn chats_move_between_data_folders_whole_and_once() {
         let id = id.clone();
         let d = d.to_owned();
         async move {
-            let h: SessionHistory =
+            let h: ChatHistory =
                 serde_json::from_str(&ok(&d, &["sessions", "show", &id, "--json"]).await).unwrap();
             h.messages.iter().map(|m| m.text()).collect::<Vec<_>>()
         }
@@ -164,7 +164,7 @@ async fn chatgpt_and_claude_exports_come_in_once() {
     ok(d, &["import", claude_file.to_str().unwrap()]).await;
     let again = ok(d, &["import", gpt_file.to_str().unwrap()]).await;
     assert!(again.contains("Added 0 chats and 0 messages"), "{again}");
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
     let mut titles: Vec<&str> = list.iter().map(|s| s.title.as_str()).collect();
     titles.sort();
@@ -176,7 +176,7 @@ async fn chatgpt_and_claude_exports_come_in_once() {
         "{}",
         trip.id
     );
-    let h: SessionHistory =
+    let h: ChatHistory =
         serde_json::from_str(&ok(d, &["sessions", "show", &trip.id.0, "--json"]).await).unwrap();
     assert_eq!(
         h.messages.iter().map(|m| m.text()).collect::<Vec<_>>(),

@@ -2,19 +2,19 @@
 //! tree|switch|rewind|fork|pin|archive`, with `--json`, and the bad inputs.
 
 use super::cli::{add_local, parley, run};
-use parley_protocol::{ChatTree, SessionHistory, SessionSummary};
+use parley_protocol::{ChatHistory, ChatSummary, ChatTree};
 use parley_tests::*;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-async fn show(dir: &Path, id: &str) -> SessionHistory {
+async fn show(dir: &Path, id: &str) -> ChatHistory {
     let r = run(dir, &["sessions", "show", id, "--json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str(&r.stdout).unwrap()
 }
 
-fn texts(h: &SessionHistory) -> Vec<String> {
+fn texts(h: &ChatHistory) -> Vec<String> {
     h.messages.iter().map(|m| m.text()).collect()
 }
 
@@ -34,7 +34,7 @@ async fn a_chat_is_steered_as_a_tree_from_the_command_line() {
     let d = dir.path();
     add_local(d, &server).await;
     ok(d, &["ask", "q1"]).await;
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
     let id = list[0].id.0.clone();
     ok(d, &["ask", "--session", &id, "q2"]).await;
@@ -102,20 +102,20 @@ async fn a_chat_is_steered_as_a_tree_from_the_command_line() {
     let tree: ChatTree =
         serde_json::from_str(&ok(d, &["sessions", "tree", &id, "--json"]).await).unwrap();
     assert_eq!(tree.nodes.len(), 8, "a rewind deletes nothing");
-    let fork: SessionSummary =
+    let fork: ChatSummary =
         serde_json::from_str(&ok(d, &["sessions", "fork", &id, &a1, "--json"]).await).unwrap();
     assert_eq!(fork.message_count, 2);
-    assert_eq!(fork.forked_from.as_ref().unwrap().session_id.0, id);
+    assert_eq!(fork.forked_from.as_ref().unwrap().chat_id.0, id);
     assert_eq!(texts(&show(d, &fork.id.0).await), ["q1", "a1"]);
 
     // Pin and archive, with --json.
-    let pinned: SessionSummary =
+    let pinned: ChatSummary =
         serde_json::from_str(&ok(d, &["sessions", "pin", &id, "--json"]).await).unwrap();
     assert!(pinned.pinned);
-    let archived: SessionSummary =
+    let archived: ChatSummary =
         serde_json::from_str(&ok(d, &["sessions", "archive", &id, "--json"]).await).unwrap();
     assert!(archived.archived && archived.pinned);
-    let back: SessionSummary =
+    let back: ChatSummary =
         serde_json::from_str(&ok(d, &["sessions", "archive", &id, "--off", "--json"]).await)
             .unwrap();
     assert!(!back.archived);
@@ -132,7 +132,7 @@ async fn bad_steering_is_refused_with_a_clear_error_and_stores_nothing() {
     add_local(d, &server).await;
     ok(d, &["ask", "q1"]).await;
     ok(d, &["ask", "other chat"]).await;
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
     let (other, first) = (list[0].id.0.clone(), list[1].id.0.clone());
     let h = show(d, &first).await;
@@ -222,7 +222,7 @@ async fn retitle_names_a_chat_with_the_model_and_failures_keep_the_title() {
     let d = dir.path();
     add_local(d, &server).await;
     ok(d, &["ask", "What is the capital of France?"]).await;
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&ok(d, &["sessions", "list", "--json"]).await).unwrap();
     let id = list[0].id.0.clone();
     assert_eq!(list[0].title, "What is the capital of France?");
@@ -233,10 +233,9 @@ async fn retitle_names_a_chat_with_the_model_and_failures_keep_the_title() {
     let r = run(d, &["sessions", "retitle", &id, "--json"]).await;
     assert_ne!(r.code, 0);
     assert!(!r.stderr.trim().is_empty());
-    let s: SessionSummary =
-        serde_json::from_str(&ok(d, &["sessions", "tree", &id, "--json"]).await)
-            .map(|t: ChatTree| t.session)
-            .unwrap();
+    let s: ChatSummary = serde_json::from_str(&ok(d, &["sessions", "tree", &id, "--json"]).await)
+        .map(|t: ChatTree| t.session)
+        .unwrap();
     assert_eq!(s.title, "Capital of France");
     // An unknown chat: a clear error.
     let r = run(d, &["sessions", "retitle", "nope"]).await;

@@ -175,7 +175,7 @@ fn fill(dir: &Path) -> PathBuf {
     filler
 }
 
-fn texts(h: &parley_protocol::SessionHistory) -> Vec<String> {
+fn texts(h: &parley_protocol::ChatHistory) -> Vec<String> {
     h.messages.iter().map(|m| m.text()).collect()
 }
 
@@ -199,7 +199,7 @@ async fn a_full_or_read_only_disk_fails_the_send_with_a_clear_sentence_and_loses
         None,
     )
     .await;
-    let sid = core.chats().create_session(None).await.unwrap().id;
+    let sid = core.chats().create_chat(None).await.unwrap().id;
     let events = run_turn(&core, &sid, "before the disk filled").await;
     assert!(events
         .iter()

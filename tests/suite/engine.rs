@@ -4,7 +4,7 @@
 use parley_core::providers::HttpSettings;
 use parley_core::{Core, CoreError};
 use parley_protocol::{
-    ErrorCode, EventMsg, Part, ProviderKind, SendOptions, SessionId, StopReason, ToolCallStatus,
+    ChatId, ErrorCode, EventMsg, Part, ProviderKind, SendOptions, StopReason, ToolCallStatus,
     TurnStatus,
 };
 use parley_tests::*;
@@ -45,7 +45,7 @@ pub(super) async fn env(server: &MockServer) -> Env {
 }
 
 /// Sends and collects every event until the turn ends.
-pub(super) async fn run_turn(core: &Core, sid: &SessionId, text: &str) -> Vec<EventMsg> {
+pub(super) async fn run_turn(core: &Core, sid: &ChatId, text: &str) -> Vec<EventMsg> {
     let mut h = core
         .chats()
         .send_message(sid, text, SendOptions::default())
@@ -70,10 +70,7 @@ pub(super) async fn collect(
 }
 
 /// Starts a turn and returns once its first text delta arrived (the server then stalls).
-pub(super) async fn start_and_wait_for_text(
-    core: &Core,
-    sid: &SessionId,
-) -> parley_core::TurnHandle {
+pub(super) async fn start_and_wait_for_text(core: &Core, sid: &ChatId) -> parley_core::TurnHandle {
     let mut h = core
         .chats()
         .send_message(sid, "go", SendOptions::default())
@@ -95,7 +92,7 @@ pub(super) fn failed_code(events: &[EventMsg]) -> (ErrorCode, String) {
 
 pub(super) async fn last_turn(
     core: &Core,
-    sid: &SessionId,
+    sid: &ChatId,
 ) -> (TurnStatus, String, parley_protocol::TurnInfo) {
     let h = core.history().full_history(sid).await.unwrap();
     let turn = h.turns.last().unwrap().clone();
@@ -108,7 +105,7 @@ async fn streams_progressively_and_journals_while_streaming() {
     let server = MockServer::start().await;
     server.push(Reply::sse(text_answer(&["Hel", "lo ", "wor", "ld"], 300)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let started = Instant::now();
     let mut h = e
         .core
@@ -208,7 +205,7 @@ async fn reasoning_streams_into_its_own_part() {
     steps.extend(text_answer(&["Answer."], 0));
     server.push(Reply::sse(steps));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     // Deltas may arrive merged (at most one event per frame): what they carry is exact.
     let reasoning: String = ev
@@ -247,7 +244,7 @@ async fn stop_mid_stream_keeps_partial_text_and_closes_the_stream() {
     ]));
     server.fallback(Reply::sse(text_answer(&["Fresh answer"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let mut h = e
         .core
         .chats()
@@ -316,7 +313,7 @@ async fn tool_calls_are_parsed_and_never_executed_truncated_ones_say_why() {
     ]));
     server.push(Reply::sse(vec![call("{\"path\":\"a."), Step::Disconnect]));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "read it").await;
     match ev.last() {
         Some(EventMsg::TurnCompleted { stop_reason, .. }) => {
@@ -353,19 +350,19 @@ async fn tool_calls_are_parsed_and_never_executed_truncated_ones_say_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_streaming_session_stops_it_first() {
+async fn deleting_a_streaming_chat_stops_it_first() {
     let server = MockServer::start().await;
     server.push(Reply::sse(vec![ev_text("streaming"), sleep_ms(20_000)]));
     let e = env(&server).await;
     let s = e
         .core
         .chats()
-        .create_session(Some("doomed".into()))
+        .create_chat(Some("doomed".into()))
         .await
         .unwrap();
     let mut h = start_and_wait_for_text(&e.core, &s.id).await;
     let t = Instant::now();
-    e.core.chats().delete_session(&s.id).await.unwrap();
+    e.core.chats().delete_chat(&s.id).await.unwrap();
     assert!(t.elapsed() < Duration::from_secs(1));
     assert!(matches!(
         collect(&mut h.events).await.last(),
@@ -391,7 +388,7 @@ async fn a_send_right_after_the_end_event_is_accepted() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     for i in 0..20 {
         // `run_turn` returns the moment the terminal event arrives; the next send must not be Busy.
         let ev = run_turn(&e.core, &s.id, &format!("message {i}")).await;
@@ -418,7 +415,7 @@ async fn retry_answers_the_same_user_message_again_as_a_new_branch() {
     server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
     server.push(Reply::sse(text_answer(&["Recovered"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     failed_code(&run_turn(&e.core, &s.id, "question").await);
     let mut h = e
         .core
@@ -448,7 +445,7 @@ async fn retry_answers_the_same_user_message_again_as_a_new_branch() {
     let body = server.received()[1].json();
     assert_eq!(body["messages"].as_array().unwrap().len(), 1);
     assert_eq!(body["messages"][0]["content"], "question");
-    let empty = e.core.chats().create_session(None).await.unwrap();
+    let empty = e.core.chats().create_chat(None).await.unwrap();
     assert!(e
         .core
         .chats()

@@ -6,7 +6,7 @@ use super::engine::*;
 use parley_core::secrets::MemoryStore;
 use parley_core::{Core, CoreOptions};
 use parley_protocol::ProviderDraft;
-use parley_protocol::{ErrorCode, EventMsg, ProviderKind, SendOptions, SessionId, TurnStatus};
+use parley_protocol::{ChatId, ErrorCode, EventMsg, ProviderKind, SendOptions, TurnStatus};
 use parley_tests::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ async fn idle_timeout_fires_even_with_keep_alive_comments() {
     let mut http = fast_http();
     http.idle_timeout = Duration::from_millis(700);
     let e = env_with(&server, http, None).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let t = Instant::now();
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
@@ -49,7 +49,7 @@ async fn mid_stream_disconnect_keeps_partial_output_and_is_not_replayed() {
     ]));
     server.fallback(Reply::sse(text_answer(&["replayed!"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, _) = failed_code(&ev);
     assert_eq!(code, ErrorCode::StreamInterrupted);
@@ -78,7 +78,7 @@ async fn error_event_after_200_fails_with_the_providers_words() {
         ev_done(),
     ]));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
     assert_eq!(code, ErrorCode::StreamInterrupted);
@@ -100,7 +100,7 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
     server.push(Reply::json(400, r#"{"error":{"message":"This model's maximum context length is 4096 tokens.","code":"context_length_exceeded"}}"#));
     server.push(Reply::json(429, r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","code":"insufficient_quota"}}"#));
     let e = env_with(&server, fast_http(), Some(key)).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
 
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
     assert_eq!(code, ErrorCode::Unauthorized);
@@ -122,7 +122,7 @@ async fn http_errors_are_classified_and_never_retried_or_echo_the_key() {
     assert_eq!(code, ErrorCode::ModelNotFound, "{message}");
     // (In a new chat: with earlier turns to leave out, "too long" is retried once with less —
     // tests/suite/long.rs.)
-    let fresh = e.core.chats().create_session(None).await.unwrap();
+    let fresh = e.core.chats().create_chat(None).await.unwrap();
     let (code, _) = failed_code(&run_turn(&e.core, &fresh.id, "q").await);
     assert_eq!(code, ErrorCode::ContextTooLong);
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
@@ -150,7 +150,7 @@ async fn rate_limits_honour_retry_after_and_5xx_back_off_bounded() {
     );
     server.push(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let t = Instant::now();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(
@@ -197,7 +197,7 @@ async fn html_page_with_200_and_unreachable_host_fail_clearly() {
         .content_type("text/html; charset=utf-8"),
     );
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let (code, message) = failed_code(&run_turn(&e.core, &s.id, "q").await);
     assert_eq!(code, ErrorCode::Protocol);
     assert!(message.contains("web page"), "{message}");
@@ -253,7 +253,7 @@ async fn overload_529_then_success_and_an_exhausted_quota_is_not_retried() {
     server.push(Reply::json(500, r#"{"error":{"message":"boom"}}"#));
     server.push(Reply::sse(text_answer(&["fine"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(
         matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
@@ -302,7 +302,7 @@ async fn the_user_can_cancel_the_wait_before_a_retry() {
         .push(Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("retry-after", "30"));
     server.fallback(Reply::sse(text_answer(&["too late"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let mut h = e
         .core
         .chats()
@@ -352,7 +352,7 @@ async fn a_redirect_to_another_host_never_carries_the_key() {
     let other = elsewhere.base_url().replace("127.0.0.1", "localhost");
     home.push(Reply::json(307, "").header("location", &format!("{other}/messages")));
     elsewhere.fallback(Reply::json(500, "{}"));
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&core, &s.id, "q").await;
     let (code, message) = failed_code(&ev);
     assert_eq!(code, ErrorCode::Protocol);
@@ -385,7 +385,7 @@ async fn a_connection_dropped_before_any_answer_is_sent_again() {
     server.push(Reply::hang_up());
     server.push(Reply::sse(text_answer(&["second ", "time"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let ev = run_turn(&e.core, &s.id, "q").await;
     assert!(
         matches!(ev.last(), Some(EventMsg::TurnCompleted { .. })),
@@ -405,7 +405,7 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
 
     for empty in ["", "   \n\t "] {
         let err = e
@@ -495,7 +495,7 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
         .await;
     assert!(dup.err().unwrap().to_string().contains("already exists"));
 
-    let unknown = SessionId("no-such-session".into());
+    let unknown = ChatId("no-such-session".into());
     let err = e
         .core
         .chats()
@@ -515,7 +515,7 @@ async fn bad_input_is_refused_clearly_and_changes_nothing() {
             .code,
         ErrorCode::NotFound
     );
-    assert!(e.core.chats().rename_session(&s.id, "  ").await.is_err());
+    assert!(e.core.chats().rename_chat(&s.id, "  ").await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -523,7 +523,7 @@ async fn a_second_live_process_never_interrupts_the_first() {
     let server = MockServer::start().await;
     server.push(Reply::sse(vec![ev_text("still going"), sleep_ms(20_000)]));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let _turn = start_and_wait_for_text(&e.core, &s.id).await;
     // Another Core on the same data dir (the CLI next to the app) finds the turn's owner alive.
     let other = Core::open(CoreOptions {
@@ -538,6 +538,6 @@ async fn a_second_live_process_never_interrupts_the_first() {
     assert!(status.is_active(), "{status:?}");
     e.core.chats().stop_turn(&s.id).await;
     assert_eq!(last_turn(&other, &s.id).await.0, TurnStatus::Stopped);
-    let sessions = other.chats().list_sessions(10, 0).await.unwrap();
+    let sessions = other.chats().recent_chats(10, 0).await.unwrap();
     assert_eq!(sessions[0].id, s.id);
 }

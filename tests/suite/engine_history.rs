@@ -11,7 +11,7 @@ async fn history_pages_walk_back_from_the_newest() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["a"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     for i in 0..5 {
         run_turn(&e.core, &s.id, &format!("q{i}")).await;
     }
@@ -54,7 +54,7 @@ async fn a_late_subscriber_gets_the_running_turn_then_live_events() {
         ev_done(),
     ]));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let _turn = start_and_wait_for_text(&e.core, &s.id).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     // A reloaded window subscribes mid-stream.
@@ -94,7 +94,7 @@ async fn the_newest_history_page_carries_the_running_turn() {
         ev_done(),
     ]));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let mut h = start_and_wait_for_text(&e.core, &s.id).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let page = e.core.history().get_history(&s.id, None, 60).await.unwrap();

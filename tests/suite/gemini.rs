@@ -267,11 +267,11 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
         })
         .await
         .unwrap();
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     core.chats()
-        .set_session_params(
+        .set_chat_params(
             &s.id,
-            parley_protocol::SessionParams {
+            parley_protocol::ChatParams {
                 system: Some("Be brief.".into()),
                 temperature: Some(0.2),
                 top_p: Some(0.9),

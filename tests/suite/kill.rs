@@ -11,7 +11,7 @@
 
 use super::cli::{parley, run};
 use super::kill_ops::{self as ops, Env};
-use parley_protocol::{Event, EventMsg, Message, SessionHistory};
+use parley_protocol::{ChatHistory, Event, EventMsg, Message};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
@@ -251,9 +251,9 @@ pub(super) async fn answer_kept(
     what: &str,
 ) -> Option<Duration> {
     let user = killed.acknowledged()?;
-    let show = run(dir, &["sessions", "show", &user.session_id.0, "--json"]).await;
+    let show = run(dir, &["sessions", "show", &user.chat_id.0, "--json"]).await;
     assert_eq!(show.code, 0, "{what}: {}", show.stderr);
-    let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+    let h: ChatHistory = serde_json::from_str(&show.stdout).unwrap();
     assert_eq!(
         h.messages
             .iter()

@@ -46,7 +46,7 @@ async fn quick_chat(dir: &Path, question: &str) -> String {
         .filter_map(|l| serde_json::from_str::<parley_protocol::Event>(l).ok())
         .find_map(|e| match e.msg {
             parley_protocol::EventMsg::TurnStarted { user_message, .. } => {
-                Some(user_message.session_id.0)
+                Some(user_message.chat_id.0)
             }
             _ => None,
         })

@@ -41,7 +41,7 @@ async fn a_chat_longer_than_the_window_is_sent_from_a_recent_turn_with_a_marker(
     let e = env(&server).await;
     let list = e.core.providers().list_models("local", true).await.unwrap();
     assert_eq!(list.models[0].context_window, Some(3000));
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     // Answers of ~700 tokens each (2,100 bytes).
     let long = "word ".repeat(420);
     for turn in 0..8 {
@@ -89,7 +89,7 @@ async fn a_chat_longer_than_the_window_is_sent_from_a_recent_turn_with_a_marker(
 async fn a_context_too_long_refusal_is_retried_once_with_half() {
     let server = MockServer::start().await;
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let long = "word ".repeat(300);
     for turn in 0..6 {
         server.push(Reply::sse(text_answer(&[&long], 0)));
@@ -128,7 +128,7 @@ async fn a_context_too_long_refusal_is_retried_once_with_half() {
     assert_eq!(server.received().len(), 10);
 
     // A new chat whose one message is too long: nothing can be left out, no second request.
-    let lone = e.core.chats().create_session(None).await.unwrap();
+    let lone = e.core.chats().create_chat(None).await.unwrap();
     server.push(Reply::json(400, REFUSAL));
     let ev = run_turn(&e.core, &lone.id, "a single long question").await;
     assert!(
@@ -143,7 +143,7 @@ async fn a_context_too_long_refusal_is_retried_once_with_half() {
 async fn a_fast_stream_is_coalesced_and_a_slow_one_is_not_held_back() {
     let server = MockServer::start().await;
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     // 20,000 tokens as fast as the server can write them.
     let words: Vec<String> = (0..20_000).map(|i| format!("w{i} ")).collect();
     let refs: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -189,7 +189,7 @@ async fn a_fast_stream_is_coalesced_and_a_slow_one_is_not_held_back() {
 async fn a_huge_answer_is_sent_to_the_window_clipped_and_whole_on_request() {
     let server = MockServer::start().await;
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     // 400 KB of two-byte characters, so the cut must land on a character boundary.
     let piece = "é".repeat(1000);
     let pieces: Vec<&str> = std::iter::repeat_n(piece.as_str(), 200).collect();
@@ -222,7 +222,7 @@ async fn a_huge_answer_is_sent_to_the_window_clipped_and_whole_on_request() {
     let full = e.core.history().full_history(&s.id).await.unwrap();
     assert_eq!(full.messages[1].text(), whole);
     // Asked in another chat, or for a part that does not exist: not found, nothing leaks.
-    let other = e.core.chats().create_session(None).await.unwrap();
+    let other = e.core.chats().create_chat(None).await.unwrap();
     for (sid, index) in [(&other.id, 0), (&s.id, 7)] {
         let err = e
             .core

@@ -4,7 +4,7 @@
 //! goes on writing to it.
 
 use super::cli::{add_named, run};
-use parley_protocol::{Part, SessionHistory, SessionSummary, TurnStatus};
+use parley_protocol::{ChatHistory, ChatSummary, Part, TurnStatus};
 use parley_tests::*;
 use std::path::Path;
 
@@ -53,7 +53,7 @@ fn read_old(db: &Path) -> Vec<(String, String, Vec<Stored>)> {
 }
 
 /// A message as today's `parley` shows it, in the same shape.
-fn shown(h: &SessionHistory) -> Vec<Stored> {
+fn shown(h: &ChatHistory) -> Vec<Stored> {
     h.messages
         .iter()
         .map(|m| {
@@ -105,14 +105,14 @@ async fn every_earlier_schema_is_upgraded_with_its_data() {
         // Today's parley opens it: the list shows every chat with its title.
         let list = run(dir.path(), &["sessions", "list", "--json"]).await;
         assert_eq!(list.code, 0, "v{version}: {}", list.stderr);
-        let list: Vec<SessionSummary> = serde_json::from_str(&list.stdout).unwrap();
+        let list: Vec<ChatSummary> = serde_json::from_str(&list.stdout).unwrap();
         assert_eq!(list.len(), before.len(), "v{version}");
         for (id, title, messages) in &before {
             let summary = list.iter().find(|s| &s.id.0 == id).unwrap();
             assert_eq!(&summary.title, title, "v{version}");
             let show = run(dir.path(), &["sessions", "show", id, "--json"]).await;
             assert_eq!(show.code, 0, "v{version}: {}", show.stderr);
-            let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+            let h: ChatHistory = serde_json::from_str(&show.stdout).unwrap();
             assert_eq!(&shown(&h), messages, "v{version}: chat {title}");
             assert!(h.turns.iter().all(|t| t.status == TurnStatus::Completed));
         }
@@ -168,7 +168,7 @@ async fn every_earlier_schema_is_upgraded_with_its_data() {
         .await;
         assert_eq!(ask.code, 0, "v{version}: {}", ask.stderr);
         let show = run(dir.path(), &["sessions", "show", id, "--json"]).await;
-        let h: SessionHistory = serde_json::from_str(&show.stdout).unwrap();
+        let h: ChatHistory = serde_json::from_str(&show.stdout).unwrap();
         let now = shown(&h);
         assert_eq!(&now[..messages.len()], &messages[..], "v{version}");
         assert_eq!(now.len(), messages.len() + 2);

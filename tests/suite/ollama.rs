@@ -187,7 +187,7 @@ async fn an_ollama_turn_streams_ndjson_and_lists_models_from_tags() {
     );
     assert_eq!(server.received()[0].path, "/api/tags");
 
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     let mut h = core
         .chats()
         .send_message(&s.id, "read ü.txt", SendOptions::default())

@@ -203,7 +203,7 @@ async fn a_responses_turn_is_stateless_and_replays_its_reasoning_item() {
         Some("sk-test-responses-000000"),
     )
     .await;
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     let mut h = core
         .chats()
         .send_message(

@@ -14,8 +14,7 @@ use parley_core::providers::{
 };
 use parley_core::Core;
 use parley_protocol::{
-    ErrorCode, EventMsg, Message, Part, ProviderKind, Role, SendOptions, SessionParams,
-    ToolCallStatus,
+    ChatParams, ErrorCode, EventMsg, Message, Part, ProviderKind, Role, SendOptions, ToolCallStatus,
 };
 use parley_tests::{add_provider, message, open_core};
 use std::path::PathBuf;
@@ -166,11 +165,11 @@ async fn core_with(
 async fn reply_with_usage(kind: ProviderKind, peer: &Peer) {
     let dir = tempfile::tempdir().unwrap();
     let core = core_with(dir.path(), kind, &peer.base_url(), None).await;
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     core.chats()
-        .set_session_params(
+        .set_chat_params(
             &s.id,
-            SessionParams {
+            ChatParams {
                 temperature: Some(0.0),
                 max_output_tokens: Some(48),
                 system: Some("You are a friendly assistant.".into()),
@@ -329,7 +328,7 @@ async fn wrong_key_is_401(kind: ProviderKind, peer: &Peer) {
         Some("wrong-key-0123456789"),
     )
     .await;
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     let mut h = core
         .chats()
         .send_message(&s.id, "hello", SendOptions::default())

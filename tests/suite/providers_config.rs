@@ -51,7 +51,7 @@ async fn a_removed_provider_falls_back_and_no_provider_is_a_clear_error() {
     let server = MockServer::start().await;
     server.fallback(Reply::sse(text_answer(&["ok"], 0)));
     let e = env(&server).await;
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     run_turn(&e.core, &s.id, "first").await;
     e.core
         .providers()

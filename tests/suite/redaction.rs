@@ -53,7 +53,7 @@ async fn a_key_printed_by_a_tool_is_cut_before_it_is_stored_or_sent() {
         format!("token={KEY}\nurl=?key={KEY}&x=1\n"),
     )
     .unwrap();
-    let s = core.chats().create_session(None).await.unwrap().id;
+    let s = core.chats().create_chat(None).await.unwrap().id;
     core.chats()
         .set_workspace(&s, Some(ws.path()))
         .await
@@ -127,7 +127,7 @@ async fn a_key_echoed_in_errors_of_every_wire_format_is_cut() {
         let server = MockServer::start().await;
         server.push(reply);
         let (core, dir, _ws) = core_with(&server, kind).await;
-        let s = core.chats().create_session(None).await.unwrap().id;
+        let s = core.chats().create_chat(None).await.unwrap().id;
         let (mut h, mut seen) = start(&core, &s, "go").await;
         let end = wait_for(&mut h.events, &mut seen, |e| e.is_turn_end()).await;
         let EventMsg::TurnFailed { error, .. } = &end else {

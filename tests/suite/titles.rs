@@ -4,19 +4,19 @@
 //! list shows pinned chats first, hides empty ones, filters archived and per assistant.
 
 use super::engine::{env, run_turn};
-use parley_protocol::{ChatFilter, EventMsg, SessionId, SessionParams};
+use parley_protocol::{ChatFilter, ChatId, ChatParams, EventMsg};
 use parley_tests::*;
 use std::time::Duration;
 
 /// Waits for the chat's title to become `want` (the title is written in the background).
-async fn title_becomes(core: &parley_core::Core, id: &SessionId, want: &str) {
+async fn title_becomes(core: &parley_core::Core, id: &ChatId, want: &str) {
     for _ in 0..100 {
-        if core.chats().get_session(id).await.unwrap().title == want {
+        if core.chats().get_chat(id).await.unwrap().title == want {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let got = core.chats().get_session(id).await.unwrap().title;
+    let got = core.chats().get_chat(id).await.unwrap().title;
     panic!("the title stayed {got:?}, wanted {want:?}");
 }
 
@@ -34,7 +34,7 @@ async fn a_chat_is_titled_after_its_first_answer_in_the_background() {
     let e = env(&server).await;
     e.core.chats().set_background_titles(true);
     let mut events = e.core.chats().attach_events();
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     run_turn(&e.core, &s.id, "Salut, tu parles français ?").await;
     // The first words are the title until the generated one arrives.
     title_becomes(&e.core, &s.id, "Salutations en français").await;
@@ -67,7 +67,7 @@ async fn a_failing_title_model_leaves_the_first_words_and_no_error() {
     server.push(Reply::json(401, r#"{"error":{"message":"bad key"}}"#));
     let e = env(&server).await;
     e.core.chats().set_background_titles(true);
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     let events = run_turn(&e.core, &s.id, "Hello there").await;
     assert!(matches!(
         events.last(),
@@ -83,7 +83,7 @@ async fn a_failing_title_model_leaves_the_first_words_and_no_error() {
     assert_eq!(server.received().len(), 2, "no title request");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        e.core.chats().get_session(&s.id).await.unwrap().title,
+        e.core.chats().get_chat(&s.id).await.unwrap().title,
         "Hello there"
     );
     // Asked on demand, the failure is told, and the title still stays.
@@ -91,7 +91,7 @@ async fn a_failing_title_model_leaves_the_first_words_and_no_error() {
     let err = e.core.chats().retitle(&s.id).await.unwrap_err();
     assert!(!err.to_info().message.is_empty());
     assert_eq!(
-        e.core.chats().get_session(&s.id).await.unwrap().title,
+        e.core.chats().get_chat(&s.id).await.unwrap().title,
         "Hello there"
     );
 }
@@ -106,12 +106,12 @@ async fn a_title_model_that_is_not_configured_leaves_the_title() {
     settings.title_model = Some("m".into());
     e.core.settings().save_settings(settings).await.unwrap();
     e.core.chats().set_background_titles(true);
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     run_turn(&e.core, &s.id, "Plan a trip").await;
     let err = e.core.chats().retitle(&s.id).await.unwrap_err();
     assert!(err.to_info().message.contains("gone"), "{err:?}");
     assert_eq!(
-        e.core.chats().get_session(&s.id).await.unwrap().title,
+        e.core.chats().get_chat(&s.id).await.unwrap().title,
         "Plan a trip"
     );
     assert_eq!(server.received().len(), 1, "no request for a missing model");
@@ -127,19 +127,16 @@ async fn a_rename_wins_over_a_late_title_and_retitle_replaces_any() {
     server.push(Reply::sse(slow));
     let e = env(&server).await;
     e.core.chats().set_background_titles(true);
-    let s = e.core.chats().create_session(None).await.unwrap();
+    let s = e.core.chats().create_chat(None).await.unwrap();
     run_turn(&e.core, &s.id, "Question").await;
-    e.core.chats().rename_session(&s.id, "Mine").await.unwrap();
+    e.core.chats().rename_chat(&s.id, "Mine").await.unwrap();
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        e.core.chats().get_session(&s.id).await.unwrap().title,
-        "Mine"
-    );
+    assert_eq!(e.core.chats().get_chat(&s.id).await.unwrap().title, "Mine");
     // On request, a new title replaces even the user's.
     server.push(Reply::sse(text_answer(&["Title: **Asked for**."], 0)));
     assert_eq!(e.core.chats().retitle(&s.id).await.unwrap(), "Asked for");
     assert_eq!(
-        e.core.chats().get_session(&s.id).await.unwrap().title,
+        e.core.chats().get_chat(&s.id).await.unwrap().title,
         "Asked for"
     );
 }
@@ -152,25 +149,25 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
     let mut ids = Vec::new();
     for q in ["one", "two", "three"] {
         server.push(Reply::sse(text_answer(&["ok"], 0)));
-        let s = chats.create_session(None).await.unwrap();
+        let s = chats.create_chat(None).await.unwrap();
         run_turn(&e.core, &s.id, q).await;
         ids.push(s.id);
     }
-    let empty = chats.create_session(None).await.unwrap();
+    let empty = chats.create_chat(None).await.unwrap();
     let all = ChatFilter::default();
-    let titles = |l: Vec<parley_protocol::SessionSummary>| -> Vec<String> {
+    let titles = |l: Vec<parley_protocol::ChatSummary>| -> Vec<String> {
         l.into_iter().map(|s| s.title).collect()
     };
     assert_eq!(
         titles(chats.list_chats(all.clone(), 10, 0).await.unwrap()),
         ["three", "two", "one"]
     );
-    let one = chats.get_session(&ids[0]).await.unwrap();
+    let one = chats.get_chat(&ids[0]).await.unwrap();
     chats
         .set_pinned(&ids[0], true, Some(one.revision))
         .await
         .unwrap();
-    let two = chats.get_session(&ids[1]).await.unwrap();
+    let two = chats.get_chat(&ids[1]).await.unwrap();
     chats
         .set_archived(&ids[1], true, Some(two.revision))
         .await
@@ -188,11 +185,11 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
         ["two"]
     );
     // Per assistant.
-    let params = SessionParams {
+    let params = ChatParams {
         assistant: Some("coder".into()),
-        ..SessionParams::default()
+        ..ChatParams::default()
     };
-    chats.set_session_params(&ids[2], params).await.unwrap();
+    chats.set_chat_params(&ids[2], params).await.unwrap();
     let coder = ChatFilter {
         archived: false,
         assistant: Some("coder".into()),
@@ -212,9 +209,9 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
     assert_eq!(paged, ["one", "three"]);
     // Pages of every size put together give the whole list, pinned chats first.
     server.push(Reply::sse(text_answer(&["ok"], 0)));
-    let four = chats.create_session(None).await.unwrap();
+    let four = chats.create_chat(None).await.unwrap();
     run_turn(&e.core, &four.id, "four").await;
-    let r = chats.get_session(&ids[2]).await.unwrap().revision;
+    let r = chats.get_chat(&ids[2]).await.unwrap().revision;
     chats.set_pinned(&ids[2], true, Some(r)).await.unwrap();
     let whole = titles(chats.list_chats(all.clone(), 100, 0).await.unwrap());
     assert_eq!(whole, ["three", "one", "four"]);
@@ -232,5 +229,5 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
         assert_eq!(got, whole, "pages of {size}");
     }
     // The empty chat is still there, just not listed.
-    assert!(chats.get_session(&empty.id).await.is_ok());
+    assert!(chats.get_chat(&empty.id).await.is_ok());
 }

@@ -4,7 +4,7 @@
 //! a cost.
 
 use super::window::*;
-use parley_protocol::{SessionHistory, SessionSummary};
+use parley_protocol::{ChatHistory, ChatSummary};
 use parley_tests::webdriver::Session;
 use parley_tests::*;
 
@@ -61,11 +61,11 @@ async fn window_search_opens_a_result_in_its_branch_and_usage_shows_the_cost() {
         server.push(Reply::sse(text_answer(&[a], 0)));
     }
     cli(d, &["ask", "Where do pangolins live?"]);
-    let list: Vec<SessionSummary> =
+    let list: Vec<ChatSummary> =
         serde_json::from_str(&cli(d, &["sessions", "list", "--json"])).unwrap();
     let chat = list[0].id.0.clone();
     cli(d, &["ask", "--session", &chat, "What do they eat?"]);
-    let h: SessionHistory =
+    let h: ChatHistory =
         serde_json::from_str(&cli(d, &["sessions", "show", &chat, "--json"])).unwrap();
     let first_question = h.messages[0].id.0.clone();
     // A new version of the first question: the pangolin answers are now another branch.

@@ -21,7 +21,7 @@ pub use change::{propose as propose_change, Changes};
 pub use window::Windows;
 
 use crate::AppState;
-use parley_protocol::{visible, ApprovalDecision, SessionId};
+use parley_protocol::{visible, ApprovalDecision, ChatId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tauri::http::{Request, Response};
@@ -283,11 +283,7 @@ pub async fn serve<R: tauri::Runtime>(
         "/card" => {
             let (session, call) = (arg("session"), arg("call"));
             let approvals = state.core.approvals();
-            nonces.retain(|(s, c)| {
-                approvals
-                    .pending_request(&SessionId(s.clone()), c)
-                    .is_some()
-            });
+            nonces.retain(|(s, c)| approvals.pending_request(&ChatId(s.clone()), c).is_some());
             // Only the window opened for this request gets its card (and so its nonce).
             let card = window::Card::Approval {
                 session: session.clone(),
@@ -296,7 +292,7 @@ pub async fn serve<R: tauri::Runtime>(
             let info = state
                 .core
                 .approvals()
-                .pending_request(&SessionId(session.clone()), &call)
+                .pending_request(&ChatId(session.clone()), &call)
                 .filter(|_| windows.is_window_of(label, &card));
             match (info, nonces.get_or_make((session.clone(), call.clone()))) {
                 (Some(info), Some(nonce)) => respond(
@@ -346,7 +342,7 @@ fn decide<R: tauri::Runtime>(
     match state
         .core
         .approvals()
-        .decide_approval(&SessionId(key.0.clone()), &key.1, d)
+        .decide_approval(&ChatId(key.0.clone()), &key.1, d)
     {
         Ok(()) => {
             window::close(app, &card);
@@ -377,7 +373,7 @@ fn closed_unanswered<R: tauri::Runtime>(app: &tauri::AppHandle<R>, card: &window
                 let _ = state
                     .core
                     .approvals()
-                    .decide_approval(&SessionId(key.0), &key.1, deny);
+                    .decide_approval(&ChatId(key.0), &key.1, deny);
             }
         }
         window::Card::Change { id } => change::cancel(app, id),

@@ -300,7 +300,7 @@ pub fn watch_requests<R: Runtime>(app: &tauri::AppHandle<R>) {
                 ev = events.recv() => {
                     let Some(ev) = ev else { break };
                     if let parley_protocol::EventMsg::ApprovalRequested { call_id, .. } = ev.msg {
-                        open(&app, Card::Approval { session: ev.session_id.0, call: call_id }).await;
+                        open(&app, Card::Approval { session: ev.chat_id.0, call: call_id }).await;
                     }
                 }
                 _ = tick.tick() => sweep(&app),
@@ -317,7 +317,7 @@ fn sweep<R: Runtime>(app: &tauri::AppHandle<R>) {
     let approvals = state.core.approvals();
     close_where(app, |c| match c {
         Card::Approval { session, call } => approvals
-            .pending_request(&parley_protocol::SessionId(session.clone()), call)
+            .pending_request(&parley_protocol::ChatId(session.clone()), call)
             .is_none(),
         Card::Change { .. } => false,
     });

@@ -8,14 +8,14 @@ use super::prelude::*;
 #[specta::specta]
 pub async fn answer_question(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     call_id: String,
     answer: Option<String>,
 ) -> Res<()> {
     state
         .core
         .approvals()
-        .answer_question(&session_id, &call_id, answer)
+        .answer_question(&chat_id, &call_id, answer)
         .map_err(err)
 }
 

@@ -38,13 +38,13 @@ pub async fn delete_assistant(state: State<'_, AppState>, id: String) -> Res<()>
 #[specta::specta]
 pub async fn apply_assistant(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     assistant_id: String,
-) -> Res<SessionSummary> {
+) -> Res<ChatSummary> {
     state
         .core
         .assistants()
-        .apply_assistant(&session_id, &assistant_id)
+        .apply_assistant(&chat_id, &assistant_id)
         .await
         .map_err(err)
 }

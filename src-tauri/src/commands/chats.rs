@@ -6,23 +6,23 @@ use parley_core::chats::{EventBatches, FRAME};
 /// Creates an empty chat.
 #[tauri::command]
 #[specta::specta]
-pub async fn create_session(state: State<'_, AppState>) -> Res<SessionSummary> {
-    state.core.chats().create_session(None).await.map_err(err)
+pub async fn create_chat(state: State<'_, AppState>) -> Res<ChatSummary> {
+    state.core.chats().create_chat(None).await.map_err(err)
 }
 
 /// Renames a chat (checked against the revision the window saw, when given).
 #[tauri::command]
 #[specta::specta]
-pub async fn rename_session(
+pub async fn rename_chat(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     title: String,
     revision: Option<u32>,
 ) -> Res<()> {
     state
         .core
         .chats()
-        .rename_session_seen(&session_id, &title, revision.map(u64::from))
+        .rename_chat_seen(&chat_id, &title, revision.map(u64::from))
         .await
         .map_err(err)
 }
@@ -30,15 +30,15 @@ pub async fn rename_session(
 /// Deletes a chat; a running answer in it is stopped first.
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_session(
+pub async fn delete_chat(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     revision: Option<u32>,
 ) -> Res<()> {
     state
         .core
         .chats()
-        .delete_session_seen(&session_id, revision.map(u64::from))
+        .delete_chat_seen(&chat_id, revision.map(u64::from))
         .await
         .map_err(err)
 }
@@ -48,14 +48,14 @@ pub async fn delete_session(
 #[specta::specta]
 pub async fn send_message(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     text: String,
     options: SendOptions,
 ) -> Res<TurnId> {
     let handle = state
         .core
         .chats()
-        .send_message(&session_id, &text, options)
+        .send_message(&chat_id, &text, options)
         .await
         .map_err(err)?;
     Ok(handle.turn_id)
@@ -66,13 +66,13 @@ pub async fn send_message(
 #[specta::specta]
 pub async fn retry_turn(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     options: SendOptions,
 ) -> Res<TurnId> {
     let handle = state
         .core
         .chats()
-        .retry_turn(&session_id, options)
+        .retry_turn(&chat_id, options)
         .await
         .map_err(err)?;
     Ok(handle.turn_id)
@@ -81,8 +81,8 @@ pub async fn retry_turn(
 /// Stops the chat's running answer, keeping what arrived.
 #[tauri::command]
 #[specta::specta]
-pub async fn stop_turn(state: State<'_, AppState>, session_id: SessionId) -> Res<bool> {
-    Ok(state.core.chats().stop_turn(&session_id).await)
+pub async fn stop_turn(state: State<'_, AppState>, chat_id: ChatId) -> Res<bool> {
+    Ok(state.core.chats().stop_turn(&chat_id).await)
 }
 
 /// Connects the window to the event stream: first the running turns from their start, then
@@ -118,15 +118,15 @@ pub async fn attach_events(
 /// Changes a chat's generation settings (system prompt, temperature, ...).
 #[tauri::command]
 #[specta::specta]
-pub async fn set_session_params(
+pub async fn set_chat_params(
     state: State<'_, AppState>,
-    session_id: SessionId,
-    params: SessionParams,
-) -> Res<SessionSummary> {
+    chat_id: ChatId,
+    params: ChatParams,
+) -> Res<ChatSummary> {
     state
         .core
         .chats()
-        .set_session_params(&session_id, params)
+        .set_chat_params(&chat_id, params)
         .await
         .map_err(err)
 }
@@ -136,13 +136,13 @@ pub async fn set_session_params(
 #[specta::specta]
 pub async fn use_imported_system(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     use_it: bool,
-) -> Res<SessionSummary> {
+) -> Res<ChatSummary> {
     state
         .core
         .chats()
-        .use_imported_system(&session_id, use_it)
+        .use_imported_system(&chat_id, use_it)
         .await
         .map_err(err)
 }
@@ -153,14 +153,14 @@ pub async fn use_imported_system(
 pub async fn choose_workspace(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-    session_id: SessionId,
-) -> Res<Option<SessionSummary>> {
+    chat_id: ChatId,
+) -> Res<Option<ChatSummary>> {
     match super::app::pick_folder(&app, "Choose the folder this chat's tools may work in").await {
         None => Ok(None),
         Some(dir) => state
             .core
             .chats()
-            .set_workspace(&session_id, Some(&dir))
+            .set_workspace(&chat_id, Some(&dir))
             .await
             .map(Some)
             .map_err(err),
@@ -170,14 +170,11 @@ pub async fn choose_workspace(
 /// Removes the chat's workspace (no tools from then on).
 #[tauri::command]
 #[specta::specta]
-pub async fn clear_workspace(
-    state: State<'_, AppState>,
-    session_id: SessionId,
-) -> Res<SessionSummary> {
+pub async fn clear_workspace(state: State<'_, AppState>, chat_id: ChatId) -> Res<ChatSummary> {
     state
         .core
         .chats()
-        .set_workspace(&session_id, None)
+        .set_workspace(&chat_id, None)
         .await
         .map_err(err)
 }

@@ -46,7 +46,7 @@ pub async fn restore_backup(
 }
 
 /// Asks where to save (native dialog) and writes chats there, readable by the user only: one
-/// chat (`session_id`) or every chat, in Parley's format (`branch`: only the selected branch)
+/// chat (`chat_id`) or every chat, in Parley's format (`branch`: only the selected branch)
 /// or as Markdown. Every chat: a chat that cannot be read is left out and named in the report
 /// (`left_out`), the others are written. `None` when the person cancelled. E2E tests set
 /// `PARLEY_E2E_SAVE_FILE` instead of the dialog.
@@ -55,12 +55,12 @@ pub async fn restore_backup(
 pub async fn export_chats(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-    session_id: Option<SessionId>,
+    chat_id: Option<ChatId>,
     markdown: bool,
     branch: bool,
 ) -> Res<Option<ExportReport>> {
     let choice = ExportChoice {
-        chats: session_id.map(|id| vec![id]),
+        chats: chat_id.map(|id| vec![id]),
         branch,
         format: if markdown {
             ExportFormat::Markdown

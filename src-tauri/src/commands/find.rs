@@ -30,13 +30,8 @@ pub async fn usage_report(
 /// One chat's usage: all its answers and those on its selected branch.
 #[tauri::command]
 #[specta::specta]
-pub async fn chat_usage(state: State<'_, AppState>, session_id: SessionId) -> Res<ChatUsage> {
-    state
-        .core
-        .usage()
-        .chat_usage(&session_id)
-        .await
-        .map_err(err)
+pub async fn chat_usage(state: State<'_, AppState>, chat_id: ChatId) -> Res<ChatUsage> {
+    state.core.usage().chat_usage(&chat_id).await.map_err(err)
 }
 
 /// The price table in use.

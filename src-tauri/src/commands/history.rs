@@ -7,31 +7,31 @@ use super::prelude::*;
 #[specta::specta]
 pub async fn get_history(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     before: Option<MessageId>,
     limit: u32,
-) -> Res<SessionHistory> {
+) -> Res<ChatHistory> {
     state
         .core
         .history()
-        .get_history(&session_id, before, limit)
+        .get_history(&chat_id, before, limit)
         .await
         .map_err(err)
 }
 
-/// One part of a message, whole (a page sends long texts clipped; see `SessionHistory.clipped`).
+/// One part of a message, whole (a page sends long texts clipped; see `ChatHistory.clipped`).
 #[tauri::command]
 #[specta::specta]
 pub async fn get_part(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
     index: u32,
 ) -> Res<parley_protocol::Part> {
     state
         .core
         .history()
-        .get_part(&session_id, &message_id, index)
+        .get_part(&chat_id, &message_id, index)
         .await
         .map_err(err)
 }

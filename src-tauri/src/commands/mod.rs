@@ -19,10 +19,9 @@ mod prelude {
     pub(crate) use crate::{err, AppState, Res};
     pub(crate) use parley_core::secrets::Secret;
     pub(crate) use parley_protocol::{
-        Assistant, ConnectionDraft, ConnectionReport, ErrorCode, ErrorInfo, Event, Grant,
-        LocalServer, MessageId, ModelList, ProviderDraft, ProviderEdit, ProviderInfo,
-        ProviderPreset, SendOptions, SessionHistory, SessionId, SessionParams, SessionSummary,
-        Settings, ToolInfo, TurnId,
+        Assistant, ChatHistory, ChatId, ChatParams, ChatSummary, ConnectionDraft, ConnectionReport,
+        ErrorCode, ErrorInfo, Event, Grant, LocalServer, MessageId, ModelList, ProviderDraft,
+        ProviderEdit, ProviderInfo, ProviderPreset, SendOptions, Settings, ToolInfo, TurnId,
     };
     pub(crate) use tauri::ipc::Channel;
     pub(crate) use tauri::State;

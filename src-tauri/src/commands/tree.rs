@@ -15,7 +15,7 @@ pub async fn list_chats(
     filter: ChatFilter,
     limit: u32,
     offset: u32,
-) -> Res<Vec<SessionSummary>> {
+) -> Res<Vec<ChatSummary>> {
     state
         .core
         .chats()
@@ -34,13 +34,8 @@ pub async fn chat_counts(state: State<'_, AppState>) -> Res<ChatCounts> {
 /// One chat's summary (its current revision, title, flags).
 #[tauri::command]
 #[specta::specta]
-pub async fn get_session(state: State<'_, AppState>, session_id: SessionId) -> Res<SessionSummary> {
-    state
-        .core
-        .chats()
-        .get_session(&session_id)
-        .await
-        .map_err(err)
+pub async fn get_chat(state: State<'_, AppState>, chat_id: ChatId) -> Res<ChatSummary> {
+    state.core.chats().get_chat(&chat_id).await.map_err(err)
 }
 
 /// Edits a message of the user: a new version of it, answered at once.
@@ -48,7 +43,7 @@ pub async fn get_session(state: State<'_, AppState>, session_id: SessionId) -> R
 #[specta::specta]
 pub async fn edit_message(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
     text: String,
     options: SendOptions,
@@ -56,7 +51,7 @@ pub async fn edit_message(
     let handle = state
         .core
         .chats()
-        .edit_message(&session_id, &message_id, &text, options)
+        .edit_message(&chat_id, &message_id, &text, options)
         .await
         .map_err(err)?;
     Ok(handle.turn_id)
@@ -68,14 +63,14 @@ pub async fn edit_message(
 #[specta::specta]
 pub async fn regenerate(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
     options: SendOptions,
 ) -> Res<TurnId> {
     let handle = state
         .core
         .chats()
-        .regenerate(&session_id, Some(&message_id), options)
+        .regenerate(&chat_id, Some(&message_id), options)
         .await
         .map_err(err)?;
     Ok(handle.turn_id)
@@ -86,14 +81,14 @@ pub async fn regenerate(
 #[specta::specta]
 pub async fn switch_branch(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
     revision: u32,
 ) -> Res<MessageId> {
     state
         .core
         .chats()
-        .switch_branch(&session_id, &message_id, Some(u64::from(revision)))
+        .switch_branch(&chat_id, &message_id, Some(u64::from(revision)))
         .await
         .map_err(err)
 }
@@ -103,14 +98,14 @@ pub async fn switch_branch(
 #[specta::specta]
 pub async fn rewind(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
     revision: u32,
 ) -> Res<()> {
     state
         .core
         .chats()
-        .rewind(&session_id, &message_id, Some(u64::from(revision)))
+        .rewind(&chat_id, &message_id, Some(u64::from(revision)))
         .await
         .map_err(err)
 }
@@ -120,13 +115,13 @@ pub async fn rewind(
 #[specta::specta]
 pub async fn fork(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
-) -> Res<SessionSummary> {
+) -> Res<ChatSummary> {
     state
         .core
         .chats()
-        .fork(&session_id, &message_id)
+        .fork(&chat_id, &message_id)
         .await
         .map_err(err)
 }
@@ -136,14 +131,14 @@ pub async fn fork(
 #[specta::specta]
 pub async fn delete_branch(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     message_id: MessageId,
     revision: u32,
 ) -> Res<u32> {
     let n = state
         .core
         .chats()
-        .delete_branch(&session_id, &message_id, Some(u64::from(revision)))
+        .delete_branch(&chat_id, &message_id, Some(u64::from(revision)))
         .await
         .map_err(err)?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
@@ -154,14 +149,14 @@ pub async fn delete_branch(
 #[specta::specta]
 pub async fn set_pinned(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     pinned: bool,
     revision: u32,
 ) -> Res<()> {
     state
         .core
         .chats()
-        .set_pinned(&session_id, pinned, Some(u64::from(revision)))
+        .set_pinned(&chat_id, pinned, Some(u64::from(revision)))
         .await
         .map_err(err)
 }
@@ -171,14 +166,14 @@ pub async fn set_pinned(
 #[specta::specta]
 pub async fn set_archived(
     state: State<'_, AppState>,
-    session_id: SessionId,
+    chat_id: ChatId,
     archived: bool,
     revision: u32,
 ) -> Res<()> {
     state
         .core
         .chats()
-        .set_archived(&session_id, archived, Some(u64::from(revision)))
+        .set_archived(&chat_id, archived, Some(u64::from(revision)))
         .await
         .map_err(err)
 }
@@ -186,6 +181,6 @@ pub async fn set_archived(
 /// Asks a model for a new title now ("Regenerate title"); it replaces any title.
 #[tauri::command]
 #[specta::specta]
-pub async fn retitle(state: State<'_, AppState>, session_id: SessionId) -> Res<String> {
-    state.core.chats().retitle(&session_id).await.map_err(err)
+pub async fn retitle(state: State<'_, AppState>, chat_id: ChatId) -> Res<String> {
+    state.core.chats().retitle(&chat_id).await.map_err(err)
 }

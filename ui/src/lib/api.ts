@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { ImportProgress } from "../bindings";
-import type { Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, SessionParams, Settings } from "./types";
+import type { Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -21,12 +21,12 @@ async function unwrap<T>(p: Promise<Result<T>>): Promise<T> {
 }
 
 export const api = {
-  createSession: () => unwrap(commands.createSession()),
-  renameSession: (id: string, title: string, revision: number | null) => unwrap(commands.renameSession(id, title, revision)),
-  deleteSession: (id: string, revision: number | null) => unwrap(commands.deleteSession(id, revision)),
+  createChat: () => unwrap(commands.createChat()),
+  renameChat: (id: string, title: string, revision: number | null) => unwrap(commands.renameChat(id, title, revision)),
+  deleteChat: (id: string, revision: number | null) => unwrap(commands.deleteChat(id, revision)),
   listChats: (filter: ChatFilter, limit: number, offset: number) => unwrap(commands.listChats(filter, limit, offset)),
   chatCounts: () => unwrap(commands.chatCounts()),
-  getSession: (id: string) => unwrap(commands.getSession(id)),
+  getChat: (id: string) => unwrap(commands.getChat(id)),
   editMessage: (id: string, messageId: string, text: string, provider: string | null, model: string | null, revision: number) =>
     unwrap(commands.editMessage(id, messageId, text, { provider, model, system: null, confirm_read_only: false, revision })),
   regenerate: (id: string, messageId: string, provider: string | null, model: string | null, revision: number) =>
@@ -57,7 +57,7 @@ export const api = {
   waitChange: (id: string) => unwrap(commands.waitChange(id)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),
-  setSessionParams: (id: string, params: SessionParams) => unwrap(commands.setSessionParams(id, params)),
+  setChatParams: (id: string, params: ChatParams) => unwrap(commands.setChatParams(id, params)),
   useImportedSystem: (id: string, useIt: boolean) => unwrap(commands.useImportedSystem(id, useIt)),
   providerPresets: () => unwrap(commands.providerPresets()),
   discoverLocal: () => unwrap(commands.discoverLocal()),
@@ -87,9 +87,9 @@ export const api = {
   listAssistants: () => unwrap(commands.listAssistants()),
   saveAssistant: (a: Assistant) => unwrap(commands.saveAssistant(a)),
   deleteAssistant: (id: string) => unwrap(commands.deleteAssistant(id)),
-  applyAssistant: (sessionId: string, assistantId: string) => unwrap(commands.applyAssistant(sessionId, assistantId)),
-  chooseWorkspace: (sessionId: string) => unwrap(commands.chooseWorkspace(sessionId)),
-  clearWorkspace: (sessionId: string) => unwrap(commands.clearWorkspace(sessionId)),
+  applyAssistant: (chatId: string, assistantId: string) => unwrap(commands.applyAssistant(chatId, assistantId)),
+  chooseWorkspace: (chatId: string) => unwrap(commands.chooseWorkspace(chatId)),
+  clearWorkspace: (chatId: string) => unwrap(commands.clearWorkspace(chatId)),
   chooseAssistantWorkspace: (id: string, clear: boolean) => unwrap(commands.chooseAssistantWorkspace(id, clear)),
   /** Events arrive in batches, at most one per frame (the core merges consecutive deltas). */
   attachEvents: (onEvents: (batch: Event[]) => void) => {

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use parley_core::Core;
 use parley_core::CoreError;
 use parley_protocol::{
-    visible, ApprovalDecision, ErrorInfo, EventMsg, MessageId, Part, SendOptions, SessionId,
+    visible, ApprovalDecision, ChatId, ErrorInfo, EventMsg, MessageId, Part, SendOptions,
     ToolCallStatus, ToolRisk,
 };
 use std::io::{IsTerminal, Read};
@@ -191,15 +191,15 @@ async fn prompt_approval(
 
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let text = message_text(&args)?;
-    let (session_id, created) = open_chat(core, &args).await?;
+    let (chat_id, created) = open_chat(core, &args).await?;
     // On a terminal the user is asked; without one, nobody is.
     let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
-    let handle = match start(core, &args, &session_id, &text, interactive).await {
+    let handle = match start(core, &args, &chat_id, &text, interactive).await {
         Ok(h) => h,
         Err(e) => {
             if created {
                 // Nothing was sent: do not leave an empty chat behind.
-                let _ = core.chats().delete_session(&session_id).await;
+                let _ = core.chats().delete_chat(&chat_id).await;
             }
             return Err(e.into());
         }
@@ -207,13 +207,13 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let asked = Asked {
         core,
         args: &args,
-        session_id: &session_id,
+        chat_id: &chat_id,
         interactive,
         color: term::stderr_is_terminal(),
     };
     let result = follow(&asked, handle.events).await;
     if created && !args.json {
-        errln!("(chat {session_id}; continue it with --session {session_id})");
+        errln!("(chat {chat_id}; continue it with --session {chat_id})");
     }
     result
 }
@@ -246,32 +246,32 @@ fn message_text(args: &AskArgs) -> Result<String, Failure> {
 }
 
 /// The chat asked in (`--session`, or a new one) with its workspace set; whether it is new.
-async fn open_chat(core: &Core, args: &AskArgs) -> Result<(SessionId, bool), Failure> {
-    let (session_id, created) = match &args.session {
+async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failure> {
+    let (chat_id, created) = match &args.session {
         Some(id) => {
-            let id = SessionId(id.clone());
+            let id = ChatId(id.clone());
             // Fails with a clear message for an unknown id (without loading the chat).
-            core.chats().get_session(&id).await?;
+            core.chats().get_chat(&id).await?;
             (id, false)
         }
-        None => (core.chats().create_session(None).await?.id, true),
+        None => (core.chats().create_chat(None).await?.id, true),
     };
     if let Some(dir) = &args.workspace {
-        if let Err(e) = core.chats().set_workspace(&session_id, Some(dir)).await {
+        if let Err(e) = core.chats().set_workspace(&chat_id, Some(dir)).await {
             if created {
-                let _ = core.chats().delete_session(&session_id).await;
+                let _ = core.chats().delete_chat(&chat_id).await;
             }
             return Err(e.into());
         }
     }
-    Ok((session_id, created))
+    Ok((chat_id, created))
 }
 
 /// Sends the message (or the edit, or asks again) and returns the running turn.
 async fn start(
     core: &Core,
     args: &AskArgs,
-    session_id: &SessionId,
+    chat_id: &ChatId,
     text: &str,
     interactive: bool,
 ) -> Result<parley_core::TurnHandle, CoreError> {
@@ -292,14 +292,14 @@ async fn start(
     match (&args.edit, &args.regenerate) {
         (Some(m), _) => {
             chats
-                .edit_message(session_id, &MessageId(m.clone()), text, options)
+                .edit_message(chat_id, &MessageId(m.clone()), text, options)
                 .await
         }
         (None, Some(m)) => {
             let answer = (!m.is_empty()).then(|| MessageId(m.clone()));
-            chats.regenerate(session_id, answer.as_ref(), options).await
+            chats.regenerate(chat_id, answer.as_ref(), options).await
         }
-        (None, None) => chats.send_message(session_id, text, options).await,
+        (None, None) => chats.send_message(chat_id, text, options).await,
     }
 }
 
@@ -307,7 +307,7 @@ async fn start(
 struct Asked<'a> {
     core: &'a Core,
     args: &'a AskArgs,
-    session_id: &'a SessionId,
+    chat_id: &'a ChatId,
     interactive: bool,
     /// Reasoning is shown dim on a terminal.
     color: bool,
@@ -335,7 +335,7 @@ async fn follow(
             ev = events.recv() => ev,
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
-                asked.core.chats().stop_turn(asked.session_id).await;
+                asked.core.chats().stop_turn(asked.chat_id).await;
                 continue;
             }
         };
@@ -394,11 +394,10 @@ async fn on_event(
         ),
         EventMsg::ApprovalRequested { call_id, .. } => {
             let decision = approval(asked, msg).await;
-            if let Err(e) =
-                asked
-                    .core
-                    .approvals()
-                    .decide_approval(asked.session_id, call_id, decision)
+            if let Err(e) = asked
+                .core
+                .approvals()
+                .decide_approval(asked.chat_id, call_id, decision)
             {
                 errln!("note: {}", e.to_info().message);
             }
@@ -411,11 +410,10 @@ async fn on_event(
                 errln!("[not answered: no terminal] {}", shown(question));
                 None
             };
-            if let Err(e) =
-                asked
-                    .core
-                    .approvals()
-                    .answer_question(asked.session_id, call_id, answer)
+            if let Err(e) = asked
+                .core
+                .approvals()
+                .answer_question(asked.chat_id, call_id, answer)
             {
                 errln!("note: {}", e.to_info().message);
             }

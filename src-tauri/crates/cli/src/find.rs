@@ -6,7 +6,7 @@ use crate::{invalid, Failure};
 use clap::Args;
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
-use parley_protocol::{Role, SearchQuery, SessionId, UsageTotals};
+use parley_protocol::{ChatId, Role, SearchQuery, UsageTotals};
 
 #[derive(Args)]
 pub struct SearchArgs {
@@ -74,7 +74,7 @@ pub async fn search(core: &Core, args: SearchArgs) -> Result<(), Failure> {
     };
     let query = SearchQuery {
         text: args.query,
-        chat: args.chat.map(SessionId),
+        chat: args.chat.map(ChatId),
         role,
         model: args.model,
         provider: args.provider,
@@ -114,7 +114,7 @@ pub async fn search(core: &Core, args: SearchArgs) -> Result<(), Failure> {
             day_of(h.at),
             field(&h.title),
             who,
-            field(&h.session_id.0),
+            field(&h.chat_id.0),
             h.message_id
                 .as_ref()
                 .map(|m| format!(" {}", field(&m.0)))

@@ -59,7 +59,7 @@ enum Command {
     Ask(ask::AskArgs),
     /// List, show, rename and delete chats.
     #[command(subcommand)]
-    Sessions(sessions::SessionsCmd),
+    Chats(sessions::ChatsCmd),
     /// Write a consistent copy of the database (default: into the data folder's backups/).
     Backup {
         /// Where to write the copy; it must not exist yet.
@@ -185,7 +185,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Providers(cmd) => providers::run(&core, cmd).await,
         Command::Ask(args) => ask::run(&core, args).await,
-        Command::Sessions(cmd) => sessions::run(&core, cmd).await,
+        Command::Chats(cmd) => sessions::run(&core, cmd).await,
         Command::Backup { file } => {
             let at = core.backups().backup(file).await?;
             outln!("Backed up to {}", at.display())

@@ -5,10 +5,10 @@ use crate::term::{self, field, out};
 use crate::Failure;
 use clap::Subcommand;
 use parley_core::Core;
-use parley_protocol::{MessageId, Part, Role, SessionHistory, SessionId, TurnStatus};
+use parley_protocol::{ChatHistory, ChatId, MessageId, Part, Role, TurnStatus};
 
 #[derive(Subcommand)]
-pub enum SessionsCmd {
+pub enum ChatsCmd {
     /// List chats, most recent first.
     List {
         /// Print JSON.
@@ -134,29 +134,29 @@ pub enum SessionsCmd {
     },
 }
 
-pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
+pub async fn run(core: &Core, cmd: ChatsCmd) -> Result<(), Failure> {
     match cmd {
-        SessionsCmd::List {
+        ChatsCmd::List {
             json,
             limit,
             offset,
         } => list(core, json, limit, offset).await,
-        SessionsCmd::Show { id, json, raw } => show(core, SessionId(id), json, raw).await,
-        SessionsCmd::Rename { id, title, json } => {
-            let id = SessionId(id);
-            core.chats().rename_session(&id, &title).await?;
+        ChatsCmd::Show { id, json, raw } => show(core, ChatId(id), json, raw).await,
+        ChatsCmd::Rename { id, title, json } => {
+            let id = ChatId(id);
+            core.chats().rename_chat(&id, &title).await?;
             if json {
                 return term::json(&core.history().full_history(&id).await?.session);
             }
             errln!("Renamed.");
             Ok(())
         }
-        SessionsCmd::Tree { id, json } => crate::tree::show(core, SessionId(id), json).await,
-        SessionsCmd::Fork { id, message, json } => {
-            crate::tree::fork(core, SessionId(id), MessageId(message), json).await
+        ChatsCmd::Tree { id, json } => crate::tree::show(core, ChatId(id), json).await,
+        ChatsCmd::Fork { id, message, json } => {
+            crate::tree::fork(core, ChatId(id), MessageId(message), json).await
         }
-        SessionsCmd::Rewind { id, message, json } => {
-            let id = SessionId(id);
+        ChatsCmd::Rewind { id, message, json } => {
+            let id = ChatId(id);
             core.chats().rewind(&id, &MessageId(message), None).await?;
             crate::tree::done(
                 core,
@@ -166,37 +166,37 @@ pub async fn run(core: &Core, cmd: SessionsCmd) -> Result<(), Failure> {
             )
             .await
         }
-        SessionsCmd::Switch { id, message, json } => {
-            let id = SessionId(id);
+        ChatsCmd::Switch { id, message, json } => {
+            let id = ChatId(id);
             core.chats()
                 .switch_branch(&id, &MessageId(message), None)
                 .await?;
             crate::tree::done(core, id, json, "Switched.").await
         }
-        SessionsCmd::Pin { id, off, json } => {
-            let id = SessionId(id);
+        ChatsCmd::Pin { id, off, json } => {
+            let id = ChatId(id);
             core.chats().set_pinned(&id, !off, None).await?;
             let said = if off { "Unpinned." } else { "Pinned." };
             crate::tree::done(core, id, json, said).await
         }
-        SessionsCmd::Retitle { id, json } => {
-            let id = SessionId(id);
+        ChatsCmd::Retitle { id, json } => {
+            let id = ChatId(id);
             let title = core.chats().retitle(&id).await?;
             if json {
-                return term::json(&core.chats().get_session(&id).await?);
+                return term::json(&core.chats().get_chat(&id).await?);
             }
             outln!("{}", field(&title))
         }
-        SessionsCmd::System { id, discard, json } => {
-            imported_system(core, SessionId(id), discard, json).await
+        ChatsCmd::System { id, discard, json } => {
+            imported_system(core, ChatId(id), discard, json).await
         }
-        SessionsCmd::Archive { id, off, json } => {
-            let id = SessionId(id);
+        ChatsCmd::Archive { id, off, json } => {
+            let id = ChatId(id);
             core.chats().set_archived(&id, !off, None).await?;
             let said = if off { "Unarchived." } else { "Archived." };
             crate::tree::done(core, id, json, said).await
         }
-        SessionsCmd::Delete { id, json } => delete(core, id, json).await,
+        ChatsCmd::Delete { id, json } => delete(core, id, json).await,
     }
 }
 
@@ -205,7 +205,7 @@ async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Fa
     // One more than asked says whether another page exists.
     let mut list = core
         .chats()
-        .list_sessions(limit.saturating_add(1), offset)
+        .recent_chats(limit.saturating_add(1), offset)
         .await?;
     let more = list.len() > limit as usize;
     list.truncate(limit as usize);
@@ -233,7 +233,7 @@ async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Fa
 }
 
 /// `sessions show`: the chat's current path.
-async fn show(core: &Core, id: SessionId, json: bool, raw: bool) -> Result<(), Failure> {
+async fn show(core: &Core, id: ChatId, json: bool, raw: bool) -> Result<(), Failure> {
     let h = core.history().full_history(&id).await?;
     if json {
         return term::json(&h);
@@ -249,7 +249,7 @@ async fn show(core: &Core, id: SessionId, json: bool, raw: bool) -> Result<(), F
 /// `sessions system`: turn the imported system prompt on, or discard it.
 async fn imported_system(
     core: &Core,
-    id: SessionId,
+    id: ChatId,
     discard: bool,
     json: bool,
 ) -> Result<(), Failure> {
@@ -264,7 +264,7 @@ async fn imported_system(
 
 /// `sessions delete`.
 async fn delete(core: &Core, id: String, json: bool) -> Result<(), Failure> {
-    core.chats().delete_session(&SessionId(id.clone())).await?;
+    core.chats().delete_chat(&ChatId(id.clone())).await?;
     if json {
         return term::json(&serde_json::json!({"deleted": id}));
     }
@@ -272,7 +272,7 @@ async fn delete(core: &Core, id: String, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn render_history(h: &SessionHistory) -> String {
+fn render_history(h: &ChatHistory) -> String {
     let mut s = format!("# {}\n", field(&h.session.title));
     if let Some(system) = &h.session.params.imported_system {
         s.push_str(&format!(

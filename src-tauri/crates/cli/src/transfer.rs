@@ -9,7 +9,7 @@ use parley_core::history::{Existing, ExportChoice, ExportFormat, ImportControl};
 use parley_core::usage::prices::day_of;
 use parley_core::Core;
 use parley_protocol::{
-    ErrorCode, ErrorInfo, ImportAction, ImportProgress, ImportReport, LeftOutChat, SessionId,
+    ChatId, ErrorCode, ErrorInfo, ImportAction, ImportProgress, ImportReport, LeftOutChat,
 };
 use std::path::PathBuf;
 
@@ -56,7 +56,7 @@ pub const EXIT_SOME_LEFT_OUT: u8 = 3;
 
 pub async fn export(core: &Core, args: ExportArgs) -> Result<(), Failure> {
     let choice = ExportChoice {
-        chats: (!args.chats.is_empty()).then(|| args.chats.into_iter().map(SessionId).collect()),
+        chats: (!args.chats.is_empty()).then(|| args.chats.into_iter().map(ChatId).collect()),
         branch: args.branch,
         format: match args.format {
             Format::Json => ExportFormat::Json,

@@ -3,18 +3,18 @@
 use crate::term::{self, field, out};
 use crate::Failure;
 use parley_core::Core;
-use parley_protocol::{ChatTree, MessageId, Role, SessionId};
+use parley_protocol::{ChatId, ChatTree, MessageId, Role};
 
 /// After a change: the chat's summary as JSON, or a sentence on stderr.
-pub async fn done(core: &Core, id: SessionId, json: bool, said: &str) -> Result<(), Failure> {
+pub async fn done(core: &Core, id: ChatId, json: bool, said: &str) -> Result<(), Failure> {
     if json {
-        return term::json(&core.chats().get_session(&id).await?);
+        return term::json(&core.chats().get_chat(&id).await?);
     }
     errln!("{said}");
     Ok(())
 }
 
-pub async fn show(core: &Core, id: SessionId, json: bool) -> Result<(), Failure> {
+pub async fn show(core: &Core, id: ChatId, json: bool) -> Result<(), Failure> {
     let tree = core.chats().tree(&id).await?;
     if json {
         return term::json(&tree);
@@ -22,12 +22,7 @@ pub async fn show(core: &Core, id: SessionId, json: bool) -> Result<(), Failure>
     out(&render(&tree))
 }
 
-pub async fn fork(
-    core: &Core,
-    id: SessionId,
-    message: MessageId,
-    json: bool,
-) -> Result<(), Failure> {
+pub async fn fork(core: &Core, id: ChatId, message: MessageId, json: bool) -> Result<(), Failure> {
     let new = core.chats().fork(&id, &message).await?;
     if json {
         return term::json(&new);

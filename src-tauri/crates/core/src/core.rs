@@ -160,7 +160,7 @@ impl Core {
         });
     }
 
-    /// Sessions and the turn engine: send, retry, stop, events.
+    /// Chats and the turn engine: send, retry, stop, events.
     pub fn chats(&self) -> &ChatService {
         &self.inner.chats
     }

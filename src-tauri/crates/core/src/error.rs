@@ -398,7 +398,7 @@ pub enum CoreError {
 }
 
 /// The error for a chat id that names no chat.
-pub(crate) fn no_chat(id: &parley_protocol::SessionId) -> CoreError {
+pub(crate) fn no_chat(id: &parley_protocol::ChatId) -> CoreError {
     CoreError::NotFound(format!("No chat with id {id} exists."))
 }
 

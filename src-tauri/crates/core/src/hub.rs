@@ -4,20 +4,20 @@
 //! the running turn from its `TurnStarted` and then the live events, with nothing lost or
 //! doubled: replay and registration happen under the same lock as emission.
 
-use parley_protocol::{Event, EventMsg, SessionId};
+use parley_protocol::{ChatId, Event, EventMsg};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
 struct Subscriber {
-    session: Option<SessionId>,
+    session: Option<ChatId>,
     tx: mpsc::UnboundedSender<Event>,
 }
 
 #[derive(Default)]
 struct State {
-    seqs: HashMap<SessionId, u64>,
-    running: HashMap<SessionId, Vec<Event>>,
+    seqs: HashMap<ChatId, u64>,
+    running: HashMap<ChatId, Vec<Event>>,
     subscribers: Vec<Subscriber>,
 }
 
@@ -33,22 +33,22 @@ impl Hub {
     }
 
     /// Numbers and delivers one event.
-    pub(crate) fn emit(&self, session_id: &SessionId, msg: EventMsg) {
+    pub(crate) fn emit(&self, chat_id: &ChatId, msg: EventMsg) {
         let mut st = self.lock();
         let st = &mut *st;
         // Per-token hot path: no id clones once the session is known.
-        let seq = match st.seqs.get_mut(session_id) {
+        let seq = match st.seqs.get_mut(chat_id) {
             Some(seq) => {
                 *seq += 1;
                 *seq
             }
             None => {
-                st.seqs.insert(session_id.clone(), 1);
+                st.seqs.insert(chat_id.clone(), 1);
                 1
             }
         };
         let event = Event {
-            session_id: session_id.clone(),
+            chat_id: chat_id.clone(),
             seq,
             msg,
         };
@@ -59,12 +59,12 @@ impl Hub {
         if of_chat {
             // Delivered below, never logged.
         } else if ends {
-            st.running.remove(session_id);
+            st.running.remove(chat_id);
         } else {
-            if !st.running.contains_key(session_id) {
-                st.running.insert(session_id.clone(), Vec::new());
+            if !st.running.contains_key(chat_id) {
+                st.running.insert(chat_id.clone(), Vec::new());
             }
-            if let Some(log) = st.running.get_mut(session_id) {
+            if let Some(log) = st.running.get_mut(chat_id) {
                 if starts {
                     log.clear();
                 }
@@ -78,7 +78,7 @@ impl Hub {
         }
         // Deliver, moving the event into the last interested subscriber instead of cloning.
         st.subscribers.retain(|s| !s.tx.is_closed());
-        let wants = |s: &Subscriber| s.session.as_ref().is_none_or(|want| want == session_id);
+        let wants = |s: &Subscriber| s.session.as_ref().is_none_or(|want| want == chat_id);
         let Some(last) = st.subscribers.iter().rposition(wants) else {
             return;
         };
@@ -89,7 +89,7 @@ impl Hub {
     }
 
     /// Events of `session` (or of every session), starting with the replay of running turns.
-    pub(crate) fn subscribe(&self, session: Option<SessionId>) -> mpsc::UnboundedReceiver<Event> {
+    pub(crate) fn subscribe(&self, session: Option<ChatId>) -> mpsc::UnboundedReceiver<Event> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut st = self.lock();
         let mut replay: Vec<&Event> = st
@@ -98,7 +98,7 @@ impl Hub {
             .filter(|(sid, _)| session.as_ref().is_none_or(|want| want == *sid))
             .flat_map(|(_, log)| log.iter())
             .collect();
-        replay.sort_by(|a, b| (&a.session_id, a.seq).cmp(&(&b.session_id, b.seq)));
+        replay.sort_by(|a, b| (&a.chat_id, a.seq).cmp(&(&b.chat_id, b.seq)));
         for ev in replay {
             let _ = tx.send(ev.clone());
         }
@@ -109,19 +109,19 @@ impl Hub {
     /// The events of the session's running turn so far, from its `TurnStarted` (consecutive
     /// deltas merged); empty when no turn runs. This log is the one replay buffer: a window
     /// that opens a chat applies it on top of the stored history.
-    pub(crate) fn running_events(&self, session_id: &SessionId) -> Vec<Event> {
+    pub(crate) fn running_events(&self, chat_id: &ChatId) -> Vec<Event> {
         self.lock()
             .running
-            .get(session_id)
+            .get(chat_id)
             .cloned()
             .unwrap_or_default()
     }
 
     /// Forgets a deleted session's numbering.
-    pub(crate) fn forget(&self, session_id: &SessionId) {
+    pub(crate) fn forget(&self, chat_id: &ChatId) {
         let mut st = self.lock();
-        st.seqs.remove(session_id);
-        st.running.remove(session_id);
+        st.seqs.remove(chat_id);
+        st.running.remove(chat_id);
     }
 }
 
@@ -167,22 +167,22 @@ pub(super) fn merge_delta(last: Option<&mut Event>, next: &Event) -> bool {
 /// Sends a turn's events through the core's hub.
 #[derive(Clone)]
 pub(crate) struct Emitter {
-    session_id: SessionId,
+    chat_id: ChatId,
     hub: std::sync::Arc<Hub>,
 }
 
 impl Emitter {
-    pub(crate) fn new(session_id: SessionId, hub: std::sync::Arc<Hub>) -> Self {
-        Emitter { session_id, hub }
+    pub(crate) fn new(chat_id: ChatId, hub: std::sync::Arc<Hub>) -> Self {
+        Emitter { chat_id, hub }
     }
 
     /// The session this emitter speaks for.
-    pub(crate) fn session_id(&self) -> &SessionId {
-        &self.session_id
+    pub(crate) fn chat_id(&self) -> &ChatId {
+        &self.chat_id
     }
 
     pub(crate) fn emit(&self, msg: EventMsg) {
-        self.hub.emit(&self.session_id, msg);
+        self.hub.emit(&self.chat_id, msg);
     }
 }
 
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn late_subscribers_get_the_running_turn_then_live_events() {
         let hub = Hub::default();
-        let s = SessionId("s".into());
+        let s = ChatId("s".into());
         let delta = |d: &str| EventMsg::TextDelta {
             message_id: "m".into(),
             index: 0,
@@ -223,7 +223,7 @@ mod tests {
         let mut after = hub.subscribe(Some(s.clone()));
         assert!(after.try_recv().is_err());
         // A subscriber for another session sees nothing of this one.
-        let mut other = hub.subscribe(Some(SessionId("o".into())));
+        let mut other = hub.subscribe(Some(ChatId("o".into())));
         hub.emit(&s, delta("d"));
         assert!(other.try_recv().is_err());
         assert_eq!(after.try_recv().unwrap().seq, 5);

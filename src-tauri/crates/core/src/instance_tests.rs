@@ -8,7 +8,7 @@ use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
 use crate::store::StartCheck;
 use crate::{Core, CoreOptions};
-use parley_protocol::{Part, SessionId};
+use parley_protocol::{ChatId, Part};
 use std::sync::Arc;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -49,8 +49,8 @@ fn assert_folded_back(dir: &Path) {
 /// A chat with an answer long enough to fill pages of its own in the file's second half.
 async fn long_answer(core: &Core) {
     let s = core.store();
-    let sid = SessionId("c".into());
-    s.create_session(sid.clone(), String::new()).await.unwrap();
+    let sid = ChatId("c".into());
+    s.create_chat(sid.clone(), String::new()).await.unwrap();
     let b = s
         .begin_turn(&sid, "q".into(), "p".into(), "m".into(), "me".into())
         .await
@@ -94,7 +94,7 @@ fn after_clean_runs_the_start_reads_few_pages_and_damage_seen_brings_the_full_ch
     assert_eq!(core.open_report().check, StartCheck::Cheap);
     assert!(core.open_report().moved_aside.is_none());
     let err = rt()
-        .block_on(core.store().history(&SessionId("c".into())))
+        .block_on(core.store().history(&ChatId("c".into())))
         .expect_err("reading the damaged answer fails");
     assert!(err.is_damaged(), "{err:?}");
     assert!(core.store().damage_seen());

@@ -22,8 +22,8 @@ macro_rules! part_body_sql {
     };
 }
 
-/// The `sessions` columns `store::codec::session_row` reads, in its order.
-macro_rules! session_columns {
+/// The `sessions` columns `store::codec::chat_row` reads, in its order.
+macro_rules! chat_columns {
     () => {
         "id, title, created_at, updated_at, message_count, provider, model, params, revision,
          pinned, archived, forked_from_session, forked_from_message"

@@ -105,9 +105,9 @@ pub struct Usage {
 /// A session as listed in the sidebar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct SessionSummary {
+pub struct ChatSummary {
     /// The session's id.
-    pub id: SessionId,
+    pub id: ChatId,
     /// Its title.
     pub title: String,
     /// When it was created.
@@ -125,7 +125,7 @@ pub struct SessionSummary {
     pub model: Option<String>,
     /// Its generation settings (system prompt, temperature, ...).
     #[serde(default)]
-    pub params: SessionParams,
+    pub params: ChatParams,
     /// Counts every change to the chat (a message sent, edited, regenerated, a branch
     /// switched, a rewind, a rename). A change made on an older revision is refused.
     #[serde(default)]
@@ -172,7 +172,8 @@ pub struct ChatCounts {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ForkOrigin {
     /// The chat it was copied from (it may have been deleted since).
-    pub session_id: SessionId,
+    #[serde(rename = "session_id")]
+    pub chat_id: ChatId,
     /// The last message copied.
     pub message_id: MessageId,
 }
@@ -214,7 +215,7 @@ pub struct TreeNode {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChatTree {
     /// The chat.
-    pub session: SessionSummary,
+    pub session: ChatSummary,
     /// The end of the selected path.
     pub head: Option<MessageId>,
     /// Every message.
@@ -228,7 +229,8 @@ pub struct TurnInfo {
     /// The turn's id.
     pub id: TurnId,
     /// The session it belongs to.
-    pub session_id: SessionId,
+    #[serde(rename = "session_id")]
+    pub chat_id: ChatId,
     /// The user's message that started it.
     pub user_message_id: MessageId,
     /// The assistant's answer.
@@ -260,9 +262,9 @@ pub struct TurnInfo {
 /// A session with (a page of) its messages and their turns, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct SessionHistory {
+pub struct ChatHistory {
     /// The session.
-    pub session: SessionSummary,
+    pub session: ChatSummary,
     /// Messages along the current branch, oldest first.
     pub messages: Vec<Message>,
     /// The turns of those messages, oldest first.
@@ -319,7 +321,7 @@ pub enum ReasoningEffort {
 /// A session's generation settings. `None` everywhere means "the provider's default".
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct SessionParams {
+pub struct ChatParams {
     /// The system prompt.
     #[serde(default)]
     pub system: Option<String>,
@@ -337,7 +339,7 @@ pub struct SessionParams {
     pub reasoning: Option<ReasoningEffort>,
     /// The folder the session's tools work in, chosen by the user in a native folder dialog
     /// (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
-    /// sent with [`Op::SetSessionParams`] is ignored.
+    /// sent with [`Op::SetChatParams`] is ignored.
     #[serde(default)]
     pub workspace: Option<String>,
     /// The built-in tools enabled in this session (`None`: all of them, once a workspace is
@@ -349,7 +351,7 @@ pub struct SessionParams {
     pub assistant: Option<String>,
     /// A system prompt that came with an imported chat: shown, but not sent until the user
     /// turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
-    /// with `set_session_params` is ignored.
+    /// with `set_chat_params` is ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_system: Option<String>,
 }
@@ -389,7 +391,8 @@ pub struct SendOptions {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     /// The session the event belongs to.
-    pub session_id: SessionId,
+    #[serde(rename = "session_id")]
+    pub chat_id: ChatId,
     /// Position in the session's event stream.
     #[cfg_attr(feature = "specta", specta(type = u32))]
     pub seq: u64,

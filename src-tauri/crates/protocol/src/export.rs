@@ -30,7 +30,7 @@ pub struct ExportFile {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChatExport {
     /// Title, times, settings, flags.
-    pub session: SessionSummary,
+    pub session: ChatSummary,
     /// The end of the selected path.
     pub head: Option<MessageId>,
     /// Every message of every branch, parents before their children, with their parts.
@@ -87,7 +87,7 @@ pub const IMPORT_LIST_MAX: usize = 1000;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportedChat {
     /// Its id here (a fresh one when the file's could not be kept).
-    pub id: SessionId,
+    pub id: ChatId,
     /// Its title, cleaned.
     pub title: String,
     /// Its messages.

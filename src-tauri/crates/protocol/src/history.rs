@@ -138,7 +138,8 @@ pub struct Message {
     /// The message's id.
     pub id: MessageId,
     /// The session it belongs to.
-    pub session_id: SessionId,
+    #[serde(rename = "session_id")]
+    pub chat_id: ChatId,
     /// The message it answers or follows; `None` for the first message of a session.
     pub parent_id: Option<MessageId>,
     /// Who wrote it.

@@ -41,7 +41,7 @@ macro_rules! id_type {
 
 id_type!(
     /// Identifies a session (a conversation).
-    SessionId
+    ChatId
 );
 id_type!(
     /// Identifies a message.

@@ -35,7 +35,7 @@ pub use chats::*;
 pub use errors::*;
 pub use export::*;
 pub use history::*;
-pub use ids::{MessageId, SessionId, TurnId};
+pub use ids::{ChatId, MessageId, TurnId};
 pub use limits::{NumberLimit, ParamLimits, MAX_MESSAGE_BYTES, PARAM_LIMITS};
 pub use providers::*;
 pub use search::*;

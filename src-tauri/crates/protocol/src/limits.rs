@@ -35,7 +35,7 @@ impl NumberLimit {
     }
 }
 
-/// The limits of [`crate::SessionParams`].
+/// The limits of [`crate::ChatParams`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ParamLimits {
     /// Sampling temperature.

@@ -13,7 +13,7 @@ pub struct SearchQuery {
     pub text: String,
     /// Only this chat.
     #[serde(default)]
-    pub chat: Option<SessionId>,
+    pub chat: Option<ChatId>,
     /// Only messages of this role.
     #[serde(default)]
     pub role: Option<Role>,
@@ -76,7 +76,8 @@ pub struct SnippetPiece {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SearchHit {
     /// The chat.
-    pub session_id: SessionId,
+    #[serde(rename = "session_id")]
+    pub chat_id: ChatId,
     /// Its title.
     pub title: String,
     /// The message (none when the title matched).

@@ -120,7 +120,7 @@ pub struct ExportReport {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LeftOutChat {
     /// Its id.
-    pub id: crate::SessionId,
+    pub id: crate::ChatId,
     /// Its title as stored.
     pub title: String,
     /// Why it could not be read.

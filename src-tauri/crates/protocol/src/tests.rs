@@ -14,7 +14,7 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(val
 fn sample_message() -> Message {
     Message {
         id: "m1".into(),
-        session_id: "s1".into(),
+        chat_id: "s1".into(),
         parent_id: None,
         role: Role::Assistant,
         parts: vec![
@@ -163,7 +163,7 @@ fn every_event_round_trips_with_seq() {
     ];
     for (i, msg) in msgs.into_iter().enumerate() {
         let ev = Event {
-            session_id: "s".into(),
+            chat_id: "s".into(),
             seq: i as u64 + 1,
             msg,
         };
@@ -174,7 +174,7 @@ fn every_event_round_trips_with_seq() {
 #[test]
 fn event_wire_shape() {
     let ev = Event {
-        session_id: "s".into(),
+        chat_id: "s".into(),
         seq: 7,
         msg: EventMsg::TextDelta {
             message_id: "m".into(),

@@ -119,7 +119,7 @@ pub async fn run() -> (u64, u64, usize) {
         })
         .await
         .unwrap();
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     core.chats()
         .set_workspace(&s.id, Some(ws.path()))
         .await
@@ -147,7 +147,7 @@ pub async fn run() -> (u64, u64, usize) {
 }
 
 /// One turn: the call is denied when asked; returns the bytes its events carried.
-async fn turn(core: &parley_core::Core, sid: &parley_protocol::SessionId) -> u64 {
+async fn turn(core: &parley_core::Core, sid: &parley_protocol::ChatId) -> u64 {
     let mut h = core
         .chats()
         .send_message(sid, "write it", SendOptions::default())

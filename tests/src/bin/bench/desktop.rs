@@ -115,12 +115,12 @@ pub(crate) fn percentile(v: &[f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn data_dir_with_sessions(server: Option<&MockServer>) -> tempfile::TempDir {
+async fn data_dir_with_chats(server: Option<&MockServer>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let core = bench_core(dir.path()).await;
     for i in 0..50 {
         core.chats()
-            .create_session(Some(format!("Benchmark chat {i}")))
+            .create_chat(Some(format!("Benchmark chat {i}")))
             .await
             .unwrap();
     }
@@ -142,7 +142,7 @@ async fn latency(app: &Path) -> Vec<f64> {
     // The window fetches model lists when it likes: answer those outside the script.
     server.answer_gets(Reply::json(200, r#"{"data":[{"id":"bench-model"}]}"#));
     server.push(Reply::sse(steps));
-    let dir = data_dir_with_sessions(Some(&server)).await;
+    let dir = data_dir_with_chats(Some(&server)).await;
     let s = Session::start(
         &var("PARLEY_WEBDRIVER_URL"),
         app,
@@ -192,7 +192,7 @@ pub async fn run() {
         bare_paint.push(p.as_secs_f64() * 1e3);
         bare_pss.push(m as f64 / 1024.0);
         procs.0 = n;
-        let dir = data_dir_with_sessions(None).await;
+        let dir = data_dir_with_chats(None).await;
         let (p, m, n) = launch(
             &app,
             &["--data-dir".into(), dir.path().display().to_string()],

@@ -4,12 +4,12 @@
 use parley_core::chats::ChatTables as _;
 use parley_core::chats::{JournalOp, TurnEnd};
 use parley_core::store::{Store, WAL_SIZE_LIMIT};
-use parley_protocol::{Part, SessionId};
+use parley_protocol::{ChatId, Part};
 use std::time::{Duration, Instant};
 
 const ANSWER: usize = 10 * 1024 * 1024;
 
-async fn begin(store: &Store, sid: &SessionId) -> parley_core::chats::BegunTurn {
+async fn begin(store: &Store, sid: &ChatId) -> parley_core::chats::BegunTurn {
     let b = store
         .begin_turn(
             sid,
@@ -56,11 +56,8 @@ pub async fn wal_bytes(flush: usize) -> (u64, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
     let (store, _) = parley_core::open_store(&path).unwrap();
-    let sid = SessionId("s".into());
-    store
-        .create_session(sid.clone(), String::new())
-        .await
-        .unwrap();
+    let sid = ChatId("s".into());
+    store.create_chat(sid.clone(), String::new()).await.unwrap();
     let b = begin(&store, &sid).await;
     store.bench_measure_wal(0).await.unwrap();
     let wal = dir.path().join("parley.db-wal");
@@ -90,16 +87,13 @@ pub async fn wal_bytes(flush: usize) -> (u64, Duration) {
 /// A session that grows to `messages` messages (turns of a question and a streamed answer in
 /// three flushes), with the WAL's size sampled after every turn: (largest WAL, WAL at the end,
 /// database size, time).
-pub async fn long_session(messages: usize) -> (u64, u64, u64, Duration) {
+pub async fn long_chat(messages: usize) -> (u64, u64, u64, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("parley.db");
     let wal = dir.path().join("parley.db-wal");
     let (store, _) = parley_core::open_store(&path).unwrap();
-    let sid = SessionId("long".into());
-    store
-        .create_session(sid.clone(), String::new())
-        .await
-        .unwrap();
+    let sid = ChatId("long".into());
+    store.create_chat(sid.clone(), String::new()).await.unwrap();
     let t = Instant::now();
     let mut largest = 0;
     for _ in 0..messages / 2 {
@@ -121,7 +115,7 @@ pub async fn long_session(messages: usize) -> (u64, u64, u64, Duration) {
 
 pub fn print(rt: &tokio::runtime::Runtime) {
     print_wal(rt);
-    print_long_session(rt);
+    print_long_chat(rt);
 }
 
 /// The 10 MB answer's WAL table (`parley-bench wal` prints only it).
@@ -147,10 +141,10 @@ pub fn print_wal(rt: &tokio::runtime::Runtime) {
     }
 }
 
-fn print_long_session(rt: &tokio::runtime::Runtime) {
+fn print_long_chat(rt: &tokio::runtime::Runtime) {
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     let messages = 100_000;
-    let (largest, end, db, took) = rt.block_on(long_session(messages));
+    let (largest, end, db, took) = rt.block_on(long_chat(messages));
     println!();
     println!("| {messages}-message session (50k turns, 3 flushes each) | value |");
     println!("|---|---:|");

@@ -19,7 +19,7 @@ use parley_core::providers::HttpSettings;
 use parley_core::secrets::MemoryStore;
 use parley_core::{Core, CoreOptions};
 use parley_protocol::ProviderDraft;
-use parley_protocol::{EventMsg, ProviderKind, SendOptions, SessionId, TurnStatus};
+use parley_protocol::{ChatId, EventMsg, ProviderKind, SendOptions, TurnStatus};
 use parley_tests::{MockServer, Reply, Step};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -141,7 +141,7 @@ async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
     let dir = tempfile::tempdir().unwrap();
     let core = bench_core(dir.path()).await;
     add_bench_provider(&core, &server).await;
-    let s = core.chats().create_session(None).await.unwrap();
+    let s = core.chats().create_chat(None).await.unwrap();
     let t = Instant::now();
     let mut h = core
         .chats()
@@ -264,7 +264,7 @@ async fn append_cost_in(path: &std::path::Path, sid: &str) -> TurnCost {
     // otherwise land in the turns' fsyncs.
     std::fs::File::open(path).unwrap().sync_all().unwrap();
     let (store, _) = parley_core::open_store(path).unwrap();
-    let sid = SessionId(sid.into());
+    let sid = ChatId(sid.into());
     let (mut per_append, mut begin, mut finish) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..10 {
         let t = Instant::now();

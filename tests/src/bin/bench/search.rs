@@ -5,7 +5,7 @@
 
 use parley_core::search::text::{parse_query, MAX_WORDS};
 use parley_core::search::SearchTables as _;
-use parley_protocol::{Role, SearchQuery, SessionId};
+use parley_protocol::{ChatId, Role, SearchQuery};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -342,14 +342,14 @@ fn cases() -> Vec<(String, SearchQuery)> {
         (
             "one chat, the most common word".into(),
             SearchQuery {
-                chat: Some(SessionId("s04321".into())),
+                chat: Some(ChatId("s04321".into())),
                 ..q(&common)
             },
         ),
         (
             "one chat, a phrase of the two most common words".into(),
             SearchQuery {
-                chat: Some(SessionId("s04321".into())),
+                chat: Some(ChatId("s04321".into())),
                 ..q(&format!("\"{} {}\"", word(0), word(1)))
             },
         ),

@@ -3,13 +3,13 @@
 // group. Raw state: replaced whole, never changed in place, so 10,000 chats are not wrapped in
 // deep proxies.
 import { api } from "../api";
-import type { ChatCounts, ChatFilter, SessionSummary } from "../types";
+import type { ChatCounts, ChatFilter, ChatSummary } from "../types";
 
 /** Chats fetched at once; later pages are as large as what is loaded. */
 const PAGE = 200;
 
 export class ChatList {
-  sessions = $state.raw<SessionSummary[]>([]);
+  chats = $state.raw<ChatSummary[]>([]);
   filter = $state.raw<ChatFilter>({ archived: false, assistant: null });
   counts = $state.raw<ChatCounts | null>(null);
   /** Every chat the filter selects is loaded. */
@@ -21,11 +21,11 @@ export class ChatList {
   /** The loaded part of the list again, so its order follows activity. */
   async refresh(): Promise<void> {
     try {
-      const want = Math.max(PAGE, this.sessions.length);
+      const want = Math.max(PAGE, this.chats.length);
       const f = this.filter;
       const list = await api.listChats(f, want, 0);
       if (f !== this.filter) return;
-      this.sessions = list;
+      this.chats = list;
       this.end = list.length < want;
       // The counts read every chat: they follow the list instead of holding up its paint.
       void this.refreshCounts();
@@ -47,12 +47,12 @@ export class ChatList {
     if (this.end || this.#loading) return;
     this.#loading = true;
     try {
-      const size = Math.max(PAGE, this.sessions.length);
+      const size = Math.max(PAGE, this.chats.length);
       const f = this.filter;
-      const page = await api.listChats(f, size, this.sessions.length);
+      const page = await api.listChats(f, size, this.chats.length);
       if (f !== this.filter) return;
-      const known = new Set(this.sessions.map((s) => s.id));
-      this.sessions = [...this.sessions, ...page.filter((s) => !known.has(s.id))];
+      const known = new Set(this.chats.map((s) => s.id));
+      this.chats = [...this.chats, ...page.filter((s) => !known.has(s.id))];
       this.end = page.length < size;
     } catch (e) {
       this.onerror(e);
@@ -63,22 +63,22 @@ export class ChatList {
 
   setFilter(f: ChatFilter): void {
     this.filter = f;
-    this.sessions = [];
+    this.chats = [];
     this.end = false;
     void this.refresh();
   }
 
   /** Puts a chat's new summary in place (if it is listed). */
-  update(s: SessionSummary): void {
-    this.sessions = this.sessions.map((x) => (x.id === s.id ? s : x));
+  update(s: ChatSummary): void {
+    this.chats = this.chats.map((x) => (x.id === s.id ? s : x));
   }
 
   /** A generated title arrived. */
   retitled(id: string, title: string, revision: number): void {
-    this.sessions = this.sessions.map((s) => (s.id === id ? { ...s, title, revision } : s));
+    this.chats = this.chats.map((s) => (s.id === id ? { ...s, title, revision } : s));
   }
 
-  find(id: string | null): SessionSummary | undefined {
-    return id === null ? undefined : this.sessions.find((s) => s.id === id);
+  find(id: string | null): ChatSummary | undefined {
+    return id === null ? undefined : this.chats.find((s) => s.id === id);
   }
 }

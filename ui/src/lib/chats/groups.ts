@@ -1,9 +1,9 @@
 // The chat list's rows: pinned chats first, then the others grouped by when they were last
 // active (Today, Yesterday, Previous 7 days, Previous 30 days, then by month), each group under
 // a header row. The list arrives sorted (pinned first, then newest first), so this is one pass.
-import type { SessionSummary } from "../types";
+import type { ChatSummary } from "../types";
 
-export type Row = { kind: "header"; label: string; key: string } | { kind: "chat"; s: SessionSummary; index: number };
+export type Row = { kind: "header"; label: string; key: string } | { kind: "chat"; s: ChatSummary; index: number };
 
 const DAY = 24 * 60 * 60 * 1000;
 // The window's words are English; so are the month names (and no Intl: formatting the first
@@ -46,11 +46,11 @@ function grouper(now: number): (t: number) => string {
   };
 }
 
-export function chatRows(sessions: SessionSummary[], now: number): Row[] {
+export function chatRows(chats: ChatSummary[], now: number): Row[] {
   const group = grouper(now);
   const rows: Row[] = [];
   let last: string | null = null;
-  sessions.forEach((s, index) => {
+  chats.forEach((s, index) => {
     const label = s.pinned ? "Pinned" : group(s.updated_at);
     if (label !== last) {
       rows.push({ kind: "header", label, key: `h:${label}:${index}` });

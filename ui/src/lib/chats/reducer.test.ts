@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { canRetry, emptyView, fromHistory, reduce, type SessionView } from "./reducer";
-import type { Event, EventMsg, Message, SessionHistory } from "../types";
+import { canRetry, emptyView, fromHistory, reduce, type ChatView } from "./reducer";
+import type { Event, EventMsg, Message, ChatHistory } from "../types";
 
 const S = "s1";
 let seq = 0;
@@ -13,7 +13,7 @@ const started = (turn = "t1", u = user("u1", "hi"), a = "a1"): EventMsg => ({
   type: "turn_started", turn_id: turn, user_message: u, assistant_message_id: a, provider: "local", model: "m",
 });
 
-function text(v: SessionView, id = "a1"): string {
+function text(v: ChatView, id = "a1"): string {
   const m = v.messages.find((m) => m.id === id)!;
   return m.parts.map((p) => ("text" in p ? p.text : "")).join("|");
 }
@@ -38,7 +38,7 @@ describe("reducer", () => {
     expect(v.turns["t1"]!.usage?.output_tokens).toBe(2);
   });
 
-  it("ignores events at or below the last seq and events of other sessions", () => {
+  it("ignores events at or below the last seq and events of other chats", () => {
     let v = emptyView(S);
     v = reduce(v, ev(started(), 1));
     v = reduce(v, ev({ type: "item_started", message_id: "a1", index: 0, part: { type: "text", text: "" } }, 2));
@@ -51,7 +51,7 @@ describe("reducer", () => {
   });
 
   it("re-syncs: a replay from TurnStarted rebuilds a partially loaded answer without doubling", () => {
-    const h: SessionHistory = {
+    const h: ChatHistory = {
       session: { id: S, title: "t", created_at: 0, updated_at: 0, message_count: 2, provider: "local", model: "m", params: { system: null, temperature: null, top_p: null, max_output_tokens: null, reasoning: null, workspace: null, tools: null, assistant: null }, revision: 1, pinned: false, archived: false },
       messages: [user("u1", "hi"), { ...user("a1", "Hel"), role: "assistant", parts: [{ type: "text", text: "Hel" }] }],
       turns: [{ id: "t1", session_id: S, user_message_id: "u1", assistant_message_id: "a1", status: "streaming", provider: "local", model: "m", started_at: 0, ended_at: null, usage: null, stop_reason: null, error: null, context_from: null }],

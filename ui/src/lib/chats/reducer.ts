@@ -1,8 +1,8 @@
-// The pure event → view reducer. A SessionView is built from a history page and then kept
+// The pure event → view reducer. A ChatView is built from a history page and then kept
 // current by applying the session's events in `seq` order; events at or below `lastSeq` are
 // ignored, so replays after a reload are harmless.
 import { TURN_END_EVENTS } from "../../bindings";
-import type { ErrorInfo, Event, EventMsg, Message, Part, SessionHistory, StopReason, ToolRisk, TurnInfo, TurnStatus, Usage } from "../types";
+import type { ErrorInfo, Event, EventMsg, Message, Part, ChatHistory, StopReason, ToolRisk, TurnInfo, TurnStatus, Usage } from "../types";
 
 export interface TurnView {
   id: string;
@@ -32,8 +32,8 @@ export interface PendingApproval {
   canGrant: boolean;
 }
 
-export interface SessionView {
-  sessionId: string;
+export interface ChatView {
+  chatId: string;
   messages: Message[];
   turns: Record<string, TurnView>;
   activeTurnId: string | null;
@@ -53,9 +53,9 @@ export interface SessionView {
   later: string[];
 }
 
-export function emptyView(sessionId: string): SessionView {
+export function emptyView(chatId: string): ChatView {
   return {
-    sessionId,
+    chatId,
     messages: [],
     turns: {},
     activeTurnId: null,
@@ -86,7 +86,7 @@ function turnView(t: TurnInfo): TurnView {
   };
 }
 
-export function fromHistory(h: SessionHistory): SessionView {
+export function fromHistory(h: ChatHistory): ChatView {
   const turns: Record<string, TurnView> = {};
   let active: string | null = null;
   for (const t of h.turns) {
@@ -94,7 +94,7 @@ export function fromHistory(h: SessionHistory): SessionView {
     if (t.status === "pending" || t.status === "streaming") active = t.id;
   }
   return {
-    sessionId: h.session.id,
+    chatId: h.session.id,
     messages: h.messages.map((m) => ({ ...m, parts: [...m.parts] })),
     turns,
     activeTurnId: active,
@@ -109,16 +109,16 @@ export function fromHistory(h: SessionHistory): SessionView {
   };
 }
 
-function versionsOf(h: SessionHistory): Record<string, string[]> {
+function versionsOf(h: ChatHistory): Record<string, string[]> {
   return Object.fromEntries((h.versions ?? []).map((v) => [v.selected, v.ids]));
 }
 
-function clippedOf(h: SessionHistory): Record<string, number> {
+function clippedOf(h: ChatHistory): Record<string, number> {
   return Object.fromEntries((h.clipped ?? []).map((c) => [`${c.message_id}:${c.index}`, c.chars]));
 }
 
 /** Puts a whole part (fetched after a page sent it clipped) in place of its clipped start. */
-export function unclip(v: SessionView, messageId: string, index: number, part: Part): SessionView {
+export function unclip(v: ChatView, messageId: string, index: number, part: Part): ChatView {
   const key = `${messageId}:${index}`;
   const clipped = { ...v.clipped };
   delete clipped[key];
@@ -126,7 +126,7 @@ export function unclip(v: SessionView, messageId: string, index: number, part: P
 }
 
 /** Prepends an older history page. */
-export function prependHistory(v: SessionView, h: SessionHistory): SessionView {
+export function prependHistory(v: ChatView, h: ChatHistory): ChatView {
   const known = new Set(v.messages.map((m) => m.id));
   const older = h.messages.filter((m) => !known.has(m.id));
   const turns = { ...v.turns };
@@ -143,7 +143,7 @@ export function prependHistory(v: SessionView, h: SessionHistory): SessionView {
   };
 }
 
-function updateMessage(v: SessionView, id: string, f: (m: Message) => Message): SessionView {
+function updateMessage(v: ChatView, id: string, f: (m: Message) => Message): ChatView {
   const i = v.messages.findIndex((m) => m.id === id);
   if (i < 0) return v;
   const messages = v.messages.slice();
@@ -169,14 +169,14 @@ function appendArguments(m: Message, index: number, delta: string): Message {
   return setPart(m, index, { ...p, arguments: p.arguments + delta });
 }
 
-function endTurn(v: SessionView, turnId: string, patch: Partial<TurnView>, now: number): SessionView {
+function endTurn(v: ChatView, turnId: string, patch: Partial<TurnView>, now: number): ChatView {
   const t = v.turns[turnId];
   const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null, endedAt: t.endedAt ?? now } } : v.turns;
   return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {} };
 }
 
 /** Keeps the pending approvals, questions and timings in step with a tool call's status. */
-function trackCall(v: SessionView, part: Part, now: number): SessionView {
+function trackCall(v: ChatView, part: Part, now: number): ChatView {
   if (part.type !== "tool_call") return v;
   const id = part.call_id;
   let { approvals, questions, toolTimes } = v;
@@ -198,7 +198,7 @@ function trackCall(v: SessionView, part: Part, now: number): SessionView {
 type TurnStartedMsg = Extract<EventMsg, { type: "turn_started" }>;
 
 /** Where a turn's user message goes: after the messages it follows, with the versions it makes. */
-function placeUser(v: SessionView, msg: TurnStartedMsg): { before: Message[]; versions: SessionView["versions"] } {
+function placeUser(v: ChatView, msg: TurnStartedMsg): { before: Message[]; versions: ChatView["versions"] } {
   const user = msg.user_message;
   const at = v.messages.findIndex((m) => m.id === user.id);
   let before: Message[];
@@ -229,13 +229,13 @@ function placeUser(v: SessionView, msg: TurnStartedMsg): { before: Message[]; ve
 }
 
 /** A turn starts: its user message in place, an empty answer after it, the turn streaming. */
-function turnStarted(v: SessionView, msg: TurnStartedMsg, now: number): SessionView {
+function turnStarted(v: ChatView, msg: TurnStartedMsg, now: number): ChatView {
   const user = msg.user_message;
   const { before, versions } = placeUser(v, msg);
   const kept = before.filter((m) => m.id !== msg.assistant_message_id);
   const assistant: Message = {
     id: msg.assistant_message_id,
-    session_id: v.sessionId,
+    session_id: v.chatId,
     parent_id: user.id,
     role: "assistant",
     parts: [],
@@ -263,8 +263,8 @@ function turnStarted(v: SessionView, msg: TurnStartedMsg, now: number): SessionV
   return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped, versions, later: [] };
 }
 
-export function reduce(v: SessionView, ev: Event, now: number = Date.now()): SessionView {
-  if (ev.session_id !== v.sessionId || ev.seq <= v.lastSeq) return v;
+export function reduce(v: ChatView, ev: Event, now: number = Date.now()): ChatView {
+  if (ev.session_id !== v.chatId || ev.seq <= v.lastSeq) return v;
   v = { ...v, lastSeq: ev.seq };
   const msg = ev.msg;
   switch (msg.type) {
@@ -322,7 +322,7 @@ export function isTurnEnd(msg: EventMsg): boolean {
  * Where the model's view of the chat begins, when its last answer was sent without the oldest
  * messages (they did not fit its context window): the message to mark, or null.
  */
-export function contextStart(v: SessionView): { messageId: string; leftOut: number | null } | null {
+export function contextStart(v: ChatView): { messageId: string; leftOut: number | null } | null {
   for (let i = v.messages.length - 1; i >= 0; i--) {
     const t = turnOf(v, v.messages[i]!);
     if (t) return t.contextFrom ? { messageId: t.contextFrom, leftOut: t.leftOut ?? null } : null;
@@ -331,12 +331,12 @@ export function contextStart(v: SessionView): { messageId: string; leftOut: numb
 }
 
 /** The turn an assistant message belongs to. */
-export function turnOf(v: SessionView, m: Message): TurnView | null {
+export function turnOf(v: ChatView, m: Message): TurnView | null {
   return m.turn_id ? (v.turns[m.turn_id] ?? null) : null;
 }
 
 /** True when the session's last answer can be retried (it failed, stopped or was interrupted). */
-export function canRetry(v: SessionView): boolean {
+export function canRetry(v: ChatView): boolean {
   const last = v.messages[v.messages.length - 1];
   if (!last || v.activeTurnId) return false;
   const t = turnOf(v, last);

@@ -3,7 +3,7 @@ import { emptyView, reduce } from "./reducer";
 import { plainText } from "./copy";
 import { chatRows, groupOf } from "./groups";
 import { shortcutOf } from "../shortcuts";
-import type { Event, EventMsg, Message, SessionSummary } from "../types";
+import type { Event, EventMsg, Message, ChatSummary } from "../types";
 
 const S = "s1";
 let seq = 0;
@@ -90,8 +90,8 @@ describe("copy as text", () => {
 describe("chat list groups", () => {
   const now = new Date(2026, 11, 1, 15, 0).getTime();
   const day = 86_400_000;
-  const chat = (id: string, updated: number, pinned = false): SessionSummary =>
-    ({ id, title: id, created_at: 0, updated_at: updated, message_count: 2, provider: null, model: null, params: {}, revision: 0, pinned, archived: false }) as unknown as SessionSummary;
+  const chat = (id: string, updated: number, pinned = false): ChatSummary =>
+    ({ id, title: id, created_at: 0, updated_at: updated, message_count: 2, provider: null, model: null, params: {}, revision: 0, pinned, archived: false }) as unknown as ChatSummary;
 
   it("names each group", () => {
     expect(groupOf(now - 60_000, now)).toBe("Today");

@@ -15,7 +15,7 @@ export async function jumpTo(hit: SearchHit, ctx: JumpContext): Promise<void> {
   try {
     if (hit.message_id && !hit.on_selected_path) {
       // The chat's revision as it is now: it may not be in the list this window has loaded.
-      const s = await api.getSession(hit.session_id);
+      const s = await api.getChat(hit.session_id);
       await api.switchBranch(hit.session_id, hit.message_id, s.revision);
       ctx.say("Showing the version of the chat that holds this message.");
     }

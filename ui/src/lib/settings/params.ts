@@ -1,7 +1,7 @@
-// The chat-settings form <-> SessionParams, checked against PARAM_LIMITS: the core's own
+// The chat-settings form <-> ChatParams, checked against PARAM_LIMITS: the core's own
 // table, generated into the bindings, so the form and the core cannot disagree.
 import { PARAM_LIMITS } from "../../bindings";
-import type { ReasoningEffort, SessionParams } from "../types";
+import type { ReasoningEffort, ChatParams } from "../types";
 
 type Limit = { readonly min: number; readonly min_exclusive: boolean; readonly max: number; readonly integer: boolean; readonly message: string };
 
@@ -21,7 +21,7 @@ export type ParamsForm = {
 };
 
 /** The parsed settings, or a sentence saying which field is wrong. */
-export function paramsFromForm(f: ParamsForm, base?: SessionParams): SessionParams | string {
+export function paramsFromForm(f: ParamsForm, base?: ChatParams): ChatParams | string {
   const num = (s: string) => (s.trim() === "" ? null : Number(s.trim().replace(",", ".")));
   const temperature = num(f.temperature);
   const top_p = num(f.topP);
@@ -44,7 +44,7 @@ export function paramsFromForm(f: ParamsForm, base?: SessionParams): SessionPara
 }
 
 /** A short label for the composer: what differs from the defaults. */
-export function paramsSummary(p: SessionParams | undefined): string {
+export function paramsSummary(p: ChatParams | undefined): string {
   if (!p) return "Chat settings";
   const bits: string[] = [];
   if (p.system) bits.push("system prompt");

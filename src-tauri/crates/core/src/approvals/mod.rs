@@ -11,7 +11,7 @@ pub(crate) use store::GrantTables;
 
 use crate::error::CoreError;
 use crate::shared::Shared;
-use parley_protocol::{ApprovalDecision, Grant, SessionId, MAX_MESSAGE_BYTES};
+use parley_protocol::{ApprovalDecision, ChatId, Grant, MAX_MESSAGE_BYTES};
 use std::sync::Arc;
 
 /// Decisions, answers and grants.
@@ -35,7 +35,7 @@ impl ApprovalService {
     /// decision is applied in Rust (grants are recorded only for calls that allow them).
     pub fn decide_approval(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         call_id: &str,
         decision: ApprovalDecision,
     ) -> Result<(), CoreError> {
@@ -48,7 +48,7 @@ impl ApprovalService {
         }
         self.approvals
             .gate
-            .decide(&Approvals::key(&session_id.0, call_id), decision)
+            .decide(&Approvals::key(&chat_id.0, call_id), decision)
             .map_err(|_| {
                 CoreError::NotFound(format!(
                     "No approval is waiting for call {call_id} (it was answered, stopped or timed out)."
@@ -58,15 +58,14 @@ impl ApprovalService {
 
     /// What the approval request of `call_id` asks about, while it waits (`None` once it was
     /// answered, stopped or timed out).
-    pub fn pending_request(&self, session_id: &SessionId, call_id: &str) -> Option<RequestInfo> {
-        self.approvals
-            .request(&Approvals::key(&session_id.0, call_id))
+    pub fn pending_request(&self, chat_id: &ChatId, call_id: &str) -> Option<RequestInfo> {
+        self.approvals.request(&Approvals::key(&chat_id.0, call_id))
     }
 
     /// Answers a question the model asked with `ask_user` (`None`: no answer).
     pub fn answer_question(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         call_id: &str,
         answer: Option<String>,
     ) -> Result<(), CoreError> {
@@ -75,7 +74,7 @@ impl ApprovalService {
         }
         self.approvals
             .questions
-            .decide(&Approvals::key(&session_id.0, call_id), answer)
+            .decide(&Approvals::key(&chat_id.0, call_id), answer)
             .map_err(|_| {
                 CoreError::NotFound(format!(
                     "No question is waiting for call {call_id} (it was answered, stopped or timed out)."

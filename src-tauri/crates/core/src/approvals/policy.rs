@@ -390,7 +390,7 @@ impl Approvals {
     }
 
     /// Forgets a session's grants (the session was deleted, or its workspace changed).
-    pub fn forget_session(&self, session: &str) {
+    pub fn forget_chat(&self, session: &str) {
         guard(&self.session).remove(session);
     }
 }

@@ -228,7 +228,7 @@ fn grants_apply_only_in_the_workspace_they_were_given_in() {
     let facts = shell(W);
     assert_eq!(a.check("s1", &facts), None);
     assert!(a.check("s2", &facts).is_some(), "another chat");
-    a.forget_session("s1");
+    a.forget_chat("s1");
     assert!(a.check("s1", &facts).is_some());
 }
 

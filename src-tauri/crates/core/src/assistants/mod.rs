@@ -6,7 +6,7 @@ mod store;
 use crate::chats::ChatService;
 use crate::error::CoreError;
 use crate::shared::Shared;
-use parley_protocol::{Assistant, SessionId, SessionSummary};
+use parley_protocol::{Assistant, ChatId, ChatSummary};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -94,21 +94,21 @@ impl AssistantService {
     /// default model is the caller's to pick, e.g. in the composer's model picker).
     pub async fn apply_assistant(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         assistant_id: &str,
-    ) -> Result<SessionSummary, CoreError> {
+    ) -> Result<ChatSummary, CoreError> {
         let a = self
             .list_assistants()
             .await?
             .into_iter()
             .find(|a| a.id == assistant_id)
             .ok_or_else(|| CoreError::NotFound("That assistant no longer exists.".into()))?;
-        let mut params = self.chats.session(session_id).await?.params;
+        let mut params = self.chats.summary(chat_id).await?.params;
         params.system = a.system;
         params.tools = Some(a.tools);
         params.workspace = a.workspace;
         params.assistant = Some(a.id);
-        self.chats.store_params(session_id, params).await
+        self.chats.store_params(chat_id, params).await
     }
 
     /// A saved assistant (not the built-in default), or "not found".

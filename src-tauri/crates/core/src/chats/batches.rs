@@ -57,11 +57,11 @@ impl EventBatches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parley_protocol::{EventMsg, SessionId, TurnId};
+    use parley_protocol::{ChatId, EventMsg, TurnId};
 
     fn ev(seq: u64, msg: EventMsg) -> Event {
         Event {
-            session_id: SessionId("s".into()),
+            chat_id: ChatId("s".into()),
             seq,
             msg,
         }

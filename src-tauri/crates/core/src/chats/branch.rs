@@ -5,7 +5,7 @@
 use crate::error::StoreError;
 use crate::store::codec::{self, load_parts};
 use crate::store::Store;
-use parley_protocol::{Message, MessageId, Part, Role, SessionHistory, SessionId, TurnInfo};
+use parley_protocol::{ChatHistory, ChatId, Message, MessageId, Part, Role, TurnInfo};
 use rusqlite::Connection;
 use rusqlite::{params, OptionalExtension};
 
@@ -13,8 +13,8 @@ impl Store {
     /// The session with all the messages of its current branch and their turns, oldest first.
     pub(in crate::chats) async fn history(
         &self,
-        id: &SessionId,
-    ) -> Result<Option<SessionHistory>, StoreError> {
+        id: &ChatId,
+    ) -> Result<Option<ChatHistory>, StoreError> {
         self.history_page(id, None, u32::MAX).await
     }
 
@@ -22,10 +22,10 @@ impl Store {
     /// head), oldest first, with their turns; `has_more` says whether older ones exist.
     pub(in crate::chats) async fn history_page(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         before: Option<MessageId>,
         limit: u32,
-    ) -> Result<Option<SessionHistory>, StoreError> {
+    ) -> Result<Option<ChatHistory>, StoreError> {
         let id = id.clone();
         self.reader
             .call(move |c| load_history(c, &id, before.as_ref(), limit))
@@ -38,19 +38,15 @@ impl Store {
 /// whatever the length of the conversation.
 fn load_history(
     c: &Connection,
-    id: &SessionId,
+    id: &ChatId,
     before: Option<&MessageId>,
     limit: u32,
-) -> Result<Option<SessionHistory>, StoreError> {
+) -> Result<Option<ChatHistory>, StoreError> {
     let Some(session) = c
         .query_row(
-            concat!(
-                "SELECT ",
-                session_columns!(),
-                " FROM sessions WHERE id = ?1"
-            ),
+            concat!("SELECT ", chat_columns!(), " FROM sessions WHERE id = ?1"),
             [&id.0],
-            codec::session_row,
+            codec::chat_row,
         )
         .optional()?
     else {
@@ -69,7 +65,7 @@ fn load_history(
         .collect();
     let versions = super::tree::versions_of(c, id, &path)?;
     let later = later_turns(c, before, &messages)?;
-    Ok(Some(SessionHistory {
+    Ok(Some(ChatHistory {
         session,
         messages,
         turns,
@@ -85,7 +81,7 @@ fn load_history(
 /// `before` is not in this chat); `None` when there is none.
 fn page_end(
     c: &Connection,
-    id: &SessionId,
+    id: &ChatId,
     before: Option<&MessageId>,
 ) -> Result<Option<String>, StoreError> {
     Ok(match before {
@@ -177,7 +173,7 @@ impl Store {
     /// One part of a message of a chat, whole.
     pub(in crate::chats) async fn part(
         &self,
-        session: &SessionId,
+        session: &ChatId,
         message: &MessageId,
         index: u32,
     ) -> Result<Option<Part>, StoreError> {

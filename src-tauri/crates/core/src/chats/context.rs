@@ -80,12 +80,12 @@ pub(crate) fn budget(window: u32, max_output: Option<u32>, system: Option<&str>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use parley_protocol::SessionId;
+    use parley_protocol::ChatId;
 
     fn msg(i: usize, role: Role, parts: Vec<Part>) -> Message {
         Message {
             id: MessageId(format!("m{i}")),
-            session_id: SessionId("s".into()),
+            chat_id: ChatId("s".into()),
             parent_id: None,
             role,
             parts,

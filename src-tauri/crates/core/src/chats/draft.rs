@@ -12,7 +12,7 @@
 
 use super::{BegunTurn, JournalOp};
 use crate::hub::Emitter;
-use parley_protocol::{EventMsg, Message, MessageId, Part, Role, SessionId, ToolCallStatus};
+use parley_protocol::{ChatId, EventMsg, Message, MessageId, Part, Role, ToolCallStatus};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -197,13 +197,13 @@ impl Draft {
     pub(super) fn as_message(
         &self,
         begun: &BegunTurn,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         provider: &str,
         model: &str,
     ) -> Message {
         Message {
             id: self.message_id.clone(),
-            session_id: session_id.clone(),
+            chat_id: chat_id.clone(),
             parent_id: Some(begun.user_message.id.clone()),
             role: Role::Assistant,
             parts: self.parts.clone(),

@@ -7,7 +7,7 @@ use crate::error::StoreError;
 use crate::store::{codec, Store};
 use crate::util::now_ms;
 use parley_protocol::{
-    ErrorInfo, Message, MessageId, Part, Role, SessionId, StopReason, TurnId, TurnStatus, Usage,
+    ChatId, ErrorInfo, Message, MessageId, Part, Role, StopReason, TurnId, TurnStatus, Usage,
 };
 use rusqlite::Connection;
 use rusqlite::{params, OptionalExtension};
@@ -98,21 +98,14 @@ impl Store {
     /// empty assistant message; moves the session's head; sets a default title.
     pub(in crate::chats) async fn begin_turn(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         text: String,
         provider: String,
         model: String,
         owner: String,
     ) -> Result<BegunTurn, StoreError> {
-        self.begin_turn_at(
-            session_id,
-            text,
-            provider,
-            model,
-            owner,
-            Placement::default(),
-        )
-        .await
+        self.begin_turn_at(chat_id, text, provider, model, owner, Placement::default())
+            .await
     }
 
     /// [`Store::begin_turn`] placed as `at` says: after the selected path, or as a new version
@@ -120,47 +113,39 @@ impl Store {
     /// the revision the client saw.
     pub(in crate::chats) async fn begin_turn_at(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         text: String,
         provider: String,
         model: String,
         owner: String,
         at: Placement,
     ) -> Result<BegunTurn, StoreError> {
-        let session_id = session_id.clone();
+        let chat_id = chat_id.clone();
         self.writer
             .call(move |c| {
-                let tx = begin_exclusive_turn(c, &session_id)?;
+                let tx = begin_exclusive_turn(c, &chat_id)?;
                 let (head, title): (Option<String>, String) = tx.query_row(
                     "SELECT head_message_id, title FROM sessions WHERE id = ?1",
-                    [&session_id.0],
+                    [&chat_id.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
-                let head = parent_of_new_message(&tx, &session_id, head, &at)?;
+                let head = parent_of_new_message(&tx, &chat_id, head, &at)?;
                 let now = now_ms();
                 let user_id = MessageId(crate::new_id());
                 let turn_id = TurnId(crate::new_id());
-                insert_user_message(&tx, &session_id, &user_id, &head, &turn_id, &text, now)?;
+                insert_user_message(&tx, &chat_id, &user_id, &head, &turn_id, &text, now)?;
                 let assistant_id = insert_turn_with_answer(
-                    &tx,
-                    &session_id,
-                    &user_id,
-                    &turn_id,
-                    &provider,
-                    &model,
-                    &owner,
-                    now,
-                    2,
+                    &tx, &chat_id, &user_id, &turn_id, &provider, &model, &owner, now, 2,
                 )?;
                 if title.trim().is_empty() {
                     tx.execute(
                         "UPDATE sessions SET title = ?2 WHERE id = ?1",
-                        params![session_id.0, super::default_title(&text)],
+                        params![chat_id.0, super::default_title(&text)],
                     )?;
                 }
                 tx.commit()?;
                 Ok(begun(
-                    session_id,
+                    chat_id,
                     user_id,
                     head.map(MessageId),
                     text,
@@ -266,35 +251,35 @@ impl Store {
     /// as a new branch (the earlier answer stays in the tree), and the session's head moves to it.
     pub(in crate::chats) async fn begin_retry(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         user_message_id: &MessageId,
         provider: String,
         model: String,
         owner: String,
     ) -> Result<BegunTurn, StoreError> {
-        self.begin_retry_seen(session_id, user_message_id, provider, model, owner, None)
+        self.begin_retry_seen(chat_id, user_message_id, provider, model, owner, None)
             .await
     }
 
     /// [`Store::begin_retry`], checked against the revision of the chat the client saw.
     pub(in crate::chats) async fn begin_retry_seen(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         user_message_id: &MessageId,
         provider: String,
         model: String,
         owner: String,
         seen: Option<u64>,
     ) -> Result<BegunTurn, StoreError> {
-        let session_id = session_id.clone();
+        let chat_id = chat_id.clone();
         let user_id = user_message_id.clone();
         self.writer
             .call(move |c| {
-                let tx = begin_exclusive_turn(c, &session_id)?;
+                let tx = begin_exclusive_turn(c, &chat_id)?;
                 let (parent, role, created_at): (Option<String>, String, i64) = tx
                     .query_row(
                         "SELECT parent_id, role, created_at FROM messages WHERE id = ?1 AND session_id = ?2",
-                        [&user_id.0, &session_id.0],
+                        [&user_id.0, &chat_id.0],
                         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                     )
                     .optional()?
@@ -304,7 +289,7 @@ impl Store {
                 if role != "user" {
                     return Err(StoreError::NotAUserMessage);
                 }
-                super::tree::next_revision(&tx, &session_id, seen, "an answer was regenerated")?;
+                super::tree::next_revision(&tx, &chat_id, seen, "an answer was regenerated")?;
                 let text: String = tx
                     .query_row(
                         "SELECT group_concat(body, '') FROM parts WHERE message_id = ?1 AND kind = 'text'",
@@ -315,11 +300,11 @@ impl Store {
                 let now = now_ms();
                 let turn_id = TurnId(crate::new_id());
                 let assistant_id = insert_turn_with_answer(
-                    &tx, &session_id, &user_id, &turn_id, &provider, &model, &owner, now, 1,
+                    &tx, &chat_id, &user_id, &turn_id, &provider, &model, &owner, now, 1,
                 )?;
                 tx.commit()?;
                 Ok(begun(
-                    session_id,
+                    chat_id,
                     user_id,
                     parent.map(MessageId),
                     text,
@@ -337,20 +322,20 @@ impl Store {
 /// revision is checked and counted either way.
 fn parent_of_new_message(
     tx: &Connection,
-    session_id: &SessionId,
+    chat_id: &ChatId,
     head: Option<String>,
     at: &Placement,
 ) -> Result<Option<String>, StoreError> {
     Ok(match &at.edit {
         None => {
-            super::tree::next_revision(tx, session_id, at.seen, "a message was sent")?;
+            super::tree::next_revision(tx, chat_id, at.seen, "a message was sent")?;
             head
         }
         Some(edited) => {
             let (parent, role): (Option<String>, String) = tx
                 .query_row(
                     "SELECT parent_id, role FROM messages WHERE id = ?1 AND session_id = ?2",
-                    [&edited.0, &session_id.0],
+                    [&edited.0, &chat_id.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
@@ -360,7 +345,7 @@ fn parent_of_new_message(
             if role != "user" {
                 return Err(StoreError::NotAUserMessage);
             }
-            super::tree::next_revision(tx, session_id, at.seen, "a message was edited")?;
+            super::tree::next_revision(tx, chat_id, at.seen, "a message was edited")?;
             parent
         }
     })
@@ -369,7 +354,7 @@ fn parent_of_new_message(
 /// Inserts the user's message `user_id` (one text part) under `parent`, in turn `turn_id`.
 fn insert_user_message(
     tx: &Connection,
-    session_id: &SessionId,
+    chat_id: &ChatId,
     user_id: &MessageId,
     parent: &Option<String>,
     turn_id: &TurnId,
@@ -379,7 +364,7 @@ fn insert_user_message(
     tx.execute(
         "INSERT INTO messages(id, session_id, parent_id, role, turn_id, created_at)
          VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
-        params![user_id.0, session_id.0, parent, turn_id.0, now],
+        params![user_id.0, chat_id.0, parent, turn_id.0, now],
     )?;
     tx.execute(
         "INSERT INTO parts(message_id, idx, kind, body) VALUES (?1, 0, 'text', ?2)",
@@ -388,13 +373,13 @@ fn insert_user_message(
     Ok(())
 }
 
-/// Opens the write transaction that begins a turn in `session_id`, refusing when the chat
+/// Opens the write transaction that begins a turn in `chat_id`, refusing when the chat
 /// already has a running one — in this process or another (the app and `parley ask` share the
 /// database). The transaction takes SQLite's write lock at once (IMMEDIATE), so two processes
 /// cannot both see "no running turn" and both begin one.
 pub(super) fn begin_exclusive_turn<'c>(
     c: &'c mut Connection,
-    session_id: &SessionId,
+    chat_id: &ChatId,
 ) -> Result<rusqlite::Transaction<'c>, StoreError> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let owners = {
@@ -402,7 +387,7 @@ pub(super) fn begin_exclusive_turn<'c>(
             "SELECT DISTINCT COALESCE(owner, '') FROM turns
              WHERE session_id = ?1 AND status IN ('pending', 'streaming')",
         )?;
-        let rows = stmt.query_map([&session_id.0], |r| r.get::<_, String>(0))?;
+        let rows = stmt.query_map([&chat_id.0], |r| r.get::<_, String>(0))?;
         rows.collect::<Result<Vec<_>, _>>()?
     };
     if !owners.is_empty() {
@@ -413,7 +398,7 @@ pub(super) fn begin_exclusive_turn<'c>(
 
 /// What a begun turn returns: the user message as stored, the turn, its empty answer.
 fn begun(
-    session_id: SessionId,
+    chat_id: ChatId,
     user_id: MessageId,
     parent_id: Option<MessageId>,
     text: String,
@@ -424,7 +409,7 @@ fn begun(
     BegunTurn {
         user_message: Message {
             id: user_id,
-            session_id,
+            chat_id,
             parent_id,
             role: Role::User,
             parts: vec![Part::Text { text }],
@@ -443,7 +428,7 @@ fn begun(
 #[allow(clippy::too_many_arguments)]
 fn insert_turn_with_answer(
     tx: &Connection,
-    session_id: &SessionId,
+    chat_id: &ChatId,
     user_id: &MessageId,
     turn_id: &TurnId,
     provider: &str,
@@ -456,17 +441,17 @@ fn insert_turn_with_answer(
     tx.execute(
         "INSERT INTO turns(id, session_id, user_message_id, assistant_message_id, status, owner, provider, model, started_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8)",
-        params![turn_id.0, session_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
+        params![turn_id.0, chat_id.0, user_id.0, assistant_id.0, owner, provider, model, now],
     )?;
     tx.execute(
         "INSERT INTO messages(id, session_id, parent_id, role, turn_id, provider, model, created_at)
          VALUES (?1, ?2, ?3, 'assistant', ?4, ?5, ?6, ?7)",
-        params![assistant_id.0, session_id.0, user_id.0, turn_id.0, provider, model, now],
+        params![assistant_id.0, chat_id.0, user_id.0, turn_id.0, provider, model, now],
     )?;
     tx.execute(
         "UPDATE sessions SET head_message_id = ?2, updated_at = ?3, message_count = message_count + ?4,
          provider = ?5, model = ?6 WHERE id = ?1",
-        params![session_id.0, assistant_id.0, now, added_messages, provider, model],
+        params![chat_id.0, assistant_id.0, now, added_messages, provider, model],
     )?;
     Ok(assistant_id)
 }

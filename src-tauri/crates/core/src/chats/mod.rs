@@ -37,7 +37,7 @@ use crate::providers::ProviderService;
 use crate::settings::SettingsService;
 use crate::shared::Shared;
 use parley_protocol::{
-    MessageId, Part, SessionHistory, SessionId, SessionParams, SessionSummary, PARAM_LIMITS,
+    ChatHistory, ChatId, ChatParams, ChatSummary, MessageId, Part, PARAM_LIMITS,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -54,7 +54,7 @@ pub struct ChatService {
     grants: ApprovalService,
     /// The user's settings, as saved.
     settings: SettingsService,
-    active: Arc<Mutex<HashMap<SessionId, turns::ActiveTurn>>>,
+    active: Arc<Mutex<HashMap<ChatId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -81,25 +81,22 @@ impl ChatService {
     /// its head), oldest first, with their turns (the history topic's pages).
     pub(crate) async fn branch_page(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         before: Option<MessageId>,
         limit: u32,
-    ) -> Result<Option<SessionHistory>, StoreError> {
+    ) -> Result<Option<ChatHistory>, StoreError> {
         self.shared.store.history_page(id, before, limit).await
     }
 
     /// A chat with every message of its current branch (exports, the CLI's `show`).
-    pub(crate) async fn branch(
-        &self,
-        id: &SessionId,
-    ) -> Result<Option<SessionHistory>, StoreError> {
+    pub(crate) async fn branch(&self, id: &ChatId) -> Result<Option<ChatHistory>, StoreError> {
         self.shared.store.history(id).await
     }
 
     /// One part of a message of a chat, whole.
     pub(crate) async fn part(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         message: &MessageId,
         index: u32,
     ) -> Result<Option<Part>, StoreError> {
@@ -107,7 +104,7 @@ impl ChatService {
     }
 
     /// Creates an empty chat. Without a title one is derived from the first message.
-    pub async fn create_session(&self, title: Option<String>) -> Result<SessionSummary, CoreError> {
+    pub async fn create_chat(&self, title: Option<String>) -> Result<ChatSummary, CoreError> {
         let title = match title {
             Some(t) => validate_title(&t)?,
             None => String::new(),
@@ -115,18 +112,18 @@ impl ChatService {
         Ok(self
             .shared
             .store
-            .create_session(SessionId(crate::new_id()), title)
+            .create_chat(ChatId(crate::new_id()), title)
             .await?)
     }
 
     /// Chats, most recent activity first: `limit` of them from `offset` (no cap; page with
     /// `offset` for long lists).
-    pub async fn list_sessions(
+    pub async fn recent_chats(
         &self,
         limit: u32,
         offset: u32,
-    ) -> Result<Vec<SessionSummary>, CoreError> {
-        Ok(self.shared.store.list_sessions(limit, offset).await?)
+    ) -> Result<Vec<ChatSummary>, CoreError> {
+        Ok(self.shared.store.recent_chats(limit, offset).await?)
     }
 
     /// The chats `filter` selects, pinned first, then by activity (chats without messages
@@ -136,7 +133,7 @@ impl ChatService {
         filter: parley_protocol::ChatFilter,
         limit: u32,
         offset: u32,
-    ) -> Result<Vec<SessionSummary>, CoreError> {
+    ) -> Result<Vec<ChatSummary>, CoreError> {
         Ok(self.shared.store.list_chats(filter, limit, offset).await?)
     }
 
@@ -146,28 +143,28 @@ impl ChatService {
     }
 
     /// One chat's summary (an unknown id is [`CoreError::NotFound`]).
-    pub async fn get_session(&self, id: &SessionId) -> Result<SessionSummary, CoreError> {
+    pub async fn get_chat(&self, id: &ChatId) -> Result<ChatSummary, CoreError> {
         self.shared
             .store
-            .get_session(id)
+            .get_chat(id)
             .await?
             .ok_or_else(|| not_found(id))
     }
 
     /// Renames a chat.
-    pub async fn rename_session(&self, id: &SessionId, title: &str) -> Result<(), CoreError> {
-        self.rename_session_seen(id, title, None).await
+    pub async fn rename_chat(&self, id: &ChatId, title: &str) -> Result<(), CoreError> {
+        self.rename_chat_seen(id, title, None).await
     }
 
     /// Renames a chat if it is still at revision `seen` (when given).
-    pub async fn rename_session_seen(
+    pub async fn rename_chat_seen(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         title: &str,
         seen: Option<u64>,
     ) -> Result<(), CoreError> {
         let title = validate_title(title)?;
-        if self.shared.store.rename_session(id, title, seen).await? {
+        if self.shared.store.rename_chat(id, title, seen).await? {
             Ok(())
         } else {
             Err(not_found(id))
@@ -175,31 +172,24 @@ impl ChatService {
     }
 
     /// Deletes a chat; a running turn in it is stopped (and finished) first.
-    pub async fn delete_session(&self, id: &SessionId) -> Result<(), CoreError> {
-        self.delete_session_seen(id, None).await
+    pub async fn delete_chat(&self, id: &ChatId) -> Result<(), CoreError> {
+        self.delete_chat_seen(id, None).await
     }
 
     /// Deletes a chat if it is still at revision `seen` (when given): a chat that changed
     /// since the client looked is refused with a conflict, before its running turn is stopped.
-    pub async fn delete_session_seen(
-        &self,
-        id: &SessionId,
-        seen: Option<u64>,
-    ) -> Result<(), CoreError> {
+    pub async fn delete_chat_seen(&self, id: &ChatId, seen: Option<u64>) -> Result<(), CoreError> {
         if let Some(seen) = seen {
-            let s = self.session(id).await?;
+            let s = self.summary(id).await?;
             if s.revision != seen {
                 // The store says what changed.
-                self.shared
-                    .store
-                    .delete_session_seen(id, Some(seen))
-                    .await?;
+                self.shared.store.delete_chat_seen(id, Some(seen)).await?;
             }
         }
         self.stop_turn(id).await;
-        if self.shared.store.delete_session_seen(id, None).await? {
+        if self.shared.store.delete_chat_seen(id, None).await? {
             self.shared.hub.forget(id);
-            self.approvals.forget_session(&id.0);
+            self.approvals.forget_chat(&id.0);
             Ok(())
         } else {
             Err(not_found(id))
@@ -207,13 +197,13 @@ impl ChatService {
     }
 
     /// Changes a chat's generation settings (used from its next turn on).
-    pub async fn set_session_params(
+    pub async fn set_chat_params(
         &self,
-        id: &SessionId,
-        params: SessionParams,
-    ) -> Result<SessionSummary, CoreError> {
+        id: &ChatId,
+        params: ChatParams,
+    ) -> Result<ChatSummary, CoreError> {
         let mut params = validate_params(params)?;
-        let stored = self.session(id).await?.params;
+        let stored = self.summary(id).await?.params;
         // The workspace is a security boundary: only Parley sets it (set_workspace). An
         // imported system prompt is turned on only by `use_imported_system`.
         params.workspace = stored.workspace;
@@ -225,10 +215,10 @@ impl ChatService {
     /// system prompt — or discards it. Either way it is no longer waiting.
     pub async fn use_imported_system(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         use_it: bool,
-    ) -> Result<SessionSummary, CoreError> {
-        let mut params = self.session(id).await?.params;
+    ) -> Result<ChatSummary, CoreError> {
+        let mut params = self.summary(id).await?.params;
         let Some(imported) = params.imported_system.take() else {
             return Err(CoreError::InvalidInput(format!(
                 "Chat {id} has no imported system prompt waiting to be turned on."
@@ -244,20 +234,20 @@ impl ChatService {
     /// (the desktop's native dialog, the CLI's `--workspace`); it must exist.
     pub async fn set_workspace(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         dir: Option<&Path>,
-    ) -> Result<SessionSummary, CoreError> {
+    ) -> Result<ChatSummary, CoreError> {
         let workspace = crate::tools::workspace_root(dir)?;
-        let mut params = self.session(id).await?.params;
+        let mut params = self.summary(id).await?.params;
         params.workspace = workspace;
         self.store_params(id, params).await
     }
 
     /// A chat's summary, or "not found".
-    pub(crate) async fn session(&self, id: &SessionId) -> Result<SessionSummary, CoreError> {
+    pub(crate) async fn summary(&self, id: &ChatId) -> Result<ChatSummary, CoreError> {
         self.shared
             .store
-            .get_session(id)
+            .get_chat(id)
             .await?
             .ok_or_else(|| not_found(id))
     }
@@ -266,16 +256,16 @@ impl ChatService {
     /// was allowed "for this session": that was allowed in the old folder.
     pub(crate) async fn store_params(
         &self,
-        id: &SessionId,
-        params: SessionParams,
-    ) -> Result<SessionSummary, CoreError> {
-        if self.session(id).await?.params.workspace != params.workspace {
-            self.approvals.forget_session(&id.0);
+        id: &ChatId,
+        params: ChatParams,
+    ) -> Result<ChatSummary, CoreError> {
+        if self.summary(id).await?.params.workspace != params.workspace {
+            self.approvals.forget_chat(&id.0);
         }
-        if !self.shared.store.set_session_params(id, params).await? {
+        if !self.shared.store.set_chat_params(id, params).await? {
             return Err(not_found(id));
         }
-        self.session(id).await
+        self.summary(id).await
     }
 }
 
@@ -298,7 +288,7 @@ pub(crate) use crate::error::no_chat as not_found;
 
 /// Checks a chat's generation settings against [`PARAM_LIMITS`] (the same table the window's
 /// form uses); an out-of-range value is refused with a sentence.
-fn validate_params(mut p: SessionParams) -> Result<SessionParams, CoreError> {
+fn validate_params(mut p: ChatParams) -> Result<ChatParams, CoreError> {
     let l = &PARAM_LIMITS;
     let bad = |what: String| Err(CoreError::InvalidInput(what));
     if let Some(t) = p.temperature {

@@ -5,11 +5,11 @@
 
 use super::{not_found, ChatService};
 use crate::error::CoreError;
-use parley_protocol::{ChatTree, MessageId, SessionId, SessionSummary};
+use parley_protocol::{ChatId, ChatSummary, ChatTree, MessageId};
 
 impl ChatService {
     /// The chat's whole tree, with the selected path marked.
-    pub async fn tree(&self, id: &SessionId) -> Result<ChatTree, CoreError> {
+    pub async fn tree(&self, id: &ChatId) -> Result<ChatTree, CoreError> {
         self.shared
             .store
             .tree(id)
@@ -21,7 +21,7 @@ impl ChatService {
     /// continues through it to its newest leaf. Returns the new end of the path.
     pub async fn switch_branch(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         message: &MessageId,
         seen: Option<u64>,
     ) -> Result<MessageId, CoreError> {
@@ -32,7 +32,7 @@ impl ChatService {
     /// Rewinds the chat to `message`; what came after stays in the tree as a branch.
     pub async fn rewind(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         message: &MessageId,
         seen: Option<u64>,
     ) -> Result<(), CoreError> {
@@ -41,20 +41,16 @@ impl ChatService {
     }
 
     /// Copies the path up to `message` into a new chat that links back to this one.
-    pub async fn fork(
-        &self,
-        id: &SessionId,
-        message: &MessageId,
-    ) -> Result<SessionSummary, CoreError> {
-        let new_id = SessionId(crate::new_id());
+    pub async fn fork(&self, id: &ChatId, message: &MessageId) -> Result<ChatSummary, CoreError> {
+        let new_id = ChatId(crate::new_id());
         self.shared.store.fork(id, message, new_id.clone()).await?;
-        self.session(&new_id).await
+        self.summary(&new_id).await
     }
 
     /// Deletes `message` and everything after it on every branch; returns how many messages.
     pub async fn delete_branch(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         message: &MessageId,
         seen: Option<u64>,
     ) -> Result<u64, CoreError> {
@@ -65,7 +61,7 @@ impl ChatService {
     /// Pins or unpins a chat.
     pub async fn set_pinned(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         pinned: bool,
         seen: Option<u64>,
     ) -> Result<(), CoreError> {
@@ -79,7 +75,7 @@ impl ChatService {
     /// Archives or unarchives a chat.
     pub async fn set_archived(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         archived: bool,
         seen: Option<u64>,
     ) -> Result<(), CoreError> {
@@ -92,7 +88,7 @@ impl ChatService {
 
     /// Busy while this process runs a turn in the chat (another process's running turn is
     /// refused inside the store's transaction).
-    fn idle(&self, id: &SessionId) -> Result<(), CoreError> {
+    fn idle(&self, id: &ChatId) -> Result<(), CoreError> {
         if crate::util::lock(&self.active).contains_key(id) {
             return Err(CoreError::Busy);
         }

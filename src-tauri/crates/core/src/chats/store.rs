@@ -3,16 +3,16 @@
 use crate::error::StoreError;
 use crate::store::{codec, Store};
 use crate::util::now_ms;
-use parley_protocol::{ChatCounts, ChatFilter, SessionId, SessionSummary};
+use parley_protocol::{ChatCounts, ChatFilter, ChatId, ChatSummary};
 use rusqlite::{params, OptionalExtension};
 
 impl Store {
     /// Creates an empty session.
-    pub(in crate::chats) async fn create_session(
+    pub(in crate::chats) async fn create_chat(
         &self,
-        id: SessionId,
+        id: ChatId,
         title: String,
-    ) -> Result<SessionSummary, StoreError> {
+    ) -> Result<ChatSummary, StoreError> {
         self.writer
             .call(move |c| {
                 let now = now_ms();
@@ -20,7 +20,7 @@ impl Store {
                     "INSERT INTO sessions(id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
                     params![id.0, title, now],
                 )?;
-                Ok(SessionSummary {
+                Ok(ChatSummary {
                     id,
                     title,
                     created_at: now,
@@ -38,20 +38,20 @@ impl Store {
             .await
     }
 
-    /// Sessions by most recent activity, `limit` from `offset`.
-    pub(in crate::chats) async fn list_sessions(
+    /// Chats by most recent activity, `limit` from `offset`.
+    pub(in crate::chats) async fn recent_chats(
         &self,
         limit: u32,
         offset: u32,
-    ) -> Result<Vec<SessionSummary>, StoreError> {
+    ) -> Result<Vec<ChatSummary>, StoreError> {
         self.reader
             .call(move |c| {
                 let mut stmt = c.prepare_cached(concat!(
                     "SELECT ",
-                    session_columns!(),
+                    chat_columns!(),
                     " FROM sessions ORDER BY updated_at DESC, id DESC LIMIT ?1 OFFSET ?2"
                 ))?;
-                let rows = stmt.query_map(params![limit, offset], codec::session_row)?;
+                let rows = stmt.query_map(params![limit, offset], codec::chat_row)?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
             .await
@@ -64,24 +64,21 @@ impl Store {
         filter: ChatFilter,
         limit: u32,
         offset: u32,
-    ) -> Result<Vec<SessionSummary>, StoreError> {
+    ) -> Result<Vec<ChatSummary>, StoreError> {
         // Pinned chats (few) first, then the others by activity along `sessions_by_activity`:
         // a page costs what it holds, not a sort of every chat (4 ms at 10,000 chats).
         self.reader
             .call(move |c| {
                 let mut pinned = c.prepare_cached(concat!(
                     "SELECT ",
-                    session_columns!(),
+                    chat_columns!(),
                     " FROM sessions WHERE pinned != 0 AND archived = ?1 AND message_count > 0
                       AND (?2 IS NULL OR json_extract(params, '$.assistant') = ?2)
                       ORDER BY +updated_at DESC, id DESC"
                 ))?;
                 // (`+`: a scan of the table, not a walk of the whole activity index.)
                 let mut out = pinned
-                    .query_map(
-                        params![filter.archived, filter.assistant],
-                        codec::session_row,
-                    )?
+                    .query_map(params![filter.archived, filter.assistant], codec::chat_row)?
                     .collect::<Result<Vec<_>, _>>()?;
                 let skip = (offset as usize).min(out.len());
                 out.drain(..skip);
@@ -91,7 +88,7 @@ impl Store {
                 if rest_limit > 0 {
                     let mut others = c.prepare_cached(concat!(
                         "SELECT ",
-                        session_columns!(),
+                        chat_columns!(),
                         " FROM sessions WHERE pinned = 0 AND archived = ?1 AND message_count > 0
                           AND (?2 IS NULL OR json_extract(params, '$.assistant') = ?2)
                           ORDER BY updated_at DESC, id DESC LIMIT ?3 OFFSET ?4"
@@ -103,7 +100,7 @@ impl Store {
                             rest_limit as i64,
                             rest_offset as i64
                         ],
-                        codec::session_row,
+                        codec::chat_row,
                     )?;
                     for r in rows {
                         out.push(r?);
@@ -142,21 +139,17 @@ impl Store {
     }
 
     /// One session.
-    pub(in crate::chats) async fn get_session(
+    pub(in crate::chats) async fn get_chat(
         &self,
-        id: &SessionId,
-    ) -> Result<Option<SessionSummary>, StoreError> {
+        id: &ChatId,
+    ) -> Result<Option<ChatSummary>, StoreError> {
         let id = id.clone();
         self.reader
             .call(move |c| {
                 Ok(c.query_row(
-                    concat!(
-                        "SELECT ",
-                        session_columns!(),
-                        " FROM sessions WHERE id = ?1"
-                    ),
+                    concat!("SELECT ", chat_columns!(), " FROM sessions WHERE id = ?1"),
                     [id.0],
-                    codec::session_row,
+                    codec::chat_row,
                 )
                 .optional()?)
             })
@@ -165,9 +158,9 @@ impl Store {
 
     /// Renames a session (the user's title: a generated one never replaces it), checked
     /// against the revision the client saw; returns whether it existed.
-    pub(in crate::chats) async fn rename_session(
+    pub(in crate::chats) async fn rename_chat(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         title: String,
         seen: Option<u64>,
     ) -> Result<bool, StoreError> {
@@ -191,10 +184,10 @@ impl Store {
     }
 
     /// Replaces a session's generation settings; returns whether the session exists.
-    pub(in crate::chats) async fn set_session_params(
+    pub(in crate::chats) async fn set_chat_params(
         &self,
-        id: &SessionId,
-        params: parley_protocol::SessionParams,
+        id: &ChatId,
+        params: parley_protocol::ChatParams,
     ) -> Result<bool, StoreError> {
         let id = id.clone();
         let json =
@@ -210,18 +203,15 @@ impl Store {
     }
 
     /// Deletes a session and everything in it, in one transaction.
-    pub(in crate::chats) async fn delete_session(
-        &self,
-        id: &SessionId,
-    ) -> Result<bool, StoreError> {
-        self.delete_session_seen(id, None).await
+    pub(in crate::chats) async fn delete_chat(&self, id: &ChatId) -> Result<bool, StoreError> {
+        self.delete_chat_seen(id, None).await
     }
 
     /// Deletes a session if it is still at revision `seen` (when given); returns whether it
     /// existed. Its freed pages are given back to the file system after the commit.
-    pub(in crate::chats) async fn delete_session_seen(
+    pub(in crate::chats) async fn delete_chat_seen(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         seen: Option<u64>,
     ) -> Result<bool, StoreError> {
         let id = id.clone();

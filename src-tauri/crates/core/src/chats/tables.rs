@@ -4,30 +4,28 @@
 
 use super::{BegunTurn, JournalOp, Placement, TurnEnd};
 use crate::error::StoreError;
-use parley_protocol::{
-    ChatTree, MessageId, Part, SessionHistory, SessionId, SessionSummary, TurnId,
-};
+use parley_protocol::{ChatHistory, ChatId, ChatSummary, ChatTree, MessageId, Part, TurnId};
 
 tables_door! {
     /// The chats' tables for tests and the bench (see the module's docs).
     #[doc(hidden)]
     pub trait ChatTables {
-        fn create_session(
+        fn create_chat(
             &self,
-            id: SessionId,
+            id: ChatId,
             title: String,
-        ) -> Result<SessionSummary, StoreError>;
-        fn get_session(&self, id: &SessionId) -> Result<Option<SessionSummary>, StoreError>;
-        fn rename_session(
+        ) -> Result<ChatSummary, StoreError>;
+        fn get_chat(&self, id: &ChatId) -> Result<Option<ChatSummary>, StoreError>;
+        fn rename_chat(
             &self,
-            id: &SessionId,
+            id: &ChatId,
             title: String,
             seen: Option<u64>,
         ) -> Result<bool, StoreError>;
-        fn delete_session(&self, id: &SessionId) -> Result<bool, StoreError>;
+        fn delete_chat(&self, id: &ChatId) -> Result<bool, StoreError>;
         fn begin_turn(
             &self,
-            session_id: &SessionId,
+            chat_id: &ChatId,
             text: String,
             provider: String,
             model: String,
@@ -35,7 +33,7 @@ tables_door! {
         ) -> Result<BegunTurn, StoreError>;
         fn begin_turn_at(
             &self,
-            session_id: &SessionId,
+            chat_id: &ChatId,
             text: String,
             provider: String,
             model: String,
@@ -44,7 +42,7 @@ tables_door! {
         ) -> Result<BegunTurn, StoreError>;
         fn begin_retry(
             &self,
-            session_id: &SessionId,
+            chat_id: &ChatId,
             user_message_id: &MessageId,
             provider: String,
             model: String,
@@ -59,23 +57,23 @@ tables_door! {
         ) -> Result<(), StoreError>;
         fn active_turn_owners(&self) -> Result<Vec<String>, StoreError>;
         fn interrupt_turns_of(&self, owner: &str) -> Result<usize, StoreError>;
-        fn history(&self, id: &SessionId) -> Result<Option<SessionHistory>, StoreError>;
+        fn history(&self, id: &ChatId) -> Result<Option<ChatHistory>, StoreError>;
         fn part(
             &self,
-            session: &SessionId,
+            session: &ChatId,
             message: &MessageId,
             index: u32,
         ) -> Result<Option<Part>, StoreError>;
-        fn tree(&self, session: &SessionId) -> Result<Option<ChatTree>, StoreError>;
+        fn tree(&self, session: &ChatId) -> Result<Option<ChatTree>, StoreError>;
         fn fork(
             &self,
-            session: &SessionId,
+            session: &ChatId,
             message: &MessageId,
-            new_id: SessionId,
+            new_id: ChatId,
         ) -> Result<(), StoreError>;
         fn delete_branch(
             &self,
-            session: &SessionId,
+            session: &ChatId,
             message: &MessageId,
             seen: Option<u64>,
         ) -> Result<u64, StoreError>;

@@ -10,7 +10,7 @@ use crate::providers::{ChatRequest, ModelProvider, StreamEvent};
 use crate::store::Store;
 use crate::StoreError;
 use futures::StreamExt;
-use parley_protocol::{EventMsg, Message, MessageId, Part, Role, SessionId};
+use parley_protocol::{ChatId, EventMsg, Message, MessageId, Part, Role};
 use rusqlite::{params, OptionalExtension};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -41,7 +41,7 @@ impl Store {
     /// Where the chat's title came from (`None`: no such chat).
     pub(in crate::chats) async fn title_source(
         &self,
-        id: &SessionId,
+        id: &ChatId,
     ) -> Result<Option<TitleSource>, StoreError> {
         let id = id.clone();
         self.reader
@@ -67,7 +67,7 @@ impl Store {
     /// `None` when the title was left alone.
     pub(in crate::chats) async fn set_generated_title(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         title: String,
         force: bool,
     ) -> Result<Option<u64>, StoreError> {
@@ -109,13 +109,13 @@ impl ChatService {
 
     /// Asks for a new title now and sets it (even over a title the user gave: they asked).
     /// Errors say why no title came; the old title stays.
-    pub async fn retitle(&self, id: &SessionId) -> Result<String, CoreError> {
+    pub async fn retitle(&self, id: &ChatId) -> Result<String, CoreError> {
         self.title_with_model(id, true).await
     }
 
     /// After a turn completed: titles the chat in the background if it still has its first
     /// words and titles are on. Failures are logged and leave the title.
-    pub(crate) fn title_after_turn(&self, id: &SessionId) {
+    pub(crate) fn title_after_turn(&self, id: &ChatId) {
         if !self.titles.load(Ordering::Relaxed) {
             return;
         }
@@ -140,7 +140,7 @@ impl ChatService {
         });
     }
 
-    async fn title_with_model(&self, id: &SessionId, force: bool) -> Result<String, CoreError> {
+    async fn title_with_model(&self, id: &ChatId, force: bool) -> Result<String, CoreError> {
         let history = self
             .shared
             .store
@@ -185,7 +185,7 @@ impl ChatService {
 /// else the chat's own.
 fn title_model(
     settings: parley_protocol::Settings,
-    session: &parley_protocol::SessionSummary,
+    session: &parley_protocol::ChatSummary,
 ) -> Result<(String, String), CoreError> {
     Ok(match (settings.title_provider, settings.title_model) {
         (Some(p), Some(m)) => (p, m),
@@ -202,7 +202,7 @@ fn title_model(
 
 /// The request asking `model` for a title: the instructions, and excerpts of the chat's first
 /// question and answer as one user message.
-fn title_request(id: &SessionId, model: String, question: &str, answer: &str) -> ChatRequest {
+fn title_request(id: &ChatId, model: String, question: &str, answer: &str) -> ChatRequest {
     let prompt = format!(
         "The user wrote:\n{}\n\nThe assistant answered:\n{}",
         excerpt(question),
@@ -213,7 +213,7 @@ fn title_request(id: &SessionId, model: String, question: &str, answer: &str) ->
         system: Some(INSTRUCTIONS.into()),
         messages: vec![Message {
             id: MessageId("title".into()),
-            session_id: id.clone(),
+            chat_id: id.clone(),
             parent_id: None,
             role: Role::User,
             parts: vec![Part::Text { text: prompt }],

@@ -6,7 +6,7 @@
 use crate::error::StoreError;
 use crate::store::{codec, Store};
 use crate::util::now_ms;
-use parley_protocol::{ChatTree, MessageId, Role, SessionId, TreeNode, Versions};
+use parley_protocol::{ChatId, ChatTree, MessageId, Role, TreeNode, Versions};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// How many past changes a chat remembers, to say what changed when a client is behind.
@@ -17,7 +17,7 @@ const CHANGES_KEPT: i64 = 50;
 /// is behind gets [`StoreError::Conflict`] naming the changes it missed; nothing is changed.
 pub(crate) fn next_revision(
     tx: &Connection,
-    session: &SessionId,
+    session: &ChatId,
     seen: Option<u64>,
     what: &str,
 ) -> Result<u64, StoreError> {
@@ -75,7 +75,7 @@ fn mark_subtree(tx: &Connection, message: &MessageId) -> Result<(), StoreError> 
 }
 
 /// Whether the chat's selected path ends in a message listed in `temp.doomed`.
-fn head_is_marked(tx: &Connection, session: &SessionId) -> Result<bool, StoreError> {
+fn head_is_marked(tx: &Connection, session: &ChatId) -> Result<bool, StoreError> {
     let head: Option<String> = tx.query_row(
         "SELECT head_message_id FROM sessions WHERE id = ?1",
         [&session.0],
@@ -93,7 +93,7 @@ fn head_is_marked(tx: &Connection, session: &SessionId) -> Result<bool, StoreErr
 
 /// Deletes the messages listed in `temp.doomed`, with their parts and the turns that began or
 /// answered in them; how many messages.
-fn delete_marked(tx: &Connection, session: &SessionId) -> Result<u64, StoreError> {
+fn delete_marked(tx: &Connection, session: &ChatId) -> Result<u64, StoreError> {
     // Turns that began or answered in the subtree go with it.
     tx.execute(
         "DELETE FROM turns WHERE session_id = ?1 AND (user_message_id IN (SELECT id FROM temp.doomed)
@@ -122,7 +122,7 @@ fn delete_marked(tx: &Connection, session: &SessionId) -> Result<u64, StoreError
 /// version at that point (its newest leaf), else `parent` itself.
 fn move_head_after_delete(
     tx: &Connection,
-    session: &SessionId,
+    session: &ChatId,
     parent: Option<String>,
 ) -> Result<(), StoreError> {
     let sibling: Option<String> = tx
@@ -147,7 +147,7 @@ fn move_head_after_delete(
 /// A message of `session`, or the error that says it is not one.
 fn message_in(
     c: &Connection,
-    session: &SessionId,
+    session: &ChatId,
     message: &MessageId,
 ) -> Result<(Option<String>, String), StoreError> {
     c.query_row(
@@ -180,7 +180,7 @@ fn newest_leaf(c: &Connection, message: &str) -> Result<String, StoreError> {
 /// The versions of each message in `path` that has siblings, oldest first.
 pub(super) fn versions_of(
     c: &Connection,
-    session: &SessionId,
+    session: &ChatId,
     path: &[(MessageId, Option<MessageId>)],
 ) -> Result<Vec<Versions>, StoreError> {
     let mut out = Vec::new();
@@ -214,20 +214,16 @@ impl Store {
     /// The whole tree of a chat, oldest first, with the selected path marked.
     pub(in crate::chats) async fn tree(
         &self,
-        session: &SessionId,
+        session: &ChatId,
     ) -> Result<Option<ChatTree>, StoreError> {
         let session = session.clone();
         self.reader
             .call(move |c| {
                 let Some(summary) = c
                     .query_row(
-                        concat!(
-                            "SELECT ",
-                            session_columns!(),
-                            " FROM sessions WHERE id = ?1"
-                        ),
+                        concat!("SELECT ", chat_columns!(), " FROM sessions WHERE id = ?1"),
                         [&session.0],
-                        codec::session_row,
+                        codec::chat_row,
                     )
                     .optional()?
                 else {
@@ -290,7 +286,7 @@ impl Store {
     /// shown (and sent to the model) follows that branch. Returns the new head.
     pub(in crate::chats) async fn switch_branch(
         &self,
-        session: &SessionId,
+        session: &ChatId,
         message: &MessageId,
         seen: Option<u64>,
     ) -> Result<MessageId, StoreError> {
@@ -316,7 +312,7 @@ impl Store {
     /// and the switcher reaches them); nothing is deleted.
     pub(in crate::chats) async fn rewind(
         &self,
-        session: &SessionId,
+        session: &ChatId,
         message: &MessageId,
         seen: Option<u64>,
     ) -> Result<(), StoreError> {
@@ -340,9 +336,9 @@ impl Store {
     /// message ids, same texts, parts and turns' models), linked back to where it came from.
     pub(in crate::chats) async fn fork(
         &self,
-        session: &SessionId,
+        session: &ChatId,
         message: &MessageId,
-        new_id: SessionId,
+        new_id: ChatId,
     ) -> Result<(), StoreError> {
         let (session, message) = (session.clone(), message.clone());
         self.writer
@@ -405,7 +401,7 @@ impl Store {
     /// that point, or to the message before it. Returns how many messages were deleted.
     pub(in crate::chats) async fn delete_branch(
         &self,
-        session: &SessionId,
+        session: &ChatId,
         message: &MessageId,
         seen: Option<u64>,
     ) -> Result<u64, StoreError> {
@@ -435,7 +431,7 @@ impl Store {
     /// Pins or unpins, archives or unarchives a chat.
     pub(in crate::chats) async fn set_chat_flags(
         &self,
-        session: &SessionId,
+        session: &ChatId,
         pinned: Option<bool>,
         archived: Option<bool>,
         seen: Option<u64>,

@@ -6,7 +6,7 @@
 use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::error::StoreError;
 use crate::store::Store;
-use parley_protocol::{MessageId, Part, SessionId};
+use parley_protocol::{ChatId, MessageId, Part};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -15,8 +15,8 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn sid() -> SessionId {
-    SessionId("chat".into())
+fn sid() -> ChatId {
+    ChatId("chat".into())
 }
 
 /// Finishes a begun turn with `answer` as its text.
@@ -35,8 +35,8 @@ async fn answer(s: &Store, b: &crate::chats::BegunTurn, answer: &str) {
 
 /// Sends `q` after the selected path and answers it; returns (question, answer) ids.
 async fn exchange(s: &Store, q: &str, a: &str) -> (MessageId, MessageId) {
-    if s.get_session(&sid()).await.unwrap().is_none() {
-        s.create_session(sid(), String::new()).await.unwrap();
+    if s.get_chat(&sid()).await.unwrap().is_none() {
+        s.create_chat(sid(), String::new()).await.unwrap();
     }
     let b = s
         .begin_turn(&sid(), q.into(), "p".into(), "m".into(), "me".into())
@@ -189,7 +189,7 @@ fn a_fork_copies_the_path_and_links_back() {
         edit(&s, &q2, "q2b", "a2b").await;
         exchange(&s, "q3", "a3").await;
         s.switch_branch(&sid(), &q2, None).await.unwrap();
-        let new = SessionId("fork".into());
+        let new = ChatId("fork".into());
         s.fork(&sid(), &a2, new.clone()).await.unwrap();
         let h = s.history(&new).await.unwrap().unwrap();
         let texts: Vec<String> = h.messages.iter().map(|m| m.text()).collect();
@@ -201,13 +201,13 @@ fn a_fork_copies_the_path_and_links_back() {
         assert!(h.versions.is_empty(), "a fork is one path");
         assert_eq!(h.session.message_count, 4);
         let origin = h.session.forked_from.unwrap();
-        assert_eq!((origin.session_id, origin.message_id), (sid(), a2.clone()));
+        assert_eq!((origin.chat_id, origin.message_id), (sid(), a2.clone()));
         assert!(h.messages.iter().all(|m| m.id != a2), "new ids");
         // The original is untouched.
         assert_eq!(s.tree(&sid()).await.unwrap().unwrap().nodes.len(), 8);
         // A message of another chat: a clear error.
         let e = s
-            .fork(&new, &a2, SessionId("x".into()))
+            .fork(&new, &a2, ChatId("x".into()))
             .await
             .expect_err("not in that chat");
         assert!(matches!(e, StoreError::NoSuchMessage { .. }), "{e:?}");
@@ -262,11 +262,11 @@ fn a_stale_revision_is_refused_with_what_changed_and_changes_nothing() {
     let (cli, _) = crate::open_store(&path_db).unwrap();
     rt().block_on(async {
         let (_, a1) = exchange(&app, "q1", "a1").await;
-        let seen = app.get_session(&sid()).await.unwrap().unwrap().revision;
+        let seen = app.get_chat(&sid()).await.unwrap().unwrap().revision;
         assert_eq!(seen, 1, "one message sent");
         // The CLI renames the chat and rewinds it; the app's view is now stale.
         assert!(cli
-            .rename_session(&sid(), "From the CLI".into(), Some(seen))
+            .rename_chat(&sid(), "From the CLI".into(), Some(seen))
             .await
             .unwrap());
         exchange(&cli, "q2", "a2").await;
@@ -301,9 +301,7 @@ fn a_stale_revision_is_refused_with_what_changed_and_changes_nothing() {
                 .map(|_| ()),
             app.switch_branch(&sid(), &a1, stale).await.map(|_| ()),
             app.delete_branch(&sid(), &a1, stale).await.map(|_| ()),
-            app.rename_session(&sid(), "x".into(), stale)
-                .await
-                .map(|_| ()),
+            app.rename_chat(&sid(), "x".into(), stale).await.map(|_| ()),
             app.set_chat_flags(&sid(), Some(true), None, stale).await,
         ];
         for r in refused {
@@ -311,7 +309,7 @@ fn a_stale_revision_is_refused_with_what_changed_and_changes_nothing() {
         }
         assert_eq!(path(&app).await, ["q1", "a1", "q2", "a2"]);
         // Re-synced, the app's change goes through.
-        let now = app.get_session(&sid()).await.unwrap().unwrap().revision;
+        let now = app.get_chat(&sid()).await.unwrap().unwrap().revision;
         app.rewind(&sid(), &a1, Some(now)).await.unwrap();
         assert_eq!(path(&app).await, ["q1", "a1"]);
     });

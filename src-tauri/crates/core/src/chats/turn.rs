@@ -339,7 +339,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         provider: provider_name.clone(),
         model: model.clone(),
     });
-    let session_id = em.session_id().clone();
+    let chat_id = em.chat_id().clone();
     let mut lp = Loop::new(&store, &em, &begun, tools, &cancel);
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
@@ -358,7 +358,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
             let turn = Rounds {
                 provider: &provider,
                 begun: &begun,
-                session_id: &session_id,
+                chat_id: &chat_id,
                 provider_name: &provider_name,
                 model: &model,
                 cancel: &cancel,
@@ -380,7 +380,7 @@ impl Loop {
         tools: Option<TurnTools>,
         cancel: &CancellationToken,
     ) -> Loop {
-        let session = em.session_id().0.clone();
+        let session = em.chat_id().0.clone();
         let tools = tools.map(|mut t| {
             t.ctx.asker = Some(Arc::new(TurnAsker {
                 session: session.clone(),

@@ -5,7 +5,7 @@
 
 use super::{announce_trim, context, BegunTurn, Loop, Outcome};
 use crate::providers::{ChatRequest, ModelProvider, ToolSpec};
-use parley_protocol::{ErrorCode, ErrorInfo, Message, SessionId, StopReason};
+use parley_protocol::{ChatId, ErrorCode, ErrorInfo, Message, StopReason};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 pub(super) struct Rounds<'a> {
     pub(super) provider: &'a Arc<dyn ModelProvider>,
     pub(super) begun: &'a BegunTurn,
-    pub(super) session_id: &'a SessionId,
+    pub(super) chat_id: &'a ChatId,
     pub(super) provider_name: &'a str,
     pub(super) model: &'a str,
     pub(super) cancel: &'a CancellationToken,
@@ -92,7 +92,7 @@ impl Loop {
         if !self.draft.is_empty() {
             messages.push(self.draft.as_message(
                 turn.begun,
-                turn.session_id,
+                turn.chat_id,
                 turn.provider_name,
                 turn.model,
             ));

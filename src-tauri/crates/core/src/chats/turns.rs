@@ -8,8 +8,8 @@ use crate::hub::Emitter;
 use crate::providers::ChatRequest;
 use crate::util::lock;
 use parley_protocol::{
-    Event, EventMsg, MessageId, Role, SendOptions, SessionId, SessionParams, SessionSummary,
-    Settings, TurnId, MAX_MESSAGE_BYTES,
+    ChatId, ChatParams, ChatSummary, Event, EventMsg, MessageId, Role, SendOptions, Settings,
+    TurnId, MAX_MESSAGE_BYTES,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 /// A running turn: its id and its events.
 pub struct TurnHandle {
     /// The chat.
-    pub session_id: SessionId,
+    pub chat_id: ChatId,
     /// The turn.
     pub turn_id: TurnId,
     /// The turn's events, ending with `TurnCompleted`, `TurnStopped` or `TurnFailed`.
@@ -27,7 +27,7 @@ pub struct TurnHandle {
 /// What a turn's task takes with it.
 struct Running {
     emitter: Emitter,
-    session: SessionSummary,
+    session: ChatSummary,
     row: crate::providers::ProviderRow,
     model: String,
     options: SendOptions,
@@ -65,26 +65,26 @@ impl ChatService {
     /// to the provider; a second send while a turn runs is refused with [`CoreError::Busy`].
     pub async fn send_message(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         text: &str,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
-        self.start_turn(session_id, Start::New(text), options).await
+        self.start_turn(chat_id, Start::New(text), options).await
     }
 
     /// Answers the chat's last user message again (after a failure, a stop, an interruption,
     /// or to regenerate). The new answer is a new branch; the user's message is not repeated.
     pub async fn retry_turn(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
         let page = self
             .shared
             .store
-            .history_page(session_id, None, 2)
+            .history_page(chat_id, None, 2)
             .await?
-            .ok_or_else(|| not_found(session_id))?;
+            .ok_or_else(|| not_found(chat_id))?;
         let user = match page.messages.as_slice() {
             [.., user, answer] if answer.role == Role::Assistant && user.role == Role::User => {
                 user.id.clone()
@@ -96,8 +96,7 @@ impl ChatService {
                 ))
             }
         };
-        self.start_turn(session_id, Start::Retry(&user), options)
-            .await
+        self.start_turn(chat_id, Start::Retry(&user), options).await
     }
 
     /// Edits an earlier message of the user: the new text becomes a new version of it (a
@@ -105,12 +104,12 @@ impl ChatService {
     /// chat's selected path follows the new version.
     pub async fn edit_message(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         message: &MessageId,
         text: &str,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
-        self.start_turn(session_id, Start::Edit(message, text), options)
+        self.start_turn(chat_id, Start::Edit(message, text), options)
             .await
     }
 
@@ -119,19 +118,19 @@ impl ChatService {
     /// answer, the earlier one kept.
     pub async fn regenerate(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         answer: Option<&MessageId>,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
         let Some(answer) = answer else {
-            return self.retry_turn(session_id, options).await;
+            return self.retry_turn(chat_id, options).await;
         };
         let tree = self
             .shared
             .store
-            .tree(session_id)
+            .tree(chat_id)
             .await?
-            .ok_or_else(|| not_found(session_id))?;
+            .ok_or_else(|| not_found(chat_id))?;
         let node = tree.nodes.iter().find(|n| &n.id == answer).ok_or_else(|| {
             crate::StoreError::NoSuchMessage {
                 message: answer.0.clone(),
@@ -145,7 +144,7 @@ impl ChatService {
                 ))
             }
         };
-        self.start_turn(session_id, Start::Retry(&question), options)
+        self.start_turn(chat_id, Start::Retry(&question), options)
             .await
     }
 
@@ -155,7 +154,7 @@ impl ChatService {
     /// (its output kept) and the send goes ahead.
     async fn begin(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         start: &Start<'_>,
         provider: &str,
         model: &str,
@@ -173,12 +172,12 @@ impl ChatService {
                     };
                     let at = crate::chats::Placement { edit, seen };
                     store
-                        .begin_turn_at(session_id, (*text).to_owned(), provider, model, owner, at)
+                        .begin_turn_at(chat_id, (*text).to_owned(), provider, model, owner, at)
                         .await
                 }
                 Start::Retry(user) => {
                     store
-                        .begin_retry_seen(session_id, user, provider, model, owner, seen)
+                        .begin_retry_seen(chat_id, user, provider, model, owner, seen)
                         .await
                 }
             };
@@ -203,7 +202,7 @@ impl ChatService {
 
     async fn start_turn(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
         start: Start<'_>,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
@@ -213,30 +212,30 @@ impl ChatService {
         let session = self
             .shared
             .store
-            .get_session(session_id)
+            .get_chat(chat_id)
             .await?
-            .ok_or_else(|| not_found(session_id))?;
+            .ok_or_else(|| not_found(chat_id))?;
         let (row, model) = self.who_answers(&session, &options).await?;
         // Reserve the session's single turn slot before touching the database.
-        let (cancel, done_tx) = self.reserve(session_id)?;
+        let (cancel, done_tx) = self.reserve(chat_id)?;
         let begun = match self
-            .begin(session_id, &start, &row.name, &model, options.revision)
+            .begin(chat_id, &start, &row.name, &model, options.revision)
             .await
         {
             Ok(b) => b,
             Err(e) => {
-                lock(&self.active).remove(session_id);
+                lock(&self.active).remove(chat_id);
                 return Err(e);
             }
         };
-        if let Some(a) = lock(&self.active).get_mut(session_id) {
+        if let Some(a) = lock(&self.active).get_mut(chat_id) {
             a.turn_id = Some(begun.turn_id.clone());
         }
         // Subscribe before the turn starts so the handle sees every event from TurnStarted on.
-        let rx = self.shared.hub.subscribe(Some(session_id.clone()));
+        let rx = self.shared.hub.subscribe(Some(chat_id.clone()));
         let turn_id = begun.turn_id.clone();
         let run = Running {
-            emitter: Emitter::new(session_id.clone(), self.shared.hub.clone()),
+            emitter: Emitter::new(chat_id.clone(), self.shared.hub.clone()),
             session,
             row,
             model,
@@ -247,7 +246,7 @@ impl ChatService {
         };
         tokio::spawn(self.clone().run_turn(run));
         Ok(TurnHandle {
-            session_id: session_id.clone(),
+            chat_id: chat_id.clone(),
             turn_id,
             events: rx,
         })
@@ -258,7 +257,7 @@ impl ChatService {
     /// default model when none is named. Decided here once, for the window and the CLI.
     async fn who_answers(
         &self,
-        session: &SessionSummary,
+        session: &ChatSummary,
         options: &SendOptions,
     ) -> Result<(crate::providers::ProviderRow, String), CoreError> {
         let provider_name = match options.provider.clone() {
@@ -294,16 +293,16 @@ impl ChatService {
     /// Takes the chat's one turn slot (`Busy` when a turn runs): its Stop and its "done".
     fn reserve(
         &self,
-        session_id: &SessionId,
+        chat_id: &ChatId,
     ) -> Result<(CancellationToken, watch::Sender<bool>), CoreError> {
         let cancel = CancellationToken::new();
         let (done_tx, done_rx) = watch::channel(false);
         let mut active = lock(&self.active);
-        if active.contains_key(session_id) {
+        if active.contains_key(chat_id) {
             return Err(CoreError::Busy);
         }
         active.insert(
-            session_id.clone(),
+            chat_id.clone(),
             ActiveTurn {
                 turn_id: None,
                 cancel: cancel.clone(),
@@ -376,8 +375,8 @@ impl ChatService {
     /// answer begun for it), with the chat's settings.
     async fn request(
         &self,
-        sid: &SessionId,
-        (provider, model, options, params): (&str, &str, &SendOptions, &SessionParams),
+        sid: &ChatId,
+        (provider, model, options, params): (&str, &str, &SendOptions, &ChatParams),
         begun: &crate::chats::BegunTurn,
     ) -> Result<ChatRequest, CoreError> {
         let h = match self.shared.store.history(sid).await {
@@ -406,10 +405,10 @@ impl ChatService {
 
     /// Stops the session's running turn (keeping its partial output) and waits until it is
     /// recorded. Returns whether a turn was running.
-    pub async fn stop_turn(&self, session_id: &SessionId) -> bool {
+    pub async fn stop_turn(&self, chat_id: &ChatId) -> bool {
         let done = {
             let active = lock(&self.active);
-            match active.get(session_id) {
+            match active.get(chat_id) {
                 Some(a) => {
                     a.cancel.cancel();
                     Some(a.done.clone())
@@ -427,16 +426,16 @@ impl ChatService {
     }
 
     /// The running turn of a session, if any.
-    pub fn active_turn(&self, session_id: &SessionId) -> Option<TurnId> {
+    pub fn active_turn(&self, chat_id: &ChatId) -> Option<TurnId> {
         lock(&self.active)
-            .get(session_id)
+            .get(chat_id)
             .and_then(|a| a.turn_id.clone())
     }
 
     /// The tools a turn of a session with these settings may run: none without a workspace.
     fn turn_tools(
         &self,
-        params: &SessionParams,
+        params: &ChatParams,
         settings: &Settings,
         options: &SendOptions,
     ) -> Result<Option<super::call::TurnTools>, CoreError> {

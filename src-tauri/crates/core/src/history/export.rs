@@ -9,7 +9,7 @@ use super::{not_found, HistoryService};
 use crate::error::{CoreError, StoreError};
 use crate::store::{codec, Store};
 use parley_protocol::{
-    ChatExport, ExportFile, ImportReport, Message, MessageId, Part, SessionId, EXPORT_FORMAT,
+    ChatExport, ChatId, ExportFile, ImportReport, Message, MessageId, Part, EXPORT_FORMAT,
     EXPORT_VERSION,
 };
 use rusqlite::{Connection, OptionalExtension};
@@ -20,7 +20,7 @@ impl Store {
     /// Whole chats (every branch, parts and turns): `ids`, or every chat when `None`.
     pub(in crate::history) async fn export_chats(
         &self,
-        ids: Option<Vec<SessionId>>,
+        ids: Option<Vec<ChatId>>,
     ) -> Result<Vec<ChatExport>, StoreError> {
         self.reader
             .call(move |c| {
@@ -40,13 +40,9 @@ impl Store {
 pub(super) fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreError> {
     let session = c
         .query_row(
-            concat!(
-                "SELECT ",
-                session_columns!(),
-                " FROM sessions WHERE id = ?1"
-            ),
+            concat!("SELECT ", chat_columns!(), " FROM sessions WHERE id = ?1"),
             [id],
-            codec::session_row,
+            codec::chat_row,
         )
         .optional()?
         .ok_or_else(|| StoreError::NoSuchChat(id.to_owned()))?;
@@ -91,9 +87,9 @@ pub(super) fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreE
 
 impl HistoryService {
     /// Chats in Parley's format: `ids`, or every chat when `None`.
-    pub async fn export(&self, ids: Option<Vec<SessionId>>) -> Result<ExportFile, CoreError> {
+    pub async fn export(&self, ids: Option<Vec<ChatId>>) -> Result<ExportFile, CoreError> {
         let chats = match self.shared.store.export_chats(ids).await {
-            Err(StoreError::NoSuchChat(id)) => return Err(not_found(&SessionId(id))),
+            Err(StoreError::NoSuchChat(id)) => return Err(not_found(&ChatId(id))),
             other => other?,
         };
         Ok(ExportFile {
@@ -107,17 +103,14 @@ impl HistoryService {
     /// Chats' selected branches in Parley's format: the messages of each one's selected path
     /// and their turns, nothing of their other versions. Imported, each is a chat of that one
     /// branch.
-    pub async fn export_branches(
-        &self,
-        ids: Option<Vec<SessionId>>,
-    ) -> Result<ExportFile, CoreError> {
+    pub async fn export_branches(&self, ids: Option<Vec<ChatId>>) -> Result<ExportFile, CoreError> {
         let mut file = self.export(ids).await?;
         file.chats.iter_mut().for_each(keep_selected_path);
         Ok(file)
     }
 
     /// A chat's selected path as Markdown, for reading.
-    pub async fn export_markdown(&self, id: &SessionId) -> Result<String, CoreError> {
+    pub async fn export_markdown(&self, id: &ChatId) -> Result<String, CoreError> {
         let h = self.chats.branch(id).await?.ok_or_else(|| not_found(id))?;
         Ok(markdown(
             &h.session.title,

@@ -8,7 +8,7 @@ use super::HistoryService;
 use crate::error::{CoreError, StoreError};
 use crate::store::Store;
 use parley_protocol::{
-    ChatExport, ExportFile, LeftOutChat as Unreadable, SessionId, EXPORT_FORMAT, EXPORT_VERSION,
+    ChatExport, ChatId, ExportFile, LeftOutChat as Unreadable, EXPORT_FORMAT, EXPORT_VERSION,
 };
 
 /// Every chat that could be read, in Parley's format, and the chats left out.
@@ -55,7 +55,7 @@ impl Store {
                     match export_chat(c, &id) {
                         Ok(chat) => chats.push(chat),
                         Err(e) => unreadable.push(Unreadable {
-                            id: SessionId(id),
+                            id: ChatId(id),
                             title,
                             why: e.to_string(),
                         }),
@@ -92,7 +92,7 @@ impl HistoryService {
         let mut texts = Vec::new();
         let mut unreadable = Vec::new();
         for (id, title) in self.shared.store.chat_ids().await? {
-            let id = SessionId(id);
+            let id = ChatId(id);
             match self.chats.branch(&id).await {
                 Ok(Some(h)) => texts.push(markdown(
                     &h.session.title,

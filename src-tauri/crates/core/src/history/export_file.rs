@@ -4,7 +4,7 @@
 
 use super::HistoryService;
 use crate::error::CoreError;
-use parley_protocol::{LeftOutChat, SessionId};
+use parley_protocol::{ChatId, LeftOutChat};
 use std::io::Write;
 use std::path::Path;
 
@@ -22,7 +22,7 @@ pub enum ExportFormat {
 pub struct ExportChoice {
     /// The chats, in this order; every chat when `None` (one that cannot be read is then left
     /// out and named, the others are written).
-    pub chats: Option<Vec<SessionId>>,
+    pub chats: Option<Vec<ChatId>>,
     /// Parley's format with only each chat's selected branch (Markdown always shows it).
     pub branch: bool,
     pub format: ExportFormat,

@@ -4,7 +4,7 @@
 
 use super::export_file::{write_whole, Existing, ExportChoice, ExportFormat};
 use super::import_tests::{core, parley_many, rt, write};
-use parley_protocol::SessionId;
+use parley_protocol::ChatId;
 use std::path::Path;
 
 const OLD: &[u8] = b"an older, longer file that was there before";
@@ -175,7 +175,7 @@ fn an_export_file_round_trips_through_an_import() {
     let source = write(dir.path(), "source.json", &parley_many(3));
     let a = rt.block_on(core(&here));
     rt.block_on(a.history().import(&source, false)).unwrap();
-    let some = Some(vec![SessionId("c0".into()), SessionId("c2".into())]);
+    let some = Some(vec![ChatId("c0".into()), ChatId("c2".into())]);
     let cases = [
         (None, false, ExportFormat::Json),
         (None, true, ExportFormat::Json),

@@ -6,7 +6,7 @@ use super::parley_format::read_export;
 use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::store::Store;
-use parley_protocol::{ExportFile, Part, SessionId, ToolCallStatus, Usage, EXPORT_FORMAT};
+use parley_protocol::{ChatId, ExportFile, Part, ToolCallStatus, Usage, EXPORT_FORMAT};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -39,9 +39,9 @@ fn every_part() -> Vec<Part> {
 }
 
 /// A chat with two versions of its question, each answered with every kind of part.
-async fn tree(s: &Store) -> SessionId {
-    let sid = SessionId("chat".into());
-    s.create_session(sid.clone(), String::new()).await.unwrap();
+async fn tree(s: &Store) -> ChatId {
+    let sid = ChatId("chat".into());
+    s.create_chat(sid.clone(), String::new()).await.unwrap();
     let b = s
         .begin_turn(&sid, "q1".into(), "p".into(), "m".into(), "me".into())
         .await
@@ -174,7 +174,7 @@ fn bad_files_are_refused_with_a_sentence_and_add_nothing() {
         let mut orphan = good.clone();
         orphan.chats[0].messages.remove(0);
         let mut foreign = good.clone();
-        foreign.chats[0].messages[1].session_id = SessionId("other".into());
+        foreign.chats[0].messages[1].chat_id = ChatId("other".into());
         let mut twice = good.clone();
         let copy = twice.chats[0].clone();
         twice.chats.push(copy);

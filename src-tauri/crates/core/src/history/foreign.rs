@@ -8,8 +8,8 @@
 use super::import::{stream_array, Meter};
 use crate::error::CoreError;
 use parley_protocol::{
-    ChatExport, ExportFile, Message, MessageId, Part, Role, SessionId, SessionParams,
-    SessionSummary, ToolCallStatus, EXPORT_FORMAT, EXPORT_VERSION,
+    ChatExport, ChatId, ChatParams, ChatSummary, ExportFile, Message, MessageId, Part, Role,
+    ToolCallStatus, EXPORT_FORMAT, EXPORT_VERSION,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -71,16 +71,16 @@ pub(super) fn summary(
     created: i64,
     updated: i64,
     n: usize,
-) -> SessionSummary {
-    SessionSummary {
-        id: SessionId(id),
+) -> ChatSummary {
+    ChatSummary {
+        id: ChatId(id),
         title,
         created_at: created,
         updated_at: updated,
         message_count: n as u64,
         provider: None,
         model: None,
-        params: SessionParams::default(),
+        params: ChatParams::default(),
         revision: 0,
         pinned: false,
         archived: false,
@@ -97,7 +97,7 @@ pub(super) fn message(
 ) -> Message {
     Message {
         id: MessageId(id),
-        session_id: SessionId(session.to_owned()),
+        chat_id: ChatId(session.to_owned()),
         parent_id: parent.map(MessageId),
         role,
         parts: Vec::new(),

@@ -59,13 +59,13 @@ pub(super) fn namespace_chat(chat: &mut ChatExport, source: Source, ns: &Uuid) {
     chat.head.iter_mut().for_each(|h| map(&mut h.0));
     for m in &mut chat.messages {
         map(&mut m.id.0);
-        m.session_id.0.clone_from(&sid);
+        m.chat_id.0.clone_from(&sid);
         m.parent_id.iter_mut().for_each(|p| map(&mut p.0));
         m.turn_id.iter_mut().for_each(|t| map(&mut t.0));
     }
     for t in &mut chat.turns {
         map(&mut t.id.0);
-        t.session_id.0.clone_from(&sid);
+        t.chat_id.0.clone_from(&sid);
         map(&mut t.user_message_id.0);
         t.assistant_message_id
             .iter_mut()

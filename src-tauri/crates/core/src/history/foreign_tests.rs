@@ -4,7 +4,7 @@
 
 use super::foreign::{detect, read_chatgpt, read_claude, rfc3339_ms, Source};
 use crate::chats::ChatTables as _;
-use parley_protocol::{Part, Role, SessionId};
+use parley_protocol::{ChatId, Part, Role};
 use serde_json::json;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -86,7 +86,7 @@ fn chatgpt_branches_tools_and_unknown_content_come_in() {
         let (s, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
         let added = s.import_export(&export, false).await.unwrap();
         assert_eq!((added.chats_added, added.messages_added), (1, 7));
-        let h = s.history(&SessionId("chatgpt-conv-1".into())).await.unwrap().unwrap();
+        let h = s.history(&ChatId("chatgpt-conv-1".into())).await.unwrap().unwrap();
         // The selected path is current_node's: the second version of the question.
         let texts: Vec<String> = h.messages.iter().map(|m| m.text()).collect();
         assert_eq!(texts[0], "[Not imported: a image_asset_pointer part]\nWhat is 2+2?");
@@ -97,7 +97,7 @@ fn chatgpt_branches_tools_and_unknown_content_come_in() {
         assert_eq!(h.messages[3].model.as_deref(), Some("gpt-4o"));
         assert!(h.messages[4].text().contains("\"hologram\""), "unknown content is kept: {}", h.messages[4].text());
         // Markup is text, never run: it is stored as written.
-        let tree = s.tree(&SessionId("chatgpt-conv-1".into())).await.unwrap().unwrap();
+        let tree = s.tree(&ChatId("chatgpt-conv-1".into())).await.unwrap().unwrap();
         assert!(tree.nodes.iter().any(|n| n.preview.contains("<script>")));
         // The same file again adds nothing.
         let again = s.import_export(&read_chatgpt(&file).unwrap(), false).await.unwrap();

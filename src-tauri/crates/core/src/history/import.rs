@@ -244,10 +244,10 @@ pub(super) fn check_chat(chat: &ChatExport) -> Result<(), String> {
         if m.id.0.trim().is_empty() || seen.contains(m.id.0.as_str()) {
             return Err(format!("a message has an empty or repeated id ({}).", m.id));
         }
-        if &m.session_id != sid {
+        if &m.chat_id != sid {
             return Err(format!(
                 "message {} is listed in chat {sid} but says it belongs to {}.",
-                m.id, m.session_id
+                m.id, m.chat_id
             ));
         }
         if let Some(p) = &m.parent_id {
@@ -283,8 +283,7 @@ pub(super) fn check_chat(chat: &ChatExport) -> Result<(), String> {
             .assistant_message_id
             .as_ref()
             .is_some_and(|a| !seen.contains(a.0.as_str()));
-        if &t.session_id != sid || !seen.contains(t.user_message_id.0.as_str()) || answer_elsewhere
-        {
+        if &t.chat_id != sid || !seen.contains(t.user_message_id.0.as_str()) || answer_elsewhere {
             return Err(format!("turn {} does not belong to chat {sid}.", t.id));
         }
     }

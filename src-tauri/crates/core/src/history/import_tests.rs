@@ -377,7 +377,7 @@ fn a_cancelled_import_adds_nothing_and_leaves_no_staging_file() {
             assert!(err.contains(CANCELLED), "{when}: {err}");
             assert!(
                 core.chats()
-                    .list_sessions(100_000, 0)
+                    .recent_chats(100_000, 0)
                     .await
                     .unwrap()
                     .is_empty(),
@@ -405,7 +405,7 @@ fn a_cancelled_import_adds_nothing_and_leaves_no_staging_file() {
         assert!(err.contains("repeated id (c1-m0)"), "{err}");
         assert!(core
             .chats()
-            .list_sessions(100_000, 0)
+            .recent_chats(100_000, 0)
             .await
             .unwrap()
             .is_empty());
@@ -467,7 +467,7 @@ fn a_preview_counts_what_the_import_adds_however_many_chats() {
         );
         assert_eq!((preview.chats_added, preview.messages_added), (700, 1_400));
         assert_eq!(
-            core.chats().list_sessions(100_000, 0).await.unwrap().len(),
+            core.chats().recent_chats(100_000, 0).await.unwrap().len(),
             600
         );
         let done = core.history().import(&all, false).await.unwrap();
@@ -497,7 +497,7 @@ fn a_version_after_the_chats_is_still_checked() {
                 (Err(e), Some(says)) => {
                     let m = e.to_info().message;
                     assert!(m.contains(says), "{i}: {m}");
-                    assert!(core.chats().list_sessions(100_000, 0).await.unwrap().is_empty(), "{i}");
+                    assert!(core.chats().recent_chats(100_000, 0).await.unwrap().is_empty(), "{i}");
                 }
                 (Ok(r), None) => assert_eq!(r.chats_added, 1, "{i}"),
                 (r, says) => panic!("{i}: {r:?}, expected {says:?}"),
@@ -559,7 +559,7 @@ fn other_apps_ids_are_namespaced_per_data_folder() {
         );
         let h = a
             .history()
-            .full_history(&parley_protocol::SessionId(id))
+            .full_history(&parley_protocol::ChatId(id))
             .await
             .unwrap();
         assert_eq!(h.messages.len(), 2, "the imported chat is untouched");

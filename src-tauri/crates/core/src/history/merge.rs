@@ -18,7 +18,7 @@ use crate::clean::{clean_id, is_clean_id};
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{
-    ChatExport, ImportAction, ImportReport, ImportedChat, Message, SessionId, SetAside,
+    ChatExport, ChatId, ImportAction, ImportReport, ImportedChat, Message, SetAside,
     IMPORT_LIST_MAX,
 };
 use rusqlite::{params, Connection, OpenFlags, Transaction};
@@ -330,10 +330,7 @@ fn identical_here(
         let Some(Ok(mut here)) = here else {
             return Ok(false);
         };
-        if here.session_id != chat.session.id
-            || here.parent_id != m.parent_id
-            || here.role != m.role
-        {
+        if here.chat_id != chat.session.id || here.parent_id != m.parent_id || here.role != m.role {
             return Ok(false);
         }
         crate::store::codec::load_parts(tx, std::slice::from_mut(&mut here))?;
@@ -348,7 +345,7 @@ fn identical_here(
 /// returns its messages' (old → new). Message and turn ids are mapped apart: a file may use
 /// one id for both.
 fn renumber(chat: &mut ChatExport) -> HashMap<String, String> {
-    let sid = SessionId(crate::new_id());
+    let sid = ChatId(crate::new_id());
     let fresh = |ids: Vec<&String>| -> HashMap<String, String> {
         ids.into_iter()
             .map(|id| (id.clone(), crate::new_id()))
@@ -365,13 +362,13 @@ fn renumber(chat: &mut ChatExport) -> HashMap<String, String> {
     let turn = |s: &mut String| map(&turns, s);
     for m in &mut chat.messages {
         message(&mut m.id.0);
-        m.session_id = sid.clone();
+        m.chat_id = sid.clone();
         m.parent_id.iter_mut().for_each(|p| message(&mut p.0));
         m.turn_id.iter_mut().for_each(|t| turn(&mut t.0));
     }
     for t in &mut chat.turns {
         turn(&mut t.id.0);
-        t.session_id = sid.clone();
+        t.chat_id = sid.clone();
         message(&mut t.user_message_id.0);
         t.assistant_message_id
             .iter_mut()

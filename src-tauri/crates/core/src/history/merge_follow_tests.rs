@@ -24,7 +24,7 @@ fn a_file_refused_or_an_import_cancelled_late_adds_nothing() {
             many.len()
         );
         let nothing_added = || async {
-            let chats = core.chats().list_sessions(100_000, 0).await.unwrap();
+            let chats = core.chats().recent_chats(100_000, 0).await.unwrap();
             assert!(chats.is_empty(), "{} chats were added", chats.len());
             assert!(staging_left(&data).is_empty(), "{:?}", staging_left(&data));
         };
@@ -67,7 +67,7 @@ fn a_file_refused_or_an_import_cancelled_late_adds_nothing() {
             }
             Ok(report) => {
                 assert_eq!(report.chats_added, 20_000);
-                let chats = core.chats().list_sessions(100_000, 0).await.unwrap();
+                let chats = core.chats().recent_chats(100_000, 0).await.unwrap();
                 assert_eq!(chats.len(), 20_000);
                 return;
             }

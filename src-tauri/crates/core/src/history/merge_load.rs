@@ -5,8 +5,8 @@ use crate::clean::clean_title;
 use crate::error::StoreError;
 use crate::store::codec;
 use parley_protocol::{
-    ChatExport, Message, MessageId, Part, SessionParams, ToolCallStatus, TurnInfo, TurnStatus,
-    Usage, PARAM_LIMITS,
+    ChatExport, ChatParams, Message, MessageId, Part, ToolCallStatus, TurnInfo, TurnStatus, Usage,
+    PARAM_LIMITS,
 };
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
@@ -65,12 +65,12 @@ pub(super) fn load_chat(
         let (session, head, title_source) = src
             .prepare_cached(concat!(
                 "SELECT ",
-                session_columns!(),
+                chat_columns!(),
                 ", head_message_id, title_source FROM sessions WHERE id = ?1"
             ))?
             .query_row([id], |r| {
                 Ok((
-                    codec::session_row(r)?,
+                    codec::chat_row(r)?,
                     r.get::<_, Option<String>>(13)?,
                     r.get::<_, String>(14)?,
                 ))
@@ -337,7 +337,7 @@ fn make_inert(chat: &mut ChatExport) -> Notes {
 
 /// The settings a chat from a file keeps: sampling values within range; the system prompt set
 /// aside as inactive; never a workspace, tools or an assistant.
-fn inert_params(p: SessionParams, notes: &mut Notes) -> SessionParams {
+fn inert_params(p: ChatParams, notes: &mut Notes) -> ChatParams {
     let l = &PARAM_LIMITS;
     notes.settings_removed = p.workspace.is_some() || p.tools.is_some() || p.assistant.is_some();
     let system = p
@@ -345,7 +345,7 @@ fn inert_params(p: SessionParams, notes: &mut Notes) -> SessionParams {
         .or(p.imported_system)
         .filter(|s| !s.trim().is_empty() && s.len() <= l.system_prompt_bytes as usize);
     notes.system_inactive = system.is_some();
-    SessionParams {
+    ChatParams {
         system: None,
         imported_system: system,
         temperature: p

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 /// A chat's row (`title_source`: whether the user wrote the title). Also writes an import's
 /// staging database.
-pub(super) fn insert_session(
+pub(super) fn insert_chat_row(
     c: &Connection,
     chat: &ChatExport,
     title_source: &str,
@@ -19,7 +19,7 @@ pub(super) fn insert_session(
     let params_json =
         serde_json::to_string(&s.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let (fs, fm) = match &s.forked_from {
-        Some(f) => (Some(f.session_id.0.clone()), Some(f.message_id.0.clone())),
+        Some(f) => (Some(f.chat_id.0.clone()), Some(f.message_id.0.clone())),
         None => (None, None),
     };
     c.prepare_cached(
@@ -55,7 +55,7 @@ pub(super) fn insert_chat(
     chat: &ChatExport,
     title_source: &str,
 ) -> Result<(), StoreError> {
-    insert_session(tx, chat, title_source)?;
+    insert_chat_row(tx, chat, title_source)?;
     // In key order, all messages first, then their parts: each insert lands next to the last
     // one in the indexes (the tree order would scatter them across a large chat's pages).
     let mut in_order: Vec<&Message> = chat.messages.iter().collect();
@@ -115,7 +115,7 @@ pub(super) fn insert_message(c: &Connection, m: &Message) -> Result<(), StoreErr
     )?
     .execute(params![
         m.id.0,
-        m.session_id.0,
+        m.chat_id.0,
         m.parent_id.as_ref().map(|p| p.0.clone()),
         m.role.as_str(),
         m.turn_id.as_ref().map(|t| t.0.clone()),
@@ -195,7 +195,7 @@ pub(super) fn insert_turn(c: &Connection, t: &TurnInfo, imported: bool) -> Resul
     )?
     .execute(params![
         t.id.0,
-        t.session_id.0,
+        t.chat_id.0,
         t.user_message_id.0,
         t.assistant_message_id.as_ref().map(|a| &a.0),
         t.status.as_str(),

@@ -8,8 +8,8 @@ use crate::chats::{JournalOp, TurnEnd};
 use crate::store::Store;
 use crate::usage::UsageTables as _;
 use parley_protocol::{
-    ChatExport, ImportAction, ImportReport, Part, SessionId, SessionParams, ToolCallStatus,
-    TurnStatus, Usage,
+    ChatExport, ChatId, ChatParams, ImportAction, ImportReport, Part, ToolCallStatus, TurnStatus,
+    Usage,
 };
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -23,9 +23,9 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// A chat `sid` with one question and its answer (a tool call, its result, text), with usage.
 async fn exchange(s: &Store, sid: &str, q: &str) {
-    let sid = SessionId(sid.into());
-    if s.get_session(&sid).await.unwrap().is_none() {
-        s.create_session(sid.clone(), format!("Chat {sid}"))
+    let sid = ChatId(sid.into());
+    if s.get_chat(&sid).await.unwrap().is_none() {
+        s.create_chat(sid.clone(), format!("Chat {sid}"))
             .await
             .unwrap();
     }
@@ -189,7 +189,7 @@ async fn setup(dir: &Path, case: &Case) -> (Store, PathBuf) {
 
 /// Chat "mine" as it is here, whole.
 async fn mine(s: &Store) -> Vec<ChatExport> {
-    s.export_chats(Some(vec![SessionId("mine".into())]))
+    s.export_chats(Some(vec![ChatId("mine".into())]))
         .await
         .unwrap()
 }
@@ -262,9 +262,9 @@ fn crafted_files_add_inert_chats_and_nothing_else() {
 }
 
 /// The chat that came in arms nothing and shows nothing raw.
-async fn check_inert(s: &Store, id: &SessionId, name: &str) {
+async fn check_inert(s: &Store, id: &ChatId, name: &str) {
     let chat = &s.export_chats(Some(vec![id.clone()])).await.unwrap()[0];
-    let p: &SessionParams = &chat.session.params;
+    let p: &ChatParams = &chat.session.params;
     assert_eq!(
         (&p.workspace, &p.tools, &p.assistant, &p.system),
         (&None, &None, &None, &None),

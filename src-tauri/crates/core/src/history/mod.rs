@@ -31,7 +31,7 @@ use crate::error::no_chat as not_found;
 use crate::error::CoreError;
 use crate::settings::SettingsService;
 use crate::shared::Shared;
-use parley_protocol::{ClippedPart, MessageId, Part, SessionHistory, SessionId};
+use parley_protocol::{ChatHistory, ChatId, ClippedPart, MessageId, Part};
 use std::sync::Arc;
 
 /// Reads chats' messages.
@@ -59,10 +59,10 @@ impl HistoryService {
     /// of them (events at or below an applied `seq` are ignored), the page is exact.
     pub async fn get_history(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         before: Option<MessageId>,
         limit: u32,
-    ) -> Result<SessionHistory, CoreError> {
+    ) -> Result<ChatHistory, CoreError> {
         let newest = before.is_none();
         let mut page = self
             .chats
@@ -79,7 +79,7 @@ impl HistoryService {
     /// One part of a message, whole (a clipped part, when the reader asks for all of it).
     pub async fn get_part(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         message: &MessageId,
         index: u32,
     ) -> Result<Part, CoreError> {
@@ -91,7 +91,7 @@ impl HistoryService {
     }
 
     /// A chat's whole current branch and its turns (the CLI's `sessions show`, tests).
-    pub async fn full_history(&self, id: &SessionId) -> Result<SessionHistory, CoreError> {
+    pub async fn full_history(&self, id: &ChatId) -> Result<ChatHistory, CoreError> {
         self.chats.branch(id).await?.ok_or_else(|| not_found(id))
     }
 }
@@ -101,7 +101,7 @@ impl HistoryService {
 pub const CLIP_BYTES: usize = 160 * 1024;
 
 /// Cuts each long text of a page to its start and lists what was cut.
-fn clip(page: &mut SessionHistory) {
+fn clip(page: &mut ChatHistory) {
     for m in &mut page.messages {
         for (index, part) in m.parts.iter_mut().enumerate() {
             let text = match part {

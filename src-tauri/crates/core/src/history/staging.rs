@@ -59,7 +59,7 @@ impl Staging {
     /// the file) is refused with a sentence.
     pub(super) fn write(&mut self, chat: &ChatExport) -> Result<(), String> {
         let s = &chat.session;
-        super::merge_rows::insert_session(&self.conn, chat, "first-words")
+        super::merge_rows::insert_chat_row(&self.conn, chat, "first-words")
             .map_err(|e| repeated(e, "a chat", &s.id.0))?;
         for m in &chat.messages {
             super::merge_rows::insert_message(&self.conn, m)

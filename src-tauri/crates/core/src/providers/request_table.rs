@@ -16,7 +16,7 @@ const RECORDED: &str = include_str!("testdata/requests.json");
 fn msg(role: Role, parts: Vec<Part>) -> Message {
     Message {
         id: "m".into(),
-        session_id: "s".into(),
+        chat_id: "s".into(),
         parent_id: None,
         role,
         parts,

@@ -6,7 +6,7 @@ use super::store::{cheap_to_rank, Alarm};
 use super::text::parse_query;
 use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
-use parley_protocol::{Part, SessionId};
+use parley_protocol::{ChatId, Part};
 use std::time::Duration;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -43,8 +43,8 @@ fn the_upgrade_indexes_every_entry_again_as_it_was_written() {
         let (s, _) = crate::open_store(&path).unwrap();
         // A title, a finished answer of every kind, and an answer still streaming, in pieces:
         // its first flush, 64 KB waiting, and a flush a second later (a word cut by a flush).
-        let sid = SessionId("c".into());
-        s.create_session(sid.clone(), "Crème brûlée 東京".into())
+        let sid = ChatId("c".into());
+        s.create_chat(sid.clone(), "Crème brûlée 東京".into())
             .await
             .unwrap();
         let b = s
@@ -76,10 +76,8 @@ fn the_upgrade_indexes_every_entry_again_as_it_was_written() {
         s.journal(vec![append("debeest crossing 東京タワー".into())])
             .await
             .unwrap();
-        let other = SessionId("d".into());
-        s.create_session(other.clone(), String::new())
-            .await
-            .unwrap();
+        let other = ChatId("d".into());
+        s.create_chat(other.clone(), String::new()).await.unwrap();
         let done = s
             .begin_turn(&other, "what?".into(), "p".into(), "m".into(), "me".into())
             .await

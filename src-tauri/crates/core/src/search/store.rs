@@ -6,8 +6,8 @@ use super::text::{parse_query, searchable, Query};
 use crate::error::StoreError;
 use crate::store::Store;
 use parley_protocol::{
-    Role, SearchField, SearchHit, SearchQuery, SearchResults, SessionId,
-    SEARCH_PHRASE_RANKED_AT_MOST, SEARCH_RANKED_AT_MOST,
+    ChatId, Role, SearchField, SearchHit, SearchQuery, SearchResults, SEARCH_PHRASE_RANKED_AT_MOST,
+    SEARCH_RANKED_AT_MOST,
 };
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -25,7 +25,7 @@ impl Store {
 
     /// Whether a chat with this id exists (a search within one chat must name one). Search
     /// sits below the chats topic, so it reads the row itself.
-    pub(in crate::search) async fn chat_exists(&self, id: &SessionId) -> Result<bool, StoreError> {
+    pub(in crate::search) async fn chat_exists(&self, id: &ChatId) -> Result<bool, StoreError> {
         let id = id.0.clone();
         self.reader
             .call(move |c| {
@@ -437,7 +437,7 @@ fn hit(
         }
     };
     Ok(Some(SearchHit {
-        session_id: SessionId(f.session),
+        chat_id: ChatId(f.session),
         title,
         message_id: f.message.map(parley_protocol::MessageId),
         role: f.role.as_deref().and_then(Role::parse),

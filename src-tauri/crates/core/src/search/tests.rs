@@ -5,7 +5,7 @@ use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::store::Store;
 use parley_protocol::{
-    MessageId, Part, Role, SearchField, SearchQuery, SearchResults, SessionId, ToolCallStatus,
+    ChatId, MessageId, Part, Role, SearchField, SearchQuery, SearchResults, ToolCallStatus,
 };
 
 fn rt() -> tokio::runtime::Runtime {
@@ -39,14 +39,14 @@ fn messages(r: &SearchResults) -> Vec<String> {
 
 /// A chat with a question and an answer of `parts`; returns (user, assistant) message ids.
 async fn chat(s: &Store, sid: &str, question: &str, parts: Vec<Part>) -> (MessageId, MessageId) {
-    let sid = SessionId(sid.into());
-    s.create_session(sid.clone(), String::new()).await.unwrap();
+    let sid = ChatId(sid.into());
+    s.create_chat(sid.clone(), String::new()).await.unwrap();
     answer(s, &sid, question, "m", parts, None).await
 }
 
 async fn answer(
     s: &Store,
-    sid: &SessionId,
+    sid: &ChatId,
     question: &str,
     model: &str,
     parts: Vec<Part>,
@@ -80,8 +80,8 @@ async fn answer(
 
 /// A chat "c" whose answer is streaming.
 async fn streaming(s: &Store) -> crate::chats::BegunTurn {
-    let sid = SessionId("c".into());
-    s.create_session(sid.clone(), String::new()).await.unwrap();
+    let sid = ChatId("c".into());
+    s.create_chat(sid.clone(), String::new()).await.unwrap();
     s.begin_turn(&sid, "go".into(), "p".into(), "m".into(), "me".into())
         .await
         .unwrap()
@@ -125,7 +125,7 @@ fn every_kind_of_text_is_found_with_its_field() {
             ],
         )
         .await;
-        s.rename_session(&SessionId("c1".into()), "Nocturnal mammals".into(), None)
+        s.rename_chat(&ChatId("c1".into()), "Nocturnal mammals".into(), None)
             .await
             .unwrap();
         for (word, id, field) in [
@@ -150,7 +150,7 @@ fn every_kind_of_text_is_found_with_its_field() {
         assert_eq!(messages(&r), vec!["title"]);
         assert_eq!(r.hits[0].field, SearchField::Title);
         // The old title is gone from the index.
-        s.rename_session(&SessionId("c1".into()), "Renamed".into(), None)
+        s.rename_chat(&ChatId("c1".into()), "Renamed".into(), None)
             .await
             .unwrap();
         assert!(find(&s, q("nocturnal")).await.hits.is_empty());
@@ -295,8 +295,8 @@ fn edits_forks_and_deletes_keep_the_index_exact() {
     rt().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = crate::open_store(&dir.path().join("parley.db")).unwrap();
-        let sid = SessionId("c".into());
-        s.create_session(sid.clone(), "Zoo".into()).await.unwrap();
+        let sid = ChatId("c".into());
+        s.create_chat(sid.clone(), "Zoo".into()).await.unwrap();
         let (u1, a1) = answer(&s, &sid, "first kangaroo", "m", vec![text("one")], None).await;
         // An edit is a new version: both versions are found; the old one is off the path.
         let (u2, _) = answer(&s, &sid, "second kangaroo", "m", vec![text("two")], Some(u1.clone())).await;
@@ -309,16 +309,16 @@ fn edits_forks_and_deletes_keep_the_index_exact() {
         let old = r.hits.iter().find(|h| h.message_id.as_ref() == Some(&u1)).unwrap();
         assert!(!old.on_selected_path, "the first version is another branch");
         // A fork copies its messages, and they are found in the new chat too.
-        s.fork(&sid, &a1, SessionId("forked".into())).await.unwrap();
+        s.fork(&sid, &a1, ChatId("forked".into())).await.unwrap();
         let r = find(&s, q("first")).await;
-        let chats: Vec<&str> = r.hits.iter().map(|h| h.session_id.0.as_str()).collect();
+        let chats: Vec<&str> = r.hits.iter().map(|h| h.chat_id.0.as_str()).collect();
         assert!(chats.contains(&"c") && chats.contains(&"forked"), "{chats:?}");
         // Deleting a branch and then the chats leaves nothing behind.
         s.delete_branch(&sid, &u1, None).await.unwrap();
         let r = find(&s, q("first kangaroo")).await;
-        assert!(r.hits.iter().all(|h| h.session_id.0 == "forked"), "{:?}", messages(&r));
-        s.delete_session(&sid).await.unwrap();
-        s.delete_session(&SessionId("forked".into())).await.unwrap();
+        assert!(r.hits.iter().all(|h| h.chat_id.0 == "forked"), "{:?}", messages(&r));
+        s.delete_chat(&sid).await.unwrap();
+        s.delete_chat(&ChatId("forked".into())).await.unwrap();
         for word in ["kangaroo", "first", "one", "two"] {
             assert!(find(&s, q(word)).await.hits.is_empty(), "{word}");
         }
@@ -461,7 +461,7 @@ fn ranking_and_filters() {
         let r = find(
             &s,
             SearchQuery {
-                chat: Some(SessionId("b".into())),
+                chat: Some(ChatId("b".into())),
                 ..q("\"all about\"")
             },
         )
@@ -469,10 +469,8 @@ fn ranking_and_filters() {
         assert_eq!(messages(&r), vec![strong.0.clone()]);
         assert!(!r.by_relevance);
 
-        let sid = SessionId("f".into());
-        s.create_session(sid.clone(), "Filters".into())
-            .await
-            .unwrap();
+        let sid = ChatId("f".into());
+        s.create_chat(sid.clone(), "Filters".into()).await.unwrap();
         let (fu, fa) = answer(
             &s,
             &sid,
@@ -514,7 +512,7 @@ fn ranking_and_filters() {
         assert_eq!(messages(&r), vec![tools.0.clone()]);
         let r = find(&s, with(&|x| x.provider = Some("nobody".into()))).await;
         assert!(r.hits.is_empty());
-        let r = find(&s, with(&|x| x.chat = Some(SessionId("a".into())))).await;
+        let r = find(&s, with(&|x| x.chat = Some(ChatId("a".into())))).await;
         assert!(r.hits.is_empty());
         let r = find(&s, with(&|x| x.since = Some(i64::MAX - 1))).await;
         assert!(r.hits.is_empty());

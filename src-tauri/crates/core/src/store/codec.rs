@@ -3,7 +3,7 @@
 
 use crate::error::StoreError;
 use parley_protocol::{
-    Message, MessageId, Part, Role, SessionId, SessionSummary, ToolCallStatus, TurnId, TurnInfo,
+    ChatId, ChatSummary, Message, MessageId, Part, Role, ToolCallStatus, TurnId, TurnInfo,
     TurnStatus,
 };
 use serde::de::DeserializeOwned;
@@ -135,9 +135,9 @@ pub(crate) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<P
     })
 }
 
-pub(crate) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
-    Ok(SessionSummary {
-        id: SessionId(r.get(0)?),
+pub(crate) fn chat_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChatSummary> {
+    Ok(ChatSummary {
+        id: ChatId(r.get(0)?),
         title: r.get(1)?,
         created_at: r.get(2)?,
         updated_at: r.get(3)?,
@@ -157,7 +157,7 @@ pub(crate) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSumm
             r.get::<_, Option<String>>(12)?,
         ) {
             (Some(s), Some(m)) => Some(parley_protocol::ForkOrigin {
-                session_id: SessionId(s),
+                chat_id: ChatId(s),
                 message_id: MessageId(m),
             }),
             _ => None,
@@ -172,7 +172,7 @@ pub(crate) fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Mess
     };
     Ok(Ok(Message {
         id: MessageId(r.get(0)?),
-        session_id: SessionId(r.get(1)?),
+        chat_id: ChatId(r.get(1)?),
         parent_id: r.get::<_, Option<String>>(2)?.map(MessageId),
         role,
         parts: Vec::new(),
@@ -191,7 +191,7 @@ pub(crate) fn turn_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TurnInf
     let build = || -> Result<TurnInfo, StoreError> {
         Ok(TurnInfo {
             id: TurnId(r.get(0)?),
-            session_id: SessionId(r.get(1)?),
+            chat_id: ChatId(r.get(1)?),
             user_message_id: MessageId(r.get(2)?),
             assistant_message_id: r.get::<_, Option<String>>(3)?.map(MessageId),
             status: TurnStatus::parse(&status)

@@ -5,7 +5,7 @@
 use super::*;
 use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
-use parley_protocol::SessionId;
+use parley_protocol::ChatId;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -162,7 +162,7 @@ fn corruption_found_at_start_moves_the_file_aside_untouched() {
         "{reason}"
     );
     // The new database works.
-    rt().block_on(store.create_session(SessionId("n".into()), String::new()))
+    rt().block_on(store.create_chat(ChatId("n".into()), String::new()))
         .unwrap();
 }
 
@@ -173,10 +173,8 @@ fn one_running_turn_per_chat_across_processes() {
     let (app, _) = crate::open_store(&path).unwrap();
     let (cli, _) = crate::open_store(&path).unwrap();
     rt().block_on(async {
-        let sid = SessionId("s".into());
-        app.create_session(sid.clone(), String::new())
-            .await
-            .unwrap();
+        let sid = ChatId("s".into());
+        app.create_chat(sid.clone(), String::new()).await.unwrap();
         let begin = |s: &Store, owner: &str| {
             let (s, sid, owner) = (s.clone(), sid.clone(), owner.to_owned());
             async move {
@@ -217,8 +215,8 @@ fn two_processes_sending_at_once_begin_exactly_one_turn() {
     let (a, _) = crate::open_store(&path).unwrap();
     let (b, _) = crate::open_store(&path).unwrap();
     for round in 0..25 {
-        let sid = SessionId(format!("s{round}"));
-        rt().block_on(a.create_session(sid.clone(), String::new()))
+        let sid = ChatId(format!("s{round}"));
+        rt().block_on(a.create_chat(sid.clone(), String::new()))
             .unwrap();
         let racers: Vec<_> = [(a.clone(), "a"), (b.clone(), "b")]
             .into_iter()
@@ -256,9 +254,9 @@ fn two_processes_sending_at_once_begin_exactly_one_turn() {
 
 /// A chat with one finished exchange: the question and its answer.
 async fn exchange(s: &Store, sid: &str, question: &str, answer: &str) {
-    let sid = SessionId(sid.into());
-    if s.get_session(&sid).await.unwrap().is_none() {
-        s.create_session(sid.clone(), String::new()).await.unwrap();
+    let sid = ChatId(sid.into());
+    if s.get_chat(&sid).await.unwrap().is_none() {
+        s.create_chat(sid.clone(), String::new()).await.unwrap();
     }
     let b = s
         .begin_turn(&sid, question.into(), "p".into(), "m".into(), "me".into())
@@ -277,7 +275,7 @@ async fn exchange(s: &Store, sid: &str, question: &str, answer: &str) {
 }
 
 async fn texts(s: &Store, sid: &str) -> Vec<String> {
-    s.history(&SessionId(sid.into()))
+    s.history(&ChatId(sid.into()))
         .await
         .unwrap()
         .map(|h| h.messages.iter().map(|m| m.text()).collect())
@@ -299,7 +297,7 @@ fn restore_adds_what_is_missing_and_removes_nothing() {
         assert!(file.starts_with(dir.path().join("backups")), "{file:?}");
         let bytes = std::fs::read(&file).unwrap();
         // After the backup: a chat deleted, another one written on.
-        assert!(s.delete_session(&SessionId("lost".into())).await.unwrap());
+        assert!(s.delete_chat(&ChatId("lost".into())).await.unwrap());
         exchange(&s, "kept", "q4", "a4").await;
         let restored = crate::backups::BackupService::new(s.clone())
             .restore(&file, false)
@@ -308,11 +306,7 @@ fn restore_adds_what_is_missing_and_removes_nothing() {
         assert_eq!((restored.chats_added, restored.messages_added), (1, 4));
         assert_eq!(texts(&s, "lost").await, ["q2", "a2", "q3", "a3"]);
         assert_eq!(texts(&s, "kept").await, ["q1", "a1", "q4", "a4"]);
-        let lost = s
-            .get_session(&SessionId("lost".into()))
-            .await
-            .unwrap()
-            .unwrap();
+        let lost = s.get_chat(&ChatId("lost".into())).await.unwrap().unwrap();
         assert_eq!(lost.message_count, 4);
         // Again: nothing is missing any more. The backup file was never written to.
         let again = crate::backups::BackupService::new(s.clone())
@@ -344,11 +338,7 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
             (1, 5)
         );
         // (That fixture's messages are not a thread, so count them rather than walk them.)
-        let restored = s
-            .get_session(&SessionId("s".into()))
-            .await
-            .unwrap()
-            .unwrap();
+        let restored = s.get_chat(&ChatId("s".into())).await.unwrap().unwrap();
         assert_eq!(restored.message_count, 5);
         assert!(
             std::fs::read(&old).unwrap() == before,
@@ -378,11 +368,7 @@ fn restore_takes_older_backups_and_refuses_bad_ones_without_changing_anything() 
             );
         }
         assert_eq!(texts(&s, "here").await, ["q", "a"]);
-        let kept = s
-            .get_session(&SessionId("s".into()))
-            .await
-            .unwrap()
-            .unwrap();
+        let kept = s.get_chat(&ChatId("s".into())).await.unwrap().unwrap();
         assert_eq!(kept.message_count, 5);
         // No private copies are left behind.
         let left: Vec<_> = std::fs::read_dir(dir.path().join("backups"))

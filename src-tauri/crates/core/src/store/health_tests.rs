@@ -5,7 +5,7 @@
 use super::*;
 use crate::chats::ChatTables as _;
 use crate::chats::{JournalOp, TurnEnd};
-use parley_protocol::{Part, SessionId, ToolCallStatus};
+use parley_protocol::{ChatId, Part, ToolCallStatus};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -22,9 +22,9 @@ async fn count(s: &Store, sql: &'static str) -> i64 {
 }
 
 async fn start(s: &Store, sid: &str, owner: &str) -> crate::chats::BegunTurn {
-    let sid = SessionId(sid.into());
-    if s.get_session(&sid).await.unwrap().is_none() {
-        s.create_session(sid.clone(), String::new()).await.unwrap();
+    let sid = ChatId(sid.into());
+    if s.get_chat(&sid).await.unwrap().is_none() {
+        s.create_chat(sid.clone(), String::new()).await.unwrap();
     }
     s.begin_turn(
         &sid,
@@ -54,7 +54,7 @@ fn insert(b: &crate::chats::BegunTurn, index: u32, part: Part) -> Vec<JournalOp>
 }
 
 async fn answer(s: &Store, sid: &str) -> Vec<Part> {
-    let h = s.history(&SessionId(sid.into())).await.unwrap().unwrap();
+    let h = s.history(&ChatId(sid.into())).await.unwrap().unwrap();
     h.messages.last().unwrap().parts.clone()
 }
 
@@ -87,7 +87,7 @@ fn a_flush_writes_a_chunk_and_the_turns_end_folds_them_into_the_part() {
         assert_eq!(answer(&s, "c").await, vec![text(&expected)]);
         // The part read alone (opening a long answer) is the folded text too.
         let one = s
-            .part(&SessionId("c".into()), &b.assistant_message_id, 0)
+            .part(&ChatId("c".into()), &b.assistant_message_id, 0)
             .await
             .unwrap();
         assert_eq!(one, Some(text(&expected)));
@@ -106,18 +106,18 @@ fn a_flush_writes_a_chunk_and_the_turns_end_folds_them_into_the_part() {
         assert_eq!(count(&s, "SELECT count(*) FROM part_chunks").await, 5);
         assert_eq!(answer(&s, "long").await, vec![text(&piece.repeat(5))]);
         let one = s
-            .part(&SessionId("long".into()), &b.assistant_message_id, 0)
+            .part(&ChatId("long".into()), &b.assistant_message_id, 0)
             .await
             .unwrap();
         assert_eq!(one, Some(text(&piece.repeat(5))));
         // The tree's one-line preview reads the first chunk (the part's row holds none).
-        let tree = s.tree(&SessionId("long".into())).await.unwrap().unwrap();
+        let tree = s.tree(&ChatId("long".into())).await.unwrap().unwrap();
         let previews: Vec<&str> = tree.nodes.iter().map(|n| n.preview.as_str()).collect();
         assert!(
             previews.iter().any(|p| p.starts_with("0123456789abcdef")),
             "{previews:?}"
         );
-        assert!(s.delete_session(&SessionId("long".into())).await.unwrap());
+        assert!(s.delete_chat(&ChatId("long".into())).await.unwrap());
         assert_eq!(count(&s, "SELECT count(*) FROM part_chunks").await, 0);
     });
 }
@@ -195,7 +195,7 @@ fn chunks_of_another_running_turn_are_left_alone_and_deleting_its_chat_removes_t
             .await
             .unwrap();
         assert_eq!(count(&s, "SELECT count(*) FROM part_chunks").await, 1);
-        assert!(s.delete_session(&SessionId("a".into())).await.unwrap());
+        assert!(s.delete_chat(&ChatId("a".into())).await.unwrap());
         assert_eq!(count(&s, "SELECT count(*) FROM part_chunks").await, 0);
         assert_eq!(
             count(&s, "SELECT count(*) FROM pragma_foreign_key_check").await,
@@ -290,10 +290,7 @@ fn deleted_chats_give_their_space_back() {
     assert!(grown > before + 9 * (1 << 20), "{before} → {grown}");
     rt().block_on(async {
         for i in 0..5 {
-            assert!(s
-                .delete_session(&SessionId(format!("big{i}")))
-                .await
-                .unwrap());
+            assert!(s.delete_chat(&ChatId(format!("big{i}"))).await.unwrap());
         }
     });
     let after = size(&s);
@@ -353,7 +350,7 @@ fn damage_found_while_running_is_reported_as_damage() {
     }
     std::fs::write(&path, &bytes).unwrap();
     let err = rt()
-        .block_on(s.history(&SessionId("c".into())))
+        .block_on(s.history(&ChatId("c".into())))
         .expect_err("reading the damaged answer fails");
     assert!(err.is_damaged(), "{err:?}");
     let message = crate::error::CoreError::Store(err).to_info().message;
@@ -385,10 +382,10 @@ fn a_backup_taken_mid_stream_restores_the_answer_in_order() {
         s.journal(append(&other, 0, "x")).await.unwrap();
         s.journal(append(&b, 0, "5")).await.unwrap();
         let file = crate::backups::BackupService::new(s.clone()).backup(None).await.unwrap();
-        assert!(s.delete_session(&SessionId("c".into())).await.unwrap());
+        assert!(s.delete_chat(&ChatId("c".into())).await.unwrap());
         let restored = crate::backups::BackupService::new(s.clone()).restore(&file, false).await.unwrap();
         assert_eq!(restored.chats_added, 1);
-        let h = s.history(&SessionId("c".into())).await.unwrap().unwrap();
+        let h = s.history(&ChatId("c".into())).await.unwrap().unwrap();
         assert_eq!(h.messages[1].text(), "012345");
         assert_eq!(h.turns[0].status, parley_protocol::TurnStatus::Interrupted);
         assert_eq!(

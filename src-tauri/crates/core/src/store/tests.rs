@@ -4,7 +4,7 @@ use super::*;
 use crate::approvals::GrantTables as _;
 use crate::chats::ChatTables as _;
 use crate::chats::{default_title, JournalOp, TurnEnd};
-use parley_protocol::{Part, SessionId, StopReason, TurnStatus, Usage};
+use parley_protocol::{ChatId, Part, StopReason, TurnStatus, Usage};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -79,7 +79,7 @@ fn turn_journal_and_history_round_trip() {
     let (store, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
     rt().block_on(async {
         let s = store
-            .create_session(SessionId("s1".into()), String::new())
+            .create_chat(ChatId("s1".into()), String::new())
             .await
             .unwrap();
         let begun = store
@@ -165,7 +165,7 @@ fn turn_journal_and_history_round_trip() {
         assert_eq!(h.messages.len(), 4);
 
         assert_eq!(store.integrity_check().await.unwrap(), "ok");
-        assert!(store.delete_session(&s.id).await.unwrap());
+        assert!(store.delete_chat(&s.id).await.unwrap());
         assert!(store.history(&s.id).await.unwrap().is_none());
         assert_eq!(store.integrity_check().await.unwrap(), "ok");
     });
@@ -177,7 +177,7 @@ fn interrupted_turns_keep_their_partial_text() {
     let (store, _) = crate::open_store(&dir.path().join("p.db")).unwrap();
     rt().block_on(async {
         let s = store
-            .create_session(SessionId("s".into()), "t".into())
+            .create_chat(ChatId("s".into()), "t".into())
             .await
             .unwrap();
         let b = store

@@ -11,7 +11,7 @@ pub(crate) use store::UsageTables;
 use crate::error::CoreError;
 use crate::settings::SettingsService;
 use crate::shared::Shared;
-use parley_protocol::{ChatUsage, Price, SessionId, UnixMs, UsageReport};
+use parley_protocol::{ChatId, ChatUsage, Price, UnixMs, UsageReport};
 use std::sync::Arc;
 
 /// Reads the ledger and the price table.
@@ -47,7 +47,7 @@ impl UsageService {
     }
 
     /// One chat's totals: every answer, and those on its selected branch.
-    pub async fn chat_usage(&self, id: &SessionId) -> Result<ChatUsage, CoreError> {
+    pub async fn chat_usage(&self, id: &ChatId) -> Result<ChatUsage, CoreError> {
         let table = self.prices().await?;
         self.shared
             .store

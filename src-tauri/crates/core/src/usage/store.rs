@@ -5,7 +5,7 @@ use super::prices;
 use crate::error::StoreError;
 use crate::store::Store;
 use parley_protocol::{
-    ChatUsage, Price, SessionId, UnixMs, Usage, UsageReport, UsageRow, UsageTotals,
+    ChatId, ChatUsage, Price, UnixMs, Usage, UsageReport, UsageRow, UsageTotals,
 };
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -199,7 +199,7 @@ impl Store {
     /// One chat's usage, `None` when there is no such chat.
     pub(in crate::usage) async fn chat_usage(
         &self,
-        id: &SessionId,
+        id: &ChatId,
         table: Vec<Price>,
     ) -> Result<Option<ChatUsage>, StoreError> {
         let id = id.0.clone();
@@ -247,7 +247,7 @@ tables_door! {
         ) -> Result<UsageReport, StoreError>;
         fn chat_usage(
             &self,
-            id: &SessionId,
+            id: &ChatId,
             table: Vec<Price>,
         ) -> Result<Option<ChatUsage>, StoreError>;
     }

@@ -7,7 +7,7 @@ use crate::chats::{JournalOp, Placement, TurnEnd};
 use crate::providers::ProviderRow;
 use crate::providers::ProviderTables as _;
 use crate::store::Store;
-use parley_protocol::{MessageId, Part, Price, ProviderKind, SessionId, Usage};
+use parley_protocol::{ChatId, MessageId, Part, Price, ProviderKind, Usage};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -18,7 +18,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 async fn turn(
     s: &Store,
-    sid: &SessionId,
+    sid: &ChatId,
     provider: &str,
     model: &str,
     usage: Option<Usage>,
@@ -81,8 +81,8 @@ fn totals_per_chat_branch_model_provider_and_day() {
             .await
             .unwrap();
         }
-        let a = SessionId("a".into());
-        s.create_session(a.clone(), "Chat A".into()).await.unwrap();
+        let a = ChatId("a".into());
+        s.create_chat(a.clone(), "Chat A".into()).await.unwrap();
         // gpt-4o: $2.50 in, $1.25 cached, $10 out per 1M.
         let first = turn(
             &s,
@@ -138,7 +138,7 @@ fn totals_per_chat_branch_model_provider_and_day() {
         );
         assert!(close(chat.branch.cost, claude));
         assert!(s
-            .chat_usage(&SessionId("nope".into()), table.clone())
+            .chat_usage(&ChatId("nope".into()), table.clone())
             .await
             .unwrap()
             .is_none());

@@ -429,7 +429,7 @@ mod tests {
     fn request_replays_tool_calls_with_reasoning() {
         let m = Message {
             id: "a".into(),
-            session_id: "s".into(),
+            chat_id: "s".into(),
             parent_id: None,
             role: Role::Assistant,
             parts: vec![

@@ -14,7 +14,7 @@ mod commands;
 pub mod e2e;
 
 use commands::{
-    app, approvals, assistants, chats, data, find, history, providers, settings, tools, tree,
+    app, approvals, assistants, chats, data, history, providers, search, settings, tools, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -24,7 +24,7 @@ use tauri::Manager;
 
 /// Everything the commands share.
 pub struct AppState {
-    /// The core (sessions, providers, turns).
+    /// The core (chats, providers, turns).
     pub core: Core,
     /// The event forwarder of each window, replaced when the window reloads.
     pub(crate) forwarders: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
@@ -105,27 +105,27 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             chats::choose_workspace,
             chats::clear_workspace,
             assistants::choose_assistant_workspace,
-            tree::list_chats,
-            tree::chat_counts,
-            tree::get_chat,
-            tree::edit_message,
-            tree::regenerate,
-            tree::switch_branch,
-            tree::rewind,
-            tree::fork,
-            tree::delete_branch,
-            tree::set_pinned,
-            tree::set_archived,
-            tree::retitle,
+            chats::list_chats,
+            chats::chat_counts,
+            chats::get_chat,
+            chats::edit_message,
+            chats::regenerate,
+            chats::switch_branch,
+            chats::rewind,
+            chats::fork,
+            chats::delete_branch,
+            chats::set_pinned,
+            chats::set_archived,
+            chats::retitle,
             data::export_chats,
             data::preview_import,
             data::confirm_import,
             data::cancel_import,
-            find::search,
-            find::usage_report,
-            find::chat_usage,
-            find::get_prices,
-            find::save_prices,
+            search::search,
+            usage::usage_report,
+            usage::chat_usage,
+            usage::get_prices,
+            usage::save_prices,
         ])
 }
 

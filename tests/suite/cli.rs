@@ -372,7 +372,7 @@ async fn chats_list_pages_with_limit_and_offset_and_no_silent_cap() {
     assert!(lines[0].starts_with(&ids[204]), "{}", lines[0]);
     assert!(
         page.stderr
-            .contains("More chats follow: parley sessions list --offset 1100"),
+            .contains("More chats follow: parley chats list --offset 1100"),
         "{}",
         page.stderr
     );

@@ -1,4 +1,4 @@
-//! Steering a chat's tree from the command line: `ask --edit`, `ask --regenerate`, `sessions
+//! Steering a chat's tree from the command line: `ask --edit`, `ask --regenerate`, `chats
 //! tree|switch|rewind|fork|pin|archive`, with `--json`, and the bad inputs.
 
 use super::cli::{add_local, parley, run};
@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 async fn show(dir: &Path, id: &str) -> ChatHistory {
-    let r = run(dir, &["sessions", "show", id, "--json"]).await;
+    let r = run(dir, &["chats", "show", id, "--json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str(&r.stdout).unwrap()
 }
@@ -241,4 +241,54 @@ async fn retitle_names_a_chat_with_the_model_and_failures_keep_the_title() {
     let r = run(d, &["sessions", "retitle", "nope"]).await;
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("nope"), "{}", r.stderr);
+}
+
+/// `parley chats …` is the group and `ask --chat` the flag; the old names (`sessions`,
+/// `--session`) keep working for scripts, with the same output; the help names the new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_is_the_group_and_the_old_name_sessions_still_works() {
+    let server = MockServer::start().await;
+    for a in ["a1", "a2", "a3", "a3 again"] {
+        server.push(Reply::sse(text_answer(&[a], 0)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    ok(d, &["ask", "q1"]).await;
+    let list = ok(d, &["chats", "list", "--json"]).await;
+    assert_eq!(list, ok(d, &["sessions", "list", "--json"]).await);
+    let id = serde_json::from_str::<Vec<ChatSummary>>(&list).unwrap()[0]
+        .id
+        .0
+        .clone();
+    ok(d, &["ask", "--chat", &id, "q2"]).await;
+    ok(d, &["ask", "--session", &id, "q3"]).await;
+    ok(d, &["ask", "--session", &id, "--regenerate"]).await;
+    let h = show(d, &id).await;
+    assert_eq!(texts(&h), ["q1", "a1", "q2", "a2", "q3", "a3 again"]);
+    let subs: [&[&str]; 4] = [
+        &["list"],
+        &["show", &id, "--json"],
+        &["show", &id],
+        &["tree", &id, "--json"],
+    ];
+    for sub in subs {
+        let new = ok(d, &[&["chats"][..], sub].concat()).await;
+        let old = ok(d, &[&["sessions"][..], sub].concat()).await;
+        assert_eq!(new, old, "{sub:?}");
+    }
+    // A change through either name.
+    ok(d, &["chats", "rename", &id, "New name"]).await;
+    assert_eq!(show(d, &id).await.session.title, "New name");
+    ok(d, &["sessions", "rename", &id, "Old name"]).await;
+    assert_eq!(show(d, &id).await.session.title, "Old name");
+
+    // The help lists `chats` and `--chat`; the old names are aliases, not entries.
+    let starts = |text: &str, word: &str| text.lines().any(|l| l.trim_start().starts_with(word));
+    let help = ok(d, &["--help"]).await;
+    assert!(starts(&help, "chats "), "{help}");
+    assert!(!starts(&help, "sessions"), "{help}");
+    let help = ok(d, &["ask", "--help"]).await;
+    assert!(starts(&help, "--chat <CHAT>"), "{help}");
+    assert!(!starts(&help, "--session"), "{help}");
 }

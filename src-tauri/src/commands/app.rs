@@ -54,7 +54,7 @@ pub async fn open_link(app: tauri::AppHandle, url: String) -> Res<()> {
         })
 }
 
-/// The UI calls this once the session list is first painted. Only the benchmark listens: with
+/// The UI calls this once the chat list is first painted. Only the benchmark listens: with
 /// `PARLEY_READY_FILE` set, the moment is written there (unix ms).
 #[tauri::command]
 #[specta::specta]

@@ -7,12 +7,12 @@ pub mod approvals;
 pub mod assistants;
 pub mod chats;
 pub mod data;
-pub mod find;
 pub mod history;
 pub mod providers;
+pub mod search;
 pub mod settings;
 pub mod tools;
-pub mod tree;
+pub mod usage;
 
 /// What every command file uses.
 mod prelude {

@@ -18,18 +18,18 @@ pub struct AskArgs {
     /// The message ("-" reads it from standard input); not with --regenerate.
     #[arg(required_unless_present = "regenerate")]
     text: Option<String>,
-    /// Edit this earlier message of yours (with --session): the text becomes a new version of
+    /// Edit this earlier message of yours (with --chat): the text becomes a new version of
     /// it, answered anew; the old version and what followed it stay in the chat's tree.
     #[arg(
         long,
         value_name = "MSG",
-        requires = "session",
+        requires = "chat",
         conflicts_with = "regenerate"
     )]
     edit: Option<String>,
-    /// Answer again (with --session): the last answer, or answer MSG; a new version of it, the
+    /// Answer again (with --chat): the last answer, or answer MSG; a new version of it, the
     /// earlier one kept. --model/--provider pick another model.
-    #[arg(long, value_name = "MSG", num_args = 0..=1, default_missing_value = "", requires = "session")]
+    #[arg(long, value_name = "MSG", num_args = 0..=1, default_missing_value = "", requires = "chat")]
     regenerate: Option<String>,
     /// Which provider to ask (default: the chat's last one, else the first configured).
     #[arg(long)]
@@ -37,9 +37,9 @@ pub struct AskArgs {
     /// Which model to ask (default: the chat's last one, else the provider's default).
     #[arg(long)]
     model: Option<String>,
-    /// Continue this chat instead of starting a new one.
-    #[arg(long)]
-    session: Option<String>,
+    /// Continue this chat instead of starting a new one (`--session` still works).
+    #[arg(long, alias = "session")]
+    chat: Option<String>,
     /// A system prompt.
     #[arg(long)]
     system: Option<String>,
@@ -213,7 +213,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     };
     let result = follow(&asked, handle.events).await;
     if created && !args.json {
-        errln!("(chat {chat_id}; continue it with --session {chat_id})");
+        errln!("(chat {chat_id}; continue it with --chat {chat_id})");
     }
     result
 }
@@ -245,9 +245,9 @@ fn message_text(args: &AskArgs) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// The chat asked in (`--session`, or a new one) with its workspace set; whether it is new.
+/// The chat asked in (`--chat`, or a new one) with its workspace set; whether it is new.
 async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failure> {
-    let (chat_id, created) = match &args.session {
+    let (chat_id, created) = match &args.chat {
         Some(id) => {
             let id = ChatId(id.clone());
             // Fails with a clear message for an unknown id (without loading the chat).

@@ -1,6 +1,6 @@
 //! `parley`: Parley's command line. The same core and the same database as the desktop app,
 //! for headless chat, scripting and tests (DESIGN.md §6). One module per subcommand group:
-//! `providers`, `ask`, `sessions`, `tree`, `transfer`, `find`.
+//! `providers`, `ask`, `chats`, `transfer`, `search`, `usage`.
 
 // Test code may run long (a scenario reads top to bottom). Everything else keeps to 80 lines
 // (clippy.toml): the build without cfg(test), which `clippy --all-targets` checks too, has
@@ -17,12 +17,12 @@
 #[macro_use]
 mod term;
 mod ask;
-mod find;
+mod chats;
 mod providers;
 mod review;
-mod sessions;
+mod search;
 mod transfer;
-mod tree;
+mod usage;
 
 // Where the commands found their writer before `term`: the same terminal-safe functions.
 #[allow(unused_imports)]
@@ -57,9 +57,9 @@ enum Command {
     Providers(providers::ProvidersCmd),
     /// Ask a question and stream the answer.
     Ask(ask::AskArgs),
-    /// List, show, rename and delete chats.
-    #[command(subcommand)]
-    Chats(sessions::ChatsCmd),
+    /// List, show, rename and delete chats; steer a chat's tree (`sessions` still works).
+    #[command(subcommand, alias = "sessions")]
+    Chats(chats::ChatsCmd),
     /// Write a consistent copy of the database (default: into the data folder's backups/).
     Backup {
         /// Where to write the copy; it must not exist yet.
@@ -83,9 +83,9 @@ enum Command {
     /// missing here.
     Import(transfer::ImportArgs),
     /// Search every chat: message text, reasoning, tool calls and results, titles.
-    Search(find::SearchArgs),
+    Search(search::SearchArgs),
     /// Tokens used and what they cost, per day, model, provider and chat.
-    Usage(find::UsageArgs),
+    Usage(usage::UsageArgs),
 }
 
 /// A failure to report: the error and the exit code.
@@ -185,15 +185,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Providers(cmd) => providers::run(&core, cmd).await,
         Command::Ask(args) => ask::run(&core, args).await,
-        Command::Chats(cmd) => sessions::run(&core, cmd).await,
+        Command::Chats(cmd) => chats::run(&core, cmd).await,
         Command::Backup { file } => {
             let at = core.backups().backup(file).await?;
             outln!("Backed up to {}", at.display())
         }
         Command::Export(args) => transfer::export(&core, args).await,
         Command::Import(args) => transfer::import(&core, args).await,
-        Command::Search(args) => find::search(&core, args).await,
-        Command::Usage(args) => find::usage(&core, args).await,
+        Command::Search(args) => search::search(&core, args).await,
+        Command::Usage(args) => usage::usage(&core, args).await,
         Command::Restore {
             file,
             dry_run,

@@ -207,7 +207,7 @@ fn inert_notes(r: &ImportReport) -> String {
     if r.system_prompts_inactive > 0 {
         s.push_str(&format!(
             "{} system prompt{} from the file {} kept inactive until you turn {} on for that chat \
-             (`parley sessions system ID`).\n",
+             (`parley chats system ID`).\n",
             r.system_prompts_inactive,
             if r.system_prompts_inactive == 1 {
                 ""

@@ -2,7 +2,7 @@
 //! or the "title model" chosen in Settings) for a short title in the conversation's language,
 //! in the background: the chat never waits for it, the first words stay until it arrives, a
 //! failure leaves them (logged, no banner), and a title the user gave is never replaced.
-//! "Regenerate title" (window) and `parley sessions retitle` ask on demand.
+//! "Regenerate title" (window) and `parley chats retitle` ask on demand.
 
 use super::{not_found, ChatService};
 use crate::error::CoreError;

@@ -90,7 +90,7 @@ impl HistoryService {
         })
     }
 
-    /// A chat's whole current branch and its turns (the CLI's `sessions show`, tests).
+    /// A chat's whole current branch and its turns (the CLI's `chats show`, tests).
     pub async fn full_history(&self, id: &ChatId) -> Result<ChatHistory, CoreError> {
         self.chats.branch(id).await?.ok_or_else(|| not_found(id))
     }

@@ -1,14 +1,7 @@
-//! Search (the palette) and the usage ledger (Settings → Usage, a chat's cost).
+//! The usage ledger (Settings → Usage, a chat's cost) and the price table.
 
 use super::prelude::*;
-use parley_protocol::{ChatUsage, Price, SearchQuery, SearchResults, UsageReport};
-
-/// Searches every chat (or one): ranked results with snippets.
-#[tauri::command]
-#[specta::specta]
-pub async fn search(state: State<'_, AppState>, query: SearchQuery) -> Res<SearchResults> {
-    state.core.search().search(query).await.map_err(err)
-}
+use parley_protocol::{ChatUsage, Price, UsageReport};
 
 /// Usage totals since `since` (ms), per day, model, provider and chat; imported answers
 /// apart unless `include_imported`.

@@ -1,11 +1,12 @@
-//! `parley sessions list|show|rename|delete`, and steering a chat's tree
-//! (`tree|fork|rewind|switch|pin|archive`, in `tree.rs`).
+//! `parley chats …` (`sessions` is kept as an alias): list, show, rename, delete; a chat's
+//! tree printed and steered (`tree|fork|rewind|switch|pin|archive`); retitle; the imported
+//! system prompt.
 
 use crate::term::{self, field, out};
 use crate::Failure;
 use clap::Subcommand;
 use parley_core::Core;
-use parley_protocol::{ChatHistory, ChatId, MessageId, Part, Role, TurnStatus};
+use parley_protocol::{ChatHistory, ChatId, ChatTree, MessageId, Part, Role, TurnStatus};
 
 #[derive(Subcommand)]
 pub enum ChatsCmd {
@@ -151,18 +152,18 @@ pub async fn run(core: &Core, cmd: ChatsCmd) -> Result<(), Failure> {
             errln!("Renamed.");
             Ok(())
         }
-        ChatsCmd::Tree { id, json } => crate::tree::show(core, ChatId(id), json).await,
+        ChatsCmd::Tree { id, json } => show_tree(core, ChatId(id), json).await,
         ChatsCmd::Fork { id, message, json } => {
-            crate::tree::fork(core, ChatId(id), MessageId(message), json).await
+            fork(core, ChatId(id), MessageId(message), json).await
         }
         ChatsCmd::Rewind { id, message, json } => {
             let id = ChatId(id);
             core.chats().rewind(&id, &MessageId(message), None).await?;
-            crate::tree::done(
+            done(
                 core,
                 id,
                 json,
-                "Rewound; what came after is kept as a branch (parley sessions tree).",
+                "Rewound; what came after is kept as a branch (parley chats tree).",
             )
             .await
         }
@@ -171,13 +172,13 @@ pub async fn run(core: &Core, cmd: ChatsCmd) -> Result<(), Failure> {
             core.chats()
                 .switch_branch(&id, &MessageId(message), None)
                 .await?;
-            crate::tree::done(core, id, json, "Switched.").await
+            done(core, id, json, "Switched.").await
         }
         ChatsCmd::Pin { id, off, json } => {
             let id = ChatId(id);
             core.chats().set_pinned(&id, !off, None).await?;
             let said = if off { "Unpinned." } else { "Pinned." };
-            crate::tree::done(core, id, json, said).await
+            done(core, id, json, said).await
         }
         ChatsCmd::Retitle { id, json } => {
             let id = ChatId(id);
@@ -194,13 +195,13 @@ pub async fn run(core: &Core, cmd: ChatsCmd) -> Result<(), Failure> {
             let id = ChatId(id);
             core.chats().set_archived(&id, !off, None).await?;
             let said = if off { "Unarchived." } else { "Archived." };
-            crate::tree::done(core, id, json, said).await
+            done(core, id, json, said).await
         }
         ChatsCmd::Delete { id, json } => delete(core, id, json).await,
     }
 }
 
-/// `sessions list`: a page of chats, newest first; says when another page follows.
+/// `chats list`: a page of chats, newest first; says when another page follows.
 async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Failure> {
     // One more than asked says whether another page exists.
     let mut list = core
@@ -227,12 +228,12 @@ async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Fa
     }
     if more {
         let next = u64::from(offset) + list.len() as u64;
-        errln!("More chats follow: parley sessions list --offset {next}");
+        errln!("More chats follow: parley chats list --offset {next}");
     }
     Ok(())
 }
 
-/// `sessions show`: the chat's current path.
+/// `chats show`: the chat's current path.
 async fn show(core: &Core, id: ChatId, json: bool, raw: bool) -> Result<(), Failure> {
     let h = core.history().full_history(&id).await?;
     if json {
@@ -246,7 +247,7 @@ async fn show(core: &Core, id: ChatId, json: bool, raw: bool) -> Result<(), Fail
     }
 }
 
-/// `sessions system`: turn the imported system prompt on, or discard it.
+/// `chats system`: turn the imported system prompt on, or discard it.
 async fn imported_system(
     core: &Core,
     id: ChatId,
@@ -259,10 +260,10 @@ async fn imported_system(
     } else {
         "The imported system prompt is now this chat's system prompt."
     };
-    crate::tree::done(core, id, json, said).await
+    done(core, id, json, said).await
 }
 
-/// `sessions delete`.
+/// `chats delete`.
 async fn delete(core: &Core, id: String, json: bool) -> Result<(), Failure> {
     core.chats().delete_chat(&ChatId(id.clone())).await?;
     if json {
@@ -277,7 +278,7 @@ fn render_history(h: &ChatHistory) -> String {
     if let Some(system) = &h.session.params.imported_system {
         s.push_str(&format!(
             "\n(This chat came from a file with a system prompt. It is not in use; \
-             `parley sessions system {}` turns it on, `--discard` drops it.)\n> {}\n",
+             `parley chats system {}` turns it on, `--discard` drops it.)\n> {}\n",
             field(&h.session.id.0),
             system.replace('\n', "\n> ")
         ));
@@ -335,6 +336,91 @@ fn render_history(h: &ChatHistory) -> String {
                 s.push_str(&format!("(error: {})\n", err.message));
             }
         }
+    }
+    s
+}
+
+/// After a change: the chat's summary as JSON, or a sentence on stderr.
+async fn done(core: &Core, id: ChatId, json: bool, said: &str) -> Result<(), Failure> {
+    if json {
+        return term::json(&core.chats().get_chat(&id).await?);
+    }
+    errln!("{said}");
+    Ok(())
+}
+
+/// `chats tree`: every version of every message.
+async fn show_tree(core: &Core, id: ChatId, json: bool) -> Result<(), Failure> {
+    let tree = core.chats().tree(&id).await?;
+    if json {
+        return term::json(&tree);
+    }
+    out(&render(&tree))
+}
+
+/// `chats fork`.
+async fn fork(core: &Core, id: ChatId, message: MessageId, json: bool) -> Result<(), Failure> {
+    let new = core.chats().fork(&id, &message).await?;
+    if json {
+        return term::json(&new);
+    }
+    outln!("{}", field(&new.id.0))?;
+    errln!(
+        "Branched into a new chat: {} ({} messages).",
+        field(&new.id.0),
+        new.message_count
+    );
+    Ok(())
+}
+
+/// The tree as lines, oldest version first; a branch point indents its versions, `*` marks
+/// the selected path and `[2/3]` a message's place among its versions.
+fn render(tree: &ChatTree) -> String {
+    use parley_protocol::TreeNode;
+    use std::collections::HashMap;
+    let mut s = format!(
+        "# {} (revision {})\n",
+        field(&tree.session.title),
+        tree.session.revision
+    );
+    let mut children: HashMap<Option<&MessageId>, Vec<&TreeNode>> = HashMap::new();
+    for n in &tree.nodes {
+        children.entry(n.parent_id.as_ref()).or_default().push(n);
+    }
+    // Depth-first with an explicit stack (a chat can be thousands of messages deep); a linear
+    // stretch stays at its depth, only a point with versions indents.
+    let mut stack: Vec<(&TreeNode, usize, usize, usize)> = Vec::new();
+    fn push<'a>(
+        stack: &mut Vec<(&'a TreeNode, usize, usize, usize)>,
+        kids: Option<&Vec<&'a TreeNode>>,
+        depth: usize,
+    ) {
+        let kids = kids.map(Vec::as_slice).unwrap_or_default();
+        let depth = depth + usize::from(kids.len() > 1);
+        for (i, k) in kids.iter().enumerate().rev() {
+            stack.push((*k, depth, i + 1, kids.len()));
+        }
+    }
+    push(&mut stack, children.get(&None), 0);
+    while let Some((n, depth, pos, of)) = stack.pop() {
+        let mark = if n.selected { "*" } else { " " };
+        let who = match n.role {
+            Role::User => "user".to_owned(),
+            Role::System => "system".to_owned(),
+            Role::Assistant => format!("assistant ({})", field(n.model.as_deref().unwrap_or("?"))),
+        };
+        let versions = if of > 1 {
+            format!(" [{pos}/{of}]")
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "{mark} {}{} {who}{versions}: {}\n",
+            "  ".repeat(depth),
+            field(&n.id.0),
+            field(&n.preview)
+        ));
+        push(&mut stack, children.get(&Some(&n.id)), depth);
     }
     s
 }

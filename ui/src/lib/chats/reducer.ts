@@ -1,5 +1,5 @@
 // The pure event → view reducer. A ChatView is built from a history page and then kept
-// current by applying the session's events in `seq` order; events at or below `lastSeq` are
+// current by applying the chat's events in `seq` order; events at or below `lastSeq` are
 // ignored, so replays after a reload are harmless.
 import { TURN_END_EVENTS } from "../../bindings";
 import type { ErrorInfo, Event, EventMsg, Message, Part, ChatHistory, StopReason, ToolRisk, TurnInfo, TurnStatus, Usage } from "../types";
@@ -335,7 +335,7 @@ export function turnOf(v: ChatView, m: Message): TurnView | null {
   return m.turn_id ? (v.turns[m.turn_id] ?? null) : null;
 }
 
-/** True when the session's last answer can be retried (it failed, stopped or was interrupted). */
+/** True when the chat's last answer can be retried (it failed, stopped or was interrupted). */
 export function canRetry(v: ChatView): boolean {
   const last = v.messages[v.messages.length - 1];
   if (!last || v.activeTurnId) return false;

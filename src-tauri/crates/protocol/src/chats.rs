@@ -102,11 +102,11 @@ pub struct Usage {
     pub cached_input_tokens: Option<u64>,
 }
 
-/// A session as listed in the sidebar.
+/// A chat as listed in the sidebar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChatSummary {
-    /// The session's id.
+    /// The chat's id.
     pub id: ChatId,
     /// Its title.
     pub title: String,
@@ -228,7 +228,7 @@ pub struct ChatTree {
 pub struct TurnInfo {
     /// The turn's id.
     pub id: TurnId,
-    /// The session it belongs to.
+    /// The chat it belongs to.
     #[serde(rename = "session_id")]
     pub chat_id: ChatId,
     /// The user's message that started it.
@@ -259,11 +259,11 @@ pub struct TurnInfo {
     pub context_from: Option<MessageId>,
 }
 
-/// A session with (a page of) its messages and their turns, oldest first.
+/// A chat with (a page of) its messages and their turns, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChatHistory {
-    /// The session.
+    /// The chat.
     pub session: ChatSummary,
     /// Messages along the current branch, oldest first.
     pub messages: Vec<Message>,
@@ -318,7 +318,7 @@ pub enum ReasoningEffort {
     High,
 }
 
-/// A session's generation settings. `None` everywhere means "the provider's default".
+/// A chat's generation settings. `None` everywhere means "the provider's default".
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChatParams {
@@ -337,16 +337,16 @@ pub struct ChatParams {
     /// Reasoning effort / thinking budget, where the model supports it.
     #[serde(default)]
     pub reasoning: Option<ReasoningEffort>,
-    /// The folder the session's tools work in, chosen by the user in a native folder dialog
+    /// The folder the chat's tools work in, chosen by the user in a native folder dialog
     /// (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
-    /// sent with [`Op::SetChatParams`] is ignored.
+    /// sent with `set_chat_params` is ignored.
     #[serde(default)]
     pub workspace: Option<String>,
-    /// The built-in tools enabled in this session (`None`: all of them, once a workspace is
+    /// The built-in tools enabled in this chat (`None`: all of them, once a workspace is
     /// chosen).
     #[serde(default)]
     pub tools: Option<Vec<String>>,
-    /// The assistant this session was set up from, if any.
+    /// The assistant this chat was set up from, if any.
     #[serde(default)]
     pub assistant: Option<String>,
     /// A system prompt that came with an imported chat: shown, but not sent until the user
@@ -356,7 +356,7 @@ pub struct ChatParams {
     pub imported_system: Option<String>,
 }
 
-/// Options for one send, overriding the session's defaults.
+/// Options for one send, overriding the chat's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SendOptions {
@@ -366,7 +366,7 @@ pub struct SendOptions {
     /// Which model to ask.
     #[serde(default)]
     pub model: Option<String>,
-    /// A system prompt for this session.
+    /// A system prompt for this chat.
     #[serde(default)]
     pub system: Option<String>,
     /// Ask before read-only tool calls too (the CLI without a terminal to ask on).
@@ -383,17 +383,17 @@ pub struct SendOptions {
     pub revision: Option<u64>,
 }
 
-/// One event of a session's stream. `seq` grows with every event of a session, so a client
+/// One event of a chat's stream. `seq` grows with every event of a chat, so a client
 /// that re-syncs can ignore events it has already applied. Live events are numbered one by one;
 /// a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
 /// carrying the latest `seq`, so numbers may skip there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
-    /// The session the event belongs to.
+    /// The chat the event belongs to.
     #[serde(rename = "session_id")]
     pub chat_id: ChatId,
-    /// Position in the session's event stream.
+    /// Position in the chat's event stream.
     #[cfg_attr(feature = "specta", specta(type = u32))]
     pub seq: u64,
     /// What happened.

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     /// The request itself is wrong (empty message, bad URL, bad name); fix it and retry.
     InvalidInput,
-    /// The named session, message or provider does not exist.
+    /// The named chat, message or provider does not exist.
     NotFound,
-    /// The session already has a turn running.
+    /// The chat already has a turn running.
     Busy,
     /// The chat changed since the client last saw it (another window, or `parley`); nothing
     /// was changed. The client reloads the chat and the user tries again.

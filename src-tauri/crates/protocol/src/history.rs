@@ -137,10 +137,10 @@ pub enum Part {
 pub struct Message {
     /// The message's id.
     pub id: MessageId,
-    /// The session it belongs to.
+    /// The chat it belongs to.
     #[serde(rename = "session_id")]
     pub chat_id: ChatId,
-    /// The message it answers or follows; `None` for the first message of a session.
+    /// The message it answers or follows; `None` for the first message of a chat.
     pub parent_id: Option<MessageId>,
     /// Who wrote it.
     pub role: Role,

@@ -40,7 +40,7 @@ macro_rules! id_type {
 }
 
 id_type!(
-    /// Identifies a session (a conversation).
+    /// Identifies a chat (a conversation).
     ChatId
 );
 id_type!(

@@ -272,3 +272,41 @@ fn wire_names_are_the_serde_names() {
         assert_eq!(serde_json::to_value(k).unwrap(), json!(k.wire_name()));
     }
 }
+
+/// The code says "chat"; an export file (and `--json` output) keeps the names it had when a
+/// chat was called a session, so a file moves between Parley versions both ways.
+#[test]
+fn a_chat_in_a_file_keeps_the_names_session_and_session_id() {
+    let file = json!({
+        "session": {"id": "c1", "title": "t", "created_at": 1, "updated_at": 2, "message_count": 1,
+                    "provider": null, "model": null, "params": {}, "revision": 3,
+                    "pinned": false, "archived": false,
+                    "forked_from": {"session_id": "c0", "message_id": "m0"}},
+        "head": "m1",
+        "messages": [{"id": "m1", "session_id": "c1", "parent_id": null, "role": "user",
+                      "turn_id": null, "provider": null, "model": null, "created_at": 1,
+                      "parts": [{"type": "text", "text": "hi"}]}],
+        "turns": [{"id": "t1", "session_id": "c1", "user_message_id": "m1",
+                   "assistant_message_id": null, "status": "completed", "provider": null,
+                   "model": null, "started_at": 1, "ended_at": 2, "usage": null,
+                   "stop_reason": null, "error": null}]
+    });
+    let chat: ChatExport = serde_json::from_value(file).unwrap();
+    assert_eq!(chat.session.id.0, "c1");
+    assert_eq!(chat.session.forked_from.as_ref().unwrap().chat_id.0, "c0");
+    assert_eq!(chat.messages[0].chat_id.0, "c1");
+    assert_eq!(chat.turns[0].chat_id.0, "c1");
+    let out = serde_json::to_value(&chat).unwrap();
+    assert_eq!(out["session"]["forked_from"]["session_id"], "c0");
+    assert_eq!(out["messages"][0]["session_id"], "c1");
+    assert_eq!(out["turns"][0]["session_id"], "c1");
+    for key in ["chat", "chat_id"] {
+        assert!(!out.to_string().contains(&format!("\"{key}\"")), "{out}");
+    }
+    let hit = json!({"session_id": "c1", "title": "t", "message_id": null, "role": null,
+        "model": null, "provider": null, "at": 0, "field": "title", "snippet": [],
+        "on_selected_path": true});
+    let parsed: SearchHit = serde_json::from_value(hit.clone()).unwrap();
+    assert_eq!(parsed.chat_id.0, "c1");
+    assert_eq!(serde_json::to_value(&parsed).unwrap(), hit);
+}

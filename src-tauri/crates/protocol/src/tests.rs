@@ -305,7 +305,7 @@ fn a_chat_in_a_file_keeps_the_names_session_and_session_id() {
     }
     let hit = json!({"session_id": "c1", "title": "t", "message_id": null, "role": null,
         "model": null, "provider": null, "at": 0, "field": "title", "snippet": [],
-        "on_selected_path": true});
+        "on_selected_path": true, "archived": false});
     let parsed: SearchHit = serde_json::from_value(hit.clone()).unwrap();
     assert_eq!(parsed.chat_id.0, "c1");
     assert_eq!(serde_json::to_value(&parsed).unwrap(), hit);

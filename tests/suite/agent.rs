@@ -119,7 +119,7 @@ pub(super) fn approval_for(id: &'static str) -> impl Fn(&EventMsg) -> bool {
     move |e| matches!(e, EventMsg::ApprovalRequested { call_id, .. } if call_id == id)
 }
 
-/// The calls and results of the session's last answer, in order.
+/// The calls and results of the chat's last answer, in order.
 pub(super) async fn last_parts(core: &Core, sid: &ChatId) -> Vec<Part> {
     let h = core.history().full_history(sid).await.unwrap();
     h.messages.last().unwrap().parts.clone()

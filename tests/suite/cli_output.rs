@@ -1,6 +1,6 @@
 //! What the CLI prints of what a model (or a file it read) wrote: terminal escape sequences are
 //! shown as markers, never obeyed — in `ask` (text, reasoning, tool arguments and output) and
-//! in `sessions show`; `--raw` prints them as received.
+//! in `chats show`; `--raw` prints them as received.
 
 use super::cli::{add_local, newest_chat, run};
 use super::cli_approvals::tool_calls;
@@ -50,7 +50,7 @@ async fn escapes_from_the_model_are_shown_not_obeyed() {
     assert!(r.stdout.contains("⟦U+009B⟧31m"), "{:?}", r.stdout);
     assert!(r.stdout.contains("safe⟦U+000D⟧rm -rf ~"), "{:?}", r.stdout);
 
-    // The stored chat keeps the bytes; `sessions show` shows them as markers.
+    // The stored chat keeps the bytes; `chats show` shows them as markers.
     let id = newest_chat(dir.path(), None).await.session.id.0;
     let r = run(dir.path(), &["sessions", "show", &id]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);

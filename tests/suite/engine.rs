@@ -1,4 +1,4 @@
-//! The session engine end to end against the scripted server: streaming, journal, stop, busy,
+//! The chat engine end to end against the scripted server: streaming, journal, stop, busy,
 //! retries, timeouts, faults and bad input. Real SQLite files in temp dirs.
 
 use parley_core::providers::HttpSettings;

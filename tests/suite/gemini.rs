@@ -397,7 +397,7 @@ async fn a_gemini_turn_sends_the_key_in_a_header_and_replays_signatures_then_ano
         ]
     );
     assert_eq!(hist.session.provider.as_deref(), Some("oai"));
-    // The session's settings survive and applied to the other provider too.
+    // The chat's settings survive and applied to the other provider too.
     let body: Value = serde_json::from_str(&sent).unwrap();
     assert_eq!(
         body["messages"][0],

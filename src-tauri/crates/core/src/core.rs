@@ -1,6 +1,6 @@
 //! [`Core`]: opens the data directory and owns the topic services. It holds no logic of its
 //! own beyond wiring: each topic's API lives in its service —
-//! [`Core::chats`] (sessions and the turn engine), [`Core::history`] (messages and their tree),
+//! [`Core::chats`] (chats and the turn engine), [`Core::history`] (messages and their tree),
 //! [`Core::providers`] (configuration, keys, model lists, discovery), [`Core::assistants`],
 //! [`Core::approvals`] (decisions, questions, grants), [`Core::settings`] and [`Core::tools`].
 //! The desktop commands, the CLI and the tests all go through these services.

@@ -380,7 +380,7 @@ pub enum CoreError {
     /// The named thing does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// The session already has a running turn.
+    /// The chat already has a running turn.
     #[error("This chat is still answering. Stop the current reply or wait for it to finish before sending another message.")]
     Busy,
     /// The database failed.

@@ -1,4 +1,4 @@
-//! Where turn events go. Every event gets the next `seq` of its session and is delivered to
+//! Where turn events go. Every event gets the next `seq` of its chat and is delivered to
 //! every subscriber that wants it. The events of each running turn are also kept until the turn
 //! ends, so a subscriber that arrives late (a reloaded webview, a second window) first receives
 //! the running turn from its `TurnStarted` and then the live events, with nothing lost or
@@ -36,7 +36,7 @@ impl Hub {
     pub(crate) fn emit(&self, chat_id: &ChatId, msg: EventMsg) {
         let mut st = self.lock();
         let st = &mut *st;
-        // Per-token hot path: no id clones once the session is known.
+        // Per-token hot path: no id clones once the chat is known.
         let seq = match st.seqs.get_mut(chat_id) {
             Some(seq) => {
                 *seq += 1;
@@ -88,7 +88,7 @@ impl Hub {
         let _ = st.subscribers[last].tx.send(event);
     }
 
-    /// Events of `session` (or of every session), starting with the replay of running turns.
+    /// Events of chat `session` (or of every chat), starting with the replay of running turns.
     pub(crate) fn subscribe(&self, session: Option<ChatId>) -> mpsc::UnboundedReceiver<Event> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut st = self.lock();
@@ -106,7 +106,7 @@ impl Hub {
         rx
     }
 
-    /// The events of the session's running turn so far, from its `TurnStarted` (consecutive
+    /// The events of the chat's running turn so far, from its `TurnStarted` (consecutive
     /// deltas merged); empty when no turn runs. This log is the one replay buffer: a window
     /// that opens a chat applies it on top of the stored history.
     pub(crate) fn running_events(&self, chat_id: &ChatId) -> Vec<Event> {
@@ -117,7 +117,7 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    /// Forgets a deleted session's numbering.
+    /// Forgets a deleted chat's numbering.
     pub(crate) fn forget(&self, chat_id: &ChatId) {
         let mut st = self.lock();
         st.seqs.remove(chat_id);
@@ -176,7 +176,7 @@ impl Emitter {
         Emitter { chat_id, hub }
     }
 
-    /// The session this emitter speaks for.
+    /// The chat this emitter speaks for.
     pub(crate) fn chat_id(&self) -> &ChatId {
         &self.chat_id
     }
@@ -222,7 +222,7 @@ mod tests {
         hub.emit(&s, started());
         let mut after = hub.subscribe(Some(s.clone()));
         assert!(after.try_recv().is_err());
-        // A subscriber for another session sees nothing of this one.
+        // A subscriber for another chat sees nothing of this one.
         let mut other = hub.subscribe(Some(ChatId("o".into())));
         hub.emit(&s, delta("d"));
         assert!(other.try_recv().is_err());

@@ -1,5 +1,5 @@
 //! The journal's write cost, through the real store (a real SQLite file, WAL, synchronous=FULL):
-//! the bytes a 10 MB answer writes to the WAL, and the WAL's size over a 100k-message session.
+//! the bytes a 10 MB answer writes to the WAL, and the WAL's size over a 100k-message chat.
 
 use parley_core::chats::ChatTables as _;
 use parley_core::chats::{JournalOp, TurnEnd};
@@ -84,7 +84,7 @@ pub async fn wal_bytes(flush: usize) -> (u64, Duration) {
     (after - before, took)
 }
 
-/// A session that grows to `messages` messages (turns of a question and a streamed answer in
+/// A chat that grows to `messages` messages (turns of a question and a streamed answer in
 /// three flushes), with the WAL's size sampled after every turn: (largest WAL, WAL at the end,
 /// database size, time).
 pub async fn long_chat(messages: usize) -> (u64, u64, u64, Duration) {

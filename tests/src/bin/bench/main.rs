@@ -5,7 +5,7 @@
 //!    parse → events → journal in a real SQLite file), in tokens per second.
 //! 2. Journal costs (append, begin, finish) with 1k, 100k and 1M messages already in the
 //!    database and in the search bench's database (`parley-bench append`); the WAL bytes
-//!    a 10 MB answer writes; the WAL's size over a 100k-message session (`journal.rs`).
+//!    a 10 MB answer writes; the WAL's size over a 100k-message chat (`journal.rs`).
 //! 3. A 1 MB tool argument streamed in 16-byte pieces: bytes the events carry, memory gained.
 //! 4. `parley-bench import` (run by `cargo xtask bench` once the CLI is built): a 100 MB export
 //!    of each format through `parley import`, its time and peak memory (`import.rs`).
@@ -181,7 +181,7 @@ async fn pipeline(bytes: &[u8]) -> (Duration, usize, String) {
     )
 }
 
-/// Fills a database with `n` messages (half user, half assistant) across 100 sessions.
+/// Fills a database with `n` messages (half user, half assistant) across 100 chats.
 fn fill(path: &std::path::Path, n: usize) {
     let c = rusqlite::Connection::open(path).unwrap();
     parley_core::search::register(&c).unwrap();
@@ -304,7 +304,7 @@ async fn append_cost_in(path: &std::path::Path, sid: &str) -> TurnCost {
 }
 
 /// The journal tables (`parley-bench journal` prints only them): append cost as the database
-/// grows to 1M messages, WAL bytes for a 10 MB answer, the WAL over a 100k-message session.
+/// grows to 1M messages, WAL bytes for a 10 MB answer, the WAL over a 100k-message chat.
 fn print_journal(rt: &tokio::runtime::Runtime) {
     print_append(rt);
     journal::print(rt);

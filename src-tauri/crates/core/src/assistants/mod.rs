@@ -90,7 +90,7 @@ impl AssistantService {
         }
     }
 
-    /// Sets a session up from an assistant: its system prompt, tools and workspace (the
+    /// Sets a chat up from an assistant: its system prompt, tools and workspace (the
     /// default model is the caller's to pick, e.g. in the composer's model picker).
     pub async fn apply_assistant(
         &self,

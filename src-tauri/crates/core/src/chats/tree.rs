@@ -144,7 +144,7 @@ fn move_head_after_delete(
     Ok(())
 }
 
-/// A message of `session`, or the error that says it is not one.
+/// A message of chat `session`, or the error that says it is not one.
 fn message_in(
     c: &Connection,
     session: &ChatId,

@@ -53,7 +53,7 @@ pub(crate) struct TurnCtx {
     /// The request, with the history before this turn's answer as its messages.
     pub request: Result<ChatRequest, CoreError>,
     pub cancel: CancellationToken,
-    /// The tools this turn may run; `None` when the session has none (no workspace).
+    /// The tools this turn may run; `None` when the chat has none (no workspace).
     pub tools: Option<TurnTools>,
     /// The most model responses with tool calls in this turn.
     pub max_rounds: u32,
@@ -316,7 +316,7 @@ async fn announce_trim(store: &Store, em: &Emitter, turn_id: &TurnId, t: context
     });
 }
 
-/// Runs the turn and returns its final event, which the caller emits once the session's turn
+/// Runs the turn and returns its final event, which the caller emits once the chat's turn
 /// slot is free again — so a client reacting to the end can send at once.
 pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
     let TurnCtx {

@@ -216,7 +216,7 @@ impl ChatService {
             .await?
             .ok_or_else(|| not_found(chat_id))?;
         let (row, model) = self.who_answers(&session, &options).await?;
-        // Reserve the session's single turn slot before touching the database.
+        // Reserve the chat's single turn slot before touching the database.
         let (cancel, done_tx) = self.reserve(chat_id)?;
         let begun = match self
             .begin(chat_id, &start, &row.name, &model, options.revision)
@@ -403,7 +403,7 @@ impl ChatService {
         })
     }
 
-    /// Stops the session's running turn (keeping its partial output) and waits until it is
+    /// Stops the chat's running turn (keeping its partial output) and waits until it is
     /// recorded. Returns whether a turn was running.
     pub async fn stop_turn(&self, chat_id: &ChatId) -> bool {
         let done = {
@@ -425,14 +425,14 @@ impl ChatService {
         }
     }
 
-    /// The running turn of a session, if any.
+    /// The running turn of a chat, if any.
     pub fn active_turn(&self, chat_id: &ChatId) -> Option<TurnId> {
         lock(&self.active)
             .get(chat_id)
             .and_then(|a| a.turn_id.clone())
     }
 
-    /// The tools a turn of a session with these settings may run: none without a workspace.
+    /// The tools a turn of a chat with these settings may run: none without a workspace.
     fn turn_tools(
         &self,
         params: &ChatParams,

@@ -2,7 +2,7 @@
 //! table-tested: workspace containment ([`paths`]), shell command classification ([`shell`]),
 //! the addresses `fetch_url` may reach ([`net`], [`fetch`]) and the environment a child
 //! process gets ([`scrubbed_env`]). [`tool`] has the typed tool trait and its registry;
-//! [`builtins`] lists what a session with a workspace is offered.
+//! [`builtins`] lists what a chat with a workspace is offered.
 
 pub mod ask;
 pub mod code;

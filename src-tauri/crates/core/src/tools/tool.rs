@@ -24,7 +24,7 @@ pub trait Asker: Send + Sync {
 /// What a call runs with.
 #[derive(Clone)]
 pub struct ToolContext {
-    /// The session's workspace.
+    /// The chat's workspace.
     pub workspace: Workspace,
     /// Cancelled when the user stops the turn.
     pub cancel: CancellationToken,
@@ -195,7 +195,7 @@ impl<T: Tool> AnyTool for Erased<T> {
     }
 }
 
-/// The tools offered in a session, by name.
+/// The tools offered in a chat, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
     tools: BTreeMap<&'static str, Arc<dyn AnyTool>>,

@@ -7,21 +7,21 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	/**  Creates an empty chat. */
-	createSession: () => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("create_session")),
+	createChat: () => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("create_chat")),
 	/**  Renames a chat (checked against the revision the window saw, when given). */
-	renameSession: (sessionId: SessionId, title: string, revision: number | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rename_session", { sessionId, title, revision })),
+	renameChat: (chatId: ChatId, title: string, revision: number | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rename_chat", { chatId, title, revision })),
 	/**  Deletes a chat; a running answer in it is stopped first. */
-	deleteSession: (sessionId: SessionId, revision: number | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_session", { sessionId, revision })),
+	deleteChat: (chatId: ChatId, revision: number | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_chat", { chatId, revision })),
 	/**  A page of a chat's messages, newest last, ending before `before` (or at the newest). */
-	getHistory: (sessionId: SessionId, before: MessageId | null, limit: number) => typedError<SessionHistory_Serialize, ErrorInfo>(__TAURI_INVOKE("get_history", { sessionId, before, limit })),
-	/**  One part of a message, whole (a page sends long texts clipped; see `SessionHistory.clipped`). */
-	getPart: (sessionId: SessionId, messageId: MessageId, index: number) => typedError<Part_Serialize, ErrorInfo>(__TAURI_INVOKE("get_part", { sessionId, messageId, index })),
+	getHistory: (chatId: ChatId, before: MessageId | null, limit: number) => typedError<ChatHistory_Serialize, ErrorInfo>(__TAURI_INVOKE("get_history", { chatId, before, limit })),
+	/**  One part of a message, whole (a page sends long texts clipped; see `ChatHistory.clipped`). */
+	getPart: (chatId: ChatId, messageId: MessageId, index: number) => typedError<Part_Serialize, ErrorInfo>(__TAURI_INVOKE("get_part", { chatId, messageId, index })),
 	/**  Sends a message; the answer streams through the window's event channel. */
-	sendMessage: (sessionId: SessionId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_message", { sessionId, text, options })),
+	sendMessage: (chatId: ChatId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_message", { chatId, text, options })),
 	/**  Answers the chat's last message again (after a failure, a stop, or to regenerate). */
-	retryTurn: (sessionId: SessionId, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("retry_turn", { sessionId, options })),
+	retryTurn: (chatId: ChatId, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("retry_turn", { chatId, options })),
 	/**  Stops the chat's running answer, keeping what arrived. */
-	stopTurn: (sessionId: SessionId) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("stop_turn", { sessionId })),
+	stopTurn: (chatId: ChatId) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("stop_turn", { chatId })),
 	/**
 	 *  Connects the window to the event stream: first the running turns from their start, then
 	 *  live events, in batches of at most one per frame. Calling it again (after a reload) replaces the window's previous channel.
@@ -50,9 +50,9 @@ export const commands = {
 	 */
 	listModels: (name: string, refresh: boolean) => typedError<ModelList_Serialize, ErrorInfo>(__TAURI_INVOKE("list_models", { name, refresh })),
 	/**  Changes a chat's generation settings (system prompt, temperature, ...). */
-	setSessionParams: (sessionId: SessionId, params: SessionParams_Deserialize) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("set_session_params", { sessionId, params })),
+	setChatParams: (chatId: ChatId, params: ChatParams_Deserialize) => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("set_chat_params", { chatId, params })),
 	/**  Turns on (`use_it`) or discards the system prompt an imported chat came with. */
-	useImportedSystem: (sessionId: SessionId, useIt: boolean) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("use_imported_system", { sessionId, useIt })),
+	useImportedSystem: (chatId: ChatId, useIt: boolean) => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("use_imported_system", { chatId, useIt })),
 	/**  Ready-made provider configurations. */
 	providerPresets: () => typedError<ProviderPreset_Serialize[], ErrorInfo>(__TAURI_INVOKE("provider_presets")),
 	/**  Model servers running on this machine (loopback only). */
@@ -64,7 +64,7 @@ export const commands = {
 	/**  Opens a link from a message in the system browser: http(s) and mailto only. */
 	openLink: (url: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("open_link", { url })),
 	/**
-	 *  The UI calls this once the session list is first painted. Only the benchmark listens: with
+	 *  The UI calls this once the chat list is first painted. Only the benchmark listens: with
 	 *  `PARLEY_READY_FILE` set, the moment is written there (unix ms).
 	 */
 	appReady: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("app_ready")),
@@ -82,7 +82,7 @@ export const commands = {
 	 */
 	restoreBackup: () => typedError<RestoreReport_Serialize | null, ErrorInfo>(__TAURI_INVOKE("restore_backup")),
 	/**  Answers a question the model asked (`None`: skip it). */
-	answerQuestion: (sessionId: SessionId, callId: string, answer: string | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("answer_question", { sessionId, callId, answer })),
+	answerQuestion: (chatId: ChatId, callId: string, answer: string | null) => typedError<null, ErrorInfo>(__TAURI_INVOKE("answer_question", { chatId, callId, answer })),
 	/**  Every saved "always allow" grant. */
 	listGrants: () => typedError<Grant[], ErrorInfo>(__TAURI_INVOKE("list_grants")),
 	/**  Revokes a saved grant. */
@@ -96,51 +96,51 @@ export const commands = {
 	/**  Deletes an assistant. */
 	deleteAssistant: (id: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_assistant", { id })),
 	/**  Sets a chat up from an assistant (system prompt, tools, workspace). */
-	applyAssistant: (sessionId: SessionId, assistantId: string) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("apply_assistant", { sessionId, assistantId })),
+	applyAssistant: (chatId: ChatId, assistantId: string) => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("apply_assistant", { chatId, assistantId })),
 	/**  Lets the user choose the chat's workspace folder in a native dialog. `None`: cancelled. */
-	chooseWorkspace: (sessionId: SessionId) => typedError<SessionSummary_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_workspace", { sessionId })),
+	chooseWorkspace: (chatId: ChatId) => typedError<ChatSummary_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_workspace", { chatId })),
 	/**  Removes the chat's workspace (no tools from then on). */
-	clearWorkspace: (sessionId: SessionId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("clear_workspace", { sessionId })),
+	clearWorkspace: (chatId: ChatId) => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("clear_workspace", { chatId })),
 	/**  Lets the user choose an assistant's workspace folder in a native dialog, or clears it. */
 	chooseAssistantWorkspace: (assistantId: string, clear: boolean) => typedError<Assistant_Serialize | null, ErrorInfo>(__TAURI_INVOKE("choose_assistant_workspace", { assistantId, clear })),
 	/**
 	 *  Chats as the sidebar shows them: the archive or the chats in use, all or one assistant's,
 	 *  pinned first, then by activity; chats without messages left out.
 	 */
-	listChats: (filter: ChatFilter_Deserialize, limit: number, offset: number) => typedError<SessionSummary_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_chats", { filter, limit, offset })),
+	listChats: (filter: ChatFilter_Deserialize, limit: number, offset: number) => typedError<ChatSummary_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_chats", { filter, limit, offset })),
 	/**  How many chats are in use, archived, and per assistant. */
 	chatCounts: () => typedError<ChatCounts, ErrorInfo>(__TAURI_INVOKE("chat_counts")),
 	/**  One chat's summary (its current revision, title, flags). */
-	getSession: (sessionId: SessionId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("get_session", { sessionId })),
+	getChat: (chatId: ChatId) => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("get_chat", { chatId })),
 	/**  Edits a message of the user: a new version of it, answered at once. */
-	editMessage: (sessionId: SessionId, messageId: MessageId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("edit_message", { sessionId, messageId, text, options })),
+	editMessage: (chatId: ChatId, messageId: MessageId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("edit_message", { chatId, messageId, text, options })),
 	/**
 	 *  Answers again the question of `message_id` (an answer), with the model of `options`: a new
 	 *  version of the answer.
 	 */
-	regenerate: (sessionId: SessionId, messageId: MessageId, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("regenerate", { sessionId, messageId, options })),
+	regenerate: (chatId: ChatId, messageId: MessageId, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("regenerate", { chatId, messageId, options })),
 	/**  Shows another version: the path continues through `message_id` to its newest leaf. */
-	switchBranch: (sessionId: SessionId, messageId: MessageId, revision: number) => typedError<MessageId, ErrorInfo>(__TAURI_INVOKE("switch_branch", { sessionId, messageId, revision })),
+	switchBranch: (chatId: ChatId, messageId: MessageId, revision: number) => typedError<MessageId, ErrorInfo>(__TAURI_INVOKE("switch_branch", { chatId, messageId, revision })),
 	/**  Rewinds the chat to `message_id`; the later turns stay as a branch. */
-	rewind: (sessionId: SessionId, messageId: MessageId, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rewind", { sessionId, messageId, revision })),
+	rewind: (chatId: ChatId, messageId: MessageId, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("rewind", { chatId, messageId, revision })),
 	/**  Copies the path up to `message_id` into a new chat that links back to this one. */
-	fork: (sessionId: SessionId, messageId: MessageId) => typedError<SessionSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("fork", { sessionId, messageId })),
+	fork: (chatId: ChatId, messageId: MessageId) => typedError<ChatSummary_Serialize, ErrorInfo>(__TAURI_INVOKE("fork", { chatId, messageId })),
 	/**  Deletes `message_id` and everything after it on every branch; returns how many messages. */
-	deleteBranch: (sessionId: SessionId, messageId: MessageId, revision: number) => typedError<number, ErrorInfo>(__TAURI_INVOKE("delete_branch", { sessionId, messageId, revision })),
+	deleteBranch: (chatId: ChatId, messageId: MessageId, revision: number) => typedError<number, ErrorInfo>(__TAURI_INVOKE("delete_branch", { chatId, messageId, revision })),
 	/**  Pins or unpins a chat. */
-	setPinned: (sessionId: SessionId, pinned: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_pinned", { sessionId, pinned, revision })),
+	setPinned: (chatId: ChatId, pinned: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_pinned", { chatId, pinned, revision })),
 	/**  Archives or unarchives a chat. */
-	setArchived: (sessionId: SessionId, archived: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_archived", { sessionId, archived, revision })),
+	setArchived: (chatId: ChatId, archived: boolean, revision: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("set_archived", { chatId, archived, revision })),
 	/**  Asks a model for a new title now ("Regenerate title"); it replaces any title. */
-	retitle: (sessionId: SessionId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { sessionId })),
+	retitle: (chatId: ChatId) => typedError<string, ErrorInfo>(__TAURI_INVOKE("retitle", { chatId })),
 	/**
 	 *  Asks where to save (native dialog) and writes chats there, readable by the user only: one
-	 *  chat (`session_id`) or every chat, in Parley's format (`branch`: only the selected branch)
+	 *  chat (`chat_id`) or every chat, in Parley's format (`branch`: only the selected branch)
 	 *  or as Markdown. Every chat: a chat that cannot be read is left out and named in the report
 	 *  (`left_out`), the others are written. `None` when the person cancelled. E2E tests set
 	 *  `PARLEY_E2E_SAVE_FILE` instead of the dialog.
 	 */
-	exportChats: (sessionId: SessionId | null, markdown: boolean, branch: boolean) => typedError<ExportReport | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { sessionId, markdown, branch })),
+	exportChats: (chatId: ChatId | null, markdown: boolean, branch: boolean) => typedError<ExportReport | null, ErrorInfo>(__TAURI_INVOKE("export_chats", { chatId, markdown, branch })),
 	/**
 	 *  Asks for a Parley export (native dialog) and says what importing it would add, without
 	 *  merging anything; `confirm_import` then imports that file. The file's reading is reported on
@@ -163,7 +163,7 @@ export const commands = {
 	 */
 	usageReport: (since: number | null, includeImported: boolean) => typedError<UsageReport_Serialize, ErrorInfo>(__TAURI_INVOKE("usage_report", { since, includeImported })),
 	/**  One chat's usage: all its answers and those on its selected branch. */
-	chatUsage: (sessionId: SessionId) => typedError<ChatUsage, ErrorInfo>(__TAURI_INVOKE("chat_usage", { sessionId })),
+	chatUsage: (chatId: ChatId) => typedError<ChatUsage, ErrorInfo>(__TAURI_INVOKE("chat_usage", { chatId })),
 	/**  The price table in use. */
 	getPrices: () => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("get_prices")),
 	/**  Saves the price table; returns it as now in use. */
@@ -275,6 +275,204 @@ export type ChatFilter_Serialize = {
 	archived: boolean,
 	/**  Only chats set up from this assistant (its id). */
 	assistant: string | null,
+};
+
+/**  A chat with (a page of) its messages and their turns, oldest first. */
+export type ChatHistory = ChatHistory_Serialize | ChatHistory_Deserialize;
+
+/**  A chat with (a page of) its messages and their turns, oldest first. */
+export type ChatHistory_Deserialize = {
+	/**  The chat. */
+	session: ChatSummary_Deserialize,
+	/**  Messages along the current branch, oldest first. */
+	messages: Message_Deserialize[],
+	/**  The turns of those messages, oldest first. */
+	turns: TurnInfo_Deserialize[],
+	/**  True when older messages exist before the first one returned. */
+	has_more?: boolean,
+	/**
+	 *  On the newest page: the events of the chat's running turn so far, from its
+	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
+	 */
+	running?: Event_Deserialize[],
+	/**
+	 *  Parts whose text was cut to its start for this page (a window shows long texts
+	 *  collapsed; it fetches the whole part when the reader asks for it).
+	 */
+	clipped?: ClippedPart[],
+	/**  For each message of the page that has other versions (siblings), all of them. */
+	versions?: Versions[],
+	/**
+	 *  Messages that follow the end of the selected path: the chat was rewound and these
+	 *  begin the later turns it kept (newest first; only on the newest page).
+	 */
+	later?: MessageId[],
+};
+
+/**  A chat with (a page of) its messages and their turns, oldest first. */
+export type ChatHistory_Serialize = {
+	/**  The chat. */
+	session: ChatSummary_Serialize,
+	/**  Messages along the current branch, oldest first. */
+	messages: Message_Serialize[],
+	/**  The turns of those messages, oldest first. */
+	turns: TurnInfo_Serialize[],
+	/**  True when older messages exist before the first one returned. */
+	has_more: boolean,
+	/**
+	 *  On the newest page: the events of the chat's running turn so far, from its
+	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
+	 */
+	running: Event_Serialize[],
+	/**
+	 *  Parts whose text was cut to its start for this page (a window shows long texts
+	 *  collapsed; it fetches the whole part when the reader asks for it).
+	 */
+	clipped: ClippedPart[],
+	/**  For each message of the page that has other versions (siblings), all of them. */
+	versions: Versions[],
+	/**
+	 *  Messages that follow the end of the selected path: the chat was rewound and these
+	 *  begin the later turns it kept (newest first; only on the newest page).
+	 */
+	later: MessageId[],
+};
+
+/**  Identifies a chat (a conversation). */
+export type ChatId = string;
+
+/**  A chat's generation settings. `None` everywhere means "the provider's default". */
+export type ChatParams = ChatParams_Serialize | ChatParams_Deserialize;
+
+/**  A chat's generation settings. `None` everywhere means "the provider's default". */
+export type ChatParams_Deserialize = {
+	/**  The system prompt. */
+	system?: string | null,
+	/**  Sampling temperature (0 to 2). */
+	temperature?: number | null,
+	/**  Nucleus sampling (0 to 1). */
+	top_p?: number | null,
+	/**  Output token cap (1 to 1,000,000). */
+	max_output_tokens?: number | null,
+	/**  Reasoning effort / thinking budget, where the model supports it. */
+	reasoning?: ReasoningEffort | null,
+	/**
+	 *  The folder the chat's tools work in, chosen by the user in a native folder dialog
+	 *  (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
+	 *  sent with `set_chat_params` is ignored.
+	 */
+	workspace?: string | null,
+	/**
+	 *  The built-in tools enabled in this chat (`None`: all of them, once a workspace is
+	 *  chosen).
+	 */
+	tools?: string[] | null,
+	/**  The assistant this chat was set up from, if any. */
+	assistant?: string | null,
+	/**
+	 *  A system prompt that came with an imported chat: shown, but not sent until the user
+	 *  turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
+	 *  with `set_chat_params` is ignored.
+	 */
+	imported_system?: string | null,
+};
+
+/**  A chat's generation settings. `None` everywhere means "the provider's default". */
+export type ChatParams_Serialize = {
+	/**  The system prompt. */
+	system: string | null,
+	/**  Sampling temperature (0 to 2). */
+	temperature: number | null,
+	/**  Nucleus sampling (0 to 1). */
+	top_p: number | null,
+	/**  Output token cap (1 to 1,000,000). */
+	max_output_tokens: number | null,
+	/**  Reasoning effort / thinking budget, where the model supports it. */
+	reasoning: ReasoningEffort | null,
+	/**
+	 *  The folder the chat's tools work in, chosen by the user in a native folder dialog
+	 *  (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
+	 *  sent with `set_chat_params` is ignored.
+	 */
+	workspace: string | null,
+	/**
+	 *  The built-in tools enabled in this chat (`None`: all of them, once a workspace is
+	 *  chosen).
+	 */
+	tools: string[] | null,
+	/**  The assistant this chat was set up from, if any. */
+	assistant: string | null,
+	/**
+	 *  A system prompt that came with an imported chat: shown, but not sent until the user
+	 *  turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
+	 *  with `set_chat_params` is ignored.
+	 */
+	imported_system?: string,
+};
+
+/**  A chat as listed in the sidebar. */
+export type ChatSummary = ChatSummary_Serialize | ChatSummary_Deserialize;
+
+/**  A chat as listed in the sidebar. */
+export type ChatSummary_Deserialize = {
+	/**  The chat's id. */
+	id: ChatId,
+	/**  Its title. */
+	title: string,
+	/**  When it was created. */
+	created_at: number,
+	/**  When it last changed (new message, rename). */
+	updated_at: number,
+	/**  How many messages it holds. */
+	message_count: number,
+	/**  The provider last used in it. */
+	provider?: string | null,
+	/**  The model last used in it. */
+	model?: string | null,
+	/**  Its generation settings (system prompt, temperature, ...). */
+	params?: ChatParams_Deserialize,
+	/**
+	 *  Counts every change to the chat (a message sent, edited, regenerated, a branch
+	 *  switched, a rewind, a rename). A change made on an older revision is refused.
+	 */
+	revision?: number,
+	/**  Listed first. */
+	pinned?: boolean,
+	/**  Left out of the list unless archived chats are asked for. */
+	archived?: boolean,
+	/**  The chat and message it was branched from ("Branch into a new chat"). */
+	forked_from?: ForkOrigin | null,
+};
+
+/**  A chat as listed in the sidebar. */
+export type ChatSummary_Serialize = {
+	/**  The chat's id. */
+	id: ChatId,
+	/**  Its title. */
+	title: string,
+	/**  When it was created. */
+	created_at: number,
+	/**  When it last changed (new message, rename). */
+	updated_at: number,
+	/**  How many messages it holds. */
+	message_count: number,
+	/**  The provider last used in it. */
+	provider: string | null,
+	/**  The model last used in it. */
+	model: string | null,
+	/**  Its generation settings (system prompt, temperature, ...). */
+	params: ChatParams_Serialize,
+	/**
+	 *  Counts every change to the chat (a message sent, edited, regenerated, a branch
+	 *  switched, a rewind, a rename). A change made on an older revision is refused.
+	 */
+	revision: number,
+	/**  Listed first. */
+	pinned: boolean,
+	/**  Left out of the list unless archived chats are asked for. */
+	archived: boolean,
+	/**  The chat and message it was branched from ("Branch into a new chat"). */
+	forked_from?: ForkOrigin,
 };
 
 /**  One chat's usage: all its answers, and those on its selected branch. */
@@ -391,9 +589,9 @@ export type DataStatus_Serialize = {
 export type ErrorCode = 
 /**  The request itself is wrong (empty message, bad URL, bad name); fix it and retry. */
 "invalid_input" | 
-/**  The named session, message or provider does not exist. */
+/**  The named chat, message or provider does not exist. */
 "not_found" | 
-/**  The session already has a turn running. */
+/**  The chat already has a turn running. */
 "busy" | 
 /**
  *  The chat changed since the client last saw it (another window, or `parley`); nothing
@@ -443,7 +641,7 @@ export type ErrorInfo = {
 };
 
 /**
- *  One event of a session's stream. `seq` grows with every event of a session, so a client
+ *  One event of a chat's stream. `seq` grows with every event of a chat, so a client
  *  that re-syncs can ignore events it has already applied. Live events are numbered one by one;
  *  a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
  *  carrying the latest `seq`, so numbers may skip there.
@@ -747,30 +945,30 @@ title: string;
 revision: number };
 
 /**
- *  One event of a session's stream. `seq` grows with every event of a session, so a client
+ *  One event of a chat's stream. `seq` grows with every event of a chat, so a client
  *  that re-syncs can ignore events it has already applied. Live events are numbered one by one;
  *  a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
  *  carrying the latest `seq`, so numbers may skip there.
  */
 export type Event_Deserialize = {
-	/**  The session the event belongs to. */
-	session_id: SessionId,
-	/**  Position in the session's event stream. */
+	/**  The chat the event belongs to. */
+	session_id: ChatId,
+	/**  Position in the chat's event stream. */
 	seq: number,
 	/**  What happened. */
 	msg: EventMsg_Deserialize,
 };
 
 /**
- *  One event of a session's stream. `seq` grows with every event of a session, so a client
+ *  One event of a chat's stream. `seq` grows with every event of a chat, so a client
  *  that re-syncs can ignore events it has already applied. Live events are numbered one by one;
  *  a replay of a running turn (after a reload) delivers consecutive deltas of one item merged,
  *  carrying the latest `seq`, so numbers may skip there.
  */
 export type Event_Serialize = {
-	/**  The session the event belongs to. */
-	session_id: SessionId,
-	/**  Position in the session's event stream. */
+	/**  The chat the event belongs to. */
+	session_id: ChatId,
+	/**  Position in the chat's event stream. */
 	seq: number,
 	/**  What happened. */
 	msg: EventMsg_Serialize,
@@ -790,7 +988,7 @@ export type ExportReport = {
 /**  Where a chat was branched from. */
 export type ForkOrigin = {
 	/**  The chat it was copied from (it may have been deleted since). */
-	session_id: SessionId,
+	session_id: ChatId,
 	/**  The last message copied. */
 	message_id: MessageId,
 };
@@ -939,7 +1137,7 @@ export type ImportReport_Serialize = {
 /**  One chat of an imported file, and what the import does with it. */
 export type ImportedChat = {
 	/**  Its id here (a fresh one when the file's could not be kept). */
-	id: SessionId,
+	id: ChatId,
 	/**  Its title, cleaned. */
 	title: string,
 	/**  Its messages. */
@@ -951,7 +1149,7 @@ export type ImportedChat = {
 /**  A chat an export left out because it could not be read. */
 export type LeftOutChat = {
 	/**  Its id. */
-	id: SessionId,
+	id: ChatId,
 	/**  Its title as stored. */
 	title: string,
 	/**  Why it could not be read. */
@@ -1003,9 +1201,9 @@ export type MessageId = string;
 export type Message_Deserialize = {
 	/**  The message's id. */
 	id: MessageId,
-	/**  The session it belongs to. */
-	session_id: SessionId,
-	/**  The message it answers or follows; `None` for the first message of a session. */
+	/**  The chat it belongs to. */
+	session_id: ChatId,
+	/**  The message it answers or follows; `None` for the first message of a chat. */
 	parent_id?: MessageId | null,
 	/**  Who wrote it. */
 	role: Role,
@@ -1025,9 +1223,9 @@ export type Message_Deserialize = {
 export type Message_Serialize = {
 	/**  The message's id. */
 	id: MessageId,
-	/**  The session it belongs to. */
-	session_id: SessionId,
-	/**  The message it answers or follows; `None` for the first message of a session. */
+	/**  The chat it belongs to. */
+	session_id: ChatId,
+	/**  The message it answers or follows; `None` for the first message of a chat. */
 	parent_id: MessageId | null,
 	/**  Who wrote it. */
 	role: Role,
@@ -1494,7 +1692,7 @@ export type SearchHit = SearchHit_Serialize | SearchHit_Deserialize;
 /**  One message (or title) that matched, best first. */
 export type SearchHit_Deserialize = {
 	/**  The chat. */
-	session_id: SessionId,
+	session_id: ChatId,
 	/**  Its title. */
 	title: string,
 	/**  The message (none when the title matched). */
@@ -1523,7 +1721,7 @@ export type SearchHit_Deserialize = {
 /**  One message (or title) that matched, best first. */
 export type SearchHit_Serialize = {
 	/**  The chat. */
-	session_id: SessionId,
+	session_id: ChatId,
 	/**  Its title. */
 	title: string,
 	/**  The message (none when the title matched). */
@@ -1565,7 +1763,7 @@ export type SearchQuery_Deserialize = {
 	/**  What to look for. */
 	text: string,
 	/**  Only this chat. */
-	chat?: SessionId | null,
+	chat?: ChatId | null,
 	/**  Only messages of this role. */
 	role?: Role | null,
 	/**  Only answers of this model. */
@@ -1593,7 +1791,7 @@ export type SearchQuery_Serialize = {
 	/**  What to look for. */
 	text: string,
 	/**  Only this chat. */
-	chat: SessionId | null,
+	chat: ChatId | null,
 	/**  Only messages of this role. */
 	role: Role | null,
 	/**  Only answers of this model. */
@@ -1663,16 +1861,16 @@ export type SearchResults_Serialize = {
 	took_ms: number,
 };
 
-/**  Options for one send, overriding the session's defaults. */
+/**  Options for one send, overriding the chat's defaults. */
 export type SendOptions = SendOptions_Serialize | SendOptions_Deserialize;
 
-/**  Options for one send, overriding the session's defaults. */
+/**  Options for one send, overriding the chat's defaults. */
 export type SendOptions_Deserialize = {
 	/**  Which configured provider to ask. */
 	provider?: string | null,
 	/**  Which model to ask. */
 	model?: string | null,
-	/**  A system prompt for this session. */
+	/**  A system prompt for this chat. */
 	system?: string | null,
 	/**  Ask before read-only tool calls too (the CLI without a terminal to ask on). */
 	confirm_read_only?: boolean,
@@ -1688,13 +1886,13 @@ export type SendOptions_Deserialize = {
 	revision?: number | null,
 };
 
-/**  Options for one send, overriding the session's defaults. */
+/**  Options for one send, overriding the chat's defaults. */
 export type SendOptions_Serialize = {
 	/**  Which configured provider to ask. */
 	provider: string | null,
 	/**  Which model to ask. */
 	model: string | null,
-	/**  A system prompt for this session. */
+	/**  A system prompt for this chat. */
 	system: string | null,
 	/**  Ask before read-only tool calls too (the CLI without a terminal to ask on). */
 	confirm_read_only: boolean,
@@ -1708,204 +1906,6 @@ export type SendOptions_Serialize = {
 	 *  refused with a conflict (`None`: not checked).
 	 */
 	revision: number | null,
-};
-
-/**  A session with (a page of) its messages and their turns, oldest first. */
-export type SessionHistory = SessionHistory_Serialize | SessionHistory_Deserialize;
-
-/**  A session with (a page of) its messages and their turns, oldest first. */
-export type SessionHistory_Deserialize = {
-	/**  The session. */
-	session: SessionSummary_Deserialize,
-	/**  Messages along the current branch, oldest first. */
-	messages: Message_Deserialize[],
-	/**  The turns of those messages, oldest first. */
-	turns: TurnInfo_Deserialize[],
-	/**  True when older messages exist before the first one returned. */
-	has_more?: boolean,
-	/**
-	 *  On the newest page: the events of the chat's running turn so far, from its
-	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
-	 */
-	running?: Event_Deserialize[],
-	/**
-	 *  Parts whose text was cut to its start for this page (a window shows long texts
-	 *  collapsed; it fetches the whole part when the reader asks for it).
-	 */
-	clipped?: ClippedPart[],
-	/**  For each message of the page that has other versions (siblings), all of them. */
-	versions?: Versions[],
-	/**
-	 *  Messages that follow the end of the selected path: the chat was rewound and these
-	 *  begin the later turns it kept (newest first; only on the newest page).
-	 */
-	later?: MessageId[],
-};
-
-/**  A session with (a page of) its messages and their turns, oldest first. */
-export type SessionHistory_Serialize = {
-	/**  The session. */
-	session: SessionSummary_Serialize,
-	/**  Messages along the current branch, oldest first. */
-	messages: Message_Serialize[],
-	/**  The turns of those messages, oldest first. */
-	turns: TurnInfo_Serialize[],
-	/**  True when older messages exist before the first one returned. */
-	has_more: boolean,
-	/**
-	 *  On the newest page: the events of the chat's running turn so far, from its
-	 *  `TurnStarted` (empty when none runs). A client applies them on top of the messages.
-	 */
-	running: Event_Serialize[],
-	/**
-	 *  Parts whose text was cut to its start for this page (a window shows long texts
-	 *  collapsed; it fetches the whole part when the reader asks for it).
-	 */
-	clipped: ClippedPart[],
-	/**  For each message of the page that has other versions (siblings), all of them. */
-	versions: Versions[],
-	/**
-	 *  Messages that follow the end of the selected path: the chat was rewound and these
-	 *  begin the later turns it kept (newest first; only on the newest page).
-	 */
-	later: MessageId[],
-};
-
-/**  Identifies a session (a conversation). */
-export type SessionId = string;
-
-/**  A session's generation settings. `None` everywhere means "the provider's default". */
-export type SessionParams = SessionParams_Serialize | SessionParams_Deserialize;
-
-/**  A session's generation settings. `None` everywhere means "the provider's default". */
-export type SessionParams_Deserialize = {
-	/**  The system prompt. */
-	system?: string | null,
-	/**  Sampling temperature (0 to 2). */
-	temperature?: number | null,
-	/**  Nucleus sampling (0 to 1). */
-	top_p?: number | null,
-	/**  Output token cap (1 to 1,000,000). */
-	max_output_tokens?: number | null,
-	/**  Reasoning effort / thinking budget, where the model supports it. */
-	reasoning?: ReasoningEffort | null,
-	/**
-	 *  The folder the session's tools work in, chosen by the user in a native folder dialog
-	 *  (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
-	 *  sent with [`Op::SetSessionParams`] is ignored.
-	 */
-	workspace?: string | null,
-	/**
-	 *  The built-in tools enabled in this session (`None`: all of them, once a workspace is
-	 *  chosen).
-	 */
-	tools?: string[] | null,
-	/**  The assistant this session was set up from, if any. */
-	assistant?: string | null,
-	/**
-	 *  A system prompt that came with an imported chat: shown, but not sent until the user
-	 *  turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
-	 *  with `set_session_params` is ignored.
-	 */
-	imported_system?: string | null,
-};
-
-/**  A session's generation settings. `None` everywhere means "the provider's default". */
-export type SessionParams_Serialize = {
-	/**  The system prompt. */
-	system: string | null,
-	/**  Sampling temperature (0 to 2). */
-	temperature: number | null,
-	/**  Nucleus sampling (0 to 1). */
-	top_p: number | null,
-	/**  Output token cap (1 to 1,000,000). */
-	max_output_tokens: number | null,
-	/**  Reasoning effort / thinking budget, where the model supports it. */
-	reasoning: ReasoningEffort | null,
-	/**
-	 *  The folder the session's tools work in, chosen by the user in a native folder dialog
-	 *  (or `--workspace` in the CLI). No workspace: no tools. Only Parley sets it; a value
-	 *  sent with [`Op::SetSessionParams`] is ignored.
-	 */
-	workspace: string | null,
-	/**
-	 *  The built-in tools enabled in this session (`None`: all of them, once a workspace is
-	 *  chosen).
-	 */
-	tools: string[] | null,
-	/**  The assistant this session was set up from, if any. */
-	assistant: string | null,
-	/**
-	 *  A system prompt that came with an imported chat: shown, but not sent until the user
-	 *  turns it on for this chat (`use_imported_system`). Only an import sets it; a value sent
-	 *  with `set_session_params` is ignored.
-	 */
-	imported_system?: string,
-};
-
-/**  A session as listed in the sidebar. */
-export type SessionSummary = SessionSummary_Serialize | SessionSummary_Deserialize;
-
-/**  A session as listed in the sidebar. */
-export type SessionSummary_Deserialize = {
-	/**  The session's id. */
-	id: SessionId,
-	/**  Its title. */
-	title: string,
-	/**  When it was created. */
-	created_at: number,
-	/**  When it last changed (new message, rename). */
-	updated_at: number,
-	/**  How many messages it holds. */
-	message_count: number,
-	/**  The provider last used in it. */
-	provider?: string | null,
-	/**  The model last used in it. */
-	model?: string | null,
-	/**  Its generation settings (system prompt, temperature, ...). */
-	params?: SessionParams_Deserialize,
-	/**
-	 *  Counts every change to the chat (a message sent, edited, regenerated, a branch
-	 *  switched, a rewind, a rename). A change made on an older revision is refused.
-	 */
-	revision?: number,
-	/**  Listed first. */
-	pinned?: boolean,
-	/**  Left out of the list unless archived chats are asked for. */
-	archived?: boolean,
-	/**  The chat and message it was branched from ("Branch into a new chat"). */
-	forked_from?: ForkOrigin | null,
-};
-
-/**  A session as listed in the sidebar. */
-export type SessionSummary_Serialize = {
-	/**  The session's id. */
-	id: SessionId,
-	/**  Its title. */
-	title: string,
-	/**  When it was created. */
-	created_at: number,
-	/**  When it last changed (new message, rename). */
-	updated_at: number,
-	/**  How many messages it holds. */
-	message_count: number,
-	/**  The provider last used in it. */
-	provider: string | null,
-	/**  The model last used in it. */
-	model: string | null,
-	/**  Its generation settings (system prompt, temperature, ...). */
-	params: SessionParams_Serialize,
-	/**
-	 *  Counts every change to the chat (a message sent, edited, regenerated, a branch
-	 *  switched, a rewind, a rename). A change made on an older revision is refused.
-	 */
-	revision: number,
-	/**  Listed first. */
-	pinned: boolean,
-	/**  Left out of the list unless archived chats are asked for. */
-	archived: boolean,
-	/**  The chat and message it was branched from ("Branch into a new chat"). */
-	forked_from?: ForkOrigin,
 };
 
 /**  Something of a file that an import or restore did not add. */
@@ -2051,8 +2051,8 @@ export type TurnInfo = TurnInfo_Serialize | TurnInfo_Deserialize;
 export type TurnInfo_Deserialize = {
 	/**  The turn's id. */
 	id: TurnId,
-	/**  The session it belongs to. */
-	session_id: SessionId,
+	/**  The chat it belongs to. */
+	session_id: ChatId,
 	/**  The user's message that started it. */
 	user_message_id: MessageId,
 	/**  The assistant's answer. */
@@ -2084,8 +2084,8 @@ export type TurnInfo_Deserialize = {
 export type TurnInfo_Serialize = {
 	/**  The turn's id. */
 	id: TurnId,
-	/**  The session it belongs to. */
-	session_id: SessionId,
+	/**  The chat it belongs to. */
+	session_id: ChatId,
 	/**  The user's message that started it. */
 	user_message_id: MessageId,
 	/**  The assistant's answer. */

@@ -53,16 +53,24 @@ export function plainText(md: string): string {
   return out.join("\n");
 }
 
+/** How long the async Clipboard API may take before the copy command is tried instead. */
+export const CLIPBOARD_WAIT_MS = 1000;
+
 /**
  * Puts `text` on the clipboard. The async Clipboard API first; where the webview refuses it,
- * the older copy command on a hidden field.
+ * or leaves its promise pending (WebKitGTK can, with no clipboard owner to answer), the older
+ * copy command on a hidden field — so a copy always ends, with a result or a sentence.
  */
-export async function copyText(text: string): Promise<void> {
+export async function copyText(text: string, waitMs = CLIPBOARD_WAIT_MS): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), waitMs)));
   try {
-    await navigator.clipboard.writeText(text);
-    return;
+    const done = await Promise.race([navigator.clipboard.writeText(text).then(() => "done" as const), late]);
+    if (done === "done") return;
   } catch {
     // Fall through to the copy command.
+  } finally {
+    clearTimeout(timer);
   }
   const area = document.createElement("textarea");
   area.value = text;

@@ -1,6 +1,7 @@
 //! Parley's integration suites, one test binary.
 
 mod agent;
+mod agent_grants;
 #[cfg(unix)]
 mod agent_holes;
 mod agent_limits;

@@ -3,7 +3,7 @@
 //! model output), so the card shows exactly what [`ProviderService::preview`] says here, and
 //! only [`ProviderService::apply`] makes the change.
 
-use super::service::{key_host, key_matches, plain_http_warning, validate_base_url};
+use super::address::{key_host, key_matches, plain_http_warning, validate_base_url};
 use super::ProviderService;
 use crate::error::CoreError;
 use crate::secrets::Secret;

@@ -8,6 +8,7 @@
 //! [`ProviderService`] (`service.rs`) is the topic's API: configured providers, keys, model
 //! lists, presets and discovery; its queries are in `store.rs`.
 
+mod address;
 pub mod anthropic;
 mod change;
 mod decode;

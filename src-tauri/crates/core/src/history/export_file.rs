@@ -127,10 +127,13 @@ fn encode(file: &parley_protocol::ExportFile) -> Result<String, CoreError> {
 }
 
 /// Writes `path` whole or not at all, readable by the user only (0600 on Unix): `write` fills a
-/// temporary file beside it, which is synced, renamed over `path` and the folder synced. Any
-/// failure leaves what was at `path` as it was and no temporary file behind. With
-/// [`Existing::Keep`] an existing `path` is refused ("could not create …") and a new one is
-/// claimed empty first, so nothing that appears meanwhile is replaced.
+/// temporary file beside it (a short name of its own, so any name that fits the folder fits),
+/// which is synced, then put at `path` and the folder synced. Any failure leaves what was at
+/// `path` as it was and no temporary file behind. With [`Existing::Replace`] it is renamed over
+/// `path`; with [`Existing::Keep`] an existing `path` is refused ("could not create …") and the
+/// finished file is linked to the name only if nothing is there by then — never an empty or half
+/// file under the name, even if Parley is killed mid-write (what is left then is the hidden
+/// temporary file only).
 pub(crate) fn write_whole(
     path: &Path,
     existing: Existing,
@@ -141,33 +144,47 @@ pub(crate) fn write_whole(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let claimed = match existing {
-        Existing::Keep => {
-            crate::create_private(path)
-                .map_err(|e| CoreError::InvalidInput(format!("could not create {shown}: {e}")))?;
-            true
-        }
-        Existing::Replace => false,
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("export");
-    let tmp = dir.join(format!(".{name}.{}.part", crate::new_id()));
+    if existing == Existing::Keep && std::fs::symlink_metadata(path).is_ok() {
+        return Err(CoreError::InvalidInput(format!(
+            "could not create {shown}: it already exists (choose a new name)"
+        )));
+    }
+    let tmp = dir.join(format!(".parley-export-{}.part", crate::new_id()));
     let result = (|| {
         let mut f = crate::create_private(&tmp)?;
         write(&mut f)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, path)?;
+        match existing {
+            Existing::Replace => std::fs::rename(&tmp, path)?,
+            Existing::Keep => put_new(&tmp, path)?,
+        }
         crate::util::sync_dir(&std::fs::File::open(dir)?)
     })();
+    // Best effort: a temporary file that was never made, or already renamed, is not there.
+    let _ = std::fs::remove_file(&tmp);
     result.map_err(|e| {
-        // Best effort: a temporary file that was never made, or already renamed, is not there.
-        let _ = std::fs::remove_file(&tmp);
-        if claimed {
-            let _ = std::fs::remove_file(path);
-        }
-        CoreError::InvalidInput(format!("could not write {shown}: {e}"))
+        let verb = if e.kind() == std::io::ErrorKind::AlreadyExists {
+            "create"
+        } else {
+            "write"
+        };
+        CoreError::InvalidInput(format!("could not {verb} {shown}: {e}"))
     })
+}
+
+/// Puts the finished file `tmp` at `path` only if nothing is there: a hard link, which fails
+/// when the name is taken. Where the file system has no hard links, the name is claimed empty
+/// first and the file renamed over it.
+fn put_new(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => {
+            drop(crate::create_private(path)?);
+            std::fs::rename(tmp, path).inspect_err(|_| {
+                let _ = std::fs::remove_file(path);
+            })
+        }
+    }
 }

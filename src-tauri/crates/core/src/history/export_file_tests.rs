@@ -165,6 +165,26 @@ fn keeping_an_existing_file_is_a_refusal_to_create() {
     assert!(e.starts_with("could not create"), "{e}");
 }
 
+/// While a new export is written, its name holds nothing (not an empty or half file that a kill
+/// would leave behind), however long the name: the temporary file's name is its own.
+#[test]
+fn a_new_export_takes_its_name_only_when_whole_whatever_the_name() {
+    for name in ["a.json".to_owned(), format!("{}.json", "a".repeat(250))] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(&name);
+        write_whole(&path, Existing::Keep, |f| {
+            assert!(
+                std::fs::symlink_metadata(&path).is_err(),
+                "the name is taken mid-write"
+            );
+            std::io::Write::write_all(f, OLD)
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), OLD);
+        assert_eq!(names(dir.path()), vec![name]);
+    }
+}
+
 /// What an export writes comes back whole through an import, in every shape of JSON export;
 /// Markdown is written as `export_text` says.
 #[test]

@@ -262,9 +262,9 @@ pub(super) fn check_chat(chat: &ChatExport) -> Result<(), String> {
             let len = part_len(part);
             if len > MAX_PART_BYTES {
                 return Err(format!(
-                    "message {} of chat {sid} holds a text of {} MB; Parley imports texts of up to {} MB.",
+                    "message {} of chat {sid} holds a text of more than {} MB ({len} bytes); Parley imports texts of up to {} MB.",
                     m.id,
-                    len >> 20,
+                    MAX_PART_BYTES >> 20,
                     MAX_PART_BYTES >> 20
                 ));
             }

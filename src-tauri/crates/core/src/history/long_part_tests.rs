@@ -220,3 +220,49 @@ fn a_backup_with_chunks_parley_never_writes_sets_that_chat_aside() {
         }
     });
 }
+
+/// A backup's one chunk row of hundreds of kilobytes (Parley writes them small) is cut again as
+/// it is copied: no row, and no piece of the index, holds it whole; the text comes back whole.
+#[test]
+fn a_backups_huge_chunk_row_is_cut_again() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let source = core(&dir.path().join("src")).await;
+        let file = write(
+            dir.path(),
+            "one.json",
+            &parley_file(vec![chat_with(
+                "one",
+                vec![json!({"type": "text", "text": "begin "})],
+            )]),
+        );
+        source.history().import(&file, false).await.unwrap();
+        let backup = source.backups().backup(None).await.unwrap();
+        let tail = long_text("huge", 300 * 1024);
+        rusqlite::Connection::open(&backup)
+            .unwrap()
+            .execute(
+                "INSERT INTO part_chunks(message_id, idx, body) VALUES ('one-a', 0, ?1)",
+                [&tail],
+            )
+            .unwrap();
+        let other = core(&dir.path().join("other")).await;
+        let r = other.backups().restore(&backup, false).await.unwrap();
+        assert_eq!(r.chats_added, 1, "{r:?}");
+        let c = rusqlite::Connection::open(other.store().path()).unwrap();
+        let largest: i64 = c
+            .query_row(
+                "SELECT max(length(CAST(body AS BLOB))) FROM part_chunks",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(largest <= 16 * 1024 + 3, "a chunk row of {largest} bytes");
+        let exported = other.history().export(None).await.unwrap().chats;
+        assert_eq!(
+            part_text(&exported[0].messages[1].parts[0]),
+            format!("begin {tail}")
+        );
+        assert!(found(&other, "endhuge").await >= 1);
+    });
+}

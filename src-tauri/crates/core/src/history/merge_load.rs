@@ -164,7 +164,7 @@ pub(super) fn each_part(
         let in_pieces: Option<i64> = r.get(5)?;
         if in_pieces.is_some() && !CHUNKED_KINDS.contains(&kind.as_str()) {
             return Err(StoreError::Corrupt(format!(
-                "a {kind} part in pieces; only text is stored so"
+                "a part of kind {kind} stored in pieces, which only text parts are"
             )));
         }
         // A short part in pieces (an answer that was streaming) is read whole and written as
@@ -206,7 +206,7 @@ pub(super) fn each_chunk(
         let text = r
             .get_ref(0)?
             .as_str()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|_| StoreError::Corrupt("a piece of a part that is not UTF-8 text".into()))?;
         each(text)?;
     }
     Ok(())

@@ -95,7 +95,11 @@ pub(super) fn insert_parts(
             .map_or(message, String::as_str);
         let mut chunked = insert_part(tx, to, idx, &stored.part)?;
         if let Some(from) = stored.chunks {
-            each_chunk(src, message, from, |text| insert_chunk(tx, to, idx, text))?;
+            // Cut again: a crafted backup's one chunk row of megabytes would be held, and
+            // indexed, whole.
+            each_chunk(src, message, from, |text| {
+                pieces(text, CHUNK_BYTES).try_for_each(|piece| insert_chunk(tx, to, idx, piece))
+            })?;
             chunked = true;
         }
         if chunked {

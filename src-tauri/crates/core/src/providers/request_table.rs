@@ -120,15 +120,25 @@ fn tool_rounds() -> Vec<Message> {
     ]
 }
 
-/// The table: a name and the request.
-fn cases() -> Vec<(&'static str, ChatRequest)> {
-    let user = || vec![msg(Role::User, vec![text("Hello")])];
-    let base = |model: &str| ChatRequest {
+/// A request of one user message to `model`, everything else at its default.
+fn base(model: &str) -> ChatRequest {
+    ChatRequest {
         model: model.into(),
-        messages: user(),
+        messages: vec![msg(Role::User, vec![text("Hello")])],
         ..Default::default()
-    };
+    }
+}
+
+/// The table: a name and the request (sampling and reasoning, then tools).
+fn cases() -> Vec<(&'static str, ChatRequest)> {
     let mut out = vec![("minimal", base("m-1"))];
+    out.extend(sampling_cases());
+    out.extend(tool_cases());
+    out
+}
+
+/// Sampling values and reasoning efforts, on an ordinary model and on reasoning models.
+fn sampling_cases() -> Vec<(&'static str, ChatRequest)> {
     let sampling = |effort| ChatRequest {
         system: Some("Be brief.".into()),
         temperature: Some(0.7),
@@ -138,7 +148,7 @@ fn cases() -> Vec<(&'static str, ChatRequest)> {
         reasoning: effort,
         ..base("gpt-4o")
     };
-    out.push(("sampling-no-reasoning", sampling(None)));
+    let mut out = vec![("sampling-no-reasoning", sampling(None))];
     for (name, effort) in [
         ("sampling-off", ReasoningEffort::Off),
         ("sampling-low", ReasoningEffort::Low),
@@ -177,6 +187,12 @@ fn cases() -> Vec<(&'static str, ChatRequest)> {
             ..base("models/gemini-2.5-flash")
         },
     ));
+    out
+}
+
+/// Tool choices, tool rounds (whole and split) and a request of no messages.
+fn tool_cases() -> Vec<(&'static str, ChatRequest)> {
+    let mut out = Vec::new();
     for (name, choice) in [
         ("tools-auto", ToolChoice::Auto),
         ("tools-required", ToolChoice::Required),

@@ -14,6 +14,7 @@ mod change;
 mod decode;
 pub mod gemini;
 pub mod http;
+mod local_calls;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;

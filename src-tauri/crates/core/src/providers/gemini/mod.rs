@@ -16,6 +16,7 @@ pub use request::{build_body, build_contents};
 
 use super::decode::{decode, Unknown};
 use super::http::{SseFramed, SseMapper};
+use super::local_calls::{call_id, whole_call};
 use super::signature;
 use super::sse::SseEvent;
 use super::{Auth, Provider, WireFormat};
@@ -25,9 +26,7 @@ use parley_protocol::{StopReason, Usage};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Prefix of the ids Parley makes up for calls the API sent without one. Such ids are never
-/// sent back to Gemini as `id`.
-pub const LOCAL_ID_PREFIX: &str = "parley_call_";
+pub use super::local_calls::LOCAL_ID_PREFIX;
 
 /// One streamed `GenerateContentResponse`. Every field is optional, as the API documents; a
 /// chunk of another shape (a later addition) decodes to nothing and is ignored.
@@ -160,28 +159,13 @@ impl GeminiMapper {
         let index = self.calls;
         self.calls += 1;
         let name = call.name.unwrap_or_default();
-        let id = call
-            .id
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("{LOCAL_ID_PREFIX}{}", crate::new_id()));
         let args = call.args.unwrap_or_else(|| Value::Object(Map::new()));
         let parsed = if args.is_object() {
             Ok(args.clone())
         } else {
             Err("the arguments are not a JSON object".to_owned())
         };
-        out.push(Ok(StreamEvent::ToolCallStarted {
-            index,
-            id: id.clone(),
-            name: name.clone(),
-        }));
-        out.push(Ok(StreamEvent::ToolCallFinished {
-            index,
-            id,
-            name,
-            arguments: args.to_string(),
-            parsed,
-        }));
+        whole_call(index, call_id(call.id), name, args.to_string(), parsed, out);
     }
 
     /// Called when the body ends: the stream has no end marker, so a finish reason must have

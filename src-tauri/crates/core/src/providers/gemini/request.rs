@@ -2,10 +2,10 @@
 //! parts in order and each thought signature on the part it came with; tool results as
 //! `functionResponse` parts (object responses) in the next user turn.
 
+use super::super::local_calls::server_id;
 use super::super::openai_chat::parse_arguments;
 use super::super::signature::{self, Signature};
 use super::super::{thinking_budget, ChatRequest, ToolChoice};
-use super::LOCAL_ID_PREFIX;
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -155,11 +155,6 @@ impl<'a> ContentPart<'a> {
             thought_signature: None,
         }
     }
-}
-
-/// A call id the server gave (not one Parley made up).
-fn server_id(id: &str) -> Option<&str> {
-    (!id.starts_with(LOCAL_ID_PREFIX)).then_some(id)
 }
 
 /// Appends a turn; Gemini wants alternating turns, so parts of the same role as the previous

@@ -14,6 +14,7 @@ pub use request::{build_body, build_messages};
 
 use super::decode::{decode, Unknown};
 use super::http::{LineMapper, LinesFramed};
+use super::local_calls::{call_id, whole_call};
 use super::openai_chat::parse_arguments;
 use super::{ChatRequest, StreamEvent};
 use super::{Provider, WireFormat};
@@ -22,8 +23,7 @@ use parley_protocol::{StopReason, Usage};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Prefix of call ids Parley made up because the server sent none (never sent back).
-pub const LOCAL_ID_PREFIX: &str = "parley_call_";
+pub use super::local_calls::LOCAL_ID_PREFIX;
 
 /// One NDJSON line of `/api/chat` (or `/api/generate`). Every field is optional; a line of
 /// another shape (a later addition) decodes to nothing and is ignored.
@@ -93,27 +93,13 @@ impl OllamaMapper {
             Some(f) => (f.name.unwrap_or_default(), f.arguments),
             None => (String::new(), None),
         };
-        let id = call
-            .id
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("{LOCAL_ID_PREFIX}{}", crate::new_id()));
         let arguments = match args {
             Some(Value::String(s)) => s,
             None | Some(Value::Null) => "{}".to_owned(),
             Some(other) => other.to_string(),
         };
-        out.push(Ok(StreamEvent::ToolCallStarted {
-            index,
-            id: id.clone(),
-            name: name.clone(),
-        }));
-        out.push(Ok(StreamEvent::ToolCallFinished {
-            index,
-            id,
-            name,
-            parsed: parse_arguments(&arguments),
-            arguments,
-        }));
+        let parsed = parse_arguments(&arguments);
+        whole_call(index, call_id(call.id), name, arguments, parsed, out);
     }
 
     /// The `done: true` line: its counts, then the end.

@@ -3,10 +3,10 @@
 //! the server gave the call an id), and the assistant's `thinking` is sent back with its tool
 //! calls.
 
+use super::super::local_calls::server_id;
 use super::super::openai_chat::parse_arguments;
 use super::super::openai_chat::request::{tools, Tool};
 use super::super::{ChatRequest, ToolChoice};
-use super::LOCAL_ID_PREFIX;
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -97,11 +97,6 @@ struct Function<'a> {
     name: &'a str,
     /// The parsed arguments (`{}` when they were unusable).
     arguments: Value,
-}
-
-/// A call id the server gave (not one Parley made up).
-fn server_id(id: &str) -> Option<&str> {
-    (!id.starts_with(LOCAL_ID_PREFIX)).then_some(id)
 }
 
 /// The `messages` array, per REQUESTS.md.

@@ -26,7 +26,8 @@ fn module_of(rel: &Path) -> String {
     name.strip_suffix(".rs").unwrap_or(&name).to_owned()
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.rs` file under `dir`.
+pub(super) fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir)
         .expect("the core's sources")
         .flatten()
@@ -41,7 +42,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The non-test code of a file: a test file is skipped, a `#[cfg(test)]` tail cut off.
-fn code_of(path: &Path) -> Option<String> {
+pub(super) fn code_of(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_string_lossy();
     if name.contains("test") {
         return None;

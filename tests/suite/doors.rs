@@ -5,6 +5,7 @@
 //! topic, not by the wiring, the window's commands or the CLI. A topic that needs another's
 //! data asks that topic's service. Read from the source (non-test code), named when it fails.
 
+use super::architecture::{code_of, rust_files};
 use std::path::{Path, PathBuf};
 
 /// The core's topics: each a folder of `src-tauri/crates/core/src`.
@@ -23,30 +24,6 @@ const TOPICS: &[&str] = &[
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("a source folder").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The non-test code of a file: a test file is skipped, a `#[cfg(test)]` tail cut off.
-fn code_of(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_string_lossy();
-    if name.contains("test") {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    Some(match text.find("#[cfg(test)]") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
-    })
 }
 
 /// The methods of a text's `impl Store {` blocks that are callable beyond their topic: plain

@@ -1359,12 +1359,25 @@ call_id: string;
 output: string; 
 /**  True when `output` describes a failure. */
 is_error: boolean } | 
-/**  An image attached to or produced in the conversation. */
+/**
+ *  An image attached to the conversation. Its bytes are stored once, addressed by their
+ *  SHA-256, and travel inline (`data`) only in export files and in requests to providers.
+ */
 { type: "image"; 
-/**  MIME type such as `image/png`. */
+/**  MIME type of the stored bytes: `image/png`, `image/jpeg`, `image/webp` or `image/gif`. */
 mime: string; 
-/**  Base64 of the image bytes. */
-data: string } | 
+/**  SHA-256 (lowercase hex) of the stored bytes: where the attachment lives. */
+sha256?: string; 
+/**  The file's name as shown to the user (empty for a pasted image). */
+name?: string; 
+/**  Width in pixels. */
+width?: number; 
+/**  Height in pixels. */
+height?: number; 
+/**  Size of the stored bytes. */
+size?: number; 
+/**  Base64 of the bytes, only where they travel: export files and provider requests. */
+data?: string | null } | 
 /**  A file attached to the conversation. */
 { type: "file"; 
 /**  The file's name as shown to the user. */
@@ -1407,12 +1420,25 @@ call_id: string;
 output: string; 
 /**  True when `output` describes a failure. */
 is_error: boolean } | 
-/**  An image attached to or produced in the conversation. */
+/**
+ *  An image attached to the conversation. Its bytes are stored once, addressed by their
+ *  SHA-256, and travel inline (`data`) only in export files and in requests to providers.
+ */
 { type: "image"; 
-/**  MIME type such as `image/png`. */
+/**  MIME type of the stored bytes: `image/png`, `image/jpeg`, `image/webp` or `image/gif`. */
 mime: string; 
-/**  Base64 of the image bytes. */
-data: string } | 
+/**  SHA-256 (lowercase hex) of the stored bytes: where the attachment lives. */
+sha256: string; 
+/**  The file's name as shown to the user (empty for a pasted image). */
+name: string; 
+/**  Width in pixels. */
+width: number; 
+/**  Height in pixels. */
+height: number; 
+/**  Size of the stored bytes. */
+size: number; 
+/**  Base64 of the bytes, only where they travel: export files and provider requests. */
+data?: string } | 
 /**  A file attached to the conversation. */
 { type: "file"; 
 /**  The file's name as shown to the user. */
@@ -1884,6 +1910,12 @@ export type SendOptions_Deserialize = {
 	 *  refused with a conflict (`None`: not checked).
 	 */
 	revision?: number | null,
+	/**
+	 *  Files attached to the new message ([`Part::Image`] and [`Part::File`] from attaching),
+	 *  in order, after its text. The core checks them again: an image must be stored (its
+	 *  details are read from the store), any other part is refused.
+	 */
+	attachments?: Part_Deserialize[],
 };
 
 /**  Options for one send, overriding the chat's defaults. */
@@ -1906,6 +1938,12 @@ export type SendOptions_Serialize = {
 	 *  refused with a conflict (`None`: not checked).
 	 */
 	revision: number | null,
+	/**
+	 *  Files attached to the new message ([`Part::Image`] and [`Part::File`] from attaching),
+	 *  in order, after its text. The core checks them again: an image must be stored (its
+	 *  details are read from the store), any other part is refused.
+	 */
+	attachments: Part_Serialize[],
 };
 
 /**  Something of a file that an import or restore did not add. */

@@ -287,6 +287,7 @@ async fn start(
         confirm_read_only,
         ignore_grants,
         revision: None,
+        attachments: Vec::new(),
     };
     let chats = core.chats();
     match (&args.edit, &args.regenerate) {

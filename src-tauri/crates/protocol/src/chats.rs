@@ -381,4 +381,9 @@ pub struct SendOptions {
     #[serde(default)]
     #[cfg_attr(feature = "specta", specta(type = Option<u32>))]
     pub revision: Option<u64>,
+    /// Files attached to the new message ([`Part::Image`] and [`Part::File`] from attaching),
+    /// in order, after its text. The core checks them again: an image must be stored (its
+    /// details are read from the store), any other part is refused.
+    #[serde(default)]
+    pub attachments: Vec<Part>,
 }

@@ -113,12 +113,30 @@ pub enum Part {
         /// True when `output` describes a failure.
         is_error: bool,
     },
-    /// An image attached to or produced in the conversation.
+    /// An image attached to the conversation. Its bytes are stored once, addressed by their
+    /// SHA-256, and travel inline (`data`) only in export files and in requests to providers.
     Image {
-        /// MIME type such as `image/png`.
+        /// MIME type of the stored bytes: `image/png`, `image/jpeg`, `image/webp` or `image/gif`.
         mime: String,
-        /// Base64 of the image bytes.
-        data: String,
+        /// SHA-256 (lowercase hex) of the stored bytes: where the attachment lives.
+        #[serde(default)]
+        sha256: String,
+        /// The file's name as shown to the user (empty for a pasted image).
+        #[serde(default)]
+        name: String,
+        /// Width in pixels.
+        #[serde(default)]
+        width: u32,
+        /// Height in pixels.
+        #[serde(default)]
+        height: u32,
+        /// Size of the stored bytes.
+        #[serde(default)]
+        #[cfg_attr(feature = "specta", specta(type = u32))]
+        size: u64,
+        /// Base64 of the bytes, only where they travel: export files and provider requests.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
     },
     /// A file attached to the conversation.
     File {

@@ -16,6 +16,7 @@
 
 mod approvals;
 mod assistants;
+mod attachments;
 mod chats;
 mod errors;
 mod events;
@@ -32,6 +33,7 @@ pub mod visible;
 
 pub use approvals::*;
 pub use assistants::*;
+pub use attachments::*;
 pub use chats::*;
 pub use errors::*;
 pub use events::*;

@@ -38,7 +38,21 @@ fn sample_message() -> Message {
             },
             Part::Image {
                 mime: "image/png".into(),
-                data: "AAAA".into(),
+                sha256: "ab".repeat(32),
+                name: "shot.png".into(),
+                width: 2,
+                height: 1,
+                size: 3,
+                data: None,
+            },
+            Part::Image {
+                mime: "image/png".into(),
+                sha256: String::new(),
+                name: String::new(),
+                width: 0,
+                height: 0,
+                size: 0,
+                data: Some("AAAA".into()),
             },
             Part::File {
                 name: "a.txt".into(),
@@ -309,4 +323,32 @@ fn a_chat_in_a_file_keeps_the_names_session_and_session_id() {
     let parsed: SearchHit = serde_json::from_value(hit.clone()).unwrap();
     assert_eq!(parsed.chat_id.0, "c1");
     assert_eq!(serde_json::to_value(&parsed).unwrap(), hit);
+}
+
+#[test]
+fn an_image_of_an_older_export_still_reads() {
+    // Export version 1 wrote an image as its MIME type and base64 bytes only.
+    let p: Part = serde_json::from_str(r#"{"type":"image","mime":"image/png","data":"AAAA"}"#)
+        .expect("reads");
+    match p {
+        Part::Image {
+            mime, sha256, data, ..
+        } => {
+            assert_eq!(mime, "image/png");
+            assert_eq!(sha256, "");
+            assert_eq!(data.as_deref(), Some("AAAA"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A stored image (no bytes) writes no `data` at all.
+    let stored = Part::Image {
+        mime: "image/jpeg".into(),
+        sha256: "cd".repeat(32),
+        name: String::new(),
+        width: 1,
+        height: 1,
+        size: 1,
+        data: None,
+    };
+    assert!(!serde_json::to_string(&stored).unwrap().contains("data"));
 }

@@ -298,7 +298,7 @@ fn part_len(p: &Part) -> usize {
             arguments, name, ..
         } => arguments.len() + name.len(),
         Part::ToolResult { output, .. } => output.len(),
-        Part::Image { data, .. } => data.len(),
+        Part::Image { data, sha256, .. } => data.as_ref().map_or(sha256.len(), String::len),
         Part::File { text, name, .. } => text.len() + name.len(),
     }
 }

@@ -99,7 +99,12 @@ fn tool_rounds() -> Vec<Message> {
                 result("call_4", "ran", false),
                 Part::Image {
                     mime: "image/png".into(),
-                    data: "AAAA".into(),
+                    sha256: "ab".repeat(32),
+                    name: String::new(),
+                    width: 1,
+                    height: 1,
+                    size: 3,
+                    data: Some("AAAA".into()),
                 },
                 reasoning("", Some(super::signature::gemini("END"))),
             ],

@@ -22,6 +22,29 @@ struct ToolResultMeta {
     is_error: bool,
 }
 
+/// A stored image's details; its body is the SHA-256 of its bytes.
+#[derive(Serialize, Deserialize)]
+struct ImageMeta {
+    mime: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    width: u32,
+    #[serde(default)]
+    height: u32,
+    #[serde(default)]
+    size: u64,
+}
+
+/// An image row as written before attachments were stored apart: the meta is the MIME type
+/// alone and the body the base64 bytes.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ImageRowMeta {
+    Stored(ImageMeta),
+    Inline(String),
+}
+
 #[derive(Serialize, Deserialize)]
 struct FileMeta {
     name: String,
@@ -78,7 +101,32 @@ pub(crate) fn encode_part(part: &Part) -> Result<(&'static str, &str, Option<Str
                 is_error: *is_error,
             })?),
         ),
-        Part::Image { mime, data } => ("image", data, Some(json(mime)?)),
+        // An image not (yet) stored keeps the older inline shape rather than lose its bytes.
+        Part::Image {
+            mime,
+            sha256,
+            data: Some(data),
+            ..
+        } if sha256.is_empty() => ("image", data, Some(json(mime)?)),
+        Part::Image {
+            mime,
+            sha256,
+            name,
+            width,
+            height,
+            size,
+            ..
+        } => (
+            "image",
+            sha256,
+            Some(json(&ImageMeta {
+                mime: mime.clone(),
+                name: name.clone(),
+                width: *width,
+                height: *height,
+                size: *size,
+            })?),
+        ),
         Part::File { name, mime, text } => (
             "file",
             text,
@@ -119,10 +167,7 @@ pub(crate) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<P
                 is_error: t.is_error,
             }
         }
-        "image" => Part::Image {
-            mime: meta(kind, m)?,
-            data: body,
-        },
+        "image" => decode_image(body, meta(kind, m)?),
         "file" => {
             let f: FileMeta = meta(kind, m)?;
             Part::File {
@@ -133,6 +178,29 @@ pub(crate) fn decode_part(kind: &str, body: String, m: Option<&str>) -> Result<P
         }
         other => return Err(corrupt(format!("unknown part kind {other:?}"))),
     })
+}
+
+fn decode_image(body: String, meta: ImageRowMeta) -> Part {
+    match meta {
+        ImageRowMeta::Stored(i) => Part::Image {
+            mime: i.mime,
+            sha256: body,
+            name: i.name,
+            width: i.width,
+            height: i.height,
+            size: i.size,
+            data: None,
+        },
+        ImageRowMeta::Inline(mime) => Part::Image {
+            mime,
+            sha256: String::new(),
+            name: String::new(),
+            width: 0,
+            height: 0,
+            size: 0,
+            data: Some(body),
+        },
+    }
 }
 
 pub(crate) fn chat_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChatSummary> {
@@ -233,4 +301,48 @@ pub(crate) fn load_parts(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod image_rows {
+    use super::*;
+
+    fn image(sha256: &str, data: Option<&str>) -> Part {
+        Part::Image {
+            mime: "image/png".into(),
+            sha256: sha256.into(),
+            name: if sha256.is_empty() { "" } else { "shot.png" }.into(),
+            width: if sha256.is_empty() { 0 } else { 640 },
+            height: if sha256.is_empty() { 0 } else { 480 },
+            size: if sha256.is_empty() { 0 } else { 1234 },
+            data: data.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_stored_image_keeps_its_address_and_details_never_its_bytes() {
+        let sha = "ab".repeat(32);
+        // Bytes that travel with a stored image (a request, an export) are not written.
+        for data in [None, Some("AAAA")] {
+            let part = image(&sha, data);
+            let (kind, body, meta) = encode_part(&part).unwrap();
+            assert_eq!((kind, body), ("image", sha.as_str()));
+            let back = decode_part(kind, body.to_owned(), meta.as_deref()).unwrap();
+            assert_eq!(back, image(&sha, None));
+        }
+    }
+
+    #[test]
+    fn an_image_row_of_the_older_shape_still_reads() {
+        // Before attachments were stored apart: meta = the MIME type, body = base64.
+        let back = decode_part("image", "AAAA".into(), Some("\"image/png\"")).unwrap();
+        assert_eq!(back, image("", Some("AAAA")));
+        // And an image not yet stored is written in that shape rather than lose its bytes.
+        let part = image("", Some("AAAA"));
+        let (kind, body, meta) = encode_part(&part).unwrap();
+        assert_eq!(
+            (kind, body, meta.as_deref()),
+            ("image", "AAAA", Some("\"image/png\""))
+        );
+    }
 }

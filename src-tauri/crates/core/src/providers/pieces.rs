@@ -52,6 +52,8 @@ pub struct ImageRule {
     pub max_side: u32,
     /// The most bytes one image may have, before base64.
     pub max_bytes: u64,
+    /// That limit as the provider documents it, for the note.
+    pub max_said: &'static str,
 }
 
 const MB: u64 = 1024 * 1024;
@@ -65,19 +67,24 @@ pub const OPENAI: ImageRule = ImageRule {
     mimes: COMMON,
     max_side: u32::MAX,
     max_bytes: 20 * MB,
+    max_said: "20 MB",
 };
 
 /// Anthropic Messages: JPEG, PNG, GIF, WebP; larger than 8000×8000 px is refused; 5 MB per
-/// image on the API (Anthropic, "Vision": basics and limits).
+/// image on the API (Anthropic, "Vision": basics and limits), counted on the base64 text (its
+/// error reads "image exceeds 5 MB maximum"), so 3.75 MB of bytes. (With more than 20 images
+/// in a request the side limit is 2000 px: the images Parley stores are at most 2,000 px.)
 pub const ANTHROPIC: ImageRule = ImageRule {
     provider: "Anthropic",
     mimes: COMMON,
     max_side: 8_000,
-    max_bytes: 5 * MB,
+    max_bytes: 5 * MB / 4 * 3,
+    max_said: "5 MB (base64)",
 };
 
-/// Gemini: PNG, JPEG, WEBP, HEIC, HEIF (no GIF); inline data up to 20 MB for the whole request
-/// (Gemini API, "Image understanding"); the service scales pixels itself.
+/// Gemini: PNG, JPEG, WEBP, HEIC, HEIF (no GIF); inline data up to 20 MB for the whole request,
+/// base64 included, so at most 15 MB of bytes (Gemini API, "Image understanding"); the service
+/// scales pixels itself.
 pub const GEMINI: ImageRule = ImageRule {
     provider: "Gemini",
     mimes: &[
@@ -88,7 +95,8 @@ pub const GEMINI: ImageRule = ImageRule {
         "image/heif",
     ],
     max_side: u32::MAX,
-    max_bytes: 20 * MB,
+    max_bytes: 20 * MB / 4 * 3,
+    max_said: "20 MB (base64, the whole request)",
 };
 
 /// Ollama `/api/chat`: `images` is "a list of base64-encoded images" with no documented limit
@@ -98,6 +106,7 @@ pub const OLLAMA: ImageRule = ImageRule {
     mimes: &["image/png", "image/jpeg"],
     max_side: u32::MAX,
     max_bytes: 20 * MB,
+    max_said: "20 MB (Parley's own limit)",
 };
 
 /// Why an image of an answer is a note.
@@ -137,9 +146,8 @@ fn unsendable(part: &Part, vision: Option<bool>, rule: &ImageRule) -> Option<Str
     let bytes = (*size).max(data.len() as u64 / 4 * 3);
     if bytes > rule.max_bytes {
         return Some(format!(
-            "{} takes at most {} MB an image",
-            rule.provider,
-            rule.max_bytes / MB
+            "{} takes at most {} an image",
+            rule.provider, rule.max_said
         ));
     }
     None

@@ -209,7 +209,7 @@ fn an_image_is_sent_only_when_the_model_and_format_take_it() {
             ),
             None,
             &ANTHROPIC,
-            Some("[image big.png, 10×5, not sent: Anthropic takes at most 5 MB an image]"),
+            Some("[image big.png, 10×5, not sent: Anthropic takes at most 5 MB (base64) an image]"),
         ),
     ];
     for (name, part, vision, rule, want) in cases {

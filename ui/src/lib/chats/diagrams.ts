@@ -13,7 +13,7 @@ export function diagramSource(text: string): boolean {
   return text.trim() !== "" && text.length <= MAX_DIAGRAM;
 }
 
-export type Drawn = { svg: string } | { error: string };
+export type Drawn = { svg: string; theme: Theme } | { error: string };
 export type Theme = "light" | "dark";
 export type Draw = (code: string, theme: Theme) => Promise<string>;
 
@@ -53,6 +53,9 @@ function show(block: HTMLElement, d: Drawn) {
   }
   const figure = document.createElement("div");
   figure.className = "diagram";
+  // Its colours are the theme's it was drawn in; the background stays theirs if the window's
+  // theme changes later (the next mount draws it in the new one).
+  figure.dataset.theme = d.theme;
   figure.setAttribute("role", "img");
   figure.setAttribute("aria-label", "Diagram");
   // Sanitized by diagramDraw.ts with the SVG profile (no scripts, handlers, links, foreign
@@ -85,7 +88,7 @@ export function drawDiagrams(root: HTMLElement): void {
       let d = drawnCache.get(key);
       if (!d) {
         try {
-          d = { svg: await draw(code, theme) };
+          d = { svg: await draw(code, theme), theme };
         } catch (err) {
           d = { error: err instanceof Error ? err.message : String(err) };
         }

@@ -136,6 +136,8 @@ export function warmUp(): void {
   const samples = [
     "# Title\n\nSome **bold**, *emphasis*, `code` and a [link](https://example.com).\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
     "```text\nplain\n```\n",
+    // KaTeX's first formula runs cold code too.
+    "Inline $x^2$ and\n\n$$\n\\frac{a}{b} = \\sqrt{c}\n$$\n",
     // The grammars answers use most: compiling one costs several ms the first time it is used,
     // which would land in the frame that first shows such a code block. One per task.
     "```python\ndef f(x):\n    return x * 2  # c\n```\n",

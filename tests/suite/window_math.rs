@@ -23,6 +23,8 @@ async fn shown(s: &Session) -> serde_json::Value {
          source: a.querySelectorAll('.math-source').length, pending: a.querySelectorAll('.math-pending').length, \
          svg: a.querySelectorAll('.code-block[data-diagram=drawn] .diagram svg').length, \
          code: a.querySelector('.code-block.mermaid pre code')?.textContent.includes('A[Question]') ?? false, \
+         diagram: a.querySelector('.code-block.mermaid')?.dataset.diagram ?? null, \
+         note: a.querySelector('.diagram-note')?.title ?? null, \
          links: [...a.querySelectorAll('a[href]')].map(l => l.getAttribute('href')), \
          handlers: [...a.querySelectorAll('*')].filter(e => [...e.attributes].some(x => x.name.startsWith('on'))).length, \
          foreign: a.querySelectorAll('foreignObject, script, iframe').length, pwned: window.__pwned ?? null, \
@@ -67,7 +69,7 @@ async fn window_math_and_diagrams_render_streaming_and_from_history() {
         ev_text(INLINE),
         ev_text(DISPLAY),
         ev_text(HOSTILE),
-        ev_text("While this paragraph is still being written, $x^2$ shows as written"),
+        ev_text("While this paragraph is still being written,\n$x^2$ shows as written"),
         sleep_ms(2500),
         ev_text(".\n\n"),
         ev_text(DIAGRAM),
@@ -86,7 +88,7 @@ async fn window_math_and_diagrams_render_streaming_and_from_history() {
     // Streaming: the finished blocks show KaTeX (inline, display), the hostile formulas as
     // source or inert, the paragraph still being written its formula as written.
     let v = wait_shown(&s, "math while streaming", |v| {
-        n(v, "katex") >= 3 && n(v, "pending") >= 1
+        n(v, "katex") >= 3 && n(v, "source") >= 1 && n(v, "pending") == 1
     })
     .await;
     assert!(

@@ -163,10 +163,15 @@ async fn window_math_and_diagrams_render_streaming_and_from_history() {
     assert_eq!(history["text"], streamed["text"]);
     assert_inert(&history);
     shot(&s, &e, "math-04-after-relaunch").await;
-    // The dark theme: formulas take the text colour; a new mount draws diagrams dark.
+    // The dark theme: formulas take the text colour; the diagram is drawn again, dark.
     s.script("document.documentElement.dataset.theme = 'dark'")
         .await;
+    s.wait_for(".code-block[data-diagram=drawn] > .diagram[data-theme=dark] svg")
+        .await;
+    shot(&s, &e, "math-05-dark-diagram").await;
+    s.script("document.querySelector('.math-display').scrollIntoView({ block: 'center' })")
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    shot(&s, &e, "math-05-dark").await;
+    shot(&s, &e, "math-06-dark-math").await;
     s.quit().await;
 }

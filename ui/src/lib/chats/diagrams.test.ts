@@ -188,6 +188,26 @@ describe("mermaid: in the transcript", () => {
     expect(again.querySelector<HTMLElement>(".code-block.mermaid")!.dataset.diagram).toBe("drawn");
   }, 20_000);
 
+  it("a theme change draws the diagrams on screen again in its colours", async () => {
+    const themes: string[] = [];
+    setDraw(async (_code, theme) => {
+      themes.push(theme);
+      return `<svg id="t-${theme}"></svg>`;
+    });
+    const el = mount("```mermaid\ngraph TD\nA-->B\n```");
+    drawDiagrams(el);
+    await diagramsSettled();
+    expect(el.querySelector(".diagram")?.getAttribute("data-theme")).toBe("light");
+    document.documentElement.dataset.theme = "dark";
+    await new Promise((r) => setTimeout(r, 0));
+    await diagramsSettled();
+    delete document.documentElement.dataset.theme;
+    expect(themes).toEqual(["light", "dark"]);
+    expect(el.querySelectorAll(".diagram")).toHaveLength(1);
+    expect(el.querySelector(".diagram")?.getAttribute("data-theme")).toBe("dark");
+    expect(el.querySelector(".diagram svg")?.id).toBe("t-dark");
+  });
+
   it("a diagram that fails stays code, with a note saying why", async () => {
     setDraw(drawDiagram);
     const el = mount("```mermaid\nnot a diagram at all\n```");

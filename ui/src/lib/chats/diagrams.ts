@@ -53,8 +53,7 @@ function show(block: HTMLElement, d: Drawn) {
   }
   const figure = document.createElement("div");
   figure.className = "diagram";
-  // Its colours are the theme's it was drawn in; the background stays theirs if the window's
-  // theme changes later (the next mount draws it in the new one).
+  // Its colours are the theme's it was drawn in (drawn again when the theme changes).
   figure.dataset.theme = d.theme;
   figure.setAttribute("role", "img");
   figure.setAttribute("aria-label", "Diagram");
@@ -63,6 +62,7 @@ function show(block: HTMLElement, d: Drawn) {
   figure.innerHTML = d.svg;
   block.insertBefore(figure, block.querySelector("pre"));
   block.dataset.diagram = "drawn";
+  watchTheme();
 }
 
 /** A task of its own, so a frame can be drawn between two diagrams. */
@@ -98,6 +98,27 @@ export function drawDiagrams(root: HTMLElement): void {
       if (block.isConnected && block.dataset.diagram === "pending") show(block, d);
     });
   }
+}
+
+/** Draws again, in the new colours, the diagrams on screen drawn in other ones. */
+export function redrawForTheme(root: ParentNode = document): void {
+  const theme = currentTheme();
+  for (const figure of root.querySelectorAll<HTMLElement>(".code-block[data-diagram=drawn] > .diagram")) {
+    if (figure.dataset.theme === theme) continue;
+    const block = figure.parentElement!;
+    figure.remove();
+    delete block.dataset.diagram;
+    drawDiagrams(block.parentElement ?? block);
+  }
+}
+
+let watching = false;
+/** Follows the window's theme (the setting and the system's) once a diagram is shown. */
+function watchTheme() {
+  if (watching || typeof MutationObserver !== "function") return;
+  watching = true;
+  new MutationObserver(() => redrawForTheme()).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  if (typeof matchMedia === "function") matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => redrawForTheme());
 }
 
 /** Resolves when every diagram asked for so far is drawn (or failed). For tests. */

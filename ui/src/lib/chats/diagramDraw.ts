@@ -89,7 +89,11 @@ function scopedSelector(selector: string, id: string): boolean {
 
 /** Mermaid's SVG made inert; "" when it is not one picture. */
 export function sanitizeSvg(svg: string): string {
-  const frag = purify.sanitize(svg, { ...SVG_PROFILE, RETURN_DOM_FRAGMENT: true }) as DocumentFragment;
+  // A node with a link is drawn inside an <a> that also places it (its transform): the link
+  // becomes a plain group, so the node stays where it was drawn and nothing is clickable.
+  // (Serialized markup: a "<a" in text is "&lt;a"; <animate> has no word boundary after "a".)
+  const unlinked = svg.replace(/<a\b/g, "<g").replace(/<\/a>/g, "</g>");
+  const frag = purify.sanitize(unlinked, { ...SVG_PROFILE, RETURN_DOM_FRAGMENT: true }) as DocumentFragment;
   const pictures = [...frag.children];
   const picture = pictures[0];
   if (pictures.length !== 1 || !picture || picture.tagName.toLowerCase() !== "svg") return "";

@@ -133,6 +133,15 @@ describe("mermaid: the SVG sanitizer", () => {
     expect(el.textContent).toContain("Hi");
   });
 
+  it("a linked node keeps its place as a plain group, without its link", () => {
+    const el = dom(sanitizeSvg('<svg id="d"><a href="javascript:window.__pwned=1" xlink:href="https://evil.example" target="_blank" transform="translate(5,6)" class="node"><text>x</text></a><animate attributeName="x"/></svg>'));
+    const g = el.querySelector("g.node");
+    expect(g?.getAttribute("transform")).toBe("translate(5,6)");
+    expect(g?.hasAttribute("href") || g?.hasAttribute("xlink:href") || g?.hasAttribute("target")).toBe(false);
+    expect(g?.textContent).toBe("x");
+    expectInertSvg(el.innerHTML);
+  });
+
   it("more than one picture, or none, is refused", () => {
     expect(sanitizeSvg('<svg id="a"></svg><svg id="b"></svg>')).toBe("");
     expect(sanitizeSvg("<div>no</div>")).toBe("");

@@ -45,6 +45,7 @@ mod window;
 mod window_agent;
 mod window_card;
 mod window_errors;
+mod window_math;
 mod window_scale;
 mod window_search;
 mod window_settings;

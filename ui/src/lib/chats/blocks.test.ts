@@ -208,6 +208,20 @@ describe("block rendering", () => {
     expect(blocks.map((b) => b.html)).toEqual(["[Other\n\n]", "[~Text\n]"]);
   });
 
+  it.each([
+    ["a bare fence", "Intro.\n\n```\ncode\n\nmore code\n```\n\n", "```\ncode\n\nmore code\n```\n"],
+    ["a tilde fence", "Intro.\n\n~~~\na\n\nb\n~~~\n\n", "~~~\na\n\nb\n~~~\n"],
+    ["display math in $$", "Intro.\n\n$$\na\n\nb\n$$\n\n", "$$\na\n\nb\n$$\n\n"],
+    ["display math in \\[", "Intro.\n\n\\[\na\n\nb\n\\]\n\n", "\\[\na\n\nb\n\\]\n\n"],
+  ])("%s after a paragraph is one block, blank lines and all", (_name, head, block) => {
+    const text = `${head}Then.`;
+    const { r, calls } = recording();
+    for (let i = 1; i <= text.length; i++) r.update(text.slice(0, i), false);
+    r.update(text, true);
+    const finals = calls.filter((c) => !c.streaming).map((c) => c.source);
+    expect(finals).toEqual(["Intro.\n\n", block, "Then."]);
+  });
+
   it("headOf cuts long text at a paragraph boundary", () => {
     const text = "a".repeat(600) + "\n\n" + "b".repeat(600);
     expect(headOf(text, 1000)).toBe("a".repeat(600));

@@ -1,6 +1,7 @@
 // Markdown in blocks, so the cost of showing a message does not grow with its length.
 //
-// A message is cut into top-level blocks (paragraphs, headings, fenced code, lists, tables) by
+// A message is cut into top-level blocks (paragraphs, headings, fenced code, display math, lists,
+// tables) by
 // a line scanner that never looks back: a block that is followed by another one is finished
 // and is rendered once — with code highlighting, since its fence has closed — and then kept.
 // While an answer streams only the last block (the tail) is rendered again on each update.
@@ -26,6 +27,10 @@ export type Render = (source: string, streaming: boolean) => string;
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:\s|$)/;
+/** A line opening display math that goes on below it (`$$` or `\[` not closed on the line). */
+const MATH_OPEN = /^ {0,3}(\$\$|\\\[)/;
+/** A display formula this many lines long without its closing line was not one. */
+const MATH_LINES = 100;
 
 interface ScanState {
   /** Where the block being scanned starts. */
@@ -33,6 +38,8 @@ interface ScanState {
   /** Where the next line starts. */
   pos: number;
   fence: { char: string; len: number } | null;
+  /** Inside display math: the delimiter that closes it (blank lines in it cut nothing). */
+  math: { close: string; lines: number } | null;
   /** A blank line was seen since the last content line. */
   blank: boolean;
   /** The block being scanned starts with a list item. */
@@ -42,7 +49,7 @@ interface ScanState {
 }
 
 function freshScan(at: number): ScanState {
-  return { start: at, pos: at, fence: null, blank: false, list: false, content: false };
+  return { start: at, pos: at, fence: null, math: null, blank: false, list: false, content: false };
 }
 
 /**
@@ -70,6 +77,10 @@ function scan(text: string, s: ScanState, out: Array<[number, number]>, final: b
       }
       continue;
     }
+    if (s.math) {
+      if (line.trimEnd().endsWith(s.math.close) || ++s.math.lines >= MATH_LINES) s.math = null;
+      continue;
+    }
     if (line.trim() === "") {
       if (s.content) s.blank = true;
       else s.start = end; // leading blank lines belong to no block
@@ -82,12 +93,19 @@ function scan(text: string, s: ScanState, out: Array<[number, number]>, final: b
     const cut = s.content && (open || (s.blank && !/^\s/.test(line) && !(item && s.list)));
     if (cut) {
       out.push([s.start, lineStart]);
-      Object.assign(s, freshScan(lineStart));
+      // The line opens the new block and is read on below (not again: a bare fence or `$$`
+      // read again would close itself).
+      Object.assign(s, freshScan(lineStart), { pos: end });
     }
     if (!s.content) s.list = item;
     s.content = true;
     s.blank = false;
     if (open) s.fence = { char: open[1]![0]!, len: open[1]!.length };
+    const math = open ? null : MATH_OPEN.exec(line);
+    if (math) {
+      const close = math[1] === "$$" ? "$$" : "\\]";
+      if (!line.slice(math[0].length).includes(close)) s.math = { close, lines: 0 };
+    }
   }
   return true;
 }

@@ -1,10 +1,14 @@
 // Markdown → safe HTML, the one path for streaming and for history. Model output is untrusted:
 // marked renders, remend closes half-written syntax while streaming, DOMPurify sanitizes with a
 // strict allow-list. No raw HTML survives, links keep only http(s)/mailto, and remote images are
-// never loaded: they become a link the user can choose to open.
+// never loaded: they become a link the user can choose to open. Math is rendered by KaTeX once
+// its block is finished (math.ts, sanitized with KaTeX's own profile); a ```mermaid block is
+// marked for the diagram renderer (diagrams.ts), which draws it later, off this path.
 import { Marked, type Tokens } from "marked";
 import remend from "remend";
 import DOMPurify from "dompurify";
+import { mathExtension, pendingMath, renderMath } from "./math";
+import { diagramSource } from "./diagrams";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import c from "highlight.js/lib/languages/c";
@@ -39,7 +43,23 @@ function escapeHtml(s: string): string {
 
 let highlight = true;
 
-const marked = new Marked({
+/**
+ * Formulas rendered during one `renderMarkdown`: each stands in the markdown's HTML as an empty
+ * span naming its index and this page's nonce, and is put in after the markdown is sanitized
+ * (KaTeX's output has its own sanitizer: the markdown's allow-list has no styles, no MathML).
+ */
+let formulas: string[] = [];
+const NONCE = Math.random().toString(36).slice(2, 10);
+const SLOT = new RegExp(`<span class="math-slot-${NONCE}-(\\d+)"></span>`, "g");
+
+function mathSlot(tex: string, raw: string, display: boolean): string {
+  // A block still being written shows its formulas as written; they render when it closes.
+  if (!highlight) return pendingMath(raw, display);
+  const i = formulas.push(renderMath(tex, raw, display)) - 1;
+  return `<span class="math-slot-${NONCE}-${i}"></span>`;
+}
+
+const marked = new Marked(mathExtension(mathSlot), {
   gfm: true,
   breaks: false,
   renderer: {
@@ -52,8 +72,10 @@ const marked = new Marked({
       const known = lang && hljs.getLanguage(lang);
       // A block still being written is shown plain; it is highlighted once, when it closes.
       const body = known && highlight ? hljs.highlight(token.text, { language: lang, ignoreIllegals: true }).value : escapeHtml(token.text);
-      const label = known ? escapeHtml(lang) : "text";
-      return `<div class="code-block"><div class="code-head"><span>${label}</span><button type="button" class="copy" data-copy>Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
+      const label = known ? escapeHtml(lang) : lang === "mermaid" ? "mermaid" : "text";
+      // A finished mermaid block is drawn by diagrams.ts; until then, and if it fails, it is code.
+      const diagram = highlight && lang === "mermaid" && diagramSource(token.text) ? " mermaid" : "";
+      return `<div class="code-block${diagram}"><div class="code-head"><span>${label}</span><button type="button" class="copy" data-copy>Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
     },
     image(token: Tokens.Image) {
       // Never load a remote image without consent: show a link to it instead.
@@ -65,7 +87,11 @@ const marked = new Marked({
 
 const SAFE_URL = /^(?:https?:|mailto:)/i;
 
-DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+// The markdown's own sanitizer: hooks other libraries add to the shared instance (the diagram
+// library adds some) never run here.
+const purify = DOMPurify(window);
+
+purify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName === "A") {
     const href = node.getAttribute("href") ?? "";
     if (!SAFE_URL.test(href)) {
@@ -89,10 +115,16 @@ const PURIFY = {
 
 /** Renders model markdown to sanitized HTML. `streaming` closes unfinished syntax first. */
 export function renderMarkdown(text: string, streaming = false): string {
-  const source = streaming ? remend(text) : text;
+  // Block math is not closed while streaming: a formula shows as written until its block ends.
+  const source = streaming ? remend(text, { katex: false }) : text;
   highlight = !streaming;
+  formulas = [];
   const html = marked.parse(source, { async: false }) as string;
-  return DOMPurify.sanitize(html, PURIFY) as string;
+  const clean = purify.sanitize(html, PURIFY) as string;
+  if (!formulas.length) return clean;
+  const done = formulas;
+  formulas = [];
+  return clean.replace(SLOT, (_, i: string) => done[Number(i)] ?? "");
 }
 
 /**
@@ -104,6 +136,8 @@ export function warmUp(): void {
   const samples = [
     "# Title\n\nSome **bold**, *emphasis*, `code` and a [link](https://example.com).\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
     "```text\nplain\n```\n",
+    // KaTeX's first formula runs cold code too.
+    "Inline $x^2$ and\n\n$$\n\\frac{a}{b} = \\sqrt{c}\n$$\n",
     // The grammars answers use most: compiling one costs several ms the first time it is used,
     // which would land in the frame that first shows such a code block. One per task.
     "```python\ndef f(x):\n    return x * 2  # c\n```\n",

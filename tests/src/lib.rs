@@ -3,6 +3,7 @@
 //! builders for OpenAI-compatible SSE streams, and helpers to find and run the built binaries.
 
 pub mod data;
+pub mod scroll;
 mod expect;
 mod mock;
 pub mod webdriver;

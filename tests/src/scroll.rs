@@ -142,7 +142,13 @@ impl Place {
 }
 
 /// Runs PLACE_JS (see there) in the open chat until message `first` is at the top.
-pub async fn scroll_back(s: &Session, first: &str, fraction: f64, late: u32, limit: Duration) -> Place {
+pub async fn scroll_back(
+    s: &Session,
+    first: &str,
+    fraction: f64,
+    late: u32,
+    limit: Duration,
+) -> Place {
     s.script_args(
         PLACE_JS,
         &[
@@ -155,7 +161,9 @@ pub async fn scroll_back(s: &Session, first: &str, fraction: f64, late: u32, lim
     .await;
     let deadline = Instant::now() + limit + Duration::from_secs(10);
     let raw = loop {
-        let v = s.script("return window.__place?.done ? window.__place : null").await;
+        let v = s
+            .script("return window.__place?.done ? window.__place : null")
+            .await;
         if !v.is_null() {
             break v;
         }

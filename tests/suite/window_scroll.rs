@@ -26,8 +26,11 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
     s.set_size(1100, 760).await;
     let mut failures = Vec::new();
     for (sid, ids, grow) in [("plain", &plain, 0), ("late", &late, 120)] {
-        s.click(&s.wait_for(&format!("[data-session-id='{sid}'] .open")).await)
-            .await;
+        s.click(
+            &s.wait_for(&format!("[data-session-id='{sid}'] .open"))
+                .await,
+        )
+        .await;
         s.wait_for(&format!("[data-row='{}']", ids[ids.len() - 1]))
             .await;
         tokio::time::sleep(Duration::from_millis(500)).await;

@@ -224,6 +224,10 @@ describe("following the end", () => {
       [4960, 5000, 40, true], // a little: still at the bottom
       [0, 5000, 5000, false], // Home
     ];
-    for (const [top, last, toBottom, want] of cases) expect(keepsFollowing(top, last, toBottom), `${top} ${last} ${toBottom}`).toBe(want);
+    for (const [top, last, toBottom, want] of cases) {
+      expect(keepsFollowing(top, last, toBottom), `${top} ${last} ${toBottom}`).toBe(want);
+      // Just after the transcript changed size, a move up is the browser's: still following.
+      expect(keepsFollowing(top, last, toBottom, true)).toBe(true);
+    }
   });
 });

@@ -115,10 +115,12 @@ export function kept(place: Place, top: number, before: number, after: number): 
 
 /**
  * Whether a scroll event leaves the view following the end. At the bottom (within 80 px) it
- * does; otherwise only when the view did not move up since the position last seen or set:
+ * does; otherwise only when the view did not move up since the position last seen or set —
  * a window made smaller, or the end growing before the view followed it, leaves the view
- * short of the bottom without the reader having moved.
+ * short of the bottom without the reader having moved — and was not just `resized`: a window
+ * made larger (or wider, the text reflowing shorter) pulls the position up, and the rows
+ * mounted for the new size can push the end away again before the scroll event comes.
  */
-export function keepsFollowing(top: number, lastTop: number, toBottom: number): boolean {
-  return toBottom < 80 || top >= lastTop - 2;
+export function keepsFollowing(top: number, lastTop: number, toBottom: number, resized = false): boolean {
+  return toBottom < 80 || top >= lastTop - 2 || resized;
 }

@@ -24,6 +24,11 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
     add_provider_with_cli(data.path(), &server).await;
     let s = launch(&e, data.path()).await;
     s.set_size(1100, 760).await;
+    // Whether this WebKit knows CSS scroll anchoring (the transcript does not rely on it).
+    let native = s
+        .script("return CSS.supports('overflow-anchor', 'auto')")
+        .await;
+    eprintln!("CSS overflow-anchor supported: {native}");
     let mut failures = Vec::new();
     for (sid, ids, grow) in [("plain", &plain, 0), ("late", &late, 120)] {
         s.click(

@@ -508,7 +508,7 @@ async fn ask_vs_curl_in(out: &mut Vec<Row>, dir: &Path, with: &str) {
 }
 
 /// Runs the sections named in `only` (all when empty): ask, long, streams, huge, chats,
-/// scroll.
+/// scroll (the reader's place), follow (following through resizes, typing while streaming).
 pub async fn run(only: &[String]) {
     let on = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let mut out = Vec::new();
@@ -528,7 +528,10 @@ pub async fn run(only: &[String]) {
         many_chats(&mut out).await;
     }
     if on("scroll") {
-        super::scroll::run(&mut out).await;
+        super::scroll::place(&mut out).await;
+    }
+    if on("follow") {
+        super::scroll::follow_and_type(&mut out).await;
     }
     println!();
     println!("| scale (release, Xvfb) | figure | budget | |");

@@ -1,4 +1,4 @@
-//! The scale section `scroll`: does the transcript keep the reader's place — a 4,000-message
+//! The scale sections `scroll` and `follow`: does the transcript keep the reader's place — a 4,000-message
 //! chat scrolled back continuously (the position changing every frame, as a touchpad does)
 //! while its older pages arrive, with plain rows and with rows that grow after they are shown
 //! (as images decoding late; simulated, see `parley_tests::scroll`); following an answer while
@@ -12,7 +12,7 @@ use parley_tests::data;
 use parley_tests::scroll::{self, following};
 
 /// 4,000 messages scrolled back to the first, plain then with rows growing late.
-async fn place(out: &mut Vec<Row>) {
+pub async fn place(out: &mut Vec<Row>) {
     let dir = tempfile::tempdir().unwrap();
     let plain = data::long_chat(dir.path(), "plain", "Plain rows", 4000, data::chat_line);
     let late = data::long_chat(dir.path(), "late", "Rows that grow", 4000, data::chat_line);
@@ -66,7 +66,7 @@ async fn send(s: &parley_tests::webdriver::Session, text: &str) {
 
 /// Following the answer in a 4,000-message chat while the window is resized; then typing
 /// while three more answers stream into it.
-async fn follow_and_type(out: &mut Vec<Row>) {
+pub async fn follow_and_type(out: &mut Vec<Row>) {
     let dir = tempfile::tempdir().unwrap();
     data::long_chat(dir.path(), "long", "Long chat", 4000, data::chat_line);
     make_recent(dir.path(), "long");
@@ -113,9 +113,4 @@ async fn follow_and_type(out: &mut Vec<Row>) {
         ));
     }
     s.quit().await;
-}
-
-pub async fn run(out: &mut Vec<Row>) {
-    place(out).await;
-    follow_and_type(out).await;
 }

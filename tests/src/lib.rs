@@ -3,9 +3,9 @@
 //! builders for OpenAI-compatible SSE streams, and helpers to find and run the built binaries.
 
 pub mod data;
-pub mod scroll;
 mod expect;
 mod mock;
+pub mod scroll;
 pub mod webdriver;
 
 pub use expect::{check_stream, ExpectShape};

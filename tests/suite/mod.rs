@@ -47,6 +47,7 @@ mod window_card;
 mod window_errors;
 mod window_math;
 mod window_scale;
+mod window_scroll;
 mod window_search;
 mod window_settings;
 mod window_transfer;

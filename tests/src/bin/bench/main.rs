@@ -475,4 +475,5 @@ mod desktop;
 mod import;
 mod journal;
 mod scale;
+mod scroll;
 mod search;

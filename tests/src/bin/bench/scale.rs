@@ -14,9 +14,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// One row of the table: measurement, figure, budget, verdict.
-struct Row(String, String, String, bool);
+pub(super) struct Row(String, String, String, bool);
 
-fn row(what: &str, figure: String, budget: &str, ok: bool) -> Row {
+pub(super) fn row(what: &str, figure: String, budget: &str, ok: bool) -> Row {
     Row(what.into(), figure, budget.into(), ok)
 }
 
@@ -31,7 +31,7 @@ fn app_pid(dir: &Path) -> Option<u32> {
     })
 }
 
-async fn start(dir: &Path) -> Session {
+pub(super) async fn start(dir: &Path) -> Session {
     let s = Session::start(
         &var("PARLEY_WEBDRIVER_URL"),
         &PathBuf::from(var("PARLEY_DESKTOP_BIN")),
@@ -44,7 +44,7 @@ async fn start(dir: &Path) -> Session {
 
 /// A local server answering model lists, set up as the data folder's provider (the window
 /// shows chats only when there is one).
-async fn local_server(dir: &Path) -> MockServer {
+pub(super) async fn local_server(dir: &Path) -> MockServer {
     let server = MockServer::start().await;
     server.answer_gets(Reply::json(200, r#"{"data":[{"id":"bench-model"}]}"#));
     add_bench_provider(&bench_core(dir).await, &server).await;
@@ -52,7 +52,7 @@ async fn local_server(dir: &Path) -> MockServer {
 }
 
 /// Makes a chat the most recent, so the window opens it at start.
-fn make_recent(dir: &Path, sid: &str) {
+pub(super) fn make_recent(dir: &Path, sid: &str) {
     let c = rusqlite::Connection::open(dir.join("parley.db")).unwrap();
     c.execute(
         "UPDATE sessions SET updated_at = 9000000000000 WHERE id = ?1",
@@ -101,7 +101,7 @@ c.focus(); return true;"#;
 
 /// Types `n` keys into the composer one at a time, ~30 ms apart (a fast typist; one WebDriver
 /// call per key, so each key is its own event), and returns each key's time to the next frame.
-async fn type_keys(s: &Session, n: usize) -> Vec<f64> {
+pub(super) async fn type_keys(s: &Session, n: usize) -> Vec<f64> {
     s.script(KEYS_JS).await;
     let input = s.wait_for("[data-testid=composer-input]").await;
     let text = "typing while it runs ";
@@ -507,7 +507,8 @@ async fn ask_vs_curl_in(out: &mut Vec<Row>, dir: &Path, with: &str) {
     ));
 }
 
-/// Runs the sections named in `only` (all when empty): ask, long, streams, huge, chats.
+/// Runs the sections named in `only` (all when empty): ask, long, streams, huge, chats,
+/// scroll (the reader's place), follow (following through resizes, typing while streaming).
 pub async fn run(only: &[String]) {
     let on = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let mut out = Vec::new();
@@ -525,6 +526,12 @@ pub async fn run(only: &[String]) {
     }
     if on("chats") {
         many_chats(&mut out).await;
+    }
+    if on("scroll") {
+        super::scroll::place(&mut out).await;
+    }
+    if on("follow") {
+        super::scroll::follow_and_type(&mut out).await;
     }
     println!();
     println!("| scale (release, Xvfb) | figure | budget | |");

@@ -62,3 +62,65 @@ export function visibleRange(offsets: Float64Array, top: number, height: number,
   const end = Math.min(n, indexAt(offsets, top + height + overscan) + 1);
   return [start, Math.max(start, end)];
 }
+
+/** A row's box, relative to the top of the viewport (px). */
+export interface Box {
+  id: string;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * The reader's place: the first row that reaches into the viewport, where its top was (`y`,
+ * px from the viewport's top; negative when it starts above), and the scroll position `at`
+ * which that was seen.
+ */
+export interface Place {
+  id: string;
+  y: number;
+  at: number;
+}
+
+/** The first of `boxes` (in document order) that is in a viewport of `height` px, or null. */
+export function placeOf(boxes: Iterable<Box>, height: number, at: number): Place | null {
+  for (const b of boxes) {
+    if (b.bottom > 0.5 && b.top < height) return { id: b.id, y: b.top, at };
+  }
+  return null;
+}
+
+/**
+ * How far to scroll so that the place's row is where the reader left it, its top now being
+ * at `top` with the scroll position `scrollTop`. Scrolling since the place was taken (the
+ * reader's, whose scroll event may not have come yet) moved the row by `at - scrollTop`, and
+ * stays; whatever else moved it — rows above it added, removed or resized, in any frame — is
+ * the correction. Relative, so it never undoes a scroll and never fights one.
+ */
+export function correction(place: Place, top: number, scrollTop: number): number {
+  return top - (place.y + (place.at - scrollTop));
+}
+
+/**
+ * The place after `hold` found its row at `top` with the scroll position `before` and scrolled
+ * to `after`. Where the reader wants the row is unchanged (their scrolling since `place.at`
+ * included): kept as wanted, not as laid out, so the sub-pixel rounding of corrections never
+ * adds up — unless the scroll range could not take the correction (at its very top or end):
+ * then the place is what is shown.
+ */
+export function kept(place: Place, top: number, before: number, after: number): Place {
+  const wanted = place.y + (place.at - before);
+  const shown = top - (after - before);
+  return { id: place.id, y: Math.abs(shown - wanted) < 1 ? wanted : shown, at: after };
+}
+
+/**
+ * Whether a scroll event leaves the view following the end. At the bottom (within 80 px) it
+ * does; otherwise only when the view did not move up since the position last seen or set —
+ * a window made smaller, or the end growing before the view followed it, leaves the view
+ * short of the bottom without the reader having moved — and was not just `resized`: a window
+ * made larger (or wider, the text reflowing shorter) pulls the position up, and the rows
+ * mounted for the new size can push the end away again before the scroll event comes.
+ */
+export function keepsFollowing(top: number, lastTop: number, toBottom: number, resized = false): boolean {
+  return toBottom < 80 || top >= lastTop - 2 || resized;
+}

@@ -62,6 +62,9 @@ const COMMANDS: &[&str] = &[
     "chat_usage",
     "get_prices",
     "save_prices",
+    "estimate_context",
+    "get_context_windows",
+    "save_context_windows",
 ];
 
 fn main() {

@@ -126,6 +126,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             usage::chat_usage,
             usage::get_prices,
             usage::save_prices,
+            chats::estimate_context,
+            providers::get_context_windows,
+            providers::save_context_windows,
         ])
 }
 

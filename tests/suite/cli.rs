@@ -162,11 +162,11 @@ async fn ask_json_prints_protocol_events_as_lines() {
     add_local(dir.path(), &server).await;
     let r = run(dir.path(), &["ask", "--json", "--system", "Be brief.", "q"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let events: Vec<Event> = r
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    // First the context estimate (tests/suite/gauge.rs), then the events.
+    let mut lines = r.stdout.lines();
+    let context: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert!(context["context"]["window"].is_number(), "{context}");
+    let events: Vec<Event> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(matches!(events[0].msg, EventMsg::TurnStarted { .. }));
     assert!(matches!(
         events.last().unwrap().msg,

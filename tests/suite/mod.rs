@@ -22,6 +22,7 @@ mod durability;
 mod engine;
 mod engine_faults;
 mod engine_history;
+mod gauge;
 mod gemini;
 mod keychain;
 #[cfg(unix)]
@@ -45,6 +46,7 @@ mod window;
 mod window_agent;
 mod window_card;
 mod window_errors;
+mod window_gauge;
 mod window_math;
 mod window_scale;
 mod window_scroll;

@@ -168,6 +168,15 @@ export const commands = {
 	getPrices: () => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("get_prices")),
 	/**  Saves the price table; returns it as now in use. */
 	savePrices: (prices: Price_Deserialize[]) => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("save_prices", { prices })),
+	/**
+	 *  What the next request would take of the model's context window if `text` were sent with
+	 *  `options` (the composer's gauge): nothing is stored or sent.
+	 */
+	estimateContext: (chatId: ChatId, text: string, options: SendOptions_Deserialize) => typedError<ContextEstimate_Serialize, ErrorInfo>(__TAURI_INVOKE("estimate_context", { chatId, text, options })),
+	/**  The context window table in use: the user's figures and the shipped ones. */
+	getContextWindows: () => typedError<ModelWindow_Serialize[], ErrorInfo>(__TAURI_INVOKE("get_context_windows")),
+	/**  Saves the context window table; returns it as now in use. */
+	saveContextWindows: (windows: ModelWindow_Deserialize[]) => typedError<ModelWindow_Serialize[], ErrorInfo>(__TAURI_INVOKE("save_context_windows", { windows })),
 };
 
 /* Constants */
@@ -546,6 +555,112 @@ export type ConnectionReport_Serialize = {
 	message: string,
 	/**  The models found (empty on failure). */
 	models: ModelInfo_Serialize[],
+};
+
+/**
+ *  What the next request of a chat will take of the model's context window, estimated by the
+ *  same arithmetic that fits requests to the window.
+ */
+export type ContextEstimate = ContextEstimate_Serialize | ContextEstimate_Deserialize;
+
+/**
+ *  What the next request of a chat will take of the model's context window, estimated by the
+ *  same arithmetic that fits requests to the window.
+ */
+export type ContextEstimate_Deserialize = {
+	/**  The provider that would answer. */
+	provider: string,
+	/**  The model that would answer. */
+	model: string,
+	/**  The model's context window in tokens. */
+	window: number,
+	/**  Where that figure came from. */
+	source: WindowSource,
+	/**  Tokens kept free for the answer. */
+	answer_room: number,
+	/**
+	 *  Tokens the request's messages may take: the window less the answer's room, the system
+	 *  prompt, the tools' definitions and a tenth in reserve.
+	 */
+	budget: number,
+	/**
+	 *  Tokens the next request will use: system prompt, tools, the messages sent and the
+	 *  draft. Built on the provider's reported usage of the last answer when `reported_base`.
+	 */
+	tokens: number,
+	/**  Of which the draft (its text and attachments). */
+	draft_tokens: number,
+	/**  Of which the system prompt and the tools' definitions. */
+	fixed_tokens: number,
+	/**  The whole selected branch with the draft, were nothing left out (an estimate). */
+	chat_tokens: number,
+	/**
+	 *  The provider's reported tokens of the last answer (its request and the answer), when
+	 *  `tokens` is built on them.
+	 */
+	reported_base?: number | null,
+	/**  Nothing is left out and the draft is within the budget. */
+	fits: boolean,
+	/**  The oldest messages of the branch left out of the request (0: sent whole). */
+	left_out: number,
+	/**  Of those, the ones left out only because of the draft's size. */
+	left_out_by_draft: number,
+	/**  The first message sent when some are left out: where the transcript's marker will be. */
+	first_kept?: MessageId | null,
+	/**  Messages left out of the last answer's request (0: it saw the whole chat). */
+	last_left_out: number,
+	/**  The draft alone is over the budget: the model will likely refuse it or cut it. */
+	draft_too_long: boolean,
+};
+
+/**
+ *  What the next request of a chat will take of the model's context window, estimated by the
+ *  same arithmetic that fits requests to the window.
+ */
+export type ContextEstimate_Serialize = {
+	/**  The provider that would answer. */
+	provider: string,
+	/**  The model that would answer. */
+	model: string,
+	/**  The model's context window in tokens. */
+	window: number,
+	/**  Where that figure came from. */
+	source: WindowSource,
+	/**  Tokens kept free for the answer. */
+	answer_room: number,
+	/**
+	 *  Tokens the request's messages may take: the window less the answer's room, the system
+	 *  prompt, the tools' definitions and a tenth in reserve.
+	 */
+	budget: number,
+	/**
+	 *  Tokens the next request will use: system prompt, tools, the messages sent and the
+	 *  draft. Built on the provider's reported usage of the last answer when `reported_base`.
+	 */
+	tokens: number,
+	/**  Of which the draft (its text and attachments). */
+	draft_tokens: number,
+	/**  Of which the system prompt and the tools' definitions. */
+	fixed_tokens: number,
+	/**  The whole selected branch with the draft, were nothing left out (an estimate). */
+	chat_tokens: number,
+	/**
+	 *  The provider's reported tokens of the last answer (its request and the answer), when
+	 *  `tokens` is built on them.
+	 */
+	reported_base: number | null,
+	/**  Nothing is left out and the draft is within the budget. */
+	fits: boolean,
+	/**  The oldest messages of the branch left out of the request (0: sent whole). */
+	left_out: number,
+	/**  Of those, the ones left out only because of the draft's size. */
+	left_out_by_draft: number,
+	/**  The first message sent when some are left out: where the transcript's marker will be. */
+	first_kept: MessageId | null,
+	/**  Messages left out of the last answer's request (0: it saw the whole chat). */
+	last_left_out: number,
+	/**  The draft alone is over the budget: the model will likely refuse it or cut it. */
+	draft_too_long: boolean,
 };
 
 /**  The state of Parley's data, shown at start when something needs the person's attention. */
@@ -1318,6 +1433,43 @@ export type ModelList_Serialize = {
 	fetched_at: number | null,
 	/**  Why the last refresh failed, if it did (the cached list is still returned). */
 	error: ErrorInfo | null,
+};
+
+/**  A model's context window and output limit: a row of the window table. */
+export type ModelWindow = ModelWindow_Serialize | ModelWindow_Deserialize;
+
+/**  A model's context window and output limit: a row of the window table. */
+export type ModelWindow_Deserialize = {
+	/**
+	 *  The model (as the provider names it). Matches models of that name from any provider,
+	 *  and dated or tagged releases of it (`gpt-4o-2024-08-06`, `llama3.1:8b`).
+	 */
+	model: string,
+	/**  Input plus output tokens the model takes in one request. */
+	context_window: number,
+	/**  The largest answer in tokens, when known. */
+	max_output_tokens?: number | null,
+	/**  Where the figure came from: `"default"` (shipped with Parley) or `"user"`. */
+	source: string,
+	/**  The day the figure was true (YYYY-MM-DD). */
+	as_of: string,
+};
+
+/**  A model's context window and output limit: a row of the window table. */
+export type ModelWindow_Serialize = {
+	/**
+	 *  The model (as the provider names it). Matches models of that name from any provider,
+	 *  and dated or tagged releases of it (`gpt-4o-2024-08-06`, `llama3.1:8b`).
+	 */
+	model: string,
+	/**  Input plus output tokens the model takes in one request. */
+	context_window: number,
+	/**  The largest answer in tokens, when known. */
+	max_output_tokens: number | null,
+	/**  Where the figure came from: `"default"` (shipped with Parley) or `"user"`. */
+	source: string,
+	/**  The day the figure was true (YYYY-MM-DD). */
+	as_of: string,
 };
 
 /**
@@ -2282,6 +2434,17 @@ export type Versions = {
 	/**  All of them, oldest first (the switcher's `‹ 2/3 ›` is the position of `selected`). */
 	ids: MessageId[],
 };
+
+/**  Where a model's context window figure came from, in the order one is chosen. */
+export type WindowSource = 
+/**  The user's own figure (Settings → Context windows). */
+"settings" | 
+/**  The provider's model list. */
+"provider" | 
+/**  The table shipped with Parley. */
+"table" | 
+/**  Nothing knew the model: a conservative default. */
+"default";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

@@ -66,6 +66,24 @@ pub async fn send_message(
     Ok(handle.turn_id)
 }
 
+/// What the next request would take of the model's context window if `text` were sent with
+/// `options` (the composer's gauge): nothing is stored or sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn estimate_context(
+    state: State<'_, AppState>,
+    chat_id: ChatId,
+    text: String,
+    options: SendOptions,
+) -> Res<parley_protocol::ContextEstimate> {
+    state
+        .core
+        .chats()
+        .estimate_context(&chat_id, &text, &options)
+        .await
+        .map_err(err)
+}
+
 /// Answers the chat's last message again (after a failure, a stop, or to regenerate).
 #[tauri::command]
 #[specta::specta]

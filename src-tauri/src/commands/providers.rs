@@ -3,7 +3,7 @@
 use super::prelude::*;
 use crate::card::Changes;
 use parley_core::providers::ProviderChange;
-use parley_protocol::{ChangeOutcome, ChangeTicket};
+use parley_protocol::{ChangeOutcome, ChangeTicket, ModelWindow};
 
 /// Configured providers; only whether a key exists, never the key.
 #[tauri::command]
@@ -130,4 +130,26 @@ pub async fn provider_presets(state: State<'_, AppState>) -> Res<Vec<ProviderPre
 #[specta::specta]
 pub async fn discover_local(state: State<'_, AppState>) -> Res<Vec<LocalServer>> {
     state.core.providers().discover_local().await.map_err(err)
+}
+
+/// The context window table in use: the user's figures and the shipped ones.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_context_windows(state: State<'_, AppState>) -> Res<Vec<ModelWindow>> {
+    state.core.providers().context_windows().await.map_err(err)
+}
+
+/// Saves the context window table; returns it as now in use.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_context_windows(
+    state: State<'_, AppState>,
+    windows: Vec<ModelWindow>,
+) -> Res<Vec<ModelWindow>> {
+    state
+        .core
+        .providers()
+        .save_context_windows(windows)
+        .await
+        .map_err(err)
 }

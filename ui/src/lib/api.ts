@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { ImportProgress } from "../bindings";
-import type { Assistant, ChatFilter, ErrorInfo, Event, Price, SearchQuery, ChatParams, Settings } from "./types";
+import type { Assistant, ChatFilter, ErrorInfo, Event, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -71,6 +71,11 @@ export const api = {
   usageReport: (since: number | null, includeImported: boolean) => unwrap(commands.usageReport(since, includeImported)),
   chatUsage: (id: string) => unwrap(commands.chatUsage(id)),
   getPrices: () => unwrap(commands.getPrices()),
+  getContextWindows: () => unwrap(commands.getContextWindows()),
+  saveContextWindows: (windows: ModelWindow[]) => unwrap(commands.saveContextWindows(windows)),
+  /** What sending `text` (with `attachments`) would take of the model's context window. */
+  estimateContext: (id: string, text: string, provider: string | null, model: string | null, attachments: Part[] = []) =>
+    unwrap(commands.estimateContext(id, text, { provider, model, system: null, confirm_read_only: false, revision: null, attachments })),
   savePrices: (prices: Price[]) => unwrap(commands.savePrices(prices)),
   /** The file's reading is reported to `onProgress` (at most about ten times a second). */
   previewImport: (onProgress: (p: ImportProgress) => void) => unwrap(commands.previewImport(progressChannel(onProgress) as never)),

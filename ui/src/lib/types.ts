@@ -40,3 +40,6 @@ export type UsageReport = B.UsageReport_Serialize;
 export type UsageTotals = B.UsageTotals;
 export type UsageRow = B.UsageRow;
 export type ChatUsage = B.ChatUsage;
+export type ContextEstimate = B.ContextEstimate_Serialize;
+export type ModelWindow = B.ModelWindow_Serialize;
+export type WindowSource = B.WindowSource;

@@ -194,6 +194,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let (chat_id, created) = open_chat(core, &args).await?;
     // On a terminal the user is asked; without one, nobody is.
     let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
+    print_estimate(core, &args, &chat_id, &text, interactive).await?;
     let handle = match start(core, &args, &chat_id, &text, interactive).await {
         Ok(h) => h,
         Err(e) => {
@@ -267,6 +268,47 @@ async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failur
     Ok((chat_id, created))
 }
 
+/// The options of the send, from the arguments.
+fn send_options(args: &AskArgs, interactive: bool) -> SendOptions {
+    // Without a terminal read-only calls need `--approve read-only` (or `all`) too, and
+    // nothing runs unasked, grants included: a grant was given for a person watching, not
+    // for every script that starts `parley`.
+    let confirm_read_only = !interactive && matches!(args.approve, None | Some(Approve::Granted));
+    let ignore_grants = !interactive && args.approve != Some(Approve::Granted);
+    SendOptions {
+        provider: args.provider.clone(),
+        model: args.model.clone(),
+        system: args.system.clone(),
+        confirm_read_only,
+        ignore_grants,
+        revision: None,
+        attachments: Vec::new(),
+    }
+}
+
+/// With `--json`, a new message's context estimate as the first line, before it is sent:
+/// `{"session_id": …, "context": {…}}` — the same figures as the window's gauge. A chat the
+/// estimate cannot be made for prints none (the send then says why).
+async fn print_estimate(
+    core: &Core,
+    args: &AskArgs,
+    chat_id: &ChatId,
+    text: &str,
+    interactive: bool,
+) -> Result<(), Failure> {
+    if !args.json || args.edit.is_some() || args.regenerate.is_some() {
+        return Ok(());
+    }
+    let options = send_options(args, interactive);
+    match core.chats().estimate_context(chat_id, text, &options).await {
+        Ok(context) => term::json_line(&serde_json::json!({
+            "session_id": chat_id,
+            "context": context,
+        })),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Sends the message (or the edit, or asks again) and returns the running turn.
 async fn start(
     core: &Core,
@@ -275,20 +317,7 @@ async fn start(
     text: &str,
     interactive: bool,
 ) -> Result<parley_core::TurnHandle, CoreError> {
-    // Without a terminal read-only calls need `--approve read-only` (or `all`) too, and
-    // nothing runs unasked, grants included: a grant was given for a person watching, not
-    // for every script that starts `parley`.
-    let confirm_read_only = !interactive && matches!(args.approve, None | Some(Approve::Granted));
-    let ignore_grants = !interactive && args.approve != Some(Approve::Granted);
-    let options = SendOptions {
-        provider: args.provider.clone(),
-        model: args.model.clone(),
-        system: args.system.clone(),
-        confirm_read_only,
-        ignore_grants,
-        revision: None,
-        attachments: Vec::new(),
-    };
+    let options = send_options(args, interactive);
     let chats = core.chats();
     match (&args.edit, &args.regenerate) {
         (Some(m), _) => {

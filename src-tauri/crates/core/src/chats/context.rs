@@ -5,6 +5,7 @@
 //! prose and code); a provider's "context too long" refusal corrects the estimate (the turn
 //! then retries once with half as much).
 
+use crate::providers::ToolSpec;
 use parley_protocol::{Message, MessageId, Part, Role};
 
 /// Rough tokens of a message: a few for its framing, then about one per three bytes.
@@ -19,9 +20,17 @@ pub(crate) fn estimate(m: &Message) -> u64 {
             } => name.len() + arguments.len() + 16,
             Part::ToolResult { output, .. } => output.len() + 16,
             Part::File { name, text, .. } => name.len() + text.len() + 16,
-            // Providers count an image by its pixels, not its bytes; ~1,600 tokens covers a
-            // large one at the common tile sizes.
-            Part::Image { .. } => 4800,
+            // Providers count an image by its pixels, not its bytes: about one token per 750
+            // pixels, ~1,600 for a large one (they downscale it); unknown size: a large one.
+            Part::Image { width, height, .. } => {
+                let pixels = u64::from(*width) * u64::from(*height);
+                let tokens = if pixels == 0 {
+                    1600
+                } else {
+                    (pixels / 750).clamp(85, 1600)
+                };
+                3 * tokens as usize
+            }
         })
         .sum();
     8 + bytes as u64 / 3
@@ -65,16 +74,86 @@ pub(crate) fn fit(messages: &mut Vec<Message>, budget: u64) -> Option<Trimmed> {
     })
 }
 
-/// The tokens a request's messages may take in a window of `window` tokens, leaving room for
-/// the answer (`max_output`, or a quarter of the window up to 8,192) and the system prompt.
-pub(crate) fn budget(window: u32, max_output: Option<u32>, system: Option<&str>) -> u64 {
-    let window = u64::from(window);
-    let answer = max_output
-        .map(u64::from)
-        .unwrap_or_else(|| (window / 4).min(8192));
-    let system = system.map_or(0, |s| s.len() as u64 / 3 + 8);
-    // A tenth in reserve for what the estimate misses (tool definitions, framing).
-    (window - window / 10).saturating_sub(answer + system)
+/// What a request carries beside its messages, and the window it must fit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame<'a> {
+    /// The model's window in tokens.
+    pub window: u32,
+    /// The model's largest answer, when known.
+    pub output_limit: Option<u32>,
+    /// The chat's own output cap (its settings), which wins.
+    pub max_output: Option<u32>,
+    /// The system prompt.
+    pub system: Option<&'a str>,
+    /// The tools offered.
+    pub tools: &'a [ToolSpec],
+}
+
+/// Rough tokens of a system prompt.
+fn system_tokens(system: Option<&str>) -> u64 {
+    system.map_or(0, |s| s.len() as u64 / 3 + 8)
+}
+
+/// Rough tokens of the tools' definitions (names, descriptions, JSON schemas).
+fn tools_tokens(tools: &[ToolSpec]) -> u64 {
+    tools
+        .iter()
+        .map(|t| {
+            let bytes = t.name.len() + t.description.len() + t.parameters.to_string().len();
+            16 + bytes as u64 / 3
+        })
+        .sum()
+}
+
+impl Frame<'_> {
+    /// Tokens kept free for the answer: the chat's cap, else a quarter of the window up to
+    /// 8,192 (and no more than the model's largest answer).
+    pub fn answer_room(&self) -> u64 {
+        let window = u64::from(self.window);
+        match self.max_output {
+            Some(m) => u64::from(m),
+            None => {
+                let quarter = (window / 4).min(8192);
+                self.output_limit
+                    .map_or(quarter, |l| quarter.min(u64::from(l)))
+            }
+        }
+    }
+
+    /// Tokens of the system prompt and the tools' definitions.
+    pub fn fixed(&self) -> u64 {
+        system_tokens(self.system) + tools_tokens(self.tools)
+    }
+
+    /// The tokens the request's messages may take: the window less the answer's room, the
+    /// system prompt, the tools and a tenth in reserve for what the estimate misses (framing).
+    pub fn budget(&self) -> u64 {
+        let window = u64::from(self.window);
+        (window - window / 10).saturating_sub(self.answer_room() + self.fixed())
+    }
+}
+
+/// A request's messages fitted to its frame.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Fitted {
+    /// The budget the messages were fitted to.
+    pub budget: u64,
+    /// Tokens of the messages sent.
+    pub sent: u64,
+    /// What was left out, if anything.
+    pub trimmed: Option<Trimmed>,
+}
+
+/// Fits a request's messages to the window: the one calculation the turn (which then sends
+/// them) and the composer's gauge (which only reports it) share.
+pub(crate) fn fit_request(messages: &mut Vec<Message>, frame: &Frame<'_>) -> Fitted {
+    let budget = frame.budget();
+    let trimmed = fit(messages, budget);
+    Fitted {
+        budget,
+        sent: estimate_all(messages),
+        trimmed,
+    }
 }
 
 #[cfg(test)]
@@ -170,13 +249,66 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_leaves_room_for_the_answer_and_the_system_prompt() {
-        assert_eq!(budget(8192, None, None), 8192 - 819 - 2048);
-        assert_eq!(budget(128_000, None, None), 128_000 - 12_800 - 8192);
+    fn an_image_counts_by_its_pixels_not_its_bytes() {
+        let image = |width, height| {
+            let part = Part::Image {
+                mime: "image/png".into(),
+                sha256: String::new(),
+                name: String::new(),
+                width,
+                height,
+                size: 5_000_000,
+                data: Some("A".repeat(1000)),
+            };
+            estimate(&msg(0, Role::User, vec![part]))
+        };
+        for (w, h, tokens) in [
+            (0, 0, 1600),
+            (0, 500, 1600),
+            (10, 10, 85),
+            (1000, 750, 1000),
+            (1568, 1568, 1600),
+            (100_000, 100_000, 1600),
+        ] {
+            assert_eq!(image(w, h), 8 + tokens, "{w}x{h}");
+        }
+    }
+
+    fn frame<'a>(window: u32, max_output: Option<u32>, system: Option<&'a str>) -> Frame<'a> {
+        Frame {
+            window,
+            output_limit: None,
+            max_output,
+            system,
+            tools: &[],
+        }
+    }
+
+    #[test]
+    fn the_budget_leaves_room_for_the_answer_the_system_prompt_and_the_tools() {
+        assert_eq!(frame(8192, None, None).budget(), 8192 - 819 - 2048);
+        assert_eq!(frame(128_000, None, None).budget(), 128_000 - 12_800 - 8192);
+        let system = "s".repeat(300);
         assert_eq!(
-            budget(4096, Some(1000), Some(&"s".repeat(300))),
+            frame(4096, Some(1000), Some(&system)).budget(),
             4096 - 409 - 1000 - 108
         );
-        assert_eq!(budget(1000, Some(5000), None), 0);
+        assert_eq!(frame(1000, Some(5000), None).budget(), 0);
+        // The model's largest answer caps the room kept for it; the chat's own cap wins.
+        let mut f = frame(128_000, None, None);
+        f.output_limit = Some(4096);
+        assert_eq!(f.budget(), 128_000 - 12_800 - 4096);
+        f.max_output = Some(20_000);
+        assert_eq!(f.budget(), 128_000 - 12_800 - 20_000);
+        // Tools' definitions are counted: name, description and schema.
+        let tools = [ToolSpec {
+            name: "read_file".into(),
+            description: "d".repeat(291),
+            parameters: serde_json::json!({}),
+        }];
+        let mut f = frame(8192, None, None);
+        f.tools = &tools;
+        assert_eq!(f.fixed(), 16 + 100); // (9 + 291 + 2) bytes / 3
+        assert_eq!(f.budget(), 8192 - 819 - 2048 - f.fixed());
     }
 }

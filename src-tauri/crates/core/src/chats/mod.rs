@@ -13,6 +13,7 @@ mod branch;
 mod call;
 mod context;
 mod draft;
+mod gauge;
 mod journal;
 mod recovery;
 mod steer;

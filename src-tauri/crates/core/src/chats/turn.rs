@@ -57,8 +57,9 @@ pub(crate) struct TurnCtx {
     pub tools: Option<TurnTools>,
     /// The most model responses with tool calls in this turn.
     pub max_rounds: u32,
-    /// The model's context window in tokens, when its provider's model list says.
-    pub context_window: Option<u32>,
+    /// The model's context window (the user's figure, the provider's list, the shipped table
+    /// or the default: `providers::windows`).
+    pub window: crate::providers::windows::Window,
 }
 
 enum Outcome {
@@ -330,7 +331,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         cancel,
         tools,
         max_rounds,
-        context_window,
+        window,
     } = ctx;
     em.emit(EventMsg::TurnStarted {
         turn_id: begun.turn_id.clone(),
@@ -340,20 +341,24 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         model: model.clone(),
     });
     let chat_id = em.chat_id().clone();
+    let offered = tools
+        .as_ref()
+        .map(|t| t.registry.specs())
+        .unwrap_or_default();
     let mut lp = Loop::new(&store, &em, &begun, tools, &cancel);
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
         (Ok(provider), Ok(mut template)) => {
             // A chat longer than the model's window: leave the oldest turns out of the request.
-            if let Some(window) = context_window {
-                let budget = context::budget(
-                    window,
-                    template.max_output_tokens,
-                    template.system.as_deref(),
-                );
-                if let Some(t) = context::fit(&mut template.messages, budget) {
-                    announce_trim(&store, &em, &begun.turn_id, t).await;
-                }
+            let frame = context::Frame {
+                window: window.tokens,
+                output_limit: window.max_output,
+                max_output: template.max_output_tokens,
+                system: template.system.as_deref(),
+                tools: &offered,
+            };
+            if let Some(t) = context::fit_request(&mut template.messages, &frame).trimmed {
+                announce_trim(&store, &em, &begun.turn_id, t).await;
             }
             let turn = Rounds {
                 provider: &provider,

@@ -259,7 +259,7 @@ impl ChatService {
     /// Which provider and model answer: the ones asked for; else the chat's last provider if it
     /// still exists (with its last model), else the first configured one; the provider's
     /// default model when none is named. Decided here once, for the window and the CLI.
-    async fn who_answers(
+    pub(super) async fn who_answers(
         &self,
         session: &ChatSummary,
         options: &SendOptions,
@@ -343,15 +343,8 @@ impl ChatService {
             }
             Err(e) => (None, Err(e)),
         };
-        // The window from the cached model list (no request at send time).
-        let context_window = match self.providers.cached_models(&row.name).await {
-            Ok(Some(list)) => list
-                .models
-                .iter()
-                .find(|m| m.id == model)
-                .and_then(|m| m.context_window),
-            _ => None,
-        };
+        // Every model has a window: the user's, the provider's list, the table or the default.
+        let window = self.providers.window_of(&row.name, &model).await;
         let (emitter, last) = turn::run(turn::TurnCtx {
             store: self.shared.store.clone(),
             emitter,
@@ -363,7 +356,7 @@ impl ChatService {
             cancel,
             tools,
             max_rounds: settings.max_tool_rounds.max(1),
-            context_window,
+            window,
         })
         .await;
         lock(&self.active).remove(&sid);
@@ -438,7 +431,7 @@ impl ChatService {
     }
 
     /// The tools a turn of a chat with these settings may run: none without a workspace.
-    fn turn_tools(
+    pub(super) fn turn_tools(
         &self,
         params: &ChatParams,
         settings: &Settings,

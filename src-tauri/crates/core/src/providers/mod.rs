@@ -26,6 +26,7 @@ mod service;
 pub mod signature;
 pub mod sse;
 mod store;
+pub mod windows;
 mod wire;
 
 pub use crate::net::HttpSettings;

@@ -11,9 +11,12 @@ use crate::settings::SettingsService;
 use crate::shared::Shared;
 use crate::util::now_ms;
 use parley_protocol::{
-    ConnectionDraft, ConnectionReport, LocalServer, ModelList, ProviderDraft, ProviderEdit,
-    ProviderInfo, ProviderPreset,
+    ConnectionDraft, ConnectionReport, LocalServer, ModelList, ModelWindow, ProviderDraft,
+    ProviderEdit, ProviderInfo, ProviderPreset,
 };
+
+/// The settings key of the user's own context windows.
+const WINDOWS: &str = "context_windows";
 use std::sync::Arc;
 
 /// Configured providers.
@@ -272,6 +275,54 @@ impl ProviderService {
                 fetched_at: None,
                 error: None,
             }))
+    }
+
+    /// The window table in use: the user's figures and the shipped ones for other models.
+    pub async fn context_windows(&self) -> Result<Vec<ModelWindow>, CoreError> {
+        let user = self.settings.value::<Vec<ModelWindow>>(WINDOWS).await?;
+        Ok(super::windows::merged(user.unwrap_or_default()))
+    }
+
+    /// Saves the user's figures (rows marked `"default"` that are unchanged are the shipped
+    /// ones and are not saved). Returns the table in use.
+    pub async fn save_context_windows(
+        &self,
+        table: Vec<ModelWindow>,
+    ) -> Result<Vec<ModelWindow>, CoreError> {
+        super::windows::validate(&table).map_err(CoreError::InvalidInput)?;
+        let shipped = super::windows::defaults();
+        let today = crate::util::day_of(now_ms());
+        let user: Vec<ModelWindow> = table
+            .into_iter()
+            .filter(|w| !shipped.contains(w))
+            .map(|mut w| {
+                if w.source != "user" || w.as_of.is_empty() {
+                    w.source = "user".into();
+                    w.as_of = today.clone();
+                }
+                w
+            })
+            .collect();
+        self.settings.save_value(WINDOWS, &user).await?;
+        self.context_windows().await
+    }
+
+    /// The context window of `model` at provider `name`: the user's figure, the provider's
+    /// cached model list (no request is made), the shipped table or the default, in that
+    /// order (`windows::resolve`). A table or list that cannot be read counts as silent.
+    pub(crate) async fn window_of(&self, name: &str, model: &str) -> super::windows::Window {
+        let table = match self.context_windows().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("the context window table could not be read: {e}");
+                super::windows::defaults()
+            }
+        };
+        let listed = match self.cached_models(name).await {
+            Ok(Some(list)) => list.models.into_iter().find(|m| m.id == model),
+            _ => None,
+        };
+        super::windows::resolve(&table, listed.as_ref(), model)
     }
 
     /// Ready-made provider configurations (cloud services and local servers).

@@ -54,6 +54,10 @@ pub struct AskArgs {
     /// calls not covered here are denied.
     #[arg(long, value_enum)]
     approve: Option<Approve>,
+    /// Attach a file to the message (repeatable): an image (metadata stripped, stored once),
+    /// a text or code file, or a PDF (its text). Not with --regenerate.
+    #[arg(long, value_name = "FILE", conflicts_with = "regenerate")]
+    attach: Vec<PathBuf>,
     /// Print the model's text and reasoning exactly as received, terminal escape sequences
     /// included. Without it, escapes (clipboard writes, titles, erasing) are shown, not obeyed.
     #[arg(long)]
@@ -191,10 +195,12 @@ async fn prompt_approval(
 
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let text = message_text(&args)?;
+    // Every file is attached before a chat is made or anything sent.
+    let attachments = crate::attachments::attach_all(core, &args.attach, args.json).await?;
     let (chat_id, created) = open_chat(core, &args).await?;
     // On a terminal the user is asked; without one, nobody is.
     let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
-    let handle = match start(core, &args, &chat_id, &text, interactive).await {
+    let handle = match start(core, &args, (&chat_id, &text, attachments), interactive).await {
         Ok(h) => h,
         Err(e) => {
             if created {
@@ -271,8 +277,7 @@ async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failur
 async fn start(
     core: &Core,
     args: &AskArgs,
-    chat_id: &ChatId,
-    text: &str,
+    (chat_id, text, attachments): (&ChatId, &str, Vec<Part>),
     interactive: bool,
 ) -> Result<parley_core::TurnHandle, CoreError> {
     // Without a terminal read-only calls need `--approve read-only` (or `all`) too, and
@@ -287,7 +292,7 @@ async fn start(
         confirm_read_only,
         ignore_grants,
         revision: None,
-        attachments: Vec::new(),
+        attachments,
     };
     let chats = core.chats();
     match (&args.edit, &args.regenerate) {

@@ -86,13 +86,28 @@ mod tests {
     fn only_an_address_is_asked_for() {
         let sha = "0123456789abcdef".repeat(4);
         let cases = [
-            (format!("attachment://localhost/{sha}"), Some((sha.clone(), false))),
-            (format!("attachment://localhost/{sha}?thumb"), Some((sha.clone(), true))),
-            (format!("http://attachment.localhost/{sha}"), Some((sha.clone(), false))),
-            (format!("http://attachment.localhost/{sha}?thumb"), Some((sha.clone(), true))),
+            (
+                format!("attachment://localhost/{sha}"),
+                Some((sha.clone(), false)),
+            ),
+            (
+                format!("attachment://localhost/{sha}?thumb"),
+                Some((sha.clone(), true)),
+            ),
+            (
+                format!("http://attachment.localhost/{sha}"),
+                Some((sha.clone(), false)),
+            ),
+            (
+                format!("http://attachment.localhost/{sha}?thumb"),
+                Some((sha.clone(), true)),
+            ),
             (format!("attachment://localhost/{sha}?thumb=1"), None),
             (format!("attachment://localhost/{sha}?x"), None),
-            (format!("attachment://localhost/{}", sha.to_uppercase()), None),
+            (
+                format!("attachment://localhost/{}", sha.to_uppercase()),
+                None,
+            ),
             (format!("attachment://localhost/{sha}/"), None),
             (format!("attachment://localhost/a/{sha}"), None),
             (format!("attachment://localhost/{}", &sha[1..]), None),
@@ -132,7 +147,10 @@ mod tests {
         assert!(h(&ok, "Cache-Control").unwrap().contains("immutable"));
         let missing = respond(None);
         assert_eq!(missing.status(), 404);
-        assert_eq!(h(&missing, "X-Content-Type-Options").as_deref(), Some("nosniff"));
+        assert_eq!(
+            h(&missing, "X-Content-Type-Options").as_deref(),
+            Some("nosniff")
+        );
         assert_eq!(h(&missing, "Cache-Control").as_deref(), Some("no-store"));
     }
 }

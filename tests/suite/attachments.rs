@@ -27,7 +27,10 @@ pub(super) fn jpeg_with_gps() -> Vec<u8> {
     let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
     let mut plain = Vec::new();
     image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut plain),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     let exif = b"Exif\0\0MM\0*GPSLatitude 51.5007N GPSLongitude 0.1246W";
     let comment = b"taken at home";
@@ -127,7 +130,12 @@ async fn a_message_carries_its_checked_attachments_after_its_text() {
     );
     assert_eq!(server.received().len(), 1);
     // Regenerating and editing keep the attachments.
-    let mut h2 = e.core.chats().regenerate(&chat, None, SendOptions::default()).await.unwrap();
+    let mut h2 = e
+        .core
+        .chats()
+        .regenerate(&chat, None, SendOptions::default())
+        .await
+        .unwrap();
     collect(&mut h2.events).await;
     let first = h.messages[0].id.clone();
     let mut h3 = e
@@ -218,15 +226,27 @@ async fn an_image_goes_with_the_last_message_that_shows_it() {
     let waiting = attach(&e.core, "unsent.png", png(12, 12, 5)).await;
     assert_eq!(a.stored_images().await.unwrap(), 3);
     chats.delete_chat(&one).await.unwrap();
-    assert!(a.info(&sha_of(&alone)).await.unwrap().is_none(), "only in the deleted chat");
-    assert!(a.info(&sha_of(&shared)).await.unwrap().is_some(), "still in the other chat");
-    assert!(a.info(&sha_of(&waiting)).await.unwrap().is_some(), "waiting to be sent");
+    assert!(
+        a.info(&sha_of(&alone)).await.unwrap().is_none(),
+        "only in the deleted chat"
+    );
+    assert!(
+        a.info(&sha_of(&shared)).await.unwrap().is_some(),
+        "still in the other chat"
+    );
+    assert!(
+        a.info(&sha_of(&waiting)).await.unwrap().is_some(),
+        "waiting to be sent"
+    );
     // A branch deleted takes its images too.
     let h = e.core.history().full_history(&two).await.unwrap();
     chats
         .delete_branch(&two, &h.messages[0].id, None)
         .await
         .unwrap();
-    assert!(a.info(&sha_of(&shared)).await.unwrap().is_none(), "its last message gone");
+    assert!(
+        a.info(&sha_of(&shared)).await.unwrap().is_none(),
+        "its last message gone"
+    );
     assert_eq!(a.stored_images().await.unwrap(), 1);
 }

@@ -64,7 +64,13 @@ async fn a_backup_carries_images_and_a_restore_brings_them_back() {
     let h = only_chat(&b.core).await;
     assert_eq!(h.messages[0].parts[1], image);
     assert_eq!(bytes(&b.core, &sha).await, bytes(&a.core, &sha).await);
-    assert!(b.core.attachments().thumbnail(&sha).await.unwrap().is_some());
+    assert!(b
+        .core
+        .attachments()
+        .thumbnail(&sha)
+        .await
+        .unwrap()
+        .is_some());
     // Restored again: nothing added, the image still stored once.
     let again = b.core.backups().restore(&backup, false).await.unwrap();
     assert_eq!(again.chats_added, 0);
@@ -79,7 +85,13 @@ async fn an_export_holds_the_bytes_and_an_import_stores_the_same() {
     let chat = a.core.chats().create_chat(None).await.unwrap().id;
     let image = attach(&a.core, "plot.png", png(50, 40, 7)).await;
     let photo = attach(&a.core, "photo.jpg", jpeg_with_gps()).await;
-    send(&a.core, &chat, "two images", vec![image.clone(), photo.clone()]).await;
+    send(
+        &a.core,
+        &chat,
+        "two images",
+        vec![image.clone(), photo.clone()],
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("chats.json");
     let choice = ExportChoice {
@@ -102,9 +114,16 @@ async fn an_export_holds_the_bytes_and_an_import_stores_the_same() {
     let b = env(&server).await;
     b.core.history().import(&file, false).await.unwrap();
     let h = only_chat(&b.core).await;
-    assert_eq!(h.messages[0].parts[1..], [image.clone(), photo.clone()], "same addresses");
+    assert_eq!(
+        h.messages[0].parts[1..],
+        [image.clone(), photo.clone()],
+        "same addresses"
+    );
     for p in [&image, &photo] {
-        assert_eq!(bytes(&b.core, &sha_of(p)).await, bytes(&a.core, &sha_of(p)).await);
+        assert_eq!(
+            bytes(&b.core, &sha_of(p)).await,
+            bytes(&a.core, &sha_of(p)).await
+        );
     }
     // The Markdown export names the images.
     let md = a
@@ -142,13 +161,48 @@ async fn images_of_an_imported_file_are_checked_like_attached_ones() {
     bomb.extend(100_000u32.to_be_bytes());
     bomb.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
     let cases: Vec<(&str, u32, serde_json::Value, &str)> = vec![
-        ("version 1 image", 1, json!({"type": "image", "mime": "image/png", "data": b64(&plain)}), "stored"),
-        ("version 2 image", 2, json!({"type": "image", "mime": "image/png", "sha256": "ab".repeat(32), "name": "x.png", "width": 1, "height": 1, "size": 1, "data": b64(&plain)}), "stored"),
-        ("gps photo", 2, json!({"type": "image", "mime": "image/jpeg", "data": b64(&jpeg_with_gps())}), "stripped"),
-        ("bomb", 2, json!({"type": "image", "mime": "image/png", "data": b64(&bomb)}), "note"),
-        ("a zip said to be png", 1, json!({"type": "image", "mime": "image/png", "data": b64(b"PK\x03\x04 a zip")}), "note"),
-        ("an svg", 2, json!({"type": "image", "mime": "image/svg+xml", "data": b64(b"<svg onload=alert(1)/>")}), "note"),
-        ("not base64", 1, json!({"type": "image", "mime": "image/png", "data": "@@@"}), "note"),
+        (
+            "version 1 image",
+            1,
+            json!({"type": "image", "mime": "image/png", "data": b64(&plain)}),
+            "stored",
+        ),
+        (
+            "version 2 image",
+            2,
+            json!({"type": "image", "mime": "image/png", "sha256": "ab".repeat(32), "name": "x.png", "width": 1, "height": 1, "size": 1, "data": b64(&plain)}),
+            "stored",
+        ),
+        (
+            "gps photo",
+            2,
+            json!({"type": "image", "mime": "image/jpeg", "data": b64(&jpeg_with_gps())}),
+            "stripped",
+        ),
+        (
+            "bomb",
+            2,
+            json!({"type": "image", "mime": "image/png", "data": b64(&bomb)}),
+            "note",
+        ),
+        (
+            "a zip said to be png",
+            1,
+            json!({"type": "image", "mime": "image/png", "data": b64(b"PK\x03\x04 a zip")}),
+            "note",
+        ),
+        (
+            "an svg",
+            2,
+            json!({"type": "image", "mime": "image/svg+xml", "data": b64(b"<svg onload=alert(1)/>")}),
+            "note",
+        ),
+        (
+            "not base64",
+            1,
+            json!({"type": "image", "mime": "image/png", "data": "@@@"}),
+            "note",
+        ),
     ];
     for (what, version, image, outcome) in cases {
         let e = env(&server).await;
@@ -178,7 +232,11 @@ async fn images_of_an_imported_file_are_checked_like_attached_ones() {
             }
             ("note", Part::Text { text }) => {
                 assert!(text.starts_with("[An image was here"), "{what}: {text}");
-                assert_eq!(e.core.attachments().stored_images().await.unwrap(), 0, "{what}");
+                assert_eq!(
+                    e.core.attachments().stored_images().await.unwrap(),
+                    0,
+                    "{what}"
+                );
             }
             _ => panic!("{what}: {part:?}"),
         }

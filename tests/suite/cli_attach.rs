@@ -34,10 +34,26 @@ async fn ask_attach_sends_an_image_and_a_text_file() {
     let h = newest_chat(dir.path(), Some(1)).await;
     let parts = &h.messages[0].parts;
     assert_eq!(parts.len(), 3, "{parts:?}");
-    assert_eq!(parts[0], Part::Text { text: "what is this?".into() });
+    assert_eq!(
+        parts[0],
+        Part::Text {
+            text: "what is this?".into()
+        }
+    );
     match &parts[1] {
-        Part::Image { name, width, height, mime, sha256, data, .. } => {
-            assert_eq!((name.as_str(), *width, *height, mime.as_str()), ("cat.png", 64, 32, "image/png"));
+        Part::Image {
+            name,
+            width,
+            height,
+            mime,
+            sha256,
+            data,
+            ..
+        } => {
+            assert_eq!(
+                (name.as_str(), *width, *height, mime.as_str()),
+                ("cat.png", 64, 32, "image/png")
+            );
             assert_eq!(sha256.len(), 64);
             assert_eq!(*data, None);
         }
@@ -79,7 +95,14 @@ async fn a_file_that_cannot_be_attached_is_named_and_nothing_is_sent() {
         let name = bad.file_name().unwrap().to_str().unwrap();
         let r = run(
             dir.path(),
-            &["ask", "hi", "--attach", good.to_str().unwrap(), "--attach", bad.to_str().unwrap()],
+            &[
+                "ask",
+                "hi",
+                "--attach",
+                good.to_str().unwrap(),
+                "--attach",
+                bad.to_str().unwrap(),
+            ],
         )
         .await;
         assert_ne!(r.code, 0, "{name}");

@@ -17,11 +17,7 @@ const MAX_PASTED_BASE64: usize = 70 << 20;
 /// for this attaching, for `cancel_attach`.
 #[tauri::command]
 #[specta::specta]
-pub async fn attach_file(
-    state: State<'_, AppState>,
-    path: String,
-    job: String,
-) -> Res<Attachment> {
+pub async fn attach_file(state: State<'_, AppState>, path: String, job: String) -> Res<Attachment> {
     let cancel = state.start_job(&job);
     let result = state
         .core
@@ -75,7 +71,9 @@ pub async fn cancel_attach(state: State<'_, AppState>, job: String) -> Res<()> {
 }
 
 impl AppState {
-    fn jobs(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<AtomicBool>>> {
+    fn jobs(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<AtomicBool>>> {
         self.attaching
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -150,10 +150,8 @@ impl AttachmentService {
             return Ok(None);
         };
         let limits = self.limits.clone();
-        let made = blocking(move || {
-            ingest::from_bytes("", bytes, &limits, &AtomicBool::new(false))
-        })
-        .await;
+        let made =
+            blocking(move || ingest::from_bytes("", bytes, &limits, &AtomicBool::new(false))).await;
         match made {
             Ok(Ingested::Image(image)) => {
                 self.store

@@ -88,7 +88,11 @@ impl AttachmentService {
     /// that cannot be shrunk) keeps `data: None`: the wire format sends a note in its place.
     pub async fn fill_images(&self, messages: &mut [Message], kind: ProviderKind) {
         let mut left = MAX_IMAGES_PER_REQUEST;
-        for part in messages.iter_mut().rev().flat_map(|m| m.parts.iter_mut().rev()) {
+        for part in messages
+            .iter_mut()
+            .rev()
+            .flat_map(|m| m.parts.iter_mut().rev())
+        {
             let Part::Image {
                 sha256, data, mime, ..
             } = part

@@ -122,20 +122,131 @@ mod tests {
         let jfif: &[u8] = b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0";
         let sos: &[u8] = &[1, 1, 0, 0, 63, 0];
         let cases: Vec<(&str, &str, Vec<u8>, bool)> = vec![
-            ("png", "image/png", png(&[(b"IHDR", ihdr), (b"IDAT", b"x"), (b"IEND", b"")], b""), true),
-            ("png with exif", "image/png", png(&[(b"IHDR", ihdr), (b"eXIf", b"GPS"), (b"IDAT", b"x"), (b"IEND", b"")], b""), false),
-            ("png with text", "image/png", png(&[(b"IHDR", ihdr), (b"tEXt", b"Comment\0hi"), (b"IDAT", b"x"), (b"IEND", b"")], b""), false),
-            ("png with icc", "image/png", png(&[(b"IHDR", ihdr), (b"iCCP", b"p"), (b"IDAT", b"x"), (b"IEND", b"")], b""), false),
-            ("png with bytes after", "image/png", png(&[(b"IHDR", ihdr), (b"IDAT", b"x"), (b"IEND", b"")], b"zip"), false),
-            ("png cut short", "image/png", png(&[(b"IHDR", ihdr), (b"IDAT", b"x")], b""), false),
-            ("png said to be jpeg", "image/jpeg", png(&[(b"IHDR", ihdr), (b"IEND", b"")], b""), false),
-            ("jpeg", "image/jpeg", jpeg(&[(0xE0, jfif), (0xDB, &[0; 65]), (0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]), (0xC4, &[0; 20]), (0xDA, sos)], &[1, 2, 0xFF, 0, 3, 0xFF, 0xD0, 4], b""), true),
-            ("jpeg with exif", "image/jpeg", jpeg(&[(0xE1, b"Exif\0\0GPS"), (0xDA, sos)], &[1], b""), false),
-            ("jpeg with a comment", "image/jpeg", jpeg(&[(0xFE, b"hello"), (0xDA, sos)], &[1], b""), false),
-            ("jpeg with icc", "image/jpeg", jpeg(&[(0xE2, b"ICC_PROFILE\0"), (0xDA, sos)], &[1], b""), false),
-            ("jfif with a thumbnail", "image/jpeg", jpeg(&[(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\x01\x01\0\0\0"), (0xDA, sos)], &[1], b""), false),
-            ("jpeg with bytes after", "image/jpeg", jpeg(&[(0xDA, sos)], &[1], b"PK"), false),
-            ("jpeg cut short", "image/jpeg", vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00], false),
+            (
+                "png",
+                "image/png",
+                png(&[(b"IHDR", ihdr), (b"IDAT", b"x"), (b"IEND", b"")], b""),
+                true,
+            ),
+            (
+                "png with exif",
+                "image/png",
+                png(
+                    &[
+                        (b"IHDR", ihdr),
+                        (b"eXIf", b"GPS"),
+                        (b"IDAT", b"x"),
+                        (b"IEND", b""),
+                    ],
+                    b"",
+                ),
+                false,
+            ),
+            (
+                "png with text",
+                "image/png",
+                png(
+                    &[
+                        (b"IHDR", ihdr),
+                        (b"tEXt", b"Comment\0hi"),
+                        (b"IDAT", b"x"),
+                        (b"IEND", b""),
+                    ],
+                    b"",
+                ),
+                false,
+            ),
+            (
+                "png with icc",
+                "image/png",
+                png(
+                    &[
+                        (b"IHDR", ihdr),
+                        (b"iCCP", b"p"),
+                        (b"IDAT", b"x"),
+                        (b"IEND", b""),
+                    ],
+                    b"",
+                ),
+                false,
+            ),
+            (
+                "png with bytes after",
+                "image/png",
+                png(&[(b"IHDR", ihdr), (b"IDAT", b"x"), (b"IEND", b"")], b"zip"),
+                false,
+            ),
+            (
+                "png cut short",
+                "image/png",
+                png(&[(b"IHDR", ihdr), (b"IDAT", b"x")], b""),
+                false,
+            ),
+            (
+                "png said to be jpeg",
+                "image/jpeg",
+                png(&[(b"IHDR", ihdr), (b"IEND", b"")], b""),
+                false,
+            ),
+            (
+                "jpeg",
+                "image/jpeg",
+                jpeg(
+                    &[
+                        (0xE0, jfif),
+                        (0xDB, &[0; 65]),
+                        (0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]),
+                        (0xC4, &[0; 20]),
+                        (0xDA, sos),
+                    ],
+                    &[1, 2, 0xFF, 0, 3, 0xFF, 0xD0, 4],
+                    b"",
+                ),
+                true,
+            ),
+            (
+                "jpeg with exif",
+                "image/jpeg",
+                jpeg(&[(0xE1, b"Exif\0\0GPS"), (0xDA, sos)], &[1], b""),
+                false,
+            ),
+            (
+                "jpeg with a comment",
+                "image/jpeg",
+                jpeg(&[(0xFE, b"hello"), (0xDA, sos)], &[1], b""),
+                false,
+            ),
+            (
+                "jpeg with icc",
+                "image/jpeg",
+                jpeg(&[(0xE2, b"ICC_PROFILE\0"), (0xDA, sos)], &[1], b""),
+                false,
+            ),
+            (
+                "jfif with a thumbnail",
+                "image/jpeg",
+                jpeg(
+                    &[
+                        (0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\x01\x01\0\0\0"),
+                        (0xDA, sos),
+                    ],
+                    &[1],
+                    b"",
+                ),
+                false,
+            ),
+            (
+                "jpeg with bytes after",
+                "image/jpeg",
+                jpeg(&[(0xDA, sos)], &[1], b"PK"),
+                false,
+            ),
+            (
+                "jpeg cut short",
+                "image/jpeg",
+                vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00],
+                false,
+            ),
             ("webp", "image/webp", b"RIFF\0\0\0\0WEBP".to_vec(), false),
             ("empty", "image/png", Vec::new(), false),
         ];

@@ -64,20 +64,19 @@ pub(in crate::attachments) fn blob_info(
     c: &Connection,
     sha256: &str,
 ) -> Result<Option<BlobInfo>, StoreError> {
-    Ok(c
-        .prepare_cached(
-            "SELECT sha256, mime, width, height, size FROM attachment_blobs WHERE sha256 = ?1",
-        )?
-        .query_row([sha256], |r| {
-            Ok(BlobInfo {
-                sha256: r.get(0)?,
-                mime: r.get(1)?,
-                width: r.get(2)?,
-                height: r.get(3)?,
-                size: r.get::<_, i64>(4)?.max(0) as u64,
-            })
+    Ok(c.prepare_cached(
+        "SELECT sha256, mime, width, height, size FROM attachment_blobs WHERE sha256 = ?1",
+    )?
+    .query_row([sha256], |r| {
+        Ok(BlobInfo {
+            sha256: r.get(0)?,
+            mime: r.get(1)?,
+            width: r.get(2)?,
+            height: r.get(3)?,
+            size: r.get::<_, i64>(4)?.max(0) as u64,
         })
-        .optional()?)
+    })
+    .optional()?)
 }
 
 impl Store {
@@ -136,9 +135,11 @@ impl Store {
         let sha = sha256.to_owned();
         self.reader
             .call(move |c| {
-                Ok(c.prepare_cached("SELECT bytes, mime FROM attachment_blobs WHERE sha256 = ?1")?
-                    .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?)
+                Ok(
+                    c.prepare_cached("SELECT bytes, mime FROM attachment_blobs WHERE sha256 = ?1")?
+                        .query_row([sha], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?,
+                )
             })
             .await
     }
@@ -151,9 +152,11 @@ impl Store {
         let sha = sha256.to_owned();
         self.reader
             .call(move |c| {
-                Ok(c.prepare_cached("SELECT png FROM attachment_thumbnails WHERE sha256 = ?1")?
-                    .query_row([sha], |r| r.get(0))
-                    .optional()?)
+                Ok(
+                    c.prepare_cached("SELECT png FROM attachment_thumbnails WHERE sha256 = ?1")?
+                        .query_row([sha], |r| r.get(0))
+                        .optional()?,
+                )
             })
             .await
     }
@@ -182,9 +185,11 @@ impl Store {
     pub(in crate::attachments) async fn blob_count(&self) -> Result<u64, StoreError> {
         self.reader
             .call(|c| {
-                Ok(c.query_row("SELECT count(*) FROM attachment_blobs", [], |r| {
-                    r.get::<_, i64>(0)
-                })? as u64)
+                Ok(
+                    c.query_row("SELECT count(*) FROM attachment_blobs", [], |r| {
+                        r.get::<_, i64>(0)
+                    })? as u64,
+                )
             })
             .await
     }

@@ -58,7 +58,10 @@ fn png_bomb() -> Vec<u8> {
     ihdr.extend([8, 2, 0, 0, 0]);
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     out.extend(chunk(b"IHDR", &ihdr));
-    out.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    out.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
     out.extend(chunk(b"IEND", b""));
     out
 }
@@ -82,9 +85,18 @@ fn addresses_are_strict() {
     let cases = [
         (good.as_str(), true),
         (&good[..63], false),
-        ("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", false),
-        ("../../etc/passwd/0123456789abcdef0123456789abcdef0123456789abcde", false),
-        ("g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", false),
+        (
+            "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+            false,
+        ),
+        (
+            "../../etc/passwd/0123456789abcdef0123456789abcdef0123456789abcde",
+            false,
+        ),
+        (
+            "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            false,
+        ),
         ("", false),
     ];
     for (s, ok) in cases {
@@ -126,8 +138,12 @@ fn the_same_image_attached_twice_is_stored_once() {
         let file = dir.path().join("b.png");
         std::fs::write(&file, &bytes).unwrap();
         let second = a.attach_file(&file, no_cancel()).await.unwrap();
-        let (Part::Image { sha256: s1, .. }, Part::Image { sha256: s2, name, .. }) =
-            (&first.part, &second.part)
+        let (
+            Part::Image { sha256: s1, .. },
+            Part::Image {
+                sha256: s2, name, ..
+            },
+        ) = (&first.part, &second.part)
         else {
             panic!("{first:?} {second:?}");
         };
@@ -240,26 +256,44 @@ fn images_go_when_no_message_refers_to_them() {
         .part("")])
             .await
             .unwrap();
-        core.chats().delete_chat(&ChatId("c4".into())).await.unwrap();
+        core.chats()
+            .delete_chat(&ChatId("c4".into()))
+            .await
+            .unwrap();
         assert!(!stored(&core, &shas[3]).await, "sent, then deleted");
         assert!(stored(&core, &shas[2]).await, "waiting to be sent: kept");
-        core.chats().delete_chat(&ChatId("c1".into())).await.unwrap();
+        core.chats()
+            .delete_chat(&ChatId("c1".into()))
+            .await
+            .unwrap();
         assert!(stored(&core, &shas[0]).await, "still in c2");
         // Past the grace period, an image never sent goes too; referred ones stay.
         let later = crate::now_ms() + GRACE_MS + 1;
         core.store().collect_blobs(later).await.unwrap();
         assert!(!stored(&core, &shas[2]).await, "waited too long");
         assert!(stored(&core, &shas[0]).await && stored(&core, &shas[1]).await);
-        core.chats().delete_chat(&ChatId("c2".into())).await.unwrap();
+        core.chats()
+            .delete_chat(&ChatId("c2".into()))
+            .await
+            .unwrap();
         core.store().collect_blobs(later).await.unwrap();
         assert!(!stored(&core, &shas[0]).await, "its last chat deleted");
         let thumbs: i64 = core
             .store()
             .reader
-            .call(|c| Ok(c.query_row("SELECT count(*) FROM attachment_thumbnails", [], |r| r.get(0))?))
+            .call(|c| {
+                Ok(
+                    c.query_row("SELECT count(*) FROM attachment_thumbnails", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
             .await
             .unwrap();
-        assert_eq!(thumbs, 1, "only the image still referred to keeps its thumbnail");
+        assert_eq!(
+            thumbs, 1,
+            "only the image still referred to keeps its thumbnail"
+        );
     });
 }
 
@@ -293,7 +327,11 @@ fn attachments_sent_with_a_message_are_checked_first() {
         let refused: Vec<(&str, Vec<Part>, &str)> = vec![
             ("unknown", vec![image(&"ab".repeat(32), 1)], "not stored"),
             ("malformed", vec![image("../x", 1)], "not stored"),
-            ("upper case", vec![image(&sha256.to_uppercase(), 1)], "not stored"),
+            (
+                "upper case",
+                vec![image(&sha256.to_uppercase(), 1)],
+                "not stored",
+            ),
             (
                 "tool call",
                 vec![Part::ToolCall {
@@ -304,7 +342,11 @@ fn attachments_sent_with_a_message_are_checked_first() {
                 }],
                 "not a tool call",
             ),
-            ("text", vec![Part::Text { text: "x".into() }], "not a text part"),
+            (
+                "text",
+                vec![Part::Text { text: "x".into() }],
+                "not a text part",
+            ),
             (
                 "result",
                 vec![Part::ToolResult {
@@ -315,10 +357,30 @@ fn attachments_sent_with_a_message_are_checked_first() {
                 "not a tool result",
             ),
             ("no name", vec![file("\u{200b}", "x".into())], "no name"),
-            ("long", vec![file("big.log", "x".repeat(3 << 20))], "big.log"),
-            ("bad type", vec![Part::File { name: "a.txt".into(), mime: "text/plain\n".into(), text: "x".into() }], "a.txt"),
-            ("too many", vec![file("a.txt", "x".into()); MAX_ATTACHMENTS + 1], "at most"),
-            ("good then bad", vec![at.part.clone(), image(&"cd".repeat(32), 1)], "not stored"),
+            (
+                "long",
+                vec![file("big.log", "x".repeat(3 << 20))],
+                "big.log",
+            ),
+            (
+                "bad type",
+                vec![Part::File {
+                    name: "a.txt".into(),
+                    mime: "text/plain\n".into(),
+                    text: "x".into(),
+                }],
+                "a.txt",
+            ),
+            (
+                "too many",
+                vec![file("a.txt", "x".into()); MAX_ATTACHMENTS + 1],
+                "at most",
+            ),
+            (
+                "good then bad",
+                vec![at.part.clone(), image(&"cd".repeat(32), 1)],
+                "not stored",
+            ),
         ];
         for (what, parts, says) in refused {
             let e = a.check_outgoing(parts).await.unwrap_err().to_string();
@@ -326,17 +388,23 @@ fn attachments_sent_with_a_message_are_checked_first() {
         }
         // Accepted: details from the store, never the window's; no bytes carried.
         let parts = a
-            .check_outgoing(vec![image(&sha256, 4000), file("/home/me/notes.md", "# hi".into())])
+            .check_outgoing(vec![
+                image(&sha256, 4000),
+                file("/home/me/notes.md", "# hi".into()),
+            ])
             .await
             .unwrap();
-        assert_eq!(parts[0], BlobInfo {
-            sha256: sha256.clone(),
-            mime: "image/png".into(),
-            width: 32,
-            height: 24,
-            size: a.info(&sha256).await.unwrap().unwrap().size,
-        }
-        .part("real.png"));
+        assert_eq!(
+            parts[0],
+            BlobInfo {
+                sha256: sha256.clone(),
+                mime: "image/png".into(),
+                width: 32,
+                height: 24,
+                size: a.info(&sha256).await.unwrap().unwrap().size,
+            }
+            .part("real.png")
+        );
         assert_eq!(parts[1], file("notes.md", "# hi".into()));
     });
 }
@@ -424,12 +492,48 @@ fn blobs_of_a_file_are_checked_before_they_come_along() {
     let lying = png(20, 10, 2);
     let cases: Vec<(&str, String, &str, Vec<u8>, bool)> = vec![
         ("good", sha256_hex(&good), "image/png", good.clone(), true),
-        ("wrong address", "ab".repeat(32), "image/png", good.clone(), false),
-        ("metadata", sha256_hex(&png_with_comment()), "image/png", png_with_comment(), false),
-        ("bomb", sha256_hex(&png_bomb()), "image/png", png_bomb(), false),
-        ("too wide", sha256_hex(&big), "image/png", big.clone(), false),
-        ("type lies", sha256_hex(&lying), "image/jpeg", lying.clone(), false),
-        ("svg", sha256_hex(b"<svg/>"), "image/svg+xml", b"<svg/>".to_vec(), false),
+        (
+            "wrong address",
+            "ab".repeat(32),
+            "image/png",
+            good.clone(),
+            false,
+        ),
+        (
+            "metadata",
+            sha256_hex(&png_with_comment()),
+            "image/png",
+            png_with_comment(),
+            false,
+        ),
+        (
+            "bomb",
+            sha256_hex(&png_bomb()),
+            "image/png",
+            png_bomb(),
+            false,
+        ),
+        (
+            "too wide",
+            sha256_hex(&big),
+            "image/png",
+            big.clone(),
+            false,
+        ),
+        (
+            "type lies",
+            sha256_hex(&lying),
+            "image/jpeg",
+            lying.clone(),
+            false,
+        ),
+        (
+            "svg",
+            sha256_hex(b"<svg/>"),
+            "image/svg+xml",
+            b"<svg/>".to_vec(),
+            false,
+        ),
     ];
     for (what, sha, mime, bytes, comes) in cases {
         src.execute(
@@ -440,13 +544,19 @@ fn blobs_of_a_file_are_checked_before_they_come_along() {
         let here = transfer::bring_blob(&dst, &src, &sha, &limits).unwrap();
         assert_eq!(here, comes, "{what}");
         let copied: i64 = dst
-            .query_row("SELECT count(*) FROM attachment_blobs WHERE sha256 = ?1", [&sha], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM attachment_blobs WHERE sha256 = ?1",
+                [&sha],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(copied, i64::from(comes), "{what}");
     }
     // The stored details are the bytes' own, not the file's.
     let (w, h): (u32, u32) = dst
-        .query_row("SELECT width, height FROM attachment_blobs", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT width, height FROM attachment_blobs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     assert_eq!((w, h), (20, 10));
     // Unknown to the file: not here.
@@ -494,9 +604,16 @@ fn an_image_from_a_file_is_taken_in_like_an_attached_one() {
         panic!("{stripped:?}")
     };
     let bytes: Vec<u8> = c
-        .query_row("SELECT bytes FROM attachment_blobs WHERE sha256 = ?1", [sha256], |r| r.get(0))
+        .query_row(
+            "SELECT bytes FROM attachment_blobs WHERE sha256 = ?1",
+            [sha256],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert!(!bytes.windows(7).any(|w| w == b"Comment"), "the comment is gone");
+    assert!(
+        !bytes.windows(7).any(|w| w == b"Comment"),
+        "the comment is gone"
+    );
     for (what, data) in [
         ("bomb", outgoing::base64_of(&png_bomb())),
         ("zip", outgoing::base64_of(b"PK\x03\x04zip")),
@@ -508,7 +625,10 @@ fn an_image_from_a_file_is_taken_in_like_an_attached_one() {
         let Part::Text { text } = &p else {
             panic!("{what}: {p:?}")
         };
-        assert!(text.starts_with("[An image was here (“shot.png”); it "), "{what}: {text}");
+        assert!(
+            text.starts_with("[An image was here (“shot.png”); it "),
+            "{what}: {text}"
+        );
     }
     // An image without bytes is left as it is (its bytes may be here already).
     let mut bare = image(None);

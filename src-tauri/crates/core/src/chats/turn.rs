@@ -363,9 +363,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
             }
             // The images' bytes, only of what the request carries after fitting.
             let (attachments, kind) = images;
-            attachments
-                .fill_images(&mut template.messages, kind)
-                .await;
+            attachments.fill_images(&mut template.messages, kind).await;
             let turn = Rounds {
                 provider: &provider,
                 begun: &begun,

@@ -223,9 +223,7 @@ impl ChatService {
                 ))
             }
             Start::Retry(_) => attachments,
-            Start::New(_) | Start::Edit(..) => {
-                self.attachments.check_outgoing(attachments).await?
-            }
+            Start::New(_) | Start::Edit(..) => self.attachments.check_outgoing(attachments).await?,
         };
         let session = self
             .shared

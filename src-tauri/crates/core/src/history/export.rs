@@ -288,7 +288,10 @@ fn image_line(name: &str, mime: &str, width: u32, height: u32) -> String {
     let named = if name.is_empty() {
         "a pasted image".to_owned()
     } else {
-        format!("image “{}”", escape_html(&name).replace(['*', '_', '`', '[', ']'], " "))
+        format!(
+            "image “{}”",
+            escape_html(&name).replace(['*', '_', '`', '[', ']'], " ")
+        )
     };
     let size = if width > 0 && height > 0 {
         format!(", {width}×{height}")

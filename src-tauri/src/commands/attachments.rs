@@ -42,7 +42,7 @@ pub async fn attach_bytes(
     if data.len() > MAX_PASTED_BASE64 {
         return Err(err(parley_core::CoreError::InvalidInput(format!(
             "The pasted data is {} MB; Parley attaches images of up to 50 MB.",
-            data.len() * 3 / 4 >> 20
+            (data.len() * 3 / 4) >> 20
         ))));
     }
     let bytes = parley_core::attachments::from_base64(&data).ok_or_else(|| {

@@ -243,3 +243,29 @@ fn a_pasted_image_keeps_an_empty_name_and_is_named_in_sentences() {
         "a decompression bomb?",
     );
 }
+
+#[test]
+fn an_animated_png_gives_its_first_frame_with_a_note() {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, 4, 2);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_animated(2, 0).expect("apng");
+        let mut writer = encoder.write_header().expect("header");
+        writer
+            .write_image_data(&[200u8; 4 * 2 * 3])
+            .expect("frame 1");
+        writer
+            .write_image_data(&[10u8; 4 * 2 * 3])
+            .expect("frame 2");
+        writer.finish().expect("finish");
+    }
+    let out = image(ingest("spinner.png", &bytes, &Limits::default()));
+    assert_eq!(
+        out.notes,
+        ["It is animated; only its first frame is attached."]
+    );
+    let first = image::load_from_memory(&out.bytes).expect("png").to_rgb8();
+    assert_eq!(first.get_pixel(0, 0).0, [200, 200, 200]);
+}

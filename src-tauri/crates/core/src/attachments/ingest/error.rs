@@ -136,7 +136,7 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "claims to be {width}×{height} pixels, more than Parley opens ({side} pixels a \
-                 side): a decompression bomb?"
+                 side; a decompression bomb?)"
             ),
             Problem::PdfBomb(why) => write!(f, "was refused: {why} (a PDF bomb?)"),
             Problem::Encrypted => f.write_str(

@@ -100,7 +100,7 @@ fn hostile_images_are_refused_with_a_sentence() {
     let jpeg = fixtures::encode(&fixtures::noise(64, 64), ImageFormat::Jpeg);
     let gif = fixtures::encode(&fixtures::halves(64, 64), ImageFormat::Gif);
     let cases: [(&str, Vec<u8>, &str); 6] = [
-        ("bomb.png", fixtures::bomb_png(100_000, 100_000), "claims to be 100000×100000 pixels, more than Parley opens (16384 pixels a side): a decompression bomb?"),
+        ("bomb.png", fixtures::bomb_png(100_000, 100_000), "claims to be 100000×100000 pixels, more than Parley opens (16384 pixels a side; a decompression bomb?)."),
         ("tall.png", fixtures::bomb_png(16_000, 16_000), "claims to be 16000×16000 pixels"),
         ("cut.png", png[..png.len() / 2].to_vec(), "is a damaged or cut-short PNG image"),
         ("cut.jpg", jpeg[..jpeg.len() / 3].to_vec(), "is a damaged or cut-short JPEG image"),
@@ -240,7 +240,7 @@ fn a_pasted_image_keeps_an_empty_name_and_is_named_in_sentences() {
             &Limits::default(),
             &go(),
         ),
-        "a decompression bomb?",
+        "a decompression bomb?).",
     );
 }
 

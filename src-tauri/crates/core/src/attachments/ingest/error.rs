@@ -91,6 +91,13 @@ pub struct IngestError {
     pub problem: Problem,
 }
 
+impl IngestError {
+    /// Whether the user cancelled: nothing to report to them.
+    pub fn is_cancelled(&self) -> bool {
+        self.problem == Problem::Cancelled
+    }
+}
+
 impl fmt::Display for IngestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "“{}” {}.", self.name, self.problem)

@@ -246,12 +246,11 @@ fn cancelling_stops_reading_and_converting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let png = fixtures::encode(&fixtures::halves(32, 32), image::ImageFormat::Png);
     let path = write(dir.path(), "shot.png", &png);
-    let p = refused(
-        "shot.png",
-        read(&path, &Limits::default(), &cancelled),
-        "was not attached: cancelled",
-    );
-    assert_eq!(p, Problem::Cancelled);
+    let error = read(&path, &Limits::default(), &cancelled).expect_err("cancelled");
+    assert!(error.is_cancelled());
+    assert_eq!(error.to_string(), "“shot.png” was not attached: cancelled.");
+    let other = read(dir.path(), &Limits::default(), &go()).expect_err("a folder");
+    assert!(!other.is_cancelled());
     refused(
         "shot.png",
         from_bytes("shot.png", png, &Limits::default(), &cancelled),

@@ -217,7 +217,15 @@ fn an_animated_gif_gives_its_first_frame_with_a_note() {
             .map(|p| Frame::from_parts(p.to_rgba8(), 0, 0, Delay::from_numer_denom_ms(100, 1)));
         encoder.encode_frames(frames).expect("gif");
     }
-    let out = image(ingest("party.gif", &bytes, &Limits::default()));
+    let result = ingest("party.gif", &bytes, &Limits::default());
+    let ingested = result.clone().expect("gif");
+    assert_eq!(ingested.name(), "party.gif");
+    assert_eq!(ingested.original_size(), bytes.len() as u64);
+    assert_eq!(
+        ingested.notes(),
+        ["It is animated; only its first frame is attached."]
+    );
+    let out = image(result);
     assert_eq!(
         out.notes,
         ["It is animated; only its first frame is attached."]

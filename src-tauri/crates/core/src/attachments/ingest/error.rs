@@ -91,6 +91,13 @@ pub struct IngestError {
     pub problem: Problem,
 }
 
+impl IngestError {
+    /// Whether the user cancelled: nothing to report to them.
+    pub fn is_cancelled(&self) -> bool {
+        self.problem == Problem::Cancelled
+    }
+}
+
 impl fmt::Display for IngestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "“{}” {}.", self.name, self.problem)
@@ -136,7 +143,7 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "claims to be {width}×{height} pixels, more than Parley opens ({side} pixels a \
-                 side): a decompression bomb?"
+                 side; a decompression bomb?)"
             ),
             Problem::PdfBomb(why) => write!(f, "was refused: {why} (a PDF bomb?)"),
             Problem::Encrypted => f.write_str(

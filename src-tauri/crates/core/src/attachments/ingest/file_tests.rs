@@ -246,12 +246,11 @@ fn cancelling_stops_reading_and_converting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let png = fixtures::encode(&fixtures::halves(32, 32), image::ImageFormat::Png);
     let path = write(dir.path(), "shot.png", &png);
-    let p = refused(
-        "shot.png",
-        read(&path, &Limits::default(), &cancelled),
-        "was not attached: cancelled",
-    );
-    assert_eq!(p, Problem::Cancelled);
+    let error = read(&path, &Limits::default(), &cancelled).expect_err("cancelled");
+    assert!(error.is_cancelled());
+    assert_eq!(error.to_string(), "“shot.png” was not attached: cancelled.");
+    let other = read(dir.path(), &Limits::default(), &go()).expect_err("a folder");
+    assert!(!other.is_cancelled());
     refused(
         "shot.png",
         from_bytes("shot.png", png, &Limits::default(), &cancelled),
@@ -324,4 +323,48 @@ fn stored_images_fit_every_provider_and_the_table_says_where_they_do_not() {
     };
     assert!(!fits(&webp, ProviderKind::Ollama));
     assert!(fits(&webp, ProviderKind::Gemini));
+}
+
+#[test]
+fn magic_numbers_decide_the_kind_whatever_the_name() {
+    use super::sniff::{sniff, Sniffed};
+    let mut tar = vec![b'a'; 600];
+    tar[257..262].copy_from_slice(b"ustar");
+    let mut pe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    pe.resize(128, 0);
+    let cases: [(Vec<u8>, &str); 14] = [
+        (b"\x1f\x8b\x08\x00".to_vec(), "a gzip archive"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04".to_vec(), "a 7-Zip archive"),
+        (b"Rar!\x1a\x07\x01\x00".to_vec(), "a RAR archive"),
+        (b"SQLite format 3\x00more".to_vec(), "an SQLite database"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".to_vec(),
+            "an old Microsoft Office document",
+        ),
+        (b"\x00asm\x01\x00\x00\x00".to_vec(), "a WebAssembly module"),
+        (b"\xcf\xfa\xed\xfe\x07\x00".to_vec(), "a program (Mach-O)"),
+        (pe, "a Windows program"),
+        (tar, "a tar archive"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec(), "a WAV audio file"),
+        (b"ID3\x04\x00\x00".to_vec(), "an MP3 audio file"),
+        (b"OggS\x00\x02".to_vec(), "an Ogg audio or video file"),
+        (b"8BPS\x00\x01".to_vec(), "a Photoshop image"),
+        (b"\x1aE\xdf\xa3\x01".to_vec(), "a Matroska or WebM video"),
+    ];
+    for (head, what) in cases {
+        assert_eq!(sniff(&head), Sniffed::Other(what), "{what}");
+    }
+    // Text that merely starts like a signature stays text.
+    for text in [
+        "BMW cars and more words",
+        "MZ is a postcode",
+        "PK is a prefix",
+        "%PD no",
+    ] {
+        assert_eq!(sniff(text.as_bytes()), Sniffed::Unknown, "{text}");
+        let name = "words.txt";
+        let doc = super::tests::document(ingest(name, text.as_bytes(), &Limits::default()));
+        assert_eq!(doc.text, text);
+    }
+    assert_eq!(sniff(b"junk before\n%PDF-1.7\n"), Sniffed::Pdf);
 }

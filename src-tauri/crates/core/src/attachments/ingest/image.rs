@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
-use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 
 use super::encode;
 use super::error::Problem;
@@ -44,7 +44,7 @@ pub(super) fn ingest(
         });
     }
     let mut notes = Vec::new();
-    if is_animated(bytes, format, limits)? {
+    if is_animated(bytes, format)? {
         notes.push("It is animated; only its first frame is attached.".to_owned());
     }
     check(cancel)?;
@@ -122,9 +122,8 @@ fn decoder_limits(limits: &Limits) -> image::Limits {
     out
 }
 
-/// Whether the image has more than one frame (decided from headers, or from two frames of a
-/// GIF, decoded within the limits).
-fn is_animated(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<bool, Problem> {
+/// Whether the image has more than one frame, decided from its headers: no frame is decoded.
+fn is_animated(bytes: &[u8], format: ImageFormat) -> Result<bool, Problem> {
     let fail = |e: ImageError| damaged(format, &e);
     match format {
         ImageFormat::Png => PngDecoder::new(Cursor::new(bytes))
@@ -133,14 +132,51 @@ fn is_animated(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<boo
         ImageFormat::WebP => Ok(WebPDecoder::new(Cursor::new(bytes))
             .map_err(fail)?
             .has_animation()),
-        ImageFormat::Gif => {
-            let mut decoder =
-                image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(fail)?;
-            decoder.set_limits(decoder_limits(limits)).map_err(fail)?;
-            Ok(decoder.into_frames().take(2).filter(Result::is_ok).count() > 1)
-        }
+        ImageFormat::Gif => Ok(gif_frames(bytes) > 1),
         _ => Ok(false),
     }
+}
+
+/// How many image descriptors a GIF has, up to 2, walking its blocks (a damaged file stops
+/// the count; the decoder reports it).
+fn gif_frames(bytes: &[u8]) -> usize {
+    let table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3usize << ((flags & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let Some(&screen_flags) = bytes.get(10) else {
+        return 0;
+    };
+    let (mut at, mut frames) = (13 + table(screen_flags), 0);
+    while frames < 2 {
+        match bytes.get(at) {
+            Some(0x2c) => {
+                frames += 1;
+                let Some(&flags) = bytes.get(at + 9) else {
+                    break;
+                };
+                at += 10 + table(flags) + 1;
+                at = skip_sub_blocks(bytes, at);
+            }
+            Some(0x21) => at = skip_sub_blocks(bytes, at + 2),
+            _ => break,
+        }
+    }
+    frames
+}
+
+/// The offset after a run of GIF sub-blocks (each a length byte and its data; 0 ends them).
+fn skip_sub_blocks(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&len) = bytes.get(at) {
+        at += 1 + usize::from(len);
+        if len == 0 {
+            break;
+        }
+    }
+    at
 }
 
 fn damaged(format: ImageFormat, error: &ImageError) -> Problem {

@@ -100,7 +100,7 @@ fn hostile_images_are_refused_with_a_sentence() {
     let jpeg = fixtures::encode(&fixtures::noise(64, 64), ImageFormat::Jpeg);
     let gif = fixtures::encode(&fixtures::halves(64, 64), ImageFormat::Gif);
     let cases: [(&str, Vec<u8>, &str); 6] = [
-        ("bomb.png", fixtures::bomb_png(100_000, 100_000), "claims to be 100000×100000 pixels, more than Parley opens (16384 pixels a side): a decompression bomb?"),
+        ("bomb.png", fixtures::bomb_png(100_000, 100_000), "claims to be 100000×100000 pixels, more than Parley opens (16384 pixels a side; a decompression bomb?)."),
         ("tall.png", fixtures::bomb_png(16_000, 16_000), "claims to be 16000×16000 pixels"),
         ("cut.png", png[..png.len() / 2].to_vec(), "is a damaged or cut-short PNG image"),
         ("cut.jpg", jpeg[..jpeg.len() / 3].to_vec(), "is a damaged or cut-short JPEG image"),
@@ -217,7 +217,15 @@ fn an_animated_gif_gives_its_first_frame_with_a_note() {
             .map(|p| Frame::from_parts(p.to_rgba8(), 0, 0, Delay::from_numer_denom_ms(100, 1)));
         encoder.encode_frames(frames).expect("gif");
     }
-    let out = image(ingest("party.gif", &bytes, &Limits::default()));
+    let result = ingest("party.gif", &bytes, &Limits::default());
+    let ingested = result.clone().expect("gif");
+    assert_eq!(ingested.name(), "party.gif");
+    assert_eq!(ingested.original_size(), bytes.len() as u64);
+    assert_eq!(
+        ingested.notes(),
+        ["It is animated; only its first frame is attached."]
+    );
+    let out = image(result);
     assert_eq!(
         out.notes,
         ["It is animated; only its first frame is attached."]
@@ -240,6 +248,32 @@ fn a_pasted_image_keeps_an_empty_name_and_is_named_in_sentences() {
             &Limits::default(),
             &go(),
         ),
-        "a decompression bomb?",
+        "a decompression bomb?).",
     );
+}
+
+#[test]
+fn an_animated_png_gives_its_first_frame_with_a_note() {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, 4, 2);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_animated(2, 0).expect("apng");
+        let mut writer = encoder.write_header().expect("header");
+        writer
+            .write_image_data(&[200u8; 4 * 2 * 3])
+            .expect("frame 1");
+        writer
+            .write_image_data(&[10u8; 4 * 2 * 3])
+            .expect("frame 2");
+        writer.finish().expect("finish");
+    }
+    let out = image(ingest("spinner.png", &bytes, &Limits::default()));
+    assert_eq!(
+        out.notes,
+        ["It is animated; only its first frame is attached."]
+    );
+    let first = image::load_from_memory(&out.bytes).expect("png").to_rgb8();
+    assert_eq!(first.get_pixel(0, 0).0, [200, 200, 200]);
 }

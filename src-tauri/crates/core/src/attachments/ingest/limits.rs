@@ -33,6 +33,8 @@ pub struct Limits {
     pub thumb_edge: u32,
     /// The most pages a PDF may have (2,000).
     pub pdf_pages: u32,
+    /// The most objects a PDF may hold (500,000): each costs memory once loaded.
+    pub pdf_objects: usize,
     /// The most bytes one PDF stream or one page's content may expand to (64 MB).
     pub pdf_stream: u64,
     /// How long reading one PDF may take (30 s).
@@ -51,6 +53,7 @@ impl Default for Limits {
             encoded_bytes: 5 * MB * 3 / 4,
             thumb_edge: 256,
             pdf_pages: 2_000,
+            pdf_objects: 500_000,
             pdf_stream: 64 * MB,
             pdf_time: Duration::from_secs(30),
         }

@@ -49,6 +49,32 @@ pub enum Ingested {
     Document(IngestedDocument),
 }
 
+impl Ingested {
+    /// The file's name ("" for a pasted image).
+    pub fn name(&self) -> &str {
+        match self {
+            Ingested::Image(image) => &image.name,
+            Ingested::Document(document) => &document.name,
+        }
+    }
+
+    /// The size of the file as it was (protocol `Attachment::original_size`).
+    pub fn original_size(&self) -> u64 {
+        match self {
+            Ingested::Image(image) => image.original.size,
+            Ingested::Document(document) => document.original_size,
+        }
+    }
+
+    /// What attaching changed or found, as sentences (protocol `Attachment::notes`).
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Ingested::Image(image) => &image.notes,
+            Ingested::Document(document) => &document.notes,
+        }
+    }
+}
+
 /// An image re-encoded for sending: no metadata, at most `Limits::long_edge` pixels on its long
 /// edge and `Limits::encoded_bytes` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //! A PDF is hostile until read: the reader runs on its own thread, under `catch_unwind`, with a
 //! deadline (`Limits::pdf_time`) and the caller's cancel flag watched every 50 ms; every stream
 //! it expands (at load, and each page's content) is bounded by `Limits::pdf_stream`; a page
-//! tree claiming more than `Limits::pdf_pages` pages is refused before it is walked; lopdf
+//! tree claiming more than `Limits::pdf_pages` pages is refused before it is walked, a file of
+//! more than `Limits::pdf_objects` objects before it is loaded; lopdf
 //! itself stops at 100 levels of nesting. A reader given up on is told to stop at its next page
 //! and left to end on its own (a thread cannot be killed), its memory bounded by the limits.
 //!
@@ -96,11 +97,15 @@ fn wait(
 
 /// The reader proper, on the guarded thread.
 fn read(bytes: &[u8], limits: &Limits, stop: &AtomicBool) -> Result<PdfText, Problem> {
+    // Counted before loading (each " obj" keyword), and again once loaded (object streams).
+    let declared = bytes.windows(4).filter(|w| w == b" obj").count();
+    check_objects(declared, limits)?;
     let options = LoadOptions::with_max_decompressed_size(limits.pdf_stream as usize);
     let document = Document::load_mem_with_options(bytes, options).map_err(load_problem)?;
     if document.is_encrypted() {
         return Err(Problem::Encrypted);
     }
+    check_objects(document.objects.len(), limits)?;
     let claimed = claimed_pages(&document);
     if claimed > i64::from(limits.pdf_pages) {
         return Err(Problem::PdfBomb(format!(
@@ -123,6 +128,16 @@ fn read(bytes: &[u8], limits: &Limits, stop: &AtomicBool) -> Result<PdfText, Pro
         });
     }
     pages_text(&document, pages.keys().copied(), limits, stop)
+}
+
+fn check_objects(count: usize, limits: &Limits) -> Result<(), Problem> {
+    if count > limits.pdf_objects {
+        return Err(Problem::PdfBomb(format!(
+            "it holds more than {} objects",
+            limits.pdf_objects
+        )));
+    }
+    Ok(())
 }
 
 fn load_problem(error: lopdf::Error) -> Problem {

@@ -102,7 +102,17 @@ fn pdf_bombs_and_damaged_pdfs_are_refused_quickly() {
         .push(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] /Contents 4 0 R >>".to_vec());
     lying_count
         .push(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] /Contents 4 0 R >>".to_vec());
-    let cases: [(&str, Vec<u8>, Limits, &str); 8] = [
+    let few_objects = Limits {
+        pdf_objects: 3,
+        ..Limits::default()
+    };
+    let cases: [(&str, Vec<u8>, Limits, &str); 9] = [
+        (
+            "objects.pdf",
+            raw_pdf(&catalog_and_pages("1", ""), ""),
+            few_objects,
+            "it holds more than 3 objects (a PDF bomb?)",
+        ),
         (
             "count.pdf",
             raw_pdf(&catalog_and_pages("100000000", ""), ""),
@@ -242,4 +252,27 @@ fn a_pdf_over_the_text_limit_is_refused() {
         ingest("book.pdf", &pdf, &limits),
         "has more text than Parley attaches from one file (2 KB)",
     );
+}
+
+#[test]
+fn a_page_that_cannot_be_read_is_named_and_the_rest_is_kept() {
+    let mut objects = catalog_and_pages("2", "");
+    objects[1] = b"<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>".to_vec();
+    objects.push(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 9 9] /Contents 6 0 R /Resources << /Font << /F1 7 0 R >> >> >>".to_vec());
+    objects.push(b"<< /Length 31 >>\nstream\nBT /F1 12 Tf (Kept words) Tj ET\nendstream".to_vec());
+    objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+    // Page 1's content claims to be compressed but is not.
+    objects[3] = b"<< /Length 12 /Filter /FlateDecode >>\nstream\nnot deflate!\nendstream".to_vec();
+    let doc = document(ingest(
+        "partly.pdf",
+        &raw_pdf(&objects, ""),
+        &Limits::default(),
+    ));
+    assert!(
+        doc.text.contains("--- Page 2 ---\nKept words"),
+        "{:?}",
+        doc.text
+    );
+    assert_eq!(doc.notes.len(), 1, "{:?}", doc.notes);
+    assert!(doc.notes[0].starts_with("Page 1 "), "{:?}", doc.notes);
 }

@@ -136,6 +136,13 @@ fn a_text_over_the_limit_is_refused() {
         ingest("big.csv", text.as_bytes(), &limits),
         "is 1001 bytes; Parley attaches text files of at most 1000 bytes",
     );
-    let doc = document(ingest("ok.csv", &text.as_bytes()[..1_000], &limits));
+    let result = ingest("ok.csv", &text.as_bytes()[..1_000], &limits);
+    let ingested = result.clone().expect("csv");
+    assert_eq!(
+        (ingested.name(), ingested.original_size()),
+        ("ok.csv", 1_000)
+    );
+    assert!(ingested.notes().is_empty());
+    let doc = document(result);
     assert_eq!(doc.language, "csv");
 }

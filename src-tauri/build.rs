@@ -65,6 +65,9 @@ const COMMANDS: &[&str] = &[
     "estimate_context",
     "get_context_windows",
     "save_context_windows",
+    "attach_file",
+    "attach_bytes",
+    "cancel_attach",
 ];
 
 fn main() {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 const TOPICS: &[&str] = &[
     "approvals",
     "assistants",
+    "attachments",
     "backups",
     "chats",
     "history",

@@ -54,6 +54,10 @@ pub struct AskArgs {
     /// calls not covered here are denied.
     #[arg(long, value_enum)]
     approve: Option<Approve>,
+    /// Attach a file to the message (repeatable): an image (metadata stripped, stored once),
+    /// a text or code file, or a PDF (its text). Not with --regenerate.
+    #[arg(long, value_name = "FILE", conflicts_with = "regenerate")]
+    attach: Vec<PathBuf>,
     /// Print the model's text and reasoning exactly as received, terminal escape sequences
     /// included. Without it, escapes (clipboard writes, titles, erasing) are shown, not obeyed.
     #[arg(long)]
@@ -191,11 +195,13 @@ async fn prompt_approval(
 
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     let text = message_text(&args)?;
+    // Every file is attached before a chat is made or anything sent.
+    let attachments = crate::attachments::attach_all(core, &args.attach, args.json).await?;
     let (chat_id, created) = open_chat(core, &args).await?;
     // On a terminal the user is asked; without one, nobody is.
     let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
-    print_estimate(core, &args, &chat_id, &text, interactive).await?;
-    let handle = match start(core, &args, &chat_id, &text, interactive).await {
+    print_estimate(core, &args, (&chat_id, &text, &attachments), interactive).await?;
+    let handle = match start(core, &args, (&chat_id, &text, attachments), interactive).await {
         Ok(h) => h,
         Err(e) => {
             if created {
@@ -269,7 +275,7 @@ async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failur
 }
 
 /// The options of the send, from the arguments.
-fn send_options(args: &AskArgs, interactive: bool) -> SendOptions {
+fn send_options(args: &AskArgs, interactive: bool, attachments: Vec<Part>) -> SendOptions {
     // Without a terminal read-only calls need `--approve read-only` (or `all`) too, and
     // nothing runs unasked, grants included: a grant was given for a person watching, not
     // for every script that starts `parley`.
@@ -282,7 +288,7 @@ fn send_options(args: &AskArgs, interactive: bool) -> SendOptions {
         confirm_read_only,
         ignore_grants,
         revision: None,
-        attachments: Vec::new(),
+        attachments,
     }
 }
 
@@ -292,14 +298,13 @@ fn send_options(args: &AskArgs, interactive: bool) -> SendOptions {
 async fn print_estimate(
     core: &Core,
     args: &AskArgs,
-    chat_id: &ChatId,
-    text: &str,
+    (chat_id, text, attachments): (&ChatId, &str, &[Part]),
     interactive: bool,
 ) -> Result<(), Failure> {
     if !args.json || args.edit.is_some() || args.regenerate.is_some() {
         return Ok(());
     }
-    let options = send_options(args, interactive);
+    let options = send_options(args, interactive, attachments.to_vec());
     match core.chats().estimate_context(chat_id, text, &options).await {
         Ok(context) => term::json_line(&serde_json::json!({
             "session_id": chat_id,
@@ -313,11 +318,10 @@ async fn print_estimate(
 async fn start(
     core: &Core,
     args: &AskArgs,
-    chat_id: &ChatId,
-    text: &str,
+    (chat_id, text, attachments): (&ChatId, &str, Vec<Part>),
     interactive: bool,
 ) -> Result<parley_core::TurnHandle, CoreError> {
-    let options = send_options(args, interactive);
+    let options = send_options(args, interactive, attachments);
     let chats = core.chats();
     match (&args.edit, &args.regenerate) {
         (Some(m), _) => {

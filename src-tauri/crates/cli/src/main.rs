@@ -1,6 +1,6 @@
 //! `parley`: Parley's command line. The same core and the same database as the desktop app,
 //! for headless chat, scripting and tests (DESIGN.md §6). One module per subcommand group:
-//! `providers`, `ask`, `chats`, `transfer`, `search`, `usage`.
+//! `providers`, `ask` (its `--attach`: `attachments`), `chats`, `transfer`, `search`, `usage`.
 
 // Test code may run long (a scenario reads top to bottom). Everything else keeps to 80 lines
 // (clippy.toml): the build without cfg(test), which `clippy --all-targets` checks too, has
@@ -17,6 +17,7 @@
 #[macro_use]
 mod term;
 mod ask;
+mod attachments;
 mod chats;
 mod providers;
 mod review;

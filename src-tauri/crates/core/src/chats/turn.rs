@@ -60,6 +60,11 @@ pub(crate) struct TurnCtx {
     /// The model's context window (the user's figure, the provider's list, the shipped table
     /// or the default: `providers::windows`).
     pub window: crate::providers::windows::Window,
+    /// Puts the images' bytes into the request, as this wire format's provider takes them.
+    pub images: (
+        crate::attachments::AttachmentService,
+        parley_protocol::ProviderKind,
+    ),
 }
 
 enum Outcome {
@@ -332,6 +337,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         tools,
         max_rounds,
         window,
+        images,
     } = ctx;
     em.emit(EventMsg::TurnStarted {
         turn_id: begun.turn_id.clone(),
@@ -360,6 +366,9 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
             if let Some(t) = context::fit_request(&mut template.messages, &frame).trimmed {
                 announce_trim(&store, &em, &begun.turn_id, t).await;
             }
+            // The images' bytes, only of what the request carries after fitting.
+            let (attachments, kind) = images;
+            attachments.fill_images(&mut template.messages, kind).await;
             let turn = Rounds {
                 provider: &provider,
                 begun: &begun,

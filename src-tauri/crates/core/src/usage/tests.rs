@@ -31,7 +31,11 @@ async fn turn(
             provider.into(),
             model.into(),
             "me".into(),
-            Placement { edit, seen: None },
+            Placement {
+                edit,
+                seen: None,
+                attachments: Vec::new(),
+            },
         )
         .await
         .unwrap();

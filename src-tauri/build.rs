@@ -64,6 +64,9 @@ const COMMANDS: &[&str] = &[
     "chat_usage",
     "get_prices",
     "save_prices",
+    "attach_file",
+    "attach_bytes",
+    "cancel_attach",
 ];
 
 fn main() {

@@ -9,13 +9,14 @@
 // no such allowance.
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
+mod attachment_scheme;
 mod card;
 mod commands;
 pub mod e2e;
 
 use commands::{
-    app, approvals, assistants, attachments_pick, chats, data, history, providers, search,
-    settings, tools, usage,
+    app, approvals, assistants, attachments, attachments_pick, chats, data, history, providers,
+    search, settings, tools, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub(crate) pending_import: Mutex<Option<std::path::PathBuf>>,
     /// The running import or preview, for its Cancel button.
     pub(crate) importing: Mutex<Option<parley_core::history::ImportControl>>,
+    /// The cancel flag of each file being attached, by the job id the window chose.
+    pub(crate) attaching: Mutex<HashMap<String, std::sync::Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             forwarders: Mutex::new(HashMap::new()),
             pending_import: Mutex::new(None),
             importing: Mutex::new(None),
+            attaching: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -129,6 +133,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             usage::chat_usage,
             usage::get_prices,
             usage::save_prices,
+            attachments::attach_file,
+            attachments::attach_bytes,
+            attachments::cancel_attach,
         ])
 }
 
@@ -191,6 +198,23 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                 responder.respond(card::serve(&app, &label, &request).await);
             });
         })
+        // Stored images and their thumbnails, by address (attachment_scheme.rs).
+        .register_asynchronous_uri_scheme_protocol(
+            attachment_scheme::SCHEME,
+            |ctx, request, responder| {
+                let app = ctx.app_handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    let response = match app.try_state::<AppState>() {
+                        Some(state) => attachment_scheme::serve(&state.core, &request).await,
+                        None => tauri::http::Response::builder()
+                            .status(503)
+                            .body(Vec::new())
+                            .unwrap_or_default(),
+                    };
+                    responder.respond(response);
+                });
+            },
+        )
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
             tauri::WebviewWindowBuilder::new(

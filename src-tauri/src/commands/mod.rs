@@ -5,6 +5,7 @@
 pub mod app;
 pub mod approvals;
 pub mod assistants;
+pub mod attachments;
 pub mod attachments_pick;
 pub mod chats;
 pub mod data;

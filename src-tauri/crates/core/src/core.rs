@@ -2,11 +2,13 @@
 //! own beyond wiring: each topic's API lives in its service —
 //! [`Core::chats`] (chats and the turn engine), [`Core::history`] (messages and their tree),
 //! [`Core::providers`] (configuration, keys, model lists, discovery), [`Core::assistants`],
+//! [`Core::attachments`] (attached files, stored images),
 //! [`Core::approvals`] (decisions, questions, grants), [`Core::settings`] and [`Core::tools`].
 //! The desktop commands, the CLI and the tests all go through these services.
 
 use crate::approvals::ApprovalService;
 use crate::assistants::AssistantService;
+use crate::attachments::AttachmentService;
 use crate::backups::BackupService;
 use crate::chats::ChatService;
 use crate::error::CoreError;
@@ -48,6 +50,7 @@ struct Inner {
     usage: UsageService,
     providers: ProviderService,
     assistants: AssistantService,
+    attachments: AttachmentService,
     approvals: ApprovalService,
     settings: SettingsService,
     tools: ToolService,
@@ -109,15 +112,22 @@ impl Core {
         let approvals = ApprovalService::load(shared.clone()).await?;
         let providers = ProviderService::new(shared.clone(), settings.clone());
         providers.remember_saved_keys();
+        let attachments = AttachmentService::new(store.clone());
         let chats = ChatService::new(
             shared.clone(),
             providers.clone(),
             approvals.clone(),
             settings.clone(),
+            attachments.clone(),
         );
         let core = Core {
             inner: Arc::new(Inner {
-                history: HistoryService::new(shared.clone(), chats.clone(), settings.clone()),
+                history: HistoryService::new(
+                    shared.clone(),
+                    chats.clone(),
+                    settings.clone(),
+                    attachments.clone(),
+                ),
                 search: SearchService::new(shared.clone()),
                 usage: UsageService::new(shared.clone(), settings.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
@@ -125,6 +135,7 @@ impl Core {
                 settings,
                 tools: ToolService,
                 backups: BackupService::new(store.clone()),
+                attachments,
                 chats,
                 providers,
                 store,
@@ -134,6 +145,7 @@ impl Core {
             }),
         };
         core.schedule_daily_backup();
+        core.tidy_attachments();
         Ok(core)
     }
 
@@ -158,6 +170,22 @@ impl Core {
                 Err(e) => tracing::warn!("daily backup failed: {e}"),
             }
         });
+    }
+
+    /// At start, in the background: image rows of the older inline shape moved into storage
+    /// and stored images no message refers to removed (`attachments::gc`).
+    fn tidy_attachments(&self) {
+        let attachments = self.inner.attachments.clone();
+        tokio::spawn(async move {
+            if let Err(e) = attachments.tidy().await {
+                tracing::warn!("attachments were not tidied at start: {e}");
+            }
+        });
+    }
+
+    /// Attachments: attaching files, the stored images and their thumbnails.
+    pub fn attachments(&self) -> &AttachmentService {
+        &self.inner.attachments
     }
 
     /// Chats and the turn engine: send, retry, stop, events.

@@ -53,6 +53,7 @@ macro_rules! tables_door {
 
 pub mod approvals;
 pub mod assistants;
+pub mod attachments;
 pub mod backups;
 pub mod chats;
 mod clean;

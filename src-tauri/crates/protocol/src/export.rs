@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 
 /// The `format` of a Parley export file.
 pub const EXPORT_FORMAT: &str = "parley-chats";
-/// The newest export version this Parley writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
+/// The newest export version this Parley writes and reads. Version 2: an image part carries
+/// its address and details (`sha256`, `name`, `width`, `height`, `size`) and its bytes inline
+/// (`data`, base64), so the file stands alone. Version 1 files (an image as `mime` and `data`
+/// only) still import.
+pub const EXPORT_VERSION: u32 = 2;
 
 /// A Parley export file: chats with every message of every branch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

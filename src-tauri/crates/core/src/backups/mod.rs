@@ -1,8 +1,11 @@
 //! Backups, a topic of their own: a copy of the database on demand, the rolling daily copy
 //! (`Core::open` schedules it), and restoring a backup — its chats that are not here added,
 //! inert, through the merge every import ends in (`history::merge`). The copies themselves are
-//! the database's (`store/backup.rs`: consistent, private, never overwriting).
+//! the database's (`store/backup.rs`: consistent, private, never overwriting), stored images
+//! included (they are rows of the database); a restore brings the images of the chats it adds
+//! (`attachments::transfer::bring_blob`).
 
+use crate::attachments::AttachmentService;
 use crate::error::{CoreError, StoreError};
 use crate::store::backup::backups_dir;
 use crate::store::Store;
@@ -12,6 +15,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone)]
 pub struct BackupService {
     store: Store,
+    /// A restore's images: those of older backups (stored inline) moved into storage after.
+    attachments: AttachmentService,
 }
 
 /// The daily backups in `dir`, oldest first, with when each was taken (unix ms).
@@ -36,7 +41,10 @@ const DAY_MS: i64 = 20 * 3600 * 1000;
 
 impl BackupService {
     pub(crate) fn new(store: Store) -> BackupService {
-        BackupService { store }
+        BackupService {
+            attachments: AttachmentService::new(store.clone()),
+            store,
+        }
     }
 
     /// Writes a consistent copy of the database to `file`, or to
@@ -131,6 +139,11 @@ impl BackupService {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
         }
-        Ok(result?)
+        let report = result?;
+        if !dry_run {
+            // A backup from before attachments were stored apart holds its images inline.
+            self.attachments.tidy().await?;
+        }
+        Ok(report)
     }
 }

@@ -91,6 +91,10 @@ pub struct Placement {
     pub edit: Option<MessageId>,
     /// The revision the client saw; a change on an older one is refused (`None`: unchecked).
     pub seen: Option<u64>,
+    /// The message's attachments (checked: `AttachmentService::check_outgoing`), after its
+    /// text. An edit keeps the edited message's attachments first, and adds those of these
+    /// that it does not hold already.
+    pub attachments: Vec<Part>,
 }
 
 impl Store {
@@ -133,7 +137,15 @@ impl Store {
                 let now = now_ms();
                 let user_id = MessageId(crate::new_id());
                 let turn_id = TurnId(crate::new_id());
+                let attached = attachments_of(&tx, &at)?;
                 insert_user_message(&tx, &chat_id, &user_id, &head, &turn_id, &text, now)?;
+                for (i, part) in attached.iter().enumerate() {
+                    let (kind, body, meta) = codec::encode_part(part)?;
+                    tx.prepare_cached(
+                        "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![user_id.0, i as i64 + 1, kind, body, meta])?;
+                }
                 let assistant_id = insert_turn_with_answer(
                     &tx, &chat_id, &user_id, &turn_id, &provider, &model, &owner, now, 2,
                 )?;
@@ -144,7 +156,7 @@ impl Store {
                     )?;
                 }
                 tx.commit()?;
-                Ok(begun(
+                let mut begun = begun(
                     chat_id,
                     user_id,
                     head.map(MessageId),
@@ -152,7 +164,9 @@ impl Store {
                     now,
                     turn_id,
                     assistant_id,
-                ))
+                );
+                begun.user_message.parts.extend(attached);
+                Ok(begun)
             })
             .await
     }
@@ -349,6 +363,38 @@ fn parent_of_new_message(
             parent
         }
     })
+}
+
+/// The attachments of a new message placed `at`: an edit's carried over from the edited
+/// message (its images and files, in order), then the new ones it does not hold already.
+fn attachments_of(tx: &Connection, at: &Placement) -> Result<Vec<Part>, StoreError> {
+    let mut parts = Vec::new();
+    if let Some(edited) = &at.edit {
+        let mut m = [Message {
+            id: edited.clone(),
+            chat_id: ChatId(String::new()),
+            parent_id: None,
+            role: Role::User,
+            parts: Vec::new(),
+            turn_id: None,
+            provider: None,
+            model: None,
+            created_at: 0,
+        }];
+        codec::load_parts(tx, &mut m)?;
+        let [m] = m;
+        parts.extend(
+            m.parts
+                .into_iter()
+                .filter(|p| matches!(p, Part::Image { .. } | Part::File { .. })),
+        );
+    }
+    for p in &at.attachments {
+        if !parts.contains(p) {
+            parts.push(p.clone());
+        }
+    }
+    Ok(parts)
 }
 
 /// Inserts the user's message `user_id` (one text part) under `parent`, in turn `turn_id`.

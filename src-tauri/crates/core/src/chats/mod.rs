@@ -32,6 +32,7 @@ pub use tables::ChatTables;
 pub use turns::TurnHandle;
 
 use crate::approvals::ApprovalService;
+use crate::attachments::AttachmentService;
 use crate::error::{CoreError, StoreError};
 use crate::providers::ProviderService;
 use crate::settings::SettingsService;
@@ -54,6 +55,8 @@ pub struct ChatService {
     grants: ApprovalService,
     /// The user's settings, as saved.
     settings: SettingsService,
+    /// Attachments: checked before a message is stored, their bytes put into requests.
+    attachments: AttachmentService,
     active: Arc<Mutex<HashMap<ChatId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
@@ -65,6 +68,7 @@ impl ChatService {
         providers: ProviderService,
         grants: ApprovalService,
         settings: SettingsService,
+        attachments: AttachmentService,
     ) -> Self {
         ChatService {
             shared,
@@ -72,6 +76,7 @@ impl ChatService {
             approvals: grants.state().clone(),
             grants,
             settings,
+            attachments,
             active: Arc::default(),
             titles: Arc::default(),
         }
@@ -190,6 +195,7 @@ impl ChatService {
         if self.shared.store.delete_chat_seen(id, None).await? {
             self.shared.hub.forget(id);
             self.approvals.forget_chat(&id.0);
+            self.collect_attachments().await;
             Ok(())
         } else {
             Err(not_found(id))
@@ -241,6 +247,14 @@ impl ChatService {
         let mut params = self.summary(id).await?.params;
         params.workspace = workspace;
         self.store_params(id, params).await
+    }
+
+    /// After messages were deleted: the stored images no message refers to any more go
+    /// (a failure is logged; the next clean-up takes them).
+    pub(crate) async fn collect_attachments(&self) {
+        if let Err(e) = self.attachments.collect_garbage().await {
+            tracing::warn!("stored images were not cleaned up: {e}");
+        }
     }
 
     /// A chat's summary, or "not found".

@@ -55,7 +55,9 @@ impl ChatService {
         seen: Option<u64>,
     ) -> Result<u64, CoreError> {
         self.idle(id)?;
-        Ok(self.shared.store.delete_branch(id, message, seen).await?)
+        let gone = self.shared.store.delete_branch(id, message, seen).await?;
+        self.collect_attachments().await;
+        Ok(gone)
     }
 
     /// Pins or unpins a chat.

@@ -50,6 +50,7 @@ async fn edit(s: &Store, of: &MessageId, q: &str, a: &str) -> (MessageId, Messag
     let at = Placement {
         edit: Some(of.clone()),
         seen: None,
+        attachments: Vec::new(),
     };
     let b = s
         .begin_turn_at(&sid(), q.into(), "p".into(), "m".into(), "me".into(), at)
@@ -141,6 +142,7 @@ fn edits_and_regenerations_are_versions_the_switcher_moves_between() {
         let at = Placement {
             edit: Some(a2.clone()),
             seen: None,
+            attachments: Vec::new(),
         };
         let e = s
             .begin_turn_at(&sid(), "x".into(), "p".into(), "m".into(), "me".into(), at)
@@ -294,6 +296,7 @@ fn a_stale_revision_is_refused_with_what_changed_and_changes_nothing() {
         let at = Placement {
             edit: None,
             seen: stale,
+            attachments: Vec::new(),
         };
         let refused = [
             app.begin_turn_at(&sid(), "x".into(), "p".into(), "m".into(), "me".into(), at)
@@ -329,6 +332,7 @@ fn the_tree_cannot_change_under_a_running_turn() {
         let at = Placement {
             edit: Some(q1.clone()),
             seen: None,
+            attachments: Vec::new(),
         };
         let busy = [
             s.begin_turn_at(&sid(), "x".into(), "p".into(), "m".into(), "me".into(), at)

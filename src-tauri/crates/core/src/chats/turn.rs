@@ -59,6 +59,11 @@ pub(crate) struct TurnCtx {
     pub max_rounds: u32,
     /// The model's context window in tokens, when its provider's model list says.
     pub context_window: Option<u32>,
+    /// Puts the images' bytes into the request, as this wire format's provider takes them.
+    pub images: (
+        crate::attachments::AttachmentService,
+        parley_protocol::ProviderKind,
+    ),
 }
 
 enum Outcome {
@@ -331,6 +336,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         tools,
         max_rounds,
         context_window,
+        images,
     } = ctx;
     em.emit(EventMsg::TurnStarted {
         turn_id: begun.turn_id.clone(),
@@ -355,6 +361,11 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
                     announce_trim(&store, &em, &begun.turn_id, t).await;
                 }
             }
+            // The images' bytes, only of what the request carries after fitting.
+            let (attachments, kind) = images;
+            attachments
+                .fill_images(&mut template.messages, kind)
+                .await;
             let turn = Rounds {
                 provider: &provider,
                 begun: &begun,

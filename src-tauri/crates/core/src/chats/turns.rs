@@ -158,7 +158,7 @@ impl ChatService {
         start: &Start<'_>,
         provider: &str,
         model: &str,
-        seen: Option<u64>,
+        (seen, attachments): (Option<u64>, &[parley_protocol::Part]),
     ) -> Result<crate::chats::BegunTurn, CoreError> {
         let store = &self.shared.store;
         for attempt in 0..2 {
@@ -170,7 +170,11 @@ impl ChatService {
                         Start::Edit(edited, _) => Some((*edited).clone()),
                         _ => None,
                     };
-                    let at = crate::chats::Placement { edit, seen };
+                    let at = crate::chats::Placement {
+                        edit,
+                        seen,
+                        attachments: attachments.to_vec(),
+                    };
                     store
                         .begin_turn_at(chat_id, (*text).to_owned(), provider, model, owner, at)
                         .await
@@ -204,11 +208,25 @@ impl ChatService {
         &self,
         chat_id: &ChatId,
         start: Start<'_>,
-        options: SendOptions,
+        mut options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
         if let Start::New(text) | Start::Edit(_, text) = start {
             validate_message(text)?;
         }
+        // Checked before anything is stored: a refused attachment changes nothing.
+        let attachments = std::mem::take(&mut options.attachments);
+        let attachments = match start {
+            Start::Retry(_) if !attachments.is_empty() => {
+                return Err(CoreError::InvalidInput(
+                    "Attachments go with a new message or an edit, not with answering again."
+                        .into(),
+                ))
+            }
+            Start::Retry(_) => attachments,
+            Start::New(_) | Start::Edit(..) => {
+                self.attachments.check_outgoing(attachments).await?
+            }
+        };
         let session = self
             .shared
             .store
@@ -219,7 +237,13 @@ impl ChatService {
         // Reserve the chat's single turn slot before touching the database.
         let (cancel, done_tx) = self.reserve(chat_id)?;
         let begun = match self
-            .begin(chat_id, &start, &row.name, &model, options.revision)
+            .begin(
+                chat_id,
+                &start,
+                &row.name,
+                &model,
+                (options.revision, &attachments),
+            )
             .await
         {
             Ok(b) => b,
@@ -228,6 +252,9 @@ impl ChatService {
                 return Err(e);
             }
         };
+        if let Err(e) = self.attachments.mark_sent(&begun.user_message.parts).await {
+            tracing::warn!("sent images not marked sent (kept a while longer): {e}");
+        }
         if let Some(a) = lock(&self.active).get_mut(chat_id) {
             a.turn_id = Some(begun.turn_id.clone());
         }
@@ -360,6 +387,7 @@ impl ChatService {
             tools,
             max_rounds: settings.max_tool_rounds.max(1),
             context_window,
+            images: (self.attachments.clone(), row.kind),
         })
         .await;
         lock(&self.active).remove(&sid);

@@ -88,10 +88,12 @@ pub(super) fn export_chat(c: &Connection, id: &str) -> Result<ChatExport, StoreE
 impl HistoryService {
     /// Chats in Parley's format: `ids`, or every chat when `None`.
     pub async fn export(&self, ids: Option<Vec<ChatId>>) -> Result<ExportFile, CoreError> {
-        let chats = match self.shared.store.export_chats(ids).await {
+        let mut chats = match self.shared.store.export_chats(ids).await {
             Err(StoreError::NoSuchChat(id)) => return Err(not_found(&ChatId(id))),
             other => other?,
         };
+        // The file stands alone: each image's bytes go inline.
+        self.attachments.inline_images(&mut chats).await?;
         Ok(ExportFile {
             format: EXPORT_FORMAT.into(),
             version: EXPORT_VERSION,
@@ -263,7 +265,13 @@ pub fn markdown(title: &str, messages: &[Message], has_versions: bool) -> String
                     output,
                     Some(""),
                 ),
-                Part::Image { mime, .. } => out.push_str(&format!("_(an image, {mime})_\n\n")),
+                Part::Image {
+                    mime,
+                    name,
+                    width,
+                    height,
+                    ..
+                } => out.push_str(&image_line(name, mime, *width, *height)),
                 Part::File { name, text, .. } => {
                     folded(&mut out, &format!("File: {name}"), text, Some(""))
                 }
@@ -271,6 +279,23 @@ pub fn markdown(title: &str, messages: &[Message], has_versions: bool) -> String
         }
     }
     out
+}
+
+/// How Markdown names an image (its bytes are in the JSON export only): its name, pixels and
+/// type, escaped.
+fn image_line(name: &str, mime: &str, width: u32, height: u32) -> String {
+    let name = crate::clean::visible_line(name);
+    let named = if name.is_empty() {
+        "a pasted image".to_owned()
+    } else {
+        format!("image “{}”", escape_html(&name).replace(['*', '_', '`', '[', ']'], " "))
+    };
+    let size = if width > 0 && height > 0 {
+        format!(", {width}×{height}")
+    } else {
+        String::new()
+    };
+    format!("_({named}{size}, {})_\n\n", escape_html(mime))
 }
 
 /// Leaves in a chat only the messages of its selected path (root to head) and their turns.

@@ -72,6 +72,7 @@ impl HistoryService {
     /// chat that cannot be read: those are left out and named.
     pub async fn export_every(&self, branch: bool) -> Result<EveryChat, CoreError> {
         let (mut chats, unreadable) = self.shared.store.export_readable().await?;
+        self.attachments.inline_images(&mut chats).await?;
         if branch {
             chats.iter_mut().for_each(keep_selected_path);
         }

@@ -70,6 +70,7 @@ async fn tree(s: &Store) -> ChatId {
     let at = Placement {
         edit: Some(b.user_message.id.clone()),
         seen: None,
+        attachments: Vec::new(),
     };
     let b2 = s
         .begin_turn_at(

@@ -1,5 +1,6 @@
 //! The merge's row writers: a chat's row, its messages and turns, and its parts read from the
-//! file one at a time (an import's staging database writes with them too).
+//! file one at a time (an import's staging database writes with them too); an image part
+//! brings its stored bytes (`attachments::transfer::bring_blob`).
 
 use super::merge_load::{each_chunk, each_part, CHUNKED_KINDS};
 use crate::error::StoreError;
@@ -79,6 +80,7 @@ pub(super) fn insert_parts(
     renamed: Option<&HashMap<String, String>>,
 ) -> Result<(), StoreError> {
     let mut at: Option<(String, i64)> = None;
+    let limits = crate::attachments::ingest::Limits::default();
     each_part(src, id, |message, stored| {
         let idx = match &mut at {
             Some((m, i)) if m == message => {
@@ -94,6 +96,10 @@ pub(super) fn insert_parts(
             .and_then(|r| r.get(message))
             .map_or(message, String::as_str);
         let mut chunked = insert_part(tx, to, idx, &stored.part)?;
+        if let Part::Image { sha256, .. } = &stored.part {
+            // Its stored bytes come along (checked again), unless they are here already.
+            crate::attachments::transfer::bring_blob(tx, src, sha256, &limits)?;
+        }
         if let Some(from) = stored.chunks {
             // Cut again: a crafted backup's one chunk row of megabytes would be held, and
             // indexed, whole.

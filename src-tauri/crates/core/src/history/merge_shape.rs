@@ -9,7 +9,14 @@ use crate::error::StoreError;
 use rusqlite::{Connection, OptionalExtension};
 
 /// The tables the merge reads.
-const TABLES: [&str; 5] = ["sessions", "messages", "parts", "part_chunks", "turns"];
+const TABLES: [&str; 6] = [
+    "sessions",
+    "messages",
+    "parts",
+    "part_chunks",
+    "turns",
+    "attachment_blobs",
+];
 /// The indexes its reads use (beside the tables' own keys).
 const INDEXES: [&str; 3] = [
     "messages_by_session",

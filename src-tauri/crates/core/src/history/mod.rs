@@ -26,6 +26,7 @@ pub use import::{ImportControl, MAX_CHAT_BYTES, MAX_IMPORT_BYTES, MAX_PART_BYTES
 pub use parley_format::read_export;
 pub(crate) use store::merge_database;
 
+use crate::attachments::AttachmentService;
 use crate::chats::ChatService;
 use crate::error::no_chat as not_found;
 use crate::error::CoreError;
@@ -42,14 +43,22 @@ pub struct HistoryService {
     chats: ChatService,
     /// Keeps this data folder's namespace for other apps' ids (`foreign_ids.rs`).
     settings: SettingsService,
+    /// The stored images: carried by exports, taken in by imports.
+    attachments: AttachmentService,
 }
 
 impl HistoryService {
-    pub(crate) fn new(shared: Arc<Shared>, chats: ChatService, settings: SettingsService) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        chats: ChatService,
+        settings: SettingsService,
+        attachments: AttachmentService,
+    ) -> Self {
         HistoryService {
             shared,
             chats,
             settings,
+            attachments,
         }
     }
 

@@ -2,16 +2,20 @@
 //! file's chats are written into one at a time, in transactions of a few megabytes, that the
 //! merge follows. It is disposable (removed after the merge, swept at start when a killed
 //! import left it), so it is written without syncing, with a small cache, and without the
-//! search index, which the merge builds in the real database.
+//! search index, which the merge builds in the real database. An image's bytes from the file
+//! are taken in here, like an attached file's (`attachments::transfer::take_in`), and stored
+//! in this database's own attachment tables, which the merge brings along.
 
 use super::import::repeated;
 use crate::error::StoreError;
-use parley_protocol::ChatExport;
+use parley_protocol::{ChatExport, Part};
 use rusqlite::Connection;
 use std::path::Path;
 
 pub(super) struct Staging {
     conn: Connection,
+    /// What an image of the file may be (it is taken in like an attached file).
+    limits: crate::attachments::ingest::Limits,
 }
 
 impl Staging {
@@ -31,7 +35,10 @@ impl Staging {
              DROP TRIGGER IF EXISTS search_title_added;
              BEGIN;",
         )?;
-        Ok(Staging { conn })
+        Ok(Staging {
+            conn,
+            limits: crate::attachments::ingest::Limits::default(),
+        })
     }
 
     /// Commits what is written so far and opens the next transaction.
@@ -65,7 +72,14 @@ impl Staging {
             super::merge_rows::insert_message(&self.conn, m)
                 .map_err(|e| repeated(e, "a message", &m.id.0))?;
             for (i, p) in m.parts.iter().enumerate() {
-                super::merge_rows::insert_part(&self.conn, &m.id.0, i as i64, p)
+                // An image's bytes from the file are taken in as an attached file's are
+                // (checked, stripped, stored once), or a note takes its place.
+                let mut p = std::borrow::Cow::Borrowed(p);
+                if matches!(&*p, Part::Image { data: Some(_), .. }) {
+                    crate::attachments::transfer::take_in(&self.conn, p.to_mut(), &self.limits)
+                        .map_err(|e| e.to_string())?;
+                }
+                super::merge_rows::insert_part(&self.conn, &m.id.0, i as i64, &p)
                     .map_err(|e| e.to_string())?;
             }
         }

@@ -59,7 +59,7 @@ async fn answer(
             "prov".into(),
             model.into(),
             "me".into(),
-            Placement { edit, seen: None },
+            Placement { edit, seen: None, attachments: Vec::new() },
         )
         .await
         .unwrap();

@@ -318,6 +318,35 @@ pub const MIGRATIONS: &[&str] = &[
                       AND x.idx = d.idx AND x.chunk < d.chunk), 0) AS done
               FROM search_docs d WHERE d.chunk IS NOT NULL) e;
     "#,
+    // v10: attachments (the attachments topic's tables). An attached image's bytes are
+    // stored once, addressed by their SHA-256 (lowercase hex), whichever messages show it: a
+    // message's image part holds the address as its body (`kind = 'image'`). `attached_at` is
+    // when the bytes were last attached or sent: bytes no part refers to are removed after a
+    // grace period counted from it (`attachments::gc`), so an image attached but not yet sent
+    // survives until it is. The bytes are the row's last column: reading an image's details
+    // never touches their pages. Thumbnails (PNG) are a cache, made again when missing.
+    // Image parts are indexed by address (a partial index: only image rows), so the clean-up
+    // reads the image parts, never every part.
+    // Image rows written before (body = base64, meta = the MIME type) are moved into
+    // `attachment_blobs` by `attachments::gc::convert_inline` at the next start, through the
+    // same checks as an attached file.
+    r#"
+    CREATE TABLE attachment_blobs (
+        sha256      TEXT PRIMARY KEY,
+        mime        TEXT NOT NULL,
+        width       INTEGER NOT NULL,
+        height      INTEGER NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        attached_at INTEGER NOT NULL,
+        bytes       BLOB NOT NULL
+    );
+    CREATE TABLE attachment_thumbnails (
+        sha256      TEXT PRIMARY KEY REFERENCES attachment_blobs(sha256) ON DELETE CASCADE,
+        png         BLOB NOT NULL
+    );
+    CREATE INDEX parts_images ON parts(body) WHERE kind = 'image';
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -31,7 +31,7 @@ async fn turn(
             provider.into(),
             model.into(),
             "me".into(),
-            Placement { edit, seen: None },
+            Placement { edit, seen: None, attachments: Vec::new() },
         )
         .await
         .unwrap();

@@ -177,6 +177,18 @@ export const commands = {
 	getPrices: () => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("get_prices")),
 	/**  Saves the price table; returns it as now in use. */
 	savePrices: (prices: Price_Deserialize[]) => typedError<Price_Serialize[], ErrorInfo>(__TAURI_INVOKE("save_prices", { prices })),
+	/**
+	 *  Attaches the file at `path` (from the native dialog or a drop); `job` is the window's id
+	 *  for this attaching, for `cancel_attach`.
+	 */
+	attachFile: (path: string, job: string) => typedError<Attachment_Serialize, ErrorInfo>(__TAURI_INVOKE("attach_file", { path, job })),
+	/**
+	 *  Attaches bytes that are no file of their own (an image pasted from the clipboard): `name`
+	 *  as shown ("" when pasted), `mime` as the clipboard said (the bytes decide), `data` base64.
+	 */
+	attachBytes: (name: string, mime: string, data: string, job: string) => typedError<Attachment_Serialize, ErrorInfo>(__TAURI_INVOKE("attach_bytes", { name, mime, data, job })),
+	/**  Cancels the attaching `job` (nothing is stored); a finished or unknown job is left alone. */
+	cancelAttach: (job: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("cancel_attach", { job })),
 };
 
 /* Constants */
@@ -226,6 +238,41 @@ export type Assistant_Serialize = {
 	tools: string[],
 	/**  The workspace folder (chosen in a native folder dialog). */
 	workspace: string | null,
+};
+
+/**  An attached file, ready to send. */
+export type Attachment = Attachment_Serialize | Attachment_Deserialize;
+
+/**  An attached file, ready to send. */
+export type Attachment_Deserialize = {
+	/**
+	 *  What the message will carry: [`Part::Image`] (bytes stored, by reference) or
+	 *  [`Part::File`] (the document's text).
+	 */
+	part: Part_Deserialize,
+	/**  Size of the file as it was on disk or on the clipboard. */
+	original_size: number,
+	/**
+	 *  What attaching changed or found, in plain sentences ("Downscaled from 6000×4000.",
+	 *  "This PDF has no text layer…").
+	 */
+	notes: string[],
+};
+
+/**  An attached file, ready to send. */
+export type Attachment_Serialize = {
+	/**
+	 *  What the message will carry: [`Part::Image`] (bytes stored, by reference) or
+	 *  [`Part::File`] (the document's text).
+	 */
+	part: Part_Serialize,
+	/**  Size of the file as it was on disk or on the clipboard. */
+	original_size: number,
+	/**
+	 *  What attaching changed or found, in plain sentences ("Downscaled from 6000×4000.",
+	 *  "This PDF has no text layer…").
+	 */
+	notes: string[],
 };
 
 /**  How a proposed provider change ended, once the person answered its card. */

@@ -139,7 +139,7 @@ describe("attachments in the transcript", () => {
   });
 
   it("an image without stored bytes is a box of the same size saying so", () => {
-    const r = render(AttachmentView, { props: { part: image({ sha256: "", data: null }), load: async () => "" } });
+    const r = render(AttachmentView, { props: { part: image({ sha256: "" }), load: async () => "" } });
     const box = r.getByTestId("attachment-image-missing");
     expect(box.textContent).toContain("not available");
     expect(box.style.width).toBe("320px");

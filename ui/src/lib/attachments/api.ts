@@ -1,21 +1,11 @@
 // The window's attachment commands, in one place. Attaching (reading, converting, storing) runs
 // in Rust off the UI thread; the job id is chosen here so Cancel can name it before the command
 // answers. Stored images are shown through the `attachment` scheme Rust serves.
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../../bindings";
 import type { DropEvent } from "../../bindings";
 import { ApiError } from "../api";
 import type { ErrorInfo } from "../types";
-import type { Attachment } from "./chips";
-
-async function call<T>(cmd: string, args: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    if (e && typeof e === "object" && "message" in e && "code" in e) throw new ApiError(e as ErrorInfo);
-    throw e;
-  }
-}
 
 async function ok<T>(r: Promise<{ status: "ok"; data: T } | { status: "error"; error: ErrorInfo }>): Promise<T> {
   const v = await r;
@@ -32,11 +22,11 @@ export function newJob(): string {
 
 export const attachApi = {
   /** Reads, converts and stores the file at `path` (a path the person picked or dropped). */
-  attachFile: (path: string, job: string) => call<Attachment>("attach_file", { path, job }),
+  attachFile: (path: string, job: string) => ok(commands.attachFile(path, job)),
   /** Stores pasted bytes (base64) as an attachment called `name`. */
-  attachBytes: (name: string, mime: string, data: string, job: string) => call<Attachment>("attach_bytes", { name, mime, data, job }),
+  attachBytes: (name: string, mime: string, data: string, job: string) => ok(commands.attachBytes(name, mime, data, job)),
   /** Stops the attach command `job`; it then fails as cancelled and stores nothing. */
-  cancelAttach: (job: string) => call<null>("cancel_attach", { job }),
+  cancelAttach: (job: string) => ok(commands.cancelAttach(job)),
   /** The native dialog for files to attach: the picked paths (none when cancelled). */
   pickAttachments: () => ok(commands.pickAttachments()),
   /** Files dragged onto the window reach `on` (the newest page's channel wins). */

@@ -2,6 +2,7 @@
 // or cancelled. Pure: the draft (draft.svelte.ts) runs the commands and feeds their outcomes in
 // here, and a result that arrives after its chip was cancelled or removed changes nothing.
 import { visible } from "../approvals/visible";
+import type { Attachment_Serialize } from "../../bindings";
 import type { Part } from "../types";
 
 export type ImagePart = Extract<Part, { type: "image" }>;
@@ -9,11 +10,7 @@ export type FilePart = Extract<Part, { type: "file" }>;
 export type AttachedPart = ImagePart | FilePart;
 
 /** What attaching a file returns (parley_protocol::Attachment). */
-export interface Attachment {
-  part: Part;
-  original_size: number;
-  notes: string[];
-}
+export type Attachment = Attachment_Serialize;
 
 export type ChipState = "attaching" | "ready" | "failed" | "cancelled";
 

@@ -177,6 +177,28 @@ async fn window_paste_an_image_attach_a_pdf_send_and_see_both_after_a_relaunch()
     s.wait_text("[data-testid=assistant-text]", 10, |t| t == "I see both.")
         .await;
     s.wait_count("[data-testid=attachment-chip]", 0).await;
+    check_transcript(&s, &e, "attach-03").await;
+    s.set_size(800, 600).await;
+    let fits: Value = s
+        .script("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, json!(true), "the layout overflows at 800x600");
+    shot(&s, &e, "attach-04-800x600").await;
+    s.set_size(1920, 1080).await;
+    shot(&s, &e, "attach-05-1920x1080").await;
+    s.quit().await;
+    assert_request_carries_both(&server);
+
+    // After a relaunch both are still there, from the data folder.
+    let s = launch(&e, data.path()).await;
+    s.click_css("[data-testid=session-item] button.open").await;
+    check_transcript(&s, &e, "attach-06-relaunched").await;
+    s.quit().await;
+}
+
+/// The request the message went out in carries the PDF's text and the image's bytes (in the
+/// OpenAI Chat shape the scripted server speaks).
+fn assert_request_carries_both(server: &MockServer) {
     let request = server
         .received()
         .into_iter()
@@ -192,22 +214,6 @@ async fn window_paste_an_image_attach_a_pdf_send_and_see_both_after_a_relaunch()
         body.contains("data:image/"),
         "the image was not sent: {body:.2000}"
     );
-    check_transcript(&s, &e, "attach-03").await;
-    s.set_size(800, 600).await;
-    let fits: Value = s
-        .script("return document.documentElement.scrollWidth <= window.innerWidth")
-        .await;
-    assert_eq!(fits, json!(true), "the layout overflows at 800x600");
-    shot(&s, &e, "attach-04-800x600").await;
-    s.set_size(1920, 1080).await;
-    shot(&s, &e, "attach-05-1920x1080").await;
-    s.quit().await;
-
-    // After a relaunch both are still there, from the data folder.
-    let s = launch(&e, data.path()).await;
-    s.click_css("[data-testid=session-item] button.open").await;
-    check_transcript(&s, &e, "attach-06-relaunched").await;
-    s.quit().await;
 }
 
 /// Waits until `n` chips are attached (ready); a failed chip fails the test with its sentence.

@@ -1,6 +1,7 @@
 //! `parley import` of a large file as a user runs it: a progress line on a terminal and none in
 //! a pipe; Ctrl-C while the file is read stops it, merges nothing and removes its staging
-//! database; a SIGKILL at any moment leaves the chats all there or none of them.
+//! database; a SIGKILL at any moment leaves the chats all there or none of them. An imported
+//! Claude chat continued with `parley ask` sends its attachments' text.
 
 use super::cli::{parley, run};
 use parley_protocol::ChatSummary;
@@ -172,4 +173,46 @@ async fn a_killed_import_leaves_every_chat_or_none() {
         let n = chats_in(&data).await;
         assert!(n == 0 || n == 1_500, "{after:?}: {n} of 1,500 chats merged");
     }
+}
+
+/// The data-loss bug of issue 27: a Claude chat's attachments (their extracted text) are sent
+/// when the imported chat is continued, named and fenced, a fence inside the file included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_claude_chat_continued_sends_its_attachments_text() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(text_answer(&["Noted."], 0)));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = "boot ok\n```\nnot a fence end\n````\npanic at 12:01\n";
+    let claude = serde_json::json!([{
+        "uuid": "k9", "name": "Crash", "created_at": "2024-01-01T10:00:00Z",
+        "chat_messages": [
+            {"uuid": "k9a", "sender": "human", "text": "Why did it crash?",
+             "created_at": "2024-01-01T10:00:01Z",
+             "attachments": [{"file_name": "boot.log", "file_type": "txt", "extracted_content": log}]},
+            {"uuid": "k9b", "sender": "assistant", "text": "The panic at 12:01.",
+             "created_at": "2024-01-01T10:00:02Z"}
+        ]
+    }]);
+    let file = d.join("claude.json");
+    std::fs::write(&file, claude.to_string()).unwrap();
+    let r = run(d, &["import", file.to_str().unwrap()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    super::cli::add_local(d, &server).await;
+    let list = run(d, &["sessions", "list", "--json"]).await;
+    let chats: Vec<ChatSummary> = serde_json::from_str(&list.stdout).unwrap();
+    let id = &chats[0].id.0;
+    let r = run(d, &["ask", "--chat", id, "And the fix?"]).await;
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Noted.\n"), "{}", r.stderr);
+    let body = server.received()[0].json();
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(
+        messages[0],
+        serde_json::json!({"role": "user", "content": format!(
+            "File: boot.log\n`````text\n{}\n`````\n\nWhy did it crash?",
+            log.trim_end()
+        )})
+    );
+    assert_eq!(messages[1]["content"], "The panic at 12:01.");
+    assert_eq!(messages[2]["content"], "And the fix?");
 }

@@ -51,3 +51,4 @@ mod window_search;
 mod window_settings;
 mod window_transfer;
 mod window_tree;
+mod wire_attachments;

@@ -165,6 +165,8 @@ pub enum ProviderErrorKind {
     EndpointNotFound,
     /// The conversation exceeds the model's context window.
     ContextTooLong,
+    /// The model does not take images (a request carrying some was refused).
+    ImagesNotTaken,
     /// Any other 4xx the provider rejected.
     BadRequest,
     /// 429 that can be retried after a while.
@@ -232,6 +234,7 @@ impl ProviderError {
             | ProviderErrorKind::ModelNotFound
             | ProviderErrorKind::EndpointNotFound
             | ProviderErrorKind::ContextTooLong
+            | ProviderErrorKind::ImagesNotTaken
             | ProviderErrorKind::BadRequest
             | ProviderErrorKind::QuotaExceeded
             | ProviderErrorKind::Connect
@@ -260,7 +263,9 @@ impl ProviderError {
             ProviderErrorKind::ModelNotFound => ErrorCode::ModelNotFound,
             ProviderErrorKind::EndpointNotFound => ErrorCode::NotFound,
             ProviderErrorKind::ContextTooLong => ErrorCode::ContextTooLong,
-            ProviderErrorKind::BadRequest => ErrorCode::BadRequest,
+            ProviderErrorKind::BadRequest | ProviderErrorKind::ImagesNotTaken => {
+                ErrorCode::BadRequest
+            }
             ProviderErrorKind::RateLimited => ErrorCode::RateLimited,
             ProviderErrorKind::QuotaExceeded => ErrorCode::QuotaExceeded,
             ProviderErrorKind::Overloaded | ProviderErrorKind::Server => {
@@ -282,6 +287,7 @@ impl ProviderError {
             | ProviderErrorKind::ModelNotFound
             | ProviderErrorKind::EndpointNotFound
             | ProviderErrorKind::ContextTooLong
+            | ProviderErrorKind::ImagesNotTaken
             | ProviderErrorKind::BadRequest
             | ProviderErrorKind::QuotaExceeded
             | ProviderErrorKind::Protocol
@@ -315,6 +321,9 @@ impl ProviderError {
             ),
             ProviderErrorKind::ContextTooLong => format!(
                 "The conversation is too long for this model's context window{status}. Start a new chat or pick a model with a larger context."
+            ),
+            ProviderErrorKind::ImagesNotTaken => format!(
+                "The model does not take images{status}. Remove the images from the message, or pick a model that takes images."
             ),
             ProviderErrorKind::BadRequest => {
                 format!("The provider rejected the request{status}.")

@@ -22,6 +22,7 @@ mod titles;
 mod tree;
 mod turn;
 mod turns;
+mod vision;
 
 pub use append::FOLD_AT_MOST;
 pub use batches::EventBatches;

@@ -234,6 +234,10 @@ impl ChatService {
             .await?
             .ok_or_else(|| not_found(chat_id))?;
         let (row, model) = self.who_answers(&session, &options).await?;
+        if let Start::New(_) | Start::Edit(..) = start {
+            self.refuse_unseen_images(&row.name, &model, &options.attachments)
+                .await?;
+        }
         // Reserve the chat's single turn slot before touching the database.
         let (cancel, done_tx) = self.reserve(chat_id)?;
         let begun = match self
@@ -427,6 +431,7 @@ impl ChatService {
             top_p: params.top_p,
             max_output_tokens: params.max_output_tokens,
             reasoning: params.reasoning,
+            vision: self.vision_of(provider, model).await,
             ..ChatRequest::default()
         })
     }

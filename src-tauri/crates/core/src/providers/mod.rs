@@ -18,6 +18,7 @@ mod local_calls;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
+pub mod pieces;
 pub mod presets;
 #[cfg(test)]
 mod request_table;
@@ -65,6 +66,10 @@ pub struct ChatRequest {
     pub tool_choice: ToolChoice,
     /// Stop sequences.
     pub stop: Vec<String>,
+    /// Whether the model takes images, as its provider's model list says (`None`: unknown).
+    /// Set by chats from the cached list; only `Some(false)` changes the request: each image
+    /// then goes as a text note ([`pieces`]), never as an image the provider would refuse.
+    pub vision: Option<bool>,
 }
 
 /// A tool offered to the model.

@@ -125,6 +125,57 @@ fn tool_rounds() -> Vec<Message> {
     ]
 }
 
+fn image(name: &str, mime: &str, (width, height): (u32, u32), data: Option<&str>) -> Part {
+    Part::Image {
+        mime: mime.into(),
+        sha256: "cd".repeat(32),
+        name: name.into(),
+        width,
+        height,
+        size: data.map_or(0, |d| d.len() as u64 / 4 * 3),
+        data: data.map(str::to_owned),
+    }
+}
+
+/// Images among text, a document containing fences, an image whose bytes are gone, one each
+/// format takes or not (GIF: not Gemini nor Ollama; 9000 px: not Anthropic), an answer's image,
+/// and a later turn: the history's images are replayed with it.
+fn attachments() -> Vec<Message> {
+    let code = "fn main() {}\n```\nnot the end\n````\n";
+    vec![
+        msg(
+            Role::User,
+            vec![
+                text("Compare "),
+                image("a.png", "image/png", (640, 480), Some("iVBORw0K")),
+                text("with"),
+                image("", "image/jpeg", (2, 2), Some("/9j/4AAQ")),
+                Part::File {
+                    name: "main.rs".into(),
+                    mime: "text/x-rust".into(),
+                    text: code.into(),
+                },
+            ],
+        ),
+        msg(
+            Role::Assistant,
+            vec![
+                text("They differ."),
+                image("drawn.png", "image/png", (10, 10), Some("AAAA")),
+            ],
+        ),
+        msg(
+            Role::User,
+            vec![
+                image("gone.png", "image/png", (1, 1), None),
+                image("anim.gif", "image/gif", (8, 8), Some("R0lGODlh")),
+                image("huge.png", "image/png", (9_000, 100), Some("iVBORw0K")),
+                text("And these?"),
+            ],
+        ),
+    ]
+}
+
 /// A request of one user message to `model`, everything else at its default.
 fn base(model: &str) -> ChatRequest {
     ChatRequest {
@@ -231,6 +282,22 @@ fn tool_cases() -> Vec<(&'static str, ChatRequest)> {
         },
     ));
     out.push((
+        "attachments",
+        ChatRequest {
+            messages: attachments(),
+            ..base("m-5")
+        },
+    ));
+    out.push((
+        "attachments-no-vision",
+        ChatRequest {
+            system: Some("sys".into()),
+            messages: attachments(),
+            vision: Some(false),
+            ..base("m-6")
+        },
+    ));
+    out.push((
         "no-messages",
         ChatRequest {
             messages: vec![],
@@ -285,4 +352,15 @@ fn every_request_body_serializes_to_its_recorded_json() {
             assert_eq!(&got[case][format], body, "{case}: {format}");
         }
     }
+}
+
+#[test]
+fn a_model_of_unknown_vision_is_sent_images_as_a_vision_model_is() {
+    let req = |vision| ChatRequest {
+        messages: attachments(),
+        vision,
+        ..base("m-5")
+    };
+    assert_eq!(bodies(&req(None)), bodies(&req(Some(true))));
+    assert_ne!(bodies(&req(None)), bodies(&req(Some(false))));
 }

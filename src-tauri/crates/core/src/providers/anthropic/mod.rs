@@ -10,7 +10,7 @@
 
 pub mod request;
 
-pub use request::{build_body, build_messages};
+pub use request::{build_body, build_messages, build_messages_for};
 
 use super::decode::{decode, Unknown};
 use super::http::{SseFramed, SseMapper};

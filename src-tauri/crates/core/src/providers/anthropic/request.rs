@@ -1,9 +1,12 @@
 //! The Messages request body, typed. Follows REQUESTS.md: an assistant turn is replayed with all
 //! its blocks in their original order (thinking with its signature first), tool_use `input` as
 //! the parsed object, and tool results as `tool_result` blocks at the start of the next user
-//! message.
+//! message. A user message's images are `image` blocks with a base64 `source`, among its
+//! `text` blocks in the message's order (Anthropic, "Vision": base64-encoded image example;
+//! Messages API content blocks).
 
 use super::super::openai_chat::parse_arguments;
+use super::super::pieces::{self, Piece};
 use super::super::signature::{self, Signature};
 use super::super::{thinking_budget, ChatRequest, ToolChoice};
 use super::DEFAULT_MAX_TOKENS;
@@ -70,6 +73,9 @@ enum Block<'a> {
     Text {
         text: Cow<'a, str>,
     },
+    Image {
+        source: ImageSource<'a>,
+    },
     Thinking {
         thinking: &'a str,
         signature: &'a str,
@@ -90,22 +96,59 @@ enum Block<'a> {
     },
 }
 
-/// The `messages` array for a conversation, per REQUESTS.md.
+/// `{"type":"base64","media_type":…,"data":…}`.
+#[derive(Debug, Serialize)]
+struct ImageSource<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    media_type: &'a str,
+    data: &'a str,
+}
+
+/// A user message's blocks: its text and images in order (one empty text block when it has
+/// nothing, as before).
+fn user_blocks<'a>(m: &'a Message, vision: Option<bool>) -> Vec<Block<'a>> {
+    let mut blocks: Vec<Block<'a>> = pieces::pieces(m, vision, &pieces::ANTHROPIC)
+        .into_iter()
+        .filter(|p| !matches!(p, Piece::Text(t) if t.is_empty()))
+        .map(|p| match p {
+            Piece::Text(text) => Block::Text { text },
+            Piece::Image { mime, data } => Block::Image {
+                source: ImageSource {
+                    kind: "base64",
+                    media_type: mime,
+                    data,
+                },
+            },
+        })
+        .collect();
+    if blocks.is_empty() {
+        blocks.push(Block::Text {
+            text: Cow::Borrowed(""),
+        });
+    }
+    blocks
+}
+
+/// The `messages` array for a conversation, per REQUESTS.md (a model that may take images).
 pub fn build_messages(messages: &[Message]) -> Vec<AnthropicMessage<'_>> {
+    build_messages_for(messages, None)
+}
+
+/// The `messages` array, images as notes when `vision` is `Some(false)`.
+pub fn build_messages_for(messages: &[Message], vision: Option<bool>) -> Vec<AnthropicMessage<'_>> {
     let mut out: Vec<AnthropicMessage<'_>> = Vec::new();
     for m in messages {
         match m.role {
             Role::System => {}
             Role::User => {
-                let text = Block::Text {
-                    text: Cow::Owned(m.text()),
-                };
+                let blocks = user_blocks(m, vision);
                 // Tool results already opened this user message: the text follows them.
                 match out.last_mut() {
-                    Some(last) if last.role == "user" => last.content.push(text),
+                    Some(last) if last.role == "user" => last.content.extend(blocks),
                     _ => out.push(AnthropicMessage {
                         role: "user",
-                        content: vec![text],
+                        content: blocks,
                     }),
                 }
             }
@@ -156,7 +199,10 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<AnthropicMessage<'a>>) {
                 content: output,
                 is_error: *is_error,
             }),
-            Part::Text { .. } | Part::Image { .. } | Part::File { .. } => {}
+            Part::Image { .. } | Part::File { .. } => blocks.push(Block::Text {
+                text: Cow::Owned(pieces::answer_text(p).unwrap_or_default()),
+            }),
+            Part::Text { .. } => {}
         }
     }
     if !blocks
@@ -189,7 +235,7 @@ pub fn build_body(req: &ChatRequest) -> Body<'_> {
     let has_tools = !req.tools.is_empty();
     Body {
         model: &req.model,
-        messages: build_messages(&req.messages),
+        messages: build_messages_for(&req.messages, req.vision),
         stream: true,
         system: req.system.as_deref().filter(|s| !s.trim().is_empty()),
         thinking: budget.map(|budget_tokens| Thinking {

@@ -12,7 +12,7 @@
 
 pub mod request;
 
-pub use request::{build_body, build_contents};
+pub use request::{build_body, build_contents, build_contents_for};
 
 use super::decode::{decode, Unknown};
 use super::http::{SseFramed, SseMapper};

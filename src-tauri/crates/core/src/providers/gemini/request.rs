@@ -1,9 +1,14 @@
 //! The `streamGenerateContent` request body, typed. Per REQUESTS.md §5: model turns with their
 //! parts in order and each thought signature on the part it came with; tool results as
-//! `functionResponse` parts (object responses) in the next user turn.
+//! `functionResponse` parts (object responses) in the next user turn. A user message's images
+//! are `inlineData` parts (`mimeType`, base64 `data`) among its `text` parts in order: the REST
+//! reference's `Part.inlineData` / `Blob` in the camelCase this body uses throughout (the
+//! "Image understanding" guide's curl writes `inline_data`/`mime_type`; the API's JSON parser
+//! takes either spelling).
 
 use super::super::local_calls::server_id;
 use super::super::openai_chat::parse_arguments;
+use super::super::pieces::{self, Piece};
 use super::super::signature::{self, Signature};
 use super::super::{thinking_budget, ChatRequest, ToolChoice};
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
@@ -113,13 +118,23 @@ struct ContentPart<'a> {
     thought_signature: Option<&'a str>,
 }
 
-/// What a part holds: `{"text": ...}`, `{"functionCall": ...}` or `{"functionResponse": ...}`.
+/// What a part holds: `{"text": ...}`, `{"inlineData": ...}`, `{"functionCall": ...}` or
+/// `{"functionResponse": ...}`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 enum PartData<'a> {
     Text(Cow<'a, str>),
+    InlineData(Blob<'a>),
     FunctionCall(FunctionCall<'a>),
     FunctionResponse(FunctionResponse<'a>),
+}
+
+/// Inline bytes: `{"mimeType": ..., "data": base64}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Blob<'a> {
+    mime_type: &'a str,
+    data: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,16 +184,40 @@ fn push<'a>(role: &'static str, parts: Vec<ContentPart<'a>>, out: &mut Vec<Conte
     }
 }
 
-/// The `contents` array, per REQUESTS.md §5.
+/// A user message's parts: its text and images in order (one text part, perhaps empty, when
+/// it has nothing else, as before).
+fn user_parts<'a>(m: &'a Message, vision: Option<bool>) -> Vec<ContentPart<'a>> {
+    let mut parts: Vec<ContentPart<'a>> = pieces::pieces(m, vision, &pieces::GEMINI)
+        .into_iter()
+        .filter(|p| !matches!(p, Piece::Text(t) if t.is_empty()))
+        .map(|p| {
+            ContentPart::new(match p {
+                Piece::Text(text) => PartData::Text(text),
+                Piece::Image { mime, data } => PartData::InlineData(Blob {
+                    mime_type: mime,
+                    data,
+                }),
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push(ContentPart::new(PartData::Text(Cow::Borrowed(""))));
+    }
+    parts
+}
+
+/// The `contents` array, per REQUESTS.md §5 (a model that may take images).
 pub fn build_contents(messages: &[Message]) -> Vec<Content<'_>> {
+    build_contents_for(messages, None)
+}
+
+/// The `contents` array, images as notes when `vision` is `Some(false)`.
+pub fn build_contents_for(messages: &[Message], vision: Option<bool>) -> Vec<Content<'_>> {
     let mut out = Vec::new();
     for m in messages {
         match m.role {
             Role::System => {}
-            Role::User => {
-                let text = PartData::Text(Cow::Owned(m.text()));
-                push("user", vec![ContentPart::new(text)], &mut out);
-            }
+            Role::User => push("user", user_parts(m, vision), &mut out),
             Role::Assistant => {
                 let (parts, results) = answer_parts(m);
                 if parts.is_empty() {
@@ -238,7 +277,14 @@ fn answer_parts(m: &Message) -> (Vec<ContentPart<'_>>, Vec<ContentPart<'_>>) {
                 )));
                 continue;
             }
-            Part::Text { .. } | Part::Image { .. } | Part::File { .. } => continue,
+            Part::Image { .. } | Part::File { .. } => {
+                // A note or a file's text: a part of its own; a pending signature stays for
+                // the part the model sent after it.
+                let text = pieces::answer_text(p).unwrap_or_default();
+                parts.push(ContentPart::new(PartData::Text(Cow::Owned(text))));
+                continue;
+            }
+            Part::Text { .. } => continue,
         };
         parts.push(ContentPart {
             data,
@@ -269,7 +315,7 @@ pub fn build_body(req: &ChatRequest) -> Body<'_> {
     });
     let has_tools = !req.tools.is_empty();
     Body {
-        contents: build_contents(&req.messages),
+        contents: build_contents_for(&req.messages, req.vision),
         system_instruction: req
             .system
             .as_deref()

@@ -66,6 +66,24 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
+/// How providers say that a model does not take images (in their error message, lower case):
+/// OpenAI, OpenAI-compatible servers (vLLM, DeepSeek's "unknown variant `image_url`"),
+/// OpenRouter (a 404) and Ollama (a 500 for a model without a vision encoder).
+const NO_IMAGES: &[&str] = &[
+    "does not support image",
+    "doesn't support image",
+    "not support image input",
+    "image input is not supported",
+    "image input not supported",
+    "images are not supported",
+    "image_url is only supported",
+    "does not support vision",
+    "not a multimodal model",
+    "missing data required for image input",
+    "support image input",
+    "unknown variant `image_url`",
+];
+
 /// Classifies a non-2xx response.
 pub fn classify_http(
     status: u16,
@@ -85,9 +103,11 @@ pub fn classify_http(
     // Google says exactly when to come back (`RetryInfo.retryDelay`); a per-minute quota that
     // names a delay is a rate limit, not an exhausted account.
     let google_delay = google_retry_delay(body);
+    let no_images = NO_IMAGES.iter().any(|n| lower_msg.contains(n));
     let kind = match status {
         429 if google_delay.is_some() => ProviderErrorKind::RateLimited,
         401 | 403 => ProviderErrorKind::Unauthorized,
+        400..=599 if no_images => ProviderErrorKind::ImagesNotTaken,
         402 => ProviderErrorKind::QuotaExceeded,
         404 if any(&["model"]) => ProviderErrorKind::ModelNotFound,
         404 => ProviderErrorKind::EndpointNotFound,
@@ -219,6 +239,80 @@ mod tests {
             e.detail.as_deref(),
             Some("(the server sent an HTML error page)")
         );
+    }
+
+    #[test]
+    fn a_model_that_does_not_take_images_is_said_so_plainly() {
+        let h = HeaderMap::new();
+        let says = [
+            (
+                400,
+                r#"{"error":{"message":"Invalid content type. image_url is only supported by certain models.","type":"invalid_request_error"}}"#,
+            ),
+            (
+                404,
+                r#"{"error":{"message":"No endpoints found that support image input","code":404}}"#,
+            ),
+            (
+                500,
+                r#"{"error":"this model is missing data required for image input"}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"message":"Failed to deserialize the JSON body into the target type: messages[0]: unknown variant `image_url`, expected `text`"}}"#,
+            ),
+            (
+                400,
+                r#"{"object":"error","message":"llama-3 is not a multimodal model","code":400}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"message":"This model does not support image input."}}"#,
+            ),
+            (
+                422,
+                r#"{"detail":"Images are not supported by this model"}"#,
+            ),
+        ];
+        for (status, body) in says {
+            let e = classify_http(status, &h, body, None);
+            assert_eq!(e.kind, ProviderErrorKind::ImagesNotTaken, "{body}");
+            assert!(!e.is_retryable() && !e.user_can_retry(), "{body}");
+            let said = e.user_message();
+            assert!(
+                said.starts_with(&format!(
+                    "The model does not take images (HTTP {status}). Remove the images"
+                )),
+                "{said}"
+            );
+            assert!(said.contains("Provider said: "), "{said}");
+        }
+        // Other image troubles and unrelated errors keep their kinds.
+        let other = [
+            (
+                400,
+                r#"{"error":{"message":"image exceeds 5 MB maximum: 7340032 bytes > 5242880 bytes"}}"#,
+                ProviderErrorKind::BadRequest,
+            ),
+            (
+                400,
+                r#"{"error":{"message":"Could not process image"}}"#,
+                ProviderErrorKind::BadRequest,
+            ),
+            (
+                404,
+                r#"{"error":{"message":"The model `x` does not exist"}}"#,
+                ProviderErrorKind::ModelNotFound,
+            ),
+            (
+                401,
+                r#"{"error":{"message":"does not support image input without a key"}}"#,
+                ProviderErrorKind::Unauthorized,
+            ),
+        ];
+        for (status, body, kind) in other {
+            assert_eq!(classify_http(status, &h, body, None).kind, kind, "{body}");
+        }
     }
 
     #[test]

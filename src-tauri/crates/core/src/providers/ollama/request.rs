@@ -1,11 +1,14 @@
 //! Ollama's `/api/chat` request body, typed. Follows REQUESTS.md: tool-call arguments go back
 //! as objects, each result as a `tool` message with `tool_name` (and `tool_call_id` only when
 //! the server gave the call an id), and the assistant's `thinking` is sent back with its tool
-//! calls.
+//! calls. A user message's images go in its `images` list (base64, no `data:` prefix) beside
+//! its text `content` (Ollama API, chat request: "images (optional): a list of images to include
+//! in the message"); the format has no place for their order within the text.
 
 use super::super::local_calls::server_id;
 use super::super::openai_chat::parse_arguments;
 use super::super::openai_chat::request::{tools, Tool};
+use super::super::pieces::{self, Piece};
 use super::super::{ChatRequest, ToolChoice};
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
@@ -60,6 +63,9 @@ pub enum OllamaMessage<'a> {
     User {
         /// Its text.
         content: String,
+        /// Its images, base64.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        images: Vec<&'a str>,
     },
     /// An answer.
     Assistant {
@@ -99,8 +105,17 @@ struct Function<'a> {
     arguments: Value,
 }
 
-/// The `messages` array, per REQUESTS.md.
+/// The `messages` array, per REQUESTS.md (a model that may take images).
 pub fn build_messages<'a>(system: Option<&str>, messages: &'a [Message]) -> Vec<OllamaMessage<'a>> {
+    build_messages_for(system, messages, None)
+}
+
+/// The `messages` array, images as notes when `vision` is `Some(false)`.
+pub fn build_messages_for<'a>(
+    system: Option<&str>,
+    messages: &'a [Message],
+    vision: Option<bool>,
+) -> Vec<OllamaMessage<'a>> {
     let mut out = Vec::new();
     if let Some(s) = system.filter(|s| !s.trim().is_empty()) {
         out.push(OllamaMessage::System {
@@ -109,8 +124,22 @@ pub fn build_messages<'a>(system: Option<&str>, messages: &'a [Message]) -> Vec<
     }
     for m in messages {
         match m.role {
-            Role::System => out.push(OllamaMessage::System { content: m.text() }),
-            Role::User => out.push(OllamaMessage::User { content: m.text() }),
+            Role::System => out.push(OllamaMessage::System {
+                content: pieces::text_of(&pieces::pieces(m, vision, &pieces::OLLAMA)),
+            }),
+            Role::User => {
+                let pieces = pieces::pieces(m, vision, &pieces::OLLAMA);
+                out.push(OllamaMessage::User {
+                    content: pieces::text_of(&pieces),
+                    images: pieces
+                        .iter()
+                        .filter_map(|p| match p {
+                            Piece::Image { data, .. } => Some(*data),
+                            Piece::Text(_) => None,
+                        })
+                        .collect(),
+                })
+            }
             Role::Assistant => push_answer(m, &mut out),
         }
     }
@@ -134,7 +163,12 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<OllamaMessage<'a>>) {
             Part::ToolResult {
                 call_id, output, ..
             } => results.push((call_id.as_str(), output.as_str())),
-            Part::Image { .. } | Part::File { .. } => {}
+            Part::Image { .. } | Part::File { .. } => {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.extend(pieces::answer_text(p));
+            }
         }
     }
     if text.is_empty() && calls.is_empty() {
@@ -173,7 +207,7 @@ pub fn build_body(req: &ChatRequest) -> Body<'_> {
     let offer_tools = !req.tools.is_empty() && req.tool_choice != ToolChoice::None;
     Body {
         model: &req.model,
-        messages: build_messages(req.system.as_deref(), &req.messages),
+        messages: build_messages_for(req.system.as_deref(), &req.messages, req.vision),
         stream: true,
         options: Options {
             temperature: req.temperature.map(f64::from),

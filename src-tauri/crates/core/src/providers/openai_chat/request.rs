@@ -1,12 +1,16 @@
 //! The Chat Completions request body, typed. Follows REQUESTS.md: assistant tool calls carry
 //! their raw argument string, each result follows as a `tool` message, and an assistant message
 //! with tool calls replays its `reasoning_content` (DeepSeek thinking mode requires it, even
-//! when empty).
+//! when empty). A user message with images is a list of content parts, `text` and
+//! `image_url` with a `data:` URL, in the message's order (OpenAI API reference, Chat
+//! Completions: user message content parts; "Images and vision"); one without is a string.
 
+use super::super::pieces::{self, Piece};
 use super::super::{effort_word, ChatRequest, ToolChoice, ToolSpec};
 use parley_protocol::{Message, Part, Role};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// The body of `POST /chat/completions`.
 #[derive(Debug, Serialize)]
@@ -44,7 +48,7 @@ enum ChatMessage<'a> {
         content: String,
     },
     User {
-        content: String,
+        content: UserContent<'a>,
     },
     Assistant {
         /// `null` when the answer was only tool calls.
@@ -59,6 +63,48 @@ enum ChatMessage<'a> {
         tool_call_id: &'a str,
         content: &'a str,
     },
+}
+
+/// A user message's content: a string, or content parts when it carries images.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum UserContent<'a> {
+    Text(String),
+    Parts(Vec<ContentPart<'a>>),
+}
+
+/// `{"type":"text","text":…}` or `{"type":"image_url","image_url":{"url":"data:…"}}`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ContentPart<'a> {
+    Text { text: Cow<'a, str> },
+    ImageUrl { image_url: ImageUrl },
+}
+
+#[derive(Debug, Serialize)]
+struct ImageUrl {
+    url: String,
+}
+
+impl<'a> UserContent<'a> {
+    fn of(pieces: Vec<Piece<'a>>) -> Self {
+        if !pieces::has_image(&pieces) {
+            return UserContent::Text(pieces::text_of(&pieces));
+        }
+        UserContent::Parts(
+            pieces
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(text) => ContentPart::Text { text },
+                    Piece::Image { mime, data } => ContentPart::ImageUrl {
+                        image_url: ImageUrl {
+                            url: Piece::data_url(mime, data),
+                        },
+                    },
+                })
+                .collect(),
+        )
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -124,7 +170,7 @@ pub fn build_body(req: &ChatRequest) -> Body<'_> {
         });
     }
     for m in &req.messages {
-        push_message(m, &mut messages);
+        push_message(m, req.vision, &mut messages);
     }
     Body {
         model: &req.model,
@@ -143,10 +189,15 @@ pub fn build_body(req: &ChatRequest) -> Body<'_> {
     }
 }
 
-fn push_message<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
+fn push_message<'a>(m: &'a Message, vision: Option<bool>, out: &mut Vec<ChatMessage<'a>>) {
+    let pieces = || pieces::pieces(m, vision, &pieces::OPENAI);
     match m.role {
-        Role::System => out.push(ChatMessage::System { content: m.text() }),
-        Role::User => out.push(ChatMessage::User { content: m.text() }),
+        Role::System => out.push(ChatMessage::System {
+            content: pieces::text_of(&pieces()),
+        }),
+        Role::User => out.push(ChatMessage::User {
+            content: UserContent::of(pieces()),
+        }),
         Role::Assistant => push_answer(m, out),
     }
 }
@@ -178,7 +229,12 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
                 tool_call_id: call_id,
                 content: output,
             }),
-            Part::Image { .. } | Part::File { .. } => {}
+            Part::Image { .. } | Part::File { .. } => {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.extend(pieces::answer_text(p));
+            }
         }
     }
     if text.is_empty() && calls.is_empty() {

@@ -10,7 +10,7 @@
 
 pub mod request;
 
-pub use request::{build_body, build_input, is_reasoning_model};
+pub use request::{build_body, build_input, build_input_for, is_reasoning_model};
 
 use super::decode::{decode, Unknown};
 use super::http::{SseFramed, SseMapper};

@@ -1,12 +1,17 @@
 //! The Responses request body, typed. Stateless (`store: false`): each request replays the
 //! earlier output items in `input` — the reasoning item (id, encrypted content, summary) and the
 //! function call it led to, then the `function_call_output` keyed by `call_id` (REQUESTS.md §2).
+//! A user message with images has content items, `input_text` and `input_image` (a `data:` URL,
+//! `detail` "auto", which the SDK's `ResponseInputImageParam` requires), in the message's order
+//! (OpenAI, "Images and vision"); one without keeps a string.
 
+use super::super::pieces::{self, Piece};
 use super::super::signature::{self, Signature};
 use super::super::{effort_word, ChatRequest, ToolChoice};
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// The body of `POST /responses`.
 #[derive(Debug, Serialize)]
@@ -68,8 +73,8 @@ pub enum Item<'a> {
     Message {
         /// `system`, `user` or `assistant`.
         role: &'static str,
-        /// Its text.
-        content: String,
+        /// Its text, or its content items when it carries images.
+        content: Content<'a>,
     },
     /// A call the model made.
     FunctionCall {
@@ -89,8 +94,56 @@ pub enum Item<'a> {
     },
 }
 
-impl InputItem<'_> {
-    fn message(role: &'static str, content: String) -> Self {
+/// A message's content: a string, or items when it carries images.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Content<'a> {
+    /// Text only.
+    Text(String),
+    /// `input_text` and `input_image` items in order.
+    Items(Vec<ContentItem<'a>>),
+}
+
+/// One content item of a user message.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentItem<'a> {
+    /// Text.
+    InputText {
+        /// The text.
+        text: Cow<'a, str>,
+    },
+    /// An image as a `data:` URL.
+    InputImage {
+        /// `data:<mime>;base64,<data>`.
+        image_url: String,
+        /// Always "auto" (the provider decides the resolution).
+        detail: &'static str,
+    },
+}
+
+impl<'a> Content<'a> {
+    fn of(pieces: Vec<Piece<'a>>) -> Self {
+        if !pieces::has_image(&pieces) {
+            return Content::Text(pieces::text_of(&pieces));
+        }
+        Content::Items(
+            pieces
+                .into_iter()
+                .map(|p| match p {
+                    Piece::Text(text) => ContentItem::InputText { text },
+                    Piece::Image { mime, data } => ContentItem::InputImage {
+                        image_url: Piece::data_url(mime, data),
+                        detail: "auto",
+                    },
+                })
+                .collect(),
+        )
+    }
+}
+
+impl<'a> InputItem<'a> {
+    fn message(role: &'static str, content: Content<'a>) -> Self {
         InputItem::Item(Item::Message { role, content })
     }
 
@@ -99,13 +152,22 @@ impl InputItem<'_> {
     }
 }
 
-/// The `input` items for a conversation, per REQUESTS.md §2.
+/// The `input` items for a conversation, per REQUESTS.md §2 (a model that may take images).
 pub fn build_input(messages: &[Message]) -> Vec<InputItem<'_>> {
+    build_input_for(messages, None)
+}
+
+/// The `input` items, images as notes when `vision` is `Some(false)`.
+pub fn build_input_for(messages: &[Message], vision: Option<bool>) -> Vec<InputItem<'_>> {
     let mut out = Vec::new();
     for m in messages {
+        let pieces = || pieces::pieces(m, vision, &pieces::OPENAI);
         match m.role {
-            Role::System => out.push(InputItem::message("system", m.text())),
-            Role::User => out.push(InputItem::message("user", m.text())),
+            Role::System => out.push(InputItem::message(
+                "system",
+                Content::Text(pieces::text_of(&pieces())),
+            )),
+            Role::User => out.push(InputItem::message("user", Content::of(pieces()))),
             Role::Assistant => push_answer(m, &mut out),
         }
     }
@@ -125,7 +187,11 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<InputItem<'a>>) {
                 }
             }
             Part::Text { text } if !text.is_empty() => {
-                items.push(InputItem::message("assistant", text.clone()))
+                items.push(InputItem::message("assistant", Content::Text(text.clone())))
+            }
+            Part::File { .. } | Part::Image { .. } => {
+                let text = pieces::answer_text(p).unwrap_or_default();
+                items.push(InputItem::message("assistant", Content::Text(text)))
             }
             Part::ToolCall {
                 call_id,
@@ -182,7 +248,7 @@ pub fn build_body(req: &ChatRequest) -> Body<'_> {
     let has_tools = !req.tools.is_empty();
     Body {
         model: &req.model,
-        input: build_input(&req.messages),
+        input: build_input_for(&req.messages, req.vision),
         stream: true,
         store: false,
         instructions: req.system.as_deref().filter(|s| !s.trim().is_empty()),

@@ -188,6 +188,7 @@ async fn window_paste_an_image_attach_a_pdf_send_and_see_both_after_a_relaunch()
     shot(&s, &e, "attach-05-1920x1080").await;
     s.quit().await;
     assert_request_carries_both(&server);
+    wait_ended(data.path()).await;
 
     // After a relaunch both are still there, from the data folder.
     let s = launch(&e, data.path()).await;
@@ -214,6 +215,26 @@ fn assert_request_carries_both(server: &MockServer) {
         body.contains("data:image/"),
         "the image was not sent: {body:.2000}"
     );
+}
+
+/// Waits until the app that had `data` open has ended (a clean end removes its instance lock),
+/// so the next start is not handed to it as a second instance.
+async fn wait_ended(data: &Path) {
+    for _ in 0..100 {
+        let locks = std::fs::read_dir(data.join("locks"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "lock"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if locks == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the app did not end within 10 s");
 }
 
 /// Waits until `n` chips are attached (ready); a failed chip fails the test with its sentence.

@@ -217,24 +217,31 @@ fn assert_request_carries_both(server: &MockServer) {
     );
 }
 
-/// Waits until the app that had `data` open has ended (a clean end removes its instance lock),
-/// so the next start is not handed to it as a second instance.
+/// Waits until the app that had `data` open has ended (no process runs with it as its data
+/// folder), so the next start is not handed to it as a second instance. The window suite runs
+/// on Linux only: /proc tells.
 async fn wait_ended(data: &Path) {
-    for _ in 0..100 {
-        let locks = std::fs::read_dir(data.join("locks"))
+    let needle = data.display().to_string();
+    let running = || {
+        std::fs::read_dir("/proc")
             .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "lock"))
-                    .count()
+                d.filter_map(Result::ok).any(|e| {
+                    std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                        let c = String::from_utf8_lossy(&c);
+                        c.contains("parley-desktop") && c.contains(&needle)
+                    })
+                })
             })
-            .unwrap_or(0);
-        if locks == 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            .unwrap_or(false)
+    };
+    for _ in 0..150 {
+        if !running() {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("the app did not end within 10 s");
+    panic!("the app did not end within 15 s");
 }
 
 /// Waits until `n` chips are attached (ready); a failed chip fails the test with its sentence.

@@ -7,6 +7,8 @@ const COMMANDS: &[&str] = &[
     "delete_chat",
     "get_history",
     "get_part",
+    "pick_attachments",
+    "watch_drops",
     "send_message",
     "retry_turn",
     "stop_turn",

@@ -19,6 +19,18 @@ pub fn chosen_path(var: &str) -> Option<PathBuf> {
     }
 }
 
+/// The files the window tests set in `var` (joined like `PATH`) instead of answering a native
+/// multi-file dialog. `None` without the `e2e` feature.
+pub fn chosen_paths(var: &str) -> Option<Vec<PathBuf>> {
+    #[cfg(feature = "e2e")]
+    return std::env::var_os(var).map(|v| std::env::split_paths(&v).collect());
+    #[cfg(not(feature = "e2e"))]
+    {
+        let _ = var;
+        None
+    }
+}
+
 /// Whether the window tests asked WebKit to keep compositing (see `choose_rendering` in
 /// `main.rs`). `false` without the `e2e` feature.
 pub fn keep_compositing() -> bool {
@@ -41,6 +53,19 @@ pub fn take_pick_folder_arg(dir: Option<PathBuf>) {
     let _ = dir;
 }
 
+/// The files the native attach dialog "returns" (`--e2e-pick-attachments A:B`, given by whoever
+/// starts the app, never by the webview): the variable `pick_attachments` reads. Ignored
+/// without the `e2e` feature.
+pub fn take_pick_attachments_arg(files: Option<PathBuf>) {
+    #[cfg(feature = "e2e")]
+    if let Some(files) = files {
+        // Before any thread exists: nothing else reads the environment yet.
+        std::env::set_var("PARLEY_E2E_PICK_ATTACHMENTS", files);
+    }
+    #[cfg(not(feature = "e2e"))]
+    let _ = files;
+}
+
 #[cfg(all(test, not(feature = "e2e")))]
 mod tests {
     /// The app users get (no `e2e` feature) never takes a path from its environment instead
@@ -52,15 +77,22 @@ mod tests {
             "PARLEY_E2E_PICK_IMPORT",
             "PARLEY_E2E_SAVE_FILE",
             "PARLEY_E2E_PICK_FOLDER",
+            "PARLEY_E2E_PICK_ATTACHMENTS",
             "PARLEY_E2E_KEEP_COMPOSITING",
         ] {
             std::env::set_var(var, "/tmp/chosen-by-the-environment");
             assert_eq!(super::chosen_path(var), None, "{var}");
+            assert_eq!(super::chosen_paths(var), None, "{var}");
         }
         assert!(!super::keep_compositing());
         super::take_pick_folder_arg(Some("/tmp/elsewhere".into()));
+        super::take_pick_attachments_arg(Some("/tmp/elsewhere".into()));
         assert_eq!(
             std::env::var("PARLEY_E2E_PICK_FOLDER").as_deref(),
+            Ok("/tmp/chosen-by-the-environment")
+        );
+        assert_eq!(
+            std::env::var("PARLEY_E2E_PICK_ATTACHMENTS").as_deref(),
             Ok("/tmp/chosen-by-the-environment")
         );
     }

@@ -15,8 +15,8 @@ mod commands;
 pub mod e2e;
 
 use commands::{
-    app, approvals, assistants, attachments, chats, data, history, providers, search, settings,
-    tools, usage,
+    app, approvals, assistants, attachments, attachments_pick, chats, data, history, providers,
+    search, settings, tools, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -76,6 +76,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             chats::delete_chat,
             history::get_history,
             history::get_part,
+            attachments_pick::pick_attachments,
+            attachments_pick::watch_drops,
             chats::send_message,
             chats::retry_turn,
             chats::stop_turn,
@@ -186,6 +188,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(AppState::new(core))
+        .manage(attachments_pick::Drops::default())
         .manage(card::Nonces::default())
         .manage(card::Changes::default())
         .manage(card::Windows::default())
@@ -235,6 +238,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
             .build()?;
             card::window::watch_requests(app.handle());
             watch_main_window(app.handle());
+            attachments_pick::watch(app.handle());
             end_on_signals(app.handle());
             Ok(())
         })

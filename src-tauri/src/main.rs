@@ -70,6 +70,7 @@ fn main() {
     // "returns" (WebDriver cannot reach a native dialog). Set by whoever starts the app, never
     // by the webview.
     parley::e2e::take_pick_folder_arg(flag_arg("--e2e-pick-folder"));
+    parley::e2e::take_pick_attachments_arg(flag_arg("--e2e-pick-attachments"));
     let Some(data_dir) = parley_core::paths::data_dir(flag_arg("--data-dir")) else {
         fail(
             "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."

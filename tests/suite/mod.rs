@@ -47,6 +47,7 @@ mod tidy;
 mod titles;
 mod window;
 mod window_agent;
+mod window_attach;
 mod window_card;
 mod window_errors;
 mod window_gauge;

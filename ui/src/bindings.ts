@@ -16,6 +16,15 @@ export const commands = {
 	getHistory: (chatId: ChatId, before: MessageId | null, limit: number) => typedError<ChatHistory_Serialize, ErrorInfo>(__TAURI_INVOKE("get_history", { chatId, before, limit })),
 	/**  One part of a message, whole (a page sends long texts clipped; see `ChatHistory.clipped`). */
 	getPart: (chatId: ChatId, messageId: MessageId, index: number) => typedError<Part_Serialize, ErrorInfo>(__TAURI_INVOKE("get_part", { chatId, messageId, index })),
+	/**
+	 *  Shows the native open dialog for any number of files; the paths picked (none when
+	 *  cancelled). E2E tests set `PARLEY_E2E_PICK_ATTACHMENTS` (paths joined like `PATH`, from
+	 *  `--e2e-pick-attachments`, in builds with the `e2e` feature only: `crate::e2e`) instead of
+	 *  clicking a native dialog WebDriver cannot reach.
+	 */
+	pickAttachments: () => typedError<string[], ErrorInfo>(__TAURI_INVOKE("pick_attachments")),
+	/**  The window asks to hear about files dragged onto it (once per page load). */
+	watchDrops: (onDrop: Channel<DropEvent>) => typedError<null, ErrorInfo>(__TAURI_INVOKE("watch_drops", { onDrop })),
 	/**  Sends a message; the answer streams through the window's event channel. */
 	sendMessage: (chatId: ChatId, text: string, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_message", { chatId, text, options })),
 	/**  Answers the chat's last message again (after a failure, a stop, or to regenerate). */
@@ -746,6 +755,17 @@ export type DataStatus_Serialize = {
 	/**  Answers a previous run left unfinished, marked interrupted at this start. */
 	interrupted_at_start: number,
 };
+
+/**  What dragging files onto the window tells the composer. */
+export type DropEvent = 
+/**  Files are being dragged over the window: it shows where they would go. */
+{ type: "over" } | 
+/**  The drag left the window or was cancelled. */
+{ type: "leave" } | 
+/**  Files were dropped on the window: their paths, to attach. */
+{ type: "drop"; 
+/**  The dropped files' paths. */
+paths: string[] };
 
 /**  A stable, machine-readable error category. The UI picks its next-step button from it. */
 export type ErrorCode = 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod approvals;
 pub mod assistants;
 pub mod attachments;
+pub mod attachments_pick;
 pub mod chats;
 pub mod data;
 pub mod history;

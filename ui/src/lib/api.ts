@@ -40,8 +40,9 @@ export const api = {
   retitle: (id: string) => unwrap(commands.retitle(id)),
   getHistory: (id: string, before: string | null, limit: number) => unwrap(commands.getHistory(id, before, limit)),
   getPart: (id: string, messageId: string, index: number) => unwrap(commands.getPart(id, messageId, index)),
-  sendMessage: (id: string, text: string, provider: string | null, model: string | null, revision: number | null) =>
-    unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false, revision })),
+  /** `attachments`: the image and file parts attaching returned, sent after the text. */
+  sendMessage: (id: string, text: string, provider: string | null, model: string | null, revision: number | null, attachments: Part[] = []) =>
+    unwrap(commands.sendMessage(id, text, { provider, model, system: null, confirm_read_only: false, revision, attachments })),
   retryTurn: (id: string, provider: string | null, model: string | null) =>
     unwrap(commands.retryTurn(id, { provider, model, system: null, confirm_read_only: false })),
   stopTurn: (id: string) => unwrap(commands.stopTurn(id)),

@@ -250,3 +250,36 @@ async fn an_image_goes_with_the_last_message_that_shows_it() {
     );
     assert_eq!(a.stored_images().await.unwrap(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_alone_are_a_message_and_no_empty_text_is_sent() {
+    let (server, e) = answered_env().await;
+    let chat = e.core.chats().create_chat(None).await.unwrap().id;
+    // Nothing at all is still refused, and nothing is sent.
+    let Err(err) = e
+        .core
+        .chats()
+        .send_message(&chat, "  ", SendOptions::default())
+        .await
+    else {
+        panic!("an empty message was taken");
+    };
+    assert!(err.to_string().contains("empty"), "{err}");
+    assert!(server.received().is_empty());
+    let image = attach(&e.core, "shot.png", png(40, 20, 3)).await;
+    send(&e.core, &chat, "", vec![image.clone()]).await;
+    let h = e.core.history().full_history(&chat).await.unwrap();
+    assert!(parts_of(&h, 0).contains(&image));
+    let sent = server.received();
+    assert_eq!(sent.len(), 1);
+    let body: serde_json::Value = serde_json::from_slice(&sent[0].body).unwrap();
+    let user = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "user")
+        .expect("a user message");
+    let content = user["content"].as_array().expect("content parts");
+    assert_eq!(content.len(), 1, "only the image: {content:?}");
+    assert_eq!(content[0]["type"], "image_url");
+}

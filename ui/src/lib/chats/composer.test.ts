@@ -14,6 +14,11 @@ describe("composer keys", () => {
   it("IME composition never sends", () => {
     expect(composerAction({ key: "Enter", shiftKey: false, isComposing: true }, false)).toBeNull();
   });
+  it("attachments alone are sendable; nothing at all is not", () => {
+    expect(sendable("", 1)).toBe(true);
+    expect(sendable("  \n", 2)).toBe(true);
+    expect(sendable("", 0)).toBe(false);
+  });
   it("whitespace-only text is not sendable", () => {
     expect(sendable("  \n\t")).toBe(false);
     expect(sendable(" hi ")).toBe(true);

@@ -16,7 +16,7 @@ export function composerAction(e: KeyLike, streaming: boolean): ComposerAction {
   return streaming ? null : "send";
 }
 
-/** What may be sent: anything but empty or whitespace-only text. */
-export function sendable(text: string): boolean {
-  return text.trim().length > 0;
+/** What may be sent: text that is not only whitespace, or attached files (with or without text). */
+export function sendable(text: string, attachments = 0): boolean {
+  return text.trim().length > 0 || attachments > 0;
 }

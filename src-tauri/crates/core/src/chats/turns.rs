@@ -211,7 +211,7 @@ impl ChatService {
         mut options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
         if let Start::New(text) | Start::Edit(_, text) = start {
-            validate_message(text)?;
+            validate_message(text, !options.attachments.is_empty())?;
         }
         // Checked before anything is stored: a refused attachment changes nothing.
         let attachments = std::mem::take(&mut options.attachments);
@@ -495,8 +495,9 @@ impl ChatService {
     }
 }
 
-fn validate_message(text: &str) -> Result<(), CoreError> {
-    if text.trim().is_empty() {
+/// A message needs text, unless it carries attachments (a screenshot alone is a question).
+fn validate_message(text: &str, attached: bool) -> Result<(), CoreError> {
+    if text.trim().is_empty() && !attached {
         return Err(CoreError::InvalidInput(
             "The message is empty. Type something before sending.".into(),
         ));

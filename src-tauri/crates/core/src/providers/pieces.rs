@@ -304,6 +304,10 @@ pub fn pieces<'a>(m: &'a Message, vision: Option<bool>, rule: &ImageRule) -> Vec
     };
     for part in &m.parts {
         match part {
+            // A message sent with attachments only has an empty text part: no empty block
+            // (Anthropic refuses one).
+            Part::Text { text } if text.is_empty() && m.role == Role::User && m.parts.len() > 1 => {
+            }
             Part::Text { text } => p.text(Cow::Borrowed(text), true),
             Part::File { name, mime, text } => {
                 p.text(Cow::Owned(file_block(name, mime, text)), false)

@@ -273,6 +273,25 @@ fn pieces_keep_order_and_join_text_as_the_message_does() {
 }
 
 #[test]
+fn a_message_of_attachments_alone_has_no_empty_text_piece() {
+    let shot = || image("shot.png", "image/png", 4, Some("AAAA"));
+    let sent = Piece::Image {
+        mime: "image/png",
+        data: "AAAA",
+    };
+    let only_image = msg(Role::User, vec![text(""), shot()]);
+    assert_eq!(pieces(&only_image, None, &OPENAI), vec![sent.clone()]);
+    let only_file = msg(Role::User, vec![text(""), file("a.rs", "fn a() {}")]);
+    assert_eq!(
+        pieces(&only_file, None, &OPENAI),
+        vec![Piece::Text("File: a.rs\n```rust\nfn a() {}\n```".into())]
+    );
+    // An answer's empty text is kept as it always was.
+    let answer = msg(Role::Assistant, vec![text(""), text("")]);
+    assert_eq!(pieces(&answer, None, &OPENAI), vec![Piece::Text("".into())]);
+}
+
+#[test]
 fn images_of_answers_and_system_messages_are_notes() {
     let img = image("drawn.png", "image/png", 6, Some("AAAA"));
     let answer = msg(Role::Assistant, vec![text("Here:"), img.clone()]);

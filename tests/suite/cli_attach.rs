@@ -113,3 +113,29 @@ async fn a_file_that_cannot_be_attached_is_named_and_nothing_is_sent() {
     let chats: Vec<ChatSummary> = serde_json::from_str(&list.stdout).unwrap();
     assert!(chats.is_empty(), "no chat left behind: {chats:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_too_long_for_the_window_is_warned_about_on_stderr() {
+    let server = MockServer::start().await;
+    server.fallback(Reply::sse(text_answer(&["read"], 0)));
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+    // ~100k tokens of text against an unknown model's default window.
+    let log = dir.path().join("big.log");
+    std::fs::write(&log, "a line of a long log file\n".repeat(12_000)).unwrap();
+    let r = run(
+        dir.path(),
+        &["ask", "summarise", "--attach", log.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Warning: this message alone is about"),
+        "{}",
+        r.stderr
+    );
+    // A message that fits says nothing of the kind.
+    let r = run(dir.path(), &["ask", "hello"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("Warning"), "{}", r.stderr);
+}

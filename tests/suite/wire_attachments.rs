@@ -11,7 +11,8 @@ use parley_tests::*;
 use serde_json::{json, Value};
 use std::path::Path;
 
-const PNG: &str = "iVBORw0KGgoAAAANSUhEUg==";
+/// A real 2×2 PNG with nothing but pixels: an import keeps such bytes as they are.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGP4z8DA8B+MgBgAHfAD/dPQfSYAAAAASUVORK5CYII=";
 const QUESTION: &str = "What is in these?";
 /// A document whose text holds a three- and a four-backtick fence.
 const NOTES: &str = "# Notes\n```\ncode\n````\nend\n";
@@ -54,8 +55,8 @@ fn export(dir: &Path, provider: &str) -> std::path::PathBuf {
     path
 }
 
-/// The note for the imported image as the history keeps it (an image imported inline keeps
-/// its bytes and type; its name and size, where the store keeps them).
+/// The note for the imported image as the history keeps it (its bytes stored by address, its
+/// name from the file, its pixels as stored).
 async fn note_of(core: &Core, chat: &ChatId) -> String {
     let history = core.history().full_history(chat).await.unwrap();
     let image = history.messages[0]
@@ -66,13 +67,15 @@ async fn note_of(core: &Core, chat: &ChatId) -> String {
         name,
         width,
         height,
+        sha256,
         data,
         ..
     }) = image
     else {
         panic!("the image was imported: {history:?}");
     };
-    assert_eq!(data.as_deref(), Some(PNG), "its bytes are there");
+    assert_eq!(sha256.len(), 64, "its bytes are stored");
+    assert_eq!(data, &None, "and not kept in the part");
     image_note(name, *width, *height, "this model does not take images")
 }
 
@@ -302,16 +305,10 @@ async fn a_new_message_with_images_to_a_model_without_vision_is_refused_before_a
         let core = open_core(dir.path(), Default::default()).await;
         provider(&core, "p", kind, &server, Some(false)).await;
         let chat = core.chats().create_chat(None).await.unwrap().id;
-        let image = |name: &str| Part::Image {
-            mime: "image/png".into(),
-            sha256: "ab".repeat(32),
-            name: name.into(),
-            width: 4,
-            height: 4,
-            size: 16,
-            data: None,
-        };
-        let (named, pasted) = (image("shot.png"), image(""));
+        // Stored images (the check that they are comes first).
+        let named =
+            super::attachments::attach(&core, "shot.png", super::attachments::png(4, 4, 1)).await;
+        let pasted = super::attachments::attach(&core, "", super::attachments::png(4, 4, 2)).await;
         let options = |attachments| SendOptions {
             provider: Some("p".into()),
             attachments,

@@ -292,26 +292,41 @@ fn send_options(args: &AskArgs, interactive: bool, attachments: Vec<Part>) -> Se
     }
 }
 
-/// With `--json`, a new message's context estimate as the first line, before it is sent:
-/// `{"session_id": …, "context": {…}}` — the same figures as the window's gauge. A chat the
-/// estimate cannot be made for prints none (the send then says why).
+/// A new message's context estimate, before it is sent — the same figures as the window's
+/// gauge. With `--json` it is the first line, `{"session_id": …, "context": {…}}`; without,
+/// a message that will not fit is warned about on stderr (the send goes on, as the window's
+/// "Send anyway"). A chat the estimate cannot be made for says nothing (the send says why).
 async fn print_estimate(
     core: &Core,
     args: &AskArgs,
     (chat_id, text, attachments): (&ChatId, &str, &[Part]),
     interactive: bool,
 ) -> Result<(), Failure> {
-    if !args.json || args.edit.is_some() || args.regenerate.is_some() {
+    if args.edit.is_some() || args.regenerate.is_some() {
         return Ok(());
     }
     let options = send_options(args, interactive, attachments.to_vec());
-    match core.chats().estimate_context(chat_id, text, &options).await {
-        Ok(context) => term::json_line(&serde_json::json!({
+    let Ok(context) = core.chats().estimate_context(chat_id, text, &options).await else {
+        return Ok(());
+    };
+    if args.json {
+        return term::json_line(&serde_json::json!({
             "session_id": chat_id,
             "context": context,
-        })),
-        Err(_) => Ok(()),
+        }));
     }
+    if context.draft_too_long {
+        errln!(
+            "Warning: this message alone is about {} tokens; {} takes about {} for a request's messages ({} window). It will likely be refused or cut: send less (fewer or smaller --attach files), or pick a model with a larger window.",
+            context.draft_tokens, context.model, context.budget, context.window
+        );
+    } else if context.left_out_by_draft > 0 {
+        errln!(
+            "Note: with this message the {} oldest messages of the chat no longer fit {}'s window and are left out of the request.",
+            context.left_out, context.model
+        );
+    }
+    Ok(())
 }
 
 /// Sends the message (or the edit, or asks again) and returns the running turn.

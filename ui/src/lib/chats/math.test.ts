@@ -85,6 +85,13 @@ describe("math: hostile LaTeX renders inert or as its source", () => {
     ["unclosed \\(", "\\(x + 1"],
     ["unclosed $$", "$$x + 1"],
     ["\\char", "$\\char\"3C\\char\"73cript$"],
+    // Short formulas whose macros expand into work that grows much faster than its output.
+    ["\\newcommand of 1,500 letters used 60 times", `$\\newcommand\\a{${"a".repeat(1500)}}${"\\a".repeat(60)}$`],
+    ["\\def of 6,500 letters used 480 times", `$$\\def\\a{${"a".repeat(6500)}}${"\\a".repeat(100)}$$`],
+    ["\\let alias", "$\\let\\b\\frac\\b12$"],
+    ["\\expandafter chain", `$${"\\expandafter".repeat(200)}x$`],
+    ["\\csname", "$\\csname href\\endcsname{javascript:alert(1)}{x}$"],
+    ["a matrix of 3,900 cells", `$$\\begin{matrix}${Array.from({ length: 60 }, () => "a&".repeat(64) + "a").join("\\\\")}\\end{matrix}$$`],
   ];
 
   it.each(hostile)("%s", (_name, input) => {
@@ -95,6 +102,23 @@ describe("math: hostile LaTeX renders inert or as its source", () => {
       expectInert(el);
       expect(Math.max(0, ...emLengths(el))).toBeLessThanOrEqual(40);
     }
+  });
+
+  it("a formula that defines commands or has too many cells shows as its source, quickly", () => {
+    for (const input of [
+      `$\\def\\a{${"a".repeat(6500)}}${"\\a".repeat(480)}$`,
+      "$\\gdef\\x{1}\\x$",
+      `$$\\begin{matrix}${"a&".repeat(700)}a\\end{matrix}$$`,
+    ]) {
+      const t0 = performance.now();
+      const el = dom(renderMarkdown(input, false));
+      expect(performance.now() - t0).toBeLessThan(500);
+      expect(el.querySelector(".katex")).toBeNull();
+      expect(el.textContent).toContain(input.slice(1, 40));
+    }
+    // Ordinary matrices and macros KaTeX defines itself still render.
+    expect(dom(renderMarkdown("$$\\begin{pmatrix}a&b\\\\c&d\\end{pmatrix}$$", false)).querySelector(".katex")).not.toBeNull();
+    expect(dom(renderMarkdown("$\\R \\neq \\dots$", false)).querySelector(".katex")).not.toBeNull();
   });
 
   it("a formula that fails to parse shows its source, escaped, with why", () => {
@@ -108,7 +132,7 @@ describe("math: hostile LaTeX renders inert or as its source", () => {
       }
       expect(src, input).not.toBeNull();
       expect(src!.textContent, input).toBe(input.trim());
-      expect(src!.getAttribute("title")).toMatch(/could not be shown as math/);
+      expect(src!.getAttribute("title")).toMatch(/could not be shown as math|defines its own commands/);
     }
   });
 

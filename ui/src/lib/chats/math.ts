@@ -24,6 +24,27 @@ export const MAX_FORMULA = 8_000;
  */
 export const MAX_DEPTH = 40;
 
+/**
+ * Commands that define macros. A definition is short, but each use may expand to thousands of
+ * tokens, and KaTeX's time grows much faster than its output: a 1,600-character formula of a
+ * 1,500-letter macro used 60 times took 5 s, a 7,500-character one did not end in 10 minutes —
+ * on the window's only thread, again on every reload. So a formula that defines anything shows
+ * as its source; answers do not need their own macros.
+ */
+const DEFINES = /\\(?:[egx]?def|let|futurelet|(?:re)?newcommand|providecommand|newenvironment|renewenvironment|DeclareMathOperator|global|expandafter|csname)(?![a-zA-Z])/;
+
+/** Cells and rows a formula may have: each costs layout, a 3,900-cell matrix took 0.4 s. */
+export const MAX_CELLS = 600;
+
+/** Why `tex` is shown as its source without being parsed, or null to render it. */
+export function refusal(tex: string): string | null {
+  if (tex.length > MAX_FORMULA) return "This formula is too long to be shown as math.";
+  if (nesting(tex) > MAX_DEPTH) return "This formula is nested too deeply to be shown as math.";
+  if (DEFINES.test(tex)) return "This formula defines its own commands, which Parley does not run.";
+  if ((tex.match(/&|\\\\/g)?.length ?? 0) > MAX_CELLS) return "This formula has too many cells to be shown as math.";
+  return null;
+}
+
 /** How deep groups nest in `tex`: braces, \left…\right, \begin…\end. */
 export function nesting(tex: string): number {
   let depth = 0;
@@ -130,8 +151,8 @@ function source(raw: string, why: string, display: boolean): string {
  * rendered), `tex` what lies between them.
  */
 export function renderMath(tex: string, raw: string, display: boolean): string {
-  if (tex.length > MAX_FORMULA) return source(raw, "This formula is too long to be shown as math.", display);
-  if (nesting(tex) > MAX_DEPTH) return source(raw, "This formula is nested too deeply to be shown as math.", display);
+  const refused = refusal(tex);
+  if (refused) return source(raw, refused, display);
   const key = `${display ? "D" : "I"}${tex}`;
   const hit = rendered.get(key);
   if (hit !== undefined) return hit;

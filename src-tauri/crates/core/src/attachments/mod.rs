@@ -195,11 +195,20 @@ pub(crate) fn shown_name(raw: &str) -> String {
     base.chars().take(255).collect()
 }
 
-/// Runs `f` (ingest: reading, decoding, encoding) on a blocking thread; a refusal is a
-/// sentence naming the file.
+/// One file is read and converted at a time: decoding a large image within the limits may
+/// take ~0.7 GB, and eight dropped at once must not take eight times that. Files waiting
+/// their turn hold nothing; a cancelled one ends as soon as it starts.
+static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// Runs `f` (ingest: reading, decoding, encoding) on a blocking thread, one at a time; a
+/// refusal is a sentence naming the file.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ingest::IngestError> + Send + 'static,
 ) -> Result<T, CoreError> {
+    let _turn = READING
+        .acquire()
+        .await
+        .map_err(|e| CoreError::Internal(format!("attaching stopped: {e}")))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| CoreError::Internal(format!("attaching stopped: {e}")))?

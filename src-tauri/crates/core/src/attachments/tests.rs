@@ -630,10 +630,37 @@ fn an_image_from_a_file_is_taken_in_like_an_attached_one() {
             "{what}: {text}"
         );
     }
-    // An image without bytes is left as it is (its bytes may be here already).
+    // An image without bytes: the file's claims are not taken; unknown here, it is a note.
     let mut bare = image(None);
     transfer::take_in(&c, &mut bare, &limits).unwrap();
-    assert_eq!(bare, image(None));
+    assert_eq!(
+        bare,
+        Part::Text {
+            text: "[An image was here (“shot.png”); it did not come with its bytes.]".into()
+        }
+    );
+    // Stored here already: shown with what the store knows, not what the file claims.
+    let mut known = Part::Image {
+        mime: "image/gif".into(),
+        sha256: sha256_hex(&plain),
+        name: "shot.png".into(),
+        width: 9999,
+        height: 1,
+        size: 7,
+        data: None,
+    };
+    transfer::take_in(&c, &mut known, &limits).unwrap();
+    assert_eq!(
+        known,
+        BlobInfo {
+            sha256: sha256_hex(&plain),
+            mime: "image/png".into(),
+            width: 30,
+            height: 20,
+            size: plain.len() as u64,
+        }
+        .part("shot.png")
+    );
     let stored: i64 = c
         .query_row("SELECT count(*) FROM attachment_blobs", [], |r| r.get(0))
         .unwrap();

@@ -45,16 +45,23 @@ impl AttachmentService {
 /// an image without bytes, is left as it is.
 pub(crate) fn take_in(c: &Connection, part: &mut Part, limits: &Limits) -> Result<(), StoreError> {
     let Part::Image {
-        data: Some(data),
-        name,
-        ..
+        data, name, sha256, ..
     } = part
     else {
         return Ok(());
     };
     let name = super::shown_name(name);
+    let Some(data) = data else {
+        // No bytes: the file's claims are never taken. An image already stored here is shown
+        // with what the store knows; any other is a note.
+        *part = match super::store::blob_info(c, sha256)? {
+            Some(info) if super::is_sha256(sha256) => info.part(&name),
+            _ => note(&name, "did not come with its bytes"),
+        };
+        return Ok(());
+    };
     let taken = match bytes_of(data) {
-        None => Err("its bytes are not base64".to_owned()),
+        None => Err("is not readable: its bytes are not base64".to_owned()),
         Some(bytes) => blob_of(bytes, limits),
     };
     *part = match taken {
@@ -63,11 +70,16 @@ pub(crate) fn take_in(c: &Connection, part: &mut Part, limits: &Limits) -> Resul
             sent(c, &blob.info.sha256)?;
             blob.info.part(&name)
         }
-        Err(why) => Part::Text {
-            text: format!("[An image was here ({}); it {why}.]", shown(&name)),
-        },
+        Err(why) => note(&name, &why),
     };
     Ok(())
+}
+
+/// The text that takes the place of an image that could not be taken in.
+fn note(name: &str, why: &str) -> Part {
+    Part::Text {
+        text: format!("[An image was here ({}); it {why}.]", shown(name)),
+    }
 }
 
 fn shown(name: &str) -> String {

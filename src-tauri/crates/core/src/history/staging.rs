@@ -73,9 +73,10 @@ impl Staging {
                 .map_err(|e| repeated(e, "a message", &m.id.0))?;
             for (i, p) in m.parts.iter().enumerate() {
                 // An image's bytes from the file are taken in as an attached file's are
-                // (checked, stripped, stored once), or a note takes its place.
+                // (checked, stripped, stored once), or a note takes its place; the file's
+                // claims about an image (address, size, pixels) are never taken.
                 let mut p = std::borrow::Cow::Borrowed(p);
-                if matches!(&*p, Part::Image { data: Some(_), .. }) {
+                if matches!(&*p, Part::Image { .. }) {
                     crate::attachments::transfer::take_in(&self.conn, p.to_mut(), &self.limits)
                         .map_err(|e| e.to_string())?;
                 }

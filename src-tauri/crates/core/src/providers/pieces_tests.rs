@@ -316,3 +316,24 @@ fn images_of_answers_and_system_messages_are_notes() {
         )]
     );
 }
+
+#[test]
+fn text_after_a_file_in_an_answer_is_a_paragraph_of_its_own_in_every_format_that_joins_them() {
+    // A Claude import: an answer with an attachment, then its text.
+    let answer = msg(
+        Role::Assistant,
+        vec![file("answer.txt", "ATTACHED"), text("ok")],
+    );
+    let question = msg(Role::User, vec![text("continue")]);
+    let req = crate::providers::ChatRequest {
+        messages: vec![answer, question],
+        ..Default::default()
+    };
+    let want = "File: answer.txt\n```text\nATTACHED\n```\n\nok";
+    let chat =
+        serde_json::to_value(crate::providers::openai_chat::request::build_body(&req)).unwrap();
+    assert_eq!(chat["messages"][0]["content"], want, "{chat}");
+    let ollama = serde_json::to_value(crate::providers::ollama::request::build_body(&req)).unwrap();
+    let ollama = &ollama["messages"];
+    assert_eq!(ollama[0]["content"], want, "{ollama}");
+}

@@ -150,9 +150,18 @@ pub fn build_messages_for<'a>(
 fn push_answer<'a>(m: &'a Message, out: &mut Vec<OllamaMessage<'a>>) {
     let (mut text, mut thinking) = (String::new(), String::new());
     let (mut calls, mut results) = (Vec::new(), Vec::new());
+    // After a file block or a note, text starts a paragraph of its own (a block's closing
+    // fence followed by text on its line would open a new block instead).
+    let mut after_block = false;
     for p in &m.parts {
         match p {
-            Part::Text { text: t } => text.push_str(t),
+            Part::Text { text: t } => {
+                if after_block && !t.is_empty() {
+                    text.push_str("\n\n");
+                    after_block = false;
+                }
+                text.push_str(t)
+            }
             Part::Reasoning { text: r, .. } => thinking.push_str(r),
             Part::ToolCall {
                 call_id,
@@ -168,6 +177,7 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<OllamaMessage<'a>>) {
                     text.push_str("\n\n");
                 }
                 text.extend(pieces::answer_text(p));
+                after_block = true;
             }
         }
     }

@@ -209,9 +209,18 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
     let mut reasoning = String::new();
     let mut calls = Vec::new();
     let mut results = Vec::new();
+    // After a file block or a note, text starts a paragraph of its own (a block's closing
+    // fence followed by text on its line would open a new block instead).
+    let mut after_block = false;
     for p in &m.parts {
         match p {
-            Part::Text { text: t } => text.push_str(t),
+            Part::Text { text: t } => {
+                if after_block && !t.is_empty() {
+                    text.push_str("\n\n");
+                    after_block = false;
+                }
+                text.push_str(t)
+            }
             Part::Reasoning { text: r, .. } => reasoning.push_str(r),
             Part::ToolCall {
                 call_id,
@@ -234,6 +243,7 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
                     text.push_str("\n\n");
                 }
                 text.extend(pieces::answer_text(p));
+                after_block = true;
             }
         }
     }

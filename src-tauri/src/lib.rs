@@ -12,6 +12,7 @@
 mod card;
 mod commands;
 pub mod e2e;
+pub mod rendering;
 
 use commands::{
     app, approvals, assistants, chats, data, history, providers, search, settings, tools, usage,

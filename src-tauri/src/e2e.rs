@@ -1,6 +1,6 @@
 //! Hooks for the real-window tests, which WebDriver cannot give a native dialog an answer:
 //! the path a dialog "returns" comes from a `PARLEY_E2E_*` variable of the app's environment,
-//! and WebKit keeps its default rendering. They exist only in builds with the `e2e` feature
+//! and WebKit keeps compositing (`parley::rendering`). They exist only in builds with the `e2e` feature
 //! (`cargo xtask window` and `cargo xtask test` build the window suite's app with it); in
 //! every other build — the app users get — these functions answer `None`/`false` whatever the
 //! environment says.

@@ -13,6 +13,7 @@ mod attachment_scheme;
 mod card;
 mod commands;
 pub mod e2e;
+pub mod rendering;
 
 use commands::{
     app, approvals, assistants, attachments, attachments_pick, chats, data, history, providers,

@@ -26,30 +26,27 @@ fn fail(message: String) -> ! {
     std::process::exit(1);
 }
 
-/// On Linux without a GPU render node (`/dev/dri/renderD*`), GL is software (Mesa's llvmpipe),
-/// and WebKit's compositing — built for a GPU — runs its shaders on the CPU. Measured on 2 cores
-/// under Xvfb: start to first paint 1.35–1.45× a bare window (the first frame alone ~150 ms),
-/// key → frame p95 23–33 ms in a long chat. Without compositing WebKit paints straight into the
-/// window: 1.09–1.13×, 4 ms, and less memory. So on such machines Parley turns compositing off —
-/// unless the user chose a mode with WebKit's own variables, which always win.
+/// On Linux without a GPU render node, WebKit's compositing and painting run through software
+/// GL: Parley turns compositing off, or, where it is kept (the user's
+/// `WEBKIT_DISABLE_COMPOSITING_MODE`, the window tests), has Skia paint on the CPU. WebKit's own
+/// variables always win. Why and the figures: `parley::rendering`.
 #[cfg(target_os = "linux")]
 fn choose_rendering() {
-    const CHOSEN: [&str; 2] = [
-        "WEBKIT_DISABLE_COMPOSITING_MODE",
-        "WEBKIT_SKIA_ENABLE_CPU_RENDERING",
-    ];
-    // The real-window suite keeps WebKit's default: WebKitWebDriver's clicks hung there without
-    // compositing while a CSS animation ran (the "Writing…" dot of a streaming answer).
-    if CHOSEN.iter().any(|m| std::env::var_os(m).is_some()) || parley::e2e::keep_compositing() {
-        return;
-    }
-    let gpu = std::fs::read_dir("/dev/dri").is_ok_and(|d| {
+    use parley::rendering::{choice, COMPOSITING, CPU_PAINTING};
+    let render_node = std::fs::read_dir("/dev/dri").is_ok_and(|d| {
         d.flatten()
             .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
     });
-    if !gpu {
+    // The real-window suite keeps WebKit's default: WebKitWebDriver's clicks hung there without
+    // compositing while a CSS animation ran (the "Writing…" dot of a streaming answer).
+    if let Some((var, value)) = choice(
+        std::env::var_os(COMPOSITING).is_some(),
+        std::env::var_os(CPU_PAINTING).is_some(),
+        parley::e2e::keep_compositing(),
+        render_node,
+    ) {
         // Before any thread exists: nothing else reads the environment yet.
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+        std::env::set_var(var, value);
     }
 }
 

@@ -55,6 +55,26 @@ fn respond(found: Option<(Vec<u8>, String)>) -> Response<Vec<u8>> {
     built.unwrap_or_else(|_| Response::new(Vec::new()))
 }
 
+/// The scheme's handler: answers off the main thread (503 before the app's state exists).
+pub fn handle(
+    ctx: tauri::UriSchemeContext<'_, tauri::Wry>,
+    request: Request<Vec<u8>>,
+    responder: tauri::UriSchemeResponder,
+) {
+    use tauri::Manager;
+    let app = ctx.app_handle().clone();
+    tauri::async_runtime::spawn(async move {
+        let response = match app.try_state::<crate::AppState>() {
+            Some(state) => serve(&state.core, &request).await,
+            None => Response::builder()
+                .status(503)
+                .body(Vec::new())
+                .unwrap_or_default(),
+        };
+        responder.respond(response);
+    });
+}
+
 /// Serves one request of the scheme from the core's stored images.
 pub async fn serve(core: &Core, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let Some((sha, thumb)) = asked(request) else {

@@ -59,19 +59,23 @@ pub(crate) fn err(e: CoreError) -> ErrorInfo {
     e.to_info()
 }
 
-/// The commands and types the UI sees; `ui/src/bindings.ts` is generated from this.
-pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new()
-        // Knowledge the window shares with the core, generated rather than copied: the
-        // characters approval dialogs make visible, and the chat-settings limits.
-        .constant("HIDDEN_RANGES", parley_protocol::visible::HIDDEN_RANGES)
+/// Knowledge the window shares with the core, generated rather than copied: the characters
+/// approval dialogs make visible, the chat-settings limits, the events that end a turn and
+/// the providers' default addresses.
+fn shared_constants(b: tauri_specta::Builder<tauri::Wry>) -> tauri_specta::Builder<tauri::Wry> {
+    b.constant("HIDDEN_RANGES", parley_protocol::visible::HIDDEN_RANGES)
         .constant("PARAM_LIMITS", parley_protocol::PARAM_LIMITS)
         .constant("TURN_END_EVENTS", parley_protocol::TURN_END_EVENTS)
         .constant(
             "DEFAULT_BASE_URLS",
             parley_core::providers::presets::default_base_urls(),
         )
-        .commands(tauri_specta::collect_commands![
+}
+
+/// The commands and types the UI sees; `ui/src/bindings.ts` is generated from this.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    shared_constants(tauri_specta::Builder::<tauri::Wry>::new()).commands(
+        tauri_specta::collect_commands![
             chats::create_chat,
             chats::rename_chat,
             chats::delete_chat,
@@ -140,7 +144,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             attachments::attach_file,
             attachments::attach_bytes,
             attachments::cancel_attach,
-        ])
+        ],
+    )
 }
 
 /// The TypeScript bindings as they should be checked in.
@@ -205,19 +210,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         // Stored images and their thumbnails, by address (attachment_scheme.rs).
         .register_asynchronous_uri_scheme_protocol(
             attachment_scheme::SCHEME,
-            |ctx, request, responder| {
-                let app = ctx.app_handle().clone();
-                tauri::async_runtime::spawn(async move {
-                    let response = match app.try_state::<AppState>() {
-                        Some(state) => attachment_scheme::serve(&state.core, &request).await,
-                        None => tauri::http::Response::builder()
-                            .status(503)
-                            .body(Vec::new())
-                            .unwrap_or_default(),
-                    };
-                    responder.respond(response);
-                });
-            },
+            attachment_scheme::handle,
         )
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {

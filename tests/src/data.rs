@@ -143,3 +143,83 @@ pub fn long_markdown(bytes: usize) -> String {
     }
     out
 }
+
+/// Distinct test pictures of `w`×`h` with varied content (gradients, rings, stripes, noise),
+/// encoded as PNG (even `k`) or JPEG (odd `k`): (bytes, MIME type).
+pub fn picture(k: usize, w: u32, h: u32) -> (Vec<u8>, &'static str) {
+    let k32 = k as u32;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (cx, cy) = (x as i64 - w as i64 / 2, y as i64 - h as i64 / 2);
+        let ring = ((cx * cx + cy * cy) as f64).sqrt() as u32 / (8 + 4 * k32);
+        let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503) ^ k32) % 32;
+        image::Rgb([
+            ((x * 255 / w.max(1)) as u8).wrapping_add((k32 * 60) as u8),
+            ((y * 255 / h.max(1)) as u8) ^ ((ring % 2) as u8 * 90),
+            (((x / (16 + k32)) + (y / 24)) % 2 * 120 + noise) as u8,
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    let (format, mime) = if k.is_multiple_of(2) {
+        (image::ImageFormat::Png, "image/png")
+    } else {
+        (image::ImageFormat::Jpeg, "image/jpeg")
+    };
+    img.write_to(&mut out, format)
+        .expect("encode a test picture");
+    (out.into_inner(), mime)
+}
+
+/// Gives every `every`-th user message of a chat seeded by `long_chat` (its ids, oldest first)
+/// an image after its text (part idx 1), as attaching one stores it: `distinct` pictures of
+/// 1200×800 stored once each (blob and thumbnail rows), reused in turn. Returns how many
+/// messages got one.
+pub fn images_in_chat(data_dir: &Path, ids: &[String], every: usize, distinct: usize) -> usize {
+    let c = rusqlite::Connection::open(database(data_dir)).unwrap();
+    parley_core::search::register(&c).unwrap();
+    c.execute_batch("PRAGMA synchronous = OFF; BEGIN;").unwrap();
+    let mut metas = Vec::new();
+    for k in 0..distinct.max(1) {
+        let (bytes, mime) = picture(k, 1200, 800);
+        let sha = parley_core::attachments::sha256_hex(&bytes);
+        let thumb = image::load_from_memory(&bytes)
+            .expect("decode a test picture")
+            .thumbnail(256, 256);
+        let mut png = std::io::Cursor::new(Vec::new());
+        thumb
+            .write_to(&mut png, image::ImageFormat::Png)
+            .expect("encode a thumbnail");
+        c.execute(
+            "INSERT OR IGNORE INTO attachment_blobs(sha256, mime, width, height, size, created_at, attached_at, bytes)
+             VALUES (?1, ?2, 1200, 800, ?3, 1800000000000, 1800000000000, ?4)",
+            params![sha, mime, bytes.len() as i64, bytes],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT OR IGNORE INTO attachment_thumbnails(sha256, png) VALUES (?1, ?2)",
+            params![sha, png.into_inner()],
+        )
+        .unwrap();
+        let ext = if mime == "image/png" { "png" } else { "jpg" };
+        let meta = serde_json::json!({
+            "mime": mime, "name": format!("picture-{k}.{ext}"),
+            "width": 1200, "height": 800, "size": bytes.len(),
+        });
+        metas.push((sha, meta.to_string()));
+    }
+    let mut n = 0;
+    for (i, id) in ids.iter().enumerate().step_by(2) {
+        if !(i / 2).is_multiple_of(every.max(1)) {
+            continue;
+        }
+        let (sha, meta) = &metas[n % metas.len()];
+        c.prepare_cached(
+            "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, 1, 'image', ?2, ?3)",
+        )
+        .unwrap()
+        .execute(params![id, sha, meta])
+        .unwrap();
+        n += 1;
+    }
+    c.execute_batch("COMMIT;").unwrap();
+    n
+}

@@ -2,7 +2,10 @@
 //! (the position changing every frame, as a touchpad does) through a long chat while older
 //! pages arrive, also when rows grow after they are shown (images decoding late: simulated by
 //! the probe inserting a block into each row two frames after it mounts — see
-//! `parley_tests::scroll`), and following an answer as it streams while the window is resized.
+//! `parley_tests::scroll`), also when rows hold real images (stored 1200×800 PNGs and JPEGs,
+//! decoded lazily after their row shows: their boxes are sized from the stored width and
+//! height, so decoding changes no row's height), and following an answer as it streams while
+//! the window is resized.
 
 use super::window::*;
 use parley_tests::scroll::{self, following};
@@ -19,6 +22,16 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
     let data = tempfile::tempdir().unwrap();
     let plain = data::long_chat(data.path(), "plain", "Plain rows", 2000, data::chat_line);
     let late = data::long_chat(data.path(), "late", "Rows that grow", 2000, data::chat_line);
+    let images = data::long_chat(
+        data.path(),
+        "images",
+        "Rows with images",
+        2000,
+        data::chat_line,
+    );
+    // An image in every 10th question: 100 images, four distinct pictures.
+    let shown = data::images_in_chat(data.path(), &images, 10, 4);
+    assert_eq!(shown, 100);
     let server = MockServer::start().await;
     server.answer_gets(models_reply());
     add_provider_with_cli(data.path(), &server).await;
@@ -30,7 +43,12 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
         .await;
     eprintln!("CSS overflow-anchor supported: {native}");
     let mut failures = Vec::new();
-    for (sid, ids, grow) in [("plain", &plain, 0), ("late", &late, 120)] {
+    let cases = [
+        ("plain", &plain, 0),
+        ("late", &late, 120),
+        ("images", &images, 0),
+    ];
+    for (sid, ids, grow) in cases {
         s.click(
             &s.wait_for(&format!("[data-session-id='{sid}'] .open"))
                 .await,
@@ -57,9 +75,50 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
         if grow > 0 && p.late < 100 {
             failures.push(format!("{sid}: only {} rows grew late", p.late));
         }
+        if sid == "images" {
+            failures.extend(images_decoded(&s).await);
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     s.quit().await;
+}
+
+/// At the first message, once the images there have loaded: each decoded at its stored size
+/// and shown in exactly the box laid out before it loaded (what keeps rows from changing
+/// height as images decode late). Returns what is wrong.
+async fn images_decoded(s: &parley_tests::webdriver::Session) -> Vec<String> {
+    scroll::wait_until(
+        s,
+        "const i = [...document.querySelectorAll('[data-testid=attachment-image] img')]; return i.length > 0 && i.every((x) => x.complete)",
+        &[],
+        20,
+        "the images at the first message loaded",
+    )
+    .await;
+    let v = s
+        .script(
+            "return [...document.querySelectorAll('[data-testid=attachment-image] img')].map((x) => [x.naturalWidth, x.naturalHeight, x.getAttribute('width'), x.getAttribute('height'), x.parentElement.getBoundingClientRect().width, x.parentElement.getBoundingClientRect().height])",
+        )
+        .await;
+    let rows = v.as_array().cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    if rows.is_empty() {
+        out.push("images: no image in the DOM at the first message".into());
+    }
+    for r in rows {
+        let f = |i: usize| r[i].as_f64().unwrap_or(f64::NAN);
+        let attr = |i: usize| {
+            r[i].as_str()
+                .and_then(|x| x.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        // The box (a button with a 1 px border) is the size the stored width and height gave.
+        let fits = (f(4) - attr(2)).abs() <= 3.0 && (f(5) - attr(3)).abs() <= 3.0;
+        if f(0) != 1200.0 || f(1) != 800.0 || !fits {
+            out.push(format!("images: an image decoded or laid out wrong: {r}"));
+        }
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

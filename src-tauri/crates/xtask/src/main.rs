@@ -275,7 +275,7 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
     let setup = Setup::new(root, Level::Test)?;
     setup.prepare()?;
     // `cargo xtask bench scale [SECTION…]`: only the scale figures (ask, long, streams, huge,
-    // chats, scroll, follow), for working on one of them.
+    // chats, scroll, follow, images), for working on one of them.
     let scale_only = extra.first().map(String::as_str) == Some("scale");
     let (extra, sections) = if scale_only {
         (&[][..], &extra[1..])

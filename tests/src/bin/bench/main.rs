@@ -472,6 +472,7 @@ fn print_stream(rt: &tokio::runtime::Runtime) {
 
 mod args;
 mod desktop;
+mod images;
 mod import;
 mod journal;
 mod scale;

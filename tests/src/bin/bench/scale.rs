@@ -61,12 +61,12 @@ pub(super) fn make_recent(dir: &Path, sid: &str) {
     .unwrap();
 }
 
-fn f(v: &Value) -> f64 {
+pub(super) fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
 
 /// Clicks a chat in the sidebar; ms until the row `last` is on screen (one frame after).
-const OPEN_JS: &str = r#"
+pub(super) const OPEN_JS: &str = r#"
 const [sid, last] = arguments;
 const item = document.querySelector(`[data-session-id='${sid}'] .open`);
 const t0 = performance.now(); item.click();
@@ -81,7 +81,7 @@ return new Promise(r => { const f = () => {
 /// until `first` is at the top; [ms, worst gap between frames]. The frames go on being
 /// watched for 1 s after that, while the rows at the top mount and render. Gives up after
 /// 20 s (ms = -1).
-const SCROLL_UP_JS: &str = r#"
+pub(super) const SCROLL_UP_JS: &str = r#"
 const [first] = arguments;
 const t = document.querySelector('[data-testid=transcript]');
 const t0 = performance.now(); let prev = null; let gap = 0; let reached = null;
@@ -508,7 +508,8 @@ async fn ask_vs_curl_in(out: &mut Vec<Row>, dir: &Path, with: &str) {
 }
 
 /// Runs the sections named in `only` (all when empty): ask, long, streams, huge, chats,
-/// scroll (the reader's place), follow (following through resizes, typing while streaming).
+/// scroll (the reader's place), follow (following through resizes, typing while streaming),
+/// images (a 4,000-message chat with 200 images against the same without).
 pub async fn run(only: &[String]) {
     let on = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let mut out = Vec::new();
@@ -532,6 +533,9 @@ pub async fn run(only: &[String]) {
     }
     if on("follow") {
         super::scroll::follow_and_type(&mut out).await;
+    }
+    if on("images") {
+        super::images::images(&mut out).await;
     }
     println!();
     println!("| scale (release, Xvfb) | figure | budget | |");

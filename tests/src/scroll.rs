@@ -263,3 +263,31 @@ pub async fn follow_through_resizes(s: &Session) -> Vec<(f64, bool)> {
 pub fn following(gap: &(f64, bool)) -> bool {
     gap.0 < 80.0 && !gap.1
 }
+
+/// After a send: the turn starts (its Stop button shows), or the context gauge warns first
+/// that the chat no longer fits the model's window — then "Send anyway" is clicked, as a
+/// person who has read it would. Fails when neither happens within `secs`.
+pub async fn send_through_warning(s: &Session, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let state = s
+            .script(
+                "return document.querySelector('[data-testid=context-send-anyway]') ? 'warned' : document.querySelector('[data-testid=stop-button]') ? 'started' : null",
+            )
+            .await;
+        match state.as_str() {
+            Some("started") => return,
+            Some("warned") => {
+                let b = s.wait_for("[data-testid=context-send-anyway]").await;
+                s.click(&b).await;
+                return;
+            }
+            _ => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the send neither started nor warned within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

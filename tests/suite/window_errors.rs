@@ -69,6 +69,10 @@ async fn window_errors_retry_hostile_markdown_and_bad_input() {
     s.script(&set).await;
     s.click(&s.wait_for("[data-testid=send-button]").await)
         .await;
+    // ~70k tokens against the mock model's default window: the gauge warns first, and the
+    // person sends it anyway.
+    s.click(&s.wait_for("[data-testid=context-send-anyway]").await)
+        .await;
     s.wait_text("[data-testid=assistant-text]", 15, |t| t == "Got it.")
         .await;
     // The turn has ended (Send is enabled again) before the next message.

@@ -264,6 +264,9 @@ async fn window_typing_while_a_long_answer_streams_loses_nothing_and_esc_stops()
     let refs: Vec<&str> = slow.iter().map(String::as_str).collect();
     server.push(Reply::sse(text_answer(&refs, 2)));
     send(&s, "again").await;
+    // The answer before is over the model's 4,096 tokens: the context gauge may say so first;
+    // the person sends anyway.
+    parley_tests::scroll::send_through_warning(&s, 10).await;
     s.wait_text(
         "[data-testid=message-assistant]:last-child [data-testid=assistant-text]",
         10,

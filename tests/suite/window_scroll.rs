@@ -139,6 +139,8 @@ async fn window_following_the_stream_survives_resizing_the_window() {
     s.set_size(1100, 760).await;
     s.wait_for("[data-row='long-m000999']").await;
     send(&s, "write a long answer").await;
+    // A chat of 1,000 messages no longer fits: the gauge may warn first.
+    scroll::send_through_warning(&s, 10).await;
     scroll::wait_streamed(&s, "token300", 10).await;
     let gaps = scroll::follow_through_resizes(&s).await;
     shot(&s, &e, "scroll-02-following-after-resizes").await;

@@ -62,6 +62,8 @@ async fn send(s: &parley_tests::webdriver::Session, text: &str) {
     let input = s.wait_for("[data-testid=composer-input]").await;
     s.type_text(&input, text).await;
     s.type_text(&input, "\u{E007}").await;
+    // A long chat that no longer fits the window: the gauge may warn first.
+    parley_tests::scroll::send_through_warning(s, 10).await;
 }
 
 /// Following the answer in a 4,000-message chat while the window is resized; then typing

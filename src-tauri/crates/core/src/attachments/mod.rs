@@ -249,3 +249,5 @@ impl BlobInfo {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transfer_tests;

@@ -6,10 +6,9 @@
 use super::*;
 use crate::{Core, CoreOptions};
 use parley_protocol::{ChatId, ToolCallStatus};
-use rusqlite::params;
 use std::path::Path;
 
-fn rt() -> tokio::runtime::Runtime {
+pub(super) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -17,7 +16,7 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-async fn core(dir: &Path) -> Core {
+pub(super) async fn core(dir: &Path) -> Core {
     Core::open(CoreOptions {
         data_dir: dir.to_path_buf(),
         secrets: Arc::new(crate::secrets::MemoryStore::new()),
@@ -40,7 +39,7 @@ pub(crate) fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
 }
 
 /// A PNG chunk with its CRC.
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+pub(super) fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut crc = flate2::Crc::new();
     crc.update(kind);
     crc.update(data);
@@ -52,7 +51,7 @@ fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 }
 
 /// A small PNG that claims 100,000 × 100,000 pixels.
-fn png_bomb() -> Vec<u8> {
+pub(super) fn png_bomb() -> Vec<u8> {
     let mut ihdr = 100_000u32.to_be_bytes().to_vec();
     ihdr.extend(100_000u32.to_be_bytes());
     ihdr.extend([8, 2, 0, 0, 0]);
@@ -67,7 +66,7 @@ fn png_bomb() -> Vec<u8> {
 }
 
 /// A plain PNG with a text chunk (a comment, as a camera or an editor writes) added.
-fn png_with_comment() -> Vec<u8> {
+pub(super) fn png_with_comment() -> Vec<u8> {
     let plain = png(8, 8, 9);
     let mut out = plain[..33].to_vec();
     out.extend(chunk(b"tEXt", b"Comment\0GPS 51.5N 0.1W"));
@@ -75,7 +74,7 @@ fn png_with_comment() -> Vec<u8> {
     out
 }
 
-fn no_cancel() -> Arc<AtomicBool> {
+pub(super) fn no_cancel() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
 }
 
@@ -196,7 +195,7 @@ fn a_refused_file_names_itself_and_stores_nothing() {
 }
 
 /// The messages of a chat that refer to `sha` (raw rows: no provider needed).
-async fn refer(core: &Core, chat: &str, sha: &str) {
+pub(super) async fn refer(core: &Core, chat: &str, sha: &str) {
     let (chat, sha) = (chat.to_owned(), sha.to_owned());
     core.store()
         .writer
@@ -220,7 +219,7 @@ async fn refer(core: &Core, chat: &str, sha: &str) {
         .unwrap();
 }
 
-async fn stored(core: &Core, sha: &str) -> bool {
+pub(super) async fn stored(core: &Core, sha: &str) -> bool {
     core.attachments().info(sha).await.unwrap().is_some()
 }
 
@@ -407,262 +406,4 @@ fn attachments_sent_with_a_message_are_checked_first() {
         );
         assert_eq!(parts[1], file("notes.md", "# hi".into()));
     });
-}
-
-#[test]
-fn older_inline_image_rows_move_into_storage_or_become_a_note() {
-    rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let core = core(dir.path()).await;
-        let good = outgoing::base64_of(&png(12, 10, 7));
-        let rows = vec![
-            ("m-good", good.clone()),
-            ("m-comment", outgoing::base64_of(&png_with_comment())),
-            ("m-bomb", outgoing::base64_of(&png_bomb())),
-            ("m-garbage", outgoing::base64_of(b"not an image at all")),
-            ("m-not-base64", "***".to_owned()),
-        ];
-        let inserted = rows.clone();
-        core.store()
-            .writer
-            .call(move |c| {
-                c.execute("INSERT INTO sessions(id, created_at, updated_at) VALUES ('s', 1, 1)", [])?;
-                for (m, body) in &inserted {
-                    c.execute(
-                        "INSERT INTO messages(id, session_id, role, created_at) VALUES (?1, 's', 'user', 1)",
-                        [m],
-                    )?;
-                    c.execute(
-                        "INSERT INTO parts(message_id, idx, kind, body, meta) VALUES (?1, 0, 'image', ?2, '\"image/png\"')",
-                        params![m, body],
-                    )?;
-                }
-                Ok(())
-            })
-            .await
-            .unwrap();
-        core.attachments().tidy().await.unwrap();
-        let parts: Vec<(String, String, String)> = core
-            .store()
-            .reader
-            .call(|c| {
-                let mut s = c.prepare("SELECT message_id, kind, body FROM parts ORDER BY message_id")?;
-                let rows = s
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
-            .await
-            .unwrap();
-        let of = |m: &str| parts.iter().find(|p| p.0 == m).unwrap().clone();
-        for m in ["m-good", "m-comment"] {
-            let (_, kind, body) = of(m);
-            assert_eq!(kind, "image", "{m}");
-            let (bytes, _) = core.attachments().bytes(&body).await.unwrap().unwrap();
-            assert!(plain::is_plain("image/png", &bytes), "{m}: stored without metadata");
-        }
-        assert_eq!(of("m-good").2, sha256_hex(&outgoing::bytes_of(&good).unwrap()), "plain bytes kept");
-        for m in ["m-bomb", "m-garbage", "m-not-base64"] {
-            let (_, kind, body) = of(m);
-            assert_eq!(kind, "text", "{m}");
-            assert!(body.starts_with("[An image was here"), "{m}: {body}");
-        }
-        assert_eq!(core.attachments().stored_images().await.unwrap(), 2);
-        // Nothing left to move: a second tidy changes nothing.
-        core.attachments().tidy().await.unwrap();
-        assert_eq!(core.attachments().stored_images().await.unwrap(), 2);
-    });
-}
-
-#[test]
-fn blobs_of_a_file_are_checked_before_they_come_along() {
-    let src = rusqlite::Connection::open_in_memory().unwrap();
-    let dst = rusqlite::Connection::open_in_memory().unwrap();
-    for c in [&src, &dst] {
-        c.execute_batch(
-            "CREATE TABLE attachment_blobs (sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL,
-                width INTEGER NOT NULL, height INTEGER NOT NULL, size INTEGER NOT NULL,
-                created_at INTEGER NOT NULL, attached_at INTEGER NOT NULL, bytes BLOB NOT NULL);",
-        )
-        .unwrap();
-    }
-    let limits = ingest::Limits::default();
-    let good = png(20, 10, 1);
-    let big = png(2100, 10, 1);
-    let lying = png(20, 10, 2);
-    let cases: Vec<(&str, String, &str, Vec<u8>, bool)> = vec![
-        ("good", sha256_hex(&good), "image/png", good.clone(), true),
-        (
-            "wrong address",
-            "ab".repeat(32),
-            "image/png",
-            good.clone(),
-            false,
-        ),
-        (
-            "metadata",
-            sha256_hex(&png_with_comment()),
-            "image/png",
-            png_with_comment(),
-            false,
-        ),
-        (
-            "bomb",
-            sha256_hex(&png_bomb()),
-            "image/png",
-            png_bomb(),
-            false,
-        ),
-        (
-            "too wide",
-            sha256_hex(&big),
-            "image/png",
-            big.clone(),
-            false,
-        ),
-        (
-            "type lies",
-            sha256_hex(&lying),
-            "image/jpeg",
-            lying.clone(),
-            false,
-        ),
-        (
-            "svg",
-            sha256_hex(b"<svg/>"),
-            "image/svg+xml",
-            b"<svg/>".to_vec(),
-            false,
-        ),
-    ];
-    for (what, sha, mime, bytes, comes) in cases {
-        src.execute(
-            "INSERT INTO attachment_blobs VALUES (?1, ?2, 1, 1, 1, 1, 1, ?3)",
-            params![sha, mime, bytes],
-        )
-        .unwrap();
-        let here = transfer::bring_blob(&dst, &src, &sha, &limits).unwrap();
-        assert_eq!(here, comes, "{what}");
-        let copied: i64 = dst
-            .query_row(
-                "SELECT count(*) FROM attachment_blobs WHERE sha256 = ?1",
-                [&sha],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(copied, i64::from(comes), "{what}");
-    }
-    // The stored details are the bytes' own, not the file's.
-    let (w, h): (u32, u32) = dst
-        .query_row("SELECT width, height FROM attachment_blobs", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    assert_eq!((w, h), (20, 10));
-    // Unknown to the file: not here.
-    assert!(!transfer::bring_blob(&dst, &src, &"ef".repeat(32), &limits).unwrap());
-}
-
-#[test]
-fn an_image_from_a_file_is_taken_in_like_an_attached_one() {
-    let c = rusqlite::Connection::open_in_memory().unwrap();
-    c.execute_batch(
-        "CREATE TABLE attachment_blobs (sha256 TEXT PRIMARY KEY, mime TEXT NOT NULL,
-            width INTEGER NOT NULL, height INTEGER NOT NULL, size INTEGER NOT NULL,
-            created_at INTEGER NOT NULL, attached_at INTEGER NOT NULL, bytes BLOB NOT NULL);
-         CREATE TABLE attachment_thumbnails (sha256 TEXT PRIMARY KEY, png BLOB NOT NULL);",
-    )
-    .unwrap();
-    let limits = ingest::Limits::default();
-    let image = |data: Option<String>| Part::Image {
-        mime: "image/gif".into(),
-        sha256: "ab".repeat(32),
-        name: "../../shot.png".into(),
-        width: 9999,
-        height: 9999,
-        size: 1,
-        data,
-    };
-    let plain = png(30, 20, 3);
-    let mut kept = image(Some(outgoing::base64_of(&plain)));
-    transfer::take_in(&c, &mut kept, &limits).unwrap();
-    assert_eq!(
-        kept,
-        BlobInfo {
-            sha256: sha256_hex(&plain),
-            mime: "image/png".into(),
-            width: 30,
-            height: 20,
-            size: plain.len() as u64,
-        }
-        .part("shot.png"),
-        "plain bytes kept as they are, details from the bytes"
-    );
-    let mut stripped = image(Some(outgoing::base64_of(&png_with_comment())));
-    transfer::take_in(&c, &mut stripped, &limits).unwrap();
-    let Part::Image { sha256, .. } = &stripped else {
-        panic!("{stripped:?}")
-    };
-    let bytes: Vec<u8> = c
-        .query_row(
-            "SELECT bytes FROM attachment_blobs WHERE sha256 = ?1",
-            [sha256],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(
-        !bytes.windows(7).any(|w| w == b"Comment"),
-        "the comment is gone"
-    );
-    for (what, data) in [
-        ("bomb", outgoing::base64_of(&png_bomb())),
-        ("zip", outgoing::base64_of(b"PK\x03\x04zip")),
-        ("text", outgoing::base64_of(b"hello, I am text")),
-        ("not base64", "%%%".into()),
-    ] {
-        let mut p = image(Some(data));
-        transfer::take_in(&c, &mut p, &limits).unwrap();
-        let Part::Text { text } = &p else {
-            panic!("{what}: {p:?}")
-        };
-        assert!(
-            text.starts_with("[An image was here (“shot.png”); it "),
-            "{what}: {text}"
-        );
-    }
-    // An image without bytes: the file's claims are not taken; unknown here, it is a note.
-    let mut bare = image(None);
-    transfer::take_in(&c, &mut bare, &limits).unwrap();
-    assert_eq!(
-        bare,
-        Part::Text {
-            text: "[An image was here (“shot.png”); it did not come with its bytes.]".into()
-        }
-    );
-    // Stored here already: shown with what the store knows, not what the file claims.
-    let mut known = Part::Image {
-        mime: "image/gif".into(),
-        sha256: sha256_hex(&plain),
-        name: "shot.png".into(),
-        width: 9999,
-        height: 1,
-        size: 7,
-        data: None,
-    };
-    transfer::take_in(&c, &mut known, &limits).unwrap();
-    assert_eq!(
-        known,
-        BlobInfo {
-            sha256: sha256_hex(&plain),
-            mime: "image/png".into(),
-            width: 30,
-            height: 20,
-            size: plain.len() as u64,
-        }
-        .part("shot.png")
-    );
-    let stored: i64 = c
-        .query_row("SELECT count(*) FROM attachment_blobs", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(stored, 2);
 }

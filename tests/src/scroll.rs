@@ -32,7 +32,7 @@ if (late > 0) mo.observe(t, { childList: true, subtree: true });
 const probe = document.createElement('div');
 probe.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0';
 document.body.append(probe);
-const out = { loads: [], worst: 0, bad: 0, frames: 0, lost: 0, reached: -1, late: 0, done: false };
+const out = { loads: [], misses: [], worst: 0, bad: 0, frames: 0, lost: 0, reached: -1, late: 0, done: false };
 window.__place = out;
 const t0 = performance.now();
 const finish = () => { done = true; mo.disconnect(); ro.disconnect(); probe.remove(); out.done = true; };
@@ -54,6 +54,10 @@ const ro = new ResizeObserver(() => {
     else { out.worst = Math.max(out.worst, Math.abs(drift)); if (Math.abs(drift) > 4) out.bad++; }
     if (count > prev.count) out.loads.push({ drift: drift === null ? null : Math.round(drift * 10) / 10,
       messages: count, jump: R ? num(R.id) - num(prev.R.id) : null });
+    // What a frame that lost the place looked like (the first few), for the report.
+    if ((drift === null || Math.abs(drift) > 4) && out.misses.length < 5)
+      out.misses.push({ frame, drift, was: prev.R, now: R, top: t.scrollTop, moved: [...moved],
+        messages: [prev.count, count], loading: !!t.querySelector('[data-testid=older] span') });
   }
   prev = { R, count };
   moved = null;
@@ -125,8 +129,14 @@ impl Place {
                 (None, None) => "lost".into(),
             })
             .collect();
+        let misses = match self.raw["misses"].as_array() {
+            Some(m) if !m.is_empty() => {
+                format!("; frames that lost it: {}", Value::Array(m.clone()))
+            }
+            _ => String::new(),
+        };
         format!(
-            "{} of {} page loads kept the first visible message within 4 px (drift per load, px: {}); worst frame {:.0} px, {} frames over 4 px, {} frames lost it, of {}; {} late resizes; reached the first message {}",
+            "{} of {} page loads kept the first visible message within 4 px (drift per load, px: {}); worst frame {:.0} px, {} frames over 4 px, {} frames lost it, of {}; {} late resizes; reached the first message {}{misses}",
             self.loads.len() - self.loads_lost(4.0),
             self.loads.len(),
             drifts.join(", "),
@@ -139,6 +149,26 @@ impl Place {
                 .map_or("never (gave up)".into(), |ms| format!("after {:.1} s", ms / 1e3)),
         )
     }
+}
+
+/// Opens chat `sid` (messages `ids`) from the sidebar, waits for its newest message, lets it
+/// settle, and scrolls it back to its first message (`scroll_back`).
+pub async fn open_and_scroll_back(
+    s: &Session,
+    sid: &str,
+    ids: &[String],
+    late: u32,
+    limit: Duration,
+) -> Place {
+    s.click(
+        &s.wait_for(&format!("[data-session-id='{sid}'] .open"))
+            .await,
+    )
+    .await;
+    s.wait_for(&format!("[data-row='{}']", ids[ids.len() - 1]))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    scroll_back(s, &ids[0], 0.9, late, limit).await
 }
 
 /// Runs PLACE_JS (see there) in the open chat until message `first` is at the top.

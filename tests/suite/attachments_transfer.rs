@@ -231,7 +231,7 @@ async fn images_of_an_imported_file_are_checked_like_attached_ones() {
                 }
             }
             ("note", Part::Text { text }) => {
-                assert!(text.starts_with("[An image was here"), "{what}: {text}");
+                assert!(text.starts_with("\n\n[An image was here"), "{what}: {text}");
                 assert_eq!(
                     e.core.attachments().stored_images().await.unwrap(),
                     0,

@@ -67,6 +67,16 @@ async fn ask_attach_sends_an_image_and_a_text_file() {
         other => panic!("{other:?}"),
     }
     assert_eq!(server.received().len(), 1);
+    // `chats show` puts each attachment on a line of its own, after the question's text.
+    let shown = run(dir.path(), &["chats", "show", &h.session.id.0]).await;
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown
+            .stdout
+            .contains("what is this?\n[image image/png]\n[file notes.rs]\n"),
+        "{}",
+        shown.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

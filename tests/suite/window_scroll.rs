@@ -49,17 +49,9 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
         ("images", &images, 0),
     ];
     for (sid, ids, grow) in cases {
-        s.click(
-            &s.wait_for(&format!("[data-session-id='{sid}'] .open"))
-                .await,
-        )
-        .await;
-        s.wait_for(&format!("[data-row='{}']", ids[ids.len() - 1]))
-            .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
         // 0.9 of the viewport per frame: a fast touchpad swipe held down (2,000 messages
         // are about 400,000 px).
-        let p = scroll::scroll_back(&s, &ids[0], 0.9, grow, Duration::from_secs(90)).await;
+        let p = scroll::open_and_scroll_back(&s, sid, ids, grow, Duration::from_secs(90)).await;
         eprintln!("{sid}: {}", p.summary());
         shot(&s, &e, &format!("scroll-01-{sid}-first-message")).await;
         if p.reached.is_none() {
@@ -69,12 +61,7 @@ async fn window_scrolling_back_continuously_keeps_the_readers_place() {
         if p.loads.len() < 4 {
             failures.push(format!("{sid}: only {} page loads seen", p.loads.len()));
         }
-        // Known open bug (issue 27, item 8): with image rows, about one run in two loses the
-        // place at one page load (landing ~10 messages back). It is printed, not failed on,
-        // until it is fixed: the issue stays open for it. The other passes must hold.
-        if sid == "images" && (p.loads_lost(HOLD_PX) > 0 || p.lost > 0 || p.bad > 0) {
-            eprintln!("KNOWN OPEN (issue 27): {sid}: {}", p.summary());
-        } else if p.loads_lost(HOLD_PX) > 0 || p.lost > 0 || p.bad > 0 {
+        if p.loads_lost(HOLD_PX) > 0 || p.lost > 0 || p.bad > 0 {
             failures.push(format!("{sid}: {}", p.summary()));
         }
         if grow > 0 && p.late < 100 {

@@ -304,6 +304,11 @@ fn render_history(h: &ChatHistory) -> String {
             }
         }
         for p in &m.parts {
+            // Every part but text starts on a line of its own (`[file …]` right after a
+            // question's text ran into it).
+            if !matches!(p, Part::Text { .. }) && !s.ends_with('\n') {
+                s.push('\n');
+            }
             match p {
                 Part::Text { text } => s.push_str(text),
                 Part::Reasoning { text, .. } => {

@@ -78,3 +78,7 @@ pub use crate::core::{open_store, Core, CoreOptions};
 pub use chats::TurnHandle;
 pub use error::{CoreError, ProviderError, ProviderErrorKind, StoreError};
 pub use util::{create_private, new_id, now_ms};
+
+// Last in the file: the tests' shared helpers.
+#[cfg(test)]
+mod test_kit;

@@ -20,15 +20,7 @@ pub async fn place(out: &mut Vec<Row>) {
     let _server = local_server(dir.path()).await;
     let s = start(dir.path()).await;
     for (sid, ids, grow) in [("plain", &plain, 0), ("late", &late, 120)] {
-        s.click(
-            &s.wait_for(&format!("[data-session-id='{sid}'] .open"))
-                .await,
-        )
-        .await;
-        s.wait_for(&format!("[data-row='{}']", ids[ids.len() - 1]))
-            .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let p = scroll::scroll_back(&s, &ids[0], 0.9, grow, Duration::from_secs(180)).await;
+        let p = scroll::open_and_scroll_back(&s, sid, ids, grow, Duration::from_secs(180)).await;
         let what = if grow > 0 {
             "4,000-message chat scrolled back continuously (0.9 viewport a frame), rows growing 120–240 px two frames after they show"
         } else {

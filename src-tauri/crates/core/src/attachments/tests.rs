@@ -4,27 +4,10 @@
 //! and images from files taken in like attached ones.
 
 use super::*;
-use crate::{Core, CoreOptions};
 use parley_protocol::{ChatId, ToolCallStatus};
-use std::path::Path;
 
-pub(super) fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-pub(super) async fn core(dir: &Path) -> Core {
-    Core::open(CoreOptions {
-        data_dir: dir.to_path_buf(),
-        secrets: Arc::new(crate::secrets::MemoryStore::new()),
-        http: Default::default(),
-    })
-    .await
-    .unwrap()
-}
+pub(super) use crate::test_kit::{core, rt};
+use crate::Core;
 
 /// A PNG of `w`×`h` pixels whose colours depend on `seed`.
 pub(crate) fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {

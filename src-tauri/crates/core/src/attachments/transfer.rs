@@ -75,10 +75,12 @@ pub(crate) fn take_in(c: &Connection, part: &mut Part, limits: &Limits) -> Resul
     Ok(())
 }
 
-/// The text that takes the place of an image that could not be taken in.
+/// The text that takes the place of an image that could not be taken in: a paragraph of its
+/// own (text parts next to each other are sent and shown joined as they are, so without the
+/// blank line the note ran on from the question's last word).
 fn note(name: &str, why: &str) -> Part {
     Part::Text {
-        text: format!("[An image was here ({}); it {why}.]", shown(name)),
+        text: format!("\n\n[An image was here ({}); it {why}.]", shown(name)),
     }
 }
 

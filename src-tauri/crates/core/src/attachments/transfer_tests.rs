@@ -62,7 +62,7 @@ fn older_inline_image_rows_move_into_storage_or_become_a_note() {
         for m in ["m-bomb", "m-garbage", "m-not-base64"] {
             let (_, kind, body) = of(m);
             assert_eq!(kind, "text", "{m}");
-            assert!(body.starts_with("[An image was here"), "{m}: {body}");
+            assert!(body.trim_start().starts_with("[An image was here"), "{m}: {body}");
         }
         assert_eq!(core.attachments().stored_images().await.unwrap(), 2);
         // Nothing left to move: a second tidy changes nothing.
@@ -223,7 +223,7 @@ fn an_image_from_a_file_is_taken_in_like_an_attached_one() {
             panic!("{what}: {p:?}")
         };
         assert!(
-            text.starts_with("[An image was here (“shot.png”); it "),
+            text.starts_with("\n\n[An image was here (“shot.png”); it "),
             "{what}: {text}"
         );
     }
@@ -233,7 +233,7 @@ fn an_image_from_a_file_is_taken_in_like_an_attached_one() {
     assert_eq!(
         bare,
         Part::Text {
-            text: "[An image was here (“shot.png”); it did not come with its bytes.]".into()
+            text: "\n\n[An image was here (“shot.png”); it did not come with its bytes.]".into()
         }
     );
     // Stored here already: shown with what the store knows, not what the file claims.

@@ -7,30 +7,13 @@
 
 use super::import::{check_chat, each_chat, Meter, CANCELLED, MAX_IMPORT_BYTES};
 use super::ImportControl;
-use crate::{Core, CoreOptions};
 use parley_protocol::ImportProgress;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub(super) fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-pub(super) async fn core(dir: &Path) -> Core {
-    Core::open(CoreOptions {
-        data_dir: dir.to_path_buf(),
-        secrets: Arc::new(crate::secrets::MemoryStore::new()),
-        http: Default::default(),
-    })
-    .await
-    .unwrap()
-}
+pub(super) use crate::test_kit::{core, rt};
 
 /// About 120 bytes of text, different for each `i`.
 fn words(i: usize) -> String {

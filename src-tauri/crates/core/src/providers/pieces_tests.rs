@@ -1,23 +1,6 @@
+use super::super::request_table::{msg, text};
 use super::*;
-use parley_protocol::{Message, Part, Role};
-
-fn msg(role: Role, parts: Vec<Part>) -> Message {
-    Message {
-        id: "m".into(),
-        chat_id: "s".into(),
-        parent_id: None,
-        role,
-        parts,
-        turn_id: None,
-        provider: None,
-        model: None,
-        created_at: 0,
-    }
-}
-
-fn text(t: &str) -> Part {
-    Part::Text { text: t.into() }
-}
+use parley_protocol::{Part, Role};
 
 fn file(name: &str, body: &str) -> Part {
     Part::File {

@@ -13,7 +13,8 @@ use serde_json::{json, Map, Value};
 
 const RECORDED: &str = include_str!("testdata/requests.json");
 
-fn msg(role: Role, parts: Vec<Part>) -> Message {
+/// A message of `role` made of `parts` (shared with the pieces' tests).
+pub(super) fn msg(role: Role, parts: Vec<Part>) -> Message {
     Message {
         id: "m".into(),
         chat_id: "s".into(),
@@ -27,7 +28,7 @@ fn msg(role: Role, parts: Vec<Part>) -> Message {
     }
 }
 
-fn text(t: &str) -> Part {
+pub(super) fn text(t: &str) -> Part {
     Part::Text { text: t.into() }
 }
 

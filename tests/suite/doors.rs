@@ -16,6 +16,7 @@ const TOPICS: &[&str] = &[
     "backups",
     "chats",
     "history",
+    "mcp",
     "providers",
     "search",
     "settings",

@@ -16,6 +16,7 @@ mod cli_attach;
 mod cli_find;
 mod cli_import;
 mod cli_inert;
+mod cli_mcp;
 mod cli_output;
 mod cli_transfer;
 mod cli_tree;
@@ -33,6 +34,7 @@ mod kill;
 #[cfg(unix)]
 mod kill_ops;
 mod long;
+mod mcp_keychain;
 mod migrations;
 mod ollama;
 mod openai_fixtures;

@@ -19,6 +19,7 @@ mod term;
 mod ask;
 mod attachments;
 mod chats;
+mod mcp;
 mod providers;
 mod review;
 mod search;
@@ -87,6 +88,9 @@ enum Command {
     Search(search::SearchArgs),
     /// Tokens used and what they cost, per day, model, provider and chat.
     Usage(usage::UsageArgs),
+    /// MCP servers: add, list, turn on or off, remove, import another client's file.
+    #[command(subcommand)]
+    Mcp(mcp::McpCmd),
 }
 
 /// A failure to report: the error and the exit code.
@@ -195,6 +199,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => transfer::import(&core, args).await,
         Command::Search(args) => search::search(&core, args).await,
         Command::Usage(args) => usage::usage(&core, args).await,
+        Command::Mcp(cmd) => mcp::run(&core, cmd).await,
         Command::Restore {
             file,
             dry_run,

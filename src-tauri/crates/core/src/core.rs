@@ -15,6 +15,7 @@ use crate::error::CoreError;
 use crate::history::HistoryService;
 use crate::hub::Hub;
 use crate::instance::Instance;
+use crate::mcp::McpService;
 use crate::providers::{HttpSettings, ProviderService};
 use crate::search::SearchService;
 use crate::secrets::SecretStore;
@@ -50,6 +51,7 @@ struct Inner {
     usage: UsageService,
     providers: ProviderService,
     assistants: AssistantService,
+    mcp: McpService,
     attachments: AttachmentService,
     approvals: ApprovalService,
     settings: SettingsService,
@@ -131,6 +133,7 @@ impl Core {
                 search: SearchService::new(shared.clone()),
                 usage: UsageService::new(shared.clone(), settings.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
+                mcp: McpService::new(shared.clone()),
                 approvals,
                 settings,
                 tools: ToolService,
@@ -216,6 +219,11 @@ impl Core {
     /// Assistants: presets of system prompt, tools and workspace.
     pub fn assistants(&self) -> &AssistantService {
         &self.inner.assistants
+    }
+
+    /// MCP servers: their configuration.
+    pub fn mcp(&self) -> &McpService {
+        &self.inner.mcp
     }
 
     /// Approval decisions, answers to questions, saved grants.

@@ -62,6 +62,7 @@ pub mod error;
 pub mod history;
 mod hub;
 mod instance;
+pub mod mcp;
 mod net;
 pub mod paths;
 pub mod providers;

@@ -347,6 +347,16 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX parts_images ON parts(body) WHERE kind = 'image';
     "#,
+    // v11: MCP servers (`mcp`): the configuration as JSON, names unique without regard to case.
+    // The values of their environment variables and headers are in the keychain, never here.
+    r#"
+    CREATE TABLE mcp_servers (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -1,0 +1,149 @@
+//! MCP servers, the configuration half: adding (from the window, `parley mcp add`, or another
+//! client's `mcpServers` file), listing, enabling and removing servers. A server's environment
+//! values and headers go to the OS keychain bound to its program or address (`secrets`); the
+//! database holds only their names (`store`). What may be configured is checked in `config`,
+//! files are read in `import`.
+
+pub mod config;
+pub mod import;
+mod secrets;
+mod store;
+
+use crate::error::CoreError;
+use crate::shared::Shared;
+use parley_protocol::{McpImportReport, McpServer, McpServerInput, McpSkipped, NamedValue};
+use std::sync::Arc;
+
+/// Configured MCP servers.
+#[derive(Clone)]
+pub struct McpService {
+    shared: Arc<Shared>,
+}
+
+/// A server's values from the keychain, for its transport.
+pub struct ServerValues {
+    pub env: Vec<NamedValue>,
+    pub headers: Vec<NamedValue>,
+}
+
+impl McpService {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        McpService { shared }
+    }
+
+    /// Every server, by name.
+    pub async fn list(&self) -> Result<Vec<McpServer>, CoreError> {
+        Ok(self.shared.store.list_mcp_servers().await?)
+    }
+
+    /// The server named `name`.
+    pub async fn get(&self, name: &str) -> Result<McpServer, CoreError> {
+        self.shared.store.mcp_server(name).await?.ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "There is no MCP server named {}.",
+                config::shown(name)
+            ))
+        })
+    }
+
+    /// Adds a server, or with `replace` replaces the one of the same name (its values too:
+    /// values not given again are forgotten). The values go to the keychain first: when it
+    /// cannot take them, nothing is saved.
+    pub async fn add(&self, input: McpServerInput, replace: bool) -> Result<McpServer, CoreError> {
+        let name = config::check_name(&input.name)?;
+        let transport = config::check_transport(&input.transport)?;
+        config::check_env(&input.env)?;
+        config::check_headers(&input.headers)?;
+        let existing = self.shared.store.mcp_server(&name).await?;
+        if existing.is_some() && !replace {
+            return Err(CoreError::InvalidInput(format!(
+                "There is already an MCP server named {name}: remove it first, or replace it (`parley mcp add --replace`)."
+            )));
+        }
+        // Values in the keychain to forget: the replaced server's.
+        let had_values = existing
+            .as_ref()
+            .is_some_and(|s| !(s.env_names.is_empty() && s.header_names.is_empty()));
+        let server = McpServer {
+            id: existing
+                .as_ref()
+                .map_or_else(crate::new_id, |s| s.id.clone()),
+            name,
+            transport,
+            enabled: input.enabled,
+            env_names: input.env.iter().map(|v| v.name.clone()).collect(),
+            header_names: input.headers.iter().map(|v| v.name.clone()).collect(),
+            created_at: existing.map_or_else(crate::now_ms, |s| s.created_at),
+        };
+        // A server without values needs no keychain; a replaced one forgets its old ones.
+        if had_values || !(input.env.is_empty() && input.headers.is_empty()) {
+            secrets::save(
+                self.shared.secrets.as_ref(),
+                &server.id,
+                &server.transport,
+                &input.env,
+                &input.headers,
+            )?;
+        }
+        self.shared.store.put_mcp_server(server.clone()).await?;
+        Ok(server)
+    }
+
+    /// Turns a server's tools on or off.
+    pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<McpServer, CoreError> {
+        let mut server = self.get(name).await?;
+        server.enabled = enabled;
+        self.shared.store.put_mcp_server(server.clone()).await?;
+        Ok(server)
+    }
+
+    /// Removes a server and forgets its values (first: when the keychain cannot forget them,
+    /// the server stays, so no value is left behind unseen).
+    pub async fn remove(&self, name: &str) -> Result<McpServer, CoreError> {
+        let server = self.get(name).await?;
+        if !(server.env_names.is_empty() && server.header_names.is_empty()) {
+            secrets::delete(self.shared.secrets.as_ref(), &server.id)?;
+        }
+        self.shared.store.delete_mcp_server(&server.id).await?;
+        Ok(server)
+    }
+
+    /// The values saved for `server`, while its program or address is the one they were
+    /// saved for.
+    pub fn values(&self, server: &McpServer) -> Result<ServerValues, CoreError> {
+        let v = secrets::load(self.shared.secrets.as_ref(), &server.id, &server.transport)?;
+        Ok(ServerValues {
+            env: v.env,
+            headers: v.headers,
+        })
+    }
+
+    /// Adds the sound entries of an `mcpServers` file (`import`); an entry whose name is
+    /// taken here is left out and reported, like an unsound one.
+    pub async fn import_config(&self, text: &str) -> Result<McpImportReport, CoreError> {
+        let parsed = import::parse(text).map_err(CoreError::InvalidInput)?;
+        let mut report = McpImportReport {
+            skipped: parsed.skipped,
+            ignored_fields: parsed.ignored_fields,
+            ..McpImportReport::default()
+        };
+        for (raw, input) in parsed.servers {
+            let name = input.name.clone();
+            let outcome = match self.shared.store.mcp_server(&name).await? {
+                Some(_) => Err(format!("a server named {name} is already configured here")),
+                None => self.add(input, false).await.map_err(|e| e.to_string()),
+            };
+            match outcome {
+                Ok(_) => report.added.push(name),
+                Err(reason) => report.skipped.push(McpSkipped {
+                    name: config::shown(&raw),
+                    reason,
+                }),
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests;

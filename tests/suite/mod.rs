@@ -35,6 +35,8 @@ mod kill;
 mod kill_ops;
 mod long;
 mod mcp_keychain;
+mod mcp_pins;
+mod mcp_real;
 mod migrations;
 mod ollama;
 mod openai_fixtures;

@@ -29,3 +29,13 @@ impl Default for HttpSettings {
         }
     }
 }
+
+/// The TLS provider of the process (ring), installed once: MCP's HTTP client (rmcp's, on a
+/// newer reqwest built without a provider of its own) takes the process's default, and so
+/// does the providers' client.
+pub(crate) fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -85,3 +85,75 @@ pub struct McpImportReport {
     /// Fields Parley does not use, per entry (`name: field, field`), reported, not kept.
     pub ignored_fields: Vec<String>,
 }
+
+/// What a server says about a tool's effects. Hints only: they can make Parley ask more, never
+/// less (a tool the user has not marked read-only asks, whatever the server claims).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpToolHints {
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+/// A tool as a server lists it (untrusted text: shown with hidden characters marked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpToolInfo {
+    /// The server's name for it.
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    /// Its input schema, as JSON text.
+    pub input_schema: String,
+    /// Its output schema, as JSON text, when it has one.
+    pub output_schema: Option<String>,
+    pub hints: McpToolHints,
+}
+
+/// What connecting to a server found: the protocol spoken, who answered, its tools, and the
+/// last lines of its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpTestReport {
+    pub server: String,
+    /// The protocol revision agreed, e.g. "2025-11-25" or "2026-07-28".
+    pub protocol_version: String,
+    /// "stateless" (2026-07-28: discovery, no session) or "handshake" (initialize).
+    pub era: String,
+    /// The server's own name and version, when it gives them.
+    pub server_info: Option<String>,
+    /// What the server says about how to use it (untrusted; shown, never obeyed).
+    pub instructions: Option<String>,
+    /// Its tools, each against its pin.
+    pub tools: Vec<McpToolState>,
+    /// The last lines of the server's log (stderr, and Parley's notes).
+    pub log: Vec<String>,
+}
+
+/// Where a tool stands against its pinned definition (the rug-pull defence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum McpPin {
+    /// Seen for the first time: its definition is pinned now.
+    New,
+    /// The definition is the one pinned.
+    Pinned,
+    /// The definition changed since it was pinned: the tool is blocked until the change is
+    /// accepted (`hash`: the new definition's, to name in the acceptance).
+    Changed {
+        hash: String,
+        /// The definition as pinned, to show beside the new one.
+        was: Box<McpToolInfo>,
+    },
+}
+
+/// A tool as listed, with where it stands against its pin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpToolState {
+    pub tool: McpToolInfo,
+    pub pin: McpPin,
+}

@@ -156,6 +156,23 @@ fn peer_tests(root: &Path, setup: &Setup) -> Result<(), String> {
         .env("PARLEY_LLAMA_TEMPLATE", &peer.template))
 }
 
+/// The MCP suite against the reference servers from npm (`suite::mcp_real`).
+fn mcp_tests(root: &Path, setup: &Setup) -> Result<(), String> {
+    let bin = setup.mcp_servers()?;
+    sh(cargo(root)
+        .args([
+            "test",
+            "-p",
+            "parley-tests",
+            "--test",
+            "all",
+            "mcp_real",
+            "--",
+            "--ignored",
+        ])
+        .env("PARLEY_MCP_SERVERS", &bin))
+}
+
 fn test(root: &Path) -> Result<(), String> {
     let started = Instant::now();
     let setup = Setup::new(root, Level::Test)?;
@@ -210,6 +227,7 @@ fn test(root: &Path) -> Result<(), String> {
     step("real LLM peer (llama-server)", &mut || {
         peer_tests(root, &setup)
     });
+    step("real MCP servers (npm)", &mut || mcp_tests(root, &setup));
     step("real window (WebDriver)", &mut || {
         setup.window_tests("window")
     });

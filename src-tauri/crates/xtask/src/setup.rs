@@ -214,6 +214,36 @@ impl Setup {
         std::fs::write(&stamp_path, hash).map_err(|e| e.to_string())
     }
 
+    /// The reference MCP servers from the npm registry (server-everything, server-filesystem),
+    /// installed once into the tool cache at the versions RECIPES.md names; returns the folder
+    /// of their programs (`node_modules/.bin`).
+    pub fn mcp_servers(&self) -> Result<PathBuf, String> {
+        const PACKAGES: [&str; 2] = [
+            "@modelcontextprotocol/server-everything@2026.8.31",
+            "@modelcontextprotocol/server-filesystem@2026.8.31",
+        ];
+        let dir = self.tools.join("mcp-servers");
+        let bin = dir.join("node_modules").join(".bin");
+        let stamp = dir.join(".parley-packages");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(PACKAGES.join(" ").as_str()) {
+            return Ok(bin);
+        }
+        eprintln!(
+            "Installing the reference MCP servers into {} (once).",
+            dir.display()
+        );
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::write(dir.join("package.json"), "{\"private\": true}\n")
+            .map_err(|e| e.to_string())?;
+        let mut npm = self.npm();
+        npm.current_dir(&dir)
+            .args(["install", "--no-audit", "--no-fund", "--save-exact"])
+            .args(PACKAGES);
+        sh(&mut npm)?;
+        std::fs::write(&stamp, PACKAGES.join(" ")).map_err(|e| e.to_string())?;
+        Ok(bin)
+    }
+
     /// tauri-driver, installed once into the tool cache.
     pub fn tauri_driver_path(&self) -> PathBuf {
         self.tools

@@ -1,23 +1,31 @@
-//! MCP servers, the configuration half: adding (from the window, `parley mcp add`, or another
+//! MCP servers: adding (from the window, `parley mcp add`, or another
 //! client's `mcpServers` file), listing, enabling and removing servers. A server's environment
 //! values and headers go to the OS keychain bound to its program or address (`secrets`); the
 //! database holds only their names (`store`). What may be configured is checked in `config`,
-//! files are read in `import`.
+//! files are read in `import`. A server is reached with rmcp in `client` (its process, its
+//! transport, the era negotiated) and tested in `live`; its stderr is kept in `log`.
 
+mod client;
 pub mod config;
 pub mod import;
+mod live;
+mod log;
+pub mod pins;
 mod secrets;
 mod store;
 
 use crate::error::CoreError;
 use crate::shared::Shared;
 use parley_protocol::{McpImportReport, McpServer, McpServerInput, McpSkipped, NamedValue};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Configured MCP servers.
 #[derive(Clone)]
 pub struct McpService {
     shared: Arc<Shared>,
+    /// Each server's log in this process, by server id.
+    logs: Arc<Mutex<HashMap<String, Arc<log::ServerLog>>>>,
 }
 
 /// A server's values from the keychain, for its transport.
@@ -28,7 +36,10 @@ pub struct ServerValues {
 
 impl McpService {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        McpService { shared }
+        McpService {
+            shared,
+            logs: Arc::default(),
+        }
     }
 
     /// Every server, by name.
@@ -111,6 +122,13 @@ impl McpService {
     /// The values saved for `server`, while its program or address is the one they were
     /// saved for.
     pub fn values(&self, server: &McpServer) -> Result<ServerValues, CoreError> {
+        if server.env_names.is_empty() && server.header_names.is_empty() {
+            // None saved: the keychain is not asked (it need not be there).
+            return Ok(ServerValues {
+                env: Vec::new(),
+                headers: Vec::new(),
+            });
+        }
         let v = secrets::load(self.shared.secrets.as_ref(), &server.id, &server.transport)?;
         Ok(ServerValues {
             env: v.env,

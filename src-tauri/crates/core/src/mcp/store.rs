@@ -65,3 +65,57 @@ impl Store {
             .await
     }
 }
+
+impl Store {
+    /// Server `server_id`'s pins: (tool, hash, the pinned definition).
+    pub(in crate::mcp) async fn mcp_pins(
+        &self,
+        server_id: &str,
+    ) -> Result<Vec<(String, String, parley_protocol::McpToolInfo)>, StoreError> {
+        let id = server_id.to_owned();
+        self.reader
+            .call(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT tool, hash, definition FROM mcp_tool_pins WHERE server_id = ?1",
+                )?;
+                let rows = stmt.query_map([id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (tool, hash, def) = row?;
+                    let def = serde_json::from_str(&def)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    out.push((tool, hash, def));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Pins `tool`'s definition (`hash`) for server `server_id`, replacing its pin.
+    pub(in crate::mcp) async fn put_mcp_pin(
+        &self,
+        server_id: &str,
+        tool: &parley_protocol::McpToolInfo,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        let def = serde_json::to_string(tool).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (id, name, hash) = (server_id.to_owned(), tool.name.clone(), hash.to_owned());
+        self.writer
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO mcp_tool_pins(server_id, tool, hash, definition, pinned_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(server_id, tool) DO UPDATE SET hash = ?3, definition = ?4, pinned_at = ?5",
+                    params![id, name, hash, def, crate::util::now_ms()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}

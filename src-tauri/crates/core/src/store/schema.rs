@@ -349,12 +349,23 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // v11: MCP servers (`mcp`): the configuration as JSON, names unique without regard to case.
     // The values of their environment variables and headers are in the keychain, never here.
+    // Each tool's pinned definition (`mcp::pins`): the SHA-256 of its name, title, description,
+    // schemas and hints when it was first seen or last accepted, and that definition, so that
+    // a change can be shown before it is accepted.
     r#"
     CREATE TABLE mcp_servers (
         id          TEXT PRIMARY KEY,
         name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
         body        TEXT NOT NULL,
         created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE mcp_tool_pins (
+        server_id   TEXT NOT NULL REFERENCES mcp_servers(id) ON DELETE CASCADE,
+        tool        TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        definition  TEXT NOT NULL,
+        pinned_at   INTEGER NOT NULL,
+        PRIMARY KEY (server_id, tool)
     );
     "#,
 ];

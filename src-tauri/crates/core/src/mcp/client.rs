@@ -1,0 +1,345 @@
+//! One connection to one server, with rmcp (the official SDK): a local program started in a
+//! process group of its own (recorded with the orphan machinery of `tools::orphans`, so it never
+//! outlives Parley), its stderr read into the server's bounded log; or a remote server over
+//! streamable HTTP with its headers. The protocol era is negotiated per server: `server/discover`
+//! first (the stateless 2026-07-28 revision), the initialize handshake when the server does not
+//! know it. A local server gets a small environment — what programs need to run (PATH, HOME,
+//! locale, temporary folders) and the variables configured for it — never all of Parley's,
+//! which may hold keys of its own.
+
+// Roots and logging are deprecated by the 2026 revision (SEP-2577) and still spoken by every
+// server of the handshake era: Parley answers both.
+#![allow(deprecated)]
+
+use super::log::ServerLog;
+use super::ServerValues;
+use crate::error::CoreError;
+use parley_protocol::{McpServer, McpToolHints, McpToolInfo, McpTransport, NamedValue};
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, Implementation, ListRootsResult,
+    LoggingMessageNotificationParam, ProtocolVersion, Root, RootsCapabilities,
+};
+use rmcp::service::{NotificationContext, RequestContext, RunningService};
+use rmcp::{
+    ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData as McpError, RoleClient,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long starting a server may take (a first `npx` run downloads its package).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long listing its tools may take.
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The variables of Parley's environment a local server inherits (besides its own).
+const INHERITED: [&str; 22] = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "XDG_RUNTIME_DIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "SYSTEMROOT",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "USERPROFILE",
+    "PATHEXT",
+    "COMSPEC",
+];
+
+/// What a server may ask Parley, and what it tells it.
+#[derive(Clone)]
+pub struct Handler {
+    /// The workspace folders a server may see (`roots/list`), as file:// URIs.
+    roots: Arc<Vec<String>>,
+    log: Arc<ServerLog>,
+    /// Woken when the server says its tools changed.
+    pub tools_changed: Arc<tokio::sync::Notify>,
+}
+
+impl ClientHandler for Handler {
+    fn get_info(&self) -> ClientConfig {
+        let mut roots = RootsCapabilities::default();
+        roots.list_changed = Some(true);
+        let mut caps = ClientCapabilities::default();
+        caps.roots = Some(roots);
+        ClientConfig::new(
+            caps,
+            Implementation::new("parley", env!("CARGO_PKG_VERSION")),
+        )
+        .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+    }
+
+    async fn list_roots(
+        &self,
+        _c: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, McpError> {
+        Ok(ListRootsResult::new(
+            self.roots.iter().map(|u| Root::new(u.clone())).collect(),
+        ))
+    }
+
+    async fn on_tool_list_changed(&self, _c: NotificationContext<RoleClient>) {
+        self.log.note("the server says its tools changed");
+        self.tools_changed.notify_waiters();
+    }
+
+    async fn on_logging_message(
+        &self,
+        p: LoggingMessageNotificationParam,
+        _c: NotificationContext<RoleClient>,
+    ) {
+        self.log.push(&format!("[{:?}] {}", p.level, p.data));
+    }
+}
+
+/// A live connection.
+pub struct Connection {
+    pub service: RunningService<RoleClient, Handler>,
+    pub protocol_version: String,
+    pub stateless: bool,
+    pub server_info: Option<String>,
+    pub instructions: Option<String>,
+    /// The local server's process group, as recorded for the orphan machinery.
+    group: Option<(PathBuf, u32)>,
+}
+
+impl Connection {
+    /// Ends the connection: the session closed, a local server's group ended.
+    pub async fn close(mut self) {
+        let _ = self
+            .service
+            .close_with_timeout(Duration::from_secs(8))
+            .await;
+        if let Some((log, pgid)) = self.group.take() {
+            crate::tools::orphans::forget(&log, pgid);
+        }
+    }
+}
+
+/// Where a connection records a local server's group, and where its lines go.
+pub struct Context {
+    pub process_log: PathBuf,
+    pub log: Arc<ServerLog>,
+    pub roots: Vec<String>,
+}
+
+/// Connects to `server` with its `values`, negotiating the era; an error says what happened
+/// with the last lines of the server's log.
+pub async fn connect(
+    server: &McpServer,
+    values: &ServerValues,
+    ctx: Context,
+) -> Result<Connection, CoreError> {
+    let tools_changed = Arc::new(tokio::sync::Notify::new());
+    let handler = Handler {
+        roots: Arc::new(ctx.roots),
+        log: ctx.log.clone(),
+        tools_changed: tools_changed.clone(),
+    };
+    let mode = ClientLifecycleMode::Auto {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+    };
+    let mut group = None;
+    let started = match &server.transport {
+        McpTransport::Stdio { command, args } => {
+            let (transport, pid) = spawn(command, args, &values.env, &ctx.log)?;
+            if let Some(pid) = pid {
+                crate::tools::orphans::watch(pid);
+                crate::tools::orphans::record(&ctx.process_log, pid);
+                group = Some((ctx.process_log.clone(), pid));
+            }
+            tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                handler.serve_with_lifecycle(transport, mode),
+            )
+            .await
+        }
+        McpTransport::Http { url } => {
+            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+                http_config(url, &values.headers)?,
+            );
+            tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                handler.serve_with_lifecycle(transport, mode),
+            )
+            .await
+        }
+    };
+    let service = match started {
+        Ok(Ok(service)) => service,
+        failed => {
+            if let Some((log, pgid)) = &group {
+                crate::tools::orphans::forget(log, *pgid);
+            }
+            let why = match failed {
+                Err(_) => format!("it did not answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                Ok(Err(e)) => crate::secrets::redact_known(&e.to_string()).into_owned(),
+                Ok(Ok(_)) => unreachable!(),
+            };
+            return Err(failure(&server.name, &why, &ctx.log));
+        }
+    };
+    let (protocol_version, stateless, server_info, instructions) = match service.peer_info() {
+        Some(info) => (
+            info.protocol_version.to_string(),
+            !info.protocol_version.has_initialize(),
+            info.server_info
+                .as_ref()
+                .map(|i| format!("{} {}", i.name, i.version)),
+            info.instructions.clone(),
+        ),
+        None => (String::new(), false, None, None),
+    };
+    ctx.log
+        .note(&format!("connected, protocol {protocol_version}"));
+    Ok(Connection {
+        service,
+        protocol_version,
+        stateless,
+        server_info,
+        instructions,
+        group,
+    })
+}
+
+/// The error for a server that could not be reached or started, with its last log lines.
+fn failure(name: &str, why: &str, log: &ServerLog) -> CoreError {
+    let tail = log.tail(8);
+    let lines = if tail.is_empty() {
+        String::new()
+    } else {
+        format!(" Its last lines:\n{}", tail.join("\n"))
+    };
+    CoreError::InvalidInput(format!(
+        "MCP server \"{name}\" could not be used: {why}.{lines}"
+    ))
+}
+
+/// Starts a local server in a process group of its own, its stderr read into `log`.
+fn spawn(
+    command: &str,
+    args: &[String],
+    env: &[NamedValue],
+    log: &Arc<ServerLog>,
+) -> Result<(rmcp::transport::TokioChildProcess, Option<u32>), CoreError> {
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.args(args).env_clear();
+    for name in INHERITED {
+        if let Some(v) = std::env::var_os(name) {
+            cmd.env(name, v);
+        }
+    }
+    cmd.envs(env.iter().map(|v| (&v.name, &v.value)));
+    let mut cmd = process_wrap::tokio::CommandWrap::from(cmd);
+    #[cfg(unix)]
+    cmd.wrap(process_wrap::tokio::ProcessGroup::leader());
+    let (transport, stderr) = rmcp::transport::TokioChildProcess::builder(cmd)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                " (not found: is it installed, and on PATH?)"
+            } else {
+                ""
+            };
+            CoreError::InvalidInput(format!("Could not start {command:?}{hint}: {e}."))
+        })?;
+    let pid = transport.id();
+    log.note(&format!(
+        "started {command} (process {})",
+        pid.map_or("?".into(), |p| p.to_string())
+    ));
+    if let Some(stderr) = stderr {
+        let log = log.clone();
+        tokio::spawn(async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.push(&line);
+            }
+            log.note("the process closed its stderr");
+        });
+    }
+    Ok((transport, pid))
+}
+
+/// The streamable HTTP transport's settings for `url`, with the server's headers (marked
+/// sensitive: never in a debug print).
+fn http_config(
+    url: &str,
+    headers: &[NamedValue],
+) -> Result<rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig, CoreError>
+{
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    crate::net::install_tls_provider();
+    let mut map = std::collections::HashMap::new();
+    for v in headers {
+        let name = reqwest::header::HeaderName::from_bytes(v.name.as_bytes());
+        let value = reqwest::header::HeaderValue::from_str(&v.value);
+        match (name, value) {
+            (Ok(n), Ok(mut val)) => {
+                val.set_sensitive(true);
+                map.insert(n, val);
+            }
+            _ => {
+                return Err(CoreError::InvalidInput(format!(
+                    "The header {} cannot be sent.",
+                    v.name
+                )))
+            }
+        }
+    }
+    Ok(StreamableHttpClientTransportConfig::with_uri(url.to_owned()).custom_headers(map))
+}
+
+/// Every tool the server lists (following its pages), as Parley shows them.
+pub async fn list_tools(conn: &Connection) -> Result<Vec<McpToolInfo>, CoreError> {
+    let tools = tokio::time::timeout(LIST_TIMEOUT, conn.service.list_all_tools())
+        .await
+        .map_err(|_| {
+            CoreError::InvalidInput(format!(
+                "The server did not list its tools within {} s.",
+                LIST_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| {
+            CoreError::InvalidInput(format!("The server could not list its tools: {e}."))
+        })?;
+    Ok(tools.into_iter().map(|t| info_of(&t)).collect())
+}
+
+fn info_of(t: &rmcp::model::Tool) -> McpToolInfo {
+    let hints = t
+        .annotations
+        .as_ref()
+        .map_or_else(McpToolHints::default, |a| McpToolHints {
+            read_only: a.read_only_hint,
+            destructive: a.destructive_hint,
+            idempotent: a.idempotent_hint,
+            open_world: a.open_world_hint,
+        });
+    McpToolInfo {
+        name: t.name.to_string(),
+        title: t.title.clone(),
+        description: t.description.as_deref().unwrap_or_default().to_owned(),
+        input_schema: serde_json::to_string(t.input_schema.as_ref()).unwrap_or_default(),
+        output_schema: t
+            .output_schema
+            .as_ref()
+            .map(|s| serde_json::to_string(s.as_ref()).unwrap_or_default()),
+        hints,
+    }
+}

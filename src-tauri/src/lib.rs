@@ -239,6 +239,15 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .build(tauri::generate_context!())?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
+                let core = app.state::<AppState>().core.clone();
+                // MCP servers end cleanly (each local one's process group with it), then the data.
+                tauri::async_runtime::block_on(async move {
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        core.mcp().close_all(),
+                    )
+                    .await;
+                });
                 app.state::<AppState>().core.end();
             }
         });

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A small MCP server over stdio for the tests: one tool, `lookup`, whose description is read
-from the file named by the first argument at every tools/list (so a test can change the tool
+"""A small MCP server over stdio for the tests: one tool, `lookup` (it answers "definition of
+Q", or an error result for "fail"), whose description is read from the file named by the first
+argument at every tools/list (so a test can change the tool
 between connections: the rug-pull Parley's pins defend against). It speaks the initialize
 handshake (2025-11-25) and answers anything else with "method not found", as a server of that
 era does; with a second argument "garbage" it writes a line that is not JSON first."""
@@ -47,6 +48,15 @@ def main():
                 "inputSchema": {"type": "object", "properties": {"q": {"type": "string"}}},
                 "annotations": {"readOnlyHint": True},
             }]})
+        elif method == "tools/call":
+            params = msg.get("params") or {}
+            q = (params.get("arguments") or {}).get("q", "")
+            if params.get("name") != "lookup":
+                reply(mid, {"content": [{"type": "text", "text": "no such tool"}], "isError": True})
+            elif q == "fail":
+                reply(mid, {"content": [{"type": "text", "text": "the dictionary is closed"}], "isError": True})
+            else:
+                reply(mid, {"content": [{"type": "text", "text": "definition of " + q}]})
         elif method == "ping":
             reply(mid, {})
         else:

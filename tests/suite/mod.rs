@@ -34,6 +34,7 @@ mod kill;
 #[cfg(unix)]
 mod kill_ops;
 mod long;
+mod mcp_agent;
 mod mcp_keychain;
 mod mcp_pins;
 mod mcp_real;

@@ -50,6 +50,10 @@ pub struct AskArgs {
     /// commands, fetch pages). Without it, no tools are offered.
     #[arg(long, value_name = "DIR")]
     workspace: Option<PathBuf>,
+    /// Offer the tools of this MCP server too (repeatable; needs a workspace: its roots). Its
+    /// calls ask like any tool with effects.
+    #[arg(long, value_name = "SERVER")]
+    mcp: Vec<String>,
     /// What runs without asking. On a terminal every other call is asked about; without one,
     /// calls not covered here are denied.
     #[arg(long, value_enum)]
@@ -219,6 +223,8 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         color: term::stderr_is_terminal(),
     };
     let result = follow(&asked, handle.events).await;
+    // The MCP servers the turn started end with it (each local one's process group too).
+    core.mcp().close_all().await;
     if created && !args.json {
         errln!("(chat {chat_id}; continue it with --chat {chat_id})");
     }
@@ -271,7 +277,41 @@ async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failur
             return Err(e.into());
         }
     }
+    if let Err(e) = offer_servers(core, &chat_id, &args.mcp).await {
+        if created {
+            let _ = core.chats().delete_chat(&chat_id).await;
+        }
+        return Err(e);
+    }
     Ok((chat_id, created))
+}
+
+/// Adds the MCP servers named with `--mcp` to the chat's tools (the built-in ones stay as
+/// they were); they need a workspace.
+async fn offer_servers(core: &Core, chat_id: &ChatId, servers: &[String]) -> Result<(), Failure> {
+    if servers.is_empty() {
+        return Ok(());
+    }
+    let mut params = core.chats().get_chat(chat_id).await?.params;
+    if params.workspace.is_none() {
+        return Err(crate::invalid(
+            "MCP servers' tools run in a workspace (their roots): give --workspace DIR too.",
+        ));
+    }
+    let mut tools = params
+        .tools
+        .take()
+        .unwrap_or_else(|| core.tools().list_tools().into_iter().map(|t| t.name).collect());
+    for name in servers {
+        let server = core.mcp().get(name).await?;
+        let entry = format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name);
+        if !tools.contains(&entry) {
+            tools.push(entry);
+        }
+    }
+    params.tools = Some(tools);
+    core.chats().set_chat_params(chat_id, params).await?;
+    Ok(())
 }
 
 /// The options of the send, from the arguments.

@@ -115,12 +115,14 @@ impl Core {
         let providers = ProviderService::new(shared.clone(), settings.clone());
         providers.remember_saved_keys();
         let attachments = AttachmentService::new(store.clone());
+        let mcp = McpService::new(shared.clone());
         let chats = ChatService::new(
             shared.clone(),
             providers.clone(),
             approvals.clone(),
             settings.clone(),
             attachments.clone(),
+            mcp.clone(),
         );
         let core = Core {
             inner: Arc::new(Inner {
@@ -133,7 +135,7 @@ impl Core {
                 search: SearchService::new(shared.clone()),
                 usage: UsageService::new(shared.clone(), settings.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
-                mcp: McpService::new(shared.clone()),
+                mcp,
                 approvals,
                 settings,
                 tools: ToolService,

@@ -10,6 +10,14 @@ use parley_protocol::{Assistant, ChatId, ChatSummary};
 use std::path::Path;
 use std::sync::Arc;
 
+/// Whether a tool-list entry names an MCP server (`mcp:NAME`, a valid server name): its
+/// tools may be used (the server need not exist yet; one that does not offers nothing).
+fn is_server_entry(entry: &str) -> bool {
+    entry
+        .strip_prefix(crate::mcp::SERVER_ENTRY)
+        .is_some_and(|n| crate::mcp::config::check_name(n).is_ok())
+}
+
 /// The id of the built-in assistant.
 pub const DEFAULT_ASSISTANT: &str = "default";
 
@@ -50,7 +58,7 @@ impl AssistantService {
         if let Some(bad) = a
             .tools
             .iter()
-            .find(|t| !known.iter().any(|k| &k.name == *t))
+            .find(|t| !known.iter().any(|k| &k.name == *t) && !is_server_entry(t))
         {
             return Err(CoreError::InvalidInput(format!(
                 "There is no tool named {bad:?}."

@@ -150,6 +150,8 @@ pub(super) fn ask(
     prepared: &Prepared,
 ) -> Option<(Asked, EventMsg)> {
     let workspace = tools.ctx.workspace.root().display().to_string();
+    // An MCP tool is asked about, and granted, with its pinned definition's hash.
+    let name = prepared.grant_as.as_deref().unwrap_or(name);
     let facts = CallFacts {
         workspace: &workspace,
         tool: name,
@@ -278,7 +280,9 @@ pub(super) async fn process_call(job: CallJob) -> CallEnd {
     } = job;
     let cancel = ctx.cancel.clone();
     if let Some(asked) = asked {
-        let denied = await_approval(asked, &session, &name, &arguments, &cancel).await;
+        // Granted as approvals asked about it (an MCP tool: with its pinned definition).
+        let granted_as = prepared.grant_as.as_deref().unwrap_or(&name);
+        let denied = await_approval(asked, &session, granted_as, &arguments, &cancel).await;
         if let Some(end) = denied {
             return end;
         }

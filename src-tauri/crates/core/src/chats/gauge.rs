@@ -167,7 +167,7 @@ impl ChatService {
             .unwrap_or_default();
         let params = &h.session.params;
         // A workspace that cannot be used fails the turn before any request: no tools then.
-        let offered = match self.turn_tools(params, &settings, options) {
+        let offered = match self.turn_tools(params, &settings, options, false).await {
             Ok(Some(t)) => t.registry.specs(),
             _ => Vec::new(),
         };

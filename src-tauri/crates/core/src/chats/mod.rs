@@ -59,6 +59,8 @@ pub struct ChatService {
     settings: SettingsService,
     /// Attachments: checked before a message is stored, their bytes put into requests.
     attachments: AttachmentService,
+    /// MCP servers: their tools among a chat's tools.
+    mcp: crate::mcp::McpService,
     active: Arc<Mutex<HashMap<ChatId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
@@ -71,6 +73,7 @@ impl ChatService {
         grants: ApprovalService,
         settings: SettingsService,
         attachments: AttachmentService,
+        mcp: crate::mcp::McpService,
     ) -> Self {
         ChatService {
             shared,
@@ -79,6 +82,7 @@ impl ChatService {
             grants,
             settings,
             attachments,
+            mcp,
             active: Arc::default(),
             titles: Arc::default(),
         }

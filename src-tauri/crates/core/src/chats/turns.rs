@@ -361,7 +361,7 @@ impl ChatService {
             .flatten()
             .unwrap_or_default();
         let params = session.params.clone();
-        let (tools, request) = match self.turn_tools(&params, &settings, &options) {
+        let (tools, request) = match self.turn_tools(&params, &settings, &options, true).await {
             Ok(tools) => {
                 let asked = (&row.name[..], &model[..], &options, &params);
                 (tools, self.request(&sid, asked, &begun).await)
@@ -456,12 +456,15 @@ impl ChatService {
             .and_then(|a| a.turn_id.clone())
     }
 
-    /// The tools a turn of a chat with these settings may run: none without a workspace.
-    pub(super) fn turn_tools(
+    /// The tools a turn of a chat with these settings may run: none without a workspace (MCP
+    /// servers' tools included: their roots are the workspace). The MCP servers named in the
+    /// chat's tool list are started when `connect` (a turn); the gauge only counts those running.
+    pub(super) async fn turn_tools(
         &self,
         params: &ChatParams,
         settings: &Settings,
         options: &SendOptions,
+        connect: bool,
     ) -> Result<Option<super::call::TurnTools>, CoreError> {
         let Some(dir) = &params.workspace else {
             return Ok(None);
@@ -474,6 +477,7 @@ impl ChatService {
         let mut registry = crate::tools::builtins();
         if let Some(enabled) = &params.tools {
             registry.retain(enabled);
+            self.add_mcp_tools(&mut registry, enabled, workspace.root(), connect).await;
         }
         if registry.is_empty() {
             return Ok(None);
@@ -492,6 +496,30 @@ impl ChatService {
             confirm_read_only: options.confirm_read_only,
             ignore_grants: options.ignore_grants,
         }))
+    }
+}
+
+impl ChatService {
+    /// Adds the tools of the MCP servers named in a chat's tool list (`mcp:NAME`); a server
+    /// that cannot be used is left out (its log says why).
+    async fn add_mcp_tools(
+        &self,
+        registry: &mut crate::tools::tool::Registry,
+        enabled: &[String],
+        workspace: &std::path::Path,
+        connect: bool,
+    ) {
+        if !enabled.iter().any(|e| e.starts_with(crate::mcp::SERVER_ENTRY)) {
+            return;
+        }
+        let taken: Vec<String> = registry.specs().into_iter().map(|s| s.name).collect();
+        let (tools, problems) = self.mcp.chat_tools(enabled, workspace, &taken, connect).await;
+        for p in problems {
+            tracing::warn!("{p}");
+        }
+        for t in tools {
+            registry.add_any(t);
+        }
     }
 }
 

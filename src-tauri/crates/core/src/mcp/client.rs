@@ -24,6 +24,7 @@ use rmcp::{
     ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData as McpError, RoleClient,
 };
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,8 +65,8 @@ pub struct Handler {
     /// The workspace folders a server may see (`roots/list`), as file:// URIs.
     roots: Arc<Vec<String>>,
     log: Arc<ServerLog>,
-    /// Woken when the server says its tools changed.
-    pub tools_changed: Arc<tokio::sync::Notify>,
+    /// Set when the server says its tools changed (they are listed again at the next use).
+    pub tools_changed: Arc<AtomicBool>,
 }
 
 impl ClientHandler for Handler {
@@ -92,7 +93,7 @@ impl ClientHandler for Handler {
 
     async fn on_tool_list_changed(&self, _c: NotificationContext<RoleClient>) {
         self.log.note("the server says its tools changed");
-        self.tools_changed.notify_waiters();
+        self.tools_changed.store(true, Ordering::SeqCst);
     }
 
     async fn on_logging_message(
@@ -111,11 +112,27 @@ pub struct Connection {
     pub stateless: bool,
     pub server_info: Option<String>,
     pub instructions: Option<String>,
+    /// Set when the server says its tools changed.
+    pub tools_changed: Arc<AtomicBool>,
     /// The local server's process group, as recorded for the orphan machinery.
     group: Option<(PathBuf, u32)>,
 }
 
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Dropped without `close` (rmcp ends the process): its group is no longer recorded.
+        if let Some((log, pgid)) = self.group.take() {
+            crate::tools::orphans::forget(&log, pgid);
+        }
+    }
+}
+
 impl Connection {
+    /// Whether the server went away (its process exited, its address closed the session).
+    pub fn is_closed(&self) -> bool {
+        self.service.is_closed() || self.service.is_transport_closed()
+    }
+
     /// Ends the connection: the session closed, a local server's group ended.
     pub async fn close(mut self) {
         let _ = self
@@ -142,7 +159,7 @@ pub async fn connect(
     values: &ServerValues,
     ctx: Context,
 ) -> Result<Connection, CoreError> {
-    let tools_changed = Arc::new(tokio::sync::Notify::new());
+    let tools_changed = Arc::new(AtomicBool::new(false));
     let handler = Handler {
         roots: Arc::new(ctx.roots),
         log: ctx.log.clone(),
@@ -211,6 +228,7 @@ pub async fn connect(
         stateless,
         server_info,
         instructions,
+        tools_changed,
         group,
     })
 }

@@ -11,8 +11,11 @@ pub mod import;
 mod live;
 mod log;
 pub mod pins;
+mod pool;
+mod results;
 mod secrets;
 mod store;
+pub mod tool;
 
 use crate::error::CoreError;
 use crate::shared::Shared;
@@ -26,6 +29,8 @@ pub struct McpService {
     shared: Arc<Shared>,
     /// Each server's log in this process, by server id.
     logs: Arc<Mutex<HashMap<String, Arc<log::ServerLog>>>>,
+    /// The servers in use by chats.
+    pool: Arc<pool::Pool>,
 }
 
 /// A server's values from the keychain, for its transport.
@@ -39,6 +44,7 @@ impl McpService {
         McpService {
             shared,
             logs: Arc::default(),
+            pool: Arc::default(),
         }
     }
 
@@ -160,6 +166,53 @@ impl McpService {
             }
         }
         Ok(report)
+    }
+}
+
+/// The prefix of an entry of a chat's (or an assistant's) tool list that names an MCP server
+/// whose tools it may use: `mcp:NAME`.
+pub const SERVER_ENTRY: &str = "mcp:";
+
+impl McpService {
+    /// The tools of the MCP servers named in a chat's tool list (`mcp:NAME`; servers turned off
+    /// or gone are left out) for a chat in `workspace`, named apart from `taken`: a server not
+    /// running is started when `connect` (else it offers nothing yet). A tool blocked by its
+    /// pin is not offered. A server that cannot be used is left out with a sentence (returned:
+    /// the chat goes on without it).
+    pub async fn chat_tools(
+        &self,
+        entries: &[String],
+        workspace: &std::path::Path,
+        taken: &[String],
+        connect: bool,
+    ) -> (Vec<Arc<dyn crate::tools::tool::AnyTool>>, Vec<String>) {
+        let root = url::Url::from_directory_path(workspace).map_or_else(|()| String::new(), |u| u.to_string());
+        let mut names: Vec<String> = taken.to_vec();
+        let (mut tools, mut problems) = (Vec::new(), Vec::new());
+        for entry in entries {
+            let Some(name) = entry.strip_prefix(SERVER_ENTRY) else { continue };
+            let server = match self.shared.store.mcp_server(name).await {
+                Ok(Some(s)) if s.enabled => s,
+                _ => continue,
+            };
+            let listed = match self.live_tools(&server, &root, connect).await {
+                Ok(l) => l,
+                Err(e) => {
+                    problems.push(e.to_string());
+                    continue;
+                }
+            };
+            for state in listed {
+                if matches!(state.pin, parley_protocol::McpPin::Changed { .. }) {
+                    continue;
+                }
+                let model = tool::model_name(&server.name, &state.tool.name, &names);
+                names.push(model.clone());
+                let t = tool::McpTool::new(model, server.clone(), state.tool, root.clone(), self.clone());
+                tools.push(Arc::new(t) as Arc<dyn crate::tools::tool::AnyTool>);
+            }
+        }
+        (tools, problems)
     }
 }
 

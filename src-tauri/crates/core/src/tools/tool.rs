@@ -110,6 +110,10 @@ pub trait Tool: Send + Sync + 'static {
 pub struct Prepared {
     /// The risk of this exact call.
     pub risk: Risk,
+    /// What approvals and grants know the tool as, when not by its name: an MCP tool is
+    /// granted with the hash of its pinned definition (`server__tool#hash`), so a grant never
+    /// covers a definition the user has not seen.
+    pub grant_as: Option<String>,
     /// Why it asks whatever was granted, if it does.
     pub always_ask: Option<String>,
     /// Only a person at the prompt may allow it (see [`Tool::in_person`]).
@@ -118,16 +122,31 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// A call of a tool whose input is not a Rust type (MCP): `run` does the call.
+    pub fn new(
+        risk: Risk,
+        grant_as: Option<String>,
+        run: impl FnOnce(ToolContext) -> BoxFuture<'static, Result<String, ToolError>> + Send + 'static,
+    ) -> Self {
+        Prepared {
+            risk,
+            grant_as,
+            always_ask: None,
+            in_person: false,
+            run: Box::new(run),
+        }
+    }
+
     /// Runs it.
     pub fn run(self, ctx: ToolContext) -> BoxFuture<'static, Result<String, ToolError>> {
         (self.run)(ctx)
     }
 }
 
-/// A tool with its input type erased.
+/// A tool with its input type erased (a built-in tool, or one of an MCP server's).
 pub trait AnyTool: Send + Sync {
     /// The name the model calls it by.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     /// What the model is told about it.
     fn spec(&self) -> ToolSpec;
     /// What settings show about it.
@@ -150,7 +169,7 @@ pub fn input_schema<T: JsonSchema>() -> serde_json::Value {
 struct Erased<T>(Arc<T>);
 
 impl<T: Tool> AnyTool for Erased<T> {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         self.0.name()
     }
 
@@ -185,6 +204,7 @@ impl<T: Tool> AnyTool for Erased<T> {
         let asked_in_person = always_ask.is_some();
         Ok(Prepared {
             risk,
+            grant_as: None,
             in_person: asked_in_person && self.0.in_person(),
             always_ask,
             run: Box::new(move |mut ctx| {
@@ -198,7 +218,7 @@ impl<T: Tool> AnyTool for Erased<T> {
 /// The tools offered in a chat, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
-    tools: BTreeMap<&'static str, Arc<dyn AnyTool>>,
+    tools: BTreeMap<String, Arc<dyn AnyTool>>,
 }
 
 impl Registry {
@@ -210,7 +230,12 @@ impl Registry {
     /// Adds a tool (replacing one of the same name).
     pub fn add<T: Tool>(&mut self, tool: T) -> &mut Self {
         let erased: Arc<dyn AnyTool> = Arc::new(Erased(Arc::new(tool)));
-        self.tools.insert(erased.name(), erased);
+        self.add_any(erased)
+    }
+
+    /// Adds a tool already erased (an MCP server's), replacing one of the same name.
+    pub fn add_any(&mut self, tool: Arc<dyn AnyTool>) -> &mut Self {
+        self.tools.insert(tool.name().to_owned(), tool);
         self
     }
 
@@ -247,7 +272,7 @@ impl Registry {
             Some(t) => t.prepare(arguments, ctx),
             None => Err(format!(
                 "There is no tool named {name:?}. Available tools: {}.",
-                self.tools.keys().copied().collect::<Vec<_>>().join(", ")
+                self.tools.keys().cloned().collect::<Vec<_>>().join(", ")
             )),
         }
     }

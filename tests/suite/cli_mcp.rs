@@ -222,7 +222,11 @@ async fn another_clients_file_is_imported_and_what_is_left_out_is_said() {
 async fn ask_offers_an_mcp_servers_tools_in_a_workspace() {
     use parley_tests::*;
     let server = MockServer::start().await;
-    server.push(super::agent::calls(&[("m1", "changing__lookup", r#"{"q":"cat"}"#)]));
+    server.push(super::agent::calls(&[(
+        "m1",
+        "changing__lookup",
+        r#"{"q":"cat"}"#,
+    )]));
     server.push(super::agent::answer("A cat."));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -232,19 +236,61 @@ async fn ask_offers_an_mcp_servers_tools_in_a_workspace() {
     let desc = d.join("desc.txt");
     std::fs::write(&desc, "Looks a word up.").unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp_servers/changing.py");
-    let r = run(d, &["mcp", "add", "changing", "--", "python3", script.to_str().unwrap(), desc.to_str().unwrap()]).await;
+    let r = run(
+        d,
+        &[
+            "mcp",
+            "add",
+            "changing",
+            "--",
+            "python3",
+            script.to_str().unwrap(),
+            desc.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     // Without a workspace, and with a server that is not there: refused, nothing sent.
     let r = run(d, &["ask", "q", "--mcp", "changing"]).await;
     assert!(r.stderr.contains("--workspace"), "{}", r.stderr);
-    let r = run(d, &["ask", "q", "--workspace", ws.to_str().unwrap(), "--mcp", "nobody"]).await;
+    let r = run(
+        d,
+        &[
+            "ask",
+            "q",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "nobody",
+        ],
+    )
+    .await;
     assert!(r.stderr.contains("no MCP server named"), "{}", r.stderr);
     assert!(server.received().is_empty());
-    let r = run(d, &["ask", "what is a cat?", "--workspace", ws.to_str().unwrap(), "--mcp", "changing", "--approve", "all"]).await;
+    let r = run(
+        d,
+        &[
+            "ask",
+            "what is a cat?",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "changing",
+            "--approve",
+            "all",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("A cat."), "{}", r.stdout);
     let second = String::from_utf8_lossy(&server.received()[1].body).into_owned();
-    assert!(second.contains("definition of cat"), "the result went back to the model: {second}");
+    assert!(
+        second.contains("definition of cat"),
+        "the result went back to the model: {second}"
+    );
     let first = String::from_utf8_lossy(&server.received()[0].body).into_owned();
-    assert!(first.contains("changing__lookup") && first.contains("read_file"), "{first}");
+    assert!(
+        first.contains("changing__lookup") && first.contains("read_file"),
+        "{first}"
+    );
 }

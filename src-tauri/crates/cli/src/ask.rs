@@ -298,10 +298,13 @@ async fn offer_servers(core: &Core, chat_id: &ChatId, servers: &[String]) -> Res
             "MCP servers' tools run in a workspace (their roots): give --workspace DIR too.",
         ));
     }
-    let mut tools = params
-        .tools
-        .take()
-        .unwrap_or_else(|| core.tools().list_tools().into_iter().map(|t| t.name).collect());
+    let mut tools = params.tools.take().unwrap_or_else(|| {
+        core.tools()
+            .list_tools()
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
+    });
     for name in servers {
         let server = core.mcp().get(name).await?;
         let entry = format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name);

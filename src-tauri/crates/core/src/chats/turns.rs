@@ -477,7 +477,8 @@ impl ChatService {
         let mut registry = crate::tools::builtins();
         if let Some(enabled) = &params.tools {
             registry.retain(enabled);
-            self.add_mcp_tools(&mut registry, enabled, workspace.root(), connect).await;
+            self.add_mcp_tools(&mut registry, enabled, workspace.root(), connect)
+                .await;
         }
         if registry.is_empty() {
             return Ok(None);
@@ -509,11 +510,17 @@ impl ChatService {
         workspace: &std::path::Path,
         connect: bool,
     ) {
-        if !enabled.iter().any(|e| e.starts_with(crate::mcp::SERVER_ENTRY)) {
+        if !enabled
+            .iter()
+            .any(|e| e.starts_with(crate::mcp::SERVER_ENTRY))
+        {
             return;
         }
         let taken: Vec<String> = registry.specs().into_iter().map(|s| s.name).collect();
-        let (tools, problems) = self.mcp.chat_tools(enabled, workspace, &taken, connect).await;
+        let (tools, problems) = self
+            .mcp
+            .chat_tools(enabled, workspace, &taken, connect)
+            .await;
         for p in problems {
             tracing::warn!("{p}");
         }

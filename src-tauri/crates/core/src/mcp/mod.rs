@@ -186,11 +186,14 @@ impl McpService {
         taken: &[String],
         connect: bool,
     ) -> (Vec<Arc<dyn crate::tools::tool::AnyTool>>, Vec<String>) {
-        let root = url::Url::from_directory_path(workspace).map_or_else(|()| String::new(), |u| u.to_string());
+        let root = url::Url::from_directory_path(workspace)
+            .map_or_else(|()| String::new(), |u| u.to_string());
         let mut names: Vec<String> = taken.to_vec();
         let (mut tools, mut problems) = (Vec::new(), Vec::new());
         for entry in entries {
-            let Some(name) = entry.strip_prefix(SERVER_ENTRY) else { continue };
+            let Some(name) = entry.strip_prefix(SERVER_ENTRY) else {
+                continue;
+            };
             let server = match self.shared.store.mcp_server(name).await {
                 Ok(Some(s)) if s.enabled => s,
                 _ => continue,
@@ -208,7 +211,13 @@ impl McpService {
                 }
                 let model = tool::model_name(&server.name, &state.tool.name, &names);
                 names.push(model.clone());
-                let t = tool::McpTool::new(model, server.clone(), state.tool, root.clone(), self.clone());
+                let t = tool::McpTool::new(
+                    model,
+                    server.clone(),
+                    state.tool,
+                    root.clone(),
+                    self.clone(),
+                );
                 tools.push(Arc::new(t) as Arc<dyn crate::tools::tool::AnyTool>);
             }
         }

@@ -73,13 +73,24 @@ impl McpService {
         conn.tools_changed.store(false, Ordering::SeqCst);
         let listed = client::list_tools(&conn).await?;
         let tools = self.check_pins(&server.id, listed).await?;
-        live.insert(k, Live { conn, tools: tools.clone() });
+        live.insert(
+            k,
+            Live {
+                conn,
+                tools: tools.clone(),
+            },
+        );
         Ok(tools)
     }
 
     /// Starts a connection, unless the server failed lately (then: why, and when it is tried
     /// again).
-    async fn start(&self, server: &McpServer, root: &str, k: &str) -> Result<Connection, CoreError> {
+    async fn start(
+        &self,
+        server: &McpServer,
+        root: &str,
+        k: &str,
+    ) -> Result<Connection, CoreError> {
         if let Some(b) = crate::util::lock(&self.pool.backoff).get(k) {
             if Instant::now() < b.until {
                 let secs = b.until.saturating_duration_since(Instant::now()).as_secs() + 1;
@@ -106,9 +117,16 @@ impl McpService {
                 let pause = Duration::from_secs((1u64 << (failures - 1).min(6)).min(60));
                 all.insert(
                     k.to_owned(),
-                    Backoff { failures, until: Instant::now() + pause, why: e.to_string() },
+                    Backoff {
+                        failures,
+                        until: Instant::now() + pause,
+                        why: e.to_string(),
+                    },
                 );
-                self.log_of(&server.id).note(&format!("could not start; trying again in {} s", pause.as_secs()));
+                self.log_of(&server.id).note(&format!(
+                    "could not start; trying again in {} s",
+                    pause.as_secs()
+                ));
                 Err(e)
             }
         }
@@ -134,7 +152,8 @@ impl McpService {
                 server.name
             )));
         };
-        let params = rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        let params =
+            rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         let result = tokio::select! {
             r = tokio::time::timeout(CALL_TIMEOUT, conn.service.call_tool(params)) => r,
             _ = cancel.cancelled() => return Err(ToolError::RespondToModel("Stopped by the user.".into())),
@@ -156,7 +175,14 @@ impl McpService {
 
     /// Ends every connection (Parley is quitting), and each local server's process group.
     pub async fn close_all(&self) {
-        let all: Vec<Live> = self.pool.live.lock().await.drain().map(|(_, l)| l).collect();
+        let all: Vec<Live> = self
+            .pool
+            .live
+            .lock()
+            .await
+            .drain()
+            .map(|(_, l)| l)
+            .collect();
         for l in all {
             if let Ok(conn) = Arc::try_unwrap(l.conn) {
                 conn.close().await;

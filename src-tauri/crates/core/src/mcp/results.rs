@@ -41,15 +41,31 @@ pub fn text_of(r: &CallToolResult) -> Result<String, ToolError> {
 fn block_text(b: &ContentBlock) -> String {
     match b {
         ContentBlock::Text(t) => t.text.clone(),
-        ContentBlock::Image(i) => format!("[An image ({}, {} bytes of base64) was returned.]", i.mime_type, i.data.len()),
-        ContentBlock::Audio(a) => format!("[Audio ({}, {} bytes of base64) was returned.]", a.mime_type, a.data.len()),
+        ContentBlock::Image(i) => format!(
+            "[An image ({}, {} bytes of base64) was returned.]",
+            i.mime_type,
+            i.data.len()
+        ),
+        ContentBlock::Audio(a) => format!(
+            "[Audio ({}, {} bytes of base64) was returned.]",
+            a.mime_type,
+            a.data.len()
+        ),
         ContentBlock::Resource(r) => match &r.resource {
-            ResourceContents::TextResourceContents { uri, text, .. } => format!("[Resource {uri}]\n{text}"),
-            ResourceContents::BlobResourceContents { uri, mime_type, blob, .. } => format!(
+            ResourceContents::TextResourceContents { uri, text, .. } => {
+                format!("[Resource {uri}]\n{text}")
+            }
+            ResourceContents::BlobResourceContents {
+                uri,
+                mime_type,
+                blob,
+                ..
+            } => format!(
                 "[Resource {uri} ({}, {} bytes of base64) was returned.]",
                 mime_type.as_deref().unwrap_or("binary"),
                 blob.len()
             ),
+            _ => "[A kind of resource Parley does not know yet was returned.]".into(),
         },
         ContentBlock::ResourceLink(l) => format!("[Resource link: {} {}]", l.name, l.uri),
         #[allow(unreachable_patterns)]

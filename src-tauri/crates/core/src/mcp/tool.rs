@@ -27,28 +27,58 @@ pub struct McpTool {
 pub fn model_name(server: &str, tool: &str, taken: &[String]) -> String {
     let plain: String = tool
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    let base: String = format!("{server}__{plain}").chars().take(NAME_MAX).collect();
+    let base: String = format!("{server}__{plain}")
+        .chars()
+        .take(NAME_MAX)
+        .collect();
     let mut name = base.clone();
     let mut n = 2;
     while taken.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
         let suffix = format!("_{n}");
-        name = format!("{}{suffix}", &base[..base.len().min(NAME_MAX - suffix.len())]);
+        name = format!(
+            "{}{suffix}",
+            &base[..base.len().min(NAME_MAX - suffix.len())]
+        );
         n += 1;
     }
     name
 }
 
 impl McpTool {
-    pub fn new(model_name: String, server: McpServer, tool: McpToolInfo, root: String, mcp: McpService) -> Self {
+    pub fn new(
+        model_name: String,
+        server: McpServer,
+        tool: McpToolInfo,
+        root: String,
+        mcp: McpService,
+    ) -> Self {
         let hash = super::pins::hash(&tool);
-        McpTool { model_name, server, tool, hash, root, mcp }
+        McpTool {
+            model_name,
+            server,
+            tool,
+            hash,
+            root,
+            mcp,
+        }
     }
 
     /// What approvals and grants know this tool as.
     fn grant_as(&self) -> String {
-        format!("mcp:{}/{}#{}", self.server.name, self.tool.name, &self.hash[..16])
+        format!(
+            "mcp:{}/{}#{}",
+            self.server.name,
+            self.tool.name,
+            &self.hash[..16]
+        )
     }
 }
 
@@ -64,7 +94,10 @@ impl AnyTool for McpTool {
             .unwrap_or_else(|| serde_json::json!({"type": "object"}));
         ToolSpec {
             name: self.model_name.clone(),
-            description: format!("{} (a tool of the MCP server \"{}\")", self.tool.description, self.server.name),
+            description: format!(
+                "{} (a tool of the MCP server \"{}\")",
+                self.tool.description, self.server.name
+            ),
             parameters,
         }
     }
@@ -78,18 +111,41 @@ impl AnyTool for McpTool {
     }
 
     fn prepare(&self, arguments: &str, _ctx: &ToolContext) -> Result<Prepared, String> {
-        let raw = if arguments.trim().is_empty() { "{}" } else { arguments };
+        let raw = if arguments.trim().is_empty() {
+            "{}"
+        } else {
+            arguments
+        };
         let args = match serde_json::from_str::<serde_json::Value>(raw) {
             Ok(serde_json::Value::Object(map)) => map,
-            Ok(_) => return Err(format!("The arguments for {} must be a JSON object.", self.model_name)),
-            Err(e) => return Err(format!("The arguments for {} are not valid JSON: {e}.", self.model_name)),
+            Ok(_) => {
+                return Err(format!(
+                    "The arguments for {} must be a JSON object.",
+                    self.model_name
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "The arguments for {} are not valid JSON: {e}.",
+                    self.model_name
+                ))
+            }
         };
-        let risk = if self.tool.hints.destructive == Some(true) { Risk::Destructive } else { Risk::Mutating };
-        let (mcp, server, tool, root) =
-            (self.mcp.clone(), self.server.clone(), self.tool.name.clone(), self.root.clone());
+        let risk = if self.tool.hints.destructive == Some(true) {
+            Risk::Destructive
+        } else {
+            Risk::Mutating
+        };
+        let (mcp, server, tool, root) = (
+            self.mcp.clone(),
+            self.server.clone(),
+            self.tool.name.clone(),
+            self.root.clone(),
+        );
         Ok(Prepared::new(risk, Some(self.grant_as()), move |ctx| {
             Box::pin(async move {
-                let out: Result<String, ToolError> = mcp.call(&server, &root, &tool, args, ctx.cancel).await;
+                let out: Result<String, ToolError> =
+                    mcp.call(&server, &root, &tool, args, ctx.cancel).await;
                 out
             })
         }))
@@ -103,7 +159,10 @@ mod tests {
     #[test]
     fn model_names_are_plain_bounded_and_unique() {
         assert_eq!(model_name("files", "read_file", &[]), "files__read_file");
-        assert_eq!(model_name("gh", "repos.list/all", &[]), "gh__repos_list_all");
+        assert_eq!(
+            model_name("gh", "repos.list/all", &[]),
+            "gh__repos_list_all"
+        );
         assert_eq!(model_name("x", "naïve\u{202E}", &[]), "x__na_ve_");
         let long = model_name("server", &"t".repeat(100), &[]);
         assert_eq!(long.len(), 64);

@@ -70,6 +70,15 @@ const COMMANDS: &[&str] = &[
     "attach_file",
     "attach_bytes",
     "cancel_attach",
+    "list_mcp_servers",
+    "add_mcp_server",
+    "remove_mcp_server",
+    "enable_mcp_server",
+    "disable_mcp_server",
+    "test_mcp_server",
+    "accept_mcp_tool",
+    "mcp_server_log",
+    "import_mcp_config",
 ];
 
 fn main() {

@@ -16,8 +16,8 @@ pub mod e2e;
 pub mod rendering;
 
 use commands::{
-    app, approvals, assistants, attachments, attachments_pick, chats, data, history, providers,
-    search, settings, tools, usage,
+    app, approvals, assistants, attachments, attachments_pick, chats, data, history, mcp,
+    providers, search, settings, tools, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -144,6 +144,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             attachments::attach_file,
             attachments::attach_bytes,
             attachments::cancel_attach,
+            mcp::list_mcp_servers,
+            mcp::add_mcp_server,
+            mcp::remove_mcp_server,
+            mcp::enable_mcp_server,
+            mcp::disable_mcp_server,
+            mcp::test_mcp_server,
+            mcp::accept_mcp_tool,
+            mcp::mcp_server_log,
+            mcp::import_mcp_config,
         ],
     )
 }

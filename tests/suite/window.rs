@@ -108,6 +108,18 @@ pub(super) async fn wait_no_card_window(s: &Session) {
     panic!("a card window stayed open: {:?}", s.window_handles().await);
 }
 
+/// The text of `testid` in the change card, read from inside its window.
+pub(super) async fn card_text(s: &Session, testid: &str) -> String {
+    enter_card_window(s, "[data-testid=change-dialog]").await;
+    s.screenshot(&env().shots.join(format!("42-change-card-{testid}.png")))
+        .await;
+    let t = s
+        .text(&s.wait_for(&format!("[data-testid={testid}]")).await)
+        .await;
+    s.to_main().await;
+    t
+}
+
 /// Presses `change-confirm` or `change-cancel` in the change card of a provider change once it
 /// is armed; back in the main window, waits until the card and its placeholder are gone.
 pub(super) async fn answer_change(s: &Session, testid: &str) {

@@ -97,17 +97,6 @@ async fn window_provider_changes_only_through_the_change_card() {
     assert_eq!(s.find_all("[data-testid=provider-form]").await.len(), 0);
 }
 
-/// The text of `testid` in the change card, read from inside its window.
-async fn card_text(s: &Session, testid: &str) -> String {
-    enter_card_window(s, "[data-testid=change-dialog]").await;
-    s.screenshot(&env().shots.join(format!("42-change-card-{testid}.png")))
-        .await;
-    let t = s
-        .text(&s.wait_for(&format!("[data-testid={testid}]")).await)
-        .await;
-    s.to_main().await;
-    t
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]

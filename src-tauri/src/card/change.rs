@@ -1,5 +1,6 @@
 //! The change card: where a person confirms a change to the providers (add, edit, new key,
-//! delete key, remove), out of reach of the main page.
+//! delete key, remove) or to the MCP servers (add, remove, turn on, accept a changed tool,
+//! import), out of reach of the main page.
 //!
 //! The main page's provider commands only *propose* a change: Rust checks it, describes it
 //! ([`ProviderService::preview`](parley_core::providers::ProviderService::preview)) and keeps it
@@ -11,6 +12,7 @@
 //! person confirms exactly what the card says.
 
 use super::window::Card;
+use parley_core::mcp::change::McpChange;
 use parley_core::providers::{ChangePreview, ProviderChange};
 use parley_protocol::{ChangeOutcome, ChangeTicket};
 use std::collections::HashMap;
@@ -22,8 +24,27 @@ const TTL: Duration = Duration::from_secs(600);
 /// The most changes waiting at once (the oldest is dropped first).
 const MAX_WAITING: usize = 8;
 
+/// A change a card confirms.
+#[derive(Debug)]
+pub enum Change {
+    Provider(ProviderChange),
+    Mcp(McpChange),
+}
+
+impl From<ProviderChange> for Change {
+    fn from(c: ProviderChange) -> Self {
+        Change::Provider(c)
+    }
+}
+
+impl From<McpChange> for Change {
+    fn from(c: McpChange) -> Self {
+        Change::Mcp(c)
+    }
+}
+
 struct Waiting {
-    change: ProviderChange,
+    change: Change,
     preview: ChangePreview,
     nonce: String,
     at: Instant,
@@ -85,7 +106,8 @@ impl Changes {
 
     /// Keeps a checked change until it is confirmed, cancelled or expires; `None` without
     /// randomness.
-    pub fn propose(&self, change: ProviderChange, preview: ChangePreview) -> Option<ChangeTicket> {
+    pub fn propose(&self, change: impl Into<Change>, preview: ChangePreview) -> Option<ChangeTicket> {
+        let change = change.into();
         let (id, nonce) = (super::random_hex(12)?, super::random_hex(16)?);
         let mut map = self.map();
         map.retain(|_, w| w.at.elapsed() < TTL);
@@ -116,7 +138,7 @@ impl Changes {
     }
 
     /// Takes a waiting change out, if `nonce` is its card's.
-    fn take(&self, id: &str, nonce: &str) -> Option<ProviderChange> {
+    fn take(&self, id: &str, nonce: &str) -> Option<Change> {
         let mut map = self.map();
         match map.get(id) {
             Some(w) if !nonce.is_empty() && w.nonce == nonce && w.at.elapsed() < TTL => {
@@ -157,7 +179,7 @@ pub fn change_html(id: &str, nonce: &str, theme: &str, p: &ChangePreview) -> Str
 /// earlier change, which ends cancelled); `None` without randomness.
 pub async fn propose<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
-    change: ProviderChange,
+    change: impl Into<Change>,
     preview: ChangePreview,
 ) -> Option<ChangeTicket> {
     use tauri::Manager;
@@ -239,8 +261,12 @@ pub async fn serve<R: tauri::Runtime>(
                 super::window::close(app, &card);
                 return json(200, serde_json::json!({"ok": false, "cancelled": true}));
             }
-            let reply = match state.core.providers().apply(change).await {
-                Ok(_) => {
+            let applied = match change {
+                Change::Provider(c) => state.core.providers().apply(c).await.map(|_| ()),
+                Change::Mcp(c) => state.core.mcp().apply(c).await,
+            };
+            let reply = match applied {
+                Ok(()) => {
                     changes.end(&id, ChangeOutcome::Done);
                     json(200, serde_json::json!({"ok": true}))
                 }

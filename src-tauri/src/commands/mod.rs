@@ -10,6 +10,7 @@ pub mod attachments_pick;
 pub mod chats;
 pub mod data;
 pub mod history;
+pub mod mcp;
 pub mod providers;
 pub mod search;
 pub mod settings;

@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { ImportProgress } from "../bindings";
-import type { Assistant, ChatFilter, ErrorInfo, Event, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
+import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -56,6 +56,17 @@ export const api = {
   removeProvider: (name: string) => unwrap(commands.removeProvider(name)),
   clearProviderKey: (name: string) => unwrap(commands.clearProviderKey(name)),
   waitChange: (id: string) => unwrap(commands.waitChange(id)),
+  // MCP servers. Adding, importing, turning on, accepting a changed tool and removing are only
+  // proposed (each returns its change card's id, like provider changes); the rest is direct.
+  listMcpServers: () => unwrap(commands.listMcpServers()),
+  addMcpServer: (input: McpServerInput, replace: boolean) => unwrap(commands.addMcpServer(input, replace)),
+  removeMcpServer: (name: string) => unwrap(commands.removeMcpServer(name)),
+  enableMcpServer: (name: string) => unwrap(commands.enableMcpServer(name)),
+  disableMcpServer: (name: string) => unwrap(commands.disableMcpServer(name)),
+  testMcpServer: (name: string) => unwrap(commands.testMcpServer(name)),
+  acceptMcpTool: (name: string, tool: string, hash: string) => unwrap(commands.acceptMcpTool(name, tool, hash)),
+  mcpServerLog: (name: string) => unwrap(commands.mcpServerLog(name)),
+  importMcpConfig: (text: string) => unwrap(commands.importMcpConfig(text)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),
   setChatParams: (id: string, params: ChatParams) => unwrap(commands.setChatParams(id, params)),

@@ -43,3 +43,7 @@ export type ChatUsage = B.ChatUsage;
 export type ContextEstimate = B.ContextEstimate_Serialize;
 export type ModelWindow = B.ModelWindow_Serialize;
 export type WindowSource = B.WindowSource;
+export type McpServer = B.McpServer;
+export type McpServerInput = B.McpServerInput;
+export type McpTestReport = B.McpTestReport;
+export type McpToolState = B.McpToolState;

@@ -252,6 +252,12 @@ async fn list(core: &Core, json: bool) -> Result<(), Failure> {
     for s in &servers {
         let state = if s.enabled { "on " } else { "off" };
         outln!("{}  {state}  {}", field(&s.name), where_of(s))?;
+        let era = match s.protocol.as_deref() {
+            None => "not reached yet".to_owned(),
+            Some(v) if v >= "2026-07-28" => format!("protocol {} (stateless)", field(v)),
+            Some(v) => format!("protocol {} (initialize handshake)", field(v)),
+        };
+        outln!("      {era}")?;
         let names: Vec<String> = s
             .env_names
             .iter()

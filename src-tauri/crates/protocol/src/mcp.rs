@@ -42,6 +42,10 @@ pub struct McpServer {
     /// When it was added (ms).
     #[cfg_attr(feature = "specta", specta(type = f64))]
     pub created_at: i64,
+    /// The protocol revision it spoke when last reached ("2026-07-28": stateless; earlier
+    /// ones: the initialize handshake); none before it was.
+    #[serde(default)]
+    pub protocol: Option<String>,
 }
 
 /// A name and a value (an environment variable, a header).

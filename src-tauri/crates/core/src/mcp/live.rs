@@ -36,6 +36,7 @@ impl McpService {
             roots: Vec::new(),
         };
         let conn = client::connect(&server, &values, ctx).await?;
+        self.remember_protocol(&server, &conn.protocol_version).await;
         let tools = client::list_tools(&conn).await;
         let report = McpTestReport {
             server: server.name.clone(),

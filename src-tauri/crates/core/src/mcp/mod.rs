@@ -5,6 +5,7 @@
 //! files are read in `import`. A server is reached with rmcp in `client` (its process, its
 //! transport, the era negotiated) and tested in `live`; its stderr is kept in `log`.
 
+pub mod change;
 mod client;
 pub mod config;
 pub mod import;
@@ -90,6 +91,10 @@ impl McpService {
             enabled: input.enabled,
             env_names: input.env.iter().map(|v| v.name.clone()).collect(),
             header_names: input.headers.iter().map(|v| v.name.clone()).collect(),
+            protocol: existing
+                .as_ref()
+                .filter(|s| s.transport == transport)
+                .and_then(|s| s.protocol.clone()),
             created_at: existing.map_or_else(crate::now_ms, |s| s.created_at),
         };
         // A server without values needs no keychain; a replaced one forgets its old ones.
@@ -104,6 +109,22 @@ impl McpService {
         }
         self.shared.store.put_mcp_server(server.clone()).await?;
         Ok(server)
+    }
+
+    /// Records the protocol revision `server` spoke when it was reached (shown in the list).
+    pub(super) async fn remember_protocol(&self, server: &McpServer, version: &str) {
+        if server.protocol.as_deref() == Some(version) || version.is_empty() {
+            return;
+        }
+        let Ok(Some(mut now)) = self.shared.store.mcp_server(&server.name).await else {
+            return;
+        };
+        if now.id == server.id && now.transport == server.transport {
+            now.protocol = Some(version.to_owned());
+            if let Err(e) = self.shared.store.put_mcp_server(now).await {
+                tracing::warn!("the protocol of MCP server {} was not recorded: {e}", server.name);
+            }
+        }
     }
 
     /// Turns a server's tools on or off.

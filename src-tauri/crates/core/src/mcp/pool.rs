@@ -109,6 +109,7 @@ impl McpService {
         match client::connect(server, &values, ctx).await {
             Ok(conn) => {
                 crate::util::lock(&self.pool.backoff).remove(k);
+                self.remember_protocol(server, &conn.protocol_version).await;
                 Ok(conn)
             }
             Err(e) => {

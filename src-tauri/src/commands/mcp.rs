@@ -1,0 +1,110 @@
+//! MCP servers from the window. What runs a program, offers tools again or trusts a changed
+//! tool (adding, importing, turning on, accepting a change) and what forgets (removing) is
+//! only *proposed* here: the change card (card/change.rs), on its own origin, shows it and
+//! only its Confirm applies it. Listing, testing a configured server, reading its log and
+//! turning it off are direct.
+
+use super::prelude::*;
+use parley_core::mcp::change::McpChange;
+use parley_protocol::{ChangeTicket, McpServer, McpServerInput, McpTestReport};
+
+async fn propose(app: &tauri::AppHandle, state: &AppState, change: McpChange) -> Res<ChangeTicket> {
+    let preview = state.core.mcp().preview(&change).await.map_err(err)?;
+    crate::card::propose_change(app, change, preview)
+        .await
+        .ok_or_else(|| {
+            ErrorInfo::new(
+                ErrorCode::Internal,
+                "The system gave no randomness for the confirmation card.",
+                true,
+            )
+        })
+}
+
+/// Every configured server, by name.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_mcp_servers(state: State<'_, AppState>) -> Res<Vec<McpServer>> {
+    state.core.mcp().list().await.map_err(err)
+}
+
+/// Proposes adding a server (or replacing the one of the same name); confirmed in the card.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_mcp_server(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    input: McpServerInput,
+    replace: bool,
+) -> Res<ChangeTicket> {
+    propose(&app, &state, McpChange::Add { input, replace }).await
+}
+
+/// Proposes removing a server and forgetting its values; confirmed in the card.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_mcp_server(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    name: String,
+) -> Res<ChangeTicket> {
+    propose(&app, &state, McpChange::Remove(name)).await
+}
+
+/// Proposes turning a server's tools on; confirmed in the card.
+#[tauri::command]
+#[specta::specta]
+pub async fn enable_mcp_server(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    name: String,
+) -> Res<ChangeTicket> {
+    propose(&app, &state, McpChange::Enable(name)).await
+}
+
+/// Turns a server's tools off (no card: nothing runs or is trusted by it).
+#[tauri::command]
+#[specta::specta]
+pub async fn disable_mcp_server(state: State<'_, AppState>, name: String) -> Res<McpServer> {
+    state.core.mcp().set_enabled(&name, false).await.map_err(err)
+}
+
+/// Reaches a server: the protocol it speaks, its tools against their pins, its log.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_mcp_server(state: State<'_, AppState>, name: String) -> Res<McpTestReport> {
+    state.core.mcp().test(&name).await.map_err(err)
+}
+
+/// Proposes accepting a changed tool's definition (named by the hash shown); confirmed in the
+/// card, which shows the old and the new definition.
+#[tauri::command]
+#[specta::specta]
+pub async fn accept_mcp_tool(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    name: String,
+    tool: String,
+    hash: String,
+) -> Res<ChangeTicket> {
+    propose(&app, &state, McpChange::Accept { server: name, tool, hash }).await
+}
+
+/// The lines of a server's log kept by this process.
+#[tauri::command]
+#[specta::specta]
+pub async fn mcp_server_log(state: State<'_, AppState>, name: String) -> Res<Vec<String>> {
+    state.core.mcp().log(&name).await.map_err(err)
+}
+
+/// Proposes adding the servers of another client's configuration (the text of its file);
+/// confirmed in the card, which lists them.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_mcp_config(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    text: String,
+) -> Res<ChangeTicket> {
+    propose(&app, &state, McpChange::Import(text)).await
+}

@@ -4,8 +4,11 @@ Q", or an error result for "fail"), whose description is read from the file name
 argument at every tools/list (so a test can change the tool
 between connections: the rug-pull Parley's pins defend against). It speaks the initialize
 handshake (2025-11-25) and answers anything else with "method not found", as a server of that
-era does; with a second argument "garbage" it writes a line that is not JSON first."""
+era does; with a second argument "garbage" it writes a line that is not JSON first. When a file
+named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
+described by it (a tool a server adds later)."""
 import json
+import os
 import sys
 
 
@@ -42,12 +45,17 @@ def main():
         elif method == "tools/list":
             with open(desc_file, encoding="utf-8") as f:
                 desc = f.read()
-            reply(mid, {"tools": [{
+            tools = [{
                 "name": "lookup",
                 "description": desc,
                 "inputSchema": {"type": "object", "properties": {"q": {"type": "string"}}},
                 "annotations": {"readOnlyHint": True},
-            }]})
+            }]
+            if os.path.exists(desc_file + ".extra"):
+                with open(desc_file + ".extra", encoding="utf-8") as f:
+                    tools.append({"name": "lookup_fast", "description": f.read(),
+                                  "inputSchema": {"type": "object", "properties": {}}})
+            reply(mid, {"tools": tools})
         elif method == "tools/call":
             params = msg.get("params") or {}
             q = (params.get("arguments") or {}).get("q", "")

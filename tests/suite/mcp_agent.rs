@@ -101,7 +101,7 @@ async fn an_mcp_tool_asks_runs_at_its_server_and_is_blocked_after_a_rug_pull() {
     };
     assert_eq!(arguments, r#"{"q":"cat"}"#);
     assert!(
-        name.starts_with("mcp:changing/lookup#"),
+        name.starts_with("mcp:changing__lookup#"),
         "asked about the pinned definition: {name}"
     );
     e.core

@@ -7,7 +7,6 @@
 //! back a deleted chat from a backup.
 
 use super::window::*;
-use parley_tests::webdriver::Session;
 use parley_tests::*;
 use serde_json::json;
 
@@ -96,7 +95,6 @@ async fn window_provider_changes_only_through_the_change_card() {
     .await;
     assert_eq!(s.find_all("[data-testid=provider-form]").await.len(), 0);
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]

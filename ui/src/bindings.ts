@@ -198,6 +198,30 @@ export const commands = {
 	attachBytes: (name: string, mime: string, data: string, job: string) => typedError<Attachment_Serialize, ErrorInfo>(__TAURI_INVOKE("attach_bytes", { name, mime, data, job })),
 	/**  Cancels the attaching `job` (nothing is stored); a finished or unknown job is left alone. */
 	cancelAttach: (job: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("cancel_attach", { job })),
+	/**  Every configured server, by name. */
+	listMcpServers: () => typedError<McpServer_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_servers")),
+	/**  Proposes adding a server (or replacing the one of the same name); confirmed in the card. */
+	addMcpServer: (input: McpServerInput, replace: boolean) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("add_mcp_server", { input, replace })),
+	/**  Proposes removing a server and forgetting its values; confirmed in the card. */
+	removeMcpServer: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("remove_mcp_server", { name })),
+	/**  Proposes turning a server's tools on; confirmed in the card. */
+	enableMcpServer: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("enable_mcp_server", { name })),
+	/**  Turns a server's tools off (no card: nothing runs or is trusted by it). */
+	disableMcpServer: (name: string) => typedError<McpServer_Serialize, ErrorInfo>(__TAURI_INVOKE("disable_mcp_server", { name })),
+	/**  Reaches a server: the protocol it speaks, its tools against their pins, its log. */
+	testMcpServer: (name: string) => typedError<McpTestReport_Serialize, ErrorInfo>(__TAURI_INVOKE("test_mcp_server", { name })),
+	/**
+	 *  Proposes accepting a changed tool's definition (named by the hash shown); confirmed in the
+	 *  card, which shows the old and the new definition.
+	 */
+	acceptMcpTool: (name: string, tool: string, hash: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("accept_mcp_tool", { name, tool, hash })),
+	/**  The lines of a server's log kept by this process. */
+	mcpServerLog: (name: string) => typedError<string[], ErrorInfo>(__TAURI_INVOKE("mcp_server_log", { name })),
+	/**
+	 *  Proposes adding the servers of another client's configuration (the text of its file);
+	 *  confirmed in the card, which lists them.
+	 */
+	importMcpConfig: (text: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("import_mcp_config", { text })),
 };
 
 /* Constants */
@@ -1373,6 +1397,229 @@ export type LocalServer_Serialize = {
 	configured_as: string | null,
 };
 
+/**  Where a tool stands against its pinned definition (the rug-pull defence). */
+export type McpPin = McpPin_Serialize | McpPin_Deserialize;
+
+/**  Where a tool stands against its pinned definition (the rug-pull defence). */
+export type McpPin_Deserialize = 
+/**  Seen for the first time: its definition is pinned now. */
+{ state: "new" } | 
+/**  The definition is the one pinned. */
+{ state: "pinned" } | 
+/**
+ *  The definition changed since it was pinned: the tool is blocked until the change is
+ *  accepted (`hash`: the new definition's, to name in the acceptance).
+ */
+{ state: "changed"; hash: string; 
+/**  The definition as pinned, to show beside the new one. */
+was: McpToolInfo_Deserialize };
+
+/**  Where a tool stands against its pinned definition (the rug-pull defence). */
+export type McpPin_Serialize = 
+/**  Seen for the first time: its definition is pinned now. */
+{ state: "new" } | 
+/**  The definition is the one pinned. */
+{ state: "pinned" } | 
+/**
+ *  The definition changed since it was pinned: the tool is blocked until the change is
+ *  accepted (`hash`: the new definition's, to name in the acceptance).
+ */
+{ state: "changed"; hash: string; 
+/**  The definition as pinned, to show beside the new one. */
+was: McpToolInfo_Serialize };
+
+/**  A configured MCP server. */
+export type McpServer = McpServer_Serialize | McpServer_Deserialize;
+
+/**  A server to add or replace (by name). */
+export type McpServerInput = {
+	name: string,
+	transport: McpTransport,
+	/**  Environment variables for a local server (values go to the keychain). */
+	env: NamedValue[],
+	/**  Headers for a remote server (values go to the keychain). */
+	headers: NamedValue[],
+	enabled: boolean,
+};
+
+/**  A configured MCP server. */
+export type McpServer_Deserialize = {
+	/**  Stable id. */
+	id: string,
+	/**  Unique, short: letters, digits, `-` and `_` (it prefixes the server's tool names). */
+	name: string,
+	transport: McpTransport,
+	/**  Whether its tools are offered at all. */
+	enabled: boolean,
+	/**  Environment variables set for a local server; their values are in the keychain. */
+	env_names: string[],
+	/**  Headers sent to a remote server; their values are in the keychain. */
+	header_names: string[],
+	/**  When it was added (ms). */
+	created_at: number | null,
+	/**
+	 *  The protocol revision it spoke when last reached ("2026-07-28": stateless; earlier
+	 *  ones: the initialize handshake); none before it was.
+	 */
+	protocol?: string | null,
+};
+
+/**  A configured MCP server. */
+export type McpServer_Serialize = {
+	/**  Stable id. */
+	id: string,
+	/**  Unique, short: letters, digits, `-` and `_` (it prefixes the server's tool names). */
+	name: string,
+	transport: McpTransport,
+	/**  Whether its tools are offered at all. */
+	enabled: boolean,
+	/**  Environment variables set for a local server; their values are in the keychain. */
+	env_names: string[],
+	/**  Headers sent to a remote server; their values are in the keychain. */
+	header_names: string[],
+	/**  When it was added (ms). */
+	created_at: number | null,
+	/**
+	 *  The protocol revision it spoke when last reached ("2026-07-28": stateless; earlier
+	 *  ones: the initialize handshake); none before it was.
+	 */
+	protocol: string | null,
+};
+
+/**
+ *  What connecting to a server found: the protocol spoken, who answered, its tools, and the
+ *  last lines of its log.
+ */
+export type McpTestReport = McpTestReport_Serialize | McpTestReport_Deserialize;
+
+/**
+ *  What connecting to a server found: the protocol spoken, who answered, its tools, and the
+ *  last lines of its log.
+ */
+export type McpTestReport_Deserialize = {
+	server: string,
+	/**  The protocol revision agreed, e.g. "2025-11-25" or "2026-07-28". */
+	protocol_version: string,
+	/**  "stateless" (2026-07-28: discovery, no session) or "handshake" (initialize). */
+	era: string,
+	/**  The server's own name and version, when it gives them. */
+	server_info?: string | null,
+	/**  What the server says about how to use it (untrusted; shown, never obeyed). */
+	instructions?: string | null,
+	/**  Its tools, each against its pin. */
+	tools: McpToolState_Deserialize[],
+	/**  The last lines of the server's log (stderr, and Parley's notes). */
+	log: string[],
+};
+
+/**
+ *  What connecting to a server found: the protocol spoken, who answered, its tools, and the
+ *  last lines of its log.
+ */
+export type McpTestReport_Serialize = {
+	server: string,
+	/**  The protocol revision agreed, e.g. "2025-11-25" or "2026-07-28". */
+	protocol_version: string,
+	/**  "stateless" (2026-07-28: discovery, no session) or "handshake" (initialize). */
+	era: string,
+	/**  The server's own name and version, when it gives them. */
+	server_info: string | null,
+	/**  What the server says about how to use it (untrusted; shown, never obeyed). */
+	instructions: string | null,
+	/**  Its tools, each against its pin. */
+	tools: McpToolState_Serialize[],
+	/**  The last lines of the server's log (stderr, and Parley's notes). */
+	log: string[],
+};
+
+/**
+ *  What a server says about a tool's effects. Hints only: they can make Parley ask more, never
+ *  less (a tool the user has not marked read-only asks, whatever the server claims).
+ */
+export type McpToolHints = McpToolHints_Serialize | McpToolHints_Deserialize;
+
+/**
+ *  What a server says about a tool's effects. Hints only: they can make Parley ask more, never
+ *  less (a tool the user has not marked read-only asks, whatever the server claims).
+ */
+export type McpToolHints_Deserialize = {
+	read_only?: boolean | null,
+	destructive?: boolean | null,
+	idempotent?: boolean | null,
+	open_world?: boolean | null,
+};
+
+/**
+ *  What a server says about a tool's effects. Hints only: they can make Parley ask more, never
+ *  less (a tool the user has not marked read-only asks, whatever the server claims).
+ */
+export type McpToolHints_Serialize = {
+	read_only: boolean | null,
+	destructive: boolean | null,
+	idempotent: boolean | null,
+	open_world: boolean | null,
+};
+
+/**  A tool as a server lists it (untrusted text: shown with hidden characters marked). */
+export type McpToolInfo = McpToolInfo_Serialize | McpToolInfo_Deserialize;
+
+/**  A tool as a server lists it (untrusted text: shown with hidden characters marked). */
+export type McpToolInfo_Deserialize = {
+	/**  The server's name for it. */
+	name: string,
+	title?: string | null,
+	description: string,
+	/**  Its input schema, as JSON text. */
+	input_schema: string,
+	/**  Its output schema, as JSON text, when it has one. */
+	output_schema?: string | null,
+	hints: McpToolHints_Deserialize,
+};
+
+/**  A tool as a server lists it (untrusted text: shown with hidden characters marked). */
+export type McpToolInfo_Serialize = {
+	/**  The server's name for it. */
+	name: string,
+	title: string | null,
+	description: string,
+	/**  Its input schema, as JSON text. */
+	input_schema: string,
+	/**  Its output schema, as JSON text, when it has one. */
+	output_schema: string | null,
+	hints: McpToolHints_Serialize,
+};
+
+/**  A tool as listed, with where it stands against its pin. */
+export type McpToolState = McpToolState_Serialize | McpToolState_Deserialize;
+
+/**  A tool as listed, with where it stands against its pin. */
+export type McpToolState_Deserialize = {
+	tool: McpToolInfo_Deserialize,
+	pin: McpPin_Deserialize,
+};
+
+/**  A tool as listed, with where it stands against its pin. */
+export type McpToolState_Serialize = {
+	tool: McpToolInfo_Serialize,
+	pin: McpPin_Serialize,
+};
+
+/**  How Parley reaches an MCP server. */
+export type McpTransport = 
+/**  A local program Parley starts, speaking MCP on its stdin and stdout. */
+{ kind: "stdio"; 
+/**  The program (a name looked up on PATH, or a path). */
+command: string; 
+/**  Its arguments, as given (no shell). */
+args: string[] } | 
+/**
+ *  A server at an address: streamable HTTP (or the older SSE transport where a server
+ *  only has that).
+ */
+{ kind: "http"; 
+/**  The endpoint, http:// or https://, without credentials. */
+url: string };
+
 /**  A message: one node of the conversation tree. */
 export type Message = Message_Serialize | Message_Deserialize;
 
@@ -1537,6 +1784,12 @@ export type ModelWindow_Serialize = {
 	source: string,
 	/**  The day the figure was true (YYYY-MM-DD). */
 	as_of: string,
+};
+
+/**  A name and a value (an environment variable, a header). */
+export type NamedValue = {
+	name: string,
+	value: string,
 };
 
 /**

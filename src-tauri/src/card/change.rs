@@ -106,7 +106,11 @@ impl Changes {
 
     /// Keeps a checked change until it is confirmed, cancelled or expires; `None` without
     /// randomness.
-    pub fn propose(&self, change: impl Into<Change>, preview: ChangePreview) -> Option<ChangeTicket> {
+    pub fn propose(
+        &self,
+        change: impl Into<Change>,
+        preview: ChangePreview,
+    ) -> Option<ChangeTicket> {
         let change = change.into();
         let (id, nonce) = (super::random_hex(12)?, super::random_hex(16)?);
         let mut map = self.map();

@@ -45,7 +45,9 @@ fn a_change_is_made_only_with_its_cards_nonce_once() {
         assert!(c.take(&t.id, wrong).is_none(), "{wrong:?}");
     }
     assert!(c.take("other", &nonce).is_none());
-    assert!(matches!(c.take(&t.id, &nonce), Some(Change::Provider(ProviderChange::Remove(n))) if n == "a"));
+    assert!(
+        matches!(c.take(&t.id, &nonce), Some(Change::Provider(ProviderChange::Remove(n))) if n == "a")
+    );
     assert!(c.take(&t.id, &nonce).is_none(), "used once");
     assert!(c.shown(&t.id).is_none(), "its card is gone");
 }

@@ -66,7 +66,12 @@ pub async fn enable_mcp_server(
 #[tauri::command]
 #[specta::specta]
 pub async fn disable_mcp_server(state: State<'_, AppState>, name: String) -> Res<McpServer> {
-    state.core.mcp().set_enabled(&name, false).await.map_err(err)
+    state
+        .core
+        .mcp()
+        .set_enabled(&name, false)
+        .await
+        .map_err(err)
 }
 
 /// Reaches a server: the protocol it speaks, its tools against their pins, its log.
@@ -87,7 +92,16 @@ pub async fn accept_mcp_tool(
     tool: String,
     hash: String,
 ) -> Res<ChangeTicket> {
-    propose(&app, &state, McpChange::Accept { server: name, tool, hash }).await
+    propose(
+        &app,
+        &state,
+        McpChange::Accept {
+            server: name,
+            tool,
+            hash,
+        },
+    )
+    .await
 }
 
 /// The lines of a server's log kept by this process.

@@ -17,7 +17,7 @@ pub enum McpCmd {
     Add {
         /// A short name (letters, digits, - and _); it prefixes the server's tools.
         name: String,
-        /// A remote server's address (streamable HTTP, or SSE).
+        /// A remote server's address (streamable HTTP).
         #[arg(long, conflicts_with = "command")]
         url: Option<String>,
         /// An environment variable for a local server: NAME=VALUE, or NAME to take the value
@@ -387,6 +387,9 @@ fn print_tool(server: &str, t: &McpToolState) -> Result<(), Failure> {
         McpPin::New => notes.push("new: its definition is pinned now".to_owned()),
         McpPin::Pinned => {}
         McpPin::Changed { .. } => notes.push("CHANGED since it was pinned: blocked".to_owned()),
+        McpPin::Added { .. } => {
+            notes.push("ADDED after the server's tools were pinned: blocked".to_owned())
+        }
     }
     if t.tool.hints.read_only == Some(true) {
         notes.push("says read-only".into());
@@ -402,6 +405,14 @@ fn print_tool(server: &str, t: &McpToolState) -> Result<(), Failure> {
     outln!("{}{notes}", field(&t.tool.name))?;
     for line in t.tool.description.lines().filter(|l| !l.trim().is_empty()) {
         outln!("    {}", field(line))?;
+    }
+    if let McpPin::Added { hash } = &t.pin {
+        outln!(
+            "    accept it with: parley mcp tools {} --accept {}:{}",
+            field(server),
+            field(&t.tool.name),
+            &hash[..12]
+        )?;
     }
     if let McpPin::Changed { hash, was } = &t.pin {
         if was.description != t.tool.description {

@@ -141,10 +141,14 @@ pub struct McpTestReport {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum McpPin {
-    /// Seen for the first time: its definition is pinned now.
+    /// Seen when the server's tools were first listed: its definition is pinned now.
     New,
     /// The definition is the one pinned.
     Pinned,
+    /// A tool the server added after its tools were first pinned: blocked until the user has
+    /// seen it and accepted it (`hash`: its definition's, to name in the acceptance), as a
+    /// server could otherwise slip new instructions in under a new name.
+    Added { hash: String },
     /// The definition changed since it was pinned: the tool is blocked until the change is
     /// accepted (`hash`: the new definition's, to name in the acceptance).
     Changed {

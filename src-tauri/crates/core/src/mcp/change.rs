@@ -15,13 +15,20 @@ use parley_protocol::{McpPin, McpServerInput, McpTransport};
 #[derive(Debug, Clone)]
 pub enum McpChange {
     /// Add a server (or replace the one of the same name).
-    Add { input: McpServerInput, replace: bool },
+    Add {
+        input: McpServerInput,
+        replace: bool,
+    },
     /// Remove a server and forget its values.
     Remove(String),
     /// Turn a server's tools on.
     Enable(String),
     /// Accept the changed definition of a server's tool, named by its hash.
-    Accept { server: String, tool: String, hash: String },
+    Accept {
+        server: String,
+        tool: String,
+        hash: String,
+    },
     /// Add the servers of another client's configuration (its text).
     Import(String),
 }
@@ -52,7 +59,14 @@ impl McpService {
                     title: format!("Remove the MCP server “{}”", s.name),
                     rows: vec![
                         row("Server", s.name.clone()),
-                        row("Its values", if values == 0 { "none saved".to_owned() } else { format!("{values} deleted from the keychain") }),
+                        row(
+                            "Its values",
+                            if values == 0 {
+                                "none saved".to_owned()
+                            } else {
+                                format!("{values} deleted from the keychain")
+                            },
+                        ),
                     ],
                     warnings: Vec::new(),
                     destructive: true,
@@ -67,19 +81,27 @@ impl McpService {
                     destructive: false,
                 })
             }
-            McpChange::Accept { server, tool, hash } => self.preview_accept(server, tool, hash).await,
+            McpChange::Accept { server, tool, hash } => {
+                self.preview_accept(server, tool, hash).await
+            }
             McpChange::Import(text) => self.preview_import(text).await,
         }
     }
 
-    async fn preview_add(&self, input: &McpServerInput, replace: bool) -> Result<ChangePreview, CoreError> {
+    async fn preview_add(
+        &self,
+        input: &McpServerInput,
+        replace: bool,
+    ) -> Result<ChangePreview, CoreError> {
         let name = config::check_name(&input.name)?;
         let transport = config::check_transport(&input.transport)?;
         config::check_env(&input.env)?;
         config::check_headers(&input.headers)?;
         let exists = self.shared.store.mcp_server(&name).await?.is_some();
         if exists && !replace {
-            return Err(CoreError::InvalidInput(format!("There is already an MCP server named {name}.")));
+            return Err(CoreError::InvalidInput(format!(
+                "There is already an MCP server named {name}."
+            )));
         }
         let mut rows = vec![row("Name", name.clone())];
         let mut warnings = Vec::new();
@@ -90,7 +112,10 @@ impl McpService {
             }
             McpTransport::Http { url } => {
                 rows.push(row("Address", shown(url)));
-                if url.starts_with("http://") && !config::binding(&transport).contains("://127.0.0.1:") && !config::binding(&transport).contains("://localhost:") {
+                if url.starts_with("http://")
+                    && !config::binding(&transport).contains("://127.0.0.1:")
+                    && !config::binding(&transport).contains("://localhost:")
+                {
                     warnings.push("The address is plain http to another machine: what is sent, headers included, can be read on the way.".into());
                 }
             }
@@ -98,44 +123,77 @@ impl McpService {
         for (label, list) in [("Environment", &input.env), ("Headers", &input.headers)] {
             if !list.is_empty() {
                 let names: Vec<String> = list.iter().map(|v| shown(&v.name)).collect();
-                rows.push(row(label, format!("{} (values saved in the keychain)", names.join(", "))));
+                rows.push(row(
+                    label,
+                    format!("{} (values saved in the keychain)", names.join(", ")),
+                ));
             }
         }
         if exists {
-            warnings.push(format!("It replaces the server named {name}; values not given again are forgotten."));
+            warnings.push(format!(
+                "It replaces the server named {name}; values not given again are forgotten."
+            ));
         }
         Ok(ChangePreview {
-            title: format!("{} the MCP server “{name}”", if exists { "Replace" } else { "Add" }),
+            title: format!(
+                "{} the MCP server “{name}”",
+                if exists { "Replace" } else { "Add" }
+            ),
             rows,
             warnings,
             destructive: exists,
         })
     }
 
-    async fn preview_accept(&self, server: &str, tool: &str, hash: &str) -> Result<ChangePreview, CoreError> {
+    async fn preview_accept(
+        &self,
+        server: &str,
+        tool: &str,
+        hash: &str,
+    ) -> Result<ChangePreview, CoreError> {
         let report = self.test(server).await?;
         let Some(t) = report.tools.iter().find(|t| t.tool.name == tool) else {
-            return Err(CoreError::NotFound(format!("MCP server “{server}” does not list a tool named {}.", shown(tool))));
+            return Err(CoreError::NotFound(format!(
+                "MCP server “{server}” does not list a tool named {}.",
+                shown(tool)
+            )));
         };
-        let McpPin::Changed { hash: now, was } = &t.pin else {
-            return Err(CoreError::InvalidInput(format!("The tool {} has not changed: there is nothing to accept.", shown(tool))));
+        let (now, was) = match &t.pin {
+            McpPin::Changed { hash, was } => (hash, Some(was)),
+            McpPin::Added { hash } => (hash, None),
+            _ => {
+                return Err(CoreError::InvalidInput(format!(
+                    "The tool {} has not changed: there is nothing to accept.",
+                    shown(tool)
+                )))
+            }
         };
         if hash.len() < super::pins::ACCEPT_PREFIX_MIN || !now.starts_with(hash) {
-            return Err(CoreError::InvalidInput(format!("The definition of {} changed again since it was shown: look at it again.", shown(tool))));
+            return Err(CoreError::InvalidInput(format!(
+                "The definition of {} changed again since it was shown: look at it again.",
+                shown(tool)
+            )));
         }
+        let mark = parley_protocol::visible::mark_hidden;
         let mut rows = vec![
             row("Tool", shown(tool)),
-            row("Now", parley_protocol::visible::mark_hidden(&t.tool.description)),
-            row("Was", parley_protocol::visible::mark_hidden(&was.description)),
+            row("Now", mark(&t.tool.description)),
         ];
-        if was.input_schema != t.tool.input_schema {
-            rows.push(row("Input schema now", parley_protocol::visible::mark_hidden(&t.tool.input_schema)));
-            rows.push(row("Input schema was", parley_protocol::visible::mark_hidden(&was.input_schema)));
+        match was {
+            Some(was) => {
+                rows.push(row("Was", mark(&was.description)));
+                if was.input_schema != t.tool.input_schema {
+                    rows.push(row("Input schema now", mark(&t.tool.input_schema)));
+                    rows.push(row("Input schema was", mark(&was.input_schema)));
+                }
+            }
+            None => rows.push(row("Input schema", mark(&t.tool.input_schema))),
         }
+        let what = if was.is_some() { "changed" } else { "new" };
         Ok(ChangePreview {
-            title: format!("Accept the changed tool {} of “{server}”", shown(tool)),
+            title: format!("Accept the {what} tool {} of “{server}”", shown(tool)),
             rows,
-            warnings: vec!["A server that changes a tool after you trusted it may be trying to make the model do something else. Accept only a change you expected.".into()],
+            warnings: vec!["A server that changes or adds a tool after you trusted it may be trying to make the model do something else. Accept only what you expected.".into()],
             destructive: false,
         })
     }
@@ -145,7 +203,9 @@ impl McpService {
         let mut rows = Vec::new();
         for (_, input) in &parsed.servers {
             let what = match &input.transport {
-                McpTransport::Stdio { command, args } => format!("runs {}", command_line(command, args)),
+                McpTransport::Stdio { command, args } => {
+                    format!("runs {}", command_line(command, args))
+                }
                 McpTransport::Http { url } => format!("at {}", shown(url)),
             };
             rows.push(row(&format!("Add “{}”", input.name), what));
@@ -156,11 +216,22 @@ impl McpService {
         if rows.is_empty() {
             return Err(CoreError::InvalidInput("The file lists no servers.".into()));
         }
-        let local = parsed.servers.iter().any(|(_, i)| matches!(i.transport, McpTransport::Stdio { .. }));
+        let local = parsed
+            .servers
+            .iter()
+            .any(|(_, i)| matches!(i.transport, McpTransport::Stdio { .. }));
         Ok(ChangePreview {
-            title: format!("Import {} MCP server{} from another app", parsed.servers.len(), if parsed.servers.len() == 1 { "" } else { "s" }),
+            title: format!(
+                "Import {} MCP server{} from another app",
+                parsed.servers.len(),
+                if parsed.servers.len() == 1 { "" } else { "s" }
+            ),
             rows,
-            warnings: if local { vec!["Local servers run programs on your computer with your rights. Import only a file you trust.".into()] } else { Vec::new() },
+            warnings: if local {
+                vec!["Local servers run programs on your computer with your rights. Import only a file you trust.".into()]
+            } else {
+                Vec::new()
+            },
             destructive: false,
         })
     }
@@ -171,7 +242,9 @@ impl McpService {
             McpChange::Add { input, replace } => self.add(input, replace).await.map(|_| ()),
             McpChange::Remove(name) => self.remove(&name).await.map(|_| ()),
             McpChange::Enable(name) => self.set_enabled(&name, true).await.map(|_| ()),
-            McpChange::Accept { server, tool, hash } => self.accept(&server, &tool, &hash).await.map(|_| ()),
+            McpChange::Accept { server, tool, hash } => {
+                self.accept(&server, &tool, &hash).await.map(|_| ())
+            }
             McpChange::Import(text) => self.import_config(&text).await.map(|_| ()),
         }
     }

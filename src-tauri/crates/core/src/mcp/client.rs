@@ -220,6 +220,10 @@ pub async fn connect(
         ),
         None => (String::new(), false, None, None),
     };
+    // Every listing asks the server (no cached list stands in for one that failed or changed).
+    service
+        .set_response_cache_config(rmcp::ClientCacheConfig::disabled())
+        .await;
     ctx.log
         .note(&format!("connected, protocol {protocol_version}"));
     Ok(Connection {
@@ -281,17 +285,48 @@ fn spawn(
         pid.map_or("?".into(), |p| p.to_string())
     ));
     if let Some(stderr) = stderr {
-        let log = log.clone();
-        tokio::spawn(async move {
-            use tokio::io::AsyncBufReadExt;
-            let mut lines = tokio::io::BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.push(&line);
-            }
-            log.note("the process closed its stderr");
-        });
+        tokio::spawn(read_stderr(stderr, log.clone()));
     }
     Ok((transport, pid))
+}
+
+/// The most bytes of one stderr line held (the rest of a longer line is dropped unread into
+/// memory: a server that writes without line breaks cannot fill it).
+const STDERR_LINE_MAX: usize = 4096;
+
+/// Reads a server's stderr into its log, line by line, each line at most STDERR_LINE_MAX bytes.
+async fn read_stderr(stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut reader = tokio::io::BufReader::new(stderr);
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = false;
+    loop {
+        let (taken, ended) = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => {
+                let end = buf.iter().position(|&b| b == b'\n');
+                let part = &buf[..end.unwrap_or(buf.len())];
+                let room = STDERR_LINE_MAX.saturating_sub(line.len());
+                line.extend_from_slice(&part[..part.len().min(room)]);
+                cut |= part.len() > room;
+                (end.map_or(buf.len(), |i| i + 1), end.is_some())
+            }
+        };
+        reader.consume(taken);
+        if ended {
+            let mut text = String::from_utf8_lossy(&line).into_owned();
+            if cut {
+                text.push_str(" …[cut]");
+            }
+            log.push(&text);
+            line.clear();
+            cut = false;
+        }
+    }
+    if !line.is_empty() {
+        log.push(&String::from_utf8_lossy(&line));
+    }
+    log.note("the process closed its stderr");
 }
 
 /// The streamable HTTP transport's settings for `url`, with the server's headers (marked
@@ -323,20 +358,58 @@ fn http_config(
     Ok(StreamableHttpClientTransportConfig::with_uri(url.to_owned()).custom_headers(map))
 }
 
-/// Every tool the server lists (following its pages), as Parley shows them.
-pub async fn list_tools(conn: &Connection) -> Result<Vec<McpToolInfo>, CoreError> {
-    let tools = tokio::time::timeout(LIST_TIMEOUT, conn.service.list_all_tools())
-        .await
-        .map_err(|_| {
-            CoreError::InvalidInput(format!(
-                "The server did not list its tools within {} s.",
-                LIST_TIMEOUT.as_secs()
-            ))
-        })?
-        .map_err(|e| {
-            CoreError::InvalidInput(format!("The server could not list its tools: {e}."))
-        })?;
-    Ok(tools.into_iter().map(|t| info_of(&t)).collect())
+/// The most pages of tools read from one server (a server that always names a next page must
+/// not make Parley read forever).
+const PAGES_MAX: usize = 50;
+/// The most tools kept from one server (the model gets every offered tool at every turn).
+pub const TOOLS_MAX: usize = 256;
+
+/// Every tool the server lists (following its pages, within PAGES_MAX and TOOLS_MAX), as Parley
+/// shows them; a name listed twice is kept once (the first), the rest noted in the log.
+pub async fn list_tools(conn: &Connection, log: &ServerLog) -> Result<Vec<McpToolInfo>, CoreError> {
+    let listing = async {
+        let mut out: Vec<McpToolInfo> = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..PAGES_MAX {
+            let params = rmcp::model::PaginatedRequestParams::default().with_cursor(cursor.take());
+            let page = conn.service.list_tools(Some(params)).await.map_err(|e| {
+                CoreError::InvalidInput(format!("The server could not list its tools: {e}."))
+            })?;
+            for t in &page.tools {
+                if out.iter().any(|o| o.name == t.name) {
+                    log.note(&format!(
+                        "the tool {:?} is listed twice: the first is kept",
+                        t.name
+                    ));
+                } else if out.len() < TOOLS_MAX {
+                    out.push(info_of(t));
+                }
+            }
+            match page.next_cursor {
+                Some(next) if out.len() < TOOLS_MAX => cursor = Some(next),
+                _ => return Ok::<_, CoreError>(out),
+            }
+        }
+        log.note(&format!(
+            "the tool list goes on past {PAGES_MAX} pages: the rest is not read"
+        ));
+        Ok(out)
+    };
+    let out: Vec<McpToolInfo> =
+        tokio::time::timeout(LIST_TIMEOUT, listing)
+            .await
+            .map_err(|_| {
+                CoreError::InvalidInput(format!(
+                    "The server did not list its tools within {} s.",
+                    LIST_TIMEOUT.as_secs()
+                ))
+            })??;
+    if out.len() >= TOOLS_MAX {
+        log.note(&format!(
+            "the server lists more than {TOOLS_MAX} tools: the first {TOOLS_MAX} are kept"
+        ));
+    }
+    Ok(out)
 }
 
 fn info_of(t: &rmcp::model::Tool) -> McpToolInfo {

@@ -99,12 +99,30 @@ fn check_url(raw: &str) -> Result<url::Url, CoreError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("The server's address has no host."));
     }
-    if !url.username().is_empty() || url.password().is_some() {
+    if !url.username().is_empty() || url.password().is_some() || has_secret_query(&url) {
         return Err(invalid(
-            "Do not put credentials in the server's address; add them as a header instead (headers go to the keychain).",
+            "Do not put credentials in the server's address (it is stored and shown as it is); add them as a header instead (headers go to the keychain).",
         ));
     }
     Ok(url)
+}
+
+/// Whether an address carries what looks like a credential in its query (`?api_key=…`).
+fn has_secret_query(url: &url::Url) -> bool {
+    const WORDS: [&str; 8] = [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "auth",
+        "credential",
+        "sig",
+    ];
+    url.query_pairs().any(|(k, _)| {
+        let k = k.to_ascii_lowercase();
+        WORDS.iter().any(|w| k.contains(w))
+    })
 }
 
 /// Environment variables: names as a shell has them, values without NUL.

@@ -101,7 +101,10 @@ fn entry_of(fields: &Map<String, Value>) -> Result<McpServerInput, String> {
             command: text(command, "command")?,
             args: strings(fields.get("args"), "args")?,
         },
-        (None, Some(url), None | Some("http" | "streamable-http" | "streamableHttp" | "sse")) => {
+        (None, Some(_), Some("sse")) => {
+            return Err("it uses the older SSE transport, which Parley does not speak: if the server also offers streamable HTTP, add it with that address".into())
+        }
+        (None, Some(url), None | Some("http" | "streamable-http" | "streamableHttp")) => {
             McpTransport::Http {
                 url: text(url, "url")?,
             }

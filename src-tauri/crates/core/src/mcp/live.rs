@@ -36,8 +36,9 @@ impl McpService {
             roots: Vec::new(),
         };
         let conn = client::connect(&server, &values, ctx).await?;
-        self.remember_protocol(&server, &conn.protocol_version).await;
-        let tools = client::list_tools(&conn).await;
+        self.remember_protocol(&server, &conn.protocol_version)
+            .await;
+        let tools = client::list_tools(&conn, &log).await;
         let report = McpTestReport {
             server: server.name.clone(),
             protocol_version: conn.protocol_version.clone(),

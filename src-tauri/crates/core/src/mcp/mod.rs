@@ -82,6 +82,11 @@ impl McpService {
         let had_values = existing
             .as_ref()
             .is_some_and(|s| !(s.env_names.is_empty() && s.header_names.is_empty()));
+        // The protocol it spoke is kept while it is reached the same way.
+        let protocol = existing
+            .as_ref()
+            .filter(|s| s.transport == transport)
+            .and_then(|s| s.protocol.clone());
         let server = McpServer {
             id: existing
                 .as_ref()
@@ -91,10 +96,7 @@ impl McpService {
             enabled: input.enabled,
             env_names: input.env.iter().map(|v| v.name.clone()).collect(),
             header_names: input.headers.iter().map(|v| v.name.clone()).collect(),
-            protocol: existing
-                .as_ref()
-                .filter(|s| s.transport == transport)
-                .and_then(|s| s.protocol.clone()),
+            protocol,
             created_at: existing.map_or_else(crate::now_ms, |s| s.created_at),
         };
         // A server without values needs no keychain; a replaced one forgets its old ones.
@@ -122,7 +124,10 @@ impl McpService {
         if now.id == server.id && now.transport == server.transport {
             now.protocol = Some(version.to_owned());
             if let Err(e) = self.shared.store.put_mcp_server(now).await {
-                tracing::warn!("the protocol of MCP server {} was not recorded: {e}", server.name);
+                tracing::warn!(
+                    "the protocol of MCP server {} was not recorded: {e}",
+                    server.name
+                );
             }
         }
     }
@@ -227,7 +232,11 @@ impl McpService {
                 }
             };
             for state in listed {
-                if matches!(state.pin, parley_protocol::McpPin::Changed { .. }) {
+                // Changed or added since the pins: blocked until accepted.
+                if !matches!(
+                    state.pin,
+                    parley_protocol::McpPin::New | parley_protocol::McpPin::Pinned
+                ) {
                     continue;
                 }
                 let model = tool::model_name(&server.name, &state.tool.name, &names);

@@ -1,9 +1,11 @@
-//! The rug-pull defence: the first time Parley sees a server's tool it pins the tool's
+//! The rug-pull defence: the first time Parley lists a server's tools it pins each tool's
 //! definition — the SHA-256 of its name, title, description, input and output schemas and
 //! hints, in a canonical form (object keys sorted, so a server that only reorders keys
 //! changes nothing) — and from then on a tool whose definition differs from its pin is
 //! blocked until the user has seen the difference and accepted exactly the definition shown
-//! (its hash is named in the acceptance, so a server cannot change it again in between).
+//! (its hash is named in the acceptance, so a server cannot change it again in between). A
+//! tool the server adds later is blocked the same way until it is accepted: a new name is no
+//! way around the pins.
 
 use super::McpService;
 use crate::error::CoreError;
@@ -72,17 +74,21 @@ impl McpService {
         tools: Vec<McpToolInfo>,
     ) -> Result<Vec<McpToolState>, CoreError> {
         let pins = self.shared.store.mcp_pins(server_id).await?;
+        // The first listing pins every tool (the user has just added the server); a tool that
+        // appears later is blocked until accepted.
+        let first = pins.is_empty();
         let mut out = Vec::with_capacity(tools.len());
         for tool in tools {
             let now = hash(&tool);
             let pin = match pins.iter().find(|(name, _, _)| *name == tool.name) {
-                None => {
+                None if first => {
                     self.shared
                         .store
                         .put_mcp_pin(server_id, &tool, &now)
                         .await?;
                     McpPin::New
                 }
+                None => McpPin::Added { hash: now },
                 Some((_, h, _)) if *h == now => McpPin::Pinned,
                 Some((_, _, was)) => McpPin::Changed {
                     hash: now,

@@ -71,7 +71,7 @@ impl McpService {
             None => Arc::new(self.start(server, root, &k).await?),
         };
         conn.tools_changed.store(false, Ordering::SeqCst);
-        let listed = client::list_tools(&conn).await?;
+        let listed = client::list_tools(&conn, &self.log_of(&server.id)).await?;
         let tools = self.check_pins(&server.id, listed).await?;
         live.insert(
             k,

@@ -257,7 +257,9 @@ const CLAUDE_DESKTOP: &str = r#"{
     "filesystem": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/home/me/Desktop"]},
     "github": {"command": "docker", "args": ["run", "-i", "ghcr.io/github/github-mcp-server"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_canary1234567"}},
     "remote tools": {"url": "https://mcp.example.com/mcp", "headers": {"Authorization": "Bearer abcdefgh12345"}, "type": "http"},
-    "old-sse": {"type": "sse", "url": "http://127.0.0.1:9000/sse", "disabled": true},
+    "old-sse": {"type": "sse", "url": "http://127.0.0.1:9000/sse"},
+    "off": {"type": "http", "url": "http://127.0.0.1:9000/mcp", "disabled": true},
+    "query-key": {"url": "https://mcp.example.com/mcp?api_key=sk-123"},
     "with-extras": {"command": "uvx", "args": ["mcp-server-time"], "autoApprove": ["get_time"], "timeout": 60},
     "vscode-input": {"command": "npx", "env": {"KEY": "${input:api-key}"}},
     "no-command": {"args": ["x"]},
@@ -285,19 +287,21 @@ fn another_clients_file_is_imported_entry_by_entry() {
         let r = core.mcp().import_config(CLAUDE_DESKTOP).await.unwrap();
         let mut added = r.added.clone();
         added.sort();
-        assert_eq!(added, ["evil", "github", "old-sse", "remote-tools", "with-extras"], "{r:#?}");
+        assert_eq!(added, ["evil", "github", "off", "remote-tools", "with-extras"], "{r:#?}");
         let skipped: Vec<&str> = r.skipped.iter().map(|s| s.name.as_str()).collect();
-        for name in ["filesystem", "vscode-input", "no-command", "both", "args-not-list", "env-not-text", "ws", "creds", "crlf", "not-an-object", "…"] {
+        for name in ["filesystem", "vscode-input", "no-command", "both", "args-not-list", "env-not-text", "ws", "creds", "crlf", "not-an-object", "…", "old-sse", "query-key"] {
             assert!(skipped.iter().any(|s| s.contains(name)), "{name} reported: {r:#?}");
         }
         assert!(r.skipped.iter().all(|s| !s.reason.is_empty()));
         assert!(r.skipped.iter().any(|s| s.reason.contains("already configured")));
         assert!(r.skipped.iter().any(|s| s.reason.contains("does not expand")));
+        assert!(r.skipped.iter().any(|s| s.reason.contains("older SSE transport")));
+        assert!(r.skipped.iter().any(|s| s.reason.contains("credentials")));
         assert!(r.ignored_fields.iter().any(|f| f.contains("autoApprove") && f.contains("timeout")), "{:?}", r.ignored_fields);
         // A hidden character in a name is shown, never passed on.
         assert!(r.skipped.iter().all(|s| !s.name.contains('\u{202E}')));
-        let sse = core.mcp().get("old-sse").await.unwrap();
-        assert!(!sse.enabled, "\"disabled\": true is kept");
+        let off = core.mcp().get("off").await.unwrap();
+        assert!(!off.enabled, "\"disabled\": true is kept");
         let gh = core.mcp().get("github").await.unwrap();
         assert_eq!(gh.env_names, ["GITHUB_PERSONAL_ACCESS_TOKEN"]);
         assert_eq!(core.mcp().values(&gh).unwrap().env[0].value, "ghp_canary1234567");

@@ -3,7 +3,8 @@
 //! underscore keeps them apart from the built-in tools and from each other's servers), described
 //! with the server's name, its schema as the server gave it. A call asks like any tool with
 //! effects: Mutating, or Destructive when the server says so — a server's hints only raise the
-//! bar — and it is asked about and granted as `mcp:server/tool#hash` of its pinned definition.
+//! bar — and it is asked about and granted as `mcp:server__tool#hash@id`: its pinned definition
+//! and the server's id.
 
 use super::McpService;
 use crate::providers::ToolSpec;
@@ -71,14 +72,12 @@ impl McpTool {
         }
     }
 
-    /// What approvals and grants know this tool as.
+    /// What approvals and grants know this tool as: its name for the model (plain), the hash
+    /// of its pinned definition and the server's id — a grant never covers another definition,
+    /// nor a server added later under the same name.
     fn grant_as(&self) -> String {
-        format!(
-            "mcp:{}/{}#{}",
-            self.server.name,
-            self.tool.name,
-            &self.hash[..16]
-        )
+        let id: String = self.server.id.chars().take(8).collect();
+        format!("mcp:{}#{}@{id}", self.model_name, &self.hash[..16])
     }
 }
 

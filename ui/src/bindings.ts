@@ -1402,10 +1402,16 @@ export type McpPin = McpPin_Serialize | McpPin_Deserialize;
 
 /**  Where a tool stands against its pinned definition (the rug-pull defence). */
 export type McpPin_Deserialize = 
-/**  Seen for the first time: its definition is pinned now. */
+/**  Seen when the server's tools were first listed: its definition is pinned now. */
 { state: "new" } | 
 /**  The definition is the one pinned. */
 { state: "pinned" } | 
+/**
+ *  A tool the server added after its tools were first pinned: blocked until the user has
+ *  seen it and accepted it (`hash`: its definition's, to name in the acceptance), as a
+ *  server could otherwise slip new instructions in under a new name.
+ */
+{ state: "added"; hash: string } | 
 /**
  *  The definition changed since it was pinned: the tool is blocked until the change is
  *  accepted (`hash`: the new definition's, to name in the acceptance).
@@ -1416,10 +1422,16 @@ was: McpToolInfo_Deserialize };
 
 /**  Where a tool stands against its pinned definition (the rug-pull defence). */
 export type McpPin_Serialize = 
-/**  Seen for the first time: its definition is pinned now. */
+/**  Seen when the server's tools were first listed: its definition is pinned now. */
 { state: "new" } | 
 /**  The definition is the one pinned. */
 { state: "pinned" } | 
+/**
+ *  A tool the server added after its tools were first pinned: blocked until the user has
+ *  seen it and accepted it (`hash`: its definition's, to name in the acceptance), as a
+ *  server could otherwise slip new instructions in under a new name.
+ */
+{ state: "added"; hash: string } | 
 /**
  *  The definition changed since it was pinned: the tool is blocked until the change is
  *  accepted (`hash`: the new definition's, to name in the acceptance).

@@ -209,6 +209,19 @@ pub async fn connect(
             return Err(failure(&server.name, &why, &ctx.log));
         }
     };
+    let conn = connected(service, tools_changed, group).await;
+    ctx.log
+        .note(&format!("connected, protocol {}", conn.protocol_version));
+    Ok(conn)
+}
+
+/// A connection just made: what the server said about itself, and rmcp's list cache off
+/// (every listing asks the server: no cached list stands in for one that failed or changed).
+async fn connected(
+    service: RunningService<RoleClient, Handler>,
+    tools_changed: Arc<AtomicBool>,
+    group: Option<(PathBuf, u32)>,
+) -> Connection {
     let (protocol_version, stateless, server_info, instructions) = match service.peer_info() {
         Some(info) => (
             info.protocol_version.to_string(),
@@ -220,13 +233,10 @@ pub async fn connect(
         ),
         None => (String::new(), false, None, None),
     };
-    // Every listing asks the server (no cached list stands in for one that failed or changed).
     service
         .set_response_cache_config(rmcp::ClientCacheConfig::disabled())
         .await;
-    ctx.log
-        .note(&format!("connected, protocol {protocol_version}"));
-    Ok(Connection {
+    Connection {
         service,
         protocol_version,
         stateless,
@@ -234,7 +244,7 @@ pub async fn connect(
         instructions,
         tools_changed,
         group,
-    })
+    }
 }
 
 /// The error for a server that could not be reached or started, with its last log lines.

@@ -71,7 +71,17 @@ impl McpService {
             None => Arc::new(self.start(server, root, &k).await?),
         };
         conn.tools_changed.store(false, Ordering::SeqCst);
-        let listed = client::list_tools(&conn, &self.log_of(&server.id)).await?;
+        let listed = match client::list_tools(&conn, &self.log_of(&server.id)).await {
+            Ok(l) => l,
+            Err(e) => {
+                // A server that cannot list its tools is dropped and waits like one that
+                // could not start (not tried again at once, every turn).
+                self.failed(server, &k, &e);
+                return Err(e);
+            }
+        };
+        // Started and listed: its failures in a row are over.
+        crate::util::lock(&self.pool.backoff).remove(&k);
         let tools = self.check_pins(&server.id, listed).await?;
         live.insert(
             k,
@@ -108,29 +118,35 @@ impl McpService {
         };
         match client::connect(server, &values, ctx).await {
             Ok(conn) => {
-                crate::util::lock(&self.pool.backoff).remove(k);
                 self.remember_protocol(server, &conn.protocol_version).await;
                 Ok(conn)
             }
             Err(e) => {
-                let mut all = crate::util::lock(&self.pool.backoff);
-                let failures = all.get(k).map_or(0, |b| b.failures) + 1;
-                let pause = Duration::from_secs((1u64 << (failures - 1).min(6)).min(60));
-                all.insert(
-                    k.to_owned(),
-                    Backoff {
-                        failures,
-                        until: Instant::now() + pause,
-                        why: e.to_string(),
-                    },
-                );
-                self.log_of(&server.id).note(&format!(
-                    "could not start; trying again in {} s",
-                    pause.as_secs()
-                ));
+                self.failed(server, k, &e);
                 Err(e)
             }
         }
+    }
+
+    /// Records that server `server` (for pool key `k`) failed: it is not tried again before a
+    /// pause that doubles with each failure in a row (1 s up to a minute).
+    fn failed(&self, server: &McpServer, k: &str, e: &CoreError) {
+        let mut all = crate::util::lock(&self.pool.backoff);
+        let failures = all.get(k).map_or(0, |b| b.failures) + 1;
+        let pause = Duration::from_secs((1u64 << (failures - 1).min(6)).min(60));
+        all.insert(
+            k.to_owned(),
+            Backoff {
+                failures,
+                until: Instant::now() + pause,
+                why: e.to_string(),
+            },
+        );
+        drop(all);
+        self.log_of(&server.id).note(&format!(
+            "failed; tried again in {} s at the earliest",
+            pause.as_secs()
+        ));
     }
 
     /// Calls tool `tool` of `server` (live for workspace `root`) with `arguments`, racing

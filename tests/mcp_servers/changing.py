@@ -4,7 +4,9 @@ Q", or an error result for "fail"), whose description is read from the file name
 argument at every tools/list (so a test can change the tool
 between connections: the rug-pull Parley's pins defend against). It speaks the initialize
 handshake (2025-11-25) and answers anything else with "method not found", as a server of that
-era does; with a second argument "garbage" it writes a line that is not JSON first. When a file
+era does; with a second argument "garbage" it writes a line that is not JSON first, with
+"listfail" it answers tools/list with an error. Each start adds a line to the first argument's
+file name plus ".starts". When a file
 named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
 described by it (a tool a server adds later)."""
 import json
@@ -24,9 +26,12 @@ def reply(mid, result=None, error=None):
 
 def main():
     desc_file = sys.argv[1]
-    if len(sys.argv) > 2 and sys.argv[2] == "garbage":
+    mode = sys.argv[2] if len(sys.argv) > 2 else ""
+    if mode == "garbage":
         sys.stdout.write("this is not json\n")
         sys.stdout.flush()
+    with open(desc_file + ".starts", "a", encoding="utf-8") as f:
+        f.write("start\n")
     print("changing: ready", file=sys.stderr, flush=True)
     for line in sys.stdin:
         try:
@@ -42,6 +47,8 @@ def main():
                 "capabilities": {"tools": {"listChanged": False}},
                 "serverInfo": {"name": "changing", "version": "1.0"},
             })
+        elif method == "tools/list" and mode == "listfail":
+            reply(mid, error={"code": -32603, "message": "the tool list is broken"})
         elif method == "tools/list":
             with open(desc_file, encoding="utf-8") as f:
                 desc = f.read()

@@ -31,7 +31,7 @@ fn offered(server: &MockServer, n: usize) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Adds the changing server (its description in a file beside the workspace, returned) and,
+/// Adds the changing server (its description in a file in the test's folder, returned) and,
 /// with `offer`, names it in the chat's tool list (with those built-in tools beside).
 async fn add_changing(
     e: &super::agent::Env,
@@ -39,10 +39,8 @@ async fn add_changing(
     description: &str,
     offer: Option<&[&str]>,
 ) -> std::path::PathBuf {
-    let desc =
-        e.ws.path()
-            .join("..")
-            .join(format!("desc-{}.txt", parley_core::new_id()));
+    // Beside the data folder (not in the workspace, not loose in the system's temp folder).
+    let desc = e._dir.path().join("desc.txt");
     std::fs::write(&desc, description).unwrap();
     let input = McpServerInput {
         name: "changing".into(),

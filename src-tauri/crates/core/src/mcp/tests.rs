@@ -314,3 +314,49 @@ fn another_clients_file_is_imported_entry_by_entry() {
         }
     });
 }
+
+/// tests/mcp_servers/changing.py, from this crate.
+fn changing_script() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/mcp_servers/changing.py")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_server_that_cannot_list_its_tools_is_not_started_again_at_once() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let core = core(&dir.path().join("data")).await;
+        let desc = dir.path().join("desc.txt");
+        std::fs::write(&desc, "Looks a word up.").unwrap();
+        let args = vec![
+            changing_script(),
+            desc.to_string_lossy().into_owned(),
+            "listfail".into(),
+        ];
+        let broken = McpServerInput {
+            transport: McpTransport::Stdio {
+                command: "python3".into(),
+                args,
+            },
+            ..input("broken", stdio("x", &[]), vec![], vec![])
+        };
+        core.mcp().add(broken, false).await.unwrap();
+        let ws = dir.path();
+        let entries = vec!["mcp:broken".to_owned()];
+        let (tools, problems) = core.mcp().chat_tools(&entries, ws, &[], true).await;
+        assert!(tools.is_empty());
+        assert!(
+            problems[0].contains("could not list its tools"),
+            "{problems:?}"
+        );
+        // At once again (the next turn): not started again, and said why and when.
+        let (tools, problems) = core.mcp().chat_tools(&entries, ws, &[], true).await;
+        assert!(tools.is_empty());
+        assert!(problems[0].contains("tried again in"), "{problems:?}");
+        let starts = std::fs::read_to_string(dir.path().join("desc.txt.starts")).unwrap();
+        assert_eq!(starts.lines().count(), 1, "started once");
+        core.mcp().close_all().await;
+    });
+}

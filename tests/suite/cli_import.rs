@@ -133,7 +133,7 @@ async fn import_under_way(data: &Path, file: &Path) -> tokio::process::Child {
     child
 }
 
-fn signal(child: &tokio::process::Child, sig: i32) {
+pub(super) fn signal(child: &tokio::process::Child, sig: i32) {
     let pid = child.id().unwrap() as i32;
     // SAFETY: kill(2) on our own child's pid; no memory is involved.
     #[allow(unsafe_code)]

@@ -294,3 +294,58 @@ async fn ask_offers_an_mcp_servers_tools_in_a_workspace() {
         "{first}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_a_server_starts_stops_the_answer_at_once() {
+    use parley_tests::*;
+    use std::time::{Duration, Instant};
+    let server = MockServer::start().await;
+    server.push(super::agent::answer("never asked"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    super::cli::add_local(d, &server).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    // A server that starts and never answers: it would hold the turn for the connect timeout.
+    let marker = d.join("started");
+    let script = format!("touch '{}'; sleep 100", marker.display());
+    let r = run(d, &["mcp", "add", "slow", "--", "sh", "-c", &script]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let child = super::cli::parley(d)
+        .args([
+            "ask",
+            "q",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "slow",
+            "--approve",
+            "all",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the server never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopped = Instant::now();
+    super::cli_import::signal(&child, libc::SIGINT);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("parley ended")
+        .unwrap();
+    assert!(
+        stopped.elapsed() < Duration::from_secs(8),
+        "took {:?}: {}",
+        stopped.elapsed(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        server.received().is_empty(),
+        "nothing was sent to the model"
+    );
+}

@@ -361,7 +361,14 @@ impl ChatService {
             .flatten()
             .unwrap_or_default();
         let params = session.params.clone();
-        let (tools, request) = match self.turn_tools(&params, &settings, &options, true).await {
+        // Stop while an MCP server is still starting ends the turn at once (stopped), not after
+        // the server's connect timeout.
+        let tools = tokio::select! {
+            biased;
+            () = cancel.cancelled() => Ok(None),
+            t = self.turn_tools(&params, &settings, &options, true) => t,
+        };
+        let (tools, request) = match tools {
             Ok(tools) => {
                 let asked = (&row.name[..], &model[..], &options, &params);
                 (tools, self.request(&sid, asked, &begun).await)

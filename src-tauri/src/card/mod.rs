@@ -17,7 +17,7 @@
 mod change;
 pub mod window;
 
-pub use change::{propose as propose_change, Changes};
+pub use change::{propose as propose_change, Change, Changes};
 pub use window::Windows;
 
 use crate::AppState;

@@ -10,15 +10,7 @@ use parley_protocol::{ChangeTicket, McpServer, McpServerInput, McpTestReport};
 
 async fn propose(app: &tauri::AppHandle, state: &AppState, change: McpChange) -> Res<ChangeTicket> {
     let preview = state.core.mcp().preview(&change).await.map_err(err)?;
-    crate::card::propose_change(app, change, preview)
-        .await
-        .ok_or_else(|| {
-            ErrorInfo::new(
-                ErrorCode::Internal,
-                "The system gave no randomness for the confirmation card.",
-                true,
-            )
-        })
+    super::propose_in_card(app, change, preview).await
 }
 
 /// Every configured server, by name.

@@ -17,6 +17,25 @@ pub mod settings;
 pub mod tools;
 pub mod usage;
 
+/// Opens the change card for a checked change (`preview`: what it will do) and gives the
+/// page only its ticket; the change is made when the person confirms it in the card
+/// (card/change.rs), which script in the page cannot reach.
+pub(crate) async fn propose_in_card(
+    app: &tauri::AppHandle,
+    change: impl Into<crate::card::Change>,
+    preview: parley_core::providers::ChangePreview,
+) -> crate::Res<parley_protocol::ChangeTicket> {
+    crate::card::propose_change(app, change, preview)
+        .await
+        .ok_or_else(|| {
+            parley_protocol::ErrorInfo::new(
+                parley_protocol::ErrorCode::Internal,
+                "The system gave no randomness for the confirmation card.",
+                true,
+            )
+        })
+}
+
 /// What every command file uses.
 mod prelude {
     pub(crate) use crate::{err, AppState, Res};

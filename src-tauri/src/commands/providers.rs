@@ -21,15 +21,7 @@ async fn propose(
     change: ProviderChange,
 ) -> Res<ChangeTicket> {
     let preview = state.core.providers().preview(&change).await.map_err(err)?;
-    crate::card::propose_change(app, change, preview)
-        .await
-        .ok_or_else(|| {
-            ErrorInfo::new(
-                ErrorCode::Internal,
-                "The system gave no randomness for the confirmation card.",
-                true,
-            )
-        })
+    super::propose_in_card(app, change, preview).await
 }
 
 /// Waits until the person answered the card of the change `id` and says how it ended.

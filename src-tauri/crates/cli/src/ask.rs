@@ -277,44 +277,13 @@ async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failur
             return Err(e.into());
         }
     }
-    if let Err(e) = offer_servers(core, &chat_id, &args.mcp).await {
+    if let Err(e) = crate::mcp::offer_servers(core, &chat_id, &args.mcp).await {
         if created {
             let _ = core.chats().delete_chat(&chat_id).await;
         }
         return Err(e);
     }
     Ok((chat_id, created))
-}
-
-/// Adds the MCP servers named with `--mcp` to the chat's tools (the built-in ones stay as
-/// they were); they need a workspace.
-async fn offer_servers(core: &Core, chat_id: &ChatId, servers: &[String]) -> Result<(), Failure> {
-    if servers.is_empty() {
-        return Ok(());
-    }
-    let mut params = core.chats().get_chat(chat_id).await?.params;
-    if params.workspace.is_none() {
-        return Err(crate::invalid(
-            "MCP servers' tools run in a workspace (their roots): give --workspace DIR too.",
-        ));
-    }
-    let mut tools = params.tools.take().unwrap_or_else(|| {
-        core.tools()
-            .list_tools()
-            .into_iter()
-            .map(|t| t.name)
-            .collect()
-    });
-    for name in servers {
-        let server = core.mcp().get(name).await?;
-        let entry = format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name);
-        if !tools.contains(&entry) {
-            tools.push(entry);
-        }
-    }
-    params.tools = Some(tools);
-    core.chats().set_chat_params(chat_id, params).await?;
-    Ok(())
 }
 
 /// The options of the send, from the arguments.

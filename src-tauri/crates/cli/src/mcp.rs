@@ -446,3 +446,38 @@ fn print_tool(server: &str, t: &McpToolState) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Adds the MCP servers named with `--mcp` to the chat's tools (the built-in ones stay as
+/// they were); they need a workspace.
+pub(crate) async fn offer_servers(
+    core: &Core,
+    chat_id: &parley_protocol::ChatId,
+    servers: &[String],
+) -> Result<(), Failure> {
+    if servers.is_empty() {
+        return Ok(());
+    }
+    let mut params = core.chats().get_chat(chat_id).await?.params;
+    if params.workspace.is_none() {
+        return Err(invalid(
+            "MCP servers' tools run in a workspace (their roots): give --workspace DIR too.",
+        ));
+    }
+    let mut tools = params.tools.take().unwrap_or_else(|| {
+        core.tools()
+            .list_tools()
+            .into_iter()
+            .map(|t| t.name)
+            .collect()
+    });
+    for name in servers {
+        let server = core.mcp().get(name).await?;
+        let entry = format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name);
+        if !tools.contains(&entry) {
+            tools.push(entry);
+        }
+    }
+    params.tools = Some(tools);
+    core.chats().set_chat_params(chat_id, params).await?;
+    Ok(())
+}

@@ -170,9 +170,11 @@ pub async fn connect(
         legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
     };
     let mut group = None;
+    let mut stderr_reader = None;
     let started = match &server.transport {
         McpTransport::Stdio { command, args } => {
-            let (transport, pid) = spawn(command, args, &values.env, &ctx.log)?;
+            let (transport, pid, reader) = spawn(command, args, &values.env, &ctx.log)?;
+            stderr_reader = reader;
             if let Some(pid) = pid {
                 crate::tools::orphans::watch(pid);
                 crate::tools::orphans::record(&ctx.process_log, pid);
@@ -200,6 +202,10 @@ pub async fn connect(
         failed => {
             if let Some((log, pgid)) = &group {
                 crate::tools::orphans::forget(log, *pgid);
+            }
+            // A process that exited: its last words on stderr are read before they are quoted.
+            if let Some(reader) = stderr_reader {
+                let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
             }
             let why = match failed {
                 Err(_) => format!("it did not answer within {} s", CONNECT_TIMEOUT.as_secs()),
@@ -260,13 +266,21 @@ fn failure(name: &str, why: &str, log: &ServerLog) -> CoreError {
     ))
 }
 
+/// A started local server: its transport, its process (group) id, and the task reading its
+/// stderr.
+type Spawned = (
+    rmcp::transport::TokioChildProcess,
+    Option<u32>,
+    Option<tokio::task::JoinHandle<()>>,
+);
+
 /// Starts a local server in a process group of its own, its stderr read into `log`.
 fn spawn(
     command: &str,
     args: &[String],
     env: &[NamedValue],
     log: &Arc<ServerLog>,
-) -> Result<(rmcp::transport::TokioChildProcess, Option<u32>), CoreError> {
+) -> Result<Spawned, CoreError> {
     let mut cmd = tokio::process::Command::new(command);
     cmd.args(args).env_clear();
     for name in INHERITED {
@@ -294,10 +308,8 @@ fn spawn(
         "started {command} (process {})",
         pid.map_or("?".into(), |p| p.to_string())
     ));
-    if let Some(stderr) = stderr {
-        tokio::spawn(read_stderr(stderr, log.clone()));
-    }
-    Ok((transport, pid))
+    let reader = stderr.map(|stderr| tokio::spawn(read_stderr(stderr, log.clone())));
+    Ok((transport, pid, reader))
 }
 
 /// The most bytes of one stderr line held (the rest of a longer line is dropped unread into

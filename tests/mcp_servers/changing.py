@@ -8,7 +8,9 @@ era does; with a second argument "garbage" it writes a line that is not JSON fir
 "listfail" it answers tools/list with an error. Each start adds a line to the first argument's
 file name plus ".starts". When a file
 named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
-described by it (a tool a server adds later)."""
+described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
+form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
+what came back."""
 import json
 import os
 import sys
@@ -22,6 +24,29 @@ def reply(mid, result=None, error=None):
         msg["result"] = result
     sys.stdout.write(json.dumps(msg) + "\n")
     sys.stdout.flush()
+
+
+FORM = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string", "title": "Your name", "minLength": 1},
+    "n": {"type": "integer", "title": "How many", "minimum": 1, "maximum": 10},
+    "color": {"type": "string", "title": "Colour", "enum": ["red", "green"]},
+    "agree": {"type": "boolean", "title": "Agree"}}}
+
+
+def elicit(params):
+    """Asks the client (a request of the server's own) and waits for its answer."""
+    sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": "ask-1", "method": "elicitation/create",
+                                 "params": params}) + "\n")
+    sys.stdout.flush()
+    for line in sys.stdin:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("id") == "ask-1" and "method" not in msg:
+            r = msg.get("result") or {}
+            return r.get("action", "?") + " " + json.dumps(r.get("content"), sort_keys=True)
+    return "no answer"
 
 
 def main():
@@ -68,6 +93,13 @@ def main():
             q = (params.get("arguments") or {}).get("q", "")
             if params.get("name") != "lookup":
                 reply(mid, {"content": [{"type": "text", "text": "no such tool"}], "isError": True})
+            elif q == "ask":
+                got = elicit({"mode": "form", "message": "Who is asking?", "requestedSchema": FORM})
+                reply(mid, {"content": [{"type": "text", "text": "the person: " + got}]})
+            elif q == "open":
+                got = elicit({"mode": "url", "message": "Sign in, please.", "elicitationId": "e-1",
+                              "url": "https://example.com/auth?x=1"})
+                reply(mid, {"content": [{"type": "text", "text": "the person: " + got}]})
             elif q == "fail":
                 reply(mid, {"content": [{"type": "text", "text": "the dictionary is closed"}], "isError": True})
             else:

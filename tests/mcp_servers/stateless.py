@@ -51,7 +51,10 @@ def call(mid, params):
             "requestState": STATE,
         })
     exact = params.get("requestState") == STATE
-    action = ((responses or {}).get("go") or {}).get("action", "?")
+    got = (responses or {}).get("go") or {}
+    action = got.get("action", "?")
+    if got.get("content") is not None:
+        action += " " + json.dumps(got["content"], sort_keys=True)
     text = "state echoed exactly; the user's answer: " + action if exact else "the request state was changed"
     reply(mid, {"resultType": "complete", "isError": not exact, "content": [{"type": "text", "text": text}]})
 

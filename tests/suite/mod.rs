@@ -35,6 +35,7 @@ mod kill;
 mod kill_ops;
 mod long;
 mod mcp_agent;
+mod mcp_asks;
 mod mcp_eras;
 mod mcp_keychain;
 mod mcp_pins;

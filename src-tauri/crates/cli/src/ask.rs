@@ -110,7 +110,7 @@ fn status_word(s: ToolCallStatus) -> &'static str {
 }
 
 /// A line from standard input, or None at its end (an empty line is `Some("")`).
-async fn read_raw_line(prompt: &str) -> Option<String> {
+pub(crate) async fn read_raw_line(prompt: &str) -> Option<String> {
     term::err(prompt);
     tokio::task::spawn_blocking(|| {
         let mut line = String::new();
@@ -391,9 +391,17 @@ async fn follow(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
+    // On a terminal, what an MCP server asks the person is asked here, between events.
+    let mut answerer = asked.interactive.then(|| asked.core.mcp().asks().attach());
     loop {
         let event = tokio::select! {
             ev = events.recv() => ev,
+            id = async { answerer.as_mut().map(|a| a.news.recv()).unwrap().await }, if answerer.is_some() => {
+                if let Ok(id) = id {
+                    crate::mcp_asks::answer_on_terminal(asked.core, &id).await;
+                }
+                continue;
+            }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
                 asked.core.chats().stop_turn(asked.chat_id).await;

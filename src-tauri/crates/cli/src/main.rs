@@ -20,6 +20,7 @@ mod ask;
 mod attachments;
 mod chats;
 mod mcp;
+mod mcp_asks;
 mod providers;
 mod review;
 mod search;

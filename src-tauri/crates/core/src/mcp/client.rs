@@ -11,13 +11,16 @@
 // server of the handshake era: Parley answers both.
 #![allow(deprecated)]
 
+use super::asks::{self, Answer, AskKind, Asks};
 use super::log::ServerLog;
 use super::ServerValues;
 use crate::error::CoreError;
 use parley_protocol::{McpServer, McpToolHints, McpToolInfo, McpTransport, NamedValue};
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, ListRootsResult,
+    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
+    ElicitationCapability, FormElicitationCapability, Implementation, ListRootsResult,
     LoggingMessageNotificationParam, ProtocolVersion, Root, RootsCapabilities,
+    UrlElicitationCapability,
 };
 use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::{
@@ -67,6 +70,45 @@ pub struct Handler {
     log: Arc<ServerLog>,
     /// Set when the server says its tools changed (they are listed again at the next use).
     pub tools_changed: Arc<AtomicBool>,
+    /// The server's name, shown with what it asks.
+    server: String,
+    /// Where what it asks the person waits for an answer.
+    asks: Arc<Asks>,
+}
+
+impl Handler {
+    /// What the server asks, as Parley can show it; `None` (declined) when it cannot.
+    fn ask_of(&self, request: ElicitRequestParams) -> Option<(String, AskKind)> {
+        match request {
+            ElicitRequestParams::FormElicitationParams {
+                message,
+                requested_schema,
+                ..
+            } => {
+                let schema = serde_json::to_value(&requested_schema).ok()?;
+                match super::form::fields(&schema) {
+                    Ok(fields) => Some((message, AskKind::Form { fields })),
+                    Err(why) => {
+                        self.log
+                            .note(&format!("a form it asked for was declined: {why}"));
+                        None
+                    }
+                }
+            }
+            ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
+                if asks::openable(&url) {
+                    Some((message, AskKind::Url { url }))
+                } else {
+                    self.log.note(&format!(
+                        "an address it asked to open was declined (not http or https): {}",
+                        parley_protocol::visible::mark_hidden(&url)
+                    ));
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 impl ClientHandler for Handler {
@@ -75,6 +117,11 @@ impl ClientHandler for Handler {
         roots.list_changed = Some(true);
         let mut caps = ClientCapabilities::default();
         caps.roots = Some(roots);
+        caps.elicitation = Some(
+            ElicitationCapability::new()
+                .with_form(FormElicitationCapability::default())
+                .with_url(UrlElicitationCapability::default()),
+        );
         ClientConfig::new(
             caps,
             Implementation::new("parley", env!("CARGO_PKG_VERSION")),
@@ -89,6 +136,39 @@ impl ClientHandler for Handler {
         Ok(ListRootsResult::new(
             self.roots.iter().map(|u| Root::new(u.clone())).collect(),
         ))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _c: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, McpError> {
+        let Some((message, kind)) = self.ask_of(request) else {
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        };
+        let is_url = matches!(kind, AskKind::Url { .. });
+        let shown = match &kind {
+            AskKind::Form { .. } => "a form",
+            AskKind::Url { .. } => "an address to open",
+        };
+        self.log.note(&format!("it asks the person: {shown}"));
+        let answer = self.asks.ask(&self.server, &message, kind).await;
+        self.log.note(&format!(
+            "the person's answer: {}",
+            match &answer {
+                Answer::Accept(_) => "accepted",
+                Answer::Decline => "declined (or nobody could answer)",
+                Answer::Cancel => "cancelled",
+            }
+        ));
+        Ok(match answer {
+            // An address opened carries no content.
+            Answer::Accept(_) if is_url => ElicitResult::new(ElicitationAction::Accept),
+            Answer::Accept(content) => ElicitResult::new(ElicitationAction::Accept)
+                .with_content(serde_json::Value::Object(content)),
+            Answer::Decline => ElicitResult::new(ElicitationAction::Decline),
+            Answer::Cancel => ElicitResult::new(ElicitationAction::Cancel),
+        })
     }
 
     async fn on_tool_list_changed(&self, _c: NotificationContext<RoleClient>) {
@@ -150,6 +230,7 @@ pub struct Context {
     pub process_log: PathBuf,
     pub log: Arc<ServerLog>,
     pub roots: Vec<String>,
+    pub asks: Arc<Asks>,
 }
 
 /// Connects to `server` with its `values`, negotiating the era; an error says what happened
@@ -164,6 +245,8 @@ pub async fn connect(
         roots: Arc::new(ctx.roots),
         log: ctx.log.clone(),
         tools_changed: tools_changed.clone(),
+        server: server.name.clone(),
+        asks: ctx.asks,
     };
     let mode = ClientLifecycleMode::Auto {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],

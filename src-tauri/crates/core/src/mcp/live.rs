@@ -34,6 +34,7 @@ impl McpService {
             process_log: self.shared.process_log.clone(),
             log: log.clone(),
             roots: Vec::new(),
+            asks: self.asks.clone(),
         };
         let conn = client::connect(&server, &values, ctx).await?;
         self.remember_protocol(&server, &conn.protocol_version)

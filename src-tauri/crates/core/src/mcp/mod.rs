@@ -5,9 +5,11 @@
 //! files are read in `import`. A server is reached with rmcp in `client` (its process, its
 //! transport, the era negotiated) and tested in `live`; its stderr is kept in `log`.
 
+pub mod asks;
 pub mod change;
 mod client;
 pub mod config;
+pub mod form;
 pub mod import;
 mod live;
 mod log;
@@ -32,6 +34,8 @@ pub struct McpService {
     logs: Arc<Mutex<HashMap<String, Arc<log::ServerLog>>>>,
     /// The servers in use by chats.
     pool: Arc<pool::Pool>,
+    /// What servers ask the person (elicitation), waiting for an answer.
+    asks: Arc<asks::Asks>,
 }
 
 /// A server's values from the keychain, for its transport.
@@ -46,7 +50,13 @@ impl McpService {
             shared,
             logs: Arc::default(),
             pool: Arc::default(),
+            asks: Arc::default(),
         }
+    }
+
+    /// What servers ask the person: attach an answerer to be asked, answer by id.
+    pub fn asks(&self) -> &Arc<asks::Asks> {
+        &self.asks
     }
 
     /// Every server, by name.

@@ -115,6 +115,7 @@ impl McpService {
             process_log: self.shared.process_log.clone(),
             log: self.log_of(&server.id),
             roots: vec![root.to_owned()],
+            asks: self.asks.clone(),
         };
         match client::connect(server, &values, ctx).await {
             Ok(conn) => {

@@ -1,0 +1,236 @@
+//! What an MCP server asks the person (elicitation), in both eras: a request of the server's
+//! own during a call (tests/mcp_servers/changing.py, the initialize handshake) and an
+//! `input_required` result (tests/mcp_servers/stateless.py, 2026-07-28). `parley ask` on a
+//! terminal (a pseudo-terminal this test opens) asks field by field, refuses a wrong value and
+//! asks again, and the server gets the typed content; an address is shown whole and "opened"
+//! only on the person's word; without a terminal every question is declined at once.
+
+use super::agent::{answer, calls};
+use super::cli::{add_local, parley, run};
+use parley_tests::*;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn script(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("mcp_servers")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Adds the handshake-era server as "old" and the stateless one as "new".
+async fn add_servers(d: &Path) {
+    let desc = d.join("desc.txt");
+    std::fs::write(&desc, "Looks a word up.").unwrap();
+    let old = script("changing.py");
+    let new = script("stateless.py");
+    let desc = desc.to_str().unwrap();
+    for args in [
+        vec!["mcp", "add", "old", "--", "python3", &old, desc],
+        vec!["mcp", "add", "new", "--", "python3", &new],
+    ] {
+        let r = run(d, &args).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+/// `parley ask` on a pseudo-terminal: what it wrote so far, and a way to type.
+struct Pty {
+    seen: Arc<Mutex<String>>,
+    writer: std::fs::File,
+    child: tokio::process::Child,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Pty {
+    fn start(d: &Path, args: &[&str]) -> Pty {
+        let (master, slave) = open_pty();
+        let child = parley(d)
+            .args(args)
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .spawn()
+            .unwrap();
+        let writer = master.try_clone().unwrap();
+        let seen = Arc::new(Mutex::new(String::new()));
+        let reader = {
+            let seen = seen.clone();
+            let mut master = master;
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                // Ends with EIO once the child has closed the terminal.
+                while let Ok(n) = master.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            })
+        };
+        Pty {
+            seen,
+            writer,
+            child,
+            reader,
+        }
+    }
+
+    /// Waits until `what` was written `count` times, then types `line`.
+    fn answer(&mut self, what: &str, count: usize, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = self.seen.lock().unwrap().clone();
+            if text.matches(what).count() >= count {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never saw {what:?}:\n{text}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.writer
+            .write_all(format!("{line}\n").as_bytes())
+            .unwrap();
+    }
+
+    async fn finish(mut self) -> String {
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("parley ask did not end")
+            .unwrap();
+        self.reader.join().unwrap();
+        let text = self.seen.lock().unwrap().clone();
+        assert!(status.success(), "{text}");
+        text
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_and_an_address_are_asked_on_the_terminal_in_both_eras() {
+    let server = MockServer::start().await;
+    // One call per round: the questions come in a known order.
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"ask"}"#)]));
+    server.push(calls(&[("c2", "new__confirm", "{}")]));
+    server.push(calls(&[("c3", "old__lookup", r#"{"q":"open"}"#)]));
+    server.push(answer("Done."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let ws = ws.to_str().unwrap();
+    let mut pty = Pty::start(
+        d,
+        &[
+            "ask",
+            "go",
+            "--workspace",
+            ws,
+            "--mcp",
+            "old",
+            "--mcp",
+            "new",
+            "--approve",
+            "all",
+        ],
+    );
+    // The handshake era: a request of the server's own, during the call.
+    // The fields come in name order (the SDK keeps a schema's properties sorted).
+    pty.answer("asks: Who is asking?", 1, "a");
+    pty.answer("Agree [y/n]", 1, "y");
+    pty.answer("2) green", 1, "2");
+    pty.answer("How many", 1, "11");
+    pty.answer("How many must be between 1 and 10.", 1, "3");
+    pty.answer("Your name (required)", 1, "");
+    pty.answer("Your name is required.", 1, "Ann");
+    // The stateless era: an input_required result, answered and retried.
+    pty.answer("asks: Proceed?", 1, "a");
+    pty.answer("ok [y/n]", 1, "n");
+    // An address: shown whole, "opened" on the person's word.
+    pty.answer("https://example.com/auth?x=1", 1, "o");
+    let text = pty.finish().await;
+    assert!(text.contains("Sign in, please."), "{text}");
+    let sent = String::from_utf8_lossy(&server.received()[3].body).into_owned();
+    for want in [
+        r#"the person: accept {\"agree\": true, \"color\": \"green\", \"n\": 3, \"name\": \"Ann\"}"#,
+        r#"state echoed exactly; the user's answer: accept {\"ok\": false}"#,
+        "the person: accept null",
+    ] {
+        assert!(sent.contains(want), "{want} not in {sent}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_or_cancelled_question_reaches_the_server_as_such() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"ask"}"#)]));
+    server.push(calls(&[("c2", "old__lookup", r#"{"q":"ask"}"#)]));
+    server.push(answer("Done."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let ws = ws.to_str().unwrap();
+    let mut pty = Pty::start(
+        d,
+        &[
+            "ask",
+            "go",
+            "--workspace",
+            ws,
+            "--mcp",
+            "old",
+            "--approve",
+            "all",
+        ],
+    );
+    pty.answer("asks: Who is asking?", 1, "d");
+    pty.answer("asks: Who is asking?", 2, "c");
+    pty.finish().await;
+    let sent = String::from_utf8_lossy(&server.received()[2].body).into_owned();
+    assert!(sent.contains("the person: decline null"), "{sent}");
+    assert!(sent.contains("the person: cancel null"), "{sent}");
+}
+
+/// Without a terminal nobody can answer: the question is declined at once (no wait).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_a_question_is_declined_at_once() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"ask"}"#)]));
+    server.push(answer("Done."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let started = Instant::now();
+    let r = run(
+        d,
+        &[
+            "ask",
+            "go",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "old",
+            "--approve",
+            "all",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let sent = String::from_utf8_lossy(&server.received()[1].body).into_owned();
+    assert!(sent.contains("the person: decline null"), "{sent}");
+}

@@ -189,6 +189,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
             })
             .build()?;
             card::window::watch_requests(app.handle());
+            card::ask::watch(app.handle());
             watch_main_window(app.handle());
             attachments_pick::watch(app.handle());
             end_on_signals(app.handle());

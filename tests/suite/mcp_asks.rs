@@ -39,7 +39,7 @@ async fn add_servers(d: &Path) {
 }
 
 /// `parley ask` on a pseudo-terminal: what it wrote so far, and a way to type.
-struct Pty {
+pub(super) struct Pty {
     seen: Arc<Mutex<String>>,
     writer: std::fs::File,
     child: tokio::process::Child,
@@ -47,7 +47,7 @@ struct Pty {
 }
 
 impl Pty {
-    fn start(d: &Path, args: &[&str]) -> Pty {
+    pub(super) fn start(d: &Path, args: &[&str]) -> Pty {
         let (master, slave) = open_pty();
         let child = parley(d)
             .args(args)
@@ -83,7 +83,7 @@ impl Pty {
     }
 
     /// Waits until `what` was written `count` times, then types `line`.
-    fn answer(&mut self, what: &str, count: usize, line: &str) {
+    pub(super) fn answer(&mut self, what: &str, count: usize, line: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = self.seen.lock().unwrap().clone();
@@ -98,7 +98,7 @@ impl Pty {
             .unwrap();
     }
 
-    async fn finish(mut self) -> String {
+    pub(super) async fn finish(mut self) -> String {
         let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
             .await
             .expect("parley ask did not end")

@@ -40,6 +40,7 @@ mod mcp_eras;
 mod mcp_keychain;
 mod mcp_pins;
 mod mcp_real;
+mod mcp_real_asks;
 mod migrations;
 mod ollama;
 mod openai_fixtures;

@@ -6,6 +6,7 @@
 //! new description; the tool is then pinned again.
 
 use super::window::*;
+use parley_tests::*;
 use serde_json::json;
 use std::path::Path;
 
@@ -106,5 +107,152 @@ async fn window_mcp_add_test_and_accept_a_changed_tool_in_the_card() {
     s.wait_for("[data-testid=mcp-tool][data-tool=lookup][data-pin=pinned]")
         .await;
     shot(&s, &e, "mcp-03-accepted").await;
+    s.quit().await;
+}
+
+/// A chat whose assistant offers an MCP server: the model's call to one of its tools asks in
+/// the approval card like any tool; allowed once, the server asks the person for a form, shown
+/// in a question card of its own (the card's origin, a window of its own): a form sent without
+/// its required field is refused there with what is missing, and the card stays; filled in, the
+/// server gets the typed answer, and the result card shows what it said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_card() {
+    use super::window_agent::tool_call_reply;
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    server.answer_gets(models_reply());
+    add_provider_with_cli(data.path(), &server).await;
+    let desc = data.path().join("desc.txt");
+    std::fs::write(&desc, "Looks a word up in the dictionary.").unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp_servers/changing.py");
+    cli(
+        data.path(),
+        &[
+            "mcp",
+            "add",
+            "changing",
+            "--",
+            "python3",
+            &script.to_string_lossy(),
+            &desc.to_string_lossy(),
+        ],
+    );
+    server.push(tool_call_reply("c1", "changing__lookup", r#"{"q":"ask"}"#));
+    server.push(Reply::sse(text_answer(&["Thanks, Ann."], 0)));
+    let s = parley_tests::webdriver::Session::start(
+        &e.driver,
+        &e.app,
+        &[
+            "--data-dir".into(),
+            data.path().display().to_string(),
+            "--e2e-pick-folder".into(),
+            ws.path().display().to_string(),
+            "--e2e-no-titles".into(),
+        ],
+    )
+    .await;
+
+    // An assistant that offers the server, made in Settings.
+    s.click_css("[data-testid=settings-button]").await;
+    s.click(&s.wait_for("[data-testid=assistant-new]").await)
+        .await;
+    let name = s.wait_for("[data-testid=assistant-name]").await;
+    s.type_text(&name, "Dictionary").await;
+    s.click_css("[data-testid=assistant-mcp][data-server=changing]")
+        .await;
+    s.click_css("[data-testid=assistant-save]").await;
+    s.wait_text("[data-testid=assistants-settings]", 10, |t| {
+        t.contains("Dictionary")
+    })
+    .await;
+    s.click(&s.wait_for("[data-testid=settings-close]").await)
+        .await;
+
+    // A chat following that assistant, in a workspace (chosen after: an assistant brings its
+    // own folder, here none).
+    s.click(&s.wait_for("[data-testid=new-session]").await)
+        .await;
+    s.script(
+        "const p = document.querySelector('[data-testid=assistant-picker]'); \
+         const o = [...p.options].find((o) => o.textContent.includes('Dictionary')); \
+         p.value = o.value; p.dispatchEvent(new Event('change', { bubbles: true }));",
+    )
+    .await;
+    s.wait_text("[data-testid=session-item]", 10, |t| {
+        t.contains("Dictionary")
+    })
+    .await;
+    s.click(&s.wait_for("[data-testid=workspace-choose]").await)
+        .await;
+    s.wait_text("[data-testid=workspace-status]", 10, |t| {
+        !t.contains("tools are off")
+    })
+    .await;
+
+    // The call asks first, like any tool; allowed once.
+    send(&s, "Ask me who I am").await;
+    enter_card_window(&s, "[data-testid=approval-dialog]").await;
+    let args = s
+        .wait_text("[data-testid=approval-arguments]", 30, |t| {
+            t.contains("ask")
+        })
+        .await;
+    assert!(args.contains("ask"), "{args}");
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
+            .await,
+    )
+    .await;
+    s.to_main().await;
+
+    // The server's form, in a question card of its own.
+    enter_card_window(&s, "[data-testid=ask-dialog]").await;
+    let message = s.text(&s.wait_for("[data-testid=ask-message]").await).await;
+    assert_eq!(message, "Who is asking?");
+    s.screenshot(&e.shots.join("mcp-10-question-card.png"))
+        .await;
+    // Sent without its required field: refused, and the card stays.
+    s.click(&s.wait_for("[data-testid=ask-send]:not([disabled])").await)
+        .await;
+    s.wait_text("[data-testid=ask-status]", 10, |t| {
+        t.contains("Your name is required")
+    })
+    .await;
+    let field = |n: &str| format!("[data-testid=ask-field][data-name={n}] [data-testid=ask-input]");
+    s.type_text(&s.wait_for(&field("name")).await, "Ann").await;
+    s.type_text(&s.wait_for(&field("n")).await, "3").await;
+    s.click(&s.wait_for(&field("agree")).await).await;
+    s.click(
+        &s.wait_for("[data-testid=ask-field][data-name=color] option[value=green]")
+            .await,
+    )
+    .await;
+    s.screenshot(&e.shots.join("mcp-11-question-filled.png"))
+        .await;
+    s.click(&s.wait_for("[data-testid=ask-send]:not([disabled])").await)
+        .await;
+    s.to_main().await;
+    wait_no_card_window(&s).await;
+
+    // The result card shows what the server said; the model answers.
+    s.wait_count("[data-testid=tool-card][data-status=completed]", 1)
+        .await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t == "Thanks, Ann.")
+        .await;
+    let sent: String = server
+        .received()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(
+        sent.contains(
+            r#"the person: accept {\"agree\": true, \"color\": \"green\", \"n\": 3, \"name\": \"Ann\"}"#
+        ),
+        "{sent}"
+    );
+    shot(&s, &e, "mcp-12-result-card").await;
     s.quit().await;
 }

@@ -14,6 +14,7 @@
 //! the keyjacking rules: it never takes the focus, ignores clicks and keys for 0.5 s, takes keys
 //! only after the user entered it, and "always" needs a confirmation.
 
+pub mod ask;
 mod change;
 pub mod window;
 
@@ -56,6 +57,15 @@ impl Nonces {
             .retain(|k, _| waiting(k));
     }
 
+    /// Whether `nonce` is the nonce of `key` (which keeps it).
+    fn check(&self, key: &(String, String), nonce: &str) -> bool {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        matches!(map.get(key), Some(n) if !nonce.is_empty() && n == nonce)
+    }
+
     fn take_if(&self, key: &(String, String), nonce: &str) -> bool {
         let mut map = self
             .0
@@ -89,6 +99,7 @@ fn theme_name(theme: &str) -> &'static str {
 
 const SCRIPT: &str = include_str!("card.js");
 const CHANGE_SCRIPT: &str = include_str!("change.js");
+const ASK_SCRIPT: &str = include_str!("ask.js");
 const GONE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/card.css\"></head><body><div class=\"status\" data-testid=\"approval-gone\">This request was already answered, stopped or timed out.</div><script src=\"/card.js\"></script></body></html>";
 const STYLE: &str = include_str!("card.css");
 
@@ -250,7 +261,8 @@ fn decision(kind: &str, note: Option<String>) -> Option<ApprovalDecision> {
 }
 
 /// Serves the card's scheme to the webview `label`: the approval card (`/card`, `/decide`), the
-/// change card (`/change`, `/apply`, in `change.rs`) and `/fit` (a card window takes its
+/// change card (`/change`, `/apply`, in `change.rs`), the question card (`/ask`, `/answer`, in
+/// `ask.rs`) and `/fit` (a card window takes its
 /// content's height).
 pub async fn serve<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
@@ -272,6 +284,11 @@ pub async fn serve<R: tauri::Runtime>(
         "/card.js" => respond(200, "text/javascript", SCRIPT.as_bytes().to_vec()),
         "/card.css" => respond(200, "text/css", STYLE.as_bytes().to_vec()),
         "/change.js" => respond(200, "text/javascript", CHANGE_SCRIPT.as_bytes().to_vec()),
+        "/ask.js" => respond(200, "text/javascript", ASK_SCRIPT.as_bytes().to_vec()),
+        "/ask" | "/answer" => match ask::serve(app, label, &path, arg).await {
+            Some((status, kind, body)) => respond(status, kind, body),
+            None => respond(503, "text/plain", b"starting".to_vec()),
+        },
         "/fit" => {
             window::fit(app, label, &arg("h"));
             respond(200, "application/json", br#"{"ok":true}"#.to_vec())
@@ -377,6 +394,7 @@ fn closed_unanswered<R: tauri::Runtime>(app: &tauri::AppHandle<R>, card: &window
             }
         }
         window::Card::Change { id } => change::cancel(app, id),
+        window::Card::Ask { id } => ask::closed_unanswered(app, id),
     }
 }
 

@@ -27,6 +27,8 @@ pub enum Card {
     Approval { session: String, call: String },
     /// The change card of a proposed provider change.
     Change { id: String },
+    /// The question card of what an MCP server asks the person.
+    Ask { id: String },
 }
 
 impl Card {
@@ -34,6 +36,7 @@ impl Card {
         match self {
             Card::Approval { .. } => "Parley: approve a tool call?",
             Card::Change { .. } => "Parley: confirm this change",
+            Card::Ask { .. } => "Parley: an MCP server asks",
         }
     }
 
@@ -54,6 +57,10 @@ impl Card {
             }
             Card::Change { id } => {
                 u.set_path("/change");
+                u.query_pairs_mut().append_pair("id", id);
+            }
+            Card::Ask { id } => {
+                u.set_path("/ask");
                 u.query_pairs_mut().append_pair("id", id);
             }
         }
@@ -309,17 +316,19 @@ pub fn watch_requests<R: Runtime>(app: &tauri::AppHandle<R>) {
     });
 }
 
-/// Closes the approval cards of requests that no longer wait.
+/// Closes the approval and question cards of requests that no longer wait.
 fn sweep<R: Runtime>(app: &tauri::AppHandle<R>) {
     let Some(state) = app.try_state::<crate::AppState>() else {
         return;
     };
     let approvals = state.core.approvals();
+    let asks = state.core.mcp().asks();
     close_where(app, |c| match c {
         Card::Approval { session, call } => approvals
             .pending_request(&parley_protocol::ChatId(session.clone()), call)
             .is_none(),
         Card::Change { .. } => false,
+        Card::Ask { id } => asks.get(id).is_none(),
     });
 }
 

@@ -396,7 +396,12 @@ async fn follow(
     loop {
         let event = tokio::select! {
             ev = events.recv() => ev,
-            id = async { answerer.as_mut().map(|a| a.news.recv()).unwrap().await }, if answerer.is_some() => {
+            id = async {
+                match answerer.as_mut() {
+                    Some(a) => a.news.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
                 if let Ok(id) = id {
                     crate::mcp_asks::answer_on_terminal(asked.core, &id).await;
                 }

@@ -112,7 +112,7 @@ fn answers_are_checked_and_typed() {
     for (k, v, want) in [
         ("n", json!("7"), json!(7)),
         ("n", json!(" 100 "), json!(100)),
-        ("x", json!("3.14"), json!(3.14)),
+        ("x", json!("3.25"), json!(3.25)),
         ("x", json!("0"), json!(0.0)),
         ("email", json!("a@b.io"), json!("a@b.io")),
         (

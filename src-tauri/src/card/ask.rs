@@ -313,3 +313,47 @@ pub fn watch<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_question_card_shows_only_escaped_text() {
+        let schema = json!({"properties": {
+            "a\"><script>x</script>": {"type": "string", "title": "<b>T</b>", "description": "<img src=x onerror=alert(1)>", "default": "\"><script>"},
+            "c": {"type": "string", "oneOf": [{"const": "v\"><script>", "title": "<i>L</i>"}]},
+            "m": {"type": "array", "items": {"enum": ["<u>x</u>"]}, "default": ["<u>x</u>"]}
+        }});
+        let fields = parley_core::mcp::form::fields(&schema).unwrap();
+        for (message, kind) in [
+            (
+                "Hi <script>alert(1)</script> \u{202E}",
+                AskKind::Form { fields },
+            ),
+            (
+                "Open <b>",
+                AskKind::Url {
+                    url: "https://ex.example/<script>?a=\"b\"\u{200B}".into(),
+                },
+            ),
+        ] {
+            let ask = Ask {
+                id: "i\"d".into(),
+                server: "s<script>".into(),
+                message: message.into(),
+                kind,
+            };
+            let html = ask_html("n", "\"><script>", &ask);
+            let body = &html[html.find("<body>").unwrap()..html.rfind("<script src").unwrap()];
+            for bad in [
+                "<script>", "<img", "<b>", "<i>", "<u>", "\u{202E}", "\u{200B}",
+            ] {
+                assert!(!body.contains(bad), "{bad} leaked: {body}");
+            }
+            assert!(body.contains("⟦U+"), "hidden characters marked: {body}");
+            assert!(html.contains("data-theme=\"system\""));
+        }
+    }
+}

@@ -6,11 +6,11 @@ between connections: the rug-pull Parley's pins defend against). It speaks the i
 handshake (2025-11-25) and answers anything else with "method not found", as a server of that
 era does; with a second argument "garbage" it writes a line that is not JSON first, with
 "listfail" it answers tools/list with an error. Each start adds a line to the first argument's
-file name plus ".starts". When a file
+file name plus ".starts" (and its process id to ".pid"). When a file
 named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
 described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
 form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
-what came back."""
+what came back; with q "huge" its result is a 20 MB line (too long for a client to read)."""
 import json
 import os
 import sys
@@ -57,6 +57,8 @@ def main():
         sys.stdout.flush()
     with open(desc_file + ".starts", "a", encoding="utf-8") as f:
         f.write("start\n")
+    with open(desc_file + ".pid", "w", encoding="utf-8") as f:
+        f.write(str(os.getpid()))
     print("changing: ready", file=sys.stderr, flush=True)
     for line in sys.stdin:
         try:
@@ -100,6 +102,8 @@ def main():
                 got = elicit({"mode": "url", "message": "Sign in, please.", "elicitationId": "e-1",
                               "url": "https://example.com/auth?x=1"})
                 reply(mid, {"content": [{"type": "text", "text": "the person: " + got}]})
+            elif q == "huge":
+                reply(mid, {"content": [{"type": "text", "text": "x" * (20 * 1024 * 1024)}]})
             elif q == "fail":
                 reply(mid, {"content": [{"type": "text", "text": "the dictionary is closed"}], "isError": True})
             else:

@@ -234,3 +234,53 @@ async fn without_a_terminal_a_question_is_declined_at_once() {
     let sent = String::from_utf8_lossy(&server.received()[1].body).into_owned();
     assert!(sent.contains("the person: decline null"), "{sent}");
 }
+
+/// A result too long to be read (20 MB on one line): the call fails at once with a clear error,
+/// not at its 600 s timeout, and the server goes on answering the next call.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_too_long_to_read_fails_at_once_and_the_server_goes_on() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"huge"}"#)]));
+    server.push(calls(&[("c2", "old__lookup", r#"{"q":"word"}"#)]));
+    server.push(answer("Done."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let started = Instant::now();
+    let r = run(
+        d,
+        &[
+            "ask",
+            "go",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "old",
+            "--approve",
+            "all",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let first = String::from_utf8_lossy(&server.received()[1].body).into_owned();
+    assert!(
+        first.contains("sent a message longer than 16 MB"),
+        "{}",
+        &first[..first.len().min(2000)]
+    );
+    let second = String::from_utf8_lossy(&server.received()[2].body).into_owned();
+    assert!(
+        second.contains("definition of word"),
+        "{}",
+        &second[..second.len().min(2000)]
+    );
+}

@@ -194,6 +194,8 @@ pub struct Connection {
     pub instructions: Option<String>,
     /// Set when the server says its tools changed.
     pub tools_changed: Arc<AtomicBool>,
+    /// Told when the server sent a message too long to be read (it was dropped).
+    pub oversize: Arc<tokio::sync::Notify>,
     /// The local server's process group, as recorded for the orphan machinery.
     group: Option<(PathBuf, u32)>,
 }
@@ -241,6 +243,7 @@ pub async fn connect(
     ctx: Context,
 ) -> Result<Connection, CoreError> {
     let tools_changed = Arc::new(AtomicBool::new(false));
+    let oversize = Arc::new(tokio::sync::Notify::new());
     let handler = Handler {
         roots: Arc::new(ctx.roots),
         log: ctx.log.clone(),
@@ -256,7 +259,8 @@ pub async fn connect(
     let mut stderr_reader = None;
     let started = match &server.transport {
         McpTransport::Stdio { command, args } => {
-            let (transport, pid, reader) = spawn(command, args, &values.env, &ctx.log)?;
+            let (transport, pid, reader) =
+                spawn(command, args, &values.env, &ctx.log, oversize.clone())?;
             stderr_reader = reader;
             if let Some(pid) = pid {
                 crate::tools::orphans::watch(pid);
@@ -298,7 +302,8 @@ pub async fn connect(
             return Err(failure(&server.name, &why, &ctx.log));
         }
     };
-    let conn = connected(service, tools_changed, group).await;
+    let mut conn = connected(service, tools_changed, group).await;
+    conn.oversize = oversize;
     ctx.log
         .note(&format!("connected, protocol {}", conn.protocol_version));
     Ok(conn)
@@ -332,6 +337,7 @@ async fn connected(
         server_info,
         instructions,
         tools_changed,
+        oversize: Arc::default(),
         group,
     }
 }
@@ -352,20 +358,26 @@ fn failure(name: &str, why: &str, log: &ServerLog) -> CoreError {
 /// A started local server: its transport, its process (group) id, and the task reading its
 /// stderr.
 type Spawned = (
-    rmcp::transport::TokioChildProcess,
+    super::stdio::LocalServer,
     Option<u32>,
     Option<tokio::task::JoinHandle<()>>,
 );
 
-/// Starts a local server in a process group of its own, its stderr read into `log`.
+/// Starts a local server in a process group of its own, its stderr read into `log`; `oversize`
+/// hears of every message it sends that is too long to be read.
 fn spawn(
     command: &str,
     args: &[String],
     env: &[NamedValue],
     log: &Arc<ServerLog>,
+    oversize: Arc<tokio::sync::Notify>,
 ) -> Result<Spawned, CoreError> {
     let mut cmd = tokio::process::Command::new(command);
-    cmd.args(args).env_clear();
+    cmd.args(args)
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for name in INHERITED {
         if let Some(v) = std::env::var_os(name) {
             cmd.env(name, v);
@@ -375,18 +387,18 @@ fn spawn(
     let mut cmd = process_wrap::tokio::CommandWrap::from(cmd);
     #[cfg(unix)]
     cmd.wrap(process_wrap::tokio::ProcessGroup::leader());
-    let (transport, stderr) = rmcp::transport::TokioChildProcess::builder(cmd)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                " (not found: is it installed, and on PATH?)"
-            } else {
-                ""
-            };
-            CoreError::InvalidInput(format!("Could not start {command:?}{hint}: {e}."))
-        })?;
-    let pid = transport.id();
+    let could_not = |e: std::io::Error| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            " (not found: is it installed, and on PATH?)"
+        } else {
+            ""
+        };
+        CoreError::InvalidInput(format!("Could not start {command:?}{hint}: {e}."))
+    };
+    let mut child = cmd.spawn().map_err(could_not)?;
+    let pid = child.id();
+    let stderr = child.inner_mut().stderr().take();
+    let transport = super::stdio::LocalServer::new(child, oversize).map_err(could_not)?;
     log.note(&format!(
         "started {command} (process {})",
         pid.map_or("?".into(), |p| p.to_string())

@@ -17,6 +17,7 @@ pub mod pins;
 mod pool;
 mod results;
 mod secrets;
+mod stdio;
 mod store;
 pub mod tool;
 

@@ -172,9 +172,19 @@ impl McpService {
         };
         let params =
             rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        // Listening before the call is sent: a result too long to be read is dropped by the
+        // transport, and this call is told at once instead of waiting for its timeout.
+        let oversize = conn.oversize.notified();
+        tokio::pin!(oversize);
+        oversize.as_mut().enable();
         let result = tokio::select! {
             r = tokio::time::timeout(CALL_TIMEOUT, conn.service.call_tool(params)) => r,
             _ = cancel.cancelled() => return Err(ToolError::RespondToModel("Stopped by the user.".into())),
+            _ = oversize => return Err(ToolError::RespondToModel(format!(
+                "The MCP server \"{}\" sent a message longer than {} MB, which Parley does not read; the call's result was dropped.",
+                server.name,
+                super::stdio::LINE_MAX / (1024 * 1024)
+            ))),
         };
         match result {
             Err(_) => Err(ToolError::RespondToModel(format!(

@@ -10,10 +10,12 @@ file name plus ".starts" (and its process id to ".pid"). When a file
 named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
 described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
 form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
-what came back; with q "huge" its result is a 20 MB line (too long for a client to read)."""
+what came back; with q "huge" its result is a 20 MB line (too long for a client to read); with q "slow" it reports its progress ten times, 0.3 s apart
+(notifications/progress with the call's progress token), before it answers."""
 import json
 import os
 import sys
+import time
 
 
 def reply(mid, result=None, error=None):
@@ -102,6 +104,15 @@ def main():
                 got = elicit({"mode": "url", "message": "Sign in, please.", "elicitationId": "e-1",
                               "url": "https://example.com/auth?x=1"})
                 reply(mid, {"content": [{"type": "text", "text": "the person: " + got}]})
+            elif q == "slow":
+                token = (params.get("_meta") or {}).get("progressToken")
+                for i in range(1, 11):
+                    time.sleep(0.3)
+                    if token is not None:
+                        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/progress", "params": {
+                            "progressToken": token, "progress": i, "total": 10, "message": "step %d of 10" % i}}) + "\n")
+                        sys.stdout.flush()
+                reply(mid, {"content": [{"type": "text", "text": "slow and done"}]})
             elif q == "huge":
                 reply(mid, {"content": [{"type": "text", "text": "x" * (20 * 1024 * 1024)}]})
             elif q == "fail":

@@ -284,3 +284,55 @@ async fn a_result_too_long_to_read_fails_at_once_and_the_server_goes_on() {
         &second[..second.len().min(2000)]
     );
 }
+
+/// A server's progress notifications for a running call reach the chat's events (the running
+/// card shows them), with the call's id, in order, paced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calls_progress_reaches_the_chats_events() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"slow"}"#)]));
+    server.push(answer("Done."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let r = run(
+        d,
+        &[
+            "ask",
+            "go",
+            "--json",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "old",
+            "--approve",
+            "all",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let reports: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["msg"]["type"] == "tool_progress")
+        .map(|e| e["msg"].clone())
+        .collect();
+    assert!(reports.len() >= 5, "{reports:?}\n{}", r.stdout);
+    assert!(reports
+        .iter()
+        .all(|m| m["call_id"] == "c1" && m["total"] == 10.0));
+    let steps: Vec<f64> = reports
+        .iter()
+        .map(|m| m["progress"].as_f64().unwrap())
+        .collect();
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
+    // Each report carries its own message (the last may come after the result: not awaited).
+    for m in &reports {
+        let step = m["progress"].as_f64().unwrap();
+        assert_eq!(m["message"], format!("step {step} of 10"), "{m}");
+    }
+}

@@ -114,7 +114,8 @@ async fn window_mcp_add_test_and_accept_a_changed_tool_in_the_card() {
 /// the approval card like any tool; allowed once, the server asks the person for a form, shown
 /// in a question card of its own (the card's origin, a window of its own): a form sent without
 /// its required field is refused there with what is missing, and the card stays; filled in, the
-/// server gets the typed answer, and the result card shows what it said.
+/// server gets the typed answer, and the result card shows what it said. A slow call shows its
+/// server's progress on the running card.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
 async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_card() {
@@ -254,5 +255,25 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
         "{sent}"
     );
     shot(&s, &e, "mcp-12-result-card").await;
+
+    // A slow call: its server's progress shows on the running card.
+    server.push(tool_call_reply("c2", "changing__lookup", r#"{"q":"slow"}"#));
+    server.push(Reply::sse(text_answer(&["Slow done."], 0)));
+    send(&s, "Take your time").await;
+    enter_card_window(&s, "[data-testid=approval-dialog]").await;
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
+            .await,
+    )
+    .await;
+    s.to_main().await;
+    s.wait_text("[data-testid=tool-progress-message]", 10, |t| {
+        t.starts_with("step ") && t.ends_with(" of 10")
+    })
+    .await;
+    shot(&s, &e, "mcp-13-progress").await;
+    s.wait_count("[data-testid=tool-card][data-status=completed]", 2)
+        .await;
+    s.wait_count("[data-testid=tool-progress]", 0).await;
     s.quit().await;
 }

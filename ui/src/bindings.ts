@@ -958,6 +958,19 @@ call_id: string;
 /**  The question. */
 question: string } | 
 /**
+ *  A running call's progress, as its tool reports it (an MCP server's progress
+ *  notifications): shown on the running card, never stored.
+ */
+{ type: "tool_progress"; 
+/**  The call. */
+call_id: string; 
+/**  How far it is (grows with each report). */
+progress: number | null; 
+/**  The whole, when known. */
+total?: number | null; 
+/**  What it is doing, in its own words. */
+message?: string | null } | 
+/**
  *  The chat is longer than the model's context window: the request starts at
  *  `first_message_id` (the older messages stay in the chat, unsent). Sent before the
  *  request, and again when a "context too long" refusal makes Parley retry with less.
@@ -1102,6 +1115,19 @@ in_person: boolean } |
 call_id: string; 
 /**  The question. */
 question: string } | 
+/**
+ *  A running call's progress, as its tool reports it (an MCP server's progress
+ *  notifications): shown on the running card, never stored.
+ */
+{ type: "tool_progress"; 
+/**  The call. */
+call_id: string; 
+/**  How far it is (grows with each report). */
+progress: number | null; 
+/**  The whole, when known. */
+total: number | null; 
+/**  What it is doing, in its own words. */
+message: string | null } | 
 /**
  *  The chat is longer than the model's context window: the request starts at
  *  `first_message_id` (the older messages stay in the chat, unsent). Sent before the

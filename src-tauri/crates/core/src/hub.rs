@@ -54,8 +54,12 @@ impl Hub {
         };
         let starts = matches!(event.msg, EventMsg::TurnStarted { .. });
         let ends = event.msg.is_turn_end();
-        // Events about the chat rather than a turn are not part of a running turn's replay.
-        let of_chat = matches!(event.msg, EventMsg::TitleChanged { .. });
+        // Events about the chat rather than a turn, and a call's passing progress, are not part
+        // of a running turn's replay.
+        let of_chat = matches!(
+            event.msg,
+            EventMsg::TitleChanged { .. } | EventMsg::ToolProgress { .. }
+        );
         if of_chat {
             // Delivered below, never logged.
         } else if ends {

@@ -123,6 +123,18 @@ pub enum EventMsg {
         /// The question.
         question: String,
     },
+    /// A running call's progress, as its tool reports it (an MCP server's progress
+    /// notifications): shown on the running card, never stored.
+    ToolProgress {
+        /// The call.
+        call_id: String,
+        /// How far it is (grows with each report).
+        progress: f64,
+        /// The whole, when known.
+        total: Option<f64>,
+        /// What it is doing, in its own words.
+        message: Option<String>,
+    },
     /// The chat is longer than the model's context window: the request starts at
     /// `first_message_id` (the older messages stay in the chat, unsent). Sent before the
     /// request, and again when a "context too long" refusal makes Parley retry with less.

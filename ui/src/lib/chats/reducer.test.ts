@@ -113,8 +113,13 @@ describe("tool calls", () => {
     expect(v.approvals.c1).toBeUndefined();
     v = reduce(v, ev({ type: "question_asked", call_id: "c1", question: "which?" }), 110);
     expect(v.questions.c1).toBe("which?");
+    v = reduce(v, ev({ type: "tool_progress", call_id: "c1", progress: 3, total: 10, message: "step 3" }), 120);
+    expect(v.progress.c1).toEqual({ progress: 3, total: 10, message: "step 3" });
+    v = reduce(v, ev({ type: "tool_progress", call_id: "c1", progress: 4, total: null, message: null }), 130);
+    expect(v.progress.c1).toEqual({ progress: 4, total: null, message: null });
     v = reduce(v, ev({ type: "item_completed", message_id: "a", index: 0, part: call("completed") }), 350);
     expect(v.questions.c1).toBeUndefined();
+    expect(v.progress.c1).toBeUndefined();
     expect(v.toolTimes.c1).toEqual({ start: 100, end: 350 });
     v = reduce(v, ev({ type: "turn_completed", turn_id: "t", usage: null, stop_reason: "tool_round_limit" }), 400);
     expect(v.turns.t?.stopReason).toBe("tool_round_limit");

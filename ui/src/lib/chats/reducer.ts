@@ -32,6 +32,13 @@ export interface PendingApproval {
   canGrant: boolean;
 }
 
+/** How far a running call is, as its tool last said. */
+export interface ToolProgress {
+  progress: number;
+  total: number | null;
+  message: string | null;
+}
+
 export interface ChatView {
   chatId: string;
   messages: Message[];
@@ -43,6 +50,8 @@ export interface ChatView {
   approvals: Record<string, PendingApproval>;
   /** Questions (`ask_user`) still waiting, by call id. */
   questions: Record<string, string>;
+  /** The last progress a running call reported (an MCP server's), by call id. */
+  progress: Record<string, ToolProgress>;
   /** When each call started and ended running (this window's clock). */
   toolTimes: Record<string, { start: number; end?: number }>;
   /** Parts sent with only the start of their text: "messageId:index" → whole length. */
@@ -63,6 +72,7 @@ export function emptyView(chatId: string): ChatView {
     hasMore: false,
     approvals: {},
     questions: {},
+    progress: {},
     toolTimes: {},
     clipped: {},
     versions: {},
@@ -102,6 +112,7 @@ export function fromHistory(h: ChatHistory): ChatView {
     hasMore: h.has_more,
     approvals: {},
     questions: {},
+    progress: {},
     toolTimes: {},
     clipped: clippedOf(h),
     versions: versionsOf(h),
@@ -172,14 +183,14 @@ function appendArguments(m: Message, index: number, delta: string): Message {
 function endTurn(v: ChatView, turnId: string, patch: Partial<TurnView>, now: number): ChatView {
   const t = v.turns[turnId];
   const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null, endedAt: t.endedAt ?? now } } : v.turns;
-  return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {} };
+  return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {}, progress: {} };
 }
 
 /** Keeps the pending approvals, questions and timings in step with a tool call's status. */
 function trackCall(v: ChatView, part: Part, now: number): ChatView {
   if (part.type !== "tool_call") return v;
   const id = part.call_id;
-  let { approvals, questions, toolTimes } = v;
+  let { approvals, questions, progress, toolTimes } = v;
   if (part.status !== "awaiting_approval" && approvals[id]) {
     approvals = { ...approvals };
     delete approvals[id];
@@ -188,11 +199,16 @@ function trackCall(v: ChatView, part: Part, now: number): ChatView {
     questions = { ...questions };
     delete questions[id];
   }
+  if (part.status !== "running" && progress[id]) {
+    progress = { ...progress };
+    delete progress[id];
+  }
   const t = toolTimes[id];
   if (part.status === "running" && !t) toolTimes = { ...toolTimes, [id]: { start: now } };
   const terminal = part.status === "completed" || part.status === "failed" || part.status === "denied" || part.status === "cancelled";
   if (terminal && t && t.end === undefined) toolTimes = { ...toolTimes, [id]: { ...t, end: now } };
-  return approvals === v.approvals && questions === v.questions && toolTimes === v.toolTimes ? v : { ...v, approvals, questions, toolTimes };
+  const same = approvals === v.approvals && questions === v.questions && progress === v.progress && toolTimes === v.toolTimes;
+  return same ? v : { ...v, approvals, questions, progress, toolTimes };
 }
 
 type TurnStartedMsg = Extract<EventMsg, { type: "turn_started" }>;
@@ -301,6 +317,8 @@ export function reduce(v: ChatView, ev: Event, now: number = Date.now()): ChatVi
       };
     case "question_asked":
       return { ...v, questions: { ...v.questions, [msg.call_id]: msg.question } };
+    case "tool_progress":
+      return { ...v, progress: { ...v.progress, [msg.call_id]: { progress: msg.progress ?? 0, total: msg.total ?? null, message: msg.message ?? null } } };
     case "turn_completed":
       return endTurn(v, msg.turn_id, { status: "completed", usage: msg.usage, stopReason: msg.stop_reason }, now);
     case "turn_stopped":

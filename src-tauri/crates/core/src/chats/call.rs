@@ -335,6 +335,15 @@ pub(super) struct TurnAsker {
 }
 
 impl crate::tools::tool::Asker for TurnAsker {
+    fn progress(&self, call_id: &str, progress: f64, total: Option<f64>, message: Option<String>) {
+        self.emitter.emit(EventMsg::ToolProgress {
+            call_id: call_id.to_owned(),
+            progress,
+            total,
+            message,
+        });
+    }
+
     fn ask(
         &self,
         call_id: &str,

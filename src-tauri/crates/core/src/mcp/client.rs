@@ -7,27 +7,17 @@
 //! locale, temporary folders) and the variables configured for it — never all of Parley's,
 //! which may hold keys of its own.
 
-// Roots and logging are deprecated by the 2026 revision (SEP-2577) and still spoken by every
-// server of the handshake era: Parley answers both.
-#![allow(deprecated)]
-
-use super::asks::{self, Answer, AskKind, Asks};
+use super::asks::Asks;
+use super::handler::Handler;
 use super::log::ServerLog;
 use super::ServerValues;
 use crate::error::CoreError;
 use parley_protocol::{McpServer, McpToolHints, McpToolInfo, McpTransport, NamedValue};
-use rmcp::model::{
-    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    ElicitationCapability, FormElicitationCapability, Implementation, ListRootsResult,
-    LoggingMessageNotificationParam, ProtocolVersion, Root, RootsCapabilities,
-    UrlElicitationCapability,
-};
-use rmcp::service::{NotificationContext, RequestContext, RunningService};
-use rmcp::{
-    ClientHandler, ClientLifecycleMode, ClientServiceExt, ErrorData as McpError, RoleClient,
-};
+use rmcp::model::ProtocolVersion;
+use rmcp::service::RunningService;
+use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,155 +25,6 @@ use std::time::Duration;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long listing its tools may take.
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The variables of Parley's environment a local server inherits (besides its own).
-const INHERITED: [&str; 22] = [
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "SHELL",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TZ",
-    "TMPDIR",
-    "TEMP",
-    "TMP",
-    "XDG_RUNTIME_DIR",
-    "XDG_CACHE_HOME",
-    "XDG_CONFIG_HOME",
-    "XDG_DATA_HOME",
-    "SYSTEMROOT",
-    "APPDATA",
-    "LOCALAPPDATA",
-    "USERPROFILE",
-    "PATHEXT",
-    "COMSPEC",
-];
-
-/// What a server may ask Parley, and what it tells it.
-#[derive(Clone)]
-pub struct Handler {
-    /// The workspace folders a server may see (`roots/list`), as file:// URIs.
-    roots: Arc<Vec<String>>,
-    log: Arc<ServerLog>,
-    /// Set when the server says its tools changed (they are listed again at the next use).
-    pub tools_changed: Arc<AtomicBool>,
-    /// The server's name, shown with what it asks.
-    server: String,
-    /// Where what it asks the person waits for an answer.
-    asks: Arc<Asks>,
-}
-
-impl Handler {
-    /// What the server asks, as Parley can show it; `None` (declined) when it cannot.
-    fn ask_of(&self, request: ElicitRequestParams) -> Option<(String, AskKind)> {
-        match request {
-            ElicitRequestParams::FormElicitationParams {
-                message,
-                requested_schema,
-                ..
-            } => {
-                let schema = serde_json::to_value(&requested_schema).ok()?;
-                match super::form::fields(&schema) {
-                    Ok(fields) => Some((message, AskKind::Form { fields })),
-                    Err(why) => {
-                        self.log
-                            .note(&format!("a form it asked for was declined: {why}"));
-                        None
-                    }
-                }
-            }
-            ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
-                if asks::openable(&url) {
-                    Some((message, AskKind::Url { url }))
-                } else {
-                    self.log.note(&format!(
-                        "an address it asked to open was declined (not http or https): {}",
-                        parley_protocol::visible::mark_hidden(&url)
-                    ));
-                    None
-                }
-            }
-            _ => None,
-        }
-    }
-}
-
-impl ClientHandler for Handler {
-    fn get_info(&self) -> ClientConfig {
-        let mut roots = RootsCapabilities::default();
-        roots.list_changed = Some(true);
-        let mut caps = ClientCapabilities::default();
-        caps.roots = Some(roots);
-        caps.elicitation = Some(
-            ElicitationCapability::new()
-                .with_form(FormElicitationCapability::default())
-                .with_url(UrlElicitationCapability::default()),
-        );
-        ClientConfig::new(
-            caps,
-            Implementation::new("parley", env!("CARGO_PKG_VERSION")),
-        )
-        .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
-    }
-
-    async fn list_roots(
-        &self,
-        _c: RequestContext<RoleClient>,
-    ) -> Result<ListRootsResult, McpError> {
-        Ok(ListRootsResult::new(
-            self.roots.iter().map(|u| Root::new(u.clone())).collect(),
-        ))
-    }
-
-    async fn create_elicitation(
-        &self,
-        request: ElicitRequestParams,
-        _c: RequestContext<RoleClient>,
-    ) -> Result<ElicitResult, McpError> {
-        let Some((message, kind)) = self.ask_of(request) else {
-            return Ok(ElicitResult::new(ElicitationAction::Decline));
-        };
-        let is_url = matches!(kind, AskKind::Url { .. });
-        let shown = match &kind {
-            AskKind::Form { .. } => "a form",
-            AskKind::Url { .. } => "an address to open",
-        };
-        self.log.note(&format!("it asks the person: {shown}"));
-        let answer = self.asks.ask(&self.server, &message, kind).await;
-        self.log.note(&format!(
-            "the person's answer: {}",
-            match &answer {
-                Answer::Accept(_) => "accepted",
-                Answer::Decline => "declined (or nobody could answer)",
-                Answer::Cancel => "cancelled",
-            }
-        ));
-        Ok(match answer {
-            // An address opened carries no content.
-            Answer::Accept(_) if is_url => ElicitResult::new(ElicitationAction::Accept),
-            Answer::Accept(content) => ElicitResult::new(ElicitationAction::Accept)
-                .with_content(serde_json::Value::Object(content)),
-            Answer::Decline => ElicitResult::new(ElicitationAction::Decline),
-            Answer::Cancel => ElicitResult::new(ElicitationAction::Cancel),
-        })
-    }
-
-    async fn on_tool_list_changed(&self, _c: NotificationContext<RoleClient>) {
-        self.log.note("the server says its tools changed");
-        self.tools_changed.store(true, Ordering::SeqCst);
-    }
-
-    async fn on_logging_message(
-        &self,
-        p: LoggingMessageNotificationParam,
-        _c: NotificationContext<RoleClient>,
-    ) {
-        self.log.push(&format!("[{:?}] {}", p.level, p.data));
-    }
-}
 
 /// A live connection.
 pub struct Connection {
@@ -196,6 +37,8 @@ pub struct Connection {
     pub tools_changed: Arc<AtomicBool>,
     /// Told when the server sent a message too long to be read (it was dropped).
     pub oversize: Arc<tokio::sync::Notify>,
+    /// The running calls that listen for progress.
+    pub progress: Arc<super::progress::Progress>,
     /// The local server's process group, as recorded for the orphan machinery.
     group: Option<(PathBuf, u32)>,
 }
@@ -244,49 +87,38 @@ pub async fn connect(
 ) -> Result<Connection, CoreError> {
     let tools_changed = Arc::new(AtomicBool::new(false));
     let oversize = Arc::new(tokio::sync::Notify::new());
+    let progress = Arc::new(super::progress::Progress::default());
     let handler = Handler {
-        roots: Arc::new(ctx.roots),
+        roots: Arc::new(ctx.roots.clone()),
         log: ctx.log.clone(),
         tools_changed: tools_changed.clone(),
         server: server.name.clone(),
-        asks: ctx.asks,
-    };
-    let mode = ClientLifecycleMode::Auto {
-        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-        legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+        asks: ctx.asks.clone(),
+        progress: progress.clone(),
     };
     let mut group = None;
     let mut stderr_reader = None;
     let started = match &server.transport {
         McpTransport::Stdio { command, args } => {
             let (transport, pid, reader) =
-                spawn(command, args, &values.env, &ctx.log, oversize.clone())?;
+                super::stdio::spawn(command, args, &values.env, &ctx.log, oversize.clone())?;
             stderr_reader = reader;
             if let Some(pid) = pid {
                 crate::tools::orphans::watch(pid);
                 crate::tools::orphans::record(&ctx.process_log, pid);
                 group = Some((ctx.process_log.clone(), pid));
             }
-            tokio::time::timeout(
-                CONNECT_TIMEOUT,
-                handler.serve_with_lifecycle(transport, mode),
-            )
-            .await
+            serve(handler, transport, &progress).await
         }
         McpTransport::Http { url } => {
-            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
-                http_config(url, &values.headers)?,
-            );
-            tokio::time::timeout(
-                CONNECT_TIMEOUT,
-                handler.serve_with_lifecycle(transport, mode),
-            )
-            .await
+            let config = http_config(url, &values.headers)?;
+            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
+            serve(handler, transport, &progress).await
         }
     };
     let service = match started {
-        Ok(Ok(service)) => service,
-        failed => {
+        Ok(service) => service,
+        Err(why) => {
             if let Some((log, pgid)) = &group {
                 crate::tools::orphans::forget(log, *pgid);
             }
@@ -294,19 +126,50 @@ pub async fn connect(
             if let Some(reader) = stderr_reader {
                 let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
             }
-            let why = match failed {
-                Err(_) => format!("it did not answer within {} s", CONNECT_TIMEOUT.as_secs()),
-                Ok(Err(e)) => crate::secrets::redact_known(&e.to_string()).into_owned(),
-                Ok(Ok(_)) => unreachable!(),
-            };
             return Err(failure(&server.name, &why, &ctx.log));
         }
     };
     let mut conn = connected(service, tools_changed, group).await;
     conn.oversize = oversize;
+    conn.progress = progress;
     ctx.log
         .note(&format!("connected, protocol {}", conn.protocol_version));
     Ok(conn)
+}
+
+/// Starts the session over `transport` (its calls tapped for their progress tokens), the era
+/// negotiated: `server/discover` first, the initialize handshake for a server that does not
+/// know it. An error says why, its secrets redacted.
+async fn serve<T, E>(
+    handler: Handler,
+    transport: T,
+    progress: &Arc<super::progress::Progress>,
+) -> Result<RunningService<RoleClient, Handler>, String>
+where
+    T: rmcp::transport::Transport<RoleClient, Error = E> + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mode = ClientLifecycleMode::Auto {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        legacy_version: Some(ProtocolVersion::LATEST_WITH_INITIALIZE),
+    };
+    let transport = super::progress::Tapped {
+        inner: transport,
+        progress: progress.clone(),
+    };
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        handler.serve_with_lifecycle(transport, mode),
+    )
+    .await
+    {
+        Err(_) => Err(format!(
+            "it did not answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        )),
+        Ok(Err(e)) => Err(crate::secrets::redact_known(&e.to_string()).into_owned()),
+        Ok(Ok(service)) => Ok(service),
+    }
 }
 
 /// A connection just made: what the server said about itself, and rmcp's list cache off
@@ -338,6 +201,7 @@ async fn connected(
         instructions,
         tools_changed,
         oversize: Arc::default(),
+        progress: Arc::default(),
         group,
     }
 }
@@ -353,97 +217,6 @@ fn failure(name: &str, why: &str, log: &ServerLog) -> CoreError {
     CoreError::InvalidInput(format!(
         "MCP server \"{name}\" could not be used: {why}.{lines}"
     ))
-}
-
-/// A started local server: its transport, its process (group) id, and the task reading its
-/// stderr.
-type Spawned = (
-    super::stdio::LocalServer,
-    Option<u32>,
-    Option<tokio::task::JoinHandle<()>>,
-);
-
-/// Starts a local server in a process group of its own, its stderr read into `log`; `oversize`
-/// hears of every message it sends that is too long to be read.
-fn spawn(
-    command: &str,
-    args: &[String],
-    env: &[NamedValue],
-    log: &Arc<ServerLog>,
-    oversize: Arc<tokio::sync::Notify>,
-) -> Result<Spawned, CoreError> {
-    let mut cmd = tokio::process::Command::new(command);
-    cmd.args(args)
-        .env_clear()
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    for name in INHERITED {
-        if let Some(v) = std::env::var_os(name) {
-            cmd.env(name, v);
-        }
-    }
-    cmd.envs(env.iter().map(|v| (&v.name, &v.value)));
-    let mut cmd = process_wrap::tokio::CommandWrap::from(cmd);
-    #[cfg(unix)]
-    cmd.wrap(process_wrap::tokio::ProcessGroup::leader());
-    let could_not = |e: std::io::Error| {
-        let hint = if e.kind() == std::io::ErrorKind::NotFound {
-            " (not found: is it installed, and on PATH?)"
-        } else {
-            ""
-        };
-        CoreError::InvalidInput(format!("Could not start {command:?}{hint}: {e}."))
-    };
-    let mut child = cmd.spawn().map_err(could_not)?;
-    let pid = child.id();
-    let stderr = child.inner_mut().stderr().take();
-    let transport = super::stdio::LocalServer::new(child, oversize).map_err(could_not)?;
-    log.note(&format!(
-        "started {command} (process {})",
-        pid.map_or("?".into(), |p| p.to_string())
-    ));
-    let reader = stderr.map(|stderr| tokio::spawn(read_stderr(stderr, log.clone())));
-    Ok((transport, pid, reader))
-}
-
-/// The most bytes of one stderr line held (the rest of a longer line is dropped unread into
-/// memory: a server that writes without line breaks cannot fill it).
-const STDERR_LINE_MAX: usize = 4096;
-
-/// Reads a server's stderr into its log, line by line, each line at most STDERR_LINE_MAX bytes.
-async fn read_stderr(stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
-    use tokio::io::AsyncBufReadExt;
-    let mut reader = tokio::io::BufReader::new(stderr);
-    let mut line: Vec<u8> = Vec::new();
-    let mut cut = false;
-    loop {
-        let (taken, ended) = match reader.fill_buf().await {
-            Ok([]) | Err(_) => break,
-            Ok(buf) => {
-                let end = buf.iter().position(|&b| b == b'\n');
-                let part = &buf[..end.unwrap_or(buf.len())];
-                let room = STDERR_LINE_MAX.saturating_sub(line.len());
-                line.extend_from_slice(&part[..part.len().min(room)]);
-                cut |= part.len() > room;
-                (end.map_or(buf.len(), |i| i + 1), end.is_some())
-            }
-        };
-        reader.consume(taken);
-        if ended {
-            let mut text = String::from_utf8_lossy(&line).into_owned();
-            if cut {
-                text.push_str(" …[cut]");
-            }
-            log.push(&text);
-            line.clear();
-            cut = false;
-        }
-    }
-    if !line.is_empty() {
-        log.push(&String::from_utf8_lossy(&line));
-    }
-    log.note("the process closed its stderr");
 }
 
 /// The streamable HTTP transport's settings for `url`, with the server's headers (marked

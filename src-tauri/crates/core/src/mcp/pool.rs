@@ -35,6 +35,15 @@ struct Backoff {
     why: String,
 }
 
+/// Stops listening for a call's progress when the call ends (or is dropped).
+struct Forget<'a>(&'a super::progress::Progress, &'a str);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.0.forget(self.1);
+    }
+}
+
 /// The live connections, by server id and workspace.
 #[derive(Default)]
 pub struct Pool {
@@ -159,6 +168,7 @@ impl McpService {
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
         cancel: tokio_util::sync::CancellationToken,
+        report: Option<super::progress::Reporter>,
     ) -> Result<String, ToolError> {
         let conn = {
             let live = self.pool.live.lock().await;
@@ -170,8 +180,19 @@ impl McpService {
                 server.name
             )));
         };
-        let params =
+        let mut params =
             rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
+        // The call's mark: the server's progress reports for it reach its running card.
+        let mark = uuid::Uuid::now_v7().simple().to_string();
+        let _listening = report.map(|r| {
+            conn.progress.watch(&mark, r);
+            let mut meta = rmcp::model::RequestMetaObject::new();
+            meta.0
+                 .0
+                .insert(super::progress::MARK.into(), mark.clone().into());
+            params.meta = Some(meta);
+            Forget(&conn.progress, &mark)
+        });
         // Listening before the call is sent: a result too long to be read is dropped by the
         // transport, and this call is told at once instead of waiting for its timeout.
         let oversize = conn.oversize.notified();

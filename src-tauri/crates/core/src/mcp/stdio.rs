@@ -1,10 +1,15 @@
-//! The transport of a local server: its stdin and stdout as rmcp's line transport, its process
-//! (group) ended when the connection goes — gracefully on `close` (stdin closed, then SIGTERM,
+//! A local server: started in a process group of its own with a small environment (what
+//! programs need to run, and the variables configured for it — never all of Parley's), its
+//! stderr read line by line into its bounded log, its stdin and stdout as rmcp's line
+//! transport, its process (group) ended when the connection goes — gracefully on `close` (stdin closed, then SIGTERM,
 //! then kill, as the specification's stdio shutdown says), killed when dropped. Its stdout is
 //! watched for a message longer than LINE_MAX: rmcp drops such a line (it cannot hold it), so
 //! the call waiting for it would wait until its timeout; here the waiting calls are told at
 //! once (`oversize`), and fail with a clear error.
 
+use super::log::ServerLog;
+use crate::error::CoreError;
+use parley_protocol::NamedValue;
 use process_wrap::tokio::ChildWrapper;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::async_rw::AsyncRwTransport;
@@ -154,6 +159,123 @@ impl Transport<RoleClient> for LocalServer {
     fn close(&mut self) -> impl std::future::Future<Output = Result<(), Self::Error>> + Send {
         self.shutdown()
     }
+}
+
+/// The variables of Parley's environment a local server inherits (besides its own).
+const INHERITED: [&str; 22] = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "XDG_RUNTIME_DIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "SYSTEMROOT",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "USERPROFILE",
+    "PATHEXT",
+    "COMSPEC",
+];
+
+/// A started local server: its transport, its process (group) id, and the task reading its
+/// stderr.
+pub type Spawned = (
+    super::stdio::LocalServer,
+    Option<u32>,
+    Option<tokio::task::JoinHandle<()>>,
+);
+
+/// Starts a local server in a process group of its own, its stderr read into `log`; `oversize`
+/// hears of every message it sends that is too long to be read.
+pub fn spawn(
+    command: &str,
+    args: &[String],
+    env: &[NamedValue],
+    log: &Arc<ServerLog>,
+    oversize: Arc<tokio::sync::Notify>,
+) -> Result<Spawned, CoreError> {
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.args(args)
+        .env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for name in INHERITED {
+        if let Some(v) = std::env::var_os(name) {
+            cmd.env(name, v);
+        }
+    }
+    cmd.envs(env.iter().map(|v| (&v.name, &v.value)));
+    let mut cmd = process_wrap::tokio::CommandWrap::from(cmd);
+    #[cfg(unix)]
+    cmd.wrap(process_wrap::tokio::ProcessGroup::leader());
+    let could_not = |e: std::io::Error| {
+        let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            " (not found: is it installed, and on PATH?)"
+        } else {
+            ""
+        };
+        CoreError::InvalidInput(format!("Could not start {command:?}{hint}: {e}."))
+    };
+    let mut child = cmd.spawn().map_err(could_not)?;
+    let pid = child.id();
+    let stderr = child.inner_mut().stderr().take();
+    let transport = super::stdio::LocalServer::new(child, oversize).map_err(could_not)?;
+    log.note(&format!(
+        "started {command} (process {})",
+        pid.map_or("?".into(), |p| p.to_string())
+    ));
+    let reader = stderr.map(|stderr| tokio::spawn(read_stderr(stderr, log.clone())));
+    Ok((transport, pid, reader))
+}
+
+/// The most bytes of one stderr line held (the rest of a longer line is dropped unread into
+/// memory: a server that writes without line breaks cannot fill it).
+const STDERR_LINE_MAX: usize = 4096;
+
+/// Reads a server's stderr into its log, line by line, each line at most STDERR_LINE_MAX bytes.
+async fn read_stderr(stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut reader = tokio::io::BufReader::new(stderr);
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = false;
+    loop {
+        let (taken, ended) = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => {
+                let end = buf.iter().position(|&b| b == b'\n');
+                let part = &buf[..end.unwrap_or(buf.len())];
+                let room = STDERR_LINE_MAX.saturating_sub(line.len());
+                line.extend_from_slice(&part[..part.len().min(room)]);
+                cut |= part.len() > room;
+                (end.map_or(buf.len(), |i| i + 1), end.is_some())
+            }
+        };
+        reader.consume(taken);
+        if ended {
+            let mut text = String::from_utf8_lossy(&line).into_owned();
+            if cut {
+                text.push_str(" …[cut]");
+            }
+            log.push(&text);
+            line.clear();
+            cut = false;
+        }
+    }
+    if !line.is_empty() {
+        log.push(&String::from_utf8_lossy(&line));
+    }
+    log.note("the process closed its stderr");
 }
 
 #[cfg(test)]

@@ -143,8 +143,18 @@ impl AnyTool for McpTool {
         );
         Ok(Prepared::new(risk, Some(self.grant_as()), move |ctx| {
             Box::pin(async move {
-                let out: Result<String, ToolError> =
-                    mcp.call(&server, &root, &tool, args, ctx.cancel).await;
+                // The server's progress reports go to the call's running card.
+                let report = ctx.asker.clone().map(|asker| {
+                    let call_id = ctx.call_id.clone();
+                    let r: super::progress::Reporter =
+                        std::sync::Arc::new(move |p, total, message| {
+                            asker.progress(&call_id, p, total, message)
+                        });
+                    r
+                });
+                let out: Result<String, ToolError> = mcp
+                    .call(&server, &root, &tool, args, ctx.cancel, report)
+                    .await;
                 out
             })
         }))

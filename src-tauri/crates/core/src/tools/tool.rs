@@ -19,6 +19,15 @@ pub use parley_protocol::ToolRisk as Risk;
 pub trait Asker: Send + Sync {
     /// Shows `question` for call `call_id` and waits for the answer (`None`: no answer).
     fn ask(&self, call_id: &str, question: &str) -> BoxFuture<'static, Option<String>>;
+    /// Shows how far call `call_id` is (`progress` of `total`, with a message); not stored.
+    fn progress(
+        &self,
+        _call_id: &str,
+        _progress: f64,
+        _total: Option<f64>,
+        _message: Option<String>,
+    ) {
+    }
 }
 
 /// What a call runs with.

@@ -176,6 +176,11 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
     // own folder, here none).
     s.click(&s.wait_for("[data-testid=new-session]").await)
         .await;
+    // (The picker lists the assistant once the chat list has reloaded its assistants.)
+    s.wait_text("[data-testid=assistant-picker]", 10, |t| {
+        t.contains("Dictionary")
+    })
+    .await;
     s.script(
         "const p = document.querySelector('[data-testid=assistant-picker]'); \
          const o = [...p.options].find((o) => o.textContent.includes('Dictionary')); \

@@ -79,6 +79,8 @@ const COMMANDS: &[&str] = &[
     "accept_mcp_tool",
     "mcp_server_log",
     "import_mcp_config",
+    "mark_mcp_tool_read_only",
+    "unmark_mcp_tool_read_only",
 ];
 
 fn main() {

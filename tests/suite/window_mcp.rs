@@ -3,7 +3,8 @@
 //! tests/mcp_servers/changing.py) and confirms it in the change card; Test shows the protocol it
 //! spoke and its tool, new and pinned; after the server changes the tool, Test shows it blocked
 //! with what it was, and accepting it happens in the change card, which shows the old and the
-//! new description; the tool is then pinned again.
+//! new description; the tool is then pinned again. Marking it read-only is confirmed in the card
+//! too; taking the mark off is not.
 
 use super::window::*;
 use parley_tests::*;
@@ -107,6 +108,21 @@ async fn window_mcp_add_test_and_accept_a_changed_tool_in_the_card() {
     s.wait_for("[data-testid=mcp-tool][data-tool=lookup][data-pin=pinned]")
         .await;
     shot(&s, &e, "mcp-03-accepted").await;
+
+    // Marking it read-only is confirmed in the card, which shows what it says it does; taking
+    // the mark off is not.
+    s.click_css("[data-testid=mcp-tool-mark-read-only]").await;
+    s.wait_for("[data-testid=change-waiting]").await;
+    let title = card_text(&s, "change-title").await;
+    assert!(title.contains("run without asking"), "{title}");
+    answer_change(&s, "change-confirm").await;
+    s.wait_for("[data-testid=mcp-tool][data-tool=lookup][data-read-only=true]")
+        .await;
+    shot(&s, &e, "mcp-04-read-only").await;
+    assert!(cli(data.path(), &["mcp", "tools", "changing"]).contains("marked read-only by you"));
+    s.click_css("[data-testid=mcp-tool-ask-again]").await;
+    s.wait_for("[data-testid=mcp-tool][data-tool=lookup][data-read-only=false]")
+        .await;
     s.quit().await;
 }
 

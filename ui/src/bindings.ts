@@ -222,6 +222,17 @@ export const commands = {
 	 *  confirmed in the card, which lists them.
 	 */
 	importMcpConfig: (text: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("import_mcp_config", { text })),
+	/**
+	 *  Proposes marking a tool read-only (its definition named by the hash shown): its calls then
+	 *  run without asking where read-only calls do. Confirmed in the card, which shows what the
+	 *  tool says it does.
+	 */
+	markMcpToolReadOnly: (name: string, tool: string, hash: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("mark_mcp_tool_read_only", { name, tool, hash })),
+	/**
+	 *  Takes a tool's read-only mark off (its calls ask again: nothing to confirm). Returns whether
+	 *  it was marked.
+	 */
+	unmarkMcpToolReadOnly: (name: string, tool: string) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("unmark_mcp_tool_read_only", { name, tool })),
 };
 
 /* Constants */
@@ -1466,6 +1477,13 @@ export type McpPin_Serialize =
 /**  The definition as pinned, to show beside the new one. */
 was: McpToolInfo_Serialize };
 
+/**  A tool the user marked read-only, bound to the definition they saw. */
+export type McpReadOnly = {
+	tool: string,
+	/**  The hash of its definition when it was marked: a changed tool is not read-only. */
+	hash: string,
+};
+
 /**  A configured MCP server. */
 export type McpServer = McpServer_Serialize | McpServer_Deserialize;
 
@@ -1500,6 +1518,8 @@ export type McpServer_Deserialize = {
 	 *  ones: the initialize handshake); none before it was.
 	 */
 	protocol?: string | null,
+	/**  The tools the user marked read-only. */
+	read_only?: McpReadOnly[],
 };
 
 /**  A configured MCP server. */
@@ -1522,6 +1542,8 @@ export type McpServer_Serialize = {
 	 *  ones: the initialize handshake); none before it was.
 	 */
 	protocol: string | null,
+	/**  The tools the user marked read-only. */
+	read_only: McpReadOnly[],
 };
 
 /**
@@ -1634,12 +1656,26 @@ export type McpToolState = McpToolState_Serialize | McpToolState_Deserialize;
 export type McpToolState_Deserialize = {
 	tool: McpToolInfo_Deserialize,
 	pin: McpPin_Deserialize,
+	/**  The hash of the definition as listed now (to name it: `TOOL:HASH`). */
+	hash?: string,
+	/**
+	 *  True when the user marked this very definition read-only: its calls are treated as
+	 *  reading only (what a server's own hint can never do).
+	 */
+	read_only?: boolean,
 };
 
 /**  A tool as listed, with where it stands against its pin. */
 export type McpToolState_Serialize = {
 	tool: McpToolInfo_Serialize,
 	pin: McpPin_Serialize,
+	/**  The hash of the definition as listed now (to name it: `TOOL:HASH`). */
+	hash: string,
+	/**
+	 *  True when the user marked this very definition read-only: its calls are treated as
+	 *  reading only (what a server's own hint can never do).
+	 */
+	read_only: boolean,
 };
 
 /**  How Parley reaches an MCP server. */

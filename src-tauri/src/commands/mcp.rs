@@ -114,3 +114,44 @@ pub async fn import_mcp_config(
 ) -> Res<ChangeTicket> {
     propose(&app, &state, McpChange::Import(text)).await
 }
+
+/// Proposes marking a tool read-only (its definition named by the hash shown): its calls then
+/// run without asking where read-only calls do. Confirmed in the card, which shows what the
+/// tool says it does.
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_mcp_tool_read_only(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    name: String,
+    tool: String,
+    hash: String,
+) -> Res<ChangeTicket> {
+    propose(
+        &app,
+        &state,
+        McpChange::ReadOnly {
+            server: name,
+            tool,
+            hash,
+        },
+    )
+    .await
+}
+
+/// Takes a tool's read-only mark off (its calls ask again: nothing to confirm). Returns whether
+/// it was marked.
+#[tauri::command]
+#[specta::specta]
+pub async fn unmark_mcp_tool_read_only(
+    state: State<'_, AppState>,
+    name: String,
+    tool: String,
+) -> Res<bool> {
+    state
+        .core
+        .mcp()
+        .unmark_read_only(&name, &tool)
+        .await
+        .map_err(err)
+}

@@ -5,9 +5,7 @@ use crate::term::{self, field};
 use crate::{invalid, Failure};
 use clap::Subcommand;
 use parley_core::Core;
-use parley_protocol::{
-    McpImportReport, McpPin, McpServer, McpServerInput, McpToolState, McpTransport, NamedValue,
-};
+use parley_protocol::{McpImportReport, McpServer, McpServerInput, McpTransport, NamedValue};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -79,6 +77,14 @@ pub enum McpCmd {
         /// Accept a changed tool's new definition, named by the hash shown. Repeatable.
         #[arg(long, value_name = "TOOL:HASH")]
         accept: Vec<String>,
+        /// Mark a tool read-only, its definition named by the hash shown: its calls then run
+        /// without asking where read-only calls do. A later change of the tool voids the mark.
+        /// Repeatable.
+        #[arg(long, value_name = "TOOL:HASH")]
+        read_only: Vec<String>,
+        /// Take the read-only mark off a tool: its calls ask again. Repeatable.
+        #[arg(long, value_name = "TOOL")]
+        asks: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -146,10 +152,13 @@ pub async fn run(core: &Core, cmd: McpCmd) -> Result<(), Failure> {
         McpCmd::Disable { name } => switch(core, &name, false).await,
         McpCmd::Import { file, json } => import(core, &file, json).await,
         McpCmd::Test { name, json } => test(core, &name, json).await,
-        McpCmd::Tools { name, accept, json } if !accept.is_empty() => {
-            accept_tools(core, &name, &accept, json).await
-        }
-        McpCmd::Tools { name, json, .. } => tools(core, &name, json).await,
+        McpCmd::Tools {
+            name,
+            accept,
+            read_only,
+            asks,
+            json,
+        } => crate::mcp_tools::run(core, &name, (&accept, &read_only, &asks), json).await,
     }
 }
 
@@ -339,110 +348,6 @@ async fn test(core: &Core, name: &str, json: bool) -> Result<(), Failure> {
         for line in &r.log {
             outln!("  {}", field(line))?;
         }
-    }
-    Ok(())
-}
-
-async fn tools(core: &Core, name: &str, json: bool) -> Result<(), Failure> {
-    let r = core.mcp().test(name).await?;
-    if json {
-        return term::json(&r.tools);
-    }
-    for t in &r.tools {
-        print_tool(&r.server, t)?;
-    }
-    Ok(())
-}
-
-async fn accept_tools(
-    core: &Core,
-    name: &str,
-    accept: &[String],
-    json: bool,
-) -> Result<(), Failure> {
-    let mut accepted = Vec::new();
-    for a in accept {
-        let (tool, hash) = a.rsplit_once(':').ok_or_else(|| {
-            invalid("--accept takes TOOL:HASH, as `parley mcp tools NAME` shows it.")
-        })?;
-        accepted.push(core.mcp().accept(name, tool, hash).await?);
-    }
-    if json {
-        return term::json(&accepted);
-    }
-    for t in &accepted {
-        errln!(
-            "Accepted the new definition of {}; it can be used again.",
-            field(&t.tool.name)
-        );
-    }
-    Ok(())
-}
-
-/// A tool: its name, where it stands against its pin, hints, description; a changed one with
-/// what it was and how to accept it.
-fn print_tool(server: &str, t: &McpToolState) -> Result<(), Failure> {
-    let mut notes = Vec::new();
-    match &t.pin {
-        McpPin::New => notes.push("new: its definition is pinned now".to_owned()),
-        McpPin::Pinned => {}
-        McpPin::Changed { .. } => notes.push("CHANGED since it was pinned: blocked".to_owned()),
-        McpPin::Added { .. } => {
-            notes.push("ADDED after the server's tools were pinned: blocked".to_owned())
-        }
-    }
-    if t.tool.hints.read_only == Some(true) {
-        notes.push("says read-only".into());
-    }
-    if t.tool.hints.destructive == Some(true) {
-        notes.push("says destructive".into());
-    }
-    let notes = if notes.is_empty() {
-        String::new()
-    } else {
-        format!("  ({})", notes.join("; "))
-    };
-    outln!("{}{notes}", field(&t.tool.name))?;
-    for line in t.tool.description.lines().filter(|l| !l.trim().is_empty()) {
-        outln!("    {}", field(line))?;
-    }
-    if let McpPin::Added { hash } = &t.pin {
-        outln!(
-            "    accept it with: parley mcp tools {} --accept {}:{}",
-            field(server),
-            field(&t.tool.name),
-            &hash[..12]
-        )?;
-    }
-    if let McpPin::Changed { hash, was } = &t.pin {
-        if was.description != t.tool.description {
-            outln!("    was:")?;
-            for line in was.description.lines().filter(|l| !l.trim().is_empty()) {
-                outln!("    - {}", field(line))?;
-            }
-        }
-        if was.input_schema != t.tool.input_schema {
-            outln!(
-                "    its input schema changed: was {}",
-                field(&was.input_schema)
-            )?;
-            outln!(
-                "                              now {}",
-                field(&t.tool.input_schema)
-            )?;
-        }
-        if was.hints != t.tool.hints
-            || was.title != t.tool.title
-            || was.output_schema != t.tool.output_schema
-        {
-            outln!("    its title, output schema or hints changed")?;
-        }
-        outln!(
-            "    accept it with: parley mcp tools {} --accept {}:{}",
-            field(server),
-            field(&t.tool.name),
-            &hash[..12]
-        )?;
     }
     Ok(())
 }

@@ -46,6 +46,9 @@ pub struct McpServer {
     /// ones: the initialize handshake); none before it was.
     #[serde(default)]
     pub protocol: Option<String>,
+    /// The tools the user marked read-only.
+    #[serde(default)]
+    pub read_only: Vec<McpReadOnly>,
 }
 
 /// A name and a value (an environment variable, a header).
@@ -164,4 +167,20 @@ pub enum McpPin {
 pub struct McpToolState {
     pub tool: McpToolInfo,
     pub pin: McpPin,
+    /// The hash of the definition as listed now (to name it: `TOOL:HASH`).
+    #[serde(default)]
+    pub hash: String,
+    /// True when the user marked this very definition read-only: its calls are treated as
+    /// reading only (what a server's own hint can never do).
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// A tool the user marked read-only, bound to the definition they saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpReadOnly {
+    pub tool: String,
+    /// The hash of its definition when it was marked: a changed tool is not read-only.
+    pub hash: String,
 }

@@ -31,6 +31,12 @@ pub enum McpChange {
     },
     /// Add the servers of another client's configuration (its text).
     Import(String),
+    /// Mark a tool read-only (its definition named by its hash): its calls stop asking.
+    ReadOnly {
+        server: String,
+        tool: String,
+        hash: String,
+    },
 }
 
 fn row(label: &str, value: impl Into<String>) -> (String, String) {
@@ -85,7 +91,53 @@ impl McpService {
                 self.preview_accept(server, tool, hash).await
             }
             McpChange::Import(text) => self.preview_import(text).await,
+            McpChange::ReadOnly { server, tool, hash } => {
+                self.preview_read_only(server, tool, hash).await
+            }
         }
+    }
+
+    async fn preview_read_only(
+        &self,
+        server: &str,
+        tool: &str,
+        hash: &str,
+    ) -> Result<ChangePreview, CoreError> {
+        let s = self.get(server).await?;
+        let report = self.test(server).await?;
+        let Some(t) = report.tools.iter().find(|t| t.tool.name == tool) else {
+            return Err(CoreError::NotFound(format!(
+                "MCP server “{}” does not list a tool named {}.",
+                s.name,
+                shown(tool)
+            )));
+        };
+        if hash.len() < super::pins::ACCEPT_PREFIX_MIN || !t.hash.starts_with(hash) {
+            return Err(CoreError::InvalidInput(format!(
+                "The definition of {} changed since it was shown: look at it again.",
+                shown(tool)
+            )));
+        }
+        let mark = parley_protocol::visible::mark_hidden;
+        let says = match t.tool.hints.read_only {
+            Some(true) => "read-only",
+            Some(false) => "not read-only",
+            None => "nothing",
+        };
+        Ok(ChangePreview {
+            title: format!("Let {} of “{}” run without asking", shown(tool), s.name),
+            rows: vec![
+                row("Tool", shown(tool)),
+                row("What it says it does", mark(&t.tool.description)),
+                row("Input schema", mark(&t.tool.input_schema)),
+                row("The server's own hint", says),
+            ],
+            warnings: vec![
+                "Its calls will be treated as only reading: they run without asking where read-only calls do. Parley cannot check what a server's tool really does; mark only tools you trust.".into(),
+                "If the server changes this tool, the mark no longer holds and its calls ask again.".into(),
+            ],
+            destructive: false,
+        })
     }
 
     async fn preview_add(
@@ -246,6 +298,9 @@ impl McpService {
                 self.accept(&server, &tool, &hash).await.map(|_| ())
             }
             McpChange::Import(text) => self.import_config(&text).await.map(|_| ()),
+            McpChange::ReadOnly { server, tool, hash } => {
+                self.mark_read_only(&server, &tool, &hash).await.map(|_| ())
+            }
         }
     }
 }

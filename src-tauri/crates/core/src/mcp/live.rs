@@ -56,7 +56,7 @@ impl McpService {
         };
         conn.close().await;
         log.note("closed");
-        let tools = self.check_pins(&server.id, tools?).await?;
+        let tools = self.check_pins(&server, tools?).await?;
         Ok(McpTestReport {
             tools,
             log: log.tail(20),

@@ -96,10 +96,10 @@ impl McpService {
             .as_ref()
             .is_some_and(|s| !(s.env_names.is_empty() && s.header_names.is_empty()));
         // The protocol it spoke is kept while it is reached the same way.
-        let protocol = existing
-            .as_ref()
-            .filter(|s| s.transport == transport)
-            .and_then(|s| s.protocol.clone());
+        let same = existing.as_ref().filter(|s| s.transport == transport);
+        let protocol = same.and_then(|s| s.protocol.clone());
+        // So are the tools the user marked read-only (another program's tools are not).
+        let read_only = same.map(|s| s.read_only.clone()).unwrap_or_default();
         let server = McpServer {
             id: existing
                 .as_ref()
@@ -111,6 +111,7 @@ impl McpService {
             header_names: input.headers.iter().map(|v| v.name.clone()).collect(),
             protocol,
             created_at: existing.map_or_else(crate::now_ms, |s| s.created_at),
+            read_only,
         };
         // A server without values needs no keychain; a replaced one forgets its old ones.
         if had_values || !(input.env.is_empty() && input.headers.is_empty()) {
@@ -260,7 +261,8 @@ impl McpService {
                     state.tool,
                     root.clone(),
                     self.clone(),
-                );
+                )
+                .read_only(state.read_only);
                 tools.push(Arc::new(t) as Arc<dyn crate::tools::tool::AnyTool>);
             }
         }

@@ -9,10 +9,10 @@
 
 use super::McpService;
 use crate::error::CoreError;
-use parley_protocol::{McpPin, McpToolInfo, McpToolState};
+use parley_protocol::{McpPin, McpServer, McpToolInfo, McpToolState};
 use serde_json::Value;
 
-/// The shortest prefix of a definition's hash an acceptance may name.
+/// The shortest prefix of a definition's hash an acceptance (or a read-only mark) may name.
 pub const ACCEPT_PREFIX_MIN: usize = 8;
 
 /// The hash of a tool's definition.
@@ -66,13 +66,14 @@ fn canonical(v: &Value, out: &mut String) {
 }
 
 impl McpService {
-    /// Each of server `server_id`'s listed `tools` against its pin; a tool seen for the first
-    /// time is pinned now.
+    /// Each of `server`'s listed `tools` against its pin (and the user's read-only mark); a
+    /// tool seen for the first time is pinned now.
     pub(super) async fn check_pins(
         &self,
-        server_id: &str,
+        server: &McpServer,
         tools: Vec<McpToolInfo>,
     ) -> Result<Vec<McpToolState>, CoreError> {
+        let server_id = &server.id;
         let pins = self.shared.store.mcp_pins(server_id).await?;
         // The first listing pins every tool (the user has just added the server); a tool that
         // appears later is blocked until accepted.
@@ -88,14 +89,24 @@ impl McpService {
                         .await?;
                     McpPin::New
                 }
-                None => McpPin::Added { hash: now },
+                None => McpPin::Added { hash: now.clone() },
                 Some((_, h, _)) if *h == now => McpPin::Pinned,
                 Some((_, _, was)) => McpPin::Changed {
-                    hash: now,
+                    hash: now.clone(),
                     was: Box::new(was.clone()),
                 },
             };
-            out.push(McpToolState { tool, pin });
+            let read_only = matches!(pin, McpPin::New | McpPin::Pinned)
+                && server
+                    .read_only
+                    .iter()
+                    .any(|r| r.tool == tool.name && r.hash == now);
+            out.push(McpToolState {
+                tool,
+                pin,
+                hash: now,
+                read_only,
+            });
         }
         Ok(out)
     }
@@ -138,8 +149,74 @@ impl McpService {
             .put_mcp_pin(&server.id, &state.tool, &now)
             .await?;
         Ok(McpToolState {
-            tool: state.tool,
             pin: McpPin::Pinned,
+            read_only: server
+                .read_only
+                .iter()
+                .any(|r| r.tool == state.tool.name && r.hash == now),
+            hash: now,
+            tool: state.tool,
         })
+    }
+
+    /// Marks tool `tool` of server `name` read-only — the definition whose hash starts with
+    /// `hash_prefix`, the one the user was shown: its calls are then treated as reading only.
+    /// A definition that changed since is refused; a later change voids the mark.
+    pub async fn mark_read_only(
+        &self,
+        name: &str,
+        tool: &str,
+        hash_prefix: &str,
+    ) -> Result<McpToolState, CoreError> {
+        let prefix = hash_prefix.trim().to_ascii_lowercase();
+        if prefix.len() < ACCEPT_PREFIX_MIN || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CoreError::InvalidInput(format!(
+                "Name the definition you mark by the first {ACCEPT_PREFIX_MIN} or more characters of its hash, as `parley mcp tools {name}` shows it (TOOL:HASH)."
+            )));
+        }
+        let mut server = self.get(name).await?;
+        let report = self.test(name).await?;
+        let Some(mut state) = report.tools.into_iter().find(|t| t.tool.name == tool) else {
+            return Err(CoreError::NotFound(format!(
+                "MCP server \"{}\" does not list a tool named {}.",
+                server.name,
+                super::config::shown(tool)
+            )));
+        };
+        if !matches!(state.pin, McpPin::New | McpPin::Pinned) {
+            return Err(CoreError::InvalidInput(format!(
+                "The tool {} changed since it was pinned: accept its new definition first.",
+                super::config::shown(tool)
+            )));
+        }
+        if !state.hash.starts_with(&prefix) {
+            return Err(CoreError::InvalidInput(format!(
+                "The definition of {} is not the one you were shown (it is now {}): look at it again with `parley mcp tools {}`.",
+                super::config::shown(tool),
+                &state.hash[..12],
+                server.name
+            )));
+        }
+        server.read_only.retain(|r| r.tool != tool);
+        server.read_only.push(parley_protocol::McpReadOnly {
+            tool: tool.to_owned(),
+            hash: state.hash.clone(),
+        });
+        self.shared.store.put_mcp_server(server).await?;
+        state.read_only = true;
+        Ok(state)
+    }
+
+    /// Takes the read-only mark off tool `tool` of server `name`: its calls ask again. Returns
+    /// whether it was marked.
+    pub async fn unmark_read_only(&self, name: &str, tool: &str) -> Result<bool, CoreError> {
+        let mut server = self.get(name).await?;
+        let before = server.read_only.len();
+        server.read_only.retain(|r| r.tool != tool);
+        let was = server.read_only.len() != before;
+        if was {
+            self.shared.store.put_mcp_server(server).await?;
+        }
+        Ok(was)
     }
 }

@@ -91,7 +91,7 @@ impl McpService {
         };
         // Started and listed: its failures in a row are over.
         crate::util::lock(&self.pool.backoff).remove(&k);
-        let tools = self.check_pins(&server.id, listed).await?;
+        let tools = self.check_pins(server, listed).await?;
         live.insert(
             k,
             Live {

@@ -20,6 +20,8 @@ pub struct McpTool {
     server: McpServer,
     tool: McpToolInfo,
     hash: String,
+    /// The user marked this definition read-only.
+    read_only: bool,
     root: String,
     mcp: McpService,
 }
@@ -67,8 +69,27 @@ impl McpTool {
             server,
             tool,
             hash,
+            read_only: false,
             root,
             mcp,
+        }
+    }
+
+    /// The same tool, marked read-only by the user (for this very definition).
+    pub fn read_only(mut self, marked: bool) -> Self {
+        self.read_only = marked;
+        self
+    }
+
+    /// How risky its calls are: what the server's hint says raises the bar (destructive); only
+    /// the user's mark lowers it (read-only); anything else changes things and asks.
+    fn risk(&self) -> Risk {
+        if self.tool.hints.destructive == Some(true) {
+            Risk::Destructive
+        } else if self.read_only {
+            Risk::ReadOnly
+        } else {
+            Risk::Mutating
         }
     }
 
@@ -105,7 +126,7 @@ impl AnyTool for McpTool {
         parley_protocol::ToolInfo {
             name: self.model_name.clone(),
             description: self.tool.description.clone(),
-            risk: Risk::Mutating,
+            risk: self.risk(),
         }
     }
 
@@ -130,11 +151,7 @@ impl AnyTool for McpTool {
                 ))
             }
         };
-        let risk = if self.tool.hints.destructive == Some(true) {
-            Risk::Destructive
-        } else {
-            Risk::Mutating
-        };
+        let risk = self.risk();
         let (mcp, server, tool, root) = (
             self.mcp.clone(),
             self.server.clone(),

@@ -10,7 +10,8 @@ file name plus ".starts" (and its process id to ".pid"). When a file
 named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
 described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
 form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
-what came back; with q "huge" its result is a 20 MB line (too long for a client to read); with q "slow" it reports its progress ten times, 0.3 s apart
+what came back; with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
+back; with q "slow" it reports its progress ten times, 0.3 s apart
 (notifications/progress with the call's progress token), before it answers."""
 import json
 import os
@@ -35,9 +36,9 @@ FORM = {"type": "object", "required": ["name"], "properties": {
     "agree": {"type": "boolean", "title": "Agree"}}}
 
 
-def elicit(params):
+def elicit(params, method="elicitation/create"):
     """Asks the client (a request of the server's own) and waits for its answer."""
-    sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": "ask-1", "method": "elicitation/create",
+    sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": "ask-1", "method": method,
                                  "params": params}) + "\n")
     sys.stdout.flush()
     for line in sys.stdin:
@@ -46,7 +47,11 @@ def elicit(params):
         except ValueError:
             continue
         if msg.get("id") == "ask-1" and "method" not in msg:
+            if "error" in msg:
+                return "error " + str((msg.get("error") or {}).get("message"))
             r = msg.get("result") or {}
+            if method == "sampling/createMessage":
+                return "model " + str(r.get("model")) + " said " + json.dumps(r.get("content"), sort_keys=True)
             return r.get("action", "?") + " " + json.dumps(r.get("content"), sort_keys=True)
     return "no answer"
 
@@ -104,6 +109,10 @@ def main():
                 got = elicit({"mode": "url", "message": "Sign in, please.", "elicitationId": "e-1",
                               "url": "https://example.com/auth?x=1"})
                 reply(mid, {"content": [{"type": "text", "text": "the person: " + got}]})
+            elif q == "sample":
+                got = elicit({"messages": [{"role": "user", "content": {"type": "text", "text": "Say hi to the dictionary."}}],
+                              "systemPrompt": "You are terse.", "maxTokens": 50}, "sampling/createMessage")
+                reply(mid, {"content": [{"type": "text", "text": "sampled: " + got}]})
             elif q == "slow":
                 token = (params.get("_meta") or {}).get("progressToken")
                 for i in range(1, 11):

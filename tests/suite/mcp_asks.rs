@@ -336,3 +336,83 @@ async fn a_calls_progress_reaches_the_chats_events() {
         assert_eq!(m["message"], format!("step {step} of 10"), "{m}");
     }
 }
+
+/// A server asks the model (sampling): declined at once unless allowed; allowed for the run
+/// (`--allow-sampling`), the request is shown on the terminal with the model that would answer,
+/// and only once the person lets it does the chat's model answer — the server gets its text.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_request_to_the_model_is_declined_unless_allowed_and_asked() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let ws = ws.to_str().unwrap();
+    let base = [
+        "ask",
+        "go",
+        "--workspace",
+        ws,
+        "--mcp",
+        "old",
+        "--approve",
+        "all",
+    ];
+    // Not allowed (the default): declined, nothing asked.
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"sample"}"#)]));
+    server.push(answer("Done."));
+    let r = run(d, &base).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sent = String::from_utf8_lossy(&server.received()[1].body).into_owned();
+    assert!(
+        sent.contains("sampled: error The user declined: MCP servers may not ask the model"),
+        "{sent}"
+    );
+    // Allowed for the run, on a terminal: shown, then declined by the person.
+    server.push(calls(&[("c2", "old__lookup", r#"{"q":"sample"}"#)]));
+    server.push(answer("Done."));
+    let mut args = base.to_vec();
+    args.push("--allow-sampling");
+    let mut pty = Pty::start(d, &args);
+    pty.answer("[a] let the model answer", 1, "d");
+    let text = pty.finish().await;
+    assert!(
+        text.contains("The model tiny of local would answer this (at most 50 tokens)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("user: Say hi to the dictionary.") && text.contains("system: You are terse."),
+        "{text}"
+    );
+    let sent = String::from_utf8_lossy(&server.received()[3].body).into_owned();
+    assert!(
+        sent.contains("sampled: error The user declined: the person did not allow it"),
+        "{sent}"
+    );
+    // Allowed, and let through: the chat's model answers the server.
+    server.push(calls(&[("c3", "old__lookup", r#"{"q":"sample"}"#)]));
+    server.push(answer("Hi, dictionary."));
+    server.push(answer("Done."));
+    let mut pty = Pty::start(d, &args);
+    pty.answer("[a] let the model answer", 1, "a");
+    pty.finish().await;
+    let asked = String::from_utf8_lossy(&server.received()[5].body).into_owned();
+    assert!(
+        asked.contains("Say hi to the dictionary.") && asked.contains("You are terse."),
+        "{asked}"
+    );
+    assert!(
+        !asked.contains("\"tools\""),
+        "the model is asked without tools: {asked}"
+    );
+    let sent = String::from_utf8_lossy(&server.received()[6].body).into_owned();
+    assert!(
+        sent.contains(
+            r#"sampled: model tiny said {\"text\": \"Hi, dictionary.\", \"type\": \"text\"}"#
+        ),
+        "{sent}"
+    );
+}

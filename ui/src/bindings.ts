@@ -2521,6 +2521,11 @@ export type Settings_Deserialize = {
 	title_provider?: string | null,
 	/**  The model that writes titles (with `title_provider`). */
 	title_model?: string | null,
+	/**
+	 *  Whether MCP servers may ask the chat's model to answer something (sampling); each
+	 *  request still asks the person first. Off: every request is declined.
+	 */
+	mcp_sampling?: boolean,
 };
 
 /**  User settings. */
@@ -2541,6 +2546,11 @@ export type Settings_Serialize = {
 	title_provider: string | null,
 	/**  The model that writes titles (with `title_provider`). */
 	title_model: string | null,
+	/**
+	 *  Whether MCP servers may ask the chat's model to answer something (sampling); each
+	 *  request still asks the person first. Off: every request is declined.
+	 */
+	mcp_sampling: boolean,
 };
 
 /**  A piece of a snippet: the words that matched are `hit`. */

@@ -151,6 +151,33 @@ fn field_html(f: &Field) -> String {
     )
 }
 
+/// A sampling request as the card shows it: which model would answer, the system prompt,
+/// each message, the most tokens.
+fn sampling_html(model: &(String, String), r: &parley_core::mcp::sampling::Request) -> String {
+    let mut s = format!(
+        "<div class=\"exact-label\">The model <b data-testid=\"ask-model\">{} · {}</b> would answer this, at most {} tokens; the server gets the answer:</div>",
+        esc(&model.1),
+        esc(&model.0),
+        r.max_tokens
+    );
+    if let Some(system) = &r.system {
+        s.push_str(&super::field_rows(&[(
+            "System prompt".to_owned(),
+            system.clone(),
+        )]));
+    }
+    let rows: Vec<(String, String)> = r
+        .messages
+        .iter()
+        .map(|(role, text)| (role.clone(), text.clone()))
+        .collect();
+    s.push_str(&format!(
+        "<div data-testid=\"ask-messages\">{}</div>",
+        super::field_rows(&rows)
+    ));
+    s
+}
+
 /// The card's page for question `ask`.
 pub fn ask_html(nonce: &str, theme: &str, ask: &Ask) -> String {
     let theme = super::theme_name(theme);
@@ -158,6 +185,10 @@ pub fn ask_html(nonce: &str, theme: &str, ask: &Ask) -> String {
         AskKind::Form { fields } => (
             fields.iter().map(field_html).collect::<String>(),
             "<button type=\"button\" class=\"primary\" data-action=\"accept\" data-testid=\"ask-send\" disabled>Send</button>",
+        ),
+        AskKind::Sampling { model, request } => (
+            sampling_html(model, request),
+            "<button type=\"button\" class=\"primary\" data-action=\"accept\" data-testid=\"ask-allow\" disabled>Let the model answer</button>",
         ),
         AskKind::Url { url } => {
             let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
@@ -336,6 +367,17 @@ mod tests {
                 "Open <b>",
                 AskKind::Url {
                     url: "https://ex.example/<script>?a=\"b\"\u{200B}".into(),
+                },
+            ),
+            (
+                "Model <i>",
+                AskKind::Sampling {
+                    model: ("p<script>".into(), "m<img src=x>".into()),
+                    request: parley_core::mcp::sampling::Request {
+                        system: Some("<b>sys</b>\u{202E}".into()),
+                        messages: vec![("user".into(), "<script>alert(1)</script>".into())],
+                        max_tokens: 5,
+                    },
                 },
             ),
         ] {

@@ -54,6 +54,10 @@ pub struct AskArgs {
     /// calls ask like any tool with effects.
     #[arg(long, value_name = "SERVER")]
     mcp: Vec<String>,
+    /// Let the MCP servers ask the model to answer something (sampling) during this run; each
+    /// request is shown on the terminal and asks first (without one, it is declined).
+    #[arg(long)]
+    allow_sampling: bool,
     /// What runs without asking. On a terminal every other call is asked about; without one,
     /// calls not covered here are denied.
     #[arg(long, value_enum)]
@@ -202,6 +206,9 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     // Every file is attached before a chat is made or anything sent.
     let attachments = crate::attachments::attach_all(core, &args.attach, args.json).await?;
     let (chat_id, created) = open_chat(core, &args).await?;
+    if args.allow_sampling {
+        core.mcp().sampler().allow_here();
+    }
     // On a terminal the user is asked; without one, nobody is.
     let interactive = std::io::stdin().is_terminal() && term::stderr_is_terminal();
     print_estimate(core, &args, (&chat_id, &text, &attachments), interactive).await?;

@@ -43,6 +43,25 @@ async fn prompt(ask: &Ask) -> Answer {
                 _ => Answer::Decline,
             }
         }
+        AskKind::Sampling { model, request } => {
+            errln!(
+                "The model {} of {} would answer this (at most {} tokens), and the server gets the answer:",
+                shown(&model.1),
+                shown(&model.0),
+                request.max_tokens
+            );
+            if let Some(system) = &request.system {
+                errln!("  system: {}", shown(system));
+            }
+            for (role, text) in &request.messages {
+                errln!("  {role}: {}", shown(text));
+            }
+            match choose("[a] let the model answer  [d] decline  [c] cancel the call > ").await {
+                'a' => Answer::Accept(Map::new()),
+                'c' => Answer::Cancel,
+                _ => Answer::Decline,
+            }
+        }
         AskKind::Form { fields } => {
             match choose("[a] answer  [d] decline  [c] cancel the call > ").await {
                 'a' => fill(fields).await,

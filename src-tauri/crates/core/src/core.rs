@@ -115,7 +115,7 @@ impl Core {
         let providers = ProviderService::new(shared.clone(), settings.clone());
         providers.remember_saved_keys();
         let attachments = AttachmentService::new(store.clone());
-        let mcp = McpService::new(shared.clone());
+        let mcp = McpService::new(shared.clone(), providers.clone(), settings.clone());
         let chats = ChatService::new(
             shared.clone(),
             providers.clone(),

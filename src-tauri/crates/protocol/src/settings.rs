@@ -43,6 +43,10 @@ pub struct Settings {
     /// The model that writes titles (with `title_provider`).
     #[serde(default)]
     pub title_model: Option<String>,
+    /// Whether MCP servers may ask the chat's model to answer something (sampling); each
+    /// request still asks the person first. Off: every request is declined.
+    #[serde(default)]
+    pub mcp_sampling: bool,
 }
 
 fn default_true() -> bool {
@@ -72,6 +76,7 @@ impl Default for Settings {
             auto_titles: true,
             title_provider: None,
             title_model: None,
+            mcp_sampling: false,
         }
     }
 }

@@ -368,6 +368,13 @@ impl ChatService {
             () = cancel.cancelled() => Ok(None),
             t = self.turn_tools(&params, &settings, &options, true) => t,
         };
+        // A tool that asks the model itself (MCP sampling) asks this chat's.
+        let tools = tools.map(|t| {
+            t.map(|mut t| {
+                t.ctx.model = Some((row.name.clone(), model.clone()));
+                t
+            })
+        });
         let (tools, request) = match tools {
             Ok(tools) => {
                 let asked = (&row.name[..], &model[..], &options, &params);

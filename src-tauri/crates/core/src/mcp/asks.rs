@@ -25,6 +25,11 @@ pub enum AskKind {
     Form { fields: Vec<Field> },
     /// Open an address (in the person's browser, on their click only).
     Url { url: String },
+    /// Let `model` (provider, model) answer the server's request.
+    Sampling {
+        model: (String, String),
+        request: super::sampling::Request,
+    },
 }
 
 /// A question waiting for the person.
@@ -153,7 +158,9 @@ impl Asks {
             (Answer::Accept(content), AskKind::Form { fields }) => {
                 Answer::Accept(form::check(fields, &content)?)
             }
-            (Answer::Accept(_), AskKind::Url { .. }) => Answer::Accept(Map::new()),
+            (Answer::Accept(_), AskKind::Url { .. } | AskKind::Sampling { .. }) => {
+                Answer::Accept(Map::new())
+            }
             (other, _) => other,
         };
         if let Some(w) = waiting.remove(id) {

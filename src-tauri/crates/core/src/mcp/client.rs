@@ -76,6 +76,7 @@ pub struct Context {
     pub log: Arc<ServerLog>,
     pub roots: Vec<String>,
     pub asks: Arc<Asks>,
+    pub sampler: Arc<super::sampling::Sampler>,
 }
 
 /// Connects to `server` with its `values`, negotiating the era; an error says what happened
@@ -95,6 +96,7 @@ pub async fn connect(
         server: server.name.clone(),
         asks: ctx.asks.clone(),
         progress: progress.clone(),
+        sampler: ctx.sampler.clone(),
     };
     let mut group = None;
     let mut stderr_reader = None;

@@ -9,9 +9,10 @@
 use super::asks::{self, Answer, AskKind, Asks};
 use super::log::ServerLog;
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    ElicitationCapability, FormElicitationCapability, Implementation, ListRootsResult,
-    LoggingMessageNotificationParam, ProtocolVersion, Root, RootsCapabilities,
+    ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
+    FormElicitationCapability, Implementation, ListRootsResult, LoggingMessageNotificationParam,
+    ProtocolVersion, Root, RootsCapabilities, SamplingCapability, SamplingMessage,
     UrlElicitationCapability,
 };
 use rmcp::service::{NotificationContext, RequestContext};
@@ -33,6 +34,8 @@ pub struct Handler {
     pub asks: Arc<Asks>,
     /// The running calls that listen for progress.
     pub progress: Arc<super::progress::Progress>,
+    /// What it asks the model goes through here (when allowed).
+    pub sampler: Arc<super::sampling::Sampler>,
 }
 
 impl Handler {
@@ -76,6 +79,7 @@ impl ClientHandler for Handler {
         roots.list_changed = Some(true);
         let mut caps = ClientCapabilities::default();
         caps.roots = Some(roots);
+        caps.sampling = Some(SamplingCapability::default());
         caps.elicitation = Some(
             ElicitationCapability::new()
                 .with_form(FormElicitationCapability::default())
@@ -97,6 +101,55 @@ impl ClientHandler for Handler {
         ))
     }
 
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        _c: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, McpError> {
+        let refuse = |why: &str| {
+            self.log
+                .note(&format!("it asked the model; declined: {why}"));
+            Err(McpError::new(
+                rmcp::model::ErrorCode(-1),
+                format!("The user declined: {why}."),
+                None,
+            ))
+        };
+        if !self.sampler.allowed().await {
+            return refuse("MCP servers may not ask the model (Parley's settings)");
+        }
+        let Some(model) = self.progress.latest_model() else {
+            return refuse("no chat model is running a call of this server");
+        };
+        let request = super::sampling::request_of(&params);
+        self.log
+            .note("it asks the model: the person is asked first");
+        let kind = AskKind::Sampling {
+            model: model.clone(),
+            request: request.clone(),
+        };
+        let message = "It wants the chat's model to answer the request below.";
+        match self.asks.ask(&self.server, message, kind).await {
+            Answer::Accept(_) => {}
+            Answer::Decline => return refuse("the person did not allow it (or nobody could)"),
+            Answer::Cancel => return refuse("the person cancelled it"),
+        }
+        match self.sampler.answer(&model.0, &model.1, &request).await {
+            Ok(text) => Ok(CreateMessageResult::new(
+                SamplingMessage::assistant_text(text),
+                model.1,
+            )
+            .with_stop_reason(CreateMessageResult::STOP_REASON_END_TURN)),
+            Err(why) => {
+                self.log.note(&format!("the model could not answer: {why}"));
+                Err(McpError::internal_error(
+                    format!("The model could not answer: {why}"),
+                    None,
+                ))
+            }
+        }
+    }
+
     async fn create_elicitation(
         &self,
         request: ElicitRequestParams,
@@ -109,6 +162,7 @@ impl ClientHandler for Handler {
         let shown = match &kind {
             AskKind::Form { .. } => "a form",
             AskKind::Url { .. } => "an address to open",
+            AskKind::Sampling { .. } => "a request to the model",
         };
         self.log.note(&format!("it asks the person: {shown}"));
         let answer = self.asks.ask(&self.server, &message, kind).await;

@@ -35,6 +35,7 @@ impl McpService {
             log: log.clone(),
             roots: Vec::new(),
             asks: self.asks.clone(),
+            sampler: self.sampler.clone(),
         };
         let conn = client::connect(&server, &values, ctx).await?;
         self.remember_protocol(&server, &conn.protocol_version)

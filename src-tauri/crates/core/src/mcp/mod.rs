@@ -18,6 +18,7 @@ pub mod pins;
 mod pool;
 mod progress;
 mod results;
+pub mod sampling;
 mod secrets;
 mod stdio;
 mod store;
@@ -39,6 +40,8 @@ pub struct McpService {
     pool: Arc<pool::Pool>,
     /// What servers ask the person (elicitation), waiting for an answer.
     asks: Arc<asks::Asks>,
+    /// What servers ask the model (sampling), when allowed.
+    sampler: Arc<sampling::Sampler>,
 }
 
 /// A server's values from the keychain, for its transport.
@@ -48,13 +51,23 @@ pub struct ServerValues {
 }
 
 impl McpService {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        providers: crate::providers::ProviderService,
+        settings: crate::settings::SettingsService,
+    ) -> Self {
         McpService {
             shared,
             logs: Arc::default(),
             pool: Arc::default(),
             asks: Arc::default(),
+            sampler: Arc::new(sampling::Sampler::new(providers, settings)),
         }
+    }
+
+    /// What servers ask the model: allow it for this process (`parley ask --allow-sampling`).
+    pub fn sampler(&self) -> &sampling::Sampler {
+        &self.sampler
     }
 
     /// What servers ask the person: attach an answerer to be asked, answer by id.

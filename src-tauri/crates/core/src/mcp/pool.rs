@@ -125,6 +125,7 @@ impl McpService {
             log: self.log_of(&server.id),
             roots: vec![root.to_owned()],
             asks: self.asks.clone(),
+            sampler: self.sampler.clone(),
         };
         match client::connect(server, &values, ctx).await {
             Ok(conn) => {
@@ -168,7 +169,7 @@ impl McpService {
         tool: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
         cancel: tokio_util::sync::CancellationToken,
-        report: Option<super::progress::Reporter>,
+        caller: super::progress::Caller,
     ) -> Result<String, ToolError> {
         let conn = {
             let live = self.pool.live.lock().await;
@@ -184,8 +185,9 @@ impl McpService {
             rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         // The call's mark: the server's progress reports for it reach its running card.
         let mark = uuid::Uuid::now_v7().simple().to_string();
-        let _listening = report.map(|r| {
-            conn.progress.watch(&mark, r);
+        let listen = caller.report.is_some() || caller.model.is_some();
+        let _listening = listen.then(|| {
+            conn.progress.watch(&mark, caller);
             let mut meta = rmcp::model::RequestMetaObject::new();
             meta.0
                  .0

@@ -25,10 +25,22 @@ const MESSAGE_MAX: usize = 300;
 /// Where one call's progress goes: how far, of how much, and what it is doing.
 pub type Reporter = Arc<dyn Fn(f64, Option<f64>, Option<String>) + Send + Sync>;
 
-/// The calls of one connection that listen for progress, by token.
+/// A running call's side: where its progress goes, and the chat's model (for a sampling
+/// request that comes while it runs).
+#[derive(Clone, Default)]
+pub struct Caller {
+    pub report: Option<Reporter>,
+    pub model: Option<(String, String)>,
+}
+
+/// A running call: its side, when it last reported, and when it started (a count).
+type Running = (Caller, Option<Instant>, u64);
+
+/// The running calls of one connection, by mark.
 #[derive(Default)]
 pub struct Progress {
-    calls: Mutex<HashMap<String, (Reporter, Option<Instant>)>>,
+    calls: Mutex<HashMap<String, Running>>,
+    started: std::sync::atomic::AtomicU64,
     /// The progress token each marked request went out with → the call's mark.
     tokens: Mutex<HashMap<String, String>>,
 }
@@ -42,9 +54,22 @@ pub fn token_text(t: &ProgressToken) -> String {
 }
 
 impl Progress {
-    /// Listens for the progress of the call sending `token`, until `forget`.
-    pub fn watch(&self, token: &str, report: Reporter) {
-        crate::util::lock(&self.calls).insert(token.to_owned(), (report, None));
+    /// Listens for the progress of the call marked `token`, until `forget`.
+    pub fn watch(&self, token: &str, caller: Caller) {
+        let n = self
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        crate::util::lock(&self.calls).insert(token.to_owned(), (caller, None, n));
+    }
+
+    /// The chat model of the call started last that has one (a server's sampling request
+    /// cannot say which call it came for).
+    pub fn latest_model(&self) -> Option<(String, String)> {
+        crate::util::lock(&self.calls)
+            .values()
+            .filter_map(|(c, _, n)| c.model.clone().map(|m| (*n, m)))
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, m)| m)
     }
 
     pub fn forget(&self, token: &str) {
@@ -93,7 +118,15 @@ impl Progress {
         };
         let report = {
             let mut calls = crate::util::lock(&self.calls);
-            let Some((report, last)) = calls.get_mut(&mark) else {
+            let Some((
+                Caller {
+                    report: Some(report),
+                    ..
+                },
+                last,
+                _,
+            )) = calls.get_mut(&mark)
+            else {
                 return;
             };
             let done = total.is_some_and(|t| progress >= t);
@@ -147,7 +180,12 @@ mod tests {
         let s = seen.clone();
         p.watch(
             "t",
-            Arc::new(move |x, total, m| s.lock().unwrap().push((x, total, m))),
+            Caller {
+                report: Some(Arc::new(move |x, total, m| {
+                    s.lock().unwrap().push((x, total, m))
+                })),
+                model: None,
+            },
         );
         p.sent("7".into(), "t".into());
         p.sent("8".into(), "not watched".into());
@@ -179,5 +217,21 @@ mod tests {
         std::thread::sleep(PACE);
         p.report("7", 5.0, None, None);
         assert_eq!(seen.lock().unwrap().len(), count, "forgotten: nothing more");
+    }
+
+    #[test]
+    fn a_sampling_request_uses_the_model_of_the_call_started_last() {
+        let p = Progress::default();
+        let with = |m: &str| Caller {
+            report: None,
+            model: Some(("local".into(), m.into())),
+        };
+        assert_eq!(p.latest_model(), None);
+        p.watch("a", with("first"));
+        p.watch("b", Caller::default());
+        p.watch("c", with("second"));
+        assert_eq!(p.latest_model().unwrap().1, "second");
+        p.forget("c");
+        assert_eq!(p.latest_model().unwrap().1, "first");
     }
 }

@@ -169,8 +169,12 @@ impl AnyTool for McpTool {
                         });
                     r
                 });
+                let caller = super::progress::Caller {
+                    report,
+                    model: ctx.model.clone(),
+                };
                 let out: Result<String, ToolError> = mcp
-                    .call(&server, &root, &tool, args, ctx.cancel, report)
+                    .call(&server, &root, &tool, args, ctx.cancel, caller)
                     .await;
                 out
             })

@@ -50,6 +50,9 @@ pub struct ToolContext {
     /// Where this process records the process groups of running commands (see
     /// [`super::orphans`]); `None`: not recorded.
     pub process_log: Option<std::path::PathBuf>,
+    /// The chat's provider and model, for a tool that asks the model itself (an MCP server's
+    /// sampling request); `None` outside a turn.
+    pub model: Option<(String, String)>,
 }
 
 impl ToolContext {
@@ -63,6 +66,7 @@ impl ToolContext {
             asker: None,
             asked_in_person: false,
             process_log: None,
+            model: None,
         }
     }
 }

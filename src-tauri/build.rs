@@ -81,6 +81,8 @@ const COMMANDS: &[&str] = &[
     "import_mcp_config",
     "mark_mcp_tool_read_only",
     "unmark_mcp_tool_read_only",
+    "list_mcp_prompts",
+    "get_mcp_prompt",
 ];
 
 fn main() {

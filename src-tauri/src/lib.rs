@@ -102,7 +102,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             mcp::list_mcp_servers, mcp::add_mcp_server, mcp::remove_mcp_server,
             mcp::enable_mcp_server, mcp::disable_mcp_server, mcp::test_mcp_server,
             mcp::accept_mcp_tool, mcp::mcp_server_log, mcp::import_mcp_config,
-            mcp::mark_mcp_tool_read_only, mcp::unmark_mcp_tool_read_only,
+            mcp::mark_mcp_tool_read_only, mcp::unmark_mcp_tool_read_only, mcp::list_mcp_prompts,
+            mcp::get_mcp_prompt,
         ],
     )
 }

@@ -10,7 +10,8 @@ file name plus ".starts" (and its process id to ".pid"). When a file
 named like the first argument plus ".extra" exists, a second tool, `lookup_fast`, is listed too,
 described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
 form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
-what came back; with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
+what came back; two prompts, `define` (argument `word`, required, and `lang`) and `hello` (with
+a hidden character); with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
 back; with q "slow" it reports its progress ten times, 0.3 s apart
 (notifications/progress with the call's progress token), before it answers."""
 import json
@@ -56,6 +57,25 @@ def elicit(params, method="elicitation/create"):
     return "no answer"
 
 
+PROMPTS = [{"name": "define", "title": "Define a word", "description": "Asks for a definition.",
+            "arguments": [{"name": "word", "description": "The word", "required": True},
+                          {"name": "lang", "description": "The language"}]},
+           {"name": "hello", "description": "Says hello\u202e with a hidden character."}]
+
+
+def prompt_get(mid, params):
+    name = params.get("name")
+    args = params.get("arguments") or {}
+    if name == "define":
+        if not args.get("word"):
+            return reply(mid, error={"code": -32602, "message": "word is required"})
+        text = "Define the word %s%s." % (args["word"], " in " + args["lang"] if args.get("lang") else "")
+        return reply(mid, {"messages": [{"role": "user", "content": {"type": "text", "text": text}}]})
+    if name == "hello":
+        return reply(mid, {"messages": [{"role": "user", "content": {"type": "text", "text": "Hello\u202e there"}}]})
+    reply(mid, error={"code": -32602, "message": "no such prompt"})
+
+
 def main():
     desc_file = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -78,7 +98,7 @@ def main():
         if method == "initialize":
             reply(mid, {
                 "protocolVersion": "2025-11-25",
-                "capabilities": {"tools": {"listChanged": False}},
+                "capabilities": {"tools": {"listChanged": False}, "prompts": {}},
                 "serverInfo": {"name": "changing", "version": "1.0"},
             })
         elif method == "tools/list" and mode == "listfail":
@@ -128,6 +148,10 @@ def main():
                 reply(mid, {"content": [{"type": "text", "text": "the dictionary is closed"}], "isError": True})
             else:
                 reply(mid, {"content": [{"type": "text", "text": "definition of " + q}]})
+        elif method == "prompts/list":
+            reply(mid, {"prompts": PROMPTS})
+        elif method == "prompts/get":
+            prompt_get(mid, msg.get("params") or {})
         elif method == "ping":
             reply(mid, {})
         else:

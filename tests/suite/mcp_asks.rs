@@ -3,7 +3,9 @@
 //! `input_required` result (tests/mcp_servers/stateless.py, 2026-07-28). `parley ask` on a
 //! terminal (a pseudo-terminal this test opens) asks field by field, refuses a wrong value and
 //! asks again, and the server gets the typed content; an address is shown whole and "opened"
-//! only on the person's word; without a terminal every question is declined at once.
+//! only on the person's word; without a terminal every question is declined at once. Also what
+//! a server sends besides: a result too long to read, progress, requests to the model
+//! (sampling), prompts.
 
 use super::agent::{answer, calls};
 use super::cli::{add_local, parley, run};
@@ -415,4 +417,48 @@ async fn a_servers_request_to_the_model_is_declined_unless_allowed_and_asked() {
         ),
         "{sent}"
     );
+}
+
+/// A server's prompts: listed with their arguments, their text with the arguments filled in
+/// (exact into a pipe; a required argument left out is the server's error), hidden characters
+/// reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_prompts_are_listed_and_their_text_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_servers(d).await;
+    let r = run(d, &["mcp", "prompts", "old", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let listed: Vec<parley_protocol::McpPrompt> = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = listed.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["define", "hello"]);
+    assert!(listed[0].arguments[0].required && !listed[0].arguments[1].required);
+    let r = run(d, &["mcp", "prompts", "old"]).await;
+    assert!(r.stdout.contains("--arg word=… (required)"), "{}", r.stdout);
+    let r = run(
+        d,
+        &[
+            "mcp",
+            "prompt",
+            "old",
+            "define",
+            "--arg",
+            "word=ephemeral",
+            "--arg",
+            "lang=French",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "Define the word ephemeral in French.\n");
+    let r = run(d, &["mcp", "prompt", "old", "define"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("word is required"), "{}", r.stderr);
+    let r = run(d, &["mcp", "prompt", "old", "hello", "--json"]).await;
+    let got: parley_protocol::McpPromptText = serde_json::from_str(&r.stdout).unwrap();
+    assert!(got.hidden && got.text == "Hello\u{202E} there", "{got:?}");
+    // The stateless server offers none.
+    let r = run(d, &["mcp", "prompts", "new", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "[]");
 }

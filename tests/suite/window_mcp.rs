@@ -131,7 +131,7 @@ async fn window_mcp_add_test_and_accept_a_changed_tool_in_the_card() {
 /// in a question card of its own (the card's origin, a window of its own): a form sent without
 /// its required field is refused there with what is missing, and the card stays; filled in, the
 /// server gets the typed answer, and the result card shows what it said. A slow call shows its
-/// server's progress on the running card.
+/// server's progress on the running card. The server's prompts are `/` commands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
 async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_card() {
@@ -296,5 +296,33 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
     s.wait_count("[data-testid=tool-card][data-status=completed]", 2)
         .await;
     s.wait_count("[data-testid=tool-progress]", 0).await;
+
+    // The server's prompts are `/` commands: filtered as you type, their arguments asked, the
+    // text put in the box to read before sending; a hidden character is warned about.
+    let input = s.wait_for("[data-testid=composer-input]").await;
+    s.type_text(&input, "/def").await;
+    s.wait_count("[data-testid=prompt-item]", 1).await;
+    shot(&s, &e, "mcp-14-prompt-menu").await;
+    s.type_text(&input, "\u{E007}").await;
+    let word = s.wait_for("[data-testid=prompt-arg][data-arg=word]").await;
+    s.click_css("[data-testid=prompt-insert]").await;
+    s.wait_text("[data-testid=prompt-error]", 10, |t| t.contains("word"))
+        .await;
+    s.type_text(&word, "ephemeral").await;
+    s.click_css("[data-testid=prompt-insert]").await;
+    s.wait_count("[data-testid=prompt-menu]", 0).await;
+    let value = s
+        .script("return document.querySelector('[data-testid=composer-input]').value")
+        .await;
+    assert_eq!(value, json!("Define the word ephemeral."));
+    s.script(
+        "const el = document.querySelector('[data-testid=composer-input]'); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
+    )
+    .await;
+    s.type_text(&input, "/hel").await;
+    s.click_css("[data-testid=prompt-item][data-prompt=hello]")
+        .await;
+    s.wait_for("[data-testid=prompt-hidden]").await;
+    shot(&s, &e, "mcp-15-prompt-hidden").await;
     s.quit().await;
 }

@@ -233,6 +233,13 @@ export const commands = {
 	 *  it was marked.
 	 */
 	unmarkMcpToolReadOnly: (name: string, tool: string) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("unmark_mcp_tool_read_only", { name, tool })),
+	/**
+	 *  The prompts of the MCP servers a chat's tools include (its `/` commands); none without a
+	 *  workspace (the servers' roots).
+	 */
+	listMcpPrompts: (chatId: ChatId) => typedError<McpPrompt_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_prompts", { chatId })),
+	/**  The text of a prompt with its arguments, for the message box. */
+	getMcpPrompt: (chatId: ChatId, server: string, prompt: string, args: NamedValue[]) => typedError<McpPromptText, ErrorInfo>(__TAURI_INVOKE("get_mcp_prompt", { chatId, server, prompt, args })),
 };
 
 /* Constants */
@@ -1476,6 +1483,43 @@ export type McpPin_Serialize =
 { state: "changed"; hash: string; 
 /**  The definition as pinned, to show beside the new one. */
 was: McpToolInfo_Serialize };
+
+/**  A prompt a server offers (a `/` command in the message box). */
+export type McpPrompt = McpPrompt_Serialize | McpPrompt_Deserialize;
+
+/**  An argument of a prompt. */
+export type McpPromptArg = {
+	name: string,
+	description: string,
+	required: boolean,
+};
+
+/**  A prompt's text for the message box. */
+export type McpPromptText = {
+	text: string,
+	/**  It holds invisible or direction-changing characters (the window warns). */
+	hidden: boolean,
+};
+
+/**  A prompt a server offers (a `/` command in the message box). */
+export type McpPrompt_Deserialize = {
+	/**  The server's name. */
+	server: string,
+	name: string,
+	title?: string | null,
+	description: string,
+	arguments: McpPromptArg[],
+};
+
+/**  A prompt a server offers (a `/` command in the message box). */
+export type McpPrompt_Serialize = {
+	/**  The server's name. */
+	server: string,
+	name: string,
+	title: string | null,
+	description: string,
+	arguments: McpPromptArg[],
+};
 
 /**  A tool the user marked read-only, bound to the definition they saw. */
 export type McpReadOnly = {

@@ -6,7 +6,10 @@
 
 use super::prelude::*;
 use parley_core::mcp::change::McpChange;
-use parley_protocol::{ChangeTicket, McpServer, McpServerInput, McpTestReport};
+use parley_protocol::{
+    ChangeTicket, ChatId, McpPrompt, McpPromptText, McpServer, McpServerInput, McpTestReport,
+    NamedValue,
+};
 
 async fn propose(app: &tauri::AppHandle, state: &AppState, change: McpChange) -> Res<ChangeTicket> {
     let preview = state.core.mcp().preview(&change).await.map_err(err)?;
@@ -152,6 +155,49 @@ pub async fn unmark_mcp_tool_read_only(
         .core
         .mcp()
         .unmark_read_only(&name, &tool)
+        .await
+        .map_err(err)
+}
+
+/// The prompts of the MCP servers a chat's tools include (its `/` commands); none without a
+/// workspace (the servers' roots).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_mcp_prompts(state: State<'_, AppState>, chat_id: ChatId) -> Res<Vec<McpPrompt>> {
+    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
+    let (Some(ws), Some(tools)) = (chat.params.workspace, chat.params.tools) else {
+        return Ok(Vec::new());
+    };
+    state
+        .core
+        .mcp()
+        .prompts(&tools, std::path::Path::new(&ws))
+        .await
+        .map_err(err)
+}
+
+/// The text of a prompt with its arguments, for the message box.
+#[tauri::command]
+#[specta::specta]
+pub async fn get_mcp_prompt(
+    state: State<'_, AppState>,
+    chat_id: ChatId,
+    server: String,
+    prompt: String,
+    args: Vec<NamedValue>,
+) -> Res<McpPromptText> {
+    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
+    let Some(ws) = chat.params.workspace else {
+        return Err(ErrorInfo::new(
+            ErrorCode::InvalidInput,
+            "MCP servers work in a chat's workspace: choose a folder first.",
+            false,
+        ));
+    };
+    state
+        .core
+        .mcp()
+        .prompt_text(&server, &prompt, &args, std::path::Path::new(&ws))
         .await
         .map_err(err)
 }

@@ -67,6 +67,9 @@ export const api = {
   acceptMcpTool: (name: string, tool: string, hash: string) => unwrap(commands.acceptMcpTool(name, tool, hash)),
   markMcpToolReadOnly: (name: string, tool: string, hash: string) => unwrap(commands.markMcpToolReadOnly(name, tool, hash)),
   unmarkMcpToolReadOnly: (name: string, tool: string) => unwrap(commands.unmarkMcpToolReadOnly(name, tool)),
+  listMcpPrompts: (chatId: string) => unwrap(commands.listMcpPrompts(chatId)),
+  getMcpPrompt: (chatId: string, server: string, prompt: string, args: { name: string; value: string }[]) =>
+    unwrap(commands.getMcpPrompt(chatId, server, prompt, args)),
   mcpServerLog: (name: string) => unwrap(commands.mcpServerLog(name)),
   importMcpConfig: (text: string) => unwrap(commands.importMcpConfig(text)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),

@@ -47,3 +47,5 @@ export type McpServer = B.McpServer_Serialize;
 export type McpServerInput = B.McpServerInput;
 export type McpTestReport = B.McpTestReport_Serialize;
 export type McpToolState = B.McpToolState_Serialize;
+export type McpPrompt = B.McpPrompt_Serialize;
+export type McpPromptText = B.McpPromptText;

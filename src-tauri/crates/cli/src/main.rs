@@ -21,6 +21,7 @@ mod attachments;
 mod chats;
 mod mcp;
 mod mcp_asks;
+mod mcp_prompts;
 mod mcp_tools;
 mod providers;
 mod review;

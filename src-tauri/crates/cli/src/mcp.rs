@@ -89,6 +89,33 @@ pub enum McpCmd {
         #[arg(long)]
         json: bool,
     },
+    /// A server's prompts, with their arguments.
+    Prompts {
+        /// The server's name.
+        name: String,
+        /// The folder the server may see (its root); none when not given.
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The text of one of a server's prompts (to read, or to pass to `parley ask`).
+    Prompt {
+        /// The server's name.
+        name: String,
+        /// The prompt's name.
+        prompt: String,
+        /// An argument, NAME=VALUE. Repeatable.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// The folder the server may see (its root); none when not given.
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Print JSON (the text, and whether it holds hidden characters).
+        #[arg(long)]
+        json: bool,
+    },
     /// Add the servers of another client's configuration file (Claude Desktop's, an mcp.json):
     /// sound entries are added, the rest reported.
     Import {
@@ -159,6 +186,18 @@ pub async fn run(core: &Core, cmd: McpCmd) -> Result<(), Failure> {
             asks,
             json,
         } => crate::mcp_tools::run(core, &name, (&accept, &read_only, &asks), json).await,
+        McpCmd::Prompts {
+            name,
+            workspace,
+            json,
+        } => crate::mcp_prompts::list(core, &name, &workspace, json).await,
+        McpCmd::Prompt {
+            name,
+            prompt,
+            args,
+            workspace,
+            json,
+        } => crate::mcp_prompts::text(core, (&name, &prompt), &args, &workspace, json).await,
     }
 }
 

@@ -184,3 +184,33 @@ pub struct McpReadOnly {
     /// The hash of its definition when it was marked: a changed tool is not read-only.
     pub hash: String,
 }
+
+/// A prompt a server offers (a `/` command in the message box).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpPrompt {
+    /// The server's name.
+    pub server: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub arguments: Vec<McpPromptArg>,
+}
+
+/// An argument of a prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpPromptArg {
+    pub name: String,
+    pub description: String,
+    pub required: bool,
+}
+
+/// A prompt's text for the message box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpPromptText {
+    pub text: String,
+    /// It holds invisible or direction-changing characters (the window warns).
+    pub hidden: bool,
+}

@@ -17,6 +17,7 @@ mod log;
 pub mod pins;
 mod pool;
 mod progress;
+mod prompts;
 mod results;
 pub mod sampling;
 mod secrets;

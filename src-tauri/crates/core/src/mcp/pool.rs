@@ -102,6 +102,30 @@ impl McpService {
         Ok(tools)
     }
 
+    /// The live connection of `server` for workspace `root`: started (its tools listed and
+    /// checked) when it is not.
+    pub(crate) async fn connection(
+        &self,
+        server: &McpServer,
+        root: &str,
+    ) -> Result<Arc<Connection>, CoreError> {
+        let live_conn = |live: &HashMap<String, Live>| {
+            live.get(&key(server, root))
+                .map(|l| l.conn.clone())
+                .filter(|c| !c.is_closed())
+        };
+        if let Some(c) = live_conn(&*self.pool.live.lock().await) {
+            return Ok(c);
+        }
+        self.live_tools(server, root, true).await?;
+        live_conn(&*self.pool.live.lock().await).ok_or_else(|| {
+            CoreError::InvalidInput(format!(
+                "The MCP server \"{}\" is not running.",
+                server.name
+            ))
+        })
+    }
+
     /// Starts a connection, unless the server failed lately (then: why, and when it is tried
     /// again).
     async fn start(
@@ -123,7 +147,12 @@ impl McpService {
         let ctx = Context {
             process_log: self.shared.process_log.clone(),
             log: self.log_of(&server.id),
-            roots: vec![root.to_owned()],
+            // No workspace (the CLI's listings): no roots.
+            roots: if root.is_empty() {
+                Vec::new()
+            } else {
+                vec![root.to_owned()]
+            },
             asks: self.asks.clone(),
             sampler: self.sampler.clone(),
         };

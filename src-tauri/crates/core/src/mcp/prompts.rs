@@ -1,0 +1,172 @@
+//! A server's prompts (`prompts/list`, `prompts/get`): offered in the composer as `/` commands
+//! with their arguments, and by `parley mcp prompts` / `parley mcp prompt`. A prompt's text is
+//! untrusted like everything a server sends: it goes into the message box, where the person
+//! reads and edits it before anything is sent (hidden characters are reported, so the window can
+//! warn); nothing a prompt says runs by itself. Bounded: at most PROMPTS_MAX prompts of a server,
+//! TEXT_MAX characters of one prompt's text.
+
+use super::McpService;
+use crate::error::CoreError;
+use parley_protocol::{McpPrompt, McpPromptArg, McpPromptText, McpServer, NamedValue};
+use rmcp::model::{ContentBlock, ResourceContents, Role};
+
+/// The most prompts kept from one server.
+pub const PROMPTS_MAX: usize = 200;
+/// The most characters of a prompt's text.
+pub const TEXT_MAX: usize = 100_000;
+
+fn cut(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+impl McpService {
+    /// The prompts of the servers named in `entries` (`mcp:NAME`, the chat's tool list), live for
+    /// workspace `root` (started when needed); a server that cannot be used is left out.
+    pub async fn prompts(
+        &self,
+        entries: &[String],
+        workspace: &std::path::Path,
+    ) -> Result<Vec<McpPrompt>, CoreError> {
+        let root = url::Url::from_directory_path(workspace)
+            .map_or_else(|()| String::new(), |u| u.to_string());
+        let mut out = Vec::new();
+        for entry in entries {
+            let Some(name) = entry.strip_prefix(super::SERVER_ENTRY) else {
+                continue;
+            };
+            let server = match self.shared.store.mcp_server(name).await? {
+                Some(s) if s.enabled => s,
+                _ => continue,
+            };
+            match self.server_prompts(&server, &root).await {
+                Ok(list) => out.extend(list),
+                Err(e) => self.log_of(&server.id).note(&format!("its prompts: {e}")),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn server_prompts(
+        &self,
+        server: &McpServer,
+        root: &str,
+    ) -> Result<Vec<McpPrompt>, CoreError> {
+        let conn = self.connection(server, root).await?;
+        if conn
+            .service
+            .peer_info()
+            .is_some_and(|i| i.capabilities.prompts.is_none())
+        {
+            return Ok(Vec::new());
+        }
+        let listed =
+            tokio::time::timeout(super::client::LIST_TIMEOUT, conn.service.list_all_prompts())
+                .await
+                .map_err(|_| {
+                    CoreError::InvalidInput("The server did not list its prompts in time.".into())
+                })?
+                .map_err(|e| {
+                    CoreError::InvalidInput(format!("The server could not list its prompts: {e}."))
+                })?;
+        Ok(listed
+            .into_iter()
+            .take(PROMPTS_MAX)
+            .map(|p| McpPrompt {
+                server: server.name.clone(),
+                name: cut(&p.name, 200),
+                title: p.title.as_deref().map(|t| cut(t, 200)),
+                description: cut(p.description.as_deref().unwrap_or_default(), 2000),
+                arguments: p
+                    .arguments
+                    .unwrap_or_default()
+                    .into_iter()
+                    .take(32)
+                    .map(|a| McpPromptArg {
+                        name: cut(&a.name, 100),
+                        description: cut(a.description.as_deref().unwrap_or_default(), 500),
+                        required: a.required == Some(true),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// The text of prompt `prompt` of server `name` with `arguments`, for the message box.
+    pub async fn prompt_text(
+        &self,
+        name: &str,
+        prompt: &str,
+        arguments: &[NamedValue],
+        workspace: &std::path::Path,
+    ) -> Result<McpPromptText, CoreError> {
+        let server = self.get(name).await?;
+        let root = url::Url::from_directory_path(workspace)
+            .map_or_else(|()| String::new(), |u| u.to_string());
+        let conn = self.connection(&server, &root).await?;
+        let args: serde_json::Map<String, serde_json::Value> = arguments
+            .iter()
+            .map(|a| (a.name.clone(), serde_json::Value::String(a.value.clone())))
+            .collect();
+        let params = rmcp::model::GetPromptRequestParams::new(prompt).with_arguments(args);
+        let got =
+            tokio::time::timeout(super::client::LIST_TIMEOUT, conn.service.get_prompt(params))
+                .await
+                .map_err(|_| {
+                    CoreError::InvalidInput("The server did not give the prompt in time.".into())
+                })?
+                .map_err(|e| {
+                    CoreError::InvalidInput(format!(
+                        "The server could not give the prompt {}: {e}.",
+                        super::config::shown(prompt)
+                    ))
+                })?;
+        let several_roles = got.messages.iter().any(|m| m.role == Role::Assistant);
+        let parts: Vec<String> = got
+            .messages
+            .iter()
+            .map(|m| {
+                let text = block_text(&m.content);
+                if several_roles {
+                    let who = if m.role == Role::Assistant {
+                        "Assistant"
+                    } else {
+                        "User"
+                    };
+                    format!("{who}: {text}")
+                } else {
+                    text
+                }
+            })
+            .collect();
+        let text = cut(&parts.join("\n\n"), TEXT_MAX);
+        Ok(McpPromptText {
+            hidden: parley_protocol::visible::has_hidden(&text),
+            text,
+        })
+    }
+}
+
+/// A prompt message's content as text (what cannot be text is named in place).
+fn block_text(b: &ContentBlock) -> String {
+    match b {
+        ContentBlock::Text(t) => t.text.clone(),
+        ContentBlock::Resource(r) => match &r.resource {
+            ResourceContents::TextResourceContents { uri, text, .. } => format!("[{uri}]\n{text}"),
+            other => format!("[a resource that is not text: {}]", resource_uri(other)),
+        },
+        ContentBlock::ResourceLink(l) => format!("[{}]", l.uri),
+        ContentBlock::Image(_) => "[an image]".into(),
+        ContentBlock::Audio(_) => "[audio]".into(),
+        #[allow(unreachable_patterns)]
+        _ => "[content Parley cannot show]".into(),
+    }
+}
+
+fn resource_uri(r: &ResourceContents) -> String {
+    match r {
+        ResourceContents::TextResourceContents { uri, .. }
+        | ResourceContents::BlobResourceContents { uri, .. } => uri.clone(),
+        #[allow(unreachable_patterns)]
+        _ => String::new(),
+    }
+}

@@ -83,6 +83,8 @@ const COMMANDS: &[&str] = &[
     "unmark_mcp_tool_read_only",
     "list_mcp_prompts",
     "get_mcp_prompt",
+    "list_mcp_resources",
+    "attach_mcp_resource",
 ];
 
 fn main() {

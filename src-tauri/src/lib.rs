@@ -103,7 +103,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             mcp::enable_mcp_server, mcp::disable_mcp_server, mcp::test_mcp_server,
             mcp::accept_mcp_tool, mcp::mcp_server_log, mcp::import_mcp_config,
             mcp::mark_mcp_tool_read_only, mcp::unmark_mcp_tool_read_only, mcp::list_mcp_prompts,
-            mcp::get_mcp_prompt,
+            mcp::get_mcp_prompt, mcp::list_mcp_resources, mcp::attach_mcp_resource,
         ],
     )
 }

@@ -11,7 +11,7 @@ named like the first argument plus ".extra" exists, a second tool, `lookup_fast`
 described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
 form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
 what came back; two prompts, `define` (argument `word`, required, and `lang`) and `hello` (with
-a hidden character); with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
+a hidden character); two resources, a text and a PNG; with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
 back; with q "slow" it reports its progress ten times, 0.3 s apart
 (notifications/progress with the call's progress token), before it answers."""
 import json
@@ -63,6 +63,20 @@ PROMPTS = [{"name": "define", "title": "Define a word", "description": "Asks for
            {"name": "hello", "description": "Says hello\u202e with a hidden character."}]
 
 
+DOT_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+RESOURCES = [{"uri": "dict://words/today.md", "name": "today.md", "title": "Word of the day", "mimeType": "text/markdown"},
+             {"uri": "dict://pics/dot.png", "name": "dot.png", "mimeType": "image/png"}]
+
+
+def resource_read(mid, params):
+    uri = params.get("uri")
+    if uri == "dict://words/today.md":
+        return reply(mid, {"contents": [{"uri": uri, "mimeType": "text/markdown", "text": "# Ephemeral\nLasting a very short time.\n"}]})
+    if uri == "dict://pics/dot.png":
+        return reply(mid, {"contents": [{"uri": uri, "mimeType": "image/png", "blob": DOT_PNG}]})
+    reply(mid, error={"code": -32002, "message": "Resource not found"})
+
+
 def prompt_get(mid, params):
     name = params.get("name")
     args = params.get("arguments") or {}
@@ -98,7 +112,7 @@ def main():
         if method == "initialize":
             reply(mid, {
                 "protocolVersion": "2025-11-25",
-                "capabilities": {"tools": {"listChanged": False}, "prompts": {}},
+                "capabilities": {"tools": {"listChanged": False}, "prompts": {}, "resources": {}},
                 "serverInfo": {"name": "changing", "version": "1.0"},
             })
         elif method == "tools/list" and mode == "listfail":
@@ -148,6 +162,10 @@ def main():
                 reply(mid, {"content": [{"type": "text", "text": "the dictionary is closed"}], "isError": True})
             else:
                 reply(mid, {"content": [{"type": "text", "text": "definition of " + q}]})
+        elif method == "resources/list":
+            reply(mid, {"resources": RESOURCES})
+        elif method == "resources/read":
+            resource_read(mid, msg.get("params") or {})
         elif method == "prompts/list":
             reply(mid, {"prompts": PROMPTS})
         elif method == "prompts/get":

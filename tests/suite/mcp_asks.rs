@@ -462,3 +462,43 @@ async fn a_servers_prompts_are_listed_and_their_text_given() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.trim(), "[]");
 }
+
+/// A server's resources: listed, and read exactly (text, and an image's bytes into a pipe); an
+/// address it does not have is its error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_resources_are_listed_and_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_servers(d).await;
+    let r = run(d, &["mcp", "resources", "old", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let listed: Vec<parley_protocol::McpResource> = serde_json::from_str(&r.stdout).unwrap();
+    let uris: Vec<&str> = listed.iter().map(|x| x.uri.as_str()).collect();
+    assert_eq!(uris, ["dict://words/today.md", "dict://pics/dot.png"]);
+    assert_eq!(listed[0].title.as_deref(), Some("Word of the day"));
+    let r = run(d, &["mcp", "resource", "old", "dict://words/today.md"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "# Ephemeral\nLasting a very short time.\n");
+    let out = std::process::Command::new(parley_bin())
+        .args([
+            "--data-dir",
+            d.to_str().unwrap(),
+            "mcp",
+            "resource",
+            "old",
+            "dict://pics/dot.png",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{:?}",
+        &out.stdout[..8.min(out.stdout.len())]
+    );
+    let r = run(d, &["mcp", "resource", "old", "dict://nothing"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("Resource not found"), "{}", r.stderr);
+    let r = run(d, &["mcp", "resources", "new", "--json"]).await;
+    assert_eq!(r.stdout.trim(), "[]", "{}", r.stderr);
+}

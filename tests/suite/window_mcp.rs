@@ -131,7 +131,8 @@ async fn window_mcp_add_test_and_accept_a_changed_tool_in_the_card() {
 /// in a question card of its own (the card's origin, a window of its own): a form sent without
 /// its required field is refused there with what is missing, and the card stays; filled in, the
 /// server gets the typed answer, and the result card shows what it said. A slow call shows its
-/// server's progress on the running card. The server's prompts are `/` commands.
+/// server's progress on the running card. The server's prompts are `/` commands; its resources
+/// are attached with `@`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
 async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_card() {
@@ -324,5 +325,27 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
         .await;
     s.wait_for("[data-testid=prompt-hidden]").await;
     shot(&s, &e, "mcp-15-prompt-hidden").await;
+
+    // `@` attaches one of the server's resources like a file: a text, and an image.
+    s.script(
+        "const el = document.querySelector('[data-testid=composer-input]'); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
+    )
+    .await;
+    s.type_text(&input, "Look at @word").await;
+    s.wait_count("[data-testid=resource-item]", 1).await;
+    shot(&s, &e, "mcp-16-resource-menu").await;
+    s.type_text(&input, "\u{E007}").await;
+    s.wait_count("[data-testid=attachment-chip][data-state=ready]", 1)
+        .await;
+    s.type_text(&input, "@dot").await;
+    s.click_css("[data-testid=resource-item][data-uri='dict://pics/dot.png']")
+        .await;
+    s.wait_count("[data-testid=attachment-chip][data-state=ready]", 2)
+        .await;
+    let value = s
+        .script("return document.querySelector('[data-testid=composer-input]').value")
+        .await;
+    assert_eq!(value, json!("Look at "), "the @word is taken out");
+    shot(&s, &e, "mcp-17-resources-attached").await;
     s.quit().await;
 }

@@ -240,6 +240,16 @@ export const commands = {
 	listMcpPrompts: (chatId: ChatId) => typedError<McpPrompt_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_prompts", { chatId })),
 	/**  The text of a prompt with its arguments, for the message box. */
 	getMcpPrompt: (chatId: ChatId, server: string, prompt: string, args: NamedValue[]) => typedError<McpPromptText, ErrorInfo>(__TAURI_INVOKE("get_mcp_prompt", { chatId, server, prompt, args })),
+	/**
+	 *  The resources of the MCP servers a chat's tools include (attachable with `@`); none without a
+	 *  workspace.
+	 */
+	listMcpResources: (chatId: ChatId) => typedError<McpResource_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_resources", { chatId })),
+	/**
+	 *  Reads a resource and attaches it to the next message, through the attachments' checks
+	 *  (`job`: to cancel it, as for a file).
+	 */
+	attachMcpResource: (chatId: ChatId, server: string, uri: string, job: string) => typedError<Attachment_Serialize, ErrorInfo>(__TAURI_INVOKE("attach_mcp_resource", { chatId, server, uri, job })),
 };
 
 /* Constants */
@@ -1526,6 +1536,31 @@ export type McpReadOnly = {
 	tool: string,
 	/**  The hash of its definition when it was marked: a changed tool is not read-only. */
 	hash: string,
+};
+
+/**  A resource a server offers (attachable to a message). */
+export type McpResource = McpResource_Serialize | McpResource_Deserialize;
+
+/**  A resource a server offers (attachable to a message). */
+export type McpResource_Deserialize = {
+	/**  The server's name. */
+	server: string,
+	uri: string,
+	name: string,
+	title?: string | null,
+	description: string,
+	mime?: string | null,
+};
+
+/**  A resource a server offers (attachable to a message). */
+export type McpResource_Serialize = {
+	/**  The server's name. */
+	server: string,
+	uri: string,
+	name: string,
+	title: string | null,
+	description: string,
+	mime: string | null,
 };
 
 /**  A configured MCP server. */

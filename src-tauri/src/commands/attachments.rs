@@ -80,13 +80,13 @@ impl AppState {
     }
 
     /// The cancel flag of a new attaching job (a job id used again gets a fresh flag).
-    fn start_job(&self, job: &str) -> Arc<AtomicBool> {
+    pub(super) fn start_job(&self, job: &str) -> Arc<AtomicBool> {
         let flag = Arc::new(AtomicBool::new(false));
         self.jobs().insert(job.to_owned(), flag.clone());
         flag
     }
 
-    fn end_job(&self, job: &str) {
+    pub(super) fn end_job(&self, job: &str) {
         self.jobs().remove(job);
     }
 }

@@ -7,8 +7,8 @@
 use super::prelude::*;
 use parley_core::mcp::change::McpChange;
 use parley_protocol::{
-    ChangeTicket, ChatId, McpPrompt, McpPromptText, McpServer, McpServerInput, McpTestReport,
-    NamedValue,
+    ChangeTicket, ChatId, McpPrompt, McpPromptText, McpResource, McpServer, McpServerInput,
+    McpTestReport, NamedValue,
 };
 
 async fn propose(app: &tauri::AppHandle, state: &AppState, change: McpChange) -> Res<ChangeTicket> {
@@ -200,4 +200,61 @@ pub async fn get_mcp_prompt(
         .prompt_text(&server, &prompt, &args, std::path::Path::new(&ws))
         .await
         .map_err(err)
+}
+
+/// The resources of the MCP servers a chat's tools include (attachable with `@`); none without a
+/// workspace.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_mcp_resources(
+    state: State<'_, AppState>,
+    chat_id: ChatId,
+) -> Res<Vec<McpResource>> {
+    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
+    let (Some(ws), Some(tools)) = (chat.params.workspace, chat.params.tools) else {
+        return Ok(Vec::new());
+    };
+    state
+        .core
+        .mcp()
+        .resources(&tools, std::path::Path::new(&ws))
+        .await
+        .map_err(err)
+}
+
+/// Reads a resource and attaches it to the next message, through the attachments' checks
+/// (`job`: to cancel it, as for a file).
+#[tauri::command]
+#[specta::specta]
+pub async fn attach_mcp_resource(
+    state: State<'_, AppState>,
+    chat_id: ChatId,
+    server: String,
+    uri: String,
+    job: String,
+) -> Res<parley_protocol::Attachment> {
+    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
+    let Some(ws) = chat.params.workspace else {
+        return Err(ErrorInfo::new(
+            ErrorCode::InvalidInput,
+            "MCP servers work in a chat's workspace: choose a folder first.",
+            false,
+        ));
+    };
+    let cancel = state.start_job(&job);
+    let result = async {
+        let file = state
+            .core
+            .mcp()
+            .read_resource(&server, &uri, std::path::Path::new(&ws))
+            .await?;
+        state
+            .core
+            .attachments()
+            .attach_bytes(&file.name, &file.mime, file.bytes, cancel)
+            .await
+    }
+    .await;
+    state.end_job(&job);
+    result.map_err(err)
 }

@@ -68,6 +68,8 @@ export const api = {
   markMcpToolReadOnly: (name: string, tool: string, hash: string) => unwrap(commands.markMcpToolReadOnly(name, tool, hash)),
   unmarkMcpToolReadOnly: (name: string, tool: string) => unwrap(commands.unmarkMcpToolReadOnly(name, tool)),
   listMcpPrompts: (chatId: string) => unwrap(commands.listMcpPrompts(chatId)),
+  listMcpResources: (chatId: string) => unwrap(commands.listMcpResources(chatId)),
+  attachMcpResource: (chatId: string, server: string, uri: string, job: string) => unwrap(commands.attachMcpResource(chatId, server, uri, job)),
   getMcpPrompt: (chatId: string, server: string, prompt: string, args: { name: string; value: string }[]) =>
     unwrap(commands.getMcpPrompt(chatId, server, prompt, args)),
   mcpServerLog: (name: string) => unwrap(commands.mcpServerLog(name)),

@@ -49,3 +49,4 @@ export type McpTestReport = B.McpTestReport_Serialize;
 export type McpToolState = B.McpToolState_Serialize;
 export type McpPrompt = B.McpPrompt_Serialize;
 export type McpPromptText = B.McpPromptText;
+export type McpResource = B.McpResource_Serialize;

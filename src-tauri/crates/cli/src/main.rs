@@ -22,6 +22,7 @@ mod chats;
 mod mcp;
 mod mcp_asks;
 mod mcp_prompts;
+mod mcp_resources;
 mod mcp_tools;
 mod providers;
 mod review;

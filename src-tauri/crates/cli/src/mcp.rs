@@ -116,6 +116,27 @@ pub enum McpCmd {
         #[arg(long)]
         json: bool,
     },
+    /// A server's resources (attachable to a message).
+    Resources {
+        /// The server's name.
+        name: String,
+        /// The folder the server may see (its root); none when not given.
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One of a server's resources, read (exact into a pipe or a file).
+    Resource {
+        /// The server's name.
+        name: String,
+        /// The resource's address, as `parley mcp resources` lists it.
+        uri: String,
+        /// The folder the server may see (its root); none when not given.
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+    },
     /// Add the servers of another client's configuration file (Claude Desktop's, an mcp.json):
     /// sound entries are added, the rest reported.
     Import {
@@ -186,6 +207,13 @@ pub async fn run(core: &Core, cmd: McpCmd) -> Result<(), Failure> {
             asks,
             json,
         } => crate::mcp_tools::run(core, &name, (&accept, &read_only, &asks), json).await,
+        other => offered(core, other).await,
+    }
+}
+
+/// What a server offers besides tools: its prompts and resources.
+async fn offered(core: &Core, cmd: McpCmd) -> Result<(), Failure> {
+    match cmd {
         McpCmd::Prompts {
             name,
             workspace,
@@ -198,6 +226,17 @@ pub async fn run(core: &Core, cmd: McpCmd) -> Result<(), Failure> {
             workspace,
             json,
         } => crate::mcp_prompts::text(core, (&name, &prompt), &args, &workspace, json).await,
+        McpCmd::Resources {
+            name,
+            workspace,
+            json,
+        } => crate::mcp_resources::list(core, &name, &workspace, json).await,
+        McpCmd::Resource {
+            name,
+            uri,
+            workspace,
+        } => crate::mcp_resources::read(core, (&name, &uri), &workspace).await,
+        _ => Ok(()),
     }
 }
 

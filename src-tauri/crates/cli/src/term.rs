@@ -36,9 +36,15 @@ pub(crate) fn out(text: &str) -> Result<(), Failure> {
 /// Prints `text` to standard output exactly as it is: only for `--raw` and for an export that
 /// goes to a file or a pipe, never for a terminal unasked.
 pub(crate) fn out_exact(text: &str) -> Result<(), Failure> {
+    out_bytes(text.as_bytes())
+}
+
+/// Writes `bytes` to standard output exactly (a file's bytes into a pipe or a file: never for
+/// a terminal).
+pub(crate) fn out_bytes(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`parley ... | head`) is not an error worth a message.
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(bytes);
     let _ = stdout.flush();
     Ok(())
 }

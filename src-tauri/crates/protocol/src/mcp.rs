@@ -214,3 +214,16 @@ pub struct McpPromptText {
     /// It holds invisible or direction-changing characters (the window warns).
     pub hidden: bool,
 }
+
+/// A resource a server offers (attachable to a message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct McpResource {
+    /// The server's name.
+    pub server: String,
+    pub uri: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub mime: Option<String>,
+}

@@ -48,6 +48,13 @@ export class AttachmentDraft {
     });
   }
 
+  /** Attaches what `attach` brings (an MCP server's resource), shown as `name` meanwhile. */
+  addWith(name: string, attach: (job: string) => Promise<C.Attachment>): Promise<void> {
+    const job = newJob();
+    this.chips = [...this.chips, C.attaching(job, name)];
+    return this.run(job, () => attach(job));
+  }
+
   /** Stops attaching `job`; nothing of it is sent. */
   cancel(job: string): void {
     const was = this.chips.find((c) => c.job === job)?.state;

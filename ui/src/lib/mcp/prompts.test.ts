@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchPrompts, missingArgs, slashQuery } from "./prompts";
+import { atQuery, matchPrompts, matchResources, missingArgs, slashQuery, withoutAt } from "./prompts";
 import type { McpPrompt } from "../types";
 
 const p = (server: string, name: string, title: string | null = null, args: McpPrompt["arguments"] = []): McpPrompt => ({
@@ -35,5 +35,23 @@ describe("the / commands", () => {
     expect(missingArgs(q, {})).toEqual(["word"]);
     expect(missingArgs(q, { word: "  " })).toEqual(["word"]);
     expect(missingArgs(q, { word: "hi" })).toEqual([]);
+  });
+});
+
+describe("the @ resources", () => {
+  it("reads the @word typed at the end", () => {
+    expect(atQuery("look at @tod")).toBe("tod");
+    expect(atQuery("@")).toBe("");
+    for (const t of ["mail me@x", "@tod more", "look at", "a@b"]) expect(atQuery(t)).toBeNull();
+    expect(withoutAt("look at @tod")).toBe("look at ");
+    expect(withoutAt("@tod")).toBe("");
+  });
+
+  it("matches by name, title or address", () => {
+    const r = (uri: string, name: string, title: string | null = null) => ({ server: "s", uri, name, title, description: "", mime: null });
+    const list = [r("dict://words/today.md", "today.md", "Word of the day"), r("dict://pics/dot.png", "dot.png")];
+    expect(matchResources(list, "word").map((x) => x.name)).toEqual(["today.md"]);
+    expect(matchResources(list, "dict://pics").map((x) => x.name)).toEqual(["dot.png"]);
+    expect(matchResources(list, "zzz")).toEqual([]);
   });
 });

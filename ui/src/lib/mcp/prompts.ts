@@ -1,6 +1,6 @@
 // The `/` commands of the message box: an MCP server's prompts, filtered as you type. Pure
 // functions (the menu is components/mcp/PromptMenu.svelte).
-import type { McpPrompt } from "../types";
+import type { McpPrompt, McpResource } from "../types";
 
 /** What follows the `/` while the box holds a command being typed (one line, from the start). */
 export function slashQuery(text: string): string | null {
@@ -25,4 +25,28 @@ export function matchPrompts(prompts: McpPrompt[], query: string, limit = 12): M
 /** The arguments still missing: the required ones left empty. */
 export function missingArgs(p: McpPrompt, values: Record<string, string>): string[] {
   return p.arguments.filter((a) => a.required && !(values[a.name] ?? "").trim()).map((a) => a.name);
+}
+
+/** The `@word` being typed at the end of the box (a resource to attach), or null. */
+export function atQuery(text: string): string | null {
+  const m = /(^|\s)@([^\s@]*)$/.exec(text);
+  return m ? (m[2] ?? "") : null;
+}
+
+/** The box without the `@word` being typed at its end. */
+export function withoutAt(text: string): string {
+  return text.replace(/(^|\s)@[^\s@]*$/, "$1");
+}
+
+/** The resources matching `query`: by name, title or address, those that start with it first. */
+export function matchResources(list: McpResource[], query: string, limit = 12): McpResource[] {
+  const q = query.toLowerCase();
+  const scored: [number, McpResource][] = [];
+  for (const r of list) {
+    const names = [r.name, r.title ?? "", r.uri].map((s) => s.toLowerCase());
+    const score = names.some((n) => n.startsWith(q)) ? 0 : names.some((n) => n.includes(q)) ? 1 : -1;
+    if (score >= 0) scored.push([score, r]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || a[1].name.localeCompare(b[1].name));
+  return scored.slice(0, limit).map(([, r]) => r);
 }

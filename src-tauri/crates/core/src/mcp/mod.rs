@@ -18,6 +18,7 @@ pub mod pins;
 mod pool;
 mod progress;
 mod prompts;
+pub mod resources;
 mod results;
 pub mod sampling;
 mod secrets;

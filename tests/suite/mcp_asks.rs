@@ -40,6 +40,39 @@ async fn add_servers(d: &Path) {
     }
 }
 
+/// A data folder with the scripted model (`local`) and both servers, and a workspace in it.
+async fn setup(server: &MockServer) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, server).await;
+    add_servers(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    (dir, ws)
+}
+
+/// The arguments of `parley ask "go"` in `ws` with server "old", every call approved.
+fn old_args<'a>(ws: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
+    let ws = ws.to_str().unwrap();
+    let mut args = vec![
+        "ask",
+        "go",
+        "--workspace",
+        ws,
+        "--mcp",
+        "old",
+        "--approve",
+        "all",
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
+/// `parley ask "go"` in `ws` with server "old", every call approved, no terminal.
+async fn ask_old(d: &Path, ws: &Path, more: &[&str]) -> super::cli::Run {
+    run(d, &old_args(ws, more)).await
+}
+
 /// `parley ask` on a pseudo-terminal: what it wrote so far, and a way to type.
 pub(super) struct Pty {
     seen: Arc<Mutex<String>>,
@@ -121,12 +154,8 @@ async fn a_form_and_an_address_are_asked_on_the_terminal_in_both_eras() {
     server.push(calls(&[("c2", "new__confirm", "{}")]));
     server.push(calls(&[("c3", "old__lookup", r#"{"q":"open"}"#)]));
     server.push(answer("Done."));
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ws) = setup(&server).await;
     let d = dir.path();
-    add_local(d, &server).await;
-    add_servers(d).await;
-    let ws = d.join("ws");
-    std::fs::create_dir(&ws).unwrap();
     let ws = ws.to_str().unwrap();
     let mut pty = Pty::start(
         d,
@@ -176,26 +205,9 @@ async fn a_declined_or_cancelled_question_reaches_the_server_as_such() {
     server.push(calls(&[("c1", "old__lookup", r#"{"q":"ask"}"#)]));
     server.push(calls(&[("c2", "old__lookup", r#"{"q":"ask"}"#)]));
     server.push(answer("Done."));
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ws) = setup(&server).await;
     let d = dir.path();
-    add_local(d, &server).await;
-    add_servers(d).await;
-    let ws = d.join("ws");
-    std::fs::create_dir(&ws).unwrap();
-    let ws = ws.to_str().unwrap();
-    let mut pty = Pty::start(
-        d,
-        &[
-            "ask",
-            "go",
-            "--workspace",
-            ws,
-            "--mcp",
-            "old",
-            "--approve",
-            "all",
-        ],
-    );
+    let mut pty = Pty::start(d, &old_args(&ws, &[]));
     pty.answer("asks: Who is asking?", 1, "d");
     pty.answer("asks: Who is asking?", 2, "c");
     pty.finish().await;
@@ -210,27 +222,10 @@ async fn without_a_terminal_a_question_is_declined_at_once() {
     let server = MockServer::start().await;
     server.push(calls(&[("c1", "old__lookup", r#"{"q":"ask"}"#)]));
     server.push(answer("Done."));
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ws) = setup(&server).await;
     let d = dir.path();
-    add_local(d, &server).await;
-    add_servers(d).await;
-    let ws = d.join("ws");
-    std::fs::create_dir(&ws).unwrap();
     let started = Instant::now();
-    let r = run(
-        d,
-        &[
-            "ask",
-            "go",
-            "--workspace",
-            ws.to_str().unwrap(),
-            "--mcp",
-            "old",
-            "--approve",
-            "all",
-        ],
-    )
-    .await;
+    let r = ask_old(d, &ws, &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(started.elapsed() < Duration::from_secs(30));
     let sent = String::from_utf8_lossy(&server.received()[1].body).into_owned();
@@ -246,27 +241,10 @@ async fn a_result_too_long_to_read_fails_at_once_and_the_server_goes_on() {
     server.push(calls(&[("c1", "old__lookup", r#"{"q":"huge"}"#)]));
     server.push(calls(&[("c2", "old__lookup", r#"{"q":"word"}"#)]));
     server.push(answer("Done."));
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ws) = setup(&server).await;
     let d = dir.path();
-    add_local(d, &server).await;
-    add_servers(d).await;
-    let ws = d.join("ws");
-    std::fs::create_dir(&ws).unwrap();
     let started = Instant::now();
-    let r = run(
-        d,
-        &[
-            "ask",
-            "go",
-            "--workspace",
-            ws.to_str().unwrap(),
-            "--mcp",
-            "old",
-            "--approve",
-            "all",
-        ],
-    )
-    .await;
+    let r = ask_old(d, &ws, &[]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         started.elapsed() < Duration::from_secs(60),
@@ -294,27 +272,9 @@ async fn a_calls_progress_reaches_the_chats_events() {
     let server = MockServer::start().await;
     server.push(calls(&[("c1", "old__lookup", r#"{"q":"slow"}"#)]));
     server.push(answer("Done."));
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ws) = setup(&server).await;
     let d = dir.path();
-    add_local(d, &server).await;
-    add_servers(d).await;
-    let ws = d.join("ws");
-    std::fs::create_dir(&ws).unwrap();
-    let r = run(
-        d,
-        &[
-            "ask",
-            "go",
-            "--json",
-            "--workspace",
-            ws.to_str().unwrap(),
-            "--mcp",
-            "old",
-            "--approve",
-            "all",
-        ],
-    )
-    .await;
+    let r = ask_old(d, &ws, &["--json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let reports: Vec<serde_json::Value> = r
         .stdout
@@ -346,12 +306,8 @@ async fn a_calls_progress_reaches_the_chats_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_servers_request_to_the_model_is_declined_unless_allowed_and_asked() {
     let server = MockServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ws) = setup(&server).await;
     let d = dir.path();
-    add_local(d, &server).await;
-    add_servers(d).await;
-    let ws = d.join("ws");
-    std::fs::create_dir(&ws).unwrap();
     let ws = ws.to_str().unwrap();
     let base = [
         "ask",
@@ -501,4 +457,104 @@ async fn a_servers_resources_are_listed_and_read() {
     assert!(r.stderr.contains("Resource not found"), "{}", r.stderr);
     let r = run(d, &["mcp", "resources", "new", "--json"]).await;
     assert_eq!(r.stdout.trim(), "[]", "{}", r.stderr);
+}
+
+/// Stop (Ctrl-C) during a slow call cancels it at the server: the server is told
+/// (notifications/cancelled, with the call's request id) while it works, and `parley ask` ends at
+/// once.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_cancels_a_running_call_at_the_server() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"slow"}"#)]));
+    server.push(answer("never asked"));
+    let (dir, ws) = setup(&server).await;
+    let d = dir.path();
+    let mut child = parley(d)
+        .args([
+            "ask",
+            "go",
+            "--json",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "old",
+            "--approve",
+            "all",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Waits for the call's first progress report: the server is working.
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let seen = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("\"tool_progress\"") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(seen, Ok(true), "no progress came");
+    let stopped = Instant::now();
+    super::cli_import::signal(&child, libc::SIGINT);
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("parley ended")
+        .unwrap();
+    assert!(
+        stopped.elapsed() < Duration::from_secs(8),
+        "{:?} {status}",
+        stopped.elapsed()
+    );
+    let marker = d.join("desc.txt.cancelled");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !marker.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the server was never told the call was cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let params = std::fs::read_to_string(&marker).unwrap();
+    assert!(params.contains("requestId"), "{params}");
+    assert_eq!(
+        server.received().len(),
+        1,
+        "nothing more asked of the model"
+    );
+}
+
+/// A server may ask the person only while one of its calls runs, one question at a time: asked
+/// while it lists its tools, it is declined without a word to the person (on a terminal too).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_outside_a_call_is_declined_unasked() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("c1", "old__lookup", r#"{"q":"word"}"#)]));
+    server.push(answer("Done."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_local(d, &server).await;
+    add_servers(d).await;
+    std::fs::write(d.join("desc.txt.nag"), "").unwrap();
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let pty = Pty::start(d, &old_args(&ws, &[]));
+    let text = pty.finish().await;
+    assert!(
+        !text.contains("Your password"),
+        "the person was asked: {text}"
+    );
+    let nagged = std::fs::read_to_string(d.join("desc.txt.nagged")).unwrap();
+    assert!(nagged.lines().all(|l| l.starts_with("decline")), "{nagged}");
+    let sent = String::from_utf8_lossy(&server.received()[1].body).into_owned();
+    assert!(
+        sent.contains("definition of word"),
+        "the call itself ran: {sent}"
+    );
 }

@@ -9,6 +9,16 @@
 //! Closing the window answers "cancel".
 
 use super::{esc, window::Card, Nonces};
+
+/// Text for an attribute value the card sends back (a field's name, an option's value, a
+/// default): HTML-escaped only, so it stays exactly what the server gave (shown text is `esc`).
+fn attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
 use parley_core::mcp::asks::{Answer, Ask, AskKind, Asks};
 use parley_core::mcp::form::{Field, Kind};
 use std::sync::Arc;
@@ -23,8 +33,8 @@ fn key(id: &str) -> (String, String) {
 /// A field's default as the text of an input.
 fn text_default(f: &Field) -> String {
     match &f.default {
-        Some(serde_json::Value::String(s)) => esc(s),
-        Some(v @ serde_json::Value::Number(_)) => esc(&v.to_string()),
+        Some(serde_json::Value::String(s)) => attr(s),
+        Some(v @ serde_json::Value::Number(_)) => attr(&v.to_string()),
         _ => String::new(),
     }
 }
@@ -76,7 +86,7 @@ fn placeholder(kind: &Kind) -> String {
 
 /// The input of a choice field: a list for one value, boxes for several.
 fn choice_input(f: &Field, options: &[(String, String)], multi: bool) -> String {
-    let name = esc(&f.name);
+    let name = attr(&f.name);
     if !multi {
         let mut s = format!("<select data-field=\"{name}\" data-kind=\"text\" data-testid=\"ask-input\"><option value=\"\">—</option>");
         for (v, label) in options {
@@ -87,7 +97,7 @@ fn choice_input(f: &Field, options: &[(String, String)], multi: bool) -> String 
             };
             s.push_str(&format!(
                 "<option value=\"{}\"{sel}>{}</option>",
-                esc(v),
+                attr(v),
                 esc(label)
             ));
         }
@@ -110,7 +120,7 @@ fn choice_input(f: &Field, options: &[(String, String)], multi: bool) -> String 
         };
         s.push_str(&format!(
             "<label><input type=\"checkbox\" value=\"{}\"{on}> {}</label>",
-            esc(v),
+            attr(v),
             esc(label)
         ));
     }
@@ -119,7 +129,7 @@ fn choice_input(f: &Field, options: &[(String, String)], multi: bool) -> String 
 
 /// One field of the form, as inputs the card reads back by `data-field`.
 fn field_html(f: &Field) -> String {
-    let name = esc(&f.name);
+    let name = attr(&f.name);
     let input = match &f.kind {
         Kind::Text { .. } | Kind::Number { .. } => {
             let mode = if matches!(f.kind, Kind::Number { .. }) {

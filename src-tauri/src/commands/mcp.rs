@@ -186,18 +186,11 @@ pub async fn get_mcp_prompt(
     prompt: String,
     args: Vec<NamedValue>,
 ) -> Res<McpPromptText> {
-    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
-    let Some(ws) = chat.params.workspace else {
-        return Err(ErrorInfo::new(
-            ErrorCode::InvalidInput,
-            "MCP servers work in a chat's workspace: choose a folder first.",
-            false,
-        ));
-    };
+    let (ws, tools) = chat_servers(&state, &chat_id).await?;
     state
         .core
         .mcp()
-        .prompt_text(&server, &prompt, &args, std::path::Path::new(&ws))
+        .prompt_text(&tools, (&server, &prompt), &args, std::path::Path::new(&ws))
         .await
         .map_err(err)
 }
@@ -233,20 +226,13 @@ pub async fn attach_mcp_resource(
     uri: String,
     job: String,
 ) -> Res<parley_protocol::Attachment> {
-    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
-    let Some(ws) = chat.params.workspace else {
-        return Err(ErrorInfo::new(
-            ErrorCode::InvalidInput,
-            "MCP servers work in a chat's workspace: choose a folder first.",
-            false,
-        ));
-    };
+    let (ws, tools) = chat_servers(&state, &chat_id).await?;
     let cancel = state.start_job(&job);
     let result = async {
         let file = state
             .core
             .mcp()
-            .read_resource(&server, &uri, std::path::Path::new(&ws))
+            .read_resource(&tools, (&server, &uri), std::path::Path::new(&ws))
             .await?;
         state
             .core
@@ -257,4 +243,18 @@ pub async fn attach_mcp_resource(
     .await;
     state.end_job(&job);
     result.map_err(err)
+}
+
+/// A chat's workspace and tool list (which names its servers): only those servers are reached
+/// for it, and only in a workspace.
+async fn chat_servers(state: &AppState, chat_id: &ChatId) -> Res<(String, Vec<String>)> {
+    let chat = state.core.chats().get_chat(chat_id).await.map_err(err)?;
+    match (chat.params.workspace, chat.params.tools) {
+        (Some(ws), Some(tools)) => Ok((ws, tools)),
+        _ => Err(ErrorInfo::new(
+            ErrorCode::InvalidInput,
+            "This chat uses no MCP server (they need a workspace folder and the chat's tools naming them).",
+            false,
+        )),
+    }
 }

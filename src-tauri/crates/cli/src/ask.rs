@@ -409,8 +409,15 @@ async fn follow(
                     None => std::future::pending().await,
                 }
             } => {
-                if let Ok(id) = id {
-                    crate::mcp_asks::answer_on_terminal(asked.core, &id).await;
+                match id {
+                    Ok(id) => crate::mcp_asks::answer_on_terminal(asked.core, &id).await,
+                    // Questions came faster than they were read: every one still waiting is asked.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        for ask in asked.core.mcp().asks().all() {
+                            crate::mcp_asks::answer_on_terminal(asked.core, &ask.id).await;
+                        }
+                    }
+                    Err(_) => {}
                 }
                 continue;
             }

@@ -77,9 +77,15 @@ pub async fn text(
                 .ok_or_else(|| invalid(format!("--arg {}: give NAME=VALUE.", field(a))))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let entries = [format!("{}{name}", parley_core::mcp::SERVER_ENTRY)];
     let got = core
         .mcp()
-        .prompt_text(name, prompt, &arguments, Path::new(&folder(workspace)))
+        .prompt_text(
+            &entries,
+            (name, prompt),
+            &arguments,
+            Path::new(&folder(workspace)),
+        )
         .await;
     core.mcp().close_all().await;
     let got = got?;

@@ -55,9 +55,14 @@ pub async fn read(
     (name, uri): (&str, &str),
     workspace: &Option<PathBuf>,
 ) -> Result<(), Failure> {
+    let entries = [format!("{}{name}", parley_core::mcp::SERVER_ENTRY)];
     let got = core
         .mcp()
-        .read_resource(name, uri, &workspace.clone().unwrap_or_default())
+        .read_resource(
+            &entries,
+            (name, uri),
+            &workspace.clone().unwrap_or_default(),
+        )
         .await;
     core.mcp().close_all().await;
     let file = got?;

@@ -97,6 +97,7 @@ pub async fn connect(
         asks: ctx.asks.clone(),
         progress: progress.clone(),
         sampler: ctx.sampler.clone(),
+        asking: Arc::default(),
     };
     let mut group = None;
     let mut stderr_reader = None;

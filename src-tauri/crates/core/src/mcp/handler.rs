@@ -36,6 +36,31 @@ pub struct Handler {
     pub progress: Arc<super::progress::Progress>,
     /// What it asks the model goes through here (when allowed).
     pub sampler: Arc<super::sampling::Sampler>,
+    /// Set while one of its questions waits: a server asks one thing at a time.
+    pub asking: Arc<AtomicBool>,
+}
+
+/// Clears `asking` when the question is over.
+struct Asking<'a>(&'a AtomicBool);
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Handler {
+    /// Why the server may not ask now: none of its calls is running (a question comes from a
+    /// call), or another of its questions still waits (one at a time).
+    fn may_not_ask(&self) -> Option<&'static str> {
+        if !self.progress.running() {
+            return Some("none of its calls is running");
+        }
+        if self.asking.swap(true, Ordering::SeqCst) {
+            return Some("another of its questions still waits");
+        }
+        None
+    }
 }
 
 impl Handler {
@@ -121,6 +146,10 @@ impl ClientHandler for Handler {
         let Some(model) = self.progress.latest_model() else {
             return refuse("no chat model is running a call of this server");
         };
+        if let Some(why) = self.may_not_ask() {
+            return refuse(why);
+        }
+        let _asking = Asking(&self.asking);
         let request = super::sampling::request_of(&params);
         self.log
             .note("it asks the model: the person is asked first");
@@ -155,6 +184,12 @@ impl ClientHandler for Handler {
         request: ElicitRequestParams,
         _c: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, McpError> {
+        if let Some(why) = self.may_not_ask() {
+            self.log
+                .note(&format!("it asked the person; declined: {why}"));
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        }
+        let _asking = Asking(&self.asking);
         let Some((message, kind)) = self.ask_of(request) else {
             return Ok(ElicitResult::new(ElicitationAction::Decline));
         };

@@ -214,16 +214,14 @@ impl McpService {
             rmcp::model::CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
         // The call's mark: the server's progress reports for it reach its running card.
         let mark = uuid::Uuid::now_v7().simple().to_string();
-        let listen = caller.report.is_some() || caller.model.is_some();
-        let _listening = listen.then(|| {
-            conn.progress.watch(&mark, caller);
-            let mut meta = rmcp::model::RequestMetaObject::new();
-            meta.0
-                 .0
-                .insert(super::progress::MARK.into(), mark.clone().into());
-            params.meta = Some(meta);
-            Forget(&conn.progress, &mark)
-        });
+        // Every call is known while it runs: a server may ask the person or the model only then.
+        conn.progress.watch(&mark, caller);
+        let _listening = Forget(&conn.progress, &mark);
+        let mut meta = rmcp::model::RequestMetaObject::new();
+        meta.0
+             .0
+            .insert(super::progress::MARK.into(), mark.clone().into());
+        params.meta = Some(meta);
         // Listening before the call is sent: a result too long to be read is dropped by the
         // transport, and this call is told at once instead of waiting for its timeout.
         let oversize = conn.oversize.notified();

@@ -33,8 +33,9 @@ pub struct Caller {
     pub model: Option<(String, String)>,
 }
 
-/// A running call: its side, when it last reported, and when it started (a count).
-type Running = (Caller, Option<Instant>, u64);
+/// A running call: its side, when it last reported, when it started (a count), and whether its
+/// report of the whole went through.
+type Running = (Caller, Option<Instant>, u64, bool);
 
 /// The running calls of one connection, by mark.
 #[derive(Default)]
@@ -59,7 +60,12 @@ impl Progress {
         let n = self
             .started
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        crate::util::lock(&self.calls).insert(token.to_owned(), (caller, None, n));
+        crate::util::lock(&self.calls).insert(token.to_owned(), (caller, None, n, false));
+    }
+
+    /// Whether a call of this connection is running.
+    pub fn running(&self) -> bool {
+        !crate::util::lock(&self.calls).is_empty()
     }
 
     /// The chat model of the call started last that has one (a server's sampling request
@@ -67,7 +73,7 @@ impl Progress {
     pub fn latest_model(&self) -> Option<(String, String)> {
         crate::util::lock(&self.calls)
             .values()
-            .filter_map(|(c, _, n)| c.model.clone().map(|m| (*n, m)))
+            .filter_map(|(c, _, n, _)| c.model.clone().map(|m| (*n, m)))
             .max_by_key(|(n, _)| *n)
             .map(|(_, m)| m)
     }
@@ -125,14 +131,17 @@ impl Progress {
                 },
                 last,
                 _,
+                whole,
             )) = calls.get_mut(&mark)
             else {
                 return;
             };
-            let done = total.is_some_and(|t| progress >= t);
+            // The report of the whole goes through once; every other waits its pace.
+            let done = total.is_some_and(|t| progress >= t) && !*whole;
             if !done && last.is_some_and(|l| l.elapsed() < PACE) {
                 return;
             }
+            *whole |= done;
             *last = Some(Instant::now());
             report.clone()
         };
@@ -195,6 +204,10 @@ mod tests {
             p.report("7", f64::from(i), Some(1000.0), Some("x".repeat(1000)));
         }
         p.report("7", 1000.0, Some(1000.0), None);
+        // A flood of reports at the whole: one goes through.
+        for _ in 0..1000 {
+            p.report("7", 1000.0, Some(1000.0), None);
+        }
         p.report("t", 1.0, None, None);
         p.report("8", 1.0, None, None);
         p.report("7", f64::NAN, None, None);

@@ -46,6 +46,30 @@ impl McpService {
         Ok(out)
     }
 
+    /// Server `name`, when it is on and `entries` (a chat's tools) name it: nothing else is
+    /// started for a chat.
+    pub(super) async fn offered(
+        &self,
+        entries: &[String],
+        name: &str,
+    ) -> Result<McpServer, CoreError> {
+        let server = self.get(name).await?;
+        let entry = format!("{}{}", super::SERVER_ENTRY, server.name);
+        if !entries.iter().any(|e| e.eq_ignore_ascii_case(&entry)) {
+            return Err(CoreError::InvalidInput(format!(
+                "The MCP server \"{}\" is not among this chat's tools.",
+                server.name
+            )));
+        }
+        if !server.enabled {
+            return Err(CoreError::InvalidInput(format!(
+                "The MCP server \"{}\" is off: turn it on first.",
+                server.name
+            )));
+        }
+        Ok(server)
+    }
+
     async fn server_prompts(
         &self,
         server: &McpServer,
@@ -68,8 +92,11 @@ impl McpService {
                 .map_err(|e| {
                     CoreError::InvalidInput(format!("The server could not list its prompts: {e}."))
                 })?;
+        let mut seen = std::collections::HashSet::new();
         Ok(listed
             .into_iter()
+            // A name listed twice is kept once (the first).
+            .filter(|p| seen.insert(p.name.clone()))
             .take(PROMPTS_MAX)
             .map(|p| McpPrompt {
                 server: server.name.clone(),
@@ -79,6 +106,13 @@ impl McpService {
                 arguments: p
                     .arguments
                     .unwrap_or_default()
+                    .into_iter()
+                    .fold(Vec::new(), |mut v: Vec<rmcp::model::PromptArgument>, a| {
+                        if !v.iter().any(|b| b.name == a.name) {
+                            v.push(a);
+                        }
+                        v
+                    })
                     .into_iter()
                     .take(32)
                     .map(|a| McpPromptArg {
@@ -91,15 +125,16 @@ impl McpService {
             .collect())
     }
 
-    /// The text of prompt `prompt` of server `name` with `arguments`, for the message box.
+    /// The text of prompt `prompt` of server `name` — on, and one of `entries` (the chat's
+    /// tools) — with `arguments`, for the message box.
     pub async fn prompt_text(
         &self,
-        name: &str,
-        prompt: &str,
+        entries: &[String],
+        (name, prompt): (&str, &str),
         arguments: &[NamedValue],
         workspace: &std::path::Path,
     ) -> Result<McpPromptText, CoreError> {
-        let server = self.get(name).await?;
+        let server = self.offered(entries, name).await?;
         let root = url::Url::from_directory_path(workspace)
             .map_or_else(|()| String::new(), |u| u.to_string());
         let conn = self.connection(&server, &root).await?;

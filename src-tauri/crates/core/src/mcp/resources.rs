@@ -78,8 +78,11 @@ impl McpService {
         .map_err(|e| {
             CoreError::InvalidInput(format!("The server could not list its resources: {e}."))
         })?;
+        let mut seen = std::collections::HashSet::new();
         Ok(listed
             .into_iter()
+            // An address listed twice is kept once (the first).
+            .filter(|r| seen.insert(r.uri.clone()))
             .take(RESOURCES_MAX)
             .map(|r| McpResource {
                 server: server.name.clone(),
@@ -92,19 +95,20 @@ impl McpService {
             .collect())
     }
 
-    /// Reads resource `uri` of server `name` (live for `workspace`): its contents as one file
-    /// (texts joined; else the first binary one).
+    /// Reads resource `uri` of server `name` — on, and one of `entries` (the chat's tools) —
+    /// live for `workspace`: its contents as one file (texts joined; else the first binary
+    /// one).
     pub async fn read_resource(
         &self,
-        name: &str,
-        uri: &str,
+        entries: &[String],
+        (name, uri): (&str, &str),
         workspace: &std::path::Path,
     ) -> Result<ResourceFile, CoreError> {
-        let server = self.get(name).await?;
+        let server = self.offered(entries, name).await?;
         let conn = self.connection(&server, &root_of(workspace)).await?;
         let params = rmcp::model::ReadResourceRequestParams::new(uri);
         let read = tokio::time::timeout(
-            super::pool::CALL_TIMEOUT,
+            super::client::LIST_TIMEOUT,
             conn.service.read_resource(params),
         )
         .await

@@ -108,10 +108,10 @@ pub fn request_of(p: &CreateMessageRequestParams) -> Request {
         left -= t.chars().count();
         t
     };
-    let messages = p
-        .messages
+    // The newest messages (the request itself is the last).
+    let from = p.messages.len().saturating_sub(MESSAGES_MAX);
+    let messages = p.messages[from..]
         .iter()
-        .take(MESSAGES_MAX)
         .map(|m| {
             let role = match m.role {
                 rmcp::model::Role::Assistant => "assistant",

@@ -46,8 +46,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for Watched<R> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled {
             let fresh = &buf.filled()[before..];
-            let (line, told) = watch_line(self.line, self.told, fresh);
-            if told && !self.told {
+            let (line, told, tell) = watch_line(self.line, self.told, fresh);
+            if tell {
                 self.oversize.notify_waiters();
             }
             self.line = line;
@@ -57,19 +57,27 @@ impl<R: AsyncRead + Unpin> AsyncRead for Watched<R> {
     }
 }
 
-/// The length of the line being read after `fresh` bytes, and whether it is (or the last
-/// one was, before a line break) over LINE_MAX.
-fn watch_line(line: usize, told: bool, fresh: &[u8]) -> (usize, bool) {
-    match fresh.iter().rposition(|&b| b == b'\n') {
-        Some(i) => {
-            let tail = fresh.len() - i - 1;
-            (tail, tail > LINE_MAX)
+/// After `fresh` bytes: the length of the line being read, whether it is over LINE_MAX, and
+/// whether a line went over just now (to be told once per line). A line counts with its break,
+/// as rmcp counts it; one at exactly LINE_MAX counts as over (rmcp may drop it: a call is better
+/// failed than left waiting).
+fn watch_line(line: usize, told: bool, fresh: &[u8]) -> (usize, bool, bool) {
+    let (mut line, mut told, mut tell) = (line, told, false);
+    let mut start = 0;
+    for (i, _) in fresh.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+        if !told && line + (i - start) + 1 >= LINE_MAX {
+            tell = true;
         }
-        None => {
-            let line = line.saturating_add(fresh.len());
-            (line, told || line > LINE_MAX)
-        }
+        line = 0;
+        told = false;
+        start = i + 1;
     }
+    line += fresh.len() - start;
+    if !told && line >= LINE_MAX {
+        tell = true;
+        told = true;
+    }
+    (line, told, tell)
 }
 
 /// A local server's transport and its process.
@@ -284,21 +292,42 @@ mod tests {
 
     #[test]
     fn a_line_over_the_bound_is_noticed_wherever_its_breaks_fall() {
-        let big = vec![b'x'; LINE_MAX];
-        // One line growing over several reads.
-        let (l, t) = watch_line(0, false, &big);
-        assert_eq!((l, t), (LINE_MAX, false));
-        let (l, t) = watch_line(l, t, b"y");
-        assert!(t && l == LINE_MAX + 1);
+        let big = vec![b'x'; LINE_MAX - 2];
+        // One line growing over several reads: told once, when it goes over.
+        assert_eq!(watch_line(0, false, &big), (LINE_MAX - 2, false, false));
+        assert_eq!(
+            watch_line(LINE_MAX - 2, false, b"y"),
+            (LINE_MAX - 1, false, false)
+        );
+        let (l, t, tell) = watch_line(LINE_MAX - 1, false, b"y");
+        assert!(t && tell && l == LINE_MAX);
+        assert_eq!(
+            watch_line(l, t, b"yy"),
+            (LINE_MAX + 2, true, false),
+            "told once"
+        );
         // Its end, and a short line after: the next line starts afresh.
-        let (l, t) = watch_line(l, t, b"z\n{}\n{\"a\"");
-        assert_eq!((l, t), (4, false));
+        assert_eq!(
+            watch_line(LINE_MAX + 2, true, b"z\n{}\n{\"a\""),
+            (4, false, false)
+        );
         // Short lines never are.
-        let (l, t) = watch_line(0, false, b"{}\n{}\n");
-        assert_eq!((l, t), (0, false));
-        // A long line after a break within one read.
+        assert_eq!(watch_line(0, false, b"{}\n{}\n"), (0, false, false));
+        // A line that goes over in the same read as its break (the review's case).
+        let mut chunk = vec![b'x'; LINE_MAX - 10];
+        chunk.extend_from_slice(b"\n{}\n");
+        assert_eq!(watch_line(20, false, &chunk), (0, false, true));
+        // Exactly LINE_MAX with its break: over.
+        let mut exact = vec![b'x'; LINE_MAX - 1];
+        exact.push(b'\n');
+        assert!(watch_line(0, false, &exact).2);
+        // A long line after a break within one read, and one entirely inside a read.
         let mut chunk = b"{}\n".to_vec();
         chunk.extend(vec![b'x'; LINE_MAX + 1]);
-        assert!(watch_line(0, false, &chunk).1);
+        assert!(watch_line(0, false, &chunk).2);
+        let mut inside = b"{}\n".to_vec();
+        inside.extend(vec![b'x'; LINE_MAX + 1]);
+        inside.extend_from_slice(b"\n{}");
+        assert_eq!(watch_line(0, false, &inside), (2, false, true));
     }
 }

@@ -558,3 +558,26 @@ async fn a_question_outside_a_call_is_declined_unasked() {
         "the call itself ran: {sent}"
     );
 }
+
+/// A server that is off is not started for its prompts or resources either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_off_gives_no_prompt_or_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_servers(d).await;
+    assert_eq!(run(d, &["mcp", "disable", "old"]).await.code, 0);
+    for args in [
+        vec!["mcp", "prompts", "old"],
+        vec!["mcp", "prompt", "old", "define", "--arg", "word=x"],
+        vec!["mcp", "resources", "old"],
+        vec!["mcp", "resource", "old", "dict://words/today.md"],
+    ] {
+        let r = run(d, &args).await;
+        assert_ne!(r.code, 0, "{args:?}");
+        assert!(r.stderr.contains("is off"), "{args:?}: {}", r.stderr);
+    }
+    assert!(
+        !d.join("desc.txt.starts").exists(),
+        "the server was started"
+    );
+}

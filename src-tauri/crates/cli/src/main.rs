@@ -24,6 +24,7 @@ mod mcp_asks;
 mod mcp_prompts;
 mod mcp_resources;
 mod mcp_tools;
+mod prompts;
 mod providers;
 mod review;
 mod search;

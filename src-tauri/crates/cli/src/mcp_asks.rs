@@ -3,7 +3,7 @@
 //! it is sent), or an address shown whole to open in a browser. Without a terminal nobody is
 //! attached and the core declines every question at once.
 
-use crate::ask::read_raw_line;
+use crate::prompts::read_raw_line;
 use parley_core::mcp::asks::{Answer, Ask, AskKind};
 use parley_core::mcp::form::{self, Field, Kind};
 use parley_core::Core;

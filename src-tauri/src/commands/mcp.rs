@@ -164,8 +164,7 @@ pub async fn unmark_mcp_tool_read_only(
 #[tauri::command]
 #[specta::specta]
 pub async fn list_mcp_prompts(state: State<'_, AppState>, chat_id: ChatId) -> Res<Vec<McpPrompt>> {
-    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
-    let (Some(ws), Some(tools)) = (chat.params.workspace, chat.params.tools) else {
+    let Some((ws, tools)) = chat_servers(&state, &chat_id).await? else {
         return Ok(Vec::new());
     };
     state
@@ -186,7 +185,9 @@ pub async fn get_mcp_prompt(
     prompt: String,
     args: Vec<NamedValue>,
 ) -> Res<McpPromptText> {
-    let (ws, tools) = chat_servers(&state, &chat_id).await?;
+    let (ws, tools) = chat_servers(&state, &chat_id)
+        .await?
+        .ok_or_else(no_servers)?;
     state
         .core
         .mcp()
@@ -203,8 +204,7 @@ pub async fn list_mcp_resources(
     state: State<'_, AppState>,
     chat_id: ChatId,
 ) -> Res<Vec<McpResource>> {
-    let chat = state.core.chats().get_chat(&chat_id).await.map_err(err)?;
-    let (Some(ws), Some(tools)) = (chat.params.workspace, chat.params.tools) else {
+    let Some((ws, tools)) = chat_servers(&state, &chat_id).await? else {
         return Ok(Vec::new());
     };
     state
@@ -226,7 +226,9 @@ pub async fn attach_mcp_resource(
     uri: String,
     job: String,
 ) -> Res<parley_protocol::Attachment> {
-    let (ws, tools) = chat_servers(&state, &chat_id).await?;
+    let (ws, tools) = chat_servers(&state, &chat_id)
+        .await?
+        .ok_or_else(no_servers)?;
     let cancel = state.start_job(&job);
     let result = async {
         let file = state
@@ -245,16 +247,17 @@ pub async fn attach_mcp_resource(
     result.map_err(err)
 }
 
-/// A chat's workspace and tool list (which names its servers): only those servers are reached
-/// for it, and only in a workspace.
-async fn chat_servers(state: &AppState, chat_id: &ChatId) -> Res<(String, Vec<String>)> {
+/// A chat's workspace and tool list (which names its servers), when it has both: only those
+/// servers are reached for it, and only in a workspace.
+async fn chat_servers(state: &AppState, chat_id: &ChatId) -> Res<Option<(String, Vec<String>)>> {
     let chat = state.core.chats().get_chat(chat_id).await.map_err(err)?;
-    match (chat.params.workspace, chat.params.tools) {
-        (Some(ws), Some(tools)) => Ok((ws, tools)),
-        _ => Err(ErrorInfo::new(
-            ErrorCode::InvalidInput,
-            "This chat uses no MCP server (they need a workspace folder and the chat's tools naming them).",
-            false,
-        )),
-    }
+    Ok(chat.params.workspace.zip(chat.params.tools))
+}
+
+fn no_servers() -> ErrorInfo {
+    ErrorInfo::new(
+        ErrorCode::InvalidInput,
+        "This chat uses no MCP server (they need a workspace folder and the chat's tools naming them).",
+        false,
+    )
 }

@@ -12,13 +12,11 @@ fn folder(workspace: &Option<PathBuf>) -> PathBuf {
     workspace.clone().unwrap_or_default()
 }
 
-/// Lists server `name`'s prompts.
-pub async fn list(
+/// Server `name` when it is on, and its entry as a chat's tools name it.
+pub(crate) async fn server_on(
     core: &Core,
     name: &str,
-    workspace: &Option<PathBuf>,
-    json: bool,
-) -> Result<(), Failure> {
+) -> Result<(parley_protocol::McpServer, [String; 1]), Failure> {
     let server = core.mcp().get(name).await?;
     if !server.enabled {
         return Err(invalid(format!(
@@ -26,7 +24,18 @@ pub async fn list(
             field(&server.name)
         )));
     }
-    let entries = [format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name)];
+    let entry = format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name);
+    Ok((server, [entry]))
+}
+
+/// Lists server `name`'s prompts.
+pub async fn list(
+    core: &Core,
+    name: &str,
+    workspace: &Option<PathBuf>,
+    json: bool,
+) -> Result<(), Failure> {
+    let (server, entries) = server_on(core, name).await?;
     let listed = core.mcp().prompts(&entries, &folder(workspace)).await;
     core.mcp().close_all().await;
     let listed = listed?;

@@ -3,7 +3,7 @@
 //! file — `> notes.md`, then `parley ask --attach notes.md`).
 
 use crate::term::{self, field};
-use crate::{invalid, Failure};
+use crate::Failure;
 use parley_core::Core;
 use std::path::PathBuf;
 
@@ -14,14 +14,7 @@ pub async fn list(
     workspace: &Option<PathBuf>,
     json: bool,
 ) -> Result<(), Failure> {
-    let server = core.mcp().get(name).await?;
-    if !server.enabled {
-        return Err(invalid(format!(
-            "MCP server {} is off: turn it on first (parley mcp enable).",
-            field(&server.name)
-        )));
-    }
-    let entries = [format!("{}{}", parley_core::mcp::SERVER_ENTRY, server.name)];
+    let (server, entries) = crate::mcp_prompts::server_on(core, name).await?;
     let listed = core
         .mcp()
         .resources(&entries, &workspace.clone().unwrap_or_default())

@@ -241,8 +241,7 @@ impl McpService {
         taken: &[String],
         connect: bool,
     ) -> (Vec<Arc<dyn crate::tools::tool::AnyTool>>, Vec<String>) {
-        let root = url::Url::from_directory_path(workspace)
-            .map_or_else(|()| String::new(), |u| u.to_string());
+        let root = prompts::root_of(workspace);
         let mut names: Vec<String> = taken.to_vec();
         let (mut tools, mut problems) = (Vec::new(), Vec::new());
         for entry in entries {

@@ -15,8 +15,13 @@ pub const PROMPTS_MAX: usize = 200;
 /// The most characters of a prompt's text.
 pub const TEXT_MAX: usize = 100_000;
 
-fn cut(s: &str, n: usize) -> String {
+pub(super) fn cut(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// A workspace as the file:// URI a server is told is its root ("" for none).
+pub(super) fn root_of(workspace: &std::path::Path) -> String {
+    url::Url::from_directory_path(workspace).map_or_else(|()| String::new(), |u| u.to_string())
 }
 
 impl McpService {
@@ -27,20 +32,31 @@ impl McpService {
         entries: &[String],
         workspace: &std::path::Path,
     ) -> Result<Vec<McpPrompt>, CoreError> {
-        let root = url::Url::from_directory_path(workspace)
-            .map_or_else(|()| String::new(), |u| u.to_string());
+        let root = root_of(workspace);
+        let mut out = Vec::new();
+        for server in self.servers_named(entries).await? {
+            match self.server_prompts(&server, &root).await {
+                Ok(list) => out.extend(list),
+                Err(e) => self.log_of(&server.id).note(&format!("its prompts: {e}")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The servers that are on among `entries` (`mcp:NAME`, a chat's tools), in their order.
+    pub(super) async fn servers_named(
+        &self,
+        entries: &[String],
+    ) -> Result<Vec<McpServer>, CoreError> {
         let mut out = Vec::new();
         for entry in entries {
             let Some(name) = entry.strip_prefix(super::SERVER_ENTRY) else {
                 continue;
             };
-            let server = match self.shared.store.mcp_server(name).await? {
-                Some(s) if s.enabled => s,
-                _ => continue,
-            };
-            match self.server_prompts(&server, &root).await {
-                Ok(list) => out.extend(list),
-                Err(e) => self.log_of(&server.id).note(&format!("its prompts: {e}")),
+            if let Some(s) = self.shared.store.mcp_server(name).await? {
+                if s.enabled {
+                    out.push(s);
+                }
             }
         }
         Ok(out)
@@ -135,8 +151,7 @@ impl McpService {
         workspace: &std::path::Path,
     ) -> Result<McpPromptText, CoreError> {
         let server = self.offered(entries, name).await?;
-        let root = url::Url::from_directory_path(workspace)
-            .map_or_else(|()| String::new(), |u| u.to_string());
+        let root = root_of(workspace);
         let conn = self.connection(&server, &root).await?;
         let args: serde_json::Map<String, serde_json::Value> = arguments
             .iter()

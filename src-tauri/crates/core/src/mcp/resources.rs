@@ -3,6 +3,7 @@
 //! image's bytes as an image, through the attachments' own checks (sizes, formats, re-encoding).
 //! Bounded: at most RESOURCES_MAX listed per server, READ_MAX bytes read.
 
+use super::prompts::{cut, root_of};
 use super::McpService;
 use crate::error::CoreError;
 use parley_protocol::{McpResource, McpServer};
@@ -12,14 +13,6 @@ use rmcp::model::ResourceContents;
 pub const RESOURCES_MAX: usize = 500;
 /// The most bytes of one resource read.
 pub const READ_MAX: usize = 50 * 1024 * 1024;
-
-fn cut(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
-}
-
-fn root_of(workspace: &std::path::Path) -> String {
-    url::Url::from_directory_path(workspace).map_or_else(|()| String::new(), |u| u.to_string())
-}
 
 /// A resource read: a name for the attachment, its type, its bytes.
 pub struct ResourceFile {
@@ -38,14 +31,7 @@ impl McpService {
     ) -> Result<Vec<McpResource>, CoreError> {
         let root = root_of(workspace);
         let mut out = Vec::new();
-        for entry in entries {
-            let Some(name) = entry.strip_prefix(super::SERVER_ENTRY) else {
-                continue;
-            };
-            let server = match self.shared.store.mcp_server(name).await? {
-                Some(s) if s.enabled => s,
-                _ => continue,
-            };
+        for server in self.servers_named(entries).await? {
             match self.server_resources(&server, &root).await {
                 Ok(list) => out.extend(list),
                 Err(e) => self.log_of(&server.id).note(&format!("its resources: {e}")),

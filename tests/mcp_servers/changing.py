@@ -13,7 +13,8 @@ form (elicitation/create, form mode), with q "open" for an address (URL mode), a
 what came back; two prompts, `define` (argument `word`, required, and `lang`) and `hello` (with
 a hidden character); when a file named like the first argument plus ".nag" exists, it asks the
 person for a form while listing its tools (no call of its own running), and records the answer
-in ".nagged"; two resources, a text and a PNG; with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
+in ".nagged"; two resources, a text and a PNG; with q "picture" its result holds images (a 96×64 PNG, one whose base64 is broken, one whose bytes are text, a PNG
+as an embedded resource) and audio; with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
 back; with q "slow" it reports its progress ten times, 0.3 s apart
 (notifications/progress with the call's progress token), before it answers — unless the client
 cancels the call meanwhile (notifications/cancelled: recorded in the first argument's file name
@@ -71,6 +72,17 @@ PROMPTS = [{"name": "define", "title": "Define a word", "description": "Asks for
 DOT_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 RESOURCES = [{"uri": "dict://words/today.md", "name": "today.md", "title": "Word of the day", "mimeType": "text/markdown"},
              {"uri": "dict://pics/dot.png", "name": "dot.png", "mimeType": "image/png"}]
+
+
+def gradient_png(w=96, h=64):
+    """A small PNG of a colour gradient, made here (base64)."""
+    import base64, struct, zlib
+    rows = b"".join(b"\x00" + bytes(v for x in range(w) for v in (x * 255 // w, y * 255 // h, 160)) for y in range(h))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return base64.b64encode(png).decode()
 
 
 def resource_read(mid, params):
@@ -179,6 +191,14 @@ def main():
                         sys.stdout.flush()
                 if not stopped:
                     reply(mid, {"content": [{"type": "text", "text": "slow and done"}]})
+            elif q == "picture":
+                reply(mid, {"content": [
+                    {"type": "text", "text": "two pictures"},
+                    {"type": "image", "data": gradient_png(), "mimeType": "image/png"},
+                    {"type": "image", "data": "not base64!!", "mimeType": "image/png"},
+                    {"type": "image", "data": "aGVsbG8gd29ybGQ=", "mimeType": "image/png"},
+                    {"type": "resource", "resource": {"uri": "dict://pics/dot.png", "mimeType": "image/png", "blob": DOT_PNG}},
+                    {"type": "audio", "data": "AAAA", "mimeType": "audio/wav"}]})
             elif q == "huge":
                 reply(mid, {"content": [{"type": "text", "text": "x" * (20 * 1024 * 1024)}]})
             elif q == "fail":

@@ -4,10 +4,11 @@
 //! with effects (the exact arguments shown), runs at the server once allowed, and its result
 //! goes back to the model; an error result is an error result; a grant covers the definition
 //! it was given for only — after a rug pull the tool is not offered at all and a call to it
-//! runs nothing; a chat whose tool list does not name the server is not offered its tools.
+//! runs nothing; a chat whose tool list does not name the server is not offered its tools; the
+//! images a tool returns are stored after its result and sent to the model with it.
 
 use super::agent::{answer, approval_for, calls, env, is_end, result_of, start, wait_for};
-use parley_protocol::{ApprovalDecision, EventMsg, McpServerInput, McpTransport};
+use parley_protocol::{ApprovalDecision, EventMsg, McpServerInput, McpTransport, Part};
 use parley_tests::*;
 use std::path::Path;
 
@@ -217,5 +218,82 @@ async fn a_grant_covers_the_definition_it_was_given_for_only() {
         .decide_approval(&sid, "g3", ApprovalDecision::AllowOnce)
         .unwrap();
     wait_for(&mut h.events, &mut seen, is_end).await;
+    e.core.mcp().close_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_images_a_tool_returns_are_stored_after_its_result_and_sent_to_the_model() {
+    let server = MockServer::start().await;
+    server.push(calls(&[("p1", "changing__lookup", r#"{"q":"picture"}"#)]));
+    server.push(answer("A dot."));
+    let (e, sid) = env(&server).await;
+    add_changing(&e, &sid, "Looks a word up.", Some(&[])).await;
+    let (mut h, mut seen) = start(&e.core, &sid, "show me").await;
+    wait_for(&mut h.events, &mut seen, approval_for("p1")).await;
+    e.core
+        .approvals()
+        .decide_approval(&sid, "p1", ApprovalDecision::AllowOnce)
+        .unwrap();
+    wait_for(&mut h.events, &mut seen, is_end).await;
+    let parts = super::agent::last_parts(&e.core, &sid).await;
+    let (out, is_error) = result_of(&parts, "p1");
+    assert!(!is_error, "{out}");
+    for line in [
+        "two pictures",
+        "[Image 1 of this result (image/png).]",
+        "[An image (image/png) was left out: its base64 is not valid.]",
+        "[Image 3 of this result (resource dict://pics/dot.png) (image/png).]",
+        "[Audio (audio/wav, 4 bytes of base64) was returned; Parley does not pass audio on.]",
+    ] {
+        assert!(out.contains(line), "{line:?} in {out}");
+    }
+    // The one whose bytes are text is not kept as an image, and says so.
+    assert!(
+        out.contains("[Image 2 of this result was not kept:"),
+        "{out}"
+    );
+    // The kept images follow the result, stored (their address, their pixels).
+    let at = parts
+        .iter()
+        .position(|p| matches!(p, Part::ToolResult { .. }))
+        .unwrap();
+    let images: Vec<&Part> = parts[at + 1..]
+        .iter()
+        .take_while(|p| matches!(p, Part::Image { .. }))
+        .collect();
+    assert_eq!(images.len(), 2, "{parts:#?}");
+    for (p, size) in images.iter().zip([(96, 64), (1, 1)]) {
+        let Part::Image {
+            sha256,
+            width,
+            height,
+            data,
+            ..
+        } = p
+        else {
+            unreachable!()
+        };
+        assert_eq!(((*width, *height), data), (size, &None));
+        assert!(e.core.attachments().bytes(sha256).await.unwrap().is_some());
+    }
+    // The model got them right after the results: a user message naming the call, then each.
+    let body: serde_json::Value = serde_json::from_slice(&server.received()[1].body).unwrap();
+    let msgs = body["messages"].as_array().unwrap();
+    let tool = msgs.iter().position(|m| m["role"] == "tool").unwrap();
+    let next = &msgs[tool + 1];
+    assert_eq!(next["role"], "user");
+    assert_eq!(
+        next["content"][0]["text"],
+        "[The tool call p1 returned 2 images:]"
+    );
+    for i in [1, 2] {
+        let url = next["content"][i]["image_url"]["url"].as_str().unwrap();
+        assert!(url.starts_with("data:image/png;base64,"), "{url}");
+    }
+    // The answer's own text is not mixed with them.
+    assert!(!msgs[tool - 1]["content"]
+        .as_str()
+        .unwrap_or("")
+        .contains("not sent"));
     e.core.mcp().close_all().await;
 }

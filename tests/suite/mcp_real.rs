@@ -3,7 +3,8 @@
 //! stdio and over streamable HTTP, reached with `parley mcp test` and `tools` — the protocol
 //! negotiated (these servers know the initialize handshake only, so Parley falls back to it),
 //! their tools listed with descriptions, the server's stderr kept — and servers that cannot be
-//! used: a program that is not there, one that exits at once, one that writes garbage.
+//! used: a program that is not there, one that exits at once, one that writes garbage; and its
+//! tiny image, returned by a call in `parley ask`, sent to the model with the result.
 
 use super::cli::run;
 use parley_protocol::{McpPin, McpTestReport, McpToolState};
@@ -16,15 +17,12 @@ fn servers() -> PathBuf {
     ))
 }
 
-fn program(name: &str) -> String {
+pub(super) fn program(name: &str) -> String {
     servers().join(name).to_string_lossy().into_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the reference MCP servers from npm: run by `cargo xtask test`"]
-async fn mcp_real_everything_over_stdio() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// Adds server-everything over stdio as "everything", through the CLI.
+pub(super) async fn add_everything(d: &std::path::Path) {
     let r = run(
         d,
         &[
@@ -37,6 +35,14 @@ async fn mcp_real_everything_over_stdio() {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the reference MCP servers from npm: run by `cargo xtask test`"]
+async fn mcp_real_everything_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    add_everything(d).await;
     let r = run(d, &["mcp", "test", "everything", "--json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report: McpTestReport = serde_json::from_str(&r.stdout).unwrap();
@@ -181,4 +187,57 @@ async fn mcp_real_servers_that_cannot_be_used_say_why() {
             started.elapsed()
         );
     }
+}
+
+/// server-everything's `get-tiny-image` in `parley ask`: the image is stored, shown as a line,
+/// and the model's next request carries it right after the tool's result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the reference MCP servers from npm: run by `cargo xtask test`"]
+async fn mcp_real_everything_image_reaches_the_model() {
+    use super::agent::{answer, calls};
+    let server = parley_tests::MockServer::start().await;
+    server.push(calls(&[("i1", "everything__get-tiny-image", "{}")]));
+    server.push(answer("The MCP logo."));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    super::cli::add_local(d, &server).await;
+    add_everything(d).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let r = run(
+        d,
+        &[
+            "ask",
+            "show the logo",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "everything",
+            "--approve",
+            "all",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("[image 20×20 image/png, stored as "),
+        "{}",
+        r.stderr
+    );
+    let body: serde_json::Value = serde_json::from_slice(&server.received()[1].body).unwrap();
+    let msgs = body["messages"].as_array().unwrap();
+    let tool = msgs.iter().position(|m| m["role"] == "tool").unwrap();
+    let out = msgs[tool]["content"].as_str().unwrap();
+    assert!(out.contains("Here's the image you requested:"), "{out}");
+    assert!(
+        out.contains("[Image 1 of this result (image/png).]"),
+        "{out}"
+    );
+    let url = msgs[tool + 1]["content"][1]["image_url"]["url"]
+        .as_str()
+        .unwrap();
+    assert!(
+        url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{url}"
+    );
 }

@@ -8,16 +8,8 @@ use super::agent::{answer, calls};
 use super::cli::{add_local, run};
 use super::mcp_asks::Pty;
 use parley_tests::*;
-use std::path::PathBuf;
 
-fn program(name: &str) -> String {
-    PathBuf::from(std::env::var_os("PARLEY_MCP_SERVERS").expect(
-        "PARLEY_MCP_SERVERS names the folder of the reference MCP servers: run `cargo xtask test`",
-    ))
-    .join(name)
-    .to_string_lossy()
-    .into_owned()
-}
+use super::mcp_real::program;
 
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,18 +30,7 @@ async fn mcp_real_everything_asks_for_a_form_and_an_address() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     add_local(d, &server).await;
-    let r = run(
-        d,
-        &[
-            "mcp",
-            "add",
-            "everything",
-            "--",
-            &program("mcp-server-everything"),
-        ],
-    )
-    .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    super::mcp_real::add_everything(d).await;
     let ws = d.join("ws");
     std::fs::create_dir(&ws).unwrap();
     let mut pty = Pty::start(

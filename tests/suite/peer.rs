@@ -274,7 +274,7 @@ async fn tool_loop(kind: ProviderKind, peer: &Peer) {
         .unwrap_or_else(|e| panic!("{kind:?}: {e}: {arguments}"));
     assert_eq!(prepared.risk, parley_protocol::ToolRisk::ReadOnly);
     let (output, is_error) = match prepared.run(ctx.clone()).await {
-        Ok(out) => (out, false),
+        Ok(out) => (out.text, false),
         Err(e) => (e.to_string(), true),
     };
     assert!(!output.is_empty(), "{kind:?}");

@@ -282,13 +282,7 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
     server.push(tool_call_reply("c2", "changing__lookup", r#"{"q":"slow"}"#));
     server.push(Reply::sse(text_answer(&["Slow done."], 0)));
     send(&s, "Take your time").await;
-    enter_card_window(&s, "[data-testid=approval-dialog]").await;
-    s.click(
-        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
-            .await,
-    )
-    .await;
-    s.to_main().await;
+    allow_once_in_card(&s).await;
     s.wait_text("[data-testid=tool-progress-message]", 10, |t| {
         t.starts_with("step ") && t.ends_with(" of 10")
     })
@@ -297,6 +291,26 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
     s.wait_count("[data-testid=tool-card][data-status=completed]", 2)
         .await;
     s.wait_count("[data-testid=tool-progress]", 0).await;
+
+    // A call that returns images: they show on its card (stored; the answer keeps its own).
+    server.push(tool_call_reply(
+        "c3",
+        "changing__lookup",
+        r#"{"q":"picture"}"#,
+    ));
+    server.push(Reply::sse(text_answer(&["Two dots."], 0)));
+    send(&s, "Show me a picture").await;
+    allow_once_in_card(&s).await;
+    s.wait_count("[data-testid=tool-card][data-status=completed]", 3)
+        .await;
+    s.wait_count(
+        "[data-testid=tool-result-images] [data-testid=attachment-image]",
+        2,
+    )
+    .await;
+    s.wait_text("[data-testid=assistant-text]", 10, |t| t == "Two dots.")
+        .await;
+    shot(&s, &e, "mcp-13b-result-images").await;
 
     // The server's prompts are `/` commands: filtered as you type, their arguments asked, the
     // text put in the box to read before sending; a hidden character is warned about.
@@ -348,4 +362,16 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
     assert_eq!(value, json!("Look at "), "the @word is taken out");
     shot(&s, &e, "mcp-17-resources-attached").await;
     s.quit().await;
+}
+
+/// Allows the call the approval card (a window of its own) asks about, once; back to the main
+/// window.
+async fn allow_once_in_card(s: &parley_tests::webdriver::Session) {
+    enter_card_window(s, "[data-testid=approval-dialog]").await;
+    s.click(
+        &s.wait_for("[data-testid=approval-allow-once]:not([disabled])")
+            .await,
+    )
+    .await;
+    s.to_main().await;
 }

@@ -419,21 +419,35 @@ async fn on_event(
                 errln!("note: {}", e.to_info().message);
             }
         }
-        EventMsg::ItemCompleted {
-            part:
-                Part::ToolCall {
-                    name,
-                    arguments,
-                    status,
-                    ..
-                },
-            ..
-        } if !args.json => {
-            errln!("[{}] {name} {}", status_word(*status), shown(arguments));
-        }
+        EventMsg::ItemCompleted { part, .. } if !args.json => show_item(part),
         _ => return Ok(turn_end(msg)),
     }
     Ok(Next::Go)
+}
+
+/// A line for a finished part: a tool call with its status, an image a tool returned (stored;
+/// sent to the model with the result).
+fn show_item(part: &Part) {
+    match part {
+        Part::ToolCall {
+            name,
+            arguments,
+            status,
+            ..
+        } => errln!("[{}] {name} {}", status_word(*status), shown(arguments)),
+        Part::Image {
+            mime,
+            width,
+            height,
+            sha256,
+            ..
+        } => errln!(
+            "[image {width}×{height} {}, stored as {}]",
+            shown(mime),
+            sha256.get(..12).unwrap_or_default()
+        ),
+        _ => {}
+    }
 }
 
 /// Whether the turn ended, and how.

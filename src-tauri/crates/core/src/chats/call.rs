@@ -69,6 +69,8 @@ pub(super) struct CallEnd {
     pub(super) is_error: bool,
     /// A broken invariant: the turn fails after every call has its result.
     pub(super) fatal: Option<String>,
+    /// The images the tool returned (stored by the turn after the result).
+    pub(super) images: Vec<crate::tools::tool::ToolImage>,
 }
 
 impl CallEnd {
@@ -78,6 +80,7 @@ impl CallEnd {
             output,
             is_error: true,
             fatal: None,
+            images: Vec::new(),
         }
     }
 
@@ -87,6 +90,7 @@ impl CallEnd {
             output: "Cancelled by user.".into(),
             is_error: true,
             fatal: None,
+            images: Vec::new(),
         }
     }
 }
@@ -248,6 +252,7 @@ async fn await_approval(
                 output,
                 is_error: true,
                 fatal: None,
+                images: Vec::new(),
             })
         }
         Waited::TimedOut => Some(CallEnd {
@@ -258,6 +263,7 @@ async fn await_approval(
             ),
             is_error: true,
             fatal: None,
+            images: Vec::new(),
         }),
         Waited::Aborted => Some(CallEnd::cancelled()),
     }
@@ -306,16 +312,22 @@ pub(super) async fn process_call(job: CallJob) -> CallEnd {
     // before it is stored, shown or sent to the model (exact keys only: shapes would change
     // file contents the model then edits).
     let cut = |s: String| crate::secrets::redact_known(&s).into_owned();
-    let result = result.map(cut).map_err(|e| match e {
-        ToolError::RespondToModel(w) => ToolError::RespondToModel(cut(w)),
-        ToolError::Fatal(w) => ToolError::Fatal(cut(w)),
-    });
+    let result = result
+        .map(|o| crate::tools::tool::ToolOutput {
+            text: cut(o.text),
+            images: o.images,
+        })
+        .map_err(|e| match e {
+            ToolError::RespondToModel(w) => ToolError::RespondToModel(cut(w)),
+            ToolError::Fatal(w) => ToolError::Fatal(cut(w)),
+        });
     match result {
         Ok(output) => CallEnd {
             status: ToolCallStatus::Completed,
-            output,
+            output: output.text,
             is_error: false,
             fatal: None,
+            images: output.images,
         },
         Err(ToolError::RespondToModel(why)) => CallEnd::failed(why),
         Err(ToolError::Fatal(why)) => CallEnd {

@@ -257,6 +257,20 @@ impl Draft {
         self.complete(i, em);
     }
 
+    /// The images a tool returned (stored), right after its result, where every wire format
+    /// looks for them (`providers::tool_images`).
+    pub(super) fn add_images(&mut self, images: Vec<Part>, em: &Emitter) {
+        for image in images {
+            let i = self.push_part(image, em);
+            self.complete(i, em);
+        }
+    }
+
+    /// Whether the answer so far holds an image (a tool's): a request then needs its bytes.
+    pub(super) fn has_images(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Image { .. }))
+    }
+
     /// Ends every tool call still in flight with `status`, each with exactly one result.
     pub(super) fn settle_calls(&mut self, status: ToolCallStatus, why: &str, em: &Emitter) {
         let mut open: Vec<usize> = self.calls.drain().map(|(_, i)| i).collect();

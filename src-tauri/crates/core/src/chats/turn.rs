@@ -33,6 +33,8 @@ use std::time::Duration;
 use stream::{received, Step};
 use tokio_util::sync::CancellationToken;
 
+#[path = "turn_images.rs"]
+mod images;
 #[path = "turn_rounds.rs"]
 mod rounds;
 #[path = "turn_stream.rs"]
@@ -110,6 +112,11 @@ struct Loop {
     calls_cancel: CancellationToken,
     /// A call's arguments were unusable in this response.
     bad_arguments: bool,
+    /// Where the images tools return are stored, and how their bytes go into a request.
+    images: (
+        crate::attachments::AttachmentService,
+        parley_protocol::ProviderKind,
+    ),
 }
 
 impl Loop {
@@ -299,8 +306,11 @@ impl Loop {
                 end.output = why_cancelled.to_owned();
             }
             self.draft.set_status(index, end.status, &self.em);
+            let images = std::mem::take(&mut end.images);
+            let images = self.keep_images(images, &mut end.output).await;
             self.draft
                 .add_result(call_id, end.output, end.is_error, &self.em);
+            self.draft.add_images(images, &self.em);
             if fatal.is_none() {
                 fatal = end.fatal;
             }
@@ -351,7 +361,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         .as_ref()
         .map(|t| t.registry.specs())
         .unwrap_or_default();
-    let mut lp = Loop::new(&store, &em, &begun, tools, &cancel);
+    let mut lp = Loop::new(&store, &em, &begun, tools, &cancel, images.clone());
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
         (Ok(provider), Ok(mut template)) => {
@@ -393,6 +403,10 @@ impl Loop {
         begun: &BegunTurn,
         tools: Option<TurnTools>,
         cancel: &CancellationToken,
+        images: (
+            crate::attachments::AttachmentService,
+            parley_protocol::ProviderKind,
+        ),
     ) -> Loop {
         let session = em.chat_id().0.clone();
         let tools = tools.map(|mut t| {
@@ -421,6 +435,7 @@ impl Loop {
             updates,
             calls_cancel: cancel.child_token(),
             bad_arguments: false,
+            images,
         }
     }
 

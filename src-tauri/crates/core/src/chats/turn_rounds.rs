@@ -45,7 +45,12 @@ impl Loop {
         let mut round = 0u32;
         loop {
             round += 1;
-            let request = self.round_request(turn, &template, &history, &offered);
+            let mut request = self.round_request(turn, &template, &history, &offered);
+            if self.draft.has_images() {
+                // The images tools returned in this turn: their bytes, with the history's.
+                let (attachments, kind) = &self.images;
+                attachments.fill_images(&mut request.messages, *kind).await;
+            }
             let response = self
                 .stream_response(
                     turn.provider,

@@ -199,7 +199,7 @@ impl McpService {
         arguments: serde_json::Map<String, serde_json::Value>,
         cancel: tokio_util::sync::CancellationToken,
         caller: super::progress::Caller,
-    ) -> Result<String, ToolError> {
+    ) -> crate::tools::tool::RunResult {
         let conn = {
             let live = self.pool.live.lock().await;
             live.get(&key(server, root)).map(|l| l.conn.clone())
@@ -247,7 +247,7 @@ impl McpService {
                 server.name,
                 crate::secrets::redact_known(&e.to_string())
             ))),
-            Ok(Ok(r)) => super::results::text_of(&r),
+            Ok(Ok(r)) => super::results::output_of(&r),
         }
     }
 

@@ -1,16 +1,29 @@
 //! A tool's result as the model gets it: text as it is; an embedded text resource with its
-//! address; a binary resource, an image or audio, and a resource link as a line that says what
-//! it was (images are not yet passed on to vision models); structured content as JSON when the
-//! result has no text. At most RESULT_MAX bytes, cut at a character with a line that says so.
-//! A result the server marks as an error is an error result for the model.
+//! address; an image (an image block, or a binary resource of an image type) as an image of
+//! the result — stored by the engine through the attachments path and sent to vision models
+//! with the result — marked in the text where it came; audio, other binary resources and
+//! resource links as a line that says what they were; structured content as JSON when the
+//! result has no text. Text at most RESULT_MAX bytes, cut at a character with a line that says
+//! so; at most IMAGES_MAX images of at most IMAGE_MAX bytes of base64 each, the rest noted. A
+//! result the server marks as an error is an error result for the model.
 
 use super::pool::RESULT_MAX;
-use crate::tools::tool::ToolError;
+use crate::tools::tool::{ToolError, ToolImage, ToolOutput};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 
-/// The text of `r` for the model (an error result when the server said the call failed).
-pub fn text_of(r: &CallToolResult) -> Result<String, ToolError> {
-    let mut parts: Vec<String> = r.content.iter().map(block_text).collect();
+/// The most images kept from one result.
+pub const IMAGES_MAX: usize = 8;
+/// The most base64 bytes of one image kept (the attachments path re-encodes and shrinks it).
+pub const IMAGE_MAX: usize = 40 * 1024 * 1024;
+
+/// What `r` gives the model (an error result when the server said the call failed).
+pub fn output_of(r: &CallToolResult) -> Result<ToolOutput, ToolError> {
+    let mut images = Vec::new();
+    let mut parts: Vec<String> = r
+        .content
+        .iter()
+        .map(|b| block_text(b, &mut images))
+        .collect();
     if parts.is_empty() {
         if let Some(s) = &r.structured_content {
             parts.push(s.to_string());
@@ -35,25 +48,55 @@ pub fn text_of(r: &CallToolResult) -> Result<String, ToolError> {
             text
         }));
     }
-    Ok(text)
+    Ok(ToolOutput { text, images })
 }
 
-fn block_text(b: &ContentBlock) -> String {
+/// An image of the result: kept (its place marked in the text) while there is room, else a
+/// line that says why it was left out.
+fn image(mime: &str, base64: &str, from: &str, images: &mut Vec<ToolImage>) -> String {
+    let mime = shown_mime(mime);
+    if images.len() >= IMAGES_MAX {
+        return format!(
+            "[An image{from} ({mime}) was left out: a result keeps at most {IMAGES_MAX} images.]"
+        );
+    }
+    if base64.len() > IMAGE_MAX {
+        return format!(
+            "[An image{from} ({mime}, {} MB of base64) was left out: it is larger than {} MB.]",
+            base64.len() / (1024 * 1024),
+            IMAGE_MAX / (1024 * 1024)
+        );
+    }
+    let Some(bytes) = crate::attachments::from_base64(base64) else {
+        return format!("[An image{from} ({mime}) was left out: its base64 is not valid.]");
+    };
+    images.push(ToolImage {
+        mime: mime.clone(),
+        bytes,
+    });
+    format!("[Image {} of this result{from} ({mime}).]", images.len())
+}
+
+fn block_text(b: &ContentBlock, images: &mut Vec<ToolImage>) -> String {
     match b {
         ContentBlock::Text(t) => t.text.clone(),
-        ContentBlock::Image(i) => format!(
-            "[An image ({}, {} bytes of base64) was returned.]",
-            i.mime_type,
-            i.data.len()
-        ),
+        ContentBlock::Image(i) => image(&i.mime_type, &i.data, "", images),
         ContentBlock::Audio(a) => format!(
-            "[Audio ({}, {} bytes of base64) was returned.]",
-            a.mime_type,
+            "[Audio ({}, {} bytes of base64) was returned; Parley does not pass audio on.]",
+            shown_mime(&a.mime_type),
             a.data.len()
         ),
         ContentBlock::Resource(r) => match &r.resource {
             ResourceContents::TextResourceContents { uri, text, .. } => {
                 format!("[Resource {uri}]\n{text}")
+            }
+            ResourceContents::BlobResourceContents {
+                uri,
+                mime_type: Some(mime),
+                blob,
+                ..
+            } if mime.starts_with("image/") => {
+                image(mime, blob, &format!(" (resource {uri})"), images)
             }
             ResourceContents::BlobResourceContents {
                 uri,
@@ -71,4 +114,12 @@ fn block_text(b: &ContentBlock) -> String {
         #[allow(unreachable_patterns)]
         _ => "[A kind of content Parley does not know yet was returned.]".into(),
     }
+}
+
+/// A MIME type as a line shows it: its plain characters only, at most 100 of them.
+fn shown_mime(mime: &str) -> String {
+    mime.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "/+.-_;= ".contains(*c))
+        .take(100)
+        .collect()
 }

@@ -8,7 +8,7 @@
 
 use super::McpService;
 use crate::providers::ToolSpec;
-use crate::tools::tool::{AnyTool, Prepared, Risk, ToolContext, ToolError};
+use crate::tools::tool::{AnyTool, Prepared, Risk, ToolContext};
 use parley_protocol::{McpServer, McpToolInfo};
 
 /// The longest tool name providers take.
@@ -173,7 +173,7 @@ impl AnyTool for McpTool {
                     report,
                     model: ctx.model.clone(),
                 };
-                let out: Result<String, ToolError> = mcp
+                let out: crate::tools::tool::RunResult = mcp
                     .call(&server, &root, &tool, args, ctx.cancel, caller)
                     .await;
                 out

@@ -26,6 +26,7 @@ mod service;
 pub mod signature;
 pub mod sse;
 mod store;
+pub mod tool_images;
 pub mod windows;
 mod wire;
 
@@ -212,7 +213,9 @@ pub fn split_rounds(messages: Vec<parley_protocol::Message>) -> Vec<parley_proto
         let mut round: Vec<Part> = Vec::new();
         let mut after_result = false;
         for p in &m.parts {
-            let is_result = matches!(p, Part::ToolResult { .. });
+            // The images a tool returned follow its result and travel with it.
+            let is_result = matches!(p, Part::ToolResult { .. })
+                || (after_result && matches!(p, Part::Image { .. }));
             if after_result && !is_result {
                 out.push(parley_protocol::Message {
                     parts: std::mem::take(&mut round),

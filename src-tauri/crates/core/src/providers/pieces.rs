@@ -354,6 +354,25 @@ pub fn has_image(pieces: &[Piece<'_>]) -> bool {
     pieces.iter().any(|p| matches!(p, Piece::Image { .. }))
 }
 
+/// An image a tool returned as a format sends it with the tool's result (see
+/// [`super::tool_images`]): the image when the request may carry it, else its note.
+pub fn result_piece<'a>(part: &'a Part, vision: Option<bool>, rule: &ImageRule) -> Piece<'a> {
+    match (unsendable(part, vision, rule), part) {
+        (
+            None,
+            Part::Image {
+                mime,
+                data: Some(data),
+                ..
+            },
+        ) => Piece::Image { mime, data },
+        (why, _) => {
+            let why = why.unwrap_or_else(|| NO_BYTES.to_owned());
+            Piece::Text(Cow::Owned(note_for(part, &why)))
+        }
+    }
+}
+
 /// The text an attachment part of an answer adds (a file's block, an image's note); `None`
 /// for other parts.
 pub fn answer_text(part: &Part) -> Option<String> {

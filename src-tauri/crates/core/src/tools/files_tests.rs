@@ -22,9 +22,12 @@ fn registry() -> Registry {
 async fn call(r: &Registry, ctx: &ToolContext, name: &str, args: &str) -> Result<String, String> {
     let p = r.prepare(name, args, ctx)?;
     assert_eq!(p.risk, Risk::ReadOnly);
-    p.run(ctx.clone()).await.map_err(|e| match e {
-        ToolError::RespondToModel(m) | ToolError::Fatal(m) => m,
-    })
+    p.run(ctx.clone())
+        .await
+        .map(|o| o.text)
+        .map_err(|e| match e {
+            ToolError::RespondToModel(m) | ToolError::Fatal(m) => m,
+        })
 }
 
 #[tokio::test]
@@ -99,7 +102,8 @@ async fn writes_and_exact_edits_stay_inside_and_say_what_is_wrong() {
             r#"{"path":"new/dir/f.txt","content":"a\nb\na\n"}"#
         )
         .await
-        .unwrap(),
+        .unwrap()
+        .text,
         "Created new/dir/f.txt (6 bytes)."
     );
     let e = run(
@@ -230,7 +234,12 @@ async fn a_file_with_more_than_one_name_asks_a_person_for_every_tool() {
     let p = r
         .prepare("read_file", r#"{"path":"link.txt"}"#, &ctx)
         .unwrap();
-    assert!(p.run(ctx.clone()).await.unwrap().contains("SECRET KEY"));
+    assert!(p
+        .run(ctx.clone())
+        .await
+        .unwrap()
+        .text
+        .contains("SECRET KEY"));
     drop((dir, outside));
 }
 

@@ -82,6 +82,37 @@ pub enum ToolError {
     Fatal(String),
 }
 
+/// What a call returned: its text for the model, and the images its tool returned (an MCP
+/// server's), stored by the engine as the result's images and sent with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// The text.
+    pub text: String,
+    /// The images, as returned (the engine checks and re-encodes them before storing).
+    pub images: Vec<ToolImage>,
+}
+
+/// An image a tool returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolImage {
+    /// The MIME type the tool gave (the bytes decide).
+    pub mime: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl From<String> for ToolOutput {
+    fn from(text: String) -> Self {
+        ToolOutput {
+            text,
+            images: Vec::new(),
+        }
+    }
+}
+
+/// What a prepared call's run gives.
+pub type RunResult = Result<ToolOutput, ToolError>;
+
 /// A tool with a typed input.
 pub trait Tool: Send + Sync + 'static {
     /// Its arguments.
@@ -131,7 +162,7 @@ pub struct Prepared {
     pub always_ask: Option<String>,
     /// Only a person at the prompt may allow it (see [`Tool::in_person`]).
     pub in_person: bool,
-    run: Box<dyn FnOnce(ToolContext) -> BoxFuture<'static, Result<String, ToolError>> + Send>,
+    run: Box<dyn FnOnce(ToolContext) -> BoxFuture<'static, RunResult> + Send>,
 }
 
 impl Prepared {
@@ -139,7 +170,7 @@ impl Prepared {
     pub fn new(
         risk: Risk,
         grant_as: Option<String>,
-        run: impl FnOnce(ToolContext) -> BoxFuture<'static, Result<String, ToolError>> + Send + 'static,
+        run: impl FnOnce(ToolContext) -> BoxFuture<'static, RunResult> + Send + 'static,
     ) -> Self {
         Prepared {
             risk,
@@ -151,7 +182,7 @@ impl Prepared {
     }
 
     /// Runs it.
-    pub fn run(self, ctx: ToolContext) -> BoxFuture<'static, Result<String, ToolError>> {
+    pub fn run(self, ctx: ToolContext) -> BoxFuture<'static, RunResult> {
         (self.run)(ctx)
     }
 }
@@ -222,7 +253,8 @@ impl<T: Tool> AnyTool for Erased<T> {
             always_ask,
             run: Box::new(move |mut ctx| {
                 ctx.asked_in_person = asked_in_person;
-                tool.run(input, ctx)
+                let run = tool.run(input, ctx);
+                Box::pin(async move { run.await.map(ToolOutput::from) })
             }),
         })
     }

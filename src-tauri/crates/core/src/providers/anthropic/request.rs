@@ -8,6 +8,7 @@
 use super::super::openai_chat::parse_arguments;
 use super::super::pieces::{self, Piece};
 use super::super::signature::{self, Signature};
+use super::super::tool_images;
 use super::super::{thinking_budget, ChatRequest, ToolChoice};
 use super::DEFAULT_MAX_TOKENS;
 use parley_protocol::{Message, Part, Role};
@@ -91,9 +92,46 @@ enum Block<'a> {
     },
     ToolResult {
         tool_use_id: &'a str,
-        content: &'a str,
+        content: ResultContent<'a>,
         is_error: bool,
     },
+}
+
+/// A tool result's `content`: its text, or text and image blocks when its tool returned
+/// images.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ResultContent<'a> {
+    Text(Cow<'a, str>),
+    Blocks(Vec<Block<'a>>),
+}
+
+impl<'a> ResultContent<'a> {
+    fn of(r: tool_images::Returned<'a>) -> Self {
+        if r.images.is_empty() {
+            return ResultContent::Text(r.output);
+        }
+        let text = (!r.output.is_empty()).then_some(Block::Text { text: r.output });
+        ResultContent::Blocks(
+            text.into_iter()
+                .chain(r.images.into_iter().map(block))
+                .collect(),
+        )
+    }
+}
+
+/// A piece as a block.
+fn block(p: Piece<'_>) -> Block<'_> {
+    match p {
+        Piece::Text(text) => Block::Text { text },
+        Piece::Image { mime, data } => Block::Image {
+            source: ImageSource {
+                kind: "base64",
+                media_type: mime,
+                data,
+            },
+        },
+    }
 }
 
 /// `{"type":"base64","media_type":…,"data":…}`.
@@ -111,16 +149,7 @@ fn user_blocks<'a>(m: &'a Message, vision: Option<bool>) -> Vec<Block<'a>> {
     let mut blocks: Vec<Block<'a>> = pieces::pieces(m, vision, &pieces::ANTHROPIC)
         .into_iter()
         .filter(|p| !matches!(p, Piece::Text(t) if t.is_empty()))
-        .map(|p| match p {
-            Piece::Text(text) => Block::Text { text },
-            Piece::Image { mime, data } => Block::Image {
-                source: ImageSource {
-                    kind: "base64",
-                    media_type: mime,
-                    data,
-                },
-            },
-        })
+        .map(block)
         .collect();
     if blocks.is_empty() {
         blocks.push(Block::Text {
@@ -152,17 +181,16 @@ pub fn build_messages_for(messages: &[Message], vision: Option<bool>) -> Vec<Ant
                     }),
                 }
             }
-            Role::Assistant => push_answer(m, &mut out),
+            Role::Assistant => push_answer(m, vision, &mut out),
         }
     }
     out
 }
 
 /// An answer: its blocks in order, then its tool results opening the next user message.
-fn push_answer<'a>(m: &'a Message, out: &mut Vec<AnthropicMessage<'a>>) {
+fn push_answer<'a>(m: &'a Message, vision: Option<bool>, out: &mut Vec<AnthropicMessage<'a>>) {
     let mut blocks = Vec::new();
-    let mut results = Vec::new();
-    for p in &m.parts {
+    for p in tool_images::answer_parts(m) {
         match p {
             Part::Reasoning { text, signature } => {
                 match signature.as_deref().map(signature::parse) {
@@ -190,15 +218,7 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<AnthropicMessage<'a>>) {
                 name,
                 input: parse_arguments(arguments).unwrap_or_else(|_| Value::Object(Map::new())),
             }),
-            Part::ToolResult {
-                call_id,
-                output,
-                is_error,
-            } => results.push(Block::ToolResult {
-                tool_use_id: call_id,
-                content: output,
-                is_error: *is_error,
-            }),
+            Part::ToolResult { .. } => {}
             Part::Image { .. } | Part::File { .. } => blocks.push(Block::Text {
                 text: Cow::Owned(pieces::answer_text(p).unwrap_or_default()),
             }),
@@ -215,6 +235,14 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<AnthropicMessage<'a>>) {
         role: "assistant",
         content: blocks,
     });
+    let results: Vec<Block<'a>> = tool_images::results(m, vision, &pieces::ANTHROPIC)
+        .into_iter()
+        .map(|r| Block::ToolResult {
+            tool_use_id: r.call_id,
+            is_error: r.is_error,
+            content: ResultContent::of(r),
+        })
+        .collect();
     if !results.is_empty() {
         out.push(AnthropicMessage {
             role: "user",

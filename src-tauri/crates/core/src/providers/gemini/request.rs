@@ -10,6 +10,7 @@ use super::super::local_calls::server_id;
 use super::super::openai_chat::parse_arguments;
 use super::super::pieces::{self, Piece};
 use super::super::signature::{self, Signature};
+use super::super::tool_images;
 use super::super::{thinking_budget, ChatRequest, ToolChoice};
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
@@ -159,8 +160,8 @@ struct FunctionResponse<'a> {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Outcome<'a> {
-    Output(&'a str),
-    Error(&'a str),
+    Output(Cow<'a, str>),
+    Error(Cow<'a, str>),
 }
 
 impl<'a> ContentPart<'a> {
@@ -219,7 +220,7 @@ pub fn build_contents_for(messages: &[Message], vision: Option<bool>) -> Vec<Con
             Role::System => {}
             Role::User => push("user", user_parts(m, vision), &mut out),
             Role::Assistant => {
-                let (parts, results) = answer_parts(m);
+                let (parts, results) = answer_parts(m, vision);
                 if parts.is_empty() {
                     continue; // an answer with nothing to say (failed before output)
                 }
@@ -231,12 +232,14 @@ pub fn build_contents_for(messages: &[Message], vision: Option<bool>) -> Vec<Con
     out
 }
 
-/// An answer's model parts (each signature on the part after it) and its tool results.
-fn answer_parts(m: &Message) -> (Vec<ContentPart<'_>>, Vec<ContentPart<'_>>) {
+/// An answer's model parts (each signature on the part after it) and its tool results (each
+/// followed by the images its tool returned, as inline data).
+fn answer_parts(m: &Message, vision: Option<bool>) -> (Vec<ContentPart<'_>>, Vec<ContentPart<'_>>) {
     let (mut parts, mut results) = (Vec::new(), Vec::new());
     let mut pending_sig: Option<&str> = None;
     let mut names = HashMap::new();
-    for p in &m.parts {
+    let mut returned = tool_images::results(m, vision, &pieces::GEMINI).into_iter();
+    for p in tool_images::answer_parts(m) {
         let data = match p {
             Part::Reasoning { signature: s, .. } => {
                 if let Some(Signature::Gemini(sig)) = s.as_deref().map(signature::parse) {
@@ -258,23 +261,10 @@ fn answer_parts(m: &Message) -> (Vec<ContentPart<'_>>, Vec<ContentPart<'_>>) {
                     id: server_id(call_id),
                 })
             }
-            Part::ToolResult {
-                call_id,
-                output,
-                is_error,
-            } => {
-                let response = match is_error {
-                    true => Outcome::Error(output),
-                    false => Outcome::Output(output),
-                };
-                let name = names.get(call_id.as_str()).copied().unwrap_or_default();
-                results.push(ContentPart::new(PartData::FunctionResponse(
-                    FunctionResponse {
-                        name,
-                        response,
-                        id: server_id(call_id),
-                    },
-                )));
+            Part::ToolResult { .. } => {
+                if let Some(r) = returned.next() {
+                    push_result(r, &names, &mut results);
+                }
                 continue;
             }
             Part::Image { .. } | Part::File { .. } => {
@@ -299,6 +289,34 @@ fn answer_parts(m: &Message) -> (Vec<ContentPart<'_>>, Vec<ContentPart<'_>>) {
         });
     }
     (parts, results)
+}
+
+/// A tool result as a function response, then the images its tool returned.
+fn push_result<'a>(
+    r: tool_images::Returned<'a>,
+    names: &HashMap<&'a str, &'a str>,
+    out: &mut Vec<ContentPart<'a>>,
+) {
+    let response = match r.is_error {
+        true => Outcome::Error(r.output),
+        false => Outcome::Output(r.output),
+    };
+    let name = names.get(r.call_id).copied().unwrap_or_default();
+    out.push(ContentPart::new(PartData::FunctionResponse(
+        FunctionResponse {
+            name,
+            response,
+            id: server_id(r.call_id),
+        },
+    )));
+    for image in r.images {
+        if let Piece::Image { mime, data } = image {
+            out.push(ContentPart::new(PartData::InlineData(Blob {
+                mime_type: mime,
+                data,
+            })));
+        }
+    }
 }
 
 /// The request body.

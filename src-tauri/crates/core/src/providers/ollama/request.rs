@@ -9,10 +9,12 @@ use super::super::local_calls::server_id;
 use super::super::openai_chat::parse_arguments;
 use super::super::openai_chat::request::{tools, Tool};
 use super::super::pieces::{self, Piece};
+use super::super::tool_images;
 use super::super::{ChatRequest, ToolChoice};
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// The body of `POST /api/chat`.
 #[derive(Debug, Serialize)]
@@ -83,7 +85,10 @@ pub enum OllamaMessage<'a> {
         /// The called tool's name.
         tool_name: &'a str,
         /// What it returned.
-        content: &'a str,
+        content: Cow<'a, str>,
+        /// The images it returned (base64).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        images: Vec<&'a str>,
         /// The server's call id, when it gave one.
         #[serde(skip_serializing_if = "Option::is_none")]
         tool_call_id: Option<&'a str>,
@@ -140,20 +145,21 @@ pub fn build_messages_for<'a>(
                         .collect(),
                 })
             }
-            Role::Assistant => push_answer(m, &mut out),
+            Role::Assistant => push_answer(m, vision, &mut out),
         }
     }
     out
 }
 
-/// An answer: the assistant message with its calls, then one `tool` message per result.
-fn push_answer<'a>(m: &'a Message, out: &mut Vec<OllamaMessage<'a>>) {
+/// An answer: the assistant message with its calls, then one `tool` message per result (with
+/// the images its tool returned).
+fn push_answer<'a>(m: &'a Message, vision: Option<bool>, out: &mut Vec<OllamaMessage<'a>>) {
     let (mut text, mut thinking) = (String::new(), String::new());
-    let (mut calls, mut results) = (Vec::new(), Vec::new());
+    let mut calls = Vec::new();
     // After a file block or a note, text starts a paragraph of its own (a block's closing
     // fence followed by text on its line would open a new block instead).
     let mut after_block = false;
-    for p in &m.parts {
+    for p in tool_images::answer_parts(m) {
         match p {
             Part::Text { text: t } => {
                 if after_block && !t.is_empty() {
@@ -169,9 +175,7 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<OllamaMessage<'a>>) {
                 arguments,
                 ..
             } => calls.push((call_id.as_str(), name.as_str(), arguments.as_str())),
-            Part::ToolResult {
-                call_id, output, ..
-            } => results.push((call_id.as_str(), output.as_str())),
+            Part::ToolResult { .. } => {}
             Part::Image { .. } | Part::File { .. } => {
                 if !text.is_empty() {
                     text.push_str("\n\n");
@@ -199,15 +203,23 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<OllamaMessage<'a>>) {
         tool_calls,
         thinking: (!calls.is_empty() && !thinking.is_empty()).then_some(thinking),
     });
-    for (id, output) in results {
+    for r in tool_images::results(m, vision, &pieces::OLLAMA) {
         let name = calls
             .iter()
-            .find(|(cid, _, _)| *cid == id)
+            .find(|(cid, _, _)| *cid == r.call_id)
             .map_or("", |(_, n, _)| n);
         out.push(OllamaMessage::Tool {
             tool_name: name,
-            content: output,
-            tool_call_id: server_id(id),
+            content: r.output,
+            images: r
+                .images
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Image { data, .. } => Some(*data),
+                    Piece::Text(_) => None,
+                })
+                .collect(),
+            tool_call_id: server_id(r.call_id),
         });
     }
 }

@@ -6,6 +6,7 @@
 //! Completions: user message content parts; "Images and vision"); one without is a string.
 
 use super::super::pieces::{self, Piece};
+use super::super::tool_images;
 use super::super::{effort_word, ChatRequest, ToolChoice, ToolSpec};
 use parley_protocol::{Message, Part, Role};
 use serde::Serialize;
@@ -61,7 +62,7 @@ enum ChatMessage<'a> {
     },
     Tool {
         tool_call_id: &'a str,
-        content: &'a str,
+        content: Cow<'a, str>,
     },
 }
 
@@ -198,21 +199,21 @@ fn push_message<'a>(m: &'a Message, vision: Option<bool>, out: &mut Vec<ChatMess
         Role::User => out.push(ChatMessage::User {
             content: UserContent::of(pieces()),
         }),
-        Role::Assistant => push_answer(m, out),
+        Role::Assistant => push_answer(m, vision, out),
     }
 }
 
 /// An answer: one assistant message (text, calls, the reasoning that led to them), then one
-/// `tool` message per result.
-fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
+/// `tool` message per result, then a user message with the images the tools returned (a tool
+/// message carries text only).
+fn push_answer<'a>(m: &'a Message, vision: Option<bool>, out: &mut Vec<ChatMessage<'a>>) {
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut calls = Vec::new();
-    let mut results = Vec::new();
     // After a file block or a note, text starts a paragraph of its own (a block's closing
     // fence followed by text on its line would open a new block instead).
     let mut after_block = false;
-    for p in &m.parts {
+    for p in tool_images::answer_parts(m) {
         match p {
             Part::Text { text: t } => {
                 if after_block && !t.is_empty() {
@@ -232,12 +233,7 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
                 kind: "function",
                 function: FunctionCall { name, arguments },
             }),
-            Part::ToolResult {
-                call_id, output, ..
-            } => results.push(ChatMessage::Tool {
-                tool_call_id: call_id,
-                content: output,
-            }),
+            Part::ToolResult { .. } => {}
             Part::Image { .. } | Part::File { .. } => {
                 if !text.is_empty() {
                     text.push_str("\n\n");
@@ -255,5 +251,15 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
         reasoning_content: (!calls.is_empty()).then_some(reasoning),
         tool_calls: calls,
     });
-    out.extend(results);
+    let results = tool_images::results(m, vision, &pieces::OPENAI);
+    let images = tool_images::images_message(&results);
+    out.extend(results.into_iter().map(|r| ChatMessage::Tool {
+        tool_call_id: r.call_id,
+        content: r.output,
+    }));
+    if !images.is_empty() {
+        out.push(ChatMessage::User {
+            content: UserContent::of(images),
+        });
+    }
 }

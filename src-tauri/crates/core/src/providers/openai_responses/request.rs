@@ -7,6 +7,7 @@
 
 use super::super::pieces::{self, Piece};
 use super::super::signature::{self, Signature};
+use super::super::tool_images;
 use super::super::{effort_word, ChatRequest, ToolChoice};
 use parley_protocol::{Message, Part, ReasoningEffort, Role};
 use serde::Serialize;
@@ -90,7 +91,7 @@ pub enum Item<'a> {
         /// The call's id.
         call_id: &'a str,
         /// What the tool returned.
-        output: &'a str,
+        output: Cow<'a, str>,
     },
 }
 
@@ -168,16 +169,20 @@ pub fn build_input_for(messages: &[Message], vision: Option<bool>) -> Vec<InputI
                 Content::Text(pieces::text_of(&pieces())),
             )),
             Role::User => out.push(InputItem::message("user", Content::of(pieces()))),
-            Role::Assistant => push_answer(m, &mut out),
+            Role::Assistant => push_answer(m, vision, &mut out),
         }
     }
     out
 }
 
 /// An answer's items in order; a reasoning item must travel with the item that followed it.
-fn push_answer<'a>(m: &'a Message, out: &mut Vec<InputItem<'a>>) {
+/// The images its tools returned follow in a user message (a call's output is text here).
+fn push_answer<'a>(m: &'a Message, vision: Option<bool>, out: &mut Vec<InputItem<'a>>) {
     let mut items = Vec::new();
-    for p in &m.parts {
+    let results = tool_images::results(m, vision, &pieces::OPENAI);
+    let images = tool_images::images_message(&results);
+    let mut results = results.into_iter();
+    for p in tool_images::answer_parts(m) {
         match p {
             Part::Reasoning {
                 signature: Some(s), ..
@@ -203,12 +208,14 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<InputItem<'a>>) {
                 name,
                 arguments,
             })),
-            Part::ToolResult {
-                call_id, output, ..
-            } => items.push(InputItem::Item(Item::FunctionCallOutput {
-                call_id,
-                output,
-            })),
+            Part::ToolResult { .. } => {
+                if let Some(r) = results.next() {
+                    items.push(InputItem::Item(Item::FunctionCallOutput {
+                        call_id: r.call_id,
+                        output: r.output,
+                    }))
+                }
+            }
             _ => {}
         }
     }
@@ -216,6 +223,9 @@ fn push_answer<'a>(m: &'a Message, out: &mut Vec<InputItem<'a>>) {
         items.pop();
     }
     out.extend(items);
+    if !images.is_empty() {
+        out.push(InputItem::message("user", Content::of(images)));
+    }
 }
 
 /// Whether a model id names an OpenAI reasoning model (they accept `reasoning` and return

@@ -100,6 +100,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             providers::get_context_windows, providers::save_context_windows,
             attachments::attach_file, attachments::attach_bytes, attachments::cancel_attach,
             mcp::list_mcp_servers, mcp::add_mcp_server, mcp::remove_mcp_server,
+            mcp::sign_in_mcp_server, mcp::cancel_mcp_sign_in, mcp::sign_out_mcp_server,
             mcp::enable_mcp_server, mcp::disable_mcp_server, mcp::test_mcp_server,
             mcp::accept_mcp_tool, mcp::mcp_server_log, mcp::import_mcp_config,
             mcp::mark_mcp_tool_read_only, mcp::unmark_mcp_tool_read_only, mcp::list_mcp_prompts,

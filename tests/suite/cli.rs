@@ -25,12 +25,12 @@ pub(super) fn parley(dir: &Path) -> Command {
 }
 
 pub(super) async fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = parley(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+    run_command(parley(dir), args).await
+}
+
+/// Runs `cmd` (a `parley` command) with `args`, no input, to its end.
+pub(super) async fn run_command(mut cmd: Command, args: &[&str]) -> Run {
+    let out = cmd.args(args).stdin(Stdio::null()).output().await.unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

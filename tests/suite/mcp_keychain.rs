@@ -9,7 +9,7 @@ use parley_protocol::McpServer;
 use std::process::Stdio;
 use tokio::io::AsyncWriteExt;
 
-fn in_no_file(dir: &std::path::Path, canary: &str) {
+pub(super) fn in_no_file(dir: &std::path::Path, canary: &str) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
         if p.is_file() {

@@ -204,6 +204,16 @@ export const commands = {
 	addMcpServer: (input: McpServerInput, replace: boolean) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("add_mcp_server", { input, replace })),
 	/**  Proposes removing a server and forgetting its values; confirmed in the card. */
 	removeMcpServer: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("remove_mcp_server", { name })),
+	/**
+	 *  Signs in to a remote server with OAuth: its authorization page opens in the system browser
+	 *  (`$BROWSER` when set), and this waits for the browser to come back (at most five minutes,
+	 *  or until cancelled). The tokens go to the keychain. Returns the server as it is now.
+	 */
+	signInMcpServer: (name: string) => typedError<McpServer_Serialize, ErrorInfo>(__TAURI_INVOKE("sign_in_mcp_server", { name })),
+	/**  Stops waiting for the browser in a sign-in to server `name`. */
+	cancelMcpSignIn: (name: string) => __TAURI_INVOKE<void>("cancel_mcp_sign_in", { name }),
+	/**  Signs out of a remote server: its tokens are forgotten. */
+	signOutMcpServer: (name: string) => typedError<McpServer_Serialize, ErrorInfo>(__TAURI_INVOKE("sign_out_mcp_server", { name })),
 	/**  Proposes turning a server's tools on; confirmed in the card. */
 	enableMcpServer: (name: string) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("enable_mcp_server", { name })),
 	/**  Turns a server's tools off (no card: nothing runs or is trusted by it). */
@@ -1599,6 +1609,11 @@ export type McpServer_Deserialize = {
 	protocol?: string | null,
 	/**  The tools the user marked read-only. */
 	read_only?: McpReadOnly[],
+	/**
+	 *  Signed in with OAuth (a remote server): its tokens are in the keychain, bound to its
+	 *  address.
+	 */
+	signed_in?: boolean,
 };
 
 /**  A configured MCP server. */
@@ -1623,6 +1638,11 @@ export type McpServer_Serialize = {
 	protocol: string | null,
 	/**  The tools the user marked read-only. */
 	read_only: McpReadOnly[],
+	/**
+	 *  Signed in with OAuth (a remote server): its tokens are in the keychain, bound to its
+	 *  address.
+	 */
+	signed_in: boolean,
 };
 
 /**

@@ -261,3 +261,62 @@ fn no_servers() -> ErrorInfo {
         false,
     )
 }
+
+/// Sign-ins waiting for the browser, by server name (Cancel ends one).
+static SIGNING_IN: std::sync::Mutex<
+    Vec<(String, u64, parley_core::mcp::oauth::CancellationToken)>,
+> = std::sync::Mutex::new(Vec::new());
+
+fn signing_in(
+) -> std::sync::MutexGuard<'static, Vec<(String, u64, parley_core::mcp::oauth::CancellationToken)>>
+{
+    SIGNING_IN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Signs in to a remote server with OAuth: its authorization page opens in the system browser
+/// (`$BROWSER` when set), and this waits for the browser to come back (at most five minutes,
+/// or until cancelled). The tokens go to the keychain. Returns the server as it is now.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_mcp_server(
+    state: State<'_, AppState>,
+    app: tauri::AppHandle,
+    name: String,
+) -> Res<McpServer> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cancel = parley_core::mcp::oauth::CancellationToken::new();
+    signing_in().push((name.clone(), id, cancel.clone()));
+    let open: parley_core::mcp::oauth::Opener = Box::new(move |url: &str| {
+        parley_core::mcp::oauth::open_with_env_browser(url).unwrap_or_else(|| {
+            use tauri_plugin_opener::OpenerExt;
+            app.opener()
+                .open_url(url, None::<&str>)
+                .map_err(|e| e.to_string())
+        })
+    });
+    let done = state.core.mcp().sign_in(&name, open, cancel.clone()).await;
+    signing_in().retain(|(_, i, _)| *i != id);
+    done.map_err(err)?;
+    state.core.mcp().get(&name).await.map_err(err)
+}
+
+/// Stops waiting for the browser in a sign-in to server `name`.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_mcp_sign_in(name: String) {
+    for (n, _, c) in signing_in().iter() {
+        if *n == name {
+            c.cancel();
+        }
+    }
+}
+
+/// Signs out of a remote server: its tokens are forgotten.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out_mcp_server(state: State<'_, AppState>, name: String) -> Res<McpServer> {
+    state.core.mcp().sign_out(&name).await.map_err(err)
+}

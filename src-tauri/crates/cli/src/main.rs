@@ -21,6 +21,7 @@ mod attachments;
 mod chats;
 mod mcp;
 mod mcp_asks;
+mod mcp_login;
 mod mcp_prompts;
 mod mcp_resources;
 mod mcp_tools;

@@ -137,6 +137,17 @@ pub enum McpCmd {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
     },
+    /// Sign in to a remote server with OAuth (in the system browser; the tokens go to the
+    /// system keychain).
+    Login {
+        /// The server's name.
+        name: String,
+    },
+    /// Sign out of a remote server: its tokens are forgotten.
+    Logout {
+        /// The server's name.
+        name: String,
+    },
     /// Add the servers of another client's configuration file (Claude Desktop's, an mcp.json):
     /// sound entries are added, the rest reported.
     Import {
@@ -207,6 +218,8 @@ pub async fn run(core: &Core, cmd: McpCmd) -> Result<(), Failure> {
             asks,
             json,
         } => crate::mcp_tools::run(core, &name, (&accept, &read_only, &asks), json).await,
+        McpCmd::Login { name } => crate::mcp_login::login(core, &name).await,
+        McpCmd::Logout { name } => crate::mcp_login::logout(core, &name).await,
         other => offered(core, other).await,
     }
 }
@@ -345,6 +358,9 @@ async fn list(core: &Core, json: bool) -> Result<(), Failure> {
             Some(v) => format!("protocol {} (initialize handshake)", field(v)),
         };
         outln!("      {era}")?;
+        if s.signed_in {
+            outln!("      signed in (the tokens are in the keychain)")?;
+        }
         let names: Vec<String> = s
             .env_names
             .iter()

@@ -49,6 +49,10 @@ pub struct McpServer {
     /// The tools the user marked read-only.
     #[serde(default)]
     pub read_only: Vec<McpReadOnly>,
+    /// Signed in with OAuth (a remote server): its tokens are in the keychain, bound to its
+    /// address.
+    #[serde(default)]
+    pub signed_in: bool,
 }
 
 /// A name and a value (an environment variable, a header).

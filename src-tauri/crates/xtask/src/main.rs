@@ -11,6 +11,7 @@
 // no such allowance.
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
+mod keyring;
 mod peer;
 mod setup;
 

@@ -83,7 +83,7 @@ pub(crate) fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// A child process that is killed when dropped.
-pub struct Guard(Child, &'static str);
+pub struct Guard(pub(crate) Child, pub(crate) &'static str);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -357,6 +357,10 @@ impl Setup {
         // uses it. The tests see the same bus through the inherited environment.
         let (bus, _bus_guard) = start_session_bus()?;
         std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus);
+        // A keychain on that bus, in a folder of its own.
+        let keyring_dir =
+            std::env::temp_dir().join(format!("parley-window-keyring-{}", std::process::id()));
+        let _keyring = crate::keyring::start(&bus, &keyring_dir)?;
         let port = free_port()?;
         let driver = Command::new(self.tauri_driver_path())
             .args([
@@ -373,6 +377,8 @@ impl Setup {
         let _driver = Guard(driver, "tauri-driver");
         let result = f(&display, &format!("http://127.0.0.1:{port}"));
         std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
+        drop(_keyring);
+        let _ = std::fs::remove_dir_all(&keyring_dir);
         result
     }
 
@@ -407,6 +413,13 @@ impl Setup {
         );
         // Where Export's save dialog "saves" and Import's dialog "picks": one file, so a test
         // exports from one data folder and imports into another.
+        // The system browser of a sign-in: a stand-in that follows the redirects (it records
+        // what it opened there).
+        std::env::set_var("BROWSER", self.root.join("tests/mcp_servers/browser.py"));
+        std::env::set_var(
+            "PARLEY_TEST_BROWSER_LOG",
+            self.root.join("target/e2e-pick/browser.txt"),
+        );
         let export = self.root.join("target/e2e-pick/export.json");
         std::env::set_var("PARLEY_E2E_SAVE_FILE", &export);
         std::env::set_var("PARLEY_E2E_PICK_IMPORT", &export);

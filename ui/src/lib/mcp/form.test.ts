@@ -25,7 +25,7 @@ describe("the add-a-server form", () => {
   });
 
   it("shows where a server is", () => {
-    const base = { id: "1", name: "x", enabled: true, env_names: [], header_names: [], created_at: 0, protocol: null, read_only: [] };
+    const base = { id: "1", name: "x", enabled: true, env_names: [], header_names: [], created_at: 0, protocol: null, read_only: [], signed_in: false };
     expect(whereOf({ ...base, transport: { kind: "stdio", command: "node", args: ["a.js", "--flag"] } })).toBe("node a.js --flag");
     expect(whereOf({ ...base, transport: { kind: "http", url: "https://a.example/mcp" } })).toBe("https://a.example/mcp");
   });

@@ -114,9 +114,18 @@ pub async fn connect(
             serve(handler, transport, &progress).await
         }
         McpTransport::Http { url } => {
+            use rmcp::transport::StreamableHttpClientTransport as Http;
             let config = http_config(url, &values.headers)?;
-            let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
-            serve(handler, transport, &progress).await
+            match &values.oauth {
+                None => serve(handler, Http::from_config(config), &progress).await,
+                // Signed in: the access token sent, refreshed when it expires.
+                Some(creds) => match super::oauth::client(url, creds.clone()).await {
+                    Ok(client) => {
+                        serve(handler, Http::with_client(client, config), &progress).await
+                    }
+                    Err(why) => Err(why),
+                },
+            }
         }
     };
     let service = match started {
@@ -217,8 +226,17 @@ fn failure(name: &str, why: &str, log: &ServerLog) -> CoreError {
     } else {
         format!(" Its last lines:\n{}", tail.join("\n"))
     };
+    // A server that wants a sign-in says so with 401 (rmcp: "Auth required").
+    let sign_in = if why.contains("Auth required")
+        || why.contains("authorization required")
+        || why.contains("sign in again")
+    {
+        format!(" Sign in to it: Settings → MCP servers → Sign in, or `parley mcp login {name}`.")
+    } else {
+        String::new()
+    };
     CoreError::InvalidInput(format!(
-        "MCP server \"{name}\" could not be used: {why}.{lines}"
+        "MCP server \"{name}\" could not be used: {why}.{sign_in}{lines}"
     ))
 }
 

@@ -14,6 +14,8 @@ mod handler;
 pub mod import;
 mod live;
 mod log;
+pub mod oauth;
+mod oauth_store;
 pub mod pins;
 mod pool;
 mod progress;
@@ -50,6 +52,8 @@ pub struct McpService {
 pub struct ServerValues {
     pub env: Vec<NamedValue>,
     pub headers: Vec<NamedValue>,
+    /// The OAuth tokens of a server signed in to (in the keychain).
+    pub oauth: Option<oauth_store::KeychainCredentials>,
 }
 
 impl McpService {
@@ -115,6 +119,8 @@ impl McpService {
         let protocol = same.and_then(|s| s.protocol.clone());
         // So are the tools the user marked read-only (another program's tools are not).
         let read_only = same.map(|s| s.read_only.clone()).unwrap_or_default();
+        // A sign-in holds for the address it was made at (the tokens are bound to it).
+        let signed_in = same.is_some_and(|s| s.signed_in);
         let server = McpServer {
             id: existing
                 .as_ref()
@@ -127,6 +133,7 @@ impl McpService {
             protocol,
             created_at: existing.map_or_else(crate::now_ms, |s| s.created_at),
             read_only,
+            signed_in,
         };
         // A server without values needs no keychain; a replaced one forgets its old ones.
         if had_values || !(input.env.is_empty() && input.headers.is_empty()) {
@@ -176,6 +183,9 @@ impl McpService {
         if !(server.env_names.is_empty() && server.header_names.is_empty()) {
             secrets::delete(self.shared.secrets.as_ref(), &server.id)?;
         }
+        if server.signed_in {
+            oauth_store::delete(self.shared.secrets.as_ref(), &server.id)?;
+        }
         self.shared.store.delete_mcp_server(&server.id).await?;
         Ok(server)
     }
@@ -183,17 +193,26 @@ impl McpService {
     /// The values saved for `server`, while its program or address is the one they were
     /// saved for.
     pub fn values(&self, server: &McpServer) -> Result<ServerValues, CoreError> {
+        let oauth = server.signed_in.then(|| {
+            oauth_store::KeychainCredentials::new(
+                self.shared.secrets.clone(),
+                &server.id,
+                &server.transport,
+            )
+        });
         if server.env_names.is_empty() && server.header_names.is_empty() {
             // None saved: the keychain is not asked (it need not be there).
             return Ok(ServerValues {
                 env: Vec::new(),
                 headers: Vec::new(),
+                oauth,
             });
         }
         let v = secrets::load(self.shared.secrets.as_ref(), &server.id, &server.transport)?;
         Ok(ServerValues {
             env: v.env,
             headers: v.headers,
+            oauth,
         })
     }
 

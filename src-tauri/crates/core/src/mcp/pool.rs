@@ -251,6 +251,30 @@ impl McpService {
         }
     }
 
+    /// Ends the connections of server `id` (its sign-in changed: the next use connects anew,
+    /// at once).
+    pub(crate) async fn close_server(&self, id: &str) {
+        let prefix = format!("{id}\n");
+        let mut ended = Vec::new();
+        {
+            let mut live = self.pool.live.lock().await;
+            let keys: Vec<String> = live
+                .keys()
+                .filter(|k| k.starts_with(&prefix))
+                .cloned()
+                .collect();
+            for k in keys {
+                ended.extend(live.remove(&k));
+            }
+        }
+        crate::util::lock(&self.pool.backoff).retain(|k, _| !k.starts_with(&prefix));
+        for l in ended {
+            if let Ok(conn) = Arc::try_unwrap(l.conn) {
+                conn.close().await;
+            }
+        }
+    }
+
     /// Ends every connection (Parley is quitting), and each local server's process group.
     pub async fn close_all(&self) {
         let all: Vec<Live> = self

@@ -4,7 +4,9 @@
 //! negotiated (these servers know the initialize handshake only, so Parley falls back to it),
 //! their tools listed with descriptions, the server's stderr kept — and servers that cannot be
 //! used: a program that is not there, one that exits at once, one that writes garbage; and its
-//! tiny image, returned by a call in `parley ask`, sent to the model with the result.
+//! tiny image, returned by a call in `parley ask`, sent to the model with the result; and
+//! server-everything with the legacy HTTP+SSE transport only, reached at its address all the
+//! same, its tool called in a chat.
 
 use super::cli::run;
 use parley_protocol::{McpPin, McpTestReport, McpToolState};
@@ -90,9 +92,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// server-everything over streamable HTTP, bound to 127.0.0.1 (it listens on every interface
-/// by itself: a preload gives `listen` the host).
-fn start_http(dir: &std::path::Path, port: u16) -> std::process::Child {
+/// server-everything over HTTP (`mode`: "streamableHttp" or the legacy "sse"), bound to
+/// 127.0.0.1 (it listens on every interface by itself: a preload gives `listen` the host),
+/// once it listens.
+async fn start_http(dir: &std::path::Path, port: u16, mode: &str) -> std::process::Child {
     let preload = dir.join("loopback.js");
     std::fs::write(
         &preload,
@@ -103,22 +106,13 @@ fn start_http(dir: &std::path::Path, port: u16) -> std::process::Child {
          };\n",
     )
     .unwrap();
-    std::process::Command::new(program("mcp-server-everything"))
-        .arg("streamableHttp")
+    let mut server = std::process::Command::new(program("mcp-server-everything"))
+        .arg(mode)
         .env("PORT", port.to_string())
         .env("NODE_OPTIONS", format!("--require {}", preload.display()))
         .stdout(std::process::Stdio::null())
         .spawn()
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the reference MCP servers from npm: run by `cargo xtask test`"]
-async fn mcp_real_everything_over_streamable_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let port = free_port();
-    let mut server = start_http(d, port);
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -131,6 +125,16 @@ async fn mcp_real_everything_over_streamable_http() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the reference MCP servers from npm: run by `cargo xtask test`"]
+async fn mcp_real_everything_over_streamable_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    let mut server = start_http(d, port, "streamableHttp").await;
     let url = format!("http://127.0.0.1:{port}/mcp");
     let r = run(d, &["mcp", "add", "web", "--url", &url]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -240,4 +244,62 @@ async fn mcp_real_everything_image_reaches_the_model() {
         url.starts_with("data:image/png;base64,iVBORw0KGgo"),
         "{url}"
     );
+}
+
+/// server-everything with the legacy HTTP+SSE transport (2024-11-05) only: streamable HTTP
+/// fails at its address, a GET there opens its event stream, and Parley uses it — tested, and
+/// its `echo` called by a scripted model in `parley ask`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the reference MCP servers from npm: run by `cargo xtask test`"]
+async fn mcp_real_everything_over_legacy_sse() {
+    use super::agent::{answer, calls};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    let mut server = start_http(d, port, "sse").await;
+    let url = format!("http://127.0.0.1:{port}/sse");
+    let r = run(d, &["mcp", "add", "legacy", "--url", &url]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(d, &["mcp", "test", "legacy", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: McpTestReport = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report.era, "handshake", "{report:?}");
+    assert!(
+        report.tools.iter().any(|t| t.tool.name == "echo"),
+        "{report:?}"
+    );
+    assert!(
+        report.log.iter().any(|l| l.contains("legacy HTTP+SSE")),
+        "{:?}",
+        report.log
+    );
+    let model = parley_tests::MockServer::start().await;
+    model.push(calls(&[(
+        "e1",
+        "legacy__echo",
+        r#"{"message":"over sse"}"#,
+    )]));
+    model.push(answer("It echoed."));
+    super::cli::add_local(d, &model).await;
+    let ws = d.join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let r = run(
+        d,
+        &[
+            "ask",
+            "echo it",
+            "--workspace",
+            ws.to_str().unwrap(),
+            "--mcp",
+            "legacy",
+            "--approve",
+            "all",
+        ],
+    )
+    .await;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sent = String::from_utf8_lossy(&model.received()[1].body).into_owned();
+    assert!(sent.contains("Echo: over sse"), "{sent}");
 }

@@ -114,18 +114,13 @@ pub async fn connect(
             serve(handler, transport, &progress).await
         }
         McpTransport::Http { url } => {
-            use rmcp::transport::StreamableHttpClientTransport as Http;
-            let config = http_config(url, &values.headers)?;
-            match &values.oauth {
-                None => serve(handler, Http::from_config(config), &progress).await,
-                // Signed in: the access token sent, refreshed when it expires.
-                Some(creds) => match super::oauth::client(url, creds.clone()).await {
-                    Ok(client) => {
-                        serve(handler, Http::with_client(client, config), &progress).await
-                    }
-                    Err(why) => Err(why),
-                },
-            }
+            let remote = Remote {
+                url,
+                values,
+                oversize: &oversize,
+                log: &ctx.log,
+            };
+            serve_http(handler, remote, &progress).await?
         }
     };
     let service = match started {
@@ -147,6 +142,52 @@ pub async fn connect(
     ctx.log
         .note(&format!("connected, protocol {}", conn.protocol_version));
     Ok(conn)
+}
+
+/// A remote server's address and what reaching it takes.
+struct Remote<'a> {
+    url: &'a str,
+    values: &'a ServerValues,
+    oversize: &'a Arc<tokio::sync::Notify>,
+    log: &'a ServerLog,
+}
+
+/// Starts a session with a remote server: streamable HTTP (with the access token when signed
+/// in); when that fails at once (not a timeout, not a sign-in) and a GET at the address opens
+/// a legacy event stream, over the legacy HTTP+SSE transport. The outer error: the address
+/// or a header cannot be used at all.
+async fn serve_http(
+    handler: Handler,
+    r: Remote<'_>,
+    progress: &Arc<super::progress::Progress>,
+) -> Result<Result<RunningService<RoleClient, Handler>, String>, CoreError> {
+    use rmcp::transport::StreamableHttpClientTransport as Http;
+    let config = http_config(r.url, &r.values.headers)?;
+    let Some(creds) = &r.values.oauth else {
+        let started = serve(handler.clone(), Http::from_config(config), progress).await;
+        let Err(why) = started else {
+            return Ok(started);
+        };
+        if why.starts_with("it did not answer") || why.contains("Auth required") {
+            return Ok(Err(why));
+        }
+        let headers = header_map(&r.values.headers)?;
+        return Ok(
+            match super::sse::LegacySse::connect(r.url, headers, r.oversize.clone()).await {
+                Ok(legacy) => {
+                    r.log
+                        .note("the server has the legacy HTTP+SSE transport only: using it");
+                    serve(handler, legacy, progress).await
+                }
+                Err(no) => Err(format!("{why} (nor is it a legacy HTTP+SSE server: {no})")),
+            },
+        );
+    };
+    // Signed in: the access token sent, refreshed when it expires.
+    Ok(match super::oauth::client(r.url, creds.clone()).await {
+        Ok(client) => serve(handler, Http::with_client(client, config), progress).await,
+        Err(why) => Err(why),
+    })
 }
 
 /// Starts the session over `transport` (its calls tapped for their progress tokens), the era
@@ -249,10 +290,20 @@ fn http_config(
 {
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     crate::net::install_tls_provider();
-    let mut map = std::collections::HashMap::new();
+    let map = header_map(headers)?
+        .into_iter()
+        .filter_map(|(n, v)| Some((n?, v)))
+        .collect();
+    Ok(StreamableHttpClientTransportConfig::with_uri(url.to_owned()).custom_headers(map))
+}
+
+/// The server's headers for rmcp's HTTP client, marked sensitive (never in a debug print).
+fn header_map(headers: &[NamedValue]) -> Result<reqwest_mcp::header::HeaderMap, CoreError> {
+    use reqwest_mcp::header::{HeaderName, HeaderValue};
+    let mut map = reqwest_mcp::header::HeaderMap::new();
     for v in headers {
-        let name = reqwest::header::HeaderName::from_bytes(v.name.as_bytes());
-        let value = reqwest::header::HeaderValue::from_str(&v.value);
+        let name = HeaderName::from_bytes(v.name.as_bytes());
+        let value = HeaderValue::from_str(&v.value);
         match (name, value) {
             (Ok(n), Ok(mut val)) => {
                 val.set_sensitive(true);
@@ -266,7 +317,7 @@ fn http_config(
             }
         }
     }
-    Ok(StreamableHttpClientTransportConfig::with_uri(url.to_owned()).custom_headers(map))
+    Ok(map)
 }
 
 /// The most pages of tools read from one server (a server that always names a next page must

@@ -24,6 +24,7 @@ pub mod resources;
 mod results;
 pub mod sampling;
 mod secrets;
+mod sse;
 mod stdio;
 mod store;
 pub mod tool;

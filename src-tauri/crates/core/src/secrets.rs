@@ -13,7 +13,7 @@ pub const SERVICE: &str = "dev.parley.app";
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     /// No keychain could be reached or it refused access.
-    #[error("The system keychain is not available ({0}). Parley stores API keys only in the keychain, so the key was not saved. Unlock or start your keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet) and try again.")]
+    #[error("The system keychain is not available ({0}). Parley keeps its secrets (API keys, MCP servers' values and sign-ins) only there, so nothing was saved. Unlock or start your keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet) and try again.")]
     Unavailable(String),
     /// The keychain answered with an error.
     #[error("The system keychain reported an error: {0}")]

@@ -9,6 +9,10 @@ use crate::error::CoreError;
 use parley_protocol::{Message, Part, ProviderKind};
 use std::sync::atomic::AtomicBool;
 
+/// The most base64 of images one request carries (the newest first): under Anthropic's 32 MB
+/// for a whole request, with room for the text; older images go as a note.
+pub const MAX_IMAGE_BASE64_PER_REQUEST: usize = 24 * 1024 * 1024;
+
 /// The most attachments one message carries.
 pub const MAX_ATTACHMENTS: usize = 20;
 
@@ -83,11 +87,26 @@ impl AttachmentService {
     }
 
     /// Puts the bytes of the request's images into their parts (`data`, base64), for a
-    /// provider of `kind`: the newest [`MAX_IMAGES_PER_REQUEST`], each shrunk further when
+    /// provider of `kind`: the newest [`MAX_IMAGES_PER_REQUEST`] within
+    /// [`MAX_IMAGE_BASE64_PER_REQUEST`], each shrunk further when
     /// the provider takes less than what is stored. An image whose bytes are not stored (or
     /// that cannot be shrunk) keeps `data: None`: the wire format sends a note in its place.
     pub async fn fill_images(&self, messages: &mut [Message], kind: ProviderKind) {
-        let mut left = MAX_IMAGES_PER_REQUEST;
+        self.fill_within(
+            messages,
+            kind,
+            (MAX_IMAGES_PER_REQUEST, MAX_IMAGE_BASE64_PER_REQUEST),
+        )
+        .await;
+    }
+
+    /// [`AttachmentService::fill_images`] within `(images, base64 bytes)`.
+    pub(super) async fn fill_within(
+        &self,
+        messages: &mut [Message],
+        kind: ProviderKind,
+        (mut left, mut room): (usize, usize),
+    ) {
         for part in messages
             .iter_mut()
             .rev()
@@ -102,6 +121,7 @@ impl AttachmentService {
             if sha256.is_empty() && data.is_some() {
                 // An image of the older inline shape, not moved into storage yet.
                 left = left.saturating_sub(1);
+                room = room.saturating_sub(data.as_ref().map_or(0, String::len));
                 continue;
             }
             *data = None;
@@ -110,7 +130,14 @@ impl AttachmentService {
             }
             match self.request_bytes(sha256, kind).await {
                 Ok(Some((bytes, stored_mime))) => {
-                    *data = Some(base64_of(&bytes));
+                    let encoded = base64_of(&bytes);
+                    if encoded.len() > room {
+                        // No room left in this request: a note in its place.
+                        left = 0;
+                        continue;
+                    }
+                    room -= encoded.len();
+                    *data = Some(encoded);
                     *mime = stored_mime;
                     left -= 1;
                 }

@@ -4,7 +4,7 @@
 //! and images from files taken in like attached ones.
 
 use super::*;
-use parley_protocol::{ChatId, ToolCallStatus};
+use parley_protocol::{ChatId, ProviderKind, ToolCallStatus};
 
 pub(super) use crate::test_kit::{core, rt};
 use crate::Core;
@@ -388,5 +388,57 @@ fn attachments_sent_with_a_message_are_checked_first() {
             .part("real.png")
         );
         assert_eq!(parts[1], file("notes.md", "# hi".into()));
+    });
+}
+
+/// A request carries the newest images within its byte budget; older ones keep no bytes
+/// (their note is sent instead).
+#[test]
+fn a_requests_images_stay_within_its_byte_budget_newest_first() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let core = core(dir.path()).await;
+        let a = core.attachments();
+        let mut parts = Vec::new();
+        for seed in 0..3 {
+            let kept = a
+                .attach_bytes("", "image/png", png(64, 64, seed), no_cancel())
+                .await
+                .unwrap();
+            parts.push(kept.part);
+        }
+        let mut messages = vec![parley_protocol::Message {
+            id: "m".into(),
+            chat_id: ChatId("c".into()),
+            parent_id: None,
+            role: parley_protocol::Role::User,
+            parts,
+            turn_id: None,
+            provider: None,
+            model: None,
+            created_at: 0,
+        }];
+        let data = |m: &[parley_protocol::Message]| -> Vec<usize> {
+            m[0].parts
+                .iter()
+                .map(|p| match p {
+                    Part::Image { data, .. } => data.as_ref().map_or(0, String::len),
+                    _ => 0,
+                })
+                .collect()
+        };
+        a.fill_within(&mut messages, ProviderKind::Anthropic, (20, usize::MAX))
+            .await;
+        let each = data(&messages);
+        assert!(each.iter().all(|n| *n > 0), "{each:?}");
+        // Room for the newest two only.
+        let room = each[1] + each[2];
+        a.fill_within(&mut messages, ProviderKind::Anthropic, (20, room))
+            .await;
+        assert_eq!(data(&messages), vec![0, each[1], each[2]]);
+        // One image at most.
+        a.fill_within(&mut messages, ProviderKind::Anthropic, (1, usize::MAX))
+            .await;
+        assert_eq!(data(&messages), vec![0, 0, each[2]]);
     });
 }

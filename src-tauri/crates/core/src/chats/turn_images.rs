@@ -12,7 +12,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 impl Loop {
-    /// Stores `images`; returns their parts, and notes in `output` each one that was refused.
+    /// Stores `images` (Stop ends it); returns their parts, and notes in `output` each one
+    /// that was refused. Bytes that are no image are refused before anything reads them; the
+    /// stored ones are sent at once, so they go with their chat.
     pub(super) async fn keep_images(
         &mut self,
         images: Vec<ToolImage>,
@@ -20,11 +22,22 @@ impl Loop {
     ) -> Vec<Part> {
         let mut parts = Vec::new();
         let (attachments, _) = &self.images;
+        let stop = Arc::new(AtomicBool::new(false));
+        let watch = {
+            let (stop, cancel) = (stop.clone(), self.calls_cancel.clone());
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
         for (n, image) in images.into_iter().enumerate() {
             let name = format!("image {} of the result", n + 1);
-            let stop = Arc::new(AtomicBool::new(false));
+            if !crate::attachments::ingest::is_image(&image.bytes) {
+                note(output, n, "its bytes are not an image.");
+                continue;
+            }
             let why = match attachments
-                .attach_bytes(&name, &image.mime, image.bytes, stop)
+                .attach_bytes(&name, &image.mime, image.bytes, stop.clone())
                 .await
             {
                 Ok(kept) if matches!(kept.part, Part::Image { .. }) => {
@@ -35,14 +48,23 @@ impl Loop {
                 Ok(_) => "its bytes are not an image.".to_owned(),
                 Err(e) => e.to_string(),
             };
-            if !output.is_empty() {
-                output.push('\n');
-            }
-            output.push_str(&format!(
-                "[Image {} of this result was not kept: {why}]",
-                n + 1
-            ));
+            note(output, n, &why);
+        }
+        watch.abort();
+        if let Err(e) = attachments.mark_sent(&parts).await {
+            tracing::warn!("the images of a tool's result wait for the clean-up: {e}");
         }
         parts
     }
+}
+
+/// Says in `output` why image `n` (from 0) was not kept.
+fn note(output: &mut String, n: usize, why: &str) {
+    if !output.is_empty() {
+        output.push('\n');
+    }
+    output.push_str(&format!(
+        "[Image {} of this result was not kept: {why}]",
+        n + 1
+    ));
 }

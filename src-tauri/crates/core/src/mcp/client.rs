@@ -163,8 +163,13 @@ async fn serve_http(
 ) -> Result<Result<RunningService<RoleClient, Handler>, String>, CoreError> {
     use rmcp::transport::StreamableHttpClientTransport as Http;
     let config = http_config(r.url, &r.values.headers)?;
+    let client = match http_client() {
+        Ok(c) => c,
+        Err(why) => return Ok(Err(why)),
+    };
     let Some(creds) = &r.values.oauth else {
-        let started = serve(handler.clone(), Http::from_config(config), progress).await;
+        let plain = Http::with_client(client, config);
+        let started = serve(handler.clone(), plain, progress).await;
         let Err(why) = started else {
             return Ok(started);
         };
@@ -295,6 +300,18 @@ fn http_config(
         .filter_map(|(n, v)| Some((n?, v)))
         .collect();
     Ok(StreamableHttpClientTransportConfig::with_uri(url.to_owned()).custom_headers(map))
+}
+
+/// The HTTP client of remote servers (rmcp's reqwest): redirects are not followed, so a
+/// server cannot send Parley's messages and headers to another address (reqwest keeps custom
+/// headers across hosts); a connection is made within 10 s.
+pub(super) fn http_client() -> Result<reqwest_mcp::Client, String> {
+    crate::net::install_tls_provider();
+    reqwest_mcp::Client::builder()
+        .redirect(reqwest_mcp::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("its HTTP client could not be made: {e}"))
 }
 
 /// The server's headers for rmcp's HTTP client, marked sensitive (never in a debug print).

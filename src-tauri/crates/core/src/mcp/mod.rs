@@ -15,6 +15,7 @@ pub mod import;
 mod live;
 mod log;
 pub mod oauth;
+mod oauth_callback;
 mod oauth_store;
 pub mod pins;
 mod pool;
@@ -132,7 +133,9 @@ impl McpService {
             env_names: input.env.iter().map(|v| v.name.clone()).collect(),
             header_names: input.headers.iter().map(|v| v.name.clone()).collect(),
             protocol,
-            created_at: existing.map_or_else(crate::now_ms, |s| s.created_at),
+            created_at: existing
+                .as_ref()
+                .map_or_else(crate::now_ms, |s| s.created_at),
             read_only,
             signed_in,
         };
@@ -145,6 +148,10 @@ impl McpService {
                 &input.env,
                 &input.headers,
             )?;
+        }
+        // Moved to another address: the old sign-in's tokens are forgotten (first).
+        if existing.as_ref().is_some_and(|s| s.signed_in) && !signed_in {
+            oauth_store::delete(self.shared.secrets.as_ref(), &server.id)?;
         }
         self.shared.store.put_mcp_server(server.clone()).await?;
         Ok(server)
@@ -184,8 +191,11 @@ impl McpService {
         if !(server.env_names.is_empty() && server.header_names.is_empty()) {
             secrets::delete(self.shared.secrets.as_ref(), &server.id)?;
         }
+        // Signed in: its tokens go first. Else a sign-in that never finished may have left
+        // some: forgotten when the keychain can.
+        let tokens = oauth_store::delete(self.shared.secrets.as_ref(), &server.id);
         if server.signed_in {
-            oauth_store::delete(self.shared.secrets.as_ref(), &server.id)?;
+            tokens?;
         }
         self.shared.store.delete_mcp_server(&server.id).await?;
         Ok(server)

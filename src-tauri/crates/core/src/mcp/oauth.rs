@@ -14,15 +14,11 @@ use crate::error::CoreError;
 use rmcp::transport::auth::AuthorizationSession;
 use rmcp::transport::auth::{AuthClient, AuthorizationManager, AuthorizationRequest};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 pub use tokio_util::sync::CancellationToken;
 
 /// How long a sign-in waits for the browser to come back.
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
-
-/// The most bytes of a request read on the loopback address.
-const REQUEST_MAX: usize = 16 * 1024;
 
 /// Opens an address in the system browser (the desktop's opener, or the CLI's).
 pub type Opener = Box<dyn FnOnce(&str) -> Result<(), String> + Send>;
@@ -51,15 +47,46 @@ fn failed(what: &str, e: impl std::fmt::Display) -> CoreError {
     ))
 }
 
+/// Whether the browser may be sent to `url`: https, or http to this computer (a server on
+/// loopback). Anything else (`file:`, another program's scheme) is never handed to the
+/// system's opener.
+fn may_open(url: &str) -> Result<url::Url, CoreError> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| failed("reading the sign-in page's address", e))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if loopback => Ok(parsed),
+        other => Err(CoreError::InvalidInput(format!(
+            "The server's sign-in page is at a {other}: address ({}), which Parley does not open: only https (or http on this computer).",
+            parley_protocol::visible::mark_hidden(&url.chars().take(200).collect::<String>())
+        ))),
+    }
+}
+
 /// Signs in to the server at `url`, the tokens saved in `creds`: the browser opened with
-/// `open` on the authorization page, the redirect awaited (within SIGN_IN_WAIT, or until
-/// `cancel`). Returns the address the browser was sent to.
+/// `open` on the authorization page, the redirect awaited (within SIGN_IN_WAIT), the code
+/// exchanged, and only then the browser told how it went. `cancel` ends it at any step.
+/// Returns the address the browser was sent to.
 pub async fn sign_in(
     url: &str,
     creds: KeychainCredentials,
     open: Opener,
     cancel: CancellationToken,
 ) -> Result<String, CoreError> {
+    tokio::select! {
+        r = flow(url, creds, open) => r,
+        _ = cancel.cancelled() => Err(CoreError::InvalidInput("Signing in was cancelled.".into())),
+    }
+}
+
+/// [`sign_in`]'s steps.
+async fn flow(url: &str, creds: KeychainCredentials, open: Opener) -> Result<String, CoreError> {
     crate::net::install_tls_provider();
     let mut manager = AuthorizationManager::new(url)
         .await
@@ -82,22 +109,29 @@ pub async fn sign_in(
     let session = AuthorizationSession::new(manager, request)
         .await
         .map_err(|(_, e)| failed("registering Parley with the server", e))?;
-    let auth_url = session.get_authorization_url().to_owned();
+    let auth_url = may_open(session.get_authorization_url())?.to_string();
     let state = query_value(&auth_url, "state").unwrap_or_default();
     open(&auth_url).map_err(|e| failed("opening the browser", e))?;
-    let callback = tokio::select! {
-        r = tokio::time::timeout(SIGN_IN_WAIT, callback(&listener, &state)) => r.map_err(|_| {
-            CoreError::InvalidInput(format!(
-                "Signing in was not finished within {} minutes; try again.",
-                SIGN_IN_WAIT.as_secs() / 60
-            ))
-        })??,
-        _ = cancel.cancelled() => return Err(CoreError::InvalidInput("Signing in was cancelled.".into())),
-    };
-    session
+    let (callback, browser) =
+        tokio::time::timeout(SIGN_IN_WAIT, super::oauth_callback::wait(&listener, &state))
+            .await
+            .map_err(|_| {
+                CoreError::InvalidInput(format!(
+                    "Signing in was not finished within {} minutes; try again.",
+                    SIGN_IN_WAIT.as_secs() / 60
+                ))
+            })??;
+    let exchanged = session
         .handle_callback_url(&callback)
         .await
-        .map_err(|e| failed("exchanging the code for tokens", e))?;
+        .map_err(|e| failed("exchanging the code for tokens", e));
+    browser
+        .tell(match &exchanged {
+            Ok(_) => "Signed in. You can close this window and return to Parley.",
+            Err(_) => "Signing in failed; Parley says why. You can close this window.",
+        })
+        .await;
+    exchanged?;
     Ok(auth_url)
 }
 
@@ -114,7 +148,7 @@ pub async fn client(
         .map_err(|e| e.to_string())?;
     manager.set_credential_store(creds);
     match manager.initialize_from_store().await {
-        Ok(true) => Ok(AuthClient::new(reqwest_mcp::Client::new(), manager)),
+        Ok(true) => Ok(AuthClient::new(super::client::http_client()?, manager)),
         Ok(false) => Err("its sign-in is gone; sign in again".into()),
         Err(e) => Err(format!(
             "its sign-in could not be used ({e}); sign in again"
@@ -123,7 +157,7 @@ pub async fn client(
 }
 
 /// The value of `key` in the query of `url`.
-fn query_value(url: &str, key: &str) -> Option<String> {
+pub(super) fn query_value(url: &str, key: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()?
         .query_pairs()
@@ -131,134 +165,87 @@ fn query_value(url: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Waits for the browser's redirect on `listener`: a GET of `/callback` carrying `state`.
-/// Anything else is answered and ignored (another page poking the port ends nothing); a
-/// redirect that says the user refused ends the sign-in with the server's words. Returns the
-/// redirect's whole address.
-async fn callback(listener: &TcpListener, state: &str) -> Result<String, CoreError> {
-    loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let target = read_target(&mut stream).await;
-        let full = format!("http://127.0.0.1{}", target.as_deref().unwrap_or("/"));
-        let is_callback = target
-            .as_deref()
-            .is_some_and(|t| t.starts_with("/callback?"));
-        let ours = query_value(&full, "state").is_some_and(|s| s == state);
-        if !(is_callback && ours) {
-            let _ = respond(&mut stream, "404 Not Found", "Nothing here.").await;
-            continue;
-        }
-        if let Some(error) = query_value(&full, "error") {
-            let _ = respond(
-                &mut stream,
-                "200 OK",
-                "Signing in was refused. You can close this window and return to Parley.",
-            )
-            .await;
-            let said = query_value(&full, "error_description").unwrap_or_default();
-            let said: String = format!("{error} {said}")
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(300)
-                .collect();
-            return Err(CoreError::InvalidInput(format!(
-                "The server refused the sign-in: {}",
-                said.trim()
-            )));
-        }
-        let _ = respond(
-            &mut stream,
-            "200 OK",
-            "Signed in. You can close this window and return to Parley.",
-        )
-        .await;
-        return Ok(full);
-    }
-}
-
-/// The target of the request's first line (`GET <target> HTTP/1.1`), within REQUEST_MAX bytes
-/// and 10 s.
-async fn read_target(stream: &mut tokio::net::TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let read = async {
-        let mut chunk = [0u8; 2048];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < REQUEST_MAX {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Some(())
-    };
-    tokio::time::timeout(Duration::from_secs(10), read)
-        .await
-        .ok()??;
-    let text = String::from_utf8_lossy(&buf);
-    let line = text.lines().next()?;
-    let mut words = line.split(' ');
-    match (words.next(), words.next()) {
-        (Some("GET"), Some(target)) if target.starts_with('/') => Some(target.to_owned()),
-        _ => None,
-    }
-}
-
-/// A small page (the words are Parley's own: nothing from the request is echoed).
-async fn respond(
-    stream: &mut tokio::net::TcpStream,
-    status: &str,
-    words: &str,
-) -> std::io::Result<()> {
-    let body = format!(
-        "<!doctype html><meta charset=utf-8><title>Parley</title><p style=\"font:16px system-ui;margin:3em\">{words}</p>"
-    );
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.shutdown().await
-}
-
 impl super::McpService {
     /// Signs in to the remote server `name` (see the module): its tokens saved in the
-    /// keychain, its connections started anew with them. Returns the address the browser
-    /// was sent to.
+    /// keychain, its connections started anew with them. A server removed or moved to another
+    /// address meanwhile is not signed in (the new tokens are forgotten). Returns the address
+    /// the browser was sent to.
     pub async fn sign_in(
         &self,
         name: &str,
         open: Opener,
         cancel: CancellationToken,
     ) -> Result<String, CoreError> {
-        let mut server = self.get(name).await?;
+        let server = self.get(name).await?;
         let parley_protocol::McpTransport::Http { url } = &server.transport else {
             return Err(CoreError::InvalidInput(format!(
                 "\"{}\" is a local server: only a server reached at an address signs in.",
                 server.name
             )));
         };
-        let creds =
-            KeychainCredentials::new(self.shared.secrets.clone(), &server.id, &server.transport);
-        let sent_to = sign_in(url, creds, open, cancel).await?;
-        self.log_of(&server.id).note("signed in");
-        server.signed_in = true;
-        self.shared.store.put_mcp_server(server.clone()).await?;
-        self.close_server(&server.id).await;
-        Ok(sent_to)
+        let secrets = self.shared.secrets.clone();
+        let creds = KeychainCredentials::new(secrets.clone(), &server.id, &server.transport);
+        super::oauth_store::signed_in_again(&server.id);
+        let signed = sign_in(url, creds, open, cancel).await;
+        // Now, as it is: it may have been removed or changed during the wait.
+        let now = self.list().await?.into_iter().find(|s| s.id == server.id);
+        let Some(mut now) = now.filter(|s| s.transport == server.transport && signed.is_ok())
+        else {
+            if !server.signed_in {
+                let _ = super::oauth_store::delete(secrets.as_ref(), &server.id);
+            }
+            signed?;
+            return Err(CoreError::InvalidInput(format!(
+                "\"{}\" was removed or moved to another address while you signed in: the sign-in was not kept.",
+                server.name
+            )));
+        };
+        self.log_of(&now.id).note("signed in");
+        now.signed_in = true;
+        self.shared.store.put_mcp_server(now.clone()).await?;
+        self.close_server(&now.id).await;
+        signed
     }
 
     /// Signs out of server `name`: its tokens forgotten (first: when the keychain cannot
-    /// forget them, the server stays signed in), its connections ended.
+    /// forget them, the server stays signed in), its connections ended; a connection still
+    /// finishing a call saves no refreshed token.
     pub async fn sign_out(&self, name: &str) -> Result<parley_protocol::McpServer, CoreError> {
         let mut server = self.get(name).await?;
+        super::oauth_store::signed_out(&server.id);
         super::oauth_store::delete(self.shared.secrets.as_ref(), &server.id)?;
         self.log_of(&server.id).note("signed out");
         server.signed_in = false;
         self.shared.store.put_mcp_server(server.clone()).await?;
         self.close_server(&server.id).await;
         Ok(server)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_open;
+
+    #[test]
+    fn the_browser_is_sent_only_to_https_or_to_this_computer() {
+        for ok in [
+            "https://auth.example.com/authorize?state=s",
+            "http://127.0.0.1:8080/authorize",
+            "http://localhost/authorize",
+            "http://[::1]:9/a",
+        ] {
+            assert!(may_open(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "file:///etc/passwd?response_type=code",
+            "http://auth.example.com/authorize",
+            "javascript:alert(1)",
+            "ms-settings:privacy",
+            "smb://host/share",
+            "http://127.0.0.1.evil.example/a",
+            "not an address",
+        ] {
+            assert!(may_open(refused).is_err(), "{refused}");
+        }
     }
 }

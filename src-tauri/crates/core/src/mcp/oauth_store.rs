@@ -93,6 +93,9 @@ impl CredentialStore for KeychainCredentials {
 
     async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
         remember(&credentials);
+        if signed_out_list().contains(&self.account) {
+            return Ok(());
+        }
         let entry = Entry {
             bound: self.bound.clone(),
             credentials,
@@ -114,4 +117,29 @@ impl CredentialStore for KeychainCredentials {
 /// Forgets server `id`'s tokens (signing out).
 pub fn delete(store: &dyn SecretStore, id: &str) -> Result<(), CoreError> {
     Ok(store.delete(&account(id))?)
+}
+
+/// The servers signed out of in this process: a connection still finishing a call with the old
+/// sign-in refreshes its token in memory at most, never saving it again.
+static SIGNED_OUT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn signed_out_list() -> std::sync::MutexGuard<'static, Vec<String>> {
+    SIGNED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Server `id` was signed out of: its tokens are saved no more.
+pub fn signed_out(id: &str) {
+    let account = account(id);
+    let mut list = signed_out_list();
+    if !list.contains(&account) {
+        list.push(account);
+    }
+}
+
+/// Server `id` is being signed in to again: its tokens are saved again.
+pub fn signed_in_again(id: &str) {
+    let account = account(id);
+    signed_out_list().retain(|a| *a != account);
 }

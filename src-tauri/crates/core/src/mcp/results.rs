@@ -13,8 +13,9 @@ use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 
 /// The most images kept from one result.
 pub const IMAGES_MAX: usize = 8;
-/// The most base64 bytes of one image kept (the attachments path re-encodes and shrinks it).
-pub const IMAGE_MAX: usize = 40 * 1024 * 1024;
+/// The most base64 bytes of one image kept (the attachments path re-encodes and shrinks it);
+/// under the 16 MB one whole message may have on stdio or the legacy transport.
+pub const IMAGE_MAX: usize = 12 * 1024 * 1024;
 
 /// What `r` gives the model (an error result when the server said the call failed).
 pub fn output_of(r: &CallToolResult) -> Result<ToolOutput, ToolError> {
@@ -122,4 +123,76 @@ fn shown_mime(mime: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || "/+.-_;= ".contains(*c))
         .take(100)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::CallToolResult;
+
+    const DOT: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+    #[test]
+    fn images_are_kept_up_to_the_cap_each_within_its_size_the_rest_said() {
+        let mut blocks = vec![ContentBlock::text("shots")];
+        for _ in 0..(IMAGES_MAX + 2) {
+            blocks.push(ContentBlock::image(DOT, "image/png"));
+        }
+        blocks.push(ContentBlock::image(
+            "A".repeat(IMAGE_MAX + 4),
+            "image/png\u{202E}x",
+        ));
+        blocks.push(ContentBlock::resource(
+            ResourceContents::BlobResourceContents {
+                uri: "mem://a.png".into(),
+                mime_type: Some("image/png".into()),
+                blob: DOT.into(),
+                meta: None,
+            },
+        ));
+        let out = output_of(&CallToolResult::success(blocks)).unwrap();
+        assert_eq!(out.images.len(), IMAGES_MAX);
+        assert!(out.images.iter().all(|i| i.bytes.starts_with(b"\x89PNG")));
+        let lines: Vec<&str> = out.text.lines().collect();
+        assert_eq!(lines[0], "shots");
+        assert_eq!(lines[1], "[Image 1 of this result (image/png).]");
+        assert_eq!(
+            lines[IMAGES_MAX + 1],
+            "[An image (image/png) was left out: a result keeps at most 8 images.]"
+        );
+        // The MIME type a server gives is shown plain (its hidden character dropped).
+        assert!(
+            out.text
+                .contains("[An image (image/pngx) was left out: a result keeps at most 8 images.]"),
+            "{}",
+            out.text
+        );
+        assert!(out.text.ends_with(
+            "[An image (resource mem://a.png) (image/png) was left out: a result keeps at most 8 images.]"
+        ));
+    }
+
+    #[test]
+    fn a_large_image_is_left_out_and_an_error_result_keeps_its_words() {
+        let big = CallToolResult::success(vec![ContentBlock::image(
+            "A".repeat(IMAGE_MAX + 4),
+            "image/png",
+        )]);
+        let out = output_of(&big).unwrap();
+        assert!(out.images.is_empty());
+        assert!(
+            out.text.contains("was left out: it is larger than 12 MB"),
+            "{}",
+            out.text
+        );
+        let mut failed = CallToolResult::success(vec![
+            ContentBlock::text("could not draw"),
+            ContentBlock::image(DOT, "image/png"),
+        ]);
+        failed.is_error = Some(true);
+        let Err(ToolError::RespondToModel(why)) = output_of(&failed) else {
+            panic!("an error result")
+        };
+        assert!(why.starts_with("could not draw\n[Image 1"), "{why}");
+    }
 }

@@ -3,8 +3,8 @@
 //! event, `endpoint`, names where to POST messages; its answers come as `message` events on
 //! the stream. Used when streamable HTTP fails at an address and a GET there opens such a
 //! stream (the specification's backwards-compatibility rule). The endpoint must be on the
-//! server's own origin (scheme, host and port): a server cannot send Parley's messages, and
-//! their headers, elsewhere. An event longer than LINE_MAX fails the waiting call at once
+//! server's own origin (scheme, host and port), and redirects are not followed: a server cannot
+//! send Parley's messages, and their headers, elsewhere. An event longer than LINE_MAX fails the waiting call at once
 //! (`oversize`), as on stdio; the stream ending closes the connection.
 
 use super::stdio::LINE_MAX;
@@ -48,8 +48,8 @@ struct Event {
 }
 
 /// Reads events from a byte stream (the event-stream format): `event:` and `data:` fields,
-/// a blank line ends an event; a line or event over LINE_MAX is reported as `Err(())` and
-/// skipped.
+/// a blank line ends an event; an event growing over LINE_MAX is reported as `Err(())` the
+/// moment it does (not when it ends: it may never) and the rest of it skipped.
 #[derive(Default)]
 struct Parser {
     line: Vec<u8>,
@@ -66,8 +66,9 @@ impl Parser {
             if b != b'\n' {
                 if self.line.len() + self.current.data.len() < LINE_MAX {
                     self.line.push(b);
-                } else {
+                } else if !self.too_long {
                     self.too_long = true;
+                    out.push(Err(()));
                 }
                 continue;
             }
@@ -75,17 +76,15 @@ impl Parser {
             let line = line.strip_suffix(b"\r").unwrap_or(&line);
             if line.is_empty() {
                 let event = std::mem::take(&mut self.current);
-                match (
-                    std::mem::take(&mut self.too_long),
-                    std::mem::take(&mut self.has_data),
-                ) {
-                    (true, _) => out.push(Err(())),
-                    (false, true) => out.push(Ok(event)),
-                    (false, false) => {}
+                let too_long = std::mem::take(&mut self.too_long);
+                if std::mem::take(&mut self.has_data) && !too_long {
+                    out.push(Ok(event));
                 }
                 continue;
             }
-            self.field(&String::from_utf8_lossy(line));
+            if !self.too_long {
+                self.field(&String::from_utf8_lossy(line));
+            }
         }
         out
     }
@@ -116,10 +115,7 @@ impl LegacySse {
         oversize: Arc<Notify>,
     ) -> Result<LegacySse, String> {
         let base = url::Url::parse(url).map_err(|e| format!("its address is not valid: {e}"))?;
-        let client = reqwest_mcp::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = super::client::http_client()?;
         let response = tokio::time::timeout(
             ENDPOINT_WAIT,
             client
@@ -184,7 +180,9 @@ fn same_origin(base: &url::Url, named: &str) -> Result<String, String> {
     Ok(endpoint.to_string())
 }
 
-/// Passes the stream's `message` events to the connection until the stream ends.
+/// Passes the stream's `message` events to the connection until the stream ends, or until
+/// an event grows over LINE_MAX: then the call waiting is told at once and the stream is
+/// ended (the rest of that event would have to be read to go on; it may never end).
 async fn read_events(
     mut bytes: impl futures::Stream<Item = reqwest_mcp::Result<bytes::Bytes>> + Unpin,
     mut parser: Parser,
@@ -195,7 +193,7 @@ async fn read_events(
         for event in parser.feed(&chunk) {
             let Ok(event) = event else {
                 oversize.notify_waiters();
-                continue;
+                return;
             };
             if !(event.name.is_empty() || event.name == "message") {
                 continue;
@@ -278,13 +276,15 @@ mod tests {
     }
 
     #[test]
-    fn an_event_over_the_bound_is_reported_and_the_next_one_read() {
+    fn an_event_over_the_bound_is_reported_at_once_and_the_next_one_read() {
         let mut p = Parser::default();
         let mut got = p.feed(b"data: ");
         for _ in 0..(LINE_MAX / (1024 * 1024) + 1) {
             got.extend(p.feed(&vec![b'x'; 1024 * 1024]));
         }
-        got.extend(p.feed(b"\n\ndata: ok\n\n"));
+        // Reported while the line is still going (it may never end).
+        assert_eq!(got, vec![Err(())]);
+        got.extend(p.feed(b"\ndata: more\n\ndata: ok\n\n"));
         assert_eq!(
             got,
             vec![

@@ -160,6 +160,15 @@ pub fn read(path: &Path, limits: &Limits, cancel: &AtomicBool) -> Result<Ingeste
 
 /// Converts bytes that did not come from a file of their own (an image pasted from the
 /// clipboard); `name` is what the user sees ("" = "pasted image").
+/// Whether `bytes` start like an image Parley reads (PNG, JPEG, GIF, WebP, BMP…): a caller
+/// that takes images only refuses anything else before reading it as a document.
+pub fn is_image(bytes: &[u8]) -> bool {
+    matches!(
+        sniff::sniff(&bytes[..bytes.len().min(HEAD)]),
+        sniff::Sniffed::Image(_)
+    )
+}
+
 pub fn from_bytes(
     name: &str,
     bytes: Vec<u8>,

@@ -11,7 +11,8 @@ named like the first argument plus ".extra" exists, a second tool, `lookup_fast`
 described by it (a tool a server adds later). `lookup` with q "ask" first asks the person for a
 form (elicitation/create, form mode), with q "open" for an address (URL mode), and answers with
 what came back; two prompts, `define` (argument `word`, required, and `lang`) and `hello` (with
-a hidden character); when a file named like the first argument plus ".nag" exists, it asks the
+a hidden character), `define` and its `word` listed twice; with a file named like the first argument
+plus ".pages", its prompt and resource lists go on page after page; when a file named like the first argument plus ".nag" exists, it asks the
 person for a form while listing its tools (no call of its own running), and records the answer
 in ".nagged"; two resources, a text and a PNG; with q "picture" its result holds images (a 96×64 PNG, one whose base64 is broken, one whose bytes are text, a PNG
 as an embedded resource) and audio; with q "huge" its result is a 20 MB line (too long for a client to read); with q "sample" it asks the client's model (sampling/createMessage) and answers with what came
@@ -65,13 +66,28 @@ def elicit(params, method="elicitation/create"):
 
 PROMPTS = [{"name": "define", "title": "Define a word", "description": "Asks for a definition.",
             "arguments": [{"name": "word", "description": "The word", "required": True},
-                          {"name": "lang", "description": "The language"}]},
-           {"name": "hello", "description": "Says hello\u202e with a hidden character."}]
+                          {"name": "lang", "description": "The language"},
+                          {"name": "word", "description": "The word again (listed twice)"}]},
+           {"name": "hello", "description": "Says hello\u202e with a hidden character."},
+           {"name": "define", "description": "A second prompt of the same name (listed twice)."}]
 
 
 DOT_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 RESOURCES = [{"uri": "dict://words/today.md", "name": "today.md", "title": "Word of the day", "mimeType": "text/markdown"},
-             {"uri": "dict://pics/dot.png", "name": "dot.png", "mimeType": "image/png"}]
+             {"uri": "dict://pics/dot.png", "name": "dot.png", "mimeType": "image/png"},
+             {"uri": "dict://words/today.md", "name": "again.md", "mimeType": "text/markdown"}]
+
+
+def listing(desc_file, params, base, key, make):
+    """One page of a list: the base items on the first; with a file named like the first
+    argument plus ".pages", one more item on every page and always a next page."""
+    endless = os.path.exists(desc_file + ".pages")
+    cursor = (params or {}).get("cursor")
+    n = int(cursor) if cursor else 0
+    page = {key: (base if n == 0 else []) + ([make(n)] if endless else [])}
+    if endless:
+        page["nextCursor"] = str(n + 1)
+    return page
 
 
 def gradient_png(w=96, h=64):
@@ -206,11 +222,13 @@ def main():
             else:
                 reply(mid, {"content": [{"type": "text", "text": "definition of " + q}]})
         elif method == "resources/list":
-            reply(mid, {"resources": RESOURCES})
+            reply(mid, listing(desc_file, msg.get("params"), RESOURCES, "resources",
+                               lambda n: {"uri": "dict://page/%d" % n, "name": "page-%d" % n}))
         elif method == "resources/read":
             resource_read(mid, msg.get("params") or {})
         elif method == "prompts/list":
-            reply(mid, {"prompts": PROMPTS})
+            reply(mid, listing(desc_file, msg.get("params"), PROMPTS, "prompts",
+                               lambda n: {"name": "page-%d" % n, "description": "From page %d." % n}))
         elif method == "prompts/get":
             prompt_get(mid, msg.get("params") or {})
         elif method == "ping":

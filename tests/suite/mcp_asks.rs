@@ -25,7 +25,7 @@ fn script(name: &str) -> String {
 }
 
 /// Adds the handshake-era server as "old" and the stateless one as "new".
-async fn add_servers(d: &Path) {
+pub(super) async fn add_servers(d: &Path) {
     let desc = d.join("desc.txt");
     std::fs::write(&desc, "Looks a word up.").unwrap();
     let old = script("changing.py");
@@ -387,7 +387,10 @@ async fn a_servers_prompts_are_listed_and_their_text_given() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let listed: Vec<parley_protocol::McpPrompt> = serde_json::from_str(&r.stdout).unwrap();
     let names: Vec<&str> = listed.iter().map(|p| p.name.as_str()).collect();
+    // Listed twice by the server (the prompt, its argument): kept once, the first.
     assert_eq!(names, ["define", "hello"]);
+    assert_eq!(listed[0].description, "Asks for a definition.");
+    assert_eq!(listed[0].arguments.len(), 2);
     assert!(listed[0].arguments[0].required && !listed[0].arguments[1].required);
     let r = run(d, &["mcp", "prompts", "old"]).await;
     assert!(r.stdout.contains("--arg word=… (required)"), "{}", r.stdout);
@@ -430,6 +433,7 @@ async fn a_servers_resources_are_listed_and_read() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let listed: Vec<parley_protocol::McpResource> = serde_json::from_str(&r.stdout).unwrap();
     let uris: Vec<&str> = listed.iter().map(|x| x.uri.as_str()).collect();
+    // The address listed twice is kept once (the first).
     assert_eq!(uris, ["dict://words/today.md", "dict://pics/dot.png"]);
     assert_eq!(listed[0].title.as_deref(), Some("Word of the day"));
     let r = run(d, &["mcp", "resource", "old", "dict://words/today.md"]).await;

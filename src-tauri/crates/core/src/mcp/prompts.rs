@@ -2,8 +2,8 @@
 //! with their arguments, and by `parley mcp prompts` / `parley mcp prompt`. A prompt's text is
 //! untrusted like everything a server sends: it goes into the message box, where the person
 //! reads and edits it before anything is sent (hidden characters are reported, so the window can
-//! warn); nothing a prompt says runs by itself. Bounded: at most PROMPTS_MAX prompts of a server,
-//! TEXT_MAX characters of one prompt's text.
+//! warn); nothing a prompt says runs by itself. Bounded: at most PROMPTS_MAX prompts of a server
+//! (read in at most LIST_PAGES_MAX pages), TEXT_MAX characters of one prompt's text.
 
 use super::McpService;
 use crate::error::CoreError;
@@ -22,6 +22,36 @@ pub(super) fn cut(s: &str, n: usize) -> String {
 /// A workspace as the file:// URI a server is told is its root ("" for none).
 pub(super) fn root_of(workspace: &std::path::Path) -> String {
     url::Url::from_directory_path(workspace).map_or_else(|()| String::new(), |u| u.to_string())
+}
+
+/// The most pages of a list read from one server (a server that always names a next page
+/// must not make Parley read forever).
+pub(super) const LIST_PAGES_MAX: usize = 20;
+
+/// Reads a server's list page by page (`page(cursor)` gives a page's items and the next
+/// cursor) until there is no next page, `max` items are read, or LIST_PAGES_MAX pages.
+pub(super) async fn pages<T, F, Fut>(max: usize, mut page: F) -> Result<Vec<T>, rmcp::ServiceError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), rmcp::ServiceError>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    for _ in 0..LIST_PAGES_MAX {
+        let (items, next) = page(cursor.take()).await?;
+        out.extend(items);
+        match next {
+            Some(next) if out.len() < max => cursor = Some(next),
+            _ => break,
+        }
+    }
+    out.truncate(max);
+    Ok(out)
+}
+
+/// A page request from `cursor`.
+pub(super) fn from(cursor: Option<String>) -> Option<rmcp::model::PaginatedRequestParams> {
+    Some(rmcp::model::PaginatedRequestParams::default().with_cursor(cursor))
 }
 
 impl McpService {
@@ -99,15 +129,21 @@ impl McpService {
         {
             return Ok(Vec::new());
         }
-        let listed =
-            tokio::time::timeout(super::client::LIST_TIMEOUT, conn.service.list_all_prompts())
-                .await
-                .map_err(|_| {
-                    CoreError::InvalidInput("The server did not list its prompts in time.".into())
-                })?
-                .map_err(|e| {
-                    CoreError::InvalidInput(format!("The server could not list its prompts: {e}."))
-                })?;
+        let listing = pages(PROMPTS_MAX * 2, |cursor| {
+            let service = &conn.service;
+            async move {
+                let page = service.list_prompts(from(cursor)).await?;
+                Ok((page.prompts, page.next_cursor))
+            }
+        });
+        let listed = tokio::time::timeout(super::client::LIST_TIMEOUT, listing)
+            .await
+            .map_err(|_| {
+                CoreError::InvalidInput("The server did not list its prompts in time.".into())
+            })?
+            .map_err(|e| {
+                CoreError::InvalidInput(format!("The server could not list its prompts: {e}."))
+            })?;
         let mut seen = std::collections::HashSet::new();
         Ok(listed
             .into_iter()

@@ -1,7 +1,8 @@
 //! A server's resources: listed for the message box (`@` in the composer, `parley mcp
 //! resources`) and read to be attached to a message like a file — its text as a document, an
 //! image's bytes as an image, through the attachments' own checks (sizes, formats, re-encoding).
-//! Bounded: at most RESOURCES_MAX listed per server, READ_MAX bytes read.
+//! Bounded: at most RESOURCES_MAX listed per server (in at most LIST_PAGES_MAX pages), READ_MAX
+//! bytes read.
 
 use super::prompts::{cut, root_of};
 use super::McpService;
@@ -53,17 +54,21 @@ impl McpService {
         {
             return Ok(Vec::new());
         }
-        let listed = tokio::time::timeout(
-            super::client::LIST_TIMEOUT,
-            conn.service.list_all_resources(),
-        )
-        .await
-        .map_err(|_| {
-            CoreError::InvalidInput("The server did not list its resources in time.".into())
-        })?
-        .map_err(|e| {
-            CoreError::InvalidInput(format!("The server could not list its resources: {e}."))
-        })?;
+        let listing = super::prompts::pages(RESOURCES_MAX * 2, |cursor| {
+            let service = &conn.service;
+            async move {
+                let page = service.list_resources(super::prompts::from(cursor)).await?;
+                Ok((page.resources, page.next_cursor))
+            }
+        });
+        let listed = tokio::time::timeout(super::client::LIST_TIMEOUT, listing)
+            .await
+            .map_err(|_| {
+                CoreError::InvalidInput("The server did not list its resources in time.".into())
+            })?
+            .map_err(|e| {
+                CoreError::InvalidInput(format!("The server could not list its resources: {e}."))
+            })?;
         let mut seen = std::collections::HashSet::new();
         Ok(listed
             .into_iter()

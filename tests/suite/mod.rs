@@ -50,6 +50,7 @@ mod openai_fixtures;
 mod openai_responses;
 mod orphans;
 mod peer;
+mod peer_gguf;
 mod provider_changes;
 mod providers_config;
 mod redaction;

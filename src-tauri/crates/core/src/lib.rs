@@ -63,6 +63,7 @@ pub mod history;
 mod hub;
 mod instance;
 pub mod mcp;
+pub mod models;
 mod net;
 pub mod paths;
 pub mod providers;

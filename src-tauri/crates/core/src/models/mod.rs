@@ -1,0 +1,8 @@
+//! Local models (issue 29, being built): the models Parley runs itself with its built-in
+//! engine. So far its pure parts: reading a GGUF file's header safely (`gguf`: is it a model
+//! Parley can load, and what it says about itself) and estimating whether a model with a
+//! context fits this computer's memory before it is loaded (`memory`). The service, its
+//! tables, the engine and the downloads follow, in this folder.
+
+pub mod gguf;
+pub mod memory;

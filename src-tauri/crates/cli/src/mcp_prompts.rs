@@ -8,7 +8,7 @@ use parley_core::Core;
 use parley_protocol::NamedValue;
 use std::path::{Path, PathBuf};
 
-fn folder(workspace: &Option<PathBuf>) -> PathBuf {
+pub(crate) fn folder(workspace: &Option<PathBuf>) -> PathBuf {
     workspace.clone().unwrap_or_default()
 }
 

@@ -17,7 +17,7 @@ pub async fn list(
     let (server, entries) = crate::mcp_prompts::server_on(core, name).await?;
     let listed = core
         .mcp()
-        .resources(&entries, &workspace.clone().unwrap_or_default())
+        .resources(&entries, &crate::mcp_prompts::folder(workspace))
         .await;
     core.mcp().close_all().await;
     let listed = listed?;
@@ -54,7 +54,7 @@ pub async fn read(
         .read_resource(
             &entries,
             (name, uri),
-            &workspace.clone().unwrap_or_default(),
+            &crate::mcp_prompts::folder(workspace),
         )
         .await;
     core.mcp().close_all().await;

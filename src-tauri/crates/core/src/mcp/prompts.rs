@@ -28,25 +28,38 @@ pub(super) fn root_of(workspace: &std::path::Path) -> String {
 /// must not make Parley read forever).
 pub(super) const LIST_PAGES_MAX: usize = 20;
 
-/// Reads a server's list page by page (`page(cursor)` gives a page's items and the next
-/// cursor) until there is no next page, `max` items are read, or LIST_PAGES_MAX pages.
-pub(super) async fn pages<T, F, Fut>(max: usize, mut page: F) -> Result<Vec<T>, rmcp::ServiceError>
+/// Reads a server's list of `what` page by page (`page(cursor)` gives a page's items and the
+/// next cursor) until there is no next page, `max` items are read, or LIST_PAGES_MAX pages —
+/// all within LIST_TIMEOUT; an error says which list failed.
+pub(super) async fn pages<T, F, Fut>(
+    what: &str,
+    max: usize,
+    mut page: F,
+) -> Result<Vec<T>, CoreError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), rmcp::ServiceError>>,
 {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    for _ in 0..LIST_PAGES_MAX {
-        let (items, next) = page(cursor.take()).await?;
-        out.extend(items);
-        match next {
-            Some(next) if out.len() < max => cursor = Some(next),
-            _ => break,
+    let reading = async {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        for _ in 0..LIST_PAGES_MAX {
+            let (items, next) = page(cursor.take()).await?;
+            out.extend(items);
+            match next {
+                Some(next) if out.len() < max => cursor = Some(next),
+                _ => break,
+            }
         }
-    }
-    out.truncate(max);
-    Ok(out)
+        out.truncate(max);
+        Ok::<_, rmcp::ServiceError>(out)
+    };
+    tokio::time::timeout(super::client::LIST_TIMEOUT, reading)
+        .await
+        .map_err(|_| {
+            CoreError::InvalidInput(format!("The server did not list its {what} in time."))
+        })?
+        .map_err(|e| CoreError::InvalidInput(format!("The server could not list its {what}: {e}.")))
 }
 
 /// A page request from `cursor`.
@@ -129,21 +142,14 @@ impl McpService {
         {
             return Ok(Vec::new());
         }
-        let listing = pages(PROMPTS_MAX * 2, |cursor| {
+        let listed = pages("prompts", PROMPTS_MAX * 2, |cursor| {
             let service = &conn.service;
             async move {
                 let page = service.list_prompts(from(cursor)).await?;
                 Ok((page.prompts, page.next_cursor))
             }
-        });
-        let listed = tokio::time::timeout(super::client::LIST_TIMEOUT, listing)
-            .await
-            .map_err(|_| {
-                CoreError::InvalidInput("The server did not list its prompts in time.".into())
-            })?
-            .map_err(|e| {
-                CoreError::InvalidInput(format!("The server could not list its prompts: {e}."))
-            })?;
+        })
+        .await?;
         let mut seen = std::collections::HashSet::new();
         Ok(listed
             .into_iter()

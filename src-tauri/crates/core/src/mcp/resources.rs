@@ -54,21 +54,14 @@ impl McpService {
         {
             return Ok(Vec::new());
         }
-        let listing = super::prompts::pages(RESOURCES_MAX * 2, |cursor| {
+        let listed = super::prompts::pages("resources", RESOURCES_MAX * 2, |cursor| {
             let service = &conn.service;
             async move {
                 let page = service.list_resources(super::prompts::from(cursor)).await?;
                 Ok((page.resources, page.next_cursor))
             }
-        });
-        let listed = tokio::time::timeout(super::client::LIST_TIMEOUT, listing)
-            .await
-            .map_err(|_| {
-                CoreError::InvalidInput("The server did not list its resources in time.".into())
-            })?
-            .map_err(|e| {
-                CoreError::InvalidInput(format!("The server could not list its resources: {e}."))
-            })?;
+        })
+        .await?;
         let mut seen = std::collections::HashSet::new();
         Ok(listed
             .into_iter()

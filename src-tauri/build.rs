@@ -88,6 +88,15 @@ const COMMANDS: &[&str] = &[
     "get_mcp_prompt",
     "list_mcp_resources",
     "attach_mcp_resource",
+    "list_local_models",
+    "pick_local_model",
+    "add_found_model",
+    "remove_local_model",
+    "set_local_model_settings",
+    "engine_status",
+    "engine_log",
+    "set_engine_idle",
+    "stop_engine",
 ];
 
 fn main() {

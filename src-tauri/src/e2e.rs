@@ -78,6 +78,7 @@ mod tests {
             "PARLEY_E2E_SAVE_FILE",
             "PARLEY_E2E_PICK_FOLDER",
             "PARLEY_E2E_PICK_ATTACHMENTS",
+            "PARLEY_E2E_PICK_MODEL",
             "PARLEY_E2E_KEEP_COMPOSITING",
         ] {
             std::env::set_var(var, "/tmp/chosen-by-the-environment");

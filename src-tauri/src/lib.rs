@@ -16,7 +16,7 @@ pub mod e2e;
 pub mod rendering;
 
 use commands::{
-    app, approvals, assistants, attachments, attachments_pick, chats, data, history, mcp,
+    app, approvals, assistants, attachments, attachments_pick, chats, data, history, mcp, models,
     providers, search, settings, tools, usage,
 };
 use parley_core::{Core, CoreError};
@@ -61,7 +61,7 @@ pub(crate) fn err(e: CoreError) -> ErrorInfo {
 
 /// Knowledge the window shares with the core, generated rather than copied: the characters
 /// approval dialogs make visible, the chat-settings limits, the events that end a turn and
-/// the providers' default addresses.
+/// the providers' default addresses, the built-in engine's name as a provider.
 fn shared_constants(b: tauri_specta::Builder<tauri::Wry>) -> tauri_specta::Builder<tauri::Wry> {
     b.constant("HIDDEN_RANGES", parley_protocol::visible::HIDDEN_RANGES)
         .constant("PARAM_LIMITS", parley_protocol::PARAM_LIMITS)
@@ -70,6 +70,7 @@ fn shared_constants(b: tauri_specta::Builder<tauri::Wry>) -> tauri_specta::Build
             "DEFAULT_BASE_URLS",
             parley_core::providers::presets::default_base_urls(),
         )
+        .constant("BUILTIN_PROVIDER", parley_protocol::BUILTIN_PROVIDER)
 }
 
 /// The commands and types the UI sees; `ui/src/bindings.ts` is generated from this.
@@ -99,6 +100,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             usage::chat_usage, usage::get_prices, usage::save_prices, chats::estimate_context,
             providers::get_context_windows, providers::save_context_windows,
             attachments::attach_file, attachments::attach_bytes, attachments::cancel_attach,
+            models::list_local_models, models::pick_local_model, models::add_found_model,
+            models::remove_local_model, models::set_local_model_settings, models::engine_status,
+            models::engine_log, models::set_engine_idle, models::stop_engine,
             mcp::list_mcp_servers, mcp::add_mcp_server, mcp::remove_mcp_server,
             mcp::sign_in_mcp_server, mcp::cancel_mcp_sign_in, mcp::sign_out_mcp_server,
             mcp::enable_mcp_server, mcp::disable_mcp_server, mcp::test_mcp_server,
@@ -209,6 +213,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                         core.mcp().close_all(),
                     )
                     .await;
+                    core.models().stop_engine().await;
                 });
                 app.state::<AppState>().core.end();
             }

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 log = os.environ["PARLEY_TEST_BROWSER_LOG"]
+os.makedirs(os.path.dirname(log) or ".", exist_ok=True)
 url = sys.argv[1]
 with open(log, "a", encoding="utf-8") as f:
     f.write(url + "\n")

@@ -261,6 +261,20 @@ impl Session {
         }
     }
 
+    /// Waits (up to 5 s) until the first element matching `css` has stood still for two
+    /// animation frames: a click lands where the element was measured, so a button in a
+    /// transcript still following its newest rows (a status line growing, the view scrolling
+    /// after it) is clicked only once it has stopped moving.
+    pub async fn wait_still(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let js = format!(
+            "return (async () => {{ const at = () => {{ const e = document.querySelector({css:?}); if (!e) return null; const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height].join(','); }}; const frame = () => new Promise((r) => requestAnimationFrame(() => r())); const a = at(); await frame(); await frame(); return a !== null && a === at(); }})()"
+        );
+        while self.script(&js).await != Value::Bool(true) {
+            assert!(Instant::now() < deadline, "{css} never stood still");
+        }
+    }
+
     /// Types into an element (`\u{E007}` is Enter).
     pub async fn type_text(&self, e: &Element, text: &str) {
         self.call(

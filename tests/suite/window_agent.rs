@@ -136,8 +136,8 @@ async fn window_two_providers_switch_model_mid_conversation() {
     })
     .await;
     shot(&s, &e, "22b-retry-countdown").await;
-    s.click(&s.wait_for("[data-testid=retry-cancel]").await)
-        .await;
+    s.wait_still("[data-testid=retry-cancel]").await;
+    s.click_css("[data-testid=retry-cancel]").await;
     s.wait_text("[data-testid=turn-status]", 5, |t| t.contains("Stopped"))
         .await;
     wait_users(&s, 3).await;

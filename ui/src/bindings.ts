@@ -198,6 +198,27 @@ export const commands = {
 	attachBytes: (name: string, mime: string, data: string, job: string) => typedError<Attachment_Serialize, ErrorInfo>(__TAURI_INVOKE("attach_bytes", { name, mime, data, job })),
 	/**  Cancels the attaching `job` (nothing is stored); a finished or unknown job is left alone. */
 	cancelAttach: (job: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("cancel_attach", { job })),
+	/**  The installed models, the ones found on this computer, and the memory. */
+	listLocalModels: () => typedError<LocalModels_Serialize, ErrorInfo>(__TAURI_INVOKE("list_local_models")),
+	/**
+	 *  Shows the native open dialog for a GGUF file and adds the one picked (`None` when
+	 *  cancelled). E2E tests set `PARLEY_E2E_PICK_MODEL` instead (builds with the `e2e` feature).
+	 */
+	pickLocalModel: () => typedError<LocalModel_Serialize | null, ErrorInfo>(__TAURI_INVOKE("pick_local_model")),
+	/**  Adds a model Parley found where Ollama or LM Studio keeps it (named by its path as listed). */
+	addFoundModel: (path: string) => typedError<LocalModel_Serialize, ErrorInfo>(__TAURI_INVOKE("add_found_model", { path })),
+	/**  Removes a model (a downloaded file is deleted; the user's own stays). */
+	removeLocalModel: (name: string) => typedError<LocalModel_Serialize, ErrorInfo>(__TAURI_INVOKE("remove_local_model", { name })),
+	/**  How the engine runs a model. */
+	setLocalModelSettings: (name: string, settings: ModelSettings_Deserialize) => typedError<LocalModel_Serialize, ErrorInfo>(__TAURI_INVOKE("set_local_model_settings", { name, settings })),
+	/**  What the engine is doing. */
+	engineStatus: () => typedError<EngineStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("engine_status")),
+	/**  The engine's log. */
+	engineLog: () => typedError<string[], ErrorInfo>(__TAURI_INVOKE("engine_log")),
+	/**  The idle time after which the model is unloaded (0: never). */
+	setEngineIdle: (seconds: number) => typedError<EngineStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("set_engine_idle", { seconds })),
+	/**  Stops the engine now (its memory freed; the next message starts it again). */
+	stopEngine: () => typedError<EngineStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("stop_engine")),
 	/**  Every configured server, by name. */
 	listMcpServers: () => typedError<McpServer_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_servers")),
 	/**  Proposes adding a server (or replacing the one of the same name); confirmed in the card. */
@@ -263,6 +284,8 @@ export const commands = {
 };
 
 /* Constants */
+export const BUILTIN_PROVIDER = "On this computer (built in)" as const;
+
 export const DEFAULT_BASE_URLS = {"anthropic":"https://api.anthropic.com/v1","gemini":"https://generativelanguage.googleapis.com/v1beta","ollama":"http://127.0.0.1:11434","openai":"https://api.openai.com/v1","openai_compatible":"http://127.0.0.1:8080/v1","openai_responses":"https://api.openai.com/v1"} as const;
 
 export const HIDDEN_RANGES = [[0,8],[11,31],[127,160],[173,173],[847,847],[1536,1541],[1564,1564],[1757,1757],[1807,1807],[2192,2193],[2274,2274],[4447,4448],[5760,5760],[6068,6069],[6155,6159],[8192,8207],[8232,8239],[8287,8303],[10240,10240],[12288,12288],[12644,12644],[65024,65039],[65279,65279],[65440,65440],[65520,65531],[69821,69821],[69837,69837],[78896,78911],[113824,113827],[119155,119162],[917504,917631],[917760,917999],[983040,1114111]] as const;
@@ -829,6 +852,50 @@ export type DropEvent =
 /**  The dropped files' paths. */
 paths: string[] };
 
+/**  What the built-in engine is doing. */
+export type EngineState = 
+/**  Not running (never started, unloaded after the idle time, or stopped). */
+"stopped" | 
+/**  Started, loading its model. */
+"loading" | 
+/**  Serving its model. */
+"ready" | 
+/**  The last start failed, or the engine crashed (see `message`). */
+"failed";
+
+/**  The built-in engine's state, for Settings and `parley models status`. */
+export type EngineStatus = EngineStatus_Serialize | EngineStatus_Deserialize;
+
+/**  The built-in engine's state, for Settings and `parley models status`. */
+export type EngineStatus_Deserialize = {
+	state: EngineState,
+	/**  The model loaded or loading. */
+	model?: string | null,
+	/**  The engine's program, when Parley found it. */
+	binary?: string | null,
+	/**  What went wrong, or what is happening, in a sentence. */
+	message?: string | null,
+	/**  When the state began (ms). */
+	since: number | null,
+	/**  Seconds without a request after which the model is unloaded (0: never). */
+	idle_seconds: number,
+};
+
+/**  The built-in engine's state, for Settings and `parley models status`. */
+export type EngineStatus_Serialize = {
+	state: EngineState,
+	/**  The model loaded or loading. */
+	model: string | null,
+	/**  The engine's program, when Parley found it. */
+	binary: string | null,
+	/**  What went wrong, or what is happening, in a sentence. */
+	message: string | null,
+	/**  When the state began (ms). */
+	since: number | null,
+	/**  Seconds without a request after which the model is unloaded (0: never). */
+	idle_seconds: number,
+};
+
 /**  A stable, machine-readable error category. The UI picks its next-step button from it. */
 export type ErrorCode = 
 /**  The request itself is wrong (empty message, bad URL, bad name); fix it and retry. */
@@ -1263,6 +1330,33 @@ export type ForkOrigin = {
 	message_id: MessageId,
 };
 
+/**  A model found on this computer (kept by Ollama or LM Studio) that is not added yet. */
+export type FoundModel = FoundModel_Serialize | FoundModel_Deserialize;
+
+/**  A model found on this computer (kept by Ollama or LM Studio) that is not added yet. */
+export type FoundModel_Deserialize = {
+	/**  The name its keeper shows. */
+	name: string,
+	path: string,
+	source: ModelSource,
+	architecture: string,
+	parameters: number,
+	quantisation?: string | null,
+	size: number,
+};
+
+/**  A model found on this computer (kept by Ollama or LM Studio) that is not added yet. */
+export type FoundModel_Serialize = {
+	/**  The name its keeper shows. */
+	name: string,
+	path: string,
+	source: ModelSource,
+	architecture: string,
+	parameters: number,
+	quantisation: string | null,
+	size: number,
+};
+
 /**  A saved "always allow" grant: one tool with its exact arguments, in one workspace. */
 export type Grant = {
 	/**  Its id (for revoking). */
@@ -1424,6 +1518,91 @@ export type LeftOutChat = {
 	title: string,
 	/**  Why it could not be read. */
 	why: string,
+};
+
+/**  A model the built-in engine can run, as its GGUF header describes it. */
+export type LocalModel = LocalModel_Serialize | LocalModel_Deserialize;
+
+/**  A model the built-in engine can run, as its GGUF header describes it. */
+export type LocalModel_Deserialize = {
+	/**  Its name in the model picker and the CLI (unique). */
+	name: string,
+	/**  The GGUF file. */
+	path: string,
+	source: ModelSource,
+	/**  The architecture (`llama`, `qwen2`, …). */
+	architecture: string,
+	/**  Parameters, counted from the tensors. */
+	parameters: number,
+	/**  The weights' quantisation (`Q4_K_M`, …), when the file says. */
+	quantisation?: string | null,
+	/**  The context length it was trained for. */
+	context_length?: number | null,
+	/**  The file's size in bytes. */
+	size: number,
+	/**  Whether the file holds a chat template. */
+	chat_template: boolean,
+	settings: ModelSettings_Deserialize,
+	/**  When it was added (ms). */
+	added_at: number | null,
+	/**  Why it cannot be used now (its file is gone or changed), when it cannot. */
+	problem?: string | null,
+};
+
+/**  A model the built-in engine can run, as its GGUF header describes it. */
+export type LocalModel_Serialize = {
+	/**  Its name in the model picker and the CLI (unique). */
+	name: string,
+	/**  The GGUF file. */
+	path: string,
+	source: ModelSource,
+	/**  The architecture (`llama`, `qwen2`, …). */
+	architecture: string,
+	/**  Parameters, counted from the tensors. */
+	parameters: number,
+	/**  The weights' quantisation (`Q4_K_M`, …), when the file says. */
+	quantisation: string | null,
+	/**  The context length it was trained for. */
+	context_length: number | null,
+	/**  The file's size in bytes. */
+	size: number,
+	/**  Whether the file holds a chat template. */
+	chat_template: boolean,
+	settings: ModelSettings_Serialize,
+	/**  When it was added (ms). */
+	added_at: number | null,
+	/**  Why it cannot be used now (its file is gone or changed), when it cannot. */
+	problem: string | null,
+};
+
+/**
+ *  The installed models and the ones found elsewhere on this computer. (Byte counts and
+ *  parameters are typed `u32` for the window only: JSON carries the whole number.)
+ */
+export type LocalModels = LocalModels_Serialize | LocalModels_Deserialize;
+
+/**
+ *  The installed models and the ones found elsewhere on this computer. (Byte counts and
+ *  parameters are typed `u32` for the window only: JSON carries the whole number.)
+ */
+export type LocalModels_Deserialize = {
+	installed: LocalModel_Deserialize[],
+	found: FoundModel_Deserialize[],
+	/**  This computer's memory, total and free now (bytes; `None` where unknown). */
+	memory_total?: number | null,
+	memory_free?: number | null,
+};
+
+/**
+ *  The installed models and the ones found elsewhere on this computer. (Byte counts and
+ *  parameters are typed `u32` for the window only: JSON carries the whole number.)
+ */
+export type LocalModels_Serialize = {
+	installed: LocalModel_Serialize[],
+	found: FoundModel_Serialize[],
+	/**  This computer's memory, total and free now (bytes; `None` where unknown). */
+	memory_total: number | null,
+	memory_free: number | null,
 };
 
 /**  A model server found running on this machine (loopback only). */
@@ -1921,6 +2100,40 @@ export type ModelList_Serialize = {
 	/**  Why the last refresh failed, if it did (the cached list is still returned). */
 	error: ErrorInfo | null,
 };
+
+/**  How the built-in engine runs one model (`None`: the engine's choice). */
+export type ModelSettings = ModelSettings_Serialize | ModelSettings_Deserialize;
+
+/**  How the built-in engine runs one model (`None`: the engine's choice). */
+export type ModelSettings_Deserialize = {
+	/**  Context size in tokens (default: the smaller of the model's own and 4096). */
+	context?: number | null,
+	/**  CPU threads. */
+	threads?: number | null,
+	/**  Layers offloaded to a GPU (a build with GPU support only; 0 = none). */
+	gpu_layers?: number | null,
+};
+
+/**  How the built-in engine runs one model (`None`: the engine's choice). */
+export type ModelSettings_Serialize = {
+	/**  Context size in tokens (default: the smaller of the model's own and 4096). */
+	context: number | null,
+	/**  CPU threads. */
+	threads: number | null,
+	/**  Layers offloaded to a GPU (a build with GPU support only; 0 = none). */
+	gpu_layers: number | null,
+};
+
+/**  Where a local model's file came from. */
+export type ModelSource = 
+/**  A GGUF file the user added from disk (used in place). */
+"file" | 
+/**  A model Ollama keeps (used in place). */
+"ollama" | 
+/**  A model LM Studio keeps (used in place). */
+"lm_studio" | 
+/**  Downloaded by Parley into its models folder. */
+"download";
 
 /**  A model's context window and output limit: a row of the window table. */
 export type ModelWindow = ModelWindow_Serialize | ModelWindow_Deserialize;

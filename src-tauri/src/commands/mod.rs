@@ -11,6 +11,7 @@ pub mod chats;
 pub mod data;
 pub mod history;
 pub mod mcp;
+pub mod models;
 pub mod providers;
 pub mod search;
 pub mod settings;

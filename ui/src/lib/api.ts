@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { ImportProgress } from "../bindings";
-import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
+import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -76,6 +76,16 @@ export const api = {
   getMcpPrompt: (chatId: string, server: string, prompt: string, args: { name: string; value: string }[]) =>
     unwrap(commands.getMcpPrompt(chatId, server, prompt, args)),
   mcpServerLog: (name: string) => unwrap(commands.mcpServerLog(name)),
+  // Local models and the built-in engine (Settings → Models).
+  listLocalModels: () => unwrap(commands.listLocalModels()),
+  pickLocalModel: () => unwrap(commands.pickLocalModel()),
+  addFoundModel: (path: string) => unwrap(commands.addFoundModel(path)),
+  removeLocalModel: (name: string) => unwrap(commands.removeLocalModel(name)),
+  setLocalModelSettings: (name: string, settings: ModelSettings) => unwrap(commands.setLocalModelSettings(name, settings)),
+  engineStatus: () => unwrap(commands.engineStatus()),
+  engineLog: () => unwrap(commands.engineLog()),
+  setEngineIdle: (seconds: number) => unwrap(commands.setEngineIdle(seconds)),
+  stopEngine: () => unwrap(commands.stopEngine()),
   importMcpConfig: (text: string) => unwrap(commands.importMcpConfig(text)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),

@@ -143,8 +143,10 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         color: term::stderr_is_terminal(),
     };
     let result = follow(&asked, handle.events).await;
-    // The MCP servers the turn started end with it (each local one's process group too).
+    // The MCP servers the turn started end with it (each local one's process group too), and
+    // so does the built-in engine.
     core.mcp().close_all().await;
+    core.models().stop_engine().await;
     if created && !args.json {
         errln!("(chat {chat_id}; continue it with --chat {chat_id})");
     }

@@ -25,6 +25,7 @@ mod mcp_login;
 mod mcp_prompts;
 mod mcp_resources;
 mod mcp_tools;
+mod models;
 mod prompts;
 mod providers;
 mod review;
@@ -97,6 +98,10 @@ enum Command {
     /// MCP servers: add, list, turn on or off, remove, import another client's file.
     #[command(subcommand)]
     Mcp(mcp::McpCmd),
+    /// Local models for the built-in engine ("On this computer (built in)"): add, list, remove,
+    /// settings, the engine's state.
+    #[command(subcommand)]
+    Models(models::ModelsCmd),
 }
 
 /// A failure to report: the error and the exit code.
@@ -206,6 +211,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Search(args) => search::search(&core, args).await,
         Command::Usage(args) => usage::usage(&core, args).await,
         Command::Mcp(cmd) => mcp::run(&core, cmd).await,
+        Command::Models(cmd) => models::run(&core, cmd).await,
         Command::Restore {
             file,
             dry_run,

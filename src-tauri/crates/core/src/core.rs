@@ -16,6 +16,7 @@ use crate::history::HistoryService;
 use crate::hub::Hub;
 use crate::instance::Instance;
 use crate::mcp::McpService;
+use crate::models::ModelService;
 use crate::providers::{HttpSettings, ProviderService};
 use crate::search::SearchService;
 use crate::secrets::SecretStore;
@@ -52,6 +53,7 @@ struct Inner {
     providers: ProviderService,
     assistants: AssistantService,
     mcp: McpService,
+    models: ModelService,
     attachments: AttachmentService,
     approvals: ApprovalService,
     settings: SettingsService,
@@ -61,6 +63,15 @@ struct Inner {
     report: OpenReport,
     interrupted_at_start: usize,
     instance: Instance,
+}
+
+/// Folders tools may never write without asking: the data folder and its configuration twin.
+fn protected_folders(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut protected = vec![dir.canonicalize().unwrap_or_else(|_| dir.to_owned())];
+    if let (Some(config), Some(name)) = (dirs::config_dir(), dir.file_name()) {
+        protected.push(config.join(name));
+    }
+    protected
 }
 
 /// How long after start the daily backup is taken.
@@ -94,10 +105,7 @@ impl Core {
         }
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
         let client = crate::providers::http::client(&options.http)?;
-        let mut protected = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
-        if let (Some(config), Some(name)) = (dirs::config_dir(), dir.file_name()) {
-            protected.push(config.join(name));
-        }
+        let protected = protected_folders(dir);
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
@@ -112,7 +120,10 @@ impl Core {
         // Each topic that needs another's data holds that topic's service.
         let settings = SettingsService::new(shared.clone());
         let approvals = ApprovalService::load(shared.clone()).await?;
-        let providers = ProviderService::new(shared.clone(), settings.clone());
+        let models = ModelService::new(shared.clone());
+        models.load_settings().await?;
+        let providers = ProviderService::new(shared.clone(), settings.clone())
+            .with_engine(Arc::new(models.clone()));
         providers.remember_saved_keys();
         let attachments = AttachmentService::new(store.clone());
         let mcp = McpService::new(shared.clone(), providers.clone(), settings.clone());
@@ -136,6 +147,7 @@ impl Core {
                 usage: UsageService::new(shared.clone(), settings.clone()),
                 assistants: AssistantService::new(shared.clone(), chats.clone()),
                 mcp,
+                models,
                 approvals,
                 settings,
                 tools: ToolService,
@@ -226,6 +238,11 @@ impl Core {
     /// MCP servers: their configuration.
     pub fn mcp(&self) -> &McpService {
         &self.inner.mcp
+    }
+
+    /// Local models and the built-in engine.
+    pub fn models(&self) -> &ModelService {
+        &self.inner.models
     }
 
     /// Approval decisions, answers to questions, saved grants.

@@ -193,6 +193,9 @@ pub enum ProviderErrorKind {
     /// The server redirected to another host; Parley refused so the key stays where it was
     /// saved for.
     Redirected,
+    /// The built-in engine could not serve the model (not installed, the model does not fit or
+    /// cannot be loaded, it crashed); the detail is the whole sentence.
+    Engine,
 }
 
 /// A provider failure, classified.
@@ -242,7 +245,8 @@ impl ProviderError {
             | ProviderErrorKind::StreamInterrupted
             | ProviderErrorKind::StreamError
             | ProviderErrorKind::Protocol
-            | ProviderErrorKind::Redirected => false,
+            | ProviderErrorKind::Redirected
+            | ProviderErrorKind::Engine => false,
         }
     }
 
@@ -277,6 +281,7 @@ impl ProviderError {
                 ErrorCode::StreamInterrupted
             }
             ProviderErrorKind::Protocol | ProviderErrorKind::Redirected => ErrorCode::Protocol,
+            ProviderErrorKind::Engine => ErrorCode::ProviderUnavailable,
         }
     }
 
@@ -299,12 +304,20 @@ impl ProviderError {
             | ProviderErrorKind::ConnectionLost
             | ProviderErrorKind::IdleTimeout
             | ProviderErrorKind::StreamInterrupted
-            | ProviderErrorKind::StreamError => true,
+            | ProviderErrorKind::StreamError
+            | ProviderErrorKind::Engine => true,
         }
     }
 
     /// A sentence for the user: what happened, the provider's words, and the next step.
     pub fn user_message(&self) -> String {
+        if self.kind == ProviderErrorKind::Engine {
+            // The detail is the engine's whole sentence.
+            return self
+                .detail
+                .clone()
+                .unwrap_or_else(|| "The built-in engine could not serve the model.".into());
+        }
         let status = self
             .status
             .map(|s| format!(" (HTTP {s})"))
@@ -362,6 +375,7 @@ impl ProviderError {
             ProviderErrorKind::Protocol => format!(
                 "The provider answered in a format Parley does not understand{status}. Check the base URL and the provider kind."
             ),
+            ProviderErrorKind::Engine => String::new(),
             ProviderErrorKind::Redirected => "The provider's address redirected to another host, so Parley stopped: your API key is only sent to the host it was saved for. Check the base URL.".to_owned(),
         };
         match &self.detail {

@@ -66,6 +66,7 @@ pub mod mcp;
 pub mod models;
 mod net;
 pub mod paths;
+mod proclog;
 pub mod providers;
 pub mod search;
 pub mod secrets;

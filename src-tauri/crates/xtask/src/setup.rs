@@ -411,15 +411,18 @@ impl Setup {
             "PARLEY_E2E_PICK_FILE",
             self.root.join("target/e2e-pick/backup.db"),
         );
-        // Where Export's save dialog "saves" and Import's dialog "picks": one file, so a test
-        // exports from one data folder and imports into another.
         // The system browser of a sign-in: a stand-in that follows the redirects (it records
-        // what it opened there).
+        // what it opened there). The folder is made here: on a fresh clone nothing else has
+        // made it before the sign-in test runs.
+        std::fs::create_dir_all(self.root.join("target/e2e-pick"))
+            .map_err(|e| format!("target/e2e-pick: {e}"))?;
         std::env::set_var("BROWSER", self.root.join("tests/mcp_servers/browser.py"));
         std::env::set_var(
             "PARLEY_TEST_BROWSER_LOG",
             self.root.join("target/e2e-pick/browser.txt"),
         );
+        // Where Export's save dialog "saves" and Import's dialog "picks": one file, so a test
+        // exports from one data folder and imports into another.
         let export = self.root.join("target/e2e-pick/export.json");
         std::env::set_var("PARLEY_E2E_SAVE_FILE", &export);
         std::env::set_var("PARLEY_E2E_PICK_IMPORT", &export);

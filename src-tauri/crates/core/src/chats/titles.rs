@@ -156,7 +156,7 @@ impl ChatService {
         }
         let settings = self.settings.saved().await?.unwrap_or_default();
         let (provider_name, model) = title_model(settings, &history.session)?;
-        let row = self.providers.provider_row(&provider_name).await?;
+        let row = self.providers.answering_row(&provider_name).await?;
         let provider = self.providers.build_provider(&row).await?;
         let request = title_request(id, model, &question, &answer);
         let text = answer_text(provider.as_ref(), request).await?;

@@ -303,7 +303,7 @@ impl ChatService {
                     })?
             }
         };
-        let row = self.providers.provider_row(&provider_name).await?;
+        let row = self.providers.answering_row(&provider_name).await?;
         let same_provider = session.provider.as_deref() == Some(row.name.as_str());
         let model = options
             .model

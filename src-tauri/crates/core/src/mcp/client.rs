@@ -9,9 +9,9 @@
 
 use super::asks::Asks;
 use super::handler::Handler;
-use super::log::ServerLog;
 use super::ServerValues;
 use crate::error::CoreError;
+use crate::proclog::ProcLog as ServerLog;
 use parley_protocol::{McpServer, McpToolHints, McpToolInfo, McpTransport, NamedValue};
 use rmcp::model::ProtocolVersion;
 use rmcp::service::RunningService;

@@ -7,7 +7,7 @@
 #![allow(deprecated)]
 
 use super::asks::{self, Answer, AskKind, Asks};
-use super::log::ServerLog;
+use crate::proclog::ProcLog as ServerLog;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
     ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,

@@ -3,9 +3,9 @@
 //! process for Settings to show.
 
 use super::client::{self, Context};
-use super::log::ServerLog;
 use super::McpService;
 use crate::error::CoreError;
+use crate::proclog::ProcLog as ServerLog;
 use parley_protocol::McpTestReport;
 use std::sync::Arc;
 

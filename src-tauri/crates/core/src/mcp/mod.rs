@@ -13,7 +13,7 @@ pub mod form;
 mod handler;
 pub mod import;
 mod live;
-mod log;
+
 pub mod oauth;
 mod oauth_callback;
 mod oauth_store;
@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex};
 pub struct McpService {
     shared: Arc<Shared>,
     /// Each server's log in this process, by server id.
-    logs: Arc<Mutex<HashMap<String, Arc<log::ServerLog>>>>,
+    logs: Arc<Mutex<HashMap<String, Arc<crate::proclog::ProcLog>>>>,
     /// The servers in use by chats.
     pool: Arc<pool::Pool>,
     /// What servers ask the person (elicitation), waiting for an answer.

@@ -66,7 +66,7 @@ impl Sampler {
     pub async fn answer(&self, provider: &str, model: &str, r: &Request) -> Result<String, String> {
         let row = self
             .providers
-            .provider_row(provider)
+            .answering_row(provider)
             .await
             .map_err(|e| e.to_string())?;
         let p = self

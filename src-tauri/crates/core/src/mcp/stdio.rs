@@ -7,8 +7,8 @@
 //! the call waiting for it would wait until its timeout; here the waiting calls are told at
 //! once (`oversize`), and fail with a clear error.
 
-use super::log::ServerLog;
 use crate::error::CoreError;
+use crate::proclog::ProcLog as ServerLog;
 use parley_protocol::NamedValue;
 use process_wrap::tokio::ChildWrapper;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
@@ -243,47 +243,8 @@ pub fn spawn(
         "started {command} (process {})",
         pid.map_or("?".into(), |p| p.to_string())
     ));
-    let reader = stderr.map(|stderr| tokio::spawn(read_stderr(stderr, log.clone())));
+    let reader = stderr.map(|stderr| tokio::spawn(crate::proclog::read_into(stderr, log.clone())));
     Ok((transport, pid, reader))
-}
-
-/// The most bytes of one stderr line held (the rest of a longer line is dropped unread into
-/// memory: a server that writes without line breaks cannot fill it).
-const STDERR_LINE_MAX: usize = 4096;
-
-/// Reads a server's stderr into its log, line by line, each line at most STDERR_LINE_MAX bytes.
-async fn read_stderr(stderr: tokio::process::ChildStderr, log: Arc<ServerLog>) {
-    use tokio::io::AsyncBufReadExt;
-    let mut reader = tokio::io::BufReader::new(stderr);
-    let mut line: Vec<u8> = Vec::new();
-    let mut cut = false;
-    loop {
-        let (taken, ended) = match reader.fill_buf().await {
-            Ok([]) | Err(_) => break,
-            Ok(buf) => {
-                let end = buf.iter().position(|&b| b == b'\n');
-                let part = &buf[..end.unwrap_or(buf.len())];
-                let room = STDERR_LINE_MAX.saturating_sub(line.len());
-                line.extend_from_slice(&part[..part.len().min(room)]);
-                cut |= part.len() > room;
-                (end.map_or(buf.len(), |i| i + 1), end.is_some())
-            }
-        };
-        reader.consume(taken);
-        if ended {
-            let mut text = String::from_utf8_lossy(&line).into_owned();
-            if cut {
-                text.push_str(" …[cut]");
-            }
-            log.push(&text);
-            line.clear();
-            cut = false;
-        }
-    }
-    if !line.is_empty() {
-        log.push(&String::from_utf8_lossy(&line));
-    }
-    log.note("the process closed its stderr");
 }
 
 #[cfg(test)]

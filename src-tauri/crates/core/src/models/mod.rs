@@ -1,10 +1,18 @@
-//! Local models (issue 29, being built): the models Parley runs itself with its built-in
-//! engine. So far its pure parts: reading a GGUF file's header safely (`gguf`: is it a model
-//! Parley can load, and what it says about itself), estimating whether a model with a context
-//! fits this computer's memory before it is loaded (`memory`), and finding the models Ollama
-//! and LM Studio already keep on this computer, to be used in place (`discover`). The service, its
-//! tables, the engine and the downloads follow, in this folder.
+//! Local models: the models Parley runs itself with its built-in engine (llama.cpp's
+//! llama-server, a supervised child process: `engine`, `spawn`), offered to every chat as the
+//! provider "On this computer (built in)" (`providers::builtin`, through [`ModelService`]).
+//! Their files are added from disk or found where Ollama and LM Studio keep them (`discover`),
+//! used in place; each is read safely by its GGUF header first (`gguf`), and checked against
+//! this computer's memory before it is loaded (`memory`, `sysmem`). Queries: `store`.
 
 pub mod discover;
+mod engine;
 pub mod gguf;
 pub mod memory;
+mod provider;
+mod service;
+mod spawn;
+mod store;
+pub mod sysmem;
+
+pub use service::{engine_binary, ModelService};

@@ -10,6 +10,7 @@
 
 mod address;
 pub mod anthropic;
+mod builtin;
 mod change;
 mod decode;
 pub mod gemini;
@@ -31,6 +32,7 @@ pub mod windows;
 mod wire;
 
 pub use crate::net::HttpSettings;
+pub use builtin::{LocalEngine, Served};
 pub use change::{key_hint, ChangePreview, ProviderChange};
 pub use service::ProviderService;
 pub use store::ProviderRow;

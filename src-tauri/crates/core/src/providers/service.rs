@@ -4,7 +4,7 @@
 //! `store.rs`.
 
 use super::address::{key_host, key_matches, plain_http_warning, server_of, validate_base_url};
-use super::{ModelProvider, ProviderRow};
+use super::{LocalEngine, ModelProvider, ProviderRow};
 use crate::error::{CoreError, StoreError};
 use crate::secrets::{provider_account, Secret, SecretStore};
 use crate::settings::SettingsService;
@@ -12,7 +12,7 @@ use crate::shared::Shared;
 use crate::util::now_ms;
 use parley_protocol::{
     ConnectionDraft, ConnectionReport, LocalServer, ModelList, ModelWindow, ProviderDraft,
-    ProviderEdit, ProviderInfo, ProviderPreset,
+    ProviderEdit, ProviderInfo, ProviderPreset, BUILTIN_PROVIDER,
 };
 
 /// The settings key of the user's own context windows.
@@ -25,21 +25,50 @@ pub struct ProviderService {
     shared: Arc<Shared>,
     /// The saved idle timeout wins over the core's default.
     settings: SettingsService,
+    /// The built-in engine, offered as the provider BUILTIN_PROVIDER when it has models.
+    engine: Option<Arc<dyn LocalEngine>>,
 }
 
 impl ProviderService {
     pub(crate) fn new(shared: Arc<Shared>, settings: SettingsService) -> Self {
-        ProviderService { shared, settings }
+        ProviderService {
+            shared,
+            settings,
+            engine: None,
+        }
     }
 
-    /// Every provider's name, oldest first (which provider answers: `chats`).
+    /// The same service, offering the built-in engine too (the wiring sets it).
+    pub(crate) fn with_engine(mut self, engine: Arc<dyn LocalEngine>) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Every provider's name, oldest first, then the built-in engine's when it has models
+    /// (which provider answers: `chats`).
     pub(crate) async fn names(&self) -> Result<Vec<String>, StoreError> {
         let rows = self.shared.store.list_providers().await?;
-        Ok(rows.into_iter().map(|r| r.name).collect())
+        let mut names: Vec<String> = rows.into_iter().map(|r| r.name).collect();
+        if self.builtin_models().await.is_some() {
+            names.push(BUILTIN_PROVIDER.to_owned());
+        }
+        Ok(names)
     }
 
-    /// A provider's cached model list, `None` when never fetched (no request is made).
+    /// The built-in engine's models, when it is offered and has any.
+    async fn builtin_models(&self) -> Option<Vec<parley_protocol::ModelInfo>> {
+        let models = self.engine.as_ref()?.models().await.ok()?;
+        (!models.is_empty()).then_some(models)
+    }
+
+    /// A provider's cached model list, `None` when never fetched (no request is made). The
+    /// built-in engine's is its installed models, read now.
     pub(crate) async fn cached_models(&self, name: &str) -> Result<Option<ModelList>, StoreError> {
+        if name == BUILTIN_PROVIDER && self.engine.is_some() {
+            return Ok(Some(builtin_list(
+                self.builtin_models().await.unwrap_or_default(),
+            )));
+        }
         self.shared.store.model_list(name).await
     }
 
@@ -50,6 +79,11 @@ impl ProviderService {
     ) -> Result<(String, url::Url), CoreError> {
         let name = validate_name(&p.name)?;
         let url = validate_base_url(&p.base_url)?;
+        if name.eq_ignore_ascii_case(BUILTIN_PROVIDER) {
+            return Err(CoreError::InvalidInput(format!(
+                "\"{BUILTIN_PROVIDER}\" is the name of Parley's built-in engine. Pick another name."
+            )));
+        }
         if self.shared.store.get_provider(&name).await?.is_some() {
             return Err(CoreError::InvalidInput(format!(
                 "A provider named \"{name}\" already exists. Pick another name or remove it first."
@@ -108,24 +142,19 @@ impl ProviderService {
 
     /// All providers. The webview and CLI learn only whether a key exists.
     pub async fn list_providers(&self) -> Result<Vec<ProviderInfo>, CoreError> {
-        Ok(self
-            .shared
-            .store
-            .list_providers()
-            .await?
+        let mut all: Vec<ProviderInfo> = (self.shared.store.list_providers().await?)
             .into_iter()
             .map(provider_info)
-            .collect())
+            .collect();
+        if let Some(models) = self.builtin_models().await {
+            all.push(provider_info(builtin_row(&models)));
+        }
+        Ok(all)
     }
 
     /// Removes a provider and its key.
     pub async fn remove_provider(&self, name: &str) -> Result<(), CoreError> {
-        let row = self
-            .shared
-            .store
-            .get_provider(name)
-            .await?
-            .ok_or_else(|| CoreError::NotFound(format!("No provider named \"{name}\".")))?;
+        let row = self.provider_row(name).await?;
         if row.key_host.is_some() {
             self.with_secrets(|s, account| s.delete(&account), name)
                 .await?;
@@ -251,6 +280,11 @@ impl ProviderService {
     /// cached yet — fetched from the provider and cached. A failed refresh keeps the cached
     /// models and reports why in `error`.
     pub async fn list_models(&self, name: &str, refresh: bool) -> Result<ModelList, CoreError> {
+        if name == BUILTIN_PROVIDER && self.engine.is_some() {
+            return Ok(builtin_list(
+                self.builtin_models().await.unwrap_or_default(),
+            ));
+        }
         let row = self.provider_row(name).await?;
         if !refresh {
             if let Some(cached) = self.shared.store.model_list(name).await? {
@@ -357,10 +391,30 @@ impl ProviderService {
 
     pub(crate) async fn provider_row(&self, name: &str) -> Result<ProviderRow, CoreError> {
         self.shared.store.get_provider(name).await?.ok_or_else(|| {
+            if name == BUILTIN_PROVIDER {
+                return CoreError::InvalidInput(format!(
+                    "\"{BUILTIN_PROVIDER}\" is Parley's built-in engine: it has no address or key to change. Its models are in Settings → Models (parley models)."
+                ));
+            }
             CoreError::NotFound(format!(
                 "No provider named \"{name}\". Add it first (parley providers add, or Settings)."
             ))
         })
+    }
+
+    /// The provider that answers as `name`: a configured one, or the built-in engine (its
+    /// default model the first installed one).
+    pub(crate) async fn answering_row(&self, name: &str) -> Result<ProviderRow, CoreError> {
+        if name == BUILTIN_PROVIDER && self.engine.is_some() {
+            let models = self.builtin_models().await.ok_or_else(|| {
+                CoreError::InvalidInput(
+                    "No local model is installed yet. Add one in Settings → Models (or parley models add FILE)."
+                        .into(),
+                )
+            })?;
+            return Ok(builtin_row(&models));
+        }
+        self.provider_row(name).await
     }
 
     async fn with_secrets<R: Send + 'static>(
@@ -383,6 +437,13 @@ impl ProviderService {
         &self,
         row: &ProviderRow,
     ) -> Result<Arc<dyn ModelProvider>, CoreError> {
+        if let (Some(engine), true) = (&self.engine, row.name == BUILTIN_PROVIDER) {
+            return Ok(Arc::new(super::builtin::Builtin {
+                engine: engine.clone(),
+                client: self.shared.client.clone(),
+                http: self.shared.http.clone(),
+            }));
+        }
         let url = validate_base_url(&row.base_url)?;
         let key = match &row.key_host {
             None => None,
@@ -445,5 +506,27 @@ fn provider_info(row: ProviderRow) -> ProviderInfo {
         kind: row.kind,
         base_url: row.base_url,
         default_model: row.default_model,
+    }
+}
+
+/// The built-in engine as a provider row (never stored).
+fn builtin_row(models: &[parley_protocol::ModelInfo]) -> ProviderRow {
+    ProviderRow {
+        name: BUILTIN_PROVIDER.to_owned(),
+        kind: parley_protocol::ProviderKind::OpenaiCompatible,
+        base_url: "http://127.0.0.1".into(),
+        default_model: models.first().map(|m| m.id.clone()),
+        key_host: None,
+        created_at: 0,
+    }
+}
+
+/// The built-in engine's models as a model list.
+fn builtin_list(models: Vec<parley_protocol::ModelInfo>) -> ModelList {
+    ModelList {
+        provider: BUILTIN_PROVIDER.to_owned(),
+        models,
+        fetched_at: Some(now_ms()),
+        error: None,
     }
 }

@@ -368,6 +368,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (server_id, tool)
     );
     "#,
+    // v12: local models (`models`): each installed model's description as JSON (its file is
+    // used in place, or is in Parley's models folder when downloaded), and the built-in
+    // engine's settings.
+    r#"
+    CREATE TABLE local_models (
+        name        TEXT PRIMARY KEY COLLATE NOCASE,
+        path        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        added_at    INTEGER NOT NULL
+    );
+    CREATE TABLE engine_settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -1,7 +1,7 @@
-//! A server's log: the lines its process writes on stderr (and the notes Parley adds — started,
-//! exited, restarted), kept bounded per server (the newest kept), each line cut to a length,
-//! secrets the process has seen redacted and hidden characters marked, so that Settings and
-//! `parley mcp test` can show it as it is.
+//! A child process's log (an MCP server's, the built-in engine's): the lines it writes (and the
+//! notes Parley adds — started, exited, restarted), kept bounded (the newest kept), each line
+//! cut to a length, secrets the process has seen redacted and hidden characters marked, so that
+//! Settings and the CLI can show it as it is.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -13,7 +13,7 @@ const LINE_MAX: usize = 2000;
 
 /// A server's bounded log.
 #[derive(Default)]
-pub struct ServerLog {
+pub struct ProcLog {
     inner: Mutex<Lines>,
 }
 
@@ -24,7 +24,7 @@ struct Lines {
     dropped: u64,
 }
 
-impl ServerLog {
+impl ProcLog {
     /// Adds a line (cut, redacted, hidden characters marked), dropping the oldest over the cap.
     pub fn push(&self, line: &str) {
         let line = line.trim_end_matches(['\r', '\n']);
@@ -72,13 +72,53 @@ impl ServerLog {
     }
 }
 
+/// The most bytes of one stderr line held (the rest of a longer line is dropped unread into
+/// memory: a process that writes without line breaks cannot fill it).
+const STDERR_LINE_MAX: usize = 4096;
+
+/// Reads a process's output (stderr, stdout) into its log, line by line, each line at most
+/// STDERR_LINE_MAX bytes.
+pub async fn read_into(stream: impl tokio::io::AsyncRead + Unpin, log: std::sync::Arc<ProcLog>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut reader = tokio::io::BufReader::new(stream);
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = false;
+    loop {
+        let (taken, ended) = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => {
+                let end = buf.iter().position(|&b| b == b'\n');
+                let part = &buf[..end.unwrap_or(buf.len())];
+                let room = STDERR_LINE_MAX.saturating_sub(line.len());
+                line.extend_from_slice(&part[..part.len().min(room)]);
+                cut |= part.len() > room;
+                (end.map_or(buf.len(), |i| i + 1), end.is_some())
+            }
+        };
+        reader.consume(taken);
+        if ended {
+            let mut text = String::from_utf8_lossy(&line).into_owned();
+            if cut {
+                text.push_str(" …[cut]");
+            }
+            log.push(&text);
+            line.clear();
+            cut = false;
+        }
+    }
+    if !line.is_empty() {
+        log.push(&String::from_utf8_lossy(&line));
+    }
+    log.note("the process closed its output");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_log_is_bounded_cut_redacted_and_shows_hidden_characters() {
-        let log = ServerLog::default();
+        let log = ProcLog::default();
         crate::secrets::remember("log-secret-abcdef123");
         log.push("token=log-secret-abcdef123\n");
         log.push("evil\u{202E}txt");

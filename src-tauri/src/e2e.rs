@@ -66,6 +66,19 @@ pub fn take_pick_attachments_arg(files: Option<PathBuf>) {
     let _ = files;
 }
 
+/// The model file the native dialog of Settings → Models "returns" (`--e2e-pick-model FILE`,
+/// given by whoever starts the app, never by the webview): the variable `pick_local_model`
+/// reads. Ignored without the `e2e` feature.
+pub fn take_pick_model_arg(file: Option<PathBuf>) {
+    #[cfg(feature = "e2e")]
+    if let Some(file) = file {
+        // Before any thread exists: nothing else reads the environment yet.
+        std::env::set_var("PARLEY_E2E_PICK_MODEL", file);
+    }
+    #[cfg(not(feature = "e2e"))]
+    let _ = file;
+}
+
 #[cfg(all(test, not(feature = "e2e")))]
 mod tests {
     /// The app users get (no `e2e` feature) never takes a path from its environment instead

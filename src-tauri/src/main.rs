@@ -68,6 +68,7 @@ fn main() {
     // by the webview.
     parley::e2e::take_pick_folder_arg(flag_arg("--e2e-pick-folder"));
     parley::e2e::take_pick_attachments_arg(flag_arg("--e2e-pick-attachments"));
+    parley::e2e::take_pick_model_arg(flag_arg("--e2e-pick-model"));
     let Some(data_dir) = parley_core::paths::data_dir(flag_arg("--data-dir")) else {
         fail(
             "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."

@@ -18,6 +18,40 @@ pub struct Session {
     main: String,
 }
 
+/// Waits (up to 15 s) until no earlier instance of `app` on the same data folder is still
+/// running. A relaunch right after `quit` would otherwise race the instance that is still
+/// exiting: Parley is single-instance per data folder, and the new window hands its arguments
+/// to the old one over D-Bus, which is gone before it answers (the new window then fails).
+async fn wait_for_the_last_instance(app: &Path, args: &[String]) {
+    let data = args
+        .iter()
+        .position(|a| a == "--data-dir")
+        .and_then(|i| args.get(i + 1));
+    let Some(data) = data else { return };
+    let (app, data) = (app.as_os_str().as_encoded_bytes(), data.as_bytes());
+    let running = || {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        dir.flatten().any(|e| {
+            let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+                return false;
+            };
+            let mut parts = cmd.split(|b| *b == 0);
+            parts.next() == Some(app)
+                && cmd
+                    .split(|b| *b == 0)
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .any(|w| w[0] == b"--data-dir" && w[1] == data)
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while running() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A found element.
 pub struct Element(String);
 
@@ -38,6 +72,7 @@ impl Session {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        wait_for_the_last_instance(app, args).await;
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
             "tauri:options": {"application": app, "args": args}

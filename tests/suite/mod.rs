@@ -63,6 +63,7 @@ mod window;
 mod window_agent;
 mod window_attach;
 mod window_card;
+mod window_engine;
 mod window_errors;
 mod window_gauge;
 mod window_math;

@@ -153,6 +153,14 @@ async fn list(core: &Core, json: bool) -> Result<(), Failure> {
         errln!("No providers yet. Add one: parley providers add NAME --kind openai-compatible --base-url URL --model MODEL");
     }
     for p in list {
+        if p.name == parley_protocol::BUILTIN_PROVIDER {
+            outln!(
+                "{}\tbuilt-in\tthis computer\tmodel={}\tkey=a new one each run",
+                field(&p.name),
+                field(p.default_model.as_deref().unwrap_or("-")),
+            )?;
+            continue;
+        }
         outln!(
             "{}\t{}\t{}\tmodel={}\tkey={}",
             field(&p.name),

@@ -411,6 +411,13 @@ impl Setup {
             "PARLEY_E2E_PICK_FILE",
             self.root.join("target/e2e-pick/backup.db"),
         );
+        // The built-in engine's scenario runs the portable llama-server and the starter model,
+        // built and fetched once into the tool cache (the real-peer step has them already). The
+        // app finds the engine through PARLEY_ENGINE; other scenarios add no local model, so
+        // the built-in provider does not appear in them.
+        let peer = self.llama_peer()?;
+        std::env::set_var("PARLEY_ENGINE", &peer.server);
+        std::env::set_var("PARLEY_LLAMA_MODEL", &peer.model);
         // The system browser of a sign-in: a stand-in that follows the redirects (it records
         // what it opened there). The folder is made here: on a fresh clone nothing else has
         // made it before the sign-in test runs.

@@ -97,6 +97,11 @@ const COMMANDS: &[&str] = &[
     "engine_log",
     "set_engine_idle",
     "stop_engine",
+    "start_model_download",
+    "pause_model_download",
+    "cancel_model_download",
+    "model_downloads",
+    "model_hub",
 ];
 
 fn main() {

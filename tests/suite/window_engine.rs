@@ -91,3 +91,42 @@ async fn window_engine_first_run_adds_a_model_and_chats_on_this_computer() {
     .await;
     s.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb + tauri-driver: run by `cargo xtask test`"]
+async fn window_models_download_shows_progress_pauses_resumes_and_adds() {
+    use super::models_pull::{model_file, Hub};
+    let e = env();
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let source = model_file(files.path(), 6 * 1024 * 1024);
+    let hub = Hub::start(files.path(), &source, &["--slow"]);
+    cli(data.path(), &["models", "hub", &hub.url]);
+    let s = launch(&e, data.path()).await;
+    s.click_css("[data-testid=empty-local]").await;
+    let input = s.wait_for("[data-testid=model-download-ref]").await;
+    s.type_text(&input, "test/tiny:tiny.gguf").await;
+    s.click_css("[data-testid=model-download-go]").await;
+    let item = "[data-testid=model-download][data-id='test/tiny:tiny.gguf']";
+    s.wait_text(
+        &format!("{item} [data-testid=model-download-line]"),
+        20,
+        |t| t.contains(" of 6.0 MB") && t.contains("/s"),
+    )
+    .await;
+    s.script(&format!(
+        "document.querySelector(\"{item}\").scrollIntoView({{ block: 'center' }})"
+    ))
+    .await;
+    shot(&s, &e, "engine-05-downloading").await;
+    s.click_css(&format!("{item} [data-testid=model-download-pause]"))
+        .await;
+    s.wait_attr(item, "data-state", 10, |v| v == "paused").await;
+    s.click_css(&format!("{item} [data-testid=model-download-resume]"))
+        .await;
+    s.wait_attr(item, "data-state", 60, |v| v == "done").await;
+    s.wait_for("[data-testid=local-model][data-model=tiny]")
+        .await;
+    shot(&s, &e, "engine-06-downloaded").await;
+    s.quit().await;
+}

@@ -219,6 +219,19 @@ export const commands = {
 	setEngineIdle: (seconds: number) => typedError<EngineStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("set_engine_idle", { seconds })),
 	/**  Stops the engine now (its memory freed; the next message starts it again). */
 	stopEngine: () => typedError<EngineStatus_Serialize, ErrorInfo>(__TAURI_INVOKE("stop_engine")),
+	/**  Starts downloading a model from the hub (`owner/repo:file.gguf`); `model_downloads` follows. */
+	startModelDownload: (reference: string) => typedError<DownloadInfo_Serialize, ErrorInfo>(__TAURI_INVOKE("start_model_download", { reference })),
+	/**  Pauses a download (what arrived is kept). */
+	pauseModelDownload: (id: string) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("pause_model_download", { id })),
+	/**  Cancels a download and deletes what arrived. */
+	cancelModelDownload: (id: string) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("cancel_model_download", { id })),
+	/**  The downloads under way, and those paused. */
+	modelDownloads: () => typedError<DownloadInfo_Serialize[], ErrorInfo>(__TAURI_INVOKE("model_downloads")),
+	/**
+	 *  The hub's address. (It is changed with `parley models hub URL`, not from the page: an
+	 *  address the page could set would decide where model files come from.)
+	 */
+	modelHub: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("model_hub")),
 	/**  Every configured server, by name. */
 	listMcpServers: () => typedError<McpServer_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_servers")),
 	/**  Proposes adding a server (or replacing the one of the same name); confirmed in the card. */
@@ -840,6 +853,52 @@ export type DataStatus_Serialize = {
 	/**  Answers a previous run left unfinished, marked interrupted at this start. */
 	interrupted_at_start: number,
 };
+
+/**  A model download's progress. */
+export type DownloadInfo = DownloadInfo_Serialize | DownloadInfo_Deserialize;
+
+/**  A model download's progress. */
+export type DownloadInfo_Deserialize = {
+	/**  `owner/repo:file.gguf`. */
+	id: string,
+	/**  The file's size, and the bytes received (typed `u32` for the window only). */
+	total: number,
+	done: number,
+	/**  Bytes per second, lately. */
+	speed: number,
+	/**  Seconds left at that speed. */
+	eta_seconds?: number | null,
+	state: DownloadState,
+	/**  What went wrong, or the model's name once done. */
+	message?: string | null,
+};
+
+/**  A model download's progress. */
+export type DownloadInfo_Serialize = {
+	/**  `owner/repo:file.gguf`. */
+	id: string,
+	/**  The file's size, and the bytes received (typed `u32` for the window only). */
+	total: number,
+	done: number,
+	/**  Bytes per second, lately. */
+	speed: number,
+	/**  Seconds left at that speed. */
+	eta_seconds: number | null,
+	state: DownloadState,
+	/**  What went wrong, or the model's name once done. */
+	message: string | null,
+};
+
+/**  Where a download is. */
+export type DownloadState = "running" | 
+/**  Stopped by the user or by Parley quitting: what arrived is kept, and it resumes. */
+"paused" | 
+/**  Whole; its SHA-256 being checked against the hub's. */
+"verifying" | 
+/**  Stopped by a fault (see `message`); what arrived is kept unless it was wrong. */
+"failed" | 
+/**  Verified and added as a model. */
+"done";
 
 /**  What dragging files onto the window tells the composer. */
 export type DropEvent = 

@@ -3,7 +3,7 @@
 //! where Ollama and LM Studio keep them: the page never names a path of its own choosing.
 
 use super::prelude::*;
-use parley_protocol::{EngineStatus, LocalModel, LocalModels, ModelSettings};
+use parley_protocol::{DownloadInfo, EngineStatus, LocalModel, LocalModels, ModelSettings};
 
 /// The installed models, the ones found on this computer, and the memory.
 #[tauri::command]
@@ -110,4 +110,48 @@ pub async fn set_engine_idle(state: State<'_, AppState>, seconds: u32) -> Res<En
 pub async fn stop_engine(state: State<'_, AppState>) -> Res<EngineStatus> {
     state.core.models().stop_engine().await;
     Ok(state.core.models().status())
+}
+
+/// Starts downloading a model from the hub (`owner/repo:file.gguf`); `model_downloads` follows.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_model_download(
+    state: State<'_, AppState>,
+    reference: String,
+) -> Res<DownloadInfo> {
+    state
+        .core
+        .models()
+        .start_download(&reference)
+        .await
+        .map_err(err)
+}
+
+/// Pauses a download (what arrived is kept).
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_model_download(state: State<'_, AppState>, id: String) -> Res<bool> {
+    Ok(state.core.models().pause_download(&id))
+}
+
+/// Cancels a download and deletes what arrived.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_model_download(state: State<'_, AppState>, id: String) -> Res<bool> {
+    Ok(state.core.models().cancel_download(&id))
+}
+
+/// The downloads under way, and those paused.
+#[tauri::command]
+#[specta::specta]
+pub async fn model_downloads(state: State<'_, AppState>) -> Res<Vec<DownloadInfo>> {
+    Ok(state.core.models().downloads())
+}
+
+/// The hub's address. (It is changed with `parley models hub URL`, not from the page: an
+/// address the page could set would decide where model files come from.)
+#[tauri::command]
+#[specta::specta]
+pub async fn model_hub(state: State<'_, AppState>) -> Res<String> {
+    state.core.models().hub().await.map_err(err)
 }

@@ -27,6 +27,20 @@ pub enum ModelsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Download a model from the hub (`owner/repo:file.gguf`), verified by its SHA-256 before
+    /// it is added. A cut or an interrupted download resumes when pulled again.
+    Pull {
+        /// The hub's repository and file, as owner/repo:file.gguf.
+        reference: String,
+        /// Print the model as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the hub's address, or set it (a mirror, a server on a closed network).
+    Hub {
+        /// The new address (http or https).
+        address: Option<String>,
+    },
     /// Remove a model from Parley (a file Parley downloaded is deleted; yours stays).
     Remove {
         /// The model's name.
@@ -70,6 +84,14 @@ pub async fn run(core: &Core, cmd: ModelsCmd) -> Result<(), Failure> {
             }
             outln!("Added {}", describe(&m))
         }
+        ModelsCmd::Pull { reference, json } => pull(core, &reference, json).await,
+        ModelsCmd::Hub { address } => {
+            let hub = match address {
+                Some(a) => core.models().set_hub(&a).await?,
+                None => core.models().hub().await?,
+            };
+            outln!("{}", field(&hub))
+        }
         ModelsCmd::Remove { name } => {
             let m = models.remove(&name).await?;
             let what = if m.source == ModelSource::Download {
@@ -94,6 +116,41 @@ pub async fn run(core: &Core, cmd: ModelsCmd) -> Result<(), Failure> {
             )
         }
     }
+}
+
+/// Downloads a model, its progress on stderr once a second when that is a terminal.
+async fn pull(core: &Core, reference: &str, json: bool) -> Result<(), Failure> {
+    let progress = parley_core::models::Progress::for_reference(reference);
+    let shown = progress.clone();
+    let ticker = term::stderr_is_terminal().then(|| {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if let Some(p) = &shown {
+                    let i = p.snapshot();
+                    let left = i
+                        .eta_seconds
+                        .map(|s| format!(" · {s} s left"))
+                        .unwrap_or_default();
+                    errln!(
+                        "{} of {} · {}/s{left}",
+                        human(i.done),
+                        human(i.total),
+                        human(i.speed)
+                    );
+                }
+            }
+        })
+    });
+    let got = core.models().pull(reference, progress).await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    let m = got?;
+    if json {
+        return term::json(&m);
+    }
+    outln!("Downloaded and verified: {}", describe(&m))
 }
 
 async fn list(core: &Core, json: bool) -> Result<(), Failure> {

@@ -109,6 +109,7 @@ impl Core {
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
+            downloads: crate::providers::http::download_client(&options.http)?,
             http: options.http,
             client,
             hub: Arc::new(Hub::default()),

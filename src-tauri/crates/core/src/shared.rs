@@ -14,6 +14,9 @@ pub(crate) struct Shared {
     pub secrets: Arc<dyn SecretStore>,
     pub http: HttpSettings,
     pub client: reqwest::Client,
+    /// The client of model downloads: it follows no redirect itself (the download decides
+    /// which to follow: `models::download`).
+    pub downloads: reqwest::Client,
     pub hub: Arc<Hub>,
     /// Folders tools may never write without asking: Parley's data and configuration.
     pub protected: Arc<Vec<PathBuf>>,

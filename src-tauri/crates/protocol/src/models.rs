@@ -130,3 +130,40 @@ pub struct EngineStatus {
     /// Seconds without a request after which the model is unloaded (0: never).
     pub idle_seconds: u32,
 }
+
+/// Where a download is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadState {
+    Running,
+    /// Stopped by the user or by Parley quitting: what arrived is kept, and it resumes.
+    Paused,
+    /// Whole; its SHA-256 being checked against the hub's.
+    Verifying,
+    /// Stopped by a fault (see `message`); what arrived is kept unless it was wrong.
+    Failed,
+    /// Verified and added as a model.
+    Done,
+}
+
+/// A model download's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DownloadInfo {
+    /// `owner/repo:file.gguf`.
+    pub id: String,
+    /// The file's size, and the bytes received (typed `u32` for the window only).
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub total: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub done: u64,
+    /// Bytes per second, lately.
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub speed: u64,
+    /// Seconds left at that speed.
+    pub eta_seconds: Option<u32>,
+    pub state: DownloadState,
+    /// What went wrong, or the model's name once done.
+    pub message: Option<String>,
+}

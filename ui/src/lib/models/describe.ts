@@ -39,7 +39,8 @@ export function engineLine(s: EngineStatus): string {
   const model = s.model ? ` ${s.model}` : "";
   switch (s.state) {
     case "stopped":
-      return "Not running: it starts with the first message to a local model.";
+      // Without its program (being prepared, not installed) the message says so.
+      return s.binary || !s.message ? "Not running: it starts with the first message to a local model." : s.message;
     case "loading":
       return `Loading${model}…`;
     case "ready":

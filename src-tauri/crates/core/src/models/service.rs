@@ -173,7 +173,11 @@ impl ModelService {
     /// The engine's state, with the program it runs.
     pub fn status(&self) -> EngineStatus {
         let mut s = self.engine.status();
-        s.binary = engine_binary().ok().map(|p| p.display().to_string());
+        match engine_binary() {
+            Ok(p) => s.binary = Some(p.display().to_string()),
+            Err(why) if s.message.is_none() => s.message = Some(why),
+            Err(_) => {}
+        }
         s
     }
 
@@ -265,14 +269,16 @@ pub fn engine_binary() -> Result<PathBuf, String> {
     let file = format!("llama-server{}", std::env::consts::EXE_SUFFIX);
     if let Some(p) = std::env::var_os("PARLEY_ENGINE").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!(
-                "The built-in engine named by PARLEY_ENGINE ({}) is not there.",
-                p.display()
-            ))
-        };
+        if p.is_file() {
+            return Ok(p);
+        }
+        if let Some(said) = preparing() {
+            return Err(said);
+        }
+        return Err(format!(
+            "The built-in engine named by PARLEY_ENGINE ({}) is not there.",
+            p.display()
+        ));
     }
     let beside = std::env::current_exe()
         .ok()
@@ -286,6 +292,33 @@ pub fn engine_binary() -> Result<PathBuf, String> {
         .map(|d| d.join(&file))
         .find(|p| p.is_file())
         .ok_or_else(|| "The built-in engine (llama-server) is not installed: it is not beside Parley's program nor on PATH. `cargo xtask run` prepares it; a Parley bundle ships it.".to_owned())
+}
+
+/// While `cargo xtask run` prepares the engine beside the app, what it is doing, from the
+/// preparation's log (`PARLEY_ENGINE_PREPARING`): building (with the build's percentage), or
+/// failed.
+fn preparing() -> Option<String> {
+    let log = PathBuf::from(std::env::var_os("PARLEY_ENGINE_PREPARING")?);
+    let text = std::fs::read_to_string(&log).ok()?;
+    Some(preparing_from(&text, &log))
+}
+
+/// The sentence for a preparation log's `text`.
+pub(super) fn preparing_from(text: &str, log: &Path) -> String {
+    if text.contains("PREPARATION FAILED") {
+        return format!(
+            "The built-in engine could not be prepared; `cargo xtask run` says why, and its output is in {}.",
+            log.display()
+        );
+    }
+    let percent = text.lines().rev().find_map(|l| {
+        let inner = l.trim_start().strip_prefix('[')?.split_once("%]")?.0.trim();
+        inner.parse::<u8>().ok()
+    });
+    match percent {
+        Some(p) => format!("Parley's built-in engine is being prepared: building llama.cpp ({p}%). It is ready in a few minutes."),
+        None => "Parley's built-in engine is being prepared: fetching llama.cpp and the starter model. It is ready in a few minutes.".into(),
+    }
 }
 
 /// Why an installed model cannot be used now, if it cannot.
@@ -449,4 +482,29 @@ pub(super) fn model_infos(models: &[LocalModel]) -> Vec<ModelInfo> {
 /// An engine failure as a provider error.
 pub(super) fn engine_error(why: String) -> ProviderError {
     ProviderError::new(ProviderErrorKind::Engine, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preparation_log_says_what_is_happening() {
+        let log = Path::new("/c/engine-preparing.log");
+        let fetching = preparing_from(
+            "Preparing Parley's built-in engine\n$ python3 -m pip download\n",
+            log,
+        );
+        assert!(fetching.contains("fetching"), "{fetching}");
+        let building = preparing_from(
+            "$ cmake --build\n[  7%] Building C\n[ 43%] Building CXX object x.o\nwarning: [ 9%]\n",
+            log,
+        );
+        assert!(building.contains("(43%)"), "{building}");
+        let failed = preparing_from("[ 99%] Building\nPREPARATION FAILED: cmake failed\n", log);
+        assert!(
+            failed.contains("could not be prepared") && failed.contains("/c/engine-preparing.log"),
+            "{failed}"
+        );
+    }
 }

@@ -102,6 +102,7 @@ const COMMANDS: &[&str] = &[
     "cancel_model_download",
     "model_downloads",
     "model_hub",
+    "model_catalogue",
 ];
 
 fn main() {

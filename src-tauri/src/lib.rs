@@ -105,6 +105,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             models::engine_log, models::set_engine_idle, models::stop_engine,
             models::start_model_download, models::pause_model_download,
             models::cancel_model_download, models::model_downloads, models::model_hub,
+            models::model_catalogue,
             mcp::list_mcp_servers, mcp::add_mcp_server, mcp::remove_mcp_server,
             mcp::sign_in_mcp_server, mcp::cancel_mcp_sign_in, mcp::sign_out_mcp_server,
             mcp::enable_mcp_server, mcp::disable_mcp_server, mcp::test_mcp_server,

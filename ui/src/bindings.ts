@@ -232,6 +232,8 @@ export const commands = {
 	 *  address the page could set would decide where model files come from.)
 	 */
 	modelHub: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("model_hub")),
+	/**  Small instruction models to download, marked by what fits this computer. */
+	modelCatalogue: () => typedError<CatalogueModel[], ErrorInfo>(__TAURI_INVOKE("model_catalogue")),
 	/**  Every configured server, by name. */
 	listMcpServers: () => typedError<McpServer_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_mcp_servers")),
 	/**  Proposes adding a server (or replacing the one of the same name); confirmed in the card. */
@@ -380,6 +382,24 @@ export type Attachment_Serialize = {
 	 *  "This PDF has no text layer…").
 	 */
 	notes: string[],
+};
+
+/**  A model of the download catalogue, and whether it fits this computer. */
+export type CatalogueModel = {
+	name: string,
+	/**  `owner/repo:file.gguf`. */
+	reference: string,
+	/**
+	 *  The file's size, and the memory it wants with a 4K context (bytes; typed `u32` for the
+	 *  window only).
+	 */
+	size: number,
+	memory: number,
+	good_for: string,
+	/**  It fits in half of this computer's memory. */
+	fits: boolean,
+	/**  The largest that fits: the one offered first. */
+	recommended: boolean,
 };
 
 /**  How a proposed provider change ended, once the person answered its card. */

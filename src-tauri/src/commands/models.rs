@@ -3,7 +3,9 @@
 //! where Ollama and LM Studio keep them: the page never names a path of its own choosing.
 
 use super::prelude::*;
-use parley_protocol::{DownloadInfo, EngineStatus, LocalModel, LocalModels, ModelSettings};
+use parley_protocol::{
+    CatalogueModel, DownloadInfo, EngineStatus, LocalModel, LocalModels, ModelSettings,
+};
 
 /// The installed models, the ones found on this computer, and the memory.
 #[tauri::command]
@@ -154,4 +156,11 @@ pub async fn model_downloads(state: State<'_, AppState>) -> Res<Vec<DownloadInfo
 #[specta::specta]
 pub async fn model_hub(state: State<'_, AppState>) -> Res<String> {
     state.core.models().hub().await.map_err(err)
+}
+
+/// Small instruction models to download, marked by what fits this computer.
+#[tauri::command]
+#[specta::specta]
+pub async fn model_catalogue(state: State<'_, AppState>) -> Res<Vec<CatalogueModel>> {
+    Ok(state.core.models().catalogue())
 }

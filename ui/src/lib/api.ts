@@ -91,6 +91,7 @@ export const api = {
   cancelModelDownload: (id: string) => unwrap(commands.cancelModelDownload(id)),
   modelDownloads: () => unwrap(commands.modelDownloads()),
   modelHub: () => unwrap(commands.modelHub()),
+  modelCatalogue: () => unwrap(commands.modelCatalogue()),
   importMcpConfig: (text: string) => unwrap(commands.importMcpConfig(text)),
   checkConnection: (draft: Parameters<typeof commands.checkConnection>[0]) => unwrap(commands.checkConnection(draft)),
   listModels: (name: string, refresh: boolean) => unwrap(commands.listModels(name, refresh)),

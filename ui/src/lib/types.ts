@@ -51,6 +51,7 @@ export type ModelSettings = B.ModelSettings;
 export type EngineStatus = B.EngineStatus_Serialize;
 export type ModelSource = B.ModelSource;
 export type DownloadInfo = B.DownloadInfo_Serialize;
+export type CatalogueModel = B.CatalogueModel;
 export type McpServerInput = B.McpServerInput;
 export type McpTestReport = B.McpTestReport_Serialize;
 export type McpToolState = B.McpToolState_Serialize;

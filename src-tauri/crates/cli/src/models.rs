@@ -36,6 +36,12 @@ pub enum ModelsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Small instruction models to pull, and which fit this computer's memory.
+    Catalogue {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the hub's address, or set it (a mirror, a server on a closed network).
     Hub {
         /// The new address (http or https).
@@ -85,6 +91,28 @@ pub async fn run(core: &Core, cmd: ModelsCmd) -> Result<(), Failure> {
             outln!("Added {}", describe(&m))
         }
         ModelsCmd::Pull { reference, json } => pull(core, &reference, json).await,
+        ModelsCmd::Catalogue { json } => {
+            let all = core.models().catalogue();
+            if json {
+                return term::json(&all);
+            }
+            for e in all {
+                let mark = match (e.recommended, e.fits) {
+                    (true, _) => "recommended",
+                    (false, true) => "fits",
+                    (false, false) => "too big for this computer",
+                };
+                outln!(
+                    "{}  {}  wants {} of memory  {mark}\n    {}  ({})",
+                    e.name,
+                    human(e.size),
+                    human(e.memory),
+                    e.reference,
+                    e.good_for
+                )?;
+            }
+            Ok(())
+        }
         ModelsCmd::Hub { address } => {
             let hub = match address {
                 Some(a) => core.models().set_hub(&a).await?,

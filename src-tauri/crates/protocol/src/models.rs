@@ -167,3 +167,23 @@ pub struct DownloadInfo {
     /// What went wrong, or the model's name once done.
     pub message: Option<String>,
 }
+
+/// A model of the download catalogue, and whether it fits this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CatalogueModel {
+    pub name: String,
+    /// `owner/repo:file.gguf`.
+    pub reference: String,
+    /// The file's size, and the memory it wants with a 4K context (bytes; typed `u32` for the
+    /// window only).
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub size: u64,
+    #[cfg_attr(feature = "specta", specta(type = u32))]
+    pub memory: u64,
+    pub good_for: String,
+    /// It fits in half of this computer's memory.
+    pub fits: bool,
+    /// The largest that fits: the one offered first.
+    pub recommended: bool,
+}

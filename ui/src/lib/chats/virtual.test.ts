@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { correction, guessHeight, kept, Heights, indexAt, keepsFollowing, placeOf, visibleRange, type Box, type Place } from "./virtual";
+import { correction, guessHeight, keepDrawn, kept, Heights, indexAt, keepsFollowing, placeOf, visibleRange, type Box, type Place } from "./virtual";
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
 const flat = () => 120;
@@ -229,5 +229,16 @@ describe("following the end", () => {
       // Just after the transcript changed size, a move up is the browser's: still following.
       expect(keepsFollowing(top, last, toBottom, true)).toBe(true);
     }
+  });
+});
+
+describe("the reader's row stays drawn", () => {
+  it("widens the range to the row kept, and only then", () => {
+    expect(keepDrawn([10, 20], -1)).toEqual([10, 20]);
+    expect(keepDrawn([10, 20], 15)).toEqual([10, 20]);
+    expect(keepDrawn([10, 20], 7)).toEqual([7, 20]);
+    expect(keepDrawn([10, 20], 20)).toEqual([10, 21]);
+    expect(keepDrawn([10, 20], 30)).toEqual([10, 31]);
+    expect(keepDrawn([0, 0], 0)).toEqual([0, 1]);
   });
 });

@@ -55,6 +55,16 @@ export function indexAt(offsets: Float64Array, y: number): number {
 }
 
 /** [start, end) of the items that intersect the viewport widened by `overscan` px each way. */
+/**
+ * The rows to draw: `range`, widened to keep row `keep` (the reader's place; -1: none) drawn.
+ * Its height in the offsets may still be a guess — drawn since the last measurement, by a page
+ * that arrived between frames — while the reader is deep inside it: the range the offsets give
+ * can then miss it, and the place would be held by the guess instead of by the row itself.
+ */
+export function keepDrawn(range: [number, number], keep: number): [number, number] {
+  return keep < 0 ? range : [Math.min(range[0], keep), Math.max(range[1], keep + 1)];
+}
+
 export function visibleRange(offsets: Float64Array, top: number, height: number, overscan: number): [number, number] {
   const n = offsets.length - 1;
   if (n <= 0) return [0, 0];

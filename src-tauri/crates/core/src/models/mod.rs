@@ -7,6 +7,7 @@
 //! a hub with range requests and checked against its SHA-256 (`download`, run by `pull`).
 //! Queries: `store`.
 
+pub mod catalogue;
 pub mod discover;
 pub mod download;
 mod engine;

@@ -117,6 +117,11 @@ impl ModelService {
         Ok(model)
     }
 
+    /// The download catalogue, marked by what fits this computer's memory.
+    pub fn catalogue(&self) -> Vec<parley_protocol::CatalogueModel> {
+        super::catalogue::entries(super::sysmem::read().map(|m| m.total))
+    }
+
     /// Starts downloading `reference` in the background (the window follows `downloads`).
     pub async fn start_download(&self, reference: &str) -> Result<DownloadInfo, CoreError> {
         let r = HubRef::parse(reference).map_err(CoreError::InvalidInput)?;

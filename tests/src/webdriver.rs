@@ -18,32 +18,20 @@ pub struct Session {
     main: String,
 }
 
-/// Waits (up to 15 s) until no earlier instance of `app` on the same data folder is still
-/// running. A relaunch right after `quit` would otherwise race the instance that is still
-/// exiting: Parley is single-instance per data folder, and the new window hands its arguments
-/// to the old one over D-Bus, which is gone before it answers (the new window then fails).
-async fn wait_for_the_last_instance(app: &Path, args: &[String]) {
-    let data = args
-        .iter()
-        .position(|a| a == "--data-dir")
-        .and_then(|i| args.get(i + 1));
-    let Some(data) = data else { return };
-    let (app, data) = (app.as_os_str().as_encoded_bytes(), data.as_bytes());
+/// Waits (up to 15 s) until no earlier instance of `app` is still running. A launch right after
+/// a `quit` would otherwise race the instance that is still exiting: the single-instance plugin
+/// hands the new window's arguments over D-Bus to the old one, which is gone before it answers,
+/// and the new window fails ("failed to forward arguments to the running instance") — seen
+/// after relaunches on the same data folder and on another one.
+async fn wait_for_the_last_instance(app: &Path) {
+    let app = app.as_os_str().as_encoded_bytes();
     let running = || {
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return false;
         };
         dir.flatten().any(|e| {
-            let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-                return false;
-            };
-            let mut parts = cmd.split(|b| *b == 0);
-            parts.next() == Some(app)
-                && cmd
-                    .split(|b| *b == 0)
-                    .collect::<Vec<_>>()
-                    .windows(2)
-                    .any(|w| w[0] == b"--data-dir" && w[1] == data)
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|cmd| cmd.split(|b| *b == 0).next() == Some(app))
         })
     };
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -72,7 +60,7 @@ impl Session {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        wait_for_the_last_instance(app, args).await;
+        wait_for_the_last_instance(app).await;
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
             "tauri:options": {"application": app, "args": args}

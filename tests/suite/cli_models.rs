@@ -74,8 +74,15 @@ async fn models_are_refused_with_a_sentence_and_nothing_is_stored() {
     let other = put(files.path(), "other.gguf", &gguf("qwen2"));
     let r = run(d, &["models", "add", &other, "--name", "TINY"]).await;
     assert!(r.stderr.contains("already installed"), "{}", r.stderr);
-    let r = run(d, &["models", "add", &other, "--name", "bad\u{7}name"]).await;
-    assert!(r.stderr.contains("control characters"), "{}", r.stderr);
+    // Names with control or hidden characters (two names must not look alike).
+    for bad in ["bad\u{7}name", "ti\u{200b}ny", "tiny\u{202e}", "\u{2066}x"] {
+        let r = run(d, &["models", "add", &other, "--name", bad]).await;
+        assert!(
+            r.stderr.contains("control or hidden characters"),
+            "{bad:?}: {}",
+            r.stderr
+        );
+    }
 
     // Settings out of bounds.
     for (flag, value, says) in [

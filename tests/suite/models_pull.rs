@@ -120,7 +120,7 @@ async fn a_download_is_verified_added_resumed_after_a_cut_and_removed() {
     let hub = Hub::start(files.path(), &source, &[]);
     let r = pull(d, &hub, "test/tiny:tiny.gguf").await;
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let dest = d.join("models/test__tiny/tiny.gguf");
+    let dest = d.join("models/test/tiny/tiny.gguf");
     assert_eq!(
         std::fs::read(&dest).unwrap(),
         std::fs::read(&source).unwrap()
@@ -133,10 +133,32 @@ async fn a_download_is_verified_added_resumed_after_a_cut_and_removed() {
         hub.requests().iter().all(|q| q["authorization"].is_null()),
         "no credential is sent"
     );
-    // A file in a folder of the repository.
+    // Pulled again: refused before anything is fetched, the installed file kept.
+    let before = hub.requests().len();
+    let r = pull(d, &hub, "test/tiny:tiny.gguf").await;
+    assert!(
+        r.stderr.contains("already downloaded, as \"tiny\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(hub.requests().len(), before, "nothing fetched");
+    assert!(dest.is_file());
+    // A file in a folder of the repository, its name taken: refused before it is fetched, then
+    // named otherwise.
+    let r = run(
+        d,
+        &["models", "pull", "test/tiny:deep/er.gguf", "--name", "TINY"],
+    )
+    .await;
+    assert!(
+        r.stderr.contains("already installed. Pick another name"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(hub.requests().len(), before);
     let r = pull(d, &hub, "test/tiny:deep/er.gguf").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(d.join("models/test__tiny/deep__er.gguf").is_file());
+    assert!(d.join("models/test/tiny/deep/er.gguf").is_file());
     // Removing a downloaded model deletes its file.
     let r = run(d, &["models", "remove", "tiny"]).await;
     assert!(r.stdout.contains("deleted"), "{}", r.stdout);
@@ -192,7 +214,7 @@ async fn wrong_bytes_redirects_room_and_references_are_refused_with_a_sentence()
         r.stderr
     );
     assert!(partials(d).is_empty());
-    assert!(!d.join("models/test__tiny/tiny.gguf").exists());
+    assert!(!d.join("models/test/tiny/tiny.gguf").exists());
     drop(hub);
 
     // Redirected to plain http elsewhere: not followed. Within the hub: followed.
@@ -246,12 +268,15 @@ async fn wrong_bytes_redirects_room_and_references_are_refused_with_a_sentence()
         assert_eq!(r.code, 1, "{reference}");
         assert!(r.stderr.contains(says), "{reference}: {}", r.stderr);
     }
-    let r = run(d, &["models", "hub", "ftp://mirror.example"]).await;
-    assert!(
-        r.stderr.contains("not an http or https address"),
-        "{}",
-        r.stderr
-    );
+    for (address, says) in [
+        ("ftp://mirror.example", "not an http or https address"),
+        ("http://u:pw@127.0.0.1:9/hub", "user name or password"),
+        ("https://mirror.example/hf?token=x", "without ? or #"),
+        ("not a url", "not an http or https address"),
+    ] {
+        let r = run(d, &["models", "hub", address]).await;
+        assert!(r.stderr.contains(says), "{address}: {}", r.stderr);
+    }
     let v: serde_json::Value =
         serde_json::from_str(&run(d, &["models", "list", "--json"]).await.stdout).unwrap();
     assert_eq!(v["installed"], serde_json::json!([]));

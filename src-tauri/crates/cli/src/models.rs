@@ -32,6 +32,9 @@ pub enum ModelsCmd {
     Pull {
         /// The hub's repository and file, as owner/repo:file.gguf.
         reference: String,
+        /// Its name in Parley (default: the file's name without .gguf).
+        #[arg(long)]
+        name: Option<String>,
         /// Print the model as JSON.
         #[arg(long)]
         json: bool,
@@ -52,7 +55,8 @@ pub enum ModelsCmd {
         /// The model's name.
         name: String,
     },
-    /// How the engine runs a model: context size, threads, GPU layers (0 to clear a value).
+    /// How the engine runs a model: context size, threads, GPU layers (0 clears the context or
+    /// the threads: the engine's choice again; 0 GPU layers means none).
     Set {
         /// The model's name.
         name: String,
@@ -90,7 +94,11 @@ pub async fn run(core: &Core, cmd: ModelsCmd) -> Result<(), Failure> {
             }
             outln!("Added {}", describe(&m))
         }
-        ModelsCmd::Pull { reference, json } => pull(core, &reference, json).await,
+        ModelsCmd::Pull {
+            reference,
+            name,
+            json,
+        } => pull(core, &reference, name, json).await,
         ModelsCmd::Catalogue { json } => {
             let all = core.models().catalogue();
             if json {
@@ -138,16 +146,21 @@ pub async fn run(core: &Core, cmd: ModelsCmd) -> Result<(), Failure> {
         ModelsCmd::Status { json } => status(core, json),
         ModelsCmd::Idle { seconds } => {
             let s = models.set_idle(seconds).await?;
-            outln!(
-                "The model is unloaded after {} s without a request.",
-                s.idle_seconds
-            )
+            match s.idle_seconds {
+                0 => outln!("The model stays loaded until Parley quits."),
+                n => outln!("The model is unloaded after {n} s without a request."),
+            }
         }
     }
 }
 
 /// Downloads a model, its progress on stderr once a second when that is a terminal.
-async fn pull(core: &Core, reference: &str, json: bool) -> Result<(), Failure> {
+async fn pull(
+    core: &Core,
+    reference: &str,
+    name: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
     let progress = parley_core::models::Progress::for_reference(reference);
     let shown = progress.clone();
     let ticker = term::stderr_is_terminal().then(|| {
@@ -170,7 +183,7 @@ async fn pull(core: &Core, reference: &str, json: bool) -> Result<(), Failure> {
             }
         })
     });
-    let got = core.models().pull(reference, progress).await;
+    let got = core.models().pull(reference, name, progress).await;
     if let Some(t) = ticker {
         t.abort();
     }

@@ -104,14 +104,14 @@ impl Core {
             crate::tools::orphans::reap_and_report(&groups);
         }
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
-        let client = crate::providers::http::client(&options.http)?;
         let protected = protected_folders(dir);
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
             downloads: crate::providers::http::download_client(&options.http)?,
+            loopback: crate::providers::http::loopback_client(&options.http)?,
+            client: crate::providers::http::client(&options.http)?,
             http: options.http,
-            client,
             hub: Arc::new(Hub::default()),
             protected: Arc::new(protected),
             instance_id: instance.id().to_owned(),

@@ -17,6 +17,8 @@ pub(crate) struct Shared {
     /// The client of model downloads: it follows no redirect itself (the download decides
     /// which to follow: `models::download`).
     pub downloads: reqwest::Client,
+    /// The client of the built-in engine on loopback: no proxy, no redirects.
+    pub loopback: reqwest::Client,
     pub hub: Arc<Hub>,
     /// Folders tools may never write without asking: Parley's data and configuration.
     pub protected: Arc<Vec<PathBuf>>,

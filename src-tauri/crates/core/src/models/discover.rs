@@ -143,7 +143,7 @@ fn ollama_name(manifests: &Path, manifest: &Path) -> Option<String> {
 fn ollama_blob(root: &Path, manifest: &Path) -> Option<PathBuf> {
     use std::io::Read;
     let mut text = String::new();
-    std::fs::File::open(manifest)
+    super::gguf::open_regular(manifest)
         .ok()?
         .take(MANIFEST_MAX)
         .read_to_string(&mut text)

@@ -73,16 +73,23 @@ impl HubRef {
         format!("{}:{}", self.repo, self.file)
     }
 
-    /// The partial file's name (one flat folder): the reference with `/` and `:` replaced.
+    /// The partial file's name (one flat folder): from the reference's SHA-256, so that no two
+    /// references share one and no name is too long for the file system.
     pub fn part_name(&self) -> String {
-        format!("{}.part", self.id().replace(['/', ':'], "__"))
+        let sum = Sha256::digest(self.id().as_bytes());
+        let hex: String = sum.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.part")
     }
 
-    /// Where the finished file goes under the models folder: `owner__repo/file`.
+    /// Where the finished file goes under the models folder: `owner/repo/path/file.gguf`, the
+    /// hub's own layout (every part checked: no `..`, no empty part), so that two references
+    /// never share a file.
     pub fn final_path(&self, models: &Path) -> PathBuf {
-        models
-            .join(self.repo.replace('/', "__"))
-            .join(self.file.replace('/', "__"))
+        let mut p = models.to_owned();
+        for part in self.repo.split('/').chain(self.file.split('/')) {
+            p.push(part);
+        }
+        p
     }
 }
 
@@ -100,13 +107,8 @@ pub async fn file_meta(
     r: &HubRef,
 ) -> Result<FileMeta, String> {
     let folder = r.file.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut url = hub.clone();
-    url.set_path(&format!("api/models/{}/tree/main/{folder}", r.repo));
-    let body = get_following(client, hub, url, None)
-        .await?
-        .text()
-        .await
-        .map_err(|e| format!("the hub's file list could not be read: {e}"))?;
+    let url = under(hub, &format!("api/models/{}/tree/main/{folder}", r.repo));
+    let body = capped_body(get_following(client, hub, url, None).await?).await?;
     let entries: Vec<serde_json::Value> = serde_json::from_str(&body).map_err(|_| {
         "the hub's file list is not what a hub sends (is its address right?)".to_owned()
     })?;
@@ -129,6 +131,30 @@ pub async fn file_meta(
         .or_else(|| entry["size"].as_u64())
         .ok_or_else(|| format!("the hub does not give {}'s size", r.file))?;
     Ok(FileMeta { size, sha256 })
+}
+
+/// The most bytes of a tree listing read (a folder of a repository lists its files).
+const LISTING_MAX: usize = 8 * 1024 * 1024;
+
+/// A listing's body, at most LISTING_MAX bytes.
+async fn capped_body(resp: reqwest::Response) -> Result<String, String> {
+    let over = || "the hub's file list is over 8 MB: not read (is its address right?)".to_owned();
+    if resp
+        .content_length()
+        .is_some_and(|n| n > LISTING_MAX as u64)
+    {
+        return Err(over());
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| format!("the hub's file list could not be read: {e}"))?;
+        if body.len() + chunk.len() > LISTING_MAX {
+            return Err(over());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| "the hub's file list is not text".to_owned())
 }
 
 /// GETs `url` (with `range` when given), following redirects within the hub's address or to
@@ -176,6 +202,13 @@ async fn get_following(
         };
     }
     Err("the hub redirected too many times".into())
+}
+
+/// `path` under the hub's address, its own path kept (a mirror served under a prefix).
+fn under(hub: &url::Url, path: &str) -> url::Url {
+    let mut url = hub.clone();
+    url.set_path(&format!("{}/{path}", hub.path().trim_end_matches('/')));
+    url
 }
 
 /// A redirect is followed within the hub's own origin, or to any https address.
@@ -293,8 +326,7 @@ pub async fn fetch(
     check_room(models, meta.size - have).map_err(failed)?;
     progress.sizes(have, meta.size);
     if have < meta.size {
-        let mut url = hub.clone();
-        url.set_path(&format!("{}/resolve/main/{}", r.repo, r.file));
+        let url = under(hub, &format!("{}/resolve/main/{}", r.repo, r.file));
         let resp = get_following(client, hub, url, Some(have))
             .await
             .map_err(failed)?;

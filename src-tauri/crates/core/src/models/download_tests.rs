@@ -5,15 +5,25 @@ fn references_are_owner_repo_and_a_gguf_path_inside_it() {
     let r = HubRef::parse(" Qwen/Qwen2.5-0.5B-Instruct-GGUF:qwen2.5-0.5b-instruct-q4_k_m.gguf ")
         .unwrap();
     assert_eq!(r.repo, "Qwen/Qwen2.5-0.5B-Instruct-GGUF");
-    assert_eq!(
-        r.part_name(),
-        "Qwen__Qwen2.5-0.5B-Instruct-GGUF__qwen2.5-0.5b-instruct-q4_k_m.gguf.part"
-    );
+    assert_eq!(r.part_name().len(), 32 + 5);
     let deep = HubRef::parse("a/b:q4/part.GGUF").unwrap();
     assert_eq!(
         deep.final_path(Path::new("/m")),
-        Path::new("/m/a__b/q4__part.GGUF")
+        Path::new("/m/a/b/q4/part.GGUF")
     );
+    // References that flattening would have merged stay apart.
+    let pairs = [
+        ("o/r:x/y.gguf", "o/r:x__y.gguf"),
+        ("a__b/c:d.gguf", "a/b__c:d.gguf"),
+    ];
+    for (one, other) in pairs {
+        let (one, other) = (HubRef::parse(one).unwrap(), HubRef::parse(other).unwrap());
+        assert_ne!(one.part_name(), other.part_name());
+        assert_ne!(
+            one.final_path(Path::new("/m")),
+            other.final_path(Path::new("/m"))
+        );
+    }
     for bad in [
         "",
         "a",

@@ -119,6 +119,11 @@ impl Engine {
                 return Ok(self.lease(r));
             }
         }
+        if slot.is_some() {
+            // Another model (or other settings): the answers still streaming from this run
+            // finish first; then it ends.
+            self.drain(cancel).await?;
+        }
         if let Some(r) = slot.take() {
             self.end(r, "switching models").await;
         }
@@ -137,9 +142,24 @@ impl Engine {
         }
     }
 
-    /// Whether the run `run` is over (the engine crashed, was stopped or replaced).
+    /// Waits until no request streams from the running engine (or `cancel`).
+    async fn drain(&self, cancel: &CancellationToken) -> Result<(), String> {
+        while self.shared.leases.load(Ordering::SeqCst) > 0 {
+            tokio::select! {
+                () = cancel.cancelled() => return Err(STOPPED.into()),
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the run `run` is over (crashed, stopped, replaced). Never waits for the slot:
+    /// a start or a switch holding it (a switch waits for the streaming requests, one of which
+    /// may be asking this) counts as not over; the caller asks again.
     pub async fn is_over(&self, run: u64) -> bool {
-        let mut slot = self.slot.lock().await;
+        let Ok(mut slot) = self.slot.try_lock() else {
+            return false;
+        };
         match slot.as_mut() {
             Some(r) => r.run != run || !alive(&mut r.child),
             None => true,

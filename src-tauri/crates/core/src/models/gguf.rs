@@ -9,7 +9,7 @@
 //! says what it is not. Arrays (a vocabulary has 150,000 strings) are skipped, not kept; only
 //! the few keys Parley needs are kept, and their strings are bounded.
 
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 /// GGUF's magic, "GGUF" little-endian.
@@ -140,7 +140,7 @@ enum Value {
 
 /// The header reader: bytes left in the file are checked before every skip.
 struct Reader<R> {
-    inner: R,
+    inner: BufReader<R>,
     at: u64,
     size: u64,
 }
@@ -168,8 +168,10 @@ impl<R: Read + Seek> Reader<R> {
         if n > self.size.saturating_sub(self.at) {
             return Err(GgufError::Truncated);
         }
+        // Within the buffer when it can be: a header skips many small strings (a vocabulary),
+        // and a plain seek would throw the buffer away each time.
         self.inner
-            .seek(SeekFrom::Current(n as i64))
+            .seek_relative(n as i64)
             .map_err(|e| GgufError::Io(e.to_string()))?;
         self.at += n;
         Ok(())
@@ -240,9 +242,28 @@ impl<R: Read + Seek> Reader<R> {
     }
 }
 
+/// Opens `path` for reading only when it is a regular file (through symlinks): a FIFO, a
+/// device or a folder is refused before it is opened (opening a FIFO would wait for a writer),
+/// and checked again on the handle (opened without blocking).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let not_a_file = || std::io::Error::other("it is not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_a_file());
+    }
+    Ok(file)
+}
+
 /// Reads the header of the GGUF file at `path`.
 pub fn read(path: &Path) -> Result<GgufInfo, GgufError> {
-    let file = std::fs::File::open(path).map_err(|e| GgufError::Io(e.to_string()))?;
+    let file = open_regular(path).map_err(|e| GgufError::Io(e.to_string()))?;
     let size = file
         .metadata()
         .map_err(|e| GgufError::Io(e.to_string()))?

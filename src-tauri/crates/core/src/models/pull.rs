@@ -8,6 +8,7 @@ use super::ModelService;
 use crate::error::CoreError;
 use crate::util::lock;
 use parley_protocol::{DownloadInfo, DownloadState, LocalModel, ModelSource};
+use std::path::Path;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -42,29 +43,75 @@ impl ModelService {
             .ok_or_else(|| {
                 CoreError::InvalidInput(format!("\"{address}\" is not an http or https address"))
             })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(CoreError::InvalidInput(
+                "A hub's address may not hold a user name or password: Parley sends no credential to a hub.".into(),
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(CoreError::InvalidInput(
+                "A hub's address is a scheme, host, port and path, without ? or #.".into(),
+            ));
+        }
         let text = url.as_str().trim_end_matches('/').to_owned();
         self.shared.store.put_engine_setting(HUB, &text).await?;
         Ok(text)
     }
 
-    /// Downloads `reference` (`owner/repo:file.gguf`) to its end and adds it; `progress` is
-    /// told as it goes.
+    /// Downloads `reference` (`owner/repo:file.gguf`) to its end and adds it, named `name` (or
+    /// after its file); `progress` is told as it goes.
     pub async fn pull(
         &self,
         reference: &str,
+        name: Option<String>,
         progress: Option<Arc<Progress>>,
     ) -> Result<LocalModel, CoreError> {
-        self.pull_until(reference, progress, CancellationToken::new())
+        self.pull_until(reference, name, progress, CancellationToken::new())
             .await
+    }
+
+    /// Before anything is fetched: the file is not downloaded already, and its name is free.
+    async fn ready_to_pull(&self, r: &HubRef, name: &str) -> Result<(), CoreError> {
+        let dest = r.final_path(&self.models_dir());
+        let installed = self.installed_models().await?;
+        if let Some(m) = installed.iter().find(|m| Path::new(&m.path) == dest) {
+            return Err(CoreError::InvalidInput(format!(
+                "{} is already downloaded, as \"{}\".",
+                r.id(),
+                m.name
+            )));
+        }
+        if dest.exists() {
+            return Err(CoreError::InvalidInput(format!(
+                "{} is already there ({}): add it with `parley models add`, or delete it first.",
+                r.id(),
+                dest.display()
+            )));
+        }
+        if installed
+            .iter()
+            .any(|m| m.name.to_lowercase() == name.to_lowercase())
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "A model named \"{name}\" is already installed. Pick another name (--name)."
+            )));
+        }
+        Ok(())
     }
 
     async fn pull_until(
         &self,
         reference: &str,
+        name: Option<String>,
         progress: Option<Arc<Progress>>,
         cancel: CancellationToken,
     ) -> Result<LocalModel, CoreError> {
         let r = HubRef::parse(reference).map_err(CoreError::InvalidInput)?;
+        let stem = r.file.rsplit('/').next().unwrap_or(&r.file);
+        let stem = stem.get(..stem.len().saturating_sub(5)).unwrap_or(stem);
+        let name = name.map_or_else(|| stem.to_owned(), |n| n.trim().to_owned());
+        super::service::checked_name(&name)?;
+        self.ready_to_pull(&r, &name).await?;
         let progress = progress.unwrap_or_else(|| Progress::new(&r));
         let hub = self.hub().await?;
         let hub = url::Url::parse(&hub).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
@@ -95,13 +142,7 @@ impl ModelService {
                 )));
             }
         };
-        let name = r
-            .file
-            .rsplit('/')
-            .next()
-            .unwrap_or(&r.file)
-            .trim_end_matches(".gguf")
-            .to_owned();
+        // The file was moved there just now (nothing was there before: ready_to_pull).
         let added = self
             .add_as(
                 &path.display().to_string(),
@@ -155,7 +196,9 @@ impl ModelService {
             let Some(d) = all.get(&id) else { return };
             (d.progress.clone(), d.cancel.clone(), d.discard.clone())
         };
-        let result = self.pull_until(&id, Some(progress.clone()), cancel).await;
+        let result = self
+            .pull_until(&id, None, Some(progress.clone()), cancel)
+            .await;
         if discard.load(std::sync::atomic::Ordering::SeqCst) {
             if let Ok(r) = HubRef::parse(&id) {
                 download::discard(&self.models_dir(), &r);

@@ -40,7 +40,7 @@ impl ModelService {
             discover::Places::usual(&home, std::env::var_os("OLLAMA_MODELS").map(PathBuf::from));
         let engine = Engine::new(
             shared.process_log.clone(),
-            shared.client.clone(),
+            shared.loopback.clone(),
             DEFAULT_IDLE_SECS,
         );
         ModelService {
@@ -148,9 +148,16 @@ impl ModelService {
         }
         self.shared.store.delete_local_model(&model.name).await?;
         if model.source == ModelSource::Download {
+            // Both canonical: the stored path is, and the data folder may be reached through a
+            // symlink.
             let dir = self.models_dir();
+            let dir = dir.canonicalize().unwrap_or(dir);
             let file = PathBuf::from(&model.path);
-            if file.starts_with(&dir) {
+            if file
+                .canonicalize()
+                .unwrap_or(file.clone())
+                .starts_with(&dir)
+            {
                 let _ = std::fs::remove_file(&file);
             }
         }
@@ -211,8 +218,15 @@ impl ModelService {
         Ok(self.shared.store.local_models().await?)
     }
 
+    /// The installed model named `name`: exactly, else without regard to case (in every
+    /// script, as names are compared when one is added).
     async fn installed(&self, name: &str) -> Result<LocalModel, CoreError> {
-        self.shared.store.local_model(name).await?.ok_or_else(|| {
+        let all = self.shared.store.local_models().await?;
+        let found = (all.iter().find(|m| m.name == name)).or_else(|| {
+            all.iter()
+                .find(|m| m.name.to_lowercase() == name.to_lowercase())
+        });
+        found.cloned().ok_or_else(|| {
             CoreError::NotFound(format!(
                 "No local model named \"{name}\". See the installed ones with `parley models list`."
             ))
@@ -418,10 +432,14 @@ fn stem(path: &Path) -> String {
     }
 }
 
-fn checked_name(name: &str) -> Result<String, CoreError> {
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+pub(super) fn checked_name(name: &str) -> Result<String, CoreError> {
+    // Hidden characters (zero-width, bidi overrides) would let two names look alike.
+    let hidden = parley_protocol::visible::mark_hidden(name) != name;
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) || hidden
+    {
         return Err(CoreError::InvalidInput(
-            "A model's name must be 1 to 80 characters without control characters.".into(),
+            "A model's name must be 1 to 80 characters without control or hidden characters."
+                .into(),
         ));
     }
     Ok(name.to_owned())

@@ -23,26 +23,6 @@ impl Store {
             .await
     }
 
-    /// The installed model named `name` (without regard to case).
-    pub(in crate::models) async fn local_model(
-        &self,
-        name: &str,
-    ) -> Result<Option<LocalModel>, StoreError> {
-        let name = name.to_owned();
-        self.reader
-            .call(move |c| {
-                let body: Option<String> = c
-                    .query_row(
-                        "SELECT body FROM local_models WHERE name = ?1 COLLATE NOCASE",
-                        [name],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                body.map(decode).transpose()
-            })
-            .await
-    }
-
     /// Inserts a model, or replaces the one of the same name.
     pub(in crate::models) async fn put_local_model(&self, m: LocalModel) -> Result<(), StoreError> {
         let body = serde_json::to_string(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?;

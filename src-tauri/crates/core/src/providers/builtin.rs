@@ -84,6 +84,18 @@ impl ModelProvider for Builtin {
     }
 }
 
+/// Whether run `run` has ended, given a moment: a process killed just now may not be reaped
+/// yet when its connection breaks.
+async fn ended(engine: &dyn LocalEngine, run: u64) -> bool {
+    for _ in 0..10 {
+        if engine.is_over(run).await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// A stream error while the run has ended: said as the engine stopping, not as a network fault.
 async fn crashed(
     item: Result<super::StreamEvent, ProviderError>,
@@ -91,7 +103,7 @@ async fn crashed(
     run: u64,
 ) -> Result<super::StreamEvent, ProviderError> {
     match item {
-        Err(e) if e.kind != ProviderErrorKind::Engine && engine.is_over(run).await => {
+        Err(e) if e.kind != ProviderErrorKind::Engine && ended(engine, run).await => {
             Err(ProviderError::new(
                 ProviderErrorKind::Engine,
                 "The built-in engine stopped in the middle of the answer (it crashed or was ended); what arrived is kept. Send again to start it again.",

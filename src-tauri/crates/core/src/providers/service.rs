@@ -440,7 +440,7 @@ impl ProviderService {
         if let (Some(engine), true) = (&self.engine, row.name == BUILTIN_PROVIDER) {
             return Ok(Arc::new(super::builtin::Builtin {
                 engine: engine.clone(),
-                client: self.shared.client.clone(),
+                client: self.shared.loopback.clone(),
                 http: self.shared.http.clone(),
             }));
         }

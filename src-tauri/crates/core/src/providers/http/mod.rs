@@ -53,6 +53,19 @@ pub fn client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError>
         .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
 }
 
+/// The client of requests to the built-in engine on this computer (`models`, the built-in
+/// provider): never through a proxy (one named by HTTP_PROXY would see the engine's key and
+/// every prompt, and could not reach this computer's loopback anyway), no redirects.
+pub fn loopback_client(settings: &HttpSettings) -> Result<reqwest::Client, ProviderError> {
+    reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ProviderError::new(ProviderErrorKind::Connect, error_chain(&e)))
+}
+
 /// The client of model downloads (`models::download`): the same settings, no redirect followed
 /// by itself (the download follows only those it may: within the hub, or to https), and no
 /// overall timeout (a model file takes as long as it takes; a stalled body is the download's

@@ -86,8 +86,11 @@ pub(crate) fn private_file(path: &std::path::Path, create: bool) -> std::io::Res
                 .mode(0o600)
                 .open(path)?;
         }
-        if path.exists() {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        // A -wal or -shm file may go between a look and a change (another connection closing
+        // deletes it): a file that is not there has no mode to set.
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
         }
     }
     #[cfg(not(unix))]

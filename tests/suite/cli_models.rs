@@ -7,8 +7,9 @@ use super::cli::{parley, run, run_command};
 use parley_protocol::BUILTIN_PROVIDER;
 use std::path::Path;
 
-/// A tiny sound GGUF header (no tensors) of architecture `arch`.
-fn gguf(arch: &str) -> Vec<u8> {
+/// A tiny sound GGUF header (no tensors) of architecture `arch` (also the downloads' source
+/// file, `models_pull`).
+pub(super) fn gguf(arch: &str) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend(0x4655_4747u32.to_le_bytes());
     b.extend(3u32.to_le_bytes());

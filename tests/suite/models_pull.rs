@@ -14,17 +14,7 @@ use std::time::{Duration, Instant};
 
 /// A tiny model file: a sound GGUF header and `payload` bytes of weights.
 pub(super) fn model_file(dir: &Path, payload: usize) -> PathBuf {
-    let mut b = Vec::new();
-    b.extend(0x4655_4747u32.to_le_bytes());
-    b.extend(3u32.to_le_bytes());
-    b.extend(0u64.to_le_bytes());
-    b.extend(1u64.to_le_bytes());
-    let key = "general.architecture";
-    b.extend((key.len() as u64).to_le_bytes());
-    b.extend(key.as_bytes());
-    b.extend(8u32.to_le_bytes());
-    b.extend(5u64.to_le_bytes());
-    b.extend(b"llama");
+    let mut b = super::cli_models::gguf("llama");
     b.extend((0..payload).map(|i| (i * 7 % 251) as u8));
     let path = dir.join("source.gguf");
     std::fs::write(&path, b).unwrap();

@@ -137,6 +137,12 @@ async fn window_two_providers_switch_model_mid_conversation() {
     .await;
     shot(&s, &e, "22b-retry-countdown").await;
     s.wait_still("[data-testid=retry-cancel]").await;
+    // Sending followed the answer: the countdown is on screen, not below the fold (sending
+    // once left the view short of the new rows, taking the jump for the reader scrolling up).
+    let shown = s
+        .script("const t = document.querySelector('[data-testid=transcript]').getBoundingClientRect(); const r = document.querySelector('[data-testid=retry-cancel]').getBoundingClientRect(); return r.top >= t.top && r.bottom <= t.bottom")
+        .await;
+    assert_eq!(shown, json!(true), "the countdown is in view after sending");
     s.click_css("[data-testid=retry-cancel]").await;
     s.wait_text("[data-testid=turn-status]", 5, |t| t.contains("Stopped"))
         .await;

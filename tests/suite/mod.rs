@@ -46,6 +46,7 @@ mod mcp_real;
 mod mcp_real_asks;
 mod mcp_sse_faults;
 mod migrations;
+mod models_disk;
 mod models_pull;
 mod ollama;
 mod openai_fixtures;

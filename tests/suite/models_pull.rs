@@ -74,7 +74,7 @@ impl Hub {
         }
     }
 
-    fn requests(&self) -> Vec<serde_json::Value> {
+    pub(super) fn requests(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()

@@ -54,6 +54,7 @@ mod openai_responses;
 mod orphans;
 mod peer;
 mod peer_engine;
+mod peer_engine_port;
 mod peer_gguf;
 mod provider_changes;
 mod providers_config;

@@ -17,7 +17,7 @@ use parley_tests::{open_core, parley_bin};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-fn required(var: &str) -> PathBuf {
+pub(super) fn required(var: &str) -> PathBuf {
     let v = std::env::var_os(var).unwrap_or_else(|| {
         panic!("{var} is not set: run the real-peer suite through `cargo xtask test`")
     });
@@ -58,7 +58,7 @@ async fn wait_until(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
     }
 }
 
-async fn chat(core: &Core, max_tokens: u32) -> ChatId {
+pub(super) async fn chat(core: &Core, max_tokens: u32) -> ChatId {
     let s = core.chats().create_chat(None).await.unwrap();
     core.chats()
         .set_chat_params(
@@ -76,14 +76,20 @@ async fn chat(core: &Core, max_tokens: u32) -> ChatId {
 
 /// How a turn ended: completed (with its text deltas counted), stopped, or failed.
 #[derive(Debug)]
-enum End {
+pub(super) enum End {
     Completed(usize),
     Stopped,
     Failed(ErrorInfo),
 }
 
 /// Sends `text`; after `after` text deltas runs `mid` once; returns how the turn ended.
-async fn turn(core: &Core, id: &ChatId, text: &str, after: usize, mid: impl FnOnce()) -> End {
+pub(super) async fn turn(
+    core: &Core,
+    id: &ChatId,
+    text: &str,
+    after: usize,
+    mid: impl FnOnce(),
+) -> End {
     let mut h = core
         .chats()
         .send_message(id, text, SendOptions::default())
@@ -108,7 +114,7 @@ async fn turn(core: &Core, id: &ChatId, text: &str, after: usize, mid: impl FnOn
     }
 }
 
-async fn last_answer(core: &Core, id: &ChatId) -> String {
+pub(super) async fn last_answer(core: &Core, id: &ChatId) -> String {
     let h = core.history().full_history(id).await.unwrap();
     h.messages.last().map(|m| m.text()).unwrap_or_default()
 }

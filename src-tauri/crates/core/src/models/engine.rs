@@ -3,6 +3,7 @@
 //! stopped when Parley quits. Requests hold a [`Lease`] while they stream: the idle clock runs
 //! only when none does.
 
+use super::port;
 use super::spawn::{self, Child, Launch};
 use crate::proclog::ProcLog;
 use crate::util::{lock, now_ms};
@@ -263,7 +264,7 @@ impl Engine {
                 .send()
                 .await;
             if healthy.is_ok_and(|h| h.status().is_success()) && alive(&mut r.child) {
-                return Ok(());
+                return self.genuine(r).await;
             }
             if Instant::now() > deadline {
                 return Err(Failed::Other(format!(
@@ -276,6 +277,23 @@ impl Engine {
                 () = cancel.cancelled() => return Err(Failed::Stopped),
                 () = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
+        }
+    }
+
+    /// Whether what passed the health check is this engine, before anything is sent with its
+    /// key (`port`): if another program took the port meanwhile, it is left alone and another
+    /// port is tried.
+    async fn genuine(&self, r: &mut Running) -> Result<(), Failed> {
+        let group = r.child.process.id();
+        if group.and_then(|g| port::group_listens(g, r.port)) == Some(false) {
+            return Err(Failed::PortTaken);
+        }
+        match port::refuses_wrong_key(&self.client, r.port).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Failed::PortTaken),
+            Err(e) => Err(Failed::Other(format!(
+                "The built-in engine passed its health check, then did not answer on its port: {e}"
+            ))),
         }
     }
 

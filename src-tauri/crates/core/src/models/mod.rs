@@ -13,6 +13,7 @@ pub mod download;
 mod engine;
 pub mod gguf;
 pub mod memory;
+mod port;
 mod provider;
 mod pull;
 mod service;

@@ -68,8 +68,11 @@ def hand_run(server, model):
                 if p.poll() is not None:
                     log.seek(0)
                     sys.exit("llama-server exited:\n" + log.read().decode(errors="replace")[-3000:])
-                time.sleep(0.1)
-        body = json.dumps({"model": "m", "stream": True, "messages": [{"role": "user", "content": PROMPT}]}).encode()
+                # As often as Parley polls at first (models/engine.rs `poll_after`): the
+                # difference between the rows is then Parley's own work, not the polling.
+                time.sleep(0.015)
+        body = json.dumps({"model": "m", "stream": True, "stream_options": {"include_usage": True},
+                           "messages": [{"role": "user", "content": PROMPT}]}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", body,
                                      {"Content-Type": "application/json"})
         first = last = None
@@ -79,12 +82,15 @@ def hand_run(server, model):
                 line = raw.decode().strip()
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
-                delta = json.loads(line[6:])["choices"][0]["delta"] if json.loads(line[6:])["choices"] else {}
+                chunk = json.loads(line[6:])
+                if chunk.get("usage"):
+                    # The server's own count, as Parley's side takes it.
+                    tokens = chunk["usage"]["completion_tokens"]
+                delta = chunk["choices"][0]["delta"] if chunk.get("choices") else {}
                 if delta.get("content"):
                     now = time.monotonic()
                     first = first or now
                     last = now
-                    tokens += 1
         return first - start, (tokens - 1) / (last - first)
     finally:
         p.terminate()

@@ -138,9 +138,33 @@ async fn peer_engine_answers_stops_survives_a_kill_and_unloads() {
     assert_eq!(providers.len(), 1, "{providers:?}");
     assert_eq!(providers[0].name, BUILTIN_PROVIDER);
 
-    // No provider configured: the built-in engine answers, started on demand.
+    // No provider configured: the built-in engine answers, started on demand; while it loads,
+    // its status says what it is doing.
     let id = chat(&core, 24).await;
+    let watched = core.clone();
+    let lines = tokio::spawn(async move {
+        let mut seen: Vec<String> = Vec::new();
+        loop {
+            let s = watched.models().status();
+            if let Some(m) = s.message.filter(|_| s.state == EngineState::Loading) {
+                if seen.last() != Some(&m) {
+                    seen.push(m);
+                }
+            }
+            if s.state == EngineState::Ready || s.state == EngineState::Failed {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
     let end = turn(&core, &id, "Say hello.", usize::MAX, || {}).await;
+    let lines = lines.await.unwrap();
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with(&format!("Reading {alias} into memory: ")) && l.contains("% of ")
+        ),
+        "{lines:?}"
+    );
     assert!(matches!(end, End::Completed(n) if n > 1), "{end:?}");
     let h = core.history().full_history(&id).await.unwrap();
     assert_eq!(h.messages[1].provider.as_deref(), Some(BUILTIN_PROVIDER));

@@ -17,7 +17,8 @@ use crate::hub::Hub;
 use crate::instance::Instance;
 use crate::mcp::McpService;
 use crate::models::ModelService;
-use crate::providers::{HttpSettings, ProviderService};
+use crate::net::LazyClient;
+use crate::providers::{self, HttpSettings, ProviderService};
 use crate::search::SearchService;
 use crate::secrets::SecretStore;
 use crate::settings::SettingsService;
@@ -108,9 +109,9 @@ impl Core {
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
-            downloads: crate::providers::http::download_client(&options.http)?,
-            loopback: crate::providers::http::loopback_client(&options.http)?,
-            client: crate::providers::http::client(&options.http)?,
+            downloads: LazyClient::new(options.http.clone(), providers::http::download_client),
+            loopback: providers::http::loopback_client(&options.http)?,
+            client: LazyClient::new(options.http.clone(), providers::http::client),
             http: options.http,
             hub: Arc::new(Hub::default()),
             protected: Arc::new(protected),

@@ -1,6 +1,7 @@
 //! What every outbound request shares: the timeouts and retries of HTTP (the one client is
 //! built from them by `providers::http::client`, the one place requests leave from).
 
+use crate::error::ProviderError;
 use std::time::Duration;
 
 /// Settings shared by every HTTP provider.
@@ -38,4 +39,36 @@ pub(crate) fn install_tls_provider() {
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// How a client is built (`providers::http::client` and the like).
+pub(crate) type BuildClient = fn(&HttpSettings) -> Result<reqwest::Client, ProviderError>;
+
+/// An HTTP client built on first use. Building one reads every certificate the system trusts
+/// (the bundle and each file of the certificates folder: 30–140 ms here), which a run that
+/// makes no such request — most CLI commands, a chat with the built-in engine — should not
+/// pay, nor pay once for each client.
+pub(crate) struct LazyClient {
+    settings: HttpSettings,
+    build: BuildClient,
+    cell: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl LazyClient {
+    pub fn new(settings: HttpSettings, build: BuildClient) -> LazyClient {
+        LazyClient {
+            settings,
+            build,
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The client, built now if it was not yet (a build that fails says why, each time).
+    pub fn get(&self) -> Result<reqwest::Client, ProviderError> {
+        if let Some(c) = self.cell.get() {
+            return Ok(c.clone());
+        }
+        let built = (self.build)(&self.settings)?;
+        Ok(self.cell.get_or_init(|| built).clone())
+    }
 }

@@ -2,7 +2,7 @@
 //! that no topic imports the wiring.
 
 use crate::hub::Hub;
-use crate::net::HttpSettings;
+use crate::net::{HttpSettings, LazyClient};
 use crate::secrets::SecretStore;
 use crate::store::Store;
 use std::path::PathBuf;
@@ -13,11 +13,12 @@ pub(crate) struct Shared {
     pub store: Store,
     pub secrets: Arc<dyn SecretStore>,
     pub http: HttpSettings,
-    pub client: reqwest::Client,
+    /// The client of providers (built on first use, like `downloads`).
+    pub client: LazyClient,
     /// The client of model downloads: it follows no redirect itself (the download decides
     /// which to follow: `models::download`).
-    pub downloads: reqwest::Client,
-    /// The client of the built-in engine on loopback: no proxy, no redirects.
+    pub downloads: LazyClient,
+    /// The client of the built-in engine on loopback: no proxy, no redirects, no TLS.
     pub loopback: reqwest::Client,
     pub hub: Arc<Hub>,
     /// Folders tools may never write without asking: Parley's data and configuration.

@@ -17,6 +17,10 @@ describe("local models read as people read them", () => {
     expect(engineLine({ ...base, state: "stopped", message: "Being prepared (43%)." })).toBe("Being prepared (43%).");
     expect(engineLine({ ...base, state: "stopped", binary: "/x/llama-server", message: "old" })).toContain("Not running");
     expect(engineLine({ ...base, state: "loading", model: "smol" })).toBe("Loading smol…");
+    const reading = { ...base, state: "loading" as const, model: "smol", message: "Reading smol into memory: 40% of 94 MB…", since: 10_000 };
+    expect(engineLine(reading)).toBe("Reading smol into memory: 40% of 94 MB…");
+    expect(engineLine(reading, 11_500)).toBe("Reading smol into memory: 40% of 94 MB…");
+    expect(engineLine(reading, 22_900)).toBe("Reading smol into memory: 40% of 94 MB… (12 s)");
     expect(engineLine({ ...base, state: "ready", model: "smol" })).toBe("Running smol.");
     expect(engineLine({ ...base, state: "failed", message: "It crashed." })).toBe("It crashed.");
   });

@@ -34,15 +34,22 @@ export function source(s: ModelSource): string {
   }
 }
 
-/** The engine's state in a few words. */
-export function engineLine(s: EngineStatus): string {
+/**
+ * The engine's state in a few words; while it loads, what it is doing (the core's line:
+ * starting, reading the model with how much is in, preparing memory) and, from 2 s on, for
+ * how long (`now`, ms).
+ */
+export function engineLine(s: EngineStatus, now = 0): string {
   const model = s.model ? ` ${s.model}` : "";
   switch (s.state) {
     case "stopped":
       // Without its program (being prepared, not installed) the message says so.
       return s.binary || !s.message ? "Not running: it starts with the first message to a local model." : s.message;
-    case "loading":
-      return `Loading${model}…`;
+    case "loading": {
+      const line = s.message ?? `Loading${model}…`;
+      const secs = now && s.since ? Math.floor((now - s.since) / 1000) : 0;
+      return secs >= 2 ? `${line} (${secs} s)` : line;
+    }
     case "ready":
       return `Running${model}.`;
     case "failed":

@@ -3,8 +3,8 @@
 //! stopped when Parley quits. Requests hold a [`Lease`] while they stream: the idle clock runs
 //! only when none does.
 
-use super::port;
 use super::spawn::{self, Child, Launch};
+use super::{loading, port};
 use crate::proclog::ProcLog;
 use crate::util::{lock, now_ms};
 use parley_protocol::{EngineState, EngineStatus};
@@ -250,7 +250,9 @@ impl Engine {
     /// words when it exits first.
     async fn ready(&self, r: &mut Running, cancel: &CancellationToken) -> Result<(), Failed> {
         let url = format!("http://127.0.0.1:{}/health", r.port);
-        let deadline = Instant::now() + LOAD_TIMEOUT;
+        let started = Instant::now();
+        let deadline = started + LOAD_TIMEOUT;
+        let size = std::fs::metadata(&r.launch.model).map_or(0, |m| m.len());
         loop {
             if let Ok(Some(status)) = r.child.process.try_wait() {
                 // Its last lines are read before they are quoted.
@@ -273,10 +275,28 @@ impl Engine {
                     LOAD_TIMEOUT.as_secs() / 60
                 )));
             }
+            self.progress(r, size);
             tokio::select! {
                 () = cancel.cancelled() => return Err(Failed::Stopped),
-                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                () = tokio::time::sleep(poll_after(started.elapsed())) => {}
             }
+        }
+    }
+
+    /// The status line while `r` loads its model (`size` bytes), from what the engine has said
+    /// since it was started; the state's start time kept.
+    fn progress(&self, r: &mut Running, size: u64) {
+        let tail = self.log.tail(200);
+        let from = tail
+            .iter()
+            .rposition(|l| l.starts_with("[parley] started"))
+            .unwrap_or(0);
+        let stage = loading::stage(&tail[from..]);
+        let resident = r.child.process.id().and_then(loading::resident);
+        let line = loading::describe(stage, &r.launch.name, size, resident, r.launch.context);
+        let mut s = lock(&self.shared.status);
+        if s.state == EngineState::Loading {
+            s.message = Some(line);
         }
     }
 
@@ -386,6 +406,17 @@ enum Failed {
 }
 
 const STOPPED: &str = "Stopped before the model was loaded.";
+
+/// How long to wait before asking the engine again whether its model is loaded, `elapsed`
+/// into its start: often at first (a small model loads in half a second, and each poll missed
+/// is time added to the first answer), then less often (a large one takes a minute).
+fn poll_after(elapsed: Duration) -> Duration {
+    if elapsed < Duration::from_secs(3) {
+        Duration::from_millis(15)
+    } else {
+        Duration::from_millis(100)
+    }
+}
 
 fn alive(child: &mut Child) -> bool {
     matches!(child.process.try_wait(), Ok(None))

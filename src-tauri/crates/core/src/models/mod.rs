@@ -12,6 +12,7 @@ pub mod discover;
 pub mod download;
 mod engine;
 pub mod gguf;
+mod loading;
 pub mod memory;
 mod port;
 mod provider;

@@ -56,6 +56,10 @@ pub fn group_listens(group: u32, port: u16) -> Option<bool> {
         if inodes.is_empty() {
             return Some(false);
         }
+        // The group's leader (the engine itself) first: the other processes only when it is not.
+        if holds(group, &inodes) {
+            return Some(true);
+        }
         let procs = std::fs::read_dir("/proc").ok()?;
         for p in procs.flatten() {
             let name = p.file_name();

@@ -116,15 +116,8 @@ impl ModelService {
         let hub = self.hub().await?;
         let hub = url::Url::parse(&hub).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let models = self.models_dir();
-        let got = download::fetch(
-            &self.shared.downloads,
-            &hub,
-            &r,
-            &models,
-            &progress,
-            &cancel,
-        )
-        .await;
+        let client = self.shared.downloads.get()?;
+        let got = download::fetch(&client, &hub, &r, &models, &progress, &cancel).await;
         let path = match got {
             Ok(p) => p,
             Err(Stopped::ByUser) => {

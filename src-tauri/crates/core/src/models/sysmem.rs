@@ -1,5 +1,6 @@
-//! This computer's memory: total and available now (Linux: `/proc/meminfo`; elsewhere unknown
-//! for now, and the memory check is then left to the engine, which fails with its own words).
+//! This computer's memory: total and available now (Linux: `/proc/meminfo`; macOS and Windows:
+//! the system's own figures through `sysinfo`; elsewhere unknown, and the memory check is then
+//! left to the engine, which fails with its own words).
 
 /// Bytes of memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +15,21 @@ pub fn read() -> Option<Memory> {
     {
         parse(&std::fs::read_to_string("/proc/meminfo").ok()?)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(any(target_os = "macos", target_os = "windows"))]
+    {
+        let mut s = sysinfo::System::new();
+        s.refresh_memory();
+        known(s.total_memory(), s.available_memory())
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
     {
         None
     }
+}
+
+/// Figures a system gave, if they make sense (a total, and no more available than that).
+pub fn known(total: u64, available: u64) -> Option<Memory> {
+    (total > 0 && available <= total).then_some(Memory { total, available })
 }
 
 /// `/proc/meminfo`'s MemTotal and MemAvailable (kB).
@@ -55,6 +67,15 @@ mod tests {
         assert_eq!(parse("MemTotal: 12 kB\n"), None);
         assert_eq!(parse("MemTotal: x kB\nMemAvailable: 1 kB\n"), None);
         assert_eq!(parse(""), None);
+        assert_eq!(
+            known(8, 3),
+            Some(Memory {
+                total: 8,
+                available: 3
+            })
+        );
+        assert_eq!(known(0, 0), None);
+        assert_eq!(known(8, 9), None);
         assert_eq!(
             parse("MemTotal: 99999999999999999999 kB\nMemAvailable: 1 kB"),
             None

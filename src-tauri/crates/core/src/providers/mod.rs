@@ -16,6 +16,7 @@ mod decode;
 pub mod gemini;
 pub mod http;
 mod local_calls;
+mod names;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;

@@ -77,13 +77,8 @@ impl ProviderService {
         &self,
         p: &ProviderDraft,
     ) -> Result<(String, url::Url), CoreError> {
-        let name = validate_name(&p.name)?;
+        let name = super::names::validate_name(&p.name)?;
         let url = validate_base_url(&p.base_url)?;
-        if name.eq_ignore_ascii_case(BUILTIN_PROVIDER) {
-            return Err(CoreError::InvalidInput(format!(
-                "\"{BUILTIN_PROVIDER}\" is the name of Parley's built-in engine. Pick another name."
-            )));
-        }
         if self.shared.store.get_provider(&name).await?.is_some() {
             return Err(CoreError::InvalidInput(format!(
                 "A provider named \"{name}\" already exists. Pick another name or remove it first."
@@ -250,7 +245,7 @@ impl ProviderService {
         };
         let provider = crate::providers::for_kind(
             check.kind,
-            self.shared.client.clone(),
+            self.shared.client.get()?,
             url.as_str().trim_end_matches('/'),
             key,
             self.shared.http.clone(),
@@ -476,22 +471,12 @@ impl ProviderService {
         }
         Ok(crate::providers::for_kind(
             row.kind,
-            self.shared.client.clone(),
+            self.shared.client.get()?,
             &row.base_url,
             key,
             http,
         ))
     }
-}
-
-fn validate_name(name: &str) -> Result<String, CoreError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(CoreError::InvalidInput(
-            "A provider name must be 1 to 64 characters without control characters.".into(),
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 fn provider_info(row: ProviderRow) -> ProviderInfo {

@@ -144,7 +144,8 @@ async fn peer_engine_answers_stops_survives_a_kill_and_unloads() {
     let watched = core.clone();
     let lines = tokio::spawn(async move {
         let mut seen: Vec<String> = Vec::new();
-        loop {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             let s = watched.models().status();
             if let Some(m) = s.message.filter(|_| s.state == EngineState::Loading) {
                 if seen.last() != Some(&m) {
@@ -156,6 +157,7 @@ async fn peer_engine_answers_stops_survives_a_kill_and_unloads() {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
+        seen
     });
     let end = turn(&core, &id, "Say hello.", usize::MAX, || {}).await;
     let lines = lines.await.unwrap();

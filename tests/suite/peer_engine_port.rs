@@ -10,15 +10,22 @@ use super::peer_engine::{chat, last_answer, required, turn, End};
 use parley_core::providers::HttpSettings;
 use parley_tests::open_core;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Ends the program holding the port when the test ends, however it ends.
-struct Impostor(i32);
+/// When the test ends, however it ends: the program holding the port is ended (its process
+/// id is in the file it wrote), and the engine the other tests use is named again.
+struct Cleanup(PathBuf);
 
-impl Drop for Impostor {
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on the process id the stand-in wrote for itself.
-        unsafe { libc::kill(self.0, libc::SIGKILL) };
+        let pid = std::fs::read_to_string(&self.0).ok();
+        if let Some(pid) = pid.and_then(|p| p.trim().parse::<i32>().ok()) {
+            // SAFETY: kill(2) on the process id the stand-in wrote for itself.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        if let Some(real) = std::env::var_os("PARLEY_LLAMA_SERVER") {
+            std::env::set_var("PARLEY_ENGINE", real);
+        }
     }
 }
 
@@ -42,6 +49,7 @@ async fn peer_engine_port_taken_by_another_program_is_left_to_it() {
     )
     .unwrap();
     std::fs::set_permissions(&engine, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _cleanup = Cleanup(state.join("impostor.pid"));
     std::env::set_var("PARLEY_ENGINE", &engine);
 
     let core = open_core(&dir.path().join("data"), HttpSettings::default()).await;
@@ -52,9 +60,10 @@ async fn peer_engine_port_taken_by_another_program_is_left_to_it() {
         .unwrap();
     let id = chat(&core, 16).await;
     let end = turn(&core, &id, "Say hello.", usize::MAX, || {}).await;
-    let pid =
-        std::fs::read_to_string(state.join("impostor.pid")).expect("the stand-in took the port");
-    let _impostor = Impostor(pid.trim().parse().unwrap());
+    assert!(
+        state.join("impostor.pid").is_file(),
+        "the stand-in took the port"
+    );
     let log = core.models().log().join("\n");
     assert!(matches!(end, End::Completed(n) if n > 0), "{end:?}\n{log}");
     let answer = last_answer(&core, &id).await;

@@ -305,8 +305,10 @@ impl Engine {
     /// port is tried.
     async fn genuine(&self, r: &mut Running) -> Result<(), Failed> {
         let group = r.child.process.id();
-        if group.and_then(|g| port::group_listens(g, r.port)) == Some(false) {
-            return Err(Failed::PortTaken);
+        match group.and_then(|g| port::group_listens(g, r.port)) {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(Failed::PortTaken),
+            None => {}
         }
         match port::refuses_wrong_key(&self.client, r.port).await {
             Ok(true) => Ok(()),

@@ -1,10 +1,11 @@
 //! Whether what answers on the engine's port is the engine Parley started. A free port is
 //! chosen a moment before the engine binds it, and another program can take it meanwhile; it
 //! would then answer the health check, and the chats (and the engine's key) would go to it.
-//! So before anything is sent with the key, the engine is checked two ways: where the OS says
-//! which process listens on a port (Linux: `/proc/net/tcp` and the processes' sockets), the
-//! listener must be in the engine's process group; and everywhere, the server must refuse a
-//! wrong key (llama-server does; a program that answers anything does not).
+//! So before anything is sent with the key, the engine is checked: where the OS says which
+//! process listens on a port (Linux: `/proc/net/tcp` and the processes' sockets), the listener
+//! must be in the engine's process group; where it cannot tell (macOS, Windows, a sandbox that
+//! hides `/proc`), the server must refuse a wrong key (llama-server does; a program that answers
+//! anything does not, though one written to pass this check could).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -47,18 +48,24 @@ pub fn stat_group(stat: &str) -> Option<u32> {
 pub fn group_listens(group: u32, port: u16) -> Option<bool> {
     #[cfg(target_os = "linux")]
     {
+        // What cannot be read (a sandbox hiding the tables, the engine's descriptors closed to
+        // this process) leaves the question open: the wrong-key check decides.
         let mut inodes = HashSet::new();
+        let mut read = false;
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             if let Ok(text) = std::fs::read_to_string(table) {
+                read = true;
                 inodes.extend(listening_inodes(&text, port));
             }
         }
-        if inodes.is_empty() {
-            return Some(false);
+        if !read || inodes.is_empty() {
+            return None;
         }
         // The group's leader (the engine itself) first: the other processes only when it is not.
-        if holds(group, &inodes) {
-            return Some(true);
+        match holds(group, &inodes) {
+            Some(true) => return Some(true),
+            None => return None,
+            Some(false) => {}
         }
         let procs = std::fs::read_dir("/proc").ok()?;
         for p in procs.flatten() {
@@ -70,7 +77,7 @@ pub fn group_listens(group: u32, port: u16) -> Option<bool> {
                 .ok()
                 .and_then(|s| stat_group(&s))
                 == Some(group);
-            if in_group && holds(pid, &inodes) {
+            if in_group && holds(pid, &inodes) == Some(true) {
                 return Some(true);
             }
         }
@@ -83,13 +90,12 @@ pub fn group_listens(group: u32, port: u16) -> Option<bool> {
     }
 }
 
-/// Whether process `pid` has one of the sockets `inodes` open.
+/// Whether process `pid` has one of the sockets `inodes` open (`None`: its descriptors cannot
+/// be read).
 #[cfg(target_os = "linux")]
-fn holds(pid: u32, inodes: &HashSet<u64>) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    fds.flatten().any(|fd| {
+fn holds(pid: u32, inodes: &HashSet<u64>) -> Option<bool> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(fds.flatten().any(|fd| {
         std::fs::read_link(fd.path()).ok().is_some_and(|link| {
             link.to_str()
                 .and_then(|s| s.strip_prefix("socket:["))
@@ -97,15 +103,19 @@ fn holds(pid: u32, inodes: &HashSet<u64>) -> bool {
                 .and_then(|s| s.parse::<u64>().ok())
                 .is_some_and(|n| inodes.contains(&n))
         })
-    })
+    }))
 }
 
 /// Whether the server on loopback `port` refuses a key that is not the engine's (a random one:
-/// the engine's own key is never sent to find out).
+/// the engine's own key is never sent to find out). Asked of the chat endpoint, which every
+/// llama-server keeps behind its key (newer ones leave `/v1/models` open, like `/health`); an
+/// empty request, so a server that took it would answer nothing of use.
 pub async fn refuses_wrong_key(client: &reqwest::Client, port: u16) -> Result<bool, String> {
     let wrong = super::spawn::new_key()?;
     let resp = client
-        .get(format!("http://127.0.0.1:{port}/v1/models"))
+        .post(format!("http://127.0.0.1:{port}/v1/chat/completions"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body("{}")
         .bearer_auth(wrong)
         .timeout(Duration::from_secs(2))
         .send()

@@ -53,12 +53,20 @@ fn a_listener_is_found_in_its_own_group_only() {
     let port = l.local_addr().unwrap().port();
     let mine = stat_group(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
     assert_eq!(group_listens(mine, port), Some(true));
-    assert_eq!(
-        group_listens(mine.wrapping_add(1_000_000), port),
-        Some(false)
-    );
+    // Another program (a child here, whose pid no process has as its group): not it.
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let seen = group_listens(other.id(), port);
+    let _ = other.kill();
+    let _ = other.wait();
+    assert_eq!(seen, Some(false));
+    // A leader that is gone: its sockets cannot be read, so the question stays open.
+    assert_eq!(group_listens(other.id(), port), None);
     drop(l);
-    assert_eq!(group_listens(mine, port), Some(false));
+    // Nobody listens there: nothing to tell (the wrong-key check answers).
+    assert_eq!(group_listens(mine, port), None);
 }
 
 /// A server on loopback that answers every request with `status`.

@@ -52,7 +52,10 @@ impl ModelProvider for Builtin {
 
     fn stream(&self, request: ChatRequest, cancel: CancellationToken) -> EventStream {
         let engine = self.engine.clone();
-        let (client, http) = (self.client.clone(), self.http.clone());
+        let (client, mut http) = (self.client.clone(), self.http.clone());
+        // No second try at the same port: if the engine ended meanwhile, another program may
+        // hold its port by then. The next message starts the engine again, checked again.
+        http.max_attempts = 1;
         let started = async move {
             let served = match engine.serve(&request.model, &cancel).await {
                 Ok(s) => s,

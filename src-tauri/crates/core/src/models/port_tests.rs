@@ -46,27 +46,47 @@ fn a_process_group_is_read_past_any_name() {
     }
 }
 
+/// A program leading a process group of its own (as the engine does), listening on loopback
+/// when `listen`; the port it listens on.
+#[cfg(target_os = "linux")]
+fn leader(listen: bool) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let code = if listen {
+        "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)"
+    } else {
+        "import time; print(0, flush=True); time.sleep(60)"
+    };
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", code])
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().parse().unwrap())
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_listener_is_found_in_its_own_group_only() {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let mine = stat_group(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
-    assert_eq!(group_listens(mine, port), Some(true));
-    // Another program (a child here, whose pid no process has as its group): not it.
-    let mut other = std::process::Command::new("sleep")
-        .arg("30")
-        .spawn()
-        .unwrap();
-    let seen = group_listens(other.id(), port);
-    let _ = other.kill();
-    let _ = other.wait();
-    assert_eq!(seen, Some(false));
+    let (mut engine, port) = leader(true);
+    let (mut other, _) = leader(false);
+    let (ours, theirs) = (engine.id(), other.id());
+    let seen = (group_listens(ours, port), group_listens(theirs, port));
+    for c in [&mut engine, &mut other] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    assert_eq!(seen, (Some(true), Some(false)));
+    // Nobody listens there any more: nothing to tell (the wrong-key check answers).
+    assert_eq!(group_listens(ours, port), None);
     // A leader that is gone: its sockets cannot be read, so the question stays open.
-    assert_eq!(group_listens(other.id(), port), None);
-    drop(l);
-    // Nobody listens there: nothing to tell (the wrong-key check answers).
-    assert_eq!(group_listens(mine, port), None);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    assert_eq!(group_listens(theirs, l.local_addr().unwrap().port()), None);
 }
 
 /// A server on loopback that answers every request with `status`.

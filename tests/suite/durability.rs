@@ -86,10 +86,10 @@ async fn a_chat_answers_one_message_at_a_time_whichever_process_sends() {
 }
 
 /// A tmpfs of `size` mounted on `dir` for the test's lifetime (unmounted on drop).
-struct Mount(PathBuf);
+pub(super) struct Mount(PathBuf);
 
 impl Mount {
-    fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
+    pub(super) fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
         let out = std::process::Command::new("mount")
             .args([
                 "-t",

@@ -4,52 +4,12 @@
 //! where it stopped and verifies the whole file.
 
 use super::cli::{parley, run};
-use super::models_pull::{model_file, Hub};
+use super::durability::Mount;
+use super::models_pull::{model_file, ranges, Hub};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// A tmpfs mounted at a folder, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    /// `None` (with a line saying so) where mounting is not allowed (not root, a container
-    /// without the capability): the test then has nothing to check on this machine.
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).unwrap();
-        let out = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(at)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Tmpfs(at.to_owned())),
-            Ok(o) => {
-                eprintln!(
-                    "skipped: a tmpfs cannot be mounted here ({})",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("skipped: `mount` did not run ({e})");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 fn partial(models: &Path) -> Option<(PathBuf, u64)> {
     let dir = std::fs::read_dir(models.join(".partial")).ok()?;
@@ -89,7 +49,8 @@ async fn a_disk_that_fills_during_a_download_stops_it_keeps_what_arrived_and_res
     let d = data.path();
     let models = d.join("models");
     // Room for the file and the margin the download keeps free (64 MB), and little more.
-    let Some(_disk) = Tmpfs::mount(&models, "72m") else {
+    std::fs::create_dir_all(&models).unwrap();
+    let Some(_disk) = Mount::tmpfs(&models, "72m") else {
         return;
     };
     let hub = Hub::start(files.path(), &source, &["--slow"]);
@@ -136,13 +97,8 @@ async fn a_disk_that_fills_during_a_download_stops_it_keeps_what_arrived_and_res
     let (_, kept) = partial(&models).expect("still kept");
     let r = run(d, &["models", "pull", "test/tiny:tiny.gguf"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let ranges: Vec<String> = hub
-        .requests()
-        .iter()
-        .filter_map(|q| q["range"].as_str().map(str::to_owned))
-        .collect();
     assert_eq!(
-        ranges,
+        ranges(&hub),
         vec![format!("bytes={kept}-")],
         "resumed where it stopped"
     );

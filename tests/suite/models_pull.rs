@@ -89,6 +89,14 @@ async fn pull(data: &Path, hub: &Hub, reference: &str) -> Run {
     run(data, &["models", "pull", reference]).await
 }
 
+/// The Range headers the hub was sent, in order.
+pub(super) fn ranges(hub: &Hub) -> Vec<String> {
+    hub.requests()
+        .iter()
+        .filter_map(|q| q["range"].as_str().map(str::to_owned))
+        .collect()
+}
+
 fn partials(data: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(data.join("models/.partial"))
         .map(|d| {
@@ -171,13 +179,8 @@ async fn a_download_is_verified_added_resumed_after_a_cut_and_removed() {
     );
     let r = pull(d, &hub, "test/tiny:tiny.gguf").await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let ranges: Vec<String> = hub
-        .requests()
-        .iter()
-        .filter_map(|q| q["range"].as_str().map(str::to_owned))
-        .collect();
     assert_eq!(
-        ranges,
+        ranges(&hub),
         vec![format!("bytes={half}-")],
         "resumed where it stopped"
     );

@@ -175,8 +175,13 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
 
     // An assistant that offers the server, made in Settings.
     s.click_css("[data-testid=settings-button]").await;
-    s.click(&s.wait_for("[data-testid=assistant-new]").await)
-        .await;
+    // (Enabled once the assistants and tools have loaded; clicked once the sections above it
+    // have stopped growing, so the click lands on it.)
+    let new = "[data-testid=assistant-new]:not([disabled])";
+    s.wait_for("[data-testid=engine-status]").await;
+    s.wait_for(new).await;
+    s.wait_still(new).await;
+    s.click_css(new).await;
     let name = s.wait_for("[data-testid=assistant-name]").await;
     s.type_text(&name, "Dictionary").await;
     s.click_css("[data-testid=assistant-mcp][data-server=changing]")

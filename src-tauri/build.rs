@@ -103,9 +103,53 @@ const COMMANDS: &[&str] = &[
     "model_downloads",
     "model_hub",
     "model_catalogue",
+    "about_info",
+    "open_folder",
+    "diagnostics",
+    "third_party_notices",
 ];
 
+/// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it
+/// is written: handed to Tauri through `TAURI_CONFIG`, merged over tauri.conf.json (which has
+/// none), for this script's `tauri_build` and, through `rustc-env`, for `generate_context!`.
+/// The bundler (`cargo xtask bundle`) is given the same, read by xtask from the same line.
+fn identifier_into_config() {
+    println!("cargo:rerun-if-changed=Cargo.toml");
+    let manifest = std::fs::read_to_string("Cargo.toml")
+        .unwrap_or_else(|e| panic!("Cargo.toml could not be read: {e}"));
+    let mut in_table = false;
+    let mut identifier = None;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[package.metadata.parley]";
+        } else if let Some(v) = line.strip_prefix("identifier").filter(|_| in_table) {
+            identifier = Some(
+                v.trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned(),
+            );
+        }
+    }
+    let Some(identifier) = identifier else {
+        panic!("Cargo.toml has no [package.metadata.parley] identifier");
+    };
+    // What the Tauri CLI passed (a bundle's `--config`), with the identifier set over it.
+    let mut config: serde_json::Value = std::env::var("TAURI_CONFIG")
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    config["identifier"] = serde_json::Value::String(identifier.clone());
+    let config = config.to_string();
+    // Before any thread exists: tauri_build reads it below.
+    std::env::set_var("TAURI_CONFIG", &config);
+    println!("cargo:rustc-env=TAURI_CONFIG={config}");
+    println!("cargo:rustc-env=PARLEY_IDENTIFIER={identifier}");
+}
+
 fn main() {
+    identifier_into_config();
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

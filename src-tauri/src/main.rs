@@ -50,6 +50,31 @@ fn choose_rendering() {
     }
 }
 
+/// The log file (`parley_core::logs`: the OS's log folder, or beside a data folder given with
+/// `--data-dir`), and panics written into it as well as to the terminal.
+fn start_log(data_dir: &std::path::Path) {
+    let explicit = flag_arg("--data-dir");
+    let Some(dir) = parley_core::logs::log_dir(explicit.as_deref()) else {
+        return;
+    };
+    if let Err(e) = parley_core::logs::init(&dir, false) {
+        eprintln!("{e}");
+        return;
+    }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        default(info);
+    }));
+    tracing::info!(
+        "Parley {} started ({} {}); data folder {}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        data_dir.display()
+    );
+}
+
 fn main() {
     #[cfg(target_os = "linux")]
     choose_rendering();
@@ -75,6 +100,7 @@ fn main() {
                 .into(),
         )
     };
+    start_log(&data_dir);
     let core = tauri::async_runtime::block_on(Core::open(CoreOptions {
         data_dir: data_dir.clone(),
         secrets: Arc::new(KeyringStore),

@@ -29,6 +29,7 @@ mod engine_faults;
 mod engine_history;
 mod gauge;
 mod gemini;
+mod installed;
 mod keychain;
 #[cfg(unix)]
 mod kill;
@@ -59,6 +60,7 @@ mod peer_gguf;
 mod provider_changes;
 mod providers_config;
 mod redaction;
+mod release;
 mod start_check;
 mod tidy;
 mod titles;

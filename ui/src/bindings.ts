@@ -296,6 +296,24 @@ export const commands = {
 	 *  (`job`: to cancel it, as for a file).
 	 */
 	attachMcpResource: (chatId: ChatId, server: string, uri: string, job: string) => typedError<Attachment_Serialize, ErrorInfo>(__TAURI_INVOKE("attach_mcp_resource", { chatId, server, uri, job })),
+	/**  The version, the platform and the folders. */
+	aboutInfo: () => typedError<About_Serialize, ErrorInfo>(__TAURI_INVOKE("about_info")),
+	/**
+	 *  Opens one of Parley's folders in the file manager. The window names which, never a path:
+	 *  the opener is used from here, for these folders only (no opener permission is granted to
+	 *  the page).
+	 */
+	openFolder: (folder: AppFolder) => typedError<null, ErrorInfo>(__TAURI_INVOKE("open_folder", { folder })),
+	/**
+	 *  The text "Copy diagnostics" puts on the clipboard: versions, platform, kinds and counts;
+	 *  never keys, addresses or message text (`Core::diagnostics`).
+	 */
+	diagnostics: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("diagnostics")),
+	/**
+	 *  The notices of the software Parley includes: the file a bundle installs beside the app
+	 *  (its resources), or, in a build from the repository, the one `cargo xtask licenses` wrote.
+	 */
+	thirdPartyNotices: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("third_party_notices")),
 };
 
 /* Constants */
@@ -310,6 +328,43 @@ export const PARAM_LIMITS = {"max_output_tokens":{"integer":true,"max":1000000.0
 export const TURN_END_EVENTS = ["turn_completed","turn_stopped","turn_failed"] as const;
 
 /* Types */
+/**  Settings → About: what is running and where its files are. */
+export type About = About_Serialize | About_Deserialize;
+
+/**  Settings → About: what is running and where its files are. */
+export type About_Deserialize = {
+	/**  Parley's version (Cargo's). */
+	version: string,
+	/**  The operating system and processor (`linux x86_64`). */
+	platform: string,
+	/**  The data folder (the database, attachments, backups). */
+	data_dir: string,
+	/**  The folder of the log file, when one is written. */
+	log_dir?: string | null,
+	/**  Whether the log records details, message text included. */
+	log_details: boolean,
+};
+
+/**  Settings → About: what is running and where its files are. */
+export type About_Serialize = {
+	/**  Parley's version (Cargo's). */
+	version: string,
+	/**  The operating system and processor (`linux x86_64`). */
+	platform: string,
+	/**  The data folder (the database, attachments, backups). */
+	data_dir: string,
+	/**  The folder of the log file, when one is written. */
+	log_dir: string | null,
+	/**  Whether the log records details, message text included. */
+	log_details: boolean,
+};
+
+/**
+ *  A folder of Parley's that About opens in the file manager (only these: the window never
+ *  names a path).
+ */
+export type AppFolder = "data" | "logs";
+
 /**  A named preset for new chats: system prompt, default model, enabled tools, workspace. */
 export type Assistant = Assistant_Serialize | Assistant_Deserialize;
 
@@ -2917,6 +2972,11 @@ export type Settings_Deserialize = {
 	 *  request still asks the person first. Off: every request is declined.
 	 */
 	mcp_sampling?: boolean,
+	/**
+	 *  Whether the log file records details, the text of messages included (for a bug
+	 *  report; off unless the user turns it on).
+	 */
+	log_details?: boolean,
 };
 
 /**  User settings. */
@@ -2942,6 +3002,11 @@ export type Settings_Serialize = {
 	 *  request still asks the person first. Off: every request is declined.
 	 */
 	mcp_sampling: boolean,
+	/**
+	 *  Whether the log file records details, the text of messages included (for a bug
+	 *  report; off unless the user turns it on).
+	 */
+	log_details: boolean,
 };
 
 /**  A piece of a snippet: the words that matched are `hit`. */

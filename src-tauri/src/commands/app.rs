@@ -59,6 +59,7 @@ pub async fn open_link(app: tauri::AppHandle, url: String) -> Res<()> {
 #[tauri::command]
 #[specta::specta]
 pub async fn app_ready() -> Res<()> {
+    tracing::info!("window painted");
     if let Some(path) = std::env::var_os("PARLEY_READY_FILE") {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -2,6 +2,7 @@
 //! command is a few lines onto one service method of the same name; a command's permission
 //! is `permissions/<command>.toml`.
 
+pub mod about;
 pub mod app;
 pub mod approvals;
 pub mod assistants;

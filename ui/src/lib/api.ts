@@ -3,7 +3,7 @@
 // also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { ImportProgress } from "../bindings";
+import type { AppFolder, ImportProgress } from "../bindings";
 import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
@@ -102,6 +102,11 @@ export const api = {
   openLink: (url: string) => unwrap(commands.openLink(url)),
   appReady: () => unwrap(commands.appReady()),
   dataStatus: () => unwrap(commands.dataStatus()),
+  aboutInfo: () => unwrap(commands.aboutInfo()),
+  /** Opens Parley's data or log folder in the file manager (the window names which, not a path). */
+  openFolder: (folder: AppFolder) => unwrap(commands.openFolder(folder)),
+  diagnostics: () => unwrap(commands.diagnostics()),
+  thirdPartyNotices: () => unwrap(commands.thirdPartyNotices()),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

@@ -49,6 +49,7 @@ export type LocalModels = B.LocalModels_Serialize;
 export type FoundModel = B.FoundModel_Serialize;
 export type ModelSettings = B.ModelSettings;
 export type EngineStatus = B.EngineStatus_Serialize;
+export type About = B.About;
 export type ModelSource = B.ModelSource;
 export type DownloadInfo = B.DownloadInfo_Serialize;
 export type CatalogueModel = B.CatalogueModel;

@@ -105,7 +105,6 @@ impl Core {
             crate::tools::orphans::reap_and_report(&groups);
         }
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
-        let protected = protected_folders(dir);
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets: options.secrets,
@@ -114,7 +113,7 @@ impl Core {
             client: LazyClient::new(options.http.clone(), providers::http::client),
             http: options.http,
             hub: Arc::new(Hub::default()),
-            protected: Arc::new(protected),
+            protected: Arc::new(protected_folders(dir)),
             instance_id: instance.id().to_owned(),
             process_log: instance.groups_path(),
             data_dir: dir.clone(),
@@ -124,6 +123,7 @@ impl Core {
         let approvals = ApprovalService::load(shared.clone()).await?;
         let models = ModelService::new(shared.clone());
         models.load_settings().await?;
+        settings.apply_to_log().await;
         let providers = ProviderService::new(shared.clone(), settings.clone())
             .with_engine(Arc::new(models.clone()));
         providers.remember_saved_keys();

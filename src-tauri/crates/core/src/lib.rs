@@ -51,6 +51,7 @@ macro_rules! tables_door {
     };
 }
 
+mod about;
 pub mod approvals;
 pub mod assistants;
 pub mod attachments;
@@ -62,6 +63,7 @@ pub mod error;
 pub mod history;
 mod hub;
 mod instance;
+pub mod logs;
 pub mod mcp;
 pub mod models;
 mod net;

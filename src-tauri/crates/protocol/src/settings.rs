@@ -47,6 +47,10 @@ pub struct Settings {
     /// request still asks the person first. Off: every request is declined.
     #[serde(default)]
     pub mcp_sampling: bool,
+    /// Whether the log file records details, the text of messages included (for a bug
+    /// report; off unless the user turns it on).
+    #[serde(default)]
+    pub log_details: bool,
 }
 
 fn default_true() -> bool {
@@ -77,6 +81,7 @@ impl Default for Settings {
             title_provider: None,
             title_model: None,
             mcp_sampling: false,
+            log_details: false,
         }
     }
 }
@@ -130,4 +135,30 @@ pub struct LeftOutChat {
     pub title: String,
     /// Why it could not be read.
     pub why: String,
+}
+
+/// Settings → About: what is running and where its files are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct About {
+    /// Parley's version (Cargo's).
+    pub version: String,
+    /// The operating system and processor (`linux x86_64`).
+    pub platform: String,
+    /// The data folder (the database, attachments, backups).
+    pub data_dir: String,
+    /// The folder of the log file, when one is written.
+    pub log_dir: Option<String>,
+    /// Whether the log records details, message text included.
+    pub log_details: bool,
+}
+
+/// A folder of Parley's that About opens in the file manager (only these: the window never
+/// names a path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AppFolder {
+    Data,
+    Logs,
 }

@@ -11,7 +11,9 @@
 // no such allowance.
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
+mod bundle;
 mod keyring;
+mod licenses;
 mod peer;
 mod setup;
 
@@ -30,6 +32,10 @@ fn usage() -> ExitCode {
            window [FILTER]  run only the real-window suite (or the scenarios matching FILTER)\n  \
            soak [N]  build, then run the whole Rust suite N times in a row (default 10; the first with 200 random kills); stops at the first failure\n  \
            bench   build in release mode and print the benchmark table\n  \
+           bundle [--debug|--prepare]  release bundles for this OS (Linux: .deb and .rpm) in target/release/bundle; --prepare only makes their inputs (for the release workflow)\n  \
+           installed  only the installed-bundle step: a .deb built, installed, used and uninstalled\n  \
+           icons   make every icon size again from src-tauri/icons/parley.svg\n  \
+           licenses  check the dependencies' licenses against about.toml and write the third-party notices\n  \
            bindings  regenerate ui/src/bindings.ts from the Rust commands"
     );
     ExitCode::from(2)
@@ -43,6 +49,20 @@ fn main() -> ExitCode {
         Some("test") => test(&root),
         Some("bench") => bench(&root, &args[1..]),
         Some("bindings") => bindings(&root),
+        Some("bundle") => match args.get(1).map(String::as_str) {
+            None => bundle::bundle(&root, true).map(|_| ()),
+            Some("--debug") => bundle::bundle(&root, false).map(|_| ()),
+            Some("--prepare") => bundle::prepare(&root).map(|_| ()),
+            Some(_) => return usage(),
+        },
+        Some("icons") => bundle::icons(&root),
+        Some("installed") => Setup::new(&root, Level::Test).and_then(|s| {
+            s.prepare()?;
+            bundle::installed_tests(&root, &s)
+        }),
+        Some("licenses") => {
+            Setup::new(&root, Level::Run).and_then(|s| licenses::notices(&root, &s))
+        }
         Some("soak") => match args.get(1).map(|n| n.parse::<u32>()) {
             None => soak(&root, 10),
             Some(Ok(n)) if n > 0 => soak(&root, n),
@@ -94,15 +114,7 @@ fn cargo(root: &Path) -> Command {
 fn run(root: &Path) -> Result<(), String> {
     let setup = Setup::new(root, Level::Run)?;
     setup.prepare()?;
-    sh(cargo(root).args([
-        "build",
-        "-p",
-        "parley",
-        "--bin",
-        "parley-desktop",
-        "-p",
-        "parley-cli",
-    ]))?;
+    sh(cargo(root).args(APP_BUILD))?;
     let bin = root
         .join("target/debug")
         .join(format!("parley-desktop{}", std::env::consts::EXE_SUFFIX));
@@ -215,21 +227,39 @@ fn window(root: &Path, filter: &str) -> Result<(), String> {
     setup.window_tests(filter)
 }
 
+/// `cargo test` of the scenarios matching `filter` that plain `cargo test` ignores (they need
+/// a real peer, window, package manager…), one at a time.
+pub(crate) fn ignored_tests(root: &Path, filter: &str) -> Command {
+    let mut c = cargo(root);
+    c.args([
+        "test",
+        "-p",
+        "parley-tests",
+        "--test",
+        "all",
+        filter,
+        "--",
+        "--ignored",
+        "--test-threads=1",
+    ]);
+    c
+}
+
+/// The app and the CLI as users get them (no test hooks), debug build.
+pub(crate) const APP_BUILD: &[&str] = &[
+    "build",
+    "-p",
+    "parley",
+    "--bin",
+    "parley-desktop",
+    "-p",
+    "parley-cli",
+];
+
 /// The real-peer suite against llama-server + SmolLM2 (built/fetched once into the tool cache).
 fn peer_tests(root: &Path, setup: &Setup) -> Result<(), String> {
     let peer = setup.llama_peer()?;
-    sh(cargo(root)
-        .args([
-            "test",
-            "-p",
-            "parley-tests",
-            "--test",
-            "all",
-            "peer",
-            "--",
-            "--ignored",
-            "--test-threads=1",
-        ])
+    sh(ignored_tests(root, "peer")
         .env("PARLEY_LLAMA_SERVER", &peer.server)
         .env("PARLEY_LLAMA_MODEL", &peer.model)
         .env("PARLEY_LLAMA_TEMPLATE", &peer.template))
@@ -310,10 +340,21 @@ fn test(root: &Path) -> Result<(), String> {
     step("real window (WebDriver)", &mut || {
         setup.window_tests("window")
     });
+    step("licenses (cargo-about, npm)", &mut || {
+        licenses::notices(root, &setup)
+    });
+    step("installed bundle (.deb)", &mut || {
+        bundle::installed_tests(root, &setup)
+    });
 
+    summary(&steps, started)
+}
+
+/// The table of steps, and whether all passed.
+fn summary(steps: &[Step], started: Instant) -> Result<(), String> {
     eprintln!("\n{:-<60}", "");
     let mut failed = 0;
-    for s in &steps {
+    for s in steps {
         let mark = if s.outcome.is_ok() { "ok  " } else { "FAIL" };
         if s.outcome.is_err() {
             failed += 1;
@@ -385,18 +426,9 @@ fn bench(root: &Path, extra: &[String]) -> Result<(), String> {
         return Ok(());
     }
     // Desktop figures: the release app next to a bare Tauri window built the same way.
-    sh(cargo(root).args([
-        "build",
-        "--release",
-        "-p",
-        "parley",
-        "--bin",
-        "parley-desktop",
-        "-p",
-        "parley-cli",
-        "--bin",
-        "parley",
-    ]))?;
+    sh(cargo(root)
+        .args(APP_BUILD)
+        .args(["--release", "--bin", "parley"]))?;
     // Imports: a 100 MB export of each format through the release CLI.
     if !scale_only {
         sh(Command::new(root.join("target/release/parley-bench")).arg("import"))?;

@@ -221,18 +221,27 @@ impl Setup {
     /// installed once into the tool cache at the versions RECIPES.md names; returns the folder
     /// of their programs (`node_modules/.bin`).
     pub fn mcp_servers(&self) -> Result<PathBuf, String> {
-        const PACKAGES: [&str; 2] = [
-            "@modelcontextprotocol/server-everything@2026.8.31",
-            "@modelcontextprotocol/server-filesystem@2026.8.31",
-        ];
-        let dir = self.tools.join("mcp-servers");
+        self.npm_tool(
+            "mcp-servers",
+            &[
+                "@modelcontextprotocol/server-everything@2026.8.31",
+                "@modelcontextprotocol/server-filesystem@2026.8.31",
+            ],
+        )
+    }
+
+    /// npm `packages` (exact versions), installed once into the tool folder `folder`; returns
+    /// the folder of their programs (`node_modules/.bin`).
+    pub fn npm_tool(&self, folder: &str, packages: &[&str]) -> Result<PathBuf, String> {
+        let dir = self.tools.join(folder);
         let bin = dir.join("node_modules").join(".bin");
         let stamp = dir.join(".parley-packages");
-        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(PACKAGES.join(" ").as_str()) {
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(packages.join(" ").as_str()) {
             return Ok(bin);
         }
         eprintln!(
-            "Installing the reference MCP servers into {} (once).",
+            "Installing {} into {} (once).",
+            packages.join(", "),
             dir.display()
         );
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -241,9 +250,9 @@ impl Setup {
         let mut npm = self.npm();
         npm.current_dir(&dir)
             .args(["install", "--no-audit", "--no-fund", "--save-exact"])
-            .args(PACKAGES);
+            .args(packages);
         sh(&mut npm)?;
-        std::fs::write(&stamp, PACKAGES.join(" ")).map_err(|e| e.to_string())?;
+        std::fs::write(&stamp, packages.join(" ")).map_err(|e| e.to_string())?;
         Ok(bin)
     }
 
@@ -437,25 +446,11 @@ impl Setup {
         std::env::set_var("PARLEY_E2E_SAVE_FILE", &export);
         std::env::set_var("PARLEY_E2E_PICK_IMPORT", &export);
         let result = self.with_window_driver(|display, url| {
-            sh(
-                Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                    .current_dir(&self.root)
-                    .args([
-                        "test",
-                        "-p",
-                        "parley-tests",
-                        "--test",
-                        "all",
-                        filter,
-                        "--",
-                        "--ignored",
-                        "--test-threads=1",
-                    ])
-                    .env("DISPLAY", display)
-                    .env("PARLEY_WEBDRIVER_URL", url)
-                    .env("PARLEY_DESKTOP_BIN", &bin)
-                    .env("PARLEY_E2E_SHOTS", &shots),
-            )
+            sh(crate::ignored_tests(&self.root, filter)
+                .env("DISPLAY", display)
+                .env("PARLEY_WEBDRIVER_URL", url)
+                .env("PARLEY_DESKTOP_BIN", &bin)
+                .env("PARLEY_E2E_SHOTS", &shots))
         });
         std::env::remove_var("PARLEY_E2E_KEEP_COMPOSITING");
         result

@@ -500,12 +500,23 @@ fn final_event(
                 ),
             }
         }
-        (Ok(()), Outcome::Completed) => EventMsg::TurnCompleted {
-            turn_id,
-            usage,
-            stop_reason,
-        },
-        (Ok(()), Outcome::Stopped) => EventMsg::TurnStopped { turn_id },
-        (Ok(()), Outcome::Failed(error)) => EventMsg::TurnFailed { turn_id, error },
+        (Ok(()), Outcome::Completed) => {
+            tracing::info!("turn {turn_id} completed ({stop_reason:?})");
+            EventMsg::TurnCompleted {
+                turn_id,
+                usage,
+                stop_reason,
+            }
+        }
+        (Ok(()), Outcome::Stopped) => {
+            tracing::info!("turn {turn_id} stopped");
+            EventMsg::TurnStopped { turn_id }
+        }
+        (Ok(()), Outcome::Failed(error)) => {
+            // (A provider's sentence may quote the message: it is logged with details only.)
+            tracing::warn!("turn {turn_id} failed: {:?}", error.code);
+            tracing::debug!(target: crate::logs::CONTENT, "turn {turn_id}: {}", error.message);
+            EventMsg::TurnFailed { turn_id, error }
+        }
     }
 }

@@ -69,6 +69,8 @@ impl ChatService {
         text: &str,
         options: SendOptions,
     ) -> Result<TurnHandle, CoreError> {
+        // Message text reaches the log only with "Log details" on (`logs::CONTENT`).
+        tracing::debug!(target: crate::logs::CONTENT, chat = %chat_id, "user message: {text}");
         self.start_turn(chat_id, Start::New(text), options).await
     }
 

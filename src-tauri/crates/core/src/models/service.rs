@@ -277,10 +277,13 @@ impl ModelService {
     }
 }
 
-/// The program of the built-in engine: `$PARLEY_ENGINE`; else `llama-server` beside Parley's
-/// own program (where a bundle puts it); else on PATH.
+/// The program of the built-in engine: `$PARLEY_ENGINE`; else `parley-engine` beside Parley's
+/// own program (where a bundle puts it: llama-server under Parley's name, so it never clashes
+/// with another llama.cpp installed on the system) or `llama-server` there; else `llama-server`
+/// on PATH.
 pub fn engine_binary() -> Result<PathBuf, String> {
-    let file = format!("llama-server{}", std::env::consts::EXE_SUFFIX);
+    let exe = std::env::consts::EXE_SUFFIX;
+    let file = format!("llama-server{exe}");
     if let Some(p) = std::env::var_os("PARLEY_ENGINE").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         if p.is_file() {
@@ -294,11 +297,13 @@ pub fn engine_binary() -> Result<PathBuf, String> {
             p.display()
         ));
     }
-    let beside = std::env::current_exe()
+    let dir = std::env::current_exe()
         .ok()
-        .and_then(|e| e.parent().map(|d| d.join(&file)));
-    if let Some(p) = beside.filter(|p| p.is_file()) {
-        return Ok(p);
+        .and_then(|e| e.parent().map(Path::to_path_buf));
+    for name in [format!("parley-engine{exe}"), file.clone()] {
+        if let Some(p) = dir.as_ref().map(|d| d.join(&name)).filter(|p| p.is_file()) {
+            return Ok(p);
+        }
     }
     std::env::var_os("PATH")
         .into_iter()

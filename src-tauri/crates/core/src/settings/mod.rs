@@ -61,7 +61,17 @@ impl SettingsService {
                 "Choose both the provider and the model that write titles, or neither (the chat's own model).".into(),
             ));
         }
-        Ok(self.shared.store.save_settings(settings).await?)
+        let details = settings.log_details;
+        self.shared.store.save_settings(settings).await?;
+        crate::logs::set_details(details);
+        Ok(())
+    }
+
+    /// The log writes message text only when the saved settings say so.
+    pub(crate) async fn apply_to_log(&self) {
+        if let Ok(Some(s)) = self.saved().await {
+            crate::logs::set_details(s.log_details);
+        }
     }
 
     /// The settings as the user saved them, `None` until saved once (the chats' turns and

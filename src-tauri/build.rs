@@ -107,6 +107,7 @@ const COMMANDS: &[&str] = &[
     "open_folder",
     "diagnostics",
     "third_party_notices",
+    "list_outbound",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it

@@ -16,8 +16,8 @@ pub mod e2e;
 pub mod rendering;
 
 use commands::{
-    about, app, approvals, assistants, attachments, attachments_pick, chats, data, history, mcp,
-    models, providers, search, settings, tools, usage,
+    about, app, approvals, assistants, attachments, attachments_pick, chats, data, history, ledger,
+    mcp, models, providers, search, settings, tools, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -113,6 +113,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             mcp::mark_mcp_tool_read_only, mcp::unmark_mcp_tool_read_only, mcp::list_mcp_prompts,
             mcp::get_mcp_prompt, mcp::list_mcp_resources, mcp::attach_mcp_resource,
             about::about_info, about::open_folder, about::diagnostics, about::third_party_notices,
+            ledger::list_outbound,
         ],
     )
 }

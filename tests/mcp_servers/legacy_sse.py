@@ -6,6 +6,8 @@ file to record what it saw in (its port goes to that file plus ".port"), and a m
   elsewhere  its endpoint event names an address on another origin (the trap's)
   endless    after its endpoint, the first POST gets an event whose data line never ends
   silent     its event stream never names an endpoint
+  plain      a well-behaved server: answers initialize, tools/list (one tool) and ping on its
+             event stream
 Streamable HTTP is refused (POST to the event stream's address: 404), so a client falls back."""
 import json
 import socket
@@ -79,13 +81,15 @@ class Legacy(BaseHTTPRequestHandler):
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(n)
+        body = self.rfile.read(n)
         if not self.path.startswith("/message"):
             return self.plain(404)
         note("post")
         if MODE == "redirect":
             return self.plain(307, [("Location", "http://127.0.0.1:%d/steal" % TRAP_PORT)])
         self.plain(202)
+        if MODE == "plain" and STREAMS:
+            answer(STREAMS[0], json.loads(body or b"{}"))
         if MODE == "endless" and STREAMS:
             out = STREAMS[0]
             out.write(b"event: message\ndata: ")
@@ -96,6 +100,30 @@ class Legacy(BaseHTTPRequestHandler):
                     out.flush()
             except OSError:
                 note("client went away")
+
+
+def answer(out, msg):
+    """The plain server's answer to a request (notifications get none)."""
+    if "id" not in msg:
+        return
+    method = msg.get("method")
+    if method == "initialize":
+        result = {"protocolVersion": "2024-11-05", "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "plain-legacy", "version": "1"}}
+    elif method == "tools/list":
+        result = {"tools": [{"name": "define", "description": "Defines a word.",
+                             "inputSchema": {"type": "object", "properties": {}}}]}
+    elif method == "ping":
+        result = {}
+    else:
+        data = json.dumps({"jsonrpc": "2.0", "id": msg["id"],
+                           "error": {"code": -32601, "message": "Method not found"}})
+        out.write(("event: message\ndata: %s\n\n" % data).encode())
+        out.flush()
+        return
+    data = json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result})
+    out.write(("event: message\ndata: %s\n\n" % data).encode())
+    out.flush()
 
 
 trap = ThreadingHTTPServer(("127.0.0.1", 0), Trap)

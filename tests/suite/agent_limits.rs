@@ -148,7 +148,7 @@ async fn without_a_terminal_read_only_calls_ask_too_when_the_caller_says_so() {
 }
 
 /// Public addresses only — plus 127.0.0.1, where this test's server listens.
-fn test_policy(ip: std::net::IpAddr) -> Option<&'static str> {
+pub(super) fn test_policy(ip: std::net::IpAddr) -> Option<&'static str> {
     if ip == std::net::IpAddr::from([127, 0, 0, 1]) {
         None
     } else {
@@ -290,7 +290,7 @@ async fn the_round_cap_ends_the_turn_with_a_clear_reason() {
     assert!(result_of(&parts, "b").0.contains("a.txt"));
 }
 
-struct FakeDns(Vec<(&'static str, std::net::IpAddr)>);
+pub(super) struct FakeDns(pub(super) Vec<(&'static str, std::net::IpAddr)>);
 
 impl parley_core::tools::fetch::Resolve for FakeDns {
     fn lookup(

@@ -19,29 +19,7 @@ async fn hostile_legacy_sse_servers_are_refused_and_reach_nothing_else() {
     for (mode, says) in cases {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let record = d.join("seen.txt");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp_servers/legacy_sse.py");
-        let mut server = std::process::Command::new("python3")
-            .arg(&script)
-            .arg(&record)
-            .arg(mode)
-            .spawn()
-            .unwrap();
-        let port_file = d.join("seen.txt.port");
-        let started = Instant::now();
-        let port = loop {
-            if let Some(p) = std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|s| s.trim().parse::<u16>().ok())
-            {
-                break p;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{mode}: no port"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let (mut server, port) = legacy_server(d, mode).await;
         let url = format!("http://127.0.0.1:{port}/sse");
         let r = run(d, &["mcp", "add", "hostile", "--url", &url]).await;
         assert_eq!(r.code, 0, "{}", r.stderr);
@@ -58,5 +36,34 @@ async fn hostile_legacy_sse_servers_are_refused_and_reach_nothing_else() {
             "{mode}: something reached another address: {:?}",
             std::fs::read_to_string(d.join("seen.txt.trap"))
         );
+    }
+}
+
+/// legacy_sse.py in `mode`, recording into `dir`/seen.txt; the child (the caller kills and
+/// waits for it) and its port.
+#[allow(clippy::zombie_processes)]
+pub(super) async fn legacy_server(dir: &Path, mode: &str) -> (std::process::Child, u16) {
+    let record = dir.join("seen.txt");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp_servers/legacy_sse.py");
+    let server = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&record)
+        .arg(mode)
+        .spawn()
+        .unwrap();
+    let port_file = dir.join("seen.txt.port");
+    let started = Instant::now();
+    loop {
+        if let Some(p) = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<u16>().ok())
+        {
+            return (server, p);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{mode}: no port"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

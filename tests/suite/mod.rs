@@ -35,6 +35,7 @@ mod keychain;
 mod kill;
 #[cfg(unix)]
 mod kill_ops;
+mod ledger;
 mod long;
 mod mcp_agent;
 mod mcp_asks;
@@ -65,6 +66,7 @@ mod start_check;
 mod tidy;
 mod titles;
 mod window;
+mod window_about;
 mod window_agent;
 mod window_attach;
 mod window_card;

@@ -314,6 +314,8 @@ export const commands = {
 	 *  (its resources), or, in a build from the repository, the one `cargo xtask licenses` wrote.
 	 */
 	thirdPartyNotices: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("third_party_notices")),
+	/**  The network requests Parley made since `since` (unix ms), newest first, at most `limit`. */
+	listOutbound: (since: number | null, limit: number) => typedError<OutboundEntry_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_outbound", { since, limit })),
 };
 
 /* Constants */
@@ -2311,6 +2313,80 @@ export type NamedValue = {
 	name: string,
 	value: string,
 };
+
+/**  One request. */
+export type OutboundEntry = OutboundEntry_Serialize | OutboundEntry_Deserialize;
+
+/**  One request. */
+export type OutboundEntry_Deserialize = {
+	/**  When it was sent (unix ms). */
+	at: number,
+	/**
+	 *  The host it went to, with the port when not the scheme's own (`api.openai.com`,
+	 *  `127.0.0.1:11434`).
+	 */
+	host: string,
+	/**  `GET`, `POST`, … */
+	method: string,
+	purpose: OutboundPurpose,
+	/**  What caused it: a chat (`chat <id>`), a provider, an MCP server, a model, a setting. */
+	cause: string,
+	/**  Bytes of the request's body. */
+	bytes_up: number,
+	/**  Bytes of the response's body that were read (or that it declared, when none were). */
+	bytes_down: number,
+	/**  The HTTP status, when a response came. */
+	status?: number | null,
+	/**  Why no response came (`timed out`, `could not connect`), when none did. */
+	error?: string | null,
+};
+
+/**  One request. */
+export type OutboundEntry_Serialize = {
+	/**  When it was sent (unix ms). */
+	at: number,
+	/**
+	 *  The host it went to, with the port when not the scheme's own (`api.openai.com`,
+	 *  `127.0.0.1:11434`).
+	 */
+	host: string,
+	/**  `GET`, `POST`, … */
+	method: string,
+	purpose: OutboundPurpose,
+	/**  What caused it: a chat (`chat <id>`), a provider, an MCP server, a model, a setting. */
+	cause: string,
+	/**  Bytes of the request's body. */
+	bytes_up: number,
+	/**  Bytes of the response's body that were read (or that it declared, when none were). */
+	bytes_down: number,
+	/**  The HTTP status, when a response came. */
+	status: number | null,
+	/**  Why no response came (`timed out`, `could not connect`), when none did. */
+	error: string | null,
+};
+
+/**  Why Parley made a request. */
+export type OutboundPurpose = 
+/**  A provider's answer in a chat. */
+"chat" | 
+/**  A chat's short title, written by a model. */
+"title" | 
+/**  A provider's list of models. */
+"model_list" | 
+/**  "Test connection" for a provider. */
+"connection_test" | 
+/**  Looking for model servers on this computer (Ollama, LM Studio, …). */
+"discovery" | 
+/**  The `fetch_url` tool. */
+"fetch_url" | 
+/**  An MCP server over HTTP. */
+"mcp" | 
+/**  Signing in to an MCP server. */
+"mcp_sign_in" | 
+/**  Downloading a model (or reading the hub's description of it). */
+"model_download" | 
+/**  Checking for a Parley update. */
+"update_check";
 
 /**
  *  One typed piece of a message. The UI dispatches on the part type and the tool status,

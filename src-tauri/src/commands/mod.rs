@@ -11,6 +11,7 @@ pub mod attachments_pick;
 pub mod chats;
 pub mod data;
 pub mod history;
+pub mod ledger;
 pub mod mcp;
 pub mod models;
 pub mod providers;

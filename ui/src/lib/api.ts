@@ -107,6 +107,8 @@ export const api = {
   openFolder: (folder: AppFolder) => unwrap(commands.openFolder(folder)),
   diagnostics: () => unwrap(commands.diagnostics()),
   thirdPartyNotices: () => unwrap(commands.thirdPartyNotices()),
+  /** The network requests Parley made (the outbound ledger), newest first. */
+  listOutbound: (since: number | null, limit: number) => unwrap(commands.listOutbound(since, limit)),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

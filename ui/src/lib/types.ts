@@ -50,6 +50,7 @@ export type FoundModel = B.FoundModel_Serialize;
 export type ModelSettings = B.ModelSettings;
 export type EngineStatus = B.EngineStatus_Serialize;
 export type About = B.About;
+export type OutboundEntry = B.OutboundEntry_Serialize;
 export type ModelSource = B.ModelSource;
 export type DownloadInfo = B.DownloadInfo_Serialize;
 export type CatalogueModel = B.CatalogueModel;

@@ -19,6 +19,7 @@ mod term;
 mod ask;
 mod attachments;
 mod chats;
+mod ledger;
 mod mcp;
 mod mcp_asks;
 mod mcp_login;
@@ -95,6 +96,8 @@ enum Command {
     Search(search::SearchArgs),
     /// Tokens used and what they cost, per day, model, provider and chat.
     Usage(usage::UsageArgs),
+    /// Every network request Parley made: when, where, why, what caused it, the bytes.
+    Ledger(ledger::LedgerArgs),
     /// MCP servers: add, list, turn on or off, remove, import another client's file.
     #[command(subcommand)]
     Mcp(mcp::McpCmd),
@@ -210,6 +213,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => transfer::import(&core, args).await,
         Command::Search(args) => search::search(&core, args).await,
         Command::Usage(args) => usage::usage(&core, args).await,
+        Command::Ledger(args) => ledger::ledger(&core, args).await,
         Command::Mcp(cmd) => mcp::run(&core, cmd).await,
         Command::Models(cmd) => models::run(&core, cmd).await,
         Command::Restore {

@@ -58,6 +58,7 @@ struct Inner {
     attachments: AttachmentService,
     approvals: ApprovalService,
     settings: SettingsService,
+    ledger: crate::ledger::LedgerService,
     tools: ToolService,
     backups: BackupService,
     store: Store,
@@ -101,9 +102,8 @@ impl Core {
             Store::open_with(&dir.join("parley.db"), crate::search::register, check)?;
         let interrupted = crate::chats::interrupt_dead_owners(&store, &instance).await?;
         // Commands a dead owner left running (its watchdog gone too) are ended.
-        for groups in instance.tidy_dead_owners() {
-            crate::tools::orphans::reap_and_report(&groups);
-        }
+        let reap = |groups: std::path::PathBuf| crate::tools::orphans::reap_and_report(&groups);
+        instance.tidy_dead_owners().into_iter().for_each(reap);
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
         let shared = Arc::new(Shared {
             store: store.clone(),
@@ -117,6 +117,7 @@ impl Core {
             instance_id: instance.id().to_owned(),
             process_log: instance.groups_path(),
             data_dir: dir.clone(),
+            ledger: crate::ledger::Ledger::new(store.clone()),
         });
         // Each topic that needs another's data holds that topic's service.
         let settings = SettingsService::new(shared.clone());
@@ -152,6 +153,7 @@ impl Core {
                 models,
                 approvals,
                 settings,
+                ledger: crate::ledger::LedgerService::new(shared.ledger.clone()),
                 tools: ToolService,
                 backups: BackupService::new(store.clone()),
                 attachments,
@@ -163,9 +165,14 @@ impl Core {
                 instance,
             }),
         };
-        core.schedule_daily_backup();
-        core.tidy_attachments();
+        core.start_background();
         Ok(core)
+    }
+
+    /// What runs after the start, in the background: the daily backup, the attachments' tidy.
+    fn start_background(&self) {
+        self.schedule_daily_backup();
+        self.tidy_attachments();
     }
 
     /// The rolling daily backup, DAILY_BACKUP_DELAY after start (not in the way of the first
@@ -253,6 +260,10 @@ impl Core {
     }
 
     /// The user's settings.
+    pub fn ledger(&self) -> &crate::ledger::LedgerService {
+        &self.inner.ledger
+    }
+
     pub fn settings(&self) -> &SettingsService {
         &self.inner.settings
     }

@@ -63,6 +63,7 @@ pub mod error;
 pub mod history;
 mod hub;
 mod instance;
+pub mod ledger;
 pub mod logs;
 pub mod mcp;
 pub mod models;

@@ -29,4 +29,6 @@ pub(crate) struct Shared {
     pub process_log: PathBuf,
     /// The data folder (instance locks: is another turn's owner still running?).
     pub data_dir: PathBuf,
+    /// Where every network request is recorded (`ledger`).
+    pub ledger: crate::ledger::Ledger,
 }

@@ -121,23 +121,30 @@ impl ChatService {
         }
         let this = self.clone();
         let id = id.clone();
-        tokio::spawn(async move {
-            let wanted = match this.shared.store.title_source(&id).await {
-                Ok(Some(TitleSource::FirstWords)) => true,
-                Ok(_) => false,
-                Err(e) => {
-                    tracing::warn!("title of {id}: {e}");
-                    false
+        let (ledger, cause) = (self.shared.ledger.clone(), format!("chat {id}"));
+        let purpose = parley_protocol::OutboundPurpose::Title;
+        tokio::spawn(crate::ledger::within_exact(
+            &ledger,
+            purpose,
+            cause,
+            async move {
+                let wanted = match this.shared.store.title_source(&id).await {
+                    Ok(Some(TitleSource::FirstWords)) => true,
+                    Ok(_) => false,
+                    Err(e) => {
+                        tracing::warn!("title of {id}: {e}");
+                        false
+                    }
+                };
+                let settings = this.settings.saved().await.ok().flatten();
+                if !wanted || !settings.unwrap_or_default().auto_titles {
+                    return;
                 }
-            };
-            let settings = this.settings.saved().await.ok().flatten();
-            if !wanted || !settings.unwrap_or_default().auto_titles {
-                return;
-            }
-            if let Err(e) = this.title_with_model(&id, false).await {
-                tracing::info!("no title for {id}: {}", e.to_info().message);
-            }
-        });
+                if let Err(e) = this.title_with_model(&id, false).await {
+                    tracing::info!("no title for {id}: {}", e.to_info().message);
+                }
+            },
+        ));
     }
 
     async fn title_with_model(&self, id: &ChatId, force: bool) -> Result<String, CoreError> {

@@ -198,7 +198,11 @@ impl Loop {
         self.dispatched.push(Dispatched {
             index: i,
             call_id,
-            end: CallTask::Task(tokio::spawn(call::process_call(job))),
+            // (In the turn's ledger scope: a tool's requests are recorded as the chat's.)
+            end: CallTask::Task(tokio::spawn(crate::ledger::resume(
+                crate::ledger::current(),
+                call::process_call(job),
+            ))),
         });
         was_asked
     }

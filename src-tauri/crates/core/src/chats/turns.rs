@@ -61,6 +61,21 @@ impl ChatService {
         self.shared.hub.subscribe(None)
     }
 
+    /// Runs the turn on a task of its own, its requests recorded as the chat's (`ledger`).
+    fn spawn_turn(&self, chat_id: &ChatId, run: Running) {
+        let (cause, purpose) = (
+            format!("chat {chat_id}"),
+            parley_protocol::OutboundPurpose::Chat,
+        );
+        let turn = self.clone().run_turn(run);
+        tokio::spawn(crate::ledger::within(
+            &self.shared.ledger,
+            purpose,
+            cause,
+            turn,
+        ));
+    }
+
     /// Sends a user message and starts a turn. The message is committed before anything goes
     /// to the provider; a second send while a turn runs is refused with [`CoreError::Busy`].
     pub async fn send_message(
@@ -275,7 +290,7 @@ impl ChatService {
             cancel,
             done: done_tx,
         };
-        tokio::spawn(self.clone().run_turn(run));
+        self.spawn_turn(chat_id, run);
         Ok(TurnHandle {
             chat_id: chat_id.clone(),
             turn_id,

@@ -73,6 +73,8 @@ impl Connection {
 /// Where a connection records a local server's group, and where its lines go.
 pub struct Context {
     pub process_log: PathBuf,
+    /// Where the connection's HTTP requests are recorded (`ledger`).
+    pub ledger: crate::ledger::Ledger,
     pub log: Arc<ServerLog>,
     pub roots: Vec<String>,
     pub asks: Arc<Asks>,
@@ -80,8 +82,20 @@ pub struct Context {
 }
 
 /// Connects to `server` with its `values`, negotiating the era; an error says what happened
-/// with the last lines of the server's log.
+/// with the last lines of the server's log. Its HTTP requests are recorded in the ledger as
+/// the server's.
 pub async fn connect(
+    server: &McpServer,
+    values: &ServerValues,
+    ctx: Context,
+) -> Result<Connection, CoreError> {
+    let ledger = ctx.ledger.clone();
+    let cause = format!("MCP server {}", server.name);
+    let purpose = parley_protocol::OutboundPurpose::Mcp;
+    crate::ledger::within(&ledger, purpose, cause, connect_in(server, values, ctx)).await
+}
+
+async fn connect_in(
     server: &McpServer,
     values: &ServerValues,
     ctx: Context,
@@ -168,7 +182,7 @@ async fn serve_http(
         Err(why) => return Ok(Err(why)),
     };
     let Some(creds) = &r.values.oauth else {
-        let plain = Http::with_client(client, config);
+        let plain = Http::with_client(super::recorded::Recorded::new(client), config);
         let started = serve(handler.clone(), plain, progress).await;
         let Err(why) = started else {
             return Ok(started);
@@ -190,7 +204,10 @@ async fn serve_http(
     };
     // Signed in: the access token sent, refreshed when it expires.
     Ok(match super::oauth::client(r.url, creds.clone()).await {
-        Ok(client) => serve(handler, Http::with_client(client, config), progress).await,
+        Ok(client) => {
+            let client = super::recorded::Recorded::new(client);
+            serve(handler, Http::with_client(client, config), progress).await
+        }
         Err(why) => Err(why),
     })
 }

@@ -32,6 +32,7 @@ impl McpService {
         let log = self.log_of(&server.id);
         let ctx = Context {
             process_log: self.shared.process_log.clone(),
+            ledger: self.shared.ledger.clone(),
             log: log.clone(),
             roots: Vec::new(),
             asks: self.asks.clone(),

@@ -21,6 +21,7 @@ pub mod pins;
 mod pool;
 mod progress;
 mod prompts;
+mod recorded;
 pub mod resources;
 mod results;
 pub mod sampling;

@@ -146,6 +146,7 @@ impl McpService {
         let values = self.values(server)?;
         let ctx = Context {
             process_log: self.shared.process_log.clone(),
+            ledger: self.shared.ledger.clone(),
             log: self.log_of(&server.id),
             // No workspace (the CLI's listings): no roots.
             roots: if root.is_empty() {

@@ -27,6 +27,8 @@ pub struct LegacySse {
     headers: HeaderMap,
     rx: mpsc::Receiver<RxJsonRpcMessage<RoleClient>>,
     reader: tokio::task::JoinHandle<()>,
+    /// The ledger's scope of the connection (its posts are sent from rmcp's own task).
+    scope: Option<crate::ledger::Scope>,
 }
 
 impl Drop for LegacySse {
@@ -118,11 +120,13 @@ impl LegacySse {
         let client = super::client::http_client()?;
         let response = tokio::time::timeout(
             ENDPOINT_WAIT,
-            client
-                .get(base.clone())
-                .headers(headers.clone())
-                .header(ACCEPT, "text/event-stream")
-                .send(),
+            crate::ledger::send_mcp(
+                client
+                    .get(base.clone())
+                    .headers(headers.clone())
+                    .header(ACCEPT, "text/event-stream"),
+                None,
+            ),
         )
         .await
         .map_err(|_| "it did not answer a GET for an event stream".to_owned())?
@@ -138,7 +142,7 @@ impl LegacySse {
                 response.status()
             ));
         }
-        let mut bytes = response.bytes_stream();
+        let mut bytes = crate::ledger::body_mcp(response);
         let mut parser = Parser::default();
         let endpoint = tokio::time::timeout(ENDPOINT_WAIT, async {
             while let Some(chunk) = bytes.next().await {
@@ -162,6 +166,7 @@ impl LegacySse {
             headers,
             rx,
             reader,
+            scope: crate::ledger::current(),
         })
     }
 }
@@ -222,8 +227,11 @@ impl Transport<RoleClient> for LegacySse {
             .post(&*self.endpoint)
             .headers(self.headers.clone())
             .json(&item);
+        let scope = self.scope.clone();
         async move {
-            let response = request.send().await.map_err(|e| SseError(e.to_string()))?;
+            let response = crate::ledger::resume(scope, crate::ledger::send_mcp(request, None))
+                .await
+                .map_err(|e| SseError(e.to_string()))?;
             if response.status().is_success() {
                 Ok(())
             } else {

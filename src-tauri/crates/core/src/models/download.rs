@@ -12,7 +12,7 @@
 
 use crate::util::lock;
 use futures::StreamExt;
-use parley_protocol::{DownloadInfo, DownloadState};
+use parley_protocol::{DownloadInfo, DownloadState, OutboundPurpose};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -146,7 +146,7 @@ async fn capped_body(resp: reqwest::Response) -> Result<String, String> {
         return Err(over());
     }
     let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
+    let mut stream = crate::ledger::body(resp);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| format!("the hub's file list could not be read: {e}"))?;
         if body.len() + chunk.len() > LISTING_MAX {
@@ -170,13 +170,15 @@ async fn get_following(
         if let Some(from) = range.filter(|f| *f > 0) {
             req = req.header(reqwest::header::RANGE, format!("bytes={from}-"));
         }
-        let resp = req.send().await.map_err(|e| {
-            format!(
-                "the hub at {} could not be reached: {}",
-                origin(hub),
-                crate::providers::http::error_chain(&e)
-            )
-        })?;
+        let resp = crate::ledger::send(req, Some(OutboundPurpose::ModelDownload), None)
+            .await
+            .map_err(|e| {
+                format!(
+                    "the hub at {} could not be reached: {}",
+                    origin(hub),
+                    crate::providers::http::error_chain(&e)
+                )
+            })?;
         if resp.status().is_redirection() {
             let to = resp
                 .headers()
@@ -362,7 +364,7 @@ async fn receive(
     progress: &Progress,
     cancel: &CancellationToken,
 ) -> Result<(), Stopped> {
-    let mut body = resp.bytes_stream();
+    let mut body = crate::ledger::body(resp);
     while have < meta.size {
         let chunk = tokio::select! {
             () = cancel.cancelled() => return Err(Stopped::ByUser),

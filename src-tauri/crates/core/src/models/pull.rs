@@ -66,8 +66,10 @@ impl ModelService {
         name: Option<String>,
         progress: Option<Arc<Progress>>,
     ) -> Result<LocalModel, CoreError> {
-        self.pull_until(reference, name, progress, CancellationToken::new())
-            .await
+        let (ledger, cause) = (self.shared.ledger.clone(), format!("model {reference}"));
+        let purpose = parley_protocol::OutboundPurpose::ModelDownload;
+        let pulled = self.pull_until(reference, name, progress, CancellationToken::new());
+        crate::ledger::within(&ledger, purpose, cause, pulled).await
     }
 
     /// Before anything is fetched: the file is not downloaded already, and its name is free.
@@ -179,7 +181,11 @@ impl ModelService {
             all.insert(r.id(), running);
         }
         let (this, id) = (self.clone(), r.id());
-        tokio::spawn(async move { this.run_download(id).await });
+        let (ledger, cause) = (self.shared.ledger.clone(), format!("model {id}"));
+        let purpose = parley_protocol::OutboundPurpose::ModelDownload;
+        tokio::spawn(async move {
+            crate::ledger::within(&ledger, purpose, cause, this.run_download(id)).await
+        });
         Ok(info)
     }
 

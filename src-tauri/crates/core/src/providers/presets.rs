@@ -3,7 +3,7 @@
 //! Discovery only ever talks to `127.0.0.1`: the address is a constant here, the ports come
 //! from [`LOCAL_PORTS`] (or a test), redirects are not followed and no proxy is used.
 
-use parley_protocol::{LocalServer, ProviderKind, ProviderPreset};
+use parley_protocol::{LocalServer, OutboundPurpose, ProviderKind, ProviderPreset};
 use std::time::Duration;
 
 struct P {
@@ -220,11 +220,13 @@ pub async fn probe_loopback(ports: &[(u16, &str)]) -> Vec<LocalServer> {
                 ProviderKind::Ollama => (format!("http://127.0.0.1:{port}"), "/api/tags"),
                 _ => (format!("http://127.0.0.1:{port}/v1"), "/models"),
             };
-            let resp = client
-                .get(format!("{base_url}{list_path}"))
-                .send()
-                .await
-                .ok()?;
+            let resp = crate::ledger::send(
+                client.get(format!("{base_url}{list_path}")),
+                Some(OutboundPurpose::Discovery),
+                Some("looking for model servers on this computer"),
+            )
+            .await
+            .ok()?;
             if !resp.status().is_success() {
                 return None;
             }

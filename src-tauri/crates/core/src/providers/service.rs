@@ -250,7 +250,11 @@ impl ProviderService {
             key,
             self.shared.http.clone(),
         );
-        Ok(match provider.models().await {
+        let purpose = parley_protocol::OutboundPurpose::ConnectionTest;
+        let cause = format!("testing a provider at {}", url.host_str().unwrap_or("?"));
+        let listed =
+            crate::ledger::within_exact(&self.shared.ledger, purpose, cause, provider.models());
+        Ok(match listed.await {
             Ok(models) => ConnectionReport {
                 ok: true,
                 message: match models.len() {
@@ -288,8 +292,16 @@ impl ProviderService {
                 }
             }
         }
+        let (purpose, cause) = (
+            parley_protocol::OutboundPurpose::ModelList,
+            format!("provider {name}"),
+        );
         let fetched = match self.build_provider(&row).await {
-            Ok(provider) => provider.models().await.map_err(|e| e.to_info()),
+            Ok(provider) => {
+                crate::ledger::within(&self.shared.ledger, purpose, cause, provider.models())
+                    .await
+                    .map_err(|e| e.to_info())
+            }
             Err(e) => Err(e.to_info()),
         };
         self.shared.store.put_model_list(name, fetched).await?;
@@ -371,7 +383,12 @@ impl ProviderService {
         &self,
         ports: &[(u16, &str)],
     ) -> Result<Vec<LocalServer>, CoreError> {
-        let mut found = crate::providers::presets::probe_loopback(ports).await;
+        let (purpose, cause) = (
+            parley_protocol::OutboundPurpose::Discovery,
+            "looking for model servers on this computer",
+        );
+        let probes = crate::providers::presets::probe_loopback(ports);
+        let mut found = crate::ledger::within(&self.shared.ledger, purpose, cause, probes).await;
         let providers = self.shared.store.list_providers().await?;
         for server in &mut found {
             // Same server: same host and port, whatever the scheme (no key is involved here).

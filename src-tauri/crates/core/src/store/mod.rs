@@ -105,6 +105,12 @@ impl DbThread {
         })
     }
 
+    /// Runs `f` on this thread's connection without waiting for it (its errors are its own
+    /// to report). Jobs run in the order they were given.
+    pub(crate) fn submit(&self, f: impl FnOnce(&mut Connection) + Send + 'static) {
+        let _ = self.tx.send(Box::new(f));
+    }
+
     pub(crate) async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,

@@ -383,6 +383,24 @@ pub const MIGRATIONS: &[&str] = &[
         value       TEXT NOT NULL
     );
     "#,
+    // v13: the outbound ledger (`ledger`): one row per network request Parley made (when, the
+    // host, why, what caused it, the bytes each way, how it ended; never a body or a key),
+    // the newest 20,000 kept.
+    r#"
+    CREATE TABLE outbound (
+        id          INTEGER PRIMARY KEY,
+        at          INTEGER NOT NULL,
+        host        TEXT NOT NULL,
+        method      TEXT NOT NULL,
+        purpose     TEXT NOT NULL,
+        cause       TEXT NOT NULL,
+        bytes_up    INTEGER NOT NULL,
+        bytes_down  INTEGER NOT NULL,
+        status      INTEGER,
+        error       TEXT
+    );
+    CREATE INDEX outbound_at ON outbound(at);
+    "#,
 ];
 
 /// The newest schema version this build knows.

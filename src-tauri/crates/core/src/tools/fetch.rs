@@ -169,7 +169,7 @@ async fn fetch(
         let client = pinned_client(&url, addr)?;
         let resp = tokio::select! {
             _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),
-            r = client.get(url.clone()).send() => r.map_err(|e| refuse(format!("{url} could not be fetched: {e}.")))?,
+            r = crate::ledger::send(client.get(url.clone()), Some(parley_protocol::OutboundPurpose::FetchUrl), None) => r.map_err(|e| refuse(format!("{url} could not be fetched: {e}.")))?,
         };
         let status = resp.status();
         if status.is_redirection() {
@@ -239,7 +239,7 @@ async fn capped_body(
 ) -> Result<(Vec<u8>, bool), ToolError> {
     let mut body = Vec::new();
     let mut cut = false;
-    let mut stream = resp.bytes_stream();
+    let mut stream = crate::ledger::body(resp);
     loop {
         let chunk = tokio::select! {
             _ = ctx.cancel.cancelled() => return Err(refuse("Cancelled by user.".into())),

@@ -227,7 +227,8 @@ pub fn drive<F: Framed>(
     key: Option<String>,
 ) -> EventStream {
     let (tx, mut rx) = mpsc::channel::<Batch>(16);
-    tokio::spawn(async move {
+    let scope = crate::ledger::current();
+    tokio::spawn(crate::ledger::resume(scope, async move {
         let response = match open(&*build, &settings, &cancel, &tx, key.as_deref()).await {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
@@ -236,7 +237,7 @@ pub fn drive<F: Framed>(
             }
             None => return,
         };
-        let mut body = response.bytes_stream();
+        let mut body = crate::ledger::body(response);
         let mut out = Vec::new();
         let mut deadline = Instant::now() + settings.idle_timeout;
         loop {
@@ -292,7 +293,7 @@ pub fn drive<F: Framed>(
                 return;
             }
         }
-    });
+    }));
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
         .flat_map(futures::stream::iter)
         .boxed()
@@ -312,7 +313,7 @@ pub async fn open(
         let sent = tokio::select! {
             biased;
             _ = cancel.cancelled() => return None,
-            r = tokio::time::timeout(settings.response_timeout, build().send()) => r,
+            r = tokio::time::timeout(settings.response_timeout, crate::ledger::send(build(), None, None)) => r,
         };
         let error = match sent {
             Err(_) => ProviderError::new(
@@ -409,7 +410,7 @@ pub async fn read_limited(
         return Err(too_large(what, cap));
     }
     let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
+    let mut stream = crate::ledger::body(resp);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             ProviderError::new(ProviderErrorKind::StreamInterrupted, error_chain(&e))
@@ -434,7 +435,7 @@ fn too_large(what: &str, cap: usize) -> ProviderError {
 
 async fn read_capped(resp: reqwest::Response) -> String {
     let mut body = Vec::new();
-    let mut stream = resp.bytes_stream();
+    let mut stream = crate::ledger::body(resp);
     let read = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(chunk)) = stream.next().await {
             body.extend_from_slice(&chunk);

@@ -13,11 +13,13 @@ pub async fn fetch_model_list(
     settings: &HttpSettings,
     key: Option<&str>,
 ) -> Result<Vec<ModelInfo>, ProviderError> {
-    let resp = rb
-        .timeout(settings.response_timeout)
-        .send()
-        .await
-        .map_err(|e| connect_error(&e))?;
+    let resp = crate::ledger::send(
+        rb.timeout(settings.response_timeout),
+        Some(parley_protocol::OutboundPurpose::ModelList),
+        None,
+    )
+    .await
+    .map_err(|e| connect_error(&e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = read_limited(resp, MAX_MODEL_LIST_BYTES, "the model list").await?;

@@ -145,6 +145,17 @@ fn navigation_allowed(url: &url::Url) -> bool {
 }
 
 /// Starts the app on an opened core.
+/// The main window's navigation: allowed or blocked (and logged, by scheme and host only:
+/// where a page tried to go can be a message's link).
+fn navigation_checked(url: &url::Url) -> bool {
+    let ok = navigation_allowed(url);
+    if !ok {
+        let host = url.host_str().unwrap_or("");
+        tracing::warn!("blocked navigation to {}://{host}", url.scheme());
+    }
+    ok
+}
+
 pub fn run(core: Core) -> Result<(), tauri::Error> {
     let builder = specta_builder();
     tauri::Builder::default()
@@ -192,13 +203,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
             .title("Parley")
             .inner_size(1100.0, 720.0)
             .min_inner_size(640.0, 480.0)
-            .on_navigation(|url| {
-                let ok = navigation_allowed(url);
-                if !ok {
-                    tracing::warn!("blocked navigation to {url}");
-                }
-                ok
-            })
+            .on_navigation(navigation_checked)
             .build()?;
             card::window::watch_requests(app.handle());
             card::ask::watch(app.handle());

@@ -63,7 +63,12 @@ fn start_log(data_dir: &std::path::Path) {
     }
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        tracing::error!("panic: {info}");
+        // Where it happened; what it said (which may quote a message) with details only.
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        tracing::error!("panic at {}", at.unwrap_or_default());
+        tracing::debug!(target: parley_core::logs::CONTENT, "panic: {info}");
         default(info);
     }));
     tracing::info!(

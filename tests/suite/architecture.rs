@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 /// Below the topics: the database, errors, ids and time, secrets, the instance lock, and the
 /// state the services share.
 const FLOOR: &[&str] = &[
-    "clean", "error", "hub", "instance", "net", "paths", "secrets", "shared", "store", "util",
+    "clean", "error", "hub", "instance", "ledger", "logs", "net", "paths", "secrets", "shared",
+    "store", "util",
 ];
 /// On top: only wires.
-const WIRING: &[&str] = &["core", "lib"];
+const WIRING: &[&str] = &["about", "core", "lib"];
 
 fn core_src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/crates/core/src")

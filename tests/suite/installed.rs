@@ -69,6 +69,15 @@ fn parley(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("parley ends")
 }
 
+/// A keychain entry this test made, removed when it ends.
+struct KeyGuard(String);
+
+impl Drop for KeyGuard {
+    fn drop(&mut self) {
+        let _ = KeyringStore.delete(&self.0);
+    }
+}
+
 /// An installed package, removed if the test ends before its own uninstall step.
 struct Installed(Option<String>);
 
@@ -80,9 +89,9 @@ impl Drop for Installed {
     }
 }
 
-/// What the package puts on the system, and what it declares.
-fn check_installed_files(deb: &Path) -> String {
-    let name = ok(
+/// The package's name, as it declares it.
+fn package_name(deb: &Path) -> String {
+    ok(
         "dpkg-deb -f",
         &Command::new("dpkg-deb")
             .arg("-f")
@@ -92,7 +101,11 @@ fn check_installed_files(deb: &Path) -> String {
             .expect("dpkg-deb"),
     )
     .trim()
-    .to_owned();
+    .to_owned()
+}
+
+/// What the package puts on the system.
+fn check_installed_files() {
     for program in [
         "/usr/bin/parley-desktop",
         "/usr/bin/parley",
@@ -111,7 +124,6 @@ fn check_installed_files(deb: &Path) -> String {
         notices.contains("llama.cpp") && notices.contains("tokio"),
         "notices are whole"
     );
-    name
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,12 +135,24 @@ async fn installed_deb_runs_chats_offline_and_uninstalls_leaving_the_data() {
     let data = tempfile::tempdir().unwrap();
     let data = data.path();
 
+    // A Parley installed here already is not this test's to replace or remove.
+    let package = package_name(&deb);
+    let status = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", &package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        !status.contains("install ok installed"),
+        "{package} is installed on this machine: this test installs and removes it; uninstall it first"
+    );
+    // Removed at the end whatever happens (a half-installed package too).
+    let mut installed = Installed(Some(package.clone()));
     ok(
         "dpkg -i",
         &as_root(&["dpkg", "-i", &deb.display().to_string()]),
     );
-    let package = check_installed_files(&deb);
-    let mut installed = Installed(Some(package.clone()));
+    check_installed_files();
 
     // The CLI: its version is the workspace's, and it reads an empty data folder.
     let version = ok("parley --version", &parley(data, &["--version"], None));
@@ -154,12 +178,15 @@ async fn installed_deb_runs_chats_offline_and_uninstalls_leaving_the_data() {
         "{chats}"
     );
 
-    // A key in the keychain, which the uninstall must leave.
+    // A key in the keychain, which the uninstall must leave, under a name of its own (the
+    // keychain is the user's), removed when the test ends whatever happens.
+    let kept_name = format!("installed-test-{}", std::process::id());
+    let key_guard = KeyGuard(provider_account(&kept_name));
     let key = format!("sk-installed-{}", std::process::id());
     let add = [
         "providers",
         "add",
-        "kept",
+        kept_name.as_str(),
         "--kind",
         "openai-compatible",
         "--base-url",
@@ -211,8 +238,8 @@ async fn installed_deb_runs_chats_offline_and_uninstalls_leaving_the_data() {
     assert!(data.join("parley.db").is_file(), "the chats are kept");
     let store = KeyringStore;
     let kept = store
-        .get(&provider_account("kept"))
+        .get(&provider_account(&kept_name))
         .expect("the keychain answers");
     assert_eq!(kept, Some(Secret::new(key)), "the key is kept");
-    store.delete(&provider_account("kept")).expect("cleaned up");
+    drop(key_guard);
 }

@@ -253,3 +253,51 @@ async fn downloads_and_mcp_over_http_are_recorded_and_parley_ledger_shows_them()
         bad.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_listed_while_it_runs_and_completed_when_it_ends() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let core = open_core(dir.path(), http()).await;
+    add_provider(
+        &core,
+        "p",
+        ProviderKind::OpenaiCompatible,
+        &server.base_url(),
+        "m",
+        Some(KEY),
+    )
+    .await;
+    // An answer that takes a second and a half to stream.
+    server.push(Reply::sse(text_answer(&["one ", "two ", "three"], 500)));
+    let chat = core.chats().create_chat(None).await.unwrap().id;
+    let mut h = core
+        .chats()
+        .send_message(&chat, "Count.", SendOptions::default())
+        .await
+        .unwrap();
+    // While it streams: listed, not ended (so a crash now would still leave it listed).
+    loop {
+        let ev = h.events.recv().await.unwrap().msg;
+        if matches!(ev, EventMsg::TextDelta { .. }) {
+            break;
+        }
+        assert!(!ev.is_turn_end(), "{ev:?}");
+    }
+    let running = entries(&core).await;
+    let e = one(&running, OutboundPurpose::Chat);
+    assert_eq!(
+        (e.status, e.error.as_deref(), e.bytes_down),
+        (None, None, 0),
+        "{e:?}"
+    );
+    while let Some(ev) = h.events.recv().await {
+        if ev.msg.is_turn_end() {
+            break;
+        }
+    }
+    let done = entries(&core).await;
+    assert_eq!(done.len(), 1, "one row, completed: {done:#?}");
+    assert_eq!(done[0].status, Some(200));
+    assert!(done[0].bytes_down > 0);
+}

@@ -136,6 +136,17 @@ async fn mcp_oauth_keychain_sign_in_refresh_and_sign_out() {
     assert!(events.contains("token granted"), "{events}");
     let list = run(&["mcp", "list"]).await;
     assert!(list.stdout.contains("signed in"), "{}", list.stdout);
+    // The sign-in's steps are in the ledger: finding how it signs in, registering, the token.
+    let ledger: Vec<parley_protocol::OutboundEntry> =
+        serde_json::from_str(&run(&["ledger", "--json"]).await.stdout).unwrap();
+    let steps: Vec<_> = ledger
+        .iter()
+        .filter(|e| e.purpose == parley_protocol::OutboundPurpose::McpSignIn)
+        .collect();
+    assert_eq!(steps.len(), 3, "{ledger:#?}");
+    assert!(steps
+        .iter()
+        .all(|e| e.cause == "MCP server guarded" && e.error.is_none()));
 
     // Its tool works in a chat, with the token.
     signed_in_call(d, &guarded).await;

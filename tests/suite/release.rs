@@ -57,12 +57,13 @@ fn the_release_workflow_tests_then_bundles_on_macos_and_windows() {
             "tests on {os}: {test_os:?}"
         );
     }
+    let runs = steps(test, "run");
     assert!(
-        steps(test, "run")
-            .iter()
-            .any(|r| r.contains("cargo test --workspace")),
-        "the test job runs the Rust tests"
+        runs.iter()
+            .any(|r| r.contains("cargo test -p parley-protocol -p parley-core")),
+        "the test job runs the core's tests on every OS: {runs:?}"
     );
+    assert!(runs.iter().any(|r| r.contains("cargo test --workspace")));
     // Then the bundles, with the official Tauri action, from the inputs xtask prepares.
     let bundle = &jobs["bundle"];
     assert_eq!(bundle["needs"].as_str(), Some("test"));

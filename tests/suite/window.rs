@@ -212,6 +212,17 @@ async fn window_first_run_stream_stop_rename_and_relaunch() {
     let s = launch(&e, data.path()).await;
     let empty = s.wait_for("[data-testid=empty-state]").await;
     assert!(s.text(&empty).await.contains("add a provider"));
+    // The welcome says where the chats and the keys live: this data folder, the keychain.
+    let dir = s
+        .wait_text("[data-testid=welcome-data-dir]", 10, |t| !t.is_empty())
+        .await;
+    assert_eq!(dir, data.path().display().to_string());
+    let where_ = s
+        .wait_text("[data-testid=welcome-where]", 10, |t| {
+            t.contains("keychain")
+        })
+        .await;
+    assert!(where_.contains("never to a file"), "{where_}");
     shot(&s, &e, "01-first-start-empty-state").await;
     // The strict CSP is in force: an injected inline script does not run.
     let blocked = s

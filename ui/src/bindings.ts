@@ -2386,7 +2386,9 @@ export type OutboundPurpose =
 /**  Downloading a model (or reading the hub's description of it). */
 "model_download" | 
 /**  Checking for a Parley update. */
-"update_check";
+"update_check" | 
+/**  A request whose reason was not named (a gap: tell us). */
+"other";
 
 /**
  *  One typed piece of a message. The UI dispatches on the part type and the tool status,

@@ -29,7 +29,8 @@ fn since(s: &str, now: i64) -> Result<i64, Failure> {
             "{s:?} is neither a day (YYYY-MM-DD) nor a time ago (30m, 2h, 7d)."
         ))
     };
-    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let cut = s.char_indices().last().map_or(0, |(i, _)| i);
+    let (n, unit) = s.split_at(cut);
     let ms = match unit {
         "m" => 60_000,
         "h" => 3_600_000,
@@ -66,7 +67,7 @@ fn line(e: &OutboundEntry) -> String {
         "{}  {:<6} {:<28} {:<22} ↑{:>9} ↓{:>9}  {:<16} {}\n",
         when,
         e.method,
-        field(&e.host).chars().take(28).collect::<String>(),
+        field(&e.host),
         e.purpose.label(),
         bytes(e.bytes_up),
         bytes(e.bytes_down),

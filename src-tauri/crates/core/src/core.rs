@@ -264,6 +264,13 @@ impl Core {
         &self.inner.ledger
     }
 
+    /// Runs `f` as work caused by `cause`, its requests recorded in this data folder's ledger
+    /// (for tests and embedders that call a tool directly, outside a turn).
+    #[doc(hidden)]
+    pub async fn in_ledger_scope<F: std::future::Future>(&self, cause: &str, f: F) -> F::Output {
+        self.inner.ledger.scope(cause, f).await
+    }
+
     pub fn settings(&self) -> &SettingsService {
         &self.inner.settings
     }

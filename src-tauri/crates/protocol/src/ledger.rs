@@ -28,6 +28,8 @@ pub enum OutboundPurpose {
     ModelDownload,
     /// Checking for a Parley update.
     UpdateCheck,
+    /// A request whose reason was not named (a gap: tell us).
+    Other,
 }
 
 impl OutboundPurpose {
@@ -44,6 +46,7 @@ impl OutboundPurpose {
             OutboundPurpose::McpSignIn => "MCP sign-in",
             OutboundPurpose::ModelDownload => "model download",
             OutboundPurpose::UpdateCheck => "update check",
+            OutboundPurpose::Other => "other",
         }
     }
 }

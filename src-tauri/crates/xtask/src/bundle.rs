@@ -263,17 +263,31 @@ fn packages_in(out: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Whether this process may install packages: it is root, or sudo needs no password.
-fn may_install() -> bool {
-    let root = Command::new("id")
+fn is_root() -> bool {
+    Command::new("id")
         .arg("-u")
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    root || Command::new("sudo")
-        .args(["-n", "true"])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `program` run as root: directly when this is root, else through sudo without a password.
+fn as_root(program: &str) -> Command {
+    if is_root() {
+        return Command::new(program);
+    }
+    let mut c = Command::new("sudo");
+    c.args(["-n", program]);
+    c
+}
+
+/// Whether this process may install packages: it is root, or sudo needs no password.
+fn may_install() -> bool {
+    is_root()
+        || Command::new("sudo")
+            .args(["-n", "true"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 /// `cargo xtask test`'s installed-bundle step: a .deb bundle (of the debug build: the same
@@ -305,4 +319,59 @@ pub fn installed_tests(root: &Path, setup: &Setup) -> Result<(), String> {
             .env("PARLEY_LLAMA_MODEL", &model)
             .env("PARLEY_E2E_SHOTS", root.join("target/e2e-shots")))
     })
+}
+
+/// `cargo xtask bench installed`: the release bundles' sizes, then the installed app's cold
+/// start to first paint and idle memory next to a bare Tauri window built the same way (the
+/// desktop bench, run on /usr/bin/parley-desktop), then the package uninstalled.
+pub fn bench_installed(root: &Path) -> Result<(), String> {
+    if !cfg!(target_os = "linux") || crate::setup::which("dpkg").is_none() || !may_install() {
+        return Err("the installed bench installs a .deb: it needs dpkg, and root or sudo without a password".into());
+    }
+    let setup = Setup::new(root, Level::Test)?;
+    setup.prepare()?;
+    let bundles = bundle_with(root, &setup, true)?;
+    let deb = bundles
+        .packages
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .ok_or("the bundler made no .deb")?;
+    sh(cargo(root).args([
+        "build",
+        "--release",
+        "-p",
+        "parley-tests",
+        "--bin",
+        "parley-bench",
+    ]))?;
+    sh(cargo(root).args([
+        "build",
+        "--release",
+        "--manifest-path",
+        "tests/bench-bare/Cargo.toml",
+        "--target-dir",
+        "target",
+    ]))?;
+    sh(as_root("dpkg").arg("-i").arg(deb))?;
+    let release = root.join("target/release");
+    let measured = setup.with_window_driver(|display, url| {
+        sh(Command::new(release.join("parley-bench"))
+            .arg("desktop")
+            .env("DISPLAY", display)
+            .env("PARLEY_WEBDRIVER_URL", url)
+            .env("PARLEY_DESKTOP_BIN", "/usr/bin/parley-desktop")
+            .env("PARLEY_BARE_BIN", release.join("parley-bench-bare")))
+    });
+    let installed = Command::new("dpkg-query")
+        .args(["-W", "-f=${Installed-Size}", "parley"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let removed = sh(as_root("dpkg").args(["-r", "parley"]));
+    eprintln!("\nInstalled size (dpkg): {installed} KiB");
+    for p in &bundles.packages {
+        let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        eprintln!("{}: {:.1} MiB", p.display(), size as f64 / 1048576.0);
+    }
+    measured.and(removed)
 }

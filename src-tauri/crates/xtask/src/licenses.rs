@@ -68,7 +68,8 @@ impl Setup {
     /// license-checker (the maintained fork), installed once into the tool cache.
     fn npm_licenses(&self) -> Result<PathBuf, String> {
         let bin = self.npm_tool("npm-licenses", &[NPM_LICENSES])?;
-        Ok(bin.join("license-checker-rseidelsohn"))
+        let exe = if cfg!(windows) { ".cmd" } else { "" };
+        Ok(bin.join(format!("license-checker-rseidelsohn{exe}")))
     }
 }
 

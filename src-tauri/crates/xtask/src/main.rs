@@ -32,6 +32,7 @@ fn usage() -> ExitCode {
            window [FILTER]  run only the real-window suite (or the scenarios matching FILTER)\n  \
            soak [N]  build, then run the whole Rust suite N times in a row (default 10; the first with 200 random kills); stops at the first failure\n  \
            bench   build in release mode and print the benchmark table\n  \
+           bench installed  the release .deb's size, and the installed app's cold start and idle memory beside a bare Tauri window\n  \
            bundle [--debug|--prepare]  release bundles for this OS (Linux: .deb and .rpm) in target/release/bundle; --prepare only makes their inputs (for the release workflow)\n  \
            installed  only the installed-bundle step: a .deb built, installed, used and uninstalled\n  \
            icons   make every icon size again from src-tauri/icons/parley.svg\n  \
@@ -47,6 +48,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&root),
         Some("test") => test(&root),
+        Some("bench") if args.get(1).map(String::as_str) == Some("installed") => {
+            bundle::bench_installed(&root)
+        }
         Some("bench") => bench(&root, &args[1..]),
         Some("bindings") => bindings(&root),
         Some("bundle") => match args.get(1).map(String::as_str) {

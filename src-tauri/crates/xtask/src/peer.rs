@@ -190,9 +190,13 @@ impl Setup {
             ])
             .args(PORTABLE_CPU_FLAGS))?;
         let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // (`--config Release`: a multi-config generator — Visual Studio on Windows — builds
+        // that configuration, into bin/Release; others ignore it.)
         self.sh(Command::new(&cmake).arg("--build").arg(&build).args([
             "--target",
             "llama-server",
+            "--config",
+            "Release",
             "-j",
             &jobs.to_string(),
         ]))?;
@@ -202,9 +206,14 @@ impl Setup {
             &peer.template,
         )
         .map_err(|e| format!("chat template: {e}"))?;
-        let built = build
-            .join("bin")
-            .join(peer.server.file_name().unwrap_or_default());
+        let name = peer.server.file_name().unwrap_or_default();
+        let built = [
+            build.join("bin").join(name),
+            build.join("bin/Release").join(name),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| build.join("bin").join(name));
         std::fs::copy(&built, &peer.server).map_err(|e| format!("{}: {e}", built.display()))?;
         Ok(())
     }

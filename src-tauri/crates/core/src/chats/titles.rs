@@ -110,7 +110,12 @@ impl ChatService {
     /// Asks for a new title now and sets it (even over a title the user gave: they asked).
     /// Errors say why no title came; the old title stays.
     pub async fn retitle(&self, id: &ChatId) -> Result<String, CoreError> {
-        self.title_with_model(id, true).await
+        let (purpose, cause) = (
+            parley_protocol::OutboundPurpose::Title,
+            format!("chat {id}"),
+        );
+        let titled = self.title_with_model(id, true);
+        crate::ledger::within_exact(&self.shared.ledger, purpose, cause, titled).await
     }
 
     /// After a turn completed: titles the chat in the background if it still has its first
@@ -141,7 +146,9 @@ impl ChatService {
                     return;
                 }
                 if let Err(e) = this.title_with_model(&id, false).await {
-                    tracing::info!("no title for {id}: {}", e.to_info().message);
+                    let info = e.to_info();
+                    tracing::info!("no title for {id}: {:?}", info.code);
+                    tracing::debug!(target: crate::logs::CONTENT, "no title for {id}: {}", info.message);
                 }
             },
         ));

@@ -28,20 +28,44 @@ pub(crate) struct Ledger {
     store: Store,
 }
 
-/// The process's first ledger: for a request made outside any scope.
+/// The process's first ledger: for a request made outside any scope, while it is the only
+/// one (the desktop app and the CLI open one data folder; a process with several cannot tell
+/// whose such a request is, and says so in its log instead).
 static FIRST: OnceLock<Ledger> = OnceLock::new();
+static OPENED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl Ledger {
     pub(crate) fn new(store: Store) -> Ledger {
         let ledger = Ledger { store };
         let _ = FIRST.set(ledger.clone());
+        OPENED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         ledger
+    }
+
+    /// The ledger of a request made outside any scope.
+    fn unscoped(url: &url::Url) -> Option<Ledger> {
+        if OPENED.load(std::sync::atomic::Ordering::SeqCst) == 1 {
+            return FIRST.get().cloned();
+        }
+        tracing::warn!(
+            "a request to {} was made outside any ledger scope",
+            url.host_str().unwrap_or("?")
+        );
+        None
     }
 
     /// Writes an entry (on the database's writer, without waiting: a request's end never waits
     /// for the disk, and the writer keeps the order of everything after it).
-    fn record(&self, entry: OutboundEntry) {
-        self.store.submit_outbound(entry, KEEP);
+    /// Writes a request as it leaves (on the database's writer, without waiting: a request
+    /// never waits for the disk, and the writer keeps the order of everything after it), so
+    /// that one in flight — or cut by a crash — is listed too.
+    fn record_start(&self, token: i64, entry: &OutboundEntry) {
+        self.store.submit_outbound(token, entry.clone(), KEEP);
+    }
+
+    /// Writes how a request ended.
+    fn record_end(&self, token: i64, entry: OutboundEntry) {
+        self.store.submit_outbound_end(token, entry);
     }
 }
 
@@ -77,6 +101,22 @@ pub(crate) fn within_exact<F: Future>(
     f: F,
 ) -> impl Future<Output = F::Output> {
     scoped(ledger, purpose, cause.into(), true, f)
+}
+
+/// `f()` run in a scope (for work that captures the scope as it starts: a provider's stream).
+pub(crate) fn within_sync<R>(
+    ledger: &Ledger,
+    purpose: OutboundPurpose,
+    cause: &str,
+    f: impl FnOnce() -> R,
+) -> R {
+    let scope = Scope {
+        ledger: ledger.clone(),
+        purpose,
+        cause: cause.to_owned(),
+        exact: true,
+    };
+    SCOPE.sync_scope(scope, f)
 }
 
 fn scoped<F: Future>(
@@ -115,6 +155,8 @@ pub(crate) struct Tally(Arc<Open>);
 
 struct Open {
     ledger: Ledger,
+    /// The row's key (random: rows are written without waiting for their id).
+    token: i64,
     entry: Mutex<OutboundEntry>,
     read: std::sync::atomic::AtomicU64,
 }
@@ -144,7 +186,7 @@ impl Drop for Open {
         if read > 0 {
             entry.bytes_down = read;
         }
-        self.ledger.record(entry);
+        self.ledger.record_end(self.token, entry);
     }
 }
 
@@ -184,10 +226,10 @@ pub(crate) fn begin_in(
     purpose: Option<OutboundPurpose>,
     cause: Option<&str>,
 ) -> Option<Tally> {
-    let ledger = scope
-        .as_ref()
-        .map(|s| s.ledger.clone())
-        .or_else(|| FIRST.get().cloned())?;
+    let ledger = match &scope {
+        Some(s) => s.ledger.clone(),
+        None => Ledger::unscoped(url)?,
+    };
     let host = match (url.host_str(), url.port()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
@@ -202,15 +244,18 @@ pub(crate) fn begin_in(
         at: crate::util::now_ms(),
         host,
         method: method.to_owned(),
-        purpose: purpose.unwrap_or(OutboundPurpose::Chat),
+        purpose: purpose.unwrap_or(OutboundPurpose::Other),
         cause: cause.unwrap_or_default(),
         bytes_up,
         bytes_down: 0,
         status: None,
         error: None,
     };
+    let token = (fastrand::u64(..) >> 1) as i64;
+    ledger.record_start(token, &entry);
     Some(Tally(Arc::new(Open {
         ledger,
+        token,
         entry: Mutex::new(entry),
         read: 0.into(),
     })))
@@ -349,12 +394,9 @@ impl LedgerService {
     }
 }
 
-impl crate::Core {
-    /// Runs `f` as work caused by `cause`, its requests recorded in this data folder's ledger
-    /// (for tests and embedders that call a tool directly, outside a turn).
-    #[doc(hidden)]
-    pub async fn in_ledger_scope<F: Future>(&self, cause: &str, f: F) -> F::Output {
-        let ledger = self.ledger().ledger.clone();
-        within(&ledger, OutboundPurpose::Chat, cause, f).await
+impl LedgerService {
+    /// `f`, its requests recorded here as a chat's, caused by `cause` (`Core::in_ledger_scope`).
+    pub(crate) fn scope<F: Future>(&self, cause: &str, f: F) -> impl Future<Output = F::Output> {
+        within(&self.ledger, OutboundPurpose::Chat, cause.to_owned(), f)
     }
 }

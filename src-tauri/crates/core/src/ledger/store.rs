@@ -14,18 +14,18 @@ fn purpose_name(p: OutboundPurpose) -> String {
 
 fn purpose_of(name: &str) -> OutboundPurpose {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .unwrap_or(OutboundPurpose::Chat)
+        .unwrap_or(OutboundPurpose::Other)
 }
 
 impl Store {
     /// Records a request without waiting, then keeps only the newest `keep`.
-    pub(super) fn submit_outbound(&self, e: OutboundEntry, keep: i64) {
+    pub(super) fn submit_outbound(&self, token: i64, e: OutboundEntry, keep: i64) {
         self.writer.submit(move |c| {
             let purpose = purpose_name(e.purpose);
             let inserted = c.execute(
-                "INSERT INTO outbound(at, host, method, purpose, cause, bytes_up, bytes_down, status, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![e.at, e.host, e.method, purpose, e.cause, e.bytes_up as i64, e.bytes_down as i64, e.status, e.error],
+                "INSERT INTO outbound(token, at, host, method, purpose, cause, bytes_up, bytes_down, status, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![token, e.at, e.host, e.method, purpose, e.cause, e.bytes_up as i64, e.bytes_down as i64, e.status, e.error],
             );
             if let Err(err) = inserted {
                 tracing::warn!("a request could not be recorded in the ledger: {err}");
@@ -34,6 +34,19 @@ impl Store {
             let id = c.last_insert_rowid();
             if id % 100 == 0 {
                 let _ = c.execute("DELETE FROM outbound WHERE id <= ?1", [id - keep]);
+            }
+        });
+    }
+
+    /// How a recorded request ended: its status or failure, and the bytes read.
+    pub(super) fn submit_outbound_end(&self, token: i64, e: OutboundEntry) {
+        self.writer.submit(move |c| {
+            let updated = c.execute(
+                "UPDATE outbound SET bytes_down = ?2, status = ?3, error = ?4 WHERE token = ?1",
+                params![token, e.bytes_down as i64, e.status, e.error],
+            );
+            if let Err(err) = updated {
+                tracing::warn!("the end of a request could not be recorded in the ledger: {err}");
             }
         });
     }

@@ -66,11 +66,15 @@ impl McpService {
         settings: crate::settings::SettingsService,
     ) -> Self {
         McpService {
-            shared,
             logs: Arc::default(),
             pool: Arc::default(),
             asks: Arc::default(),
-            sampler: Arc::new(sampling::Sampler::new(providers, settings)),
+            sampler: Arc::new(sampling::Sampler::new(
+                providers,
+                settings,
+                shared.ledger.clone(),
+            )),
+            shared,
         }
     }
 

@@ -85,6 +85,25 @@ pub async fn sign_in(
     }
 }
 
+/// One step of a sign-in, recorded in the ledger as one request to the host it reaches (rmcp
+/// makes them with its own client, whose address checks would be lost by replacing it; the
+/// token refreshes a signed-in connection makes inside rmcp are not listed).
+async fn step<T, E>(
+    at: &str,
+    method: &str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let purpose = Some(parley_protocol::OutboundPurpose::McpSignIn);
+    let tally = url::Url::parse(at)
+        .ok()
+        .and_then(|u| crate::ledger::begin(method, &u, 0, purpose, None));
+    let r = f.await;
+    if let (Some(t), Err(_)) = (&tally, &r) {
+        t.failed("failed");
+    }
+    r
+}
+
 /// [`sign_in`]'s steps.
 async fn flow(url: &str, creds: KeychainCredentials, open: Opener) -> Result<String, CoreError> {
     crate::net::install_tls_provider();
@@ -92,10 +111,11 @@ async fn flow(url: &str, creds: KeychainCredentials, open: Opener) -> Result<Str
         .await
         .map_err(|e| failed("at the server's address", e))?;
     manager.set_credential_store(creds);
-    let metadata = manager
-        .resolve_metadata()
+    let metadata = step(url, "GET", manager.resolve_metadata())
         .await
         .map_err(|e| failed("finding how the server signs in", e))?;
+    let registration = metadata.metadata.registration_endpoint.clone();
+    let token_endpoint = metadata.metadata.token_endpoint.clone();
     manager.set_metadata(metadata.metadata);
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -106,7 +126,8 @@ async fn flow(url: &str, creds: KeychainCredentials, open: Opener) -> Result<Str
         .port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
     let request = AuthorizationRequest::new(redirect).with_client_name("Parley");
-    let session = AuthorizationSession::new(manager, request)
+    let registering = AuthorizationSession::new(manager, request);
+    let session = step(registration.as_deref().unwrap_or(url), "POST", registering)
         .await
         .map_err(|(_, e)| failed("registering Parley with the server", e))?;
     let auth_url = may_open(session.get_authorization_url())?.to_string();
@@ -121,10 +142,13 @@ async fn flow(url: &str, creds: KeychainCredentials, open: Opener) -> Result<Str
                     SIGN_IN_WAIT.as_secs() / 60
                 ))
             })??;
-    let exchanged = session
-        .handle_callback_url(&callback)
-        .await
-        .map_err(|e| failed("exchanging the code for tokens", e));
+    let exchanged = step(
+        &token_endpoint,
+        "POST",
+        session.handle_callback_url(&callback),
+    )
+    .await
+    .map_err(|e| failed("exchanging the code for tokens", e));
     browser
         .tell(match &exchanged {
             Ok(_) => "Signed in. You can close this window and return to Parley.",
@@ -186,7 +210,12 @@ impl super::McpService {
         let secrets = self.shared.secrets.clone();
         let creds = KeychainCredentials::new(secrets.clone(), &server.id, &server.transport);
         super::oauth_store::signed_in_again(&server.id);
-        let signed = sign_in(url, creds, open, cancel).await;
+        let (purpose, cause) = (
+            parley_protocol::OutboundPurpose::McpSignIn,
+            format!("MCP server {}", server.name),
+        );
+        let signing = sign_in(url, creds, open, cancel);
+        let signed = crate::ledger::within(&self.shared.ledger, purpose, cause, signing).await;
         // Now, as it is: it may have been removed or changed during the wait.
         let now = self.list().await?.into_iter().find(|s| s.id == server.id);
         let Some(mut now) = now.filter(|s| s.transport == server.transport && signed.is_ok())

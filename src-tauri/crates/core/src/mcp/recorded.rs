@@ -1,7 +1,8 @@
 //! MCP's streamable HTTP client with each request recorded in the outbound ledger: rmcp sends
 //! them itself (from its own task), so the client keeps the ledger's scope of the connection
-//! and records every POST, GET and DELETE it makes — the host, the bytes of the message sent,
-//! the answer's kind (202 for accepted, 200 for a JSON or event-stream answer) or the failure.
+//! and records every POST, GET and DELETE it makes — the host, the bytes of the message sent
+//! and of a JSON answer, 202 when the server accepted a notification (the one status rmcp's
+//! answer tells for certain; others are left blank rather than guessed), or the failure.
 
 use crate::ledger::{begin_in, Scope, Tally};
 use parley_protocol::OutboundPurpose;
@@ -43,25 +44,33 @@ impl<C> Recorded<C> {
 }
 
 /// Records how a request ended.
-fn ended<T, E>(tally: Option<Tally>, result: &Result<T, E>, status: impl Fn(&T) -> (u16, usize)) {
+fn ended<T, E>(
+    tally: Option<Tally>,
+    result: &Result<T, E>,
+    status: impl Fn(&T) -> (Option<u16>, usize),
+) {
     let Some(t) = tally else { return };
     match result {
         Ok(v) => {
             let (code, down) = status(v);
-            t.responded(code, None);
+            if let Some(code) = code {
+                t.responded(code, None);
+            }
             t.add(down);
         }
         Err(_) => t.failed("failed"),
     }
 }
 
-fn posted(r: &StreamableHttpPostResponse) -> (u16, usize) {
+/// 202 for an accepted notification (certain); a JSON or event-stream answer's status is not
+/// told by rmcp (a JSON-RPC error may come with any), so it is left blank.
+fn posted(r: &StreamableHttpPostResponse) -> (Option<u16>, usize) {
     match r {
-        StreamableHttpPostResponse::Accepted => (202, 0),
+        StreamableHttpPostResponse::Accepted => (Some(202), 0),
         StreamableHttpPostResponse::Json(m, _) => {
-            (200, serde_json::to_vec(m).map_or(0, |v| v.len()))
+            (None, serde_json::to_vec(m).map_or(0, |v| v.len()))
         }
-        _ => (200, 0),
+        _ => (None, 0),
     }
 }
 
@@ -126,7 +135,7 @@ impl<C: StreamableHttpClient + Sync> StreamableHttpClient for Recorded<C> {
             .inner
             .delete_session(uri, session_id, auth_header, custom_headers)
             .await;
-        ended(tally, &r, |_| (200, 0));
+        ended(tally, &r, |_| (None, 0));
         r
     }
 
@@ -143,7 +152,7 @@ impl<C: StreamableHttpClient + Sync> StreamableHttpClient for Recorded<C> {
             .inner
             .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
             .await;
-        ended(tally, &r, |_| (200, 0));
+        ended(tally, &r, |_| (None, 0));
         r
     }
 
@@ -168,7 +177,7 @@ impl<C: StreamableHttpClient + Sync> StreamableHttpClient for Recorded<C> {
                 max_sse_event_size,
             )
             .await;
-        ended(tally, &r, |_| (200, 0));
+        ended(tally, &r, |_| (None, 0));
         r
     }
 }

@@ -31,6 +31,8 @@ pub struct Sampler {
     settings: SettingsService,
     /// Allowed for this process whatever the settings say (`parley ask --allow-sampling`).
     here: AtomicBool,
+    /// Where the model's request is recorded (as an MCP server's).
+    ledger: crate::ledger::Ledger,
 }
 
 /// A request as the person sees it and the model gets it.
@@ -43,11 +45,16 @@ pub struct Request {
 }
 
 impl Sampler {
-    pub fn new(providers: ProviderService, settings: SettingsService) -> Self {
+    pub(crate) fn new(
+        providers: ProviderService,
+        settings: SettingsService,
+        ledger: crate::ledger::Ledger,
+    ) -> Self {
         Sampler {
             providers,
             settings,
             here: AtomicBool::new(false),
+            ledger,
         }
     }
 
@@ -76,7 +83,11 @@ impl Sampler {
             .map_err(|e| e.to_string())?;
         let request = chat_request(model, r);
         let cancel = tokio_util::sync::CancellationToken::new();
-        let mut stream = p.stream(request, cancel.clone());
+        // (The stream's requests are recorded in the scope it starts in.)
+        let purpose = parley_protocol::OutboundPurpose::Mcp;
+        let mut stream = crate::ledger::within_sync(&self.ledger, purpose, "MCP sampling", || {
+            p.stream(request, cancel.clone())
+        });
         let mut text = String::new();
         let collect = async {
             while let Some(ev) = stream.next().await {

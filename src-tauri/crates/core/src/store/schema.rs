@@ -385,10 +385,12 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // v13: the outbound ledger (`ledger`): one row per network request Parley made (when, the
     // host, why, what caused it, the bytes each way, how it ended; never a body or a key),
-    // the newest 20,000 kept.
+    // written as it leaves and completed when it ends (`token` pairs the two), the newest
+    // 20,000 kept.
     r#"
     CREATE TABLE outbound (
         id          INTEGER PRIMARY KEY,
+        token       INTEGER NOT NULL,
         at          INTEGER NOT NULL,
         host        TEXT NOT NULL,
         method      TEXT NOT NULL,
@@ -400,6 +402,7 @@ pub const MIGRATIONS: &[&str] = &[
         error       TEXT
     );
     CREATE INDEX outbound_at ON outbound(at);
+    CREATE INDEX outbound_token ON outbound(token);
     "#,
 ];
 

@@ -342,7 +342,9 @@ pub async fn open(
         }
         let delay = error.retry_delay(attempt, settings.max_retry_delay);
         attempt += 1;
-        tracing::info!(attempt, ?delay, "retrying provider request: {error}");
+        // (The provider's sentence may quote the message: in the log with details only.)
+        tracing::info!(attempt, ?delay, kind = ?error.kind, status = ?error.status, "retrying a provider request");
+        tracing::debug!(target: crate::logs::CONTENT, "the provider said: {error}");
         let _ = tx
             .send(vec![Ok(StreamEvent::Retrying {
                 attempt,

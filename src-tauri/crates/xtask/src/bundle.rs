@@ -71,37 +71,46 @@ fn tempfile_dir(root: &Path, name: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Where `cargo xtask icons` notes which source image the icons were made from.
+const ICONS_SOURCE_NOTE: &str = "src-tauri/icons/SOURCE";
+
+/// The note's text for the current source image: its hash, and the files made from it.
+fn source_note(root: &Path) -> Result<String, String> {
+    let svg = std::fs::read(root.join(ICON_SOURCE)).map_err(|e| format!("{ICON_SOURCE}: {e}"))?;
+    Ok(format!(
+        "{ICON_SOURCE} fnv1a64 {:016x}: {}\n",
+        crate::setup::fnv1a(&svg),
+        ICONS.join(" ")
+    ))
+}
+
 /// `cargo xtask icons`: every icon size, made again from the source image.
 pub fn icons(root: &Path) -> Result<(), String> {
     let setup = Setup::new(root, Level::Run)?;
     make_icons(root, &setup, &root.join("src-tauri/icons"))?;
+    std::fs::write(root.join(ICONS_SOURCE_NOTE), source_note(root)?)
+        .map_err(|e| format!("{ICONS_SOURCE_NOTE}: {e}"))?;
     eprintln!("Icons made from {ICON_SOURCE} into src-tauri/icons.");
     Ok(())
 }
 
-/// Fails when the icons in the repo are not the ones the source image makes.
-fn icons_current(root: &Path, setup: &Setup) -> Result<(), String> {
-    let check = tempfile_dir(root, "icons-check")?;
-    make_icons(root, setup, &check)?;
-    // (icon.icns is made from the same images but is not byte-for-byte the same each time.)
-    let stale: Vec<&str> = ICONS
+/// Fails when the icons in the repo were not made from the source image as it is now (the
+/// note `cargo xtask icons` writes names the image's hash; the rasterised files themselves may
+/// differ in a bit from machine to machine, so they are not compared).
+fn icons_current(root: &Path) -> Result<(), String> {
+    let missing: Vec<&str> = ICONS
         .iter()
         .copied()
-        .filter(|n| *n != "icon.icns")
-        .filter(|n| {
-            std::fs::read(check.join(n)).ok()
-                != std::fs::read(root.join("src-tauri/icons").join(n)).ok()
-        })
+        .filter(|n| !root.join("src-tauri/icons").join(n).is_file())
         .collect();
-    let _ = std::fs::remove_dir_all(&check);
-    if stale.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "the icons {} are not made from {ICON_SOURCE}: run `cargo xtask icons` and commit them",
-            stale.join(", ")
-        ))
+    let noted = std::fs::read_to_string(root.join(ICONS_SOURCE_NOTE)).unwrap_or_default();
+    if missing.is_empty() && noted == source_note(root)? {
+        return Ok(());
     }
+    Err(format!(
+        "the icons are not made from {ICON_SOURCE} as it is now{}: run `cargo xtask icons` and commit them",
+        if missing.is_empty() { String::new() } else { format!(" ({} missing)", missing.join(", ")) }
+    ))
 }
 
 /// The identifier in Cargo.toml (`[package.metadata.parley] identifier = "…"`).
@@ -181,7 +190,7 @@ fn bundle_config(root: &Path, bins: &[PathBuf]) -> Result<PathBuf, String> {
 /// (the CLI built in that profile, the engine built once into the tool cache) copied, and the
 /// configuration merged into tauri.conf.json written (`target/bundle-config.json`).
 fn inputs(root: &Path, setup: &Setup, profile: &str) -> Result<PathBuf, String> {
-    icons_current(root, setup)?;
+    icons_current(root)?;
     crate::licenses::notices(root, setup)?;
     let bins = sidecars(root, setup, profile)?;
     bundle_config(root, &bins)

@@ -538,7 +538,7 @@ fn start_xvfb() -> Result<(String, Guard), String> {
     Ok((display, guard))
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in bytes {
         h ^= u64::from(*b);

@@ -284,6 +284,25 @@ impl Tally {
     }
 }
 
+/// Sends `request` on `client` and completes `tally` with how it ended; the response carries
+/// the tally for its body's count. (One text for both reqwest versions: their types differ.)
+macro_rules! executed {
+    ($client:expr, $request:expr, $tally:expr) => {{
+        let sent = $client.execute($request).await;
+        let Some(tally) = $tally else {
+            return sent;
+        };
+        match &sent {
+            Ok(r) => tally.responded(r.status().as_u16(), r.content_length()),
+            Err(e) => tally.failed(&error_kind(e.is_timeout(), e.is_connect(), e.is_redirect())),
+        }
+        sent.map(|mut r| {
+            r.extensions_mut().insert(tally);
+            r
+        })
+    }};
+}
+
 /// Sends `request`, recording it: the one place requests leave from (MCP's own HTTP client,
 /// a newer reqwest, goes through [`send_mcp`], and rmcp's through `mcp::client`'s recorder).
 pub(crate) async fn send(
@@ -298,18 +317,7 @@ pub(crate) async fn send(
         .and_then(|b| b.as_bytes())
         .map_or(0, |b| b.len() as u64);
     let tally = begin(request.method().as_str(), request.url(), up, purpose, cause);
-    let sent = client.execute(request).await;
-    let Some(tally) = tally else {
-        return sent;
-    };
-    match &sent {
-        Ok(r) => tally.responded(r.status().as_u16(), r.content_length()),
-        Err(e) => tally.failed(&error_kind(e.is_timeout(), e.is_connect(), e.is_redirect())),
-    }
-    sent.map(|mut r| {
-        r.extensions_mut().insert(tally);
-        r
-    })
+    executed!(client, request, tally)
 }
 
 /// [`send`] for MCP's HTTP client (reqwest 0.13).
@@ -333,18 +341,7 @@ pub(crate) async fn send_mcp(
             cause,
         )
     });
-    let sent = client.execute(request).await;
-    let Some(tally) = tally else {
-        return sent;
-    };
-    match &sent {
-        Ok(r) => tally.responded(r.status().as_u16(), r.content_length()),
-        Err(e) => tally.failed(&error_kind(e.is_timeout(), e.is_connect(), e.is_redirect())),
-    }
-    sent.map(|mut r| {
-        r.extensions_mut().insert(tally);
-        r
-    })
+    executed!(client, request, tally)
 }
 
 /// [`body`] for MCP's HTTP client.

@@ -100,6 +100,16 @@ async fn start_command(dir: &Path, ws: &Path, server: &MockServer) -> (tokio::pr
     (child, pgid)
 }
 
+/// The watchdog of `pgid`, once it runs. Parley starts it just after the command, so a quick
+/// command can write its group before the watchdog exists (seen on CI): wait for it.
+async fn wait_for_watchdog(pgid: i32) -> i32 {
+    wait_until("the watchdog starting", Duration::from_secs(10), || {
+        watchdog_of(pgid).is_some()
+    })
+    .await;
+    watchdog_of(pgid).expect("the watchdog runs")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_parley_leaves_no_command_running() {
     let server = MockServer::start().await;
@@ -109,7 +119,7 @@ async fn a_killed_parley_leaves_no_command_running() {
 
     // The watchdog ends the group.
     let (mut child, pgid) = start_command(dir.path(), ws.path(), &server).await;
-    assert!(watchdog_of(pgid).is_some(), "a watchdog runs");
+    wait_for_watchdog(pgid).await;
     child.start_kill().unwrap();
     let _ = child.wait().await;
     wait_until("the group ending", Duration::from_secs(5), || {
@@ -124,7 +134,7 @@ async fn a_killed_parley_leaves_no_command_running() {
     // The watchdog killed too: the next Parley to start ends the recorded group.
     std::fs::remove_file(ws.path().join("pg.txt")).unwrap();
     let (mut child, pgid) = start_command(dir.path(), ws.path(), &server).await;
-    let dog = watchdog_of(pgid).expect("a watchdog runs");
+    let dog = wait_for_watchdog(pgid).await;
     nix_kill(dog);
     child.start_kill().unwrap();
     let _ = child.wait().await;

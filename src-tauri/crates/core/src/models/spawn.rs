@@ -134,8 +134,8 @@ pub fn start(
         tokio::spawn(crate::proclog::read_into(err, log.clone()));
     }
     let group = pid.map(|pid| {
-        crate::tools::orphans::watch(pid);
         crate::tools::orphans::record(process_log, pid);
+        crate::tools::orphans::watch(pid);
         (process_log.to_owned(), pid)
     });
     Ok(Child { process, group })

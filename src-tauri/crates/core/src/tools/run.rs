@@ -281,11 +281,12 @@ fn spawn_watched(
         .spawn()
         .map_err(|e| ToolError::RespondToModel(format!("The command could not start: {e}.")))?;
     if let Some(pid) = child.id() {
-        // Should Parley die while it runs, the group is ended anyway.
-        super::orphans::watch(pid);
+        // Should Parley die while it runs, the group is ended anyway: recorded first (a quick
+        // write, so the gap after the spawn is short), then watched.
         if let Some(log) = &ctx.process_log {
             super::orphans::record(log, pid);
         }
+        super::orphans::watch(pid);
     }
     let guard = GroupGuard(child.id(), ctx.process_log.clone());
     Ok((child, guard))

@@ -108,6 +108,12 @@ const COMMANDS: &[&str] = &[
     "diagnostics",
     "third_party_notices",
     "list_outbound",
+    "update_support",
+    "check_update",
+    "download_update",
+    "update_download_state",
+    "cancel_update_download",
+    "install_update",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it
@@ -142,11 +148,32 @@ fn identifier_into_config() {
         .and_then(|c| serde_json::from_str(&c).ok())
         .unwrap_or_else(|| serde_json::json!({}));
     config["identifier"] = serde_json::Value::String(identifier.clone());
+    config["plugins"]["updater"] = update_source();
     let config = config.to_string();
     // Before any thread exists: tauri_build reads it below.
     std::env::set_var("TAURI_CONFIG", &config);
     println!("cargo:rustc-env=TAURI_CONFIG={config}");
     println!("cargo:rustc-env=PARLEY_IDENTIFIER={identifier}");
+}
+
+/// Where a release build looks for updates, and the key their packages are signed with: set
+/// by the release workflow (`PARLEY_UPDATE_ENDPOINT`, `PARLEY_UPDATE_PUBKEY`: docs/RELEASING.md).
+/// A build without them has no update source (About says so). The key is also the updater
+/// plugin's configuration (it must have one); the app reads both with `option_env!`.
+fn update_source() -> serde_json::Value {
+    let mut pubkey = String::new();
+    for name in ["PARLEY_UPDATE_ENDPOINT", "PARLEY_UPDATE_PUBKEY"] {
+        println!("cargo:rerun-if-env-changed={name}");
+        let value = std::env::var(name).unwrap_or_default();
+        if name == "PARLEY_UPDATE_ENDPOINT" && !value.is_empty() && !value.starts_with("https://") {
+            panic!("PARLEY_UPDATE_ENDPOINT must be an https address: {value}");
+        }
+        println!("cargo:rustc-env={name}={}", value.trim());
+        if name == "PARLEY_UPDATE_PUBKEY" {
+            pubkey = value.trim().to_owned();
+        }
+    }
+    serde_json::json!({ "pubkey": pubkey })
 }
 
 fn main() {

@@ -79,6 +79,21 @@ pub fn take_pick_model_arg(file: Option<PathBuf>) {
     let _ = file;
 }
 
+/// Where updates come from in the window tests (`--e2e-update-endpoint URL
+/// --e2e-update-pubkey KEY`: a loopback release server and a test key, given by whoever starts
+/// the app, never by the webview), read by `commands::updates`. Ignored without the `e2e`
+/// feature: a release checks only its own source, against its own key.
+pub fn take_update_source_args(endpoint: Option<PathBuf>, pubkey: Option<PathBuf>) {
+    #[cfg(feature = "e2e")]
+    if let (Some(endpoint), Some(pubkey)) = (endpoint, pubkey) {
+        // Before any thread exists: nothing else reads the environment yet.
+        std::env::set_var("PARLEY_E2E_UPDATE_ENDPOINT", endpoint);
+        std::env::set_var("PARLEY_E2E_UPDATE_PUBKEY", pubkey);
+    }
+    #[cfg(not(feature = "e2e"))]
+    let _ = (endpoint, pubkey);
+}
+
 #[cfg(all(test, not(feature = "e2e")))]
 mod tests {
     /// The app users get (no `e2e` feature) never takes a path from its environment instead

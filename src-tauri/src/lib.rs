@@ -17,7 +17,7 @@ pub mod rendering;
 
 use commands::{
     about, app, approvals, assistants, attachments, attachments_pick, chats, data, history, ledger,
-    mcp, models, providers, search, settings, tools, usage,
+    mcp, models, providers, search, settings, tools, updates, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -113,7 +113,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             mcp::mark_mcp_tool_read_only, mcp::unmark_mcp_tool_read_only, mcp::list_mcp_prompts,
             mcp::get_mcp_prompt, mcp::list_mcp_resources, mcp::attach_mcp_resource,
             about::about_info, about::open_folder, about::diagnostics, about::third_party_notices,
-            ledger::list_outbound,
+            ledger::list_outbound, updates::update_support, updates::check_update,
+            updates::download_update, updates::update_download_state,
+            updates::cancel_update_download, updates::install_update,
         ],
     )
 }
@@ -174,11 +176,14 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         )
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        // Its commands are not granted to the page: only Parley's own (commands/updates.rs).
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(AppState::new(core))
         .manage(attachments_pick::Drops::default())
         .manage(card::Nonces::default())
         .manage(card::Changes::default())
         .manage(card::Windows::default())
+        .manage(updates::Updates::default())
         // Approval decisions and provider changes are made only in the cards, on their own
         // origin and in windows of their own (card/mod.rs, card/change.rs, card/window.rs).
         .register_asynchronous_uri_scheme_protocol(card::SCHEME, |ctx, request, responder| {
@@ -210,6 +215,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
             watch_main_window(app.handle());
             attachments_pick::watch(app.handle());
             end_on_signals(app.handle());
+            updates::schedule(app.handle());
             Ok(())
         })
         .build(tauri::generate_context!())?

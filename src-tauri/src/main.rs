@@ -99,6 +99,10 @@ fn main() {
     parley::e2e::take_pick_folder_arg(flag_arg("--e2e-pick-folder"));
     parley::e2e::take_pick_attachments_arg(flag_arg("--e2e-pick-attachments"));
     parley::e2e::take_pick_model_arg(flag_arg("--e2e-pick-model"));
+    parley::e2e::take_update_source_args(
+        flag_arg("--e2e-update-endpoint"),
+        flag_arg("--e2e-update-pubkey"),
+    );
     let Some(data_dir) = parley_core::paths::data_dir(flag_arg("--data-dir")) else {
         fail(
             "Parley could not find a folder for its data. Set PARLEY_DATA_DIR and start it again."

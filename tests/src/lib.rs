@@ -5,6 +5,7 @@
 pub mod data;
 mod expect;
 mod mock;
+pub mod release;
 pub mod scroll;
 pub mod webdriver;
 

@@ -126,6 +126,40 @@ fn the_release_workflow_takes_every_signing_value_from_secrets() {
     }
 }
 
+/// Updates: a release is built with its update source (an https address and the public key,
+/// a repository variable), and publishes the manifest the app reads.
+#[test]
+fn a_release_is_built_with_its_update_source_and_publishes_the_manifest() {
+    let w = workflow();
+    let bundle = &w["jobs"]["bundle"];
+    let env = &bundle["env"];
+    let endpoint = env["PARLEY_UPDATE_ENDPOINT"]
+        .as_str()
+        .expect("an update address");
+    assert!(
+        endpoint.starts_with("https://") && endpoint.ends_with("/latest.json"),
+        "{endpoint}"
+    );
+    assert_eq!(
+        env["PARLEY_UPDATE_PUBKEY"].as_str(),
+        Some("${{ vars.PARLEY_UPDATE_PUBKEY }}")
+    );
+    let action = bundle["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("tauri-apps/tauri-action@"))
+        })
+        .expect("the Tauri action");
+    assert_eq!(action["with"]["includeUpdaterJson"].as_bool(), Some(true));
+    assert!(action["env"]["TAURI_SIGNING_PRIVATE_KEY"]
+        .as_str()
+        .is_some());
+}
+
 #[test]
 fn the_identifier_and_version_are_written_once_in_cargo() {
     let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();

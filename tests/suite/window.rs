@@ -30,16 +30,18 @@ pub(super) fn env() -> Env {
 /// Starts the app on `data`. Background titles are off: a scripted server answers requests in
 /// order, and a title request would take a reply meant for a turn (see `launch_titled`).
 pub(super) async fn launch(e: &Env, data: &Path) -> Session {
-    Session::start(
-        &e.driver,
-        &e.app,
-        &[
-            "--data-dir".into(),
-            data.display().to_string(),
-            "--e2e-no-titles".into(),
-        ],
-    )
-    .await
+    launch_with(e, data, &[]).await
+}
+
+/// [`launch`] with more arguments (the tests' hooks of an `e2e` build).
+pub(super) async fn launch_with(e: &Env, data: &Path, more: &[String]) -> Session {
+    let mut args = vec![
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--e2e-no-titles".into(),
+    ];
+    args.extend_from_slice(more);
+    Session::start(&e.driver, &e.app, &args).await
 }
 
 /// Starts the app on `data` with chats titled after their first answer, as users have it.

@@ -316,6 +316,24 @@ export const commands = {
 	thirdPartyNotices: () => typedError<string, ErrorInfo>(__TAURI_INVOKE("third_party_notices")),
 	/**  The network requests Parley made since `since` (unix ms), newest first, at most `limit`. */
 	listOutbound: (since: number | null, limit: number) => typedError<OutboundEntry_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_outbound", { since, limit })),
+	/**  What About shows before any check: the host checks go to, whether this copy can install. */
+	updateSupport: () => typedError<UpdateSupport_Serialize, ErrorInfo>(__TAURI_INVOKE("update_support")),
+	/**  "Check now": asks the release server (a request listed in Settings → Privacy). */
+	checkUpdate: () => typedError<UpdateCheck_Serialize, ErrorInfo>(__TAURI_INVOKE("check_update")),
+	/**
+	 *  Downloads the update found by the last check and verifies its signature; only a verified
+	 *  package is kept. The window polls [`update_download_state`] for the progress.
+	 */
+	downloadUpdate: () => typedError<UpdateDownload_Serialize, ErrorInfo>(__TAURI_INVOKE("download_update")),
+	/**  Where the download stands, and what the last check found. */
+	updateDownloadState: () => typedError<[UpdateDownload_Serialize, UpdateCheck_Serialize | null], ErrorInfo>(__TAURI_INVOKE("update_download_state")),
+	/**  Stops a download; nothing of it is kept. */
+	cancelUpdateDownload: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("cancel_update_download")),
+	/**
+	 *  Installs the verified package (the updater verifies it once more first), then restarts
+	 *  Parley into the new version. Refused in a copy not installed from a package.
+	 */
+	installUpdate: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("install_update")),
 };
 
 /* Constants */
@@ -2387,6 +2405,8 @@ export type OutboundPurpose =
 "model_download" | 
 /**  Checking for a Parley update. */
 "update_check" | 
+/**  Downloading a Parley update the user asked for. */
+"update_download" | 
 /**  A request whose reason was not named (a gap: tell us). */
 "other";
 
@@ -3055,6 +3075,12 @@ export type Settings_Deserialize = {
 	 *  report; off unless the user turns it on).
 	 */
 	log_details?: boolean,
+	/**
+	 *  Whether Parley checks for a newer version by itself (at start, then daily). Off until
+	 *  the user turns it on: a check is a request to the release server. "Check now" in About
+	 *  works either way, when the user asks.
+	 */
+	check_updates?: boolean,
 };
 
 /**  User settings. */
@@ -3085,6 +3111,12 @@ export type Settings_Serialize = {
 	 *  report; off unless the user turns it on).
 	 */
 	log_details: boolean,
+	/**
+	 *  Whether Parley checks for a newer version by itself (at start, then daily). Off until
+	 *  the user turns it on: a check is a request to the release server. "Check now" in About
+	 *  works either way, when the user asks.
+	 */
+	check_updates: boolean,
 };
 
 /**  A piece of a snippet: the words that matched are `hit`. */
@@ -3255,6 +3287,110 @@ export type TurnStatus =
 "failed" | 
 /**  The app exited while the turn ran; partial output is kept. */
 "interrupted";
+
+/**  What "Check now" (or the daily check) found. */
+export type UpdateCheck = UpdateCheck_Serialize | UpdateCheck_Deserialize;
+
+/**  What "Check now" (or the daily check) found. */
+export type UpdateCheck_Deserialize = {
+	/**  This copy's version. */
+	current: string,
+	/**  The newer version offered, if any. */
+	available?: UpdateOffer_Deserialize | null,
+	/**  When the check was made (unix ms). */
+	checked_at: number,
+};
+
+/**  What "Check now" (or the daily check) found. */
+export type UpdateCheck_Serialize = {
+	/**  This copy's version. */
+	current: string,
+	/**  The newer version offered, if any. */
+	available: UpdateOffer_Serialize | null,
+	/**  When the check was made (unix ms). */
+	checked_at: number,
+};
+
+/**  Where a download of an update stands (the window polls it). */
+export type UpdateDownload = UpdateDownload_Serialize | UpdateDownload_Deserialize;
+
+/**  Where a download of an update stands (the window polls it). */
+export type UpdateDownload_Deserialize = 
+/**  Nothing downloaded or downloading. */
+{ state: "idle" } | 
+/**  Bytes so far, of the total when the server said. */
+{ state: "downloading"; version: string; done: number; total?: number | null } | 
+/**  Downloaded and its signature verified against Parley's key: ready to install. */
+{ state: "verified"; version: string } | 
+/**  The download failed or was refused (a bad signature); nothing was kept. */
+{ state: "failed"; version: string; why: string };
+
+/**  Where a download of an update stands (the window polls it). */
+export type UpdateDownload_Serialize = 
+/**  Nothing downloaded or downloading. */
+{ state: "idle" } | 
+/**  Bytes so far, of the total when the server said. */
+{ state: "downloading"; version: string; done: number; total: number | null } | 
+/**  Downloaded and its signature verified against Parley's key: ready to install. */
+{ state: "verified"; version: string } | 
+/**  The download failed or was refused (a bad signature); nothing was kept. */
+{ state: "failed"; version: string; why: string };
+
+/**  A newer version offered by the release server (its words untrusted: shown as plain text). */
+export type UpdateOffer = UpdateOffer_Serialize | UpdateOffer_Deserialize;
+
+/**  A newer version offered by the release server (its words untrusted: shown as plain text). */
+export type UpdateOffer_Deserialize = {
+	version: string,
+	/**
+	 *  The release notes, plain text, hidden characters marked, at most a few thousand
+	 *  characters.
+	 */
+	notes: string,
+	/**  When it was published (unix ms), when the server says. */
+	published?: number | null,
+	/**  The host the package would be downloaded from. */
+	download_host: string,
+};
+
+/**  A newer version offered by the release server (its words untrusted: shown as plain text). */
+export type UpdateOffer_Serialize = {
+	version: string,
+	/**
+	 *  The release notes, plain text, hidden characters marked, at most a few thousand
+	 *  characters.
+	 */
+	notes: string,
+	/**  When it was published (unix ms), when the server says. */
+	published: number | null,
+	/**  The host the package would be downloaded from. */
+	download_host: string,
+};
+
+/**  How this copy of Parley can update itself. */
+export type UpdateSupport = UpdateSupport_Serialize | UpdateSupport_Deserialize;
+
+/**  How this copy of Parley can update itself. */
+export type UpdateSupport_Deserialize = {
+	/**  The host checks go to, when this build has an update source (release builds do). */
+	host?: string | null,
+	/**
+	 *  Why this copy cannot install an update, when it cannot (a build run from a folder, not
+	 *  installed from a package).
+	 */
+	cannot_install?: string | null,
+};
+
+/**  How this copy of Parley can update itself. */
+export type UpdateSupport_Serialize = {
+	/**  The host checks go to, when this build has an update source (release builds do). */
+	host: string | null,
+	/**
+	 *  Why this copy cannot install an update, when it cannot (a build run from a folder, not
+	 *  installed from a package).
+	 */
+	cannot_install: string | null,
+};
 
 /**  Token counts for a turn, normalised across providers. */
 export type Usage = Usage_Serialize | Usage_Deserialize;

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod search;
 pub mod settings;
 pub mod tools;
+pub mod updates;
 pub mod usage;
 
 /// Opens the change card for a checked change (`preview`: what it will do) and gives the

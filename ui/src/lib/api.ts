@@ -109,6 +109,17 @@ export const api = {
   thirdPartyNotices: () => unwrap(commands.thirdPartyNotices()),
   /** The network requests Parley made (the outbound ledger), newest first. */
   listOutbound: (since: number | null, limit: number) => unwrap(commands.listOutbound(since, limit)),
+  /** Updates (opt-in): where checks go, and whether this copy can install one. */
+  updateSupport: () => unwrap(commands.updateSupport()),
+  /** Asks the release server for its newest version (a request listed in Privacy). */
+  checkUpdate: () => unwrap(commands.checkUpdate()),
+  /** Downloads the update found and verifies its signature; resolves with how it ended. */
+  downloadUpdate: () => unwrap(commands.downloadUpdate()),
+  /** The download's progress, and what the last check (by the user or the daily one) found. */
+  updateDownloadState: () => unwrap(commands.updateDownloadState()),
+  cancelUpdateDownload: () => unwrap(commands.cancelUpdateDownload()),
+  /** Installs the verified update and restarts Parley. */
+  installUpdate: () => unwrap(commands.installUpdate()),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

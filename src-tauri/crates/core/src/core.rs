@@ -61,10 +61,35 @@ struct Inner {
     ledger: crate::ledger::LedgerService,
     tools: ToolService,
     backups: BackupService,
+    updates: crate::updates::UpdateService,
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
     instance: Instance,
+}
+
+/// What the services share: the store, the keychain, the HTTP clients, the hub, the ledger,
+/// this instance.
+fn shared_state(
+    options: CoreOptions,
+    store: &Store,
+    instance: &Instance,
+) -> Result<Arc<Shared>, CoreError> {
+    let dir = &options.data_dir;
+    Ok(Arc::new(Shared {
+        store: store.clone(),
+        secrets: options.secrets,
+        downloads: LazyClient::new(options.http.clone(), providers::http::download_client),
+        loopback: providers::http::loopback_client(&options.http)?,
+        client: LazyClient::new(options.http.clone(), providers::http::client),
+        http: options.http,
+        hub: Arc::new(Hub::default()),
+        protected: Arc::new(protected_folders(dir)),
+        instance_id: instance.id().to_owned(),
+        process_log: instance.groups_path(),
+        data_dir: dir.clone(),
+        ledger: crate::ledger::Ledger::new(store.clone()),
+    }))
 }
 
 /// Folders tools may never write without asking: the data folder and its configuration twin.
@@ -105,20 +130,7 @@ impl Core {
         let reap = |groups: std::path::PathBuf| crate::tools::orphans::reap_and_report(&groups);
         instance.tidy_dead_owners().into_iter().for_each(reap);
         instance.sweep_staging(&crate::store::backup::backups_dir(store.path()));
-        let shared = Arc::new(Shared {
-            store: store.clone(),
-            secrets: options.secrets,
-            downloads: LazyClient::new(options.http.clone(), providers::http::download_client),
-            loopback: providers::http::loopback_client(&options.http)?,
-            client: LazyClient::new(options.http.clone(), providers::http::client),
-            http: options.http,
-            hub: Arc::new(Hub::default()),
-            protected: Arc::new(protected_folders(dir)),
-            instance_id: instance.id().to_owned(),
-            process_log: instance.groups_path(),
-            data_dir: dir.clone(),
-            ledger: crate::ledger::Ledger::new(store.clone()),
-        });
+        let shared = shared_state(options, &store, &instance)?;
         // Each topic that needs another's data holds that topic's service.
         let settings = SettingsService::new(shared.clone());
         let approvals = ApprovalService::load(shared.clone()).await?;
@@ -156,6 +168,7 @@ impl Core {
                 ledger: crate::ledger::LedgerService::new(shared.ledger.clone()),
                 tools: ToolService,
                 backups: BackupService::new(store.clone()),
+                updates: crate::updates::UpdateService::new(shared.clone()),
                 attachments,
                 chats,
                 providers,
@@ -254,12 +267,17 @@ impl Core {
         &self.inner.models
     }
 
+    /// Updates (opt-in): the release manifest and package, fetched through the ledger.
+    pub fn updates(&self) -> &crate::updates::UpdateService {
+        &self.inner.updates
+    }
+
     /// Approval decisions, answers to questions, saved grants.
     pub fn approvals(&self) -> &ApprovalService {
         &self.inner.approvals
     }
 
-    /// The user's settings.
+    /// The outbound ledger: every request Parley made.
     pub fn ledger(&self) -> &crate::ledger::LedgerService {
         &self.inner.ledger
     }

@@ -77,6 +77,7 @@ pub mod settings;
 mod shared;
 pub mod store;
 pub mod tools;
+pub mod updates;
 pub mod usage;
 mod util;
 

@@ -28,6 +28,8 @@ pub enum OutboundPurpose {
     ModelDownload,
     /// Checking for a Parley update.
     UpdateCheck,
+    /// Downloading a Parley update the user asked for.
+    UpdateDownload,
     /// A request whose reason was not named (a gap: tell us).
     Other,
 }
@@ -46,6 +48,7 @@ impl OutboundPurpose {
             OutboundPurpose::McpSignIn => "MCP sign-in",
             OutboundPurpose::ModelDownload => "model download",
             OutboundPurpose::UpdateCheck => "update check",
+            OutboundPurpose::UpdateDownload => "update download",
             OutboundPurpose::Other => "other",
         }
     }

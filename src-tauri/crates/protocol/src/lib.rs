@@ -32,6 +32,7 @@ mod providers;
 mod search;
 mod settings;
 mod tools;
+mod updates;
 mod usage;
 pub mod visible;
 
@@ -53,6 +54,7 @@ pub use providers::*;
 pub use search::*;
 pub use settings::*;
 pub use tools::*;
+pub use updates::*;
 pub use usage::*;
 
 /// Milliseconds since the unix epoch.

@@ -51,6 +51,11 @@ pub struct Settings {
     /// report; off unless the user turns it on).
     #[serde(default)]
     pub log_details: bool,
+    /// Whether Parley checks for a newer version by itself (at start, then daily). Off until
+    /// the user turns it on: a check is a request to the release server. "Check now" in About
+    /// works either way, when the user asks.
+    #[serde(default)]
+    pub check_updates: bool,
 }
 
 fn default_true() -> bool {
@@ -82,6 +87,7 @@ impl Default for Settings {
             title_model: None,
             mcp_sampling: false,
             log_details: false,
+            check_updates: false,
         }
     }
 }

@@ -169,10 +169,14 @@ fn sidecars(root: &Path, setup: &Setup, profile: &str) -> Result<Vec<PathBuf>, S
 fn bundle_config(root: &Path, bins: &[PathBuf]) -> Result<PathBuf, String> {
     let bins: Vec<String> = bins.iter().map(|p| p.display().to_string()).collect();
     let notices = root.join(crate::licenses::NOTICES);
+    // A build with an update key (the release workflow's) signs its packages for the updater
+    // (TAURI_SIGNING_PRIVATE_KEY; the bundler fails without it).
+    let updates = std::env::var("PARLEY_UPDATE_PUBKEY").is_ok_and(|k| !k.trim().is_empty());
     let config = serde_json::json!({
         "identifier": identifier(root)?,
         "mainBinaryName": "parley-desktop",
         "bundle": {
+            "createUpdaterArtifacts": updates,
             "externalBin": bins,
             "resources": { notices.display().to_string(): "THIRD-PARTY-NOTICES.txt" },
             "linux": {

@@ -11,7 +11,11 @@
 //! process's first ledger (the desktop app and the CLI open one data folder) under the purpose
 //! its site names.
 
+mod follow;
 mod store;
+
+pub(crate) use follow::{get_following, Followed};
+pub use follow::{may_follow, origin};
 
 use crate::error::CoreError;
 use crate::store::Store;

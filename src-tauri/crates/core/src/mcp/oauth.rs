@@ -53,15 +53,8 @@ fn failed(what: &str, e: impl std::fmt::Display) -> CoreError {
 fn may_open(url: &str) -> Result<url::Url, CoreError> {
     let parsed =
         url::Url::parse(url).map_err(|e| failed("reading the sign-in page's address", e))?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if loopback => Ok(parsed),
+        _ if crate::net::https_or_loopback(&parsed) => Ok(parsed),
         other => Err(CoreError::InvalidInput(format!(
             "The server's sign-in page is at a {other}: address ({}), which Parley does not open: only https (or http on this computer).",
             parley_protocol::visible::mark_hidden(&url.chars().take(200).collect::<String>())

@@ -10,6 +10,7 @@
 //! place, `providers::http`, where the user can see them), follows redirects its own way, and
 //! keeps files in its own cache layout; what Parley needs of the hub is two requests.
 
+use crate::ledger::origin;
 use crate::util::lock;
 use futures::StreamExt;
 use parley_protocol::{DownloadInfo, DownloadState, OutboundPurpose};
@@ -20,8 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// The most redirects followed for one request.
-const REDIRECTS: usize = 5;
 /// Room kept free on the disk beyond the file.
 const DISK_MARGIN: u64 = 64 * 1024 * 1024;
 
@@ -158,52 +157,44 @@ async fn capped_body(resp: reqwest::Response) -> Result<String, String> {
 }
 
 /// GETs `url` (with `range` when given), following redirects within the hub's address or to
-/// https addresses, at most REDIRECTS; an error status is a sentence.
+/// https addresses, at most a few; an error status is a sentence.
 async fn get_following(
     client: &reqwest::Client,
     hub: &url::Url,
-    mut url: url::Url,
+    url: url::Url,
     range: Option<u64>,
 ) -> Result<reqwest::Response, String> {
-    for _ in 0..=REDIRECTS {
-        let mut req = client.get(url.clone());
-        if let Some(from) = range.filter(|f| *f > 0) {
-            req = req.header(reqwest::header::RANGE, format!("bytes={from}-"));
+    use crate::ledger::Followed;
+    let range: Vec<_> = range
+        .filter(|f| *f > 0)
+        .map(|from| (reqwest::header::RANGE, format!("bytes={from}-")))
+        .into_iter()
+        .collect();
+    let resp = match crate::ledger::get_following(client, hub, url, &range, OutboundPurpose::ModelDownload).await {
+        Followed::Answered(r) => r,
+        Followed::Unreachable { error, .. } => {
+            return Err(format!(
+                "the hub at {} could not be reached: {}",
+                origin(hub),
+                crate::providers::http::error_chain(&error)
+            ))
         }
-        let resp = crate::ledger::send(req, Some(OutboundPurpose::ModelDownload), None)
-            .await
-            .map_err(|e| {
-                format!(
-                    "the hub at {} could not be reached: {}",
-                    origin(hub),
-                    crate::providers::http::error_chain(&e)
-                )
-            })?;
-        if resp.status().is_redirection() {
-            let to = resp
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .and_then(|l| url.join(l).ok())
-                .ok_or("the hub redirected without saying where")?;
-            if !may_follow(hub, &to) {
-                return Err(format!(
-                    "the hub redirected to {}, which is neither the hub itself nor an https address: not followed",
-                    origin(&to)
-                ));
-            }
-            url = to;
-            continue;
+        Followed::NoLocation => return Err("the hub redirected without saying where".into()),
+        Followed::Refused { to } => {
+            return Err(format!(
+                "the hub redirected to {}, which is neither the hub itself nor an https address: not followed",
+                origin(&to)
+            ))
         }
-        return match resp.status().as_u16() {
-            200..=299 | 416 => Ok(resp),
-            401 | 403 => Err("the hub refused: the repository is private or gated (Parley downloads public files only)".into()),
-            404 => Err("the hub has no such repository or file".into()),
-            429 => Err("the hub asks to slow down (HTTP 429); try again in a while".into()),
-            s => Err(format!("the hub answered HTTP {s}")),
-        };
+        Followed::TooMany => return Err("the hub redirected too many times".into()),
+    };
+    match resp.status().as_u16() {
+        200..=299 | 416 => Ok(resp),
+        401 | 403 => Err("the hub refused: the repository is private or gated (Parley downloads public files only)".into()),
+        404 => Err("the hub has no such repository or file".into()),
+        429 => Err("the hub asks to slow down (HTTP 429); try again in a while".into()),
+        s => Err(format!("the hub answered HTTP {s}")),
     }
-    Err("the hub redirected too many times".into())
 }
 
 /// `path` under the hub's address, its own path kept (a mirror served under a prefix).
@@ -211,21 +202,6 @@ fn under(hub: &url::Url, path: &str) -> url::Url {
     let mut url = hub.clone();
     url.set_path(&format!("{}/{path}", hub.path().trim_end_matches('/')));
     url
-}
-
-/// A redirect is followed within the hub's own origin, or to any https address.
-pub fn may_follow(hub: &url::Url, to: &url::Url) -> bool {
-    let same = to.scheme() == hub.scheme()
-        && to.host_str() == hub.host_str()
-        && to.port_or_known_default() == hub.port_or_known_default();
-    same || to.scheme() == "https"
-}
-
-fn origin(u: &url::Url) -> String {
-    match u.port() {
-        Some(p) => format!("{}://{}:{p}", u.scheme(), u.host_str().unwrap_or("?")),
-        None => format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")),
-    }
 }
 
 /// A download's progress, shared with whoever shows it.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ledger::may_follow;
 
 #[test]
 fn references_are_owner_repo_and_a_gguf_path_inside_it() {

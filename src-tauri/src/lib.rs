@@ -221,20 +221,23 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .build(tauri::generate_context!())?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
-                let core = app.state::<AppState>().core.clone();
-                // MCP servers end cleanly (each local one's process group with it), then the data.
-                tauri::async_runtime::block_on(async move {
-                    let _ = tokio::time::timeout(
-                        std::time::Duration::from_secs(10),
-                        core.mcp().close_all(),
-                    )
-                    .await;
-                    core.models().stop_engine().await;
-                });
-                app.state::<AppState>().core.end();
+                shut_down(app);
             }
         });
     Ok(())
+}
+
+/// Ends what Parley runs before the process goes: MCP servers cleanly (each local one's
+/// process group with it), the built-in engine, then the data. At exit, and before an
+/// update's installer takes over (Windows ends the process without an exit event).
+pub(crate) fn shut_down(app: &tauri::AppHandle) {
+    let core = app.state::<AppState>().core.clone();
+    tauri::async_runtime::block_on(async move {
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(10), core.mcp().close_all()).await;
+        core.models().stop_engine().await;
+    });
+    app.state::<AppState>().core.end();
 }
 
 /// The main window's events: the cards go with it; its size and position are saved shortly

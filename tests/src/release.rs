@@ -27,14 +27,26 @@ impl ReleaseKey {
         b64(&self.pair.pk.to_box().expect("a public key box").to_string())
     }
 
-    /// `bytes` signed as version `version` (`--app-version`): the `.sig` file, base64.
+    /// `bytes` signed as version `version` (`--app-version`): the `.sig` file, base64, as the
+    /// Tauri CLI 2.12.5 writes it (checked by hand: `tauri signer sign --app-version`).
     pub fn sign(&self, bytes: &[u8], version: &str) -> String {
-        let trusted = format!("timestamp:1700000000\tfile:Parley.deb\tversion:{version}");
+        self.sign_commented(
+            bytes,
+            &format!("timestamp:1700000000\tfile:Parley.deb\tversion:{version}"),
+        )
+    }
+
+    /// `bytes` signed without a version, as older Tauri CLIs did.
+    pub fn sign_unversioned(&self, bytes: &[u8]) -> String {
+        self.sign_commented(bytes, "timestamp:1700000000\tfile:Parley.deb")
+    }
+
+    fn sign_commented(&self, bytes: &[u8], trusted: &str) -> String {
         let sig = minisign::sign(
             Some(&self.pair.pk),
             &self.pair.sk,
             std::io::Cursor::new(bytes),
-            Some(&trusted),
+            Some(trusted),
             Some("signature from tauri secret key"),
         )
         .expect("signed");

@@ -158,6 +158,18 @@ fn a_release_is_built_with_its_update_source_and_publishes_the_manifest() {
     assert!(action["env"]["TAURI_SIGNING_PRIVATE_KEY"]
         .as_str()
         .is_some());
+    // The jobs merge their platforms into one latest.json: one at a time.
+    assert_eq!(bundle["strategy"]["max-parallel"].as_u64(), Some(1));
+    // The CLI that binds each signature to its version, the one xtask uses.
+    let bundle_rs =
+        std::fs::read_to_string(repo().join("src-tauri/crates/xtask/src/bundle.rs")).unwrap();
+    let pinned = bundle_rs
+        .lines()
+        .find_map(|l| l.strip_prefix("const TAURI_CLI: &str = \""))
+        .and_then(|l| l.strip_suffix("\";"))
+        .expect("xtask pins the Tauri CLI");
+    let script = action["with"]["tauriScript"].as_str().unwrap_or("");
+    assert!(script.ends_with(pinned), "{script} uses {pinned}");
 }
 
 #[test]

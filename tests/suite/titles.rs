@@ -129,14 +129,15 @@ async fn a_rename_wins_over_a_late_title_and_retitle_replaces_any() {
     e.core.chats().set_background_titles(true);
     let s = e.core.chats().create_chat(None).await.unwrap();
     run_turn(&e.core, &s.id, "Question").await;
-    e.core.chats().rename_chat(&s.id, "Mine").await.unwrap();
-    // The title request has its (slow) reply once it has arrived; only then is the next reply
-    // pushed, or on a loaded machine the retitle below could take the late one.
+    // The rename lands while the title request waits for its (slow) reply. (Renamed before the
+    // background task looks, the chat is not titled at all: no request is made.) Waiting for
+    // the request also keeps the retitle below from taking the late reply.
     let t0 = std::time::Instant::now();
     while server.received().len() < 2 {
         assert!(t0.elapsed() < Duration::from_secs(30), "no title request");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    e.core.chats().rename_chat(&s.id, "Mine").await.unwrap();
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(e.core.chats().get_chat(&s.id).await.unwrap().title, "Mine");
     // On request, a new title replaces even the user's.

@@ -20,8 +20,9 @@ async fn entries(core: &Core, purpose: OutboundPurpose) -> Vec<OutboundEntry> {
 }
 
 async fn package(core: &Core, at: &str, cancel: CancellationToken) -> Result<Vec<u8>, String> {
+    let endpoint = url("http://127.0.0.1:1/latest.json");
     core.updates()
-        .package(&url(at), "9.9.9", |_, _| {}, cancel)
+        .package(&endpoint, &url(at), "9.9.9", |_, _| {}, cancel)
         .await
 }
 
@@ -52,6 +53,7 @@ async fn a_check_and_a_download_are_recorded_with_what_caused_them() {
     let got = core
         .updates()
         .package(
+            &url(&format!("{base}/latest.json")),
             &url(&format!("{base}/pkg")),
             "9.9.9",
             move |done, _| s.lock().unwrap().push(done),
@@ -229,6 +231,7 @@ async fn a_package_cut_off_or_cancelled_is_not_kept() {
     let e = core
         .updates()
         .package(
+            &url("https://example.org/latest.json"),
             &url("http://example.org/pkg"),
             "9.9.9",
             |_, _| {},
@@ -237,6 +240,27 @@ async fn a_package_cut_off_or_cancelled_is_not_kept() {
         .await
         .unwrap_err();
     assert!(e.contains("https only"), "{e}");
+    // A user name in the address (reqwest would send it), and a release server on the network
+    // naming a package on this computer: refused before any request.
+    let endpoint = url("https://example.org/latest.json");
+    for (at, words) in [
+        ("https://user:pass@example.org/pkg", "user name or password"),
+        (at.as_str(), "on this computer"),
+        ("https://localhost/pkg", "on this computer"),
+    ] {
+        let e = core
+            .updates()
+            .package(
+                &endpoint,
+                &url(at),
+                "9.9.9",
+                |_, _| {},
+                CancellationToken::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.contains(words), "{at}: {e}");
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let downloads = entries(&core, OutboundPurpose::UpdateDownload).await;
     assert_eq!(downloads.len(), 2, "{downloads:#?}");

@@ -3,8 +3,9 @@
 //! neither), Settings → About → Updates is off and has asked nothing; "Check now" says when
 //! this is the newest version; a signed update downloads and is verified (and, in a copy run
 //! from a build folder, is not installed: the window says why); a tampered package, a package
-//! signed for another version than announced, and one signed by another key are refused with a
-//! sentence each and kept nowhere; Privacy lists every check and download.
+//! signed for another version than announced, one signed with no version and one signed by
+//! another key are refused with a sentence each and kept nowhere; the page cannot install on
+//! its own; Privacy lists every check and download.
 
 use super::window::*;
 use parley_tests::release::{manifest, ReleaseKey};
@@ -108,6 +109,18 @@ async fn window_updates_are_opt_in_verified_and_a_tampered_one_is_refused() {
         t.contains("build folder")
     })
     .await;
+    // The page asking on its own is refused too (a copy run from a build folder never replaces
+    // itself; an installed one asks in a native dialog first).
+    let asked = s
+        .script_async(
+            "const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('install_update') \
+             .then(() => done('installed'), (e) => done(JSON.stringify(e)));",
+        )
+        .await;
+    assert!(
+        asked.as_str().is_some_and(|t| t.contains("build folder")),
+        "{asked}"
+    );
     s.script("document.querySelector('[data-testid=update-offer]').scrollIntoView({block: 'end'})")
         .await;
     shot(&s, &e, "updates-01-verified").await;
@@ -141,6 +154,18 @@ async fn window_updates_are_opt_in_verified_and_a_tampered_one_is_refused() {
         "{said}"
     );
 
+    // Signed without a version (an older CLI's signature): it cannot be matched, refused.
+    let said = offer_and_download(
+        &s,
+        &server,
+        &base,
+        "9.9.13",
+        &key.sign_unversioned(&pkg),
+        &pkg,
+    )
+    .await;
+    assert!(said.contains("names no version"), "{said}");
+
     // Signed by another key.
     let other = ReleaseKey::new();
     let said = offer_and_download(
@@ -159,9 +184,9 @@ async fn window_updates_are_opt_in_verified_and_a_tampered_one_is_refused() {
 
     // Privacy lists each check and download, caused by "Check now" and the update.
     s.click_css("[data-testid=ledger-refresh]").await;
-    s.wait_count("[data-testid=ledger-row][data-purpose=update_check]", 5)
+    s.wait_count("[data-testid=ledger-row][data-purpose=update_check]", 6)
         .await;
-    s.wait_count("[data-testid=ledger-row][data-purpose=update_download]", 4)
+    s.wait_count("[data-testid=ledger-row][data-purpose=update_download]", 5)
         .await;
     let table = s
         .wait_text("[data-testid=ledger-table]", 10, |t| {
@@ -170,7 +195,7 @@ async fn window_updates_are_opt_in_verified_and_a_tampered_one_is_refused() {
         .await;
     assert!(table.contains("Check now"), "{table}");
     let got = server.received();
-    assert_eq!(got.len(), 9, "{got:#?}");
+    assert_eq!(got.len(), 11, "{got:#?}");
     assert!(got
         .iter()
         .all(|r| r.method == "GET" && r.header("authorization").is_none()));

@@ -66,10 +66,13 @@ pub struct Updates {
 #[derive(Default)]
 struct Pending {
     offer: Option<tauri_plugin_updater::Update>,
-    /// The package, once its signature was verified.
-    package: Option<Vec<u8>>,
+    /// A package whose signature was verified, with the update it was verified for (what
+    /// install uses: never another offer's).
+    package: Option<(tauri_plugin_updater::Update, Vec<u8>)>,
     download: Option<UpdateDownload>,
-    cancel: Option<CancellationToken>,
+    /// The running download's cancel, and its number (only the newest writes its end).
+    cancel: Option<(u64, CancellationToken)>,
+    downloads: u64,
     /// What the last check found (shown again when About opens).
     last: Option<UpdateCheck>,
 }
@@ -140,8 +143,11 @@ fn restore(
             false,
         )
     };
+    // Windows: the installer ends the process without an exit event; Parley shuts down first.
+    let handle = app.clone();
     let updater = app
         .updater_builder()
+        .on_before_exit(move || crate::shut_down(&handle))
         .pubkey(src.pubkey.clone())
         .endpoints(vec![src.endpoint.clone()])
         .map_err(internal)?
@@ -156,6 +162,11 @@ fn restore(
 async fn check(app: &tauri::AppHandle, cause: &str) -> Res<UpdateCheck> {
     use tauri::Manager;
     let src = source().ok_or_else(|| refused(NO_SOURCE))?;
+    if with(app, |p| p.cancel.is_some()) {
+        return Err(refused(
+            "The update is downloading: check again once it ends.",
+        ));
+    }
     let core = app.state::<AppState>().core.clone();
     let manifest = core
         .updates()
@@ -176,10 +187,18 @@ async fn check(app: &tauri::AppHandle, cause: &str) -> Res<UpdateCheck> {
         checked_at: parley_core::now_ms(),
     };
     with(app, |p| {
-        let same = matches!((&p.offer, &update), (Some(a), Some(b)) if a.version == b.version && a.signature == b.signature);
-        if !same && p.cancel.is_none() {
+        let same = |a: &tauri_plugin_updater::Update| {
+            update
+                .as_ref()
+                .is_some_and(|b| a.version == b.version && a.signature == b.signature)
+        };
+        // Another offer: what was downloaded for the one before goes (a download that started
+        // meanwhile writes its end only for its own offer).
+        if !p.offer.as_ref().is_some_and(same) {
             p.package = None;
-            p.download = None;
+            if p.cancel.is_none() {
+                p.download = None;
+            }
         }
         p.offer = update;
         p.last = Some(result.clone());
@@ -208,40 +227,34 @@ pub async fn check_update(app: tauri::AppHandle) -> Res<UpdateCheck> {
 #[specta::specta]
 pub async fn download_update(app: tauri::AppHandle) -> Res<UpdateDownload> {
     use tauri::Manager;
-    let (update, cancel) = with(&app, |p| {
-        if p.cancel.is_some() {
-            return Err(refused("The update is already downloading."));
-        }
-        let update = p
-            .offer
-            .clone()
-            .ok_or_else(|| refused("Check for updates first: no update was found."))?;
-        let cancel = CancellationToken::new();
-        p.cancel = Some(cancel.clone());
-        p.package = None;
-        p.download = Some(UpdateDownload::Downloading {
-            version: update.version.clone(),
-            done: 0,
-            total: None,
-        });
-        Ok((update, cancel))
-    })?;
+    let endpoint = source()
+        .map(|s| s.endpoint)
+        .ok_or_else(|| refused(NO_SOURCE))?;
+    let (update, number, cancel) = start_download(&app)?;
     let version = update.version.clone();
-    let core = app.state::<AppState>().core.clone();
     let progress_app = app.clone();
     let progress = move |done, total| {
         let version = version.clone();
         with(&progress_app, |p| {
-            p.download = Some(UpdateDownload::Downloading {
-                version,
-                done,
-                total,
-            })
+            if p.downloads == number {
+                p.download = Some(UpdateDownload::Downloading {
+                    version,
+                    done,
+                    total,
+                });
+            }
         });
     };
+    let core = app.state::<AppState>().core.clone();
     let got = core
         .updates()
-        .package(&update.download_url, &update.version, progress, cancel)
+        .package(
+            &endpoint,
+            &update.download_url,
+            &update.version,
+            progress,
+            cancel,
+        )
         .await;
     let verified = got.map_err(|why| capitalised(&why)).and_then(|bytes| {
         update
@@ -258,11 +271,46 @@ pub async fn download_update(app: tauri::AppHandle) -> Res<UpdateDownload> {
         },
     };
     with(&app, |p| {
-        p.package = verified.ok();
+        if p.downloads != number {
+            return;
+        }
+        let current = p
+            .offer
+            .as_ref()
+            .is_some_and(|o| o.signature == update.signature);
+        p.package = verified
+            .ok()
+            .filter(|_| current)
+            .map(|bytes| (update, bytes));
         p.download = Some(state.clone());
         p.cancel = None;
     });
     Ok(state)
+}
+
+/// Marks a download of the current offer as started: its update, number and cancel.
+fn start_download(
+    app: &tauri::AppHandle,
+) -> Res<(tauri_plugin_updater::Update, u64, CancellationToken)> {
+    with(app, |p| {
+        if p.cancel.is_some() {
+            return Err(refused("The update is already downloading."));
+        }
+        let update = p
+            .offer
+            .clone()
+            .ok_or_else(|| refused("Check for updates first: no update was found."))?;
+        p.downloads += 1;
+        let cancel = CancellationToken::new();
+        p.cancel = Some((p.downloads, cancel.clone()));
+        p.package = None;
+        p.download = Some(UpdateDownload::Downloading {
+            version: update.version.clone(),
+            done: 0,
+            total: None,
+        });
+        Ok((update, p.downloads, cancel))
+    })
 }
 
 /// Where the download stands, and what the last check found.
@@ -284,7 +332,7 @@ pub async fn update_download_state(
 #[specta::specta]
 pub async fn cancel_update_download(app: tauri::AppHandle) -> Res<()> {
     with(&app, |p| {
-        if let Some(c) = p.cancel.take() {
+        if let Some((_, c)) = &p.cancel {
             c.cancel();
         }
     });
@@ -292,24 +340,38 @@ pub async fn cancel_update_download(app: tauri::AppHandle) -> Res<()> {
 }
 
 /// Installs the verified package (the updater verifies it once more first), then restarts
-/// Parley into the new version. Refused in a copy not installed from a package.
+/// Parley into the new version — once the person confirms it in a native dialog, which script
+/// in the page cannot answer. Refused in a copy not installed from a package.
 #[tauri::command]
 #[specta::specta]
 pub async fn install_update(app: tauri::AppHandle) -> Res<()> {
     if let Some(why) = cannot_install() {
         return Err(refused(why));
     }
-    let (update, bytes) =
-        with(&app, |p| Some((p.offer.clone()?, p.package.clone()?))).ok_or_else(|| {
-            refused("Download the update first: only a verified package is installed.")
-        })?;
-    let installed = tauri::async_runtime::spawn_blocking(move || update.install(bytes)).await;
+    let Some((update, bytes)) = with(&app, |p| p.package.take()) else {
+        return Err(refused(
+            "Download the update first: only a verified package is installed.",
+        ));
+    };
+    if !confirmed(&app, &update.version).await {
+        with(&app, |p| p.package = Some((update, bytes)));
+        return Err(refused("The update was not installed."));
+    }
+    let kept = update.clone();
+    let installed = tauri::async_runtime::spawn_blocking(move || {
+        let done = update.install(&bytes);
+        (done, bytes)
+    })
+    .await;
     match installed {
-        Ok(Ok(())) => {
+        Ok((Ok(()), _)) => {
             app.request_restart();
             Ok(())
         }
-        Ok(Err(e)) => Err(ErrorInfo::new(ErrorCode::Internal, describe(&e), true)),
+        Ok((Err(e), bytes)) => {
+            with(&app, |p| p.package = Some((kept, bytes)));
+            Err(ErrorInfo::new(ErrorCode::Internal, describe(&e), true))
+        }
         Err(e) => Err(ErrorInfo::new(
             ErrorCode::Internal,
             format!("The installer stopped: {e}."),
@@ -318,11 +380,33 @@ pub async fn install_update(app: tauri::AppHandle) -> Res<()> {
     }
 }
 
+/// The person's yes to installing `version` and restarting, in a native dialog.
+async fn confirmed(app: &tauri::AppHandle, version: &str) -> bool {
+    use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .message(format!(
+            "Install Parley {version} now? Parley closes, installs it (your system may ask for your password) and starts again. Your chats are kept."
+        ))
+        .title("Install the update")
+        .kind(MessageDialogKind::Info)
+        .buttons(MessageDialogButtons::OkCancelCustom(
+            "Install and restart".into(),
+            "Cancel".into(),
+        ))
+        .show(move |yes| {
+            let _ = tx.send(yes);
+        });
+    rx.await.unwrap_or(false)
+}
+
 /// How often the automatic check looks at its setting, and how long after the start the first
 /// check waits (not in the way of the first paint).
 const TICK: std::time::Duration = std::time::Duration::from_secs(60);
 /// Between two automatic checks.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// After a failed automatic check, the next.
+const RETRY_MS: i64 = 60 * 60 * 1000;
 
 /// The automatic check: only while the user has it on (`Settings.check_updates`), a minute
 /// after the start and then once a day; the window shows what it found.
@@ -353,7 +437,11 @@ pub fn schedule(app: &tauri::AppHandle) {
                     Some(o) => tracing::info!("update check: {} is available", o.version),
                     None => tracing::info!("update check: up to date"),
                 },
-                Err(e) => tracing::info!("update check: {}", e.message),
+                Err(e) => {
+                    tracing::info!("update check: {}", e.message);
+                    // Offline, or the server down: again in an hour, not a day.
+                    last = Some(parley_core::now_ms() - DAY_MS + RETRY_MS);
+                }
             }
         }
     });

@@ -76,15 +76,19 @@ impl LazyClient {
 /// Whether `url` may be fetched or opened without a key crossing a network in the clear: https
 /// to anywhere, or http to this computer (`localhost`, a loopback address).
 pub(crate) fn https_or_loopback(url: &url::Url) -> bool {
-    let loopback = match url.host() {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Whether `url` names this computer (`localhost`, a loopback address).
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
-    };
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => loopback,
-        _ => false,
     }
 }

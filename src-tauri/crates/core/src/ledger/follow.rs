@@ -22,12 +22,16 @@ pub(crate) enum Followed {
     TooMany,
 }
 
-/// A redirect from `from` is followed within its origin, or to any https address.
+/// A redirect from `from` is followed within its origin, or to any https address — never to
+/// an address with a user name or password in it (reqwest would send them), and never from
+/// the network to this computer.
 pub fn may_follow(from: &url::Url, to: &url::Url) -> bool {
     let same = to.scheme() == from.scheme()
         && to.host_str() == from.host_str()
         && to.port_or_known_default() == from.port_or_known_default();
-    same || to.scheme() == "https"
+    let credentials = !to.username().is_empty() || to.password().is_some();
+    let inward = crate::net::is_loopback(to) && !crate::net::is_loopback(from);
+    (same || to.scheme() == "https") && !credentials && !inward
 }
 
 /// `scheme://host[:port]` of `u`, for sentences.

@@ -4,6 +4,11 @@
 //! credential is ever sent.
 
 use crate::ledger::origin;
+
+/// `scheme://host[:port]` of `u`.
+pub(super) fn origin_of(u: &url::Url) -> String {
+    origin(u)
+}
 use futures::StreamExt;
 use parley_protocol::OutboundPurpose;
 use tokio_util::sync::CancellationToken;
@@ -11,6 +16,9 @@ use tokio_util::sync::CancellationToken;
 /// Whether Parley fetches from `url`: https, or http to this computer only (a test server, a
 /// local mirror). A sentence otherwise.
 pub fn may_fetch(url: &url::Url) -> Result<(), String> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("an update address with a user name or password in it is not fetched".into());
+    }
     if crate::net::https_or_loopback(url) {
         return Ok(());
     }

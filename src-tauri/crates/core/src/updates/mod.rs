@@ -21,6 +21,8 @@ pub use fetch::may_fetch;
 pub const MANIFEST_MAX: usize = 1024 * 1024;
 /// The most bytes of a package downloaded (a release bundle is tens of MB).
 pub const PACKAGE_MAX: u64 = 512 * 1024 * 1024;
+/// The longest a check waits for the whole manifest (a server that trickles it).
+pub const MANIFEST_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 /// The most characters of release notes shown.
 pub const NOTES_MAX: usize = 4000;
 
@@ -48,19 +50,30 @@ impl UpdateService {
         let client = self.client()?;
         let ledger = &self.shared.ledger;
         let fut = fetch::manifest(&client, url);
-        crate::ledger::within_exact(ledger, OutboundPurpose::UpdateCheck, cause, fut).await
+        let fut = crate::ledger::within_exact(ledger, OutboundPurpose::UpdateCheck, cause, fut);
+        tokio::time::timeout(MANIFEST_TIME, fut)
+            .await
+            .unwrap_or_else(|_| Err("the update server did not answer within 30 seconds".into()))
     }
 
-    /// The package at `url`, at most [`PACKAGE_MAX`] bytes; `progress(done, total)` after each
-    /// chunk. Stopped (with an error) when `cancel` fires.
+    /// The package at `url` (named by the manifest from `endpoint`), at most [`PACKAGE_MAX`]
+    /// bytes; `progress(done, total)` after each chunk. Stopped (with an error) when `cancel`
+    /// fires. A release server on the network never sends Parley to this computer.
     pub async fn package(
         &self,
+        endpoint: &url::Url,
         url: &url::Url,
         version: &str,
         progress: impl FnMut(u64, Option<u64>) + Send,
         cancel: CancellationToken,
     ) -> Result<Vec<u8>, String> {
         may_fetch(url)?;
+        if crate::net::is_loopback(url) && !crate::net::is_loopback(endpoint) {
+            return Err(format!(
+                "the release names a package on this computer ({}): not fetched",
+                fetch::origin_of(url)
+            ));
+        }
         let client = self.client()?;
         let ledger = &self.shared.ledger;
         let cause = format!("update to {version}");

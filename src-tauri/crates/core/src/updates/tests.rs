@@ -23,12 +23,17 @@ fn updates_come_over_https_or_from_this_computer_only() {
         ("file:///etc/passwd", false),
         ("data:application/json,{}", false),
         ("javascript:alert(1)", false),
+        ("https://user:secret@example.org/latest.json", false),
+        ("https://user@example.org/latest.json", false),
     ];
     for (u, ok) in table {
         let r = may_fetch(&url(u));
         assert_eq!(r.is_ok(), ok, "{u}: {r:?}");
         if let Err(e) = r {
-            assert!(e.contains("https only"), "{u}: {e}");
+            assert!(
+                e.contains("https only") || e.contains("user name"),
+                "{u}: {e}"
+            );
         }
     }
 }
@@ -93,4 +98,21 @@ fn an_offers_words_are_plain_bounded_and_show_what_is_hidden() {
     assert!(o.notes.chars().count() <= NOTES_MAX + 1);
     assert_eq!(o.download_host, "objects.example.org");
     assert_eq!(offer("1.0.0", None, None, &download).notes, "");
+}
+
+#[test]
+fn no_redirect_carries_credentials_or_leads_from_the_network_to_this_computer() {
+    let from = url("https://github.com/o/r/releases/latest/download/latest.json");
+    for to in [
+        "https://u:p@objects.githubusercontent.com/x",
+        "https://u@objects.githubusercontent.com/x",
+        "https://127.0.0.1/x",
+        "https://localhost:8443/x",
+        "https://[::1]/x",
+    ] {
+        assert!(!may_follow(&from, &url(to)), "{to}");
+    }
+    // On this computer, within it.
+    let from = url("http://127.0.0.1:9000/latest.json");
+    assert!(may_follow(&from, &url("https://localhost:9443/x")));
 }

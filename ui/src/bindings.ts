@@ -331,7 +331,8 @@ export const commands = {
 	cancelUpdateDownload: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("cancel_update_download")),
 	/**
 	 *  Installs the verified package (the updater verifies it once more first), then restarts
-	 *  Parley into the new version. Refused in a copy not installed from a package.
+	 *  Parley into the new version — once the person confirms it in a native dialog, which script
+	 *  in the page cannot answer. Refused in a copy not installed from a package.
 	 */
 	installUpdate: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("install_update")),
 };

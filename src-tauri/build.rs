@@ -114,6 +114,12 @@ const COMMANDS: &[&str] = &[
     "update_download_state",
     "cancel_update_download",
     "install_update",
+    "list_prompts",
+    "save_prompt",
+    "delete_prompt",
+    "fill_prompt",
+    "export_prompts",
+    "import_prompts",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it

@@ -17,7 +17,7 @@ pub mod rendering;
 
 use commands::{
     about, app, approvals, assistants, attachments, attachments_pick, chats, data, history, ledger,
-    mcp, models, providers, search, settings, tools, updates, usage,
+    mcp, models, prompts, providers, search, settings, tools, updates, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -115,7 +115,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             about::about_info, about::open_folder, about::diagnostics, about::third_party_notices,
             ledger::list_outbound, updates::update_support, updates::check_update,
             updates::download_update, updates::update_download_state,
-            updates::cancel_update_download, updates::install_update,
+            updates::cancel_update_download, updates::install_update, prompts::list_prompts,
+            prompts::save_prompt, prompts::delete_prompt, prompts::fill_prompt,
+            prompts::export_prompts, prompts::import_prompts,
         ],
     )
 }

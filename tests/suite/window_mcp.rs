@@ -321,7 +321,8 @@ async fn window_mcp_a_call_asks_is_allowed_once_and_its_form_is_answered_in_the_
     // text put in the box to read before sending; a hidden character is warned about.
     let input = s.wait_for("[data-testid=composer-input]").await;
     s.type_text(&input, "/def").await;
-    s.wait_count("[data-testid=prompt-item]", 1).await;
+    s.wait_count("[data-testid=prompt-item][data-kind=mcp]", 1)
+        .await;
     shot(&s, &e, "mcp-14-prompt-menu").await;
     s.type_text(&input, "\u{E007}").await;
     let word = s.wait_for("[data-testid=prompt-arg][data-arg=word]").await;

@@ -335,6 +335,18 @@ export const commands = {
 	 *  in the page cannot answer. Refused in a copy not installed from a package.
 	 */
 	installUpdate: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("install_update")),
+	/**  Every saved prompt, by name. */
+	listPrompts: () => typedError<Prompt[], ErrorInfo>(__TAURI_INVOKE("list_prompts")),
+	/**  Saves a prompt (new, or a change with its id). */
+	savePrompt: (draft: PromptDraft_Deserialize) => typedError<Prompt, ErrorInfo>(__TAURI_INVOKE("save_prompt", { draft })),
+	/**  Removes a prompt. */
+	deletePrompt: (id: string) => typedError<null, ErrorInfo>(__TAURI_INVOKE("delete_prompt", { id })),
+	/**  The prompt's text with its variables filled in (`values`: name and value). */
+	fillPrompt: (id: string, values: ([string, string])[]) => typedError<string, ErrorInfo>(__TAURI_INVOKE("fill_prompt", { id, values })),
+	/**  Writes every prompt as JSON to a file the person picks; its path, or `None` when cancelled. */
+	exportPrompts: () => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_prompts")),
+	/**  Adds the prompts of a JSON file the person picks; `None` when cancelled. */
+	importPrompts: () => typedError<PromptImport | null, ErrorInfo>(__TAURI_INVOKE("import_prompts")),
 };
 
 /* Constants */
@@ -2576,6 +2588,45 @@ export type Price_Serialize = {
 	source: string,
 	/**  The day the figure was true (YYYY-MM-DD). */
 	as_of: string,
+};
+
+/**  A saved prompt. */
+export type Prompt = {
+	id: string,
+	/**  Its name, unique (without regard to case): what `/` filters by. */
+	name: string,
+	/**  The text, its `{{variables}}` filled in before it is used. */
+	body: string,
+	/**  The body's variables, in order of first use, each once. */
+	variables: string[],
+	/**  When it was last saved (unix ms). */
+	updated_at: number,
+};
+
+/**  A prompt to save: a new one, or (with `id`) a change to one. */
+export type PromptDraft = PromptDraft_Serialize | PromptDraft_Deserialize;
+
+/**  A prompt to save: a new one, or (with `id`) a change to one. */
+export type PromptDraft_Deserialize = {
+	id?: string | null,
+	name: string,
+	body: string,
+};
+
+/**  A prompt to save: a new one, or (with `id`) a change to one. */
+export type PromptDraft_Serialize = {
+	id: string | null,
+	name: string,
+	body: string,
+};
+
+/**  What an import added and what it left out. */
+export type PromptImport = {
+	added: number,
+	/**  Prompts whose name is taken here with another text (kept as they are here). */
+	skipped: string[],
+	/**  Entries that are not prompts Parley keeps, each with why. */
+	refused: string[],
 };
 
 /**

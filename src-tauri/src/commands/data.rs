@@ -209,7 +209,7 @@ async fn run_import(
 /// A file the person picks in the native open dialog (`None` when cancelled), or the path in
 /// the environment variable `e2e` (end-to-end tests, in builds with the `e2e` feature only:
 /// WebDriver cannot reach native dialogs).
-async fn pick_file(
+pub(crate) async fn pick_file(
     app: &tauri::AppHandle,
     e2e: &str,
     title: &str,

@@ -14,6 +14,7 @@ pub mod history;
 pub mod ledger;
 pub mod mcp;
 pub mod models;
+pub mod prompts;
 pub mod providers;
 pub mod search;
 pub mod settings;

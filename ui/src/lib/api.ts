@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { AppFolder, ImportProgress } from "../bindings";
-import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, Price, SearchQuery, ChatParams, Settings } from "./types";
+import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -120,6 +120,15 @@ export const api = {
   cancelUpdateDownload: () => unwrap(commands.cancelUpdateDownload()),
   /** Installs the verified update and restarts Parley. */
   installUpdate: () => unwrap(commands.installUpdate()),
+  /** Saved prompts with {{variables}} (Settings → Prompts, the composer's `/` menu). */
+  listPrompts: () => unwrap(commands.listPrompts()),
+  savePrompt: (draft: PromptDraft) => unwrap(commands.savePrompt(draft)),
+  deletePrompt: (id: string) => unwrap(commands.deletePrompt(id)),
+  /** The prompt's text with its variables filled in by the core. */
+  fillPrompt: (id: string, values: [string, string][]) => unwrap(commands.fillPrompt(id, values)),
+  /** Export and import through native dialogs: null when cancelled. */
+  exportPrompts: () => unwrap(commands.exportPrompts()),
+  importPrompts: () => unwrap(commands.importPrompts()),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

@@ -20,6 +20,7 @@ mod ask;
 mod attachments;
 mod chats;
 mod ledger;
+mod library;
 mod mcp;
 mod mcp_asks;
 mod mcp_login;
@@ -101,6 +102,10 @@ enum Command {
     /// MCP servers: add, list, turn on or off, remove, import another client's file.
     #[command(subcommand)]
     Mcp(mcp::McpCmd),
+    /// Saved prompts with {{variables}} (the window's `/` menu offers them): list, add, remove,
+    /// import and export.
+    #[command(subcommand)]
+    Prompts(library::PromptsCmd),
     /// Local models for the built-in engine ("On this computer (built in)"): add, list, remove,
     /// settings, the engine's state.
     #[command(subcommand)]
@@ -216,6 +221,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ledger(args) => ledger::ledger(&core, args).await,
         Command::Mcp(cmd) => mcp::run(&core, cmd).await,
         Command::Models(cmd) => models::run(&core, cmd).await,
+        Command::Prompts(cmd) => library::run(&core, cmd).await,
         Command::Restore {
             file,
             dry_run,

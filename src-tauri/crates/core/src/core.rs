@@ -62,6 +62,7 @@ struct Inner {
     tools: ToolService,
     backups: BackupService,
     updates: crate::updates::UpdateService,
+    prompts: crate::prompts::PromptService,
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
@@ -169,6 +170,7 @@ impl Core {
                 tools: ToolService,
                 backups: BackupService::new(store.clone()),
                 updates: crate::updates::UpdateService::new(shared.clone()),
+                prompts: crate::prompts::PromptService::new(shared.clone()),
                 attachments,
                 chats,
                 providers,
@@ -265,6 +267,11 @@ impl Core {
     /// Local models and the built-in engine.
     pub fn models(&self) -> &ModelService {
         &self.inner.models
+    }
+
+    /// Saved prompts with `{{variables}}`.
+    pub fn prompts(&self) -> &crate::prompts::PromptService {
+        &self.inner.prompts
     }
 
     /// Updates (opt-in): the release manifest and package, fetched through the ledger.

@@ -70,6 +70,7 @@ pub mod models;
 mod net;
 pub mod paths;
 mod proclog;
+pub mod prompts;
 pub mod providers;
 pub mod search;
 pub mod secrets;

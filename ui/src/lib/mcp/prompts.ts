@@ -1,5 +1,5 @@
 // The `/` commands of the message box: an MCP server's prompts, filtered as you type. Pure
-// functions (the menu is components/mcp/PromptMenu.svelte).
+// functions (the menu, with saved prompts and assistants too, is components/prompts/SlashMenu.svelte).
 import type { McpPrompt, McpResource } from "../types";
 
 /** What follows the `/` while the box holds a command being typed (one line, from the start). */

@@ -404,6 +404,17 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbound_at ON outbound(at);
     CREATE INDEX outbound_token ON outbound(token);
     "#,
+    // v14: saved prompts (`prompts`): a name (unique without regard to case) and a text with
+    // `{{variables}}`, reached with `/` in the composer and `parley prompts`.
+    r#"
+    CREATE TABLE prompts (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -392,3 +392,66 @@ async fn chats_list_pages_with_limit_and_offset_and_no_silent_cap() {
         past.stderr
     );
 }
+
+/// `parley chats list --sort`: by activity (the default), creation or title; the hint for the
+/// next page keeps the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_are_listed_by_activity_creation_or_title() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    add_local(dir.path(), &server).await;
+    let mut ids = Vec::new();
+    for q in ["cherry", "apple", "Banana"] {
+        server.push(Reply::sse(text_answer(&["ok"], 0)));
+        assert_eq!(run(dir.path(), &["ask", q]).await.code, 0);
+        let list: Vec<ChatSummary> = serde_json::from_str(
+            &run(dir.path(), &["chats", "list", "--json", "--limit", "1"])
+                .await
+                .stdout,
+        )
+        .unwrap();
+        ids.push(list[0].id.0.clone());
+    }
+    // The first chat gets a new message: the most recently active.
+    server.push(Reply::sse(text_answer(&["again"], 0)));
+    assert_eq!(
+        run(dir.path(), &["ask", "--chat", &ids[0], "more"])
+            .await
+            .code,
+        0
+    );
+    let titles = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| l.split('\t').nth(1).unwrap_or("").to_owned())
+            .collect()
+    };
+    for (args, want) in [
+        (vec![], ["cherry", "Banana", "apple"]),
+        (vec!["--sort", "created"], ["Banana", "apple", "cherry"]),
+        (vec!["--sort", "title"], ["apple", "Banana", "cherry"]),
+    ] {
+        let mut all = vec!["chats", "list"];
+        all.extend(args.iter());
+        let r = run(dir.path(), &all).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(titles(&r.stdout), want, "{args:?}");
+    }
+    let r = run(
+        dir.path(),
+        &["chats", "list", "--sort", "title", "--limit", "1"],
+    )
+    .await;
+    assert!(
+        r.stderr
+            .contains("parley chats list --sort title --offset 1"),
+        "{}",
+        r.stderr
+    );
+    let r = run(dir.path(), &["chats", "list", "--sort", "size"]).await;
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("updated") && r.stderr.contains("title"),
+        "{}",
+        r.stderr
+    );
+}

@@ -83,6 +83,7 @@ mod window_scale;
 mod window_scroll;
 mod window_search;
 mod window_settings;
+mod window_sort;
 mod window_transfer;
 mod window_tree;
 mod window_updates;

@@ -186,7 +186,7 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
     );
     let archived = ChatFilter {
         archived: true,
-        assistant: None,
+        ..ChatFilter::default()
     };
     assert_eq!(
         titles(chats.list_chats(archived, 10, 0).await.unwrap()),
@@ -199,8 +199,8 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
     };
     chats.set_chat_params(&ids[2], params).await.unwrap();
     let coder = ChatFilter {
-        archived: false,
         assistant: Some("coder".into()),
+        ..ChatFilter::default()
     };
     assert_eq!(
         titles(chats.list_chats(coder, 10, 0).await.unwrap()),
@@ -236,6 +236,51 @@ async fn the_list_puts_pinned_first_hides_empty_chats_and_filters() {
         }
         assert_eq!(got, whole, "pages of {size}");
     }
+    // By creation (newest first) and by title (A to Z, without regard to case); pinned first,
+    // and pages put together give the whole list in each order.
+    chats.rename_chat(&ids[0], "banana").await.unwrap();
+    chats.rename_chat(&four.id, "Apple").await.unwrap();
+    chats.rename_chat(&ids[2], "cherry").await.unwrap();
+    let sorted = |sort| ChatFilter {
+        sort,
+        ..ChatFilter::default()
+    };
+    for (sort, want) in [
+        (
+            parley_protocol::ChatSort::Created,
+            ["cherry", "banana", "Apple"],
+        ),
+        (
+            parley_protocol::ChatSort::Title,
+            ["banana", "cherry", "Apple"],
+        ),
+        (
+            parley_protocol::ChatSort::Updated,
+            ["cherry", "banana", "Apple"],
+        ),
+    ] {
+        let whole = titles(chats.list_chats(sorted(sort), 100, 0).await.unwrap());
+        assert_eq!(whole, want, "{sort:?}");
+        let mut got = Vec::new();
+        for off in 0..3 {
+            got.extend(titles(
+                chats.list_chats(sorted(sort), 1, off).await.unwrap(),
+            ));
+        }
+        assert_eq!(got, want, "{sort:?} paged");
+    }
+    // Unpinned, by title: A to Z.
+    for id in [&ids[0], &ids[2]] {
+        let r = chats.get_chat(id).await.unwrap().revision;
+        chats.set_pinned(id, false, Some(r)).await.unwrap();
+    }
+    let by_title = titles(
+        chats
+            .list_chats(sorted(parley_protocol::ChatSort::Title), 100, 0)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(by_title, ["Apple", "banana", "cherry"]);
     // The empty chat is still there, just not listed.
     assert!(chats.get_chat(&empty.id).await.is_ok());
 }

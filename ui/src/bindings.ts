@@ -522,30 +522,34 @@ export type ChatCounts = {
 
 /**
  *  Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
- *  without messages are left out; pinned chats come first, then the most recently active.
+ *  without messages are left out; pinned chats come first, then the others in `sort`'s order.
  */
 export type ChatFilter = ChatFilter_Serialize | ChatFilter_Deserialize;
 
 /**
  *  Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
- *  without messages are left out; pinned chats come first, then the most recently active.
+ *  without messages are left out; pinned chats come first, then the others in `sort`'s order.
  */
 export type ChatFilter_Deserialize = {
 	/**  The archive instead of the chats in use. */
 	archived?: boolean,
 	/**  Only chats set up from this assistant (its id). */
 	assistant?: string | null,
+	/**  The order. */
+	sort?: ChatSort,
 };
 
 /**
  *  Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
- *  without messages are left out; pinned chats come first, then the most recently active.
+ *  without messages are left out; pinned chats come first, then the others in `sort`'s order.
  */
 export type ChatFilter_Serialize = {
 	/**  The archive instead of the chats in use. */
 	archived: boolean,
 	/**  Only chats set up from this assistant (its id). */
 	assistant: string | null,
+	/**  The order. */
+	sort: ChatSort,
 };
 
 /**  A chat with (a page of) its messages and their turns, oldest first. */
@@ -680,6 +684,15 @@ export type ChatParams_Serialize = {
 	 */
 	imported_system?: string,
 };
+
+/**  The order of a chat list. */
+export type ChatSort = 
+/**  The most recently active first. */
+"updated" | 
+/**  The newest first. */
+"created" | 
+/**  By title, A to Z (without regard to case). */
+"title";
 
 /**  A chat as listed in the sidebar. */
 export type ChatSummary = ChatSummary_Serialize | ChatSummary_Deserialize;
@@ -3133,6 +3146,8 @@ export type Settings_Deserialize = {
 	 *  works either way, when the user asks.
 	 */
 	check_updates?: boolean,
+	/**  The order of the chat list in the window (`parley chats list --sort` for the CLI). */
+	chat_sort?: ChatSort,
 };
 
 /**  User settings. */
@@ -3169,6 +3184,8 @@ export type Settings_Serialize = {
 	 *  works either way, when the user asks.
 	 */
 	check_updates: boolean,
+	/**  The order of the chat list in the window (`parley chats list --sort` for the CLI). */
+	chat_sort: ChatSort,
 };
 
 /**  A piece of a snippet: the words that matched are `hit`. */

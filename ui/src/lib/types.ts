@@ -30,6 +30,7 @@ export type Assistant = B.Assistant_Serialize;
 export type Grant = B.Grant;
 export type ToolInfo = B.ToolInfo;
 export type ChatFilter = B.ChatFilter;
+export type ChatSort = B.ChatSort;
 export type ChatCounts = B.ChatCounts;
 export type SearchQuery = B.SearchQuery_Deserialize;
 export type SearchResults = B.SearchResults_Serialize;

@@ -6,11 +6,11 @@ use crate::term::{self, field, out};
 use crate::Failure;
 use clap::Subcommand;
 use parley_core::Core;
-use parley_protocol::{ChatHistory, ChatId, ChatTree, MessageId, Part, Role, TurnStatus};
+use parley_protocol::{ChatHistory, ChatId, ChatSort, ChatTree, MessageId, Part, Role, TurnStatus};
 
 #[derive(Subcommand)]
 pub enum ChatsCmd {
-    /// List chats, most recent first.
+    /// List chats, most recent first (or by `--sort`).
     List {
         /// Print JSON.
         #[arg(long)]
@@ -18,9 +18,13 @@ pub enum ChatsCmd {
         /// How many to list (no upper cap).
         #[arg(long, default_value_t = 50)]
         limit: u32,
-        /// How many of the most recent to skip (for paging).
+        /// How many to skip (for paging).
         #[arg(long, default_value_t = 0)]
         offset: u32,
+        /// The order: `updated` (most recently active first), `created` (newest first) or
+        /// `title` (A to Z).
+        #[arg(long, value_enum, default_value_t = Sort::Updated)]
+        sort: Sort,
     },
     /// Show a chat's messages.
     Show {
@@ -141,7 +145,8 @@ pub async fn run(core: &Core, cmd: ChatsCmd) -> Result<(), Failure> {
             json,
             limit,
             offset,
-        } => list(core, json, limit, offset).await,
+            sort,
+        } => list(core, json, (limit, offset), sort.into()).await,
         ChatsCmd::Show { id, json, raw } => show(core, ChatId(id), json, raw).await,
         ChatsCmd::Rename { id, title, json } => {
             let id = ChatId(id);
@@ -201,12 +206,35 @@ pub async fn run(core: &Core, cmd: ChatsCmd) -> Result<(), Failure> {
     }
 }
 
-/// `chats list`: a page of chats, newest first; says when another page follows.
-async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Failure> {
+/// `--sort`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Sort {
+    Updated,
+    Created,
+    Title,
+}
+
+impl From<Sort> for ChatSort {
+    fn from(s: Sort) -> ChatSort {
+        match s {
+            Sort::Updated => ChatSort::Updated,
+            Sort::Created => ChatSort::Created,
+            Sort::Title => ChatSort::Title,
+        }
+    }
+}
+
+/// `chats list`: a page of chats in `sort`'s order; says when another page follows.
+async fn list(
+    core: &Core,
+    json: bool,
+    (limit, offset): (u32, u32),
+    sort: ChatSort,
+) -> Result<(), Failure> {
     // One more than asked says whether another page exists.
     let mut list = core
         .chats()
-        .recent_chats(limit.saturating_add(1), offset)
+        .chats_by(limit.saturating_add(1), offset, sort)
         .await?;
     let more = list.len() > limit as usize;
     list.truncate(limit as usize);
@@ -228,7 +256,12 @@ async fn list(core: &Core, json: bool, limit: u32, offset: u32) -> Result<(), Fa
     }
     if more {
         let next = u64::from(offset) + list.len() as u64;
-        errln!("More chats follow: parley chats list --offset {next}");
+        let order = match sort {
+            ChatSort::Updated => "",
+            ChatSort::Created => " --sort created",
+            ChatSort::Title => " --sort title",
+        };
+        errln!("More chats follow: parley chats list{order} --offset {next}");
     }
     Ok(())
 }

@@ -143,7 +143,7 @@ pub struct ChatSummary {
 }
 
 /// Which chats a list shows: the archived ones or the others, all or one assistant's. Chats
-/// without messages are left out; pinned chats come first, then the most recently active.
+/// without messages are left out; pinned chats come first, then the others in `sort`'s order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChatFilter {
@@ -153,6 +153,23 @@ pub struct ChatFilter {
     /// Only chats set up from this assistant (its id).
     #[serde(default)]
     pub assistant: Option<String>,
+    /// The order.
+    #[serde(default)]
+    pub sort: ChatSort,
+}
+
+/// The order of a chat list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ChatSort {
+    /// The most recently active first.
+    #[default]
+    Updated,
+    /// The newest first.
+    Created,
+    /// By title, A to Z (without regard to case).
+    Title,
 }
 
 /// How many chats of the list are in each group it can be filtered by.

@@ -56,6 +56,9 @@ pub struct Settings {
     /// works either way, when the user asks.
     #[serde(default)]
     pub check_updates: bool,
+    /// The order of the chat list in the window (`parley chats list --sort` for the CLI).
+    #[serde(default)]
+    pub chat_sort: crate::ChatSort,
 }
 
 fn default_true() -> bool {
@@ -88,6 +91,7 @@ impl Default for Settings {
             mcp_sampling: false,
             log_details: false,
             check_updates: false,
+            chat_sort: crate::ChatSort::Updated,
         }
     }
 }

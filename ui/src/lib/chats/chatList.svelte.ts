@@ -10,7 +10,7 @@ const PAGE = 200;
 
 export class ChatList {
   chats = $state.raw<ChatSummary[]>([]);
-  filter = $state.raw<ChatFilter>({ archived: false, assistant: null });
+  filter = $state.raw<ChatFilter>({ archived: false, assistant: null, sort: "updated" });
   counts = $state.raw<ChatCounts | null>(null);
   /** Every chat the filter selects is loaded. */
   end = $state(false);

@@ -1,7 +1,8 @@
 // The chat list's rows: pinned chats first, then the others grouped by when they were last
-// active (Today, Yesterday, Previous 7 days, Previous 30 days, then by month), each group under
-// a header row. The list arrives sorted (pinned first, then newest first), so this is one pass.
-import type { ChatSummary } from "../types";
+// active (Today, Yesterday, Previous 7 days, Previous 30 days, then by month) — or created, or
+// by the title's first letter, as the list is sorted — each group under a header row. The list
+// arrives sorted (pinned first), so this is one pass.
+import type { ChatSort, ChatSummary } from "../types";
 
 export type Row = { kind: "header"; label: string; key: string } | { kind: "chat"; s: ChatSummary; index: number };
 
@@ -46,12 +47,21 @@ function grouper(now: number): (t: number) => string {
   };
 }
 
-export function chatRows(chats: ChatSummary[], now: number): Row[] {
-  const group = grouper(now);
+/** The group of a title in an A–Z list: its first letter, or "#" for anything else. */
+export function letterOf(title: string): string {
+  const first = title.trim().charAt(0).toLocaleUpperCase();
+  return first && first.toLocaleLowerCase() !== first ? first : "#";
+}
+
+/** The rows of `chats` (in `sort`'s order): grouped by when they were last active, created, or
+ * by the title's first letter. */
+export function chatRows(chats: ChatSummary[], now: number, sort: ChatSort = "updated"): Row[] {
+  const byDay = grouper(now);
+  const group = (s: ChatSummary) => (sort === "title" ? letterOf(s.title) : byDay(sort === "created" ? s.created_at : s.updated_at));
   const rows: Row[] = [];
   let last: string | null = null;
   chats.forEach((s, index) => {
-    const label = s.pinned ? "Pinned" : group(s.updated_at);
+    const label = s.pinned ? "Pinned" : group(s);
     if (label !== last) {
       rows.push({ kind: "header", label, key: `h:${label}:${index}` });
       last = label;

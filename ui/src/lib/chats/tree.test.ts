@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyView, reduce } from "./reducer";
 import { plainText } from "./copy";
-import { chatRows, groupOf } from "./groups";
+import { chatRows, groupOf, letterOf } from "./groups";
 import { shortcutOf } from "../shortcuts";
 import type { Event, EventMsg, Message, ChatSummary } from "../types";
 
@@ -105,6 +105,16 @@ describe("chat list groups", () => {
   it("puts pinned chats first under one header and the rest under date headers", () => {
     const rows = chatRows([chat("p", now - 40 * day, true), chat("a", now - 1000), chat("b", now - 2000), chat("c", now - day)], now);
     expect(rows.map((r) => (r.kind === "header" ? `#${r.label}` : r.s.id))).toEqual(["#Pinned", "p", "#Today", "a", "b", "#Yesterday", "c"]);
+  });
+
+  it("groups by creation, or by the title's first letter, as the list is sorted", () => {
+    const made = (id: string, title: string, created: number): ChatSummary => ({ ...chat(id, now), title, created_at: created });
+    const byTitle = chatRows([made("p", "Zed", now), made("a", "apple", now), made("b", "Avocado", now), made("n", "42 things", now), made("e", "émile", now)], now, "title");
+    expect(byTitle.map((r) => (r.kind === "header" ? `#${r.label}` : r.s.id))).toEqual(["#Z", "p", "#A", "a", "b", "##", "n", "#É", "e"]);
+    const byCreated = chatRows([made("a", "x", now - 1000), made("b", "y", now - 3 * day)], now, "created");
+    expect(byCreated.map((r) => (r.kind === "header" ? `#${r.label}` : r.s.id))).toEqual(["#Today", "a", "#Previous 7 days", "b"]);
+    expect(letterOf("  ")).toBe("#");
+    expect(letterOf("日本")).toBe("#");
   });
 
   it("handles 10,000 chats in one pass", () => {

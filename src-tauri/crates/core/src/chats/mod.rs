@@ -134,7 +134,18 @@ impl ChatService {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<ChatSummary>, CoreError> {
-        Ok(self.shared.store.recent_chats(limit, offset).await?)
+        self.chats_by(limit, offset, parley_protocol::ChatSort::Updated)
+            .await
+    }
+
+    /// Every chat (with messages or not) in `sort`'s order: `limit` from `offset`.
+    pub async fn chats_by(
+        &self,
+        limit: u32,
+        offset: u32,
+        sort: parley_protocol::ChatSort,
+    ) -> Result<Vec<ChatSummary>, CoreError> {
+        Ok(self.shared.store.recent_chats(limit, offset, sort).await?)
     }
 
     /// The chats `filter` selects, pinned first, then by activity (chats without messages

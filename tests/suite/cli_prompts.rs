@@ -138,7 +138,6 @@ async fn bad_prompts_get_a_sentence_and_change_nothing() {
     );
     let cases: &[(&[&str], &str)] = &[
         (&["prompts", "add", "Broken", "Hello {{name"], "not closed"),
-        (&["prompts", "add", "Stray", "Hello name}}"], "has no {{"),
         (
             &["prompts", "add", "Empty var", "Hello {{}}"],
             "has no name",
@@ -184,4 +183,16 @@ async fn bad_prompts_get_a_sentence_and_change_nothing() {
     let all = listed(d).await;
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].body, "Hello {{name}}");
+    // A `}}` outside a variable is text (JSON, code), and non-ASCII text around it is fine.
+    let r = run(
+        d,
+        &[
+            "prompts",
+            "add",
+            "Json",
+            "Reply as {\"a\": {\"b\": 1}} — 日本語}}",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -47,10 +47,15 @@ function grouper(now: number): (t: number) => string {
   };
 }
 
-/** The group of a title in an A–Z list: its first letter, or "#" for anything else. */
+/** The group of a title in an A–Z list, in the order the database sorts titles (ASCII letters
+ * without regard to case): "#" for what comes before A (digits, spaces, most punctuation, an
+ * empty title), the letter, or "Other" for what comes after Z (accented and other scripts). */
 export function letterOf(title: string): string {
-  const first = title.trim().charAt(0).toLocaleUpperCase();
-  return first && first.toLocaleLowerCase() !== first ? first : "#";
+  const c = title.charCodeAt(0);
+  if (Number.isNaN(c) || c < 0x41) return "#";
+  if (c <= 0x5a) return title.charAt(0);
+  if (c >= 0x61 && c <= 0x7a) return title.charAt(0).toUpperCase();
+  return "Other";
 }
 
 /** The rows of `chats` (in `sort`'s order): grouped by when they were last active, created, or

@@ -109,12 +109,15 @@ describe("chat list groups", () => {
 
   it("groups by creation, or by the title's first letter, as the list is sorted", () => {
     const made = (id: string, title: string, created: number): ChatSummary => ({ ...chat(id, now), title, created_at: created });
-    const byTitle = chatRows([made("p", "Zed", now), made("a", "apple", now), made("b", "Avocado", now), made("n", "42 things", now), made("e", "émile", now)], now, "title");
-    expect(byTitle.map((r) => (r.kind === "header" ? `#${r.label}` : r.s.id))).toEqual(["#Z", "p", "#A", "a", "b", "##", "n", "#É", "e"]);
+    // In the database's order: before A, the letters without regard to case, then the rest.
+    const byTitle = chatRows([made("n", "42 things", now), made("a", "apple", now), made("b", "Avocado", now), made("p", "Zed", now), made("t", "~tilde", now), made("e", "émile", now), made("o", "Östen", now)], now, "title");
+    expect(byTitle.map((r) => (r.kind === "header" ? `#${r.label}` : r.s.id))).toEqual(["##", "n", "#A", "a", "b", "#Z", "p", "#Other", "t", "e", "o"]);
+    expect(letterOf("[x]")).toBe("Other");
+    expect(letterOf("")).toBe("#");
     const byCreated = chatRows([made("a", "x", now - 1000), made("b", "y", now - 3 * day)], now, "created");
     expect(byCreated.map((r) => (r.kind === "header" ? `#${r.label}` : r.s.id))).toEqual(["#Today", "a", "#Previous 7 days", "b"]);
     expect(letterOf("  ")).toBe("#");
-    expect(letterOf("日本")).toBe("#");
+    expect(letterOf("日本")).toBe("Other");
   });
 
   it("handles 10,000 chats in one pass", () => {

@@ -27,8 +27,11 @@ export function slashItems(prompts: Prompt[], assistants: Assistant[], mcp: McpP
     const s = score([m.name, m.title ?? ""], q);
     all.push([s < 0 ? 1 : s, 1, { kind: "mcp", key: `m:${m.server}/${m.name}`, name: m.name, desc: m.title ?? m.description, mcp: m }]);
   }
+  // An assistant is applied at once when taken: offered only when its name starts with what was
+  // typed, so that Enter after `/e` never switches the chat's assistant by surprise.
   for (const a of assistants) {
-    all.push([score(dashed(a.name), q), 2, { kind: "assistant", key: `a:${a.id}`, name: a.name, desc: "Use this assistant in this chat", assistant: a }]);
+    const s = score(dashed(a.name), q);
+    all.push([s === 0 ? 0 : -1, 2, { kind: "assistant", key: `a:${a.id}`, name: a.name, desc: "Use this assistant in this chat", assistant: a }]);
   }
   return all
     .filter(([s]) => s >= 0)
@@ -43,7 +46,14 @@ export function firstLine(s: string, max = 80): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
-/** The variables left empty. */
+/** The variables left empty (`values` keyed `v:NAME`). */
 export function emptyVariables(p: Prompt, values: Record<string, string>): string[] {
-  return p.variables.filter((v) => !(values[v] ?? "").length);
+  return p.variables.filter((v) => !(Object.hasOwn(values, `v:${v}`) ? values[`v:${v}`]! : "").length);
+}
+
+/** `values` keyed `v:NAME` as name → value. */
+export function plain(values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(values)) if (k.startsWith("v:")) out[k.slice(2)] = v;
+  return out;
 }

@@ -1,5 +1,5 @@
 //! Prompts: saved texts with `{{variables}}`, filled in a small form and put in the composer
-//! (`/` in the window, `parley prompts`). Their own table (`store.rs`); the variables' rules in
+//! (`/` in the window; `parley prompts` keeps the library). Their own table (`store.rs`); the variables' rules in
 //! `vars.rs`; import and export as JSON in `transfer.rs`.
 
 mod store;
@@ -103,8 +103,14 @@ impl PromptService {
             }
         };
         let row = (id, name, body, now);
-        self.shared.store.put_prompt(row.clone(), now).await?;
-        Ok(prompt(row))
+        match self.shared.store.put_prompt(row.clone(), now).await {
+            Ok(()) => Ok(prompt(row)),
+            // Another save of the same name came first (between the check and the write).
+            Err(e) if e.to_string().contains("UNIQUE constraint failed") => {
+                Err(taken_error(&row.1))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Removes the prompt with this id or name.
@@ -126,27 +132,40 @@ impl PromptService {
     }
 
     /// Adds the prompts of an export (or a list of `{name, body}`); a name here with the same
-    /// text is already here, with another text it is skipped (named); nothing here changes.
+    /// text is already here, with another text it is skipped (named); an entry that is no
+    /// prompt is named with why; nothing here changes.
     pub async fn import(&self, text: &str) -> Result<PromptImport, CoreError> {
         let entries = transfer::from_json(text).map_err(CoreError::InvalidInput)?;
         let mut report = PromptImport::default();
-        for entry in entries {
-            let draft = match entry {
-                Ok(d) => d,
+        let total = entries.len();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let which = |why: &str| format!("Entry {}: {why}", i + 1);
+            let draft = match entry.and_then(|d| checked(&d).map_err(|e| e.to_info().message)) {
+                Ok((name, body)) => PromptDraft {
+                    id: None,
+                    name,
+                    body,
+                },
                 Err(why) => {
-                    report.refused.push(why);
+                    report.refused.push(which(&why));
                     continue;
                 }
             };
+            if let Some(here) = self.shared.store.find_prompt(&draft.name).await? {
+                if here.2 != draft.body {
+                    report.skipped.push(draft.name);
+                }
+                continue;
+            }
             match self.save(draft.clone()).await {
                 Ok(_) => report.added += 1,
-                Err(CoreError::InvalidInput(why)) if why.contains("already named") => {
-                    let here = self.get(&draft.name).await?;
-                    if here.body != draft.body {
-                        report.skipped.push(crate::clean::visible_line(&draft.name));
-                    }
+                Err(CoreError::InvalidInput(why)) if why.contains("at most") => {
+                    report
+                        .refused
+                        .push(format!("{why} ({} entries not added)", total - i));
+                    break;
                 }
-                Err(CoreError::InvalidInput(why)) => report.refused.push(why),
+                Err(CoreError::InvalidInput(why)) => report.refused.push(which(&why)),
                 Err(e) => return Err(e),
             }
         }

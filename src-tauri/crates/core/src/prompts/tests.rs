@@ -14,6 +14,11 @@ fn variables_are_found_once_each_in_order() {
         ),
         ("JSON {\"a\": 1} and single { braces }", &[]),
         ("{{naïve_café-2.0}}", &["naïve_café-2.0"]),
+        // A `}}` outside a variable is text: JSON, code, templates of other kinds.
+        ("{\"a\": {\"b\": 1}} and {{x}}", &["x"]),
+        ("日本語日本語日本}} 😀😀😀😀😀 }}", &[]),
+        // `\{{` is a literal `{{`.
+        ("Write \\{{name}} for a variable, {{real}}", &["real"]),
     ];
     for (body, want) in table {
         assert_eq!(variables(body).unwrap(), *want, "{body}");
@@ -25,7 +30,6 @@ fn unbalanced_or_strange_braces_get_a_sentence() {
     let table: &[(&str, &str)] = &[
         ("Hello {{name", "not closed"),
         ("Hello {{name}", "not closed"),
-        ("Hello name}}", "has no {{"),
         ("{{a {{b}}", "not closed before the next one"),
         ("{{}}", "has no name"),
         ("{{   }}", "has no name"),
@@ -35,7 +39,8 @@ fn unbalanced_or_strange_braces_get_a_sentence() {
             &"{{x}}".replace('x', &"x".repeat(41)),
             "is not a variable name",
         ),
-        ("{{a}} }} {{b}}", "has no {{"),
+        ("日本語日本語日本 {{名前", "not closed"),
+        ("😀😀😀😀😀😀😀😀😀😀 {{x", "not closed"),
         ("{{a\u{202E}b}}", "⟦U+202E⟧"),
     ];
     for (body, words) in table {
@@ -56,6 +61,10 @@ fn filling_puts_each_value_in_and_names_what_is_missing() {
     );
     // A value is put in as it is, never read again for variables.
     assert_eq!(fill("{{x}}", &values).unwrap(), "{{not a var}}");
+    assert_eq!(
+        fill("\\{{name}} is {{name}}", &values).unwrap(),
+        "{{name}} is Ada"
+    );
     let e = fill("{{name}} {{who}} {{when}} {{who}}", &values).unwrap_err();
     assert_eq!(e, "No value for {{who}}, {{when}}.");
 }
@@ -129,6 +138,10 @@ fn prompts_are_saved_unique_by_name_exported_and_imported() {
         assert_eq!(report.added, 0);
         assert_eq!(report.skipped, ["Summary"]);
         assert_eq!(report.refused.len(), 2, "{report:?}");
+        assert!(
+            report.refused[0].starts_with("Entry 1:") && report.refused[1].starts_with("Entry 2:"),
+            "{report:?}"
+        );
         assert_eq!(
             other.prompts().get("summary").await.unwrap().body,
             "a different text"

@@ -1,5 +1,6 @@
 //! `{{variables}}` in a prompt: found, checked (every `{{` closed, every name plain), filled.
-//! Pure, so the CLI and the window fill alike.
+//! Pure: the one place these rules live (the window fills through the core). `\{{` is a literal
+//! `{{`; a `}}` outside a variable is text.
 
 /// The longest variable name.
 const NAME_MAX: usize = 40;
@@ -55,44 +56,42 @@ enum Piece<'a> {
     Var(&'a str),
 }
 
-/// `body` cut into text and variables.
+/// `body` cut into text and variables. A `}}` outside a variable is text (JSON, code); `\{{`
+/// is a literal `{{`.
 fn pieces(body: &str) -> Result<Vec<Piece<'_>>, String> {
     let mut out = Vec::new();
     let mut rest = body;
     while let Some(open) = rest.find("{{") {
         let (text, after) = rest.split_at(open);
-        if let Some(stray) = text.find("}}") {
-            return Err(stray_close(body, text, stray));
+        if let Some(before) = text.strip_suffix('\\') {
+            // Escaped: the text, then `{{` as it is.
+            out.push(Piece::Text(before));
+            out.push(Piece::Text("{{"));
+            rest = &after[2..];
+            continue;
         }
         out.push(Piece::Text(text));
         let after = &after[2..];
         let Some(close) = after.find("}}") else {
-            return Err(format!("A {{{{ is not closed: “{}…”.", snippet(after)));
+            return Err(format!(
+                "A {{{{ is not closed: “{}…” (write \\{{{{ for a literal {{{{).",
+                snippet(after)
+            ));
         };
         let inner = &after[..close];
-        let name = inner.trim();
         if inner.contains("{{") {
             return Err(format!(
                 "A {{{{ is not closed before the next one: “{}”.",
                 snippet(inner)
             ));
         }
+        let name = inner.trim();
         check_name(name)?;
         out.push(Piece::Var(name));
         rest = &after[close + 2..];
     }
-    if let Some(stray) = rest.find("}}") {
-        return Err(stray_close(body, rest, stray));
-    }
     out.push(Piece::Text(rest));
     Ok(out)
-}
-
-fn stray_close(_body: &str, text: &str, at: usize) -> String {
-    format!(
-        "A }}}} has no {{{{ before it: “…{}”.",
-        snippet(&text[at.saturating_sub(20)..])
-    )
 }
 
 fn check_name(name: &str) -> Result<(), String> {

@@ -14,7 +14,14 @@ async fn window_prompts_saved_in_settings_are_filled_from_slash_and_sent() {
 
     // Settings → Prompts: an unbalanced one is refused, a sound one saved.
     s.click_css("[data-testid=settings-button]").await;
-    s.click_css("[data-testid=prompt-new]").await;
+    // Clicked once the sections above it have loaded and stopped moving, so the click lands on
+    // it (the same race window_mcp's "New assistant" had).
+    let new = "[data-testid=prompt-new]";
+    s.wait_for("[data-testid=engine-status]").await;
+    s.wait_for("[data-testid=assistant-new]:not([disabled])")
+        .await;
+    s.wait_still(new).await;
+    s.click_css(new).await;
     let name = s.wait_for("[data-testid=prompt-name]").await;
     s.type_text(&name, "Summarise").await;
     let body = s.wait_for("[data-testid=prompt-body]").await;

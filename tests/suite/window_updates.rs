@@ -46,6 +46,8 @@ async fn offer_and_download(
         &manifest(version, &notes, &format!("{base}/pkg-{version}"), signature),
     ));
     server.push(package_reply(served));
+    // (Clicked once it stands still: the sections above it may still be growing.)
+    s.wait_still("[data-testid=update-check]").await;
     s.click_css("[data-testid=update-check]").await;
     s.wait_text("[data-testid=update-version]", 10, |t| t == version)
         .await;
@@ -56,6 +58,7 @@ async fn offer_and_download(
         shown.contains("⟦U+202E⟧"),
         "hidden characters are shown: {shown}"
     );
+    s.wait_still("[data-testid=update-download]").await;
     s.click_css("[data-testid=update-download]").await;
     s.wait_text(
         "[data-testid=update-verified], [data-testid=update-failed]",
@@ -88,8 +91,12 @@ async fn window_updates_are_opt_in_verified_and_a_tampered_one_is_refused() {
         "nothing is asked until the person does"
     );
 
-    // Nothing newer.
+    // Nothing newer. (The sections above About load first; the button is clicked once still.)
     server.push(Reply::json(204, ""));
+    s.wait_for("[data-testid=engine-status]").await;
+    s.wait_for("[data-testid=assistant-new]:not([disabled])")
+        .await;
+    s.wait_still("[data-testid=update-check]").await;
     s.click_css("[data-testid=update-check]").await;
     s.wait_text("[data-testid=update-status]", 10, |t| {
         t.contains("newest version")

@@ -120,6 +120,11 @@ const COMMANDS: &[&str] = &[
     "fill_prompt",
     "export_prompts",
     "import_prompts",
+    "list_queued",
+    "queue_message",
+    "edit_queued",
+    "remove_queued",
+    "send_now",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it

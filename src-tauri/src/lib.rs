@@ -17,7 +17,7 @@ pub mod rendering;
 
 use commands::{
     about, app, approvals, assistants, attachments, attachments_pick, chats, data, history, ledger,
-    mcp, models, prompts, providers, search, settings, tools, updates, usage,
+    mcp, models, prompts, providers, queue, search, settings, tools, updates, usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -117,7 +117,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             updates::download_update, updates::update_download_state,
             updates::cancel_update_download, updates::install_update, prompts::list_prompts,
             prompts::save_prompt, prompts::delete_prompt, prompts::fill_prompt,
-            prompts::export_prompts, prompts::import_prompts,
+            prompts::export_prompts, prompts::import_prompts, queue::list_queued,
+            queue::queue_message, queue::edit_queued, queue::remove_queued, queue::send_now,
         ],
     )
 }

@@ -127,6 +127,8 @@ fn main() {
     // title request would take a reply meant for a turn. Set by whoever starts the app.
     let no_titles = std::env::args().any(|a| a == "--e2e-no-titles");
     core.chats().set_background_titles(!no_titles);
+    // Messages queued while a chat answers go as its answers end (the CLI only queues).
+    tauri::async_runtime::block_on(async { core.queue().start_draining() });
     if let Err(e) = parley::run(core) {
         fail(format!("Parley's window failed: {e}"));
     }

@@ -347,6 +347,19 @@ export const commands = {
 	exportPrompts: () => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_prompts")),
 	/**  Adds the prompts of a JSON file the person picks; `None` when cancelled. */
 	importPrompts: () => typedError<PromptImport | null, ErrorInfo>(__TAURI_INVOKE("import_prompts")),
+	/**  The chat's queue, in the order it goes. */
+	listQueued: (chatId: ChatId) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_queued", { chatId })),
+	/**  Queues a message (with the composer's provider and model); returns the queue. */
+	queueMessage: (chatId: ChatId, text: string, provider: string | null, model: string | null) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("queue_message", { chatId, text, provider, model })),
+	/**  Changes a queued message's text; returns the queue. */
+	editQueued: (chatId: ChatId, id: string, text: string) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("edit_queued", { chatId, id, text })),
+	/**  Takes a message off the queue; returns the queue. */
+	removeQueued: (chatId: ChatId, id: string) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("remove_queued", { chatId, id })),
+	/**
+	 *  "Send now": ends the running answer at its next boundary and sends `text` (or the queued
+	 *  message `queued`) at once.
+	 */
+	sendNow: (chatId: ChatId, text: string, queued: string | null, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_now", { chatId, text, queued, options })),
 };
 
 /* Constants */
@@ -1301,7 +1314,17 @@ error: ErrorInfo } |
 /**  The new title. */
 title: string; 
 /**  The chat's revision after the change. */
-revision: number };
+revision: number } | 
+/**
+ *  The chat's queue changed (a message queued, edited, removed or sent), or it waits and
+ *  says why (`held`: the turn before was stopped or failed, or a queued send was refused).
+ *  Not part of a turn.
+ */
+{ type: "queue_changed"; 
+/**  The messages still waiting, in the order they go. */
+queued: QueuedMessage_Deserialize[]; 
+/**  Why they wait instead of going when the answer ends, when they do. */
+held?: string | null };
 
 /**
  *  What happened in a turn. Items are the parts of the assistant message, addressed by
@@ -1459,7 +1482,17 @@ error: ErrorInfo } |
 /**  The new title. */
 title: string; 
 /**  The chat's revision after the change. */
-revision: number };
+revision: number } | 
+/**
+ *  The chat's queue changed (a message queued, edited, removed or sent), or it waits and
+ *  says why (`held`: the turn before was stopped or failed, or a queued send was refused).
+ *  Not part of a turn.
+ */
+{ type: "queue_changed"; 
+/**  The messages still waiting, in the order they go. */
+queued: QueuedMessage_Serialize[]; 
+/**  Why they wait instead of going when the answer ends, when they do. */
+held: string | null };
 
 /**
  *  One event of a chat's stream. `seq` grows with every event of a chat, so a client
@@ -2801,6 +2834,33 @@ export type ProviderPreset_Serialize = {
 	local: boolean,
 };
 
+/**  A message waiting in a chat's queue. */
+export type QueuedMessage = QueuedMessage_Serialize | QueuedMessage_Deserialize;
+
+/**  A message waiting in a chat's queue. */
+export type QueuedMessage_Deserialize = {
+	id: string,
+	/**  The text, as it will be sent. */
+	text: string,
+	/**  The provider and model chosen when it was queued (`None`: the chat's when it is sent). */
+	provider?: string | null,
+	model?: string | null,
+	/**  When it was queued (unix ms). */
+	created_at: number,
+};
+
+/**  A message waiting in a chat's queue. */
+export type QueuedMessage_Serialize = {
+	id: string,
+	/**  The text, as it will be sent. */
+	text: string,
+	/**  The provider and model chosen when it was queued (`None`: the chat's when it is sent). */
+	provider: string | null,
+	model: string | null,
+	/**  When it was queued (unix ms). */
+	created_at: number,
+};
+
 /**
  *  How hard a reasoning model should think. Each provider maps it to its own knob
  *  (`reasoning_effort`, Anthropic's thinking budget, Gemini's thinking budget, Ollama's `think`).
@@ -3210,6 +3270,11 @@ export type StopReason =
 "stop_sequence" | 
 /**  Parley ended the turn after the most rounds of tool calls allowed in one turn. */
 "tool_round_limit" | 
+/**
+ *  The user sent a new message with "Send now": the turn ended at the next boundary
+ *  (text generation stopped with what arrived kept, or after the running tool round).
+ */
+"steered" | 
 /**  The provider gave a reason Parley does not know (the raw value is kept with the turn). */
 "other";
 

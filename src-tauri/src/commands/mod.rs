@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod models;
 pub mod prompts;
 pub mod providers;
+pub mod queue;
 pub mod search;
 pub mod settings;
 pub mod tools;

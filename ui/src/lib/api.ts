@@ -129,6 +129,15 @@ export const api = {
   /** Export and import through native dialogs: null when cancelled. */
   exportPrompts: () => unwrap(commands.exportPrompts()),
   importPrompts: () => unwrap(commands.importPrompts()),
+  /** The chat's queue: messages typed while it answers, sent as its answers end. */
+  listQueued: (chatId: string) => unwrap(commands.listQueued(chatId)),
+  queueMessage: (chatId: string, text: string, provider: string | null, model: string | null) =>
+    unwrap(commands.queueMessage(chatId, text, provider, model)),
+  editQueued: (chatId: string, id: string, text: string) => unwrap(commands.editQueued(chatId, id, text)),
+  removeQueued: (chatId: string, id: string) => unwrap(commands.removeQueued(chatId, id)),
+  /** Ends the running answer at its next boundary and sends `text` (or the queued message `queued`). */
+  sendNow: (chatId: string, text: string, queued: string | null, provider: string | null, model: string | null, attachments: Part[] = []) =>
+    unwrap(commands.sendNow(chatId, text, queued, { provider, model, system: null, confirm_read_only: false, revision: null, attachments })),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

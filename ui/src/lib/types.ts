@@ -58,6 +58,7 @@ export type UpdateSupport = B.UpdateSupport_Serialize;
 export type Prompt = B.Prompt;
 export type PromptDraft = B.PromptDraft;
 export type PromptImport = B.PromptImport;
+export type QueuedMessage = B.QueuedMessage_Serialize;
 export type ModelSource = B.ModelSource;
 export type DownloadInfo = B.DownloadInfo_Serialize;
 export type CatalogueModel = B.CatalogueModel;

@@ -67,6 +67,10 @@ pub struct AskArgs {
     /// a text or code file, or a PDF (its text). Not with --regenerate.
     #[arg(long, value_name = "FILE", conflicts_with = "regenerate")]
     attach: Vec<PathBuf>,
+    /// When the chat is answering (in the app, or another `parley ask`), queue the message
+    /// instead of refusing it: the Parley app sends it when that answer ends (with --chat).
+    #[arg(long, requires = "chat", conflicts_with_all = ["edit", "regenerate", "attach"])]
+    queue: bool,
     /// Print the model's text and reasoning exactly as received, terminal escape sequences
     /// included. Without it, escapes (clipboard writes, titles, erasing) are shown, not obeyed.
     #[arg(long)]
@@ -127,6 +131,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     print_estimate(core, &args, (&chat_id, &text, &attachments), interactive).await?;
     let handle = match start(core, &args, (&chat_id, &text, attachments), interactive).await {
         Ok(h) => h,
+        Err(CoreError::Busy) if args.queue => return queue(core, &args, &chat_id, &text).await,
         Err(e) => {
             if created {
                 // Nothing was sent: do not leave an empty chat behind.
@@ -151,6 +156,26 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
         errln!("(chat {chat_id}; continue it with --chat {chat_id})");
     }
     result
+}
+
+/// `--queue` while the chat answers: the message waits in the chat's queue.
+async fn queue(core: &Core, args: &AskArgs, chat_id: &ChatId, text: &str) -> Result<(), Failure> {
+    let queued = core
+        .queue()
+        .add(chat_id, text, args.provider.clone(), args.model.clone())
+        .await?;
+    let position = queued.len();
+    if args.json {
+        return term::json_line(&serde_json::json!({
+            "session_id": chat_id,
+            "queued": queued.last(),
+            "position": position,
+        }));
+    }
+    errln!(
+        "The chat is answering: your message is queued (number {position}). The Parley app sends it when the answer ends; until then it waits in the chat's queue."
+    );
+    Ok(())
 }
 
 /// The message: the argument, or standard input for "-"; checked against --regenerate.

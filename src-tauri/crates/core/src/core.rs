@@ -63,6 +63,7 @@ struct Inner {
     backups: BackupService,
     updates: crate::updates::UpdateService,
     prompts: crate::prompts::PromptService,
+    queue: crate::queue::QueueService,
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
@@ -171,6 +172,7 @@ impl Core {
                 backups: BackupService::new(store.clone()),
                 updates: crate::updates::UpdateService::new(shared.clone()),
                 prompts: crate::prompts::PromptService::new(shared.clone()),
+                queue: crate::queue::QueueService::new(shared.clone(), chats.clone()),
                 attachments,
                 chats,
                 providers,
@@ -272,6 +274,11 @@ impl Core {
     /// Saved prompts with `{{variables}}`.
     pub fn prompts(&self) -> &crate::prompts::PromptService {
         &self.inner.prompts
+    }
+
+    /// Messages queued while a chat answers, and "Send now".
+    pub fn queue(&self) -> &crate::queue::QueueService {
+        &self.inner.queue
     }
 
     /// Updates (opt-in): the release manifest and package, fetched through the ledger.

@@ -58,7 +58,9 @@ impl Hub {
         // of a running turn's replay.
         let of_chat = matches!(
             event.msg,
-            EventMsg::TitleChanged { .. } | EventMsg::ToolProgress { .. }
+            EventMsg::TitleChanged { .. }
+                | EventMsg::QueueChanged { .. }
+                | EventMsg::ToolProgress { .. }
         );
         if of_chat {
             // Delivered below, never logged.

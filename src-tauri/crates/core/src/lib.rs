@@ -72,6 +72,7 @@ pub mod paths;
 mod proclog;
 pub mod prompts;
 pub mod providers;
+pub mod queue;
 pub mod search;
 pub mod secrets;
 pub mod settings;

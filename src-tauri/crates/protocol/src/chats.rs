@@ -78,6 +78,9 @@ pub enum StopReason {
     StopSequence,
     /// Parley ended the turn after the most rounds of tool calls allowed in one turn.
     ToolRoundLimit,
+    /// The user sent a new message with "Send now": the turn ended at the next boundary
+    /// (text generation stopped with what arrived kept, or after the running tool round).
+    Steered,
     /// The provider gave a reason Parley does not know (the raw value is kept with the turn).
     Other,
 }

@@ -186,6 +186,15 @@ pub enum EventMsg {
         #[cfg_attr(feature = "specta", specta(type = u32))]
         revision: u64,
     },
+    /// The chat's queue changed (a message queued, edited, removed or sent), or it waits and
+    /// says why (`held`: the turn before was stopped or failed, or a queued send was refused).
+    /// Not part of a turn.
+    QueueChanged {
+        /// The messages still waiting, in the order they go.
+        queued: Vec<QueuedMessage>,
+        /// Why they wait instead of going when the answer ends, when they do.
+        held: Option<String>,
+    },
 }
 
 /// The wire names (`type`) of the events that end a turn; exported into the UI bindings so the

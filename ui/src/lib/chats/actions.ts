@@ -34,6 +34,7 @@ const FINISH: Record<StopReason, string> = {
   content_filter: "filtered by the provider",
   stop_sequence: "stop sequence",
   tool_round_limit: "tool-round limit",
+  steered: "ended for the next message (Send now)",
   other: "other",
 };
 

@@ -6,8 +6,11 @@ describe("composer keys", () => {
     expect(composerAction({ key: "Enter", shiftKey: false }, false)).toBe("send");
     expect(composerAction({ key: "Enter", shiftKey: true }, false)).toBe("newline");
   });
-  it("Enter does not send while an answer streams; Escape stops it", () => {
-    expect(composerAction({ key: "Enter", shiftKey: false }, true)).toBeNull();
+  it("while an answer streams Enter queues, Ctrl/⌘+Enter sends now; Escape stops it", () => {
+    expect(composerAction({ key: "Enter", shiftKey: false }, true)).toBe("queue");
+    expect(composerAction({ key: "Enter", shiftKey: false, ctrlKey: true }, true)).toBe("steer");
+    expect(composerAction({ key: "Enter", shiftKey: false, metaKey: true }, true)).toBe("steer");
+    expect(composerAction({ key: "Enter", shiftKey: true }, true)).toBe("newline");
     expect(composerAction({ key: "Escape", shiftKey: false }, true)).toBe("stop");
     expect(composerAction({ key: "Escape", shiftKey: false }, false)).toBeNull();
   });

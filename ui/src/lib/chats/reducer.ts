@@ -326,7 +326,8 @@ export function reduce(v: ChatView, ev: Event, now: number = Date.now()): ChatVi
     case "turn_failed":
       return endTurn(v, msg.turn_id, { status: "failed", error: msg.error }, now);
     case "title_changed":
-      // About the chat, not the transcript: the chat list takes it (App).
+    case "queue_changed":
+      // About the chat, not the transcript: the chat list and the queue's chips take them (App).
       return v;
   }
 }

@@ -22,6 +22,7 @@ mod tables;
 mod titles;
 mod tree;
 mod turn;
+mod turn_tools;
 mod turns;
 mod vision;
 
@@ -64,6 +65,12 @@ pub struct ChatService {
     active: Arc<Mutex<HashMap<ChatId, turns::ActiveTurn>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Whether `text` may be sent as a message (with or without attachments): not empty, not
+/// over the size limit. The queue checks its messages with the same rule.
+pub(crate) fn check_message(text: &str, attached: bool) -> Result<(), CoreError> {
+    turns::validate_message(text, attached)
 }
 
 impl ChatService {

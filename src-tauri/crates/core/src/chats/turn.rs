@@ -55,6 +55,8 @@ pub(crate) struct TurnCtx {
     /// The request, with the history before this turn's answer as its messages.
     pub request: Result<ChatRequest, CoreError>,
     pub cancel: CancellationToken,
+    /// "Send now": end at the next boundary (see `stream_response` and `turn_rounds.rs`).
+    pub steer: CancellationToken,
     /// The tools this turn may run; `None` when the chat has none (no workspace).
     pub tools: Option<TurnTools>,
     /// The most model responses with tool calls in this turn.
@@ -112,6 +114,10 @@ struct Loop {
     calls_cancel: CancellationToken,
     /// A call's arguments were unusable in this response.
     bad_arguments: bool,
+    /// A tool call began in this response: "Send now" waits for the round to end.
+    calls_started: bool,
+    /// "Send now" was pressed.
+    steer: CancellationToken,
     /// Where the images tools return are stored, and how their bytes go into a request.
     images: (
         crate::attachments::AttachmentService,
@@ -235,6 +241,12 @@ impl Loop {
             let event = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Outcome::Stopped,
+                // "Send now" while only text streams: it ends here, what arrived kept.
+                () = self.steer.cancelled(), if !self.calls_started => {
+                    self.stop_reason = Some(parley_protocol::StopReason::Steered);
+                    self.raw_reason = None;
+                    return Outcome::Completed;
+                }
                 Some(u) = self.updates.recv() => {
                     if let Err(e) = self.apply(u).await {
                         return Outcome::Failed(e);
@@ -348,6 +360,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         provider,
         request,
         cancel,
+        steer,
         tools,
         max_rounds,
         window,
@@ -365,7 +378,14 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         .as_ref()
         .map(|t| t.registry.specs())
         .unwrap_or_default();
-    let mut lp = Loop::new(&store, &em, &begun, tools, &cancel, images.clone());
+    let mut lp = Loop::new(
+        &store,
+        &em,
+        &begun,
+        tools,
+        (&cancel, &steer),
+        images.clone(),
+    );
     let outcome = match (provider, request) {
         (Err(e), _) | (_, Err(e)) => Outcome::Failed(e.to_info()),
         (Ok(provider), Ok(mut template)) => {
@@ -406,7 +426,7 @@ impl Loop {
         em: &Emitter,
         begun: &BegunTurn,
         tools: Option<TurnTools>,
-        cancel: &CancellationToken,
+        (cancel, steer): (&CancellationToken, &CancellationToken),
         images: (
             crate::attachments::AttachmentService,
             parley_protocol::ProviderKind,
@@ -439,6 +459,8 @@ impl Loop {
             updates,
             calls_cancel: cancel.child_token(),
             bad_arguments: false,
+            calls_started: false,
+            steer: steer.clone(),
             images,
         }
     }

@@ -108,6 +108,7 @@ impl Loop {
         }
         self.calls_cancel = turn.cancel.child_token();
         self.bad_arguments = false;
+        self.calls_started = false;
         request
     }
 
@@ -161,6 +162,11 @@ impl Loop {
         }
         // Without tools there is nothing to send back: the error results end the turn.
         if !had_calls || self.tools.is_none() {
+            return Ok(Next::End(Outcome::Completed));
+        }
+        // "Send now" during the round: its results are kept; the new message goes next.
+        if self.steer.is_cancelled() {
+            self.stop_reason = Some(StopReason::Steered);
             return Ok(Next::End(Outcome::Completed));
         }
         if round >= turn.max_rounds {

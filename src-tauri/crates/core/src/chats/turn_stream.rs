@@ -33,6 +33,7 @@ impl Loop {
             StreamEvent::ReasoningDelta(d) => draft.append(true, d, em),
             StreamEvent::ReasoningSignature(sig) => draft.sign_reasoning(sig, em),
             StreamEvent::ToolCallStarted { index, id, name } => {
+                self.calls_started = true;
                 let id = ids.assign(index, &id);
                 draft.start_call(index, id, name, em);
                 true
@@ -48,6 +49,7 @@ impl Loop {
                 arguments,
                 parsed,
             } => {
+                self.calls_started = true;
                 let id = ids.assign(index, &id);
                 let i = draft.finish_call(index, id.clone(), name.clone(), arguments.clone(), em);
                 // The call as it will run is stored before it can run.

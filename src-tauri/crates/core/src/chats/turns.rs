@@ -8,8 +8,8 @@ use crate::hub::Emitter;
 use crate::providers::ChatRequest;
 use crate::util::lock;
 use parley_protocol::{
-    ChatId, ChatParams, ChatSummary, Event, EventMsg, MessageId, Role, SendOptions, Settings,
-    TurnId, MAX_MESSAGE_BYTES,
+    ChatId, ChatParams, ChatSummary, Event, EventMsg, MessageId, Role, SendOptions, TurnId,
+    MAX_MESSAGE_BYTES,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -33,6 +33,7 @@ struct Running {
     options: SendOptions,
     begun: crate::chats::BegunTurn,
     cancel: CancellationToken,
+    steer: CancellationToken,
     done: watch::Sender<bool>,
 }
 
@@ -40,8 +41,13 @@ struct Running {
 pub(super) struct ActiveTurn {
     turn_id: Option<TurnId>,
     cancel: CancellationToken,
+    /// "Send now": end at the next boundary instead of at once (`turn.rs`).
+    steer: CancellationToken,
     done: watch::Receiver<bool>,
 }
+
+/// A reserved turn slot: Stop, "Send now", and "done".
+type Slot = (CancellationToken, CancellationToken, watch::Sender<bool>);
 
 /// What a turn starts from.
 #[derive(Clone, Copy)]
@@ -254,7 +260,7 @@ impl ChatService {
                 .await?;
         }
         // Reserve the chat's single turn slot before touching the database.
-        let (cancel, done_tx) = self.reserve(chat_id)?;
+        let (cancel, steer, done_tx) = self.reserve(chat_id)?;
         let begun = match self
             .begin(
                 chat_id,
@@ -288,6 +294,7 @@ impl ChatService {
             options,
             begun,
             cancel,
+            steer,
             done: done_tx,
         };
         self.spawn_turn(chat_id, run);
@@ -336,12 +343,10 @@ impl ChatService {
         Ok((row, model))
     }
 
-    /// Takes the chat's one turn slot (`Busy` when a turn runs): its Stop and its "done".
-    fn reserve(
-        &self,
-        chat_id: &ChatId,
-    ) -> Result<(CancellationToken, watch::Sender<bool>), CoreError> {
-        let cancel = CancellationToken::new();
+    /// Takes the chat's one turn slot (`Busy` when a turn runs): its Stop, its "Send now" and
+    /// its "done".
+    fn reserve(&self, chat_id: &ChatId) -> Result<Slot, CoreError> {
+        let (cancel, steer) = (CancellationToken::new(), CancellationToken::new());
         let (done_tx, done_rx) = watch::channel(false);
         let mut active = lock(&self.active);
         if active.contains_key(chat_id) {
@@ -352,10 +357,11 @@ impl ChatService {
             ActiveTurn {
                 turn_id: None,
                 cancel: cancel.clone(),
+                steer: steer.clone(),
                 done: done_rx,
             },
         );
-        Ok((cancel, done_tx))
+        Ok((cancel, steer, done_tx))
     }
 
     /// The turn, on a task of its own: the request built, the agent loop run, the slot
@@ -369,6 +375,7 @@ impl ChatService {
             options,
             begun,
             cancel,
+            steer,
             done,
         } = run;
         let sid = session.id.clone();
@@ -410,6 +417,7 @@ impl ChatService {
             provider,
             request,
             cancel,
+            steer,
             tools,
             max_rounds: settings.max_tool_rounds.max(1),
             window,
@@ -461,11 +469,24 @@ impl ChatService {
     /// Stops the chat's running turn (keeping its partial output) and waits until it is
     /// recorded. Returns whether a turn was running.
     pub async fn stop_turn(&self, chat_id: &ChatId) -> bool {
+        self.end_turn(chat_id, |a| a.cancel.cancel()).await
+    }
+
+    /// "Send now": ends the chat's running turn at its next boundary — text generation stops
+    /// with what arrived kept; a response with tool calls runs its round first (calls waiting
+    /// for a decision still wait for it) — and waits until it is recorded (`TurnCompleted`,
+    /// stop reason `Steered`). Returns whether a turn of this process was running.
+    pub async fn steer_turn(&self, chat_id: &ChatId) -> bool {
+        self.end_turn(chat_id, |a| a.steer.cancel()).await
+    }
+
+    /// Signals the chat's running turn and waits until its end is recorded.
+    async fn end_turn(&self, chat_id: &ChatId, signal: impl FnOnce(&ActiveTurn)) -> bool {
         let done = {
             let active = lock(&self.active);
             match active.get(chat_id) {
                 Some(a) => {
-                    a.cancel.cancel();
+                    signal(a);
                     Some(a.done.clone())
                 }
                 None => None,
@@ -486,83 +507,10 @@ impl ChatService {
             .get(chat_id)
             .and_then(|a| a.turn_id.clone())
     }
-
-    /// The tools a turn of a chat with these settings may run: none without a workspace (MCP
-    /// servers' tools included: their roots are the workspace). The MCP servers named in the
-    /// chat's tool list are started when `connect` (a turn); the gauge only counts those running.
-    pub(super) async fn turn_tools(
-        &self,
-        params: &ChatParams,
-        settings: &Settings,
-        options: &SendOptions,
-        connect: bool,
-    ) -> Result<Option<super::call::TurnTools>, CoreError> {
-        let Some(dir) = &params.workspace else {
-            return Ok(None);
-        };
-        let workspace = crate::tools::paths::Workspace::stored(dir).map_err(|e| {
-            CoreError::InvalidInput(format!(
-                "The chat's workspace folder cannot be used ({e}). Choose another folder in the chat settings."
-            ))
-        })?;
-        let mut registry = crate::tools::builtins();
-        if let Some(enabled) = &params.tools {
-            registry.retain(enabled);
-            self.add_mcp_tools(&mut registry, enabled, workspace.root(), connect)
-                .await;
-        }
-        if registry.is_empty() {
-            return Ok(None);
-        }
-        let mut ctx = crate::tools::tool::ToolContext::new(workspace, CancellationToken::new());
-        ctx.protected = self.shared.protected.clone();
-        ctx.process_log = Some(self.shared.process_log.clone());
-        Ok(Some(super::call::TurnTools {
-            registry,
-            ctx,
-            approvals: self.approvals.clone(),
-            grants: self.grants.clone(),
-            timeout: std::time::Duration::from_secs(u64::from(
-                settings.approval_timeout_secs.max(1),
-            )),
-            confirm_read_only: options.confirm_read_only,
-            ignore_grants: options.ignore_grants,
-        }))
-    }
-}
-
-impl ChatService {
-    /// Adds the tools of the MCP servers named in a chat's tool list (`mcp:NAME`); a server
-    /// that cannot be used is left out (its log says why).
-    async fn add_mcp_tools(
-        &self,
-        registry: &mut crate::tools::tool::Registry,
-        enabled: &[String],
-        workspace: &std::path::Path,
-        connect: bool,
-    ) {
-        if !enabled
-            .iter()
-            .any(|e| e.starts_with(crate::mcp::SERVER_ENTRY))
-        {
-            return;
-        }
-        let taken: Vec<String> = registry.specs().into_iter().map(|s| s.name).collect();
-        let (tools, problems) = self
-            .mcp
-            .chat_tools(enabled, workspace, &taken, connect)
-            .await;
-        for p in problems {
-            tracing::warn!("{p}");
-        }
-        for t in tools {
-            registry.add_any(t);
-        }
-    }
 }
 
 /// A message needs text, unless it carries attachments (a screenshot alone is a question).
-fn validate_message(text: &str, attached: bool) -> Result<(), CoreError> {
+pub(super) fn validate_message(text: &str, attached: bool) -> Result<(), CoreError> {
     if text.trim().is_empty() && !attached {
         return Err(CoreError::InvalidInput(
             "The message is empty. Type something before sending.".into(),

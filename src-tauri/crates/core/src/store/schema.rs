@@ -415,6 +415,20 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     );
     "#,
+    // v15: the queue (`queue`): messages typed while a chat answers, sent in `seq` order as
+    // its turns end; gone with their chat.
+    r#"
+    CREATE TABLE queued_messages (
+        id          TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq         INTEGER NOT NULL,
+        text        TEXT NOT NULL,
+        provider    TEXT,
+        model       TEXT,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX queued_by_chat ON queued_messages(session_id, seq);
+    "#,
 ];
 
 /// The newest schema version this build knows.

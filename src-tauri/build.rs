@@ -125,6 +125,8 @@ const COMMANDS: &[&str] = &[
     "edit_queued",
     "remove_queued",
     "send_now",
+    "open_artifact",
+    "save_artifact",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it

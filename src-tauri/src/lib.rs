@@ -9,6 +9,7 @@
 // no such allowance.
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
+mod artifact_scheme;
 mod attachment_scheme;
 mod card;
 mod commands;
@@ -16,8 +17,9 @@ pub mod e2e;
 pub mod rendering;
 
 use commands::{
-    about, app, approvals, assistants, attachments, attachments_pick, chats, data, history, ledger,
-    mcp, models, prompts, providers, queue, search, settings, tools, updates, usage,
+    about, app, approvals, artifacts, assistants, attachments, attachments_pick, chats, data,
+    history, ledger, mcp, models, prompts, providers, queue, search, settings, tools, updates,
+    usage,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -119,6 +121,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             prompts::save_prompt, prompts::delete_prompt, prompts::fill_prompt,
             prompts::export_prompts, prompts::import_prompts, queue::list_queued,
             queue::queue_message, queue::edit_queued, queue::remove_queued, queue::send_now,
+            artifacts::open_artifact, artifacts::save_artifact,
         ],
     )
 }
@@ -144,6 +147,9 @@ fn navigation_allowed(url: &url::Url) -> bool {
     match (url.scheme(), url.host_str()) {
         ("tauri", Some("localhost")) => true,
         ("http" | "https", Some("tauri.localhost")) => true,
+        // A preview's page, in its sandboxed frame (artifact_scheme.rs): it is served once.
+        (artifact_scheme::SCHEME, Some("localhost")) => true,
+        ("http", Some("parley-artifact.localhost")) => cfg!(windows),
         ("http", Some("127.0.0.1")) if cfg!(dev) => url.port() == Some(5173),
         _ => false,
     }
@@ -187,6 +193,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .manage(card::Changes::default())
         .manage(card::Windows::default())
         .manage(updates::Updates::default())
+        .manage(artifact_scheme::Artifacts::default())
         // Approval decisions and provider changes are made only in the cards, on their own
         // origin and in windows of their own (card/mod.rs, card/change.rs, card/window.rs).
         .register_asynchronous_uri_scheme_protocol(card::SCHEME, |ctx, request, responder| {
@@ -196,6 +203,8 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
                 responder.respond(card::serve(&app, &label, &request).await);
             });
         })
+        // Previews of answers' HTML, SVG and diagrams, each page served once (artifact_scheme.rs).
+        .register_asynchronous_uri_scheme_protocol(artifact_scheme::SCHEME, artifact_scheme::handle)
         // Stored images and their thumbnails, by address (attachment_scheme.rs).
         .register_asynchronous_uri_scheme_protocol(
             attachment_scheme::SCHEME,
@@ -350,5 +359,13 @@ mod tests {
         assert!(!ok("javascript:alert(1)"));
         assert!(!ok("file:///etc/passwd"));
         assert!(!ok("data:text/html,hi"));
+        // A preview's frame loads its page, on its scheme's one host.
+        assert!(ok(
+            "parley-artifact://localhost/0123456789abcdef0123456789abcdef"
+        ));
+        assert!(!ok(
+            "parley-artifact://evil.com/0123456789abcdef0123456789abcdef"
+        ));
+        assert_eq!(ok("http://parley-artifact.localhost/x"), cfg!(windows));
     }
 }

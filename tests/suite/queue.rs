@@ -100,7 +100,7 @@ async fn queued_messages_go_in_order_as_answers_end() {
     .await;
     core.queue().add(&sid, "second", None, None).await.unwrap();
     let q = core.queue().add(&sid, "third", None, None).await.unwrap();
-    assert_eq!(texts(&q), ["second", "third"]);
+    assert_eq!(texts(&q.queued), ["second", "third"]);
     // The queue is announced with each change, and it is what the database holds.
     let announced = next_matching(
         &mut all,
@@ -259,7 +259,26 @@ async fn send_now_ends_streaming_text_with_what_arrived_kept() {
         .add(&sid, "queued before", None, None)
         .await
         .unwrap();
+    // A message that would be refused ends nothing: the answer goes on.
+    let gone = SendOptions {
+        provider: Some("no-such-provider".into()),
+        ..SendOptions::default()
+    };
+    let refused = core
+        .queue()
+        .send_now(&sid, SendNow::Text("x".into()), gone)
+        .await;
+    assert!(refused.is_err());
+    let refused = core
+        .queue()
+        .send_now(&sid, SendNow::Text("  ".into()), SendOptions::default())
+        .await;
+    assert!(refused.is_err());
     tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(
+        core.chats().is_answering(&sid),
+        "the answer was not ended for a refused message"
+    );
     let began = Instant::now();
     let mut now = core
         .queue()
@@ -478,6 +497,14 @@ async fn a_queue_filled_from_the_cli_survives_a_kill_of_the_answering_process() 
     .await;
     assert_eq!(queued.code, 0, "{}", queued.stderr);
     assert!(queued.stderr.contains("queued"), "{}", queued.stderr);
+    // Options the queue would not keep are refused with it, not dropped.
+    let system = run(
+        dir.path(),
+        &["ask", "--chat", &chat, "--queue", "--system", "x", "y"],
+    )
+    .await;
+    assert_ne!(system.code, 0);
+    assert!(system.stderr.contains("--system"), "{}", system.stderr);
     let json = run(
         dir.path(),
         &["ask", "--chat", &chat, "--queue", "--json", "and then this"],
@@ -499,4 +526,25 @@ async fn a_queue_filled_from_the_cli_survives_a_kill_of_the_answering_process() 
         2,
         "the CLI only queues: nothing more was sent"
     );
+    drop(core);
+    // `parley queue` lists and removes them.
+    let list = run(dir.path(), &["queue", "list", &chat]).await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stdout.contains("  1  ") && list.stdout.contains("next, please"),
+        "{}",
+        list.stdout
+    );
+    let removed = run(dir.path(), &["queue", "remove", &chat, "1"]).await;
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    assert!(
+        removed.stderr.contains("1 still queued"),
+        "{}",
+        removed.stderr
+    );
+    let bad = run(dir.path(), &["queue", "remove", &chat, "7"]).await;
+    assert_ne!(bad.code, 0);
+    let json = run(dir.path(), &["queue", "list", "--json", &chat]).await;
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["queued"][0]["text"], "and then this");
 }

@@ -347,19 +347,29 @@ export const commands = {
 	exportPrompts: () => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("export_prompts")),
 	/**  Adds the prompts of a JSON file the person picks; `None` when cancelled. */
 	importPrompts: () => typedError<PromptImport | null, ErrorInfo>(__TAURI_INVOKE("import_prompts")),
-	/**  The chat's queue, in the order it goes. */
-	listQueued: (chatId: ChatId) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_queued", { chatId })),
+	/**  The chat's queue, in the order it goes, and why it waits if it does. */
+	listQueued: (chatId: ChatId) => typedError<QueueState_Serialize, ErrorInfo>(__TAURI_INVOKE("list_queued", { chatId })),
 	/**  Queues a message (with the composer's provider and model); returns the queue. */
-	queueMessage: (chatId: ChatId, text: string, provider: string | null, model: string | null) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("queue_message", { chatId, text, provider, model })),
+	queueMessage: (chatId: ChatId, text: string, provider: string | null, model: string | null) => typedError<QueueState_Serialize, ErrorInfo>(__TAURI_INVOKE("queue_message", { chatId, text, provider, model })),
 	/**  Changes a queued message's text; returns the queue. */
-	editQueued: (chatId: ChatId, id: string, text: string) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("edit_queued", { chatId, id, text })),
+	editQueued: (chatId: ChatId, id: string, text: string) => typedError<QueueState_Serialize, ErrorInfo>(__TAURI_INVOKE("edit_queued", { chatId, id, text })),
 	/**  Takes a message off the queue; returns the queue. */
-	removeQueued: (chatId: ChatId, id: string) => typedError<QueuedMessage_Serialize[], ErrorInfo>(__TAURI_INVOKE("remove_queued", { chatId, id })),
+	removeQueued: (chatId: ChatId, id: string) => typedError<QueueState_Serialize, ErrorInfo>(__TAURI_INVOKE("remove_queued", { chatId, id })),
 	/**
 	 *  "Send now": ends the running answer at its next boundary and sends `text` (or the queued
 	 *  message `queued`) at once.
 	 */
 	sendNow: (chatId: ChatId, text: string, queued: string | null, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_now", { chatId, text, queued, options })),
+	/**
+	 *  The address of a preview of `source` (HTML, or SVG: a Mermaid diagram comes drawn, as SVG),
+	 *  good for one load.
+	 */
+	openArtifact: (kind: ArtifactKind, source: string) => typedError<string, ErrorInfo>(__TAURI_INVOKE("open_artifact", { kind, source })),
+	/**
+	 *  Writes `source` to a file the person picks (named `artifact-NUMBER.EXT` at first); its
+	 *  path, or `None` when cancelled.
+	 */
+	saveArtifact: (kind: ArtifactKind, source: string, number: number) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("save_artifact", { kind, source, number })),
 };
 
 /* Constants */
@@ -410,6 +420,15 @@ export type About_Serialize = {
  *  names a path).
  */
 export type AppFolder = "data" | "logs";
+
+/**  What an artifact is. */
+export type ArtifactKind = 
+/**  A page (```html). */
+"html" | 
+/**  A picture (```svg, or ```xml holding an `<svg>`). */
+"svg" | 
+/**  A diagram (```mermaid); the window draws it, safely, before it is previewed as SVG. */
+"mermaid";
 
 /**  A named preset for new chats: system prompt, default model, enabled tools, workspace. */
 export type Assistant = Assistant_Serialize | Assistant_Deserialize;
@@ -2832,6 +2851,25 @@ export type ProviderPreset_Serialize = {
 	needs_key: boolean,
 	/**  True for servers that run on this machine. */
 	local: boolean,
+};
+
+/**  A chat's queue and, when it waits instead of going as answers end, why. */
+export type QueueState = QueueState_Serialize | QueueState_Deserialize;
+
+/**  A chat's queue and, when it waits instead of going as answers end, why. */
+export type QueueState_Deserialize = {
+	/**  The messages waiting, in the order they go. */
+	queued: QueuedMessage_Deserialize[],
+	/**  Why they wait (the answer before was stopped or failed, or a send was refused). */
+	held?: string | null,
+};
+
+/**  A chat's queue and, when it waits instead of going as answers end, why. */
+export type QueueState_Serialize = {
+	/**  The messages waiting, in the order they go. */
+	queued: QueuedMessage_Serialize[],
+	/**  Why they wait (the answer before was stopped or failed, or a send was refused). */
+	held: string | null,
 };
 
 /**  A message waiting in a chat's queue. */

@@ -82,7 +82,7 @@ impl Nonces {
 }
 
 /// `bytes` random bytes as hex; `None` when the OS has no randomness to give.
-fn random_hex(bytes: usize) -> Option<String> {
+pub(crate) fn random_hex(bytes: usize) -> Option<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).ok()?;
     Some(buf.iter().map(|b| format!("{b:02x}")).collect())

@@ -5,6 +5,7 @@
 pub mod about;
 pub mod app;
 pub mod approvals;
+pub mod artifacts;
 pub mod assistants;
 pub mod attachments;
 pub mod attachments_pick;

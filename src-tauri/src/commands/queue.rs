@@ -3,13 +3,13 @@
 
 use super::prelude::*;
 use parley_core::queue::SendNow;
-use parley_protocol::QueuedMessage;
+use parley_protocol::QueueState;
 
-/// The chat's queue, in the order it goes.
+/// The chat's queue, in the order it goes, and why it waits if it does.
 #[tauri::command]
 #[specta::specta]
-pub async fn list_queued(state: State<'_, AppState>, chat_id: ChatId) -> Res<Vec<QueuedMessage>> {
-    state.core.queue().list(&chat_id).await.map_err(err)
+pub async fn list_queued(state: State<'_, AppState>, chat_id: ChatId) -> Res<QueueState> {
+    state.core.queue().state(&chat_id).await.map_err(err)
 }
 
 /// Queues a message (with the composer's provider and model); returns the queue.
@@ -21,7 +21,7 @@ pub async fn queue_message(
     text: String,
     provider: Option<String>,
     model: Option<String>,
-) -> Res<Vec<QueuedMessage>> {
+) -> Res<QueueState> {
     let queue = state.core.queue();
     queue
         .add(&chat_id, &text, provider, model)
@@ -37,7 +37,7 @@ pub async fn edit_queued(
     chat_id: ChatId,
     id: String,
     text: String,
-) -> Res<Vec<QueuedMessage>> {
+) -> Res<QueueState> {
     state
         .core
         .queue()
@@ -53,7 +53,7 @@ pub async fn remove_queued(
     state: State<'_, AppState>,
     chat_id: ChatId,
     id: String,
-) -> Res<Vec<QueuedMessage>> {
+) -> Res<QueueState> {
     state.core.queue().remove(&chat_id, &id).await.map_err(err)
 }
 

@@ -69,7 +69,11 @@ pub struct AskArgs {
     attach: Vec<PathBuf>,
     /// When the chat is answering (in the app, or another `parley ask`), queue the message
     /// instead of refusing it: the Parley app sends it when that answer ends (with --chat).
-    #[arg(long, requires = "chat", conflicts_with_all = ["edit", "regenerate", "attach"])]
+    #[arg(
+        long,
+        requires = "chat",
+        conflicts_with_all = ["edit", "regenerate", "attach", "system", "workspace", "mcp", "approve", "allow_sampling"]
+    )]
     queue: bool,
     /// Print the model's text and reasoning exactly as received, terminal escape sequences
     /// included. Without it, escapes (clipboard writes, titles, erasing) are shown, not obeyed.
@@ -163,7 +167,8 @@ async fn queue(core: &Core, args: &AskArgs, chat_id: &ChatId, text: &str) -> Res
     let queued = core
         .queue()
         .add(chat_id, text, args.provider.clone(), args.model.clone())
-        .await?;
+        .await?
+        .queued;
     let position = queued.len();
     if args.json {
         return term::json_line(&serde_json::json!({
@@ -173,7 +178,7 @@ async fn queue(core: &Core, args: &AskArgs, chat_id: &ChatId, text: &str) -> Res
         }));
     }
     errln!(
-        "The chat is answering: your message is queued (number {position}). The Parley app sends it when the answer ends; until then it waits in the chat's queue."
+        "The chat is answering: your message is queued (number {position}). If the Parley app is the one answering, it sends it when the answer ends; otherwise it waits in the chat's queue (`parley queue list {chat_id}`; the app sends it from there)."
     );
     Ok(())
 }

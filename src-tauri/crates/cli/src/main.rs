@@ -16,6 +16,7 @@
 
 #[macro_use]
 mod term;
+mod artifacts;
 mod ask;
 mod attachments;
 mod chats;
@@ -30,6 +31,7 @@ mod mcp_tools;
 mod models;
 mod prompts;
 mod providers;
+mod queue;
 mod review;
 mod search;
 mod transfer;
@@ -106,6 +108,14 @@ enum Command {
     /// import and export.
     #[command(subcommand)]
     Prompts(library::PromptsCmd),
+    /// The HTML, SVG and Mermaid blocks of a chat's answers (the window previews them): list,
+    /// save one.
+    #[command(subcommand)]
+    Artifacts(artifacts::ArtifactsCmd),
+    /// The messages waiting in a chat's queue (`ask --queue`, or typed in the window while it
+    /// answered): list, remove.
+    #[command(subcommand)]
+    Queue(queue::QueueCmd),
     /// Local models for the built-in engine ("On this computer (built in)"): add, list, remove,
     /// settings, the engine's state.
     #[command(subcommand)]
@@ -222,6 +232,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Mcp(cmd) => mcp::run(&core, cmd).await,
         Command::Models(cmd) => models::run(&core, cmd).await,
         Command::Prompts(cmd) => library::run(&core, cmd).await,
+        Command::Artifacts(cmd) => artifacts::run(&core, cmd).await,
+        Command::Queue(cmd) => queue::run(&core, cmd).await,
         Command::Restore {
             file,
             dry_run,

@@ -64,6 +64,7 @@ struct Inner {
     updates: crate::updates::UpdateService,
     prompts: crate::prompts::PromptService,
     queue: crate::queue::QueueService,
+    artifacts: crate::artifacts::ArtifactService,
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
@@ -173,6 +174,7 @@ impl Core {
                 updates: crate::updates::UpdateService::new(shared.clone()),
                 prompts: crate::prompts::PromptService::new(shared.clone()),
                 queue: crate::queue::QueueService::new(shared.clone(), chats.clone()),
+                artifacts: crate::artifacts::ArtifactService::new(chats.clone()),
                 attachments,
                 chats,
                 providers,
@@ -274,6 +276,11 @@ impl Core {
     /// Saved prompts with `{{variables}}`.
     pub fn prompts(&self) -> &crate::prompts::PromptService {
         &self.inner.prompts
+    }
+
+    /// The HTML, SVG and Mermaid blocks of a chat's answers.
+    pub fn artifacts(&self) -> &crate::artifacts::ArtifactService {
+        &self.inner.artifacts
     }
 
     /// Messages queued while a chat answers, and "Send now".

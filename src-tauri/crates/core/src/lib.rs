@@ -53,6 +53,7 @@ macro_rules! tables_door {
 
 mod about;
 pub mod approvals;
+pub mod artifacts;
 pub mod assistants;
 pub mod attachments;
 pub mod backups;

@@ -15,6 +15,7 @@
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
 mod approvals;
+mod artifacts;
 mod assistants;
 mod attachments;
 mod chats;
@@ -39,6 +40,7 @@ mod usage;
 pub mod visible;
 
 pub use approvals::*;
+pub use artifacts::*;
 pub use assistants::*;
 pub use attachments::*;
 pub use chats::*;

@@ -20,3 +20,13 @@ pub struct QueuedMessage {
 
 /// The most messages one chat's queue holds.
 pub const QUEUE_MAX: usize = 20;
+
+/// A chat's queue and, when it waits instead of going as answers end, why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueueState {
+    /// The messages waiting, in the order they go.
+    pub queued: Vec<QueuedMessage>,
+    /// Why they wait (the answer before was stopped or failed, or a send was refused).
+    pub held: Option<String>,
+}

@@ -2,7 +2,8 @@
 // every `queue_changed` event (the core sends the queue with each change, and why it waits when
 // it does), so the chips never drift from the database.
 import { api } from "../api";
-import type { QueuedMessage } from "../types";
+import { visible } from "../approvals/visible";
+import type { QueueState, QueuedMessage } from "../types";
 
 export interface ChatQueue {
   items: QueuedMessage[];
@@ -24,15 +25,18 @@ export function queueChanged(chatId: string, items: QueuedMessage[], held: strin
   byChat = { ...byChat, [chatId]: { items, held } };
 }
 
-/** Reads the chat's queue from the core (when the chat is shown). */
-export async function loadQueue(chatId: string): Promise<void> {
-  const items = await api.listQueued(chatId);
-  const held = byChat[chatId]?.held ?? null;
-  queueChanged(chatId, items, items.length ? held : null);
+/** The core's answer to a command on a chat's queue. */
+export function queueState(chatId: string, state: QueueState) {
+  queueChanged(chatId, state.queued, state.held);
 }
 
-/** A queued message's text on one line, for its chip. */
+/** Reads the chat's queue, and why it waits, from the core (when the chat is shown). */
+export async function loadQueue(chatId: string): Promise<void> {
+  queueState(chatId, await api.listQueued(chatId));
+}
+
+/** A queued message's text on one line, for its chip: hidden characters marked, cut whole. */
 export function chipText(text: string, max = 80): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  const chars = Array.from(visible(text.replace(/\s+/g, " ").trim()));
+  return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : chars.join("");
 }

@@ -6,5 +6,9 @@ describe("queue chips", () => {
     expect(chipText("a\n\nb\tc")).toBe("a b c");
     expect(chipText("x".repeat(100), 10)).toBe("xxxxxxxxx…");
     expect(chipText("  short  ")).toBe("short");
+    // Hidden and direction-changing characters are marked; a cut never splits a character.
+    expect(chipText("a\u202Eb")).toBe("a⟦U+202E⟧b");
+    expect(chipText("😀😀😀", 3)).toBe("😀😀😀");
+    expect(chipText("😀😀😀😀", 3)).toBe("😀😀…");
   });
 });

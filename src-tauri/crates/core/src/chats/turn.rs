@@ -475,10 +475,19 @@ impl Loop {
             usage,
             stop_reason,
             raw_reason,
+            steer,
             ..
         } = self;
         draft.close_open(&em);
         draft.send_unsent(&em);
+        // "Send now" after the last response: the turn still ends as steered, so the queue
+        // waits for the message sent now.
+        let stop_reason = match &outcome {
+            Outcome::Completed if steer.is_cancelled() => {
+                Some(parley_protocol::StopReason::Steered)
+            }
+            _ => stop_reason,
+        };
         let (status, error) = match &outcome {
             Outcome::Completed => (TurnStatus::Completed, None),
             Outcome::Stopped => {

@@ -390,6 +390,8 @@ impl ChatService {
         let tools = tokio::select! {
             biased;
             () = cancel.cancelled() => Ok(None),
+            // "Send now" before the request: it ends at once too (nothing arrived to keep).
+            () = steer.cancelled() => Ok(None),
             t = self.turn_tools(&params, &settings, &options, true) => t,
         };
         // A tool that asks the model itself (MCP sampling) asks this chat's.
@@ -499,6 +501,29 @@ impl ChatService {
             }
             None => false,
         }
+    }
+
+    /// Whether this process holds the chat's turn slot (a turn starting or running).
+    pub fn is_answering(&self, chat_id: &ChatId) -> bool {
+        lock(&self.active).contains_key(chat_id)
+    }
+
+    /// Whether a message could be sent now as it would be (`send_message`'s checks that need
+    /// no turn slot): the text, the chat, who answers. "Send now" asks before it ends a turn.
+    pub async fn check_send(
+        &self,
+        chat_id: &ChatId,
+        text: &str,
+        options: &SendOptions,
+    ) -> Result<(), CoreError> {
+        validate_message(text, !options.attachments.is_empty())?;
+        let session = self
+            .shared
+            .store
+            .get_chat(chat_id)
+            .await?
+            .ok_or_else(|| not_found(chat_id))?;
+        self.who_answers(&session, options).await.map(|_| ())
     }
 
     /// The running turn of a chat, if any.

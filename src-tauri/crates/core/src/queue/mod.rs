@@ -1,20 +1,23 @@
 //! The queue: messages typed while a chat answers. Each waits in its own table (`store.rs`),
 //! so a restart or a crash keeps it, and goes when the chat's turn completes — one at a time,
 //! in order, each sent and then taken off the queue (a crash in between sends it twice rather
-//! than never). The desktop app drains queues (`start_draining`); the CLI only adds to them.
+//! than never; an edit or a removal waits for a send in progress, so neither is lost in it).
+//! The desktop app drains queues (`start_draining`, `drain.rs`); the CLI only adds to them.
 //!
 //! A turn that was stopped or failed holds the queue (the person decides: "Send now" on a
-//! message, or edit, or remove); so does a queued send the core refuses (its sentence is shown).
-//! "Send now" steers: the running turn ends at its next boundary (`ChatService::steer_turn`)
-//! and the message goes at once, ahead of the queue.
+//! message, or edit, or remove); so does a queued send the core refuses (its sentence is kept
+//! with the queue until a message goes). "Send now" steers: the running turn ends at its next
+//! boundary (`ChatService::steer_turn`) and the message goes at once, ahead of the queue.
 
+mod drain;
 mod store;
 
 use crate::chats::{ChatService, TurnHandle};
 use crate::error::CoreError;
 use crate::shared::Shared;
-use parley_protocol::{ChatId, EventMsg, QueuedMessage, SendOptions, StopReason, QUEUE_MAX};
-use std::sync::{Arc, Weak};
+use parley_protocol::{ChatId, EventMsg, QueueState, QueuedMessage, SendOptions, QUEUE_MAX};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// What "Send now" sends.
 pub enum SendNow {
@@ -33,10 +36,12 @@ pub struct QueueService {
 struct Inner {
     shared: Arc<Shared>,
     chats: ChatService,
-    /// One send from a queue at a time: a message is sent and taken off before the next
-    /// send looks at the queue.
+    /// One change of a queue at a time while a message of it is sent: a message is sent and
+    /// taken off before anything else looks at the queue.
     gate: tokio::sync::Mutex<()>,
     draining: std::sync::atomic::AtomicBool,
+    /// Why a chat's queue waits, until a message of it goes.
+    held: Mutex<HashMap<ChatId, String>>,
 }
 
 impl QueueService {
@@ -47,6 +52,7 @@ impl QueueService {
                 chats,
                 gate: tokio::sync::Mutex::new(()),
                 draining: std::sync::atomic::AtomicBool::new(false),
+                held: Mutex::default(),
             }),
         }
     }
@@ -54,6 +60,23 @@ impl QueueService {
     /// A chat's queue, in the order it goes.
     pub async fn list(&self, chat: &ChatId) -> Result<Vec<QueuedMessage>, CoreError> {
         Ok(self.inner.shared.store.queued(chat).await?)
+    }
+
+    /// A chat's queue and why it waits, if it does.
+    pub async fn state(&self, chat: &ChatId) -> Result<QueueState, CoreError> {
+        let queued = self.list(chat).await?;
+        let held = crate::util::lock(&self.inner.held).get(chat).cloned();
+        let held = held.filter(|_| !queued.is_empty());
+        Ok(QueueState { queued, held })
+    }
+
+    /// Records why the chat's queue waits (`None`: it goes again).
+    fn hold(&self, chat: &ChatId, why: Option<String>) {
+        let mut held = crate::util::lock(&self.inner.held);
+        match why {
+            Some(w) => held.insert(chat.clone(), w),
+            None => held.remove(chat),
+        };
     }
 
     /// Queues a message (with the provider and model to ask, `None`: the chat's when it goes).
@@ -65,7 +88,7 @@ impl QueueService {
         text: &str,
         provider: Option<String>,
         model: Option<String>,
-    ) -> Result<Vec<QueuedMessage>, CoreError> {
+    ) -> Result<QueueState, CoreError> {
         crate::chats::check_message(text, false)?;
         let m = QueuedMessage {
             id: crate::new_id(),
@@ -74,50 +97,45 @@ impl QueueService {
             model,
             created_at: crate::util::now_ms(),
         };
-        if !self.inner.shared.store.enqueue(chat, m, QUEUE_MAX).await? {
+        let store = &self.inner.shared.store;
+        if !store.enqueue(chat, m, QUEUE_MAX).await? {
             return Err(CoreError::InvalidInput(format!(
                 "This chat's queue already holds {QUEUE_MAX} messages. Send or remove one first."
             )));
         }
-        let queued = self.changed(chat, None).await?;
-        let idle = self.inner.chats.active_turn(chat).is_none();
-        if idle && queued.len() == 1 && self.draining() {
+        let state = self.changed(chat).await?;
+        let idle = !self.inner.chats.is_answering(chat);
+        if idle && state.queued.len() == 1 && self.draining() {
             self.send_next(chat).await;
-            return self.list(chat).await;
+            return self.state(chat).await;
         }
-        Ok(queued)
+        Ok(state)
     }
 
     /// Changes a queued message's text.
-    pub async fn edit(
-        &self,
-        chat: &ChatId,
-        id: &str,
-        text: &str,
-    ) -> Result<Vec<QueuedMessage>, CoreError> {
+    pub async fn edit(&self, chat: &ChatId, id: &str, text: &str) -> Result<QueueState, CoreError> {
         crate::chats::check_message(text, false)?;
-        if !self
-            .inner
-            .shared
-            .store
-            .edit_queued(chat, id, text.to_owned())
-            .await?
-        {
+        // Not during a send: the message being sent is no longer queued after it.
+        let _one = self.inner.gate.lock().await;
+        let store = &self.inner.shared.store;
+        if !store.edit_queued(chat, id, text.to_owned()).await? {
             return Err(gone());
         }
-        self.changed(chat, None).await
+        self.changed(chat).await
     }
 
     /// Takes a message off the queue.
-    pub async fn remove(&self, chat: &ChatId, id: &str) -> Result<Vec<QueuedMessage>, CoreError> {
+    pub async fn remove(&self, chat: &ChatId, id: &str) -> Result<QueueState, CoreError> {
+        let _one = self.inner.gate.lock().await;
         if !self.inner.shared.store.unqueue(chat, id).await? {
             return Err(gone());
         }
-        self.changed(chat, None).await
+        self.changed(chat).await
     }
 
     /// "Send now": ends the chat's running turn at its next boundary, then sends the message
-    /// (a queued one is taken off the queue once the core has it). Options that name no
+    /// (a queued one is taken off the queue once the core has it). What can be checked is
+    /// checked first: a message that would be refused ends nothing. Options that name no
     /// provider take a queued message's own.
     pub async fn send_now(
         &self,
@@ -137,14 +155,24 @@ impl QueueService {
                 (m.text, Some(id))
             }
         };
-        crate::chats::check_message(&text, !options.attachments.is_empty())?;
+        self.inner.chats.check_send(chat, &text, &options).await?;
         self.inner.chats.steer_turn(chat).await;
         let _one = self.inner.gate.lock().await;
-        let handle = self.inner.chats.send_message(chat, &text, options).await?;
+        let handle = match self.inner.chats.send_message(chat, &text, options).await {
+            Ok(h) => h,
+            Err(e) => {
+                // The answer ended as steered, so nothing follows it: the queue says why.
+                let why = format!("Queued messages wait: “Send now” failed: {e}");
+                self.hold(chat, Some(why));
+                let _ = self.changed(chat).await;
+                return Err(e);
+            }
+        };
+        self.hold(chat, None);
         if let Some(id) = queued {
             self.inner.shared.store.unqueue(chat, &id).await?;
-            self.changed(chat, None).await?;
         }
+        self.changed(chat).await?;
         Ok(handle)
     }
 
@@ -156,7 +184,7 @@ impl QueueService {
             return;
         }
         let events = self.inner.shared.hub.subscribe(None);
-        tokio::spawn(drain(Arc::downgrade(&self.inner), events));
+        tokio::spawn(drain::drain(Arc::downgrade(&self.inner), events));
     }
 
     fn draining(&self) -> bool {
@@ -177,88 +205,52 @@ impl QueueService {
             }
         };
         let Some(first) = first else { return };
-        if self.inner.chats.active_turn(chat).is_some() {
+        if self.inner.chats.is_answering(chat) {
             return;
         }
-        let options = SendOptions {
-            provider: first.provider.clone(),
-            model: first.model.clone(),
-            ..SendOptions::default()
-        };
-        let sent = self
-            .inner
-            .chats
-            .send_message(chat, &first.text, options)
-            .await;
-        let held = match sent {
-            Ok(_) => match self.inner.shared.store.unqueue(chat, &first.id).await {
+        let held = match self.send_queued(chat, &first).await {
+            Ok(()) => match self.inner.shared.store.unqueue(chat, &first.id).await {
                 Ok(_) => None,
                 Err(e) => Some(format!("The queue could not be updated: {e}.")),
             },
             // Another process answers in this chat: the queue waits for a word.
             Err(CoreError::Busy) => Some(
-                "Queued messages wait: this chat is answering in another Parley (the command line). Send them when it is done."
+                "Queued messages wait: this chat was answering elsewhere when the next one was due. Send it now, or it goes after the next answer."
                     .to_owned(),
             ),
             Err(e) => Some(format!("The queued message was not sent: {e}")),
         };
-        if let Err(e) = self.changed(chat, held).await {
+        self.hold(chat, held);
+        if let Err(e) = self.changed(chat).await {
             tracing::warn!("chat {chat}'s queue could not be read: {e}");
         }
     }
 
+    /// Sends a queued message with the provider and model it was queued with; when those can no
+    /// longer answer (removed since), with the chat's.
+    async fn send_queued(&self, chat: &ChatId, m: &QueuedMessage) -> Result<(), CoreError> {
+        let chosen = SendOptions {
+            provider: m.provider.clone(),
+            model: m.model.clone(),
+            ..SendOptions::default()
+        };
+        let chats = &self.inner.chats;
+        let options = match chats.check_send(chat, &m.text, &chosen).await {
+            Err(_) if m.provider.is_some() => SendOptions::default(),
+            _ => chosen,
+        };
+        chats.send_message(chat, &m.text, options).await.map(|_| ())
+    }
+
     /// Announces the chat's queue (and why it waits, if it does); returns it.
-    async fn changed(
-        &self,
-        chat: &ChatId,
-        held: Option<String>,
-    ) -> Result<Vec<QueuedMessage>, CoreError> {
-        let queued = self.list(chat).await?;
-        let held = held.filter(|_| !queued.is_empty());
+    async fn changed(&self, chat: &ChatId) -> Result<QueueState, CoreError> {
+        let state = self.state(chat).await?;
         let msg = EventMsg::QueueChanged {
-            queued: queued.clone(),
-            held,
+            queued: state.queued.clone(),
+            held: state.held.clone(),
         };
         self.inner.shared.hub.emit(chat, msg);
-        Ok(queued)
-    }
-}
-
-/// The app's drain: a turn that completes (not steered: "Send now" sends its own message)
-/// sends the chat's next queued message; one that was stopped or failed holds the queue.
-async fn drain(
-    inner: Weak<Inner>,
-    mut events: tokio::sync::mpsc::UnboundedReceiver<parley_protocol::Event>,
-) {
-    while let Some(ev) = events.recv().await {
-        let held = match &ev.msg {
-            EventMsg::TurnCompleted { stop_reason, .. } => {
-                if *stop_reason == Some(StopReason::Steered) {
-                    continue;
-                }
-                None
-            }
-            EventMsg::TurnStopped { .. } => {
-                Some("Queued messages wait: the answer was stopped. Send one now, or edit or remove it.")
-            }
-            EventMsg::TurnFailed { .. } => {
-                Some("Queued messages wait: the answer failed. Send one now when the provider is back, or edit or remove it.")
-            }
-            _ => continue,
-        };
-        let Some(inner) = inner.upgrade() else { return };
-        let queue = QueueService { inner };
-        let chat = ev.chat_id.clone();
-        match held {
-            None => {
-                tokio::spawn(async move { queue.send_next(&chat).await });
-            }
-            Some(why) => {
-                if let Err(e) = queue.changed(&chat, Some(why.to_owned())).await {
-                    tracing::warn!("chat {chat}'s queue could not be read: {e}");
-                }
-            }
-        }
+        Ok(state)
     }
 }
 

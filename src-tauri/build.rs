@@ -125,7 +125,9 @@ const COMMANDS: &[&str] = &[
     "edit_queued",
     "remove_queued",
     "send_now",
-    "open_artifact",
+    "show_artifact",
+    "place_artifact",
+    "close_artifact",
     "save_artifact",
 ];
 

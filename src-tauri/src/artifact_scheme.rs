@@ -41,6 +41,15 @@ impl Artifacts {
         Some(address(&token))
     }
 
+    /// Whether `token`'s page still waits to be loaded.
+    fn has(&self, token: &str) -> bool {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.iter().any(|(t, _)| t == token)
+    }
+
     /// The page of `token`, given once.
     fn take(&self, token: &str) -> Option<String> {
         let mut kept = self
@@ -61,8 +70,17 @@ fn address(token: &str) -> String {
     }
 }
 
-/// The token a request asks for: a GET of `/<32 lowercase hex digits>` on this scheme's host.
-fn asked(request: &Request<Vec<u8>>) -> Option<&str> {
+/// What a request asks for: a preview's page (`/<token>`), or the frame around it
+/// (`/frame/<token>`, the preview window's own page).
+#[derive(Debug, PartialEq, Eq)]
+enum Asked<'a> {
+    Page(&'a str),
+    Frame(&'a str),
+}
+
+/// The request's target: a GET of `/<32 lowercase hex digits>` or `/frame/<the same>` on this
+/// scheme's host, nothing else.
+fn asked(request: &Request<Vec<u8>>) -> Option<Asked<'_>> {
     if request.method() != tauri::http::Method::GET {
         return None;
     }
@@ -74,15 +92,46 @@ fn asked(request: &Request<Vec<u8>>) -> Option<&str> {
     if uri.query().is_some() {
         return None;
     }
-    let token = uri.path().strip_prefix('/')?;
+    let path = uri.path().strip_prefix('/')?;
+    let (frame, token) = match path.strip_prefix("frame/") {
+        Some(t) => (true, t),
+        None => (false, path),
+    };
     let hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
-    (token.len() == 32 && token.bytes().all(hex)).then_some(token)
+    if token.len() != 32 || !token.bytes().all(hex) {
+        return None;
+    }
+    Some(if frame {
+        Asked::Frame(token)
+    } else {
+        Asked::Page(token)
+    })
 }
 
-/// The response: the page under the preview policy, or 404.
-fn respond(page: Option<String>) -> Response<Vec<u8>> {
+/// The preview window's page: nothing but the sandboxed frame of the preview, filling it. No
+/// script of its own; it may frame only this scheme.
+fn frame_page(token: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Preview</title><style>html,body{{margin:0;height:100%;overflow:hidden;background:#fff}}iframe{{border:0;width:100%;height:100%;display:block}}</style></head><body><iframe src=\"/{token}\" sandbox=\"allow-scripts\" referrerpolicy=\"no-referrer\" allow=\"\" title=\"Preview\"></iframe></body></html>"
+    )
+}
+
+/// The policy of the frame page: its own styles, frames of this scheme, nothing else.
+const FRAME_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-src parley-artifact: http://parley-artifact.localhost; form-action 'none'; base-uri 'none'";
+
+/// The response to a request, from the pages kept.
+fn serve(kept: &Artifacts, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    match asked(request) {
+        Some(Asked::Page(t)) => respond(kept.take(t), parley_core::artifacts::CSP),
+        Some(Asked::Frame(t)) if kept.has(t) => respond(Some(frame_page(t)), FRAME_CSP),
+        _ => respond(None, parley_core::artifacts::CSP),
+    }
+}
+
+/// The response: a page under `csp`, or 404.
+fn respond(page: Option<String>, csp: &str) -> Response<Vec<u8>> {
     let builder = Response::builder()
-        .header("Content-Security-Policy", parley_core::artifacts::CSP)
+        .header("Content-Security-Policy", csp)
         .header("X-Content-Type-Options", "nosniff")
         .header("Referrer-Policy", "no-referrer")
         .header("Cache-Control", "no-store");
@@ -106,11 +155,17 @@ pub fn handle(
     responder: tauri::UriSchemeResponder,
 ) {
     use tauri::Manager;
-    let page = match ctx.app_handle().try_state::<Artifacts>() {
-        Some(kept) => asked(&request).and_then(|t| kept.take(t)),
-        None => None,
+    let response = match ctx.app_handle().try_state::<Artifacts>() {
+        Some(kept) => serve(&kept, &request),
+        None => respond(None, parley_core::artifacts::CSP),
     };
-    responder.respond(respond(page));
+    responder.respond(response);
+}
+
+/// The address of the preview window's page for the preview at `address`.
+pub fn frame_address(address: &str) -> Option<url::Url> {
+    let (base, token) = address.rsplit_once('/')?;
+    url::Url::parse(&format!("{base}/frame/{token}")).ok()
 }
 
 /// Makes the page a preview of `kind` shows and keeps it for one load; its address.
@@ -134,19 +189,37 @@ mod tests {
         let url = open(&kept, ArtifactKind::Svg, "<svg/>").unwrap();
         let token = url.rsplit('/').next().unwrap().to_owned();
         let req = get(&format!("parley-artifact://localhost/{token}"));
-        let first = respond(asked(&req).and_then(|t| kept.take(t)));
+        let frame = serve(
+            &kept,
+            &get(&format!("parley-artifact://localhost/frame/{token}")),
+        );
+        assert_eq!(frame.status(), 200);
+        let page = String::from_utf8_lossy(frame.body()).into_owned();
+        assert!(
+            page.contains(&format!("src=\"/{token}\" sandbox=\"allow-scripts\"")),
+            "{page}"
+        );
+        assert!(!page.contains("<script"));
+        let first = serve(&kept, &req);
         assert_eq!(first.status(), 200);
         let csp = first.headers()["Content-Security-Policy"].to_str().unwrap();
         assert!(csp.contains("sandbox allow-scripts") && csp.contains("connect-src 'none'"));
         assert!(String::from_utf8_lossy(first.body()).contains("<svg/>"));
-        let again = respond(asked(&req).and_then(|t| kept.take(t)));
+        let again = serve(&kept, &req);
         assert_eq!(again.status(), 404, "served once");
+        let frame = serve(
+            &kept,
+            &get(&format!("parley-artifact://localhost/frame/{token}")),
+        );
+        assert_eq!(frame.status(), 404, "its frame is gone with it");
         for bad in [
             format!("parley-artifact://localhost/{}", token.to_uppercase()),
             format!("parley-artifact://evil/{token}"),
             format!("parley-artifact://localhost/{token}?x"),
             format!("parley-artifact://localhost/../{token}"),
             "parley-artifact://localhost/".to_owned(),
+            format!("parley-artifact://localhost/frame/frame/{token}"),
+            format!("parley-artifact://localhost/x/{token}"),
         ] {
             assert!(asked(&get(&bad)).is_none(), "{bad}");
         }

@@ -10,6 +10,7 @@
 #![cfg_attr(test, allow(clippy::too_many_lines))]
 
 mod artifact_scheme;
+mod artifact_window;
 mod attachment_scheme;
 mod card;
 mod commands;
@@ -121,7 +122,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             prompts::save_prompt, prompts::delete_prompt, prompts::fill_prompt,
             prompts::export_prompts, prompts::import_prompts, queue::list_queued,
             queue::queue_message, queue::edit_queued, queue::remove_queued, queue::send_now,
-            artifacts::open_artifact, artifacts::save_artifact,
+            artifacts::show_artifact, artifacts::place_artifact, artifacts::close_artifact,
+            artifacts::save_artifact,
         ],
     )
 }
@@ -194,6 +196,7 @@ pub fn run(core: Core) -> Result<(), tauri::Error> {
         .manage(card::Windows::default())
         .manage(updates::Updates::default())
         .manage(artifact_scheme::Artifacts::default())
+        .manage(artifact_window::Placement::default())
         // Approval decisions and provider changes are made only in the cards, on their own
         // origin and in windows of their own (card/mod.rs, card/change.rs, card/window.rs).
         .register_asynchronous_uri_scheme_protocol(card::SCHEME, |ctx, request, responder| {
@@ -261,8 +264,12 @@ fn watch_main_window(app: &tauri::AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         window.on_window_event(move |event| {
             if matches!(event, tauri::WindowEvent::Destroyed) {
-                // The cards belong to the main window: they go with it.
+                // The cards and the preview belong to the main window: they go with it.
                 card::window::close_all(&handle);
+                artifact_window::close(&handle);
+            }
+            if matches!(event, tauri::WindowEvent::Moved(_)) {
+                artifact_window::follow(&handle);
             }
             if matches!(
                 event,

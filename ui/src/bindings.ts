@@ -361,10 +361,14 @@ export const commands = {
 	 */
 	sendNow: (chatId: ChatId, text: string, queued: string | null, options: SendOptions_Deserialize) => typedError<TurnId, ErrorInfo>(__TAURI_INVOKE("send_now", { chatId, text, queued, options })),
 	/**
-	 *  The address of a preview of `source` (HTML, or SVG: a Mermaid diagram comes drawn, as SVG),
-	 *  good for one load.
+	 *  Shows a preview of `source` (HTML, or SVG: a Mermaid diagram comes drawn, as SVG) over the
+	 *  panel's body at `rect`; a preview shown before closes.
 	 */
-	openArtifact: (kind: ArtifactKind, source: string) => typedError<string, ErrorInfo>(__TAURI_INVOKE("open_artifact", { kind, source })),
+	showArtifact: (kind: ArtifactKind, source: string, rect: Rect) => typedError<null, ErrorInfo>(__TAURI_INVOKE("show_artifact", { kind, source, rect })),
+	/**  The panel's body moved or changed size: the preview follows. */
+	placeArtifact: (rect: Rect) => typedError<null, ErrorInfo>(__TAURI_INVOKE("place_artifact", { rect })),
+	/**  Closes the preview, ending whatever it runs. */
+	closeArtifact: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("close_artifact")),
 	/**
 	 *  Writes `source` to a file the person picks (named `artifact-NUMBER.EXT` at first); its
 	 *  path, or `None` when cancelled.
@@ -2912,6 +2916,14 @@ export type ReasoningEffort =
 "medium" | 
 /**  Thorough reasoning. */
 "high";
+
+/**  Where the panel's body is, in the main window's page (CSS pixels from its top left). */
+export type Rect = {
+	x: number | null,
+	y: number | null,
+	width: number | null,
+	height: number | null,
+};
 
 /**
  *  What restoring from a backup added (nothing present is changed or removed; a backup is a

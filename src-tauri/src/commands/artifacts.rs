@@ -1,25 +1,52 @@
 //! Previews of the HTML, SVG and Mermaid blocks of answers: the page is made by the core and
-//! served once on the preview scheme (artifact_scheme.rs), for a frame sandboxed to scripts;
-//! saving goes through the system's save dialog (the page never names a path).
+//! served once on the preview scheme (artifact_scheme.rs), shown in a window of its own laid
+//! over the panel's body (artifact_window.rs), in a frame sandboxed to scripts; saving goes
+//! through the system's save dialog (the page never names a path).
 
 use super::prelude::*;
 use crate::artifact_scheme::Artifacts;
+use crate::artifact_window::{self, Rect};
 use parley_protocol::ArtifactKind;
 
 fn invalid(message: String) -> ErrorInfo {
     ErrorInfo::new(ErrorCode::InvalidInput, message, false)
 }
 
-/// The address of a preview of `source` (HTML, or SVG: a Mermaid diagram comes drawn, as SVG),
-/// good for one load.
+/// Shows a preview of `source` (HTML, or SVG: a Mermaid diagram comes drawn, as SVG) over the
+/// panel's body at `rect`; a preview shown before closes.
 #[tauri::command]
 #[specta::specta]
-pub async fn open_artifact(
+pub async fn show_artifact(
+    app: tauri::AppHandle,
     kept: State<'_, Artifacts>,
     kind: ArtifactKind,
     source: String,
-) -> Res<String> {
-    crate::artifact_scheme::open(&kept, kind, &source).map_err(invalid)
+    rect: Rect,
+) -> Res<()> {
+    let address = crate::artifact_scheme::open(&kept, kind, &source).map_err(invalid)?;
+    artifact_window::show(&app, &address, rect).map_err(|e| {
+        ErrorInfo::new(
+            ErrorCode::Internal,
+            format!("The preview could not be shown: {e}"),
+            true,
+        )
+    })
+}
+
+/// The panel's body moved or changed size: the preview follows.
+#[tauri::command]
+#[specta::specta]
+pub async fn place_artifact(app: tauri::AppHandle, rect: Rect) -> Res<()> {
+    artifact_window::place(&app, rect);
+    Ok(())
+}
+
+/// Closes the preview, ending whatever it runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn close_artifact(app: tauri::AppHandle) -> Res<()> {
+    artifact_window::close(&app);
+    Ok(())
 }
 
 /// Writes `source` to a file the person picks (named `artifact-NUMBER.EXT` at first); its

@@ -3,8 +3,8 @@
 // also the core service method's name.
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
-import type { AppFolder, ImportProgress } from "../bindings";
-import type { Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchQuery, ChatParams, Settings } from "./types";
+import type { AppFolder, ImportProgress, Rect } from "../bindings";
+import type { ArtifactKind, Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -138,6 +138,14 @@ export const api = {
   /** Ends the running answer at its next boundary and sends `text` (or the queued message `queued`). */
   sendNow: (chatId: string, text: string, queued: string | null, provider: string | null, model: string | null, attachments: Part[] = []) =>
     unwrap(commands.sendNow(chatId, text, queued, { provider, model, system: null, confirm_read_only: false, revision: null, attachments })),
+  /** Shows a preview (HTML, or SVG) in its own window laid over `rect` of the page. */
+  showArtifact: (kind: ArtifactKind, source: string, rect: Rect) => unwrap(commands.showArtifact(kind, source, rect)),
+  /** The panel's body moved: the preview's window follows. */
+  placeArtifact: (rect: Rect) => unwrap(commands.placeArtifact(rect)),
+  /** Closes the preview's window, ending what it runs. */
+  closeArtifact: () => unwrap(commands.closeArtifact()),
+  /** Saves a block's text where the person picks; null when cancelled. */
+  saveArtifact: (kind: ArtifactKind, source: string, number: number) => unwrap(commands.saveArtifact(kind, source, number)),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

@@ -135,3 +135,12 @@ export function diagrams(node: HTMLElement, _html: string) {
     },
   };
 }
+
+/** A diagram's picture (sanitized SVG, light colours) for its preview: drawn, or as drawn before. */
+export async function diagramSvg(code: string): Promise<string> {
+  if (!diagramSource(code)) throw new Error(`a diagram is drawn up to ${MAX_DIAGRAM.toLocaleString()} characters`);
+  const known = drawnCache.get(`light\n${code}`);
+  if (known && "svg" in known) return known.svg;
+  if (known) throw new Error(known.error);
+  return draw(code, "light");
+}

@@ -9,6 +9,7 @@ import remend from "remend";
 import DOMPurify from "dompurify";
 import { mathExtension, pendingMath, renderMath } from "./math";
 import { diagramSource } from "./diagrams";
+import { previewKind } from "../artifacts/find";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
 import c from "highlight.js/lib/languages/c";
@@ -75,7 +76,10 @@ const marked = new Marked(mathExtension(mathSlot), {
       const label = known ? escapeHtml(lang) : lang === "mermaid" ? "mermaid" : "text";
       // A finished mermaid block is drawn by diagrams.ts; until then, and if it fails, it is code.
       const diagram = highlight && lang === "mermaid" && diagramSource(token.text) ? " mermaid" : "";
-      return `<div class="code-block${diagram}"><div class="code-head"><span>${label}</span><button type="button" class="copy" data-copy>Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
+      // A finished HTML, SVG or Mermaid block can be previewed (in a sandboxed frame: artifacts).
+      const kind = highlight ? previewKind(lang, token.text) : null;
+      const preview = kind ? `<button type="button" class="copy" data-preview="${kind}" title="Preview in a sandboxed panel">Preview</button>` : "";
+      return `<div class="code-block${diagram}"><div class="code-head"><span>${label}</span>${preview}<button type="button" class="copy" data-copy>Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
     },
     image(token: Tokens.Image) {
       // Never load a remote image without consent: show a link to it instead.
@@ -108,9 +112,12 @@ const PURIFY = {
     "hr", "i", "input", "li", "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td",
     "th", "thead", "tr", "ul",
   ],
-  ALLOWED_ATTR: ["href", "title", "class", "type", "checked", "disabled", "data-copy", "align"],
+  ALLOWED_ATTR: ["href", "title", "class", "type", "checked", "disabled", "data-copy", "data-preview", "align"],
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
   ALLOW_DATA_ATTR: false,
+  // Other attributes with a value must read as an allowed address; a Preview button's kind is
+  // a word (html, svg, mermaid), checked again where it is read.
+  ADD_URI_SAFE_ATTR: ["data-preview"],
 };
 
 /** Renders model markdown to sanitized HTML. `streaming` closes unfinished syntax first. */

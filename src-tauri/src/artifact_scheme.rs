@@ -76,6 +76,8 @@ fn address(token: &str) -> String {
 enum Asked<'a> {
     Page(&'a str),
     Frame(&'a str),
+    /// The empty page a preview window is made on (artifact_window.rs).
+    Blank,
 }
 
 /// The request's target: a GET of `/<32 lowercase hex digits>` or `/frame/<the same>` on this
@@ -93,6 +95,9 @@ fn asked(request: &Request<Vec<u8>>) -> Option<Asked<'_>> {
         return None;
     }
     let path = uri.path().strip_prefix('/')?;
+    if path == "blank" {
+        return Some(Asked::Blank);
+    }
     let (frame, token) = match path.strip_prefix("frame/") {
         Some(t) => (true, t),
         None => (false, path),
@@ -124,6 +129,7 @@ fn serve(kept: &Artifacts, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     match asked(request) {
         Some(Asked::Page(t)) => respond(kept.take(t), parley_core::artifacts::CSP),
         Some(Asked::Frame(t)) if kept.has(t) => respond(Some(frame_page(t)), FRAME_CSP),
+        Some(Asked::Blank) => respond(Some(String::new()), parley_core::artifacts::CSP),
         _ => respond(None, parley_core::artifacts::CSP),
     }
 }
@@ -160,6 +166,11 @@ pub fn handle(
         None => respond(None, parley_core::artifacts::CSP),
     };
     responder.respond(response);
+}
+
+/// The address of the empty page a preview window is made on.
+pub fn blank_address() -> Option<url::Url> {
+    url::Url::parse(&address("blank")).ok()
 }
 
 /// The address of the preview window's page for the preview at `address`.

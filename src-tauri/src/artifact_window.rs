@@ -1,17 +1,24 @@
 //! The preview's own window: an answer's HTML, SVG or diagram runs in a native window of its
 //! own — a web view of its own, so a preview that loops forever or eats memory takes down only
 //! its own web process, never the chat — laid exactly over the body of the window's preview
-//! panel (the panel reports where its body is; the window follows the main window's moves),
-//! undecorated, owned by the main window. Its page is the frame page of the preview scheme
-//! (artifact_scheme.rs), which holds the preview in a frame sandboxed to scripts. No capability
-//! names this window: nothing in it can call a command. Closing the panel destroys the window,
-//! and with it whatever the preview was running.
+//! panel (the panel reports where its body is, kept inside the main window; the window follows
+//! the main window's moves), undecorated, owned by the main window. Where windows cannot be
+//! placed (Wayland) it is an ordinary window of its own instead.
+//!
+//! Its page is the frame page of the preview scheme (artifact_scheme.rs), which holds the
+//! preview in a frame sandboxed to scripts. The window is made on a blank page; Tauri's message
+//! channel (`window.webkit.messageHandlers.ipc`, which WebKit offers every frame) is taken out
+//! of it before the preview is loaded, so nothing in it can even send a command — and no
+//! capability names these windows either. An approval or change card never shares the screen
+//! with a preview: a card closes it, and no preview opens while a card is up. Closing the panel
+//! destroys the window, and with it whatever the preview was running.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use tauri::{Manager, Runtime};
 
-/// The window's label (no capability names it).
-pub const LABEL: &str = "artifact-preview";
+/// The windows' label prefix (no capability names them); each showing has a label of its own.
+pub const PREFIX: &str = "artifact-preview-";
 
 /// Where the panel's body is, in the main window's page (CSS pixels from its top left).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, specta::Type)]
@@ -22,37 +29,48 @@ pub struct Rect {
     pub height: f64,
 }
 
-/// The panel body's place, as last reported.
+/// The preview's window and the panel body's place, as last reported; one change at a time.
 #[derive(Default)]
-pub struct Placement(Mutex<Option<Rect>>);
+pub struct Placement {
+    state: Mutex<(Option<String>, Option<Rect>)>,
+    /// Shows and closes run one at a time (a window is made and gone whole).
+    pub(crate) gate: tokio::sync::Mutex<()>,
+    next: AtomicU64,
+}
 
 impl Placement {
-    fn set(&self, r: Option<Rect>) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = r;
-    }
-    fn get(&self) -> Option<Rect> {
-        *self
-            .0
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<String>, Option<Rect>)> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-/// A rectangle a window may take: finite, at least a pixel, at most a large screen.
-fn sane(r: &Rect) -> bool {
-    let ok = |v: f64, lo: f64| v.is_finite() && (lo..=20_000.0).contains(&v);
-    ok(r.x, -20_000.0) && ok(r.y, -20_000.0) && ok(r.width, 1.0) && ok(r.height, 1.0)
+/// `r` kept inside the main window's page of `width` × `height`; `None` when nothing is left.
+fn inside(r: &Rect, width: f64, height: f64) -> Option<Rect> {
+    let finite = [r.x, r.y, r.width, r.height].iter().all(|v| v.is_finite());
+    if !finite {
+        return None;
+    }
+    let (x, y) = (r.x.clamp(0.0, width), r.y.clamp(0.0, height));
+    let w = (r.x + r.width).min(width) - x;
+    let h = (r.y + r.height).min(height) - y;
+    (w >= 1.0 && h >= 1.0).then_some(Rect {
+        x,
+        y,
+        width: w,
+        height: h,
+    })
 }
 
-/// Where `r` of the main window's page is on the screen (logical pixels).
-fn on_screen<R: Runtime>(app: &tauri::AppHandle<R>, r: &Rect) -> Option<(f64, f64)> {
+/// Where `r` of the main window's page is on the screen (logical pixels), kept inside it.
+fn on_screen<R: Runtime>(app: &tauri::AppHandle<R>, r: &Rect) -> Option<(f64, f64, Rect)> {
     let main = app.get_webview_window("main")?;
     let scale = main.scale_factor().ok()?;
     let at = main.inner_position().ok()?.to_logical::<f64>(scale);
-    Some((at.x + r.x, at.y + r.y))
+    let size = main.inner_size().ok()?.to_logical::<f64>(scale);
+    let r = inside(r, size.width, size.height)?;
+    Some((at.x + r.x, at.y + r.y, r))
 }
 
 /// Only the preview scheme may load in the window.
@@ -64,75 +82,125 @@ fn preview_origin(url: &url::Url) -> bool {
     }
 }
 
+/// Whether windows can be placed here (not on Wayland, where the compositor places them).
+fn placeable() -> bool {
+    let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let x11 = std::env::var("GDK_BACKEND").is_ok_and(|b| b.starts_with("x11"));
+    !cfg!(target_os = "linux") || !wayland || x11
+}
+
+/// Whether an approval or change card is up (no preview is shown over or beside one).
+fn card_up<R: Runtime>(app: &tauri::AppHandle<R>) -> bool {
+    app.try_state::<crate::card::Windows>()
+        .is_some_and(|w| !w.cards_where(|_| true).is_empty())
+}
+
 /// Shows the preview at `address` over the panel's body at `r` (a window shown before goes).
 pub fn show<R: Runtime>(app: &tauri::AppHandle<R>, address: &str, r: Rect) -> Result<(), String> {
     close(app);
-    if !sane(&r) {
-        return Err("The preview panel reported an impossible size.".into());
+    if card_up(app) {
+        return Err("an approval or confirmation is waiting: answer it first.".into());
     }
-    let url = crate::artifact_scheme::frame_address(address)
-        .ok_or_else(|| "The preview's address could not be made.".to_owned())?;
+    let frame = crate::artifact_scheme::frame_address(address)
+        .ok_or_else(|| "its address could not be made.".to_owned())?;
+    let blank = crate::artifact_scheme::blank_address()
+        .ok_or_else(|| "its address could not be made.".to_owned())?;
     let main = app
         .get_webview_window("main")
-        .ok_or_else(|| "The main window is gone.".to_owned())?;
-    let (x, y) = on_screen(app, &r).ok_or_else(|| "The main window has no place.".to_owned())?;
-    let builder =
-        tauri::WebviewWindowBuilder::new(app, LABEL, tauri::WebviewUrl::CustomProtocol(url))
+        .ok_or_else(|| "the main window is gone.".to_owned())?;
+    let (x, y, r) = on_screen(app, &r).ok_or_else(|| "the panel has no room.".to_owned())?;
+    let placement = app
+        .try_state::<Placement>()
+        .ok_or_else(|| "Parley is still starting.".to_owned())?;
+    let label = format!("{PREFIX}{}", placement.next.fetch_add(1, Ordering::SeqCst));
+    let logged = AtomicBool::new(false);
+    let mut builder =
+        tauri::WebviewWindowBuilder::new(app, &label, tauri::WebviewUrl::CustomProtocol(blank))
             .title("Parley: preview")
-            .decorations(false)
-            .resizable(false)
-            .skip_taskbar(true)
+            .skip_taskbar(placeable())
             .focused(false)
             .inner_size(r.width, r.height)
-            .position(x, y)
-            .on_navigation(|u| {
+            .on_navigation(move |u| {
                 let ok = preview_origin(u);
-                if !ok {
-                    tracing::warn!("blocked navigation of the preview to {}", u.scheme());
+                // (Once per window: a preview navigating in a loop does not fill the log.)
+                if !ok && !logged.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("blocked navigation of a preview to {}:", u.scheme());
                 }
                 ok
             })
             .parent(&main)
             .map_err(|e| e.to_string())?;
-    builder.build().map_err(|e| e.to_string())?;
-    if let Some(p) = app.try_state::<Placement>() {
-        p.set(Some(r));
+    if placeable() {
+        builder = builder.decorations(false).position(x, y);
     }
-    Ok(())
+    let window = builder.build().map_err(|e| e.to_string())?;
+    *placement.lock() = (Some(label), Some(r));
+    load_without_channel(&window, frame)
+}
+
+/// Takes Tauri's message channel out of the window's web view, then loads the preview (in that
+/// order, on the main thread). Elsewhere than Linux the channel stays (the invoke key and the
+/// absence of any capability still refuse every command) and the preview loads at once.
+fn load_without_channel<R: Runtime>(
+    window: &tauri::WebviewWindow<R>,
+    frame: url::Url,
+) -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        let url = frame.to_string();
+        window
+            .with_webview(move |wv| {
+                use webkit2gtk::{UserContentManagerExt, WebViewExt};
+                let view = wv.inner();
+                if let Some(manager) = view.user_content_manager() {
+                    manager.unregister_script_message_handler("ipc");
+                    view.load_uri(&url);
+                } else {
+                    tracing::warn!("a preview's web view has no content manager: not loaded");
+                }
+            })
+            .map_err(|e| e.to_string())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        window.navigate(frame).map_err(|e| e.to_string())
+    }
 }
 
 /// Lays the window over the panel's body at `r` (it moved or changed size).
 pub fn place<R: Runtime>(app: &tauri::AppHandle<R>, r: Rect) {
-    if !sane(&r) {
-        return;
-    }
     if let Some(p) = app.try_state::<Placement>() {
-        p.set(Some(r));
+        p.lock().1 = Some(r);
     }
     follow(app);
 }
 
 /// Puts the window where the panel's body is (after the main window moved).
 pub fn follow<R: Runtime>(app: &tauri::AppHandle<R>) {
-    let Some(w) = app.get_webview_window(LABEL) else {
+    let Some(p) = app.try_state::<Placement>() else {
         return;
     };
-    let Some(r) = app.try_state::<Placement>().and_then(|p| p.get()) else {
+    let (Some(label), Some(r)) = p.lock().clone() else {
         return;
     };
-    if let Some((x, y)) = on_screen(app, &r) {
+    let (Some(w), Some((x, y, r))) = (app.get_webview_window(&label), on_screen(app, &r)) else {
+        return;
+    };
+    if placeable() {
         let _ = w.set_position(tauri::LogicalPosition::new(x, y));
         let _ = w.set_size(tauri::LogicalSize::new(r.width, r.height));
     }
 }
 
-/// Closes the window (and ends what the preview runs).
+/// Closes the preview's windows (and ends what they run).
 pub fn close<R: Runtime>(app: &tauri::AppHandle<R>) {
     if let Some(p) = app.try_state::<Placement>() {
-        p.set(None);
+        *p.lock() = (None, None);
     }
-    if let Some(w) = app.get_webview_window(LABEL) {
-        let _ = w.destroy();
+    for (label, w) in app.webview_windows() {
+        if label.starts_with(PREFIX) {
+            let _ = w.destroy();
+        }
     }
 }
 
@@ -141,7 +209,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_preview_scheme_loads_and_only_sane_places_are_taken() {
+    fn only_the_preview_scheme_loads_and_the_window_stays_inside_the_main_one() {
         let ok = |u: &str| preview_origin(&url::Url::parse(u).unwrap());
         assert!(ok(
             "parley-artifact://localhost/frame/0123456789abcdef0123456789abcdef"
@@ -155,20 +223,28 @@ mod tests {
         ] {
             assert!(!ok(bad), "{bad}");
         }
-        let r = |x: f64, w: f64| Rect {
+        let r = |x: f64, y: f64, w: f64, h: f64| Rect {
             x,
-            y: 0.0,
+            y,
             width: w,
-            height: 100.0,
+            height: h,
         };
-        assert!(sane(&r(10.0, 300.0)));
+        assert_eq!(
+            inside(&r(10.0, 0.0, 300.0, 100.0), 800.0, 600.0),
+            Some(r(10.0, 0.0, 300.0, 100.0))
+        );
+        // Cut to the main window: a page cannot lay a preview over anything else.
+        assert_eq!(
+            inside(&r(-50.0, 500.0, 2000.0, 5000.0), 800.0, 600.0),
+            Some(r(0.0, 500.0, 800.0, 100.0))
+        );
         for bad in [
-            r(f64::NAN, 300.0),
-            r(0.0, 0.0),
-            r(0.0, f64::INFINITY),
-            r(0.0, 1e9),
+            r(f64::NAN, 0.0, 300.0, 100.0),
+            r(0.0, 0.0, 0.0, 10.0),
+            r(900.0, 0.0, 10.0, 10.0),
+            r(0.0, 0.0, f64::INFINITY, 1.0),
         ] {
-            assert!(!sane(&bad), "{bad:?}");
+            assert_eq!(inside(&bad, 800.0, 600.0), None, "{bad:?}");
         }
     }
 }

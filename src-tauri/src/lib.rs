@@ -149,9 +149,6 @@ fn navigation_allowed(url: &url::Url) -> bool {
     match (url.scheme(), url.host_str()) {
         ("tauri", Some("localhost")) => true,
         ("http" | "https", Some("tauri.localhost")) => true,
-        // A preview's page, in its sandboxed frame (artifact_scheme.rs): it is served once.
-        (artifact_scheme::SCHEME, Some("localhost")) => true,
-        ("http", Some("parley-artifact.localhost")) => cfg!(windows),
         ("http", Some("127.0.0.1")) if cfg!(dev) => url.port() == Some(5173),
         _ => false,
     }
@@ -366,13 +363,13 @@ mod tests {
         assert!(!ok("javascript:alert(1)"));
         assert!(!ok("file:///etc/passwd"));
         assert!(!ok("data:text/html,hi"));
-        // A preview's frame loads its page, on its scheme's one host.
-        assert!(ok(
+        // Previews run in windows of their own, never in this one (artifact_window.rs).
+        assert!(!ok(
             "parley-artifact://localhost/0123456789abcdef0123456789abcdef"
         ));
         assert!(!ok(
-            "parley-artifact://evil.com/0123456789abcdef0123456789abcdef"
+            "parley-artifact://localhost/frame/0123456789abcdef0123456789abcdef"
         ));
-        assert_eq!(ok("http://parley-artifact.localhost/x"), cfg!(windows));
+        assert!(!ok("http://parley-artifact.localhost/x"));
     }
 }

@@ -31,6 +31,7 @@ tryIt("internals", () => typeof window.__TAURI_INTERNALS__);
 tryIt("parentInternals", () => typeof parent.__TAURI_INTERNALS__);
 tryIt("parentDocument", () => parent.document.title);
 tryIt("topInternals", () => typeof top.__TAURI_INTERNALS__);
+tryIt("channel", () => typeof (window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc));
 tryIt("ipc", () => window.webkit.messageHandlers.ipc.postMessage(JSON.stringify({{cmd: "rename_chat", callback: 1, error: 2, payload: {{}}}})));
 tryIt("top", () => {{ window.top.location = "http://127.0.0.1:{bait}/top"; return "navigated?"; }});
 tryIt("open", () => window.open("http://127.0.0.1:{bait}/open"));
@@ -158,6 +159,25 @@ async fn window_previews_are_sandboxed_versioned_and_stoppable() {
     assert_eq!(sandbox, "allow-scripts");
     s.to_main().await;
     screen_shot(&e, "artifacts-01-svg");
+    // Wide enough, the panel sits beside the chat, and the preview follows the panel's size.
+    s.set_size(1500, 900).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    screen_shot(&e, "artifacts-01-svg-wide");
+    let (mx, my, _, _) = s.window_rect().await;
+    let body = s
+        .script("const r = document.querySelector('[data-testid=artifact-body]').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]")
+        .await;
+    let body: Vec<f64> = serde_json::from_value(body).unwrap();
+    enter_card_window(&s, "iframe").await;
+    let (px, py, pw, ph) = s.window_rect().await;
+    s.to_main().await;
+    let want = [mx as f64 + body[0], my as f64 + body[1], body[2], body[3]];
+    let got = [px as f64, py as f64, pw as f64, ph as f64];
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 2.0, "the preview lies over the panel's body: {got:?}, not {want:?}");
+    }
+    s.set_size(1100, 720).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     s.click_css("[data-testid=artifact-prev]").await;
     s.wait_text("[data-testid=artifact-version]", 10, |t| t == "1/2")
         .await;
@@ -193,6 +213,10 @@ async fn window_previews_are_sandboxed_versioned_and_stoppable() {
         );
     }
     assert_eq!(report["internals"], "undefined", "{report}");
+    assert_eq!(
+        report["channel"], "undefined",
+        "Tauri's message channel is out of the preview: {report}"
+    );
     for key in ["parentInternals", "topInternals"] {
         assert!(
             report[key]
@@ -233,6 +257,7 @@ async fn window_previews_are_sandboxed_versioned_and_stoppable() {
         1.into(),
     )
     .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     screen_shot(&e, "artifacts-03-mermaid");
     // Save writes the block's own text (the dialog's answer is set by `cargo xtask test`).
     let saved = std::env::var("PARLEY_E2E_SAVE_FILE")

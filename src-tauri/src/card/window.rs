@@ -186,6 +186,8 @@ pub async fn open<R: Runtime>(app: &tauri::AppHandle<R>, card: Card) {
     let Some((label, shown)) = windows.reserve(&card) else {
         return;
     };
+    // A card never shares the screen with a preview (artifact_window.rs).
+    crate::artifact_window::close(app);
     let mut b =
         tauri::WebviewWindowBuilder::new(app, &label, tauri::WebviewUrl::CustomProtocol(url))
             .title(card.title())

@@ -5,7 +5,7 @@
 
 use super::prelude::*;
 use crate::artifact_scheme::Artifacts;
-use crate::artifact_window::{self, Rect};
+use crate::artifact_window::{self, Placement, Rect};
 use parley_protocol::ArtifactKind;
 
 fn invalid(message: String) -> ErrorInfo {
@@ -19,11 +19,13 @@ fn invalid(message: String) -> ErrorInfo {
 pub async fn show_artifact(
     app: tauri::AppHandle,
     kept: State<'_, Artifacts>,
+    placement: State<'_, Placement>,
     kind: ArtifactKind,
     source: String,
     rect: Rect,
 ) -> Res<()> {
     let address = crate::artifact_scheme::open(&kept, kind, &source).map_err(invalid)?;
+    let _one = placement.gate.lock().await;
     artifact_window::show(&app, &address, rect).map_err(|e| {
         ErrorInfo::new(
             ErrorCode::Internal,
@@ -44,7 +46,8 @@ pub async fn place_artifact(app: tauri::AppHandle, rect: Rect) -> Res<()> {
 /// Closes the preview, ending whatever it runs.
 #[tauri::command]
 #[specta::specta]
-pub async fn close_artifact(app: tauri::AppHandle) -> Res<()> {
+pub async fn close_artifact(app: tauri::AppHandle, placement: State<'_, Placement>) -> Res<()> {
+    let _one = placement.gate.lock().await;
     artifact_window::close(&app);
     Ok(())
 }
@@ -64,10 +67,14 @@ pub async fn save_artifact(
     let path = match crate::e2e::chosen_path("PARLEY_E2E_SAVE_FILE") {
         Some(p) => Some(p),
         None => {
+            use tauri::Manager;
             use tauri_plugin_dialog::DialogExt;
             let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
+            let mut dialog = app.dialog().file();
+            if let Some(main) = app.get_webview_window("main") {
+                dialog = dialog.set_parent(&main);
+            }
+            dialog
                 .set_title("Save the preview's source")
                 .set_file_name(&name)
                 .save_file(move |picked| {

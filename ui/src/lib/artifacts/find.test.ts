@@ -20,6 +20,10 @@ describe("previewable blocks", () => {
       ["   ```html\n<p/>\n   ```", [["html", "<p/>"]]],
       ["```html\n<p/>\n``` not yet\n```", [["html", "<p/>\n``` not yet"]]],
       ["use ```html``` here", []],
+      // Inside a list or a quote, with the text the renderer shows.
+      ["- item\n\n    ```html\n    <p/>\n    ```", [["html", "<p/>"]]],
+      ["> ```svg\n> <svg/>\n> ```", [["svg", "<svg/>"]]],
+      ["```html\r\n<p/>\r\n```", [["html", "<p/>"]]],
     ];
     for (const [md, want] of cases) {
       expect(blocks(md).map((b) => [b.kind, b.source]), md).toEqual(want);

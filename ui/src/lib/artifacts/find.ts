@@ -1,8 +1,11 @@
 // The previewable blocks of answers — HTML, SVG (or XML holding an <svg>) and Mermaid fences —
-// found the way the markdown renderer sees fences (the core's `artifacts/blocks.rs` reads them
-// the same way for `parley artifacts`): ``` or ~~~ at most three spaces in, closed by a fence of
-// the same character at least as long with nothing after it, or by the end of the text.
+// found by the markdown renderer's own lexer, so the window previews exactly the blocks it
+// shows, with their text. (The core's `artifacts/blocks.rs` reads top-level fences the same way
+// for `parley artifacts`.)
+import { Lexer, type Token, type Tokens } from "marked";
 import type { ArtifactKind, Message } from "../types";
+
+
 
 export interface Artifact {
   kind: ArtifactKind;
@@ -39,35 +42,24 @@ function holdsSvg(text: string): boolean {
   return t.slice(0, 4).toLowerCase() === "<svg";
 }
 
-function fence(line: string): { c: string; n: number; info: string } | null {
-  const m = /^( {0,3})(`{3,}|~{3,})(.*)$/.exec(line);
-  if (!m) return null;
-  const [c, n, info] = [m[2]![0]!, m[2]!.length, m[3]!];
-  if (c === "`" && info.includes("`")) return null;
-  return { c, n, info: info.trim() };
-}
-
-/** The previewable blocks of a markdown text, in order. */
+/** The previewable blocks of a markdown text, in order — read by the renderer's own lexer, so
+ * a block inside a list or a quote is found with the text it shows. */
 export function blocks(markdown: string): { kind: ArtifactKind; source: string }[] {
   const out: { kind: ArtifactKind; source: string }[] = [];
-  let open: { c: string; n: number; info: string; body: string[] } | null = null;
-  const push = (o: NonNullable<typeof open>) => {
-    const source = o.body.join("\n");
-    const kind = source.trim() ? previewKind(o.info.split(/\s+/)[0] ?? "", source) : null;
-    if (kind) out.push({ kind, source });
-  };
-  for (const line of markdown.split(/\r?\n/)) {
-    const f = fence(line);
-    if (!open) {
-      if (f) open = { ...f, body: [] };
-    } else if (f && f.c === open.c && f.n >= open.n && f.info === "") {
-      push(open);
-      open = null;
-    } else {
-      open.body.push(line);
+  const walk = (tokens: readonly Token[]) => {
+    for (const t of tokens) {
+      if (t.type === "code") {
+        const code = t as Tokens.Code;
+        const lang = code.codeBlockStyle === "indented" ? "" : ((code.lang ?? "").trim().split(/\s+/)[0] ?? "");
+        const kind = code.text.trim() ? previewKind(lang, code.text) : null;
+        if (kind) out.push({ kind, source: code.text });
+      }
+      const inner = t as { tokens?: Token[]; items?: { tokens?: Token[] }[] };
+      if (inner.tokens) walk(inner.tokens);
+      for (const item of inner.items ?? []) if (item.tokens) walk(item.tokens);
     }
-  }
-  if (open) push(open);
+  };
+  walk(Lexer.lex(markdown, { gfm: true }));
   return out;
 }
 

@@ -142,5 +142,12 @@ export async function diagramSvg(code: string): Promise<string> {
   const known = drawnCache.get(`light\n${code}`);
   if (known && "svg" in known) return known.svg;
   if (known) throw new Error(known.error);
-  return draw(code, "light");
+  // In the drawing queue: one diagram (and one theme) at a time.
+  let result!: Promise<string>;
+  queue = queue.then(() => {
+    result = draw(code, "light");
+    return result.then(() => undefined, () => undefined);
+  });
+  await queue;
+  return result;
 }

@@ -174,7 +174,10 @@ async fn window_previews_are_sandboxed_versioned_and_stoppable() {
     let want = [mx as f64 + body[0], my as f64 + body[1], body[2], body[3]];
     let got = [px as f64, py as f64, pw as f64, ph as f64];
     for (g, w) in got.iter().zip(want) {
-        assert!((g - w).abs() <= 2.0, "the preview lies over the panel's body: {got:?}, not {want:?}");
+        assert!(
+            (g - w).abs() <= 2.0,
+            "the preview lies over the panel's body: {got:?}, not {want:?}"
+        );
     }
     s.set_size(1100, 720).await;
     tokio::time::sleep(Duration::from_millis(300)).await;

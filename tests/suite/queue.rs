@@ -434,6 +434,23 @@ async fn the_queue_has_bounds_and_refuses_what_cannot_be_sent() {
         .unwrap_err()
         .to_string()
         .contains("MB"));
+    // The whole queue's text is bounded too (each change sends it to the window).
+    let big = "y".repeat(parley_protocol::MAX_MESSAGE_BYTES - 1);
+    let a = q.add(&sid, &big, None, None).await.unwrap().queued[0]
+        .id
+        .clone();
+    let b = q.add(&sid, &big, None, None).await.unwrap().queued[1]
+        .id
+        .clone();
+    let e = q
+        .add(&sid, &"z".repeat(10_000), None, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("4 MB"), "{e}");
+    assert!(q.edit(&sid, &a, &format!("{big}more")).await.is_err());
+    q.remove(&sid, &a).await.unwrap();
+    q.remove(&sid, &b).await.unwrap();
     let unknown = ChatId("no-such-chat".into());
     assert!(q.add(&unknown, "hi", None, None).await.is_err());
     for i in 0..QUEUE_MAX {

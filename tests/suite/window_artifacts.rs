@@ -64,10 +64,25 @@ async fn open_preview(s: &Session, kind: &str, from_end: usize) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Clicked once the transcript stands still (it may still be settling on its newest rows).
+    s.wait_still(&css).await;
     let buttons = s.find_all(&css).await;
     s.click(&buttons[buttons.len() - 1 - from_end]).await;
-    s.wait_for("[data-testid=artifact-body][data-ready=true]")
-        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while s
+        .find_all("[data-testid=artifact-body][data-ready=true]")
+        .await
+        .is_empty()
+    {
+        if Instant::now() > deadline {
+            let panel = s
+                .script("return document.querySelector('[data-testid=artifact-panel]')?.outerHTML ?? 'no panel'")
+                .await;
+            let windows = s.window_handles().await.len();
+            panic!("the {kind} preview is not shown ({windows} windows): {panel}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Makes the preview's frame, in the preview's own window, the context of later calls.

@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 
 struct Subscriber {
     session: Option<ChatId>,
+    /// Takes only the events that end turns (the queue's drain), not every delta.
+    ends_only: bool,
     tx: mpsc::UnboundedSender<Event>,
 }
 
@@ -84,7 +86,9 @@ impl Hub {
         }
         // Deliver, moving the event into the last interested subscriber instead of cloning.
         st.subscribers.retain(|s| !s.tx.is_closed());
-        let wants = |s: &Subscriber| s.session.as_ref().is_none_or(|want| want == chat_id);
+        let wants = |s: &Subscriber| {
+            s.session.as_ref().is_none_or(|want| want == chat_id) && (ends || !s.ends_only)
+        };
         let Some(last) = st.subscribers.iter().rposition(wants) else {
             return;
         };
@@ -108,7 +112,22 @@ impl Hub {
         for ev in replay {
             let _ = tx.send(ev.clone());
         }
-        st.subscribers.push(Subscriber { session, tx });
+        st.subscribers.push(Subscriber {
+            session,
+            ends_only: false,
+            tx,
+        });
+        rx
+    }
+
+    /// The events that end turns, of every chat, from now on (no replay: nothing has ended).
+    pub(crate) fn subscribe_ends(&self) -> mpsc::UnboundedReceiver<Event> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.lock().subscribers.push(Subscriber {
+            session: None,
+            ends_only: true,
+            tx,
+        });
         rx
     }
 

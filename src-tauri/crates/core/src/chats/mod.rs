@@ -63,6 +63,9 @@ pub struct ChatService {
     /// MCP servers: their tools among a chat's tools.
     mcp: crate::mcp::McpService,
     active: Arc<Mutex<HashMap<ChatId, turns::ActiveTurn>>>,
+    /// Chats being deleted: no turn starts in them (a queued send or "Send now" that wakes on
+    /// the stop of their turn is refused).
+    closing: Arc<Mutex<std::collections::HashSet<ChatId>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -91,6 +94,7 @@ impl ChatService {
             attachments,
             mcp,
             active: Arc::default(),
+            closing: Arc::default(),
             titles: Arc::default(),
         }
     }
@@ -215,8 +219,11 @@ impl ChatService {
                 self.shared.store.delete_chat_seen(id, Some(seen)).await?;
             }
         }
+        crate::util::lock(&self.closing).insert(id.clone());
         self.stop_turn(id).await;
-        if self.shared.store.delete_chat_seen(id, None).await? {
+        let deleted = self.shared.store.delete_chat_seen(id, None).await;
+        crate::util::lock(&self.closing).remove(id);
+        if deleted? {
             self.shared.hub.forget(id);
             self.approvals.forget_chat(&id.0);
             self.collect_attachments().await;

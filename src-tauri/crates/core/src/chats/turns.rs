@@ -352,6 +352,9 @@ impl ChatService {
         if active.contains_key(chat_id) {
             return Err(CoreError::Busy);
         }
+        if lock(&self.closing).contains(chat_id) {
+            return Err(not_found(chat_id));
+        }
         active.insert(
             chat_id.clone(),
             ActiveTurn {

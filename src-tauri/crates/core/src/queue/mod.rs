@@ -19,6 +19,9 @@ use parley_protocol::{ChatId, EventMsg, QueueState, QueuedMessage, SendOptions, 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// The most text one chat's queue holds (every change sends the whole queue to the window).
+pub const QUEUE_MAX_BYTES: usize = 4 * 1024 * 1024;
+
 /// What "Send now" sends.
 pub enum SendNow {
     /// A new message.
@@ -98,10 +101,15 @@ impl QueueService {
             created_at: crate::util::now_ms(),
         };
         let store = &self.inner.shared.store;
-        if !store.enqueue(chat, m, QUEUE_MAX).await? {
-            return Err(CoreError::InvalidInput(format!(
+        match store.enqueue(chat, m, (QUEUE_MAX, QUEUE_MAX_BYTES)).await? {
+            store::Enqueued::Added => {}
+            store::Enqueued::Full => return Err(CoreError::InvalidInput(format!(
                 "This chat's queue already holds {QUEUE_MAX} messages. Send or remove one first."
-            )));
+            ))),
+            store::Enqueued::TooLarge => return Err(CoreError::InvalidInput(format!(
+                "This chat's queue would hold over {} MB of text. Send or remove a message first.",
+                QUEUE_MAX_BYTES / (1024 * 1024)
+            ))),
         }
         let state = self.changed(chat).await?;
         let idle = !self.inner.chats.is_answering(chat);
@@ -115,6 +123,16 @@ impl QueueService {
     /// Changes a queued message's text.
     pub async fn edit(&self, chat: &ChatId, id: &str, text: &str) -> Result<QueueState, CoreError> {
         crate::chats::check_message(text, false)?;
+        let others: usize = (self.list(chat).await?.iter())
+            .filter(|m| m.id != id)
+            .map(|m| m.text.len())
+            .sum();
+        if others + text.len() > QUEUE_MAX_BYTES {
+            return Err(CoreError::InvalidInput(format!(
+                "This chat's queue would hold over {} MB of text. Shorten the message.",
+                QUEUE_MAX_BYTES / (1024 * 1024)
+            )));
+        }
         // Not during a send: the message being sent is no longer queued after it.
         let _one = self.inner.gate.lock().await;
         let store = &self.inner.shared.store;
@@ -183,7 +201,7 @@ impl QueueService {
         if self.inner.draining.swap(true, Ordering::SeqCst) {
             return;
         }
-        let events = self.inner.shared.hub.subscribe(None);
+        let events = self.inner.shared.hub.subscribe_ends();
         tokio::spawn(drain::drain(Arc::downgrade(&self.inner), events));
     }
 

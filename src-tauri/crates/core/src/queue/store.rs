@@ -17,6 +17,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedMessage> {
 
 const COLUMNS: &str = "id, text, provider, model, created_at";
 
+/// How adding to a queue went.
+pub(super) enum Enqueued {
+    Added,
+    /// It holds the most messages already.
+    Full,
+    /// Its text would be over the limit.
+    TooLarge,
+}
+
 impl Store {
     /// A chat's queue, in the order it goes.
     pub(super) async fn queued(&self, chat: &ChatId) -> Result<Vec<QueuedMessage>, StoreError> {
@@ -32,14 +41,14 @@ impl Store {
             .await
     }
 
-    /// Adds a message at the end of a chat's queue unless it holds `max` already (then `false`).
-    /// A chat that does not exist is `NoSuchChat`.
+    /// Adds a message at the end of a chat's queue unless it holds `max.0` messages already or
+    /// its text would be over `max.1` bytes. A chat that does not exist is `NoSuchChat`.
     pub(super) async fn enqueue(
         &self,
         chat: &ChatId,
         m: QueuedMessage,
-        max: usize,
-    ) -> Result<bool, StoreError> {
+        max: (usize, usize),
+    ) -> Result<Enqueued, StoreError> {
         let chat = chat.0.clone();
         self.writer
             .call(move |c| {
@@ -50,13 +59,17 @@ impl Store {
                 if exists.is_none() {
                     return Err(StoreError::NoSuchChat(chat));
                 }
-                let (count, last): (i64, Option<i64>) = tx.query_row(
-                    "SELECT COUNT(*), MAX(seq) FROM queued_messages WHERE session_id = ?1",
+                let (count, last, bytes): (i64, Option<i64>, i64) = tx.query_row(
+                    "SELECT COUNT(*), MAX(seq), COALESCE(SUM(LENGTH(CAST(text AS BLOB))), 0)
+                     FROM queued_messages WHERE session_id = ?1",
                     [&chat],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )?;
-                if count as usize >= max {
-                    return Ok(false);
+                if count as usize >= max.0 {
+                    return Ok(Enqueued::Full);
+                }
+                if bytes as usize + m.text.len() > max.1 {
+                    return Ok(Enqueued::TooLarge);
                 }
                 tx.execute(
                     "INSERT INTO queued_messages(id, session_id, seq, text, provider, model, created_at)
@@ -64,7 +77,7 @@ impl Store {
                     params![m.id, chat, last.unwrap_or(0) + 1, m.text, m.provider, m.model, m.created_at],
                 )?;
                 tx.commit()?;
-                Ok(true)
+                Ok(Enqueued::Added)
             })
             .await
     }

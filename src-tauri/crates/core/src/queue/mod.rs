@@ -103,13 +103,17 @@ impl QueueService {
         let store = &self.inner.shared.store;
         match store.enqueue(chat, m, (QUEUE_MAX, QUEUE_MAX_BYTES)).await? {
             store::Enqueued::Added => {}
-            store::Enqueued::Full => return Err(CoreError::InvalidInput(format!(
+            store::Enqueued::Full => {
+                return Err(CoreError::InvalidInput(format!(
                 "This chat's queue already holds {QUEUE_MAX} messages. Send or remove one first."
-            ))),
-            store::Enqueued::TooLarge => return Err(CoreError::InvalidInput(format!(
+            )))
+            }
+            store::Enqueued::TooLarge => {
+                return Err(CoreError::InvalidInput(format!(
                 "This chat's queue would hold over {} MB of text. Send or remove a message first.",
                 QUEUE_MAX_BYTES / (1024 * 1024)
-            ))),
+            )))
+            }
         }
         let state = self.changed(chat).await?;
         let idle = !self.inner.chats.is_answering(chat);

@@ -129,6 +129,10 @@ const COMMANDS: &[&str] = &[
     "place_artifact",
     "close_artifact",
     "save_artifact",
+    "get_search_backend",
+    "set_search_backend",
+    "remove_search_backend",
+    "test_search_backend",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it

@@ -20,7 +20,7 @@ pub mod rendering;
 use commands::{
     about, app, approvals, artifacts, assistants, attachments, attachments_pick, chats, data,
     history, ledger, mcp, models, prompts, providers, queue, search, settings, tools, updates,
-    usage,
+    usage, websearch,
 };
 use parley_core::{Core, CoreError};
 use parley_protocol::ErrorInfo;
@@ -123,7 +123,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             prompts::export_prompts, prompts::import_prompts, queue::list_queued,
             queue::queue_message, queue::edit_queued, queue::remove_queued, queue::send_now,
             artifacts::show_artifact, artifacts::place_artifact, artifacts::close_artifact,
-            artifacts::save_artifact,
+            artifacts::save_artifact, websearch::get_search_backend,
+            websearch::set_search_backend, websearch::remove_search_backend,
+            websearch::test_search_backend,
         ],
     )
 }

@@ -69,6 +69,7 @@ mod start_check;
 mod tidy;
 mod titles;
 mod updates;
+mod websearch;
 mod window;
 mod window_about;
 mod window_agent;

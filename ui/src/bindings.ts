@@ -96,7 +96,7 @@ export const commands = {
 	listGrants: () => typedError<Grant[], ErrorInfo>(__TAURI_INVOKE("list_grants")),
 	/**  Revokes a saved grant. */
 	revokeGrant: (id: number) => typedError<null, ErrorInfo>(__TAURI_INVOKE("revoke_grant", { id })),
-	/**  The built-in tools. */
+	/**  The built-in tools, and `web_search` while a search service is set. */
 	listTools: () => typedError<ToolInfo[], ErrorInfo>(__TAURI_INVOKE("list_tools")),
 	/**  Every assistant (the default first). */
 	listAssistants: () => typedError<Assistant_Serialize[], ErrorInfo>(__TAURI_INVOKE("list_assistants")),
@@ -374,6 +374,14 @@ export const commands = {
 	 *  path, or `None` when cancelled.
 	 */
 	saveArtifact: (kind: ArtifactKind, source: string, number: number) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("save_artifact", { kind, source, number })),
+	/**  The search service, `None` while web search is off. */
+	getSearchBackend: () => typedError<SearchBackend_Serialize | null, ErrorInfo>(__TAURI_INVOKE("get_search_backend")),
+	/**  Sets the search service (a key goes to the keychain, bound to the address). */
+	setSearchBackend: (setup: SearchBackendSetup_Deserialize) => typedError<SearchBackend_Serialize, ErrorInfo>(__TAURI_INVOKE("set_search_backend", { setup })),
+	/**  Turns web search off and deletes its key. */
+	removeSearchBackend: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("remove_search_backend")),
+	/**  "Test": searches once with the saved service. */
+	testSearchBackend: (query: string) => typedError<WebHit[], ErrorInfo>(__TAURI_INVOKE("test_search_backend", { query })),
 };
 
 /* Constants */
@@ -2479,6 +2487,8 @@ export type OutboundPurpose =
 "discovery" | 
 /**  The `fetch_url` tool. */
 "fetch_url" | 
+/**  The `web_search` tool, or testing the search backend. */
+"web_search" | 
 /**  An MCP server over HTTP. */
 "mcp" | 
 /**  Signing in to an MCP server. */
@@ -2961,6 +2971,73 @@ export type Role =
 "user" | 
 /**  The model. */
 "assistant";
+
+/**  The backend as saved (its key only in the keychain). */
+export type SearchBackend = SearchBackend_Serialize | SearchBackend_Deserialize;
+
+/**  Which search service answers. */
+export type SearchBackendKind = 
+/**  A SearXNG server the user runs (or trusts): the private choice; no key. */
+"searxng" | 
+/**  Brave Search's API (a key). */
+"brave" | 
+/**  Tavily's API (a key). */
+"tavily";
+
+/**  What the user sets. */
+export type SearchBackendSetup = SearchBackendSetup_Serialize | SearchBackendSetup_Deserialize;
+
+/**  What the user sets. */
+export type SearchBackendSetup_Deserialize = {
+	kind: SearchBackendKind,
+	/**  The address (required for SearXNG; the service's own when empty for the others). */
+	url?: string | null,
+	/**
+	 *  A new key (kept in the keychain, bound to the address); `None` keeps the saved one
+	 *  while the address stays the same.
+	 */
+	key?: string | null,
+};
+
+/**  What the user sets. */
+export type SearchBackendSetup_Serialize = {
+	kind: SearchBackendKind,
+	/**  The address (required for SearXNG; the service's own when empty for the others). */
+	url: string | null,
+	/**
+	 *  A new key (kept in the keychain, bound to the address); `None` keeps the saved one
+	 *  while the address stays the same.
+	 */
+	key: string | null,
+};
+
+/**  The backend as saved (its key only in the keychain). */
+export type SearchBackend_Deserialize = {
+	kind: SearchBackendKind,
+	/**  Where searches go. */
+	url: string,
+	/**  Whether a key is saved for this address. */
+	has_key: boolean,
+	/**
+	 *  Why searching with it would be unsafe or cannot work yet (plain http to another
+	 *  machine with a key; a key missing).
+	 */
+	warning?: string | null,
+};
+
+/**  The backend as saved (its key only in the keychain). */
+export type SearchBackend_Serialize = {
+	kind: SearchBackendKind,
+	/**  Where searches go. */
+	url: string,
+	/**  Whether a key is saved for this address. */
+	has_key: boolean,
+	/**
+	 *  Why searching with it would be unsafe or cannot work yet (plain http to another
+	 *  machine with a key; a key missing).
+	 */
+	warning: string | null,
+};
 
 /**  Where in a message the words were found. */
 export type SearchField = 
@@ -3691,6 +3768,16 @@ export type Versions = {
 	selected: MessageId,
 	/**  All of them, oldest first (the switcher's `‹ 2/3 ›` is the position of `selected`). */
 	ids: MessageId[],
+};
+
+/**
+ *  One result: what the service said, as plain text (markup removed, hidden characters
+ *  marked) and an http(s) address.
+ */
+export type WebHit = {
+	title: string,
+	url: string,
+	snippet: string,
 };
 
 /**  Where a model's context window figure came from, in the order one is chosen. */

@@ -23,6 +23,7 @@ pub mod settings;
 pub mod tools;
 pub mod updates;
 pub mod usage;
+pub mod websearch;
 
 /// Opens the change card for a checked change (`preview`: what it will do) and gives the
 /// page only its ticket; the change is made when the person confirms it in the card

@@ -2,9 +2,11 @@
 
 use super::prelude::*;
 
-/// The built-in tools.
+/// The built-in tools, and `web_search` while a search service is set.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_tools(state: State<'_, AppState>) -> Res<Vec<ToolInfo>> {
-    Ok(state.core.tools().list_tools())
+    let mut tools = state.core.tools().list_tools();
+    tools.extend(state.core.websearch().tool_info().await);
+    Ok(tools)
 }

@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { AppFolder, ImportProgress, Rect } from "../bindings";
-import type { ArtifactKind, Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchQuery, ChatParams, Settings } from "./types";
+import type { ArtifactKind, Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchBackendSetup, SearchQuery, ChatParams, Settings } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -146,6 +146,11 @@ export const api = {
   closeArtifact: () => unwrap(commands.closeArtifact()),
   /** Saves a block's text where the person picks; null when cancelled. */
   saveArtifact: (kind: ArtifactKind, source: string, number: number) => unwrap(commands.saveArtifact(kind, source, number)),
+  /** Web search: the service the `web_search` tool uses (null: off). */
+  getSearchBackend: () => unwrap(commands.getSearchBackend()),
+  setSearchBackend: (setup: SearchBackendSetup) => unwrap(commands.setSearchBackend(setup)),
+  removeSearchBackend: () => unwrap(commands.removeSearchBackend()),
+  testSearchBackend: (query: string) => unwrap(commands.testSearchBackend(query)),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

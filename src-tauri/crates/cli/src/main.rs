@@ -36,6 +36,7 @@ mod review;
 mod search;
 mod transfer;
 mod usage;
+mod websearch;
 
 // Where the commands found their writer before `term`: the same terminal-safe functions.
 #[allow(unused_imports)]
@@ -116,6 +117,10 @@ enum Command {
     /// answered): list, remove.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
+    /// Web search for the `web_search` tool: the service (SearXNG, Brave Search, Tavily), off
+    /// until one is set; show, set, off, test.
+    #[command(subcommand)]
+    Websearch(websearch::WebSearchCmd),
     /// Local models for the built-in engine ("On this computer (built in)"): add, list, remove,
     /// settings, the engine's state.
     #[command(subcommand)]
@@ -234,6 +239,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Prompts(cmd) => library::run(&core, cmd).await,
         Command::Artifacts(cmd) => artifacts::run(&core, cmd).await,
         Command::Queue(cmd) => queue::run(&core, cmd).await,
+        Command::Websearch(cmd) => websearch::run(&core, cmd).await,
         Command::Restore {
             file,
             dry_run,

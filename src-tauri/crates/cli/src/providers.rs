@@ -110,7 +110,7 @@ pub async fn run(core: &Core, cmd: ProvidersCmd) -> Result<(), Failure> {
 }
 
 /// The key given on standard input (`--key-stdin`), trimmed; empty is an error.
-fn key_from_stdin() -> Result<String, Failure> {
+pub(crate) fn key_from_stdin() -> Result<String, Failure> {
     let mut key = String::new();
     std::io::stdin()
         .read_to_string(&mut key)

@@ -65,6 +65,7 @@ struct Inner {
     prompts: crate::prompts::PromptService,
     queue: crate::queue::QueueService,
     artifacts: crate::artifacts::ArtifactService,
+    websearch: crate::websearch::WebSearchService,
     store: Store,
     report: OpenReport,
     interrupted_at_start: usize,
@@ -145,6 +146,7 @@ impl Core {
         providers.remember_saved_keys();
         let attachments = AttachmentService::new(store.clone());
         let mcp = McpService::new(shared.clone(), providers.clone(), settings.clone());
+        let websearch = crate::websearch::WebSearchService::new(shared.clone());
         let chats = ChatService::new(
             shared.clone(),
             providers.clone(),
@@ -152,6 +154,7 @@ impl Core {
             settings.clone(),
             attachments.clone(),
             mcp.clone(),
+            websearch.clone(),
         );
         let core = Core {
             inner: Arc::new(Inner {
@@ -175,6 +178,7 @@ impl Core {
                 prompts: crate::prompts::PromptService::new(shared.clone()),
                 queue: crate::queue::QueueService::new(shared.clone(), chats.clone()),
                 artifacts: crate::artifacts::ArtifactService::new(chats.clone()),
+                websearch,
                 attachments,
                 chats,
                 providers,
@@ -286,6 +290,11 @@ impl Core {
     /// Messages queued while a chat answers, and "Send now".
     pub fn queue(&self) -> &crate::queue::QueueService {
         &self.inner.queue
+    }
+
+    /// Web search: the backend the `web_search` tool uses (off until one is set).
+    pub fn websearch(&self) -> &crate::websearch::WebSearchService {
+        &self.inner.websearch
     }
 
     /// Updates (opt-in): the release manifest and package, fetched through the ledger.

@@ -83,6 +83,7 @@ pub mod tools;
 pub mod updates;
 pub mod usage;
 mod util;
+pub mod websearch;
 
 pub use crate::core::{open_store, Core, CoreOptions};
 pub use chats::TurnHandle;

@@ -92,3 +92,14 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
         None => false,
     }
 }
+
+/// `scheme://host:port` (the port written out, default or not): what a saved key is bound
+/// to. A key goes only where it was saved for; changing any of the three leaves it behind.
+pub(crate) fn key_host(url: &url::Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}

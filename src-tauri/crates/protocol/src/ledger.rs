@@ -20,6 +20,8 @@ pub enum OutboundPurpose {
     Discovery,
     /// The `fetch_url` tool.
     FetchUrl,
+    /// The `web_search` tool, or testing the search backend.
+    WebSearch,
     /// An MCP server over HTTP.
     Mcp,
     /// Signing in to an MCP server.
@@ -44,6 +46,7 @@ impl OutboundPurpose {
             OutboundPurpose::ConnectionTest => "connection test",
             OutboundPurpose::Discovery => "local server discovery",
             OutboundPurpose::FetchUrl => "fetch_url tool",
+            OutboundPurpose::WebSearch => "web search",
             OutboundPurpose::Mcp => "MCP server",
             OutboundPurpose::McpSignIn => "MCP sign-in",
             OutboundPurpose::ModelDownload => "model download",

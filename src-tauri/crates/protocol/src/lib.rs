@@ -38,6 +38,7 @@ mod tools;
 mod updates;
 mod usage;
 pub mod visible;
+mod websearch;
 
 pub use approvals::*;
 pub use artifacts::*;
@@ -62,6 +63,7 @@ pub use settings::*;
 pub use tools::*;
 pub use updates::*;
 pub use usage::*;
+pub use websearch::*;
 
 /// Milliseconds since the unix epoch.
 pub type UnixMs = i64;

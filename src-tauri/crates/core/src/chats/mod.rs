@@ -62,6 +62,8 @@ pub struct ChatService {
     attachments: AttachmentService,
     /// MCP servers: their tools among a chat's tools.
     mcp: crate::mcp::McpService,
+    /// Web search: the `web_search` tool, when a backend is set.
+    websearch: crate::websearch::WebSearchService,
     active: Arc<Mutex<HashMap<ChatId, turns::ActiveTurn>>>,
     /// Chats being deleted: no turn starts in them (a queued send or "Send now" that wakes on
     /// the stop of their turn is refused).
@@ -84,6 +86,7 @@ impl ChatService {
         settings: SettingsService,
         attachments: AttachmentService,
         mcp: crate::mcp::McpService,
+        websearch: crate::websearch::WebSearchService,
     ) -> Self {
         ChatService {
             shared,
@@ -93,6 +96,7 @@ impl ChatService {
             settings,
             attachments,
             mcp,
+            websearch,
             active: Arc::default(),
             closing: Arc::default(),
             titles: Arc::default(),

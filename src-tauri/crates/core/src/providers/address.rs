@@ -32,12 +32,7 @@ pub(super) fn validate_base_url(raw: &str) -> Result<url::Url, CoreError> {
 /// `scheme://host:port` (the port written out, default or not) — what a saved key is bound
 /// to. Editing any of the three moves the provider away from its key.
 pub(super) fn key_host(url: &url::Url) -> String {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or(0)
-    )
+    crate::net::key_host(url)
 }
 
 /// A URL's host and port (the default port written out).

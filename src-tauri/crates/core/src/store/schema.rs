@@ -429,6 +429,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX queued_by_chat ON queued_messages(session_id, seq);
     "#,
+    // v16: web search (`websearch`): the one backend the `web_search` tool uses (none: off);
+    // its key, if any, is in the keychain, bound to `key_host`.
+    r#"
+    CREATE TABLE web_search (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        kind        TEXT NOT NULL,
+        url         TEXT NOT NULL,
+        key_host    TEXT,
+        updated_at  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.

@@ -133,6 +133,9 @@ const COMMANDS: &[&str] = &[
     "set_search_backend",
     "remove_search_backend",
     "test_search_backend",
+    "compare_models",
+    "stop_column",
+    "answer_cost",
 ];
 
 /// The identifier, from Cargo.toml (`[package.metadata.parley] identifier`), the one place it

@@ -125,7 +125,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             artifacts::show_artifact, artifacts::place_artifact, artifacts::close_artifact,
             artifacts::save_artifact, websearch::get_search_backend,
             websearch::set_search_backend, websearch::remove_search_backend,
-            websearch::test_search_backend,
+            websearch::test_search_backend, chats::compare_models, chats::stop_column,
+            chats::answer_cost,
         ],
     )
 }

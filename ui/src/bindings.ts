@@ -382,6 +382,15 @@ export const commands = {
 	removeSearchBackend: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("remove_search_backend")),
 	/**  "Test": searches once with the saved service. */
 	testSearchBackend: (query: string) => typedError<WebHit[], ErrorInfo>(__TAURI_INVOKE("test_search_backend", { query })),
+	/**
+	 *  Sends a message to 2–4 models side by side: each answer a version of one answer, each
+	 *  streaming at once. Returns each column's turn and answer, in order.
+	 */
+	compareModels: (chatId: ChatId, text: string, models: ModelChoice_Deserialize[], options: SendOptions_Deserialize) => typedError<([TurnId, MessageId])[], ErrorInfo>(__TAURI_INVOKE("compare_models", { chatId, text, models, options })),
+	/**  Stops one column of a side-by-side answer (the others go on); waits until it is recorded. */
+	stopColumn: (chatId: ChatId, turnId: TurnId) => typedError<boolean, ErrorInfo>(__TAURI_INVOKE("stop_column", { chatId, turnId })),
+	/**  What an answer with this usage cost, by the price table (`None`: the model has no price). */
+	answerCost: (provider: string, model: string, usage: Usage_Deserialize) => typedError<number | null, ErrorInfo>(__TAURI_INVOKE("answer_cost", { provider, model, usage })),
 };
 
 /* Constants */
@@ -1205,7 +1214,12 @@ assistant_message_id: MessageId;
 /**  The provider asked. */
 provider: string; 
 /**  The model asked. */
-model: string } | 
+model: string; 
+/**
+ *  Side by side: every answer of the comparison this turn is one column of, in column
+ *  order (this turn's among them); empty for an ordinary turn.
+ */
+side_by_side?: MessageId[] } | 
 /**  A new part of the assistant message began. */
 { type: "item_started"; 
 /**  The assistant message. */
@@ -1373,7 +1387,12 @@ assistant_message_id: MessageId;
 /**  The provider asked. */
 provider: string; 
 /**  The model asked. */
-model: string } | 
+model: string; 
+/**
+ *  Side by side: every answer of the comparison this turn is one column of, in column
+ *  order (this turn's among them); empty for an ordinary turn.
+ */
+side_by_side?: MessageId[] } | 
 /**  A new part of the assistant message began. */
 { type: "item_started"; 
 /**  The assistant message. */
@@ -2264,6 +2283,31 @@ export type Message_Serialize = {
 	model: string | null,
 	/**  When it was created. */
 	created_at: number,
+};
+
+/**  One model of a side-by-side comparison. */
+export type ModelChoice = ModelChoice_Serialize | ModelChoice_Deserialize;
+
+/**  One model of a side-by-side comparison. */
+export type ModelChoice_Deserialize = {
+	/**  The provider (`None`: the chat's, else the first configured). */
+	provider?: string | null,
+	/**
+	 *  The model (`None`: the chat's, when the provider is the chat's, else the provider's
+	 *  default).
+	 */
+	model?: string | null,
+};
+
+/**  One model of a side-by-side comparison. */
+export type ModelChoice_Serialize = {
+	/**  The provider (`None`: the chat's, else the first configured). */
+	provider: string | null,
+	/**
+	 *  The model (`None`: the chat's, when the provider is the chat's, else the provider's
+	 *  default).
+	 */
+	model: string | null,
 };
 
 /**

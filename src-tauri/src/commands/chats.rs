@@ -66,6 +66,56 @@ pub async fn send_message(
     Ok(handle.turn_id)
 }
 
+/// Sends a message to 2–4 models side by side: each answer a version of one answer, each
+/// streaming at once. Returns each column's turn and answer, in order.
+#[tauri::command]
+#[specta::specta]
+pub async fn compare_models(
+    state: State<'_, AppState>,
+    chat_id: ChatId,
+    text: String,
+    models: Vec<parley_protocol::ModelChoice>,
+    options: SendOptions,
+) -> Res<Vec<(TurnId, parley_protocol::MessageId)>> {
+    let chats = state.core.chats();
+    let handle = chats
+        .compare(&chat_id, &text, models, options)
+        .await
+        .map_err(err)?;
+    Ok(handle.columns)
+}
+
+/// Stops one column of a side-by-side answer (the others go on); waits until it is recorded.
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_column(
+    state: State<'_, AppState>,
+    chat_id: ChatId,
+    turn_id: TurnId,
+) -> Res<bool> {
+    Ok(state.core.chats().stop_column(&chat_id, &turn_id).await)
+}
+
+/// What an answer with this usage cost, by the price table (`None`: the model has no price).
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_cost(
+    state: State<'_, AppState>,
+    provider: String,
+    model: String,
+    usage: parley_protocol::Usage,
+) -> Res<Option<f64>> {
+    let providers = state.core.providers().list_providers().await.map_err(err)?;
+    let anthropic = providers
+        .iter()
+        .any(|p| p.name == provider && p.kind == parley_protocol::ProviderKind::Anthropic);
+    let usage_service = state.core.usage();
+    usage_service
+        .answer_cost(&model, &usage, anthropic)
+        .await
+        .map_err(err)
+}
+
 /// What the next request would take of the model's context window if `text` were sent with
 /// `options` (the composer's gauge): nothing is stored or sent.
 #[tauri::command]

@@ -4,7 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands } from "../bindings";
 import type { AppFolder, ImportProgress, Rect } from "../bindings";
-import type { ArtifactKind, Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchBackendSetup, SearchQuery, ChatParams, Settings } from "./types";
+import type { ArtifactKind, Assistant, ChatFilter, ErrorInfo, Event, McpServerInput, ModelSettings, ModelWindow, Part, PromptDraft, Price, SearchBackendSetup, SearchQuery, ChatParams, Settings, Usage } from "./types";
 
 type Result<T> = { status: "ok"; data: T } | { status: "error"; error: ErrorInfo };
 
@@ -46,6 +46,13 @@ export const api = {
   retryTurn: (id: string, provider: string | null, model: string | null) =>
     unwrap(commands.retryTurn(id, { provider, model, system: null, confirm_read_only: false })),
   stopTurn: (id: string) => unwrap(commands.stopTurn(id)),
+  /** Side by side: `text` answered by each of `models` (2–4) at once, as versions of one answer. */
+  compareModels: (id: string, text: string, models: { provider: string; model: string }[], revision: number | null, attachments: Part[] = []) =>
+    unwrap(commands.compareModels(id, text, models, { provider: null, model: null, system: null, confirm_read_only: false, revision, attachments })),
+  /** Stops one column of a side-by-side answer; the others go on. */
+  stopColumn: (id: string, turnId: string) => unwrap(commands.stopColumn(id, turnId)),
+  /** What an answer with this usage cost by the price table (null: the model has no price). */
+  answerCost: (provider: string, model: string, usage: Usage) => unwrap(commands.answerCost(provider, model, usage)),
   listProviders: () => unwrap(commands.listProviders()),
   addProvider: (draft: Parameters<typeof commands.addProvider>[0]) => unwrap(commands.addProvider(draft)),
   // Provider changes are only proposed here: each returns the id of its change card, which Rust

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 pub struct AskArgs {
     /// The message ("-" reads it from standard input); not with --regenerate.
     #[arg(required_unless_present = "regenerate")]
-    text: Option<String>,
+    pub(crate) text: Option<String>,
     /// Edit this earlier message of yours (with --chat): the text becomes a new version of
     /// it, answered anew; the old version and what followed it stay in the chat's tree.
     #[arg(
@@ -27,46 +27,48 @@ pub struct AskArgs {
         requires = "chat",
         conflicts_with = "regenerate"
     )]
-    edit: Option<String>,
+    pub(crate) edit: Option<String>,
     /// Answer again (with --chat): the last answer, or answer MSG; a new version of it, the
     /// earlier one kept. --model/--provider pick another model.
     #[arg(long, value_name = "MSG", num_args = 0..=1, default_missing_value = "", requires = "chat")]
-    regenerate: Option<String>,
+    pub(crate) regenerate: Option<String>,
     /// Which provider to ask (default: the chat's last one, else the first configured).
+    /// Side by side: one for all the models, or one per --model, in the same order.
     #[arg(long)]
-    provider: Option<String>,
+    pub(crate) provider: Vec<String>,
     /// Which model to ask (default: the chat's last one, else the provider's default).
+    /// Repeat it to compare 2–4 models side by side (their answers are versions of one answer).
     #[arg(long)]
-    model: Option<String>,
+    pub(crate) model: Vec<String>,
     /// Continue this chat instead of starting a new one (`--session` still works).
     #[arg(long, alias = "session")]
-    chat: Option<String>,
+    pub(crate) chat: Option<String>,
     /// A system prompt.
     #[arg(long)]
-    system: Option<String>,
+    pub(crate) system: Option<String>,
     /// Print the protocol events as JSON lines instead of text.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Let the model use the built-in tools in this folder (read, search, edit files, run
     /// commands, fetch pages). Without it, no tools are offered.
     #[arg(long, value_name = "DIR")]
-    workspace: Option<PathBuf>,
+    pub(crate) workspace: Option<PathBuf>,
     /// Offer the tools of this MCP server too (repeatable; needs a workspace: its roots). Its
     /// calls ask like any tool with effects.
     #[arg(long, value_name = "SERVER")]
-    mcp: Vec<String>,
+    pub(crate) mcp: Vec<String>,
     /// Let the MCP servers ask the model to answer something (sampling) during this run; each
     /// request is shown on the terminal and asks first (without one, it is declined).
     #[arg(long)]
-    allow_sampling: bool,
+    pub(crate) allow_sampling: bool,
     /// What runs without asking. On a terminal every other call is asked about; without one,
     /// calls not covered here are denied.
     #[arg(long, value_enum)]
-    approve: Option<Approve>,
+    pub(crate) approve: Option<Approve>,
     /// Attach a file to the message (repeatable): an image (metadata stripped, stored once),
     /// a text or code file, or a PDF (its text). Not with --regenerate.
     #[arg(long, value_name = "FILE", conflicts_with = "regenerate")]
-    attach: Vec<PathBuf>,
+    pub(crate) attach: Vec<PathBuf>,
     /// When the chat is answering (in the app, or another `parley ask`), queue the message
     /// instead of refusing it: the Parley app sends it when that answer ends (with --chat).
     #[arg(
@@ -74,11 +76,11 @@ pub struct AskArgs {
         requires = "chat",
         conflicts_with_all = ["edit", "regenerate", "attach", "system", "workspace", "mcp", "approve", "allow_sampling"]
     )]
-    queue: bool,
+    pub(crate) queue: bool,
     /// Print the model's text and reasoning exactly as received, terminal escape sequences
     /// included. Without it, escapes (clipboard writes, titles, erasing) are shown, not obeyed.
     #[arg(long)]
-    raw: bool,
+    pub(crate) raw: bool,
 }
 
 /// What tool calls `parley ask` lets run without asking.
@@ -122,7 +124,27 @@ fn status_word(s: ToolCallStatus) -> &'static str {
     }
 }
 
+impl AskArgs {
+    /// The provider asked, when one is.
+    pub(crate) fn one_provider(&self) -> Option<String> {
+        self.provider.first().cloned()
+    }
+
+    /// The model asked, when one is.
+    pub(crate) fn one_model(&self) -> Option<String> {
+        self.model.first().cloned()
+    }
+
+    /// Whether several models are asked side by side.
+    pub(crate) fn side_by_side(&self) -> bool {
+        self.model.len() > 1 || self.provider.len() > 1
+    }
+}
+
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
+    if args.side_by_side() {
+        return crate::compare::run(core, &args).await;
+    }
     let text = message_text(&args)?;
     // Every file is attached before a chat is made or anything sent.
     let attachments = crate::attachments::attach_all(core, &args.attach, args.json).await?;
@@ -166,7 +188,7 @@ pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
 async fn queue(core: &Core, args: &AskArgs, chat_id: &ChatId, text: &str) -> Result<(), Failure> {
     let queued = core
         .queue()
-        .add(chat_id, text, args.provider.clone(), args.model.clone())
+        .add(chat_id, text, args.one_provider(), args.one_model())
         .await?
         .queued;
     let position = queued.len();
@@ -184,7 +206,7 @@ async fn queue(core: &Core, args: &AskArgs, chat_id: &ChatId, text: &str) -> Res
 }
 
 /// The message: the argument, or standard input for "-"; checked against --regenerate.
-fn message_text(args: &AskArgs) -> Result<String, Failure> {
+pub(crate) fn message_text(args: &AskArgs) -> Result<String, Failure> {
     let text = match args.text.as_deref() {
         Some("-") => {
             let mut s = String::new();
@@ -211,7 +233,7 @@ fn message_text(args: &AskArgs) -> Result<String, Failure> {
 }
 
 /// The chat asked in (`--chat`, or a new one) with its workspace set; whether it is new.
-async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failure> {
+pub(crate) async fn open_chat(core: &Core, args: &AskArgs) -> Result<(ChatId, bool), Failure> {
     let (chat_id, created) = match &args.chat {
         Some(id) => {
             let id = ChatId(id.clone());
@@ -246,8 +268,8 @@ fn send_options(args: &AskArgs, interactive: bool, attachments: Vec<Part>) -> Se
     let confirm_read_only = !interactive && matches!(args.approve, None | Some(Approve::Granted));
     let ignore_grants = !interactive && args.approve != Some(Approve::Granted);
     SendOptions {
-        provider: args.provider.clone(),
-        model: args.model.clone(),
+        provider: args.one_provider(),
+        model: args.one_model(),
         system: args.system.clone(),
         confirm_read_only,
         ignore_grants,

@@ -20,6 +20,7 @@ mod artifacts;
 mod ask;
 mod attachments;
 mod chats;
+mod compare;
 mod ledger;
 mod library;
 mod mcp;

@@ -20,6 +20,8 @@ struct Subscriber {
 struct State {
     seqs: HashMap<ChatId, u64>,
     running: HashMap<ChatId, Vec<Event>>,
+    /// How many turns of each chat are running (more than one side by side).
+    open: HashMap<ChatId, usize>,
     subscribers: Vec<Subscriber>,
 }
 
@@ -64,16 +66,25 @@ impl Hub {
                 | EventMsg::QueueChanged { .. }
                 | EventMsg::ToolProgress { .. }
         );
+        // Side by side, several turns of a chat run at once: the log starts with the first of
+        // them and ends with the last (the others' ends stay in it for the replay).
+        let open = st.open.get(chat_id).copied().unwrap_or(0);
         if of_chat {
             // Delivered below, never logged.
-        } else if ends {
+        } else if ends && open <= 1 {
+            st.open.remove(chat_id);
             st.running.remove(chat_id);
         } else {
+            if starts {
+                st.open.insert(chat_id.clone(), open + 1);
+            } else if ends {
+                st.open.insert(chat_id.clone(), open - 1);
+            }
             if !st.running.contains_key(chat_id) {
                 st.running.insert(chat_id.clone(), Vec::new());
             }
             if let Some(log) = st.running.get_mut(chat_id) {
-                if starts {
+                if starts && open == 0 {
                     log.clear();
                 }
                 // Consecutive deltas of one item merge into one logged event carrying the
@@ -147,6 +158,7 @@ impl Hub {
         let mut st = self.lock();
         st.seqs.remove(chat_id);
         st.running.remove(chat_id);
+        st.open.remove(chat_id);
     }
 }
 

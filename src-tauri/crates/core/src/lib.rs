@@ -86,7 +86,7 @@ mod util;
 pub mod websearch;
 
 pub use crate::core::{open_store, Core, CoreOptions};
-pub use chats::TurnHandle;
+pub use chats::{CompareHandle, TurnHandle};
 pub use error::{CoreError, ProviderError, ProviderErrorKind, StoreError};
 pub use util::{create_private, new_id, now_ms};
 

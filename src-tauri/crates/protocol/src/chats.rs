@@ -407,3 +407,17 @@ pub struct SendOptions {
     #[serde(default)]
     pub attachments: Vec<Part>,
 }
+
+/// The most models one message is answered by side by side.
+pub const COMPARE_MAX: usize = 4;
+
+/// One model of a side-by-side comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ModelChoice {
+    /// The provider (`None`: the chat's, else the first configured).
+    pub provider: Option<String>,
+    /// The model (`None`: the chat's, when the provider is the chat's, else the provider's
+    /// default).
+    pub model: Option<String>,
+}

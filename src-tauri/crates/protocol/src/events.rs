@@ -39,6 +39,10 @@ pub enum EventMsg {
         provider: String,
         /// The model asked.
         model: String,
+        /// Side by side: every answer of the comparison this turn is one column of, in column
+        /// order (this turn's among them); empty for an ordinary turn.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        side_by_side: Vec<MessageId>,
     },
     /// A new part of the assistant message began.
     ItemStarted {

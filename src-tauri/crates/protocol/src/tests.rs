@@ -106,6 +106,7 @@ fn every_event_round_trips_with_seq() {
             assistant_message_id: "m2".into(),
             provider: "p".into(),
             model: "m".into(),
+            side_by_side: vec!["m2".into(), "m3".into()],
         },
         EventMsg::ItemStarted {
             message_id: "m2".into(),

@@ -15,6 +15,8 @@ export interface MessageActions {
   regenerate: (m: Message, choice: ModelChoice | null) => void;
   /** Shows the version `id`. */
   switchTo: (id: string) => void;
+  /** Side by side: the chat goes on from the answer `m`, with its model. */
+  continueWith: (m: Message) => void;
   /** Copies the path up to `id` into a new chat. */
   fork: (id: string) => void;
   /** Ends the shown chat at `id`; what came after stays as a branch. */

@@ -60,6 +60,20 @@ export interface ChatView {
   versions: Record<string, string[]>;
   /** Messages after the end of the shown path (the chat was rewound): the later turns kept. */
   later: string[];
+  /** Side by side: the answers of one message shown in columns, while this window shows them. */
+  side?: SideBySide | null;
+}
+
+/** A message answered by several models at once (`turn_started.side_by_side`). */
+export interface SideBySide {
+  /** The user message they answer. */
+  user: string;
+  /** The answer in the transcript's list (the first column when it started): the row the columns are drawn at. */
+  anchor: string;
+  /** The columns' answers, in order (a retried column's new answer takes its place). */
+  answers: string[];
+  /** Every column's message but the anchor's (that one is in `messages`). */
+  messages: Record<string, Message>;
 }
 
 export function emptyView(chatId: string): ChatView {
@@ -155,6 +169,8 @@ export function prependHistory(v: ChatView, h: ChatHistory): ChatView {
 }
 
 function updateMessage(v: ChatView, id: string, f: (m: Message) => Message): ChatView {
+  const col = v.side?.messages[id];
+  if (v.side && col) return { ...v, side: { ...v.side, messages: { ...v.side.messages, [id]: f(col) } } };
   const i = v.messages.findIndex((m) => m.id === id);
   if (i < 0) return v;
   const messages = v.messages.slice();
@@ -183,7 +199,56 @@ function appendArguments(m: Message, index: number, delta: string): Message {
 function endTurn(v: ChatView, turnId: string, patch: Partial<TurnView>, now: number): ChatView {
   const t = v.turns[turnId];
   const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null, endedAt: t.endedAt ?? now } } : v.turns;
+  // Side by side, the chat answers until its last column ends (and keeps the others' questions).
+  const other = columnTurns({ ...v, turns }).find((c) => c && (turns[c]?.status === "streaming" || turns[c]?.status === "pending"));
+  if (other) return { ...v, turns, activeTurnId: other };
   return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {}, progress: {} };
+}
+
+/** The message of each column, in order (side by side). */
+export function columnMessages(v: ChatView): Message[] {
+  const side = v.side;
+  if (!side) return [];
+  return side.answers.map((id) => side.messages[id] ?? v.messages.find((m) => m.id === id)).filter((m): m is Message => !!m);
+}
+
+/** The turn of each column. */
+function columnTurns(v: ChatView): (string | null)[] {
+  return columnMessages(v).map((m) => m.turn_id ?? null);
+}
+
+/** An empty answer for a turn that starts. */
+function emptyAnswer(v: ChatView, msg: TurnStartedMsg, now: number): Message {
+  return { id: msg.assistant_message_id, session_id: v.chatId, parent_id: msg.user_message.id, role: "assistant", parts: [], turn_id: msg.turn_id, provider: msg.provider, model: msg.model, created_at: now };
+}
+
+function streamingTurn(msg: TurnStartedMsg, now: number): TurnView {
+  return { id: msg.turn_id, status: "streaming", provider: msg.provider, model: msg.model, usage: null, error: null, retry: null, startedAt: now, endedAt: null };
+}
+
+/**
+ * A turn of a message shown side by side: the first column starts the columns (its answer is
+ * the transcript's row), the others join them; a column answered again takes its place (the
+ * ended column of that model). Null: not side by side.
+ */
+function sideStarted(v: ChatView, msg: TurnStartedMsg, now: number): ChatView | null {
+  const all = msg.side_by_side ?? [];
+  const side = v.side;
+  const mine = side && side.user === msg.user_message.id;
+  if (all.length > 1 && !mine) {
+    const started = turnStarted(v, msg, now);
+    return { ...started, side: { user: msg.user_message.id, anchor: msg.assistant_message_id, answers: all, messages: {} }, versions: { ...started.versions, [msg.assistant_message_id]: all } };
+  }
+  if (!side || !mine) return null;
+  let answers = side.answers;
+  if (!answers.includes(msg.assistant_message_id)) {
+    const cols = columnMessages(v);
+    const at = cols.findIndex((m) => m.provider === msg.provider && m.model === msg.model && v.turns[m.turn_id ?? ""]?.status !== "completed");
+    answers = at >= 0 ? answers.map((id, i) => (i === at ? msg.assistant_message_id : id)) : [...answers, msg.assistant_message_id];
+  }
+  const turns = { ...v.turns, [msg.turn_id]: streamingTurn(msg, now) };
+  const versions = { ...v.versions, [side.anchor]: [...new Set([...(v.versions[side.anchor] ?? side.answers), msg.assistant_message_id])] };
+  return { ...v, turns, versions, activeTurnId: v.activeTurnId ?? msg.turn_id, side: { ...side, answers, messages: { ...side.messages, [msg.assistant_message_id]: emptyAnswer(v, msg, now) } } };
 }
 
 /** Keeps the pending approvals, questions and timings in step with a tool call's status. */
@@ -249,31 +314,8 @@ function turnStarted(v: ChatView, msg: TurnStartedMsg, now: number): ChatView {
   const user = msg.user_message;
   const { before, versions } = placeUser(v, msg);
   const kept = before.filter((m) => m.id !== msg.assistant_message_id);
-  const assistant: Message = {
-    id: msg.assistant_message_id,
-    session_id: v.chatId,
-    parent_id: user.id,
-    role: "assistant",
-    parts: [],
-    turn_id: msg.turn_id,
-    provider: msg.provider,
-    model: msg.model,
-    created_at: now,
-  };
-  const turns = {
-    ...v.turns,
-    [msg.turn_id]: {
-      id: msg.turn_id,
-      status: "streaming" as TurnStatus,
-      provider: msg.provider,
-      model: msg.model,
-      usage: null,
-      error: null,
-      retry: null,
-      startedAt: now,
-      endedAt: null,
-    },
-  };
+  const assistant = emptyAnswer(v, msg, now);
+  const turns = { ...v.turns, [msg.turn_id]: streamingTurn(msg, now) };
   // The answer is rebuilt from its events: nothing of it stays clipped.
   const clipped = Object.fromEntries(Object.entries(v.clipped).filter(([k]) => !k.startsWith(`${msg.assistant_message_id}:`)));
   return { ...v, messages: [...kept, assistant], turns, activeTurnId: msg.turn_id, clipped, versions, later: [] };
@@ -285,7 +327,7 @@ export function reduce(v: ChatView, ev: Event, now: number = Date.now()): ChatVi
   const msg = ev.msg;
   switch (msg.type) {
     case "turn_started":
-      return turnStarted(v, msg, now);
+      return sideStarted(v, msg, now) ?? { ...turnStarted(v, msg, now), side: null };
     case "item_started":
     case "item_updated":
     case "item_completed":

@@ -64,6 +64,10 @@ export function messageActions(ctx: SteerContext): MessageActions {
       });
     },
     switchTo: (messageId) => steer((id, revision) => api.switchBranch(id, messageId, revision)),
+    continueWith: (m) => {
+      if (m.provider && m.model) ctx.setChoice({ provider: m.provider, model: m.model });
+      steer((id, revision) => api.switchBranch(id, m.id, revision));
+    },
     fork: (messageId) => {
       const id = ctx.currentId();
       if (!id) return;

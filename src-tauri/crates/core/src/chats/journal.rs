@@ -53,6 +53,8 @@ pub struct BegunTurn {
     pub turn_id: TurnId,
     /// The empty assistant message the output goes into.
     pub assistant_message_id: MessageId,
+    /// Side by side: every answer of the comparison, in column order (empty: one answer).
+    pub side_by_side: Vec<MessageId>,
 }
 
 /// How a turn ended.
@@ -124,6 +126,24 @@ impl Store {
         owner: String,
         at: Placement,
     ) -> Result<BegunTurn, StoreError> {
+        let mut begun = self
+            .begin_turns_at(chat_id, text, vec![(provider, model)], owner, at)
+            .await?;
+        Ok(begun.remove(0))
+    }
+
+    /// [`Store::begin_turn_at`] with one answer per (provider, model) of `columns`: side by
+    /// side, sibling answers of the one user message, each a pending turn, in one transaction.
+    /// The first column's answer is the one the chat's path goes through until another is
+    /// chosen; the columns' answers are ordered by their creation time.
+    pub(in crate::chats) async fn begin_turns_at(
+        &self,
+        chat_id: &ChatId,
+        text: String,
+        columns: Vec<(String, String)>,
+        owner: String,
+        at: Placement,
+    ) -> Result<Vec<BegunTurn>, StoreError> {
         let chat_id = chat_id.clone();
         self.writer
             .call(move |c| {
@@ -136,9 +156,10 @@ impl Store {
                 let head = parent_of_new_message(&tx, &chat_id, head, &at)?;
                 let now = now_ms();
                 let user_id = MessageId(crate::new_id());
-                let turn_id = TurnId(crate::new_id());
+                let turn_ids: Vec<TurnId> =
+                    columns.iter().map(|_| TurnId(crate::new_id())).collect();
                 let attached = attachments_of(&tx, &at)?;
-                insert_user_message(&tx, &chat_id, &user_id, &head, &turn_id, &text, now)?;
+                insert_user_message(&tx, &chat_id, &user_id, &head, &turn_ids[0], &text, now)?;
                 for (i, part) in attached.iter().enumerate() {
                     let (kind, body, meta) = codec::encode_part(part)?;
                     tx.prepare_cached(
@@ -146,9 +167,21 @@ impl Store {
                     )?
                     .execute(params![user_id.0, i as i64 + 1, kind, body, meta])?;
                 }
-                let assistant_id = insert_turn_with_answer(
-                    &tx, &chat_id, &user_id, &turn_id, &provider, &model, &owner, now, 2,
-                )?;
+                let mut answers = Vec::new();
+                for (i, ((provider, model), turn_id)) in columns.iter().zip(&turn_ids).enumerate() {
+                    let added = if i == 0 { 2 } else { 1 };
+                    let at = now + i as i64;
+                    answers.push(insert_turn_with_answer(
+                        &tx, &chat_id, &user_id, turn_id, provider, model, &owner, at, added,
+                    )?);
+                }
+                if answers.len() > 1 {
+                    let (provider, model) = &columns[0];
+                    tx.execute(
+                        "UPDATE sessions SET head_message_id = ?2, provider = ?3, model = ?4 WHERE id = ?1",
+                        params![chat_id.0, answers[0].0, provider, model],
+                    )?;
+                }
                 if title.trim().is_empty() {
                     tx.execute(
                         "UPDATE sessions SET title = ?2 WHERE id = ?1",
@@ -156,17 +189,25 @@ impl Store {
                     )?;
                 }
                 tx.commit()?;
-                let mut begun = begun(
-                    chat_id,
-                    user_id,
-                    head.map(MessageId),
-                    text,
-                    now,
-                    turn_id,
-                    assistant_id,
-                );
-                begun.user_message.parts.extend(attached);
-                Ok(begun)
+                let side_by_side = if answers.len() > 1 { answers.clone() } else { Vec::new() };
+                Ok(turn_ids
+                    .into_iter()
+                    .zip(answers)
+                    .map(|(turn_id, answer)| {
+                        let mut b = begun(
+                            chat_id.clone(),
+                            user_id.clone(),
+                            head.clone().map(MessageId),
+                            text.clone(),
+                            now,
+                            turn_id,
+                            answer,
+                        );
+                        b.user_message.parts.extend(attached.iter().cloned());
+                        b.side_by_side = side_by_side.clone();
+                        b
+                    })
+                    .collect())
             })
             .await
     }
@@ -334,7 +375,7 @@ impl Store {
 /// The parent of a new user message: the selected path's end when sending, the edited
 /// message's parent when editing (it must be a user message of this chat); the chat's
 /// revision is checked and counted either way.
-fn parent_of_new_message(
+pub(super) fn parent_of_new_message(
     tx: &Connection,
     chat_id: &ChatId,
     head: Option<String>,
@@ -443,7 +484,7 @@ pub(super) fn begin_exclusive_turn<'c>(
 }
 
 /// What a begun turn returns: the user message as stored, the turn, its empty answer.
-fn begun(
+pub(super) fn begun(
     chat_id: ChatId,
     user_id: MessageId,
     parent_id: Option<MessageId>,
@@ -466,13 +507,14 @@ fn begun(
         },
         turn_id,
         assistant_message_id,
+        side_by_side: Vec::new(),
     }
 }
 
 /// Inserts a pending turn answering `user_id` and its (empty) assistant message, and moves the
 /// session's head to that answer. Shared by a new message and a retry.
 #[allow(clippy::too_many_arguments)]
-fn insert_turn_with_answer(
+pub(super) fn insert_turn_with_answer(
     tx: &Connection,
     chat_id: &ChatId,
     user_id: &MessageId,

@@ -372,6 +372,7 @@ pub(crate) async fn run(ctx: TurnCtx) -> (Emitter, EventMsg) {
         assistant_message_id: begun.assistant_message_id.clone(),
         provider: provider_name.clone(),
         model: model.clone(),
+        side_by_side: begun.side_by_side.clone(),
     });
     let chat_id = em.chat_id().clone();
     let offered = tools

@@ -11,6 +11,7 @@ use parley_protocol::{
     ChatId, ChatParams, ChatSummary, Event, EventMsg, MessageId, Role, SendOptions, TurnId,
     MAX_MESSAGE_BYTES,
 };
+use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -25,29 +26,39 @@ pub struct TurnHandle {
 }
 
 /// What a turn's task takes with it.
-struct Running {
-    emitter: Emitter,
-    session: ChatSummary,
-    row: crate::providers::ProviderRow,
-    model: String,
-    options: SendOptions,
-    begun: crate::chats::BegunTurn,
-    cancel: CancellationToken,
-    steer: CancellationToken,
-    done: watch::Sender<bool>,
+pub(super) struct Running {
+    pub(super) emitter: Emitter,
+    pub(super) session: ChatSummary,
+    pub(super) row: crate::providers::ProviderRow,
+    pub(super) model: String,
+    pub(super) options: SendOptions,
+    pub(super) begun: crate::chats::BegunTurn,
+    pub(super) cancel: CancellationToken,
+    pub(super) steer: CancellationToken,
+    pub(super) finish: Finish,
+}
+
+/// How a turn's end frees its chat.
+pub(super) enum Finish {
+    /// The chat's one turn: its end frees the chat's slot.
+    Alone(watch::Sender<bool>),
+    /// One column side by side (its own "done"): the last column's end frees the slot.
+    Column(Arc<super::compare::Columns>, watch::Sender<bool>),
 }
 
 /// A chat's turn slot.
 pub(super) struct ActiveTurn {
-    turn_id: Option<TurnId>,
+    pub(super) turn_id: Option<TurnId>,
     cancel: CancellationToken,
     /// "Send now": end at the next boundary instead of at once (`turn.rs`).
     steer: CancellationToken,
     done: watch::Receiver<bool>,
+    /// Side by side: each column's turn, its own Stop and its own "done".
+    pub(super) columns: Vec<(TurnId, CancellationToken, watch::Receiver<bool>)>,
 }
 
 /// A reserved turn slot: Stop, "Send now", and "done".
-type Slot = (CancellationToken, CancellationToken, watch::Sender<bool>);
+pub(super) type Slot = (CancellationToken, CancellationToken, watch::Sender<bool>);
 
 /// What a turn starts from.
 #[derive(Clone, Copy)]
@@ -68,7 +79,7 @@ impl ChatService {
     }
 
     /// Runs the turn on a task of its own, its requests recorded as the chat's (`ledger`).
-    fn spawn_turn(&self, chat_id: &ChatId, run: Running) {
+    pub(super) fn spawn_turn(&self, chat_id: &ChatId, run: Running) {
         let (cause, purpose) = (
             format!("chat {chat_id}"),
             parley_protocol::OutboundPurpose::Chat,
@@ -248,12 +259,7 @@ impl ChatService {
             Start::Retry(_) => attachments,
             Start::New(_) | Start::Edit(..) => self.attachments.check_outgoing(attachments).await?,
         };
-        let session = self
-            .shared
-            .store
-            .get_chat(chat_id)
-            .await?
-            .ok_or_else(|| not_found(chat_id))?;
+        let session = self.get_chat(chat_id).await?;
         let (row, model) = self.who_answers(&session, &options).await?;
         if let Start::New(_) | Start::Edit(..) = start {
             self.refuse_unseen_images(&row.name, &model, &attachments)
@@ -295,7 +301,7 @@ impl ChatService {
             begun,
             cancel,
             steer,
-            done: done_tx,
+            finish: Finish::Alone(done_tx),
         };
         self.spawn_turn(chat_id, run);
         Ok(TurnHandle {
@@ -305,47 +311,9 @@ impl ChatService {
         })
     }
 
-    /// Which provider and model answer: the ones asked for; else the chat's last provider if it
-    /// still exists (with its last model), else the first configured one; the provider's
-    /// default model when none is named. Decided here once, for the window and the CLI.
-    pub(super) async fn who_answers(
-        &self,
-        session: &ChatSummary,
-        options: &SendOptions,
-    ) -> Result<(crate::providers::ProviderRow, String), CoreError> {
-        let provider_name = match options.provider.clone() {
-            Some(p) => p,
-            None => {
-                let all = self.providers.names().await?;
-                let last = session.provider.clone().filter(|p| all.contains(p));
-                last.or_else(|| all.first().cloned())
-                    .ok_or_else(|| {
-                        CoreError::InvalidInput(
-                            "No provider is configured. Add one first (parley providers add, or Settings)."
-                                .into(),
-                        )
-                    })?
-            }
-        };
-        let row = self.providers.answering_row(&provider_name).await?;
-        let same_provider = session.provider.as_deref() == Some(row.name.as_str());
-        let model = options
-            .model
-            .clone()
-            .or_else(|| session.model.clone().filter(|_| same_provider))
-            .or_else(|| row.default_model.clone())
-            .ok_or_else(|| {
-                CoreError::InvalidInput(format!(
-                    "Pick a model: provider \"{}\" has no default model.",
-                    row.name
-                ))
-            })?;
-        Ok((row, model))
-    }
-
     /// Takes the chat's one turn slot (`Busy` when a turn runs): its Stop, its "Send now" and
     /// its "done".
-    fn reserve(&self, chat_id: &ChatId) -> Result<Slot, CoreError> {
+    pub(super) fn reserve(&self, chat_id: &ChatId) -> Result<Slot, CoreError> {
         let (cancel, steer) = (CancellationToken::new(), CancellationToken::new());
         let (done_tx, done_rx) = watch::channel(false);
         let mut active = lock(&self.active);
@@ -362,6 +330,7 @@ impl ChatService {
                 cancel: cancel.clone(),
                 steer: steer.clone(),
                 done: done_rx,
+                columns: Vec::new(),
             },
         );
         Ok((cancel, steer, done_tx))
@@ -379,7 +348,7 @@ impl ChatService {
             begun,
             cancel,
             steer,
-            done,
+            finish,
         } = run;
         let sid = session.id.clone();
         let provider = self.providers.build_provider(&row).await;
@@ -429,11 +398,22 @@ impl ChatService {
             images: (self.attachments.clone(), row.kind),
         })
         .await;
-        lock(&self.active).remove(&sid);
-        let _ = done.send(true);
         let completed = matches!(last, EventMsg::TurnCompleted { .. });
+        let title = match finish {
+            Finish::Alone(done) => {
+                lock(&self.active).remove(&sid);
+                let _ = done.send(true);
+                completed
+            }
+            Finish::Column(columns, done) => {
+                let _ = done.send(true);
+                columns.end(completed, || {
+                    lock(&self.active).remove(&sid);
+                })
+            }
+        };
         emitter.emit(last);
-        if completed {
+        if title {
             self.title_after_turn(&sid);
         }
     }
@@ -497,13 +477,7 @@ impl ChatService {
                 None => None,
             }
         };
-        match done {
-            Some(mut rx) => {
-                let _ = rx.wait_for(|d| *d).await;
-                true
-            }
-            None => false,
-        }
+        super::turns::wait_done(done).await
     }
 
     /// Whether this process holds the chat's turn slot (a turn starting or running).
@@ -511,29 +485,22 @@ impl ChatService {
         lock(&self.active).contains_key(chat_id)
     }
 
-    /// Whether a message could be sent now as it would be (`send_message`'s checks that need
-    /// no turn slot): the text, the chat, who answers. "Send now" asks before it ends a turn.
-    pub async fn check_send(
-        &self,
-        chat_id: &ChatId,
-        text: &str,
-        options: &SendOptions,
-    ) -> Result<(), CoreError> {
-        validate_message(text, !options.attachments.is_empty())?;
-        let session = self
-            .shared
-            .store
-            .get_chat(chat_id)
-            .await?
-            .ok_or_else(|| not_found(chat_id))?;
-        self.who_answers(&session, options).await.map(|_| ())
-    }
-
     /// The running turn of a chat, if any.
     pub fn active_turn(&self, chat_id: &ChatId) -> Option<TurnId> {
         lock(&self.active)
             .get(chat_id)
             .and_then(|a| a.turn_id.clone())
+    }
+}
+
+/// Waits until a signalled turn's end is recorded; false when there was none.
+pub(super) async fn wait_done(done: Option<watch::Receiver<bool>>) -> bool {
+    match done {
+        Some(mut rx) => {
+            let _ = rx.wait_for(|d| *d).await;
+            true
+        }
+        None => false,
     }
 }
 

@@ -56,6 +56,18 @@ impl UsageService {
             .ok_or_else(|| crate::error::no_chat(id))
     }
 
+    /// What one answer of `model` with this usage cost (US dollars), `None` when the model
+    /// has no price. `anthropic`: its provider reports cache reads beside the input.
+    pub async fn answer_cost(
+        &self,
+        model: &str,
+        usage: &parley_protocol::Usage,
+        anthropic: bool,
+    ) -> Result<Option<f64>, CoreError> {
+        let table = self.prices().await?;
+        Ok(prices::find(&table, model).map(|p| prices::cost(p, usage, !anthropic)))
+    }
+
     /// The price table in use: the user's figures and the shipped estimates for other models.
     pub async fn prices(&self) -> Result<Vec<Price>, CoreError> {
         let user = self.settings.value::<Vec<Price>>(PRICES).await?;

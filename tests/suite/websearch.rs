@@ -421,3 +421,66 @@ async fn parley_websearch_sets_tests_shows_and_turns_off() {
     let r = run(d, &["websearch", "show", "--json"]).await;
     assert_eq!(r.stdout.trim(), "null");
 }
+
+#[tokio::test]
+async fn the_card_shows_the_change_and_a_locked_keychain_never_keeps_search_on() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let core = core_with(dir.path()).await;
+        let ws = core.websearch();
+        use parley_core::websearch::WebSearchChange;
+        let brave = setup(
+            SearchBackendKind::Brave,
+            "https://brave.example/api",
+            Some("a-brave-key-0123456789"),
+        );
+        let p = ws
+            .preview(&WebSearchChange::Set(brave.clone()))
+            .await
+            .unwrap();
+        assert!(
+            p.title.contains("Brave Search at brave.example"),
+            "{}",
+            p.title
+        );
+        let rows = format!("{:?}", p.rows);
+        assert!(
+            rows.contains("https://brave.example/api")
+                && rows.contains("…6789")
+                && !rows.contains("a-brave-key"),
+            "{rows}"
+        );
+        assert!(
+            ws.backend().await.unwrap().is_none(),
+            "a preview changes nothing"
+        );
+        let no_key = setup(SearchBackendKind::Tavily, "https://t.example/search", None);
+        assert!(ws.preview(&WebSearchChange::Set(no_key)).await.is_err());
+        let searx_key = setup(SearchBackendKind::Searxng, "http://127.0.0.1:9", Some("k"));
+        let err = ws
+            .preview(&WebSearchChange::Set(searx_key))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("takes no key"), "{err}");
+        ws.apply(WebSearchChange::Set(brave)).await.unwrap();
+        assert!(ws.backend().await.unwrap().unwrap().has_key);
+        assert!(
+            ws.preview(&WebSearchChange::Remove)
+                .await
+                .unwrap()
+                .destructive
+        );
+    }
+    // The same data with the keychain locked: turning search off still works.
+    let core = parley_core::Core::open(parley_core::CoreOptions {
+        data_dir: dir.path().to_path_buf(),
+        secrets: std::sync::Arc::new(parley_core::secrets::MemoryStore::unavailable()),
+        http: http(),
+    })
+    .await
+    .unwrap();
+    let err = core.websearch().test_backend("q").await.unwrap_err();
+    assert!(err.to_string().contains("keychain"), "{err}");
+    core.websearch().remove_backend().await.unwrap();
+    assert!(core.websearch().backend().await.unwrap().is_none());
+}

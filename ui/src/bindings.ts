@@ -376,12 +376,15 @@ export const commands = {
 	saveArtifact: (kind: ArtifactKind, source: string, number: number) => typedError<string | null, ErrorInfo>(__TAURI_INVOKE("save_artifact", { kind, source, number })),
 	/**  The search service, `None` while web search is off. */
 	getSearchBackend: () => typedError<SearchBackend_Serialize | null, ErrorInfo>(__TAURI_INVOKE("get_search_backend")),
-	/**  Sets the search service (a key goes to the keychain, bound to the address). */
-	setSearchBackend: (setup: SearchBackendSetup_Deserialize) => typedError<SearchBackend_Serialize, ErrorInfo>(__TAURI_INVOKE("set_search_backend", { setup })),
-	/**  Turns web search off and deletes its key. */
-	removeSearchBackend: () => typedError<null, ErrorInfo>(__TAURI_INVOKE("remove_search_backend")),
-	/**  "Test": searches once with the saved service. */
-	testSearchBackend: (query: string) => typedError<WebHit[], ErrorInfo>(__TAURI_INVOKE("test_search_backend", { query })),
+	/**
+	 *  Proposes the search service (a key goes to the keychain, bound to the address); confirmed
+	 *  in the card.
+	 */
+	setSearchBackend: (setup: SearchBackendSetup_Deserialize) => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("set_search_backend", { setup })),
+	/**  Proposes turning web search off and deleting its key; confirmed in the card. */
+	removeSearchBackend: () => typedError<ChangeTicket, ErrorInfo>(__TAURI_INVOKE("remove_search_backend")),
+	/**  "Test": searches a fixed query with the saved service. */
+	testSearchBackend: () => typedError<WebHit[], ErrorInfo>(__TAURI_INVOKE("test_search_backend")),
 	/**
 	 *  Sends a message to 2–4 models side by side: each answer a version of one answer, each
 	 *  streaming at once. Returns each column's turn and answer, in order.

@@ -29,6 +29,13 @@ const MAX_WAITING: usize = 8;
 pub enum Change {
     Provider(ProviderChange),
     Mcp(McpChange),
+    WebSearch(parley_core::websearch::WebSearchChange),
+}
+
+impl From<parley_core::websearch::WebSearchChange> for Change {
+    fn from(c: parley_core::websearch::WebSearchChange) -> Self {
+        Change::WebSearch(c)
+    }
 }
 
 impl From<ProviderChange> for Change {
@@ -268,6 +275,7 @@ pub async fn serve<R: tauri::Runtime>(
             let applied = match change {
                 Change::Provider(c) => state.core.providers().apply(c).await.map(|_| ()),
                 Change::Mcp(c) => state.core.mcp().apply(c).await,
+                Change::WebSearch(c) => state.core.websearch().apply(c).await,
             };
             let reply = match applied {
                 Ok(()) => {

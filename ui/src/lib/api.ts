@@ -153,11 +153,11 @@ export const api = {
   closeArtifact: () => unwrap(commands.closeArtifact()),
   /** Saves a block's text where the person picks; null when cancelled. */
   saveArtifact: (kind: ArtifactKind, source: string, number: number) => unwrap(commands.saveArtifact(kind, source, number)),
-  /** Web search: the service the `web_search` tool uses (null: off). */
+  /** Web search: the service the `web_search` tool uses (null: off). Setting it and turning it off are proposed: confirmed in the change card. */
   getSearchBackend: () => unwrap(commands.getSearchBackend()),
   setSearchBackend: (setup: SearchBackendSetup) => unwrap(commands.setSearchBackend(setup)),
   removeSearchBackend: () => unwrap(commands.removeSearchBackend()),
-  testSearchBackend: (query: string) => unwrap(commands.testSearchBackend(query)),
+  testSearchBackend: () => unwrap(commands.testSearchBackend()),
   backUpNow: () => unwrap(commands.backUpNow()),
   restoreBackup: () => unwrap(commands.restoreBackup()),
   exportChats: (id: string | null, markdown: boolean, branch = false) => unwrap(commands.exportChats(id, markdown, branch)),

@@ -50,7 +50,8 @@ pub struct AskArgs {
     #[arg(long)]
     pub(crate) json: bool,
     /// Let the model use the built-in tools in this folder (read, search, edit files, run
-    /// commands, fetch pages). Without it, no tools are offered.
+    /// commands, fetch pages). Without it, no tools are offered but web search, when a search
+    /// service is set (`parley websearch`).
     #[arg(long, value_name = "DIR")]
     pub(crate) workspace: Option<PathBuf>,
     /// Offer the tools of this MCP server too (repeatable; needs a workspace: its roots). Its

@@ -147,6 +147,7 @@ impl Core {
         let attachments = AttachmentService::new(store.clone());
         let mcp = McpService::new(shared.clone(), providers.clone(), settings.clone());
         let websearch = crate::websearch::WebSearchService::new(shared.clone());
+        websearch.remember_saved_key();
         let chats = ChatService::new(
             shared.clone(),
             providers.clone(),

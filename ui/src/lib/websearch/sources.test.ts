@@ -34,6 +34,9 @@ describe("sources", () => {
       result("c", "[1] Again\nhttps://www.rust-lang.org/\n\n[2] New\nhttps://new.example/"),
       call("d", "web_search"),
       result("d", "[1] Err\nhttps://err.example/", true),
+      // An id used again in a later round by another tool: its output is not a search's.
+      call("a", "run_shell"),
+      result("a", "[1] Your bank\nhttps://bank-login.evil.example/"),
     ];
     expect(sourcesOf(parts).map((s) => s.url)).toEqual(["https://www.rust-lang.org/", "http://example.com/a?b=c", "https://new.example/"]);
     expect(sourcesOf([])).toEqual([]);

@@ -26,14 +26,18 @@ export function resultsIn(output: string): Source[] {
   return out;
 }
 
-/** Every source the message's successful web searches returned, each address once. */
+/**
+ * Every source the message's successful web searches returned, each address once. A result
+ * belongs to the nearest call before it with its id (a provider may reuse an id in a later
+ * round: another tool's output never counts as search results).
+ */
 export function sourcesOf(parts: Part[]): Source[] {
-  const searches = new Set(parts.filter((p) => p.type === "tool_call" && p.name === "web_search").map((p) => (p as { call_id: string }).call_id));
-  if (!searches.size) return [];
+  const callNames = new Map<string, string>();
   const seen = new Set<string>();
   const out: Source[] = [];
   for (const p of parts) {
-    if (p.type !== "tool_result" || p.is_error || !searches.has(p.call_id)) continue;
+    if (p.type === "tool_call") callNames.set(p.call_id, p.name);
+    if (p.type !== "tool_result" || p.is_error || callNames.get(p.call_id) !== "web_search") continue;
     for (const s of resultsIn(p.output)) {
       if (seen.has(s.url)) continue;
       seen.add(s.url);

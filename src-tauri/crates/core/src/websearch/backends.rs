@@ -10,6 +10,8 @@ use serde_json::Value;
 const TITLE_CHARS: usize = 200;
 /// The longest snippet kept (characters).
 const SNIPPET_CHARS: usize = 600;
+/// The longest address kept (longer ones are dropped: a result is a link, not a payload).
+const MAX_URL_BYTES: usize = 2048;
 
 /// The request for `query` (`url`: where the service answers; `key`: its key, if any).
 pub(super) fn request(
@@ -96,6 +98,9 @@ fn hit(item: &Value, title: &str, snippet: &str) -> Option<WebHit> {
 
 /// `raw` as an http(s) address without credentials (anything else is dropped).
 fn web_address(raw: &str) -> Option<url::Url> {
+    if raw.len() > MAX_URL_BYTES {
+        return None;
+    }
     let u = url::Url::parse(raw.trim()).ok()?;
     let ok = matches!(u.scheme(), "http" | "https")
         && u.host_str().is_some()

@@ -1,7 +1,8 @@
 //! The answers of the three services read as untrusted text: table-driven, hostile variants.
 
 use super::backends::{for_model, parse, plain};
-use super::{address, refused, Backend};
+use super::request::refused;
+use super::{address, Backend};
 use parley_protocol::SearchBackendKind::{self, Brave, Searxng, Tavily};
 
 fn body(kind: SearchBackendKind, items: serde_json::Value) -> Vec<u8> {
@@ -68,6 +69,7 @@ fn hostile_fields_become_one_line_of_plain_text() {
 
 #[test]
 fn only_web_addresses_are_kept() {
+    let long = format!("https://long.example/{}", "a".repeat(3000));
     let bad = [
         "javascript:alert(1)",
         "data:text/html,<script>alert(1)</script>",
@@ -77,6 +79,7 @@ fn only_web_addresses_are_kept() {
         "",
         "vbscript:msgbox",
         "//example.com/no-scheme",
+        long.as_str(),
     ];
     for kind in [Searxng, Brave, Tavily] {
         let mut items: Vec<_> = bad.iter().map(|u| item(kind, "bad", u, "")).collect();

@@ -53,6 +53,12 @@ impl Tool for WebSearch {
         if input.query.trim().is_empty() {
             return Err("The search query is empty.".into());
         }
+        let max = parley_protocol::SEARCH_MAX_QUERY_CHARS;
+        if input.query.chars().count() > max {
+            return Err(format!(
+                "The search query is longer than {max} characters; search for something shorter."
+            ));
+        }
         Ok(())
     }
 

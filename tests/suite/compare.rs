@@ -74,6 +74,13 @@ async fn until_all_end(
 #[tokio::test]
 async fn columns_stream_at_once_into_sibling_answers_and_one_failing_leaves_the_others() {
     let e = env().await;
+    // A chat with a workspace: side by side, the columns still answer without tools.
+    let ws = tempfile::tempdir().unwrap();
+    e.core
+        .chats()
+        .set_workspace(&e.sid, Some(ws.path()))
+        .await
+        .unwrap();
     e.servers[0].push(Reply::sse(text_answer(&["A1 ", "A2 ", "A3"], 300)));
     e.servers[1].push(Reply::sse(text_answer(&["B1 ", "B2 ", "B3"], 300)));
     e.servers[2].push(Reply::json(
@@ -155,6 +162,15 @@ async fn columns_stream_at_once_into_sibling_answers_and_one_failing_leaves_the_
         "{}",
         error.message
     );
+
+    // Each column was asked the question alone: no tools, no other column's answer.
+    for server in &e.servers[..2] {
+        let sent = server.received()[0].json();
+        assert!(sent.get("tools").is_none(), "{sent}");
+        let messages = sent["messages"].as_array().unwrap();
+        assert_eq!(messages.len(), 1, "{sent}");
+        assert_eq!(messages[0]["content"], "Which is best?");
+    }
 
     // Stored as sibling versions of one answer; the path goes through the first column.
     let tree = e.core.chats().tree(&e.sid).await.unwrap();
@@ -414,4 +430,62 @@ async fn parley_ask_with_several_models_prints_each_answer_under_its_name() {
     )
     .await;
     assert_ne!(r.code, 0, "{}", r.stdout);
+}
+
+#[tokio::test]
+async fn a_queued_message_goes_after_the_last_column_when_any_completed() {
+    let e = env().await;
+    e.core.queue().start_draining();
+    e.servers[0].push(Reply::sse(text_answer(&["slow ", "answer"], 400)));
+    e.servers[1].push(Reply::json(500, r#"{"error":{"message":"down"}}"#));
+    let mut all = e.core.chats().attach_events();
+    let h = e
+        .core
+        .chats()
+        .compare(
+            &e.sid,
+            "q",
+            vec![pair("a"), pair("b")],
+            SendOptions::default(),
+        )
+        .await
+        .unwrap();
+    let opts = (Some("a".to_owned()), Some("m".to_owned()));
+    e.core
+        .queue()
+        .add(&e.sid, "next one", opts.0, opts.1)
+        .await
+        .unwrap();
+    e.servers[0].push(Reply::sse(text_answer(&["after"], 0)));
+    // b fails first: nothing is held or sent while a still answers; then the queue goes.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut ends = 0;
+    loop {
+        let ev = tokio::time::timeout_at(deadline.into(), all.recv())
+            .await
+            .expect("in time")
+            .unwrap();
+        match &ev.msg {
+            EventMsg::QueueChanged {
+                held: Some(why), ..
+            } => panic!("held: {why}"),
+            EventMsg::TurnStarted { user_message, .. }
+                if user_message.id != h.columns[0].1 && ends < 2 =>
+            {
+                assert!(
+                    !matches!(user_message.parts.first(), Some(parley_protocol::Part::Text { text }) if text == "next one"),
+                    "sent before the last column ended"
+                );
+            }
+            EventMsg::TurnStarted { user_message, .. } if ends == 2 => {
+                assert!(
+                    matches!(user_message.parts.first(), Some(parley_protocol::Part::Text { text }) if text == "next one")
+                );
+                break;
+            }
+            m if m.is_turn_end() => ends += 1,
+            _ => {}
+        }
+    }
+    assert!(e.core.queue().list(&e.sid).await.unwrap().is_empty());
 }

@@ -94,4 +94,5 @@ mod window_sort;
 mod window_transfer;
 mod window_tree;
 mod window_updates;
+mod window_websearch;
 mod wire_attachments;

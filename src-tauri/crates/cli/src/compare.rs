@@ -3,7 +3,8 @@
 //! its tokens (or its error) — their streams interleave, so they are not printed as they come
 //! (`--json` prints every event as it comes, each carrying its answer's id). The answers are
 //! versions of one answer in the chat: the window's switcher shows them, and the chat goes on
-//! from the first unless another is chosen. Tools that ask are declined here.
+//! from the first unless another is chosen. The columns answer without tools. Exit codes: 0
+//! when at least one answer completed or stopped, 1 when every one failed, 130 on Ctrl+C.
 
 use crate::ask::{message_text, open_chat, AskArgs};
 use crate::term::{self, field, out};
@@ -145,6 +146,16 @@ async fn follow(
         if let Some(e) = on_event(core, args, chat_id, &handle, &mut columns, event.msg).await? {
             failures.push(e);
         }
+    }
+    if interrupted {
+        return Err(Failure {
+            info: parley_protocol::ErrorInfo::new(
+                parley_protocol::ErrorCode::InvalidInput,
+                "interrupted",
+                true,
+            ),
+            code: 130,
+        });
     }
     match failures.len() == handle.columns.len() {
         true => Err(failures.remove(0)),

@@ -68,6 +68,8 @@ impl Hub {
         );
         // Side by side, several turns of a chat run at once: the log starts with the first of
         // them and ends with the last (the others' ends stay in it for the replay).
+        // The first start of a comparison counts all its columns (one may end before another
+        // has started); a column's later start adds nothing.
         let open = st.open.get(chat_id).copied().unwrap_or(0);
         if of_chat {
             // Delivered below, never logged.
@@ -75,8 +77,12 @@ impl Hub {
             st.open.remove(chat_id);
             st.running.remove(chat_id);
         } else {
-            if starts {
-                st.open.insert(chat_id.clone(), open + 1);
+            if starts && open == 0 {
+                let columns = match &event.msg {
+                    EventMsg::TurnStarted { side_by_side, .. } => side_by_side.len().max(1),
+                    _ => 1,
+                };
+                st.open.insert(chat_id.clone(), columns);
             } else if ends {
                 st.open.insert(chat_id.clone(), open - 1);
             }
@@ -87,10 +93,10 @@ impl Hub {
                 if starts && open == 0 {
                     log.clear();
                 }
-                // Consecutive deltas of one item merge into one logged event carrying the
-                // latest seq: a late subscriber rebuilds the same text, and the log stays as
-                // small as the number of items instead of growing per token.
-                if !merge_delta(log.last_mut(), &event) {
+                // Deltas of one item merge into its last logged event when nothing of that
+                // message came between (another column's may): a late subscriber rebuilds the
+                // same text, and the log stays as small as the number of items.
+                if !merge_delta(last_of_message(log, &event), &event) {
                     log.push(event.clone());
                 }
             }
@@ -159,6 +165,44 @@ impl Hub {
         st.seqs.remove(chat_id);
         st.running.remove(chat_id);
         st.open.remove(chat_id);
+    }
+}
+
+/// The last logged event about the message `next` is a delta of (any event of the log when
+/// `next` is not a delta).
+fn last_of_message<'a>(log: &'a mut [Event], next: &Event) -> Option<&'a mut Event> {
+    let Some(id) = delta_message(&next.msg) else {
+        return log.last_mut();
+    };
+    log.iter_mut()
+        .rev()
+        .find(|e| message_of(&e.msg) == Some(id))
+}
+
+/// The message a text or reasoning delta adds to.
+fn delta_message(msg: &EventMsg) -> Option<&parley_protocol::MessageId> {
+    match msg {
+        EventMsg::TextDelta { message_id, .. } | EventMsg::ReasoningDelta { message_id, .. } => {
+            Some(message_id)
+        }
+        _ => None,
+    }
+}
+
+/// The answer an event is about, when it names one.
+fn message_of(msg: &EventMsg) -> Option<&parley_protocol::MessageId> {
+    match msg {
+        EventMsg::TurnStarted {
+            assistant_message_id,
+            ..
+        } => Some(assistant_message_id),
+        EventMsg::ItemStarted { message_id, .. }
+        | EventMsg::TextDelta { message_id, .. }
+        | EventMsg::ReasoningDelta { message_id, .. }
+        | EventMsg::ArgumentsDelta { message_id, .. }
+        | EventMsg::ItemUpdated { message_id, .. }
+        | EventMsg::ItemCompleted { message_id, .. } => Some(message_id),
+        _ => None,
     }
 }
 
@@ -264,5 +308,58 @@ mod tests {
         hub.emit(&s, delta("d"));
         assert!(other.try_recv().is_err());
         assert_eq!(after.try_recv().unwrap().seq, 5);
+    }
+
+    #[test]
+    fn a_comparison_is_replayed_until_its_last_column_ends() {
+        let hub = Hub::default();
+        let s = ChatId("s".into());
+        let start = |turn: &str, answer: &str| EventMsg::TurnStarted {
+            turn_id: TurnId(turn.into()),
+            user_message: parley_protocol::Message {
+                id: "u".into(),
+                chat_id: s.clone(),
+                parent_id: None,
+                role: parley_protocol::Role::User,
+                parts: Vec::new(),
+                turn_id: None,
+                provider: None,
+                model: None,
+                created_at: 0,
+            },
+            assistant_message_id: answer.into(),
+            provider: "p".into(),
+            model: "m".into(),
+            side_by_side: vec!["a".into(), "b".into()],
+        };
+        let delta = |m: &str, d: &str| EventMsg::TextDelta {
+            message_id: m.into(),
+            index: 0,
+            delta: d.into(),
+        };
+        let end = |turn: &str| EventMsg::TurnStopped {
+            turn_id: TurnId(turn.into()),
+        };
+        // The first column ends before the second has started: the log stays.
+        hub.emit(&s, start("ta", "a"));
+        hub.emit(&s, end("ta"));
+        hub.emit(&s, start("tb", "b"));
+        // Interleaved deltas still merge per answer.
+        for (m, d) in [("b", "1"), ("b", "2")] {
+            hub.emit(&s, delta(m, d));
+        }
+        let replay: Vec<EventMsg> = {
+            let mut rx = hub.subscribe(Some(s.clone()));
+            std::iter::from_fn(|| rx.try_recv().ok())
+                .map(|e| e.msg)
+                .collect()
+        };
+        assert_eq!(replay.len(), 4, "{replay:#?}");
+        assert!(matches!(&replay[3], EventMsg::TextDelta { delta, .. } if delta == "12"));
+        hub.emit(&s, end("tb"));
+        assert!(
+            hub.running_events(&s).is_empty(),
+            "the last column's end ends the log"
+        );
     }
 }

@@ -199,10 +199,14 @@ function appendArguments(m: Message, index: number, delta: string): Message {
 function endTurn(v: ChatView, turnId: string, patch: Partial<TurnView>, now: number): ChatView {
   const t = v.turns[turnId];
   const turns = t ? { ...v.turns, [turnId]: { ...t, ...patch, retry: null, endedAt: t.endedAt ?? now } } : v.turns;
-  // Side by side, the chat answers until its last column ends (and keeps the others' questions).
-  const other = columnTurns({ ...v, turns }).find((c) => c && (turns[c]?.status === "streaming" || turns[c]?.status === "pending"));
+  // Side by side, the chat answers until its last column ends (and keeps the others' questions);
+  // a column that has not started yet counts as answering.
+  const cols = columnTurns({ ...v, turns });
+  const other = cols.find((c) => c && (turns[c]?.status === "streaming" || turns[c]?.status === "pending"));
   if (other) return { ...v, turns, activeTurnId: other };
-  return { ...v, turns, activeTurnId: v.activeTurnId === turnId ? null : v.activeTurnId, approvals: {}, questions: {}, progress: {} };
+  if (v.side && (cols.length < v.side.answers.length || cols.includes(null))) return { ...v, turns };
+  const activeTurnId = v.side || v.activeTurnId === turnId ? null : v.activeTurnId;
+  return { ...v, turns, activeTurnId, approvals: {}, questions: {}, progress: {} };
 }
 
 /** The message of each column, in order (side by side). */
@@ -227,9 +231,10 @@ function streamingTurn(msg: TurnStartedMsg, now: number): TurnView {
 }
 
 /**
- * A turn of a message shown side by side: the first column starts the columns (its answer is
- * the transcript's row), the others join them; a column answered again takes its place (the
- * ended column of that model). Null: not side by side.
+ * A turn of a message shown side by side. The first column (`side_by_side[0]`) is the
+ * transcript's row (the chat's path goes through it), whichever column starts first: until it
+ * starts, an empty stand-in holds its place. The others join the columns; a column answered
+ * again takes the place of the ended column of its model. Null: not side by side.
  */
 function sideStarted(v: ChatView, msg: TurnStartedMsg, now: number): ChatView | null {
   const all = msg.side_by_side ?? [];
@@ -237,7 +242,14 @@ function sideStarted(v: ChatView, msg: TurnStartedMsg, now: number): ChatView | 
   const mine = side && side.user === msg.user_message.id;
   if (all.length > 1 && !mine) {
     const started = turnStarted(v, msg, now);
-    return { ...started, side: { user: msg.user_message.id, anchor: msg.assistant_message_id, answers: all, messages: {} }, versions: { ...started.versions, [msg.assistant_message_id]: all } };
+    const anchor = all[0]!;
+    const fresh: SideBySide = { user: msg.user_message.id, anchor, answers: all, messages: {} };
+    const versions = { ...started.versions, [anchor]: all };
+    if (msg.assistant_message_id === anchor) return { ...started, side: fresh, versions };
+    // Another column started first: it waits in the columns, a stand-in holds the row.
+    const col = started.messages[started.messages.length - 1]!;
+    const standIn: Message = { ...col, id: anchor, parts: [], turn_id: null, provider: null, model: null };
+    return { ...started, messages: [...started.messages.slice(0, -1), standIn], side: { ...fresh, messages: { [col.id]: col } }, versions };
   }
   if (!side || !mine) return null;
   let answers = side.answers;
@@ -248,7 +260,28 @@ function sideStarted(v: ChatView, msg: TurnStartedMsg, now: number): ChatView | 
   }
   const turns = { ...v.turns, [msg.turn_id]: streamingTurn(msg, now) };
   const versions = { ...v.versions, [side.anchor]: [...new Set([...(v.versions[side.anchor] ?? side.answers), msg.assistant_message_id])] };
-  return { ...v, turns, versions, activeTurnId: v.activeTurnId ?? msg.turn_id, side: { ...side, answers, messages: { ...side.messages, [msg.assistant_message_id]: emptyAnswer(v, msg, now) } } };
+  const activeTurnId = v.activeTurnId ?? msg.turn_id;
+  if (msg.assistant_message_id === side.anchor) {
+    // The first column starts after another: its row takes its turn.
+    const messages = v.messages.map((m) => (m.id === side.anchor ? emptyAnswer(v, msg, now) : m));
+    return { ...v, messages, turns, versions, activeTurnId, side: { ...side, answers } };
+  }
+  return { ...v, turns, versions, activeTurnId, side: { ...side, answers, messages: { ...side.messages, [msg.assistant_message_id]: emptyAnswer(v, msg, now) } } };
+}
+
+/**
+ * Leaving side by side (a message that is not one of its columns): when the chat goes on from
+ * a column other than the row's (a retried column, or a queued message after the columns),
+ * that column's answer takes the row.
+ */
+function leaveSide(v: ChatView, msg: TurnStartedMsg): ChatView {
+  const side = v.side;
+  if (!side) return v;
+  const parent = msg.user_message.parent_id;
+  const col = parent && parent !== side.anchor ? side.messages[parent] : undefined;
+  const messages = col ? v.messages.map((m) => (m.id === side.anchor ? col : m)) : v.messages;
+  const versions = col ? { ...v.versions, [col.id]: v.versions[side.anchor] ?? side.answers } : v.versions;
+  return { ...v, messages, versions, side: null };
 }
 
 /** Keeps the pending approvals, questions and timings in step with a tool call's status. */
@@ -327,7 +360,7 @@ export function reduce(v: ChatView, ev: Event, now: number = Date.now()): ChatVi
   const msg = ev.msg;
   switch (msg.type) {
     case "turn_started":
-      return sideStarted(v, msg, now) ?? { ...turnStarted(v, msg, now), side: null };
+      return sideStarted(v, msg, now) ?? turnStarted(leaveSide(v, msg), msg, now);
     case "item_started":
     case "item_updated":
     case "item_completed":

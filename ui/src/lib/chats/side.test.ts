@@ -46,3 +46,29 @@ describe("side by side", () => {
     expect(v.messages.map((m) => m.id)).toEqual(["u1", "a1", "u2", "a4"]);
   });
 });
+
+describe("side by side, out of order", () => {
+  it("keeps the first column as the row whichever starts first, and the path's column takes the row after", () => {
+    seq = 100;
+    let v = emptyView(S);
+    v = reduce(v, ev(start("t2", "a2", "p2")));
+    expect(v.messages.map((m) => m.id)).toEqual(["u1", "a1"]);
+    expect(v.side?.anchor).toBe("a1");
+    expect(columnMessages(v).map((m) => m.id)).toEqual(["a1", "a2"]);
+    // The second column ends before the first has started: the chat still answers.
+    v = reduce(v, ev({ type: "turn_completed", turn_id: "t2", usage: null, stop_reason: "end_turn" }));
+    expect(v.activeTurnId).not.toBeNull();
+    v = reduce(v, ev(start("t1", "a1", "p1")));
+    v = reduce(v, ev(item("a1")));
+    v = reduce(v, ev(delta("a1", "one")));
+    expect(v.messages[1]!.turn_id).toBe("t1");
+    expect(texts(v)).toEqual(["one", ""]);
+    v = reduce(v, ev({ type: "turn_completed", turn_id: "t1", usage: null, stop_reason: "end_turn" }));
+    expect(v.activeTurnId).toBeNull();
+    // The next message follows the second column (the chat's path went through it).
+    const U2: Message = { ...U, id: "u2", parent_id: "a2" };
+    v = reduce(v, ev({ type: "turn_started", turn_id: "t5", user_message: U2, assistant_message_id: "a5", provider: "p2", model: "m" }));
+    expect(v.side).toBeNull();
+    expect(v.messages.map((m) => m.id)).toEqual(["u1", "a2", "u2", "a5"]);
+  });
+});

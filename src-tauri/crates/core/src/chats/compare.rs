@@ -34,16 +34,17 @@ pub(super) struct Columns {
 impl Columns {
     /// A column ended (`completed`: with an answer). The last one frees the chat (`free`)
     /// and says whether the chat may be titled now (any column completed).
-    pub(super) fn end(&self, completed: bool, free: impl FnOnce()) -> bool {
+    pub(super) fn end(&self, completed: bool, free: impl FnOnce(bool)) -> bool {
         if completed {
             self.completed.store(true, Ordering::SeqCst);
         }
         if self.remaining.fetch_sub(1, Ordering::SeqCst) != 1 {
             return false;
         }
-        free();
+        let any = self.completed.load(Ordering::SeqCst);
+        free(any);
         let _ = self.done.send(true);
-        self.completed.load(Ordering::SeqCst)
+        any
     }
 }
 
@@ -199,14 +200,27 @@ impl ChatService {
             .iter()
             .map(|(row, model, _)| (row.name.clone(), model.clone()))
             .collect();
-        let owner = self.shared.instance_id.clone();
-        match (self.shared.store)
-            .begin_turns_at(chat_id, text.to_owned(), columns, owner, at)
-            .await
-        {
-            Err(crate::StoreError::TurnRunning { .. }) => Err(CoreError::Busy),
-            other => Ok(other?),
+        let columns: Vec<(String, String)> = columns;
+        for attempt in 0..2 {
+            let owner = self.shared.instance_id.clone();
+            let begun = (self.shared.store)
+                .begin_turns_at(chat_id, text.to_owned(), columns.clone(), owner, at.clone())
+                .await;
+            match begun {
+                // A `parley ask` that died holding the chat: its turn is interrupted, once.
+                Err(crate::StoreError::TurnRunning { owners }) => {
+                    self.free_from_dead(&owners, attempt).await?
+                }
+                other => return Ok(other?),
+            }
         }
+        Err(CoreError::Busy)
+    }
+
+    /// How the chat's last comparison ended — whether any column completed — once, after its
+    /// last column (the queue's drain asks); `None` when the last turn was not side by side.
+    pub fn side_by_side_outcome(&self, chat_id: &ChatId) -> Option<bool> {
+        lock(&self.compared).remove(chat_id)
     }
 
     /// Stops one column of the chat's comparison (its partial answer kept) and waits until its
@@ -218,10 +232,11 @@ impl ChatService {
                 .get(chat_id)
                 .and_then(|a| a.columns.iter().find(|(t, ..)| t == turn));
             match column {
-                Some((_, cancel, done)) => {
+                Some((_, cancel, done)) if !*done.borrow() => {
                     cancel.cancel();
                     Some(done.clone())
                 }
+                Some(_) => None,
                 None => None,
             }
         };

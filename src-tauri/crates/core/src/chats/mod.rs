@@ -71,6 +71,8 @@ pub struct ChatService {
     /// Chats being deleted: no turn starts in them (a queued send or "Send now" that wakes on
     /// the stop of their turn is refused).
     closing: Arc<Mutex<std::collections::HashSet<ChatId>>>,
+    /// How each chat's last comparison ended (any column completed), until the drain asks.
+    compared: Arc<Mutex<HashMap<ChatId, bool>>>,
     /// Title chats after their first answer (see `titles.rs`).
     titles: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -102,6 +104,7 @@ impl ChatService {
             websearch,
             active: Arc::default(),
             closing: Arc::default(),
+            compared: Arc::default(),
             titles: Arc::default(),
         }
     }

@@ -221,21 +221,33 @@ impl ChatService {
             };
             match begun {
                 Err(crate::StoreError::TurnRunning { owners }) => {
-                    let me = &self.shared.instance_id;
-                    let gone = owners.iter().all(|o| {
-                        o != me && crate::instance::owner_is_dead(&self.shared.data_dir, o)
-                    });
-                    if !gone || attempt > 0 {
-                        return Err(CoreError::Busy);
-                    }
-                    for o in &owners {
-                        store.interrupt_turns_of(o).await?;
-                    }
+                    self.free_from_dead(&owners, attempt).await?
                 }
                 other => return Ok(other?),
             }
         }
         Err(CoreError::Busy)
+    }
+
+    /// A chat held by running turns of `owners`: when every one is another process that is
+    /// gone, their turns are marked interrupted (output kept) so a send can go ahead (once:
+    /// `attempt` 0); else `Busy`.
+    pub(super) async fn free_from_dead(
+        &self,
+        owners: &[String],
+        attempt: u32,
+    ) -> Result<(), CoreError> {
+        let me = &self.shared.instance_id;
+        let gone = owners
+            .iter()
+            .all(|o| o != me && crate::instance::owner_is_dead(&self.shared.data_dir, o));
+        if !gone || attempt > 0 {
+            return Err(CoreError::Busy);
+        }
+        for o in owners {
+            self.shared.store.interrupt_turns_of(o).await?;
+        }
+        Ok(())
     }
 
     async fn start_turn(
@@ -364,7 +376,9 @@ impl ChatService {
             () = cancel.cancelled() => Ok(None),
             // "Send now" before the request: it ends at once too (nothing arrived to keep).
             () = steer.cancelled() => Ok(None),
-            t = self.turn_tools(&params, &settings, &options, true) => t,
+            // Side by side, the columns answer without tools (each would ask apart).
+            t = self.turn_tools(&params, &settings, &options, true), if begun.side_by_side.is_empty() => t,
+            () = std::future::ready(()), if !begun.side_by_side.is_empty() => Ok(None),
         };
         // A tool that asks the model itself (MCP sampling) asks this chat's.
         let tools = tools.map(|t| {
@@ -399,22 +413,29 @@ impl ChatService {
         })
         .await;
         let completed = matches!(last, EventMsg::TurnCompleted { .. });
-        let title = match finish {
+        let title = self.free_slot(&sid, finish, completed);
+        emitter.emit(last);
+        if title {
+            self.title_after_turn(&sid);
+        }
+    }
+
+    /// A turn ended (`completed`: with an answer): its chat's slot is freed — side by side, by
+    /// the last column. Returns whether the chat may be titled now.
+    fn free_slot(&self, sid: &ChatId, finish: Finish, completed: bool) -> bool {
+        match finish {
             Finish::Alone(done) => {
-                lock(&self.active).remove(&sid);
+                lock(&self.active).remove(sid);
                 let _ = done.send(true);
                 completed
             }
             Finish::Column(columns, done) => {
                 let _ = done.send(true);
-                columns.end(completed, || {
-                    lock(&self.active).remove(&sid);
+                columns.end(completed, |any| {
+                    lock(&self.compared).insert(sid.clone(), any);
+                    lock(&self.active).remove(sid);
                 })
             }
-        };
-        emitter.emit(last);
-        if title {
-            self.title_after_turn(&sid);
         }
     }
 
@@ -435,13 +456,7 @@ impl ChatService {
         Ok(ChatRequest {
             model: model.to_owned(),
             system: options.system.clone().or(params.system),
-            messages: for_provider(
-                h.messages
-                    .into_iter()
-                    .filter(|m| m.id != begun.assistant_message_id)
-                    .collect(),
-                provider,
-            ),
+            messages: for_provider(up_to_question(h.messages, begun), provider),
             temperature: params.temperature,
             top_p: params.top_p,
             max_output_tokens: params.max_output_tokens,
@@ -519,6 +534,19 @@ pub(super) fn validate_message(text: &str, attached: bool) -> Result<(), CoreErr
         )));
     }
     Ok(())
+}
+
+/// The chat's path up to the question being answered: not the empty answer begun for it, nor
+/// (side by side) another column's answer the path goes through.
+fn up_to_question(
+    mut messages: Vec<parley_protocol::Message>,
+    begun: &crate::chats::BegunTurn,
+) -> Vec<parley_protocol::Message> {
+    if let Some(at) = messages.iter().position(|m| m.id == begun.user_message.id) {
+        messages.truncate(at + 1);
+    }
+    messages.retain(|m| m.id != begun.assistant_message_id);
+    messages
 }
 
 /// The conversation as `provider` may see it: reasoning signatures are only valid for the

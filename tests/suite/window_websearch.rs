@@ -52,6 +52,10 @@ async fn window_web_search_is_chosen_in_a_card_and_answers_show_sources() {
     server.push(call("s1", r#"{"query":"parley release"}"#));
     server.push(Reply::sse(text_answer(&["Parley shipped today [1]."], 0)));
     s.click_css("[data-testid=new-session]").await;
+    s.wait_text("[data-testid=workspace-status]", 5, |t| {
+        t.contains("only web search")
+    })
+    .await;
     send(&s, "What's new with Parley?").await;
     enter_card_window(&s, "[data-testid=approval-dialog]").await;
     s.click(

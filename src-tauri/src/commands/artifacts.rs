@@ -64,32 +64,5 @@ pub async fn save_artifact(
 ) -> Res<Option<String>> {
     parley_core::artifacts::check_size(&source).map_err(err)?;
     let name = parley_core::artifacts::file_name(kind, number);
-    let path = match crate::e2e::chosen_path("PARLEY_E2E_SAVE_FILE") {
-        Some(p) => Some(p),
-        None => {
-            use tauri::Manager;
-            use tauri_plugin_dialog::DialogExt;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let mut dialog = app.dialog().file();
-            if let Some(main) = app.get_webview_window("main") {
-                dialog = dialog.set_parent(&main);
-            }
-            dialog
-                .set_title("Save the preview's source")
-                .set_file_name(&name)
-                .save_file(move |picked| {
-                    let _ = tx.send(picked);
-                });
-            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
-        }
-    };
-    let Some(path) = path else { return Ok(None) };
-    std::fs::write(&path, source).map_err(|e| {
-        ErrorInfo::new(
-            ErrorCode::Internal,
-            format!("{} could not be written: {e}", path.display()),
-            true,
-        )
-    })?;
-    Ok(Some(path.display().to_string()))
+    super::data::save_file(&app, "Save the preview's source", &name, None, &source).await
 }

@@ -234,3 +234,65 @@ pub(crate) async fn pick_file(
     });
     rx.await.ok().flatten().and_then(|p| p.into_path().ok())
 }
+
+/// Asks where to save `text` (the system's save dialog over the main window; the path in
+/// `PARLEY_E2E_SAVE_FILE` in end-to-end builds) and writes it there, readable by the user only
+/// (0600 on Unix) and whole or not at all (a new file renamed over the one chosen). `None` when
+/// cancelled.
+pub(crate) async fn save_file(
+    app: &tauri::AppHandle,
+    title: &str,
+    name: &str,
+    filter: Option<(&str, &str)>,
+    text: &str,
+) -> crate::Res<Option<String>> {
+    let path = match crate::e2e::chosen_path("PARLEY_E2E_SAVE_FILE") {
+        Some(p) => Some(p),
+        None => {
+            use tauri::Manager;
+            use tauri_plugin_dialog::DialogExt;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let mut dialog = app.dialog().file().set_title(title).set_file_name(name);
+            if let Some((label, ext)) = filter {
+                dialog = dialog.add_filter(label, &[ext]);
+            }
+            if let Some(main) = app.get_webview_window("main") {
+                dialog = dialog.set_parent(&main);
+            }
+            dialog.save_file(move |picked| {
+                let _ = tx.send(picked);
+            });
+            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
+        }
+    };
+    let Some(path) = path else { return Ok(None) };
+    write_private(&path, text).map_err(|e| {
+        parley_protocol::ErrorInfo::new(
+            parley_protocol::ErrorCode::Internal,
+            format!("{} could not be written: {e}", path.display()),
+            true,
+        )
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// `text` into `path` through a private new file beside it, renamed over it.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.parley-{}", parley_core::new_id()));
+    let written = parley_core::create_private(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}

@@ -44,31 +44,8 @@ pub async fn export_prompts(
     state: State<'_, AppState>,
 ) -> Res<Option<String>> {
     let text = state.core.prompts().export().await.map_err(err)?;
-    let path = match crate::e2e::chosen_path("PARLEY_E2E_SAVE_FILE") {
-        Some(p) => Some(p),
-        None => {
-            use tauri_plugin_dialog::DialogExt;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Export prompts")
-                .set_file_name("parley-prompts.json")
-                .add_filter("Prompts (JSON)", &["json"])
-                .save_file(move |picked| {
-                    let _ = tx.send(picked);
-                });
-            rx.await.ok().flatten().and_then(|p| p.into_path().ok())
-        }
-    };
-    let Some(path) = path else { return Ok(None) };
-    std::fs::write(&path, text).map_err(|e| {
-        ErrorInfo::new(
-            ErrorCode::Internal,
-            format!("{} could not be written: {e}", path.display()),
-            true,
-        )
-    })?;
-    Ok(Some(path.display().to_string()))
+    let filter = Some(("Prompts (JSON)", "json"));
+    super::data::save_file(&app, "Export prompts", "parley-prompts.json", filter, &text).await
 }
 
 /// Adds the prompts of a JSON file the person picks; `None` when cancelled.

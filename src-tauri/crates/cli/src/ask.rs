@@ -125,23 +125,6 @@ fn status_word(s: ToolCallStatus) -> &'static str {
     }
 }
 
-impl AskArgs {
-    /// The provider asked, when one is.
-    pub(crate) fn one_provider(&self) -> Option<String> {
-        self.provider.first().cloned()
-    }
-
-    /// The model asked, when one is.
-    pub(crate) fn one_model(&self) -> Option<String> {
-        self.model.first().cloned()
-    }
-
-    /// Whether several models are asked side by side.
-    pub(crate) fn side_by_side(&self) -> bool {
-        self.model.len() > 1 || self.provider.len() > 1
-    }
-}
-
 pub async fn run(core: &Core, args: AskArgs) -> Result<(), Failure> {
     if args.side_by_side() {
         return crate::compare::run(core, &args).await;

@@ -22,6 +22,24 @@ struct Column {
     text: String,
 }
 
+/// Which models `--provider` and `--model` ask (several: side by side).
+impl AskArgs {
+    /// The provider asked, when one is.
+    pub(crate) fn one_provider(&self) -> Option<String> {
+        self.provider.first().cloned()
+    }
+
+    /// The model asked, when one is.
+    pub(crate) fn one_model(&self) -> Option<String> {
+        self.model.first().cloned()
+    }
+
+    /// Whether several models are asked side by side.
+    pub(crate) fn side_by_side(&self) -> bool {
+        self.model.len() > 1 || self.provider.len() > 1
+    }
+}
+
 pub(crate) async fn run(core: &Core, args: &AskArgs) -> Result<(), Failure> {
     refuse_options(args)?;
     let models = choices(args)?;
